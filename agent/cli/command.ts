@@ -1,0 +1,30 @@
+// A CLI subcommand: each lives in agent/cli/commands/<name>.ts and is listed in main.ts.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { AgentError } from "../errors.ts";
+
+export interface Command {
+  readonly name: string;
+  /** One line for the top-level --help. */
+  readonly summary: string;
+  /** Full help text shown by `glase-agent <name> --help`. */
+  readonly usage: string;
+  /** Returns the process exit code. */
+  run(argv: readonly string[]): Promise<number>;
+}
+
+/**
+ * node:util parseArgs with our error type: an unknown or malformed option names itself.
+ * `--help`/`-h` is always accepted and reported as values.help.
+ */
+export function parseOptions<T extends NonNullable<ParseArgsConfig["options"]>>(argv: readonly string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals,
+      strict: true,
+    });
+  } catch (e) {
+    throw new AgentError("INPUT_INVALID", (e as Error).message, { argv });
+  }
+}
