@@ -1,0 +1,222 @@
+// The payment engine as the daemon (issue 5) sees it: types only. The implementation is
+// agent/engine.ts (`createPaymentEngine`). Keep this file stable: the daemon, the technician
+// sockets and the station benchmark code against it.
+import type { Observable } from "rxjs";
+import type { Scheduler } from "./core/clock.ts";
+import type { GlaseApi, InvoiceRow, TerminalCredentials, ResellerCredentials } from "./glase/types.ts";
+import type { DispenserController, Grade, PointId } from "../drivers/dispenser/contract.ts";
+import type { ReceiptContent, ReceiptPrinter } from "../drivers/printer/contract.ts";
+import type { Logger } from "./log.ts";
+import type { Journal } from "./journal/types.ts";
+
+export type PointKind = "fuel" | "ev" | "kiosk";
+
+/** One fuelling point / charge point / kiosk slot = one Glase terminal. */
+export interface PointConfig {
+  /** Point number as printed on the pump/charger (dispenser PointId); kiosks use their own numbers. */
+  readonly id: PointId;
+  readonly kind: PointKind;
+  readonly terminal: TerminalCredentials;
+  /** ISO 4217. */
+  readonly currency: string;
+  /** Reservation asked when the customer gives no preset (minor units). */
+  readonly maxPreliminaryMinor: number;
+  /** Station name printed on receipts and used as invoice title. */
+  readonly stationName: string;
+  /** Grades sold at this point (names/VAT for invoice rows and receipts); the dispenser's prices win for unit price. */
+  readonly grades?: readonly Grade[];
+}
+
+/** Every timeout and retry bound of the flows. All durations in milliseconds unless named *S. */
+export interface EngineSettings {
+  /** commitReservationTimeout sent with preliminary invoices (seconds). */
+  readonly commitReservationTimeoutS: number;
+  /** Settlement must finish this long before the reservation lapses (seconds). */
+  readonly commitSafetyMarginS: number;
+  /** Poll interval while an invoice is open (contract: 1 s). */
+  readonly pollIntervalMs: number;
+  /** How long the customer has to confirm the reservation/payment in the app before we cancel. */
+  readonly reservationWaitMs: number;
+  /** After authorization: customer never lifts the nozzle / plugs in ⇒ cancel, no charge. */
+  readonly nozzleLiftTimeoutMs: number;
+  /** No progress for this long during delivery ⇒ stop and settle what was metered. */
+  readonly deliveryStallMs: number;
+  /** POS poll window (contract: 30 s). */
+  readonly posWindowMs: number;
+  /** Unattended policy: how many extra windows before cancelling (0 = cancel after the first). */
+  readonly posExtraWindows: number;
+  /** Per-call timeout of Glase calls. */
+  readonly glaseCallTimeoutMs: number;
+  /** Capped exponential backoff with jitter for retries of temporary failures. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Reconciliation: wait after markTransactionPeriod, delay between REPORT_NOT_READY retries, max retries. */
+  readonly reportWaitMs: number;
+  readonly reportRetryMs: number;
+  readonly reportMaxRetries: number;
+  /** Also send submitPaymentReceipt after PAID. */
+  readonly submitReceipts: boolean;
+  /** Finished flows older than this are compacted out of the journal. */
+  readonly retentionMs: number;
+}
+
+export type PointDisplayState =
+  | "idle"
+  | "offline" // Glase unreachable: new customers are refused
+  | "waiting-customer" // invoice sent, waiting for the app confirmation
+  | "authorized"
+  | "delivering"
+  | "settling"
+  | "paid"
+  | "stopped" // technician stopped the point
+  | "parked"; // a flow needs a technician
+
+export interface AlarmInfo {
+  readonly id: string;
+  readonly at: number;
+  readonly point?: PointId;
+  readonly flowId?: string;
+  /** Stable machine code, e.g. "overrun", "settlement-parked", "reservation-lapsed". */
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface PointSnapshot {
+  readonly point: PointId;
+  readonly kind: PointKind;
+  readonly terminalId: string;
+  readonly state: PointDisplayState;
+  readonly flowId?: string;
+  readonly amountMinor?: number;
+  readonly milli?: number;
+  readonly alarms: readonly AlarmInfo[];
+}
+
+export type FlowKind = "preliminary" | "pos" | "refund" | "reconciliation";
+
+export interface FlowSummary {
+  readonly flowId: string;
+  readonly kind: FlowKind;
+  readonly point?: PointId;
+  readonly terminalId?: string;
+  /** The state machine's state name ("polling-reservation", "delivering", "paid", …). */
+  readonly state: string;
+  readonly finished: boolean;
+  readonly parked: boolean;
+  readonly invoiceReference?: string;
+  readonly ersReference?: string;
+  readonly amountMinor?: number;
+  readonly startedAt: number;
+  readonly updatedAt: number;
+  /** Outcome for finished flows: "paid", "canceled", "refunded", "reported", "failed", … */
+  readonly outcome?: string;
+}
+
+export interface EngineSnapshot {
+  readonly accepting: boolean;
+  readonly points: readonly PointSnapshot[];
+  readonly flows: readonly FlowSummary[];
+  readonly alarms: readonly AlarmInfo[];
+}
+
+export interface RecoveryReport {
+  /** Unfinished flows found in the journal and resumed. */
+  readonly resumed: number;
+  /** Of those, flows that could not be resolved without a technician. */
+  readonly parked: number;
+  readonly flowIds: readonly string[];
+  readonly durationMs: number;
+}
+
+export interface StoredReceipt {
+  readonly flowId: string;
+  readonly ersReference: string;
+  readonly content: ReceiptContent;
+  readonly printed: boolean;
+  readonly at: number;
+}
+
+export interface JournalEntry {
+  readonly seq: number;
+  readonly at: number;
+  readonly flowId: string;
+  /** The input that drove the transition (outcome of the previous effect, device event, timer, command). */
+  readonly input: string;
+  /** State name after the transition. */
+  readonly state: string;
+  /** Effects whose intents this transition made durable. */
+  readonly effects: readonly string[];
+}
+
+export type EngineEvent =
+  | { readonly type: "point"; readonly point: PointSnapshot }
+  | { readonly type: "flow"; readonly flow: FlowSummary }
+  | { readonly type: "alarm"; readonly alarm: AlarmInfo }
+  | { readonly type: "receipt"; readonly receipt: StoredReceipt };
+
+export type ParkedAction = "mark-settled" | "retry" | "cancel";
+
+export interface ReconciliationResult {
+  readonly flowId: string;
+  readonly transactionPeriodId?: string;
+  readonly reportId: string;
+  /** Report text (contentString or decoded content). */
+  readonly report?: string;
+  readonly mimeType?: string;
+}
+
+export interface RefundResult {
+  readonly flowId: string;
+  readonly refundErsReference: string;
+}
+
+export interface PaymentEngineOptions {
+  readonly journal: Journal;
+  readonly glase: GlaseApi;
+  readonly dispenser?: DispenserController;
+  readonly printer?: ReceiptPrinter;
+  readonly points: readonly PointConfig[];
+  /** Needed for shop-wide reconciliation (RESELLERUSER principal). */
+  readonly reseller?: ResellerCredentials;
+  readonly settings: EngineSettings;
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  /** Random source for jitter (tests pass a seeded one). */
+  readonly random?: () => number;
+}
+
+export interface PaymentEngine {
+  /** Recovers every unfinished flow from the journal, then accepts customers. */
+  start(): Promise<RecoveryReport>;
+  /** New customers are refused from now on (SIGTERM); running flows continue. */
+  stopAccepting(): void;
+  /** Resolves when running flows finished/settled or parked, or after timeoutMs (whichever first). */
+  drain(timeoutMs: number): Promise<void>;
+  /** Stops timers and listeners; does not touch the journal file (the caller closes it). */
+  close(): Promise<void>;
+  snapshot(): EngineSnapshot;
+  readonly events$: Observable<EngineEvent>;
+  /** Kiosk/car wash/vending: IMMEDIATE_DEBIT payment; resolves when the flow is started (flow id). */
+  startPosPayment(point: PointId, amountMinor: number, rows?: readonly InvoiceRow[]): Promise<string>;
+  /** Resolves with the refund's own ersReference once Glase accepted it; rejects with a GlaseError/AgentError otherwise. */
+  startRefund(req: {
+    readonly point?: PointId;
+    readonly terminal?: string;
+    readonly ersReference: string;
+    readonly amountMinor: number;
+  }): Promise<RefundResult>;
+  startReconciliation(req: {
+    readonly scope: "shop" | "terminal";
+    readonly terminal?: string;
+    readonly reportId: string;
+  }): Promise<ReconciliationResult>;
+  /** Technician stop: stops a running delivery (it settles what was metered) and refuses new customers on that point. */
+  stopPoint(point: PointId): Promise<void>;
+  /** Re-prints a kept receipt; rejects with NOT_FOUND / PRINTER_UNAVAILABLE. */
+  reprint(flowIdOrErsReference: string): Promise<void>;
+  resolveParked(flowId: string, action: ParkedAction): Promise<void>;
+  receipts(): Promise<readonly StoredReceipt[]>;
+  journalTail(n: number): Promise<readonly JournalEntry[]>;
+}
+
+export type CreatePaymentEngine = (options: PaymentEngineOptions) => PaymentEngine;

@@ -1,0 +1,70 @@
+// What the flows and the engine need from the journal (agent/journal/journal.ts implements it
+// on sqlite3). One row per durable transition: the input that drove it (the outcome of the previous
+// effect, a device event, a timer, a command), the new state snapshot and the intents of the effects
+// the transition asks for. Written BEFORE any of those effects runs.
+
+export interface TransitionRecord {
+  readonly flowId: string;
+  readonly kind: string;
+  readonly point?: number;
+  readonly terminalId?: string;
+  readonly at: number;
+  /** JSON-serialisable input (outcome of the previous effect, event, timer, command). */
+  readonly input: unknown;
+  /** JSON-serialisable state snapshot after the transition. */
+  readonly state: unknown;
+  readonly stateName: string;
+  readonly finished: boolean;
+  readonly parked: boolean;
+  /** Intents of the effects about to run (JSON-serialisable, each with its clientReference if any). */
+  readonly effects: readonly unknown[];
+}
+
+export interface FlowRecord {
+  readonly flowId: string;
+  readonly kind: string;
+  readonly point?: number;
+  readonly terminalId?: string;
+  readonly state: unknown;
+  readonly stateName: string;
+  readonly finished: boolean;
+  readonly parked: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Intents of the last transition (their outcomes are unknown if the process died). */
+  readonly pendingEffects: readonly unknown[];
+}
+
+export interface StepRecord {
+  readonly seq: number;
+  readonly flowId: string;
+  readonly at: number;
+  readonly input: unknown;
+  readonly stateName: string;
+  readonly effects: readonly unknown[];
+}
+
+export interface ReceiptRecord {
+  readonly flowId: string;
+  readonly ersReference: string;
+  readonly content: unknown;
+  readonly printed: boolean;
+  readonly at: number;
+}
+
+/** Called before and after every durable write (crash tests kill the process there). */
+export type WriteBoundaryHook = (label: string) => void;
+
+export interface Journal {
+  /** Durable (fsynced) when the promise resolves. Returns the step sequence number. */
+  append(record: TransitionRecord): Promise<number>;
+  unfinishedFlows(): Promise<readonly FlowRecord[]>;
+  flow(flowId: string): Promise<FlowRecord | undefined>;
+  flows(opts?: { readonly limit?: number }): Promise<readonly FlowRecord[]>;
+  tail(n: number): Promise<readonly StepRecord[]>;
+  saveReceipt(receipt: ReceiptRecord): Promise<void>;
+  receipts(): Promise<readonly ReceiptRecord[]>;
+  /** Removes finished flows (and their steps) last updated before `before`; returns how many. */
+  compact(before: number): Promise<number>;
+  close(): Promise<void>;
+}
