@@ -2,8 +2,12 @@
 import { AgentError, isAgentError } from "../errors.ts";
 import type { Command } from "./command.ts";
 import { simulatorCommand } from "./commands/simulator.ts";
+import { configCommand } from "./commands/config.ts";
 
-const COMMANDS: readonly Command[] = [simulatorCommand];
+const COMMANDS: readonly Command[] = [
+  simulatorCommand,
+  configCommand,
+];
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,0 +1,80 @@
+// Resolving the secrets a config refers to: terminal credentials (inline, password file, a
+// credentials file, or what `glase-agent register` stored in the state directory) and the shop
+// credentials for registration. Missing terminal credentials are not an error: the point is
+// shown unregistered until a technician registers it.
+import { stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { AgentError } from "../errors.ts";
+import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
+import { readSecretFile, writeSecretFile } from "./secrets.ts";
+import type { AgentConfig, PointConfig } from "./schema.ts";
+
+/** What `register` stores per point, 0600, in <stateDir>/terminals/point-<id>.json. */
+export const StoredTerminalSchema = z.object({
+  terminalId: z.string().min(1),
+  password: z.string().min(4),
+  externalTerminalId: z.string().optional(),
+  seqrId: z.string().optional(),
+  registeredAt: z.string().optional(),
+});
+export type StoredTerminal = z.infer<typeof StoredTerminalSchema>;
+
+export function storedTerminalPath(terminalsDir: string, point: number): string {
+  return join(terminalsDir, `point-${point}.json`);
+}
+
+async function readCredentialsFile(path: string): Promise<StoredTerminal> {
+  const text = await readSecretFile(path, "terminal credentials file");
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new AgentError("CONFIG_INVALID", `terminal credentials file ${path}: not JSON`, { path });
+  }
+  const parsed = StoredTerminalSchema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new AgentError("CONFIG_INVALID", `terminal credentials file ${path}: ${first?.path.join(".") ?? ""} ${first?.message ?? "invalid"}`, { path });
+  }
+  return parsed.data;
+}
+
+export async function readStoredTerminal(terminalsDir: string, point: number): Promise<StoredTerminal | undefined> {
+  const path = storedTerminalPath(terminalsDir, point);
+  try {
+    await stat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+  return readCredentialsFile(path);
+}
+
+export async function writeStoredTerminal(terminalsDir: string, point: number, value: StoredTerminal): Promise<string> {
+  const path = storedTerminalPath(terminalsDir, point);
+  await writeSecretFile(path, JSON.stringify(value, null, 2) + "\n");
+  return path;
+}
+
+/** Terminal credentials of a point, or undefined when it is not registered yet. */
+export async function terminalCredentials(point: PointConfig, terminalsDir: string, cwd = process.cwd()): Promise<TerminalCredentials | undefined> {
+  const t = point.terminal;
+  if (t === undefined) {
+    const stored = await readStoredTerminal(terminalsDir, point.id);
+    return stored && { terminalId: stored.terminalId, password: stored.password };
+  }
+  if (t.credentialsFile !== undefined) {
+    const stored = await readCredentialsFile(resolve(cwd, t.credentialsFile));
+    return { terminalId: stored.terminalId, password: stored.password };
+  }
+  const password = t.password ?? (await readSecretFile(resolve(cwd, t.passwordFile!), `points[${point.id}] password file`));
+  return { terminalId: t.id!, password };
+}
+
+export async function resellerCredentials(config: AgentConfig, cwd = process.cwd()): Promise<ResellerCredentials> {
+  const r = config.glase.reseller;
+  if (!r) throw new AgentError("CONFIG_INVALID", "glase.reseller: required for registration (shop id, userId, password or passwordFile)", { path: "glase.reseller" });
+  const password = r.password ?? (await readSecretFile(resolve(cwd, r.passwordFile!), "reseller password file"));
+  return { resellerId: r.id, userId: r.userId, password };
+}

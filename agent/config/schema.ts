@@ -1,0 +1,244 @@
+// The configuration of one station: a single zod schema that validates the YAML and gives the
+// TypeScript type (`AgentConfig`). Strict objects everywhere, so a misspelt key is reported
+// instead of silently ignored. Secrets are either inline (demo/simulated stations) or, on real
+// sites, in a file that must be 0600 (see secrets.ts); the schema only holds the reference.
+import { z } from "zod";
+
+export const CURRENT_CONFIG_VERSION = 2;
+
+const nonEmpty = z.string().min(1, "must not be empty");
+const port = z.number().int().min(0).max(65535);
+const positiveMs = z.number().int().positive();
+
+/** An inline secret or a path to a 0600 file holding it — exactly one of the two. */
+function secretRef<K extends string>(key: K) {
+  const fileKey = `${key}File` as const;
+  return {
+    shape: { [key]: nonEmpty.optional(), [fileKey]: nonEmpty.optional() } as Record<K | `${K}File`, z.ZodOptional<z.ZodString>>,
+    check(value: Record<string, unknown>, ctx: { addIssue(issue: { code: "custom"; path: string[]; message: string }): void }) {
+      const inline = value[key] !== undefined;
+      const file = value[fileKey] !== undefined;
+      if (!inline && !file) ctx.addIssue({ code: "custom", path: [key], message: `required (or ${fileKey})` });
+      if (inline && file) ctx.addIssue({ code: "custom", path: [fileKey], message: `give either ${key} or ${fileKey}, not both` });
+    },
+  };
+}
+
+const resellerSecret = secretRef("password");
+const ResellerSchema = z
+  .strictObject({
+    id: nonEmpty,
+    // Every public example and the account documents use 9900 (contract §3.1).
+    userId: nonEmpty.default("9900"),
+    ...resellerSecret.shape,
+  })
+  .superRefine((v, ctx) => resellerSecret.check(v, ctx));
+
+const GlaseSchema = z.strictObject({
+  /** SOAP endpoint URL, or `embedded-simulator` to run the simulator inside the agent. */
+  endpoint: z.union([z.literal("embedded-simulator"), z.url({ protocol: /^https?$/, error: "must be an http(s) URL or embedded-simulator" })]),
+  clientId: nonEmpty.default("GlaseAgent 0.1.0"),
+  timeouts: z
+    .strictObject({
+      requestMs: positiveMs.default(10_000),
+      pollIntervalMs: positiveMs.default(1_000),
+    })
+    .prefault({}),
+  /** Shop (RESELLERUSER) credentials, needed only by `glase-agent register`. */
+  reseller: ResellerSchema.optional(),
+});
+
+const terminalSecret = secretRef("password");
+// One object rather than a union, so a problem is reported at the exact field
+// (`points[2].terminal.password: required`) instead of "no union member matched".
+const TerminalSchema = z
+  .strictObject({
+    /** A JSON file as written by `glase-agent register` ({terminalId, password}), mode 0600. */
+    credentialsFile: nonEmpty.optional(),
+    id: nonEmpty.optional(),
+    ...terminalSecret.shape,
+  })
+  .superRefine((v, ctx) => {
+    if (v.credentialsFile !== undefined) {
+      for (const k of ["id", "password", "passwordFile"] as const) {
+        if (v[k] !== undefined) ctx.addIssue({ code: "custom", path: [k], message: "not allowed together with credentialsFile" });
+      }
+      return;
+    }
+    if (v.id === undefined) ctx.addIssue({ code: "custom", path: ["id"], message: "required (or credentialsFile)" });
+    terminalSecret.check(v, ctx);
+  });
+
+const PointSchema = z.strictObject({
+  /** Point number on the controller, as printed on the pump/charger (1-based). */
+  id: z.number().int().positive(),
+  kind: z.enum(["fuel", "ev", "kiosk"]),
+  name: nonEmpty.optional(),
+  /**
+   * Terminal credentials. Absent: the point uses what `glase-agent register` stored in the state
+   * directory (terminals/point-<id>.json), and is shown unregistered until then.
+   */
+  terminal: TerminalSchema.optional(),
+  /** Grade ids this point sells (must exist on the controller). */
+  grades: z.array(nonEmpty).min(1, "at least one grade"),
+  /** Amount reserved when the customer gives no preset (minor units). */
+  maxPreliminaryMinor: z.number().int().positive(),
+  /** commitReservationTimeout sent with the preliminary invoice (seconds). */
+  commitReservationTimeoutS: z.number().int().positive().default(900),
+  /** Customer never lifts the nozzle after RESERVED: cancel after this many seconds. */
+  nozzleTimeoutS: z.number().int().positive().default(120),
+});
+
+const SerialLine = {
+  path: nonEmpty,
+  baudRate: z.number().int().positive().default(115200),
+};
+
+const GradeSchema = z.strictObject({
+  id: nonEmpty,
+  name: nonEmpty,
+  unit: z.enum(["L", "kWh"]),
+  unitPriceMinor: z.number().int().positive(),
+  vatRatePercent: z.number().min(0).max(100),
+});
+
+const DispenserSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("virtual"),
+    /** Grades and prices the virtual controller offers. */
+    grades: z.array(GradeSchema).min(1, "at least one grade"),
+    /** Flow rate in thousandths of the unit per second (1000 = 1 L/s or 1 kWh/s). */
+    flowMilliPerSecond: z.number().int().positive().default(1_000),
+  }),
+  z.strictObject({
+    kind: z.literal("serial"),
+    ...SerialLine,
+    dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
+    parity: z.enum(["none", "even", "odd"]).default("none"),
+    stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+  }),
+  z.strictObject({ kind: z.literal("tcp"), host: nonEmpty, port }),
+]);
+
+const printerWidth = z.union([z.literal(58), z.literal(80)]).default(80);
+const PrinterSchema = z.discriminatedUnion("kind", [
+  /** Virtual printer: decodes what it receives and writes receipts as text files to `dir`. */
+  z.strictObject({ kind: z.literal("virtual"), dir: nonEmpty, width: printerWidth }),
+  z.strictObject({ kind: z.literal("tcp"), host: nonEmpty, port: port.default(9100), width: printerWidth }),
+  z.strictObject({ kind: z.literal("serial"), ...SerialLine, width: printerWidth }),
+  z.strictObject({ kind: z.literal("device"), path: nonEmpty, width: printerWidth }),
+  z.strictObject({ kind: z.literal("file"), path: nonEmpty, width: printerWidth }),
+]);
+
+const usbId = z.number().int().min(0).max(0xffff);
+const ScannerSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("virtual") }),
+  z.strictObject({ kind: z.literal("hid"), vendorId: usbId, productId: usbId, path: nonEmpty.optional() }),
+  z.strictObject({ kind: z.literal("serial"), ...SerialLine }),
+]);
+
+const DevicesSchema = z.strictObject({
+  dispenser: DispenserSchema,
+  printer: PrinterSchema.optional(),
+  scanner: ScannerSchema.optional(),
+});
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
+
+const MetricsSchema = z.strictObject({
+  // Metrics expose business figures; they stay on the loopback interface (scraped by a local
+  // agent or through an SSH tunnel).
+  host: z.string().regex(LOOPBACK, "must be a loopback address (127.x.x.x, ::1 or localhost)").default("127.0.0.1"),
+  port,
+});
+
+const InvoiceServiceSchema = z.strictObject({
+  issuerName: nonEmpty,
+  secretFile: nonEmpty,
+  /** host:port the notification endpoint listens on; loopback unless a proxy needs otherwise. */
+  listen: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "must be host:port").default("127.0.0.1:8731"),
+  /** The public URL Glase calls with notifications (reverse proxy in front of `listen`). */
+  publicUrl: z.url({ protocol: /^https?$/ }),
+});
+
+const SimulationSchema = z.strictObject({
+  customers: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Mean seconds between two customers at one idle point. */
+      meanIntervalS: z.number().positive().default(8),
+      /** Share of customers that preset an amount at the pump. */
+      presetShare: z.number().min(0).max(1).default(0.5),
+      /** Share of customers who walk away after reserving (nothing delivered → cancel). */
+      walkAwayShare: z.number().min(0).max(1).default(0.05),
+      /** Target delivery amount range for customers without a preset (minor units). */
+      minAmountMinor: z.number().int().positive().default(5_000),
+      maxAmountMinor: z.number().int().positive().default(60_000),
+    })
+    .prefault({}),
+  /** Simulated seconds per real second for the embedded simulator and virtual devices. */
+  timeScale: z.number().positive().default(1),
+  /** Seconds the simulated customer takes to confirm on the phone. */
+  confirmDelayS: z.number().min(0).default(2),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    version: z.literal(CURRENT_CONFIG_VERSION),
+    station: z.strictObject({
+      name: nonEmpty,
+      currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as SEK"),
+    }),
+    glase: GlaseSchema,
+    points: z.array(PointSchema).min(1, "at least one point"),
+    devices: DevicesSchema,
+    /** Where journal, terminal credentials live. Default: $STATE_DIRECTORY or ./.glase/state. */
+    stateDir: nonEmpty.optional(),
+    journal: z
+      .strictObject({
+        /** Default: <stateDir>/journal.sqlite. */
+        path: nonEmpty.optional(),
+        /** Finished flows older than this are archived/compacted. */
+        retentionDays: z.number().int().positive().default(90),
+      })
+      .prefault({}),
+    sockets: z
+      .strictObject({
+        /** Default: $RUNTIME_DIRECTORY or ./.glase/run. */
+        dir: nonEmpty.optional(),
+        /** Group that may read status.sock (mode 0660); default: the agent's own group. */
+        statusGroup: nonEmpty.optional(),
+      })
+      .prefault({}),
+    metrics: MetricsSchema.optional(),
+    invoiceService: InvoiceServiceSchema.optional(),
+    simulation: SimulationSchema.optional(),
+    log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error"]).default("info") }).prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<number>();
+    cfg.points.forEach((p, i) => {
+      if (seen.has(p.id)) ctx.addIssue({ code: "custom", path: ["points", i, "id"], message: `duplicate point id ${p.id}` });
+      seen.add(p.id);
+    });
+    if (cfg.devices.dispenser.kind === "virtual") {
+      const known = new Set(cfg.devices.dispenser.grades.map((g) => g.id));
+      cfg.points.forEach((p, i) =>
+        p.grades.forEach((g, j) => {
+          if (!known.has(g)) ctx.addIssue({ code: "custom", path: ["points", i, "grades", j], message: `unknown grade '${g}' (not in devices.dispenser.grades)` });
+        }),
+      );
+    }
+    const sim = cfg.simulation?.customers;
+    if (sim && sim.minAmountMinor > sim.maxAmountMinor) {
+      ctx.addIssue({ code: "custom", path: ["simulation", "customers", "minAmountMinor"], message: "must not exceed maxAmountMinor" });
+    }
+  });
+
+export type AgentConfig = z.infer<typeof ConfigSchema>;
+export type PointConfig = AgentConfig["points"][number];
+export type DispenserConfig = AgentConfig["devices"]["dispenser"];
+export type PrinterConfig = NonNullable<AgentConfig["devices"]["printer"]>;
+export type ScannerConfig = NonNullable<AgentConfig["devices"]["scanner"]>;
+export type GradeConfig = Extract<DispenserConfig, { kind: "virtual" }>["grades"][number];
+export type SimulationConfig = NonNullable<AgentConfig["simulation"]>;
