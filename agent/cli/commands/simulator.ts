@@ -1,12 +1,74 @@
-// Placeholder replaced by the simulator work (issue 2).
-import type { Command } from "../command.ts";
+// `glase-agent simulator`: runs the embedded Glase simulator until SIGINT/SIGTERM.
+import { AgentError } from "../../errors.ts";
+import { loadProvisioning, startGlaseSimulator } from "../../../simulator/glase/index.ts";
+import { parseOptions, type Command } from "../command.ts";
+
+const USAGE = `Usage: glase-agent simulator [--port N] [--host H] [--provision FILE] [--auto-customer MS]
+
+Runs the embedded Glase SOAP simulator (contract §1–§6) with its /__sim/ control surface
+(docs/simulator.md) until Ctrl-C or SIGTERM.
+
+Options:
+  --port N            TCP port (default 8913, the Java samples' port; 0 = any free port)
+  --host H            address to listen on (default 127.0.0.1)
+  --provision FILE    shops, terminals, tokens, settings (YAML or JSON; see
+                      config/simulator-provision.example.yaml). Default: shop reseller/9900/2009,
+                      terminals 0460000300002010 and 0460000100001002 (password 2009)
+  --auto-customer MS  a simulated customer scans and confirms every new invoice after MS ms
+  -h, --help          this text`;
+
+function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new AgentError("INPUT_INVALID", `--${name} must be an integer from ${min} to ${max}, got '${value}'`);
+  return n;
+}
 
 export const simulatorCommand: Command = {
   name: "simulator",
   summary: "run the embedded Glase simulator",
-  usage: "Usage: glase-agent simulator [--port N] [--host H] [--provision FILE]",
-  async run() {
-    process.stderr.write("not yet implemented\n");
-    return 1;
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseOptions(argv, {
+      port: { type: "string" },
+      host: { type: "string" },
+      provision: { type: "string" },
+      "auto-customer": { type: "string" },
+    });
+    if (values.help) {
+      process.stdout.write(USAGE + "\n");
+      return 0;
+    }
+    const port = intOption(values.port, "port", 0, 65535) ?? 8913;
+    const autoMs = intOption(values["auto-customer"], "auto-customer", 0, 86_400_000);
+    const provision = values.provision ? loadProvisioning(values.provision) : undefined;
+    const running = await startGlaseSimulator({
+      port,
+      host: values.host ?? "127.0.0.1",
+      provision,
+      settings: autoMs === undefined ? undefined : { autoCustomer: { enabled: true, confirmAfterMs: autoMs } },
+    });
+    process.stdout.write(
+      [
+        `Glase simulator listening on ${running.url}`,
+        `  endpoint  ${running.endpoint}`,
+        `  WSDL      ${running.endpoint}?wsdl`,
+        `  legacy    ${running.url}/extclientproxy/service`,
+        `  control   ${running.url}/__sim/state (see docs/simulator.md)`,
+        "",
+      ].join("\n"),
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off("SIGINT", stop);
+        process.off("SIGTERM", stop);
+        resolve();
+      };
+      process.on("SIGINT", stop);
+      process.on("SIGTERM", stop);
+    });
+    await running.close();
+    process.stdout.write("Glase simulator stopped\n");
+    return 0;
   },
 };

@@ -1,0 +1,79 @@
+// Fault injection (§10 `/__sim/faults`): the next `count` calls of an operation (or "*") get a
+// result code without processing, an HTTP 500, a dropped connection, malformed XML, or extra
+// latency. `afterProcessing` applies the operation first and loses only the answer — the
+// "indefinite" outcome the payment flows must survive (a commit that happened, answer lost).
+import { AgentError } from "../../agent/errors.ts";
+
+export const FAULT_KINDS = ["result", "http500", "drop", "malformed", "latency"] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultSpec {
+  operation: string;
+  kind: FaultKind;
+  resultCode: number;
+  count: number;
+  latencyMs: number;
+  afterProcessing: boolean;
+}
+
+export interface FaultInput {
+  operation?: unknown;
+  resultCode?: unknown;
+  count?: unknown;
+  kind?: unknown;
+  latencyMs?: unknown;
+  afterProcessing?: unknown;
+}
+
+function int(v: unknown, name: string, dflt: number, min: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min) throw new AgentError("INPUT_INVALID", `${name} must be an integer ≥ ${min}`, { [name]: v });
+  return v;
+}
+
+export function parseFault(input: FaultInput): FaultSpec {
+  if (typeof input.operation !== "string" || input.operation === "") throw new AgentError("INPUT_INVALID", 'operation is required (an operation name or "*")');
+  const kind = (input.kind ?? "result") as FaultKind;
+  if (!FAULT_KINDS.includes(kind)) throw new AgentError("INPUT_INVALID", `kind must be one of ${FAULT_KINDS.join(", ")}`, { kind: input.kind });
+  if (kind === "result" && input.resultCode === undefined) throw new AgentError("INPUT_INVALID", "resultCode is required for kind result");
+  if (input.afterProcessing !== undefined && typeof input.afterProcessing !== "boolean") throw new AgentError("INPUT_INVALID", "afterProcessing must be a boolean");
+  const afterProcessing = input.afterProcessing === true;
+  if (afterProcessing && kind !== "http500" && kind !== "drop" && kind !== "malformed") {
+    throw new AgentError("INPUT_INVALID", "afterProcessing applies to http500, drop and malformed only");
+  }
+  return {
+    operation: input.operation,
+    kind,
+    resultCode: int(input.resultCode, "resultCode", 90, 0),
+    count: int(input.count, "count", 1, 1),
+    latencyMs: int(input.latencyMs, "latencyMs", 0, 0),
+    afterProcessing,
+  };
+}
+
+export class FaultQueue {
+  private faults: FaultSpec[] = [];
+
+  add(spec: FaultSpec): void {
+    this.faults.push({ ...spec });
+  }
+
+  clear(): void {
+    this.faults = [];
+  }
+
+  /** Consumes one use of the first fault matching this operation. */
+  take(operation: string): FaultSpec | undefined {
+    if (this.faults.length === 0) return undefined;
+    const i = this.faults.findIndex((f) => f.operation === operation || f.operation === "*");
+    if (i < 0) return undefined;
+    const f = this.faults[i]!;
+    f.count--;
+    if (f.count <= 0) this.faults.splice(i, 1);
+    return f;
+  }
+
+  list(): FaultSpec[] {
+    return this.faults.map((f) => ({ ...f }));
+  }
+}

@@ -1,0 +1,87 @@
+// Response writing in the CXF style of the contract examples (§9 A43): `soap:` envelope, `ns2:`
+// wrapper, unqualified children in schema order (Appendix A), one `return` element.
+// Plain string building: responses are small and this runs on every request.
+import { formatMinor, type Money } from "../../agent/core/money.ts";
+import { resultDescription } from "../../agent/glase/result-codes.ts";
+import { GLASE_NAMESPACE, SOAP_ENVELOPE_NAMESPACE, type CustomerToken, type Invoice } from "../../agent/glase/types.ts";
+
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+
+export function esc(s: string): string {
+  return /[&<>"]/.test(s) ? s.replace(/[&<>"]/g, (c) => ESCAPES[c]!) : s;
+}
+
+/** `<name>value</name>`, or nothing when the value is absent (minOccurs=0 fields). */
+export function field(name: string, value: string | number | undefined): string {
+  return value === undefined ? "" : `<${name}>${esc(String(value))}</${name}>`;
+}
+
+export function wrap(name: string, inner: string): string {
+  return `<${name}>${inner}</${name}>`;
+}
+
+export function amountXml(name: string, m: Money | undefined): string {
+  return m ? wrap(name, field("currency", m.currency) + field("value", formatMinor(m.minor))) : "";
+}
+
+/** The `invoice` type in its wire order (§4.3), as echoed inside a receipt. */
+export function invoiceXml(name: string, inv: Invoice): string {
+  const rows = inv.invoiceRows?.length
+    ? wrap(
+        "invoiceRows",
+        inv.invoiceRows
+          .map((r) =>
+            wrap(
+              "invoiceRow",
+              field("itemDescription", r.itemDescription) +
+                amountXml("itemDiscount", r.itemDiscount) +
+                field("itemEAN", r.itemEAN) +
+                field("itemQuantity", r.itemQuantity) +
+                field("itemSKU", r.itemSKU) +
+                field("itemTaxRate", r.itemTaxRate) +
+                amountXml("itemTotalAmount", r.itemTotalAmount) +
+                field("itemUnit", r.itemUnit) +
+                amountXml("itemUnitPrice", r.itemUnitPrice),
+            ),
+          )
+          .join(""),
+      )
+    : "";
+  return wrap(
+    name,
+    field("paymentMode", inv.paymentMode) +
+      field("acknowledgmentMode", inv.acknowledgmentMode) +
+      field("issueDate", inv.issueDate) +
+      field("title", inv.title) +
+      field("clientInvoiceId", inv.clientInvoiceId) +
+      rows +
+      amountXml("totalAmount", inv.totalAmount) +
+      field("cashierId", inv.cashierId) +
+      field("footer", inv.footer) +
+      field("backURL", inv.backURL) +
+      field("notificationUrl", inv.notificationUrl) +
+      field("commitReservationTimeout", inv.commitReservationTimeout),
+  );
+}
+
+export function tokenXml(name: string, t: CustomerToken): string {
+  return wrap(name, field("description", t.description) + field("id", t.id) + field("status", t.status) + field("value", t.value));
+}
+
+/** The three base fields of every `return` (§4.10). */
+export function baseFields(code: number, ersReference?: string): string {
+  return field("ersReference", ersReference) + field("resultCode", code) + field("resultDescription", resultDescription(code));
+}
+
+const ENVELOPE_HEAD = `<soap:Envelope xmlns:soap="${SOAP_ENVELOPE_NAMESPACE}"><soap:Body>`;
+const ENVELOPE_TAIL = `</soap:Body></soap:Envelope>`;
+
+/** The whole response document for `<operation>Response` whose `return` holds `returnInner`. */
+export function responseEnvelope(operation: string, returnInner: string): string {
+  return `${ENVELOPE_HEAD}<ns2:${operation}Response xmlns:ns2="${GLASE_NAMESPACE}"><return>${returnInner}</return></ns2:${operation}Response>${ENVELOPE_TAIL}`;
+}
+
+/** SOAP 1.1 Fault (HTTP 500): `Client` for bad requests, `Server` for our own failures. */
+export function faultEnvelope(code: "Client" | "Server", message: string): string {
+  return `${ENVELOPE_HEAD}<soap:Fault><faultcode>soap:${code}</faultcode><faultstring>${esc(message)}</faultstring></soap:Fault>${ENVELOPE_TAIL}`;
+}
