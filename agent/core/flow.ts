@@ -1,0 +1,62 @@
+// What every flow state shares, and the small helpers the machines build steps with.
+import type { Effect, GlaseCall, GlaseOp } from "./effects.ts";
+import { clientRef, glase } from "./effects.ts";
+import type { FlowInput, GlaseOutcome } from "./inputs.ts";
+
+export interface FlowBase {
+  readonly flowId: string;
+  readonly phase: string;
+  /** Calls made so far: numbers the clientReferences. */
+  readonly calls: number;
+  /** The Glase call whose outcome the flow waits for (one at a time per flow). */
+  readonly pending?: { readonly op: GlaseOp; readonly ref: string };
+  /** Retries of the current step. */
+  readonly attempts: number;
+  /** Set when finished: "paid", "canceled", "refused", "offline", "failed", "refunded", "reported", "settled-manually". */
+  readonly outcome?: string;
+  readonly parkedReason?: string;
+}
+
+export interface Step<S> {
+  readonly state: S;
+  readonly effects: readonly Effect[];
+}
+
+/** Makes the next Glase call: numbers its clientReference and remembers it as pending. */
+export function callGlase<S extends FlowBase>(s: S, call: GlaseCall, patch: Partial<S> = {}): Step<S> {
+  const ref = clientRef(s.flowId, s.calls + 1);
+  const state = { ...s, ...patch, calls: s.calls + 1, pending: { op: call.op, ref } };
+  return { state, effects: [glase(ref, call)] };
+}
+
+/** The Glase outcome if the input answers the flow's pending call; stale answers are ignored. */
+export function pendingOutcome(s: FlowBase, input: FlowInput): GlaseOutcome | undefined {
+  if (input.type !== "glase" || s.pending === undefined) return undefined;
+  if (input.ref !== s.pending.ref || input.op !== s.pending.op) return undefined;
+  return input.outcome;
+}
+
+export function same<S>(state: S): Step<S> {
+  return { state, effects: [] };
+}
+
+export function withEffects<S>(step: Step<S>, ...effects: Effect[]): Step<S> {
+  return { state: step.state, effects: [...step.effects, ...effects] };
+}
+
+export function isFinished(s: FlowBase): boolean {
+  return s.phase === "finished";
+}
+
+export function isParked(s: FlowBase): boolean {
+  return s.phase === "parked";
+}
+
+export function isCredentialsCode(code: number): boolean {
+  return code === 20 || code === 21 || code === 29 || code === 33 || code === 37;
+}
+
+/** xs:dateTime without zone, as the examples send it. */
+export function isoLocal(now: number): string {
+  return new Date(now).toISOString().slice(0, 19);
+}

@@ -1,0 +1,70 @@
+// Everything that can drive a flow: Glase outcomes, device events and command results, timers,
+// recovery after a restart, and technician commands. All plain JSON so the journal can keep them.
+import type { DeliveryEndReason } from "../../drivers/dispenser/contract.ts";
+import type { GlaseOp, TimerName } from "./effects.ts";
+
+/** What a Glase call answered, in the terms the machines decide on (contract §6.15). */
+export type GlaseOutcome =
+  | {
+      readonly kind: "ok";
+      readonly invoiceReference?: string;
+      readonly status?: string;
+      readonly version?: number;
+      readonly ersReference?: string;
+      readonly paymentDate?: string;
+      /** receipt.clientInvoiceId of a PAID status: tells whose invoice the terminal's current one is. */
+      readonly clientInvoiceId?: string;
+      readonly transactionPeriodId?: string;
+      readonly report?: string;
+      readonly mimeType?: string;
+    }
+  /** The server answered with a non-zero resultCode: definite. */
+  | { readonly kind: "result"; readonly code: number }
+  /** No usable answer. indefinite = the request may have been processed. */
+  | { readonly kind: "transport"; readonly indefinite: boolean };
+
+export interface SaleInfo {
+  readonly state: "authorized" | "delivering" | "finished";
+  readonly gradeId?: string;
+  readonly milli: number;
+  readonly amountMinor: number;
+  readonly unitPriceMinor?: number;
+  readonly reason?: DeliveryEndReason;
+}
+
+export type FlowInput =
+  | { readonly type: "glase"; readonly op: GlaseOp; readonly ref: string; readonly outcome: GlaseOutcome }
+  | { readonly type: "authorized"; readonly ok: boolean }
+  | { readonly type: "stopped"; readonly ok: boolean }
+  /** Answer to a saleRecord query; failed = the controller could not be asked. */
+  | { readonly type: "sale"; readonly record: SaleInfo | null; readonly failed?: boolean }
+  | { readonly type: "nozzle"; readonly up: boolean }
+  | { readonly type: "progress"; readonly milli: number; readonly amountMinor: number }
+  | {
+      readonly type: "end";
+      readonly gradeId: string;
+      readonly milli: number;
+      readonly amountMinor: number;
+      readonly unitPriceMinor: number;
+      readonly reason: DeliveryEndReason;
+    }
+  | { readonly type: "fault"; readonly code: string }
+  | { readonly type: "printed"; readonly ok: boolean }
+  | { readonly type: "released"; readonly ok: boolean }
+  | { readonly type: "timer"; readonly name: TimerName }
+  /** The process restarted; the flow's last effects have unknown outcomes. */
+  | { readonly type: "recover" }
+  | { readonly type: "technician"; readonly action: "stop" | "mark-settled" | "retry" | "cancel" };
+
+/** Status strings that mean "still open" include unknown ones (§6.15, §9 A4). */
+export function isOpenStatus(status: string | undefined): boolean {
+  return status !== "PAID" && status !== "CANCELED" && status !== "FAILED" && status !== "EXPIRED" && status !== "RESERVED";
+}
+
+/** Temporary failures worth retrying: 90/93/94 and transport errors that never reached the server. */
+export function isTemporary(outcome: GlaseOutcome): boolean {
+  return (
+    (outcome.kind === "result" && (outcome.code === 90 || outcome.code === 93 || outcome.code === 94)) ||
+    (outcome.kind === "transport" && !outcome.indefinite)
+  );
+}

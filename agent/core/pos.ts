@@ -1,0 +1,255 @@
+// POS payment (contract §6.14 B) for kiosks, car washes, vending: sendInvoice IMMEDIATE_DEBIT,
+// poll each second in windows of posWindowMs; unattended policy: posExtraWindows more windows,
+// then cancelInvoice — and on 50 (paid meanwhile) poll again to collect the payment. PAID ⇒
+// ersReference ⇒ release the product ⇒ receipt. The poll never stops between PAID and reading it
+// (the 20-second reversal rule): a failed cancel falls back to polling, not to waiting.
+import type { ReceiptContent } from "../../drivers/printer/contract.ts";
+import type { Invoice, InvoiceRow } from "../glase/types.ts";
+import { type Effect, type FlowContext, assertNever, cancelTimer, timer } from "./effects.ts";
+import { type FlowBase, type Step, callGlase, isCredentialsCode, isoLocal, pendingOutcome, same, withEffects } from "./flow.ts";
+import { type FlowInput, type GlaseOutcome, isTemporary } from "./inputs.ts";
+import { money } from "./money.ts";
+
+export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "releasing" | "printing" | "finished";
+
+export interface PosState extends FlowBase {
+  readonly kind: "pos";
+  readonly phase: PosPhase;
+  readonly point: number;
+  readonly terminalId: string;
+  readonly currency: string;
+  readonly stationName: string;
+  readonly amountMinor: number;
+  readonly rows: readonly InvoiceRow[];
+  readonly invoiceRef?: string;
+  readonly version: number;
+  readonly sends: number;
+  readonly windows: number;
+  readonly windowDeadline: number;
+  readonly cancelWanted?: string;
+  readonly cancelAttempts: number;
+  readonly ersReference?: string;
+  readonly receipt?: ReceiptContent;
+}
+
+export interface PosStart {
+  readonly flowId: string;
+  readonly point: number;
+  readonly terminalId: string;
+  readonly currency: string;
+  readonly stationName: string;
+  readonly amountMinor: number;
+  readonly rows?: readonly InvoiceRow[];
+}
+
+type S = PosState;
+
+export function startPos(p: PosStart, ctx: FlowContext): Step<S> {
+  const rows = p.rows && p.rows.length > 0 ? p.rows : [{ itemDescription: p.stationName, itemQuantity: "1", itemTotalAmount: money(p.currency, p.amountMinor) }];
+  const s: S = {
+    kind: "pos",
+    phase: "sending-invoice",
+    calls: 0,
+    attempts: 0,
+    sends: 0,
+    version: 0,
+    windows: 0,
+    windowDeadline: 0,
+    cancelAttempts: 0,
+    ...p,
+    rows,
+  };
+  return send(s, ctx);
+}
+
+function send(s: S, ctx: FlowContext): Step<S> {
+  const invoice: Invoice = {
+    paymentMode: "IMMEDIATE_DEBIT",
+    acknowledgmentMode: "NO_ACKNOWLEDGMENT",
+    issueDate: isoLocal(ctx.now),
+    title: s.stationName,
+    clientInvoiceId: s.flowId,
+    invoiceRows: s.rows,
+    totalAmount: money(s.currency, s.amountMinor),
+    cashierId: `point-${s.point}`,
+  };
+  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1 } as Partial<S>);
+}
+
+function poll(s: S): Step<S> {
+  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase: "polling" } as Partial<S>);
+}
+
+function cancel(s: S): Step<S> {
+  return callGlase(s, { op: "cancelInvoice", invoiceReference: s.invoiceRef! }, { phase: "canceling", cancelAttempts: s.cancelAttempts + 1 } as Partial<S>);
+}
+
+function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
+  return { state: { ...s, phase: "finished", outcome, pending: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...effects] };
+}
+
+function display(s: S, text: string): Effect {
+  return { type: "display", point: s.point, text };
+}
+
+function nextPoll(s: S, ctx: FlowContext): Step<S> {
+  if (s.cancelWanted !== undefined && s.cancelAttempts < 10) return cancel(s);
+  if (s.cancelWanted !== undefined) {
+    // Cancel never went through: stop here; an unread PAID is reversed by Glase, so no charge.
+    return finish(s, "canceled", { type: "alarm", code: "cancel-unconfirmed", message: `invoice ${s.invoiceRef}: cancel not confirmed` });
+  }
+  return { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+}
+
+function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext): Step<S> {
+  const receipt: ReceiptContent = {
+    stationName: s.stationName,
+    terminalId: s.terminalId,
+    point: s.point,
+    amountMinor: s.amountMinor,
+    currency: s.currency,
+    ersReference: o.ersReference!,
+    description: "Glase payment",
+    timestamp: o.paymentDate ?? new Date(ctx.now).toISOString(),
+  };
+  return {
+    state: { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef: s.invoiceRef ?? o.invoiceReference },
+    effects: [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }],
+  };
+}
+
+function onStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  if (o.kind === "ok") {
+    const next: S = { ...s, version: o.version ?? s.version };
+    if (o.status === "PAID" && o.ersReference) return paid(next, o, ctx);
+    if (o.status === "CANCELED" || o.status === "FAILED" || o.status === "EXPIRED") return finish(next, "canceled", display(s, "Payment cancelled"));
+    return nextPoll(next, ctx);
+  }
+  if (o.kind === "result" && (o.code === 54 || isCredentialsCode(o.code))) {
+    return finish(s, "failed", { type: "alarm", code: "glase-getPaymentStatus", message: `point ${s.point}: getPaymentStatus answered ${o.code}` });
+  }
+  return nextPoll(s, ctx);
+}
+
+function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  const done: S = { ...s, pending: undefined };
+  switch (s.phase) {
+    case "sending-invoice":
+      if (o.kind === "ok" && o.invoiceReference) {
+        const open: S = { ...done, invoiceRef: o.invoiceReference, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
+        return withEffects(poll(open), timer("customer", ctx.settings.posWindowMs), display(s, "Scan the Glase code to pay"));
+      }
+      if (o.kind === "transport" && o.indefinite) return callGlase(done, { op: "getPaymentStatus", version: 0 }, { phase: "resolving-send" } as Partial<S>);
+      if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable"));
+      return finish(done, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
+    case "resolving-send":
+      // A lost invoice that was already paid is ours if it carries our clientInvoiceId: adopt it.
+      if (o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) return paid(done, o, ctx);
+      if (o.kind === "ok" || (o.kind === "result" && o.code === 54)) {
+        if (s.sends >= 3) return finish(done, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing` });
+        return send(done, ctx); // supersedes the terminal's open invoice, if any (§6.4)
+      }
+      if (s.attempts >= 5) return finish(done, "offline", display(s, "Glase unavailable"));
+      return { state: { ...done, attempts: s.attempts + 1 }, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
+    case "polling":
+      return onStatus(done, o, ctx);
+    case "canceling":
+      if (o.kind === "ok" || (o.kind === "result" && (o.code === 95 || o.code === 55))) return finish(done, "canceled", display(s, "Payment cancelled"));
+      // 50: the customer paid meanwhile — collect it; never leave a PAID unread.
+      if (o.kind === "result" && o.code === 50) return poll({ ...done, cancelWanted: undefined });
+      if (o.kind === "result" && o.code === 54) return finish(done, "canceled");
+      // 51/48 (customer paying right now), temporary or unknown: poll; the cancel is retried after.
+      return poll(done);
+    case "releasing":
+    case "printing":
+    case "finished":
+      return same(s);
+    default:
+      return assertNever(s.phase, "pos phase");
+  }
+}
+
+function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
+  if (name === "poll" || name === "retry") {
+    if (s.pending !== undefined) return same(s);
+    if (s.phase === "polling") return poll(s);
+    if (s.phase === "resolving-send") return callGlase(s, { op: "getPaymentStatus", version: 0 }, {} as Partial<S>);
+    return same(s);
+  }
+  if (name === "customer" && (s.phase === "polling" || s.phase === "canceling")) {
+    if (s.windows <= ctx.settings.posExtraWindows) {
+      // Unattended "try again": another window on the same invoice.
+      return { state: { ...s, windows: s.windows + 1, windowDeadline: ctx.now + ctx.settings.posWindowMs }, effects: [timer("customer", ctx.settings.posWindowMs)] };
+    }
+    const wanting: S = { ...s, cancelWanted: "unattended-timeout" };
+    return s.pending === undefined ? cancel(wanting) : same(wanting);
+  }
+  return same(s);
+}
+
+export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
+  if (s.phase === "finished") return same(s);
+  switch (input.type) {
+    case "glase": {
+      const o = pendingOutcome(s, input);
+      return o === undefined ? same(s) : onGlase(s, o, ctx);
+    }
+    case "released":
+      if (s.phase !== "releasing") return same(s);
+      return {
+        state: { ...s, phase: "printing" },
+        effects: [
+          ...(input.ok ? [] : [{ type: "alarm", code: "release-failed", message: `point ${s.point}: product release failed after payment ${s.ersReference}` } as const]),
+          { type: "print", receipt: s.receipt! },
+        ],
+      };
+    case "printed":
+      return s.phase === "printing" ? finish(s, "paid") : same(s);
+    case "timer":
+      return onTimer(s, input.name, ctx);
+    case "recover":
+      return recover(s, ctx);
+    case "technician":
+      if (input.action === "stop" || input.action === "cancel") {
+        if (s.phase !== "polling" && s.phase !== "canceling") return same(s);
+        const wanting: S = { ...s, cancelWanted: "technician" };
+        return s.pending === undefined ? cancel(wanting) : same(wanting);
+      }
+      return same(s);
+    case "authorized":
+    case "stopped":
+    case "sale":
+    case "nozzle":
+    case "progress":
+    case "end":
+    case "fault":
+      return same(s);
+    default:
+      return assertNever(input, "input");
+  }
+}
+
+function recover(s: S, ctx: FlowContext): Step<S> {
+  const fresh: S = { ...s, pending: undefined, attempts: 0 };
+  switch (s.phase) {
+    case "sending-invoice":
+    case "resolving-send":
+      return callGlase(fresh, { op: "getPaymentStatus", version: 0 }, { phase: "resolving-send" } as Partial<S>);
+    case "polling":
+    case "canceling":
+      // Read first: the cancel (if wanted) follows the next open status.
+      return withEffects(poll(fresh), timer("customer", Math.max(0, s.windowDeadline - ctx.now)));
+    case "releasing":
+      // We cannot know whether the product went out: never release twice; tell a technician.
+      return {
+        state: { ...fresh, phase: "printing" },
+        effects: [{ type: "alarm", code: "release-unknown", message: `point ${s.point}: restarted during product release of ${s.ersReference}` }, { type: "print", receipt: s.receipt! }],
+      };
+    case "printing":
+      return { state: fresh, effects: [{ type: "print", receipt: s.receipt! }] };
+    case "finished":
+      return same(s);
+    default:
+      return assertNever(s.phase, "pos phase");
+  }
+}

@@ -1,0 +1,91 @@
+// Drives a pure flow machine in tests: answers its pending Glase call, fires timers, keeps time.
+import type { Effect, FlowContext, FlowSettings, GlaseCall } from "../../agent/core/effects.ts";
+import type { Step } from "../../agent/core/flow.ts";
+import type { FlowInput, GlaseOutcome } from "../../agent/core/inputs.ts";
+import { type FlowState, transition } from "../../agent/core/transition.ts";
+
+export const SETTINGS: FlowSettings = {
+  commitReservationTimeoutS: 300,
+  commitSafetyMarginS: 30,
+  pollIntervalMs: 1000,
+  reservationWaitMs: 60_000,
+  nozzleLiftTimeoutMs: 120_000,
+  deliveryStallMs: 30_000,
+  posWindowMs: 30_000,
+  posExtraWindows: 1,
+  retryBaseMs: 500,
+  retryMaxMs: 5000,
+  reportWaitMs: 3000,
+  reportRetryMs: 3000,
+  reportMaxRetries: 10,
+  submitReceipts: false,
+};
+
+export function ctxAt(now: number, settings: FlowSettings = SETTINGS): FlowContext {
+  return { now, settings, random: 0.5 };
+}
+
+export const OK = (fields: Omit<Extract<GlaseOutcome, { kind: "ok" }>, "kind"> = {}): GlaseOutcome => ({ kind: "ok", ...fields });
+export const CODE = (code: number): GlaseOutcome => ({ kind: "result", code });
+export const LOST: GlaseOutcome = { kind: "transport", indefinite: true };
+export const DOWN: GlaseOutcome = { kind: "transport", indefinite: false };
+
+/** A flow under test: its state, the effects of the last step, and a clock. */
+export class Driver<S extends FlowState = FlowState> {
+  now = 0;
+  effects: readonly Effect[] = [];
+  constructor(
+    public state: S,
+    effects: readonly Effect[],
+    public settings: FlowSettings = SETTINGS,
+  ) {
+    this.effects = effects;
+  }
+
+  static of<S extends FlowState>(step: Step<S>, settings: FlowSettings = SETTINGS): Driver<S> {
+    return new Driver(step.state, step.effects, settings);
+  }
+
+  feed(input: FlowInput): this {
+    const step = transition(this.state, input, ctxAt(this.now, this.settings));
+    this.state = step.state as S;
+    this.effects = step.effects;
+    return this;
+  }
+
+  /** The Glase call the flow waits for (fails the test if there is none). */
+  call(): GlaseCall {
+    const p = this.state.pending;
+    if (!p) throw new Error(`no pending Glase call in phase ${this.state.phase}`);
+    const e = this.effects.find((x) => x.type === "glase" && x.ref === p.ref);
+    if (!e || e.type !== "glase") throw new Error(`pending ${p.op} has no effect in the last step`);
+    return e.call;
+  }
+
+  answer(outcome: GlaseOutcome): this {
+    const p = this.state.pending;
+    if (!p) throw new Error(`no pending Glase call in phase ${this.state.phase}`);
+    return this.feed({ type: "glase", op: p.op, ref: p.ref, outcome });
+  }
+
+  fire(name: "poll" | "customer" | "nozzle" | "stall" | "retry" | "report"): this {
+    return this.feed({ type: "timer", name });
+  }
+
+  advance(ms: number): this {
+    this.now += ms;
+    return this;
+  }
+
+  has(type: Effect["type"], pred: (e: Effect) => boolean = () => true): boolean {
+    return this.effects.some((e) => e.type === type && pred(e));
+  }
+
+  timerStarted(name: string): boolean {
+    return this.effects.some((e) => e.type === "startTimer" && e.name === name);
+  }
+
+  alarm(code: string): boolean {
+    return this.effects.some((e) => e.type === "alarm" && e.code === code);
+  }
+}
