@@ -1,0 +1,155 @@
+// Receipt layout: ReceiptContent + paper width → the list of lines the encoder turns into ESC/POS.
+// Pure (no I/O, no ESC/POS bytes) so the same layout can be tested, printed and shown in a UI.
+// Contract §6.9: a payment receipt must show amount, ersReference, "Glase payment" and timestamp.
+import { AgentError } from "../../agent/errors.ts";
+import { formatMilli, formatMinor } from "../../agent/core/money.ts";
+import type { ReceiptContent } from "./contract.ts";
+
+export type PaperWidth = 58 | 80;
+
+/** Characters per line in font A: 58 mm paper has 384 printable dots (32 × 12), 80 mm 576 (48 × 12). */
+export const COLUMNS: Readonly<Record<PaperWidth, number>> = { 58: 32, 80: 48 };
+
+export type Align = "left" | "center" | "right";
+
+export type ReceiptLine =
+  | { readonly kind: "text"; readonly text: string; readonly align: Align; readonly bold: boolean; readonly tall: boolean }
+  | { readonly kind: "rule" }
+  | { readonly kind: "qr"; readonly payload: string }
+  | { readonly kind: "feed"; readonly lines: number }
+  | { readonly kind: "cut" };
+
+/** GS ( k accepts up to 7089 bytes, but a receipt QR beyond this is unscannable at 58 mm anyway. */
+export const MAX_QR_LENGTH = 1200;
+
+/**
+ * VAT contained in a VAT-inclusive amount: amount × rate / (100 + rate), rounded half away from zero
+ * to a minor unit. The rate may have up to two decimals (7.7 %), so it is scaled to hundredths and
+ * the division is done on BigInt: no float ever touches money.
+ */
+export function vatIncluded(amountMinor: number, ratePercent: number): number {
+  const rateHundredths = Math.round(ratePercent * 100);
+  if (!Number.isSafeInteger(amountMinor) || !Number.isFinite(ratePercent) || rateHundredths < 0 || Math.abs(ratePercent * 100 - rateHundredths) > 1e-6) {
+    throw new AgentError("INPUT_INVALID", `cannot compute VAT of ${amountMinor} at ${ratePercent}%`, { amountMinor, ratePercent });
+  }
+  const amount = BigInt(Math.abs(amountMinor));
+  const rate = BigInt(rateHundredths);
+  const denominator = 10_000n + rate;
+  const vat = (2n * amount * rate + denominator) / (2n * denominator);
+  return Number(vat) * (amountMinor < 0 ? -1 : 1) || 0;
+}
+
+/** 25 → "25", 7.7 → "7.7", 12.5 → "12.5" (rates are printed the way people write them). */
+function formatRate(ratePercent: number): string {
+  const hundredths = Math.round(ratePercent * 100);
+  const whole = Math.floor(hundredths / 100);
+  const frac = hundredths % 100;
+  if (frac === 0) return String(whole);
+  return `${whole}.${frac.toString().padStart(2, "0").replace(/0$/, "")}`;
+}
+
+/**
+ * Station names and extra lines come from configuration and the backend: a stray ESC or GS inside
+ * them would be executed by the printer as a command, so every control character becomes a space.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+}
+
+/** Word-wraps to `columns`; words longer than a line are hard-broken (references must not be cut off). */
+export function wrap(text: string, columns: number): string[] {
+  const out: string[] = [];
+  let line = "";
+  for (const word of printable(text).split(" ").filter((w) => w !== "")) {
+    let rest = word;
+    while (rest.length > 0) {
+      const room = line === "" ? columns : columns - line.length - 1;
+      if (rest.length <= room) {
+        line = line === "" ? rest : `${line} ${rest}`;
+        rest = "";
+      } else if (line !== "") {
+        out.push(line);
+        line = "";
+      } else {
+        out.push(rest.slice(0, columns));
+        rest = rest.slice(columns);
+      }
+    }
+  }
+  if (line !== "") out.push(line);
+  return out.length > 0 ? out : [""];
+}
+
+function text(value: string, align: Align = "left", style: { bold?: boolean; tall?: boolean } = {}): ReceiptLine {
+  return { kind: "text", text: value, align, bold: style.bold ?? false, tall: style.tall ?? false };
+}
+
+/** "Label            value" on one line when it fits, else the label then the value right-aligned. */
+function pair(label: string, value: string, columns: number, style: { bold?: boolean; tall?: boolean } = {}): ReceiptLine[] {
+  const l = printable(label);
+  const v = printable(value);
+  if (l.length + 1 + v.length <= columns) {
+    return [text(l + " ".repeat(columns - l.length - v.length) + v, "left", style)];
+  }
+  return [text(l, "left", style), ...wrap(v, columns).map((part) => text(part, "right", style))];
+}
+
+function validate(content: ReceiptContent): void {
+  const problems: string[] = [];
+  if (!Number.isSafeInteger(content.amountMinor)) problems.push("amountMinor must be an integer");
+  if (content.milli !== undefined && !Number.isSafeInteger(content.milli)) problems.push("milli must be an integer");
+  if (content.unitPriceMinor !== undefined && !Number.isSafeInteger(content.unitPriceMinor)) problems.push("unitPriceMinor must be an integer");
+  if (content.vatRatePercent !== undefined && !(content.vatRatePercent >= 0 && content.vatRatePercent < 100)) problems.push("vatRatePercent must be in [0, 100)");
+  if (content.ersReference.trim() === "") problems.push("ersReference is empty");
+  if (content.timestamp.trim() === "") problems.push("timestamp is empty");
+  if (content.qr !== undefined && (content.qr.length === 0 || content.qr.length > MAX_QR_LENGTH || !/^[\x20-\x7e]+$/.test(content.qr))) {
+    problems.push(`qr must be 1..${MAX_QR_LENGTH} printable ASCII characters`);
+  }
+  if (problems.length > 0) {
+    throw new AgentError("INPUT_INVALID", `receipt content invalid: ${problems.join("; ")}`, { problems, ersReference: content.ersReference });
+  }
+}
+
+/** Lays a receipt out for the given paper width. Throws INPUT_INVALID (never prints garbage). */
+export function layoutReceipt(content: ReceiptContent, width: PaperWidth): ReceiptLine[] {
+  validate(content);
+  const columns = COLUMNS[width];
+  const money = (minor: number): string => `${formatMinor(minor)} ${printable(content.currency)}`;
+  const lines: ReceiptLine[] = [];
+
+  lines.push(...wrap(content.stationName, columns).map((part) => text(part, "center", { bold: true })));
+  lines.push(...pair("Terminal", content.terminalId, columns));
+  lines.push({ kind: "rule" });
+
+  if (content.point !== undefined) lines.push(...pair("Point", String(content.point), columns));
+  if (content.gradeName !== undefined) lines.push(...pair("Grade", content.gradeName, columns));
+  if (content.milli !== undefined && content.unitPriceMinor !== undefined) {
+    const unit = content.unit ?? "";
+    const perUnit = unit === "" ? money(content.unitPriceMinor) : `${money(content.unitPriceMinor)}/${unit}`;
+    lines.push(...wrap(`${formatMilli(content.milli)} ${unit} x ${perUnit}`.replace(/\s+/g, " "), columns).map((part) => text(part, "right")));
+  } else if (content.milli !== undefined) {
+    lines.push(...pair("Quantity", `${formatMilli(content.milli)} ${content.unit ?? ""}`.trim(), columns));
+  }
+  if (content.point !== undefined || content.gradeName !== undefined || content.milli !== undefined) lines.push({ kind: "rule" });
+
+  lines.push(...pair("TOTAL", money(content.amountMinor), columns, { bold: true, tall: true }));
+  if (content.vatRatePercent !== undefined) {
+    lines.push(...pair(`VAT ${formatRate(content.vatRatePercent)}% incl.`, money(vatIncluded(content.amountMinor, content.vatRatePercent)), columns));
+  }
+  lines.push({ kind: "rule" });
+
+  lines.push(...wrap(content.description, columns).map((part) => text(part, "center", { bold: true })));
+  lines.push(...pair("Ref", content.ersReference, columns));
+  lines.push(...pair("Time", content.timestamp, columns));
+
+  if (content.qr !== undefined) {
+    lines.push({ kind: "feed", lines: 1 });
+    lines.push({ kind: "qr", payload: content.qr });
+  }
+  if (content.extraLines !== undefined && content.extraLines.length > 0) {
+    lines.push({ kind: "feed", lines: 1 });
+    for (const extra of content.extraLines) lines.push(...wrap(extra, columns).map((part) => text(part, "center")));
+  }
+  lines.push({ kind: "cut" });
+  return lines;
+}

@@ -1,0 +1,41 @@
+// What EscPosPrinter needs from a connection to a printer. Transports throw AgentError
+// DEVICE_DISCONNECTED / DEVICE_TIMEOUT; the printer maps those to PRINTER_UNAVAILABLE.
+import { AgentError } from "../../agent/errors.ts";
+
+export interface PrinterTransport {
+  /** For logs and error context, e.g. "tcp 192.0.2.10:9100". */
+  readonly description: string;
+  /** Sends bytes; resolves once they are handed to the OS, rejects after `timeoutMs`. */
+  write(bytes: Buffer, timeoutMs: number): Promise<void>;
+  /**
+   * Only on transports that read back (serial, TCP): sends `request` and resolves with exactly
+   * `responseLength` answer bytes. Absent on write-only transports (character device, file).
+   */
+  exchange?(request: Buffer, responseLength: number, timeoutMs: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+/** Runs `start` and rejects with `onTimeout()` if it has not settled within `timeoutMs`. */
+export function withTimeout<T>(timeoutMs: number, onTimeout: () => Error, start: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
+    start().then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+export function transportTimeout(description: string, what: string, timeoutMs: number): AgentError {
+  return new AgentError("DEVICE_TIMEOUT", `${description}: ${what} did not complete within ${timeoutMs} ms`, { printer: description, timeoutMs });
+}
+
+export function transportDisconnected(description: string, error: Error): AgentError {
+  return new AgentError("DEVICE_DISCONNECTED", `${description}: ${error.message}`, { printer: description, errno: (error as NodeJS.ErrnoException).code }, { cause: error });
+}
