@@ -1,0 +1,31 @@
+// Builds the real controller driver from configuration: serial line or TCP.
+import { createLogger } from "../../agent/log.ts";
+import { LineDispenserDriver, type LineDriverOptions } from "./line-driver.ts";
+import { serialConnector, type SerialOptions } from "./transport-serial.ts";
+import { tcpConnector } from "./transport-tcp.ts";
+
+export type DispenserLinkConfig =
+  | ({ readonly kind: "serial" } & SerialOptions)
+  | { readonly kind: "tcp"; readonly host: string; readonly port: number; readonly connectTimeoutMs?: number };
+
+export type DispenserConfig = DispenserLinkConfig &
+  Omit<LineDriverOptions, "scheduler"> & {
+    /** How long open waits for the first link-up before returning anyway (ms). Default 5000. */
+    readonly openTimeoutMs?: number;
+  };
+
+/**
+ * Starts the driver and waits (bounded) for the first handshake. If the controller is not there
+ * yet the driver is returned anyway and keeps reconnecting; `link` events say when it is up.
+ */
+export async function openDispenserController(config: DispenserConfig, options: Pick<LineDriverOptions, "scheduler"> = {}): Promise<LineDispenserDriver> {
+  const connector = config.kind === "serial" ? serialConnector(config) : tcpConnector(config);
+  const driver = new LineDispenserDriver(connector, { ...config, ...options });
+  await driver.start();
+  try {
+    await driver.waitForLink(config.openTimeoutMs ?? 5000);
+  } catch (err) {
+    createLogger(config.name ?? "dispenser").warn("controller_not_reachable_yet", { kind: config.kind, err });
+  }
+  return driver;
+}
