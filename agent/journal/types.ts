@@ -58,6 +58,8 @@ export type WriteBoundaryHook = (label: string) => void;
 export interface Journal {
   /** Durable (fsynced) when the promise resolves. Returns the step sequence number. */
   append(record: TransitionRecord): Promise<number>;
+  /** Several transitions in one transaction (one fsync): recovery of many flows at start. */
+  appendMany(records: readonly TransitionRecord[]): Promise<void>;
   unfinishedFlows(): Promise<readonly FlowRecord[]>;
   flow(flowId: string): Promise<FlowRecord | undefined>;
   flows(opts?: { readonly limit?: number }): Promise<readonly FlowRecord[]>;

@@ -1,0 +1,214 @@
+// The crash-safe journal on sqlite3: WAL + synchronous=FULL on every open, schema migrations by
+// PRAGMA user_version, one writer connection.
+//
+// One durable write per transition: a single INSERT into the append-only `steps` log (input, new
+// state, effect intents); a trigger upserts the `flows` row (current snapshot + pending intents) in
+// the same implicit transaction. So a transition is atomic and costs exactly one fsync — as cheap
+// as the rawest single-row insert loop — and nothing needs an explicit BEGIN/COMMIT round trip.
+import sqlite3 from "sqlite3";
+import { AgentError } from "../errors.ts";
+import type { FlowRecord, Journal, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
+import { MIGRATIONS } from "./schema.ts";
+
+export interface JournalOptions {
+  readonly path: string;
+  /** Crash tests: called before and after every durable write. */
+  readonly onWriteBoundary?: WriteBoundaryHook;
+}
+
+type Row = Record<string, unknown>;
+
+function fail(op: string, err: Error): AgentError {
+  return new AgentError("JOURNAL_FAILED", `journal ${op} failed: ${err.message}`, { op }, { cause: err });
+}
+
+function run(db: sqlite3.Database, sql: string, params: unknown[] = []): Promise<void> {
+  return new Promise((resolve, reject) => db.run(sql, params, (err) => (err ? reject(fail("run", err)) : resolve())));
+}
+
+function all(db: sqlite3.Database, sql: string, params: unknown[] = []): Promise<Row[]> {
+  return new Promise((resolve, reject) => db.all(sql, params, (err, rows) => (err ? reject(fail("read", err)) : resolve(rows as Row[]))));
+}
+
+function exec(db: sqlite3.Database, sql: string): Promise<void> {
+  return new Promise((resolve, reject) => db.exec(sql, (err) => (err ? reject(fail("exec", err)) : resolve())));
+}
+
+/** Opens (creating and migrating if needed) the journal file. */
+export async function openJournal(options: JournalOptions): Promise<Journal> {
+  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+    const d = new sqlite3.Database(options.path, (err) => (err ? reject(fail("open", err)) : resolve(d)));
+  });
+  try {
+    // Durability settings are per connection: set them on every open.
+    await exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
+    const mode = await all(db, "PRAGMA journal_mode");
+    if (String(mode[0]?.journal_mode).toLowerCase() !== "wal") throw new AgentError("JOURNAL_FAILED", "journal could not switch to WAL", { path: options.path });
+    await migrate(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return new SqliteJournal(db, options.onWriteBoundary);
+}
+
+async function migrate(db: sqlite3.Database): Promise<void> {
+  const version = Number((await all(db, "PRAGMA user_version"))[0]?.user_version ?? 0);
+  if (version > MIGRATIONS.length) {
+    throw new AgentError("JOURNAL_FAILED", `journal schema ${version} is newer than this agent (${MIGRATIONS.length})`, { version });
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    await exec(db, `BEGIN; ${MIGRATIONS[v]} PRAGMA user_version=${v + 1}; COMMIT;`);
+  }
+}
+
+const INSERT_STEP = `INSERT INTO steps(flow_id, kind, point, terminal_id, at, input, state, state_name, finished, parked, effects)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+function stepParams(r: TransitionRecord): unknown[] {
+  return [
+    r.flowId,
+    r.kind,
+    r.point ?? null,
+    r.terminalId ?? null,
+    r.at,
+    JSON.stringify(r.input),
+    JSON.stringify(r.state),
+    r.stateName,
+    r.finished ? 1 : 0,
+    r.parked ? 1 : 0,
+    JSON.stringify(r.effects),
+  ];
+}
+
+function toFlow(r: Row): FlowRecord {
+  return {
+    flowId: String(r.flow_id),
+    kind: String(r.kind),
+    ...(r.point !== null ? { point: Number(r.point) } : {}),
+    ...(r.terminal_id !== null ? { terminalId: String(r.terminal_id) } : {}),
+    state: JSON.parse(String(r.state)),
+    stateName: String(r.state_name),
+    finished: r.finished === 1,
+    parked: r.parked === 1,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    pendingEffects: JSON.parse(String(r.pending)),
+  };
+}
+
+class SqliteJournal implements Journal {
+  private readonly insertStep: sqlite3.Statement;
+  private closed = false;
+
+  constructor(
+    private readonly db: sqlite3.Database,
+    private readonly boundary: WriteBoundaryHook | undefined,
+  ) {
+    this.insertStep = db.prepare(INSERT_STEP);
+  }
+
+  append(r: TransitionRecord): Promise<number> {
+    const label = `${r.flowId}:${r.stateName}`;
+    this.boundary?.(`before:${label}`);
+    const params = stepParams(r);
+    return new Promise((resolve, reject) => {
+      const boundary = this.boundary;
+      this.insertStep.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) return reject(fail("append", err));
+        boundary?.(`after:${label}`);
+        resolve(this.lastID);
+      });
+    });
+  }
+
+  async appendMany(records: readonly TransitionRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const label = `batch:${records.length}`;
+    this.boundary?.(`before:${label}`);
+    await exec(this.db, "BEGIN IMMEDIATE");
+    try {
+      for (const r of records) {
+        await new Promise<void>((resolve, reject) => this.insertStep.run(stepParams(r), (err: Error | null) => (err ? reject(fail("append", err)) : resolve())));
+      }
+      await exec(this.db, "COMMIT");
+    } catch (e) {
+      await exec(this.db, "ROLLBACK").catch(() => undefined);
+      throw e;
+    }
+    this.boundary?.(`after:${label}`);
+  }
+
+  async unfinishedFlows(): Promise<readonly FlowRecord[]> {
+    return (await all(this.db, "SELECT * FROM flows WHERE finished = 0 ORDER BY created_at")).map(toFlow);
+  }
+
+  async flow(flowId: string): Promise<FlowRecord | undefined> {
+    const rows = await all(this.db, "SELECT * FROM flows WHERE flow_id = ?", [flowId]);
+    return rows[0] ? toFlow(rows[0]) : undefined;
+  }
+
+  async flows(opts: { readonly limit?: number } = {}): Promise<readonly FlowRecord[]> {
+    return (await all(this.db, "SELECT * FROM flows ORDER BY updated_at DESC LIMIT ?", [opts.limit ?? 100])).map(toFlow);
+  }
+
+  async tail(n: number): Promise<readonly StepRecord[]> {
+    const rows = await all(this.db, "SELECT seq, flow_id, at, input, state_name, effects FROM steps ORDER BY seq DESC LIMIT ?", [n]);
+    return rows.reverse().map((r) => ({
+      seq: Number(r.seq),
+      flowId: String(r.flow_id),
+      at: Number(r.at),
+      input: JSON.parse(String(r.input)),
+      stateName: String(r.state_name),
+      effects: JSON.parse(String(r.effects)),
+    }));
+  }
+
+  async saveReceipt(receipt: ReceiptRecord): Promise<void> {
+    const label = `receipt:${receipt.flowId}`;
+    this.boundary?.(`before:${label}`);
+    await run(
+      this.db,
+      `INSERT INTO receipts(flow_id, ers_reference, content, printed, at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(flow_id) DO UPDATE SET printed = MAX(printed, excluded.printed)`,
+      [receipt.flowId, receipt.ersReference, JSON.stringify(receipt.content), receipt.printed ? 1 : 0, receipt.at],
+    );
+    this.boundary?.(`after:${label}`);
+  }
+
+  async receipts(): Promise<readonly ReceiptRecord[]> {
+    const rows = await all(this.db, "SELECT * FROM receipts ORDER BY at");
+    return rows.map((r) => ({
+      flowId: String(r.flow_id),
+      ersReference: String(r.ers_reference),
+      content: JSON.parse(String(r.content)),
+      printed: r.printed === 1,
+      at: Number(r.at),
+    }));
+  }
+
+  async compact(before: number): Promise<number> {
+    const old = await all(this.db, "SELECT flow_id FROM flows WHERE finished = 1 AND updated_at < ?", [before]);
+    if (old.length === 0) return 0;
+    await exec(this.db, "BEGIN");
+    try {
+      await run(this.db, "DELETE FROM steps WHERE flow_id IN (SELECT flow_id FROM flows WHERE finished = 1 AND updated_at < ?)", [before]);
+      await run(this.db, "DELETE FROM receipts WHERE flow_id IN (SELECT flow_id FROM flows WHERE finished = 1 AND updated_at < ?)", [before]);
+      await run(this.db, "DELETE FROM flows WHERE finished = 1 AND updated_at < ?", [before]);
+      await exec(this.db, "COMMIT");
+    } catch (e) {
+      await exec(this.db, "ROLLBACK").catch(() => undefined);
+      throw e;
+    }
+    // Give the freed pages back to the WAL/file so the journal never grows without bound.
+    await exec(this.db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    return old.length;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await new Promise<void>((resolve) => this.insertStep.finalize(() => resolve()));
+    await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(fail("close", err)) : resolve())));
+  }
+}
