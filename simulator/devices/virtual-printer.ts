@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import { HEALTHY, statusByte } from "../../drivers/printer/escpos-status.ts";
 import type { PrinterCondition } from "../../drivers/printer/escpos-status.ts";
 import type { DecodedReceipt } from "./virtual-printer-decoder.ts";
@@ -33,7 +34,7 @@ export class VirtualPrinter {
   skippedCommands = 0;
   private condition: VirtualPrinterCondition = { ...HEALTHY, mute: false };
   private readonly listeners = new Set<ReceiptListener>();
-  private readonly sockets = new Set<net.Socket>();
+  private readonly sockets = new Set<Duplex>();
   private sequence = 0;
   private delivering: Promise<void> = Promise.resolve();
   /** Receipts that could not be written to the receipts folder (the receipt itself is kept). */
@@ -92,7 +93,11 @@ export class VirtualPrinter {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private serve(socket: net.Socket): void {
+  /**
+   * Serves any byte stream as a printer port: TCP connections, and the device end of a pty pair
+   * (opened with serialport) when the serial transport is under test.
+   */
+  serve(socket: Duplex): void {
     this.sockets.add(socket);
     const decoder = new EscPosDecoder();
     socket.on("close", () => this.sockets.delete(socket));

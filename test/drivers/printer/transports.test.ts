@@ -1,0 +1,121 @@
+// The write-only transports (file, character device) and the serial transport over a real pty.
+import { execFileSync } from "node:child_process";
+import { constants } from "node:fs";
+import { mkdtemp, open, rm } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { SerialPort } from "serialport";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AgentError } from "../../../agent/errors.ts";
+import { createReceiptPrinter } from "../../../drivers/printer/printer-factory.ts";
+import { openPtyPair } from "../../../simulator/devices/pty-pair.ts";
+import { EscPosDecoder } from "../../../simulator/devices/virtual-printer-decoder.ts";
+import type { DecodedReceipt } from "../../../simulator/devices/virtual-printer-decoder.ts";
+import { PrintFileReader } from "../../../simulator/devices/virtual-printer-file.ts";
+import { VirtualPrinter } from "../../../simulator/devices/virtual-printer.ts";
+import { FUEL_RECEIPT } from "./sample-receipt.ts";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "glase-printer-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function rejection(promise: Promise<unknown>): Promise<AgentError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as AgentError;
+  }
+  throw new Error("expected the promise to reject");
+}
+
+describe("file transport", () => {
+  it("appends each receipt; the file sink decodes them one per cut; status is unknown", async () => {
+    const file = path.join(dir, "receipts.escpos");
+    const printer = createReceiptPrinter({ kind: "file", path: file, width: 58 });
+    const reader = new PrintFileReader(file);
+    expect(await reader.readNew()).toEqual([]);
+    await printer.print(FUEL_RECEIPT);
+    const first = await reader.readNew();
+    expect(first).toHaveLength(1);
+    expect(first[0]!.text).toContain(FUEL_RECEIPT.ersReference);
+    await printer.print({ ...FUEL_RECEIPT, ersReference: "2026112100000000000000009" });
+    const second = await reader.readNew();
+    expect(second.map((r) => r.text.includes("2026112100000000000000009"))).toEqual([true]);
+    expect(await printer.status()).toBe("unknown");
+    await printer.close();
+  });
+
+  it("rejects with PRINTER_UNAVAILABLE when the file cannot be written", async () => {
+    const printer = createReceiptPrinter({ kind: "file", path: path.join(dir, "no-such-dir", "r.escpos"), width: 58 });
+    expect((await rejection(printer.print(FUEL_RECEIPT))).code).toBe("PRINTER_UNAVAILABLE");
+  });
+});
+
+describe("character device transport (a FIFO stands in for /dev/usb/lp0)", () => {
+  it("writes the receipt into the device", async () => {
+    const fifo = path.join(dir, "lp0");
+    execFileSync("mkfifo", [fifo]);
+    // Open the read end non-blocking (no writer yet) and read it as a stream.
+    const handle = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const reader = new net.Socket({ fd: handle.fd, readable: true, writable: false });
+    const decoder = new EscPosDecoder();
+    const received = new Promise<DecodedReceipt>((resolve) => {
+      reader.on("data", (chunk: Buffer) => {
+        for (const event of decoder.feed(chunk)) if (event.kind === "receipt") resolve(event.receipt);
+      });
+    });
+    const printer = createReceiptPrinter({ kind: "device", path: fifo, width: 80 });
+    try {
+      await printer.print(FUEL_RECEIPT);
+      const receipt = await received;
+      expect(receipt.text).toContain("Glase payment");
+      expect(receipt.text).toContain(FUEL_RECEIPT.timestamp);
+      expect(await printer.status()).toBe("unknown");
+    } finally {
+      reader.destroy();
+      await printer.close();
+    }
+  });
+
+  it("fails fast with PRINTER_UNAVAILABLE when nobody is on the other end or the device is gone", async () => {
+    const fifo = path.join(dir, "lp1");
+    execFileSync("mkfifo", [fifo]);
+    const noReader = await rejection(createReceiptPrinter({ kind: "device", path: fifo, width: 58 }).print(FUEL_RECEIPT));
+    expect(noReader.code).toBe("PRINTER_UNAVAILABLE");
+    expect(noReader.context.errno).toBe("ENXIO");
+    const missing = await rejection(createReceiptPrinter({ kind: "device", path: path.join(dir, "lp9"), width: 58 }).print(FUEL_RECEIPT));
+    expect(missing.code).toBe("PRINTER_UNAVAILABLE");
+    expect(missing.context.errno).toBe("ENOENT");
+  });
+});
+
+describe("serial transport over a socat pty pair", () => {
+  it("prints and reads DLE EOT status back over a real tty", async () => {
+    const pty = await openPtyPair();
+    const virtual = await VirtualPrinter.listen();
+    const devicePort = new SerialPort({ path: pty.a, baudRate: 115200, autoOpen: false });
+    await new Promise<void>((resolve, reject) => devicePort.open((e) => (e ? reject(e) : resolve())));
+    virtual.serve(devicePort);
+    const printer = createReceiptPrinter({ kind: "serial", path: pty.b, baudRate: 115200, width: 58 });
+    try {
+      expect(await printer.status()).toBe("ok");
+      const received = virtual.nextReceipt();
+      await printer.print(FUEL_RECEIPT);
+      expect((await received).text).toContain(FUEL_RECEIPT.ersReference);
+
+      virtual.setCondition({ paperOut: true });
+      expect((await rejection(printer.print(FUEL_RECEIPT))).code).toBe("PRINTER_UNAVAILABLE");
+      expect(await printer.status()).toBe("paper-out");
+    } finally {
+      await printer.close();
+      await virtual.close();
+      if (devicePort.isOpen) await new Promise((resolve) => devicePort.close(resolve));
+      await pty.close();
+    }
+  });
+});
