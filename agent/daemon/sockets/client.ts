@@ -1,0 +1,124 @@
+// Client side of the technician sockets, used by `glase-agent ctl` and by tests. Requests are
+// matched to replies by id; `watch` delivers its event frames to a callback.
+import { createConnection, type Socket } from "node:net";
+import { AgentError, type ErrorCode } from "../../errors.ts";
+import { LineSplitter } from "./framing.ts";
+
+interface Reply {
+  id?: string | number | null;
+  ok?: boolean;
+  result?: unknown;
+  error?: { code: string; message: string };
+  event?: unknown;
+  end?: boolean;
+}
+
+/** A failed request: `code` is the server's error code (BAD_ARGS, NOT_FOUND, FORBIDDEN, …). */
+export class ControlRequestError extends AgentError {
+  constructor(
+    readonly remoteCode: string,
+    message: string,
+  ) {
+    super("SOCKET_REQUEST_INVALID" satisfies ErrorCode, message, { remoteCode });
+  }
+}
+
+export class ControlClient {
+  private nextId = 1;
+  private readonly pending = new Map<string | number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly watchers = new Map<string | number, (event: unknown) => void>();
+  private closed = false;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding("utf8");
+    const splitter = new LineSplitter(16 * 1024 * 1024, { line: (l) => this.onLine(l), tooLong: () => {} });
+    socket.on("data", (d: string) => splitter.push(d));
+    socket.on("close", () => this.fail(new AgentError("ABORTED", "connection to the agent closed")));
+    socket.on("error", (e) => this.fail(e));
+  }
+
+  static connect(path: string, timeoutMs = 5_000): Promise<ControlClient> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(path);
+      const timer = setTimeout(() => (socket.destroy(), reject(new AgentError("ABORTED", `no answer from ${path} within ${timeoutMs} ms`))), timeoutMs);
+      socket.once("connect", () => (clearTimeout(timer), resolve(new ControlClient(socket))));
+      socket.once("error", (e: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        const hint =
+          e.code === "ENOENT" || e.code === "ECONNREFUSED"
+            ? "is the agent running? (npm start, or systemctl status glase-agent; --socket-dir DIR)"
+            : e.code === "EACCES"
+              ? "permission denied (status.sock needs the technician group, admin.sock the agent's user or root)"
+              : e.message;
+        reject(new AgentError("NOT_FOUND", `cannot connect to ${path}: ${hint}`, { path, errno: e.code }));
+      });
+    });
+  }
+
+  private onLine(line: string): void {
+    let reply: Reply;
+    try {
+      reply = JSON.parse(line) as Reply;
+    } catch {
+      return;
+    }
+    const id = reply.id ?? null;
+    if (reply.event !== undefined && id !== null) {
+      this.watchers.get(id)?.(reply.event);
+      return;
+    }
+    if (id === null) {
+      // A reply without id answers a request the server could not read at all; fail the oldest.
+      const first = this.pending.keys().next();
+      if (first.done) return;
+      return this.settle(first.value, reply);
+    }
+    this.settle(id, reply);
+  }
+
+  private settle(id: string | number, reply: Reply): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (reply.ok) p.resolve(reply.result);
+    else p.reject(new ControlRequestError(reply.error?.code ?? "INTERNAL", reply.error?.message ?? "request failed"));
+  }
+
+  private fail(e: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  /** Sends a raw line (tests of malformed input). */
+  sendRaw(text: string): void {
+    this.socket.write(text);
+  }
+
+  request<T = unknown>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
+    if (this.closed) return Promise.reject(new AgentError("ABORTED", "connection to the agent closed"));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.socket.write(JSON.stringify({ id, cmd, args }) + "\n");
+    });
+  }
+
+  /** Starts the event stream; `onEvent` gets the snapshot frame first, then every event. */
+  async watch(onEvent: (event: unknown) => void): Promise<void> {
+    const id = this.nextId; // request() takes this id
+    this.watchers.set(id, onEvent);
+    await this.request("watch");
+  }
+
+  /** Resolves when the connection closes (the agent stopped). */
+  closedPromise(): Promise<void> {
+    return new Promise((resolve) => (this.socket.destroyed ? resolve() : this.socket.once("close", () => resolve())));
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+}

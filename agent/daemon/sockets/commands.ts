@@ -1,0 +1,149 @@
+// The technician commands: name, which socket may run them, their arguments (zod, so a bad
+// argument is answered with the path and the problem) and what they do on a StationControl.
+// status.sock runs the read-only ones; admin.sock runs all of them.
+import { z } from "zod";
+import { AgentError } from "../../errors.ts";
+import { parseGlaseId } from "../glase-id.ts";
+import type { StationControl } from "./control.ts";
+
+export type SocketRole = "status" | "admin";
+
+export interface CommandSpec<A = unknown> {
+  readonly name: string;
+  readonly role: SocketRole;
+  readonly summary: string;
+  /** Not listed by `help` (test hooks). */
+  readonly hidden?: boolean;
+  readonly args: z.ZodType<A>;
+  run(control: StationControl, args: A): unknown;
+}
+
+const none = z.strictObject({}).prefault({});
+const point = z.number().int().positive();
+
+function command<S extends z.ZodType>(spec: {
+  name: string;
+  role: SocketRole;
+  summary: string;
+  hidden?: boolean;
+  args: S;
+  run(control: StationControl, args: z.infer<S>): unknown;
+}): CommandSpec {
+  return spec as unknown as CommandSpec;
+}
+
+export const COMMANDS: readonly CommandSpec[] = [
+  command({ name: "status", role: "status", summary: "station summary and device health", args: none, run: (c) => c.status() }),
+  command({ name: "points", role: "status", summary: "every point: state, amount, volume, alarms", args: none, run: (c) => c.points() }),
+  command({
+    name: "flows",
+    role: "status",
+    summary: "active flows (all: true for recent finished ones too)",
+    args: z.strictObject({ all: z.boolean().default(false) }).prefault({}),
+    run: (c, a) => c.flows(a),
+  }),
+  command({ name: "alarms", role: "status", summary: "open alarms", args: none, run: (c) => c.alarms() }),
+  command({
+    name: "journal",
+    role: "status",
+    summary: "last n journal transitions",
+    args: z.strictObject({ n: z.number().int().min(1).max(1000).default(20) }).prefault({}),
+    run: (c, a) => c.journalTail(a.n),
+  }),
+  command({ name: "receipts", role: "status", summary: "kept receipts", args: none, run: (c) => c.receipts() }),
+  command({ name: "watch", role: "status", summary: "stream of events (points, flows, alarms, receipts, devices)", args: none, run: () => ({ watching: true }) }),
+  command({ name: "unwatch", role: "status", summary: "end the event stream on this connection", args: none, run: () => ({ watching: false }) }),
+  command({ name: "help", role: "status", summary: "commands available on this socket", args: none, run: () => undefined }),
+
+  command({
+    name: "register",
+    role: "admin",
+    summary: "register a Glase terminal for a point (shop credentials from the config)",
+    args: z.strictObject({ point, name: z.string().min(1).max(80).optional(), externalTerminalId: z.string().min(1).max(80).optional() }),
+    run: (c, a) => c.registerTerminal(a.point, { name: a.name, externalTerminalId: a.externalTerminalId }),
+  }),
+  command({
+    name: "unregister",
+    role: "admin",
+    summary: "unregister a point's terminal and forget its credentials",
+    args: z.strictObject({ point }),
+    run: (c, a) => c.unregisterTerminal(a.point).then(() => ({ point: a.point, unregistered: true })),
+  }),
+  command({
+    name: "assign-id",
+    role: "admin",
+    summary: "bind a Glase ID sticker to a point's terminal",
+    args: z.strictObject({ point, glaseId: z.string() }),
+    run: (c, a) => {
+      const id = parseGlaseId(a.glaseId);
+      return c.assignGlaseId(a.point, id).then(() => ({ point: a.point, glaseId: id }));
+    },
+  }),
+  command({
+    name: "stop-point",
+    role: "admin",
+    summary: "stop a point: a running delivery stops and settles, new customers are refused",
+    args: z.strictObject({ point }),
+    run: (c, a) => c.stopPoint(a.point).then(() => ({ point: a.point, stopped: true })),
+  }),
+  command({
+    name: "reprint",
+    role: "admin",
+    summary: "print a kept receipt again (flow id or ersReference)",
+    args: z.strictObject({ ref: z.string().min(1) }),
+    run: (c, a) => c.reprint(a.ref).then(() => ({ reprinted: a.ref })),
+  }),
+  command({
+    name: "refund",
+    role: "admin",
+    summary: "refund a payment, whole or partly (amount in minor units)",
+    args: z.strictObject({ ersReference: z.string().min(1), amountMinor: z.number().int().positive(), point: point.optional() }),
+    run: (c, a) => c.refund(a),
+  }),
+  command({
+    name: "close-period",
+    role: "admin",
+    summary: "close the transaction period and fetch the report",
+    args: z.strictObject({
+      scope: z.enum(["shop", "terminal"]).default("shop"),
+      point: point.optional(),
+      reportId: z.string().min(1).default("TERMINAL_PERIOD_REPORT"),
+    }).refine((a) => a.scope === "shop" || a.point !== undefined, { message: "point: required for scope terminal", path: ["point"] }),
+    run: (c, a) => c.closePeriod(a),
+  }),
+  command({
+    name: "resolve",
+    role: "admin",
+    summary: "resolve a parked flow: mark-settled | retry | cancel",
+    args: z.strictObject({ flowId: z.string().min(1), action: z.enum(["mark-settled", "retry", "cancel"]) }),
+    run: (c, a) => c.resolveParked(a.flowId, a.action).then(() => ({ flowId: a.flowId, action: a.action })),
+  }),
+  command({
+    name: "scan",
+    role: "admin",
+    summary: "inject a scan into the virtual scanner",
+    args: z.strictObject({ text: z.string().min(1).max(512) }),
+    run: (c, a) => c.injectScan(a.text).then(() => ({ injected: true })),
+  }),
+  command({
+    name: "debug-block-loop",
+    role: "admin",
+    summary: "test builds: block the event loop for ms (watchdog tests)",
+    hidden: true,
+    args: z.strictObject({ ms: z.number().int().min(1).max(60_000) }),
+    run: (c, a) => {
+      if (!c.debugBlockLoop) throw new AgentError("NOT_FOUND", "debug hooks are off (GLASE_AGENT_TEST_HOOKS=1 enables them)");
+      // Reply first, then block: the caller learns the block started.
+      setTimeout(() => c.debugBlockLoop!(a.ms), 10);
+      return { blocking: a.ms };
+    },
+  }),
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+export function allowedOn(role: SocketRole, spec: CommandSpec): boolean {
+  return role === "admin" || spec.role === "status";
+}
