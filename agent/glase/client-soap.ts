@@ -5,6 +5,7 @@ import soap from "soap";
 import type { Client } from "soap";
 import { buildWsdl, XSD_PATH } from "./wsdl.ts";
 import type { KeepAliveHttpClient, WireCallOptions } from "./client-transport.ts";
+import { serializeOperation } from "./client-xml.ts";
 
 const keepText = (t: string): string => t;
 
@@ -39,11 +40,16 @@ type SoapMethod = (
   options: { wire: WireCallOptions },
 ) => void;
 
-/** Calls one operation; resolves with soap's parsed `<op>Response` element (or rejects raw). */
+/**
+ * Calls one operation; resolves with soap's parsed `<op>Response` element (or rejects raw).
+ * The body goes in pre-serialised through soap's `_xml` argument (see client-xml.ts); soap
+ * still builds the envelope, posts it through our transport and parses the answer.
+ */
 export function invokeSoap(client: Client, operation: string, args: Record<string, unknown>, wire: WireCallOptions): Promise<unknown> {
   const method = (client as unknown as Record<string, SoapMethod | undefined>)[operation];
   if (typeof method !== "function") return Promise.reject(new Error(`operation ${operation} is not in the WSDL`));
   return new Promise((resolve, reject) => {
-    method.call(client, args, (err, result) => (err ? reject(err) : resolve(result)), { wire });
+    const body = { _xml: serializeOperation(operation, args) };
+    method.call(client, body, (err, result) => (err ? reject(err) : resolve(result)), { wire });
   });
 }

@@ -59,6 +59,8 @@ export interface KeepAliveHttpClientOptions {
 export class KeepAliveHttpClient {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  // The endpoint never changes: parse it once, not on every call.
+  private readonly targets = new Map<string, RequestTarget>();
 
   constructor(options: KeepAliveHttpClientOptions = {}) {
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 8, timeout: options.idleSocketMs ?? 4000 };
@@ -80,8 +82,34 @@ export class KeepAliveHttpClient {
       callback(new WireFailure("refused", false, "internal: request without wire options"));
       return undefined;
     }
-    performRequest(rurl, data, exheaders ?? {}, wire, rurl.startsWith("https:") ? this.httpsAgent : this.httpAgent, callback);
+    let target = this.targets.get(rurl);
+    if (!target) {
+      try {
+        target = this.target(rurl);
+      } catch (err) {
+        callback(new WireFailure("refused", false, `bad endpoint URL: ${(err as Error).message}`, { cause: err }));
+        return undefined;
+      }
+      this.targets.set(rurl, target);
+    }
+    performRequest(target, data, exheaders ?? {}, wire, callback);
     return undefined;
+  }
+
+  private target(rurl: string): RequestTarget {
+    const url = new URL(rurl);
+    const secure = url.protocol === "https:";
+    return {
+      request: secure ? https.request : http.request,
+      options: {
+        protocol: url.protocol,
+        hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+        port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
+        path: `${url.pathname}${url.search}`,
+        method: "POST",
+        agent: secure ? this.httpsAgent : this.httpAgent,
+      },
+    };
   }
 
   /** Closes idle keep-alive sockets (daemon shutdown, end of a test). */
@@ -91,19 +119,17 @@ export class KeepAliveHttpClient {
   }
 }
 
+interface RequestTarget {
+  readonly request: typeof http.request;
+  readonly options: http.RequestOptions;
+}
+
 // Errors raised before the connection exists: nothing was sent, so the failure is definite.
 function preConnectMessage(err: NodeJS.ErrnoException): string {
   return err.code ? `${err.code} ${err.message}` : err.message;
 }
 
-function performRequest(
-  rurl: string,
-  data: string,
-  headers: Record<string, unknown>,
-  wire: WireCallOptions,
-  agent: http.Agent,
-  callback: SoapCallback,
-): void {
+function performRequest(target: RequestTarget, data: string, headers: Record<string, unknown>, wire: WireCallOptions, callback: SoapCallback): void {
   const body = Buffer.from(data, "utf8");
   let connected = false; // once true, (part of) the request may have reached the server
   let settled = false;
@@ -124,7 +150,7 @@ function performRequest(
 
   let req: http.ClientRequest;
   try {
-    req = (rurl.startsWith("https:") ? https : http).request(rurl, { method: "POST", headers: requestHeaders, agent });
+    req = target.request({ ...target.options, headers: requestHeaders });
   } catch (err) {
     // Invalid URL/headers: thrown synchronously, nothing left the process.
     settle(new WireFailure("refused", false, `cannot build request: ${(err as Error).message}`, { cause: err }));

@@ -87,6 +87,7 @@ export class GlaseClient implements GlaseApi {
   private readonly log: Logger;
   private readonly http: KeepAliveHttpClient;
   private readonly soapClient: Promise<Client>;
+  private loaded: Client | undefined; // set once the WSDL is parsed: calls then skip the await
 
   /** Starts building the soap client at once; calls wait for it. See also `GlaseClient.create`. */
   constructor(config: GlaseClientConfig) {
@@ -102,7 +103,7 @@ export class GlaseClient implements GlaseApi {
     this.http = new KeepAliveHttpClient(config.maxSockets !== undefined ? { maxSockets: config.maxSockets } : {});
     this.soapClient = createSoapClient(config.endpoint, this.http);
     // A failed build is reported by the first call (and by create()); never as an unhandled rejection.
-    this.soapClient.catch(() => undefined);
+    this.soapClient.then((c) => (this.loaded = c)).catch(() => undefined);
   }
 
   /** Builds the client and waits until its WSDL is loaded, so configuration errors surface here. */
@@ -216,7 +217,7 @@ export class GlaseClient implements GlaseApi {
     const clientReference = resolveClientReference(opts?.clientReference);
     // Encoding errors (bad amount, bad version) are the caller's: thrown before anything is sent.
     const args = body(clientReference);
-    const soapClient = await this.soapClientOrThrow();
+    const soapClient = this.loaded ?? (await this.soapClientOrThrow());
     const started = performance.now();
     const elapsed = (): number => Math.round((performance.now() - started) * 10) / 10;
 
