@@ -92,8 +92,9 @@ export function termCtx(id = TERMINAL.id, password = TERMINAL.password): string 
   return `<context><channel>WS</channel><clientId>test</clientId><clientReference>t-1</clientReference><clientRequestTimeout>0</clientRequestTimeout><initiatorPrincipalId><id>${id}</id><type>TERMINALID</type></initiatorPrincipalId><password>${password}</password></context>`;
 }
 
-export function shopCtx(id = SHOP.id, userId: string | undefined = SHOP.userId, password = SHOP.password): string {
-  return `<context><clientRequestTimeout>0</clientRequestTimeout><initiatorPrincipalId><id>${id}</id><type>RESELLERUSER</type>${userId === undefined ? "" : `<userId>${userId}</userId>`}</initiatorPrincipalId><password>${password}</password></context>`;
+/** userId null = leave it out. */
+export function shopCtx(id = SHOP.id, userId: string | null = SHOP.userId, password = SHOP.password): string {
+  return `<context><clientRequestTimeout>0</clientRequestTimeout><initiatorPrincipalId><id>${id}</id><type>RESELLERUSER</type>${userId === null ? "" : `<userId>${userId}</userId>`}</initiatorPrincipalId><password>${password}</password></context>`;
 }
 
 export interface InvoiceOpts {
