@@ -2,6 +2,11 @@
 // /dev/serial/by-id/…) and, in tests, one end of a socat pty pair. When the adapter is pulled
 // out serialport closes the port with a "disconnected" error; we report that as onClose and the
 // owner reopens the same path later (udev gives the same by-id link back on replug).
+//
+// A pty whose other side vanished does not error: the read returns 0 bytes forever and
+// serialport retries silently. So we also watch the path itself: when it disappears or points
+// to another device, the line is gone and we close it (a pulled USB adapter loses its node too).
+import { realpath } from "node:fs/promises";
 import { SerialPort } from "serialport";
 import { ReadlineParser } from "@serialport/parser-readline";
 import { AgentError } from "../../agent/errors.ts";
@@ -13,6 +18,8 @@ export interface SerialOptions {
   readonly dataBits?: 5 | 6 | 7 | 8; // default 8
   readonly parity?: "none" | "even" | "odd" | "mark" | "space"; // default none
   readonly stopBits?: 1 | 1.5 | 2; // default 1
+  /** How often to check that the device node still exists (ms). Default 250. */
+  readonly presenceCheckMs?: number;
 }
 
 export function serialConnector(options: SerialOptions): LineConnector {
@@ -34,6 +41,12 @@ export function serialConnector(options: SerialOptions): LineConnector {
         let closing = false;
         let closed = false;
         let lastError: Error | undefined;
+        const watch = watchPresence(options.path, options.presenceCheckMs ?? 250, (why) => {
+          if (!closed && port.isOpen) {
+            const gone = Object.assign(new Error(`${options.path} ${why}`), { disconnected: true });
+            port.close(undefined, gone);
+          }
+        });
         const parser = port.pipe(new ReadlineParser({ delimiter: "\n", encoding: "latin1" }));
         parser.on("data", (line: string) => {
           if (!closed) handlers.onLine(stripCr(line));
@@ -42,6 +55,7 @@ export function serialConnector(options: SerialOptions): LineConnector {
           lastError = e;
         });
         port.on("close", (e?: Error | null) => {
+          watch.stop();
           if (closed) return;
           closed = true;
           if (!closing) handlers.onClose(e ?? lastError ?? new Error(`${options.path} closed`));
@@ -56,6 +70,7 @@ export function serialConnector(options: SerialOptions): LineConnector {
           close: () =>
             new Promise<void>((res) => {
               closing = true;
+              watch.stop();
               if (closed || !port.isOpen) {
                 closed = true;
                 return res();
@@ -68,4 +83,37 @@ export function serialConnector(options: SerialOptions): LineConnector {
         });
       });
     });
+}
+
+/** Calls `gone` once when `path` stops resolving to the device it resolved to at the start. */
+function watchPresence(path: string, everyMs: number, gone: (why: string) => void): { stop(): void } {
+  let device: string | undefined;
+  let stopped = false;
+  void realpath(path).then(
+    (p) => (device = p),
+    () => undefined,
+  );
+  const timer = setInterval(() => {
+    realpath(path).then(
+      (p) => {
+        if (device !== undefined && p !== device && !stopped) {
+          stopped = true;
+          gone(`now points to ${p}`);
+        }
+      },
+      () => {
+        if (!stopped) {
+          stopped = true;
+          gone("vanished");
+        }
+      },
+    );
+  }, everyMs);
+  timer.unref();
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
 }
