@@ -54,10 +54,18 @@ export class NotificationDelivery {
     }
     const due = previousAt + notificationDelayMs(index, this.options.scheduleScale);
     this.stateValue = "pending";
-    this.cancelTimer = this.options.clock.setTimer(due - this.options.clock.now(), () => {
+    const run = () => {
       this.cancelTimer = undefined;
       void this.attempt(index);
-    });
+    };
+    // A due attempt (the first one, or a late one) starts now: a manual clock fires timers only
+    // when advanced, and the first attempt must not wait for that.
+    if (due <= this.options.clock.now()) {
+      const immediate = setImmediate(run);
+      this.cancelTimer = () => clearImmediate(immediate);
+    } else {
+      this.cancelTimer = this.options.clock.setTimer(due - this.options.clock.now(), run);
+    }
   }
 
   private async attempt(index: number): Promise<void> {

@@ -1,0 +1,52 @@
+// Fetches invoice details from the Invoice Service (contract §7.2) and sorts the outcome into
+// what the settlement can act on: details, "unknown" (404: the id is not one of ours — final),
+// or a retryable failure (anything else: connection problems, 5xx, 401 while a secret is being
+// rotated, a body that does not parse).
+import { invoiceDetailsSchema, type InvoiceDetails } from "./details.ts";
+import { issuerToken } from "./token.ts";
+
+export type DetailsOutcome =
+  | { readonly kind: "details"; readonly details: InvoiceDetails }
+  | { readonly kind: "unknown"; readonly status: number }
+  | { readonly kind: "retry"; readonly reason: string };
+
+export interface DetailsClientOptions {
+  readonly baseUrl: string;
+  readonly issuerName: string;
+  readonly secret: string;
+  readonly timeoutMs?: number;
+}
+
+export function createDetailsClient(options: DetailsClientOptions): (invoiceId: number) => Promise<DetailsOutcome> {
+  const token = issuerToken(options.issuerName, options.secret);
+  const base = options.baseUrl.replace(/\/+$/, "");
+  return async (invoiceId) => {
+    const url = `${base}/api/invoice/${invoiceId}?issuer=${encodeURIComponent(options.issuerName)}`;
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, {
+        headers: { "X-Auth-Token": token, Accept: "application/json" },
+        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+      });
+      text = await res.text();
+    } catch (e) {
+      const cause = (e as { cause?: { code?: unknown } }).cause;
+      return { kind: "retry", reason: `details request failed: ${typeof cause?.code === "string" ? cause.code : (e as Error).message}` };
+    }
+    if (res.status === 404) return { kind: "unknown", status: 404 };
+    if (res.status !== 200) return { kind: "retry", reason: `details request answered HTTP ${res.status}` };
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return { kind: "retry", reason: "details body is not JSON" };
+    }
+    const parsed = invoiceDetailsSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return { kind: "retry", reason: `details body invalid at ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "?"}` };
+    }
+    return { kind: "details", details: parsed.data };
+  };
+}

@@ -1,0 +1,113 @@
+// The agent as an Invoice Service issuer: issues pay-by-invoice QR codes (journaled, printed when
+// a printer is there), listens for Glase's notifications and settles them (settlement.ts).
+// `openInvoiceIssuer` is what the daemon starts; `listInvoices` backs `glase-agent ctl invoices`.
+import type { Scheduler } from "../core/clock.ts";
+import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
+import { readSecretFile } from "../config/secrets.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { createDetailsClient } from "./details-client.ts";
+import { payloadOf, signInvoiceJwt } from "./jwt.ts";
+import { startNotificationEndpoint } from "./notification-endpoint.ts";
+import { invoiceQr } from "./qr.ts";
+import { invoiceSlip, printOutcome, type ReceiptHeader } from "./receipts.ts";
+import { Settlement, type BackoffSettings, type InvoiceAlarm } from "./settlement.ts";
+import { qrHostOf, resolveListen, type IssuerSettings } from "./settings.ts";
+import { InvoiceStore, type InvoiceRecord, type NotificationRecord } from "./store.ts";
+
+export interface IssueRequest {
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly description: string;
+  readonly reference: string;
+  /** Pay only once (JWT `o`). Default true: a kiosk sells one service per code. */
+  readonly payOnce?: boolean;
+}
+
+export interface IssuerDeps {
+  /** SQLite file of the issuer journal. */
+  readonly journalPath: string;
+  /** The release effect of a paid invoice; runs at most once per invoice. */
+  readonly release: (invoice: InvoiceRecord) => Promise<void>;
+  readonly printer?: ReceiptPrinter;
+  readonly clock?: Scheduler;
+  readonly onAlarm?: (alarm: InvoiceAlarm) => void;
+  readonly receiptHeader?: ReceiptHeader;
+  /** Details fetch retry backoff (default 2 s doubling to 5 min). */
+  readonly backoff?: BackoffSettings;
+  readonly log?: Logger;
+}
+
+export interface InvoiceIssuer {
+  /** Local URL of the notification endpoint (port resolved when listen port is 0). */
+  readonly endpointUrl: string;
+  issue(request: IssueRequest): Promise<InvoiceRecord>;
+  listInvoices(): Promise<InvoiceRecord[]>;
+  listNotifications(): Promise<NotificationRecord[]>;
+  /** Resolves when no settlement pass is running. */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const systemScheduler: Scheduler = {
+  now: () => Date.now(),
+  setTimer(delayMs, fn) {
+    const t = setTimeout(fn, Math.min(Math.max(0, delayMs), 2 ** 31 - 1));
+    return () => clearTimeout(t);
+  },
+};
+
+export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDeps): Promise<InvoiceIssuer> {
+  const listen = resolveListen(settings);
+  const secret = await readSecretFile(settings.secretFile, "invoiceService.secretFile");
+  const clock = deps.clock ?? systemScheduler;
+  const log = deps.log ?? createLogger("invoice-service");
+  const header = deps.receiptHeader ?? { stationName: settings.issuerName, terminalId: settings.issuerName };
+  const store = await InvoiceStore.open(deps.journalPath);
+  const settlement = new Settlement({
+    store,
+    clock,
+    fetchDetails: createDetailsClient({ baseUrl: settings.detailsBaseUrl, issuerName: settings.issuerName, secret }),
+    release: deps.release,
+    onAlarm: deps.onAlarm ?? (() => undefined),
+    printer: deps.printer,
+    receiptHeader: header,
+    backoff: deps.backoff ?? { baseMs: 2_000, maxMs: 5 * 60_000 },
+    log,
+  });
+  try {
+    for (const i of await store.markInterruptedReleases()) {
+      settlement.raise({
+        kind: "release-interrupted",
+        detail: "the agent stopped while releasing; check whether the service was delivered",
+        reference: i.reference,
+        ...(i.glaseInvoiceId !== null ? { glaseInvoiceId: i.glaseInvoiceId } : {}),
+      });
+    }
+    const endpoint = await startNotificationEndpoint({ ...listen, store, clock, log, onRecorded: () => settlement.kick() });
+    settlement.kick(); // resume notifications journaled before a restart
+    return {
+      endpointUrl: endpoint.url,
+      async issue(request) {
+        const claims = { ...request, payOnce: request.payOnce ?? true };
+        const qr = invoiceQr(signInvoiceJwt(settings.issuerName, secret, payloadOf(claims)), qrHostOf(settings));
+        const invoice = await store.insertInvoice({ ...claims, qr, issuedAt: clock.now() });
+        log.info("invoice_issued", { reference: invoice.reference, amountMinor: invoice.amountMinor, currency: invoice.currency });
+        const qrPrint = await printOutcome(deps.printer, invoiceSlip(invoice, header), log);
+        await store.setQrPrint(invoice.id, qrPrint);
+        return { ...invoice, qrPrint };
+      },
+      listInvoices: () => store.listInvoices(),
+      listNotifications: () => store.listNotifications(),
+      settled: () => settlement.settled(),
+      async close() {
+        await endpoint.close();
+        await settlement.close();
+        await store.close();
+      },
+    };
+  } catch (e) {
+    await settlement.close();
+    await store.close();
+    throw e;
+  }
+}

@@ -1,0 +1,51 @@
+// Issuer settings as the agent uses them. The daemon's config section `invoiceService`
+// (agent/config/schema.ts) supplies issuerName, secretFile, listen and publicUrl; the details
+// base URL (the Invoice Service host, §9 A37) and the QR host are deployment facts added here.
+import { AgentError } from "../errors.ts";
+import { DEFAULT_QR_HOST } from "./qr.ts";
+
+export interface IssuerSettings {
+  readonly issuerName: string;
+  /** File holding the issuer secret; must be 0600 (group/world-readable files are refused). */
+  readonly secretFile: string;
+  /** `host:port` (or `[v6]:port`) the notification endpoint listens on; loopback by default. */
+  readonly listen?: string;
+  /** Public URL Glase calls (agreed with Glase; usually a reverse proxy in front of `listen`). */
+  readonly publicUrl: string;
+  /** Base URL of the Invoice Service for details requests, e.g. https://invoice.glase.example. */
+  readonly detailsBaseUrl: string;
+  /** Host written in invoice QR codes (default SEQR.SE). */
+  readonly qrHost?: string;
+  /** Path the endpoint accepts; default: the path of publicUrl. */
+  readonly notificationPath?: string;
+}
+
+export const DEFAULT_LISTEN = "127.0.0.1:8731";
+
+export interface ResolvedListen {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+}
+
+export function resolveListen(s: IssuerSettings): ResolvedListen {
+  const listen = s.listen ?? DEFAULT_LISTEN;
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(listen);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new AgentError("CONFIG_INVALID", `invoiceService.listen: ${JSON.stringify(listen)} is not host:port`, { field: "invoiceService.listen" });
+  }
+  let path = s.notificationPath;
+  if (path === undefined) {
+    try {
+      path = new URL(s.publicUrl).pathname;
+    } catch {
+      throw new AgentError("CONFIG_INVALID", `invoiceService.publicUrl: ${JSON.stringify(s.publicUrl)} is not a URL`, { field: "invoiceService.publicUrl" });
+    }
+  }
+  return { host: m[1] ?? m[2]!, port, path };
+}
+
+export function qrHostOf(s: IssuerSettings): string {
+  return s.qrHost ?? DEFAULT_QR_HOST;
+}

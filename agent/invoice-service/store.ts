@@ -1,0 +1,287 @@
+// The issuer's journal: invoices it issued and notifications Glase sent, in one SQLite file
+// (WAL, synchronous=FULL: a write has reached the disk when its callback runs). Every state
+// change the notification endpoint or the settlement acknowledges is written here first, so a
+// crash at any point is recovered from this file alone.
+import sqlite3 from "sqlite3";
+import { AgentError } from "../errors.ts";
+
+export type InvoiceState = "issued" | "releasing" | "released" | "release-failed" | "release-interrupted";
+export type PrintState = "pending" | "printed" | "failed" | "no-printer";
+export type NotificationState = "pending" | "settled" | "alarm";
+
+export interface InvoiceRecord {
+  readonly id: number;
+  readonly reference: string;
+  readonly description: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly payOnce: boolean;
+  readonly qr: string;
+  readonly issuedAt: number;
+  readonly state: InvoiceState;
+  readonly qrPrint: PrintState;
+  readonly glaseInvoiceId: number | null;
+  readonly ersReference: string | null;
+  readonly purchaseTime: string | null;
+  readonly releasedAt: number | null;
+  readonly receiptPrint: PrintState | null;
+}
+
+export interface NotificationRecord {
+  /** The invoice id inside the Invoice Service (the notification's `invoiceId`). */
+  readonly invoiceId: number;
+  readonly receivedAt: number;
+  readonly state: NotificationState;
+  readonly fetchAttempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastError: string | null;
+  readonly alarm: string | null;
+}
+
+export interface NewInvoice {
+  readonly reference: string;
+  readonly description: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly payOnce: boolean;
+  readonly qr: string;
+  readonly issuedAt: number;
+}
+
+export interface Settlement {
+  readonly glaseInvoiceId: number;
+  readonly ersReference: string;
+  readonly purchaseTime: string;
+}
+
+const SCHEMA_VERSION = 1;
+const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE invoices (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      reference TEXT NOT NULL UNIQUE,
+      description TEXT NOT NULL,
+      amount_minor INTEGER NOT NULL,
+      currency TEXT NOT NULL,
+      pay_once INTEGER NOT NULL,
+      qr TEXT NOT NULL,
+      issued_at INTEGER NOT NULL,
+      state TEXT NOT NULL DEFAULT 'issued',
+      qr_print TEXT NOT NULL DEFAULT 'pending',
+      glase_invoice_id INTEGER UNIQUE,
+      ers_reference TEXT,
+      purchase_time TEXT,
+      released_at INTEGER,
+      receipt_print TEXT
+    );
+    CREATE TABLE notifications (
+      invoice_id INTEGER PRIMARY KEY,
+      received_at INTEGER NOT NULL,
+      state TEXT NOT NULL DEFAULT 'pending',
+      fetch_attempts INTEGER NOT NULL DEFAULT 0,
+      next_attempt_at INTEGER NOT NULL,
+      last_error TEXT,
+      alarm TEXT
+    );
+    CREATE INDEX notifications_pending ON notifications (state, next_attempt_at);
+  `,
+};
+
+type Row = Record<string, unknown>;
+
+function invoiceOf(r: Row): InvoiceRecord {
+  return {
+    id: r.id as number,
+    reference: r.reference as string,
+    description: r.description as string,
+    amountMinor: r.amount_minor as number,
+    currency: r.currency as string,
+    payOnce: r.pay_once === 1,
+    qr: r.qr as string,
+    issuedAt: r.issued_at as number,
+    state: r.state as InvoiceState,
+    qrPrint: r.qr_print as PrintState,
+    glaseInvoiceId: (r.glase_invoice_id as number | null) ?? null,
+    ersReference: (r.ers_reference as string | null) ?? null,
+    purchaseTime: (r.purchase_time as string | null) ?? null,
+    releasedAt: (r.released_at as number | null) ?? null,
+    receiptPrint: (r.receipt_print as PrintState | null) ?? null,
+  };
+}
+
+function notificationOf(r: Row): NotificationRecord {
+  return {
+    invoiceId: r.invoice_id as number,
+    receivedAt: r.received_at as number,
+    state: r.state as NotificationState,
+    fetchAttempts: r.fetch_attempts as number,
+    nextAttemptAt: r.next_attempt_at as number,
+    lastError: (r.last_error as string | null) ?? null,
+    alarm: (r.alarm as string | null) ?? null,
+  };
+}
+
+export class InvoiceStore {
+  // sqlite3 runs statements of one connection in order, but a multi-statement transaction must
+  // not interleave with another caller's statements: writers queue behind this chain.
+  private writeChain: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
+
+  static async open(path: string): Promise<InvoiceStore> {
+    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const d = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(d)));
+    }).catch((e: Error) => {
+      throw new AgentError("JOURNAL_FAILED", `cannot open invoice journal ${path}: ${e.message}`, { path });
+    });
+    const store = new InvoiceStore(db, path);
+    await store.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
+    await store.migrate();
+    return store;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
+  }
+
+  async insertInvoice(i: NewInvoice): Promise<InvoiceRecord> {
+    return this.write(async () => {
+      const existing = await this.get("SELECT id FROM invoices WHERE reference = ?", [i.reference]);
+      if (existing) throw new AgentError("CONFLICT", `an invoice with reference ${JSON.stringify(i.reference)} was already issued`, { reference: i.reference });
+      const { lastID } = await this.run(
+        "INSERT INTO invoices (reference, description, amount_minor, currency, pay_once, qr, issued_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [i.reference, i.description, i.amountMinor, i.currency, i.payOnce ? 1 : 0, i.qr, i.issuedAt],
+      );
+      return invoiceOf((await this.get("SELECT * FROM invoices WHERE id = ?", [lastID]))!);
+    });
+  }
+
+  setQrPrint(id: number, state: PrintState): Promise<void> {
+    return this.write(() => this.run("UPDATE invoices SET qr_print = ? WHERE id = ?", [state, id])).then(() => undefined);
+  }
+
+  setReceiptPrint(id: number, state: PrintState): Promise<void> {
+    return this.write(() => this.run("UPDATE invoices SET receipt_print = ? WHERE id = ?", [state, id])).then(() => undefined);
+  }
+
+  /** Durably records a notification; "duplicate" when that invoice id was already recorded. */
+  recordNotification(invoiceId: number, at: number): Promise<"new" | "duplicate"> {
+    return this.write(async () => {
+      const { changes } = await this.run("INSERT OR IGNORE INTO notifications (invoice_id, received_at, next_attempt_at) VALUES (?, ?, ?)", [invoiceId, at, at]);
+      return changes === 1 ? "new" : "duplicate";
+    });
+  }
+
+  async pendingNotifications(): Promise<NotificationRecord[]> {
+    return (await this.all("SELECT * FROM notifications WHERE state = 'pending' ORDER BY next_attempt_at, invoice_id")).map(notificationOf);
+  }
+
+  scheduleFetchRetry(invoiceId: number, nextAttemptAt: number, error: string): Promise<void> {
+    return this.write(() =>
+      this.run("UPDATE notifications SET fetch_attempts = fetch_attempts + 1, next_attempt_at = ?, last_error = ? WHERE invoice_id = ? AND state = 'pending'", [nextAttemptAt, error, invoiceId]),
+    ).then(() => undefined);
+  }
+
+  raiseNotificationAlarm(invoiceId: number, alarm: string): Promise<void> {
+    return this.write(() =>
+      this.run("UPDATE notifications SET state = 'alarm', fetch_attempts = fetch_attempts + 1, alarm = ? WHERE invoice_id = ?", [alarm, invoiceId]),
+    ).then(() => undefined);
+  }
+
+  async invoiceByReference(reference: string): Promise<InvoiceRecord | undefined> {
+    const row = await this.get("SELECT * FROM invoices WHERE reference = ?", [reference]);
+    return row ? invoiceOf(row) : undefined;
+  }
+
+  /**
+   * The commit point of a payment: the invoice leaves `issued` and the notification is settled in
+   * one transaction. Returns false when the invoice was no longer `issued` (nothing changed), so
+   * the release effect can only ever be started once.
+   */
+  beginRelease(invoiceId: number, s: Settlement): Promise<boolean> {
+    return this.write(async () => {
+      await this.run("BEGIN IMMEDIATE");
+      try {
+        const { changes } = await this.run(
+          "UPDATE invoices SET state = 'releasing', glase_invoice_id = ?, ers_reference = ?, purchase_time = ? WHERE id = ? AND state = 'issued'",
+          [s.glaseInvoiceId, s.ersReference, s.purchaseTime, invoiceId],
+        );
+        if (changes === 1) {
+          await this.run("UPDATE notifications SET state = 'settled', fetch_attempts = fetch_attempts + 1, last_error = NULL WHERE invoice_id = ?", [s.glaseInvoiceId]);
+        }
+        await this.run("COMMIT");
+        return changes === 1;
+      } catch (e) {
+        await this.run("ROLLBACK").catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  finishRelease(invoiceId: number, state: "released" | "release-failed", at: number): Promise<void> {
+    return this.write(() => this.run("UPDATE invoices SET state = ?, released_at = ? WHERE id = ? AND state = 'releasing'", [state, at, invoiceId])).then(
+      () => undefined,
+    );
+  }
+
+  /**
+   * After a crash, an invoice caught in `releasing` may or may not have been released: it is
+   * marked for the operator instead of released again (at most once). Returns those invoices.
+   */
+  markInterruptedReleases(): Promise<InvoiceRecord[]> {
+    return this.write(async () => {
+      const rows = (await this.all("SELECT * FROM invoices WHERE state = 'releasing'")).map(invoiceOf);
+      await this.run("UPDATE invoices SET state = 'release-interrupted' WHERE state = 'releasing'");
+      return rows;
+    });
+  }
+
+  async listInvoices(): Promise<InvoiceRecord[]> {
+    return (await this.all("SELECT * FROM invoices ORDER BY id")).map(invoiceOf);
+  }
+
+  async listNotifications(): Promise<NotificationRecord[]> {
+    return (await this.all("SELECT * FROM notifications ORDER BY received_at, invoice_id")).map(notificationOf);
+  }
+
+  private async migrate(): Promise<void> {
+    const version = ((await this.get("PRAGMA user_version")) as { user_version: number }).user_version;
+    if (version > SCHEMA_VERSION) {
+      throw new AgentError("JOURNAL_FAILED", `invoice journal ${this.path} has schema ${version}, newer than this agent (${SCHEMA_VERSION})`, { path: this.path });
+    }
+    for (let v = version + 1; v <= SCHEMA_VERSION; v++) {
+      await this.exec(`BEGIN IMMEDIATE; ${MIGRATIONS[v]} PRAGMA user_version = ${v}; COMMIT;`);
+    }
+  }
+
+  private write<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.writeChain.then(fn);
+    this.writeChain = result.catch(() => undefined);
+    return result;
+  }
+
+  private exec(sql: string): Promise<void> {
+    return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(journalError(err, sql)) : resolve())));
+  }
+
+  private run(sql: string, params: unknown[] = []): Promise<{ changes: number; lastID: number }> {
+    return new Promise((resolve, reject) =>
+      this.db.run(sql, params, function (err) {
+        if (err) reject(journalError(err, sql));
+        else resolve({ changes: this.changes, lastID: this.lastID });
+      }),
+    );
+  }
+
+  private get(sql: string, params: unknown[] = []): Promise<Row | undefined> {
+    return new Promise((resolve, reject) => this.db.get<Row>(sql, params, (err, row) => (err ? reject(journalError(err, sql)) : resolve(row))));
+  }
+
+  private all(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return new Promise((resolve, reject) => this.db.all<Row>(sql, params, (err, rows) => (err ? reject(journalError(err, sql)) : resolve(rows))));
+  }
+}
+
+function journalError(err: Error, sql: string): AgentError {
+  return new AgentError("JOURNAL_FAILED", `invoice journal: ${err.message}`, { statement: sql.trim().split(/\s+/).slice(0, 3).join(" ") }, { cause: err });
+}
