@@ -183,6 +183,8 @@ export interface PaymentEngineOptions {
   readonly logger: Logger;
   /** Random source for jitter (tests pass a seeded one). */
   readonly random?: () => number;
+  /** Kiosk: hand out the product/service once the payment is read; rejecting raises an alarm. Default: nothing to do. */
+  readonly release?: (point: PointId, amountMinor: number, flowId: string) => Promise<void>;
 }
 
 export interface PaymentEngine {
@@ -214,6 +216,8 @@ export interface PaymentEngine {
   stopPoint(point: PointId): Promise<void>;
   /** Re-prints a kept receipt; rejects with NOT_FOUND / PRINTER_UNAVAILABLE. */
   reprint(flowIdOrErsReference: string): Promise<void>;
+  /** Puts a point stopped by stopPoint back into service. */
+  resumePoint(point: PointId): void;
   resolveParked(flowId: string, action: ParkedAction): Promise<void>;
   receipts(): Promise<readonly StoredReceipt[]>;
   journalTail(n: number): Promise<readonly JournalEntry[]>;

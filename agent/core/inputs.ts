@@ -52,6 +52,8 @@ export type FlowInput =
   | { readonly type: "printed"; readonly ok: boolean }
   | { readonly type: "released"; readonly ok: boolean }
   | { readonly type: "timer"; readonly name: TimerName }
+  /** Journaled as the input of a flow's first transition. */
+  | { readonly type: "start" }
   /** The process restarted; the flow's last effects have unknown outcomes. */
   | { readonly type: "recover" }
   | { readonly type: "technician"; readonly action: "stop" | "mark-settled" | "retry" | "cancel" };

@@ -216,6 +216,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
         return s.pending === undefined ? cancel(wanting) : same(wanting);
       }
       return same(s);
+    case "start":
     case "authorized":
     case "stopped":
     case "sale":

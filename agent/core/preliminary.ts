@@ -461,6 +461,7 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
       return s.phase === "stopping" ? checkSale(s) : same(s);
     case "sale":
       return onSale(s, input.record, input.failed === true, ctx);
+    case "start":
     case "nozzle":
       return same(s);
     case "progress":

@@ -87,6 +87,7 @@ export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContex
       if (s.phase === "marking") return mark({ ...s, pending: undefined });
       return report({ ...s, pending: undefined });
     case "technician":
+    case "start":
     case "authorized":
     case "stopped":
     case "sale":

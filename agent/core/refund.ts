@@ -82,6 +82,7 @@ export function transitionRefund(s: S, input: FlowInput, ctx: FlowContext): Step
       if (input.action === "cancel") return same({ ...s, phase: "finished", outcome: "failed", parkedReason: undefined });
       if (input.action === "retry") return refund({ ...s, parkedReason: undefined, attempts: 0 }, ctx);
       return same(s);
+    case "start":
     case "authorized":
     case "stopped":
     case "sale":

@@ -9,7 +9,14 @@ import { type RefundState, transitionRefund } from "./refund.ts";
 
 export type FlowState = PreliminaryState | PosState | RefundState | ReconciliationState;
 
+/**
+ * Polls are not journaled (they change nothing durable), so after a restart the call counter may
+ * lag behind references already sent: jump to the next epoch so clientReferences stay unique.
+ */
+export const CALL_EPOCH = 100_000;
+
 export function transition(state: FlowState, input: FlowInput, ctx: FlowContext): Step<FlowState> {
+  if (input.type === "recover") state = { ...state, calls: (Math.floor(state.calls / CALL_EPOCH) + 1) * CALL_EPOCH };
   switch (state.kind) {
     case "preliminary":
       return transitionPreliminary(state, input, ctx);

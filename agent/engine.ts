@@ -1,0 +1,614 @@
+// The payment engine: hosts one FlowRunner per running flow, routes dispenser events to them,
+// performs their effects (Glase, dispenser, printer, alarms) and answers the daemon's commands.
+// Types: agent/engine-api.ts. Recovery at start: agent/flows/recovery.ts.
+import { Subject } from "rxjs";
+import type { DispenserEvent } from "../drivers/dispenser/contract.ts";
+import type { ReceiptContent } from "../drivers/printer/contract.ts";
+import type { Effect } from "./core/effects.ts";
+import type { FlowInput } from "./core/inputs.ts";
+import { startPos } from "./core/pos.ts";
+import { startPreliminary } from "./core/preliminary.ts";
+import { startReconciliation } from "./core/reconciliation.ts";
+import { startRefund } from "./core/refund.ts";
+import { type FlowState, amountOf } from "./core/transition.ts";
+import type {
+  AlarmInfo,
+  EngineEvent,
+  EngineSnapshot,
+  FlowSummary,
+  JournalEntry,
+  ParkedAction,
+  PaymentEngine,
+  PaymentEngineOptions,
+  PointConfig,
+  PointDisplayState,
+  PointSnapshot,
+  ReconciliationResult,
+  RecoveryReport,
+  RefundResult,
+  StoredReceipt,
+} from "./engine-api.ts";
+import { AgentError } from "./errors.ts";
+import { executeGlaseCall, type GlaseCallTarget } from "./flows/glase-executor.ts";
+import { recoverFlows } from "./flows/recovery.ts";
+import { FlowRunner, type RunnerHost } from "./flows/runner.ts";
+import type { InvoiceRow, TerminalCredentials } from "./glase/types.ts";
+
+const RECENT_FLOWS = 200;
+const OFFLINE_HOLD_FACTOR = 2;
+
+interface PointRuntime {
+  readonly config: PointConfig;
+  active?: FlowRunner;
+  stopped: boolean;
+  offlineUntil: number;
+  alarms: AlarmInfo[];
+}
+
+type Waiter = { resolve: (s: FlowState) => void; reject: (e: unknown) => void };
+
+export function createPaymentEngine(opts: PaymentEngineOptions): PaymentEngine {
+  return new Engine(opts);
+}
+
+class Engine implements PaymentEngine, RunnerHost {
+  readonly events$ = new Subject<EngineEvent>();
+  readonly journal;
+  readonly scheduler;
+  readonly settings;
+  readonly logger;
+  private readonly points = new Map<number, PointRuntime>();
+  private readonly runners = new Map<string, FlowRunner>();
+  private readonly recent: FlowSummary[] = [];
+  private readonly alarms: AlarmInfo[] = [];
+  private readonly waiters = new Map<string, Waiter>();
+  private accepting = false;
+  private closed = false;
+  private seq = 0;
+  private alarmSeq = 0;
+  private unsubscribe?: () => void;
+  private cancelCompaction?: () => void;
+
+  constructor(private readonly opts: PaymentEngineOptions) {
+    this.journal = opts.journal;
+    this.scheduler = opts.scheduler;
+    this.settings = opts.settings;
+    this.logger = opts.logger;
+    for (const p of opts.points) {
+      if (this.points.has(p.id)) throw new AgentError("CONFIG_INVALID", `point ${p.id} is configured twice`, { point: p.id });
+      this.points.set(p.id, { config: p, stopped: false, offlineUntil: 0, alarms: [] });
+    }
+  }
+
+  random(): number {
+    return (this.opts.random ?? Math.random)();
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  async start(): Promise<RecoveryReport> {
+    const t0 = Date.now();
+    const recovered = await recoverFlows(this.journal, this.scheduler.now(), this.settings, this.random());
+    for (const { state, effects, startedAt } of recovered) {
+      const runner = new FlowRunner(this, state, startedAt);
+      this.attach(runner);
+      runner.resume(effects);
+    }
+    if (this.opts.dispenser) this.unsubscribe = this.opts.dispenser.onEvent((e) => this.onDispenserEvent(e));
+    this.accepting = true;
+    this.scheduleCompaction(0);
+    const parked = recovered.filter((r) => r.state.phase === "parked").length;
+    const report: RecoveryReport = { resumed: recovered.length, parked, flowIds: recovered.map((r) => r.state.flowId), durationMs: Date.now() - t0 };
+    this.logger.info("engine_started", { resumed: report.resumed, parked, ms: report.durationMs });
+    return report;
+  }
+
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && [...this.runners.values()].some((r) => r.state.phase !== "parked")) {
+      await new Promise<void>((resolve) => {
+        const sub = this.events$.subscribe(() => (sub.unsubscribe(), resolve()));
+        const cancel = setTimeout(() => (sub.unsubscribe(), resolve()), Math.max(1, Math.min(500, deadline - Date.now())));
+        cancel.unref?.();
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.accepting = false;
+    this.unsubscribe?.();
+    this.cancelCompaction?.();
+    for (const r of this.runners.values()) r.stop();
+    for (const w of this.waiters.values()) w.reject(new AgentError("ABORTED", "engine closed"));
+    this.waiters.clear();
+    this.events$.complete();
+  }
+
+  private scheduleCompaction(delayMs: number): void {
+    if (this.closed) return;
+    this.cancelCompaction = this.scheduler.setTimer(delayMs, () => {
+      this.journal
+        .compact(this.scheduler.now() - this.opts.settings.retentionMs)
+        .then((n) => n > 0 && this.logger.info("journal_compacted", { flows: n }))
+        .catch((err: unknown) => this.logger.error("journal_compaction_failed", { err }))
+        .finally(() => this.scheduleCompaction(Math.max(60_000, Math.min(3_600_000, this.opts.settings.retentionMs / 4))));
+    });
+  }
+
+  // ---- starting flows -------------------------------------------------------------------------
+
+  private newFlowId(prefix: string): string {
+    this.seq = (this.seq + 1) % 1296;
+    const rand = Math.floor(this.random() * 1296).toString(36).padStart(2, "0");
+    return `${prefix}${this.scheduler.now().toString(36)}${this.seq.toString(36).padStart(2, "0")}${rand}`;
+  }
+
+  private ctx() {
+    return { now: this.scheduler.now(), settings: this.settings, random: this.random() };
+  }
+
+  private attach(runner: FlowRunner): void {
+    this.runners.set(runner.flowId, runner);
+    const point = "point" in runner.state ? runner.state.point : undefined;
+    if (point !== undefined && (runner.state.kind === "preliminary" || runner.state.kind === "pos")) {
+      const p = this.points.get(point);
+      if (p) p.active = runner;
+    }
+  }
+
+  private async launch(state: FlowState, effects: readonly Effect[], input: FlowInput): Promise<FlowRunner> {
+    const runner = new FlowRunner(this, state);
+    this.attach(runner);
+    try {
+      await runner.begin(effects, input);
+    } catch (err) {
+      this.runners.delete(runner.flowId);
+      this.detachFromPoint(runner);
+      throw err;
+    }
+    return runner;
+  }
+
+  /** Why a new customer cannot start on this point now, or undefined if they can. */
+  private refusal(p: PointRuntime): string | undefined {
+    if (!this.accepting) return "Closed";
+    if (p.stopped) return "Out of service";
+    if (p.active) return "Busy";
+    if (this.scheduler.now() < p.offlineUntil) return "Glase offline - pay inside";
+    return undefined;
+  }
+
+  private onCustomerCall(point: number, gradeId: string | undefined, presetMinor: number | undefined): void {
+    const p = this.points.get(point);
+    if (!p || p.config.kind === "kiosk") return;
+    const why = this.refusal(p);
+    if (why) {
+      this.display(point, why);
+      return;
+    }
+    const reserve = presetMinor !== undefined && presetMinor > 0 ? Math.min(presetMinor, p.config.maxPreliminaryMinor) : p.config.maxPreliminaryMinor;
+    const step = startPreliminary(
+      {
+        flowId: this.newFlowId(`P${point}-`),
+        point,
+        terminalId: p.config.terminal.terminalId,
+        currency: p.config.currency,
+        stationName: p.config.stationName,
+        unit: p.config.kind === "ev" ? "kWh" : "L",
+        grades: p.config.grades ?? [],
+        ...(gradeId !== undefined ? { gradeId } : {}),
+        reserveMinor: reserve,
+      },
+      this.ctx(),
+    );
+    this.launch(step.state, step.effects, { type: "start" }).catch((err: unknown) => {
+      this.logger.error("flow_start_failed", { point, err });
+      this.display(point, "Payment unavailable");
+    });
+  }
+
+  async startPosPayment(point: number, amountMinor: number, rows?: readonly InvoiceRow[]): Promise<string> {
+    const p = this.points.get(point);
+    if (!p) throw new AgentError("NOT_FOUND", `no point ${point}`, { point });
+    if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) throw new AgentError("INPUT_INVALID", `amount must be a positive integer of minor units, got ${amountMinor}`, { amountMinor });
+    const why = this.refusal(p);
+    if (why) throw new AgentError("CONFLICT", `point ${point} cannot take a payment now: ${why}`, { point, reason: why });
+    const step = startPos(
+      {
+        flowId: this.newFlowId(`K${point}-`),
+        point,
+        terminalId: p.config.terminal.terminalId,
+        currency: p.config.currency,
+        stationName: p.config.stationName,
+        amountMinor,
+        ...(rows ? { rows } : {}),
+      },
+      this.ctx(),
+    );
+    const runner = await this.launch(step.state, step.effects, { type: "start" });
+    return runner.flowId;
+  }
+
+  private terminalFor(req: { readonly point?: number; readonly terminal?: string }): PointConfig {
+    const found = [...this.points.values()].find((p) => p.config.id === req.point || p.config.terminal.terminalId === req.terminal);
+    if (!found) throw new AgentError("NOT_FOUND", `no point/terminal ${req.point ?? req.terminal}`, { ...req });
+    return found.config;
+  }
+
+  private waitFor(flowId: string): Promise<FlowState> {
+    return new Promise((resolve, reject) => this.waiters.set(flowId, { resolve, reject }));
+  }
+
+  async startRefund(req: { readonly point?: number; readonly terminal?: string; readonly ersReference: string; readonly amountMinor: number }): Promise<RefundResult> {
+    const cfg = this.terminalFor(req);
+    if (!Number.isSafeInteger(req.amountMinor) || req.amountMinor <= 0) throw new AgentError("INPUT_INVALID", `refund amount must be a positive integer of minor units`, { amountMinor: req.amountMinor });
+    const flowId = this.newFlowId("R");
+    const step = startRefund({ flowId, terminalId: cfg.terminal.terminalId, point: cfg.id, currency: cfg.currency, ersReference: req.ersReference, amountMinor: req.amountMinor }, this.ctx());
+    const done = this.waitFor(flowId);
+    await this.launch(step.state, step.effects, { type: "start" });
+    const s = await done;
+    if (s.kind === "refund" && s.outcome === "refunded") return { flowId, refundErsReference: s.refundReference ?? "" };
+    if (s.kind === "refund" && s.failCode !== undefined) throw new AgentError("GLASE_RESULT", `refund refused with result code ${s.failCode}`, { flowId, resultCode: s.failCode });
+    throw new AgentError("CONFLICT", `refund ${flowId} ended ${s.phase === "parked" ? "parked: outcome unknown, check the report" : s.outcome}`, { flowId });
+  }
+
+  async startReconciliation(req: { readonly scope: "shop" | "terminal"; readonly terminal?: string; readonly reportId: string }): Promise<ReconciliationResult> {
+    if (req.scope === "terminal") this.terminalFor({ terminal: req.terminal });
+    else if (!this.opts.reseller) throw new AgentError("CONFIG_INVALID", "shop reconciliation needs the shop (reseller) credentials", {});
+    const flowId = this.newFlowId("C");
+    const step = startReconciliation({ flowId, scope: req.scope, ...(req.terminal !== undefined ? { terminalId: req.terminal } : {}), reportId: req.reportId }, this.ctx());
+    const done = this.waitFor(flowId);
+    await this.launch(step.state, step.effects, { type: "start" });
+    const s = await done;
+    if (s.kind !== "reconciliation" || s.outcome !== "reported") {
+      const code = s.kind === "reconciliation" ? s.failCode : undefined;
+      throw new AgentError("GLASE_RESULT", `reconciliation failed${code !== undefined ? ` with result code ${code}` : ""}`, { flowId, resultCode: code });
+    }
+    return {
+      flowId,
+      reportId: s.reportId,
+      ...(s.transactionPeriodId !== undefined ? { transactionPeriodId: s.transactionPeriodId } : {}),
+      ...(s.report !== undefined ? { report: s.report } : {}),
+      ...(s.mimeType !== undefined ? { mimeType: s.mimeType } : {}),
+    };
+  }
+
+  async stopPoint(point: number): Promise<void> {
+    const p = this.points.get(point);
+    if (!p) throw new AgentError("NOT_FOUND", `no point ${point}`, { point });
+    p.stopped = true;
+    if (p.active) await p.active.feed({ type: "technician", action: "stop" });
+    this.changedPoint(p);
+  }
+
+  /** Additive to the API: puts a stopped point back into service. */
+  resumePoint(point: number): void {
+    const p = this.points.get(point);
+    if (!p) throw new AgentError("NOT_FOUND", `no point ${point}`, { point });
+    p.stopped = false;
+    this.changedPoint(p);
+  }
+
+  async resolveParked(flowId: string, action: ParkedAction): Promise<void> {
+    const r = this.runners.get(flowId);
+    if (!r) throw new AgentError("NOT_FOUND", `no running flow ${flowId}`, { flowId });
+    if (r.state.phase !== "parked") throw new AgentError("CONFLICT", `flow ${flowId} is not parked (${r.state.phase})`, { flowId });
+    await r.feed({ type: "technician", action });
+  }
+
+  // ---- receipts, journal ----------------------------------------------------------------------
+
+  async receipts(): Promise<readonly StoredReceipt[]> {
+    return (await this.journal.receipts()).map((r) => ({ ...r, content: r.content as ReceiptContent }));
+  }
+
+  async reprint(key: string): Promise<void> {
+    const r = (await this.journal.receipts()).find((x) => x.flowId === key || x.ersReference === key);
+    if (!r) throw new AgentError("NOT_FOUND", `no receipt for ${key}`, { key });
+    if (!this.opts.printer) throw new AgentError("PRINTER_UNAVAILABLE", "no printer configured", {});
+    await this.opts.printer.print(r.content as ReceiptContent);
+    await this.journal.saveReceipt({ ...r, printed: true });
+  }
+
+  async journalTail(n: number): Promise<readonly JournalEntry[]> {
+    return (await this.journal.tail(n)).map((s) => ({
+      seq: s.seq,
+      at: s.at,
+      flowId: s.flowId,
+      input: describeInput(s.input),
+      state: s.stateName,
+      effects: (s.effects as Effect[]).map(describeEffect),
+    }));
+  }
+
+  // ---- RunnerHost -----------------------------------------------------------------------------
+
+  async perform(runner: FlowRunner, effect: Exclude<Effect, { type: "startTimer" | "cancelTimer" }>): Promise<FlowInput | undefined> {
+    const d = this.opts.dispenser;
+    switch (effect.type) {
+      case "glase": {
+        const outcome = await executeGlaseCall(this.opts.glase, this.targetOf(runner.state), effect.call, {
+          clientReference: effect.ref,
+          timeoutMs: this.settings.glaseCallTimeoutMs,
+        });
+        return { type: "glase", op: effect.call.op, ref: effect.ref, outcome };
+      }
+      case "authorize":
+        if (!d) return { type: "authorized", ok: false };
+        return d.authorize({ point: effect.point, limitMinor: effect.limitMinor, currency: effect.currency, transactionId: effect.transactionId, ...(effect.gradeId ? { gradeId: effect.gradeId } : {}) }).then(
+          () => ({ type: "authorized", ok: true }),
+          (err: unknown) => (this.logger.warn("authorize_failed", { flowId: runner.flowId, err }), { type: "authorized", ok: false }),
+        );
+      case "stop":
+        if (!d) return { type: "stopped", ok: false };
+        return d.stop(effect.point).then(
+          () => ({ type: "stopped", ok: true }),
+          () => ({ type: "stopped", ok: false }),
+        );
+      case "saleRecord":
+        if (!d) return { type: "sale", record: null, failed: true };
+        return d.saleRecord(effect.transactionId).then(
+          (r) => ({ type: "sale", record: r ? { state: r.state, milli: r.milli, amountMinor: r.amountMinor, ...(r.gradeId ? { gradeId: r.gradeId } : {}), ...(r.unitPriceMinor !== undefined ? { unitPriceMinor: r.unitPriceMinor } : {}), ...(r.reason ? { reason: r.reason } : {}) } : null }),
+          (err: unknown) => (this.logger.warn("sale_record_failed", { flowId: runner.flowId, err }), { type: "sale", record: null, failed: true }),
+        );
+      case "display":
+        this.display(effect.point, effect.text);
+        return undefined;
+      case "print":
+        return { type: "printed", ok: await this.print(runner.flowId, effect.receipt) };
+      case "alarm":
+        this.raiseAlarm(runner.state, effect.code, effect.message);
+        return undefined;
+      case "release": {
+        let ok = true;
+        if (this.opts.release) ok = await this.opts.release(effect.point, effect.amountMinor, runner.flowId).then(() => true, () => false);
+        return { type: "released", ok };
+      }
+      default: {
+        const never: never = effect;
+        throw new AgentError("INTERNAL", `unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private targetOf(s: FlowState): GlaseCallTarget {
+    if (s.kind === "reconciliation" && s.scope === "shop") return { ...(this.opts.reseller ? { reseller: this.opts.reseller } : {}) };
+    const terminalId = s.terminalId;
+    const terminal: TerminalCredentials | undefined = [...this.points.values()].find((p) => p.config.terminal.terminalId === terminalId)?.config.terminal;
+    return terminal ? { terminal } : {};
+  }
+
+  private async print(flowId: string, receipt: ReceiptContent): Promise<boolean> {
+    const record = { flowId, ersReference: receipt.ersReference, content: receipt, printed: false, at: this.scheduler.now() };
+    await this.journal.saveReceipt(record);
+    let printed = false;
+    if (this.opts.printer) {
+      printed = await this.opts.printer.print(receipt).then(
+        () => true,
+        (err: unknown) => (this.logger.warn("receipt_not_printed", { flowId, err }), false),
+      );
+      if (printed) await this.journal.saveReceipt({ ...record, printed: true });
+    }
+    this.events$.next({ type: "receipt", receipt: { ...record, printed } });
+    return printed;
+  }
+
+  private display(point: number, text: string): void {
+    this.opts.dispenser?.display(point, text).catch(() => undefined);
+  }
+
+  private raiseAlarm(s: FlowState, code: string, message: string): void {
+    const point = "point" in s ? s.point : undefined;
+    const alarm: AlarmInfo = { id: `A${++this.alarmSeq}`, at: this.scheduler.now(), ...(point !== undefined ? { point } : {}), flowId: s.flowId, code, message };
+    this.alarms.push(alarm);
+    if (this.alarms.length > 500) this.alarms.shift();
+    const p = point !== undefined ? this.points.get(point) : undefined;
+    if (p) p.alarms = [...p.alarms.slice(-19), alarm];
+    this.logger.warn("alarm", { code, flowId: s.flowId, point, message });
+    this.events$.next({ type: "alarm", alarm });
+  }
+
+  changed(runner: FlowRunner): void {
+    const s = runner.state;
+    const summary = this.summarize(runner);
+    if (s.phase === "finished") this.finish(runner, summary);
+    else if (s.phase === "parked") this.answerWaiter(s); // a parked refund must still answer its caller
+    this.events$.next({ type: "flow", flow: summary });
+    const p = "point" in s && s.point !== undefined ? this.points.get(s.point) : undefined;
+    if (p) this.changedPoint(p);
+  }
+
+  journalFailed(runner: FlowRunner, err: unknown): void {
+    this.logger.error("journal_write_failed", { flowId: runner.flowId, err });
+    this.raiseAlarm(runner.state, "journal-failed", `flow ${runner.flowId} stopped: the journal could not record its next step`);
+  }
+
+  private finish(runner: FlowRunner, summary: FlowSummary): void {
+    this.runners.delete(runner.flowId);
+    this.detachFromPoint(runner);
+    this.recent.unshift(summary);
+    if (this.recent.length > RECENT_FLOWS) this.recent.pop();
+    const s = runner.state;
+    if (s.outcome === "offline" && "point" in s && s.point !== undefined) {
+      const p = this.points.get(s.point);
+      if (p) p.offlineUntil = this.scheduler.now() + this.settings.retryMaxMs * OFFLINE_HOLD_FACTOR;
+    }
+    this.logger.info("flow_finished", { flowId: s.flowId, kind: s.kind, outcome: s.outcome });
+    this.answerWaiter(s);
+  }
+
+  private answerWaiter(s: FlowState): void {
+    const w = this.waiters.get(s.flowId);
+    if (w) (this.waiters.delete(s.flowId), w.resolve(s));
+  }
+
+  private detachFromPoint(runner: FlowRunner): void {
+    const s = runner.state;
+    const p = "point" in s && s.point !== undefined ? this.points.get(s.point) : undefined;
+    if (p?.active === runner) p.active = undefined;
+  }
+
+  private changedPoint(p: PointRuntime): void {
+    this.events$.next({ type: "point", point: this.pointSnapshot(p) });
+  }
+
+  // ---- snapshot -------------------------------------------------------------------------------
+
+  private summarize(r: FlowRunner): FlowSummary {
+    const s = r.state;
+    const point = "point" in s ? s.point : undefined;
+    const terminalId = "terminalId" in s ? s.terminalId : undefined;
+    const invoiceReference = "invoiceRef" in s ? s.invoiceRef : undefined;
+    const ersReference = s.kind === "refund" ? s.refundReference : "ersReference" in s ? s.ersReference : undefined;
+    const amount = amountOf(s);
+    return {
+      flowId: s.flowId,
+      kind: s.kind,
+      ...(point !== undefined ? { point } : {}),
+      ...(terminalId !== undefined ? { terminalId } : {}),
+      state: s.phase,
+      finished: s.phase === "finished",
+      parked: s.phase === "parked",
+      ...(invoiceReference !== undefined ? { invoiceReference } : {}),
+      ...(ersReference !== undefined ? { ersReference } : {}),
+      ...(amount !== undefined ? { amountMinor: amount } : {}),
+      startedAt: r.startedAt,
+      updatedAt: this.scheduler.now(),
+      ...(s.outcome !== undefined ? { outcome: s.outcome } : {}),
+    };
+  }
+
+  private pointSnapshot(p: PointRuntime): PointSnapshot {
+    const s = p.active?.state;
+    let state: PointDisplayState = "idle";
+    let amountMinor: number | undefined;
+    let milli: number | undefined;
+    if (s?.kind === "preliminary") {
+      state = displayOfPreliminary(s.phase);
+      amountMinor = s.delivered?.amountMinor ?? s.progress?.amountMinor;
+      milli = s.delivered?.milli ?? s.progress?.milli;
+    } else if (s?.kind === "pos") {
+      state = s.phase === "releasing" || s.phase === "printing" ? "paid" : "waiting-customer";
+      amountMinor = s.amountMinor;
+    } else if (p.stopped) state = "stopped";
+    else if (this.scheduler.now() < p.offlineUntil) state = "offline";
+    return {
+      point: p.config.id,
+      kind: p.config.kind,
+      terminalId: p.config.terminal.terminalId,
+      state,
+      ...(s ? { flowId: s.flowId } : {}),
+      ...(amountMinor !== undefined ? { amountMinor } : {}),
+      ...(milli !== undefined ? { milli } : {}),
+      alarms: p.alarms,
+    };
+  }
+
+  snapshot(): EngineSnapshot {
+    const running = [...this.runners.values()].map((r) => this.summarize(r));
+    return {
+      accepting: this.accepting,
+      points: [...this.points.values()].map((p) => this.pointSnapshot(p)),
+      flows: [...running, ...this.recent],
+      alarms: [...this.alarms],
+    };
+  }
+
+  // ---- dispenser events -----------------------------------------------------------------------
+
+  private onDispenserEvent(e: DispenserEvent): void {
+    if (this.closed) return;
+    switch (e.type) {
+      case "call":
+        this.onCustomerCall(e.point, e.gradeId, e.presetMinor);
+        return;
+      case "nozzle": {
+        const r = this.points.get(e.point)?.active;
+        if (r) void r.feed({ type: "nozzle", up: e.up });
+        return;
+      }
+      case "progress":
+        void this.runners.get(e.transactionId)?.feed({ type: "progress", milli: e.milli, amountMinor: e.amountMinor });
+        return;
+      case "end":
+        void this.runners
+          .get(e.transactionId)
+          ?.feed({ type: "end", gradeId: e.gradeId, milli: e.milli, amountMinor: e.amountMinor, unitPriceMinor: e.unitPriceMinor, reason: e.reason });
+        return;
+      case "fault": {
+        const r = e.transactionId !== undefined ? this.runners.get(e.transactionId) : e.point !== null ? this.points.get(e.point)?.active : undefined;
+        if (r) void r.feed({ type: "fault", code: e.code });
+        return;
+      }
+      case "link":
+        this.logger.info("dispenser_link", { up: e.up });
+        return;
+      default: {
+        const never: never = e;
+        this.logger.warn("dispenser_event_unknown", { event: never });
+      }
+    }
+  }
+}
+
+function displayOfPreliminary(phase: string): PointDisplayState {
+  switch (phase) {
+    case "sending-invoice":
+    case "resolving-send":
+    case "awaiting-reservation":
+    case "canceling":
+      return "waiting-customer";
+    case "authorizing":
+    case "authorized":
+      return "authorized";
+    case "delivering":
+    case "stopping":
+    case "checking-sale":
+      return "delivering";
+    case "updating":
+    case "committing":
+    case "checking-commit":
+      return "settling";
+    case "printing":
+      return "paid";
+    case "parked":
+      return "parked";
+    default:
+      return "idle";
+  }
+}
+
+function describeInput(input: unknown): string {
+  const i = input as FlowInput;
+  switch (i?.type) {
+    case "glase":
+      return `glase ${i.op} ${i.outcome.kind === "ok" ? `ok${i.outcome.status ? ` ${i.outcome.status}` : ""}` : i.outcome.kind === "result" ? `result ${i.outcome.code}` : i.outcome.indefinite ? "lost" : "unreachable"}`;
+    case "timer":
+      return `timer ${i.name}`;
+    case "technician":
+      return `technician ${i.action}`;
+    case undefined:
+      return "?";
+    default:
+      return i.type;
+  }
+}
+
+function describeEffect(e: Effect): string {
+  switch (e.type) {
+    case "glase":
+      return `${e.call.op} ${e.ref}`;
+    case "alarm":
+      return `alarm ${e.code}`;
+    case "authorize":
+      return `authorize limit=${e.limitMinor}`;
+    default:
+      return e.type;
+  }
+}

@@ -1,0 +1,155 @@
+// Runs one flow: inputs are applied one at a time (transition → journal → effects), each effect's
+// outcome comes back as the next input. Flows never wait on each other: every flow has its own
+// input queue, timers and in-flight calls, so one terminal's slow call or retry never delays
+// another terminal's poll (the 20-second rule). The only shared resource is the journal writer.
+import type { Effect, FlowSettings, TimerName } from "../core/effects.ts";
+import { isReadOnly } from "../core/effects.ts";
+import type { FlowInput } from "../core/inputs.ts";
+import { type FlowState, transition } from "../core/transition.ts";
+import type { Scheduler } from "../core/clock.ts";
+import type { Journal, TransitionRecord } from "../journal/types.ts";
+import type { Logger } from "../log.ts";
+
+/** What the runner needs from its host (the engine) to perform effects. */
+export interface RunnerHost {
+  readonly journal: Journal;
+  readonly scheduler: Scheduler;
+  readonly settings: FlowSettings;
+  readonly logger: Logger;
+  random(): number;
+  /** Performs a non-timer effect; resolves with the input to feed back (undefined: none). */
+  perform(runner: FlowRunner, effect: Exclude<Effect, { type: "startTimer" | "cancelTimer" }>): Promise<FlowInput | undefined>;
+  changed(runner: FlowRunner): void;
+  /** The journal could not record a transition: the flow stops here (its effects never ran). */
+  journalFailed(runner: FlowRunner, err: unknown): void;
+}
+
+// Fields that change on every poll or progress tick but that recovery never needs (it re-reads
+// Glase and the dispenser): a transition that only touches these, with read-only effects, is not
+// written, so polling once per second per terminal does not cost an fsync per second.
+const VOLATILE = new Set(["pending", "calls", "version", "attempts", "progress"]);
+
+function durablePart(s: FlowState): string {
+  return JSON.stringify(s, (k, v) => (VOLATILE.has(k) ? undefined : v));
+}
+
+export function recordOf(state: FlowState, input: FlowInput, effects: readonly Effect[], at: number): TransitionRecord {
+  return {
+    flowId: state.flowId,
+    kind: state.kind,
+    ...("point" in state && state.point !== undefined ? { point: state.point } : {}),
+    ...("terminalId" in state && state.terminalId !== undefined ? { terminalId: state.terminalId } : {}),
+    at,
+    input,
+    state,
+    stateName: state.phase,
+    finished: state.phase === "finished",
+    parked: state.phase === "parked",
+    effects: effects.filter((e) => e.type !== "startTimer" && e.type !== "cancelTimer"),
+  };
+}
+
+export class FlowRunner {
+  private queue: Promise<void> = Promise.resolve();
+  private readonly timers = new Map<TimerName, () => void>();
+  private inFlight = 0;
+  private dead = false;
+  readonly startedAt: number;
+
+  constructor(
+    private readonly host: RunnerHost,
+    public state: FlowState,
+    startedAt?: number,
+  ) {
+    this.startedAt = startedAt ?? host.scheduler.now();
+  }
+
+  get flowId(): string {
+    return this.state.flowId;
+  }
+
+  get finished(): boolean {
+    return this.state.phase === "finished";
+  }
+
+  /** True while nothing runs for this flow (no effect in flight, no queued input). */
+  get idle(): boolean {
+    return this.inFlight === 0;
+  }
+
+  /** Starts a fresh flow: its first transition is journaled before any of its effects run. */
+  async begin(effects: readonly Effect[], input: FlowInput): Promise<void> {
+    const at = this.host.scheduler.now();
+    await this.host.journal.append(recordOf(this.state, input, effects, at));
+    this.host.changed(this);
+    this.run(effects);
+  }
+
+  /** Resumes after recovery: the recover transition was already journaled (in one batch). */
+  resume(effects: readonly Effect[]): void {
+    this.host.changed(this);
+    this.run(effects);
+  }
+
+  feed(input: FlowInput): Promise<void> {
+    this.inFlight++;
+    this.queue = this.queue.then(() => this.apply(input)).finally(() => this.inFlight--);
+    return this.queue;
+  }
+
+  stop(): void {
+    this.dead = true;
+    for (const cancel of this.timers.values()) cancel();
+    this.timers.clear();
+  }
+
+  private async apply(input: FlowInput): Promise<void> {
+    if (this.dead) return;
+    const before = this.state;
+    const now = this.host.scheduler.now();
+    const step = transition(before, input, { now, settings: this.host.settings, random: this.host.random() });
+    const durable = durablePart(step.state) !== durablePart(before) || step.effects.some((e) => !isReadOnly(e));
+    if (durable) {
+      try {
+        await this.host.journal.append(recordOf(step.state, input, step.effects, now));
+      } catch (err) {
+        this.stop();
+        this.host.journalFailed(this, err);
+        return;
+      }
+    }
+    this.state = step.state;
+    if (step.state !== before) this.host.changed(this);
+    this.run(step.effects);
+  }
+
+  private run(effects: readonly Effect[]): void {
+    for (const effect of effects) {
+      if (this.dead) return;
+      if (effect.type === "startTimer") {
+        this.timers.get(effect.name)?.();
+        const name = effect.name;
+        this.timers.set(
+          name,
+          this.host.scheduler.setTimer(effect.delayMs, () => {
+            this.timers.delete(name);
+            void this.feed({ type: "timer", name });
+          }),
+        );
+      } else if (effect.type === "cancelTimer") {
+        this.timers.get(effect.name)?.();
+        this.timers.delete(effect.name);
+      } else {
+        this.inFlight++;
+        this.host
+          .perform(this, effect)
+          .then((next) => {
+            if (next !== undefined && !this.dead) void this.feed(next);
+          })
+          .catch((err: unknown) => this.host.logger.error("effect_failed", { flowId: this.flowId, effect: effect.type, err }))
+          .finally(() => this.inFlight--);
+      }
+    }
+    if (this.finished) this.stop();
+  }
+}
