@@ -1,0 +1,36 @@
+// Finds and opens a scanner with node-hid. node-hid is a native module that needs libusb/hidraw at
+// run time, so it is imported lazily: a kiosk without a HID scanner never loads it, and a missing
+// library becomes an open failure the hot-plug loop logs and retries, not a crash at start-up.
+import { AgentError } from "../../agent/errors.ts";
+import type { HidDeviceLike, HidReportFormat } from "./hid-scanner.ts";
+
+export type HidSelector =
+  | { readonly vendorId: number; readonly productId: number; readonly path?: undefined }
+  | { readonly path: string; readonly vendorId?: undefined; readonly productId?: undefined };
+
+const POS_USAGE_PAGE = 0x8c;
+const GENERIC_DESKTOP = 0x01;
+const KEYBOARD_USAGE = 0x06;
+
+/**
+ * Resolves undefined while no matching device is plugged in. A composite scanner exposes several
+ * interfaces under one vendor/product id; the one whose usage matches the report format is chosen.
+ */
+export function nodeHidOpener(selector: HidSelector, format: HidReportFormat): () => Promise<HidDeviceLike | undefined> {
+  return async () => {
+    let hid: typeof import("node-hid");
+    try {
+      hid = await import("node-hid");
+    } catch (error) {
+      throw new AgentError("DEVICE_DISCONNECTED", "node-hid cannot be loaded (is libusb/hidraw available?)", {}, { cause: error });
+    }
+    const devices = await hid.devicesAsync();
+    const candidates = devices.filter((d) =>
+      selector.path !== undefined ? d.path === selector.path : d.vendorId === selector.vendorId && d.productId === selector.productId,
+    );
+    const preferred =
+      candidates.find((d) => (format === "hid-pos" ? d.usagePage === POS_USAGE_PAGE : d.usagePage === GENERIC_DESKTOP && d.usage === KEYBOARD_USAGE)) ?? candidates[0];
+    if (preferred?.path === undefined) return undefined;
+    return hid.HIDAsync.open(preferred.path);
+  };
+}

@@ -1,0 +1,123 @@
+// Serial barcode scanners (RS-232, or USB in CDC-ACM mode → /dev/ttyACM0): one read per line,
+// split by ReadlineParser. When the port closes (USB unplugged) the status goes "disconnected" and
+// the path is polled until it opens again.
+import { ReadlineParser } from "@serialport/parser-readline";
+import { SerialPort } from "serialport";
+import type { Logger } from "../../agent/log.ts";
+import { createLogger } from "../../agent/log.ts";
+import type { BarcodeScanner, Scan, ScannerCounters, ScannerStatus } from "./contract.ts";
+import { ScanDispatcher } from "./scan-dispatcher.ts";
+import type { ScanParserOptions } from "./scan-parser.ts";
+import { DEFAULT_SCAN_PARSER_OPTIONS } from "./scan-parser.ts";
+
+export interface SerialScannerOptions {
+  readonly path: string;
+  readonly baudRate: number;
+  /**
+   * The scanner's suffix. "\r" (default, the usual factory setting) also handles CR LF, since a
+   * leading LF is stripped from each read; LF-only scanners need "\n".
+   */
+  readonly terminator?: "\r" | "\n" | "\r\n";
+  readonly pollIntervalMs?: number;
+  readonly parser?: ScanParserOptions;
+  readonly logger?: Logger;
+}
+
+export class SerialBarcodeScanner implements BarcodeScanner {
+  private readonly dispatcher: ScanDispatcher;
+  private readonly log: Logger;
+  private readonly terminator: Buffer;
+  private readonly maxLength: number;
+  private port: SerialPort | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private lastOpenError: string | undefined;
+
+  /** Starts opening the port at once; listen to onStatus for "connected". */
+  constructor(private readonly options: SerialScannerOptions) {
+    this.log = options.logger ?? createLogger("scanner.serial");
+    this.terminator = Buffer.from(options.terminator ?? "\r", "latin1");
+    this.maxLength = (options.parser ?? DEFAULT_SCAN_PARSER_OPTIONS).maxLength;
+    this.dispatcher = new ScanDispatcher(this.log, options.parser);
+    this.open();
+  }
+
+  onScan(listener: (scan: Scan) => void): () => void {
+    return this.dispatcher.onScan(listener);
+  }
+
+  onStatus(listener: (status: ScannerStatus) => void): () => void {
+    return this.dispatcher.onStatus(listener);
+  }
+
+  counters(): ScannerCounters {
+    return this.dispatcher.counters();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    const port = this.port;
+    this.port = undefined;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    this.dispatcher.setStatus("disconnected");
+  }
+
+  private open(): void {
+    this.retryTimer = undefined;
+    if (this.closed) return;
+    const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate, autoOpen: false });
+    port.open((error) => {
+      if (error) {
+        if (error.message !== this.lastOpenError) this.log.warn("scanner_open_failed", { path: this.options.path, error });
+        this.lastOpenError = error.message;
+        this.retryLater();
+        return;
+      }
+      if (this.closed) {
+        port.close();
+        return;
+      }
+      this.lastOpenError = undefined;
+      this.attach(port);
+    });
+  }
+
+  private attach(port: SerialPort): void {
+    this.port = port;
+    let parser = this.newParser(port);
+    // ReadlineParser buffers without limit until a terminator: a scanner spewing noise without CR
+    // would grow it forever. Track the unterminated tail and start a fresh parser past maxLength.
+    let unterminated = 0;
+    port.on("data", (chunk: Buffer) => {
+      const last = chunk.lastIndexOf(this.terminator);
+      unterminated = last < 0 ? unterminated + chunk.length : chunk.length - last - this.terminator.length;
+      if (unterminated > this.maxLength) {
+        port.unpipe(parser);
+        parser.destroy();
+        parser = this.newParser(port);
+        unterminated = 0;
+        this.dispatcher.reject("too-long", { path: this.options.path });
+      }
+    });
+    port.on("error", (error) => this.log.warn("scanner_port_error", { path: this.options.path, error }));
+    port.on("close", () => {
+      if (this.port !== port) return;
+      this.port = undefined;
+      this.log.warn("scanner_lost", { path: this.options.path });
+      this.dispatcher.setStatus("disconnected");
+      this.retryLater();
+    });
+    this.dispatcher.setStatus("connected");
+  }
+
+  private newParser(port: SerialPort): ReadlineParser {
+    const parser = port.pipe(new ReadlineParser({ delimiter: this.terminator, encoding: "utf8" }));
+    parser.on("data", (line: string) => this.dispatcher.deliver(line));
+    return parser;
+  }
+
+  private retryLater(): void {
+    if (!this.closed) this.retryTimer = setTimeout(() => this.open(), this.options.pollIntervalMs ?? 1000);
+  }
+}
