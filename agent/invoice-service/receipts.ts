@@ -15,7 +15,7 @@ export function invoiceSlip(invoice: InvoiceRecord, header: ReceiptHeader): Rece
     ...header,
     amountMinor: invoice.amountMinor,
     currency: invoice.currency,
-    ersReference: "",
+    ersReference: invoice.reference, // printed as "Ref": the issuer reference until Glase assigns one
     description: invoice.description,
     timestamp: new Date(invoice.issuedAt).toISOString(),
     qr: invoice.qr,
