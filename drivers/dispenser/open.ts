@@ -1,5 +1,6 @@
 // Builds the real controller driver from configuration: serial line or TCP.
 import { createLogger } from "../../agent/log.ts";
+import type { DispenserEvent } from "./contract.ts";
 import { LineDispenserDriver, type LineDriverOptions } from "./line-driver.ts";
 import { serialConnector, type SerialOptions } from "./transport-serial.ts";
 import { tcpConnector } from "./transport-tcp.ts";
@@ -18,9 +19,16 @@ export type DispenserConfig = DispenserLinkConfig &
  * Starts the driver and waits (bounded) for the first handshake. If the controller is not there
  * yet the driver is returned anyway and keeps reconnecting; `link` events say when it is up.
  */
-export async function openDispenserController(config: DispenserConfig, options: Pick<LineDriverOptions, "scheduler"> = {}): Promise<LineDispenserDriver> {
+export async function openDispenserController(
+  config: DispenserConfig,
+  options: Pick<LineDriverOptions, "scheduler"> & {
+    /** Subscribed before the first connection, so no notification of the first moments is missed. */
+    readonly onEvent?: (event: DispenserEvent) => void;
+  } = {},
+): Promise<LineDispenserDriver> {
   const connector = config.kind === "serial" ? serialConnector(config) : tcpConnector(config);
-  const driver = new LineDispenserDriver(connector, { ...config, ...options });
+  const driver = new LineDispenserDriver(connector, { ...config, ...(options.scheduler ? { scheduler: options.scheduler } : {}) });
+  if (options.onEvent) driver.onEvent(options.onEvent);
   await driver.start();
   try {
     await driver.waitForLink(config.openTimeoutMs ?? 5000);
