@@ -52,7 +52,7 @@ describe("glase-agent simulator", () => {
     writeFileSync(file, "terminals:\n  - id: till1\n    password: pass1234\n    seqrId: TILL1\n", { mode: 0o600 });
     const p = run(["--port", "0", "--provision", file, "--auto-customer", "0"]);
     const endpoint = await p.started;
-    const state = await (await fetch(endpoint.replace("/soap/merchant/cashregister-2", "/__sim/state"))).json();
+    const state = (await (await fetch(endpoint.replace("/soap/merchant/cashregister-2", "/__sim/state"))).json()) as any;
     expect(state.terminals.map((t: { terminalId: string }) => t.terminalId)).toEqual(["till1"]);
     expect(state.settings.autoCustomer).toEqual({ enabled: true, confirmAfterMs: 0 });
     p.child.kill("SIGTERM");
