@@ -12,7 +12,7 @@ import { SimClock } from "../../simulator/clock.ts";
 import { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
 import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
 import { mountInvoiceService } from "../../simulator/invoice-service/index.ts";
-import { freePort, tempDir, waitFor, writeSecret } from "./helpers.ts";
+import { freePort, silentLog, tempDir, writeSecret } from "./helpers.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -52,6 +52,7 @@ it("issues a QR slip, gets paid through the simulator, releases once and prints 
       printer,
       release: async (invoice) => void released.push(invoice),
       receiptHeader: { stationName: "Example Wash", terminalId: "wash-1" },
+      log: silentLog,
     },
   );
   cleanups.push(() => agent.close());

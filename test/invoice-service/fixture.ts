@@ -8,7 +8,7 @@ import type { IssuerSettings } from "../../agent/invoice-service/settings.ts";
 import type { InvoiceRecord } from "../../agent/invoice-service/store.ts";
 import { SimClock } from "../../simulator/clock.ts";
 import { startInvoiceServiceSimulator, type StandaloneInvoiceService } from "../../simulator/invoice-service/index.ts";
-import { tempDir, writeSecret } from "./helpers.ts";
+import { silentLog, tempDir, writeSecret } from "./helpers.ts";
 
 export const ISSUER = "kiosk";
 export const SECRET = "kiosk-secret-0123";
@@ -64,6 +64,7 @@ export async function startPair(options: { printer?: ReceiptPrinter; agentClock?
           onAlarm: (a) => alarms.push(a),
           backoff: { baseMs: 1_000, maxMs: 60_000 },
           receiptHeader: { stationName: "Example Wash", terminalId: "kiosk-1" },
+          log: silentLog,
         },
       );
       // Later openings reuse the port, as a restarted daemon does.

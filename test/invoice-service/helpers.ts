@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ReceiptContent, ReceiptPrinter } from "../../drivers/printer/contract.ts";
+import type { Logger } from "../../agent/log.ts";
 
 /** Polls `check` until it returns a truthy value; fails after `timeoutMs` naming `what`. */
 export async function waitFor<T>(what: string, check: () => T | Promise<T>, timeoutMs = 20_000): Promise<NonNullable<T>> {
@@ -68,3 +69,6 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => server.close(() => r()));
   return port;
 }
+
+/** A logger that keeps test output readable; tests assert on journal and callbacks, not logs. */
+export const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLog };
