@@ -85,9 +85,15 @@ export class SerialBarcodeScanner implements BarcodeScanner {
 
   private attach(port: SerialPort): void {
     this.port = port;
-    let parser = this.newParser(port);
     // ReadlineParser buffers without limit until a terminator: a scanner spewing noise without CR
-    // would grow it forever. Track the unterminated tail and start a fresh parser past maxLength.
+    // would grow it forever. Track the unterminated tail; past maxLength, count the read as too
+    // long, start a fresh parser and drop its first line (the rest of the runaway read).
+    let discardNext = false;
+    const onLine = (line: string): void => {
+      if (discardNext) discardNext = false;
+      else this.dispatcher.deliver(line);
+    };
+    let parser = this.newParser(port, onLine);
     let unterminated = 0;
     port.on("data", (chunk: Buffer) => {
       const last = chunk.lastIndexOf(this.terminator);
@@ -95,9 +101,10 @@ export class SerialBarcodeScanner implements BarcodeScanner {
       if (unterminated > this.maxLength) {
         port.unpipe(parser);
         parser.destroy();
-        parser = this.newParser(port);
+        parser = this.newParser(port, onLine);
         unterminated = 0;
-        this.dispatcher.reject("too-long", { path: this.options.path });
+        if (!discardNext) this.dispatcher.reject("too-long", { path: this.options.path });
+        discardNext = true;
       }
     });
     port.on("error", (error) => this.log.warn("scanner_port_error", { path: this.options.path, error }));
@@ -111,9 +118,9 @@ export class SerialBarcodeScanner implements BarcodeScanner {
     this.dispatcher.setStatus("connected");
   }
 
-  private newParser(port: SerialPort): ReadlineParser {
+  private newParser(port: SerialPort, onLine: (line: string) => void): ReadlineParser {
     const parser = port.pipe(new ReadlineParser({ delimiter: this.terminator, encoding: "utf8" }));
-    parser.on("data", (line: string) => this.dispatcher.deliver(line));
+    parser.on("data", onLine);
     return parser;
   }
 
