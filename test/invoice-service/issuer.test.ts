@@ -3,6 +3,7 @@
 import { chmod } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { openInvoiceIssuer } from "../../agent/invoice-service/issuer.ts";
+import { invoiceListing, renderInvoiceListing } from "../../agent/invoice-service/listing.ts";
 import { payloadOf, signInvoiceJwt, verifyInvoiceJwt } from "../../agent/invoice-service/jwt.ts";
 import { invoiceQr, jwtOfQr } from "../../agent/invoice-service/qr.ts";
 import { InvoiceStore } from "../../agent/invoice-service/store.ts";
@@ -202,5 +203,26 @@ describe("settlement checks", () => {
     await pair.agent.settled();
     expect(calls).toBe(1);
     expect((await pair.agent.listInvoices())[0]!.state).toBe("release-failed");
+  });
+});
+
+describe("listing for ctl invoices", () => {
+  it("shows issued, released and alarmed invoices", async () => {
+    pair = await startPair();
+    const paidOne = await pair.agent.issue(wash);
+    await pair.agent.issue({ ...wash, reference: "WASH-0002", amountMinor: 5 });
+    await payQr(pair.service, paidOne.qr);
+    await waitFor("release", () => pair!.released.length === 1);
+    expect((await post(pair.agent.endpointUrl, '{"invoiceId": 777}')).status).toBe(200);
+    await waitFor("alarm", () => pair!.alarms.length === 1);
+    const listing = invoiceListing(await pair.agent.listInvoices(), await pair.agent.listNotifications());
+    expect(listing.invoices.map((i) => [i.reference, i.amount, i.state])).toEqual([
+      ["WASH-0001", "125.00", "released"],
+      ["WASH-0002", "0.05", "issued"],
+    ]);
+    const text = renderInvoiceListing(listing);
+    expect(text).toMatch(/WASH-0001 +125\.00 SEK released +1001 \d{25}/);
+    expect(text).toContain("ALARM notification 777: unknown-invoice");
+    expect(JSON.parse(JSON.stringify(listing))).toEqual(listing);
   });
 });
