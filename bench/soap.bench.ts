@@ -4,6 +4,7 @@
 // serialisation + parsing + decoding); the goal is ≤ 1.5 at the median.
 // Both series run interleaved in blocks so machine load drifts hit both alike.
 import http from "node:http";
+import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { GlaseClient } from "../agent/glase/client.ts";
 import { configureLogging } from "../agent/log.ts";
@@ -104,9 +105,23 @@ async function main(): Promise<void> {
     }
     const clientSamples: number[] = [];
     const rawSamples: number[] = [];
+    // Process CPU time per call (client + in-process simulator) is insensitive to other load on
+    // the machine, unlike wall-clock latency: printed as a second view of the same ratio.
+    let clientCpu = 0;
+    let rawCpu = 0;
+    const cpuOf = async (run: () => Promise<void>): Promise<number> => {
+      const before = process.cpuUsage();
+      await run();
+      const d = process.cpuUsage(before);
+      return (d.user + d.system) / 1000;
+    };
     for (let done = 0; done < CALLS; done += BLOCK) {
-      for (let i = 0; i < BLOCK; i++) rawSamples.push(await viaRaw());
-      for (let i = 0; i < BLOCK; i++) clientSamples.push(await viaClient());
+      rawCpu += await cpuOf(async () => {
+        for (let i = 0; i < BLOCK; i++) rawSamples.push(await viaRaw());
+      });
+      clientCpu += await cpuOf(async () => {
+        for (let i = 0; i < BLOCK; i++) clientSamples.push(await viaClient());
+      });
     }
     agent.destroy();
 
@@ -118,6 +133,9 @@ async function main(): Promise<void> {
     console.log(`GlaseClient       ${us(c.median)}  ${us(c.p99)}`);
     console.log(`raw HTTP POST     ${us(r.median)}  ${us(r.p99)}`);
     console.log(`ratio             ${ratio.toFixed(2).padStart(9)}  ${(c.p99 / r.p99).toFixed(2).padStart(9)}   (goal median ratio ≤ ${GOAL}: ${ratio <= GOAL ? "met" : "NOT met"})`);
+    const cpuRatio = clientCpu / rawCpu;
+    console.log(`CPU per call      client ${us(clientCpu / CALLS)}, raw ${us(rawCpu / CALLS)}, ratio ${cpuRatio.toFixed(2)}`);
+    console.log(`machine load      ${os.loadavg()[0]!.toFixed(1)} (1-min average) on ${os.cpus().length} CPUs`);
   } finally {
     client.close();
     await sim.close();

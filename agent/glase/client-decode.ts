@@ -1,6 +1,6 @@
-// Response decoding (contract §4.10, §6.15): soap has already parsed the XML by local name
-// (prefixes stripped); with the client's deserializer options every leaf arrives as its raw text,
-// so numbers and amounts are converted here, exactly (parseMinor for money, no floats).
+// Response decoding (contract §4.10, §6.15): the XML has already been parsed by local name
+// (prefixes stripped, client-parse.ts) and every leaf arrives as its raw text, so numbers and
+// amounts are converted here, exactly (parseMinor for money, no floats).
 // Unknown elements are ignored; unknown `status` strings pass through.
 import { money, parseMinor, type Money } from "../core/money.ts";
 import type {
@@ -33,7 +33,7 @@ function isNode(v: unknown): v is Node {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** A leaf's text; soap gives `null` for an empty element and an object for unexpected content. */
+/** A leaf's text; an element with children where a leaf was expected reads as absent. */
 function text(v: unknown): string | undefined {
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
@@ -70,9 +70,11 @@ function amount(v: unknown, field: string): Money | undefined {
   }
 }
 
+/** A copy without the undefined fields (copying, not `delete`, keeps objects on V8's fast path). */
 function definedOnly<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
 }
 
 function decodeRow(row: Node): InvoiceRow {
@@ -132,13 +134,7 @@ function decodeReceipt(r: Node): Receipt {
 function decodeReport(r: Node): Report {
   const b64 = text(r.content);
   const content = b64 === undefined ? undefined : new Uint8Array(Buffer.from(b64, "base64"));
-  // soap replaces a CDATA section that starts with `<?xml …?>` by its parsed object, losing the
-  // text. A faithful server sends the same document base64-encoded in `content`, so fall back to it.
-  let contentString = text(r.contentString);
-  if (contentString === undefined && r.contentString !== undefined && r.contentString !== null && content !== undefined) {
-    contentString = Buffer.from(content).toString("utf8");
-  }
-  return definedOnly({ title: text(r.title), mimeType: text(r.mimeType), content, contentString });
+  return definedOnly({ title: text(r.title), mimeType: text(r.mimeType), content, contentString: text(r.contentString) });
 }
 
 /** The `return` element of a `<op>Response` wrapper and its base fields (§4.10). */

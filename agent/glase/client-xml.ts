@@ -23,29 +23,28 @@ const ESCAPES: Record<string, string> = {
 const SPECIAL = /[&<>"'\t\r\n]/g;
 
 export function escapeXml(text: string): string {
-  return text.replace(SPECIAL, (c) => ESCAPES[c]!);
+  SPECIAL.lastIndex = 0;
+  return SPECIAL.test(text) ? text.replace(SPECIAL, (c) => ESCAPES[c]!) : text;
 }
 
-function appendElement(out: string[], name: string, value: unknown): void {
-  if (value === undefined) return;
+function element(name: string, value: unknown): string {
+  if (value === undefined) return "";
   if (Array.isArray(value)) {
-    for (const item of value) appendElement(out, name, item);
-    return;
+    let out = "";
+    for (const item of value) out += element(name, item);
+    return out;
   }
-  out.push(`<${name}>`);
-  if (typeof value === "object" && value !== null) appendChildren(out, value as Record<string, unknown>);
-  else if (value !== null) out.push(escapeXml(String(value)));
-  out.push(`</${name}>`);
+  if (typeof value === "object" && value !== null) return `<${name}>${children(value as Record<string, unknown>)}</${name}>`;
+  return `<${name}>${value === null ? "" : escapeXml(String(value))}</${name}>`;
 }
 
-function appendChildren(out: string[], children: Record<string, unknown>): void {
-  for (const key of Object.keys(children)) appendElement(out, key, children[key]);
+function children(node: Record<string, unknown>): string {
+  let out = "";
+  for (const key in node) out += element(key, node[key]);
+  return out;
 }
 
 /** `<tns:operation>…children…</tns:operation>` */
-export function serializeOperation(operation: string, children: Record<string, unknown>): string {
-  const out: string[] = [`<tns:${operation}>`];
-  appendChildren(out, children);
-  out.push(`</tns:${operation}>`);
-  return out.join("");
+export function serializeOperation(operation: string, body: Record<string, unknown>): string {
+  return `<tns:${operation}>${children(body)}</tns:${operation}>`;
 }
