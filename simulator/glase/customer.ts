@@ -32,7 +32,7 @@ export function summary(inv: InvoiceRecord): InvoiceSummary {
 }
 
 function byReference(core: SimCore, reference: string | undefined): InvoiceRecord {
-  if (!reference) throw new AgentError("INPUT_INVALID", "invoiceReference is required");
+  if (typeof reference !== "string" || reference === "") throw new AgentError("INPUT_INVALID", "invoiceReference is required");
   const inv = core.state.invoices.get(reference);
   if (!inv) throw new AgentError("NOT_FOUND", `no invoice ${reference}`, { invoiceReference: reference });
   return inv;
@@ -53,6 +53,7 @@ function conflict(inv: InvoiceRecord, action: string): AgentError {
 }
 
 function scanInvoice(core: SimCore, inv: InvoiceRecord, tokens: ScanInput["tokens"] = []): void {
+  if (!Array.isArray(tokens)) throw new AgentError("INPUT_INVALID", "tokens must be a list of {id, value?, description?}");
   if (inv.status !== "ISSUED" || inv.paymentInProgress) throw conflict(inv, "scan");
   for (const t of tokens) {
     if (typeof t?.id !== "string" || t.id === "") throw new AgentError("INPUT_INVALID", "every token needs an id");
@@ -70,6 +71,7 @@ function scanInvoice(core: SimCore, inv: InvoiceRecord, tokens: ScanInput["token
 }
 
 export function customerScan(core: SimCore, input: ScanInput): InvoiceSummary {
+  if (input.seqrId !== undefined && typeof input.seqrId !== "string") throw new AgentError("INPUT_INVALID", "seqrId must be a string");
   const inv = input.invoiceReference ? byReference(core, input.invoiceReference) : input.seqrId ? bySeqrId(core, input.seqrId) : undefined;
   if (!inv) throw new AgentError("INPUT_INVALID", "customer scan needs seqrId or invoiceReference");
   scanInvoice(core, inv, input.tokens);

@@ -3,6 +3,9 @@
 // latency. `afterProcessing` applies the operation first and loses only the answer — the
 // "indefinite" outcome the payment flows must survive (a commit that happened, answer lost).
 import { AgentError } from "../../agent/errors.ts";
+import { ERS_ONLY_OPERATIONS, MERCHANT_OPERATIONS } from "../../agent/glase/types.ts";
+
+const OPERATIONS: ReadonlySet<string> = new Set([...MERCHANT_OPERATIONS, ...ERS_ONLY_OPERATIONS]);
 
 export const FAULT_KINDS = ["result", "http500", "drop", "malformed", "latency"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -32,7 +35,9 @@ function int(v: unknown, name: string, dflt: number, min: number): number {
 }
 
 export function parseFault(input: FaultInput): FaultSpec {
-  if (typeof input.operation !== "string" || input.operation === "") throw new AgentError("INPUT_INVALID", 'operation is required (an operation name or "*")');
+  if (typeof input.operation !== "string" || !(input.operation === "*" || OPERATIONS.has(input.operation))) {
+    throw new AgentError("INPUT_INVALID", 'operation must be a wire operation name (e.g. "commitReservation") or "*"', { operation: input.operation });
+  }
   const kind = (input.kind ?? "result") as FaultKind;
   if (!FAULT_KINDS.includes(kind)) throw new AgentError("INPUT_INVALID", `kind must be one of ${FAULT_KINDS.join(", ")}`, { kind: input.kind });
   if (kind === "result" && input.resultCode === undefined) throw new AgentError("INPUT_INVALID", "resultCode is required for kind result");

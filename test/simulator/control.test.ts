@@ -75,7 +75,16 @@ describe("faults", () => {
 
   it("rejects bad fault bodies with 400; lists and clears faults", async () => {
     const s = await startSim();
-    for (const bad of [{}, { operation: "x", kind: "explode" }, { operation: "x" }, { operation: "x", resultCode: "94" }, { operation: "x", resultCode: 94, count: 0 }, { operation: "x", kind: "result", resultCode: 1, afterProcessing: true }]) {
+    const op = "sendInvoice";
+    for (const bad of [
+      {},
+      { operation: "sendInvoices", resultCode: 94 },
+      { operation: op, kind: "explode" },
+      { operation: op },
+      { operation: op, resultCode: "94" },
+      { operation: op, resultCode: 94, count: 0 },
+      { operation: op, kind: "result", resultCode: 1, afterProcessing: true },
+    ]) {
       expect((await fault(s, bad)).status, JSON.stringify(bad)).toBe(400);
     }
     await fault(s, { operation: "sendInvoice", resultCode: 90, count: 3 });
@@ -119,6 +128,15 @@ describe("clock, state, routes", () => {
       createdAt: s.clock.now(),
     });
     for (const k of ["payments", "refunds", "periods", "shops"]) expect(Array.isArray(json[k])).toBe(true);
+  });
+
+  it("rejects malformed customer input with 400", async () => {
+    const s = await startSim();
+    const ref = await s.invoice();
+    expect((await s.control("/__sim/customer/scan", { invoiceReference: ref, tokens: "CARD" })).status).toBe(400);
+    expect((await s.control("/__sim/customer/scan", { seqrId: 5 })).status).toBe(400);
+    expect((await s.control("/__sim/customer/confirm", { invoiceReference: 5 })).status).toBe(400);
+    expect((await s.control("/__sim/customer/confirm", [1])).status).toBe(400);
   });
 
   it("answers 400 for a non-JSON body and 404 for unknown paths; extension routes run before the 404", async () => {
