@@ -5,7 +5,7 @@ import { SerialPort } from "serialport";
 import { AgentError } from "../../agent/errors.ts";
 import { ReadBack } from "./readback.ts";
 import type { PrinterTransport } from "./transport.ts";
-import { transportDisconnected, transportTimeout, withTimeout } from "./transport.ts";
+import { stillborn, transportDisconnected, transportTimeout, withTimeout } from "./transport.ts";
 
 export class SerialPrinterTransport implements PrinterTransport {
   readonly description: string;
@@ -22,8 +22,9 @@ export class SerialPrinterTransport implements PrinterTransport {
   }
 
   write(bytes: Buffer, timeoutMs: number): Promise<void> {
-    return withTimeout(timeoutMs, () => transportTimeout(this.description, "write", timeoutMs), async () => {
+    return withTimeout(timeoutMs, () => transportTimeout(this.description, "write", timeoutMs), async (signal) => {
       const port = await this.opened();
+      if (signal.aborted) return stillborn();
       await new Promise<void>((resolve, reject) => {
         port.write(bytes, (error) => {
           if (error) return reject(transportDisconnected(this.description, error));
@@ -40,8 +41,9 @@ export class SerialPrinterTransport implements PrinterTransport {
       this.readBack.fail(error);
       return error;
     };
-    return withTimeout(timeoutMs, timedOut, async () => {
+    return withTimeout(timeoutMs, timedOut, async (signal) => {
       const port = await this.opened();
+      if (signal.aborted) return stillborn();
       this.readBack.discard();
       const answer = this.readBack.read(responseLength);
       port.write(request);

@@ -5,7 +5,7 @@ import net from "node:net";
 import { AgentError } from "../../agent/errors.ts";
 import { ReadBack } from "./readback.ts";
 import type { PrinterTransport } from "./transport.ts";
-import { transportDisconnected, transportTimeout, withTimeout } from "./transport.ts";
+import { stillborn, transportDisconnected, transportTimeout, withTimeout } from "./transport.ts";
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -26,8 +26,9 @@ export class TcpPrinterTransport implements PrinterTransport {
   write(bytes: Buffer, timeoutMs: number): Promise<void> {
     // A write that times out has left part of a receipt in the printer: drop the connection so the
     // next job (a reprint) starts on a fresh one instead of queueing behind the stalled bytes.
-    return withTimeout(timeoutMs, () => this.abandon(transportTimeout(this.description, "write", timeoutMs)), async () => {
+    return withTimeout(timeoutMs, () => this.abandon(transportTimeout(this.description, "write", timeoutMs)), async (signal) => {
       const socket = await this.connected();
+      if (signal.aborted) return stillborn();
       await new Promise<void>((resolve, reject) => {
         socket.write(bytes, (error) => (error ? reject(transportDisconnected(this.description, error)) : resolve()));
       });
@@ -40,8 +41,9 @@ export class TcpPrinterTransport implements PrinterTransport {
       this.readBack.fail(error);
       return error;
     };
-    return withTimeout(timeoutMs, timedOut, async () => {
+    return withTimeout(timeoutMs, timedOut, async (signal) => {
       const socket = await this.connected();
+      if (signal.aborted) return stillborn();
       this.readBack.discard();
       const answer = this.readBack.read(responseLength);
       socket.write(request);

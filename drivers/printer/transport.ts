@@ -15,11 +15,19 @@ export interface PrinterTransport {
   close(): Promise<void>;
 }
 
-/** Runs `start` and rejects with `onTimeout()` if it has not settled within `timeoutMs`. */
-export function withTimeout<T>(timeoutMs: number, onTimeout: () => Error, start: () => Promise<T>): Promise<T> {
+/**
+ * Runs `start` and rejects with `onTimeout()` if it has not settled within `timeoutMs`. The signal
+ * tells `start` it was given up on, so it must not go on to write: a receipt reported as failed
+ * (and reprinted from the journal later) must not also come out of the printer late.
+ */
+export function withTimeout<T>(timeoutMs: number, onTimeout: () => Error, start: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
-    start().then(
+    const timer = setTimeout(() => {
+      controller.abort();
+      reject(onTimeout());
+    }, timeoutMs);
+    start(controller.signal).then(
       (value) => {
         clearTimeout(timer);
         resolve(value);
@@ -38,4 +46,9 @@ export function transportTimeout(description: string, what: string, timeoutMs: n
 
 export function transportDisconnected(description: string, error: Error): AgentError {
   return new AgentError("DEVICE_DISCONNECTED", `${description}: ${error.message}`, { printer: description, errno: (error as NodeJS.ErrnoException).code }, { cause: error });
+}
+
+/** What a timed-out job returns once its connection finally opens: nothing is sent. */
+export function stillborn(): Promise<never> {
+  return Promise.reject(new AgentError("ABORTED", "job timed out before the printer connection opened"));
 }

@@ -8,7 +8,9 @@ import path from "node:path";
 import { SerialPort } from "serialport";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AgentError } from "../../../agent/errors.ts";
+import { AgentError as AgentErrorClass } from "../../../agent/errors.ts";
 import { createReceiptPrinter } from "../../../drivers/printer/printer-factory.ts";
+import { withTimeout } from "../../../drivers/printer/transport.ts";
 import { openPtyPair } from "../../../simulator/devices/pty-pair.ts";
 import { EscPosDecoder } from "../../../simulator/devices/virtual-printer-decoder.ts";
 import type { DecodedReceipt } from "../../../simulator/devices/virtual-printer-decoder.ts";
@@ -117,5 +119,22 @@ describe("serial transport over a socat pty pair", () => {
       if (devicePort.isOpen) await new Promise((resolve) => devicePort.close(resolve));
       await pty.close();
     }
+  });
+});
+
+describe("withTimeout", () => {
+  it("tells a job that outlived its timeout, so a late connection does not print a receipt already reported failed", async () => {
+    let open!: () => void;
+    const connection = new Promise<void>((resolve) => (open = resolve));
+    let wroteLate = false;
+    const job = withTimeout(10, () => new AgentErrorClass("DEVICE_TIMEOUT", "timed out"), async (signal) => {
+      await connection;
+      if (!signal.aborted) wroteLate = true;
+    });
+    await expect(job).rejects.toMatchObject({ code: "DEVICE_TIMEOUT" });
+    open();
+    await connection;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(wroteLate).toBe(false);
   });
 });
