@@ -3,10 +3,16 @@ import { AgentError, isAgentError } from "../errors.ts";
 import type { Command } from "./command.ts";
 import { simulatorCommand } from "./commands/simulator.ts";
 import { configCommand } from "./commands/config.ts";
+import { ctlCommand } from "./commands/ctl.ts";
+import { registerCommand, unregisterCommand, assignIdCommand } from "./commands/terminal.ts";
 
 const COMMANDS: readonly Command[] = [
   simulatorCommand,
   configCommand,
+  ctlCommand,
+  registerCommand,
+  unregisterCommand,
+  assignIdCommand,
 ];
 
 function topHelp(): string {

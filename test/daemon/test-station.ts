@@ -102,8 +102,19 @@ export class TestStation implements StationControl {
     if (!f?.parked) throw new AgentError("NOT_FOUND", `no parked flow ${flowId}`);
     this.calls.push({ cmd: "resolve", args: { flowId, action } });
   }
+  private scanWaiters: Array<(text: string) => void> = [];
   async injectScan(text: string) {
     this.scans.push(text);
+    for (const w of this.scanWaiters.splice(0)) w(text);
+  }
+  async nextScanWaiting(): Promise<boolean> {
+    return this.scanWaiters.length > 0;
+  }
+  nextScan(timeoutMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new AgentError("ABORTED", `no scan within ${timeoutMs} ms`)), timeoutMs);
+      this.scanWaiters.push((text) => (clearTimeout(t), resolve(text)));
+    });
   }
   debugBlockLoop(ms: number) {
     this.blockedMs += ms;

@@ -126,6 +126,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: (c, a) => c.injectScan(a.text).then(() => ({ injected: true })),
   }),
   command({
+    name: "next-scan",
+    role: "admin",
+    summary: "wait for the next scan from the station's scanner (assign-id --from-scanner)",
+    args: z.strictObject({ timeoutMs: z.number().int().min(1).max(600_000).default(60_000) }).prefault({}),
+    run: (c, a) => c.nextScan(a.timeoutMs).then((text) => ({ text })),
+  }),
+  command({
     name: "debug-block-loop",
     role: "admin",
     summary: "test builds: block the event loop for ms (watchdog tests)",

@@ -74,6 +74,8 @@ export interface StationControl {
   resolveParked(flowId: string, action: ParkedAction): Promise<void>;
   /** Virtual scanner only: feeds text as if scanned; rejects with CONFLICT on real scanners. */
   injectScan(text: string): Promise<void>;
+  /** The next scan from the station's scanner (real or virtual); rejects with ABORTED after timeoutMs. */
+  nextScan(timeoutMs: number): Promise<string>;
   /** Test builds only (GLASE_AGENT_TEST_HOOKS=1): blocks the event loop for `ms`, to test the watchdog. */
   debugBlockLoop?(ms: number): void;
 }

@@ -1,0 +1,114 @@
+// Human output of `glase-agent ctl`: plain aligned tables (no colour, so they paste into tickets
+// and pipe into grep). `--json` bypasses all of this.
+import { formatMilli, formatMinor } from "../../core/money.ts";
+import type { AlarmInfo, FlowSummary, JournalEntry, PointSnapshot, StoredReceipt } from "../../engine-api.ts";
+import type { StationStatus } from "../../daemon/sockets/control.ts";
+
+export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  if (rows.length === 0) return "(none)";
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join("\n");
+}
+
+export function time(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "-";
+  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+}
+
+const amount = (minor: number | undefined) => (minor === undefined ? "-" : formatMinor(minor));
+const unitOf = (kind: string) => (kind === "ev" ? "kWh" : kind === "fuel" ? "L" : "");
+
+export function volume(milli: number | undefined, kind: string): string {
+  return milli === undefined ? "-" : `${formatMilli(milli)} ${unitOf(kind)}`.trim();
+}
+
+export function renderPoints(points: readonly PointSnapshot[]): string {
+  return table(
+    ["POINT", "KIND", "STATE", "AMOUNT", "VOLUME", "TERMINAL", "FLOW", "ALARMS"],
+    points.map((p) => [
+      String(p.point),
+      p.kind,
+      p.state,
+      amount(p.amountMinor),
+      volume(p.milli, p.kind),
+      p.terminalId ? p.terminalId.slice(0, 12) : "(unregistered)",
+      p.flowId ?? "-",
+      p.alarms.length === 0 ? "-" : p.alarms.map((a) => a.code).join(","),
+    ]),
+  );
+}
+
+export function renderFlows(flows: readonly FlowSummary[]): string {
+  return table(
+    ["FLOW", "KIND", "POINT", "STATE", "AMOUNT", "ERSREFERENCE", "OUTCOME", "UPDATED"],
+    flows.map((f) => [
+      f.flowId,
+      f.kind,
+      f.point === undefined ? "-" : String(f.point),
+      f.parked ? `${f.state} (PARKED)` : f.state,
+      amount(f.amountMinor),
+      f.ersReference ?? "-",
+      f.outcome ?? (f.finished ? "done" : "-"),
+      time(f.updatedAt),
+    ]),
+  );
+}
+
+export function renderAlarms(alarms: readonly AlarmInfo[]): string {
+  return table(
+    ["AT", "POINT", "FLOW", "CODE", "MESSAGE"],
+    alarms.map((a) => [time(a.at), a.point === undefined ? "-" : String(a.point), a.flowId ?? "-", a.code, a.message]),
+  );
+}
+
+export function renderJournal(entries: readonly JournalEntry[]): string {
+  return table(
+    ["SEQ", "AT", "FLOW", "INPUT", "STATE", "EFFECTS"],
+    entries.map((e) => [String(e.seq), time(e.at), e.flowId, e.input, e.state, e.effects.join(",") || "-"]),
+  );
+}
+
+export function renderReceipts(receipts: readonly StoredReceipt[]): string {
+  return table(
+    ["AT", "FLOW", "ERSREFERENCE", "AMOUNT", "POINT", "PRINTED"],
+    receipts.map((r) => [
+      time(r.at),
+      r.flowId,
+      r.ersReference,
+      `${formatMinor(r.content.amountMinor)} ${r.content.currency}`,
+      r.content.point === undefined ? "-" : String(r.content.point),
+      r.printed ? "yes" : "NO (reprint)",
+    ]),
+  );
+}
+
+export function renderStatus(s: StationStatus): string {
+  const head = [
+    `station:   ${s.station}`,
+    `phase:     ${s.phase}${s.accepting ? "" : " (not accepting customers)"}`,
+    `pid:       ${s.pid}, up since ${time(s.startedAt)}, version ${s.version}`,
+    `points:    ${s.points}`,
+    `flows:     ${s.activeFlows} active, ${s.parkedFlows} parked`,
+    `alarms:    ${s.alarms}`,
+    "",
+  ];
+  const devices = table(
+    ["DEVICE", "KIND", "STATE", "SINCE", "DETAIL"],
+    s.devices.map((d) => [d.device, d.kind, d.state, time(d.since), d.detail ?? "-"]),
+  );
+  return head.join("\n") + devices;
+}
+
+/** Generic fallback for admin command results: key: value lines. */
+export function renderResult(result: unknown): string {
+  if (result === null || result === undefined) return "ok";
+  if (typeof result !== "object") return String(result);
+  return Object.entries(result as Record<string, unknown>)
+    .map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join("\n");
+}

@@ -1,0 +1,162 @@
+// Terminal lifecycle commands: `glase-agent register | unregister | assign-id`. When the agent is
+// running they go through its admin.sock (the agent then uses the new credentials at once and
+// owns the scanner); when it is not, they call Glase directly with the config's endpoint.
+import { join } from "node:path";
+import { AgentError, isAgentError } from "../../errors.ts";
+import { createLogger } from "../../log.ts";
+import { loadConfig } from "../../config/load.ts";
+import { resellerCredentials } from "../../config/credentials.ts";
+import { resolvePaths } from "../../config/paths.ts";
+import { parseGlaseId } from "../../daemon/glase-id.ts";
+import { TerminalManager } from "../../daemon/terminals.ts";
+import { ControlClient } from "../../daemon/sockets/client.ts";
+import { ADMIN_SOCKET } from "../../daemon/sockets/server.ts";
+import { parseOptions, type Command } from "../command.ts";
+import { findSocketDir } from "./socket-dir.ts";
+
+const COMMON_OPTIONS = {
+  config: { type: "string", short: "c" },
+  point: { type: "string", short: "p" },
+  json: { type: "boolean" },
+  "socket-dir": { type: "string" },
+} as const;
+
+const COMMON_HELP = `  --config FILE       station config (default /etc/glase-agent/config.yaml)
+  --point N           the point (as in the config's points[].id)
+  --socket-dir DIR    where the running agent's admin.sock is (default: see ctl --help)
+  --json              machine-readable output`;
+
+interface Ctx {
+  readonly point: number;
+  readonly json: boolean;
+  /** Connected admin client when the agent runs, else undefined. */
+  readonly agent: ControlClient | undefined;
+  /** Direct access (agent not running). */
+  direct(): Promise<TerminalManager>;
+}
+
+async function context(argv: readonly string[], extra: Record<string, { type: "string" | "boolean" }>, usage: string) {
+  const { values, positionals } = parseOptions(argv, { ...COMMON_OPTIONS, ...extra }, true);
+  if (values.help) return { help: usage } as const;
+  const point = Number(values.point);
+  if (!Number.isSafeInteger(point) || point <= 0) throw new AgentError("INPUT_INVALID", "--point N is required (a positive integer)");
+  const configFile = (values.config as string | undefined) ?? "/etc/glase-agent/config.yaml";
+  let agent: ControlClient | undefined;
+  try {
+    agent = await ControlClient.connect(join(findSocketDir(values["socket-dir"] as string | undefined), ADMIN_SOCKET), 2_000);
+  } catch (e) {
+    if (!isAgentError(e, "NOT_FOUND")) throw e;
+  }
+  const ctx: Ctx = {
+    point,
+    json: values.json === true,
+    agent,
+    async direct() {
+      const { config } = await loadConfig(configFile);
+      if (config.glase.endpoint === "embedded-simulator") {
+        throw new AgentError("CONFLICT", "the embedded simulator only exists inside the running agent: start it (npm start), then run this again");
+      }
+      // Loaded here, not at the top: every `glase-agent` invocation would pay for soap otherwise.
+      const { GlaseClient } = await import("../../glase/client.ts");
+      const glase = await GlaseClient.create({ endpoint: config.glase.endpoint, clientId: config.glase.clientId, timeoutMs: config.glase.timeouts.requestMs });
+      return new TerminalManager({
+        config,
+        terminalsDir: resolvePaths(config).terminalsDir,
+        glase,
+        reseller: () => resellerCredentials(config),
+        logger: createLogger("terminals"),
+      });
+    },
+  };
+  return { ctx, values: values as Record<string, string | boolean | undefined>, positionals } as const;
+}
+
+function print(ctx: Ctx, result: Record<string, unknown>): void {
+  process.stdout.write(ctx.json ? JSON.stringify(result) + "\n" : Object.entries(result).map(([k, v]) => `${k}: ${String(v)}`).join("\n") + "\n");
+}
+
+const REGISTER_USAGE = `Usage: glase-agent register --point N [--name NAME] [--config FILE]
+
+Registers a new Glase terminal for the point with the shop (RESELLERUSER) credentials of the
+config, with a freshly generated strong password. terminalId and password are stored 0600 in
+the state directory (terminals/point-N.json); the password is never printed.
+
+${COMMON_HELP}
+  --name NAME         name shown on the payer's phone (default: "<station>, <point name>")`;
+
+export const registerCommand: Command = {
+  name: "register",
+  summary: "register a Glase terminal for a point (stores its credentials 0600)",
+  usage: REGISTER_USAGE,
+  async run(argv) {
+    const c = await context(argv, { name: { type: "string" } }, REGISTER_USAGE);
+    if ("help" in c) return process.stdout.write(c.help + "\n"), 0;
+    const { ctx, values } = c;
+    const name = values.name as string | undefined;
+    const result = ctx.agent
+      ? await ctx.agent.request<Record<string, unknown>>("register", { point: ctx.point, ...(name ? { name } : {}) }).finally(() => ctx.agent!.close())
+      : { ...(await (await ctx.direct()).register(ctx.point, name ? { name } : {})) };
+    print(ctx, result);
+    return 0;
+  },
+};
+
+const UNREGISTER_USAGE = `Usage: glase-agent unregister --point N [--config FILE]
+
+Unregisters the point's Glase terminal and deletes its stored credentials.
+
+${COMMON_HELP}`;
+
+export const unregisterCommand: Command = {
+  name: "unregister",
+  summary: "unregister a point's Glase terminal",
+  usage: UNREGISTER_USAGE,
+  async run(argv) {
+    const c = await context(argv, {}, UNREGISTER_USAGE);
+    if ("help" in c) return process.stdout.write(c.help + "\n"), 0;
+    const { ctx } = c;
+    if (ctx.agent) await ctx.agent.request("unregister", { point: ctx.point }).finally(() => ctx.agent!.close());
+    else await (await ctx.direct()).unregister(ctx.point);
+    print(ctx, { point: ctx.point, unregistered: true });
+    return 0;
+  },
+};
+
+const ASSIGN_USAGE = `Usage: glase-agent assign-id --point N (GLASE_ID | --from-scanner) [--config FILE]
+
+Binds a Glase ID sticker to the point's terminal. Type the number printed under the barcode,
+or use --from-scanner and scan the sticker (Code 128 barcode or the QR code) within 60 s
+(the running agent reads its scanner). Letters and digits only.
+
+${COMMON_HELP}
+  --from-scanner      take the ID from the next scan`;
+
+export const assignIdCommand: Command = {
+  name: "assign-id",
+  summary: "bind a Glase ID sticker to a point (typed or --from-scanner)",
+  usage: ASSIGN_USAGE,
+  async run(argv) {
+    const c = await context(argv, { "from-scanner": { type: "boolean" } }, ASSIGN_USAGE);
+    if ("help" in c) return process.stdout.write(c.help + "\n"), 0;
+    const { ctx, values, positionals } = c;
+    const fromScanner = values["from-scanner"] === true;
+    if (fromScanner === (positionals.length === 1) || positionals.length > 1) {
+      throw new AgentError("INPUT_INVALID", "give either a GLASE_ID or --from-scanner");
+    }
+    try {
+      let raw = positionals[0];
+      if (fromScanner) {
+        if (!ctx.agent) throw new AgentError("CONFLICT", "--from-scanner needs the running agent (it owns the scanner); or type the ID");
+        if (!ctx.json) process.stderr.write("scan the Glase ID sticker now (60 s)…\n");
+        raw = (await ctx.agent.request<{ text: string }>("next-scan", { timeoutMs: 60_000 })).text;
+      }
+      const glaseId = parseGlaseId(raw!);
+      if (ctx.agent) await ctx.agent.request("assign-id", { point: ctx.point, glaseId });
+      else await (await ctx.direct()).assignGlaseId(ctx.point, glaseId);
+      print(ctx, { point: ctx.point, glaseId });
+      return 0;
+    } finally {
+      ctx.agent?.close();
+    }
+  },
+};
