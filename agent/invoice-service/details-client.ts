@@ -17,17 +17,19 @@ export interface DetailsClientOptions {
   readonly timeoutMs?: number;
 }
 
-export function createDetailsClient(options: DetailsClientOptions): (invoiceId: number) => Promise<DetailsOutcome> {
+export type FetchDetails = (invoiceId: number, signal?: AbortSignal) => Promise<DetailsOutcome>;
+
+export function createDetailsClient(options: DetailsClientOptions): FetchDetails {
   const token = issuerToken(options.issuerName, options.secret);
   const base = options.baseUrl.replace(/\/+$/, "");
-  return async (invoiceId) => {
+  return async (invoiceId, signal) => {
     const url = `${base}/api/invoice/${invoiceId}?issuer=${encodeURIComponent(options.issuerName)}`;
     let res: Response;
     let text: string;
     try {
       res = await fetch(url, {
         headers: { "X-Auth-Token": token, Accept: "application/json" },
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        signal: AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? 10_000), ...(signal ? [signal] : [])]),
       });
       text = await res.text();
     } catch (e) {

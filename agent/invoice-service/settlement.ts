@@ -6,7 +6,7 @@ import type { Scheduler } from "../core/clock.ts";
 import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
 import type { Logger } from "../log.ts";
 import { amountMinorOf, type InvoiceDetails } from "./details.ts";
-import type { DetailsOutcome } from "./details-client.ts";
+import type { FetchDetails } from "./details-client.ts";
 import { paidReceipt, printOutcome, type ReceiptHeader } from "./receipts.ts";
 import type { InvoiceRecord, InvoiceStore, NotificationRecord } from "./store.ts";
 
@@ -35,7 +35,7 @@ export interface BackoffSettings {
 export interface SettlementDeps {
   readonly store: InvoiceStore;
   readonly clock: Scheduler;
-  readonly fetchDetails: (invoiceId: number) => Promise<DetailsOutcome>;
+  readonly fetchDetails: FetchDetails;
   /** The service being paid for (kiosk command, car-wash code…). Runs at most once per invoice. */
   readonly release: (invoice: InvoiceRecord) => Promise<void>;
   readonly onAlarm: (alarm: InvoiceAlarm) => void;
@@ -50,6 +50,8 @@ export class Settlement {
   private again = false;
   private closed = false;
   private cancelTimer: (() => void) | undefined;
+  // Shutdown must not wait for a details request to time out; an aborted fetch is just retried.
+  private readonly shutdown = new AbortController();
 
   constructor(private readonly deps: SettlementDeps) {}
 
@@ -77,6 +79,7 @@ export class Settlement {
   async close(): Promise<void> {
     this.closed = true;
     this.cancelTimer?.();
+    this.shutdown.abort();
     await this.settled();
   }
 
@@ -99,7 +102,8 @@ export class Settlement {
   }
 
   private async process(n: NotificationRecord): Promise<void> {
-    const outcome = await this.deps.fetchDetails(n.invoiceId);
+    const outcome = await this.deps.fetchDetails(n.invoiceId, this.shutdown.signal);
+    if (this.closed) return; // the outcome is not recorded; the next start fetches again
     switch (outcome.kind) {
       case "retry": {
         const { baseMs, maxMs } = this.deps.backoff;

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { issuerToken, constantTimeEqual } from "../../agent/invoice-service/token.ts";
 import { payloadOf, signInvoiceJwt, verifyInvoiceJwt } from "../../agent/invoice-service/jwt.ts";
 import { invoiceQr, jwtOfQr } from "../../agent/invoice-service/qr.ts";
+import { amountMinorOf, invoiceDetailsSchema, renderDetailsJson } from "../../agent/invoice-service/details.ts";
 
 const DOC_JWT =
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImlzcyI6ImV4YW1wbGUifQ" +
@@ -92,5 +93,44 @@ describe("invoice JWT (§7.4)", () => {
     expect(verifyInvoiceJwt(resign(sign({ a: "29.99", c: "SEK", d: "x", r: "y", o: "yes" })), secrets)).toMatchObject({ ok: false, field: "o" });
     expect(verifyInvoiceJwt(resign(sign({ a: "29.99", c: "SEK", d: "x", r: "y" })), secrets)).toMatchObject({ ok: true, claims: { payOnce: false } });
     expect(verifyInvoiceJwt(resign(sign({ a: 29.99, c: "SEK", d: "x", r: "y", o: "false" })), secrets)).toMatchObject({ ok: false, field: "a" });
+  });
+});
+
+describe("invoice details JSON (§7.2)", () => {
+  const record = {
+    id: 9031,
+    description: "Broadband 03.2024",
+    amountMinor: 34900,
+    currency: "SEK",
+    status: "PAID",
+    reference: "INV-2024-03-77120",
+    ersReference: "2024031514220991101000512",
+    purchaseTime: "15.03.2024 14:22:09",
+    payerMsisdn: "46701234567",
+  };
+
+  it("writes the contract example byte for byte and reads it back", () => {
+    const text = renderDetailsJson(record);
+    expect(text).toBe(
+      '{"id":9031,"description":"Broadband 03.2024","amount":349.00,"currency":"SEK","status":"PAID","reference":"INV-2024-03-77120",' +
+        '"ersReference":"2024031514220991101000512","purchaseTime":"15.03.2024 14:22:09","payerMsisdn":"46701234567"}',
+    );
+    const parsed = invoiceDetailsSchema.parse(JSON.parse(text));
+    expect(amountMinorOf(parsed)).toBe(34900);
+    expect(amountMinorOf(invoiceDetailsSchema.parse({ ...parsed, amount: 59.99 }))).toBe(5999);
+  });
+
+  it.each([
+    [{ amount: 59.999 }, "amount"],
+    [{ amount: -1 }, "amount"],
+    [{ amount: "59.99" }, "amount"],
+    [{ purchaseTime: "2024-03-15 14:22:09" }, "purchaseTime"],
+    [{ purchaseTime: "15.03.2024 24:00:00" }, "purchaseTime"],
+    [{ currency: "kr" }, "currency"],
+    [{ id: "9031" }, "id"],
+  ])("rejects %o", (patch, field) => {
+    const result = invoiceDetailsSchema.safeParse({ ...JSON.parse(renderDetailsJson(record)), ...patch });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual([field]);
   });
 });
