@@ -8,9 +8,8 @@
 // to another device, the line is gone and we close it (a pulled USB adapter loses its node too).
 import { realpath } from "node:fs/promises";
 import { SerialPort } from "serialport";
-import { ReadlineParser } from "@serialport/parser-readline";
 import { AgentError } from "../../agent/errors.ts";
-import { stripCr, type LineConnection, type LineConnector } from "./transport.ts";
+import { splitLines, type LineConnection, type LineConnector } from "./transport.ts";
 
 export interface SerialOptions {
   readonly path: string;
@@ -47,9 +46,8 @@ export function serialConnector(options: SerialOptions): LineConnector {
             port.close(undefined, gone);
           }
         });
-        const parser = port.pipe(new ReadlineParser({ delimiter: "\n", encoding: "latin1" }));
-        parser.on("data", (line: string) => {
-          if (!closed) handlers.onLine(stripCr(line));
+        splitLines(port, (line) => {
+          if (!closed) handlers.onLine(line);
         });
         port.on("error", (e: Error) => {
           lastError = e;

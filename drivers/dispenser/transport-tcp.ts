@@ -1,9 +1,8 @@
 // TCP transport (controller boards with an Ethernet port, and the virtual controller). Lines are
-// split by the same ReadlineParser the serial transport uses, so both paths frame identically.
+// split by the same splitLines (ReadlineParser) the serial transport uses, so both paths frame identically.
 import { Socket, createConnection } from "node:net";
-import { ReadlineParser } from "@serialport/parser-readline";
 import { AgentError } from "../../agent/errors.ts";
-import { stripCr, type LineConnection, type LineConnector, type LineHandlers } from "./transport.ts";
+import { splitLines, type LineConnection, type LineConnector, type LineHandlers } from "./transport.ts";
 
 export interface TcpOptions {
   readonly host: string;
@@ -34,9 +33,8 @@ export function tcpConnector(options: TcpOptions): LineConnector {
 export function wrapSocket(socket: Socket, description: string, handlers: LineHandlers): LineConnection {
   let closing = false;
   let closed = false;
-  const parser = socket.pipe(new ReadlineParser({ delimiter: "\n", encoding: "latin1" }));
-  parser.on("data", (line: string) => {
-    if (!closed) handlers.onLine(stripCr(line));
+  splitLines(socket, (line) => {
+    if (!closed) handlers.onLine(line);
   });
   let lastError: Error | undefined;
   socket.on("error", (err) => {
