@@ -121,7 +121,13 @@ export async function startGlaseSimulator(opts: StartSimulatorOptions = {}): Pro
 
     const control = controlRoute(method, path);
     if (control) {
-      const raw = method === "POST" ? await readBody(req, 1024 * 1024) : "";
+      let raw = "";
+      try {
+        if (method === "POST") raw = await readBody(req, sim.settings.maxBodyBytes);
+      } catch (e) {
+        if (e instanceof BodyTooLarge) return send(res, 413, "application/json", JSON.stringify({ error: "body too large", code: "INPUT_INVALID" }), true);
+        throw e;
+      }
       const answer = control(sim, raw);
       return send(res, answer.status, "application/json", JSON.stringify(answer.json));
     }

@@ -67,7 +67,7 @@ export async function handleSoap(sim: GlaseSimulator, body: string, meta: Operat
   countCall(sim, operation, wrapper);
   const fault = sim.faults.take(operation);
   if (!fault) return process(sim, operation, wrapper, meta);
-  log.info("fault_injected", { operation, kind: fault.kind, resultCode: fault.resultCode, afterProcessing: fault.afterProcessing });
+  log.debug("fault_injected", { operation, kind: fault.kind, resultCode: fault.resultCode, afterProcessing: fault.afterProcessing });
   switch (fault.kind) {
     case "result":
       return reply(200, responseEnvelope(operation, errorReturn(operation, fault.resultCode)));
