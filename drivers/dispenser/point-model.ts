@@ -167,9 +167,12 @@ export class PointModel {
       amountMinor: 0,
       started: false,
     };
+    // A customer already waiting with the nozzle in hand starts at once; a nozzle still up after
+    // the previous sale ("finished") must be hung up and lifted again first.
+    const waitingWithNozzle = p.nozzleUp && p.state === "calling";
     p.state = "authorized";
     this.putRecord(p, p.delivery, "authorized");
-    if (p.nozzleUp) this.startFlow(p); // customer already waiting with the nozzle in hand
+    if (waitingWithNozzle) this.startFlow(p);
     return OK;
   }
 
