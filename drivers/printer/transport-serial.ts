@@ -65,10 +65,15 @@ export class SerialPrinterTransport implements PrinterTransport {
       port.open((error) => {
         this.opening = undefined;
         if (error) return reject(transportDisconnected(this.description, error));
-        port.on("data", (chunk: Buffer) => this.readBack.push(chunk));
-        port.on("error", (portError) => this.readBack.fail(transportDisconnected(this.description, portError)));
+        port.on("data", (chunk: Buffer) => {
+          if (this.port === port) this.readBack.push(chunk);
+        });
+        port.on("error", (portError) => {
+          if (this.port === port) this.readBack.fail(transportDisconnected(this.description, portError));
+        });
         port.on("close", () => {
-          if (this.port === port) this.port = undefined;
+          if (this.port !== port) return;
+          this.port = undefined;
           this.readBack.fail(new AgentError("DEVICE_DISCONNECTED", `${this.description} closed`, { printer: this.description }));
         });
         this.port = port;

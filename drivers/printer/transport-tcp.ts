@@ -36,10 +36,12 @@ export class TcpPrinterTransport implements PrinterTransport {
   }
 
   exchange(request: Buffer, responseLength: number, timeoutMs: number): Promise<Buffer> {
+    // No answer may mean a half-dead connection (cable pulled, printer replaced without a RST):
+    // drop it, so the next attempt finds out on a fresh connect.
     const timedOut = (): Error => {
       const error = transportTimeout(this.description, "status", timeoutMs);
       this.readBack.fail(error);
-      return error;
+      return this.abandon(error);
     };
     return withTimeout(timeoutMs, timedOut, async (signal) => {
       const socket = await this.connected();
@@ -76,12 +78,18 @@ export class TcpPrinterTransport implements PrinterTransport {
       socket.once("error", onConnectError);
       socket.once("connect", () => {
         socket.off("error", onConnectError);
-        socket.on("error", (error) => this.readBack.fail(transportDisconnected(this.description, error)));
+        // Events of a connection we already abandoned must not fail a query on its successor.
+        socket.on("error", (error) => {
+          if (this.socket === socket) this.readBack.fail(transportDisconnected(this.description, error));
+        });
         socket.on("close", () => {
-          if (this.socket === socket) this.socket = undefined;
+          if (this.socket !== socket) return;
+          this.socket = undefined;
           this.readBack.fail(new AgentError("DEVICE_DISCONNECTED", `${this.description} closed the connection`, { printer: this.description }));
         });
-        socket.on("data", (chunk: Buffer) => this.readBack.push(chunk));
+        socket.on("data", (chunk: Buffer) => {
+          if (this.socket === socket) this.readBack.push(chunk);
+        });
         this.socket = socket;
         this.connecting = undefined;
         resolve(socket);
