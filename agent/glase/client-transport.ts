@@ -130,6 +130,11 @@ function preConnectMessage(err: NodeJS.ErrnoException): string {
 }
 
 function performRequest(target: RequestTarget, data: string, headers: Record<string, unknown>, wire: WireCallOptions, callback: SoapCallback): void {
+  if (wire.signal?.aborted) {
+    // Checked before the agent is asked for a socket: not even a connection is opened.
+    callback(new WireFailure("aborted", false, "aborted before the request was sent", { cause: wire.signal.reason }));
+    return;
+  }
   const body = Buffer.from(data, "utf8");
   let connected = false; // once true, (part of) the request may have reached the server
   let settled = false;
@@ -207,12 +212,6 @@ function performRequest(target: RequestTarget, data: string, headers: Record<str
   });
 
   timer = setTimeout(() => fail("timeout", `no answer within ${wire.timeoutMs} ms`), wire.timeoutMs);
-  if (wire.signal) {
-    if (wire.signal.aborted) {
-      onAbort();
-      return;
-    }
-    wire.signal.addEventListener("abort", onAbort, { once: true });
-  }
+  wire.signal?.addEventListener("abort", onAbort, { once: true });
   req.end(body);
 }

@@ -8,6 +8,7 @@ import { AgentError } from "../errors.ts";
 import type { Money } from "../core/money.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { GlaseError } from "./errors.ts";
+import { classifyResult } from "./result-codes.ts";
 import { buildContext, resolveClientReference, type ContextSettings, type WireContext } from "./client-context.ts";
 import { encode } from "./client-encode.ts";
 import { decode, decodeBase, UnreadableResponse } from "./client-decode.ts";
@@ -235,7 +236,10 @@ export class GlaseClient implements GlaseApi {
     try {
       const { ret, base } = decodeBase(result);
       if (base.resultCode !== 0) {
-        this.log.warn("glase.result", { operation, clientReference, durationMs: elapsed(), resultCode: base.resultCode });
+        const fields = { operation, clientReference, durationMs: elapsed(), resultCode: base.resultCode };
+        // REPORT_NOT_READY is the normal first answer of executeReport (§6.11): not worth a warning.
+        if (classifyResult(base.resultCode) === "not-ready") this.log.info("glase.result", fields);
+        else this.log.warn("glase.result", fields);
         throw new GlaseError(operation, base.resultCode, {
           clientReference,
           resultDescription: base.resultDescription,

@@ -119,11 +119,15 @@ describe("transport failures", () => {
   });
 
   it("an abort before sending is definite and sends nothing", async () => {
+    server.answer({ body: STATUS_OK });
+    await client.getPaymentStatus(terminal, "1", 0); // a pooled connection exists, so "nothing sent" is not "could not connect"
     const before = server.requests.length;
+    const connections = server.connections();
     const err = await failure(client.cancelInvoice(terminal, "1", { signal: AbortSignal.abort() }));
     expect(err.kind).toBe("aborted");
     expect(err.indefinite).toBe(false);
     expect(server.requests.length).toBe(before);
+    expect(server.connections()).toBe(connections);
   });
 
   it("an abort after the request reached the server is indefinite", async () => {
