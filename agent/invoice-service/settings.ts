@@ -49,3 +49,32 @@ export function resolveListen(s: IssuerSettings): ResolvedListen {
 export function qrHostOf(s: IssuerSettings): string {
   return s.qrHost ?? DEFAULT_QR_HOST;
 }
+
+/** The daemon config's `invoiceService` section (agent/config/schema.ts), plus optional extras. */
+export interface InvoiceServiceSection {
+  readonly issuerName: string;
+  readonly secretFile: string;
+  readonly listen?: string;
+  readonly publicUrl: string;
+  readonly detailsBaseUrl?: string;
+  readonly qrHost?: string;
+}
+
+/**
+ * Settings from the config section. Without an explicit `detailsBaseUrl` the Invoice Service is
+ * taken to live at the origin of the Glase endpoint — where the simulator mounts it; a real
+ * deployment names its Invoice Service host explicitly.
+ */
+export function issuerSettingsFromConfig(section: InvoiceServiceSection, glaseEndpoint: string): IssuerSettings {
+  let detailsBaseUrl = section.detailsBaseUrl;
+  if (detailsBaseUrl === undefined) {
+    try {
+      detailsBaseUrl = new URL(glaseEndpoint).origin;
+    } catch {
+      throw new AgentError("CONFIG_INVALID", `invoiceService.detailsBaseUrl is needed: ${JSON.stringify(glaseEndpoint)} has no origin to default to`, {
+        field: "invoiceService.detailsBaseUrl",
+      });
+    }
+  }
+  return { ...section, detailsBaseUrl };
+}

@@ -6,6 +6,7 @@ import { openInvoiceIssuer } from "../../agent/invoice-service/issuer.ts";
 import { invoiceListing, renderInvoiceListing } from "../../agent/invoice-service/listing.ts";
 import { payloadOf, signInvoiceJwt, verifyInvoiceJwt } from "../../agent/invoice-service/jwt.ts";
 import { invoiceQr, jwtOfQr } from "../../agent/invoice-service/qr.ts";
+import { issuerSettingsFromConfig, resolveListen } from "../../agent/invoice-service/settings.ts";
 import { InvoiceStore } from "../../agent/invoice-service/store.ts";
 import { SimClock } from "../../simulator/clock.ts";
 import { ISSUER, SECRET, payQr, startPair, type Pair } from "./fixture.ts";
@@ -224,5 +225,18 @@ describe("listing for ctl invoices", () => {
     expect(text).toMatch(/WASH-0001 +125\.00 SEK released +1001 \d{25}/);
     expect(text).toContain("ALARM notification 777: unknown-invoice");
     expect(JSON.parse(JSON.stringify(listing))).toEqual(listing);
+  });
+});
+
+describe("settings from the daemon config", () => {
+  it("defaults the details host to the Glase endpoint's origin and resolves the listen path", async () => {
+    const section = { issuerName: "k", secretFile: "/x", listen: "[::1]:8731", publicUrl: "https://kiosk.example/glase/notify" };
+    const s = issuerSettingsFromConfig(section, "http://127.0.0.1:8913/soap/merchant/cashregister-2");
+    expect(s.detailsBaseUrl).toBe("http://127.0.0.1:8913");
+    expect(issuerSettingsFromConfig({ ...section, detailsBaseUrl: "https://invoice.glase.example" }, "x").detailsBaseUrl).toBe("https://invoice.glase.example");
+    expect(() => issuerSettingsFromConfig(section, "embedded-simulator")).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
+    expect(resolveListen(s)).toEqual({ host: "::1", port: 8731, path: "/glase/notify" });
+    expect(resolveListen({ ...s, listen: undefined })).toEqual({ host: "127.0.0.1", port: 8731, path: "/glase/notify" });
+    expect(() => resolveListen({ ...s, listen: "127.0.0.1:70000" })).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
   });
 });
