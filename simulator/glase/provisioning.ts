@@ -30,6 +30,7 @@ export const settingsSchema = z.strictObject({
   qrHost: z.string().min(1).optional(),
   notificationMethod: z.enum(["GET", "POST"]).optional(),
   maxBodyBytes: z.number().int().positive().optional(),
+  strictUnmarshalling: z.boolean().optional(),
   autoCustomer: autoCustomer.optional(),
 });
 

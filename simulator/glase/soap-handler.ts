@@ -8,6 +8,7 @@ import { canonicalOperation, errorReturn, OPERATIONS, type OperationMeta } from 
 import { UnmarshalError } from "./soap-request.ts";
 import { faultEnvelope, responseEnvelope } from "./soap-response.ts";
 import type { GlaseSimulator } from "./simulator.ts";
+import { checkStrict } from "./strict.ts";
 import { child, parseXml, XmlSyntaxError, type XmlElement } from "./xml.ts";
 
 const log = createLogger("glase-sim");
@@ -43,6 +44,7 @@ function countCall(sim: GlaseSimulator, operation: string, wrapper: XmlElement):
 
 function process(sim: GlaseSimulator, operation: string, wrapper: XmlElement, meta: OperationMeta): SoapOutcome {
   try {
+    if (sim.settings.strictUnmarshalling) checkStrict(operation, wrapper);
     return reply(200, responseEnvelope(operation, OPERATIONS[operation]!(sim, wrapper, meta)));
   } catch (e) {
     if (e instanceof UnmarshalError) return clientFault(e.message);

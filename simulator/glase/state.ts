@@ -30,6 +30,8 @@ export interface SimSettings {
   notificationMethod: "GET" | "POST";
   /** Request bodies above this size get a 413 fault. */
   maxBodyBytes: number;
+  /** Undeclared request elements ⇒ soap:Client "unexpected element" (CXF default), §1.4. Off: ignored. */
+  strictUnmarshalling: boolean;
   autoCustomer: AutoCustomerSettings;
 }
 
@@ -42,6 +44,7 @@ export const DEFAULT_SETTINGS: SimSettings = {
   qrHost: "SEQR.SE",
   notificationMethod: "GET",
   maxBodyBytes: 1024 * 1024,
+  strictUnmarshalling: false,
   autoCustomer: { enabled: false, confirmAfterMs: 2000 },
 };
 

@@ -79,8 +79,10 @@ export class Reply {
     return child(this.ret, name)?.text;
   }
   get faultcode(): string | undefined {
-    const fault = child(child(this.root, "Body"), "Fault");
-    return child(fault, "faultcode")?.text;
+    return child(child(child(this.root, "Body"), "Fault"), "faultcode")?.text;
+  }
+  get faultstring(): string | undefined {
+    return child(child(child(this.root, "Body"), "Fault"), "faultstring")?.text;
   }
 }
 

@@ -266,3 +266,21 @@ describe("WSDL and schema publication (§1.3)", () => {
     expect(ports.size).toBe(1);
   });
 });
+
+describe("strict unmarshalling (optional, §1.4)", () => {
+  it("rejects undeclared elements like a default CXF server, accepts the schema's elements in any order", async () => {
+    const s = await startSim({ settings: { strictUnmarshalling: true } });
+    expect((await s.call("sendInvoice", termCtx() + invoiceXml())).code).toBe(0);
+    const typo = await s.call("sendInvoice", termCtx() + invoiceXml({ extra: "<user>9900</user>" }));
+    expect(typo.faultcode).toBe("soap:Client");
+    expect(typo.faultstring).toContain('Unmarshalling Error: unexpected element (uri:"", local:"user")');
+    expect((await s.call("assignSeqrId", termCtx() + "<glaseId>A1</glaseId>")).faultcode).toBe("soap:Client");
+    expect((await s.call("getPaymentStatus", "<invoiceVersion>0</invoiceVersion>" + termCtx())).code).toBe(0); // latest invoice
+    const qualified = `<ext:context>${termCtx().slice(9, -10)}</ext:context>`;
+    expect((await s.call("cancelInvoice", qualified)).faultcode).toBe("soap:Client");
+    // every contract example is schema-clean
+    for (const f of readdirSync(new URL("contract/", FIXTURES))) {
+      expect((await s.post(fixture(`contract/${f}`))).httpStatus, f).toBe(200);
+    }
+  });
+});
