@@ -12,7 +12,7 @@ import { SimClock } from "../../simulator/clock.ts";
 import { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
 import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
 import { mountInvoiceService } from "../../simulator/invoice-service/index.ts";
-import { freePort, silentLog, tempDir, writeSecret } from "./helpers.ts";
+import { freePort, silentLog, tempDir, waitFor, writeSecret } from "./helpers.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -86,4 +86,43 @@ it("issues a QR slip, gets paid through the simulator, releases once and prints 
   expect(state.invoices[0]!.notification).toMatchObject({ state: "delivered", attempts: [{ status: 200 }] });
   expect(released).toHaveLength(1);
   expect(virtualPrinter.receipts).toHaveLength(2);
+});
+
+it("retries on the Glase simulator's clock: agent down at payment, up for attempt 2 (POST /__sim/clock)", async () => {
+  const dir = await tempDir();
+  cleanups.push(dir.remove);
+  const agentPort = await freePort();
+  const secret = "wash-secret-9f2c";
+  const glase = await startGlaseSimulator({
+    clock: new SimClock({ manual: true }),
+    provision: parseProvisioning({ issuers: [{ name: "example-wash", secret, notificationUrl: `http://127.0.0.1:${agentPort}/glase/notify` }] }),
+  });
+  cleanups.push(() => glase.close());
+  const invoiceService = mountInvoiceService(glase);
+  cleanups.push(async () => invoiceService.close());
+  const released: InvoiceRecord[] = [];
+  const open = async () =>
+    openInvoiceIssuer(
+      { issuerName: "example-wash", secretFile: await writeSecret(dir.path, secret), listen: `127.0.0.1:${agentPort}`, publicUrl: "https://wash.example/glase/notify", detailsBaseUrl: glase.url },
+      { journalPath: join(dir.path, "invoices.sqlite"), release: async (i) => void released.push(i), log: silentLog },
+    );
+  let agent = await open();
+  const invoice = await agent.issue({ amountMinor: 2_000, currency: "SEK", description: "Vacuum 10 min", reference: "VAC-9" });
+  await agent.close();
+
+  const post = (path: string, body: unknown) => fetch(`${glase.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const attempts = async () =>
+    ((await (await fetch(`${glase.url}/__sim/invoice/state`)).json()) as { invoices: { notification: { attempts: { status: number | null }[] } }[] }).invoices[0]!.notification.attempts;
+  expect((await post("/__sim/invoice/pay", { qr: invoice.qr })).status).toBe(200);
+  await waitFor("attempt 1", async () => (await attempts()).length === 1);
+  expect((await attempts())[0]!.status).toBeNull();
+
+  agent = await open();
+  cleanups.push(() => agent.close());
+  expect((await post("/__sim/clock", { advanceSeconds: 10 })).status).toBe(200);
+  await waitFor("attempt 2", async () => (await attempts()).length === 2);
+  expect((await attempts())[1]!.status).toBe(200);
+  await waitFor("release", () => released.length === 1);
+  await agent.settled();
+  expect(released).toEqual([expect.objectContaining({ reference: "VAC-9", state: "releasing" })]);
 });
