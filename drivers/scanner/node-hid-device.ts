@@ -19,18 +19,24 @@ const KEYBOARD_USAGE = 0x06;
 export function nodeHidOpener(selector: HidSelector, format: HidReportFormat): () => Promise<HidDeviceLike | undefined> {
   return async () => {
     let hid: typeof import("node-hid");
+    let devices: Awaited<ReturnType<typeof hid.devicesAsync>>;
     try {
       hid = await import("node-hid");
+      // The native binding (and libusb behind it) is loaded on first use, here.
+      devices = await hid.devicesAsync();
     } catch (error) {
-      throw new AgentError("DEVICE_DISCONNECTED", "node-hid cannot be loaded (is libusb/hidraw available?)", {}, { cause: error });
+      throw new AgentError("DEVICE_DISCONNECTED", `node-hid is not usable here (libusb/hidraw missing?): ${(error as Error).message}`, {}, { cause: error });
     }
-    const devices = await hid.devicesAsync();
     const candidates = devices.filter((d) =>
       selector.path !== undefined ? d.path === selector.path : d.vendorId === selector.vendorId && d.productId === selector.productId,
     );
     const preferred =
       candidates.find((d) => (format === "hid-pos" ? d.usagePage === POS_USAGE_PAGE : d.usagePage === GENERIC_DESKTOP && d.usage === KEYBOARD_USAGE)) ?? candidates[0];
     if (preferred?.path === undefined) return undefined;
-    return hid.HIDAsync.open(preferred.path);
+    try {
+      return await hid.HIDAsync.open(preferred.path);
+    } catch (error) {
+      throw new AgentError("DEVICE_DISCONNECTED", `cannot open HID device ${preferred.path}: ${(error as Error).message}`, { path: preferred.path }, { cause: error });
+    }
   };
 }
