@@ -2,7 +2,7 @@
 // loopback, next to a raw HTTP POST (node:http, keep-alive) of the very same envelope to the same
 // simulator in the same run. The ratio client/raw is the client's own overhead (soap
 // serialisation + parsing + decoding); the goal is ≤ 1.5 at the median.
-// Both series run interleaved in blocks so machine load drifts hit both alike.
+// Both series run strictly alternating so machine load drifts hit both alike.
 import http from "node:http";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
@@ -14,7 +14,6 @@ import { startGlaseSimulator } from "../simulator/glase/index.ts";
 
 const CALLS = 2000;
 const WARMUP = 300;
-const BLOCK = 100;
 const GOAL = 1.5;
 const terminal: TerminalCredentials = { terminalId: "0460000300002010", password: "2009" };
 
@@ -105,23 +104,26 @@ async function main(): Promise<void> {
     }
     const clientSamples: number[] = [];
     const rawSamples: number[] = [];
-    // Process CPU time per call (client + in-process simulator) is insensitive to other load on
-    // the machine, unlike wall-clock latency: printed as a second view of the same ratio.
+    // Process CPU time per call (client + in-process simulator) is less sensitive to other load
+    // on the machine than wall-clock latency: printed as a second view of the same ratio.
     let clientCpu = 0;
     let rawCpu = 0;
-    const cpuOf = async (run: () => Promise<void>): Promise<number> => {
+    const measure = async (call: () => Promise<number>, samples: number[]): Promise<number> => {
       const before = process.cpuUsage();
-      await run();
+      samples.push(await call());
       const d = process.cpuUsage(before);
       return (d.user + d.system) / 1000;
     };
-    for (let done = 0; done < CALLS; done += BLOCK) {
-      rawCpu += await cpuOf(async () => {
-        for (let i = 0; i < BLOCK; i++) rawSamples.push(await viaRaw());
-      });
-      clientCpu += await cpuOf(async () => {
-        for (let i = 0; i < BLOCK; i++) clientSamples.push(await viaClient());
-      });
+    // Strict alternation, first one then the other, so both series see the same machine state
+    // (this box is shared: blocks of one kind would each catch different load).
+    for (let i = 0; i < CALLS; i++) {
+      if (i % 2 === 0) {
+        rawCpu += await measure(viaRaw, rawSamples);
+        clientCpu += await measure(viaClient, clientSamples);
+      } else {
+        clientCpu += await measure(viaClient, clientSamples);
+        rawCpu += await measure(viaRaw, rawSamples);
+      }
     }
     agent.destroy();
 
