@@ -50,7 +50,12 @@ export class EscPosPrinter implements ReceiptPrinter {
       return Promise.reject(error);
     }
     return this.serially(async () => {
-      const health = await this.queryHealth();
+      let health: PrinterHealth;
+      try {
+        health = await this.queryHealth();
+      } catch (error) {
+        throw this.unavailable(error);
+      }
       if (NOT_PRINTABLE.has(health)) {
         this.log.warn("receipt_not_printed", { printer: this.transport.description, health, ersReference: receipt.ersReference });
         throw new AgentError("PRINTER_UNAVAILABLE", `printer ${this.transport.description} is ${health}`, { printer: this.transport.description, health });

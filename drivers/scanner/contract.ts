@@ -14,8 +14,6 @@ export type Scan =
   /** Anything else that was readable text. */
   | { readonly kind: "other"; readonly text: string };
 
-export type ScanKind = Scan["kind"];
-
 export type ScannerStatus = "connected" | "disconnected";
 
 /** Why a read never became a Scan (counted, logged, never thrown). */
