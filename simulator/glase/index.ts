@@ -3,6 +3,7 @@
 export { startGlaseSimulator, PRIMARY_PATH, type RunningGlaseSimulator, type StartSimulatorOptions, type RouteHandler } from "./server.ts";
 export { GlaseSimulator, type SimDump } from "./simulator.ts";
 export { DEFAULT_SETTINGS, type SimSettings, type AutoCustomerSettings, type InvoiceRecord } from "./state.ts";
-export { loadProvisioning, parseProvisioning, DEFAULT_SHOP, DEFAULT_TERMINALS, type Provisioning, type ProvisionedIssuer } from "./provisioning.ts";
+export { loadProvisioning, parseProvisioning, type Provisioning, type ProvisionedIssuer } from "./provisioning.ts";
+export { DEFAULT_SHOP, DEFAULT_TERMINALS } from "./defaults.ts";
 export { FAULT_KINDS, type FaultKind, type FaultInput, type FaultSpec } from "./faults.ts";
 export type { InvoiceSummary, ScanInput } from "./customer.ts";

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { AgentError } from "../../agent/errors.ts";
+import { DEFAULT_SHOP, DEFAULT_TERMINALS } from "./defaults.ts";
 
 const apiLevel = z.union([z.string().regex(/^\d+\.\d+$/, 'apiLevel looks like "2.9" or "2.10"'), z.number()]).transform((v, ctx) => {
   if (typeof v === "number") {
@@ -80,22 +81,6 @@ export interface Provisioning {
   settings: ProvisionedSettings;
   issuers: ProvisionedIssuer[];
 }
-
-export const DEFAULT_SHOP: ProvisionedShop = {
-  resellerId: "reseller",
-  userId: "9900",
-  password: "2009",
-  currency: "SEK",
-  allowRefunds: true,
-  receiverAllowsRefunds: true,
-  blocked: false,
-};
-
-/** The Java samples' terminals (MPaymentFlowSample, …WithLoyaltySample), §8.4. */
-export const DEFAULT_TERMINALS: ProvisionedTerminal[] = [
-  { id: "0460000300002010", password: "2009", name: "Sample terminal", cashRegister: true, blocked: false },
-  { id: "0460000100001002", password: "2009", name: "Loyalty sample terminal", cashRegister: true, blocked: false },
-];
 
 /** Validates a parsed document (YAML/JSON value); `source` names it in errors. */
 export function parseProvisioning(value: unknown, source = "provisioning"): Provisioning {

@@ -18,7 +18,8 @@ import {
 } from "./customer.ts";
 import { FaultQueue, parseFault, type FaultInput, type FaultSpec } from "./faults.ts";
 import { IdGenerator } from "./ids.ts";
-import { parseProvisioning, type Provisioning } from "./provisioning.ts";
+import { DEFAULT_PROVISIONING } from "./defaults.ts";
+import type { Provisioning } from "./provisioning.ts";
 import { DEFAULT_SETTINGS, type AutoCustomerSettings, type InvoiceRecord, type SimCore, type SimSettings, type SimState } from "./state.ts";
 
 const log = createLogger("glase-sim");
@@ -47,7 +48,7 @@ export class GlaseSimulator implements SimCore {
   constructor(opts: { clock?: SimClock; provision?: Provisioning; settings?: Partial<SimSettings> } = {}) {
     this.clock = opts.clock ?? new SimClock();
     this.ids = new IdGenerator(this.clock);
-    this.provision = opts.provision ?? parseProvisioning({});
+    this.provision = opts.provision ?? DEFAULT_PROVISIONING;
     const p = this.provision;
     this.settings = { ...DEFAULT_SETTINGS, ...stripUndefined(p.settings), ...stripUndefined(opts.settings ?? {}) } as SimSettings;
     this.settings.autoCustomer = { ...this.settings.autoCustomer };

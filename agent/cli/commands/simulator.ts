@@ -1,6 +1,7 @@
 // `glase-agent simulator`: runs the embedded Glase simulator until SIGINT/SIGTERM.
+// The simulator modules are imported on use, so other commands (and --help) do not load them,
+// and the provisioning validator only when a file is given.
 import { AgentError } from "../../errors.ts";
-import { loadProvisioning, startGlaseSimulator } from "../../../simulator/glase/index.ts";
 import { parseOptions, type Command } from "../command.ts";
 
 const USAGE = `Usage: glase-agent simulator [--port N] [--host H] [--provision FILE] [--auto-customer MS]
@@ -39,36 +40,40 @@ export const simulatorCommand: Command = {
       process.stdout.write(USAGE + "\n");
       return 0;
     }
-    const port = intOption(values.port, "port", 0, 65535) ?? 8913;
-    const autoMs = intOption(values["auto-customer"], "auto-customer", 0, 86_400_000);
-    const provision = values.provision ? loadProvisioning(values.provision) : undefined;
-    const running = await startGlaseSimulator({
-      port,
-      host: values.host ?? "127.0.0.1",
-      provision,
-      settings: autoMs === undefined ? undefined : { autoCustomer: { enabled: true, confirmAfterMs: autoMs } },
-    });
-    process.stdout.write(
-      [
-        `Glase simulator listening on ${running.url}`,
-        `  endpoint  ${running.endpoint}`,
-        `  WSDL      ${running.endpoint}?wsdl`,
-        `  legacy    ${running.url}/extclientproxy/service`,
-        `  control   ${running.url}/__sim/state (see docs/simulator.md)`,
-        "",
-      ].join("\n"),
-    );
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off("SIGINT", stop);
-        process.off("SIGTERM", stop);
-        resolve();
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
-    await running.close();
-    process.stdout.write("Glase simulator stopped\n");
-    return 0;
+    // Handlers first: a signal arriving while starting (or a second one while closing) must not
+    // kill the process with the default action.
+    let onSignal = () => {};
+    const stopSignal = new Promise<void>((resolve) => (onSignal = () => resolve()));
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      const port = intOption(values.port, "port", 0, 65535) ?? 8913;
+      const autoMs = intOption(values["auto-customer"], "auto-customer", 0, 86_400_000);
+      const provision = values.provision ? (await import("../../../simulator/glase/provisioning.ts")).loadProvisioning(values.provision) : undefined;
+      const { startGlaseSimulator } = await import("../../../simulator/glase/server.ts");
+      const running = await startGlaseSimulator({
+        port,
+        host: values.host ?? "127.0.0.1",
+        provision,
+        settings: autoMs === undefined ? undefined : { autoCustomer: { enabled: true, confirmAfterMs: autoMs } },
+      });
+      process.stdout.write(
+        [
+          `Glase simulator listening on ${running.url}`,
+          `  endpoint  ${running.endpoint}`,
+          `  WSDL      ${running.endpoint}?wsdl`,
+          `  legacy    ${running.url}/extclientproxy/service`,
+          `  control   ${running.url}/__sim/state (see docs/simulator.md)`,
+          "",
+        ].join("\n"),
+      );
+      await stopSignal;
+      await running.close();
+      process.stdout.write("Glase simulator stopped\n");
+      return 0;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
   },
 };
