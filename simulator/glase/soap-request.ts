@@ -9,7 +9,6 @@ export interface RequestContext {
   principalId?: string;
   userId?: string;
   password?: string;
-  clientReference?: string;
 }
 
 export interface RawAmount {
@@ -79,7 +78,6 @@ export function decodeContext(wrapper: XmlElement): RequestContext {
     principalId: textOf(principal, "id"),
     userId: simpleText(principal, "userId"),
     password: textOf(ctx, "password"),
-    clientReference: textOf(ctx, "clientReference"),
   };
 }
 
