@@ -4,11 +4,13 @@ import type { Command } from "./command.ts";
 import { simulatorCommand } from "./commands/simulator.ts";
 import { configCommand } from "./commands/config.ts";
 import { ctlCommand } from "./commands/ctl.ts";
+import { runCommand } from "./commands/run.ts";
 import { registerCommand, unregisterCommand, assignIdCommand } from "./commands/terminal.ts";
 
 const COMMANDS: readonly Command[] = [
   simulatorCommand,
   configCommand,
+  runCommand,
   ctlCommand,
   registerCommand,
   unregisterCommand,

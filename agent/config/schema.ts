@@ -133,7 +133,14 @@ const PrinterSchema = z.discriminatedUnion("kind", [
 const usbId = z.number().int().min(0).max(0xffff);
 const ScannerSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("virtual") }),
-  z.strictObject({ kind: z.literal("hid"), vendorId: usbId, productId: usbId, path: nonEmpty.optional() }),
+  z.strictObject({
+    kind: z.literal("hid"),
+    vendorId: usbId,
+    productId: usbId,
+    path: nonEmpty.optional(),
+    /** hid-pos: HID POS usage page reports; keyboard: keyboard-emulation reports. */
+    format: z.enum(["hid-pos", "keyboard"]).default("hid-pos"),
+  }),
   z.strictObject({ kind: z.literal("serial"), ...SerialLine }),
 ]);
 
@@ -159,6 +166,10 @@ const InvoiceServiceSchema = z.strictObject({
   listen: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "must be host:port").default("127.0.0.1:8731"),
   /** The public URL Glase calls with notifications (reverse proxy in front of `listen`). */
   publicUrl: z.url({ protocol: /^https?$/ }),
+  /** Base URL of the Invoice Service for details requests; default: the embedded simulator's. */
+  detailsBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /** Host written in invoice QR codes (default SEQR.SE). */
+  qrHost: nonEmpty.optional(),
 });
 
 const SimulationSchema = z.strictObject({
@@ -208,6 +219,31 @@ export const ConfigSchema = z
         dir: nonEmpty.optional(),
         /** Group that may read status.sock (mode 0660); default: the agent's own group. */
         statusGroup: nonEmpty.optional(),
+      })
+      .prefault({}),
+    /** Timing of the payment flows; the defaults suit a real site. */
+    flows: z
+      .strictObject({
+        /** Customer has this long to confirm in the app before the invoice is cancelled. */
+        reservationWaitS: z.number().positive().default(120),
+        /** No metering progress for this long during a delivery ⇒ stop and settle what was metered. */
+        deliveryStallS: z.number().positive().default(30),
+        /** Settlement must be done this long before the reservation lapses. */
+        commitSafetyMarginS: z.number().positive().default(60),
+        /** POS payments: poll window and extra windows before cancelling (contract: 30 s windows). */
+        posWindowS: z.number().positive().default(30),
+        posExtraWindows: z.number().int().min(0).default(1),
+        /** Capped exponential backoff with jitter for temporary failures. */
+        retryBaseMs: z.number().int().positive().default(500),
+        retryMaxMs: z.number().int().positive().default(30_000),
+        /** Reconciliation: wait after markTransactionPeriod, retry delay and count for REPORT_NOT_READY. */
+        reportWaitS: z.number().positive().default(5),
+        reportRetryS: z.number().positive().default(10),
+        reportMaxRetries: z.number().int().min(0).default(30),
+        /** Also send submitPaymentReceipt after PAID. */
+        submitReceipts: z.boolean().default(false),
+        /** SIGTERM: running deliveries get this long to finish and settle before the agent exits anyway. */
+        drainTimeoutS: z.number().positive().default(150),
       })
       .prefault({}),
     metrics: MetricsSchema.optional(),

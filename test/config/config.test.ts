@@ -43,7 +43,7 @@ describe("config schema", () => {
     expect(sim.config.devices.printer?.kind).toBe("virtual");
     const site = await loadConfig("config/example-site.yaml");
     expect(site.config.devices.dispenser.kind).toBe("serial");
-    expect(site.config.devices.scanner).toEqual({ kind: "hid", vendorId: 0x0c2e, productId: 0x0b61 });
+    expect(site.config.devices.scanner).toEqual({ kind: "hid", vendorId: 0x0c2e, productId: 0x0b61, format: "hid-pos" });
     expect(site.migrations).toEqual([]);
   });
 

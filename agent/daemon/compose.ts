@@ -1,0 +1,137 @@
+// Composition root: from a validated config to a running station. Picks the real or virtual
+// implementation of every part, in startup order — open the journal, reach Glase (or start the
+// embedded simulator), create the device drivers (a missing device is retried in the background
+// and shown degraded, never fatal), then build the engine and recover unfinished flows. The
+// caller (run.ts) then opens the sockets and says READY.
+import { mkdir } from "node:fs/promises";
+import { SimClock } from "../../simulator/clock.ts";
+import type { Grade } from "../../drivers/dispenser/contract.ts";
+import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
+import { GlaseClient } from "../glase/client.ts";
+import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
+import { openJournal } from "../journal/journal.ts";
+import type { Journal } from "../journal/types.ts";
+import type { Logger } from "../log.ts";
+import { resellerCredentials, terminalCredentials } from "../config/credentials.ts";
+import type { AgentPaths } from "../config/paths.ts";
+import type { AgentConfig } from "../config/schema.ts";
+import { DeviceHealthBoard } from "./device-health.ts";
+import { openDevices, type StationDevices } from "./devices.ts";
+import { openGlaseBackend, type GlaseBackend } from "./glase-backend.ts";
+import { Station } from "./station.ts";
+import { StationMetrics } from "./station-metrics.ts";
+import { TerminalManager } from "./terminals.ts";
+
+export interface ComposeOptions {
+  readonly config: AgentConfig;
+  readonly paths: AgentPaths;
+  readonly logger: Logger;
+  readonly version: string;
+  /** Enables the debug-block-loop admin command (GLASE_AGENT_TEST_HOOKS=1). */
+  readonly testHooks?: boolean;
+  /** Event-loop lag of the health monitor, for the metrics. */
+  readonly eventLoopLagMs?: () => number;
+}
+
+export interface ComposedStation {
+  readonly station: Station;
+  readonly metrics: StationMetrics;
+  readonly devices: StationDevices;
+  readonly glase: GlaseBackend;
+  readonly simClock: SimClock;
+  readonly journal: Journal;
+  readonly recovery: { resumed: number; parked: number };
+  /** Closes devices, the embedded simulator and the journal (after the engine was stopped). */
+  close(): Promise<void>;
+}
+
+async function gradesOf(config: AgentConfig, devices: StationDevices, logger: Logger): Promise<readonly Grade[]> {
+  if (config.devices.dispenser.kind === "virtual") return config.devices.dispenser.grades;
+  try {
+    return await Promise.race([devices.dispenser.prices(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), 3_000).unref())]);
+  } catch (err) {
+    // Grade names/VAT go on receipts and invoice rows; the board's prices still win for amounts.
+    logger.warn("grades-unknown", { reason: "controller did not answer PRICES", err });
+    return [];
+  }
+}
+
+export async function composeStation(opts: ComposeOptions): Promise<ComposedStation> {
+  const { config, paths, logger } = opts;
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch((err: unknown) => logger.warn("close-failed", { err }));
+  };
+  try {
+    await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
+    let station: Station | undefined;
+    const board = new DeviceHealthBoard(() => Date.now(), logger.child("devices"));
+    const metrics = new StationMetrics({
+      points: () => station?.points() ?? [],
+      alarms: () => station?.alarms() ?? [],
+      devices: () => board.list(),
+      eventLoopLagMs: opts.eventLoopLagMs ?? (() => 0),
+      now: () => Date.now(),
+    });
+
+    // 1. Journal first: nothing may happen that is not journaled.
+    const rawJournal = await openJournal({ path: paths.journal });
+    closers.push(() => rawJournal.close());
+    const journal = metrics.instrumentJournal(rawJournal);
+    board.set("journal", "sqlite", "ok", paths.journal);
+
+    // 2. Glase.
+    const terminals = new Map<number, TerminalCredentials>();
+    for (const p of config.points) {
+      const t = await terminalCredentials(p, paths.terminalsDir);
+      if (t) terminals.set(p.id, t);
+    }
+    const reseller: ResellerCredentials | undefined = config.glase.reseller ? await resellerCredentials(config) : undefined;
+    const simClock = new SimClock({ timeScale: config.simulation?.timeScale ?? 1 });
+    const glase = await openGlaseBackend({ config, terminals, ...(reseller ? { reseller } : {}), clock: simClock, logger: logger.child("glase") });
+    closers.push(() => glase.close());
+    const client = new GlaseClient({ endpoint: glase.endpoint, clientId: config.glase.clientId, timeoutMs: config.glase.timeouts.requestMs, logger: logger.child("glase.client") });
+    board.set("glase", glase.embedded ? "embedded-simulator" : "soap", "ok", glase.endpoint);
+    const api = metrics.instrumentGlase(client);
+
+    // 3. Devices (bounded wait; drivers keep reconnecting in the background).
+    const devices = await openDevices({ config, board, logger: logger.child("devices"), simScheduler: simClock });
+    closers.push(() => devices.close());
+
+    // 4. Engine + recovery.
+    const manager = new TerminalManager({
+      config,
+      terminalsDir: paths.terminalsDir,
+      glase: api,
+      reseller: () => resellerCredentials(config),
+      logger: logger.child("terminals"),
+    });
+    station = new Station({
+      config,
+      version: opts.version,
+      devices,
+      board,
+      terminals: manager,
+      grades: await gradesOf(config, devices, logger),
+      engineBase: {
+        journal,
+        glase: api,
+        dispenser: devices.dispenser,
+        ...(devices.printer ? { printer: devices.printer } : {}),
+        ...(reseller ? { reseller } : {}),
+        scheduler: systemScheduler,
+        logger: logger.child("engine"),
+      },
+      logger,
+      testHooks: opts.testHooks ?? false,
+    });
+    station.events$.subscribe((e) => {
+      if (e.type !== "device") metrics.onEngineEvent(e);
+    });
+    const recovery = await station.startEngine();
+    return { station, metrics, devices, glase, simClock, journal, recovery, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

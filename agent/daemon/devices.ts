@@ -1,0 +1,137 @@
+// Opens the station's devices from the config: the dispenser/charger controller (real board
+// over serial/TCP, or the virtual controller reached through the same real line driver over
+// loopback TCP), the receipt printer (ESC/POS over the configured transport; the virtual printer
+// is a local TCP 9100 server writing decoded receipts to a folder) and the barcode scanner.
+// A device that is not there at start is retried in the background by its driver and shown
+// degraded — never fatal.
+import type { Scheduler } from "../core/clock.ts";
+import type { Logger } from "../log.ts";
+import type { DispenserController } from "../../drivers/dispenser/contract.ts";
+import { openDispenserController } from "../../drivers/dispenser/open.ts";
+import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
+import { createReceiptPrinter } from "../../drivers/printer/printer-factory.ts";
+import type { BarcodeScanner } from "../../drivers/scanner/contract.ts";
+import { HidBarcodeScanner } from "../../drivers/scanner/hid-scanner.ts";
+import { nodeHidOpener } from "../../drivers/scanner/node-hid-device.ts";
+import { SerialBarcodeScanner } from "../../drivers/scanner/serial-scanner.ts";
+import { VirtualController } from "../../simulator/devices/virtual-controller.ts";
+import { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
+import { VirtualScanner } from "../../simulator/devices/virtual-scanner.ts";
+import type { AgentConfig } from "../config/schema.ts";
+import { resolve } from "node:path";
+import type { DeviceHealthBoard } from "./device-health.ts";
+
+export interface StationDevices {
+  readonly dispenser: DispenserController;
+  readonly printer?: ReceiptPrinter;
+  readonly scanner?: BarcodeScanner;
+  /** Present when the config asks for virtual devices (simulated station, tests). */
+  readonly virtualController?: VirtualController;
+  readonly virtualPrinter?: VirtualPrinter;
+  readonly virtualScanner?: VirtualScanner;
+  close(): Promise<void>;
+}
+
+export interface OpenDevicesOptions {
+  readonly config: AgentConfig;
+  readonly board: DeviceHealthBoard;
+  readonly logger: Logger;
+  /** Clock of the virtual devices (shared with the embedded simulator). */
+  readonly simScheduler: Scheduler;
+  /** Printer status poll interval (ms). */
+  readonly printerPollMs?: number;
+}
+
+export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevices> {
+  const { config, board, logger } = opts;
+  const closers: Array<() => Promise<void>> = [];
+  const d = config.devices;
+
+  // --- dispenser -------------------------------------------------------------------------------
+  let virtualController: VirtualController | undefined;
+  let link: Parameters<typeof openDispenserController>[0];
+  if (d.dispenser.kind === "virtual") {
+    virtualController = new VirtualController({
+      scheduler: opts.simScheduler,
+      grades: d.dispenser.grades,
+      points: config.points.map((p) => ({ id: p.id, gradeIds: p.grades })),
+      currency: config.station.currency,
+      flowRateMilliPerSec: d.dispenser.flowMilliPerSecond,
+    });
+    const port = await virtualController.listenTcp(0);
+    closers.push(() => virtualController!.close());
+    link = { kind: "tcp", host: "127.0.0.1", port, name: "dispenser" };
+  } else if (d.dispenser.kind === "serial") {
+    link = { kind: "serial", path: d.dispenser.path, baudRate: d.dispenser.baudRate, dataBits: d.dispenser.dataBits, parity: d.dispenser.parity, stopBits: d.dispenser.stopBits, name: "dispenser" };
+  } else {
+    link = { kind: "tcp", host: d.dispenser.host, port: d.dispenser.port, name: "dispenser" };
+  }
+  board.set("dispenser", d.dispenser.kind, "degraded", "connecting");
+  const dispenser = await openDispenserController(link, {
+    onEvent: (e) => {
+      if (e.type === "link") board.set("dispenser", d.dispenser.kind, e.up ? "ok" : "degraded", e.up ? undefined : "link down, reconnecting");
+    },
+  });
+  closers.unshift(() => dispenser.close());
+  // The first link-up may have happened before onEvent saw it; ask once.
+  dispenser.hello().then(
+    () => board.set("dispenser", d.dispenser.kind, "ok"),
+    () => undefined,
+  );
+
+  // --- printer -----------------------------------------------------------------------------------
+  let printer: ReceiptPrinter | undefined;
+  let virtualPrinter: VirtualPrinter | undefined;
+  if (!d.printer) board.set("printer", "none", "absent");
+  else {
+    const p = d.printer;
+    if (p.kind === "virtual") {
+      virtualPrinter = await VirtualPrinter.listen({ receiptsDir: resolve(p.dir) });
+      closers.push(() => virtualPrinter!.close());
+      printer = createReceiptPrinter({ kind: "tcp", host: "127.0.0.1", port: virtualPrinter.port, width: p.width }, logger.child("printer"));
+    } else {
+      printer = createReceiptPrinter(p, logger.child("printer"));
+    }
+    const polled = printer;
+    const poll = async () => {
+      const health = await polled.status().catch(() => "offline" as const);
+      board.set("printer", p.kind, health === "ok" || health === "unknown" ? "ok" : "degraded", health === "ok" ? undefined : health);
+    };
+    void poll();
+    const timer = setInterval(() => void poll(), opts.printerPollMs ?? 30_000);
+    timer.unref();
+    closers.unshift(async () => {
+      clearInterval(timer);
+      await polled.close();
+    });
+  }
+
+  // --- scanner -----------------------------------------------------------------------------------
+  let scanner: BarcodeScanner | undefined;
+  let virtualScanner: VirtualScanner | undefined;
+  if (!d.scanner) board.set("scanner", "none", "absent");
+  else {
+    const s = d.scanner;
+    if (s.kind === "virtual") scanner = virtualScanner = new VirtualScanner({ logger: logger.child("scanner") });
+    else if (s.kind === "hid") {
+      const selector = s.path !== undefined ? { path: s.path } : { vendorId: s.vendorId, productId: s.productId };
+      scanner = new HidBarcodeScanner({ format: s.format, open: nodeHidOpener(selector, s.format), logger: logger.child("scanner") });
+    } else scanner = new SerialBarcodeScanner({ path: s.path, baudRate: s.baudRate, logger: logger.child("scanner") });
+    board.set("scanner", s.kind, s.kind === "virtual" ? "ok" : "degraded", s.kind === "virtual" ? undefined : "opening");
+    scanner.onStatus((st) => board.set("scanner", s.kind, st === "connected" ? "ok" : "degraded", st === "connected" ? undefined : "disconnected, retrying"));
+    const sc = scanner;
+    closers.unshift(() => sc.close());
+  }
+
+  return {
+    dispenser,
+    ...(printer ? { printer } : {}),
+    ...(scanner ? { scanner } : {}),
+    ...(virtualController ? { virtualController } : {}),
+    ...(virtualPrinter ? { virtualPrinter } : {}),
+    ...(virtualScanner ? { virtualScanner } : {}),
+    async close() {
+      for (const c of closers) await c().catch((err: unknown) => logger.warn("device-close-failed", { err }));
+    },
+  };
+}

@@ -1,0 +1,162 @@
+// `glase-agent run`: the daemon's lifecycle around the composed station.
+//   start:   config → journal → recovery → devices → sockets/metrics → READY=1 (+STATUS=)
+//   running: WATCHDOG=1 while healthy, STATUS= every few seconds, customers in simulation
+//   SIGHUP:  RELOADING=1 → re-read the config → swap the engine (journal carries flows) → READY=1
+//   SIGTERM/SIGINT: STOPPING=1, no new customers, running deliveries finish and settle within
+//            flows.drainTimeoutS, then everything closes and the process exits 0. A second
+//            signal, or the bound expiring, exits at once: every step is journaled, the next start
+//            recovers whatever was still running.
+import { readFileSync } from "node:fs";
+import { isAgentError } from "../errors.ts";
+import { configureLogging, createLogger } from "../log.ts";
+import { loadConfig } from "../config/load.ts";
+import { resolvePaths } from "../config/paths.ts";
+import type { AgentConfig } from "../config/schema.ts";
+import { composeStation, type ComposedStation } from "./compose.ts";
+import { CustomerGenerator } from "./customer-generator.ts";
+import { startHealthMonitor, watchdogIntervalMs, type HealthMonitor } from "./health.ts";
+import { serveMetrics, type MetricsServer } from "./metrics.ts";
+import { createNotifier } from "./notify.ts";
+import { startSocketServers, type SocketServers } from "./sockets/server.ts";
+import { statusLine } from "./status-line.ts";
+
+const log = createLogger("daemon");
+
+export interface RunOptions {
+  readonly configFile: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Sections whose change needs a restart (the reload swaps only the engine). */
+const RESTART_SECTIONS = ["glase", "devices", "sockets", "metrics", "stateDir", "journal", "simulation", "invoiceService"] as const;
+
+export async function runDaemon(opts: RunOptions): Promise<number> {
+  const env = opts.env ?? process.env;
+  const loaded = await loadConfig(opts.configFile);
+  let config: AgentConfig = loaded.config;
+  configureLogging({ level: config.log.level });
+  for (const m of loaded.migrations) log.warn("config-migrated", { file: opts.configFile, migration: m });
+  const notifier = createNotifier({ env, logger: log.child("notify") });
+  const paths = resolvePaths(config, env);
+  const testHooks = env.GLASE_AGENT_TEST_HOOKS === "1";
+  let health: HealthMonitor | undefined;
+
+  log.info("starting", { config: opts.configFile, state: paths.stateDir, sockets: paths.socketsDir, pid: process.pid, notify: notifier.transport });
+  const composed: ComposedStation = await composeStation({
+    config,
+    paths,
+    logger: createLogger("agent"),
+    version: version(),
+    testHooks,
+    eventLoopLagMs: () => health?.lastLagMs ?? 0,
+  });
+  const { station } = composed;
+  log.info("recovered", { resumed: composed.recovery.resumed, parked: composed.recovery.parked });
+
+  let sockets: SocketServers | undefined;
+  let metricsServer: MetricsServer | undefined;
+  let customers: CustomerGenerator | undefined;
+  try {
+    sockets = await startSocketServers({ dir: paths.socketsDir, control: station, logger: log.child("sockets"), ...(config.sockets.statusGroup ? { statusGroup: config.sockets.statusGroup } : {}) });
+    if (config.metrics) {
+      metricsServer = await serveMetrics(composed.metrics.registry, config.metrics.host, config.metrics.port);
+      log.info("metrics-listening", { url: metricsServer.url });
+    }
+  } catch (err) {
+    await sockets?.close();
+    await station.stopEngine(0);
+    await composed.close();
+    throw err;
+  }
+
+  const sim = config.simulation;
+  if (sim?.customers.enabled && composed.devices.virtualController) {
+    customers = new CustomerGenerator({
+      controller: composed.devices.virtualController,
+      config,
+      settings: sim.customers,
+      scheduler: composed.simClock,
+      pointIdle: (point) => station.points().some((p) => p.point === point && p.state === "idle"),
+      logger: createLogger("customers"),
+    });
+    customers.start();
+  }
+
+  const watchdogMs = watchdogIntervalMs(env);
+  if (watchdogMs !== undefined) {
+    health = startHealthMonitor({ notifier, intervalMs: watchdogMs, probe: () => composed.journal.tail(1), logger: log.child("health") });
+  }
+  await notifier.ready(statusLine(station));
+  log.info("ready", { points: config.points.length, sockets: paths.socketsDir });
+  const statusTimer = setInterval(() => void notifier.status(statusLine(station)), 5_000);
+  statusTimer.unref();
+
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    let reloading: Promise<void> = Promise.resolve();
+
+    const shutdown = async (signal: string) => {
+      if (stopping) {
+        log.warn("second-signal-exit-now", { signal });
+        process.exit(130);
+      }
+      stopping = true;
+      station.phase = "draining";
+      const bound = config.flows.drainTimeoutS * 1000;
+      log.info("stopping", { signal, drainBoundMs: bound, activeFlows: station.status().activeFlows });
+      await notifier.stopping(`draining: ${station.status().activeFlows} flows running`);
+      customers?.stop();
+      const hardStop = setTimeout(() => {
+        log.warn("drain-bound-expired-exit-now", { activeFlows: station.status().activeFlows });
+        process.exit(0);
+      }, bound + 10_000);
+      hardStop.unref();
+      await reloading.catch(() => undefined);
+      await station.stopEngine(bound);
+      station.phase = "stopping";
+      clearInterval(statusTimer);
+      health?.stop();
+      await sockets?.close();
+      await metricsServer?.close();
+      await composed.close();
+      notifier.close();
+      log.info("stopped", { signal });
+      resolveExit(0);
+    };
+
+    const reload = async () => {
+      await notifier.reloading();
+      log.info("reloading", { config: opts.configFile });
+      try {
+        const next = (await loadConfig(opts.configFile)).config;
+        configureLogging({ level: next.log.level });
+        const needRestart = RESTART_SECTIONS.filter((k) => JSON.stringify(next[k]) !== JSON.stringify(config[k]));
+        if (needRestart.length > 0) log.warn("reload-needs-restart", { sections: needRestart.join(","), hint: "systemctl restart glase-agent" });
+        // Sections that need a restart keep their running values; points/flows/station apply now.
+        const applied: AgentConfig = { ...next, ...Object.fromEntries(RESTART_SECTIONS.map((k) => [k, config[k]])) };
+        await station.restartEngine(applied, 30_000);
+        config = applied;
+        log.info("reloaded", {});
+      } catch (err) {
+        if (!isAgentError(err, "CONFIG_INVALID")) log.error("reload-failed", { err });
+        else log.error("reload-refused", { problems: (err.context.problems as string[] | undefined)?.join("; ") ?? err.message });
+        station.phase = "running";
+      }
+      await notifier.ready(statusLine(station));
+    };
+
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    process.on("SIGINT", () => void shutdown("SIGINT"));
+    process.on("SIGHUP", () => {
+      if (!stopping) reloading = reloading.then(reload);
+    });
+  });
+}

@@ -1,0 +1,218 @@
+// The running station as the technician interface sees it (StationControl): the payment engine,
+// the devices and their health, the terminal lifecycle. It owns the engine's lifetime so a config
+// reload or a newly registered terminal can swap in a new engine (same journal: unfinished flows
+// are recovered by the new one exactly as after a restart).
+import { Subject, type Subscription } from "rxjs";
+import { AgentError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { AlarmInfo, FlowSummary, ParkedAction, PaymentEngine, PaymentEngineOptions, PointSnapshot } from "../engine-api.ts";
+import { createPaymentEngine } from "../engine.ts";
+import type { TerminalCredentials } from "../glase/types.ts";
+import type { Grade } from "../../drivers/dispenser/contract.ts";
+import type { AgentConfig } from "../config/schema.ts";
+import type { StationDevices } from "./devices.ts";
+import type { DeviceHealthBoard } from "./device-health.ts";
+import { enginePoints, engineSettings } from "./engine-config.ts";
+import type { StationControl, StationEvent, StationStatus } from "./sockets/control.ts";
+import type { TerminalManager } from "./terminals.ts";
+
+export type StationPhase = "starting" | "running" | "draining" | "stopping";
+
+export interface StationParts {
+  config: AgentConfig;
+  readonly version: string;
+  readonly devices: StationDevices;
+  readonly board: DeviceHealthBoard;
+  readonly terminals: TerminalManager;
+  readonly grades: readonly Grade[];
+  /** Everything the engine needs besides points and settings. */
+  readonly engineBase: Omit<PaymentEngineOptions, "points" | "settings">;
+  readonly logger: Logger;
+  readonly testHooks: boolean;
+}
+
+export class Station implements StationControl {
+  readonly events$ = new Subject<StationEvent>();
+  readonly startedAt = Date.now();
+  phase: StationPhase = "starting";
+  private engineRef: PaymentEngine | undefined;
+  private engineSub: Subscription | undefined;
+  private credentials = new Map<number, TerminalCredentials>();
+  private readonly scanWaiters = new Set<(text: string) => void>();
+  readonly debugBlockLoop?: (ms: number) => void;
+
+  constructor(private readonly parts: StationParts) {
+    parts.board.changes$.subscribe((device) => this.events$.next({ type: "device", device }));
+    parts.devices.scanner?.onScan((scan) => {
+      const text = scan.kind === "glase-id" ? scan.seqrId : scan.kind === "invoice-qr" ? scan.url : scan.text;
+      for (const w of this.scanWaiters) w(text);
+    });
+    if (parts.testHooks) {
+      this.debugBlockLoop = (ms) => {
+        parts.logger.warn("debug-block-loop", { ms });
+        const end = Date.now() + ms;
+        while (Date.now() < end); // deliberately blocks the event loop (watchdog tests only)
+      };
+    }
+  }
+
+  get engine(): PaymentEngine {
+    if (!this.engineRef) throw new AgentError("CONFLICT", "the station is not started yet");
+    return this.engineRef;
+  }
+
+  get config(): AgentConfig {
+    return this.parts.config;
+  }
+
+  /** Reads every point's credentials, builds the engine and recovers unfinished flows. */
+  async startEngine(): Promise<{ resumed: number; parked: number }> {
+    this.credentials = new Map();
+    for (const p of this.parts.config.points) {
+      const creds = await this.parts.terminals.credentials(p.id);
+      if (creds) this.credentials.set(p.id, creds);
+      else this.parts.logger.warn("point-unregistered", { point: p.id, hint: `glase-agent register --point ${p.id}` });
+    }
+    const engine = createPaymentEngine({
+      ...this.parts.engineBase,
+      points: enginePoints(this.parts.config, this.credentials, this.parts.grades),
+      settings: engineSettings(this.parts.config),
+    });
+    this.engineSub = engine.events$.subscribe((e) => this.events$.next(e));
+    this.engineRef = engine;
+    const report = await engine.start();
+    this.phase = "running";
+    return report;
+  }
+
+  /** Stops the engine gracefully: no new customers, running flows get `timeoutMs` to settle. */
+  async stopEngine(timeoutMs: number): Promise<void> {
+    const engine = this.engineRef;
+    if (!engine) return;
+    engine.stopAccepting();
+    await engine.drain(timeoutMs);
+    this.engineSub?.unsubscribe();
+    await engine.close();
+    this.engineRef = undefined;
+  }
+
+  /** Swaps in a new engine (new points/credentials/settings); the journal carries the flows over. */
+  async restartEngine(config: AgentConfig, drainMs: number): Promise<void> {
+    this.phase = "draining";
+    await this.stopEngine(drainMs);
+    this.parts.config = config;
+    await this.startEngine();
+  }
+
+  // ---- status.sock ----------------------------------------------------------------------------
+
+  status(): StationStatus {
+    const snap = this.engineRef?.snapshot();
+    const flows = snap?.flows ?? [];
+    return {
+      station: this.parts.config.station.name,
+      version: this.parts.version,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      accepting: snap?.accepting ?? false,
+      phase: this.phase,
+      points: this.parts.config.points.length,
+      activeFlows: flows.filter((f) => !f.finished).length,
+      parkedFlows: flows.filter((f) => f.parked && !f.finished).length,
+      alarms: snap?.alarms.length ?? 0,
+      devices: this.parts.board.list(),
+    };
+  }
+
+  points(): readonly PointSnapshot[] {
+    const engine = this.engineRef?.snapshot().points ?? [];
+    return this.parts.config.points.map(
+      (p) => engine.find((s) => s.point === p.id) ?? { point: p.id, kind: p.kind, terminalId: "", state: this.engineRef ? "stopped" : "offline", alarms: [] },
+    );
+  }
+
+  flows(opts: { readonly all: boolean }): readonly FlowSummary[] {
+    const flows = this.engineRef?.snapshot().flows ?? [];
+    return opts.all ? flows : flows.filter((f) => !f.finished);
+  }
+
+  alarms(): readonly AlarmInfo[] {
+    return this.engineRef?.snapshot().alarms ?? [];
+  }
+
+  journalTail(n: number) {
+    return this.engine.journalTail(n);
+  }
+
+  receipts() {
+    return this.engine.receipts();
+  }
+
+  // ---- admin.sock -----------------------------------------------------------------------------
+
+  async registerTerminal(point: number, opts: { readonly name?: string; readonly externalTerminalId?: string }) {
+    const result = await this.parts.terminals.register(point, opts);
+    // The new terminal takes customers once the engine knows it.
+    await this.restartEngine(this.parts.config, 5_000);
+    return result;
+  }
+
+  async unregisterTerminal(point: number): Promise<void> {
+    if (this.engineRef?.snapshot().points.some((p) => p.point === point && p.state !== "idle" && p.state !== "stopped")) {
+      throw new AgentError("CONFLICT", `point ${point} is busy; stop it and wait until it is idle`, { point });
+    }
+    await this.parts.terminals.unregister(point);
+    await this.restartEngine(this.parts.config, 5_000);
+  }
+
+  assignGlaseId(point: number, glaseId: string): Promise<void> {
+    return this.parts.terminals.assignGlaseId(point, glaseId);
+  }
+
+  stopPoint(point: number): Promise<void> {
+    return this.engine.stopPoint(point);
+  }
+
+  reprint(ref: string): Promise<void> {
+    return this.engine.reprint(ref);
+  }
+
+  refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number }) {
+    // Without a point, the refund goes through the terminal that took the payment (from its receipt).
+    return this.engine.receipts().then((receipts) => {
+      const paid = receipts.find((r) => r.ersReference === req.ersReference);
+      const point = req.point ?? paid?.content.point;
+      if (point === undefined) throw new AgentError("NOT_FOUND", `no receipt for ${req.ersReference}: give --point`, { ersReference: req.ersReference });
+      return this.engine.startRefund({ point, ersReference: req.ersReference, amountMinor: req.amountMinor });
+    });
+  }
+
+  closePeriod(req: { readonly scope: "shop" | "terminal"; readonly point?: number; readonly reportId: string }) {
+    const terminal = req.point !== undefined ? this.credentials.get(req.point)?.terminalId : undefined;
+    if (req.scope === "terminal" && terminal === undefined) throw new AgentError("NOT_FOUND", `point ${req.point} has no registered terminal`);
+    return this.engine.startReconciliation({ scope: req.scope, reportId: req.reportId, ...(terminal !== undefined ? { terminal } : {}) });
+  }
+
+  resolveParked(flowId: string, action: ParkedAction): Promise<void> {
+    return this.engine.resolveParked(flowId, action);
+  }
+
+  async injectScan(text: string): Promise<void> {
+    const v = this.parts.devices.virtualScanner;
+    if (!v) throw new AgentError("CONFLICT", "scan injection needs the virtual scanner (devices.scanner.kind: virtual)");
+    v.inject(text);
+  }
+
+  nextScan(timeoutMs: number): Promise<string> {
+    if (!this.parts.devices.scanner) return Promise.reject(new AgentError("CONFLICT", "no scanner configured"));
+    return new Promise((resolve, reject) => {
+      const done = (text: string) => {
+        clearTimeout(timer);
+        this.scanWaiters.delete(done);
+        resolve(text);
+      };
+      const timer = setTimeout(() => (this.scanWaiters.delete(done), reject(new AgentError("ABORTED", `no scan within ${timeoutMs} ms`))), timeoutMs);
+      this.scanWaiters.add(done);
+    });
+  }
+}
