@@ -50,6 +50,7 @@ export function sendInvoice(core: SimCore, ctx: RequestContext, raw: RawInvoice 
     acknowledgmentMode: valid.acknowledgmentMode,
     legacyPath,
     invoice: valid.invoice,
+    wireInvoice: raw!,
     currency: valid.currency,
     totalMinor: valid.totalMinor,
     reversed: false,
@@ -106,8 +107,10 @@ export function updateInvoice(
     // Final order lines of a reservation (prepin step 5): cannot exceed what was reserved.
     if (valid.totalMinor > inv.reservedMinor! && !core.settings.acceptHigherCommit) return 11;
     inv.invoice = { ...valid.invoice, paymentMode: inv.invoice.paymentMode, commitReservationTimeout: inv.invoice.commitReservationTimeout };
+    inv.wireInvoice = { ...raw!, paymentMode: inv.wireInvoice.paymentMode, commitReservationTimeout: inv.wireInvoice.commitReservationTimeout };
   } else {
     inv.invoice = valid.invoice;
+    inv.wireInvoice = raw!;
     inv.paymentMode = valid.paymentMode;
     inv.acknowledgmentMode = valid.acknowledgmentMode;
   }

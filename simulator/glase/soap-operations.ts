@@ -1,5 +1,6 @@
 // One entry per wire operation: decode the request wrapper, run the backend, encode the `return`
 // (schema order of Appendix A). The six ERS-only operations answer 91 (§8.4).
+import { formatMinor } from "../../agent/core/money.ts";
 import { ERS_ONLY_OPERATIONS } from "../../agent/glase/types.ts";
 import { cancelInvoice, cancelOpenInvoices, getPaymentStatus, sendInvoice, updateInvoice } from "./invoices.ts";
 import { refundPayment, submitPaymentReceipt } from "./refunds.ts";
@@ -48,8 +49,11 @@ function statusReturn(sim: GlaseSimulator, inv: InvoiceRecord): string {
         field("paymentReference", inv.ersReference) +
         field("payerTerminalId", inv.customer?.payerTerminalId) +
         field("receiverName", terminal?.name) +
-        // The receipt carries the invoice that was paid: for a commit, the final amount.
-        invoiceXml("invoice", { ...inv.invoice, totalAmount: { currency: inv.currency, minor: inv.paidMinor! } }),
+        // The invoice as received (A30); a commit of another amount shows the amount taken.
+        invoiceXml(
+          "invoice",
+          inv.paidMinor === inv.totalMinor ? inv.wireInvoice : { ...inv.wireInvoice, totalAmount: { currency: inv.currency, value: formatMinor(inv.paidMinor!) } },
+        ),
     );
   }
   const tokens = inv.offeredTokens.length ? wrap("customerTokens", inv.offeredTokens.map((t) => tokenXml("token", t)).join("")) : "";

@@ -1,9 +1,9 @@
 // Response writing in the CXF style of the contract examples (§9 A43): `soap:` envelope, `ns2:`
 // wrapper, unqualified children in schema order (Appendix A), one `return` element.
 // Plain string building: responses are small and this runs on every request.
-import { formatMinor, type Money } from "../../agent/core/money.ts";
 import { resultDescription } from "../../agent/glase/result-codes.ts";
-import { GLASE_NAMESPACE, SOAP_ENVELOPE_NAMESPACE, type CustomerToken, type Invoice } from "../../agent/glase/types.ts";
+import { GLASE_NAMESPACE, SOAP_ENVELOPE_NAMESPACE, type CustomerToken } from "../../agent/glase/types.ts";
+import type { RawAmount, RawInvoice } from "./soap-request.ts";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
 
@@ -20,12 +20,12 @@ export function wrap(name: string, inner: string): string {
   return `<${name}>${inner}</${name}>`;
 }
 
-export function amountXml(name: string, m: Money | undefined): string {
-  return m ? wrap(name, field("currency", m.currency) + field("value", formatMinor(m.minor))) : "";
+function amountXml(name: string, a: RawAmount | undefined): string {
+  return a ? wrap(name, field("currency", a.currency) + field("value", a.value)) : "";
 }
 
-/** The `invoice` type in its wire order (§4.3), as echoed inside a receipt. */
-export function invoiceXml(name: string, inv: Invoice): string {
+/** The `invoice` type in its wire order (§4.3), values as received, as echoed inside a receipt. */
+export function invoiceXml(name: string, inv: RawInvoice): string {
   const rows = inv.invoiceRows?.length
     ? wrap(
         "invoiceRows",

@@ -4,6 +4,7 @@
 import type { SimClock } from "../clock.ts";
 import type { CustomerToken, Invoice, InvoiceStatus, PaymentMode, AcknowledgmentMode } from "../../agent/glase/types.ts";
 import type { IdGenerator } from "./ids.ts";
+import type { RawInvoice } from "./soap-request.ts";
 
 export interface AutoCustomerSettings {
   enabled: boolean;
@@ -98,6 +99,8 @@ export interface InvoiceRecord {
   /** Created through the legacy `/extclientproxy/service` path: REQUIRE behaves as OPTIONAL (§9 A8). */
   legacyPath: boolean;
   invoice: Invoice;
+  /** The invoice as received (strings), echoed in the receipt "as received" (§9 A30). */
+  wireInvoice: RawInvoice;
   currency: string;
   /** Current invoice total (preliminary maximum for reservations). */
   totalMinor: number;

@@ -96,6 +96,14 @@ describe("suds capture (§8.2): SOAP-ENV and ns0 both bound to the envelope name
     expect(status.code).toBe(0);
     expect(status.get("status")).toBe("ISSUED");
     expect(status.get("version")).toBe("1");
+    // once paid, the receipt echoes the invoice as received (§9 A30): "500", empty amounts absent
+    s.r.sim.customerConfirm({ invoiceReference: ref });
+    const paid = await s.post(fixture("suds/getPaymentStatus.xml").replace("@REF@", ref));
+    expect(paid.text).toContain(
+      "<invoice><paymentMode>IMMEDIATE_DEBIT</paymentMode><acknowledgmentMode>NO_ACKNOWLEDGMENT</acknowledgmentMode><title>Grand Cinema</title>" +
+        "<invoiceRows><invoiceRow><itemDescription>Movie Tickets</itemDescription><itemTotalAmount><currency>SEK</currency><value>500</value></itemTotalAmount></invoiceRow></invoiceRows>" +
+        "<totalAmount><currency>SEK</currency><value>500</value></totalAmount></invoice>",
+    );
   });
 });
 
