@@ -119,6 +119,9 @@ export class KeepAliveHttpClient {
   }
 }
 
+/** Far above any Glase answer (reports are the largest); a bound so a broken peer cannot exhaust memory. */
+const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 interface RequestTarget {
   readonly request: typeof http.request;
   readonly options: http.RequestOptions;
@@ -190,7 +193,12 @@ function performRequest(target: RequestTarget, data: string, headers: Record<str
 
   req.on("response", (res) => {
     const chunks: Buffer[] = [];
-    res.on("data", (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    res.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_RESPONSE_BYTES) fail("unparsable", `response larger than ${MAX_RESPONSE_BYTES} bytes`);
+      else chunks.push(chunk);
+    });
     res.on("error", (err) => fail("reset", `response interrupted: ${err.message}`, err));
     res.on("close", () => {
       if (!res.complete) fail("reset", "connection closed before the response was complete");

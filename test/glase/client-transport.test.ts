@@ -104,6 +104,12 @@ describe("transport failures", () => {
     expect(err.indefinite).toBe(true);
   });
 
+  it("an answer beyond the size bound is unparsable/indefinite", async () => {
+    server.answer({ body: soapResponse("executeReport", `${OK}<report><contentString>${"x".repeat(17 * 1024 * 1024)}</contentString></report>`) });
+    const err = await failure(client.executeReport({ type: "TERMINALID", ...terminal }, "Reconciliation/Shop.xml", undefined, {}));
+    expect([err.kind, err.indefinite]).toEqual(["unparsable", true]);
+  });
+
   it("a well-formed answer without <return> or resultCode is indefinite", async () => {
     server.answer(
       { body: `<html><body>proxy error</body></html>`, contentType: "text/html" },
