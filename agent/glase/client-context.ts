@@ -1,6 +1,6 @@
 // The `context` element every Glase request starts with (contract §4.1/§4.2), built in wire
 // order: JAXB orders clientContext and principalId alphabetically, so the object literals below
-// list their keys alphabetically too (soap emits keys in insertion order where it has no schema).
+// list their keys alphabetically too (client-xml.ts emits keys in insertion order).
 import { randomUUID } from "node:crypto";
 import { AgentError } from "../errors.ts";
 import type { Principal } from "./types.ts";

@@ -1,7 +1,7 @@
-// Request bodies in wire order (contract Appendix A). soap 1.13 re-sorts keys it finds in the
-// schema, but keys are still built in schema order here so the wire order never depends on that:
-// the object literals below ARE the wire order. Money leaves the program here: integer minor
-// units become `#.##` strings (formatMinor); every other number becomes its decimal string.
+// Request bodies in wire order (contract Appendix A): the object literals below ARE the wire
+// order, since client-xml.ts emits keys as inserted (soap's own serialiser, which re-sorts by the
+// schema, yields the same bytes — test/glase/client-xml.test.ts). Money leaves the program here:
+// integer minor units become `#.##` strings (formatMinor); other numbers their decimal string.
 import { AgentError } from "../errors.ts";
 import { formatMinor, type Money } from "../core/money.ts";
 import type { WireContext } from "./client-context.ts";
@@ -12,7 +12,7 @@ interface WireAmount {
   value: string;
 }
 
-/** Undefined fields are left out of the XML entirely (soap skips `undefined`). */
+/** Undefined fields are left out of the XML entirely. */
 type Wire = Record<string, unknown>;
 
 function amount(m: Money | undefined): WireAmount | undefined {

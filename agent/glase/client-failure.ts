@@ -1,8 +1,8 @@
 // Maps whatever went wrong below the typed API to a TransportError with the `indefinite` flag the
 // payment flows branch on (contract §6.15): the transport knows whether the request had left
 // (WireFailure); anything that could not be read from an HTTP 200 (XML syntax, a SOAP Fault,
-// a missing <return> or resultCode) is "unparsable",
-// indefinite, because the server did receive and probably process the request.
+// a missing <return> or resultCode) is "unparsable", indefinite, because the server did receive
+// and probably process the request.
 import { TransportError } from "./errors.ts";
 import { WireFailure } from "./client-transport.ts";
 
