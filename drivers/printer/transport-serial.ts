@@ -36,9 +36,12 @@ export class SerialPrinterTransport implements PrinterTransport {
   }
 
   exchange(request: Buffer, responseLength: number, timeoutMs: number): Promise<Buffer> {
+    // No answer: the printer may be gone in a way the tty does not report (a vanished pty or
+    // adapter reads end-of-file forever). Close the port so the next job reopens the path.
     const timedOut = (): Error => {
       const error = transportTimeout(this.description, "status", timeoutMs);
       this.readBack.fail(error);
+      void this.close();
       return error;
     };
     return withTimeout(timeoutMs, timedOut, async (signal) => {

@@ -1,7 +1,7 @@
 // The write-only transports (file, character device) and the serial transport over a real pty.
 import { execFileSync } from "node:child_process";
-import { constants } from "node:fs";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { constants, openSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -62,9 +62,10 @@ describe("character device transport (a FIFO stands in for /dev/usb/lp0)", () =>
   it("writes the receipt into the device", async () => {
     const fifo = path.join(dir, "lp0");
     execFileSync("mkfifo", [fifo]);
-    // Open the read end non-blocking (no writer yet) and read it as a stream.
-    const handle = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    const reader = new net.Socket({ fd: handle.fd, readable: true, writable: false });
+    // Open the read end non-blocking (no writer yet) and read it as a stream. A raw fd, not a
+    // FileHandle: the socket owns and closes it (a FileHandle would close it again on GC).
+    const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const reader = new net.Socket({ fd, readable: true, writable: false });
     const decoder = new EscPosDecoder();
     const received = new Promise<DecodedReceipt>((resolve) => {
       reader.on("data", (chunk: Buffer) => {
@@ -118,6 +119,38 @@ describe("serial transport over a socat pty pair", () => {
       await virtual.close();
       if (devicePort.isOpen) await new Promise((resolve) => devicePort.close(resolve));
       await pty.close();
+    }
+  });
+});
+
+describe("serial transport: the printer's line goes away and comes back", () => {
+  it("rejects with PRINTER_UNAVAILABLE while the tty is dead, and prints again on the replugged one", async () => {
+    const pty = await openPtyPair();
+    const dir = pty.b.slice(0, pty.b.lastIndexOf("/"));
+    const virtual = await VirtualPrinter.listen();
+    const attach = async (end: string): Promise<SerialPort> => {
+      const port = new SerialPort({ path: end, baudRate: 115200, autoOpen: false });
+      await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+      virtual.serve(port);
+      return port;
+    };
+    await attach(pty.a);
+    const printer = createReceiptPrinter({ kind: "serial", path: pty.b, baudRate: 115200, width: 58, statusTimeoutMs: 300 });
+    let replugged: Awaited<ReturnType<typeof openPtyPair>> | undefined;
+    try {
+      expect(await printer.status()).toBe("ok");
+      await pty.close();
+      expect((await rejection(printer.print(FUEL_RECEIPT))).code).toBe("PRINTER_UNAVAILABLE");
+
+      replugged = await openPtyPair({ dir });
+      await attach(replugged.a);
+      const received = virtual.nextReceipt();
+      await printer.print(FUEL_RECEIPT);
+      expect((await received).text).toContain(FUEL_RECEIPT.ersReference);
+    } finally {
+      await printer.close();
+      await virtual.close();
+      await replugged?.close();
     }
   });
 });
