@@ -88,9 +88,11 @@ export class VirtualPrinter {
     });
   }
 
+  /** Stops listening, drops connections, and waits until every receipt already cut is written. */
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.delivering;
   }
 
   /**
