@@ -20,7 +20,19 @@ import { FaultQueue, parseFault, type FaultInput, type FaultSpec } from "./fault
 import { IdGenerator } from "./ids.ts";
 import { DEFAULT_PROVISIONING } from "./defaults.ts";
 import type { Provisioning } from "./provisioning.ts";
-import { DEFAULT_SETTINGS, type AutoCustomerSettings, type InvoiceRecord, type SimCore, type SimSettings, type SimState } from "./state.ts";
+import {
+  DEFAULT_SETTINGS,
+  type AutoCustomerSettings,
+  type InvoiceRecord,
+  type PaymentRecord,
+  type PeriodRecord,
+  type RefundRecord,
+  type ShopRecord,
+  type SimCore,
+  type SimSettings,
+  type SimState,
+  type TerminalRecord,
+} from "./state.ts";
 
 const log = createLogger("glase-sim");
 
@@ -208,12 +220,12 @@ export class GlaseSimulator implements SimCore {
 export interface SimDump {
   now: number;
   settings: SimSettings;
-  shops: object[];
-  terminals: Omit<import("./state.ts").TerminalRecord, "password">[];
+  shops: Omit<ShopRecord, "password">[];
+  terminals: Omit<TerminalRecord, "password">[];
   invoices: InvoiceRecord[];
-  payments: import("./state.ts").PaymentRecord[];
-  refunds: import("./state.ts").RefundRecord[];
-  periods: import("./state.ts").PeriodRecord[];
+  payments: PaymentRecord[];
+  refunds: RefundRecord[];
+  periods: PeriodRecord[];
   notifications: SimState["notifications"];
   faults: FaultSpec[];
   pendingTimers: number;
