@@ -59,10 +59,12 @@ function scanInvoice(core: SimCore, inv: InvoiceRecord, tokens: ScanInput["token
     if (typeof t?.id !== "string" || t.id === "") throw new AgentError("INPUT_INVALID", "every token needs an id");
     if (core.tokenIds.size && !core.tokenIds.has(t.id)) throw new AgentError("INPUT_INVALID", `token id ${t.id} is not provisioned`, { id: t.id });
   }
+  const firstScan = inv.customer === undefined;
   inv.customer ??= { payerTerminalId: core.ids.payerTerminalId(), scannedAt: core.clock.now() };
   const offered: CustomerToken[] = tokens.map((t) => ({ description: t.description, id: t.id, status: 0, value: t.value }));
   inv.offeredTokens.push(...offered);
-  if (needsAcknowledgement(inv, offered.length > 0 || inv.offeredTokens.length > 0)) {
+  // The merchant is asked again only for something new: a first identification or new tokens.
+  if ((firstScan || offered.length > 0) && needsAcknowledgement(inv, inv.offeredTokens.length > 0)) {
     inv.status = "PENDING_ISSUER_ACKNOWLEDGE";
     core.bump(inv);
   } else if (offered.length) {

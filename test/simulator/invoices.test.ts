@@ -180,6 +180,8 @@ describe("acknowledgement modes (§5.3, §6.10, §9 A8/A9)", () => {
     expect((await s.control("/__sim/customer/confirm", { invoiceReference: ref })).status).toBe(409);
     const ack = await s.status(ref, 2);
     expect([ack.get("status"), ack.get("version")]).toEqual(["ISSUED", "3"]);
+    // scanning again without new tokens asks nothing new
+    expect(s.r.sim.customerScan({ invoiceReference: ref })).toMatchObject({ status: "ISSUED", version: 3 });
     expect((await s.control("/__sim/customer/confirm", { invoiceReference: ref })).json.status).toBe("PAID");
   });
 
