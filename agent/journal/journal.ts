@@ -1,10 +1,10 @@
 // The crash-safe journal on sqlite3: WAL + synchronous=FULL on every open, schema migrations by
 // PRAGMA user_version, one writer connection.
 //
-// One durable write per transition: a single INSERT into the append-only `steps` log (input, new
-// state, effect intents); a trigger upserts the `flows` row (current snapshot + pending intents) in
-// the same implicit transaction. So a transition is atomic and costs exactly one fsync — as cheap
-// as the rawest single-row insert loop — and nothing needs an explicit BEGIN/COMMIT round trip.
+// One durable write per transition: a single INSERT of one row into the append-only `steps` log
+// (input, new state, effect intents), in its own implicit transaction: atomic, one fsync, as cheap
+// as the rawest single-row insert loop, no BEGIN/COMMIT round trips. The current snapshot of a
+// flow is its last step (the `flows` view, schema.ts).
 import sqlite3 from "sqlite3";
 import { AgentError } from "../errors.ts";
 import type { FlowRecord, Journal, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
@@ -140,7 +140,7 @@ class SqliteJournal implements Journal {
   }
 
   async unfinishedFlows(): Promise<readonly FlowRecord[]> {
-    return (await all(this.db, "SELECT * FROM flows WHERE finished = 0 ORDER BY created_at")).map(toFlow);
+    return (await all(this.db, "SELECT * FROM flows WHERE finished = 0 ORDER BY created_at, flow_id")).map(toFlow);
   }
 
   async flow(flowId: string): Promise<FlowRecord | undefined> {
@@ -192,9 +192,10 @@ class SqliteJournal implements Journal {
     if (old.length === 0) return 0;
     await exec(this.db, "BEGIN");
     try {
-      await run(this.db, "DELETE FROM steps WHERE flow_id IN (SELECT flow_id FROM flows WHERE finished = 1 AND updated_at < ?)", [before]);
-      await run(this.db, "DELETE FROM receipts WHERE flow_id IN (SELECT flow_id FROM flows WHERE finished = 1 AND updated_at < ?)", [before]);
-      await run(this.db, "DELETE FROM flows WHERE finished = 1 AND updated_at < ?", [before]);
+      await exec(this.db, "CREATE TEMP TABLE IF NOT EXISTS expired(flow_id TEXT PRIMARY KEY); DELETE FROM temp.expired;");
+      await run(this.db, "INSERT INTO temp.expired SELECT flow_id FROM flows WHERE finished = 1 AND updated_at < ?", [before]);
+      await exec(this.db, "DELETE FROM steps WHERE flow_id IN (SELECT flow_id FROM temp.expired)");
+      await exec(this.db, "DELETE FROM receipts WHERE flow_id IN (SELECT flow_id FROM temp.expired)");
       await exec(this.db, "COMMIT");
     } catch (e) {
       await exec(this.db, "ROLLBACK").catch(() => undefined);

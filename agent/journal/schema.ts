@@ -1,9 +1,15 @@
 // Journal schema, one entry per version (PRAGMA user_version = number of applied entries).
 // Never edit an applied entry: append a new one.
+//
+// `steps` is the journal: one row per durable transition, append-only, on the rowid B-tree only
+// (no secondary index), so a transition costs what the rawest single-row insert costs: one page
+// appended at the right edge and one fsync. A flow's current snapshot is its last step; the
+// `flows` view derives it (read at start, by the technician views and by compaction — never on the
+// hot path). Compaction deletes finished flows older than the retention, so scans stay small.
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE steps (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER PRIMARY KEY,
     flow_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     point INTEGER,
@@ -16,29 +22,11 @@ export const MIGRATIONS: readonly string[] = [
     parked INTEGER NOT NULL,
     effects TEXT NOT NULL
   );
-  CREATE INDEX steps_flow ON steps(flow_id);
-  CREATE TABLE flows (
-    flow_id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    point INTEGER,
-    terminal_id TEXT,
-    state TEXT NOT NULL,
-    state_name TEXT NOT NULL,
-    finished INTEGER NOT NULL,
-    parked INTEGER NOT NULL,
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL,
-    pending TEXT NOT NULL
-  );
-  CREATE INDEX flows_open ON flows(finished, updated_at);
-  -- The snapshot follows the log in the same implicit transaction as the step insert.
-  CREATE TRIGGER steps_apply AFTER INSERT ON steps BEGIN
-    INSERT INTO flows(flow_id, kind, point, terminal_id, state, state_name, finished, parked, created_at, updated_at, pending)
-    VALUES (NEW.flow_id, NEW.kind, NEW.point, NEW.terminal_id, NEW.state, NEW.state_name, NEW.finished, NEW.parked, NEW.at, NEW.at, NEW.effects)
-    ON CONFLICT(flow_id) DO UPDATE SET
-      state = excluded.state, state_name = excluded.state_name, finished = excluded.finished,
-      parked = excluded.parked, updated_at = excluded.updated_at, pending = excluded.pending;
-  END;
+  CREATE VIEW flows AS
+    SELECT s.flow_id, s.kind, s.point, s.terminal_id, s.state, s.state_name, s.finished, s.parked,
+           m.created_at, s.at AS updated_at, s.effects AS pending
+    FROM steps s
+    JOIN (SELECT flow_id, max(seq) AS last, min(at) AS created_at FROM steps GROUP BY flow_id) m ON s.seq = m.last;
   CREATE TABLE receipts (
     flow_id TEXT PRIMARY KEY,
     ers_reference TEXT NOT NULL,

@@ -1,0 +1,101 @@
+// npm run bench:journal — durable transitions per second of the journal next to a raw sqlite3
+// single-row insert loop (WAL, synchronous=FULL) measured in the same run on the same disk, and
+// the time to recover 1,000 unfinished flows (read + recover transitions + one batched write).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sqlite3 from "sqlite3";
+import { startPreliminary } from "../agent/core/preliminary.ts";
+import type { FlowSettings } from "../agent/core/effects.ts";
+import { transition } from "../agent/core/transition.ts";
+import { recoverFlows } from "../agent/flows/recovery.ts";
+import { recordOf } from "../agent/flows/runner.ts";
+import { openJournal } from "../agent/journal/journal.ts";
+
+const N = Number(process.env.BENCH_N ?? 2000);
+const ROUNDS = 3;
+const dir = mkdtempSync(join(tmpdir(), "bench-journal-"));
+
+const settings: FlowSettings = {
+  commitReservationTimeoutS: 300,
+  commitSafetyMarginS: 30,
+  pollIntervalMs: 1000,
+  reservationWaitMs: 60_000,
+  nozzleLiftTimeoutMs: 120_000,
+  deliveryStallMs: 30_000,
+  posWindowMs: 30_000,
+  posExtraWindows: 1,
+  retryBaseMs: 500,
+  retryMaxMs: 5000,
+  reportWaitMs: 3000,
+  reportRetryMs: 3000,
+  reportMaxRetries: 10,
+  submitReceipts: false,
+};
+const ctx = (now: number) => ({ now, settings, random: 0.5 });
+const GRADES = [{ id: "95", name: "Blyfri 95", unit: "L" as const, unitPriceMinor: 1899, vatRatePercent: 25 }];
+const start = (i: number) =>
+  startPreliminary({ flowId: `P1-bench${i}`, point: 1, terminalId: "0460000300002010", currency: "SEK", stationName: "Bench", unit: "L", grades: GRADES, reserveMinor: 50000 }, ctx(i));
+
+/** Raw baseline: same pragmas, one prepared single-row INSERT per iteration, awaited. */
+async function raw(path: string): Promise<number> {
+  const db = new sqlite3.Database(path);
+  await new Promise<void>((res, rej) => db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)", (e) => (e ? rej(e) : res())));
+  const stmt = db.prepare("INSERT INTO t(v) VALUES (?)");
+  const payload = JSON.stringify(start(0).state); // same row size as a journal step
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) await new Promise<void>((res, rej) => stmt.run([payload], (e: Error | null) => (e ? rej(e) : res())));
+  const s = (performance.now() - t0) / 1000;
+  await new Promise<void>((res) => stmt.finalize(() => db.close(() => res())));
+  return N / s;
+}
+
+/** The journal: a real transition (state + input + effect intents) per durable append. */
+async function journal(path: string): Promise<number> {
+  const j = await openJournal({ path });
+  const steps = Array.from({ length: N }, (_, i) => start(i));
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) await j.append(recordOf(steps[i]!.state, { type: "start" }, steps[i]!.effects, i));
+  const s = (performance.now() - t0) / 1000;
+  await j.close();
+  return N / s;
+}
+
+async function recovery(path: string): Promise<number> {
+  const j = await openJournal({ path });
+  const records = [];
+  for (let i = 0; i < 1000; i++) {
+    const s1 = start(i);
+    const s2 = transition(s1.state, { type: "glase", op: "sendInvoice", ref: s1.state.pending!.ref, outcome: { kind: "ok", invoiceReference: `INV${i}` } }, ctx(i));
+    records.push(recordOf(s2.state, { type: "start" }, s2.effects, i));
+  }
+  await j.appendMany(records);
+  await j.close();
+  const t0 = performance.now();
+  const j2 = await openJournal({ path });
+  const recovered = await recoverFlows(j2, Date.now(), settings, 0.5);
+  const ms = performance.now() - t0;
+  await j2.close();
+  if (recovered.length !== 1000) throw new Error(`recovered ${recovered.length}, expected 1000`);
+  return ms;
+}
+
+try {
+  const rawRates: number[] = [];
+  const journalRates: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    // Interleaved so background load hits both sides alike.
+    rawRates.push(await raw(join(dir, `raw${r}.db`)));
+    journalRates.push(await journal(join(dir, `journal${r}.db`)));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const rawRate = median(rawRates);
+  const journalRate = median(journalRates);
+  const recoverMs = await recovery(join(dir, "recover.db"));
+  console.log(`raw sqlite3 insert loop (WAL, FULL): ${rawRate.toFixed(0)} rows/s (median of ${ROUNDS} × ${N})`);
+  console.log(`journal durable transitions:         ${journalRate.toFixed(0)} transitions/s`);
+  console.log(`ratio journal/raw: ${(journalRate / rawRate).toFixed(2)} (goal ≥ 0.9)`);
+  console.log(`recover 1000 unfinished flows: ${recoverMs.toFixed(0)} ms (goal < 1000 ms)`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
