@@ -1,0 +1,195 @@
+// npm run bench:station — 64 points of continuous preliminary payments for 60 s through the real
+// daemon (`glase-agent run` child process) against the Glase simulator, the virtual controller
+// and the virtual printer hosted here. A recording HTTP proxy between the agent and the simulator
+// timestamps every getPaymentStatus as it arrives at "Glase", so poll intervals and the worst
+// gap between polls of a PAID/RESERVED invoice (the 20-second reversal rule) are measured where
+// the rule applies. RSS and CPU of the agent are read from /proc next to an idle Node process
+// started in the same run.
+// Goals: poll p99 < 1.1 s; worst PAID/RESERVED gap far below 20 s; RSS < 2× idle Node.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer, request, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { configureLogging } from "../agent/log.ts";
+import { VirtualController } from "../simulator/devices/virtual-controller.ts";
+import { VirtualPrinter } from "../simulator/devices/virtual-printer.ts";
+import { startGlaseSimulator } from "../simulator/glase/index.ts";
+import { NotifyListener } from "../test/daemon/notify-listener.ts";
+
+configureLogging({ level: "warn" });
+const POINTS = Number(process.env.BENCH_POINTS ?? 64);
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 60) * 1000;
+const CLK_TCK = 100; // Linux USER_HZ
+const GRADES = [{ id: "95", name: "Blyfri 95", unit: "L" as const, unitPriceMinor: 1899, vatRatePercent: 25 }];
+const terminalOf = (p: number) => `bench${String(p).padStart(27, "0")}`;
+
+function procStats(pid: number): { rssKb: number; cpuTicks: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { rssKb, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+}
+
+function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+// ---- Glase simulator behind a recording proxy -----------------------------------------------------
+const sim = await startGlaseSimulator({
+  port: 0,
+  provision: {
+    shops: [{ resellerId: "bench_shop", userId: "9900", password: "shop-pass", currency: "SEK", allowRefunds: true, receiverAllowsRefunds: true, blocked: false }],
+    terminals: Array.from({ length: POINTS }, (_, i) => ({ id: terminalOf(i + 1), password: `pw-${i + 1}`, name: `pump ${i + 1}`, cashRegister: true, blocked: false })),
+    tokens: [],
+    settings: {},
+    issuers: [],
+  },
+  settings: { autoCustomer: { enabled: true, confirmAfterMs: 1000 } },
+});
+const simUrl = new URL(sim.endpoint);
+/** Per invoice: arrival times of polls and the status each answered. */
+const polls = new Map<string, Array<{ at: number; status: string }>>();
+const readAll = (s: IncomingMessage) =>
+  new Promise<Buffer>((resolve) => {
+    const chunks: Buffer[] = [];
+    s.on("data", (c: Buffer) => chunks.push(c));
+    s.on("end", () => resolve(Buffer.concat(chunks)));
+  });
+const proxy = createServer(async (req, res) => {
+  const body = await readAll(req);
+  const arrived = performance.now();
+  const text = body.toString("utf8");
+  const isPoll = text.includes("getPaymentStatus>") || text.includes("getPaymentStatus ");
+  const ref = isPoll ? /<invoiceReference>([^<]+)</.exec(text)?.[1] : undefined;
+  const up = request({ host: simUrl.hostname, port: simUrl.port, path: req.url, method: req.method, headers: req.headers }, async (upRes) => {
+    const answer = await readAll(upRes);
+    if (ref) {
+      const status = /<status>([A-Z_]+)</.exec(answer.toString("utf8"))?.[1] ?? "?";
+      let list = polls.get(ref);
+      if (!list) polls.set(ref, (list = []));
+      list.push({ at: arrived, status });
+    }
+    res.writeHead(upRes.statusCode ?? 500, upRes.headers).end(answer);
+  });
+  up.on("error", () => res.writeHead(502).end());
+  up.end(body);
+});
+await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+const proxyEndpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}${simUrl.pathname}`;
+
+// ---- devices and config ---------------------------------------------------------------------------
+const pointIds = Array.from({ length: POINTS }, (_, i) => i + 1);
+const controller = new VirtualController({ grades: GRADES, points: pointIds.map((id) => ({ id, gradeIds: ["95"] })), flowRateMilliPerSec: 2_000 });
+const controllerPort = await controller.listenTcp(0);
+const printer = await VirtualPrinter.listen({});
+const dir = await mkdtemp(join(tmpdir(), "glase-bench-station-"));
+const configFile = join(dir, "station.yaml");
+await writeFile(
+  configFile,
+  stringify({
+    version: 2,
+    station: { name: "Bench Station", currency: "SEK" },
+    glase: { endpoint: proxyEndpoint, clientId: "bench", timeouts: { requestMs: 10_000, pollIntervalMs: 1000 } },
+    points: pointIds.map((p) => ({ id: p, kind: "fuel", grades: ["95"], maxPreliminaryMinor: 50_000, terminal: { id: terminalOf(p), password: `pw-${p}` } })),
+    devices: { dispenser: { kind: "tcp", host: "127.0.0.1", port: controllerPort }, printer: { kind: "tcp", host: "127.0.0.1", port: printer.port, width: 58 } },
+    stateDir: join(dir, "state"),
+    sockets: { dir: join(dir, "run") },
+    log: { level: "warn" },
+  }),
+);
+
+// ---- idle Node baseline and the agent -------------------------------------------------------------
+const idle: ChildProcess = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+const notify = await NotifyListener.open();
+const agent = spawn(process.execPath, ["bin/glase-agent.js", "run", "--config", configFile], {
+  env: { ...process.env, NOTIFY_SOCKET: notify.path },
+  stdio: ["ignore", "ignore", "inherit"],
+});
+await notify.waitFor((m) => m.fields.READY === "1", 120_000);
+
+// ---- customers: each point loops call → (authorized) lift → deliver → hang up ----------------------
+let stop = false;
+const authWaiters = new Map<number, () => void>();
+const endWaiters = new Map<number, () => void>();
+controller.onEvent((e) => {
+  if (e.type === "request" && e.request.verb === "AUTH") authWaiters.get(e.request.point)?.();
+  if (e.type === "end") endWaiters.get(e.point)?.();
+});
+const wait = (map: Map<number, () => void>, point: number, ms: number) =>
+  new Promise<boolean>((resolve) => {
+    const t = setTimeout(() => (map.delete(point), resolve(false)), ms);
+    map.set(point, () => (clearTimeout(t), map.delete(point), resolve(true)));
+  });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function customerLoop(point: number): Promise<void> {
+  await sleep(Math.random() * 2_000); // stagger arrivals
+  while (!stop) {
+    const auth = wait(authWaiters, point, 15_000);
+    controller.customerCall(point, { gradeId: "95" });
+    if (!(await auth)) continue; // refused (point still closing the previous sale): call again
+    const ended = wait(endWaiters, point, 60_000);
+    controller.liftNozzle(point, { gradeId: "95", volumeMilli: 2_000 + Math.floor(Math.random() * 2_000) });
+    await ended;
+    await sleep(1_500);
+  }
+}
+
+const paidBefore = sim.sim.dump().invoices.filter((i) => i.status === "PAID").length;
+const t0 = performance.now();
+const agentStart = procStats(agent.pid!);
+const idleStart = procStats(idle.pid!);
+const loops = pointIds.map((p) => customerLoop(p));
+let peakRss = 0;
+let idleRss = 0;
+while (performance.now() - t0 < DURATION_MS) {
+  await sleep(1_000);
+  peakRss = Math.max(peakRss, procStats(agent.pid!).rssKb);
+  idleRss = Math.max(idleRss, procStats(idle.pid!).rssKb);
+}
+const elapsedS = (performance.now() - t0) / 1000;
+const agentEnd = procStats(agent.pid!);
+const idleEnd = procStats(idle.pid!);
+stop = true;
+const settled = sim.sim.dump().invoices.filter((i) => i.status === "PAID").length - paidBefore;
+
+// ---- figures ------------------------------------------------------------------------------------------
+const intervals: number[] = [];
+let worstOpenGap = 0;
+for (const list of polls.values()) {
+  for (let i = 1; i < list.length; i++) {
+    const gap = list[i]!.at - list[i - 1]!.at;
+    intervals.push(gap);
+    if (list[i - 1]!.status === "PAID" || list[i - 1]!.status === "RESERVED") worstOpenGap = Math.max(worstOpenGap, gap);
+  }
+}
+const cpuAgent = (agentEnd.cpuTicks - agentStart.cpuTicks) / CLK_TCK / elapsedS;
+const cpuIdle = (idleEnd.cpuTicks - idleStart.cpuTicks) / CLK_TCK / elapsedS;
+const lines = [
+  `station bench: ${POINTS} points, ${elapsedS.toFixed(1)} s, continuous preliminary payments through glase-agent run`,
+  `settled flows:        ${settled} (${(settled / elapsedS).toFixed(2)}/s)`,
+  `polls:                ${intervals.length + polls.size} on ${polls.size} invoices`,
+  `poll interval:        p50 ${(percentile(intervals, 50) / 1000).toFixed(3)} s   p99 ${(percentile(intervals, 99) / 1000).toFixed(3)} s   max ${(Math.max(...intervals) / 1000).toFixed(3)} s   (goal p99 < 1.1 s)`,
+  `worst PAID/RESERVED gap: ${(worstOpenGap / 1000).toFixed(3)} s   (must stay far under 20 s)`,
+  `RSS:                  agent peak ${(peakRss / 1024).toFixed(1)} MiB   idle node ${(idleRss / 1024).toFixed(1)} MiB   ratio ${(peakRss / idleRss).toFixed(2)}   (goal < 2)`,
+  `CPU:                  agent ${(cpuAgent * 100).toFixed(1)} % of one core   idle node ${(cpuIdle * 100).toFixed(1)} %   load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+];
+process.stdout.write(lines.join("\n") + "\n");
+
+agent.kill("SIGTERM");
+await new Promise((r) => agent.once("exit", r));
+idle.kill("SIGKILL");
+await Promise.race([Promise.all(loops), sleep(5_000)]);
+await notify.close();
+await controller.close();
+await printer.close();
+proxy.close();
+await sim.close();
+await rm(dir, { recursive: true, force: true });
+process.exit(0);
