@@ -208,7 +208,14 @@ function settle(s: S, d: Delivered): Step<S> {
 
 function update(s: S): Step<S> {
   const total = s.commitMinor!;
-  const invoice: Invoice = { invoiceRows: [invoiceRow(s, total, s.delivered)], totalAmount: money(s.currency, total) };
+  // The whole invoice again (same ids and title), only rows and total change: Glase replaces it.
+  const invoice: Invoice = {
+    title: s.stationName,
+    clientInvoiceId: s.flowId,
+    invoiceRows: [invoiceRow(s, total, s.delivered)],
+    totalAmount: money(s.currency, total),
+    cashierId: `point-${s.point}`,
+  };
   return callGlase(s, { op: "updateInvoice", invoiceReference: s.invoiceRef!, invoice }, { phase: "updating" } as Partial<S>);
 }
 

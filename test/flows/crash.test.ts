@@ -21,15 +21,21 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const TERMINAL = TERMINALS[0]!.terminalId;
-const invoicesSince = (n: number) => rig.sim.sim.dump().invoices.slice(n).filter((i) => i.terminalId === TERMINAL);
+const invoicesSince = (n: number, terminal: string) => rig.sim.sim.dump().invoices.slice(n).filter((i) => i.terminalId === terminal);
 
-/** One customer on point 1 with the child killed at boundary killAt (undefined: no kill). */
-async function customerWithCrash(journal: string, killAt: number | undefined, trace = false) {
+interface Scenario {
+  readonly terminal: string;
+  readonly begin: (child: ChildAgent) => void;
+}
+const FUEL: Scenario = { terminal: TERMINALS[0]!.terminalId, begin: () => rig.controller.customerCall(1) };
+const KIOSK: Scenario = { terminal: TERMINALS[2]!.terminalId, begin: (child) => child.send("pos 9 2500") };
+
+/** One customer with the child killed at boundary killAt (undefined: no kill). */
+async function customerWithCrash(sc: Scenario, journal: string, killAt: number | undefined, trace = false) {
   const before = rig.sim.sim.dump().invoices.length;
   const first = new ChildAgent(rig, journal, { ...(killAt !== undefined ? { killAt } : {}), trace });
   await first.line(/^READY$/);
-  rig.controller.customerCall(1);
+  sc.begin(first);
   let second: ChildAgent | undefined;
   try {
     let outcomes: Map<string, string>;
@@ -44,7 +50,7 @@ async function customerWithCrash(journal: string, killAt: number | undefined, tr
     }
     const ids = [...outcomes.keys()];
     const sale = rig.controller.saleRecords().find((r) => ids.includes(r.transactionId));
-    return { first, second, outcomes, invoices: invoicesSince(before), sale };
+    return { first, second, outcomes, invoices: invoicesSince(before, sc.terminal), sale };
   } finally {
     await second?.kill();
     await first.kill();
@@ -57,12 +63,12 @@ async function customerWithCrash(journal: string, killAt: number | undefined, tr
  * recovery supersedes it with a fresh sendInvoice (§6.4, §6.15): the lost one ends CANCELED.
  */
 function lostSendWindow(label: string): boolean {
-  return /^after:[^:]+:sending-invoice$/.test(label) || /^before:[^:]+:awaiting-reservation$/.test(label);
+  return /^after:[^:]+:sending-invoice$/.test(label) || /^before:[^:]+:(awaiting-reservation|polling)$/.test(label);
 }
 
 describe("crash at every journal write boundary (preliminary payment)", () => {
   it("kills the child at each boundary; every customer ends PAID with the metered amount or CANCELED, one commit at most", async () => {
-    const dry = await customerWithCrash(join(dir, "dry.db"), undefined, true);
+    const dry = await customerWithCrash(FUEL, join(dir, "dry.db"), undefined, true);
     const labels = dry.first.lines.filter((l) => l.startsWith("BOUNDARY")).map((l) => l.split(" ")[2]!);
     expect(dry.outcomes.size).toBe(1);
     expect([...dry.outcomes.values()]).toEqual(["paid"]);
@@ -72,13 +78,37 @@ describe("crash at every journal write boundary (preliminary payment)", () => {
     const anomalies: string[] = [];
     for (let n = 1; n <= labels.length; n++) {
       const label = labels[n - 1]!;
-      const r = await customerWithCrash(join(dir, `kill-${n}.db`), n);
+      const r = await customerWithCrash(FUEL, join(dir, `kill-${n}.db`), n);
       const problems = checkCustomer({ invoices: r.invoices, sale: r.sale, supersedeAllowed: lostSendWindow(label) });
       const parked = [...r.outcomes.values()].filter((o) => o.startsWith("parked"));
       if (parked.length) problems.push(`parked: ${parked.join(",")}`);
       if (r.sale && r.sale.amountMinor > 0 && ![...r.outcomes.values()].includes("paid")) problems.push(`delivered but outcome ${[...r.outcomes.values()]}`);
       for (const p of problems) anomalies.push(`kill at ${n} (${label}): ${p}`);
       process.stdout.write(`crash boundary ${n}/${labels.length} ${label}: ${[...r.outcomes.values()].join(",") || "no flow"}${problems.length ? ` ANOMALY ${problems.join("; ")}` : ""}\n`);
+    }
+    expect(anomalies).toEqual([]);
+  }, 900_000);
+
+  it("POS payment: kills at each boundary; one PAID of the exact amount, read in time, never released twice", async () => {
+    const dry = await customerWithCrash(KIOSK, join(dir, "pos-dry.db"), undefined, true);
+    const labels = dry.first.lines.filter((l) => l.startsWith("BOUNDARY")).map((l) => l.split(" ")[2]!);
+    expect([...dry.outcomes.values()]).toEqual(["paid"]);
+    expect(labels.length).toBeGreaterThanOrEqual(10);
+    const anomalies: string[] = [];
+    for (let n = 1; n <= labels.length; n++) {
+      const label = labels[n - 1]!;
+      const r = await customerWithCrash(KIOSK, join(dir, `pos-kill-${n}.db`), n);
+      const problems: string[] = [];
+      const paid = r.invoices.filter((i) => i.status === "PAID" && !i.reversed);
+      if (r.invoices.some((i) => i.reversed)) problems.push("a PAID was not read within 20 s and got reversed");
+      if (r.invoices.some((i) => i.status === "ISSUED")) problems.push("invoice left open");
+      if (paid.length > 1) problems.push(`${paid.length} PAID`);
+      if (paid.length === 1 && paid[0]!.paidMinor !== 2500) problems.push(`paid ${paid[0]!.paidMinor}`);
+      const outcomes = [...r.outcomes.values()];
+      if (outcomes.includes("paid") !== (paid.length === 1)) problems.push(`flow says ${outcomes} but ledger has ${paid.length} PAID`);
+      if (r.invoices.length > (lostSendWindow(label) ? 2 : 1)) problems.push(`${r.invoices.length} invoices`);
+      for (const p of problems) anomalies.push(`kill at ${n} (${label}): ${p}`);
+      process.stdout.write(`crash boundary pos ${n}/${labels.length} ${label}: ${outcomes.join(",") || "no flow"}${problems.length ? ` ANOMALY ${problems.join("; ")}` : ""}\n`);
     }
     expect(anomalies).toEqual([]);
   }, 900_000);

@@ -54,6 +54,8 @@ describe("payment engine, in process", () => {
     expect(receipts).toHaveLength(1);
     expect(receipts[0]).toMatchObject({ printed: false, content: { amountMinor: 37980, ersReference: invs[0]!.ersReference, description: "Glase payment" } });
     expect((await station.journal.unfinishedFlows()).length).toBe(0);
+    expect(station.engine.snapshot().alarms).toEqual([]);
+    expect(invs[0]!.invoice).toMatchObject({ clientInvoiceId: flow.flowId, totalAmount: { minor: 37980 } });
   });
 
   it("lower final amount than a preset: the reservation is the preset, the commit the metered amount", async () => {

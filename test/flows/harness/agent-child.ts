@@ -27,6 +27,7 @@ const station = await openStation({
   dispenser,
   onWriteBoundary,
   settings: env.SETTINGS ? JSON.parse(env.SETTINGS) : {},
+  ...(env.POINTS ? { pointIds: env.POINTS.split(",").map(Number) } : {}),
 });
 
 const seen = new Set<string>();

@@ -67,6 +67,8 @@ export async function openStation(opts: {
   readonly printer?: ReceiptPrinter;
   readonly settings?: Partial<EngineSettings>;
   readonly onWriteBoundary?: (label: string) => void;
+  /** Only these point ids (crash campaign lanes share one controller). */
+  readonly pointIds?: readonly number[];
 }): Promise<Station> {
   const journal = await openJournal({ path: opts.journalPath, ...(opts.onWriteBoundary ? { onWriteBoundary: opts.onWriteBoundary } : {}) });
   const glase = new GlaseClient({ endpoint: opts.endpoint, clientId: "glase-agent-test", timeoutMs: 2000 });
@@ -76,7 +78,7 @@ export async function openStation(opts: {
     glase,
     ...(opts.dispenser ? { dispenser: opts.dispenser } : {}),
     ...(opts.printer ? { printer: opts.printer } : {}),
-    points: stationPoints(),
+    points: stationPoints().filter((p) => !opts.pointIds || opts.pointIds.includes(p.id)),
     reseller: RESELLER,
     settings: { ...FAST_SETTINGS, ...opts.settings },
     scheduler: systemScheduler,
