@@ -5,6 +5,7 @@ import type { EngineSettings, PaymentEngine, PointConfig } from "../../../agent/
 import { createPaymentEngine } from "../../../agent/engine.ts";
 import { GlaseClient } from "../../../agent/glase/client.ts";
 import { openJournal } from "../../../agent/journal/journal.ts";
+import type { GlaseApi } from "../../../agent/glase/types.ts";
 import type { Journal } from "../../../agent/journal/types.ts";
 import { createLogger } from "../../../agent/log.ts";
 import type { DispenserController } from "../../../drivers/dispenser/contract.ts";
@@ -69,13 +70,15 @@ export async function openStation(opts: {
   readonly onWriteBoundary?: (label: string) => void;
   /** Only these point ids (crash campaign lanes share one controller). */
   readonly pointIds?: readonly number[];
+  /** Wraps the real client (e.g. to slow one terminal down). */
+  readonly wrapGlase?: (glase: GlaseApi) => GlaseApi;
 }): Promise<Station> {
   const journal = await openJournal({ path: opts.journalPath, ...(opts.onWriteBoundary ? { onWriteBoundary: opts.onWriteBoundary } : {}) });
   const glase = new GlaseClient({ endpoint: opts.endpoint, clientId: "glase-agent-test", timeoutMs: 2000 });
   await glase.ready();
   const engine = createPaymentEngine({
     journal,
-    glase,
+    glase: opts.wrapGlase ? opts.wrapGlase(glase) : glase,
     ...(opts.dispenser ? { dispenser: opts.dispenser } : {}),
     ...(opts.printer ? { printer: opts.printer } : {}),
     points: stationPoints().filter((p) => !opts.pointIds || opts.pointIds.includes(p.id)),

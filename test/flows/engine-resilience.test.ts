@@ -1,0 +1,130 @@
+// The engine under adverse conditions, in process: Glase offline before and after RESERVED,
+// one terminal's calls hanging while another terminal must read its PAID in time (20-s rule),
+// a failing printer with the receipt kept and reprinted, technician resolution of a parked flow.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { AgentError } from "../../agent/errors.ts";
+import type { EngineSettings } from "../../agent/engine-api.ts";
+import type { GlaseApi } from "../../agent/glase/types.ts";
+import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
+import type { ReceiptContent, ReceiptPrinter } from "../../drivers/printer/contract.ts";
+import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { PROVISION, TERMINALS, openStation, until, type Station } from "./harness/station.ts";
+
+let dir: string;
+let sim: RunningGlaseSimulator;
+let station: Station;
+let pumps: InMemoryDispenser;
+
+async function setup(opts: { settings?: Partial<EngineSettings>; printer?: ReceiptPrinter; wrapGlase?: (g: GlaseApi) => GlaseApi } = {}) {
+  dir = mkdtempSync(join(tmpdir(), "engine-res-"));
+  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION) });
+  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 150 });
+  pumps = new InMemoryDispenser({ points: 2 });
+  station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: pumps, ...opts });
+  await station.engine.start();
+}
+
+afterEach(async () => {
+  await station?.close();
+  await sim?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const flows = () => station.engine.snapshot().flows;
+const pointState = (p: number) => station.engine.snapshot().points.find((x) => x.point === p)!.state;
+
+describe("engine resilience", () => {
+  it("Glase offline before RESERVED: the customer is refused with a clear point state and display", async () => {
+    await setup({ settings: { retryMaxMs: 3000 } });
+    sim.sim.injectFault({ operation: "sendInvoice", kind: "result", resultCode: 94, count: 1 });
+    pumps.customerCall(1);
+    const f = await until("offline", () => flows().find((x) => x.finished));
+    expect(f.outcome).toBe("offline");
+    expect(pointState(1)).toBe("offline");
+    pumps.customerCall(1);
+    const displays = pumps.commands.filter((c) => c.type === "display" && c.point === 1).map((c) => (c.type === "display" ? c.text : ""));
+    expect(displays.at(-1)).toMatch(/offline/i);
+    expect(sim.sim.dump().invoices).toHaveLength(0);
+    // The hold ends by itself: the next customer is served.
+    await until("back online", () => pointState(1) === "idle", 10_000);
+  });
+
+  it("Glase offline after RESERVED: delivery goes on, settlement retries, then parks at the commit deadline; a technician settles it", async () => {
+    await setup({ settings: { commitReservationTimeoutS: 24, commitSafetyMarginS: 20 } });
+    pumps.customerCall(1);
+    await until("authorized", () => pointState(1) === "authorized");
+    sim.sim.injectFault({ operation: "*", kind: "http500", count: 10_000 });
+    pumps.liftNozzle(1, "95");
+    pumps.deliver(1, 2_000);
+    pumps.hangUp(1);
+    const parked = await until("parked", () => flows().find((f) => f.parked), 20_000);
+    expect(parked.state).toBe("parked");
+    expect(station.engine.snapshot().alarms.map((a) => a.code)).toContain("settlement-parked");
+    expect(pointState(1)).toBe("parked");
+    sim.sim.clearFaults();
+    await station.engine.resolveParked(parked.flowId, "retry");
+    const done = await until("settled after retry", () => flows().find((f) => f.flowId === parked.flowId && f.finished));
+    expect(done.outcome).toBe("paid");
+    expect(sim.sim.dump().invoices[0]).toMatchObject({ status: "PAID", paidMinor: 3798, commitsAccepted: 1 });
+  });
+
+  it("one terminal's hanging calls never delay another terminal's polls (the 20-second rule)", async () => {
+    const slowTerminal = TERMINALS[0]!.terminalId;
+    const wrap = (g: GlaseApi): GlaseApi =>
+      new Proxy(g, {
+        get(target, prop, receiver) {
+          const v = Reflect.get(target, prop, receiver);
+          if (typeof v !== "function") return v;
+          return (...args: unknown[]) => {
+            const t = args[0] as { terminalId?: string } | undefined;
+            if (t?.terminalId === slowTerminal && prop === "getPaymentStatus") {
+              // This terminal's status reads hang until the call timeout.
+              return new Promise((_, reject) => setTimeout(() => reject(new AgentError("GLASE_TRANSPORT", "hung")), 1500));
+            }
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    await setup({ wrapGlase: wrap, settings: { reservationWaitMs: 30_000 } });
+    pumps.customerCall(1); // its polls hang
+    await until("point 1 waiting", () => pointState(1) === "waiting-customer");
+    const flowId = await station.engine.startPosPayment(9, 1200);
+    const f = await until("kiosk paid", () => flows().find((x) => x.flowId === flowId && x.finished), 15_000);
+    expect(f.outcome).toBe("paid");
+    const inv = sim.sim.dump().invoices.find((i) => i.terminalId === TERMINALS[2]!.terminalId)!;
+    expect(inv).toMatchObject({ status: "PAID", reversed: false, paidAcknowledged: true });
+    expect(inv.paidAt! - inv.createdAt).toBeLessThan(20_000);
+  });
+
+  it("a receipt the printer refused is kept in the journal and can be reprinted", async () => {
+    const printed: ReceiptContent[] = [];
+    let working = false;
+    const printer: ReceiptPrinter = {
+      print: async (r) => {
+        if (!working) throw new AgentError("PRINTER_UNAVAILABLE", "paper out");
+        printed.push(r);
+      },
+      status: async () => (working ? "ok" : "paper-out"),
+      close: async () => undefined,
+    };
+    await setup({ printer });
+    const flowId = await station.engine.startPosPayment(9, 990);
+    await until("paid", () => flows().find((x) => x.flowId === flowId && x.finished));
+    const [kept] = await station.engine.receipts();
+    expect(kept).toMatchObject({ flowId, printed: false, content: { amountMinor: 990, description: "Glase payment" } });
+    await expect(station.engine.reprint(flowId)).rejects.toMatchObject({ code: "PRINTER_UNAVAILABLE" });
+    working = true;
+    await station.engine.reprint(kept!.ersReference);
+    expect(printed).toHaveLength(1);
+    expect((await station.engine.receipts())[0]!.printed).toBe(true);
+    await expect(station.engine.reprint("nope")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    const tail = await station.engine.journalTail(50);
+    expect(tail.map((e) => e.state)).toContain("releasing");
+    // Effects carry no credentials: the journal never holds a terminal password.
+    const raw = JSON.stringify([await station.journal.tail(100), await station.journal.flows({ limit: 100 })]);
+    expect(raw).not.toMatch(/password/i);
+  });
+});
