@@ -133,3 +133,29 @@ describe("reconciliation flow", () => {
     expect(d.timerStarted("report")).toBe(true);
   });
 });
+
+describe("POS flow: every sendInvoice result code", () => {
+  const CREDENTIALS = [20, 21, 29, 33, 37];
+  it.each([90, 93, 94])("temporary %i ⇒ offline, customer told", (code) => {
+    const d = pos().answer(CODE(code));
+    expect(d.state.outcome).toBe("offline");
+    expect(d.has("display")).toBe(true);
+  });
+  it.each([11, 49, 64, 91, ...CREDENTIALS])("rejected %i ⇒ failed with an alarm", (code) => {
+    const d = pos().answer(CODE(code));
+    expect(d.state.outcome).toBe("failed");
+    expect(d.alarm("glase-sendInvoice")).toBe(true);
+  });
+  it("unreachable (definite) ⇒ offline; lost (indefinite) ⇒ read the terminal's invoice", () => {
+    expect(pos().answer(DOWN).state.outcome).toBe("offline");
+    expect(pos().answer(LOST).call()).toEqual({ op: "getPaymentStatus", version: 0 });
+  });
+  it.each(["CANCELED", "FAILED", "EXPIRED"])("customer side ends the invoice (%s) ⇒ canceled", (status) => {
+    expect(pos().answer(OK({ invoiceReference: "I" })).answer(OK({ status, version: 2 })).state.outcome).toBe("canceled");
+  });
+  it("an unknown status string is treated as still open (§6.15)", () => {
+    const d = pos().answer(OK({ invoiceReference: "I" })).answer(OK({ status: "PARTIALLY_PAID", version: 2 }));
+    expect(d.state.phase).toBe("polling");
+    expect(d.timerStarted("poll")).toBe(true);
+  });
+});

@@ -248,6 +248,31 @@ describe("preliminary flow", () => {
     });
   }
 
+  it("cancel answered 50 (paid although cancelled) ⇒ parked for a technician", () => {
+    const d = reserved().feed({ type: "end", gradeId: "95", milli: 0, amountMinor: 0, unitPriceMinor: 1, reason: "nozzle-down" }).answer(CODE(50));
+    expect(d.state.phase).toBe("parked");
+    expect(d.alarm("paid-while-canceling")).toBe(true);
+  });
+
+  it("authorize refused by the controller ⇒ sale record check ⇒ nothing there ⇒ cancel", () => {
+    const d = begin().answer(OK({ invoiceReference: "INV1" })).answer(OK({ status: "RESERVED", version: 2 }));
+    d.feed({ type: "authorized", ok: false });
+    expect(d.has("saleRecord")).toBe(true);
+    d.feed({ type: "sale", record: null });
+    expect(d.call().op).toBe("cancelInvoice");
+  });
+
+  it("controller unreachable for the sale record ⇒ retried, parked at the commit deadline", () => {
+    const d = reserved();
+    d.fire("nozzle").feed({ type: "stopped", ok: false }).feed({ type: "sale", record: null, failed: true });
+    expect(d.timerStarted("retry")).toBe(true);
+    d.fire("retry");
+    expect(d.has("saleRecord")).toBe(true);
+    d.advance(SETTINGS.commitReservationTimeoutS * 1000).feed({ type: "sale", record: null, failed: true });
+    expect(d.state.phase).toBe("parked");
+    expect(d.alarm("dispenser-unreachable")).toBe(true);
+  });
+
   it("stale answers (wrong ref) are ignored", () => {
     const d = begin();
     const before = d.state;
