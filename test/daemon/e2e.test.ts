@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { ControlClient } from "../../agent/daemon/sockets/client.ts";
 import { VirtualController } from "../../simulator/devices/virtual-controller.ts";
 import { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
@@ -195,6 +195,27 @@ describe("glase-agent run end to end", () => {
     await eventually(() => printer.receipts.some((r) => JSON.stringify(r).includes(inv.ersReference!)), 30_000, "receipt of the recovered sale");
   }, 300_000);
 
+  it("SIGHUP reloads the config: RELOADING=1 (with MONOTONIC_USEC), then READY=1 again; a broken config is refused and the agent keeps running", async () => {
+    const notify = agent!.notify;
+    const from = notify.messages.length;
+    agent!.kill("SIGHUP");
+    const reloading = await notify.waitFor((m) => m.fields.RELOADING === "1", 30_000, from);
+    expect(Number(reloading.fields.MONOTONIC_USEC)).toBeGreaterThan(0);
+    await notify.waitFor((m) => m.fields.READY === "1" && m.at >= reloading.at, 60_000, from);
+    // A config with an error: the reload is refused with the problem logged, service goes on.
+    const good = await readFile(configFile, "utf8");
+    await writeFile(configFile, good.replace("station:", "station:\n  bogus: 1"));
+    const from2 = notify.messages.length;
+    agent!.kill("SIGHUP");
+    await notify.waitFor((m) => m.fields.READY === "1", 60_000, from2);
+    await writeFile(configFile, good);
+    expect(agent!.output).toMatch(/reload-refused problems=.*station: Unrecognized key: \\?"bogus/);
+    await idle(3);
+    const before = invoicesOf(3).length;
+    await customer(3, 1_000);
+    await paid(3, before + 1);
+  }, 300_000);
+
   it("SIGTERM mid-delivery: the delivery finishes and settles, STOPPING arrives, exit 0", async () => {
     await idle(2);
     const before = invoicesOf(2).length;
@@ -215,5 +236,43 @@ describe("glase-agent run end to end", () => {
     expect(inv.status).toBe("PAID");
     expect(inv.paidMinor).toBe(sale.amountMinor);
     expect(agent!.output).toContain("daemon stopped signal=SIGTERM");
+  }, 300_000);
+});
+
+describe("glase-agent run with devices missing at start", () => {
+  it("still gets READY and shows the devices degraded (retried in the background)", async () => {
+    const { createServer } = await import("node:net");
+    // Ports that are free: nothing listens there.
+    const free = async () => {
+      const srv = createServer();
+      await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+      const port = (srv.address() as { port: number }).port;
+      await new Promise<void>((r) => srv.close(() => r()));
+      return port;
+    };
+    const doc = parse(await readFile(configFile, "utf8"));
+    doc.devices.dispenser.port = await free();
+    doc.devices.printer.port = await free();
+    doc.sockets.dir = join(dir, "run-degraded");
+    doc.stateDir = join(dir, "state-degraded");
+    const broken = join(dir, "degraded.yaml");
+    await writeFile(broken, stringify(doc));
+    const degraded = await AgentProcess.start(broken);
+    try {
+      await degraded.ready();
+      const status = await ControlClient.connect(join(dir, "run-degraded", "status.sock"));
+      const devices = await eventually(async () => {
+        const s = await status.request<{ devices: Array<{ device: string; state: string }> }>("status");
+        const printerState = s.devices.find((d) => d.device === "printer")?.state;
+        return printerState === "degraded" ? s.devices : undefined;
+      }, 60_000, "printer degraded");
+      status.close();
+      expect(devices.find((d) => d.device === "dispenser")?.state).toBe("degraded");
+      expect(devices.find((d) => d.device === "journal")?.state).toBe("ok");
+      degraded.kill("SIGTERM");
+      expect(await degraded.exit()).toBe(0);
+    } finally {
+      await degraded.dispose();
+    }
   }, 300_000);
 });
