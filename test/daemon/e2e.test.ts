@@ -237,6 +237,34 @@ describe("glase-agent run end to end", () => {
     expect(inv.paidMinor).toBe(sale.amountMinor);
     expect(agent!.output).toContain("daemon stopped signal=SIGTERM");
   }, 300_000);
+
+  it("a second signal exits at once mid-delivery; the next start settles the sale exactly once", async () => {
+    await agent!.dispose();
+    agent = await AgentProcess.start(configFile);
+    await agent.ready();
+    await idle(3);
+    const before = invoicesOf(3).length;
+    const auth = authorized(3);
+    controller.customerCall(3, { gradeId: "95" });
+    const { transactionId } = await auth;
+    const flowing = delivering(3);
+    controller.liftNozzle(3, { gradeId: "95", volumeMilli: 12_000 });
+    await flowing;
+    agent.kill("SIGTERM");
+    await agent.notify.waitFor((m) => m.fields.STOPPING === "1", 30_000);
+    agent.kill("SIGTERM");
+    expect(await agent.exit()).toBe(130);
+    expect(saleOf(transactionId)?.state).not.toBe("finished"); // it left while the pump was running
+    await eventually(() => saleOf(transactionId)?.state === "finished", 60_000, "delivery end");
+    await agent.dispose();
+    agent = await AgentProcess.start(configFile);
+    await agent.ready();
+    await eventually(() => invoicesOf(3).length === before + 1 && invoicesOf(3).at(-1)!.status === "PAID", 90_000, "sale settled after restart");
+    expect(invoicesOf(3).at(-1)!.paidMinor).toBe(saleOf(transactionId)!.amountMinor);
+    expect(invoicesOf(3).at(-1)!.commitsAccepted).toBe(1);
+    agent.kill("SIGTERM");
+    expect(await agent.exit()).toBe(0);
+  }, 300_000);
 });
 
 describe("glase-agent run with devices missing at start", () => {
