@@ -21,6 +21,7 @@ import { openGlaseBackend, type GlaseBackend } from "./glase-backend.ts";
 import { Station } from "./station.ts";
 import { StationMetrics } from "./station-metrics.ts";
 import { TerminalManager } from "./terminals.ts";
+import { startInvoiceIssuer } from "./invoice-issuer.ts";
 
 export interface ComposeOptions {
   readonly config: AgentConfig;
@@ -98,7 +99,11 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     const devices = await openDevices({ config, board, logger: logger.child("devices"), simScheduler: simClock });
     closers.push(() => devices.close());
 
-    // 4. Engine + recovery.
+    // 4. Invoice Service issuer (optional): its own journal, endpoint and settlement.
+    const issuer = await startInvoiceIssuer({ config, stateDir: paths.stateDir, glase, ...(devices.printer ? { printer: devices.printer } : {}), logger: logger.child("issuer") });
+    if (issuer) closers.push(() => issuer.close());
+
+    // 5. Engine + recovery.
     const manager = new TerminalManager({
       config,
       terminalsDir: paths.terminalsDir,
@@ -124,6 +129,7 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
       },
       logger,
       testHooks: opts.testHooks ?? false,
+      ...(issuer ? { issuer } : {}),
     });
     station.events$.subscribe((e) => {
       if (e.type !== "device") metrics.onEngineEvent(e);

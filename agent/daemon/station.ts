@@ -15,6 +15,8 @@ import type { DeviceHealthBoard } from "./device-health.ts";
 import { enginePoints, engineSettings } from "./engine-config.ts";
 import type { StationControl, StationEvent, StationStatus } from "./sockets/control.ts";
 import type { TerminalManager } from "./terminals.ts";
+import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
+import { invoiceListing } from "../invoice-service/listing.ts";
 
 export type StationPhase = "starting" | "running" | "draining" | "stopping";
 
@@ -29,6 +31,7 @@ export interface StationParts {
   readonly engineBase: Omit<PaymentEngineOptions, "points" | "settings">;
   readonly logger: Logger;
   readonly testHooks: boolean;
+  readonly issuer?: InvoiceIssuer;
 }
 
 export class Station implements StationControl {
@@ -40,6 +43,8 @@ export class Station implements StationControl {
   private credentials = new Map<number, TerminalCredentials>();
   private readonly scanWaiters = new Set<(text: string) => void>();
   readonly debugBlockLoop?: (ms: number) => void;
+  readonly invoices?: () => Promise<unknown>;
+  readonly issueInvoice?: (req: { readonly amountMinor: number; readonly description: string; readonly reference: string; readonly payOnce: boolean }) => Promise<unknown>;
 
   constructor(private readonly parts: StationParts) {
     parts.board.changes$.subscribe((device) => this.events$.next({ type: "device", device }));
@@ -47,6 +52,14 @@ export class Station implements StationControl {
       const text = scan.kind === "glase-id" ? scan.seqrId : scan.kind === "invoice-qr" ? scan.url : scan.text;
       for (const w of this.scanWaiters) w(text);
     });
+    const issuer = parts.issuer;
+    if (issuer) {
+      this.invoices = async () => invoiceListing(await issuer.listInvoices(), await issuer.listNotifications());
+      this.issueInvoice = async (req) => {
+        const inv = await issuer.issue({ ...req, currency: parts.config.station.currency });
+        return { reference: inv.reference, state: inv.state, qr: inv.qr, qrPrint: inv.qrPrint };
+      };
+    }
     if (parts.testHooks) {
       this.debugBlockLoop = (ms) => {
         parts.logger.warn("debug-block-loop", { ms });

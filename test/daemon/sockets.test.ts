@@ -153,7 +153,17 @@ describe("admin.sock commands", () => {
     expect(await c.request("resolve", { flowId: "f-p", action: "retry" })).toEqual({ flowId: "f-p", action: "retry" });
     expect(await c.request("scan", { text: "123456" })).toEqual({ injected: true });
     expect(station.scans).toEqual(["123456"]);
+    station.scans.length = 0;
     expect(await c.request("debug-block-loop", { ms: 5 })).toEqual({ blocking: 5 });
+    expect(await c.request("issue-invoice", { amountMinor: 4900, description: "Car wash", reference: "W1" })).toMatchObject({ reference: "W1", state: "issued" });
+    expect(station.issued).toEqual([{ amountMinor: 4900, description: "Car wash", reference: "W1", payOnce: true }]);
+    expect(await c.request("invoices")).toMatchObject({ invoices: [{ reference: "W1" }] });
+    const scan = c.request("next-scan", { timeoutMs: 20_000 });
+    const deadline = Date.now() + 10_000;
+    while (!(await station.nextScanWaiting()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await station.injectScan("0039394857311223");
+    expect(await scan).toEqual({ text: "0039394857311223" });
+    expect((await errorOf(c.request("next-scan", { timeoutMs: 50 }))).code).toBe("ABORTED");
     // status commands work on admin.sock too
     expect(await c.request("points")).toHaveLength(2);
     expect(station.calls.map((x) => x.cmd)).toEqual(["register", "assign-id", "unregister", "reprint", "refund", "close-period", "close-period", "resolve"]);

@@ -116,6 +116,14 @@ export class TestStation implements StationControl {
       this.scanWaiters.push((text) => (clearTimeout(t), resolve(text)));
     });
   }
+  issued: Array<{ amountMinor: number; description: string; reference: string; payOnce: boolean }> = [];
+  async invoices() {
+    return { invoices: this.issued.map((i) => ({ ...i, state: "issued" })), openNotifications: [] };
+  }
+  async issueInvoice(req: { amountMinor: number; description: string; reference: string; payOnce: boolean }) {
+    this.issued.push(req);
+    return { reference: req.reference, state: "issued", qr: `HTTP://SEQR.SE/000/invoice?j=x.${req.reference}.y` };
+  }
   debugBlockLoop(ms: number) {
     this.blockedMs += ms;
   }

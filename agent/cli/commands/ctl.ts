@@ -8,6 +8,7 @@ import { ADMIN_SOCKET, STATUS_SOCKET } from "../../daemon/sockets/server.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { renderAlarms, renderFlows, renderJournal, renderPoints, renderReceipts, renderResult, renderStatus } from "./ctl-render.ts";
 import { runTop } from "./ctl-top.ts";
+import { renderInvoiceListing } from "../../invoice-service/listing.ts";
 import { findSocketDir } from "./socket-dir.ts";
 
 type Values = Record<string, string | boolean | undefined>;
@@ -58,6 +59,23 @@ const SUBS: readonly Sub[] = [
     options: { n: { type: "string", short: "n" } },
     request: (v) => ({ cmd: "journal", args: v.n === undefined ? {} : { n: intOption(v, "n", true) } }),
     render: renderJournal,
+  },
+  {
+    name: "invoices",
+    admin: false,
+    synopsis: "invoices",
+    summary: "Invoice Service: issued invoices, open notifications, alarms",
+    request: () => ({ cmd: "invoices", args: {} }),
+    render: renderInvoiceListing,
+  },
+  {
+    name: "issue-invoice",
+    admin: true,
+    synopsis: "issue-invoice AMOUNT DESCRIPTION REFERENCE [--reusable]",
+    summary: "Invoice Service: issue a pay-by-invoice QR (printed when a printer is configured)",
+    options: { reusable: { type: "boolean" } },
+    positionals: 3,
+    request: (v, p) => ({ cmd: "issue-invoice", args: { amountMinor: parseMinor(p[0]!), description: p[1], reference: p[2], payOnce: v.reusable !== true } }),
   },
   { name: "receipts", admin: false, synopsis: "receipts", summary: "kept receipts (printed or waiting for a reprint)", request: () => ({ cmd: "receipts", args: {} }), render: renderReceipts },
   {

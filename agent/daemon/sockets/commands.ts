@@ -53,6 +53,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   command({ name: "receipts", role: "status", summary: "kept receipts", args: none, run: (c) => c.receipts() }),
   command({ name: "watch", role: "status", summary: "stream of events (points, flows, alarms, receipts, devices)", args: none, run: () => ({ watching: true }) }),
   command({ name: "unwatch", role: "status", summary: "end the event stream on this connection", args: none, run: () => ({ watching: false }) }),
+  command({
+    name: "invoices",
+    role: "status",
+    summary: "Invoice Service: issued invoices and open notifications",
+    args: none,
+    run: (c) => {
+      if (!c.invoices) throw new AgentError("NOT_FOUND", "the Invoice Service is not configured (invoiceService in the config)");
+      return c.invoices();
+    },
+  }),
   command({ name: "help", role: "status", summary: "commands available on this socket", args: none, run: () => undefined }),
 
   command({
@@ -124,6 +134,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "inject a scan into the virtual scanner",
     args: z.strictObject({ text: z.string().min(1).max(512) }),
     run: (c, a) => c.injectScan(a.text).then(() => ({ injected: true })),
+  }),
+  command({
+    name: "issue-invoice",
+    role: "admin",
+    summary: "Invoice Service: issue a pay-by-invoice QR code (amount in minor units)",
+    args: z.strictObject({
+      amountMinor: z.number().int().positive(),
+      description: z.string().min(1).max(200),
+      reference: z.string().min(1).max(64),
+      payOnce: z.boolean().default(true),
+    }),
+    run: (c, a) => {
+      if (!c.issueInvoice) throw new AgentError("NOT_FOUND", "the Invoice Service is not configured (invoiceService in the config)");
+      return c.issueInvoice(a);
+    },
   }),
   command({
     name: "next-scan",

@@ -76,6 +76,10 @@ export interface StationControl {
   injectScan(text: string): Promise<void>;
   /** The next scan from the station's scanner (real or virtual); rejects with ABORTED after timeoutMs. */
   nextScan(timeoutMs: number): Promise<string>;
+  /** Invoice Service (when configured): issued invoices and open notifications (`ctl invoices`). */
+  invoices?(): Promise<unknown>;
+  /** Invoice Service: issue a pay-by-invoice QR (printed on the receipt printer when there is one). */
+  issueInvoice?(req: { readonly amountMinor: number; readonly description: string; readonly reference: string; readonly payOnce: boolean }): Promise<unknown>;
   /** Test builds only (GLASE_AGENT_TEST_HOOKS=1): blocks the event loop for `ms`, to test the watchdog. */
   debugBlockLoop?(ms: number): void;
 }

@@ -1,0 +1,43 @@
+// The Invoice Service issuer side (agent/invoice-service/) in the daemon: started when the config
+// has an `invoiceService` section. With the embedded simulator, the simulated Invoice Service is
+// mounted on its port (issuer provisioned from the config) and is the default details URL.
+// The release effect of a paid invoice is logged and shown on the watch stream; a kiosk that
+// dispenses something hooks its command in here.
+import { join } from "node:path";
+import { AgentError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { openInvoiceIssuer, type InvoiceIssuer } from "../invoice-service/issuer.ts";
+import { readSecretFile } from "../config/secrets.ts";
+import type { AgentConfig } from "../config/schema.ts";
+import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
+import { mountInvoiceService } from "../../simulator/invoice-service/index.ts";
+import type { GlaseBackend } from "./glase-backend.ts";
+
+export async function startInvoiceIssuer(opts: {
+  readonly config: AgentConfig;
+  readonly stateDir: string;
+  readonly glase: GlaseBackend;
+  readonly printer?: ReceiptPrinter;
+  readonly logger: Logger;
+}): Promise<InvoiceIssuer | undefined> {
+  const s = opts.config.invoiceService;
+  if (!s) return undefined;
+  let detailsBaseUrl = s.detailsBaseUrl;
+  if (opts.glase.embedded) {
+    const secret = await readSecretFile(s.secretFile, "invoiceService.secretFile");
+    mountInvoiceService(opts.glase.embedded, { issuers: [{ name: s.issuerName, secret, notificationUrl: s.publicUrl }], scheduleScale: 1 / (opts.config.simulation?.timeScale ?? 1) });
+    detailsBaseUrl ??= opts.glase.embedded.url;
+  }
+  if (!detailsBaseUrl) throw new AgentError("CONFIG_INVALID", "invoiceService.detailsBaseUrl: required with a real Glase endpoint", { path: "invoiceService.detailsBaseUrl" });
+  const log = opts.logger;
+  return openInvoiceIssuer(
+    { issuerName: s.issuerName, secretFile: s.secretFile, listen: s.listen, publicUrl: s.publicUrl, detailsBaseUrl, ...(s.qrHost ? { qrHost: s.qrHost } : {}) },
+    {
+      journalPath: join(opts.stateDir, "invoices.sqlite"),
+      release: async (invoice) => log.info("invoice-service-released", { reference: invoice.reference, amountMinor: invoice.amountMinor, ersReference: invoice.ersReference }),
+      ...(opts.printer ? { printer: opts.printer } : {}),
+      receiptHeader: { stationName: opts.config.station.name, terminalId: s.issuerName },
+      log: log.child("invoice-service"),
+    },
+  );
+}
