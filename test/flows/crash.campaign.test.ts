@@ -117,7 +117,7 @@ describe("crash campaign", () => {
       }
     });
     process.stdout.write(`crash campaign: ${budget.kills} kills, ${customers} customers, ${anomalies.length} anomalies\n`);
-    for (const a of anomalies.slice(0, 20)) process.stdout.write(`  anomaly ${a}\n`);
+    for (const a of anomalies.slice(0, 40)) process.stdout.write(`  anomaly ${a}\n`);
     expect(budget.kills).toBeGreaterThanOrEqual(KILLS);
     expect(anomalies).toEqual([]);
   }, 3_600_000);

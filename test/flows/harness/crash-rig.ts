@@ -24,7 +24,8 @@ export interface Rig {
 export async function startRig(): Promise<Rig> {
   const sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION) });
   sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
-  const controller = new VirtualController({ points: 2, flowRateMilliPerSec: 20_000, tickMs: 50, stallTimeoutMs: 3000 });
+  // The board keeps every sale record of the run: the checks compare each customer's invoice with it.
+  const controller = new VirtualController({ points: 2, flowRateMilliPerSec: 20_000, tickMs: 50, stallTimeoutMs: 3000, saleRecordCapacity: 1_000_000 });
   controller.setAutoCustomer({ volumeMilli: 3_000, liftAfterMs: 30, gradeId: "95" });
   const ctrlPort = await controller.listenTcp(0);
   return {
