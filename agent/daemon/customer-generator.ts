@@ -54,6 +54,14 @@ export class CustomerGenerator {
     for (const p of this.o.config.points) if (p.kind !== "kiosk") this.scheduleArrival(p.id);
   }
 
+  /**
+   * No new customers from now on (SIGTERM); those already at a pump go on — they lift the nozzle
+   * when authorized and finish fuelling — so the agent's drain ends with their sale settled.
+   */
+  stopArrivals(): void {
+    this.stopped = true;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const c of this.cancels.splice(0)) c();

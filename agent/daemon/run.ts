@@ -67,8 +67,12 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   try {
     sockets = await startSocketServers({ dir: paths.socketsDir, control: station, logger: log.child("sockets"), ...(config.sockets.statusGroup ? { statusGroup: config.sockets.statusGroup } : {}) });
     if (config.metrics) {
-      metricsServer = await serveMetrics(composed.metrics.registry, config.metrics.host, config.metrics.port);
-      log.info("metrics-listening", { url: metricsServer.url });
+      // Metrics are for the operator, not for the customer: a port conflict is logged, never fatal.
+      metricsServer = await serveMetrics(composed.metrics.registry, config.metrics.host, config.metrics.port).catch((err: unknown) => {
+        log.error("metrics-unavailable", { host: config.metrics!.host, port: config.metrics!.port, err });
+        return undefined;
+      });
+      if (metricsServer) log.info("metrics-listening", { url: metricsServer.url });
     }
   } catch (err) {
     await sockets?.close();
@@ -113,7 +117,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       const bound = config.flows.drainTimeoutS * 1000;
       log.info("stopping", { signal, drainBoundMs: bound, activeFlows: station.status().activeFlows });
       await notifier.stopping(`draining: ${station.status().activeFlows} flows running`);
-      customers?.stop();
+      customers?.stopArrivals();
       const hardStop = setTimeout(() => {
         log.warn("drain-bound-expired-exit-now", { activeFlows: station.status().activeFlows });
         process.exit(0);
@@ -122,6 +126,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       await reloading.catch(() => undefined);
       await station.stopEngine(bound);
       station.phase = "stopping";
+      customers?.stop();
       clearInterval(statusTimer);
       health?.stop();
       await sockets?.close();
