@@ -153,6 +153,9 @@ describe("glase-agent run end to end", () => {
     const receipts = await status.request<unknown[]>("receipts");
     expect(receipts.length).toBe(20);
     status.close();
+    // Structured one-line logs, and no secret ever reaches them.
+    expect(agent.output).toMatch(/ INFO daemon ready points=4 /);
+    for (const secret of ["shop-pass", ...POINTS.map((p) => `pw-${p}-e2e`)]) expect(agent.output).not.toContain(secret);
   }, 300_000);
 
   it("stops watchdog pings while the event loop is blocked", async () => {
