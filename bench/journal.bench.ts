@@ -1,5 +1,6 @@
 // npm run bench:journal — durable transitions per second of the journal next to a raw sqlite3
-// single-row insert loop (WAL, synchronous=FULL) measured in the same run on the same disk, and
+// single-row insert loop (WAL, synchronous=FULL) of rows of the same size, measured in the same
+// run on the same disk, and
 // the time to recover 1,000 unfinished flows (read + recover transitions + one batched write).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,7 @@ import { transition } from "../agent/core/transition.ts";
 import { recoverFlows } from "../agent/flows/recovery.ts";
 import { recordOf } from "../agent/flows/runner.ts";
 import { openJournal } from "../agent/journal/journal.ts";
+import { MIGRATIONS } from "../agent/journal/schema.ts";
 
 const N = Number(process.env.BENCH_N ?? 2000);
 const ROUNDS = 3;
@@ -37,14 +39,22 @@ const GRADES = [{ id: "95", name: "Blyfri 95", unit: "L" as const, unitPriceMino
 const start = (i: number) =>
   startPreliminary({ flowId: `P1-bench${i}`, point: 1, terminalId: "0460000300002010", currency: "SEK", stationName: "Bench", unit: "L", grades: GRADES, reserveMinor: 50000 }, ctx(i));
 
-/** Raw baseline: same pragmas, one prepared single-row INSERT per iteration, awaited. */
+/**
+ * Raw baseline: same pragmas, same table, one prepared single-row INSERT per iteration of rows
+ * serialised in advance — the bare cost of a durable row of that size, without any journal code.
+ */
 async function raw(path: string): Promise<number> {
   const db = new sqlite3.Database(path);
-  await new Promise<void>((res, rej) => db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)", (e) => (e ? rej(e) : res())));
-  const stmt = db.prepare("INSERT INTO t(v) VALUES (?)");
-  const payload = JSON.stringify(start(0).state); // same row size as a journal step
+  await new Promise<void>((res, rej) =>
+    db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; ${MIGRATIONS[0]}`, (e) => (e ? rej(e) : res())),
+  );
+  const stmt = db.prepare("INSERT INTO steps(flow_id, kind, point, terminal_id, at, input, state, state_name, finished, parked, effects) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+  const rows = Array.from({ length: N }, (_, i) => {
+    const s = start(i);
+    return [s.state.flowId, "preliminary", 1, "0460000300002010", i, JSON.stringify({ type: "start" }), JSON.stringify(s.state), s.state.phase, 0, 0, JSON.stringify(s.effects)];
+  });
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) await new Promise<void>((res, rej) => stmt.run([payload], (e: Error | null) => (e ? rej(e) : res())));
+  for (let i = 0; i < N; i++) await new Promise<void>((res, rej) => stmt.run(rows[i], (e: Error | null) => (e ? rej(e) : res())));
   const s = (performance.now() - t0) / 1000;
   await new Promise<void>((res) => stmt.finalize(() => db.close(() => res())));
   return N / s;
