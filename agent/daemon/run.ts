@@ -158,8 +158,14 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       await notifier.ready(statusLine(station));
     };
 
-    process.on("SIGTERM", () => void shutdown("SIGTERM"));
-    process.on("SIGINT", () => void shutdown("SIGINT"));
+    // A failure while shutting down still ends the process: the journal makes the next start safe.
+    const stop = (signal: string) =>
+      void shutdown(signal).catch((err: unknown) => {
+        log.error("shutdown-failed", { signal, err });
+        process.exit(1);
+      });
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGHUP", () => {
       if (!stopping) reloading = reloading.then(reload);
     });
