@@ -10,7 +10,7 @@ import { startPos } from "./core/pos.ts";
 import { startPreliminary } from "./core/preliminary.ts";
 import { startReconciliation } from "./core/reconciliation.ts";
 import { startRefund } from "./core/refund.ts";
-import { type FlowState, amountOf } from "./core/transition.ts";
+import type { FlowState } from "./core/transition.ts";
 import type {
   AlarmInfo,
   EngineEvent,
@@ -21,8 +21,6 @@ import type {
   PaymentEngine,
   PaymentEngineOptions,
   PointConfig,
-  PointDisplayState,
-  PointSnapshot,
   ReconciliationResult,
   RecoveryReport,
   RefundResult,
@@ -32,18 +30,12 @@ import { AgentError } from "./errors.ts";
 import { executeGlaseCall, type GlaseCallTarget } from "./flows/glase-executor.ts";
 import { recoverFlows } from "./flows/recovery.ts";
 import { FlowRunner, type RunnerHost } from "./flows/runner.ts";
+import { type PointRuntime, journalEntry, pointSnapshot, summarize } from "./flows/snapshot.ts";
 import type { InvoiceRow, TerminalCredentials } from "./glase/types.ts";
 
 const RECENT_FLOWS = 200;
 const OFFLINE_HOLD_FACTOR = 2;
 
-interface PointRuntime {
-  readonly config: PointConfig;
-  active?: FlowRunner;
-  stopped: boolean;
-  offlineUntil: number;
-  alarms: AlarmInfo[];
-}
 
 type Waiter = { resolve: (s: FlowState) => void; reject: (e: unknown) => void };
 
@@ -317,14 +309,7 @@ class Engine implements PaymentEngine, RunnerHost {
   }
 
   async journalTail(n: number): Promise<readonly JournalEntry[]> {
-    return (await this.journal.tail(n)).map((s) => ({
-      seq: s.seq,
-      at: s.at,
-      flowId: s.flowId,
-      input: describeInput(s.input),
-      state: s.stateName,
-      effects: (s.effects as Effect[]).map(describeEffect),
-    }));
+    return (await this.journal.tail(n)).map(journalEntry);
   }
 
   // ---- RunnerHost -----------------------------------------------------------------------------
@@ -416,7 +401,7 @@ class Engine implements PaymentEngine, RunnerHost {
 
   changed(runner: FlowRunner): void {
     const s = runner.state;
-    const summary = this.summarize(runner);
+    const summary = summarize(runner, this.scheduler.now());
     if (s.phase === "finished") this.finish(runner, summary);
     else if (s.phase === "parked") this.answerWaiter(s); // a parked refund must still answer its caller
     this.events$.next({ type: "flow", flow: summary });
@@ -455,66 +440,16 @@ class Engine implements PaymentEngine, RunnerHost {
   }
 
   private changedPoint(p: PointRuntime): void {
-    this.events$.next({ type: "point", point: this.pointSnapshot(p) });
+    this.events$.next({ type: "point", point: pointSnapshot(p, this.scheduler.now()) });
   }
 
   // ---- snapshot -------------------------------------------------------------------------------
 
-  private summarize(r: FlowRunner): FlowSummary {
-    const s = r.state;
-    const point = "point" in s ? s.point : undefined;
-    const terminalId = "terminalId" in s ? s.terminalId : undefined;
-    const invoiceReference = "invoiceRef" in s ? s.invoiceRef : undefined;
-    const ersReference = s.kind === "refund" ? s.refundReference : "ersReference" in s ? s.ersReference : undefined;
-    const amount = amountOf(s);
-    return {
-      flowId: s.flowId,
-      kind: s.kind,
-      ...(point !== undefined ? { point } : {}),
-      ...(terminalId !== undefined ? { terminalId } : {}),
-      state: s.phase,
-      finished: s.phase === "finished",
-      parked: s.phase === "parked",
-      ...(invoiceReference !== undefined ? { invoiceReference } : {}),
-      ...(ersReference !== undefined ? { ersReference } : {}),
-      ...(amount !== undefined ? { amountMinor: amount } : {}),
-      startedAt: r.startedAt,
-      updatedAt: this.scheduler.now(),
-      ...(s.outcome !== undefined ? { outcome: s.outcome } : {}),
-    };
-  }
-
-  private pointSnapshot(p: PointRuntime): PointSnapshot {
-    const s = p.active?.state;
-    let state: PointDisplayState = "idle";
-    let amountMinor: number | undefined;
-    let milli: number | undefined;
-    if (s?.kind === "preliminary") {
-      state = displayOfPreliminary(s.phase);
-      amountMinor = s.delivered?.amountMinor ?? s.progress?.amountMinor;
-      milli = s.delivered?.milli ?? s.progress?.milli;
-    } else if (s?.kind === "pos") {
-      state = s.phase === "releasing" || s.phase === "printing" ? "paid" : "waiting-customer";
-      amountMinor = s.amountMinor;
-    } else if (p.stopped) state = "stopped";
-    else if (this.scheduler.now() < p.offlineUntil) state = "offline";
-    return {
-      point: p.config.id,
-      kind: p.config.kind,
-      terminalId: p.config.terminal.terminalId,
-      state,
-      ...(s ? { flowId: s.flowId } : {}),
-      ...(amountMinor !== undefined ? { amountMinor } : {}),
-      ...(milli !== undefined ? { milli } : {}),
-      alarms: p.alarms,
-    };
-  }
-
   snapshot(): EngineSnapshot {
-    const running = [...this.runners.values()].map((r) => this.summarize(r));
+    const running = [...this.runners.values()].map((r) => summarize(r, this.scheduler.now()));
     return {
       accepting: this.accepting,
-      points: [...this.points.values()].map((p) => this.pointSnapshot(p)),
+      points: [...this.points.values()].map((p) => pointSnapshot(p, this.scheduler.now())),
       flows: [...running, ...this.recent],
       alarms: [...this.alarms],
     };
@@ -554,61 +489,5 @@ class Engine implements PaymentEngine, RunnerHost {
         this.logger.warn("dispenser_event_unknown", { event: never });
       }
     }
-  }
-}
-
-function displayOfPreliminary(phase: string): PointDisplayState {
-  switch (phase) {
-    case "sending-invoice":
-    case "resolving-send":
-    case "awaiting-reservation":
-    case "canceling":
-      return "waiting-customer";
-    case "authorizing":
-    case "authorized":
-      return "authorized";
-    case "delivering":
-    case "stopping":
-    case "checking-sale":
-      return "delivering";
-    case "updating":
-    case "committing":
-    case "checking-commit":
-      return "settling";
-    case "printing":
-      return "paid";
-    case "parked":
-      return "parked";
-    default:
-      return "idle";
-  }
-}
-
-function describeInput(input: unknown): string {
-  const i = input as FlowInput;
-  switch (i?.type) {
-    case "glase":
-      return `glase ${i.op} ${i.outcome.kind === "ok" ? `ok${i.outcome.status ? ` ${i.outcome.status}` : ""}` : i.outcome.kind === "result" ? `result ${i.outcome.code}` : i.outcome.indefinite ? "lost" : "unreachable"}`;
-    case "timer":
-      return `timer ${i.name}`;
-    case "technician":
-      return `technician ${i.action}`;
-    case undefined:
-      return "?";
-    default:
-      return i.type;
-  }
-}
-
-function describeEffect(e: Effect): string {
-  switch (e.type) {
-    case "glase":
-      return `${e.call.op} ${e.ref}`;
-    case "alarm":
-      return `alarm ${e.code}`;
-    case "authorize":
-      return `authorize limit=${e.limitMinor}`;
-    default:
-      return e.type;
   }
 }

@@ -58,11 +58,6 @@ export type FlowInput =
   | { readonly type: "recover" }
   | { readonly type: "technician"; readonly action: "stop" | "mark-settled" | "retry" | "cancel" };
 
-/** Status strings that mean "still open" include unknown ones (§6.15, §9 A4). */
-export function isOpenStatus(status: string | undefined): boolean {
-  return status !== "PAID" && status !== "CANCELED" && status !== "FAILED" && status !== "EXPIRED" && status !== "RESERVED";
-}
-
 /** Temporary failures worth retrying: 90/93/94 and transport errors that never reached the server. */
 export function isTemporary(outcome: GlaseOutcome): boolean {
   return (

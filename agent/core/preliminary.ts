@@ -11,11 +11,12 @@
 // - settlement retries with capped backoff until the commit deadline, then parks with an alarm.
 import type { Grade, QuantityUnit } from "../../drivers/dispenser/contract.ts";
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
-import type { Invoice, InvoiceRow } from "../glase/types.ts";
+import type { Invoice } from "../glase/types.ts";
 import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, glase, clientRef, timer } from "./effects.ts";
 import { type FlowBase, type Step, callGlase, isCredentialsCode, isoLocal, pendingOutcome, same, withEffects } from "./flow.ts";
-import { type FlowInput, type GlaseOutcome, type SaleInfo, isOpenStatus, isTemporary } from "./inputs.ts";
-import { formatMilli, money } from "./money.ts";
+import { type FlowInput, type GlaseOutcome, type SaleInfo, isTemporary } from "./inputs.ts";
+import { money } from "./money.ts";
+import { invoiceRow, receiptOf } from "./preliminary-documents.ts";
 
 export type PreliminaryPhase =
   | "sending-invoice"
@@ -99,25 +100,8 @@ export function startPreliminary(p: PreliminaryStart, ctx: FlowContext): Step<S>
   return withEffects(send(s, ctx), display(s, "Confirm in the Glase app"), timer("customer", ctx.settings.reservationWaitMs));
 }
 
-function gradeOf(s: S, id: string | undefined): Grade | undefined {
-  return s.grades.find((g) => g.id === id);
-}
-
 function display(s: S, text: string): Effect {
   return { type: "display", point: s.point, text };
-}
-
-function invoiceRow(s: S, totalMinor: number, d?: Delivered): InvoiceRow {
-  const grade = gradeOf(s, d?.gradeId ?? s.gradeId);
-  const unitPrice = d?.unitPriceMinor ?? grade?.unitPriceMinor;
-  return {
-    itemDescription: grade?.name ?? (s.unit === "kWh" ? "Charging" : "Fuel"),
-    itemQuantity: d ? formatMilli(Math.max(d.milli, 1)) : "1",
-    ...(grade ? { itemSKU: grade.id, itemTaxRate: String(grade.vatRatePercent) } : {}),
-    itemTotalAmount: money(s.currency, totalMinor),
-    ...(d ? { itemUnit: s.unit } : {}),
-    ...(d && unitPrice !== undefined ? { itemUnitPrice: money(s.currency, unitPrice) } : {}),
-  };
 }
 
 function send(s: S, ctx: FlowContext): Step<S> {
@@ -237,21 +221,7 @@ function settleRetry(s: S, ctx: FlowContext, why: string): Step<S> {
 }
 
 function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext): Step<S> {
-  const d = s.delivered;
-  const grade = gradeOf(s, d?.gradeId ?? s.gradeId);
-  const receipt: ReceiptContent = {
-    stationName: s.stationName,
-    terminalId: s.terminalId,
-    point: s.point,
-    ...(grade ? { gradeName: grade.name, vatRatePercent: grade.vatRatePercent } : {}),
-    ...(d ? { milli: d.milli, unit: s.unit } : {}),
-    ...(d?.unitPriceMinor !== undefined ? { unitPriceMinor: d.unitPriceMinor } : {}),
-    amountMinor: s.commitMinor ?? 0,
-    currency: s.currency,
-    ersReference: o.ersReference!,
-    description: "Glase payment",
-    timestamp: o.paymentDate ?? new Date(ctx.now).toISOString(),
-  };
+  const receipt = receiptOf(s, o.ersReference!, o.paymentDate ?? new Date(ctx.now).toISOString());
   const state: S = { ...s, phase: "printing", ersReference: o.ersReference, paymentDate: receipt.timestamp, receipt, pending: undefined };
   const effects: Effect[] = [cancelTimer("retry"), cancelTimer("poll"), display(s, "Paid - thank you"), { type: "print", receipt }];
   if (ctx.settings.submitReceipts) {
