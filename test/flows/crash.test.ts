@@ -112,4 +112,41 @@ describe("crash at every journal write boundary (preliminary payment)", () => {
     }
     expect(anomalies).toEqual([]);
   }, 900_000);
+
+  it("refund: a kill anywhere never produces a second refund; an unknown outcome parks", async () => {
+    const paid = await customerWithCrash(KIOSK, join(dir, "refund-pay.db"), undefined);
+    const ers = paid.invoices.find((i) => i.status === "PAID")!.ersReference!;
+    const REFUND: Scenario = { terminal: KIOSK.terminal, begin: (child) => child.send(`refund 9 ${ers} 100`) };
+    const refunds = () => rig.sim.sim.dump().refunds.length;
+    const dry = await customerWithCrash(REFUND, join(dir, "refund-dry.db"), undefined, true);
+    const labels = dry.first.lines.filter((l) => l.startsWith("BOUNDARY")).map((l) => l.split(" ")[2]!);
+    expect([...dry.outcomes.values()]).toEqual(["refunded"]);
+    const anomalies: string[] = [];
+    for (let n = 1; n <= labels.length; n++) {
+      const before = refunds();
+      const r = await customerWithCrash(REFUND, join(dir, `refund-kill-${n}.db`), n);
+      const added = refunds() - before;
+      const outcome = [...r.outcomes.values()][0] ?? "no flow";
+      if (added > 1) anomalies.push(`kill at ${n}: ${added} refunds`);
+      if (outcome === "refunded" && added !== 1) anomalies.push(`kill at ${n}: refunded but ${added} refunds`);
+      if (outcome === "no flow" && added !== 0) anomalies.push(`kill at ${n}: no flow but ${added} refunds`);
+      process.stdout.write(`crash boundary refund ${n}/${labels.length} ${labels[n - 1]}: ${outcome}, ${added} refund(s)\n`);
+    }
+    expect(anomalies).toEqual([]);
+  }, 600_000);
+
+  it("reconciliation: a kill anywhere resumes and the report still arrives", async () => {
+    const RECON: Scenario = { terminal: KIOSK.terminal, begin: (child) => child.send(`recon ${KIOSK.terminal} Reconciliation/STD_RECON_006.xml`) };
+    const dry = await customerWithCrash(RECON, join(dir, "recon-dry.db"), undefined, true);
+    const labels = dry.first.lines.filter((l) => l.startsWith("BOUNDARY")).map((l) => l.split(" ")[2]!);
+    expect([...dry.outcomes.values()]).toEqual(["reported"]);
+    const anomalies: string[] = [];
+    for (let n = 1; n <= labels.length; n++) {
+      const r = await customerWithCrash(RECON, join(dir, `recon-kill-${n}.db`), n);
+      const outcome = [...r.outcomes.values()][0] ?? "no flow";
+      if (outcome !== "reported" && outcome !== "no flow") anomalies.push(`kill at ${n} (${labels[n - 1]}): ${outcome}`);
+      process.stdout.write(`crash boundary recon ${n}/${labels.length} ${labels[n - 1]}: ${outcome}\n`);
+    }
+    expect(anomalies).toEqual([]);
+  }, 600_000);
 });

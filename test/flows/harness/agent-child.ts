@@ -2,7 +2,8 @@
 // parent test process, the real line driver over TCP → the parent's virtual controller. Reports on
 // stdout, one line each: READY, RECOVERED <json ids>, FLOW <id>, FINISHED <id> <outcome>,
 // PARKED <id> <reason>, BOUNDARY <n> <label>. With KILL_AT=n it SIGKILLs itself at journal write
-// boundary n. Commands on stdin: "pos <point> <amount>" starts a kiosk payment.
+// boundary n. Commands on stdin: "pos <point> <amount>" starts a kiosk payment, "refund <point>
+// <ersReference> <amount>" a refund, "recon <terminalId> <reportId>" a terminal reconciliation.
 import { createInterface } from "node:readline";
 import { configureLogging } from "../../../agent/log.ts";
 import { openDispenserController } from "../../../drivers/dispenser/open.ts";
@@ -54,10 +55,20 @@ for (const f of await station.journal.flows({ limit: 20 })) {
 out("READY");
 
 createInterface({ input: process.stdin }).on("line", (line) => {
-  const [cmd, a, b] = line.trim().split(/\s+/);
+  const [cmd, a, b, ...rest] = line.trim().split(/\s+/);
   if (cmd === "pos") {
     station.engine.startPosPayment(Number(a), Number(b)).then(
       (id) => out(`STARTED ${id}`),
+      (err: unknown) => out(`ERROR ${(err as Error).message}`),
+    );
+  } else if (cmd === "refund") {
+    station.engine.startRefund({ point: Number(a), ersReference: b!, amountMinor: Number(rest[0]) }).then(
+      (r) => out(`REFUNDED ${r.flowId} ${r.refundErsReference}`),
+      (err: unknown) => out(`ERROR ${(err as Error).message}`),
+    );
+  } else if (cmd === "recon") {
+    station.engine.startReconciliation({ scope: "terminal", terminal: a!, reportId: b! }).then(
+      (r) => out(`REPORTED ${r.flowId} ${r.report?.length ?? 0}`),
       (err: unknown) => out(`ERROR ${(err as Error).message}`),
     );
   } else if (cmd === "exit") {
