@@ -29,6 +29,11 @@ export function callGlase<S extends FlowBase>(s: S, call: GlaseCall, patch: Part
   return { state, effects: [glase(ref, call)] };
 }
 
+/** A Glase call whose answer nobody waits for (submitPaymentReceipt): numbered, never pending. */
+export function fireAndForget<S extends FlowBase>(s: S, call: GlaseCall): Step<S> {
+  return { state: { ...s, calls: s.calls + 1 }, effects: [glase(clientRef(s.flowId, s.calls + 1), call)] };
+}
+
 /** The Glase outcome if the input answers the flow's pending call; stale answers are ignored. */
 export function pendingOutcome(s: FlowBase, input: FlowInput): GlaseOutcome | undefined {
   if (input.type !== "glase" || s.pending === undefined) return undefined;

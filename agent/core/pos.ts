@@ -6,7 +6,7 @@
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
 import type { Invoice, InvoiceRow } from "../glase/types.ts";
 import { type Effect, type FlowContext, assertNever, cancelTimer, timer } from "./effects.ts";
-import { type FlowBase, type Step, callGlase, isCredentialsCode, isoLocal, pendingOutcome, same, withEffects } from "./flow.ts";
+import { type FlowBase, type Step, callGlase, fireAndForget, isCredentialsCode, isoLocal, pendingOutcome, same, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
 
@@ -112,10 +112,10 @@ function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext):
     description: "Glase payment",
     timestamp: o.paymentDate ?? new Date(ctx.now).toISOString(),
   };
-  return {
-    state: { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef: s.invoiceRef ?? o.invoiceReference },
-    effects: [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }],
-  };
+  const state: S = { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef: s.invoiceRef ?? o.invoiceReference };
+  const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }];
+  if (!ctx.settings.submitReceipts) return { state, effects };
+  return withEffects(fireAndForget(state, { op: "submitPaymentReceipt", ersReference: o.ersReference!, receipt }), ...effects);
 }
 
 function onStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {

@@ -12,8 +12,8 @@
 import type { Grade, QuantityUnit } from "../../drivers/dispenser/contract.ts";
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
 import type { Invoice } from "../glase/types.ts";
-import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, glase, clientRef, timer } from "./effects.ts";
-import { type FlowBase, type Step, callGlase, isCredentialsCode, isoLocal, pendingOutcome, same, withEffects } from "./flow.ts";
+import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
+import { type FlowBase, type Step, callGlase, fireAndForget, isCredentialsCode, isoLocal, pendingOutcome, same, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, type SaleInfo, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
 import { invoiceRow, receiptOf } from "./preliminary-documents.ts";
@@ -224,12 +224,8 @@ function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext):
   const receipt = receiptOf(s, o.ersReference!, o.paymentDate ?? new Date(ctx.now).toISOString());
   const state: S = { ...s, phase: "printing", ersReference: o.ersReference, paymentDate: receipt.timestamp, receipt, pending: undefined };
   const effects: Effect[] = [cancelTimer("retry"), cancelTimer("poll"), display(s, "Paid - thank you"), { type: "print", receipt }];
-  if (ctx.settings.submitReceipts) {
-    // Fire and forget: its answer is not awaited (it is not the pending call).
-    effects.push(glase(clientRef(s.flowId, s.calls + 1), { op: "submitPaymentReceipt", ersReference: o.ersReference!, receipt }));
-    return { state: { ...state, calls: s.calls + 1 }, effects };
-  }
-  return { state, effects };
+  const step: Step<S> = { state, effects };
+  return ctx.settings.submitReceipts ? withEffects(fireAndForget(state, { op: "submitPaymentReceipt", ersReference: o.ersReference!, receipt }), ...effects) : step;
 }
 
 /** Resume after a restart: every phase knows how to learn what happened while it was down. */

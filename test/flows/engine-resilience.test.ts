@@ -127,4 +127,28 @@ describe("engine resilience", () => {
     const raw = JSON.stringify([await station.journal.tail(100), await station.journal.flows({ limit: 100 })]);
     expect(raw).not.toMatch(/password/i);
   });
+
+  it("stopAccepting refuses new customers; drain lets the running delivery finish and settle", async () => {
+    await setup();
+    pumps.customerCall(1);
+    await until("authorized", () => pointState(1) === "authorized");
+    station.engine.stopAccepting();
+    pumps.customerCall(2);
+    expect(flows().filter((f) => f.point === 2)).toEqual([]);
+    const drained = station.engine.drain(20_000);
+    pumps.liftNozzle(1, "95");
+    pumps.deliver(1, 1_000);
+    pumps.hangUp(1);
+    await drained;
+    expect(flows().find((f) => f.point === 1)).toMatchObject({ finished: true, outcome: "paid" });
+    expect(station.engine.snapshot().accepting).toBe(false);
+  });
+
+  it("with submitReceipts the PAID payment also gets its receipt document at Glase", async () => {
+    await setup({ settings: { submitReceipts: true } });
+    const flowId = await station.engine.startPosPayment(9, 700);
+    await until("paid", () => flows().find((x) => x.flowId === flowId && x.finished));
+    const payment = await until("receipt submitted", () => sim.sim.dump().payments.find((p) => p.receipts.length > 0));
+    expect(payment).toMatchObject({ amountMinor: 700, receipts: [{ receiptType: "PAYMENT_RECEIPT" }] });
+  });
 });
