@@ -3,7 +3,8 @@
 // loopback TCP), the receipt printer (ESC/POS over the configured transport; the virtual printer
 // is a local TCP 9100 server writing decoded receipts to a folder) and the barcode scanner.
 // A device that is not there at start is retried in the background by its driver and shown
-// degraded — never fatal.
+// degraded — never fatal. Implementations are imported only when configured: a site with real
+// devices never loads the simulators (memory), and a kiosk without a HID scanner never node-hid.
 import type { Scheduler } from "../core/clock.ts";
 import type { Logger } from "../log.ts";
 import type { DispenserController } from "../../drivers/dispenser/contract.ts";
@@ -11,12 +12,9 @@ import { openDispenserController } from "../../drivers/dispenser/open.ts";
 import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
 import { createReceiptPrinter } from "../../drivers/printer/printer-factory.ts";
 import type { BarcodeScanner } from "../../drivers/scanner/contract.ts";
-import { HidBarcodeScanner } from "../../drivers/scanner/hid-scanner.ts";
-import { nodeHidOpener } from "../../drivers/scanner/node-hid-device.ts";
-import { SerialBarcodeScanner } from "../../drivers/scanner/serial-scanner.ts";
-import { VirtualController } from "../../simulator/devices/virtual-controller.ts";
-import { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
-import { VirtualScanner } from "../../simulator/devices/virtual-scanner.ts";
+import type { VirtualController } from "../../simulator/devices/virtual-controller.ts";
+import type { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
+import type { VirtualScanner } from "../../simulator/devices/virtual-scanner.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { resolve } from "node:path";
 import type { DeviceHealthBoard } from "./device-health.ts";
@@ -51,6 +49,7 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
   let virtualController: VirtualController | undefined;
   let link: Parameters<typeof openDispenserController>[0];
   if (d.dispenser.kind === "virtual") {
+    const { VirtualController } = await import("../../simulator/devices/virtual-controller.ts");
     virtualController = new VirtualController({
       scheduler: opts.simScheduler,
       grades: d.dispenser.grades,
@@ -86,6 +85,7 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
   else {
     const p = d.printer;
     if (p.kind === "virtual") {
+      const { VirtualPrinter } = await import("../../simulator/devices/virtual-printer.ts");
       virtualPrinter = await VirtualPrinter.listen({ receiptsDir: resolve(p.dir) });
       closers.push(() => virtualPrinter!.close());
       printer = createReceiptPrinter({ kind: "tcp", host: "127.0.0.1", port: virtualPrinter.port, width: p.width }, logger.child("printer"));
@@ -112,11 +112,18 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
   if (!d.scanner) board.set("scanner", "none", "absent");
   else {
     const s = d.scanner;
-    if (s.kind === "virtual") scanner = virtualScanner = new VirtualScanner({ logger: logger.child("scanner") });
-    else if (s.kind === "hid") {
+    if (s.kind === "virtual") {
+      const { VirtualScanner } = await import("../../simulator/devices/virtual-scanner.ts");
+      scanner = virtualScanner = new VirtualScanner({ logger: logger.child("scanner") });
+    } else if (s.kind === "hid") {
+      const { HidBarcodeScanner } = await import("../../drivers/scanner/hid-scanner.ts");
+      const { nodeHidOpener } = await import("../../drivers/scanner/node-hid-device.ts");
       const selector = s.path !== undefined ? { path: s.path } : { vendorId: s.vendorId, productId: s.productId };
       scanner = new HidBarcodeScanner({ format: s.format, open: nodeHidOpener(selector, s.format), logger: logger.child("scanner") });
-    } else scanner = new SerialBarcodeScanner({ path: s.path, baudRate: s.baudRate, logger: logger.child("scanner") });
+    } else {
+      const { SerialBarcodeScanner } = await import("../../drivers/scanner/serial-scanner.ts");
+      scanner = new SerialBarcodeScanner({ path: s.path, baudRate: s.baudRate, logger: logger.child("scanner") });
+    }
     board.set("scanner", s.kind, s.kind === "virtual" ? "ok" : "degraded", s.kind === "virtual" ? undefined : "opening");
     scanner.onStatus((st) => board.set("scanner", s.kind, st === "connected" ? "ok" : "degraded", st === "connected" ? undefined : "disconnected, retrying"));
     const sc = scanner;

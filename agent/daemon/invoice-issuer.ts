@@ -6,11 +6,10 @@
 import { join } from "node:path";
 import { AgentError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { openInvoiceIssuer, type InvoiceIssuer } from "../invoice-service/issuer.ts";
+import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
 import { readSecretFile } from "../config/secrets.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
-import { mountInvoiceService } from "../../simulator/invoice-service/index.ts";
 import type { GlaseBackend } from "./glase-backend.ts";
 
 export async function startInvoiceIssuer(opts: {
@@ -23,7 +22,9 @@ export async function startInvoiceIssuer(opts: {
   const s = opts.config.invoiceService;
   if (!s) return undefined;
   let detailsBaseUrl = s.detailsBaseUrl;
+  const { openInvoiceIssuer } = await import("../invoice-service/issuer.ts");
   if (opts.glase.embedded) {
+    const { mountInvoiceService } = await import("../../simulator/invoice-service/index.ts");
     const secret = await readSecretFile(s.secretFile, "invoiceService.secretFile");
     mountInvoiceService(opts.glase.embedded, { issuers: [{ name: s.issuerName, secret, notificationUrl: s.publicUrl }], scheduleScale: 1 / (opts.config.simulation?.timeScale ?? 1) });
     detailsBaseUrl ??= opts.glase.embedded.url;
