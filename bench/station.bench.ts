@@ -65,8 +65,8 @@ const readAll = (s: IncomingMessage) =>
     s.on("end", () => resolve(Buffer.concat(chunks)));
   });
 const proxy = createServer(async (req, res) => {
+  const arrived = performance.now(); // when the request reached "Glase", before its body is read
   const body = await readAll(req);
-  const arrived = performance.now();
   const text = body.toString("utf8");
   const isPoll = text.includes("getPaymentStatus>") || text.includes("getPaymentStatus ");
   const isCommit = text.includes("commitReservation>") || text.includes("commitReservation ");
