@@ -24,6 +24,7 @@ let sim: RunningGlaseSimulator;
 let controller: VirtualController;
 let printer: VirtualPrinter;
 let agent: AgentProcess | undefined;
+let metricsPort: number;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "glase-e2e-"));
@@ -41,6 +42,10 @@ beforeAll(async () => {
   controller = new VirtualController({ grades: GRADES, points: POINTS.map((id) => ({ id, gradeIds: ["95", "D"] })), flowRateMilliPerSec: 2_000 });
   const controllerPort = await controller.listenTcp(0);
   printer = await VirtualPrinter.listen({ receiptsDir: join(dir, "receipts") });
+  const probe = (await import("node:net")).createServer();
+  await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+  metricsPort = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
   configFile = join(dir, "station.yaml");
   await writeFile(
     configFile,
@@ -53,6 +58,7 @@ beforeAll(async () => {
       stateDir: join(dir, "state"),
       sockets: { dir: join(dir, "run") },
       flows: { reservationWaitS: 60, deliveryStallS: 20, retryBaseMs: 200, retryMaxMs: 2000, drainTimeoutS: 60 },
+      metrics: { host: "127.0.0.1", port: metricsPort },
     }),
   );
 });
@@ -153,6 +159,12 @@ describe("glase-agent run end to end", () => {
     const receipts = await status.request<unknown[]>("receipts");
     expect(receipts.length).toBe(20);
     status.close();
+    // Prometheus metrics on loopback.
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain('glase_agent_flows_finished_total{kind="preliminary",outcome="paid"} 20');
+    expect(metrics).toMatch(/glase_agent_glase_call_seconds_count\{operation="commitReservation"\} 20\n/);
+    expect(metrics).toMatch(/glase_agent_journal_commit_seconds_count \d+/);
+    expect(metrics).toContain('glase_agent_device_up{device="dispenser",kind="tcp"} 1');
     // Structured one-line logs, and no secret ever reaches them.
     expect(agent.output).toMatch(/ INFO daemon ready points=4 /);
     for (const secret of ["shop-pass", ...POINTS.map((p) => `pw-${p}-e2e`)]) expect(agent.output).not.toContain(secret);
