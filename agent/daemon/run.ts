@@ -153,6 +153,11 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       } catch (err) {
         if (!isAgentError(err, "CONFIG_INVALID")) log.error("reload-failed", { err });
         else log.error("reload-refused", { problems: (err.context.problems as string[] | undefined)?.join("; ") ?? err.message });
+        if (!station.hasEngine) {
+          // The old engine is gone and the new one did not start: let systemd restart us cleanly.
+          log.error("no-engine-after-reload-exit");
+          process.exit(1);
+        }
         station.phase = "running";
       }
       await notifier.ready(statusLine(station));

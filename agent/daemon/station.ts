@@ -74,6 +74,11 @@ export class Station implements StationControl {
     return this.engineRef;
   }
 
+  /** False between a failed engine swap and the process exit. */
+  get hasEngine(): boolean {
+    return this.engineRef !== undefined;
+  }
+
   get config(): AgentConfig {
     return this.parts.config;
   }

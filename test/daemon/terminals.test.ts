@@ -62,3 +62,27 @@ describe("terminal lifecycle", () => {
     await expect(manager.register(3)).rejects.toSatisfy((e) => isAgentError(e, "CONFLICT"));
   });
 });
+
+describe("glase-agent register without a running agent", () => {
+  it("calls Glase directly with the config's shop credentials and stores the terminal 0600", async () => {
+    const { execFile } = await import("node:child_process");
+    const { promisify } = await import("node:util");
+    const { writeFile } = await import("node:fs/promises");
+    const { stringify } = await import("yaml");
+    const doc = parse(await readFile("config/example-site.yaml", "utf8"));
+    doc.glase.endpoint = sim.endpoint;
+    doc.glase.reseller = { id: shop.resellerId, password: shop.password };
+    doc.stateDir = join(dir, "cli-state");
+    delete doc.invoiceService;
+    const configFile = join(dir, "site.yaml");
+    await writeFile(configFile, stringify(doc));
+    const run = (...args: string[]) => promisify(execFile)(process.execPath, ["bin/glase-agent.js", ...args, "--config", configFile, "--socket-dir", join(dir, "no-agent"), "--json"]);
+    const reg = JSON.parse((await run("register", "--point", "2")).stdout);
+    expect(reg.credentialsFile).toBe(join(dir, "cli-state", "terminals", "point-2.json"));
+    expect((await stat(reg.credentialsFile)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse((await run("assign-id", "--point", "2", "ABC987")).stdout)).toEqual({ point: 2, glaseId: "ABC987" });
+    expect(sim.sim.dump().terminals.find((t) => t.terminalId === reg.terminalId)?.seqrId).toBe("ABC987");
+    await run("unregister", "--point", "2");
+    await expect(stat(reg.credentialsFile)).rejects.toThrow();
+  }, 120_000);
+});

@@ -3,7 +3,7 @@
 // owns the scanner); when it is not, they call Glase directly with the config's endpoint.
 import { join } from "node:path";
 import { AgentError, isAgentError } from "../../errors.ts";
-import { createLogger } from "../../log.ts";
+import { configureLogging, createLogger } from "../../log.ts";
 import { loadConfig } from "../../config/load.ts";
 import { resellerCredentials } from "../../config/credentials.ts";
 import { resolvePaths } from "../../config/paths.ts";
@@ -52,6 +52,8 @@ async function context(argv: readonly string[], extra: Record<string, { type: "s
     json: values.json === true,
     agent,
     async direct() {
+      // stdout carries the command's answer (--json for scripts); the log goes to stderr.
+      configureLogging({ sink: { write: (line) => process.stderr.write(line) } });
       const { config } = await loadConfig(configFile);
       if (config.glase.endpoint === "embedded-simulator") {
         throw new AgentError("CONFLICT", "the embedded simulator only exists inside the running agent: start it (npm start), then run this again");
