@@ -124,6 +124,7 @@ describe("glase-agent run end to end", () => {
   it("sends READY after recovery and serves 20 customers: ledger = metered deliveries, receipts decoded", async () => {
     agent = await AgentProcess.start(configFile, { WATCHDOG_USEC: "2000000" });
     await agent.ready();
+    expect(agent.notify.messages.find((m) => m.fields.READY === "1")?.fields.STATUS).toMatch(/^running; points: 4 idle; flows: 0 active; alarms: 0; (devices ok|degraded: .+)$/);
     const transactions: string[] = [];
     await Promise.all(
       POINTS.map(async (point) => {
