@@ -1,11 +1,10 @@
-// A CLI subcommand: each lives in agent/cli/commands/<name>.ts and is listed in main.ts.
+// A CLI subcommand: each lives in agent/cli/commands/<name>.ts and is listed (with its one-line
+// summary, so --help loads nothing) in main.ts.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { AgentError } from "../errors.ts";
 
 export interface Command {
   readonly name: string;
-  /** One line for the top-level --help. */
-  readonly summary: string;
   /** Full help text shown by `glase-agent <name> --help`. */
   readonly usage: string;
   /** Returns the process exit code. */

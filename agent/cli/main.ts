@@ -1,20 +1,24 @@
 // `glase-agent <command> …` — one executable, subcommands registered here.
 import { AgentError, isAgentError } from "../errors.ts";
 import type { Command } from "./command.ts";
-import { simulatorCommand } from "./commands/simulator.ts";
-import { configCommand } from "./commands/config.ts";
-import { ctlCommand } from "./commands/ctl.ts";
-import { runCommand } from "./commands/run.ts";
-import { registerCommand, unregisterCommand, assignIdCommand } from "./commands/terminal.ts";
 
-const COMMANDS: readonly Command[] = [
-  simulatorCommand,
-  configCommand,
-  runCommand,
-  ctlCommand,
-  registerCommand,
-  unregisterCommand,
-  assignIdCommand,
+// Commands are loaded on use: `glase-agent simulator` must start fast, and no command should pay
+// for the modules of another (the daemon's, the simulator's, node-hid …).
+interface CommandEntry {
+  readonly name: string;
+  /** One line for the top-level --help. */
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+const COMMANDS: readonly CommandEntry[] = [
+  { name: "simulator", summary: "run the embedded Glase simulator", load: async () => (await import("./commands/simulator.ts")).simulatorCommand },
+  { name: "config", summary: "validate a configuration file (config check FILE)", load: async () => (await import("./commands/config.ts")).configCommand },
+  { name: "run", summary: "run the agent (the daemon)", load: async () => (await import("./commands/run.ts")).runCommand },
+  { name: "ctl", summary: "technician commands against the running agent (status, points, top, refund, …)", load: async () => (await import("./commands/ctl.ts")).ctlCommand },
+  { name: "register", summary: "register a Glase terminal for a point (stores its credentials 0600)", load: async () => (await import("./commands/terminal.ts")).registerCommand },
+  { name: "unregister", summary: "unregister a point's Glase terminal", load: async () => (await import("./commands/terminal.ts")).unregisterCommand },
+  { name: "assign-id", summary: "bind a Glase ID sticker to a point (typed or --from-scanner)", load: async () => (await import("./commands/terminal.ts")).assignIdCommand },
 ];
 
 function topHelp(): string {
@@ -37,11 +41,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(topHelp() + "\n");
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`glase-agent: unknown command '${name}'\n\n${topHelp()}\n`);
     return 2;
   }
+  const command = await entry.load();
   try {
     return await command.run(rest);
   } catch (e) {

@@ -1,6 +1,7 @@
 // The simulated Invoice Service (contract §7): provisioned issuers, paying an invoice QR (the
 // customer's app in the real system), the paid-invoice store, the notifications to issuers and
 // the lookups behind the details and report endpoints. Transport lives in routes.ts.
+import { AgentError } from "../../agent/errors.ts";
 import type { Scheduler } from "../../agent/core/clock.ts";
 import { formatMinor } from "../../agent/core/money.ts";
 import { verifyInvoiceJwt, type InvoiceClaims, type JwtField } from "../../agent/invoice-service/jwt.ts";
@@ -70,8 +71,12 @@ export class InvoiceServiceSim {
   }
 
   provisionIssuer(issuer: IssuerProvision): void {
-    if (!issuer.name || !issuer.secret) throw new Error("an issuer needs a name and a secret");
+    if (!issuer.name || !issuer.secret) throw new AgentError("INPUT_INVALID", "an issuer needs a name and a secret", { issuer: issuer.name });
     this.issuers.set(issuer.name, issuer);
+  }
+
+  issuerNames(): string[] {
+    return [...this.issuers.keys()];
   }
 
   /** The customer pays an invoice QR. Verification failures name the offending field. */

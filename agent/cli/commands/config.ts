@@ -29,7 +29,6 @@ function secretFiles(config: AgentConfig): Array<{ path: string; what: string }>
 
 export const configCommand: Command = {
   name: "config",
-  summary: "validate a configuration file (config check FILE)",
   usage: USAGE,
   async run(argv) {
     const { values, positionals } = parseOptions(argv, { json: { type: "boolean" }, "skip-secrets": { type: "boolean" } }, true);

@@ -191,7 +191,6 @@ function renderEventLine(event: any): string {
 
 export const ctlCommand: Command = {
   name: "ctl",
-  summary: "technician commands against the running agent (status, points, top, refund, …)",
   usage: USAGE,
   async run(argv) {
     const [name, ...rest] = argv;

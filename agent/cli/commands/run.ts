@@ -16,7 +16,6 @@ Not under systemd, state goes to ./.glase/state and sockets to ./.glase/run (whe
 
 export const runCommand: Command = {
   name: "run",
-  summary: "run the agent (the daemon)",
   usage: USAGE,
   async run(argv) {
     const { values } = parseOptions(argv, { config: { type: "string", short: "c" } });

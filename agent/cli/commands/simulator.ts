@@ -7,7 +7,8 @@ import { parseOptions, type Command } from "../command.ts";
 const USAGE = `Usage: glase-agent simulator [--port N] [--host H] [--provision FILE] [--auto-customer MS]
 
 Runs the embedded Glase SOAP simulator (contract §1–§6) with its /__sim/ control surface
-(docs/simulator.md) until Ctrl-C or SIGTERM.
+(docs/simulator.md) and the Invoice Service of §7 (docs/invoice-service.md) until Ctrl-C or
+SIGTERM.
 
 Options:
   --port N            TCP port (default 8913, the Java samples' port; 0 = any free port)
@@ -27,7 +28,6 @@ function intOption(value: string | undefined, name: string, min: number, max: nu
 
 export const simulatorCommand: Command = {
   name: "simulator",
-  summary: "run the embedded Glase simulator",
   usage: USAGE,
   async run(argv) {
     const { values } = parseOptions(argv, {
@@ -57,6 +57,9 @@ export const simulatorCommand: Command = {
         provision,
         settings: autoMs === undefined ? undefined : { autoCustomer: { enabled: true, confirmAfterMs: autoMs } },
       });
+      // The Invoice Service (§7) lives on the same server, issuers from the provisioning file.
+      const { mountInvoiceService } = await import("../../../simulator/invoice-service/index.ts");
+      const invoiceService = mountInvoiceService(running);
       process.stdout.write(
         [
           `Glase simulator listening on ${running.url}`,
@@ -64,10 +67,12 @@ export const simulatorCommand: Command = {
           `  WSDL      ${running.endpoint}?wsdl`,
           `  legacy    ${running.url}/extclientproxy/service`,
           `  control   ${running.url}/__sim/state (see docs/simulator.md)`,
+          `  invoices  ${running.url}/api/invoice/{id}?issuer=NAME, ${running.url}/__sim/invoice/pay (issuers: ${invoiceService.issuerNames().join(", ") || "none provisioned"})`,
           "",
         ].join("\n"),
       );
       await stopSignal;
+      invoiceService.close();
       await running.close();
       process.stdout.write("Glase simulator stopped\n");
       return 0;

@@ -88,7 +88,6 @@ ${COMMON_HELP}
 
 export const registerCommand: Command = {
   name: "register",
-  summary: "register a Glase terminal for a point (stores its credentials 0600)",
   usage: REGISTER_USAGE,
   async run(argv) {
     const c = await context(argv, { name: { type: "string" } }, REGISTER_USAGE);
@@ -111,7 +110,6 @@ ${COMMON_HELP}`;
 
 export const unregisterCommand: Command = {
   name: "unregister",
-  summary: "unregister a point's Glase terminal",
   usage: UNREGISTER_USAGE,
   async run(argv) {
     const c = await context(argv, {}, UNREGISTER_USAGE);
@@ -135,7 +133,6 @@ ${COMMON_HELP}
 
 export const assignIdCommand: Command = {
   name: "assign-id",
-  summary: "bind a Glase ID sticker to a point (typed or --from-scanner)",
   usage: ASSIGN_USAGE,
   async run(argv) {
     const c = await context(argv, { "from-scanner": { type: "boolean" } }, ASSIGN_USAGE);
