@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TERMINALS } from "./harness/station.ts";
 import { ChildAgent, bundleChild, checkCustomer, flowIds, settled, startRig, type Rig } from "./harness/crash-rig.ts";
+import { prng } from "../support/prng.ts";
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 500);
 const SEED = Number(process.env.CRASH_SEED ?? 20261121);
@@ -27,18 +28,6 @@ afterAll(async () => {
   await rig?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** mulberry32: small, seedable, good enough to pick boundaries reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Budget {
   kills: number;

@@ -9,23 +9,13 @@ import { payloadOf, signInvoiceJwt } from "../../agent/invoice-service/jwt.ts";
 import { invoiceQr } from "../../agent/invoice-service/qr.ts";
 import { payQr, startPair, type Pair } from "./fixture.ts";
 import { freePort } from "./helpers.ts";
+import { prng } from "../support/prng.ts";
 
 let pair: Pair | undefined;
 afterEach(async () => {
   await pair?.close();
   pair = undefined;
 });
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = 0x6c617365;
 const REQUESTS = 2_400;
@@ -131,7 +121,7 @@ it("survives 2,400 random requests, stores only valid notifications and releases
   expect((await payQr(pair.service, foreign)).json.invoiceId).toBe(1001);
 
   const port = Number(new URL(pair.agent.endpointUrl).port);
-  const next = generator(mulberry32(SEED));
+  const next = generator(prng(SEED));
   const expectedIds = new Set<number>();
   const statuses = new Map<number, number>();
   let rawCount = 0;

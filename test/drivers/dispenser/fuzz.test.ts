@@ -9,20 +9,9 @@ import { encodeErr, encodeNotification, encodeOk, encodeRequest, frameLine, pars
 import { SimClock } from "../../../simulator/clock.ts";
 import { VirtualController } from "../../../simulator/devices/virtual-controller.ts";
 import { EventLog, waitUntil } from "./helpers.ts";
+import { prng } from "../../support/prng.ts";
 
 configureLogging({ level: "error" });
-
-/** mulberry32: tiny seeded PRNG so a failure reproduces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = [
   encodeRequest(1, { verb: "HELLO", version: "1.0" }),

@@ -11,23 +11,12 @@ import type { HidReportFormat } from "../../../drivers/scanner/hid-scanner.ts";
 import { DEFAULT_SCAN_PARSER_OPTIONS } from "../../../drivers/scanner/scan-parser.ts";
 import { VirtualScanner } from "../../../simulator/devices/virtual-scanner.ts";
 import { FakeHidBus, recordedReports } from "./fake-hid.ts";
+import { prng } from "../../support/prng.ts";
 
 const ROUNDS = 10_000;
 
 /** Tens of thousands of scan_rejected warnings would drown the test output; counters are the check. */
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
-
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = [
   "GD0039394857311223",
