@@ -4,7 +4,7 @@
 // "disconnected", and `open` is polled until the scanner is back.
 import type { Logger } from "../../agent/log.ts";
 import { createLogger } from "../../agent/log.ts";
-import type { BarcodeScanner, Scan, ScannerCounters, ScannerStatus } from "./contract.ts";
+import { DispatchingScanner } from "./dispatching-scanner.ts";
 import { KeyboardReportDecoder } from "./hid-keyboard-decoder.ts";
 import { PosReportDecoder } from "./hid-pos-decoder.ts";
 import { ScanDispatcher } from "./scan-dispatcher.ts";
@@ -35,8 +35,7 @@ interface ReportDecoder {
   feed(report: Uint8Array): { readonly kind: "none" } | { readonly kind: "text"; readonly text: string } | { readonly kind: "bad-report"; readonly why: string };
 }
 
-export class HidBarcodeScanner implements BarcodeScanner {
-  private readonly dispatcher: ScanDispatcher;
+export class HidBarcodeScanner extends DispatchingScanner {
   private readonly log: Logger;
   private readonly pollIntervalMs: number;
   private readonly maxLength: number;
@@ -47,23 +46,12 @@ export class HidBarcodeScanner implements BarcodeScanner {
 
   /** Starts looking for the scanner at once; listen to onStatus for "connected". */
   constructor(private readonly options: HidScannerOptions) {
-    this.log = options.logger ?? createLogger("scanner.hid");
+    const log = options.logger ?? createLogger("scanner.hid");
+    super(new ScanDispatcher(log, options.parser));
+    this.log = log;
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.maxLength = (options.parser ?? DEFAULT_SCAN_PARSER_OPTIONS).maxLength;
-    this.dispatcher = new ScanDispatcher(this.log, options.parser);
     void this.connect();
-  }
-
-  onScan(listener: (scan: Scan) => void): () => void {
-    return this.dispatcher.onScan(listener);
-  }
-
-  onStatus(listener: (status: ScannerStatus) => void): () => void {
-    return this.dispatcher.onStatus(listener);
-  }
-
-  counters(): ScannerCounters {
-    return this.dispatcher.counters();
   }
 
   async close(): Promise<void> {

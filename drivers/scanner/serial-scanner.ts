@@ -6,7 +6,7 @@ import { ReadlineParser } from "@serialport/parser-readline";
 import { SerialPort } from "serialport";
 import type { Logger } from "../../agent/log.ts";
 import { createLogger } from "../../agent/log.ts";
-import type { BarcodeScanner, Scan, ScannerCounters, ScannerStatus } from "./contract.ts";
+import { DispatchingScanner } from "./dispatching-scanner.ts";
 import { ScanDispatcher } from "./scan-dispatcher.ts";
 import type { ScanParserOptions } from "./scan-parser.ts";
 import { DEFAULT_SCAN_PARSER_OPTIONS } from "./scan-parser.ts";
@@ -24,8 +24,7 @@ export interface SerialScannerOptions {
   readonly logger?: Logger;
 }
 
-export class SerialBarcodeScanner implements BarcodeScanner {
-  private readonly dispatcher: ScanDispatcher;
+export class SerialBarcodeScanner extends DispatchingScanner {
   private readonly log: Logger;
   private readonly terminator: Buffer;
   private readonly maxLength: number;
@@ -36,23 +35,12 @@ export class SerialBarcodeScanner implements BarcodeScanner {
 
   /** Starts opening the port at once; listen to onStatus for "connected". */
   constructor(private readonly options: SerialScannerOptions) {
-    this.log = options.logger ?? createLogger("scanner.serial");
+    const log = options.logger ?? createLogger("scanner.serial");
+    super(new ScanDispatcher(log, options.parser));
+    this.log = log;
     this.terminator = Buffer.from(options.terminator ?? "\r", "latin1");
     this.maxLength = (options.parser ?? DEFAULT_SCAN_PARSER_OPTIONS).maxLength;
-    this.dispatcher = new ScanDispatcher(this.log, options.parser);
     this.open();
-  }
-
-  onScan(listener: (scan: Scan) => void): () => void {
-    return this.dispatcher.onScan(listener);
-  }
-
-  onStatus(listener: (status: ScannerStatus) => void): () => void {
-    return this.dispatcher.onStatus(listener);
-  }
-
-  counters(): ScannerCounters {
-    return this.dispatcher.counters();
   }
 
   async close(): Promise<void> {

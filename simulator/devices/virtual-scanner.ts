@@ -3,15 +3,14 @@
 // ID sticker arrives exactly as a real one would.
 import type { Logger } from "../../agent/log.ts";
 import { createLogger } from "../../agent/log.ts";
-import type { BarcodeScanner, Scan, ScannerCounters, ScannerStatus } from "../../drivers/scanner/contract.ts";
+import { DispatchingScanner } from "../../drivers/scanner/dispatching-scanner.ts";
 import { ScanDispatcher } from "../../drivers/scanner/scan-dispatcher.ts";
 import type { ScanParserOptions } from "../../drivers/scanner/scan-parser.ts";
 
-export class VirtualScanner implements BarcodeScanner {
-  private readonly dispatcher: ScanDispatcher;
+export class VirtualScanner extends DispatchingScanner {
 
   constructor(options: { readonly parser?: ScanParserOptions; readonly logger?: Logger } = {}) {
-    this.dispatcher = new ScanDispatcher(options.logger ?? createLogger("scanner.virtual"), options.parser);
+    super(new ScanDispatcher(options.logger ?? createLogger("scanner.virtual"), options.parser));
     this.dispatcher.setStatus("connected");
   }
 
@@ -23,18 +22,6 @@ export class VirtualScanner implements BarcodeScanner {
   /** Simulates unplugging (false) and plugging back in (true). */
   setConnected(connected: boolean): void {
     this.dispatcher.setStatus(connected ? "connected" : "disconnected");
-  }
-
-  onScan(listener: (scan: Scan) => void): () => void {
-    return this.dispatcher.onScan(listener);
-  }
-
-  onStatus(listener: (status: ScannerStatus) => void): () => void {
-    return this.dispatcher.onStatus(listener);
-  }
-
-  counters(): ScannerCounters {
-    return this.dispatcher.counters();
   }
 
   async close(): Promise<void> {
