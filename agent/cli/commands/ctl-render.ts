@@ -27,6 +27,11 @@ export function volume(milli: number | undefined, kind: string): string {
   return milli === undefined ? "-" : `${formatMilli(milli)} ${unitOf(kind)}`.trim();
 }
 
+/** Terminal ids are 32 characters; both ends tell them apart (a shared prefix is common). */
+function shortId(id: string): string {
+  return id.length <= 13 ? id : `${id.slice(0, 4)}…${id.slice(-8)}`;
+}
+
 export function renderPoints(points: readonly PointSnapshot[]): string {
   return table(
     ["POINT", "KIND", "STATE", "AMOUNT", "VOLUME", "TERMINAL", "FLOW", "ALARMS"],
@@ -36,7 +41,7 @@ export function renderPoints(points: readonly PointSnapshot[]): string {
       p.state,
       amount(p.amountMinor),
       volume(p.milli, p.kind),
-      p.terminalId ? p.terminalId.slice(0, 12) : "(unregistered)",
+      p.terminalId ? shortId(p.terminalId) : "(unregistered)",
       p.flowId ?? "-",
       p.alarms.length === 0 ? "-" : p.alarms.map((a) => a.code).join(","),
     ]),
