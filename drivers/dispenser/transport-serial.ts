@@ -4,11 +4,12 @@
 // owner reopens the same path later (udev gives the same by-id link back on replug).
 //
 // A pty whose other side vanished does not error: the read returns 0 bytes forever and
-// serialport retries silently. So we also watch the path itself: when it disappears or points
-// to another device, the line is gone and we close it (a pulled USB adapter loses its node too).
-import { realpath } from "node:fs/promises";
+// serialport retries silently. So we also watch the path itself (drivers/serial-presence.ts):
+// when it disappears or points to another device, the line is gone and we close it (a pulled USB
+// adapter loses its node too).
 import { SerialPort } from "serialport";
 import { AgentError } from "../../agent/errors.ts";
+import { watchPresence } from "../serial-presence.ts";
 import { splitLines, type LineConnection, type LineConnector } from "./transport.ts";
 
 export interface SerialOptions {
@@ -81,37 +82,4 @@ export function serialConnector(options: SerialOptions): LineConnector {
         });
       });
     });
-}
-
-/** Calls `gone` once when `path` stops resolving to the device it resolved to at the start. */
-function watchPresence(path: string, everyMs: number, gone: (why: string) => void): { stop(): void } {
-  let device: string | undefined;
-  let stopped = false;
-  void realpath(path).then(
-    (p) => (device = p),
-    () => undefined,
-  );
-  const timer = setInterval(() => {
-    realpath(path).then(
-      (p) => {
-        if (device !== undefined && p !== device && !stopped) {
-          stopped = true;
-          gone(`now points to ${p}`);
-        }
-      },
-      () => {
-        if (!stopped) {
-          stopped = true;
-          gone("vanished");
-        }
-      },
-    );
-  }, everyMs);
-  timer.unref();
-  return {
-    stop: () => {
-      stopped = true;
-      clearInterval(timer);
-    },
-  };
 }

@@ -1,11 +1,11 @@
 // Serial barcode scanners (RS-232, or USB in CDC-ACM mode → /dev/ttyACM0): one read per line,
 // split by ReadlineParser. When the port closes (USB unplugged) the status goes "disconnected" and
 // the path is polled until it opens again.
-import { realpath } from "node:fs/promises";
 import { ReadlineParser } from "@serialport/parser-readline";
 import { SerialPort } from "serialport";
 import type { Logger } from "../../agent/log.ts";
 import { createLogger } from "../../agent/log.ts";
+import { watchPresence } from "../serial-presence.ts";
 import { DispatchingScanner } from "./dispatching-scanner.ts";
 import { ScanDispatcher } from "./scan-dispatcher.ts";
 import type { ScanParserOptions } from "./scan-parser.ts";
@@ -97,9 +97,13 @@ export class SerialBarcodeScanner extends DispatchingScanner {
       }
     });
     port.on("error", (error) => this.log.warn("scanner_port_error", { path: this.options.path, error }));
-    const stopWatching = this.watchPresence(port);
+    // An unplugged USB scanner makes the read fail and serialport closes the port, but a tty
+    // whose other side vanished just reads end-of-file forever: watch the device node too.
+    const presence = watchPresence(this.options.path, this.options.pollIntervalMs ?? 1000, () => {
+      if (port.isOpen) port.close();
+    });
     port.on("close", () => {
-      stopWatching();
+      presence.stop();
       if (this.port !== port) return;
       this.port = undefined;
       this.log.warn("scanner_lost", { path: this.options.path });
@@ -107,38 +111,6 @@ export class SerialBarcodeScanner extends DispatchingScanner {
       this.retryLater();
     });
     this.dispatcher.setStatus("connected");
-  }
-
-  /**
-   * An unplugged USB scanner makes the read fail and serialport closes the port, but a tty whose
-   * other side vanished (a pty, some adapters) just reads end-of-file forever. So the device node
-   * is watched too: when the path stops resolving to the device it was opened on, close the port.
-   * (Same technique as drivers/dispenser/transport-serial.ts.)
-   */
-  private watchPresence(port: SerialPort): () => void {
-    let device: string | undefined;
-    let stopped = false;
-    const path = this.options.path;
-    void realpath(path).then(
-      (resolved) => (device = resolved),
-      () => undefined,
-    );
-    const timer = setInterval(() => {
-      void realpath(path).then(
-        (resolved) => device !== undefined && resolved !== device,
-        () => true,
-      ).then((gone) => {
-        if (gone && !stopped && port.isOpen) {
-          stopped = true;
-          port.close();
-        }
-      });
-    }, this.options.pollIntervalMs ?? 1000);
-    timer.unref();
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
   }
 
   private newParser(port: SerialPort, onLine: (line: string) => void): ReadlineParser {
