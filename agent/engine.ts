@@ -1,9 +1,9 @@
 // The payment engine: hosts one FlowRunner per running flow, routes dispenser events to them,
 // performs their effects (Glase, dispenser, printer, alarms) and answers the daemon's commands.
-// Types: agent/engine-api.ts. Recovery at start: agent/flows/recovery.ts.
+// Types: agent/engine-api.ts. Recovery at start: agent/flows/recovery.ts. The dispenser boundary,
+// receipts and the flows' start parameters/results live beside it in agent/flows/.
 import { Subject } from "rxjs";
 import type { DispenserEvent } from "../drivers/dispenser/contract.ts";
-import type { ReceiptContent } from "../drivers/printer/contract.ts";
 import type { Effect } from "./core/effects.ts";
 import type { FlowInput } from "./core/inputs.ts";
 import { startPos } from "./core/pos.ts";
@@ -27,7 +27,10 @@ import type {
   StoredReceipt,
 } from "./engine-api.ts";
 import { AgentError } from "./errors.ts";
+import { performDispenserEffect, routeDispenserEvent } from "./flows/dispenser-link.ts";
+import { posStartFor, preliminaryStartFor, reconciliationResultOf, refundResultOf } from "./flows/flow-requests.ts";
 import { executeGlaseCall, type GlaseCallTarget } from "./flows/glase-executor.ts";
+import { ReceiptDesk } from "./flows/receipt-desk.ts";
 import { recoverFlows } from "./flows/recovery.ts";
 import { FlowRunner, type RunnerHost } from "./flows/runner.ts";
 import { type PointRuntime, journalEntry, pointSnapshot, summarize } from "./flows/snapshot.ts";
@@ -35,7 +38,6 @@ import type { InvoiceRow, TerminalCredentials } from "./glase/types.ts";
 
 const RECENT_FLOWS = 200;
 const OFFLINE_HOLD_FACTOR = 2;
-
 
 type Waiter = { resolve: (s: FlowState) => void; reject: (e: unknown) => void };
 
@@ -60,12 +62,14 @@ class Engine implements PaymentEngine, RunnerHost {
   private alarmSeq = 0;
   private unsubscribe?: () => void;
   private cancelCompaction?: () => void;
+  private readonly receiptDesk: ReceiptDesk;
 
   constructor(private readonly opts: PaymentEngineOptions) {
     this.journal = opts.journal;
     this.scheduler = opts.scheduler;
     this.settings = opts.settings;
     this.logger = opts.logger;
+    this.receiptDesk = new ReceiptDesk(opts.journal, opts.printer, opts.logger, () => this.scheduler.now(), (receipt) => this.events$.next({ type: "receipt", receipt }));
     for (const p of opts.points) {
       if (this.points.has(p.id)) throw new AgentError("CONFIG_INVALID", `point ${p.id} is configured twice`, { point: p.id });
       this.points.set(p.id, { config: p, stopped: false, offlineUntil: 0, alarms: [] });
@@ -184,21 +188,7 @@ class Engine implements PaymentEngine, RunnerHost {
       this.display(point, why);
       return;
     }
-    const reserve = presetMinor !== undefined && presetMinor > 0 ? Math.min(presetMinor, p.config.maxPreliminaryMinor) : p.config.maxPreliminaryMinor;
-    const step = startPreliminary(
-      {
-        flowId: this.newFlowId(`P${point}-`),
-        point,
-        terminalId: p.config.terminal.terminalId,
-        currency: p.config.currency,
-        stationName: p.config.stationName,
-        unit: p.config.kind === "ev" ? "kWh" : "L",
-        grades: p.config.grades ?? [],
-        ...(gradeId !== undefined ? { gradeId } : {}),
-        reserveMinor: reserve,
-      },
-      this.ctx(),
-    );
+    const step = startPreliminary(preliminaryStartFor(p.config, this.newFlowId(`P${point}-`), gradeId, presetMinor), this.ctx());
     this.launch(step.state, step.effects, { type: "start" }).catch((err: unknown) => {
       this.logger.error("flow_start_failed", { point, err });
       this.display(point, "Payment unavailable");
@@ -211,18 +201,7 @@ class Engine implements PaymentEngine, RunnerHost {
     if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) throw new AgentError("INPUT_INVALID", `amount must be a positive integer of minor units, got ${amountMinor}`, { amountMinor });
     const why = this.refusal(p);
     if (why) throw new AgentError("CONFLICT", `point ${point} cannot take a payment now: ${why}`, { point, reason: why });
-    const step = startPos(
-      {
-        flowId: this.newFlowId(`K${point}-`),
-        point,
-        terminalId: p.config.terminal.terminalId,
-        currency: p.config.currency,
-        stationName: p.config.stationName,
-        amountMinor,
-        ...(rows ? { rows } : {}),
-      },
-      this.ctx(),
-    );
+    const step = startPos(posStartFor(p.config, this.newFlowId(`K${point}-`), amountMinor, rows), this.ctx());
     const runner = await this.launch(step.state, step.effects, { type: "start" });
     return runner.flowId;
   }
@@ -244,10 +223,7 @@ class Engine implements PaymentEngine, RunnerHost {
     const step = startRefund({ flowId, terminalId: cfg.terminal.terminalId, point: cfg.id, currency: cfg.currency, ersReference: req.ersReference, amountMinor: req.amountMinor }, this.ctx());
     const done = this.waitFor(flowId);
     await this.launch(step.state, step.effects, { type: "start" });
-    const s = await done;
-    if (s.kind === "refund" && s.outcome === "refunded") return { flowId, refundErsReference: s.refundReference ?? "" };
-    if (s.kind === "refund" && s.failCode !== undefined) throw new AgentError("GLASE_RESULT", `refund refused with result code ${s.failCode}`, { flowId, resultCode: s.failCode });
-    throw new AgentError("CONFLICT", `refund ${flowId} ended ${s.phase === "parked" ? "parked: outcome unknown, check the report" : s.outcome}`, { flowId });
+    return refundResultOf(flowId, await done);
   }
 
   async startReconciliation(req: { readonly scope: "shop" | "terminal"; readonly terminal?: string; readonly reportId: string }): Promise<ReconciliationResult> {
@@ -257,18 +233,7 @@ class Engine implements PaymentEngine, RunnerHost {
     const step = startReconciliation({ flowId, scope: req.scope, ...(req.terminal !== undefined ? { terminalId: req.terminal } : {}), reportId: req.reportId }, this.ctx());
     const done = this.waitFor(flowId);
     await this.launch(step.state, step.effects, { type: "start" });
-    const s = await done;
-    if (s.kind !== "reconciliation" || s.outcome !== "reported") {
-      const code = s.kind === "reconciliation" ? s.failCode : undefined;
-      throw new AgentError("GLASE_RESULT", `reconciliation failed${code !== undefined ? ` with result code ${code}` : ""}`, { flowId, resultCode: code });
-    }
-    return {
-      flowId,
-      reportId: s.reportId,
-      ...(s.transactionPeriodId !== undefined ? { transactionPeriodId: s.transactionPeriodId } : {}),
-      ...(s.report !== undefined ? { report: s.report } : {}),
-      ...(s.mimeType !== undefined ? { mimeType: s.mimeType } : {}),
-    };
+    return reconciliationResultOf(flowId, await done);
   }
 
   async stopPoint(point: number): Promise<void> {
@@ -296,16 +261,12 @@ class Engine implements PaymentEngine, RunnerHost {
 
   // ---- receipts, journal ----------------------------------------------------------------------
 
-  async receipts(): Promise<readonly StoredReceipt[]> {
-    return (await this.journal.receipts()).map((r) => ({ ...r, content: r.content as ReceiptContent }));
+  receipts(): Promise<readonly StoredReceipt[]> {
+    return this.receiptDesk.list();
   }
 
-  async reprint(key: string): Promise<void> {
-    const r = (await this.journal.receipts()).find((x) => x.flowId === key || x.ersReference === key);
-    if (!r) throw new AgentError("NOT_FOUND", `no receipt for ${key}`, { key });
-    if (!this.opts.printer) throw new AgentError("PRINTER_UNAVAILABLE", "no printer configured", {});
-    await this.opts.printer.print(r.content as ReceiptContent);
-    await this.journal.saveReceipt({ ...r, printed: true });
+  reprint(key: string): Promise<void> {
+    return this.receiptDesk.reprint(key);
   }
 
   async journalTail(n: number): Promise<readonly JournalEntry[]> {
@@ -315,7 +276,6 @@ class Engine implements PaymentEngine, RunnerHost {
   // ---- RunnerHost -----------------------------------------------------------------------------
 
   async perform(runner: FlowRunner, effect: Exclude<Effect, { type: "startTimer" | "cancelTimer" }>): Promise<FlowInput | undefined> {
-    const d = this.opts.dispenser;
     switch (effect.type) {
       case "glase": {
         const outcome = await executeGlaseCall(this.opts.glase, this.targetOf(runner.state), effect.call, {
@@ -325,28 +285,14 @@ class Engine implements PaymentEngine, RunnerHost {
         return { type: "glase", op: effect.call.op, ref: effect.ref, outcome };
       }
       case "authorize":
-        if (!d) return { type: "authorized", ok: false };
-        return d.authorize({ point: effect.point, limitMinor: effect.limitMinor, currency: effect.currency, transactionId: effect.transactionId, ...(effect.gradeId ? { gradeId: effect.gradeId } : {}) }).then(
-          () => ({ type: "authorized", ok: true }),
-          (err: unknown) => (this.logger.warn("authorize_failed", { flowId: runner.flowId, err }), { type: "authorized", ok: false }),
-        );
       case "stop":
-        if (!d) return { type: "stopped", ok: false };
-        return d.stop(effect.point).then(
-          () => ({ type: "stopped", ok: true }),
-          () => ({ type: "stopped", ok: false }),
-        );
       case "saleRecord":
-        if (!d) return { type: "sale", record: null, failed: true };
-        return d.saleRecord(effect.transactionId).then(
-          (r) => ({ type: "sale", record: r ? { state: r.state, milli: r.milli, amountMinor: r.amountMinor, ...(r.gradeId ? { gradeId: r.gradeId } : {}), ...(r.unitPriceMinor !== undefined ? { unitPriceMinor: r.unitPriceMinor } : {}), ...(r.reason ? { reason: r.reason } : {}) } : null }),
-          (err: unknown) => (this.logger.warn("sale_record_failed", { flowId: runner.flowId, err }), { type: "sale", record: null, failed: true }),
-        );
+        return performDispenserEffect(this.opts.dispenser, effect, runner.flowId, this.logger);
       case "display":
         this.display(effect.point, effect.text);
         return undefined;
       case "print":
-        return { type: "printed", ok: await this.print(runner.flowId, effect.receipt) };
+        return { type: "printed", ok: await this.receiptDesk.print(runner.flowId, effect.receipt) };
       case "alarm":
         this.raiseAlarm(runner.state, effect.code, effect.message);
         return undefined;
@@ -367,21 +313,6 @@ class Engine implements PaymentEngine, RunnerHost {
     const terminalId = s.terminalId;
     const terminal: TerminalCredentials | undefined = [...this.points.values()].find((p) => p.config.terminal.terminalId === terminalId)?.config.terminal;
     return terminal ? { terminal } : {};
-  }
-
-  private async print(flowId: string, receipt: ReceiptContent): Promise<boolean> {
-    const record = { flowId, ersReference: receipt.ersReference, content: receipt, printed: false, at: this.scheduler.now() };
-    await this.journal.saveReceipt(record);
-    let printed = false;
-    if (this.opts.printer) {
-      printed = await this.opts.printer.print(receipt).then(
-        () => true,
-        (err: unknown) => (this.logger.warn("receipt_not_printed", { flowId, err }), false),
-      );
-      if (printed) await this.journal.saveReceipt({ ...record, printed: true });
-    }
-    this.events$.next({ type: "receipt", receipt: { ...record, printed } });
-    return printed;
   }
 
   private display(point: number, text: string): void {
@@ -459,35 +390,11 @@ class Engine implements PaymentEngine, RunnerHost {
 
   private onDispenserEvent(e: DispenserEvent): void {
     if (this.closed) return;
-    switch (e.type) {
-      case "call":
-        this.onCustomerCall(e.point, e.gradeId, e.presetMinor);
-        return;
-      case "nozzle": {
-        const r = this.points.get(e.point)?.active;
-        if (r) void r.feed({ type: "nozzle", up: e.up });
-        return;
-      }
-      case "progress":
-        void this.runners.get(e.transactionId)?.feed({ type: "progress", milli: e.milli, amountMinor: e.amountMinor });
-        return;
-      case "end":
-        void this.runners
-          .get(e.transactionId)
-          ?.feed({ type: "end", gradeId: e.gradeId, milli: e.milli, amountMinor: e.amountMinor, unitPriceMinor: e.unitPriceMinor, reason: e.reason });
-        return;
-      case "fault": {
-        const r = e.transactionId !== undefined ? this.runners.get(e.transactionId) : e.point !== null ? this.points.get(e.point)?.active : undefined;
-        if (r) void r.feed({ type: "fault", code: e.code });
-        return;
-      }
-      case "link":
-        this.logger.info("dispenser_link", { up: e.up });
-        return;
-      default: {
-        const never: never = e;
-        this.logger.warn("dispenser_event_unknown", { event: never });
-      }
-    }
+    routeDispenserEvent(e, {
+      customerCall: (point, gradeId, presetMinor) => this.onCustomerCall(point, gradeId, presetMinor),
+      byTransaction: (transactionId) => this.runners.get(transactionId),
+      activeOn: (point) => this.points.get(point)?.active,
+      logger: this.logger,
+    });
   }
 }

@@ -1,0 +1,57 @@
+// The engine's requests in flow terms: what a point's configuration makes of a customer call or a
+// kiosk payment (the flow's start parameters), and what an ended refund or reconciliation flow
+// answers its caller (a result, or an AgentError naming why not).
+import type { PosStart } from "../core/pos.ts";
+import type { PreliminaryStart } from "../core/preliminary.ts";
+import type { FlowState } from "../core/transition.ts";
+import type { PointConfig, ReconciliationResult, RefundResult } from "../engine-api.ts";
+import { AgentError } from "../errors.ts";
+import type { InvoiceRow } from "../glase/types.ts";
+
+/** A customer call on a fuel/EV point: reserve the preset (capped by the point's maximum) or the maximum. */
+export function preliminaryStartFor(config: PointConfig, flowId: string, gradeId: string | undefined, presetMinor: number | undefined): PreliminaryStart {
+  const reserve = presetMinor !== undefined && presetMinor > 0 ? Math.min(presetMinor, config.maxPreliminaryMinor) : config.maxPreliminaryMinor;
+  return {
+    flowId,
+    point: config.id,
+    terminalId: config.terminal.terminalId,
+    currency: config.currency,
+    stationName: config.stationName,
+    unit: config.kind === "ev" ? "kWh" : "L",
+    grades: config.grades ?? [],
+    ...(gradeId !== undefined ? { gradeId } : {}),
+    reserveMinor: reserve,
+  };
+}
+
+export function posStartFor(config: PointConfig, flowId: string, amountMinor: number, rows?: readonly InvoiceRow[]): PosStart {
+  return {
+    flowId,
+    point: config.id,
+    terminalId: config.terminal.terminalId,
+    currency: config.currency,
+    stationName: config.stationName,
+    amountMinor,
+    ...(rows ? { rows } : {}),
+  };
+}
+
+export function refundResultOf(flowId: string, s: FlowState): RefundResult {
+  if (s.kind === "refund" && s.outcome === "refunded") return { flowId, refundErsReference: s.refundReference ?? "" };
+  if (s.kind === "refund" && s.failCode !== undefined) throw new AgentError("GLASE_RESULT", `refund refused with result code ${s.failCode}`, { flowId, resultCode: s.failCode });
+  throw new AgentError("CONFLICT", `refund ${flowId} ended ${s.phase === "parked" ? "parked: outcome unknown, check the report" : s.outcome}`, { flowId });
+}
+
+export function reconciliationResultOf(flowId: string, s: FlowState): ReconciliationResult {
+  if (s.kind !== "reconciliation" || s.outcome !== "reported") {
+    const code = s.kind === "reconciliation" ? s.failCode : undefined;
+    throw new AgentError("GLASE_RESULT", `reconciliation failed${code !== undefined ? ` with result code ${code}` : ""}`, { flowId, resultCode: code });
+  }
+  return {
+    flowId,
+    reportId: s.reportId,
+    ...(s.transactionPeriodId !== undefined ? { transactionPeriodId: s.transactionPeriodId } : {}),
+    ...(s.report !== undefined ? { report: s.report } : {}),
+    ...(s.mimeType !== undefined ? { mimeType: s.mimeType } : {}),
+  };
+}
