@@ -5,7 +5,7 @@
 // - Per-command timeout; on timeout the command is re-sent with a new tag, because every command
 //   of the protocol is idempotent at the board (§6) — AUTH included: it is re-sent with the SAME
 //   transaction id, which the board answers OK if it already authorized that id. A late answer
-//   to an earlier attempt's tag settles the command too.
+//   to an earlier attempt's tag settles the command too (tags and retry table: pending-commands.ts).
 // - The link is "up" only after a successful HELLO with a compatible major version. When the
 //   connection dies, pending commands reject with DEVICE_DISCONNECTED, a `link down` event is
 //   emitted, and the driver reconnects with capped exponential backoff, re-HELLOs and emits
@@ -28,8 +28,9 @@ import type {
 } from "./contract.ts";
 import { readVersion } from "./protocol-fields.ts";
 import { decodeReply, type Reply } from "./protocol-replies.ts";
-import { MAX_TAG, PROTOCOL_MAJOR, PROTOCOL_VERSION, encodeRequest, parseLine, type ParseError, type RawReply, type Request, type Verb } from "./protocol.ts";
+import { PROTOCOL_MAJOR, PROTOCOL_VERSION, encodeRequest, parseLine, type ParseError, type RawReply, type Request, type Verb } from "./protocol.ts";
 import type { LineConnection, LineConnector } from "./transport.ts";
+import { type Pending, PendingCommands, RETRYABLE } from "./pending-commands.ts";
 
 export interface LineDriverOptions {
   /** Time to wait for a reply before re-sending (ms). Default 1500. */
@@ -56,20 +57,6 @@ export interface LineDriverStats {
   readonly linkUp: boolean;
 }
 
-/**
- * Which commands may be re-sent after a timeout. All of them, and each for a stated reason —
- * a new command must be added here deliberately.
- */
-const RETRYABLE: Record<Verb, boolean> = {
-  HELLO: true, // read-only
-  STATUS: true, // read-only
-  PRICES: true, // read-only
-  SALE: true, // read-only
-  DISPLAY: true, // sets the same text again
-  STOP: true, // stopping a stopped point is OK
-  AUTH: true, // same transaction id ⇒ the board answers OK without a second authorization
-};
-
 export const systemScheduler: Scheduler = {
   now: () => Date.now(),
   setTimer: (ms, fn) => {
@@ -78,26 +65,16 @@ export const systemScheduler: Scheduler = {
   },
 };
 
-interface Pending {
-  readonly request: Request;
-  readonly tags: number[];
-  attempts: number;
-  cancelTimer: () => void;
-  resolve(reply: Reply | undefined): void;
-  reject(err: AgentError): void;
-}
-
 export class LineDispenserDriver implements DispenserController {
   private readonly log: Logger;
   private readonly scheduler: Scheduler;
   private readonly listeners = new Set<(e: DispenserEvent) => void>();
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingCommands();
   private conn: LineConnection | undefined;
   private generation = 0;
   private linkUp = false;
   private closed = false;
   private started = false;
-  private nextTag = 1;
   private backoffMs: number;
   private cancelReconnect: (() => void) | undefined;
   private readonly linkWaiters = new Set<() => void>();
@@ -189,7 +166,7 @@ export class LineDispenserDriver implements DispenserController {
     const conn = this.conn;
     this.conn = undefined;
     this.generation++;
-    this.rejectAll(new AgentError("DEVICE_DISCONNECTED", "dispenser driver closed"));
+    this.pending.rejectAll(new AgentError("DEVICE_DISCONNECTED", "dispenser driver closed"));
     this.setLink(false);
     await conn?.close();
     this.listeners.clear();
@@ -210,10 +187,7 @@ export class LineDispenserDriver implements DispenserController {
   }
 
   private send(p: Pending, conn: LineConnection): void {
-    const tag = this.allocateTag();
-    p.attempts++;
-    p.tags.push(tag);
-    this.pending.set(tag, p);
+    const tag = this.pending.addAttempt(p);
     const timeout = this.options.timeouts?.[p.request.verb] ?? this.options.commandTimeoutMs ?? 1500;
     p.cancelTimer = this.scheduler.setTimer(timeout, () => this.onTimeout(p, conn, timeout));
     conn.write(encodeRequest(tag, p.request)).catch((err: unknown) => {
@@ -231,21 +205,8 @@ export class LineDispenserDriver implements DispenserController {
       this.send(p, conn);
       return;
     }
-    this.settle(p);
+    this.pending.settle(p);
     p.reject(new AgentError("DEVICE_TIMEOUT", `no answer to ${p.request.verb} within ${timeoutMs} ms (${p.attempts} attempts)`, { verb: p.request.verb, attempts: p.attempts }));
-  }
-
-  private allocateTag(): number {
-    for (;;) {
-      const tag = this.nextTag;
-      this.nextTag = this.nextTag >= MAX_TAG ? 1 : this.nextTag + 1;
-      if (!this.pending.has(tag)) return tag;
-    }
-  }
-
-  private settle(p: Pending): void {
-    p.cancelTimer();
-    for (const t of p.tags) if (this.pending.get(t) === p) this.pending.delete(t);
   }
 
   private onReply(tag: number, raw: RawReply): void {
@@ -255,7 +216,7 @@ export class LineDispenserDriver implements DispenserController {
       this.log.debug("stray_reply", { tag });
       return;
     }
-    this.settle(p);
+    this.pending.settle(p);
     const verb = p.request.verb;
     if (!raw.ok) {
       if (verb === "SALE" && raw.code === "NOSALE") return p.resolve(undefined);
@@ -268,15 +229,6 @@ export class LineDispenserDriver implements DispenserController {
       return p.reject(new AgentError("DEVICE_PROTOCOL", `unreadable reply to ${verb}: ${decoded.error.message}`, { verb }));
     }
     p.resolve(decoded.value);
-  }
-
-  private rejectAll(err: AgentError): void {
-    const all = new Set(this.pending.values());
-    this.pending.clear();
-    for (const p of all) {
-      p.cancelTimer();
-      p.reject(new AgentError(err.code, err.message, { ...err.context, verb: p.request.verb }));
-    }
   }
 
   // ---- link --------------------------------------------------------------------------------------
@@ -315,7 +267,7 @@ export class LineDispenserDriver implements DispenserController {
       this.log.warn("handshake_failed", { via: conn.description, err });
       this.conn = undefined;
       this.generation++;
-      this.rejectAll(new AgentError("DEVICE_DISCONNECTED", "dispenser controller handshake failed"));
+      this.pending.rejectAll(new AgentError("DEVICE_DISCONNECTED", "dispenser controller handshake failed"));
       await conn.close();
       this.scheduleReconnect();
     }
@@ -325,7 +277,7 @@ export class LineDispenserDriver implements DispenserController {
     this.log.warn("link_lost", { via: this.conn?.description, err: error });
     this.conn = undefined;
     this.generation++;
-    this.rejectAll(new AgentError("DEVICE_DISCONNECTED", "dispenser controller link lost", { cause: error?.message }));
+    this.pending.rejectAll(new AgentError("DEVICE_DISCONNECTED", "dispenser controller link lost", { cause: error?.message }));
     this.setLink(false);
     this.scheduleReconnect();
   }
