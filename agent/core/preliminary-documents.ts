@@ -4,7 +4,7 @@ import type { Grade } from "../../drivers/dispenser/contract.ts";
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
 import type { InvoiceRow } from "../glase/types.ts";
 import { formatMilli, money } from "./money.ts";
-import type { Delivered, PreliminaryState as S } from "./preliminary.ts";
+import type { Delivered, PreliminaryState as S } from "./preliminary-state.ts";
 
 export function gradeOf(s: S, id: string | undefined): Grade | undefined {
   return s.grades.find((g) => g.id === id);

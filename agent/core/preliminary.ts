@@ -9,80 +9,35 @@
 //   §6.4), so the customer never holds two live invoices;
 // - nothing delivered, customer never lifts the nozzle, customer never confirms ⇒ cancelInvoice;
 // - settlement retries with capped backoff until the commit deadline, then parks with an alarm.
-import type { Grade, QuantityUnit } from "../../drivers/dispenser/contract.ts";
-import type { ReceiptContent } from "../../drivers/printer/contract.ts";
-import type { Invoice } from "../glase/types.ts";
-import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
-import { type FlowBase, type Step, callGlase, fireAndForget, isCredentialsCode, isoLocal, pendingOutcome, same, withEffects } from "./flow.ts";
+//
+// This file decides which step follows which input; the state is preliminary-state.ts, the steps
+// preliminary-steps.ts, the invoice rows and receipt preliminary-documents.ts.
+import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
+import { type Step, callGlase, isCredentialsCode, pendingOutcome, same, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, type SaleInfo, isTemporary } from "./inputs.ts";
-import { money } from "./money.ts";
-import { invoiceRow, receiptOf } from "./preliminary-documents.ts";
+import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
+import {
+  alarmFor,
+  authorize,
+  cancel,
+  checkSale,
+  commit,
+  describe,
+  display,
+  finish,
+  paid,
+  park,
+  pastDeadline,
+  poll,
+  retryLater,
+  send,
+  settle,
+  settleRetry,
+  stop,
+  update,
+} from "./preliminary-steps.ts";
 
-export type PreliminaryPhase =
-  | "sending-invoice"
-  | "resolving-send"
-  | "awaiting-reservation"
-  | "canceling"
-  | "authorizing"
-  | "authorized"
-  | "delivering"
-  | "stopping"
-  | "checking-sale"
-  | "updating"
-  | "committing"
-  | "checking-commit"
-  | "printing"
-  | "parked"
-  | "finished";
-
-export interface Delivered {
-  readonly gradeId?: string;
-  readonly milli: number;
-  readonly amountMinor: number;
-  readonly unitPriceMinor?: number;
-}
-
-export interface PreliminaryState extends FlowBase {
-  readonly kind: "preliminary";
-  readonly phase: PreliminaryPhase;
-  readonly point: number;
-  readonly terminalId: string;
-  readonly currency: string;
-  readonly stationName: string;
-  readonly unit: QuantityUnit;
-  readonly grades: readonly Grade[];
-  readonly gradeId?: string;
-  /** Preliminary amount = the reservation = the dispenser limit. */
-  readonly reserveMinor: number;
-  readonly invoiceRef?: string;
-  readonly version: number;
-  readonly sends: number;
-  /** Customer must confirm in the app before this (absolute ms). */
-  readonly customerDeadline: number;
-  /** Settlement must be done before this: reservation time − safety margin (absolute ms). */
-  readonly commitDeadline?: number;
-  readonly cancelWanted?: string;
-  readonly stopRequested?: boolean;
-  readonly progress?: { readonly milli: number; readonly amountMinor: number };
-  readonly delivered?: Delivered;
-  readonly commitMinor?: number;
-  readonly commitAccepted?: boolean;
-  readonly ersReference?: string;
-  readonly paymentDate?: string;
-  readonly receipt?: ReceiptContent;
-}
-
-export interface PreliminaryStart {
-  readonly flowId: string;
-  readonly point: number;
-  readonly terminalId: string;
-  readonly currency: string;
-  readonly stationName: string;
-  readonly unit: QuantityUnit;
-  readonly grades: readonly Grade[];
-  readonly gradeId?: string;
-  readonly reserveMinor: number;
-}
+export type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 
 type S = PreliminaryState;
 
@@ -98,134 +53,6 @@ export function startPreliminary(p: PreliminaryStart, ctx: FlowContext): Step<S>
     customerDeadline: ctx.now + ctx.settings.reservationWaitMs,
   };
   return withEffects(send(s, ctx), display(s, "Confirm in the Glase app"), timer("customer", ctx.settings.reservationWaitMs));
-}
-
-function display(s: S, text: string): Effect {
-  return { type: "display", point: s.point, text };
-}
-
-function send(s: S, ctx: FlowContext): Step<S> {
-  const invoice: Invoice = {
-    paymentMode: "RESERVATION_REQUIRED_PRELIMINARY_AMOUNT",
-    acknowledgmentMode: "NO_ACKNOWLEDGMENT",
-    issueDate: isoLocal(ctx.now),
-    title: s.stationName,
-    clientInvoiceId: s.flowId,
-    invoiceRows: [invoiceRow(s, s.reserveMinor)],
-    totalAmount: money(s.currency, s.reserveMinor),
-    cashierId: `point-${s.point}`,
-    commitReservationTimeout: ctx.settings.commitReservationTimeoutS,
-  };
-  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1 } as Partial<S>);
-}
-
-function poll(s: S, phase: PreliminaryPhase): Step<S> {
-  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase } as Partial<S>);
-}
-
-/** Waits, then runs the step again (the timer input re-issues it by phase). */
-function retryLater(s: S, ctx: FlowContext, patch: Partial<S> = {}): Step<S> {
-  const attempts = s.attempts + 1;
-  return { state: { ...s, ...patch, attempts, pending: undefined }, effects: [timer("retry", backoffMs(attempts, ctx))] };
-}
-
-function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
-  const stop: Effect[] = (["customer", "poll", "nozzle", "stall", "retry"] as const).map((n) => cancelTimer(n));
-  return { state: { ...s, phase: "finished", outcome, pending: undefined }, effects: [...stop, ...effects] };
-}
-
-function park(s: S, reason: string, message: string): Step<S> {
-  return {
-    state: { ...s, phase: "parked", parkedReason: reason, pending: undefined },
-    effects: [cancelTimer("retry"), cancelTimer("poll"), { type: "alarm", code: reason, message }, display(s, "Out of order - please contact staff")],
-  };
-}
-
-function cancel(s: S, reason: string): Step<S> {
-  if (s.invoiceRef === undefined) return finish(s, "canceled", display(s, "Cancelled"));
-  const step = callGlase(s, { op: "cancelInvoice", invoiceReference: s.invoiceRef }, { phase: "canceling", cancelWanted: reason } as Partial<S>);
-  return withEffects(step, cancelTimer("customer"), cancelTimer("nozzle"), cancelTimer("stall"));
-}
-
-function authorize(s: S, ctx: FlowContext): Step<S> {
-  const deadline = ctx.now + (ctx.settings.commitReservationTimeoutS - ctx.settings.commitSafetyMarginS) * 1000;
-  const effect: Effect = {
-    type: "authorize",
-    point: s.point,
-    limitMinor: s.reserveMinor,
-    currency: s.currency,
-    transactionId: s.flowId,
-    ...(s.gradeId !== undefined ? { gradeId: s.gradeId } : {}),
-  };
-  return {
-    state: { ...s, phase: "authorizing", commitDeadline: deadline, pending: undefined, attempts: 0 },
-    effects: [cancelTimer("customer"), cancelTimer("poll"), effect],
-  };
-}
-
-function stop(s: S): Step<S> {
-  return {
-    state: { ...s, phase: "stopping", stopRequested: true },
-    effects: [cancelTimer("nozzle"), cancelTimer("stall"), { type: "stop", point: s.point }],
-  };
-}
-
-function checkSale(s: S): Step<S> {
-  return { state: { ...s, phase: "checking-sale", pending: undefined }, effects: [{ type: "saleRecord", transactionId: s.flowId }] };
-}
-
-/** Delivery over: nothing ⇒ cancel; otherwise commit min(metered, reserved) (overrun ⇒ alarm). */
-function settle(s: S, d: Delivered): Step<S> {
-  const base: S = { ...s, delivered: d, attempts: 0 };
-  if (d.amountMinor <= 0) return cancel(base, "nothing-delivered");
-  const commitMinor = Math.min(d.amountMinor, s.reserveMinor);
-  const effects: Effect[] = [cancelTimer("nozzle"), cancelTimer("stall"), display(s, "Settling payment")];
-  if (d.amountMinor > s.reserveMinor) {
-    effects.push({
-      type: "alarm",
-      code: "overrun",
-      message: `point ${s.point} metered ${d.amountMinor} above the reservation ${s.reserveMinor}; committing the reserved amount`,
-    });
-  }
-  return withEffects(update({ ...base, commitMinor }), ...effects);
-}
-
-function update(s: S): Step<S> {
-  const total = s.commitMinor!;
-  // The whole invoice again (same ids and title), only rows and total change: Glase replaces it.
-  const invoice: Invoice = {
-    title: s.stationName,
-    clientInvoiceId: s.flowId,
-    invoiceRows: [invoiceRow(s, total, s.delivered)],
-    totalAmount: money(s.currency, total),
-    cashierId: `point-${s.point}`,
-  };
-  return callGlase(s, { op: "updateInvoice", invoiceReference: s.invoiceRef!, invoice }, { phase: "updating" } as Partial<S>);
-}
-
-function commit(s: S): Step<S> {
-  const call = { op: "commitReservation", invoiceReference: s.invoiceRef!, amountMinor: s.commitMinor!, currency: s.currency } as const;
-  return callGlase(s, call, { phase: "committing" } as Partial<S>);
-}
-
-function pastDeadline(s: S, ctx: FlowContext): boolean {
-  return s.commitDeadline !== undefined && ctx.now >= s.commitDeadline;
-}
-
-/** Settlement step failed temporarily: back off, or park once the reservation is about to lapse. */
-function settleRetry(s: S, ctx: FlowContext, why: string): Step<S> {
-  if (pastDeadline(s, ctx)) {
-    return park(s, "settlement-parked", `point ${s.point}: could not settle invoice ${s.invoiceRef} before the commit deadline (${why})`);
-  }
-  return retryLater(s, ctx);
-}
-
-function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext): Step<S> {
-  const receipt = receiptOf(s, o.ersReference!, o.paymentDate ?? new Date(ctx.now).toISOString());
-  const state: S = { ...s, phase: "printing", ersReference: o.ersReference, paymentDate: receipt.timestamp, receipt, pending: undefined };
-  const effects: Effect[] = [cancelTimer("retry"), cancelTimer("poll"), display(s, "Paid - thank you"), { type: "print", receipt }];
-  const step: Step<S> = { state, effects };
-  return ctx.settings.submitReceipts ? withEffects(fireAndForget(state, { op: "submitPaymentReceipt", ersReference: o.ersReference!, receipt }), ...effects) : step;
 }
 
 /** Resume after a restart: every phase knows how to learn what happened while it was down. */
@@ -359,14 +186,6 @@ function onCommitCheck(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     return park(s, "settlement-parked", `getPaymentStatus of ${s.invoiceRef} answered ${o.code}`);
   }
   return settleRetry(s, ctx, `getPaymentStatus ${describe(o)}`);
-}
-
-function describe(o: GlaseOutcome): string {
-  return o.kind === "result" ? `result ${o.code}` : o.kind === "transport" ? (o.indefinite ? "lost answer" : "unreachable") : "ok";
-}
-
-function alarmFor(s: S, op: string, o: GlaseOutcome): Effect {
-  return { type: "alarm", code: `glase-${op}`, message: `point ${s.point}: ${op} ${describe(o)}` };
 }
 
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
