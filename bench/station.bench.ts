@@ -4,14 +4,17 @@
 // timestamps every getPaymentStatus and commitReservation as it arrives at "Glase", so poll
 // intervals and the worst gap before a PAID invoice is polled (the 20-second reversal rule) are
 // measured where the rule applies. A RESERVED invoice is not polled during the delivery
-// (contract §6.7: the merchant stops polling until it commits), so that gap is not a poll interval. RSS and CPU of the agent are read from /proc next to an idle Node process
-// started in the same run.
+// (contract §6.7: the merchant stops polling until it commits), so that gap is not a poll interval.
+// The agent runs as in production: the bundle of `npm run build` (built here first, into a private
+// folder) with the V8 flags of systemd/glase-agent.service. RSS and CPU of the agent are read from
+// /proc next to an idle Node process started in the same run; the agent's own metrics endpoint
+// tells where its RSS goes (V8 heap, external memory, the rest: code, native modules, allocator).
 // Goals: poll p99 < 1.1 s; worst PAID/RESERVED gap far below 20 s; RSS < 2× idle Node.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, request, type IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -28,12 +31,27 @@ const CLK_TCK = 100; // Linux USER_HZ
 const GRADES = [{ id: "95", name: "Blyfri 95", unit: "L" as const, unitPriceMinor: 1899, vatRatePercent: 25 }];
 const terminalOf = (p: number) => `bench${String(p).padStart(27, "0")}`;
 
-function procStats(pid: number): { rssKb: number; cpuTicks: number } {
+interface ProcStats {
+  rssKb: number;
+  /** Anonymous memory (heaps, JIT code, malloc) vs file-backed pages (the node binary, .so files). */
+  anonKb: number;
+  fileKb: number;
+  cpuTicks: number;
+}
+function procStats(pid: number): ProcStats {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { rssKb, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+  return { rssKb: kb("VmRSS"), anonKb: kb("RssAnon"), fileKb: kb("RssFile"), cpuTicks: Number(fields[11]) + Number(fields[12]) };
+}
+
+/** The agent's own memory figures, from its Prometheus endpoint (bytes). */
+async function agentMemory(): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^(process_resident_memory_bytes|nodejs_\w+_bytes) (\S+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
 }
 
 function percentile(xs: number[], p: number): number {
@@ -94,6 +112,12 @@ const controller = new VirtualController({ grades: GRADES, points: pointIds.map(
 const controllerPort = await controller.listenTcp(0);
 const printer = await VirtualPrinter.listen({});
 const dir = await mkdtemp(join(tmpdir(), "glase-bench-station-"));
+const metricsPort = await new Promise<number>((resolve) => {
+  const probe = createNetServer().listen(0, "127.0.0.1", () => {
+    const { port } = probe.address() as AddressInfo;
+    probe.close(() => resolve(port));
+  });
+});
 const configFile = join(dir, "station.yaml");
 await writeFile(
   configFile,
@@ -105,20 +129,25 @@ await writeFile(
     devices: { dispenser: { kind: "tcp", host: "127.0.0.1", port: controllerPort }, printer: { kind: "tcp", host: "127.0.0.1", port: printer.port, width: 58 } },
     stateDir: join(dir, "state"),
     sockets: { dir: join(dir, "run") },
+    metrics: { port: metricsPort },
     log: { level: "warn" },
   }),
 );
 
-// ---- idle Node baseline and the agent -------------------------------------------------------------
+// ---- the production bundle, idle Node baselines and the agent -------------------------------------
+// Built where bare imports still resolve to the checkout's node_modules (the bundle keeps packages external).
+const bundleDir = join(import.meta.dirname, "..", "node_modules", ".cache", "glase-bench-station");
+execFileSync(process.execPath, [join(import.meta.dirname, "..", "scripts", "build.mjs"), "--outdir", bundleDir], { stdio: ["ignore", "ignore", "inherit"] });
 const idle: ChildProcess = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
-// Second baseline: an idle Node with only the tsx loader registered (the agent runs TypeScript
-// through tsx, no build step), to show what the loader costs and what the agent itself adds.
+// For reference: an idle Node with only the tsx loader registered — what `npm start` /
+// bin/glase-agent.js (development, TypeScript sources) costs before any agent code runs.
 const idleTsx: ChildProcess = spawn(process.execPath, ["-e", "import('tsx/esm/api').then((m) => { m.register(); setInterval(() => {}, 1000); })"], { stdio: "ignore" });
 const notify = await NotifyListener.open();
 // V8 flags of the agent: by default those of systemd/glase-agent.service's ExecStart; BENCH_NODE_FLAGS
 // overrides them ("" = none) to compare memory settings.
 const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "--max-semi-space-size=1").split(" ").filter(Boolean);
-const agent = spawn(process.execPath, [...nodeFlags, "bin/glase-agent.js", "run", "--config", configFile], {
+if (process.env.BENCH_HEAP_SNAPSHOT) nodeFlags.push("--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${dir}`);
+const agent = spawn(process.execPath, [...nodeFlags, join(bundleDir, "glase-agent.mjs"), "run", "--config", configFile], {
   env: { ...process.env, NOTIFY_SOCKET: notify.path },
   stdio: ["ignore", "ignore", "inherit"],
 });
@@ -156,15 +185,25 @@ const t0 = performance.now();
 const agentStart = procStats(agent.pid!);
 const idleStart = procStats(idle.pid!);
 const loops = pointIds.map((p) => customerLoop(p));
-let peakRss = 0;
-let idleRss = 0;
+let peak = procStats(agent.pid!);
+let peakMemory: Record<string, number> = {};
+let idlePeak = procStats(idle.pid!);
 let idleTsxRss = 0;
-while (performance.now() - t0 < DURATION_MS) {
+for (let tick = 1; performance.now() - t0 < DURATION_MS; tick++) {
   await sleep(1_000);
-  peakRss = Math.max(peakRss, procStats(agent.pid!).rssKb);
-  idleRss = Math.max(idleRss, procStats(idle.pid!).rssKb);
+  const now = procStats(agent.pid!);
+  if (now.rssKb >= peak.rssKb) peak = now;
+  // The heap breakdown is scraped every 5 s (a scrape allocates too), and kept from the highest RSS.
+  if (tick % 5 === 0) {
+    const memory = await agentMemory().catch((): Record<string, number> => ({}));
+    if ((memory.process_resident_memory_bytes ?? 0) >= (peakMemory.process_resident_memory_bytes ?? 0)) peakMemory = memory;
+  }
+  const idleNow = procStats(idle.pid!);
+  if (idleNow.rssKb >= idlePeak.rssKb) idlePeak = idleNow;
   idleTsxRss = Math.max(idleTsxRss, procStats(idleTsx.pid!).rssKb);
 }
+const peakRss = peak.rssKb;
+const idleRss = idlePeak.rssKb;
 const elapsedS = (performance.now() - t0) / 1000;
 const agentEnd = procStats(agent.pid!);
 const idleEnd = procStats(idle.pid!);
@@ -172,6 +211,7 @@ stop = true;
 const settled = sim.sim.dump().invoices.filter((i) => i.status === "PAID").length - paidBefore;
 
 // ---- figures ------------------------------------------------------------------------------------------
+const mib = (bytes: number | undefined) => (bytes === undefined ? "?" : (bytes / 1048576).toFixed(1));
 // Poll intervals while the agent is polling: after a RESERVED answer the merchant stops polling
 // until it commits (contract §6.7), so that gap is the delivery, not a late poll.
 const intervals: number[] = [];
@@ -206,11 +246,31 @@ const lines = [
   `gaps > 1.5 s:         ${[...longGaps].map(([st, n]) => `${n} after ${st}`).join(", ") || "none"}`,
   `worst PAID gap:       ${(worstPaidGap / 1000).toFixed(3)} s from commit (or a PAID poll) to the next poll at Glase   (must stay far under 20 s)${paidUnacknowledged ? `; ${paidUnacknowledged} commits in flight at the end` : ""}`,
   `RSS:                  agent peak ${(peakRss / 1024).toFixed(1)} MiB   idle node ${(idleRss / 1024).toFixed(1)} MiB   ratio ${(peakRss / idleRss).toFixed(2)}   (goal < 2)`,
-  `                      idle node + tsx loader ${(idleTsxRss / 1024).toFixed(1)} MiB   agent / that ${(peakRss / idleTsxRss).toFixed(2)}`,
+  `                      agent at READY (before the first customer) ${mib(agentStart.rssKb * 1024)} MiB`,
+  `                      agent anon ${mib(peak.anonKb * 1024)} + file ${mib(peak.fileKb * 1024)} MiB   idle node anon ${mib(idlePeak.anonKb * 1024)} + file ${mib(idlePeak.fileKb * 1024)} MiB`,
+  `                      agent at its highest scrape: RSS ${mib(peakMemory.process_resident_memory_bytes)}  V8 heap ${mib(peakMemory.nodejs_heap_size_used_bytes)} used / ${mib(peakMemory.nodejs_heap_size_total_bytes)} committed  external ${mib(peakMemory.nodejs_external_memory_bytes)} MiB`,
+  `                      for reference, idle node + tsx loader (development, bin/glase-agent.js) ${mib(idleTsxRss * 1024)} MiB`,
   `CPU:                  agent ${(cpuAgent * 100).toFixed(1)} % of one core   idle node ${(cpuIdle * 100).toFixed(1)} %   load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
 ];
 process.stdout.write(lines.join("\n") + "\n");
 
+if (process.env.BENCH_HEAP_SNAPSHOT) {
+  // Investigation aid: a V8 heap snapshot of the loaded agent (Chrome DevTools → Memory → Load).
+  // Node writes it in place: done when its size stops changing.
+  const { copyFile, readdir, stat } = await import("node:fs/promises");
+  process.kill(agent.pid!, "SIGUSR2");
+  let file: string | undefined;
+  for (let i = 0, last = -1; i < 600; i++, await sleep(500)) {
+    file = (await readdir(dir)).find((f) => f.endsWith(".heapsnapshot"));
+    const size = file ? (await stat(join(dir, file))).size : -1;
+    if (size > 0 && size === last) break;
+    last = size;
+  }
+  if (file) {
+    await copyFile(join(dir, file), process.env.BENCH_HEAP_SNAPSHOT);
+    process.stdout.write(`heap snapshot:        ${process.env.BENCH_HEAP_SNAPSHOT}\n`);
+  }
+}
 agent.kill("SIGTERM");
 await new Promise((r) => agent.once("exit", r));
 idle.kill("SIGKILL");

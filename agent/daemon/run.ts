@@ -27,7 +27,11 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
+/** Defined by `npm run build` (scripts/build.mjs); the bundle no longer sits two levels below package.json. */
+declare const GLASE_AGENT_VERSION: string | undefined;
+
 function version(): string {
+  if (typeof GLASE_AGENT_VERSION === "string") return GLASE_AGENT_VERSION;
   try {
     return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
   } catch {

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// npm run build — the production build of the agent: one ESM entry `dist/glase-agent.mjs` (plus
+// the chunks of its lazily loaded parts) bundled by esbuild, so the daemon runs plain JavaScript
+// instead of paying for the tsx loader (~30 MiB RSS, slower start). Development keeps running the
+// TypeScript sources through tsx (bin/glase-agent.js, `npm start`): a stale dist/ is never picked
+// up by accident — only systemd/glase-agent.service names it.
+//
+// - `packages: "external"`: node_modules stay external (native sqlite3/serialport/node-hid, the
+//   optional unix-dgram), resolved at run time from the checkout's node_modules, so dist/ must stay
+//   inside the checkout (dist/ → ../node_modules).
+// - `splitting`: each `import()` of an optional part (the simulator, virtual devices, the HID
+//   scanner, the CLI commands) becomes its own chunk beside the entry, loaded only when used — the
+//   daemon of a real site never reads the simulator's code. Chunks stay flat in the output folder
+//   because modules resolve files relative to `import.meta.url` (the XSD below).
+// - Assets read at run time next to their module are copied: agent/glase/wsdl.ts reads
+//   `./wsdl/cashregister-2.xsd` relative to import.meta.url, i.e. `<outDir>/wsdl/…` in the bundle.
+// - GLASE_AGENT_VERSION is defined at build time (agent/daemon/run.ts reads package.json from the
+//   sources only when it is not).
+//
+// Usage: node scripts/build.mjs [--outdir DIR]   (default: dist/ of the checkout)
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const ENTRY = join(ROOT, "agent", "cli", "entry.ts");
+const ASSETS = [["agent/glase/wsdl/cashregister-2.xsd", "wsdl/cashregister-2.xsd"]];
+
+/** Builds the agent into `outDir` (emptied first) and returns the entry's path. */
+export async function buildAgent(outDir = join(ROOT, "dist")) {
+  const { build } = await import("esbuild");
+  const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  rmSync(outDir, { recursive: true, force: true });
+  await build({
+    entryPoints: { "glase-agent": ENTRY },
+    outdir: outDir,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "chunk-[hash]",
+    bundle: true,
+    splitting: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    define: { GLASE_AGENT_VERSION: JSON.stringify(version) },
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  for (const [from, to] of ASSETS) {
+    mkdirSync(dirname(join(outDir, to)), { recursive: true });
+    copyFileSync(join(ROOT, from), join(outDir, to));
+  }
+  return join(outDir, "glase-agent.mjs");
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({ options: { outdir: { type: "string" } } });
+  const entry = await buildAgent(values.outdir ? resolve(values.outdir) : undefined);
+  process.stdout.write(`built ${entry}\n`);
+}

@@ -1,0 +1,96 @@
+// The production build (`npm run build` → scripts/build.mjs): the bundle must run on its own, not
+// just compile — its lazily imported parts (simulator, virtual devices, CLI commands) are chunks,
+// the Glase client reads its XSD relative to the bundle, unix-dgram is required at run time. So
+// the bundle built here runs `--help`, `config check` and the shipped simulated station until a
+// customer has paid and a receipt is printed, then stops on SIGTERM.
+import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "./agent-process.ts";
+import { NotifyListener } from "./notify-listener.ts";
+
+const exec = promisify(execFile);
+const ROOT = resolve(".");
+const CONFIG = join(ROOT, "config", "simulated-station.yaml");
+// Packages stay external to the bundle, so it must live where the checkout's node_modules resolve.
+const CACHE = join(ROOT, "node_modules", ".cache");
+let outDir: string;
+let bundle: string;
+const work: string[] = [];
+
+beforeAll(async () => {
+  await mkdir(CACHE, { recursive: true });
+  outDir = await mkdtemp(join(CACHE, "glase-build-test-"));
+  const { stdout } = await exec(process.execPath, ["scripts/build.mjs", "--outdir", outDir], { cwd: ROOT });
+  bundle = join(outDir, "glase-agent.mjs");
+  expect(stdout).toContain(bundle);
+}, 120_000);
+
+afterAll(async () => {
+  for (const d of [outDir, ...work]) if (d) await rm(d, { recursive: true, force: true });
+});
+
+describe("npm run build", () => {
+  it("bundles an entry that prints the help", async () => {
+    const { stdout } = await exec(process.execPath, [bundle, "--help"]);
+    expect(stdout).toMatch(/^Usage: glase-agent <command>/);
+    expect(stdout).toMatch(/^\s+run\s+run the agent/m);
+  });
+
+  it("validates the shipped configs", async () => {
+    const { stdout } = await exec(process.execPath, [bundle, "config", "check", CONFIG]);
+    expect(stdout).toContain("simulated-station.yaml: valid");
+    const bad = await exec(process.execPath, [bundle, "config", "check", join(ROOT, "package.json")]).catch((e: { code: number; stderr: string }) => e);
+    expect((bad as { code: number }).code).toBe(2);
+  });
+
+  it("runs the simulated station: READY, a paid customer's receipt, SIGTERM exits 0", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "glase-build-run-"));
+    work.push(cwd);
+    const notify = await NotifyListener.open();
+    const child = spawn(process.execPath, ["--max-semi-space-size=1", bundle, "run", "--config", CONFIG], {
+      cwd,
+      env: { ...process.env, NOTIFY_SOCKET: notify.path },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    try {
+      await Promise.race([
+        notify.waitFor((m) => m.fields.READY === "1", 90_000),
+        exited.then((code) => {
+          throw new Error(`bundle exited (${code}) before READY:\n${out.slice(-3000)}`);
+        }),
+      ]);
+      // A receipt means the embedded simulator, the Glase client (its XSD), the virtual controller
+      // and the ESC/POS printer chain all loaded from the bundle and a sale completed.
+      const receipts = join(cwd, ".glase", "receipts");
+      const files = await eventually(async () => {
+        const list = await readdir(receipts).catch(() => [] as string[]);
+        return list.length >= 1 ? list : undefined;
+      }, 150_000, `a receipt in ${receipts}\n${out.slice(-2000)}`);
+      expect(await readFile(join(receipts, files[0]!), "utf8")).toContain("Glase payment");
+      const ctl = await exec(process.execPath, [bundle, "ctl", "points"], { cwd });
+      expect(ctl.stdout).toMatch(/^POINT\s+KIND\s+STATE/m);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    expect(out).not.toMatch(/ERR_MODULE_NOT_FOUND|ENOENT.*\.xsd/);
+    await notify.close();
+  }, 300_000);
+
+  it("is what the systemd unit runs; the development bin keeps running the sources", () => {
+    const unit = readFileSync(join(ROOT, "systemd", "glase-agent.service"), "utf8");
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node .*\/opt\/glase-agent\/dist\/glase-agent\.mjs run /m);
+    const bin = readFileSync(join(ROOT, "bin", "glase-agent.js"), "utf8");
+    expect(bin).toContain('import("../agent/cli/entry.ts")');
+    expect(bin).not.toMatch(/import\(["'][^"']*dist\//);
+  });
+});
