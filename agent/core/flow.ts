@@ -1,5 +1,6 @@
 // What every flow state shares, and the small helpers the machines build steps with.
-import type { Effect, GlaseCall, GlaseOp } from "./effects.ts";
+import type { ReceiptContent } from "../../drivers/printer/contract.ts";
+import type { Effect, FlowContext, GlaseCall, GlaseOp } from "./effects.ts";
 import { clientRef, glase } from "./effects.ts";
 import type { FlowInput, GlaseOutcome } from "./inputs.ts";
 
@@ -39,6 +40,25 @@ export function pendingOutcome(s: FlowBase, input: FlowInput): GlaseOutcome | un
   if (input.type !== "glase" || s.pending === undefined) return undefined;
   if (input.ref !== s.pending.ref || input.op !== s.pending.op) return undefined;
   return input.outcome;
+}
+
+/**
+ * A sendInvoice whose answer was lost: read the terminal's current invoice (no reference = the one
+ * it holds open, §6.4) before anything else; the flow then supersedes it with a fresh sendInvoice.
+ */
+export function readCurrentInvoice<S extends FlowBase>(s: S, patch: Partial<S> = {}): Step<S> {
+  return callGlase(s, { op: "getPaymentStatus", version: 0 }, patch);
+}
+
+/** The PAID step's effects, behind a submitPaymentReceipt when the settings ask for one (its answer is not awaited). */
+export function withReceiptSubmission<S extends FlowBase>(state: S, effects: readonly Effect[], ersReference: string, receipt: ReceiptContent, ctx: FlowContext): Step<S> {
+  if (!ctx.settings.submitReceipts) return { state, effects };
+  return withEffects(fireAndForget(state, { op: "submitPaymentReceipt", ersReference, receipt }), ...effects);
+}
+
+/** Text for the customer on the point's display. */
+export function display(s: { readonly point: number }, text: string): Effect {
+  return { type: "display", point: s.point, text };
 }
 
 export function same<S>(state: S): Step<S> {

@@ -6,7 +6,7 @@
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
 import type { Invoice, InvoiceRow } from "../glase/types.ts";
 import { type Effect, type FlowContext, assertNever, cancelTimer, timer } from "./effects.ts";
-import { type FlowBase, type Step, callGlase, fireAndForget, isCredentialsCode, isoLocal, pendingOutcome, same, withEffects } from "./flow.ts";
+import { type FlowBase, type Step, callGlase, display, isCredentialsCode, isoLocal, pendingOutcome, readCurrentInvoice, same, withEffects, withReceiptSubmission } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
 
@@ -88,10 +88,6 @@ function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
   return { state: { ...s, phase: "finished", outcome, pending: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...effects] };
 }
 
-function display(s: S, text: string): Effect {
-  return { type: "display", point: s.point, text };
-}
-
 function nextPoll(s: S, ctx: FlowContext): Step<S> {
   if (s.cancelWanted !== undefined && s.cancelAttempts < 10) return cancel(s);
   if (s.cancelWanted !== undefined) {
@@ -114,8 +110,7 @@ function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext):
   };
   const state: S = { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef: s.invoiceRef ?? o.invoiceReference };
   const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }];
-  if (!ctx.settings.submitReceipts) return { state, effects };
-  return withEffects(fireAndForget(state, { op: "submitPaymentReceipt", ersReference: o.ersReference!, receipt }), ...effects);
+  return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
 }
 
 function onStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
@@ -139,7 +134,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
         const open: S = { ...done, invoiceRef: o.invoiceReference, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
         return withEffects(poll(open), timer("customer", ctx.settings.posWindowMs), display(s, "Scan the Glase code to pay"));
       }
-      if (o.kind === "transport" && o.indefinite) return callGlase(done, { op: "getPaymentStatus", version: 0 }, { phase: "resolving-send" } as Partial<S>);
+      if (o.kind === "transport" && o.indefinite) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable"));
       return finish(done, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
     case "resolving-send":
@@ -173,7 +168,7 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   if (name === "poll" || name === "retry") {
     if (s.pending !== undefined) return same(s);
     if (s.phase === "polling") return poll(s);
-    if (s.phase === "resolving-send") return callGlase(s, { op: "getPaymentStatus", version: 0 }, {} as Partial<S>);
+    if (s.phase === "resolving-send") return readCurrentInvoice(s);
     return same(s);
   }
   if (name === "customer" && (s.phase === "polling" || s.phase === "canceling")) {
@@ -235,7 +230,7 @@ function recover(s: S, ctx: FlowContext): Step<S> {
   switch (s.phase) {
     case "sending-invoice":
     case "resolving-send":
-      return callGlase(fresh, { op: "getPaymentStatus", version: 0 }, { phase: "resolving-send" } as Partial<S>);
+      return readCurrentInvoice(fresh, { phase: "resolving-send" } as Partial<S>);
     case "polling":
     case "canceling":
       // Read first: the cancel (if wanted) follows the next open status.

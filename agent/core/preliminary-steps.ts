@@ -3,17 +3,13 @@
 // step follows which input is decided in preliminary.ts.
 import type { Invoice } from "../glase/types.ts";
 import { type Effect, type FlowContext, backoffMs, cancelTimer, timer } from "./effects.ts";
-import { type Step, callGlase, fireAndForget, isoLocal, withEffects } from "./flow.ts";
+import { type Step, callGlase, display, isoLocal, withEffects, withReceiptSubmission } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import { money } from "./money.ts";
 import { invoiceRow, receiptOf } from "./preliminary-documents.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryState } from "./preliminary-state.ts";
 
 type S = PreliminaryState;
-
-export function display(s: S, text: string): Effect {
-  return { type: "display", point: s.point, text };
-}
 
 export function send(s: S, ctx: FlowContext): Step<S> {
   const invoice: Invoice = {
@@ -135,8 +131,7 @@ export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowCo
   const receipt = receiptOf(s, o.ersReference!, o.paymentDate ?? new Date(ctx.now).toISOString());
   const state: S = { ...s, phase: "printing", ersReference: o.ersReference, paymentDate: receipt.timestamp, receipt, pending: undefined };
   const effects: Effect[] = [cancelTimer("retry"), cancelTimer("poll"), display(s, "Paid - thank you"), { type: "print", receipt }];
-  const step: Step<S> = { state, effects };
-  return ctx.settings.submitReceipts ? withEffects(fireAndForget(state, { op: "submitPaymentReceipt", ersReference: o.ersReference!, receipt }), ...effects) : step;
+  return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
 }
 
 export function describe(o: GlaseOutcome): string {

@@ -13,7 +13,7 @@
 // This file decides which step follows which input; the state is preliminary-state.ts, the steps
 // preliminary-steps.ts, the invoice rows and receipt preliminary-documents.ts.
 import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
-import { type Step, callGlase, isCredentialsCode, pendingOutcome, same, withEffects } from "./flow.ts";
+import { type Step, display, isCredentialsCode, pendingOutcome, readCurrentInvoice, same, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, type SaleInfo, isTemporary } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 import {
@@ -23,7 +23,6 @@ import {
   checkSale,
   commit,
   describe,
-  display,
   finish,
   paid,
   park,
@@ -61,7 +60,7 @@ function recover(s: S, ctx: FlowContext): Step<S> {
   switch (s.phase) {
     case "sending-invoice":
     case "resolving-send":
-      return callGlase(fresh, { op: "getPaymentStatus", version: 0 }, { phase: "resolving-send" } as Partial<S>);
+      return readCurrentInvoice(fresh, { phase: "resolving-send" } as Partial<S>);
     case "awaiting-reservation":
       return withEffects(poll(fresh, "awaiting-reservation"), timer("customer", s.customerDeadline - ctx.now));
     case "canceling":
@@ -94,7 +93,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (o.kind === "ok" && o.invoiceReference) {
         return poll({ ...done, invoiceRef: o.invoiceReference, version: 0, attempts: 0 }, "awaiting-reservation");
       }
-      if (o.kind === "transport" && o.indefinite) return callGlase(done, { op: "getPaymentStatus", version: 0 }, { phase: "resolving-send" } as Partial<S>);
+      if (o.kind === "transport" && o.indefinite) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable - pay inside"));
       return finish(done, "failed", alarmFor(s, "sendInvoice", o), display(s, "Payment unavailable"));
     case "resolving-send":
@@ -204,7 +203,7 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
       if (s.pending !== undefined) return same(s);
       switch (s.phase) {
         case "resolving-send":
-          return callGlase(s, { op: "getPaymentStatus", version: 0 }, {} as Partial<S>);
+          return readCurrentInvoice(s);
         case "canceling":
           return cancel(s, s.cancelWanted ?? "retry");
         case "updating":
