@@ -28,9 +28,9 @@ export interface Delivered {
   readonly unitPriceMinor?: number;
 }
 
-export interface PreliminaryState extends FlowBase {
-  readonly kind: "preliminary";
-  readonly phase: PreliminaryPhase;
+/** What a customer call starts a flow with; the flow state carries all of it. */
+export interface PreliminaryStart {
+  readonly flowId: string;
   readonly point: number;
   readonly terminalId: string;
   readonly currency: string;
@@ -40,6 +40,11 @@ export interface PreliminaryState extends FlowBase {
   readonly gradeId?: string;
   /** Preliminary amount = the reservation = the dispenser limit. */
   readonly reserveMinor: number;
+}
+
+export interface PreliminaryState extends FlowBase, PreliminaryStart {
+  readonly kind: "preliminary";
+  readonly phase: PreliminaryPhase;
   readonly invoiceRef?: string;
   readonly version: number;
   readonly sends: number;
@@ -56,16 +61,4 @@ export interface PreliminaryState extends FlowBase {
   readonly ersReference?: string;
   readonly paymentDate?: string;
   readonly receipt?: ReceiptContent;
-}
-
-export interface PreliminaryStart {
-  readonly flowId: string;
-  readonly point: number;
-  readonly terminalId: string;
-  readonly currency: string;
-  readonly stationName: string;
-  readonly unit: QuantityUnit;
-  readonly grades: readonly Grade[];
-  readonly gradeId?: string;
-  readonly reserveMinor: number;
 }
