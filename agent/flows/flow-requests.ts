@@ -12,11 +12,7 @@ import type { InvoiceRow } from "../glase/types.ts";
 export function preliminaryStartFor(config: PointConfig, flowId: string, gradeId: string | undefined, presetMinor: number | undefined): PreliminaryStart {
   const reserve = presetMinor !== undefined && presetMinor > 0 ? Math.min(presetMinor, config.maxPreliminaryMinor) : config.maxPreliminaryMinor;
   return {
-    flowId,
-    point: config.id,
-    terminalId: config.terminal.terminalId,
-    currency: config.currency,
-    stationName: config.stationName,
+    ...onPoint(config, flowId),
     unit: config.kind === "ev" ? "kWh" : "L",
     grades: config.grades ?? [],
     ...(gradeId !== undefined ? { gradeId } : {}),
@@ -26,14 +22,15 @@ export function preliminaryStartFor(config: PointConfig, flowId: string, gradeId
 
 export function posStartFor(config: PointConfig, flowId: string, amountMinor: number, rows?: readonly InvoiceRow[]): PosStart {
   return {
-    flowId,
-    point: config.id,
-    terminalId: config.terminal.terminalId,
-    currency: config.currency,
-    stationName: config.stationName,
+    ...onPoint(config, flowId),
     amountMinor,
     ...(rows ? { rows } : {}),
   };
+}
+
+/** What every payment flow on a point starts with: its id and the point's terminal, currency and name. */
+function onPoint(config: PointConfig, flowId: string) {
+  return { flowId, point: config.id, terminalId: config.terminal.terminalId, currency: config.currency, stationName: config.stationName };
 }
 
 export function refundResultOf(flowId: string, s: FlowState): RefundResult {
