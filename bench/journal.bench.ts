@@ -7,37 +7,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sqlite3 from "sqlite3";
 import { startPreliminary } from "../agent/core/preliminary.ts";
-import type { FlowSettings } from "../agent/core/effects.ts";
 import { transition } from "../agent/core/transition.ts";
 import { recoverFlows } from "../agent/flows/recovery.ts";
 import { recordOf } from "../agent/flows/runner.ts";
 import { openJournal } from "../agent/journal/journal.ts";
 import { MIGRATIONS } from "../agent/journal/schema.ts";
+import { SETTINGS, ctxAt } from "../test/support/flow-settings.ts";
 
 const N = Number(process.env.BENCH_N ?? 2000);
 const ROUNDS = 3;
 const dir = mkdtempSync(join(tmpdir(), "bench-journal-"));
 
-const settings: FlowSettings = {
-  commitReservationTimeoutS: 300,
-  commitSafetyMarginS: 30,
-  pollIntervalMs: 1000,
-  reservationWaitMs: 60_000,
-  nozzleLiftTimeoutMs: 120_000,
-  deliveryStallMs: 30_000,
-  posWindowMs: 30_000,
-  posExtraWindows: 1,
-  retryBaseMs: 500,
-  retryMaxMs: 5000,
-  reportWaitMs: 3000,
-  reportRetryMs: 3000,
-  reportMaxRetries: 10,
-  submitReceipts: false,
-};
-const ctx = (now: number) => ({ now, settings, random: 0.5 });
 const GRADES = [{ id: "95", name: "Blyfri 95", unit: "L" as const, unitPriceMinor: 1899, vatRatePercent: 25 }];
 const start = (i: number) =>
-  startPreliminary({ flowId: `P1-bench${i}`, point: 1, terminalId: "0460000300002010", currency: "SEK", stationName: "Bench", unit: "L", grades: GRADES, reserveMinor: 50000 }, ctx(i));
+  startPreliminary({ flowId: `P1-bench${i}`, point: 1, terminalId: "0460000300002010", currency: "SEK", stationName: "Bench", unit: "L", grades: GRADES, reserveMinor: 50000 }, ctxAt(i));
 
 /**
  * Raw baseline: same pragmas, same table, one prepared single-row INSERT per iteration of rows
@@ -76,14 +59,14 @@ async function recovery(path: string): Promise<number> {
   const records = [];
   for (let i = 0; i < 1000; i++) {
     const s1 = start(i);
-    const s2 = transition(s1.state, { type: "glase", op: "sendInvoice", ref: s1.state.pending!.ref, outcome: { kind: "ok", invoiceReference: `INV${i}` } }, ctx(i));
+    const s2 = transition(s1.state, { type: "glase", op: "sendInvoice", ref: s1.state.pending!.ref, outcome: { kind: "ok", invoiceReference: `INV${i}` } }, ctxAt(i));
     records.push(recordOf(s2.state, { type: "start" }, s2.effects, i));
   }
   await j.appendMany(records);
   await j.close();
   const t0 = performance.now();
   const j2 = await openJournal({ path });
-  const recovered = await recoverFlows(j2, Date.now(), settings, 0.5);
+  const recovered = await recoverFlows(j2, Date.now(), SETTINGS, 0.5);
   const ms = performance.now() - t0;
   await j2.close();
   if (recovered.length !== 1000) throw new Error(`recovered ${recovered.length}, expected 1000`);

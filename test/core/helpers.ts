@@ -1,29 +1,11 @@
 // Drives a pure flow machine in tests: answers its pending Glase call, fires timers, keeps time.
-import type { Effect, FlowContext, FlowSettings, GlaseCall } from "../../agent/core/effects.ts";
+import type { Effect, FlowSettings, GlaseCall } from "../../agent/core/effects.ts";
 import type { Step } from "../../agent/core/flow.ts";
 import type { FlowInput, GlaseOutcome } from "../../agent/core/inputs.ts";
 import { type FlowState, transition } from "../../agent/core/transition.ts";
+import { SETTINGS, ctxAt } from "../support/flow-settings.ts";
 
-export const SETTINGS: FlowSettings = {
-  commitReservationTimeoutS: 300,
-  commitSafetyMarginS: 30,
-  pollIntervalMs: 1000,
-  reservationWaitMs: 60_000,
-  nozzleLiftTimeoutMs: 120_000,
-  deliveryStallMs: 30_000,
-  posWindowMs: 30_000,
-  posExtraWindows: 1,
-  retryBaseMs: 500,
-  retryMaxMs: 5000,
-  reportWaitMs: 3000,
-  reportRetryMs: 3000,
-  reportMaxRetries: 10,
-  submitReceipts: false,
-};
-
-export function ctxAt(now: number, settings: FlowSettings = SETTINGS): FlowContext {
-  return { now, settings, random: 0.5 };
-}
+export { SETTINGS, ctxAt };
 
 export const OK = (fields: Omit<Extract<GlaseOutcome, { kind: "ok" }>, "kind"> = {}): GlaseOutcome => ({ kind: "ok", ...fields });
 export const CODE = (code: number): GlaseOutcome => ({ kind: "result", code });
