@@ -4,10 +4,10 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AgentError } from "../../../agent/errors.ts";
 import type { ReceiptPrinter } from "../../../drivers/printer/contract.ts";
 import { createReceiptPrinter } from "../../../drivers/printer/printer-factory.ts";
 import { VirtualPrinter } from "../../../simulator/devices/virtual-printer.ts";
+import { rejection } from "../../support/rejection.ts";
 import { FUEL_RECEIPT, INVOICE_QR } from "./sample-receipt.ts";
 
 let virtual: VirtualPrinter;
@@ -25,15 +25,6 @@ afterEach(async () => {
   await virtual.close();
   await rm(receiptsDir, { recursive: true, force: true });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<AgentError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as AgentError;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 describe("EscPosPrinter over TCP 9100 to the virtual printer", () => {
   it("prints a receipt that decodes to text with amount, ersReference, 'Glase payment' and timestamp", async () => {

@@ -7,7 +7,6 @@ import os from "node:os";
 import path from "node:path";
 import { SerialPort } from "serialport";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AgentError } from "../../../agent/errors.ts";
 import { AgentError as AgentErrorClass } from "../../../agent/errors.ts";
 import { createReceiptPrinter } from "../../../drivers/printer/printer-factory.ts";
 import { withTimeout } from "../../../drivers/printer/transport.ts";
@@ -16,6 +15,7 @@ import { EscPosDecoder } from "../../../simulator/devices/virtual-printer-decode
 import type { DecodedReceipt } from "../../../simulator/devices/virtual-printer-decoder.ts";
 import { PrintFileReader } from "../../../simulator/devices/virtual-printer-file.ts";
 import { VirtualPrinter } from "../../../simulator/devices/virtual-printer.ts";
+import { rejection } from "../../support/rejection.ts";
 import { FUEL_RECEIPT } from "./sample-receipt.ts";
 
 let dir: string;
@@ -25,15 +25,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function rejection(promise: Promise<unknown>): Promise<AgentError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as AgentError;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 describe("file transport", () => {
   it("appends each receipt; the file sink decodes them one per cut; status is unknown", async () => {
