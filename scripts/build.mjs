@@ -27,6 +27,40 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY = join(ROOT, "agent", "cli", "entry.ts");
 const ASSETS = [["agent/glase/wsdl/cashregister-2.xsd", "wsdl/cashregister-2.xsd"]];
 
+/** Native (or native-loading) packages: resolved from node_modules at run time, never bundled. */
+const EXTERNAL = ["sqlite3", "serialport", "@serialport/*", "node-hid", "unix-dgram", "esbuild", "tsx"];
+
+/**
+ * Modules that packages we use `require` at load time for features the agent never uses. In the
+ * bundle they are replaced by a stub that throws, naming the module, if anything ever calls it.
+ * Measured by `npm run bench:station` (each line: the RSS it costs when loaded).
+ */
+const UNUSED = {
+  // escpos/index.js → image printing (get-pixels pulls `request`, ajv, sshpk, pngjs, jpeg-js …) and
+  // qrimage() rasterising; drivers/printer/escpos-encoder.ts writes text and a native GS ( k QR.
+  "get-pixels": "escpos image printing",
+  "qr-image": "escpos qrimage()",
+  // soap/lib/http.js → soap's own HTTP client; GlaseClient passes its transport (client-transport.ts)
+  // and the WSDL's schema import is a local file, so soap never sends through axios.
+  axios: "soap's default HTTP client",
+  "axios-ntlm": "soap's NTLM HTTP client",
+  // soap/lib/security → WS-Security X.509 signing; Glase authenticates in the message body.
+  "xml-crypto": "soap's WSSecurityCert",
+};
+
+const unusedModules = {
+  name: "unused-modules",
+  setup(b) {
+    const names = Object.keys(UNUSED).map((n) => n.replace(/[-/]/g, "\\$&"));
+    b.onResolve({ filter: new RegExp(`^(${names.join("|")})$`) }, (args) => ({ path: args.path, namespace: "unused" }));
+    b.onLoad({ filter: /.*/, namespace: "unused" }, (args) => ({
+      loader: "js",
+      contents: `const fail = () => { throw new Error(${JSON.stringify(`${args.path} (${UNUSED[args.path]}) is left out of the glase-agent bundle (scripts/build.mjs): the agent does not use it`)}); };
+module.exports = new Proxy(fail, { get: (t, p) => (p === "__esModule" || typeof p === "symbol" || p === "then" ? undefined : fail), construct: fail, apply: fail });`,
+    }));
+  },
+};
+
 /** Builds the agent into `outDir` (emptied first) and returns the entry's path. */
 export async function buildAgent(outDir = join(ROOT, "dist")) {
   const { build } = await import("esbuild");
@@ -42,7 +76,13 @@ export async function buildAgent(outDir = join(ROOT, "dist")) {
     platform: "node",
     format: "esm",
     target: "node20",
-    packages: "external",
+    // Pure-JS packages are bundled (tree-shaken ESM: rxjs is Subject and little else), natives not.
+    external: EXTERNAL,
+    plugins: [unusedModules],
+    // rxjs's "node" export condition is its CommonJS build (223 modules, no tree-shaking).
+    alias: { rxjs: join(ROOT, "node_modules", "rxjs", "dist", "esm", "index.js") },
+    // Bundled CommonJS packages `require` Node's builtins and the external natives.
+    banner: { js: 'import { createRequire as __glaseCreateRequire } from "node:module"; const require = __glaseCreateRequire(import.meta.url);' },
     define: { GLASE_AGENT_VERSION: JSON.stringify(version) },
     legalComments: "none",
     logLevel: "warning",
