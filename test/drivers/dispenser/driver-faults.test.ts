@@ -2,22 +2,18 @@
 // silence, link loss with commands in flight, a babbling line, and the agent going away while
 // the board keeps delivering (what the crash tests rely on).
 import { createServer, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isAgentError } from "../../../agent/errors.ts";
 import { configureLogging } from "../../../agent/log.ts";
 import { openDispenserController, type DispenserConfig } from "../../../drivers/dispenser/open.ts";
 import { encodeNotification, encodeOk } from "../../../drivers/dispenser/protocol.ts";
 import { SimClock } from "../../../simulator/clock.ts";
 import { VirtualController } from "../../../simulator/devices/virtual-controller.ts";
-import { EventLog, advanceInSteps, waitUntil } from "./helpers.ts";
+import { EventLog, advanceInSteps, closeAfterEach, waitUntil } from "./helpers.ts";
 
 configureLogging({ level: "error" });
 
-let cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = closeAfterEach();
 
 async function connect(port: number, extra: Partial<DispenserConfig> = {}) {
   const log = new EventLog();
@@ -25,14 +21,14 @@ async function connect(port: number, extra: Partial<DispenserConfig> = {}) {
     { kind: "tcp", host: "127.0.0.1", port, reconnectInitialMs: 50, reconnectMaxMs: 200, ...extra } as DispenserConfig,
     { onEvent: log.push },
   );
-  cleanup.push(() => driver.close());
+  cleanup(() => driver.close());
   return { driver, log };
 }
 
 async function board(options: ConstructorParameters<typeof VirtualController>[0] = {}) {
   const vc = new VirtualController({ points: 2, ...options });
   const port = await vc.listenTcp(0);
-  cleanup.push(() => vc.close());
+  cleanup(() => vc.close());
   return { vc, port };
 }
 
@@ -90,7 +86,7 @@ describe("line driver fault handling", () => {
       });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-    cleanup.push(
+    cleanup(
       () => new Promise<void>((r) => server.close(() => r())),
       async () => void peer?.destroy(),
     );

@@ -2,13 +2,13 @@
 // driver over TCP and into the virtual controller. Nothing may throw, and every line that is
 // not a valid message for its receiver must be counted.
 import { createServer, type Server, type Socket } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { configureLogging } from "../../../agent/log.ts";
 import { openDispenserController } from "../../../drivers/dispenser/open.ts";
 import { encodeErr, encodeNotification, encodeOk, encodeRequest, frameLine, parseLine } from "../../../drivers/dispenser/protocol.ts";
 import { SimClock } from "../../../simulator/clock.ts";
 import { VirtualController } from "../../../simulator/devices/virtual-controller.ts";
-import { EventLog, waitUntil } from "./helpers.ts";
+import { EventLog, closeAfterEach, waitUntil } from "./helpers.ts";
 import { prng } from "../../support/prng.ts";
 
 configureLogging({ level: "error" });
@@ -69,11 +69,7 @@ function fuzzLines(count: number, seed: number): string[] {
 
 const LINES = fuzzLines(12_000, 20261121);
 
-let cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = closeAfterEach();
 
 describe("dispenser protocol fuzz", () => {
   it("the codec never throws and rejects or accepts every line with a reason", () => {
@@ -115,7 +111,7 @@ describe("dispenser protocol fuzz", () => {
     const port = (server.address() as { port: number }).port;
     const log = new EventLog();
     const driver = await openDispenserController({ kind: "tcp", host: "127.0.0.1", port }, { onEvent: log.push });
-    cleanup.push(
+    cleanup(
       () => new Promise<void>((r) => server.close(() => r())),
       async () => void peer?.destroy(),
       () => driver.close(),
@@ -132,7 +128,7 @@ describe("dispenser protocol fuzz", () => {
     const vc = new VirtualController({ scheduler: new SimClock({ manual: true }) });
     const port = await vc.listenTcp(0);
     const driver = await openDispenserController({ kind: "tcp", host: "127.0.0.1", port });
-    cleanup.push(
+    cleanup(
       () => vc.close(),
       () => driver.close(),
     );

@@ -1,6 +1,8 @@
 // Test helpers for the dispenser driver tests: wait on events or conditions (bounded), never sleep.
-import type { SimClock } from "../../../simulator/clock.ts";
+import { afterEach } from "vitest";
 import type { DispenserEvent } from "../../../drivers/dispenser/contract.ts";
+import { SimClock } from "../../../simulator/clock.ts";
+import { VirtualController } from "../../../simulator/devices/virtual-controller.ts";
 
 /** Records a driver's events and lets a test wait for one that matches. */
 export class EventLog {
@@ -51,4 +53,27 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutM
 /** Advances a manual SimClock in flow-tick steps, so every tick (and its PROGRESS line) happens. */
 export function advanceInSteps(clock: SimClock, totalMs: number, stepMs = 250): void {
   for (let t = 0; t < totalMs; t += stepMs) clock.advance(Math.min(stepMs, totalMs - t));
+}
+
+/**
+ * Registers an afterEach in the calling test file and returns how a test hands it what to close:
+ * after each test everything handed over is closed, last first.
+ */
+export function closeAfterEach(): (...close: Array<() => Promise<void>>) => void {
+  let pending: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of pending.reverse()) await c();
+    pending = [];
+  });
+  return (...close) => {
+    pending.push(...close);
+  };
+}
+
+/** A two-point virtual controller on a manual clock, listening on an ephemeral loopback port. */
+export async function virtualControllerOnTcp(options: ConstructorParameters<typeof VirtualController>[0] = {}) {
+  const clock = new SimClock({ manual: true });
+  const vc = new VirtualController({ scheduler: clock, points: 2, ...options });
+  const port = await vc.listenTcp(0);
+  return { clock, vc, port };
 }

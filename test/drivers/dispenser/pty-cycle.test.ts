@@ -1,18 +1,14 @@
 // The real driver on serialport, talking through a real tty (socat pty pair) to the virtual
 // controller on the other end.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LineDispenserDriver } from "../../../drivers/dispenser/line-driver.ts";
 import { openDispenserController } from "../../../drivers/dispenser/open.ts";
 import { SimClock } from "../../../simulator/clock.ts";
 import { openPtyPair, type PtyPair } from "../../../simulator/devices/pty-pair.ts";
 import { VirtualController } from "../../../simulator/devices/virtual-controller.ts";
-import { EventLog, advanceInSteps } from "./helpers.ts";
+import { EventLog, advanceInSteps, closeAfterEach } from "./helpers.ts";
 
-let cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = closeAfterEach();
 
 async function setup() {
   const clock = new SimClock({ manual: true });
@@ -29,7 +25,7 @@ async function setup() {
   });
   const log = new EventLog();
   driver.onEvent(log.push);
-  cleanup.push(
+  cleanup(
     () => vc.close(),
     () => driver.close(),
     () => pair.close(),

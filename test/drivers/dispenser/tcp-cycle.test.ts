@@ -1,25 +1,19 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { isAgentError } from "../../../agent/errors.ts";
 import type { LineDispenserDriver } from "../../../drivers/dispenser/line-driver.ts";
 import { openDispenserController } from "../../../drivers/dispenser/open.ts";
 import { SimClock } from "../../../simulator/clock.ts";
 import { VirtualController } from "../../../simulator/devices/virtual-controller.ts";
-import { EventLog, advanceInSteps, waitUntil } from "./helpers.ts";
+import { EventLog, advanceInSteps, closeAfterEach, waitUntil, virtualControllerOnTcp } from "./helpers.ts";
 
-let cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = closeAfterEach();
 
 async function setup(options: ConstructorParameters<typeof VirtualController>[0] = {}) {
-  const clock = new SimClock({ manual: true });
-  const vc = new VirtualController({ scheduler: clock, points: 2, ...options });
-  const port = await vc.listenTcp(0);
+  const { clock, vc, port } = await virtualControllerOnTcp(options);
   const driver: LineDispenserDriver = await openDispenserController({ kind: "tcp", host: "127.0.0.1", port, commandTimeoutMs: 2000, reconnectInitialMs: 50, reconnectMaxMs: 200 });
   const log = new EventLog();
   driver.onEvent(log.push);
-  cleanup.push(() => vc.close(), () => driver.close());
+  cleanup(() => vc.close(), () => driver.close());
   return { clock, vc, driver, log, port };
 }
 
@@ -100,7 +94,7 @@ describe("line driver ↔ virtual controller over TCP", () => {
     const vc = new VirtualController({ scheduler: clock, protocolVersion: "2.0" });
     const port = await vc.listenTcp(0);
     const driver = await openDispenserController({ kind: "tcp", host: "127.0.0.1", port, openTimeoutMs: 500, reconnectInitialMs: 50 });
-    cleanup.push(() => vc.close(), () => driver.close());
+    cleanup(() => vc.close(), () => driver.close());
     expect(driver.stats().linkUp).toBe(false);
     const err = await driver.status().catch((e: unknown) => e);
     expect(isAgentError(err, "DEVICE_DISCONNECTED")).toBe(true);

@@ -1,27 +1,20 @@
 // The virtual controller's own behaviour (scripting, auto customer, faults), observed through
 // the real driver over TCP.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { configureLogging } from "../../../agent/log.ts";
 import { openDispenserController } from "../../../drivers/dispenser/open.ts";
-import { SimClock } from "../../../simulator/clock.ts";
-import { VirtualController } from "../../../simulator/devices/virtual-controller.ts";
-import { EventLog, advanceInSteps } from "./helpers.ts";
+import type { VirtualController } from "../../../simulator/devices/virtual-controller.ts";
+import { EventLog, advanceInSteps, closeAfterEach, virtualControllerOnTcp } from "./helpers.ts";
 
 configureLogging({ level: "error" });
 
-let cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
+const cleanup = closeAfterEach();
 
 async function setup(options: ConstructorParameters<typeof VirtualController>[0] = {}) {
-  const clock = new SimClock({ manual: true });
-  const vc = new VirtualController({ scheduler: clock, points: 2, ...options });
-  const port = await vc.listenTcp(0);
+  const { clock, vc, port } = await virtualControllerOnTcp(options);
   const log = new EventLog();
   const driver = await openDispenserController({ kind: "tcp", host: "127.0.0.1", port }, { onEvent: log.push });
-  cleanup.push(() => vc.close(), () => driver.close());
+  cleanup(() => vc.close(), () => driver.close());
   return { clock, vc, driver, log };
 }
 
