@@ -3,6 +3,7 @@
 // sockets and the station benchmark code against it.
 import type { Observable } from "rxjs";
 import type { Scheduler } from "./core/clock.ts";
+import type { FlowSettings } from "./core/effects.ts";
 import type { GlaseApi, InvoiceRow, TerminalCredentials, ResellerCredentials } from "./glase/types.ts";
 import type { DispenserController, Grade, PointId } from "../drivers/dispenser/contract.ts";
 import type { ReceiptContent, ReceiptPrinter } from "../drivers/printer/contract.ts";
@@ -27,35 +28,10 @@ export interface PointConfig {
   readonly grades?: readonly Grade[];
 }
 
-/** Every timeout and retry bound of the flows. All durations in milliseconds unless named *S. */
-export interface EngineSettings {
-  /** commitReservationTimeout sent with preliminary invoices (seconds). */
-  readonly commitReservationTimeoutS: number;
-  /** Settlement must finish this long before the reservation lapses (seconds). */
-  readonly commitSafetyMarginS: number;
-  /** Poll interval while an invoice is open (contract: 1 s). */
-  readonly pollIntervalMs: number;
-  /** How long the customer has to confirm the reservation/payment in the app before we cancel. */
-  readonly reservationWaitMs: number;
-  /** After authorization: customer never lifts the nozzle / plugs in ⇒ cancel, no charge. */
-  readonly nozzleLiftTimeoutMs: number;
-  /** No progress for this long during delivery ⇒ stop and settle what was metered. */
-  readonly deliveryStallMs: number;
-  /** POS poll window (contract: 30 s). */
-  readonly posWindowMs: number;
-  /** Unattended policy: how many extra windows before cancelling (0 = cancel after the first). */
-  readonly posExtraWindows: number;
+/** Every timeout and retry bound of the flows (FlowSettings, documented there) and of the shell. */
+export interface EngineSettings extends FlowSettings {
   /** Per-call timeout of Glase calls. */
   readonly glaseCallTimeoutMs: number;
-  /** Capped exponential backoff with jitter for retries of temporary failures. */
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
-  /** Reconciliation: wait after markTransactionPeriod, delay between REPORT_NOT_READY retries, max retries. */
-  readonly reportWaitMs: number;
-  readonly reportRetryMs: number;
-  readonly reportMaxRetries: number;
-  /** Also send submitPaymentReceipt after PAID. */
-  readonly submitReceipts: boolean;
   /** Finished flows older than this are compacted out of the journal. */
   readonly retentionMs: number;
 }

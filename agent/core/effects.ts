@@ -50,21 +50,35 @@ export type Effect =
   /** Kiosk: the payment is read, hand out the product/service. */
   | { readonly type: "release"; readonly point: number; readonly amountMinor: number };
 
-/** Every timeout and retry bound the machines need (EngineSettings is a superset). */
+/**
+ * Every timeout and retry bound the machines need; EngineSettings (agent/engine-api.ts) adds the
+ * shell's own. All durations in milliseconds unless named *S.
+ */
 export interface FlowSettings {
+  /** commitReservationTimeout sent with preliminary invoices (seconds). */
   readonly commitReservationTimeoutS: number;
+  /** Settlement must finish this long before the reservation lapses (seconds). */
   readonly commitSafetyMarginS: number;
+  /** Poll interval while an invoice is open (contract: 1 s). */
   readonly pollIntervalMs: number;
+  /** How long the customer has to confirm the reservation/payment in the app before we cancel. */
   readonly reservationWaitMs: number;
+  /** After authorization: customer never lifts the nozzle / plugs in ⇒ cancel, no charge. */
   readonly nozzleLiftTimeoutMs: number;
+  /** No progress for this long during delivery ⇒ stop and settle what was metered. */
   readonly deliveryStallMs: number;
+  /** POS poll window (contract: 30 s). */
   readonly posWindowMs: number;
+  /** Unattended policy: how many extra windows before cancelling (0 = cancel after the first). */
   readonly posExtraWindows: number;
+  /** Capped exponential backoff with jitter for retries of temporary failures. */
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  /** Reconciliation: wait after markTransactionPeriod, delay between REPORT_NOT_READY retries, max retries. */
   readonly reportWaitMs: number;
   readonly reportRetryMs: number;
   readonly reportMaxRetries: number;
+  /** Also send submitPaymentReceipt after PAID. */
   readonly submitReceipts: boolean;
 }
 
