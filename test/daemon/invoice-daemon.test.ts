@@ -2,24 +2,16 @@
 // an invoiceService section; a QR issued over admin.sock, paid through the simulator's control
 // surface, notified, fetched and released once; `invoices` lists it.
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { ControlClient } from "../../agent/daemon/sockets/client.ts";
+import { freePort } from "../support/free-port.ts";
 import { AgentProcess, eventually } from "./agent-process.ts";
 
 let dir: string;
 let agent: AgentProcess | undefined;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "glase-inv-daemon-"));

@@ -61,14 +61,7 @@ export async function startStub(answer: (req: IncomingMessage, res: ServerRespon
   };
 }
 
-/** A port nobody listens on: bound, read, released. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+export { freePort } from "../support/free-port.ts";
 
 /** A logger that keeps test output readable; tests assert on journal and callbacks, not logs. */
 export const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLog };
