@@ -1,14 +1,14 @@
 // The Invoice Service wired into the daemon: `glase-agent run` with the embedded simulator and
 // an invoiceService section; a QR issued over admin.sock, paid through the simulator's control
 // surface, notified, fetched and released once; `invoices` lists it.
-import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { ControlClient } from "../../agent/daemon/sockets/client.ts";
 import { freePort } from "../support/free-port.ts";
 import { AgentProcess, eventually } from "./agent-process.ts";
+import { writeStationConfig } from "./station-config.ts";
 
 let dir: string;
 let agent: AgentProcess | undefined;
@@ -23,19 +23,13 @@ afterAll(async () => {
 
 describe("Invoice Service in the daemon", () => {
   it("issues a QR, the simulator pays it, the agent releases once and lists it", async () => {
-    const doc = parse(await readFile("config/simulated-station.yaml", "utf8"));
     const secretFile = join(dir, "issuer.secret");
     await writeFile(secretFile, "kiosk-issuer-secret\n", { mode: 0o600 });
     await chmod(secretFile, 0o600);
     const port = await freePort();
-    doc.invoiceService = { issuerName: "demo-kiosk", secretFile, listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}/glase/notify` };
-    doc.simulation.customers.enabled = false;
-    delete doc.metrics;
-    doc.stateDir = join(dir, "state");
-    doc.sockets = { dir: join(dir, "run") };
-    doc.devices.printer.dir = join(dir, "receipts");
-    const configFile = join(dir, "station.yaml");
-    await writeFile(configFile, stringify(doc));
+    const configFile = await writeStationConfig(dir, (doc) => {
+      doc.invoiceService = { issuerName: "demo-kiosk", secretFile, listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}/glase/notify` };
+    });
 
     agent = await AgentProcess.start(configFile);
     await agent.ready();

@@ -3,14 +3,14 @@
 // the terminal), the agent swaps in an engine that knows it, the credentials are stored 0600;
 // `assign-id --from-scanner` takes the sticker from the (virtual) scanner.
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { ControlClient } from "../../agent/daemon/sockets/client.ts";
 import { AgentProcess, eventually } from "./agent-process.ts";
+import { writeStationConfig } from "./station-config.ts";
 
 const exec = promisify(execFile);
 let dir: string | undefined;
@@ -24,15 +24,9 @@ afterAll(async () => {
 describe("terminal lifecycle through the daemon", () => {
   it("register → engine knows the point; assign-id from the scanner; unregister", async () => {
     dir = await mkdtemp(join(tmpdir(), "glase-term-daemon-"));
-    const doc = parse(await readFile("config/simulated-station.yaml", "utf8"));
-    delete doc.points[4].terminal; // the EV charger is not registered yet
-    doc.simulation.customers.enabled = false;
-    delete doc.metrics;
-    doc.stateDir = join(dir, "state");
-    doc.sockets = { dir: join(dir, "run") };
-    doc.devices.printer.dir = join(dir, "receipts");
-    const configFile = join(dir, "station.yaml");
-    await writeFile(configFile, stringify(doc));
+    const configFile = await writeStationConfig(dir, (doc) => {
+      delete doc.points[4].terminal; // the EV charger is not registered yet
+    });
     agent = await AgentProcess.start(configFile);
     await agent.ready();
     const run = join(dir, "run");
