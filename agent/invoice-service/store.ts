@@ -9,8 +9,7 @@ export type InvoiceState = "issued" | "releasing" | "released" | "release-failed
 export type PrintState = "pending" | "printed" | "failed" | "no-printer";
 export type NotificationState = "pending" | "settled" | "alarm";
 
-export interface InvoiceRecord {
-  readonly id: number;
+export interface NewInvoice {
   readonly reference: string;
   readonly description: string;
   readonly amountMinor: number;
@@ -18,6 +17,10 @@ export interface InvoiceRecord {
   readonly payOnce: boolean;
   readonly qr: string;
   readonly issuedAt: number;
+}
+
+export interface InvoiceRecord extends NewInvoice {
+  readonly id: number;
   readonly state: InvoiceState;
   readonly qrPrint: PrintState;
   readonly glaseInvoiceId: number | null;
@@ -36,16 +39,6 @@ export interface NotificationRecord {
   readonly nextAttemptAt: number;
   readonly lastError: string | null;
   readonly alarm: string | null;
-}
-
-export interface NewInvoice {
-  readonly reference: string;
-  readonly description: string;
-  readonly amountMinor: number;
-  readonly currency: string;
-  readonly payOnce: boolean;
-  readonly qr: string;
-  readonly issuedAt: number;
 }
 
 export interface Settlement {
