@@ -143,12 +143,22 @@ const idle: ChildProcess = spawn(process.execPath, ["-e", "setInterval(() => {},
 // bin/glase-agent.js (development, TypeScript sources) costs before any agent code runs.
 const idleTsx: ChildProcess = spawn(process.execPath, ["-e", "import('tsx/esm/api').then((m) => { m.register(); setInterval(() => {}, 1000); })"], { stdio: "ignore" });
 const notify = await NotifyListener.open();
-// V8 flags of the agent: by default those of systemd/glase-agent.service's ExecStart; BENCH_NODE_FLAGS
-// overrides them ("" = none) to compare memory settings.
-const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "--max-semi-space-size=1").split(" ").filter(Boolean);
+// The agent runs with the node flags of systemd/glase-agent.service's ExecStart and its Environment=
+// lines (read from the unit, so the bench measures what is deployed); BENCH_NODE_FLAGS overrides the
+// flags ("" = none) and BENCH_AGENT_ENV (KEY=VALUE …) the environment, to compare memory settings.
+const unit = readFileSync(join(import.meta.dirname, "..", "systemd", "glase-agent.service"), "utf8");
+const unitFlags = (/^ExecStart=\S+ (.*?)\s*\S+\/glase-agent\.mjs /m.exec(unit)?.[1] ?? "").trim();
+const unitEnv = [...unit.matchAll(/^Environment=(.*)$/gm)].map((m) => m[1]!).join(" ");
+const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? unitFlags).split(" ").filter(Boolean);
+const agentEnv = Object.fromEntries(
+  (process.env.BENCH_AGENT_ENV ?? unitEnv)
+    .split(" ")
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+);
 if (process.env.BENCH_HEAP_SNAPSHOT) nodeFlags.push("--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${dir}`);
 const agent = spawn(process.execPath, [...nodeFlags, join(bundleDir, "glase-agent.mjs"), "run", "--config", configFile], {
-  env: { ...process.env, NOTIFY_SOCKET: notify.path },
+  env: { ...process.env, ...agentEnv, NOTIFY_SOCKET: notify.path },
   stdio: ["ignore", "ignore", "inherit"],
 });
 await notify.waitFor((m) => m.fields.READY === "1", 120_000);
@@ -239,7 +249,7 @@ for (const [ref, list] of polls) {
 const cpuAgent = (agentEnd.cpuTicks - agentStart.cpuTicks) / CLK_TCK / elapsedS;
 const cpuIdle = (idleEnd.cpuTicks - idleStart.cpuTicks) / CLK_TCK / elapsedS;
 const lines = [
-  `station bench: ${POINTS} points, ${elapsedS.toFixed(1)} s, continuous preliminary payments through glase-agent run${nodeFlags.length ? ` (node ${nodeFlags.join(" ")})` : ""}`,
+  `station bench: ${POINTS} points, ${elapsedS.toFixed(1)} s, continuous preliminary payments through the built glase-agent run${nodeFlags.length ? ` (node ${nodeFlags.join(" ")})` : ""}${Object.keys(agentEnv).length ? ` env ${Object.entries(agentEnv).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}`,
   `settled flows:        ${settled} (${(settled / elapsedS).toFixed(2)}/s)`,
   `polls:                ${intervals.length + polls.size} on ${polls.size} invoices`,
   `poll interval:        p50 ${(percentile(intervals, 50) / 1000).toFixed(3)} s   p99 ${(percentile(intervals, 99) / 1000).toFixed(3)} s   max ${(Math.max(...intervals) / 1000).toFixed(3)} s   (goal p99 < 1.1 s)`,

@@ -48,13 +48,17 @@ describe("npm run build", () => {
     expect((bad as { code: number }).code).toBe(2);
   });
 
-  it("runs the simulated station: READY, a paid customer's receipt, SIGTERM exits 0", async () => {
+  it("runs the simulated station with the unit's node flags: READY, a paid customer's receipt, SIGTERM exits 0", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "glase-build-run-"));
     work.push(cwd);
+    // The V8/malloc settings of systemd/glase-agent.service: a flag that breaks the agent fails here.
+    const unit = readFileSync(join(ROOT, "systemd", "glase-agent.service"), "utf8");
+    const flags = (/^ExecStart=\S+ (.*?)\s*\S+\/glase-agent\.mjs /m.exec(unit)?.[1] ?? "").split(" ").filter(Boolean);
+    const unitEnv = Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
     const notify = await NotifyListener.open();
-    const child = spawn(process.execPath, ["--max-semi-space-size=1", bundle, "run", "--config", CONFIG], {
+    const child = spawn(process.execPath, [...flags, bundle, "run", "--config", CONFIG], {
       cwd,
-      env: { ...process.env, NOTIFY_SOCKET: notify.path },
+      env: { ...process.env, ...unitEnv, NOTIFY_SOCKET: notify.path },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
