@@ -27,8 +27,13 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY = join(ROOT, "agent", "cli", "entry.ts");
 const ASSETS = [["agent/glase/wsdl/cashregister-2.xsd", "wsdl/cashregister-2.xsd"]];
 
-/** Native (or native-loading) packages: resolved from node_modules at run time, never bundled. */
-const EXTERNAL = ["sqlite3", "serialport", "@serialport/*", "node-hid", "unix-dgram", "esbuild", "tsx"];
+/** Packages resolved from node_modules at run time, not bundled: the natives (and their loaders). */
+const EXTERNAL = [
+  ...["sqlite3", "serialport", "@serialport/*", "node-hid", "unix-dgram", "esbuild", "tsx"],
+  // iconv-lite requires each code page's tables on first use; bundled, all of them (0.5 MB of
+  // source) would sit in the heap although a receipt printer needs one.
+  "iconv-lite",
+];
 
 /**
  * Modules that packages we use `require` at load time for features the agent never uses. In the
