@@ -2,7 +2,8 @@
 import { createLogger } from "../../agent/log.ts";
 import type { DispenserEvent } from "./contract.ts";
 import { LineDispenserDriver, type LineDriverOptions } from "./line-driver.ts";
-import { serialConnector, type SerialOptions } from "./transport-serial.ts";
+// The serial transport (serialport's native bindings and parsers) is imported only for a serial link.
+import type { SerialOptions } from "./transport-serial.ts";
 import { tcpConnector } from "./transport-tcp.ts";
 
 export type DispenserLinkConfig =
@@ -26,7 +27,7 @@ export async function openDispenserController(
     readonly onEvent?: (event: DispenserEvent) => void;
   } = {},
 ): Promise<LineDispenserDriver> {
-  const connector = config.kind === "serial" ? serialConnector(config) : tcpConnector(config);
+  const connector = config.kind === "serial" ? (await import("./transport-serial.ts")).serialConnector(config) : tcpConnector(config);
   const driver = new LineDispenserDriver(connector, { ...config, ...(options.scheduler ? { scheduler: options.scheduler } : {}) });
   if (options.onEvent) driver.onEvent(options.onEvent);
   await driver.start();

@@ -1,7 +1,8 @@
 // Serial receipt printers (RS-232 or USB CDC-ACM) on serialport. The line carries DLE EOT answers
 // back, so status is real. The port is opened on first use and reopened after it closes (USB
 // unplug), so a printer that comes back is picked up by the next job.
-import { SerialPort } from "serialport";
+// serialport (native bindings, a dozen parsers) is loaded only when a serial printer is opened.
+import type { SerialPort } from "serialport";
 import { AgentError } from "../../agent/errors.ts";
 import { ReadBack } from "./readback.ts";
 import type { PrinterTransport } from "./transport.ts";
@@ -63,8 +64,8 @@ export class SerialPrinterTransport implements PrinterTransport {
 
   private opened(): Promise<SerialPort> {
     if (this.port?.isOpen) return Promise.resolve(this.port);
-    this.opening ??= new Promise<SerialPort>((resolve, reject) => {
-      const port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
+    this.opening ??= import("serialport").then(({ SerialPort: Port }) => new Promise<SerialPort>((resolve, reject) => {
+      const port = new Port({ path: this.path, baudRate: this.baudRate, autoOpen: false });
       port.open((error) => {
         this.opening = undefined;
         if (error) return reject(transportDisconnected(this.description, error));
@@ -82,7 +83,7 @@ export class SerialPrinterTransport implements PrinterTransport {
         this.port = port;
         resolve(port);
       });
-    });
+    }));
     return this.opening;
   }
 }
