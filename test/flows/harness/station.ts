@@ -70,6 +70,8 @@ export async function openStation(opts: {
   readonly onWriteBoundary?: (label: string) => void;
   /** Only these point ids (crash campaign lanes share one controller). */
   readonly pointIds?: readonly number[];
+  /** Other points than stationPoints() (e.g. an EV charger). */
+  readonly points?: readonly PointConfig[];
   /** Wraps the real client (e.g. to slow one terminal down). */
   readonly wrapGlase?: (glase: GlaseApi) => GlaseApi;
 }): Promise<Station> {
@@ -81,7 +83,7 @@ export async function openStation(opts: {
     glase: opts.wrapGlase ? opts.wrapGlase(glase) : glase,
     ...(opts.dispenser ? { dispenser: opts.dispenser } : {}),
     ...(opts.printer ? { printer: opts.printer } : {}),
-    points: stationPoints().filter((p) => !opts.pointIds || opts.pointIds.includes(p.id)),
+    points: (opts.points ?? stationPoints()).filter((p) => !opts.pointIds || opts.pointIds.includes(p.id)),
     reseller: RESELLER,
     settings: { ...FAST_SETTINGS, ...opts.settings },
     scheduler: systemScheduler,
