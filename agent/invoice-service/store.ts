@@ -2,7 +2,8 @@
 // (WAL, synchronous=FULL: a write has reached the disk when its callback runs). Every state
 // change the notification endpoint or the settlement acknowledges is written here first, so a
 // crash at any point is recovered from this file alone.
-import sqlite3 from "sqlite3";
+import type sqlite3 from "sqlite3";
+import { openDurableDatabase } from "../journal/durable-sqlite.ts";
 import { AgentError } from "../errors.ts";
 
 export type InvoiceState = "issued" | "releasing" | "released" | "release-failed" | "release-interrupted";
@@ -47,9 +48,9 @@ export interface Settlement {
   readonly purchaseTime: string;
 }
 
-const SCHEMA_VERSION = 1;
-const MIGRATIONS: Record<number, string> = {
-  1: `
+/** MIGRATIONS[v] brings the schema from user_version v to v + 1. */
+const MIGRATIONS: readonly string[] = [
+  `
     CREATE TABLE invoices (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       reference TEXT NOT NULL UNIQUE,
@@ -78,7 +79,7 @@ const MIGRATIONS: Record<number, string> = {
     );
     CREATE INDEX notifications_pending ON notifications (state, next_attempt_at);
   `,
-};
+];
 
 type Row = Record<string, unknown>;
 
@@ -122,15 +123,7 @@ export class InvoiceStore {
   private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
 
   static async open(path: string): Promise<InvoiceStore> {
-    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const d = new sqlite3.Database(path, (err) => (err ? reject(err) : resolve(d)));
-    }).catch((e: Error) => {
-      throw new AgentError("JOURNAL_FAILED", `cannot open invoice journal ${path}: ${e.message}`, { path });
-    });
-    const store = new InvoiceStore(db, path);
-    await store.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
-    await store.migrate();
-    return store;
+    return new InvoiceStore(await openDurableDatabase(path, MIGRATIONS, "invoice journal"), path);
   }
 
   close(): Promise<void> {
@@ -235,16 +228,6 @@ export class InvoiceStore {
 
   async listNotifications(): Promise<NotificationRecord[]> {
     return (await this.all("SELECT * FROM notifications ORDER BY received_at, invoice_id")).map(notificationOf);
-  }
-
-  private async migrate(): Promise<void> {
-    const version = ((await this.get("PRAGMA user_version")) as { user_version: number }).user_version;
-    if (version > SCHEMA_VERSION) {
-      throw new AgentError("JOURNAL_FAILED", `invoice journal ${this.path} has schema ${version}, newer than this agent (${SCHEMA_VERSION})`, { path: this.path });
-    }
-    for (let v = version + 1; v <= SCHEMA_VERSION; v++) {
-      await this.exec(`BEGIN IMMEDIATE; ${MIGRATIONS[v]} PRAGMA user_version = ${v}; COMMIT;`);
-    }
   }
 
   private write<T>(fn: () => Promise<T>): Promise<T> {

@@ -5,10 +5,11 @@
 // (input, new state, effect intents), in its own implicit transaction: atomic, one fsync, as cheap
 // as the rawest single-row insert loop, no BEGIN/COMMIT round trips. The current snapshot of a
 // flow is its last step (the `flows` view, schema.ts).
-import sqlite3 from "sqlite3";
+import type sqlite3 from "sqlite3";
 import { AgentError } from "../errors.ts";
 import type { FlowRecord, Journal, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
 import { MIGRATIONS } from "./schema.ts";
+import { openDurableDatabase } from "./durable-sqlite.ts";
 
 export interface JournalOptions {
   readonly path: string;
@@ -36,30 +37,8 @@ function exec(db: sqlite3.Database, sql: string): Promise<void> {
 
 /** Opens (creating and migrating if needed) the journal file. */
 export async function openJournal(options: JournalOptions): Promise<Journal> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const d = new sqlite3.Database(options.path, (err) => (err ? reject(fail("open", err)) : resolve(d)));
-  });
-  try {
-    // Durability settings are per connection: set them on every open.
-    await exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;");
-    const mode = await all(db, "PRAGMA journal_mode");
-    if (String(mode[0]?.journal_mode).toLowerCase() !== "wal") throw new AgentError("JOURNAL_FAILED", "journal could not switch to WAL", { path: options.path });
-    await migrate(db);
-  } catch (e) {
-    db.close();
-    throw e;
-  }
+  const db = await openDurableDatabase(options.path, MIGRATIONS, "journal");
   return new SqliteJournal(db, options.onWriteBoundary);
-}
-
-async function migrate(db: sqlite3.Database): Promise<void> {
-  const version = Number((await all(db, "PRAGMA user_version"))[0]?.user_version ?? 0);
-  if (version > MIGRATIONS.length) {
-    throw new AgentError("JOURNAL_FAILED", `journal schema ${version} is newer than this agent (${MIGRATIONS.length})`, { version });
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    await exec(db, `BEGIN; ${MIGRATIONS[v]} PRAGMA user_version=${v + 1}; COMMIT;`);
-  }
 }
 
 const INSERT_STEP = `INSERT INTO steps(flow_id, kind, point, terminal_id, at, input, state, state_name, finished, parked, effects)
