@@ -1,16 +1,16 @@
 // Reads a request body with a hard size cap, shared by the agent's notification endpoint and the
-// simulator's control routes. An oversized body is refused before or while it arrives, without
+// simulators' HTTP servers (SOAP, control surface, Invoice Service). An oversized body is refused before or while it arrives, without
 // buffering more than the cap.
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 export type BodyResult =
   | { readonly ok: true; readonly body: Buffer }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly reason: string; /** over the cap (HTTP 413), not a broken request */ readonly tooLarge: boolean };
 
 export function readLimitedBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > limit) {
-    return Promise.resolve({ ok: false, reason: `body of ${declared} bytes exceeds the ${limit}-byte limit` });
+    return Promise.resolve({ ok: false, tooLarge: true, reason: `body of ${declared} bytes exceeds the ${limit}-byte limit` });
   }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -25,7 +25,7 @@ export function readLimitedBody(req: IncomingMessage, limit: number): Promise<Bo
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        finish({ ok: false, reason: `body exceeds the ${limit}-byte limit` });
+        finish({ ok: false, tooLarge: true, reason: `body exceeds the ${limit}-byte limit` });
         req.resume(); // discard the rest so the response can still be written
         return;
       }
@@ -33,8 +33,8 @@ export function readLimitedBody(req: IncomingMessage, limit: number): Promise<Bo
     };
     req.on("data", onData);
     req.on("end", () => finish({ ok: true, body: Buffer.concat(chunks) }));
-    req.on("error", (e) => finish({ ok: false, reason: `request failed: ${e.message}` }));
-    req.on("close", () => finish({ ok: false, reason: "request closed before its body was complete" }));
+    req.on("error", (e) => finish({ ok: false, tooLarge: false, reason: `request failed: ${e.message}` }));
+    req.on("close", () => finish({ ok: false, tooLarge: false, reason: "request closed before its body was complete" }));
   });
 }
 

@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildWsdl, schemaText } from "../../agent/glase/wsdl.ts";
+import { readLimitedBody } from "../../agent/invoice-service/http-body.ts";
 import { createLogger } from "../../agent/log.ts";
 import type { SimClock } from "../clock.ts";
 import { controlRoute } from "./control-http.ts";
@@ -45,27 +46,6 @@ export interface RunningGlaseSimulator {
 
 const XML_TYPE = "text/xml; charset=UTF-8";
 
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.removeAllListeners("data");
-        req.resume();
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
 function send(res: ServerResponse, status: number, type: string, body: string, close = false): void {
   res.writeHead(status, { "Content-Type": type, "Content-Length": Buffer.byteLength(body), ...(close ? { Connection: "close" } : {}) });
   res.end(body);
@@ -91,14 +71,13 @@ export async function startGlaseSimulator(opts: StartSimulatorOptions = {}): Pro
     const soapPath = path === PRIMARY_PATH || LEGACY_PATHS.has(path);
 
     if (soapPath && method === "POST") {
-      let body: string;
-      try {
-        body = await readBody(req, sim.settings.maxBodyBytes);
-      } catch (e) {
-        if (e instanceof BodyTooLarge) return send(res, 413, XML_TYPE, faultEnvelope("Client", `request body larger than ${sim.settings.maxBodyBytes} bytes`), true);
-        throw e;
+      const body = await readLimitedBody(req, sim.settings.maxBodyBytes);
+      if (!body.ok) {
+        if (body.tooLarge) return send(res, 413, XML_TYPE, faultEnvelope("Client", `request body larger than ${sim.settings.maxBodyBytes} bytes`), true);
+        req.socket.destroy(); // the client broke off its own request: nobody to answer
+        return;
       }
-      const outcome = await handleSoap(sim, body, { legacyPath: path !== PRIMARY_PATH });
+      const outcome = await handleSoap(sim, body.body.toString("utf8"), { legacyPath: path !== PRIMARY_PATH });
       if (outcome.kind === "drop") {
         req.socket.destroy();
         return;
@@ -122,11 +101,14 @@ export async function startGlaseSimulator(opts: StartSimulatorOptions = {}): Pro
     const control = controlRoute(method, path);
     if (control) {
       let raw = "";
-      try {
-        if (method === "POST") raw = await readBody(req, sim.settings.maxBodyBytes);
-      } catch (e) {
-        if (e instanceof BodyTooLarge) return send(res, 413, "application/json", JSON.stringify({ error: "body too large", code: "INPUT_INVALID" }), true);
-        throw e;
+      if (method === "POST") {
+        const body = await readLimitedBody(req, sim.settings.maxBodyBytes);
+        if (!body.ok) {
+          if (body.tooLarge) return send(res, 413, "application/json", JSON.stringify({ error: "body too large", code: "INPUT_INVALID" }), true);
+          req.socket.destroy();
+          return;
+        }
+        raw = body.body.toString("utf8");
       }
       const answer = control(sim, raw);
       return send(res, answer.status, "application/json", JSON.stringify(answer.json));
