@@ -84,7 +84,8 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     // 2. Glase.
     const terminals = new Map<number, TerminalCredentials>();
     for (const p of config.points) {
-      const t = await terminalCredentials(p, paths.terminalsDir);
+      // Unusable credentials stop only their point: the station shows it out of service with an alarm.
+      const t = await terminalCredentials(p, paths.terminalsDir).catch(() => undefined);
       if (t) terminals.set(p.id, t);
     }
     const reseller: ResellerCredentials | undefined = config.glase.reseller ? await resellerCredentials(config) : undefined;
@@ -110,6 +111,7 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
       glase: api,
       reseller: () => resellerCredentials(config),
       logger: logger.child("terminals"),
+      endpoint: glase.endpoint,
     });
     station = new Station({
       config,
@@ -134,6 +136,12 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     station.events$.subscribe((e) => {
       if (e.type !== "device") metrics.onEngineEvent(e);
     });
+    for (const f of devices.startFailures) {
+      station.raiseStartAlarm({
+        code: `device-${f.device}-unavailable`,
+        message: `${f.device} (${f.kind}) could not be started: ${f.message}. The station runs without it; fix the cause (device, permissions, native module) and \`systemctl restart glase-agent\`.`,
+      });
+    }
     const recovery = await station.startEngine();
     return { station, metrics, devices, glase, simClock, journal, recovery, close };
   } catch (err) {
