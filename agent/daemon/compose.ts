@@ -3,7 +3,7 @@
 // embedded simulator), create the device drivers (a missing device is retried in the background
 // and shown degraded, never fatal), then build the engine and recover unfinished flows. The
 // caller (run.ts) then opens the sockets and says READY.
-import { mkdir } from "node:fs/promises";
+import { ensureDirectory } from "../durable-file.ts";
 import { SimClock } from "../../simulator/clock.ts";
 import type { Grade } from "../../drivers/dispenser/contract.ts";
 import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
@@ -64,7 +64,8 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     for (const c of closers.splice(0).reverse()) await c().catch((err: unknown) => logger.warn("close-failed", { err }));
   };
   try {
-    await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
+    // Created durably: a state directory whose entry a power cut takes back loses the journal with it.
+    await ensureDirectory(paths.stateDir, 0o700);
     let station: Station | undefined;
     const board = new DeviceHealthBoard(() => Date.now(), logger.child("devices"));
     const metrics = new StationMetrics({
