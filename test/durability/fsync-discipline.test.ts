@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ControlClient } from "../../agent/daemon/sockets/client.ts";
 import { disciplineViolations, durableAt, firstRequestWith } from "./discipline.ts";
 import { BIN, eventually, Site } from "./site.ts";
-import { straceAvailable, straced } from "./strace.ts";
+import { straced } from "./strace.ts";
 
 let site: Site;
 beforeAll(async () => {
@@ -18,7 +18,7 @@ afterAll(async () => {
   await site?.close();
 });
 
-describe.skipIf(!straceAvailable())("fsync discipline under strace", () => {
+describe("fsync discipline under strace", () => {
   it("register, assign-id and unregister (agent stopped): temp → fsync → rename → fsync dir; the password is durable before registerTerminal is sent", async () => {
     const state = join(site.dir, "cli-state");
     const config = await site.config("cli", state);

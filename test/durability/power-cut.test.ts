@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ControlClient } from "../../agent/daemon/sockets/client.ts";
 import type { AlarmInfo, PointSnapshot } from "../../agent/engine-api.ts";
 import { AgentProcess, BIN, POINT1, Site } from "./site.ts";
-import { straceAvailable, straced, under, type TraceEvent } from "./strace.ts";
+import { straced, under, type TraceEvent } from "./strace.ts";
 
 interface Snapshot {
   readonly label: string;
@@ -77,7 +77,7 @@ async function records(dir: string): Promise<Array<{ terminalId?: string; extern
   return out;
 }
 
-describe.skipIf(!straceAvailable())("power cut at every fsync/rename boundary", () => {
+describe("power cut at every fsync/rename boundary", () => {
   it("register then assign-id: every copy starts, point 1 serves, point 2 is usable or alarmed, no created terminal loses its password", async () => {
     const state = join(site.dir, "pc-state");
     const snaps = join(site.dir, "pc-snapshots");

@@ -69,6 +69,8 @@ export function straceAvailable(): boolean {
 
 /** Runs `argv` under strace; resolves when it exits. */
 export function straced(argv: readonly string[], opts: StraceOptions = {}): Promise<StracedResult> {
+  // Not a skip: a durability test that silently does not run proves nothing.
+  if (!straceAvailable()) throw new Error("strace is not installed: apt-get install strace (.ci/run installs it)");
   const traced = [...FILE_SYSCALLS, ...NET_SYSCALLS].join(",");
   // The trace goes through a FIFO: read as it is written, so the process can be paused on events.
   const fifoDir = mkdtempSync(join(tmpdir(), "glase-strace-"));
