@@ -1,7 +1,7 @@
 // `glase-agent register` with the agent stopped resolves the state directory as the installed
 // service does: the unit's StateDirectory (under /var/lib) when the config is the one its
 // ExecStart runs, read from the unit file and its drop-ins; not the shell's working directory.
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -66,13 +66,18 @@ describe("the service's paths", () => {
       await writeFile(config, text);
       const unit = join(site.dir, "glase-agent.service");
       await writeFile(unit, `[Service]\nExecStart=/usr/bin/node /opt/glase-agent/dist/glase-agent.mjs run --config ${config}\nStateDirectory=${name}\n`);
+      // The state directory systemd made for the service's user: what root writes into it is that user's.
+      await mkdir(stateDir, { mode: 0o700 });
+      await chown(stateDir, 65534, 65534);
       const elsewhere = join(site.dir, "home");
       await mkdir(elsewhere);
       const reg = await site.cli(["register", "--point", "2", "--config", config, "--socket-dir", join(site.dir, "none"), "--json"], { cwd: elsewhere, env: { GLASE_AGENT_UNIT: unit } });
       expect(reg.code, reg.stderr).toBe(0);
       const { credentialsFile, terminalId } = JSON.parse(reg.stdout);
       expect(credentialsFile).toBe(join(stateDir, "terminals", "point-2.json"));
+      expect(await stat(credentialsFile)).toMatchObject({ uid: 65534, gid: 65534 });
       expect((await stat(credentialsFile)).mode & 0o777).toBe(0o600);
+      expect((await stat(join(stateDir, "terminals"))).uid).toBe(65534);
       await expect(stat(join(elsewhere, ".glase"))).rejects.toThrow();
       // The service, as systemd starts it: STATE_DIRECTORY set, working directory /.
       const agent = await AgentProcess.start(config, { STATE_DIRECTORY: stateDir });
