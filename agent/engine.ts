@@ -31,7 +31,7 @@ import { performDispenserEffect, routeDispenserEvent } from "./flows/dispenser-l
 import { posStartFor, preliminaryStartFor, reconciliationResultOf, refundResultOf } from "./flows/flow-requests.ts";
 import { executeGlaseCall, type GlaseCallTarget } from "./flows/glase-executor.ts";
 import { ReceiptDesk } from "./flows/receipt-desk.ts";
-import { recoverFlows } from "./flows/recovery.ts";
+import { recentFinishedFlows, recoverFlows } from "./flows/recovery.ts";
 import { FlowRunner, type RunnerHost } from "./flows/runner.ts";
 import { type PointRuntime, journalEntry, pointSnapshot, summarize } from "./flows/snapshot.ts";
 import type { InvoiceRow, TerminalCredentials } from "./glase/types.ts";
@@ -90,6 +90,9 @@ class Engine implements PaymentEngine, RunnerHost {
       this.attach(runner);
       runner.resume(effects);
     }
+    // After a restart `ctl flows --all` still shows what finished before it (a refund confirmed
+    // before a power cut), so a technician checks it before asking for another one.
+    this.recent.push(...(await recentFinishedFlows(this.journal, RECENT_FLOWS, this.logger)));
     if (this.opts.dispenser) this.unsubscribe = this.opts.dispenser.onEvent((e) => this.onDispenserEvent(e));
     this.accepting = true;
     this.scheduleCompaction(0);

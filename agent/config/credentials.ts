@@ -5,6 +5,7 @@
 import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { removeFileDurably, type DurableWriteOptions } from "../durable-file.ts";
 import { AgentError } from "../errors.ts";
 import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
 import { readSecretFile, writeSecretFile } from "./secrets.ts";
@@ -51,10 +52,15 @@ export async function readStoredTerminal(terminalsDir: string, point: number): P
   return readCredentialsFile(path);
 }
 
-export async function writeStoredTerminal(terminalsDir: string, point: number, value: StoredTerminal): Promise<string> {
+export async function writeStoredTerminal(terminalsDir: string, point: number, value: StoredTerminal, owner?: DurableWriteOptions["owner"]): Promise<string> {
   const path = storedTerminalPath(terminalsDir, point);
-  await writeSecretFile(path, JSON.stringify(value, null, 2) + "\n");
+  await writeSecretFile(path, JSON.stringify(value, null, 2) + "\n", owner ? { owner } : {});
   return path;
+}
+
+/** Removes the stored credentials of a point, durably (an unregistered terminal stays gone). */
+export function removeStoredTerminal(terminalsDir: string, point: number): Promise<boolean> {
+  return removeFileDurably(storedTerminalPath(terminalsDir, point));
 }
 
 /** Terminal credentials of a point, or undefined when it is not registered yet. */

@@ -5,6 +5,7 @@
 // resolved against the working directory.
 import { join, resolve } from "node:path";
 import type { AgentConfig } from "./schema.ts";
+import { serviceContextFor } from "./service-unit.ts";
 
 export interface AgentPaths {
   readonly stateDir: string;
@@ -38,4 +39,16 @@ export function resolvePaths(config: AgentConfig, env: Env = process.env, cwd = 
     socketsDir: config.sockets.dir ? resolve(cwd, config.sockets.dir) : defaultSocketsDir(env, cwd),
     terminalsDir: join(stateDir, "terminals"),
   };
+}
+
+/**
+ * Paths for a command run outside the daemon (`register`, `unregister`, `assign-id` while the
+ * agent is stopped): if `configFile` is the installed service's config, exactly the paths the
+ * service will use (its StateDirectory, not this shell's working directory); otherwise the paths
+ * `glase-agent run --config configFile` would use from here.
+ */
+export function resolveCommandPaths(config: AgentConfig, configFile: string, env: Env = process.env, cwd = process.cwd()): AgentPaths {
+  if (env.STATE_DIRECTORY) return resolvePaths(config, env, cwd);
+  const service = serviceContextFor(resolve(cwd, configFile), env);
+  return service ? resolvePaths(config, service.env, service.cwd) : resolvePaths(config, env, cwd);
 }

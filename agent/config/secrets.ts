@@ -1,8 +1,8 @@
 // Secrets on disk: terminal passwords, shop passwords and issuer secrets live in files readable
 // only by the agent's user. A file that group or others can read is refused, with the chmod that
 // fixes it, rather than used: a leaked terminal password lets anyone invoice in the station's name.
-import { chmod, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile, stat } from "node:fs/promises";
+import { writeFileDurably, type DurableWriteOptions } from "../durable-file.ts";
 import { AgentError } from "../errors.ts";
 
 /** Reads a secret file (trimmed); refuses group/world-accessible files. */
@@ -27,13 +27,10 @@ export async function readSecretFile(path: string, what = "secret file"): Promis
 }
 
 /**
- * Writes a file created 0600 from the start (never world-readable, not even for a moment) and
- * renamed into place, so a crash leaves either the old or the new content.
+ * Writes a secret file: 0600 from the first byte (never readable by others, not even for a
+ * moment) and durable — see agent/durable-file.ts: a power cut leaves the old or the new
+ * content, never an empty file.
  */
-export async function writeSecretFile(path: string, content: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, content, { mode: 0o600, flag: "w" });
-  await chmod(tmp, 0o600); // umask cannot widen it, but a pre-existing tmp might have been wider
-  await rename(tmp, path);
+export async function writeSecretFile(path: string, content: string, opts: Pick<DurableWriteOptions, "owner"> = {}): Promise<void> {
+  await writeFileDurably(path, content, { mode: 0o600, dirMode: 0o700, ...opts });
 }

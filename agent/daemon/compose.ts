@@ -3,7 +3,7 @@
 // embedded simulator), create the device drivers (a missing device is retried in the background
 // and shown degraded, never fatal), then build the engine and recover unfinished flows. The
 // caller (run.ts) then opens the sockets and says READY.
-import { mkdir } from "node:fs/promises";
+import { ensureDirectory } from "../durable-file.ts";
 import { SimClock } from "../../simulator/clock.ts";
 import type { Grade } from "../../drivers/dispenser/contract.ts";
 import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
@@ -64,7 +64,8 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     for (const c of closers.splice(0).reverse()) await c().catch((err: unknown) => logger.warn("close-failed", { err }));
   };
   try {
-    await mkdir(paths.stateDir, { recursive: true, mode: 0o700 });
+    // Created durably: a state directory whose entry a power cut takes back loses the journal with it.
+    await ensureDirectory(paths.stateDir, 0o700);
     let station: Station | undefined;
     const board = new DeviceHealthBoard(() => Date.now(), logger.child("devices"));
     const metrics = new StationMetrics({
@@ -84,7 +85,8 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     // 2. Glase.
     const terminals = new Map<number, TerminalCredentials>();
     for (const p of config.points) {
-      const t = await terminalCredentials(p, paths.terminalsDir);
+      // Unusable credentials stop only their point: the station shows it out of service with an alarm.
+      const t = await terminalCredentials(p, paths.terminalsDir).catch(() => undefined);
       if (t) terminals.set(p.id, t);
     }
     const reseller: ResellerCredentials | undefined = config.glase.reseller ? await resellerCredentials(config) : undefined;
@@ -110,6 +112,7 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
       glase: api,
       reseller: () => resellerCredentials(config),
       logger: logger.child("terminals"),
+      endpoint: glase.endpoint,
     });
     station = new Station({
       config,
@@ -134,6 +137,12 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     station.events$.subscribe((e) => {
       if (e.type !== "device") metrics.onEngineEvent(e);
     });
+    for (const f of devices.startFailures) {
+      station.raiseStartAlarm({
+        code: `device-${f.device}-unavailable`,
+        message: `${f.device} (${f.kind}) could not be started: ${f.message}. The station runs without it; fix the cause (device, permissions, native module) and \`systemctl restart glase-agent\`.`,
+      });
+    }
     const recovery = await station.startEngine();
     return { station, metrics, devices, glase, simClock, journal, recovery, close };
   } catch (err) {

@@ -14,7 +14,7 @@ import type { StationDevices } from "./devices.ts";
 import type { DeviceHealthBoard } from "./device-health.ts";
 import { enginePoints, engineSettings } from "./engine-config.ts";
 import type { StationControl, StationEvent, StationStatus } from "./sockets/control.ts";
-import type { TerminalManager } from "./terminals.ts";
+import type { PointRegistration, TerminalManager } from "./terminals.ts";
 import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
 import { invoiceListing } from "../invoice-service/listing.ts";
 
@@ -41,6 +41,9 @@ export class Station implements StationControl {
   private engineRef: PaymentEngine | undefined;
   private engineSub: Subscription | undefined;
   private credentials = new Map<number, TerminalCredentials>();
+  /** Alarms of the station itself (points/devices that could not start), rebuilt at each engine start. */
+  private startAlarms: AlarmInfo[] = [];
+  private startAlarmSeq = 0;
   private readonly scanWaiters = new Set<(text: string) => void>();
   readonly debugBlockLoop?: (ms: number) => void;
   readonly invoices?: () => Promise<unknown>;
@@ -83,13 +86,20 @@ export class Station implements StationControl {
     return this.parts.config;
   }
 
-  /** Reads every point's credentials, builds the engine and recovers unfinished flows. */
+  /**
+   * Reads every point's credentials, builds the engine and recovers unfinished flows. A point
+   * whose credentials cannot be used (missing, empty, unreadable, a registration whose answer was
+   * lost) is left out of service with an alarm saying what to do; every other point starts.
+   */
   async startEngine(): Promise<{ resumed: number; parked: number }> {
     this.credentials = new Map();
+    this.startAlarms = this.startAlarms.filter((a) => a.code.startsWith("device-"));
+    await this.parts.terminals.tidy().catch((err: unknown) => this.parts.logger.warn("terminals-tidy-failed", { err }));
     for (const p of this.parts.config.points) {
-      const creds = await this.parts.terminals.credentials(p.id);
-      if (creds) this.credentials.set(p.id, creds);
-      else this.parts.logger.warn("point-unregistered", { point: p.id, hint: `glase-agent register --point ${p.id}` });
+      const reg = await this.parts.terminals.registration(p.id).catch((err: unknown): PointRegistration => ({ kind: "broken", problem: err instanceof Error ? err.message : String(err), source: "stored" }));
+      if (reg.kind === "registered") this.credentials.set(p.id, reg.credentials);
+      else if (reg.kind === "unregistered") this.parts.logger.warn("point-unregistered", { point: p.id, hint: `glase-agent register --point ${p.id}` });
+      else this.raiseStartAlarm(pointAlarm(p.id, reg));
     }
     const engine = createPaymentEngine({
       ...this.parts.engineBase,
@@ -101,6 +111,14 @@ export class Station implements StationControl {
     const report = await engine.start();
     this.phase = "running";
     return report;
+  }
+
+  /** A station-level alarm (not tied to a flow): shown in `ctl alarms`, on its point, in metrics and `watch`. */
+  raiseStartAlarm(alarm: { readonly point?: number; readonly code: string; readonly message: string }): void {
+    const info: AlarmInfo = { id: `S${++this.startAlarmSeq}`, at: Date.now(), ...alarm };
+    this.startAlarms.push(info);
+    this.parts.logger.error("alarm", { code: info.code, point: info.point, message: info.message });
+    this.events$.next({ type: "alarm", alarm: info });
   }
 
   /** Stops the engine gracefully: no new customers, running flows get `timeoutMs` to settle. */
@@ -137,16 +155,18 @@ export class Station implements StationControl {
       points: this.parts.config.points.length,
       activeFlows: flows.filter((f) => !f.finished).length,
       parkedFlows: flows.filter((f) => f.parked && !f.finished).length,
-      alarms: snap?.alarms.length ?? 0,
+      alarms: (snap?.alarms.length ?? 0) + this.startAlarms.length,
       devices: this.parts.board.list(),
     };
   }
 
   points(): readonly PointSnapshot[] {
     const engine = this.engineRef?.snapshot().points ?? [];
-    return this.parts.config.points.map(
-      (p) => engine.find((s) => s.point === p.id) ?? { point: p.id, kind: p.kind, terminalId: "", state: this.engineRef ? "stopped" : "offline", alarms: [] },
-    );
+    return this.parts.config.points.map((p) => {
+      const own = this.startAlarms.filter((a) => a.point === p.id);
+      const snap = engine.find((s) => s.point === p.id) ?? { point: p.id, kind: p.kind, terminalId: "", state: this.engineRef ? "stopped" : "offline", alarms: [] };
+      return own.length === 0 ? snap : { ...snap, alarms: [...own, ...snap.alarms] };
+    });
   }
 
   flows(opts: { readonly all: boolean }): readonly FlowSummary[] {
@@ -155,7 +175,7 @@ export class Station implements StationControl {
   }
 
   alarms(): readonly AlarmInfo[] {
-    return this.engineRef?.snapshot().alarms ?? [];
+    return [...this.startAlarms, ...(this.engineRef?.snapshot().alarms ?? [])];
   }
 
   journalTail(n: number) {
@@ -233,4 +253,22 @@ export class Station implements StationControl {
       this.scanWaiters.add(done);
     });
   }
+}
+
+/** What the technician must do about a point that cannot take payments. */
+function pointAlarm(point: number, reg: Exclude<PointRegistration, { kind: "registered" | "unregistered" }>): { point: number; code: string; message: string } {
+  if (reg.kind === "unconfirmed") {
+    return {
+      point,
+      code: "registration-unconfirmed",
+      message:
+        `point ${point} is out of service: its registration (started ${reg.pending.startedAt}) got no answer from Glase, which may hold terminal "${reg.pending.externalTerminalId}" ` +
+        `whose id we never learned. Run \`glase-agent register --point ${point}\` again (the unanswered attempt and its password are kept in terminals/orphans/ for Glase support).`,
+    };
+  }
+  const todo =
+    reg.source === "config"
+      ? "fix the file the config names for it (owner glase-agent, chmod 600) or restore it from a backup"
+      : `restore terminals/point-${point}.json from a backup, or run \`glase-agent register --point ${point}\` again (a new terminal; the damaged file is kept in terminals/orphans/)`;
+  return { point, code: "credentials-unusable", message: `point ${point} is out of service: ${reg.problem}. To fix it: ${todo}, then \`systemctl reload glase-agent\`.` };
 }

@@ -5,8 +5,11 @@
 // runs, so resuming 1,000 flows costs one fsync, not 1,000.
 import type { Effect, FlowSettings } from "../core/effects.ts";
 import { type FlowState, transition } from "../core/transition.ts";
+import type { FlowSummary } from "../engine-api.ts";
 import type { Journal } from "../journal/types.ts";
+import type { Logger } from "../log.ts";
 import { recordOf } from "./runner.ts";
+import { summarizeState } from "./snapshot.ts";
 
 export interface RecoveredFlow {
   readonly state: FlowState;
@@ -23,4 +26,16 @@ export async function recoverFlows(journal: Journal, now: number, settings: Flow
   }
   await journal.appendMany(recovered.map((r) => recordOf(r.state, { type: "recover" }, r.effects, now)));
   return recovered;
+}
+
+/** The most recently finished flows, newest first, as the technician's `flows --all` lists them. */
+export async function recentFinishedFlows(journal: Journal, limit: number, logger: Logger): Promise<FlowSummary[]> {
+  try {
+    const rows = await journal.flows({ limit });
+    return rows.filter((r) => r.finished).map((r) => summarizeState(r.state as FlowState, r.createdAt, r.updatedAt));
+  } catch (err) {
+    // A view for technicians: never a reason not to start.
+    logger.warn("recent_flows_unavailable", { err });
+    return [];
+  }
 }

@@ -2,7 +2,7 @@
 // flow summaries, point snapshots, journal entries in words.
 import type { Effect } from "../core/effects.ts";
 import type { FlowInput } from "../core/inputs.ts";
-import { amountOf } from "../core/transition.ts";
+import { amountOf, type FlowState } from "../core/transition.ts";
 import type { AlarmInfo, FlowSummary, JournalEntry, PointConfig, PointDisplayState, PointSnapshot } from "../engine-api.ts";
 import type { StepRecord } from "../journal/types.ts";
 import type { FlowRunner } from "./runner.ts";
@@ -17,7 +17,11 @@ export interface PointRuntime {
 }
 
 export function summarize(r: FlowRunner, now: number): FlowSummary {
-  const s = r.state;
+  return summarizeState(r.state, r.startedAt, now);
+}
+
+/** A flow's summary from its state alone: a running flow's, or a finished one read back from the journal. */
+export function summarizeState(s: FlowState, startedAt: number, updatedAt: number): FlowSummary {
   const point = "point" in s ? s.point : undefined;
   const terminalId = "terminalId" in s ? s.terminalId : undefined;
   const invoiceReference = "invoiceRef" in s ? s.invoiceRef : undefined;
@@ -34,8 +38,8 @@ export function summarize(r: FlowRunner, now: number): FlowSummary {
     ...(invoiceReference !== undefined ? { invoiceReference } : {}),
     ...(ersReference !== undefined ? { ersReference } : {}),
     ...(amount !== undefined ? { amountMinor: amount } : {}),
-    startedAt: r.startedAt,
-    updatedAt: now,
+    startedAt,
+    updatedAt,
     ...(s.outcome !== undefined ? { outcome: s.outcome } : {}),
   };
 }

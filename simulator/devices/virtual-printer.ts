@@ -2,9 +2,9 @@
 // text, one receipt per cut, answers DLE EOT with a configurable condition (paper out, cover open,
 // offline, or no answer at all) and can write each receipt into a folder as a text file — the
 // simulated station's receipts folder. The real driver and transport are what talk to it.
-import { mkdir, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { ensureDirectory, writeFileDurably } from "../../agent/durable-file.ts";
 import type { Duplex } from "node:stream";
 import { HEALTHY, statusByte } from "../../drivers/printer/escpos-status.ts";
 import type { PrinterCondition } from "../../drivers/printer/escpos-status.ts";
@@ -46,7 +46,7 @@ export class VirtualPrinter {
   ) {}
 
   static async listen(options: VirtualPrinterOptions = {}): Promise<VirtualPrinter> {
-    if (options.receiptsDir !== undefined) await mkdir(options.receiptsDir, { recursive: true });
+    if (options.receiptsDir !== undefined) await ensureDirectory(options.receiptsDir, 0o755);
     const server = net.createServer();
     const printer = new VirtualPrinter(server, options.receiptsDir);
     server.on("connection", (socket) => printer.serve(socket));
@@ -127,7 +127,8 @@ export class VirtualPrinter {
     if (this.receiptsDir !== undefined) {
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");
       const file = path.join(this.receiptsDir, `receipt-${stamp}-${String(this.sequence).padStart(4, "0")}.txt`);
-      await writeFile(file, `${receipt.text}\n`).catch(() => {
+      // Like paper in the tray: a receipt "printed" is still there after a power cut.
+      await writeFileDurably(file, `${receipt.text}\n`, { mode: 0o644, dirMode: 0o755 }).catch(() => {
         this.fileErrors += 1;
       });
     }

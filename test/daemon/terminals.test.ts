@@ -9,11 +9,13 @@ import { GlaseClient } from "../../agent/glase/client.ts";
 import { generateTerminalPassword, TerminalManager } from "../../agent/daemon/terminals.ts";
 import { createLogger } from "../../agent/log.ts";
 import { isAgentError } from "../../agent/errors.ts";
+import { eventually } from "./agent-process.ts";
 import { startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
 
 let dir: string;
 let sim: RunningGlaseSimulator;
 let manager: TerminalManager;
+let siteConfig: ReturnType<typeof parseConfig>["config"];
 const shop = { resellerId: "demo_shop", userId: "9900", password: "demo-pass" };
 
 beforeAll(async () => {
@@ -23,6 +25,7 @@ beforeAll(async () => {
   doc.glase.endpoint = sim.endpoint;
   doc.glase.reseller = { id: shop.resellerId, password: shop.password };
   const { config } = parseConfig(doc);
+  siteConfig = config;
   const glase = await GlaseClient.create({ endpoint: sim.endpoint, clientId: "test", timeoutMs: 10_000 });
   manager = new TerminalManager({ config, terminalsDir: join(dir, "terminals"), glase, reseller: async () => shop, logger: createLogger("test") });
 });
@@ -85,4 +88,66 @@ describe("glase-agent register without a running agent", () => {
     await run("unregister", "--point", "2");
     await expect(stat(reg.credentialsFile)).rejects.toThrow();
   }, 120_000);
+});
+
+describe("crash-safe registration", () => {
+  const terminalsDir = () => join(dir, "crash-terminals");
+  const managerWith = (glase: GlaseClient, terminals = terminalsDir()) =>
+    new TerminalManager({ config: siteConfig, terminalsDir: terminals, glase, reseller: async () => shop, logger: createLogger("test") });
+  const files = async (d: string) => (await import("node:fs/promises")).readdir(d).catch(() => [] as string[]);
+
+  it("a refusal (result code) or a request that never left removes the pending record: no terminal, nothing kept", async () => {
+    const glase = await GlaseClient.create({ endpoint: sim.endpoint, clientId: "test", timeoutMs: 5_000 });
+    sim.sim.injectFault({ operation: "registerTerminal", kind: "result", resultCode: 20 });
+    await expect(managerWith(glase).register(1)).rejects.toSatisfy((e) => isAgentError(e, "GLASE_RESULT"));
+    expect(await files(terminalsDir())).toEqual([]);
+    const { freePort } = await import("../support/free-port.ts");
+    const nowhere = new GlaseClient({ endpoint: `http://127.0.0.1:${await freePort()}/soap/merchant/cashregister-2`, clientId: "test", timeoutMs: 5_000 });
+    await expect(managerWith(nowhere).register(1)).rejects.toSatisfy((e) => isAgentError(e, "GLASE_TRANSPORT") && (e as { indefinite?: boolean }).indefinite === false);
+    expect(await files(terminalsDir())).toEqual([]);
+  });
+
+  it("an answer that never came (timeout) keeps the password; the next register keeps the attempt as an orphan", async () => {
+    const slow = await GlaseClient.create({ endpoint: sim.endpoint, clientId: "test", timeoutMs: 300 });
+    sim.sim.injectFault({ operation: "registerTerminal", kind: "latency", latencyMs: 1_000 });
+    const m = managerWith(slow);
+    await expect(m.register(1)).rejects.toSatisfy((e) => isAgentError(e, "GLASE_TRANSPORT") && /register --point 1/.test((e as Error).message));
+    const reg = await m.registration(1);
+    expect(reg.kind).toBe("unconfirmed");
+    const pending = reg.kind === "unconfirmed" ? reg.pending : undefined;
+    await eventually(() => sim.sim.dump().terminals.find((t) => t.externalTerminalId === pending!.externalTerminalId), 5_000, "the simulator to apply the slow registerTerminal");
+    const fine = managerWith(await GlaseClient.create({ endpoint: sim.endpoint, clientId: "test", timeoutMs: 5_000 }));
+    const res = await fine.register(1);
+    const orphans = await files(join(terminalsDir(), "orphans"));
+    expect(orphans).toHaveLength(1);
+    const kept = JSON.parse(await readFile(join(terminalsDir(), "orphans", orphans[0]!), "utf8"));
+    expect(kept.record).toEqual(pending);
+    expect((await stat(join(terminalsDir(), "orphans", orphans[0]!))).mode & 0o777).toBe(0o600);
+    expect((await fine.registration(1)).kind).toBe("registered");
+    await fine.unregister(1);
+    expect(res.terminalId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("resolves what a crash between the two writes left, and sets a damaged credentials file aside before registering", async () => {
+    const { writeFile, mkdir } = await import("node:fs/promises");
+    const d = join(dir, "leftovers");
+    await mkdir(d, { recursive: true, mode: 0o700 });
+    const glase = await GlaseClient.create({ endpoint: sim.endpoint, clientId: "test", timeoutMs: 5_000 });
+    const m = managerWith(glase, d);
+    const pending = { attemptId: "abc123", externalTerminalId: "x (reg abc123)", name: "x", password: "SamePassword1234", startedAt: new Date().toISOString() };
+    await writeFile(join(d, "point-1.pending.json"), JSON.stringify(pending), { mode: 0o600 });
+    await writeFile(join(d, "point-1.json"), JSON.stringify({ terminalId: "t1", password: "SamePassword1234" }), { mode: 0o600 });
+    expect((await m.registration(1)).kind).toBe("registered");
+    expect((await files(d)).sort()).toEqual(["point-1.json"]);
+
+    await writeFile(join(d, "point-1.json"), "{ torn", { mode: 0o600 });
+    const broken = await m.registration(1);
+    expect(broken).toMatchObject({ kind: "broken", source: "stored" });
+    await m.register(1);
+    const orphans = await files(join(d, "orphans"));
+    expect(orphans).toHaveLength(1);
+    expect(JSON.parse(await readFile(join(d, "orphans", orphans[0]!), "utf8")).record.content).toBe("{ torn");
+    expect((await m.registration(1)).kind).toBe("registered");
+    await m.unregister(1);
+  });
 });

@@ -6,7 +6,7 @@ import { AgentError, isAgentError } from "../../errors.ts";
 import { configureLogging, createLogger } from "../../log.ts";
 import { loadConfig } from "../../config/load.ts";
 import { resellerCredentials } from "../../config/credentials.ts";
-import { resolvePaths } from "../../config/paths.ts";
+import { resolveCommandPaths } from "../../config/paths.ts";
 import { parseGlaseId } from "../../daemon/glase-id.ts";
 import { TerminalManager } from "../../daemon/terminals.ts";
 import { ControlClient } from "../../daemon/sockets/client.ts";
@@ -63,8 +63,10 @@ async function context(argv: readonly string[], extra: Record<string, { type: "s
       const glase = await GlaseClient.create({ endpoint: config.glase.endpoint, clientId: config.glase.clientId, timeoutMs: config.glase.timeouts.requestMs });
       return new TerminalManager({
         config,
-        terminalsDir: resolvePaths(config).terminalsDir,
+        // Where the service reads them, not under this shell's working directory.
+        terminalsDir: resolveCommandPaths(config, configFile).terminalsDir,
         glase,
+        endpoint: config.glase.endpoint,
         reseller: () => resellerCredentials(config),
         logger: createLogger("terminals"),
       });
@@ -81,7 +83,10 @@ const REGISTER_USAGE = `Usage: glase-agent register --point N [--name NAME] [--c
 
 Registers a new Glase terminal for the point with the shop (RESELLERUSER) credentials of the
 config, with a freshly generated strong password. terminalId and password are stored 0600 in
-the state directory (terminals/point-N.json); the password is never printed.
+the state directory (terminals/point-N.json); the password is never printed. With the agent
+stopped and the service's config, that is the service's StateDirectory (/var/lib/glase-agent).
+The password is on disk before Glase is asked; if the answer is lost the point stays out of
+service and running register again keeps the unanswered attempt in terminals/orphans/.
 
 ${COMMON_HELP}
   --name NAME         name shown on the payer's phone (default: "<station>, <point name>")`;

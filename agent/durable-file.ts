@@ -1,0 +1,191 @@
+// Durable files: the one way the agent writes a file it (or a technician) relies on after a power
+// cut — terminal credentials, pending registrations, receipts it keeps as files, anything else.
+// A SIGKILL test cannot see a missing fsync (the page cache survives a killed process, not a power
+// cut): a `rename` whose data was never fsynced can leave the target at 0 bytes, and a rename or
+// unlink whose directory was never fsynced can be undone. So a whole-file write is
+//   temp file (O_EXCL, final mode from the start) → write → fsync → rename → fsync the directory
+// and a directory created on the way is fsynced into its parent. After the promise resolves the
+// new content survives a power cut; before, the old content (or no file) does — never a torn or
+// empty file under the target's name. The SQLite journals do the same through SQLite itself
+// (WAL, synchronous=FULL). Appends (a printer's spool file) get fdatasync before resolving.
+//
+// Base layer: node:fs only, no agent imports beyond errors.
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { chown, lstat, mkdir, open, readdir, rename, unlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { AgentError } from "./errors.ts";
+
+export interface DurableWriteOptions {
+  /** File mode, exact (umask does not narrow or widen it). Default 0600: most of what we write is secret. */
+  readonly mode?: number;
+  /** Mode of directories created on the way. Default 0700. */
+  readonly dirMode?: number;
+  /**
+   * Give the new file (and directories created on the way) to this owner. Used when root runs a
+   * CLI command that writes into the service's state directory: what it writes must belong to
+   * the service's user, not to root, or the service cannot read it.
+   */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+}
+
+const TEMP_MARK = ".tmp-";
+
+/** Name of a temporary sibling; a leading dot keeps it out of `point-*.json` style globs. */
+function tempName(path: string): string {
+  return join(dirname(path), `.${basename(path)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString("hex")}`);
+}
+
+function fsError(op: string, path: string, e: unknown): AgentError {
+  const code = (e as NodeJS.ErrnoException).code ?? "error";
+  return new AgentError("INTERNAL", `${op} ${path} failed (${code})`, { op, path, errno: code }, { cause: e });
+}
+
+/** fsync of a directory: makes the creations, renames and unlinks in it durable. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY).catch((e: unknown) => {
+    throw fsError("open directory", dir, e);
+  });
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * mkdir -p where every directory created is fsynced into its parent (a new directory's entry is
+ * as volatile as a new file's). Existing directories are left as they are.
+ */
+export async function ensureDirectory(dir: string, mode = 0o700, owner?: DurableWriteOptions["owner"]): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const st = await lstat(d).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return undefined;
+      throw fsError("stat", d, e);
+    });
+    if (st) {
+      if (!st.isDirectory()) throw new AgentError("INTERNAL", `${d} is not a directory`, { path: d });
+      break;
+    }
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    await mkdir(d, { mode }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "EEXIST") throw fsError("mkdir", d, e);
+    });
+    if (owner) await chown(d, owner.uid, owner.gid);
+    await syncDirectory(dirname(d));
+  }
+}
+
+/** Replaces `path` with `data`, durably and atomically (see the header). */
+export async function writeFileDurably(path: string, data: string | Uint8Array, opts: DurableWriteOptions = {}): Promise<void> {
+  const dir = dirname(path);
+  const mode = opts.mode ?? 0o600;
+  await ensureDirectory(dir, opts.dirMode ?? 0o700, opts.owner);
+  const tmp = tempName(path);
+  try {
+    // O_EXCL|O_NOFOLLOW: never write through a planted file or symlink; the mode is right from
+    // the first byte (a secret is never readable by others, not even for a moment).
+    const handle = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+    try {
+      await handle.chmod(mode); // exact mode, whatever the umask
+      if (opts.owner) await handle.chown(opts.owner.uid, opts.owner.gid);
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => undefined);
+    throw e instanceof AgentError ? e : fsError("write", path, e);
+  }
+  await syncDirectory(dir);
+}
+
+/** Removes `path` durably (the unlink is fsynced into the directory). False when there was none. */
+export async function removeFileDurably(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw fsError("unlink", path, e);
+  }
+  await syncDirectory(dirname(path));
+  return true;
+}
+
+/**
+ * Appends `data` and fdatasyncs before resolving (a receipt "printed" to a spool file is on disk
+ * when the journal says printed). A file created by this append is fsynced into its directory.
+ */
+export async function appendFileDurably(path: string, data: Uint8Array, opts: Pick<DurableWriteOptions, "mode"> = {}): Promise<void> {
+  let created = false;
+  let handle;
+  try {
+    handle = await open(path, constants.O_WRONLY | constants.O_APPEND);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw fsError("open", path, e);
+    // Created as appendFile would (0666 less the umask) unless told otherwise: a spooler reads it.
+    handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, opts.mode ?? 0o666).catch((e2: unknown) => {
+      throw fsError("create", path, e2);
+    });
+    created = true;
+  }
+  try {
+    await handle.writeFile(data); // loops over short writes; O_APPEND puts each at the end
+    await handle.datasync().catch((e: NodeJS.ErrnoException) => {
+      // A FIFO or character device has nothing to sync.
+      if (e.code !== "EINVAL" && e.code !== "ENOTSUP") throw e;
+    });
+  } finally {
+    await handle.close();
+  }
+  if (created) await syncDirectory(dirname(path));
+}
+
+/**
+ * Removes temporary files a power cut or crash left in `dir` (writers that are still alive keep
+ * theirs). They never hold the only copy of anything: a write's temp file only becomes the
+ * content once renamed.
+ */
+export async function removeStaleTemporaries(dir: string): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    const at = name.lastIndexOf(TEMP_MARK);
+    if (!name.startsWith(".") || at < 0) continue;
+    const pid = Number(name.slice(at + TEMP_MARK.length).split("-")[0]);
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) continue;
+    if (pid === process.pid) continue;
+    await unlink(join(dir, name)).then(() => removed++, () => undefined);
+  }
+  if (removed > 0) await syncDirectory(dir);
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * The owner files written into `dir` must get when root writes them: the owner of the nearest
+ * existing directory (the service's state directory belongs to the service's user). Undefined
+ * when we are not root, or the directory is root's anyway.
+ */
+export async function inheritedOwner(dir: string): Promise<DurableWriteOptions["owner"]> {
+  if (process.getuid?.() !== 0) return undefined;
+  for (let d = dir; ; d = dirname(d)) {
+    const st = await lstat(d).catch(() => undefined);
+    if (st?.isDirectory()) return st.uid === 0 ? undefined : { uid: st.uid, gid: st.gid };
+    if (dirname(d) === d) return undefined;
+  }
+}
