@@ -59,6 +59,8 @@ function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
 
 export class Sessions {
   private readonly timers = new Map<string, Map<TimerKind, () => void>>();
+  /** Energy added by each session's last sample (Wh): what the next one may add again. */
+  private readonly lastStepWh = new Map<string, number>();
   private readonly finishWaiters = new Map<string, Set<{ resolve: () => void; reject: (e: unknown) => void }>>();
 
   constructor(
@@ -208,8 +210,11 @@ export class Sessions {
     if (grew || this.host.connectorStatus(chargePointId, s.connectorId) === "Charging") {
       this.host.emit({ type: "progress", point: s.point, transactionId: s.transactionId, milli, amountMinor });
     }
-    // Stop before the next sample could pass the limit: one interval at the connector's full power.
-    const marginWh = Math.ceil(((b?.maxPowerW ?? 0) * this.host.meterSampleIntervalS) / 3600);
+    // Stop before the next sample could pass the limit: what the last sample added, and at least
+    // one interval at the connector's rated power.
+    if (grew) this.lastStepWh.set(s.transactionId, milli - s.milli);
+    const ratedWh = Math.ceil(((b?.maxPowerW ?? 0) * this.host.meterSampleIntervalS) / 3600);
+    const marginWh = Math.max(ratedWh, this.lastStepWh.get(s.transactionId) ?? 0);
     if (!now.stop && priceOf(milli + marginWh, s.unitPriceMinor) >= s.limitMinor) {
       this.host.log.info("limit_reached", { point: s.point, flow: s.transactionId, milli, amountMinor, limitMinor: s.limitMinor, marginWh });
       void this.requestStop(s.transactionId, "limit");
@@ -395,6 +400,7 @@ export class Sessions {
     const done: Sale = { ...cur, ...build(cur), state: "finished", endedAt: this.host.scheduler.now() };
     const write = this.book.put(done); // in memory at once: a concurrent finish sees it ended
     this.clearTimers(transactionId);
+    this.lastStepWh.delete(transactionId);
     await write;
     this.host.log.info("session_ended", { point: done.point, flow: transactionId, transactionId: done.ocppTransactionId, milli: done.milli, amountMinor: done.amountMinor, reason: done.reason, endedBy: done.endedBy });
     if (!opts.silent) {
