@@ -42,6 +42,11 @@ export class TransactionQueue {
     return [...this.items];
   }
 
+  /** Forgets everything queued (a charger that lost its queue in a power cut). */
+  clear(): number {
+    return this.items.splice(0).length;
+  }
+
   push(m: Omit<QueuedMessage, "attempts">): void {
     this.items.push({ ...m, attempts: 0 });
   }

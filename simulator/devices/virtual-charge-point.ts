@@ -212,6 +212,11 @@ export class VirtualChargePoint {
     return this.queue.length;
   }
 
+  /** A charger that loses its queued transaction messages (a broken one): they never arrive. */
+  dropQueuedMessages(): number {
+    return this.queue.clear();
+  }
+
   onEvent(listener: (e: VirtualChargePointEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
