@@ -349,21 +349,16 @@ export class Sessions {
     if (!s || s.state === "finished" || !this.host.link(s.chargePointId)) return; // offline: re-sent when back
     const limitMilli = limitMilliFor(s.limitMinor, s.unitPriceMinor);
     this.host.log.error("remote_stop_ignored", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli });
-    void this.finish(transactionId, (cur) => ({
-      milli: Math.max(cur.milli, limitMilli),
-      amountMinor: Math.max(cur.amountMinor, cur.limitMinor),
-      reason: endReasonOf(undefined, cur.stop?.cause),
-      endedBy: "overrun",
-    })).then((ended) => {
-      if (!ended) return;
-      this.host.emit({
-        type: "fault",
-        point: s.point,
-        code: "OCPP_STOP_IGNORED",
-        message: `charger ${s.chargePointId} kept transaction ${s.ocppTransactionId} running ${Math.round(this.host.stopTimeoutMs / 1000)} s after RemoteStopTransaction: settled as an overrun`,
-        transactionId,
-      });
-    });
+    void this.finish(
+      transactionId,
+      (cur) => ({ milli: Math.max(cur.milli, limitMilli), amountMinor: Math.max(cur.amountMinor, cur.limitMinor), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "overrun" }),
+      {
+        alarm: {
+          code: "OCPP_STOP_IGNORED",
+          message: `charger ${s.chargePointId} kept transaction ${s.ocppTransactionId} running ${Math.round(this.host.stopTimeoutMs / 1000)} s after RemoteStopTransaction: settled as an overrun`,
+        },
+      },
+    );
   }
 
   private armMissingTimer(transactionId: string): void {
@@ -372,15 +367,11 @@ export class Sessions {
       if (!s || s.state !== "delivering" || !this.host.known(s.chargePointId)) return;
       if (inTransaction(this.host.connectorStatus(s.chargePointId, s.connectorId))) return;
       this.host.log.error("stop_transaction_missing", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli });
-      void this.finish(transactionId, (cur) => ({ reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" })).then((ended) => {
-        if (!ended) return;
-        this.host.emit({
-          type: "fault",
-          point: s.point,
+      void this.finish(transactionId, (cur) => ({ reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" }), {
+        alarm: {
           code: "OCPP_STOP_MISSING",
           message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${s.milli} Wh)`,
-          transactionId,
-        });
+        },
       });
     });
   }
@@ -392,9 +383,14 @@ export class Sessions {
 
   /**
    * Ends a session: durable first, then the one `end` event. Returns false if it had ended already
-   * (whoever ended it reported it). `silent`: no event (the caller reports the outcome itself).
+   * (whoever ended it reported it). `silent`: no event (the caller reports the outcome itself);
+   * `alarm`: a `fault` event right after the end, naming the session.
    */
-  private async finish(transactionId: string, build: (s: Sale) => { reason: DeliveryEndReason; endedBy: EndedBy } & Partial<Sale>, opts: { silent?: boolean } = {}): Promise<boolean> {
+  private async finish(
+    transactionId: string,
+    build: (s: Sale) => { reason: DeliveryEndReason; endedBy: EndedBy } & Partial<Sale>,
+    opts: { silent?: boolean; alarm?: { code: string; message: string } } = {},
+  ): Promise<boolean> {
     const cur = this.book.get(transactionId);
     if (!cur || cur.state === "finished") return false;
     const done: Sale = { ...cur, ...build(cur), state: "finished", endedAt: this.host.scheduler.now() };
@@ -405,6 +401,7 @@ export class Sessions {
     this.host.log.info("session_ended", { point: done.point, flow: transactionId, transactionId: done.ocppTransactionId, milli: done.milli, amountMinor: done.amountMinor, reason: done.reason, endedBy: done.endedBy });
     if (!opts.silent) {
       this.host.emit({ type: "end", point: done.point, transactionId, gradeId: done.gradeId, milli: done.milli, amountMinor: done.amountMinor, unitPriceMinor: done.unitPriceMinor, reason: done.reason! });
+      if (opts.alarm) this.host.emit({ type: "fault", point: done.point, ...opts.alarm, transactionId });
     }
     const waiters = this.finishWaiters.get(transactionId);
     this.finishWaiters.delete(transactionId);

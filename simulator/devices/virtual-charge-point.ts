@@ -415,7 +415,7 @@ export class VirtualChargePoint {
       tx: tx.ref,
       params: (ref) => (ref.id === undefined ? undefined : { transactionId: ref.id, idTag: tx.idTag, meterStop, timestamp, reason }),
     });
-    if (updateStatus) this.setStatus(c, c.plugged && reason !== "EVDisconnected" ? "Finishing" : "Available");
+    if (updateStatus && c.status !== "Faulted" && c.status !== "Unavailable") this.setStatus(c, c.plugged && reason !== "EVDisconnected" ? "Finishing" : "Available");
     void this.flush();
   }
 
