@@ -36,7 +36,7 @@ export interface Rig {
   readonly events: EventLog;
   readonly store: DriverStore;
   /** A charge point connected to this driver (default CP-1, 50 ms seconds, 36 kW). */
-  chargePoint(options?: Partial<VirtualChargePointOptions>): Promise<VirtualChargePoint>;
+  chargePoint(options?: Partial<VirtualChargePointOptions>, beforeConnect?: (cp: VirtualChargePoint) => void): Promise<VirtualChargePoint>;
   /** Closes the driver and opens a new one on the same store and port (an agent restart). */
   restart(): Promise<Rig>;
 }
@@ -54,9 +54,10 @@ export async function openRig(config: Ocpp16ConfigInput = testConfig(), opts: { 
     driver,
     events,
     store,
-    async chargePoint(options = {}) {
+    async chargePoint(options = {}, beforeConnect) {
       const cp = new VirtualChargePoint({ endpoint: driver.url, identity: "CP-1", secondMs: 50, powerW: 36_000, reconnectMs: 100, ...options });
       register(() => cp.close());
+      beforeConnect?.(cp);
       await cp.connect();
       return cp;
     },
