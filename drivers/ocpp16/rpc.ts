@@ -2,7 +2,7 @@
 // the official OCPP 1.6 JSON schemas in both directions) that the driver and the virtual charge
 // point use, with the types the package's own declarations get wrong or leave out. ocpp-rpc is
 // CommonJS and spreads part of its exports, so it is loaded whole and picked apart here.
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import ocppRpc from "ocpp-rpc";
 
@@ -90,4 +90,3 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
   return new lib.RPCClient(options);
 }
 
-export type { Server };

@@ -4,7 +4,7 @@
 // reconnect) and the other chargers are not affected.
 import { expect, it } from "vitest";
 import type { VirtualChargePoint } from "../../../simulator/devices/virtual-charge-point.ts";
-import { authorizeCmd, isEnd, isProgress, openRig, synced, testConfig, waitUntil, type Rig } from "./helpers.ts";
+import { authorizeCmd, endOn, isEnd, isProgress, openRig, synced, testConfig, waitUntil, type Rig } from "./helpers.ts";
 
 function twoChargers() {
   return testConfig({
@@ -85,12 +85,12 @@ it("an oversized frame closes that charger's connection (1009); its queued messa
   cp2.sendRaw(JSON.stringify([2, "huge", "DataTransfer", { vendorId: "x", data: "x".repeat(10_000) }]));
   await waitUntil(() => codes.includes(1009), 5_000, "closed with 1009");
   cp2.unplug(1); // its StopTransaction may have to wait for the reconnect
-  const end2 = await rig.events.waitFor((e) => isEnd(e) && e.point === 2, 10_000, "CP-2 end");
+  const end2 = await rig.events.waitFor(endOn(2), 10_000, "CP-2 end");
   expect(end2.milli).toBe(cp2.registerWh(1) - meterStart);
   expect(cp1.connected).toBe(true);
   expect(cp1.status(1)).toBe("Charging");
   cp1.unplug(1);
-  await rig.events.waitFor((e) => isEnd(e) && e.point === 1);
+  await rig.events.waitFor(endOn(1));
   expect(rig.events.count(isEnd)).toBe(2);
 });
 
@@ -106,11 +106,11 @@ it("a charger flooding calls is disconnected (1008); nothing it queued is lost; 
   for (let i = 0; i < 300; i++) cp2.sendRaw(JSON.stringify([2, `hb-${i}`, "Heartbeat", {}]));
   await waitUntil(() => codes.includes(1008), 5_000, "closed with 1008");
   cp2.unplug(1);
-  const end2 = await rig.events.waitFor((e) => isEnd(e) && e.point === 2, 10_000, "CP-2 end after the flood");
+  const end2 = await rig.events.waitFor(endOn(2), 10_000, "CP-2 end after the flood");
   expect(end2.milli).toBe(cp2.registerWh(1) - meterStart);
   await waitUntil(() => rig.events.count((e) => isProgress(e) && e.point === 1) > progress1 + 2, 5_000, "CP-1 progress goes on");
   expect(cp1.connected).toBe(true);
   cp1.unplug(1);
-  await rig.events.waitFor((e) => isEnd(e) && e.point === 1);
+  await rig.events.waitFor(endOn(1));
   expect(rig.events.count(isEnd)).toBe(2);
 });

@@ -73,6 +73,10 @@ export function authorizeCmd(patch: Partial<AuthorizeCommand> = {}): AuthorizeCo
 }
 
 export const isEnd = (e: DispenserEvent): e is Extract<DispenserEvent, { type: "end" }> => e.type === "end";
+export const endOn =
+  (point: number) =>
+  (e: DispenserEvent): e is Extract<DispenserEvent, { type: "end" }> =>
+    e.type === "end" && e.point === point;
 export const isCall = (e: DispenserEvent): e is Extract<DispenserEvent, { type: "call" }> => e.type === "call";
 export const isProgress = (e: DispenserEvent): e is Extract<DispenserEvent, { type: "progress" }> => e.type === "progress";
 export const isFault = (e: DispenserEvent): e is Extract<DispenserEvent, { type: "fault" }> => e.type === "fault";
