@@ -1,0 +1,166 @@
+// The agent's OCPP 1.6J endpoint: an HTTP (or, for security profile 2, HTTPS) server whose
+// WebSocket upgrades at <path>/<chargePointId> become ocpp-rpc connections in strict mode. Only
+// configured charge point ids get in (404 otherwise), only with the `ocpp1.6` subprotocol (400),
+// and with the charger's Basic-auth password where its profile asks for one (401). A charger that
+// connects again replaces its previous connection. Frames above maxFrameBytes close the
+// connection (1009, by ws); ten malformed frames in a row close it (1002, by ocpp-rpc).
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { TLSSocket } from "node:tls";
+import type { Scheduler } from "../../agent/core/clock.ts";
+import { AgentError } from "../../agent/errors.ts";
+import type { Logger } from "../../agent/log.ts";
+import { CLOSE, ChargerLink } from "./charger-link.ts";
+import type { ChargerConfig, Ocpp16Config } from "./config.ts";
+import { OCPP16 } from "./messages.ts";
+import { createRpcServer, type RpcHandshake, type RpcPeer, type RpcServer } from "./rpc.ts";
+
+export interface TlsMaterial {
+  readonly cert: string;
+  readonly key: string;
+  readonly minVersion: "TLSv1.2" | "TLSv1.3";
+}
+
+export interface CentralSystemOptions {
+  readonly config: Ocpp16Config;
+  /** Basic-auth passwords of the chargers with security profile 1 or 2. */
+  readonly passwords: ReadonlyMap<string, Buffer>;
+  readonly tls?: TlsMaterial;
+  readonly scheduler: Scheduler;
+  readonly logger: Logger;
+  /** A charger connected (its handlers are registered here, before its first frame is read). */
+  onConnect(link: ChargerLink): void;
+  /** That connection is gone (not called for a connection a newer one replaced before it opened). */
+  onDisconnect(link: ChargerLink, code: number): void;
+}
+
+/** Log the first few problems of a connection, then one in a hundred. */
+function shouldLog(count: number): boolean {
+  return count <= 5 || count % 100 === 0;
+}
+
+export class CentralSystem {
+  private readonly rpc: RpcServer;
+  private readonly chargers = new Map<string, ChargerConfig>();
+  private readonly links = new Map<string, ChargerLink>();
+  private http: Server | undefined;
+  private closed = false;
+
+  constructor(private readonly options: CentralSystemOptions) {
+    const { config } = options;
+    for (const c of config.chargers) this.chargers.set(c.id, c);
+    this.rpc = createRpcServer({
+      protocols: [OCPP16],
+      strictMode: true,
+      callTimeoutMs: config.callTimeoutS * 1000,
+      pingIntervalMs: 30_000,
+      maxBadMessages: 10,
+      wssOptions: { maxPayload: config.maxFrameBytes },
+    });
+    this.rpc.auth((accept, reject, handshake) => {
+      const refusal = this.refusal(handshake);
+      if (refusal) {
+        options.logger.warn("charger_refused", { chargePointId: handshake.identity.slice(0, 64), from: handshake.remoteAddress, status: refusal.status, why: refusal.why });
+        reject(refusal.status, refusal.why);
+        return;
+      }
+      accept({}, OCPP16);
+    });
+    this.rpc.on("client", (peer) => this.adopt(peer));
+    this.rpc.on("error", (err) => options.logger.error("ocpp_server_error", { err }));
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  async listen(): Promise<number> {
+    const { listen } = this.options.config;
+    const tls = this.options.tls;
+    const notWebSocket = (_req: IncomingMessage, res: ServerResponse) => {
+      res.statusCode = 426;
+      res.setHeader("Upgrade", "websocket");
+      res.end("OCPP 1.6J central system: connect with a WebSocket (subprotocol ocpp1.6) to " + listen.path + "/<chargePointId>\n");
+    };
+    const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion }, notWebSocket) : createHttpServer(notWebSocket);
+    server.on("upgrade", this.rpc.handleUpgrade);
+    server.on("clientError", (_err, socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (err) => reject(new AgentError("DEVICE_DISCONNECTED", `OCPP listener ${listen.host}:${listen.port}: ${err.message}`, { host: listen.host, port: listen.port }, { cause: err })));
+      server.listen(listen.port, listen.host, () => resolve());
+    });
+    this.http = server;
+    const addr = server.address();
+    const port = typeof addr === "object" && addr ? addr.port : listen.port;
+    this.options.logger.info("ocpp_listening", { url: `${tls ? "wss" : "ws"}://${listen.host}:${port}${listen.path}/<chargePointId>`, chargers: this.chargers.size });
+    return port;
+  }
+
+  link(chargePointId: string): ChargerLink | undefined {
+    const l = this.links.get(chargePointId);
+    return l?.open ? l : undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const links = [...this.links.values()];
+    this.links.clear();
+    await Promise.all(links.map((l) => l.close(CLOSE.shutdown, "central system shutting down")));
+    await this.rpc.close({ code: CLOSE.shutdown, force: true }).catch(() => undefined);
+    const http = this.http;
+    this.http = undefined;
+    if (http) {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    }
+  }
+
+  private refusal(h: RpcHandshake): { status: number; why: string } | undefined {
+    if (this.closed) return { status: 503, why: "shutting down" };
+    if (h.endpoint !== this.options.config.listen.path) return { status: 404, why: `no OCPP endpoint at ${h.endpoint}` };
+    const charger = this.chargers.get(h.identity);
+    if (!charger) return { status: 404, why: "unknown charge point id" };
+    if (!h.protocols.has(OCPP16)) return { status: 400, why: "subprotocol ocpp1.6 required" };
+    if (charger.securityProfile >= 1) {
+      const expected = this.options.passwords.get(charger.id);
+      if (!expected || !h.password || !samePassword(h.password, expected)) return { status: 401, why: "wrong or missing Basic auth password" };
+    }
+    if (charger.securityProfile === 2 && !(h.request.socket as TLSSocket).encrypted) return { status: 403, why: "security profile 2 requires TLS" };
+    return undefined;
+  }
+
+  private adopt(peer: RpcPeer & { readonly handshake: RpcHandshake }): void {
+    const id = peer.identity;
+    const { config, scheduler, logger } = this.options;
+    const link = new ChargerLink(id, peer, { maxCallsPerSecond: config.maxCallsPerSecond, maxQueuedCalls: config.maxQueuedCalls, callTimeoutMs: config.callTimeoutS * 1000 }, scheduler, logger);
+    const previous = this.links.get(id);
+    this.links.set(id, link);
+    if (previous) {
+      logger.info("charger_reconnected", { chargePointId: id, note: "replacing its previous connection" });
+      void previous.close(CLOSE.replaced, "replaced by a new connection");
+    }
+    let invalid = 0;
+    let bad = 0;
+    peer.on("strictValidationFailure", ((e: { method: string; outbound: boolean; isCall: boolean; error: Error }) => {
+      if (shouldLog(++invalid)) logger.warn("ocpp_schema_violation", { chargePointId: id, action: e.method, ours: e.outbound, call: e.isCall, problem: e.error.message.slice(0, 200), count: invalid });
+    }) as never);
+    peer.on("badMessage", ((e: { error: Error }) => {
+      if (shouldLog(++bad)) logger.warn("ocpp_bad_frame", { chargePointId: id, problem: e.error.message.slice(0, 200), count: bad });
+    }) as never);
+    peer.once("close", ((e: { code: number; reason: string }) => {
+      if (this.links.get(id) === link) this.links.delete(id);
+      logger.info("charger_disconnected", { chargePointId: id, code: e.code, reason: e.reason });
+      this.options.onDisconnect(link, e.code);
+    }) as never);
+    logger.info("charger_connected", { chargePointId: id, from: peer.handshake.remoteAddress });
+    this.options.onConnect(link);
+  }
+}
+
+/** Constant-time comparison of two secrets of any length. */
+function samePassword(given: Buffer, expected: Buffer): boolean {
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}

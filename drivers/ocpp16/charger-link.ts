@@ -1,0 +1,111 @@
+// One charger's WebSocket connection as the driver uses it. Calls from the charger are processed
+// one at a time in arrival order (a MeterValues never overtakes the StartTransaction before it,
+// and each answer goes out only after its effect is durable). A charger that floods — more calls
+// queued than allowed, or a sustained rate above the limit — is disconnected: the calls it did
+// not get an answer to are still in its own queue and come again after it reconnects, so nothing
+// is lost, and no other charger waits for it. Outgoing calls are typed (messages.ts) and reject
+// with AgentError codes.
+import type { Scheduler } from "../../agent/core/clock.ts";
+import { AgentError } from "../../agent/errors.ts";
+import type { Logger } from "../../agent/log.ts";
+import type { OutgoingCalls } from "./messages.ts";
+import { NOREPLY, type RpcPeer } from "./rpc.ts";
+
+export interface LinkLimits {
+  readonly maxCallsPerSecond: number;
+  readonly maxQueuedCalls: number;
+  readonly callTimeoutMs: number;
+}
+
+export type InboundHandler = (params: unknown) => Promise<unknown> | unknown;
+
+/** WebSocket close codes the driver uses. */
+export const CLOSE = { replaced: 4000, flood: 1008, shutdown: 1001 } as const;
+
+export class ChargerLink {
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private tokens: number;
+  private refilledAt: number;
+  private closing = false;
+
+  constructor(
+    readonly chargePointId: string,
+    private readonly peer: RpcPeer,
+    private readonly limits: LinkLimits,
+    private readonly scheduler: Scheduler,
+    private readonly log: Logger,
+  ) {
+    this.tokens = this.burst;
+    this.refilledAt = scheduler.now();
+  }
+
+  get open(): boolean {
+    return !this.closing && this.peer.state === 1;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.peer.handshake.remoteAddress;
+  }
+
+  /** Registers a handler for a charger→agent action; calls run serially through the link's queue. */
+  handle(action: string, handler: InboundHandler): void {
+    this.peer.handle(action, ({ params }) => this.admit(action, () => handler(params)));
+  }
+
+  async call<A extends keyof OutgoingCalls>(action: A, req: OutgoingCalls[A]["req"]): Promise<OutgoingCalls[A]["conf"]> {
+    if (!this.open) throw new AgentError("DEVICE_DISCONNECTED", `charger ${this.chargePointId} is not connected`, { chargePointId: this.chargePointId, action });
+    try {
+      return (await this.peer.call(action, req, { callTimeoutMs: this.limits.callTimeoutMs })) as OutgoingCalls[A]["conf"];
+    } catch (err) {
+      const name = (err as { name?: string }).name;
+      const rpcCode = (err as { rpcErrorCode?: string }).rpcErrorCode;
+      if (name === "TimeoutError") {
+        throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId} did not answer ${action} within ${this.limits.callTimeoutMs} ms`, { chargePointId: this.chargePointId, action });
+      }
+      if (rpcCode !== undefined) {
+        throw new AgentError("DEVICE_PROTOCOL", `charger ${this.chargePointId} answered ${action} with ${rpcCode}`, { chargePointId: this.chargePointId, action, rpcErrorCode: rpcCode }, { cause: err });
+      }
+      throw new AgentError("DEVICE_DISCONNECTED", `charger ${this.chargePointId}: ${action} not answered (connection lost)`, { chargePointId: this.chargePointId, action }, { cause: err });
+    }
+  }
+
+  async close(code: number, reason: string): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await this.peer.close({ code, reason }).catch(() => undefined);
+  }
+
+  private get burst(): number {
+    return Math.max(4, Math.ceil(this.limits.maxCallsPerSecond * 4));
+  }
+
+  private admit(action: string, run: () => Promise<unknown> | unknown): Promise<unknown> {
+    // A refused call is left unanswered (NOREPLY), never answered with a CALLERROR: a charger gives
+    // up on a transaction message after a few CALLERRORs, but keeps an unanswered one queued.
+    if (this.closing) return Promise.resolve(NOREPLY);
+    const why = this.overLimit();
+    if (why) {
+      this.log.warn("charger_flood", { chargePointId: this.chargePointId, action, why, queued: this.queued });
+      void this.close(CLOSE.flood, why);
+      return Promise.resolve(NOREPLY);
+    }
+    this.queued++;
+    const result = this.queue.then(run);
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result.finally(() => this.queued--);
+  }
+
+  private overLimit(): string | undefined {
+    const now = this.scheduler.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.limits.maxCallsPerSecond);
+    this.refilledAt = now;
+    if (this.queued >= this.limits.maxQueuedCalls) return `more than ${this.limits.maxQueuedCalls} calls waiting`;
+    if (this.tokens < 1) return `more than ${this.limits.maxCallsPerSecond} calls per second`;
+    this.tokens -= 1;
+    return undefined;
+  }
+}

@@ -1,0 +1,405 @@
+// The OCPP 1.6J driver: the agent as the local central system of the station's chargers, seen by
+// the payment flows as one DispenserController whose points are the chargers' connectors.
+//
+// - A charger connects (central-system.ts), gets its handlers, and is brought up to date: the
+//   agent sets MeterValuesSampledData = Energy.Active.Import.Register and MeterValueSampleInterval,
+//   then asks each mapped connector for its status (TriggerMessage). Once every connector has
+//   reported (or syncTimeoutS passed) the charger is "known" and its open sessions are reconciled
+//   (sessions.ts: re-sent stops, re-triggered meter values, sessions that ended while away).
+// - StatusNotification: a cable plugged (Preparing) is the customer's call; plug/unplug are
+//   `nozzle` events; Faulted is a `fault` event and stops the session on that connector.
+// - BootNotification is accepted with the configured heartbeat interval; Heartbeat answers the
+//   time; DataTransfer is answered UnknownVendorId; unknown actions get NotImplemented (ocpp-rpc).
+// - A store failure while handling a call leaves the call unanswered, so the charger sends it
+//   again: nothing is acknowledged that is not durable.
+import type { Scheduler } from "../../agent/core/clock.ts";
+import { AgentError } from "../../agent/errors.ts";
+import type { Logger } from "../../agent/log.ts";
+import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../dispenser/contract.ts";
+import type { DriverStore } from "../driver-store.ts";
+import { CentralSystem, type TlsMaterial } from "./central-system.ts";
+import type { ChargerLink, InboundHandler } from "./charger-link.ts";
+import type { ChargerConfig, Ocpp16Config } from "./config.ts";
+import { METER_KEYS, ENERGY_REGISTER, OCPP16, type BootNotificationReq, type ChargePointStatus, type StatusNotificationReq } from "./messages.ts";
+import { cablePlugged, pointStateOf } from "./readings.ts";
+import { SaleBook } from "./sales.ts";
+import { Sessions, type PointBinding, type SessionHost } from "./sessions.ts";
+import { NOREPLY } from "./rpc.ts";
+
+export interface Ocpp16Deps {
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+  /** Durable storage, scoped to this controller by the shell. */
+  readonly store: DriverStore;
+}
+
+export interface Ocpp16Secrets {
+  readonly passwords: ReadonlyMap<string, Buffer>;
+  readonly tls?: TlsMaterial;
+}
+
+interface ConnectorState {
+  readonly status: ChargePointStatus;
+  readonly errorCode: string;
+  readonly info?: string;
+  readonly at: number;
+}
+
+interface ChargerRuntime {
+  readonly config: ChargerConfig;
+  link?: ChargerLink;
+  boot?: BootNotificationReq & { readonly at: number };
+  readonly connectors: Map<number, ConnectorState>;
+  /** Connectors that reported since the current connection opened. */
+  readonly reported: Set<number>;
+  synced: boolean;
+  cancelSync?: () => void;
+  lastSeen?: number;
+}
+
+/** One charger as a technician sees it. */
+export interface ChargerSnapshot {
+  readonly chargePointId: string;
+  readonly connected: boolean;
+  readonly synced: boolean;
+  readonly remoteAddress?: string;
+  readonly vendor?: string;
+  readonly model?: string;
+  readonly firmware?: string;
+  readonly lastSeen?: number;
+  readonly connectors: ReadonlyArray<{ readonly connectorId: number; readonly point?: PointId; readonly status?: ChargePointStatus; readonly errorCode?: string; readonly info?: string }>;
+}
+
+export class Ocpp16Controller implements DispenserController {
+  private readonly log: Logger;
+  private readonly scheduler: Scheduler;
+  private readonly listeners = new Set<(e: DispenserEvent) => void>();
+  private readonly runtimes = new Map<string, ChargerRuntime>();
+  private readonly bindings = new Map<PointId, PointBinding>();
+  private readonly book: SaleBook;
+  private readonly sessions: Sessions;
+  private readonly central: CentralSystem;
+  private listeningPort: number | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly config: Ocpp16Config,
+    deps: Ocpp16Deps,
+    secrets: Ocpp16Secrets,
+  ) {
+    this.log = deps.logger;
+    this.scheduler = deps.scheduler;
+    const grades = new Map(config.grades.map((g) => [g.id, { ...g, unit: "kWh" as const }]));
+    for (const c of config.chargers) {
+      this.runtimes.set(c.id, { config: c, connectors: new Map(), reported: new Set(), synced: false });
+      for (const k of c.connectors) {
+        const grade = grades.get(k.gradeId ?? config.grades[0]!.id)!;
+        this.bindings.set(k.point, { point: k.point, chargePointId: c.id, connectorId: k.connectorId, grade, maxPowerW: k.maxPowerW ?? c.maxPowerW });
+      }
+    }
+    this.book = new SaleBook(deps.store, config.saleRecordCapacity);
+    this.sessions = new Sessions(this.sessionHost(), this.book);
+    this.central = new CentralSystem({
+      config,
+      passwords: secrets.passwords,
+      ...(secrets.tls ? { tls: secrets.tls } : {}),
+      scheduler: this.scheduler,
+      logger: this.log,
+      onConnect: (link) => this.onConnect(link),
+      onDisconnect: (link, code) => this.onDisconnect(link, code),
+    });
+  }
+
+  /** Loads the sale book (before any charger is served), then listens. */
+  async start(): Promise<void> {
+    await this.book.load(this.scheduler.now());
+    this.sessions.resume();
+    this.listeningPort = await this.central.listen();
+    this.emit({ type: "link", up: true });
+  }
+
+  /** The port the central system listens on (useful when configured as 0). */
+  get port(): number {
+    if (this.listeningPort === undefined) throw new AgentError("INTERNAL", "OCPP driver not started");
+    return this.listeningPort;
+  }
+
+  /** ws(s)://host:port/path — a charger appends /<chargePointId>. */
+  get url(): string {
+    const l = this.config.listen;
+    return `${l.tls ? "wss" : "ws"}://${l.host}:${this.port}${l.path}`;
+  }
+
+  chargers(): ChargerSnapshot[] {
+    return [...this.runtimes.values()].map((rt) => ({
+      chargePointId: rt.config.id,
+      connected: rt.link?.open === true,
+      synced: rt.synced,
+      ...(rt.link?.remoteAddress ? { remoteAddress: rt.link.remoteAddress } : {}),
+      ...(rt.boot ? { vendor: rt.boot.chargePointVendor, model: rt.boot.chargePointModel, ...(rt.boot.firmwareVersion ? { firmware: rt.boot.firmwareVersion } : {}) } : {}),
+      ...(rt.lastSeen !== undefined ? { lastSeen: rt.lastSeen } : {}),
+      connectors: [...new Set([...rt.config.connectors.map((k) => k.connectorId), ...rt.connectors.keys()])].sort((a, b) => a - b).map((connectorId) => {
+        const st = rt.connectors.get(connectorId);
+        const point = rt.config.connectors.find((k) => k.connectorId === connectorId)?.point;
+        return { connectorId, ...(point !== undefined ? { point } : {}), ...(st ? { status: st.status, errorCode: st.errorCode, ...(st.info ? { info: st.info } : {}) } : {}) };
+      }),
+    }));
+  }
+
+  // ---- DispenserController ---------------------------------------------------------------------
+
+  onEvent(listener: (event: DispenserEvent) => void): Unsubscribe {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  async hello(): Promise<ControllerInfo> {
+    this.check();
+    const connected = [...this.runtimes.values()].filter((r) => r.link?.open).length;
+    return { protocolVersion: OCPP16, firmware: `glase-agent central system (${connected}/${this.runtimes.size} chargers connected)`, points: this.bindings.size };
+  }
+
+  async status(): Promise<readonly PointStatus[]> {
+    this.check();
+    return [...this.bindings.values()].map((b) => {
+      const rt = this.runtimes.get(b.chargePointId)!;
+      const status = rt.connectors.get(b.connectorId)?.status;
+      const sale = this.book.openOn(b.point);
+      const base = { point: b.point, nozzleUp: cablePlugged(status) };
+      if (!rt.link?.open) return { ...base, state: "offline" as const };
+      if (sale) return { ...base, state: sale.state === "authorized" ? ("authorized" as const) : ("delivering" as const), transactionId: sale.transactionId, milli: sale.milli, amountMinor: sale.amountMinor };
+      return { ...base, state: pointStateOf(status) };
+    });
+  }
+
+  async prices(): Promise<readonly Grade[]> {
+    this.check();
+    return this.config.grades.map((g) => ({ ...g, unit: "kWh" as const }));
+  }
+
+  async authorize(cmd: AuthorizeCommand): Promise<void> {
+    this.check();
+    await this.sessions.authorize(cmd);
+  }
+
+  async stop(point: PointId): Promise<void> {
+    this.check();
+    await this.sessions.stop(point);
+  }
+
+  /** OCPP 1.6 has no customer display message: accepted for a known point and not shown. */
+  async display(point: PointId, text: string): Promise<void> {
+    this.check();
+    if (!this.bindings.has(point)) throw new AgentError("DEVICE_REJECTED", `no charge point is mapped to point ${point}`, { point, reason: "NOPOINT" });
+    this.log.debug("display", { point, text });
+  }
+
+  async saleRecord(transactionId: string): Promise<SaleRecord | undefined> {
+    this.check();
+    return this.sessions.saleRecord(transactionId);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const rt of this.runtimes.values()) rt.cancelSync?.();
+    this.sessions.close();
+    await this.central.close();
+    this.emit({ type: "link", up: false });
+    this.listeners.clear();
+  }
+
+  // ---- connections ---------------------------------------------------------------------------------
+
+  private onConnect(link: ChargerLink): void {
+    const rt = this.runtimes.get(link.chargePointId);
+    if (!rt || this.closed) {
+      void link.close(1008, "not configured");
+      return;
+    }
+    rt.cancelSync?.();
+    rt.link = link;
+    rt.synced = false;
+    rt.reported.clear();
+    const id = rt.config.id;
+    const on = (action: string, handler: InboundHandler) =>
+      link.handle(action, async (params) => {
+        rt.lastSeen = this.scheduler.now();
+        try {
+          return await handler(params);
+        } catch (err) {
+          // Not durable, so not acknowledged: the charger sends it again.
+          this.log.error("ocpp_call_failed", { chargePointId: id, action, err });
+          return NOREPLY;
+        }
+      });
+    on("BootNotification", (p) => this.onBoot(rt, p as BootNotificationReq));
+    on("Heartbeat", () => ({ currentTime: this.isoNow() }));
+    on("StatusNotification", (p) => this.onStatusNotification(rt, p as StatusNotificationReq));
+    on("Authorize", (p) => ({ idTagInfo: this.sessions.onAuthorize(id, (p as { idTag: string }).idTag) }));
+    on("StartTransaction", (p) => this.sessions.onStartTransaction(id, p as never));
+    on("MeterValues", (p) => this.sessions.onMeterValues(id, p as never));
+    on("StopTransaction", (p) => this.sessions.onStopTransaction(id, p as never));
+    on("DataTransfer", () => ({ status: "UnknownVendorId" }));
+    on("DiagnosticsStatusNotification", () => ({}));
+    on("FirmwareStatusNotification", () => ({}));
+    rt.cancelSync = this.scheduler.setTimer(this.config.syncTimeoutS * 1000, () => this.markSynced(rt, link, "timeout"));
+    void this.configure(rt, link, true);
+  }
+
+  private onDisconnect(link: ChargerLink, code: number): void {
+    const rt = this.runtimes.get(link.chargePointId);
+    if (!rt || rt.link !== link) return; // a newer connection replaced it
+    rt.link = undefined;
+    rt.synced = false;
+    rt.cancelSync?.();
+    rt.cancelSync = undefined;
+    this.log.info("charger_offline", { chargePointId: rt.config.id, code });
+    this.sessions.onDisconnected(rt.config.id);
+  }
+
+  /** Sets what the agent needs on the charger; on a new connection also asks for every connector's status. */
+  private async configure(rt: ChargerRuntime, link: ChargerLink, askStatus: boolean): Promise<void> {
+    const settings: Array<[string, string]> = [
+      [METER_KEYS.measurands, ENERGY_REGISTER],
+      [METER_KEYS.interval, String(this.config.meterSampleIntervalS)],
+    ];
+    try {
+      for (const [key, value] of settings) {
+        const { status } = await link.call("ChangeConfiguration", { key, value });
+        if (status !== "Accepted") this.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value, status });
+      }
+      if (!askStatus) return;
+      for (const k of rt.config.connectors) {
+        const { status } = await link.call("TriggerMessage", { requestedMessage: "StatusNotification", connectorId: k.connectorId });
+        if (status !== "Accepted") this.log.warn("charger_trigger_refused", { chargePointId: rt.config.id, connectorId: k.connectorId, status });
+      }
+    } catch (err) {
+      this.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, err });
+    }
+  }
+
+  private markSynced(rt: ChargerRuntime, link: ChargerLink, why: "reported" | "timeout"): void {
+    if (rt.link !== link || rt.synced) return;
+    rt.synced = true;
+    rt.cancelSync?.();
+    rt.cancelSync = undefined;
+    this.log.info("charger_synced", { chargePointId: rt.config.id, how: why, missing: rt.config.connectors.filter((k) => !rt.reported.has(k.connectorId)).map((k) => k.connectorId) });
+    this.sessions.onSynced(rt.config.id);
+  }
+
+  // ---- charger → agent -------------------------------------------------------------------------------
+
+  private onBoot(rt: ChargerRuntime, p: BootNotificationReq): Record<string, unknown> {
+    rt.boot = { ...p, at: this.scheduler.now() };
+    this.log.info("charger_booted", { chargePointId: rt.config.id, vendor: p.chargePointVendor, model: p.chargePointModel, firmware: p.firmwareVersion });
+    const link = rt.link;
+    // A charger that booted may have lost its settings: set them again once it has its answer.
+    if (link) this.scheduler.setTimer(0, () => void this.configure(rt, link, false));
+    return { status: "Accepted", currentTime: this.isoNow(), interval: this.config.heartbeatIntervalS };
+  }
+
+  private onStatusNotification(rt: ChargerRuntime, p: StatusNotificationReq): Record<string, never> {
+    const id = rt.config.id;
+    const prev = rt.connectors.get(p.connectorId)?.status;
+    rt.connectors.set(p.connectorId, { status: p.status, errorCode: p.errorCode, ...(p.info !== undefined ? { info: p.info } : {}), at: this.scheduler.now() });
+    if (p.errorCode !== "NoError" && p.status !== "Faulted") this.log.warn("charger_warning", { chargePointId: id, connectorId: p.connectorId, status: p.status, errorCode: p.errorCode, info: p.info });
+    if (p.connectorId === 0) {
+      // The charger as a whole: a fault there is a fault of every connector.
+      if (p.status === "Faulted" && prev !== "Faulted") for (const b of this.bindingsOf(id)) this.connectorFault(b, p, prev);
+    } else {
+      const b = this.bindingOn(id, p.connectorId);
+      if (!b) this.log.debug("unmapped_connector", { chargePointId: id, connectorId: p.connectorId, status: p.status });
+      else this.connectorChanged(b, prev, p);
+    }
+    if (rt.link && !rt.synced) {
+      rt.reported.add(p.connectorId);
+      if (rt.config.connectors.every((k) => rt.reported.has(k.connectorId))) {
+        const link = rt.link;
+        // After this answer is out, so the reconciliation's calls follow it.
+        this.scheduler.setTimer(0, () => this.markSynced(rt, link, "reported"));
+      }
+    }
+    return {};
+  }
+
+  private connectorChanged(b: PointBinding, prev: ChargePointStatus | undefined, p: StatusNotificationReq): void {
+    const plugged = cablePlugged(p.status);
+    if (plugged !== cablePlugged(prev) && prev !== undefined) this.emit({ type: "nozzle", point: b.point, up: plugged, gradeId: b.grade.id });
+    if (p.status === "Faulted") {
+      if (prev !== "Faulted") this.connectorFault(b, p, prev);
+      return;
+    }
+    if (p.status === "Preparing" && prev !== "Preparing" && !this.book.openOn(b.point)) {
+      if (prev === undefined) this.emit({ type: "nozzle", point: b.point, up: true, gradeId: b.grade.id });
+      this.emit({ type: "call", point: b.point, gradeId: b.grade.id });
+    }
+    this.sessions.onStatus(b, prev, p.status);
+  }
+
+  private connectorFault(b: PointBinding, p: StatusNotificationReq, prev: ChargePointStatus | undefined): void {
+    const sale = this.book.openOn(b.point);
+    this.emit({
+      type: "fault",
+      point: b.point,
+      code: p.errorCode,
+      message: [`charger ${b.chargePointId} connector ${p.connectorId} faulted`, p.info, p.vendorErrorCode].filter(Boolean).join(": "),
+      ...(sale ? { transactionId: sale.transactionId } : {}),
+    });
+    this.sessions.onStatus(b, prev, "Faulted");
+  }
+
+  // ---- internals -------------------------------------------------------------------------------------
+
+  private sessionHost(): SessionHost {
+    const cfg = this.config;
+    return {
+      scheduler: this.scheduler,
+      log: this.log,
+      currency: cfg.currency,
+      meterSampleIntervalS: cfg.meterSampleIntervalS,
+      maxSessionMs: cfg.maxSessionS * 1000,
+      stopTimeoutMs: cfg.stopTimeoutS * 1000,
+      lateStopWaitMs: cfg.lateStopWaitS * 1000,
+      binding: (point) => this.bindings.get(point),
+      link: (id) => {
+        const l = this.runtimes.get(id)?.link;
+        return l?.open ? l : undefined;
+      },
+      known: (id) => {
+        const rt = this.runtimes.get(id);
+        return rt?.link?.open === true && rt.synced;
+      },
+      connectorStatus: (id, connectorId) => this.runtimes.get(id)?.connectors.get(connectorId)?.status,
+      emit: (e) => this.emit(e),
+    };
+  }
+
+  private bindingsOf(chargePointId: string): PointBinding[] {
+    return [...this.bindings.values()].filter((b) => b.chargePointId === chargePointId);
+  }
+
+  private bindingOn(chargePointId: string, connectorId: number): PointBinding | undefined {
+    return this.bindingsOf(chargePointId).find((b) => b.connectorId === connectorId);
+  }
+
+  private isoNow(): string {
+    return new Date(this.scheduler.now()).toISOString();
+  }
+
+  private check(): void {
+    if (this.closed) throw new AgentError("DEVICE_DISCONNECTED", "OCPP driver closed");
+  }
+
+  private emit(e: DispenserEvent): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch (err) {
+        this.log.error("listener_failed", { event: e.type, err });
+      }
+    }
+  }
+}

@@ -1,0 +1,150 @@
+// The driver's durable book of charging sessions: one record per payment flow (keyed by the flow's
+// transactionId), written to the DriverStore BEFORE the driver answers the charger or reports an
+// end, so a restarted agent knows every transaction id it handed out, what was metered and which
+// sessions already ended. Writes go out in call order through one queue (a later state never
+// lands before an earlier one); reads are from memory, loaded once at start.
+import type { DeliveryEndReason, PointId } from "../dispenser/contract.ts";
+import type { DriverStore } from "../driver-store.ts";
+import type { StopCause } from "./readings.ts";
+
+/** How a finished session ended, for the audit trail and the alarms. */
+export type EndedBy =
+  /** StopTransaction from the charger. */
+  | "charger"
+  /** Cancelled before the charger started a transaction (stop, unplug, refusal). */
+  | "canceled"
+  /** The charger ignored RemoteStop: settled as an overrun (the reserved amount). */
+  | "overrun"
+  /** The charger ended the session while the agent was away and never sent its StopTransaction. */
+  | "stop-missing";
+
+export interface Sale {
+  readonly transactionId: string;
+  readonly idTag: string;
+  readonly chargePointId: string;
+  readonly connectorId: number;
+  readonly point: PointId;
+  readonly gradeId: string;
+  readonly unitPriceMinor: number;
+  readonly limitMinor: number;
+  readonly currency: string;
+  readonly state: "authorized" | "delivering" | "finished";
+  readonly authorizedAt: number;
+  /** Assigned by the agent on StartTransaction. */
+  readonly ocppTransactionId?: number;
+  readonly meterStartWh?: number;
+  readonly startedAt?: number;
+  /** Last register reading (MeterValues or meterStop). */
+  readonly meterLastWh?: number;
+  readonly milli: number;
+  readonly amountMinor: number;
+  /** The agent asked the charger to stop (persisted: re-sent after a reconnect or restart). */
+  readonly stop?: { readonly cause: StopCause; readonly at: number };
+  readonly reason?: DeliveryEndReason;
+  readonly endedBy?: EndedBy;
+  readonly endedAt?: number;
+  /** A StopTransaction that arrived after the agent had already ended the session (audit only). */
+  readonly lateMeterStopWh?: number;
+}
+
+const SALE_PREFIX = "sale/";
+const COUNTER_KEY = "next-transaction-id";
+/** Transaction ids start from seconds since 2020: unique across a wiped store, inside int32 until 2088. */
+const EPOCH_2020 = Date.UTC(2020, 0, 1);
+
+export class SaleBook {
+  private readonly sales = new Map<string, Sale>();
+  private readonly byOcpp = new Map<number, string>();
+  private readonly byTag = new Map<string, string>();
+  private nextId = 0;
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: DriverStore,
+    private readonly capacity: number,
+  ) {}
+
+  /** Reads every stored session and the transaction-id counter (once, before serving chargers). */
+  async load(now: number): Promise<void> {
+    for (const { value } of await this.store.list(SALE_PREFIX)) {
+      if (isSale(value)) this.index(value);
+    }
+    const stored = await this.store.get(COUNTER_KEY);
+    const seeded = Math.floor((now - EPOCH_2020) / 1000);
+    const highest = Math.max(0, ...[...this.byOcpp.keys()]);
+    this.nextId = Math.max(typeof stored === "number" && Number.isSafeInteger(stored) ? stored : 0, seeded, highest + 1);
+  }
+
+  get(transactionId: string): Sale | undefined {
+    return this.sales.get(transactionId);
+  }
+
+  byOcppTransaction(chargePointId: string, id: number): Sale | undefined {
+    const sale = this.sales.get(this.byOcpp.get(id) ?? "");
+    return sale?.chargePointId === chargePointId ? sale : undefined;
+  }
+
+  byIdTag(chargePointId: string, idTag: string): Sale | undefined {
+    const sale = this.sales.get(this.byTag.get(`${chargePointId}\u0000${idTag}`) ?? "");
+    return sale?.chargePointId === chargePointId ? sale : undefined;
+  }
+
+  /** The session of a point that has not ended. */
+  openOn(point: PointId): Sale | undefined {
+    for (const s of this.sales.values()) if (s.point === point && s.state !== "finished") return s;
+    return undefined;
+  }
+
+  open(): Sale[] {
+    return [...this.sales.values()].filter((s) => s.state !== "finished");
+  }
+
+  /** Records a session's new state in memory now; resolves once it is durable. */
+  put(sale: Sale): Promise<void> {
+    this.index(sale);
+    const evicted = this.evict();
+    return this.enqueue(async () => {
+      await this.store.put(SALE_PREFIX + sale.transactionId, sale);
+      for (const key of evicted) await this.store.delete(SALE_PREFIX + key);
+    });
+  }
+
+  /** A fresh OCPP transaction id, durable before it is returned (never handed out twice). */
+  async allocateTransactionId(): Promise<number> {
+    const id = this.nextId++;
+    await this.enqueue(() => this.store.put(COUNTER_KEY, this.nextId));
+    return id;
+  }
+
+  private index(sale: Sale): void {
+    this.sales.delete(sale.transactionId); // re-insert: Map order is "least recently touched first"
+    this.sales.set(sale.transactionId, sale);
+    this.byTag.set(`${sale.chargePointId}\u0000${sale.idTag}`, sale.transactionId);
+    if (sale.ocppTransactionId !== undefined) this.byOcpp.set(sale.ocppTransactionId, sale.transactionId);
+  }
+
+  private evict(): string[] {
+    const finished = [...this.sales.values()].filter((s) => s.state === "finished");
+    const evicted: string[] = [];
+    for (const s of finished.slice(0, Math.max(0, finished.length - this.capacity))) {
+      this.sales.delete(s.transactionId);
+      if (this.byTag.get(`${s.chargePointId}\u0000${s.idTag}`) === s.transactionId) this.byTag.delete(`${s.chargePointId}\u0000${s.idTag}`);
+      if (s.ocppTransactionId !== undefined && this.byOcpp.get(s.ocppTransactionId) === s.transactionId) this.byOcpp.delete(s.ocppTransactionId);
+      evicted.push(s.transactionId);
+    }
+    return evicted;
+  }
+
+  private enqueue(write: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(write);
+    // The queue goes on after a failed write; the caller of that write sees the failure.
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function isSale(v: unknown): v is Sale {
+  if (typeof v !== "object" || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return typeof s.transactionId === "string" && typeof s.idTag === "string" && typeof s.chargePointId === "string" && typeof s.point === "number" && typeof s.state === "string";
+}

@@ -1,0 +1,441 @@
+// The charging sessions: the agent's side of a paid OCPP transaction, from RemoteStartTransaction
+// to the one `end` event the payment flow settles. Every change is written to the sale book
+// before the charger is answered or an end is reported; an end is reported exactly once, by the
+// change that finished the session (a repeated or late StopTransaction only gets its answer).
+//
+//   authorize → RemoteStartTransaction(idTag of the flow) → StartTransaction: new transactionId
+//   (a repeat gets the same one) → MeterValues: progress, and RemoteStopTransaction when the next
+//   sample could pass the limit → StopTransaction.meterStop: end.
+//   The agent's stops (limit, stop(point), fault, session time) are persisted and re-sent after a
+//   reconnect; a charger still charging stopTimeoutS after a RemoteStop is settled as an overrun
+//   (the reserved amount, `fault` OCPP_STOP_IGNORED). A charger that ended a session while the
+//   agent was away and never sends its StopTransaction is settled with what was metered
+//   (`fault` OCPP_STOP_MISSING).
+import type { Scheduler } from "../../agent/core/clock.ts";
+import { priceOf } from "../../agent/core/money.ts";
+import { AgentError } from "../../agent/errors.ts";
+import type { Logger } from "../../agent/log.ts";
+import type { AuthorizeCommand, DeliveryEndReason, DispenserEvent, Grade, PointId, SaleRecord } from "../dispenser/contract.ts";
+import type { ChargerLink } from "./charger-link.ts";
+import type { ChargePointStatus, IdTagInfo, MeterValuesReq, StartTransactionReq, StopTransactionReq } from "./messages.ts";
+import { energyRegister, endReasonOf, idTagFor, inTransaction, type StopCause } from "./readings.ts";
+import type { EndedBy, Sale, SaleBook } from "./sales.ts";
+
+/** Where a payment point is on the chargers. */
+export interface PointBinding {
+  readonly point: PointId;
+  readonly chargePointId: string;
+  readonly connectorId: number;
+  readonly grade: Grade;
+  readonly maxPowerW: number;
+}
+
+/** What the sessions need from the rest of the driver. */
+export interface SessionHost {
+  readonly scheduler: Scheduler;
+  readonly log: Logger;
+  readonly currency: string;
+  readonly meterSampleIntervalS: number;
+  readonly maxSessionMs: number;
+  readonly stopTimeoutMs: number;
+  readonly lateStopWaitMs: number;
+  binding(point: PointId): PointBinding | undefined;
+  /** The open connection to a charger, if any. */
+  link(chargePointId: string): ChargerLink | undefined;
+  /** Connected and its connector states reported since: what it says now can be believed. */
+  known(chargePointId: string): boolean;
+  connectorStatus(chargePointId: string, connectorId: number): ChargePointStatus | undefined;
+  emit(event: DispenserEvent): void;
+}
+
+type TimerKind = "session" | "stop" | "missing";
+
+const refuse = (reason: string, message: string, context: Record<string, unknown> = {}) => new AgentError("DEVICE_REJECTED", message, { ...context, reason });
+
+/** Largest energy (Wh) whose price, rounded half up, stays within the limit. */
+function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
+  return Math.floor((limitMinor * 1000 + 499) / unitPriceMinor);
+}
+
+export class Sessions {
+  private readonly timers = new Map<string, Map<TimerKind, () => void>>();
+  /** Energy added by each session's last sample (Wh): what the next one may add again. */
+  private readonly lastStepWh = new Map<string, number>();
+  private readonly finishWaiters = new Map<string, Set<{ resolve: () => void; reject: (e: unknown) => void }>>();
+
+  constructor(
+    private readonly host: SessionHost,
+    private readonly book: SaleBook,
+  ) {}
+
+  /** After loading the book: the session-time limit of every open session runs again. */
+  resume(): void {
+    for (const s of this.book.open()) this.armSessionTimer(s);
+  }
+
+  // ---- the payment flow's commands ---------------------------------------------------------------
+
+  async authorize(cmd: AuthorizeCommand): Promise<void> {
+    const b = this.host.binding(cmd.point);
+    if (!b) throw refuse("NOPOINT", `no charge point is mapped to point ${cmd.point}`, { point: cmd.point });
+    const existing = this.book.get(cmd.transactionId);
+    if (existing) {
+      // The same flow again (a retry after a lost answer) is not a second session.
+      if (existing.point !== cmd.point) throw refuse("BUSY", `transaction ${cmd.transactionId} belongs to point ${existing.point}`);
+      if (existing.state === "finished") throw refuse("DONE", `transaction ${cmd.transactionId} already finished`);
+      return;
+    }
+    if (cmd.currency !== this.host.currency) throw refuse("CURRENCY", `currency ${cmd.currency} not accepted (chargers sell in ${this.host.currency})`);
+    if (!Number.isSafeInteger(cmd.limitMinor) || cmd.limitMinor <= 0) throw refuse("LIMIT", `limit must be a positive integer, got ${cmd.limitMinor}`);
+    if (cmd.gradeId !== undefined && cmd.gradeId !== b.grade.id) throw refuse("GRADE", `point ${cmd.point} sells ${b.grade.id}, not ${cmd.gradeId}`);
+    const busy = this.book.openOn(cmd.point);
+    if (busy) throw refuse("BUSY", `point ${cmd.point} busy with ${busy.transactionId}`);
+    const link = this.host.link(b.chargePointId);
+    if (!link) throw new AgentError("DEVICE_DISCONNECTED", `charger ${b.chargePointId} is not connected`, { point: cmd.point });
+    const status = this.host.connectorStatus(b.chargePointId, b.connectorId);
+    if (status === "Faulted") throw refuse("FAULT", `point ${cmd.point} is faulted`);
+    if (status !== "Preparing") throw refuse("BUSY", `point ${cmd.point} is ${status ?? "in an unknown state"}, not waiting for a session (Preparing)`);
+
+    const sale: Sale = {
+      transactionId: cmd.transactionId,
+      idTag: idTagFor(cmd.transactionId),
+      chargePointId: b.chargePointId,
+      connectorId: b.connectorId,
+      point: b.point,
+      gradeId: b.grade.id,
+      unitPriceMinor: b.grade.unitPriceMinor,
+      limitMinor: cmd.limitMinor,
+      currency: cmd.currency,
+      state: "authorized",
+      authorizedAt: this.host.scheduler.now(),
+      milli: 0,
+      amountMinor: 0,
+    };
+    // Durable before the charger hears of it: its StartTransaction is recognised even after a crash.
+    await this.book.put(sale);
+    this.armSessionTimer(sale);
+    const conf = await link.call("RemoteStartTransaction", { connectorId: b.connectorId, idTag: sale.idTag });
+    if (conf.status !== "Accepted") {
+      await this.finish(sale.transactionId, () => ({ reason: "stopped", endedBy: "canceled" }), { silent: true });
+      throw refuse("CHARGER_REFUSED", `charger ${b.chargePointId} refused RemoteStartTransaction on connector ${b.connectorId}`, { point: cmd.point });
+    }
+  }
+
+  /** Resolves once the session on the point has ended (its `end` reported); no session: at once. */
+  async stop(point: PointId): Promise<void> {
+    const b = this.host.binding(point);
+    if (!b) throw refuse("NOPOINT", `no charge point is mapped to point ${point}`, { point });
+    const sale = this.book.openOn(point);
+    if (!sale) return;
+    const ended = this.waitFinished(sale.transactionId);
+    ended.catch(() => undefined);
+    await this.requestStop(sale.transactionId, "stopped");
+    if (this.book.get(sale.transactionId)?.state === "finished") return;
+    if (!this.host.link(b.chargePointId)) {
+      throw new AgentError("DEVICE_DISCONNECTED", `charger ${b.chargePointId} is offline: the stop goes out when it reconnects`, { point });
+    }
+    await ended;
+  }
+
+  /** What is known of a flow's session; rejects while it cannot be known (charger away, stop under way). */
+  saleRecord(transactionId: string): SaleRecord | undefined {
+    const s = this.book.get(transactionId);
+    if (!s) return undefined;
+    if (s.state !== "finished") {
+      if (!this.host.known(s.chargePointId)) {
+        throw new AgentError("DEVICE_DISCONNECTED", `charger ${s.chargePointId} is not connected: session ${transactionId} unknown until it reports`, { transactionId });
+      }
+      if (s.stop) throw new AgentError("DEVICE_TIMEOUT", `session ${transactionId} is stopping; its end is not reported yet`, { transactionId });
+    }
+    return {
+      transactionId: s.transactionId,
+      point: s.point,
+      state: s.state,
+      gradeId: s.gradeId,
+      milli: s.milli,
+      amountMinor: s.amountMinor,
+      unitPriceMinor: s.unitPriceMinor,
+      limitMinor: s.limitMinor,
+      ...(s.reason !== undefined ? { reason: s.reason } : {}),
+    };
+  }
+
+  // ---- the charger's transaction messages ---------------------------------------------------------
+
+  onAuthorize(chargePointId: string, idTag: string): IdTagInfo {
+    const s = this.book.byIdTag(chargePointId, idTag);
+    return { status: s && s.state === "authorized" && !s.stop ? "Accepted" : "Invalid" };
+  }
+
+  async onStartTransaction(chargePointId: string, req: StartTransactionReq): Promise<{ transactionId: number; idTagInfo: IdTagInfo }> {
+    const s = this.book.byIdTag(chargePointId, req.idTag);
+    if (s?.ocppTransactionId !== undefined && s.connectorId === req.connectorId && s.meterStartWh === req.meterStart) {
+      return { transactionId: s.ocppTransactionId, idTagInfo: { status: "Accepted" } }; // a repeat: same answer
+    }
+    if (!s || s.state !== "authorized" || s.connectorId !== req.connectorId) {
+      // Not a session the agent started (a card, a reused tag, another connector): the charger
+      // must stop it. It still needs a transaction id of its own.
+      const transactionId = await this.book.allocateTransactionId();
+      this.host.log.warn("start_refused", { chargePointId, connectorId: req.connectorId, idTag: req.idTag, transactionId, known: s !== undefined });
+      return { transactionId, idTagInfo: { status: "Invalid" } };
+    }
+    const transactionId = await this.book.allocateTransactionId();
+    const started: Sale = { ...s, state: "delivering", ocppTransactionId: transactionId, meterStartWh: req.meterStart, meterLastWh: req.meterStart, startedAt: this.host.scheduler.now() };
+    await this.book.put(started);
+    this.host.log.info("session_started", { chargePointId, point: s.point, flow: s.transactionId, transactionId, meterStart: req.meterStart });
+    this.host.emit({ type: "progress", point: s.point, transactionId: s.transactionId, milli: 0, amountMinor: 0 });
+    // Stopped while the start was on its way (e.g. queued by an offline charger): stop it now,
+    // after this answer has gone out with the id the stop names.
+    if (started.stop) this.host.scheduler.setTimer(0, () => this.sendStop(s.transactionId));
+    return { transactionId, idTagInfo: { status: "Accepted" } };
+  }
+
+  async onMeterValues(chargePointId: string, req: MeterValuesReq): Promise<Record<string, never>> {
+    const s = req.transactionId !== undefined ? this.book.byOcppTransaction(chargePointId, req.transactionId) : this.openOnConnector(chargePointId, req.connectorId);
+    const reading = energyRegister(req.meterValue);
+    if (!s || s.state !== "delivering" || !reading || s.meterStartWh === undefined) return {};
+    const b = this.host.binding(s.point);
+    let milli = reading.wh - s.meterStartWh;
+    if (milli < s.milli) {
+      this.host.log.warn("meter_went_back", { chargePointId, point: s.point, register: reading.wh, metered: s.milli });
+      milli = s.milli;
+    }
+    const amountMinor = priceOf(milli, s.unitPriceMinor);
+    const grew = milli > s.milli;
+    if (grew) await this.book.put({ ...s, milli, amountMinor, meterLastWh: reading.wh });
+    const now = this.book.get(s.transactionId);
+    if (now?.state !== "delivering") return {};
+    // Progress while energy flows or the charger says it is charging; a car that stops drawing
+    // (SuspendedEV) is the flows' stall rule.
+    if (grew || this.host.connectorStatus(chargePointId, s.connectorId) === "Charging") {
+      this.host.emit({ type: "progress", point: s.point, transactionId: s.transactionId, milli, amountMinor });
+    }
+    // Stop before the next sample could pass the limit: what the last sample added, and at least
+    // one interval at the connector's rated power.
+    if (grew) this.lastStepWh.set(s.transactionId, milli - s.milli);
+    const ratedWh = Math.ceil(((b?.maxPowerW ?? 0) * this.host.meterSampleIntervalS) / 3600);
+    const marginWh = Math.max(ratedWh, this.lastStepWh.get(s.transactionId) ?? 0);
+    if (!now.stop && priceOf(milli + marginWh, s.unitPriceMinor) >= s.limitMinor) {
+      this.host.log.info("limit_reached", { point: s.point, flow: s.transactionId, milli, amountMinor, limitMinor: s.limitMinor, marginWh });
+      void this.requestStop(s.transactionId, "limit");
+    }
+    return {};
+  }
+
+  async onStopTransaction(chargePointId: string, req: StopTransactionReq): Promise<{ idTagInfo?: IdTagInfo }> {
+    const answer = req.idTag !== undefined ? { idTagInfo: { status: "Accepted" as const } } : {};
+    const s = this.book.byOcppTransaction(chargePointId, req.transactionId);
+    if (!s) {
+      this.host.log.info("stop_of_unknown_transaction", { chargePointId, transactionId: req.transactionId, meterStop: req.meterStop });
+      return answer;
+    }
+    const registerMilli = req.meterStop - (s.meterStartWh ?? req.meterStop);
+    if (s.state === "finished") {
+      if (s.endedBy !== "charger" && s.lateMeterStopWh === undefined) {
+        // The agent settled this session without the charger's word; now the word came.
+        await this.book.put({ ...s, lateMeterStopWh: req.meterStop });
+        this.host.emit({
+          type: "fault",
+          point: s.point,
+          code: "OCPP_LATE_STOP",
+          message: `charger ${chargePointId} reported the end of transaction ${req.transactionId} late: metered ${Math.max(0, registerMilli)} Wh, settled ${s.milli} Wh (${s.amountMinor})`,
+          transactionId: s.transactionId,
+        });
+      }
+      return answer; // a repeat, or late: answered again, never a second end
+    }
+    if (registerMilli < s.milli) this.host.log.warn("meter_stop_below_samples", { chargePointId, point: s.point, meterStop: req.meterStop, metered: s.milli });
+    const milli = Math.max(s.milli, registerMilli, 0);
+    await this.finish(s.transactionId, (cur) => ({
+      milli,
+      amountMinor: priceOf(milli, cur.unitPriceMinor),
+      meterLastWh: req.meterStop,
+      reason: endReasonOf(req.reason, cur.stop?.cause),
+      endedBy: "charger",
+    }));
+    return answer;
+  }
+
+  // ---- the charger's state --------------------------------------------------------------------------
+
+  /** A connector changed state (the driver has recorded the new status already). */
+  onStatus(binding: PointBinding, prev: ChargePointStatus | undefined, status: ChargePointStatus): void {
+    const s = this.book.openOn(binding.point);
+    if (!s) return;
+    if (status === "Faulted") {
+      void this.requestStop(s.transactionId, "fault");
+      return;
+    }
+    if (s.state === "authorized" && (status === "Available" || status === "Unavailable") && prev !== status) {
+      // Unplugged (or taken out of service) before the charger started: nothing was delivered.
+      void this.finish(s.transactionId, () => ({ reason: status === "Available" ? "nozzle-down" : "fault", endedBy: "canceled" }));
+      return;
+    }
+    if (s.state === "delivering" && !inTransaction(status)) this.armMissingTimer(s.transactionId);
+  }
+
+  /** A charger (re)connected and reported its connectors: bring every open session up to date. */
+  onSynced(chargePointId: string): void {
+    const link = this.host.link(chargePointId);
+    if (!link) return;
+    for (const s of this.book.open()) {
+      if (s.chargePointId !== chargePointId) continue;
+      const status = this.host.connectorStatus(chargePointId, s.connectorId);
+      if (s.state === "authorized") {
+        if (s.stop || status === "Available" || status === "Unavailable" || status === "Faulted") {
+          if (!inTransaction(status)) void this.finish(s.transactionId, (cur) => ({ reason: cur.stop ? endReasonOf(undefined, cur.stop.cause) : "nozzle-down", endedBy: "canceled" }));
+        } else if (status === "Preparing") {
+          // The RemoteStart may have been lost with the connection: the charger refuses a duplicate.
+          link.call("RemoteStartTransaction", { connectorId: s.connectorId, idTag: s.idTag }).catch((err: unknown) => this.host.log.debug("remote_start_resend_failed", { err }));
+        }
+        continue;
+      }
+      link.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: s.connectorId }).catch((err: unknown) => this.host.log.debug("trigger_failed", { err }));
+      if (s.stop) this.sendStop(s.transactionId);
+      if (!inTransaction(status)) this.armMissingTimer(s.transactionId);
+    }
+  }
+
+  /** A charger's connection is gone: whoever waits for one of its sessions to end stops waiting. */
+  onDisconnected(chargePointId: string): void {
+    for (const s of this.book.open()) {
+      if (s.chargePointId !== chargePointId) continue;
+      const waiters = this.finishWaiters.get(s.transactionId);
+      this.finishWaiters.delete(s.transactionId);
+      for (const w of waiters ?? []) w.reject(new AgentError("DEVICE_DISCONNECTED", `charger ${chargePointId} went offline before session ${s.transactionId} ended`, { transactionId: s.transactionId }));
+    }
+  }
+
+  close(): void {
+    for (const kinds of this.timers.values()) for (const cancel of kinds.values()) cancel();
+    this.timers.clear();
+    for (const [tx, waiters] of this.finishWaiters) for (const w of waiters) w.reject(new AgentError("DEVICE_DISCONNECTED", "OCPP driver closed", { transactionId: tx }));
+    this.finishWaiters.clear();
+  }
+
+  // ---- stopping and ending ------------------------------------------------------------------------
+
+  /** Persists the agent's wish to stop (the first cause is kept), then acts on it if it can. */
+  private async requestStop(transactionId: string, cause: StopCause): Promise<void> {
+    const s = this.book.get(transactionId);
+    if (!s || s.state === "finished") return;
+    if (!s.stop) await this.book.put({ ...s, stop: { cause, at: this.host.scheduler.now() } });
+    const cur = this.book.get(transactionId);
+    if (!cur || cur.state === "finished") return;
+    if (cur.state === "authorized") {
+      // The charger has not started: nothing to stop there, unless it cannot be asked right now.
+      if (this.host.known(cur.chargePointId)) await this.finish(transactionId, () => ({ reason: endReasonOf(undefined, cause), endedBy: "canceled" }));
+      return;
+    }
+    this.sendStop(transactionId);
+  }
+
+  private sendStop(transactionId: string): void {
+    const s = this.book.get(transactionId);
+    const link = s ? this.host.link(s.chargePointId) : undefined;
+    if (!s || s.state !== "delivering" || s.ocppTransactionId === undefined || !link) return;
+    this.setTimer(transactionId, "stop", this.host.stopTimeoutMs, () => this.onStopTimeout(transactionId));
+    link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).then(
+      (conf) => {
+        if (conf.status !== "Accepted") this.host.log.warn("remote_stop_rejected", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId });
+      },
+      (err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }),
+    );
+  }
+
+  /** Still charging a stopTimeoutS after RemoteStop, while connected: the charger ignores it. */
+  private onStopTimeout(transactionId: string): void {
+    const s = this.book.get(transactionId);
+    if (!s || s.state === "finished" || !this.host.link(s.chargePointId)) return; // offline: re-sent when back
+    const limitMilli = limitMilliFor(s.limitMinor, s.unitPriceMinor);
+    this.host.log.error("remote_stop_ignored", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli });
+    void this.finish(
+      transactionId,
+      (cur) => ({ milli: Math.max(cur.milli, limitMilli), amountMinor: Math.max(cur.amountMinor, cur.limitMinor), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "overrun" }),
+      {
+        alarm: {
+          code: "OCPP_STOP_IGNORED",
+          message: `charger ${s.chargePointId} kept transaction ${s.ocppTransactionId} running ${Math.round(this.host.stopTimeoutMs / 1000)} s after RemoteStopTransaction: settled as an overrun`,
+        },
+      },
+    );
+  }
+
+  private armMissingTimer(transactionId: string): void {
+    this.setTimer(transactionId, "missing", this.host.lateStopWaitMs, () => {
+      const s = this.book.get(transactionId);
+      if (!s || s.state !== "delivering" || !this.host.known(s.chargePointId)) return;
+      if (inTransaction(this.host.connectorStatus(s.chargePointId, s.connectorId))) return;
+      this.host.log.error("stop_transaction_missing", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli });
+      void this.finish(transactionId, (cur) => ({ reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" }), {
+        alarm: {
+          code: "OCPP_STOP_MISSING",
+          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${s.milli} Wh)`,
+        },
+      });
+    });
+  }
+
+  private armSessionTimer(s: Sale): void {
+    const due = s.authorizedAt + this.host.maxSessionMs - this.host.scheduler.now();
+    this.setTimer(s.transactionId, "session", Math.max(0, due), () => void this.requestStop(s.transactionId, "session-time"));
+  }
+
+  /**
+   * Ends a session: durable first, then the one `end` event. Returns false if it had ended already
+   * (whoever ended it reported it). `silent`: no event (the caller reports the outcome itself);
+   * `alarm`: a `fault` event right after the end, naming the session.
+   */
+  private async finish(
+    transactionId: string,
+    build: (s: Sale) => { reason: DeliveryEndReason; endedBy: EndedBy } & Partial<Sale>,
+    opts: { silent?: boolean; alarm?: { code: string; message: string } } = {},
+  ): Promise<boolean> {
+    const cur = this.book.get(transactionId);
+    if (!cur || cur.state === "finished") return false;
+    const done: Sale = { ...cur, ...build(cur), state: "finished", endedAt: this.host.scheduler.now() };
+    const write = this.book.put(done); // in memory at once: a concurrent finish sees it ended
+    this.clearTimers(transactionId);
+    this.lastStepWh.delete(transactionId);
+    await write;
+    this.host.log.info("session_ended", { point: done.point, flow: transactionId, transactionId: done.ocppTransactionId, milli: done.milli, amountMinor: done.amountMinor, reason: done.reason, endedBy: done.endedBy });
+    if (!opts.silent) {
+      this.host.emit({ type: "end", point: done.point, transactionId, gradeId: done.gradeId, milli: done.milli, amountMinor: done.amountMinor, unitPriceMinor: done.unitPriceMinor, reason: done.reason! });
+      if (opts.alarm) this.host.emit({ type: "fault", point: done.point, ...opts.alarm, transactionId });
+    }
+    const waiters = this.finishWaiters.get(transactionId);
+    this.finishWaiters.delete(transactionId);
+    for (const w of waiters ?? []) w.resolve();
+    return true;
+  }
+
+  private waitFinished(transactionId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let set = this.finishWaiters.get(transactionId);
+      if (!set) this.finishWaiters.set(transactionId, (set = new Set()));
+      set.add({ resolve, reject });
+    });
+  }
+
+  private openOnConnector(chargePointId: string, connectorId: number): Sale | undefined {
+    return this.book.open().find((s) => s.chargePointId === chargePointId && s.connectorId === connectorId && s.state === "delivering");
+  }
+
+  private setTimer(transactionId: string, kind: TimerKind, ms: number, fn: () => void): void {
+    let kinds = this.timers.get(transactionId);
+    if (!kinds) this.timers.set(transactionId, (kinds = new Map()));
+    kinds.get(kind)?.();
+    kinds.set(
+      kind,
+      this.host.scheduler.setTimer(ms, () => {
+        this.timers.get(transactionId)?.delete(kind);
+        fn();
+      }),
+    );
+  }
+
+  private clearTimers(transactionId: string): void {
+    for (const cancel of this.timers.get(transactionId)?.values() ?? []) cancel();
+    this.timers.delete(transactionId);
+  }
+}
