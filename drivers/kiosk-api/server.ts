@@ -1,0 +1,202 @@
+// The Kiosk API server: HTTP/1.1 + JSON on a Unix socket (and optionally loopback TCP) for a
+// kiosk's own touchscreen app, in front of the shell's KioskHost (drivers/kiosk/contract.ts).
+// Every route is in routes.ts (and so in the OpenAPI document); every error is an RFC 9457
+// problem; the order of checks is route → token → media type → size → JSON → fields → host.
+import { chmod, lstat, unlink } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createConnection } from "node:net";
+import { AgentError } from "../../agent/errors.ts";
+import type { Logger } from "../../agent/log.ts";
+import type { KioskHost, KioskSale } from "../kiosk/contract.ts";
+import { authorized, loadToken } from "./auth.ts";
+import { kioskApiConfigSchema, type KioskApiConfig, type KioskApiSettings } from "./config.ts";
+import { EventHub } from "./events.ts";
+import { readJson, sendJson } from "./http-io.ts";
+import { buildOpenApi } from "./openapi.ts";
+import { fromHostError, invalidField, problem, ProblemError, sendProblem } from "./problems.ts";
+import { matchRoute, type Match } from "./routes.ts";
+import { CancelPaymentSchema, CreatePaymentSchema, ReleaseSchema, toPayment, toSaleRequest } from "./schemas.ts";
+
+export interface KioskApiDeps {
+  readonly host: KioskHost;
+  readonly logger: Logger;
+}
+
+export interface KioskApi {
+  readonly socketPath: string;
+  /** The bound loopback port when tcp is configured (port 0 picks one). */
+  readonly tcpPort?: number;
+  stats(): { streams: number; dropped: number; sent: number };
+  close(): Promise<void>;
+}
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): Promise<KioskApi> {
+  const parsed = kioskApiConfigSchema.safeParse(config);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new AgentError("CONFIG_INVALID", `kioskApi.${i.path.join(".")}: ${i.message}`, { path: i.path.join(".") });
+  }
+  const settings = parsed.data;
+  const token = await loadToken(settings.tokenFile);
+  const log = deps.logger;
+  const host = deps.host;
+  const served = settings.points ? new Set(settings.points) : undefined;
+  const serves = (point: number) => !served || served.has(point);
+  const openapi = JSON.stringify(buildOpenApi());
+  const hub = new EventHub({ maxStreams: settings.maxStreams, bufferBytes: settings.streamBufferBytes, heartbeatMs: settings.heartbeatMs, replay: settings.replayEvents, logger: log });
+  const unsubscribe = host.subscribe((e) => hub.publish(e.sale), served ? { points: [...served] } : undefined);
+  const inFlight = new Set<string>();
+
+  const visible = (sale: KioskSale | undefined, what: string): KioskSale => {
+    if (!sale || !serves(sale.point)) throw problem("not-found", `no payment ${what}`);
+    return sale;
+  };
+
+  const handlers: Record<Match["route"]["operationId"], (req: IncomingMessage, res: ServerResponse, url: URL, m: Match) => Promise<void>> = {
+    getOpenApi: async (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(openapi), "cache-control": "no-cache" });
+      res.end(openapi);
+    },
+    listPoints: async (_req, res) => sendJson(res, 200, { points: host.points().filter((p) => serves(p.id)).map((p) => ({ ...p })) }),
+    createPayment: async (req, res) => {
+      const rawKey = req.headers["idempotency-key"];
+      const key = typeof rawKey === "string" ? rawKey : undefined;
+      if (key !== undefined && !KEY.test(key)) throw invalidField("header Idempotency-Key", "must be 1 to 255 printable ASCII characters");
+      const body = await readJson(req, CreatePaymentSchema, settings.maxBodyBytes);
+      if (!serves(body.point)) throw invalidField("point", `point ${body.point} is not sold through this Kiosk API`);
+      if (key !== undefined && inFlight.has(key)) throw problem("request-in-progress", `a request with Idempotency-Key ${key} is still being processed; retry`, {}, { "retry-after": "1" });
+      if (key !== undefined) inFlight.add(key);
+      try {
+        const before = key !== undefined ? await host.findSale({ idempotencyKey: key }) : undefined;
+        const sale = await host.requestSale(toSaleRequest(body, key));
+        const replayed = before !== undefined && before.saleId === sale.saleId;
+        sendJson(res, replayed ? 200 : 201, toPayment(sale), replayed ? { "idempotent-replayed": "true" } : { location: `/v1/payments/${encodeURIComponent(sale.saleId)}` });
+      } finally {
+        if (key !== undefined) inFlight.delete(key);
+      }
+    },
+    findPayment: async (_req, res, url) => {
+      const reference = url.searchParams.get("reference");
+      const key = url.searchParams.get("idempotencyKey");
+      const pointText = url.searchParams.get("point");
+      if (pointText !== null && !/^[1-9]\d{0,8}$/.test(pointText)) throw invalidField("query point", "must be a point number");
+      let sale: KioskSale | undefined;
+      if (key !== null) sale = await host.findSale({ idempotencyKey: key });
+      else if (reference !== null) sale = await host.findSale({ reference, ...(pointText !== null ? { point: Number(pointText) } : {}) });
+      else throw invalidField("query reference", "give reference (and optionally point) or idempotencyKey");
+      sendJson(res, 200, toPayment(visible(sale, `with ${key !== null ? `Idempotency-Key ${key}` : `reference ${reference}`}`)));
+    },
+    getPayment: async (_req, res, _url, m) => sendJson(res, 200, toPayment(visible(await host.getSale(m.id!), m.id!))),
+    cancelPayment: async (req, res, _url, m) => {
+      const body = await readJson(req, CancelPaymentSchema, settings.maxBodyBytes, true);
+      visible(await host.getSale(m.id!), m.id!);
+      sendJson(res, 200, toPayment(await host.cancelSale(m.id!, body.reason ?? "customer")));
+    },
+    reportRelease: async (req, res, _url, m) => {
+      const body = await readJson(req, ReleaseSchema, settings.maxBodyBytes);
+      visible(await host.getSale(m.id!), m.id!);
+      sendJson(res, 200, toPayment(await host.reportRelease(m.id!, body)));
+    },
+    streamEvents: async (req, res, url) => {
+      const points = url.searchParams.getAll("point");
+      if (points.some((p) => !/^[1-9]\d{0,8}$/.test(p))) throw invalidField("query point", "must be a point number");
+      if (!hub.hasRoom()) throw problem("unavailable", `at most ${settings.maxStreams} event streams may be open`, {}, { "retry-after": "5" });
+      hub.open(req, res, points.length ? new Set(points.map(Number).filter(serves)) : undefined);
+    },
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const { match, allowed } = matchRoute(req.method ?? "", url.pathname);
+    if (!match) {
+      if (allowed.length) throw problem("method-not-allowed", `${req.method} is not allowed on ${url.pathname}`, {}, { allow: allowed.join(", ") });
+      throw problem("not-found", `no route ${url.pathname}`);
+    }
+    if (match.route.auth && !authorized(req.headers.authorization, token)) {
+      throw problem("unauthorized", "send Authorization: Bearer <token from the kiosk token file>", {}, { "www-authenticate": 'Bearer realm="glase-kiosk"' });
+    }
+    await handlers[match.route.operationId](req, res, url, match);
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((err: unknown) => {
+      const p = err instanceof ProblemError ? err : fromHostError(err);
+      if (p) return sendProblem(res, p);
+      log.error("kiosk_api_failed", { method: req.method, path: req.url?.split("?")[0], err });
+      sendProblem(res, problem("internal", "the agent could not handle this request; it is logged"));
+    });
+  };
+
+  const servers: Server[] = [];
+  const make = () => {
+    const s = createServer({ requestTimeout: settings.requestTimeoutMs, headersTimeout: Math.min(settings.requestTimeoutMs, 60_000) }, onRequest);
+    s.on("clientError", (_err, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+      else socket.destroy();
+    });
+    servers.push(s);
+    return s;
+  };
+  await listenUnix(make(), settings);
+  let tcpPort: number | undefined;
+  if (settings.tcp) {
+    const s = make();
+    const tcp = settings.tcp;
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", reject);
+      s.listen(tcp.port, tcp.host, () => (s.off("error", reject), resolve()));
+    });
+    tcpPort = (s.address() as { port: number }).port;
+  }
+  log.info("kiosk_api_listening", { socket: settings.socketPath, ...(tcpPort !== undefined ? { tcp: `${settings.tcp!.host}:${tcpPort}` } : {}) });
+
+  return {
+    socketPath: settings.socketPath,
+    ...(tcpPort !== undefined ? { tcpPort } : {}),
+    stats: () => hub.stats(),
+    async close() {
+      unsubscribe();
+      hub.close();
+      await Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.close(() => resolve());
+              s.closeAllConnections();
+            }),
+        ),
+      );
+      await unlink(settings.socketPath).catch(() => {});
+    },
+  };
+}
+
+/** Listens on the socket path, born with the configured mode; a stale file is removed, a live one refused. */
+async function listenUnix(server: Server, settings: KioskApiSettings): Promise<void> {
+  const path = settings.socketPath;
+  const exists = await lstat(path).then(
+    () => true,
+    () => false,
+  );
+  if (exists) {
+    const alive = await new Promise<boolean>((resolve) => {
+      const c = createConnection(path);
+      c.once("connect", () => (c.destroy(), resolve(true)));
+      c.once("error", () => resolve(false));
+    });
+    if (alive) throw new AgentError("CONFLICT", `${path} is in use: another agent serves the Kiosk API there`, { path });
+    await unlink(path);
+  }
+  const previous = process.umask(0o777 & ~settings.socketMode);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(path, () => (server.off("error", reject), resolve()));
+    });
+  } finally {
+    process.umask(previous);
+  }
+  await chmod(path, settings.socketMode);
+}

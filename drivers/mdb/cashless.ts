@@ -1,0 +1,433 @@
+// The MDB cashless driver: the agent is the vending machine's cashless device, through a Qibixx
+// MDB adapter (protocol.ts), and sells each vend through the kiosk contract's host:
+//
+//   c,STATUS,VEND,<amount>,<item> → requestSale (rows from the product table)
+//   sale paid                     → C,VEND,<amount> (approve)
+//   c,VEND,SUCCESS                → reportRelease delivered (receipt)
+//   c,ERR,VEND 3                  → reportRelease failed (the host refunds, once)
+//   customer cancel / timeout     → cancelSale + C,STOP (deny); paid anyway → failed → refund
+//   machine reset after approval  → reportRelease unknown (alarm; a technician decides)
+//
+// Every step is written to the DriverStore before it is acted on (vend-store.ts), and all work
+// runs one step at a time in arrival order (adapter lines, host events, timers), so link losses,
+// garbage, a machine that resets mid-vend and agent restarts lose nothing and never approve twice.
+import type { Scheduler } from "../../agent/core/clock.ts";
+import { AgentError, isAgentError } from "../../agent/errors.ts";
+import type { InvoiceRow } from "../../agent/glase/types.ts";
+import type { Logger } from "../../agent/log.ts";
+import type { DriverStore } from "../driver-store.ts";
+import type { CancelReason, KioskHost, KioskSale, ReleaseResult, Unsubscribe } from "../kiosk/contract.ts";
+import type { MdbSettings } from "./config.ts";
+import type { MdbConnection, MdbConnector } from "./link.ts";
+import { command, parseAdapterLine, type AdapterLine } from "./protocol.ts";
+import { VendStore, type VendRecord } from "./vend-store.ts";
+
+export interface MdbDeps {
+  readonly host: KioskHost;
+  readonly store: DriverStore;
+  readonly logger: Logger;
+  /** Payment deadlines. Default: the system clock. */
+  readonly scheduler?: Scheduler;
+}
+
+export interface MdbStats {
+  readonly linkUp: boolean;
+  readonly readerEnabled: boolean;
+  readonly badLines: number;
+  readonly vends: number;
+  readonly reconnects: number;
+}
+
+const systemScheduler: Scheduler = {
+  now: () => Date.now(),
+  setTimer: (ms, fn) => {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
+export class MdbCashlessDriver {
+  private readonly log: Logger;
+  private readonly scheduler: Scheduler;
+  private readonly vends: VendStore;
+  private readonly records = new Map<number, VendRecord>();
+  private readonly deadlines = new Map<number, () => void>();
+  /** Approvals decided while the link was down: sent when it is back (never after a restart). */
+  private readonly unsent = new Set<number>();
+  /** The approval this process wrote and the machine has not answered yet. */
+  private justApproved: number | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private conn: MdbConnection | undefined;
+  private generation = 0;
+  private closed = false;
+  private backoff: number;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: Unsubscribe | undefined;
+  private readerEnabled = false;
+  private counters = { badLines: 0, vends: 0, reconnects: 0 };
+  private lastBadLog = -Infinity;
+  private readonly linkWaiters = new Set<() => void>();
+
+  constructor(
+    private readonly s: MdbSettings,
+    private readonly connector: MdbConnector,
+    private readonly deps: MdbDeps,
+  ) {
+    this.log = deps.logger;
+    this.scheduler = deps.scheduler ?? systemScheduler;
+    this.vends = new VendStore(deps.store);
+    this.backoff = s.reconnectInitialMs;
+  }
+
+  /** Resumes what the store remembers, listens to the host, then connects (and keeps reconnecting). */
+  async start(): Promise<void> {
+    this.unsubscribe = this.deps.host.subscribe((e) => this.run(() => this.onSale(e.sale)), { points: [this.s.point] });
+    this.run(() => this.resume());
+    await this.chain;
+    await this.connect();
+  }
+
+  stats(): MdbStats {
+    return { linkUp: this.conn !== undefined, readerEnabled: this.readerEnabled, ...this.counters };
+  }
+
+  /** Resolves once the adapter link is up (or rejects after timeoutMs). */
+  waitForLink(timeoutMs: number): Promise<void> {
+    if (this.conn) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => (clearTimeout(t), this.linkWaiters.delete(done), resolve());
+      const t = setTimeout(() => (this.linkWaiters.delete(done), reject(new AgentError("DEVICE_DISCONNECTED", `MDB adapter link not up within ${timeoutMs} ms`))), timeoutMs);
+      this.linkWaiters.add(done);
+    });
+  }
+
+  /** Settles when everything queued so far was handled (tests, orderly shutdown). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    clearTimeout(this.reconnectTimer);
+    for (const cancel of this.deadlines.values()) cancel();
+    this.generation++;
+    await this.chain;
+    const conn = this.conn;
+    this.conn = undefined;
+    await conn?.close();
+  }
+
+  // ---- serialised work ----------------------------------------------------------------------------
+
+  private run(step: () => Promise<void>): void {
+    this.chain = this.chain.then(step).catch((err: unknown) => this.log.error("mdb_step_failed", { err }));
+  }
+
+  private active(): VendRecord | undefined {
+    return [...this.records.values()].find((r) => r.phase === "requesting" || r.phase === "waiting" || r.phase === "approved");
+  }
+
+  private async save(r: VendRecord): Promise<VendRecord> {
+    await this.vends.put(r);
+    this.records.set(r.vendId, r);
+    return r;
+  }
+
+  private async forget(r: VendRecord): Promise<void> {
+    this.deadlines.get(r.vendId)?.();
+    this.deadlines.delete(r.vendId);
+    this.unsent.delete(r.vendId);
+    await this.vends.delete(r);
+    this.records.delete(r.vendId);
+  }
+
+  private send(line: string): void {
+    const conn = this.conn;
+    if (!conn) return;
+    conn.write(line).catch((err: unknown) => this.log.warn("mdb_write_failed", { line: line.trim(), err }));
+  }
+
+  // ---- the vend ----------------------------------------------------------------------------------
+
+  private async startVend(amountMinor: number, product: string): Promise<void> {
+    this.counters.vends++;
+    if (this.s.maxAmountMinor !== undefined && amountMinor > this.s.maxAmountMinor) {
+      this.log.warn("mdb_vend_above_maximum", { amountMinor, max: this.s.maxAmountMinor, product });
+      return this.send(command.deny());
+    }
+    const rec = await this.save({ vendId: await this.vends.nextId(), amountMinor, product, phase: "requesting", at: this.scheduler.now() });
+    this.armDeadline(rec);
+    await this.request(rec);
+  }
+
+  private key(r: VendRecord): string {
+    return `${this.s.id}:vend-${r.vendId}`;
+  }
+
+  private async request(rec: VendRecord): Promise<void> {
+    let sale: KioskSale;
+    try {
+      sale = await this.deps.host.requestSale({
+        point: this.s.point,
+        amountMinor: rec.amountMinor,
+        currency: this.s.currency,
+        rows: this.rows(rec),
+        reference: `${this.s.id}-vend-${rec.vendId}`,
+        idempotencyKey: this.key(rec),
+      });
+    } catch (err) {
+      this.log.warn("mdb_sale_refused", { vendId: rec.vendId, code: (err as AgentError).code, conflict: (err as AgentError).context?.conflict, err });
+      this.send(command.deny());
+      const made = await this.deps.host.findSale({ idempotencyKey: this.key(rec) }).catch(() => undefined);
+      if (!made) return this.forget(rec);
+      return this.abandon({ ...rec, saleId: made.saleId }, "the sale could not be confirmed", "controller", false);
+    }
+    await this.onSaleState(await this.save({ ...rec, phase: "waiting", saleId: sale.saleId }), sale);
+  }
+
+  private rows(r: VendRecord): InvoiceRow[] {
+    const p = this.s.products[r.product];
+    const money = { currency: this.s.currency, minor: r.amountMinor };
+    return [
+      {
+        itemDescription: p?.description ?? `${this.s.genericDescription} (item ${r.product})`,
+        itemQuantity: "1",
+        itemUnitPrice: money,
+        itemTotalAmount: money,
+        ...(p?.sku !== undefined ? { itemSKU: p.sku } : {}),
+        ...(p?.taxRatePercent !== undefined ? { itemTaxRate: String(p.taxRatePercent) } : {}),
+      },
+    ];
+  }
+
+  private armDeadline(r: VendRecord): void {
+    const left = Math.max(0, r.at + this.s.paymentTimeoutMs - this.scheduler.now());
+    this.deadlines.set(
+      r.vendId,
+      this.scheduler.setTimer(left, () =>
+        this.run(async () => {
+          const now = this.records.get(r.vendId);
+          if (now?.phase === "waiting") await this.abandon(now, `not paid within ${this.s.paymentTimeoutMs / 1000} s`, "controller", true);
+        }),
+      ),
+    );
+  }
+
+  private async onSale(sale: KioskSale): Promise<void> {
+    const rec = [...this.records.values()].find((r) => r.saleId === sale.saleId);
+    if (rec) await this.onSaleState(rec, sale);
+  }
+
+  private async onSaleState(rec: VendRecord, sale: KioskSale): Promise<void> {
+    switch (sale.state) {
+      case "paid":
+        if (rec.phase === "waiting") return this.approve(rec);
+        if (rec.phase === "abandoned") return this.report(rec, { outcome: "failed", reason: `paid after the vend was given up: ${rec.why ?? "machine stopped waiting"}` });
+        return;
+      case "cancelled":
+        if (rec.phase === "waiting") this.send(command.deny());
+        if (rec.phase === "waiting" || rec.phase === "abandoned") await this.forget(rec);
+        return;
+      case "delivered":
+      case "refunding":
+      case "refunded":
+      case "attention":
+        // The host has the result (attention without one: a late result may still come from the machine).
+        if (rec.phase === "result" || sale.release !== undefined) await this.forget(rec);
+        return;
+      case "starting":
+      case "waiting":
+        if (rec.phase === "abandoned" && sale.cancelRequested === undefined) await this.cancel(rec, "controller");
+        return;
+    }
+  }
+
+  private async approve(rec: VendRecord): Promise<void> {
+    this.deadlines.get(rec.vendId)?.();
+    const approved = await this.save({ ...rec, phase: "approved" }); // before C,VEND: a restart never approves twice
+    if (!this.conn) {
+      this.unsent.add(approved.vendId);
+      return this.log.warn("mdb_approval_waits_for_link", { vendId: rec.vendId });
+    }
+    this.justApproved = approved.vendId;
+    this.send(command.approve(approved.amountMinor, this.s.amountFormat));
+  }
+
+  private async abandon(rec: VendRecord, why: string, reason: CancelReason, deny: boolean): Promise<void> {
+    this.deadlines.get(rec.vendId)?.();
+    const r = await this.save({ ...rec, phase: "abandoned", why });
+    this.log.info("mdb_vend_abandoned", { vendId: r.vendId, why });
+    if (deny) this.send(command.deny());
+    await this.cancel(r, reason);
+  }
+
+  private async cancel(rec: VendRecord, reason: CancelReason): Promise<void> {
+    if (rec.saleId === undefined) return this.forget(rec);
+    let sale: KioskSale | undefined;
+    try {
+      sale = await this.deps.host.cancelSale(rec.saleId!, reason);
+    } catch (err) {
+      if (!isAgentError(err, "CONFLICT") && !isAgentError(err, "NOT_FOUND")) throw err;
+      sale = await this.deps.host.getSale(rec.saleId!); // paid meanwhile: onSaleState reports it failed
+    }
+    if (sale) await this.onSaleState(rec, sale);
+    else await this.forget(rec);
+  }
+
+  private async report(rec: VendRecord, result: ReleaseResult): Promise<void> {
+    if (this.justApproved === rec.vendId) this.justApproved = undefined;
+    const r = await this.save({ ...rec, phase: "result", result });
+    try {
+      await this.deps.host.reportRelease(r.saleId!, result);
+    } catch (err) {
+      if (!isAgentError(err, "CONFLICT") && !isAgentError(err, "NOT_FOUND")) {
+        this.log.warn("mdb_report_retry_later", { vendId: r.vendId, err });
+        return; // kept: reported again on the next start
+      }
+      this.log.error("mdb_report_refused", { vendId: r.vendId, outcome: result.outcome, err });
+    }
+    await this.forget(r);
+  }
+
+  // ---- adapter lines -------------------------------------------------------------------------------
+
+  private onLine(raw: string): void {
+    const parsed = parseAdapterLine(raw, this.s.amountFormat);
+    if (!parsed.ok) {
+      this.counters.badLines++;
+      if (this.scheduler.now() - this.lastBadLog >= 1000) {
+        this.lastBadLog = this.scheduler.now();
+        this.log.warn("mdb_bad_line", { problem: parsed.problem, line: raw.slice(0, 80), total: this.counters.badLines });
+      }
+      return;
+    }
+    this.run(() => this.onAdapter(parsed.line));
+  }
+
+  private async onAdapter(line: AdapterLine): Promise<void> {
+    const a = this.active();
+    switch (line.kind) {
+      case "vend-request":
+        if (a && a.phase !== "approved" && a.amountMinor === line.amountMinor && a.product === line.product) return; // repeated after a reconnect
+        if (a?.phase === "waiting") await this.abandon(a, "the machine asked for another vend", "controller", false);
+        if (a?.phase === "approved") await this.report(a, { outcome: "unknown", reason: "the machine started a new vend without a result for the approved one" });
+        return this.startVend(line.amountMinor, line.product);
+      case "vend-success":
+        if (a?.phase === "approved") return this.report(a, { outcome: "delivered" });
+        return this.log.warn("mdb_stray_success", {});
+      case "error":
+        return this.onError(a, line.error, line.text);
+      case "status":
+        this.readerEnabled = line.status === "ENABLED" || line.status === "IDLE";
+        if (line.status === "INACTIVE" || line.status === "DISABLED") {
+          if (a?.phase === "waiting") return this.abandon(a, `the machine reset or disabled the reader (${line.status})`, "controller", false);
+          if (a?.phase === "approved") return this.report(a, { outcome: "unknown", reason: `the machine reset mid-vend (${line.status})` });
+        } else if (a?.phase === "waiting") {
+          return this.abandon(a, `the machine ended the session (${line.status})`, "controller", false);
+        } else if (a?.phase === "approved") {
+          return this.report(a, { outcome: "unknown", reason: `the session ended (${line.status}) without a vend result` });
+        }
+        return;
+      case "chatter":
+        return;
+    }
+  }
+
+  private async onError(a: VendRecord | undefined, error: string, text: string): Promise<void> {
+    if (error === "vend-failed" && a?.phase === "approved") return this.report(a, { outcome: "failed", reason: `the machine could not dispense (${text})` });
+    if (error === "vend-cancelled") {
+      if (a?.phase === "waiting") return this.abandon(a, "vend cancelled at the machine", "customer", false);
+      if (a?.phase === "approved") return this.report(a, { outcome: "failed", reason: `the machine cancelled the approved vend (${text})` });
+    }
+    if (error === "vend-reset") {
+      if (a?.phase === "waiting") return this.abandon(a, "the machine reset", "controller", false);
+      if (a?.phase === "approved") return this.report(a, { outcome: "unknown", reason: `the machine reset mid-vend (${text})` });
+    }
+    if (error === "wrong-state" && a?.phase === "approved" && this.justApproved === a.vendId) {
+      return this.report(a, { outcome: "failed", reason: "the machine was no longer waiting for the approval" });
+    }
+    if (error !== "already-on") this.log.warn("mdb_adapter_error", { error, text, vend: a?.vendId, phase: a?.phase });
+  }
+
+  // ---- restart -------------------------------------------------------------------------------------
+
+  private async resume(): Promise<void> {
+    for (const r of await this.vends.all()) {
+      this.records.set(r.vendId, r);
+      this.log.info("mdb_vend_resumed", { vendId: r.vendId, phase: r.phase });
+      if (r.phase === "requesting") {
+        this.armDeadline(r);
+        await this.request(r); // the same idempotency key: the same sale
+        continue;
+      }
+      if (r.phase === "result") {
+        await this.report(r, r.result!);
+        continue;
+      }
+      const sale = await this.deps.host.getSale(r.saleId!);
+      if (!sale) {
+        this.log.warn("mdb_vend_sale_unknown", { vendId: r.vendId, saleId: r.saleId });
+        await this.forget(r);
+        continue;
+      }
+      if (r.phase === "waiting") this.armDeadline(r);
+      // approved: C,VEND may or may not have gone out; never re-sent — the machine's answer (or its
+      // timeout, VEND 1) or the host's release deadline settles it.
+      await this.onSaleState(r, sale);
+    }
+  }
+
+  // ---- link ----------------------------------------------------------------------------------------
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    const generation = ++this.generation;
+    try {
+      const conn = await this.connector({
+        onLine: (line) => generation === this.generation && this.onLine(line),
+        onClose: (err) => generation === this.generation && this.lost(err),
+      });
+      if (this.closed || generation !== this.generation) return void (await conn.close());
+      this.conn = conn;
+      this.backoff = this.s.reconnectInitialMs;
+      this.log.info("mdb_link_up", { via: conn.description });
+      this.send(command.enable());
+      for (const w of [...this.linkWaiters]) w();
+      this.run(async () => {
+        for (const id of [...this.unsent]) {
+          const r = this.records.get(id);
+          this.unsent.delete(id);
+          if (r?.phase === "approved") {
+            this.justApproved = id;
+            this.send(command.approve(r.amountMinor, this.s.amountFormat));
+          }
+        }
+      });
+    } catch (err) {
+      this.log.debug("mdb_connect_failed", { err });
+      this.scheduleReconnect();
+    }
+  }
+
+  private lost(err: Error | undefined): void {
+    this.log.warn("mdb_link_lost", { via: this.conn?.description, err });
+    this.conn = undefined;
+    this.readerEnabled = false;
+    this.generation++;
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    clearTimeout(this.reconnectTimer);
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.s.reconnectMaxMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.counters.reconnects++;
+      void this.connect();
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+}

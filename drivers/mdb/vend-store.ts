@@ -1,0 +1,53 @@
+// What the MDB driver remembers of a vend across link losses and agent restarts, in the
+// DriverStore the shell gives it. Written BEFORE the driver acts on it (asks the host for a sale,
+// approves at the machine, reports a result), so a crash at any point resumes from the record:
+//
+//   requesting ─▶ waiting ─▶ approved ─▶ result ─▶ (deleted once the host has the result)
+//        └──────────┴─▶ abandoned (the machine no longer waits: the sale is cancelled, and if
+//                                  the payment beat the cancel it is reported "failed" → refund)
+import type { DriverStore } from "../driver-store.ts";
+import type { ReleaseResult } from "../kiosk/contract.ts";
+
+export type VendPhase = "requesting" | "waiting" | "approved" | "result" | "abandoned";
+
+export interface VendRecord {
+  readonly vendId: number;
+  readonly amountMinor: number;
+  readonly product: string;
+  readonly phase: VendPhase;
+  /** When the vend request came (ms); the payment deadline counts from here. */
+  readonly at: number;
+  readonly saleId?: string;
+  /** approved: whether C,VEND reached the adapter (false: paid while the link was down). */
+  readonly approveSent?: boolean;
+  readonly result?: ReleaseResult;
+  /** abandoned: why the machine stopped waiting (becomes the "failed" reason if it was paid). */
+  readonly why?: string;
+}
+
+const PREFIX = "vend/";
+const SEQ = "vend-seq";
+
+export class VendStore {
+  constructor(private readonly store: DriverStore) {}
+
+  async nextId(): Promise<number> {
+    const last = (await this.store.get(SEQ)) as number | undefined;
+    const id = (typeof last === "number" ? last : 0) + 1;
+    await this.store.put(SEQ, id);
+    return id;
+  }
+
+  async put(r: VendRecord): Promise<VendRecord> {
+    await this.store.put(PREFIX + String(r.vendId).padStart(10, "0"), r);
+    return r;
+  }
+
+  async delete(r: VendRecord): Promise<void> {
+    await this.store.delete(PREFIX + String(r.vendId).padStart(10, "0"));
+  }
+
+  async all(): Promise<VendRecord[]> {
+    return (await this.store.list(PREFIX)).map((e) => e.value as VendRecord);
+  }
+}
