@@ -1,0 +1,113 @@
+// What the controller remembers of a flow's transaction (PumpGetTransactionInformation), as the
+// flows' SaleRecord — the question a restarted agent, or a flow that lost the link, asks before it
+// settles. A record is "finished" only when the controller says the transaction ended; while a
+// transaction we asked to stop still runs, or its pump is offline, the figures are not final and
+// the answer is an error (the flow asks again), never a premature settlement.
+import { AgentError } from "../../agent/errors.ts";
+import type { SaleRecord } from "../dispenser/contract.ts";
+import { type TransactionInfo, decodeTransactionInformation } from "./decode-config.ts";
+import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
+import type { PacketExchange } from "./exchange.ts";
+import { endedFigures } from "./pump-tracker.ts";
+import type { EndedFigures, TransactionBook, TxRecord } from "./transactions.ts";
+
+export interface SaleRecordDeps {
+  readonly book: TransactionBook;
+  readonly exchange: PacketExchange;
+  readonly minorDigits: number;
+  readonly now: () => number;
+  pumpOffline(pump: number): boolean;
+  gradeOfFuelGrade(ptsFuelGradeId: number): string | undefined;
+  resendStop(r: TxRecord): Promise<void>;
+  /** Writes the end figures (once) and tells the flows. */
+  ended(r: TxRecord, figures: EndedFigures): Promise<TxRecord>;
+}
+
+function finished(r: TxRecord, f: EndedFigures, gradeOf: (id: number) => string | undefined): SaleRecord {
+  return {
+    transactionId: r.flowId,
+    point: r.point,
+    state: "finished",
+    gradeId: gradeOf(f.ptsFuelGradeId) ?? r.gradeId,
+    milli: f.milli,
+    amountMinor: f.amountMinor,
+    unitPriceMinor: f.priceMinor,
+    limitMinor: r.limitMinor,
+    reason: f.reason,
+  };
+}
+
+async function read(r: TxRecord, deps: SaleRecordDeps): Promise<TransactionInfo | undefined> {
+  try {
+    const { data } = await deps.exchange.request("PumpGetTransactionInformation", { Pump: r.pump, Transaction: r.transaction });
+    const info = decodeTransactionInformation(data, deps.minorDigits);
+    return info.state === "NotFound" ? undefined : info;
+  } catch (err) {
+    if (isPtsPacketError(err, PTS_ERROR.PUMP_TRANSACTION_NOT_FOUND)) return undefined;
+    throw err;
+  }
+}
+
+export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promise<SaleRecord | undefined> {
+  let r = deps.book.byFlow(flowId);
+  if (!r || r.phase === "refused" || r.phase === "void") return undefined;
+  if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade);
+
+  const info = await read(r, deps);
+  if (info === undefined) {
+    if (r.phase === "authorizing") {
+      // The unanswered PumpAuthorize never arrived. Watched as "void": stopped if it ever shows up.
+      await deps.book.update(flowId, () => ({ phase: "void" }));
+      return undefined;
+    }
+    throw new AgentError("DEVICE_PROTOCOL", `controller has no transaction ${r.transaction} on pump ${r.pump} although it confirmed it`, { flowId, pump: r.pump, transaction: r.transaction });
+  }
+  if (r.phase === "authorizing") r = await deps.book.update(flowId, () => ({ phase: "authorized" }));
+  const base = { transactionId: r.flowId, point: r.point, limitMinor: r.limitMinor };
+
+  switch (info.state) {
+    case "WaitingNozzleUpForAuthorization":
+    case "Authorized":
+      if (r.stopRequestedAt !== undefined) {
+        await deps.resendStop(r);
+        throw new AgentError("DEVICE_TIMEOUT", `transaction ${r.transaction} on pump ${r.pump} still authorized after the stop`, { flowId });
+      }
+      return { ...base, state: "authorized", gradeId: r.gradeId, milli: 0, amountMinor: 0, unitPriceMinor: r.priceMinor };
+    case "Filling":
+      if (r.stopRequestedAt !== undefined) {
+        await deps.resendStop(r);
+        throw new AgentError("DEVICE_TIMEOUT", `transaction ${r.transaction} on pump ${r.pump} still filling after the stop`, { flowId });
+      }
+      if (deps.pumpOffline(r.pump)) {
+        throw new AgentError("DEVICE_DISCONNECTED", `pump ${r.pump} is offline mid-fill: its figures are not final`, { flowId });
+      }
+      return {
+        ...base,
+        state: "delivering",
+        gradeId: (info.fuelGradeId !== undefined ? deps.gradeOfFuelGrade(info.fuelGradeId) : undefined) ?? r.gradeId,
+        milli: info.milli,
+        amountMinor: info.amountMinor,
+        unitPriceMinor: info.priceMinor ?? r.priceMinor,
+      };
+    case "EndOfTransaction":
+    case "Finished": {
+      const figures = endedFigures(
+        r,
+        {
+          transaction: r.transaction,
+          nozzle: info.nozzle ?? r.nozzle,
+          fuelGradeId: info.fuelGradeId ?? r.ptsFuelGradeId,
+          milli: info.milli,
+          amountMinor: info.amountMinor,
+          priceMinor: info.priceMinor ?? r.priceMinor,
+        },
+        deps.now(),
+        false,
+      );
+      const rec = await deps.ended(r, figures);
+      return finished(rec, rec.ended ?? figures, deps.gradeOfFuelGrade);
+    }
+    case "NotFound":
+      return undefined;
+  }
+}
