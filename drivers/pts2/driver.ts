@@ -180,8 +180,9 @@ export class Pts2Controller implements DispenserController {
     const live = this.book.openOn(pump).filter((r) => (r.phase === "authorized" || r.phase === "authorizing") && r.ended === undefined);
     for (const r of live) await this.book.update(r.flowId, (c) => ({ stopRequestedAt: c.stopRequestedAt ?? this.scheduler.now() }));
     await this.sendStop(pump, false, live);
-    // Give the valve a moment: the flow reads the sale record next, which is final only once ended.
-    const deadline = this.scheduler.now() + this.config.stopTimeoutMs;
+    // Give the valve a moment: the flow reads the sale record next, which is final only once ended
+    // (a pump still filling past stopTimeoutMs is emergency-stopped by the poll).
+    const deadline = this.scheduler.now() + Math.min(this.config.stopTimeoutMs / 2, 2000);
     while (live.length > 0 && !this.closed && this.scheduler.now() < deadline) {
       const stillRunning = live.some((r) => this.book.byFlow(r.flowId)?.ended === undefined);
       if (!stillRunning) break;
@@ -252,6 +253,8 @@ export class Pts2Controller implements DispenserController {
     this.pollAgain = false;
     this.counters.polls++;
     try {
+      // Without the nozzle assignment a lift has no grade: (re)read it before the statuses.
+      if (!this.catalog.isLoaded) await this.refreshCatalog().catch((err: unknown) => this.log.debug("pts_grades_unreadable", { err }));
       const pumps = this.config.points.map((p) => p.pump);
       const results = await this.exchange.requestAll(pumps.map((pump) => ({ type: "PumpGetStatus", data: { Pump: pump } })));
       for (const [i, r] of results.entries()) {

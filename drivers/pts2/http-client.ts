@@ -49,7 +49,8 @@ export class JsonPtsHttp {
     // on every new connection before a byte of the request is written.
     const rejectUnauthorized = !(tls.insecure === true || tls.pinSha256 !== undefined);
     this.agent = https
-      ? new HttpsAgent({ keepAlive: opts.keepAlive, maxSockets: 1, rejectUnauthorized, ...(tls.ca ? { ca: tls.ca } : {}) })
+      ? // No TLS session resumption when pinning: a resumed session carries no certificate to check.
+        new HttpsAgent({ keepAlive: opts.keepAlive, maxSockets: 1, rejectUnauthorized, ...(tls.pinSha256 !== undefined ? { maxCachedSessions: 0 } : {}), ...(tls.ca ? { ca: tls.ca } : {}) })
       : new HttpAgent({ keepAlive: opts.keepAlive, maxSockets: 1 });
   }
 
@@ -132,9 +133,12 @@ export class JsonPtsHttp {
           written = true;
           req.end(payload);
         };
-        // A kept-alive socket is already connected (and was pinned when it was).
-        if (!socket.connecting) connected();
-        else socket.once(this.url.protocol === "https:" ? "secureConnect" : "connect", connected);
+        // A kept-alive socket is already connected (and was pinned when it was); a TLS socket is
+        // ready only once its handshake gave the peer certificate.
+        const https = this.url.protocol === "https:";
+        const ready = https ? Object.keys((socket as TLSSocket).getPeerCertificate?.() ?? {}).length > 0 : !socket.connecting;
+        if (ready) connected();
+        else socket.once(https ? "secureConnect" : "connect", connected);
       });
       req.on("error", (err: NodeJS.ErrnoException) => {
         if (!written) return fail("refused", false, `cannot reach the controller at ${this.description}: ${err.code ?? err.message}`, err);

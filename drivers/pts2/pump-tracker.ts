@@ -24,8 +24,6 @@ export interface PumpView {
   readonly offline: boolean;
   /** Last progress reported: transaction, quantity and amount. */
   readonly reported?: { readonly transaction: number; readonly milli: number; readonly amountMinor: number };
-  /** A transaction that was running while the pump went offline (its end reason is "fault"). */
-  readonly offlineDuring?: number;
   /** Transactions already emergency-stopped. */
   readonly emergencyStopped?: number;
   readonly seen: boolean;
@@ -63,10 +61,11 @@ export interface TrackerStep {
 
 const LIVE = new Set(["authorizing", "authorized"]);
 
-export function endReason(record: TxRecord, f: Pick<Figures, "amountMinor">, offlineDuring: boolean): DeliveryEndReason {
+/** The controller does not say why a transaction ended; what the driver knows decides. */
+export function endReason(record: TxRecord, f: Pick<Figures, "amountMinor">): DeliveryEndReason {
   if (record.stopRequestedAt !== undefined) return "stopped";
   if (f.amountMinor >= record.limitMinor) return "limit";
-  return offlineDuring ? "fault" : "nozzle-down";
+  return "nozzle-down";
 }
 
 export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerContext): TrackerStep {
@@ -86,9 +85,8 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
 
   if (obs.kind === "offline") {
     if (!view.offline) {
-      const running = view.reported?.transaction;
       events.push({ type: "fault", point, code: "PTS_PUMP_OFFLINE", message: `pump ${obs.pump} does not answer the controller` });
-      next = { ...next, offline: true, ...(running !== undefined ? { offlineDuring: running } : {}) };
+      next = { ...next, offline: true };
     }
     return { view: next, events, actions };
   }
@@ -150,9 +148,10 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
   // End of transaction.
   if (r === undefined) return { view: next, events, actions };
   if (r.ended === undefined) {
-    if (!ours(r)) return { view: next, events, actions };
+    // An authorization resolved as absent that ran anyway was stopped: close it, no flow owns it.
+    if (!ours(r)) return { view: next, events, actions: [...actions, { type: "close", record: r }] };
     // The driver tells the flows (once, whoever notices the end first: this poll or a read-back).
-    actions.push({ type: "ended", record: r, figures: endedFigures(r, obs, ctx.now, view.offlineDuring === obs.transaction) });
+    actions.push({ type: "ended", record: r, figures: endedFigures(r, obs, ctx.now) });
     next = { ...next, reported: undefined };
     return { view: next, events, actions };
   }
@@ -170,14 +169,14 @@ function gradeOf(ctx: TrackerContext, nozzle: number): { gradeId?: string } {
   return g === undefined ? {} : { gradeId: g };
 }
 
-export function endedFigures(r: TxRecord, f: Figures, now: number, offlineDuring: boolean): EndedFigures {
+export function endedFigures(r: TxRecord, f: Figures, now: number): EndedFigures {
   return {
     nozzle: f.nozzle,
     ptsFuelGradeId: f.fuelGradeId,
     milli: f.milli,
     amountMinor: f.amountMinor,
     priceMinor: f.priceMinor,
-    reason: endReason(r, f, offlineDuring),
+    reason: endReason(r, f),
     at: now,
   };
 }

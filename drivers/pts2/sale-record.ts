@@ -54,15 +54,17 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade);
 
   const info = await read(r, deps);
+  // Decided on the record as it is now (another read may have resolved it meanwhile), atomically.
+  const resolve = (phase: "authorized" | "void") => deps.book.update(flowId, (c) => (c.phase === "authorizing" ? { phase } : {}));
   if (info === undefined) {
-    if (r.phase === "authorizing") {
-      // The unanswered PumpAuthorize never arrived. Watched as "void": stopped if it ever shows up.
-      await deps.book.update(flowId, () => ({ phase: "void" }));
-      return undefined;
-    }
+    // An unanswered PumpAuthorize that never arrived: "void", and stopped should it ever show up.
+    r = await resolve("void");
+    if (r.phase === "void" || r.phase === "refused") return undefined;
     throw new AgentError("DEVICE_PROTOCOL", `controller has no transaction ${r.transaction} on pump ${r.pump} although it confirmed it`, { flowId, pump: r.pump, transaction: r.transaction });
   }
-  if (r.phase === "authorizing") r = await deps.book.update(flowId, () => ({ phase: "authorized" }));
+  r = await resolve("authorized");
+  if (r.phase === "void" || r.phase === "refused") return undefined; // the tracker stops it
+  if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade);
   const base = { transactionId: r.flowId, point: r.point, limitMinor: r.limitMinor };
 
   switch (info.state) {
@@ -102,7 +104,6 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
           priceMinor: info.priceMinor ?? r.priceMinor,
         },
         deps.now(),
-        false,
       );
       const rec = await deps.ended(r, figures);
       return finished(rec, rec.ended ?? figures, deps.gradeOfFuelGrade);

@@ -88,7 +88,7 @@ export class VirtualFlow {
   }
 
   private anyFilling(): boolean {
-    for (const p of this.pumps.pumps.values()) if (p.current?.state === "Filling" && !p.offline) return true;
+    for (const p of this.pumps.pumps.values()) if (p.current?.state === "Filling") return true;
     return false;
   }
 
@@ -99,7 +99,7 @@ export class VirtualFlow {
     this.lastTick = now;
     for (const p of this.pumps.pumps.values()) {
       const t = p.current;
-      if (t?.state !== "Filling" || p.offline || this.stalled.has(p.id)) continue;
+      if (t?.state !== "Filling" || this.stalled.has(p.id)) continue;
       const exact = ((this.rates.get(p.id) ?? this.rate) * dt) / 1000 + (this.carry.get(p.id) ?? 0);
       let milli = Math.floor(exact);
       this.carry.set(p.id, exact - milli);

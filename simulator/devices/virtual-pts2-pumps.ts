@@ -231,7 +231,8 @@ export class VirtualPumps {
   deliver(pumpId: number, milli: number): number {
     const p = this.pumps.get(pumpId);
     const t = p?.current;
-    if (!p || !t || t.state !== "Filling" || p.offline) return 0;
+    // An offline pump still dispenses: only the controller lost it. Its figures show once it is back.
+    if (!p || !t || t.state !== "Filling") return 0;
     const cap = this.capOf(t);
     const add = Math.max(0, Math.min(Math.floor(milli), cap - t.milli));
     t.milli += add;

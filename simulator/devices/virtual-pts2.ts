@@ -31,23 +31,25 @@ export interface VirtualPts2Options extends FlowOptions {
   readonly upload?: { readonly url: string; readonly user?: string; readonly password?: string };
 }
 
-export type VirtualPts2Fault =
-  /** The next request with this packet (any when omitted) runs, then the connection is cut unanswered. */
-  | { readonly type: "drop-answer"; readonly packetType?: string }
-  /** The next such request is cut before it runs. */
-  | { readonly type: "drop-request"; readonly packetType?: string }
-  /** Next answer: not JSON / this HTTP status (not run) / wrong Protocol. */
+/** A fault hits the next request carrying a packet of `packetType` (any request when omitted). */
+export type VirtualPts2Fault = { readonly packetType?: string } & (
+  /** The request runs, then the connection is cut unanswered. */
+  | { readonly type: "drop-answer" }
+  /** The connection is cut before the request runs. */
+  | { readonly type: "drop-request" }
+  /** The answer is not JSON / has this HTTP status (nothing run) / names another protocol. */
   | { readonly type: "garbage" }
   | { readonly type: "http-status"; readonly status: number }
   | { readonly type: "wrong-protocol" }
-  /** Next answer: packet Ids shifted / an extra unexpected packet / the last packet missing / first packet of a wrong Type / a negative Volume. */
+  /** The answer's packet Ids are shifted / it has an extra packet / lacks its last packet / its first packet has a wrong Type / negative and non-numeric figures. */
   | { readonly type: "wrong-id" }
   | { readonly type: "extra-packet" }
   | { readonly type: "missing-packet" }
   | { readonly type: "wrong-type" }
   | { readonly type: "bad-number" }
   /** Every answer waits this long (0 clears). */
-  | { readonly type: "slow"; readonly ms: number };
+  | { readonly type: "slow"; readonly ms: number }
+);
 
 export const DEFAULT_PTS_GRADES: readonly VirtualGrade[] = [
   { id: 1, name: "Blyfri 95", priceMinor: 1899 },
@@ -237,7 +239,7 @@ export class VirtualPts2 {
   }
 
   private takeFault(packets: Array<Record<string, unknown>>): VirtualPts2Fault | undefined {
-    const i = this.faults.findIndex((f) => !("packetType" in f) || f.packetType === undefined || packets.some((p) => p.Type === f.packetType));
+    const i = this.faults.findIndex((f) => f.packetType === undefined || packets.some((p) => p.Type === f.packetType));
     return i < 0 ? undefined : this.faults.splice(i, 1)[0];
   }
 
@@ -256,7 +258,7 @@ export class VirtualPts2 {
       case "wrong-type":
         return JSON.stringify({ Protocol: "jsonPTS", Packets: answers.map((a, i) => (i === 0 ? { ...a, Type: "BogusAnswer" } : a)) });
       case "bad-number":
-        return JSON.stringify({ Protocol: "jsonPTS", Packets: answers.map((a) => (a.Data && typeof a.Data === "object" ? { ...a, Data: { ...(a.Data as object), Volume: -1, Amount: "lots" } } : a)) });
+        return JSON.stringify({ Protocol: "jsonPTS", Packets: answers.map((a) => (a.Data && typeof a.Data === "object" ? { ...a, Data: { ...(a.Data as object), Volume: -1, Amount: "lots", Nozzle: -3, NozzleUp: -3 } } : a)) });
       default:
         return JSON.stringify({ Protocol: "jsonPTS", Packets: answers });
     }
