@@ -38,6 +38,7 @@ export interface ExchangeStats {
 export class PacketExchange {
   private readonly queue: Entry[] = [];
   private inFlight = false;
+  private pumpScheduled = false;
   private closed = false;
   private nextId = 1;
   private linkUp = false;
@@ -79,6 +80,16 @@ export class PacketExchange {
     if (this.closed) return Promise.resolve({ ok: false, error: new AgentError("DEVICE_DISCONNECTED", "PTS-2 driver closed", { packetType: type }) });
     return new Promise((settle) => {
       this.queue.push({ type, data, priority, settle });
+      this.schedulePump();
+    });
+  }
+
+  /** Packets queued in the same tick (a poll's 50 statuses, a command beside them) share a request. */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
       this.pump();
     });
   }

@@ -113,7 +113,8 @@ describe("pump tracker", () => {
             }
             expect(e.type).not.toBe("end"); // ends are reported through the "ended" follow-up
           }
-          if (observation.kind !== "offline") prevNozzle = observation.kind === "idle" ? observation.nozzleUp : observation.nozzle;
+          if (observation.kind === "idle") prevNozzle = observation.nozzleUp;
+          else if (observation.kind === "filling" || observation.kind === "end") prevNozzle = observation.nozzle;
           view = step.view;
         }
         expect(ends).toBeLessThanOrEqual(1);
