@@ -128,3 +128,15 @@ describe("malformed and unexpected answers over the wire", () => {
     await expect(driver.exchange.request("PumpFlyToTheMoon", { Pump: 1 })).rejects.toMatchObject({ ptsCode: 1 });
   });
 });
+
+it("a poll of every pump is one HTTP request with one Id per packet", async () => {
+  const twin = await startTwin({ pumps: 2 });
+  const { driver } = await openDriver(twin, { pollIntervalMs: 60_000 });
+  cleanup(() => driver.close(), () => twin.close());
+  const before = { requests: driver.stats().requests, seen: twin.received.length };
+  await driver.pollOnce();
+  expect(driver.stats().requests - before.requests).toBe(1);
+  const packets = twin.received.slice(before.seen);
+  expect(packets.map((p) => [p.Type, p.Data.Pump])).toEqual([["PumpGetStatus", 1], ["PumpGetStatus", 2]]);
+  expect(new Set(packets.map((p) => p.Id)).size).toBe(2);
+});
