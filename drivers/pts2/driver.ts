@@ -58,6 +58,7 @@ export class Pts2Controller implements DispenserController {
   private readonly authorizing = new Set<string>();
   private readonly linkWaiters = new Set<() => void>();
   private mismatchKey = "";
+  private catalogRead: Promise<void> | undefined;
   private cancelPoll: (() => void) | undefined;
   private cancelPriceCheck: (() => void) | undefined;
   private polling = false;
@@ -353,7 +354,13 @@ export class Pts2Controller implements DispenserController {
 
   // ---- grades and prices -----------------------------------------------------------------------
 
-  private async refreshCatalog(): Promise<void> {
+  /** One read of grades and nozzles at a time; callers arriving meanwhile share it. */
+  private refreshCatalog(): Promise<void> {
+    this.catalogRead ??= this.readCatalog().finally(() => (this.catalogRead = undefined));
+    return this.catalogRead;
+  }
+
+  private async readCatalog(): Promise<void> {
     const [grades, nozzles] = await Promise.all([this.exchange.request("GetFuelGradesConfiguration"), this.exchange.request("GetPumpNozzlesConfiguration")]);
     const mismatches = this.catalog.update(decodeFuelGrades(grades.data, this.config.minorDigits), decodePumpNozzles(nozzles.data));
     const key = JSON.stringify(mismatches);

@@ -133,6 +133,7 @@ it("a poll of every pump is one HTTP request with one Id per packet", async () =
   const twin = await startTwin({ pumps: 2 });
   const { driver } = await openDriver(twin, { pollIntervalMs: 60_000 });
   cleanup(() => driver.close(), () => twin.close());
+  await driver.prices(); // grades and nozzles read (the link-up's read, shared)
   const before = { requests: driver.stats().requests, seen: twin.received.length };
   await driver.pollOnce();
   expect(driver.stats().requests - before.requests).toBe(1);
