@@ -67,6 +67,8 @@ export class VirtualPts2 {
   /** Every packet received, in order (assertions). */
   readonly received: Array<{ readonly Id: unknown; readonly Type: unknown; readonly Data: Record<string, unknown> }> = [];
   readonly counters = { requests: 0, unauthorized: 0, uploads: 0, uploadFailures: 0 };
+  /** The packet types of each request, in order (assertions on batching). */
+  readonly batches: string[][] = [];
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private port = 0;
@@ -184,6 +186,7 @@ export class VirtualPts2 {
     if (parsed.Protocol !== "jsonPTS" || packets.length === 0) {
       return reply(200, JSON.stringify({ Protocol: "jsonPTS", Packets: [{ Id: 0, Error: true, Code: VERR.INVALID_JSON, Message: "INVALID_JSON_REQUEST" }] }));
     }
+    this.batches.push(packets.map((p) => String(p.Type)));
     const fault = this.takeFault(packets);
     if (fault?.type === "drop-request") return void req.socket.destroy();
     if (fault?.type === "http-status") return reply(fault.status, "internal error");
