@@ -24,9 +24,9 @@ import { decodeFirmware, decodeFuelGrades, decodePumpNozzles, decodeTransactionI
 import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
 import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
 import { type ExchangeStats, type PacketPoster, PacketExchange } from "./exchange.ts";
-import { GradeCatalog } from "./grades.ts";
+import { GradeCatalog, mismatchFault } from "./grades.ts";
 import { INITIAL_VIEW, type PumpView, type TrackerAction, endEvent, observePump } from "./pump-tracker.ts";
-import { saleRecordOf } from "./sale-record.ts";
+import { pointStatusOf, saleRecordOf } from "./sale-record.ts";
 import { TransactionBook, type TxRecord } from "./transactions.ts";
 
 export interface Pts2Deps {
@@ -57,7 +57,6 @@ export class Pts2Controller implements DispenserController {
   private readonly readBackAt = new Map<string, number>();
   private readonly authorizing = new Set<string>();
   private readonly linkWaiters = new Set<() => void>();
-  private mismatchKey = "";
   private catalogRead: Promise<void> | undefined;
   private cancelPoll: (() => void) | undefined;
   private cancelPriceCheck: (() => void) | undefined;
@@ -126,7 +125,8 @@ export class Pts2Controller implements DispenserController {
 
   async status(): Promise<readonly PointStatus[]> {
     await this.pollOnce();
-    return this.config.points.map(({ point, pump }) => this.pointStatus(point, pump));
+    const linkUp = this.exchange.stats().linkUp;
+    return this.config.points.map(({ point, pump }) => pointStatusOf(point, this.lastObs.get(pump), linkUp, this.book));
   }
 
   async prices(): Promise<readonly Grade[]> {
@@ -362,16 +362,11 @@ export class Pts2Controller implements DispenserController {
 
   private async readCatalog(): Promise<void> {
     const [grades, nozzles] = await Promise.all([this.exchange.request("GetFuelGradesConfiguration"), this.exchange.request("GetPumpNozzlesConfiguration")]);
-    const mismatches = this.catalog.update(decodeFuelGrades(grades.data, this.config.minorDigits), decodePumpNozzles(nozzles.data));
-    const key = JSON.stringify(mismatches);
-    if (key === this.mismatchKey) return;
-    this.mismatchKey = key;
+    const { mismatches, changed } = this.catalog.update(decodeFuelGrades(grades.data, this.config.minorDigits), decodePumpNozzles(nozzles.data));
+    if (!changed) return;
     for (const m of mismatches) {
-      const message = m.controllerMinor === undefined
-        ? `grade ${m.gradeId}: the controller has no fuel grade ${m.ptsFuelGradeId}`
-        : `grade ${m.gradeId}: controller price ${m.controllerMinor} differs from the configured ${m.configuredMinor}${this.config.priceMismatch === "refuse" ? "; the grade is not sold until they agree" : "; selling at the configured price"}`;
       this.log.warn("pts_price_mismatch", { ...m, policy: this.config.priceMismatch });
-      this.emit({ type: "fault", point: null, code: "PTS_PRICE_MISMATCH", message });
+      this.emit(mismatchFault(m, this.config.priceMismatch));
     }
     if (mismatches.length === 0) this.log.info("pts_prices_agree", { grades: this.config.grades.length });
   }
@@ -400,19 +395,6 @@ export class Pts2Controller implements DispenserController {
     const pump = this.pumpOfPoint.get(point);
     if (pump === undefined) throw new AgentError("DEVICE_REJECTED", `point ${point} is not a pump of this PTS-2 controller`, { point, code: "PTS_NO_POINT" });
     return pump;
-  }
-
-  private pointStatus(point: number, pump: number): PointStatus {
-    const obs = this.lastObs.get(pump);
-    const live = this.book.openOn(pump).find((r) => r.phase === "authorized" && r.ended === undefined);
-    if (!obs || !this.exchange.stats().linkUp || obs.kind === "offline") return { point, state: "offline", nozzleUp: false };
-    if (obs.kind === "filling" || obs.kind === "end") {
-      const r = this.book.byPumpTransaction(pump, obs.transaction);
-      return { point, state: obs.kind === "filling" ? "delivering" : "finished", nozzleUp: true, ...(r ? { transactionId: r.flowId } : {}), milli: obs.milli, amountMinor: obs.amountMinor };
-    }
-    const nozzleUp = obs.kind === "idle" && obs.nozzleUp > 0;
-    if (live) return { point, state: "authorized", nozzleUp, transactionId: live.flowId };
-    return { point, state: nozzleUp ? "calling" : "idle", nozzleUp };
   }
 
   private emit(e: DispenserEvent): void {

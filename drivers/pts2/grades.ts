@@ -2,7 +2,7 @@
 // nozzle of each pump delivers, at which price. The configured price is the one the agent charges;
 // a controller price that differs is a mismatch the driver raises as a fault (and, by default,
 // refuses to authorize that grade) — a customer is never charged a price nobody chose.
-import type { Grade } from "../dispenser/contract.ts";
+import type { DispenserEvent, Grade } from "../dispenser/contract.ts";
 import type { Pts2Grade } from "./config.ts";
 import type { ControllerGrade } from "./decode-config.ts";
 
@@ -20,6 +20,7 @@ export class GradeCatalog {
   private controller = new Map<number, ControllerGrade>();
   private nozzles = new Map<number, readonly number[]>();
   private loaded = false;
+  private lastMismatches = "";
 
   constructor(grades: readonly Pts2Grade[]) {
     for (const g of grades) {
@@ -28,12 +29,16 @@ export class GradeCatalog {
     }
   }
 
-  /** Takes the controller's fuel grades and nozzle assignment; returns the mismatches now. */
-  update(controllerGrades: readonly ControllerGrade[], nozzles: ReadonlyMap<number, readonly number[]>): PriceMismatch[] {
+  /** Takes the controller's fuel grades and nozzle assignment; `changed` when the mismatches differ from last time. */
+  update(controllerGrades: readonly ControllerGrade[], nozzles: ReadonlyMap<number, readonly number[]>): { mismatches: PriceMismatch[]; changed: boolean } {
     this.controller = new Map(controllerGrades.map((g) => [g.id, g]));
     this.nozzles = new Map(nozzles);
     this.loaded = true;
-    return this.mismatches();
+    const mismatches = this.mismatches();
+    const key = JSON.stringify(mismatches);
+    const changed = key !== this.lastMismatches;
+    this.lastMismatches = key;
+    return { mismatches, changed };
   }
 
   get isLoaded(): boolean {
@@ -90,4 +95,13 @@ export class GradeCatalog {
   asGrades(): Grade[] {
     return [...this.byId.values()].map((g) => ({ id: g.id, name: g.name, unit: g.unit, unitPriceMinor: g.unitPriceMinor, vatRatePercent: g.vatRatePercent }));
   }
+}
+
+/** The alarm for a mismatch: a controller-wide fault (no point: it must not stop a running fill). */
+export function mismatchFault(m: PriceMismatch, policy: "refuse" | "charge-configured"): DispenserEvent {
+  const message =
+    m.controllerMinor === undefined
+      ? `grade ${m.gradeId}: the controller has no fuel grade ${m.ptsFuelGradeId}`
+      : `grade ${m.gradeId}: controller price ${m.controllerMinor} differs from the configured ${m.configuredMinor}${policy === "refuse" ? "; the grade is not sold until they agree" : "; selling at the configured price"}`;
+  return { type: "fault", point: null, code: "PTS_PRICE_MISMATCH", message };
 }

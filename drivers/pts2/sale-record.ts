@@ -1,11 +1,12 @@
 // What the controller remembers of a flow's transaction (PumpGetTransactionInformation), as the
-// flows' SaleRecord — the question a restarted agent, or a flow that lost the link, asks before it
+// flows' SaleRecord (and, at the end, a point's status as the last poll saw it) — the question a restarted agent, or a flow that lost the link, asks before it
 // settles. A record is "finished" only when the controller says the transaction ended; while a
 // transaction we asked to stop still runs, or its pump is offline, the figures are not final and
 // the answer is an error (the flow asks again), never a premature settlement.
 import { AgentError } from "../../agent/errors.ts";
-import type { SaleRecord } from "../dispenser/contract.ts";
+import type { PointStatus, SaleRecord } from "../dispenser/contract.ts";
 import { type TransactionInfo, decodeTransactionInformation } from "./decode-config.ts";
+import type { PumpObservation } from "./decode-status.ts";
 import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
 import { endedFigures } from "./pump-tracker.ts";
@@ -111,4 +112,17 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     case "NotFound":
       return undefined;
   }
+}
+
+/** A point's state from the last status the poll saw (offline while the link is down). */
+export function pointStatusOf(point: number, obs: PumpObservation | undefined, linkUp: boolean, book: TransactionBook): PointStatus {
+  if (!obs || !linkUp || obs.kind === "offline") return { point, state: "offline", nozzleUp: false };
+  if (obs.kind === "filling" || obs.kind === "end") {
+    const r = book.byPumpTransaction(obs.pump, obs.transaction);
+    return { point, state: obs.kind === "filling" ? "delivering" : "finished", nozzleUp: true, ...(r ? { transactionId: r.flowId } : {}), milli: obs.milli, amountMinor: obs.amountMinor };
+  }
+  const nozzleUp = obs.kind === "idle" && obs.nozzleUp > 0;
+  const live = book.openOn(obs.pump).find((r) => r.phase === "authorized" && r.ended === undefined);
+  if (live) return { point, state: "authorized", nozzleUp, transactionId: live.flowId };
+  return { point, state: nozzleUp ? "calling" : "idle", nozzleUp };
 }

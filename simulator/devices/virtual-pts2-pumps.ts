@@ -173,25 +173,7 @@ export class VirtualPumps {
     if (typeof tx !== "number" || !Number.isInteger(tx) || tx < 0 || tx > 65535) return fail(VERR.TX_OUT_OF_RANGE);
     const t = tx === 0 ? (found.data.current ?? found.data.last) : this.records.get(`${found.data.id}:${tx}`);
     if (!t) return fail(VERR.TX_NOT_FOUND);
-    const grade = this.grades.get(t.fuelGradeId);
-    return {
-      ok: true,
-      data: {
-        Pump: t.pump,
-        Transaction: t.transaction,
-        State: t.state,
-        DateTimeStart: stamp(t.startedAt),
-        DateTime: stamp(t.endedAt ?? this.now()),
-        Nozzle: t.nozzleUsed || t.nozzle,
-        FuelGradeId: t.fuelGradeId,
-        FuelGradeName: grade?.name ?? "",
-        Volume: t.milli / 1000,
-        TCVolume: t.milli / 1000,
-        Price: t.priceMinor / 100,
-        Amount: t.amountMinor / 100,
-        UserId: 1,
-      },
-    };
+    return { ok: true, data: { ...this.figuresOf(t), State: t.state, DateTime: stamp(t.endedAt ?? this.now()), UserId: 1 } };
   }
 
   closeTransaction(d: Record<string, unknown>): Outcome {
@@ -260,20 +242,7 @@ export class VirtualPumps {
     if (p.offline) return { Type: "PumpOfflineStatus", Data: { Pump: p.id, State: "Offline", NozzleUp: 0, Nozzle: 0, Request: "", User: "" } };
     const t = p.current;
     if (t && (t.state === "Filling" || t.state === "EndOfTransaction")) {
-      const grade = this.grades.get(t.fuelGradeId);
-      const figures = {
-        Pump: p.id,
-        Nozzle: t.nozzleUsed,
-        FuelGradeId: t.fuelGradeId,
-        FuelGradeName: grade?.name ?? "",
-        Volume: t.milli / 1000,
-        TCVolume: t.milli / 1000,
-        Price: t.priceMinor / 100,
-        Amount: t.amountMinor / 100,
-        Transaction: t.transaction,
-        DateTimeStart: stamp(t.startedAt),
-        User: "agent",
-      };
+      const figures = { ...this.figuresOf(t), User: "agent" };
       return t.state === "Filling"
         ? { Type: "PumpFillingStatus", Data: { ...figures, IsSuspended: false, OrderedType: t.doseType, OrderedDose: t.doseType === "Amount" ? t.dose / 100 : t.dose / 1000 } }
         : { Type: "PumpEndOfTransactionStatus", Data: { ...figures, DateTime: stamp(t.endedAt ?? this.now()) } };
@@ -300,6 +269,22 @@ export class VirtualPumps {
   }
 
   // ---- internals --------------------------------------------------------------------------------
+
+  /** A transaction's figures as the controller reports them (decimal numbers on the wire). */
+  private figuresOf(t: VirtualTx): Record<string, unknown> {
+    return {
+      Pump: t.pump,
+      Transaction: t.transaction,
+      Nozzle: t.nozzleUsed || t.nozzle,
+      FuelGradeId: t.fuelGradeId,
+      FuelGradeName: this.grades.get(t.fuelGradeId)?.name ?? "",
+      Volume: t.milli / 1000,
+      TCVolume: t.milli / 1000,
+      Price: t.priceMinor / 100,
+      Amount: t.amountMinor / 100,
+      DateTimeStart: stamp(t.startedAt),
+    };
+  }
 
   private nextNumber(p: VirtualPump): number {
     let n = p.nextTransaction;
