@@ -341,6 +341,7 @@ export class Pts2Controller implements DispenserController {
     }
     await this.book.update(r.flowId, () => ({ closedAt: this.scheduler.now() }));
     this.readBackAt.delete(r.flowId);
+    this.stopConfirmed.delete(`${r.pump}:${r.transaction}`);
   }
 
   private async sendStop(pump: number, emergency: boolean, records: readonly TxRecord[]): Promise<void> {
@@ -371,11 +372,14 @@ export class Pts2Controller implements DispenserController {
     if (mismatches.length === 0) this.log.info("pts_prices_agree", { grades: this.config.grades.length });
   }
 
+  /** Every priceCheckIntervalMs: the controller's prices again, and old closed records forgotten. */
   private schedulePriceCheck(): void {
     if (this.closed) return;
     this.cancelPriceCheck = this.scheduler.setTimer(this.config.priceCheckIntervalMs, () => {
       void this.refreshCatalog()
         .catch((err: unknown) => this.log.debug("pts_price_check_failed", { err }))
+        .then(() => this.book.prune(this.config.retentionMs))
+        .catch((err: unknown) => this.log.warn("pts_prune_failed", { err }))
         .finally(() => this.schedulePriceCheck());
     });
   }

@@ -55,6 +55,8 @@ const seqKey = (pump: number) => `seq/${pump}`;
 
 export class TransactionBook {
   private readonly byFlowId = new Map<string, TxRecord>();
+  /** Records not closed yet, per pump: what every poll looks at, kept small. */
+  private readonly openByPump = new Map<number, Map<string, TxRecord>>();
   private readonly chains = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -64,13 +66,28 @@ export class TransactionBook {
 
   /** Reads every record; drops closed ones older than `retentionMs`. */
   async load(retentionMs: number): Promise<void> {
-    for (const { key, value } of await this.store.list("tx/")) {
-      const r = value as TxRecord;
-      if (r.closedAt !== undefined && this.now() - r.closedAt > retentionMs) {
-        await this.store.delete(key);
-        continue;
-      }
-      this.byFlowId.set(r.flowId, r);
+    for (const { value } of await this.store.list("tx/")) this.remember(value as TxRecord);
+    await this.prune(retentionMs);
+  }
+
+  /** Forgets (memory and store) closed records older than `retentionMs`. */
+  async prune(retentionMs: number): Promise<void> {
+    for (const r of [...this.byFlowId.values()]) {
+      if (r.closedAt === undefined || this.now() - r.closedAt <= retentionMs) continue;
+      await this.store.delete(txKey(r.flowId));
+      this.byFlowId.delete(r.flowId);
+      this.chains.delete(r.flowId);
+    }
+  }
+
+  private remember(r: TxRecord): void {
+    const previous = this.byFlowId.get(r.flowId);
+    if (previous) this.openByPump.get(previous.pump)?.delete(r.flowId);
+    this.byFlowId.set(r.flowId, r);
+    if (r.closedAt === undefined) {
+      let open = this.openByPump.get(r.pump);
+      if (!open) this.openByPump.set(r.pump, (open = new Map()));
+      open.set(r.flowId, r);
     }
   }
 
@@ -78,15 +95,14 @@ export class TransactionBook {
     return this.byFlowId.get(flowId);
   }
 
+  /** The open record holding a transaction number on a pump. */
   byPumpTransaction(pump: number, transaction: number): TxRecord | undefined {
-    let found: TxRecord | undefined;
-    for (const r of this.byFlowId.values()) if (r.pump === pump && r.transaction === transaction && (!found || r.at >= found.at)) found = r;
-    return found;
+    return this.openOn(pump).findLast((r) => r.transaction === transaction);
   }
 
-  /** Records on a pump that are not closed (newest last). */
+  /** Records on a pump that are not closed (oldest first). */
   openOn(pump: number): TxRecord[] {
-    return [...this.byFlowId.values()].filter((r) => r.pump === pump && r.closedAt === undefined).sort((a, b) => a.at - b.at);
+    return [...(this.openByPump.get(pump)?.values() ?? [])].sort((a, b) => a.at - b.at);
   }
 
   all(): TxRecord[] {
@@ -104,7 +120,7 @@ export class TransactionBook {
       const current = this.byFlowId.get(flowId);
       const next = { ...current, ...change(current!) } as TxRecord;
       await this.store.put(txKey(flowId), next);
-      this.byFlowId.set(flowId, next);
+      this.remember(next);
       return next;
     };
     const p = (this.chains.get(flowId) ?? Promise.resolve()).then(run, run);

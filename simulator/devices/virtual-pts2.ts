@@ -58,6 +58,8 @@ export const DEFAULT_PTS_GRADES: readonly VirtualGrade[] = [
 
 const CONTROL = new Set(["PumpAuthorize", "PumpStop", "PumpEmergencyStop", "PumpCloseTransaction"]);
 const REALM = "Pts2WebServer";
+/** Packets and batches kept for assertions (a long-running simulated station must not grow). */
+const KEEP = 10_000;
 const md5 = (s: string) => createHash("md5").update(s).digest("hex");
 
 export class VirtualPts2 {
@@ -187,6 +189,8 @@ export class VirtualPts2 {
       return reply(200, JSON.stringify({ Protocol: "jsonPTS", Packets: [{ Id: 0, Error: true, Code: VERR.INVALID_JSON, Message: "INVALID_JSON_REQUEST" }] }));
     }
     this.batches.push(packets.map((p) => String(p.Type)));
+    if (this.batches.length > KEEP) this.batches.splice(0, this.batches.length - KEEP);
+    if (this.received.length > KEEP) this.received.splice(0, this.received.length - KEEP);
     const fault = this.takeFault(packets);
     if (fault?.type === "drop-request") return void req.socket.destroy();
     if (fault?.type === "http-status") return reply(fault.status, "internal error");

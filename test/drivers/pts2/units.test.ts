@@ -131,3 +131,31 @@ describe("pump tracker", () => {
     expect(observePump(INITIAL_VIEW, eot, context([record({ ended })], 61_000)).actions.map((a) => a.type)).toEqual(["close"]);
   });
 });
+
+describe("transaction book", () => {
+  it("concurrent changes of one record keep each other's fields; closed records leave the open index and, after retention, the store", async () => {
+    const { MemoryDriverStore } = await import("../../../drivers/driver-store.ts");
+    const { TransactionBook } = await import("../../../drivers/pts2/transactions.ts");
+    const store = new MemoryDriverStore();
+    let now = 1000;
+    const book = new TransactionBook(store, () => now);
+    await book.create(record({ flowId: "A" }));
+    const ended = { nozzle: 1, ptsFuelGradeId: 1, milli: 1, amountMinor: 2, priceMinor: 1899, reason: "limit" as const, at: now };
+    await Promise.all([book.update("A", () => ({ ended })), book.update("A", () => ({ settled: true }))]);
+    expect(await store.get("tx/A")).toMatchObject({ ended, settled: true });
+    expect(book.openOn(1).map((r) => r.flowId)).toEqual(["A"]);
+    await book.update("A", () => ({ closedAt: now }));
+    expect(book.openOn(1)).toEqual([]);
+    expect(book.byFlow("A")).toBeDefined(); // still answerable
+    now += 5000;
+    await book.prune(1000);
+    expect(book.byFlow("A")).toBeUndefined();
+    expect(await store.get("tx/A")).toBeUndefined();
+    // A reloaded book sees the same; numbers skip those still held by open records.
+    await book.create(record({ flowId: "B", transaction: 6 }));
+    await store.put("seq/1", 5);
+    const again = new TransactionBook(store, () => now);
+    await again.load(1000);
+    expect(await again.allocate(1, undefined)).toBe(7);
+  });
+});
