@@ -61,7 +61,7 @@ export const pts2ConfigSchema = z
     /** A pump still filling this long after PumpStop gets PumpEmergencyStop. */
     stopTimeoutMs: z.number().int().min(100).default(5000),
     /** An ended transaction the flow never reported settled is closed after this (keeps the pump usable). */
-    closeUnsettledAfterMs: z.number().int().min(1000).default(15 * 60_000),
+    closeUnsettledAfterMs: z.number().int().min(1000).default(120_000),
     /** How long open waits for the first answer before returning anyway. */
     openTimeoutMs: z.number().int().min(0).default(5000),
     /** Transaction records kept after closing (for late sale-record questions). */

@@ -75,14 +75,15 @@ it("a fill settles to the controller's metered amount: reserve, Amount dose, com
 
   twin.liftNozzle(1, 1); // the customer's call
   await until("the pump authorized", () => pumpTx().current?.state === "Filling");
-  expect(twin.received.filter((p) => p.Type === "PumpAuthorize")[0]!.Data).toMatchObject({ Type: "Amount", Dose: 500, Price: 18.99, Nozzle: 1 });
+  const auth = twin.received.filter((p) => p.Type === "PumpAuthorize")[0]!.Data;
+  expect(auth).toMatchObject({ Type: "Amount", Dose: 500, Price: 18.99, Nozzle: 1 });
   twin.deliver(1, 23_456);
   twin.hangUp(1);
 
   const flow = await until("a finished flow", () => station.engine.snapshot().flows.find((f) => f.finished));
   expect(flow.outcome).toBe("paid");
   const metered = Math.floor((23_456 * 1899 + 500) / 1000); // 445.43 SEK, the controller's own figure
-  expect(twin.pumps.records.get(`1:${pumpTx().last!.transaction}`)!.amountMinor).toBe(metered);
+  expect(twin.pumps.records.get(`1:${String(auth.Transaction)}`)!.amountMinor).toBe(metered);
   expect(invoices()).toHaveLength(1);
   expect(invoices()[0]).toMatchObject({ status: "PAID", reservedMinor: 50000, paidMinor: metered, commitCalls: 1 });
   const [receipt] = await station.engine.receipts();
