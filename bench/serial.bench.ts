@@ -2,6 +2,7 @@
 // (LineDispenserDriver on serialport) to the virtual controller over a socat pty, next to a raw
 // write/read of the very same request and reply bytes over the same pty in the same run.
 // Goal: driver / raw ≤ 1.5 (the driver adds framing, checksum, tag matching, reply decoding).
+// BENCH_PTS=1 runs the PTS-2 (jsonPTS over HTTP) sibling instead: bench/pts2.bench.ts.
 import { SerialPort } from "serialport";
 import { configureLogging } from "../agent/log.ts";
 import { LineDispenserDriver } from "../drivers/dispenser/line-driver.ts";
@@ -85,27 +86,32 @@ async function driverRound(a: string, b: string): Promise<number[]> {
   return times;
 }
 
-const pair = await openPtyPair();
-try {
-  // The same bytes the driver and the board exchange (tag width aside).
-  const vc = new VirtualController({ points: 2 });
-  const request = Buffer.from(encodeRequest(1234, { verb: "STATUS" }), "latin1");
-  const reply = Buffer.from(encodeOk(1234, replyFields({ verb: "STATUS", points: vc.model.status() })), "latin1");
-  await vc.close();
-  const raw: number[] = [];
-  const drv: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    raw.push(...(await rawRound(pair.a, pair.b, request, reply)));
-    drv.push(...(await driverRound(pair.a, pair.b)));
+async function serialBench(): Promise<void> {
+  const pair = await openPtyPair();
+  try {
+    // The same bytes the driver and the board exchange (tag width aside).
+    const vc = new VirtualController({ points: 2 });
+    const request = Buffer.from(encodeRequest(1234, { verb: "STATUS" }), "latin1");
+    const reply = Buffer.from(encodeOk(1234, replyFields({ verb: "STATUS", points: vc.model.status() })), "latin1");
+    await vc.close();
+    const raw: number[] = [];
+    const drv: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      raw.push(...(await rawRound(pair.a, pair.b, request, reply)));
+      drv.push(...(await driverRound(pair.a, pair.b)));
+    }
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    const fmt = (us: number) => `${us.toFixed(1)} µs`;
+    const pct = (xs: number[], q: number) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length * q)]!;
+    console.log(`serial bench over a socat pty, ${ROUNDS} rounds × ${ITERATIONS} round trips, request ${request.length} B, reply ${reply.length} B`);
+    console.log(`raw write/read   : median ${fmt(median(raw))}  p90 ${fmt(pct(raw, 0.9))}  mean ${fmt(mean(raw))}`);
+    console.log(`driver STATUS    : median ${fmt(median(drv))}  p90 ${fmt(pct(drv, 0.9))}  mean ${fmt(mean(drv))}`);
+    const ratio = median(drv) / median(raw);
+    console.log(`ratio driver/raw : ${ratio.toFixed(2)} (median; goal ≤ 1.5) ${ratio <= 1.5 ? "OK" : "ABOVE GOAL"}`);
+  } finally {
+    await pair.close();
   }
-  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
-  const fmt = (us: number) => `${us.toFixed(1)} µs`;
-  const pct = (xs: number[], q: number) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length * q)]!;
-  console.log(`serial bench over a socat pty, ${ROUNDS} rounds × ${ITERATIONS} round trips, request ${request.length} B, reply ${reply.length} B`);
-  console.log(`raw write/read   : median ${fmt(median(raw))}  p90 ${fmt(pct(raw, 0.9))}  mean ${fmt(mean(raw))}`);
-  console.log(`driver STATUS    : median ${fmt(median(drv))}  p90 ${fmt(pct(drv, 0.9))}  mean ${fmt(mean(drv))}`);
-  const ratio = median(drv) / median(raw);
-  console.log(`ratio driver/raw : ${ratio.toFixed(2)} (median; goal ≤ 1.5) ${ratio <= 1.5 ? "OK" : "ABOVE GOAL"}`);
-} finally {
-  await pair.close();
 }
+
+if (process.env.BENCH_PTS === "1") await import("./pts2.bench.ts");
+else await serialBench();

@@ -3,6 +3,7 @@
 //   - drivers/dispenser/line-driver.ts   — the real driver: our ASCII line protocol
 //                                          (docs/dispenser-protocol.md) over serial or TCP
 //   - drivers/dispenser/in-memory.ts     — in-memory twin for unit tests of the flows
+//   - drivers/pts2/                      — Technotrade PTS-2 forecourt controllers (jsonPTS)
 // and simulator/devices/ hosts the virtual controller that speaks the same bytes as the board.
 //
 // Units: money in integer minor units; quantities in integer thousandths of the unit
@@ -107,5 +108,12 @@ export interface DispenserController {
   display(point: PointId, text: string): Promise<void>;
   /** undefined when the controller has no record of that transaction id. */
   saleRecord(transactionId: string): Promise<SaleRecord | undefined>;
+  /**
+   * Optional: the flow of this transaction id is over — its money settled (paid or cancelled) and
+   * it will not ask for the sale record again. A driver that holds something per transaction
+   * releases it (PTS-2: PumpCloseTransaction, which frees the pump for the next customer). The
+   * shell calls it once the flow is finished; idempotent; a failure is the driver's to retry.
+   */
+  settled?(transactionId: string): Promise<void>;
   close(): Promise<void>;
 }

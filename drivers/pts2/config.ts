@@ -1,0 +1,110 @@
+// The configuration of one PTS-2 controller, as the device layer's `devices.controllers[]` entry
+// with `driver: pts2` will carry it (docs/pts2.md shows a full example). Validated by zod; every
+// problem names its path. Secrets are not in here: the passwords come from 0600 files named by
+// `passwordFile` (read through the shell's secret reader) or, for tests, inline `password`.
+import { z } from "zod";
+
+const credentials = {
+  user: z.string().min(1),
+  password: z.string().min(1).optional(),
+  passwordFile: z.string().min(1).optional(),
+};
+
+const controllerAuth = z.discriminatedUnion("scheme", [
+  z.object({ scheme: z.literal("none") }),
+  z.object({ scheme: z.literal("basic"), ...credentials }),
+  z.object({ scheme: z.literal("digest"), ...credentials }),
+]);
+
+const gradeSchema = z.object({
+  /** The agent's grade id (invoice rows, receipts, the flows' gradeId). */
+  id: z.string().min(1),
+  /** The controller's FuelGradeId for this grade. */
+  ptsFuelGradeId: z.number().int().min(1),
+  name: z.string().min(1),
+  unit: z.enum(["L", "kWh"]).default("L"),
+  /** The price the agent charges, in minor units per unit; the controller must agree. */
+  unitPriceMinor: z.number().int().positive(),
+  vatRatePercent: z.number().min(0).max(100),
+});
+
+export const pts2ConfigSchema = z
+  .object({
+    id: z.string().min(1).default("pts2"),
+    driver: z.literal("pts2").default("pts2"),
+    /** http(s)://host[:port][/jsonPTS] of the controller; the path defaults to /jsonPTS. */
+    url: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, "must be an http:// or https:// URL"),
+    auth: controllerAuth,
+    tls: z
+      .object({
+        caFile: z.string().min(1).optional(),
+        pinSha256: z
+          .string()
+          .regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, "must be a SHA-256 fingerprint (64 hex digits, colons allowed)")
+          .optional(),
+        insecure: z.boolean().default(false),
+      })
+      .optional(),
+    currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code"),
+    /** Decimal places of money on the wire (the controller's amount/price digits). */
+    minorDigits: z.number().int().min(0).max(3).default(2),
+    /** Agent point ↔ controller pump number. */
+    points: z.array(z.object({ point: z.number().int().min(1), pump: z.number().int().min(1).max(50) })).min(1),
+    grades: z.array(gradeSchema).min(1),
+    pollIntervalMs: z.number().int().min(10).max(60_000).default(500),
+    requestTimeoutMs: z.number().int().min(200).max(60_000).default(3000),
+    maxPacketsPerRequest: z.number().int().min(1).max(100).default(50),
+    keepAlive: z.boolean().default(false),
+    /** A controller price that differs from the configured one: refuse to sell that grade, or sell at the configured price. Both raise a fault. */
+    priceMismatch: z.enum(["refuse", "charge-configured"]).default("refuse"),
+    priceCheckIntervalMs: z.number().int().min(1000).default(60_000),
+    /** A pump still filling this long after PumpStop gets PumpEmergencyStop. */
+    stopTimeoutMs: z.number().int().min(100).default(5000),
+    /** An ended transaction the flow never reported settled is closed after this (keeps the pump usable). */
+    closeUnsettledAfterMs: z.number().int().min(1000).default(120_000),
+    /** How long open waits for the first answer before returning anyway. */
+    openTimeoutMs: z.number().int().min(0).default(5000),
+    /** Transaction records kept after closing (for late sale-record questions). */
+    retentionMs: z.number().int().min(0).default(7 * 24 * 3600_000),
+    /** Receives the controller's "upload to remote server" status pushes (docs/pts2.md). */
+    upload: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(0).max(65535),
+        path: z.string().startsWith("/").default("/jsonPTS"),
+        auth: z.object(credentials).optional(),
+        maxBodyBytes: z.number().int().min(1024).default(256 * 1024),
+      })
+      .optional(),
+  })
+  .superRefine((c, ctx) => {
+    const dup = <T>(values: T[], path: (i: number) => (string | number)[], what: string) => {
+      const seen = new Set<T>();
+      values.forEach((v, i) => {
+        if (seen.has(v)) ctx.addIssue({ code: "custom", path: path(i), message: `${what} ${String(v)} appears twice` });
+        seen.add(v);
+      });
+    };
+    dup(c.points.map((p) => p.point), (i) => ["points", i, "point"], "point");
+    dup(c.points.map((p) => p.pump), (i) => ["points", i, "pump"], "pump");
+    dup(c.grades.map((g) => g.id), (i) => ["grades", i, "id"], "grade id");
+    dup(c.grades.map((g) => g.ptsFuelGradeId), (i) => ["grades", i, "ptsFuelGradeId"], "ptsFuelGradeId");
+    if (c.tls && !c.url.startsWith("https:")) ctx.addIssue({ code: "custom", path: ["tls"], message: "tls is set but the url is not https://" });
+    if (c.auth.scheme !== "none" && (c.auth.password === undefined) === (c.auth.passwordFile === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["auth"], message: "give exactly one of password or passwordFile" });
+    }
+    if (c.upload?.auth && (c.upload.auth.password === undefined) === (c.upload.auth.passwordFile === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["upload", "auth"], message: "give exactly one of password or passwordFile" });
+    }
+  });
+
+export type Pts2ConfigInput = z.input<typeof pts2ConfigSchema>;
+export type Pts2Config = z.output<typeof pts2ConfigSchema>;
+export type Pts2Grade = Pts2Config["grades"][number];
+
+/** The controller URL with /jsonPTS as path when none was given. */
+export function jsonPtsUrl(url: string): string {
+  const u = new URL(url);
+  if (u.pathname === "/" || u.pathname === "") u.pathname = "/jsonPTS";
+  return u.toString();
+}

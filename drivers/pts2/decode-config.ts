@@ -1,0 +1,85 @@
+// The controller's configuration and records as the driver needs them: fuel grades with their
+// prices (GetFuelGradesConfiguration), which grade each nozzle of each pump delivers
+// (GetPumpNozzlesConfiguration), firmware (GetFirmwareInformation) and one pump transaction
+// (PumpGetTransactionInformation).
+import { AgentError } from "../../agent/errors.ts";
+import { intOf, milliOf, minorOf } from "./decimal.ts";
+
+export interface ControllerGrade {
+  readonly id: number;
+  readonly name: string;
+  readonly priceMinor: number;
+}
+
+export function decodeFuelGrades(data: Readonly<Record<string, unknown>>, minorDigits = 2): ControllerGrade[] {
+  const list = data.FuelGrades;
+  if (!Array.isArray(list)) throw new AgentError("DEVICE_PROTOCOL", "FuelGradesConfiguration has no FuelGrades array");
+  return list.map((g: unknown, i) => {
+    const r = (typeof g === "object" && g !== null ? g : {}) as Record<string, unknown>;
+    return {
+      id: intOf(r.Id, `FuelGrades[${i}].Id`),
+      name: typeof r.Name === "string" ? r.Name : "",
+      priceMinor: minorOf(r.Price, `FuelGrades[${i}].Price`, minorDigits),
+    };
+  });
+}
+
+/** pump → fuel grade id of nozzle n at index n-1 (0 = nozzle not configured). */
+export function decodePumpNozzles(data: Readonly<Record<string, unknown>>): Map<number, readonly number[]> {
+  const list = data.PumpNozzles;
+  if (!Array.isArray(list)) throw new AgentError("DEVICE_PROTOCOL", "PumpNozzlesConfiguration has no PumpNozzles array");
+  const out = new Map<number, readonly number[]>();
+  list.forEach((p: unknown, i) => {
+    const r = (typeof p === "object" && p !== null ? p : {}) as Record<string, unknown>;
+    const ids = Array.isArray(r.FuelGradeIds) ? r.FuelGradeIds : [];
+    out.set(
+      intOf(r.PumpId, `PumpNozzles[${i}].PumpId`),
+      ids.map((id: unknown, j) => intOf(id, `PumpNozzles[${i}].FuelGradeIds[${j}]`)),
+    );
+  });
+  return out;
+}
+
+export function decodeFirmware(data: Readonly<Record<string, unknown>>): string {
+  const parts = [data.Version, data.DateTime].filter((v): v is string => typeof v === "string" && v !== "");
+  return parts.length > 0 ? parts.join(" ") : "unknown";
+}
+
+/** States of PumpTransactionInformation.State. */
+export type PtsTransactionState = "WaitingNozzleUpForAuthorization" | "Authorized" | "Filling" | "EndOfTransaction" | "Finished" | "NotFound";
+
+export interface TransactionInfo {
+  readonly pump: number;
+  readonly transaction: number;
+  readonly state: PtsTransactionState;
+  readonly nozzle?: number;
+  readonly fuelGradeId?: number;
+  readonly milli: number;
+  readonly amountMinor: number;
+  readonly priceMinor?: number;
+}
+
+const STATES: Readonly<Record<string, PtsTransactionState>> = {
+  WaitingNozzleUpForAuthorization: "WaitingNozzleUpForAuthorization",
+  Authorized: "Authorized",
+  Filling: "Filling",
+  EndOfTransaction: "EndOfTransaction",
+  Finished: "Finished",
+  "Not found": "NotFound",
+};
+
+export function decodeTransactionInformation(data: Readonly<Record<string, unknown>>, minorDigits = 2): TransactionInfo {
+  const state = typeof data.State === "string" ? STATES[data.State] : undefined;
+  if (state === undefined) throw new AgentError("DEVICE_PROTOCOL", `PumpTransactionInformation.State ${JSON.stringify(data.State)} is not a transaction state`, { state: data.State });
+  const has = (k: string) => data[k] !== undefined && data[k] !== null;
+  return {
+    pump: intOf(data.Pump, "PumpTransactionInformation.Pump"),
+    transaction: intOf(data.Transaction, "PumpTransactionInformation.Transaction"),
+    state,
+    ...(has("Nozzle") ? { nozzle: intOf(data.Nozzle, "PumpTransactionInformation.Nozzle") } : {}),
+    ...(has("FuelGradeId") ? { fuelGradeId: intOf(data.FuelGradeId, "PumpTransactionInformation.FuelGradeId") } : {}),
+    milli: has("Volume") ? milliOf(data.Volume, "PumpTransactionInformation.Volume") : 0,
+    amountMinor: has("Amount") ? minorOf(data.Amount, "PumpTransactionInformation.Amount", minorDigits) : 0,
+    ...(has("Price") ? { priceMinor: minorOf(data.Price, "PumpTransactionInformation.Price", minorDigits) } : {}),
+  };
+}

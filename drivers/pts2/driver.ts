@@ -1,0 +1,414 @@
+// The Technotrade PTS-2 forecourt controller as a DispenserController, over jsonPTS (POST /jsonPTS).
+//
+// - Every pollIntervalMs one request asks PumpGetStatus of every configured pump (batched); each
+//   answer goes through pump-tracker.ts, which turns it into the agent's events (a nozzle lift is
+//   the customer's call, filling is progress, end of transaction is the end with the controller's
+//   own figures) and into follow-ups this file performs (read a transaction back, close it, stop it).
+//   A status upload from the controller (upload-receiver.ts) only makes the next poll come sooner.
+// - authorize: PumpAuthorize with an Amount dose = the reserved limit, on the lifted nozzle, at the
+//   configured price, under a transaction number chosen and recorded first (authorize.ts).
+// - stop: PumpStop, then the poll keeps stopping (PumpEmergencyStop after stopTimeoutMs) until the
+//   controller shows the end; a sale record of a stopped transaction is final only then.
+// - saleRecord: PumpGetTransactionInformation for the flow's transaction (recovery, lost links).
+// - settled: PumpCloseTransaction once the flow says the money is settled.
+// - The controller's fuel grades are read at every link-up and every priceCheckIntervalMs and
+//   checked against the configured ones: a mismatch is a fault event, never a silent price.
+import type { Scheduler } from "../../agent/core/clock.ts";
+import { AgentError } from "../../agent/errors.ts";
+import type { Logger } from "../../agent/log.ts";
+import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../dispenser/contract.ts";
+import type { DriverStore } from "../driver-store.ts";
+import { authorizeTransaction } from "./authorize.ts";
+import type { Pts2Config } from "./config.ts";
+import { decodeFirmware, decodeFuelGrades, decodePumpNozzles, decodeTransactionInformation } from "./decode-config.ts";
+import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
+import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
+import { type ExchangeStats, type PacketPoster, PacketExchange } from "./exchange.ts";
+import { GradeCatalog, mismatchFault } from "./grades.ts";
+import { INITIAL_VIEW, type PumpView, type TrackerAction, endEvent, observePump } from "./pump-tracker.ts";
+import { pointStatusOf, saleRecordOf } from "./sale-record.ts";
+import { TransactionBook, type TxRecord } from "./transactions.ts";
+
+export interface Pts2Deps {
+  readonly logger: Logger;
+  readonly scheduler: Scheduler;
+  readonly store: DriverStore;
+}
+
+export interface Pts2Stats extends ExchangeStats {
+  readonly polls: number;
+  readonly badStatuses: number;
+}
+
+const READ_BACK_EVERY_MS = 2000;
+
+export class Pts2Controller implements DispenserController {
+  readonly exchange: PacketExchange;
+  private readonly log: Logger;
+  private readonly scheduler: Scheduler;
+  private readonly book: TransactionBook;
+  private readonly catalog: GradeCatalog;
+  private readonly listeners = new Set<(e: DispenserEvent) => void>();
+  private readonly views = new Map<number, PumpView>();
+  private readonly lastObs = new Map<number, PumpObservation>();
+  private readonly pumpOfPoint = new Map<number, number>();
+  private readonly pointOfPump = new Map<number, number>();
+  private readonly stopConfirmed = new Map<string, number>();
+  private readonly readBackAt = new Map<string, number>();
+  private readonly authorizing = new Set<string>();
+  private readonly linkWaiters = new Set<() => void>();
+  private catalogRead: Promise<void> | undefined;
+  private cancelPoll: (() => void) | undefined;
+  private cancelPriceCheck: (() => void) | undefined;
+  private polling = false;
+  private pollAgain = false;
+  private closed = false;
+  private counters = { polls: 0, badStatuses: 0 };
+
+  constructor(
+    private readonly config: Pts2Config,
+    deps: Pts2Deps,
+    poster: PacketPoster,
+  ) {
+    this.log = deps.logger;
+    this.scheduler = deps.scheduler;
+    this.book = new TransactionBook(deps.store, () => this.scheduler.now());
+    this.catalog = new GradeCatalog(config.grades);
+    for (const { point, pump } of config.points) {
+      this.pumpOfPoint.set(point, pump);
+      this.pointOfPump.set(pump, point);
+    }
+    this.exchange = new PacketExchange(poster, { maxPacketsPerRequest: config.maxPacketsPerRequest, logger: this.log, onLink: (up, err) => this.onLink(up, err) });
+  }
+
+  /** Loads the transaction records and starts polling. */
+  async start(): Promise<void> {
+    await this.book.load(this.config.retentionMs);
+    this.schedulePoll(0);
+    this.schedulePriceCheck();
+  }
+
+  waitForLink(timeoutMs: number): Promise<void> {
+    if (this.exchange.stats().linkUp) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => (cancel(), this.linkWaiters.delete(done), resolve());
+      const cancel = this.scheduler.setTimer(timeoutMs, () => {
+        this.linkWaiters.delete(done);
+        reject(new AgentError("DEVICE_DISCONNECTED", `PTS-2 controller did not answer within ${timeoutMs} ms`, { timeoutMs }));
+      });
+      this.linkWaiters.add(done);
+    });
+  }
+
+  /** The controller pushed a status upload: poll now instead of at the next interval. */
+  pollSoon(): void {
+    if (this.closed) return;
+    if (this.polling) this.pollAgain = true;
+    else this.schedulePoll(0);
+  }
+
+  stats(): Pts2Stats {
+    return { ...this.exchange.stats(), ...this.counters };
+  }
+
+  // ---- DispenserController ---------------------------------------------------------------------
+
+  onEvent(listener: (event: DispenserEvent) => void): Unsubscribe {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  async hello(): Promise<ControllerInfo> {
+    const { data } = await this.exchange.request("GetFirmwareInformation");
+    return { protocolVersion: "jsonPTS", firmware: decodeFirmware(data), points: this.config.points.length };
+  }
+
+  async status(): Promise<readonly PointStatus[]> {
+    await this.pollOnce();
+    const linkUp = this.exchange.stats().linkUp;
+    return this.config.points.map(({ point, pump }) => pointStatusOf(point, this.lastObs.get(pump), linkUp, this.book));
+  }
+
+  async prices(): Promise<readonly Grade[]> {
+    await this.refreshCatalog();
+    return this.catalog.asGrades();
+  }
+
+  async authorize(cmd: AuthorizeCommand): Promise<void> {
+    const pump = this.pumpOf(cmd.point);
+    if (cmd.currency !== this.config.currency) throw new AgentError("DEVICE_REJECTED", `currency ${cmd.currency} is not the controller's ${this.config.currency}`, { point: cmd.point, code: "PTS_CURRENCY" });
+    if (!Number.isSafeInteger(cmd.limitMinor) || cmd.limitMinor <= 0) throw new AgentError("DEVICE_REJECTED", `limit must be a positive integer, got ${cmd.limitMinor}`, { point: cmd.point, code: "PTS_LIMIT" });
+    if (!this.catalog.isLoaded) await this.refreshCatalog();
+    const obs = this.lastObs.get(pump);
+    if (obs?.kind === "offline") throw new AgentError("DEVICE_REJECTED", `pump ${pump} is offline`, { point: cmd.point, pump, code: "PTS_PUMP_OFFLINE" });
+    // The lifted nozzle wins (the customer holds it); else the nozzle of the requested grade; else the only nozzle.
+    const lifted = obs?.kind === "idle" && obs.nozzleUp > 0 ? obs.nozzleUp : undefined;
+    const nozzles = this.catalog.nozzlesOf(pump);
+    const nozzle = lifted ?? (cmd.gradeId !== undefined ? this.catalog.nozzleFor(pump, cmd.gradeId) : undefined) ?? (nozzles.length === 1 ? nozzles[0] : undefined);
+    const gradeId = nozzle === undefined ? undefined : this.catalog.gradeOfNozzle(pump, nozzle);
+    const grade = gradeId === undefined ? undefined : this.catalog.configured(gradeId);
+    if (nozzle === undefined || grade === undefined) {
+      throw new AgentError("DEVICE_REJECTED", `pump ${pump}: no nozzle lifted and no configured grade to authorize`, { point: cmd.point, pump, nozzle, gradeId: cmd.gradeId, code: "PTS_NO_GRADE" });
+    }
+    const mismatch = this.catalog.mismatchOf(grade.id);
+    if (mismatch && this.config.priceMismatch === "refuse") {
+      throw new AgentError("DEVICE_REJECTED", `grade ${grade.id}: controller price ${mismatch.controllerMinor ?? "(none)"} differs from the configured ${mismatch.configuredMinor}`, { point: cmd.point, code: "PTS_PRICE_MISMATCH", ...mismatch });
+    }
+    this.authorizing.add(cmd.transactionId);
+    try {
+      await authorizeTransaction(
+        {
+          flowId: cmd.transactionId,
+          point: cmd.point,
+          pump,
+          nozzle,
+          gradeId: grade.id,
+          ptsFuelGradeId: grade.ptsFuelGradeId,
+          priceMinor: grade.unitPriceMinor,
+          limitMinor: cmd.limitMinor,
+          ...(obs?.kind === "idle" && obs.lastTransaction !== undefined ? { lastTransaction: obs.lastTransaction } : {}),
+        },
+        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, minorDigits: this.config.minorDigits },
+      );
+    } finally {
+      this.authorizing.delete(cmd.transactionId);
+    }
+    this.pollSoon();
+  }
+
+  async stop(point: PointId): Promise<void> {
+    const pump = this.pumpOf(point);
+    const live = this.book.openOn(pump).filter((r) => (r.phase === "authorized" || r.phase === "authorizing") && r.ended === undefined);
+    for (const r of live) await this.book.update(r.flowId, (c) => ({ stopRequestedAt: c.stopRequestedAt ?? this.scheduler.now() }));
+    await this.sendStop(pump, false, live);
+    // Give the valve a moment: the flow reads the sale record next, which is final only once ended
+    // (a pump still filling past stopTimeoutMs is emergency-stopped by the poll).
+    const deadline = this.scheduler.now() + Math.min(this.config.stopTimeoutMs / 2, 2000);
+    while (live.length > 0 && !this.closed && this.scheduler.now() < deadline) {
+      const stillRunning = live.some((r) => this.book.byFlow(r.flowId)?.ended === undefined);
+      if (!stillRunning) break;
+      await new Promise<void>((r) => this.scheduler.setTimer(Math.min(100, this.config.pollIntervalMs), r));
+      await this.pollOnce().catch(() => undefined);
+    }
+  }
+
+  async display(point: PointId, text: string): Promise<void> {
+    // jsonPTS has no free-text display request for pumps; the pump shows its own figures.
+    this.log.debug("pts_display_unsupported", { point, text });
+  }
+
+  async saleRecord(transactionId: string): Promise<SaleRecord | undefined> {
+    return saleRecordOf(transactionId, {
+      book: this.book,
+      exchange: this.exchange,
+      minorDigits: this.config.minorDigits,
+      now: () => this.scheduler.now(),
+      pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
+      gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,
+      resendStop: (r) => this.sendStop(r.pump, false, [r]).catch(() => undefined),
+      ended: (r, figures) => this.noteEnded(r, figures),
+    });
+  }
+
+  /** The flow finished with this transaction (paid, cancelled): close it on the controller. Idempotent. */
+  async settled(transactionId: string): Promise<void> {
+    const r = this.book.byFlow(transactionId);
+    if (!r || r.closedAt !== undefined) return;
+    if (r.phase === "refused" || r.phase === "void") {
+      await this.book.update(r.flowId, () => ({ settled: true, closedAt: this.scheduler.now() }));
+      return;
+    }
+    const rec = await this.book.update(r.flowId, () => ({ settled: true }));
+    if (rec.ended) await this.close1(rec).catch((err: unknown) => this.log.warn("pts_close_failed", { flowId: rec.flowId, err }));
+    else {
+      // Settled without an end (cancelled before the nozzle was lifted): revoke the authorization.
+      await this.stop(rec.point).catch((err: unknown) => this.log.warn("pts_revoke_failed", { flowId: rec.flowId, err }));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.cancelPoll?.();
+    this.cancelPriceCheck?.();
+    this.exchange.close();
+    this.listeners.clear();
+  }
+
+  // ---- polling ---------------------------------------------------------------------------------
+
+  private schedulePoll(delayMs: number): void {
+    if (this.closed) return;
+    this.cancelPoll?.();
+    this.cancelPoll = this.scheduler.setTimer(delayMs, () => {
+      this.cancelPoll = undefined;
+      void this.pollOnce()
+        .catch((err: unknown) => this.log.debug("pts_poll_failed", { err }))
+        .finally(() => this.schedulePoll(this.pollAgain ? 0 : this.config.pollIntervalMs));
+    });
+  }
+
+  /** One PumpGetStatus of every pump; the answers go through the tracker. */
+  async pollOnce(): Promise<void> {
+    this.polling = true;
+    this.pollAgain = false;
+    this.counters.polls++;
+    try {
+      // Without the nozzle assignment a lift has no grade: (re)read it before the statuses.
+      if (!this.catalog.isLoaded) await this.refreshCatalog().catch((err: unknown) => this.log.debug("pts_grades_unreadable", { err }));
+      const pumps = this.config.points.map((p) => p.pump);
+      const results = await this.exchange.requestAll(pumps.map((pump) => ({ type: "PumpGetStatus", data: { Pump: pump } })));
+      for (const [i, r] of results.entries()) {
+        if (this.closed) return;
+        if (!r.ok) continue; // a transport failure already flipped the link; a refused packet is logged below
+        let obs: PumpObservation;
+        try {
+          obs = decodePumpStatus(r.type, r.data, this.config.minorDigits);
+          if (obs.pump !== pumps[i]) throw new AgentError("DEVICE_PROTOCOL", `status of pump ${obs.pump} answered for pump ${pumps[i]}`);
+        } catch (err) {
+          this.counters.badStatuses++;
+          this.log.warn("pts_bad_status", { pump: pumps[i], err });
+          continue;
+        }
+        await this.observe(obs);
+      }
+      const failed = results.find((r) => !r.ok);
+      if (failed && !failed.ok) throw failed.error;
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async observe(obs: PumpObservation): Promise<void> {
+    const pump = obs.pump;
+    const point = this.pointOfPump.get(pump)!;
+    this.lastObs.set(pump, obs);
+    const step = observePump(this.views.get(pump) ?? INITIAL_VIEW, obs, {
+      point,
+      records: this.book.openOn(pump),
+      gradeOfNozzle: (n) => this.catalog.gradeOfNozzle(pump, n),
+      gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,
+      now: this.scheduler.now(),
+      stopConfirmedAt: (t) => this.stopConfirmed.get(`${pump}:${t}`),
+      stopTimeoutMs: this.config.stopTimeoutMs,
+      closeUnsettledAfterMs: this.config.closeUnsettledAfterMs,
+    });
+    this.views.set(pump, step.view);
+    for (const e of step.events) this.emit(e);
+    for (const a of step.actions) await this.perform(a).catch((err: unknown) => this.log.warn("pts_followup_failed", { action: a.type, flowId: a.record.flowId, err }));
+  }
+
+  private async perform(a: TrackerAction): Promise<void> {
+    const r = a.record;
+    switch (a.type) {
+      case "ended":
+        await this.noteEnded(r, a.figures);
+        return;
+      case "close":
+        return this.close1(r);
+      case "closed":
+        await this.book.update(r.flowId, () => ({ closedAt: this.scheduler.now() }));
+        return;
+      case "stop":
+        this.log.warn("pts_stopping", { pump: r.pump, transaction: r.transaction, emergency: a.emergency, why: a.why });
+        return this.sendStop(r.pump, a.emergency, [r]);
+      case "read": {
+        if (this.authorizing.has(r.flowId)) return; // authorize() is resolving it right now
+        const key = r.flowId;
+        const last = this.readBackAt.get(key) ?? -Infinity;
+        if (this.scheduler.now() - last < READ_BACK_EVERY_MS) return;
+        this.readBackAt.set(key, this.scheduler.now());
+        await this.saleRecord(r.flowId).catch(() => undefined); // notes the end (and its event) when there is one
+        return;
+      }
+    }
+  }
+
+  /** Records the end figures (from a read-back) and tells the flows, once. */
+  private async noteEnded(r: TxRecord, figures: NonNullable<TxRecord["ended"]>): Promise<TxRecord> {
+    let first = false;
+    const rec = await this.book.update(r.flowId, (current) => (current.ended ? {} : ((first = true), { ended: figures })));
+    if (first) this.emit(endEvent(rec.point, rec, rec.ended!, { gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id }));
+    return rec;
+  }
+
+  private async close1(r: TxRecord): Promise<void> {
+    try {
+      await this.exchange.request("PumpCloseTransaction", { Pump: r.pump, Transaction: r.transaction });
+    } catch (err) {
+      // Not (any more) at end of transaction on that number: closed already, or by someone else.
+      if (!isPtsPacketError(err, PTS_ERROR.PUMP_STATUS_NOT_END_OF_TRANSACTION) && !isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_NOT_MATCH)) throw err;
+    }
+    await this.book.update(r.flowId, () => ({ closedAt: this.scheduler.now() }));
+    this.readBackAt.delete(r.flowId);
+    this.stopConfirmed.delete(`${r.pump}:${r.transaction}`);
+  }
+
+  private async sendStop(pump: number, emergency: boolean, records: readonly TxRecord[]): Promise<void> {
+    try {
+      await this.exchange.request(emergency ? "PumpEmergencyStop" : "PumpStop", { Pump: pump });
+    } catch (err) {
+      if (!isPtsPacketError(err, PTS_ERROR.PUMP_NOT_IN_FILLING_PROCESS)) throw err;
+    }
+    for (const r of records) if (!this.stopConfirmed.has(`${pump}:${r.transaction}`) || emergency) this.stopConfirmed.set(`${pump}:${r.transaction}`, this.scheduler.now());
+  }
+
+  // ---- grades and prices -----------------------------------------------------------------------
+
+  /** One read of grades and nozzles at a time; callers arriving meanwhile share it. */
+  private refreshCatalog(): Promise<void> {
+    this.catalogRead ??= this.readCatalog().finally(() => (this.catalogRead = undefined));
+    return this.catalogRead;
+  }
+
+  private async readCatalog(): Promise<void> {
+    const [grades, nozzles] = await Promise.all([this.exchange.request("GetFuelGradesConfiguration"), this.exchange.request("GetPumpNozzlesConfiguration")]);
+    const { mismatches, changed } = this.catalog.update(decodeFuelGrades(grades.data, this.config.minorDigits), decodePumpNozzles(nozzles.data));
+    if (!changed) return;
+    for (const m of mismatches) {
+      this.log.warn("pts_price_mismatch", { ...m, policy: this.config.priceMismatch });
+      this.emit(mismatchFault(m, this.config.priceMismatch));
+    }
+    if (mismatches.length === 0) this.log.info("pts_prices_agree", { grades: this.config.grades.length });
+  }
+
+  /** Every priceCheckIntervalMs: the controller's prices again, and old closed records forgotten. */
+  private schedulePriceCheck(): void {
+    if (this.closed) return;
+    this.cancelPriceCheck = this.scheduler.setTimer(this.config.priceCheckIntervalMs, () => {
+      void this.refreshCatalog()
+        .catch((err: unknown) => this.log.debug("pts_price_check_failed", { err }))
+        .then(() => this.book.prune(this.config.retentionMs))
+        .catch((err: unknown) => this.log.warn("pts_prune_failed", { err }))
+        .finally(() => this.schedulePriceCheck());
+    });
+  }
+
+  // ---- link and helpers ------------------------------------------------------------------------
+
+  private onLink(up: boolean, err?: AgentError): void {
+    if (up) {
+      this.log.info("pts_link_up", {});
+      for (const w of [...this.linkWaiters]) w();
+      void this.refreshCatalog().catch((e: unknown) => this.log.warn("pts_grades_unreadable", { err: e }));
+    } else this.log.warn("pts_link_down", { err });
+    this.emit({ type: "link", up });
+  }
+
+  private pumpOf(point: PointId): number {
+    const pump = this.pumpOfPoint.get(point);
+    if (pump === undefined) throw new AgentError("DEVICE_REJECTED", `point ${point} is not a pump of this PTS-2 controller`, { point, code: "PTS_NO_POINT" });
+    return pump;
+  }
+
+  private emit(e: DispenserEvent): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch (err) {
+        this.log.error("listener_failed", { event: e.type, err });
+      }
+    }
+  }
+}
+

@@ -1,0 +1,195 @@
+// What one pump's latest status means, without I/O: given what the driver saw last time and the
+// records it holds for that pump, one PumpGetStatus answer becomes the agent's events (nozzle,
+// call, progress, end, fault) and the follow-ups the driver must perform (read a transaction back,
+// close it, stop it) — returned as data, so every case is a plain unit test.
+//
+// Rules kept here:
+// - a nozzle lift is a customer call only when no authorization of ours waits on the pump, and
+//   only once per lift: a nozzle still in hand after a sale must be hung up first;
+// - progress and end carry the controller's own figures, for our transactions only (a sale some
+//   other system authorized on the pump is never reported as ours);
+// - an end is reported once per transaction (as an "ended" follow-up: the driver writes the
+//   figures to the record, then tells the flows) and before the transaction is closed;
+// - a transaction we asked to stop but that still fills is stopped again, and after stopTimeoutMs
+//   emergency-stopped; an authorization whose outcome we resolved as "not there" that shows up
+//   anyway is stopped.
+import type { DeliveryEndReason, DispenserEvent } from "../dispenser/contract.ts";
+import type { Figures, PumpObservation } from "./decode-status.ts";
+import type { EndedFigures, TxRecord } from "./transactions.ts";
+
+export interface PumpView {
+  readonly nozzleUp: number;
+  /** The next nozzle lift is a customer call. */
+  readonly armed: boolean;
+  readonly offline: boolean;
+  /** Last progress reported: transaction, quantity and amount. */
+  readonly reported?: { readonly transaction: number; readonly milli: number; readonly amountMinor: number };
+  /** Transactions already emergency-stopped. */
+  readonly emergencyStopped?: number;
+  readonly seen: boolean;
+}
+
+export const INITIAL_VIEW: PumpView = { nozzleUp: 0, armed: true, offline: false, seen: false };
+
+export type TrackerAction =
+  | { readonly type: "ended"; readonly record: TxRecord; readonly figures: EndedFigures }
+  | { readonly type: "read"; readonly record: TxRecord }
+  | { readonly type: "close"; readonly record: TxRecord }
+  | { readonly type: "closed"; readonly record: TxRecord }
+  | { readonly type: "stop"; readonly record: TxRecord; readonly emergency: boolean; readonly why: string };
+
+export interface TrackerContext {
+  readonly point: number;
+  /** Open records of this pump (not closed), oldest first. */
+  readonly records: readonly TxRecord[];
+  /** The agent grade id a nozzle of this pump delivers (from the nozzle configuration). */
+  gradeOfNozzle(nozzle: number): string | undefined;
+  /** The agent grade id of a controller FuelGradeId. */
+  gradeOfFuelGrade(ptsFuelGradeId: number): string | undefined;
+  readonly now: number;
+  /** When the driver's last PumpStop for a transaction was confirmed, if it was. */
+  stopConfirmedAt(transaction: number): number | undefined;
+  readonly stopTimeoutMs: number;
+  readonly closeUnsettledAfterMs: number;
+}
+
+export interface TrackerStep {
+  readonly view: PumpView;
+  readonly events: DispenserEvent[];
+  readonly actions: TrackerAction[];
+}
+
+const LIVE = new Set(["authorizing", "authorized"]);
+
+/** The controller does not say why a transaction ended; what the driver knows decides. */
+export function endReason(record: TxRecord, f: Pick<Figures, "amountMinor">): DeliveryEndReason {
+  if (record.stopRequestedAt !== undefined) return "stopped";
+  if (f.amountMinor >= record.limitMinor) return "limit";
+  return "nozzle-down";
+}
+
+export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerContext): TrackerStep {
+  const events: DispenserEvent[] = [];
+  const actions: TrackerAction[] = [];
+  const point = ctx.point;
+  const byTx = (t: number | undefined) => (t === undefined ? undefined : ctx.records.find((r) => r.transaction === t));
+  const ours = (r: TxRecord | undefined): boolean => r !== undefined && LIVE.has(r.phase);
+  let next: PumpView = { ...view, seen: true };
+
+  const nozzleTo = (up: number) => {
+    if (up === view.nozzleUp) return;
+    if (view.nozzleUp !== 0) events.push({ type: "nozzle", point, up: false, ...gradeOf(ctx, view.nozzleUp) });
+    if (up !== 0) events.push({ type: "nozzle", point, up: true, ...gradeOf(ctx, up) });
+    next = { ...next, nozzleUp: up };
+  };
+
+  if (obs.kind === "offline") {
+    if (!view.offline) {
+      events.push({ type: "fault", point, code: "PTS_PUMP_OFFLINE", message: `pump ${obs.pump} does not answer the controller` });
+      next = { ...next, offline: true };
+    }
+    return { view: next, events, actions };
+  }
+  if (view.offline) next = { ...next, offline: false };
+  if (obs.kind === "other") return { view: next, events, actions };
+
+  if (obs.kind === "idle") {
+    const waiting = byTx(obs.transaction);
+    nozzleTo(obs.nozzleUp);
+    if (obs.nozzleUp === 0) next = { ...next, armed: true };
+    else if (obs.nozzleUp !== view.nozzleUp && next.armed) {
+      // A lift with one of our authorizations live on the pump is that sale starting, not a new customer.
+      const live = ctx.records.some((r) => ours(r) && r.ended === undefined);
+      if (!live) events.push({ type: "call", point, ...gradeOf(ctx, obs.nozzleUp) });
+      next = { ...next, armed: false };
+    }
+    for (const r of ctx.records) {
+      if (r === waiting) {
+        if (r.phase === "void" || r.phase === "refused") actions.push({ type: "stop", record: r, emergency: false, why: `authorization ${r.transaction} we resolved as absent is live` });
+        else if (r.stopRequestedAt !== undefined && stopDue(ctx, r)) actions.push({ type: "stop", record: r, emergency: false, why: "stop not yet effective" });
+        continue;
+      }
+      // The pump is idle and not holding r: r ended (and was closed) or vanished; read it back.
+      if (ours(r) && r.ended === undefined) actions.push({ type: "read", record: r });
+      else if (r.ended !== undefined) actions.push({ type: "closed", record: r });
+      // A resolved-absent authorization is watched for a while in case it shows up after all.
+      else if (ctx.now - r.at >= ctx.closeUnsettledAfterMs) actions.push({ type: "closed", record: r });
+    }
+    return { view: next, events, actions };
+  }
+
+  // Filling or end of transaction: the nozzle is in hand, so no call until it is hung up.
+  const r = byTx(obs.transaction);
+  next = { ...next, armed: false };
+  if (view.nozzleUp !== obs.nozzle) nozzleTo(obs.nozzle);
+
+  if (obs.kind === "filling") {
+    if (r === undefined) return { view: next, events, actions }; // someone else's sale
+    if (!ours(r)) {
+      actions.push({ type: "stop", record: r, emergency: false, why: `transaction ${r.transaction} is ${r.phase} but filling` });
+      return { view: next, events, actions };
+    }
+    const rep = view.reported;
+    if (rep?.transaction !== obs.transaction || rep.milli !== obs.milli || rep.amountMinor !== obs.amountMinor) {
+      events.push({ type: "progress", point, transactionId: r.flowId, milli: obs.milli, amountMinor: obs.amountMinor });
+      next = { ...next, reported: { transaction: obs.transaction, milli: obs.milli, amountMinor: obs.amountMinor } };
+    }
+    if (r.stopRequestedAt !== undefined) {
+      const confirmed = ctx.stopConfirmedAt(r.transaction);
+      if (confirmed !== undefined && ctx.now - confirmed >= ctx.stopTimeoutMs && view.emergencyStopped !== r.transaction) {
+        actions.push({ type: "stop", record: r, emergency: true, why: `still filling ${ctx.now - confirmed} ms after PumpStop` });
+        events.push({ type: "fault", point, code: "PTS_STOP_IGNORED", message: `pump ${obs.pump} kept filling after PumpStop; emergency stop sent`, transactionId: r.flowId });
+        next = { ...next, emergencyStopped: r.transaction };
+      } else if (stopDue(ctx, r)) actions.push({ type: "stop", record: r, emergency: false, why: "stop not yet effective" });
+    }
+    return { view: next, events, actions };
+  }
+
+  // End of transaction.
+  if (r === undefined) return { view: next, events, actions };
+  if (r.ended === undefined) {
+    // An authorization resolved as absent that ran anyway was stopped: close it, no flow owns it.
+    if (!ours(r)) return { view: next, events, actions: [...actions, { type: "close", record: r }] };
+    // The driver tells the flows (once, whoever notices the end first: this poll or a read-back).
+    actions.push({ type: "ended", record: r, figures: endedFigures(r, obs, ctx.now) });
+    next = { ...next, reported: undefined };
+    return { view: next, events, actions };
+  }
+  if (r.settled || ctx.now - r.ended.at >= ctx.closeUnsettledAfterMs) actions.push({ type: "close", record: r });
+  return { view: next, events, actions };
+}
+
+function stopDue(ctx: TrackerContext, r: TxRecord): boolean {
+  const confirmed = ctx.stopConfirmedAt(r.transaction);
+  return confirmed === undefined || ctx.now - confirmed >= ctx.stopTimeoutMs;
+}
+
+function gradeOf(ctx: TrackerContext, nozzle: number): { gradeId?: string } {
+  const g = ctx.gradeOfNozzle(nozzle);
+  return g === undefined ? {} : { gradeId: g };
+}
+
+export function endedFigures(r: TxRecord, f: Figures, now: number): EndedFigures {
+  return {
+    nozzle: f.nozzle,
+    ptsFuelGradeId: f.fuelGradeId,
+    milli: f.milli,
+    amountMinor: f.amountMinor,
+    priceMinor: f.priceMinor,
+    reason: endReason(r, f),
+    at: now,
+  };
+}
+
+export function endEvent(point: number, r: TxRecord, f: EndedFigures, ctx: Pick<TrackerContext, "gradeOfFuelGrade">): DispenserEvent {
+  return {
+    type: "end",
+    point,
+    transactionId: r.flowId,
+    gradeId: ctx.gradeOfFuelGrade(f.ptsFuelGradeId) ?? r.gradeId,
+    milli: f.milli,
+    amountMinor: f.amountMinor,
+    unitPriceMinor: f.priceMinor,
+    reason: f.reason,
+  };
+}

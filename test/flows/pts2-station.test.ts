@@ -1,0 +1,120 @@
+// End to end with a Technotrade PTS-2: the real payment engine (createPaymentEngine, real journal,
+// GlaseClient over HTTP to the Glase simulator) driving the real PTS-2 driver over loopback HTTP to
+// the virtual PTS-2. A lifted nozzle reserves, the reservation becomes the pump's Amount dose, the
+// fill is committed at the controller's metered amount, and the transaction is closed once settled
+// — also when the engine restarts mid-fill. The device layer (issue 12) will call settled(); here
+// the test wires it the way the shell will: on the flow's finish.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import type { PointConfig } from "../../agent/engine-api.ts";
+import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
+import { MemoryDriverStore } from "../../drivers/driver-store.ts";
+import { openPts2Controller, type OpenedPts2Controller } from "../../drivers/pts2/index.ts";
+import { createLogger } from "../../agent/log.ts";
+import { SimClock } from "../../simulator/clock.ts";
+import { VirtualPts2 } from "../../simulator/devices/virtual-pts2.ts";
+import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { GRADES } from "../drivers/pts2/helpers.ts";
+import { PROVISION, TERMINALS, openStation, until, type Station } from "./harness/station.ts";
+
+let dir: string;
+let sim: RunningGlaseSimulator;
+let twin: VirtualPts2;
+const closers: Array<() => Promise<void>> = [];
+
+const points: PointConfig[] = [
+  { id: 1, kind: "fuel", terminal: TERMINALS[0]!, currency: "SEK", maxPreliminaryMinor: 50000, stationName: "PTS Station", grades: [
+    { id: "95", name: "Blyfri 95", unit: "L", unitPriceMinor: 1899, vatRatePercent: 25 },
+    { id: "D", name: "Diesel", unit: "L", unitPriceMinor: 2049, vatRatePercent: 25 },
+  ] },
+];
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "pts2-e2e-"));
+  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION) });
+  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
+  twin = new VirtualPts2({ scheduler: new SimClock({ manual: true }), pumps: 1, auth: { scheme: "digest", user: "agent", password: "pw" } });
+  await twin.listen(0);
+});
+
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+  await twin.close();
+  await sim.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function openPts(store: MemoryDriverStore): Promise<OpenedPts2Controller> {
+  const driver = await openPts2Controller(
+    { url: twin.url, auth: { scheme: "digest", user: "agent", password: "pw" }, currency: "SEK", points: [{ point: 1, pump: 1 }], grades: GRADES, pollIntervalMs: 25 },
+    { logger: createLogger("test.pts2"), scheduler: systemScheduler, store },
+  );
+  closers.push(() => driver.close());
+  return driver;
+}
+
+async function openPtsStation(driver: OpenedPts2Controller): Promise<Station> {
+  const station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: driver, points });
+  // What the device layer will do: tell the driver when a flow is over.
+  station.engine.events$.subscribe((e) => {
+    if (e.type === "flow" && e.flow.finished) void driver.settled?.(e.flow.flowId);
+  });
+  await station.engine.start();
+  return station;
+}
+
+const invoices = () => sim.sim.dump().invoices.filter((i) => i.terminalId === TERMINALS[0]!.terminalId);
+const pumpTx = () => twin.pumps.pumps.get(1)!;
+
+it("a fill settles to the controller's metered amount: reserve, Amount dose, commit, receipt, transaction closed", async () => {
+  const driver = await openPts(new MemoryDriverStore());
+  const station = await openPtsStation(driver);
+  closers.push(() => station.close());
+
+  twin.liftNozzle(1, 1); // the customer's call
+  await until("the pump authorized", () => pumpTx().current?.state === "Filling");
+  const auth = twin.received.filter((p) => p.Type === "PumpAuthorize")[0]!.Data;
+  expect(auth).toMatchObject({ Type: "Amount", Dose: 500, Price: 18.99, Nozzle: 1 });
+  twin.deliver(1, 23_456);
+  twin.hangUp(1);
+
+  const flow = await until("a finished flow", () => station.engine.snapshot().flows.find((f) => f.finished));
+  expect(flow.outcome).toBe("paid");
+  const metered = Math.floor((23_456 * 1899 + 500) / 1000); // 445.43 SEK, the controller's own figure
+  expect(twin.pumps.records.get(`1:${String(auth.Transaction)}`)!.amountMinor).toBe(metered);
+  expect(invoices()).toHaveLength(1);
+  expect(invoices()[0]).toMatchObject({ status: "PAID", reservedMinor: 50000, paidMinor: metered, commitCalls: 1 });
+  const [receipt] = await station.engine.receipts();
+  expect(receipt?.content).toMatchObject({ amountMinor: metered, milli: 23_456, unit: "L" });
+  await until("the transaction closed", () => pumpTx().current === undefined && pumpTx().last?.state === "Finished");
+});
+
+it("engine restart mid-fill: the new engine and driver find the flow's PTS transaction and settle it once, at the metered amount", async () => {
+  const store = new MemoryDriverStore(); // the shell's durable driver storage survives the restart
+  const first = await openPts(store);
+  const station1 = await openPtsStation(first);
+
+  twin.liftNozzle(1, 2);
+  await until("filling", () => pumpTx().current?.state === "Filling");
+  twin.deliver(1, 8_000);
+  await until("progress journaled", () => station1.engine.snapshot().points.find((p) => p.point === 1)?.milli === 8_000);
+  await station1.close(); // the agent dies mid-fill
+  await first.close();
+  twin.deliver(1, 4_000); // the customer keeps filling meanwhile
+
+  const second = await openPts(store);
+  const station2 = await openPtsStation(second);
+  closers.push(() => station2.close());
+  twin.deliver(1, 1_000);
+  twin.hangUp(1);
+
+  const flow = await until("the recovered flow finished", () => station2.engine.snapshot().flows.find((f) => f.finished));
+  expect(flow.outcome).toBe("paid");
+  const metered = Math.floor((13_000 * 2049 + 500) / 1000); // 266.37 SEK
+  expect(invoices()).toHaveLength(1);
+  expect(invoices()[0]).toMatchObject({ status: "PAID", paidMinor: metered, commitCalls: 1 });
+  expect(twin.received.filter((p) => p.Type === "PumpAuthorize")).toHaveLength(1);
+  await until("the transaction closed", () => pumpTx().current === undefined);
+});
