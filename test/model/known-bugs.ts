@@ -1,0 +1,64 @@
+// Known violations of today's main (issue 9's numbered sequences, phase 1 of the campaign). While
+// the fixes (branch i9fix) are not merged, the default tier tolerates exactly these codes — it
+// counts and prints them — so `npm test` stays green and still fails on any NEW violation.
+// MODEL_STRICT=1 tolerates nothing: the lead switches the default to strict after the merge.
+export interface KnownBug {
+  /** Issue 9 sequence number(s). */
+  readonly issue: string;
+  /** Violation codes (invariants.ts) this bug produces. */
+  readonly codes: readonly string[];
+  /** Alarm codes this bug raises on every occurrence: they must not count as "the technician was told". */
+  readonly noiseAlarms?: readonly string[];
+  readonly note: string;
+}
+
+export const KNOWN_BUGS: readonly KnownBug[] = [
+  {
+    issue: "7",
+    codes: ["invalid-updateInvoice"],
+    noiseAlarms: ["glase-updateInvoice"],
+    note: "updateInvoice of a reserved invoice goes out without paymentMode/commitReservationTimeout: strict Glase answers 49 on every settlement",
+  },
+  {
+    issue: "2",
+    codes: ["delivered-after-settlement", "committed-while-delivering"],
+    note: "link loss > stall, STOP fails, sale record read while still delivering: the running figure is committed and the pump goes on",
+  },
+  {
+    issue: "6",
+    codes: ["refund-sent-twice", "refund-reported-failed"],
+    note: "refundPayment re-sent after an ambiguous answer (90 after processing; a technician retry of a refund whose answer was lost)",
+  },
+  { issue: "4", codes: ["reconciliation-wrong-period"], note: "after a lost markTransactionPeriod answer it marks again and reports the new, empty period" },
+  {
+    issue: "new-A",
+    codes: ["paid-not-released", "reservation-lapsed-silently", "reservation-left-open"],
+    note: "sendInvoice answer lost, then the status reads keep failing: the flow ends 'offline' without cancelling the invoice it may have created, no alarm; the customer pays it (kiosk: nothing released) or reserves it (pump: funds held until the lapse)",
+  },
+  {
+    issue: "new-B",
+    codes: ["delivered-without-reservation"],
+    note: "a sendInvoice processed after the client timed out supersedes the re-sent invoice the customer already reserved; nothing watches a reservation during delivery, so the pump delivers on a CANCELED invoice until the commit fails",
+  },
+  { issue: "9", codes: ["authorized-while-stopped"], note: "a technician stop racing a RESERVED answer: the stopped point is authorized" },
+  { issue: "12a", codes: ["parked-without-alarm"], note: "a parked flow's alarm is not raised again after a restart" },
+  {
+    issue: "new-C",
+    codes: ["paid-orphan-not-read"],
+    note: "a flow ends up with two invoices (lost sendInvoice answer or a kill, then a re-send; or the lost one processed late) and the customer pays the one the flow does not poll: reversed",
+  },
+  { issue: "8", codes: ["commit-paid-not-read"], note: "after an accepted commit, failed status reads back off up to 30 s (+10 s timeouts): PAID unread past 20 s is reversed" },
+  { issue: "3", codes: ["delivered-past-lapse"], note: "nothing stops a long delivery before commitReservationTimeout" },
+];
+
+export function strict(): boolean {
+  return process.env.MODEL_STRICT === "1";
+}
+
+export function toleratedCodes(): ReadonlySet<string> {
+  return strict() ? new Set() : new Set(KNOWN_BUGS.flatMap((b) => b.codes));
+}
+
+export function noiseAlarms(): ReadonlySet<string> {
+  return strict() ? new Set() : new Set(KNOWN_BUGS.flatMap((b) => b.noiseAlarms ?? []));
+}
