@@ -18,8 +18,9 @@ export interface CampaignOptions {
   /** fc.commands' own replay path (printed with a failure). */
   readonly replayPath?: string;
   readonly gen: GenConfig;
-  /** Hints that change the world (issue 9 #11: two points on one terminal). */
+  /** Hints that change the world (hints.ts). */
   readonly sharedTerminal?: boolean;
+  readonly compactionFault?: boolean;
   readonly tolerated: (code: string) => boolean;
   /** Alarm codes a known bug raises everywhere (they do not excuse anything). */
   readonly ignoredAlarms?: ReadonlySet<string>;
@@ -37,10 +38,11 @@ export interface CampaignResult {
   readonly coverage: Coverage;
 }
 
-export function worldConfig(sharedTerminal: boolean): fc.Arbitrary<WorldConfig> {
+export function worldConfig(sharedTerminal: boolean, compactionFault: boolean): fc.Arbitrary<WorldConfig> {
   return fc.record({
     seed: fc.integer({ min: 1, max: 2 ** 30 }),
     sharedTerminal: fc.constant(sharedTerminal),
+    compactionFault: fc.constant(compactionFault),
     commitTimeoutS: fc.constantFrom(300, 900),
     latencyMs: fc.constantFrom(5, 40, 250),
     reportNotReadyMs: fc.constantFrom(0, 3000, 12_000),
@@ -48,7 +50,10 @@ export function worldConfig(sharedTerminal: boolean): fc.Arbitrary<WorldConfig> 
   });
 }
 
-/** Heals every fault, lets the world go quiet, then a diligent technician retries each parked flow. */
+/**
+ * Heals every fault and lets the flows come to rest; a diligent technician then retries each
+ * parked flow (while its reservation still stands), and the world runs until nothing is pending.
+ */
 async function finale(r: Run): Promise<void> {
   const { w, inv } = r;
   w.customers.finishAll();
@@ -56,17 +61,16 @@ async function finale(r: Run): Promise<void> {
   w.board.setLink(true);
   for (const p of w.board.points.values()) Object.assign(p, { stopFaults: [], saleFails: 0, authLost: 0 });
   w.releaseFails = 0;
+  const rested = await w.quiesce(HORIZON_MS, true);
   inv.step();
-  inv.quiescent(await w.quiesce(HORIZON_MS), true);
-  await inv.durability(w.clock.wall() - w.settings.retentionMs);
   const engine = w.engine;
-  if (!engine) return;
-  const parked = engine.snapshot().flows.filter((f) => f.parked);
+  const parked = rested && engine ? engine.snapshot().flows.filter((f) => f.parked) : [];
   const reserved = parked.flatMap((f) => w.model.invoicesOf(f.flowId).filter((i) => i.status === "RESERVED"));
-  for (const f of parked) await engine.resolveParked(f.flowId, "retry").catch(() => undefined);
+  for (const f of parked) await engine!.resolveParked(f.flowId, "retry").catch(() => undefined);
   r.steps += parked.length;
   inv.step();
   inv.quiescent(await w.quiesce(HORIZON_MS), true);
+  await inv.durability(w.clock.wall() - w.settings.retentionMs);
   for (const i of reserved) {
     const tx = w.board.txs.get(i.clientInvoiceId!);
     const settled = tx && tx.amountMinor > 0 ? i.status === "PAID" : i.status === "CANCELED" && i.cause === "merchant";
@@ -83,7 +87,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const tolerated = new Map<string, number>();
   const coverage = new Coverage();
   let lastViolations = "";
-  const property = fc.asyncProperty(worldConfig(o.sharedTerminal ?? false), fc.commands(commandArbitraries(o.gen), { maxCommands: o.gen.maxCommands, ...(o.replayPath ? { replayPath: o.replayPath } : {}) }), async (config, cmds) => {
+  const property = fc.asyncProperty(worldConfig(o.sharedTerminal ?? false, o.compactionFault ?? false), fc.commands(commandArbitraries(o.gen), { maxCommands: o.gen.maxCommands, ...(o.replayPath ? { replayPath: o.replayPath } : {}) }), async (config, cmds) => {
     runs++;
     const w = new World(config, `${++runCounter}`);
     if (o.ignoredAlarms) w.ignoredAlarms = o.ignoredAlarms;

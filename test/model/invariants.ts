@@ -15,6 +15,7 @@ export class Invariants {
 
   constructor(private readonly w: World) {
     w.model.onNote = (n) => this.onNote(n);
+    w.onAlarm = (a) => this.onAlarm(a.code, a.flowId);
     w.board.hooks = {
       authorized: (tx, issued) => {
         this.onAuthorized(tx, issued);
@@ -48,6 +49,17 @@ export class Invariants {
         return;
       }
     }
+  }
+
+  /** Deadline-driven parks must come near the TRUE deadline (a wall-clock step must not move it). */
+  private onAlarm(code: string, flowId: string | undefined): void {
+    if ((code !== "settlement-parked" && code !== "dispenser-unreachable") || !flowId) return;
+    const w = this.w;
+    const inv = this.latestInvoice(flowId);
+    if (!inv || inv.status !== "RESERVED" || inv.lapseAt === undefined) return;
+    const left = inv.lapseAt - w.clock.mono;
+    const plausible = w.settings.commitSafetyMarginS * 1000 + w.settings.reservationWaitMs + 10_000;
+    if (left > plausible) w.violate("parked-before-deadline", `${flowId} parked (${code}) with ${Math.round(left / 1000)} s of its reservation left`);
   }
 
   private onAuthorized(tx: Tx, issued: number): void {
@@ -123,8 +135,11 @@ export class Invariants {
       if (charged === due) {
         if (tx.amountMinor > tx.limitMinor && !alarmed) w.violateOnce(`overrun:${tx.id}`, "overrun-silent", `${tx.id} metered ${tx.amountMinor} over the limit ${tx.limitMinor}, no alarm`);
       } else if (!(charged === 0 && alarmed)) {
+        // Settled before the sale ended on the board: the agent did not wait for the final figure.
         const early = invs.some((i) => i.status === "PAID" && i.paidAt! < (tx.endedAt ?? Infinity));
-        w.violateOnce(`charged:${tx.id}`, early ? "committed-while-delivering" : "charged-wrong-amount", `${tx.id} charged ${charged}, metered ${tx.amountMinor} (limit ${tx.limitMinor})${alarmed ? " (alarmed)" : ", no alarm"}`);
+        const canceledEarly = charged === 0 && invs.some((i) => i.cause === "merchant" && i.endedAt! < (tx.endedAt ?? Infinity));
+        const code = early ? "committed-while-delivering" : canceledEarly ? "canceled-while-authorized" : "charged-wrong-amount";
+        w.violateOnce(`charged:${tx.id}`, code, `${tx.id} charged ${charged}, metered ${tx.amountMinor} (limit ${tx.limitMinor})${alarmed ? " (alarmed)" : ", no alarm"}`);
       }
     }
     for (const inv of w.model.invoices.values()) {

@@ -21,8 +21,8 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   },
   {
     issue: "2",
-    codes: ["delivered-after-settlement", "committed-while-delivering"],
-    note: "link loss > stall, STOP fails, sale record read while still delivering: the running figure is committed and the pump goes on",
+    codes: ["delivered-after-settlement", "committed-while-delivering", "canceled-while-authorized"],
+    note: "STOP fails (link loss > stall, or the board does not answer), the sale record is read while the sale is still open: the running figure is committed (or, still authorized, the reservation cancelled) and the pump goes on",
   },
   {
     issue: "6",
@@ -47,7 +47,28 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     codes: ["paid-orphan-not-read"],
     note: "a flow ends up with two invoices (lost sendInvoice answer or a kill, then a re-send; or the lost one processed late) and the customer pays the one the flow does not poll: reversed",
   },
-  { issue: "8", codes: ["commit-paid-not-read"], note: "after an accepted commit, failed status reads back off up to 30 s (+10 s timeouts): PAID unread past 20 s is reversed" },
+  {
+    issue: "8",
+    codes: ["commit-paid-not-read", "paid-not-read-20s"],
+    note: "while an invoice may be PAID and unread, failed/hung status reads back off (up to 30 s after a commit) with 10-s timeouts: PAID unread past 20 s is reversed",
+  },
+  {
+    issue: "5",
+    codes: ["call-storm", "paid-not-read-20s"],
+    note: "kiosk cancel answered 51/48: cancel, poll, cancel … ten times at once, then the flow stops polling while the customer is paying",
+  },
+  {
+    issue: "10",
+    codes: ["retry-did-not-settle"],
+    note: "technician retry of a flow parked before metering jumps to checking-commit and commits with no amount until it parks again; the reservation lapses",
+  },
+  { issue: "12b", codes: ["parked-before-deadline"], note: "deadlines are wall-clock instants: a forward NTP step parks a flow with most of its reservation left" },
+  {
+    issue: "11",
+    codes: ["superseded-other-flow"],
+    note: "two points sharing one terminal id supersede each other's invoices (config check does not refuse it)",
+  },
+  { issue: "1", codes: ["journal-lost-step"], note: "an append made while compaction holds its transaction resolves uncommitted; the compaction's ROLLBACK drops it after its effect ran" },
   { issue: "3", codes: ["delivered-past-lapse"], note: "nothing stops a long delivery before commitReservationTimeout" },
 ];
 

@@ -4,6 +4,7 @@
 // drops the process as SIGKILL would (no timer fires, no answer is heard again), and the next
 // generation starts on the same journal file. Everything the invariants judge is recorded here.
 import { mkdirSync, rmSync } from "node:fs";
+import sqlite3 from "sqlite3";
 import type { AlarmInfo, EngineSettings, FlowSummary, PaymentEngine, PointConfig } from "../../agent/engine-api.ts";
 import { createPaymentEngine } from "../../agent/engine.ts";
 import type { ResellerCredentials } from "../../agent/glase/types.ts";
@@ -28,6 +29,8 @@ export interface WorldConfig {
   readonly latencyMs: number;
   readonly reportNotReadyMs: number;
   readonly submitReceipts: boolean;
+  /** Hint (issue 9 #1): compactions run often, in the background, and fail with a ROLLBACK. */
+  readonly compactionFault: boolean;
 }
 
 export interface Violation {
@@ -65,6 +68,17 @@ export const KIOSK_POINT: PointId = 9;
 const SHM = "/dev/shm/glase-model";
 
 const SILENT: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => SILENT };
+
+/** Disk full during compaction: its DELETE aborts, so compact() rolls its transaction back. */
+function failCompactions(path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(path, (err) => err && reject(err));
+    db.exec(
+      "CREATE TRIGGER IF NOT EXISTS model_disk_full BEFORE DELETE ON steps BEGIN SELECT RAISE(ABORT, 'database or disk is full (model fault)'); END;",
+      (err) => db.close(() => (err ? reject(err) : resolve())),
+    );
+  });
+}
 
 const immediate = () => new Promise<void>((r) => setImmediate(r));
 
@@ -121,7 +135,7 @@ export class World {
       reportMaxRetries: 30,
       submitReceipts: config.submitReceipts,
       glaseCallTimeoutMs: 10_000,
-      retentionMs: 30 * 60_000,
+      retentionMs: config.compactionFault ? 60_000 : 30 * 60_000,
     };
     this.model = new GlaseModel(this.clock, {
       terminals: TERMINALS.map((t) => ({ ...t, currency: "SEK" })),
@@ -157,6 +171,7 @@ export class World {
 
   /** Alarm codes that do not count as "the technician was told" (raised by a known bug on every run). */
   ignoredAlarms: ReadonlySet<string> = new Set();
+  onAlarm?: (a: AlarmInfo) => void;
 
   alarmedFlow(flowId: string, before = Infinity): boolean {
     return this.alarms.some((a) => a.alarm.flowId === flowId && a.mono <= before && !this.ignoredAlarms.has(a.alarm.code));
@@ -167,7 +182,8 @@ export class World {
   async boot(): Promise<void> {
     const gen: Generation = { id: this.gen.id + 1, alive: true, dropInFlight: false };
     this.gen = gen;
-    const journal = new GatedJournal(await openJournal({ path: this.path }), gen, this.io);
+    const journal = new GatedJournal(await openJournal({ path: this.path }), gen, this.io, this.config.compactionFault);
+    if (this.config.compactionFault && gen.id === 1) await failCompactions(this.path);
     const random = prng(this.config.seed * 31 + gen.id);
     const engine = createPaymentEngine({
       journal,
@@ -183,7 +199,10 @@ export class World {
     });
     engine.events$.subscribe((e) => {
       if (!gen.alive) return;
-      if (e.type === "alarm") this.alarms.push({ gen: gen.id, mono: this.clock.mono, alarm: e.alarm });
+      if (e.type === "alarm") {
+        this.alarms.push({ gen: gen.id, mono: this.clock.mono, alarm: e.alarm });
+        this.onAlarm?.(e.alarm);
+      }
       else if (e.type === "flow") this.flows.set(e.flow.flowId, e.flow);
     });
     this.engine = engine;
@@ -251,26 +270,20 @@ export class World {
     return this.runUntil(this.clock.mono + ms);
   }
 
-  /** Every flow finished or parked and nothing but the engine's housekeeping pending. */
-  quiet(): boolean {
-    if (this.clock.pendingExcept(["engine"]) > 0) return false;
+  /** Every flow finished or parked and (unless flowsOnly) nothing but the engine's housekeeping pending. */
+  quiet(flowsOnly = false): boolean {
+    if (!flowsOnly && this.clock.pendingExcept(["engine"]) > 0) return false;
     if (!this.engine) return true;
     return this.engine.snapshot().flows.every((f) => f.finished || f.parked);
   }
 
   /** Runs the clock forward until quiet (or the horizon); returns whether it got quiet. */
-  async quiesce(horizonMs: number): Promise<boolean> {
+  async quiesce(horizonMs: number, flowsOnly = false): Promise<boolean> {
     const end = this.clock.mono + horizonMs;
     await this.settle();
-    let last = this.clock.mono;
-    while (!this.quiet()) {
-      const next = this.clock.nextAt();
-      if (next === undefined || next > end) return false;
+    while (!this.quiet(flowsOnly)) {
       if (!this.clock.fireNext(end)) return false;
       await this.settle();
-      // Quiet is checked when time moves on (cheap enough, and flows answer at the same instant).
-      if (this.clock.mono === last) continue;
-      last = this.clock.mono;
     }
     return true;
   }
