@@ -54,7 +54,7 @@ export function worldConfig(sharedTerminal: boolean, compactionFault: boolean): 
  * Heals every fault and lets the flows come to rest; a diligent technician then retries each
  * parked flow (while its reservation still stands), and the world runs until nothing is pending.
  */
-async function finale(r: Run): Promise<void> {
+export async function finale(r: Run): Promise<void> {
   const { w, inv } = r;
   w.customers.finishAll();
   w.wire.clearFaults();
@@ -63,6 +63,7 @@ async function finale(r: Run): Promise<void> {
   w.releaseFails = 0;
   const rested = await w.quiesce(HORIZON_MS, true);
   inv.step();
+  inv.parkedAlarms();
   const engine = w.engine;
   const parked = rested && engine ? engine.snapshot().flows.filter((f) => f.parked) : [];
   const reserved = parked.flatMap((f) => w.model.invoicesOf(f.flowId).filter((i) => i.status === "RESERVED"));

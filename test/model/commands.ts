@@ -48,7 +48,7 @@ abstract class Step implements Cmd {
   }
 }
 
-class Fuel extends Step {
+export class Fuel extends Step {
   constructor(readonly plan: FuelPlan, afterMs: number) {
     super(afterMs);
   }
@@ -61,7 +61,7 @@ class Fuel extends Step {
   }
 }
 
-class Kiosk extends Step {
+export class Kiosk extends Step {
   constructor(readonly amountMinor: number, readonly app: AppPlan, afterMs: number) {
     super(afterMs);
   }
@@ -74,7 +74,7 @@ class Kiosk extends Step {
   }
 }
 
-class GlaseFault extends Step {
+export class GlaseFault extends Step {
   constructor(readonly terminal: string | undefined, readonly op: string | undefined, readonly fault: WireFault, readonly count: number, afterMs: number) {
     super(afterMs);
   }
@@ -86,7 +86,7 @@ class GlaseFault extends Step {
   }
 }
 
-class Slow extends Step {
+export class Slow extends Step {
   constructor(readonly terminal: string, readonly ms: number, readonly forMs: number, afterMs: number) {
     super(afterMs);
   }
@@ -98,7 +98,7 @@ class Slow extends Step {
   }
 }
 
-class LinkDrop extends Step {
+export class LinkDrop extends Step {
   constructor(readonly forMs: number, afterMs: number) {
     super(afterMs);
   }
@@ -112,7 +112,7 @@ class LinkDrop extends Step {
 }
 
 type BoardKind = StopFault | "saleFails" | "authLost" | "overrun";
-class BoardFault extends Step {
+export class BoardFault extends Step {
   constructor(readonly point: PointId, readonly kind: BoardKind, readonly n: number, afterMs: number) {
     super(afterMs);
   }
@@ -128,7 +128,7 @@ class BoardFault extends Step {
   }
 }
 
-class Pause extends Step {
+export class Pause extends Step {
   constructor(readonly point: PointId, readonly ms: number, afterMs: number) {
     super(afterMs);
   }
@@ -140,7 +140,7 @@ class Pause extends Step {
   }
 }
 
-class Kill extends Step {
+export class Kill extends Step {
   constructor(readonly dropInFlight: boolean, readonly downMs: number, afterMs: number) {
     super(afterMs);
   }
@@ -155,7 +155,7 @@ class Kill extends Step {
   }
 }
 
-class Technician extends Step {
+export class Technician extends Step {
   constructor(readonly what: "stop" | "resume" | "refund" | "reconcile" | "resolve", readonly args: Record<string, string | number>, afterMs: number) {
     super(afterMs);
   }
@@ -208,14 +208,14 @@ class Technician extends Step {
   }
 }
 
-class Advance extends Step {
+export class Advance extends Step {
   act(): void {}
   label(): string {
     return "Advance";
   }
 }
 
-class WallStep extends Step {
+export class WallStep extends Step {
   constructor(readonly ms: number, afterMs: number) {
     super(afterMs);
   }
@@ -227,7 +227,7 @@ class WallStep extends Step {
   }
 }
 
-class Jam extends Step {
+export class Jam extends Step {
   act(r: Run): void {
     r.w.releaseFails++;
   }

@@ -107,21 +107,26 @@ export class Invariants {
   quiescent(quiet: boolean, final: boolean): void {
     const w = this.w;
     if (!quiet) w.violateOnce("never-ends", "flow-never-ends", `not quiet after the horizon: ${w.engine?.snapshot().flows.filter((f) => !f.finished && !f.parked).map((f) => `${f.flowId}:${f.state}`).join(", ")}`);
-    const engine = w.engine;
-    if (engine) {
-      const snap = engine.snapshot();
-      const live = new Set(snap.flows.map((f) => f.flowId));
-      for (const f of snap.flows) {
-        if (f.parked && !w.alarms.some((a) => a.gen === w.gen.id && a.alarm.flowId === f.flowId)) {
-          w.violateOnce(`parked-silent:${w.gen.id}:${f.flowId}`, "parked-without-alarm", `flow ${f.flowId} is parked (${f.state}) with no alarm in this engine`);
-        }
-      }
-      for (const f of w.flows.values()) if (!f.finished && !live.has(f.flowId)) w.violateOnce(`lost:${f.flowId}`, "flow-lost", `flow ${f.flowId} (${f.state}) vanished after a restart`);
-    }
+    this.parkedAlarms();
     this.refunds();
     this.reconciliations();
     this.callRates();
     if (final) this.money();
+  }
+
+  /** Every parked flow has an alarm in the CURRENT engine (a restart must raise it again); no flow vanished. */
+  parkedAlarms(): void {
+    const w = this.w;
+    const engine = w.engine;
+    if (!engine) return;
+    const snap = engine.snapshot();
+    const live = new Set(snap.flows.map((f) => f.flowId));
+    for (const f of snap.flows) {
+      if (f.parked && !w.alarms.some((a) => a.gen === w.gen.id && a.alarm.flowId === f.flowId)) {
+        w.violateOnce(`parked-silent:${w.gen.id}:${f.flowId}`, "parked-without-alarm", `flow ${f.flowId} is parked (${f.state}) with no alarm in this engine`);
+      }
+    }
+    for (const f of w.flows.values()) if (!f.finished && !live.has(f.flowId)) w.violateOnce(`lost:${f.flowId}`, "flow-lost", `flow ${f.flowId} (${f.state}) vanished after a restart`);
   }
 
   private money(): void {
