@@ -56,6 +56,7 @@ export function worldConfig(sharedTerminal: boolean, compactionFault: boolean): 
  */
 export async function finale(r: Run): Promise<void> {
   const { w, inv } = r;
+  w.killAt = undefined;
   w.customers.finishAll();
   w.wire.clearFaults();
   w.board.setLink(true);
@@ -88,7 +89,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const tolerated = new Map<string, number>();
   const coverage = new Coverage();
   let lastViolations = "";
-  const property = fc.asyncProperty(worldConfig(o.sharedTerminal ?? false, o.compactionFault ?? false), fc.commands(commandArbitraries(o.gen), { maxCommands: o.gen.maxCommands, ...(o.replayPath ? { replayPath: o.replayPath } : {}) }), async (config, cmds) => {
+  const property = fc.asyncProperty(worldConfig(o.sharedTerminal ?? false, o.compactionFault ?? false), fc.commands(commandArbitraries(o.gen), { maxCommands: o.gen.maxCommands, size: "medium", ...(o.replayPath ? { replayPath: o.replayPath } : {}) }), async (config, cmds) => {
     runs++;
     const w = new World(config, `${++runCounter}`);
     if (o.ignoredAlarms) w.ignoredAlarms = o.ignoredAlarms;

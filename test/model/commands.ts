@@ -25,7 +25,7 @@ export interface Run {
 export class ModelViolation extends Error {}
 
 type Cmd = fc.AsyncCommand<object, Run>;
-export type CmdName = "fuel" | "kiosk" | "glaseFault" | "slow" | "link" | "board" | "pause" | "kill" | "stop" | "resume" | "refund" | "reconcile" | "resolve" | "advance" | "wallStep" | "jam";
+export type CmdName = "fuel" | "kiosk" | "glaseFault" | "slow" | "link" | "board" | "pause" | "kill" | "killAt" | "stop" | "resume" | "refund" | "reconcile" | "resolve" | "advance" | "wallStep" | "jam";
 
 /** Runs one command: the action, then `afterMs` of world time, then the step invariants. */
 abstract class Step implements Cmd {
@@ -146,12 +146,25 @@ export class Kill extends Step {
   }
   async act(r: Run): Promise<void> {
     await r.w.kill(this.dropInFlight);
-    await r.inv.durability(r.w.clock.wall() - r.w.settings.retentionMs);
+    await r.w.onKilled?.();
     await r.w.advance(this.downMs);
     await r.w.boot();
   }
   label(): string {
     return `Kill(${this.dropInFlight ? "drop in-flight" : "in-flight arrive"}, down ${this.downMs}ms)`;
+  }
+}
+
+/** SIGKILL the moment some flow enters `phase` (its transition journaled, its effects just issued). */
+export class KillAt extends Step {
+  constructor(readonly phase: string, readonly dropInFlight: boolean, afterMs: number) {
+    super(afterMs);
+  }
+  act(r: Run): void {
+    r.w.killAt = { phase: this.phase, dropInFlight: this.dropInFlight, due: false };
+  }
+  label(): string {
+    return `KillAt(${this.phase}, ${this.dropInFlight ? "drop in-flight" : "in-flight arrive"})`;
   }
 }
 
@@ -249,7 +262,7 @@ export interface GenConfig {
 }
 
 export const DEFAULT_WEIGHTS: Readonly<Record<CmdName, number>> = {
-  fuel: 8, kiosk: 4, glaseFault: 6, slow: 1, link: 2, board: 2, pause: 2, kill: 3,
+  fuel: 8, kiosk: 4, glaseFault: 6, slow: 1, link: 2, board: 2, pause: 2, kill: 2, killAt: 3,
   stop: 1, resume: 1, refund: 2, reconcile: 2, resolve: 2, advance: 6, wallStep: 0, jam: 1,
 };
 
@@ -260,6 +273,10 @@ const appPlan: fc.Arbitrary<AppPlan> = fc.record({
   action: fc.oneof({ arbitrary: fc.constant("confirm" as const), weight: 12 }, fc.constantFrom("slow" as const, "reject" as const, "decline" as const, "never" as const)),
   afterMs: fc.oneof(fc.constant(0), fc.integer({ min: 500, max: 40_000 }), fc.integer({ min: 40_000, max: 75_000 })),
 });
+const KILL_PHASES = [
+  "sending-invoice", "resolving-send", "awaiting-reservation", "canceling", "authorizing", "authorized", "delivering", "stopping", "checking-sale",
+  "updating", "committing", "checking-commit", "printing", "polling", "releasing", "refunding", "marking", "waiting", "reporting",
+];
 const OPS = ["sendInvoice", "getPaymentStatus", "updateInvoice", "cancelInvoice", "commitReservation", "refundPayment", "markTransactionPeriod", "executeReport"];
 
 function fuelPlan(): fc.Arbitrary<FuelPlan> {
@@ -290,6 +307,7 @@ export function commandArbitraries(g: GenConfig): fc.Arbitrary<Cmd>[] {
     ["board", fc.tuple(point, fc.constantFrom<BoardKind>("fails", "lost", "late", "saleFails", "authLost", "overrun"), fc.integer({ min: 1, max: 6 }), after).map(([p, k, n, a]) => new BoardFault(p, k, k === "overrun" ? n * 400 : n, a))],
     ["pause", fc.tuple(point, fc.integer({ min: 5000, max: 120_000 }), after).map(([p, ms, a]) => new Pause(p, ms, a))],
     ["kill", fc.tuple(fc.boolean(), fc.constantFrom(0, 500, 3000), after).map(([d, down, a]) => new Kill(d, down, a))],
+    ["killAt", fc.tuple(fc.constantFrom(...KILL_PHASES), fc.boolean(), after).map(([ph, d, a]) => new KillAt(ph, d, a))],
     ["stop", fc.tuple(point, after).map(([p, a]) => new Technician("stop", { point: p }, a))],
     ["resume", fc.tuple(point, after).map(([p, a]) => new Technician("resume", { point: p }, a))],
     ["refund", fc.tuple(fc.nat(20), fc.constantFrom(25, 50, 100, 120), after).map(([pick, percent, a]) => new Technician("refund", { pick, percent }, a))],

@@ -16,6 +16,7 @@ export class Invariants {
   constructor(private readonly w: World) {
     w.model.onNote = (n) => this.onNote(n);
     w.onAlarm = (a) => this.onAlarm(a.code, a.flowId);
+    w.onKilled = () => this.durability(w.clock.wall() - w.settings.retentionMs);
     w.board.hooks = {
       authorized: (tx, issued) => {
         this.onAuthorized(tx, issued);
@@ -45,7 +46,10 @@ export class Invariants {
         // supersedes its OWN invoice. Another live flow's open invoice must never be superseded.
         if (!n.victim || n.victim === n.by) return;
         const victim = w.flows.get(n.victim);
-        if (victim && !victim.finished) w.violate("superseded-other-flow", `${n.by}'s sendInvoice superseded ${n.invoice} (${n.was}) of live flow ${n.victim}`);
+        if (!victim || victim.finished) return;
+        // A request of a flow that is already over, processed late, is the hostile network's doing.
+        const stale = n.by !== undefined && w.flows.get(n.by)?.finished === true;
+        w.violate(stale ? "superseded-by-stale-request" : "superseded-other-flow", `${n.by}'s sendInvoice superseded ${n.invoice} (${n.was}) of live flow ${n.victim}`);
         return;
       }
     }
@@ -141,7 +145,8 @@ export class Invariants {
         if (tx.amountMinor > tx.limitMinor && !alarmed) w.violateOnce(`overrun:${tx.id}`, "overrun-silent", `${tx.id} metered ${tx.amountMinor} over the limit ${tx.limitMinor}, no alarm`);
       } else if (!(charged === 0 && alarmed)) {
         // Settled before the sale ended on the board: the agent did not wait for the final figure.
-        const early = invs.some((i) => i.status === "PAID" && i.paidAt! < (tx.endedAt ?? Infinity));
+        const settledAt = w.wire.log.find((e) => (e.op === "updateInvoice" || e.op === "commitReservation") && e.ref !== undefined && flowOfRef(e.ref) === tx.id)?.sentAt;
+        const early = charged > 0 && settledAt !== undefined && settledAt < (tx.endedAt ?? Infinity);
         const canceledEarly = charged === 0 && invs.some((i) => i.cause === "merchant" && i.endedAt! < (tx.endedAt ?? Infinity));
         const code = early ? "committed-while-delivering" : canceledEarly ? "canceled-while-authorized" : "charged-wrong-amount";
         w.violateOnce(`charged:${tx.id}`, code, `${tx.id} charged ${charged}, metered ${tx.amountMinor} (limit ${tx.limitMinor})${alarmed ? " (alarmed)" : ", no alarm"}`);

@@ -37,8 +37,8 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
   },
   {
     issue: "new-B",
-    codes: ["delivered-without-reservation"],
-    note: "a sendInvoice processed after the client timed out supersedes the re-sent invoice the customer already reserved; nothing watches a reservation during delivery, so the pump delivers on a CANCELED invoice until the commit fails",
+    codes: ["delivered-without-reservation", "superseded-by-stale-request"],
+    note: "a sendInvoice processed after the client timed out supersedes a later invoice (the flow's own re-send the customer already reserved, or the next customer's); nothing watches a reservation during delivery, so the pump delivers on a CANCELED invoice until the commit fails",
   },
   { issue: "9", codes: ["authorized-while-stopped"], note: "a technician stop racing a RESERVED answer: the stopped point is authorized" },
   { issue: "12a", codes: ["parked-without-alarm"], note: "a parked flow's alarm is not raised again after a restart" },

@@ -172,6 +172,10 @@ export class World {
   /** Alarm codes that do not count as "the technician was told" (raised by a known bug on every run). */
   ignoredAlarms: ReadonlySet<string> = new Set();
   onAlarm?: (a: AlarmInfo) => void;
+  /** Armed by KillAt: SIGKILL as soon as some flow enters this phase (right after its journal write). */
+  killAt?: { readonly phase: string; readonly dropInFlight: boolean; due: boolean };
+  /** Called after every kill, before the restart (the judge checks the journal then). */
+  onKilled?: () => Promise<void>;
 
   alarmedFlow(flowId: string, before = Infinity): boolean {
     return this.alarms.some((a) => a.alarm.flowId === flowId && a.mono <= before && !this.ignoredAlarms.has(a.alarm.code));
@@ -203,7 +207,10 @@ export class World {
         this.alarms.push({ gen: gen.id, mono: this.clock.mono, alarm: e.alarm });
         this.onAlarm?.(e.alarm);
       }
-      else if (e.type === "flow") this.flows.set(e.flow.flowId, e.flow);
+      else if (e.type === "flow") {
+        this.flows.set(e.flow.flowId, e.flow);
+        if (this.killAt && e.flow.state === this.killAt.phase) this.killAt.due = true;
+      }
     });
     this.engine = engine;
     this.journal = journal;
@@ -257,9 +264,11 @@ export class World {
   async runUntil(t: number, stop?: () => boolean): Promise<number> {
     let fired = 0;
     await this.settle();
+    await this.killIfDue();
     while (this.clock.fireNext(t)) {
       fired++;
       await this.settle();
+      await this.killIfDue();
       if (stop && stop()) return fired;
     }
     this.clock.mono = Math.max(this.clock.mono, t);
@@ -275,6 +284,15 @@ export class World {
     if (!flowsOnly && this.clock.pendingExcept(["engine"]) > 0) return false;
     if (!this.engine) return true;
     return this.engine.snapshot().flows.every((f) => f.finished || f.parked);
+  }
+
+  private async killIfDue(): Promise<void> {
+    const k = this.killAt;
+    if (!k?.due || !this.engine) return;
+    this.killAt = undefined;
+    await this.kill(k.dropInFlight);
+    await this.onKilled?.();
+    await this.boot();
   }
 
   /** Runs the clock forward until quiet (or the horizon); returns whether it got quiet. */
