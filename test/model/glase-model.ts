@@ -40,6 +40,10 @@ export interface ModelInvoice {
   paidBy?: "debit" | "commit";
   ersReference?: string;
   polledAfterPaid: boolean;
+  /** Arrival times of status reads, send times of commit requests (to judge a re-commit). */
+  readonly polls: number[];
+  readonly commitSends: number[];
+  paidCommitSentAt?: number;
   endedAt?: number;
   cause?: CancelCause;
   supersededBy?: string;
@@ -61,7 +65,8 @@ export type ModelNote =
   | { readonly kind: "refund-resent"; readonly clientInvoiceId: string; readonly at: number }
   | { readonly kind: "invalid-request"; readonly op: string; readonly code: number; readonly why: string; readonly at: number }
   | { readonly kind: "superseded"; readonly invoice: string; readonly was: ModelStatus; readonly victim?: string; readonly by?: string; readonly at: number }
-  | { readonly kind: "reversed"; readonly invoice: string; readonly at: number };
+  | { readonly kind: "reversed"; readonly invoice: string; readonly at: number }
+  | { readonly kind: "lapsed"; readonly invoice: string; readonly at: number };
 
 export type Answer<T = object> = { readonly code: number; readonly why?: string } & Partial<T>;
 
@@ -210,12 +215,19 @@ export class GlaseModel {
       version: 1,
       inProgress: false,
       polledAfterPaid: false,
+      polls: [],
+      commitSends: [],
     };
     this.invoices.set(inv.ref, inv);
     this.current.set(t.terminalId, inv.ref);
     if (RESERVATION_MODES.includes(mode) && inv.commitTimeoutS !== undefined) {
       inv.lapseAt = inv.sentAt + inv.commitTimeoutS * 1000;
-      this.later(inv, inv.lapseAt, () => OPEN.includes(inv.status) && this.cancelAs(inv, "lapsed"));
+      this.later(inv, inv.lapseAt, () => {
+        if (!OPEN.includes(inv.status)) return;
+        const reserved = inv.status === "RESERVED";
+        this.cancelAs(inv, "lapsed");
+        if (reserved) this.note({ kind: "lapsed", invoice: inv.ref, at: this.now() });
+      });
     }
     this.onInvoice?.(inv);
     return { code: 0, invoiceReference: inv.ref };
@@ -225,6 +237,7 @@ export class GlaseModel {
     const cred = this.terminal(t);
     if (cred.code !== 0) return cred;
     const found = this.invoiceOf(t, ref);
+    if (found.inv) found.inv.polls.push(this.now());
     if (found.inv && found.inv.status === "PAID") found.inv.polledAfterPaid = true;
     return found;
   }
@@ -265,12 +278,21 @@ export class GlaseModel {
     const found = this.invoiceOf(t, ref);
     if (found.code !== 0) return found;
     const inv = (found as { inv: ModelInvoice }).inv;
-    if (inv.paidBy === "commit" && this.requestSentAt > inv.paidAt!) this.note({ kind: "second-commit", invoice: inv.ref, at: this.now() });
+    // A re-commit is blind when it left the client after the first commit was applied, with no
+    // status read between the two, or after a read that already said PAID. A commit sent before
+    // the first was applied (processed late) is not the client's doing.
+    if (inv.paidBy === "commit" && this.requestSentAt > inv.paidAt!) {
+      const first = inv.paidCommitSentAt!;
+      const reads = inv.polls.filter((t) => t > first && t < this.requestSentAt);
+      if (reads.length === 0 || reads.some((t) => t >= inv.paidAt!)) this.note({ kind: "second-commit", invoice: inv.ref, at: this.now() });
+    }
+    inv.commitSends.push(this.requestSentAt);
     if (inv.status !== "RESERVED") return { code: 96 };
     const amount = amountMinor ?? inv.reservedMinor!;
     if (amount > inv.reservedMinor!) return this.refuse("commitReservation", 11, `commit ${amount} above the reservation ${inv.reservedMinor}`);
     if (amount <= 0) return this.refuse("commitReservation", 11, `commit ${amount}`);
     this.markPaid(inv, amount, "commit");
+    inv.paidCommitSentAt = this.requestSentAt;
     return { code: 0 };
   }
 

@@ -41,6 +41,13 @@ export class Invariants {
         const resent = inv.clientInvoiceId !== undefined && w.model.invoicesOf(inv.clientInvoiceId).length > 1;
         return w.violate(resent ? "paid-orphan-not-read" : inv.paidBy === "commit" ? "commit-paid-not-read" : "paid-not-read-20s", `${n.invoice} (${inv.clientInvoiceId}) was PAID and not polled within 20 s: reversed`);
       }
+      case "lapsed": {
+        // The flow holding the reservation let it lapse while it still ran (neither settled nor parked).
+        const inv = w.model.invoices.get(n.invoice)!;
+        const f = inv.clientInvoiceId ? w.flows.get(inv.clientInvoiceId) : undefined;
+        if (f && !f.finished && !f.parked && !w.alarmedFlow(f.flowId)) w.violateOnce(`lapsed:${n.invoice}`, "lapsed-while-flow-running", `${n.invoice} of ${f.flowId} lapsed while the flow was ${f.state}, no alarm`);
+        return;
+      }
       case "superseded": {
         // The contract's one prescription: a flow whose sendInvoice answer was lost re-sends and
         // supersedes its OWN invoice. Another live flow's open invoice must never be superseded.

@@ -3,12 +3,14 @@
 //   MODEL_RUNS=10000  MODEL_SEED=<n> (worker i uses n+i)  MODEL_HINTS=a,b (hints.ts)
 //   MODEL_PATH=… MODEL_REPLAY=… (replay one counterexample, as printed)  MODEL_TRACE=1 (dump it)
 //   MODEL_STRICT=1 (known bugs fail too)  MODEL_HUNT=<issue> (only that known bug fails)
+//   MODEL_SCENARIOS=1 (replay the phase-1 findings of scenarios.ts: which still reproduce)
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { type CampaignResult, runCampaign } from "./campaign.ts";
 import { Coverage } from "./coverage.ts";
 import { parseHints } from "./hints.ts";
 import { KNOWN_BUGS, noiseAlarms, toleratedCodes } from "./known-bugs.ts";
+import { SCENARIOS, runScenario } from "./scenarios.ts";
 
 interface WorkerReport {
   readonly runs: number;
@@ -52,7 +54,20 @@ function toReport(r: CampaignResult): WorkerReport {
   return { runs: r.runs, steps: r.steps, events: r.events, ...(r.report ? { report: r.report } : {}), tolerated: [...r.tolerated], coverage: { runs: r.coverage.runs, runsWith: [...r.coverage.runsWith] } };
 }
 
+async function scenarios(): Promise<void> {
+  let open = 0;
+  for (const sc of SCENARIOS) {
+    const { violations } = await runScenario(sc, noiseAlarms());
+    const codes = new Set(KNOWN_BUGS.filter((b) => b.issue === sc.issue).flatMap((b) => b.codes));
+    const hit = violations.filter((v) => codes.has(v.code));
+    if (hit.length > 0) open++;
+    console.log(`#${sc.issue} [${sc.found}]: ${hit.length > 0 ? `still violates — ${hit[0]!.code}: ${hit[0]!.message}` : "safe"}`);
+  }
+  console.log(`model scenarios: ${SCENARIOS.length} findings, ${open} still violate`);
+}
+
 async function main(): Promise<void> {
+  if (process.env.MODEL_SCENARIOS === "1") return scenarios();
   if (process.env.MODEL_WORKER !== undefined) {
     const r = await runHere(Number(process.env.MODEL_WORKER_RUNS), Number(process.env.MODEL_SEED));
     process.send!(toReport(r));

@@ -38,7 +38,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { issue: "2", found: "by itself (variant: STOP not answered, sale still authorized)", steps: () => [new BoardFault(2, "fails", 1, 200), fuel(2, "confirm", 0, 1001, 1, 1000), new Technician("stop", { point: 2 }, 30_000), new Advance(1000)] },
   { issue: "3", found: "by itself", steps: () => [fuel(3, "confirm", 0, 0, 500, 0), new Advance(300_040)] },
   { issue: "4", found: "by itself", steps: () => [new GlaseFault("shop", "markTransactionPeriod", "lostAnswer", 1, 0), reconcile(30_000)] },
-  { issue: "5", found: "after widening the app delay range past the 60-s cancel (generator bias)", steps: () => [new Kiosk(100, { action: "slow", afterMs: 54_141 }, 1000), new Advance(1000)] },
+  { issue: "5", found: "by itself, once the app delays reached the 60-s cancel point (generator range widened)", steps: () => [new Kiosk(100, { action: "slow", afterMs: 54_141 }, 1000), new Advance(1000)] },
   { issue: "6", found: "by itself", steps: () => [fuel(1, "confirm", 40_000, 0, 1, 0), new GlaseFault(undefined, "refundPayment", "applied90", 1, 41_455), new Technician("refund", { pick: 0, percent: 25 }, 1000)] },
   { issue: "7", found: "by itself", steps: () => [fuel(1, "confirm", 500, 0, 1, 30_000)] },
   { issue: "8", found: "by itself", steps: () => [fuel(1, "confirm", 0, 0, 1, 0), reconcile(200), new GlaseFault(undefined, "getPaymentStatus", "code90", 6, 30_000)] },
@@ -47,9 +47,9 @@ export const SCENARIOS: readonly Scenario[] = [
   { issue: "11", found: "hint shared-terminal", world: { sharedTerminal: true }, steps: () => [fuel(1, "confirm", 0, undefined, 0, 0), fuel(2, "confirm", 0, undefined, 0, 0)] },
   { issue: "12a", found: "by itself", steps: () => [fuel(1, "confirm", 0, undefined, 0, 1000), new LinkDrop(258_003, 200), new Advance(257_802), new Kill(false, 0, 0)] },
   { issue: "12b", found: "hint wall-step", world: { commitTimeoutS: 900 }, steps: () => [fuel(3, "confirm", 500, 0, 500, 1030), new WallStep(600_000, 0), new Advance(186_683), new LinkDrop(150_000, 53_903)] },
-  { issue: "new-A", found: "by itself (slow periods ≈ the call timeout)", steps: () => [new Slow("*", 4995, 65_201, 200), new Kiosk(100, { action: "confirm", afterMs: 500 }, 0), new Advance(65_000)] },
-  { issue: "new-B", found: "by itself (hang: processed after the timeout)", steps: () => [new GlaseFault(undefined, undefined, "hang", 1, 1000), fuel(2, "confirm", 0, 0, 1001, 15_050)] },
-  { issue: "new-C", found: "by itself", steps: () => [new Kiosk(100, { action: "confirm", afterMs: 0 }, 0), new Kill(false, 0, 1000)] },
+  { issue: "new-A", found: "by itself (kiosk; slow periods ≈ the call timeout)", steps: () => [new Slow("*", 4995, 65_201, 200), new Kiosk(100, { action: "confirm", afterMs: 500 }, 0), new Advance(65_000)] },
+  { issue: "new-A", found: "by itself (pump; a sendInvoice processed after the timeout)", steps: () => [new GlaseFault(undefined, undefined, "hang", 1, 1000), fuel(2, "confirm", 0, 0, 1001, 15_050)] },
+  { issue: "new-A", found: "by itself (kiosk; a kill during sendInvoice)", steps: () => [new Kiosk(100, { action: "confirm", afterMs: 0 }, 0), new Kill(false, 0, 1000)] },
 ];
 
 export const BASE_WORLD: WorldConfig = { seed: 1, sharedTerminal: false, compactionFault: false, commitTimeoutS: 300, latencyMs: 5, reportNotReadyMs: 0, submitReceipts: false };
