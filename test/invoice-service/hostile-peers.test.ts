@@ -1,6 +1,8 @@
-// The notification endpoint is public and unauthenticated: anyone can POST made-up invoice ids.
-// A flood of them must not delay a real payment's release, must leave a bounded trace in the
-// journal and in `ctl invoices`, and past its bounds is refused with 503/429 (Glase retries).
+// Bad peers on the network. The notification endpoint is public and unauthenticated: anyone can
+// POST made-up invoice ids. A flood of them must not delay a real payment's release, must leave a
+// bounded trace in the journal and in `ctl invoices`, and past its bounds is refused with 503/429
+// (Glase retries). The details request carries the issuer's token: it never follows a redirect
+// and goes over https (plain http only to loopback).
 import { stat } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { invoiceListing } from "../../agent/invoice-service/listing.ts";
@@ -117,5 +119,40 @@ describe("notification flood", () => {
       await res.arrayBuffer();
     }
     expect(limited).toEqual([200, 200, 200, 429, 429]);
+  });
+});
+
+describe("details request", () => {
+  it("never follows a redirect: the X-Auth-Token never reaches another origin", async () => {
+    const tokensSeen: string[] = [];
+    const elsewhere = await startStub((req, res) => {
+      tokensSeen.push(String(req.headers["x-auth-token"] ?? ""));
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    cleanups.push(elsewhere.close);
+    const redirector = await startStub((req, res) => res.writeHead(302, { location: `http://127.0.0.1:${elsewhere.port}${req.url}` }).end());
+    cleanups.push(redirector.close);
+    const { createDetailsClient } = await import("../../agent/invoice-service/details-client.ts");
+    const fetchDetails = createDetailsClient({ baseUrl: `http://127.0.0.1:${redirector.port}`, issuerName: "kiosk", secret: "s" });
+    const outcome = await fetchDetails(42);
+    expect(outcome).toMatchObject({ kind: "retry", reason: expect.stringMatching(/HTTP 302 .*redirects are not followed/) });
+    expect(tokensSeen).toEqual([]);
+  });
+
+  it("requires https except to a loopback address, in the client and in config check", async () => {
+    const { createDetailsClient } = await import("../../agent/invoice-service/details-client.ts");
+    const { ConfigSchema } = await import("../../agent/config/schema.ts");
+    for (const bad of ["http://invoice.glase.example", "http://10.1.2.3:8080", "ftp://x", "https://user:pw@invoice.glase.example"]) {
+      expect(() => createDetailsClient({ baseUrl: bad, issuerName: "k", secret: "s" }), bad).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
+    }
+    for (const good of ["https://invoice.glase.example", "http://127.0.0.1:8913", "http://[::1]:8913", "http://localhost:1"]) {
+      expect(() => createDetailsClient({ baseUrl: good, issuerName: "k", secret: "s" }), good).not.toThrow();
+    }
+    const section = ConfigSchema.shape.invoiceService;
+    const base = { issuerName: "k", secretFile: "/etc/glase-agent/issuer.secret", publicUrl: "https://kiosk.example/notify" };
+    const refused = section!.safeParse({ ...base, detailsBaseUrl: "http://invoice.glase.example" });
+    expect(refused.success).toBe(false);
+    expect(refused.error!.issues[0]!.message).toMatch(/must be https/);
+    expect(section!.safeParse({ ...base, detailsBaseUrl: "https://invoice.glase.example" }).success).toBe(true);
   });
 });
