@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ControlClient } from "../../agent/daemon/sockets/client.ts";
 import { eventually } from "./agent-process.ts";
 import { NotifyListener } from "./notify-listener.ts";
 
@@ -58,7 +59,8 @@ describe("npm run build", () => {
     const notify = await NotifyListener.open();
     const child = spawn(process.execPath, [...flags, bundle, "run", "--config", CONFIG], {
       cwd,
-      env: { ...process.env, ...unitEnv, NOTIFY_SOCKET: notify.path },
+      // GLASE_AGENT_TEST_HOOKS must not switch test hooks on in the production bundle.
+      env: { ...process.env, ...unitEnv, NOTIFY_SOCKET: notify.path, GLASE_AGENT_TEST_HOOKS: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -82,6 +84,13 @@ describe("npm run build", () => {
       expect(await readFile(join(receipts, files[0]!), "utf8")).toContain("Glase payment");
       const ctl = await exec(process.execPath, [bundle, "ctl", "points"], { cwd });
       expect(ctl.stdout).toMatch(/^POINT\s+KIND\s+STATE/m);
+      const admin = await ControlClient.connect(join(cwd, ".glase", "run", "admin.sock"));
+      try {
+        await expect(admin.request("debug-block-loop", { ms: 1 })).rejects.toMatchObject({ remoteCode: "NOT_FOUND", message: expect.stringMatching(/never the production bundle/) });
+      } finally {
+        admin.close();
+      }
+      expect(out).not.toContain("test-hooks-enabled");
     } finally {
       child.kill("SIGTERM");
     }

@@ -176,7 +176,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     hidden: true,
     args: z.strictObject({ ms: z.number().int().min(1).max(60_000) }),
     run: (c, a) => {
-      if (!c.debugBlockLoop) throw new AgentError("NOT_FOUND", "debug hooks are off (GLASE_AGENT_TEST_HOOKS=1 enables them)");
+      if (!c.debugBlockLoop) throw new AgentError("NOT_FOUND", "debug hooks are off (only a development run with GLASE_AGENT_TEST_HOOKS=1 has them, never the production bundle)");
       // Reply first, then block: the caller learns the block started.
       setTimeout(() => c.debugBlockLoop!(a.ms), 10);
       return { blocking: a.ms };
