@@ -86,7 +86,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 10_000): Pr
 
 describe("watch", () => {
   it("1,000 watch requests on one connection make one subscription; the rest are refused", async () => {
-    const { statusPath } = await start({});
+    const { statusPath } = await start({ requestsPerSecond: 100_000 });
     const s = await raw(statusPath);
     const got = lines(s);
     s.write(Array.from({ length: 1_000 }, (_, i) => JSON.stringify({ id: i, cmd: "watch" })).join("\n") + "\n");
@@ -123,7 +123,7 @@ describe("backpressure", () => {
     const { statusPath } = await start({ writeStallMs: 300, maxQueuedRequests: 4 });
     const s = await raw(statusPath);
     s.pause();
-    const flood = Array.from({ length: 2_000 }, (_, i) => JSON.stringify({ id: i, cmd: "journal", args: { n: 500 } })).join("\n") + "\n";
+    const flood = Array.from({ length: 2_000 }, (_, i) => JSON.stringify({ id: i, cmd: "journal", args: { n: 200 } })).join("\n") + "\n";
     s.write(flood);
     // (The client is paused, so it would not even see its own connection close: watch the agent.)
     await until("dropped", () => logged.some((l) => l.includes("NOT_READING")));
@@ -135,10 +135,26 @@ describe("backpressure", () => {
     const { statusPath } = await start({ writeStallMs: 60_000 });
     const stuck = await raw(statusPath);
     stuck.pause();
-    stuck.write(Array.from({ length: 500 }, (_, i) => JSON.stringify({ id: i, cmd: "journal", args: { n: 500 } })).join("\n") + "\n");
+    stuck.write(Array.from({ length: 500 }, (_, i) => JSON.stringify({ id: i, cmd: "journal", args: { n: 200 } })).join("\n") + "\n");
     const c = await ControlClient.connect(statusPath);
     open.push(c);
     for (let i = 0; i < 20; i++) expect(await c.request("status", {}, { timeoutMs: 2_000 })).toMatchObject({ station: "Test station" });
+  });
+});
+
+describe("request rate", () => {
+  it("is shared fairly: a flooding client does not hold a quiet one back by more than its turn", async () => {
+    const { statusPath } = await start({ requestsPerSecond: 50 });
+    const flood = await raw(statusPath);
+    lines(flood);
+    flood.write(Array.from({ length: 500 }, (_, i) => JSON.stringify({ id: i, cmd: "status" })).join("\n") + "\n");
+    await new Promise((r) => setTimeout(r, 200));
+    const c = await ControlClient.connect(statusPath);
+    open.push(c);
+    const t = Date.now();
+    await c.request("status");
+    // One turn after the flooder's current one, not after its 500 requests (10 s at 50/s).
+    expect(Date.now() - t).toBeLessThan(1_000);
   });
 });
 
@@ -189,7 +205,7 @@ describe("bounded replies", () => {
     expect(page1.map((e) => e.seq)).toEqual([9996, 9997, 9998, 9999, 10000]);
     const page2 = await c.request<Array<{ seq: number }>>("journal", { n: 5, cursor: String(page1[0]!.seq) });
     expect(page2.map((e) => e.seq)).toEqual([9991, 9992, 9993, 9994, 9995]);
-    expect((await c.request<unknown[]>("journal", { n: 500, since: 9_990 })).length).toBe(11);
+    expect((await c.request<unknown[]>("journal", { n: 200, since: 9_990 })).length).toBe(11);
     await expect(c.request("journal", { n: 100_000 })).rejects.toMatchObject({ remoteCode: "BAD_ARGS" });
   });
 

@@ -53,14 +53,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "journal",
     role: "status",
     summary: "last n journal transitions; since, cursor (a seq) page back",
-    args: z.strictObject({ ...page(20, 500), cursor: z.string().regex(/^\d{1,15}$/, "a journal seq").optional() }).prefault({}),
+    args: z.strictObject({ ...page(20, 200), cursor: z.string().regex(/^\d{1,15}$/, "a journal seq").optional() }).prefault({}),
     run: (c, a) => c.journalTail(a.n, { ...(a.since !== undefined ? { since: a.since } : {}), ...(a.cursor !== undefined ? { cursor: a.cursor } : {}) }),
   }),
   command({
     name: "receipts",
     role: "status",
     summary: "kept receipts, the newest n; since, cursor (at:flowId) page back",
-    args: z.strictObject(page(50, 500)).prefault({}),
+    args: z.strictObject(page(50, 200)).prefault({}),
     run: (c, a) => c.receipts(a),
   }),
   command({ name: "watch", role: "status", summary: "stream of events (points, flows, alarms, receipts, devices)", args: none, run: () => ({ watching: true }) }),
@@ -69,7 +69,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "invoices",
     role: "status",
     summary: "Invoice Service: issued invoices (newest n; since, cursor page) and open notifications",
-    args: z.strictObject(page(50, 200)).prefault({}),
+    args: z.strictObject(page(50, 100)).prefault({}),
     run: (c, a) => {
       if (!c.invoices) throw new AgentError("NOT_FOUND", "the Invoice Service is not configured (invoiceService in the config)");
       return c.invoices(a);

@@ -12,7 +12,7 @@ import { redact } from "../../log.ts";
 import { allowedOn, COMMANDS, findCommand, type SocketRole } from "./commands.ts";
 import type { AdminActor, StationControl } from "./control.ts";
 import { LineSplitter } from "./framing.ts";
-import type { ConnectionLimits } from "./limits.ts";
+import type { ConnectionLimits, RequestGate } from "./limits.ts";
 import { claimedIdentity, peerCredentials, type PeerCredentials } from "./peer.ts";
 
 type Id = string | number | null;
@@ -28,6 +28,8 @@ export interface ConnectionContext {
   readonly control: StationControl;
   readonly limits: ConnectionLimits;
   readonly log: RateLimitedLogger;
+  /** The socket's shared request rate (limits.requestsPerSecond). */
+  readonly gate: RequestGate;
   readonly onClose: (c: Connection) => void;
 }
 
@@ -112,6 +114,8 @@ export class Connection {
       while (!this.closed && this.queue.length > 0) {
         // Take no new request while the client has not read the last reply.
         if (this.stallTimer !== undefined) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+        if (this.closed) return;
+        await this.ctx.gate.turn();
         if (this.closed) return;
         const line = this.queue.shift()!;
         if (this.queue.length < this.ctx.limits.maxQueuedRequests && this.stallTimer === undefined) this.socket.resume();

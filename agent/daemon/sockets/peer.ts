@@ -5,6 +5,7 @@
 // what the CLI says about itself (`from`, the OS user it runs as) — marked as claimed.
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
+import { userInfo } from "node:os";
 
 export interface PeerCredentials {
   readonly pid: number;
@@ -68,6 +69,11 @@ export function claimedIdentity(from: unknown): ClaimedIdentity | undefined {
 
 /** The CLI's own identity, sent as `from` with admin requests. */
 export function ownIdentity(env: Readonly<Record<string, string | undefined>> = process.env): ClaimedIdentity {
-  const user = env.USER ?? env.LOGNAME;
+  let user = env.USER ?? env.LOGNAME;
+  try {
+    user ??= userInfo().username;
+  } catch {
+    /* a uid without a passwd entry: no name */
+  }
   return claimedIdentity({ user, uid: process.getuid?.(), pid: process.pid, sudoUser: env.SUDO_USER }) ?? {};
 }

@@ -13,7 +13,7 @@ import { rateLimitedLogger } from "../../log-rate.ts";
 import type { SocketRole } from "./commands.ts";
 import { Connection } from "./connection.ts";
 import type { StationControl } from "./control.ts";
-import { ADMIN_LIMITS, DEFAULT_LIMITS, type ConnectionLimits } from "./limits.ts";
+import { ADMIN_LIMITS, DEFAULT_LIMITS, RequestGate, type ConnectionLimits } from "./limits.ts";
 
 export const STATUS_SOCKET = "status.sock";
 export const ADMIN_SOCKET = "admin.sock";
@@ -122,6 +122,7 @@ export async function startSocketServers(opts: SocketServerOptions): Promise<Soc
     const limits = limitsOf(role);
     const name = role === "status" ? STATUS_SOCKET : ADMIN_SOCKET;
     const open = connections.get(role)!;
+    const gate = new RequestGate(limits.requestsPerSecond);
     return createServer((socket) => {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
@@ -138,7 +139,7 @@ export async function startSocketServers(opts: SocketServerOptions): Promise<Soc
         victim.drop("EVICTED", `${name} reached its limit of ${limits.maxConnections} connections`);
         open.delete(victim);
       }
-      const c = new Connection(socket, { role, socketName: name, control: opts.control, limits, log: quiet, onClose: (x) => open.delete(x) });
+      const c = new Connection(socket, { role, socketName: name, control: opts.control, limits, log: quiet, gate, onClose: (x) => open.delete(x) });
       open.add(c);
     });
   };
