@@ -8,7 +8,7 @@
 //            recovers whatever was still running.
 import { readFileSync } from "node:fs";
 import { isAgentError } from "../errors.ts";
-import { configureLogging, createLogger } from "../log.ts";
+import { configureLogging, createLogger, safeValue } from "../log.ts";
 import { loadConfig } from "../config/load.ts";
 import { resolvePaths, type AgentPaths } from "../config/paths.ts";
 import type { AgentConfig } from "../config/schema.ts";
@@ -78,6 +78,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     const loaded = await loadConfig(opts.configFile);
     config = loaded.config;
     configureLogging({ level: config.log.level });
+    // Walking the config once teaches the logger its inline secrets: they are masked in any line.
+    safeValue(config);
     for (const m of loaded.migrations) log.warn("config-migrated", { file: opts.configFile, migration: m });
     notifier = createNotifier({ env, logger: log.child("notify") });
     opened.push(() => notifier.close());

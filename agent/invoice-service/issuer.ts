@@ -4,7 +4,7 @@
 import type { Scheduler } from "../core/clock.ts";
 import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
 import { readSecretFile } from "../config/secrets.ts";
-import { createLogger, type Logger } from "../log.ts";
+import { createLogger, registerSecret, type Logger } from "../log.ts";
 import { createDetailsClient } from "./details-client.ts";
 import { payloadOf, signInvoiceJwt } from "./jwt.ts";
 import { startNotificationEndpoint, type NotificationEndpointOptions } from "./notification-endpoint.ts";
@@ -66,6 +66,7 @@ const systemScheduler: Scheduler = {
 export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDeps): Promise<InvoiceIssuer> {
   const listen = resolveListen(settings);
   const secret = await readSecretFile(settings.secretFile, "invoiceService.secretFile");
+  registerSecret(secret);
   const clock = deps.clock ?? systemScheduler;
   const log = deps.log ?? createLogger("invoice-service");
   const header = deps.receiptHeader ?? { stationName: settings.issuerName, terminalId: settings.issuerName };
