@@ -164,7 +164,8 @@ export async function startNotificationEndpoint(o: NotificationEndpointOptions):
     sendJson(res, 200, { invoiceId: parsed.invoiceId, status: outcome === "new" ? "accepted" : "already-received" });
   };
 
-  const server = createServer((req, res) => {
+  // Node enforces headersTimeout/requestTimeout only every connectionsCheckingInterval (30 s by default).
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       o.log.error("notification_handler_failed", { error: e });
       sendJson(res, 500, { error: "internal error" });
