@@ -119,7 +119,8 @@ export function registerSecret(value: string | undefined): void {
 }
 
 const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
-const INLINE = /\b(pass(?:word|wd)?|secret|token|api[-_]?key|private[-_]?key|authorization|pin)(\s*["']?\s*[:=]\s*["']?)([^\s"',;&)]+)/gi;
+// Not after `.`, `/` or `-`: `issuer.secret: mode 0644` names a file, it does not show a secret.
+const INLINE = /(?<![\w./-])(pass(?:word|wd)?|secret|token|api[-_]?key|private[-_]?key|authorization|pin)(\s*["']?\s*[:=]\s*["']?)([^\s"',;&)]+)/gi;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 
 /** A string with URL userinfo, inline `password=…` and every known secret value masked. */

@@ -61,6 +61,8 @@ describe("redaction inside strings", () => {
     expect(line).toContain("https://***@glase.example/soap?x=1");
     expect(line).toContain("http://***@127.0.0.1:8913/x");
     expect(line).not.toMatch(/hunter22|hunter33|abc\.def\.ghi|eyJxyz/);
+    // A file named like a secret is a path, and what follows it is not a secret.
+    expect(formatLine("error", "t", "e", { cause: "invoiceService.secretFile /etc/glase-agent/issuer.secret: mode 0644 lets group/others read it" })).toContain("issuer.secret: mode 0644");
   });
 
   it("masks a secret the agent registered, or saw under a secret key, wherever it appears later", () => {
