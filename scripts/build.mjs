@@ -18,7 +18,8 @@
 // - Assets read at run time next to their module are copied: agent/glase/wsdl.ts reads
 //   `./wsdl/cashregister-2.xsd` relative to import.meta.url, i.e. `<outDir>/wsdl/…` in the bundle.
 // - GLASE_AGENT_VERSION is defined at build time (agent/daemon/run.ts reads package.json from the
-//   sources only when it is not).
+//   sources only when it is not), and GLASE_AGENT_PRODUCTION: the production bundle has no test
+//   hooks, whatever the environment says.
 //
 // Usage: node scripts/build.mjs [--outdir DIR]   (default: dist/ of the checkout)
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -32,7 +33,7 @@ const ASSETS = [["agent/glase/wsdl/cashregister-2.xsd", "wsdl/cashregister-2.xsd
 
 /** Packages resolved from node_modules at run time, not bundled: the natives (and their loaders). */
 const EXTERNAL = [
-  ...["sqlite3", "serialport", "@serialport/*", "node-hid", "unix-dgram", "esbuild", "tsx"],
+  ...["sqlite3", "serialport", "@serialport/*", "node-hid", "unix-dgram", "glase-peer-credentials", "esbuild", "tsx"],
   // iconv-lite requires each code page's tables on first use; bundled, all of them (0.5 MB of
   // source) would sit in the heap although a receipt printer needs one.
   "iconv-lite",
@@ -91,7 +92,8 @@ export async function buildAgent(outDir = join(ROOT, "dist")) {
     alias: { rxjs: join(ROOT, "node_modules", "rxjs", "dist", "esm", "index.js") },
     // Bundled CommonJS packages `require` Node's builtins and the external natives.
     banner: { js: 'import { createRequire as __glaseCreateRequire } from "node:module"; const require = __glaseCreateRequire(import.meta.url);' },
-    define: { GLASE_AGENT_VERSION: JSON.stringify(version) },
+    // GLASE_AGENT_PRODUCTION: test hooks (GLASE_AGENT_TEST_HOOKS) are compiled out of what the unit runs.
+    define: { GLASE_AGENT_VERSION: JSON.stringify(version), GLASE_AGENT_PRODUCTION: "true" },
     legalComments: "none",
     logLevel: "warning",
   });

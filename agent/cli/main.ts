@@ -1,5 +1,6 @@
 // `glase-agent <command> …` — one executable, subcommands registered here.
 import { AgentError, isAgentError } from "../errors.ts";
+import { loggingProblem } from "../log.ts";
 import type { Command } from "./command.ts";
 
 // Commands are loaded on use: `glase-agent simulator` must start fast, and no command should pay
@@ -40,6 +41,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(topHelp() + "\n");
     return name === undefined ? 2 : 0;
+  }
+  const problem = loggingProblem();
+  if (problem) {
+    process.stderr.write(`glase-agent: ${problem.message}\n`);
+    return 2;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {

@@ -167,7 +167,11 @@ const InvoiceServiceSchema = z.strictObject({
   /** The public URL Glase calls with notifications (reverse proxy in front of `listen`). */
   publicUrl: z.url({ protocol: /^https?$/ }),
   /** Base URL of the Invoice Service for details requests; default: the embedded simulator's. */
-  detailsBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  // It receives the issuer's X-Auth-Token: https, or plain http to a loopback address only.
+  detailsBaseUrl: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => u.startsWith("https:") || /^http:\/\/(127(\.\d{1,3}){3}|\[::1\]|localhost)(:\d+)?(\/|$)/i.test(u), "must be https (plain http only to a loopback address)")
+    .optional(),
   /** Host written in invoice QR codes (default SEQR.SE). */
   qrHost: nonEmpty.optional(),
 });

@@ -11,7 +11,7 @@ import { GlaseClient } from "../glase/client.ts";
 import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
 import { openJournal } from "../journal/journal.ts";
 import type { Journal } from "../journal/types.ts";
-import type { Logger } from "../log.ts";
+import { safeValue, type Logger } from "../log.ts";
 import { resellerCredentials, terminalCredentials } from "../config/credentials.ts";
 import type { AgentPaths } from "../config/paths.ts";
 import type { AgentConfig } from "../config/schema.ts";
@@ -90,6 +90,8 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
       if (t) terminals.set(p.id, t);
     }
     const reseller: ResellerCredentials | undefined = config.glase.reseller ? await resellerCredentials(config) : undefined;
+    // Passwords read from files: masked in any log line, wherever they would appear.
+    safeValue({ terminals: [...terminals.values()], reseller });
     const simClock = new SimClock({ timeScale: config.simulation?.timeScale ?? 1 });
     const glase = await openGlaseBackend({ config, terminals, ...(reseller ? { reseller } : {}), clock: simClock, logger: logger.child("glase") });
     closers.push(() => glase.close());

@@ -1,6 +1,8 @@
 // Prometheus text exposition (format 0.0.4) with a tiny registry: counters, gauges (set or
 // computed at scrape time) and histograms, each with labels. Served over HTTP on a loopback
-// address only (the config refuses anything else). No dependency: the format is a few lines.
+// address only (the config refuses anything else), GET and HEAD, with header/request timeouts
+// and a connection cap. No dependency: the format is a few lines (process-metrics.ts says why
+// not prom-client).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AgentError } from "../errors.ts";
@@ -127,30 +129,69 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function serveMetrics(registry: MetricsRegistry, host: string, port: number): Promise<MetricsServer> {
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method !== "GET" || path !== "/metrics") {
-      res.writeHead(404, { "Content-Type": "text/plain" }).end("only GET /metrics\n");
-      return;
-    }
-    let body: string;
-    try {
-      body = registry.render();
-    } catch (e) {
-      res.writeHead(500, { "Content-Type": "text/plain" }).end(`${(e as Error).message}\n`);
-      return;
-    }
-    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }).end(body);
+/** The scrape endpoint's bounds (tests shrink the timeouts). */
+export interface MetricsServerLimits {
+  /** A client must have sent its request headers within this (a slowloris is closed). */
+  readonly headersTimeoutMs: number;
+  /** The whole request. */
+  readonly requestTimeoutMs: number;
+  /** Open connections; more are closed at once (a scraper needs one or two). */
+  readonly maxConnections: number;
+}
+
+export const METRICS_LIMITS: MetricsServerLimits = { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, maxConnections: 16 };
+
+export async function serveMetrics(registry: MetricsRegistry, host: string, port: number, limits: Partial<MetricsServerLimits> = {}): Promise<MetricsServer> {
+  const l = { ...METRICS_LIMITS, ...limits };
+  const server: Server = createServer(
+    {
+      headersTimeout: l.headersTimeoutMs,
+      requestTimeout: l.requestTimeoutMs,
+      // Node checks the two timeouts above only this often (default 30 s).
+      connectionsCheckingInterval: Math.min(1_000, l.headersTimeoutMs),
+    },
+    (req, res) => {
+      const path = (req.url ?? "/").split("?")[0];
+      if (path !== "/metrics") {
+        res.writeHead(404, { "Content-Type": "text/plain" }).end(req.method === "HEAD" ? undefined : "only GET /metrics\n");
+        return;
+      }
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.writeHead(405, { "Content-Type": "text/plain", Allow: "GET, HEAD" }).end("only GET or HEAD /metrics\n");
+        return;
+      }
+      let body: string;
+      try {
+        body = registry.render();
+      } catch (e) {
+        res.writeHead(500, { "Content-Type": "text/plain" }).end(`${(e as Error).message}\n`);
+        return;
+      }
+      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Content-Length": Buffer.byteLength(body) });
+      res.end(req.method === "HEAD" ? undefined : body);
+    },
+  );
+  server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 50;
+  server.maxConnections = l.maxConnections;
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(new AgentError("CONFLICT", `metrics: cannot listen on ${host}:${port}: ${e.code ?? e.message}`, { host, port, errno: e.code ?? "" })),
+    );
     server.listen(port, host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
   const hostPart = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${hostPart}:${addr.port}/metrics`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

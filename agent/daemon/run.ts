@@ -8,15 +8,15 @@
 //            recovers whatever was still running.
 import { readFileSync } from "node:fs";
 import { isAgentError } from "../errors.ts";
-import { configureLogging, createLogger } from "../log.ts";
+import { configureLogging, createLogger, safeValue } from "../log.ts";
 import { loadConfig } from "../config/load.ts";
-import { resolvePaths } from "../config/paths.ts";
+import { resolvePaths, type AgentPaths } from "../config/paths.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { composeStation, type ComposedStation } from "./compose.ts";
 import { CustomerGenerator } from "./customer-generator.ts";
 import { startHealthMonitor, watchdogIntervalMs, type HealthMonitor } from "./health.ts";
 import { serveMetrics, type MetricsServer } from "./metrics.ts";
-import { createNotifier } from "./notify.ts";
+import { createNotifier, type Notifier } from "./notify.ts";
 import { startSocketServers, type SocketServers } from "./sockets/server.ts";
 import { statusLine } from "./status-line.ts";
 
@@ -42,48 +42,86 @@ function version(): string {
 /** Sections whose change needs a restart (the reload swaps only the engine). */
 const RESTART_SECTIONS = ["glase", "devices", "sockets", "metrics", "stateDir", "journal", "simulation", "invoiceService"] as const;
 
+/** Exit status of a start-up failure caused by the configuration (sysexits EX_CONFIG): the unit's RestartPreventExitStatus. */
+export const EXIT_CONFIG = 78;
+
+/** The one line a failed start logs: the cause in words, its code, and the fields that locate it. */
+function startFailure(err: unknown): { code: string; fields: Record<string, unknown> } {
+  if (isAgentError(err)) {
+    const problems = err.context.problems as string[] | undefined;
+    const cause = problems ? `${String(err.context.file ?? "config")}: ${problems.join("; ")}` : err.message;
+    const where = Object.fromEntries(Object.entries(err.context).filter(([k, v]) => k !== "problems" && (typeof v === "string" || typeof v === "number")));
+    return { code: err.code, fields: { code: err.code, cause, ...where } };
+  }
+  const e = err as NodeJS.ErrnoException;
+  return { code: "INTERNAL", fields: { code: e?.code ?? "INTERNAL", cause: e?.message ?? String(err) } };
+}
+
+/** Test hooks exist only in development runs (tsx); the production bundle compiles them out. */
+declare const GLASE_AGENT_PRODUCTION: boolean | undefined;
+const PRODUCTION = typeof GLASE_AGENT_PRODUCTION === "boolean" && GLASE_AGENT_PRODUCTION;
+
 export async function runDaemon(opts: RunOptions): Promise<number> {
   const env = opts.env ?? process.env;
-  const loaded = await loadConfig(opts.configFile);
-  let config: AgentConfig = loaded.config;
-  configureLogging({ level: config.log.level });
-  for (const m of loaded.migrations) log.warn("config-migrated", { file: opts.configFile, migration: m });
-  const notifier = createNotifier({ env, logger: log.child("notify") });
-  const paths = resolvePaths(config, env);
-  const testHooks = env.GLASE_AGENT_TEST_HOOKS === "1";
-  let health: HealthMonitor | undefined;
-
-  log.info("starting", { config: opts.configFile, state: paths.stateDir, sockets: paths.socketsDir, pid: process.pid, notify: notifier.transport });
-  const composed: ComposedStation = await composeStation({
-    config,
-    paths,
-    logger: createLogger("agent"),
-    version: version(),
-    testHooks,
-    eventLoopLagMs: () => health?.lastLagMs ?? 0,
-  });
-  const { station } = composed;
-  log.info("recovered", { resumed: composed.recovery.resumed, parked: composed.recovery.parked });
-
+  // Everything opened so far, closed in reverse if the start fails: a failed start leaves no
+  // socket listening and no handle keeping the process alive.
+  const opened: Array<() => Promise<void> | void> = [];
+  let config: AgentConfig;
+  let composed: ComposedStation;
+  let notifier: Notifier;
+  let paths: AgentPaths;
   let sockets: SocketServers | undefined;
   let metricsServer: MetricsServer | undefined;
   let customers: CustomerGenerator | undefined;
+  let health: HealthMonitor | undefined;
   try {
+    const loaded = await loadConfig(opts.configFile);
+    config = loaded.config;
+    configureLogging({ level: config.log.level });
+    // Walking the config once teaches the logger its inline secrets: they are masked in any line.
+    safeValue(config);
+    for (const m of loaded.migrations) log.warn("config-migrated", { file: opts.configFile, migration: m });
+    notifier = createNotifier({ env, logger: log.child("notify") });
+    opened.push(() => notifier.close());
+    paths = resolvePaths(config, env);
+    const testHooks = env.GLASE_AGENT_TEST_HOOKS === "1" && !PRODUCTION;
+    if (testHooks) log.warn("test-hooks-enabled", { reason: "GLASE_AGENT_TEST_HOOKS=1 in a development run" });
+
+    log.info("starting", { config: opts.configFile, state: paths.stateDir, sockets: paths.socketsDir, pid: process.pid, notify: notifier.transport });
+    composed = await composeStation({
+      config,
+      paths,
+      logger: createLogger("agent"),
+      version: version(),
+      testHooks,
+      eventLoopLagMs: () => health?.lastLagMs ?? 0,
+    });
+    const station = composed.station;
+    opened.push(() => composed.close());
+    opened.push(() => station.stopEngine(0));
+    log.info("recovered", { resumed: composed.recovery.resumed, parked: composed.recovery.parked });
+
     sockets = await startSocketServers({ dir: paths.socketsDir, control: station, logger: log.child("sockets"), ...(config.sockets.statusGroup ? { statusGroup: config.sockets.statusGroup } : {}) });
+    opened.push(() => sockets!.close());
     if (config.metrics) {
-      // Metrics are for the operator, not for the customer: a port conflict is logged, never fatal.
-      metricsServer = await serveMetrics(composed.metrics.registry, config.metrics.host, config.metrics.port).catch((err: unknown) => {
-        log.error("metrics-unavailable", { host: config.metrics!.host, port: config.metrics!.port, err });
-        return undefined;
-      });
-      if (metricsServer) log.info("metrics-listening", { url: metricsServer.url });
+      metricsServer = await serveMetrics(composed.metrics.registry, config.metrics.host, config.metrics.port);
+      opened.push(() => metricsServer!.close());
+      log.info("metrics-listening", { url: metricsServer.url });
     }
   } catch (err) {
-    await sockets?.close();
-    await station.stopEngine(0);
-    await composed.close();
-    throw err;
+    const { code, fields } = startFailure(err);
+    log.error("start-failed", fields);
+    // Bounded: a part that does not close in time must not hold the exit.
+    const closeAll = (async () => {
+      for (const close of opened.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    })();
+    await Promise.race([closeAll, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    const status = code === "CONFIG_INVALID" ? EXIT_CONFIG : 1;
+    // Whatever still holds the event loop (a reconnecting driver, a timer), the process ends now.
+    setTimeout(() => process.exit(status), 1_000).unref();
+    return status;
   }
+  const { station } = composed;
 
   const sim = config.simulation;
   if (sim?.customers.enabled && composed.devices.virtualController) {

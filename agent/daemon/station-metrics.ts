@@ -5,6 +5,7 @@
 import type { EngineEvent, PointSnapshot, AlarmInfo, PointDisplayState } from "../engine-api.ts";
 import type { GlaseApi } from "../glase/types.ts";
 import type { Journal } from "../journal/types.ts";
+import { registerProcessMetrics } from "./process-metrics.ts";
 import { MetricsRegistry, type Counter, type Histogram } from "./metrics.ts";
 import type { DeviceHealth } from "./sockets/control.ts";
 
@@ -54,12 +55,7 @@ export class StationMetrics {
       return [...byState].map(([state, n]) => [{ state }, n] as const);
     });
     r.gauge("glase_agent_event_loop_lag_seconds", "Event-loop lag measured by the watchdog health check", () => [[{}, src.eventLoopLagMs() / 1000]]);
-    r.gauge("process_resident_memory_bytes", "Resident set size", () => [[{}, process.memoryUsage.rss()]]);
-    // Where the RSS goes (names as prom-client's default metrics): V8 heap, and off-heap memory
-    // owned by JS objects (Buffers, sqlite3/serialport native handles).
-    r.gauge("nodejs_heap_size_total_bytes", "V8 heap committed", () => [[{}, process.memoryUsage().heapTotal]]);
-    r.gauge("nodejs_heap_size_used_bytes", "V8 heap in use", () => [[{}, process.memoryUsage().heapUsed]]);
-    r.gauge("nodejs_external_memory_bytes", "Memory of C++ objects bound to JS objects (Buffers included)", () => [[{}, process.memoryUsage().external]]);
+    registerProcessMetrics(r);
   }
 
   /** Counts each finished flow once (events repeat a flow's final state). */

@@ -17,6 +17,9 @@ import type { StationControl, StationEvent, StationStatus } from "./sockets/cont
 import type { PointRegistration, TerminalManager } from "./terminals.ts";
 import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
 import { invoiceListing } from "../invoice-service/listing.ts";
+import type { AdminAction, PageQuery } from "./sockets/control.ts";
+import { RefundGuard } from "./refund-guard.ts";
+import { appendAdminAction, flowsPage, journalPage, receiptPage } from "./station-history.ts";
 
 export type StationPhase = "starting" | "running" | "draining" | "stopping";
 
@@ -45,11 +48,13 @@ export class Station implements StationControl {
   private startAlarms: AlarmInfo[] = [];
   private startAlarmSeq = 0;
   private readonly scanWaiters = new Set<(text: string) => void>();
+  private readonly refunds: RefundGuard;
   readonly debugBlockLoop?: (ms: number) => void;
-  readonly invoices?: () => Promise<unknown>;
+  readonly invoices?: (page?: PageQuery) => Promise<unknown>;
   readonly issueInvoice?: (req: { readonly amountMinor: number; readonly description: string; readonly reference: string; readonly payOnce: boolean }) => Promise<unknown>;
 
   constructor(private readonly parts: StationParts) {
+    this.refunds = new RefundGuard(parts.engineBase.journal);
     parts.board.changes$.subscribe((device) => this.events$.next({ type: "device", device }));
     parts.devices.scanner?.onScan((scan) => {
       const text = scan.kind === "glase-id" ? scan.seqrId : scan.kind === "invoice-qr" ? scan.url : scan.text;
@@ -57,7 +62,7 @@ export class Station implements StationControl {
     });
     const issuer = parts.issuer;
     if (issuer) {
-      this.invoices = async () => invoiceListing(await issuer.listInvoices(), await issuer.listNotifications());
+      this.invoices = async (page) => invoiceListing(await issuer.listInvoices(page ?? { n: 50 }), await issuer.openNotifications(), await issuer.notificationCounts());
       this.issueInvoice = async (req) => {
         const inv = await issuer.issue({ ...req, currency: parts.config.station.currency });
         return { reference: inv.reference, state: inv.state, qr: inv.qr, qrPrint: inv.qrPrint };
@@ -169,21 +174,25 @@ export class Station implements StationControl {
     });
   }
 
-  flows(opts: { readonly all: boolean }): readonly FlowSummary[] {
+  flows(opts: { readonly all: boolean } & Partial<PageQuery>): readonly FlowSummary[] {
     const flows = this.engineRef?.snapshot().flows ?? [];
-    return opts.all ? flows : flows.filter((f) => !f.finished);
+    return flowsPage(opts.all ? flows : flows.filter((f) => !f.finished), opts);
   }
 
   alarms(): readonly AlarmInfo[] {
     return [...this.startAlarms, ...(this.engineRef?.snapshot().alarms ?? [])];
   }
 
-  journalTail(n: number) {
-    return this.engine.journalTail(n);
+  journalTail(n: number, page: Omit<PageQuery, "n"> = {}) {
+    return journalPage(this.parts.engineBase.journal, n, page);
   }
 
-  receipts() {
-    return this.engine.receipts();
+  receipts(page?: PageQuery) {
+    return page ? receiptPage(this.parts.engineBase.journal, page) : this.engine.receipts();
+  }
+
+  async recordAdminAction(action: AdminAction): Promise<void> {
+    await appendAdminAction(this.parts.engineBase.journal, action, Date.now());
   }
 
   // ---- admin.sock -----------------------------------------------------------------------------
@@ -215,14 +224,18 @@ export class Station implements StationControl {
     return this.engine.reprint(ref);
   }
 
-  refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number }) {
+  async refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number }) {
     // Without a point, the refund goes through the terminal that took the payment (from its receipt).
-    return this.engine.receipts().then((receipts) => {
-      const paid = receipts.find((r) => r.ersReference === req.ersReference);
-      const point = req.point ?? paid?.content.point;
-      if (point === undefined) throw new AgentError("NOT_FOUND", `no receipt for ${req.ersReference}: give --point`, { ersReference: req.ersReference });
-      return this.engine.startRefund({ point, ersReference: req.ersReference, amountMinor: req.amountMinor });
-    });
+    const paid = (await this.engine.receipts()).find((r) => r.ersReference === req.ersReference);
+    const point = req.point ?? paid?.content.point;
+    if (point === undefined) throw new AgentError("NOT_FOUND", `no receipt for ${req.ersReference}: give --point`, { ersReference: req.ersReference });
+    const start = () => this.engine.startRefund({ point, ersReference: req.ersReference, amountMinor: req.amountMinor });
+    if (!paid) {
+      // A payment this agent has no receipt of (compacted, or taken elsewhere): Glase checks it.
+      this.parts.logger.warn("refund-unchecked", { ersReference: req.ersReference, reason: "no receipt of the payment in the journal" });
+      return start();
+    }
+    return this.refunds.refund({ ersReference: req.ersReference, amountMinor: req.amountMinor, paidMinor: paid.content.amountMinor, currency: paid.content.currency }, start);
   }
 
   closePeriod(req: { readonly scope: "shop" | "terminal"; readonly point?: number; readonly reportId: string }) {

@@ -81,7 +81,7 @@ function isWhitespace(text: string): boolean {
 
 /** Parses a whole document; returns the root element's content keyed by local name. */
 export function parseXmlDocument(xml: string): { rootName: string; root: Node } {
-  const documentFrame: Frame = { qname: "", local: "", node: {}, text: "", hasChildren: false, nil: false };
+  const documentFrame: Frame = { qname: "", local: "", node: Object.create(null) as Node, text: "", hasChildren: false, nil: false };
   const stack: Frame[] = [documentFrame];
   let rootName: string | undefined;
   let i = 0;
@@ -140,7 +140,9 @@ export function parseXmlDocument(xml: string): { rootName: string; root: Node } 
       const frame: Frame = {
         qname,
         local: qname.slice(qname.indexOf(":") + 1),
-        node: {},
+        // No prototype: an element named __proto__, constructor or toString is just a name,
+        // never a way to reach (or pollute) Object.prototype.
+        node: Object.create(null) as Node,
         text: "",
         hasChildren: false,
         nil: attributes.includes("nil") && /:nil\s*=\s*["'](?:true|1)["']/.test(attributes),
@@ -153,7 +155,7 @@ export function parseXmlDocument(xml: string): { rootName: string; root: Node } 
   if (stack.length !== 1) throw new XmlSyntaxError(`<${stack[stack.length - 1]!.qname}> is not closed`, n);
   if (rootName === undefined) throw new XmlSyntaxError("no root element", n);
   const root = documentFrame.node[rootName];
-  return { rootName, root: typeof root === "object" && root !== null ? (root as Node) : {} };
+  return { rootName, root: typeof root === "object" && root !== null ? (root as Node) : (Object.create(null) as Node) };
 }
 
 /** soap's contract for xmlToObject: the Envelope content, or an Error for a SOAP Fault. */

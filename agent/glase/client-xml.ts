@@ -21,10 +21,22 @@ const ESCAPES: Record<string, string> = {
   "\n": "&#xA;",
 };
 const SPECIAL = /[&<>"'\t\r\n]/g;
+// Characters XML 1.0 does not allow at all (§2.2), not even as character references: C0 controls
+// other than tab/CR/LF, U+FFFE/U+FFFF and unpaired surrogates. A text that carries one (a grade
+// name from a controller, a pasted description) would make the whole request unparsable for
+// Glase — and "unparsable" is indefinite for a payment — so they are stripped.
+const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `text` without the characters XML forbids. */
+export function xmlSafe(text: string): string {
+  FORBIDDEN.lastIndex = 0;
+  return FORBIDDEN.test(text) ? text.replace(FORBIDDEN, "") : text;
+}
 
 export function escapeXml(text: string): string {
+  const safe = xmlSafe(text);
   SPECIAL.lastIndex = 0;
-  return SPECIAL.test(text) ? text.replace(SPECIAL, (c) => ESCAPES[c]!) : text;
+  return SPECIAL.test(safe) ? safe.replace(SPECIAL, (c) => ESCAPES[c]!) : safe;
 }
 
 function element(name: string, value: unknown): string {

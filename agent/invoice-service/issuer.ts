@@ -4,15 +4,16 @@
 import type { Scheduler } from "../core/clock.ts";
 import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
 import { readSecretFile } from "../config/secrets.ts";
-import { createLogger, type Logger } from "../log.ts";
+import { createLogger, registerSecret, type Logger } from "../log.ts";
 import { createDetailsClient } from "./details-client.ts";
 import { payloadOf, signInvoiceJwt } from "./jwt.ts";
-import { startNotificationEndpoint } from "./notification-endpoint.ts";
+import { startNotificationEndpoint, type NotificationEndpointOptions } from "./notification-endpoint.ts";
 import { invoiceQr } from "./qr.ts";
 import { invoiceSlip, printOutcome, type ReceiptHeader } from "./receipts.ts";
 import { Settlement, type BackoffSettings, type InvoiceAlarm } from "./settlement.ts";
 import { qrHostOf, resolveListen, type IssuerSettings } from "./settings.ts";
-import { InvoiceStore, type InvoiceRecord, type NotificationRecord } from "./store.ts";
+import { InvoiceStore, type InvoiceRecord, type NotificationCounts, type NotificationRecord } from "./store.ts";
+import { AgentError } from "../errors.ts";
 
 export interface IssueRequest {
   readonly amountMinor: number;
@@ -32,6 +33,8 @@ export interface IssuerDeps {
   readonly clock?: Scheduler;
   readonly onAlarm?: (alarm: InvoiceAlarm) => void;
   readonly receiptHeader?: ReceiptHeader;
+  /** Notification endpoint bounds (tests shrink them). */
+  readonly endpointLimits?: NotificationEndpointOptions["limits"];
   /** Details fetch retry backoff (default 2 s doubling to 5 min). */
   readonly backoff?: BackoffSettings;
   readonly log?: Logger;
@@ -41,8 +44,12 @@ export interface InvoiceIssuer {
   /** Local URL of the notification endpoint (port resolved when listen port is 0). */
   readonly endpointUrl: string;
   issue(request: IssueRequest): Promise<InvoiceRecord>;
-  listInvoices(): Promise<InvoiceRecord[]>;
+  /** All issued invoices, oldest first; with a page, the newest `n` (`ctl invoices`). */
+  listInvoices(page?: { readonly n: number; readonly since?: number; readonly cursor?: string }): Promise<InvoiceRecord[]>;
   listNotifications(): Promise<NotificationRecord[]>;
+  /** Pending and alarmed notifications, newest first, at most `limit`. */
+  openNotifications(limit?: number): Promise<NotificationRecord[]>;
+  notificationCounts(): Promise<NotificationCounts>;
   /** Resolves when no settlement pass is running. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -59,6 +66,7 @@ const systemScheduler: Scheduler = {
 export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDeps): Promise<InvoiceIssuer> {
   const listen = resolveListen(settings);
   const secret = await readSecretFile(settings.secretFile, "invoiceService.secretFile");
+  registerSecret(secret);
   const clock = deps.clock ?? systemScheduler;
   const log = deps.log ?? createLogger("invoice-service");
   const header = deps.receiptHeader ?? { stationName: settings.issuerName, terminalId: settings.issuerName };
@@ -83,7 +91,14 @@ export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDe
         ...(i.glaseInvoiceId !== null ? { glaseInvoiceId: i.glaseInvoiceId } : {}),
       });
     }
-    const endpoint = await startNotificationEndpoint({ ...listen, store, clock, log, onRecorded: () => settlement.kick() });
+    const endpoint = await startNotificationEndpoint({
+      ...listen,
+      store,
+      clock,
+      log,
+      ...(deps.endpointLimits ? { limits: deps.endpointLimits } : {}),
+      onRecorded: (ids) => settlement.kick(ids),
+    });
     settlement.kick(); // resume notifications journaled before a restart
     return {
       endpointUrl: endpoint.url,
@@ -96,8 +111,14 @@ export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDe
         await store.setQrPrint(invoice.id, qrPrint);
         return { ...invoice, qrPrint };
       },
-      listInvoices: () => store.listInvoices(),
+      listInvoices: (page) => {
+        if (!page) return store.listInvoices();
+        if (page.cursor !== undefined && !/^\d{1,15}$/.test(page.cursor)) throw new AgentError("INPUT_INVALID", "cursor: the id of an invoice of the previous page");
+        return store.listInvoices({ n: page.n, ...(page.since !== undefined ? { since: page.since } : {}), ...(page.cursor !== undefined ? { beforeId: Number(page.cursor) } : {}) });
+      },
       listNotifications: () => store.listNotifications(),
+      openNotifications: (limit = 20) => store.openNotifications(limit),
+      notificationCounts: () => store.notificationCounts(),
       settled: () => settlement.settled(),
       async close() {
         await endpoint.close();

@@ -2,9 +2,14 @@
 // plus notifications that raised an alarm. JSON-safe rows for the control socket, and a text
 // table for the terminal.
 import { formatMinor } from "../core/money.ts";
-import type { InvoiceRecord, NotificationRecord } from "./store.ts";
+import type { InvoiceRecord, NotificationCounts, NotificationRecord } from "./store.ts";
+
+/** Open notifications listed one by one; the rest are only counted. */
+export const LISTED_NOTIFICATIONS = 20;
 
 export interface InvoiceRow {
+  /** The cursor of the next page (`ctl invoices --cursor ID`). */
+  readonly id: number;
   readonly reference: string;
   readonly amount: string;
   readonly currency: string;
@@ -23,11 +28,15 @@ export interface InvoiceListing {
   readonly invoices: readonly InvoiceRow[];
   /** Notifications still being fetched, or that raised an alarm (settled ones are in `invoices`). */
   readonly openNotifications: readonly NotificationRecord[];
+  /** How many are pending/alarmed in all, and how many named an id the Invoice Service does not know. */
+  readonly counts?: NotificationCounts;
 }
 
-export function invoiceListing(invoices: readonly InvoiceRecord[], notifications: readonly NotificationRecord[]): InvoiceListing {
+export function invoiceListing(invoices: readonly InvoiceRecord[], notifications: readonly NotificationRecord[], counts?: NotificationCounts): InvoiceListing {
   return {
+    ...(counts ? { counts } : {}),
     invoices: invoices.map((i) => ({
+      id: i.id,
       reference: i.reference,
       amount: formatMinor(i.amountMinor),
       currency: i.currency,
@@ -41,7 +50,7 @@ export function invoiceListing(invoices: readonly InvoiceRecord[], notifications
       qrPrint: i.qrPrint,
       receiptPrint: i.receiptPrint,
     })),
-    openNotifications: notifications.filter((n) => n.state !== "settled"),
+    openNotifications: notifications.filter((n) => n.state === "pending" || n.state === "alarm").slice(0, LISTED_NOTIFICATIONS),
   };
 }
 
@@ -53,6 +62,14 @@ export function renderInvoiceListing(listing: InvoiceListing): string {
     );
   }
   if (listing.invoices.length === 0) lines.push("(no invoices issued)");
+  const c = listing.counts;
+  if (c) {
+    const more = c.pending + c.alarm - listing.openNotifications.length;
+    if (more > 0) lines.push(`(${more} more open notification(s): ${c.pending} pending, ${c.alarm} with an alarm in all)`);
+    if (c.unknown.count > 0) {
+      lines.push(`ALARM ${c.unknown.count} notification(s) for ids the Invoice Service does not know (latest ${c.unknown.lastInvoiceId ?? "?"} at ${c.unknown.lastAt !== null ? new Date(c.unknown.lastAt).toISOString() : "?"})`);
+    }
+  }
   for (const n of listing.openNotifications) {
     lines.push(
       n.state === "alarm"

@@ -2,15 +2,28 @@
 // only HTTP 200 as delivered. 200 is answered only once the notification is durably in the
 // journal, so a crash before that makes Glase retry, and a crash after it loses nothing. A
 // repeated notification is answered 200 again and processed once. Anything malformed is answered
-// 400 with the reason and leaves no trace in the journal.
+// 400 (413 too large, 415 not JSON) with the reason and leaves no trace in the journal.
+//
+// The endpoint is public and unauthenticated, so what one POST can cost is bounded: notifications
+// arriving together are journaled in one transaction (one fsync per burst, not per id); past
+// MAX_PENDING journaled-but-unfetched ids new ones are answered 503 and past the intake rate 429
+// (Glase retries both on its schedule); connections, headers and bodies are capped and timed.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../log.ts";
+import { rateLimitedLogger } from "../log-rate.ts";
 import { isJsonContentType, readLimitedBody, sendJson } from "./http-body.ts";
 import type { InvoiceStore } from "./store.ts";
 
 export const NOTIFICATION_BODY_LIMIT = 4096;
+/** Journaled notifications not yet fetched; past this, new ones are refused with 503. */
+export const MAX_PENDING = 1_000;
+/** Intake: a bucket of INTAKE_BURST new notifications refilled at INTAKE_PER_SECOND. */
+export const INTAKE_PER_SECOND = 500;
+export const INTAKE_BURST = 2_000;
+/** Open connections to the endpoint. */
+export const MAX_CONNECTIONS = 256;
 
 export interface NotificationEndpointOptions {
   readonly host: string;
@@ -20,8 +33,10 @@ export interface NotificationEndpointOptions {
   readonly store: InvoiceStore;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Called after a new notification is journaled (starts the settlement). */
-  readonly onRecorded: (invoiceId: number) => void;
+  /** Bounds (tests shrink them); defaults MAX_PENDING, INTAKE_PER_SECOND, INTAKE_BURST. */
+  readonly limits?: { readonly maxPending?: number; readonly intakePerSecond?: number; readonly intakeBurst?: number };
+  /** Called after new notifications are journaled (starts the settlement). */
+  readonly onRecorded: (invoiceIds: readonly number[]) => void;
 }
 
 export interface NotificationEndpoint {
@@ -57,32 +72,100 @@ export function parseNotification(body: Buffer): Parsed {
   return { ok: true, invoiceId: id };
 }
 
+/**
+ * Group commit: ids arriving while a journal write runs are written together by the next one, so
+ * a burst of N notifications costs a few fsyncs instead of N.
+ */
+class NotificationBatcher {
+  private waiting: Array<{ id: number; resolve: (v: "new" | "duplicate") => void; reject: (e: unknown) => void }> = [];
+  private writing = false;
+
+  constructor(
+    private readonly o: NotificationEndpointOptions,
+  ) {}
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  record(id: number): Promise<"new" | "duplicate"> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ id, resolve, reject });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    while (this.waiting.length > 0) {
+      const batch = this.waiting.splice(0, 500);
+      try {
+        const outcomes = await this.o.store.recordNotifications(batch.map((b) => b.id), this.o.clock.now());
+        for (const b of batch) b.resolve(outcomes.get(b.id)!);
+        const fresh = [...outcomes].filter(([, v]) => v === "new").map(([id]) => id);
+        if (fresh.length > 0) this.o.onRecorded(fresh);
+      } catch (e) {
+        for (const b of batch) b.reject(e);
+      }
+    }
+    this.writing = false;
+  }
+}
+
+/** A token bucket: `take()` is false once the burst is spent faster than the refill. */
+function tokenBucket(perSecond: number, burst: number, now: () => number): { take(): boolean } {
+  let tokens = burst;
+  let at = now();
+  return {
+    take() {
+      const t = now();
+      tokens = Math.min(burst, tokens + ((t - at) / 1000) * perSecond);
+      at = t;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    },
+  };
+}
+
 export async function startNotificationEndpoint(o: NotificationEndpointOptions): Promise<NotificationEndpoint> {
+  const batcher = new NotificationBatcher(o);
+  const maxPending = o.limits?.maxPending ?? MAX_PENDING;
+  const intake = tokenBucket(o.limits?.intakePerSecond ?? INTAKE_PER_SECOND, o.limits?.intakeBurst ?? INTAKE_BURST, () => Date.now());
+  const quiet = rateLimitedLogger(o.log);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? "/", "http://endpoint").pathname;
-    if (path !== o.path) return sendJson(res, 404, { error: `notifications are accepted on ${o.path} only` });
-    if (req.method !== "POST") return sendJson(res, 405, { error: "notifications must be POSTed" }, { allow: "POST" });
+    if (path !== o.path) return sendJson(res, 404, { error: `notifications are accepted on ${o.path} only` }, { connection: "close" });
+    if (req.method !== "POST") return sendJson(res, 405, { error: "notifications must be POSTed" }, { allow: "POST", connection: "close" });
     if (!isJsonContentType(req.headers["content-type"])) {
-      return sendJson(res, 400, { error: "Content-Type must be application/json" }, { connection: "close" });
+      return sendJson(res, 415, { error: "Content-Type must be application/json" }, { connection: "close" });
     }
     const body = await readLimitedBody(req, NOTIFICATION_BODY_LIMIT);
-    if (!body.ok) return sendJson(res, 400, { error: body.reason }, { connection: "close" });
+    if (!body.ok) return sendJson(res, body.tooLarge ? 413 : 400, { error: body.reason }, { connection: "close" });
     const parsed = parseNotification(body.body);
     if (!parsed.ok) return sendJson(res, 400, { error: parsed.reason });
+    if (o.store.pendingCount + batcher.queued >= maxPending) {
+      quiet.log("warn", "notification_refused", { reason: `${maxPending} notifications pending`, invoiceId: parsed.invoiceId });
+      return sendJson(res, 503, { error: "too many notifications pending; retry later" }, { "retry-after": "10" });
+    }
+    if (!intake.take()) {
+      quiet.log("warn", "notification_refused", { reason: "intake rate exceeded", invoiceId: parsed.invoiceId });
+      return sendJson(res, 429, { error: "too many notifications; retry later" }, { "retry-after": "10" });
+    }
     let outcome: "new" | "duplicate";
     try {
-      outcome = await o.store.recordNotification(parsed.invoiceId, o.clock.now());
+      outcome = await batcher.record(parsed.invoiceId);
     } catch (e) {
       // Not journaled ⇒ not acknowledged: Glase retries on its schedule.
-      o.log.error("notification_journal_failed", { invoiceId: parsed.invoiceId, error: e });
+      quiet.log("error", "notification_journal_failed", { invoiceId: parsed.invoiceId, error: e });
       return sendJson(res, 503, { error: "could not record the notification; retry later" });
     }
-    o.log.info("notification_received", { invoiceId: parsed.invoiceId, outcome });
+    quiet.log("info", "notification_received", { invoiceId: parsed.invoiceId, outcome });
     sendJson(res, 200, { invoiceId: parsed.invoiceId, status: outcome === "new" ? "accepted" : "already-received" });
-    o.onRecorded(parsed.invoiceId);
   };
 
-  const server = createServer((req, res) => {
+  // Node enforces headersTimeout/requestTimeout only every connectionsCheckingInterval (30 s by default).
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       o.log.error("notification_handler_failed", { error: e });
       sendJson(res, 500, { error: "internal error" });
@@ -92,6 +175,8 @@ export async function startNotificationEndpoint(o: NotificationEndpointOptions):
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
   server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 50;
+  server.maxConnections = MAX_CONNECTIONS;
   server.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
     else socket.destroy();

@@ -45,59 +45,116 @@ export interface SettlementDeps {
   readonly log: Logger;
 }
 
+/** Details requests in flight at once: a burst of notifications is fetched side by side. */
+export const FETCH_CONCURRENCY = 16;
+/** At most one aggregated unknown-invoice alarm per this long. */
+export const UNKNOWN_ALARM_WINDOW_MS = 60_000;
+
 export class Settlement {
-  private running: Promise<void> | undefined;
-  private again = false;
   private closed = false;
   private cancelTimer: (() => void) | undefined;
   // Shutdown must not wait for a details request to time out; an aborted fetch is just retried.
   private readonly shutdown = new AbortController();
+  /** Due notification ids, in arrival order; `busy` holds those queued or being fetched. */
+  private readonly queue: number[] = [];
+  private readonly busy = new Set<number>();
+  private workers = 0;
+  private refilling: Promise<void> | undefined;
+  private refillAgain = false;
+  private idleWaiters: Array<() => void> = [];
+  private unknownWindow: { start: number; count: number; lastId: number } | undefined;
 
   constructor(private readonly deps: SettlementDeps) {}
 
-  /** Processes every notification that is due; safe to call any number of times. */
-  kick(): void {
+  /**
+   * Processes what is due. New notification ids go to the back of the queue at once (no journal
+   * read); without ids, the journal is read for due retries and notifications of a previous run.
+   */
+  kick(newIds: readonly number[] = []): void {
     if (this.closed) return;
-    if (this.running) {
-      this.again = true;
+    if (newIds.length > 0) {
+      for (const id of newIds) this.push(id);
+      return this.startWorkers();
+    }
+    if (this.refilling) {
+      this.refillAgain = true;
       return;
     }
-    this.running = this.runOnce().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
+    this.refilling = this.refill().finally(() => {
+      this.refilling = undefined;
+      if (this.refillAgain) {
+        this.refillAgain = false;
         this.kick();
-      }
+      } else this.notifyIdle();
     });
   }
 
-  /** Resolves when no pass is running (tests and shutdown). */
+  /** Resolves when nothing is queued, fetched or being read from the journal (tests and shutdown). */
   async settled(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.refilling || this.workers > 0 || this.queue.length > 0) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.queue.length = 0;
     this.cancelTimer?.();
     this.shutdown.abort();
     await this.settled();
   }
 
-  private async runOnce(): Promise<void> {
+  private push(id: number): void {
+    if (this.busy.has(id)) return;
+    this.busy.add(id);
+    this.queue.push(id);
+  }
+
+  private notifyIdle(): void {
+    if (this.refilling || this.workers > 0 || this.queue.length > 0) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async refill(): Promise<void> {
     const { store, clock, log } = this.deps;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     try {
-      for (const n of await store.pendingNotifications()) {
-        if (this.closed) return;
-        if (n.nextAttemptAt <= clock.now()) await this.process(n);
-      }
-      const next = (await store.pendingNotifications())[0];
-      if (next && !this.closed) this.cancelTimer = clock.setTimer(Math.max(0, next.nextAttemptAt - clock.now()), () => this.kick());
+      const pending = await store.pendingNotifications();
+      const now = clock.now();
+      for (const n of pending) if (n.nextAttemptAt <= now) this.push(n.invoiceId);
+      this.startWorkers();
+      const next = pending.find((n) => n.nextAttemptAt > now && !this.busy.has(n.invoiceId));
+      if (next && !this.closed) this.cancelTimer = clock.setTimer(Math.max(0, next.nextAttemptAt - now), () => this.kick());
     } catch (e) {
       // The journal failed: nothing was acknowledged beyond what it holds; try again later.
       log.error("settlement_pass_failed", { error: e });
       if (!this.closed) this.cancelTimer = clock.setTimer(this.deps.backoff.maxMs, () => this.kick());
+    }
+  }
+
+  private startWorkers(): void {
+    while (!this.closed && this.workers < FETCH_CONCURRENCY && this.queue.length > this.workers) {
+      this.workers++;
+      void this.work().finally(() => {
+        this.workers--;
+        this.notifyIdle();
+      });
+    }
+  }
+
+  private async work(): Promise<void> {
+    while (!this.closed) {
+      const id = this.queue.shift();
+      if (id === undefined) return;
+      try {
+        const n = await this.deps.store.notification(id);
+        if (n && n.state === "pending") await this.process(n);
+      } catch (e) {
+        this.deps.log.error("settlement_failed", { invoiceId: id, error: e });
+      } finally {
+        this.busy.delete(id);
+      }
     }
   }
 
@@ -110,13 +167,32 @@ export class Settlement {
         const delay = Math.min(maxMs, baseMs * 2 ** Math.min(n.fetchAttempts, 30));
         this.deps.log.warn("details_fetch_retry", { invoiceId: n.invoiceId, attempt: n.fetchAttempts + 1, delayMs: delay, reason: outcome.reason });
         await this.deps.store.scheduleFetchRetry(n.invoiceId, this.deps.clock.now() + delay, outcome.reason);
+        this.kick(); // arms the timer for the retry
         return;
       }
       case "unknown":
-        return this.alarm(n.invoiceId, { kind: "unknown-invoice", detail: `the Invoice Service has no invoice ${n.invoiceId} for this issuer`, glaseInvoiceId: n.invoiceId });
+        await this.deps.store.markUnknown(n.invoiceId, this.deps.clock.now());
+        return this.unknownAlarm(n.invoiceId);
       case "details":
         return this.settle(n.invoiceId, outcome.details);
     }
+  }
+
+  /**
+   * Ids the Invoice Service does not know are what a probe or a flood of the public endpoint
+   * looks like: one aggregated alarm per window, carrying the count and the latest id.
+   */
+  private unknownAlarm(id: number): void {
+    const now = this.deps.clock.now();
+    const w = this.unknownWindow;
+    if (w && now - w.start < UNKNOWN_ALARM_WINDOW_MS) {
+      w.count++;
+      w.lastId = id;
+      return;
+    }
+    const suppressed = w && w.count > 0 ? ` (${w.count} more in the previous ${UNKNOWN_ALARM_WINDOW_MS / 1000} s, the last ${w.lastId})` : "";
+    this.unknownWindow = { start: now, count: 0, lastId: id };
+    this.raise({ kind: "unknown-invoice", detail: `the Invoice Service has no invoice ${id} for this issuer${suppressed}`, glaseInvoiceId: id });
   }
 
   private async settle(id: number, d: InvoiceDetails): Promise<void> {

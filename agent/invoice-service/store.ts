@@ -8,7 +8,8 @@ import { AgentError } from "../errors.ts";
 
 export type InvoiceState = "issued" | "releasing" | "released" | "release-failed" | "release-interrupted";
 export type PrintState = "pending" | "printed" | "failed" | "no-printer";
-export type NotificationState = "pending" | "settled" | "alarm";
+/** unknown: the Invoice Service does not know the id (404) — counted, and only the latest kept. */
+export type NotificationState = "pending" | "settled" | "alarm" | "unknown";
 
 export interface NewInvoice {
   readonly reference: string;
@@ -79,7 +80,35 @@ const MIGRATIONS: readonly string[] = [
     );
     CREATE INDEX notifications_pending ON notifications (state, next_attempt_at);
   `,
+  // Notifications for ids the Invoice Service does not know are anyone's to send (the endpoint
+  // is unauthenticated): they are counted here, and only the latest UNKNOWN_KEPT rows are kept.
+  `
+    CREATE TABLE notification_stats (
+      kind TEXT PRIMARY KEY,
+      count INTEGER NOT NULL,
+      last_at INTEGER NOT NULL,
+      last_invoice_id INTEGER
+    );
+    CREATE INDEX notifications_received ON notifications (state, received_at);
+  `,
 ];
+
+/** Rows of `unknown` notifications kept for the operator; older ones are only counted. */
+export const UNKNOWN_KEPT = 100;
+
+export interface NotificationCounts {
+  readonly pending: number;
+  readonly alarm: number;
+  /** Notifications for ids the Invoice Service did not know, ever; the latest one. */
+  readonly unknown: { readonly count: number; readonly lastAt: number | null; readonly lastInvoiceId: number | null };
+}
+
+export interface InvoicePage {
+  readonly n: number;
+  readonly since?: number;
+  /** Invoices older than this row id (the `id` of the last invoice of the previous page). */
+  readonly beforeId?: number;
+}
 
 type Row = Record<string, unknown>;
 
@@ -119,11 +148,22 @@ export class InvoiceStore {
   // sqlite3 runs statements of one connection in order, but a multi-statement transaction must
   // not interleave with another caller's statements: writers queue behind this chain.
   private writeChain: Promise<unknown> = Promise.resolve();
+  private pending = 0;
 
   private constructor(private readonly db: sqlite3.Database, readonly path: string) {}
 
   static async open(path: string): Promise<InvoiceStore> {
-    return new InvoiceStore(await openDurableDatabase(path, MIGRATIONS, "invoice journal"), path);
+    const store = new InvoiceStore(await openDurableDatabase(path, MIGRATIONS, "invoice journal"), path);
+    // A flood of notifications rewrites the same few pages: checkpoint every 512 KiB of WAL and
+    // cut the WAL back to that size, instead of letting it reach SQLite's 4 MiB default and stay.
+    await store.exec("PRAGMA wal_autocheckpoint = 128; PRAGMA journal_size_limit = 524288;");
+    store.pending = Number((await store.get("SELECT count(*) AS n FROM notifications WHERE state = 'pending'"))?.n ?? 0);
+    return store;
+  }
+
+  /** Notifications journaled and not yet settled, alarmed or found unknown. */
+  get pendingCount(): number {
+    return this.pending;
   }
 
   close(): Promise<void> {
@@ -151,15 +191,85 @@ export class InvoiceStore {
   }
 
   /** Durably records a notification; "duplicate" when that invoice id was already recorded. */
-  recordNotification(invoiceId: number, at: number): Promise<"new" | "duplicate"> {
+  async recordNotification(invoiceId: number, at: number): Promise<"new" | "duplicate"> {
+    return (await this.recordNotifications([invoiceId], at)).get(invoiceId)!;
+  }
+
+  /** Records several notifications in one transaction (one fsync for a burst). */
+  recordNotifications(invoiceIds: readonly number[], at: number): Promise<Map<number, "new" | "duplicate">> {
     return this.write(async () => {
-      const { changes } = await this.run("INSERT OR IGNORE INTO notifications (invoice_id, received_at, next_attempt_at) VALUES (?, ?, ?)", [invoiceId, at, at]);
-      return changes === 1 ? "new" : "duplicate";
+      const out = new Map<number, "new" | "duplicate">();
+      await this.run("BEGIN IMMEDIATE");
+      try {
+        for (const id of invoiceIds) {
+          if (out.has(id)) continue;
+          const { changes } = await this.run("INSERT OR IGNORE INTO notifications (invoice_id, received_at, next_attempt_at) VALUES (?, ?, ?)", [id, at, at]);
+          out.set(id, changes === 1 ? "new" : "duplicate");
+        }
+        await this.run("COMMIT");
+      } catch (e) {
+        await this.run("ROLLBACK").catch(() => undefined);
+        throw e;
+      }
+      for (const v of out.values()) if (v === "new") this.pending++;
+      return out;
     });
   }
 
-  async pendingNotifications(): Promise<NotificationRecord[]> {
-    return (await this.all("SELECT * FROM notifications WHERE state = 'pending' ORDER BY next_attempt_at, invoice_id")).map(notificationOf);
+  /** Pending notifications, the earliest due first. */
+  async pendingNotifications(limit = 1_000): Promise<NotificationRecord[]> {
+    return (await this.all("SELECT * FROM notifications WHERE state = 'pending' ORDER BY next_attempt_at, invoice_id LIMIT ?", [limit])).map(notificationOf);
+  }
+
+  async notification(invoiceId: number): Promise<NotificationRecord | undefined> {
+    const row = await this.get("SELECT * FROM notifications WHERE invoice_id = ?", [invoiceId]);
+    return row ? notificationOf(row) : undefined;
+  }
+
+  /**
+   * The Invoice Service does not know the id: the row becomes `unknown`, the count goes up, and
+   * only the latest UNKNOWN_KEPT such rows stay — a flood of made-up ids leaves a bounded trace.
+   */
+  markUnknown(invoiceId: number, at: number): Promise<void> {
+    return this.write(async () => {
+      await this.run("BEGIN IMMEDIATE");
+      try {
+        const { changes } = await this.run("UPDATE notifications SET state = 'unknown', fetch_attempts = fetch_attempts + 1, alarm = 'unknown-invoice' WHERE invoice_id = ? AND state = 'pending'", [invoiceId]);
+        if (changes === 1) {
+          await this.run(
+            `INSERT INTO notification_stats (kind, count, last_at, last_invoice_id) VALUES ('unknown', 1, ?, ?)
+             ON CONFLICT(kind) DO UPDATE SET count = count + 1, last_at = excluded.last_at, last_invoice_id = excluded.last_invoice_id`,
+            [at, invoiceId],
+          );
+          await this.run(
+            `DELETE FROM notifications WHERE state = 'unknown' AND invoice_id NOT IN
+               (SELECT invoice_id FROM notifications WHERE state = 'unknown' ORDER BY received_at DESC, invoice_id DESC LIMIT ?)`,
+            [UNKNOWN_KEPT],
+          );
+        }
+        await this.run("COMMIT");
+        this.pending -= changes;
+      } catch (e) {
+        await this.run("ROLLBACK").catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  async notificationCounts(): Promise<NotificationCounts> {
+    const rows = await this.all("SELECT state, count(*) AS n FROM notifications WHERE state IN ('pending', 'alarm') GROUP BY state");
+    const by = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
+    const u = await this.get("SELECT count, last_at, last_invoice_id FROM notification_stats WHERE kind = 'unknown'");
+    return {
+      pending: by("pending"),
+      alarm: by("alarm"),
+      unknown: { count: Number(u?.count ?? 0), lastAt: (u?.last_at as number | undefined) ?? null, lastInvoiceId: (u?.last_invoice_id as number | undefined) ?? null },
+    };
+  }
+
+  /** Notifications that need the operator or are still being fetched, newest first. */
+  async openNotifications(limit: number): Promise<NotificationRecord[]> {
+    return (await this.all("SELECT * FROM notifications WHERE state IN ('pending', 'alarm') ORDER BY received_at DESC, invoice_id DESC LIMIT ?", [limit])).map(notificationOf);
   }
 
   scheduleFetchRetry(invoiceId: number, nextAttemptAt: number, error: string): Promise<void> {
@@ -169,9 +279,11 @@ export class InvoiceStore {
   }
 
   raiseNotificationAlarm(invoiceId: number, alarm: string): Promise<void> {
-    return this.write(() =>
-      this.run("UPDATE notifications SET state = 'alarm', fetch_attempts = fetch_attempts + 1, alarm = ? WHERE invoice_id = ?", [alarm, invoiceId]),
-    ).then(() => undefined);
+    return this.write(async () => {
+      const before = await this.get("SELECT state FROM notifications WHERE invoice_id = ?", [invoiceId]);
+      await this.run("UPDATE notifications SET state = 'alarm', fetch_attempts = fetch_attempts + 1, alarm = ? WHERE invoice_id = ?", [alarm, invoiceId]);
+      if (before?.state === "pending") this.pending--;
+    });
   }
 
   async invoiceByReference(reference: string): Promise<InvoiceRecord | undefined> {
@@ -192,10 +304,14 @@ export class InvoiceStore {
           "UPDATE invoices SET state = 'releasing', glase_invoice_id = ?, ers_reference = ?, purchase_time = ? WHERE id = ? AND state = 'issued'",
           [s.glaseInvoiceId, s.ersReference, s.purchaseTime, invoiceId],
         );
+        let settled = 0;
         if (changes === 1) {
+          const before = await this.get("SELECT state FROM notifications WHERE invoice_id = ?", [s.glaseInvoiceId]);
           await this.run("UPDATE notifications SET state = 'settled', fetch_attempts = fetch_attempts + 1, last_error = NULL WHERE invoice_id = ?", [s.glaseInvoiceId]);
+          if (before?.state === "pending") settled = 1;
         }
         await this.run("COMMIT");
+        this.pending -= settled;
         return changes === 1;
       } catch (e) {
         await this.run("ROLLBACK").catch(() => undefined);
@@ -222,8 +338,11 @@ export class InvoiceStore {
     });
   }
 
-  async listInvoices(): Promise<InvoiceRecord[]> {
-    return (await this.all("SELECT * FROM invoices ORDER BY id")).map(invoiceOf);
+  /** All invoices, oldest first; with a page, the newest `n` of those matching, oldest first. */
+  async listInvoices(page?: InvoicePage): Promise<InvoiceRecord[]> {
+    if (!page) return (await this.all("SELECT * FROM invoices ORDER BY id")).map(invoiceOf);
+    const rows = await this.all("SELECT * FROM invoices WHERE id < ? AND issued_at >= ? ORDER BY id DESC LIMIT ?", [page.beforeId ?? Number.MAX_SAFE_INTEGER, page.since ?? 0, page.n]);
+    return rows.reverse().map(invoiceOf);
   }
 
   async listNotifications(): Promise<NotificationRecord[]> {

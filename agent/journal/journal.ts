@@ -7,7 +7,7 @@
 // flow is its last step (the `flows` view, schema.ts).
 import type sqlite3 from "sqlite3";
 import { AgentError } from "../errors.ts";
-import type { FlowRecord, Journal, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
+import type { FlowRecord, Journal, ReceiptPage, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
 import { MIGRATIONS } from "./schema.ts";
 import { openDurableDatabase } from "./durable-sqlite.ts";
 
@@ -127,12 +127,19 @@ class SqliteJournal implements Journal {
     return rows[0] ? toFlow(rows[0]) : undefined;
   }
 
-  async flows(opts: { readonly limit?: number } = {}): Promise<readonly FlowRecord[]> {
+  async flows(opts: { readonly limit?: number; readonly kind?: string } = {}): Promise<readonly FlowRecord[]> {
+    if (opts.kind !== undefined) {
+      return (await all(this.db, "SELECT * FROM flows WHERE kind = ? ORDER BY updated_at DESC LIMIT ?", [opts.kind, opts.limit ?? 100])).map(toFlow);
+    }
     return (await all(this.db, "SELECT * FROM flows ORDER BY updated_at DESC LIMIT ?", [opts.limit ?? 100])).map(toFlow);
   }
 
-  async tail(n: number): Promise<readonly StepRecord[]> {
-    const rows = await all(this.db, "SELECT seq, flow_id, at, input, state_name, effects FROM steps ORDER BY seq DESC LIMIT ?", [n]);
+  async tail(n: number, opts: { readonly sinceAt?: number; readonly beforeSeq?: number } = {}): Promise<readonly StepRecord[]> {
+    const rows = await all(this.db, "SELECT seq, flow_id, at, input, state_name, effects FROM steps WHERE seq < ? AND at >= ? ORDER BY seq DESC LIMIT ?", [
+      opts.beforeSeq ?? Number.MAX_SAFE_INTEGER,
+      opts.sinceAt ?? 0,
+      n,
+    ]);
     return rows.reverse().map((r) => ({
       seq: Number(r.seq),
       flowId: String(r.flow_id),
@@ -155,8 +162,17 @@ class SqliteJournal implements Journal {
     this.boundary?.(`after:${label}`);
   }
 
-  async receipts(): Promise<readonly ReceiptRecord[]> {
-    const rows = await all(this.db, "SELECT * FROM receipts ORDER BY at");
+  async receipts(page?: ReceiptPage): Promise<readonly ReceiptRecord[]> {
+    const rows = page
+      ? (
+          await all(this.db, "SELECT * FROM receipts WHERE at >= ? AND (at, flow_id) < (?, ?) ORDER BY at DESC, flow_id DESC LIMIT ?", [
+            page.sinceAt ?? 0,
+            page.before?.at ?? Number.MAX_SAFE_INTEGER,
+            page.before?.flowId ?? "",
+            page.limit,
+          ])
+        ).reverse()
+      : await all(this.db, "SELECT * FROM receipts ORDER BY at");
     return rows.map((r) => ({
       flowId: String(r.flow_id),
       ersReference: String(r.ers_reference),

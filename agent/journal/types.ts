@@ -52,6 +52,13 @@ export interface ReceiptRecord {
   readonly at: number;
 }
 
+export interface ReceiptPage {
+  readonly limit: number;
+  readonly sinceAt?: number;
+  /** Receipts strictly older than this one (by time, then flow id). */
+  readonly before?: { readonly at: number; readonly flowId: string };
+}
+
 /** Called before and after every durable write (crash tests kill the process there). */
 export type WriteBoundaryHook = (label: string) => void;
 
@@ -62,10 +69,12 @@ export interface Journal {
   appendMany(records: readonly TransitionRecord[]): Promise<void>;
   unfinishedFlows(): Promise<readonly FlowRecord[]>;
   flow(flowId: string): Promise<FlowRecord | undefined>;
-  flows(opts?: { readonly limit?: number }): Promise<readonly FlowRecord[]>;
-  tail(n: number): Promise<readonly StepRecord[]>;
+  flows(opts?: { readonly limit?: number; readonly kind?: string }): Promise<readonly FlowRecord[]>;
+  /** The last `n` steps (oldest first); `since`/`beforeSeq` narrow them (technician paging). */
+  tail(n: number, opts?: { readonly sinceAt?: number; readonly beforeSeq?: number }): Promise<readonly StepRecord[]>;
   saveReceipt(receipt: ReceiptRecord): Promise<void>;
-  receipts(): Promise<readonly ReceiptRecord[]>;
+  /** All receipts (oldest first); with a page, the newest `limit` of those matching, oldest first. */
+  receipts(page?: ReceiptPage): Promise<readonly ReceiptRecord[]>;
   /** Removes finished flows (and their steps) last updated before `before`; returns how many. */
   compact(before: number): Promise<number>;
   close(): Promise<void>;

@@ -18,7 +18,10 @@ export class FilePrinterTransport implements PrinterTransport {
       try {
         await appendFileDurably(this.path, bytes);
       } catch (error) {
-        throw transportDisconnected(this.description, error as Error);
+        const e = error as NodeJS.ErrnoException;
+        // The unit's ProtectSystem=strict makes everything outside its own directories read-only.
+        const hint = e.code === "EROFS" ? Object.assign(new Error(`${e.message} (read-only under the systemd unit: add ReadWritePaths= for its directory, see glase-agent config unit-dropin)`), { code: e.code }) : e;
+        throw transportDisconnected(this.description, hint);
       }
     });
   }

@@ -25,9 +25,10 @@ export class AgentProcess {
     );
   }
 
-  static async start(configFile: string, env: Record<string, string> = {}): Promise<AgentProcess> {
+  /** `nodeArgs`: node's own flags (e.g. the unit's V8 settings, for memory measurements). */
+  static async start(configFile: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<AgentProcess> {
     const notify = await NotifyListener.open();
-    const child = spawn(process.execPath, ["bin/glase-agent.js", "run", "--config", configFile], {
+    const child = spawn(process.execPath, [...nodeArgs, "bin/glase-agent.js", "run", "--config", configFile], {
       env: { ...process.env, NOTIFY_SOCKET: notify.path, GLASE_AGENT_TEST_HOOKS: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

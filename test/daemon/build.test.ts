@@ -4,12 +4,14 @@
 // the bundle built here runs `--help`, `config check` and the shipped simulated station until a
 // customer has paid and a receipt is printed, then stops on SIGTERM.
 import { execFile, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ControlClient } from "../../agent/daemon/sockets/client.ts";
+import { freePort } from "../support/free-port.ts";
 import { eventually } from "./agent-process.ts";
 import { NotifyListener } from "./notify-listener.ts";
 
@@ -56,9 +58,14 @@ describe("npm run build", () => {
     const flags = (/^ExecStart=\S+ (.*?)\s*\S+\/glase-agent\.mjs /m.exec(unit)?.[1] ?? "").split(" ").filter(Boolean);
     const unitEnv = Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
     const notify = await NotifyListener.open();
-    const child = spawn(process.execPath, [...flags, bundle, "run", "--config", CONFIG], {
+    // The shipped config on a metrics port of its own: other tests run the shipped station too,
+    // and a port in use fails the start.
+    const config = join(cwd, "station.yaml");
+    writeFileSync(config, readFileSync(CONFIG, "utf8").replace(/^(metrics:\n\s+host: 127\.0\.0\.1\n\s+port: )9464$/m, `$1${await freePort()}`));
+    const child = spawn(process.execPath, [...flags, bundle, "run", "--config", config], {
       cwd,
-      env: { ...process.env, ...unitEnv, NOTIFY_SOCKET: notify.path },
+      // GLASE_AGENT_TEST_HOOKS must not switch test hooks on in the production bundle.
+      env: { ...process.env, ...unitEnv, NOTIFY_SOCKET: notify.path, GLASE_AGENT_TEST_HOOKS: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -82,6 +89,13 @@ describe("npm run build", () => {
       expect(await readFile(join(receipts, files[0]!), "utf8")).toContain("Glase payment");
       const ctl = await exec(process.execPath, [bundle, "ctl", "points"], { cwd });
       expect(ctl.stdout).toMatch(/^POINT\s+KIND\s+STATE/m);
+      const admin = await ControlClient.connect(join(cwd, ".glase", "run", "admin.sock"));
+      try {
+        await expect(admin.request("debug-block-loop", { ms: 1 })).rejects.toMatchObject({ remoteCode: "NOT_FOUND", message: expect.stringMatching(/never the production bundle/) });
+      } finally {
+        admin.close();
+      }
+      expect(out).not.toContain("test-hooks-enabled");
     } finally {
       child.kill("SIGTERM");
     }

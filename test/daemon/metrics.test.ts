@@ -100,3 +100,51 @@ describe("station metrics", () => {
     expect(text).toContain("glase_agent_event_loop_lag_seconds 0.012");
   });
 });
+
+describe("metrics listener against bad clients", () => {
+  it("answers HEAD with the headers only, and 405 to other methods", async () => {
+    const r = new MetricsRegistry();
+    r.counter("up_total", "u").inc();
+    server = await serveMetrics(r, "127.0.0.1", 0);
+    const head = await fetch(server.url, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get("content-length"))).toBeGreaterThan(0);
+    expect(await head.text()).toBe("");
+    const post = await fetch(server.url, { method: "POST", body: "x" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("closes a slowloris connection after the header timeout and caps connections", async () => {
+    const { createConnection } = await import("node:net");
+    server = await serveMetrics(new MetricsRegistry(), "127.0.0.1", 0, { headersTimeoutMs: 300, maxConnections: 3 });
+    const port = Number(new URL(server.url).port);
+    const slow = createConnection(port, "127.0.0.1");
+    slow.on("error", () => undefined);
+    slow.resume();
+    slow.write("GET /metrics HTTP/1.1\r\nHost: x\r\n");
+    const drip = setInterval(() => slow.writable && slow.write("X-A: b\r\n"), 100);
+    const started = Date.now();
+    await new Promise<void>((resolve) => slow.once("close", () => resolve()));
+    clearInterval(drip);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    // Three idle connections fill the cap; a fourth is closed at once.
+    const idle = await Promise.all([0, 1, 2].map(() => new Promise<import("node:net").Socket>((r) => { const s = createConnection(port, "127.0.0.1", () => r(s)); s.on("error", () => undefined); })));
+    const fourth = createConnection(port, "127.0.0.1");
+    fourth.on("error", () => undefined);
+    fourth.resume();
+    await new Promise<void>((resolve) => fourth.once("close", () => resolve()));
+    for (const s of idle) s.destroy();
+  });
+
+  it("offers the standard process metrics under prom-client's names", async () => {
+    const { registerProcessMetrics } = await import("../../agent/daemon/process-metrics.ts");
+    const r = new MetricsRegistry();
+    registerProcessMetrics(r);
+    const text = r.render();
+    for (const name of ["process_cpu_seconds_total", "process_start_time_seconds", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds", "process_max_fds", "nodejs_heap_size_used_bytes", "nodejs_external_memory_bytes", "nodejs_version_info"]) {
+      expect(text).toMatch(new RegExp(`^${name}(\\{[^}]*\\})? [0-9.e+]+$`, "m"));
+    }
+    expect(text).toMatch(/^nodejs_heap_space_size_used_bytes\{space="old"\} \d+$/m);
+  });
+});

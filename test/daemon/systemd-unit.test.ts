@@ -24,6 +24,47 @@ describe("systemd/glase-agent.service", () => {
     expect(r.stderr).not.toMatch(/Unknown key|Failed to parse|Invalid/i);
   });
 
+  it("lets the technician group reach status.sock, limits memory and tasks, and grants no device by itself", async () => {
+    const text = await readFile(UNIT, "utf8");
+    const lines = text.split("\n");
+    expect(lines).toContain("RuntimeDirectoryMode=0755"); // 0750 locked the status group out
+    expect(lines).toContain("SystemCallFilter=@chown"); // ~@privileged denied the chown of status.sock
+    expect(lines).toContain("RestartPreventExitStatus=78");
+    expect(text).toMatch(/^MemoryMax=\d+M$/m);
+    expect(text).toMatch(/^MemoryHigh=\d+M$/m);
+    expect(text).toMatch(/^TasksMax=\d+$/m);
+    expect(text).toMatch(/^DevicePolicy=closed$/m);
+    expect(text).not.toMatch(/^DeviceAllow=/m); // the site's drop-in grants exactly what its config needs
+  });
+
+  it.skipIf(!analyze)("with the drop-in `config unit-dropin` writes for the example site: grants only those devices, exposure ≤ 2.5", async () => {
+    const { mkdtemp, writeFile, rm, mkdir } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { loadConfig } = await import("../../agent/config/load.ts");
+    const { classFromName, renderDropin, unitDropin } = await import("../../agent/config/unit-dropin.ts");
+    const { config } = await loadConfig("config/example-site.yaml");
+    // /dev/glase-dispenser is the udev symlink of systemd/99-glase-agent.rules to an FTDI ttyUSB.
+    const dropin = unitDropin(config, (p) => (p === "/dev/glase-dispenser" ? { deviceClass: "char-ttyUSB", node: "/dev/ttyUSB0" } : classFromName(p) ? { deviceClass: classFromName(p)!, node: p } : undefined));
+    expect(dropin.devices.map((d) => d.deviceClass)).toEqual(["char-ttyUSB", "char-hidraw"]);
+    const dir = await mkdtemp(join(tmpdir(), "glase-dropin-"));
+    try {
+      await mkdir(join(dir, "glase-agent.service.d"));
+      await writeFile(join(dir, "glase-agent.service"), await readFile(UNIT, "utf8"));
+      await writeFile(join(dir, "glase-agent.service.d", "site.conf"), renderDropin(dropin, "/etc/glase-agent/config.yaml"));
+      const { stdout } = await run(analyze!, ["security", "--offline=true", "--no-pager", join(dir, "glase-agent.service")], { env: { ...process.env, SYSTEMD_COLORS: "0" } });
+      const exposure = Number(/Overall exposure level for glase-agent\.service:\s*([\d.]+)/.exec(stdout)![1]);
+      expect(exposure).toBeLessThanOrEqual(2.5);
+      const acl = /DeviceAllow=\s+Service has a device ACL with some special devices: (.*?)\s{2,}/.exec(stdout)?.[1] ?? stdout;
+      expect(acl.split(" ").sort()).toEqual(["char-hidraw:rw", "char-rtc:r", "char-ttyUSB:rw"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // A file printer gets its directory writable, nothing else.
+    const filePrinter = unitDropin({ ...config, devices: { dispenser: { kind: "tcp", host: "x", port: 1 }, printer: { kind: "file", path: "/var/spool/glase/receipts.prn", width: 80 } } }, () => undefined);
+    expect(filePrinter).toEqual({ devices: [], readWritePaths: [{ path: "/var/spool/glase", why: expect.stringContaining("file printer") }] });
+  });
+
   it("is a notify service with watchdog, restart, stop bound and the directories the agent uses", async () => {
     const text = await readFile(UNIT, "utf8");
     for (const line of [

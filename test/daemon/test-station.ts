@@ -3,7 +3,7 @@
 import { Subject } from "rxjs";
 import { AgentError } from "../../agent/errors.ts";
 import type { AlarmInfo, FlowSummary, JournalEntry, ParkedAction, PointSnapshot, StoredReceipt } from "../../agent/engine-api.ts";
-import type { StationControl, StationEvent, StationStatus } from "../../agent/daemon/sockets/control.ts";
+import type { AdminAction, PageQuery, StationControl, StationEvent, StationStatus } from "../../agent/daemon/sockets/control.ts";
 
 export class TestStation implements StationControl {
   readonly events$ = new Subject<StationEvent>();
@@ -49,17 +49,28 @@ export class TestStation implements StationControl {
   points() {
     return this.pointList;
   }
-  flows(opts: { all: boolean }) {
-    return opts.all ? this.flowList : this.flowList.filter((f) => !f.finished);
+  flows(opts: { all: boolean } & Partial<PageQuery>) {
+    const list = opts.all ? this.flowList : this.flowList.filter((f) => !f.finished);
+    return list.slice(0, opts.n ?? list.length);
   }
   alarms() {
     return this.alarmList;
   }
-  async journalTail(n: number): Promise<JournalEntry[]> {
-    return Array.from({ length: n }, (_, i) => ({ seq: i + 1, at: i, flowId: "f-1", input: "tick", state: "delivering", effects: [] }));
+  /** A journal of `journalSize` steps (seq 1…journalSize, at = seq). */
+  journalSize = 10_000;
+  journalCalls = 0;
+  async journalTail(n: number, page: Omit<PageQuery, "n"> = {}): Promise<JournalEntry[]> {
+    this.journalCalls++;
+    const last = Math.min(this.journalSize, page.cursor !== undefined ? Number(page.cursor) - 1 : this.journalSize);
+    const first = Math.max(1, last - n + 1, page.since ?? 1);
+    return Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => ({ seq: first + i, at: first + i, flowId: "f-1", input: "tick", state: "delivering", effects: [] }));
   }
-  async receipts() {
-    return this.receiptList;
+  async receipts(page?: PageQuery) {
+    return page ? this.receiptList.slice(-page.n) : this.receiptList;
+  }
+  readonly audit: AdminAction[] = [];
+  async recordAdminAction(action: AdminAction) {
+    this.audit.push(action);
   }
   private point(point: number) {
     if (!this.pointList.some((p) => p.point === point)) throw new AgentError("NOT_FOUND", `no point ${point}`);

@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import type { Scheduler } from "../../agent/core/clock.ts";
 import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
-import { openInvoiceIssuer, type InvoiceIssuer } from "../../agent/invoice-service/issuer.ts";
+import { openInvoiceIssuer, type InvoiceIssuer, type IssuerDeps } from "../../agent/invoice-service/issuer.ts";
 import type { InvoiceAlarm } from "../../agent/invoice-service/settlement.ts";
 import type { IssuerSettings } from "../../agent/invoice-service/settings.ts";
 import type { InvoiceRecord } from "../../agent/invoice-service/store.ts";
@@ -23,7 +23,13 @@ export interface Pair {
   readonly alarms: InvoiceAlarm[];
   agent: InvoiceIssuer;
   /** Opens (again) an agent on the same journal file and port. */
-  openAgent(options?: { clock?: Scheduler; printer?: ReceiptPrinter; release?: (i: InvoiceRecord) => Promise<void>; detailsBaseUrl?: string }): Promise<InvoiceIssuer>;
+  openAgent(options?: {
+    clock?: Scheduler;
+    printer?: ReceiptPrinter;
+    release?: (i: InvoiceRecord) => Promise<void>;
+    detailsBaseUrl?: string;
+    endpointLimits?: IssuerDeps["endpointLimits"];
+  }): Promise<InvoiceIssuer>;
   close(): Promise<void>;
 }
 
@@ -61,6 +67,7 @@ export async function startPair(options: { printer?: ReceiptPrinter; agentClock?
           clock: o.clock ?? options.agentClock,
           printer: o.printer ?? options.printer,
           release: o.release ?? (async (i) => void released.push(i)),
+          ...(o.endpointLimits ? { endpointLimits: o.endpointLimits } : {}),
           onAlarm: (a) => alarms.push(a),
           backoff: { baseMs: 1_000, maxMs: 60_000 },
           receiptHeader: { stationName: "Example Wash", terminalId: "kiosk-1" },

@@ -1,18 +1,44 @@
 // `glase-agent config check FILE`: validate a config (and the secrets files it names) without
 // starting anything. Exit 0 valid, 2 invalid with every problem listed.
+// `glase-agent config unit-dropin FILE`: the systemd drop-in (DeviceAllow=, ReadWritePaths=) the
+// configured devices need (agent/config/unit-dropin.ts).
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { isAgentError } from "../../errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { loadConfig } from "../../config/load.ts";
 import { readSecretFile } from "../../config/secrets.ts";
 import type { AgentConfig } from "../../config/schema.ts";
+import { classFromName, renderDropin, unitDropin, type DeviceClassOf } from "../../config/unit-dropin.ts";
 
 const USAGE = `Usage: glase-agent config check FILE [--json] [--skip-secrets]
+       glase-agent config unit-dropin FILE
 
-Validates a station configuration without starting the agent: the YAML, the schema (every
-problem as path: problem), version migrations, and that every secret file it names exists and
-is mode 0600 (--skip-secrets leaves the files out, e.g. when checking a site config on a
-laptop). Exit status 0 when valid, 2 when not.`;
+check: validates a station configuration without starting the agent: the YAML, the schema
+(every problem as path: problem), version migrations, and that every secret file it names exists
+and is mode 0600 (--skip-secrets leaves the files out, e.g. when checking a site config on a
+laptop). Exit status 0 when valid, 2 when not.
+
+unit-dropin: prints the systemd drop-in the configured devices need — DeviceAllow= for the
+serial controller, serial/USB printer and scanner (their device classes), ReadWritePaths= for a
+file printer — to install as /etc/systemd/system/glase-agent.service.d/site.conf.`;
+
+/** A device node's DeviceAllow class from its major number (/proc/devices), or from its name when absent. */
+const deviceClassOf: DeviceClassOf = (path) => {
+  let node: string;
+  try {
+    node = realpathSync(path);
+  } catch {
+    const byName = classFromName(path);
+    return byName ? { deviceClass: byName, node: path } : undefined;
+  }
+  const st = statSync(node);
+  if (!st.isCharacterDevice()) return classFromName(node) ? { deviceClass: classFromName(node)!, node } : undefined;
+  const major = Math.floor(st.rdev / 256) & 0xfff;
+  const section = readFileSync("/proc/devices", "utf8").split(/\n\s*\n/)[0] ?? "";
+  const name = section.split("\n").map((l) => /^\s*(\d+)\s+(\S+)$/.exec(l)).find((m) => m && Number(m[1]) === major)?.[2];
+  return name ? { deviceClass: `char-${name}`, node } : undefined;
+};
 
 /** Secret files named by the config, with what they are for. */
 function secretFiles(config: AgentConfig): Array<{ path: string; what: string }> {
@@ -37,6 +63,11 @@ export const configCommand: Command = {
       return 0;
     }
     const [sub, file] = positionals;
+    if (sub === "unit-dropin" && file !== undefined && positionals.length === 2) {
+      const { config } = await loadConfig(file);
+      process.stdout.write(renderDropin(unitDropin(config, deviceClassOf, process.cwd()), file));
+      return 0;
+    }
     if (sub !== "check" || file === undefined || positionals.length > 2) {
       process.stderr.write(USAGE + "\n");
       return 2;

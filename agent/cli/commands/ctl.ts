@@ -23,6 +23,8 @@ interface Sub {
   readonly positionals?: number;
   request(values: Values, positionals: readonly string[]): { cmd: string; args: Record<string, unknown> };
   render?(result: any): string;
+  /** Paged listings: print the next page's cursor when the page came back full. */
+  more?(values: Values, result: any): void;
 }
 
 function intOption(values: Values, key: string, required: boolean): number | undefined {
@@ -37,6 +39,30 @@ function intOption(values: Values, key: string, required: boolean): number | und
 }
 
 const pointOpt: OptionSpec = { point: { type: "string", short: "p" } };
+const pageOpt: OptionSpec = { n: { type: "string", short: "n" }, since: { type: "string" }, cursor: { type: "string" } };
+
+/** `--since`: an ISO date/time, or a duration back from now (90s, 15m, 2h, 7d). */
+export function parseSince(raw: string, now = Date.now()): number {
+  const rel = /^(\d+)(s|m|h|d)$/.exec(raw);
+  if (rel) return now - Number(rel[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as "s" | "m" | "h" | "d"];
+  const t = Date.parse(raw);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(t)) throw new AgentError("INPUT_INVALID", `--since: expected an ISO date/time (2026-03-01T08:00) or a duration (15m, 2h, 7d), got '${raw}'`);
+  return t;
+}
+
+function pageArgs(v: Values): Record<string, unknown> {
+  return {
+    ...(v.n !== undefined ? { n: intOption(v, "n", true) } : {}),
+    ...(typeof v.since === "string" ? { since: parseSince(v.since) } : {}),
+    ...(typeof v.cursor === "string" ? { cursor: v.cursor } : {}),
+  };
+}
+
+/** A full page may have more behind it: say how to get the next one (stderr, so stdout stays the table/JSON). */
+function nextPageHint(sub: string, n: number, count: number, cursor: () => string): void {
+  if (count < n || count === 0) return;
+  process.stderr.write(`(more: glase-agent ctl ${sub} -n ${n} --cursor ${cursor()})\n`);
+}
 
 const SUBS: readonly Sub[] = [
   { name: "status", admin: false, synopsis: "status", summary: "station summary and device health", request: () => ({ cmd: "status", args: {} }), render: renderStatus },
@@ -44,29 +70,33 @@ const SUBS: readonly Sub[] = [
   {
     name: "flows",
     admin: false,
-    synopsis: "flows [--all]",
-    summary: "active flows (--all: recent finished ones too)",
-    options: { all: { type: "boolean" } },
-    request: (v) => ({ cmd: "flows", args: { all: v.all === true } }),
+    synopsis: "flows [--all] [-n N] [--since T] [--cursor FLOW]",
+    summary: "active flows, newest first (--all: recent finished ones too)",
+    options: { all: { type: "boolean" }, ...pageOpt },
+    request: (v) => ({ cmd: "flows", args: { all: v.all === true, ...pageArgs(v) } }),
     render: renderFlows,
+    more: (v, r: Array<{ flowId: string }>) => nextPageHint(`flows${v.all ? " --all" : ""}`, Number(v.n ?? 100), r.length, () => r.at(-1)!.flowId),
   },
   { name: "alarms", admin: false, synopsis: "alarms", summary: "open alarms", request: () => ({ cmd: "alarms", args: {} }), render: renderAlarms },
   {
     name: "journal",
     admin: false,
-    synopsis: "journal [-n N]",
-    summary: "last N journal transitions (default 20)",
-    options: { n: { type: "string", short: "n" } },
-    request: (v) => ({ cmd: "journal", args: v.n === undefined ? {} : { n: intOption(v, "n", true) } }),
+    synopsis: "journal [-n N] [--since T] [--cursor SEQ]",
+    summary: "last N journal transitions (default 20), admin actions with who asked among them",
+    options: pageOpt,
+    request: (v) => ({ cmd: "journal", args: pageArgs(v) }),
     render: renderJournal,
+    more: (v, r: Array<{ seq: number }>) => nextPageHint("journal", Number(v.n ?? 20), r.length, () => String(r[0]!.seq)),
   },
   {
     name: "invoices",
     admin: false,
-    synopsis: "invoices",
-    summary: "Invoice Service: issued invoices, open notifications, alarms",
-    request: () => ({ cmd: "invoices", args: {} }),
+    synopsis: "invoices [-n N] [--since T] [--cursor ID]",
+    summary: "Invoice Service: issued invoices (newest N), open notifications, alarms",
+    options: pageOpt,
+    request: (v) => ({ cmd: "invoices", args: pageArgs(v) }),
     render: renderInvoiceListing,
+    more: (v, r: { invoices: Array<{ id: number }> }) => nextPageHint("invoices", Number(v.n ?? 50), r.invoices.length, () => String(r.invoices[0]!.id)),
   },
   {
     name: "issue-invoice",
@@ -77,7 +107,16 @@ const SUBS: readonly Sub[] = [
     positionals: 3,
     request: (v, p) => ({ cmd: "issue-invoice", args: { amountMinor: parseMinor(p[0]!), description: p[1], reference: p[2], payOnce: v.reusable !== true } }),
   },
-  { name: "receipts", admin: false, synopsis: "receipts", summary: "kept receipts (printed or waiting for a reprint)", request: () => ({ cmd: "receipts", args: {} }), render: renderReceipts },
+  {
+    name: "receipts",
+    admin: false,
+    synopsis: "receipts [-n N] [--since T] [--cursor AT:FLOW]",
+    summary: "kept receipts, the newest N (printed or waiting for a reprint)",
+    options: pageOpt,
+    request: (v) => ({ cmd: "receipts", args: pageArgs(v) }),
+    render: renderReceipts,
+    more: (v, r: Array<{ at: number; flowId: string }>) => nextPageHint("receipts", Number(v.n ?? 50), r.length, () => `${r[0]!.at}:${r[0]!.flowId}`),
+  },
   {
     name: "register",
     admin: true,
@@ -224,6 +263,7 @@ export const ctlCommand: Command = {
       const result = await client.request(cmd, args);
       const json = values.json === true;
       process.stdout.write((json ? JSON.stringify(result, null, 2) : (sub.render ?? renderResult)(result)) + "\n");
+      sub.more?.(values as Values, result);
       return 0;
     } catch (e) {
       if (e instanceof ControlRequestError) {

@@ -1,8 +1,33 @@
 // Client side of the technician sockets, used by `glase-agent ctl` and by tests. Requests are
-// matched to replies by id; `watch` delivers its event frames to a callback.
+// matched to replies by id; `watch` delivers its event frames to a callback. Every request has a
+// timeout (a wedged agent is reported, not waited for forever), and a reply line longer than the
+// client takes fails its request with REPLY_TOO_LONG instead of vanishing.
 import { createConnection, type Socket } from "node:net";
 import { AgentError, type ErrorCode } from "../../errors.ts";
 import { LineSplitter } from "./framing.ts";
+import { ownIdentity } from "./peer.ts";
+
+/** Default request timeout; commands that legitimately take longer have their own below. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** The longest reply line the client reads (the agent's own limit is 1 MiB). */
+export const MAX_REPLY_BYTES = 4 * 1024 * 1024;
+
+/** close-period waits for the report (retries of REPORT_NOT_READY), refund for Glase's answer. */
+function timeoutFor(cmd: string, args: Record<string, unknown>): number {
+  switch (cmd) {
+    case "close-period":
+      return 15 * 60_000;
+    case "refund":
+    case "register":
+    case "unregister":
+    case "assign-id":
+      return 5 * 60_000;
+    case "next-scan":
+      return (typeof args.timeoutMs === "number" ? args.timeoutMs : 60_000) + 10_000;
+    default:
+      return REQUEST_TIMEOUT_MS;
+  }
+}
 
 interface Reply {
   id?: string | number | null;
@@ -25,13 +50,21 @@ export class ControlRequestError extends AgentError {
 
 export class ControlClient {
   private nextId = 1;
-  private readonly pending = new Map<string | number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private readonly pending = new Map<string | number, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+  private readonly from = ownIdentity();
   private readonly watchers = new Map<string | number, (event: unknown) => void>();
   private closed = false;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding("utf8");
-    const splitter = new LineSplitter(16 * 1024 * 1024, { line: (l) => this.onLine(l), tooLong: () => {} });
+    const splitter = new LineSplitter(MAX_REPLY_BYTES, {
+      line: (l) => this.onLine(l),
+      tooLong: (bytes) => {
+        // The reply was dropped by the splitter: fail the oldest request, which it answered.
+        const first = this.pending.keys().next();
+        if (!first.done) this.settle(first.value, { ok: false, error: { code: "REPLY_TOO_LONG", message: `the agent's reply of ${bytes} bytes exceeds the client's limit of ${MAX_REPLY_BYTES}; ask for a smaller page (-n)` } });
+      },
+    });
     socket.on("data", (d: string) => splitter.push(d));
     socket.on("close", () => this.fail(new AgentError("ABORTED", "connection to the agent closed")));
     socket.on("error", (e) => this.fail(e));
@@ -80,6 +113,7 @@ export class ControlClient {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
+    clearTimeout(p.timer);
     if (reply.ok) p.resolve(reply.result);
     else p.reject(new ControlRequestError(reply.error?.code ?? "INTERNAL", reply.error?.message ?? "request failed"));
   }
@@ -87,7 +121,10 @@ export class ControlClient {
   private fail(e: Error): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pending.values()) p.reject(e);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(e);
+    }
     this.pending.clear();
   }
 
@@ -96,12 +133,17 @@ export class ControlClient {
     this.socket.write(text);
   }
 
-  request<T = unknown>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
+  request<T = unknown>(cmd: string, args: Record<string, unknown> = {}, opts: { readonly timeoutMs?: number } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new AgentError("ABORTED", "connection to the agent closed"));
     const id = this.nextId++;
+    const timeoutMs = opts.timeoutMs ?? timeoutFor(cmd, args);
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.socket.write(JSON.stringify({ id, cmd, args }) + "\n");
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new ControlRequestError("TIMEOUT", `no answer to '${cmd}' within ${timeoutMs} ms (is the agent wedged? systemctl status glase-agent)`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.socket.write(JSON.stringify({ id, cmd, args, from: this.from }) + "\n");
     });
   }
 

@@ -20,6 +20,12 @@ export interface CommandSpec<A = unknown> {
 
 const none = z.strictObject({}).prefault({});
 const point = z.number().int().positive();
+/** Paging of the listings that grow without bound (see PageQuery). */
+const page = (defaultN: number, maxN: number) => ({
+  n: z.number().int().min(1).max(maxN).default(defaultN),
+  since: z.number().int().min(0).optional(),
+  cursor: z.string().min(1).max(200).optional(),
+});
 
 function command<S extends z.ZodType>(spec: {
   name: string;
@@ -38,29 +44,35 @@ export const COMMANDS: readonly CommandSpec[] = [
   command({
     name: "flows",
     role: "status",
-    summary: "active flows (all: true for recent finished ones too)",
-    args: z.strictObject({ all: z.boolean().default(false) }).prefault({}),
+    summary: "active flows (all: true for recent finished ones too), newest first; n, since, cursor page",
+    args: z.strictObject({ all: z.boolean().default(false), ...page(100, 200) }).prefault({}),
     run: (c, a) => c.flows(a),
   }),
   command({ name: "alarms", role: "status", summary: "open alarms", args: none, run: (c) => c.alarms() }),
   command({
     name: "journal",
     role: "status",
-    summary: "last n journal transitions",
-    args: z.strictObject({ n: z.number().int().min(1).max(1000).default(20) }).prefault({}),
-    run: (c, a) => c.journalTail(a.n),
+    summary: "last n journal transitions; since, cursor (a seq) page back",
+    args: z.strictObject({ ...page(20, 200), cursor: z.string().regex(/^\d{1,15}$/, "a journal seq").optional() }).prefault({}),
+    run: (c, a) => c.journalTail(a.n, { ...(a.since !== undefined ? { since: a.since } : {}), ...(a.cursor !== undefined ? { cursor: a.cursor } : {}) }),
   }),
-  command({ name: "receipts", role: "status", summary: "kept receipts", args: none, run: (c) => c.receipts() }),
+  command({
+    name: "receipts",
+    role: "status",
+    summary: "kept receipts, the newest n; since, cursor (at:flowId) page back",
+    args: z.strictObject(page(50, 200)).prefault({}),
+    run: (c, a) => c.receipts(a),
+  }),
   command({ name: "watch", role: "status", summary: "stream of events (points, flows, alarms, receipts, devices)", args: none, run: () => ({ watching: true }) }),
   command({ name: "unwatch", role: "status", summary: "end the event stream on this connection", args: none, run: () => ({ watching: false }) }),
   command({
     name: "invoices",
     role: "status",
-    summary: "Invoice Service: issued invoices and open notifications",
-    args: none,
-    run: (c) => {
+    summary: "Invoice Service: issued invoices (newest n; since, cursor page) and open notifications",
+    args: z.strictObject(page(50, 100)).prefault({}),
+    run: (c, a) => {
       if (!c.invoices) throw new AgentError("NOT_FOUND", "the Invoice Service is not configured (invoiceService in the config)");
-      return c.invoices();
+      return c.invoices(a);
     },
   }),
   command({ name: "help", role: "status", summary: "commands available on this socket", args: none, run: () => undefined }),
@@ -164,7 +176,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     hidden: true,
     args: z.strictObject({ ms: z.number().int().min(1).max(60_000) }),
     run: (c, a) => {
-      if (!c.debugBlockLoop) throw new AgentError("NOT_FOUND", "debug hooks are off (GLASE_AGENT_TEST_HOOKS=1 enables them)");
+      if (!c.debugBlockLoop) throw new AgentError("NOT_FOUND", "debug hooks are off (only a development run with GLASE_AGENT_TEST_HOOKS=1 has them, never the production bundle)");
       // Reply first, then block: the caller learns the block started.
       setTimeout(() => c.debugBlockLoop!(a.ms), 10);
       return { blocking: a.ms };

@@ -52,15 +52,49 @@ export interface RegisterResult {
   readonly credentialsFile: string;
 }
 
+/**
+ * A page of a listing that can grow without bound (journal, receipts, flows, invoices): at most
+ * `n` items, the newest first selected, those at or after `since` (ms since the epoch) only, and
+ * older than `cursor` — the `cursor` of an item of the previous page (journal: its seq;
+ * receipts: `at:flowId`; flows: its flowId; invoices: its id), so a client pages back in time.
+ */
+export interface PageQuery {
+  readonly n: number;
+  readonly since?: number;
+  readonly cursor?: string;
+}
+
+/** Who asked for an admin action: the kernel's peer credentials when known, else what the client says. */
+export interface AdminActor {
+  readonly socket: string;
+  readonly peer?: { readonly pid: number; readonly uid: number; readonly gid: number };
+  readonly claimed?: { readonly user?: string; readonly uid?: number; readonly pid?: number; readonly sudoUser?: string };
+}
+
+/** One line of the admin audit trail (journaled before the action runs, and again with its outcome). */
+export interface AdminAction {
+  /** Same for the lines of one action. */
+  readonly actionId: string;
+  readonly phase: "requested" | "done" | "failed";
+  readonly cmd: string;
+  /** The arguments, with secret-looking values redacted. */
+  readonly args: unknown;
+  readonly actor: AdminActor;
+  /** Error code of a failed action. */
+  readonly error?: string;
+}
+
 export interface StationControl {
   // --- status.sock (read-only) ---
   status(): StationStatus;
   points(): readonly PointSnapshot[];
-  /** Active flows, or all recent ones with `all`. */
-  flows(opts: { readonly all: boolean }): readonly FlowSummary[];
+  /** Active flows, or all recent ones with `all`; newest first, paged. */
+  flows(opts: { readonly all: boolean } & Partial<PageQuery>): readonly FlowSummary[];
   alarms(): readonly AlarmInfo[];
-  journalTail(n: number): Promise<readonly JournalEntry[]>;
-  receipts(): Promise<readonly StoredReceipt[]>;
+  /** The last `n` journal transitions (oldest first), optionally paged. */
+  journalTail(n: number, page?: Omit<PageQuery, "n">): Promise<readonly JournalEntry[]>;
+  /** Kept receipts (oldest first); paged with a query, all without. */
+  receipts(page?: PageQuery): Promise<readonly StoredReceipt[]>;
   readonly events$: Observable<StationEvent>;
 
   // --- admin.sock ---
@@ -77,9 +111,11 @@ export interface StationControl {
   /** The next scan from the station's scanner (real or virtual); rejects with ABORTED after timeoutMs. */
   nextScan(timeoutMs: number): Promise<string>;
   /** Invoice Service (when configured): issued invoices and open notifications (`ctl invoices`). */
-  invoices?(): Promise<unknown>;
+  invoices?(page?: PageQuery): Promise<unknown>;
   /** Invoice Service: issue a pay-by-invoice QR (printed on the receipt printer when there is one). */
   issueInvoice?(req: { readonly amountMinor: number; readonly description: string; readonly reference: string; readonly payOnce: boolean }): Promise<unknown>;
+  /** Journals an admin action with who asked; a failure refuses the action (nothing unjournaled happens). */
+  recordAdminAction?(action: AdminAction): Promise<void>;
   /** Test builds only (GLASE_AGENT_TEST_HOOKS=1): blocks the event loop for `ms`, to test the watchdog. */
   debugBlockLoop?(ms: number): void;
 }

@@ -2,20 +2,22 @@
 // commands; admin.sock (0600, the agent's user — root and the service user) answers all of them.
 // One JSON request per line → one JSON reply per line, `{id, ok, result}` or
 // `{id, ok:false, error:{code, message}}`; `watch` then streams `{id, event}` lines. A malformed
-// request gets an error reply and the connection stays open for the next line.
-import { chmod, chown, lstat, mkdir, readFile, unlink } from "node:fs/promises";
+// request gets an error reply and the connection stays open for the next line. What one client
+// may cost is bounded (limits.ts, connection.ts).
+import { chmod, chown, lstat, mkdir, readFile, stat, unlink } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import type { Subscription } from "rxjs";
-import { AgentError, isAgentError } from "../../errors.ts";
+import { AgentError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
-import { allowedOn, COMMANDS, findCommand, type SocketRole } from "./commands.ts";
+import { rateLimitedLogger } from "../../log-rate.ts";
+import type { SocketRole } from "./commands.ts";
+import { Connection } from "./connection.ts";
 import type { StationControl } from "./control.ts";
-import { LineSplitter } from "./framing.ts";
+import { ADMIN_LIMITS, DEFAULT_LIMITS, RequestGate, type ConnectionLimits } from "./limits.ts";
 
 export const STATUS_SOCKET = "status.sock";
 export const ADMIN_SOCKET = "admin.sock";
-export const MAX_REQUEST_BYTES = 64 * 1024;
+export const MAX_REQUEST_BYTES = DEFAULT_LIMITS.maxRequestBytes;
 
 export interface SocketServerOptions {
   readonly dir: string;
@@ -24,6 +26,8 @@ export interface SocketServerOptions {
   /** Group name or numeric gid owning status.sock; default: the process's group. */
   readonly statusGroup?: string;
   readonly maxRequestBytes?: number;
+  /** Per-socket limits (tests shrink them); defaults in limits.ts. */
+  readonly limits?: Partial<ConnectionLimits>;
 }
 
 export interface SocketServers {
@@ -32,12 +36,7 @@ export interface SocketServers {
   close(): Promise<void>;
 }
 
-export interface ErrorBody {
-  readonly code: string;
-  readonly message: string;
-}
-
-type Id = string | number | null;
+export type { ErrorBody } from "./connection.ts";
 
 async function gidOf(group: string): Promise<number> {
   if (/^\d+$/.test(group)) return Number(group);
@@ -79,108 +78,98 @@ async function listen(server: Server, path: string, mode: number): Promise<void>
   await chmod(path, mode);
 }
 
+/**
+ * Members of the status group must be able to reach status.sock: the directory has to let them
+ * through (x for others, or for its group when that is the status group). systemd creates
+ * RuntimeDirectory= owned by the service's user and group with RuntimeDirectoryMode=, so a 0750
+ * there locks the technicians out although the socket itself is theirs.
+ */
+async function checkReachable(dir: string, gid: number): Promise<void> {
+  const st = await stat(dir);
+  const others = (st.mode & 0o001) !== 0;
+  const group = (st.mode & 0o010) !== 0 && st.gid === gid;
+  if (!others && !group) {
+    throw new AgentError(
+      "CONFIG_INVALID",
+      `sockets.statusGroup: ${dir} is mode ${(st.mode & 0o777).toString(8).padStart(4, "0")} (group ${st.gid}), so members of group ${gid} cannot reach status.sock; make it 0755 (RuntimeDirectoryMode=0755)`,
+      { dir, gid },
+    );
+  }
+}
+
 export async function startSocketServers(opts: SocketServerOptions): Promise<SocketServers> {
   const log = opts.logger;
-  const maxBytes = opts.maxRequestBytes ?? MAX_REQUEST_BYTES;
-  await mkdir(opts.dir, { recursive: true, mode: 0o750 });
+  const quiet = rateLimitedLogger(log);
+  const statusGid = opts.statusGroup !== undefined ? await gidOf(opts.statusGroup) : undefined;
+  await mkdir(opts.dir, { recursive: true, mode: statusGid !== undefined ? 0o755 : 0o750 });
+  if (statusGid !== undefined) await checkReachable(opts.dir, statusGid);
   const statusPath = join(opts.dir, STATUS_SOCKET);
   const adminPath = join(opts.dir, ADMIN_SOCKET);
-  const connections = new Set<Socket>();
+  const connections = new Map<SocketRole, Set<Connection>>([
+    ["status", new Set()],
+    ["admin", new Set()],
+  ]);
+  const sockets = new Set<Socket>();
 
-  const serve = (role: SocketRole) =>
-    createServer((socket) => {
-      connections.add(socket);
-      socket.setEncoding("utf8");
-      const watches = new Map<Id, Subscription>();
-      const write = (obj: unknown) => {
-        if (!socket.destroyed && socket.writable) socket.write(JSON.stringify(obj) + "\n");
-      };
-      const fail = (id: Id, code: string, message: string) => write({ id, ok: false, error: { code, message } satisfies ErrorBody });
-      const stopWatches = () => {
-        for (const s of watches.values()) s.unsubscribe();
-        watches.clear();
-      };
+  const limitsOf = (role: SocketRole): ConnectionLimits => ({
+    ...DEFAULT_LIMITS,
+    ...(role === "admin" ? ADMIN_LIMITS : {}),
+    ...(opts.maxRequestBytes !== undefined ? { maxRequestBytes: opts.maxRequestBytes } : {}),
+    ...opts.limits,
+  });
 
-      const handle = async (line: string) => {
-        let req: unknown;
-        try {
-          req = JSON.parse(line);
-        } catch {
-          return fail(null, "BAD_JSON", "request is not valid JSON (one JSON object per line)");
+  const serve = (role: SocketRole) => {
+    const limits = limitsOf(role);
+    const name = role === "status" ? STATUS_SOCKET : ADMIN_SOCKET;
+    const open = connections.get(role)!;
+    const gate = new RequestGate(limits.requestsPerSecond);
+    return createServer((socket) => {
+      sockets.add(socket);
+      socket.once("close", () => sockets.delete(socket));
+      if (open.size >= limits.maxConnections) {
+        // Make room by evicting a client that is not reading, or the one idle the longest;
+        // a technician's reading `ctl top` is never the victim.
+        const victim = [...open].filter((c) => c.evictable).sort((a, b) => b.unreadBytes - a.unreadBytes || a.lastRequestAt - b.lastRequestAt)[0];
+        if (!victim) {
+          quiet.log("warn", "socket-connection-refused", { socket: name, reason: `connection limit ${limits.maxConnections}` });
+          socket.end(JSON.stringify({ id: null, ok: false, error: { code: "BUSY", message: `${name} has ${limits.maxConnections} connections open; try again later` } }) + "\n");
+          socket.destroy();
+          return;
         }
-        if (typeof req !== "object" || req === null || Array.isArray(req)) return fail(null, "BAD_REQUEST", "request must be an object {id, cmd, args}");
-        const { id: rawId, cmd, args } = req as { id?: unknown; cmd?: unknown; args?: unknown };
-        const id: Id = typeof rawId === "string" || typeof rawId === "number" ? rawId : null;
-        if (rawId !== undefined && id === null) return fail(null, "BAD_REQUEST", "id must be a string or a number");
-        if (typeof cmd !== "string") return fail(id, "BAD_REQUEST", "cmd: required (a string)");
-        const spec = findCommand(cmd);
-        if (!spec) return fail(id, "UNKNOWN_COMMAND", `unknown command '${cmd.slice(0, 60)}'; 'help' lists the commands`);
-        if (!allowedOn(role, spec)) return fail(id, "FORBIDDEN", `'${cmd}' is only available on ${ADMIN_SOCKET}`);
-        const parsed = spec.args.safeParse(args === undefined || args === null ? {} : args);
-        if (!parsed.success) {
-          const issues = parsed.error.issues.map((i) => `${i.path.length ? i.path.join(".") : "args"}: ${i.message}`);
-          return fail(id, "BAD_ARGS", issues.join("; "));
-        }
-        try {
-          if (cmd === "help") {
-            return write({ id, ok: true, result: COMMANDS.filter((c) => !c.hidden && allowedOn(role, c)).map((c) => ({ name: c.name, summary: c.summary })) });
-          }
-          if (cmd === "watch") {
-            watches.get(id)?.unsubscribe();
-            write({ id, ok: true, result: { watching: true } });
-            // A first frame with the current picture, then every change.
-            write({ id, event: { type: "snapshot", points: opts.control.points(), alarms: opts.control.alarms(), status: opts.control.status() } });
-            watches.set(
-              id,
-              opts.control.events$.subscribe({
-                next: (event) => write({ id, event }),
-                complete: () => write({ id, end: true }),
-              }),
-            );
-            return;
-          }
-          if (cmd === "unwatch") {
-            stopWatches();
-            return write({ id, ok: true, result: { watching: false } });
-          }
-          const result = await spec.run(opts.control, parsed.data);
-          write({ id, ok: true, result: result ?? null });
-        } catch (e) {
-          if (isAgentError(e)) return fail(id, e.code, e.message);
-          const code = (e as { code?: unknown })?.code;
-          log.error("socket-command-failed", { cmd, error: e });
-          fail(id, typeof code === "string" ? code : "INTERNAL", (e as Error)?.message ?? String(e));
-        }
-      };
-
-      const splitter = new LineSplitter(maxBytes, {
-        line: (text) => void handle(text),
-        tooLong: (bytes) => fail(null, "LINE_TOO_LONG", `request line of ${bytes} bytes exceeds the limit of ${maxBytes}`),
-      });
-      socket.on("data", (chunk: string) => splitter.push(chunk));
-      socket.on("error", () => socket.destroy());
-      socket.on("close", () => {
-        stopWatches();
-        connections.delete(socket);
-      });
+        victim.drop("EVICTED", `${name} reached its limit of ${limits.maxConnections} connections`);
+        open.delete(victim);
+      }
+      const c = new Connection(socket, { role, socketName: name, control: opts.control, limits, log: quiet, gate, onClose: (x) => open.delete(x) });
+      open.add(c);
     });
+  };
 
   const statusServer = serve("status");
   const adminServer = serve("admin");
-  await listen(statusServer, statusPath, 0o660);
-  await listen(adminServer, adminPath, 0o600);
-  if (opts.statusGroup !== undefined) {
-    await chown(statusPath, process.getuid?.() ?? -1, await gidOf(opts.statusGroup));
-  }
-  log.info("sockets-listening", { status: statusPath, admin: adminPath });
-
-  return {
-    statusPath,
-    adminPath,
-    async close() {
-      for (const c of connections) c.destroy();
-      await Promise.all([statusServer, adminServer].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-      await Promise.all([statusPath, adminPath].map((p) => unlink(p).catch(() => {})));
-    },
+  const bound: string[] = [];
+  const closeAll = async () => {
+    for (const s of sockets) s.destroy();
+    await Promise.all([statusServer, adminServer].map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+    // Only the files this agent bound: a live agent's sockets (CONFLICT) are not ours to remove.
+    await Promise.all(bound.splice(0).map((p) => unlink(p).catch(() => {})));
   };
+  try {
+    await listen(statusServer, statusPath, 0o660);
+    bound.push(statusPath);
+    await listen(adminServer, adminPath, 0o600);
+    bound.push(adminPath);
+    if (statusGid !== undefined) {
+      await chown(statusPath, process.getuid?.() ?? -1, statusGid).catch((e: NodeJS.ErrnoException) => {
+        const hint = e.code === "EPERM" ? ` (the agent's user must be a member of group ${opts.statusGroup}, and the unit's SystemCallFilter must allow @chown)` : "";
+        throw new AgentError("CONFIG_INVALID", `sockets.statusGroup: cannot give ${statusPath} to group ${opts.statusGroup}: ${e.code ?? e.message}${hint}`, { group: opts.statusGroup, errno: e.code });
+      });
+    }
+  } catch (e) {
+    // Nothing stays listening after a failed start: the daemon exits instead of hanging.
+    await closeAll();
+    throw e;
+  }
+  log.info("sockets-listening", { status: statusPath, admin: adminPath, ...(statusGid !== undefined ? { statusGroup: opts.statusGroup } : {}) });
+
+  return { statusPath, adminPath, close: closeAll };
 }

@@ -1,0 +1,149 @@
+// The logger never leaks and still helps: secrets masked by key at any depth and inside strings
+// (URL userinfo, error messages, values the agent knows are secret), where-a-secret-lives paths
+// shown, errors with stack and cause chain, hostile values (circular, BigInt, Map, Buffer) that
+// never make it throw, and an invalid GLASE_LOG_LEVEL refused instead of "log everything".
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { AgentError } from "../../agent/errors.ts";
+import { configureLogging, createLogger, formatLine, isSecretKey, parseLogLevel, registerSecret } from "../../agent/log.ts";
+
+const exec = promisify(execFile);
+
+function nest(depth: number, leaf: Record<string, unknown>): Record<string, unknown> {
+  let v: Record<string, unknown> = leaf;
+  for (let i = 0; i < depth; i++) v = { [`level${i}`]: v };
+  return v;
+}
+
+describe("redaction by key, at any depth", () => {
+  it("masks every secret-looking key however deep, and shows where secrets live", () => {
+    const leaf = {
+      password: "p-1-secret",
+      Password: "p-2-secret",
+      clientSecret: "p-3-secret",
+      access_token: "p-4-secret",
+      apiKey: "p-5-secret",
+      private_key: "p-6-secret",
+      pin: "4711",
+      Authorization: "Basic p-7-secret",
+      "x-auth-token": "p-8-secret",
+      cookie: "sid=p-9-secret",
+      credentials: { id: "t1", password: "p-10-secret" },
+      secretFile: "/etc/glase-agent/issuer.secret",
+      passwordFile: "/etc/glase-agent/reseller.password",
+      credentialsFile: "/var/lib/glase-agent/terminals/point-1.json",
+      sortKey: "visible-sort-key",
+      point: 3,
+      tokens: 5,
+    };
+    for (const depth of [0, 7, 15]) {
+      const line = formatLine("info", "t", "e", nest(depth, leaf));
+      expect(line, `depth ${depth}`).not.toMatch(/p-\d+-secret|4711/);
+      expect(line).toContain("/etc/glase-agent/issuer.secret");
+      expect(line).toContain("/etc/glase-agent/reseller.password");
+      expect(line).toContain("/var/lib/glase-agent/terminals/point-1.json");
+      expect(line).toContain("visible-sort-key");
+      expect(line).toMatch(depth === 0 ? / point=3 / : /"point":3/);
+    }
+    expect(formatLine("info", "t", "e", nest(40, { password: "p-deep-secret" }))).not.toContain("p-deep-secret");
+    expect(["secretFile", "passwordPath", "keyboard", "point", "pinned", "tokens"].filter(isSecretKey)).toEqual([]);
+  });
+});
+
+describe("redaction inside strings", () => {
+  it("masks URL userinfo, inline password=…/token: …/Bearer, and known secret values", () => {
+    const line = formatLine("error", "t", "e", {
+      endpoint: "https://shop:hunter22@glase.example/soap?x=1",
+      url: new URL("http://u:pw@127.0.0.1:8913/x"),
+      reason: 'login failed: password=hunter33 token: "abc.def.ghi" header Authorization: Bearer eyJxyz.abc',
+    });
+    expect(line).toContain("https://***@glase.example/soap?x=1");
+    expect(line).toContain("http://***@127.0.0.1:8913/x");
+    expect(line).not.toMatch(/hunter22|hunter33|abc\.def\.ghi|eyJxyz/);
+    // A file named like a secret is a path, and what follows it is not a secret.
+    expect(formatLine("error", "t", "e", { cause: "invoiceService.secretFile /etc/glase-agent/issuer.secret: mode 0644 lets group/others read it" })).toContain("issuer.secret: mode 0644");
+  });
+
+  it("masks a secret the agent registered, or saw under a secret key, wherever it appears later", () => {
+    registerSecret("registered-issuer-secret-42");
+    formatLine("info", "t", "e", { reseller: { password: "seen-shop-pass-77" } });
+    const err = new Error("SOAP fault: user 9900 password seen-shop-pass-77 rejected; secret registered-issuer-secret-42 is wrong");
+    const line = formatLine("error", "t", "e", { err, note: "the value seen-shop-pass-77 again" });
+    expect(line).not.toMatch(/seen-shop-pass-77|registered-issuer-secret-42/);
+  });
+});
+
+describe("errors keep what helps", () => {
+  it("keeps name, code, message, stack, context and the cause chain — scrubbed", () => {
+    const root = Object.assign(new Error("connect ECONNREFUSED https://a:b@10.0.0.1"), { code: "ECONNREFUSED" });
+    const mid = new AgentError("GLASE_TRANSPORT", "sendInvoice failed", { operation: "sendInvoice", password: "ctx-secret" }, { cause: root });
+    const top = new Error("payment start failed", { cause: mid });
+    const line = formatLine("error", "t", "e", { err: top });
+    const json = JSON.parse(line.slice(line.indexOf("err=") + 4));
+    expect(json).toMatchObject({
+      type: "Error",
+      message: "payment start failed",
+      stack: expect.stringContaining("log.test.ts"),
+      cause: { type: "AgentError", code: "GLASE_TRANSPORT", message: "sendInvoice failed", context: { operation: "sendInvoice", password: "***" }, cause: { code: "ECONNREFUSED", message: "connect ECONNREFUSED https://***@10.0.0.1" } },
+    });
+    expect(line).not.toContain("ctx-secret");
+  });
+});
+
+describe("hostile values never make the logger throw", () => {
+  it("circular references, BigInt, Map, Set, Buffer, functions, symbols, getters that throw", () => {
+    const a: Record<string, unknown> = { name: "a" };
+    a.self = a;
+    const e = new Error("loop");
+    (e as unknown as { cause: unknown }).cause = e;
+    const evil = Object.defineProperty({}, "boom", { enumerable: true, get: () => { throw new Error("getter"); } });
+    const line = formatLine("warn", "t", "e", {
+      a,
+      big: 12345678901234567890n,
+      map: new Map<unknown, unknown>([["token", "map-secret"], [1, { password: "m2" }]]),
+      set: new Set([1n, "x"]),
+      buf: Buffer.from("buffer-secret-bytes"),
+      fn: function namedFn() {},
+      sym: Symbol("s"),
+      e,
+      evil,
+      long: Array.from({ length: 10_000 }, (_, i) => i),
+    });
+    expect(line).toContain('"self":"[Circular]"');
+    expect(line).toContain(" big=12345678901234567890n ");
+    expect(line).not.toMatch(/map-secret|"m2"|buffer-secret-bytes/);
+    expect(line).toContain("<Buffer 19 bytes>");
+    expect(line).toContain("… 9900 more");
+    expect(line.length).toBeLessThan(20_000);
+    expect(line).toMatch(/"boom":"\[unreadable: getter\]"|evil="\[unreadable: getter\]"/);
+  });
+});
+
+describe("log levels", () => {
+  it("refuses an invalid GLASE_LOG_LEVEL, accepts the four levels in any case", () => {
+    expect(() => parseLogLevel("verbose")).toThrow(/GLASE_LOG_LEVEL: 'verbose' is not a log level \(one of debug, info, warn, error\)/);
+    expect(parseLogLevel("WARN")).toBe("warn");
+    expect(parseLogLevel(undefined)).toBeUndefined();
+  });
+
+  it("every command exits 2 naming the problem instead of logging everything", async () => {
+    const r = await exec(process.execPath, ["bin/glase-agent.js", "config", "check", "config/simulated-station.yaml"], { env: { ...process.env, GLASE_LOG_LEVEL: "verbose" } }).catch((e: { code: number; stderr: string; stdout: string }) => e);
+    expect((r as { code: number }).code).toBe(2);
+    expect((r as { stderr: string }).stderr).toContain("GLASE_LOG_LEVEL: 'verbose' is not a log level");
+  }, 30_000);
+
+  it("writes the journald priority prefix under systemd and filters below the level", () => {
+    const lines: string[] = [];
+    configureLogging({ journald: true, level: "warn", sink: { write: (l) => void lines.push(l) } });
+    try {
+      const log = createLogger("t");
+      log.info("quiet");
+      log.warn("w", { password: "x-secret" });
+      log.error("e");
+    } finally {
+      configureLogging({ journald: false, level: "info", sink: { write: (l) => process.stdout.write(l) } });
+    }
+    expect(lines, JSON.stringify(lines)).toEqual(["<4>WARN t w password=\"***\"\n", "<3>ERROR t e\n"]);
+  });
+});
