@@ -12,7 +12,7 @@
 // Base layer: node:fs only, no agent imports beyond errors.
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { chown, lstat, mkdir, open, readdir, rename, unlink } from "node:fs/promises";
+import { chown, lstat, mkdir, open, readdir, rename, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { AgentError } from "./errors.ts";
 
@@ -80,8 +80,12 @@ export async function ensureDirectory(dir: string, mode = 0o700, owner?: Durable
   }
 }
 
-/** Replaces `path` with `data`, durably and atomically (see the header). */
-export async function writeFileDurably(path: string, data: string | Uint8Array, opts: DurableWriteOptions = {}): Promise<void> {
+/**
+ * Replaces `path` with `data`, durably and atomically (see the header). `data` may be a stream of
+ * chunks (an AsyncIterable, e.g. a backup archive of a large journal): it is written as it comes
+ * and the target appears only once all of it is on disk; a stream that throws leaves the old file.
+ */
+export async function writeFileDurably(path: string, data: string | Uint8Array | AsyncIterable<Uint8Array>, opts: DurableWriteOptions = {}): Promise<void> {
   const dir = dirname(path);
   const mode = opts.mode ?? 0o600;
   await ensureDirectory(dir, opts.dirMode ?? 0o700, opts.owner);
@@ -93,7 +97,8 @@ export async function writeFileDurably(path: string, data: string | Uint8Array, 
     try {
       await handle.chmod(mode); // exact mode, whatever the umask
       if (opts.owner) await handle.chown(opts.owner.uid, opts.owner.gid);
-      await handle.writeFile(data);
+      if (typeof data === "string" || data instanceof Uint8Array) await handle.writeFile(data);
+      else await writeFile(handle, data);
       await handle.sync();
     } finally {
       await handle.close();

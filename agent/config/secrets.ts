@@ -4,6 +4,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { writeFileDurably, type DurableWriteOptions } from "../durable-file.ts";
 import { AgentError } from "../errors.ts";
+import type { AgentConfig } from "./schema.ts";
 
 /** Reads a secret file (trimmed); refuses group/world-accessible files. */
 export async function readSecretFile(path: string, what = "secret file"): Promise<string> {
@@ -33,4 +34,18 @@ export async function readSecretFile(path: string, what = "secret file"): Promis
  */
 export async function writeSecretFile(path: string, content: string, opts: Pick<DurableWriteOptions, "owner"> = {}): Promise<void> {
   await writeFileDurably(path, content, { mode: 0o600, dirMode: 0o700, ...opts });
+}
+
+/** Secret files named by the config, with what they are for. */
+export function configSecretFiles(config: AgentConfig): Array<{ path: string; what: string }> {
+  const out: Array<{ path: string; what: string }> = [];
+  if (config.glase.reseller?.passwordFile) out.push({ path: config.glase.reseller.passwordFile, what: "glase.reseller.passwordFile" });
+  config.points.forEach((p, i) => {
+    const t = p.terminal;
+    if (t?.passwordFile) out.push({ path: t.passwordFile, what: `points[${i}].terminal.passwordFile` });
+    if (t?.credentialsFile) out.push({ path: t.credentialsFile, what: `points[${i}].terminal.credentialsFile` });
+  });
+  if (config.invoiceService) out.push({ path: config.invoiceService.secretFile, what: "invoiceService.secretFile" });
+  if (config.alerts?.webhook?.bearerTokenFile) out.push({ path: config.alerts.webhook.bearerTokenFile, what: "alerts.webhook.bearerTokenFile" });
+  return out;
 }

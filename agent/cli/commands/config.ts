@@ -7,8 +7,7 @@ import { resolve } from "node:path";
 import { isAgentError } from "../../errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { loadConfig } from "../../config/load.ts";
-import { readSecretFile } from "../../config/secrets.ts";
-import type { AgentConfig } from "../../config/schema.ts";
+import { configSecretFiles, readSecretFile } from "../../config/secrets.ts";
 import { classFromName, renderDropin, unitDropin, type DeviceClassOf } from "../../config/unit-dropin.ts";
 
 const USAGE = `Usage: glase-agent config check FILE [--json] [--skip-secrets]
@@ -40,19 +39,6 @@ const deviceClassOf: DeviceClassOf = (path) => {
   return name ? { deviceClass: `char-${name}`, node } : undefined;
 };
 
-/** Secret files named by the config, with what they are for. */
-function secretFiles(config: AgentConfig): Array<{ path: string; what: string }> {
-  const out: Array<{ path: string; what: string }> = [];
-  if (config.glase.reseller?.passwordFile) out.push({ path: config.glase.reseller.passwordFile, what: "glase.reseller.passwordFile" });
-  config.points.forEach((p, i) => {
-    const t = p.terminal;
-    if (t?.passwordFile) out.push({ path: t.passwordFile, what: `points[${i}].terminal.passwordFile` });
-    if (t?.credentialsFile) out.push({ path: t.credentialsFile, what: `points[${i}].terminal.credentialsFile` });
-  });
-  if (config.invoiceService) out.push({ path: config.invoiceService.secretFile, what: "invoiceService.secretFile" });
-  return out;
-}
-
 export const configCommand: Command = {
   name: "config",
   usage: USAGE,
@@ -77,7 +63,7 @@ export const configCommand: Command = {
     try {
       const loaded = await loadConfig(file);
       migrations = loaded.migrations;
-      for (const s of values["skip-secrets"] ? [] : secretFiles(loaded.config)) {
+      for (const s of values["skip-secrets"] ? [] : configSecretFiles(loaded.config)) {
         try {
           await readSecretFile(resolve(s.path), s.what);
         } catch (e) {
