@@ -16,6 +16,8 @@ export interface FlowBase {
   /** Set when finished: "paid", "canceled", "refused", "offline", "failed", "refunded", "reported", "settled-manually". */
   readonly outcome?: string;
   readonly parkedReason?: string;
+  /** The alarm text of a parked flow: raised again after a restart. */
+  readonly parkedMessage?: string;
 }
 
 export interface Step<S> {
@@ -84,4 +86,10 @@ export function isCredentialsCode(code: number): boolean {
 /** xs:dateTime without zone, as the examples send it. */
 export function isoLocal(now: number): string {
   return new Date(now).toISOString().slice(0, 19);
+}
+
+/** A parked flow after a restart: its alarm lived in memory only, so it is raised again. */
+export function reraiseParked<S extends FlowBase>(s: S): Step<S> {
+  const code = s.parkedReason ?? "parked";
+  return { state: s, effects: [{ type: "alarm", code, message: s.parkedMessage ?? `flow ${s.flowId} is parked (${code}) and needs a technician` }] };
 }

@@ -14,6 +14,8 @@ export type GlaseOutcome =
       readonly paymentDate?: string;
       /** receipt.clientInvoiceId of a PAID status: tells whose invoice the terminal's current one is. */
       readonly clientInvoiceId?: string;
+      /** receipt.invoice.totalAmount of a PAID status: what Glase says it took (minor units). */
+      readonly paidMinor?: number;
       readonly transactionPeriodId?: string;
       readonly report?: string;
       readonly mimeType?: string;

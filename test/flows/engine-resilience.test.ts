@@ -53,7 +53,7 @@ describe("engine resilience", () => {
   });
 
   it("Glase offline after RESERVED: delivery goes on, settlement retries, then parks at the commit deadline; a technician settles it", async () => {
-    await setup({ settings: { commitReservationTimeoutS: 24, commitSafetyMarginS: 20 } });
+    await setup({ settings: { commitReservationTimeoutS: 16, commitSafetyMarginS: 6 } });
     pumps.customerCall(1);
     await until("authorized", () => pointState(1) === "authorized");
     sim.sim.injectFault({ operation: "*", kind: "http500", count: 10_000 });
