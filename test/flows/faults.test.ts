@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
 import { parseProvisioning, startGlaseSimulator, type FaultInput, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { reportMinor, reportRows } from "../../agent/core/report-rows.ts";
 import { checkCustomer } from "./harness/crash-rig.ts";
 import { PROVISION, TERMINALS, openStation, until, type Station } from "./harness/station.ts";
 
@@ -122,32 +123,54 @@ describe("network faults on refunds and reconciliation", () => {
     return sim.sim.dump().invoices.find((i) => i.terminalId === TERMINALS[2]!.terminalId && i.status === "PAID")!.ersReference!;
   }
 
-  it.each([90, 93, 94])("refund answered %i is retried and refunds once", async (code) => {
-    const ers = await paidPos();
-    sim.sim.injectFault({ operation: "refundPayment", count: 1, kind: "result", resultCode: code });
-    await station.engine.startRefund({ point: 9, ersReference: ers, amountMinor: 1000 });
-    expect(sim.sim.dump().refunds).toHaveLength(1);
-  });
+  // Whatever the fault, exactly one refund in the ledger and the flow reports its reference: an
+  // ambiguous answer is resolved by reading the period's details report, never by a blind re-send.
+  for (const [name, fault] of FAULTS) {
+    it(`refund: ${name} ⇒ refunded exactly once`, async () => {
+      const ers = await paidPos();
+      sim.sim.injectFault({ operation: "refundPayment", count: 1, ...fault });
+      const r = await station.engine.startRefund({ point: 9, ersReference: ers, amountMinor: 1000 });
+      const refunds = sim.sim.dump().refunds;
+      expect(refunds.map((x) => x.amountMinor)).toEqual([1000]);
+      expect(r.refundErsReference).toBe(refunds[0]!.ersReference);
+    });
+  }
 
-  it.each([
-    ["drop after processing", { kind: "drop", afterProcessing: true }],
-    ["http500 after processing", { kind: "http500", afterProcessing: true }],
-    ["malformed after processing", { kind: "malformed", afterProcessing: true }],
-  ] as const)("refund whose answer is lost (%s) is parked, never sent twice", async (_n, fault) => {
-    const ers = await paidPos();
-    sim.sim.injectFault({ operation: "refundPayment", count: 1, ...fault });
-    await expect(station.engine.startRefund({ point: 9, ersReference: ers, amountMinor: 1000 })).rejects.toMatchObject({ code: "CONFLICT" });
-    expect(sim.sim.dump().refunds).toHaveLength(1);
-    expect(station.engine.snapshot().alarms.map((a) => a.code)).toContain("refund-unknown");
-  });
+  /** The period's sales as the ledger has them, in the report's terms (STD_RECON_006 SalesCount/SalesTotal). */
+  function expectReportOfSales(report: string | undefined, payments: ReadonlyArray<{ amountMinor: number }>): void {
+    const [row, ...more] = reportRows(report ?? "");
+    expect(more).toEqual([]);
+    expect({ count: Number(row?.SalesCount), total: reportMinor(row?.SalesTotal) }).toEqual({
+      count: payments.length,
+      total: payments.reduce((a, p) => a + p.amountMinor, 0),
+    });
+  }
 
-  for (const op of ["markTransactionPeriod", "executeReport"] as const) {
-    for (const [name, fault] of FAULTS) {
-      it(`${op}: ${name} ⇒ the report still arrives`, async () => {
-        sim.sim.injectFault({ operation: op, count: 1, ...fault });
-        const r = await station.engine.startReconciliation({ scope: "terminal", terminal: TERMINALS[2]!.terminalId, reportId: "Reconciliation/STD_RECON_006.xml" });
-        expect(r.report).toContain("TerminalTransactionSummary");
-      });
-    }
+  // A mark that provably did not happen (busy) is retried; any other fault leaves the period
+  // unknown: never marked twice (a second mark would report an empty period as the shift's).
+  for (const [name, fault] of [...FAULTS, ["result 93 (busy)", { kind: "result", resultCode: 93 }] as [string, Fault]]) {
+    it(`markTransactionPeriod: ${name} ⇒ the shift's report, or "period unknown" — never an empty second period`, async () => {
+      await paidPos();
+      const sales = sim.sim.dump().payments.filter((p) => p.terminalId === TERMINALS[2]!.terminalId);
+      sim.sim.injectFault({ operation: "markTransactionPeriod", count: 1, ...fault });
+      const run = station.engine.startReconciliation({ scope: "terminal", terminal: TERMINALS[2]!.terminalId, reportId: "Reconciliation/STD_RECON_006.xml" });
+      const notApplied = fault.kind === "result" && fault.resultCode !== 90;
+      if (notApplied) expectReportOfSales((await run).report, sales);
+      else {
+        await expect(run).rejects.toMatchObject({ code: "CONFLICT" });
+        expect(station.engine.snapshot().alarms.map((a) => a.code)).toContain("period-unknown");
+      }
+      expect(sim.sim.dump().periods.length).toBeLessThanOrEqual(1);
+    });
+  }
+
+  for (const [name, fault] of FAULTS) {
+    it(`executeReport: ${name} ⇒ the report of the period's sales still arrives`, async () => {
+      await paidPos();
+      const sales = sim.sim.dump().payments.filter((p) => p.terminalId === TERMINALS[2]!.terminalId);
+      sim.sim.injectFault({ operation: "executeReport", count: 1, ...fault });
+      const r = await station.engine.startReconciliation({ scope: "terminal", terminal: TERMINALS[2]!.terminalId, reportId: "Reconciliation/STD_RECON_006.xml" });
+      expectReportOfSales(r.report, sales);
+    });
   }
 });
