@@ -67,6 +67,29 @@ describe("settlement reads", () => {
   });
 });
 
+describe("the final figure", () => {
+  it("(2) link lost longer than the stall time while the pump delivers: the committed amount is the board's final figure", async () => {
+    dir = mkdtempSync(join(tmpdir(), "settlement-"));
+    const pumps = await setup();
+    pumps.customerCall(1);
+    await until("authorized", () => station!.engine.snapshot().points.find((p) => p.point === 1)?.state === "authorized");
+    pumps.liftNozzle(1, "95");
+    pumps.deliver(1, 1000);
+    await until("delivering", () => flows().find((f) => f.point === 1)?.state === "delivering");
+    pumps.setLink(false);
+    pumps.deliver(1, 1000); // the board keeps metering; nobody hears it
+    // The stall timer fires, the STOP and the sale-record reads fail while the link is down.
+    await until("stop attempted", () => pumps.commands.length > 0 && flows().find((f) => f.point === 1)?.state !== "delivering", 10_000);
+    pumps.deliver(1, 2000);
+    pumps.setLink(true); // back: the sale is still running at 4 L
+    const flow = await until("settled", () => flows().find((f) => f.point === 1 && (f.finished || f.parked)), 30_000);
+    const sale = pumps.saleRecords().find((r) => r.transactionId === flow.flowId)!;
+    expect(sale).toMatchObject({ state: "finished" });
+    expect(flow.outcome).toBe("paid");
+    expect(sim!.sim.dump().invoices.find((i) => i.status === "PAID")?.paidMinor).toBe(sale.amountMinor);
+  });
+});
+
 describe("after a restart", () => {
   it("(12) a parked flow's alarm is raised again", async () => {
     dir = mkdtempSync(join(tmpdir(), "settlement-"));
