@@ -12,7 +12,7 @@
 //   `link up`. Commands issued while the link is down reject at once (the flows decide).
 // - A garbage or bad-checksum line is counted in stats().badLines and logged (throttled); it
 //   never throws out of the driver.
-import type { Scheduler } from "../../agent/core/clock.ts";
+import { type Scheduler, systemScheduler as hostScheduler } from "../../agent/core/clock.ts";
 import { AgentError } from "../../agent/errors.ts";
 import { createLogger, type Logger } from "../../agent/log.ts";
 import type {
@@ -57,13 +57,8 @@ export interface LineDriverStats {
   readonly linkUp: boolean;
 }
 
-export const systemScheduler: Scheduler = {
-  now: () => Date.now(),
-  setTimer: (ms, fn) => {
-    const t = setTimeout(fn, ms);
-    return () => clearTimeout(t);
-  },
-};
+/** The host scheduler (monotonic `now`), re-exported where the drivers have always found it. */
+export const systemScheduler: Scheduler = hostScheduler;
 
 export class LineDispenserDriver implements DispenserController {
   private readonly log: Logger;

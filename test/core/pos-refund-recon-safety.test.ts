@@ -151,3 +151,19 @@ describe("reconciliation: a lost period mark", () => {
     expect(d.call().op).toBe("markTransactionPeriod");
   });
 });
+
+describe("times sent as local", () => {
+  it("(12) issueDate (xs:dateTime without zone) is the station's local time, not UTC", () => {
+    const saved = process.env.TZ;
+    process.env.TZ = "Asia/Kolkata"; // UTC+5:30, no DST
+    try {
+      const at = Date.UTC(2024, 2, 15, 9, 0, 0);
+      const d = Driver.of(startPos({ flowId: "p1", point: 9, terminalId: "T9", currency: "SEK", stationName: "Kiosk", amountMinor: 4500 }, ctxAt(at)));
+      const c = d.call();
+      expect(c.op === "sendInvoice" && c.invoice.issueDate).toBe("2024-03-15T14:30:00");
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+});

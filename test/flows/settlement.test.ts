@@ -4,12 +4,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPaymentEngine } from "../../agent/engine.ts";
 import type { GlaseApi } from "../../agent/glase/types.ts";
 import { createLogger } from "../../agent/log.ts";
 import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
+import { SimClock } from "../../simulator/clock.ts";
 import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
 import { FAST_SETTINGS, PROVISION, openStation, stationPoints, until, type Station } from "./harness/station.ts";
 
@@ -87,6 +88,31 @@ describe("the final figure", () => {
     expect(sale).toMatchObject({ state: "finished" });
     expect(flow.outcome).toBe("paid");
     expect(sim!.sim.dump().invoices.find((i) => i.status === "PAID")?.paidMinor).toBe(sale.amountMinor);
+  });
+});
+
+describe("wall-clock steps", () => {
+  it("(12) an NTP step of +2 h between sendInvoice and RESERVED neither cancels nor stops the delivery: deadlines run on a monotonic clock", async () => {
+    dir = mkdtempSync(join(tmpdir(), "settlement-"));
+    // Glase keeps its own clock: only the agent's host steps.
+    sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), clock: new SimClock({ manual: true }) });
+    const pumps = await setup();
+    sim.sim.setAutoCustomer({ enabled: false, confirmAfterMs: 0 });
+    pumps.customerCall(1);
+    const inv = await until("invoice sent", () => sim!.sim.dump().invoices[0]);
+    const wall = Date.now.bind(Date);
+    const step = vi.spyOn(Date, "now").mockImplementation(() => wall() + 2 * 3600_000);
+    try {
+      sim.sim.customerConfirm({ invoiceReference: inv.invoiceReference });
+      await until("authorized", () => station!.engine.snapshot().points.find((p) => p.point === 1)?.state === "authorized");
+      pumps.liftNozzle(1, "95");
+      pumps.deliver(1, 1000);
+      pumps.hangUp(1);
+      const flow = await until("settled", () => flows().find((f) => f.point === 1 && (f.finished || f.parked)));
+      expect(flow.outcome).toBe("paid");
+    } finally {
+      step.mockRestore();
+    }
   });
 });
 
