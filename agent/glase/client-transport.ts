@@ -16,6 +16,12 @@ import type { TransportFailureKind } from "./errors.ts";
 export interface WireCallOptions {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /**
+   * Whose connections carry the call (a terminal id): every lane has its own keep-alive sockets,
+   * so calls hanging on one terminal can never hold the sockets another terminal's poll needs
+   * (a PAID must be read within 20 s). Absent: the shared default lane.
+   */
+  readonly lane?: string;
 }
 
 /** Why a request produced no usable HTTP answer; turned into a TransportError by the client. */
@@ -44,8 +50,10 @@ interface WireResponse {
 type SoapCallback = (error: unknown, response?: WireResponse, body?: string) => void;
 
 export interface KeepAliveHttpClientOptions {
-  /** Parallel connections per host (the daemon polls one invoice per terminal). */
+  /** Parallel connections of the shared default lane (calls without a lane). */
   readonly maxSockets?: number;
+  /** Parallel connections per lane (a terminal: its poll, a receipt, a stray late call). */
+  readonly maxSocketsPerLane?: number;
   /**
    * Idle keep-alive sockets are closed after this many ms (Node also honours a shorter
    * `Keep-Alive: timeout=` hint from the server). Re-using a socket the server is about to
@@ -56,16 +64,30 @@ export interface KeepAliveHttpClientOptions {
 }
 
 /** Implements soap's IHttpClient contract (soap/lib/types.d.ts) over node:http(s). */
+interface Agents {
+  readonly http: http.Agent;
+  readonly https: https.Agent;
+}
+
 export class KeepAliveHttpClient {
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
+  private readonly shared: Agents;
+  private readonly lanes = new Map<string, Agents>();
+  private readonly laneOptions: http.AgentOptions;
   // The endpoint never changes: parse it once, not on every call.
   private readonly targets = new Map<string, RequestTarget>();
 
   constructor(options: KeepAliveHttpClientOptions = {}) {
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 8, timeout: options.idleSocketMs ?? 4000 };
-    this.httpAgent = new http.Agent(agentOptions);
-    this.httpsAgent = new https.Agent(agentOptions);
+    const idle = options.idleSocketMs ?? 4000;
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 8, timeout: idle };
+    this.shared = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+    this.laneOptions = { keepAlive: true, maxSockets: options.maxSocketsPerLane ?? 4, timeout: idle };
+  }
+
+  private agentsOf(lane: string | undefined): Agents {
+    if (lane === undefined) return this.shared;
+    let agents = this.lanes.get(lane);
+    if (!agents) this.lanes.set(lane, (agents = { http: new http.Agent(this.laneOptions), https: new https.Agent(this.laneOptions) }));
+    return agents;
   }
 
   request(
@@ -92,7 +114,8 @@ export class KeepAliveHttpClient {
       }
       this.targets.set(rurl, target);
     }
-    performRequest(target, data, exheaders ?? {}, wire, callback);
+    const agents = this.agentsOf(wire.lane);
+    performRequest({ ...target, options: { ...target.options, agent: target.secure ? agents.https : agents.http } }, data, exheaders ?? {}, wire, callback);
     return undefined;
   }
 
@@ -101,21 +124,24 @@ export class KeepAliveHttpClient {
     const secure = url.protocol === "https:";
     return {
       request: secure ? https.request : http.request,
+      secure,
       options: {
         protocol: url.protocol,
         hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
         port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
         path: `${url.pathname}${url.search}`,
         method: "POST",
-        agent: secure ? this.httpsAgent : this.httpAgent,
       },
     };
   }
 
-  /** Closes idle keep-alive sockets (daemon shutdown, end of a test). */
+  /** Closes the keep-alive sockets of every lane (daemon shutdown, end of a test). */
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    for (const a of [this.shared, ...this.lanes.values()]) {
+      a.http.destroy();
+      a.https.destroy();
+    }
+    this.lanes.clear();
   }
 }
 
@@ -124,6 +150,7 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 interface RequestTarget {
   readonly request: typeof http.request;
+  readonly secure: boolean;
   readonly options: http.RequestOptions;
 }
 
