@@ -72,6 +72,8 @@ export async function handleSoap(sim: GlaseSimulator, body: string, meta: Operat
   log.debug("fault_injected", { operation, kind: fault.kind, resultCode: fault.resultCode, afterProcessing: fault.afterProcessing });
   switch (fault.kind) {
     case "result":
+      // afterProcessing: the operation happened, then the server answered an error code anyway.
+      if (fault.afterProcessing) process(sim, operation, wrapper, meta);
       return reply(200, responseEnvelope(operation, errorReturn(operation, fault.resultCode)));
     case "latency":
       await delay(fault.latencyMs);
