@@ -60,6 +60,14 @@ export type FlowInput =
   | { readonly type: "recover" }
   | { readonly type: "technician"; readonly action: "stop" | "mark-settled" | "retry" | "cancel" };
 
+/**
+ * An answer that does not tell whether the request was processed: a lost answer, or 90
+ * SYSTEM_ERROR (§5.8 "unclassified"; the strict simulator applies it before answering).
+ */
+export function isAmbiguous(outcome: GlaseOutcome): boolean {
+  return (outcome.kind === "transport" && outcome.indefinite) || (outcome.kind === "result" && outcome.code === 90);
+}
+
 /** Temporary failures worth retrying: 90/93/94 and transport errors that never reached the server. */
 export function isTemporary(outcome: GlaseOutcome): boolean {
   return (

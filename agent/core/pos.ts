@@ -9,7 +9,7 @@ import type { ReceiptContent } from "../../drivers/printer/contract.ts";
 import type { Invoice, InvoiceRow } from "../glase/types.ts";
 import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
 import { type FlowBase, type Step, callGlase, display, isCredentialsCode, isoLocal, pendingOutcome, readCurrentInvoice, same, withEffects, withReceiptSubmission } from "./flow.ts";
-import { type FlowInput, type GlaseOutcome, isTemporary } from "./inputs.ts";
+import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
 
 export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "releasing" | "printing" | "finished";
@@ -147,7 +147,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
         const open: S = { ...done, invoiceRef: o.invoiceReference, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
         return withEffects(poll(open), timer("customer", ctx.settings.posWindowMs), display(s, "Scan the Glase code to pay"));
       }
-      if (o.kind === "transport" && o.indefinite) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
+      // The invoice may exist: read the terminal's current one, then supersede it (§6.4).
+      if (isAmbiguous(o)) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable"));
       return finish(done, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
     case "resolving-send":

@@ -19,7 +19,7 @@
 // preliminary-steps.ts, the invoice rows and receipt preliminary-documents.ts.
 import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
 import { type Step, display, isCredentialsCode, pendingOutcome, readCurrentInvoice, same, withEffects } from "./flow.ts";
-import { type FlowInput, type GlaseOutcome, type SaleInfo, isTemporary } from "./inputs.ts";
+import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTemporary } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 import {
   alarmFor,
@@ -105,7 +105,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (o.kind === "ok" && o.invoiceReference) {
         return poll({ ...done, invoiceRef: o.invoiceReference, version: 0, attempts: 0 }, "awaiting-reservation");
       }
-      if (o.kind === "transport" && o.indefinite) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
+      // The invoice may exist: read the terminal's current one, then supersede it (§6.4).
+      if (isAmbiguous(o)) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable - pay inside"));
       return finish(done, "failed", alarmFor(s, "sendInvoice", o), display(s, "Payment unavailable"));
     case "resolving-send":

@@ -17,6 +17,8 @@ export interface FaultSpec {
   count: number;
   latencyMs: number;
   afterProcessing: boolean;
+  /** Only calls naming an invoice in this status (e.g. the status read after a commit: "PAID"). */
+  whenStatus?: string;
 }
 
 export interface FaultInput {
@@ -27,6 +29,7 @@ export interface FaultInput {
   kind?: unknown;
   latencyMs?: unknown;
   afterProcessing?: unknown;
+  whenStatus?: unknown;
 }
 
 function int(v: unknown, name: string, dflt: number, min: number): number {
@@ -58,6 +61,9 @@ export function parseFault(input: FaultInput, profile: "default" | "strict" = "d
   if (afterProcessing && kind === "latency") {
     throw new AgentError("INPUT_INVALID", "afterProcessing does not apply to latency (a delayed call is always processed)");
   }
+  if (input.whenStatus !== undefined && (typeof input.whenStatus !== "string" || !/^[A-Z_]+$/.test(input.whenStatus))) {
+    throw new AgentError("INPUT_INVALID", "whenStatus must be an invoice status such as PAID", { whenStatus: input.whenStatus });
+  }
   return {
     operation: input.operation,
     kind,
@@ -65,6 +71,7 @@ export function parseFault(input: FaultInput, profile: "default" | "strict" = "d
     count: int(input.count, "count", 1, 1),
     latencyMs: int(input.latencyMs, "latencyMs", 0, 0),
     afterProcessing,
+    ...(input.whenStatus !== undefined ? { whenStatus: input.whenStatus } : {}),
   };
 }
 
@@ -79,10 +86,10 @@ export class FaultQueue {
     this.faults = [];
   }
 
-  /** Consumes one use of the first fault matching this operation. */
-  take(operation: string): FaultSpec | undefined {
+  /** Consumes one use of the first fault matching this operation (and the named invoice's status). */
+  take(operation: string, invoiceStatus?: string): FaultSpec | undefined {
     if (this.faults.length === 0) return undefined;
-    const i = this.faults.findIndex((f) => f.operation === operation || f.operation === "*");
+    const i = this.faults.findIndex((f) => (f.operation === operation || f.operation === "*") && (f.whenStatus === undefined || f.whenStatus === invoiceStatus));
     if (i < 0) return undefined;
     const f = this.faults[i]!;
     f.count--;

@@ -141,7 +141,10 @@ describe("reconciliation flow", () => {
 
 describe("POS flow: every sendInvoice result code", () => {
   const CREDENTIALS = [20, 21, 29, 33, 37];
-  it.each([90, 93, 94])("temporary %i ⇒ offline, customer told", (code) => {
+  it("90 (the invoice may exist) ⇒ read the terminal's current invoice", () => {
+    expect(pos().answer(CODE(90)).call()).toEqual({ op: "getPaymentStatus", version: 0 });
+  });
+  it.each([93, 94])("busy %i ⇒ offline, customer told", (code) => {
     const d = pos().answer(CODE(code));
     expect(d.state.outcome).toBe("offline");
     expect(d.has("display")).toBe(true);

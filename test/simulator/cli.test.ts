@@ -80,7 +80,7 @@ describe("glase-agent simulator --profile", () => {
     const p = run(["--port", "0", "--profile", "strict"]);
     const endpoint = await p.started;
     expect(p.out()).toContain("(strict profile)");
-    const state = await (await fetch(new URL("/__sim/state", endpoint))).json();
+    const state = (await (await fetch(new URL("/__sim/state", endpoint))).json()) as { settings: { profile: string } };
     expect(state.settings.profile).toBe("strict");
     p.child.kill("SIGTERM");
     expect(await p.exited).toBe(0);
