@@ -22,7 +22,8 @@ export interface Rig {
 }
 
 export async function startRig(): Promise<Rig> {
-  const sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION) });
+  // The strict profile: a commit's PAID must be read within 20 s after a restart too.
+  const sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
   sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
   // The board keeps every sale record of the run: the checks compare each customer's invoice with it.
   const controller = new VirtualController({ points: 2, flowRateMilliPerSec: 20_000, tickMs: 50, stallTimeoutMs: 3000, saleRecordCapacity: 1_000_000 });
@@ -136,6 +137,32 @@ export function flowIds(child: ChildAgent): string[] {
     if (r) for (const id of JSON.parse(r[1]!) as string[]) ids.add(id);
   }
   return [...ids];
+}
+
+/** Kiosk product releases per flow, counted from RELEASED lines of every child given. */
+export function releases(...children: ReadonlyArray<ChildAgent | undefined>): Map<string, number> {
+  const n = new Map<string, number>();
+  for (const c of children) for (const l of c?.lines ?? []) {
+    const m = /^RELEASED (\S+)/.exec(l);
+    if (m) n.set(m[1]!, (n.get(m[1]!) ?? 0) + 1);
+  }
+  return n;
+}
+
+/** The journal write boundary a killed child died at (its last BOUNDARY line; needs trace). */
+export function killLabel(child: ChildAgent): string | undefined {
+  const last = [...child.lines].reverse().find((l) => l.startsWith("BOUNDARY "));
+  return last?.split(" ")[2];
+}
+
+/**
+ * Between sendInvoice leaving and its answer being journaled, a crash loses the invoiceReference;
+ * Glase offers no way to find it (getPaymentStatus without a reference tells the status only), so
+ * recovery supersedes it with a fresh sendInvoice (§6.4, §6.15): the lost one ends CANCELED. The
+ * flow whose invoice may be superseded, when `label` is in that window.
+ */
+export function lostSendFlow(label: string | undefined): string | undefined {
+  return (/^after:([^:]+):sending-invoice$/.exec(label ?? "") ?? /^before:([^:]+):(?:awaiting-reservation|polling)$/.exec(label ?? ""))?.[1];
 }
 
 /** Waits until every given flow finished (or parked) in this child. */
