@@ -181,6 +181,8 @@ export function checkCustomer(opts: {
   readonly sale: SaleRecord | undefined;
   /** A lost sendInvoice may have been superseded by a fresh one (§6.4): allow one extra CANCELED. */
   readonly supersedeAllowed: boolean;
+  /** Instead of supersedeAllowed: how many extra (superseded) invoices — one per kill in the lost-send window. */
+  readonly extraInvoices?: number;
   /** A commit provably rejected (fault injected on it) may be followed by a second one after a status read. */
   readonly commitRetryAllowed?: boolean;
 }): string[] {
@@ -200,7 +202,7 @@ export function checkCustomer(opts: {
     if (i.commitsAccepted > 1) anomalies.push(`invoice ${i.invoiceReference}: ${i.commitsAccepted} commits accepted`);
     if (i.commitCalls > (opts.commitRetryAllowed ? 2 : 1)) anomalies.push(`invoice ${i.invoiceReference}: ${i.commitCalls} commits reached Glase`);
   }
-  const maxInvoices = opts.supersedeAllowed ? 2 : 1;
+  const maxInvoices = 1 + (opts.extraInvoices ?? (opts.supersedeAllowed ? 1 : 0));
   if (invoices.length > maxInvoices) anomalies.push(`${invoices.length} invoices created for one customer`);
   return anomalies;
 }
