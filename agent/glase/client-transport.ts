@@ -16,12 +16,6 @@ import type { TransportFailureKind } from "./errors.ts";
 export interface WireCallOptions {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
-  /**
-   * Whose connections carry the call (a terminal id): every lane has its own keep-alive sockets,
-   * so calls hanging on one terminal can never hold the sockets another terminal's poll needs
-   * (a PAID must be read within 20 s). Absent: the shared default lane.
-   */
-  readonly lane?: string;
 }
 
 /** Why a request produced no usable HTTP answer; turned into a TransportError by the client. */
@@ -50,10 +44,13 @@ interface WireResponse {
 type SoapCallback = (error: unknown, response?: WireResponse, body?: string) => void;
 
 export interface KeepAliveHttpClientOptions {
-  /** Parallel connections of the shared default lane (calls without a lane). */
+  /**
+   * Parallel connections (default: no limit). A limit is a queue: calls hanging on some terminals
+   * would hold every socket while another terminal's poll waits for one — and a PAID must be read
+   * within 20 s. Without a limit no call ever waits for another; the pool holds as many sockets
+   * as calls run at once (every flow has at most one call in flight, plus a receipt).
+   */
   readonly maxSockets?: number;
-  /** Parallel connections per lane (a terminal: its poll, a receipt, a stray late call). */
-  readonly maxSocketsPerLane?: number;
   /**
    * Idle keep-alive sockets are closed after this many ms (Node also honours a shorter
    * `Keep-Alive: timeout=` hint from the server). Re-using a socket the server is about to
@@ -64,30 +61,16 @@ export interface KeepAliveHttpClientOptions {
 }
 
 /** Implements soap's IHttpClient contract (soap/lib/types.d.ts) over node:http(s). */
-interface Agents {
-  readonly http: http.Agent;
-  readonly https: https.Agent;
-}
-
 export class KeepAliveHttpClient {
-  private readonly shared: Agents;
-  private readonly lanes = new Map<string, Agents>();
-  private readonly laneOptions: http.AgentOptions;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
   // The endpoint never changes: parse it once, not on every call.
   private readonly targets = new Map<string, RequestTarget>();
 
   constructor(options: KeepAliveHttpClientOptions = {}) {
-    const idle = options.idleSocketMs ?? 4000;
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 8, timeout: idle };
-    this.shared = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
-    this.laneOptions = { keepAlive: true, maxSockets: options.maxSocketsPerLane ?? 4, timeout: idle };
-  }
-
-  private agentsOf(lane: string | undefined): Agents {
-    if (lane === undefined) return this.shared;
-    let agents = this.lanes.get(lane);
-    if (!agents) this.lanes.set(lane, (agents = { http: new http.Agent(this.laneOptions), https: new https.Agent(this.laneOptions) }));
-    return agents;
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? Infinity, timeout: options.idleSocketMs ?? 4000 };
+    this.httpAgent = new http.Agent(agentOptions);
+    this.httpsAgent = new https.Agent(agentOptions);
   }
 
   request(
@@ -114,8 +97,7 @@ export class KeepAliveHttpClient {
       }
       this.targets.set(rurl, target);
     }
-    const agents = this.agentsOf(wire.lane);
-    performRequest({ ...target, options: { ...target.options, agent: target.secure ? agents.https : agents.http } }, data, exheaders ?? {}, wire, callback);
+    performRequest(target, data, exheaders ?? {}, wire, callback);
     return undefined;
   }
 
@@ -124,24 +106,21 @@ export class KeepAliveHttpClient {
     const secure = url.protocol === "https:";
     return {
       request: secure ? https.request : http.request,
-      secure,
       options: {
         protocol: url.protocol,
         hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
         port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
         path: `${url.pathname}${url.search}`,
         method: "POST",
+        agent: secure ? this.httpsAgent : this.httpAgent,
       },
     };
   }
 
-  /** Closes the keep-alive sockets of every lane (daemon shutdown, end of a test). */
+  /** Closes idle keep-alive sockets (daemon shutdown, end of a test). */
   close(): void {
-    for (const a of [this.shared, ...this.lanes.values()]) {
-      a.http.destroy();
-      a.https.destroy();
-    }
-    this.lanes.clear();
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
   }
 }
 
@@ -150,7 +129,6 @@ const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 interface RequestTarget {
   readonly request: typeof http.request;
-  readonly secure: boolean;
   readonly options: http.RequestOptions;
 }
 

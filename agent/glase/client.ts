@@ -45,7 +45,7 @@ export interface GlaseClientConfig {
   /** Default per-call timeout (ms); CallOptions.timeoutMs overrides it. */
   readonly timeoutMs: number;
   readonly logger?: Logger;
-  /** Parallel keep-alive connections to Glase for calls without a principal (default 8). */
+  /** Parallel keep-alive connections to Glase (default: no limit, see KeepAliveHttpClientOptions). */
   readonly maxSockets?: number;
 }
 
@@ -57,11 +57,6 @@ const QUIET_OPERATIONS: ReadonlySet<MerchantOperation> = new Set(["getPaymentSta
 
 function terminalPrincipal(t: TerminalCredentials): Principal {
   return { type: "TERMINALID", terminalId: t.terminalId, password: t.password };
-}
-
-/** The connection lane of a principal: each terminal its own, the shop one of its own. */
-function laneOf(p: Principal): string {
-  return p.type === "TERMINALID" ? p.terminalId : `shop:${p.resellerId}`;
 }
 
 function resellerPrincipal(r: ResellerCredentials): Principal {
@@ -139,19 +134,19 @@ export class GlaseClient implements GlaseApi {
     name: string,
     opts?: CallOptions,
   ): Promise<Referenced<RegisterTerminalResponse>> {
-    return this.call("registerTerminal", opts, `shop:${shop.resellerId}`, (ref) => encode.registerTerminal(this.context(resellerPrincipal(shop), ref), externalTerminalId, password, name), decode.registerTerminal);
+    return this.call("registerTerminal", opts, (ref) => encode.registerTerminal(this.context(resellerPrincipal(shop), ref), externalTerminalId, password, name), decode.registerTerminal);
   }
 
   assignSeqrId(terminal: TerminalCredentials, seqrId: string, opts?: CallOptions): Promise<Referenced<GlaseResponse>> {
-    return this.call("assignSeqrId", opts, terminal.terminalId, (ref) => encode.assignSeqrId(this.context(terminalPrincipal(terminal), ref), seqrId), decode.plain);
+    return this.call("assignSeqrId", opts, (ref) => encode.assignSeqrId(this.context(terminalPrincipal(terminal), ref), seqrId), decode.plain);
   }
 
   unregisterTerminal(terminal: TerminalCredentials, opts?: CallOptions): Promise<Referenced<GlaseResponse>> {
-    return this.call("unregisterTerminal", opts, terminal.terminalId, (ref) => encode.unregisterTerminal(this.context(terminalPrincipal(terminal), ref)), decode.plain);
+    return this.call("unregisterTerminal", opts, (ref) => encode.unregisterTerminal(this.context(terminalPrincipal(terminal), ref)), decode.plain);
   }
 
   sendInvoice(terminal: TerminalCredentials, invoice: Invoice, tokens?: readonly CustomerToken[], opts?: CallOptions): Promise<Referenced<SendInvoiceResponse>> {
-    return this.call("sendInvoice", opts, terminal.terminalId, (ref) => encode.sendInvoice(this.context(terminalPrincipal(terminal), ref), invoice, tokens), decode.sendInvoice);
+    return this.call("sendInvoice", opts, (ref) => encode.sendInvoice(this.context(terminalPrincipal(terminal), ref), invoice, tokens), decode.sendInvoice);
   }
 
   getPaymentStatus(
@@ -160,7 +155,7 @@ export class GlaseClient implements GlaseApi {
     invoiceVersion: number,
     opts?: CallOptions,
   ): Promise<Referenced<PaymentStatusResponse>> {
-    return this.call("getPaymentStatus", opts, terminal.terminalId, (ref) => encode.getPaymentStatus(this.context(terminalPrincipal(terminal), ref), invoiceReference, invoiceVersion),
+    return this.call("getPaymentStatus", opts, (ref) => encode.getPaymentStatus(this.context(terminalPrincipal(terminal), ref), invoiceReference, invoiceVersion),
       decode.getPaymentStatus,
     );
   }
@@ -172,23 +167,23 @@ export class GlaseClient implements GlaseApi {
     tokens?: readonly CustomerToken[],
     opts?: CallOptions,
   ): Promise<Referenced<GlaseResponse>> {
-    return this.call("updateInvoice", opts, terminal.terminalId, (ref) => encode.updateInvoice(this.context(terminalPrincipal(terminal), ref), invoiceReference, invoice, tokens), decode.plain);
+    return this.call("updateInvoice", opts, (ref) => encode.updateInvoice(this.context(terminalPrincipal(terminal), ref), invoiceReference, invoice, tokens), decode.plain);
   }
 
   cancelInvoice(terminal: TerminalCredentials, invoiceReference: string, opts?: CallOptions): Promise<Referenced<GlaseResponse>> {
-    return this.call("cancelInvoice", opts, terminal.terminalId, (ref) => encode.cancelInvoice(this.context(terminalPrincipal(terminal), ref), invoiceReference), decode.plain);
+    return this.call("cancelInvoice", opts, (ref) => encode.cancelInvoice(this.context(terminalPrincipal(terminal), ref), invoiceReference), decode.plain);
   }
 
   commitReservation(terminal: TerminalCredentials, invoiceReference: string, amount?: Money, opts?: CallOptions): Promise<Referenced<GlaseResponse>> {
-    return this.call("commitReservation", opts, terminal.terminalId, (ref) => encode.commitReservation(this.context(terminalPrincipal(terminal), ref), invoiceReference, amount), decode.plain);
+    return this.call("commitReservation", opts, (ref) => encode.commitReservation(this.context(terminalPrincipal(terminal), ref), invoiceReference, amount), decode.plain);
   }
 
   submitPaymentReceipt(terminal: TerminalCredentials, ersReference: string, document: ReceiptDocument, opts?: CallOptions): Promise<Referenced<GlaseResponse>> {
-    return this.call("submitPaymentReceipt", opts, terminal.terminalId, (ref) => encode.submitPaymentReceipt(this.context(terminalPrincipal(terminal), ref), ersReference, document), decode.plain);
+    return this.call("submitPaymentReceipt", opts, (ref) => encode.submitPaymentReceipt(this.context(terminalPrincipal(terminal), ref), ersReference, document), decode.plain);
   }
 
   refundPayment(terminal: TerminalCredentials, ersReference: string, invoice: Invoice, opts?: CallOptions): Promise<Referenced<GlaseResponse>> {
-    return this.call("refundPayment", opts, terminal.terminalId, (ref) => encode.refundPayment(this.context(terminalPrincipal(terminal), ref), ersReference, invoice), decode.plain);
+    return this.call("refundPayment", opts, (ref) => encode.refundPayment(this.context(terminalPrincipal(terminal), ref), ersReference, invoice), decode.plain);
   }
 
   markTransactionPeriod(
@@ -196,7 +191,7 @@ export class GlaseClient implements GlaseApi {
     parameters?: Readonly<Record<string, string>>,
     opts?: CallOptions,
   ): Promise<Referenced<MarkTransactionPeriodResponse>> {
-    return this.call("markTransactionPeriod", opts, laneOf(principal), (ref) => encode.markTransactionPeriod(this.context(principal, ref), parameters), decode.markTransactionPeriod);
+    return this.call("markTransactionPeriod", opts, (ref) => encode.markTransactionPeriod(this.context(principal, ref), parameters), decode.markTransactionPeriod);
   }
 
   executeReport(
@@ -206,19 +201,17 @@ export class GlaseClient implements GlaseApi {
     parameters: Readonly<Record<string, string>>,
     opts?: CallOptions,
   ): Promise<Referenced<ExecuteReportResponse>> {
-    return this.call("executeReport", opts, laneOf(principal), (ref) => encode.executeReport(this.context(principal, ref), reportId, language, parameters), decode.executeReport);
+    return this.call("executeReport", opts, (ref) => encode.executeReport(this.context(principal, ref), reportId, language, parameters), decode.executeReport);
   }
 
   /** No context on the wire; the clientReference only labels the log line and the result. */
   benchmarkingNop(opts?: CallOptions): Promise<Referenced<GlaseResponse>> {
-    return this.call("benchmarkingNop", opts, undefined, () => encode.benchmarkingNop(), decode.plain);
+    return this.call("benchmarkingNop", opts, () => encode.benchmarkingNop(), decode.plain);
   }
 
-  /** `lane`: whose connections carry the call (a terminal, a shop); see KeepAliveHttpClient. */
   private async call<T extends GlaseResponse>(
     operation: MerchantOperation,
     opts: CallOptions | undefined,
-    lane: string | undefined,
     body: (clientReference: string) => Record<string, unknown>,
     decodeOk: (ret: Record<string, unknown>, base: GlaseResponse) => T,
   ): Promise<Referenced<T>> {
@@ -234,7 +227,6 @@ export class GlaseClient implements GlaseApi {
       result = await invokeSoap(soapClient, operation, args, {
         timeoutMs: opts?.timeoutMs ?? this.timeoutMs,
         ...(opts?.signal ? { signal: opts.signal } : {}),
-        ...(lane !== undefined ? { lane } : {}),
       });
     } catch (err) {
       throw this.transportFailure(operation, err, clientReference, elapsed());
