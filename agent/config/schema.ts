@@ -3,6 +3,7 @@
 // instead of silently ignored. Secrets are either inline (demo/simulated stations) or, on real
 // sites, in a file that must be 0600 (see secrets.ts); the schema only holds the reference.
 import { z } from "zod";
+import { minorUnitDigits } from "../core/money.ts";
 
 export const CURRENT_CONFIG_VERSION = 2;
 
@@ -265,8 +266,8 @@ export const ConfigSchema = z
       if (other !== undefined) ctx.addIssue({ code: "custom", path: ["points", i, "terminal", "id"], message: sharedTerminalMessage(id, `points[${other}].terminal.id`) });
       else terminals.set(id, i);
     });
-    const digits = currencyDecimals(cfg.station.currency);
-    if (digits !== undefined && digits !== 2) {
+    const digits = minorUnitDigits(cfg.station.currency);
+    if (digits !== 2) {
       ctx.addIssue({
         code: "custom",
         path: ["station", "currency"],
@@ -300,15 +301,6 @@ export const ConfigSchema = z
 /** Why two points may not share a terminal; `otherPath` names where the first one is configured. */
 export function sharedTerminalMessage(terminalId: string, otherPath: string): string {
   return `terminal ${terminalId} is also used by ${otherPath} (a terminal holds one open invoice: each point needs its own)`;
-}
-
-/** Decimals of an ISO 4217 currency's minor unit (ICU's table), undefined when unknown. */
-function currencyDecimals(code: string): number | undefined {
-  try {
-    return new Intl.NumberFormat("en", { style: "currency", currency: code }).resolvedOptions().maximumFractionDigits;
-  } catch {
-    return undefined;
-  }
 }
 
 export type AgentConfig = z.infer<typeof ConfigSchema>;
