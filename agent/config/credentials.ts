@@ -2,7 +2,7 @@
 // credentials file, or what `glase-agent register` stored in the state directory) and the shop
 // credentials for registration. Missing terminal credentials are not an error: the point is
 // shown unregistered until a technician registers it.
-import { stat } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { removeFileDurably, type DurableWriteOptions } from "../durable-file.ts";
@@ -25,8 +25,9 @@ export function storedTerminalPath(terminalsDir: string, point: number): string 
   return join(terminalsDir, `point-${point}.json`);
 }
 
-async function readCredentialsFile(path: string): Promise<StoredTerminal> {
-  const text = await readSecretFile(path, "terminal credentials file");
+/** `configNamed`: a path from the config (may be a link the operator chose); else a state-directory file (never followed). */
+async function readCredentialsFile(path: string, configNamed = false): Promise<StoredTerminal> {
+  const text = await readSecretFile(path, "terminal credentials file", { followSymlinks: configNamed });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -44,7 +45,7 @@ async function readCredentialsFile(path: string): Promise<StoredTerminal> {
 export async function readStoredTerminal(terminalsDir: string, point: number): Promise<StoredTerminal | undefined> {
   const path = storedTerminalPath(terminalsDir, point);
   try {
-    await stat(path);
+    await lstat(path); // a link is there, not "no file": readCredentialsFile refuses it
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw e;
@@ -52,9 +53,10 @@ export async function readStoredTerminal(terminalsDir: string, point: number): P
   return readCredentialsFile(path);
 }
 
-export async function writeStoredTerminal(terminalsDir: string, point: number, value: StoredTerminal, owner?: DurableWriteOptions["owner"]): Promise<string> {
+/** `replace: false` for a new registration: never replaces credentials that appeared meanwhile (CONFLICT, errno EEXIST). */
+export async function writeStoredTerminal(terminalsDir: string, point: number, value: StoredTerminal, owner?: DurableWriteOptions["owner"], opts: { readonly replace?: boolean } = {}): Promise<string> {
   const path = storedTerminalPath(terminalsDir, point);
-  await writeSecretFile(path, JSON.stringify(value, null, 2) + "\n", owner ? { owner } : {});
+  await writeSecretFile(path, JSON.stringify(value, null, 2) + "\n", { ...(owner ? { owner } : {}), ...opts });
   return path;
 }
 
@@ -71,16 +73,16 @@ export async function terminalCredentials(point: PointConfig, terminalsDir: stri
     return stored && { terminalId: stored.terminalId, password: stored.password };
   }
   if (t.credentialsFile !== undefined) {
-    const stored = await readCredentialsFile(resolve(cwd, t.credentialsFile));
+    const stored = await readCredentialsFile(resolve(cwd, t.credentialsFile), true);
     return { terminalId: stored.terminalId, password: stored.password };
   }
-  const password = t.password ?? (await readSecretFile(resolve(cwd, t.passwordFile!), `points[${point.id}] password file`));
+  const password = t.password ?? (await readSecretFile(resolve(cwd, t.passwordFile!), `points[${point.id}] password file`, { followSymlinks: true }));
   return { terminalId: t.id!, password };
 }
 
 export async function resellerCredentials(config: AgentConfig, cwd = process.cwd()): Promise<ResellerCredentials> {
   const r = config.glase.reseller;
   if (!r) throw new AgentError("CONFIG_INVALID", "glase.reseller: required for registration (shop id, userId, password or passwordFile)", { path: "glase.reseller" });
-  const password = r.password ?? (await readSecretFile(resolve(cwd, r.passwordFile!), "reseller password file"));
+  const password = r.password ?? (await readSecretFile(resolve(cwd, r.passwordFile!), "reseller password file", { followSymlinks: true }));
   return { resellerId: r.id, userId: r.userId, password };
 }

@@ -58,7 +58,7 @@ const systemScheduler: Scheduler = {
 
 export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDeps): Promise<InvoiceIssuer> {
   const listen = resolveListen(settings);
-  const secret = await readSecretFile(settings.secretFile, "invoiceService.secretFile");
+  const secret = await readSecretFile(settings.secretFile, "invoiceService.secretFile", { followSymlinks: true });
   const clock = deps.clock ?? systemScheduler;
   const log = deps.log ?? createLogger("invoice-service");
   const header = deps.receiptHeader ?? { stationName: settings.issuerName, terminalId: settings.issuerName };
