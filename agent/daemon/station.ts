@@ -189,7 +189,10 @@ export class Station implements StationControl {
   // ---- admin.sock -----------------------------------------------------------------------------
 
   async registerTerminal(point: number, opts: { readonly name?: string; readonly externalTerminalId?: string }) {
-    const result = await this.parts.terminals.register(point, opts);
+    const result = await this.parts.terminals.register(point, opts).catch(async (err: unknown) => {
+      await this.refreshPointAlarm(point); // a lost answer is an alarm now, not at the next reload
+      throw err;
+    });
     // The new terminal takes customers once the engine knows it.
     await this.restartEngine(this.parts.config, 5_000);
     return result;
@@ -199,8 +202,20 @@ export class Station implements StationControl {
     if (this.engineRef?.snapshot().points.some((p) => p.point === point && p.state !== "idle" && p.state !== "stopped")) {
       throw new AgentError("CONFLICT", `point ${point} is busy; stop it and wait until it is idle`, { point });
     }
-    await this.parts.terminals.unregister(point);
+    await this.parts.terminals.unregister(point).catch(async (err: unknown) => {
+      // An unregister in doubt takes the point out of service (with its alarm) at once.
+      if ((await this.parts.terminals.registration(point).catch(() => undefined))?.kind === "unregistering") await this.restartEngine(this.parts.config, 5_000);
+      throw err;
+    });
     await this.restartEngine(this.parts.config, 5_000);
+  }
+
+  /** Re-reads a point's registration and replaces its start alarm (the engine keeps running). */
+  private async refreshPointAlarm(point: number): Promise<void> {
+    const reg = await this.parts.terminals.registration(point).catch((): PointRegistration | undefined => undefined);
+    if (!reg) return;
+    this.startAlarms = this.startAlarms.filter((a) => a.point !== point || a.code.startsWith("device-"));
+    if (reg.kind !== "registered" && reg.kind !== "unregistered") this.raiseStartAlarm(pointAlarm(point, reg));
   }
 
   assignGlaseId(point: number, glaseId: string): Promise<void> {
@@ -257,6 +272,22 @@ export class Station implements StationControl {
 
 /** What the technician must do about a point that cannot take payments. */
 function pointAlarm(point: number, reg: Exclude<PointRegistration, { kind: "registered" | "unregistered" }>): { point: number; code: string; message: string } {
+  if (reg.kind === "unregistering") {
+    return {
+      point,
+      code: "unregistration-unconfirmed",
+      message:
+        `point ${point} is out of service: an unregister of terminal ${reg.marker.terminalId ?? "(unknown)"} got no answer from Glase, which may or may not have removed it. ` +
+        `Run \`glase-agent unregister --point ${point}\` again (it completes when Glase no longer knows the terminal), then register a new one if the point is to sell.`,
+    };
+  }
+  if (reg.kind === "unconfirmed" && reg.inProgress) {
+    return {
+      point,
+      code: "registration-in-progress",
+      message: `point ${point} is out of service: a registration (started ${reg.pending.startedAt} by process ${reg.pending.writer?.pid}) is waiting for Glase's answer; when it has finished, \`systemctl reload glase-agent\`.`,
+    };
+  }
   if (reg.kind === "unconfirmed") {
     return {
       point,
