@@ -7,7 +7,7 @@ import { AgentError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { AlarmInfo, FlowSummary, ParkedAction, PaymentEngine, PaymentEngineOptions, PointSnapshot } from "../engine-api.ts";
 import { createPaymentEngine } from "../engine.ts";
-import type { TerminalCredentials } from "../glase/types.ts";
+import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
 import type { Grade } from "../../drivers/dispenser/contract.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { StationDevices } from "./devices.ts";
@@ -32,6 +32,12 @@ export interface StationParts {
   readonly logger: Logger;
   readonly testHooks: boolean;
   readonly issuer?: InvoiceIssuer;
+  /**
+   * The shop (reseller) credentials, read at each engine start. Not needed to sell, so a shop
+   * password that cannot be read is an alarm (shop-wide reconciliation and registration wait for
+   * the fix), never a start failure. Absent: engineBase.reseller as given.
+   */
+  readonly shop?: (config: AgentConfig) => Promise<ResellerCredentials | undefined>;
 }
 
 export class Station implements StationControl {
@@ -101,8 +107,10 @@ export class Station implements StationControl {
       else if (reg.kind === "unregistered") this.parts.logger.warn("point-unregistered", { point: p.id, hint: `glase-agent register --point ${p.id}` });
       else this.raiseStartAlarm(pointAlarm(p.id, reg));
     }
+    const reseller = await this.shopCredentials();
     const engine = createPaymentEngine({
       ...this.parts.engineBase,
+      ...(reseller ? { reseller } : {}),
       points: enginePoints(this.parts.config, this.credentials, this.parts.grades),
       settings: engineSettings(this.parts.config),
     });
@@ -111,6 +119,21 @@ export class Station implements StationControl {
     const report = await engine.start();
     this.phase = "running";
     return report;
+  }
+
+  private async shopCredentials(): Promise<ResellerCredentials | undefined> {
+    if (!this.parts.shop) return this.parts.engineBase.reseller;
+    try {
+      return await this.parts.shop(this.parts.config);
+    } catch (err) {
+      this.raiseStartAlarm({
+        code: "shop-credentials-unusable",
+        message:
+          `${err instanceof Error ? err.message : String(err)}. The station sells, but registering terminals and shop-wide reconciliation need the shop password: ` +
+          `fix the file (owner glase-agent, chmod 600), then \`systemctl reload glase-agent\`.`,
+      });
+      return undefined;
+    }
   }
 
   /** A station-level alarm (not tied to a flow): shown in `ctl alarms`, on its point, in metrics and `watch`. */
