@@ -107,7 +107,7 @@ export const configCommand: Command = {
       migrations = loaded.migrations;
       for (const s of values["skip-secrets"] ? [] : secretFiles(loaded.config)) {
         try {
-          await readSecretFile(resolve(s.path), s.what);
+          await readSecretFile(resolve(s.path), s.what, { followSymlinks: true });
         } catch (e) {
           if (!isAgentError(e)) throw e;
           problems.push(e.message);
