@@ -30,8 +30,11 @@ export interface PointConfig {
 
 /** Every timeout and retry bound of the flows (FlowSettings, documented there) and of the shell. */
 export interface EngineSettings extends FlowSettings {
-  /** Per-call timeout of Glase calls. */
-  readonly glaseCallTimeoutMs: number;
+  /**
+   * Per-call timeout of getPaymentStatus (default min(glaseCallTimeoutMs, 3000)): polls run once a
+   * second and a PAID must be read within 20 s, so a hung read is given up quickly and re-sent.
+   */
+  readonly statusCallTimeoutMs?: number;
   /** Finished flows older than this are compacted out of the journal. */
   readonly retentionMs: number;
 }

@@ -63,6 +63,7 @@ class Engine implements PaymentEngine, RunnerHost {
   private unsubscribe?: () => void;
   private cancelCompaction?: () => void;
   private readonly receiptDesk: ReceiptDesk;
+  private readonly statusTimeoutMs: number;
 
   constructor(private readonly opts: PaymentEngineOptions) {
     this.journal = opts.journal;
@@ -70,8 +71,17 @@ class Engine implements PaymentEngine, RunnerHost {
     this.settings = opts.settings;
     this.logger = opts.logger;
     this.receiptDesk = new ReceiptDesk(opts.journal, opts.printer, opts.logger, () => this.scheduler.now(), (receipt) => this.events$.next({ type: "receipt", receipt }));
+    this.statusTimeoutMs = opts.settings.statusCallTimeoutMs ?? Math.min(opts.settings.glaseCallTimeoutMs, 3000);
+    const byTerminal = new Map<string, number>();
     for (const p of opts.points) {
       if (this.points.has(p.id)) throw new AgentError("CONFIG_INVALID", `point ${p.id} is configured twice`, { point: p.id });
+      // A cash-register terminal holds one open invoice (§6.4): two points on one terminal would
+      // supersede (cancel) each other's invoices.
+      const other = byTerminal.get(p.terminal.terminalId);
+      if (other !== undefined) {
+        throw new AgentError("CONFIG_INVALID", `point ${other} and point ${p.id} use the same terminal ${p.terminal.terminalId}; every point needs its own terminal`, { points: [other, p.id] });
+      }
+      byTerminal.set(p.terminal.terminalId, p.id);
       this.points.set(p.id, { config: p, stopped: false, offlineUntil: 0, alarms: [] });
     }
   }
@@ -283,7 +293,7 @@ class Engine implements PaymentEngine, RunnerHost {
       case "glase": {
         const outcome = await executeGlaseCall(this.opts.glase, this.targetOf(runner.state), effect.call, {
           clientReference: effect.ref,
-          timeoutMs: this.settings.glaseCallTimeoutMs,
+          timeoutMs: effect.call.op === "getPaymentStatus" ? this.statusTimeoutMs : this.settings.glaseCallTimeoutMs,
         });
         return { type: "glase", op: effect.call.op, ref: effect.ref, outcome };
       }

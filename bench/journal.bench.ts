@@ -1,7 +1,9 @@
 // npm run bench:journal — durable transitions per second of the journal next to a raw sqlite3
 // single-row insert loop (WAL, synchronous=FULL) of rows of the same size, measured in the same
 // run on the same disk, and
-// the time to recover 1,000 unfinished flows (read + recover transitions + one batched write).
+// the time to recover 1,000 unfinished flows (read + recover transitions + one batched write), and
+// what compaction costs the flows: appends made while 20,000 finished flows are compacted away
+// (each durable when it resolves), their latency and the compaction's own duration.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,6 +75,29 @@ async function recovery(path: string): Promise<number> {
   return ms;
 }
 
+/** Appends in a loop while compaction deletes `old` finished flows: append p50/max latency, appends/s, compaction ms. */
+async function duringCompaction(path: string, old = 20_000): Promise<{ p50: number; max: number; rate: number; compactMs: number; appends: number }> {
+  const j = await openJournal({ path });
+  const steps = Array.from({ length: old }, (_, i) => start(i));
+  await j.appendMany(steps.map((s, i) => ({ ...recordOf({ ...s.state, phase: "finished" }, { type: "start" }, s.effects, i), finished: true })));
+  const live = Array.from({ length: 2000 }, (_, i) => start(old + i));
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  let done = false;
+  const compaction = j.compact(old).then(() => (done = true));
+  let i = 0;
+  for (; !done && i < live.length; i++) {
+    const a = performance.now();
+    await j.append(recordOf(live[i]!.state, { type: "start" }, live[i]!.effects, old + i));
+    latencies.push(performance.now() - a);
+  }
+  await compaction;
+  const compactMs = performance.now() - t0;
+  await j.close();
+  latencies.sort((a, b) => a - b);
+  return { p50: latencies[Math.floor(latencies.length / 2)] ?? NaN, max: latencies.at(-1) ?? NaN, rate: i / (compactMs / 1000), compactMs, appends: i };
+}
+
 try {
   const rawRates: number[] = [];
   const journalRates: number[] = [];
@@ -85,10 +110,14 @@ try {
   const rawRate = median(rawRates);
   const journalRate = median(journalRates);
   const recoverMs = await recovery(join(dir, "recover.db"));
+  const c = await duringCompaction(join(dir, "compact.db"));
   console.log(`raw sqlite3 insert loop (WAL, FULL): ${rawRate.toFixed(0)} rows/s (median of ${ROUNDS} × ${N})`);
   console.log(`journal durable transitions:         ${journalRate.toFixed(0)} transitions/s`);
   console.log(`ratio journal/raw: ${(journalRate / rawRate).toFixed(2)} (goal ≥ 0.9)`);
   console.log(`recover 1000 unfinished flows: ${recoverMs.toFixed(0)} ms (goal < 1000 ms)`);
+  console.log(
+    `appends while compacting 20000 finished flows: ${c.appends} appends, ${c.rate.toFixed(0)}/s, latency p50 ${c.p50.toFixed(2)} ms max ${c.max.toFixed(1)} ms; compaction ${c.compactMs.toFixed(0)} ms`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

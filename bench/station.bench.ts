@@ -10,6 +10,12 @@
 // /proc next to an idle Node process started in the same run; the agent's own metrics endpoint
 // tells where its RSS goes (V8 heap, external memory, the rest: code, native modules, allocator).
 // Goals: poll p99 < 1.1 s; worst PAID/RESERVED gap far below 20 s; RSS < 2× idle Node.
+//
+// BENCH_FAULTS=1: the same station against the STRICT simulator profile with a hostile network in
+// the proxy: 20 % of Glase calls fail (half of them after Glase applied them — the answer is lost —
+// half before, never reaching it), and 10 % are held up to 3 s first (latency spikes). It then
+// prints the worst PAID-to-poll gap measured at Glase (goal < 10 s), reversals (goal 0) and whether
+// every settled amount equals what the board metered.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -23,9 +29,17 @@ import { VirtualController } from "../simulator/devices/virtual-controller.ts";
 import { VirtualPrinter } from "../simulator/devices/virtual-printer.ts";
 import { startGlaseSimulator } from "../simulator/glase/index.ts";
 import { NotifyListener } from "../test/daemon/notify-listener.ts";
+import { prng } from "../test/support/prng.ts";
 
 configureLogging({ level: "warn" });
 const POINTS = Number(process.env.BENCH_POINTS ?? 64);
+const FAULTS = process.env.BENCH_FAULTS === "1";
+const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.2);
+const SPIKE_RATE = 0.1;
+const SPIKE_MAX_MS = 3000;
+/** A seeded draw (the fault pattern repeats run to run). */
+const draw = prng(Number(process.env.BENCH_SEED ?? 9));
+const faultCounts = { lostAfterApplied: 0, rejectedBefore: 0, spikes: 0 };
 const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 60) * 1000;
 const CLK_TCK = 100; // Linux USER_HZ
 const GRADES = [{ id: "95", name: "Blyfri 95", unit: "L" as const, unitPriceMinor: 1899, vatRatePercent: 25 }];
@@ -70,7 +84,7 @@ const sim = await startGlaseSimulator({
     settings: {},
     issuers: [],
   },
-  settings: { autoCustomer: { enabled: true, confirmAfterMs: 1000 } },
+  settings: { autoCustomer: { enabled: true, confirmAfterMs: 1000 }, ...(FAULTS ? { profile: "strict" as const } : {}) },
 });
 const simUrl = new URL(sim.endpoint);
 /** Per invoice: arrival times of polls and the status each answered; arrival of the accepted commit. */
@@ -83,9 +97,23 @@ const readAll = (s: IncomingMessage) =>
     s.on("end", () => resolve(Buffer.concat(chunks)));
   });
 const proxy = createServer(async (req, res) => {
-  const arrived = performance.now(); // when the request reached "Glase", before its body is read
+  let arrived = performance.now(); // when the request reached "Glase", before its body is read
   const body = await readAll(req);
   const text = body.toString("utf8");
+  // The hostile network of BENCH_FAULTS: the fault is decided per call, before anything else.
+  const fault = FAULTS && draw() < FAULT_RATE ? (draw() < 0.5 ? "lost-after-applied" : "rejected-before") : undefined;
+  if (FAULTS && draw() < SPIKE_RATE) {
+    faultCounts.spikes++;
+    await new Promise((r) => setTimeout(r, draw() * SPIKE_MAX_MS));
+    arrived = performance.now();
+  }
+  if (fault === "rejected-before") {
+    // Never reaches Glase: the connection drops or a 500 comes back, at random.
+    faultCounts.rejectedBefore++;
+    if (draw() < 0.5) req.socket.destroy();
+    else res.writeHead(500, { "Content-Type": "text/xml" }).end("<soap:Envelope/>");
+    return;
+  }
   const isPoll = text.includes("getPaymentStatus>") || text.includes("getPaymentStatus ");
   const isCommit = text.includes("commitReservation>") || text.includes("commitReservation ");
   const ref = isPoll || isCommit ? /<invoiceReference>([^<]+)</.exec(text)?.[1] : undefined;
@@ -98,6 +126,13 @@ const proxy = createServer(async (req, res) => {
       if (!list) polls.set(ref, (list = []));
       list.push({ at: arrived, status });
     }
+    if (fault === "lost-after-applied") {
+      // Glase applied it; the answer is lost (dropped connection or a 500 instead of the answer).
+      faultCounts.lostAfterApplied++;
+      if (draw() < 0.5) req.socket.destroy();
+      else res.writeHead(500, { "Content-Type": "text/xml" }).end("<soap:Envelope/>");
+      return;
+    }
     res.writeHead(upRes.statusCode ?? 500, upRes.headers).end(answer);
   });
   up.on("error", () => res.writeHead(502).end());
@@ -108,7 +143,13 @@ const proxyEndpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}
 
 // ---- devices and config ---------------------------------------------------------------------------
 const pointIds = Array.from({ length: POINTS }, (_, i) => i + 1);
-const controller = new VirtualController({ grades: GRADES, points: pointIds.map((id) => ({ id, gradeIds: ["95"] })), flowRateMilliPerSec: 2_000 });
+const controller = new VirtualController({
+  grades: GRADES,
+  points: pointIds.map((id) => ({ id, gradeIds: ["95"] })),
+  flowRateMilliPerSec: 2_000,
+  // The fault figures compare every settled amount with the board's record of that sale.
+  ...(FAULTS ? { saleRecordCapacity: 1_000_000 } : {}),
+});
 const controllerPort = await controller.listenTcp(0);
 const printer = await VirtualPrinter.listen({});
 const dir = await mkdtemp(join(tmpdir(), "glase-bench-station-"));
@@ -263,6 +304,32 @@ const lines = [
   `CPU:                  agent ${(cpuAgent * 100).toFixed(1)} % of one core   idle node ${(cpuIdle * 100).toFixed(1)} %   load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
 ];
 process.stdout.write(lines.join("\n") + "\n");
+
+if (FAULTS) {
+  // Measured at Glase (the simulator's own clock, real time here): PAID → first read by its terminal.
+  const dump = sim.sim.dump();
+  const paidInvoices = dump.invoices.filter((i) => i.paidAt !== undefined);
+  const gaps = paidInvoices.filter((i) => i.paidReadAt !== undefined).map((i) => i.paidReadAt! - i.paidAt!);
+  const reversals = dump.invoices.filter((i) => i.reversed).length;
+  const unread = paidInvoices.filter((i) => i.paidReadAt === undefined && !i.reversed).length;
+  const records = new Map(controller.saleRecords().map((r) => [r.transactionId, r]));
+  let checked = 0;
+  const wrong: string[] = [];
+  for (const inv of dump.invoices.filter((i) => i.status === "PAID" && !i.reversed)) {
+    const sale = records.get(inv.invoice.clientInvoiceId ?? "");
+    checked++;
+    if (!sale) wrong.push(`${inv.invoiceReference}: no sale record`);
+    else if (sale.state !== "finished" || inv.paidMinor !== Math.min(sale.amountMinor, sale.limitMinor)) wrong.push(`${inv.invoiceReference}: paid ${inv.paidMinor}, metered ${sale.amountMinor} (${sale.state})`);
+  }
+  const doubleCommits = dump.invoices.filter((i) => i.commitsAccepted > 1).length;
+  const faultLines = [
+    `faults:               ${faultCounts.lostAfterApplied} applied then lost, ${faultCounts.rejectedBefore} rejected before Glase, ${faultCounts.spikes} latency spikes ≤ ${SPIKE_MAX_MS / 1000} s (strict profile, ${Math.round(FAULT_RATE * 100)} % of calls failing)`,
+    `worst PAID-to-poll:   ${(Math.max(0, ...gaps) / 1000).toFixed(3)} s at Glase over ${gaps.length} PAID invoices (goal < 10 s)${unread ? `; ${unread} PAID still unread at the end` : ""}`,
+    `reversals:            ${reversals} (goal 0)`,
+    `settled = metered:    ${wrong.length === 0 ? "yes" : "NO"} (${checked} PAID invoices checked against the board's sale records${wrong.length ? `; ${wrong.length} wrong: ${wrong.slice(0, 5).join("; ")}` : ""}); ${doubleCommits} invoices with two accepted commits`,
+  ];
+  process.stdout.write(faultLines.join("\n") + "\n");
+}
 
 if (process.env.BENCH_HEAP_SNAPSHOT) {
   // Investigation aid: a V8 heap snapshot of the loaded agent (Chrome DevTools → Memory → Load).

@@ -2,11 +2,12 @@
 // credentials file, or what `glase-agent register` stored in the state directory) and the shop
 // credentials for registration. Missing terminal credentials are not an error: the point is
 // shown unregistered until a technician registers it.
-import { stat } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { removeFileDurably, type DurableWriteOptions } from "../durable-file.ts";
 import { AgentError } from "../errors.ts";
+import { registerSecret } from "../log.ts";
 import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
 import { readSecretFile, writeSecretFile } from "./secrets.ts";
 import type { AgentConfig, PointConfig } from "./schema.ts";
@@ -25,8 +26,9 @@ export function storedTerminalPath(terminalsDir: string, point: number): string 
   return join(terminalsDir, `point-${point}.json`);
 }
 
-async function readCredentialsFile(path: string): Promise<StoredTerminal> {
-  const text = await readSecretFile(path, "terminal credentials file");
+/** `configNamed`: a path from the config (may be a link the operator chose); else a state-directory file (never followed). */
+async function readCredentialsFile(path: string, configNamed = false): Promise<StoredTerminal> {
+  const text = await readSecretFile(path, "terminal credentials file", { followSymlinks: configNamed });
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -44,7 +46,7 @@ async function readCredentialsFile(path: string): Promise<StoredTerminal> {
 export async function readStoredTerminal(terminalsDir: string, point: number): Promise<StoredTerminal | undefined> {
   const path = storedTerminalPath(terminalsDir, point);
   try {
-    await stat(path);
+    await lstat(path); // a link is there, not "no file": readCredentialsFile refuses it
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw e;
@@ -52,9 +54,10 @@ export async function readStoredTerminal(terminalsDir: string, point: number): P
   return readCredentialsFile(path);
 }
 
-export async function writeStoredTerminal(terminalsDir: string, point: number, value: StoredTerminal, owner?: DurableWriteOptions["owner"]): Promise<string> {
+/** `replace: false` for a new registration: never replaces credentials that appeared meanwhile (CONFLICT, errno EEXIST). */
+export async function writeStoredTerminal(terminalsDir: string, point: number, value: StoredTerminal, owner?: DurableWriteOptions["owner"], opts: { readonly replace?: boolean } = {}): Promise<string> {
   const path = storedTerminalPath(terminalsDir, point);
-  await writeSecretFile(path, JSON.stringify(value, null, 2) + "\n", owner ? { owner } : {});
+  await writeSecretFile(path, JSON.stringify(value, null, 2) + "\n", { ...(owner ? { owner } : {}), ...opts });
   return path;
 }
 
@@ -68,19 +71,24 @@ export async function terminalCredentials(point: PointConfig, terminalsDir: stri
   const t = point.terminal;
   if (t === undefined) {
     const stored = await readStoredTerminal(terminalsDir, point.id);
+    registerSecret(stored?.password);
     return stored && { terminalId: stored.terminalId, password: stored.password };
   }
   if (t.credentialsFile !== undefined) {
-    const stored = await readCredentialsFile(resolve(cwd, t.credentialsFile));
+    const stored = await readCredentialsFile(resolve(cwd, t.credentialsFile), true);
+    registerSecret(stored.password);
     return { terminalId: stored.terminalId, password: stored.password };
   }
-  const password = t.password ?? (await readSecretFile(resolve(cwd, t.passwordFile!), `points[${point.id}] password file`));
+  const password = t.password ?? (await readSecretFile(resolve(cwd, t.passwordFile!), `points[${point.id}] password file`, { followSymlinks: true }));
+  // Masked in any log line from now on, wherever it would appear.
+  registerSecret(password);
   return { terminalId: t.id!, password };
 }
 
 export async function resellerCredentials(config: AgentConfig, cwd = process.cwd()): Promise<ResellerCredentials> {
   const r = config.glase.reseller;
   if (!r) throw new AgentError("CONFIG_INVALID", "glase.reseller: required for registration (shop id, userId, password or passwordFile)", { path: "glase.reseller" });
-  const password = r.password ?? (await readSecretFile(resolve(cwd, r.passwordFile!), "reseller password file"));
+  const password = r.password ?? (await readSecretFile(resolve(cwd, r.passwordFile!), "reseller password file", { followSymlinks: true }));
+  registerSecret(password);
   return { resellerId: r.id, userId: r.userId, password };
 }

@@ -4,6 +4,7 @@
 // so the technician commands work unchanged against a local run. Relative paths in the config are
 // resolved against the working directory.
 import { join, resolve } from "node:path";
+import { AgentError } from "../errors.ts";
 import type { AgentConfig } from "./schema.ts";
 import { serviceContextFor } from "./service-unit.ts";
 
@@ -50,5 +51,16 @@ export function resolvePaths(config: AgentConfig, env: Env = process.env, cwd = 
 export function resolveCommandPaths(config: AgentConfig, configFile: string, env: Env = process.env, cwd = process.cwd()): AgentPaths {
   if (env.STATE_DIRECTORY) return resolvePaths(config, env, cwd);
   const service = serviceContextFor(resolve(cwd, configFile), env);
-  return service ? resolvePaths(config, service.env, service.cwd) : resolvePaths(config, env, cwd);
+  if (!service) return resolvePaths(config, env, cwd);
+  if (!config.stateDir && service.unit.stateDirectory === undefined) {
+    // Without StateDirectory= the paths would fall under the unit's working directory (/.glase/state):
+    // not where any running service keeps its terminals.
+    const why = service.unit.masked ? `${service.unit.source} is masked (systemd will not run it)` : `${service.unit.source} has no StateDirectory=`;
+    throw new AgentError(
+      "CONFLICT",
+      `${why}, so there is no service state directory to write into. Unmask/fix the unit (systemctl unmask glase-agent), or set stateDir in ${configFile}`,
+      { unit: service.unit.source },
+    );
+  }
+  return resolvePaths(config, service.env, service.cwd);
 }

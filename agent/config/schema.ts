@@ -3,6 +3,7 @@
 // instead of silently ignored. Secrets are either inline (demo/simulated stations) or, on real
 // sites, in a file that must be 0600 (see secrets.ts); the schema only holds the reference.
 import { z } from "zod";
+import { minorUnitDigits } from "../core/money.ts";
 
 export const CURRENT_CONFIG_VERSION = 2;
 
@@ -297,6 +298,32 @@ export const ConfigSchema = z
       if (seen.has(p.id)) ctx.addIssue({ code: "custom", path: ["points", i, "id"], message: `duplicate point id ${p.id}` });
       seen.add(p.id);
     });
+    const terminals = new Map<string, number>();
+    cfg.points.forEach((p, i) => {
+      const id = p.terminal?.id;
+      if (id === undefined) return;
+      const other = terminals.get(id);
+      if (other !== undefined) ctx.addIssue({ code: "custom", path: ["points", i, "terminal", "id"], message: sharedTerminalMessage(id, `points[${other}].terminal.id`) });
+      else terminals.set(id, i);
+    });
+    const digits = minorUnitDigits(cfg.station.currency);
+    if (digits !== 2) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["station", "currency"],
+        message: `${cfg.station.currency} has ${digits} decimals; Glase amounts carry exactly 2 (contract §6.5), so only 2-decimal currencies are supported`,
+      });
+    }
+    const margin = cfg.flows.commitSafetyMarginS;
+    cfg.points.forEach((p, i) => {
+      if (p.kind !== "kiosk" && p.commitReservationTimeoutS <= 2 * margin) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["points", i, "commitReservationTimeoutS"],
+          message: `must exceed twice flows.commitSafetyMarginS (${2 * margin} s): deliveries stop one margin before the commit deadline, which is one margin before the lapse`,
+        });
+      }
+    });
     if (cfg.devices.dispenser.kind === "virtual") {
       const known = new Set(cfg.devices.dispenser.grades.map((g) => g.id));
       cfg.points.forEach((p, i) =>
@@ -310,6 +337,11 @@ export const ConfigSchema = z
       ctx.addIssue({ code: "custom", path: ["simulation", "customers", "minAmountMinor"], message: "must not exceed maxAmountMinor" });
     }
   });
+
+/** Why two points may not share a terminal; `otherPath` names where the first one is configured. */
+export function sharedTerminalMessage(terminalId: string, otherPath: string): string {
+  return `terminal ${terminalId} is also used by ${otherPath} (a terminal holds one open invoice: each point needs its own)`;
+}
 
 export type AgentConfig = z.infer<typeof ConfigSchema>;
 export type PointConfig = AgentConfig["points"][number];

@@ -1,28 +1,38 @@
 // Secrets on disk: terminal passwords, shop passwords and issuer secrets live in files readable
 // only by the agent's user. A file that group or others can read is refused, with the chmod that
 // fixes it, rather than used: a leaked terminal password lets anyone invoice in the station's name.
-import { readFile, stat } from "node:fs/promises";
-import { writeFileDurably, type DurableWriteOptions } from "../durable-file.ts";
-import { AgentError } from "../errors.ts";
+import { readRegularFile, writeFileDurably, type DurableWriteOptions } from "../durable-file.ts";
+import { AgentError, isAgentError } from "../errors.ts";
 import type { AgentConfig } from "./schema.ts";
 
-/** Reads a secret file (trimmed); refuses group/world-accessible files. */
-export async function readSecretFile(path: string, what = "secret file"): Promise<string> {
-  let mode: number;
+export interface ReadSecretOptions {
+  /**
+   * Follow a symbolic link as the last component. Only for paths the operator wrote into the
+   * (root-owned) config: a secret mounted as a link is theirs to choose. Files in the agent's own
+   * state directory are never followed: its user could plant a link there, and root running
+   * `glase-agent register` would then read (and copy into orphans/) any file it points at.
+   */
+  readonly followSymlinks?: boolean;
+}
+
+/** Reads a secret file (trimmed); refuses links (see above), non-regular and group/world-accessible files. */
+export async function readSecretFile(path: string, what = "secret file", opts: ReadSecretOptions = {}): Promise<string> {
+  let file;
   try {
-    mode = (await stat(path)).mode;
+    file = await readRegularFile(path, { followSymlinks: opts.followSymlinks ?? false, maxBytes: 64 * 1024 });
   } catch (e) {
-    throw new AgentError("CONFIG_INVALID", `${what} ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? "error"})`, { path });
+    const why = isAgentError(e, "CONFIG_INVALID") ? e.message.slice(path.length + 1) : `cannot read (${(e as { context?: { errno?: string } }).context?.errno ?? "error"})`;
+    throw new AgentError("CONFIG_INVALID", `${what} ${path}: ${why}`, { path }, { cause: e });
   }
-  if ((mode & 0o077) !== 0) {
-    const octal = (mode & 0o777).toString(8).padStart(4, "0");
+  if ((file.mode & 0o077) !== 0) {
+    const octal = (file.mode & 0o777).toString(8).padStart(4, "0");
     throw new AgentError(
       "CONFIG_INVALID",
       `${what} ${path}: mode ${octal} lets group/others read it; run \`chmod 600 ${path}\``,
       { path, mode: octal },
     );
   }
-  const value = (await readFile(path, "utf8")).trim();
+  const value = file.text.trim();
   if (value === "") throw new AgentError("CONFIG_INVALID", `${what} ${path}: empty`, { path });
   return value;
 }
@@ -30,9 +40,9 @@ export async function readSecretFile(path: string, what = "secret file"): Promis
 /**
  * Writes a secret file: 0600 from the first byte (never readable by others, not even for a
  * moment) and durable — see agent/durable-file.ts: a power cut leaves the old or the new
- * content, never an empty file.
+ * content, never an empty file. `replace: false` only creates it (never replaces another's).
  */
-export async function writeSecretFile(path: string, content: string, opts: Pick<DurableWriteOptions, "owner"> = {}): Promise<void> {
+export async function writeSecretFile(path: string, content: string, opts: Pick<DurableWriteOptions, "owner"> & { readonly replace?: boolean } = {}): Promise<void> {
   await writeFileDurably(path, content, { mode: 0o600, dirMode: 0o700, ...opts });
 }
 

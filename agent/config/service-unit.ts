@@ -27,6 +27,8 @@ export interface ServiceUnit {
   readonly workingDirectory: string;
   /** The unit file it was read from, or "shipped defaults". */
   readonly source: string;
+  /** The unit is masked (a link to /dev/null, or empty): systemd will not run it, and it says nothing. */
+  readonly masked?: boolean;
 }
 
 /** What systemd/glase-agent.service says (used when no unit is installed). */
@@ -98,6 +100,8 @@ export function readInstalledUnit(env: Env = process.env, searchPath: readonly s
   for (const file of candidates) {
     const text = readText(file);
     if (text === undefined) continue;
+    // systemd: a unit file linked to /dev/null or empty is masked; it neither runs nor configures anything.
+    if (text.trim() === "" || realPath(file) === "/dev/null") return { configFile: SHIPPED_UNIT.configFile, workingDirectory: "/", source: file, masked: true };
     const settings: Settings = { stateDirectory: [] };
     applyUnitText(text, settings);
     const dropInDirs = explicit ? [`${file}.d`] : searchPath.map((d) => join(d, `${UNIT_NAME}.d`));
@@ -124,15 +128,16 @@ export function readInstalledUnit(env: Env = process.env, searchPath: readonly s
   return undefined;
 }
 
+function realPath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
 function samePath(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve(p);
-    }
-  };
-  return real(a) === real(b);
+  return realPath(a) === realPath(b);
 }
 
 /**

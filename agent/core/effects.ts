@@ -27,6 +27,7 @@ export type TimerName =
   | "nozzle" // customer never lifts the nozzle
   | "stall" // no delivery progress
   | "retry" // backoff before retrying a failed call
+  | "lapse" // the delivery must stop so settlement ends before the reservation lapses
   | "report"; // reconciliation wait
 
 export type Effect =
@@ -59,6 +60,8 @@ export interface FlowSettings {
   readonly commitReservationTimeoutS: number;
   /** Settlement must finish this long before the reservation lapses (seconds). */
   readonly commitSafetyMarginS: number;
+  /** Per-call timeout of Glase calls; also how long an answer may still arrive after a lost one. */
+  readonly glaseCallTimeoutMs: number;
   /** Poll interval while an invoice is open (contract: 1 s). */
   readonly pollIntervalMs: number;
   /** How long the customer has to confirm the reservation/payment in the app before we cancel. */

@@ -16,6 +16,8 @@ export interface FlowBase {
   /** Set when finished: "paid", "canceled", "refused", "offline", "failed", "refunded", "reported", "settled-manually". */
   readonly outcome?: string;
   readonly parkedReason?: string;
+  /** The alarm text of a parked flow: raised again after a restart. */
+  readonly parkedMessage?: string;
 }
 
 export interface Step<S> {
@@ -81,7 +83,18 @@ export function isCredentialsCode(code: number): boolean {
   return code === 20 || code === 21 || code === 29 || code === 33 || code === 37;
 }
 
-/** xs:dateTime without zone, as the examples send it. */
+/**
+ * xs:dateTime without zone, as the examples send it: a zoneless time is read as local time (the
+ * till's clock), so it is the station's local time (the process time zone, TZ), never UTC.
+ */
 export function isoLocal(now: number): string {
-  return new Date(now).toISOString().slice(0, 19);
+  const d = new Date(now);
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${p(d.getFullYear(), 4)}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** A parked flow after a restart: its alarm lived in memory only, so it is raised again. */
+export function reraiseParked<S extends FlowBase>(s: S): Step<S> {
+  const code = s.parkedReason ?? "parked";
+  return { state: s, effects: [{ type: "alarm", code, message: s.parkedMessage ?? `flow ${s.flowId} is parked (${code}) and needs a technician` }] };
 }

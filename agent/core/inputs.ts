@@ -14,6 +14,8 @@ export type GlaseOutcome =
       readonly paymentDate?: string;
       /** receipt.clientInvoiceId of a PAID status: tells whose invoice the terminal's current one is. */
       readonly clientInvoiceId?: string;
+      /** receipt.invoice.totalAmount of a PAID status: what Glase says it took (minor units). */
+      readonly paidMinor?: number;
       readonly transactionPeriodId?: string;
       readonly report?: string;
       readonly mimeType?: string;
@@ -57,6 +59,14 @@ export type FlowInput =
   /** The process restarted; the flow's last effects have unknown outcomes. */
   | { readonly type: "recover" }
   | { readonly type: "technician"; readonly action: "stop" | "mark-settled" | "retry" | "cancel" };
+
+/**
+ * An answer that does not tell whether the request was processed: a lost answer, or 90
+ * SYSTEM_ERROR (§5.8 "unclassified"; the strict simulator applies it before answering).
+ */
+export function isAmbiguous(outcome: GlaseOutcome): boolean {
+  return (outcome.kind === "transport" && outcome.indefinite) || (outcome.kind === "result" && outcome.code === 90);
+}
 
 /** Temporary failures worth retrying: 90/93/94 and transport errors that never reached the server. */
 export function isTemporary(outcome: GlaseOutcome): boolean {

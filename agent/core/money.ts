@@ -67,3 +67,19 @@ export function formatMilli(milli: number): string {
 export function priceOf(milli: number, unitPriceMinor: number): number {
   return Math.floor((milli * unitPriceMinor + 500) / 1000);
 }
+
+/**
+ * ISO 4217 currencies whose minor unit is not two decimals (the standard's list; every other code
+ * has two). A table rather than Intl: ICU's currency data costs the daemon ~7 MiB of RSS.
+ */
+const MINOR_UNIT_DIGITS: Readonly<Record<string, number>> = {
+  ...Object.fromEntries(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"].map((c) => [c, 0])),
+  ...Object.fromEntries(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"].map((c) => [c, 3])),
+  CLF: 4,
+  UYW: 4,
+};
+
+/** Decimals of an ISO 4217 currency's minor unit. */
+export function minorUnitDigits(code: string): number {
+  return MINOR_UNIT_DIGITS[code] ?? 2;
+}

@@ -2,12 +2,14 @@
 // poll each second in windows of posWindowMs; unattended policy: posExtraWindows more windows,
 // then cancelInvoice — and on 50 (paid meanwhile) poll again to collect the payment. PAID ⇒
 // ersReference ⇒ release the product ⇒ receipt. The poll never stops between PAID and reading it
-// (the 20-second reversal rule): a failed cancel falls back to polling, not to waiting.
+// (the 20-second reversal rule): a failed cancel (51/48: the customer is paying right now, or no
+// answer) falls back to polling at the poll interval, the cancel is retried with a growing backoff
+// between polls, and the flow ends only when Glase says the invoice is settled either way.
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
 import type { Invoice, InvoiceRow } from "../glase/types.ts";
-import { type Effect, type FlowContext, assertNever, cancelTimer, timer } from "./effects.ts";
+import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
 import { type FlowBase, type Step, callGlase, display, isCredentialsCode, isoLocal, pendingOutcome, readCurrentInvoice, same, withEffects, withReceiptSubmission } from "./flow.ts";
-import { type FlowInput, type GlaseOutcome, isTemporary } from "./inputs.ts";
+import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
 
 export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "releasing" | "printing" | "finished";
@@ -28,6 +30,9 @@ export interface PosState extends FlowBase {
   readonly windowDeadline: number;
   readonly cancelWanted?: string;
   readonly cancelAttempts: number;
+  /** A failed cancel is retried no earlier than this (absolute ms); polls go on meanwhile. */
+  readonly nextCancelAt?: number;
+  readonly cancelAlarmed?: boolean;
   readonly ersReference?: string;
   readonly receipt?: ReceiptContent;
 }
@@ -88,13 +93,17 @@ function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
   return { state: { ...s, phase: "finished", outcome, pending: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...effects] };
 }
 
+/** Cancel attempts after which a technician is told the invoice will not cancel (polling goes on). */
+const CANCEL_ALARM_AFTER = 10;
+
 function nextPoll(s: S, ctx: FlowContext): Step<S> {
-  if (s.cancelWanted !== undefined && s.cancelAttempts < 10) return cancel(s);
-  if (s.cancelWanted !== undefined) {
-    // Cancel never went through: stop here; an unread PAID is reversed by Glase, so no charge.
-    return finish(s, "canceled", { type: "alarm", code: "cancel-unconfirmed", message: `invoice ${s.invoiceRef}: cancel not confirmed` });
-  }
-  return { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+  if (s.cancelWanted !== undefined && ctx.now >= (s.nextCancelAt ?? 0)) return cancel(s);
+  const step: Step<S> = { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+  if (s.cancelWanted === undefined || s.cancelAlarmed || s.cancelAttempts < CANCEL_ALARM_AFTER) return step;
+  return withEffects(
+    { state: { ...step.state, cancelAlarmed: true }, effects: step.effects },
+    { type: "alarm", code: "cancel-unconfirmed", message: `point ${s.point}: invoice ${s.invoiceRef} still open after ${s.cancelAttempts} cancels; polling goes on` },
+  );
 }
 
 function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext): Step<S> {
@@ -107,9 +116,13 @@ function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext):
     ersReference: o.ersReference!,
     description: "Glase payment",
     timestamp: o.paymentDate ?? new Date(ctx.now).toISOString(),
+    ...(o.paidMinor !== undefined ? { amountMinor: o.paidMinor } : {}),
   };
   const state: S = { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef: s.invoiceRef ?? o.invoiceReference };
   const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }];
+  if (o.paidMinor !== undefined && o.paidMinor !== s.amountMinor) {
+    effects.push({ type: "alarm", code: "paid-amount-mismatch", message: `point ${s.point}: invoice ${state.invoiceRef} is PAID ${o.paidMinor}, the price was ${s.amountMinor}` });
+  }
   return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
 }
 
@@ -134,7 +147,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
         const open: S = { ...done, invoiceRef: o.invoiceReference, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
         return withEffects(poll(open), timer("customer", ctx.settings.posWindowMs), display(s, "Scan the Glase code to pay"));
       }
-      if (o.kind === "transport" && o.indefinite) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
+      // The invoice may exist: read the terminal's current one, then supersede it (§6.4).
+      if (isAmbiguous(o)) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable"));
       return finish(done, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
     case "resolving-send":
@@ -153,8 +167,9 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       // 50: the customer paid meanwhile — collect it; never leave a PAID unread.
       if (o.kind === "result" && o.code === 50) return poll({ ...done, cancelWanted: undefined });
       if (o.kind === "result" && o.code === 54) return finish(done, "canceled");
-      // 51/48 (customer paying right now), temporary or unknown: poll; the cancel is retried after.
-      return poll(done);
+      // 51/48 (customer paying right now), temporary or unknown: keep polling at the poll interval;
+      // the cancel is retried after a growing backoff, between polls.
+      return { state: { ...done, phase: "polling", nextCancelAt: ctx.now + backoffMs(s.cancelAttempts, ctx) }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
     case "releasing":
     case "printing":
     case "finished":

@@ -48,16 +48,37 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   readonly invoiceRef?: string;
   readonly version: number;
   readonly sends: number;
+  /**
+   * When the current invoice's sendInvoice was decided (absolute ms, before it left): the
+   * reservation cannot start counting earlier, so deadlines counted from here are conservative.
+   */
+  readonly sentAt?: number;
+  /** issueDate and commitReservationTimeout as sent: updateInvoice repeats them (§3.6). */
+  readonly issueDate?: string;
+  readonly reservationTimeoutS?: number;
   /** Customer must confirm in the app before this (absolute ms). */
   readonly customerDeadline: number;
-  /** Settlement must be done before this: reservation time − safety margin (absolute ms). */
+  /** The delivery is stopped by then, leaving time to settle: lapse − 2 × safety margin (absolute ms). */
+  readonly stopAt?: number;
+  /** Settlement must be done before this: lapse − safety margin (absolute ms). */
   readonly commitDeadline?: number;
   readonly cancelWanted?: string;
   readonly stopRequested?: boolean;
   readonly progress?: { readonly milli: number; readonly amountMinor: number };
   readonly delivered?: Delivered;
   readonly commitMinor?: number;
+  /** When the last commitReservation was decided (absolute ms). */
+  readonly commitSentAt?: number;
+  /** The last commit's outcome is unknown (lost answer, 90): a RESERVED read right after it proves nothing. */
+  readonly commitUnknown?: boolean;
+  /** The retry timer in checking-commit sends the commit again (rather than a status read). */
+  readonly recommit?: boolean;
   readonly commitAccepted?: boolean;
+  /** After an accepted commit: PAID with an ersReference is expected by then, else an alarm. */
+  readonly confirmDeadline?: number;
+  readonly confirmAlarmed?: boolean;
+  /** The phase a parked flow was in: `retry` resumes it. */
+  readonly parkedFrom?: PreliminaryPhase;
   readonly ersReference?: string;
   readonly paymentDate?: string;
   readonly receipt?: ReceiptContent;

@@ -12,18 +12,29 @@ import type { Delivered, PreliminaryPhase, PreliminaryState } from "./preliminar
 type S = PreliminaryState;
 
 export function send(s: S, ctx: FlowContext): Step<S> {
-  const invoice: Invoice = {
+  const issueDate = isoLocal(ctx.now);
+  const reservationTimeoutS = ctx.settings.commitReservationTimeoutS;
+  const sent: S = { ...s, sentAt: ctx.now, issueDate, reservationTimeoutS };
+  return callGlase(sent, { op: "sendInvoice", invoice: invoiceOf(sent, s.reserveMinor) }, { phase: "sending-invoice", sends: s.sends + 1 } as Partial<S>);
+}
+
+/**
+ * The invoice as sendInvoice sent it, with the rows and total of `totalMinor`: updateInvoice sends
+ * the same invoice again (§3.6: same rules as sendInvoice), so paymentMode, acknowledgmentMode,
+ * issueDate and commitReservationTimeout never change and only rows and total do.
+ */
+function invoiceOf(s: S, totalMinor: number, d?: Delivered): Invoice {
+  return {
     paymentMode: "RESERVATION_REQUIRED_PRELIMINARY_AMOUNT",
     acknowledgmentMode: "NO_ACKNOWLEDGMENT",
-    issueDate: isoLocal(ctx.now),
+    ...(s.issueDate !== undefined ? { issueDate: s.issueDate } : {}),
     title: s.stationName,
     clientInvoiceId: s.flowId,
-    invoiceRows: [invoiceRow(s, s.reserveMinor)],
-    totalAmount: money(s.currency, s.reserveMinor),
+    invoiceRows: [invoiceRow(s, totalMinor, d)],
+    totalAmount: money(s.currency, totalMinor),
     cashierId: `point-${s.point}`,
-    commitReservationTimeout: ctx.settings.commitReservationTimeoutS,
+    ...(s.reservationTimeoutS !== undefined ? { commitReservationTimeout: s.reservationTimeoutS } : {}),
   };
-  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1 } as Partial<S>);
 }
 
 export function poll(s: S, phase: PreliminaryPhase): Step<S> {
@@ -36,26 +47,43 @@ export function retryLater(s: S, ctx: FlowContext, patch: Partial<S> = {}): Step
   return { state: { ...s, ...patch, attempts, pending: undefined }, effects: [timer("retry", backoffMs(attempts, ctx))] };
 }
 
+const TIMERS = ["customer", "poll", "nozzle", "stall", "retry", "lapse"] as const;
+
 export function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
-  const stop: Effect[] = (["customer", "poll", "nozzle", "stall", "retry"] as const).map((n) => cancelTimer(n));
+  const stop: Effect[] = TIMERS.map((n) => cancelTimer(n));
   return { state: { ...s, phase: "finished", outcome, pending: undefined }, effects: [...stop, ...effects] };
 }
 
 export function park(s: S, reason: string, message: string): Step<S> {
   return {
-    state: { ...s, phase: "parked", parkedReason: reason, pending: undefined },
-    effects: [cancelTimer("retry"), cancelTimer("poll"), { type: "alarm", code: reason, message }, display(s, "Out of order - please contact staff")],
+    state: { ...s, phase: "parked", parkedReason: reason, parkedMessage: message, parkedFrom: s.phase === "parked" ? s.parkedFrom : s.phase, pending: undefined },
+    effects: [...TIMERS.map((n) => cancelTimer(n)), { type: "alarm", code: reason, message }, display(s, "Out of order - please contact staff")],
   };
 }
 
 export function cancel(s: S, reason: string): Step<S> {
   if (s.invoiceRef === undefined) return finish(s, "canceled", display(s, "Cancelled"));
   const step = callGlase(s, { op: "cancelInvoice", invoiceReference: s.invoiceRef }, { phase: "canceling", cancelWanted: reason } as Partial<S>);
-  return withEffects(step, cancelTimer("customer"), cancelTimer("nozzle"), cancelTimer("stall"));
+  return withEffects(step, cancelTimer("customer"), cancelTimer("nozzle"), cancelTimer("stall"), cancelTimer("lapse"));
+}
+
+/**
+ * The reservation lapses `commitReservationTimeout` after Glase created the invoice, which cannot be
+ * before we decided to send it: counting from `sentAt` is conservative. The delivery stops one safety
+ * margin before the commit deadline, which is itself one margin before the lapse.
+ */
+export function deadlines(s: S, ctx: FlowContext): { readonly stopAt: number; readonly commitDeadline: number } {
+  const lapse = (s.sentAt ?? ctx.now) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000;
+  const margin = ctx.settings.commitSafetyMarginS * 1000;
+  return { stopAt: lapse - 2 * margin, commitDeadline: lapse - margin };
 }
 
 export function authorize(s: S, ctx: FlowContext): Step<S> {
-  const deadline = ctx.now + (ctx.settings.commitReservationTimeoutS - ctx.settings.commitSafetyMarginS) * 1000;
+  const { stopAt, commitDeadline } = deadlines(s, ctx);
+  if (ctx.now >= stopAt) {
+    // RESERVED so late that nothing could be delivered and settled before the lapse.
+    return withEffects(cancel({ ...s, stopAt, commitDeadline, attempts: 0 }, "reservation-too-short"), display(s, "Time limit reached - no charge"));
+  }
   const effect: Effect = {
     type: "authorize",
     point: s.point,
@@ -65,15 +93,15 @@ export function authorize(s: S, ctx: FlowContext): Step<S> {
     ...(s.gradeId !== undefined ? { gradeId: s.gradeId } : {}),
   };
   return {
-    state: { ...s, phase: "authorizing", commitDeadline: deadline, pending: undefined, attempts: 0 },
-    effects: [cancelTimer("customer"), cancelTimer("poll"), effect],
+    state: { ...s, phase: "authorizing", stopAt, commitDeadline, pending: undefined, attempts: 0 },
+    effects: [cancelTimer("customer"), cancelTimer("poll"), timer("lapse", stopAt - ctx.now), effect],
   };
 }
 
 export function stop(s: S): Step<S> {
   return {
-    state: { ...s, phase: "stopping", stopRequested: true },
-    effects: [cancelTimer("nozzle"), cancelTimer("stall"), { type: "stop", point: s.point }],
+    state: { ...s, phase: "stopping", stopRequested: true, pending: undefined },
+    effects: [cancelTimer("nozzle"), cancelTimer("stall"), cancelTimer("lapse"), { type: "stop", point: s.point }],
   };
 }
 
@@ -86,7 +114,7 @@ export function settle(s: S, d: Delivered): Step<S> {
   const base: S = { ...s, delivered: d, attempts: 0 };
   if (d.amountMinor <= 0) return cancel(base, "nothing-delivered");
   const commitMinor = Math.min(d.amountMinor, s.reserveMinor);
-  const effects: Effect[] = [cancelTimer("nozzle"), cancelTimer("stall"), display(s, "Settling payment")];
+  const effects: Effect[] = [cancelTimer("nozzle"), cancelTimer("stall"), cancelTimer("lapse"), display(s, "Settling payment")];
   if (d.amountMinor > s.reserveMinor) {
     effects.push({
       type: "alarm",
@@ -98,21 +126,14 @@ export function settle(s: S, d: Delivered): Step<S> {
 }
 
 export function update(s: S): Step<S> {
-  const total = s.commitMinor!;
-  // The whole invoice again (same ids and title), only rows and total change: Glase replaces it.
-  const invoice: Invoice = {
-    title: s.stationName,
-    clientInvoiceId: s.flowId,
-    invoiceRows: [invoiceRow(s, total, s.delivered)],
-    totalAmount: money(s.currency, total),
-    cashierId: `point-${s.point}`,
-  };
+  const invoice = invoiceOf(s, s.commitMinor!, s.delivered);
   return callGlase(s, { op: "updateInvoice", invoiceReference: s.invoiceRef!, invoice }, { phase: "updating" } as Partial<S>);
 }
 
-export function commit(s: S): Step<S> {
+export function commit(s: S, ctx: FlowContext): Step<S> {
   const call = { op: "commitReservation", invoiceReference: s.invoiceRef!, amountMinor: s.commitMinor!, currency: s.currency } as const;
-  return callGlase(s, call, { phase: "committing" } as Partial<S>);
+  const patch: Partial<S> = { phase: "committing", commitSentAt: ctx.now, commitUnknown: false, recommit: false };
+  return callGlase(s, call, patch);
 }
 
 export function pastDeadline(s: S, ctx: FlowContext): boolean {
@@ -128,9 +149,19 @@ export function settleRetry(s: S, ctx: FlowContext, why: string): Step<S> {
 }
 
 export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext): Step<S> {
-  const receipt = receiptOf(s, o.ersReference!, o.paymentDate ?? new Date(ctx.now).toISOString());
-  const state: S = { ...s, phase: "printing", ersReference: o.ersReference, paymentDate: receipt.timestamp, receipt, pending: undefined };
+  // What Glase says it took wins on the receipt; a figure other than ours needs a technician.
+  const taken = o.paidMinor ?? s.commitMinor;
+  const settled: S = { ...s, commitMinor: taken };
+  const receipt = receiptOf(settled, o.ersReference!, o.paymentDate ?? new Date(ctx.now).toISOString());
+  const state: S = { ...settled, phase: "printing", ersReference: o.ersReference, paymentDate: receipt.timestamp, receipt, pending: undefined };
   const effects: Effect[] = [cancelTimer("retry"), cancelTimer("poll"), display(s, "Paid - thank you"), { type: "print", receipt }];
+  if (o.paidMinor !== undefined && o.paidMinor !== s.commitMinor) {
+    effects.push({
+      type: "alarm",
+      code: "paid-amount-mismatch",
+      message: `point ${s.point}: invoice ${s.invoiceRef} is PAID ${o.paidMinor} but ${s.commitMinor} was committed`,
+    });
+  }
   return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
 }
 

@@ -8,13 +8,18 @@
 //   then superseding it with a fresh sendInvoice (a cash-register terminal holds one open invoice,
 //   §6.4), so the customer never holds two live invoices;
 // - nothing delivered, customer never lifts the nozzle, customer never confirms ⇒ cancelInvoice;
-// - settlement retries with capped backoff until the commit deadline, then parks with an alarm.
+// - settlement retries with capped backoff until the commit deadline, then parks with an alarm;
+// - the delivery is stopped in time to settle before the reservation lapses (deadlines counted from
+//   the sendInvoice, the earliest the reservation can start), and only a FINISHED sale is settled:
+//   a sale still running after a stop is stopped again, never committed with its running figure;
+// - once a commit may have happened, the status is read at the poll cadence (a PAID left unread is
+//   reversed after 20 s) and a RESERVED read right after an ambiguous commit proves nothing.
 //
 // This file decides which step follows which input; the state is preliminary-state.ts, the steps
 // preliminary-steps.ts, the invoice rows and receipt preliminary-documents.ts.
 import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
 import { type Step, display, isCredentialsCode, pendingOutcome, readCurrentInvoice, same, withEffects } from "./flow.ts";
-import { type FlowInput, type GlaseOutcome, type SaleInfo, isTemporary } from "./inputs.ts";
+import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTemporary } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 import {
   alarmFor,
@@ -22,6 +27,7 @@ import {
   cancel,
   checkSale,
   commit,
+  deadlines,
   describe,
   finish,
   paid,
@@ -56,15 +62,19 @@ export function startPreliminary(p: PreliminaryStart, ctx: FlowContext): Step<S>
 
 /** Resume after a restart: every phase knows how to learn what happened while it was down. */
 function recover(s: S, ctx: FlowContext): Step<S> {
-  const fresh: S = { ...s, pending: undefined, attempts: 0 };
-  switch (s.phase) {
+  return resume({ ...s, pending: undefined, attempts: 0 }, s.phase, ctx);
+}
+
+/** Re-enters `phase` by first reading what may have happened in it (restart, technician retry). */
+function resume(fresh: S, phase: PreliminaryPhase, ctx: FlowContext): Step<S> {
+  switch (phase) {
     case "sending-invoice":
     case "resolving-send":
       return readCurrentInvoice(fresh, { phase: "resolving-send" } as Partial<S>);
     case "awaiting-reservation":
-      return withEffects(poll(fresh, "awaiting-reservation"), timer("customer", s.customerDeadline - ctx.now));
+      return withEffects(poll(fresh, "awaiting-reservation"), timer("customer", fresh.customerDeadline - ctx.now));
     case "canceling":
-      return cancel(fresh, s.cancelWanted ?? "recovered");
+      return cancel(fresh, fresh.cancelWanted ?? "recovered");
     case "authorizing":
     case "authorized":
     case "delivering":
@@ -74,15 +84,17 @@ function recover(s: S, ctx: FlowContext): Step<S> {
     case "updating":
       return update(fresh);
     case "committing":
+      // The commit's outcome is unknown: a RESERVED read soon after it proves nothing.
+      return poll({ ...fresh, commitUnknown: true }, "checking-commit");
     case "checking-commit":
       return poll(fresh, "checking-commit");
     case "printing":
-      return { state: fresh, effects: [{ type: "print", receipt: s.receipt! }] };
+      return { state: fresh, effects: [{ type: "print", receipt: fresh.receipt! }] };
     case "parked":
     case "finished":
-      return same(s);
+      return same(fresh);
     default:
-      return assertNever(s.phase, "preliminary phase");
+      return assertNever(phase, "preliminary phase");
   }
 }
 
@@ -93,7 +105,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (o.kind === "ok" && o.invoiceReference) {
         return poll({ ...done, invoiceRef: o.invoiceReference, version: 0, attempts: 0 }, "awaiting-reservation");
       }
-      if (o.kind === "transport" && o.indefinite) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
+      // The invoice may exist: read the terminal's current one, then supersede it (§6.4).
+      if (isAmbiguous(o)) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable - pay inside"));
       return finish(done, "failed", alarmFor(s, "sendInvoice", o), display(s, "Payment unavailable"));
     case "resolving-send":
@@ -121,19 +134,21 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       }
       return finish(done, "canceled", alarmFor(s, "cancelInvoice", o));
     case "updating":
-      if (o.kind === "ok") return commit({ ...done, attempts: 0 });
+      if (o.kind === "ok") return commit({ ...done, attempts: 0 }, ctx);
       if (o.kind === "result" && (o.code === 54 || o.code === 96)) return poll({ ...done, attempts: 0 }, "checking-commit");
       if (isTemporary(o) || o.kind === "transport" || (o.kind === "result" && o.code === 48)) return settleRetry(done, ctx, `updateInvoice ${describe(o)}`);
       // The rows are informational; the commit carries the amount. Note it and settle.
-      return withEffects(commit({ ...done, attempts: 0 }), alarmFor(s, "updateInvoice", o));
+      return withEffects(commit({ ...done, attempts: 0 }, ctx), alarmFor(s, "updateInvoice", o));
     case "committing":
-      if (o.kind === "ok") return poll({ ...done, commitAccepted: true, attempts: 0 }, "checking-commit");
+      if (o.kind === "ok") {
+        return poll({ ...done, commitAccepted: true, attempts: 0, confirmDeadline: ctx.now + confirmWindowMs(ctx) }, "checking-commit");
+      }
       if (o.kind === "result" && (o.code === 11 || isCredentialsCode(o.code))) {
         return park(done, "commit-rejected", `commitReservation of ${s.commitMinor} on ${s.invoiceRef} answered ${o.code}`);
       }
-      // Unknown or refused: read the status before anything else (never commit blindly twice).
-      if (o.kind === "result" && o.code === 96) return poll(done, "checking-commit");
-      return settleRetry({ ...done, phase: "checking-commit" }, ctx, `commitReservation ${describe(o)}`);
+      // Whatever else came back, read the status before anything else (never commit blindly twice),
+      // at once: the commit may have made the invoice PAID, and a PAID must be read within 20 s.
+      return poll({ ...done, commitUnknown: commitMayHaveHappened(o) }, "checking-commit");
     case "checking-commit":
       return onCommitCheck(done, o, ctx);
     case "authorizing":
@@ -153,7 +168,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") {
     const next: S = { ...s, version: o.version ?? s.version, attempts: 0 };
-    if (o.status === "RESERVED") return authorize(next, ctx);
+    // A technician stop wins over a reservation that arrives after it: the point is out of service.
+    if (o.status === "RESERVED") return s.cancelWanted === "stopped" ? cancel(next, "stopped") : authorize(next, ctx);
     if (o.status === "CANCELED" || o.status === "FAILED" || o.status === "EXPIRED") {
       return finish(next, "canceled", display(s, "Payment declined"));
     }
@@ -168,23 +184,62 @@ function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   return { state: s, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
 }
 
+/** Whether a failed commit may still have been applied: only a definite "not processed" says no. */
+function commitMayHaveHappened(o: GlaseOutcome): boolean {
+  if (o.kind === "transport") return o.indefinite;
+  // 93/94 are "busy / try later" (§6.15): not processed. 90 is unclassified; unknown codes tell nothing.
+  return o.kind === "result" && o.code !== 93 && o.code !== 94;
+}
+
+/** How long PAID with an ersReference may take to show after an accepted commit before an alarm. */
+function confirmWindowMs(ctx: FlowContext): number {
+  return Math.max(30_000, 10 * ctx.settings.pollIntervalMs);
+}
+
+/** Another status read at the poll cadence: whenever a commit may have happened, a PAID must not sit unread. */
+function readAgain(s: S, ctx: FlowContext): Step<S> {
+  return { state: { ...s, pending: undefined, recommit: false }, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
+}
+
+/** Reading after an accepted commit that does not show PAID with an ersReference yet: alarm once at the window's end, park at the commit deadline. */
+function awaitConfirmation(s: S, what: string, ctx: FlowContext): Step<S> {
+  if (pastDeadline(s, ctx)) return park(s, "commit-unconfirmed", `invoice ${s.invoiceRef}: commit of ${s.commitMinor} accepted but the status still reads ${what} at the commit deadline`);
+  const step = readAgain(s, ctx);
+  if (s.confirmAlarmed || s.confirmDeadline === undefined || ctx.now < s.confirmDeadline) return step;
+  return withEffects(
+    { state: { ...step.state, confirmAlarmed: true }, effects: step.effects },
+    { type: "alarm", code: "commit-unconfirmed", message: `point ${s.point}: commit of ${s.commitMinor} on ${s.invoiceRef} accepted, status still ${what}` },
+  );
+}
+
 function onCommitCheck(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") {
     const next: S = { ...s, version: o.version ?? s.version };
     if (o.status === "PAID" && o.ersReference) return paid(next, o, ctx);
-    if (o.status === "RESERVED" && !s.commitAccepted) {
-      return pastDeadline(s, ctx) ? park(next, "settlement-parked", `invoice ${s.invoiceRef} still RESERVED at the commit deadline`) : commit(next);
-    }
     if (o.status === "CANCELED" || o.status === "EXPIRED" || o.status === "FAILED") {
       return park(next, "reservation-lapsed", `invoice ${s.invoiceRef} is ${o.status}: delivered ${s.commitMinor} not paid`);
     }
-    // PAID without reference yet, or RESERVED right after an accepted commit: read again shortly.
-    return { state: next, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
+    if (o.status === "PAID") return awaitConfirmation(next, "PAID without ersReference", ctx);
+    if (o.status !== "RESERVED") return awaitConfirmation(next, o.status ?? "?", ctx);
+    if (s.commitAccepted) return awaitConfirmation(next, "RESERVED", ctx);
+    if (pastDeadline(s, ctx)) return park(next, "settlement-parked", `invoice ${s.invoiceRef} still RESERVED at the commit deadline`);
+    if (s.commitMinor === undefined) return park(next, "settlement-parked", `invoice ${s.invoiceRef} is RESERVED but nothing was metered`);
+    // An answer lost a moment ago may belong to a commit Glase is still processing: RESERVED
+    // proves it was not applied only once any answer to it would have arrived.
+    if (s.commitUnknown && s.commitSentAt !== undefined && ctx.now < s.commitSentAt + 2 * ctx.settings.glaseCallTimeoutMs) return readAgain(next, ctx);
+    if (s.commitSentAt !== undefined) {
+      // A commit was refused (96, 93, 94) or never arrived: the next one waits a backoff, so a
+      // Glase answering 96 while it reads RESERVED is not hammered.
+      const attempts = s.attempts + 1;
+      return { state: { ...next, attempts, recommit: true, pending: undefined }, effects: [timer("retry", backoffMs(attempts, ctx))] };
+    }
+    return commit(next, ctx);
   }
   if (o.kind === "result" && (o.code === 54 || isCredentialsCode(o.code))) {
     return park(s, "settlement-parked", `getPaymentStatus of ${s.invoiceRef} answered ${o.code}`);
   }
-  return settleRetry(s, ctx, `getPaymentStatus ${describe(o)}`);
+  if (pastDeadline(s, ctx)) return park(s, "settlement-parked", `point ${s.point}: could not read invoice ${s.invoiceRef} before the commit deadline (getPaymentStatus ${describe(o)})`);
+  return readAgain(s, ctx);
 }
 
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
@@ -199,6 +254,10 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
       return s.phase === "authorized" ? stop(s) : same(s);
     case "stall":
       return s.phase === "delivering" ? stop(s) : same(s);
+    case "lapse":
+      // Settlement must end before the reservation lapses: stop now, settle what the board metered.
+      if (s.phase !== "authorizing" && s.phase !== "authorized" && s.phase !== "delivering") return same(s);
+      return withEffects(stop(s), display(s, "Time limit reached"));
     case "retry":
       if (s.pending !== undefined) return same(s);
       switch (s.phase) {
@@ -209,9 +268,11 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
         case "updating":
           return update(s);
         case "checking-commit":
-          return poll(s, "checking-commit");
+          return s.recommit ? commit(s, ctx) : poll(s, "checking-commit");
         case "checking-sale":
           return checkSale(s);
+        case "stopping":
+          return stop(s);
         default:
           return same(s);
       }
@@ -228,11 +289,22 @@ function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext
   }
   if (record === null) return cancel(s, "not-authorized");
   const d: Delivered = { gradeId: record.gradeId, milli: record.milli, amountMinor: record.amountMinor, unitPriceMinor: record.unitPriceMinor };
-  if (record.state === "finished" || s.stopRequested) return settle(s, d);
-  if (record.state === "delivering") {
-    return { state: { ...s, phase: "delivering", progress: d }, effects: [timer("stall", ctx.settings.deliveryStallMs)] };
+  if (record.state === "finished") return settle(s, d);
+  if (s.stopRequested) {
+    // We asked for a stop and the board still holds the sale open (the STOP never arrived, or the
+    // link dropped): its figure is not final. Stop again, spaced, and settle only the END or a
+    // finished record. At the commit deadline the known figure is all we can commit.
+    if (pastDeadline(s, ctx)) {
+      return withEffects(settle(s, d), { type: "alarm", code: "delivery-unfinished", message: `point ${s.point}: sale ${s.flowId} still ${record.state} at the commit deadline; settling the ${d.amountMinor} metered so far` });
+    }
+    const attempts = s.attempts + 1;
+    return { state: { ...s, phase: "stopping", progress: d, attempts }, effects: [timer("retry", backoffMs(attempts, ctx))] };
   }
-  return { state: { ...s, phase: "authorized" }, effects: [timer("nozzle", ctx.settings.nozzleLiftTimeoutMs)] };
+  const lapse = s.stopAt !== undefined ? [timer("lapse", s.stopAt - ctx.now)] : [];
+  if (record.state === "delivering") {
+    return { state: { ...s, phase: "delivering", progress: d }, effects: [timer("stall", ctx.settings.deliveryStallMs), ...lapse] };
+  }
+  return { state: { ...s, phase: "authorized" }, effects: [timer("nozzle", ctx.settings.nozzleLiftTimeoutMs), ...lapse] };
 }
 
 const DELIVERY_PHASES: readonly PreliminaryPhase[] = ["authorizing", "authorized", "delivering", "stopping", "checking-sale"];
@@ -256,6 +328,7 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
     case "nozzle":
       return same(s);
     case "progress":
+      if (s.phase === "stopping" || s.phase === "checking-sale") return same({ ...s, progress: { milli: input.milli, amountMinor: input.amountMinor } });
       if (s.phase !== "authorizing" && s.phase !== "authorized" && s.phase !== "delivering") return same(s);
       return {
         state: { ...s, phase: "delivering", progress: { milli: input.milli, amountMinor: input.amountMinor } },
@@ -284,19 +357,25 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
 function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel", ctx: FlowContext): Step<S> {
   if (action === "stop") {
     if (s.phase === "authorized" || s.phase === "delivering" || s.phase === "authorizing") return stop(s);
-    if (s.phase === "awaiting-reservation" || s.phase === "sending-invoice") {
+    if (s.phase === "awaiting-reservation" || s.phase === "sending-invoice" || s.phase === "resolving-send") {
       return s.pending ? same({ ...s, cancelWanted: "stopped" }) : cancel(s, "stopped");
     }
     return same(s);
   }
   if (s.phase !== "parked") return same(s);
+  const resumed: S = { ...s, parkedReason: undefined, parkedMessage: undefined, attempts: 0 };
   switch (action) {
     case "mark-settled":
-      return finish({ ...s, parkedReason: undefined }, "settled-manually");
-    case "retry":
-      return poll({ ...s, parkedReason: undefined, attempts: 0, commitDeadline: ctx.now + ctx.settings.retryMaxMs * 4 }, "checking-commit");
+      return finish(resumed, "settled-manually");
+    case "retry": {
+      // Resume where it parked, with a fresh window for the retries (the technician knows the
+      // reservation may have lapsed; the reads say so if it did).
+      const window = ctx.now + ctx.settings.retryMaxMs * 4;
+      const commitDeadline = Math.max(s.commitDeadline ?? window, window);
+      return resume({ ...resumed, commitDeadline, parkedFrom: undefined }, s.parkedFrom ?? "checking-commit", ctx);
+    }
     case "cancel":
-      return cancel({ ...s, parkedReason: undefined, attempts: 0 }, "technician");
+      return cancel(resumed, "technician");
     default:
       return assertNever(action, "technician action");
   }

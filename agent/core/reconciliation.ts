@@ -1,9 +1,14 @@
 // Reconciliation (contract §6.11): markTransactionPeriod → wait ≈ 3 s → executeReport, repeating
 // on 2 REPORT_NOT_READY every ≈ 3 s up to a bound. Per shop (RESELLERUSER, no parameters) or per
-// terminal (TERMINALID=<id>). Re-marking after a lost answer is harmless: it closes an empty period.
-import { type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
+// terminal (TERMINALID=<id>).
+//
+// A mark whose answer is lost (or answered 90) may have closed the shift's period: marking again
+// would close a second, empty period and report THAT as the shift's report. So an ambiguous mark
+// is never repeated: the flow ends "period-unknown" with an alarm that says what is unknown. Only
+// a mark that provably did not happen (93/94 busy, Glase unreachable) is sent again.
+import { type Effect, type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
 import { type FlowBase, type Step, callGlase, pendingOutcome, same } from "./flow.ts";
-import { type FlowInput, isTemporary } from "./inputs.ts";
+import { type FlowInput, type GlaseOutcome, isTemporary } from "./inputs.ts";
 
 export type ReconciliationPhase = "marking" | "waiting" | "reporting" | "finished";
 
@@ -52,6 +57,22 @@ function fail(s: S, code?: number): Step<S> {
   return same({ ...s, phase: "finished", outcome: "failed", failCode: code, pending: undefined });
 }
 
+/** The mark may or may not have closed the period; its id is lost with the answer. */
+function periodUnknown(s: S, why: string): Step<S> {
+  const scope = s.scope === "terminal" ? `terminal ${s.terminalId}` : "the shop";
+  const alarm: Effect = {
+    type: "alarm",
+    code: "period-unknown",
+    message: `reconciliation of ${scope}: ${why}; the period may have been closed and its transactionPeriodId is unknown, so its report cannot be fetched. Reconcile again: if the lost mark was applied, the next report covers only what followed it`,
+  };
+  return { state: { ...s, phase: "finished", outcome: "period-unknown", pending: undefined }, effects: [alarm] };
+}
+
+/** Busy or unreachable: the mark provably did not happen (§6.15), so it may be sent again. */
+function markNotApplied(o: GlaseOutcome): boolean {
+  return isTemporary(o) && !(o.kind === "result" && o.code === 90);
+}
+
 export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
   if (s.phase === "finished") return same(s);
   switch (input.type) {
@@ -63,10 +84,12 @@ export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContex
         if (o.kind === "ok" && o.transactionPeriodId) {
           return { state: { ...done, phase: "waiting", transactionPeriodId: o.transactionPeriodId, attempts: 0 }, effects: [timer("report", ctx.settings.reportWaitMs)] };
         }
-        if ((isTemporary(o) || o.kind === "transport") && s.attempts < MAX_MARK_ATTEMPTS) {
+        if (markNotApplied(o) && s.attempts < MAX_MARK_ATTEMPTS) {
           return { state: { ...done, attempts: s.attempts + 1 }, effects: [timer("retry", backoffMs(s.attempts + 1, ctx))] };
         }
-        return fail(done, o.kind === "result" ? o.code : undefined);
+        if (o.kind === "result" && o.code !== 90) return fail(done, o.code);
+        if (o.kind === "transport" && !o.indefinite) return fail(done);
+        return periodUnknown(done, o.kind === "result" ? "markTransactionPeriod answered 90 SYSTEM_ERROR" : "the markTransactionPeriod answer was lost");
       }
       if (s.phase === "reporting") {
         if (o.kind === "ok") return same({ ...done, phase: "finished", outcome: "reported", report: o.report ?? "", mimeType: o.mimeType });
@@ -84,7 +107,8 @@ export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContex
       if (input.name === "report" && s.phase === "waiting") return report(s);
       return same(s);
     case "recover":
-      if (s.phase === "marking") return mark({ ...s, pending: undefined });
+      // Restarted while marking: the mark may have been applied; marking again would report an empty period.
+      if (s.phase === "marking") return periodUnknown({ ...s, pending: undefined }, "restarted while marking the period");
       return report({ ...s, pending: undefined });
     case "technician":
     case "start":

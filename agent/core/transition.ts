@@ -1,6 +1,6 @@
 // One entry point for every flow kind: transition(state, input, ctx) → { state, effects }.
 import { type FlowContext, assertNever } from "./effects.ts";
-import type { Step } from "./flow.ts";
+import { type Step, reraiseParked } from "./flow.ts";
 import type { FlowInput } from "./inputs.ts";
 import { type PosState, transitionPos } from "./pos.ts";
 import { type PreliminaryState, transitionPreliminary } from "./preliminary.ts";
@@ -16,7 +16,11 @@ export type FlowState = PreliminaryState | PosState | RefundState | Reconciliati
 export const CALL_EPOCH = 100_000;
 
 export function transition(state: FlowState, input: FlowInput, ctx: FlowContext): Step<FlowState> {
-  if (input.type === "recover") state = { ...state, calls: (Math.floor(state.calls / CALL_EPOCH) + 1) * CALL_EPOCH };
+  if (input.type === "recover") {
+    state = { ...state, calls: (Math.floor(state.calls / CALL_EPOCH) + 1) * CALL_EPOCH };
+    // Alarms live in memory: a flow still parked after a restart asks for its technician again.
+    if (state.phase === "parked") return reraiseParked(state);
+  }
   switch (state.kind) {
     case "preliminary":
       return transitionPreliminary(state, input, ctx);

@@ -23,7 +23,7 @@ export async function startAlerts(o: AlertsOptions): Promise<AlertDispatcher | u
   if (!a) return undefined;
   const targets: AlertTarget[] = [];
   if (a.webhook) {
-    const token = a.webhook.bearerTokenFile ? await readSecretFile(a.webhook.bearerTokenFile, "alerts.webhook.bearerTokenFile") : undefined;
+    const token = a.webhook.bearerTokenFile ? await readSecretFile(a.webhook.bearerTokenFile, "alerts.webhook.bearerTokenFile", { followSymlinks: true }) : undefined;
     targets.push(webhookTarget({ url: a.webhook.url, ...(token ? { token } : {}), timeoutMs: a.webhook.timeoutMs, userAgent: `glase-agent/${o.version}` }));
   }
   if (a.command) targets.push(commandTarget({ argv: a.command.argv, timeoutMs: a.command.timeoutMs }));

@@ -93,7 +93,12 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
       const t = await terminalCredentials(p, paths.terminalsDir).catch(() => undefined);
       if (t) terminals.set(p.id, t);
     }
-    const reseller: ResellerCredentials | undefined = config.glase.reseller ? await resellerCredentials(config) : undefined;
+    // The shop password is read here only for the embedded simulator, which is provisioned with
+    // the shop (and cannot start without it). A real station sells without it: the Station reads
+    // it at each engine start and shows an unreadable one as an alarm (registration and shop-wide
+    // reconciliation wait for the fix) — it never keeps the station dark.
+    const embedded = config.glase.endpoint === "embedded-simulator";
+    const reseller: ResellerCredentials | undefined = embedded && config.glase.reseller ? await resellerCredentials(config) : undefined;
     // Passwords read from files: masked in any log line, wherever they would appear.
     safeValue({ terminals: [...terminals.values()], reseller });
     const simClock = new SimClock({ timeScale: config.simulation?.timeScale ?? 1 });
@@ -154,6 +159,7 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
         ...(devices.printer ? { printer: devices.printer, printerKind: config.devices.printer?.kind ?? "configured" } : {}),
       }),
       ...(alerts ? { alertStats: () => alerts.stats() } : {}),
+      ...(embedded ? {} : { shop: (cfg: AgentConfig) => (cfg.glase.reseller ? resellerCredentials(cfg) : Promise.resolve(undefined)) }),
     });
     if (alerts) alerts.listen(alarmSourceOf(station.events$));
     station.events$.subscribe((e) => {

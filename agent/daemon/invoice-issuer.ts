@@ -25,7 +25,7 @@ export async function startInvoiceIssuer(opts: {
   const { openInvoiceIssuer } = await import("../invoice-service/issuer.ts");
   if (opts.glase.embedded) {
     const { mountInvoiceService } = await import("../../simulator/invoice-service/index.ts");
-    const secret = await readSecretFile(s.secretFile, "invoiceService.secretFile");
+    const secret = await readSecretFile(s.secretFile, "invoiceService.secretFile", { followSymlinks: true });
     mountInvoiceService(opts.glase.embedded, { issuers: [{ name: s.issuerName, secret, notificationUrl: s.publicUrl }], scheduleScale: 1 / (opts.config.simulation?.timeScale ?? 1) });
     detailsBaseUrl ??= opts.glase.embedded.url;
   }

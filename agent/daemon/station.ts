@@ -7,7 +7,7 @@ import { AgentError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { AlarmInfo, FlowSummary, ParkedAction, PaymentEngine, PaymentEngineOptions, PointSnapshot } from "../engine-api.ts";
 import { createPaymentEngine } from "../engine.ts";
-import type { TerminalCredentials } from "../glase/types.ts";
+import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
 import type { Grade } from "../../drivers/dispenser/contract.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { StationDevices } from "./devices.ts";
@@ -42,6 +42,12 @@ export interface StationParts {
   readonly operator?: OperatorTools;
   /** The alerting hook's state, when one is configured. */
   readonly alertStats?: () => AlertStats;
+  /**
+   * The shop (reseller) credentials, read at each engine start. Not needed to sell, so a shop
+   * password that cannot be read is an alarm (shop-wide reconciliation and registration wait for
+   * the fix), never a start failure. Absent: engineBase.reseller as given.
+   */
+  readonly shop?: (config: AgentConfig) => Promise<ResellerCredentials | undefined>;
 }
 
 export class Station implements StationControl {
@@ -115,8 +121,10 @@ export class Station implements StationControl {
       else if (reg.kind === "unregistered") this.parts.logger.warn("point-unregistered", { point: p.id, hint: `glase-agent register --point ${p.id}` });
       else this.raiseStartAlarm(pointAlarm(p.id, reg));
     }
+    const reseller = await this.shopCredentials();
     const engine = createPaymentEngine({
       ...this.parts.engineBase,
+      ...(reseller ? { reseller } : {}),
       points: enginePoints(this.parts.config, this.credentials, this.parts.grades),
       settings: engineSettings(this.parts.config),
     });
@@ -130,6 +138,21 @@ export class Station implements StationControl {
     }
     this.phase = "running";
     return report;
+  }
+
+  private async shopCredentials(): Promise<ResellerCredentials | undefined> {
+    if (!this.parts.shop) return this.parts.engineBase.reseller;
+    try {
+      return await this.parts.shop(this.parts.config);
+    } catch (err) {
+      this.raiseStartAlarm({
+        code: "shop-credentials-unusable",
+        message:
+          `${err instanceof Error ? err.message : String(err)}. The station sells, but registering terminals and shop-wide reconciliation need the shop password: ` +
+          `fix the file (owner glase-agent, chmod 600), then \`systemctl reload glase-agent\`.`,
+      });
+      return undefined;
+    }
   }
 
   /** A station-level alarm (not tied to a flow): shown in `ctl alarms`, on its point, in metrics and `watch`. */
@@ -217,7 +240,10 @@ export class Station implements StationControl {
   // ---- admin.sock -----------------------------------------------------------------------------
 
   async registerTerminal(point: number, opts: { readonly name?: string; readonly externalTerminalId?: string }) {
-    const result = await this.parts.terminals.register(point, opts);
+    const result = await this.parts.terminals.register(point, opts).catch(async (err: unknown) => {
+      await this.refreshPointAlarm(point); // a lost answer is an alarm now, not at the next reload
+      throw err;
+    });
     // The new terminal takes customers once the engine knows it.
     await this.restartEngine(this.parts.config, 5_000);
     return result;
@@ -227,8 +253,20 @@ export class Station implements StationControl {
     if (this.engineRef?.snapshot().points.some((p) => p.point === point && p.state !== "idle" && p.state !== "stopped")) {
       throw new AgentError("CONFLICT", `point ${point} is busy; stop it and wait until it is idle`, { point });
     }
-    await this.parts.terminals.unregister(point);
+    await this.parts.terminals.unregister(point).catch(async (err: unknown) => {
+      // An unregister in doubt takes the point out of service (with its alarm) at once.
+      if ((await this.parts.terminals.registration(point).catch(() => undefined))?.kind === "unregistering") await this.restartEngine(this.parts.config, 5_000);
+      throw err;
+    });
     await this.restartEngine(this.parts.config, 5_000);
+  }
+
+  /** Re-reads a point's registration and replaces its start alarm (the engine keeps running). */
+  private async refreshPointAlarm(point: number): Promise<void> {
+    const reg = await this.parts.terminals.registration(point).catch((): PointRegistration | undefined => undefined);
+    if (!reg) return;
+    this.startAlarms = this.startAlarms.filter((a) => a.point !== point || a.code.startsWith("device-"));
+    if (reg.kind !== "registered" && reg.kind !== "unregistered") this.raiseStartAlarm(pointAlarm(point, reg));
   }
 
   assignGlaseId(point: number, glaseId: string): Promise<void> {
@@ -327,6 +365,22 @@ export class Station implements StationControl {
 
 /** What the technician must do about a point that cannot take payments. */
 function pointAlarm(point: number, reg: Exclude<PointRegistration, { kind: "registered" | "unregistered" }>): { point: number; code: string; message: string } {
+  if (reg.kind === "unregistering") {
+    return {
+      point,
+      code: "unregistration-unconfirmed",
+      message:
+        `point ${point} is out of service: an unregister of terminal ${reg.marker.terminalId ?? "(unknown)"} got no answer from Glase, which may or may not have removed it. ` +
+        `Run \`glase-agent unregister --point ${point}\` again (it completes when Glase no longer knows the terminal), then register a new one if the point is to sell.`,
+    };
+  }
+  if (reg.kind === "unconfirmed" && reg.inProgress) {
+    return {
+      point,
+      code: "registration-in-progress",
+      message: `point ${point} is out of service: a registration (started ${reg.pending.startedAt} by process ${reg.pending.writer?.pid}) is waiting for Glase's answer; when it has finished, \`systemctl reload glase-agent\`.`,
+    };
+  }
   if (reg.kind === "unconfirmed") {
     return {
       point,

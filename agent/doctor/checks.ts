@@ -48,7 +48,7 @@ async function secretChecks(config: AgentConfig, configFile: string, paths: Agen
   const out: CheckResult[] = [];
   for (const s of configSecretFiles(config)) {
     try {
-      await readSecretFile(resolve(s.path), s.what);
+      await readSecretFile(resolve(s.path), s.what, { followSymlinks: true });
       out.push({ check: `secret ${s.what}`, status: "ok", detail: `${s.path}: mode 0600` });
     } catch (e) {
       out.push({ check: `secret ${s.what}`, status: "fail", detail: message(e), fix: `owner glase-agent, chmod 600 ${s.path}` });

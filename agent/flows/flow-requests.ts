@@ -40,6 +40,9 @@ export function refundResultOf(flowId: string, s: FlowState): RefundResult {
 }
 
 export function reconciliationResultOf(flowId: string, s: FlowState): ReconciliationResult {
+  if (s.kind === "reconciliation" && s.outcome === "period-unknown") {
+    throw new AgentError("CONFLICT", "reconciliation: the markTransactionPeriod answer was lost; the period may have been closed and its id is unknown — reconcile again", { flowId, outcome: s.outcome });
+  }
   if (s.kind !== "reconciliation" || s.outcome !== "reported") {
     const code = s.kind === "reconciliation" ? s.failCode : undefined;
     throw new AgentError("GLASE_RESULT", `reconciliation failed${code !== undefined ? ` with result code ${code}` : ""}`, { flowId, resultCode: code });

@@ -53,6 +53,7 @@ export async function executeGlaseCall(
           ...(r.receipt?.paymentDate !== undefined ? { paymentDate: r.receipt.paymentDate } : {}),
           ...(r.receipt?.clientInvoiceId !== undefined ? { clientInvoiceId: r.receipt.clientInvoiceId } : {}),
           ...(r.receipt?.invoiceReference !== undefined ? { invoiceReference: r.receipt.invoiceReference } : {}),
+          ...(r.status === "PAID" && r.receipt?.invoice?.totalAmount !== undefined ? { paidMinor: r.receipt.invoice.totalAmount.minor } : {}),
         };
       }
       case "updateInvoice":

@@ -44,7 +44,12 @@ interface WireResponse {
 type SoapCallback = (error: unknown, response?: WireResponse, body?: string) => void;
 
 export interface KeepAliveHttpClientOptions {
-  /** Parallel connections per host (the daemon polls one invoice per terminal). */
+  /**
+   * Parallel connections (default: no limit). A limit is a queue: calls hanging on some terminals
+   * would hold every socket while another terminal's poll waits for one — and a PAID must be read
+   * within 20 s. Without a limit no call ever waits for another; the pool holds as many sockets
+   * as calls run at once (every flow has at most one call in flight, plus a receipt).
+   */
   readonly maxSockets?: number;
   /**
    * Idle keep-alive sockets are closed after this many ms (Node also honours a shorter
@@ -63,7 +68,7 @@ export class KeepAliveHttpClient {
   private readonly targets = new Map<string, RequestTarget>();
 
   constructor(options: KeepAliveHttpClientOptions = {}) {
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 8, timeout: options.idleSocketMs ?? 4000 };
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? Infinity, timeout: options.idleSocketMs ?? 4000 };
     this.httpAgent = new http.Agent(agentOptions);
     this.httpsAgent = new https.Agent(agentOptions);
   }

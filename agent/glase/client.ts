@@ -45,7 +45,7 @@ export interface GlaseClientConfig {
   /** Default per-call timeout (ms); CallOptions.timeoutMs overrides it. */
   readonly timeoutMs: number;
   readonly logger?: Logger;
-  /** Parallel keep-alive connections to Glase (default 8). */
+  /** Parallel keep-alive connections to Glase (default: no limit, see KeepAliveHttpClientOptions). */
   readonly maxSockets?: number;
 }
 

@@ -65,7 +65,7 @@ const systemScheduler: Scheduler = {
 
 export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDeps): Promise<InvoiceIssuer> {
   const listen = resolveListen(settings);
-  const secret = await readSecretFile(settings.secretFile, "invoiceService.secretFile");
+  const secret = await readSecretFile(settings.secretFile, "invoiceService.secretFile", { followSymlinks: true });
   registerSecret(secret);
   const clock = deps.clock ?? systemScheduler;
   const log = deps.log ?? createLogger("invoice-service");

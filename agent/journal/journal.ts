@@ -5,6 +5,14 @@
 // (input, new state, effect intents), in its own implicit transaction: atomic, one fsync, as cheap
 // as the rawest single-row insert loop, no BEGIN/COMMIT round trips. The current snapshot of a
 // flow is its last step (the `flows` view, schema.ts).
+//
+// Explicit transactions (recovery's batch, compaction) share the one writer connection with those
+// single-statement appends. A statement issued while a BEGIN is open joins that transaction: its
+// callback would report success before anything is committed, and a ROLLBACK (disk full) or a
+// crash would drop a step whose effects already ran. So writes go through a gate (WriteGate): any
+// number of single-statement writes run side by side, an explicit transaction runs alone — it waits
+// for the writes in flight, and writes arriving meanwhile wait for its COMMIT/ROLLBACK. Compaction
+// deletes in small transactions so an append never waits behind more than one of them.
 import type sqlite3 from "sqlite3";
 import { AgentError } from "../errors.ts";
 import type { FlowRecord, Journal, ReceiptPage, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
@@ -34,6 +42,61 @@ function all(db: sqlite3.Database, sql: string, params: unknown[] = []): Promise
 function exec(db: sqlite3.Database, sql: string): Promise<void> {
   return new Promise((resolve, reject) => db.exec(sql, (err) => (err ? reject(fail("exec", err)) : resolve())));
 }
+
+/**
+ * Shared/exclusive gate over the writer connection, first come first served: `shared` runs
+ * single-statement (autocommit) writes side by side; `exclusive` runs a whole explicit transaction
+ * with nothing else on the connection. A shared write arriving while an exclusive one waits queues
+ * behind it (appends cannot starve compaction) and an exclusive one queued after waiting shared
+ * writes lets them go first (compaction batches cannot starve the appends). With nothing exclusive
+ * around — the normal case — a shared write starts at once.
+ */
+class WriteGate {
+  private shareds = 0;
+  private exclusiveRunning = false;
+  private readonly queue: Array<{ readonly exclusive: boolean; readonly grant: () => void }> = [];
+
+  async shared<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.exclusiveRunning || this.queue.length > 0) await new Promise<void>((grant) => this.queue.push({ exclusive: false, grant }));
+    else this.shareds++;
+    try {
+      return await fn();
+    } finally {
+      this.shareds--;
+      this.pump();
+    }
+  }
+
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.exclusiveRunning || this.shareds > 0 || this.queue.length > 0) await new Promise<void>((grant) => this.queue.push({ exclusive: true, grant }));
+    else this.exclusiveRunning = true;
+    try {
+      return await fn();
+    } finally {
+      this.exclusiveRunning = false;
+      this.pump();
+    }
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && !this.exclusiveRunning) {
+      const next = this.queue[0]!;
+      if (next.exclusive) {
+        if (this.shareds > 0) return;
+        this.queue.shift();
+        this.exclusiveRunning = true;
+        next.grant();
+        return;
+      }
+      this.queue.shift();
+      this.shareds++;
+      next.grant();
+    }
+  }
+}
+
+/** Rows deleted per compaction transaction: short enough that an append waits only milliseconds behind one. */
+const COMPACTION_BATCH = 500;
 
 /** Opens (creating and migrating if needed) the journal file. */
 export async function openJournal(options: JournalOptions): Promise<Journal> {
@@ -78,6 +141,7 @@ function toFlow(r: Row): FlowRecord {
 
 class SqliteJournal implements Journal {
   private readonly insertStep: sqlite3.Statement;
+  private readonly gate = new WriteGate();
   private closed = false;
 
   constructor(
@@ -91,30 +155,28 @@ class SqliteJournal implements Journal {
     const label = `${r.flowId}:${r.stateName}`;
     this.boundary?.(`before:${label}`);
     const params = stepParams(r);
-    return new Promise((resolve, reject) => {
-      const boundary = this.boundary;
-      this.insertStep.run(params, function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) return reject(fail("append", err));
-        boundary?.(`after:${label}`);
-        resolve(this.lastID);
-      });
-    });
+    return this.gate.shared(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const boundary = this.boundary;
+          this.insertStep.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+            if (err) return reject(fail("append", err));
+            boundary?.(`after:${label}`);
+            resolve(this.lastID);
+          });
+        }),
+    );
   }
 
   async appendMany(records: readonly TransitionRecord[]): Promise<void> {
     if (records.length === 0) return;
     const label = `batch:${records.length}`;
     this.boundary?.(`before:${label}`);
-    await exec(this.db, "BEGIN IMMEDIATE");
-    try {
+    await this.transaction(async () => {
       for (const r of records) {
         await new Promise<void>((resolve, reject) => this.insertStep.run(stepParams(r), (err: Error | null) => (err ? reject(fail("append", err)) : resolve())));
       }
-      await exec(this.db, "COMMIT");
-    } catch (e) {
-      await exec(this.db, "ROLLBACK").catch(() => undefined);
-      throw e;
-    }
+    });
     this.boundary?.(`after:${label}`);
   }
 
@@ -153,11 +215,13 @@ class SqliteJournal implements Journal {
   async saveReceipt(receipt: ReceiptRecord): Promise<void> {
     const label = `receipt:${receipt.flowId}`;
     this.boundary?.(`before:${label}`);
-    await run(
-      this.db,
+    await this.gate.shared(() =>
+      run(
+        this.db,
       `INSERT INTO receipts(flow_id, ers_reference, content, printed, at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(flow_id) DO UPDATE SET printed = MAX(printed, excluded.printed)`,
-      [receipt.flowId, receipt.ersReference, JSON.stringify(receipt.content), receipt.printed ? 1 : 0, receipt.at],
+        [receipt.flowId, receipt.ersReference, JSON.stringify(receipt.content), receipt.printed ? 1 : 0, receipt.at],
+      ),
     );
     this.boundary?.(`after:${label}`);
   }
@@ -183,22 +247,37 @@ class SqliteJournal implements Journal {
   }
 
   async compact(before: number): Promise<number> {
-    const old = await all(this.db, "SELECT flow_id FROM flows WHERE finished = 1 AND updated_at < ?", [before]);
-    if (old.length === 0) return 0;
-    await exec(this.db, "BEGIN");
-    try {
-      await exec(this.db, "CREATE TEMP TABLE IF NOT EXISTS expired(flow_id TEXT PRIMARY KEY); DELETE FROM temp.expired;");
-      await run(this.db, "INSERT INTO temp.expired SELECT flow_id FROM flows WHERE finished = 1 AND updated_at < ?", [before]);
-      await exec(this.db, "DELETE FROM steps WHERE flow_id IN (SELECT flow_id FROM temp.expired)");
-      await exec(this.db, "DELETE FROM receipts WHERE flow_id IN (SELECT flow_id FROM temp.expired)");
-      await exec(this.db, "COMMIT");
-    } catch (e) {
-      await exec(this.db, "ROLLBACK").catch(() => undefined);
-      throw e;
+    // One scan finds the expired flows and their steps' rowids; the deletes then walk the rowid
+    // B-tree (steps) and the primary key (receipts) in small transactions of their own.
+    const expired = "SELECT flow_id FROM flows WHERE finished = 1 AND updated_at < ?";
+    const flows = (await all(this.db, expired, [before])).map((r) => String(r.flow_id));
+    if (flows.length === 0) return 0;
+    const seqs = (await all(this.db, `SELECT seq FROM steps WHERE flow_id IN (${expired})`, [before])).map((r) => Number(r.seq));
+    for (let i = 0; i < seqs.length; i += COMPACTION_BATCH) {
+      const batch = seqs.slice(i, i + COMPACTION_BATCH);
+      await this.transaction(() => run(this.db, `DELETE FROM steps WHERE seq IN (${batch.map(() => "?").join(",")})`, batch));
+    }
+    for (let i = 0; i < flows.length; i += COMPACTION_BATCH) {
+      const batch = flows.slice(i, i + COMPACTION_BATCH);
+      await this.transaction(() => run(this.db, `DELETE FROM receipts WHERE flow_id IN (${batch.map(() => "?").join(",")})`, batch));
     }
     // Give the freed pages back to the WAL/file so the journal never grows without bound.
     await exec(this.db, "PRAGMA wal_checkpoint(TRUNCATE)");
-    return old.length;
+    return flows.length;
+  }
+
+  /** One explicit transaction, alone on the writer connection (see WriteGate). */
+  private transaction(body: () => Promise<void>): Promise<void> {
+    return this.gate.exclusive(async () => {
+      await exec(this.db, "BEGIN IMMEDIATE");
+      try {
+        await body();
+        await exec(this.db, "COMMIT");
+      } catch (e) {
+        await exec(this.db, "ROLLBACK").catch(() => undefined);
+        throw e;
+      }
+    });
   }
 
   async close(): Promise<void> {

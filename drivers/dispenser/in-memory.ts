@@ -1,7 +1,9 @@
 // In-memory twin of the controller for the flows' unit tests: the same point behaviour as the
 // virtual controller (point-model.ts), no I/O, no timers. Tests script the forecourt
 // (customerCall, liftNozzle, deliver, hangUp, fault) and events are delivered synchronously,
-// so a test reads like the story it checks. Link loss and refusals can be injected.
+// so a test reads like the story it checks. Link loss and refusals can be injected. Like the line
+// driver, events the board sends while the link is down are lost, and after the link comes back
+// the sale records of open transactions are read again and reported as the missed events.
 import { AgentError } from "../../agent/errors.ts";
 import { createLogger } from "../../agent/log.ts";
 import type {
@@ -38,6 +40,8 @@ export class InMemoryDispenser implements DispenserController {
   private linkUp = true;
   private closed = false;
   private readonly rejectNext = new Map<string, AgentError>();
+  /** Authorized transactions whose END the agent has not seen (re-read after a link loss). */
+  private readonly openSales = new Set<string>();
 
   constructor(options: Partial<PointModelOptions> = {}) {
     this.model = new PointModel({ ...options, grades: options.grades ?? DEFAULT_GRADES, points: options.points ?? 2 });
@@ -72,6 +76,7 @@ export class InMemoryDispenser implements DispenserController {
     this.check("authorize");
     this.commands.push({ type: "authorize", cmd });
     this.accept(this.model.authorize(cmd), { point: cmd.point, transactionId: cmd.transactionId });
+    this.openSales.add(cmd.transactionId);
   }
 
   async stop(point: PointId): Promise<void> {
@@ -137,6 +142,15 @@ export class InMemoryDispenser implements DispenserController {
     if (this.linkUp === up) return;
     this.linkUp = up;
     this.emit({ type: "link", up });
+    if (!up) return;
+    for (const transactionId of [...this.openSales]) {
+      const r = this.model.saleRecord(transactionId);
+      if (!r) this.openSales.delete(transactionId);
+      else if (r.state === "finished") {
+        this.openSales.delete(transactionId);
+        this.emit({ type: "end", point: r.point, transactionId, gradeId: r.gradeId ?? "", milli: r.milli, amountMinor: r.amountMinor, unitPriceMinor: r.unitPriceMinor ?? 0, reason: r.reason ?? "stopped" });
+      } else if (r.state === "delivering") this.emit({ type: "progress", point: r.point, transactionId, milli: r.milli, amountMinor: r.amountMinor });
+    }
   }
 
   /** The next call of `method` rejects with this error (e.g. DEVICE_TIMEOUT), once. */
@@ -170,6 +184,9 @@ export class InMemoryDispenser implements DispenserController {
   }
 
   private emit(e: DispenserEvent): void {
+    // Notifications are not repeated (§7): sent while the link is down, they are lost.
+    if (!this.linkUp && e.type !== "link") return;
+    if (e.type === "end") this.openSales.delete(e.transactionId);
     for (const l of [...this.listeners]) {
       try {
         l(e);

@@ -12,7 +12,7 @@
 //   `link up`. Commands issued while the link is down reject at once (the flows decide).
 // - A garbage or bad-checksum line is counted in stats().badLines and logged (throttled); it
 //   never throws out of the driver.
-import type { Scheduler } from "../../agent/core/clock.ts";
+import { type Scheduler, systemScheduler as hostScheduler } from "../../agent/core/clock.ts";
 import { AgentError } from "../../agent/errors.ts";
 import { createLogger, type Logger } from "../../agent/log.ts";
 import type {
@@ -57,13 +57,8 @@ export interface LineDriverStats {
   readonly linkUp: boolean;
 }
 
-export const systemScheduler: Scheduler = {
-  now: () => Date.now(),
-  setTimer: (ms, fn) => {
-    const t = setTimeout(fn, ms);
-    return () => clearTimeout(t);
-  },
-};
+/** The host scheduler (monotonic `now`), re-exported where the drivers have always found it. */
+export const systemScheduler: Scheduler = hostScheduler;
 
 export class LineDispenserDriver implements DispenserController {
   private readonly log: Logger;
@@ -78,6 +73,12 @@ export class LineDispenserDriver implements DispenserController {
   private backoffMs: number;
   private cancelReconnect: (() => void) | undefined;
   private readonly linkWaiters = new Set<() => void>();
+  /**
+   * Transactions authorized (or asked to be) whose END we have not seen, by transaction id. Their
+   * notifications are not repeated (§7): after a reconnect their sale records are read again and
+   * what the board did meanwhile is reported as the events that were missed (§9).
+   */
+  private readonly openSales = new Map<string, PointId>();
   private counters = { badLines: 0, strayReplies: 0, timeouts: 0, retries: 0, reconnects: 0 };
   private badLinesLogged = { at: -Infinity, suppressed: 0 };
 
@@ -143,7 +144,14 @@ export class LineDispenserDriver implements DispenserController {
   }
 
   async authorize(cmd: AuthorizeCommand): Promise<void> {
-    await this.command({ verb: "AUTH", ...cmd });
+    this.openSales.set(cmd.transactionId, cmd.point);
+    try {
+      await this.command({ verb: "AUTH", ...cmd });
+    } catch (err) {
+      // A refusal is definite: the board holds no sale for it. Anything else may have reached it.
+      if (err instanceof AgentError && err.code === "DEVICE_REJECTED" && err.context.reason !== "DONE") this.openSales.delete(cmd.transactionId);
+      throw err;
+    }
   }
 
   async stop(point: PointId): Promise<void> {
@@ -299,6 +307,38 @@ export class LineDispenserDriver implements DispenserController {
     this.linkUp = up;
     this.emit({ type: "link", up });
     if (up) for (const w of [...this.linkWaiters]) w();
+    if (up && this.openSales.size > 0) void this.rereadOpenSales();
+  }
+
+  /** After a reconnect: what became of every open transaction while the link was down (§9). */
+  private async rereadOpenSales(): Promise<void> {
+    for (const [transactionId, point] of [...this.openSales]) {
+      let record: SaleRecord | undefined;
+      try {
+        record = await this.saleRecord(transactionId);
+      } catch (err) {
+        this.log.warn("sale_reread_failed", { transactionId, err });
+        return; // link lost again: the next reconnect reads them all again
+      }
+      if (!this.openSales.has(transactionId)) continue; // its END arrived meanwhile
+      if (record === undefined) {
+        this.openSales.delete(transactionId);
+      } else if (record.state === "finished") {
+        this.openSales.delete(transactionId);
+        this.emit({
+          type: "end",
+          point: record.point ?? point,
+          transactionId,
+          gradeId: record.gradeId ?? "",
+          milli: record.milli,
+          amountMinor: record.amountMinor,
+          unitPriceMinor: record.unitPriceMinor ?? 0,
+          reason: record.reason ?? "stopped",
+        });
+      } else if (record.state === "delivering") {
+        this.emit({ type: "progress", point: record.point ?? point, transactionId, milli: record.milli, amountMinor: record.amountMinor });
+      }
+    }
   }
 
   private checkVersion(reply: Reply | undefined): ControllerInfo {
@@ -323,6 +363,7 @@ export class LineDispenserDriver implements DispenserController {
       case "reply":
         return this.onReply(frame.tag, frame.reply);
       case "notification":
+        if (frame.event.type === "end") this.openSales.delete(frame.event.transactionId);
         return this.emit(frame.event);
       case "request":
         return this.countBadLine({ kind: "syntax", message: "the controller sent a request" }, line);

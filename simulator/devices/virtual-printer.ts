@@ -122,7 +122,6 @@ export class VirtualPrinter {
   }
 
   private async deliver(receipt: DecodedReceipt): Promise<void> {
-    this.receipts.push(receipt);
     this.sequence += 1;
     if (this.receiptsDir !== undefined) {
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");
@@ -132,6 +131,8 @@ export class VirtualPrinter {
         this.fileErrors += 1;
       });
     }
+    // Counted once its file is there: whoever saw N receipts finds N files.
+    this.receipts.push(receipt);
     for (const listener of [...this.listeners]) listener(receipt);
   }
 }

@@ -17,15 +17,19 @@ export interface FaultSpec {
   count: number;
   latencyMs: number;
   afterProcessing: boolean;
+  /** Only calls naming an invoice in this status (e.g. the status read after a commit: "PAID"). */
+  whenStatus?: string;
 }
 
 export interface FaultInput {
+  /** Absent: the profile's default (strict: ambiguous faults are applied first, see defaultAfterProcessing). */
   operation?: unknown;
   resultCode?: unknown;
   count?: unknown;
   kind?: unknown;
   latencyMs?: unknown;
   afterProcessing?: unknown;
+  whenStatus?: unknown;
 }
 
 function int(v: unknown, name: string, dflt: number, min: number): number {
@@ -34,7 +38,17 @@ function int(v: unknown, name: string, dflt: number, min: number): number {
   return v;
 }
 
-export function parseFault(input: FaultInput): FaultSpec {
+/**
+ * The strict profile's reading: a fault that does not say "not processed" may have been processed.
+ * Drops, HTTP 500 and unreadable answers, and 90 SYSTEM_ERROR (the unclassified code), are applied
+ * before the answer is lost; codes with a defined meaning (93 busy, 11, 20, …) are not.
+ */
+function defaultAfterProcessing(kind: FaultKind, resultCode: number | undefined, profile: "default" | "strict"): boolean {
+  if (profile !== "strict") return false;
+  return kind === "drop" || kind === "http500" || kind === "malformed" || (kind === "result" && resultCode === 90);
+}
+
+export function parseFault(input: FaultInput, profile: "default" | "strict" = "default"): FaultSpec {
   if (typeof input.operation !== "string" || !(input.operation === "*" || OPERATIONS.has(input.operation))) {
     throw new AgentError("INPUT_INVALID", 'operation must be a wire operation name (e.g. "commitReservation") or "*"', { operation: input.operation });
   }
@@ -42,9 +56,13 @@ export function parseFault(input: FaultInput): FaultSpec {
   if (!FAULT_KINDS.includes(kind)) throw new AgentError("INPUT_INVALID", `kind must be one of ${FAULT_KINDS.join(", ")}`, { kind: input.kind });
   if (kind === "result" && input.resultCode === undefined) throw new AgentError("INPUT_INVALID", "resultCode is required for kind result");
   if (input.afterProcessing !== undefined && typeof input.afterProcessing !== "boolean") throw new AgentError("INPUT_INVALID", "afterProcessing must be a boolean");
-  const afterProcessing = input.afterProcessing === true;
-  if (afterProcessing && kind !== "http500" && kind !== "drop" && kind !== "malformed") {
-    throw new AgentError("INPUT_INVALID", "afterProcessing applies to http500, drop and malformed only");
+  const code = typeof input.resultCode === "number" ? input.resultCode : undefined;
+  const afterProcessing = input.afterProcessing === undefined ? defaultAfterProcessing(kind, code, profile) : input.afterProcessing;
+  if (afterProcessing && kind === "latency") {
+    throw new AgentError("INPUT_INVALID", "afterProcessing does not apply to latency (a delayed call is always processed)");
+  }
+  if (input.whenStatus !== undefined && (typeof input.whenStatus !== "string" || !/^[A-Z_]+$/.test(input.whenStatus))) {
+    throw new AgentError("INPUT_INVALID", "whenStatus must be an invoice status such as PAID", { whenStatus: input.whenStatus });
   }
   return {
     operation: input.operation,
@@ -53,6 +71,7 @@ export function parseFault(input: FaultInput): FaultSpec {
     count: int(input.count, "count", 1, 1),
     latencyMs: int(input.latencyMs, "latencyMs", 0, 0),
     afterProcessing,
+    ...(input.whenStatus !== undefined ? { whenStatus: input.whenStatus } : {}),
   };
 }
 
@@ -67,10 +86,10 @@ export class FaultQueue {
     this.faults = [];
   }
 
-  /** Consumes one use of the first fault matching this operation. */
-  take(operation: string): FaultSpec | undefined {
+  /** Consumes one use of the first fault matching this operation (and the named invoice's status). */
+  take(operation: string, invoiceStatus?: string): FaultSpec | undefined {
     if (this.faults.length === 0) return undefined;
-    const i = this.faults.findIndex((f) => f.operation === operation || f.operation === "*");
+    const i = this.faults.findIndex((f) => (f.operation === operation || f.operation === "*") && (f.whenStatus === undefined || f.whenStatus === invoiceStatus));
     if (i < 0) return undefined;
     const f = this.faults[i]!;
     f.count--;

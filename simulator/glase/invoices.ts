@@ -2,7 +2,7 @@
 // getPaymentStatus (version acknowledgement §6.2/A9, PAID read stops the reversal §6.3),
 // updateInvoice, cancelInvoice (§6.6).
 import type { CustomerToken } from "../../agent/glase/types.ts";
-import { acknowledge, acknowledgePaid, cancel, isOpen } from "./lifecycle.ts";
+import { acknowledge, acknowledgePaid, cancel, isOpen, lapseIfDue } from "./lifecycle.ts";
 import type { RawInvoice, RawToken, RequestContext } from "./soap-request.ts";
 import type { InvoiceRecord, SimCore, TerminalRecord } from "./state.ts";
 import { authTerminal } from "./terminals.ts";
@@ -81,10 +81,12 @@ export function getPaymentStatus(
   if (!auth.ok) return { code: auth.code };
   const inv = findInvoice(core, auth.value, reference);
   if (!inv) return { code: 54 };
+  lapseIfDue(core, inv);
   inv.statusPolls++;
   // Polling with the latest version acknowledges what the merchant has seen (§9 A9).
   if (inv.status === "PENDING_ISSUER_ACKNOWLEDGE" && version === inv.version) acknowledge(core, inv);
   acknowledgePaid(core, inv);
+  if (inv.status === "PAID" && inv.paidReadAt === undefined) inv.paidReadAt = core.clock.now();
   return { code: 0, invoice: inv };
 }
 
@@ -99,10 +101,16 @@ export function updateInvoice(
   if (!auth.ok) return auth.code;
   const inv = findInvoice(core, auth.value, reference);
   if (!inv) return 54;
+  lapseIfDue(core, inv);
   if (inv.paymentInProgress || inv.status === "PAID") return 48; // the invoice can no longer be changed
   if (!isOpen(inv)) return 49;
   const valid = validateInvoice(raw, inv.currency);
   if (!valid.ok) return valid.code;
+  // Strict (§3.6: "same rules as sendInvoice"): the invoice is sent again as it was, so a changed
+  // paymentMode (absent = IMMEDIATE_DEBIT) or a dropped commitReservationTimeout is invalid data.
+  if (core.settings.profile === "strict" && (valid.paymentMode !== inv.paymentMode || (inv.invoice.commitReservationTimeout !== undefined && valid.invoice.commitReservationTimeout === undefined))) {
+    return 49;
+  }
   if (inv.status === "RESERVED") {
     // Final order lines of a reservation (prepin step 5): cannot exceed what was reserved.
     if (valid.totalMinor > inv.reservedMinor! && !core.settings.acceptHigherCommit) return 11;
@@ -125,6 +133,7 @@ export function cancelInvoice(core: SimCore, ctx: RequestContext, reference: str
   if (!auth.ok) return auth.code;
   const inv = findInvoice(core, auth.value, reference);
   if (!inv) return 54;
+  lapseIfDue(core, inv);
   if (inv.paymentInProgress) return 51; // §9 A15
   switch (inv.status) {
     case "PAID":

@@ -36,6 +36,8 @@ export function fail(core: SimCore, inv: InvoiceRecord): void {
  * not reversed.
  */
 export function pay(core: SimCore, inv: InvoiceRecord, amountMinor: number, reversible: boolean): void {
+  // Strict (§6.3's simulator rule reads "after an invoice becomes PAID"): a commit's PAID must be read in time too.
+  if (core.settings.profile === "strict") reversible = true;
   finish(core, inv);
   const now = core.clock.now();
   const ersReference = core.ids.transactionReference();
@@ -91,8 +93,23 @@ export function reserve(core: SimCore, inv: InvoiceRecord): void {
   inv.reservedMinor = inv.totalMinor;
   inv.reservedAt = core.clock.now();
   core.bump(inv);
+  const lapsesAt = lapseTime(core, inv);
+  core.setInvoiceTimer(inv, "reservation", Math.max(0, lapsesAt - core.clock.now()), () => lapse(core, inv));
+}
+
+/**
+ * When a reservation lapses. Default: commitReservationTimeout after the customer reserved. Strict
+ * (§6.7 does not say from when it counts; the earliest reading): after the invoice was created.
+ */
+export function lapseTime(core: SimCore, inv: InvoiceRecord): number {
   const seconds = inv.invoice.commitReservationTimeout || core.settings.defaultReservationTimeoutSeconds;
-  core.setInvoiceTimer(inv, "reservation", seconds * 1000, () => lapse(core, inv));
+  const from = core.settings.profile === "strict" ? inv.createdAt : (inv.reservedAt ?? inv.createdAt);
+  return from + seconds * 1000;
+}
+
+/** Strict: a lapse is due at its instant, even if the timer has not fired yet (checked on every request). */
+export function lapseIfDue(core: SimCore, inv: InvoiceRecord): void {
+  if (core.settings.profile === "strict" && inv.status === "RESERVED" && core.clock.now() >= lapseTime(core, inv)) lapse(core, inv);
 }
 
 /** commitReservationTimeout elapsed: no money moves; CANCELED, or EXPIRED from API 2.10 (§9 A5/A7). */

@@ -32,6 +32,7 @@ export const settingsSchema = z.strictObject({
   notificationMethod: z.enum(["GET", "POST"]).optional(),
   maxBodyBytes: z.number().int().positive().optional(),
   strictUnmarshalling: z.boolean().optional(),
+  profile: z.enum(["default", "strict"]).optional(),
   autoCustomer: autoCustomer.optional(),
 });
 

@@ -4,7 +4,7 @@
 import { parseMinor } from "../../agent/core/money.ts";
 import { isAgentError } from "../../agent/errors.ts";
 import { findInvoice } from "./invoices.ts";
-import { pay } from "./lifecycle.ts";
+import { lapseIfDue, pay } from "./lifecycle.ts";
 import type { RawAmount, RequestContext } from "./soap-request.ts";
 import type { SimCore } from "./state.ts";
 import { authTerminal } from "./terminals.ts";
@@ -15,6 +15,7 @@ export function commitReservation(core: SimCore, ctx: RequestContext, reference:
   // The reference is required here: committing "the current invoice" by accident would move money.
   const inv = reference?.trim() ? findInvoice(core, auth.value, reference) : undefined;
   if (!inv) return 54;
+  lapseIfDue(core, inv);
   if (inv.status !== "RESERVED") return 96;
   let final = inv.reservedMinor!;
   if (amount) {

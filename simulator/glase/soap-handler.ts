@@ -67,11 +67,14 @@ export async function handleSoap(sim: GlaseSimulator, body: string, meta: Operat
   if (!operation) return clientFault(`Unexpected wrapper element {${wrapper.ns ?? ""}}${wrapper.local} found. Expected one of the operations of ${GLASE_NAMESPACE}`);
 
   countCall(sim, operation, wrapper);
-  const fault = sim.faults.take(operation);
+  const named = child(wrapper, "invoiceReference")?.text.trim();
+  const fault = sim.faults.take(operation, named ? sim.invoice(named)?.status : undefined);
   if (!fault) return process(sim, operation, wrapper, meta);
   log.debug("fault_injected", { operation, kind: fault.kind, resultCode: fault.resultCode, afterProcessing: fault.afterProcessing });
   switch (fault.kind) {
     case "result":
+      // afterProcessing: the operation happened, then the server answered an error code anyway.
+      if (fault.afterProcessing) process(sim, operation, wrapper, meta);
       return reply(200, responseEnvelope(operation, errorReturn(operation, fault.resultCode)));
     case "latency":
       await delay(fault.latencyMs);

@@ -33,6 +33,13 @@ export interface SimSettings {
   maxBodyBytes: number;
   /** Undeclared request elements ⇒ soap:Client "unexpected element" (CXF default), §1.4. Off: ignored. */
   strictUnmarshalling: boolean;
+  /**
+   * "strict" reads the contract the hardest way for the client (docs/simulator.md, "Strict
+   * profile"): ambiguous faults are applied before their answer is lost, a PAID reached by a commit
+   * is reversed too when not read within ackTimeoutSeconds, updateInvoice must resend the invoice
+   * as sent, reservations lapse exactly commitReservationTimeout after the invoice was created.
+   */
+  profile: "default" | "strict";
   autoCustomer: AutoCustomerSettings;
 }
 
@@ -46,6 +53,7 @@ export const DEFAULT_SETTINGS: SimSettings = {
   notificationMethod: "GET",
   maxBodyBytes: 1024 * 1024,
   strictUnmarshalling: false,
+  profile: "default",
   autoCustomer: { enabled: false, confirmAfterMs: 2000 },
 };
 
@@ -127,6 +135,8 @@ export interface InvoiceRecord {
   statusPolls: number;
   createdAt: number;
   paidAt?: number;
+  /** First successful getPaymentStatus of the owning terminal that saw PAID (the 20-second rule, measured at Glase). */
+  paidReadAt?: number;
   reservedAt?: number;
   finishedAt?: number;
   /** Auto customer waits for the merchant's acknowledgement before confirming. */

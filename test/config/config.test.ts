@@ -182,3 +182,49 @@ describe("glase-agent config check", () => {
     expect(out.problems).toEqual([`points[2].terminal: Unrecognized key: "pasword"`]);
   });
 });
+
+describe("config check: money safety", () => {
+  it("(11) refuses two points sharing one terminal id, naming both paths", async () => {
+    const doc = await simulated();
+    doc.points[1].terminal.id = doc.points[0].terminal.id;
+    expect(problemsOf(() => parseConfig(doc))).toContain(
+      `points[1].terminal.id: terminal ${doc.points[0].terminal.id} is also used by points[0].terminal.id (a terminal holds one open invoice: each point needs its own)`,
+    );
+  });
+
+  it("(11) refuses a credentials file naming the terminal another point uses, naming both paths", async () => {
+    const creds = join(dir, "point-2.json");
+    const doc = await simulated();
+    await writeSecretFile(creds, JSON.stringify({ terminalId: doc.points[0].terminal.id, password: "secret-2" }));
+    doc.points[1].terminal = { credentialsFile: creds };
+    const file = join(dir, "shared-terminal.yaml");
+    await writeFile(file, JSON.stringify(doc));
+    const err = await run("node", ["bin/glase-agent.js", "config", "check", file, "--json"]).catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(JSON.parse(err.stdout).problems).toEqual([
+      `points[1].terminal.credentialsFile: terminal ${doc.points[0].terminal.id} is also used by points[0].terminal.id (a terminal holds one open invoice: each point needs its own)`,
+    ]);
+  });
+
+  it("(12) refuses a currency whose minor unit is not two decimals", async () => {
+    for (const [currency, digits] of [
+      ["JPY", 0],
+      ["KWD", 3],
+    ] as const) {
+      const doc = await simulated();
+      doc.station.currency = currency;
+      expect(problemsOf(() => parseConfig(doc))).toContain(
+        `station.currency: ${currency} has ${digits} decimals; Glase amounts carry exactly 2 (contract §6.5), so only 2-decimal currencies are supported`,
+      );
+    }
+  });
+
+  it("(3) refuses a reservation too short to stop a delivery and settle it with the safety margin", async () => {
+    const doc = await simulated();
+    doc.points[0].commitReservationTimeoutS = 100;
+    doc.flows = { commitSafetyMarginS: 60 };
+    expect(problemsOf(() => parseConfig(doc))).toContain(
+      "points[0].commitReservationTimeoutS: must exceed twice flows.commitSafetyMarginS (120 s): deliveries stop one margin before the commit deadline, which is one margin before the lapse",
+    );
+  });
+});

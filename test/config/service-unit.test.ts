@@ -1,9 +1,9 @@
 // `glase-agent register` with the agent stopped resolves the state directory as the installed
 // service does: the unit's StateDirectory (under /var/lib) when the config is the one its
 // ExecStart runs, read from the unit file and its drop-ins; not the shell's working directory.
-import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../../agent/config/load.ts";
 import { resolveCommandPaths } from "../../agent/config/paths.ts";
@@ -55,35 +55,59 @@ describe("the service's paths", () => {
     expect(serviceContextFor("/etc/glase-agent/config.yaml", {}, { searchPath: [join(dir, "none")] })?.env.STATE_DIRECTORY).toBe("/var/lib/glase-agent");
   });
 
-  it.skipIf(process.getuid?.() !== 0)("register run from another directory writes into the service's StateDirectory, where the started service finds it", async () => {
+  it("refuses to guess for a masked unit or one without StateDirectory= (it would write to /.glase/state)", async () => {
+    const config = minimalConfig();
+    const masked = join(dir, "masked", "glase-agent.service");
+    await mkdir(dirname(masked), { recursive: true });
+    await symlink("/dev/null", masked);
+    expect(readInstalledUnit({ GLASE_AGENT_UNIT: masked })).toMatchObject({ masked: true });
+    const shipped = "/etc/glase-agent/config.yaml";
+    expect(() => resolveCommandPaths(config, shipped, { GLASE_AGENT_UNIT: masked }, "/home/tech")).toThrow(/masked.*systemctl unmask glase-agent.*stateDir/);
+    const bare = join(dir, "bare.service");
+    await writeFile(bare, `[Service]\nExecStart=/usr/bin/node /opt/glase-agent/dist/glase-agent.mjs run --config ${shipped}\n`);
+    expect(() => resolveCommandPaths(config, shipped, { GLASE_AGENT_UNIT: bare }, "/home/tech")).toThrow(/no StateDirectory=/);
+    // An explicit stateDir needs no unit to say where.
+    expect(resolveCommandPaths({ ...config, stateDir: "/srv/state" }, shipped, { GLASE_AGENT_UNIT: masked }, "/home/tech").stateDir).toBe("/srv/state");
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("register run by root from another directory writes into the service's StateDirectory (a link to the data partition), and the service — as its own user — finds it", async () => {
     const site = await Site.open();
     const name = `glase-agent-test-${process.pid}`;
-    const stateDir = join("/var/lib", name);
+    const stateLink = join("/var/lib", name);
     try {
+      await chmod(site.dir, 0o755); // the service's user must reach its config and sockets here
       const config = await site.config("svc", join(site.dir, "placeholder"));
       // The site config as installed: no stateDir of its own (the service gets STATE_DIRECTORY).
       const text = (await readFile(config, "utf8")).replace(/^stateDir:.*\n/m, "");
       await writeFile(config, text);
+      await chmod(config, 0o644);
       const unit = join(site.dir, "glase-agent.service");
       await writeFile(unit, `[Service]\nExecStart=/usr/bin/node /opt/glase-agent/dist/glase-agent.mjs run --config ${config}\nStateDirectory=${name}\n`);
-      // The state directory systemd made for the service's user: what root writes into it is that user's.
-      await mkdir(stateDir, { mode: 0o700 });
-      await chown(stateDir, 65534, 65534);
+      // The state directory the service's user owns, on the data partition, linked from /var/lib.
+      const real = join(site.dir, "data", name);
+      await mkdir(real, { recursive: true, mode: 0o700 });
+      await chmod(join(site.dir, "data"), 0o755);
+      await chown(real, 65534, 65534);
+      await symlink(real, stateLink);
+      const sockets = site.socketDir("svc", join(site.dir, "placeholder"));
+      await mkdir(sockets, { mode: 0o750 });
+      await chown(sockets, 65534, 65534);
       const elsewhere = join(site.dir, "home");
       await mkdir(elsewhere);
       const reg = await site.cli(["register", "--point", "2", "--config", config, "--socket-dir", join(site.dir, "none"), "--json"], { cwd: elsewhere, env: { GLASE_AGENT_UNIT: unit } });
       expect(reg.code, reg.stderr).toBe(0);
       const { credentialsFile, terminalId } = JSON.parse(reg.stdout);
-      expect(credentialsFile).toBe(join(stateDir, "terminals", "point-2.json"));
+      expect(credentialsFile).toBe(join(stateLink, "terminals", "point-2.json"));
       expect(await stat(credentialsFile)).toMatchObject({ uid: 65534, gid: 65534 });
       expect((await stat(credentialsFile)).mode & 0o777).toBe(0o600);
-      expect((await stat(join(stateDir, "terminals"))).uid).toBe(65534);
+      expect(await stat(join(real, "terminals"))).toMatchObject({ uid: 65534, gid: 65534 });
+      expect((await stat(join(real, "terminals"))).mode & 0o777).toBe(0o700);
       await expect(stat(join(elsewhere, ".glase"))).rejects.toThrow();
-      // The service, as systemd starts it: STATE_DIRECTORY set, working directory /.
-      const agent = await AgentProcess.start(config, { STATE_DIRECTORY: stateDir });
+      // The service, as systemd starts it: its own user, STATE_DIRECTORY set, working directory /.
+      const agent = await AgentProcess.start(config, { STATE_DIRECTORY: stateLink }, { user: { uid: 65534, gid: 65534 } });
       try {
         await agent.ready(60_000);
-        const status = await ControlClient.connect(join(site.socketDir("svc", join(site.dir, "placeholder")), "status.sock"));
+        const status = await ControlClient.connect(join(sockets, "status.sock"));
         await eventually(async () => (await status.request<Array<{ point: number; state: string; terminalId: string }>>("points")).find((p) => p.point === 2 && p.state === "idle" && p.terminalId === terminalId), 30_000, "point 2 in service");
         status.close();
         agent.kill("SIGTERM");
@@ -92,8 +116,30 @@ describe("the service's paths", () => {
         await agent.dispose();
       }
     } finally {
-      await rm(stateDir, { recursive: true, force: true });
+      await rm(stateLink, { force: true });
       await site.close();
     }
   }, 120_000);
+
+  it.skipIf(process.getuid?.() !== 0)("root's register acts with the service user's rights in its directory: a link planted there to a root-only directory gets nothing written into it", async () => {
+    const site = await Site.open();
+    try {
+      await chmod(site.dir, 0o755);
+      const state = join(site.dir, "svc-state");
+      await mkdir(state, { mode: 0o700 });
+      await chown(state, 65534, 65534);
+      const rootOnly = join(site.dir, "root-only");
+      await mkdir(rootOnly, { mode: 0o700 });
+      // What the service user can do in its own directory: terminals/ is a link to root's directory.
+      await symlink(rootOnly, join(state, "terminals"));
+      const config = await site.config("linked", state);
+      const reg = await site.cli(["register", "--point", "2", "--config", config, "--socket-dir", join(site.dir, "none"), "--json"]);
+      expect(reg.code).not.toBe(0);
+      expect(reg.stderr).toMatch(/EACCES/);
+      expect(await readdir(rootOnly)).toEqual([]);
+      expect(site.sim.sim.dump().terminals.filter((t) => t.externalTerminalId?.includes("Pump 2"))).toEqual([]);
+    } finally {
+      await site.close();
+    }
+  }, 60_000);
 });

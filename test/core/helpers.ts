@@ -1,5 +1,5 @@
 // Drives a pure flow machine in tests: answers its pending Glase call, fires timers, keeps time.
-import type { Effect, FlowSettings, GlaseCall } from "../../agent/core/effects.ts";
+import type { Effect, FlowSettings, GlaseCall, TimerName } from "../../agent/core/effects.ts";
 import type { Step } from "../../agent/core/flow.ts";
 import type { FlowInput, GlaseOutcome } from "../../agent/core/inputs.ts";
 import { type FlowState, transition } from "../../agent/core/transition.ts";
@@ -16,14 +16,26 @@ export const DOWN: GlaseOutcome = { kind: "transport", indefinite: false };
 export class Driver<S extends FlowState = FlowState> {
   now = 0;
   effects: readonly Effect[] = [];
+  /** Timers the flow has running: name → due time (kept from every step's start/cancel effects). */
+  readonly timers = new Map<string, number>();
+  /** Every effect of every step, with the time it was asked for. */
+  readonly log: Array<{ readonly at: number; readonly effect: Effect }> = [];
   constructor(
     public state: S,
     effects: readonly Effect[],
     public settings: FlowSettings = SETTINGS,
   ) {
     this.effects = effects;
+    this.track(effects);
   }
 
+  private track(effects: readonly Effect[]): void {
+    for (const e of effects) {
+      this.log.push({ at: this.now, effect: e });
+      if (e.type === "startTimer") this.timers.set(e.name, this.now + e.delayMs);
+      else if (e.type === "cancelTimer") this.timers.delete(e.name);
+    }
+  }
   static of<S extends FlowState>(step: Step<S>, settings: FlowSettings = SETTINGS): Driver<S> {
     return new Driver(step.state, step.effects, settings);
   }
@@ -32,7 +44,33 @@ export class Driver<S extends FlowState = FlowState> {
     const step = transition(this.state, input, ctxAt(this.now, this.settings));
     this.state = step.state as S;
     this.effects = step.effects;
+    this.track(step.effects);
     return this;
+  }
+
+  /**
+   * Fires the flow's timers in due order until `until` (or until `stop` says so after a step),
+   * advancing the clock to each due time. Returns the number of timers fired.
+   */
+  runTimers(until: number, stop: () => boolean = () => false): number {
+    let fired = 0;
+    for (;;) {
+      if (stop()) return fired;
+      const next = [...this.timers].sort((a, b) => a[1] - b[1])[0];
+      if (!next || next[1] > until) {
+        this.now = Math.max(this.now, until);
+        return fired;
+      }
+      this.timers.delete(next[0]);
+      this.now = Math.max(this.now, next[1]);
+      this.feed({ type: "timer", name: next[0] as TimerName });
+      fired++;
+    }
+  }
+
+  /** Effects of a type asked for since log index `from`. */
+  since(from: number, type: Effect["type"]): Array<{ readonly at: number; readonly effect: Effect }> {
+    return this.log.slice(from).filter((x) => x.effect.type === type);
   }
 
   /** The Glase call the flow waits for (fails the test if there is none). */
@@ -50,7 +88,8 @@ export class Driver<S extends FlowState = FlowState> {
     return this.feed({ type: "glase", op: p.op, ref: p.ref, outcome });
   }
 
-  fire(name: "poll" | "customer" | "nozzle" | "stall" | "retry" | "report"): this {
+  fire(name: TimerName): this {
+    this.timers.delete(name);
     return this.feed({ type: "timer", name });
   }
 

@@ -42,11 +42,16 @@ describe("POS flow", () => {
     expect(d.state.phase).toBe("releasing");
   });
 
-  it.each([48, 51, 90, 93, 94])("cancel answered %i ⇒ keep polling, retry the cancel after", (code) => {
+  it.each([48, 51, 90, 93, 94])("cancel answered %i ⇒ keep polling at the poll interval, retry the cancel after a backoff", (code) => {
     const d = pos().answer(OK({ invoiceReference: "I" })).answer(OK({ status: "ISSUED", version: 1 }));
     d.fire("customer").fire("customer").answer(CODE(code));
+    expect(d.timerStarted("poll")).toBe(true);
+    d.fire("poll");
     expect(d.call().op).toBe("getPaymentStatus");
-    d.answer(OK({ status: "ISSUED", version: 1 }));
+    while (d.state.pending?.op === "getPaymentStatus") {
+      d.answer(OK({ status: "ISSUED", version: 1 }));
+      if (!d.state.pending) d.advance(1000).fire("poll");
+    }
     expect(d.call().op).toBe("cancelInvoice");
   });
 
@@ -87,17 +92,17 @@ describe("refund flow", () => {
   it.each([23, 97, 98, 99, 11, 49, 48])("definite refusal %i ⇒ failed with the code", (code) => {
     expect(start().answer(CODE(code)).state).toMatchObject({ outcome: "failed", failCode: code });
   });
-  it.each([90, 93, 94])("temporary %i ⇒ retried with backoff", (code) => {
+  it.each([93, 94])("busy %i ⇒ retried with backoff", (code) => {
     const d = start().answer(CODE(code));
     expect(d.timerStarted("retry")).toBe(true);
     d.fire("retry");
     expect(d.call().op).toBe("refundPayment");
   });
-  it("lost answer ⇒ parked, never re-sent", () => {
-    const d = start().answer(LOST);
-    expect(d.state.phase).toBe("parked");
-    expect(d.state.pending).toBeUndefined();
-    expect(Driver.of<RefundState>(startRefund({ flowId: "r", terminalId: "T", currency: "SEK", ersReference: "E", amountMinor: 1 }, ctxAt(0))).feed({ type: "recover" }).state.phase).toBe("parked");
+  it("lost answer or 90 ⇒ never re-sent at once: a check of the period's report comes first", () => {
+    for (const d of [start().answer(LOST), start().answer(CODE(90)), start().feed({ type: "recover" })]) {
+      expect(d.state.phase).toBe("check-pending");
+      expect(d.state.pending).toBeUndefined();
+    }
   });
 });
 
@@ -125,7 +130,7 @@ describe("reconciliation flow", () => {
   it.each([20, 37, 91])("mark refused %i ⇒ failed", (code) => {
     expect(start().answer(CODE(code)).state.outcome).toBe("failed");
   });
-  it.each([90, 93, 94])("mark temporary %i ⇒ retried", (code) => {
+  it.each([93, 94])("mark busy %i ⇒ retried", (code) => {
     expect(start().answer(CODE(code)).fire("retry").call().op).toBe("markTransactionPeriod");
   });
   it("transport failures while reporting are retried like not-ready", () => {
@@ -136,7 +141,10 @@ describe("reconciliation flow", () => {
 
 describe("POS flow: every sendInvoice result code", () => {
   const CREDENTIALS = [20, 21, 29, 33, 37];
-  it.each([90, 93, 94])("temporary %i ⇒ offline, customer told", (code) => {
+  it("90 (the invoice may exist) ⇒ read the terminal's current invoice", () => {
+    expect(pos().answer(CODE(90)).call()).toEqual({ op: "getPaymentStatus", version: 0 });
+  });
+  it.each([93, 94])("busy %i ⇒ offline, customer told", (code) => {
     const d = pos().answer(CODE(code));
     expect(d.state.outcome).toBe("offline");
     expect(d.has("display")).toBe(true);

@@ -91,13 +91,13 @@ describe("preliminary flow", () => {
     expect(d.state).toMatchObject({ phase: "finished", outcome: "canceled" });
   });
 
-  it("customer never lifts the nozzle ⇒ stop, sale record says nothing ⇒ cancel", () => {
+  it("customer never lifts the nozzle ⇒ stop, sale record says nothing delivered ⇒ cancel", () => {
     const d = reserved();
     d.fire("nozzle");
     expect(d.has("stop")).toBe(true);
     d.feed({ type: "stopped", ok: true });
     expect(d.has("saleRecord")).toBe(true);
-    d.feed({ type: "sale", record: { state: "authorized", milli: 0, amountMinor: 0 } });
+    d.feed({ type: "sale", record: { state: "finished", milli: 0, amountMinor: 0, reason: "stopped" } });
     expect(d.call().op).toBe("cancelInvoice");
     d.answer(CODE(95));
     expect(d.state.outcome).toBe("canceled");
@@ -119,13 +119,13 @@ describe("preliminary flow", () => {
     expect(d.has("authorize")).toBe(false);
   });
 
-  it("delivery stall ⇒ stop and settle what was metered", () => {
+  it("delivery stall ⇒ stop and settle what the board metered when it ended the sale", () => {
     const d = reserved();
     d.feed({ type: "progress", milli: 5000, amountMinor: 9495 });
     expect(d.timerStarted("stall")).toBe(true);
     d.fire("stall");
     expect(d.has("stop")).toBe(true);
-    d.feed({ type: "stopped", ok: true }).feed({ type: "sale", record: { state: "delivering", milli: 5100, amountMinor: 9685, gradeId: "95", unitPriceMinor: 1899 } });
+    d.feed({ type: "stopped", ok: true }).feed({ type: "sale", record: { state: "finished", milli: 5100, amountMinor: 9685, gradeId: "95", unitPriceMinor: 1899, reason: "stopped" } });
     expect(d.call().op).toBe("updateInvoice");
     committed(d);
     expect(d.state.commitMinor).toBe(9685);
@@ -141,18 +141,23 @@ describe("preliminary flow", () => {
     expect(d.call()).toMatchObject({ op: "commitReservation", amountMinor: 10000 });
   });
 
-  it("commit outcome lost ⇒ read status; RESERVED ⇒ commit again; PAID ⇒ done", () => {
+  it("commit outcome lost ⇒ read status at once; RESERVED once a late answer is ruled out ⇒ commit again; PAID ⇒ done", () => {
     const d = reserved();
     delivered(d, 1000, 1899).answer(OK());
     expect(d.call().op).toBe("commitReservation");
     d.answer(LOST);
     expect(d.state.phase).toBe("checking-commit");
+    expect(d.call().op).toBe("getPaymentStatus");
+    // RESERVED right after a lost commit proves nothing: Glase may still be processing it.
+    d.answer(OK({ status: "RESERVED", version: 2 }));
     expect(d.timerStarted("retry")).toBe(true);
-    d.fire("retry");
+    d.advance(2 * SETTINGS.glaseCallTimeoutMs).fire("retry");
     expect(d.call().op).toBe("getPaymentStatus");
     d.answer(OK({ status: "RESERVED", version: 2 }));
+    expect(d.timerStarted("retry")).toBe(true); // a second commit waits a backoff
+    d.fire("retry");
     expect(d.call().op).toBe("commitReservation");
-    d.answer(LOST).fire("retry").answer(OK({ status: "PAID", version: 3, ersReference: "E9" }));
+    d.answer(LOST).answer(OK({ status: "PAID", version: 3, ersReference: "E9" }));
     expect(d.state.phase).toBe("printing");
   });
 
@@ -215,7 +220,8 @@ describe("preliminary flow", () => {
   // Every result code that can answer each call, and where the flow goes.
   const CREDENTIALS = [20, 21, 29, 33, 37];
   const table: Array<[string, (code: number) => Driver<PreliminaryState>, number[], string]> = [
-    ["sendInvoice temporary ⇒ refuse customer (offline)", (c) => begin().answer(CODE(c)), [90, 93, 94], "finished:offline"],
+    ["sendInvoice busy ⇒ refuse customer (offline)", (c) => begin().answer(CODE(c)), [93, 94], "finished:offline"],
+    ["sendInvoice 90 (may exist) ⇒ read the terminal's current invoice", (c) => begin().answer(CODE(c)), [90], "resolving-send"],
     ["sendInvoice rejected ⇒ failed + alarm", (c) => begin().answer(CODE(c)), [11, 49, 64, 91, ...CREDENTIALS], "finished:failed"],
     ["poll temporary ⇒ keep polling", (c) => begin().answer(OK({ invoiceReference: "I" })).answer(CODE(c)), [90, 91, 93, 94], "awaiting-reservation"],
     ["poll 54/credentials ⇒ failed", (c) => begin().answer(OK({ invoiceReference: "I" })).answer(CODE(c)), [54, ...CREDENTIALS], "finished:failed"],

@@ -2,6 +2,8 @@
 // its own NOTIFY_SOCKET listener; everything the agent talks to (Glase simulator, virtual
 // controller, virtual printer) lives in the test process so it survives SIGKILL of the agent.
 import { spawn, type ChildProcess } from "node:child_process";
+import { chmod } from "node:fs/promises";
+import { dirname } from "node:path";
 import { NotifyListener } from "./notify-listener.ts";
 
 export class AgentProcess {
@@ -25,12 +27,26 @@ export class AgentProcess {
     );
   }
 
-  /** `nodeArgs`: node's own flags (e.g. the unit's V8 settings, for memory measurements). */
-  static async start(configFile: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<AgentProcess> {
+  /**
+   * `nodeArgs`: node's own flags (e.g. the unit's V8 settings, for memory measurements).
+   * `user`: run the agent as that uid/gid (root tests: as the service's user would run it).
+   */
+  static async start(
+    configFile: string,
+    env: Record<string, string> = {},
+    opts: { readonly nodeArgs?: readonly string[]; readonly user?: { readonly uid: number; readonly gid: number } } = {},
+  ): Promise<AgentProcess> {
+    const { nodeArgs = [], user } = opts;
     const notify = await NotifyListener.open();
+    if (user) {
+      // Its NOTIFY_SOCKET must be writable by that user, as systemd's is.
+      await chmod(dirname(notify.path), 0o755);
+      await chmod(notify.path, 0o777);
+    }
     const child = spawn(process.execPath, [...nodeArgs, "bin/glase-agent.js", "run", "--config", configFile], {
       env: { ...process.env, NOTIFY_SOCKET: notify.path, GLASE_AGENT_TEST_HOOKS: "1", ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     return new AgentProcess(child, notify);
   }

@@ -54,7 +54,7 @@ beforeAll(async () => {
   const unit = readFileSync("systemd/glase-agent.service", "utf8");
   const flags = (/^ExecStart=\S+ (.*?)\s*\S+\/glase-agent\.mjs /m.exec(unit)?.[1] ?? "").split(" ").filter(Boolean);
   const unitEnv = Object.fromEntries([...unit.matchAll(/^Environment=(\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
-  agent = await AgentProcess.start(configFile, unitEnv, flags);
+  agent = await AgentProcess.start(configFile, unitEnv, { nodeArgs: flags });
   await agent.ready();
   const c = await ControlClient.connect(join(run, "status.sock"));
   pid = (await c.request<{ pid: number }>("status")).pid;

@@ -1,8 +1,8 @@
 // Terminal lifecycle against the real simulator over SOAP/HTTP, with credentials in a temp state dir.
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import { parseConfig } from "../../agent/config/load.ts";
 import { GlaseClient } from "../../agent/glase/client.ts";
@@ -149,5 +149,129 @@ describe("crash-safe registration", () => {
     expect(JSON.parse(await readFile(join(d, "orphans", orphans[0]!), "utf8")).record.content).toBe("{ torn");
     expect((await m.registration(1)).kind).toBe("registered");
     await m.unregister(1);
+  });
+});
+
+describe("registration safety", () => {
+  const fresh = async (name: string, timeoutMs = 5_000) => {
+    const terminals = join(dir, name);
+    const glase = await GlaseClient.create({ endpoint: sim.endpoint, clientId: "test", timeoutMs });
+    return { terminals, m: new TerminalManager({ config: siteConfig, terminalsDir: terminals, glase, reseller: async () => shop, logger: createLogger("test") }) };
+  };
+
+  it("two registrations of one point at once: one registers, the other is refused; no terminal without its password", async () => {
+    const { terminals, m } = await fresh("concurrent");
+    const before = sim.sim.dump().terminals.length;
+    const results = await Promise.allSettled([m.register(1, { externalTerminalId: "concurrent-a" }), m.register(1, { externalTerminalId: "concurrent-b" })]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(isAgentError(refused.reason, "CONFLICT"), String(refused.reason)).toBe(true);
+    const created = sim.sim.dump().terminals.slice(before).filter((t) => t.registered);
+    expect(created).toHaveLength(1);
+    const stored = JSON.parse(await readFile(join(terminals, "point-1.json"), "utf8"));
+    expect(stored.terminalId).toBe(created[0]!.terminalId);
+    await m.unregister(1);
+  });
+
+  it("a planted symbolic link is never followed: register refuses it and copies nothing of its target", async () => {
+    const { terminals, m } = await fresh("links");
+    await mkdir(terminals, { recursive: true, mode: 0o700 });
+    const secret = join(dir, "root-only-secret");
+    await writeFile(secret, "root:$6$not-for-the-service-user", { mode: 0o600 });
+    for (const planted of ["point-1.pending.json", "point-1.json"]) {
+      await symlink(secret, join(terminals, planted));
+      const reg = await m.registration(1);
+      expect(reg).toMatchObject({ kind: "broken" });
+      await expect(m.register(1)).rejects.toSatisfy((e) => isAgentError(e, "CONFLICT") && /symbolic link/.test((e as Error).message));
+      for (const f of await readdir(join(terminals, "orphans")).catch(() => [] as string[])) {
+        expect(await readFile(join(terminals, "orphans", f), "utf8")).not.toContain("not-for-the-service-user");
+      }
+      expect((await lstat(join(terminals, planted))).isSymbolicLink()).toBe(true);
+      await rm(join(terminals, planted));
+    }
+    expect(await readFile(secret, "utf8")).toContain("not-for-the-service-user");
+  });
+
+  it("a missing shop password refuses the registration before anything is written or sent", async () => {
+    const terminals = join(dir, "no-shop");
+    const glase = await GlaseClient.create({ endpoint: sim.endpoint, clientId: "test", timeoutMs: 5_000 });
+    const { AgentError } = await import("../../agent/errors.ts");
+    const m = new TerminalManager({
+      config: siteConfig,
+      terminalsDir: terminals,
+      glase,
+      reseller: async () => {
+        throw new AgentError("CONFIG_INVALID", "reseller password file /etc/glase-agent/shop.pass: cannot read (ENOENT)");
+      },
+      logger: createLogger("test"),
+    });
+    await expect(m.register(1)).rejects.toSatisfy((e) => isAgentError(e, "CONFIG_INVALID") && /shop\.pass/.test((e as Error).message));
+    expect((await m.registration(1)).kind).toBe("unregistered");
+    expect(await readdir(terminals).catch(() => [] as string[])).toEqual([]);
+  });
+
+  it("an unregister whose answer was lost: the point is out of service, register says what to do, unregister again completes (29 = done)", async () => {
+    const { terminals, m } = await fresh("lost-unregister");
+    const res = await m.register(1);
+    sim.sim.injectFault({ operation: "unregisterTerminal", kind: "drop", afterProcessing: true });
+    await expect(m.unregister(1)).rejects.toSatisfy((e) => isAgentError(e, "GLASE_TRANSPORT") && /unregister --point 1` again/.test((e as Error).message));
+    expect(sim.sim.dump().terminals.find((t) => t.terminalId === res.terminalId)?.registered).toBe(false);
+    expect(await m.registration(1)).toMatchObject({ kind: "unregistering", marker: { terminalId: res.terminalId } });
+    await expect(m.register(1)).rejects.toSatisfy((e) => isAgentError(e, "CONFLICT") && /unregister --point 1` again/.test((e as Error).message));
+    await m.unregister(1); // Glase answers 29: the first one took effect
+    expect((await m.registration(1)).kind).toBe("unregistered");
+    const orphans = await readdir(join(terminals, "orphans"));
+    expect(orphans).toHaveLength(1);
+    expect(JSON.parse(await readFile(join(terminals, "orphans", orphans[0]!), "utf8"))).toMatchObject({ record: { terminalId: res.terminalId }, reason: expect.stringContaining("29") });
+    expect((await readdir(terminals)).sort()).toEqual(["orphans"]);
+    const again = await m.register(1);
+    expect(again.terminalId).not.toBe(res.terminalId);
+    await m.unregister(1);
+  });
+
+  it("an unregister Glase refuses changes nothing and leaves no marker", async () => {
+    const { terminals, m } = await fresh("refused-unregister");
+    await m.register(1);
+    sim.sim.injectFault({ operation: "unregisterTerminal", kind: "result", resultCode: 90 });
+    await expect(m.unregister(1)).rejects.toSatisfy((e) => isAgentError(e, "GLASE_RESULT"));
+    expect((await m.registration(1)).kind).toBe("registered");
+    expect((await readdir(terminals)).sort()).toEqual(["point-1.json"]);
+    await m.unregister(1);
+  });
+
+  it("orphans kept in the same millisecond under the same tag never replace one another", async () => {
+    const { keepOrphan } = await import("../../agent/config/pending-registration.ts");
+    const d = join(dir, "orphan-names");
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(new Date("2026-12-01T10:00:00.000Z"));
+      await keepOrphan(d, 1, "damaged", { content: "first" }, "test");
+      await keepOrphan(d, 1, "damaged", { content: "second" }, "test");
+    } finally {
+      vi.useRealTimers();
+    }
+    const kept = await readdir(join(d, "orphans"));
+    expect(kept).toHaveLength(2);
+    const contents = await Promise.all(kept.map(async (f) => JSON.parse(await readFile(join(d, "orphans", f), "utf8")).record.content));
+    expect(contents.sort()).toEqual(["first", "second"]);
+  });
+
+  it("taking a pending record away checks it is the one meant: another attempt's record is put back", async () => {
+    const { takePendingRegistration, createPendingRegistration, readPendingRegistration } = await import("../../agent/config/pending-registration.ts");
+    const d = join(dir, "take");
+    const mine = { attemptId: "aaaaaa", externalTerminalId: "x (reg aaaaaa)", name: "x", password: "PasswordOfA12345", startedAt: new Date().toISOString() };
+    const theirs = { ...mine, attemptId: "bbbbbb", externalTerminalId: "x (reg bbbbbb)", password: "PasswordOfB12345" };
+    await createPendingRegistration(d, 1, theirs);
+    expect(await takePendingRegistration(d, 1, mine)).toBe(false);
+    expect(await readPendingRegistration(d, 1)).toEqual(theirs);
+    expect(await takePendingRegistration(d, 1, theirs)).toBe(true);
+    expect(await readPendingRegistration(d, 1)).toBeUndefined();
+    // A crash between "taken aside" and "removed" leaves the record under its claim name: the
+    // next start keeps it in orphans/ (it may be the only copy of a password), a live run's stays.
+    await writeFile(join(d, ".point-1-pending-aaaaaa.taken-999999999-abcd"), JSON.stringify(mine), { mode: 0o600 });
+    await writeFile(join(d, `.point-1-pending-bbbbbb.taken-${process.pid}-abcd`), JSON.stringify(theirs), { mode: 0o600 });
+    await new TerminalManager({ config: siteConfig, terminalsDir: d, glase: await GlaseClient.create({ endpoint: sim.endpoint, clientId: "test", timeoutMs: 5_000 }), reseller: async () => shop, logger: createLogger("test") }).tidy();
+    expect(await readdir(join(d, "orphans"))).toEqual(["point-1-pending-aaaaaa.taken-999999999-abcd.json"]);
+    expect((await readdir(d)).filter((n) => n.includes(".taken-"))).toEqual([`.point-1-pending-bbbbbb.taken-${process.pid}-abcd`]);
   });
 });

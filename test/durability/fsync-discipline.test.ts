@@ -45,8 +45,24 @@ describe("fsync discipline under strace", () => {
     const unreg = await run("unregister", "--point", "2");
     expect(unreg.code, unreg.stderr).toBe(0);
     expect(disciplineViolations(unreg.events, state)).toEqual([]);
-    expect(unreg.events.some((e) => e.syscall === "unlink" && e.args.includes(final))).toBe(true);
+    // unlink on x86_64, unlinkat on arm64 (which has no unlink).
+    expect(unreg.events.some((e) => (e.syscall === "unlink" || e.syscall === "unlinkat") && e.args.includes(final))).toBe(true);
+    // The unregister marker was durable before unregisterTerminal left.
+    const marker = join(state, "terminals", "point-2.unregistering.json");
+    expect(durableAt(unreg.events, marker)!).toBeLessThan(firstRequestWith(unreg.events, "unregisterTerminal")!);
   }, 120_000);
+
+  it("the checker itself flags an in-place rewrite, O_TRUNC or not, even when it is fsynced", async () => {
+    const dir = join(site.dir, "careless");
+    const { mkdir, writeFile } = await import("node:fs/promises");
+    await mkdir(dir);
+    await writeFile(join(dir, "b.json"), "old content\n");
+    const r = await straced([process.execPath, "--import", "tsx", "test/durability/fixtures/in-place-write.ts", join(dir, "a.json"), join(dir, "b.json")]);
+    expect(r.code, r.stderr).toBe(0);
+    const problems = disciplineViolations(r.events, dir);
+    expect(problems.some((p) => p.startsWith(`${join(dir, "a.json")}: opened with O_TRUNC`))).toBe(true);
+    expect(problems.some((p) => p.startsWith(`${join(dir, "b.json")}: written in place`))).toBe(true);
+  }, 60_000);
 
   it("the virtual printer's receipts folder and the file printer", async () => {
     const receipts = join(site.dir, "receipts");
@@ -86,6 +102,10 @@ describe("fsync discipline under strace", () => {
     });
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     expect(disciplineViolations(r.events, state)).toEqual([]);
+    // The checker saw the registration's writes (an empty trace would pass it too).
+    const credentials = join(state, "terminals", "point-3.json");
+    expect(r.events.some((e) => e.syscall === "write" && e.fdPath?.startsWith(join(state, "terminals", ".point-3.json.tmp-")))).toBe(true);
+    expect(durableAt(r.events, credentials), "point-3.json placed and its directory fsynced").toBeDefined();
     expect(r.events.some((e) => e.syscall === "write" && e.fdPath === spool)).toBe(true);
     expect(disciplineViolations(r.events, join(site.dir, "daemon-spool"))).toEqual([]);
   }, 180_000);

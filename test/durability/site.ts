@@ -22,6 +22,8 @@ export const BIN = resolve("bin/glase-agent.js");
 export interface SiteOptions {
   /** devices.printer of the config (default none). */
   readonly printer?: Record<string, unknown>;
+  /** glase.reseller of the config (default: the shop's id and inline password). */
+  readonly reseller?: Record<string, unknown>;
 }
 
 export class Site {
@@ -67,7 +69,7 @@ export class Site {
       stringify({
         version: 2,
         station: { name: "Durable Station", currency: "SEK" },
-        glase: { endpoint: this.sim.endpoint, clientId: "durable", timeouts: { requestMs: 3000, pollIntervalMs: 200 }, reseller: { id: SHOP.resellerId, password: SHOP.password } },
+        glase: { endpoint: this.sim.endpoint, clientId: "durable", timeouts: { requestMs: 3000, pollIntervalMs: 200 }, reseller: opts.reseller ?? { id: SHOP.resellerId, password: SHOP.password } },
         points: [
           { id: 1, kind: "fuel", name: "Pump 1", grades: ["95"], maxPreliminaryMinor: 50_000, nozzleTimeoutS: 60, terminal: POINT1 },
           { id: 2, kind: "fuel", name: "Pump 2", grades: ["95"], maxPreliminaryMinor: 50_000, nozzleTimeoutS: 60 },

@@ -10,10 +10,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
-export const FILE_SYSCALLS = ["openat", "write", "writev", "pwrite64", "fsync", "fdatasync", "rename", "renameat", "renameat2", "unlink", "unlinkat", "mkdir", "mkdirat"];
+export const FILE_SYSCALLS = [
+  "openat", "write", "writev", "pwrite64", "fsync", "fdatasync", "rename", "renameat", "renameat2", "link", "linkat", "unlink", "unlinkat", "mkdir", "mkdirat",
+  // Who changes owners and modes, and how (by path or by descriptor).
+  "chown", "lchown", "fchown", "fchownat", "chmod", "fchmod", "fchmodat",
+];
 /** Socket writes, to see when a request leaves (-yy names the TCP peer). */
 export const NET_SYSCALLS = ["sendto", "sendmsg"];
-export const BOUNDARY_SYSCALLS = ["fsync", "fdatasync", "rename", "renameat", "renameat2", "unlink", "unlinkat"];
+export const BOUNDARY_SYSCALLS = ["fsync", "fdatasync", "rename", "renameat", "renameat2", "link", "linkat", "unlink", "unlinkat"];
+/** Also where data changes without being durable yet: a power cut can strike between these too. */
+export const DATA_SYSCALLS = ["openat", "write", "writev", "pwrite64"];
 
 export interface TraceEvent {
   readonly index: number;
@@ -40,6 +46,8 @@ export interface StraceOptions {
   readonly env?: Record<string, string | undefined>;
   /** Called with the process stopped right after each boundary syscall (and the trace so far). */
   readonly onBoundary?: (event: TraceEvent, events: readonly TraceEvent[]) => Promise<void> | void;
+  /** The syscalls that stop the process for onBoundary (default BOUNDARY_SYSCALLS). */
+  readonly stopOn?: readonly string[];
   readonly timeoutMs?: number;
   /** Runs while the process is up (e.g. drives a daemon, then stops it). */
   readonly during?: () => Promise<void>;
@@ -77,10 +85,12 @@ export function straced(argv: readonly string[], opts: StraceOptions = {}): Prom
   const fifo = join(fifoDir, "trace");
   if (spawnSync("mkfifo", ["-m", "0600", fifo]).status !== 0) throw new Error("mkfifo failed");
   const args = ["-f", "-yy", "-qq", "-s", "8192", "-o", fifo, "-e", `trace=${traced}`, "-e", "signal=SIGSTOP"];
-  if (opts.onBoundary) args.push("-e", `inject=${BOUNDARY_SYSCALLS.join(",")}:signal=SIGSTOP`);
+  const stopOn = opts.stopOn ?? BOUNDARY_SYSCALLS;
+  if (opts.onBoundary) args.push("-e", `inject=${stopOn.join(",")}:signal=SIGSTOP`);
   const child = spawn("strace", [...args, "--", ...argv], {
     cwd: opts.cwd,
-    env: { ...process.env, ...opts.env },
+    // libuv's io_uring would do the file I/O in the kernel's rings, where strace sees nothing.
+    env: { ...process.env, ...opts.env, UV_USE_IO_URING: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -131,7 +141,7 @@ export function straced(argv: readonly string[], opts: StraceOptions = {}): Prom
     if (!m) return;
     const event = parse(events.length, tid, m[2]!, m[3]!, m[4]!);
     events.push(event);
-    if (opts.onBoundary && BOUNDARY_SYSCALLS.includes(event.syscall)) stopping.set(tid, event);
+    if (opts.onBoundary && stopOn.includes(event.syscall)) stopping.set(tid, event);
   });
 
   return new Promise((resolve, reject) => {

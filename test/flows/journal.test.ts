@@ -90,3 +90,45 @@ describe("journal", () => {
     await expect(openJournal({ path })).rejects.toMatchObject({ code: "JOURNAL_FAILED" });
   });
 });
+
+describe("journal durability while compacting", () => {
+  /** A second connection installs a trigger that makes compaction fail at its last delete (as a full disk would). */
+  function failReceiptDeletes(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const db = new sqlite3.Database(path, (e) => {
+        if (e) return reject(e);
+        db.exec("CREATE TRIGGER fail_compaction BEFORE DELETE ON receipts BEGIN SELECT RAISE(ABORT, 'disk full'); END;", (err) =>
+          db.close(() => (err ? reject(err) : resolve())),
+        );
+      });
+    });
+  }
+
+  it("an append made while compaction runs is durable when it resolves, even if the compaction rolls back", async () => {
+    const path = join(dir, "j.db");
+    const j = await openJournal({ path });
+    for (let i = 0; i < 400; i++) {
+      await j.append(rec(`old${i}`, "finished", i, true));
+      await j.saveReceipt({ flowId: `old${i}`, ersReference: `E${i}`, content: {}, printed: true, at: i });
+    }
+    await failReceiptDeletes(path);
+    const compaction = j.compact(10_000).then(
+      () => "compacted",
+      () => "rolled back",
+    );
+    let done = false;
+    void compaction.then(() => (done = true));
+    const appended: string[] = [];
+    for (let i = 0; !done || i < 5; i++) {
+      await j.append(rec(`live${i}`, "delivering", 20_000 + i));
+      appended.push(`live${i}`);
+    }
+    expect(await compaction).toBe("rolled back");
+    await j.close();
+    const reopened = await openJournal({ path });
+    const open = (await reopened.unfinishedFlows()).map((f) => f.flowId);
+    await reopened.close();
+    expect(open.filter((id) => !appended.includes(id))).toEqual([]);
+    expect(appended.filter((id) => !open.includes(id))).toEqual([]);
+  });
+});

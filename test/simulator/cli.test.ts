@@ -74,3 +74,18 @@ describe("glase-agent simulator", () => {
     expect(invalid.err()).toContain("shops.0.password");
   });
 });
+
+describe("glase-agent simulator --profile", () => {
+  it("starts the strict profile and refuses an unknown one", async () => {
+    const p = run(["--port", "0", "--profile", "strict"]);
+    const endpoint = await p.started;
+    expect(p.out()).toContain("(strict profile)");
+    const state = (await (await fetch(new URL("/__sim/state", endpoint))).json()) as { settings: { profile: string } };
+    expect(state.settings.profile).toBe("strict");
+    p.child.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+    const bad = run(["--port", "0", "--profile", "lenient"]);
+    expect(await bad.exited).not.toBe(0);
+    expect(bad.err()).toContain("--profile must be default or strict");
+  });
+});

@@ -83,7 +83,7 @@ describe("faults", () => {
       { operation: op },
       { operation: op, resultCode: "94" },
       { operation: op, resultCode: 94, count: 0 },
-      { operation: op, kind: "result", resultCode: 1, afterProcessing: true },
+      { operation: op, kind: "latency", latencyMs: 10, afterProcessing: true },
     ]) {
       expect((await fault(s, bad)).status, JSON.stringify(bad)).toBe(400);
     }

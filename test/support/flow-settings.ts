@@ -5,6 +5,7 @@ import type { FlowContext, FlowSettings } from "../../agent/core/effects.ts";
 export const SETTINGS: FlowSettings = {
   commitReservationTimeoutS: 300,
   commitSafetyMarginS: 30,
+  glaseCallTimeoutMs: 10_000,
   pollIntervalMs: 1000,
   reservationWaitMs: 60_000,
   nozzleLiftTimeoutMs: 120_000,

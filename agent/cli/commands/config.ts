@@ -8,6 +8,7 @@ import { isAgentError } from "../../errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { loadConfig } from "../../config/load.ts";
 import { configSecretFiles, readSecretFile } from "../../config/secrets.ts";
+import { sharedTerminalMessage, type AgentConfig } from "../../config/schema.ts";
 import { classFromName, renderDropin, unitDropin, type DeviceClassOf } from "../../config/unit-dropin.ts";
 
 const USAGE = `Usage: glase-agent config check FILE [--json] [--skip-secrets]
@@ -39,6 +40,34 @@ const deviceClassOf: DeviceClassOf = (path) => {
   return name ? { deviceClass: `char-${name}`, node } : undefined;
 };
 
+/**
+ * Terminal ids held in credentials files, checked against every other point's terminal: the schema
+ * sees only inline ids. Files that cannot be read are reported by the secrets check already.
+ */
+async function sharedTerminalsInFiles(config: AgentConfig): Promise<string[]> {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  for (const [i, p] of config.points.entries()) {
+    const t = p.terminal;
+    let id = t?.id;
+    let path = `points[${i}].terminal.id`;
+    if (t?.credentialsFile !== undefined) {
+      path = `points[${i}].terminal.credentialsFile`;
+      try {
+        id = (JSON.parse(await readSecretFile(resolve(t.credentialsFile), path)) as { terminalId?: unknown }).terminalId as string | undefined;
+      } catch {
+        continue;
+      }
+    }
+    if (typeof id !== "string") continue;
+    const other = seen.get(id);
+    // Two inline ids are the schema's to report; any pair with a file in it is ours.
+    if (other !== undefined && (t?.credentialsFile !== undefined || other.endsWith(".credentialsFile"))) problems.push(`${path}: ${sharedTerminalMessage(id, other)}`);
+    else if (other === undefined) seen.set(id, path);
+  }
+  return problems;
+}
+
 export const configCommand: Command = {
   name: "config",
   usage: USAGE,
@@ -65,12 +94,13 @@ export const configCommand: Command = {
       migrations = loaded.migrations;
       for (const s of values["skip-secrets"] ? [] : configSecretFiles(loaded.config)) {
         try {
-          await readSecretFile(resolve(s.path), s.what);
+          await readSecretFile(resolve(s.path), s.what, { followSymlinks: true });
         } catch (e) {
           if (!isAgentError(e)) throw e;
           problems.push(e.message);
         }
       }
+      if (!values["skip-secrets"]) problems.push(...(await sharedTerminalsInFiles(loaded.config)));
     } catch (e) {
       if (!isAgentError(e, "CONFIG_INVALID")) throw e;
       const listed = e.context.problems;

@@ -4,7 +4,7 @@
 import { AgentError } from "../../errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 
-const USAGE = `Usage: glase-agent simulator [--port N] [--host H] [--provision FILE] [--auto-customer MS]
+const USAGE = `Usage: glase-agent simulator [--port N] [--host H] [--provision FILE] [--auto-customer MS] [--profile default|strict]
 
 Runs the embedded Glase SOAP simulator (contract §1–§6) with its /__sim/ control surface
 (docs/simulator.md) and the Invoice Service of §7 (docs/invoice-service.md) until Ctrl-C or
@@ -17,6 +17,10 @@ Options:
                       config/simulator-provision.example.yaml). Default: shop reseller/9900/2009,
                       terminals 0460000300002010 and 0460000100001002 (password 2009)
   --auto-customer MS  a simulated customer scans and confirms every new invoice after MS ms
+  --profile strict    the strictest reading of the contract (docs/simulator.md "Strict profile"):
+                      ambiguous faults are applied before their answer is lost, a PAID reached by
+                      a commit is reversed when not read in 20 s, updateInvoice must resend the
+                      invoice as sent, reservations lapse exactly at commitReservationTimeout
   -h, --help          this text`;
 
 function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -35,6 +39,7 @@ export const simulatorCommand: Command = {
       host: { type: "string" },
       provision: { type: "string" },
       "auto-customer": { type: "string" },
+      profile: { type: "string" },
     });
     if (values.help) {
       process.stdout.write(USAGE + "\n");
@@ -49,20 +54,27 @@ export const simulatorCommand: Command = {
     try {
       const port = intOption(values.port, "port", 0, 65535) ?? 8913;
       const autoMs = intOption(values["auto-customer"], "auto-customer", 0, 86_400_000);
+      const profile = values.profile;
+      if (profile !== undefined && profile !== "default" && profile !== "strict") {
+        throw new AgentError("INPUT_INVALID", `--profile must be default or strict, got '${profile}'`);
+      }
       const provision = values.provision ? (await import("../../../simulator/glase/provisioning.ts")).loadProvisioning(values.provision) : undefined;
       const { startGlaseSimulator } = await import("../../../simulator/glase/server.ts");
       const running = await startGlaseSimulator({
         port,
         host: values.host ?? "127.0.0.1",
         provision,
-        settings: autoMs === undefined ? undefined : { autoCustomer: { enabled: true, confirmAfterMs: autoMs } },
+        settings: {
+          ...(autoMs !== undefined ? { autoCustomer: { enabled: true, confirmAfterMs: autoMs } } : {}),
+          ...(profile !== undefined ? { profile } : {}),
+        },
       });
       // The Invoice Service (§7) lives on the same server, issuers from the provisioning file.
       const { mountInvoiceService } = await import("../../../simulator/invoice-service/index.ts");
       const invoiceService = mountInvoiceService(running);
       process.stdout.write(
         [
-          `Glase simulator listening on ${running.url}`,
+          `Glase simulator listening on ${running.url}${running.sim.settings.profile === "strict" ? " (strict profile)" : ""}`,
           `  endpoint  ${running.endpoint}`,
           `  WSDL      ${running.endpoint}?wsdl`,
           `  legacy    ${running.url}/extclientproxy/service`,

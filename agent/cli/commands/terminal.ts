@@ -13,6 +13,7 @@ import { ControlClient } from "../../daemon/sockets/client.ts";
 import { ADMIN_SOCKET } from "../../daemon/sockets/server.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { findSocketDir } from "./socket-dir.ts";
+import { becomeOwnerOf } from "./state-owner.ts";
 
 const COMMON_OPTIONS = {
   config: { type: "string", short: "c" },
@@ -61,15 +62,14 @@ async function context(argv: readonly string[], extra: Record<string, { type: "s
       // Loaded here, not at the top: every `glase-agent` invocation would pay for soap otherwise.
       const { GlaseClient } = await import("../../glase/client.ts");
       const glase = await GlaseClient.create({ endpoint: config.glase.endpoint, clientId: config.glase.clientId, timeoutMs: config.glase.timeouts.requestMs });
-      return new TerminalManager({
-        config,
-        // Where the service reads them, not under this shell's working directory.
-        terminalsDir: resolveCommandPaths(config, configFile).terminalsDir,
-        glase,
-        endpoint: config.glase.endpoint,
-        reseller: () => resellerCredentials(config),
-        logger: createLogger("terminals"),
-      });
+      // Where the service reads them, not under this shell's working directory.
+      const terminalsDir = resolveCommandPaths(config, configFile).terminalsDir;
+      // Read while still root (it may be root's alone); a failure is register's to report.
+      const shop = resellerCredentials(config);
+      await shop.catch(() => undefined); // handled: the rejection reaches register through reseller()
+      const logger = createLogger("terminals");
+      await becomeOwnerOf(terminalsDir, logger);
+      return new TerminalManager({ config, terminalsDir, glase, endpoint: config.glase.endpoint, reseller: () => shop, logger });
     },
   };
   return { ctx, values: values as Record<string, string | boolean | undefined>, positionals } as const;

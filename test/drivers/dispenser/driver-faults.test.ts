@@ -116,3 +116,23 @@ describe("line driver fault handling", () => {
     expect(isAgentError(again, "DEVICE_REJECTED") && again.context.reason).toBe("DONE");
   });
 });
+
+describe("line driver after a reconnect", () => {
+  it("(2) re-reads the sale records of open transactions: an END missed while the link was down is reported", async () => {
+    const clock = new SimClock({ manual: true });
+    const { vc, port } = await board({ scheduler: clock });
+    vc.setAutoCustomer({ volumeMilli: 4000, liftAfterMs: 500 });
+    const { driver, log } = await connect(port);
+    await driver.authorize({ point: 1, limitMinor: 30000, currency: "SEK", transactionId: "link-1" });
+    advanceInSteps(clock, 1500);
+    await log.waitFor((e) => e.type === "progress", 15_000, "delivery under way");
+    vc.injectFault({ type: "disconnect" });
+    await log.waitFor((e) => e.type === "link" && !e.up, 15_000, "link down");
+    advanceInSteps(clock, 10_000); // the delivery ends while nobody listens: its *END is lost
+    expect(vc.saleRecords()).toMatchObject([{ transactionId: "link-1", state: "finished", milli: 4000 }]);
+    const end = await log.waitFor((e) => e.type === "end" && e.transactionId === "link-1", 15_000, "the missed END, re-read after the reconnect");
+    expect(end).toMatchObject({ type: "end", point: 1, milli: 4000, amountMinor: 7596, reason: "nozzle-down", gradeId: "95", unitPriceMinor: 1899 });
+    expect(log.count((e) => e.type === "end")).toBe(1);
+    expect(driver.stats().linkUp).toBe(true);
+  });
+});

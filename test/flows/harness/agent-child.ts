@@ -1,12 +1,16 @@
 // Crash-test child: the real engine on a real journal file, GlaseClient → the simulator in the
 // parent test process, the real line driver over TCP → the parent's virtual controller. Reports on
 // stdout, one line each: READY, RECOVERED <json ids>, FLOW <id>, FINISHED <id> <outcome>,
-// PARKED <id> <reason>, BOUNDARY <n> <label>. With KILL_AT=n it SIGKILLs itself at journal write
-// boundary n. Commands on stdin: "pos <point> <amount>" starts a kiosk payment, "refund <point>
-// <ersReference> <amount>" a refund, "recon <terminalId> <reportId>" a terminal reconciliation.
+// PARKED <id> <reason>, BOUNDARY <n> <label>, RELEASED <id> <amount> (every kiosk product release,
+// written synchronously before the release resolves, so the parent counts real releases across
+// restarts), REPORTED <id> <SalesCount> <SalesTotal minor>. With KILL_AT=n it SIGKILLs itself at
+// journal write boundary n. Commands on stdin: "pos <point> <amount>" starts a kiosk payment,
+// "refund <point> <ersReference> <amount>" a refund, "recon <terminalId> <reportId>" a terminal
+// reconciliation.
 import { createInterface } from "node:readline";
 import { configureLogging } from "../../../agent/log.ts";
 import { openDispenserController } from "../../../drivers/dispenser/open.ts";
+import { reportMinor, reportRows } from "../../../agent/core/report-rows.ts";
 import { openStation } from "./station.ts";
 
 const env = process.env;
@@ -27,6 +31,7 @@ const station = await openStation({
   endpoint: env.GLASE_ENDPOINT!,
   dispenser,
   onWriteBoundary,
+  release: async (_point, amountMinor, flowId) => void out(`RELEASED ${flowId} ${amountMinor}`),
   settings: env.SETTINGS ? JSON.parse(env.SETTINGS) : {},
   ...(env.POINTS ? { pointIds: env.POINTS.split(",").map(Number) } : {}),
 });
@@ -39,9 +44,17 @@ station.engine.events$.subscribe((e) => {
     seen.add(f.flowId);
     out(`FLOW ${f.flowId}`);
   }
-  if (f.finished) out(`FINISHED ${f.flowId} ${f.outcome}`);
+  if (f.finished && f.kind === "reconciliation" && f.outcome === "reported") void printReport(f.flowId).then(() => out(`FINISHED ${f.flowId} ${f.outcome}`));
+  else if (f.finished) out(`FINISHED ${f.flowId} ${f.outcome}`);
   else if (f.parked) out(`PARKED ${f.flowId} ${f.state}`);
 });
+
+/** The report's figures of a finished reconciliation (also one recovered from a killed child). */
+async function printReport(flowId: string): Promise<void> {
+  const state = (await station.journal.flow(flowId))?.state as { report?: string } | undefined;
+  const row = reportRows(state?.report ?? "")[0];
+  out(`REPORTED ${flowId} ${row?.SalesCount ?? "?"} ${reportMinor(row?.SalesTotal) ?? "?"}`);
+}
 
 const report = await station.engine.start();
 for (const id of report.flowIds) seen.add(id);
@@ -50,7 +63,9 @@ out(`RECOVERED ${JSON.stringify(report.flowIds)}`);
 // the previous run finished just before it died are reported from the journal.
 for (const f of station.engine.snapshot().flows) if (f.parked) out(`PARKED ${f.flowId} ${f.state}`);
 for (const f of await station.journal.flows({ limit: 20 })) {
-  if (f.finished) out(`FINISHED ${f.flowId} ${(f.state as { outcome?: string }).outcome}`);
+  const outcome = (f.state as { outcome?: string }).outcome;
+  if (f.finished && f.kind === "reconciliation" && outcome === "reported") await printReport(f.flowId);
+  if (f.finished) out(`FINISHED ${f.flowId} ${outcome}`);
 }
 out("READY");
 
@@ -68,7 +83,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     );
   } else if (cmd === "recon") {
     station.engine.startReconciliation({ scope: "terminal", terminal: a!, reportId: b! }).then(
-      (r) => out(`REPORTED ${r.flowId} ${r.report?.length ?? 0}`),
+      () => undefined, // REPORTED is printed when the flow finishes (in whichever child)
       (err: unknown) => out(`ERROR ${(err as Error).message}`),
     );
   } else if (cmd === "exit") {

@@ -74,6 +74,8 @@ export async function openStation(opts: {
   readonly points?: readonly PointConfig[];
   /** Wraps the real client (e.g. to slow one terminal down). */
   readonly wrapGlase?: (glase: GlaseApi) => GlaseApi;
+  /** Kiosk product release (the crash child counts every call). */
+  readonly release?: (point: number, amountMinor: number, flowId: string) => Promise<void>;
 }): Promise<Station> {
   const journal = await openJournal({ path: opts.journalPath, ...(opts.onWriteBoundary ? { onWriteBoundary: opts.onWriteBoundary } : {}) });
   const glase = new GlaseClient({ endpoint: opts.endpoint, clientId: "glase-agent-test", timeoutMs: 2000 });
@@ -85,6 +87,7 @@ export async function openStation(opts: {
     ...(opts.printer ? { printer: opts.printer } : {}),
     points: (opts.points ?? stationPoints()).filter((p) => !opts.pointIds || opts.pointIds.includes(p.id)),
     reseller: RESELLER,
+    ...(opts.release ? { release: opts.release } : {}),
     settings: { ...FAST_SETTINGS, ...opts.settings },
     scheduler: systemScheduler,
     logger: createLogger("test.engine"),

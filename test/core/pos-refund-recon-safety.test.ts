@@ -1,0 +1,169 @@
+// Sequences of issue 9 in the kiosk, refund and reconciliation machines: a cancel loop that stopped
+// polling a paying customer, refunds re-sent after an ambiguous answer, a lost period mark reported
+// as the shift's (empty) report.
+import { describe, expect, it } from "vitest";
+import type { GlaseCall } from "../../agent/core/effects.ts";
+import { startPos, type PosState } from "../../agent/core/pos.ts";
+import { startReconciliation, type ReconciliationState } from "../../agent/core/reconciliation.ts";
+import { startRefund, type RefundState } from "../../agent/core/refund.ts";
+import { CODE, DOWN, Driver, LOST, OK, SETTINGS, ctxAt } from "./helpers.ts";
+
+const calls = (d: Driver, from = 0) => d.since(from, "glase").map((x) => ({ at: x.at, call: (x.effect as { call: GlaseCall }).call }));
+
+describe("POS: cancelling while the customer may be paying", () => {
+  function wantingCancel(): Driver<PosState> {
+    const d = Driver.of(startPos({ flowId: "p1", point: 9, terminalId: "T9", currency: "SEK", stationName: "Kiosk", amountMinor: 4500 }, ctxAt(0)));
+    d.answer(OK({ invoiceReference: "I" })).answer(OK({ status: "ISSUED", version: 1 }));
+    d.runTimers(2 * SETTINGS.posWindowMs + 1, () => d.state.pending?.op === "cancelInvoice" || (d.state.pending !== undefined && d.now > SETTINGS.posWindowMs * 2));
+    while (d.state.pending?.op !== "cancelInvoice") {
+      d.answer(OK({ status: "ISSUED", version: 1 }));
+      d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    }
+    return d;
+  }
+
+  it("(5) cancel answered 51/48/transport: polling goes on at the poll interval until the invoice is settled, cancels are spaced", () => {
+    const d = wantingCancel();
+    const mark = d.log.length;
+    const t0 = d.now;
+    const answers = [CODE(51), CODE(48), DOWN, LOST, CODE(90)];
+    let n = 0;
+    while (d.now < t0 + 300_000 && d.state.phase !== "finished") {
+      const op = d.state.pending?.op;
+      if (op === "cancelInvoice") d.answer(answers[n++ % answers.length]!);
+      else if (op === "getPaymentStatus") d.answer(OK({ status: "ISSUED", version: 1 }));
+      d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+    }
+    expect(d.state.phase, "the flow gave up while the invoice was still open").not.toBe("finished");
+    const polls = calls(d, mark).filter((c) => c.call.op === "getPaymentStatus");
+    const cancels = calls(d, mark).filter((c) => c.call.op === "cancelInvoice");
+    for (let i = 1; i < polls.length; i++) expect(polls[i]!.at - polls[i - 1]!.at).toBeGreaterThanOrEqual(SETTINGS.pollIntervalMs);
+    for (let i = 1; i < polls.length; i++) expect(polls[i]!.at - polls[i - 1]!.at).toBeLessThanOrEqual(SETTINGS.pollIntervalMs + SETTINGS.retryMaxMs);
+    // Cancels are spaced by a growing backoff: far fewer than one per poll.
+    expect(cancels.length).toBeLessThan(polls.length / 2);
+    for (let i = 1; i < cancels.length; i++) expect(cancels[i]!.at - cancels[i - 1]!.at).toBeGreaterThanOrEqual(SETTINGS.pollIntervalMs);
+    expect(d.alarm("cancel-unconfirmed") || d.log.some((x) => x.effect.type === "alarm" && x.effect.code === "cancel-unconfirmed")).toBe(true);
+    // The customer pays in the end: collected, released.
+    while (d.state.pending?.op !== "getPaymentStatus") {
+      if (d.state.pending) d.answer(CODE(51));
+      d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+    }
+    d.answer(OK({ status: "PAID", version: 2, ersReference: "E" }));
+    expect(d.has("release")).toBe(true);
+  });
+
+  it("(12) a PAID amount other than the invoice amount raises an alarm", () => {
+    const d = Driver.of(startPos({ flowId: "p1", point: 9, terminalId: "T9", currency: "SEK", stationName: "Kiosk", amountMinor: 4500 }, ctxAt(0)));
+    d.answer(OK({ invoiceReference: "I" })).answer(OK({ status: "PAID", version: 2, ersReference: "E", paidMinor: 450 }));
+    expect(d.alarm("paid-amount-mismatch")).toBe(true);
+  });
+});
+
+describe("refund: an ambiguous answer is resolved by a read, never by a blind re-send", () => {
+  const start = () => Driver.of<RefundState>(startRefund({ flowId: "R1", terminalId: "T", currency: "SEK", ersReference: "E", amountMinor: 1000 }, ctxAt(0)));
+  const report = (rows: string) =>
+    `<?xml version="1.0" encoding="UTF-8"?>\n<TransactionDetails>\n<Meta>\n<ResellerId>r</ResellerId>\n<TerminalId>T</TerminalId>\n<TransactionPeriodId>P</TransactionPeriodId>\n<GeneratedAt>2024-03-15 18:00</GeneratedAt>\n</Meta>\n${rows}</TransactionDetails>`;
+  const row = (cashier: string, amount: string, ers: string) => `<Row>\n<TerminalId>T</TerminalId>\n<CashierId>${cashier}</CashierId>\n<SalesAmount>${amount}</SalesAmount>\n<ErsReference>${ers}</ErsReference>\n</Row>\n`;
+
+  /** Drives the check: the terminal's period is marked, its details report read. */
+  function check(d: Driver<RefundState>, reportText: string): void {
+    d.runTimers(d.now + 120_000, () => d.state.pending !== undefined);
+    expect(d.call()).toEqual({ op: "markTransactionPeriod", terminalId: "T" });
+    d.answer(OK({ transactionPeriodId: "P" }));
+    d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+    expect(d.call()).toEqual({ op: "executeReport", reportId: "Reconciliation/STD_RECON_007.xml", transactionPeriodId: "P", terminalId: "T" });
+    d.answer(CODE(2)).runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+    d.answer(OK({ report: reportText }));
+  }
+
+  it.each([
+    ["90 SYSTEM_ERROR", CODE(90)],
+    ["a lost answer", LOST],
+    ["a code the contract does not list for refunds", CODE(12)],
+  ])("(6) after %s the refund is found in the period's details report ⇒ refunded, never sent twice", (_n, outcome) => {
+    const d = start();
+    const sent = d.call();
+    expect(sent.op === "refundPayment" && sent.invoice.cashierId).toBe("R1");
+    d.answer(outcome);
+    check(d, report(row("point-9", "45.00000", "PAY1") + row("R1", "-10.00000", "REF1")));
+    expect(d.state).toMatchObject({ phase: "finished", outcome: "refunded", refundReference: "REF1" });
+    expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+  });
+
+  it("(6) a report proving nothing happened ⇒ the refund is sent once more", () => {
+    const d = start().answer(CODE(90));
+    check(d, report(row("point-9", "45.00000", "PAY1")));
+    expect(d.call().op).toBe("refundPayment");
+    d.answer(OK({ ersReference: "REF2" }));
+    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF2" });
+  });
+
+  it("(6) when the check itself is ambiguous (mark answer lost) ⇒ parked, never re-sent", () => {
+    const d = start().answer(CODE(90));
+    d.runTimers(d.now + 120_000, () => d.state.pending !== undefined);
+    expect(d.call().op).toBe("markTransactionPeriod");
+    d.answer(LOST);
+    expect(d.state.phase).toBe("parked");
+    expect(d.alarm("refund-unknown")).toBe(true);
+    expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+  });
+
+  it("(6) after a restart in the middle of a refund: the same check, not an immediate park or re-send", () => {
+    const d = start().feed({ type: "recover" });
+    expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+    check(d, report(row("R1", "-10.00000", "REF1")));
+    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF1" });
+  });
+
+  it.each([93, 94])("(6) %i (busy, not processed) ⇒ retried as before", (code) => {
+    const d = start().answer(CODE(code));
+    d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+    expect(d.call().op).toBe("refundPayment");
+  });
+});
+
+describe("reconciliation: a lost period mark", () => {
+  const start = () => Driver.of<ReconciliationState>(startReconciliation({ flowId: "c1", scope: "terminal", terminalId: "T", reportId: "Reconciliation/STD_RECON_006.xml" }, ctxAt(0)));
+
+  it.each([
+    ["lost", LOST],
+    ["answered 90", CODE(90)],
+  ])("(4) a markTransactionPeriod %s is never marked again; the outcome says the period is unknown, with an alarm", (_n, outcome) => {
+    const d = start().answer(outcome);
+    d.runTimers(d.now + 120_000, () => d.state.pending !== undefined);
+    expect(calls(d).filter((c) => c.call.op === "markTransactionPeriod")).toHaveLength(1);
+    expect(d.state).toMatchObject({ phase: "finished", outcome: "period-unknown" });
+    expect(d.log.some((x) => x.effect.type === "alarm" && x.effect.code === "period-unknown")).toBe(true);
+  });
+
+  it("(4) a restart while marking does not mark again", () => {
+    const d = start().feed({ type: "recover" });
+    expect(calls(d).filter((c) => c.call.op === "markTransactionPeriod")).toHaveLength(1);
+    expect(d.state.outcome).toBe("period-unknown");
+  });
+
+  it.each([
+    ["93", CODE(93)],
+    ["unreachable", DOWN],
+  ])("(4) a mark that provably did not happen (%s) is retried", (_n, outcome) => {
+    const d = start().answer(outcome);
+    d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+    expect(d.call().op).toBe("markTransactionPeriod");
+  });
+});
+
+describe("times sent as local", () => {
+  it("(12) issueDate (xs:dateTime without zone) is the station's local time, not UTC", () => {
+    const saved = process.env.TZ;
+    process.env.TZ = "Asia/Kolkata"; // UTC+5:30, no DST
+    try {
+      const at = Date.UTC(2024, 2, 15, 9, 0, 0);
+      const d = Driver.of(startPos({ flowId: "p1", point: 9, terminalId: "T9", currency: "SEK", stationName: "Kiosk", amountMinor: 4500 }, ctxAt(at)));
+      const c = d.call();
+      expect(c.op === "sendInvoice" && c.invoice.issueDate).toBe("2024-03-15T14:30:00");
+    } finally {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    }
+  });
+});
