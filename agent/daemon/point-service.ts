@@ -2,8 +2,8 @@
 // applies, each saying what fixes it:
 //   stopped                   a technician's stop-point (who, when) → ctl resume-point
 //   unregistered              no terminal yet → glase-agent register
-//   credentials-unusable,
-//   registration-unconfirmed  the point's start alarm (its message says what to do)
+//   credentials-unusable, registration-unconfirmed, registration-in-progress,
+//   unregistration-unconfirmed  the point's start alarm (its message says what to do)
 //   device-fault              the dispenser/charger controller is not reachable or failed to start
 //   glase-offline             Glase did not answer: new customers are refused for a while
 //   parked                    a flow on this point needs a technician → ctl resolve
@@ -17,12 +17,10 @@ export interface PointFacts {
   readonly inEngine: boolean;
   readonly engineRunning: boolean;
   readonly stopped?: { readonly at: number; readonly by?: string };
-  /** The station's own alarms for this point (credentials, registration). */
+  /** The station's own alarms for this point (credentials, registration, unregistration). */
   readonly startAlarms: readonly AlarmInfo[];
   readonly devices: readonly DeviceHealth[];
 }
-
-const START_CAUSES = ["credentials-unusable", "registration-unconfirmed"];
 
 export function outOfServiceOf(f: PointFacts): OutOfService | undefined {
   const p = f.snapshot;
@@ -35,7 +33,8 @@ export function outOfServiceOf(f: PointFacts): OutOfService | undefined {
       ...(f.stopped.by ? { by: f.stopped.by } : {}),
     };
   }
-  const start = f.startAlarms.find((a) => START_CAUSES.includes(a.code));
+  // Every start alarm of a point keeps it out of the engine (credentials, registration state).
+  const start = f.startAlarms.find((a) => a.point === point && !a.code.startsWith("device-"));
   if (start) return { cause: start.code, detail: start.message, since: start.at };
   if (!f.engineRunning) return { cause: "starting", detail: "the agent is not running payments yet (starting, reloading or stopping)" };
   if (!f.inEngine || p.terminalId === "") {
