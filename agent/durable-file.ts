@@ -14,7 +14,7 @@
 // Base layer: node:fs only, no agent imports beyond errors.
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { link, lstat, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
+import { link, lstat, mkdir, open, readdir, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { AgentError } from "./errors.ts";
 
@@ -155,9 +155,12 @@ export async function readRegularFile(
 /**
  * Replaces `path` with `data`, durably and atomically (see the header). With `replace: false`
  * the file is only created: link(2) instead of rename(2), so an existing file (another run's
- * record) is never replaced — AgentError CONFLICT with context.errno "EEXIST" instead.
+ * record) is never replaced — AgentError CONFLICT with context.errno "EEXIST" instead. `data`
+ * may be a stream of chunks (an AsyncIterable, e.g. a backup archive of a large journal): it is
+ * written as it comes and the target appears only once all of it is on disk; a stream that throws
+ * leaves the old file.
  */
-export async function writeFileDurably(path: string, data: string | Uint8Array, opts: DurableWriteOptions & { readonly replace?: boolean } = {}): Promise<void> {
+export async function writeFileDurably(path: string, data: string | Uint8Array | AsyncIterable<Uint8Array>, opts: DurableWriteOptions & { readonly replace?: boolean } = {}): Promise<void> {
   const dir = dirname(path);
   const mode = opts.mode ?? 0o600;
   await ensureDirectory(dir, opts.dirMode ?? 0o700, opts.owner);
@@ -170,7 +173,8 @@ export async function writeFileDurably(path: string, data: string | Uint8Array, 
     try {
       await handle.chmod(mode); // exact mode, whatever the umask
       if (opts.owner) await handle.chown(opts.owner.uid, opts.owner.gid);
-      await handle.writeFile(data);
+      if (typeof data === "string" || data instanceof Uint8Array) await handle.writeFile(data);
+      else await writeFile(handle, data);
       await handle.sync();
     } finally {
       await handle.close();

@@ -18,6 +18,10 @@ export type ErrorCode =
   | "DEVICE_REJECTED"
   | "PRINTER_UNAVAILABLE"
   | "SOCKET_REQUEST_INVALID"
+  // A technician client could not reach the agent (no socket, nobody listening, connection lost).
+  | "AGENT_UNREACHABLE"
+  // The socket is there but this user may not use it (group, admin.sock).
+  | "PERMISSION_DENIED"
   | "NOT_FOUND"
   | "CONFLICT"
   | "ABORTED"

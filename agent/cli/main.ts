@@ -1,7 +1,9 @@
 // `glase-agent <command> …` — one executable, subcommands registered here.
-import { AgentError, isAgentError } from "../errors.ts";
+import { AgentError } from "../errors.ts";
 import { loggingProblem } from "../log.ts";
+import { agentVersion } from "../version.ts";
 import type { Command } from "./command.ts";
+import { EXIT, exitCodeOf, jsonError } from "./exit-codes.ts";
 
 // Commands are loaded on use: `glase-agent simulator` must start fast, and no command should pay
 // for the modules of another (the daemon's, the simulator's, node-hid …).
@@ -20,6 +22,8 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: "register", summary: "register a Glase terminal for a point (stores its credentials 0600)", load: async () => (await import("./commands/terminal.ts")).registerCommand },
   { name: "unregister", summary: "unregister a point's Glase terminal", load: async () => (await import("./commands/terminal.ts")).unregisterCommand },
   { name: "assign-id", summary: "bind a Glase ID sticker to a point (typed or --from-scanner)", load: async () => (await import("./commands/terminal.ts")).assignIdCommand },
+  { name: "doctor", summary: "check the installation: config, secrets, clock/NTP, Glase, controller, printer (says what to fix)", load: async () => (await import("./commands/doctor.ts")).doctorCommand },
+  { name: "restore", summary: "restore a backup made by `ctl backup` (the agent stopped)", load: async () => (await import("./commands/restore.ts")).restoreCommand },
 ];
 
 function topHelp(): string {
@@ -32,36 +36,62 @@ function topHelp(): string {
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     "",
-    "Run `glase-agent <command> --help` for the options of a command.",
+    "Run `glase-agent <command> --help` for the options of a command; `glase-agent --version` prints the version.",
+    "Exit status: 0 ok, 1 refused or failed, 2 usage, 3 agent unreachable, 4 permission denied, 5 timeout, 6 doctor found problems.",
   ].join("\n");
+}
+
+/** `ctl refund` rather than `ctl` in messages: the subcommand is what the technician typed. */
+function label(name: string, rest: readonly string[]): string {
+  return name === "ctl" && rest[0] && !rest[0].startsWith("-") ? `ctl ${rest[0]}` : name;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(topHelp() + "\n");
-    return name === undefined ? 2 : 0;
+  if (name === "--version" || name === "-V" || name === "version") {
+    process.stdout.write(`glase-agent ${agentVersion()}\n`);
+    return EXIT.OK;
   }
+  if (name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(topHelp() + "\n");
+    return EXIT.OK;
+  }
+  // A usage error goes to stderr: stdout stays what a script reads.
+  if (name === undefined) {
+    process.stderr.write(topHelp() + "\n");
+    return EXIT.USAGE;
+  }
+  const json = rest.includes("--json");
   const problem = loggingProblem();
   if (problem) {
     process.stderr.write(`glase-agent: ${problem.message}\n`);
-    return 2;
+    if (json) process.stdout.write(jsonError(problem) + "\n");
+    return EXIT.USAGE;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
-    process.stderr.write(`glase-agent: unknown command '${name}'\n\n${topHelp()}\n`);
-    return 2;
+    const e = new AgentError("INPUT_INVALID", `unknown command '${name}'`);
+    process.stderr.write(`glase-agent: ${e.message}\n\n${topHelp()}\n`);
+    if (json) process.stdout.write(jsonError(e) + "\n");
+    return EXIT.USAGE;
   }
   const command = await entry.load();
+  // `ctl export | head`, `ctl watch | grep -m1`: a reader that goes away ends the command quietly.
+  if (name !== "run") process.stdout.on("error", (e: NodeJS.ErrnoException) => (e.code === "EPIPE" ? process.exit(EXIT.OK) : undefined));
   try {
     return await command.run(rest);
   } catch (e) {
-    if (isAgentError(e, "INPUT_INVALID") || isAgentError(e, "CONFIG_INVALID")) {
-      process.stderr.write(`glase-agent ${name}: ${e.message}\n\n${command.usage}\n`);
-      return 2;
-    }
-    const err = e instanceof AgentError ? `${e.code}: ${e.message}` : String((e as Error)?.stack ?? e);
-    process.stderr.write(`glase-agent ${name}: ${err}\n`);
-    return 1;
+    const code = exitCodeOf(e);
+    const what = `glase-agent ${label(name, rest)}`;
+    if (code === EXIT.USAGE) process.stderr.write(`${what}: ${(e as Error).message}\n\n${command.usage}\n`);
+    else process.stderr.write(`${what}: ${describe(e)}\n`);
+    if (json) process.stdout.write(jsonError(e) + "\n");
+    return code;
   }
+}
+
+function describe(e: unknown): string {
+  const remote = (e as { remoteCode?: unknown }).remoteCode;
+  if (typeof remote === "string") return `${remote}: ${(e as Error).message}`;
+  return e instanceof AgentError ? `${e.code}: ${e.message}` : String((e as Error)?.stack ?? e);
 }

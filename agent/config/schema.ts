@@ -177,6 +177,41 @@ const InvoiceServiceSchema = z.strictObject({
   qrHost: nonEmpty.optional(),
 });
 
+const LOOPBACK_HTTP = /^http:\/\/(127(\.\d{1,3}){3}|\[::1\]|localhost)(:\d+)?(\/|$)/i;
+
+/**
+ * The alerting hook (agent/alerts/): told when an alarm is raised or cleared. A webhook (JSON POST)
+ * and/or a command (argv, the alert as JSON on stdin); retried with backoff, queued boundedly.
+ */
+const AlertsSchema = z
+  .strictObject({
+    webhook: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+        /** A 0600 file holding the token sent as `Authorization: Bearer …`. */
+        bearerTokenFile: nonEmpty.optional(),
+        timeoutMs: positiveMs.default(10_000),
+      })
+      // The token travels with every alert: https, or plain http to this machine only.
+      .refine((w) => w.bearerTokenFile === undefined || w.url.startsWith("https:") || LOOPBACK_HTTP.test(w.url), {
+        message: "with a bearerTokenFile the URL must be https (plain http only to a loopback address)",
+        path: ["url"],
+      })
+      .optional(),
+    command: z
+      .strictObject({
+        /** Program and arguments, no shell; the program by absolute path. */
+        argv: z.array(nonEmpty).min(1, "the program to run").refine((a) => a[0]!.startsWith("/"), "argv[0] must be an absolute path"),
+        timeoutMs: positiveMs.default(30_000),
+      })
+      .optional(),
+    /** Alerts waiting per target; when full, the oldest is dropped (and counted). */
+    queueSize: z.number().int().min(1).max(10_000).default(100),
+    retryBaseMs: positiveMs.default(1_000),
+    retryMaxMs: positiveMs.default(300_000),
+  })
+  .refine((a) => a.webhook !== undefined || a.command !== undefined, { message: "give a webhook, a command or both" });
+
 const SimulationSchema = z.strictObject({
   customers: z
     .strictObject({
@@ -253,6 +288,7 @@ export const ConfigSchema = z
       .prefault({}),
     metrics: MetricsSchema.optional(),
     invoiceService: InvoiceServiceSchema.optional(),
+    alerts: AlertsSchema.optional(),
     simulation: SimulationSchema.optional(),
     log: z.strictObject({ level: z.enum(["debug", "info", "warn", "error"]).default("info") }).prefault({}),
   })
@@ -314,3 +350,4 @@ export type PrinterConfig = NonNullable<AgentConfig["devices"]["printer"]>;
 export type ScannerConfig = NonNullable<AgentConfig["devices"]["scanner"]>;
 export type GradeConfig = Extract<DispenserConfig, { kind: "virtual" }>["grades"][number];
 export type SimulationConfig = NonNullable<AgentConfig["simulation"]>;
+export type AlertsConfig = NonNullable<AgentConfig["alerts"]>;

@@ -3,6 +3,7 @@
 // fixes it, rather than used: a leaked terminal password lets anyone invoice in the station's name.
 import { readRegularFile, writeFileDurably, type DurableWriteOptions } from "../durable-file.ts";
 import { AgentError, isAgentError } from "../errors.ts";
+import type { AgentConfig } from "./schema.ts";
 
 export interface ReadSecretOptions {
   /**
@@ -43,4 +44,18 @@ export async function readSecretFile(path: string, what = "secret file", opts: R
  */
 export async function writeSecretFile(path: string, content: string, opts: Pick<DurableWriteOptions, "owner"> & { readonly replace?: boolean } = {}): Promise<void> {
   await writeFileDurably(path, content, { mode: 0o600, dirMode: 0o700, ...opts });
+}
+
+/** Secret files named by the config, with what they are for. */
+export function configSecretFiles(config: AgentConfig): Array<{ path: string; what: string }> {
+  const out: Array<{ path: string; what: string }> = [];
+  if (config.glase.reseller?.passwordFile) out.push({ path: config.glase.reseller.passwordFile, what: "glase.reseller.passwordFile" });
+  config.points.forEach((p, i) => {
+    const t = p.terminal;
+    if (t?.passwordFile) out.push({ path: t.passwordFile, what: `points[${i}].terminal.passwordFile` });
+    if (t?.credentialsFile) out.push({ path: t.credentialsFile, what: `points[${i}].terminal.credentialsFile` });
+  });
+  if (config.invoiceService) out.push({ path: config.invoiceService.secretFile, what: "invoiceService.secretFile" });
+  if (config.alerts?.webhook?.bearerTokenFile) out.push({ path: config.alerts.webhook.bearerTokenFile, what: "alerts.webhook.bearerTokenFile" });
+  return out;
 }

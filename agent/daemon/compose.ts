@@ -22,6 +22,10 @@ import { Station } from "./station.ts";
 import { StationMetrics } from "./station-metrics.ts";
 import { TerminalManager } from "./terminals.ts";
 import { startInvoiceIssuer } from "./invoice-issuer.ts";
+import { OperatorTools } from "./operator-tools.ts";
+import { startAlerts } from "./alerts.ts";
+import { alarmSourceOf } from "../alerts/alarm-source.ts";
+import { join } from "node:path";
 
 export interface ComposeOptions {
   readonly config: AgentConfig;
@@ -112,7 +116,11 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     const issuer = await startInvoiceIssuer({ config, stateDir: paths.stateDir, glase, ...(devices.printer ? { printer: devices.printer } : {}), logger: logger.child("issuer") });
     if (issuer) closers.push(() => issuer.close());
 
-    // 5. Engine + recovery.
+    // 5. The alerting hook (optional): listens from before the first alarm can be raised.
+    const alerts = await startAlerts({ config, version: opts.version, logger: logger.child("alerts"), metrics: metrics.registry });
+    if (alerts) closers.push(async () => alerts.close());
+
+    // 6. Engine + recovery.
     const manager = new TerminalManager({
       config,
       terminalsDir: paths.terminalsDir,
@@ -140,8 +148,20 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
       logger,
       testHooks: opts.testHooks ?? false,
       ...(issuer ? { issuer } : {}),
+      operator: new OperatorTools({
+        stateDir: paths.stateDir,
+        journalPath: paths.journal,
+        invoiceJournalPath: join(paths.stateDir, "invoices.sqlite"),
+        terminalsDir: paths.terminalsDir,
+        station: () => station!.config.station.name,
+        currency: () => station!.config.station.currency,
+        version: opts.version,
+        ...(devices.printer ? { printer: devices.printer, printerKind: config.devices.printer?.kind ?? "configured" } : {}),
+      }),
+      ...(alerts ? { alertStats: () => alerts.stats() } : {}),
       ...(embedded ? {} : { shop: (cfg: AgentConfig) => (cfg.glase.reseller ? resellerCredentials(cfg) : Promise.resolve(undefined)) }),
     });
+    if (alerts) alerts.listen(alarmSourceOf(station.events$));
     station.events$.subscribe((e) => {
       if (e.type !== "device") metrics.onEngineEvent(e);
     });

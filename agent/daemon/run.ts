@@ -6,7 +6,6 @@
 //            flows.drainTimeoutS, then everything closes and the process exits 0. A second
 //            signal, or the bound expiring, exits at once: every step is journaled, the next start
 //            recovers whatever was still running.
-import { readFileSync } from "node:fs";
 import { isAgentError } from "../errors.ts";
 import { configureLogging, createLogger, safeValue } from "../log.ts";
 import { loadConfig } from "../config/load.ts";
@@ -19,6 +18,7 @@ import { serveMetrics, type MetricsServer } from "./metrics.ts";
 import { createNotifier, type Notifier } from "./notify.ts";
 import { startSocketServers, type SocketServers } from "./sockets/server.ts";
 import { statusLine } from "./status-line.ts";
+import { agentVersion } from "../version.ts";
 
 const log = createLogger("daemon");
 
@@ -27,20 +27,9 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Defined by `npm run build` (scripts/build.mjs); the bundle no longer sits two levels below package.json. */
-declare const GLASE_AGENT_VERSION: string | undefined;
-
-function version(): string {
-  if (typeof GLASE_AGENT_VERSION === "string") return GLASE_AGENT_VERSION;
-  try {
-    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
-  } catch {
-    return "unknown";
-  }
-}
 
 /** Sections whose change needs a restart (the reload swaps only the engine). */
-const RESTART_SECTIONS = ["glase", "devices", "sockets", "metrics", "stateDir", "journal", "simulation", "invoiceService"] as const;
+const RESTART_SECTIONS = ["glase", "devices", "sockets", "metrics", "stateDir", "journal", "simulation", "invoiceService", "alerts"] as const;
 
 /** Exit status of a start-up failure caused by the configuration (sysexits EX_CONFIG): the unit's RestartPreventExitStatus. */
 export const EXIT_CONFIG = 78;
@@ -92,7 +81,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       config,
       paths,
       logger: createLogger("agent"),
-      version: version(),
+      version: agentVersion(),
       testHooks,
       eventLoopLagMs: () => health?.lastLagMs ?? 0,
     });

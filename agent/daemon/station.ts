@@ -13,13 +13,16 @@ import type { AgentConfig } from "../config/schema.ts";
 import type { StationDevices } from "./devices.ts";
 import type { DeviceHealthBoard } from "./device-health.ts";
 import { enginePoints, engineSettings } from "./engine-config.ts";
-import type { StationControl, StationEvent, StationStatus } from "./sockets/control.ts";
+import type { AdminActor, OutOfService, PointStatus, StationControl, StationEvent, StationStatus } from "./sockets/control.ts";
+import type { OperatorTools } from "./operator-tools.ts";
+import type { AlertStats } from "../alerts/dispatcher.ts";
 import type { PointRegistration, TerminalManager } from "./terminals.ts";
 import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
 import { invoiceListing } from "../invoice-service/listing.ts";
 import type { AdminAction, PageQuery } from "./sockets/control.ts";
 import { RefundGuard } from "./refund-guard.ts";
-import { appendAdminAction, flowsPage, journalPage, receiptPage } from "./station-history.ts";
+import { appendAdminAction, describeActor, flowsPage, journalPage, receiptPage } from "./station-history.ts";
+import { outOfServiceOf } from "./point-service.ts";
 
 export type StationPhase = "starting" | "running" | "draining" | "stopping";
 
@@ -35,6 +38,10 @@ export interface StationParts {
   readonly logger: Logger;
   readonly testHooks: boolean;
   readonly issuer?: InvoiceIssuer;
+  /** Backup, export, test print (absent in tests that do not need them). */
+  readonly operator?: OperatorTools;
+  /** The alerting hook's state, when one is configured. */
+  readonly alertStats?: () => AlertStats;
   /**
    * The shop (reseller) credentials, read at each engine start. Not needed to sell, so a shop
    * password that cannot be read is an alarm (shop-wide reconciliation and registration wait for
@@ -55,6 +62,8 @@ export class Station implements StationControl {
   private startAlarmSeq = 0;
   private readonly scanWaiters = new Set<(text: string) => void>();
   private readonly refunds: RefundGuard;
+  /** Points a technician stopped, with who and when: kept across engine swaps (reload, register). */
+  private readonly stopped = new Map<number, { readonly at: number; readonly by?: string }>();
   readonly debugBlockLoop?: (ms: number) => void;
   readonly invoices?: (page?: PageQuery) => Promise<unknown>;
   readonly issueInvoice?: (req: { readonly amountMinor: number; readonly description: string; readonly reference: string; readonly payOnce: boolean }) => Promise<unknown>;
@@ -122,6 +131,11 @@ export class Station implements StationControl {
     this.engineSub = engine.events$.subscribe((e) => this.events$.next(e));
     this.engineRef = engine;
     const report = await engine.start();
+    // A point a technician stopped stays stopped when the engine is swapped (reload, register).
+    for (const point of this.stopped.keys()) {
+      if (this.parts.config.points.some((p) => p.id === point)) await engine.stopPoint(point).catch(() => undefined);
+      else this.stopped.delete(point);
+    }
     this.phase = "running";
     return report;
   }
@@ -185,15 +199,20 @@ export class Station implements StationControl {
       parkedFlows: flows.filter((f) => f.parked && !f.finished).length,
       alarms: (snap?.alarms.length ?? 0) + this.startAlarms.length,
       devices: this.parts.board.list(),
+      ...(this.parts.alertStats ? { alerts: this.parts.alertStats() } : {}),
     };
   }
 
-  points(): readonly PointSnapshot[] {
+  points(): readonly PointStatus[] {
     const engine = this.engineRef?.snapshot().points ?? [];
+    const devices = this.parts.board.list();
     return this.parts.config.points.map((p) => {
       const own = this.startAlarms.filter((a) => a.point === p.id);
-      const snap = engine.find((s) => s.point === p.id) ?? { point: p.id, kind: p.kind, terminalId: "", state: this.engineRef ? "stopped" : "offline", alarms: [] };
-      return own.length === 0 ? snap : { ...snap, alarms: [...own, ...snap.alarms] };
+      const found = engine.find((s) => s.point === p.id);
+      const snap: PointSnapshot = found ?? { point: p.id, kind: p.kind, terminalId: "", state: this.engineRef ? "stopped" : "offline", alarms: [] };
+      const withAlarms = own.length === 0 ? snap : { ...snap, alarms: [...own, ...snap.alarms] };
+      const why = outOfServiceOf({ snapshot: withAlarms, inEngine: found !== undefined, engineRunning: this.engineRef !== undefined, stopped: this.stopped.get(p.id), startAlarms: own, devices });
+      return why ? { ...withAlarms, outOfService: why } : withAlarms;
     });
   }
 
@@ -254,8 +273,46 @@ export class Station implements StationControl {
     return this.parts.terminals.assignGlaseId(point, glaseId);
   }
 
-  stopPoint(point: number): Promise<void> {
-    return this.engine.stopPoint(point);
+  async stopPoint(point: number, by?: AdminActor): Promise<void> {
+    const engine = this.engine;
+    const had = this.stopped.get(point);
+    // Recorded first: while a running delivery stops and settles, `ctl points` already says who stopped it.
+    this.stopped.set(point, { at: Date.now(), ...(by ? { by: describeActor(by) } : {}) });
+    try {
+      await engine.stopPoint(point);
+    } catch (e) {
+      if (had) this.stopped.set(point, had);
+      else this.stopped.delete(point);
+      throw e;
+    }
+  }
+
+  async resumePoint(point: number, _by?: AdminActor): Promise<{ point: number; wasStopped: boolean; outOfService?: OutOfService }> {
+    this.engine.resumePoint(point);
+    const wasStopped = this.stopped.delete(point);
+    const still = this.points().find((p) => p.point === point)?.outOfService;
+    return { point, wasStopped, ...(still ? { outOfService: still } : {}) };
+  }
+
+  backup() {
+    return this.operatorTools().backup();
+  }
+
+  releaseBackup(id: string) {
+    return this.operatorTools().releaseBackup(id);
+  }
+
+  exportSales(q: { readonly since: number; readonly until: number; readonly cursor?: string; readonly n: number }) {
+    return this.operatorTools().exportSales(q);
+  }
+
+  printTest() {
+    return this.operatorTools().printTest();
+  }
+
+  private operatorTools(): OperatorTools {
+    if (!this.parts.operator) throw new AgentError("NOT_FOUND", "operator tools are not available in this station");
+    return this.parts.operator;
   }
 
   reprint(ref: string): Promise<void> {

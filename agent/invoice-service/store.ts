@@ -50,7 +50,7 @@ export interface Settlement {
 }
 
 /** MIGRATIONS[v] brings the schema from user_version v to v + 1. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
     CREATE TABLE invoices (
       id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -104,6 +104,27 @@ describe("npm run build", () => {
     await notify.close();
   }, 300_000);
 
+  it("is what the technicians' PATH wrapper runs, exactly as the unit runs it", async () => {
+    const unit = readFileSync(join(ROOT, "systemd", "glase-agent.service"), "utf8");
+    const exec0 = /^ExecStart=(\S+) (.*?)\s*(\S+\/dist\/glase-agent\.mjs) run /m.exec(unit)!;
+    const wrapper = readFileSync(join(ROOT, "scripts", "glase-agent.sh"), "utf8");
+    const line = /^exec (\S+) (.*?) "\$GLASE_AGENT_HOME(\/dist\/glase-agent\.mjs)" "\$@"$/m.exec(wrapper)!;
+    const home = /^GLASE_AGENT_HOME="\$\{GLASE_AGENT_HOME:-(\S+)\}"$/m.exec(wrapper)![1];
+    // Same node binary, same flags, same bundle, same environment.
+    expect([line[1], line[2], `${home}${line[3]}`]).toEqual([exec0[1], exec0[2], exec0[3]]);
+    const env = (text: string, re: RegExp) => [...text.matchAll(re)].map((m) => `${m[1]}=${m[2]}`).sort();
+    expect(env(wrapper, /^export (\w+)=(\S*)$/gm)).toEqual(env(unit, /^Environment=(\w+)=(\S*)$/gm));
+    // And it runs the bundle: a checkout elsewhere through GLASE_AGENT_HOME.
+    const home2 = await mkdtemp(join(tmpdir(), "glase-home-"));
+    work.push(home2);
+    const { symlink } = await import("node:fs/promises");
+    await symlink(outDir, join(home2, "dist"));
+    const version = await exec("sh", [join(ROOT, "scripts", "glase-agent.sh"), "--version"], { env: { ...process.env, GLASE_AGENT_HOME: home2 } });
+    expect(version.stdout).toBe(`glase-agent ${JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version}\n`);
+    const missing = await exec("sh", [join(ROOT, "scripts", "glase-agent.sh"), "--version"], { env: { ...process.env, GLASE_AGENT_HOME: join(home2, "nothing") } }).catch((e: { code: number; stderr: string }) => e);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining("npm run build") });
+  });
+
   it("is what the systemd unit runs; the development bin keeps running the sources", () => {
     const unit = readFileSync(join(ROOT, "systemd", "glase-agent.service"), "utf8");
     expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node .*\/opt\/glase-agent\/dist\/glase-agent\.mjs run /m);

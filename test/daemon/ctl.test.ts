@@ -73,24 +73,24 @@ describe("glase-agent ctl", () => {
   it("has --help on every level", async () => {
     expect((await cli("--help")).stdout).toContain("ctl");
     expect((await cli("ctl", "--help")).stdout).toContain("close-period");
-    for (const sub of ["status", "points", "flows", "refund", "close-period", "resolve", "top", "watch"]) {
+    for (const sub of ["status", "points", "flows", "refund", "close-period", "resolve", "top", "watch", "resume-point", "export"]) {
       const r = await cli("ctl", sub, "--help");
       expect(r.code, sub).toBe(0);
       expect(r.stdout, sub).toMatch(/^Usage: glase-agent ctl /);
     }
-    for (const cmd of ["register", "unregister", "assign-id", "config"]) {
+    for (const cmd of ["register", "unregister", "assign-id", "config", "doctor", "restore"]) {
       expect((await cli(cmd, "--help")).stdout).toMatch(/^Usage: glase-agent /);
     }
   }, 180_000);
 
-  it("a missing agent gives a clear hint", async () => {
+  it("a missing agent gives a clear hint and exit status 3", async () => {
     const r = await cli("ctl", "status", "--socket-dir", join(dir, "nothing-here"));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stderr).toContain("is the agent running?");
   });
 
-  it("top draws the points from the watch stream and quits on q", async () => {
-    const child = spawn("node", ["bin/glase-agent.js", "ctl", "top", "--socket-dir", runDir], { stdio: ["pipe", "pipe", "pipe"] });
+  it("top, piped (not a terminal), prints the plain view periodically and quits on q", async () => {
+    const child = spawn("node", ["bin/glase-agent.js", "ctl", "top", "--interval", "0.2", "--socket-dir", runDir], { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     const deadline = Date.now() + 60_000;
@@ -100,10 +100,14 @@ describe("glase-agent ctl", () => {
     while (!out.includes("waiting-customer") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     child.stdin.write("q");
     const code = await new Promise<number | null>((r) => child.once("exit", r));
+    station.pointList = station.pointList.map((p) => (p.point === 2 ? { ...p, state: "idle" as const } : p));
     expect(code).toBe(0);
     expect(out).toContain("glase-agent top — Test station");
     expect(out).toContain("waiting-customer");
-    expect(out).toContain("\x1b[2J");
+    expect(out).not.toContain("\x1b");
+    expect(out).not.toContain("q or Ctrl-C quits");
+    // Views follow one another, each whole, a blank line between them.
+    expect(out.match(/^glase-agent top — /gm)!.length).toBeGreaterThanOrEqual(2);
   }, 90_000);
 });
 

@@ -3,7 +3,7 @@
 import { Subject } from "rxjs";
 import { AgentError } from "../../agent/errors.ts";
 import type { AlarmInfo, FlowSummary, JournalEntry, ParkedAction, PointSnapshot, StoredReceipt } from "../../agent/engine-api.ts";
-import type { AdminAction, PageQuery, StationControl, StationEvent, StationStatus } from "../../agent/daemon/sockets/control.ts";
+import type { AdminAction, AdminActor, PageQuery, StationControl, StationEvent, StationStatus } from "../../agent/daemon/sockets/control.ts";
 
 export class TestStation implements StationControl {
   readonly events$ = new Subject<StationEvent>();
@@ -91,10 +91,19 @@ export class TestStation implements StationControl {
     this.terminals.get(point)!.glaseId = glaseId;
     this.calls.push({ cmd: "assign-id", args: { point, glaseId } });
   }
-  async stopPoint(point: number) {
+  /** Who stopped a point (the actor the socket layer passed). */
+  stoppedBy = new Map<number, AdminActor | undefined>();
+  async stopPoint(point: number, by?: AdminActor) {
     this.point(point);
+    this.stoppedBy.set(point, by);
     this.pointList = this.pointList.map((p) => (p.point === point ? { ...p, state: "stopped" } : p));
     this.events$.next({ type: "point", point: this.pointList.find((p) => p.point === point)! });
+  }
+  async resumePoint(point: number) {
+    this.point(point);
+    const wasStopped = this.stoppedBy.delete(point);
+    this.pointList = this.pointList.map((p) => (p.point === point && p.state === "stopped" ? { ...p, state: "idle" } : p));
+    return { point, wasStopped };
   }
   async reprint(ref: string) {
     if (!this.receiptList.some((r) => r.flowId === ref || r.ersReference === ref)) throw new AgentError("NOT_FOUND", `no receipt for ${ref}`);

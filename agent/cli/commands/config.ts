@@ -7,7 +7,7 @@ import { resolve } from "node:path";
 import { isAgentError } from "../../errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { loadConfig } from "../../config/load.ts";
-import { readSecretFile } from "../../config/secrets.ts";
+import { configSecretFiles, readSecretFile } from "../../config/secrets.ts";
 import { sharedTerminalMessage, type AgentConfig } from "../../config/schema.ts";
 import { classFromName, renderDropin, unitDropin, type DeviceClassOf } from "../../config/unit-dropin.ts";
 
@@ -39,19 +39,6 @@ const deviceClassOf: DeviceClassOf = (path) => {
   const name = section.split("\n").map((l) => /^\s*(\d+)\s+(\S+)$/.exec(l)).find((m) => m && Number(m[1]) === major)?.[2];
   return name ? { deviceClass: `char-${name}`, node } : undefined;
 };
-
-/** Secret files named by the config, with what they are for. */
-function secretFiles(config: AgentConfig): Array<{ path: string; what: string }> {
-  const out: Array<{ path: string; what: string }> = [];
-  if (config.glase.reseller?.passwordFile) out.push({ path: config.glase.reseller.passwordFile, what: "glase.reseller.passwordFile" });
-  config.points.forEach((p, i) => {
-    const t = p.terminal;
-    if (t?.passwordFile) out.push({ path: t.passwordFile, what: `points[${i}].terminal.passwordFile` });
-    if (t?.credentialsFile) out.push({ path: t.credentialsFile, what: `points[${i}].terminal.credentialsFile` });
-  });
-  if (config.invoiceService) out.push({ path: config.invoiceService.secretFile, what: "invoiceService.secretFile" });
-  return out;
-}
 
 /**
  * Terminal ids held in credentials files, checked against every other point's terminal: the schema
@@ -105,7 +92,7 @@ export const configCommand: Command = {
     try {
       const loaded = await loadConfig(file);
       migrations = loaded.migrations;
-      for (const s of values["skip-secrets"] ? [] : secretFiles(loaded.config)) {
+      for (const s of values["skip-secrets"] ? [] : configSecretFiles(loaded.config)) {
         try {
           await readSecretFile(resolve(s.path), s.what, { followSymlinks: true });
         } catch (e) {

@@ -2,7 +2,7 @@
 // and pipe into grep). `--json` bypasses all of this.
 import { formatMilli, formatMinor } from "../../core/money.ts";
 import type { AlarmInfo, FlowSummary, JournalEntry, PointSnapshot, StoredReceipt } from "../../engine-api.ts";
-import type { StationStatus } from "../../daemon/sockets/control.ts";
+import type { PointStatus, StationStatus } from "../../daemon/sockets/control.ts";
 
 export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   if (rows.length === 0) return "(none)";
@@ -32,9 +32,17 @@ function shortId(id: string): string {
   return id.length <= 13 ? id : `${id.slice(0, 4)}…${id.slice(-8)}`;
 }
 
-export function renderPoints(points: readonly PointSnapshot[]): string {
-  return table(
-    ["POINT", "KIND", "STATE", "AMOUNT", "VOLUME", "TERMINAL", "FLOW", "ALARMS"],
+/** The short reason in the table; the whole sentence (what to do) is printed below it. */
+function whyShort(p: PointStatus): string {
+  const o = p.outOfService;
+  if (!o) return "-";
+  if (o.cause === "stopped" && o.by) return `stopped by ${o.by.replace(/ on \S+$/, "")}${o.since !== undefined ? ` at ${time(o.since).slice(11)}` : ""}`;
+  return o.cause;
+}
+
+export function renderPoints(points: readonly (PointSnapshot | PointStatus)[]): string {
+  const rows = table(
+    ["POINT", "KIND", "STATE", "AMOUNT", "VOLUME", "TERMINAL", "FLOW", "ALARMS", "OUT OF SERVICE"],
     points.map((p) => [
       String(p.point),
       p.kind,
@@ -44,8 +52,11 @@ export function renderPoints(points: readonly PointSnapshot[]): string {
       p.terminalId ? shortId(p.terminalId) : "(unregistered)",
       p.flowId ?? "-",
       p.alarms.length === 0 ? "-" : p.alarms.map((a) => a.code).join(","),
+      whyShort(p),
     ]),
   );
+  const notes = points.filter((p): p is PointStatus => "outOfService" in p && p.outOfService !== undefined).map((p) => `point ${p.point} (${p.outOfService!.cause}): ${p.outOfService!.detail}`);
+  return notes.length === 0 ? rows : `${rows}\n\n${notes.join("\n")}`;
 }
 
 export function renderFlows(flows: readonly FlowSummary[]): string {
@@ -92,7 +103,8 @@ export function renderReceipts(receipts: readonly StoredReceipt[]): string {
   );
 }
 
-export function renderStatus(s: StationStatus): string {
+export function renderStatus(s: StationStatus & { socketDir?: { dir: string; why: string } }): string {
+  const alerts = s.alerts?.targets.map((t) => `${t.target} ${t.delivered} delivered, ${t.queued} queued, ${t.dropped} dropped, ${t.failed} failed${t.lastError && t.queued > 0 ? ` (retrying: ${t.lastError})` : ""}`);
   const head = [
     `station:   ${s.station}`,
     `phase:     ${s.phase}${s.accepting ? "" : " (not accepting customers)"}`,
@@ -100,6 +112,8 @@ export function renderStatus(s: StationStatus): string {
     `points:    ${s.points}`,
     `flows:     ${s.activeFlows} active, ${s.parkedFlows} parked`,
     `alarms:    ${s.alarms}`,
+    ...(alerts && alerts.length > 0 ? [`alerts:    ${alerts.join("; ")}`] : []),
+    ...(s.socketDir ? [`sockets:   ${s.socketDir.dir} — ${s.socketDir.why}`] : []),
     "",
   ];
   const devices = table(

@@ -1,6 +1,7 @@
 // `glase-agent ctl top`: the points live, redrawn like top(1). It subscribes to the watch stream
 // (a snapshot, then every point/alarm/device change) and redraws at most 4 times a second, plus
-// once a second for the clock. q or Ctrl-C quits; the agent going away ends it too.
+// once a second for the clock. q or Ctrl-C quits; the agent going away ends it too. When stdout
+// is not a terminal it prints the plain view periodically instead (runTop).
 import type { AlarmInfo, PointSnapshot } from "../../engine-api.ts";
 import type { ControlClient } from "../../daemon/sockets/client.ts";
 import type { DeviceHealth, StationStatus } from "../../daemon/sockets/control.ts";
@@ -44,7 +45,7 @@ export function applyEvent(view: View, event: any): void {
   view.events.length = Math.min(view.events.length, 8);
 }
 
-export function renderTop(view: View, now = Date.now()): string {
+export function renderTop(view: View, now = Date.now(), live = true): string {
   const s = view.status;
   const points = [...view.points.values()].sort((a, b) => a.point - b.point);
   const active = points.filter((p) => p.state !== "idle").length;
@@ -59,39 +60,60 @@ export function renderTop(view: View, now = Date.now()): string {
     view.alarms.size ? renderAlarms([...view.alarms.values()]) : "no alarms",
     "",
     view.events.length ? table(["RECENT"], view.events.map((e) => [e])) : "",
-    "",
-    "q or Ctrl-C quits",
+    ...(live ? ["", "q or Ctrl-C quits"] : []),
   ].join("\n");
 }
 
-export async function runTop(client: ControlClient, out: NodeJS.WriteStream = process.stdout, input: NodeJS.ReadStream = process.stdin): Promise<number> {
+export interface TopOptions {
+  /** Plain mode (stdout not a terminal): print the view every intervalMs. Default 5 s. */
+  readonly intervalMs?: number;
+  /** Stop after this many views (like top -b -n). Default: until q, Ctrl-C or the agent goes away. */
+  readonly iterations?: number;
+}
+
+/**
+ * On a terminal: redrawn in place like top(1). Not on a terminal (piped into a file, a pager, a
+ * log collector, a test): plain text — the whole view every intervalMs, separated by a blank line,
+ * no escape codes — like `top -b`.
+ */
+export async function runTop(client: ControlClient, out: Pick<NodeJS.WriteStream, "write" | "isTTY"> = process.stdout, input: NodeJS.ReadStream = process.stdin, opts: TopOptions = {}): Promise<number> {
   const view: View = { points: new Map(), alarms: new Map(), devices: new Map(), events: [] };
+  const live = out.isTTY === true;
   let dirty = true;
+  let shown = 0;
+  // Nothing to show before the watch stream's first frame (the snapshot).
+  let ready = false;
+  let finish: () => void = () => undefined;
   const draw = () => {
+    if (!ready) return;
     dirty = false;
-    out.write(CLEAR + renderTop(view) + "\n");
+    if (live) out.write(CLEAR + renderTop(view) + "\n");
+    else out.write((shown > 0 ? "\n" : "") + renderTop(view, Date.now(), false) + "\n");
+    shown++;
+    if (opts.iterations !== undefined && shown >= opts.iterations) finish();
   };
   await client.watch((event) => {
     applyEvent(view, event);
     dirty = true;
+    if (!ready && (event as { type?: string })?.type === "snapshot") {
+      ready = true;
+      draw();
+    }
   });
-  if (out.isTTY) out.write(HIDE_CURSOR);
-  const fast = setInterval(() => dirty && draw(), 250);
-  const clock = setInterval(draw, 1_000);
-  draw();
+  if (live) out.write(HIDE_CURSOR);
+  const timers = live ? [setInterval(() => dirty && draw(), 250), setInterval(draw, 1_000)] : [setInterval(draw, opts.intervalMs ?? 5_000)];
   return new Promise<number>((resolve) => {
     let done = false;
-    const finish = () => {
+    finish = () => {
       if (done) return;
       done = true;
-      clearInterval(fast);
-      clearInterval(clock);
+      for (const t of timers) clearInterval(t);
       if (input.isTTY) input.setRawMode(false);
       input.off("data", onKey);
       // pause() alone leaves a piped stdin holding the event loop open.
       input.destroy();
       process.off("SIGINT", finish);
-      if (out.isTTY) out.write(SHOW_CURSOR);
+      if (live) out.write(SHOW_CURSOR);
       client.close();
       resolve(0);
     };
@@ -104,5 +126,6 @@ export async function runTop(client: ControlClient, out: NodeJS.WriteStream = pr
     input.resume();
     process.once("SIGINT", finish);
     void client.closedPromise().then(finish);
+    draw();
   });
 }

@@ -3,13 +3,15 @@
 import { join } from "node:path";
 import { parseMinor } from "../../core/money.ts";
 import { AgentError } from "../../errors.ts";
-import { ControlClient, ControlRequestError } from "../../daemon/sockets/client.ts";
+import { ControlClient } from "../../daemon/sockets/client.ts";
 import { ADMIN_SOCKET, STATUS_SOCKET } from "../../daemon/sockets/server.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { renderAlarms, renderFlows, renderJournal, renderPoints, renderReceipts, renderResult, renderStatus } from "./ctl-render.ts";
 import { runTop } from "./ctl-top.ts";
 import { renderInvoiceListing } from "../../invoice-service/listing.ts";
-import { findSocketDir } from "./socket-dir.ts";
+import { chooseSocketDir, type SocketDirChoice } from "./socket-dir.ts";
+import { runBackup } from "./ctl-backup.ts";
+import { runExport, EXPORT_SYNOPSIS } from "./ctl-export.ts";
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
@@ -65,8 +67,8 @@ function nextPageHint(sub: string, n: number, count: number, cursor: () => strin
 }
 
 const SUBS: readonly Sub[] = [
-  { name: "status", admin: false, synopsis: "status", summary: "station summary and device health", request: () => ({ cmd: "status", args: {} }), render: renderStatus },
-  { name: "points", admin: false, synopsis: "points", summary: "every point: state, amount, volume, alarms", request: () => ({ cmd: "points", args: {} }), render: renderPoints },
+  { name: "status", admin: false, synopsis: "status", summary: "station summary, device health, and which socket directory ctl used", request: () => ({ cmd: "status", args: {} }), render: renderStatus },
+  { name: "points", admin: false, synopsis: "points", summary: "every point: state, amount, volume, alarms, why it is out of service", request: () => ({ cmd: "points", args: {} }), render: renderPoints },
   {
     name: "flows",
     admin: false,
@@ -136,6 +138,15 @@ const SUBS: readonly Sub[] = [
     request: (v, p) => ({ cmd: "assign-id", args: { point: intOption(v, "point", true), glaseId: p[0] } }),
   },
   { name: "stop-point", admin: true, synopsis: "stop-point --point N", summary: "stop a point (delivery settles, no new customers)", options: pointOpt, request: (v) => ({ cmd: "stop-point", args: { point: intOption(v, "point", true) } }) },
+  {
+    name: "resume-point",
+    admin: true,
+    synopsis: "resume-point --point N",
+    summary: "put a stopped point back into service",
+    options: pointOpt,
+    request: (v) => ({ cmd: "resume-point", args: { point: intOption(v, "point", true) } }),
+    render: renderResume,
+  },
   { name: "reprint", admin: true, synopsis: "reprint FLOW_ID|ERSREFERENCE", summary: "print a kept receipt again", positionals: 1, request: (_v, p) => ({ cmd: "reprint", args: { ref: p[0] } }) },
   {
     name: "refund",
@@ -176,7 +187,20 @@ const SUBS: readonly Sub[] = [
   { name: "scan", admin: true, synopsis: "scan TEXT", summary: "inject a scan into the virtual scanner", positionals: 1, request: (_v, p) => ({ cmd: "scan", args: { text: p[0] } }) },
 ];
 
-const COMMON = "Options: --json (machine-readable output), --socket-dir DIR (default: $RUNTIME_DIRECTORY, ./.glase/run, /run/glase-agent)";
+const COMMON = "Options: --json (machine-readable output), --socket-dir DIR (default: $RUNTIME_DIRECTORY, else /run/glase-agent when it exists, else ./.glase/run)";
+
+function renderResume(r: { point: number; wasStopped: boolean; outOfService?: { cause: string; detail: string } }): string {
+  const head = r.wasStopped ? `point ${r.point}: back in service` : `point ${r.point}: was not stopped`;
+  return r.outOfService ? `${head}\nstill out of service (${r.outOfService.cause}): ${r.outOfService.detail}` : head;
+}
+
+/** Custom commands (not one request and a rendering): their synopsis for the usage text. */
+const SPECIAL = {
+  top: { admin: false, synopsis: "top [--interval S] [--iterations N]", summary: "live view of the points (q or Ctrl-C quits; plain periodic output when stdout is not a terminal)" },
+  watch: { admin: false, synopsis: "watch", summary: "print every event as it happens" },
+  export: { admin: false, synopsis: EXPORT_SYNOPSIS, summary: "settled sales and refunds for the bookkeeping (ersReference, time, point, grade, quantity, unit price, amount, VAT)" },
+  backup: { admin: true, synopsis: "backup FILE [--force]", summary: "online consistent copy of the journal and the terminal credentials into FILE (0600)" },
+} as const;
 
 const USAGE = [
   "Usage: glase-agent ctl <command> [options]",
@@ -184,13 +208,13 @@ const USAGE = [
   "Talks to the running agent over its technician sockets.",
   "",
   "Commands (status.sock):",
-  ...SUBS.filter((s) => !s.admin).map((s) => `  ${s.synopsis.padEnd(44)} ${s.summary}`),
-  `  ${"top".padEnd(44)} live view of the points (q or Ctrl-C quits)`,
-  `  ${"watch".padEnd(44)} print every event as it happens`,
+  ...[...SUBS, ...Object.values(SPECIAL)].filter((s) => !s.admin).map((s) => `  ${s.synopsis.padEnd(44)} ${s.summary}`),
   "Commands (admin.sock, the agent's user or root):",
-  ...SUBS.filter((s) => s.admin).map((s) => `  ${s.synopsis.padEnd(44)} ${s.summary}`),
+  ...[...SUBS, ...Object.values(SPECIAL)].filter((s) => s.admin).map((s) => `  ${s.synopsis.padEnd(44)} ${s.summary}`),
   "",
   COMMON,
+  "Exit status: 0 ok, 1 the agent refused (its error code is printed), 2 usage, 3 agent unreachable, 4 permission denied, 5 timeout;",
+  "with --json a failure also prints {\"error\":{\"code\",\"message\",\"exitCode\"}} on stdout.",
 ].join("\n");
 
 function subUsage(s: Sub): string {
@@ -203,6 +227,7 @@ export async function connectTo(dir: string, admin: boolean): Promise<ControlCli
 
 async function runWatch(dir: string, json: boolean): Promise<number> {
   const client = await connectTo(dir, false);
+  process.once("SIGINT", () => client.close());
   await client.watch((event) => process.stdout.write((json ? JSON.stringify(event) : renderEventLine(event)) + "\n"));
   await client.closedPromise();
   return 0;
@@ -228,28 +253,66 @@ function renderEventLine(event: any): string {
   }
 }
 
+function positiveNumber(values: Values, key: string): number | undefined {
+  const raw = values[key];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new AgentError("INPUT_INVALID", `--${key}: expected a positive number, got '${String(raw)}'`);
+  return n;
+}
+
+const COMMON_OPTIONS: OptionSpec = { json: { type: "boolean" }, "socket-dir": { type: "string" } };
+
+async function runSpecial(name: keyof typeof SPECIAL, rest: readonly string[]): Promise<number> {
+  const extra: OptionSpec =
+    name === "top"
+      ? { interval: { type: "string" }, iterations: { type: "string" } }
+      : name === "export"
+        ? { since: { type: "string" }, until: { type: "string" }, format: { type: "string" }, output: { type: "string", short: "o" } }
+        : name === "backup"
+          ? { force: { type: "boolean" } }
+          : {};
+  const { values, positionals } = parseOptions(rest, { ...COMMON_OPTIONS, ...extra }, name === "backup");
+  const spec = SPECIAL[name];
+  if (values.help) {
+    process.stdout.write(`Usage: glase-agent ctl ${spec.synopsis} [--json] [--socket-dir DIR]\n\n${spec.summary} (${spec.admin ? ADMIN_SOCKET : STATUS_SOCKET}).\n${COMMON}\n`);
+    return 0;
+  }
+  const dir = chooseSocketDir(values["socket-dir"] as string | undefined).dir;
+  const v = values as Values;
+  switch (name) {
+    case "top": {
+      const interval = positiveNumber(v, "interval");
+      const iterations = intOption(v, "iterations", false);
+      return runTop(await connectTo(dir, false), process.stdout, process.stdin, { ...(interval !== undefined ? { intervalMs: interval * 1000 } : {}), ...(iterations !== undefined ? { iterations } : {}) });
+    }
+    case "watch":
+      return runWatch(dir, v.json === true);
+    case "export":
+      return runExport(v, () => connectTo(dir, false));
+    case "backup":
+      if (positionals.length !== 1) throw new AgentError("INPUT_INVALID", `ctl backup: expected 1 argument: ${spec.synopsis}`);
+      return runBackup(positionals[0]!, v, () => connectTo(dir, true));
+  }
+}
+
 export const ctlCommand: Command = {
   name: "ctl",
   usage: USAGE,
   async run(argv) {
     const [name, ...rest] = argv;
-    if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    if (name === "--help" || name === "-h" || name === "help") {
       process.stdout.write(USAGE + "\n");
-      return name === undefined ? 2 : 0;
+      return 0;
     }
-    const common: OptionSpec = { json: { type: "boolean" }, "socket-dir": { type: "string" } };
-    if (name === "top" || name === "watch") {
-      const { values } = parseOptions(rest, common);
-      if (values.help) {
-        process.stdout.write(`Usage: glase-agent ctl ${name} [--socket-dir DIR]${name === "watch" ? " [--json]" : ""}\n`);
-        return 0;
-      }
-      const dir = findSocketDir(values["socket-dir"] as string | undefined);
-      return name === "top" ? runTop(await connectTo(dir, false)) : runWatch(dir, values.json === true);
+    if (name === undefined) {
+      process.stderr.write(USAGE + "\n");
+      return 2;
     }
+    if (Object.hasOwn(SPECIAL, name)) return runSpecial(name as keyof typeof SPECIAL, rest);
     const sub = SUBS.find((s) => s.name === name);
     if (!sub) throw new AgentError("INPUT_INVALID", `unknown ctl command '${name}'`);
-    const { values, positionals } = parseOptions(rest, { ...common, ...(sub.options ?? {}) }, true);
+    const { values, positionals } = parseOptions(rest, { ...COMMON_OPTIONS, ...(sub.options ?? {}) }, true);
     if (values.help) {
       process.stdout.write(subUsage(sub) + "\n");
       return 0;
@@ -258,22 +321,22 @@ export const ctlCommand: Command = {
       throw new AgentError("INPUT_INVALID", `ctl ${sub.name}: expected ${sub.positionals ?? 0} argument(s): ${sub.synopsis}`);
     }
     const { cmd, args } = sub.request(values as Values, positionals);
-    const client = await connectTo(findSocketDir(values["socket-dir"] as string | undefined), sub.admin);
+    const where = chooseSocketDir(values["socket-dir"] as string | undefined);
+    const client = await connectTo(where.dir, sub.admin);
     try {
-      const result = await client.request(cmd, args);
+      let result = await client.request(cmd, args);
+      // `ctl status` says where it found the agent, so nobody has to guess which one answered.
+      if (sub.name === "status" && typeof result === "object" && result !== null) result = { ...result, socketDir: socketDirInfo(where) };
       const json = values.json === true;
       process.stdout.write((json ? JSON.stringify(result, null, 2) : (sub.render ?? renderResult)(result)) + "\n");
       sub.more?.(values as Values, result);
       return 0;
-    } catch (e) {
-      if (e instanceof ControlRequestError) {
-        if (values.json) process.stdout.write(JSON.stringify({ error: { code: e.remoteCode, message: e.message } }) + "\n");
-        process.stderr.write(`glase-agent ctl ${sub.name}: ${e.remoteCode}: ${e.message}\n`);
-        return 1;
-      }
-      throw e;
     } finally {
       client.close();
     }
   },
 };
+
+function socketDirInfo(c: SocketDirChoice): { dir: string; source: string; why: string } {
+  return { dir: c.dir, source: c.source, why: c.why };
+}

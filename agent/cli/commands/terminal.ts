@@ -46,7 +46,7 @@ async function context(argv: readonly string[], extra: Record<string, { type: "s
   try {
     agent = await ControlClient.connect(join(findSocketDir(values["socket-dir"] as string | undefined), ADMIN_SOCKET), 2_000);
   } catch (e) {
-    if (!isAgentError(e, "NOT_FOUND")) throw e;
+    if (!isAgentError(e, "AGENT_UNREACHABLE")) throw e;
   }
   const ctx: Ctx = {
     point,

@@ -12,10 +12,11 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 /** The longest reply line the client reads (the agent's own limit is 1 MiB). */
 export const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
-/** close-period waits for the report (retries of REPORT_NOT_READY), refund for Glase's answer. */
+/** close-period waits for the report (retries of REPORT_NOT_READY), backup for the copy of a large journal, refund for Glase's answer. */
 function timeoutFor(cmd: string, args: Record<string, unknown>): number {
   switch (cmd) {
     case "close-period":
+    case "backup":
       return 15 * 60_000;
     case "refund":
     case "register":
@@ -66,24 +67,23 @@ export class ControlClient {
       },
     });
     socket.on("data", (d: string) => splitter.push(d));
-    socket.on("close", () => this.fail(new AgentError("ABORTED", "connection to the agent closed")));
+    socket.on("close", () => this.fail(new AgentError("AGENT_UNREACHABLE", "connection to the agent closed")));
     socket.on("error", (e) => this.fail(e));
   }
 
   static connect(path: string, timeoutMs = 5_000): Promise<ControlClient> {
     return new Promise((resolve, reject) => {
       const socket = createConnection(path);
-      const timer = setTimeout(() => (socket.destroy(), reject(new AgentError("ABORTED", `no answer from ${path} within ${timeoutMs} ms`))), timeoutMs);
+      const timer = setTimeout(() => (socket.destroy(), reject(new AgentError("AGENT_UNREACHABLE", `no answer from ${path} within ${timeoutMs} ms`, { path }))), timeoutMs);
       socket.once("connect", () => (clearTimeout(timer), resolve(new ControlClient(socket))));
       socket.once("error", (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        const hint =
-          e.code === "ENOENT" || e.code === "ECONNREFUSED"
-            ? "is the agent running? (npm start, or systemctl status glase-agent; --socket-dir DIR)"
-            : e.code === "EACCES"
-              ? "permission denied (status.sock needs the technician group, admin.sock the agent's user or root)"
-              : e.message;
-        reject(new AgentError("NOT_FOUND", `cannot connect to ${path}: ${hint}`, { path, errno: e.code }));
+        // Codes, not messages: the CLI's exit status (3 unreachable, 4 permission) follows them.
+        if (e.code === "EACCES" || e.code === "EPERM") {
+          return reject(new AgentError("PERMISSION_DENIED", `cannot connect to ${path}: permission denied (status.sock needs the technician group, admin.sock the agent's user or root)`, { path, errno: e.code }));
+        }
+        const hint = e.code === "ENOENT" || e.code === "ECONNREFUSED" || e.code === "ENOTDIR" ? "is the agent running? (npm start, or systemctl status glase-agent; --socket-dir DIR)" : e.message;
+        reject(new AgentError("AGENT_UNREACHABLE", `cannot connect to ${path}: ${hint}`, { path, errno: e.code }));
       });
     });
   }
@@ -134,7 +134,7 @@ export class ControlClient {
   }
 
   request<T = unknown>(cmd: string, args: Record<string, unknown> = {}, opts: { readonly timeoutMs?: number } = {}): Promise<T> {
-    if (this.closed) return Promise.reject(new AgentError("ABORTED", "connection to the agent closed"));
+    if (this.closed) return Promise.reject(new AgentError("AGENT_UNREACHABLE", "connection to the agent closed"));
     const id = this.nextId++;
     const timeoutMs = opts.timeoutMs ?? timeoutFor(cmd, args);
     return new Promise<T>((resolve, reject) => {

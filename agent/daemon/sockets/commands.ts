@@ -4,9 +4,15 @@
 import { z } from "zod";
 import { AgentError } from "../../errors.ts";
 import { parseGlaseId } from "../glase-id.ts";
-import type { StationControl } from "./control.ts";
+import type { AdminActor, StationControl } from "./control.ts";
 
 export type SocketRole = "status" | "admin";
+
+/** What the socket layer knows about the request besides its arguments. */
+export interface CommandContext {
+  /** Who asked (admin commands): the kernel's peer credentials and the client's claims. */
+  readonly actor?: AdminActor;
+}
 
 export interface CommandSpec<A = unknown> {
   readonly name: string;
@@ -15,7 +21,7 @@ export interface CommandSpec<A = unknown> {
   /** Not listed by `help` (test hooks). */
   readonly hidden?: boolean;
   readonly args: z.ZodType<A>;
-  run(control: StationControl, args: A): unknown;
+  run(control: StationControl, args: A, ctx: CommandContext): unknown;
 }
 
 const none = z.strictObject({}).prefault({});
@@ -33,7 +39,7 @@ function command<S extends z.ZodType>(spec: {
   summary: string;
   hidden?: boolean;
   args: S;
-  run(control: StationControl, args: z.infer<S>): unknown;
+  run(control: StationControl, args: z.infer<S>, ctx: CommandContext): unknown;
 }): CommandSpec {
   return spec as unknown as CommandSpec;
 }
@@ -75,6 +81,16 @@ export const COMMANDS: readonly CommandSpec[] = [
       return c.invoices(a);
     },
   }),
+  command({
+    name: "export",
+    role: "status",
+    summary: "settled sales and refunds in [since, until) (ms since the epoch) for the bookkeeping; n ≤ 1000 per page, cursor from the previous page's next",
+    args: z.strictObject({ since: z.number().int().min(0), until: z.number().int().min(1), cursor: z.string().min(1).max(220).optional(), n: z.number().int().min(1).max(1000).default(500) }),
+    run: (c, a) => {
+      if (!c.exportSales) throw new AgentError("NOT_FOUND", "export is not available on this station");
+      return c.exportSales(a);
+    },
+  }),
   command({ name: "help", role: "status", summary: "commands available on this socket", args: none, run: () => undefined }),
 
   command({
@@ -106,7 +122,44 @@ export const COMMANDS: readonly CommandSpec[] = [
     role: "admin",
     summary: "stop a point: a running delivery stops and settles, new customers are refused",
     args: z.strictObject({ point }),
-    run: (c, a) => c.stopPoint(a.point).then(() => ({ point: a.point, stopped: true })),
+    run: (c, a, ctx) => c.stopPoint(a.point, ctx.actor).then(() => ({ point: a.point, stopped: true })),
+  }),
+  command({
+    name: "resume-point",
+    role: "admin",
+    summary: "put a stopped point back into service (says what else keeps it out, if anything)",
+    args: z.strictObject({ point }),
+    run: (c, a, ctx) => c.resumePoint(a.point, ctx.actor),
+  }),
+  command({
+    name: "backup",
+    role: "admin",
+    summary: "online snapshot of the journal(s) and terminal credentials, staged for `ctl backup FILE` to pack",
+    args: none,
+    run: (c) => {
+      if (!c.backup) throw new AgentError("NOT_FOUND", "backup is not available on this station");
+      return c.backup();
+    },
+  }),
+  command({
+    name: "backup-release",
+    role: "admin",
+    summary: "remove a staged backup snapshot (after `ctl backup` wrote its file)",
+    args: z.strictObject({ id: z.string().min(1).max(64) }),
+    run: (c, a) => {
+      if (!c.releaseBackup) throw new AgentError("NOT_FOUND", "backup is not available on this station");
+      return c.releaseBackup(a.id);
+    },
+  }),
+  command({
+    name: "print-test",
+    role: "admin",
+    summary: "print a test page on the station's receipt printer (glase-agent doctor --print-test)",
+    args: none,
+    run: (c) => {
+      if (!c.printTest) throw new AgentError("NOT_FOUND", "test print is not available on this station");
+      return c.printTest();
+    },
   }),
   command({
     name: "reprint",

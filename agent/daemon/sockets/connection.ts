@@ -210,13 +210,13 @@ export class Connection {
       return this.reply(id, { ok: true, result: { watching: false } });
     }
     const actor: AdminActor | undefined =
-      spec.role === "admin" && control.recordAdminAction ? { socket: this.ctx.socketName, ...(this.peer ? { peer: this.peer } : {}), ...(claimedIdentity(from) ? { claimed: claimedIdentity(from)! } : {}) } : undefined;
-    const audit = actor ? { actionId: randomBytes(6).toString("hex"), cmd, args: redact(parsed.data), actor } : undefined;
+      spec.role === "admin" ? { socket: this.ctx.socketName, ...(this.peer ? { peer: this.peer } : {}), ...(claimedIdentity(from) ? { claimed: claimedIdentity(from)! } : {}) } : undefined;
+    const audit = actor && control.recordAdminAction ? { actionId: randomBytes(6).toString("hex"), cmd, args: redact(parsed.data), actor } : undefined;
     try {
       if (audit) await control.recordAdminAction!({ ...audit, phase: "requested" });
       let result: unknown;
       try {
-        result = await spec.run(control, parsed.data);
+        result = await spec.run(control, parsed.data, actor ? { actor } : {});
       } catch (e) {
         if (audit) await control.recordAdminAction!({ ...audit, phase: "failed", error: isAgentError(e) ? e.code : "INTERNAL" });
         throw e;

@@ -14,8 +14,40 @@ import type {
   RefundResult,
   StoredReceipt,
 } from "../../engine-api.ts";
+import type { BackupManifest } from "../../backup/manifest.ts";
+import type { ExportRow } from "../../export/sales-export.ts";
+import type { AlertStats } from "../../alerts/dispatcher.ts";
 
 export type DeviceName = "dispenser" | "printer" | "scanner" | "glase" | "journal";
+
+/** Why a point takes no customers now, in words that say what to do (`ctl points`). */
+export interface OutOfService {
+  /** stopped | unregistered | credentials-unusable | registration-unconfirmed | device-fault | glase-offline | parked */
+  readonly cause: string;
+  readonly detail: string;
+  readonly since?: number;
+  /** stopped: who stopped it (the admin actor, as the audit trail writes it). */
+  readonly by?: string;
+}
+
+/** A point as the technician sees it: the engine's snapshot and, when it serves nobody, why. */
+export interface PointStatus extends PointSnapshot {
+  readonly outOfService?: OutOfService;
+}
+
+/** `ctl backup`: the agent's staged snapshot, which the CLI packs into the operator's file. */
+export interface BackupSnapshotInfo {
+  readonly id: string;
+  readonly dir: string;
+  readonly manifest: BackupManifest;
+}
+
+/** One page of `ctl export`. */
+export interface ExportPageResult {
+  readonly rows: readonly ExportRow[];
+  /** Cursor of the next page (absent on the last). */
+  readonly next?: string;
+}
 
 export interface DeviceHealth {
   readonly device: DeviceName;
@@ -40,6 +72,8 @@ export interface StationStatus {
   readonly parkedFlows: number;
   readonly alarms: number;
   readonly devices: readonly DeviceHealth[];
+  /** The alerting hook, when configured: what is queued, delivered, dropped. */
+  readonly alerts?: AlertStats;
 }
 
 /** Everything the `watch` stream carries: engine events plus device health changes. */
@@ -87,7 +121,7 @@ export interface AdminAction {
 export interface StationControl {
   // --- status.sock (read-only) ---
   status(): StationStatus;
-  points(): readonly PointSnapshot[];
+  points(): readonly PointStatus[];
   /** Active flows, or all recent ones with `all`; newest first, paged. */
   flows(opts: { readonly all: boolean } & Partial<PageQuery>): readonly FlowSummary[];
   alarms(): readonly AlarmInfo[];
@@ -101,7 +135,10 @@ export interface StationControl {
   registerTerminal(point: number, opts: { readonly name?: string; readonly externalTerminalId?: string }): Promise<RegisterResult>;
   unregisterTerminal(point: number): Promise<void>;
   assignGlaseId(point: number, glaseId: string): Promise<void>;
-  stopPoint(point: number): Promise<void>;
+  /** `by`: who asked (journaled by the socket layer too); shown by `ctl points` while it is stopped. */
+  stopPoint(point: number, by?: AdminActor): Promise<void>;
+  /** Undoes stopPoint; says whether the point was stopped and what else still keeps it out of service. */
+  resumePoint(point: number, by?: AdminActor): Promise<{ readonly point: number; readonly wasStopped: boolean; readonly outOfService?: OutOfService }>;
   reprint(flowIdOrErsReference: string): Promise<void>;
   refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number }): Promise<RefundResult>;
   closePeriod(req: { readonly scope: "shop" | "terminal"; readonly point?: number; readonly reportId: string }): Promise<ReconciliationResult>;
@@ -114,6 +151,14 @@ export interface StationControl {
   invoices?(page?: PageQuery): Promise<unknown>;
   /** Invoice Service: issue a pay-by-invoice QR (printed on the receipt printer when there is one). */
   issueInvoice?(req: { readonly amountMinor: number; readonly description: string; readonly reference: string; readonly payOnce: boolean }): Promise<unknown>;
+  /** `ctl backup`: an online snapshot of the journal(s) and terminal credentials, staged for the CLI. */
+  backup?(): Promise<BackupSnapshotInfo>;
+  /** Removes a staged snapshot once the CLI has written the archive. */
+  releaseBackup?(id: string): Promise<{ readonly released: boolean }>;
+  /** `ctl export`: settled sales and refunds in [since, until), a page at a time. */
+  exportSales?(q: { readonly since: number; readonly until: number; readonly cursor?: string; readonly n: number }): Promise<ExportPageResult>;
+  /** `doctor --print-test` with the agent running: a test page on the station's printer. */
+  printTest?(): Promise<{ readonly printed: true; readonly printer: string }>;
   /** Journals an admin action with who asked; a failure refuses the action (nothing unjournaled happens). */
   recordAdminAction?(action: AdminAction): Promise<void>;
   /** Test builds only (GLASE_AGENT_TEST_HOOKS=1): blocks the event loop for `ms`, to test the watchdog. */
