@@ -98,14 +98,66 @@ describe("refund: an ambiguous answer is resolved by a read, never by a blind re
     expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF2" });
   });
 
-  it("(6) when the check itself is ambiguous (mark answer lost) ⇒ parked, never re-sent", () => {
+  it("(6) when the check's own mark is ambiguous, a later period can prove the refund happened but never that it did not ⇒ parked, never re-sent", () => {
     const d = start().answer(CODE(90));
     d.runTimers(d.now + 120_000, () => d.state.pending !== undefined);
     expect(d.call().op).toBe("markTransactionPeriod");
+    const lostAt = d.now;
     d.answer(LOST);
+    // The next mark waits until the lost one can no longer be processed late.
+    check(d, report(row("point-9", "45.00000", "PAY1")));
+    expect(d.since(0, "glase").filter((x) => x.effect.type === "glase" && x.effect.call.op === "markTransactionPeriod").map((x) => x.at)[1]).toBeGreaterThanOrEqual(lostAt + 2 * SETTINGS.glaseCallTimeoutMs);
     expect(d.state.phase).toBe("parked");
     expect(d.alarm("refund-unknown")).toBe(true);
     expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+    // A technician retry reads again; it never sends.
+    d.feed({ type: "technician", action: "retry" });
+    d.runTimers(d.now + 120_000, () => d.state.pending !== undefined);
+    d.answer(OK({ report: report(row("NULL", "-10.00000", "REF1")) }));
+    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF1" });
+    expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+  });
+
+  it("(6) a refund row need not name the refund's cashierId (§5.7 does not say it does): a lone row of −amount is the refund, never a reason to send again", () => {
+    for (const cashier of ["NULL", "point-9"]) {
+      const d = start().answer(CODE(90));
+      check(d, report(row("point-9", "45.00000", "PAY1") + row(cashier, "-10.00000", "REF1")));
+      expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF1" });
+      expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+    }
+  });
+
+  it("(6) rows of other refunds of this terminal and amount (known references) are not taken for this one", () => {
+    const others = { references: ["REF0"], flowIds: ["R0"], unreferenced: 0 };
+    const d = Driver.of<RefundState>(startRefund({ flowId: "R1", terminalId: "T", currency: "SEK", ersReference: "E", amountMinor: 1000, others }, ctxAt(0))).answer(LOST);
+    check(d, report(row("NULL", "-10.00000", "REF0")));
+    expect(d.call().op).toBe("refundPayment"); // REF0 is another refund's: this one provably did not happen
+    d.answer(OK({ ersReference: "REF2" }));
+    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF2" });
+  });
+
+  it("(6) a row that could be this refund or another one (a technician settled without a reference) ⇒ parked, never re-sent", () => {
+    const others = { references: [], flowIds: ["R0"], unreferenced: 1 };
+    const d = Driver.of<RefundState>(startRefund({ flowId: "R1", terminalId: "T", currency: "SEK", ersReference: "E", amountMinor: 1000, others }, ctxAt(0))).answer(LOST);
+    check(d, report(row("NULL", "-10.00000", "REFX")));
+    expect(d.state.phase).toBe("parked");
+    expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+  });
+
+  it("(6) a technician retry of a check whose report was not available reads that same period again (a new mark would miss the refund)", () => {
+    const d = start().answer(LOST);
+    d.runTimers(d.now + 120_000, () => d.state.pending !== undefined);
+    d.answer(OK({ transactionPeriodId: "P" }));
+    for (let i = 0; d.state.phase !== "parked" && i < 100; i++) {
+      d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+      if (d.state.pending) d.answer(CODE(2));
+    }
+    expect(d.state.phase).toBe("parked");
+    d.feed({ type: "technician", action: "retry" });
+    expect(d.call()).toEqual({ op: "executeReport", reportId: "Reconciliation/STD_RECON_007.xml", transactionPeriodId: "P", terminalId: "T" });
+    d.answer(OK({ report: report(row("NULL", "-10.00000", "REF1")) }));
+    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF1" });
+    expect(calls(d).filter((c) => c.call.op === "markTransactionPeriod")).toHaveLength(1);
   });
 
   it("(6) after a restart in the middle of a refund: the same check, not an immediate park or re-send", () => {
