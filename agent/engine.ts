@@ -423,6 +423,7 @@ class Engine implements PaymentEngine, RunnerHost {
       customerCall: (point, gradeId, presetMinor) => this.onCustomerCall(point, gradeId, presetMinor),
       byTransaction: (transactionId) => this.runners.get(transactionId),
       activeOn: (point) => this.points.get(point)?.active,
+      running: () => [...this.runners.values()],
       logger: this.logger,
     });
   }

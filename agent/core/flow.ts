@@ -52,6 +52,23 @@ export function readCurrentInvoice<S extends FlowBase>(s: S, patch: Partial<S> =
   return callGlase(s, { op: "getPaymentStatus", version: 0 }, patch);
 }
 
+/** sendInvoices a flow makes to resolve lost answers before a technician is told (they go on, spaced). */
+export const MAX_INVOICE_SENDS = 3;
+
+/**
+ * Whether a sendInvoice decided at `sentAt` can no longer be processed: any answer to it would have
+ * arrived by two call timeouts. Before that a fresh sendInvoice is unsafe — the late one would
+ * supersede it under a customer who already confirmed it.
+ */
+export function sendSettled(sentAt: number | undefined, ctx: FlowContext): boolean {
+  return ctx.now >= (sentAt ?? 0) + 2 * ctx.settings.glaseCallTimeoutMs;
+}
+
+/** A status that can still change (the customer may still pay or reserve it); unknown strings count as open (§6.15). */
+export function isOpenStatus(status: string | undefined): boolean {
+  return status !== "PAID" && status !== "CANCELED" && status !== "FAILED" && status !== "EXPIRED";
+}
+
 /** The PAID step's effects, behind a submitPaymentReceipt when the settings ask for one (its answer is not awaited). */
 export function withReceiptSubmission<S extends FlowBase>(state: S, effects: readonly Effect[], ersReference: string, receipt: ReceiptContent, ctx: FlowContext): Step<S> {
   if (!ctx.settings.submitReceipts) return { state, effects };

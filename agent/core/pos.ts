@@ -5,10 +5,31 @@
 // (the 20-second reversal rule): a failed cancel (51/48: the customer is paying right now, or no
 // answer) falls back to polling at the poll interval, the cancel is retried with a growing backoff
 // between polls, and the flow ends only when Glase says the invoice is settled either way.
+//
+// A sendInvoice whose outcome is unknown (lost answer, 90, a restart) may have left an invoice the
+// customer can pay, reachable only as the terminal's current invoice (no reference). The flow keeps
+// reading that at the poll cadence — adopting it the moment it reads PAID with our clientInvoiceId —
+// and never gives up while reads fail; only once the lost request can no longer be processed (two
+// call timeouts) and a read answered does a fresh sendInvoice supersede it (§6.4).
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
 import type { Invoice, InvoiceRow } from "../glase/types.ts";
 import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
-import { type FlowBase, type Step, callGlase, display, isCredentialsCode, isoLocal, pendingOutcome, readCurrentInvoice, same, withEffects, withReceiptSubmission } from "./flow.ts";
+import {
+  type FlowBase,
+  MAX_INVOICE_SENDS,
+  type Step,
+  callGlase,
+  display,
+  isCredentialsCode,
+  isOpenStatus,
+  isoLocal,
+  pendingOutcome,
+  readCurrentInvoice,
+  same,
+  sendSettled,
+  withEffects,
+  withReceiptSubmission,
+} from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
 
@@ -26,6 +47,10 @@ export interface PosState extends FlowBase {
   readonly invoiceRef?: string;
   readonly version: number;
   readonly sends: number;
+  /** When the last sendInvoice was decided (absolute ms). */
+  readonly sentAt?: number;
+  /** Told a technician that the invoice could not be resolved (once). */
+  readonly sendAlarmed?: boolean;
   readonly windows: number;
   readonly windowDeadline: number;
   readonly cancelWanted?: string;
@@ -78,7 +103,7 @@ function send(s: S, ctx: FlowContext): Step<S> {
     totalAmount: money(s.currency, s.amountMinor),
     cashierId: `point-${s.point}`,
   };
-  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1 } as Partial<S>);
+  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1, sentAt: ctx.now } as Partial<S>);
 }
 
 function poll(s: S): Step<S> {
@@ -152,14 +177,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable"));
       return finish(done, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
     case "resolving-send":
-      // A lost invoice that was already paid is ours if it carries our clientInvoiceId: adopt it.
-      if (o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) return paid(done, o, ctx);
-      if (o.kind === "ok" || (o.kind === "result" && o.code === 54)) {
-        if (s.sends >= 3) return finish(done, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing` });
-        return send(done, ctx); // supersedes the terminal's open invoice, if any (§6.4)
-      }
-      if (s.attempts >= 5) return finish(done, "offline", display(s, "Glase unavailable"));
-      return { state: { ...done, attempts: s.attempts + 1 }, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
+      return onCurrentInvoice(done, o, ctx);
     case "polling":
       return onStatus(done, o, ctx);
     case "canceling":
@@ -177,6 +195,41 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     default:
       return assertNever(s.phase, "pos phase");
   }
+}
+
+/** Reads failing this long while an invoice may be open ⇒ a technician is told (the reads go on). */
+const UNRESOLVED_ALARM_READS = 30;
+
+function sendUnresolved(s: S, why: string): { state: S; effects: Effect[] } {
+  if (s.sendAlarmed) return { state: s, effects: [] };
+  const message = `point ${s.point}: ${why}; an invoice of this flow may be open on terminal ${s.terminalId} — still reading it`;
+  return { state: { ...s, sendAlarmed: true }, effects: [{ type: "alarm", code: "send-unresolved", message }] };
+}
+
+/** The terminal's current invoice, read after a sendInvoice whose outcome is unknown. */
+function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  // A lost invoice the customer already paid is ours if it carries our clientInvoiceId: adopt it.
+  if (o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) return paid(s, o, ctx);
+  const readAgain = (next: S, ...effects: Effect[]): Step<S> => ({ state: next, effects: [timer("retry", ctx.settings.pollIntervalMs), ...effects] });
+  const answered = o.kind === "ok" || (o.kind === "result" && o.code === 54);
+  if (!answered) {
+    // Nothing tells what the terminal holds: the customer may be paying it. Read on, at the poll
+    // cadence (a PAID must be read within 20 s), whatever it takes.
+    const attempts = s.attempts + 1;
+    if (attempts < UNRESOLVED_ALARM_READS) return readAgain({ ...s, attempts });
+    const alarm = sendUnresolved({ ...s, attempts }, "its current invoice cannot be read");
+    return readAgain(alarm.state, ...alarm.effects);
+  }
+  // The lost sendInvoice may still be processed: a fresh one now could be superseded by it.
+  if (!sendSettled(s.sentAt, ctx)) return readAgain({ ...s, attempts: 0 });
+  const open = o.kind === "ok" && isOpenStatus(o.status);
+  if (!open && s.cancelWanted !== undefined) return finish(s, "canceled", display(s, "Payment cancelled"));
+  if (!open && s.sends >= MAX_INVOICE_SENDS) {
+    return finish(s, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); nothing is open on the terminal` });
+  }
+  // Supersedes the open invoice, if any (§6.4); past the limit it goes on (the open one must be closed), told.
+  const alarm = s.sends >= MAX_INVOICE_SENDS ? sendUnresolved(s, `sendInvoice kept failing (${s.sends} sends)`) : { state: s, effects: [] };
+  return withEffects(send({ ...alarm.state, attempts: 0 }, ctx), ...alarm.effects);
 }
 
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
@@ -221,6 +274,8 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
       return recover(s, ctx);
     case "technician":
       if (input.action === "stop" || input.action === "cancel") {
+        // Before the invoice is known, the cancel follows once it is (a lost one is superseded first).
+        if (s.phase === "sending-invoice" || s.phase === "resolving-send") return same({ ...s, cancelWanted: "technician" });
         if (s.phase !== "polling" && s.phase !== "canceling") return same(s);
         const wanting: S = { ...s, cancelWanted: "technician" };
         return s.pending === undefined ? cancel(wanting) : same(wanting);
@@ -234,6 +289,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
     case "progress":
     case "end":
     case "fault":
+    case "link":
       return same(s);
     default:
       return assertNever(input, "input");

@@ -98,9 +98,9 @@ export function authorize(s: S, ctx: FlowContext): Step<S> {
   };
 }
 
-export function stop(s: S): Step<S> {
+export function stop(s: S, ctx: FlowContext): Step<S> {
   return {
-    state: { ...s, phase: "stopping", stopRequested: true, pending: undefined },
+    state: { ...s, phase: "stopping", stopRequested: true, stopSentAt: ctx.now, pending: undefined },
     effects: [cancelTimer("nozzle"), cancelTimer("stall"), cancelTimer("lapse"), { type: "stop", point: s.point }],
   };
 }

@@ -6,7 +6,9 @@
 // - a commit whose outcome is not known is resolved by getPaymentStatus, never by re-sending it;
 // - a sendInvoice whose answer was lost is resolved by reading the terminal's current invoice and
 //   then superseding it with a fresh sendInvoice (a cash-register terminal holds one open invoice,
-//   §6.4), so the customer never holds two live invoices;
+//   §6.4), so the customer never holds two live invoices — but only once the lost one can no longer
+//   be processed (a late one would supersede the fresh invoice under a customer who reserved it),
+//   and never giving up while reads fail and an invoice of ours may still hold a reservation;
 // - nothing delivered, customer never lifts the nozzle, customer never confirms ⇒ cancelInvoice;
 // - settlement retries with capped backoff until the commit deadline, then parks with an alarm;
 // - the delivery is stopped in time to settle before the reservation lapses (deadlines counted from
@@ -18,7 +20,7 @@
 // This file decides which step follows which input; the state is preliminary-state.ts, the steps
 // preliminary-steps.ts, the invoice rows and receipt preliminary-documents.ts.
 import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
-import { type Step, display, isCredentialsCode, pendingOutcome, readCurrentInvoice, same, withEffects } from "./flow.ts";
+import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, pendingOutcome, readCurrentInvoice, same, sendSettled, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTemporary } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 import {
@@ -110,13 +112,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable - pay inside"));
       return finish(done, "failed", alarmFor(s, "sendInvoice", o), display(s, "Payment unavailable"));
     case "resolving-send":
-      // Whatever the terminal's current invoice is, a new sendInvoice supersedes it if still open.
-      if (o.kind === "ok" || (o.kind === "result" && o.code === 54)) {
-        if (s.sends >= 3) return finish(done, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing` });
-        return send({ ...done, attempts: 0 }, ctx);
-      }
-      if (ctx.now >= s.customerDeadline) return finish(done, "offline", display(s, "Glase unavailable - pay inside"));
-      return retryLater(done, ctx);
+      return onCurrentInvoice(done, o, ctx);
     case "awaiting-reservation":
       return onReservationPoll(done, o, ctx);
     case "canceling":
@@ -163,6 +159,31 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     default:
       return assertNever(s.phase, "preliminary phase");
   }
+}
+
+/** The terminal's current invoice, read after a sendInvoice whose outcome is unknown. */
+function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  if (!(o.kind === "ok" || (o.kind === "result" && o.code === 54))) {
+    // Nothing tells what the terminal holds; an invoice of ours may hold the customer's reservation.
+    // Read on until any such invoice has lapsed by itself (its lapse counts from when it was created,
+    // at the latest two call timeouts after we sent it).
+    const lapse = (s.sentAt ?? ctx.now) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
+    if (ctx.now < lapse) return retryLater(s, ctx);
+    const message = `point ${s.point}: sendInvoice outcome unknown and its current invoice unreadable until any reservation on it lapsed`;
+    return finish(s, "offline", { type: "alarm", code: "send-unresolved", message }, display(s, "Glase unavailable - pay inside"));
+  }
+  // The lost sendInvoice may still be processed: a fresh one now could be superseded by it.
+  if (!sendSettled(s.sentAt, ctx)) return { state: { ...s, attempts: 0 }, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
+  const open = o.kind === "ok" && isOpenStatus(o.status);
+  if (!open && s.cancelWanted !== undefined) return finish(s, "canceled", display(s, "Cancelled - no charge"));
+  if (!open && s.sends >= MAX_INVOICE_SENDS) {
+    return finish(s, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); nothing is open on the terminal` }, display(s, "Payment unavailable"));
+  }
+  // Supersedes the open invoice, if any (§6.4); past the limit it goes on (the open one must be
+  // closed, and only a new invoice can close it: its reference is unknown), and a technician is told.
+  const step = send({ ...s, attempts: 0 }, ctx);
+  if (s.sends < MAX_INVOICE_SENDS || s.sendAlarmed) return step;
+  return withEffects({ state: { ...step.state, sendAlarmed: true }, effects: step.effects }, { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); superseding the open invoice again` });
 }
 
 function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
@@ -246,18 +267,19 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   switch (name) {
     case "customer":
       if (s.phase !== "awaiting-reservation" && s.phase !== "sending-invoice" && s.phase !== "resolving-send") return same(s);
-      if (s.pending !== undefined) return same({ ...s, cancelWanted: "customer-timeout" });
+      // Without a known invoice there is nothing to cancel yet: it follows once there is.
+      if (s.pending !== undefined || s.invoiceRef === undefined) return same({ ...s, cancelWanted: "customer-timeout" });
       return cancel(s, "customer-timeout");
     case "poll":
       return s.phase === "awaiting-reservation" && s.pending === undefined ? poll(s, "awaiting-reservation") : same(s);
     case "nozzle":
-      return s.phase === "authorized" ? stop(s) : same(s);
+      return s.phase === "authorized" ? stop(s, ctx) : same(s);
     case "stall":
-      return s.phase === "delivering" ? stop(s) : same(s);
+      return s.phase === "delivering" ? stop(s, ctx) : same(s);
     case "lapse":
       // Settlement must end before the reservation lapses: stop now, settle what the board metered.
       if (s.phase !== "authorizing" && s.phase !== "authorized" && s.phase !== "delivering") return same(s);
-      return withEffects(stop(s), display(s, "Time limit reached"));
+      return withEffects(stop(s, ctx), display(s, "Time limit reached"));
     case "retry":
       if (s.pending !== undefined) return same(s);
       switch (s.phase) {
@@ -272,7 +294,7 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
         case "checking-sale":
           return checkSale(s);
         case "stopping":
-          return stop(s);
+          return stop(s, ctx);
         default:
           return same(s);
       }
@@ -297,14 +319,27 @@ function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext
     if (pastDeadline(s, ctx)) {
       return withEffects(settle(s, d), { type: "alarm", code: "delivery-unfinished", message: `point ${s.point}: sale ${s.flowId} still ${record.state} at the commit deadline; settling the ${d.amountMinor} metered so far` });
     }
-    const attempts = s.attempts + 1;
-    return { state: { ...s, phase: "stopping", progress: d, attempts }, effects: [timer("retry", backoffMs(attempts, ctx))] };
+    // The board answered, so it is reachable now: stop again soon — spaced by the stops it already
+    // ignored, not by the reads that failed while its link was down.
+    const restops = (s.restops ?? 0) + 1;
+    return { state: { ...s, phase: "stopping", progress: d, attempts: 0, restops }, effects: [timer("retry", backoffMs(restops, ctx))] };
   }
   const lapse = s.stopAt !== undefined ? [timer("lapse", s.stopAt - ctx.now)] : [];
   if (record.state === "delivering") {
     return { state: { ...s, phase: "delivering", progress: d }, effects: [timer("stall", ctx.settings.deliveryStallMs), ...lapse] };
   }
   return { state: { ...s, phase: "authorized" }, effects: [timer("nozzle", ctx.settings.nozzleLiftTimeoutMs), ...lapse] };
+}
+
+/**
+ * The board is reachable again. A flow that asked for a stop and has not seen the sale end stops
+ * again now (its backoff grew while the link was down, and the commit deadline may be near); one
+ * waiting to read the sale record reads it now.
+ */
+function onLinkBack(s: S, ctx: FlowContext): Step<S> {
+  if ((s.phase === "stopping" || s.phase === "checking-sale") && s.stopRequested) return withEffects(stop({ ...s, restops: (s.restops ?? 0) + 1 }, ctx), cancelTimer("retry"));
+  if (s.phase === "checking-sale") return withEffects(checkSale(s), cancelTimer("retry"));
+  return same(s);
 }
 
 const DELIVERY_PHASES: readonly PreliminaryPhase[] = ["authorizing", "authorized", "delivering", "stopping", "checking-sale"];
@@ -328,6 +363,11 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
     case "nozzle":
       return same(s);
     case "progress":
+      if (s.phase === "checking-sale" && s.stopRequested && ctx.now >= (s.stopSentAt ?? 0) + backoffMs((s.restops ?? 0) + 1, ctx)) {
+        // Still metering after our stop, and the board is reachable again (it reports): stop now,
+        // not after a backoff grown while its link was down — the commit deadline is near.
+        return withEffects(stop({ ...s, progress: { milli: input.milli, amountMinor: input.amountMinor }, restops: (s.restops ?? 0) + 1 }, ctx), cancelTimer("retry"));
+      }
       if (s.phase === "stopping" || s.phase === "checking-sale") return same({ ...s, progress: { milli: input.milli, amountMinor: input.amountMinor } });
       if (s.phase !== "authorizing" && s.phase !== "authorized" && s.phase !== "delivering") return same(s);
       return {
@@ -338,11 +378,13 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
       if (!DELIVERY_PHASES.includes(s.phase)) return same(s);
       return settle(s, { gradeId: input.gradeId, milli: input.milli, amountMinor: input.amountMinor, unitPriceMinor: input.unitPriceMinor });
     case "fault":
-      return s.phase === "authorized" || s.phase === "delivering" ? stop(s) : same(s);
+      return s.phase === "authorized" || s.phase === "delivering" ? stop(s, ctx) : same(s);
     case "printed":
       return s.phase === "printing" ? finish(s, "paid") : same(s);
     case "released":
       return same(s);
+    case "link":
+      return input.up ? onLinkBack(s, ctx) : same(s);
     case "timer":
       return onTimer(s, input.name, ctx);
     case "recover":
@@ -356,9 +398,9 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
 
 function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel", ctx: FlowContext): Step<S> {
   if (action === "stop") {
-    if (s.phase === "authorized" || s.phase === "delivering" || s.phase === "authorizing") return stop(s);
+    if (s.phase === "authorized" || s.phase === "delivering" || s.phase === "authorizing") return stop(s, ctx);
     if (s.phase === "awaiting-reservation" || s.phase === "sending-invoice" || s.phase === "resolving-send") {
-      return s.pending ? same({ ...s, cancelWanted: "stopped" }) : cancel(s, "stopped");
+      return s.pending || s.invoiceRef === undefined ? same({ ...s, cancelWanted: "stopped" }) : cancel(s, "stopped");
     }
     return same(s);
   }

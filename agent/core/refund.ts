@@ -250,6 +250,7 @@ export function transitionRefund(s: S, input: FlowInput, ctx: FlowContext): Step
     case "fault":
     case "printed":
     case "released":
+    case "link":
       return same(s);
     default:
       return assertNever(input, "input");

@@ -219,3 +219,49 @@ describe("times sent as local", () => {
     }
   });
 });
+
+describe("POS: a sendInvoice whose outcome is unknown leaves no invoice unwatched", () => {
+  const T = SETTINGS.glaseCallTimeoutMs;
+  const start = () => Driver.of<PosState>(startPos({ flowId: "p1", point: 9, terminalId: "T9", currency: "SEK", stationName: "Kiosk", amountMinor: 4500 }, ctxAt(0)));
+  const sends = (d: Driver) => calls(d).filter((c) => c.call.op === "sendInvoice").length;
+  const PAID_OURS = OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I1", paidMinor: 4500 });
+
+  it("(new-A) answer lost and status reads keep failing: the flow reads on at the poll cadence (never ends 'offline'), tells a technician, and collects the payment once a read answers", () => {
+    const d = start().answer(LOST);
+    for (let i = 0; i < 120; i++) {
+      expect(d.state.phase).toBe("resolving-send");
+      expect(d.call()).toEqual({ op: "getPaymentStatus", version: 0 });
+      d.answer(LOST);
+      d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    }
+    const reads = calls(d).filter((c) => c.call.op === "getPaymentStatus").map((c) => c.at);
+    expect(Math.max(...reads.slice(1).map((t, i) => t - reads[i]!))).toBeLessThanOrEqual(SETTINGS.pollIntervalMs);
+    expect(d.log.some((x) => x.effect.type === "alarm" && x.effect.code === "send-unresolved")).toBe(true);
+    d.answer(PAID_OURS);
+    expect(d.state.phase).toBe("releasing");
+    expect(sends(d)).toBe(1);
+  });
+
+  it("(new-A) after a restart during sendInvoice the current invoice is read at the poll cadence until the lost request can no longer be processed — a payment of it meanwhile is collected, not superseded", () => {
+    const d = start().feed({ type: "recover" });
+    d.answer(CODE(54)); // the lost request has not arrived yet
+    d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    d.answer(OK({ status: "ISSUED", version: 1 })); // now it has
+    d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    expect(d.call()).toEqual({ op: "getPaymentStatus", version: 0 });
+    d.answer(PAID_OURS); // the customer paid it
+    expect(d.state.phase).toBe("releasing");
+    expect(sends(d)).toBe(1);
+  });
+
+  it("(new-A) the fresh sendInvoice goes out only once the lost one can no longer be processed", () => {
+    const d = start().answer(CODE(90));
+    let resent: number | undefined;
+    for (let i = 0; i < 200 && resent === undefined; i++) {
+      if (d.state.pending?.op === "getPaymentStatus") d.answer(OK({ status: "ISSUED", version: 1 }));
+      else if (d.state.pending?.op === "sendInvoice") resent = d.now;
+      else d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    }
+    expect(resent).toBeGreaterThanOrEqual(2 * T);
+  });
+});

@@ -196,3 +196,79 @@ describe("preliminary: technician", () => {
     expect(d.alarm("commit-rejected")).toBe(true);
   });
 });
+
+describe("preliminary: a sendInvoice whose outcome is unknown leaves no invoice unwatched", () => {
+  const sends = (d: Driver) => glaseCalls(d).filter((c) => c.op === "sendInvoice").length;
+  const T = SETTINGS.glaseCallTimeoutMs;
+
+  it("(new-A) the fresh sendInvoice waits until the lost one can no longer be processed (a late one would supersede it under a customer who reserved it)", () => {
+    const d = begin().answer(LOST);
+    let sentAgainAt: number | undefined;
+    for (let i = 0; i < 200 && sentAgainAt === undefined; i++) {
+      if (d.state.pending?.op === "getPaymentStatus") d.answer(CODE(54));
+      else if (d.state.pending?.op === "sendInvoice") sentAgainAt = d.now;
+      else d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    }
+    expect(sentAgainAt).toBeGreaterThanOrEqual(2 * T);
+    expect(sends(d)).toBe(2);
+  });
+
+  it("(new-A) status reads that keep failing never end the flow while an invoice of ours may hold a reservation; at its lapse: offline, with an alarm", () => {
+    const d = begin().answer(LOST);
+    const lapse = SETTINGS.commitReservationTimeoutS * 1000 + 2 * T;
+    while (d.state.phase !== "finished" && d.now < lapse + 120_000) {
+      if (d.state.pending) d.answer(DOWN);
+      else d.runTimers(d.now + 60_000, () => d.state.pending !== undefined || d.state.phase === "finished");
+    }
+    expect(d.state.outcome).toBe("offline");
+    expect(d.now).toBeGreaterThanOrEqual(lapse);
+    expect(d.log.some((x) => x.effect.type === "alarm" && x.effect.code === "send-unresolved")).toBe(true);
+    expect(sends(d)).toBe(1);
+  });
+
+  it.each([
+    ["a technician stop", (d: Driver) => d.feed({ type: "technician", action: "stop" })],
+    ["the customer timeout", (d: Driver) => d.fire("customer")],
+  ])("(new-A) %s while resolving a lost send does not walk away from the open invoice: it is superseded, then cancelled", (_n, act) => {
+    const d = begin().answer(LOST);
+    d.answer(DOWN); // the read fails: nothing is pending while the flow waits to read again
+    expect(d.state.pending).toBeUndefined();
+    act(d);
+    expect(d.state.phase).not.toBe("finished");
+    while (d.state.pending?.op !== "sendInvoice") {
+      if (d.state.pending) d.answer(OK({ status: "RESERVED", version: 2 }));
+      else d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    }
+    d.answer(OK({ invoiceReference: "INV2" })).answer(OK({ status: "ISSUED", version: 1 }));
+    expect(d.call()).toEqual({ op: "cancelInvoice", invoiceReference: "INV2" });
+    expect(d.has("authorize")).toBe(false);
+  });
+});
+
+describe("preliminary: a stop that did not take is sent again as soon as the board can hear it", () => {
+  /** Delivering, stopped (lapse timer) while the link is down: stop and sale reads fail for a long while. */
+  function stoppedBlind(): Driver<PreliminaryState> {
+    const d = reserved();
+    d.feed({ type: "progress", milli: 1000, amountMinor: 1899 });
+    d.fire("lapse");
+    expect(d.has("stop")).toBe(true);
+    d.feed({ type: "stopped", ok: false });
+    for (let i = 0; i < 12; i++) {
+      d.feed({ type: "sale", record: null, failed: true });
+      d.runTimers(d.now + 60_000, () => d.has("saleRecord"));
+    }
+    return d;
+  }
+
+  it.each([
+    ["the link comes back", (d: Driver) => d.feed({ type: "link", up: true })],
+    ["the board reports progress of the sale (it is reachable)", (d: Driver) => d.feed({ type: "progress", milli: 1500, amountMinor: 2849 })],
+  ])("(new-C) %s ⇒ stop again at once, not after the backoff grown during the outage", (_n, act) => {
+    const d = stoppedBlind();
+    const mark = d.log.length;
+    act(d);
+    expect(d.since(mark, "stop").map((x) => x.at)).toEqual([d.now]);
+    d.feed({ type: "stopped", ok: true }).feed(end(1600, 3038, "stopped"));
+    expect(d.call()).toMatchObject({ op: "updateInvoice" });
+  });
+});
