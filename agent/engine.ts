@@ -97,6 +97,11 @@ class Engine implements PaymentEngine, RunnerHost {
 
   async start(): Promise<RecoveryReport> {
     const t0 = Date.now();
+    // A technician's stop outlives the process: those points stay out of service until resumed.
+    for (const id of await this.journal.stoppedPoints()) {
+      const p = this.points.get(id);
+      if (p) p.stopped = true;
+    }
     const recovered = await recoverFlows(this.journal, this.scheduler.now(), this.settings, this.random());
     for (const { state, effects, startedAt } of recovered) {
       const runner = new FlowRunner(this, state, startedAt);
@@ -267,15 +272,17 @@ class Engine implements PaymentEngine, RunnerHost {
   async stopPoint(point: number): Promise<void> {
     const p = this.points.get(point);
     if (!p) throw new AgentError("NOT_FOUND", `no point ${point}`, { point });
-    p.stopped = true;
+    p.stopped = true; // at once: no customer starts while the stop is written
+    await this.journal.setPointStopped(point, true, this.scheduler.now());
     if (p.active) await p.active.feed({ type: "technician", action: "stop" });
     this.changedPoint(p);
   }
 
-  /** Additive to the API: puts a stopped point back into service. */
-  resumePoint(point: number): void {
+  /** Puts a stopped point back into service (durably: a restart does not stop it again). */
+  async resumePoint(point: number): Promise<void> {
     const p = this.points.get(point);
     if (!p) throw new AgentError("NOT_FOUND", `no point ${point}`, { point });
+    await this.journal.setPointStopped(point, false, this.scheduler.now());
     p.stopped = false;
     this.changedPoint(p);
   }

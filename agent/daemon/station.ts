@@ -258,6 +258,10 @@ export class Station implements StationControl {
     return this.engine.stopPoint(point);
   }
 
+  resumePoint(point: number): Promise<void> {
+    return this.engine.resumePoint(point);
+  }
+
   reprint(ref: string): Promise<void> {
     return this.engine.reprint(ref);
   }

@@ -96,6 +96,11 @@ export class TestStation implements StationControl {
     this.pointList = this.pointList.map((p) => (p.point === point ? { ...p, state: "stopped" } : p));
     this.events$.next({ type: "point", point: this.pointList.find((p) => p.point === point)! });
   }
+  async resumePoint(point: number) {
+    this.point(point);
+    this.pointList = this.pointList.map((p) => (p.point === point ? { ...p, state: "idle" } : p));
+    this.events$.next({ type: "point", point: this.pointList.find((p) => p.point === point)! });
+  }
   async reprint(ref: string) {
     if (!this.receiptList.some((r) => r.flowId === ref || r.ersReference === ref)) throw new AgentError("NOT_FOUND", `no receipt for ${ref}`);
     this.calls.push({ cmd: "reprint", args: { ref } });

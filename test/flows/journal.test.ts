@@ -52,7 +52,7 @@ describe("journal", () => {
     expect((await j.tail(10)).map((s) => s.stateName)).toEqual(["sending-invoice", "awaiting-reservation", "sending-invoice", "finished"]);
     await j.close();
     expect(await pragma(path, "journal_mode")).toBe("wal");
-    expect(await pragma(path, "user_version")).toBe(1);
+    expect(await pragma(path, "user_version")).toBe(2);
   });
 
   it("survives reopen (migrations are idempotent) and calls the write-boundary hook around each write", async () => {

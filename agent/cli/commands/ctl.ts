@@ -135,7 +135,8 @@ const SUBS: readonly Sub[] = [
     positionals: 1,
     request: (v, p) => ({ cmd: "assign-id", args: { point: intOption(v, "point", true), glaseId: p[0] } }),
   },
-  { name: "stop-point", admin: true, synopsis: "stop-point --point N", summary: "stop a point (delivery settles, no new customers)", options: pointOpt, request: (v) => ({ cmd: "stop-point", args: { point: intOption(v, "point", true) } }) },
+  { name: "stop-point", admin: true, synopsis: "stop-point --point N", summary: "stop a point (delivery settles, no new customers; lasts across restarts)", options: pointOpt, request: (v) => ({ cmd: "stop-point", args: { point: intOption(v, "point", true) } }) },
+  { name: "resume-point", admin: true, synopsis: "resume-point --point N", summary: "put a stopped point back into service", options: pointOpt, request: (v) => ({ cmd: "resume-point", args: { point: intOption(v, "point", true) } }) },
   { name: "reprint", admin: true, synopsis: "reprint FLOW_ID|ERSREFERENCE", summary: "print a kept receipt again", positionals: 1, request: (_v, p) => ({ cmd: "reprint", args: { ref: p[0] } }) },
   {
     name: "refund",

@@ -109,6 +109,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: (c, a) => c.stopPoint(a.point).then(() => ({ point: a.point, stopped: true })),
   }),
   command({
+    name: "resume-point",
+    role: "admin",
+    summary: "put a stopped point back into service (a stop lasts across restarts until this)",
+    args: z.strictObject({ point }),
+    run: (c, a) => c.resumePoint(a.point).then(() => ({ point: a.point, stopped: false })),
+  }),
+  command({
     name: "reprint",
     role: "admin",
     summary: "print a kept receipt again (flow id or ersReference)",

@@ -102,6 +102,8 @@ export interface StationControl {
   unregisterTerminal(point: number): Promise<void>;
   assignGlaseId(point: number, glaseId: string): Promise<void>;
   stopPoint(point: number): Promise<void>;
+  /** Puts a stopped point back into service. */
+  resumePoint(point: number): Promise<void>;
   reprint(flowIdOrErsReference: string): Promise<void>;
   refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number }): Promise<RefundResult>;
   closePeriod(req: { readonly scope: "shop" | "terminal"; readonly point?: number; readonly reportId: string }): Promise<ReconciliationResult>;
