@@ -246,9 +246,10 @@ describe("POS: a sendInvoice whose outcome is unknown leaves no invoice unwatche
     const d = start().feed({ type: "recover" });
     d.answer(CODE(54)); // the lost request has not arrived yet
     d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
-    d.answer(OK({ status: "ISSUED", version: 1 })); // now it has
+    d.answer(OK({ status: "ISSUED", version: 1 })); // now it has: open, so it is ours — polled as the current invoice
     d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
-    expect(d.call()).toEqual({ op: "getPaymentStatus", version: 0 });
+    const c = d.call();
+    expect(c.op === "getPaymentStatus" && c.invoiceReference).toBeUndefined();
     d.answer(PAID_OURS); // the customer paid it
     expect(d.state.phase).toBe("releasing");
     expect(sends(d)).toBe(1);
@@ -258,10 +259,51 @@ describe("POS: a sendInvoice whose outcome is unknown leaves no invoice unwatche
     const d = start().answer(CODE(90));
     let resent: number | undefined;
     for (let i = 0; i < 200 && resent === undefined; i++) {
-      if (d.state.pending?.op === "getPaymentStatus") d.answer(OK({ status: "ISSUED", version: 1 }));
+      if (d.state.pending?.op === "getPaymentStatus") d.answer(CODE(54)); // nothing arrived (yet)
       else if (d.state.pending?.op === "sendInvoice") resent = d.now;
       else d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
     }
     expect(resent).toBeGreaterThanOrEqual(2 * T);
+  });
+});
+
+describe("POS: an invoice whose reference was lost is the flow's own while it is the terminal's open one", () => {
+  const start = () => Driver.of<PosState>(startPos({ flowId: "p1", point: 9, terminalId: "T9", currency: "SEK", stationName: "Kiosk", amountMinor: 4500 }, ctxAt(0)));
+  const ops = (d: Driver, from = 0) => calls(d, from).map((c) => c.call.op);
+
+  it("(new-A) it is polled — not superseded under a customer about to pay it — and a payment of it is collected", () => {
+    const d = start().answer(LOST);
+    d.answer(OK({ status: "ISSUED", version: 1 }));
+    for (let i = 0; i < 25; i++) {
+      d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+      d.answer(OK({ status: "ISSUED", version: 1 }));
+    }
+    expect(ops(d).filter((o) => o === "sendInvoice")).toHaveLength(1);
+    d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    d.answer(OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I1", paidMinor: 4500 }));
+    expect(d.state).toMatchObject({ phase: "releasing", invoiceRef: "I1" });
+  });
+
+  it("(new-A) at the windows' end it is superseded right after a poll showed it open, and the new one cancelled; a refused supersede is retried, never walked away from", () => {
+    const d = start().answer(LOST);
+    d.answer(OK({ status: "ISSUED", version: 1 }));
+    while (d.state.pending?.op !== "sendInvoice" && d.now < 10 * SETTINGS.posWindowMs) {
+      d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+      if (d.state.pending?.op === "getPaymentStatus") d.answer(OK({ status: "ISSUED", version: 1 }));
+    }
+    expect(d.call().op).toBe("sendInvoice");
+    expect(d.now).toBeGreaterThanOrEqual((1 + SETTINGS.posExtraWindows) * SETTINGS.posWindowMs);
+    d.answer(DOWN); // not processed: the old one is still open
+    expect(d.state.phase).toBe("polling");
+    const mark = d.log.length;
+    while (d.state.pending?.op !== "sendInvoice") {
+      d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+      if (d.state.pending?.op === "getPaymentStatus") d.answer(OK({ status: "ISSUED", version: 1 }));
+    }
+    d.answer(OK({ invoiceReference: "I2" })).answer(OK({ status: "ISSUED", version: 1 }));
+    expect(d.call()).toEqual({ op: "cancelInvoice", invoiceReference: "I2" });
+    d.answer(OK());
+    expect(d.state.outcome).toBe("canceled");
+    expect(ops(d, mark).filter((o) => o === "sendInvoice")).toHaveLength(1);
   });
 });

@@ -18,6 +18,8 @@ export interface Scenario {
   readonly world?: Partial<WorldConfig>;
   /** The engine must refuse this world at start with this error code (nothing runs). */
   readonly refusedAtBoot?: string;
+  /** More than "no violation": what else must be true of the world afterwards (each string a failure). */
+  readonly require?: (w: World) => string[];
   readonly steps: () => readonly Step[];
 }
 
@@ -25,6 +27,8 @@ export interface ScenarioResult {
   readonly violations: readonly Violation[];
   readonly trace: string;
   readonly bootError?: { readonly code?: string; readonly message: string };
+  /** What `require` found wrong. */
+  readonly unmet?: readonly string[];
 }
 
 const fuel = (point: number, app: AppAction, appMs: number, lift: number | undefined, target: number, after: number, perTick = 200, hang = 0): Fuel => {
@@ -60,6 +64,18 @@ export const SCENARIOS: readonly Scenario[] = [
   { issue: "new-A", found: "by itself (kiosk; slow periods ≈ the call timeout)", steps: () => [new Slow("*", 4995, 65_201, 200), new Kiosk(100, { action: "confirm", afterMs: 500 }, 0), new Advance(65_000)] },
   { issue: "new-A", found: "by itself (pump; a sendInvoice processed after the timeout)", steps: () => [new GlaseFault(undefined, undefined, "hang", 1, 1000), fuel(2, "confirm", 0, 0, 1001, 15_050)] },
   { issue: "new-A", found: "by itself (kiosk; a kill during sendInvoice)", steps: () => [new Kiosk(100, { action: "confirm", afterMs: 0 }, 0), new Kill(false, 0, 1000)] },
+  // Found by the long tier after the first new-A fix (which re-sent once the lost request could no
+  // longer be processed): the customer paid the first invoice just as the re-send superseded it; and a
+  // re-send refused outright ended the flow 'offline' with the first invoice still open.
+  {
+    issue: "new-A",
+    found: "by itself (kiosk; paid at the moment of the re-send)",
+    world: { latencyMs: 250 },
+    // The judge excuses a payment racing the superseding invoice; here there must be no such race:
+    // an open invoice of ours is polled through its windows, so the customer's payment is collected.
+    require: (w) => (w.releases.length === 1 && [...w.model.invoices.values()].every((i) => i.cause !== "reversed") ? [] : ["the customer's payment of the invoice whose answer was lost was not collected"]),
+    steps: () => [new GlaseFault(undefined, undefined, "lostAnswer", 1, 0), new Kiosk(100, { action: "confirm", afterMs: 20_001 }, 0), new GlaseFault(undefined, undefined, "code90", 1, 30_000)] },
+  { issue: "new-A", found: "by itself (kiosk; the re-send refused)", steps: () => [new GlaseFault(undefined, undefined, "hang", 1, 200), new Kiosk(100, { action: "confirm", afterMs: 40_000 }, 200), new GlaseFault(undefined, "sendInvoice", "refused", 1, 0), new Advance(19_910)] },
   // Refund checks need the period that holds the refund: another flow marking the same terminal's
   // period in between moved the row out of the period read, and the refund was sent again.
   {
@@ -106,7 +122,8 @@ export async function runScenario(sc: Scenario): Promise<ScenarioResult> {
       if (!(e instanceof ModelViolation)) throw e;
     });
     await finale(r);
-    return { violations: [...w.violations], trace: w.trace() };
+    const unmet = sc.require?.(w) ?? [];
+    return { violations: [...w.violations], trace: w.trace(), ...(unmet.length > 0 ? { unmet } : {}) };
   } finally {
     await w.dispose();
   }
@@ -119,5 +136,5 @@ export function scenarioVerdict(sc: Scenario, r: ScenarioResult): string[] {
     return [];
   }
   if (r.bootError) return [`engine refused to start: ${r.bootError.code}: ${r.bootError.message}`];
-  return r.violations.map((v) => `${v.code}: ${v.message}`);
+  return [...r.violations.map((v) => `${v.code}: ${v.message}`), ...(r.unmet ?? [])];
 }
