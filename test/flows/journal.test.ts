@@ -132,3 +132,19 @@ describe("journal durability while compacting", () => {
     expect(appended.filter((id) => !open.includes(id))).toEqual([]);
   });
 });
+
+describe("recent finished flows after a restart", () => {
+  it("lists the payment flows beside the admin audit lines kept in the same journal (a refund confirmed before a restart is still shown)", async () => {
+    const { recentFinishedFlows } = await import("../../agent/flows/recovery.ts");
+    const { appendAdminAction } = await import("../../agent/daemon/station-history.ts");
+    const j = await openJournal({ path: join(dir, "j.db") });
+    await j.append({ ...rec("R1", "finished", 10, true), kind: "refund", state: { kind: "refund", flowId: "R1", phase: "finished", outcome: "refunded", amountMinor: 500, terminalId: "T1", calls: 1, attempts: 0, currency: "SEK", ersReference: "E" } });
+    await appendAdminAction(j, { actionId: "a1", phase: "done", cmd: "refund", args: {}, actor: { socket: "admin.sock" } }, 11);
+    const warned: unknown[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: (...a: unknown[]) => void warned.push(a), error: () => undefined, child: () => logger };
+    const flows = await recentFinishedFlows(j, 200, logger);
+    expect(flows.map((f) => [f.flowId, f.kind, f.outcome])).toEqual([["R1", "refund", "refunded"]]);
+    expect(warned).toEqual([]);
+    await j.close();
+  });
+});
