@@ -3,7 +3,7 @@
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
 import type { Invoice } from "../glase/types.ts";
 import { type Effect, type FlowContext, cancelTimer, timer } from "./effects.ts";
-import { type Step, callGlase, display, isoLocal, withEffects, withReceiptSubmission } from "./flow.ts";
+import { type Step, callGlase, display, isoLocal, sendSettled, withEffects, withReceiptSubmission } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import { money } from "./money.ts";
 import type { PosState } from "./pos.ts";
@@ -35,7 +35,13 @@ export function poll(s: S): Step<S> {
  * its reference is known.
  */
 export function cancel(s: S, ctx: FlowContext): Step<S> {
-  if (s.invoiceRef === undefined) return send({ ...s, nextCancelAt: undefined }, ctx);
+  if (s.invoiceRef === undefined) {
+    // Not while a lost sendInvoice of ours may still be processed: it would open another invoice
+    // after this one is closed and the flow has ended. Poll on until then.
+    const settles = (s.sentAt ?? 0) + 2 * ctx.settings.glaseCallTimeoutMs;
+    if (!sendSettled(s.sentAt, ctx)) return { state: { ...s, phase: "polling", pending: undefined, nextCancelAt: settles }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+    return send({ ...s, nextCancelAt: undefined }, ctx);
+  }
   return callGlase(s, { op: "cancelInvoice", invoiceReference: s.invoiceRef }, { phase: "canceling", cancelAttempts: s.cancelAttempts + 1 } as Partial<S>);
 }
 

@@ -76,6 +76,9 @@ export const SCENARIOS: readonly Scenario[] = [
     require: (w) => (w.releases.length === 1 && [...w.model.invoices.values()].every((i) => i.cause !== "reversed") ? [] : ["the customer's payment of the invoice whose answer was lost was not collected"]),
     steps: () => [new GlaseFault(undefined, undefined, "lostAnswer", 1, 0), new Kiosk(100, { action: "confirm", afterMs: 20_001 }, 0), new GlaseFault(undefined, undefined, "code90", 1, 30_000)] },
   { issue: "new-A", found: "by itself (kiosk; the re-send refused)", steps: () => [new GlaseFault(undefined, undefined, "hang", 1, 200), new Kiosk(100, { action: "confirm", afterMs: 40_000 }, 200), new GlaseFault(undefined, "sendInvoice", "refused", 1, 0), new Advance(19_910)] },
+  // And: the superseding invoice itself hung (processed late); superseding again at once and ending
+  // left the late one open after the flow — the customer paid it.
+  { issue: "new-A", found: "by itself (kiosk; the superseding invoice processed late)", steps: () => [new GlaseFault(undefined, "sendInvoice", "hang", 2, 0), new Kiosk(100, { action: "confirm", afterMs: 60_511 }, 60_510)] },
   // Refund checks need the period that holds the refund: another flow marking the same terminal's
   // period in between moved the row out of the period read, and the refund was sent again.
   {
