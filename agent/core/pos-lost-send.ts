@@ -74,7 +74,9 @@ export function onCurrentStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S
   if (o.kind === "result" && isCredentialsCode(o.code)) {
     return finish(s, "failed", { type: "alarm", code: "glase-getPaymentStatus", message: `point ${s.point}: getPaymentStatus answered ${o.code}` });
   }
-  return nextPoll(s, ctx);
+  // Unanswered: poll again — never supersede on it (the invoice may have been paid meanwhile; only
+  // a read that shows it open lets a new invoice replace it).
+  return { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
 }
 
 /**

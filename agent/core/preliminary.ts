@@ -222,9 +222,24 @@ function readAgain(s: S, ctx: FlowContext): Step<S> {
   return { state: { ...s, pending: undefined, recommit: false }, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
 }
 
-/** Reading after an accepted commit that does not show PAID with an ersReference yet: alarm once at the window's end, park at the commit deadline. */
+/**
+ * Whether the invoice may be PAID by now (a commit accepted, or one whose outcome is unknown). Then
+ * the reads go on past the commit deadline — parking would stop them, and a PAID left unread 20 s
+ * is reversed — until the reservation has surely lapsed (any status read then is final) and a
+ * reversal window more.
+ */
+function mayBePaid(s: S, ctx: FlowContext): boolean {
+  if (!s.commitAccepted && !s.commitUnknown) return false;
+  const lapsed = (s.sentAt ?? 0) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
+  return ctx.now < lapsed + REVERSAL_WINDOW_MS;
+}
+
+/** Glase reverses a PAID not read within 20 s (§6.3). */
+const REVERSAL_WINDOW_MS = 20_000;
+
+/** Reading after an accepted commit that does not show PAID with an ersReference yet: alarm once at the window's end, park once no read can change anything. */
 function awaitConfirmation(s: S, what: string, ctx: FlowContext): Step<S> {
-  if (pastDeadline(s, ctx)) return park(s, "commit-unconfirmed", `invoice ${s.invoiceRef}: commit of ${s.commitMinor} accepted but the status still reads ${what} at the commit deadline`);
+  if (pastDeadline(s, ctx) && !mayBePaid(s, ctx)) return park(s, "commit-unconfirmed", `invoice ${s.invoiceRef}: commit of ${s.commitMinor} accepted but the status still reads ${what} after its reservation could have lapsed`);
   const step = readAgain(s, ctx);
   if (s.confirmAlarmed || s.confirmDeadline === undefined || ctx.now < s.confirmDeadline) return step;
   return withEffects(
@@ -243,11 +258,11 @@ function onCommitCheck(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     if (o.status === "PAID") return awaitConfirmation(next, "PAID without ersReference", ctx);
     if (o.status !== "RESERVED") return awaitConfirmation(next, o.status ?? "?", ctx);
     if (s.commitAccepted) return awaitConfirmation(next, "RESERVED", ctx);
+    // An answer lost a moment ago may belong to a commit Glase is still processing: RESERVED
+    // proves it was not applied only once any answer to it would have arrived — also past the deadline.
+    if (s.commitUnknown && s.commitSentAt !== undefined && ctx.now < s.commitSentAt + 2 * ctx.settings.glaseCallTimeoutMs) return readAgain(next, ctx);
     if (pastDeadline(s, ctx)) return park(next, "settlement-parked", `invoice ${s.invoiceRef} still RESERVED at the commit deadline`);
     if (s.commitMinor === undefined) return park(next, "settlement-parked", `invoice ${s.invoiceRef} is RESERVED but nothing was metered`);
-    // An answer lost a moment ago may belong to a commit Glase is still processing: RESERVED
-    // proves it was not applied only once any answer to it would have arrived.
-    if (s.commitUnknown && s.commitSentAt !== undefined && ctx.now < s.commitSentAt + 2 * ctx.settings.glaseCallTimeoutMs) return readAgain(next, ctx);
     if (s.commitSentAt !== undefined) {
       // A commit was refused (96, 93, 94) or never arrived: the next one waits a backoff, so a
       // Glase answering 96 while it reads RESERVED is not hammered.
@@ -259,7 +274,17 @@ function onCommitCheck(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "result" && (o.code === 54 || isCredentialsCode(o.code))) {
     return park(s, "settlement-parked", `getPaymentStatus of ${s.invoiceRef} answered ${o.code}`);
   }
-  if (pastDeadline(s, ctx)) return park(s, "settlement-parked", `point ${s.point}: could not read invoice ${s.invoiceRef} before the commit deadline (getPaymentStatus ${describe(o)})`);
+  if (pastDeadline(s, ctx)) {
+    if (!mayBePaid(s, ctx)) return park(s, "settlement-parked", `point ${s.point}: could not read invoice ${s.invoiceRef} before the commit deadline (getPaymentStatus ${describe(o)})`);
+    // A commit may have made it PAID: read on (a PAID unread for 20 s is reversed), and say so once.
+    if (!s.confirmAlarmed) {
+      return withEffects({ state: { ...readAgain(s, ctx).state, confirmAlarmed: true }, effects: readAgain(s, ctx).effects }, {
+        type: "alarm",
+        code: "commit-unconfirmed",
+        message: `point ${s.point}: invoice ${s.invoiceRef} may be PAID (commit of ${s.commitMinor}) but cannot be read at the commit deadline (getPaymentStatus ${describe(o)}); reading on`,
+      });
+    }
+  }
   return readAgain(s, ctx);
 }
 

@@ -130,17 +130,20 @@ describe("preliminary: reading PAID after a commit", () => {
   it.each([
     ["RESERVED", OK({ status: "RESERVED", version: 3 })],
     ["PAID without ersReference", OK({ status: "PAID", version: 4 })],
-  ])("(8) an accepted commit that keeps reading %s gets an alarm, keeps reading at the poll cadence, and parks at the commit deadline", (_n, answer) => {
+  ])("(8) an accepted commit that keeps reading %s gets an alarm, keeps reading at the poll cadence — past the commit deadline, until its reservation has surely lapsed — then parks", (_n, answer) => {
     const d = committed();
     const mark = d.log.length;
-    while (d.state.phase === "checking-commit" && d.now < SETTINGS.commitReservationTimeoutS * 1000) {
+    const lapsed = SETTINGS.commitReservationTimeoutS * 1000 + 2 * SETTINGS.glaseCallTimeoutMs;
+    while (d.state.phase === "checking-commit" && d.now < lapsed + 60_000) {
       d.answer(answer);
+      if (d.state.phase !== "checking-commit") break; // d.now is when it parked
       d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
     }
     const alarms = d.since(mark, "alarm");
     expect(alarms.length).toBeGreaterThan(0);
     expect(alarms[0]!.at).toBeLessThanOrEqual(60_000 + d.log[mark]!.at);
     expect(d.state.phase).toBe("parked");
+    expect(d.now).toBeGreaterThanOrEqual(lapsed);
     expect(glaseCalls(d, mark).filter((c) => c.op === "commitReservation")).toEqual([]);
   });
 
@@ -270,5 +273,25 @@ describe("preliminary: a stop that did not take is sent again as soon as the boa
     expect(d.since(mark, "stop").map((x) => x.at)).toEqual([d.now]);
     d.feed({ type: "stopped", ok: true }).feed(end(1600, 3038, "stopped"));
     expect(d.call()).toMatchObject({ op: "updateInvoice" });
+  });
+});
+
+describe("preliminary: a commit that may have made the invoice PAID is read until it is known", () => {
+  it("(8) status reads failing at the commit deadline after an accepted commit go on at the poll cadence (parking would leave a PAID unread: reversed), with an alarm", () => {
+    const d = reserved();
+    d.advance((SETTINGS.commitReservationTimeoutS - SETTINGS.commitSafetyMarginS) * 1000 - 10_000 - d.now);
+    d.feed(end(1000, 1899)).answer(OK()); // updateInvoice
+    d.answer(OK()); // commit accepted, 10 s before the commit deadline
+    const mark = d.log.length;
+    while (d.now < (SETTINGS.commitReservationTimeoutS - SETTINGS.commitSafetyMarginS) * 1000 + 15_000) {
+      d.answer(CODE(90));
+      d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+    }
+    expect(d.state.phase).toBe("checking-commit");
+    const reads = d.since(mark, "glase").map((x) => x.at);
+    expect(Math.max(...reads.slice(1).map((t, i) => t - reads[i]!))).toBeLessThanOrEqual(SETTINGS.pollIntervalMs);
+    expect(d.since(mark, "alarm").map((x) => x.effect.type === "alarm" && x.effect.code)).toContain("commit-unconfirmed");
+    d.answer(OK({ status: "PAID", version: 3, ersReference: "E1", paidMinor: 1899 }));
+    expect(d.state.phase).toBe("printing");
   });
 });

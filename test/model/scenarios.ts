@@ -3,12 +3,12 @@
 // generator changes. Each is a regression test: `runScenario` plays it through the same world, judge
 // and finale as the campaign, and `scenarioVerdict` says what is still wrong (nothing, once fixed).
 import { finale } from "./campaign.ts";
-import { Advance, BoardFault, Fuel, GlaseFault, Kiosk, Kill, LinkDrop, ModelViolation, type Run, Slow, Technician, WallStep } from "./commands.ts";
+import { Advance, BoardFault, Fuel, GlaseFault, Kiosk, Kill, KillAt, LinkDrop, ModelViolation, type Run, Slow, Technician, WallStep } from "./commands.ts";
 import type { AppAction, FuelPlan } from "./customers.ts";
 import { Invariants } from "./invariants.ts";
 import { type Violation, World, type WorldConfig } from "./world.ts";
 
-type Step = Fuel | Kiosk | GlaseFault | Slow | LinkDrop | BoardFault | Kill | Technician | Advance | WallStep;
+type Step = Fuel | Kiosk | GlaseFault | Slow | LinkDrop | BoardFault | Kill | KillAt | Technician | Advance | WallStep;
 
 export interface Scenario {
   /** Issue 9 sequence number, or "new-…" for a finding outside the issue's list. */
@@ -79,6 +79,26 @@ export const SCENARIOS: readonly Scenario[] = [
   // And: the superseding invoice itself hung (processed late); superseding again at once and ending
   // left the late one open after the flow — the customer paid it.
   { issue: "new-A", found: "by itself (kiosk; the superseding invoice processed late)", steps: () => [new GlaseFault(undefined, "sendInvoice", "hang", 2, 0), new Kiosk(100, { action: "confirm", afterMs: 60_511 }, 60_510)] },
+  // And: reads of it kept timing out (slow Glase) while the customer paid it; at the windows' end it
+  // was superseded on a read that had not answered — the payment was never collected.
+  { issue: "new-A", found: "by itself (kiosk; superseded on an unanswered read)", steps: () => [new Kiosk(100, { action: "confirm", afterMs: 40_000 }, 0), new Kill(false, 0, 0), new Slow("*", 1495, 57_011, 56_010), new Advance(1000)] },
+  {
+    // #8 again: an accepted commit 8 s before the commit deadline, its status reads answered 90, and
+    // the flow parked at the deadline — it stopped reading a PAID invoice, which was reversed.
+    issue: "8",
+    found: "by itself, once nothing was tolerated (long tier)",
+    world: { commitTimeoutS: 900 },
+    steps: () => [
+      new GlaseFault(undefined, "commitReservation", "slow", 1, 0),
+      fuel(2, "confirm", 0, 0, 1, 200),
+      new LinkDrop(831_725, 188_665),
+      new KillAt("sending-invoice", false, 29_309),
+      reconcile(3000),
+      new GlaseFault(undefined, "getPaymentStatus", "code90", 2, 206_730),
+      new Advance(294_659),
+      new KillAt("sending-invoice", false, 129_412),
+    ],
+  },
   // Refund checks need the period that holds the refund: another flow marking the same terminal's
   // period in between moved the row out of the period read, and the refund was sent again.
   {
