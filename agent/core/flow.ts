@@ -15,6 +15,8 @@ export interface FlowBase {
   readonly attempts: number;
   /** Set when finished: "paid", "canceled", "refused", "offline", "failed", "refunded", "reported", "settled-manually". */
   readonly outcome?: string;
+  /** When the last status read was sent (absolute ms): reads are spaced from their starts (volatile). */
+  readonly lastReadAt?: number;
   readonly parkedReason?: string;
   /** The alarm text of a parked flow: raised again after a restart. */
   readonly parkedMessage?: string;
@@ -48,8 +50,17 @@ export function pendingOutcome(s: FlowBase, input: FlowInput): GlaseOutcome | un
  * A sendInvoice whose answer was lost: read the terminal's current invoice (no reference = the one
  * it holds open, §6.4) before anything else; the flow then supersedes it with a fresh sendInvoice.
  */
-export function readCurrentInvoice<S extends FlowBase>(s: S, patch: Partial<S> = {}): Step<S> {
-  return callGlase(s, { op: "getPaymentStatus", version: 0 }, patch);
+export function readCurrentInvoice<S extends FlowBase>(s: S, ctx: FlowContext, patch: Partial<S> = {}): Step<S> {
+  return callGlase(s, { op: "getPaymentStatus", version: 0 }, { ...patch, lastReadAt: ctx.now });
+}
+
+/**
+ * Delay before the next status read: one poll interval after the previous one was SENT (§6.3 "once
+ * per second"), not after its answer — a slow answer must not stretch the cadence, or refused reads
+ * on a slow link let a PAID sit unread past 20 s.
+ */
+export function readDelay(s: FlowBase, ctx: FlowContext): number {
+  return Math.max(0, (s.lastReadAt ?? ctx.now) + ctx.settings.pollIntervalMs - ctx.now);
 }
 
 /** sendInvoices a flow makes to resolve lost answers before a technician is told (they go on, spaced). */

@@ -11,7 +11,7 @@
 // - Nothing open ⇒ once the lost request can no longer be processed (two call timeouts: a late one
 //   would supersede a fresh invoice under the customer) a fresh sendInvoice goes out.
 import { type Effect, type FlowContext, backoffMs, timer } from "./effects.ts";
-import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, sendSettled, withEffects } from "./flow.ts";
+import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, readDelay, sendSettled, withEffects } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { finish, nextPoll, paid, send } from "./pos-steps.ts";
@@ -28,14 +28,14 @@ function told(s: S, why: string): { state: S; effects: Effect[] } {
 }
 
 function readAgain(s: S, ctx: FlowContext, ...effects: Effect[]): Step<S> {
-  return { state: { ...s, phase: "resolving-send", refUnknown: false, pending: undefined }, effects: [timer("retry", ctx.settings.pollIntervalMs), ...effects] };
+  return { state: { ...s, phase: "resolving-send", refUnknown: false, pending: undefined }, effects: [timer("retry", readDelay(s, ctx)), ...effects] };
 }
 
 /** The open current invoice is the flow's own: poll it (windows counted from its send). */
 function adoptCurrent(s: S, ctx: FlowContext): Step<S> {
   const windowDeadline = Math.max(ctx.now, (s.sentAt ?? ctx.now) + ctx.settings.posWindowMs);
   const state: S = { ...s, phase: "polling", refUnknown: true, invoiceRef: undefined, windows: Math.max(1, s.windows), windowDeadline, attempts: 0, pending: undefined };
-  return { state, effects: [timer("poll", ctx.settings.pollIntervalMs), timer("customer", windowDeadline - ctx.now), display(s, "Scan the Glase code to pay")] };
+  return { state, effects: [timer("poll", readDelay(s, ctx)), timer("customer", windowDeadline - ctx.now), display(s, "Scan the Glase code to pay")] };
 }
 
 /** A read of the terminal's current invoice in resolving-send. */
@@ -76,7 +76,7 @@ export function onCurrentStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S
   }
   // Unanswered: poll again — never supersede on it (the invoice may have been paid meanwhile; only
   // a read that shows it open lets a new invoice replace it).
-  return { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+  return { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", readDelay(s, ctx))] };
 }
 
 /**
@@ -86,7 +86,7 @@ export function onCurrentStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S
 export function onSupersedeFailed(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   const polling: Step<S> = {
     state: { ...s, phase: "polling", refUnknown: true, pending: undefined, nextCancelAt: ctx.now + backoffMs(s.sends, ctx) },
-    effects: [timer("poll", ctx.settings.pollIntervalMs)],
+    effects: [timer("poll", readDelay(s, ctx))],
   };
   if (o.kind !== "result" || o.code === 93 || o.code === 94) return polling;
   const t = told(polling.state, `the invoice meant to supersede it was refused (${o.code})`);

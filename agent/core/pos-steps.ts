@@ -3,7 +3,7 @@
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
 import type { Invoice } from "../glase/types.ts";
 import { type Effect, type FlowContext, cancelTimer, timer } from "./effects.ts";
-import { type Step, callGlase, display, isoLocal, sendSettled, withEffects, withReceiptSubmission } from "./flow.ts";
+import { type Step, callGlase, display, isoLocal, readDelay, sendSettled, withEffects, withReceiptSubmission } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import { money } from "./money.ts";
 import type { PosState } from "./pos.ts";
@@ -24,8 +24,8 @@ export function send(s: S, ctx: FlowContext): Step<S> {
   return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1, sentAt: ctx.now } as Partial<S>);
 }
 
-export function poll(s: S): Step<S> {
-  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase: "polling" } as Partial<S>);
+export function poll(s: S, ctx: FlowContext): Step<S> {
+  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase: "polling", lastReadAt: ctx.now } as Partial<S>);
 }
 
 /**
@@ -39,7 +39,7 @@ export function cancel(s: S, ctx: FlowContext): Step<S> {
     // Not while a lost sendInvoice of ours may still be processed: it would open another invoice
     // after this one is closed and the flow has ended. Poll on until then.
     const settles = (s.sentAt ?? 0) + 2 * ctx.settings.glaseCallTimeoutMs;
-    if (!sendSettled(s.sentAt, ctx)) return { state: { ...s, phase: "polling", pending: undefined, nextCancelAt: settles }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+    if (!sendSettled(s.sentAt, ctx)) return { state: { ...s, phase: "polling", pending: undefined, nextCancelAt: settles }, effects: [timer("poll", readDelay(s, ctx))] };
     return send({ ...s, nextCancelAt: undefined }, ctx);
   }
   return callGlase(s, { op: "cancelInvoice", invoiceReference: s.invoiceRef }, { phase: "canceling", cancelAttempts: s.cancelAttempts + 1 } as Partial<S>);
@@ -54,7 +54,7 @@ const CANCEL_ALARM_AFTER = 10;
 
 export function nextPoll(s: S, ctx: FlowContext): Step<S> {
   if (s.cancelWanted !== undefined && ctx.now >= (s.nextCancelAt ?? 0)) return cancel(s, ctx);
-  const step: Step<S> = { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+  const step: Step<S> = { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", readDelay(s, ctx))] };
   if (s.cancelWanted === undefined || s.cancelAlarmed || s.cancelAttempts < CANCEL_ALARM_AFTER) return step;
   return withEffects(
     { state: { ...step.state, cancelAlarmed: true }, effects: step.effects },

@@ -11,7 +11,7 @@
 import type { InvoiceRow } from "../glase/types.ts";
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
 import { type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
-import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, readCurrentInvoice, same, withEffects } from "./flow.ts";
+import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, readCurrentInvoice, readDelay, same, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
 import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost-send.ts";
@@ -98,10 +98,10 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (o.kind === "ok" && o.invoiceReference) {
         // (Superseding one whose reference was unknown to cancel it: the first poll answer cancels this one.)
         const open: S = { ...done, invoiceRef: o.invoiceReference, refUnknown: false, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
-        return withEffects(poll(open), timer("customer", ctx.settings.posWindowMs), ...(s.cancelWanted === undefined ? [display(s, "Scan the Glase code to pay")] : []));
+        return withEffects(poll(open, ctx), timer("customer", ctx.settings.posWindowMs), ...(s.cancelWanted === undefined ? [display(s, "Scan the Glase code to pay")] : []));
       }
       // The invoice may exist: read the terminal's current one (pos-lost-send.ts).
-      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, refUnknown: false }, { phase: "resolving-send" } as Partial<S>);
+      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, refUnknown: false }, ctx, { phase: "resolving-send" } as Partial<S>);
       if (s.refUnknown) return onSupersedeFailed(done, o, ctx);
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable"));
       return finish(done, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
@@ -112,11 +112,11 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     case "canceling":
       if (o.kind === "ok" || (o.kind === "result" && (o.code === 95 || o.code === 55))) return finish(done, "canceled", display(s, "Payment cancelled"));
       // 50: the customer paid meanwhile — collect it; never leave a PAID unread.
-      if (o.kind === "result" && o.code === 50) return poll({ ...done, cancelWanted: undefined });
+      if (o.kind === "result" && o.code === 50) return poll({ ...done, cancelWanted: undefined }, ctx);
       if (o.kind === "result" && o.code === 54) return finish(done, "canceled");
       // 51/48 (customer paying right now), temporary or unknown: keep polling at the poll interval;
       // the cancel is retried after a growing backoff, between polls.
-      return { state: { ...done, phase: "polling", nextCancelAt: ctx.now + backoffMs(s.cancelAttempts, ctx) }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+      return { state: { ...done, phase: "polling", nextCancelAt: ctx.now + backoffMs(s.cancelAttempts, ctx) }, effects: [timer("poll", readDelay(s, ctx))] };
     case "releasing":
     case "printing":
     case "finished":
@@ -129,8 +129,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   if (name === "poll" || name === "retry") {
     if (s.pending !== undefined) return same(s);
-    if (s.phase === "polling") return poll(s);
-    if (s.phase === "resolving-send") return readCurrentInvoice(s);
+    if (s.phase === "polling") return poll(s, ctx);
+    if (s.phase === "resolving-send") return readCurrentInvoice(s, ctx);
     return same(s);
   }
   if (name === "customer" && (s.phase === "polling" || s.phase === "canceling")) {
@@ -196,11 +196,11 @@ function recover(s: S, ctx: FlowContext): Step<S> {
   switch (s.phase) {
     case "sending-invoice":
     case "resolving-send":
-      return readCurrentInvoice(fresh, { phase: "resolving-send" } as Partial<S>);
+      return readCurrentInvoice(fresh, ctx, { phase: "resolving-send" } as Partial<S>);
     case "polling":
     case "canceling":
       // Read first: the cancel (if wanted) follows the next open status.
-      return withEffects(poll(fresh), timer("customer", Math.max(0, s.windowDeadline - ctx.now)));
+      return withEffects(poll(fresh, ctx), timer("customer", Math.max(0, s.windowDeadline - ctx.now)));
     case "releasing":
       // We cannot know whether the product went out: never release twice; tell a technician.
       return {

@@ -48,6 +48,8 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   readonly invoiceRef?: string;
   readonly version: number;
   readonly sends: number;
+  /** The current sendInvoice is meant to supersede an open invoice of ours whose reference was lost. */
+  readonly supersedes?: boolean;
   /** Told a technician that lost sendInvoice answers keep needing new invoices (once). */
   readonly sendAlarmed?: boolean;
   /**

@@ -20,7 +20,7 @@
 // This file decides which step follows which input; the state is preliminary-state.ts, the steps
 // preliminary-steps.ts, the invoice rows and receipt preliminary-documents.ts.
 import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
-import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, pendingOutcome, readCurrentInvoice, same, sendSettled, withEffects } from "./flow.ts";
+import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, pendingOutcome, readCurrentInvoice, readDelay, same, sendSettled, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTemporary } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 import {
@@ -72,9 +72,9 @@ function resume(fresh: S, phase: PreliminaryPhase, ctx: FlowContext): Step<S> {
   switch (phase) {
     case "sending-invoice":
     case "resolving-send":
-      return readCurrentInvoice(fresh, { phase: "resolving-send" } as Partial<S>);
+      return readCurrentInvoice(fresh, ctx, { phase: "resolving-send" } as Partial<S>);
     case "awaiting-reservation":
-      return withEffects(poll(fresh, "awaiting-reservation"), timer("customer", fresh.customerDeadline - ctx.now));
+      return withEffects(poll(fresh, "awaiting-reservation", ctx), timer("customer", fresh.customerDeadline - ctx.now));
     case "canceling":
       return cancel(fresh, fresh.cancelWanted ?? "recovered");
     case "authorizing":
@@ -87,9 +87,9 @@ function resume(fresh: S, phase: PreliminaryPhase, ctx: FlowContext): Step<S> {
       return update(fresh);
     case "committing":
       // The commit's outcome is unknown: a RESERVED read soon after it proves nothing.
-      return poll({ ...fresh, commitUnknown: true }, "checking-commit");
+      return poll({ ...fresh, commitUnknown: true }, "checking-commit", ctx);
     case "checking-commit":
-      return poll(fresh, "checking-commit");
+      return poll(fresh, "checking-commit", ctx);
     case "printing":
       return { state: fresh, effects: [{ type: "print", receipt: fresh.receipt! }] };
     case "parked":
@@ -105,10 +105,13 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   switch (s.phase) {
     case "sending-invoice":
       if (o.kind === "ok" && o.invoiceReference) {
-        return poll({ ...done, invoiceRef: o.invoiceReference, version: 0, attempts: 0 }, "awaiting-reservation");
+        return poll({ ...done, invoiceRef: o.invoiceReference, version: 0, attempts: 0 }, "awaiting-reservation", ctx);
       }
       // The invoice may exist: read the terminal's current one, then supersede it (§6.4).
-      if (isAmbiguous(o)) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
+      if (isAmbiguous(o)) return readCurrentInvoice(done, ctx, { phase: "resolving-send" } as Partial<S>);
+      // Meant to supersede an open invoice of ours (a lost answer's): that one is still open — read
+      // it again and supersede it later, never walk away from it.
+      if (s.supersedes) return retryLater({ ...done, phase: "resolving-send" }, ctx);
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable - pay inside"));
       return finish(done, "failed", alarmFor(s, "sendInvoice", o), display(s, "Payment unavailable"));
     case "resolving-send":
@@ -131,20 +134,20 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       return finish(done, "canceled", alarmFor(s, "cancelInvoice", o));
     case "updating":
       if (o.kind === "ok") return commit({ ...done, attempts: 0 }, ctx);
-      if (o.kind === "result" && (o.code === 54 || o.code === 96)) return poll({ ...done, attempts: 0 }, "checking-commit");
+      if (o.kind === "result" && (o.code === 54 || o.code === 96)) return poll({ ...done, attempts: 0 }, "checking-commit", ctx);
       if (isTemporary(o) || o.kind === "transport" || (o.kind === "result" && o.code === 48)) return settleRetry(done, ctx, `updateInvoice ${describe(o)}`);
       // The rows are informational; the commit carries the amount. Note it and settle.
       return withEffects(commit({ ...done, attempts: 0 }, ctx), alarmFor(s, "updateInvoice", o));
     case "committing":
       if (o.kind === "ok") {
-        return poll({ ...done, commitAccepted: true, attempts: 0, confirmDeadline: ctx.now + confirmWindowMs(ctx) }, "checking-commit");
+        return poll({ ...done, commitAccepted: true, attempts: 0, confirmDeadline: ctx.now + confirmWindowMs(ctx) }, "checking-commit", ctx);
       }
       if (o.kind === "result" && (o.code === 11 || isCredentialsCode(o.code))) {
         return park(done, "commit-rejected", `commitReservation of ${s.commitMinor} on ${s.invoiceRef} answered ${o.code}`);
       }
       // Whatever else came back, read the status before anything else (never commit blindly twice),
       // at once: the commit may have made the invoice PAID, and a PAID must be read within 20 s.
-      return poll({ ...done, commitUnknown: commitMayHaveHappened(o) }, "checking-commit");
+      return poll({ ...done, commitUnknown: commitMayHaveHappened(o) }, "checking-commit", ctx);
     case "checking-commit":
       return onCommitCheck(done, o, ctx);
     case "authorizing":
@@ -173,7 +176,7 @@ function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     return finish(s, "offline", { type: "alarm", code: "send-unresolved", message }, display(s, "Glase unavailable - pay inside"));
   }
   // The lost sendInvoice may still be processed: a fresh one now could be superseded by it.
-  if (!sendSettled(s.sentAt, ctx)) return { state: { ...s, attempts: 0 }, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
+  if (!sendSettled(s.sentAt, ctx)) return { state: { ...s, attempts: 0 }, effects: [timer("retry", readDelay(s, ctx))] };
   const open = o.kind === "ok" && isOpenStatus(o.status);
   if (!open && s.cancelWanted !== undefined) return finish(s, "canceled", display(s, "Cancelled - no charge"));
   if (!open && s.sends >= MAX_INVOICE_SENDS) {
@@ -181,7 +184,7 @@ function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   }
   // Supersedes the open invoice, if any (§6.4); past the limit it goes on (the open one must be
   // closed, and only a new invoice can close it: its reference is unknown), and a technician is told.
-  const step = send({ ...s, attempts: 0 }, ctx);
+  const step = send({ ...s, attempts: 0, supersedes: open }, ctx);
   if (s.sends < MAX_INVOICE_SENDS || s.sendAlarmed) return step;
   return withEffects({ state: { ...step.state, sendAlarmed: true }, effects: step.effects }, { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); superseding the open invoice again` });
 }
@@ -196,13 +199,13 @@ function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     }
     if (o.status === "PAID") return park(next, "paid-without-reservation", `invoice ${s.invoiceRef} is PAID before any delivery`);
     if (s.cancelWanted !== undefined) return cancel(next, s.cancelWanted);
-    return { state: next, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+    return { state: next, effects: [timer("poll", readDelay(s, ctx))] };
   }
   if (o.kind === "result" && (o.code === 54 || isCredentialsCode(o.code))) {
     return finish(s, "failed", alarmFor(s, "getPaymentStatus", o), display(s, "Payment unavailable"));
   }
   if (s.cancelWanted !== undefined) return cancel(s, s.cancelWanted);
-  return { state: s, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+  return { state: s, effects: [timer("poll", readDelay(s, ctx))] };
 }
 
 /** Whether a failed commit may still have been applied: only a definite "not processed" says no. */
@@ -219,7 +222,7 @@ function confirmWindowMs(ctx: FlowContext): number {
 
 /** Another status read at the poll cadence: whenever a commit may have happened, a PAID must not sit unread. */
 function readAgain(s: S, ctx: FlowContext): Step<S> {
-  return { state: { ...s, pending: undefined, recommit: false }, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
+  return { state: { ...s, pending: undefined, recommit: false }, effects: [timer("retry", readDelay(s, ctx))] };
 }
 
 /**
@@ -296,7 +299,7 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
       if (s.pending !== undefined || s.invoiceRef === undefined) return same({ ...s, cancelWanted: "customer-timeout" });
       return cancel(s, "customer-timeout");
     case "poll":
-      return s.phase === "awaiting-reservation" && s.pending === undefined ? poll(s, "awaiting-reservation") : same(s);
+      return s.phase === "awaiting-reservation" && s.pending === undefined ? poll(s, "awaiting-reservation", ctx) : same(s);
     case "nozzle":
       return s.phase === "authorized" ? stop(s, ctx) : same(s);
     case "stall":
@@ -309,13 +312,13 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
       if (s.pending !== undefined) return same(s);
       switch (s.phase) {
         case "resolving-send":
-          return readCurrentInvoice(s);
+          return readCurrentInvoice(s, ctx);
         case "canceling":
           return cancel(s, s.cancelWanted ?? "retry");
         case "updating":
           return update(s);
         case "checking-commit":
-          return s.recommit ? commit(s, ctx) : poll(s, "checking-commit");
+          return s.recommit ? commit(s, ctx) : poll(s, "checking-commit", ctx);
         case "checking-sale":
           return checkSale(s);
         case "stopping":

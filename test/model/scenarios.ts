@@ -99,6 +99,20 @@ export const SCENARIOS: readonly Scenario[] = [
       new KillAt("sending-invoice", false, 129_412),
     ],
   },
+  // The pump's face of the refused re-send: it ended 'offline' with the customer's reservation open.
+  { issue: "new-A", found: "by itself (pump; the superseding invoice refused)", steps: () => [new GlaseFault(undefined, undefined, "hang", 1, 1000), fuel(2, "confirm", 500, undefined, 0, 0), new GlaseFault(undefined, "sendInvoice", "refused", 1, 30_000)] },
+  {
+    // Kiosk reads refused (90, not processed) on a slow link: polls paced from their answers (1 s after
+    // a 2.5 s round trip) reached Glase only 20 s after the payment — reversed.
+    issue: "new-E",
+    found: "by itself, once nothing was tolerated (long tier)",
+    steps: () => [
+      new GlaseFault("T0000000000000009", "getPaymentStatus", "code90", 5, 30_000),
+      new Slow("*", 1245, 20_201, 200),
+      new Kiosk(100, { action: "confirm", afterMs: 0 }, 0),
+      new Advance(20_000),
+    ],
+  },
   // Refund checks need the period that holds the refund: another flow marking the same terminal's
   // period in between moved the row out of the period read, and the refund was sent again.
   {
