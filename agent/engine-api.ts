@@ -196,7 +196,7 @@ export interface PaymentEngine {
   /** Re-prints a kept receipt; rejects with NOT_FOUND / PRINTER_UNAVAILABLE. */
   reprint(flowIdOrErsReference: string): Promise<void>;
   /** Puts a point stopped by stopPoint back into service. */
-  resumePoint(point: PointId): void;
+  resumePoint(point: PointId): Promise<void>;
   resolveParked(flowId: string, action: ParkedAction): Promise<void>;
   receipts(): Promise<readonly StoredReceipt[]>;
   journalTail(n: number): Promise<readonly JournalEntry[]>;

@@ -34,6 +34,7 @@ import { ReceiptDesk } from "./flows/receipt-desk.ts";
 import { recentFinishedFlows, recoverFlows } from "./flows/recovery.ts";
 import { FlowRunner, type RunnerHost } from "./flows/runner.ts";
 import { type PointRuntime, journalEntry, pointSnapshot, summarize } from "./flows/snapshot.ts";
+import { TerminalPeriods } from "./flows/terminal-periods.ts";
 import type { InvoiceRow, TerminalCredentials } from "./glase/types.ts";
 
 const RECENT_FLOWS = 200;
@@ -64,6 +65,7 @@ class Engine implements PaymentEngine, RunnerHost {
   private cancelCompaction?: () => void;
   private readonly receiptDesk: ReceiptDesk;
   private readonly statusTimeoutMs: number;
+  private readonly periods: TerminalPeriods;
 
   constructor(private readonly opts: PaymentEngineOptions) {
     this.journal = opts.journal;
@@ -72,6 +74,7 @@ class Engine implements PaymentEngine, RunnerHost {
     this.logger = opts.logger;
     this.receiptDesk = new ReceiptDesk(opts.journal, opts.printer, opts.logger, () => this.scheduler.now(), (receipt) => this.events$.next({ type: "receipt", receipt }));
     this.statusTimeoutMs = opts.settings.statusCallTimeoutMs ?? Math.min(opts.settings.glaseCallTimeoutMs, 3000);
+    this.periods = new TerminalPeriods(opts.journal, () => this.scheduler.now(), opts.settings.glaseCallTimeoutMs);
     const byTerminal = new Map<string, number>();
     for (const p of opts.points) {
       if (this.points.has(p.id)) throw new AgentError("CONFIG_INVALID", `point ${p.id} is configured twice`, { point: p.id });
@@ -94,6 +97,11 @@ class Engine implements PaymentEngine, RunnerHost {
 
   async start(): Promise<RecoveryReport> {
     const t0 = Date.now();
+    // A technician's stop outlives the process: those points stay out of service until resumed.
+    for (const id of await this.journal.stoppedPoints()) {
+      const p = this.points.get(id);
+      if (p) p.stopped = true;
+    }
     const recovered = await recoverFlows(this.journal, this.scheduler.now(), this.settings, this.random());
     for (const { state, effects, startedAt } of recovered) {
       const runner = new FlowRunner(this, state, startedAt);
@@ -225,6 +233,10 @@ class Engine implements PaymentEngine, RunnerHost {
     return found.config;
   }
 
+  private runningStates(): FlowState[] {
+    return [...this.runners.values()].map((r) => r.state);
+  }
+
   private waitFor(flowId: string): Promise<FlowState> {
     return new Promise((resolve, reject) => this.waiters.set(flowId, { resolve, reject }));
   }
@@ -232,15 +244,23 @@ class Engine implements PaymentEngine, RunnerHost {
   async startRefund(req: { readonly point?: number; readonly terminal?: string; readonly ersReference: string; readonly amountMinor: number }): Promise<RefundResult> {
     const cfg = this.terminalFor(req);
     if (!Number.isSafeInteger(req.amountMinor) || req.amountMinor <= 0) throw new AgentError("INPUT_INVALID", `refund amount must be a positive integer of minor units`, { amountMinor: req.amountMinor });
+    const terminalId = cfg.terminal.terminalId;
+    // Its check reads this terminal's period: nothing else may mark it while the refund is unresolved.
+    this.periods.assertFree(terminalId, "refund", this.runningStates());
+    const others = await this.periods.otherRefunds(terminalId, req.amountMinor);
+    this.periods.assertFree(terminalId, "refund", this.runningStates()); // the journal read yielded
     const flowId = this.newFlowId("R");
-    const step = startRefund({ flowId, terminalId: cfg.terminal.terminalId, point: cfg.id, currency: cfg.currency, ersReference: req.ersReference, amountMinor: req.amountMinor }, this.ctx());
+    const step = startRefund({ flowId, terminalId, point: cfg.id, currency: cfg.currency, ersReference: req.ersReference, amountMinor: req.amountMinor, others }, this.ctx());
     const done = this.waitFor(flowId);
     await this.launch(step.state, step.effects, { type: "start" });
     return refundResultOf(flowId, await done);
   }
 
   async startReconciliation(req: { readonly scope: "shop" | "terminal"; readonly terminal?: string; readonly reportId: string }): Promise<ReconciliationResult> {
-    if (req.scope === "terminal") this.terminalFor({ terminal: req.terminal });
+    if (req.scope === "terminal") {
+      this.terminalFor({ terminal: req.terminal });
+      this.periods.assertFree(req.terminal!, "reconciliation", this.runningStates());
+    }
     else if (!this.opts.reseller) throw new AgentError("CONFIG_INVALID", "shop reconciliation needs the shop (reseller) credentials", {});
     const flowId = this.newFlowId("C");
     const step = startReconciliation({ flowId, scope: req.scope, ...(req.terminal !== undefined ? { terminalId: req.terminal } : {}), reportId: req.reportId }, this.ctx());
@@ -252,15 +272,17 @@ class Engine implements PaymentEngine, RunnerHost {
   async stopPoint(point: number): Promise<void> {
     const p = this.points.get(point);
     if (!p) throw new AgentError("NOT_FOUND", `no point ${point}`, { point });
-    p.stopped = true;
+    p.stopped = true; // at once: no customer starts while the stop is written
+    await this.journal.setPointStopped(point, true, this.scheduler.now());
     if (p.active) await p.active.feed({ type: "technician", action: "stop" });
     this.changedPoint(p);
   }
 
-  /** Additive to the API: puts a stopped point back into service. */
-  resumePoint(point: number): void {
+  /** Puts a stopped point back into service (durably: a restart does not stop it again). */
+  async resumePoint(point: number): Promise<void> {
     const p = this.points.get(point);
     if (!p) throw new AgentError("NOT_FOUND", `no point ${point}`, { point });
+    await this.journal.setPointStopped(point, false, this.scheduler.now());
     p.stopped = false;
     this.changedPoint(p);
   }
@@ -368,6 +390,7 @@ class Engine implements PaymentEngine, RunnerHost {
       const p = this.points.get(s.point);
       if (p) p.offlineUntil = this.scheduler.now() + this.settings.retryMaxMs * OFFLINE_HOLD_FACTOR;
     }
+    this.periods.ended(s);
     this.logger.info("flow_finished", { flowId: s.flowId, kind: s.kind, outcome: s.outcome });
     this.answerWaiter(s);
   }
@@ -407,6 +430,7 @@ class Engine implements PaymentEngine, RunnerHost {
       customerCall: (point, gradeId, presetMinor) => this.onCustomerCall(point, gradeId, presetMinor),
       byTransaction: (transactionId) => this.runners.get(transactionId),
       activeOn: (point) => this.points.get(point)?.active,
+      running: () => [...this.runners.values()],
       logger: this.logger,
     });
   }

@@ -15,6 +15,8 @@ export interface FlowBase {
   readonly attempts: number;
   /** Set when finished: "paid", "canceled", "refused", "offline", "failed", "refunded", "reported", "settled-manually". */
   readonly outcome?: string;
+  /** When the last status read was sent (absolute ms): reads are spaced from their starts (volatile). */
+  readonly lastReadAt?: number;
   readonly parkedReason?: string;
   /** The alarm text of a parked flow: raised again after a restart. */
   readonly parkedMessage?: string;
@@ -48,8 +50,34 @@ export function pendingOutcome(s: FlowBase, input: FlowInput): GlaseOutcome | un
  * A sendInvoice whose answer was lost: read the terminal's current invoice (no reference = the one
  * it holds open, §6.4) before anything else; the flow then supersedes it with a fresh sendInvoice.
  */
-export function readCurrentInvoice<S extends FlowBase>(s: S, patch: Partial<S> = {}): Step<S> {
-  return callGlase(s, { op: "getPaymentStatus", version: 0 }, patch);
+export function readCurrentInvoice<S extends FlowBase>(s: S, ctx: FlowContext, patch: Partial<S> = {}): Step<S> {
+  return callGlase(s, { op: "getPaymentStatus", version: 0 }, { ...patch, lastReadAt: ctx.now });
+}
+
+/**
+ * Delay before the next status read: one poll interval after the previous one was SENT (§6.3 "once
+ * per second"), not after its answer — a slow answer must not stretch the cadence, or refused reads
+ * on a slow link let a PAID sit unread past 20 s.
+ */
+export function readDelay(s: FlowBase, ctx: FlowContext): number {
+  return Math.max(0, (s.lastReadAt ?? ctx.now) + ctx.settings.pollIntervalMs - ctx.now);
+}
+
+/** sendInvoices a flow makes to resolve lost answers before a technician is told (they go on, spaced). */
+export const MAX_INVOICE_SENDS = 3;
+
+/**
+ * Whether a sendInvoice decided at `sentAt` can no longer be processed: any answer to it would have
+ * arrived by two call timeouts. Before that a fresh sendInvoice is unsafe — the late one would
+ * supersede it under a customer who already confirmed it.
+ */
+export function sendSettled(sentAt: number | undefined, ctx: FlowContext): boolean {
+  return ctx.now >= (sentAt ?? 0) + 2 * ctx.settings.glaseCallTimeoutMs;
+}
+
+/** A status that can still change (the customer may still pay or reserve it); unknown strings count as open (§6.15). */
+export function isOpenStatus(status: string | undefined): boolean {
+  return status !== "PAID" && status !== "CANCELED" && status !== "FAILED" && status !== "EXPIRED";
 }
 
 /** The PAID step's effects, behind a submitPaymentReceipt when the settings ask for one (its answer is not awaited). */

@@ -53,6 +53,8 @@ export type FlowInput =
   | { readonly type: "fault"; readonly code: string }
   | { readonly type: "printed"; readonly ok: boolean }
   | { readonly type: "released"; readonly ok: boolean }
+  /** The dispenser link went down or came back: a flow waiting on the board asks again at once. */
+  | { readonly type: "link"; readonly up: boolean }
   | { readonly type: "timer"; readonly name: TimerName }
   /** Journaled as the input of a flow's first transition. */
   | { readonly type: "start" }

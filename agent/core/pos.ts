@@ -5,12 +5,17 @@
 // (the 20-second reversal rule): a failed cancel (51/48: the customer is paying right now, or no
 // answer) falls back to polling at the poll interval, the cancel is retried with a growing backoff
 // between polls, and the flow ends only when Glase says the invoice is settled either way.
+//
+// A sendInvoice whose outcome is unknown never leaves an invoice nobody watches: pos-lost-send.ts.
+// The steps (send, poll, cancel, paid, …) are pos-steps.ts.
+import type { InvoiceRow } from "../glase/types.ts";
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
-import type { Invoice, InvoiceRow } from "../glase/types.ts";
-import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
-import { type FlowBase, type Step, callGlase, display, isCredentialsCode, isoLocal, pendingOutcome, readCurrentInvoice, same, withEffects, withReceiptSubmission } from "./flow.ts";
+import { type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
+import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, readCurrentInvoice, readDelay, same, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
+import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost-send.ts";
+import { cancel, finish, nextPoll, paid, poll, send } from "./pos-steps.ts";
 
 export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "releasing" | "printing" | "finished";
 
@@ -26,6 +31,10 @@ export interface PosState extends FlowBase {
   readonly invoiceRef?: string;
   readonly version: number;
   readonly sends: number;
+  /** When the last sendInvoice was decided (absolute ms). */
+  readonly sentAt?: number;
+  /** Told a technician that the invoice could not be resolved (once). */
+  readonly sendAlarmed?: boolean;
   readonly windows: number;
   readonly windowDeadline: number;
   readonly cancelWanted?: string;
@@ -33,6 +42,8 @@ export interface PosState extends FlowBase {
   /** A failed cancel is retried no earlier than this (absolute ms); polls go on meanwhile. */
   readonly nextCancelAt?: number;
   readonly cancelAlarmed?: boolean;
+  /** The flow's invoice is the terminal's current one and its reference is unknown (a lost answer): polled without one. */
+  readonly refUnknown?: boolean;
   readonly ersReference?: string;
   readonly receipt?: ReceiptContent;
 }
@@ -67,65 +78,6 @@ export function startPos(p: PosStart, ctx: FlowContext): Step<S> {
   return send(s, ctx);
 }
 
-function send(s: S, ctx: FlowContext): Step<S> {
-  const invoice: Invoice = {
-    paymentMode: "IMMEDIATE_DEBIT",
-    acknowledgmentMode: "NO_ACKNOWLEDGMENT",
-    issueDate: isoLocal(ctx.now),
-    title: s.stationName,
-    clientInvoiceId: s.flowId,
-    invoiceRows: s.rows,
-    totalAmount: money(s.currency, s.amountMinor),
-    cashierId: `point-${s.point}`,
-  };
-  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1 } as Partial<S>);
-}
-
-function poll(s: S): Step<S> {
-  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase: "polling" } as Partial<S>);
-}
-
-function cancel(s: S): Step<S> {
-  return callGlase(s, { op: "cancelInvoice", invoiceReference: s.invoiceRef! }, { phase: "canceling", cancelAttempts: s.cancelAttempts + 1 } as Partial<S>);
-}
-
-function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
-  return { state: { ...s, phase: "finished", outcome, pending: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...effects] };
-}
-
-/** Cancel attempts after which a technician is told the invoice will not cancel (polling goes on). */
-const CANCEL_ALARM_AFTER = 10;
-
-function nextPoll(s: S, ctx: FlowContext): Step<S> {
-  if (s.cancelWanted !== undefined && ctx.now >= (s.nextCancelAt ?? 0)) return cancel(s);
-  const step: Step<S> = { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
-  if (s.cancelWanted === undefined || s.cancelAlarmed || s.cancelAttempts < CANCEL_ALARM_AFTER) return step;
-  return withEffects(
-    { state: { ...step.state, cancelAlarmed: true }, effects: step.effects },
-    { type: "alarm", code: "cancel-unconfirmed", message: `point ${s.point}: invoice ${s.invoiceRef} still open after ${s.cancelAttempts} cancels; polling goes on` },
-  );
-}
-
-function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext): Step<S> {
-  const receipt: ReceiptContent = {
-    stationName: s.stationName,
-    terminalId: s.terminalId,
-    point: s.point,
-    amountMinor: s.amountMinor,
-    currency: s.currency,
-    ersReference: o.ersReference!,
-    description: "Glase payment",
-    timestamp: o.paymentDate ?? new Date(ctx.now).toISOString(),
-    ...(o.paidMinor !== undefined ? { amountMinor: o.paidMinor } : {}),
-  };
-  const state: S = { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef: s.invoiceRef ?? o.invoiceReference };
-  const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }];
-  if (o.paidMinor !== undefined && o.paidMinor !== s.amountMinor) {
-    effects.push({ type: "alarm", code: "paid-amount-mismatch", message: `point ${s.point}: invoice ${state.invoiceRef} is PAID ${o.paidMinor}, the price was ${s.amountMinor}` });
-  }
-  return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
-}
-
 function onStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") {
     const next: S = { ...s, version: o.version ?? s.version };
@@ -144,32 +96,27 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   switch (s.phase) {
     case "sending-invoice":
       if (o.kind === "ok" && o.invoiceReference) {
-        const open: S = { ...done, invoiceRef: o.invoiceReference, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
-        return withEffects(poll(open), timer("customer", ctx.settings.posWindowMs), display(s, "Scan the Glase code to pay"));
+        // (Superseding one whose reference was unknown to cancel it: the first poll answer cancels this one.)
+        const open: S = { ...done, invoiceRef: o.invoiceReference, refUnknown: false, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
+        return withEffects(poll(open, ctx), timer("customer", ctx.settings.posWindowMs), ...(s.cancelWanted === undefined ? [display(s, "Scan the Glase code to pay")] : []));
       }
-      // The invoice may exist: read the terminal's current one, then supersede it (§6.4).
-      if (isAmbiguous(o)) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
+      // The invoice may exist: read the terminal's current one (pos-lost-send.ts).
+      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, refUnknown: false }, ctx, { phase: "resolving-send" } as Partial<S>);
+      if (s.refUnknown) return onSupersedeFailed(done, o, ctx);
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable"));
       return finish(done, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
     case "resolving-send":
-      // A lost invoice that was already paid is ours if it carries our clientInvoiceId: adopt it.
-      if (o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) return paid(done, o, ctx);
-      if (o.kind === "ok" || (o.kind === "result" && o.code === 54)) {
-        if (s.sends >= 3) return finish(done, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing` });
-        return send(done, ctx); // supersedes the terminal's open invoice, if any (§6.4)
-      }
-      if (s.attempts >= 5) return finish(done, "offline", display(s, "Glase unavailable"));
-      return { state: { ...done, attempts: s.attempts + 1 }, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
+      return onCurrentInvoice(done, o, ctx);
     case "polling":
-      return onStatus(done, o, ctx);
+      return s.refUnknown && s.invoiceRef === undefined ? onCurrentStatus(done, o, ctx) : onStatus(done, o, ctx);
     case "canceling":
       if (o.kind === "ok" || (o.kind === "result" && (o.code === 95 || o.code === 55))) return finish(done, "canceled", display(s, "Payment cancelled"));
       // 50: the customer paid meanwhile — collect it; never leave a PAID unread.
-      if (o.kind === "result" && o.code === 50) return poll({ ...done, cancelWanted: undefined });
+      if (o.kind === "result" && o.code === 50) return poll({ ...done, cancelWanted: undefined }, ctx);
       if (o.kind === "result" && o.code === 54) return finish(done, "canceled");
       // 51/48 (customer paying right now), temporary or unknown: keep polling at the poll interval;
       // the cancel is retried after a growing backoff, between polls.
-      return { state: { ...done, phase: "polling", nextCancelAt: ctx.now + backoffMs(s.cancelAttempts, ctx) }, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+      return { state: { ...done, phase: "polling", nextCancelAt: ctx.now + backoffMs(s.cancelAttempts, ctx) }, effects: [timer("poll", readDelay(s, ctx))] };
     case "releasing":
     case "printing":
     case "finished":
@@ -182,8 +129,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   if (name === "poll" || name === "retry") {
     if (s.pending !== undefined) return same(s);
-    if (s.phase === "polling") return poll(s);
-    if (s.phase === "resolving-send") return readCurrentInvoice(s);
+    if (s.phase === "polling") return poll(s, ctx);
+    if (s.phase === "resolving-send") return readCurrentInvoice(s, ctx);
     return same(s);
   }
   if (name === "customer" && (s.phase === "polling" || s.phase === "canceling")) {
@@ -192,7 +139,8 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
       return { state: { ...s, windows: s.windows + 1, windowDeadline: ctx.now + ctx.settings.posWindowMs }, effects: [timer("customer", ctx.settings.posWindowMs)] };
     }
     const wanting: S = { ...s, cancelWanted: "unattended-timeout" };
-    return s.pending === undefined ? cancel(wanting) : same(wanting);
+    // Reference unknown: the superseding invoice follows the next poll that shows ours still open.
+    return s.pending === undefined && s.invoiceRef !== undefined ? cancel(wanting, ctx) : same(wanting);
   }
   return same(s);
 }
@@ -221,9 +169,11 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
       return recover(s, ctx);
     case "technician":
       if (input.action === "stop" || input.action === "cancel") {
+        // Before the invoice is known, the cancel follows once it is (a lost one is superseded first).
+        if (s.phase === "sending-invoice" || s.phase === "resolving-send") return same({ ...s, cancelWanted: "technician" });
         if (s.phase !== "polling" && s.phase !== "canceling") return same(s);
         const wanting: S = { ...s, cancelWanted: "technician" };
-        return s.pending === undefined ? cancel(wanting) : same(wanting);
+        return s.pending === undefined && s.invoiceRef !== undefined ? cancel(wanting, ctx) : same(wanting);
       }
       return same(s);
     case "start":
@@ -234,6 +184,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
     case "progress":
     case "end":
     case "fault":
+    case "link":
       return same(s);
     default:
       return assertNever(input, "input");
@@ -245,11 +196,11 @@ function recover(s: S, ctx: FlowContext): Step<S> {
   switch (s.phase) {
     case "sending-invoice":
     case "resolving-send":
-      return readCurrentInvoice(fresh, { phase: "resolving-send" } as Partial<S>);
+      return readCurrentInvoice(fresh, ctx, { phase: "resolving-send" } as Partial<S>);
     case "polling":
     case "canceling":
       // Read first: the cancel (if wanted) follows the next open status.
-      return withEffects(poll(fresh), timer("customer", Math.max(0, s.windowDeadline - ctx.now)));
+      return withEffects(poll(fresh, ctx), timer("customer", Math.max(0, s.windowDeadline - ctx.now)));
     case "releasing":
       // We cannot know whether the product went out: never release twice; tell a technician.
       return {

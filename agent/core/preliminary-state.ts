@@ -48,6 +48,10 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   readonly invoiceRef?: string;
   readonly version: number;
   readonly sends: number;
+  /** The current sendInvoice is meant to supersede an open invoice of ours whose reference was lost. */
+  readonly supersedes?: boolean;
+  /** Told a technician that lost sendInvoice answers keep needing new invoices (once). */
+  readonly sendAlarmed?: boolean;
   /**
    * When the current invoice's sendInvoice was decided (absolute ms, before it left): the
    * reservation cannot start counting earlier, so deadlines counted from here are conservative.
@@ -64,6 +68,10 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   readonly commitDeadline?: number;
   readonly cancelWanted?: string;
   readonly stopRequested?: boolean;
+  /** When the last stop was sent (absolute ms). */
+  readonly stopSentAt?: number;
+  /** Stops sent again because the board still showed the sale open after one (spaces the next). */
+  readonly restops?: number;
   readonly progress?: { readonly milli: number; readonly amountMinor: number };
   readonly delivered?: Delivered;
   readonly commitMinor?: number;

@@ -37,8 +37,8 @@ function invoiceOf(s: S, totalMinor: number, d?: Delivered): Invoice {
   };
 }
 
-export function poll(s: S, phase: PreliminaryPhase): Step<S> {
-  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase } as Partial<S>);
+export function poll(s: S, phase: PreliminaryPhase, ctx: FlowContext): Step<S> {
+  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase, lastReadAt: ctx.now } as Partial<S>);
 }
 
 /** Waits, then runs the step again (the timer input re-issues it by phase). */
@@ -98,9 +98,9 @@ export function authorize(s: S, ctx: FlowContext): Step<S> {
   };
 }
 
-export function stop(s: S): Step<S> {
+export function stop(s: S, ctx: FlowContext): Step<S> {
   return {
-    state: { ...s, phase: "stopping", stopRequested: true, pending: undefined },
+    state: { ...s, phase: "stopping", stopRequested: true, stopSentAt: ctx.now, pending: undefined },
     effects: [cancelTimer("nozzle"), cancelTimer("stall"), cancelTimer("lapse"), { type: "stop", point: s.point }],
   };
 }

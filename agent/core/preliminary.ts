@@ -6,7 +6,9 @@
 // - a commit whose outcome is not known is resolved by getPaymentStatus, never by re-sending it;
 // - a sendInvoice whose answer was lost is resolved by reading the terminal's current invoice and
 //   then superseding it with a fresh sendInvoice (a cash-register terminal holds one open invoice,
-//   §6.4), so the customer never holds two live invoices;
+//   §6.4), so the customer never holds two live invoices — but only once the lost one can no longer
+//   be processed (a late one would supersede the fresh invoice under a customer who reserved it),
+//   and never giving up while reads fail and an invoice of ours may still hold a reservation;
 // - nothing delivered, customer never lifts the nozzle, customer never confirms ⇒ cancelInvoice;
 // - settlement retries with capped backoff until the commit deadline, then parks with an alarm;
 // - the delivery is stopped in time to settle before the reservation lapses (deadlines counted from
@@ -18,7 +20,7 @@
 // This file decides which step follows which input; the state is preliminary-state.ts, the steps
 // preliminary-steps.ts, the invoice rows and receipt preliminary-documents.ts.
 import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
-import { type Step, display, isCredentialsCode, pendingOutcome, readCurrentInvoice, same, withEffects } from "./flow.ts";
+import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, pendingOutcome, readCurrentInvoice, readDelay, same, sendSettled, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTemporary } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 import {
@@ -70,9 +72,9 @@ function resume(fresh: S, phase: PreliminaryPhase, ctx: FlowContext): Step<S> {
   switch (phase) {
     case "sending-invoice":
     case "resolving-send":
-      return readCurrentInvoice(fresh, { phase: "resolving-send" } as Partial<S>);
+      return readCurrentInvoice(fresh, ctx, { phase: "resolving-send" } as Partial<S>);
     case "awaiting-reservation":
-      return withEffects(poll(fresh, "awaiting-reservation"), timer("customer", fresh.customerDeadline - ctx.now));
+      return withEffects(poll(fresh, "awaiting-reservation", ctx), timer("customer", fresh.customerDeadline - ctx.now));
     case "canceling":
       return cancel(fresh, fresh.cancelWanted ?? "recovered");
     case "authorizing":
@@ -85,9 +87,9 @@ function resume(fresh: S, phase: PreliminaryPhase, ctx: FlowContext): Step<S> {
       return update(fresh);
     case "committing":
       // The commit's outcome is unknown: a RESERVED read soon after it proves nothing.
-      return poll({ ...fresh, commitUnknown: true }, "checking-commit");
+      return poll({ ...fresh, commitUnknown: true }, "checking-commit", ctx);
     case "checking-commit":
-      return poll(fresh, "checking-commit");
+      return poll(fresh, "checking-commit", ctx);
     case "printing":
       return { state: fresh, effects: [{ type: "print", receipt: fresh.receipt! }] };
     case "parked":
@@ -103,20 +105,17 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   switch (s.phase) {
     case "sending-invoice":
       if (o.kind === "ok" && o.invoiceReference) {
-        return poll({ ...done, invoiceRef: o.invoiceReference, version: 0, attempts: 0 }, "awaiting-reservation");
+        return poll({ ...done, invoiceRef: o.invoiceReference, version: 0, attempts: 0 }, "awaiting-reservation", ctx);
       }
       // The invoice may exist: read the terminal's current one, then supersede it (§6.4).
-      if (isAmbiguous(o)) return readCurrentInvoice(done, { phase: "resolving-send" } as Partial<S>);
+      if (isAmbiguous(o)) return readCurrentInvoice(done, ctx, { phase: "resolving-send" } as Partial<S>);
+      // Meant to supersede an open invoice of ours (a lost answer's): that one is still open — read
+      // it again and supersede it later, never walk away from it.
+      if (s.supersedes) return retryLater({ ...done, phase: "resolving-send" }, ctx);
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable - pay inside"));
       return finish(done, "failed", alarmFor(s, "sendInvoice", o), display(s, "Payment unavailable"));
     case "resolving-send":
-      // Whatever the terminal's current invoice is, a new sendInvoice supersedes it if still open.
-      if (o.kind === "ok" || (o.kind === "result" && o.code === 54)) {
-        if (s.sends >= 3) return finish(done, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing` });
-        return send({ ...done, attempts: 0 }, ctx);
-      }
-      if (ctx.now >= s.customerDeadline) return finish(done, "offline", display(s, "Glase unavailable - pay inside"));
-      return retryLater(done, ctx);
+      return onCurrentInvoice(done, o, ctx);
     case "awaiting-reservation":
       return onReservationPoll(done, o, ctx);
     case "canceling":
@@ -135,20 +134,20 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       return finish(done, "canceled", alarmFor(s, "cancelInvoice", o));
     case "updating":
       if (o.kind === "ok") return commit({ ...done, attempts: 0 }, ctx);
-      if (o.kind === "result" && (o.code === 54 || o.code === 96)) return poll({ ...done, attempts: 0 }, "checking-commit");
+      if (o.kind === "result" && (o.code === 54 || o.code === 96)) return poll({ ...done, attempts: 0 }, "checking-commit", ctx);
       if (isTemporary(o) || o.kind === "transport" || (o.kind === "result" && o.code === 48)) return settleRetry(done, ctx, `updateInvoice ${describe(o)}`);
       // The rows are informational; the commit carries the amount. Note it and settle.
       return withEffects(commit({ ...done, attempts: 0 }, ctx), alarmFor(s, "updateInvoice", o));
     case "committing":
       if (o.kind === "ok") {
-        return poll({ ...done, commitAccepted: true, attempts: 0, confirmDeadline: ctx.now + confirmWindowMs(ctx) }, "checking-commit");
+        return poll({ ...done, commitAccepted: true, attempts: 0, confirmDeadline: ctx.now + confirmWindowMs(ctx) }, "checking-commit", ctx);
       }
       if (o.kind === "result" && (o.code === 11 || isCredentialsCode(o.code))) {
         return park(done, "commit-rejected", `commitReservation of ${s.commitMinor} on ${s.invoiceRef} answered ${o.code}`);
       }
       // Whatever else came back, read the status before anything else (never commit blindly twice),
       // at once: the commit may have made the invoice PAID, and a PAID must be read within 20 s.
-      return poll({ ...done, commitUnknown: commitMayHaveHappened(o) }, "checking-commit");
+      return poll({ ...done, commitUnknown: commitMayHaveHappened(o) }, "checking-commit", ctx);
     case "checking-commit":
       return onCommitCheck(done, o, ctx);
     case "authorizing":
@@ -165,6 +164,31 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   }
 }
 
+/** The terminal's current invoice, read after a sendInvoice whose outcome is unknown. */
+function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  if (!(o.kind === "ok" || (o.kind === "result" && o.code === 54))) {
+    // Nothing tells what the terminal holds; an invoice of ours may hold the customer's reservation.
+    // Read on until any such invoice has lapsed by itself (its lapse counts from when it was created,
+    // at the latest two call timeouts after we sent it).
+    const lapse = (s.sentAt ?? ctx.now) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
+    if (ctx.now < lapse) return retryLater(s, ctx);
+    const message = `point ${s.point}: sendInvoice outcome unknown and its current invoice unreadable until any reservation on it lapsed`;
+    return finish(s, "offline", { type: "alarm", code: "send-unresolved", message }, display(s, "Glase unavailable - pay inside"));
+  }
+  // The lost sendInvoice may still be processed: a fresh one now could be superseded by it.
+  if (!sendSettled(s.sentAt, ctx)) return { state: { ...s, attempts: 0 }, effects: [timer("retry", readDelay(s, ctx))] };
+  const open = o.kind === "ok" && isOpenStatus(o.status);
+  if (!open && s.cancelWanted !== undefined) return finish(s, "canceled", display(s, "Cancelled - no charge"));
+  if (!open && s.sends >= MAX_INVOICE_SENDS) {
+    return finish(s, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); nothing is open on the terminal` }, display(s, "Payment unavailable"));
+  }
+  // Supersedes the open invoice, if any (§6.4); past the limit it goes on (the open one must be
+  // closed, and only a new invoice can close it: its reference is unknown), and a technician is told.
+  const step = send({ ...s, attempts: 0, supersedes: open }, ctx);
+  if (s.sends < MAX_INVOICE_SENDS || s.sendAlarmed) return step;
+  return withEffects({ state: { ...step.state, sendAlarmed: true }, effects: step.effects }, { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); superseding the open invoice again` });
+}
+
 function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") {
     const next: S = { ...s, version: o.version ?? s.version, attempts: 0 };
@@ -175,13 +199,13 @@ function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     }
     if (o.status === "PAID") return park(next, "paid-without-reservation", `invoice ${s.invoiceRef} is PAID before any delivery`);
     if (s.cancelWanted !== undefined) return cancel(next, s.cancelWanted);
-    return { state: next, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+    return { state: next, effects: [timer("poll", readDelay(s, ctx))] };
   }
   if (o.kind === "result" && (o.code === 54 || isCredentialsCode(o.code))) {
     return finish(s, "failed", alarmFor(s, "getPaymentStatus", o), display(s, "Payment unavailable"));
   }
   if (s.cancelWanted !== undefined) return cancel(s, s.cancelWanted);
-  return { state: s, effects: [timer("poll", ctx.settings.pollIntervalMs)] };
+  return { state: s, effects: [timer("poll", readDelay(s, ctx))] };
 }
 
 /** Whether a failed commit may still have been applied: only a definite "not processed" says no. */
@@ -198,12 +222,27 @@ function confirmWindowMs(ctx: FlowContext): number {
 
 /** Another status read at the poll cadence: whenever a commit may have happened, a PAID must not sit unread. */
 function readAgain(s: S, ctx: FlowContext): Step<S> {
-  return { state: { ...s, pending: undefined, recommit: false }, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
+  return { state: { ...s, pending: undefined, recommit: false }, effects: [timer("retry", readDelay(s, ctx))] };
 }
 
-/** Reading after an accepted commit that does not show PAID with an ersReference yet: alarm once at the window's end, park at the commit deadline. */
+/**
+ * Whether the invoice may be PAID by now (a commit accepted, or one whose outcome is unknown). Then
+ * the reads go on past the commit deadline — parking would stop them, and a PAID left unread 20 s
+ * is reversed — until the reservation has surely lapsed (any status read then is final) and a
+ * reversal window more.
+ */
+function mayBePaid(s: S, ctx: FlowContext): boolean {
+  if (!s.commitAccepted && !s.commitUnknown) return false;
+  const lapsed = (s.sentAt ?? 0) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
+  return ctx.now < lapsed + REVERSAL_WINDOW_MS;
+}
+
+/** Glase reverses a PAID not read within 20 s (§6.3). */
+const REVERSAL_WINDOW_MS = 20_000;
+
+/** Reading after an accepted commit that does not show PAID with an ersReference yet: alarm once at the window's end, park once no read can change anything. */
 function awaitConfirmation(s: S, what: string, ctx: FlowContext): Step<S> {
-  if (pastDeadline(s, ctx)) return park(s, "commit-unconfirmed", `invoice ${s.invoiceRef}: commit of ${s.commitMinor} accepted but the status still reads ${what} at the commit deadline`);
+  if (pastDeadline(s, ctx) && !mayBePaid(s, ctx)) return park(s, "commit-unconfirmed", `invoice ${s.invoiceRef}: commit of ${s.commitMinor} accepted but the status still reads ${what} after its reservation could have lapsed`);
   const step = readAgain(s, ctx);
   if (s.confirmAlarmed || s.confirmDeadline === undefined || ctx.now < s.confirmDeadline) return step;
   return withEffects(
@@ -222,11 +261,11 @@ function onCommitCheck(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     if (o.status === "PAID") return awaitConfirmation(next, "PAID without ersReference", ctx);
     if (o.status !== "RESERVED") return awaitConfirmation(next, o.status ?? "?", ctx);
     if (s.commitAccepted) return awaitConfirmation(next, "RESERVED", ctx);
+    // An answer lost a moment ago may belong to a commit Glase is still processing: RESERVED
+    // proves it was not applied only once any answer to it would have arrived — also past the deadline.
+    if (s.commitUnknown && s.commitSentAt !== undefined && ctx.now < s.commitSentAt + 2 * ctx.settings.glaseCallTimeoutMs) return readAgain(next, ctx);
     if (pastDeadline(s, ctx)) return park(next, "settlement-parked", `invoice ${s.invoiceRef} still RESERVED at the commit deadline`);
     if (s.commitMinor === undefined) return park(next, "settlement-parked", `invoice ${s.invoiceRef} is RESERVED but nothing was metered`);
-    // An answer lost a moment ago may belong to a commit Glase is still processing: RESERVED
-    // proves it was not applied only once any answer to it would have arrived.
-    if (s.commitUnknown && s.commitSentAt !== undefined && ctx.now < s.commitSentAt + 2 * ctx.settings.glaseCallTimeoutMs) return readAgain(next, ctx);
     if (s.commitSentAt !== undefined) {
       // A commit was refused (96, 93, 94) or never arrived: the next one waits a backoff, so a
       // Glase answering 96 while it reads RESERVED is not hammered.
@@ -238,7 +277,17 @@ function onCommitCheck(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "result" && (o.code === 54 || isCredentialsCode(o.code))) {
     return park(s, "settlement-parked", `getPaymentStatus of ${s.invoiceRef} answered ${o.code}`);
   }
-  if (pastDeadline(s, ctx)) return park(s, "settlement-parked", `point ${s.point}: could not read invoice ${s.invoiceRef} before the commit deadline (getPaymentStatus ${describe(o)})`);
+  if (pastDeadline(s, ctx)) {
+    if (!mayBePaid(s, ctx)) return park(s, "settlement-parked", `point ${s.point}: could not read invoice ${s.invoiceRef} before the commit deadline (getPaymentStatus ${describe(o)})`);
+    // A commit may have made it PAID: read on (a PAID unread for 20 s is reversed), and say so once.
+    if (!s.confirmAlarmed) {
+      return withEffects({ state: { ...readAgain(s, ctx).state, confirmAlarmed: true }, effects: readAgain(s, ctx).effects }, {
+        type: "alarm",
+        code: "commit-unconfirmed",
+        message: `point ${s.point}: invoice ${s.invoiceRef} may be PAID (commit of ${s.commitMinor}) but cannot be read at the commit deadline (getPaymentStatus ${describe(o)}); reading on`,
+      });
+    }
+  }
   return readAgain(s, ctx);
 }
 
@@ -246,33 +295,34 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   switch (name) {
     case "customer":
       if (s.phase !== "awaiting-reservation" && s.phase !== "sending-invoice" && s.phase !== "resolving-send") return same(s);
-      if (s.pending !== undefined) return same({ ...s, cancelWanted: "customer-timeout" });
+      // Without a known invoice there is nothing to cancel yet: it follows once there is.
+      if (s.pending !== undefined || s.invoiceRef === undefined) return same({ ...s, cancelWanted: "customer-timeout" });
       return cancel(s, "customer-timeout");
     case "poll":
-      return s.phase === "awaiting-reservation" && s.pending === undefined ? poll(s, "awaiting-reservation") : same(s);
+      return s.phase === "awaiting-reservation" && s.pending === undefined ? poll(s, "awaiting-reservation", ctx) : same(s);
     case "nozzle":
-      return s.phase === "authorized" ? stop(s) : same(s);
+      return s.phase === "authorized" ? stop(s, ctx) : same(s);
     case "stall":
-      return s.phase === "delivering" ? stop(s) : same(s);
+      return s.phase === "delivering" ? stop(s, ctx) : same(s);
     case "lapse":
       // Settlement must end before the reservation lapses: stop now, settle what the board metered.
       if (s.phase !== "authorizing" && s.phase !== "authorized" && s.phase !== "delivering") return same(s);
-      return withEffects(stop(s), display(s, "Time limit reached"));
+      return withEffects(stop(s, ctx), display(s, "Time limit reached"));
     case "retry":
       if (s.pending !== undefined) return same(s);
       switch (s.phase) {
         case "resolving-send":
-          return readCurrentInvoice(s);
+          return readCurrentInvoice(s, ctx);
         case "canceling":
           return cancel(s, s.cancelWanted ?? "retry");
         case "updating":
           return update(s);
         case "checking-commit":
-          return s.recommit ? commit(s, ctx) : poll(s, "checking-commit");
+          return s.recommit ? commit(s, ctx) : poll(s, "checking-commit", ctx);
         case "checking-sale":
           return checkSale(s);
         case "stopping":
-          return stop(s);
+          return stop(s, ctx);
         default:
           return same(s);
       }
@@ -297,14 +347,27 @@ function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext
     if (pastDeadline(s, ctx)) {
       return withEffects(settle(s, d), { type: "alarm", code: "delivery-unfinished", message: `point ${s.point}: sale ${s.flowId} still ${record.state} at the commit deadline; settling the ${d.amountMinor} metered so far` });
     }
-    const attempts = s.attempts + 1;
-    return { state: { ...s, phase: "stopping", progress: d, attempts }, effects: [timer("retry", backoffMs(attempts, ctx))] };
+    // The board answered, so it is reachable now: stop again soon — spaced by the stops it already
+    // ignored, not by the reads that failed while its link was down.
+    const restops = (s.restops ?? 0) + 1;
+    return { state: { ...s, phase: "stopping", progress: d, attempts: 0, restops }, effects: [timer("retry", backoffMs(restops, ctx))] };
   }
   const lapse = s.stopAt !== undefined ? [timer("lapse", s.stopAt - ctx.now)] : [];
   if (record.state === "delivering") {
     return { state: { ...s, phase: "delivering", progress: d }, effects: [timer("stall", ctx.settings.deliveryStallMs), ...lapse] };
   }
   return { state: { ...s, phase: "authorized" }, effects: [timer("nozzle", ctx.settings.nozzleLiftTimeoutMs), ...lapse] };
+}
+
+/**
+ * The board is reachable again. A flow that asked for a stop and has not seen the sale end stops
+ * again now (its backoff grew while the link was down, and the commit deadline may be near); one
+ * waiting to read the sale record reads it now.
+ */
+function onLinkBack(s: S, ctx: FlowContext): Step<S> {
+  if ((s.phase === "stopping" || s.phase === "checking-sale") && s.stopRequested) return withEffects(stop({ ...s, restops: (s.restops ?? 0) + 1 }, ctx), cancelTimer("retry"));
+  if (s.phase === "checking-sale") return withEffects(checkSale(s), cancelTimer("retry"));
+  return same(s);
 }
 
 const DELIVERY_PHASES: readonly PreliminaryPhase[] = ["authorizing", "authorized", "delivering", "stopping", "checking-sale"];
@@ -328,6 +391,11 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
     case "nozzle":
       return same(s);
     case "progress":
+      if (s.phase === "checking-sale" && s.stopRequested && ctx.now >= (s.stopSentAt ?? 0) + backoffMs((s.restops ?? 0) + 1, ctx)) {
+        // Still metering after our stop, and the board is reachable again (it reports): stop now,
+        // not after a backoff grown while its link was down — the commit deadline is near.
+        return withEffects(stop({ ...s, progress: { milli: input.milli, amountMinor: input.amountMinor }, restops: (s.restops ?? 0) + 1 }, ctx), cancelTimer("retry"));
+      }
       if (s.phase === "stopping" || s.phase === "checking-sale") return same({ ...s, progress: { milli: input.milli, amountMinor: input.amountMinor } });
       if (s.phase !== "authorizing" && s.phase !== "authorized" && s.phase !== "delivering") return same(s);
       return {
@@ -338,11 +406,13 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
       if (!DELIVERY_PHASES.includes(s.phase)) return same(s);
       return settle(s, { gradeId: input.gradeId, milli: input.milli, amountMinor: input.amountMinor, unitPriceMinor: input.unitPriceMinor });
     case "fault":
-      return s.phase === "authorized" || s.phase === "delivering" ? stop(s) : same(s);
+      return s.phase === "authorized" || s.phase === "delivering" ? stop(s, ctx) : same(s);
     case "printed":
       return s.phase === "printing" ? finish(s, "paid") : same(s);
     case "released":
       return same(s);
+    case "link":
+      return input.up ? onLinkBack(s, ctx) : same(s);
     case "timer":
       return onTimer(s, input.name, ctx);
     case "recover":
@@ -356,9 +426,9 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
 
 function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel", ctx: FlowContext): Step<S> {
   if (action === "stop") {
-    if (s.phase === "authorized" || s.phase === "delivering" || s.phase === "authorizing") return stop(s);
+    if (s.phase === "authorized" || s.phase === "delivering" || s.phase === "authorizing") return stop(s, ctx);
     if (s.phase === "awaiting-reservation" || s.phase === "sending-invoice" || s.phase === "resolving-send") {
-      return s.pending ? same({ ...s, cancelWanted: "stopped" }) : cancel(s, "stopped");
+      return s.pending || s.invoiceRef === undefined ? same({ ...s, cancelWanted: "stopped" }) : cancel(s, "stopped");
     }
     return same(s);
   }

@@ -121,6 +121,7 @@ export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContex
     case "fault":
     case "printed":
     case "released":
+    case "link":
       return same(s);
     default:
       return assertNever(input, "input");

@@ -2,20 +2,22 @@
 // whole; Σ refunds ≤ original is Glase's check (98). A refund is a new transaction, so it is never
 // re-sent blindly (§6.15): after an answer that does not prove it was not processed (a lost answer,
 // 90 SYSTEM_ERROR, a code the contract does not list for refunds) the flow READS what happened —
-// it marks the terminal's reconciliation period and looks for its own row in the period's details
-// report (STD_RECON_007, §5.7). The refund invoice carries the flow id as cashierId, so its row is
-// recognisable (CashierId, SalesAmount = −amount, and the refund's own ErsReference). Found ⇒
-// refunded; provably absent ⇒ sent once more; the read itself ambiguous ⇒ parked for a technician.
+// once any late answer would have arrived it marks the terminal's reconciliation period and looks
+// for its row in that period's details report (STD_RECON_007, §5.7; refund-evidence.ts decides what
+// a row proves). Found ⇒ refunded; provably absent ⇒ sent once more; anything less ⇒ parked for a
+// technician. The period read must be the one holding the refund: the engine lets no other flow
+// mark this terminal's period while a refund on it is unresolved, and a check whose own mark was
+// lost can still prove the refund happened (its row in a later period) but never that it did not.
 import type { Invoice } from "../glase/types.ts";
 import { type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
 import { type FlowBase, type Step, callGlase, isoLocal, pendingOutcome, same } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
-import { reportMinor, reportRows } from "./report-rows.ts";
+import { NO_OTHER_REFUNDS, type OtherRefunds, refundEvidence } from "./refund-evidence.ts";
 
 export type RefundPhase =
   | "refunding"
-  | "check-pending" // an answer may still arrive: wait before reading
+  | "check-pending" // an answer (to the refund or to a lost mark) may still arrive: wait before marking
   | "check-marking" // markTransactionPeriod(TERMINALID) to close a period holding the refund
   | "check-waiting" // wait before the report (§6.11)
   | "check-reporting" // executeReport STD_RECON_007 of that period
@@ -36,10 +38,19 @@ export interface RefundState extends FlowBase {
   readonly sends?: number;
   /** When the last refundPayment was decided (absolute ms). */
   readonly sentAt?: number;
+  /** When the check's last markTransactionPeriod was decided (absolute ms). */
+  readonly markSentAt?: number;
+  /** Marks of the current check (each one closes a period of the terminal). */
+  readonly marks?: number;
+  /** The period the check closed after the last send; cleared when the refund is sent again. */
   readonly periodId?: string;
   readonly reportTries?: number;
-  /** A check's own mark was ambiguous: a period may hold the refund unseen, no later read can prove absence. */
+  /** A check's own mark was ambiguous: a period may hold the refund unseen, so no later read can prove absence. */
   readonly checkUnsound?: boolean;
+  /** Other refunds of this terminal and amount (engine, at start): rows of theirs are not ours. */
+  readonly others?: OtherRefunds;
+  /** Ended by a technician's decision (mark-settled / cancel), not by Glase. */
+  readonly resolvedBy?: "technician";
 }
 
 export interface RefundStart {
@@ -49,14 +60,19 @@ export interface RefundStart {
   readonly currency: string;
   readonly ersReference: string;
   readonly amountMinor: number;
+  readonly others?: OtherRefunds;
 }
 
 type S = RefundState;
 const MAX_ATTEMPTS = 5;
 const MAX_SENDS = 3;
+/** Ambiguous marks one check may make before it gives up (each closes a terminal period). */
+const MAX_MARKS = 3;
 const DETAILS_REPORT = "Reconciliation/STD_RECON_007.xml";
 /** Codes the contract lists for refundPayment that mean "refused, nothing happened" (§3.10, §5.8). */
 const REFUSED = new Set([11, 20, 21, 23, 29, 33, 37, 48, 49, 64, 91, 97, 98, 99]);
+/** Codes listed for markTransactionPeriod that refuse it (§3.11): nothing was marked. */
+const MARK_REFUSED = new Set([20, 29, 33, 37, 91]);
 
 export function startRefund(p: RefundStart, ctx: FlowContext): Step<S> {
   return refund({ kind: "refund", phase: "refunding", calls: 0, attempts: 0, sends: 0, ...p }, ctx);
@@ -71,14 +87,15 @@ function refund(s: S, ctx: FlowContext): Step<S> {
     clientInvoiceId: s.flowId,
     invoiceRows: [{ itemDescription: "Refund", itemQuantity: "1", itemTotalAmount: money(s.currency, s.amountMinor) }],
     totalAmount: money(s.currency, s.amountMinor),
-    // Names the refund in the details report (its CashierId column): how a check recognises it.
+    // May name the refund in the details report (its CashierId column), if Glase echoes it there.
     cashierId: s.flowId,
   };
-  return callGlase(s, { op: "refundPayment", ersReference: s.ersReference, invoice }, { phase: "refunding", sends: (s.sends ?? 0) + 1, sentAt: ctx.now } as Partial<S>);
+  const patch: Partial<S> = { phase: "refunding", sends: (s.sends ?? 0) + 1, sentAt: ctx.now, periodId: undefined, marks: 0, checkUnsound: false };
+  return callGlase(s, { op: "refundPayment", ersReference: s.ersReference, invoice }, patch);
 }
 
 function park(s: S, why: string): Step<S> {
-  const message = `refund of ${s.amountMinor} on ${s.ersReference}: ${why}; check the terminal's details report, then mark-settled (refunded) or retry (re-sends it)`;
+  const message = `refund of ${s.amountMinor} on ${s.ersReference}: ${why}; look for it in the terminal's details report, then mark-settled (it is there) or cancel (it is not) — a new refund can follow`;
   return {
     state: { ...s, phase: "parked", parkedReason: "refund-unknown", parkedMessage: message, pending: undefined },
     effects: [{ type: "alarm", code: "refund-unknown", message }],
@@ -89,15 +106,16 @@ function done(s: S, outcome: "refunded" | "failed", patch: Partial<S> = {}): Ste
   return same({ ...s, ...patch, phase: "finished", outcome, pending: undefined });
 }
 
-/** The refund may have happened: wait until any late answer would have arrived, then read. */
+/** The refund may have happened: wait until any late answer (to it, or to a lost mark) would have arrived, then mark. */
 function startCheck(s: S, ctx: FlowContext): Step<S> {
-  if (s.checkUnsound) return park(s, "outcome unknown and no report can prove it (a period mark was lost)");
-  const wait = Math.max(0, (s.sentAt ?? ctx.now) + 2 * ctx.settings.glaseCallTimeoutMs - ctx.now);
+  if ((s.marks ?? 0) >= MAX_MARKS) return park(s, `outcome unknown; ${s.marks} period marks of the check were themselves ambiguous`);
+  const since = Math.max(s.sentAt ?? ctx.now, s.markSentAt ?? 0);
+  const wait = Math.max(0, since + 2 * ctx.settings.glaseCallTimeoutMs - ctx.now);
   return { state: { ...s, phase: "check-pending", pending: undefined, attempts: 0 }, effects: [timer("retry", wait)] };
 }
 
-function mark(s: S): Step<S> {
-  return callGlase(s, { op: "markTransactionPeriod", terminalId: s.terminalId }, { phase: "check-marking" } as Partial<S>);
+function mark(s: S, ctx: FlowContext): Step<S> {
+  return callGlase(s, { op: "markTransactionPeriod", terminalId: s.terminalId }, { phase: "check-marking", markSentAt: ctx.now } as Partial<S>);
 }
 
 function report(s: S): Step<S> {
@@ -110,12 +128,14 @@ function retryLater(s: S, ctx: FlowContext): Step<S> {
   return { state: { ...s, attempts, pending: undefined }, effects: [timer("retry", backoffMs(attempts, ctx))] };
 }
 
+/** Busy / unreachable: provably not processed (§6.15 "retry later"). 90 is unclassified: not this. */
+function notProcessed(o: GlaseOutcome): boolean {
+  return isTemporary(o) && !(o.kind === "result" && o.code === 90);
+}
+
 function onRefundAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") return done(s, "refunded", { refundReference: o.ersReference });
-  // Busy / unreachable: provably not processed (§6.15 "retry later"), so sending again is safe.
-  if (isTemporary(o) && !(o.kind === "result" && o.code === 90)) {
-    return s.attempts < MAX_ATTEMPTS ? retryLater(s, ctx) : done(s, "failed", o.kind === "result" ? { failCode: o.code } : {});
-  }
+  if (notProcessed(o)) return s.attempts < MAX_ATTEMPTS ? retryLater(s, ctx) : done(s, "failed", o.kind === "result" ? { failCode: o.code } : {});
   if (o.kind === "result" && REFUSED.has(o.code)) return done(s, "failed", { failCode: o.code });
   return startCheck(s, ctx);
 }
@@ -124,16 +144,20 @@ function onMarkAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok" && o.transactionPeriodId) {
     return { state: { ...s, phase: "check-waiting", periodId: o.transactionPeriodId, reportTries: 0, attempts: 0 }, effects: [timer("report", ctx.settings.reportWaitMs)] };
   }
-  if (isTemporary(o) && !(o.kind === "result" && o.code === 90) && s.attempts < MAX_ATTEMPTS) return retryLater(s, ctx);
-  // The mark may have closed a period holding the refund whose id we will never learn.
-  const unsound = !(o.kind === "result" && o.code !== 90) && !(o.kind === "transport" && !o.indefinite);
-  return park({ ...s, checkUnsound: s.checkUnsound || unsound }, `outcome unknown; reading the report failed (markTransactionPeriod ${o.kind === "result" ? o.code : o.kind})`);
+  if (notProcessed(o)) return s.attempts < MAX_ATTEMPTS ? retryLater(s, ctx) : park(s, "outcome unknown; the terminal's period could not be marked to read it");
+  if (o.kind === "result" && MARK_REFUSED.has(o.code)) return park(s, `outcome unknown; markTransactionPeriod answered ${o.code}`);
+  // Lost, 90, a code not listed for it, or no period id: the mark may have closed a period holding
+  // the refund whose id we will never learn. A later period can still show the refund, never prove
+  // it absent. Mark again once any late answer to this one would have arrived.
+  return startCheck({ ...s, checkUnsound: true, marks: (s.marks ?? 0) + 1 }, ctx);
 }
 
 function onReportAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") {
-    const ours = reportRows(o.report ?? "").find((r) => r.CashierId === s.flowId && reportMinor(r.SalesAmount) === -s.amountMinor);
-    if (ours) return done(s, "refunded", { refundReference: ours.ErsReference });
+    const evidence = refundEvidence(o.report ?? "", s, s.others ?? NO_OTHER_REFUNDS);
+    if (evidence.kind === "found") return done(s, "refunded", { refundReference: evidence.refundReference });
+    if (evidence.kind === "unattributable") return park(s, `${evidence.rows} rows of −${s.amountMinor} in period ${s.periodId} could each be this refund`);
+    if (s.checkUnsound) return park(s, `not in period ${s.periodId}, but a lost period mark may hold it`);
     // The period covers everything up to our mark, made after any answer could have arrived: no row, no refund.
     if ((s.sends ?? 0) >= MAX_SENDS) return park(s, `still not in the report after ${s.sends} requests`);
     return refund({ ...s, attempts: 0 }, ctx);
@@ -165,7 +189,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   if (s.pending !== undefined) return same(s);
   if (name === "retry" && s.phase === "refunding") return refund(s, ctx);
-  if (name === "retry" && (s.phase === "check-pending" || s.phase === "check-marking")) return mark(s);
+  if (name === "retry" && (s.phase === "check-pending" || s.phase === "check-marking")) return mark(s, ctx);
   if (name === "report" && s.phase === "check-waiting") return report(s);
   return same(s);
 }
@@ -178,7 +202,8 @@ function recover(s: S, ctx: FlowContext): Step<S> {
     case "check-pending":
       return startCheck(fresh, ctx);
     case "check-marking":
-      return park({ ...fresh, checkUnsound: true }, "outcome unknown; restarted while marking the period to read it");
+      // The mark's answer is unknown: it may have closed a period holding the refund.
+      return startCheck({ ...fresh, checkUnsound: true, marks: (s.marks ?? 0) + 1, markSentAt: s.markSentAt ?? ctx.now }, ctx);
     case "check-waiting":
     case "check-reporting":
       return report(fresh);
@@ -188,6 +213,18 @@ function recover(s: S, ctx: FlowContext): Step<S> {
     default:
       return assertNever(s.phase, "refund phase");
   }
+}
+
+function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel", ctx: FlowContext): Step<S> {
+  if (s.phase !== "parked") return same(s);
+  const resumed: S = { ...s, parkedReason: undefined, parkedMessage: undefined, attempts: 0 };
+  if (action === "mark-settled") return done(resumed, "refunded", { resolvedBy: "technician" });
+  if (action === "cancel") return done(resumed, "failed", { resolvedBy: "technician" });
+  // retry = read again, never send: the period already closed after the last send is read again
+  // (its report may be ready now); without one, a fresh check. Sending again is the technician's
+  // decision, after cancel, as a new refund.
+  if (action === "retry") return resumed.periodId !== undefined ? report({ ...resumed, reportTries: 0 }) : startCheck({ ...resumed, marks: 0 }, ctx);
+  return same(s);
 }
 
 export function transitionRefund(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
@@ -201,15 +238,8 @@ export function transitionRefund(s: S, input: FlowInput, ctx: FlowContext): Step
       return onTimer(s, input.name, ctx);
     case "recover":
       return recover(s, ctx);
-    case "technician": {
-      if (s.phase !== "parked") return same(s);
-      const resumed: S = { ...s, parkedReason: undefined, parkedMessage: undefined, attempts: 0 };
-      if (input.action === "mark-settled") return done(resumed, "refunded");
-      if (input.action === "cancel") return done(resumed, "failed");
-      // retry: read first while a read can still prove anything; otherwise the technician checked the report.
-      if (input.action === "retry") return s.checkUnsound ? refund(resumed, ctx) : startCheck(resumed, ctx);
-      return same(s);
-    }
+    case "technician":
+      return onTechnician(s, input.action, ctx);
     case "start":
     case "authorized":
     case "stopped":
@@ -220,6 +250,7 @@ export function transitionRefund(s: S, input: FlowInput, ctx: FlowContext): Step
     case "fault":
     case "printed":
     case "released":
+    case "link":
       return same(s);
     default:
       return assertNever(input, "input");

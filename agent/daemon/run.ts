@@ -50,8 +50,35 @@ function startFailure(err: unknown): { code: string; fields: Record<string, unkn
 declare const GLASE_AGENT_PRODUCTION: boolean | undefined;
 const PRODUCTION = typeof GLASE_AGENT_PRODUCTION === "boolean" && GLASE_AGENT_PRODUCTION;
 
+/**
+ * Signals that arrive while the agent starts. Without a listener Node applies the default action —
+ * SIGTERM, SIGINT and SIGHUP all kill the process by that signal — so from the first line of
+ * runDaemon they are only remembered: a stop is carried out once the start is over (or failed),
+ * a reload once the agent is ready.
+ */
+class StartSignals {
+  stop?: NodeJS.Signals;
+  reload = false;
+  private readonly onStop = (signal: NodeJS.Signals) => void (this.stop ??= signal);
+  private readonly onHup = () => void (this.reload = true);
+
+  constructor() {
+    process.on("SIGTERM", this.onStop);
+    process.on("SIGINT", this.onStop);
+    process.on("SIGHUP", this.onHup);
+  }
+
+  /** Called once the running handlers are installed: no instant without a listener. */
+  detach(): void {
+    process.off("SIGTERM", this.onStop);
+    process.off("SIGINT", this.onStop);
+    process.off("SIGHUP", this.onHup);
+  }
+}
+
 export async function runDaemon(opts: RunOptions): Promise<number> {
   const env = opts.env ?? process.env;
+  const startSignals = new StartSignals();
   // Everything opened so far, closed in reverse if the start fails: a failed start leaves no
   // socket listening and no handle keeping the process alive.
   const opened: Array<() => Promise<void> | void> = [];
@@ -98,6 +125,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       log.info("metrics-listening", { url: metricsServer.url });
     }
   } catch (err) {
+    startSignals.detach();
     const { code, fields } = startFailure(err);
     log.error("start-failed", fields);
     // Bounded: a part that does not close in time must not hold the exit.
@@ -129,8 +157,6 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   if (watchdogMs !== undefined) {
     health = startHealthMonitor({ notifier, intervalMs: watchdogMs, probe: () => composed.journal.tail(1), logger: log.child("health") });
   }
-  await notifier.ready(statusLine(station));
-  log.info("ready", { points: config.points.length, sockets: paths.socketsDir });
   const statusTimer = setInterval(() => void notifier.status(statusLine(station)), 5_000);
   statusTimer.unref();
 
@@ -200,10 +226,20 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
         log.error("shutdown-failed", { signal, err });
         process.exit(1);
       });
+    // The running handlers first, then READY: a signal sent the moment READY arrives (systemctl
+    // stop right after the start) must find them, never Node's default (death by the signal).
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGHUP", () => {
       if (!stopping) reloading = reloading.then(reload);
     });
+    startSignals.detach();
+    if (startSignals.stop) {
+      log.info("stop-requested-during-start", { signal: startSignals.stop });
+      stop(startSignals.stop);
+      return;
+    }
+    void notifier.ready(statusLine(station)).then(() => log.info("ready", { points: config.points.length, sockets: paths.socketsDir }));
+    if (startSignals.reload) reloading = reloading.then(reload);
   });
 }

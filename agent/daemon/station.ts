@@ -288,7 +288,7 @@ export class Station implements StationControl {
   }
 
   async resumePoint(point: number, _by?: AdminActor): Promise<{ point: number; wasStopped: boolean; outOfService?: OutOfService }> {
-    this.engine.resumePoint(point);
+    await this.engine.resumePoint(point);
     const wasStopped = this.stopped.delete(point);
     const still = this.points().find((p) => p.point === point)?.outOfService;
     return { point, wasStopped, ...(still ? { outOfService: still } : {}) };

@@ -41,6 +41,8 @@ export interface DispenserEventRoutes {
   byTransaction(transactionId: string): FlowRunner | undefined;
   /** The flow currently serving a point. */
   activeOn(point: number): FlowRunner | undefined;
+  /** Every running flow (a link change concerns all of them). */
+  running(): Iterable<FlowRunner>;
   readonly logger: Logger;
 }
 
@@ -69,6 +71,7 @@ export function routeDispenserEvent(e: DispenserEvent, routes: DispenserEventRou
     }
     case "link":
       routes.logger.info("dispenser_link", { up: e.up });
+      for (const r of routes.running()) void r.feed({ type: "link", up: e.up });
       return;
     default: {
       const never: never = e;

@@ -28,14 +28,24 @@ export async function recoverFlows(journal: Journal, now: number, settings: Flow
   return recovered;
 }
 
-/** The most recently finished flows, newest first, as the technician's `flows --all` lists them. */
+const FLOW_KINDS: readonly FlowState["kind"][] = ["preliminary", "pos", "refund", "reconciliation"];
+
+/**
+ * The most recently finished flows, newest first, as the technician's `flows --all` lists them.
+ * Only payment flows: the journal also holds other records (the daemon's admin audit lines), which
+ * are neither flows to list nor a reason to list none.
+ */
 export async function recentFinishedFlows(journal: Journal, limit: number, logger: Logger): Promise<FlowSummary[]> {
-  try {
-    const rows = await journal.flows({ limit });
-    return rows.filter((r) => r.finished).map((r) => summarizeState(r.state as FlowState, r.createdAt, r.updatedAt));
-  } catch (err) {
-    // A view for technicians: never a reason not to start.
-    logger.warn("recent_flows_unavailable", { err });
-    return [];
+  const out: FlowSummary[] = [];
+  for (const kind of FLOW_KINDS) {
+    try {
+      for (const r of await journal.flows({ kind, limit })) {
+        if (r.finished) out.push(summarizeState(r.state as FlowState, r.createdAt, r.updatedAt));
+      }
+    } catch (err) {
+      // A view for technicians: never a reason not to start.
+      logger.warn("recent_flows_unavailable", { kind, err });
+    }
   }
+  return out.sort((a, b) => b.updatedAt - a.updatedAt).slice(0, limit);
 }

@@ -246,6 +246,21 @@ class SqliteJournal implements Journal {
     }));
   }
 
+  async stoppedPoints(): Promise<readonly number[]> {
+    return (await all(this.db, "SELECT point FROM point_stops ORDER BY point")).map((r) => Number(r.point));
+  }
+
+  async setPointStopped(point: number, stopped: boolean, at: number): Promise<void> {
+    const label = `point-stop:${point}:${stopped}`;
+    this.boundary?.(`before:${label}`);
+    await this.gate.shared(() =>
+      stopped
+        ? run(this.db, "INSERT INTO point_stops(point, at) VALUES (?, ?) ON CONFLICT(point) DO NOTHING", [point, at])
+        : run(this.db, "DELETE FROM point_stops WHERE point = ?", [point]),
+    );
+    this.boundary?.(`after:${label}`);
+  }
+
   async compact(before: number): Promise<number> {
     // One scan finds the expired flows and their steps' rowids; the deletes then walk the rowid
     // B-tree (steps) and the primary key (receipts) in small transactions of their own.

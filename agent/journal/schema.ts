@@ -35,4 +35,11 @@ export const MIGRATIONS: readonly string[] = [
     at INTEGER NOT NULL
   );
   `,
+  // Points a technician stopped: out of service until resumed, across restarts.
+  `
+  CREATE TABLE point_stops (
+    point INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL
+  );
+  `,
 ];

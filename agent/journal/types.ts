@@ -75,6 +75,10 @@ export interface Journal {
   saveReceipt(receipt: ReceiptRecord): Promise<void>;
   /** All receipts (oldest first); with a page, the newest `limit` of those matching, oldest first. */
   receipts(page?: ReceiptPage): Promise<readonly ReceiptRecord[]>;
+  /** Points stopped by a technician (stop-point), until resumed. */
+  stoppedPoints(): Promise<readonly number[]>;
+  /** Durable when it resolves: a stopped point stays out of service across restarts. */
+  setPointStopped(point: number, stopped: boolean, at: number): Promise<void>;
   /** Removes finished flows (and their steps) last updated before `before`; returns how many. */
   compact(before: number): Promise<number>;
   close(): Promise<void>;

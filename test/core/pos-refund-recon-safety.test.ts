@@ -98,14 +98,66 @@ describe("refund: an ambiguous answer is resolved by a read, never by a blind re
     expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF2" });
   });
 
-  it("(6) when the check itself is ambiguous (mark answer lost) ⇒ parked, never re-sent", () => {
+  it("(6) when the check's own mark is ambiguous, a later period can prove the refund happened but never that it did not ⇒ parked, never re-sent", () => {
     const d = start().answer(CODE(90));
     d.runTimers(d.now + 120_000, () => d.state.pending !== undefined);
     expect(d.call().op).toBe("markTransactionPeriod");
+    const lostAt = d.now;
     d.answer(LOST);
+    // The next mark waits until the lost one can no longer be processed late.
+    check(d, report(row("point-9", "45.00000", "PAY1")));
+    expect(d.since(0, "glase").filter((x) => x.effect.type === "glase" && x.effect.call.op === "markTransactionPeriod").map((x) => x.at)[1]).toBeGreaterThanOrEqual(lostAt + 2 * SETTINGS.glaseCallTimeoutMs);
     expect(d.state.phase).toBe("parked");
     expect(d.alarm("refund-unknown")).toBe(true);
     expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+    // A technician retry reads again; it never sends.
+    d.feed({ type: "technician", action: "retry" });
+    d.runTimers(d.now + 120_000, () => d.state.pending !== undefined);
+    d.answer(OK({ report: report(row("NULL", "-10.00000", "REF1")) }));
+    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF1" });
+    expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+  });
+
+  it("(6) a refund row need not name the refund's cashierId (§5.7 does not say it does): a lone row of −amount is the refund, never a reason to send again", () => {
+    for (const cashier of ["NULL", "point-9"]) {
+      const d = start().answer(CODE(90));
+      check(d, report(row("point-9", "45.00000", "PAY1") + row(cashier, "-10.00000", "REF1")));
+      expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF1" });
+      expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+    }
+  });
+
+  it("(6) rows of other refunds of this terminal and amount (known references) are not taken for this one", () => {
+    const others = { references: ["REF0"], flowIds: ["R0"], unreferenced: 0 };
+    const d = Driver.of<RefundState>(startRefund({ flowId: "R1", terminalId: "T", currency: "SEK", ersReference: "E", amountMinor: 1000, others }, ctxAt(0))).answer(LOST);
+    check(d, report(row("NULL", "-10.00000", "REF0")));
+    expect(d.call().op).toBe("refundPayment"); // REF0 is another refund's: this one provably did not happen
+    d.answer(OK({ ersReference: "REF2" }));
+    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF2" });
+  });
+
+  it("(6) a row that could be this refund or another one (a technician settled without a reference) ⇒ parked, never re-sent", () => {
+    const others = { references: [], flowIds: ["R0"], unreferenced: 1 };
+    const d = Driver.of<RefundState>(startRefund({ flowId: "R1", terminalId: "T", currency: "SEK", ersReference: "E", amountMinor: 1000, others }, ctxAt(0))).answer(LOST);
+    check(d, report(row("NULL", "-10.00000", "REFX")));
+    expect(d.state.phase).toBe("parked");
+    expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+  });
+
+  it("(6) a technician retry of a check whose report was not available reads that same period again (a new mark would miss the refund)", () => {
+    const d = start().answer(LOST);
+    d.runTimers(d.now + 120_000, () => d.state.pending !== undefined);
+    d.answer(OK({ transactionPeriodId: "P" }));
+    for (let i = 0; d.state.phase !== "parked" && i < 100; i++) {
+      d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+      if (d.state.pending) d.answer(CODE(2));
+    }
+    expect(d.state.phase).toBe("parked");
+    d.feed({ type: "technician", action: "retry" });
+    expect(d.call()).toEqual({ op: "executeReport", reportId: "Reconciliation/STD_RECON_007.xml", transactionPeriodId: "P", terminalId: "T" });
+    d.answer(OK({ report: report(row("NULL", "-10.00000", "REF1")) }));
+    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF1" });
+    expect(calls(d).filter((c) => c.call.op === "markTransactionPeriod")).toHaveLength(1);
   });
 
   it("(6) after a restart in the middle of a refund: the same check, not an immediate park or re-send", () => {
@@ -165,5 +217,93 @@ describe("times sent as local", () => {
       if (saved === undefined) delete process.env.TZ;
       else process.env.TZ = saved;
     }
+  });
+});
+
+describe("POS: a sendInvoice whose outcome is unknown leaves no invoice unwatched", () => {
+  const T = SETTINGS.glaseCallTimeoutMs;
+  const start = () => Driver.of<PosState>(startPos({ flowId: "p1", point: 9, terminalId: "T9", currency: "SEK", stationName: "Kiosk", amountMinor: 4500 }, ctxAt(0)));
+  const sends = (d: Driver) => calls(d).filter((c) => c.call.op === "sendInvoice").length;
+  const PAID_OURS = OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I1", paidMinor: 4500 });
+
+  it("(new-A) answer lost and status reads keep failing: the flow reads on at the poll cadence (never ends 'offline'), tells a technician, and collects the payment once a read answers", () => {
+    const d = start().answer(LOST);
+    for (let i = 0; i < 120; i++) {
+      expect(d.state.phase).toBe("resolving-send");
+      expect(d.call()).toEqual({ op: "getPaymentStatus", version: 0 });
+      d.answer(LOST);
+      d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    }
+    const reads = calls(d).filter((c) => c.call.op === "getPaymentStatus").map((c) => c.at);
+    expect(Math.max(...reads.slice(1).map((t, i) => t - reads[i]!))).toBeLessThanOrEqual(SETTINGS.pollIntervalMs);
+    expect(d.log.some((x) => x.effect.type === "alarm" && x.effect.code === "send-unresolved")).toBe(true);
+    d.answer(PAID_OURS);
+    expect(d.state.phase).toBe("releasing");
+    expect(sends(d)).toBe(1);
+  });
+
+  it("(new-A) after a restart during sendInvoice the current invoice is read at the poll cadence until the lost request can no longer be processed — a payment of it meanwhile is collected, not superseded", () => {
+    const d = start().feed({ type: "recover" });
+    d.answer(CODE(54)); // the lost request has not arrived yet
+    d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    d.answer(OK({ status: "ISSUED", version: 1 })); // now it has: open, so it is ours — polled as the current invoice
+    d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    const c = d.call();
+    expect(c.op === "getPaymentStatus" && c.invoiceReference).toBeUndefined();
+    d.answer(PAID_OURS); // the customer paid it
+    expect(d.state.phase).toBe("releasing");
+    expect(sends(d)).toBe(1);
+  });
+
+  it("(new-A) the fresh sendInvoice goes out only once the lost one can no longer be processed", () => {
+    const d = start().answer(CODE(90));
+    let resent: number | undefined;
+    for (let i = 0; i < 200 && resent === undefined; i++) {
+      if (d.state.pending?.op === "getPaymentStatus") d.answer(CODE(54)); // nothing arrived (yet)
+      else if (d.state.pending?.op === "sendInvoice") resent = d.now;
+      else d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    }
+    expect(resent).toBeGreaterThanOrEqual(2 * T);
+  });
+});
+
+describe("POS: an invoice whose reference was lost is the flow's own while it is the terminal's open one", () => {
+  const start = () => Driver.of<PosState>(startPos({ flowId: "p1", point: 9, terminalId: "T9", currency: "SEK", stationName: "Kiosk", amountMinor: 4500 }, ctxAt(0)));
+  const ops = (d: Driver, from = 0) => calls(d, from).map((c) => c.call.op);
+
+  it("(new-A) it is polled — not superseded under a customer about to pay it — and a payment of it is collected", () => {
+    const d = start().answer(LOST);
+    d.answer(OK({ status: "ISSUED", version: 1 }));
+    for (let i = 0; i < 25; i++) {
+      d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+      d.answer(OK({ status: "ISSUED", version: 1 }));
+    }
+    expect(ops(d).filter((o) => o === "sendInvoice")).toHaveLength(1);
+    d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    d.answer(OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I1", paidMinor: 4500 }));
+    expect(d.state).toMatchObject({ phase: "releasing", invoiceRef: "I1" });
+  });
+
+  it("(new-A) at the windows' end it is superseded right after a poll showed it open, and the new one cancelled; a refused supersede is retried, never walked away from", () => {
+    const d = start().answer(LOST);
+    d.answer(OK({ status: "ISSUED", version: 1 }));
+    while (d.state.pending?.op !== "sendInvoice" && d.now < 10 * SETTINGS.posWindowMs) {
+      d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+      if (d.state.pending?.op === "getPaymentStatus") d.answer(OK({ status: "ISSUED", version: 1 }));
+    }
+    expect(d.call().op).toBe("sendInvoice");
+    expect(d.now).toBeGreaterThanOrEqual((1 + SETTINGS.posExtraWindows) * SETTINGS.posWindowMs);
+    d.answer(DOWN); // not processed: the old one is still open
+    expect(d.state.phase).toBe("polling");
+    const mark = d.log.length;
+    while (d.state.pending?.op !== "sendInvoice") {
+      d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+      if (d.state.pending?.op === "getPaymentStatus") d.answer(OK({ status: "ISSUED", version: 1 }));
+    }
+    d.answer(OK({ invoiceReference: "I2" })).answer(OK({ status: "ISSUED", version: 1 }));
+    expect(d.call()).toEqual({ op: "cancelInvoice", invoiceReference: "I2" });
+    d.answer(OK());
+    expect(d.state.outcome).toBe("canceled");
+    expect(ops(d, mark).filter((o) => o === "sendInvoice")).toHaveLength(1);
   });
 });

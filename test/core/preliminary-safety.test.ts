@@ -130,17 +130,20 @@ describe("preliminary: reading PAID after a commit", () => {
   it.each([
     ["RESERVED", OK({ status: "RESERVED", version: 3 })],
     ["PAID without ersReference", OK({ status: "PAID", version: 4 })],
-  ])("(8) an accepted commit that keeps reading %s gets an alarm, keeps reading at the poll cadence, and parks at the commit deadline", (_n, answer) => {
+  ])("(8) an accepted commit that keeps reading %s gets an alarm, keeps reading at the poll cadence — past the commit deadline, until its reservation has surely lapsed — then parks", (_n, answer) => {
     const d = committed();
     const mark = d.log.length;
-    while (d.state.phase === "checking-commit" && d.now < SETTINGS.commitReservationTimeoutS * 1000) {
+    const lapsed = SETTINGS.commitReservationTimeoutS * 1000 + 2 * SETTINGS.glaseCallTimeoutMs;
+    while (d.state.phase === "checking-commit" && d.now < lapsed + 60_000) {
       d.answer(answer);
+      if (d.state.phase !== "checking-commit") break; // d.now is when it parked
       d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
     }
     const alarms = d.since(mark, "alarm");
     expect(alarms.length).toBeGreaterThan(0);
     expect(alarms[0]!.at).toBeLessThanOrEqual(60_000 + d.log[mark]!.at);
     expect(d.state.phase).toBe("parked");
+    expect(d.now).toBeGreaterThanOrEqual(lapsed);
     expect(glaseCalls(d, mark).filter((c) => c.op === "commitReservation")).toEqual([]);
   });
 
@@ -194,5 +197,101 @@ describe("preliminary: technician", () => {
     expect(d.state.phase).toBe("parked");
     d.feed({ type: "recover" });
     expect(d.alarm("commit-rejected")).toBe(true);
+  });
+});
+
+describe("preliminary: a sendInvoice whose outcome is unknown leaves no invoice unwatched", () => {
+  const sends = (d: Driver) => glaseCalls(d).filter((c) => c.op === "sendInvoice").length;
+  const T = SETTINGS.glaseCallTimeoutMs;
+
+  it("(new-A) the fresh sendInvoice waits until the lost one can no longer be processed (a late one would supersede it under a customer who reserved it)", () => {
+    const d = begin().answer(LOST);
+    let sentAgainAt: number | undefined;
+    for (let i = 0; i < 200 && sentAgainAt === undefined; i++) {
+      if (d.state.pending?.op === "getPaymentStatus") d.answer(CODE(54));
+      else if (d.state.pending?.op === "sendInvoice") sentAgainAt = d.now;
+      else d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    }
+    expect(sentAgainAt).toBeGreaterThanOrEqual(2 * T);
+    expect(sends(d)).toBe(2);
+  });
+
+  it("(new-A) status reads that keep failing never end the flow while an invoice of ours may hold a reservation; at its lapse: offline, with an alarm", () => {
+    const d = begin().answer(LOST);
+    const lapse = SETTINGS.commitReservationTimeoutS * 1000 + 2 * T;
+    while (d.state.phase !== "finished" && d.now < lapse + 120_000) {
+      if (d.state.pending) d.answer(DOWN);
+      else d.runTimers(d.now + 60_000, () => d.state.pending !== undefined || d.state.phase === "finished");
+    }
+    expect(d.state.outcome).toBe("offline");
+    expect(d.now).toBeGreaterThanOrEqual(lapse);
+    expect(d.log.some((x) => x.effect.type === "alarm" && x.effect.code === "send-unresolved")).toBe(true);
+    expect(sends(d)).toBe(1);
+  });
+
+  it.each([
+    ["a technician stop", (d: Driver) => d.feed({ type: "technician", action: "stop" })],
+    ["the customer timeout", (d: Driver) => d.fire("customer")],
+  ])("(new-A) %s while resolving a lost send does not walk away from the open invoice: it is superseded, then cancelled", (_n, act) => {
+    const d = begin().answer(LOST);
+    d.answer(DOWN); // the read fails: nothing is pending while the flow waits to read again
+    expect(d.state.pending).toBeUndefined();
+    act(d);
+    expect(d.state.phase).not.toBe("finished");
+    while (d.state.pending?.op !== "sendInvoice") {
+      if (d.state.pending) d.answer(OK({ status: "RESERVED", version: 2 }));
+      else d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    }
+    d.answer(OK({ invoiceReference: "INV2" })).answer(OK({ status: "ISSUED", version: 1 }));
+    expect(d.call()).toEqual({ op: "cancelInvoice", invoiceReference: "INV2" });
+    expect(d.has("authorize")).toBe(false);
+  });
+});
+
+describe("preliminary: a stop that did not take is sent again as soon as the board can hear it", () => {
+  /** Delivering, stopped (lapse timer) while the link is down: stop and sale reads fail for a long while. */
+  function stoppedBlind(): Driver<PreliminaryState> {
+    const d = reserved();
+    d.feed({ type: "progress", milli: 1000, amountMinor: 1899 });
+    d.fire("lapse");
+    expect(d.has("stop")).toBe(true);
+    d.feed({ type: "stopped", ok: false });
+    for (let i = 0; i < 12; i++) {
+      d.feed({ type: "sale", record: null, failed: true });
+      d.runTimers(d.now + 60_000, () => d.has("saleRecord"));
+    }
+    return d;
+  }
+
+  it.each([
+    ["the link comes back", (d: Driver) => d.feed({ type: "link", up: true })],
+    ["the board reports progress of the sale (it is reachable)", (d: Driver) => d.feed({ type: "progress", milli: 1500, amountMinor: 2849 })],
+  ])("(new-C) %s ⇒ stop again at once, not after the backoff grown during the outage", (_n, act) => {
+    const d = stoppedBlind();
+    const mark = d.log.length;
+    act(d);
+    expect(d.since(mark, "stop").map((x) => x.at)).toEqual([d.now]);
+    d.feed({ type: "stopped", ok: true }).feed(end(1600, 3038, "stopped"));
+    expect(d.call()).toMatchObject({ op: "updateInvoice" });
+  });
+});
+
+describe("preliminary: a commit that may have made the invoice PAID is read until it is known", () => {
+  it("(8) status reads failing at the commit deadline after an accepted commit go on at the poll cadence (parking would leave a PAID unread: reversed), with an alarm", () => {
+    const d = reserved();
+    d.advance((SETTINGS.commitReservationTimeoutS - SETTINGS.commitSafetyMarginS) * 1000 - 10_000 - d.now);
+    d.feed(end(1000, 1899)).answer(OK()); // updateInvoice
+    d.answer(OK()); // commit accepted, 10 s before the commit deadline
+    const mark = d.log.length;
+    while (d.now < (SETTINGS.commitReservationTimeoutS - SETTINGS.commitSafetyMarginS) * 1000 + 15_000) {
+      d.answer(CODE(90));
+      d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+    }
+    expect(d.state.phase).toBe("checking-commit");
+    const reads = d.since(mark, "glase").map((x) => x.at);
+    expect(Math.max(...reads.slice(1).map((t, i) => t - reads[i]!))).toBeLessThanOrEqual(SETTINGS.pollIntervalMs);
+    expect(d.since(mark, "alarm").map((x) => x.effect.type === "alarm" && x.effect.code)).toContain("commit-unconfirmed");
+    d.answer(OK({ status: "PAID", version: 3, ersReference: "E1", paidMinor: 1899 }));
+    expect(d.state.phase).toBe("printing");
   });
 });

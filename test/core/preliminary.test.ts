@@ -193,7 +193,10 @@ describe("preliminary flow", () => {
   it("sendInvoice answer lost ⇒ read the terminal's current invoice, then supersede it with one new invoice", () => {
     const d = begin().answer(LOST);
     expect(d.call()).toEqual({ op: "getPaymentStatus", version: 0 });
-    d.answer(OK({ status: "ISSUED", version: 1 }));
+    while (d.state.pending?.op === "getPaymentStatus") {
+      d.answer(OK({ status: "ISSUED", version: 1 }));
+      d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    }
     expect(d.call().op).toBe("sendInvoice");
     d.answer(OK({ invoiceReference: "INV2" }));
     expect(d.state.invoiceRef).toBe("INV2");

@@ -281,6 +281,24 @@ describe("glase-agent run end to end", () => {
     agent.kill("SIGTERM");
     expect(await agent.exit()).toBe(0);
   }, 300_000);
+
+  it("a SIGTERM while the agent starts stops it cleanly once started (exit 0), never Node's default death by the signal; so does one right at READY", async () => {
+    await agent?.dispose();
+    agent = await AgentProcess.start(configFile);
+    const starting = agent;
+    // Sent the instant the start is logged: the journal, recovery and devices are still ahead.
+    starting.child.stdout!.on("data", (d: Buffer) => {
+      if (String(d).includes(" daemon starting ") && starting.exitCode === undefined) starting.kill("SIGTERM");
+    });
+    expect(await starting.exit()).toBe(0);
+    expect(starting.exitSignal).toBeNull();
+    expect(starting.output).toContain("stop-requested-during-start signal=SIGTERM");
+    await starting.dispose();
+    agent = await AgentProcess.start(configFile);
+    await agent.ready();
+    agent.kill("SIGTERM");
+    expect(await agent.exit()).toBe(0);
+  }, 300_000);
 });
 
 describe("glase-agent run with devices missing at start", () => {

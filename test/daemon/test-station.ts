@@ -103,6 +103,7 @@ export class TestStation implements StationControl {
     this.point(point);
     const wasStopped = this.stoppedBy.delete(point);
     this.pointList = this.pointList.map((p) => (p.point === point && p.state === "stopped" ? { ...p, state: "idle" } : p));
+    this.events$.next({ type: "point", point: this.pointList.find((p) => p.point === point)! });
     return { point, wasStopped };
   }
   async reprint(ref: string) {

@@ -133,7 +133,23 @@ describe("payment engine, in process", () => {
     pumps.customerCall(1);
     expect(pointState(1)).toBe("stopped");
     expect(invoicesOf(TERMINALS[0]!.terminalId)).toHaveLength(0);
-    station.engine.resumePoint(1);
+    await station.engine.resumePoint(1);
+    expect((await fuel(1, 1_000)).outcome).toBe("paid");
+  });
+
+  it("a technician stop survives a restart; resume-point ends it, also across a restart", async () => {
+    await station.engine.stopPoint(1);
+    await station.close();
+    station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: pumps });
+    await station.engine.start();
+    expect(pointState(1)).toBe("stopped");
+    pumps.customerCall(1);
+    expect(invoicesOf(TERMINALS[0]!.terminalId)).toHaveLength(0);
+    await station.engine.resumePoint(1);
+    await station.close();
+    station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: pumps });
+    await station.engine.start();
+    expect(pointState(1)).not.toBe("stopped");
     expect((await fuel(1, 1_000)).outcome).toBe("paid");
   });
 });

@@ -52,7 +52,7 @@ describe("journal", () => {
     expect((await j.tail(10)).map((s) => s.stateName)).toEqual(["sending-invoice", "awaiting-reservation", "sending-invoice", "finished"]);
     await j.close();
     expect(await pragma(path, "journal_mode")).toBe("wal");
-    expect(await pragma(path, "user_version")).toBe(1);
+    expect(await pragma(path, "user_version")).toBe(2);
   });
 
   it("survives reopen (migrations are idempotent) and calls the write-boundary hook around each write", async () => {
@@ -130,5 +130,21 @@ describe("journal durability while compacting", () => {
     await reopened.close();
     expect(open.filter((id) => !appended.includes(id))).toEqual([]);
     expect(appended.filter((id) => !open.includes(id))).toEqual([]);
+  });
+});
+
+describe("recent finished flows after a restart", () => {
+  it("lists the payment flows beside the admin audit lines kept in the same journal (a refund confirmed before a restart is still shown)", async () => {
+    const { recentFinishedFlows } = await import("../../agent/flows/recovery.ts");
+    const { appendAdminAction } = await import("../../agent/daemon/station-history.ts");
+    const j = await openJournal({ path: join(dir, "j.db") });
+    await j.append({ ...rec("R1", "finished", 10, true), kind: "refund", state: { kind: "refund", flowId: "R1", phase: "finished", outcome: "refunded", amountMinor: 500, terminalId: "T1", calls: 1, attempts: 0, currency: "SEK", ersReference: "E" } });
+    await appendAdminAction(j, { actionId: "a1", phase: "done", cmd: "refund", args: {}, actor: { socket: "admin.sock" } }, 11);
+    const warned: unknown[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: (...a: unknown[]) => void warned.push(a), error: () => undefined, child: () => logger };
+    const flows = await recentFinishedFlows(j, 200, logger);
+    expect(flows.map((f) => [f.flowId, f.kind, f.outcome])).toEqual([["R1", "refund", "refunded"]]);
+    expect(warned).toEqual([]);
+    await j.close();
   });
 });

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { PointConfig } from "../../agent/engine-api.ts";
+import type { DispenserController } from "../../drivers/dispenser/contract.ts";
 import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
 import { MemoryDriverStore } from "../../drivers/driver-store.ts";
 import { openPts2Controller, type OpenedPts2Controller } from "../../drivers/pts2/index.ts";
@@ -117,4 +118,47 @@ it("engine restart mid-fill: the new engine and driver find the flow's PTS trans
   expect(invoices()[0]).toMatchObject({ status: "PAID", paidMinor: metered, commitCalls: 1 });
   expect(twin.received.filter((p) => p.Type === "PumpAuthorize")).toHaveLength(1);
   await until("the transaction closed", () => pumpTx().current === undefined);
+});
+
+it("restart after the stop was journaled but before it reached the controller: the still-filling sale is stopped again and settled at its final figure, never at the running one", async () => {
+  // The PTS-2 driver author's report: a flow in "stopping" whose PumpStop never left (the crash came
+  // between the journal write and the command) must not settle on the sale record it reads after the
+  // restart — the pump is still filling, so that figure is not final (the customer would fill on to
+  // the dose and pay the figure at the read).
+  const store = new MemoryDriverStore();
+  const first = await openPts(store);
+  const lostStop: DispenserController = {
+    onEvent: (fn) => first.onEvent(fn),
+    hello: () => first.hello(),
+    status: () => first.status(),
+    prices: () => first.prices(),
+    authorize: (cmd) => first.authorize(cmd),
+    stop: () => new Promise<void>(() => undefined), // journaled, never sent: the process dies now
+    display: (point, text) => first.display(point, text),
+    saleRecord: (id) => first.saleRecord(id),
+    close: () => first.close(),
+  };
+  const station1 = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: lostStop, points });
+  await station1.engine.start();
+  twin.liftNozzle(1, 1);
+  await until("filling", () => pumpTx().current?.state === "Filling");
+  twin.deliver(1, 6_000);
+  await until("progress seen", () => station1.engine.snapshot().points.find((p) => p.point === 1)?.milli === 6_000);
+  await station1.engine.stopPoint(1);
+  await until("stop journaled", () => station1.engine.snapshot().flows.find((f) => f.state === "stopping"));
+  await station1.close(); // dies before the PumpStop is sent
+  await first.close();
+  expect(twin.received.filter((p) => p.Type === "PumpStop")).toHaveLength(0);
+
+  const second = await openPts(store);
+  const station2 = await openPtsStation(second);
+  closers.push(() => station2.close());
+  await until("the restarted flow read the transaction", () => twin.received.some((p) => p.Type === "PumpGetTransactionInformation"));
+  twin.deliver(1, 2_000); // still filling after that read: 8 L when the stop takes
+  const flow = await until("the recovered flow finished", () => station2.engine.snapshot().flows.find((f) => f.finished));
+  expect(flow.outcome).toBe("paid");
+  expect(twin.received.filter((p) => p.Type === "PumpStop").length).toBeGreaterThan(0);
+  const tx = [...twin.pumps.records.values()].at(-1)!;
+  expect(invoices()[0]).toMatchObject({ status: "PAID", paidMinor: tx.amountMinor, commitCalls: 1 });
+  expect(tx.amountMinor).toBe(Math.floor((8_000 * 1899 + 500) / 1000));
 });

@@ -72,10 +72,16 @@ export class WorldClock {
     return true;
   }
 
-  /** A Scheduler for one engine generation: its timers die with it (a killed process has none). */
+  /**
+   * A Scheduler for one engine generation: its timers die with it (a killed process has none). Its
+   * now() is what production's systemScheduler gives: the wall clock read when the process started
+   * plus monotonic time since — so a wall step moves it only across a restart.
+   */
   schedulerFor(alive: () => boolean, tag: string): Scheduler {
+    const wallAtStart = this.wall();
+    const monoAtStart = this.mono;
     return {
-      now: () => this.wall(),
+      now: () => wallAtStart + (this.mono - monoAtStart),
       setTimer: (delayMs, fn) => this.schedule(delayMs, () => alive() && fn(), tag),
     };
   }

@@ -63,6 +63,8 @@ export class DispenserModel {
   readonly txs = new Map<string, Tx>();
   readonly points = new Map<PointId, Point>();
   linkUp = true;
+  /** Every change of the link (mono time): the judge asks whether the board was reachable when. */
+  readonly linkChanges: { readonly at: number; readonly up: boolean }[] = [];
   hooks: DispenserHooks = {};
   private listeners = new Set<{ gen: Generation; fn: (e: DispenserEvent) => void }>();
 
@@ -75,6 +77,18 @@ export class DispenserModel {
     readonly lateStopMs = 8_000,
   ) {
     for (const p of points) this.points.set(p.id, { id: p.id, grade: p.grade, nozzleUp: false, overrunMilli: 0, stopFaults: [], saleFails: 0, authLost: 0 });
+  }
+
+  /** Whether the link was down at some moment of [from, to]. */
+  linkDownDuring(from: number, to: number): boolean {
+    let up = true;
+    for (const c of this.linkChanges) {
+      if (c.at > to) break;
+      if (c.at >= from && !c.up) return true;
+      up = c.up;
+      if (c.at >= from && c.up) return true; // it came up inside the window: it was down before
+    }
+    return !up;
   }
 
   point(id: PointId): Point {
@@ -91,6 +105,7 @@ export class DispenserModel {
   setLink(up: boolean): void {
     if (this.linkUp === up) return;
     this.linkUp = up;
+    this.linkChanges.push({ at: this.clock.mono, up });
     this.emit({ type: "link", up });
   }
 

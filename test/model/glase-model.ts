@@ -56,8 +56,18 @@ export interface ModelRefund {
   readonly terminalId: string;
   readonly amountMinor: number;
   readonly clientInvoiceId?: string;
+  /** The refund invoice's cashierId, and the original payment's. */
+  readonly cashierId?: string;
+  readonly paymentCashierId?: string;
   readonly at: number;
 }
+
+/**
+ * Which cashierId a refund's row in a details report carries. §5.7 says only "`CashierId` is NULL
+ * when the invoice had none" — not whether a refund row names the refund's own description, the
+ * original payment, or nothing: each run of the campaign reads it one of these ways.
+ */
+export type RefundRowCashier = "none" | "refund" | "payment";
 
 /** Something the model saw that an invariant judges (invariants.ts). */
 export type ModelNote =
@@ -76,6 +86,7 @@ export interface ModelOptions {
   readonly reversalMs: number;
   /** executeReport answers 2 until this long after the mark (and always on a period's first call). */
   readonly reportNotReadyMs: number;
+  readonly refundRowCashier?: RefundRowCashier;
 }
 
 const OPEN: readonly ModelStatus[] = ["ISSUED", "RESERVED"];
@@ -249,7 +260,9 @@ export class GlaseModel {
     if (found.code !== 0) return found;
     const inv = (found as { inv: ModelInvoice }).inv;
     if (inv.inProgress) return { code: 48 };
-    if (!OPEN.includes(inv.status)) return this.refuse("updateInvoice", 49, `invoice is ${inv.status}`);
+    // Too late (lapsed, cancelled) is not bad invoice data: 49 without an "invalid request" note —
+    // a flow resumed by a technician after its reservation lapsed learns it this way.
+    if (!OPEN.includes(inv.status)) return { code: 49, why: `invoice is ${inv.status}` };
     const v = this.validate("updateInvoice", invoice, (cred as { currency: string }).currency);
     if (v.code !== 0) return v;
     const mode = invoice.paymentMode ?? "IMMEDIATE_DEBIT";
@@ -322,6 +335,8 @@ export class GlaseModel {
       terminalId: t.terminalId,
       amountMinor: amount,
       ...(invoice.clientInvoiceId !== undefined ? { clientInvoiceId: invoice.clientInvoiceId } : {}),
+      ...(invoice.cashierId !== undefined ? { cashierId: invoice.cashierId } : {}),
+      ...(paid.cashierId !== undefined ? { paymentCashierId: paid.cashierId } : {}),
       at: this.now(),
     };
     this.refunds.push(r);
@@ -381,7 +396,11 @@ export class GlaseModel {
     const pays: PeriodTx[] = [...this.invoices.values()]
       .filter((i) => i.status === "PAID")
       .map((i) => ({ kind: "payment", terminalId: i.terminalId, ersReference: i.ersReference!, amountMinor: i.paidMinor!, at: i.paidAt!, ...(i.cashierId ? { cashierId: i.cashierId } : {}) }));
-    const refs: PeriodTx[] = this.refunds.map((r) => ({ kind: "refund", terminalId: r.terminalId, ersReference: r.ersReference, amountMinor: r.amountMinor, at: r.at }));
+    const reading = this.opts.refundRowCashier ?? "none";
+    const refs: PeriodTx[] = this.refunds.map((r) => {
+      const cashierId = reading === "refund" ? r.cashierId : reading === "payment" ? r.paymentCashierId : undefined;
+      return { kind: "refund", terminalId: r.terminalId, ersReference: r.ersReference, amountMinor: r.amountMinor, at: r.at, ...(cashierId !== undefined ? { cashierId } : {}) };
+    });
     return [...pays, ...refs];
   }
 

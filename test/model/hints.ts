@@ -12,7 +12,7 @@ export interface Hinted {
 }
 
 export const HINTS: Readonly<Record<string, string>> = {
-  "shared-terminal": "two points configured with the same terminal id",
+  "shared-terminal": "two points configured with the same terminal id (refused at start since #11: every run fails at boot; scenarios.ts asserts the refusal)",
   "wall-step": "the wall clock steps ±10 min / ±1 h (NTP) while flows run",
   "compaction-fault": "journal compactions run in the background, often, and fail (ROLLBACK) after appends joined them",
   "ambiguous-90": "90 SYSTEM_ERROR after processing on every operation, not only refundPayment",

@@ -1,6 +1,6 @@
 // What must hold in the world, whatever happened (issue 9, "the model-based campaign"): checked
 // as events happen (hooks), after every command (step) and once everything is quiet (quiescent).
-// Each violation has a stable code; known-bugs.ts maps codes to the issue's numbered sequences.
+// Each violation has a stable code (scenarios.ts names the issue-9 sequence behind each finding).
 import sqlite3 from "sqlite3";
 import type { Tx } from "./dispenser-model.ts";
 import type { ModelInvoice, ModelNote } from "./glase-model.ts";
@@ -39,6 +39,7 @@ export class Invariants {
         // A flow that re-sent its invoice (lost answer) and left the first one to be paid is its own case.
         const inv = w.model.invoices.get(n.invoice)!;
         const resent = inv.clientInvoiceId !== undefined && w.model.invoicesOf(inv.clientInvoiceId).length > 1;
+        if (resent && this.paidUnderSupersede(inv)) return;
         return w.violate(resent ? "paid-orphan-not-read" : inv.paidBy === "commit" ? "commit-paid-not-read" : "paid-not-read-20s", `${n.invoice} (${inv.clientInvoiceId}) was PAID and not polled within 20 s: reversed`);
       }
       case "lapsed": {
@@ -60,6 +61,23 @@ export class Invariants {
         return;
       }
     }
+  }
+
+  /**
+   * The one race the contract leaves (§6.4, §6.15): an invoice whose sendInvoice answer was lost has
+   * no reference for us, so only a new invoice can close it — and a customer who pays it after our
+   * last read of the terminal's current invoice but before the new invoice arrives leaves a PAID no
+   * one can read (Glase reverses it: the customer gets the money back). Excused only when the flow
+   * sent the new invoice the moment that read answered (it showed the old one still open).
+   */
+  private paidUnderSupersede(inv: ModelInvoice): boolean {
+    const log = this.w.wire.log.filter((e) => e.ref !== undefined && flowOfRef(e.ref) === inv.clientInvoiceId);
+    const next = log.find((e) => e.op === "sendInvoice" && e.arrivedAt !== undefined && e.arrivedAt >= inv.paidAt! && e.sentAt > inv.sentAt);
+    if (!next) return false;
+    const read = log.filter((e) => e.op === "getPaymentStatus" && e.sentAt < next.sentAt && e.arrivedAt !== undefined).at(-1);
+    if (!read || read.args.ref !== undefined || read.arrivedAt! > inv.paidAt!) return false;
+    const roundTrip = 2 * (read.arrivedAt! - read.sentAt);
+    return next.sentAt <= read.sentAt + roundTrip + 1;
   }
 
   /** Deadline-driven parks must come near the TRUE deadline (a wall-clock step must not move it). */
@@ -153,6 +171,10 @@ export class Invariants {
       } else if (!(charged === 0 && alarmed)) {
         // Settled before the sale ended on the board: the agent did not wait for the final figure.
         const settledAt = w.wire.log.find((e) => (e.op === "updateInvoice" || e.op === "commitReservation") && e.ref !== undefined && flowOfRef(e.ref) === tx.id)?.sentAt;
+        // Settling the known figure is all that is left when the board cannot be reached at the commit
+        // deadline (the reservation would lapse otherwise) — with the alarm that says so.
+        const boardGone = settledAt !== undefined && w.board.linkDownDuring(settledAt - 2000, settledAt) && w.alarms.some((a) => a.alarm.flowId === tx.id && a.alarm.code === "delivery-unfinished");
+        if (boardGone && charged > 0 && charged < due) continue;
         const early = charged > 0 && settledAt !== undefined && settledAt < (tx.endedAt ?? Infinity);
         const canceledEarly = charged === 0 && invs.some((i) => i.cause === "merchant" && i.endedAt! < (tx.endedAt ?? Infinity));
         const code = early ? "committed-while-delivering" : canceledEarly ? "canceled-while-authorized" : "charged-wrong-amount";
@@ -182,8 +204,12 @@ export class Invariants {
     for (const t of w.tech) {
       if (t.kind !== "refund" || !t.outcome) continue;
       if (t.outcome.ok) {
+        // The reference must be THIS refund's (a row of another refund in a report is not proof).
         const ref = String(t.outcome.value?.refundErsReference ?? "");
-        if (!w.model.refunds.some((r) => r.ersReference === ref)) w.violateOnce(`refund-phantom:${ref}`, "refund-phantom", `technician told refund ${ref} succeeded; Glase has no such refund`);
+        const flowId = String(t.outcome.value?.flowId ?? "");
+        if (!w.model.refunds.some((r) => r.ersReference === ref && r.clientInvoiceId === flowId)) {
+          w.violateOnce(`refund-phantom:${ref}`, "refund-phantom", `technician told refund ${flowId} succeeded as ${ref}; Glase has no such refund of that flow`);
+        }
       } else if (t.outcome.error?.code === "GLASE_RESULT") {
         const flowId = String(t.outcome.error.context?.flowId ?? "");
         if (w.model.refunds.some((r) => r.clientInvoiceId === flowId)) w.violateOnce(`refund-misreported:${flowId}`, "refund-reported-failed", `technician told refund ${flowId} failed, but Glase applied it`);

@@ -79,6 +79,13 @@ export class GatedJournal implements Journal {
   receipts(): Promise<readonly ReceiptRecord[]> {
     return this.gate(this.inner.receipts());
   }
+  stoppedPoints(): Promise<readonly number[]> {
+    return this.gate(this.inner.stoppedPoints());
+  }
+  setPointStopped(point: number, stopped: boolean, at: number): Promise<void> {
+    this.writes++;
+    return this.gate(this.inner.setPointStopped(point, stopped, at));
+  }
   compact(before: number): Promise<number> {
     this.compactions++;
     if (!this.backgroundCompaction) return this.gate(this.inner.compact(before));

@@ -2,36 +2,20 @@
 // 2), ≥ 10,000 runs. Ends with `model campaign: N runs, S steps, V violations`; exit 1 on any.
 //   MODEL_RUNS=10000  MODEL_SEED=<n> (worker i uses n+i)  MODEL_HINTS=a,b (hints.ts)
 //   MODEL_PATH=… MODEL_REPLAY=… (replay one counterexample, as printed)  MODEL_TRACE=1 (dump it)
-//   MODEL_STRICT=1 (known bugs fail too)  MODEL_HUNT=<issue> (only that known bug fails)
-//   MODEL_SCENARIOS=1 (replay the phase-1 findings of scenarios.ts: which still reproduce)
+//   MODEL_SCENARIOS=1 (replay the findings of scenarios.ts one by one: each must be safe)
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { type CampaignResult, runCampaign } from "./campaign.ts";
 import { Coverage } from "./coverage.ts";
 import { parseHints } from "./hints.ts";
-import { KNOWN_BUGS, noiseAlarms, toleratedCodes } from "./known-bugs.ts";
-import { SCENARIOS, runScenario } from "./scenarios.ts";
+import { SCENARIOS, runScenario, scenarioVerdict } from "./scenarios.ts";
 
 interface WorkerReport {
   readonly runs: number;
   readonly steps: number;
   readonly events: number;
   readonly report?: string;
-  readonly tolerated: [string, number][];
   readonly coverage: { runs: number; runsWith: [string, number][] };
-}
-
-function tolerance(): (code: string) => boolean {
-  const hunt = process.env.MODEL_HUNT;
-  if (!hunt) {
-    const codes = toleratedCodes();
-    return (c) => codes.has(c);
-  }
-  const target = KNOWN_BUGS.filter((b) => b.issue === hunt);
-  if (target.length === 0) throw new Error(`MODEL_HUNT=${hunt}: no such known bug (${KNOWN_BUGS.map((b) => b.issue).join(", ")})`);
-  const hunted = new Set(target.flatMap((b) => b.codes));
-  const others = new Set(KNOWN_BUGS.flatMap((b) => b.codes).filter((c) => !hunted.has(c)));
-  return (c) => others.has(c);
 }
 
 async function runHere(numRuns: number, seed: number | undefined): Promise<CampaignResult> {
@@ -44,26 +28,23 @@ async function runHere(numRuns: number, seed: number | undefined): Promise<Campa
     gen: hinted.gen,
     sharedTerminal: hinted.sharedTerminal,
     compactionFault: hinted.compactionFault,
-    tolerated: tolerance(),
-    ignoredAlarms: noiseAlarms(),
     hints: names.join(","),
   });
 }
 
 function toReport(r: CampaignResult): WorkerReport {
-  return { runs: r.runs, steps: r.steps, events: r.events, ...(r.report ? { report: r.report } : {}), tolerated: [...r.tolerated], coverage: { runs: r.coverage.runs, runsWith: [...r.coverage.runsWith] } };
+  return { runs: r.runs, steps: r.steps, events: r.events, ...(r.report ? { report: r.report } : {}), coverage: { runs: r.coverage.runs, runsWith: [...r.coverage.runsWith] } };
 }
 
 async function scenarios(): Promise<void> {
   let open = 0;
   for (const sc of SCENARIOS) {
-    const { violations } = await runScenario(sc, noiseAlarms());
-    const codes = new Set(KNOWN_BUGS.filter((b) => b.issue === sc.issue).flatMap((b) => b.codes));
-    const hit = violations.filter((v) => codes.has(v.code));
-    if (hit.length > 0) open++;
-    console.log(`#${sc.issue} [${sc.found}]: ${hit.length > 0 ? `still violates — ${hit[0]!.code}: ${hit[0]!.message}` : "safe"}`);
+    const problems = scenarioVerdict(sc, await runScenario(sc));
+    if (problems.length > 0) open++;
+    console.log(`#${sc.issue} [${sc.found}]: ${problems.length > 0 ? `still violates — ${problems[0]}` : "safe"}`);
   }
   console.log(`model scenarios: ${SCENARIOS.length} findings, ${open} still violate`);
+  process.exitCode = open > 0 ? 1 : 0;
 }
 
 async function main(): Promise<void> {
@@ -95,10 +76,8 @@ async function main(): Promise<void> {
     );
   }
   const coverage = new Coverage();
-  const tolerated = new Map<string, number>();
   for (const r of reports) {
     coverage.merge(r.coverage);
-    for (const [c, n] of r.tolerated) tolerated.set(c, (tolerated.get(c) ?? 0) + n);
     if (r.report) console.log(r.report);
   }
   const runs = reports.reduce((a, r) => a + r.runs, 0);
@@ -106,9 +85,6 @@ async function main(): Promise<void> {
   const events = reports.reduce((a, r) => a + r.events, 0);
   const violations = reports.filter((r) => r.report).length;
   console.log(coverage.format());
-  if (tolerated.size > 0) {
-    console.log(`known bugs tolerated (known-bugs.ts; MODEL_STRICT=1 fails on them): ${[...tolerated].map(([c, n]) => `${c}=${n}`).join(" ")}`);
-  }
   console.log(`${events} world events, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`model campaign: ${runs} runs, ${steps} steps, ${violations} violations`);
   process.exitCode = violations > 0 ? 1 : 0;

@@ -1,21 +1,34 @@
-// Phase 1 of issue 9, written down: for each known bug, the minimal sequence the campaign shrank
-// to (rewritten as explicit commands, so it survives generator changes). `runScenario` plays one
-// through the same world, judge and finale as the campaign and returns every violation seen.
+// The campaign's findings, written down: for each bug it found (issue 9's numbered sequences and
+// the ones after), the minimal sequence it shrank to, rewritten as explicit commands so it survives
+// generator changes. Each is a regression test: `runScenario` plays it through the same world, judge
+// and finale as the campaign, and `scenarioVerdict` says what is still wrong (nothing, once fixed).
 import { finale } from "./campaign.ts";
-import { Advance, BoardFault, Fuel, GlaseFault, Kiosk, Kill, LinkDrop, type Run, Slow, Technician, WallStep } from "./commands.ts";
+import { Advance, BoardFault, Fuel, GlaseFault, Kiosk, Kill, KillAt, LinkDrop, ModelViolation, type Run, Slow, Technician, WallStep } from "./commands.ts";
 import type { AppAction, FuelPlan } from "./customers.ts";
 import { Invariants } from "./invariants.ts";
 import { type Violation, World, type WorldConfig } from "./world.ts";
 
-type Step = Fuel | Kiosk | GlaseFault | Slow | LinkDrop | BoardFault | Kill | Technician | Advance | WallStep;
+type Step = Fuel | Kiosk | GlaseFault | Slow | LinkDrop | BoardFault | Kill | KillAt | Technician | Advance | WallStep;
 
 export interface Scenario {
-  /** Issue 9 sequence (known-bugs.ts). */
+  /** Issue 9 sequence number, or "new-…" for a finding outside the issue's list. */
   readonly issue: string;
   /** How the campaign found it: "by itself", or the hint it needed. */
   readonly found: string;
   readonly world?: Partial<WorldConfig>;
+  /** The engine must refuse this world at start with this error code (nothing runs). */
+  readonly refusedAtBoot?: string;
+  /** More than "no violation": what else must be true of the world afterwards (each string a failure). */
+  readonly require?: (w: World) => string[];
   readonly steps: () => readonly Step[];
+}
+
+export interface ScenarioResult {
+  readonly violations: readonly Violation[];
+  readonly trace: string;
+  readonly bootError?: { readonly code?: string; readonly message: string };
+  /** What `require` found wrong. */
+  readonly unmet?: readonly string[];
 }
 
 const fuel = (point: number, app: AppAction, appMs: number, lift: number | undefined, target: number, after: number, perTick = 200, hang = 0): Fuel => {
@@ -44,29 +57,121 @@ export const SCENARIOS: readonly Scenario[] = [
   { issue: "8", found: "by itself", steps: () => [fuel(1, "confirm", 0, 0, 1, 0), reconcile(200), new GlaseFault(undefined, "getPaymentStatus", "code90", 6, 30_000)] },
   { issue: "9", found: "by itself", steps: () => [fuel(2, "confirm", 0, undefined, 0, 0), new Technician("stop", { point: 2 }, 1000)] },
   { issue: "10", found: "generator bias (link drops longer than the commit deadline)", steps: () => [fuel(1, "confirm", 0, undefined, 0, 1000), new LinkDrop(258_003, 258_002)] },
-  { issue: "11", found: "hint shared-terminal", world: { sharedTerminal: true }, steps: () => [fuel(1, "confirm", 0, undefined, 0, 0), fuel(2, "confirm", 0, undefined, 0, 0)] },
+  // Fixed by refusing the configuration: two points on one terminal never start (CONFIG_INVALID naming both).
+  { issue: "11", found: "hint shared-terminal", world: { sharedTerminal: true }, refusedAtBoot: "CONFIG_INVALID", steps: () => [fuel(1, "confirm", 0, undefined, 0, 0), fuel(2, "confirm", 0, undefined, 0, 0)] },
   { issue: "12a", found: "by itself", steps: () => [fuel(1, "confirm", 0, undefined, 0, 1000), new LinkDrop(258_003, 200), new Advance(257_802), new Kill(false, 0, 0)] },
   { issue: "12b", found: "hint wall-step", world: { commitTimeoutS: 900 }, steps: () => [fuel(3, "confirm", 500, 0, 500, 1030), new WallStep(600_000, 0), new Advance(186_683), new LinkDrop(150_000, 53_903)] },
   { issue: "new-A", found: "by itself (kiosk; slow periods ≈ the call timeout)", steps: () => [new Slow("*", 4995, 65_201, 200), new Kiosk(100, { action: "confirm", afterMs: 500 }, 0), new Advance(65_000)] },
   { issue: "new-A", found: "by itself (pump; a sendInvoice processed after the timeout)", steps: () => [new GlaseFault(undefined, undefined, "hang", 1, 1000), fuel(2, "confirm", 0, 0, 1001, 15_050)] },
   { issue: "new-A", found: "by itself (kiosk; a kill during sendInvoice)", steps: () => [new Kiosk(100, { action: "confirm", afterMs: 0 }, 0), new Kill(false, 0, 1000)] },
+  // Found by the long tier after the first new-A fix (which re-sent once the lost request could no
+  // longer be processed): the customer paid the first invoice just as the re-send superseded it; and a
+  // re-send refused outright ended the flow 'offline' with the first invoice still open.
+  {
+    issue: "new-A",
+    found: "by itself (kiosk; paid at the moment of the re-send)",
+    world: { latencyMs: 250 },
+    // The judge excuses a payment racing the superseding invoice; here there must be no such race:
+    // an open invoice of ours is polled through its windows, so the customer's payment is collected.
+    require: (w) => (w.releases.length === 1 && [...w.model.invoices.values()].every((i) => i.cause !== "reversed") ? [] : ["the customer's payment of the invoice whose answer was lost was not collected"]),
+    steps: () => [new GlaseFault(undefined, undefined, "lostAnswer", 1, 0), new Kiosk(100, { action: "confirm", afterMs: 20_001 }, 0), new GlaseFault(undefined, undefined, "code90", 1, 30_000)] },
+  { issue: "new-A", found: "by itself (kiosk; the re-send refused)", steps: () => [new GlaseFault(undefined, undefined, "hang", 1, 200), new Kiosk(100, { action: "confirm", afterMs: 40_000 }, 200), new GlaseFault(undefined, "sendInvoice", "refused", 1, 0), new Advance(19_910)] },
+  // And: the superseding invoice itself hung (processed late); superseding again at once and ending
+  // left the late one open after the flow — the customer paid it.
+  { issue: "new-A", found: "by itself (kiosk; the superseding invoice processed late)", steps: () => [new GlaseFault(undefined, "sendInvoice", "hang", 2, 0), new Kiosk(100, { action: "confirm", afterMs: 60_511 }, 60_510)] },
+  // And: reads of it kept timing out (slow Glase) while the customer paid it; at the windows' end it
+  // was superseded on a read that had not answered — the payment was never collected.
+  { issue: "new-A", found: "by itself (kiosk; superseded on an unanswered read)", steps: () => [new Kiosk(100, { action: "confirm", afterMs: 40_000 }, 0), new Kill(false, 0, 0), new Slow("*", 1495, 57_011, 56_010), new Advance(1000)] },
+  {
+    // #8 again: an accepted commit 8 s before the commit deadline, its status reads answered 90, and
+    // the flow parked at the deadline — it stopped reading a PAID invoice, which was reversed.
+    issue: "8",
+    found: "by itself, once nothing was tolerated (long tier)",
+    world: { commitTimeoutS: 900 },
+    steps: () => [
+      new GlaseFault(undefined, "commitReservation", "slow", 1, 0),
+      fuel(2, "confirm", 0, 0, 1, 200),
+      new LinkDrop(831_725, 188_665),
+      new KillAt("sending-invoice", false, 29_309),
+      reconcile(3000),
+      new GlaseFault(undefined, "getPaymentStatus", "code90", 2, 206_730),
+      new Advance(294_659),
+      new KillAt("sending-invoice", false, 129_412),
+    ],
+  },
+  // The pump's face of the refused re-send: it ended 'offline' with the customer's reservation open.
+  { issue: "new-A", found: "by itself (pump; the superseding invoice refused)", steps: () => [new GlaseFault(undefined, undefined, "hang", 1, 1000), fuel(2, "confirm", 500, undefined, 0, 0), new GlaseFault(undefined, "sendInvoice", "refused", 1, 30_000)] },
+  {
+    // Kiosk reads refused (90, not processed) on a slow link: polls paced from their answers (1 s after
+    // a 2.5 s round trip) reached Glase only 20 s after the payment — reversed.
+    issue: "new-E",
+    found: "by itself, once nothing was tolerated (long tier)",
+    steps: () => [
+      new GlaseFault("T0000000000000009", "getPaymentStatus", "code90", 5, 30_000),
+      new Slow("*", 1245, 20_201, 200),
+      new Kiosk(100, { action: "confirm", afterMs: 0 }, 0),
+      new Advance(20_000),
+    ],
+  },
+  // Refund checks need the period that holds the refund: another flow marking the same terminal's
+  // period in between moved the row out of the period read, and the refund was sent again.
+  {
+    issue: "new-B",
+    found: "written while fixing #6, not by the campaign (two refunds on one terminal, both answers lost)",
+    steps: () => [fuel(1, "confirm", 0, 0, 1000, 60_000), new GlaseFault(undefined, "refundPayment", "applied90", 2, 0), new Technician("refund", { pick: 0, percent: 25 }, 0), new Technician("refund", { pick: 0, percent: 50 }, 120_000)],
+  },
+  {
+    issue: "new-B",
+    found: "written while fixing #6, not by the campaign (a terminal reconciliation during a refund check)",
+    steps: () => [fuel(1, "confirm", 0, 0, 1000, 60_000), new GlaseFault(undefined, "refundPayment", "applied90", 1, 0), new Technician("refund", { pick: 0, percent: 25 }, 1000), new Technician("reconcile", { scope: "terminal", terminal: 0, reportId: "Reconciliation/STD_RECON_006.xml" }, 120_000)],
+  },
+  {
+    // The board's link came back 13 s before the commit deadline, but the stop was re-sent only after
+    // a backoff grown during the outage: the running figure was committed at the deadline.
+    issue: "new-C",
+    found: "by itself, once nothing was tolerated (EV, link lost from the stop to near the commit deadline)",
+    steps: () => [fuel(3, "confirm", 500, 0, 500, 6050), new LinkDrop(221_213, 0), new Advance(240_000)],
+  },
+  {
+    // The stop lived in memory: a restart put the point back into service and it was authorized.
+    issue: "new-D",
+    found: "reported to the brief; the world forgot stops at a restart, so the campaign could not see it",
+    steps: () => [new Technician("stop", { point: 2 }, 0), new Kill(false, 0, 0), fuel(2, "confirm", 0, 0, 1000, 30_000)],
+  },
 ];
 
 export const BASE_WORLD: WorldConfig = { seed: 1, sharedTerminal: false, compactionFault: false, commitTimeoutS: 300, latencyMs: 5, reportNotReadyMs: 0, submitReceipts: false };
 
 let n = 0;
 
-/** Plays a scenario (nothing tolerated, nothing thrown) and returns what the judge saw. */
-export async function runScenario(sc: Scenario, ignoredAlarms: ReadonlySet<string> = new Set()): Promise<{ readonly violations: readonly Violation[]; readonly trace: string }> {
+/** Plays a scenario (nothing thrown: a violation does not stop it) and returns what the judge saw. */
+export async function runScenario(sc: Scenario): Promise<ScenarioResult> {
   const w = new World({ ...BASE_WORLD, ...sc.world }, `scenario-${sc.issue}-${++n}`);
-  w.ignoredAlarms = ignoredAlarms;
-  const r: Run = { w, inv: new Invariants(w), tolerated: () => true, steps: 0 };
+  const r: Run = { w, inv: new Invariants(w), steps: 0 };
   try {
-    await w.boot();
-    for (const s of sc.steps()) await s.run({}, r);
+    try {
+      await w.boot();
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      return { violations: [...w.violations], trace: w.trace(), bootError: { ...(err.code ? { code: err.code } : {}), message: String(err.message ?? e) } };
+    }
+    for (const s of sc.steps()) await s.run({}, r).catch((e: unknown) => {
+      if (!(e instanceof ModelViolation)) throw e;
+    });
     await finale(r);
-    return { violations: [...w.violations], trace: w.trace() };
+    const unmet = sc.require?.(w) ?? [];
+    return { violations: [...w.violations], trace: w.trace(), ...(unmet.length > 0 ? { unmet } : {}) };
   } finally {
     await w.dispose();
   }
+}
+
+/** What is still wrong with a scenario's run (empty = safe). */
+export function scenarioVerdict(sc: Scenario, r: ScenarioResult): string[] {
+  if (sc.refusedAtBoot !== undefined) {
+    if (r.bootError?.code !== sc.refusedAtBoot) return [`expected the engine to refuse this world with ${sc.refusedAtBoot}, got ${r.bootError ? `${r.bootError.code}: ${r.bootError.message}` : "a start"}`];
+    return [];
+  }
+  if (r.bootError) return [`engine refused to start: ${r.bootError.code}: ${r.bootError.message}`];
+  return [...r.violations.map((v) => `${v.code}: ${v.message}`), ...(r.unmet ?? [])];
 }

@@ -17,7 +17,7 @@ import { EPOCH, WorldClock } from "./clock.ts";
 const EPOCH_START = EPOCH;
 import { Customers } from "./customers.ts";
 import { DispenserModel } from "./dispenser-model.ts";
-import { GlaseModel } from "./glase-model.ts";
+import { GlaseModel, type RefundRowCashier } from "./glase-model.ts";
 import { type Generation, GlaseWire } from "./glase-wire.ts";
 import { GatedJournal, type IoTracker } from "./journal-gate.ts";
 
@@ -31,6 +31,8 @@ export interface WorldConfig {
   readonly submitReceipts: boolean;
   /** Hint (issue 9 #1): compactions run often, in the background, and fail with a ROLLBACK. */
   readonly compactionFault: boolean;
+  /** How a refund's row in a details report names its cashier (glase-model.ts; default "none"). */
+  readonly refundRowCashier?: RefundRowCashier;
 }
 
 export interface Violation {
@@ -142,6 +144,7 @@ export class World {
       reseller: RESELLER,
       reversalMs: 20_000,
       reportNotReadyMs: config.reportNotReadyMs,
+      ...(config.refundRowCashier ? { refundRowCashier: config.refundRowCashier } : {}),
     });
     this.wire = new GlaseWire(this.clock, this.model, config.latencyMs);
     this.board = new DispenserModel(this.clock, [
@@ -169,8 +172,6 @@ export class World {
     this.violate(code, message);
   }
 
-  /** Alarm codes that do not count as "the technician was told" (raised by a known bug on every run). */
-  ignoredAlarms: ReadonlySet<string> = new Set();
   onAlarm?: (a: AlarmInfo) => void;
   /** Armed by KillAt: SIGKILL as soon as some flow enters this phase (right after its journal write). */
   killAt?: { readonly phase: string; readonly dropInFlight: boolean; due: boolean };
@@ -178,7 +179,7 @@ export class World {
   onKilled?: () => Promise<void>;
 
   alarmedFlow(flowId: string, before = Infinity): boolean {
-    return this.alarms.some((a) => a.alarm.flowId === flowId && a.mono <= before && !this.ignoredAlarms.has(a.alarm.code));
+    return this.alarms.some((a) => a.alarm.flowId === flowId && a.mono <= before);
   }
 
   // ---- engine generations ---------------------------------------------------------------------
@@ -214,7 +215,6 @@ export class World {
     });
     this.engine = engine;
     this.journal = journal;
-    this.stopped.clear(); // a restarted engine has every point in service (nothing is stopped durably)
     await engine.start();
     await this.settle();
   }

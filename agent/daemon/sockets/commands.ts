@@ -127,7 +127,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   command({
     name: "resume-point",
     role: "admin",
-    summary: "put a stopped point back into service (says what else keeps it out, if anything)",
+    summary: "put a stopped point back into service (a stop lasts across restarts until this; says what else keeps it out)",
     args: z.strictObject({ point }),
     run: (c, a, ctx) => c.resumePoint(a.point, ctx.actor),
   }),

@@ -1,0 +1,84 @@
+// The steps of a POS payment (agent/core/pos.ts): each builds the next state and the effects that
+// go with it. Which step follows which input is decided in pos.ts (and pos-lost-send.ts).
+import type { ReceiptContent } from "../../drivers/printer/contract.ts";
+import type { Invoice } from "../glase/types.ts";
+import { type Effect, type FlowContext, cancelTimer, timer } from "./effects.ts";
+import { type Step, callGlase, display, isoLocal, readDelay, sendSettled, withEffects, withReceiptSubmission } from "./flow.ts";
+import type { GlaseOutcome } from "./inputs.ts";
+import { money } from "./money.ts";
+import type { PosState } from "./pos.ts";
+
+type S = PosState;
+
+export function send(s: S, ctx: FlowContext): Step<S> {
+  const invoice: Invoice = {
+    paymentMode: "IMMEDIATE_DEBIT",
+    acknowledgmentMode: "NO_ACKNOWLEDGMENT",
+    issueDate: isoLocal(ctx.now),
+    title: s.stationName,
+    clientInvoiceId: s.flowId,
+    invoiceRows: s.rows,
+    totalAmount: money(s.currency, s.amountMinor),
+    cashierId: `point-${s.point}`,
+  };
+  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1, sentAt: ctx.now } as Partial<S>);
+}
+
+export function poll(s: S, ctx: FlowContext): Step<S> {
+  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase: "polling", lastReadAt: ctx.now } as Partial<S>);
+}
+
+/**
+ * Cancels the flow's invoice. One whose reference is unknown (a lost sendInvoice answer; the flow
+ * polls it as the terminal's current invoice) can only be closed by a new invoice, which supersedes
+ * it (§6.4): it goes out right after a read showed it still open, and is itself cancelled as soon as
+ * its reference is known.
+ */
+export function cancel(s: S, ctx: FlowContext): Step<S> {
+  if (s.invoiceRef === undefined) {
+    // Not while a lost sendInvoice of ours may still be processed: it would open another invoice
+    // after this one is closed and the flow has ended. Poll on until then.
+    const settles = (s.sentAt ?? 0) + 2 * ctx.settings.glaseCallTimeoutMs;
+    if (!sendSettled(s.sentAt, ctx)) return { state: { ...s, phase: "polling", pending: undefined, nextCancelAt: settles }, effects: [timer("poll", readDelay(s, ctx))] };
+    return send({ ...s, nextCancelAt: undefined }, ctx);
+  }
+  return callGlase(s, { op: "cancelInvoice", invoiceReference: s.invoiceRef }, { phase: "canceling", cancelAttempts: s.cancelAttempts + 1 } as Partial<S>);
+}
+
+export function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
+  return { state: { ...s, phase: "finished", outcome, pending: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...effects] };
+}
+
+/** Cancel attempts after which a technician is told the invoice will not cancel (polling goes on). */
+const CANCEL_ALARM_AFTER = 10;
+
+export function nextPoll(s: S, ctx: FlowContext): Step<S> {
+  if (s.cancelWanted !== undefined && ctx.now >= (s.nextCancelAt ?? 0)) return cancel(s, ctx);
+  const step: Step<S> = { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", readDelay(s, ctx))] };
+  if (s.cancelWanted === undefined || s.cancelAlarmed || s.cancelAttempts < CANCEL_ALARM_AFTER) return step;
+  return withEffects(
+    { state: { ...step.state, cancelAlarmed: true }, effects: step.effects },
+    { type: "alarm", code: "cancel-unconfirmed", message: `point ${s.point}: invoice ${s.invoiceRef} still open after ${s.cancelAttempts} cancels; polling goes on` },
+  );
+}
+
+export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext): Step<S> {
+  const receipt: ReceiptContent = {
+    stationName: s.stationName,
+    terminalId: s.terminalId,
+    point: s.point,
+    amountMinor: s.amountMinor,
+    currency: s.currency,
+    ersReference: o.ersReference!,
+    description: "Glase payment",
+    timestamp: o.paymentDate ?? new Date(ctx.now).toISOString(),
+    ...(o.paidMinor !== undefined ? { amountMinor: o.paidMinor } : {}),
+  };
+  const state: S = { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef: s.invoiceRef ?? o.invoiceReference };
+  const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }];
+  if (o.paidMinor !== undefined && o.paidMinor !== s.amountMinor) {
+    effects.push({ type: "alarm", code: "paid-amount-mismatch", message: `point ${s.point}: invoice ${state.invoiceRef} is PAID ${o.paidMinor}, the price was ${s.amountMinor}` });
+  }
+  return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
+}
+
