@@ -1,5 +1,5 @@
 // `glase-agent <command> …` — one executable, subcommands registered here.
-import { AgentError, isAgentError } from "../errors.ts";
+import { AgentError, EXIT_CONFIG, isAgentError } from "../errors.ts";
 import { loggingProblem } from "../log.ts";
 import type { Command } from "./command.ts";
 
@@ -44,8 +44,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const problem = loggingProblem();
   if (problem) {
-    process.stderr.write(`glase-agent: ${problem.message}\n`);
-    return 2;
+    // The environment is configuration too (the unit's Environment=): EX_CONFIG, which systemd
+    // does not restart in a loop (RestartPreventExitStatus=78).
+    process.stderr.write(`glase-agent: ${problem.message}; fix or unset GLASE_LOG_LEVEL\n`);
+    return EXIT_CONFIG;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {

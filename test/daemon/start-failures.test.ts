@@ -113,6 +113,14 @@ describe("start-up failures exit at once with one line naming the cause", () => 
     await expectFastFailure(await runToExit(config), sub, 78, /issuer\.secret: mode 0644/);
   }, 60_000);
 
+  it("a secret file that cannot be read (exit 78, naming its config key)", async () => {
+    const sub = await caseDir("secret-missing");
+    const config = await writeStationConfig(sub, (doc) => {
+      doc.invoiceService = { issuerName: "demo-kiosk", secretFile: join(sub, "no-such.secret"), listen: "127.0.0.1:0", publicUrl: "http://127.0.0.1:1/glase/notify" };
+    });
+    await expectFastFailure(await runToExit(config), sub, 78, /code=CONFIG_INVALID .*invoiceService\.secretFile .*no-such\.secret: cannot read \(ENOENT\)/);
+  }, 60_000);
+
   it("a journal that cannot be opened", async () => {
     const sub = await caseDir("journal");
     await writeFile(join(sub, "not-a-dir"), "");

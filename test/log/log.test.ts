@@ -224,10 +224,12 @@ describe("log levels", () => {
     expect(parseLogLevel(undefined)).toBeUndefined();
   });
 
-  it("every command exits 2 naming the problem instead of logging everything", async () => {
-    const r = await exec(process.execPath, ["bin/glase-agent.js", "config", "check", "config/simulated-station.yaml"], { env: { ...process.env, GLASE_LOG_LEVEL: "verbose" } }).catch((e: { code: number; stderr: string; stdout: string }) => e);
-    expect((r as { code: number }).code).toBe(2);
-    expect((r as { stderr: string }).stderr).toContain("GLASE_LOG_LEVEL: 'verbose' is not a log level");
+  it("every command — the daemon too — exits 78 (a configuration error) naming GLASE_LOG_LEVEL instead of logging everything", async () => {
+    for (const args of [["config", "check", "config/simulated-station.yaml"], ["run", "--config", "config/simulated-station.yaml"]]) {
+      const r = await exec(process.execPath, ["bin/glase-agent.js", ...args], { env: { ...process.env, GLASE_LOG_LEVEL: "verbose" } }).catch((e: { code: number; stderr: string; stdout: string }) => e);
+      expect((r as { code: number }).code, args[0]).toBe(78);
+      expect((r as { stderr: string }).stderr).toContain("GLASE_LOG_LEVEL: 'verbose' is not a log level");
+    }
   }, 30_000);
 
   it("writes the journald priority prefix under systemd and filters below the level", () => {

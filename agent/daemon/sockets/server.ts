@@ -11,7 +11,7 @@ import { AgentError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { rateLimitedLogger } from "../../log-rate.ts";
 import type { SocketRole } from "./commands.ts";
-import { Connection } from "./connection.ts";
+import { Connection, type IdleTimers } from "./connection.ts";
 import type { StationControl } from "./control.ts";
 import { ADMIN_LIMITS, DEFAULT_LIMITS, RequestGate, type ConnectionLimits } from "./limits.ts";
 
@@ -28,6 +28,8 @@ export interface SocketServerOptions {
   readonly maxRequestBytes?: number;
   /** Per-socket limits (tests shrink them); defaults in limits.ts. */
   readonly limits?: Partial<ConnectionLimits>;
+  /** Idle timers (tests fire them by hand); default real time. */
+  readonly timers?: IdleTimers;
 }
 
 export interface SocketServers {
@@ -139,7 +141,7 @@ export async function startSocketServers(opts: SocketServerOptions): Promise<Soc
         victim.drop("EVICTED", `${name} reached its limit of ${limits.maxConnections} connections`);
         open.delete(victim);
       }
-      const c = new Connection(socket, { role, socketName: name, control: opts.control, limits, log: quiet, gate, onClose: (x) => open.delete(x) });
+      const c = new Connection(socket, { role, socketName: name, control: opts.control, limits, log: quiet, gate, onClose: (x) => open.delete(x), ...(opts.timers ? { timers: opts.timers } : {}) });
       open.add(c);
     });
   };
