@@ -98,9 +98,9 @@ describe("the service's paths", () => {
       expect(reg.code, reg.stderr).toBe(0);
       const { credentialsFile, terminalId } = JSON.parse(reg.stdout);
       expect(credentialsFile).toBe(join(stateLink, "terminals", "point-2.json"));
-      expect(await stat(credentialsFile)).toMatchObject({ user: { uid: 65534, gid: 65534 } });
+      expect(await stat(credentialsFile)).toMatchObject({ uid: 65534, gid: 65534 });
       expect((await stat(credentialsFile)).mode & 0o777).toBe(0o600);
-      expect(await stat(join(real, "terminals"))).toMatchObject({ user: { uid: 65534, gid: 65534 } });
+      expect(await stat(join(real, "terminals"))).toMatchObject({ uid: 65534, gid: 65534 });
       expect((await stat(join(real, "terminals"))).mode & 0o777).toBe(0o700);
       await expect(stat(join(elsewhere, ".glase"))).rejects.toThrow();
       // The service, as systemd starts it: its own user, STATE_DIRECTORY set, working directory /.

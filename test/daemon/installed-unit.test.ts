@@ -15,7 +15,8 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { parseConfig } from "../../agent/config/load.ts";
-import { classFromName, unitDropin } from "../../agent/config/unit-dropin.ts";
+import { classFromName } from "../../agent/config/device-allow.ts";
+import { unitDropin } from "../../agent/config/unit-dropin.ts";
 import { freePort } from "../support/free-port.ts";
 import { eventually } from "./agent-process.ts";
 import { NotifyListener } from "./notify-listener.ts";
@@ -90,7 +91,7 @@ async function stationConfig(statusGroup: string): Promise<string> {
 }
 
 function startAgent(configFile: string, trace: boolean): { child: ChildProcess; exit: Promise<number | null>; output: () => string } {
-  const dropin = unitDropin(parseConfig(parse(readFileSync(configFile, "utf8"))).config, (p) => (classFromName(p) ? { deviceClass: classFromName(p)!, node: p } : undefined));
+  const dropin = unitDropin(parseConfig(parse(readFileSync(configFile, "utf8"))).config, (p) => (classFromName(p) ? { allow: classFromName(p)!, node: p } : { problem: "not a known device name" }));
   const child = spawnSandboxed({
     user: agentUser,
     readWrite: [dirs.state, dirs.run, dirs.trace, ...dropin.readWritePaths.map((p) => p.path)],
