@@ -81,8 +81,12 @@ async function stationConfig(statusGroup: string): Promise<string> {
   await writeFile(secretFile, "installed-unit-issuer-secret\n");
   await chown(secretFile, Number(execFileSync("id", ["-u", agentUser], { encoding: "utf8" })), 0);
   await chmod(secretFile, 0o600);
+  const tokenFile = join(dirs.etc, "notification.token");
+  await writeFile(tokenFile, "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978\n");
+  await chown(tokenFile, Number(execFileSync("id", ["-u", agentUser], { encoding: "utf8" })), 0);
+  await chmod(tokenFile, 0o600);
   const invoicePort = await freePort();
-  doc.invoiceService = { issuerName: "unit-kiosk", secretFile, listen: `127.0.0.1:${invoicePort}`, publicUrl: `http://127.0.0.1:${invoicePort}/glase/notify` };
+  doc.invoiceService = { issuerName: "unit-kiosk", secretFile, notificationTokenFile: tokenFile, listen: `127.0.0.1:${invoicePort}`, publicUrl: `http://127.0.0.1:${invoicePort}/glase/notify` };
   const file = join(dirs.etc, `config-${statusGroup}.yaml`);
   await writeFile(file, stringify(doc));
   await chmod(file, 0o640);

@@ -15,6 +15,7 @@ import { renderDropin, unitDropin } from "../../config/unit-dropin.ts";
 
 const USAGE = `Usage: glase-agent config check FILE [--json] [--skip-secrets]
        glase-agent config unit-dropin FILE [--write DROPIN]
+       glase-agent config notification-url FILE
 
 check: validates a station configuration without starting the agent: the YAML, the schema
 (every problem as path: problem), version migrations, and that every secret file it names exists
@@ -27,7 +28,10 @@ controller, serial/USB printer and scanner, ReadWritePaths= for a file printer. 
 --write DROPIN writes it there durably (0644), e.g.
 /etc/systemd/system/glase-agent.service.d/site.conf, and only when everything could be resolved:
 on any problem (config unreadable, a device not present, …) nothing is written and the exit status
-is non-zero (2). Without --write it is printed.`;
+is non-zero (2). Without --write it is printed.
+
+notification-url: the Invoice Service notification URL to register at Glase — invoiceService.publicUrl
+with the token of invoiceService.notificationTokenFile as its last path segment (run it as root).`;
 
 /** Secret files named by the config, with what they are for. */
 function secretFiles(config: AgentConfig): Array<{ path: string; what: string }> {
@@ -38,7 +42,10 @@ function secretFiles(config: AgentConfig): Array<{ path: string; what: string }>
     if (t?.passwordFile) out.push({ path: t.passwordFile, what: `points[${i}].terminal.passwordFile` });
     if (t?.credentialsFile) out.push({ path: t.credentialsFile, what: `points[${i}].terminal.credentialsFile` });
   });
-  if (config.invoiceService) out.push({ path: config.invoiceService.secretFile, what: "invoiceService.secretFile" });
+  if (config.invoiceService) {
+    out.push({ path: config.invoiceService.secretFile, what: "invoiceService.secretFile" });
+    out.push({ path: config.invoiceService.notificationTokenFile, what: "invoiceService.notificationTokenFile" });
+  }
   return out;
 }
 
@@ -82,6 +89,15 @@ export const configCommand: Command = {
     const [sub, file] = positionals;
     if (sub === "unit-dropin" && file !== undefined && positionals.length === 2) return writeUnitDropin(file, values.write);
     if (values.write !== undefined) throw new AgentError("INPUT_INVALID", "--write belongs to `config unit-dropin`");
+    if (sub === "notification-url" && file !== undefined && positionals.length === 2) {
+      const { config } = await loadConfig(file);
+      const s = config.invoiceService;
+      if (!s) throw new AgentError("CONFIG_INVALID", `${file}: has no invoiceService section`);
+      const { readNotificationToken } = await import("../../invoice-service/issuer.ts");
+      const { notificationUrlOf } = await import("../../invoice-service/settings.ts");
+      process.stdout.write(`${notificationUrlOf(s.publicUrl, await readNotificationToken(resolve(s.notificationTokenFile)))}\n`);
+      return 0;
+    }
     if (sub !== "check" || file === undefined || positionals.length > 2) {
       process.stderr.write(USAGE + "\n");
       return 2;
