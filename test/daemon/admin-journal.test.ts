@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { RefundState } from "../../agent/core/refund.ts";
-import { appendAdminAction } from "../../agent/daemon/station-history.ts";
+import { appendAdminAction, describeActor } from "../../agent/daemon/station-history.ts";
 import { recentFinishedFlows } from "../../agent/flows/recovery.ts";
 import { openJournal } from "../../agent/journal/journal.ts";
 import type { Journal } from "../../agent/journal/types.ts";
@@ -69,4 +69,10 @@ it("a row whose state cannot be summarised costs that row only, with a warning",
   await journal.append({ flowId: "P-odd", kind: "pos", at: 2_000, input: {}, state: { phase: "finished" }, stateName: "finished", finished: true, parked: false, effects: [] });
   expect((await recentFinishedFlows(journal, 100, log)).map((f) => f.flowId)).toEqual(["R-1"]);
   expect(warnings).toEqual(["recent_flow_unreadable"]);
+});
+
+it("the audit line says which parts the kernel vouches for and which the client merely claims", () => {
+  expect(describeActor({ socket: "admin.sock", peer: { uid: 0, pid: 42, gid: 0 }, claimed: { user: "root", sudoUser: "alice" } })).toBe("uid 0 pid 42 (user root, sudo from alice) on admin.sock");
+  expect(describeActor({ socket: "admin.sock", claimed: { user: "root", uid: 0, pid: 42 } })).toBe("claimed (unverified) user root, uid 0, pid 42 on admin.sock");
+  expect(describeActor({ socket: "admin.sock" })).toBe("unknown client on admin.sock");
 });

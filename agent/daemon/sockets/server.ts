@@ -14,6 +14,7 @@ import type { SocketRole } from "./commands.ts";
 import { Connection, type IdleTimers } from "./connection.ts";
 import type { StationControl } from "./control.ts";
 import { ADMIN_LIMITS, DEFAULT_LIMITS, RequestGate, type ConnectionLimits } from "./limits.ts";
+import { peerCredentialsAvailable } from "./peer.ts";
 
 export const STATUS_SOCKET = "status.sock";
 export const ADMIN_SOCKET = "admin.sock";
@@ -170,6 +171,13 @@ export async function startSocketServers(opts: SocketServerOptions): Promise<Soc
     // Nothing stays listening after a failed start: the daemon exits instead of hanging.
     await closeAll();
     throw e;
+  }
+  if (!peerCredentialsAvailable()) {
+    // Loud, once: without the addon the audit trail cannot say who really asked.
+    log.warn("peer-credentials-unavailable", {
+      impact: "admin.sock actions are journaled with the identity the client claims, marked 'claimed (unverified)'; permissions are unaffected (socket file modes)",
+      fix: "install build-essential and python3, then npm rebuild glase-peer-credentials (docs/install.md §1)",
+    });
   }
   log.info("sockets-listening", { status: statusPath, admin: adminPath, ...(statusGid !== undefined ? { statusGroup: opts.statusGroup } : {}) });
 
