@@ -46,3 +46,10 @@ export class AgentError extends Error {
 export function isAgentError(e: unknown, code?: ErrorCode): e is AgentError {
   return e instanceof AgentError && (code === undefined || e.code === code);
 }
+
+/**
+ * Exit status of a command stopped by its configuration (sysexits EX_CONFIG): a bad config file,
+ * an unusable secret file it names, an invalid GLASE_LOG_LEVEL. The unit's
+ * RestartPreventExitStatus=78: restarting cannot fix it.
+ */
+export const EXIT_CONFIG = 78;

@@ -7,8 +7,10 @@
 //     privateKey, pin, authorization, cookie, …) is `***` — except keys naming where a secret
 //     lives (`secretFile`, `passwordPath`): a path is not a secret and helps the operator;
 //   - every string is scrubbed: URL userinfo (`https://user:pw@host` → `https://***@host`),
-//     `password=…`/`token: …`/`Bearer …` inside error messages, and every secret value the agent
-//     was told about (registerSecret) or has seen under a secret key;
+//     `password=…`/`access_token: …`/`X-Auth-Token: …`/`Bearer …`/`<password>…</password>`
+//     inside error messages, and every secret value the agent was told about (registerSecret:
+//     pinned for good) or has seen under a secret key (the most recent 256); in linear time,
+//     and a string longer than 8 KiB is cut;
 //   - errors keep their name, code, message, stack and cause chain (scrubbed the same way);
 //   - circular references, BigInt, Map/Set, Buffers, functions never make the logger throw.
 // An invalid GLASE_LOG_LEVEL is an error for every command (cli/main.ts), not "log everything".
@@ -97,8 +99,20 @@ function keyTokens(key: string): string[] {
     .filter(Boolean);
 }
 
-/** Is the value under this key a secret? (Exported for the tests.) */
+const keyVerdicts = new Map<string, boolean>();
+
+/** Is the value under this key a secret? (Exported for the tests.) Memoised: keys and inline names repeat. */
 export function isSecretKey(key: string): boolean {
+  let verdict = keyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = classifyKey(key);
+    if (keyVerdicts.size >= 4096) keyVerdicts.clear();
+    keyVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+function classifyKey(key: string): boolean {
   const tokens = keyTokens(key);
   if (tokens.length === 0) return false;
   if (LOCATION_TOKENS.has(tokens.at(-1)!)) return false;
@@ -108,26 +122,147 @@ export function isSecretKey(key: string): boolean {
   return tokens.some((t, i) => SECRET_TOKENS.has(t) || (t === "key" && i > 0 && KEY_QUALIFIERS.has(tokens[i - 1]!)));
 }
 
-const known = new Set<string>();
-const MAX_KNOWN = 256;
+// Secret values to mask wherever they appear. Two kinds, so one cannot push the other out:
+//   - pinned: registered at their source (credentials.ts, the issuer secret) — kept for the life
+//     of the process, however many values are seen later;
+//   - seen: strings met under a secret-looking key while logging — the most recent MAX_SEEN.
+const pinned = new Set<string>();
+const seenSecrets = new Set<string>();
+const MAX_SEEN = 256;
+/** Longest first, so a secret that contains another is masked whole; rebuilt on change. */
+let ordered: string[] | undefined;
+let longest = 0;
 
-/** A secret value the agent holds (a password read from a file): masked wherever it appears in a line. */
-export function registerSecret(value: string | undefined): void {
-  if (typeof value !== "string" || value.length < 4 || known.has(value)) return;
-  if (known.size >= MAX_KNOWN) known.delete(known.values().next().value!);
-  known.add(value);
+function noteLength(value: string): void {
+  ordered = undefined;
+  longest = Math.max(longest, value.length);
 }
 
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
-// Not after `.`, `/` or `-`: `issuer.secret: mode 0644` names a file, it does not show a secret.
-const INLINE = /(?<![\w./-])(pass(?:word|wd)?|secret|token|api[-_]?key|private[-_]?key|authorization|pin)(\s*["']?\s*[:=]\s*["']?)([^\s"',;&)]+)/gi;
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
+/** A secret value the agent holds (a password read from a file): masked wherever it appears in a line, never forgotten. */
+export function registerSecret(value: string | undefined): void {
+  if (typeof value !== "string" || value.length < 4 || pinned.has(value)) return;
+  seenSecrets.delete(value);
+  pinned.add(value);
+  noteLength(value);
+}
 
-/** A string with URL userinfo, inline `password=…` and every known secret value masked. */
+/** A value seen under a secret-looking key: masked in later lines too, while among the last MAX_SEEN. */
+function rememberSeen(value: string): void {
+  if (value.length < 4 || pinned.has(value)) return;
+  if (seenSecrets.delete(value)) {
+    seenSecrets.add(value); // most recent again
+    return;
+  }
+  if (seenSecrets.size >= MAX_SEEN) seenSecrets.delete(seenSecrets.values().next().value!);
+  seenSecrets.add(value);
+  noteLength(value);
+}
+
+function knownSecrets(): string[] {
+  ordered ??= [...pinned, ...seenSecrets].sort((a, b) => b.length - a.length);
+  return ordered;
+}
+
+// Every pattern below is linear in the text: no two adjacent unbounded quantifiers can share a
+// character (the old `\s*["']?\s*` took quadratic time on a long run of spaces — and a SOAP fault
+// message is attacker-shaped), names are bounded, and the masks are computed as ranges of the
+// text (so a cut long string can never show the first half of a secret).
+const USERINFO = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^/\s@]+)@/gi;
+const BEARER = /\b(Bearer|Basic)(\s+)([A-Za-z0-9._~+/=-]+)/g;
+// `name=value`, `name: value`, `"name": "value"` where the name is secret-looking by the same rules
+// as a key (isSecretKey: access_token, client_secret, terminalPassword, X-Auth-Token, pwd, …).
+// Not after `.`, `/` or `-` or inside a word: `issuer.secret: mode 0644` names a file, it does not
+// show a secret. Unquoted values are read 256 characters at a time (VALUE_REST reads on).
+const INLINE = /(?<![\w./-])([A-Za-z][\w-]{0,63})(\s*(?:["']\s*)?[:=]\s*)("[^"]*(?:"|$)|'[^']*(?:'|$)|[^\s"',;&)<>]{1,256})/g;
+const VALUE_REST = /[^\s"',;&)<>]*/y;
+// `<password>…</password>`, `<ns:terminalPassword attr="…">…</ns:terminalPassword>`.
+const XML_ELEMENT = /<((?:[A-Za-z][\w.-]{0,63}:)?([A-Za-z][\w.-]{0,63}))(\s[^<>]{0,128})?>([^<]*)<\/\1\s*>/g;
+
+type Range = readonly [start: number, end: number];
+
+/**
+ * INLINE's values under secret-looking names. A name that is not secret gives its value back to
+ * be scanned again (`failed: password=x` — the value of `failed` holds the secret); unquoted
+ * values are read 256 characters at a time, so a chain like `a=b=c=…` costs a bounded re-read per
+ * link, not the rest of the text.
+ */
+function inlineRanges(text: string, out: Range[]): void {
+  INLINE.lastIndex = 0;
+  for (let m = INLINE.exec(text); m !== null; m = INLINE.exec(text)) {
+    const name = m[1]!;
+    const value = m[3]!;
+    const valueAt = m.index + name.length + m[2]!.length;
+    if (!isSecretKey(name)) {
+      INLINE.lastIndex = valueAt;
+      continue;
+    }
+    let end = valueAt + value.length;
+    const quote = value[0] === '"' || value[0] === "'" ? value[0] : undefined;
+    if (quote === undefined) {
+      VALUE_REST.lastIndex = end;
+      VALUE_REST.exec(text);
+      end = VALUE_REST.lastIndex;
+    }
+    const closed = quote !== undefined && value.length > 1 && value.endsWith(quote);
+    out.push(quote ? [valueAt + 1, closed ? end - 1 : end] : [valueAt, end]);
+    INLINE.lastIndex = end;
+  }
+}
+
+/** Where the secrets of `text` are (sorted, merged). */
+function secretRanges(text: string): Range[] {
+  const found: Range[] = [];
+  for (const m of text.matchAll(USERINFO)) found.push([m.index + m[1]!.length, m.index + m[1]!.length + m[2]!.length]);
+  for (const m of text.matchAll(BEARER)) found.push([m.index + m[1]!.length + m[2]!.length, m.index + m[0].length]);
+  inlineRanges(text, found);
+  for (const m of text.matchAll(XML_ELEMENT)) {
+    if (!isSecretKey(m[2]!)) continue;
+    const contentAt = m.index + m[1]!.length + (m[3]?.length ?? 0) + 2;
+    found.push([contentAt, contentAt + m[4]!.length]);
+  }
+  for (const secret of knownSecrets()) {
+    for (let i = text.indexOf(secret); i >= 0; i = text.indexOf(secret, i + secret.length)) found.push([i, i + secret.length]);
+  }
+  found.sort((x, y) => x[0] - y[0]);
+  const merged: Array<[number, number]> = [];
+  for (const [start, end] of found) {
+    if (end <= start) continue;
+    const prev = merged.at(-1);
+    if (prev && start <= prev[1]) prev[1] = Math.max(prev[1], end);
+    else merged.push([start, end]);
+  }
+  return merged;
+}
+
+/** `text` up to `cutAt` with every range as `***`; a range that begins before the cut is masked whole. */
+function applyRanges(text: string, ranges: readonly Range[], cutAt = text.length): string {
+  let out = "";
+  let at = 0;
+  for (const [start, end] of ranges) {
+    if (start >= cutAt) break;
+    out += `${text.slice(at, start)}***`;
+    at = end;
+  }
+  return at < cutAt ? out + text.slice(at, cutAt) : out;
+}
+
+/** Strings longer than this are cut (after finding the secrets of a window around the cut). */
+export const MAX_STRING = 8 * 1024;
+
+/** The scrub of a whole string, however long (linear time); `scrub` cuts long strings. */
+export function scrubText(text: string): string {
+  return applyRanges(text, secretRanges(text));
+}
+
+/**
+ * A string with URL userinfo, inline `password=…`, `Bearer …`, secret XML elements and every
+ * known secret value masked, cut to MAX_STRING characters: the secrets are found in a window that
+ * reaches past the cut, and one that begins before the cut is masked whole.
+ */
 export function scrub(text: string): string {
-  let out = text.replace(USERINFO, "$1***@").replace(BEARER, "$1 ***").replace(INLINE, "$1$2***");
-  for (const secret of known) if (out.includes(secret)) out = out.split(secret).join("***");
-  return out;
+  if (text.length <= MAX_STRING) return scrubText(text);
+  const window = text.slice(0, MAX_STRING + Math.max(longest, 1024));
+  return `${applyRanges(window, secretRanges(window), MAX_STRING)}…[${text.length - MAX_STRING} more characters cut]`;
 }
 
 const MAX_DEPTH = 24;
@@ -146,7 +281,7 @@ function errorValue(e: Error, seen: WeakSet<object>, depth: number): Record<stri
 }
 
 function mask(v: unknown): string {
-  if (typeof v === "string") registerSecret(v);
+  if (typeof v === "string") rememberSeen(v);
   return "***";
 }
 

@@ -1,5 +1,5 @@
 // `glase-agent <command> …` — one executable, subcommands registered here.
-import { AgentError } from "../errors.ts";
+import { AgentError, EXIT_CONFIG } from "../errors.ts";
 import { loggingProblem } from "../log.ts";
 import { agentVersion } from "../version.ts";
 import type { Command } from "./command.ts";
@@ -64,9 +64,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   const json = rest.includes("--json");
   const problem = loggingProblem();
   if (problem) {
-    process.stderr.write(`glase-agent: ${problem.message}\n`);
+    // The environment is configuration too (the unit's Environment=): EX_CONFIG, which systemd
+    // does not restart in a loop (RestartPreventExitStatus=78).
+    process.stderr.write(`glase-agent: ${problem.message}; fix or unset GLASE_LOG_LEVEL\n`);
     if (json) process.stdout.write(jsonError(problem) + "\n");
-    return EXIT.USAGE;
+    return EXIT_CONFIG;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {

@@ -79,7 +79,7 @@ export async function terminalCredentials(point: PointConfig, terminalsDir: stri
     registerSecret(stored.password);
     return { terminalId: stored.terminalId, password: stored.password };
   }
-  const password = t.password ?? (await readSecretFile(resolve(cwd, t.passwordFile!), `points[${point.id}] password file`, { followSymlinks: true }));
+  const password = t.password ?? (await readSecretFile(resolve(cwd, t.passwordFile!), `terminal.passwordFile of point ${point.id}`, { followSymlinks: true }));
   // Masked in any log line from now on, wherever it would appear.
   registerSecret(password);
   return { terminalId: t.id!, password };
@@ -88,7 +88,7 @@ export async function terminalCredentials(point: PointConfig, terminalsDir: stri
 export async function resellerCredentials(config: AgentConfig, cwd = process.cwd()): Promise<ResellerCredentials> {
   const r = config.glase.reseller;
   if (!r) throw new AgentError("CONFIG_INVALID", "glase.reseller: required for registration (shop id, userId, password or passwordFile)", { path: "glase.reseller" });
-  const password = r.password ?? (await readSecretFile(resolve(cwd, r.passwordFile!), "reseller password file", { followSymlinks: true }));
+  const password = r.password ?? (await readSecretFile(resolve(cwd, r.passwordFile!), "glase.reseller.passwordFile", { followSymlinks: true }));
   registerSecret(password);
   return { resellerId: r.id, userId: r.userId, password };
 }

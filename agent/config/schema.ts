@@ -163,6 +163,11 @@ const MetricsSchema = z.strictObject({
 const InvoiceServiceSchema = z.strictObject({
   issuerName: nonEmpty,
   secretFile: nonEmpty,
+  /**
+   * 0600 file with the notification token (docs/invoice-service.md): Glase is given
+   * `publicUrl/TOKEN`, and a POST to any other path is refused before anything is stored.
+   */
+  notificationTokenFile: nonEmpty,
   /** host:port the notification endpoint listens on; loopback unless a proxy needs otherwise. */
   listen: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "must be host:port").default("127.0.0.1:8731"),
   /** The public URL Glase calls with notifications (reverse proxy in front of `listen`). */

@@ -55,7 +55,10 @@ export function configSecretFiles(config: AgentConfig): Array<{ path: string; wh
     if (t?.passwordFile) out.push({ path: t.passwordFile, what: `points[${i}].terminal.passwordFile` });
     if (t?.credentialsFile) out.push({ path: t.credentialsFile, what: `points[${i}].terminal.credentialsFile` });
   });
-  if (config.invoiceService) out.push({ path: config.invoiceService.secretFile, what: "invoiceService.secretFile" });
+  if (config.invoiceService) {
+    out.push({ path: config.invoiceService.secretFile, what: "invoiceService.secretFile" });
+    out.push({ path: config.invoiceService.notificationTokenFile, what: "invoiceService.notificationTokenFile" });
+  }
   if (config.alerts?.webhook?.bearerTokenFile) out.push({ path: config.alerts.webhook.bearerTokenFile, what: "alerts.webhook.bearerTokenFile" });
   return out;
 }

@@ -22,17 +22,19 @@ export async function startInvoiceIssuer(opts: {
   const s = opts.config.invoiceService;
   if (!s) return undefined;
   let detailsBaseUrl = s.detailsBaseUrl;
-  const { openInvoiceIssuer } = await import("../invoice-service/issuer.ts");
+  const { openInvoiceIssuer, readNotificationToken } = await import("../invoice-service/issuer.ts");
   if (opts.glase.embedded) {
     const { mountInvoiceService } = await import("../../simulator/invoice-service/index.ts");
+    const { notificationUrlOf } = await import("../invoice-service/settings.ts");
     const secret = await readSecretFile(s.secretFile, "invoiceService.secretFile", { followSymlinks: true });
-    mountInvoiceService(opts.glase.embedded, { issuers: [{ name: s.issuerName, secret, notificationUrl: s.publicUrl }], scheduleScale: 1 / (opts.config.simulation?.timeScale ?? 1) });
+    const notificationUrl = notificationUrlOf(s.publicUrl, await readNotificationToken(s.notificationTokenFile));
+    mountInvoiceService(opts.glase.embedded, { issuers: [{ name: s.issuerName, secret, notificationUrl }], scheduleScale: 1 / (opts.config.simulation?.timeScale ?? 1) });
     detailsBaseUrl ??= opts.glase.embedded.url;
   }
   if (!detailsBaseUrl) throw new AgentError("CONFIG_INVALID", "invoiceService.detailsBaseUrl: required with a real Glase endpoint", { path: "invoiceService.detailsBaseUrl" });
   const log = opts.logger;
   return openInvoiceIssuer(
-    { issuerName: s.issuerName, secretFile: s.secretFile, listen: s.listen, publicUrl: s.publicUrl, detailsBaseUrl, ...(s.qrHost ? { qrHost: s.qrHost } : {}) },
+    { issuerName: s.issuerName, secretFile: s.secretFile, notificationTokenFile: s.notificationTokenFile, listen: s.listen, publicUrl: s.publicUrl, detailsBaseUrl, ...(s.qrHost ? { qrHost: s.qrHost } : {}) },
     {
       journalPath: join(opts.stateDir, "invoices.sqlite"),
       release: async (invoice) => log.info("invoice-service-released", { reference: invoice.reference, amountMinor: invoice.amountMinor, ersReference: invoice.ersReference }),

@@ -36,6 +36,8 @@ export class Counter implements Metric {
   constructor(
     readonly name: string,
     readonly help: string,
+    /** A total kept elsewhere (the kernel's CPU time), read at scrape time; it must only grow. */
+    private readonly collect?: () => ReadonlyArray<readonly [Labels, number]>,
   ) {}
   inc(labels: Labels = {}, by = 1): void {
     const k = labelKey(labels);
@@ -45,7 +47,8 @@ export class Counter implements Metric {
     return this.values.get(labelKey(labels)) ?? 0;
   }
   lines(): string[] {
-    return [...this.values].map(([k, v]) => `${this.name}${k} ${num(v)}`);
+    const entries = this.collect ? this.collect().map(([l, v]) => [labelKey(l), v] as const) : [...this.values];
+    return entries.map(([k, v]) => `${this.name}${k} ${num(v)}`);
   }
 }
 
@@ -105,8 +108,8 @@ export class MetricsRegistry {
     this.metrics.push(m);
     return m;
   }
-  counter(name: string, help: string): Counter {
-    return this.add(new Counter(name, help));
+  counter(name: string, help: string, collect?: () => ReadonlyArray<readonly [Labels, number]>): Counter {
+    return this.add(new Counter(name, help, collect));
   }
   gauge(name: string, help: string, collect?: () => ReadonlyArray<readonly [Labels, number]>): Gauge {
     return this.add(new Gauge(name, help, collect));

@@ -1,16 +1,14 @@
-// sd_notify from the main process. systemd accepts notifications from the main PID only
-// (NotifyAccess=main in our unit), and checks the sender's credentials on the datagram, so the
-// datagram must leave *this* process: we send it with the native `unix-dgram` module (loaded
-// lazily; it is an optional dependency).
+// sd_notify. Node has no unix datagram sockets, so the datagram leaves this process through the
+// optional native module `unix-dgram` (loaded lazily; it needs a compiler at install time).
 //
-// Fallback: when unix-dgram cannot load, or NOTIFY_SOCKET is an abstract name (`@…`, which
-// unix-dgram cannot address: it copies the path with strncpy and passes sizeof(sockaddr_un)),
-// we run `/usr/bin/systemd-notify VAR=VALUE…`. That helper is a different, short-lived process:
-//   - READY=1, STATUS=, RELOADING=1 work when the unit says NotifyAccess=all (systemd may still
-//     drop a message if the helper exits before systemd has read its credentials);
-//   - WATCHDOG=1 and STOPPING=1 are NOT reliable: with NotifyAccess=main they are refused as
-//     coming from the wrong PID, and a lost keep-alive gets the service killed. A site on the
-//     fallback should raise WatchdogSec generously or install unix-dgram.
+// Fallback: when unix-dgram cannot load (a host without build-essential/python3), or
+// NOTIFY_SOCKET is an abstract name (`@…`, which unix-dgram cannot address: it copies the path
+// with strncpy and passes sizeof(sockaddr_un)), we run `/usr/bin/systemd-notify VAR=VALUE…`.
+// That helper is another process, a child of ours: systemd takes its messages because the shipped
+// unit says NotifyAccess=all (NotifyAccess=main refused them: READY never arrived and the start
+// timed out in a loop), and systemd-notify (systemd ≥ 246) waits until systemd has read each
+// message, so none is lost to the helper exiting first. The fallback is logged as a warning at
+// start: it costs a process per message (a WATCHDOG=1 every WatchdogSec/2).
 // No NOTIFY_SOCKET (not under systemd, `npm start`) → every call is a silent no-op.
 import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
@@ -115,6 +113,11 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
     new Promise<void>((resolve, reject) => {
       execFile(binary, message.split("\n"), { env: childEnv, timeout: 5_000 }, (err) => (err ? reject(err) : resolve()));
     });
-  log.info("notify-fallback", { reason: abstract ? "abstract socket" : "unix-dgram unavailable", binary });
+  log.warn("notify-fallback", {
+    reason: abstract ? "abstract socket" : "the native module unix-dgram is not built",
+    binary,
+    impact: "each sd_notify message runs systemd-notify (needs NotifyAccess=all, as the shipped unit has)",
+    ...(abstract ? {} : { fix: "install build-essential and python3, then npm rebuild unix-dgram" }),
+  });
   return notifierFrom("systemd-notify", sendRaw, () => {}, log);
 }

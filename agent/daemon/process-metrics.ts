@@ -42,9 +42,10 @@ const one = (v: number | undefined): ReadonlyArray<readonly [Record<string, stri
 
 export function registerProcessMetrics(r: MetricsRegistry): void {
   const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
-  r.gauge("process_cpu_user_seconds_total", "User CPU time spent in seconds", () => one(process.cpuUsage().user / 1e6));
-  r.gauge("process_cpu_system_seconds_total", "System CPU time spent in seconds", () => one(process.cpuUsage().system / 1e6));
-  r.gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds", () => {
+  // Totals that only grow: counters (rate() and increase() need the type to handle a restart).
+  r.counter("process_cpu_user_seconds_total", "User CPU time spent in seconds", () => one(process.cpuUsage().user / 1e6));
+  r.counter("process_cpu_system_seconds_total", "System CPU time spent in seconds", () => one(process.cpuUsage().system / 1e6));
+  r.counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds", () => {
     const u = process.cpuUsage();
     return one((u.user + u.system) / 1e6);
   });

@@ -35,9 +35,13 @@ export class RefundGuard {
    * Runs `start` when `amountMinor` fits in what is left of a payment of `paidMinor`; refuses
    * with CONFLICT (naming both amounts) before anything is sent otherwise.
    */
+  /** A refund that cannot be checked (forced): still one at a time per payment. */
+  unchecked<T>(ersReference: string, start: () => Promise<T>): Promise<T> {
+    return this.serially(ersReference, start);
+  }
+
   async refund<T>(req: { readonly ersReference: string; readonly amountMinor: number; readonly paidMinor: number; readonly currency: string }, start: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(req.ersReference) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(async () => {
+    return this.serially(req.ersReference, async () => {
       const refunded = await refundedMinor(this.journal, req.ersReference);
       const left = req.paidMinor - refunded;
       if (req.amountMinor > left) {
@@ -49,11 +53,17 @@ export class RefundGuard {
       }
       return start();
     });
-    this.locks.set(req.ersReference, run);
+  }
+
+  /** Runs `task` after every earlier one for the same payment has settled (done or refused). */
+  private async serially<T>(ersReference: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(ersReference) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(task);
+    this.locks.set(ersReference, run);
     try {
       return await run;
     } finally {
-      if (this.locks.get(req.ersReference) === run) this.locks.delete(req.ersReference);
+      if (this.locks.get(ersReference) === run) this.locks.delete(ersReference);
     }
   }
 }

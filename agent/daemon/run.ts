@@ -6,7 +6,7 @@
 //            flows.drainTimeoutS, then everything closes and the process exits 0. A second
 //            signal, or the bound expiring, exits at once: every step is journaled, the next start
 //            recovers whatever was still running.
-import { isAgentError } from "../errors.ts";
+import { EXIT_CONFIG, isAgentError } from "../errors.ts";
 import { configureLogging, createLogger, safeValue } from "../log.ts";
 import { loadConfig } from "../config/load.ts";
 import { resolvePaths, type AgentPaths } from "../config/paths.ts";
@@ -31,8 +31,7 @@ export interface RunOptions {
 /** Sections whose change needs a restart (the reload swaps only the engine). */
 const RESTART_SECTIONS = ["glase", "devices", "sockets", "metrics", "stateDir", "journal", "simulation", "invoiceService", "alerts"] as const;
 
-/** Exit status of a start-up failure caused by the configuration (sysexits EX_CONFIG): the unit's RestartPreventExitStatus. */
-export const EXIT_CONFIG = 78;
+export { EXIT_CONFIG };
 
 /** The one line a failed start logs: the cause in words, its code, and the fields that locate it. */
 function startFailure(err: unknown): { code: string; fields: Record<string, unknown> } {

@@ -20,14 +20,18 @@ function isAdminInput(input: unknown): input is AdminInput {
   return typeof input === "object" && input !== null && (input as { type?: unknown }).type === "admin";
 }
 
-/** `uid 0 pid 4242 (root via sudo from alice)`: kernel credentials first, the client's claims after. */
+/**
+ * `uid 0 pid 4242 (user root, sudo from alice)`: the kernel's credentials first, the client's
+ * claims after; without the kernel's (native/peer-credentials not built) every part is the
+ * client's word: `claimed (unverified) user root, uid 0, pid 4242`.
+ */
 export function describeActor(a: AdminAction["actor"]): string {
   const parts: string[] = [];
   if (a.peer) parts.push(`uid ${a.peer.uid} pid ${a.peer.pid}`);
   const c = a.claimed;
   if (c) {
     const claims = [c.user !== undefined ? `user ${c.user}` : "", c.sudoUser !== undefined ? `sudo from ${c.sudoUser}` : "", !a.peer && c.uid !== undefined ? `uid ${c.uid}` : "", !a.peer && c.pid !== undefined ? `pid ${c.pid}` : ""].filter(Boolean);
-    if (claims.length) parts.push(a.peer ? `(${claims.join(", ")})` : `claimed ${claims.join(", ")}`);
+    if (claims.length) parts.push(a.peer ? `(${claims.join(", ")})` : `claimed (unverified) ${claims.join(", ")}`);
   }
   if (parts.length === 0) parts.push("unknown client");
   return `${parts.join(" ")} on ${a.socket}`;

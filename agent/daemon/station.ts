@@ -319,18 +319,44 @@ export class Station implements StationControl {
     return this.engine.reprint(ref);
   }
 
-  async refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number }) {
-    // Without a point, the refund goes through the terminal that took the payment (from its receipt).
-    const paid = (await this.engine.receipts()).find((r) => r.ersReference === req.ersReference);
-    const point = req.point ?? paid?.content.point;
-    if (point === undefined) throw new AgentError("NOT_FOUND", `no receipt for ${req.ersReference}: give --point`, { ersReference: req.ersReference });
-    const start = () => this.engine.startRefund({ point, ersReference: req.ersReference, amountMinor: req.amountMinor });
-    if (!paid) {
-      // A payment this agent has no receipt of (compacted, or taken elsewhere): Glase checks it.
-      this.parts.logger.warn("refund-unchecked", { ersReference: req.ersReference, reason: "no receipt of the payment in the journal" });
-      return start();
+  /**
+   * A refund is checked against the payment it refunds — a receipt in the journal (a pump, a
+   * kiosk) or an Invoice Service payment — before anything is sent. A reference this agent has no
+   * record of is refused: a mistyped one could be another customer's payment. `force` sends it
+   * anyway (a payment older than the journal keeps, or taken elsewhere): the technician's choice,
+   * journaled with the action and logged.
+   */
+  async refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number; readonly force?: boolean }) {
+    // Copied from a receipt or a terminal, a reference may carry blanks around it; never inside.
+    const ersReference = req.ersReference.trim();
+    if (!/^[\x21-\x7e]{1,64}$/.test(ersReference)) {
+      throw new AgentError("INPUT_INVALID", `ersReference: ${JSON.stringify(req.ersReference.slice(0, 70))} is not a payment reference (printable characters, no spaces)`, { ersReference: req.ersReference.slice(0, 70) });
     }
-    return this.refunds.refund({ ersReference: req.ersReference, amountMinor: req.amountMinor, paidMinor: paid.content.amountMinor, currency: paid.content.currency }, start);
+    const payment = await this.paymentOf(ersReference);
+    const point = req.point ?? payment?.point;
+    if (!payment) {
+      if (!req.force) {
+        throw new AgentError(
+          "NOT_FOUND",
+          `no payment ${ersReference} is known to this agent (no receipt in the journal, no Invoice Service payment): check the reference; if it is right (older than the journal keeps, or taken elsewhere), run again with --force${point === undefined ? " --point N" : ""}`,
+          { ersReference },
+        );
+      }
+      if (point === undefined) throw new AgentError("INPUT_INVALID", `a forced refund of ${ersReference} needs --point (the terminal to refund through)`, { ersReference });
+      this.parts.logger.warn("refund-forced", { ersReference, amountMinor: req.amountMinor, point, reason: "no record of the payment: sent as forced by the technician" });
+      return this.refunds.unchecked(ersReference, () => this.engine.startRefund({ point, ersReference, amountMinor: req.amountMinor }));
+    }
+    if (point === undefined) throw new AgentError("INPUT_INVALID", `${ersReference} is an Invoice Service payment: give --point (the terminal to refund through)`, { ersReference });
+    const start = () => this.engine.startRefund({ point, ersReference, amountMinor: req.amountMinor });
+    return this.refunds.refund({ ersReference, amountMinor: req.amountMinor, paidMinor: payment.amountMinor, currency: payment.currency }, start);
+  }
+
+  /** The payment a refund refunds: its receipt in the journal, else the Invoice Service payment. */
+  private async paymentOf(ersReference: string): Promise<{ amountMinor: number; currency: string; point?: number } | undefined> {
+    const receipt = (await this.engine.receipts()).find((r) => r.ersReference === ersReference);
+    if (receipt) return { amountMinor: receipt.content.amountMinor, currency: receipt.content.currency, point: receipt.content.point };
+    const invoice = await this.parts.issuer?.paymentByErsReference(ersReference);
+    return invoice ? { amountMinor: invoice.amountMinor, currency: invoice.currency } : undefined;
   }
 
   closePeriod(req: { readonly scope: "shop" | "terminal"; readonly point?: number; readonly reportId: string }) {

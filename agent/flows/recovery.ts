@@ -28,24 +28,27 @@ export async function recoverFlows(journal: Journal, now: number, settings: Flow
   return recovered;
 }
 
-const FLOW_KINDS: readonly FlowState["kind"][] = ["preliminary", "pos", "refund", "reconciliation"];
+/** The journal kinds of payment flows; other rows (the admin audit trail) are not flows to list. */
+export const PAYMENT_FLOW_KINDS = ["preliminary", "pos", "refund", "reconciliation"] as const satisfies readonly FlowState["kind"][];
 
-/**
- * The most recently finished flows, newest first, as the technician's `flows --all` lists them.
- * Only payment flows: the journal also holds other records (the daemon's admin audit lines), which
- * are neither flows to list nor a reason to list none.
- */
+/** The most recently finished flows, newest first, as the technician's `flows --all` lists them. */
 export async function recentFinishedFlows(journal: Journal, limit: number, logger: Logger): Promise<FlowSummary[]> {
+  let rows;
+  try {
+    rows = await journal.flows({ limit, kinds: PAYMENT_FLOW_KINDS, finished: true });
+  } catch (err) {
+    // A view for technicians: never a reason not to start.
+    logger.warn("recent_flows_unavailable", { err });
+    return [];
+  }
   const out: FlowSummary[] = [];
-  for (const kind of FLOW_KINDS) {
+  for (const r of rows) {
+    // One row that cannot be read (a state written by another version) costs that row, not the list.
     try {
-      for (const r of await journal.flows({ kind, limit })) {
-        if (r.finished) out.push(summarizeState(r.state as FlowState, r.createdAt, r.updatedAt));
-      }
+      out.push(summarizeState(r.state as FlowState, r.createdAt, r.updatedAt));
     } catch (err) {
-      // A view for technicians: never a reason not to start.
-      logger.warn("recent_flows_unavailable", { kind, err });
+      logger.warn("recent_flow_unreadable", { flowId: r.flowId, kind: r.kind, err });
     }
   }
-  return out.sort((a, b) => b.updatedAt - a.updatedAt).slice(0, limit);
+  return out;
 }

@@ -11,7 +11,7 @@ import { startNotificationEndpoint, type NotificationEndpointOptions } from "./n
 import { invoiceQr } from "./qr.ts";
 import { invoiceSlip, printOutcome, type ReceiptHeader } from "./receipts.ts";
 import { Settlement, type BackoffSettings, type InvoiceAlarm } from "./settlement.ts";
-import { qrHostOf, resolveListen, type IssuerSettings } from "./settings.ts";
+import { NOTIFICATION_TOKEN, notificationPathOf, notificationUrlOf, qrHostOf, resolveListen, type IssuerSettings } from "./settings.ts";
 import { InvoiceStore, type InvoiceRecord, type NotificationCounts, type NotificationRecord } from "./store.ts";
 import { AgentError } from "../errors.ts";
 
@@ -41,8 +41,10 @@ export interface IssuerDeps {
 }
 
 export interface InvoiceIssuer {
-  /** Local URL of the notification endpoint (port resolved when listen port is 0). */
+  /** Local URL of the notification endpoint, token included (port resolved when listen port is 0). */
   readonly endpointUrl: string;
+  /** The URL to register at Glase: publicUrl with the token. */
+  readonly notificationUrl: string;
   issue(request: IssueRequest): Promise<InvoiceRecord>;
   /** All issued invoices, oldest first; with a page, the newest `n` (`ctl invoices`). */
   listInvoices(page?: { readonly n: number; readonly since?: number; readonly cursor?: string }): Promise<InvoiceRecord[]>;
@@ -50,6 +52,8 @@ export interface InvoiceIssuer {
   /** Pending and alarmed notifications, newest first, at most `limit`. */
   openNotifications(limit?: number): Promise<NotificationRecord[]>;
   notificationCounts(): Promise<NotificationCounts>;
+  /** The invoice paid with this ersReference (what a refund of it is checked against). */
+  paymentByErsReference(ersReference: string): Promise<InvoiceRecord | undefined>;
   /** Resolves when no settlement pass is running. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -63,10 +67,25 @@ const systemScheduler: Scheduler = {
   },
 };
 
+/** The notification token from its file: a secret (masked in logs), checked for strength. */
+export async function readNotificationToken(file: string): Promise<string> {
+  const token = await readSecretFile(file, "invoiceService.notificationTokenFile", { followSymlinks: true });
+  registerSecret(token);
+  if (!NOTIFICATION_TOKEN.test(token)) {
+    throw new AgentError(
+      "CONFIG_INVALID",
+      `invoiceService.notificationTokenFile ${file}: the token must be 32–128 letters, digits, '-' or '_' (make one with: od -An -N24 -tx1 /dev/urandom | tr -d ' \\n')`,
+      { field: "invoiceService.notificationTokenFile", path: file },
+    );
+  }
+  return token;
+}
+
 export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDeps): Promise<InvoiceIssuer> {
   const listen = resolveListen(settings);
   const secret = await readSecretFile(settings.secretFile, "invoiceService.secretFile", { followSymlinks: true });
   registerSecret(secret);
+  const token = await readNotificationToken(settings.notificationTokenFile);
   const clock = deps.clock ?? systemScheduler;
   const log = deps.log ?? createLogger("invoice-service");
   const header = deps.receiptHeader ?? { stationName: settings.issuerName, terminalId: settings.issuerName };
@@ -93,6 +112,7 @@ export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDe
     }
     const endpoint = await startNotificationEndpoint({
       ...listen,
+      path: notificationPathOf(listen.path, token),
       store,
       clock,
       log,
@@ -102,6 +122,7 @@ export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDe
     settlement.kick(); // resume notifications journaled before a restart
     return {
       endpointUrl: endpoint.url,
+      notificationUrl: notificationUrlOf(settings.publicUrl, token),
       async issue(request) {
         const claims = { ...request, payOnce: request.payOnce ?? true };
         const qr = invoiceQr(signInvoiceJwt(settings.issuerName, secret, payloadOf(claims)), qrHostOf(settings));
@@ -119,6 +140,7 @@ export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDe
       listNotifications: () => store.listNotifications(),
       openNotifications: (limit = 20) => store.openNotifications(limit),
       notificationCounts: () => store.notificationCounts(),
+      paymentByErsReference: (ers) => store.paidInvoiceByErsReference(ers),
       settled: () => settlement.settled(),
       async close() {
         await endpoint.close();

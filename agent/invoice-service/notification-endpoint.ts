@@ -4,15 +4,25 @@
 // repeated notification is answered 200 again and processed once. Anything malformed is answered
 // 400 (413 too large, 415 not JSON) with the reason and leaves no trace in the journal.
 //
-// The endpoint is public and unauthenticated, so what one POST can cost is bounded: notifications
-// arriving together are journaled in one transaction (one fsync per burst, not per id); past
-// MAX_PENDING journaled-but-unfetched ids new ones are answered 503 and past the intake rate 429
-// (Glase retries both on its schedule); connections, headers and bodies are capped and timed.
+// The endpoint is public, and §7.1 gives notifications no authentication, so:
+//   - its path ends in a secret token (the issuer registers `publicUrl/TOKEN` at Glase): any other
+//     path is answered 404 from the request line alone — compared in constant time, never echoed,
+//     nothing read, stored or fetched — so a flood from anyone who does not know the URL costs a
+//     connection and a 404, and never delays a real notification;
+//   - connection slots are shared fairly (connection-guard.ts): a source is held to its share, and
+//     at a cap the stalest half-sent connection is evicted rather than the new one refused;
+//     headers must arrive within HEADERS_TIMEOUT_MS;
+//   - for whoever has the URL (Glase; a leak), the work is bounded too: notifications arriving
+//     together are journaled in one transaction (one fsync per burst, not per id); past
+//     MAX_PENDING journaled-but-unfetched ids new ones are answered 503 and past the intake rate
+//     429 (Glase retries both on its schedule); bodies are capped.
+import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../log.ts";
 import { rateLimitedLogger } from "../log-rate.ts";
+import { guardConnections } from "./connection-guard.ts";
 import { isJsonContentType, readLimitedBody, sendJson } from "./http-body.ts";
 import type { InvoiceStore } from "./store.ts";
 
@@ -22,19 +32,28 @@ export const MAX_PENDING = 1_000;
 /** Intake: a bucket of INTAKE_BURST new notifications refilled at INTAKE_PER_SECOND. */
 export const INTAKE_PER_SECOND = 500;
 export const INTAKE_BURST = 2_000;
-/** Open connections to the endpoint. */
-export const MAX_CONNECTIONS = 256;
+/** Open connections to the endpoint, and per source address (connection-guard.ts). */
+export const MAX_CONNECTIONS = 512;
+export const MAX_CONNECTIONS_PER_SOURCE = 64;
+/** Glase sends its request whole, server to server: a client still sending headers after this is closed. */
+export const HEADERS_TIMEOUT_MS = 3_000;
 
 export interface NotificationEndpointOptions {
   readonly host: string;
   readonly port: number;
-  /** Path notifications arrive on (the path of the public URL, unless a proxy rewrites it). */
+  /** Path notifications arrive on, token included (the path of the public URL + `/TOKEN`). */
   readonly path: string;
   readonly store: InvoiceStore;
   readonly clock: Clock;
   readonly log: Logger;
   /** Bounds (tests shrink them); defaults MAX_PENDING, INTAKE_PER_SECOND, INTAKE_BURST. */
-  readonly limits?: { readonly maxPending?: number; readonly intakePerSecond?: number; readonly intakeBurst?: number };
+  readonly limits?: {
+    readonly maxPending?: number;
+    readonly intakePerSecond?: number;
+    readonly intakeBurst?: number;
+    readonly maxConnections?: number;
+    readonly maxConnectionsPerSource?: number;
+  };
   /** Called after new notifications are journaled (starts the settlement). */
   readonly onRecorded: (invoiceIds: readonly number[]) => void;
 }
@@ -133,15 +152,29 @@ export async function startNotificationEndpoint(o: NotificationEndpointOptions):
   const maxPending = o.limits?.maxPending ?? MAX_PENDING;
   const intake = tokenBucket(o.limits?.intakePerSecond ?? INTAKE_PER_SECOND, o.limits?.intakeBurst ?? INTAKE_BURST, () => Date.now());
   const quiet = rateLimitedLogger(o.log);
+  const expected = Buffer.from(o.path);
+  const isOurPath = (url: string | undefined): boolean => {
+    let path: Buffer;
+    try {
+      path = Buffer.from(new URL(url ?? "/", "http://endpoint").pathname);
+    } catch {
+      return false;
+    }
+    return path.length === expected.length && timingSafeEqual(path, expected);
+  };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? "/", "http://endpoint").pathname;
-    if (path !== o.path) return sendJson(res, 404, { error: `notifications are accepted on ${o.path} only` }, { connection: "close" });
+    // Before anything else: a stranger learns nothing (not even the base path) and costs nothing.
+    if (!isOurPath(req.url)) {
+      quiet.log("warn", "notification_refused", { reason: "not the notification URL (no or wrong token)", from: req.socket.remoteAddress });
+      return sendJson(res, 404, { error: "not found" }, { connection: "close" });
+    }
     if (req.method !== "POST") return sendJson(res, 405, { error: "notifications must be POSTed" }, { allow: "POST", connection: "close" });
     if (!isJsonContentType(req.headers["content-type"])) {
       return sendJson(res, 415, { error: "Content-Type must be application/json" }, { connection: "close" });
     }
     const body = await readLimitedBody(req, NOTIFICATION_BODY_LIMIT);
     if (!body.ok) return sendJson(res, body.tooLarge ? 413 : 400, { error: body.reason }, { connection: "close" });
+    guard.working(req.socket); // read whole: not evicted while it is journaled
     const parsed = parseNotification(body.body);
     if (!parsed.ok) return sendJson(res, 400, { error: parsed.reason });
     if (o.store.pendingCount + batcher.queued >= maxPending) {
@@ -166,17 +199,23 @@ export async function startNotificationEndpoint(o: NotificationEndpointOptions):
 
   // Node enforces headersTimeout/requestTimeout only every connectionsCheckingInterval (30 s by default).
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
+    res.once("finish", () => guard.waiting(req.socket));
     handle(req, res).catch((e: unknown) => {
       o.log.error("notification_handler_failed", { error: e });
       sendJson(res, 500, { error: "internal error" });
     });
   });
   // Slow or stuck clients must not pin sockets: the body is at most 4 KiB.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 15_000;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = 2 * HEADERS_TIMEOUT_MS;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 50;
-  server.maxConnections = MAX_CONNECTIONS;
+  // No server.maxConnections: it refuses the newest connection, which is how a slowloris wins.
+  const guard = guardConnections(
+    server,
+    { maxConnections: o.limits?.maxConnections ?? MAX_CONNECTIONS, maxPerSource: o.limits?.maxConnectionsPerSource ?? MAX_CONNECTIONS_PER_SOURCE },
+    (why, source) => quiet.log("warn", "notification_connection_evicted", { reason: why, from: source }),
+  );
   server.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
     else socket.destroy();

@@ -8,6 +8,13 @@ export interface IssuerSettings {
   readonly issuerName: string;
   /** File holding the issuer secret; must be 0600 (group/world-readable files are refused). */
   readonly secretFile: string;
+  /**
+   * File (0600) holding the notification token: the last path segment of the notification URL
+   * registered at Glase (`publicUrl` + `/` + token). A POST to any other path is answered 404
+   * before anything is read or stored, so a flood from anyone who does not know the URL costs
+   * the agent nothing but the connection.
+   */
+  readonly notificationTokenFile: string;
   /** `host:port` (or `[v6]:port`) the notification endpoint listens on; loopback by default. */
   readonly listen?: string;
   /** Public URL Glase calls (agreed with Glase; usually a reverse proxy in front of `listen`). */
@@ -16,8 +23,23 @@ export interface IssuerSettings {
   readonly detailsBaseUrl: string;
   /** Host written in invoice QR codes (default SEQR.SE). */
   readonly qrHost?: string;
-  /** Path the endpoint accepts; default: the path of publicUrl. */
+  /** Path the endpoint accepts, before the token; default: the path of publicUrl. */
   readonly notificationPath?: string;
+}
+
+/** 32–128 URL-safe characters: at least 128 bits from 24 random bytes in hex or base64url. */
+export const NOTIFICATION_TOKEN = /^[A-Za-z0-9_-]{32,128}$/;
+
+/** The URL to register at Glase: the public URL with the token as its last path segment. */
+export function notificationUrlOf(publicUrl: string, token: string): string {
+  const url = new URL(publicUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/${token}`;
+  return url.href;
+}
+
+/** The endpoint path a notification must arrive on. */
+export function notificationPathOf(basePath: string, token: string): string {
+  return `${basePath.replace(/\/+$/, "")}/${token}`;
 }
 
 export const DEFAULT_LISTEN = "127.0.0.1:8731";
@@ -54,6 +76,7 @@ export function qrHostOf(s: IssuerSettings): string {
 export interface InvoiceServiceSection {
   readonly issuerName: string;
   readonly secretFile: string;
+  readonly notificationTokenFile: string;
   readonly listen?: string;
   readonly publicUrl: string;
   readonly detailsBaseUrl?: string;

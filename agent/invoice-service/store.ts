@@ -286,6 +286,12 @@ export class InvoiceStore {
     });
   }
 
+  /** The invoice paid with this Glase ersReference (a refund is checked against it), if any. */
+  async paidInvoiceByErsReference(ersReference: string): Promise<InvoiceRecord | undefined> {
+    const row = await this.get("SELECT * FROM invoices WHERE ers_reference = ? AND state <> 'issued'", [ersReference]);
+    return row ? invoiceOf(row) : undefined;
+  }
+
   async invoiceByReference(reference: string): Promise<InvoiceRecord | undefined> {
     const row = await this.get("SELECT * FROM invoices WHERE reference = ?", [reference]);
     return row ? invoiceOf(row) : undefined;

@@ -189,11 +189,20 @@ class SqliteJournal implements Journal {
     return rows[0] ? toFlow(rows[0]) : undefined;
   }
 
-  async flows(opts: { readonly limit?: number; readonly kind?: string } = {}): Promise<readonly FlowRecord[]> {
-    if (opts.kind !== undefined) {
-      return (await all(this.db, "SELECT * FROM flows WHERE kind = ? ORDER BY updated_at DESC LIMIT ?", [opts.kind, opts.limit ?? 100])).map(toFlow);
+  async flows(opts: { readonly limit?: number; readonly kind?: string; readonly kinds?: readonly string[]; readonly finished?: boolean } = {}): Promise<readonly FlowRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const kinds = opts.kind !== undefined ? [opts.kind] : opts.kinds;
+    if (kinds !== undefined) {
+      where.push(`kind IN (${kinds.map(() => "?").join(",") || "NULL"})`);
+      params.push(...kinds);
     }
-    return (await all(this.db, "SELECT * FROM flows ORDER BY updated_at DESC LIMIT ?", [opts.limit ?? 100])).map(toFlow);
+    if (opts.finished !== undefined) {
+      where.push("finished = ?");
+      params.push(opts.finished ? 1 : 0);
+    }
+    const sql = `SELECT * FROM flows ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY updated_at DESC LIMIT ?`;
+    return (await all(this.db, sql, [...params, opts.limit ?? 100])).map(toFlow);
   }
 
   async tail(n: number, opts: { readonly sinceAt?: number; readonly beforeSeq?: number } = {}): Promise<readonly StepRecord[]> {

@@ -69,7 +69,8 @@ export interface Journal {
   appendMany(records: readonly TransitionRecord[]): Promise<void>;
   unfinishedFlows(): Promise<readonly FlowRecord[]>;
   flow(flowId: string): Promise<FlowRecord | undefined>;
-  flows(opts?: { readonly limit?: number; readonly kind?: string }): Promise<readonly FlowRecord[]>;
+  /** Newest first; `kind`/`kinds` and `finished` narrow them (the journal holds admin audit rows too). */
+  flows(opts?: { readonly limit?: number; readonly kind?: string; readonly kinds?: readonly string[]; readonly finished?: boolean }): Promise<readonly FlowRecord[]>;
   /** The last `n` steps (oldest first); `since`/`beforeSeq` narrow them (technician paging). */
   tail(n: number, opts?: { readonly sinceAt?: number; readonly beforeSeq?: number }): Promise<readonly StepRecord[]>;
   saveReceipt(receipt: ReceiptRecord): Promise<void>;

@@ -7,23 +7,26 @@
 // here. A technician who is only in the technician group is served on status.sock, an outsider
 // is refused, and a status group the agent's user is not in fails the start at once.
 import { execFile, execFileSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { parseConfig } from "../../agent/config/load.ts";
-import { classFromName, unitDropin } from "../../agent/config/unit-dropin.ts";
+import { classFromName } from "../../agent/config/device-allow.ts";
+import { unitDropin } from "../../agent/config/unit-dropin.ts";
 import { freePort } from "../support/free-port.ts";
 import { eventually } from "./agent-process.ts";
 import { NotifyListener } from "./notify-listener.ts";
-import { deniedAttempts, makeTraversable, readUnit, sandboxTools, spawnSandboxed, TestAccounts } from "./unit-sandbox.ts";
+import { deniedAttempts, readUnit, sandboxTools, spawnAs, spawnSandboxed, TestAccounts } from "./unit-sandbox.ts";
 
 const exec = promisify(execFile);
 const ROOT = resolve(".");
-const skip = sandboxTools();
+// The checkout is shown to the test users by a bind mount, so its own mode must let them in
+// (its parents' need not: nothing outside the test's namespace changes).
+const skip = sandboxTools() ?? ((statSync(ROOT).mode & 0o005) !== 0o005 ? "needs a checkout directory others may read" : undefined);
 
 /**
  * Denied calls the agent may attempt and must survive (the unit denies them on purpose); any
@@ -36,15 +39,18 @@ const TOLERATED: Record<string, string> = {
   io_uring_setup: "libuv's io_uring probe; falls back to the thread pool",
 };
 
-const accounts = new TestAccounts();
+let accounts: TestAccounts | undefined;
 let work: string;
 let bundle: string;
 let outDir: string;
-let restore: Array<{ restore(): void }> = [];
-const agentUser = "glasetest-agent";
-const techGroup = "glasetest-tech";
-const techUser = "glasetest-tk";
-const outsider = "glasetest-out";
+/** The checkout as the test users see it: bound read-only into their mount namespace (no mode of its parents changes). */
+let checkout: string;
+let binds: Array<{ from: string; to: string }> = [];
+// This run's accounts (gtp<pid>-…): never an existing user or group.
+const agentUser = `gtp${process.pid}-agent`;
+const techGroup = `gtp${process.pid}-tech`;
+const techUser = `gtp${process.pid}-tk`;
+const outsider = `gtp${process.pid}-out`;
 let dirs: { state: string; run: string; spool: string; trace: string; etc: string };
 let notify: NotifyListener;
 let agent: ChildProcess | undefined;
@@ -64,10 +70,12 @@ async function owned(path: string, mode: number, user = agentUser, group = user)
 
 /** `glase-agent …` (the bundle) as another user, as a technician would type it. */
 function runAs(user: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return exec("setpriv", [`--reuid=${user}`, `--regid=${user}`, "--init-groups", "--", process.execPath, bundle, ...args], { cwd: "/" }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
+  const child = spawnAs({ user, binds, argv: [process.execPath, bundle, ...args] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code: code ?? 1, stdout, stderr })));
 }
 
 async function stationConfig(statusGroup: string): Promise<string> {
@@ -80,8 +88,12 @@ async function stationConfig(statusGroup: string): Promise<string> {
   await writeFile(secretFile, "installed-unit-issuer-secret\n");
   await chown(secretFile, Number(execFileSync("id", ["-u", agentUser], { encoding: "utf8" })), 0);
   await chmod(secretFile, 0o600);
+  const tokenFile = join(dirs.etc, "notification.token");
+  await writeFile(tokenFile, "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a6978\n");
+  await chown(tokenFile, Number(execFileSync("id", ["-u", agentUser], { encoding: "utf8" })), 0);
+  await chmod(tokenFile, 0o600);
   const invoicePort = await freePort();
-  doc.invoiceService = { issuerName: "unit-kiosk", secretFile, listen: `127.0.0.1:${invoicePort}`, publicUrl: `http://127.0.0.1:${invoicePort}/glase/notify` };
+  doc.invoiceService = { issuerName: "unit-kiosk", secretFile, notificationTokenFile: tokenFile, listen: `127.0.0.1:${invoicePort}`, publicUrl: `http://127.0.0.1:${invoicePort}/glase/notify` };
   const file = join(dirs.etc, `config-${statusGroup}.yaml`);
   await writeFile(file, stringify(doc));
   await chmod(file, 0o640);
@@ -90,12 +102,13 @@ async function stationConfig(statusGroup: string): Promise<string> {
 }
 
 function startAgent(configFile: string, trace: boolean): { child: ChildProcess; exit: Promise<number | null>; output: () => string } {
-  const dropin = unitDropin(parseConfig(parse(readFileSync(configFile, "utf8"))).config, (p) => (classFromName(p) ? { deviceClass: classFromName(p)!, node: p } : undefined));
+  const dropin = unitDropin(parseConfig(parse(readFileSync(configFile, "utf8"))).config, (p) => (classFromName(p) ? { allow: classFromName(p)!, node: p } : { problem: "not a known device name" }));
   const child = spawnSandboxed({
     user: agentUser,
     readWrite: [dirs.state, dirs.run, dirs.trace, ...dropin.readWritePaths.map((p) => p.path)],
     ...(trace ? { traceLog: join(dirs.trace, "denied.log") } : {}),
     umask: unit.value("UMask"),
+    binds,
     env: {
       PATH: "/usr/bin:/bin",
       ...unitEnv,
@@ -115,46 +128,57 @@ function startAgent(configFile: string, trace: boolean): { child: ChildProcess; 
 
 beforeAll(async () => {
   if (skip) return;
-  accounts.group(techGroup);
-  accounts.user(agentUser, [techGroup]);
-  accounts.user(techUser, [techGroup]);
-  accounts.user(outsider);
-  const cache = join(ROOT, "node_modules", ".cache");
-  await mkdir(cache, { recursive: true });
-  outDir = await mkdtemp(join(cache, "glase-unit-test-"));
-  await exec(process.execPath, ["scripts/build.mjs", "--outdir", outDir], { cwd: ROOT });
-  bundle = join(outDir, "glase-agent.mjs");
-  execFileSync("chmod", ["-R", "a+rX", outDir]);
-  work = await mkdtemp(join(tmpdir(), "glase-unit-"));
-  await chmod(work, 0o755);
-  restore = [makeTraversable(ROOT), makeTraversable(work)];
-  const mode = (key: string) => Number.parseInt(unit.value(key)!, 8);
-  dirs = {
-    state: await owned(join(work, "var-lib-glase-agent"), mode("StateDirectoryMode")),
-    run: await owned(join(work, "run-glase-agent"), mode("RuntimeDirectoryMode")),
-    spool: await owned(join(work, "spool"), 0o750),
-    trace: await owned(join(work, "trace"), 0o700),
-    etc: await owned(join(work, "etc-glase-agent"), mode("ConfigurationDirectoryMode"), "root", agentUser),
-  };
-  notify = await NotifyListener.open();
-  await chmod(dirname(notify.path), 0o755);
-  await chmod(notify.path, 0o777);
-  metricsPort = await freePort();
-  const config = await stationConfig(techGroup);
-  const started = startAgent(config, true);
-  agent = started.child;
-  agentExit = started.exit;
-  output = started.output;
+  try {
+    accounts = new TestAccounts();
+    accounts.group("tech");
+    accounts.user("agent", [techGroup]);
+    accounts.user("tk", [techGroup]);
+    accounts.user("out");
+    const cache = join(ROOT, "node_modules", ".cache");
+    await mkdir(cache, { recursive: true });
+    outDir = await mkdtemp(join(cache, "glase-unit-test-"));
+    await exec(process.execPath, ["scripts/build.mjs", "--outdir", outDir], { cwd: ROOT });
+    execFileSync("chmod", ["-R", "a+rX", outDir]);
+    work = await mkdtemp(join(tmpdir(), "glase-unit-"));
+    await chmod(work, 0o755); // under /tmp (1777): every user can reach it
+    checkout = join(work, "checkout");
+    await mkdir(checkout);
+    binds = [{ from: ROOT, to: checkout }];
+    bundle = join(checkout, relative(ROOT, outDir), "glase-agent.mjs");
+    const mode = (key: string) => Number.parseInt(unit.value(key)!, 8);
+    dirs = {
+      state: await owned(join(work, "var-lib-glase-agent"), mode("StateDirectoryMode")),
+      run: await owned(join(work, "run-glase-agent"), mode("RuntimeDirectoryMode")),
+      spool: await owned(join(work, "spool"), 0o750),
+      trace: await owned(join(work, "trace"), 0o700),
+      etc: await owned(join(work, "etc-glase-agent"), mode("ConfigurationDirectoryMode"), "root", agentUser),
+    };
+    notify = await NotifyListener.open();
+    await chmod(dirname(notify.path), 0o755);
+    await chmod(notify.path, 0o777);
+    metricsPort = await freePort();
+    const config = await stationConfig(techGroup);
+    const started = startAgent(config, true);
+    agent = started.child;
+    agentExit = started.exit;
+    output = started.output;
+  } catch (e) {
+    await cleanup(); // a failed set-up leaves no account or directory behind
+    throw e;
+  }
 }, 240_000);
+
+async function cleanup(): Promise<void> {
+  if (agent && agent.exitCode === null) agent.kill("SIGKILL");
+  await notify?.close().catch(() => undefined);
+  if (work) await rm(work, { recursive: true, force: true }).catch(() => undefined);
+  if (outDir) await rm(outDir, { recursive: true, force: true }).catch(() => undefined);
+  accounts?.remove();
+}
 
 afterAll(async () => {
   if (skip) return;
-  if (agent && agent.exitCode === null) agent.kill("SIGKILL");
-  await notify?.close();
-  for (const r of restore) r.restore();
-  await rm(work, { recursive: true, force: true }).catch(() => undefined);
-  await rm(outDir, { recursive: true, force: true }).catch(() => undefined);
-  accounts.remove();
+  await cleanup();
 });
 
 describe.skipIf(skip !== undefined)(`the installed unit (${skip ?? "root, strace, unshare, setpriv"})`, () => {
@@ -246,6 +270,6 @@ describe.skipIf(skip !== undefined)(`the installed unit (${skip ?? "root, strace
     expect(code, run.output()).toBe(78);
     const errors = run.output().split("\n").filter((l) => /\bERROR\b/.test(l));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/start-failed code=CONFIG_INVALID .*cannot give .*status\.sock to group glasetest-out: EPERM .*must be a member of group glasetest-out/);
+    expect(errors[0]).toMatch(new RegExp(`start-failed code=CONFIG_INVALID .*cannot give .*status\\.sock to group ${outsider}: EPERM .*must be a member of group ${outsider}`));
   }, 60_000);
 });

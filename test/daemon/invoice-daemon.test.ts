@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ControlClient } from "../../agent/daemon/sockets/client.ts";
 import { freePort } from "../support/free-port.ts";
 import { AgentProcess, eventually } from "./agent-process.ts";
-import { writeStationConfig } from "./station-config.ts";
+import { writeNotificationToken, writeStationConfig } from "./station-config.ts";
 
 let dir: string;
 let agent: AgentProcess | undefined;
@@ -27,8 +27,9 @@ describe("Invoice Service in the daemon", () => {
     await writeFile(secretFile, "kiosk-issuer-secret\n", { mode: 0o600 });
     await chmod(secretFile, 0o600);
     const port = await freePort();
+    const tokenFile = await writeNotificationToken(dir);
     const configFile = await writeStationConfig(dir, (doc) => {
-      doc.invoiceService = { issuerName: "demo-kiosk", secretFile, listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}/glase/notify` };
+      doc.invoiceService = { issuerName: "demo-kiosk", secretFile, notificationTokenFile: tokenFile, listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}/glase/notify` };
     });
 
     agent = await AgentProcess.start(configFile);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ControlClient, ControlRequestError } from "../../agent/daemon/sockets/client.ts";
+import type { IdleTimers } from "../../agent/daemon/sockets/connection.ts";
 import type { ConnectionLimits } from "../../agent/daemon/sockets/limits.ts";
 import { startSocketServers, type SocketServers } from "../../agent/daemon/sockets/server.ts";
 import type { Logger } from "../../agent/log.ts";
@@ -27,9 +28,30 @@ let station: TestStation;
 let servers: SocketServers | undefined;
 const open: Array<{ destroy(): void } | ControlClient> = [];
 
-async function start(limits: Partial<ConnectionLimits>): Promise<SocketServers> {
-  servers = await startSocketServers({ dir: join(dir, "run"), control: station, logger: log, limits });
+async function start(limits: Partial<ConnectionLimits>, timers?: IdleTimers): Promise<SocketServers> {
+  servers = await startSocketServers({ dir: join(dir, "run"), control: station, logger: log, limits, ...(timers ? { timers } : {}) });
   return servers;
+}
+
+/** Idle timers that fire only when the test says so: no race between a connect and its first request. */
+function manualTimers(): IdleTimers & { fireAll(): void; readonly pending: number } {
+  const live = new Set<() => void>();
+  return {
+    setTimer(_ms, fn) {
+      const entry = () => {
+        live.delete(entry);
+        fn();
+      };
+      live.add(entry);
+      return () => void live.delete(entry);
+    },
+    fireAll() {
+      for (const f of [...live]) f();
+    },
+    get pending() {
+      return live.size;
+    },
+  };
 }
 
 beforeEach(async () => {
@@ -183,15 +205,19 @@ describe("connections", () => {
   });
 
   it("closes a connection that sends nothing for the idle timeout, but not a watcher", async () => {
-    const { statusPath } = await start({ idleTimeoutMs: 150 });
+    const timers = manualTimers();
+    const { statusPath } = await start({ idleTimeoutMs: 150 }, timers);
     const idle = await raw(statusPath);
     const got = lines(idle);
     const watcher = await ControlClient.connect(statusPath);
     open.push(watcher);
     await watcher.watch(() => {});
+    await until("both connections have an idle timer", () => timers.pending >= 2);
+    timers.fireAll(); // the idle timeout passes
     await closed(idle);
     expect(JSON.parse(got[0]!).error.code).toBe("IDLE_TIMEOUT");
-    await new Promise((r) => setTimeout(r, 400));
+    timers.fireAll(); // and passes again, twice: a watcher is never idle
+    timers.fireAll();
     expect(await watcher.request("status")).toBeTruthy();
   });
 });

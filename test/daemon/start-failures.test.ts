@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeStationConfig } from "./station-config.ts";
+import { writeNotificationToken, writeStationConfig } from "./station-config.ts";
 
 let dir: string;
 const servers: Server[] = [];
@@ -96,8 +96,9 @@ describe("start-up failures exit at once with one line naming the cause", () => 
     const port = await occupied();
     const secretFile = join(sub, "issuer.secret");
     await writeFile(secretFile, "s3cret\n", { mode: 0o600 });
+    const tokenFile = await writeNotificationToken(sub);
     const config = await writeStationConfig(sub, (doc) => {
-      doc.invoiceService = { issuerName: "demo-kiosk", secretFile, listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}/glase/notify` };
+      doc.invoiceService = { issuerName: "demo-kiosk", secretFile, notificationTokenFile: tokenFile, listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}/glase/notify` };
     });
     await expectFastFailure(await runToExit(config), sub, 1, /EADDRINUSE/);
   }, 60_000);
@@ -108,9 +109,30 @@ describe("start-up failures exit at once with one line naming the cause", () => 
     await writeFile(secretFile, "s3cret\n");
     await chmod(secretFile, 0o644);
     const config = await writeStationConfig(sub, (doc) => {
-      doc.invoiceService = { issuerName: "demo-kiosk", secretFile, listen: `127.0.0.1:${0}`, publicUrl: "http://127.0.0.1:1/glase/notify" };
+      doc.invoiceService = { issuerName: "demo-kiosk", secretFile, notificationTokenFile: join(sub, "notification.token"), listen: `127.0.0.1:${0}`, publicUrl: "http://127.0.0.1:1/glase/notify" };
     });
     await expectFastFailure(await runToExit(config), sub, 78, /issuer\.secret: mode 0644/);
+  }, 60_000);
+
+  it("a secret file that cannot be read (exit 78, naming its config key)", async () => {
+    const sub = await caseDir("secret-missing");
+    const config = await writeStationConfig(sub, (doc) => {
+      doc.invoiceService = { issuerName: "demo-kiosk", secretFile: join(sub, "no-such.secret"), notificationTokenFile: join(sub, "notification.token"), listen: "127.0.0.1:0", publicUrl: "http://127.0.0.1:1/glase/notify" };
+    });
+    await expectFastFailure(await runToExit(config), sub, 78, /code=CONFIG_INVALID .*invoiceService\.secretFile .*no-such\.secret: cannot read \(ENOENT\)/);
+  }, 60_000);
+
+  it("a notification token too weak to keep strangers out (exit 78, naming its config key)", async () => {
+    const sub = await caseDir("token-weak");
+    const secretFile = join(sub, "issuer.secret");
+    await writeFile(secretFile, "s3cret\n", { mode: 0o600 });
+    const tokenFile = await writeNotificationToken(sub, "1234");
+    const config = await writeStationConfig(sub, (doc) => {
+      doc.invoiceService = { issuerName: "demo-kiosk", secretFile, notificationTokenFile: tokenFile, listen: "127.0.0.1:0", publicUrl: "http://127.0.0.1:1/glase/notify" };
+    });
+    const exit = await runToExit(config);
+    await expectFastFailure(exit, sub, 78, /invoiceService\.notificationTokenFile .*notification\.token: the token must be 32–128 letters/);
+    expect(exit.output).not.toMatch(/\b1234\b/); // the (weak) token is still a secret
   }, 60_000);
 
   it("a journal that cannot be opened", async () => {

@@ -1,6 +1,6 @@
 // The daemon tests' station: config/simulated-station.yaml with every path inside the test's own
 // directory, no background customers and no metrics port, written out as a config file.
-import { readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 
@@ -19,4 +19,12 @@ export async function writeStationConfig(dir: string, edit: (doc: any) => void =
   const configFile = join(dir, "station.yaml");
   await writeFile(configFile, stringify(doc));
   return configFile;
+}
+
+/** A notification token file (0600) in `dir` for an invoiceService section; resolves its path. */
+export async function writeNotificationToken(dir: string, token = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718"): Promise<string> {
+  const file = join(dir, "notification.token");
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return file;
 }

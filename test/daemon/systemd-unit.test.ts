@@ -42,11 +42,12 @@ describe("systemd/glase-agent.service", () => {
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
     const { loadConfig } = await import("../../agent/config/load.ts");
-    const { classFromName, renderDropin, unitDropin } = await import("../../agent/config/unit-dropin.ts");
+    const { renderDropin, unitDropin } = await import("../../agent/config/unit-dropin.ts");
+    const { classFromName } = await import("../../agent/config/device-allow.ts");
     const { config } = await loadConfig("config/example-site.yaml");
     // /dev/glase-dispenser is the udev symlink of systemd/99-glase-agent.rules to an FTDI ttyUSB.
-    const dropin = unitDropin(config, (p) => (p === "/dev/glase-dispenser" ? { deviceClass: "char-ttyUSB", node: "/dev/ttyUSB0" } : classFromName(p) ? { deviceClass: classFromName(p)!, node: p } : undefined));
-    expect(dropin.devices.map((d) => d.deviceClass)).toEqual(["char-ttyUSB", "char-hidraw"]);
+    const dropin = unitDropin(config, (p) => (p === "/dev/glase-dispenser" ? { allow: "char-ttyUSB", node: "/dev/ttyUSB0" } : classFromName(p) ? { allow: classFromName(p)!, node: p } : { problem: "unknown" }));
+    expect(dropin.devices.map((d) => d.allow)).toEqual(["char-ttyUSB", "char-hidraw"]);
     const dir = await mkdtemp(join(tmpdir(), "glase-dropin-"));
     try {
       await mkdir(join(dir, "glase-agent.service.d"));
@@ -61,7 +62,7 @@ describe("systemd/glase-agent.service", () => {
       await rm(dir, { recursive: true, force: true });
     }
     // A file printer gets its directory writable, nothing else.
-    const filePrinter = unitDropin({ ...config, devices: { dispenser: { kind: "tcp", host: "x", port: 1 }, printer: { kind: "file", path: "/var/spool/glase/receipts.prn", width: 80 } } }, () => undefined);
+    const filePrinter = unitDropin({ ...config, devices: { dispenser: { kind: "tcp", host: "x", port: 1 }, printer: { kind: "file", path: "/var/spool/glase/receipts.prn", width: 80 } } }, () => ({ problem: "none expected" }));
     expect(filePrinter).toEqual({ devices: [], readWritePaths: [{ path: "/var/spool/glase", why: expect.stringContaining("file printer") }] });
   });
 
@@ -69,7 +70,8 @@ describe("systemd/glase-agent.service", () => {
     const text = await readFile(UNIT, "utf8");
     for (const line of [
       "Type=notify",
-      "NotifyAccess=main",
+      // READY from systemd-notify (no unix-dgram on a compiler-less host) must be accepted too.
+      "NotifyAccess=all",
       "Restart=on-failure",
       "StateDirectory=glase-agent",
       "RuntimeDirectory=glase-agent",

@@ -84,6 +84,21 @@ export interface SandboxOptions {
   /** The unit's filter, or a changed one (tests of the test). */
   readonly allowed?: ReadonlySet<string>;
   readonly umask?: string;
+  /** Read-only bind mounts made in the namespace first (`from` shown at `to`, an existing directory). */
+  readonly binds?: ReadonlyArray<{ readonly from: string; readonly to: string }>;
+}
+
+const bindLines = (binds: SandboxOptions["binds"] = []) => binds.flatMap((b) => [`mount --bind ${shQuote(b.from)} ${shQuote(b.to)}`, `mount -o remount,bind,ro ${shQuote(b.to)}`]);
+
+/**
+ * `argv` as another user (setpriv) in a mount namespace of its own with `binds` made: how a test
+ * shows the checkout to users who could not reach it where it lies, without changing the modes of
+ * its parents (a change that would outlive a killed test). Resolves with the exit code and output.
+ */
+export function spawnAs(o: { readonly user: string; readonly binds?: SandboxOptions["binds"]; readonly argv: readonly string[]; readonly cwd?: string }): ChildProcess {
+  const inner = ["setpriv", `--reuid=${o.user}`, `--regid=${o.user}`, "--init-groups", "--", ...o.argv];
+  const script = ["set -e", ...bindLines(o.binds), `cd ${shQuote(o.cwd ?? "/")}`, `exec ${inner.map(shQuote).join(" ")}`].join("\n");
+  return spawn("unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", script], { stdio: ["ignore", "pipe", "pipe"] });
 }
 
 const shQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -110,6 +125,7 @@ export function spawnSandboxed(o: SandboxOptions): ChildProcess {
   ];
   const script = [
     "set -e",
+    ...bindLines(o.binds),
     ...o.readWrite.map((p) => `mount --bind ${shQuote(p)} ${shQuote(p)}`),
     "mount -o remount,bind,ro /",
     `umask ${o.umask ?? "0077"}`,
@@ -130,21 +146,36 @@ export function deniedAttempts(traceLog: string): Map<string, number> {
   return counts;
 }
 
-/** Test users and groups (useradd/groupadd), removed again by `remove`. */
+/**
+ * Test users and groups, named after the creating process (`gtp<pid>-<role>`): never an existing
+ * account (none is deleted or reused), and the accounts of a test run that was killed before its
+ * cleanup are removed by the next run (their pid is gone). `remove` also runs at process exit.
+ */
 export class TestAccounts {
   private readonly users: string[] = [];
   private readonly groups: string[] = [];
+  private readonly onExit = () => this.remove();
 
-  group(name: string): string {
-    this.dropGroup(name);
+  constructor() {
+    removeStaleAccounts();
+    process.once("exit", this.onExit);
+  }
+
+  /** This run's name for a role: `gtp<pid>-<role>` (useradd's 32-character limit is far away). */
+  name(role: string): string {
+    return `gtp${process.pid}-${role}`;
+  }
+
+  group(role: string): string {
+    const name = this.name(role);
     execFileSync("groupadd", ["--system", name]);
     this.groups.push(name);
     return name;
   }
 
   /** A system user with its own group, plus `extraGroups`. */
-  user(name: string, extraGroups: readonly string[] = []): { name: string; uid: number; gid: number } {
-    this.dropUser(name);
+  user(role: string, extraGroups: readonly string[] = []): { name: string; uid: number; gid: number } {
+    const name = this.name(role);
     execFileSync("useradd", ["--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", ...(extraGroups.length ? ["--groups", extraGroups.join(",")] : []), name]);
     this.users.push(name);
     const uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8" }).trim());
@@ -152,41 +183,42 @@ export class TestAccounts {
     return { name, uid, gid };
   }
 
-  private dropUser(name: string): void {
-    try {
-      execFileSync("userdel", [name], { stdio: "ignore" });
-    } catch {
-      /* not there */
-    }
-  }
-
-  private dropGroup(name: string): void {
-    try {
-      execFileSync("groupdel", [name], { stdio: "ignore" });
-    } catch {
-      /* not there */
-    }
-  }
-
   remove(): void {
-    for (const u of this.users.splice(0)) this.dropUser(u);
-    for (const g of this.groups.splice(0)) this.dropGroup(g);
+    for (const u of this.users.splice(0)) quietly("userdel", u);
+    for (const g of this.groups.splice(0)) quietly("groupdel", g);
+    process.off("exit", this.onExit);
   }
 }
 
-/**
- * Other users must be able to reach `path` (the checkout, a temp dir): every ancestor gets o+x
- * for the test, and `restore` puts the old modes back.
- */
-export function makeTraversable(path: string): { restore(): void } {
-  const changed: Array<[string, number]> = [];
-  for (let p = path; ; p = dirname(p)) {
-    const mode = Number.parseInt(execFileSync("stat", ["-c", "%a", p], { encoding: "utf8" }).trim(), 8);
-    if ((mode & 0o001) === 0) {
-      execFileSync("chmod", ["o+x", p]);
-      changed.push([p, mode]);
-    }
-    if (p === "/") break;
+const TEST_ACCOUNT = /^gtp(\d+)-[a-z]+$/;
+
+function quietly(cmd: string, name: string): void {
+  try {
+    execFileSync(cmd, [name], { stdio: "ignore" });
+  } catch {
+    /* already gone */
   }
-  return { restore: () => changed.forEach(([p, mode]) => execFileSync("chmod", [mode.toString(8), p])) };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Accounts of earlier runs whose process is gone (killed before their cleanup). */
+function removeStaleAccounts(): void {
+  const stale = (file: string) =>
+    readFileSync(file, "utf8")
+      .split("\n")
+      .map((l) => l.split(":")[0]!)
+      .filter((n) => {
+        const m = TEST_ACCOUNT.exec(n);
+        return m !== null && !alive(Number(m[1]));
+      });
+  for (const u of stale("/etc/passwd")) quietly("userdel", u);
+  for (const g of stale("/etc/group")) quietly("groupdel", g);
 }

@@ -12,7 +12,7 @@ import { SimClock } from "../../simulator/clock.ts";
 import { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
 import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
 import { mountInvoiceService } from "../../simulator/invoice-service/index.ts";
-import { freePort, silentLog, tempDir, waitFor, writeSecret } from "./helpers.ts";
+import { freePort, silentLog, tempDir, TOKEN, waitFor, writeSecret, writeToken } from "./helpers.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -32,7 +32,7 @@ it("issues a QR slip, gets paid through the simulator, releases once and prints 
   const clock = new SimClock({ manual: true, start: Date.UTC(2024, 2, 15, 13, 22, 9) });
   const glase: RunningGlaseSimulator = await startGlaseSimulator({
     clock,
-    provision: parseProvisioning({ issuers: [{ name: "example-wash", secret, notificationUrl: `http://127.0.0.1:${agentPort}/glase/notify` }] }),
+    provision: parseProvisioning({ issuers: [{ name: "example-wash", secret, notificationUrl: `http://127.0.0.1:${agentPort}/glase/notify/${TOKEN}` }] }),
   });
   cleanups.push(() => glase.close());
   const invoiceService = mountInvoiceService(glase);
@@ -43,6 +43,7 @@ it("issues a QR slip, gets paid through the simulator, releases once and prints 
     {
       issuerName: "example-wash",
       secretFile: await writeSecret(dir.path, secret),
+      notificationTokenFile: await writeToken(dir.path),
       listen: `127.0.0.1:${agentPort}`,
       publicUrl: "https://wash.example/glase/notify",
       detailsBaseUrl: glase.url,
@@ -95,7 +96,7 @@ it("retries on the Glase simulator's clock: agent down at payment, up for attemp
   const secret = "wash-secret-9f2c";
   const glase = await startGlaseSimulator({
     clock: new SimClock({ manual: true }),
-    provision: parseProvisioning({ issuers: [{ name: "example-wash", secret, notificationUrl: `http://127.0.0.1:${agentPort}/glase/notify` }] }),
+    provision: parseProvisioning({ issuers: [{ name: "example-wash", secret, notificationUrl: `http://127.0.0.1:${agentPort}/glase/notify/${TOKEN}` }] }),
   });
   cleanups.push(() => glase.close());
   const invoiceService = mountInvoiceService(glase);
@@ -103,7 +104,7 @@ it("retries on the Glase simulator's clock: agent down at payment, up for attemp
   const released: InvoiceRecord[] = [];
   const open = async () =>
     openInvoiceIssuer(
-      { issuerName: "example-wash", secretFile: await writeSecret(dir.path, secret), listen: `127.0.0.1:${agentPort}`, publicUrl: "https://wash.example/glase/notify", detailsBaseUrl: glase.url },
+      { issuerName: "example-wash", secretFile: await writeSecret(dir.path, secret), notificationTokenFile: await writeToken(dir.path), listen: `127.0.0.1:${agentPort}`, publicUrl: "https://wash.example/glase/notify", detailsBaseUrl: glase.url },
       { journalPath: join(dir.path, "invoices.sqlite"), release: async (i) => void released.push(i), log: silentLog },
     );
   let agent = await open();

@@ -8,7 +8,7 @@ import type { IssuerSettings } from "../../agent/invoice-service/settings.ts";
 import type { InvoiceRecord } from "../../agent/invoice-service/store.ts";
 import { SimClock } from "../../simulator/clock.ts";
 import { startInvoiceServiceSimulator, type StandaloneInvoiceService } from "../../simulator/invoice-service/index.ts";
-import { silentLog, tempDir, writeSecret } from "./helpers.ts";
+import { silentLog, tempDir, writeSecret, writeToken } from "./helpers.ts";
 
 export const ISSUER = "kiosk";
 export const SECRET = "kiosk-secret-0123";
@@ -44,6 +44,7 @@ export async function startPair(options: { printer?: ReceiptPrinter; agentClock?
   let settings: IssuerSettings = {
     issuerName: ISSUER,
     secretFile,
+    notificationTokenFile: await writeToken(dir.path),
     listen: "127.0.0.1:0",
     publicUrl: "https://kiosk.example/glase/notify",
     detailsBaseUrl: options.detailsBaseUrl ?? service.url,

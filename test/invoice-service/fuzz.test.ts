@@ -8,8 +8,11 @@ import { afterEach, expect, it } from "vitest";
 import { payloadOf, signInvoiceJwt } from "../../agent/invoice-service/jwt.ts";
 import { invoiceQr } from "../../agent/invoice-service/qr.ts";
 import { payQr, startPair, type Pair } from "./fixture.ts";
-import { freePort } from "./helpers.ts";
+import { freePort, TOKEN } from "./helpers.ts";
 import { prng } from "../support/prng.ts";
+
+/** The notification path: the public URL's path and the token. */
+const P = `/glase/notify/${TOKEN}`;
 
 let pair: Pair | undefined;
 afterEach(async () => {
@@ -66,15 +69,15 @@ function generator(rand: () => number) {
     if (rand() < 0.08) {
       const raw = pick<() => Buffer>([
         () => bytes(int(2000)),
-        () => Buffer.from(`POST /glase/notify HTTP/1.1\r\nHost: x\r\nContent-Length: ${int(100000)}\r\n\r\n${ascii(int(100))}`),
+        () => Buffer.from(`POST ${P} HTTP/1.1\r\nHost: x\r\nContent-Length: ${int(100000)}\r\n\r\n${ascii(int(100))}`),
         () => Buffer.from(`${ascii(int(30))} / HTTP/1.1\r\n\r\n`),
-        () => Buffer.from(`POST /glase/notify HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n${ascii(10)}\r\n`),
-        () => Buffer.from(`POST /glase/notify HTTP/1.1\r\n${"X-A: b\r\n".repeat(int(3000))}\r\n`),
+        () => Buffer.from(`POST ${P} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n${ascii(10)}\r\n`),
+        () => Buffer.from(`POST ${P} HTTP/1.1\r\n${"X-A: b\r\n".repeat(int(3000))}\r\n`),
       ])();
       return { raw, method: "", path: "", headers: {} };
     }
     const method = rand() < 0.85 ? "POST" : pick(["GET", "PUT", "DELETE", "PATCH", "OPTIONS"]);
-    const path = rand() < 0.9 ? "/glase/notify" : pick(["/", "/glase/notify/", "/glase/notify?x=1", "/GLASE/notify", "/glase/notify%00", `/${ascii(10).replace(/[^A-Za-z0-9]/g, "")}`]);
+    const path = rand() < 0.9 ? P : pick(["/", "/glase/notify", `${P}/`, `${P}?x=1`, `/GLASE/notify/${TOKEN}`, `${P}%00`, `/glase/notify/${TOKEN.slice(1)}`, `/${ascii(10).replace(/[^A-Za-z0-9]/g, "")}`]);
     const headers: Record<string, string> = {};
     const type = rand() < 0.7 ? pick(contentTypes.slice(0, 3)) : pick(contentTypes);
     if (type !== "" || rand() < 0.5) headers["content-type"] = type.replace(/[^\x20-\x7e]/g, "");
@@ -87,7 +90,7 @@ function generator(rand: () => number) {
 
 /** Test oracle for the status of a request that is not a valid notification (§7.1 plus HTTP's codes). */
 function refusedStatus(r: FuzzRequest): number {
-  if (!["/glase/notify", "/glase/notify?x=1"].includes(r.path)) return 404;
+  if (![P, `${P}?x=1`].includes(r.path)) return 404;
   if (r.method !== "POST") return 405;
   if ((r.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase() !== "application/json") return 415;
   if (r.body && r.body.length > 4096) return 413;
@@ -96,7 +99,7 @@ function refusedStatus(r: FuzzRequest): number {
 
 /** Test oracle, written independently of the endpoint: is this a notification that must be stored? */
 function validId(r: FuzzRequest): number | undefined {
-  if (r.raw || r.method !== "POST" || !["/glase/notify", "/glase/notify?x=1"].includes(r.path)) return undefined;
+  if (r.raw || r.method !== "POST" || ![P, `${P}?x=1`].includes(r.path)) return undefined;
   if ((r.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase() !== "application/json") return undefined;
   if (!r.body || r.body.length > 4096) return undefined;
   let json: unknown;

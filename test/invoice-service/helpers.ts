@@ -31,6 +31,16 @@ export async function writeSecret(dir: string, secret: string, mode = 0o600): Pr
   return path;
 }
 
+/** The notification token the tests use (48 hex digits, as the install docs make one). */
+export const TOKEN = "5f0c2a9e7b1d4e6f8a3c0b2d4f6e8a1c3e5d7f9b0a2c4e6d";
+
+export async function writeToken(dir: string, token = TOKEN, mode = 0o600): Promise<string> {
+  const path = join(dir, "notification.token");
+  await writeFile(path, `${token}\n`, { mode });
+  await chmod(path, mode);
+  return path;
+}
+
 export class RecordingPrinter implements ReceiptPrinter {
   readonly printed: ReceiptContent[] = [];
   async print(receipt: ReceiptContent): Promise<void> {

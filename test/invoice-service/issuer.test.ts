@@ -1,6 +1,10 @@
 // The agent as an issuer: secret file rules, issuing QR codes, the notification endpoint's
 // refusals, settlement checks (mismatch, unknown ids), details retries and crash recovery.
-import { chmod } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { chmod, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { parse, stringify } from "yaml";
 import { afterEach, describe, expect, it } from "vitest";
 import { openInvoiceIssuer } from "../../agent/invoice-service/issuer.ts";
 import { invoiceListing, renderInvoiceListing } from "../../agent/invoice-service/listing.ts";
@@ -10,7 +14,7 @@ import { issuerSettingsFromConfig, resolveListen } from "../../agent/invoice-ser
 import { InvoiceStore } from "../../agent/invoice-service/store.ts";
 import { SimClock } from "../../simulator/clock.ts";
 import { ISSUER, SECRET, payQr, startPair, type Pair } from "./fixture.ts";
-import { RecordingPrinter, startStub, waitFor } from "./helpers.ts";
+import { RecordingPrinter, startStub, tempDir, TOKEN, waitFor, writeSecret, writeToken } from "./helpers.ts";
 
 let pair: Pair | undefined;
 const cleanups: (() => Promise<void>)[] = [];
@@ -95,7 +99,12 @@ describe("notification endpoint", () => {
       expect(((await res.json()) as { error: string }).error).toMatch(reason);
     }
     expect((await fetch(url)).status).toBe(405);
-    expect((await post(url.replace("/glase/notify", "/other"), '{"invoiceId": 5}')).status).toBe(404);
+    // Any path but the one with the token: 404 before the body is read, and the path is not told.
+    for (const other of [url.replace("/glase/notify", "/other"), url.replace(/\/[^/]+$/, ""), url.replace(/.$/, "0"), `${url}/x`]) {
+      const res = await post(other, '{"invoiceId": 5}');
+      expect(res.status, other).toBe(404);
+      expect(await res.text()).not.toContain("glase/notify");
+    }
     expect(await pair.agent.listNotifications()).toEqual([]);
   });
 
@@ -235,7 +244,7 @@ describe("listing for ctl invoices", () => {
 
 describe("settings from the daemon config", () => {
   it("defaults the details host to the Glase endpoint's origin and resolves the listen path", async () => {
-    const section = { issuerName: "k", secretFile: "/x", listen: "[::1]:8731", publicUrl: "https://kiosk.example/glase/notify" };
+    const section = { issuerName: "k", secretFile: "/x", notificationTokenFile: "/t", listen: "[::1]:8731", publicUrl: "https://kiosk.example/glase/notify" };
     const s = issuerSettingsFromConfig(section, "http://127.0.0.1:8913/soap/merchant/cashregister-2");
     expect(s.detailsBaseUrl).toBe("http://127.0.0.1:8913");
     expect(issuerSettingsFromConfig({ ...section, detailsBaseUrl: "https://invoice.glase.example" }, "x").detailsBaseUrl).toBe("https://invoice.glase.example");
@@ -244,4 +253,18 @@ describe("settings from the daemon config", () => {
     expect(resolveListen({ ...s, listen: undefined })).toEqual({ host: "127.0.0.1", port: 8731, path: "/glase/notify" });
     expect(() => resolveListen({ ...s, listen: "127.0.0.1:70000" })).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
   });
+
+  it("`glase-agent config notification-url` prints the URL to register at Glase: publicUrl with the token", async () => {
+    const dir = await tempDir();
+    try {
+      const doc = parse(await readFile("config/simulated-station.yaml", "utf8"));
+      doc.invoiceService = { issuerName: "k", secretFile: await writeSecret(dir.path, "s3cret-k"), notificationTokenFile: await writeToken(dir.path), publicUrl: "https://kiosk.example/glase/notify/" };
+      const file = join(dir.path, "c.yaml");
+      await writeFile(file, stringify(doc));
+      const { stdout } = await promisify(execFile)(process.execPath, ["bin/glase-agent.js", "config", "notification-url", file]);
+      expect(stdout).toBe(`https://kiosk.example/glase/notify/${TOKEN}\n`);
+    } finally {
+      await dir.remove();
+    }
+  }, 30_000);
 });

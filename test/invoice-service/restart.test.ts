@@ -50,7 +50,8 @@ it("releases exactly once when the issuer is down for 5 attempts and crashes aft
   pair = await startPair();
   const { service, simClock } = pair;
   const invoice = await pair.agent.issue({ amountMinor: 9_900, currency: "SEK", description: "Parking 2 h", reference: "PARK-77" });
-  const port = new URL(pair.agent.endpointUrl).port;
+  const endpoint = pair.agent.endpointUrl;
+  const port = new URL(endpoint).port;
   await pair.agent.close(); // the issuer endpoint is down from here on
 
   const attempts = async (): Promise<Attempt[]> => {
@@ -87,7 +88,7 @@ it("releases exactly once when the issuer is down for 5 attempts and crashes aft
   expect(await attempts()).toHaveLength(6);
 
   // A late duplicate notification changes nothing, before or after another crash.
-  const notify = () => fetch(`http://127.0.0.1:${port}/glase/notify`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"invoiceId": 1001}' });
+  const notify = () => fetch(endpoint, { method: "POST", headers: { "content-type": "application/json" }, body: '{"invoiceId": 1001}' });
   expect(await (await notify()).json()).toEqual({ invoiceId: 1001, status: "already-received" });
   await kill(c);
   await pair.openAgent();

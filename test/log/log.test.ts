@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { AgentError } from "../../agent/errors.ts";
-import { configureLogging, createLogger, formatLine, isSecretKey, parseLogLevel, registerSecret } from "../../agent/log.ts";
+import { configureLogging, createLogger, formatLine, isSecretKey, MAX_STRING, parseLogLevel, registerSecret, scrub, scrubText } from "../../agent/log.ts";
 
 const exec = promisify(execFile);
 
@@ -74,6 +74,103 @@ describe("redaction inside strings", () => {
   });
 });
 
+describe("redaction inside strings: compound names, headers, XML", () => {
+  it("masks access_token=, client_secret=, terminalPassword=, X-Auth-Token:, pwd=, quoted values and <password> elements", () => {
+    const text = [
+      "GET /x?access_token=s-1-secret&point=3",
+      "client_secret=s-2-secret",
+      "terminalPassword=s-3-secret",
+      "X-Auth-Token: s-4-secret",
+      "pwd=s-5-secret",
+      '{"password": "s-6 secret with spaces", "point": 3}',
+      "<soap:Body><context><userId>9900</userId><password>s-7-secret</password></context>",
+      '<ns2:terminalPassword xsi:type="xs:string">s-8-secret</ns2:terminalPassword>',
+      "login failed: password=s-9-secret",
+      `token=${"s-10-secret".repeat(40)}`, // longer than one 256-character read
+    ].join("\n");
+    const out = scrubText(text);
+    expect(out).not.toMatch(/s-\d+[- ]secret|with spaces/);
+    expect(out).toContain("<userId>9900</userId><password>***</password>");
+    expect(out).toContain('<ns2:terminalPassword xsi:type="xs:string">***</ns2:terminalPassword>');
+    expect(out).toContain('{"password": "***", "point": 3}');
+    expect(out).toContain("&point=3");
+    // Names that only look alike stay readable.
+    for (const plain of ["state=idle amount=12.50", "sortKey=abc tokens=5", "invoiceService.secretFile /etc/glase-agent/issuer.secret: mode 0644", "<pinned>1</pinned>"]) {
+      expect(scrubText(plain)).toBe(plain);
+    }
+  });
+
+  it("configured secrets stay masked however many values are seen under secret keys afterwards", () => {
+    registerSecret("configured-terminal-pass-3");
+    for (let i = 0; i < 2_000; i++) formatLine("info", "t", "e", { password: `seen-value-${i}`, nested: { token: `tok-${i}-xyz` } });
+    expect(formatLine("error", "t", "e", { reason: "SOAP fault: bad login configured-terminal-pass-3" })).not.toContain("configured-terminal-pass-3");
+    // The seen ones are a bounded memory: the latest are still masked.
+    expect(formatLine("error", "t", "e", { reason: "again seen-value-1999" })).not.toContain("seen-value-1999");
+  });
+
+  it("a long string is cut, and a secret across the cut is masked whole (never its first half)", () => {
+    const secret = "straddling-secret-0123456789";
+    registerSecret(secret);
+    const before = "x".repeat(MAX_STRING - 10);
+    for (const tail of [secret, "https://user:pw-across-the-cut@host/", "password=across-the-cut-value", "<password>across-the-cut-xml</password>"]) {
+      const out = scrub(before + " " + tail + " " + "y".repeat(100_000));
+      expect(out.length).toBeLessThan(MAX_STRING + 100);
+      expect(out).toMatch(/…\[\d+ more characters cut\]$/);
+      expect(out).not.toMatch(/straddl|across/);
+    }
+  });
+
+  it("takes linear time on adversarial text: each case within 10× a benign text of the same length", () => {
+    const n = 64 * 1024;
+    const best = (f: () => void) => {
+      let min = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const t = performance.now();
+        f();
+        min = Math.min(min, performance.now() - t);
+      }
+      return min;
+    };
+    const fill = (unit: string, prefix = "") => (prefix + unit.repeat(Math.ceil(n / unit.length))).slice(0, n);
+    const benign = fill("point=3 state=idle amount=12.50 ref=ABC-123 at=12:30:05 ");
+    const baseline = best(() => scrubText(benign));
+    const adversarial: Record<string, string> = {
+      "password + spaces": fill(" ", "password"),
+      "password= + spaces": fill(" ", "password="),
+      'password=" unterminated': fill("x", 'password="'),
+      "a.a.a. (scheme)": fill("a."),
+      "scheme without @": fill("b", "a://"),
+      "Bearer + spaces": fill(" ", "Bearer"),
+      "<password + spaces": fill(" ", "<password"),
+      "<a><a><a>": fill("<a>"),
+      "<p:q a=": fill("<p:q a="),
+      "a=a=a=": fill("a="),
+      "a:a:a:": fill("a:"),
+      '"a":"a":': fill('"a":'),
+      "long identifier": fill("a", "") + "=x",
+      "a-a-a-": fill("a-"),
+    };
+    const times = Object.entries(adversarial).map(([name, text]) => [name, best(() => scrubText(text))] as const);
+    console.log(`scrub of ${n / 1024} KiB: benign ${baseline.toFixed(2)} ms; ${times.map(([k, t]) => `${k} ${t.toFixed(2)}`).join(", ")} ms`);
+    for (const [name, t] of times) expect(t, name).toBeLessThan(10 * baseline);
+  }, 120_000);
+
+  it("a 1 MB adversarial error message costs the logger no more than reading a benign megabyte", { timeout: 60_000 }, () => {
+    const mb = 1 << 20;
+    const benign = "point=3 state=idle amount=12.50 ".repeat(mb / 32);
+    let t = performance.now();
+    scrubText(benign); // what a linear scan of the whole megabyte costs here, now
+    const baseline = performance.now() - t;
+    const fault = new Error(`SOAP fault: password${" ".repeat(mb)}`);
+    t = performance.now();
+    const line = formatLine("error", "glase", "soap-fault", { err: fault, detail: `<password>${" ".repeat(mb)}`, more: `a.${"a.".repeat(mb / 2)}` });
+    const took = performance.now() - t;
+    console.log(`1 MB adversarial line: ${took.toFixed(1)} ms (a benign megabyte scrubbed whole: ${baseline.toFixed(1)} ms); line ${line.length} characters`);
+    expect(took).toBeLessThan(baseline);
+    expect(line.length).toBeLessThan(8 * MAX_STRING);
+  });
+});
+
 describe("errors keep what helps", () => {
   it("keeps name, code, message, stack, context and the cause chain — scrubbed", () => {
     const root = Object.assign(new Error("connect ECONNREFUSED https://a:b@10.0.0.1"), { code: "ECONNREFUSED" });
@@ -127,10 +224,12 @@ describe("log levels", () => {
     expect(parseLogLevel(undefined)).toBeUndefined();
   });
 
-  it("every command exits 2 naming the problem instead of logging everything", async () => {
-    const r = await exec(process.execPath, ["bin/glase-agent.js", "config", "check", "config/simulated-station.yaml"], { env: { ...process.env, GLASE_LOG_LEVEL: "verbose" } }).catch((e: { code: number; stderr: string; stdout: string }) => e);
-    expect((r as { code: number }).code).toBe(2);
-    expect((r as { stderr: string }).stderr).toContain("GLASE_LOG_LEVEL: 'verbose' is not a log level");
+  it("every command — the daemon too — exits 78 (a configuration error) naming GLASE_LOG_LEVEL instead of logging everything", async () => {
+    for (const args of [["config", "check", "config/simulated-station.yaml"], ["run", "--config", "config/simulated-station.yaml"]]) {
+      const r = await exec(process.execPath, ["bin/glase-agent.js", ...args], { env: { ...process.env, GLASE_LOG_LEVEL: "verbose" } }).catch((e: { code: number; stderr: string; stdout: string }) => e);
+      expect((r as { code: number }).code, args[0]).toBe(78);
+      expect((r as { stderr: string }).stderr).toContain("GLASE_LOG_LEVEL: 'verbose' is not a log level");
+    }
   }, 30_000);
 
   it("writes the journald priority prefix under systemd and filters below the level", () => {

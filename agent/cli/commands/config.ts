@@ -2,43 +2,36 @@
 // starting anything. Exit 0 valid, 2 invalid with every problem listed.
 // `glase-agent config unit-dropin FILE`: the systemd drop-in (DeviceAllow=, ReadWritePaths=) the
 // configured devices need (agent/config/unit-dropin.ts).
-import { readFileSync, realpathSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { isAgentError } from "../../errors.ts";
+import { AgentError, isAgentError } from "../../errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { loadConfig } from "../../config/load.ts";
 import { configSecretFiles, readSecretFile } from "../../config/secrets.ts";
 import { sharedTerminalMessage, type AgentConfig } from "../../config/schema.ts";
-import { classFromName, renderDropin, unitDropin, type DeviceClassOf } from "../../config/unit-dropin.ts";
+import { writeFileDurably } from "../../durable-file.ts";
+import { deviceAllowOnThisMachine } from "../../config/device-allow.ts";
+import { readInstalledUnit, SHIPPED_UNIT } from "../../config/service-unit.ts";
+import { renderDropin, unitDropin } from "../../config/unit-dropin.ts";
 
 const USAGE = `Usage: glase-agent config check FILE [--json] [--skip-secrets]
-       glase-agent config unit-dropin FILE
+       glase-agent config unit-dropin FILE [--write DROPIN]
+       glase-agent config notification-url FILE
 
 check: validates a station configuration without starting the agent: the YAML, the schema
 (every problem as path: problem), version migrations, and that every secret file it names exists
 and is mode 0600 (--skip-secrets leaves the files out, e.g. when checking a site config on a
 laptop). Exit status 0 when valid, 2 when not.
 
-unit-dropin: prints the systemd drop-in the configured devices need — DeviceAllow= for the
-serial controller, serial/USB printer and scanner (their device classes), ReadWritePaths= for a
-file printer — to install as /etc/systemd/system/glase-agent.service.d/site.conf.`;
+unit-dropin: the systemd drop-in the configured devices need — DeviceAllow= for the serial
+controller, serial/USB printer and scanner, ReadWritePaths= for a file printer. Run it as root
+(sudo: the config is readable by root and the agent's group only) with the devices plugged in.
+--write DROPIN writes it there durably (0644), e.g.
+/etc/systemd/system/glase-agent.service.d/site.conf, and only when everything could be resolved:
+on any problem (config unreadable, a device not present, …) nothing is written and the exit status
+is non-zero (2). Without --write it is printed.
 
-/** A device node's DeviceAllow class from its major number (/proc/devices), or from its name when absent. */
-const deviceClassOf: DeviceClassOf = (path) => {
-  let node: string;
-  try {
-    node = realpathSync(path);
-  } catch {
-    const byName = classFromName(path);
-    return byName ? { deviceClass: byName, node: path } : undefined;
-  }
-  const st = statSync(node);
-  if (!st.isCharacterDevice()) return classFromName(node) ? { deviceClass: classFromName(node)!, node } : undefined;
-  const major = Math.floor(st.rdev / 256) & 0xfff;
-  const section = readFileSync("/proc/devices", "utf8").split(/\n\s*\n/)[0] ?? "";
-  const name = section.split("\n").map((l) => /^\s*(\d+)\s+(\S+)$/.exec(l)).find((m) => m && Number(m[1]) === major)?.[2];
-  return name ? { deviceClass: `char-${name}`, node } : undefined;
-};
+notification-url: the Invoice Service notification URL to register at Glase — invoiceService.publicUrl
+with the token of invoiceService.notificationTokenFile as its last path segment (run it as root).`;
 
 /**
  * Terminal ids held in credentials files, checked against every other point's terminal: the schema
@@ -72,15 +65,21 @@ export const configCommand: Command = {
   name: "config",
   usage: USAGE,
   async run(argv) {
-    const { values, positionals } = parseOptions(argv, { json: { type: "boolean" }, "skip-secrets": { type: "boolean" } }, true);
+    const { values, positionals } = parseOptions(argv, { json: { type: "boolean" }, "skip-secrets": { type: "boolean" }, write: { type: "string" } }, true);
     if (values.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
     }
     const [sub, file] = positionals;
-    if (sub === "unit-dropin" && file !== undefined && positionals.length === 2) {
+    if (sub === "unit-dropin" && file !== undefined && positionals.length === 2) return writeUnitDropin(file, values.write);
+    if (values.write !== undefined) throw new AgentError("INPUT_INVALID", "--write belongs to `config unit-dropin`");
+    if (sub === "notification-url" && file !== undefined && positionals.length === 2) {
       const { config } = await loadConfig(file);
-      process.stdout.write(renderDropin(unitDropin(config, deviceClassOf, process.cwd()), file));
+      const s = config.invoiceService;
+      if (!s) throw new AgentError("CONFIG_INVALID", `${file}: has no invoiceService section`);
+      const { readNotificationToken } = await import("../../invoice-service/issuer.ts");
+      const { notificationUrlOf } = await import("../../invoice-service/settings.ts");
+      process.stdout.write(`${notificationUrlOf(s.publicUrl, await readNotificationToken(resolve(s.notificationTokenFile)))}\n`);
       return 0;
     }
     if (sub !== "check" || file === undefined || positionals.length > 2) {
@@ -116,3 +115,39 @@ export const configCommand: Command = {
     return problems.length === 0 ? 0 : 2;
   },
 };
+
+/**
+ * `config unit-dropin FILE [--write DROPIN]`. Relative paths resolve as the service resolves them
+ * (the installed unit's WorkingDirectory=, else the shipped unit's `/`). With --write the drop-in
+ * is written durably and only when complete: a failure leaves DROPIN as it was — the documented
+ * `… | sudo tee site.conf` used to leave an empty file (and exit 0) when the command failed.
+ */
+async function writeUnitDropin(file: string, target: string | undefined): Promise<number> {
+  let text: string;
+  try {
+    const { config } = await loadConfig(file);
+    const serviceCwd = (readInstalledUnit() ?? SHIPPED_UNIT).workingDirectory;
+    text = renderDropin(unitDropin(config, deviceAllowOnThisMachine, serviceCwd), file);
+  } catch (e) {
+    if (!isAgentError(e, "CONFIG_INVALID")) throw e;
+    const listed = e.context.problems;
+    const problems = Array.isArray(listed) ? (listed as string[]) : [e.message];
+    const denied = / \(EACCES\)/.test(e.message) ? `\n  (${file} is readable by root and the agent's group only: run this with sudo)` : "";
+    process.stderr.write(`glase-agent config unit-dropin: ${problems.length} problem(s)${target ? `; ${target} not written` : ""}\n${problems.map((p) => `  ${p}`).join("\n")}${denied}\n`);
+    return 2;
+  }
+  if (target === undefined) {
+    process.stdout.write(text);
+    return 0;
+  }
+  if (!text.includes("\n[Service]\n")) throw new AgentError("INTERNAL", "unit-dropin: refusing to write a drop-in without a [Service] section");
+  try {
+    await writeFileDurably(target, text, { mode: 0o644, dirMode: 0o755, replace: true });
+  } catch (e) {
+    const errno = isAgentError(e) ? String(e.context.errno ?? "error") : String((e as NodeJS.ErrnoException).code ?? "error");
+    process.stderr.write(`glase-agent config unit-dropin: cannot write ${target} (${errno})${errno === "EACCES" || errno === "EPERM" ? ": run this with sudo" : ""}\n`);
+    return 1;
+  }
+  process.stderr.write(`wrote ${target}; now: sudo systemctl daemon-reload && sudo systemctl restart glase-agent\n`);
+  return 0;
+}

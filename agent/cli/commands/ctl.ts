@@ -151,13 +151,13 @@ const SUBS: readonly Sub[] = [
   {
     name: "refund",
     admin: true,
-    synopsis: "refund ERSREFERENCE AMOUNT [--point N]",
-    summary: "refund a payment (AMOUNT in currency units, e.g. 12.50)",
-    options: pointOpt,
+    synopsis: "refund ERSREFERENCE AMOUNT [--point N] [--force]",
+    summary: "refund a payment (AMOUNT in currency units, e.g. 12.50); --force: one this agent has no record of",
+    options: { ...pointOpt, force: { type: "boolean" } },
     positionals: 2,
     request: (v, p) => {
       const point = intOption(v, "point", false);
-      return { cmd: "refund", args: { ersReference: p[0], amountMinor: parseMinor(p[1]!), ...(point ? { point } : {}) } };
+      return { cmd: "refund", args: { ersReference: p[0], amountMinor: parseMinor(p[1]!), ...(point ? { point } : {}), ...(v.force === true ? { force: true } : {}) } };
     },
   },
   {

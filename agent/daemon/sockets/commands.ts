@@ -171,8 +171,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   command({
     name: "refund",
     role: "admin",
-    summary: "refund a payment, whole or partly (amount in minor units)",
-    args: z.strictObject({ ersReference: z.string().min(1), amountMinor: z.number().int().positive(), point: point.optional() }),
+    summary: "refund a payment, whole or partly (amount in minor units); force: one this agent has no record of",
+    args: z.strictObject({ ersReference: z.string().min(1).max(64), amountMinor: z.number().int().positive(), point: point.optional(), force: z.boolean().optional() }),
     run: (c, a) => c.refund(a),
   }),
   command({

@@ -31,7 +31,22 @@ export interface ConnectionContext {
   /** The socket's shared request rate (limits.requestsPerSecond). */
   readonly gate: RequestGate;
   readonly onClose: (c: Connection) => void;
+  /** Where the idle timer runs; default real time (unref'd: it never holds the process). */
+  readonly timers?: IdleTimers;
 }
+
+/** Runs fn after ms; returns a cancel function. */
+export interface IdleTimers {
+  setTimer(ms: number, fn: () => void): () => void;
+}
+
+const realTimers: IdleTimers = {
+  setTimer(ms, fn) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return () => clearTimeout(t);
+  },
+};
 
 export class Connection {
   lastRequestAt = Date.now();
@@ -41,7 +56,7 @@ export class Connection {
   private closed = false;
   private watch: { readonly id: Id; readonly sub: Subscription } | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private cancelIdle: (() => void) | undefined;
   private drainWaiters: Array<() => void> = [];
 
   constructor(
@@ -90,12 +105,12 @@ export class Connection {
   }
 
   private armIdle(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
+    this.cancelIdle?.();
+    this.cancelIdle = (this.ctx.timers ?? realTimers).setTimer(this.ctx.limits.idleTimeoutMs, () => {
+      if (this.closed) return;
       if (this.watching || this.busy || this.queue.length > 0) return this.armIdle();
       this.drop("IDLE_TIMEOUT", `no request for ${this.ctx.limits.idleTimeoutMs} ms`);
-    }, this.ctx.limits.idleTimeoutMs);
-    this.idleTimer.unref();
+    });
   }
 
   private enqueue(text: string): void {
@@ -172,7 +187,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.stallTimer);
-    clearTimeout(this.idleTimer);
+    this.cancelIdle?.();
     this.stopWatch();
     this.queue.length = 0;
     for (const w of this.drainWaiters.splice(0)) w();

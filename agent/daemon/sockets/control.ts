@@ -140,7 +140,8 @@ export interface StationControl {
   /** Undoes stopPoint; says whether the point was stopped and what else still keeps it out of service. */
   resumePoint(point: number, by?: AdminActor): Promise<{ readonly point: number; readonly wasStopped: boolean; readonly outOfService?: OutOfService }>;
   reprint(flowIdOrErsReference: string): Promise<void>;
-  refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number }): Promise<RefundResult>;
+  /** `force`: send a refund of a payment this agent has no record of (journaled with the action). */
+  refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number; readonly force?: boolean }): Promise<RefundResult>;
   closePeriod(req: { readonly scope: "shop" | "terminal"; readonly point?: number; readonly reportId: string }): Promise<ReconciliationResult>;
   resolveParked(flowId: string, action: ParkedAction): Promise<void>;
   /** Virtual scanner only: feeds text as if scanned; rejects with CONFLICT on real scanners. */

@@ -11,9 +11,10 @@ import { AgentError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { rateLimitedLogger } from "../../log-rate.ts";
 import type { SocketRole } from "./commands.ts";
-import { Connection } from "./connection.ts";
+import { Connection, type IdleTimers } from "./connection.ts";
 import type { StationControl } from "./control.ts";
 import { ADMIN_LIMITS, DEFAULT_LIMITS, RequestGate, type ConnectionLimits } from "./limits.ts";
+import { peerCredentialsAvailable } from "./peer.ts";
 
 export const STATUS_SOCKET = "status.sock";
 export const ADMIN_SOCKET = "admin.sock";
@@ -28,6 +29,8 @@ export interface SocketServerOptions {
   readonly maxRequestBytes?: number;
   /** Per-socket limits (tests shrink them); defaults in limits.ts. */
   readonly limits?: Partial<ConnectionLimits>;
+  /** Idle timers (tests fire them by hand); default real time. */
+  readonly timers?: IdleTimers;
 }
 
 export interface SocketServers {
@@ -139,7 +142,7 @@ export async function startSocketServers(opts: SocketServerOptions): Promise<Soc
         victim.drop("EVICTED", `${name} reached its limit of ${limits.maxConnections} connections`);
         open.delete(victim);
       }
-      const c = new Connection(socket, { role, socketName: name, control: opts.control, limits, log: quiet, gate, onClose: (x) => open.delete(x) });
+      const c = new Connection(socket, { role, socketName: name, control: opts.control, limits, log: quiet, gate, onClose: (x) => open.delete(x), ...(opts.timers ? { timers: opts.timers } : {}) });
       open.add(c);
     });
   };
@@ -168,6 +171,13 @@ export async function startSocketServers(opts: SocketServerOptions): Promise<Soc
     // Nothing stays listening after a failed start: the daemon exits instead of hanging.
     await closeAll();
     throw e;
+  }
+  if (!peerCredentialsAvailable()) {
+    // Loud, once: without the addon the audit trail cannot say who really asked.
+    log.warn("peer-credentials-unavailable", {
+      impact: "admin.sock actions are journaled with the identity the client claims, marked 'claimed (unverified)'; permissions are unaffected (socket file modes)",
+      fix: "install build-essential and python3, then npm rebuild glase-peer-credentials (docs/install.md §1)",
+    });
   }
   log.info("sockets-listening", { status: statusPath, admin: adminPath, ...(statusGid !== undefined ? { statusGroup: opts.statusGroup } : {}) });
 
