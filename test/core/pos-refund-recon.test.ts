@@ -92,11 +92,11 @@ describe("refund flow", () => {
   it.each([23, 97, 98, 99, 11, 49, 48])("definite refusal %i ⇒ failed with the code", (code) => {
     expect(start().answer(CODE(code)).state).toMatchObject({ outcome: "failed", failCode: code });
   });
-  it.each([93, 94])("busy %i ⇒ retried with backoff", (code) => {
+  it.each([93, 94])("busy %i may still have been processed (§5.8 promises nothing) ⇒ checked, not re-sent", (code) => {
     const d = start().answer(CODE(code));
-    expect(d.timerStarted("retry")).toBe(true);
+    expect(d.state.phase).toBe("check-pending");
     d.fire("retry");
-    expect(d.call().op).toBe("refundPayment");
+    expect(d.call().op).toBe("markTransactionPeriod");
   });
   it("lost answer or 90 ⇒ never re-sent at once: a check of the period's report comes first", () => {
     for (const d of [start().answer(LOST), start().answer(CODE(90)), start().feed({ type: "recover" })]) {
