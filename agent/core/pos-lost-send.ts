@@ -14,7 +14,7 @@ import { type Effect, type FlowContext, backoffMs, timer } from "./effects.ts";
 import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, readDelay, sendSettled, withEffects } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
-import { finish, nextPoll, paid, send } from "./pos-steps.ts";
+import { finish, nextPoll, paid, pollOnRefused, send } from "./pos-steps.ts";
 
 type S = PosState;
 
@@ -71,9 +71,7 @@ export function onCurrentStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S
     return sendSettled(s.sentAt, ctx) ? finish(next, "canceled", display(s, "Payment cancelled")) : readAgain(next, ctx);
   }
   if (o.kind === "result" && o.code === 54) return readAgain(s, ctx);
-  if (o.kind === "result" && isCredentialsCode(o.code)) {
-    return finish(s, "failed", { type: "alarm", code: "glase-getPaymentStatus", message: `point ${s.point}: getPaymentStatus answered ${o.code}` });
-  }
+  if (o.kind === "result" && isCredentialsCode(o.code)) return pollOnRefused(s, o.code, ctx);
   // Unanswered: poll again — never supersede on it (the invoice may have been paid meanwhile; only
   // a read that shows it open lets a new invoice replace it).
   return { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", readDelay(s, ctx))] };

@@ -62,6 +62,18 @@ export function nextPoll(s: S, ctx: FlowContext): Step<S> {
   );
 }
 
+/**
+ * A status read refused with a definite code (54, credentials): no proof the customer cannot pay
+ * (§6.14 B.5), and a PAID left unread is reversed. Poll on at the cadence — the windows and then the
+ * cancel end the flow — and tell a technician at once.
+ */
+export function pollOnRefused(s: S, code: number, ctx: FlowContext): Step<S> {
+  const step = nextPoll(s, ctx);
+  if (s.readRefusedAlarmed) return step;
+  const message = `point ${s.point}: getPaymentStatus of ${s.invoiceRef ?? "the current invoice"} answered ${code}; polling on until the invoice is settled or cancelled`;
+  return withEffects({ state: { ...step.state, readRefusedAlarmed: true }, effects: step.effects }, { type: "alarm", code: "status-read-refused", message });
+}
+
 export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext): Step<S> {
   const receipt: ReceiptContent = {
     stationName: s.stationName,

@@ -15,7 +15,7 @@ import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, r
 import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
 import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost-send.ts";
-import { cancel, finish, nextPoll, paid, poll, send } from "./pos-steps.ts";
+import { cancel, finish, nextPoll, paid, poll, pollOnRefused, send } from "./pos-steps.ts";
 
 export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "releasing" | "printing" | "finished";
 
@@ -42,6 +42,8 @@ export interface PosState extends FlowBase {
   /** A failed cancel is retried no earlier than this (absolute ms); polls go on meanwhile. */
   readonly nextCancelAt?: number;
   readonly cancelAlarmed?: boolean;
+  /** Told a technician that a status read was refused with a definite code (once; polling goes on). */
+  readonly readRefusedAlarmed?: boolean;
   /** The flow's invoice is the terminal's current one and its reference is unknown (a lost answer): polled without one. */
   readonly refUnknown?: boolean;
   readonly ersReference?: string;
@@ -86,7 +88,7 @@ function onStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     return nextPoll(next, ctx);
   }
   if (o.kind === "result" && (o.code === 54 || isCredentialsCode(o.code))) {
-    return finish(s, "failed", { type: "alarm", code: "glase-getPaymentStatus", message: `point ${s.point}: getPaymentStatus answered ${o.code}` });
+    return pollOnRefused(s, o.code, ctx);
   }
   return nextPoll(s, ctx);
 }

@@ -85,6 +85,8 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   /** After an accepted commit: PAID with an ersReference is expected by then, else an alarm. */
   readonly confirmDeadline?: number;
   readonly confirmAlarmed?: boolean;
+  /** Told a technician that a status read after the commit was refused with a definite code (once). */
+  readonly readRefusedAlarmed?: boolean;
   /** The phase a parked flow was in: `retry` resumes it. */
   readonly parkedFrom?: PreliminaryPhase;
   readonly ersReference?: string;

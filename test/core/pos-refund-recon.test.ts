@@ -60,9 +60,11 @@ describe("POS flow", () => {
     expect(d.timerStarted("poll")).toBe(true);
   });
 
-  it.each([54, 20, 29])("poll answered %i ⇒ failed with an alarm", (code) => {
+  it.each([54, 20, 29])("poll answered %i ⇒ an alarm, and polling goes on (the customer may still pay)", (code) => {
     const d = pos().answer(OK({ invoiceReference: "I" })).answer(CODE(code));
-    expect(d.state.outcome).toBe("failed");
+    expect(d.state.phase).toBe("polling");
+    expect(d.alarm("status-read-refused")).toBe(true);
+    expect(d.timerStarted("poll")).toBe(true);
   });
 
   it("lost sendInvoice that the customer already paid is adopted, not re-sent", () => {

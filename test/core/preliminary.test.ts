@@ -247,7 +247,7 @@ describe("preliminary flow", () => {
     ["commit 96 ⇒ read status", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(CODE(c)), [96], "checking-commit"],
     ["commit refused amount/credentials ⇒ parked", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(CODE(c)), [11, ...CREDENTIALS], "parked"],
     ["status after commit temporary ⇒ back off", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(OK()).answer(CODE(c)), [90, 93, 94], "checking-commit"],
-    ["status after commit 54 ⇒ parked", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(OK()).answer(CODE(c)), [54], "parked"],
+    ["status after an accepted commit 54 ⇒ read on (the invoice may be PAID), alarm", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(OK()).answer(CODE(c)), [54], "checking-commit"],
   ];
   for (const [name, run, codes, expected] of table) {
     it.each(codes)(`${name} (%i)`, (code) => {

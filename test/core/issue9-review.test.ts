@@ -1,0 +1,63 @@
+// Sequences of the hostile review of issue 9 (docs/recovery.md, "Review 1") in the pure machines:
+// each test failed on the code before its fix.
+import { describe, expect, it } from "vitest";
+import { startPos, type PosState } from "../../agent/core/pos.ts";
+import { startPreliminary, type PreliminaryState } from "../../agent/core/preliminary.ts";
+import { CODE, Driver, OK, SETTINGS, ctxAt } from "./helpers.ts";
+
+const GRADES = [{ id: "95", name: "Blyfri 95", unit: "L" as const, unitPriceMinor: 1899, vatRatePercent: 25 }];
+const START = { flowId: "f1", point: 1, terminalId: "T1", currency: "SEK", stationName: "Station", unit: "L" as const, grades: GRADES, gradeId: "95", reserveMinor: 50000 };
+const POS = { flowId: "k1", point: 9, terminalId: "T9", currency: "SEK", stationName: "K", amountMinor: 2500 };
+
+const prelim = () => Driver.of(startPreliminary(START, ctxAt(0))) as Driver<PreliminaryState>;
+const pos = () => Driver.of(startPos(POS, ctxAt(0))) as Driver<PosState>;
+
+/** Reserved, delivered 18.99, updated, commit accepted: the invoice may be PAID now. */
+function committed(): Driver<PreliminaryState> {
+  const d = prelim();
+  d.answer(OK({ invoiceReference: "INV1" })).answer(OK({ status: "RESERVED", version: 2 }));
+  d.feed({ type: "authorized", ok: true });
+  d.feed({ type: "end", gradeId: "95", milli: 1000, amountMinor: 1899, unitPriceMinor: 1899, reason: "nozzle-down" });
+  d.answer(OK());
+  expect(d.state.pending?.op).toBe("commitReservation");
+  return d.answer(OK());
+}
+
+describe("review #3: a definite code on a status read never stops reading a possibly PAID invoice", () => {
+  it.each([33, 20, 21, 29, 37, 54])("preliminary: %i on the read after an accepted commit ⇒ alarm at once, reads go on at the poll cadence, PAID collected", (code) => {
+    const d = committed().answer(CODE(code));
+    expect(d.state.phase).toBe("checking-commit");
+    expect(d.alarm("status-read-refused")).toBe(true);
+    const from = d.log.length;
+    d.runTimers(d.now + SETTINGS.pollIntervalMs + SETTINGS.glaseCallTimeoutMs, () => d.state.pending !== undefined);
+    expect(d.since(from, "glase").length).toBe(1);
+    for (let i = 0; i < 25; i++) {
+      d.answer(CODE(code));
+      d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+    }
+    const reads = d.since(from, "glase").map((x) => x.at);
+    for (let i = 1; i < reads.length; i++) expect(reads[i]! - reads[i - 1]!).toBeLessThanOrEqual(SETTINGS.pollIntervalMs);
+    expect(d.log.filter((x) => x.effect.type === "alarm" && x.effect.code === "status-read-refused")).toHaveLength(1);
+    d.answer(OK({ status: "PAID", version: 3, ersReference: "E1" }));
+    expect(d.state.phase).toBe("printing");
+  });
+
+  it("preliminary: the reads end (parked) once the reservation can no longer be paid", () => {
+    const d = committed();
+    for (let i = 0; i < 100_000 && d.state.phase === "checking-commit"; i++) {
+      if (d.state.pending) d.answer(CODE(33));
+      d.runTimers(d.now + 600_000, () => d.state.pending !== undefined);
+    }
+    expect(d.state.phase).toBe("parked");
+    expect(d.now).toBeGreaterThanOrEqual(SETTINGS.commitReservationTimeoutS * 1000 + 20_000);
+  });
+
+  it.each([54, 20, 29, 33, 37])("POS: %i while polling ⇒ alarm, polling goes on, the customer's PAID is collected", (code) => {
+    const d = pos().answer(OK({ invoiceReference: "INV9" })).answer(CODE(code));
+    expect(d.state.phase).not.toBe("finished");
+    expect(d.alarm("status-read-refused")).toBe(true);
+    d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    d.answer(OK({ status: "PAID", version: 3, ersReference: "E1" }));
+    expect(d.log.some((x) => x.effect.type === "release")).toBe(true);
+  });
+});
