@@ -229,7 +229,6 @@ describe("reconciliation: a lost period mark", () => {
   });
 
   it.each([
-    ["93", CODE(93)],
     ["unreachable", DOWN],
   ])("(4) a mark that provably did not happen (%s) is retried", (_n, outcome) => {
     const d = start().answer(outcome);

@@ -121,10 +121,19 @@ describe("reconciliation flow", () => {
     d.answer(CODE(2)).fire("report").answer(OK({ report: "<x/>" }));
     expect(d.state).toMatchObject({ outcome: "reported", report: "<x/>" });
   });
-  it("gives up after the configured number of REPORT_NOT_READY", () => {
+  it("(review 6) a report never ready after the configured reads ⇒ parked with the period id and an alarm; retry reads THAT period, never marks again", () => {
     const d = start().answer(OK({ transactionPeriodId: "P" }));
     for (let i = 0; i < 10; i++) d.fire("report").answer(CODE(2));
-    expect(d.state).toMatchObject({ outcome: "failed", failCode: 2 });
+    expect(d.state).toMatchObject({ phase: "parked", parkedReason: "report-unavailable", transactionPeriodId: "P" });
+    expect(d.alarm("report-unavailable")).toBe(true);
+    expect(d.state.parkedMessage).toContain("period P");
+    d.feed({ type: "recover" });
+    expect(d.state.phase).toBe("parked");
+    d.feed({ type: "technician", action: "retry" });
+    expect(d.call()).toMatchObject({ op: "executeReport", transactionPeriodId: "P" });
+    d.answer(OK({ report: "<r/>" }));
+    expect(d.state).toMatchObject({ phase: "finished", outcome: "reported", transactionPeriodId: "P" });
+    expect(d.log.filter((x) => x.effect.type === "glase" && x.effect.call.op === "markTransactionPeriod")).toHaveLength(1);
   });
   it("shop scope sends no terminal parameter", () => {
     expect(start("shop").call()).toEqual({ op: "markTransactionPeriod" });
@@ -132,8 +141,10 @@ describe("reconciliation flow", () => {
   it.each([20, 37, 91])("mark refused %i ⇒ failed", (code) => {
     expect(start().answer(CODE(code)).state.outcome).toBe("failed");
   });
-  it.each([93, 94])("mark busy %i ⇒ retried", (code) => {
-    expect(start().answer(CODE(code)).fire("retry").call().op).toBe("markTransactionPeriod");
+  it.each([93, 94])("(review 4) mark answered %i may have closed the period (§5.8 promises nothing) ⇒ period-unknown, never marked again", (code) => {
+    const d = start().answer(CODE(code));
+    expect(d.state.outcome).toBe("period-unknown");
+    expect(d.alarm("period-unknown")).toBe(true);
   });
   it("transport failures while reporting are retried like not-ready", () => {
     const d = start().answer(OK({ transactionPeriodId: "P" })).fire("report").answer(DOWN);
