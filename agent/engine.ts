@@ -108,6 +108,9 @@ class Engine implements PaymentEngine, RunnerHost {
       this.attach(runner);
       runner.resume(effects);
     }
+    // A stop journaled before the restart reaches the flow that was running on the point (the flow
+    // state may predate it): it must not authorize or release on a point out of service.
+    for (const p of this.points.values()) if (p.stopped && p.active) await p.active.feed({ type: "technician", action: "stop" });
     // After a restart `ctl flows --all` still shows what finished before it (a refund confirmed
     // before a power cut), so a technician checks it before asking for another one.
     this.recent.push(...(await recentFinishedFlows(this.journal, RECENT_FLOWS, this.logger)));

@@ -42,6 +42,8 @@ export interface PosState extends FlowBase {
   /** A failed cancel is retried no earlier than this (absolute ms); polls go on meanwhile. */
   readonly nextCancelAt?: number;
   readonly cancelAlarmed?: boolean;
+  /** A technician stopped the point: a payment that still comes in is collected (read), never released. */
+  readonly technicianStop?: boolean;
   /** Told a technician that a status read was refused with a definite code (once; polling goes on). */
   readonly readRefusedAlarmed?: boolean;
   /** The flow's invoice is the terminal's current one and its reference is unknown (a lost answer): polled without one. */
@@ -100,6 +102,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (o.kind === "ok" && o.invoiceReference) {
         // (Superseding one whose reference was unknown to cancel it: the first poll answer cancels this one.)
         const open: S = { ...done, invoiceRef: o.invoiceReference, refUnknown: false, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
+        // A technician stop while it was sent: cancel it now (a cancel answered 50 is collected, never released).
+        if (s.cancelWanted === "technician") return withEffects(cancel(open, ctx), timer("customer", ctx.settings.posWindowMs));
         return withEffects(poll(open, ctx), timer("customer", ctx.settings.posWindowMs), ...(s.cancelWanted === undefined ? [display(s, "Scan the Glase code to pay")] : []));
       }
       // The invoice may exist: read the terminal's current one (pos-lost-send.ts).
@@ -164,7 +168,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
         ],
       };
     case "printed":
-      return s.phase === "printing" ? finish(s, "paid") : same(s);
+      return s.phase === "printing" ? finish(s, s.technicianStop ? "paid-not-released" : "paid") : same(s);
     case "timer":
       return onTimer(s, input.name, ctx);
     case "recover":
@@ -172,9 +176,9 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
     case "technician":
       if (input.action === "stop" || input.action === "cancel") {
         // Before the invoice is known, the cancel follows once it is (a lost one is superseded first).
-        if (s.phase === "sending-invoice" || s.phase === "resolving-send") return same({ ...s, cancelWanted: "technician" });
+        if (s.phase === "sending-invoice" || s.phase === "resolving-send") return same({ ...s, cancelWanted: "technician", technicianStop: true });
         if (s.phase !== "polling" && s.phase !== "canceling") return same(s);
-        const wanting: S = { ...s, cancelWanted: "technician" };
+        const wanting: S = { ...s, cancelWanted: "technician", technicianStop: true };
         return s.pending === undefined && s.invoiceRef !== undefined ? cancel(wanting, ctx) : same(wanting);
       }
       return same(s);

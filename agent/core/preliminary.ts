@@ -89,6 +89,8 @@ function resume(fresh: S, phase: PreliminaryPhase, ctx: FlowContext): Step<S> {
       return poll({ ...fresh, commitUnknown: true }, "checking-commit", ctx);
     case "checking-commit":
       return poll(fresh, "checking-commit", ctx);
+    case "closing":
+      return poll(fresh, "closing", ctx);
     case "printing":
       return { state: fresh, effects: [{ type: "print", receipt: fresh.receipt! }] };
     case "parked":
@@ -119,9 +121,9 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       return onReservationPoll(done, o, ctx);
     case "canceling":
       if (o.kind === "ok" || (o.kind === "result" && (o.code === 95 || o.code === 54 || o.code === 55))) {
-        return finish(done, "canceled", display(s, "Cancelled - no charge"));
+        return finish(done, s.cancelWanted === "settled-manually" ? "settled-manually" : "canceled", display(s, "Cancelled - no charge"));
       }
-      if (o.kind === "result" && (o.code === 51 || o.code === 48)) return { state: done, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
+      if (o.kind === "result" && (o.code === 51 || o.code === 48)) return cancelLater(done, o.code, ctx);
       if (o.kind === "result" && o.code === 50) return park(done, "paid-while-canceling", `invoice ${s.invoiceRef} is PAID although we cancelled it`);
       if (isTemporary(o) || o.kind === "transport") {
         // Re-sending a cancel is safe (95 next time). Once the reservation would lapse anyway, stop.
@@ -149,6 +151,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       return poll({ ...done, commitUnknown: commitMayHaveHappened(o) }, "checking-commit", ctx);
     case "checking-commit":
       return onCommitCheck(done, o, ctx);
+    case "closing":
+      return onClosingRead(done, o, ctx);
     case "authorizing":
     case "authorized":
     case "delivering":
@@ -161,6 +165,38 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     default:
       return assertNever(s.phase, "preliminary phase");
   }
+}
+
+/** Reads before a technician's mark-settled gives up on learning the invoice's status. */
+const CLOSING_READS = 5;
+
+/** The status read after a technician's mark-settled: open ⇒ cancel (the technician settled it otherwise). */
+function onClosingRead(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  if (o.kind === "ok") return isOpenStatus(o.status) ? cancel(s, "settled-manually") : finish(s, "settled-manually");
+  if (o.kind === "result" || s.attempts + 1 >= CLOSING_READS) {
+    const message = `point ${s.point}: flow ${s.flowId} marked settled, but invoice ${s.invoiceRef} could not be read (getPaymentStatus ${describe(o)}); a reservation on it may hold the customer's money until it lapses`;
+    return finish(s, "settled-manually", { type: "alarm", code: "reservation-may-be-open", message });
+  }
+  return retryLater(s, ctx);
+}
+
+/** Cancels answered 51/48 this many times ⇒ a technician is told (the cancels go on, spaced). */
+const CANCEL_ALARM_AFTER = 10;
+
+/**
+ * A cancel answered 51/48 (a payment in progress): counted and retried after a growing backoff, as
+ * the kiosk does — not once a second for ever. A technician is told after a few; once the
+ * reservation has surely lapsed there is nothing left to cancel.
+ */
+function cancelLater(s: S, code: number, ctx: FlowContext): Step<S> {
+  const lapse = (s.sentAt ?? ctx.now) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
+  if (ctx.now >= lapse) {
+    return finish(s, "canceled", { type: "alarm", code: "cancel-unconfirmed", message: `invoice ${s.invoiceRef}: cancel answered ${code} until its reservation lapsed` });
+  }
+  const step = retryLater(s, ctx);
+  if (s.cancelAlarmed || step.state.attempts < CANCEL_ALARM_AFTER) return step;
+  const message = `point ${s.point}: invoice ${s.invoiceRef} still not cancelled after ${step.state.attempts} cancels (answered ${code}); retrying, spaced`;
+  return withEffects({ state: { ...step.state, cancelAlarmed: true }, effects: step.effects }, { type: "alarm", code: "cancel-unconfirmed", message });
 }
 
 /** The terminal's current invoice, read after a sendInvoice whose outcome is unknown. */
@@ -235,6 +271,8 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
           return update(s);
         case "checking-commit":
           return s.recommit ? commit(s, ctx) : poll(s, "checking-commit", ctx);
+        case "closing":
+          return poll(s, "closing", ctx);
         case "checking-sale":
           return checkSale(s);
         case "stopping":
@@ -256,6 +294,9 @@ function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext
   if (record === null) return cancel(s, "not-authorized");
   const d: Delivered = { gradeId: record.gradeId, milli: record.milli, amountMinor: record.amountMinor, unitPriceMinor: record.unitPriceMinor };
   if (record.state === "finished") return settle(s, d);
+  // A technician stopped the point while the record was read (an AUTH whose answer was lost may
+  // have been applied): the point is out of service — stop it, never hand it to a customer.
+  if (s.technicianStop && !s.stopRequested) return stop({ ...s, progress: d }, ctx);
   if (s.stopRequested) {
     // We asked for a stop and the board still holds the sale open (the STOP never arrived, or the
     // link dropped): its figure is not final. Stop again, spaced, and settle only the END or a
@@ -342,7 +383,9 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
 
 function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel", ctx: FlowContext): Step<S> {
   if (action === "stop") {
-    if (s.phase === "authorized" || s.phase === "delivering" || s.phase === "authorizing") return stop(s, ctx);
+    if (s.phase === "authorized" || s.phase === "delivering" || s.phase === "authorizing") return stop({ ...s, technicianStop: true }, ctx);
+    // Reading the sale record (or stopping already): recorded; the record's answer stops the pump.
+    if (s.phase === "checking-sale" || s.phase === "stopping") return same({ ...s, technicianStop: true });
     if (s.phase === "awaiting-reservation" || s.phase === "sending-invoice" || s.phase === "resolving-send") {
       return s.pending || s.invoiceRef === undefined ? same({ ...s, cancelWanted: "stopped" }) : cancel(s, "stopped");
     }
@@ -352,7 +395,9 @@ function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel"
   const resumed: S = { ...s, parkedReason: undefined, parkedMessage: undefined, attempts: 0 };
   switch (action) {
     case "mark-settled":
-      return finish(resumed, "settled-manually");
+      // Settled by hand — but a reservation left open holds the customer's money until it lapses:
+      // read the invoice first, and cancel it if it is still open.
+      return resumed.invoiceRef === undefined || resumed.ersReference !== undefined ? finish(resumed, "settled-manually") : poll(resumed, "closing", ctx);
     case "retry": {
       // Resume where it parked, with a fresh window for the retries (the technician knows the
       // reservation may have lapsed; the reads say so if it did).

@@ -98,6 +98,7 @@ function displayOfPreliminary(phase: string): PointDisplayState {
     case "updating":
     case "committing":
     case "checking-commit":
+    case "closing":
       return "settling";
     case "printing":
       return "paid";

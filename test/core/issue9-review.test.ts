@@ -61,3 +61,87 @@ describe("review #3: a definite code on a status read never stops reading a poss
     expect(d.log.some((x) => x.effect.type === "release")).toBe(true);
   });
 });
+
+describe("review #5: a technician stop is honoured in every phase", () => {
+  it("preliminary: stop while the sale record is read (an AUTH answer lost, but applied) ⇒ the pump is stopped, never handed to a customer", () => {
+    const d = prelim();
+    d.answer(OK({ invoiceReference: "INV1" })).answer(OK({ status: "RESERVED", version: 2 }));
+    d.feed({ type: "authorized", ok: false });
+    expect(d.state.phase).toBe("checking-sale");
+    d.feed({ type: "technician", action: "stop" });
+    d.feed({ type: "sale", record: { state: "authorized", milli: 0, amountMinor: 0 } });
+    expect(d.state.phase).toBe("stopping");
+    expect(d.has("stop")).toBe(true);
+    d.feed({ type: "stopped", ok: true }).feed({ type: "sale", record: { state: "finished", milli: 0, amountMinor: 0 } });
+    expect(d.call().op).toBe("cancelInvoice");
+  });
+
+  it("POS: stop while the invoice is being sent ⇒ cancelled as soon as it is known; nothing released", () => {
+    const d = pos();
+    d.feed({ type: "technician", action: "stop" });
+    d.answer(OK({ invoiceReference: "INV9" }));
+    expect(d.call()).toEqual({ op: "cancelInvoice", invoiceReference: "INV9" });
+    d.answer(OK());
+    expect(d.state).toMatchObject({ phase: "finished", outcome: "canceled" });
+    expect(d.log.some((x) => x.effect.type === "release")).toBe(false);
+  });
+
+  it("POS: stopped, but the customer paid before the cancel (50) ⇒ the PAID is read, a receipt printed, nothing released, a technician told", () => {
+    const d = pos();
+    d.feed({ type: "technician", action: "stop" });
+    d.answer(OK({ invoiceReference: "INV9" })).answer(CODE(50));
+    d.answer(OK({ status: "PAID", version: 3, ersReference: "E1" }));
+    expect(d.log.some((x) => x.effect.type === "release")).toBe(false);
+    expect(d.alarm("paid-while-stopped")).toBe(true);
+    expect(d.has("print")).toBe(true);
+    d.feed({ type: "printed", ok: true });
+    expect(d.state.outcome).toBe("paid-not-released");
+  });
+});
+
+describe("review #7: a preliminary cancel answered 51/48 is counted, spaced and alarmed", () => {
+  it.each([51, 48])("cancel answered %i for ever ⇒ cancels back off, an alarm, and the flow ends once the reservation has lapsed", (code) => {
+    const d = prelim();
+    d.answer(OK({ invoiceReference: "INV1" })).answer(OK({ status: "ISSUED", version: 1 }));
+    d.advance(1000).fire("customer");
+    let cancels = 0;
+    for (let i = 0; i < 10_000 && d.state.phase !== "finished"; i++) {
+      if (d.state.pending?.op === "cancelInvoice") (cancels++, d.answer(CODE(code)));
+      d.runTimers(d.now + 600_000, () => d.state.pending !== undefined);
+    }
+    expect(d.alarm("cancel-unconfirmed") || d.log.some((x) => x.effect.type === "alarm" && x.effect.code === "cancel-unconfirmed")).toBe(true);
+    // One a second until the reservation lapses would be commitReservationTimeoutS; spaced, far fewer.
+    expect(cancels).toBeLessThan(SETTINGS.commitReservationTimeoutS / 2);
+    expect(d.state.phase).toBe("finished");
+  });
+});
+
+describe("review #10: mark-settled of a flow parked while RESERVED reads the invoice and cancels it", () => {
+  function parkedReserved(): Driver<PreliminaryState> {
+    const d = prelim();
+    d.answer(OK({ invoiceReference: "INV1" })).answer(OK({ status: "RESERVED", version: 2 }));
+    d.feed({ type: "authorized", ok: false });
+    for (let i = 0; i < 1000 && d.state.phase !== "parked"; i++) {
+      d.feed({ type: "sale", record: null, failed: true });
+      d.runTimers(d.now + 600_000, () => d.state.phase === "checking-sale" && d.has("saleRecord"));
+    }
+    expect(d.state.phase).toBe("parked");
+    return d;
+  }
+
+  it("still RESERVED ⇒ cancelled, outcome settled-manually", () => {
+    const d = parkedReserved();
+    d.feed({ type: "technician", action: "mark-settled" });
+    expect(d.call()).toMatchObject({ op: "getPaymentStatus", invoiceReference: "INV1" });
+    d.answer(OK({ status: "RESERVED", version: 2 }));
+    expect(d.call()).toEqual({ op: "cancelInvoice", invoiceReference: "INV1" });
+    d.answer(OK());
+    expect(d.state).toMatchObject({ phase: "finished", outcome: "settled-manually" });
+  });
+
+  it("already closed ⇒ settled without a cancel", () => {
+    const d = parkedReserved();
+    d.feed({ type: "technician", action: "mark-settled" }).answer(OK({ status: "CANCELED", version: 3 }));
+    expect(d.state).toMatchObject({ phase: "finished", outcome: "settled-manually" });
+  });
+});

@@ -169,6 +169,7 @@ describe("preliminary flow", () => {
     expect(d.state.phase).toBe("parked");
     expect(d.alarm("reservation-lapsed")).toBe(true);
     d.feed({ type: "technician", action: "mark-settled" });
+    d.answer(OK({ status: "CANCELED", version: 3 })); // read first: nothing left open to cancel
     expect(d.state.outcome).toBe("settled-manually");
   });
 
