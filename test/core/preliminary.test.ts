@@ -224,8 +224,7 @@ describe("preliminary flow", () => {
   // Every result code that can answer each call, and where the flow goes.
   const CREDENTIALS = [20, 21, 29, 33, 37];
   const table: Array<[string, (code: number) => Driver<PreliminaryState>, number[], string]> = [
-    ["sendInvoice busy ⇒ refuse customer (offline)", (c) => begin().answer(CODE(c)), [93, 94], "finished:offline"],
-    ["sendInvoice 90 (may exist) ⇒ read the terminal's current invoice", (c) => begin().answer(CODE(c)), [90], "resolving-send"],
+    ["sendInvoice 90/93/94 (may exist: §5.8 does not say busy means not processed) ⇒ read the terminal's current invoice", (c) => begin().answer(CODE(c)), [90, 93, 94], "resolving-send"],
     ["sendInvoice rejected ⇒ failed + alarm", (c) => begin().answer(CODE(c)), [11, 49, 64, 91, ...CREDENTIALS], "finished:failed"],
     ["poll temporary ⇒ keep polling", (c) => begin().answer(OK({ invoiceReference: "I" })).answer(CODE(c)), [90, 91, 93, 94], "awaiting-reservation"],
     ["poll 54/credentials ⇒ failed", (c) => begin().answer(OK({ invoiceReference: "I" })).answer(CODE(c)), [54, ...CREDENTIALS], "finished:failed"],
