@@ -15,9 +15,10 @@ import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, r
 import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
 import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost-send.ts";
-import { cancel, finish, nextPoll, paid, poll, pollOnRefused, send } from "./pos-steps.ts";
+import { confirmPaid, confirmRead, onConfirmRead } from "./pos-confirm.ts";
+import { cancel, finish, nextPoll, poll, pollOnRefused, send } from "./pos-steps.ts";
 
-export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "releasing" | "printing" | "finished";
+export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "confirming" | "releasing" | "printing" | "finished";
 
 export interface PosState extends FlowBase {
   readonly kind: "pos";
@@ -48,6 +49,8 @@ export interface PosState extends FlowBase {
   readonly readRefusedAlarmed?: boolean;
   /** The flow's invoice is the terminal's current one and its reference is unknown (a lost answer): polled without one. */
   readonly refUnknown?: boolean;
+  /** The first PAID read, waiting for its confirming read (pos-confirm.ts). */
+  readonly paidSeen?: Extract<GlaseOutcome, { kind: "ok" }>;
   readonly ersReference?: string;
   readonly receipt?: ReceiptContent;
 }
@@ -85,7 +88,7 @@ export function startPos(p: PosStart, ctx: FlowContext): Step<S> {
 function onStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") {
     const next: S = { ...s, version: o.version ?? s.version };
-    if (o.status === "PAID" && o.ersReference) return paid(next, o, ctx);
+    if (o.status === "PAID" && o.ersReference) return confirmPaid(next, o, ctx);
     if (o.status === "CANCELED" || o.status === "FAILED" || o.status === "EXPIRED") return finish(next, "canceled", display(s, "Payment cancelled"));
     return nextPoll(next, ctx);
   }
@@ -123,6 +126,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       // 51/48 (customer paying right now), temporary or unknown: keep polling at the poll interval;
       // the cancel is retried after a growing backoff, between polls.
       return { state: { ...done, phase: "polling", nextCancelAt: ctx.now + backoffMs(s.cancelAttempts, ctx) }, effects: [timer("poll", readDelay(s, ctx))] };
+    case "confirming":
+      return onConfirmRead(done, o, ctx);
     case "releasing":
     case "printing":
     case "finished":
@@ -136,6 +141,7 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   if (name === "poll" || name === "retry") {
     if (s.pending !== undefined) return same(s);
     if (s.phase === "polling") return poll(s, ctx);
+    if (s.phase === "confirming") return confirmRead(s, ctx);
     if (s.phase === "resolving-send") return readCurrentInvoice(s, ctx);
     return same(s);
   }
@@ -177,6 +183,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
       if (input.action === "stop" || input.action === "cancel") {
         // Before the invoice is known, the cancel follows once it is (a lost one is superseded first).
         if (s.phase === "sending-invoice" || s.phase === "resolving-send") return same({ ...s, cancelWanted: "technician", technicianStop: true });
+        if (s.phase === "confirming") return same({ ...s, technicianStop: true }); // paid: read, never released
         if (s.phase !== "polling" && s.phase !== "canceling") return same(s);
         const wanting: S = { ...s, cancelWanted: "technician", technicianStop: true };
         return s.pending === undefined && s.invoiceRef !== undefined ? cancel(wanting, ctx) : same(wanting);
@@ -203,6 +210,8 @@ function recover(s: S, ctx: FlowContext): Step<S> {
     case "sending-invoice":
     case "resolving-send":
       return readCurrentInvoice(fresh, ctx, { phase: "resolving-send" } as Partial<S>);
+    case "confirming":
+      return confirmRead(fresh, ctx);
     case "polling":
     case "canceling":
       // Read first: the cancel (if wanted) follows the next open status.

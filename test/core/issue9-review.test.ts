@@ -57,7 +57,7 @@ describe("review #3: a definite code on a status read never stops reading a poss
     expect(d.state.phase).not.toBe("finished");
     expect(d.alarm("status-read-refused")).toBe(true);
     d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
-    d.answer(OK({ status: "PAID", version: 3, ersReference: "E1" }));
+    d.answerPaid(OK({ status: "PAID", version: 3, ersReference: "E1" }));
     expect(d.log.some((x) => x.effect.type === "release")).toBe(true);
   });
 });
@@ -90,7 +90,7 @@ describe("review #5: a technician stop is honoured in every phase", () => {
     const d = pos();
     d.feed({ type: "technician", action: "stop" });
     d.answer(OK({ invoiceReference: "INV9" })).answer(CODE(50));
-    d.answer(OK({ status: "PAID", version: 3, ersReference: "E1" }));
+    d.answerPaid(OK({ status: "PAID", version: 3, ersReference: "E1" }));
     expect(d.log.some((x) => x.effect.type === "release")).toBe(false);
     expect(d.alarm("paid-while-stopped")).toBe(true);
     expect(d.has("print")).toBe(true);
@@ -143,5 +143,40 @@ describe("review #10: mark-settled of a flow parked while RESERVED reads the inv
     const d = parkedReserved();
     d.feed({ type: "technician", action: "mark-settled" }).answer(OK({ status: "CANCELED", version: 3 }));
     expect(d.state).toMatchObject({ phase: "finished", outcome: "settled-manually" });
+  });
+});
+
+describe("review #9: a kiosk confirms a PAID with one more read before it releases (§9 A45)", () => {
+  const PAID = OK({ status: "PAID", version: 3, ersReference: "E1" });
+  const released = (d: Driver) => d.log.filter((x) => x.effect.type === "release").length;
+
+  it("PAID, then CANCELED on the next poll (reversed at the 20-s boundary) ⇒ nothing released, a technician told", () => {
+    const d = pos().answer(OK({ invoiceReference: "INV9" })).answer(PAID);
+    expect(released(d)).toBe(0);
+    d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    expect(d.call()).toMatchObject({ op: "getPaymentStatus", invoiceReference: "INV9" });
+    d.answer(OK({ status: "CANCELED", version: 4 }));
+    expect(released(d)).toBe(0);
+    expect(d.alarm("paid-reversed")).toBe(true);
+    expect(d.state).toMatchObject({ phase: "finished", outcome: "reversed" });
+  });
+
+  it("PAID confirmed ⇒ released once, the confirming read one poll interval after the first", () => {
+    const d = pos().answer(OK({ invoiceReference: "INV9" }));
+    const firstRead = d.now;
+    d.answer(PAID).runTimers(d.now + 5000, () => d.state.pending !== undefined);
+    expect(d.now - firstRead).toBeLessThanOrEqual(SETTINGS.pollIntervalMs);
+    d.answer(PAID);
+    expect(released(d)).toBe(1);
+  });
+
+  it("confirming reads that keep failing ⇒ released on the PAID read, with an alarm", () => {
+    const d = pos().answer(OK({ invoiceReference: "INV9" })).answer(PAID);
+    for (let i = 0; i < 10 && d.state.phase === "confirming"; i++) {
+      d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
+      d.answer(CODE(90));
+    }
+    expect(released(d)).toBe(1);
+    expect(d.alarm("paid-unconfirmed")).toBe(true);
   });
 });

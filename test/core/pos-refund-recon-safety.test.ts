@@ -48,13 +48,13 @@ describe("POS: cancelling while the customer may be paying", () => {
       if (d.state.pending) d.answer(CODE(51));
       d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
     }
-    d.answer(OK({ status: "PAID", version: 2, ersReference: "E" }));
+    d.answerPaid(OK({ status: "PAID", version: 2, ersReference: "E" }));
     expect(d.has("release")).toBe(true);
   });
 
   it("(12) a PAID amount other than the invoice amount raises an alarm", () => {
     const d = Driver.of(startPos({ flowId: "p1", point: 9, terminalId: "T9", currency: "SEK", stationName: "Kiosk", amountMinor: 4500 }, ctxAt(0)));
-    d.answer(OK({ invoiceReference: "I" })).answer(OK({ status: "PAID", version: 2, ersReference: "E", paidMinor: 450 }));
+    d.answer(OK({ invoiceReference: "I" })).answerPaid(OK({ status: "PAID", version: 2, ersReference: "E", paidMinor: 450 }));
     expect(d.alarm("paid-amount-mismatch")).toBe(true);
   });
 });
@@ -270,7 +270,7 @@ describe("POS: a sendInvoice whose outcome is unknown leaves no invoice unwatche
     const reads = calls(d).filter((c) => c.call.op === "getPaymentStatus").map((c) => c.at);
     expect(Math.max(...reads.slice(1).map((t, i) => t - reads[i]!))).toBeLessThanOrEqual(SETTINGS.pollIntervalMs);
     expect(d.log.some((x) => x.effect.type === "alarm" && x.effect.code === "send-unresolved")).toBe(true);
-    d.answer(PAID_OURS);
+    d.answerPaid(PAID_OURS);
     expect(d.state.phase).toBe("releasing");
     expect(sends(d)).toBe(1);
   });
@@ -283,7 +283,7 @@ describe("POS: a sendInvoice whose outcome is unknown leaves no invoice unwatche
     d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
     const c = d.call();
     expect(c.op === "getPaymentStatus" && c.invoiceReference).toBeUndefined();
-    d.answer(PAID_OURS); // the customer paid it
+    d.answerPaid(PAID_OURS); // the customer paid it
     expect(d.state.phase).toBe("releasing");
     expect(sends(d)).toBe(1);
   });
@@ -313,7 +313,7 @@ describe("POS: an invoice whose reference was lost is the flow's own while it is
     }
     expect(ops(d).filter((o) => o === "sendInvoice")).toHaveLength(1);
     d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
-    d.answer(OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I1", paidMinor: 4500 }));
+    d.answerPaid(OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I1", paidMinor: 4500 }));
     expect(d.state).toMatchObject({ phase: "releasing", invoiceRef: "I1" });
   });
 

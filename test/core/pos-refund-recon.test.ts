@@ -15,7 +15,7 @@ describe("POS flow", () => {
     expect(c.op === "sendInvoice" && c.invoice.paymentMode).toBe("IMMEDIATE_DEBIT");
     d.answer(OK({ invoiceReference: "I" }));
     expect(d.timerStarted("customer")).toBe(true);
-    d.answer(OK({ status: "ISSUED", version: 1 })).fire("poll").answer(OK({ status: "PAID", version: 2, ersReference: "E" }));
+    d.answer(OK({ status: "ISSUED", version: 1 })).fire("poll").answerPaid(OK({ status: "PAID", version: 2, ersReference: "E" }));
     expect(d.has("release", (e) => e.type === "release" && e.amountMinor === 4500)).toBe(true);
     d.feed({ type: "released", ok: true });
     expect(d.has("print")).toBe(true);
@@ -38,7 +38,7 @@ describe("POS flow", () => {
     const d = pos().answer(OK({ invoiceReference: "I" })).answer(OK({ status: "ISSUED", version: 1 }));
     d.fire("customer").fire("customer").answer(CODE(50));
     expect(d.call().op).toBe("getPaymentStatus");
-    d.answer(OK({ status: "PAID", version: 3, ersReference: "E" }));
+    d.answerPaid(OK({ status: "PAID", version: 3, ersReference: "E" }));
     expect(d.state.phase).toBe("releasing");
   });
 
@@ -70,12 +70,12 @@ describe("POS flow", () => {
   it("lost sendInvoice that the customer already paid is adopted, not re-sent", () => {
     const d = pos().answer(LOST);
     expect(d.call()).toEqual({ op: "getPaymentStatus", version: 0 });
-    d.answer(OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I" }));
+    d.answerPaid(OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I" }));
     expect(d.state.phase).toBe("releasing");
   });
 
   it("recovery during release never releases twice", () => {
-    const d = pos().answer(OK({ invoiceReference: "I" })).answer(OK({ status: "PAID", version: 2, ersReference: "E" }));
+    const d = pos().answer(OK({ invoiceReference: "I" })).answerPaid(OK({ status: "PAID", version: 2, ersReference: "E" }));
     d.feed({ type: "recover" });
     expect(d.has("release")).toBe(false);
     expect(d.alarm("release-unknown")).toBe(true);
