@@ -23,6 +23,7 @@ import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./
 import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, pendingOutcome, readCurrentInvoice, readDelay, same, sendSettled, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTemporary } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
+import { cancelLater, onClosingRead } from "./preliminary-cancel.ts";
 import { commitMayHaveHappened, confirmWindowMs, onCommitCheck } from "./preliminary-commit.ts";
 import {
   alarmFor,
@@ -165,38 +166,6 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     default:
       return assertNever(s.phase, "preliminary phase");
   }
-}
-
-/** Reads before a technician's mark-settled gives up on learning the invoice's status. */
-const CLOSING_READS = 5;
-
-/** The status read after a technician's mark-settled: open ⇒ cancel (the technician settled it otherwise). */
-function onClosingRead(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
-  if (o.kind === "ok") return isOpenStatus(o.status) ? cancel(s, "settled-manually") : finish(s, "settled-manually");
-  if (o.kind === "result" || s.attempts + 1 >= CLOSING_READS) {
-    const message = `point ${s.point}: flow ${s.flowId} marked settled, but invoice ${s.invoiceRef} could not be read (getPaymentStatus ${describe(o)}); a reservation on it may hold the customer's money until it lapses`;
-    return finish(s, "settled-manually", { type: "alarm", code: "reservation-may-be-open", message });
-  }
-  return retryLater(s, ctx);
-}
-
-/** Cancels answered 51/48 this many times ⇒ a technician is told (the cancels go on, spaced). */
-const CANCEL_ALARM_AFTER = 10;
-
-/**
- * A cancel answered 51/48 (a payment in progress): counted and retried after a growing backoff, as
- * the kiosk does — not once a second for ever. A technician is told after a few; once the
- * reservation has surely lapsed there is nothing left to cancel.
- */
-function cancelLater(s: S, code: number, ctx: FlowContext): Step<S> {
-  const lapse = (s.sentAt ?? ctx.now) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
-  if (ctx.now >= lapse) {
-    return finish(s, "canceled", { type: "alarm", code: "cancel-unconfirmed", message: `invoice ${s.invoiceRef}: cancel answered ${code} until its reservation lapsed` });
-  }
-  const step = retryLater(s, ctx);
-  if (s.cancelAlarmed || step.state.attempts < CANCEL_ALARM_AFTER) return step;
-  const message = `point ${s.point}: invoice ${s.invoiceRef} still not cancelled after ${step.state.attempts} cancels (answered ${code}); retrying, spaced`;
-  return withEffects({ state: { ...step.state, cancelAlarmed: true }, effects: step.effects }, { type: "alarm", code: "cancel-unconfirmed", message });
 }
 
 /** The terminal's current invoice, read after a sendInvoice whose outcome is unknown. */
