@@ -159,6 +159,8 @@ export interface PaymentEngineOptions {
   readonly reseller?: ResellerCredentials;
   readonly settings: EngineSettings;
   readonly scheduler: Scheduler;
+  /** The wall clock (Date.now): the engine alarms when it parts from the scheduler's (agent/flows/clock-watch.ts). */
+  readonly wallClock?: () => number;
   readonly logger: Logger;
   /** Random source for jitter (tests pass a seeded one). */
   readonly random?: () => number;

@@ -34,6 +34,7 @@ import { ReceiptDesk } from "./flows/receipt-desk.ts";
 import { recentFinishedFlows, recoverFlows } from "./flows/recovery.ts";
 import { FlowRunner, type RunnerHost } from "./flows/runner.ts";
 import { type PointRuntime, journalEntry, pointSnapshot, summarize } from "./flows/snapshot.ts";
+import { ClockWatch } from "./flows/clock-watch.ts";
 import { TerminalPeriods } from "./flows/terminal-periods.ts";
 import type { InvoiceRow, TerminalCredentials } from "./glase/types.ts";
 
@@ -62,6 +63,8 @@ class Engine implements PaymentEngine, RunnerHost {
   private seq = 0;
   private alarmSeq = 0;
   private unsubscribe?: () => void;
+  /** Only with a wall clock to compare (the daemon's): tests drive a fake clock. */
+  private readonly clockWatch?: ClockWatch;
   private cancelCompaction?: () => void;
   private readonly receiptDesk: ReceiptDesk;
   private readonly statusTimeoutMs: number;
@@ -75,6 +78,7 @@ class Engine implements PaymentEngine, RunnerHost {
     this.receiptDesk = new ReceiptDesk(opts.journal, opts.printer, opts.logger, () => this.scheduler.now(), (receipt) => this.events$.next({ type: "receipt", receipt }));
     this.statusTimeoutMs = opts.settings.statusCallTimeoutMs ?? Math.min(opts.settings.glaseCallTimeoutMs, 3000);
     this.periods = new TerminalPeriods(opts.journal, () => this.scheduler.now(), opts.settings.glaseCallTimeoutMs);
+    if (opts.wallClock) this.clockWatch = new ClockWatch(opts.scheduler, opts.wallClock, (a) => this.raiseAlarm(undefined, a.code, a.message));
     const byTerminal = new Map<string, number>();
     for (const p of opts.points) {
       if (this.points.has(p.id)) throw new AgentError("CONFIG_INVALID", `point ${p.id} is configured twice`, { point: p.id });
@@ -108,10 +112,14 @@ class Engine implements PaymentEngine, RunnerHost {
       this.attach(runner);
       runner.resume(effects);
     }
+    // A stop journaled before the restart reaches the flow that was running on the point (the flow
+    // state may predate it): it must not authorize or release on a point out of service.
+    for (const p of this.points.values()) if (p.stopped && p.active) await p.active.feed({ type: "technician", action: "stop" });
     // After a restart `ctl flows --all` still shows what finished before it (a refund confirmed
     // before a power cut), so a technician checks it before asking for another one.
     this.recent.push(...(await recentFinishedFlows(this.journal, RECENT_FLOWS, this.logger)));
     if (this.opts.dispenser) this.unsubscribe = this.opts.dispenser.onEvent((e) => this.onDispenserEvent(e));
+    this.clockWatch?.start((await this.journal.tail(1))[0]?.at);
     this.accepting = true;
     this.scheduleCompaction(0);
     const parked = recovered.filter((r) => r.state.phase === "parked").length;
@@ -140,6 +148,7 @@ class Engine implements PaymentEngine, RunnerHost {
     this.closed = true;
     this.accepting = false;
     this.unsubscribe?.();
+    this.clockWatch?.stop();
     this.cancelCompaction?.();
     for (const r of this.runners.values()) r.stop();
     for (const w of this.waiters.values()) w.reject(new AgentError("ABORTED", "engine closed"));
@@ -354,14 +363,15 @@ class Engine implements PaymentEngine, RunnerHost {
     this.opts.dispenser?.display(point, text).catch(() => undefined);
   }
 
-  private raiseAlarm(s: FlowState, code: string, message: string): void {
-    const point = "point" in s ? s.point : undefined;
-    const alarm: AlarmInfo = { id: `A${++this.alarmSeq}`, at: this.scheduler.now(), ...(point !== undefined ? { point } : {}), flowId: s.flowId, code, message };
+  /** A flow's alarm, or the station's own (no flow: the clock watch). */
+  private raiseAlarm(s: FlowState | undefined, code: string, message: string): void {
+    const point = s !== undefined && "point" in s ? s.point : undefined;
+    const alarm: AlarmInfo = { id: `A${++this.alarmSeq}`, at: this.scheduler.now(), ...(point !== undefined ? { point } : {}), ...(s ? { flowId: s.flowId } : {}), code, message };
     this.alarms.push(alarm);
     if (this.alarms.length > 500) this.alarms.shift();
     const p = point !== undefined ? this.points.get(point) : undefined;
     if (p) p.alarms = [...p.alarms.slice(-19), alarm];
-    this.logger.warn("alarm", { code, flowId: s.flowId, point, message });
+    this.logger.warn("alarm", { code, flowId: s?.flowId, point, message });
     this.events$.next({ type: "alarm", alarm });
   }
 

@@ -63,11 +63,12 @@ export type FlowInput =
   | { readonly type: "technician"; readonly action: "stop" | "mark-settled" | "retry" | "cancel" };
 
 /**
- * An answer that does not tell whether the request was processed: a lost answer, or 90
- * SYSTEM_ERROR (§5.8 "unclassified"; the strict simulator applies it before answering).
+ * An answer that does not tell whether the request was processed: a lost answer, 90 SYSTEM_ERROR
+ * (§5.8 "unclassified"), or 93/94 — §5.8 says only "busy" / "backend unavailable", never "not
+ * processed" (the strict simulator's busyApplied applies them before answering).
  */
 export function isAmbiguous(outcome: GlaseOutcome): boolean {
-  return (outcome.kind === "transport" && outcome.indefinite) || (outcome.kind === "result" && outcome.code === 90);
+  return (outcome.kind === "transport" && outcome.indefinite) || (outcome.kind === "result" && (outcome.code === 90 || outcome.code === 93 || outcome.code === 94));
 }
 
 /** Temporary failures worth retrying: 90/93/94 and transport errors that never reached the server. */

@@ -14,7 +14,8 @@ import { type Effect, type FlowContext, backoffMs, timer } from "./effects.ts";
 import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, readDelay, sendSettled, withEffects } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
-import { finish, nextPoll, paid, send } from "./pos-steps.ts";
+import { confirmPaid } from "./pos-confirm.ts";
+import { finish, nextPoll, pollOnRefused, send } from "./pos-steps.ts";
 
 type S = PosState;
 
@@ -40,7 +41,7 @@ function adoptCurrent(s: S, ctx: FlowContext): Step<S> {
 
 /** A read of the terminal's current invoice in resolving-send. */
 export function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
-  if (o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) return paid(s, o, ctx);
+  if (o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) return confirmPaid(s, o, ctx);
   if (!(o.kind === "ok" || (o.kind === "result" && o.code === 54))) {
     const attempts = s.attempts + 1;
     if (attempts < UNRESOLVED_ALARM_READS) return readAgain({ ...s, attempts }, ctx);
@@ -61,7 +62,7 @@ export function onCurrentStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S
   if (o.kind === "ok") {
     const next: S = { ...s, version: o.version ?? s.version };
     if (o.status === "PAID" && o.ersReference) {
-      if (o.clientInvoiceId === s.flowId) return paid({ ...next, refUnknown: false }, o, ctx);
+      if (o.clientInvoiceId === s.flowId) return confirmPaid({ ...next, refUnknown: false }, o, ctx);
       // Another flow's invoice was the current one (it was left open): read now, not ours to release.
       const alarm: Effect = { type: "alarm", code: "paid-not-ours", message: `point ${s.point}: the terminal's current invoice was paid (${o.ersReference}) but is not this flow's` };
       return readAgain(next, ctx, alarm);
@@ -71,9 +72,7 @@ export function onCurrentStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S
     return sendSettled(s.sentAt, ctx) ? finish(next, "canceled", display(s, "Payment cancelled")) : readAgain(next, ctx);
   }
   if (o.kind === "result" && o.code === 54) return readAgain(s, ctx);
-  if (o.kind === "result" && isCredentialsCode(o.code)) {
-    return finish(s, "failed", { type: "alarm", code: "glase-getPaymentStatus", message: `point ${s.point}: getPaymentStatus answered ${o.code}` });
-  }
+  if (o.kind === "result" && isCredentialsCode(o.code)) return pollOnRefused(s, o.code, ctx);
   // Unanswered: poll again — never supersede on it (the invoice may have been paid meanwhile; only
   // a read that shows it open lets a new invoice replace it).
   return { state: { ...s, phase: "polling", pending: undefined }, effects: [timer("poll", readDelay(s, ctx))] };

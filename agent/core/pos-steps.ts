@@ -62,6 +62,18 @@ export function nextPoll(s: S, ctx: FlowContext): Step<S> {
   );
 }
 
+/**
+ * A status read refused with a definite code (54, credentials): no proof the customer cannot pay
+ * (§6.14 B.5), and a PAID left unread is reversed. Poll on at the cadence — the windows and then the
+ * cancel end the flow — and tell a technician at once.
+ */
+export function pollOnRefused(s: S, code: number, ctx: FlowContext): Step<S> {
+  const step = nextPoll(s, ctx);
+  if (s.readRefusedAlarmed) return step;
+  const message = `point ${s.point}: getPaymentStatus of ${s.invoiceRef ?? "the current invoice"} answered ${code}; polling on until the invoice is settled or cancelled`;
+  return withEffects({ state: { ...step.state, readRefusedAlarmed: true }, effects: step.effects }, { type: "alarm", code: "status-read-refused", message });
+}
+
 export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext): Step<S> {
   const receipt: ReceiptContent = {
     stationName: s.stationName,
@@ -74,7 +86,17 @@ export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowCo
     timestamp: o.paymentDate ?? new Date(ctx.now).toISOString(),
     ...(o.paidMinor !== undefined ? { amountMinor: o.paidMinor } : {}),
   };
-  const state: S = { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef: s.invoiceRef ?? o.invoiceReference };
+  const invoiceRef = s.invoiceRef ?? o.invoiceReference;
+  if (s.technicianStop) {
+    // Paid while a technician stopped the point (the cancel came too late): read, so it stands and
+    // is not reversed unseen; no product from a point out of service — the technician refunds it or
+    // hands it over. The receipt is the customer's proof of payment.
+    const state: S = { ...s, phase: "printing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef };
+    const message = `point ${s.point}: invoice ${invoiceRef} was paid (${o.ersReference}, ${o.paidMinor ?? s.amountMinor}) after a technician stopped the point; nothing released — refund it or hand the product over`;
+    const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - please contact staff"), { type: "alarm", code: "paid-while-stopped", message }, { type: "print", receipt }];
+    return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
+  }
+  const state: S = { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef };
   const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }];
   if (o.paidMinor !== undefined && o.paidMinor !== s.amountMinor) {
     effects.push({ type: "alarm", code: "paid-amount-mismatch", message: `point ${s.point}: invoice ${state.invoiceRef} is PAID ${o.paidMinor}, the price was ${s.amountMinor}` });

@@ -15,9 +15,10 @@ import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, r
 import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
 import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost-send.ts";
-import { cancel, finish, nextPoll, paid, poll, send } from "./pos-steps.ts";
+import { confirmPaid, confirmRead, onConfirmRead } from "./pos-confirm.ts";
+import { cancel, finish, nextPoll, poll, pollOnRefused, send } from "./pos-steps.ts";
 
-export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "releasing" | "printing" | "finished";
+export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "confirming" | "releasing" | "printing" | "finished";
 
 export interface PosState extends FlowBase {
   readonly kind: "pos";
@@ -42,8 +43,14 @@ export interface PosState extends FlowBase {
   /** A failed cancel is retried no earlier than this (absolute ms); polls go on meanwhile. */
   readonly nextCancelAt?: number;
   readonly cancelAlarmed?: boolean;
+  /** A technician stopped the point: a payment that still comes in is collected (read), never released. */
+  readonly technicianStop?: boolean;
+  /** Told a technician that a status read was refused with a definite code (once; polling goes on). */
+  readonly readRefusedAlarmed?: boolean;
   /** The flow's invoice is the terminal's current one and its reference is unknown (a lost answer): polled without one. */
   readonly refUnknown?: boolean;
+  /** The first PAID read, waiting for its confirming read (pos-confirm.ts). */
+  readonly paidSeen?: Extract<GlaseOutcome, { kind: "ok" }>;
   readonly ersReference?: string;
   readonly receipt?: ReceiptContent;
 }
@@ -81,12 +88,12 @@ export function startPos(p: PosStart, ctx: FlowContext): Step<S> {
 function onStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") {
     const next: S = { ...s, version: o.version ?? s.version };
-    if (o.status === "PAID" && o.ersReference) return paid(next, o, ctx);
+    if (o.status === "PAID" && o.ersReference) return confirmPaid(next, o, ctx);
     if (o.status === "CANCELED" || o.status === "FAILED" || o.status === "EXPIRED") return finish(next, "canceled", display(s, "Payment cancelled"));
     return nextPoll(next, ctx);
   }
   if (o.kind === "result" && (o.code === 54 || isCredentialsCode(o.code))) {
-    return finish(s, "failed", { type: "alarm", code: "glase-getPaymentStatus", message: `point ${s.point}: getPaymentStatus answered ${o.code}` });
+    return pollOnRefused(s, o.code, ctx);
   }
   return nextPoll(s, ctx);
 }
@@ -98,6 +105,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (o.kind === "ok" && o.invoiceReference) {
         // (Superseding one whose reference was unknown to cancel it: the first poll answer cancels this one.)
         const open: S = { ...done, invoiceRef: o.invoiceReference, refUnknown: false, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
+        // A technician stop while it was sent: cancel it now (a cancel answered 50 is collected, never released).
+        if (s.cancelWanted === "technician") return withEffects(cancel(open, ctx), timer("customer", ctx.settings.posWindowMs));
         return withEffects(poll(open, ctx), timer("customer", ctx.settings.posWindowMs), ...(s.cancelWanted === undefined ? [display(s, "Scan the Glase code to pay")] : []));
       }
       // The invoice may exist: read the terminal's current one (pos-lost-send.ts).
@@ -117,6 +126,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       // 51/48 (customer paying right now), temporary or unknown: keep polling at the poll interval;
       // the cancel is retried after a growing backoff, between polls.
       return { state: { ...done, phase: "polling", nextCancelAt: ctx.now + backoffMs(s.cancelAttempts, ctx) }, effects: [timer("poll", readDelay(s, ctx))] };
+    case "confirming":
+      return onConfirmRead(done, o, ctx);
     case "releasing":
     case "printing":
     case "finished":
@@ -130,6 +141,7 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   if (name === "poll" || name === "retry") {
     if (s.pending !== undefined) return same(s);
     if (s.phase === "polling") return poll(s, ctx);
+    if (s.phase === "confirming") return confirmRead(s, ctx);
     if (s.phase === "resolving-send") return readCurrentInvoice(s, ctx);
     return same(s);
   }
@@ -162,7 +174,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
         ],
       };
     case "printed":
-      return s.phase === "printing" ? finish(s, "paid") : same(s);
+      return s.phase === "printing" ? finish(s, s.technicianStop ? "paid-not-released" : "paid") : same(s);
     case "timer":
       return onTimer(s, input.name, ctx);
     case "recover":
@@ -170,9 +182,10 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
     case "technician":
       if (input.action === "stop" || input.action === "cancel") {
         // Before the invoice is known, the cancel follows once it is (a lost one is superseded first).
-        if (s.phase === "sending-invoice" || s.phase === "resolving-send") return same({ ...s, cancelWanted: "technician" });
+        if (s.phase === "sending-invoice" || s.phase === "resolving-send") return same({ ...s, cancelWanted: "technician", technicianStop: true });
+        if (s.phase === "confirming") return same({ ...s, technicianStop: true }); // paid: read, never released
         if (s.phase !== "polling" && s.phase !== "canceling") return same(s);
-        const wanting: S = { ...s, cancelWanted: "technician" };
+        const wanting: S = { ...s, cancelWanted: "technician", technicianStop: true };
         return s.pending === undefined && s.invoiceRef !== undefined ? cancel(wanting, ctx) : same(wanting);
       }
       return same(s);
@@ -197,6 +210,8 @@ function recover(s: S, ctx: FlowContext): Step<S> {
     case "sending-invoice":
     case "resolving-send":
       return readCurrentInvoice(fresh, ctx, { phase: "resolving-send" } as Partial<S>);
+    case "confirming":
+      return confirmRead(fresh, ctx);
     case "polling":
     case "canceling":
       // Read first: the cancel (if wanted) follows the next open status.

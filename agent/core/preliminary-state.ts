@@ -17,6 +17,8 @@ export type PreliminaryPhase =
   | "updating"
   | "committing"
   | "checking-commit"
+  /** A technician marked a parked flow settled: its invoice's status is read first (a RESERVED one is cancelled). */
+  | "closing"
   | "printing"
   | "parked"
   | "finished";
@@ -67,7 +69,11 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   /** Settlement must be done before this: lapse − safety margin (absolute ms). */
   readonly commitDeadline?: number;
   readonly cancelWanted?: string;
+  /** Told a technician that cancels keep being answered 51/48 (once). */
+  readonly cancelAlarmed?: boolean;
   readonly stopRequested?: boolean;
+  /** A technician stopped the point during this flow: no sale record may hand it to a customer. */
+  readonly technicianStop?: boolean;
   /** When the last stop was sent (absolute ms). */
   readonly stopSentAt?: number;
   /** Stops sent again because the board still showed the sale open after one (spaces the next). */
@@ -85,6 +91,8 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   /** After an accepted commit: PAID with an ersReference is expected by then, else an alarm. */
   readonly confirmDeadline?: number;
   readonly confirmAlarmed?: boolean;
+  /** Told a technician that a status read after the commit was refused with a definite code (once). */
+  readonly readRefusedAlarmed?: boolean;
   /** The phase a parked flow was in: `retry` resumes it. */
   readonly parkedFrom?: PreliminaryPhase;
   readonly ersReference?: string;

@@ -23,16 +23,16 @@ import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./
 import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, pendingOutcome, readCurrentInvoice, readDelay, same, sendSettled, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTemporary } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
+import { cancelLater, onClosingRead } from "./preliminary-cancel.ts";
+import { commitMayHaveHappened, confirmWindowMs, onCommitCheck } from "./preliminary-commit.ts";
 import {
   alarmFor,
   authorize,
   cancel,
   checkSale,
   commit,
-  deadlines,
   describe,
   finish,
-  paid,
   park,
   pastDeadline,
   poll,
@@ -90,6 +90,8 @@ function resume(fresh: S, phase: PreliminaryPhase, ctx: FlowContext): Step<S> {
       return poll({ ...fresh, commitUnknown: true }, "checking-commit", ctx);
     case "checking-commit":
       return poll(fresh, "checking-commit", ctx);
+    case "closing":
+      return poll(fresh, "closing", ctx);
     case "printing":
       return { state: fresh, effects: [{ type: "print", receipt: fresh.receipt! }] };
     case "parked":
@@ -120,9 +122,9 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       return onReservationPoll(done, o, ctx);
     case "canceling":
       if (o.kind === "ok" || (o.kind === "result" && (o.code === 95 || o.code === 54 || o.code === 55))) {
-        return finish(done, "canceled", display(s, "Cancelled - no charge"));
+        return finish(done, s.cancelWanted === "settled-manually" ? "settled-manually" : "canceled", display(s, "Cancelled - no charge"));
       }
-      if (o.kind === "result" && (o.code === 51 || o.code === 48)) return { state: done, effects: [timer("retry", ctx.settings.pollIntervalMs)] };
+      if (o.kind === "result" && (o.code === 51 || o.code === 48)) return cancelLater(done, o.code, ctx);
       if (o.kind === "result" && o.code === 50) return park(done, "paid-while-canceling", `invoice ${s.invoiceRef} is PAID although we cancelled it`);
       if (isTemporary(o) || o.kind === "transport") {
         // Re-sending a cancel is safe (95 next time). Once the reservation would lapse anyway, stop.
@@ -150,6 +152,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       return poll({ ...done, commitUnknown: commitMayHaveHappened(o) }, "checking-commit", ctx);
     case "checking-commit":
       return onCommitCheck(done, o, ctx);
+    case "closing":
+      return onClosingRead(done, o, ctx);
     case "authorizing":
     case "authorized":
     case "delivering":
@@ -208,89 +212,6 @@ function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   return { state: s, effects: [timer("poll", readDelay(s, ctx))] };
 }
 
-/** Whether a failed commit may still have been applied: only a definite "not processed" says no. */
-function commitMayHaveHappened(o: GlaseOutcome): boolean {
-  if (o.kind === "transport") return o.indefinite;
-  // 93/94 are "busy / try later" (§6.15): not processed. 90 is unclassified; unknown codes tell nothing.
-  return o.kind === "result" && o.code !== 93 && o.code !== 94;
-}
-
-/** How long PAID with an ersReference may take to show after an accepted commit before an alarm. */
-function confirmWindowMs(ctx: FlowContext): number {
-  return Math.max(30_000, 10 * ctx.settings.pollIntervalMs);
-}
-
-/** Another status read at the poll cadence: whenever a commit may have happened, a PAID must not sit unread. */
-function readAgain(s: S, ctx: FlowContext): Step<S> {
-  return { state: { ...s, pending: undefined, recommit: false }, effects: [timer("retry", readDelay(s, ctx))] };
-}
-
-/**
- * Whether the invoice may be PAID by now (a commit accepted, or one whose outcome is unknown). Then
- * the reads go on past the commit deadline — parking would stop them, and a PAID left unread 20 s
- * is reversed — until the reservation has surely lapsed (any status read then is final) and a
- * reversal window more.
- */
-function mayBePaid(s: S, ctx: FlowContext): boolean {
-  if (!s.commitAccepted && !s.commitUnknown) return false;
-  const lapsed = (s.sentAt ?? 0) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
-  return ctx.now < lapsed + REVERSAL_WINDOW_MS;
-}
-
-/** Glase reverses a PAID not read within 20 s (§6.3). */
-const REVERSAL_WINDOW_MS = 20_000;
-
-/** Reading after an accepted commit that does not show PAID with an ersReference yet: alarm once at the window's end, park once no read can change anything. */
-function awaitConfirmation(s: S, what: string, ctx: FlowContext): Step<S> {
-  if (pastDeadline(s, ctx) && !mayBePaid(s, ctx)) return park(s, "commit-unconfirmed", `invoice ${s.invoiceRef}: commit of ${s.commitMinor} accepted but the status still reads ${what} after its reservation could have lapsed`);
-  const step = readAgain(s, ctx);
-  if (s.confirmAlarmed || s.confirmDeadline === undefined || ctx.now < s.confirmDeadline) return step;
-  return withEffects(
-    { state: { ...step.state, confirmAlarmed: true }, effects: step.effects },
-    { type: "alarm", code: "commit-unconfirmed", message: `point ${s.point}: commit of ${s.commitMinor} on ${s.invoiceRef} accepted, status still ${what}` },
-  );
-}
-
-function onCommitCheck(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
-  if (o.kind === "ok") {
-    const next: S = { ...s, version: o.version ?? s.version };
-    if (o.status === "PAID" && o.ersReference) return paid(next, o, ctx);
-    if (o.status === "CANCELED" || o.status === "EXPIRED" || o.status === "FAILED") {
-      return park(next, "reservation-lapsed", `invoice ${s.invoiceRef} is ${o.status}: delivered ${s.commitMinor} not paid`);
-    }
-    if (o.status === "PAID") return awaitConfirmation(next, "PAID without ersReference", ctx);
-    if (o.status !== "RESERVED") return awaitConfirmation(next, o.status ?? "?", ctx);
-    if (s.commitAccepted) return awaitConfirmation(next, "RESERVED", ctx);
-    // An answer lost a moment ago may belong to a commit Glase is still processing: RESERVED
-    // proves it was not applied only once any answer to it would have arrived — also past the deadline.
-    if (s.commitUnknown && s.commitSentAt !== undefined && ctx.now < s.commitSentAt + 2 * ctx.settings.glaseCallTimeoutMs) return readAgain(next, ctx);
-    if (pastDeadline(s, ctx)) return park(next, "settlement-parked", `invoice ${s.invoiceRef} still RESERVED at the commit deadline`);
-    if (s.commitMinor === undefined) return park(next, "settlement-parked", `invoice ${s.invoiceRef} is RESERVED but nothing was metered`);
-    if (s.commitSentAt !== undefined) {
-      // A commit was refused (96, 93, 94) or never arrived: the next one waits a backoff, so a
-      // Glase answering 96 while it reads RESERVED is not hammered.
-      const attempts = s.attempts + 1;
-      return { state: { ...next, attempts, recommit: true, pending: undefined }, effects: [timer("retry", backoffMs(attempts, ctx))] };
-    }
-    return commit(next, ctx);
-  }
-  if (o.kind === "result" && (o.code === 54 || isCredentialsCode(o.code))) {
-    return park(s, "settlement-parked", `getPaymentStatus of ${s.invoiceRef} answered ${o.code}`);
-  }
-  if (pastDeadline(s, ctx)) {
-    if (!mayBePaid(s, ctx)) return park(s, "settlement-parked", `point ${s.point}: could not read invoice ${s.invoiceRef} before the commit deadline (getPaymentStatus ${describe(o)})`);
-    // A commit may have made it PAID: read on (a PAID unread for 20 s is reversed), and say so once.
-    if (!s.confirmAlarmed) {
-      return withEffects({ state: { ...readAgain(s, ctx).state, confirmAlarmed: true }, effects: readAgain(s, ctx).effects }, {
-        type: "alarm",
-        code: "commit-unconfirmed",
-        message: `point ${s.point}: invoice ${s.invoiceRef} may be PAID (commit of ${s.commitMinor}) but cannot be read at the commit deadline (getPaymentStatus ${describe(o)}); reading on`,
-      });
-    }
-  }
-  return readAgain(s, ctx);
-}
-
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   switch (name) {
     case "customer":
@@ -319,6 +240,8 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
           return update(s);
         case "checking-commit":
           return s.recommit ? commit(s, ctx) : poll(s, "checking-commit", ctx);
+        case "closing":
+          return poll(s, "closing", ctx);
         case "checking-sale":
           return checkSale(s);
         case "stopping":
@@ -340,6 +263,9 @@ function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext
   if (record === null) return cancel(s, "not-authorized");
   const d: Delivered = { gradeId: record.gradeId, milli: record.milli, amountMinor: record.amountMinor, unitPriceMinor: record.unitPriceMinor };
   if (record.state === "finished") return settle(s, d);
+  // A technician stopped the point while the record was read (an AUTH whose answer was lost may
+  // have been applied): the point is out of service — stop it, never hand it to a customer.
+  if (s.technicianStop && !s.stopRequested) return stop({ ...s, progress: d }, ctx);
   if (s.stopRequested) {
     // We asked for a stop and the board still holds the sale open (the STOP never arrived, or the
     // link dropped): its figure is not final. Stop again, spaced, and settle only the END or a
@@ -426,7 +352,9 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
 
 function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel", ctx: FlowContext): Step<S> {
   if (action === "stop") {
-    if (s.phase === "authorized" || s.phase === "delivering" || s.phase === "authorizing") return stop(s, ctx);
+    if (s.phase === "authorized" || s.phase === "delivering" || s.phase === "authorizing") return stop({ ...s, technicianStop: true }, ctx);
+    // Reading the sale record (or stopping already): recorded; the record's answer stops the pump.
+    if (s.phase === "checking-sale" || s.phase === "stopping") return same({ ...s, technicianStop: true });
     if (s.phase === "awaiting-reservation" || s.phase === "sending-invoice" || s.phase === "resolving-send") {
       return s.pending || s.invoiceRef === undefined ? same({ ...s, cancelWanted: "stopped" }) : cancel(s, "stopped");
     }
@@ -436,7 +364,9 @@ function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel"
   const resumed: S = { ...s, parkedReason: undefined, parkedMessage: undefined, attempts: 0 };
   switch (action) {
     case "mark-settled":
-      return finish(resumed, "settled-manually");
+      // Settled by hand — but a reservation left open holds the customer's money until it lapses:
+      // read the invoice first, and cancel it if it is still open.
+      return resumed.invoiceRef === undefined || resumed.ersReference !== undefined ? finish(resumed, "settled-manually") : poll(resumed, "closing", ctx);
     case "retry": {
       // Resume where it parked, with a fresh window for the retries (the technician knows the
       // reservation may have lapsed; the reads say so if it did).

@@ -5,12 +5,17 @@
 // A mark whose answer is lost (or answered 90) may have closed the shift's period: marking again
 // would close a second, empty period and report THAT as the shift's report. So an ambiguous mark
 // is never repeated: the flow ends "period-unknown" with an alarm that says what is unknown. Only
-// a mark that provably did not happen (93/94 busy, Glase unreachable) is sent again.
+// a mark that provably did not happen (Glase unreachable: it never arrived) is sent again; 93/94
+// (busy, backend unavailable) promise nothing of the kind (§5.8) and are treated as ambiguous.
+//
+// A marked period whose report never becomes ready (or is refused) is not lost: the flow parks
+// (alarm report-unavailable) with the period id, and a technician retry reads THAT period again —
+// marking anew would report a new, empty period as the shift's.
 import { type Effect, type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
 import { type FlowBase, type Step, callGlase, pendingOutcome, same } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isTemporary } from "./inputs.ts";
 
-export type ReconciliationPhase = "marking" | "waiting" | "reporting" | "finished";
+export type ReconciliationPhase = "marking" | "waiting" | "reporting" | "parked" | "finished";
 
 export interface ReconciliationState extends FlowBase {
   readonly kind: "reconciliation";
@@ -68,9 +73,19 @@ function periodUnknown(s: S, why: string): Step<S> {
   return { state: { ...s, phase: "finished", outcome: "period-unknown", pending: undefined }, effects: [alarm] };
 }
 
-/** Busy or unreachable: the mark provably did not happen (§6.15), so it may be sent again. */
+/** Unreachable (the request never arrived): the only outcome proving the mark did not happen. */
 function markNotApplied(o: GlaseOutcome): boolean {
-  return isTemporary(o) && !(o.kind === "result" && o.code === 90);
+  return o.kind === "transport" && !o.indefinite;
+}
+
+/** The period is marked but its report cannot be read now: keep the id, tell a technician. */
+function parkReport(s: S, why: string): Step<S> {
+  const scope = s.scope === "terminal" ? `terminal ${s.terminalId}` : "the shop";
+  const message = `reconciliation of ${scope}: period ${s.transactionPeriodId} is marked but its report ${s.reportId} ${why}; retry reads that period again (never a new one)`;
+  return {
+    state: { ...s, phase: "parked", parkedReason: "report-unavailable", parkedMessage: message, pending: undefined },
+    effects: [{ type: "alarm", code: "report-unavailable", message }],
+  };
 }
 
 export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
@@ -87,9 +102,9 @@ export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContex
         if (markNotApplied(o) && s.attempts < MAX_MARK_ATTEMPTS) {
           return { state: { ...done, attempts: s.attempts + 1 }, effects: [timer("retry", backoffMs(s.attempts + 1, ctx))] };
         }
-        if (o.kind === "result" && o.code !== 90) return fail(done, o.code);
+        if (o.kind === "result" && o.code !== 90 && o.code !== 93 && o.code !== 94) return fail(done, o.code);
         if (o.kind === "transport" && !o.indefinite) return fail(done);
-        return periodUnknown(done, o.kind === "result" ? "markTransactionPeriod answered 90 SYSTEM_ERROR" : "the markTransactionPeriod answer was lost");
+        return periodUnknown(done, o.kind === "result" ? `markTransactionPeriod answered ${o.code}` : "the markTransactionPeriod answer was lost");
       }
       if (s.phase === "reporting") {
         if (o.kind === "ok") return same({ ...done, phase: "finished", outcome: "reported", report: o.report ?? "", mimeType: o.mimeType });
@@ -97,7 +112,8 @@ export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContex
         if (retryable && s.reportTries < ctx.settings.reportMaxRetries) {
           return { state: { ...done, phase: "waiting" }, effects: [timer("report", ctx.settings.reportRetryMs)] };
         }
-        return fail(done, o.kind === "result" ? o.code : undefined);
+        const why = o.kind === "result" ? (o.code === 2 ? `was still not ready after ${s.reportTries} reads` : `was refused with result code ${o.code}`) : "could not be fetched";
+        return parkReport({ ...done, failCode: o.kind === "result" ? o.code : undefined }, why);
       }
       return same(s);
     }
@@ -109,8 +125,13 @@ export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContex
     case "recover":
       // Restarted while marking: the mark may have been applied; marking again would report an empty period.
       if (s.phase === "marking") return periodUnknown({ ...s, pending: undefined }, "restarted while marking the period");
+      if (s.phase === "parked") return same(s);
       return report({ ...s, pending: undefined });
     case "technician":
+      if (s.phase !== "parked") return same(s);
+      if (input.action === "retry") return report({ ...s, parkedReason: undefined, parkedMessage: undefined, reportTries: 0 });
+      if (input.action === "cancel" || input.action === "mark-settled") return fail({ ...s, parkedReason: undefined, parkedMessage: undefined }, s.failCode);
+      return same(s);
     case "start":
     case "authorized":
     case "stopped":

@@ -3,17 +3,22 @@
 // re-sent blindly (§6.15): after an answer that does not prove it was not processed (a lost answer,
 // 90 SYSTEM_ERROR, a code the contract does not list for refunds) the flow READS what happened —
 // once any late answer would have arrived it marks the terminal's reconciliation period and looks
-// for its row in that period's details report (STD_RECON_007, §5.7; refund-evidence.ts decides what
-// a row proves). Found ⇒ refunded; provably absent ⇒ sent once more; anything less ⇒ parked for a
-// technician. The period read must be the one holding the refund: the engine lets no other flow
-// mark this terminal's period while a refund on it is unresolved, and a check whose own mark was
-// lost can still prove the refund happened (its row in a later period) but never that it did not.
+// for its row in the details report (STD_RECON_007, §5.7; refund-evidence.ts decides what a row
+// proves) of EVERY period the check marked since the send. A row found ⇒ refunded. No row proves
+// nothing: the contract does not promise a refund row (§6.11 builds rows from payments, §5.7 gives
+// 007 no refund marker, §9 A17 only "recommends" negative rows), and a refund processed late may sit
+// in a period not read yet — so the flow parks (alarm refund-unknown) with what it read, and the
+// technician decides. A refund is sent once: again only after a transport failure that never reached
+// Glase. 93/94 (busy, backend unavailable) are not "not processed" either (§5.8 says no more). The
+// engine lets no other flow mark this terminal's period while a refund on it is unresolved
+// (terminal-periods.ts); a technician retry re-reads the periods recorded, never marks a new one.
 import type { Invoice } from "../glase/types.ts";
 import { type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
 import { type FlowBase, type Step, callGlase, isoLocal, pendingOutcome, same } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isTemporary } from "./inputs.ts";
 import { money } from "./money.ts";
 import { NO_OTHER_REFUNDS, type OtherRefunds, refundEvidence } from "./refund-evidence.ts";
+import { reportRows } from "./report-rows.ts";
 
 export type RefundPhase =
   | "refunding"
@@ -42,8 +47,12 @@ export interface RefundState extends FlowBase {
   readonly markSentAt?: number;
   /** Marks of the current check (each one closes a period of the terminal). */
   readonly marks?: number;
-  /** The period the check closed after the last send; cleared when the refund is sent again. */
+  /** The period whose report is being read (one of `periods`). */
   readonly periodId?: string;
+  /** Every period the check marked since the send, in order: each one's report is read. */
+  readonly periods?: readonly string[];
+  /** What the reads found so far (shown to the technician when the flow parks). */
+  readonly readNotes?: readonly string[];
   readonly reportTries?: number;
   /** A check's own mark was ambiguous: a period may hold the refund unseen, so no later read can prove absence. */
   readonly checkUnsound?: boolean;
@@ -65,7 +74,6 @@ export interface RefundStart {
 
 type S = RefundState;
 const MAX_ATTEMPTS = 5;
-const MAX_SENDS = 3;
 /** Ambiguous marks one check may make before it gives up (each closes a terminal period). */
 const MAX_MARKS = 3;
 const DETAILS_REPORT = "Reconciliation/STD_RECON_007.xml";
@@ -73,6 +81,11 @@ const DETAILS_REPORT = "Reconciliation/STD_RECON_007.xml";
 const REFUSED = new Set([11, 20, 21, 23, 29, 33, 37, 48, 49, 64, 91, 97, 98, 99]);
 /** Codes listed for markTransactionPeriod that refuse it (§3.11): nothing was marked. */
 const MARK_REFUSED = new Set([20, 29, 33, 37, 91]);
+
+/** Never reached Glase (connection refused, no route): the only answer that proves nothing was processed. */
+function neverArrived(o: GlaseOutcome): boolean {
+  return o.kind === "transport" && !o.indefinite;
+}
 
 export function startRefund(p: RefundStart, ctx: FlowContext): Step<S> {
   return refund({ kind: "refund", phase: "refunding", calls: 0, attempts: 0, sends: 0, ...p }, ctx);
@@ -90,12 +103,13 @@ function refund(s: S, ctx: FlowContext): Step<S> {
     // May name the refund in the details report (its CashierId column), if Glase echoes it there.
     cashierId: s.flowId,
   };
-  const patch: Partial<S> = { phase: "refunding", sends: (s.sends ?? 0) + 1, sentAt: ctx.now, periodId: undefined, marks: 0, checkUnsound: false };
+  const patch: Partial<S> = { phase: "refunding", sends: (s.sends ?? 0) + 1, sentAt: ctx.now, periodId: undefined, periods: [], readNotes: [], marks: 0, checkUnsound: false };
   return callGlase(s, { op: "refundPayment", ersReference: s.ersReference, invoice }, patch);
 }
 
 function park(s: S, why: string): Step<S> {
-  const message = `refund of ${s.amountMinor} on ${s.ersReference}: ${why}; look for it in the terminal's details report, then mark-settled (it is there) or cancel (it is not) — a new refund can follow`;
+  const read = (s.readNotes ?? []).length > 0 ? ` Read: ${s.readNotes!.join("; ")}.` : "";
+  const message = `refund of ${s.amountMinor} on ${s.ersReference} (terminal ${s.terminalId}): ${why}.${read} Look for it in Glase's records, then mark-settled (it is there) or cancel (it is not) — a new refund can follow`;
   return {
     state: { ...s, phase: "parked", parkedReason: "refund-unknown", parkedMessage: message, pending: undefined },
     effects: [{ type: "alarm", code: "refund-unknown", message }],
@@ -118,9 +132,15 @@ function mark(s: S, ctx: FlowContext): Step<S> {
   return callGlase(s, { op: "markTransactionPeriod", terminalId: s.terminalId }, { phase: "check-marking", markSentAt: ctx.now } as Partial<S>);
 }
 
-function report(s: S): Step<S> {
-  const call = { op: "executeReport", reportId: DETAILS_REPORT, transactionPeriodId: s.periodId!, terminalId: s.terminalId } as const;
-  return callGlase(s, call, { phase: "check-reporting", reportTries: (s.reportTries ?? 0) + 1 } as Partial<S>);
+/** The periods to read: every one marked since the send (states journaled before `periods` existed hold one). */
+function periodsOf(s: S): readonly string[] {
+  return s.periods ?? (s.periodId !== undefined ? [s.periodId] : []);
+}
+
+/** Reads the report of `periodId` (default: the one being read). */
+function report(s: S, periodId: string = s.periodId!): Step<S> {
+  const call = { op: "executeReport", reportId: DETAILS_REPORT, transactionPeriodId: periodId, terminalId: s.terminalId } as const;
+  return callGlase(s, call, { phase: "check-reporting", periodId, reportTries: (s.reportTries ?? 0) + 1 } as Partial<S>);
 }
 
 function retryLater(s: S, ctx: FlowContext): Step<S> {
@@ -128,25 +148,22 @@ function retryLater(s: S, ctx: FlowContext): Step<S> {
   return { state: { ...s, attempts, pending: undefined }, effects: [timer("retry", backoffMs(attempts, ctx))] };
 }
 
-/** Busy / unreachable: provably not processed (§6.15 "retry later"). 90 is unclassified: not this. */
-function notProcessed(o: GlaseOutcome): boolean {
-  return isTemporary(o) && !(o.kind === "result" && o.code === 90);
-}
-
 function onRefundAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") return done(s, "refunded", { refundReference: o.ersReference });
-  if (notProcessed(o)) return s.attempts < MAX_ATTEMPTS ? retryLater(s, ctx) : done(s, "failed", o.kind === "result" ? { failCode: o.code } : {});
+  if (neverArrived(o)) return s.attempts < MAX_ATTEMPTS ? retryLater(s, ctx) : done(s, "failed");
   if (o.kind === "result" && REFUSED.has(o.code)) return done(s, "failed", { failCode: o.code });
+  // Lost, 90, 93/94 or a code not listed: it may have been processed (now or later). Read.
   return startCheck(s, ctx);
 }
 
 function onMarkAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok" && o.transactionPeriodId) {
-    return { state: { ...s, phase: "check-waiting", periodId: o.transactionPeriodId, reportTries: 0, attempts: 0 }, effects: [timer("report", ctx.settings.reportWaitMs)] };
+    const periods = [...periodsOf(s), o.transactionPeriodId];
+    return { state: { ...s, phase: "check-waiting", periods, periodId: periods[0], readNotes: [], reportTries: 0, attempts: 0 }, effects: [timer("report", ctx.settings.reportWaitMs)] };
   }
-  if (notProcessed(o)) return s.attempts < MAX_ATTEMPTS ? retryLater(s, ctx) : park(s, "outcome unknown; the terminal's period could not be marked to read it");
+  if (neverArrived(o)) return s.attempts < MAX_ATTEMPTS ? retryLater(s, ctx) : park(s, "outcome unknown; the terminal's period could not be marked to read it");
   if (o.kind === "result" && MARK_REFUSED.has(o.code)) return park(s, `outcome unknown; markTransactionPeriod answered ${o.code}`);
-  // Lost, 90, a code not listed for it, or no period id: the mark may have closed a period holding
+  // Lost, 90, 93/94, a code not listed for it, or no period id: the mark may have closed a period holding
   // the refund whose id we will never learn. A later period can still show the refund, never prove
   // it absent. Mark again once any late answer to this one would have arrived.
   return startCheck({ ...s, checkUnsound: true, marks: (s.marks ?? 0) + 1 }, ctx);
@@ -156,15 +173,20 @@ function onReportAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") {
     const evidence = refundEvidence(o.report ?? "", s, s.others ?? NO_OTHER_REFUNDS);
     if (evidence.kind === "found") return done(s, "refunded", { refundReference: evidence.refundReference });
-    if (evidence.kind === "unattributable") return park(s, `${evidence.rows} rows of −${s.amountMinor} in period ${s.periodId} could each be this refund`);
-    if (s.checkUnsound) return park(s, `not in period ${s.periodId}, but a lost period mark may hold it`);
-    // The period covers everything up to our mark, made after any answer could have arrived: no row, no refund.
-    if ((s.sends ?? 0) >= MAX_SENDS) return park(s, `still not in the report after ${s.sends} requests`);
-    return refund({ ...s, attempts: 0 }, ctx);
+    const rows = reportRows(o.report ?? "").length;
+    const note = evidence.kind === "unattributable"
+      ? `period ${s.periodId}: ${evidence.rows} rows of −${s.amountMinor} that could each be this refund or another one (${rows} rows in all)`
+      : `period ${s.periodId}: no row of −${s.amountMinor} (${rows} rows in all)`;
+    const read: S = { ...s, readNotes: [...(s.readNotes ?? []), note] };
+    const periods = periodsOf(s);
+    const next = periods[periods.indexOf(s.periodId!) + 1];
+    if (next !== undefined) return report({ ...read, reportTries: 0 }, next);
+    const unsound = s.checkUnsound ? "; a period mark of the check was itself lost and may hold it" : "";
+    return park(read, evidence.kind === "unattributable" ? `not attributable${unsound}` : `no row found, which does not prove it was not processed${unsound}`);
   }
   const retryable = (o.kind === "result" && o.code === 2) || isTemporary(o) || o.kind === "transport";
   if (retryable && (s.reportTries ?? 0) < ctx.settings.reportMaxRetries) return { state: { ...s, phase: "check-waiting", pending: undefined }, effects: [timer("report", ctx.settings.reportRetryMs)] };
-  return park(s, `outcome unknown; the details report of period ${s.periodId} is not available`);
+  return park(s, `outcome unknown; the details report of period ${s.periodId} is not available (periods marked: ${periodsOf(s).join(", ")})`);
 }
 
 function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
@@ -220,10 +242,12 @@ function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel"
   const resumed: S = { ...s, parkedReason: undefined, parkedMessage: undefined, attempts: 0 };
   if (action === "mark-settled") return done(resumed, "refunded", { resolvedBy: "technician" });
   if (action === "cancel") return done(resumed, "failed", { resolvedBy: "technician" });
-  // retry = read again, never send: the period already closed after the last send is read again
-  // (its report may be ready now); without one, a fresh check. Sending again is the technician's
-  // decision, after cancel, as a new refund.
-  if (action === "retry") return resumed.periodId !== undefined ? report({ ...resumed, reportTries: 0 }) : startCheck({ ...resumed, marks: 0 }, ctx);
+  // retry = read again, never send, never mark a new period while one is recorded: every period
+  // closed since the send is read again from the first (a report may be ready now). Only a check
+  // that never learnt a period id marks. Sending again is the technician's decision, after cancel,
+  // as a new refund.
+  const periods = periodsOf(resumed);
+  if (action === "retry") return periods.length > 0 ? report({ ...resumed, readNotes: [], reportTries: 0 }, periods[0]) : startCheck({ ...resumed, marks: 0 }, ctx);
   return same(s);
 }
 

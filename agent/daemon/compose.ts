@@ -143,6 +143,7 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
         ...(devices.printer ? { printer: devices.printer } : {}),
         ...(reseller ? { reseller } : {}),
         scheduler: systemScheduler,
+        wallClock: Date.now,
         logger: logger.child("engine"),
       },
       logger,

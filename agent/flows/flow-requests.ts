@@ -43,9 +43,13 @@ export function reconciliationResultOf(flowId: string, s: FlowState): Reconcilia
   if (s.kind === "reconciliation" && s.outcome === "period-unknown") {
     throw new AgentError("CONFLICT", "reconciliation: the markTransactionPeriod answer was lost; the period may have been closed and its id is unknown — reconcile again", { flowId, outcome: s.outcome });
   }
+  if (s.kind === "reconciliation" && s.phase === "parked") {
+    throw new AgentError("CONFLICT", `reconciliation ${flowId} parked: period ${s.transactionPeriodId} is marked but its report is not available; retry the flow to read that period again`, { flowId, transactionPeriodId: s.transactionPeriodId });
+  }
   if (s.kind !== "reconciliation" || s.outcome !== "reported") {
     const code = s.kind === "reconciliation" ? s.failCode : undefined;
-    throw new AgentError("GLASE_RESULT", `reconciliation failed${code !== undefined ? ` with result code ${code}` : ""}`, { flowId, resultCode: code });
+    const period = s.kind === "reconciliation" && s.transactionPeriodId !== undefined ? ` (period ${s.transactionPeriodId})` : "";
+    throw new AgentError("GLASE_RESULT", `reconciliation failed${code !== undefined ? ` with result code ${code}` : ""}${period}`, { flowId, resultCode: code, ...(s.kind === "reconciliation" && s.transactionPeriodId !== undefined ? { transactionPeriodId: s.transactionPeriodId } : {}) });
   }
   return {
     flowId,

@@ -54,7 +54,7 @@ export function pointSnapshot(p: PointRuntime, now: number): PointSnapshot {
     amountMinor = s.delivered?.amountMinor ?? s.progress?.amountMinor;
     milli = s.delivered?.milli ?? s.progress?.milli;
   } else if (s?.kind === "pos") {
-    state = s.phase === "releasing" || s.phase === "printing" ? "paid" : "waiting-customer";
+    state = s.phase === "confirming" || s.phase === "releasing" || s.phase === "printing" ? "paid" : "waiting-customer";
     amountMinor = s.amountMinor;
   } else if (p.stopped) state = "stopped";
   else if (now < p.offlineUntil) state = "offline";
@@ -98,6 +98,7 @@ function displayOfPreliminary(phase: string): PointDisplayState {
     case "updating":
     case "committing":
     case "checking-commit":
+    case "closing":
       return "settling";
     case "printing":
       return "paid";

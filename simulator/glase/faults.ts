@@ -41,14 +41,16 @@ function int(v: unknown, name: string, dflt: number, min: number): number {
 /**
  * The strict profile's reading: a fault that does not say "not processed" may have been processed.
  * Drops, HTTP 500 and unreadable answers, and 90 SYSTEM_ERROR (the unclassified code), are applied
- * before the answer is lost; codes with a defined meaning (93 busy, 11, 20, …) are not.
+ * before the answer is lost; codes with a defined meaning (11, 20, …) are not — nor 93/94 (busy,
+ * backend unavailable) unless `busyApplied`: §5.8 does not say they were not processed either.
  */
-function defaultAfterProcessing(kind: FaultKind, resultCode: number | undefined, profile: "default" | "strict"): boolean {
+function defaultAfterProcessing(kind: FaultKind, resultCode: number | undefined, profile: "default" | "strict", busyApplied: boolean): boolean {
   if (profile !== "strict") return false;
+  if (kind === "result" && busyApplied && (resultCode === 93 || resultCode === 94)) return true;
   return kind === "drop" || kind === "http500" || kind === "malformed" || (kind === "result" && resultCode === 90);
 }
 
-export function parseFault(input: FaultInput, profile: "default" | "strict" = "default"): FaultSpec {
+export function parseFault(input: FaultInput, profile: "default" | "strict" = "default", busyApplied = false): FaultSpec {
   if (typeof input.operation !== "string" || !(input.operation === "*" || OPERATIONS.has(input.operation))) {
     throw new AgentError("INPUT_INVALID", 'operation must be a wire operation name (e.g. "commitReservation") or "*"', { operation: input.operation });
   }
@@ -57,7 +59,7 @@ export function parseFault(input: FaultInput, profile: "default" | "strict" = "d
   if (kind === "result" && input.resultCode === undefined) throw new AgentError("INPUT_INVALID", "resultCode is required for kind result");
   if (input.afterProcessing !== undefined && typeof input.afterProcessing !== "boolean") throw new AgentError("INPUT_INVALID", "afterProcessing must be a boolean");
   const code = typeof input.resultCode === "number" ? input.resultCode : undefined;
-  const afterProcessing = input.afterProcessing === undefined ? defaultAfterProcessing(kind, code, profile) : input.afterProcessing;
+  const afterProcessing = input.afterProcessing === undefined ? defaultAfterProcessing(kind, code, profile, busyApplied) : input.afterProcessing;
   if (afterProcessing && kind === "latency") {
     throw new AgentError("INPUT_INVALID", "afterProcessing does not apply to latency (a delayed call is always processed)");
   }

@@ -33,6 +33,7 @@ export const settingsSchema = z.strictObject({
   maxBodyBytes: z.number().int().positive().optional(),
   strictUnmarshalling: z.boolean().optional(),
   profile: z.enum(["default", "strict"]).optional(),
+  busyApplied: z.boolean().optional(),
   autoCustomer: autoCustomer.optional(),
 });
 

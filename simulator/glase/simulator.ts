@@ -153,7 +153,7 @@ export class GlaseSimulator implements SimCore {
   }
 
   injectFault(input: FaultInput): FaultSpec {
-    const spec = parseFault(input, this.settings.profile);
+    const spec = parseFault(input, this.settings.profile, this.settings.busyApplied);
     this.faults.add(spec);
     return spec;
   }

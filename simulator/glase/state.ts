@@ -40,6 +40,11 @@ export interface SimSettings {
    * as sent, reservations lapse exactly commitReservationTimeout after the invoice was created.
    */
   profile: "default" | "strict";
+  /**
+   * Strict profile only: 93/94 faults are applied before the code is answered too (§5.8 says only
+   * "busy" / "backend unavailable", never "not processed"), so a client that re-sends after them can fail.
+   */
+  busyApplied: boolean;
   autoCustomer: AutoCustomerSettings;
 }
 
@@ -54,6 +59,7 @@ export const DEFAULT_SETTINGS: SimSettings = {
   maxBodyBytes: 1024 * 1024,
   strictUnmarshalling: false,
   profile: "default",
+  busyApplied: false,
   autoCustomer: { enabled: false, confirmAfterMs: 2000 },
 };
 

@@ -88,6 +88,17 @@ export class Driver<S extends FlowState = FlowState> {
     return this.feed({ type: "glase", op: p.op, ref: p.ref, outcome });
   }
 
+  /**
+   * Answers a kiosk's status read with PAID and, when the flow confirms it (§9 A45, pos-confirm.ts),
+   * its confirming read with the same PAID one poll interval later.
+   */
+  answerPaid(outcome: GlaseOutcome): this {
+    this.answer(outcome);
+    if (this.state.phase !== "confirming") return this;
+    this.runTimers(this.now + 60_000, () => this.state.pending !== undefined);
+    return this.answer(outcome);
+  }
+
   fire(name: TimerName): this {
     this.timers.delete(name);
     return this.feed({ type: "timer", name });

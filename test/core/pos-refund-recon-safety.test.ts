@@ -48,13 +48,13 @@ describe("POS: cancelling while the customer may be paying", () => {
       if (d.state.pending) d.answer(CODE(51));
       d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
     }
-    d.answer(OK({ status: "PAID", version: 2, ersReference: "E" }));
+    d.answerPaid(OK({ status: "PAID", version: 2, ersReference: "E" }));
     expect(d.has("release")).toBe(true);
   });
 
   it("(12) a PAID amount other than the invoice amount raises an alarm", () => {
     const d = Driver.of(startPos({ flowId: "p1", point: 9, terminalId: "T9", currency: "SEK", stationName: "Kiosk", amountMinor: 4500 }, ctxAt(0)));
-    d.answer(OK({ invoiceReference: "I" })).answer(OK({ status: "PAID", version: 2, ersReference: "E", paidMinor: 450 }));
+    d.answer(OK({ invoiceReference: "I" })).answerPaid(OK({ status: "PAID", version: 2, ersReference: "E", paidMinor: 450 }));
     expect(d.alarm("paid-amount-mismatch")).toBe(true);
   });
 });
@@ -90,12 +90,13 @@ describe("refund: an ambiguous answer is resolved by a read, never by a blind re
     expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
   });
 
-  it("(6) a report proving nothing happened ⇒ the refund is sent once more", () => {
+  it("(review 1) a report without the refund's row proves nothing (the contract does not promise one) ⇒ parked with what was read, never sent again", () => {
     const d = start().answer(CODE(90));
     check(d, report(row("point-9", "45.00000", "PAY1")));
-    expect(d.call().op).toBe("refundPayment");
-    d.answer(OK({ ersReference: "REF2" }));
-    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF2" });
+    expect(d.state.phase).toBe("parked");
+    expect(d.alarm("refund-unknown")).toBe(true);
+    expect(d.state.parkedMessage).toContain("period P: no row of −1000 (1 rows in all)");
+    expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
   });
 
   it("(6) when the check's own mark is ambiguous, a later period can prove the refund happened but never that it did not ⇒ parked, never re-sent", () => {
@@ -131,9 +132,9 @@ describe("refund: an ambiguous answer is resolved by a read, never by a blind re
     const others = { references: ["REF0"], flowIds: ["R0"], unreferenced: 0 };
     const d = Driver.of<RefundState>(startRefund({ flowId: "R1", terminalId: "T", currency: "SEK", ersReference: "E", amountMinor: 1000, others }, ctxAt(0))).answer(LOST);
     check(d, report(row("NULL", "-10.00000", "REF0")));
-    expect(d.call().op).toBe("refundPayment"); // REF0 is another refund's: this one provably did not happen
-    d.answer(OK({ ersReference: "REF2" }));
-    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF2" });
+    // REF0 is another refund's, and the absence of ours proves nothing: parked, never sent again.
+    expect(d.state.phase).toBe("parked");
+    expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
   });
 
   it("(6) a row that could be this refund or another one (a technician settled without a reference) ⇒ parked, never re-sent", () => {
@@ -167,10 +168,43 @@ describe("refund: an ambiguous answer is resolved by a read, never by a blind re
     expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF1" });
   });
 
-  it.each([93, 94])("(6) %i (busy, not processed) ⇒ retried as before", (code) => {
+  it.each([93, 94])("(review 4) %i is not 'not processed' (§5.8 says busy, no more): checked by a read, never re-sent", (code) => {
     const d = start().answer(CODE(code));
+    check(d, report(row("NULL", "-10.00000", "REF1")));
+    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF1" });
+    expect(calls(d).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+  });
+
+  it("(review 4) a refund that never reached Glase (connection refused) is sent again", () => {
+    const d = start().answer(DOWN);
     d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
     expect(d.call().op).toBe("refundPayment");
+  });
+
+  it("(review 2c) a technician retry of a parked check re-reads the recorded period (where a late refund lands), never marks a new one", () => {
+    const d = start().answer(LOST);
+    check(d, report(row("point-9", "45.00000", "PAY1")));
+    expect(d.state.phase).toBe("parked");
+    // A technician retry re-reads the recorded period; it never marks a new one.
+    d.feed({ type: "technician", action: "retry" });
+    expect(d.call()).toEqual({ op: "executeReport", reportId: "Reconciliation/STD_RECON_007.xml", transactionPeriodId: "P", terminalId: "T" });
+    d.answer(OK({ report: report(row("NULL", "-10.00000", "REF1")) }));
+    expect(d.state).toMatchObject({ outcome: "refunded", refundReference: "REF1" });
+    expect(calls(d).filter((c) => c.call.op === "markTransactionPeriod")).toHaveLength(1);
+  });
+
+  it("(review 4) a check mark answered 93 may have closed a period: marked again, and the park says a lost mark may hold it", () => {
+    const e = start().answer(LOST);
+    e.runTimers(e.now + 120_000, () => e.state.pending !== undefined);
+    e.answer(CODE(93)); // the mark may have been applied: its period unknown
+    e.runTimers(e.now + 120_000, () => e.state.pending !== undefined);
+    expect(e.call().op).toBe("markTransactionPeriod");
+    e.answer(OK({ transactionPeriodId: "P2" }));
+    e.runTimers(e.now + 60_000, () => e.state.pending !== undefined);
+    e.answer(OK({ report: report("") }));
+    expect(e.state.phase).toBe("parked");
+    expect(calls(e).filter((c) => c.call.op === "refundPayment")).toHaveLength(1);
+    expect(e.state.parkedMessage).toContain("lost and may hold it");
   });
 });
 
@@ -195,7 +229,6 @@ describe("reconciliation: a lost period mark", () => {
   });
 
   it.each([
-    ["93", CODE(93)],
     ["unreachable", DOWN],
   ])("(4) a mark that provably did not happen (%s) is retried", (_n, outcome) => {
     const d = start().answer(outcome);
@@ -237,7 +270,7 @@ describe("POS: a sendInvoice whose outcome is unknown leaves no invoice unwatche
     const reads = calls(d).filter((c) => c.call.op === "getPaymentStatus").map((c) => c.at);
     expect(Math.max(...reads.slice(1).map((t, i) => t - reads[i]!))).toBeLessThanOrEqual(SETTINGS.pollIntervalMs);
     expect(d.log.some((x) => x.effect.type === "alarm" && x.effect.code === "send-unresolved")).toBe(true);
-    d.answer(PAID_OURS);
+    d.answerPaid(PAID_OURS);
     expect(d.state.phase).toBe("releasing");
     expect(sends(d)).toBe(1);
   });
@@ -250,7 +283,7 @@ describe("POS: a sendInvoice whose outcome is unknown leaves no invoice unwatche
     d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
     const c = d.call();
     expect(c.op === "getPaymentStatus" && c.invoiceReference).toBeUndefined();
-    d.answer(PAID_OURS); // the customer paid it
+    d.answerPaid(PAID_OURS); // the customer paid it
     expect(d.state.phase).toBe("releasing");
     expect(sends(d)).toBe(1);
   });
@@ -280,7 +313,7 @@ describe("POS: an invoice whose reference was lost is the flow's own while it is
     }
     expect(ops(d).filter((o) => o === "sendInvoice")).toHaveLength(1);
     d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
-    d.answer(OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I1", paidMinor: 4500 }));
+    d.answerPaid(OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I1", paidMinor: 4500 }));
     expect(d.state).toMatchObject({ phase: "releasing", invoiceRef: "I1" });
   });
 

@@ -15,7 +15,7 @@ describe("POS flow", () => {
     expect(c.op === "sendInvoice" && c.invoice.paymentMode).toBe("IMMEDIATE_DEBIT");
     d.answer(OK({ invoiceReference: "I" }));
     expect(d.timerStarted("customer")).toBe(true);
-    d.answer(OK({ status: "ISSUED", version: 1 })).fire("poll").answer(OK({ status: "PAID", version: 2, ersReference: "E" }));
+    d.answer(OK({ status: "ISSUED", version: 1 })).fire("poll").answerPaid(OK({ status: "PAID", version: 2, ersReference: "E" }));
     expect(d.has("release", (e) => e.type === "release" && e.amountMinor === 4500)).toBe(true);
     d.feed({ type: "released", ok: true });
     expect(d.has("print")).toBe(true);
@@ -38,7 +38,7 @@ describe("POS flow", () => {
     const d = pos().answer(OK({ invoiceReference: "I" })).answer(OK({ status: "ISSUED", version: 1 }));
     d.fire("customer").fire("customer").answer(CODE(50));
     expect(d.call().op).toBe("getPaymentStatus");
-    d.answer(OK({ status: "PAID", version: 3, ersReference: "E" }));
+    d.answerPaid(OK({ status: "PAID", version: 3, ersReference: "E" }));
     expect(d.state.phase).toBe("releasing");
   });
 
@@ -60,20 +60,22 @@ describe("POS flow", () => {
     expect(d.timerStarted("poll")).toBe(true);
   });
 
-  it.each([54, 20, 29])("poll answered %i ⇒ failed with an alarm", (code) => {
+  it.each([54, 20, 29])("poll answered %i ⇒ an alarm, and polling goes on (the customer may still pay)", (code) => {
     const d = pos().answer(OK({ invoiceReference: "I" })).answer(CODE(code));
-    expect(d.state.outcome).toBe("failed");
+    expect(d.state.phase).toBe("polling");
+    expect(d.alarm("status-read-refused")).toBe(true);
+    expect(d.timerStarted("poll")).toBe(true);
   });
 
   it("lost sendInvoice that the customer already paid is adopted, not re-sent", () => {
     const d = pos().answer(LOST);
     expect(d.call()).toEqual({ op: "getPaymentStatus", version: 0 });
-    d.answer(OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I" }));
+    d.answerPaid(OK({ status: "PAID", version: 2, ersReference: "E", clientInvoiceId: "p1", invoiceReference: "I" }));
     expect(d.state.phase).toBe("releasing");
   });
 
   it("recovery during release never releases twice", () => {
-    const d = pos().answer(OK({ invoiceReference: "I" })).answer(OK({ status: "PAID", version: 2, ersReference: "E" }));
+    const d = pos().answer(OK({ invoiceReference: "I" })).answerPaid(OK({ status: "PAID", version: 2, ersReference: "E" }));
     d.feed({ type: "recover" });
     expect(d.has("release")).toBe(false);
     expect(d.alarm("release-unknown")).toBe(true);
@@ -92,11 +94,11 @@ describe("refund flow", () => {
   it.each([23, 97, 98, 99, 11, 49, 48])("definite refusal %i ⇒ failed with the code", (code) => {
     expect(start().answer(CODE(code)).state).toMatchObject({ outcome: "failed", failCode: code });
   });
-  it.each([93, 94])("busy %i ⇒ retried with backoff", (code) => {
+  it.each([93, 94])("busy %i may still have been processed (§5.8 promises nothing) ⇒ checked, not re-sent", (code) => {
     const d = start().answer(CODE(code));
-    expect(d.timerStarted("retry")).toBe(true);
+    expect(d.state.phase).toBe("check-pending");
     d.fire("retry");
-    expect(d.call().op).toBe("refundPayment");
+    expect(d.call().op).toBe("markTransactionPeriod");
   });
   it("lost answer or 90 ⇒ never re-sent at once: a check of the period's report comes first", () => {
     for (const d of [start().answer(LOST), start().answer(CODE(90)), start().feed({ type: "recover" })]) {
@@ -119,10 +121,19 @@ describe("reconciliation flow", () => {
     d.answer(CODE(2)).fire("report").answer(OK({ report: "<x/>" }));
     expect(d.state).toMatchObject({ outcome: "reported", report: "<x/>" });
   });
-  it("gives up after the configured number of REPORT_NOT_READY", () => {
+  it("(review 6) a report never ready after the configured reads ⇒ parked with the period id and an alarm; retry reads THAT period, never marks again", () => {
     const d = start().answer(OK({ transactionPeriodId: "P" }));
     for (let i = 0; i < 10; i++) d.fire("report").answer(CODE(2));
-    expect(d.state).toMatchObject({ outcome: "failed", failCode: 2 });
+    expect(d.state).toMatchObject({ phase: "parked", parkedReason: "report-unavailable", transactionPeriodId: "P" });
+    expect(d.alarm("report-unavailable")).toBe(true);
+    expect(d.state.parkedMessage).toContain("period P");
+    d.feed({ type: "recover" });
+    expect(d.state.phase).toBe("parked");
+    d.feed({ type: "technician", action: "retry" });
+    expect(d.call()).toMatchObject({ op: "executeReport", transactionPeriodId: "P" });
+    d.answer(OK({ report: "<r/>" }));
+    expect(d.state).toMatchObject({ phase: "finished", outcome: "reported", transactionPeriodId: "P" });
+    expect(d.log.filter((x) => x.effect.type === "glase" && x.effect.call.op === "markTransactionPeriod")).toHaveLength(1);
   });
   it("shop scope sends no terminal parameter", () => {
     expect(start("shop").call()).toEqual({ op: "markTransactionPeriod" });
@@ -130,8 +141,10 @@ describe("reconciliation flow", () => {
   it.each([20, 37, 91])("mark refused %i ⇒ failed", (code) => {
     expect(start().answer(CODE(code)).state.outcome).toBe("failed");
   });
-  it.each([93, 94])("mark busy %i ⇒ retried", (code) => {
-    expect(start().answer(CODE(code)).fire("retry").call().op).toBe("markTransactionPeriod");
+  it.each([93, 94])("(review 4) mark answered %i may have closed the period (§5.8 promises nothing) ⇒ period-unknown, never marked again", (code) => {
+    const d = start().answer(CODE(code));
+    expect(d.state.outcome).toBe("period-unknown");
+    expect(d.alarm("period-unknown")).toBe(true);
   });
   it("transport failures while reporting are retried like not-ready", () => {
     const d = start().answer(OK({ transactionPeriodId: "P" })).fire("report").answer(DOWN);
@@ -144,10 +157,8 @@ describe("POS flow: every sendInvoice result code", () => {
   it("90 (the invoice may exist) ⇒ read the terminal's current invoice", () => {
     expect(pos().answer(CODE(90)).call()).toEqual({ op: "getPaymentStatus", version: 0 });
   });
-  it.each([93, 94])("busy %i ⇒ offline, customer told", (code) => {
-    const d = pos().answer(CODE(code));
-    expect(d.state.outcome).toBe("offline");
-    expect(d.has("display")).toBe(true);
+  it.each([93, 94])("busy %i (the invoice may exist: §5.8 says no more than busy) ⇒ the terminal's current invoice is read", (code) => {
+    expect(pos().answer(CODE(code)).call()).toEqual({ op: "getPaymentStatus", version: 0 });
   });
   it.each([11, 49, 64, 91, ...CREDENTIALS])("rejected %i ⇒ failed with an alarm", (code) => {
     const d = pos().answer(CODE(code));

@@ -169,6 +169,7 @@ describe("preliminary flow", () => {
     expect(d.state.phase).toBe("parked");
     expect(d.alarm("reservation-lapsed")).toBe(true);
     d.feed({ type: "technician", action: "mark-settled" });
+    d.answer(OK({ status: "CANCELED", version: 3 })); // read first: nothing left open to cancel
     expect(d.state.outcome).toBe("settled-manually");
   });
 
@@ -223,8 +224,7 @@ describe("preliminary flow", () => {
   // Every result code that can answer each call, and where the flow goes.
   const CREDENTIALS = [20, 21, 29, 33, 37];
   const table: Array<[string, (code: number) => Driver<PreliminaryState>, number[], string]> = [
-    ["sendInvoice busy ⇒ refuse customer (offline)", (c) => begin().answer(CODE(c)), [93, 94], "finished:offline"],
-    ["sendInvoice 90 (may exist) ⇒ read the terminal's current invoice", (c) => begin().answer(CODE(c)), [90], "resolving-send"],
+    ["sendInvoice 90/93/94 (may exist: §5.8 does not say busy means not processed) ⇒ read the terminal's current invoice", (c) => begin().answer(CODE(c)), [90, 93, 94], "resolving-send"],
     ["sendInvoice rejected ⇒ failed + alarm", (c) => begin().answer(CODE(c)), [11, 49, 64, 91, ...CREDENTIALS], "finished:failed"],
     ["poll temporary ⇒ keep polling", (c) => begin().answer(OK({ invoiceReference: "I" })).answer(CODE(c)), [90, 91, 93, 94], "awaiting-reservation"],
     ["poll 54/credentials ⇒ failed", (c) => begin().answer(OK({ invoiceReference: "I" })).answer(CODE(c)), [54, ...CREDENTIALS], "finished:failed"],
@@ -247,7 +247,7 @@ describe("preliminary flow", () => {
     ["commit 96 ⇒ read status", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(CODE(c)), [96], "checking-commit"],
     ["commit refused amount/credentials ⇒ parked", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(CODE(c)), [11, ...CREDENTIALS], "parked"],
     ["status after commit temporary ⇒ back off", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(OK()).answer(CODE(c)), [90, 93, 94], "checking-commit"],
-    ["status after commit 54 ⇒ parked", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(OK()).answer(CODE(c)), [54], "parked"],
+    ["status after an accepted commit 54 ⇒ read on (the invoice may be PAID), alarm", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(OK()).answer(CODE(c)), [54], "checking-commit"],
   ];
   for (const [name, run, codes, expected] of table) {
     it.each(codes)(`${name} (%i)`, (code) => {

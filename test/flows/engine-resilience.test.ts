@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AgentError } from "../../agent/errors.ts";
+import { TransportError } from "../../agent/glase/errors.ts";
 import type { GlaseApi } from "../../agent/glase/types.ts";
 import type { EngineSettings } from "../../agent/engine-api.ts";
 import { DEFAULT_GRADES, InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
@@ -39,8 +40,22 @@ const pointState = (p: number) => station.engine.snapshot().points.find((x) => x
 
 describe("engine resilience", () => {
   it("Glase offline before RESERVED: the customer is refused with a clear point state and display", async () => {
-    await setup({ settings: { retryMaxMs: 3000 } });
-    sim.sim.injectFault({ operation: "sendInvoice", kind: "result", resultCode: 94, count: 1 });
+    // Unreachable (connection refused: the request never left) is the one answer that proves no
+    // invoice exists; a 93/94 does not (§5.8 says only "busy") and is resolved by reading the terminal.
+    let refused = false;
+    const refuseFirstSend = (g: GlaseApi): GlaseApi =>
+      new Proxy(g, {
+        get(target, key) {
+          const v = Reflect.get(target, key) as unknown;
+          if (typeof v !== "function") return v;
+          if (key !== "sendInvoice") return v.bind(target);
+          return async (...args: unknown[]) => {
+            if (!refused) throw ((refused = true), new TransportError("sendInvoice", "refused", false, "connection refused"));
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    await setup({ settings: { retryMaxMs: 3000 }, wrapGlase: refuseFirstSend });
     pumps.customerCall(1);
     const f = await until("offline", () => flows().find((x) => x.finished));
     expect(f.outcome).toBe("offline");

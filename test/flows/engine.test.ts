@@ -137,6 +137,23 @@ describe("payment engine, in process", () => {
     expect((await fuel(1, 1_000)).outcome).toBe("paid");
   });
 
+  it("(review 5) a stop journaled while a flow ran on the point reaches that flow after a restart: its invoice is cancelled, the point never authorized", async () => {
+    sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 1500 });
+    pumps.customerCall(1);
+    await until("invoice sent", () => invoicesOf(TERMINALS[0]!.terminalId).length === 1 || undefined);
+    await station.close();
+    station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: pumps });
+    // The stop was journaled, the flow's own state never learnt it (a crash in between).
+    await station.journal.setPointStopped(1, true, Date.now());
+    await station.engine.start();
+    const flow = await finishedFlow((f) => f.point === 1);
+    expect(flow.outcome).toBe("canceled");
+    // (A sendInvoice whose answer was not journaled yet is superseded first: every invoice cancelled.)
+    expect(invoicesOf(TERMINALS[0]!.terminalId).every((i) => i.status === "CANCELED")).toBe(true);
+    expect(pumps.commands.filter((c) => c.type === "authorize")).toHaveLength(0);
+    expect(pointState(1)).toBe("stopped");
+  });
+
   it("a technician stop survives a restart; resume-point ends it, also across a restart", async () => {
     await station.engine.stopPoint(1);
     await station.close();

@@ -50,7 +50,7 @@ describe("flow runner", () => {
     const step = startPos({ flowId: "k1", point: 9, terminalId: "T", currency: "SEK", stationName: "K", amountMinor: 100 }, ctxAt(0));
     const runner = new FlowRunner(host, step.state);
     await runner.begin(step.effects, { type: "start" });
-    for (let i = 0; i < 5 && !runner.finished; i++) {
+    for (let i = 0; i < 6 && !runner.finished; i++) {
       await settle();
       clock.advance(SETTINGS.pollIntervalMs);
     }
@@ -64,6 +64,9 @@ describe("flow runner", () => {
       "perform display",
       // ISSUED, ISSUED: nothing durable changed, no write
       "perform getPaymentStatus",
+      "perform getPaymentStatus",
+      // PAID: confirmed by one more read before the release (§9 A45); a read needs no intent row
+      "journal confirming ",
       "perform getPaymentStatus",
       "journal releasing display,release",
       "perform display",

@@ -44,7 +44,7 @@ export function worldConfig(sharedTerminal: boolean, compactionFault: boolean): 
     latencyMs: fc.constantFrom(5, 40, 250),
     reportNotReadyMs: fc.constantFrom(0, 3000, 12_000),
     submitReceipts: fc.boolean(),
-    refundRowCashier: fc.constantFrom("none" as const, "refund" as const, "payment" as const),
+    refundRowCashier: fc.constantFrom("none" as const, "refund" as const, "payment" as const, "unlisted" as const),
   });
 }
 

@@ -65,9 +65,11 @@ export interface ModelRefund {
 /**
  * Which cashierId a refund's row in a details report carries. §5.7 says only "`CashierId` is NULL
  * when the invoice had none" — not whether a refund row names the refund's own description, the
- * original payment, or nothing: each run of the campaign reads it one of these ways.
+ * original payment, or nothing — nor that a refund has a row at all (§6.11 builds rows from PAID
+ * payments; §9 A17 only recommends refund rows): "unlisted" leaves refunds out of the reports.
+ * Each run of the campaign reads it one of these ways.
  */
-export type RefundRowCashier = "none" | "refund" | "payment";
+export type RefundRowCashier = "none" | "refund" | "payment" | "unlisted";
 
 /** Something the model saw that an invariant judges (invariants.ts). */
 export type ModelNote =
@@ -397,7 +399,7 @@ export class GlaseModel {
       .filter((i) => i.status === "PAID")
       .map((i) => ({ kind: "payment", terminalId: i.terminalId, ersReference: i.ersReference!, amountMinor: i.paidMinor!, at: i.paidAt!, ...(i.cashierId ? { cashierId: i.cashierId } : {}) }));
     const reading = this.opts.refundRowCashier ?? "none";
-    const refs: PeriodTx[] = this.refunds.map((r) => {
+    const refs: PeriodTx[] = (reading === "unlisted" ? [] : this.refunds).map((r) => {
       const cashierId = reading === "refund" ? r.cashierId : reading === "payment" ? r.paymentCashierId : undefined;
       return { kind: "refund", terminalId: r.terminalId, ersReference: r.ersReference, amountMinor: r.amountMinor, at: r.at, ...(cashierId !== undefined ? { cashierId } : {}) };
     });

@@ -1,8 +1,10 @@
 // The hostile network between the engine and the Glase reference model: implements the engine's
 // GlaseApi in process. Every call travels on the world clock (request latency, answer latency, the
 // caller's timeout) and can be hit by an armed fault: 90/93/94 not processed, 90 AFTER processing,
-// refused (definite), request lost, APPLIED AND THEN ITS ANSWER LOST, a hang past the timeout
-// (processed late), or a slow answer. A killed engine generation never hears an answer; its
+// refused (definite), request lost, APPLIED AND THEN ITS ANSWER LOST, 93 AFTER processing (§5.8
+// promises no more than "busy"), a hang past the timeout (processed late: 5 s after it, or three
+// timeouts after it — later than any wait of two timeouts), a slow answer, or a status read refused
+// with a definite code (33, 54: one bad answer, the next read may work). A killed engine generation never hears an answer; its
 // requests already on the wire still arrive (unless the kill drops them).
 import { GlaseError, TransportError } from "../../agent/glase/errors.ts";
 import type {
@@ -18,7 +20,7 @@ import type { Money } from "../../agent/core/money.ts";
 import type { WorldClock } from "./clock.ts";
 import type { Answer, GlaseModel } from "./glase-model.ts";
 
-export const WIRE_FAULTS = ["code90", "code93", "code94", "applied90", "refused", "lostRequest", "lostAnswer", "hang", "slow"] as const;
+export const WIRE_FAULTS = ["code90", "code93", "code94", "applied90", "applied93", "refused", "lostRequest", "lostAnswer", "hang", "hangLong", "slow", "read33", "read54"] as const;
 export type WireFault = (typeof WIRE_FAULTS)[number];
 
 export interface FaultRule {
@@ -74,7 +76,11 @@ export class GlaseWire {
   }
 
   private take(terminal: string, op: string): WireFault | undefined {
-    const i = this.rules.findIndex((r) => r.count > 0 && (r.terminal === undefined || r.terminal === terminal) && (r.op === undefined || r.op === op));
+    // read33/read54 only ever hit status reads (a definite refusal elsewhere is a different story).
+    // hangLong only refunds: the lost-send and commit checks rest on a lost request being processed
+    // within two call timeouts (their own reads would otherwise be the ones that are late).
+    const applies = (f: WireFault) => (f === "read33" || f === "read54" ? op === "getPaymentStatus" : f === "hangLong" ? op === "refundPayment" : true);
+    const i = this.rules.findIndex((r) => r.count > 0 && applies(r.fault) && (r.terminal === undefined || r.terminal === terminal) && (r.op === undefined || r.op === op));
     if (i < 0) return undefined;
     const r = this.rules[i]!;
     r.count--;
@@ -106,12 +112,12 @@ export class GlaseWire {
         this.clock.schedule(1, () => answer(() => reject(new TransportError(op, "refused", false, "connection refused"))), "wire");
         return;
       }
-      const arriveIn = fault === "hang" ? timeoutMs + 5_000 : lat;
+      const arriveIn = fault === "hang" ? timeoutMs + 5_000 : fault === "hangLong" ? 3 * timeoutMs : lat;
       this.clock.schedule(arriveIn, () => {
         if (!gen.alive && gen.dropInFlight) return;
         entry.arrivedAt = this.clock.mono;
         if (fault === "lostRequest") return this.clock.schedule(lat, () => answer(() => reject(new TransportError(op, "reset", true, "connection reset"))), "wire"), undefined;
-        if (fault === "code90" || fault === "code93" || fault === "code94") {
+        if (fault === "code90" || fault === "code93" || fault === "code94" || fault === "read33" || fault === "read54") {
           entry.code = Number(fault.slice(4));
           return this.clock.schedule(lat, () => answer(() => reject(new GlaseError(op, entry.code!))), "wire"), undefined;
         }
@@ -119,11 +125,12 @@ export class GlaseWire {
         const a = exec();
         entry.applied = true;
         entry.code = a.code;
-        if (fault === "hang") return;
+        if (fault === "hang" || fault === "hangLong") return;
         const back = fault === "slow" ? Math.floor(timeoutMs * 0.7) : lat;
         this.clock.schedule(back, () => {
           if (fault === "lostAnswer") return answer(() => reject(new TransportError(op, "reset", true, "connection reset after the request was sent")));
           if (fault === "applied90") return answer(() => reject(new GlaseError(op, 90)));
+          if (fault === "applied93") return answer(() => reject(new GlaseError(op, 93)));
           if (a.code !== 0) return answer(() => reject(new GlaseError(op, a.code)));
           answer(() => resolve(shape(a)));
         }, "wire");

@@ -138,6 +138,20 @@ export const SCENARIOS: readonly Scenario[] = [
     found: "reported to the brief; the world forgot stops at a restart, so the campaign could not see it",
     steps: () => [new Technician("stop", { point: 2 }, 0), new Kill(false, 0, 0), fuel(2, "confirm", 0, 0, 1000, 30_000)],
   },
+  // Hostile review of issue 9 (docs/model-campaign.md): a backend that lists no refund rows, a refund
+  // processed after the check's two-timeout wait, 93 applied, a status read refused after the commit.
+  {
+    issue: "review-1",
+    found: "review (independent model: refunds unlisted in the details report)",
+    world: { refundRowCashier: "unlisted" },
+    steps: () => [fuel(1, "confirm", 40_000, 0, 1, 0), new GlaseFault(undefined, "refundPayment", "applied90", 1, 41_455), new Technician("refund", { pick: 0, percent: 25 }, 1000)],
+  },
+  { issue: "review-2a", found: "review (a refund processed three call timeouts late)", steps: () => [fuel(1, "confirm", 40_000, 0, 1, 0), new GlaseFault(undefined, "refundPayment", "hangLong", 1, 41_455), new Technician("refund", { pick: 0, percent: 25 }, 1000)] },
+  { issue: "review-4", found: "review (93 answered after the refund was applied)", steps: () => [fuel(1, "confirm", 40_000, 0, 1, 0), new GlaseFault(undefined, "refundPayment", "applied93", 1, 41_455), new Technician("refund", { pick: 0, percent: 25 }, 1000)] },
+  // Found by the short tier itself once applied93 existed: a sendInvoice answered 93 but applied ended
+  // the flow 'offline' with the customer's reservation open.
+  { issue: "review-4", found: "by itself (sendInvoice applied, answered 93)", steps: () => [new GlaseFault(undefined, undefined, "applied93", 1, 0), fuel(1, "confirm", 500, undefined, 0, 30_000)] },
+  { issue: "review-3", found: "review (status reads refused with 33 around the commit)", steps: () => [fuel(1, "confirm", 0, 0, 1, 0), new GlaseFault(undefined, "getPaymentStatus", "read33", 6, 30_000)] },
 ];
 
 export const BASE_WORLD: WorldConfig = { seed: 1, sharedTerminal: false, compactionFault: false, commitTimeoutS: 300, latencyMs: 5, reportNotReadyMs: 0, submitReceipts: false };

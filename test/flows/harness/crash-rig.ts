@@ -79,6 +79,7 @@ export class ChildAgent {
         ...(opts.points ? { POINTS: opts.points.join(",") } : {}),
       },
     });
+    this.proc.stdin!.on("error", () => undefined); // EPIPE after the child killed itself (send)
     createInterface({ input: this.proc.stdout! }).on("line", (l) => {
       this.lines.push(l);
       const w = this.waiters;
@@ -118,6 +119,9 @@ export class ChildAgent {
   }
 
   send(line: string): void {
+    // A child that killed itself at a write boundary a moment ago: the line is lost like the rest of
+    // what it was doing (EPIPE is the pipe saying so; unhandled, it failed a passing campaign).
+    if (!this.alive || this.proc.stdin!.destroyed) return;
     this.proc.stdin!.write(`${line}\n`);
   }
 
