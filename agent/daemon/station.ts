@@ -113,7 +113,9 @@ export class Station implements StationControl {
    */
   async startEngine(): Promise<{ resumed: number; parked: number }> {
     this.credentials = new Map();
-    this.startAlarms = this.startAlarms.filter((a) => a.code.startsWith("device-"));
+    // Alarms of parts opened once per process (devices, Invoice Service, metrics) outlive an
+    // engine swap; the credential alarms are raised again below.
+    this.startAlarms = this.startAlarms.filter((a) => a.code.startsWith("device-") || a.code === "invoice-service-unavailable" || a.code === "metrics-unavailable");
     await this.parts.terminals.tidy().catch((err: unknown) => this.parts.logger.warn("terminals-tidy-failed", { err }));
     for (const p of this.parts.config.points) {
       const reg = await this.parts.terminals.registration(p.id).catch((err: unknown): PointRegistration => ({ kind: "broken", problem: err instanceof Error ? err.message : String(err), source: "stored" }));
