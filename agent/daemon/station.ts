@@ -355,7 +355,7 @@ export class Station implements StationControl {
 
   /** The payment a refund refunds: its receipt in the journal, else the Invoice Service payment. */
   private async paymentOf(ersReference: string): Promise<{ amountMinor: number; currency: string; point?: number } | undefined> {
-    const receipt = (await this.engine.receipts()).find((r) => r.ersReference === ersReference);
+    const receipt = await this.engine.receiptOf(ersReference);
     if (receipt) return { amountMinor: receipt.content.amountMinor, currency: receipt.content.currency, point: receipt.content.point };
     const invoice = await this.parts.issuer?.paymentByErsReference(ersReference);
     return invoice ? { amountMinor: invoice.amountMinor, currency: invoice.currency } : undefined;
