@@ -201,6 +201,8 @@ export interface PaymentEngine {
   resumePoint(point: PointId): Promise<void>;
   resolveParked(flowId: string, action: ParkedAction): Promise<void>;
   receipts(): Promise<readonly StoredReceipt[]>;
+  /** The receipt of a payment by its ersReference (an indexed lookup, not a scan). */
+  receiptOf(ersReference: string): Promise<StoredReceipt | undefined>;
   journalTail(n: number): Promise<readonly JournalEntry[]>;
 }
 

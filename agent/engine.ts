@@ -309,6 +309,11 @@ class Engine implements PaymentEngine, RunnerHost {
     return this.receiptDesk.list();
   }
 
+  /** The receipt of a payment, by its ersReference (indexed lookup). */
+  async receiptOf(ersReference: string): Promise<StoredReceipt | undefined> {
+    return (await this.receiptDesk.matching(ersReference)).find((r) => r.ersReference === ersReference);
+  }
+
   reprint(key: string): Promise<void> {
     return this.receiptDesk.reprint(key);
   }

@@ -175,6 +175,12 @@ const BEARER = /\b(Bearer|Basic)(\s+)([A-Za-z0-9._~+/=-]+)/g;
 // show a secret. Unquoted values are read 256 characters at a time (VALUE_REST reads on).
 const INLINE = /(?<![\w./-])([A-Za-z][\w-]{0,63})(\s*(?:["']\s*)?[:=]\s*)("[^"]*(?:"|$)|'[^']*(?:'|$)|[^\s"',;&)<>]{1,256})/g;
 const VALUE_REST = /[^\s"',;&)<>]*/y;
+// `"X-Auth-Token","value"` — a header pair serialised as JSON (`[["X-Auth-Token","…"]]`).
+const QUOTED_PAIR = /(["'])([A-Za-z][\w-]{0,63})\1\s{0,8},\s{0,8}(["'])([^"'\n]{0,512})\3/g;
+// Natural language: `password 'x'`, `token "x"` (a secret word, then a quoted value).
+const WORD_QUOTED = /(?<![\w./-])([A-Za-z][\w-]{0,63})(\s{1,8})(["'])([^"'\n]{1,256})\3/g;
+// `<password><![CDATA[…]]></password>`: the CDATA section is the value, up to its `]]>`.
+const XML_CDATA = /<((?:[A-Za-z][\w.-]{0,63}:)?([A-Za-z][\w.-]{0,63}))(\s[^<>]{0,128})?>\s{0,16}<!\[CDATA\[/g;
 // `<password>…</password>`, `<ns:terminalPassword attr="…">…</ns:terminalPassword>`.
 const XML_ELEMENT = /<((?:[A-Za-z][\w.-]{0,63}:)?([A-Za-z][\w.-]{0,63}))(\s[^<>]{0,128})?>([^<]*)<\/\1\s*>/g;
 
@@ -219,6 +225,25 @@ function secretRanges(text: string): Range[] {
     if (!isSecretKey(m[2]!)) continue;
     const contentAt = m.index + m[1]!.length + (m[3]?.length ?? 0) + 2;
     found.push([contentAt, contentAt + m[4]!.length]);
+  }
+  for (const m of text.matchAll(QUOTED_PAIR)) {
+    if (!isSecretKey(m[2]!)) continue;
+    const end = m.index + m[0].length - 1;
+    found.push([end - m[4]!.length, end]);
+  }
+  for (const m of text.matchAll(WORD_QUOTED)) {
+    if (!isSecretKey(m[1]!)) continue;
+    const at = m.index + m[1]!.length + m[2]!.length + 1;
+    found.push([at, at + m[4]!.length]);
+  }
+  // Each `]]>` is searched for once (a text of unclosed openings stays linear).
+  let close = -1;
+  for (const m of text.matchAll(XML_CDATA)) {
+    if (!isSecretKey(m[2]!)) continue;
+    const at = m.index + m[0].length;
+    if (close < at && close !== text.length) close = text.indexOf("]]>", at);
+    if (close < 0) close = text.length;
+    found.push([at, close]);
   }
   for (const secret of knownSecrets()) {
     for (let i = text.indexOf(secret); i >= 0; i = text.indexOf(secret, i + secret.length)) found.push([i, i + secret.length]);
@@ -318,7 +343,9 @@ export function safeValue(value: unknown, seen: WeakSet<object> = new WeakSet(),
       if (obj instanceof Map) return safeValue(Object.fromEntries([...obj].map(([k, v]) => [String(k), v])), seen, depth + 1);
       if (obj instanceof Set) return safeValue([...obj], seen, depth + 1);
       if (Array.isArray(obj)) {
-        const items = obj.slice(0, MAX_ITEMS).map((v) => safeValue(v, seen, depth + 1));
+        // Header lists: `[["X-Auth-Token", v]]` pairs and Node's flat rawHeaders `[name, v, …]`.
+        const secretAfter = (i: number) => i % 2 === 1 && obj.length % 2 === 0 && typeof obj[i - 1] === "string" && isSecretKey(obj[i - 1] as string);
+        const items = obj.slice(0, MAX_ITEMS).map((v, i) => (secretAfter(i) ? mask(v) : safeValue(v, seen, depth + 1)));
         return obj.length > MAX_ITEMS ? [...items, `… ${obj.length - MAX_ITEMS} more`] : items;
       }
       const out: Record<string, unknown> = {};

@@ -1,16 +1,40 @@
 // Who wrote a record, so another process can tell a run that is still going from one a crash or
-// power cut ended: pid, the kernel's boot id, and the process's start time (clock ticks since
-// boot, /proc/<pid>/stat field 22) so a recycled pid is not taken for the writer. Linux only;
-// where /proc cannot say (another user's process under ProtectProc=invisible), kill(pid, 0)
-// decides and EPERM counts as alive — refusing to touch a live run's record is the safe side.
+// power cut ended: pid, the kernel's boot id, the boot's wall-clock time, and the process's start
+// time (clock ticks since boot, /proc/<pid>/stat field 22) so a recycled pid is not taken for the
+// writer. Linux only.
 //
-// Base layer: node:fs only.
+// The shipped unit has ProcSubset=pid and ProtectProc=invisible: /proc/sys (the boot id) cannot
+// be read, and another user's /proc/<pid> is invisible (kill(pid, 0) gives EPERM). A record from an
+// earlier boot whose pid now belongs to some root process then looked alive for ever (review 2
+// #3). So every identity also carries `bootedAt`, the boot's wall-clock time from sysinfo(2)
+// uptime (os.uptime(), no /proc/sys), and a process that cannot be looked at is alive only when
+// the record proves it is of this boot (same boot id, or bootedAt within BOOT_CLOCK_SLACK_MS).
+// A record that proves nothing (older versions, no boot id readable) is not alive: its owner
+// may take it aside — to orphans/, with its password (pending-registration.ts) — which beats a
+// point that stays "in progress" for ever.
+//
+// Base layer: node:fs and node:os only.
 import { readFileSync } from "node:fs";
+import { uptime } from "node:os";
 
 export interface ProcessIdentity {
   readonly pid: number;
   readonly boot?: string;
   readonly startTicks?: number;
+  /** Wall-clock ms of the boot the process runs in (Date.now() − uptime when it was recorded). */
+  readonly bootedAt?: number;
+}
+
+/**
+ * How far two estimates of one boot's wall-clock time may differ: the two reads of clock and
+ * uptime, and NTP slewing. A clock stepped by more within one boot makes that boot's records
+ * look like an earlier boot's: their process, if invisible, is then taken for gone.
+ */
+export const BOOT_CLOCK_SLACK_MS = 120_000;
+
+/** The wall-clock time this boot began, by sysinfo(2)'s uptime (readable under ProcSubset=pid). */
+export function bootedAt(now = Date.now()): number {
+  return Math.round(now - uptime() * 1000);
 }
 
 function bootId(): string | undefined {
@@ -40,7 +64,7 @@ export function currentProcess(): ProcessIdentity {
   if (!self || self.pid !== process.pid) {
     const boot = bootId();
     const ticks = startTicks(process.pid);
-    self = { pid: process.pid, ...(boot ? { boot } : {}), ...(ticks !== undefined ? { startTicks: ticks } : {}) };
+    self = { pid: process.pid, ...(boot ? { boot } : {}), ...(ticks !== undefined ? { startTicks: ticks } : {}), bootedAt: bootedAt() };
   }
   return self;
 }
@@ -51,15 +75,26 @@ export function isCurrentProcess(who: ProcessIdentity): boolean {
   return who.pid === me.pid && (who.boot === undefined || who.boot === me.boot) && (who.startTicks === undefined || me.startTicks === undefined || who.startTicks === me.startTicks);
 }
 
+/** Whether `who` was recorded in this boot: true, false, or undefined when the record cannot say. */
+function sameBoot(who: ProcessIdentity, me: ProcessIdentity): boolean | undefined {
+  if (who.boot !== undefined && me.boot !== undefined) return who.boot === me.boot;
+  if (who.bootedAt !== undefined) return Math.abs(who.bootedAt - bootedAt()) <= BOOT_CLOCK_SLACK_MS;
+  return undefined;
+}
+
 /** True when the process `who` still runs (a different boot or a recycled pid is not it). */
 export function isAlive(who: ProcessIdentity): boolean {
   const me = currentProcess();
-  if (who.boot !== undefined && me.boot !== undefined && who.boot !== me.boot) return false;
+  const boot = sameBoot(who, me);
+  if (boot === false) return false;
   try {
     process.kill(who.pid, 0);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
   const ticks = startTicks(who.pid);
-  return who.startTicks === undefined || ticks === undefined || ticks === who.startTicks;
+  if (ticks !== undefined) return who.startTicks === undefined || ticks === who.startTicks;
+  // The pid exists but its /proc entry is hidden (another user's, ProtectProc=invisible): alive
+  // only if the record is provably of this boot.
+  return boot === true;
 }

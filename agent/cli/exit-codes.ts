@@ -12,7 +12,7 @@ export const EXIT = {
   FAILED: 1,
   /** Bad command line (unknown command or option, missing or malformed argument). */
   USAGE: 2,
-  /** No agent to talk to: no socket, nobody listening, or the connection dropped before the answer. */
+  /** No agent to talk to: no socket, nobody listening, the connection dropped before the answer, or the socket is full (BUSY). */
   UNREACHABLE: 3,
   /** The socket is there, but this user may not use it (technician group, admin.sock). */
   PERMISSION: 4,
@@ -26,7 +26,12 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** The exit status of a failure, by its error code (never by message text). */
 export function exitCodeOf(e: unknown): ExitCode {
-  if (e instanceof ControlRequestError) return e.remoteCode === "TIMEOUT" ? EXIT.TIMEOUT : EXIT.FAILED;
+  if (e instanceof ControlRequestError) {
+    if (e.remoteCode === "TIMEOUT") return EXIT.TIMEOUT;
+    // The socket was full or this connection was made room of: nothing was done, try again.
+    if (e.remoteCode === "BUSY" || e.remoteCode === "EVICTED") return EXIT.UNREACHABLE;
+    return EXIT.FAILED;
+  }
   if (isAgentError(e, "INPUT_INVALID") || isAgentError(e, "CONFIG_INVALID")) return EXIT.USAGE;
   if (isAgentError(e, "AGENT_UNREACHABLE")) return EXIT.UNREACHABLE;
   if (isAgentError(e, "PERMISSION_DENIED")) return EXIT.PERMISSION;

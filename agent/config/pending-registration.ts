@@ -26,7 +26,7 @@ import {
   type DurableWriteOptions,
 } from "../durable-file.ts";
 import { AgentError, isAgentError } from "../errors.ts";
-import { isAlive, isCurrentProcess } from "../process-identity.ts";
+import { BOOT_CLOCK_SLACK_MS, bootedAt, isAlive, isCurrentProcess } from "../process-identity.ts";
 
 export const PendingRegistrationSchema = z.object({
   /** Short random id of this attempt; also the tail of its externalTerminalId. */
@@ -37,7 +37,7 @@ export const PendingRegistrationSchema = z.object({
   startedAt: z.string(),
   endpoint: z.string().optional(),
   /** The process running the attempt (absent in records of older versions: never "in progress"). */
-  writer: z.object({ pid: z.number().int(), boot: z.string().optional(), startTicks: z.number().int().optional() }).optional(),
+  writer: z.object({ pid: z.number().int(), boot: z.string().optional(), startTicks: z.number().int().optional(), bootedAt: z.number().int().optional() }).optional(),
   /** Set by the writer once the answer is known to be lost: the attempt is over, though its process lives on. */
   unanswered: z.boolean().optional(),
 });
@@ -150,12 +150,18 @@ async function keepTaken(terminalsDir: string, claim: string, owner?: Owner): Pr
  */
 export async function keepLeftoverTaken(terminalsDir: string, owner?: Owner): Promise<number> {
   const names = await readdir(terminalsDir).catch(() => [] as string[]);
-  const left = names.filter((n) => {
+  const booted = bootedAt();
+  const left: string[] = [];
+  for (const n of names) {
     const at = n.lastIndexOf(TAKEN_MARK);
-    if (!n.startsWith(".") || at < 0) return false;
+    if (!n.startsWith(".") || at < 0) continue;
     const pid = Number(n.slice(at + TAKEN_MARK.length).split("-")[0]);
-    return !(Number.isSafeInteger(pid) && pid > 0 && isAlive({ pid }));
-  });
+    // The rename that made the file set its ctime: one from before this boot is a dead run's
+    // whatever its pid is now; one of this boot is the named process's while that one lives.
+    const changed = await lstat(join(terminalsDir, n)).then((st) => st.ctimeMs, () => 0);
+    const thisBoot = changed >= booted - BOOT_CLOCK_SLACK_MS;
+    if (!(thisBoot && Number.isSafeInteger(pid) && pid > 0 && isAlive({ pid, bootedAt: booted }))) left.push(n);
+  }
   for (const n of left) await keepTaken(terminalsDir, join(terminalsDir, n), owner);
   return left.length;
 }

@@ -113,7 +113,13 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     closers.push(() => devices.close());
 
     // 4. Invoice Service issuer (optional): its own journal, endpoint and settlement.
-    const issuer = await startInvoiceIssuer({ config, stateDir: paths.stateDir, glase, ...(devices.printer ? { printer: devices.printer } : {}), logger: logger.child("issuer") });
+    // Optional in the strong sense: a damaged invoices.sqlite, a refused secret or a taken port
+    // stops the Invoice Service, never the pumps (an alarm below, like a device that cannot open).
+    const issuerStart = await startInvoiceIssuer({ config, stateDir: paths.stateDir, glase, ...(devices.printer ? { printer: devices.printer } : {}), logger: logger.child("issuer") }).then(
+      (started) => ({ started, failure: undefined }),
+      (e: unknown) => ({ started: undefined, failure: e instanceof Error ? e.message : String(e) }),
+    );
+    const issuer = issuerStart.started;
     if (issuer) closers.push(() => issuer.close());
 
     // 5. The alerting hook (optional): listens from before the first alarm can be raised.
@@ -170,6 +176,12 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
       station.raiseStartAlarm({
         code: `device-${f.device}-unavailable`,
         message: `${f.device} (${f.kind}) could not be started: ${f.message}. The station runs without it; fix the cause (device, permissions, native module) and \`systemctl restart glase-agent\`.`,
+      });
+    }
+    if (issuerStart.failure !== undefined) {
+      station.raiseStartAlarm({
+        code: "invoice-service-unavailable",
+        message: `the Invoice Service could not be started: ${issuerStart.failure}. The points sell; Invoice Service invoices and notifications wait: fix the cause, then \`systemctl restart glase-agent\`.`,
       });
     }
     const recovery = await station.startEngine();

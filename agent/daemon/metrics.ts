@@ -3,6 +3,7 @@
 // address only (the config refuses anything else), GET and HEAD, with header/request timeouts
 // and a connection cap. No dependency: the format is a few lines (process-metrics.ts says why
 // not prom-client).
+import { guardConnections } from "../invoice-service/connection-guard.ts";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AgentError } from "../errors.ts";
@@ -138,11 +139,17 @@ export interface MetricsServerLimits {
   readonly headersTimeoutMs: number;
   /** The whole request. */
   readonly requestTimeoutMs: number;
-  /** Open connections; more are closed at once (a scraper needs one or two). */
+  /**
+   * Open connections, and per source address. At a cap the connection that has waited longest
+   * without a whole request is closed for the new one (connection-guard.ts): `maxConnections`
+   * refusing the newest let one local user's half-sent connections lock every scrape out
+   * (review 2 #9). A scraper needs one or two.
+   */
   readonly maxConnections: number;
+  readonly maxPerSource: number;
 }
 
-export const METRICS_LIMITS: MetricsServerLimits = { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, maxConnections: 16 };
+export const METRICS_LIMITS: MetricsServerLimits = { headersTimeoutMs: 5_000, requestTimeoutMs: 10_000, maxConnections: 16, maxPerSource: 8 };
 
 export async function serveMetrics(registry: MetricsRegistry, host: string, port: number, limits: Partial<MetricsServerLimits> = {}): Promise<MetricsServer> {
   const l = { ...METRICS_LIMITS, ...limits };
@@ -154,6 +161,8 @@ export async function serveMetrics(registry: MetricsRegistry, host: string, port
       connectionsCheckingInterval: Math.min(1_000, l.headersTimeoutMs),
     },
     (req, res) => {
+      guard.working(req.socket);
+      res.once("finish", () => guard.waiting(req.socket));
       const path = (req.url ?? "/").split("?")[0];
       if (path !== "/metrics") {
         res.writeHead(404, { "Content-Type": "text/plain" }).end(req.method === "HEAD" ? undefined : "only GET /metrics\n");
@@ -176,7 +185,7 @@ export async function serveMetrics(registry: MetricsRegistry, host: string, port
   );
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 50;
-  server.maxConnections = l.maxConnections;
+  const guard = guardConnections(server, { maxConnections: l.maxConnections, maxPerSource: Math.min(l.maxPerSource, l.maxConnections) });
   server.on("clientError", (_err, socket) => {
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
     else socket.destroy();

@@ -119,9 +119,19 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     sockets = await startSocketServers({ dir: paths.socketsDir, control: station, logger: log.child("sockets"), ...(config.sockets.statusGroup ? { statusGroup: config.sockets.statusGroup } : {}) });
     opened.push(() => sockets!.close());
     if (config.metrics) {
-      metricsServer = await serveMetrics(composed.metrics.registry, config.metrics.host, config.metrics.port);
-      opened.push(() => metricsServer!.close());
-      log.info("metrics-listening", { url: metricsServer.url });
+      // Optional: a taken port (any local user can squat it first) costs the scrapes, not the pumps.
+      const m = config.metrics;
+      metricsServer = await serveMetrics(composed.metrics.registry, m.host, m.port).catch((e: unknown) => {
+        composed!.station.raiseStartAlarm({
+          code: "metrics-unavailable",
+          message: `${e instanceof Error ? e.message : String(e)}. The station runs without them: free the port (ss -ltnp 'sport = :${m.port}') or change metrics.port, then \`systemctl restart glase-agent\`.`,
+        });
+        return undefined;
+      });
+      if (metricsServer) {
+        opened.push(() => metricsServer!.close());
+        log.info("metrics-listening", { url: metricsServer.url });
+      }
     }
   } catch (err) {
     startSignals.detach();

@@ -113,7 +113,9 @@ export class Station implements StationControl {
    */
   async startEngine(): Promise<{ resumed: number; parked: number }> {
     this.credentials = new Map();
-    this.startAlarms = this.startAlarms.filter((a) => a.code.startsWith("device-"));
+    // Alarms of parts opened once per process (devices, Invoice Service, metrics) outlive an
+    // engine swap; the credential alarms are raised again below.
+    this.startAlarms = this.startAlarms.filter((a) => a.code.startsWith("device-") || a.code === "invoice-service-unavailable" || a.code === "metrics-unavailable");
     await this.parts.terminals.tidy().catch((err: unknown) => this.parts.logger.warn("terminals-tidy-failed", { err }));
     for (const p of this.parts.config.points) {
       const reg = await this.parts.terminals.registration(p.id).catch((err: unknown): PointRegistration => ({ kind: "broken", problem: err instanceof Error ? err.message : String(err), source: "stored" }));
@@ -353,7 +355,7 @@ export class Station implements StationControl {
 
   /** The payment a refund refunds: its receipt in the journal, else the Invoice Service payment. */
   private async paymentOf(ersReference: string): Promise<{ amountMinor: number; currency: string; point?: number } | undefined> {
-    const receipt = (await this.engine.receipts()).find((r) => r.ersReference === ersReference);
+    const receipt = await this.engine.receiptOf(ersReference);
     if (receipt) return { amountMinor: receipt.content.amountMinor, currency: receipt.content.currency, point: receipt.content.point };
     const invoice = await this.parts.issuer?.paymentByErsReference(ersReference);
     return invoice ? { amountMinor: invoice.amountMinor, currency: invoice.currency } : undefined;

@@ -16,13 +16,18 @@ export class ReceiptDesk {
     private readonly announce: (receipt: StoredReceipt) => void,
   ) {}
 
+  /** The receipts whose flow id or ersReference is `key` (indexed: not a scan of every receipt). */
+  async matching(key: string): Promise<readonly StoredReceipt[]> {
+    return (await this.journal.receiptsMatching(key)).map((r) => ({ ...r, content: r.content as ReceiptContent }));
+  }
+
   async list(): Promise<readonly StoredReceipt[]> {
     return (await this.journal.receipts()).map((r) => ({ ...r, content: r.content as ReceiptContent }));
   }
 
   /** Prints a stored receipt again; `key` is its flowId or ersReference. */
   async reprint(key: string): Promise<void> {
-    const r = (await this.journal.receipts()).find((x) => x.flowId === key || x.ersReference === key);
+    const r = (await this.journal.receiptsMatching(key))[0];
     if (!r) throw new AgentError("NOT_FOUND", `no receipt for ${key}`, { key });
     if (!this.printer) throw new AgentError("PRINTER_UNAVAILABLE", "no printer configured", {});
     await this.printer.print(r.content as ReceiptContent);

@@ -117,7 +117,8 @@ export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDe
       clock,
       log,
       ...(deps.endpointLimits ? { limits: deps.endpointLimits } : {}),
-      onRecorded: (ids) => settlement.kick(ids),
+      onRecorded: (ids, source) => settlement.kick(ids, source),
+      pendingFrom: (source) => settlement.pendingFrom(source),
     });
     settlement.kick(); // resume notifications journaled before a restart
     return {

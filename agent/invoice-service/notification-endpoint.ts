@@ -15,7 +15,11 @@
 //   - for whoever has the URL (Glase; a leak), the work is bounded too: notifications arriving
 //     together are journaled in one transaction (one fsync per burst, not per id); past
 //     MAX_PENDING journaled-but-unfetched ids new ones are answered 503 and past the intake rate
-//     429 (Glase retries both on its schedule); bodies are capped.
+//     429 (Glase retries both on its schedule); bodies are capped;
+//   - and fairly per source: one source address (behind the documented reverse proxy, the
+//     X-Forwarded-For it sets) has at most MAX_PENDING_PER_SOURCE ids waiting for their details,
+//     and the details lookups take the sources in turn (settlement.ts) — a leaked token's flood
+//     neither delays Glase's real notification nor fills the pending bound against it.
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -29,6 +33,8 @@ import type { InvoiceStore } from "./store.ts";
 export const NOTIFICATION_BODY_LIMIT = 4096;
 /** Journaled notifications not yet fetched; past this, new ones are refused with 503. */
 export const MAX_PENDING = 1_000;
+/** Ids of one source waiting for their details; past this, that source's new ones get 503. */
+export const MAX_PENDING_PER_SOURCE = 250;
 /** Intake: a bucket of INTAKE_BURST new notifications refilled at INTAKE_PER_SECOND. */
 export const INTAKE_PER_SECOND = 500;
 export const INTAKE_BURST = 2_000;
@@ -49,13 +55,16 @@ export interface NotificationEndpointOptions {
   /** Bounds (tests shrink them); defaults MAX_PENDING, INTAKE_PER_SECOND, INTAKE_BURST. */
   readonly limits?: {
     readonly maxPending?: number;
+    readonly maxPendingPerSource?: number;
     readonly intakePerSecond?: number;
     readonly intakeBurst?: number;
     readonly maxConnections?: number;
     readonly maxConnectionsPerSource?: number;
   };
-  /** Called after new notifications are journaled (starts the settlement). */
-  readonly onRecorded: (invoiceIds: readonly number[]) => void;
+  /** Called after new notifications are journaled (starts the settlement), per source. */
+  readonly onRecorded: (invoiceIds: readonly number[], source: string) => void;
+  /** Ids of a source waiting for their details (settlement.ts pendingFrom); default none counted. */
+  readonly pendingFrom?: (source: string) => number;
 }
 
 export interface NotificationEndpoint {
@@ -96,7 +105,7 @@ export function parseNotification(body: Buffer): Parsed {
  * a burst of N notifications costs a few fsyncs instead of N.
  */
 class NotificationBatcher {
-  private waiting: Array<{ id: number; resolve: (v: "new" | "duplicate") => void; reject: (e: unknown) => void }> = [];
+  private waiting: Array<{ id: number; source: string; resolve: (v: "new" | "duplicate") => void; reject: (e: unknown) => void }> = [];
   private writing = false;
 
   constructor(
@@ -107,9 +116,14 @@ class NotificationBatcher {
     return this.waiting.length;
   }
 
-  record(id: number): Promise<"new" | "duplicate"> {
+  /** Ids of `source` waiting to be journaled. */
+  queuedFrom(source: string): number {
+    return this.waiting.reduce((n, w) => n + (w.source === source ? 1 : 0), 0);
+  }
+
+  record(id: number, source: string): Promise<"new" | "duplicate"> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ id, resolve, reject });
+      this.waiting.push({ id, source, resolve, reject });
       if (!this.writing) void this.flush();
     });
   }
@@ -121,8 +135,12 @@ class NotificationBatcher {
       try {
         const outcomes = await this.o.store.recordNotifications(batch.map((b) => b.id), this.o.clock.now());
         for (const b of batch) b.resolve(outcomes.get(b.id)!);
-        const fresh = [...outcomes].filter(([, v]) => v === "new").map(([id]) => id);
-        if (fresh.length > 0) this.o.onRecorded(fresh);
+        const fresh = new Map<string, number[]>();
+        for (const b of batch) {
+          if (outcomes.get(b.id) !== "new" || fresh.get(b.source)?.includes(b.id)) continue;
+          fresh.set(b.source, [...(fresh.get(b.source) ?? []), b.id]);
+        }
+        for (const [source, ids] of fresh) this.o.onRecorded(ids, source);
       } catch (e) {
         for (const b of batch) b.reject(e);
       }
@@ -147,9 +165,24 @@ function tokenBucket(perSecond: number, burst: number, now: () => number): { tak
   };
 }
 
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/**
+ * Who sent a notification: the peer address, or — when the peer is a reverse proxy on this
+ * machine (docs/install.md §8 sets `X-Forwarded-For $remote_addr`) — the last address it forwarded.
+ */
+export function sourceOf(req: IncomingMessage): string {
+  const peer = req.socket.remoteAddress ?? "unknown";
+  const xff = req.headers["x-forwarded-for"];
+  if (!LOOPBACK.test(peer) || xff === undefined) return peer;
+  const last = (Array.isArray(xff) ? xff.join(",") : xff).split(",").at(-1)!.trim();
+  return /^[0-9A-Fa-f:.]{2,45}$/.test(last) ? last : peer;
+}
+
 export async function startNotificationEndpoint(o: NotificationEndpointOptions): Promise<NotificationEndpoint> {
   const batcher = new NotificationBatcher(o);
   const maxPending = o.limits?.maxPending ?? MAX_PENDING;
+  const maxPendingPerSource = o.limits?.maxPendingPerSource ?? MAX_PENDING_PER_SOURCE;
   const intake = tokenBucket(o.limits?.intakePerSecond ?? INTAKE_PER_SECOND, o.limits?.intakeBurst ?? INTAKE_BURST, () => Date.now());
   const quiet = rateLimitedLogger(o.log);
   const expected = Buffer.from(o.path);
@@ -181,13 +214,18 @@ export async function startNotificationEndpoint(o: NotificationEndpointOptions):
       quiet.log("warn", "notification_refused", { reason: `${maxPending} notifications pending`, invoiceId: parsed.invoiceId });
       return sendJson(res, 503, { error: "too many notifications pending; retry later" }, { "retry-after": "10" });
     }
+    const source = sourceOf(req);
+    if ((o.pendingFrom?.(source) ?? 0) + batcher.queuedFrom(source) >= maxPendingPerSource) {
+      quiet.log("warn", "notification_refused", { reason: `${maxPendingPerSource} notifications of this source pending`, from: source, invoiceId: parsed.invoiceId });
+      return sendJson(res, 503, { error: "too many notifications pending; retry later" }, { "retry-after": "10" });
+    }
     if (!intake.take()) {
       quiet.log("warn", "notification_refused", { reason: "intake rate exceeded", invoiceId: parsed.invoiceId });
       return sendJson(res, 429, { error: "too many notifications; retry later" }, { "retry-after": "10" });
     }
     let outcome: "new" | "duplicate";
     try {
-      outcome = await batcher.record(parsed.invoiceId);
+      outcome = await batcher.record(parsed.invoiceId, source);
     } catch (e) {
       // Not journaled ⇒ not acknowledged: Glase retries on its schedule.
       quiet.log("error", "notification_journal_failed", { invoiceId: parsed.invoiceId, error: e });

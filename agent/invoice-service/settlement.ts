@@ -47,6 +47,8 @@ export interface SettlementDeps {
 
 /** Details requests in flight at once: a burst of notifications is fetched side by side. */
 export const FETCH_CONCURRENCY = 16;
+/** The source of ids read back from the journal (a previous run's, or due retries). */
+export const JOURNAL_SOURCE = "journal";
 /** At most one aggregated unknown-invoice alarm per this long. */
 export const UNKNOWN_ALARM_WINDOW_MS = 60_000;
 
@@ -55,9 +57,16 @@ export class Settlement {
   private cancelTimer: (() => void) | undefined;
   // Shutdown must not wait for a details request to time out; an aborted fetch is just retried.
   private readonly shutdown = new AbortController();
-  /** Due notification ids, in arrival order; `busy` holds those queued or being fetched. */
-  private readonly queue: number[] = [];
-  private readonly busy = new Set<number>();
+  /**
+   * Due notification ids per source address, each in arrival order, served round-robin: with a
+   * leaked token, a flood of made-up ids from one source waited ahead of Glase's real one in a
+   * single FIFO (1,000 fakes × 200 ms details / 16 workers ≈ 13 s, review 2 #5). Now a source
+   * gets one turn in each round. `busy` maps ids queued or being fetched to their source.
+   */
+  private readonly queues = new Map<string, number[]>();
+  private readonly busy = new Map<number, string>();
+  private queuedCount = 0;
+  private readonly perSource = new Map<string, number>();
   private workers = 0;
   private refilling: Promise<void> | undefined;
   private refillAgain = false;
@@ -70,10 +79,10 @@ export class Settlement {
    * Processes what is due. New notification ids go to the back of the queue at once (no journal
    * read); without ids, the journal is read for due retries and notifications of a previous run.
    */
-  kick(newIds: readonly number[] = []): void {
+  kick(newIds: readonly number[] = [], source = JOURNAL_SOURCE): void {
     if (this.closed) return;
     if (newIds.length > 0) {
-      for (const id of newIds) this.push(id);
+      for (const id of newIds) this.push(id, source);
       return this.startWorkers();
     }
     if (this.refilling) {
@@ -91,27 +100,50 @@ export class Settlement {
 
   /** Resolves when nothing is queued, fetched or being read from the journal (tests and shutdown). */
   async settled(): Promise<void> {
-    while (this.refilling || this.workers > 0 || this.queue.length > 0) {
+    while (this.refilling || this.workers > 0 || this.queuedCount > 0) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.queue.length = 0;
+    this.queues.clear();
+    this.queuedCount = 0;
     this.cancelTimer?.();
     this.shutdown.abort();
     await this.settled();
   }
 
-  private push(id: number): void {
+  /** Ids from `source` queued or being fetched (the endpoint bounds each source by it). */
+  pendingFrom(source: string): number {
+    return this.perSource.get(source) ?? 0;
+  }
+
+  private push(id: number, source: string): void {
     if (this.busy.has(id)) return;
-    this.busy.add(id);
-    this.queue.push(id);
+    this.busy.set(id, source);
+    this.perSource.set(source, (this.perSource.get(source) ?? 0) + 1);
+    const q = this.queues.get(source);
+    if (q) q.push(id);
+    else this.queues.set(source, [id]);
+    this.queuedCount++;
+  }
+
+  /** The next id, one source after another (a Map iterates in insertion order: rotate by re-inserting). */
+  private take(): number | undefined {
+    for (const [source, q] of this.queues) {
+      this.queues.delete(source);
+      const id = q.shift();
+      if (q.length > 0) this.queues.set(source, q);
+      if (id === undefined) continue;
+      this.queuedCount--;
+      return id;
+    }
+    return undefined;
   }
 
   private notifyIdle(): void {
-    if (this.refilling || this.workers > 0 || this.queue.length > 0) return;
+    if (this.refilling || this.workers > 0 || this.queuedCount > 0) return;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -122,7 +154,7 @@ export class Settlement {
     try {
       const pending = await store.pendingNotifications();
       const now = clock.now();
-      for (const n of pending) if (n.nextAttemptAt <= now) this.push(n.invoiceId);
+      for (const n of pending) if (n.nextAttemptAt <= now) this.push(n.invoiceId, JOURNAL_SOURCE);
       this.startWorkers();
       const next = pending.find((n) => n.nextAttemptAt > now && !this.busy.has(n.invoiceId));
       if (next && !this.closed) this.cancelTimer = clock.setTimer(Math.max(0, next.nextAttemptAt - now), () => this.kick());
@@ -134,7 +166,7 @@ export class Settlement {
   }
 
   private startWorkers(): void {
-    while (!this.closed && this.workers < FETCH_CONCURRENCY && this.queue.length > this.workers) {
+    while (!this.closed && this.workers < FETCH_CONCURRENCY && this.queuedCount > this.workers) {
       this.workers++;
       void this.work().finally(() => {
         this.workers--;
@@ -145,7 +177,7 @@ export class Settlement {
 
   private async work(): Promise<void> {
     while (!this.closed) {
-      const id = this.queue.shift();
+      const id = this.take();
       if (id === undefined) return;
       try {
         const n = await this.deps.store.notification(id);
@@ -153,7 +185,13 @@ export class Settlement {
       } catch (e) {
         this.deps.log.error("settlement_failed", { invoiceId: id, error: e });
       } finally {
+        const source = this.busy.get(id);
         this.busy.delete(id);
+        if (source !== undefined) {
+          const left = (this.perSource.get(source) ?? 1) - 1;
+          if (left > 0) this.perSource.set(source, left);
+          else this.perSource.delete(source);
+        }
       }
     }
   }

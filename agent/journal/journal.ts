@@ -246,13 +246,13 @@ class SqliteJournal implements Journal {
           ])
         ).reverse()
       : await all(this.db, "SELECT * FROM receipts ORDER BY at");
-    return rows.map((r) => ({
-      flowId: String(r.flow_id),
-      ersReference: String(r.ers_reference),
-      content: JSON.parse(String(r.content)),
-      printed: r.printed === 1,
-      at: Number(r.at),
-    }));
+    return rows.map(receiptRecord);
+  }
+
+  async receiptsMatching(key: string): Promise<readonly ReceiptRecord[]> {
+    const byFlow = await all(this.db, "SELECT * FROM receipts WHERE flow_id = ?", [key]);
+    const byErs = await all(this.db, "SELECT * FROM receipts WHERE ers_reference = ? ORDER BY at", [key]);
+    return [...byFlow, ...byErs.filter((r) => r.flow_id !== key)].map(receiptRecord);
   }
 
   async stoppedPoints(): Promise<readonly number[]> {
@@ -310,4 +310,14 @@ class SqliteJournal implements Journal {
     await new Promise<void>((resolve) => this.insertStep.finalize(() => resolve()));
     await new Promise<void>((resolve, reject) => this.db.close((err) => (err ? reject(fail("close", err)) : resolve())));
   }
+}
+
+function receiptRecord(r: Record<string, unknown>): ReceiptRecord {
+  return {
+    flowId: String(r.flow_id),
+    ersReference: String(r.ers_reference),
+    content: JSON.parse(String(r.content)),
+    printed: r.printed === 1,
+    at: Number(r.at),
+  };
 }

@@ -42,4 +42,9 @@ export const MIGRATIONS: readonly string[] = [
     at INTEGER NOT NULL
   );
   `,
+  // Refunds and reprints look one receipt up by its ersReference: without an index every refund
+  // read every receipt (80,000 after a year: 0.76 s and +77 MiB, review 2 #7).
+  `
+  CREATE INDEX receipts_by_ers_reference ON receipts(ers_reference);
+  `,
 ];

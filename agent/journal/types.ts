@@ -76,6 +76,8 @@ export interface Journal {
   saveReceipt(receipt: ReceiptRecord): Promise<void>;
   /** All receipts (oldest first); with a page, the newest `limit` of those matching, oldest first. */
   receipts(page?: ReceiptPage): Promise<readonly ReceiptRecord[]>;
+  /** The receipts whose flow id or ersReference is `key` (both indexed), oldest first. */
+  receiptsMatching(key: string): Promise<readonly ReceiptRecord[]>;
   /** Points stopped by a technician (stop-point), until resumed. */
   stoppedPoints(): Promise<readonly number[]>;
   /** Durable when it resolves: a stopped point stays out of service across restarts. */

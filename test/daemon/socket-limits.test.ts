@@ -181,8 +181,8 @@ describe("request rate", () => {
 });
 
 describe("connections", () => {
-  it("at the cap an idle connection is evicted for a new one; healthy watchers are never evicted", async () => {
-    const { statusPath } = await start({ maxConnections: 3 });
+  it("at the cap an idle connection is evicted for a new one, else the oldest watch; BUSY only when all are in a request", async () => {
+    const { statusPath, adminPath } = await start({ maxConnections: 3 });
     const idle = await raw(statusPath);
     const idleLines = lines(idle);
     const w1 = await ControlClient.connect(statusPath);
@@ -195,13 +195,25 @@ describe("connections", () => {
     expect(await fresh.request("points")).toHaveLength(2);
     await closed(idle);
     expect(idleLines.map((l) => JSON.parse(l).error?.code)).toEqual(["EVICTED"]);
-    // Now three busy clients (two watchers, one with a request in flight is not needed: watchers suffice).
+    // Three watchers: the oldest watch (w1) makes room, it is told why.
     await fresh.watch(() => {});
-    const refused = await raw(statusPath);
-    const refusedLines = lines(refused);
-    await closed(refused);
-    expect(refusedLines.map((l) => JSON.parse(l).error?.code)).toEqual(["BUSY"]);
-    expect(await w1.request("status")).toBeTruthy();
+    const w1Closed = w1.closedPromise();
+    const next = await ControlClient.connect(statusPath);
+    open.push(next);
+    expect(await next.request("status")).toBeTruthy();
+    await w1Closed;
+    await expect(w1.request("status")).rejects.toMatchObject({ remoteCode: "EVICTED" });
+    expect(await w2.request("status")).toBeTruthy();
+    // Every connection with a request in flight: nothing to take, the newcomer reads BUSY.
+    const held = await Promise.all([0, 1, 2].map(() => ControlClient.connect(adminPath)));
+    open.push(...held);
+    const scans = held.map((h) => h.request("next-scan", { timeoutMs: 60_000 }).catch((e: unknown) => e));
+    await until("three scans waiting", () => (station as unknown as { scanWaiters: unknown[] }).scanWaiters.length === 3);
+    const refused = await ControlClient.connect(adminPath);
+    open.push(refused);
+    await expect(refused.request("status")).rejects.toMatchObject({ remoteCode: "BUSY" });
+    for (const t of ["a", "b", "c"]) await station.injectScan(t);
+    await Promise.all(scans);
   });
 
   it("closes a connection that sends nothing for the idle timeout, but not a watcher", async () => {

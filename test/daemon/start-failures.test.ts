@@ -2,11 +2,13 @@
 // start-up step exits non-zero within seconds, logs exactly one error line naming the cause, and
 // leaves no socket behind — instead of listening without READY until systemd's start timeout.
 import { spawn } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ControlClient } from "../../agent/daemon/sockets/client.ts";
+import { AgentProcess } from "./agent-process.ts";
 import { writeNotificationToken, writeStationConfig } from "./station-config.ts";
 
 let dir: string;
@@ -76,63 +78,8 @@ describe("start-up failures exit at once with one line naming the cause", () => 
     const sub = await caseDir("group");
     const config = await writeStationConfig(sub, (doc) => (doc.sockets = {}));
     const patched = config.replace("station.yaml", "station-group.yaml");
-    const { readFile } = await import("node:fs/promises");
     await writeFile(patched, (await readFile(config, "utf8")).replace(/sockets:\n(\s+)dir: (.*)\n/, "sockets:\n$1dir: $2\n$1statusGroup: no-such-group-xyz\n"));
     await expectFastFailure(await runToExit(patched), sub, 78, /code=CONFIG_INVALID .*sockets\.statusGroup: no group named 'no-such-group-xyz'/);
-  }, 60_000);
-
-  it("the metrics port is in use", async () => {
-    const sub = await caseDir("metrics");
-    const port = await occupied();
-    const config = await writeStationConfig(sub);
-    const { readFile } = await import("node:fs/promises");
-    const withMetrics = join(sub, "metrics.yaml");
-    await writeFile(withMetrics, (await readFile(config, "utf8")) + `metrics:\n  host: 127.0.0.1\n  port: ${port}\n`);
-    await expectFastFailure(await runToExit(withMetrics), sub, 1, new RegExp(`EADDRINUSE.*${port}|${port}.*EADDRINUSE`));
-  }, 60_000);
-
-  it("the Invoice Service endpoint's port is in use", async () => {
-    const sub = await caseDir("invoice-port");
-    const port = await occupied();
-    const secretFile = join(sub, "issuer.secret");
-    await writeFile(secretFile, "s3cret\n", { mode: 0o600 });
-    const tokenFile = await writeNotificationToken(sub);
-    const config = await writeStationConfig(sub, (doc) => {
-      doc.invoiceService = { issuerName: "demo-kiosk", secretFile, notificationTokenFile: tokenFile, listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}/glase/notify` };
-    });
-    await expectFastFailure(await runToExit(config), sub, 1, /EADDRINUSE/);
-  }, 60_000);
-
-  it("a secret file the agent must refuse (group/world readable)", async () => {
-    const sub = await caseDir("secret");
-    const secretFile = join(sub, "issuer.secret");
-    await writeFile(secretFile, "s3cret\n");
-    await chmod(secretFile, 0o644);
-    const config = await writeStationConfig(sub, (doc) => {
-      doc.invoiceService = { issuerName: "demo-kiosk", secretFile, notificationTokenFile: join(sub, "notification.token"), listen: `127.0.0.1:${0}`, publicUrl: "http://127.0.0.1:1/glase/notify" };
-    });
-    await expectFastFailure(await runToExit(config), sub, 78, /issuer\.secret: mode 0644/);
-  }, 60_000);
-
-  it("a secret file that cannot be read (exit 78, naming its config key)", async () => {
-    const sub = await caseDir("secret-missing");
-    const config = await writeStationConfig(sub, (doc) => {
-      doc.invoiceService = { issuerName: "demo-kiosk", secretFile: join(sub, "no-such.secret"), notificationTokenFile: join(sub, "notification.token"), listen: "127.0.0.1:0", publicUrl: "http://127.0.0.1:1/glase/notify" };
-    });
-    await expectFastFailure(await runToExit(config), sub, 78, /code=CONFIG_INVALID .*invoiceService\.secretFile .*no-such\.secret: cannot read \(ENOENT\)/);
-  }, 60_000);
-
-  it("a notification token too weak to keep strangers out (exit 78, naming its config key)", async () => {
-    const sub = await caseDir("token-weak");
-    const secretFile = join(sub, "issuer.secret");
-    await writeFile(secretFile, "s3cret\n", { mode: 0o600 });
-    const tokenFile = await writeNotificationToken(sub, "1234");
-    const config = await writeStationConfig(sub, (doc) => {
-      doc.invoiceService = { issuerName: "demo-kiosk", secretFile, notificationTokenFile: tokenFile, listen: "127.0.0.1:0", publicUrl: "http://127.0.0.1:1/glase/notify" };
-    });
-    const exit = await runToExit(config);
-    await expectFastFailure(exit, sub, 78, /invoiceService\.notificationTokenFile .*notification\.token: the token must be 32–128 letters/);
-    expect(exit.output).not.toMatch(/\b1234\b/); // the (weak) token is still a secret
   }, 60_000);
 
   it("a journal that cannot be opened", async () => {
@@ -147,11 +94,86 @@ describe("start-up failures exit at once with one line naming the cause", () => 
     await mkdir(join(sub, "run"), { mode: 0o750 });
     await chmod(join(sub, "run"), 0o750);
     const config = await writeStationConfig(sub);
-    const { readFile } = await import("node:fs/promises");
     const patched = join(sub, "sockdir.yaml");
     // gid 0's own directory is reachable; pick another group: the first non-root one in /etc/group.
     const gid = (await readFile("/etc/group", "utf8")).split("\n").map((l) => l.split(":")[2]).find((g) => g !== undefined && g !== "0")!;
     await writeFile(patched, (await readFile(config, "utf8")).replace(/sockets:\n(\s+)dir: (.*)\n/, `sockets:\n$1dir: $2\n$1statusGroup: "${gid}"\n`));
     await expectFastFailure(await runToExit(patched), sub, 78, /cannot reach status\.sock; make it 0755 \(RuntimeDirectoryMode=0755\)/);
   }, 60_000);
+});
+
+/**
+ * Review 2 #4: the Invoice Service and metrics are optional parts. Their failure at start is an
+ * alarm and the station runs (the points sell), like a point's unusable credentials; only what
+ * makes nothing work (the config, the payment journal, the sockets) still stops the start.
+ */
+describe("a broken optional part is an alarm, the station runs", () => {
+  async function startsWithAlarms(configFile: string, sub: string): Promise<{ codes: string[]; messages: string; points: Array<{ state: string }>; output: string }> {
+    const agent = await AgentProcess.start(configFile, { GLASE_LOG_LEVEL: "info" });
+    try {
+      await agent.ready(60_000);
+      const c = await ControlClient.connect(join(sub, "run", "status.sock"));
+      const alarms = await c.request<Array<{ code: string; message: string }>>("alarms");
+      const points = await c.request<Array<{ state: string }>>("points");
+      c.close();
+      agent.kill("SIGTERM");
+      expect(await agent.exit()).toBe(0);
+      return { codes: alarms.map((a) => a.code).sort(), messages: alarms.map((a) => a.message).join("\n"), points, output: agent.output };
+    } finally {
+      await agent.dispose();
+    }
+  }
+
+  const issuerSection = (sub: string, secretFile: string, tokenFile: string, port = 0) => ({
+    issuerName: "demo-kiosk",
+    secretFile,
+    notificationTokenFile: tokenFile,
+    listen: `127.0.0.1:${port}`,
+    publicUrl: "http://127.0.0.1:1/glase/notify",
+  });
+
+  it("a damaged invoices.sqlite and a taken metrics port", async () => {
+    const sub = await caseDir("optional-damaged");
+    const secretFile = join(sub, "issuer.secret");
+    await writeFile(secretFile, "s3cret\n", { mode: 0o600 });
+    const tokenFile = await writeNotificationToken(sub);
+    await mkdir(join(sub, "state"), { recursive: true, mode: 0o700 });
+    await writeFile(join(sub, "state", "invoices.sqlite"), Buffer.alloc(8192, 0x5a), { mode: 0o600 }); // not a database
+    const port = await occupied();
+    const base = await writeStationConfig(sub, (doc) => (doc.invoiceService = issuerSection(sub, secretFile, tokenFile)));
+    const withMetrics = join(sub, "metrics.yaml");
+    await writeFile(withMetrics, (await readFile(base, "utf8")) + `metrics:\n  host: 127.0.0.1\n  port: ${port}\n`);
+    const r = await startsWithAlarms(withMetrics, sub);
+    expect(r.codes).toEqual(["invoice-service-unavailable", "metrics-unavailable"]);
+    expect(r.messages).toMatch(/EADDRINUSE/);
+    expect(r.points.length).toBeGreaterThan(0);
+    expect(r.points.every((p) => p.state === "idle"), JSON.stringify(r.points)).toBe(true);
+  }, 90_000);
+
+  it("an issuer secret at 0644 (refused as a secret: the Invoice Service stays off, the points sell)", async () => {
+    const sub = await caseDir("optional-secret");
+    const secretFile = join(sub, "issuer.secret");
+    await writeFile(secretFile, "s3cret\n");
+    await chmod(secretFile, 0o644);
+    const tokenFile = await writeNotificationToken(sub);
+    const config = await writeStationConfig(sub, (doc) => (doc.invoiceService = issuerSection(sub, secretFile, tokenFile)));
+    const r = await startsWithAlarms(config, sub);
+    expect(r.codes).toEqual(["invoice-service-unavailable"]);
+    expect(r.messages).toMatch(/issuer\.secret: mode 0644/);
+    expect(r.output).not.toMatch(/s3cret/);
+    expect(r.points.every((p) => p.state === "idle")).toBe(true);
+  }, 90_000);
+
+  it("the notification endpoint's port is taken", async () => {
+    const sub = await caseDir("optional-port");
+    const secretFile = join(sub, "issuer.secret");
+    await writeFile(secretFile, "s3cret\n", { mode: 0o600 });
+    const tokenFile = await writeNotificationToken(sub);
+    const config = await writeStationConfig(sub, (doc) => (doc.invoiceService = issuerSection(sub, secretFile, tokenFile, 0)));
+    const port = await occupied();
+    await writeFile(config, (await readFile(config, "utf8")).replace("listen: 127.0.0.1:0", `listen: 127.0.0.1:${port}`));
+    const r = await startsWithAlarms(config, sub);
+    expect(r.codes).toEqual(["invoice-service-unavailable"]);
+    expect(r.messages).toMatch(/EADDRINUSE/);
+  }, 90_000);
 });

@@ -1,3 +1,4 @@
+import { MIGRATIONS } from "../../agent/journal/schema.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,7 +53,7 @@ describe("journal", () => {
     expect((await j.tail(10)).map((s) => s.stateName)).toEqual(["sending-invoice", "awaiting-reservation", "sending-invoice", "finished"]);
     await j.close();
     expect(await pragma(path, "journal_mode")).toBe("wal");
-    expect(await pragma(path, "user_version")).toBe(2);
+    expect(await pragma(path, "user_version")).toBe(MIGRATIONS.length);
   });
 
   it("survives reopen (migrations are idempotent) and calls the write-boundary hook around each write", async () => {

@@ -145,6 +145,9 @@ describe("redaction inside strings: compound names, headers, XML", () => {
       "<a><a><a>": fill("<a>"),
       "<p:q a=": fill("<p:q a="),
       "a=a=a=": fill("a="),
+      "unclosed CDATA openings": fill("<password><![CDATA["),
+      "quoted pairs": fill("'password' , "),
+      "password 'a unterminated": fill("password 'a "),
       "a:a:a:": fill("a:"),
       '"a":"a":': fill('"a":'),
       "long identifier": fill("a", "") + "=x",
@@ -244,5 +247,21 @@ describe("log levels", () => {
       configureLogging({ journald: false, level: "info", sink: { write: (l) => process.stdout.write(l) } });
     }
     expect(lines, JSON.stringify(lines)).toEqual(["<4>WARN t w password=\"***\"\n", "<3>ERROR t e\n"]);
+  });
+});
+
+describe("redaction: review 2's misses (CDATA, header pair arrays, natural language)", () => {
+  it("masks a CDATA password, header pairs as arrays and `password 'x'` in prose", () => {
+    const cdata = scrubText("<soap:Body><password><![CDATA[r2-cdata-secret]]></password><point>3</point>");
+    expect(cdata).not.toContain("r2-cdata-secret");
+    expect(cdata).toContain("<point>3</point>");
+    expect(scrubText("<password><![CDATA[r2-unclosed")).not.toContain("r2-unclosed");
+    const prose = scrubText("login failed for password 'r2-nl-secret' on point 3; token \"r2-nl-2\"");
+    expect(prose).not.toMatch(/r2-nl/);
+    expect(prose).toContain("on point 3");
+    expect(scrubText('headers [["X-Auth-Token","r2-json-pair"],["Host","kiosk"]]')).not.toContain("r2-json-pair");
+    const line = formatLine("warn", "test", "request", { headers: [["X-Auth-Token", "r2-pair-secret"], ["Host", "kiosk.example"]], raw: ["Authorization", "r2-raw-secret", "Host", "kiosk.example"] });
+    expect(line).not.toMatch(/r2-pair-secret|r2-raw-secret/);
+    expect(line).toContain("kiosk.example");
   });
 });

@@ -76,6 +76,10 @@ export class GatedJournal implements Journal {
     this.writes++;
     return this.gate(this.inner.saveReceipt(receipt));
   }
+  receiptsMatching(key: string): Promise<readonly ReceiptRecord[]> {
+    return this.gate(this.inner.receiptsMatching(key));
+  }
+
   receipts(): Promise<readonly ReceiptRecord[]> {
     return this.gate(this.inner.receipts());
   }

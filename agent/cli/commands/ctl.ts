@@ -5,6 +5,7 @@ import { parseMinor } from "../../core/money.ts";
 import { AgentError } from "../../errors.ts";
 import { ControlClient } from "../../daemon/sockets/client.ts";
 import { ADMIN_SOCKET, STATUS_SOCKET } from "../../daemon/sockets/server.ts";
+import { checkLocalSocketTrust } from "./socket-trust.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { renderAlarms, renderFlows, renderJournal, renderPoints, renderReceipts, renderResult, renderStatus } from "./ctl-render.ts";
 import { runTop } from "./ctl-top.ts";
@@ -222,7 +223,9 @@ function subUsage(s: Sub): string {
 }
 
 export async function connectTo(dir: string, admin: boolean): Promise<ControlClient> {
-  return ControlClient.connect(join(dir, admin ? ADMIN_SOCKET : STATUS_SOCKET));
+  const path = join(dir, admin ? ADMIN_SOCKET : STATUS_SOCKET);
+  checkLocalSocketTrust(path, admin);
+  return ControlClient.connect(path);
 }
 
 async function runWatch(dir: string, json: boolean): Promise<number> {

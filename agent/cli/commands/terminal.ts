@@ -13,6 +13,7 @@ import { ControlClient } from "../../daemon/sockets/client.ts";
 import { ADMIN_SOCKET } from "../../daemon/sockets/server.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { findSocketDir } from "./socket-dir.ts";
+import { checkLocalSocketTrust } from "./socket-trust.ts";
 import { becomeOwnerOf } from "./state-owner.ts";
 
 const COMMON_OPTIONS = {
@@ -44,7 +45,9 @@ async function context(argv: readonly string[], extra: Record<string, { type: "s
   const configFile = (values.config as string | undefined) ?? "/etc/glase-agent/config.yaml";
   let agent: ControlClient | undefined;
   try {
-    agent = await ControlClient.connect(join(findSocketDir(values["socket-dir"] as string | undefined), ADMIN_SOCKET), 2_000);
+    const socket = join(findSocketDir(values["socket-dir"] as string | undefined), ADMIN_SOCKET);
+    checkLocalSocketTrust(socket, true); // PERMISSION_DENIED: neither asked nor bypassed
+    agent = await ControlClient.connect(socket, 2_000);
   } catch (e) {
     if (!isAgentError(e, "AGENT_UNREACHABLE")) throw e;
   }

@@ -55,6 +55,8 @@ export class ControlClient {
   private readonly from = ownIdentity();
   private readonly watchers = new Map<string | number, (event: unknown) => void>();
   private closed = false;
+  /** A line the agent sent before any request (BUSY, EVICTED): it answers every request. */
+  private refusal: Reply | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setEncoding("utf8");
@@ -67,8 +69,11 @@ export class ControlClient {
       },
     });
     socket.on("data", (d: string) => splitter.push(d));
-    socket.on("close", () => this.fail(new AgentError("AGENT_UNREACHABLE", "connection to the agent closed")));
-    socket.on("error", (e) => this.fail(e));
+    socket.on("close", () => this.fail(this.refusalError() ?? new AgentError("AGENT_UNREACHABLE", "connection to the agent closed")));
+    // EPIPE/ECONNRESET: the agent closed on us (full, evicted, stopping). A code, never a stack.
+    socket.on("error", (e: NodeJS.ErrnoException) =>
+      this.fail(this.refusalError() ?? new AgentError("AGENT_UNREACHABLE", `connection to the agent dropped before its answer (${e.code ?? e.message}); try again`, { errno: e.code })),
+    );
   }
 
   static connect(path: string, timeoutMs = 5_000): Promise<ControlClient> {
@@ -103,7 +108,10 @@ export class ControlClient {
     if (id === null) {
       // A reply without id answers a request the server could not read at all; fail the oldest.
       const first = this.pending.keys().next();
-      if (first.done) return;
+      if (first.done) {
+        if (reply.ok === false) this.refusal = reply;
+        return;
+      }
       return this.settle(first.value, reply);
     }
     this.settle(id, reply);
@@ -116,6 +124,11 @@ export class ControlClient {
     clearTimeout(p.timer);
     if (reply.ok) p.resolve(reply.result);
     else p.reject(new ControlRequestError(reply.error?.code ?? "INTERNAL", reply.error?.message ?? "request failed"));
+  }
+
+  private refusalError(): ControlRequestError | undefined {
+    const r = this.refusal;
+    return r ? new ControlRequestError(r.error?.code ?? "INTERNAL", r.error?.message ?? "refused by the agent") : undefined;
   }
 
   private fail(e: Error): void {
@@ -134,6 +147,7 @@ export class ControlClient {
   }
 
   request<T = unknown>(cmd: string, args: Record<string, unknown> = {}, opts: { readonly timeoutMs?: number } = {}): Promise<T> {
+    if (this.refusal) return Promise.reject(this.refusalError()!);
     if (this.closed) return Promise.reject(new AgentError("AGENT_UNREACHABLE", "connection to the agent closed"));
     const id = this.nextId++;
     const timeoutMs = opts.timeoutMs ?? timeoutFor(cmd, args);

@@ -48,13 +48,31 @@ const realTimers: IdleTimers = {
   },
 };
 
+/**
+ * Sends a last line and closes so that the client can read it: the write side is ended at once,
+ * what the client still sends is read and dropped, and the socket is destroyed when the client
+ * closes or after `lingerMs`. Ending and destroying at once (as before) made the client's own
+ * request hit a closed socket (EPIPE) before it read the line, so a BUSY was never seen.
+ */
+export function endWithLine(socket: Socket, line: string, lingerMs = 2_000): void {
+  socket.removeAllListeners("data");
+  socket.on("error", () => socket.destroy());
+  socket.end(line);
+  socket.resume();
+  const t = setTimeout(() => socket.destroy(), lingerMs);
+  t.unref();
+  socket.once("close", () => clearTimeout(t));
+}
+
+let watchSequence = 0;
+
 export class Connection {
   lastRequestAt = Date.now();
   readonly peer: PeerCredentials | undefined;
   private readonly queue: string[] = [];
   private busy = false;
   private closed = false;
-  private watch: { readonly id: Id; readonly sub: Subscription } | undefined;
+  private watch: { readonly id: Id; readonly sub: Subscription; readonly since: number } | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
   private cancelIdle: (() => void) | undefined;
   private drainWaiters: Array<() => void> = [];
@@ -96,8 +114,20 @@ export class Connection {
     if (this.closed) return;
     this.ctx.log.log("warn", "socket-client-dropped", { socket: this.ctx.socketName, code, reason, ...this.who() });
     const line = JSON.stringify({ id: null, ok: false, error: { code, message: reason } }) + "\n";
-    if (this.socket.writableLength < this.ctx.limits.maxUnreadBytes) this.socket.end(line);
-    this.socket.destroy();
+    const reading = this.stallTimer === undefined && this.socket.writableLength < this.ctx.limits.maxUnreadBytes;
+    this.onClosed();
+    if (reading) endWithLine(this.socket, line);
+    else this.socket.destroy();
+  }
+
+  /** The client has stopped taking its output (a write is stalled). */
+  get stuck(): boolean {
+    return this.stallTimer !== undefined;
+  }
+
+  /** When this connection started watching (the oldest watch of a peer is evicted first). */
+  get watchingSince(): number | undefined {
+    return this.watch?.since;
   }
 
   private who(): Record<string, number> {
@@ -259,6 +289,7 @@ export class Connection {
         next: (event) => this.event(id, { event }),
         complete: () => this.event(id, { end: true }),
       }),
+      since: ++watchSequence,
     };
   }
 }

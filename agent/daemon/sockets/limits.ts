@@ -7,6 +7,13 @@
 export interface ConnectionLimits {
   /** Open connections per socket; at the cap a misbehaving or idle one is evicted, else the new one is refused. */
   readonly maxConnections: number;
+  /**
+   * Open connections per peer uid (SO_PEERCRED), below maxConnections: one group member with
+   * many `watch`es (which are never idle-evicted) must not hold every slot. At this cap the
+   * peer's own idle connection, else its oldest watch, makes room; at maxConnections the oldest
+   * watch of the peer holding the most does (admission.ts).
+   */
+  readonly maxConnectionsPerPeer: number;
   /** A connection with nothing in flight and no watch is closed after this long without a request. */
   readonly idleTimeoutMs: number;
   /** Output queued in the agent for a client that does not read; past it the client is dropped. */
@@ -30,6 +37,7 @@ export interface ConnectionLimits {
 
 export const DEFAULT_LIMITS: ConnectionLimits = {
   maxConnections: 64,
+  maxConnectionsPerPeer: 16,
   idleTimeoutMs: 60_000,
   maxUnreadBytes: 64 * 1024,
   writeStallMs: 15_000,
@@ -40,7 +48,7 @@ export const DEFAULT_LIMITS: ConnectionLimits = {
 };
 
 /** admin.sock is for the agent's user and root: a handful of connections is plenty. */
-export const ADMIN_LIMITS: Partial<ConnectionLimits> = { maxConnections: 16 };
+export const ADMIN_LIMITS: Partial<ConnectionLimits> = { maxConnections: 16, maxConnectionsPerPeer: 12 };
 
 /** A token bucket whose waiters are served in arrival order: a fair share for every client. */
 export class RequestGate {

@@ -11,10 +11,11 @@ import { AgentError } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import { rateLimitedLogger } from "../../log-rate.ts";
 import type { SocketRole } from "./commands.ts";
-import { Connection, type IdleTimers } from "./connection.ts";
+import { admit } from "./admission.ts";
+import { Connection, endWithLine, type IdleTimers } from "./connection.ts";
 import type { StationControl } from "./control.ts";
 import { ADMIN_LIMITS, DEFAULT_LIMITS, RequestGate, type ConnectionLimits } from "./limits.ts";
-import { peerCredentialsAvailable } from "./peer.ts";
+import { peerCredentials, peerCredentialsAvailable } from "./peer.ts";
 
 export const STATUS_SOCKET = "status.sock";
 export const ADMIN_SOCKET = "admin.sock";
@@ -129,18 +130,15 @@ export async function startSocketServers(opts: SocketServerOptions): Promise<Soc
     return createServer((socket) => {
       sockets.add(socket);
       socket.once("close", () => sockets.delete(socket));
-      if (open.size >= limits.maxConnections) {
-        // Make room by evicting a client that is not reading, or the one idle the longest;
-        // a technician's reading `ctl top` is never the victim.
-        const victim = [...open].filter((c) => c.evictable).sort((a, b) => b.unreadBytes - a.unreadBytes || a.lastRequestAt - b.lastRequestAt)[0];
-        if (!victim) {
-          quiet.log("warn", "socket-connection-refused", { socket: name, reason: `connection limit ${limits.maxConnections}` });
-          socket.end(JSON.stringify({ id: null, ok: false, error: { code: "BUSY", message: `${name} has ${limits.maxConnections} connections open; try again later` } }) + "\n");
-          socket.destroy();
-          return;
-        }
-        victim.drop("EVICTED", `${name} reached its limit of ${limits.maxConnections} connections`);
-        open.delete(victim);
+      const decision = admit([...open], peerCredentials(socket)?.uid, limits);
+      if (decision.kind === "refuse") {
+        quiet.log("warn", "socket-connection-refused", { socket: name, reason: decision.reason });
+        endWithLine(socket, JSON.stringify({ id: null, ok: false, error: { code: "BUSY", message: `${name}: ${decision.reason}; try again later` } }) + "\n");
+        return;
+      }
+      if (decision.victim) {
+        decision.victim.drop("EVICTED", `${name}: ${decision.reason}`);
+        open.delete(decision.victim);
       }
       const c = new Connection(socket, { role, socketName: name, control: opts.control, limits, log: quiet, gate, onClose: (x) => open.delete(x), ...(opts.timers ? { timers: opts.timers } : {}) });
       open.add(c);
