@@ -23,6 +23,7 @@ import type { AdminAction, PageQuery } from "./sockets/control.ts";
 import { RefundGuard } from "./refund-guard.ts";
 import { appendAdminAction, describeActor, flowsPage, journalPage, receiptPage } from "./station-history.ts";
 import { outOfServiceOf } from "./point-service.ts";
+import { type PeriodCloseRequest, closePeriod, keptPeriodReports } from "./period-close.ts";
 
 export type StationPhase = "starting" | "running" | "draining" | "stopping";
 
@@ -359,10 +360,23 @@ export class Station implements StationControl {
     return invoice ? { amountMinor: invoice.amountMinor, currency: invoice.currency } : undefined;
   }
 
-  closePeriod(req: { readonly scope: "shop" | "terminal"; readonly point?: number; readonly reportId: string }) {
-    const terminal = req.point !== undefined ? this.credentials.get(req.point)?.terminalId : undefined;
-    if (req.scope === "terminal" && terminal === undefined) throw new AgentError("NOT_FOUND", `point ${req.point} has no registered terminal`);
-    return this.engine.startReconciliation({ scope: req.scope, reportId: req.reportId, ...(terminal !== undefined ? { terminal } : {}) });
+  closePeriod(req: PeriodCloseRequest) {
+    const printer = this.parts.config.devices.printer;
+    return closePeriod(
+      {
+        engine: this.engine,
+        terminalOf: (point) => this.credentials.get(point)?.terminalId,
+        currency: this.parts.config.station.currency,
+        stationName: this.parts.config.station.name,
+        ...(this.parts.devices.printer ? { printer: this.parts.devices.printer } : {}),
+        ...(printer?.width !== undefined ? { printWidth: printer.width } : {}),
+      },
+      req,
+    );
+  }
+
+  periodReports(q: { readonly n: number; readonly flowId?: string }) {
+    return keptPeriodReports(this.parts.engineBase.journal, this.parts.config.station.currency, q);
   }
 
   resolveParked(flowId: string, action: ParkedAction): Promise<void> {

@@ -3,6 +3,7 @@
 // in-process station. Keeping the sockets on this interface (not on the engine) lets the
 // protocol, permissions and CLI be built and tested on their own.
 import type { Observable } from "rxjs";
+import type { KeptPeriodReport, PeriodCloseRequest, PeriodCloseResult } from "../period-close.ts";
 import type {
   AlarmInfo,
   EngineEvent,
@@ -142,7 +143,10 @@ export interface StationControl {
   reprint(flowIdOrErsReference: string): Promise<void>;
   /** `force`: send a refund of a payment this agent has no record of (journaled with the action). */
   refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number; readonly force?: boolean }): Promise<RefundResult>;
-  closePeriod(req: { readonly scope: "shop" | "terminal"; readonly point?: number; readonly reportId: string }): Promise<ReconciliationResult>;
+  /** Shift close: marks the period and fetches its reports (the scope's defaults, or `reportId`). */
+  closePeriod(req: PeriodCloseRequest): Promise<PeriodCloseResult>;
+  /** Period closes kept in the journal, newest first (or the one of `flowId`). */
+  periodReports?(q: { readonly n: number; readonly flowId?: string }): Promise<readonly KeptPeriodReport[]>;
   resolveParked(flowId: string, action: ParkedAction): Promise<void>;
   /** Virtual scanner only: feeds text as if scanned; rejects with CONFLICT on real scanners. */
   injectScan(text: string): Promise<void>;
