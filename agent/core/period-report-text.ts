@@ -16,9 +16,10 @@ export function periodTotalMinor(s: PeriodSummary): number | undefined {
   return s.salesTotalMinor ?? s.linesTotalMinor;
 }
 
+/** Label left, value right; on narrow paper a pair that does not fit puts the value on a line of its own. */
 function pair(label: string, value: string, width: number): string {
-  const gap = Math.max(1, width - label.length - value.length);
-  return `${label}${" ".repeat(gap)}${value}`;
+  if (label.length + 1 + value.length <= width) return `${label}${" ".repeat(width - label.length - value.length)}${value}`;
+  return `${label.slice(0, width)}\n${value.length >= width ? value.slice(0, width) : value.padStart(width)}`;
 }
 
 function short(id: string, max: number): string {
@@ -26,6 +27,10 @@ function short(id: string, max: number): string {
 }
 
 export function periodReportLines(v: PeriodReportView, width = 60): string[] {
+  return headAndLines(v, width).flatMap((l) => l.split("\n"));
+}
+
+function headAndLines(v: PeriodReportView, width: number): string[] {
   const s = v.summary;
   const out: string[] = [];
   const head = s.scope === "terminal" ? `Period report, terminal ${s.terminalId ?? "?"}` : "Period report, whole shop";

@@ -25,6 +25,7 @@ import { startInvoiceIssuer } from "./invoice-issuer.ts";
 import { OperatorTools } from "./operator-tools.ts";
 import { startAlerts } from "./alerts.ts";
 import { alarmSourceOf } from "../alerts/alarm-source.ts";
+import type { InvoiceAlarm } from "../invoice-service/settlement.ts";
 import { join } from "node:path";
 
 export interface ComposeOptions {
@@ -113,7 +114,10 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     closers.push(() => devices.close());
 
     // 4. Invoice Service issuer (optional): its own journal, endpoint and settlement.
-    const issuer = await startInvoiceIssuer({ config, stateDir: paths.stateDir, glase, ...(devices.printer ? { printer: devices.printer } : {}), logger: logger.child("issuer") });
+    // Its alarms go to the station's alarm book; those raised while it opens wait for the station.
+    const earlyInvoiceAlarms: InvoiceAlarm[] = [];
+    let invoiceAlarm: (a: InvoiceAlarm) => void = (a) => void earlyInvoiceAlarms.push(a);
+    const issuer = await startInvoiceIssuer({ config, stateDir: paths.stateDir, glase, ...(devices.printer ? { printer: devices.printer } : {}), logger: logger.child("issuer"), onAlarm: (a) => invoiceAlarm(a) });
     if (issuer) closers.push(() => issuer.close());
 
     // 5. The alerting hook (optional): listens from before the first alarm can be raised.
@@ -162,6 +166,8 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
       ...(embedded ? {} : { shop: (cfg: AgentConfig) => (cfg.glase.reseller ? resellerCredentials(cfg) : Promise.resolve(undefined)) }),
     });
     if (alerts) alerts.listen(alarmSourceOf(station.events$));
+    invoiceAlarm = (a) => station.raiseInvoiceAlarm(a);
+    for (const a of earlyInvoiceAlarms.splice(0)) invoiceAlarm(a);
     station.events$.subscribe((e) => {
       if (e.type !== "device") metrics.onEngineEvent(e);
     });

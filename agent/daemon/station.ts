@@ -21,6 +21,7 @@ import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
 import { invoiceListing } from "../invoice-service/listing.ts";
 import type { AdminAction, PageQuery } from "./sockets/control.ts";
 import { RefundGuard } from "./refund-guard.ts";
+import { AlarmBook, type BookAlarm } from "../alarms/book.ts";
 import { appendAdminAction, describeActor, flowsPage, journalPage, receiptPage } from "./station-history.ts";
 import { outOfServiceOf } from "./point-service.ts";
 import { type PeriodCloseRequest, closePeriod, keptPeriodReports } from "./period-close.ts";
@@ -53,6 +54,8 @@ export interface StationParts {
 
 export class Station implements StationControl {
   readonly events$ = new Subject<StationEvent>();
+  /** Every open alarm of the station (engine, station, Invoice Service): `ctl alarms`, status, metrics, watch, the alerting hook. */
+  readonly alarmBook = new AlarmBook();
   readonly startedAt = Date.now();
   phase: StationPhase = "starting";
   private engineRef: PaymentEngine | undefined;
@@ -72,6 +75,7 @@ export class Station implements StationControl {
   constructor(private readonly parts: StationParts) {
     this.refunds = new RefundGuard(parts.engineBase.journal);
     parts.board.changes$.subscribe((device) => this.events$.next({ type: "device", device }));
+    this.alarmBook.subscribe((c) => this.events$.next({ type: "alarm", alarm: c.alarm, change: c.kind }));
     parts.devices.scanner?.onScan((scan) => {
       const text = scan.kind === "glase-id" ? scan.seqrId : scan.kind === "invoice-qr" ? scan.url : scan.text;
       for (const w of this.scanWaiters) w(text);
@@ -123,13 +127,20 @@ export class Station implements StationControl {
       else this.raiseStartAlarm(pointAlarm(p.id, reg));
     }
     const reseller = await this.shopCredentials();
+    // What the checks above no longer find has been fixed: its alarm clears.
+    this.alarmBook.sync(this.startAlarms);
     const engine = createPaymentEngine({
       ...this.parts.engineBase,
       ...(reseller ? { reseller } : {}),
       points: enginePoints(this.parts.config, this.credentials, this.parts.grades),
       settings: engineSettings(this.parts.config),
     });
-    this.engineSub = engine.events$.subscribe((e) => this.events$.next(e));
+    this.engineSub = engine.events$.subscribe((e) => {
+      // Alarms reach the stream through the book (raised/repeated/cleared), not one by one.
+      if (e.type === "alarm") return void this.alarmBook.raise({ origin: "engine", code: e.alarm.code, message: e.alarm.message, at: e.alarm.at, ...(e.alarm.point !== undefined ? { point: e.alarm.point } : {}), ...(e.alarm.flowId !== undefined ? { flowId: e.alarm.flowId } : {}) });
+      if (e.type === "flow") this.alarmBook.flowChanged(e.flow.flowId, e.flow.parked, e.flow.finished);
+      this.events$.next(e);
+    });
     this.engineRef = engine;
     const report = await engine.start();
     // A point a technician stopped stays stopped when the engine is swapped (reload, register).
@@ -161,7 +172,17 @@ export class Station implements StationControl {
     const info: AlarmInfo = { id: `S${++this.startAlarmSeq}`, at: Date.now(), ...alarm };
     this.startAlarms.push(info);
     this.parts.logger.error("alarm", { code: info.code, point: info.point, message: info.message });
-    this.events$.next({ type: "alarm", alarm: info });
+    this.alarmBook.raise({ origin: "station", code: info.code, message: info.message, ...(info.point !== undefined ? { point: info.point } : {}), at: info.at });
+  }
+
+  /** An Invoice Service alarm (settlement of a pay-by-invoice payment): into the book, until acknowledged. */
+  raiseInvoiceAlarm(alarm: { readonly kind: string; readonly detail: string }): void {
+    this.alarmBook.raise({ origin: "invoice-service", code: `invoice-${alarm.kind}`, message: alarm.detail });
+  }
+
+  /** `ctl ack ID`: an event alarm clears; a condition's alarm is marked seen until its cause is gone. */
+  async ackAlarm(id: string, by?: AdminActor): Promise<BookAlarm> {
+    return this.alarmBook.ack(id, by ? describeActor(by) : undefined);
   }
 
   /** Stops the engine gracefully: no new customers, running flows get `timeoutMs` to settle. */
@@ -198,7 +219,7 @@ export class Station implements StationControl {
       points: this.parts.config.points.length,
       activeFlows: flows.filter((f) => !f.finished).length,
       parkedFlows: flows.filter((f) => f.parked && !f.finished).length,
-      alarms: (snap?.alarms.length ?? 0) + this.startAlarms.length,
+      alarms: this.alarmBook.list().length,
       devices: this.parts.board.list(),
       ...(this.parts.alertStats ? { alerts: this.parts.alertStats() } : {}),
     };
@@ -222,8 +243,8 @@ export class Station implements StationControl {
     return flowsPage(opts.all ? flows : flows.filter((f) => !f.finished), opts);
   }
 
-  alarms(): readonly AlarmInfo[] {
-    return [...this.startAlarms, ...(this.engineRef?.snapshot().alarms ?? [])];
+  alarms(): readonly BookAlarm[] {
+    return this.alarmBook.list();
   }
 
   journalTail(n: number, page: Omit<PageQuery, "n"> = {}) {
@@ -268,6 +289,7 @@ export class Station implements StationControl {
     if (!reg) return;
     this.startAlarms = this.startAlarms.filter((a) => a.point !== point || a.code.startsWith("device-"));
     if (reg.kind !== "registered" && reg.kind !== "unregistered") this.raiseStartAlarm(pointAlarm(point, reg));
+    this.alarmBook.sync(this.startAlarms);
   }
 
   assignGlaseId(point: number, glaseId: string): Promise<void> {

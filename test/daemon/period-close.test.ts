@@ -165,7 +165,7 @@ describe.concurrent.each(["default", "strict"] as const)("ctl close-period again
     expect(csv.code, csv.stderr).toBe(0);
     const lines = csv.stdout.trim().split("\r\n");
     expect(lines[0]).toBe("type,transactionPeriodId,terminalId,cashierId,ersReference,amount,currency,salesCount");
-    for (const inv of mine) expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^sale,\\d+,${terminalOf(2)},,${inv.ersReference},${(inv.paidMinor! / 100).toFixed(2)},SEK,$`)));
+    for (const inv of mine) expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^sale,\\d+,${terminalOf(2)},point-2,${inv.ersReference},${(inv.paidMinor! / 100).toFixed(2)},SEK,$`)));
     expect(lines.at(-1)).toMatch(new RegExp(`^total,\\d+,${terminalOf(2)},,,${(mineTotal / 100).toFixed(2)},SEK,3$`));
     expect(lines).toHaveLength(1 + 3 + (refunded.terminalId === terminalOf(2) ? 1 : 0) + 1);
     const json = await cli(s.dir, "ctl", "close-period", "--scope", "terminal", "--point", "2", "--json", "--print");

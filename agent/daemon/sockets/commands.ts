@@ -64,7 +64,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       return c.periodReports(a);
     },
   }),
-  command({ name: "alarms", role: "status", summary: "open alarms", args: none, run: (c) => c.alarms() }),
+  command({ name: "alarms", role: "status", summary: "open alarms: code, first/last time, count, what resolves it", args: none, run: (c) => c.alarms() }),
+  command({
+    name: "ack",
+    role: "admin",
+    summary: "acknowledge an open alarm (an event alarm clears; a condition's stays until fixed)",
+    args: z.strictObject({ id: z.string().min(1).max(40) }),
+    run: (c, a, ctx) => {
+      if (!c.ackAlarm) throw new AgentError("NOT_FOUND", "this station has no alarm book");
+      return c.ackAlarm(a.id, ctx.actor);
+    },
+  }),
   command({
     name: "journal",
     role: "status",

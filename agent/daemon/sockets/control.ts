@@ -3,6 +3,7 @@
 // in-process station. Keeping the sockets on this interface (not on the engine) lets the
 // protocol, permissions and CLI be built and tested on their own.
 import type { Observable } from "rxjs";
+import type { AlarmChangeKind, BookAlarm } from "../../alarms/book.ts";
 import type { KeptPeriodReport, PeriodCloseRequest, PeriodCloseResult } from "../period-close.ts";
 import type {
   AlarmInfo,
@@ -78,7 +79,11 @@ export interface StationStatus {
 }
 
 /** Everything the `watch` stream carries: engine events plus device health changes. */
-export type StationEvent = EngineEvent | { readonly type: "device"; readonly device: DeviceHealth };
+export type StationEvent =
+  | EngineEvent
+  | { readonly type: "device"; readonly device: DeviceHealth }
+  /** A change in the alarm book: raised, raised again (count), acknowledged, cleared. */
+  | { readonly type: "alarm"; readonly alarm: BookAlarm; readonly change: AlarmChangeKind };
 
 export interface RegisterResult {
   readonly point: number;
@@ -126,6 +131,8 @@ export interface StationControl {
   /** Active flows, or all recent ones with `all`; newest first, paged. */
   flows(opts: { readonly all: boolean } & Partial<PageQuery>): readonly FlowSummary[];
   alarms(): readonly AlarmInfo[];
+  /** `ctl ack ID` (admin): acknowledges an open alarm of the book. */
+  ackAlarm?(id: string, by?: AdminActor): Promise<AlarmInfo>;
   /** The last `n` journal transitions (oldest first), optionally paged. */
   journalTail(n: number, page?: Omit<PageQuery, "n">): Promise<readonly JournalEntry[]>;
   /** Kept receipts (oldest first); paged with a query, all without. */
