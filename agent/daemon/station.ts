@@ -220,6 +220,7 @@ export class Station implements StationControl {
       activeFlows: flows.filter((f) => !f.finished).length,
       parkedFlows: flows.filter((f) => f.parked && !f.finished).length,
       alarms: this.alarmBook.list().length,
+      alarmCodes: this.alarmBook.list().map((a) => (a.count > 1 ? `${a.code} ×${a.count}` : a.code)),
       devices: this.parts.board.list(),
       ...(this.parts.alertStats ? { alerts: this.parts.alertStats() } : {}),
     };

@@ -94,7 +94,16 @@ const SUBS: readonly Sub[] = [
     },
     render: (r: KeptPeriodReport[], v?: Values) => renderKeptPeriods(r, v?.flow !== undefined, v?.csv === true),
   },
-  { name: "alarms", admin: false, synopsis: "alarms", summary: "open alarms", request: () => ({ cmd: "alarms", args: {} }), render: renderAlarms },
+  {
+    name: "ack",
+    admin: true,
+    synopsis: "ack ALARM_ID",
+    summary: "acknowledge an alarm (an event alarm clears; a condition's stays until its cause is fixed)",
+    positionals: 1,
+    request: (_v, p) => ({ cmd: "ack", args: { id: p[0] } }),
+    render: (a: { id: string; code: string; clears?: string }) => `alarm ${a.id} (${a.code}) acknowledged${a.clears === "condition" ? "; it stays open until its cause is fixed" : "; cleared"}`,
+  },
+  { name: "alarms", admin: false, synopsis: "alarms", summary: "open alarms: code, first/last time, count, what resolves it", request: () => ({ cmd: "alarms", args: {} }), render: renderAlarms },
   {
     name: "journal",
     admin: false,
@@ -261,8 +270,13 @@ function renderEventLine(event: any): string {
       return `${at} point ${event.point.point}: ${event.point.state}${event.point.amountMinor !== undefined ? ` ${(event.point.amountMinor / 100).toFixed(2)}` : ""}`;
     case "flow":
       return `${at} flow ${event.flow.flowId} (${event.flow.kind}, point ${event.flow.point ?? "-"}): ${event.flow.state}${event.flow.outcome ? ` → ${event.flow.outcome}` : ""}`;
-    case "alarm":
-      return `${at} ALARM ${event.alarm.code}: ${event.alarm.message}`;
+    case "alarm": {
+      const a = event.alarm;
+      const change = event.change ?? "raised";
+      if (change === "cleared") return `${at} alarm ${a.id} ${a.code} cleared`;
+      if (change === "acknowledged") return `${at} alarm ${a.id} ${a.code} acknowledged${a.acknowledged?.by ? ` by ${a.acknowledged.by}` : ""}`;
+      return `${at} ALARM ${a.id} ${a.code}${change === "repeated" ? ` (×${a.count})` : ""}: ${a.message}${a.action ? ` → ${a.action}` : ""}`;
+    }
     case "receipt":
       return `${at} receipt ${event.receipt.ersReference} (flow ${event.receipt.flowId})${event.receipt.printed ? "" : " NOT PRINTED"}`;
     case "device":

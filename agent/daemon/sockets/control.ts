@@ -73,6 +73,8 @@ export interface StationStatus {
   readonly activeFlows: number;
   readonly parkedFlows: number;
   readonly alarms: number;
+  /** The open alarms' codes (with ×count when raised more than once). */
+  readonly alarmCodes?: readonly string[];
   readonly devices: readonly DeviceHealth[];
   /** The alerting hook, when configured: what is queued, delivered, dropped. */
   readonly alerts?: AlertStats;
