@@ -146,7 +146,7 @@ describe("admin.sock commands", () => {
     expect(station.terminals.get(2)?.glaseId).toBe("glasedemo000123");
     expect(await c.request("unregister", { point: 2 })).toEqual({ point: 2, unregistered: true });
     expect(await c.request("stop-point", { point: 1 })).toEqual({ point: 1, stopped: true });
-    expect(await c.request("resume-point", { point: 1 })).toEqual({ point: 1, stopped: false });
+    expect(await c.request("resume-point", { point: 1 })).toEqual({ point: 1, wasStopped: true });
     expect(await c.request("reprint", { ref: "E0" })).toEqual({ reprinted: "E0" });
     expect(await c.request("refund", { ersReference: "E0", amountMinor: 100 })).toEqual({ flowId: "f-r", refundErsReference: "R-E0" });
     expect(await c.request("close-period", {})).toMatchObject({ reportIds: ["Reconciliation/Shop.xml", "Reconciliation/STD_RECON_003.xml"], summary: { salesCount: 1, salesTotalMinor: 5000 } });
