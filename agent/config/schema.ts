@@ -244,6 +244,20 @@ export const ConfigSchema = z
     station: z.strictObject({
       name: nonEmpty,
       currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as SEK"),
+      /** Language of receipts and displays (agent/i18n/messages.ts). */
+      locale: z.enum(["en", "sv", "de", "fi", "nb", "da"]).default("en"),
+      /** IANA time zone of receipt times; absent = the system's. */
+      timeZone: z
+        .string()
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat("en", { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, "must be an IANA time zone such as Europe/Stockholm")
+        .optional(),
     }),
     glase: GlaseSchema,
     points: z.array(PointSchema).min(1, "at least one point"),

@@ -25,6 +25,7 @@ import { startInvoiceIssuer } from "./invoice-issuer.ts";
 import { OperatorTools } from "./operator-tools.ts";
 import { startAlerts } from "./alerts.ts";
 import { alarmSourceOf } from "../alerts/alarm-source.ts";
+import { localizedDisplays, stationLocaleOf } from "./station-locale.ts";
 import type { InvoiceAlarm } from "../invoice-service/settlement.ts";
 import { join } from "node:path";
 
@@ -143,7 +144,8 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
       engineBase: {
         journal,
         glase: api,
-        dispenser: devices.dispenser,
+        // The flows speak English; the customer reads the station's language.
+        dispenser: localizedDisplays(devices.dispenser, stationLocaleOf(config).locale),
         ...(devices.printer ? { printer: devices.printer } : {}),
         ...(reseller ? { reseller } : {}),
         scheduler: systemScheduler,

@@ -8,6 +8,7 @@ import { FilePrinterTransport } from "./transport-file.ts";
 import { SerialPrinterTransport } from "./transport-serial.ts";
 import { TcpPrinterTransport } from "./transport-tcp.ts";
 import type { PrinterTransport } from "./transport.ts";
+import type { StationLocale } from "../../agent/i18n/format.ts";
 
 export type PrinterConnection =
   | { readonly kind: "tcp"; readonly host: string; readonly port: number }
@@ -19,6 +20,7 @@ export type PrinterConfig = PrinterConnection & {
   readonly width: PaperWidth;
   readonly statusTimeoutMs?: number;
   readonly printTimeoutMs?: number;
+  readonly station?: StationLocale;
 };
 
 export function createTransport(connection: PrinterConnection): PrinterTransport {
@@ -40,5 +42,6 @@ export function createReceiptPrinter(config: PrinterConfig, logger?: Logger): Re
     ...(config.statusTimeoutMs !== undefined ? { statusTimeoutMs: config.statusTimeoutMs } : {}),
     ...(config.printTimeoutMs !== undefined ? { printTimeoutMs: config.printTimeoutMs } : {}),
     ...(logger !== undefined ? { logger } : {}),
+    ...(config.station !== undefined ? { station: config.station } : {}),
   });
 }
