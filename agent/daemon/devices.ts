@@ -122,7 +122,7 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
     try {
       if (p.kind === "virtual") {
         const { VirtualPrinter } = await import("../../simulator/devices/virtual-printer.ts");
-        const vp = await VirtualPrinter.listen({ receiptsDir: resolve(p.dir) });
+        const vp = await VirtualPrinter.listen({ receiptsDir: resolve(p.dir), ...(p.rotate ? { rotate: p.rotate } : {}) });
         virtualPrinter = vp;
         closers.push(() => vp.close());
         printer = createReceiptPrinter({ kind: "tcp", host: "127.0.0.1", port: vp.port, width: p.width, station }, logger.child("printer"));
