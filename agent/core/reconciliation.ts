@@ -83,11 +83,13 @@ function periodUnknown(s: S, why: string): Step<S> {
 }
 
 /** One report of the period arrived: fetch the next one (after the usual wait), or finish. */
-function reported(s: S, r: FetchedReport, ctx: FlowContext): Step<S> {
+function reported(s: S, r: FetchedReport): Step<S> {
   const reports = [...(s.reports ?? []), r];
   const [next, ...rest] = s.nextReportIds ?? [];
   if (next === undefined) return same({ ...s, phase: "finished", outcome: "reported", report: r.report, mimeType: r.mimeType, reports, nextReportIds: undefined });
-  return { state: { ...s, phase: "waiting", reportId: next, nextReportIds: rest, reportTries: 0, reports }, effects: [timer("report", ctx.settings.reportRetryMs)] };
+  // The period is closed and its first report was ready: ask for the next at once (a not-ready
+  // answer waits reportRetryMs as usual).
+  return { state: { ...s, phase: "waiting", reportId: next, nextReportIds: rest, reportTries: 0, reports }, effects: [timer("report", 0)] };
 }
 
 /** Busy or unreachable: the mark provably did not happen (§6.15), so it may be sent again. */
@@ -114,7 +116,7 @@ export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContex
         return periodUnknown(done, o.kind === "result" ? "markTransactionPeriod answered 90 SYSTEM_ERROR" : "the markTransactionPeriod answer was lost");
       }
       if (s.phase === "reporting") {
-        if (o.kind === "ok") return reported(done, { reportId: s.reportId, report: o.report ?? "", ...(o.mimeType !== undefined ? { mimeType: o.mimeType } : {}) }, ctx);
+        if (o.kind === "ok") return reported(done, { reportId: s.reportId, report: o.report ?? "", ...(o.mimeType !== undefined ? { mimeType: o.mimeType } : {}) });
         const retryable = (o.kind === "result" && o.code === 2) || isTemporary(o) || o.kind === "transport";
         if (retryable && s.reportTries < ctx.settings.reportMaxRetries) {
           return { state: { ...done, phase: "waiting" }, effects: [timer("report", ctx.settings.reportRetryMs)] };

@@ -66,7 +66,8 @@ async function station(profile: "default" | "strict") {
       devices: { dispenser: { kind: "tcp", host: "127.0.0.1", port: controllerPort }, printer: { kind: "tcp", host: "127.0.0.1", port: printer.port, width: 58 }, scanner: { kind: "virtual" } },
       stateDir: join(dir, "state"),
       sockets: { dir: join(dir, "run") },
-      flows: { reservationWaitS: 60, deliveryStallS: 20, retryBaseMs: 200, retryMaxMs: 2000, drainTimeoutS: 60 },
+      // Glase's report waits shortened (defaults 5 s and 10 s): the simulator is not-ready once per report.
+      flows: { reservationWaitS: 60, deliveryStallS: 20, retryBaseMs: 200, retryMaxMs: 2000, drainTimeoutS: 60, reportWaitS: 0.3, reportRetryS: 0.5 },
     }),
   );
   const agent = await AgentProcess.start(configFile);
