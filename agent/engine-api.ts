@@ -139,9 +139,11 @@ export interface ReconciliationResult {
   readonly flowId: string;
   readonly transactionPeriodId?: string;
   readonly reportId: string;
-  /** Report text (contentString or decoded content). */
+  /** Report text (contentString or decoded content) of the last report fetched. */
   readonly report?: string;
   readonly mimeType?: string;
+  /** Every report fetched for the period, in the order asked for. */
+  readonly reports?: readonly { readonly reportId: string; readonly report: string; readonly mimeType?: string }[];
 }
 
 export interface RefundResult {
@@ -192,6 +194,8 @@ export interface PaymentEngine {
     readonly scope: "shop" | "terminal";
     readonly terminal?: string;
     readonly reportId: string;
+    /** Further reports of the same period (one mark, several documents). */
+    readonly nextReportIds?: readonly string[];
   }): Promise<ReconciliationResult>;
   /** Technician stop: stops a running delivery (it settles what was metered) and refuses new customers on that point. */
   stopPoint(point: PointId): Promise<void>;

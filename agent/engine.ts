@@ -265,14 +265,14 @@ class Engine implements PaymentEngine, RunnerHost {
     return refundResultOf(flowId, await done);
   }
 
-  async startReconciliation(req: { readonly scope: "shop" | "terminal"; readonly terminal?: string; readonly reportId: string }): Promise<ReconciliationResult> {
+  async startReconciliation(req: { readonly scope: "shop" | "terminal"; readonly terminal?: string; readonly reportId: string; readonly nextReportIds?: readonly string[] }): Promise<ReconciliationResult> {
     if (req.scope === "terminal") {
       this.terminalFor({ terminal: req.terminal });
       this.periods.assertFree(req.terminal!, "reconciliation", this.runningStates());
     }
     else if (!this.opts.reseller) throw new AgentError("CONFIG_INVALID", "shop reconciliation needs the shop (reseller) credentials", {});
     const flowId = this.newFlowId("C");
-    const step = startReconciliation({ flowId, scope: req.scope, ...(req.terminal !== undefined ? { terminalId: req.terminal } : {}), reportId: req.reportId }, this.ctx());
+    const step = startReconciliation({ flowId, scope: req.scope, ...(req.terminal !== undefined ? { terminalId: req.terminal } : {}), reportId: req.reportId, ...(req.nextReportIds?.length ? { nextReportIds: req.nextReportIds } : {}) }, this.ctx());
     const done = this.waitFor(flowId);
     await this.launch(step.state, step.effects, { type: "start" });
     return reconciliationResultOf(flowId, await done);

@@ -1,7 +1,7 @@
 // What the alerting hook listens to: alarms being raised and cleared. A small interface so the
 // hook does not care where alarms come from — today the station's event stream (engine alarms and
-// the station's own start alarms, `events$` type "alarm", which are raised and never cleared);
-// later the station's one alarm book, which knows clearing and acknowledgement too.
+// the station's own start alarms and the Invoice Service's, `events$` type "alarm") through the
+// station's one alarm book (agent/alarms/book.ts), which says when an alarm is raised and cleared.
 import type { Observable } from "rxjs";
 import type { AlarmInfo } from "../engine-api.ts";
 
@@ -18,11 +18,15 @@ export interface AlarmSource {
 }
 
 /** The alarms of an event stream of `{type: "alarm", alarm}` events (the station's `events$`). */
-export function alarmSourceOf(events$: Observable<{ readonly type: string; readonly alarm?: AlarmInfo }>, now: () => number = Date.now): AlarmSource {
+export function alarmSourceOf(events$: Observable<{ readonly type: string; readonly alarm?: AlarmInfo; readonly change?: string }>, now: () => number = Date.now): AlarmSource {
   return {
     subscribe(listener) {
       const sub = events$.subscribe((e) => {
-        if (e.type === "alarm" && e.alarm) listener({ kind: "raised", alarm: e.alarm, at: e.alarm.at ?? now() });
+        if (e.type !== "alarm" || !e.alarm) return;
+        // The alarm book's changes: a first raise and a clear are what an operator hears about
+        // (a repeat or an acknowledgement is not news). A bare alarm event is a raise.
+        if (e.change === undefined || e.change === "raised") listener({ kind: "raised", alarm: e.alarm, at: e.alarm.at ?? now() });
+        else if (e.change === "cleared") listener({ kind: "cleared", alarm: e.alarm, at: now() });
       });
       return () => sub.unsubscribe();
     },

@@ -122,13 +122,15 @@ const DispenserSchema = z.discriminatedUnion("kind", [
 ]);
 
 const printerWidth = z.union([z.literal(58), z.literal(80)]).default(80);
+/** Printer output on disk: rotate by size, keep a count (file sink: old files; virtual: receipt files). */
+const PrinterRotation = z.strictObject({ maxBytes: z.number().int().min(4096), keep: z.number().int().min(0).max(100_000) });
 const PrinterSchema = z.discriminatedUnion("kind", [
   /** Virtual printer: decodes what it receives and writes receipts as text files to `dir`. */
-  z.strictObject({ kind: z.literal("virtual"), dir: nonEmpty, width: printerWidth }),
+  z.strictObject({ kind: z.literal("virtual"), dir: nonEmpty, width: printerWidth, rotate: PrinterRotation.optional() }),
   z.strictObject({ kind: z.literal("tcp"), host: nonEmpty, port: port.default(9100), width: printerWidth }),
   z.strictObject({ kind: z.literal("serial"), ...SerialLine, width: printerWidth }),
   z.strictObject({ kind: z.literal("device"), path: nonEmpty, width: printerWidth }),
-  z.strictObject({ kind: z.literal("file"), path: nonEmpty, width: printerWidth }),
+  z.strictObject({ kind: z.literal("file"), path: nonEmpty, width: printerWidth, rotate: PrinterRotation.optional() }),
 ]);
 
 const usbId = z.number().int().min(0).max(0xffff);
@@ -244,6 +246,20 @@ export const ConfigSchema = z
     station: z.strictObject({
       name: nonEmpty,
       currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as SEK"),
+      /** Language of receipts and displays (agent/i18n/messages.ts). */
+      locale: z.enum(["en", "sv", "de", "fi", "nb", "da"]).default("en"),
+      /** IANA time zone of receipt times; absent = the system's. */
+      timeZone: z
+        .string()
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat("en", { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, "must be an IANA time zone such as Europe/Stockholm")
+        .optional(),
     }),
     glase: GlaseSchema,
     points: z.array(PointSchema).min(1, "at least one point"),

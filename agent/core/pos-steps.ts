@@ -1,5 +1,6 @@
 // The steps of a POS payment (agent/core/pos.ts): each builds the next state and the effects that
 // go with it. Which step follows which input is decided in pos.ts (and pos-lost-send.ts).
+import { vatBreakdownOf } from "./receipt-vat.ts";
 import type { ReceiptContent } from "../../drivers/printer/contract.ts";
 import type { Invoice } from "../glase/types.ts";
 import { type Effect, type FlowContext, cancelTimer, timer } from "./effects.ts";
@@ -85,6 +86,7 @@ export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowCo
     description: "Glase payment",
     timestamp: o.paymentDate ?? new Date(ctx.now).toISOString(),
     ...(o.paidMinor !== undefined ? { amountMinor: o.paidMinor } : {}),
+    ...vatBreakdownOf(s.rows),
   };
   const invoiceRef = s.invoiceRef ?? o.invoiceReference;
   if (s.technicianStop) {

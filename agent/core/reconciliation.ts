@@ -1,6 +1,7 @@
 // Reconciliation (contract §6.11): markTransactionPeriod → wait ≈ 3 s → executeReport, repeating
 // on 2 REPORT_NOT_READY every ≈ 3 s up to a bound. Per shop (RESELLERUSER, no parameters) or per
-// terminal (TERMINALID=<id>).
+// terminal (TERMINALID=<id>). One mark, then each of the requested reports of that period in turn
+// (a shift close wants the totals and the lines of the same period: marking twice would split it).
 //
 // A mark whose answer is lost (or answered 90) may have closed the shift's period: marking again
 // would close a second, empty period and report THAT as the shift's report. So an ambiguous mark
@@ -22,12 +23,23 @@ export interface ReconciliationState extends FlowBase {
   readonly phase: ReconciliationPhase;
   readonly scope: "shop" | "terminal";
   readonly terminalId?: string;
+  /** The report being fetched (the last one once finished). */
   readonly reportId: string;
+  /** Reports of the same period still to fetch after `reportId`. */
+  readonly nextReportIds?: readonly string[];
   readonly transactionPeriodId?: string;
   readonly reportTries: number;
   readonly report?: string;
   readonly mimeType?: string;
+  /** Every report fetched so far, in the order asked for (the last is also `report`). */
+  readonly reports?: readonly FetchedReport[];
   readonly failCode?: number;
+}
+
+export interface FetchedReport {
+  readonly reportId: string;
+  readonly report: string;
+  readonly mimeType?: string;
 }
 
 export interface ReconciliationStart {
@@ -35,6 +47,8 @@ export interface ReconciliationStart {
   readonly scope: "shop" | "terminal";
   readonly terminalId?: string;
   readonly reportId: string;
+  /** Further reports of the same marked period, fetched after `reportId`. */
+  readonly nextReportIds?: readonly string[];
 }
 
 type S = ReconciliationState;
@@ -73,6 +87,16 @@ function periodUnknown(s: S, why: string): Step<S> {
   return { state: { ...s, phase: "finished", outcome: "period-unknown", pending: undefined }, effects: [alarm] };
 }
 
+/** One report of the period arrived: fetch the next one (after the usual wait), or finish. */
+function reported(s: S, r: FetchedReport): Step<S> {
+  const reports = [...(s.reports ?? []), r];
+  const [next, ...rest] = s.nextReportIds ?? [];
+  if (next === undefined) return same({ ...s, phase: "finished", outcome: "reported", report: r.report, mimeType: r.mimeType, reports, nextReportIds: undefined });
+  // The period is closed and its first report was ready: ask for the next at once (a not-ready
+  // answer waits reportRetryMs as usual).
+  return { state: { ...s, phase: "waiting", reportId: next, nextReportIds: rest, reportTries: 0, reports }, effects: [timer("report", 0)] };
+}
+
 /** Unreachable (the request never arrived): the only outcome proving the mark did not happen. */
 function markNotApplied(o: GlaseOutcome): boolean {
   return o.kind === "transport" && !o.indefinite;
@@ -107,7 +131,7 @@ export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContex
         return periodUnknown(done, o.kind === "result" ? `markTransactionPeriod answered ${o.code}` : "the markTransactionPeriod answer was lost");
       }
       if (s.phase === "reporting") {
-        if (o.kind === "ok") return same({ ...done, phase: "finished", outcome: "reported", report: o.report ?? "", mimeType: o.mimeType });
+        if (o.kind === "ok") return reported(done, { reportId: s.reportId, report: o.report ?? "", ...(o.mimeType !== undefined ? { mimeType: o.mimeType } : {}) });
         const retryable = (o.kind === "result" && o.code === 2) || isTemporary(o) || o.kind === "transport";
         if (retryable && s.reportTries < ctx.settings.reportMaxRetries) {
           return { state: { ...done, phase: "waiting" }, effects: [timer("report", ctx.settings.reportRetryMs)] };

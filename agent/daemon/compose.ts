@@ -25,6 +25,8 @@ import { startInvoiceIssuer } from "./invoice-issuer.ts";
 import { OperatorTools } from "./operator-tools.ts";
 import { startAlerts } from "./alerts.ts";
 import { alarmSourceOf } from "../alerts/alarm-source.ts";
+import { localizedDisplays, stationLocaleOf } from "./station-locale.ts";
+import type { InvoiceAlarm } from "../invoice-service/settlement.ts";
 import { join } from "node:path";
 
 export interface ComposeOptions {
@@ -115,7 +117,10 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     // 4. Invoice Service issuer (optional): its own journal, endpoint and settlement.
     // Optional in the strong sense: a damaged invoices.sqlite, a refused secret or a taken port
     // stops the Invoice Service, never the pumps (an alarm below, like a device that cannot open).
-    const issuerStart = await startInvoiceIssuer({ config, stateDir: paths.stateDir, glase, ...(devices.printer ? { printer: devices.printer } : {}), logger: logger.child("issuer") }).then(
+    // Its alarms go to the station's alarm book; those raised while it opens wait for the station.
+    const earlyInvoiceAlarms: InvoiceAlarm[] = [];
+    let invoiceAlarm: (a: InvoiceAlarm) => void = (a) => void earlyInvoiceAlarms.push(a);
+    const issuerStart = await startInvoiceIssuer({ config, stateDir: paths.stateDir, glase, ...(devices.printer ? { printer: devices.printer } : {}), logger: logger.child("issuer"), onAlarm: (a) => invoiceAlarm(a) }).then(
       (started) => ({ started, failure: undefined }),
       (e: unknown) => ({ started: undefined, failure: e instanceof Error ? e.message : String(e) }),
     );
@@ -145,7 +150,8 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
       engineBase: {
         journal,
         glase: api,
-        dispenser: devices.dispenser,
+        // The flows speak English; the customer reads the station's language.
+        dispenser: localizedDisplays(devices.dispenser, stationLocaleOf(config).locale),
         ...(devices.printer ? { printer: devices.printer } : {}),
         ...(reseller ? { reseller } : {}),
         scheduler: systemScheduler,
@@ -169,6 +175,8 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
       ...(embedded ? {} : { shop: (cfg: AgentConfig) => (cfg.glase.reseller ? resellerCredentials(cfg) : Promise.resolve(undefined)) }),
     });
     if (alerts) alerts.listen(alarmSourceOf(station.events$));
+    invoiceAlarm = (a) => station.raiseInvoiceAlarm(a);
+    for (const a of earlyInvoiceAlarms.splice(0)) invoiceAlarm(a);
     station.events$.subscribe((e) => {
       if (e.type !== "device") metrics.onEngineEvent(e);
     });

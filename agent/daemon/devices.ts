@@ -18,6 +18,7 @@ import type { VirtualController } from "../../simulator/devices/virtual-controll
 import type { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
 import type { VirtualScanner } from "../../simulator/devices/virtual-scanner.ts";
 import type { AgentConfig } from "../config/schema.ts";
+import { stationLocaleOf } from "./station-locale.ts";
 import { AgentError } from "../errors.ts";
 import { resolve } from "node:path";
 import type { DeviceHealthBoard } from "./device-health.ts";
@@ -65,6 +66,7 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
   const { config, board, logger } = opts;
   const closers: Array<() => Promise<void>> = [];
   const d = config.devices;
+  const station = stationLocaleOf(config);
 
   // --- dispenser -------------------------------------------------------------------------------
   const startFailures: DeviceStartFailure[] = [];
@@ -120,12 +122,12 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
     try {
       if (p.kind === "virtual") {
         const { VirtualPrinter } = await import("../../simulator/devices/virtual-printer.ts");
-        const vp = await VirtualPrinter.listen({ receiptsDir: resolve(p.dir) });
+        const vp = await VirtualPrinter.listen({ receiptsDir: resolve(p.dir), ...(p.rotate ? { rotate: p.rotate } : {}) });
         virtualPrinter = vp;
         closers.push(() => vp.close());
-        printer = createReceiptPrinter({ kind: "tcp", host: "127.0.0.1", port: vp.port, width: p.width }, logger.child("printer"));
+        printer = createReceiptPrinter({ kind: "tcp", host: "127.0.0.1", port: vp.port, width: p.width, station }, logger.child("printer"));
       } else {
-        printer = createReceiptPrinter(p, logger.child("printer"));
+        printer = createReceiptPrinter({ ...p, station }, logger.child("printer"));
       }
     } catch (err) {
       // Receipts are still kept in the journal and can be reprinted once the printer works.

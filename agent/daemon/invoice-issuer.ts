@@ -3,6 +3,7 @@
 // mounted on its port (issuer provisioned from the config) and is the default details URL.
 // The release effect of a paid invoice is logged and shown on the watch stream; a kiosk that
 // dispenses something hooks its command in here.
+import type { InvoiceAlarm } from "../invoice-service/settlement.ts";
 import { join } from "node:path";
 import { AgentError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -18,6 +19,8 @@ export async function startInvoiceIssuer(opts: {
   readonly glase: GlaseBackend;
   readonly printer?: ReceiptPrinter;
   readonly logger: Logger;
+  /** Settlement alarms (into the station's alarm book). */
+  readonly onAlarm?: (alarm: InvoiceAlarm) => void;
 }): Promise<InvoiceIssuer | undefined> {
   const s = opts.config.invoiceService;
   if (!s) return undefined;
@@ -41,6 +44,7 @@ export async function startInvoiceIssuer(opts: {
       ...(opts.printer ? { printer: opts.printer } : {}),
       receiptHeader: { stationName: opts.config.station.name, terminalId: s.issuerName },
       log: log.child("invoice-service"),
+      ...(opts.onAlarm ? { onAlarm: opts.onAlarm } : {}),
     },
   );
 }

@@ -210,7 +210,9 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
         const next = (await loadConfig(opts.configFile)).config;
         configureLogging({ level: next.log.level });
         const needRestart = RESTART_SECTIONS.filter((k) => JSON.stringify(next[k]) !== JSON.stringify(config[k]));
-        if (needRestart.length > 0) log.warn("reload-needs-restart", { sections: needRestart.join(","), hint: "systemctl restart glase-agent" });
+        // The printer and the displays were set up with the station's language and zone at start.
+        const localeChanged = next.station.locale !== config.station.locale || next.station.timeZone !== config.station.timeZone;
+        if (needRestart.length > 0 || localeChanged) log.warn("reload-needs-restart", { sections: [...needRestart, ...(localeChanged ? ["station.locale/timeZone"] : [])].join(","), hint: "systemctl restart glase-agent" });
         // Sections that need a restart keep their running values; points/flows/station apply now.
         const applied: AgentConfig = { ...next, ...Object.fromEntries(RESTART_SECTIONS.map((k) => [k, config[k]])) };
         await station.restartEngine(applied, 30_000);

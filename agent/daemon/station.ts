@@ -21,8 +21,11 @@ import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
 import { invoiceListing } from "../invoice-service/listing.ts";
 import type { AdminAction, PageQuery } from "./sockets/control.ts";
 import { RefundGuard } from "./refund-guard.ts";
+import { AlarmBook, type BookAlarm } from "../alarms/book.ts";
 import { appendAdminAction, describeActor, flowsPage, journalPage, receiptPage } from "./station-history.ts";
 import { outOfServiceOf } from "./point-service.ts";
+import { pointAlarm } from "./point-alarms.ts";
+import { type PeriodCloseRequest, closePeriod, keptPeriodReports } from "./period-close.ts";
 
 export type StationPhase = "starting" | "running" | "draining" | "stopping";
 
@@ -52,6 +55,8 @@ export interface StationParts {
 
 export class Station implements StationControl {
   readonly events$ = new Subject<StationEvent>();
+  /** Every open alarm of the station (engine, station, Invoice Service): `ctl alarms`, status, metrics, watch, the alerting hook. */
+  readonly alarmBook = new AlarmBook();
   readonly startedAt = Date.now();
   phase: StationPhase = "starting";
   private engineRef: PaymentEngine | undefined;
@@ -71,6 +76,7 @@ export class Station implements StationControl {
   constructor(private readonly parts: StationParts) {
     this.refunds = new RefundGuard(parts.engineBase.journal);
     parts.board.changes$.subscribe((device) => this.events$.next({ type: "device", device }));
+    this.alarmBook.subscribe((c) => this.events$.next({ type: "alarm", alarm: c.alarm, change: c.kind }));
     parts.devices.scanner?.onScan((scan) => {
       const text = scan.kind === "glase-id" ? scan.seqrId : scan.kind === "invoice-qr" ? scan.url : scan.text;
       for (const w of this.scanWaiters) w(text);
@@ -124,13 +130,20 @@ export class Station implements StationControl {
       else this.raiseStartAlarm(pointAlarm(p.id, reg));
     }
     const reseller = await this.shopCredentials();
+    // What the checks above no longer find has been fixed: its alarm clears.
+    this.alarmBook.sync(this.startAlarms);
     const engine = createPaymentEngine({
       ...this.parts.engineBase,
       ...(reseller ? { reseller } : {}),
       points: enginePoints(this.parts.config, this.credentials, this.parts.grades),
       settings: engineSettings(this.parts.config),
     });
-    this.engineSub = engine.events$.subscribe((e) => this.events$.next(e));
+    this.engineSub = engine.events$.subscribe((e) => {
+      // Alarms reach the stream through the book (raised/repeated/cleared), not one by one.
+      if (e.type === "alarm") return void this.alarmBook.raise({ origin: "engine", code: e.alarm.code, message: e.alarm.message, at: e.alarm.at, ...(e.alarm.point !== undefined ? { point: e.alarm.point } : {}), ...(e.alarm.flowId !== undefined ? { flowId: e.alarm.flowId } : {}) });
+      if (e.type === "flow") this.alarmBook.flowChanged(e.flow.flowId, e.flow.parked, e.flow.finished);
+      this.events$.next(e);
+    });
     this.engineRef = engine;
     const report = await engine.start();
     // A point a technician stopped stays stopped when the engine is swapped (reload, register).
@@ -162,7 +175,17 @@ export class Station implements StationControl {
     const info: AlarmInfo = { id: `S${++this.startAlarmSeq}`, at: Date.now(), ...alarm };
     this.startAlarms.push(info);
     this.parts.logger.error("alarm", { code: info.code, point: info.point, message: info.message });
-    this.events$.next({ type: "alarm", alarm: info });
+    this.alarmBook.raise({ origin: "station", code: info.code, message: info.message, ...(info.point !== undefined ? { point: info.point } : {}), at: info.at });
+  }
+
+  /** An Invoice Service alarm (settlement of a pay-by-invoice payment): into the book, until acknowledged. */
+  raiseInvoiceAlarm(alarm: { readonly kind: string; readonly detail: string }): void {
+    this.alarmBook.raise({ origin: "invoice-service", code: `invoice-${alarm.kind}`, message: alarm.detail });
+  }
+
+  /** `ctl ack ID`: an event alarm clears; a condition's alarm is marked seen until its cause is gone. */
+  async ackAlarm(id: string, by?: AdminActor): Promise<BookAlarm> {
+    return this.alarmBook.ack(id, by ? describeActor(by) : undefined);
   }
 
   /** Stops the engine gracefully: no new customers, running flows get `timeoutMs` to settle. */
@@ -199,7 +222,8 @@ export class Station implements StationControl {
       points: this.parts.config.points.length,
       activeFlows: flows.filter((f) => !f.finished).length,
       parkedFlows: flows.filter((f) => f.parked && !f.finished).length,
-      alarms: (snap?.alarms.length ?? 0) + this.startAlarms.length,
+      alarms: this.alarmBook.list().length,
+      alarmCodes: this.alarmBook.list().map((a) => (a.count > 1 ? `${a.code} ×${a.count}` : a.code)),
       devices: this.parts.board.list(),
       ...(this.parts.alertStats ? { alerts: this.parts.alertStats() } : {}),
     };
@@ -223,8 +247,8 @@ export class Station implements StationControl {
     return flowsPage(opts.all ? flows : flows.filter((f) => !f.finished), opts);
   }
 
-  alarms(): readonly AlarmInfo[] {
-    return [...this.startAlarms, ...(this.engineRef?.snapshot().alarms ?? [])];
+  alarms(): readonly BookAlarm[] {
+    return this.alarmBook.list();
   }
 
   journalTail(n: number, page: Omit<PageQuery, "n"> = {}) {
@@ -269,6 +293,7 @@ export class Station implements StationControl {
     if (!reg) return;
     this.startAlarms = this.startAlarms.filter((a) => a.point !== point || a.code.startsWith("device-"));
     if (reg.kind !== "registered" && reg.kind !== "unregistered") this.raiseStartAlarm(pointAlarm(point, reg));
+    this.alarmBook.sync(this.startAlarms);
   }
 
   assignGlaseId(point: number, glaseId: string): Promise<void> {
@@ -361,10 +386,23 @@ export class Station implements StationControl {
     return invoice ? { amountMinor: invoice.amountMinor, currency: invoice.currency } : undefined;
   }
 
-  closePeriod(req: { readonly scope: "shop" | "terminal"; readonly point?: number; readonly reportId: string }) {
-    const terminal = req.point !== undefined ? this.credentials.get(req.point)?.terminalId : undefined;
-    if (req.scope === "terminal" && terminal === undefined) throw new AgentError("NOT_FOUND", `point ${req.point} has no registered terminal`);
-    return this.engine.startReconciliation({ scope: req.scope, reportId: req.reportId, ...(terminal !== undefined ? { terminal } : {}) });
+  closePeriod(req: PeriodCloseRequest) {
+    const printer = this.parts.config.devices.printer;
+    return closePeriod(
+      {
+        engine: this.engine,
+        terminalOf: (point) => this.credentials.get(point)?.terminalId,
+        currency: this.parts.config.station.currency,
+        stationName: this.parts.config.station.name,
+        ...(this.parts.devices.printer ? { printer: this.parts.devices.printer } : {}),
+        ...(printer?.width !== undefined ? { printWidth: printer.width } : {}),
+      },
+      req,
+    );
+  }
+
+  periodReports(q: { readonly n: number; readonly flowId?: string }) {
+    return keptPeriodReports(this.parts.engineBase.journal, this.parts.config.station.currency, q);
   }
 
   resolveParked(flowId: string, action: ParkedAction): Promise<void> {
@@ -389,38 +427,4 @@ export class Station implements StationControl {
       this.scanWaiters.add(done);
     });
   }
-}
-
-/** What the technician must do about a point that cannot take payments. */
-function pointAlarm(point: number, reg: Exclude<PointRegistration, { kind: "registered" | "unregistered" }>): { point: number; code: string; message: string } {
-  if (reg.kind === "unregistering") {
-    return {
-      point,
-      code: "unregistration-unconfirmed",
-      message:
-        `point ${point} is out of service: an unregister of terminal ${reg.marker.terminalId ?? "(unknown)"} got no answer from Glase, which may or may not have removed it. ` +
-        `Run \`glase-agent unregister --point ${point}\` again (it completes when Glase no longer knows the terminal), then register a new one if the point is to sell.`,
-    };
-  }
-  if (reg.kind === "unconfirmed" && reg.inProgress) {
-    return {
-      point,
-      code: "registration-in-progress",
-      message: `point ${point} is out of service: a registration (started ${reg.pending.startedAt} by process ${reg.pending.writer?.pid}) is waiting for Glase's answer; when it has finished, \`systemctl reload glase-agent\`.`,
-    };
-  }
-  if (reg.kind === "unconfirmed") {
-    return {
-      point,
-      code: "registration-unconfirmed",
-      message:
-        `point ${point} is out of service: its registration (started ${reg.pending.startedAt}) got no answer from Glase, which may hold terminal "${reg.pending.externalTerminalId}" ` +
-        `whose id we never learned. Run \`glase-agent register --point ${point}\` again (the unanswered attempt and its password are kept in terminals/orphans/ for Glase support).`,
-    };
-  }
-  const todo =
-    reg.source === "config"
-      ? "fix the file the config names for it (owner glase-agent, chmod 600) or restore it from a backup"
-      : `restore terminals/point-${point}.json from a backup, or run \`glase-agent register --point ${point}\` again (a new terminal; the damaged file is kept in terminals/orphans/)`;
-  return { point, code: "credentials-unusable", message: `point ${point} is out of service: ${reg.problem}. To fix it: ${todo}, then \`systemctl reload glase-agent\`.` };
 }

@@ -57,5 +57,6 @@ export function reconciliationResultOf(flowId: string, s: FlowState): Reconcilia
     ...(s.transactionPeriodId !== undefined ? { transactionPeriodId: s.transactionPeriodId } : {}),
     ...(s.report !== undefined ? { report: s.report } : {}),
     ...(s.mimeType !== undefined ? { mimeType: s.mimeType } : {}),
+    reports: s.reports ?? (s.report !== undefined ? [{ reportId: s.reportId, report: s.report, ...(s.mimeType !== undefined ? { mimeType: s.mimeType } : {}) }] : []),
   };
 }

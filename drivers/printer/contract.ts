@@ -14,6 +14,8 @@ export interface ReceiptContent {
   readonly amountMinor: number;
   readonly currency: string;
   readonly vatRatePercent?: number;
+  /** Gross amounts per VAT rate when the rows carry different rates (printed as one line per rate). */
+  readonly vatBreakdown?: readonly { readonly ratePercent: number; readonly grossMinor: number }[];
   readonly ersReference: string;
   /** Always "Glase payment" on payment receipts (§6.9). */
   readonly description: string;

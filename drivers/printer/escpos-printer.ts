@@ -11,6 +11,7 @@ import { decodeStatus, STATUS_QUERY, STATUS_RESPONSE_LENGTH } from "./escpos-sta
 import type { PaperWidth } from "./receipt-layout.ts";
 import { layoutReceipt } from "./receipt-layout.ts";
 import type { PrinterTransport } from "./transport.ts";
+import type { StationLocale } from "../../agent/i18n/format.ts";
 
 export interface EscPosPrinterOptions {
   readonly width: PaperWidth;
@@ -19,6 +20,8 @@ export interface EscPosPrinterOptions {
   /** Connect + write of one receipt. */
   readonly printTimeoutMs?: number;
   readonly logger?: Logger;
+  /** Language and time zone of the receipts (default: English, the system's zone). */
+  readonly station?: StationLocale;
 }
 
 const NOT_PRINTABLE: ReadonlySet<PrinterHealth> = new Set(["paper-out", "cover-open", "offline"]);
@@ -28,6 +31,7 @@ export class EscPosPrinter implements ReceiptPrinter {
   private readonly statusTimeoutMs: number;
   private readonly printTimeoutMs: number;
   private readonly log: Logger;
+  private readonly station: StationLocale | undefined;
   /** Jobs run one at a time: two receipts must not interleave, nor a status answer and a print. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -39,13 +43,14 @@ export class EscPosPrinter implements ReceiptPrinter {
     this.statusTimeoutMs = options.statusTimeoutMs ?? 1500;
     this.printTimeoutMs = options.printTimeoutMs ?? 5000;
     this.log = options.logger ?? createLogger("printer");
+    this.station = options.station;
   }
 
   print(receipt: ReceiptContent): Promise<void> {
     // Layout first, outside the queue: invalid content fails at once with INPUT_INVALID.
     let bytes: Buffer;
     try {
-      bytes = encodeReceipt(layoutReceipt(receipt, this.width), this.width);
+      bytes = encodeReceipt(layoutReceipt(receipt, this.width, this.station), this.width);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -8,17 +8,20 @@ import { FilePrinterTransport } from "./transport-file.ts";
 import { SerialPrinterTransport } from "./transport-serial.ts";
 import { TcpPrinterTransport } from "./transport-tcp.ts";
 import type { PrinterTransport } from "./transport.ts";
+import type { RotationPolicy } from "./rotation.ts";
+import type { StationLocale } from "../../agent/i18n/format.ts";
 
 export type PrinterConnection =
   | { readonly kind: "tcp"; readonly host: string; readonly port: number }
   | { readonly kind: "serial"; readonly path: string; readonly baudRate: number }
   | { readonly kind: "device"; readonly path: string }
-  | { readonly kind: "file"; readonly path: string };
+  | { readonly kind: "file"; readonly path: string; readonly rotate?: RotationPolicy };
 
 export type PrinterConfig = PrinterConnection & {
   readonly width: PaperWidth;
   readonly statusTimeoutMs?: number;
   readonly printTimeoutMs?: number;
+  readonly station?: StationLocale;
 };
 
 export function createTransport(connection: PrinterConnection): PrinterTransport {
@@ -30,7 +33,7 @@ export function createTransport(connection: PrinterConnection): PrinterTransport
     case "device":
       return new DevicePrinterTransport(connection.path);
     case "file":
-      return new FilePrinterTransport(connection.path);
+      return new FilePrinterTransport(connection.path, connection.rotate);
   }
 }
 
@@ -40,5 +43,6 @@ export function createReceiptPrinter(config: PrinterConfig, logger?: Logger): Re
     ...(config.statusTimeoutMs !== undefined ? { statusTimeoutMs: config.statusTimeoutMs } : {}),
     ...(config.printTimeoutMs !== undefined ? { printTimeoutMs: config.printTimeoutMs } : {}),
     ...(logger !== undefined ? { logger } : {}),
+    ...(config.station !== undefined ? { station: config.station } : {}),
   });
 }

@@ -2,7 +2,9 @@
 // Pure (no I/O, no ESC/POS bytes) so the same layout can be tested, printed and shown in a UI.
 // Contract §6.9: a payment receipt must show amount, ersReference, "Glase payment" and timestamp.
 import { AgentError } from "../../agent/errors.ts";
-import { formatMilli, formatMinor } from "../../agent/core/money.ts";
+import { formatMilli } from "../../agent/core/money.ts";
+import { type StationLocale, decimalSeparator, formatAmount, formatStationTime } from "../../agent/i18n/format.ts";
+import { RECEIPT_LABELS } from "../../agent/i18n/messages.ts";
 import type { ReceiptContent } from "./contract.ts";
 
 export type PaperWidth = 58 | 80;
@@ -39,13 +41,26 @@ export function vatIncluded(amountMinor: number, ratePercent: number): number {
   return Number(vat) * (amountMinor < 0 ? -1 : 1) || 0;
 }
 
-/** 25 → "25", 7.7 → "7.7", 12.5 → "12.5" (rates are printed the way people write them). */
-function formatRate(ratePercent: number): string {
+/** 25 → "25", 7.7 → "7.7" ("7,7" in sv): rates are printed the way people write them. */
+function formatRate(ratePercent: number, decimal = "."): string {
   const hundredths = Math.round(ratePercent * 100);
   const whole = Math.floor(hundredths / 100);
   const frac = hundredths % 100;
   if (frac === 0) return String(whole);
-  return `${whole}.${frac.toString().padStart(2, "0").replace(/0$/, "")}`;
+  return `${whole}${decimal}${frac.toString().padStart(2, "0").replace(/0$/, "")}`;
+}
+
+/**
+ * The VAT lines of a receipt. With rows at different rates, one line per rate: the VAT inside
+ * that rate's gross sum, rounded half away from zero per rate (so the lines may differ by a minor
+ * unit from a VAT computed per row; each line is exact for its base). One rate: one line.
+ */
+export function vatLines(content: ReceiptContent): Array<{ readonly ratePercent: number; readonly baseMinor?: number; readonly vatMinor: number }> {
+  const byRate = new Map<number, number>();
+  for (const b of content.vatBreakdown ?? []) byRate.set(b.ratePercent, (byRate.get(b.ratePercent) ?? 0) + b.grossMinor);
+  if (byRate.size > 1) return [...byRate].sort((a, b) => b[0] - a[0]).map(([ratePercent, baseMinor]) => ({ ratePercent, baseMinor, vatMinor: vatIncluded(baseMinor, ratePercent) }));
+  const rate = content.vatRatePercent ?? [...byRate.keys()][0];
+  return rate === undefined ? [] : [{ ratePercent: rate, vatMinor: vatIncluded(content.amountMinor, rate) }];
 }
 
 /**
@@ -100,6 +115,9 @@ function validate(content: ReceiptContent): void {
   if (content.milli !== undefined && !Number.isSafeInteger(content.milli)) problems.push("milli must be an integer");
   if (content.unitPriceMinor !== undefined && !Number.isSafeInteger(content.unitPriceMinor)) problems.push("unitPriceMinor must be an integer");
   if (content.vatRatePercent !== undefined && !(content.vatRatePercent >= 0 && content.vatRatePercent < 100)) problems.push("vatRatePercent must be in [0, 100)");
+  for (const b of content.vatBreakdown ?? []) {
+    if (!(b.ratePercent >= 0 && b.ratePercent < 100) || !Number.isSafeInteger(b.grossMinor)) problems.push("vatBreakdown: rates in [0, 100) and integer gross amounts");
+  }
   if (content.ersReference.trim() === "") problems.push("ersReference is empty");
   if (content.timestamp.trim() === "") problems.push("timestamp is empty");
   if (content.qr !== undefined && (content.qr.length === 0 || content.qr.length > MAX_QR_LENGTH || !/^[\x20-\x7e]+$/.test(content.qr))) {
@@ -110,37 +128,46 @@ function validate(content: ReceiptContent): void {
   }
 }
 
-/** Lays a receipt out for the given paper width. Throws INPUT_INVALID (never prints garbage). */
-export function layoutReceipt(content: ReceiptContent, width: PaperWidth): ReceiptLine[] {
+/**
+ * Lays a receipt out for the given paper width, in the station's language and time (labels from
+ * agent/i18n/messages.ts; the description — "Glase payment" — is printed as given). Throws
+ * INPUT_INVALID (never prints garbage).
+ */
+export function layoutReceipt(content: ReceiptContent, width: PaperWidth, station: StationLocale = { locale: "en" }): ReceiptLine[] {
   validate(content);
   const columns = COLUMNS[width];
-  const money = (minor: number): string => `${formatMinor(minor)} ${printable(content.currency)}`;
+  const t = RECEIPT_LABELS[station.locale];
+  const dec = decimalSeparator(station.locale);
+  const amount = (minor: number) => formatAmount(minor, station.locale);
+  const money = (minor: number): string => `${amount(minor)} ${printable(content.currency)}`;
   const lines: ReceiptLine[] = [];
 
   lines.push(...wrap(content.stationName, columns).map((part) => text(part, "center", { bold: true })));
-  lines.push(...pair("Terminal", content.terminalId, columns));
+  lines.push(...pair(t.terminal, content.terminalId, columns));
   lines.push({ kind: "rule" });
 
-  if (content.point !== undefined) lines.push(...pair("Point", String(content.point), columns));
-  if (content.gradeName !== undefined) lines.push(...pair("Grade", content.gradeName, columns));
+  if (content.point !== undefined) lines.push(...pair(t.point, String(content.point), columns));
+  if (content.gradeName !== undefined) lines.push(...pair(t.grade, content.gradeName, columns));
   if (content.milli !== undefined && content.unitPriceMinor !== undefined) {
     const unit = content.unit ?? "";
     const perUnit = unit === "" ? money(content.unitPriceMinor) : `${money(content.unitPriceMinor)}/${unit}`;
-    lines.push(...wrap(`${formatMilli(content.milli)} ${unit} x ${perUnit}`.replace(/\s+/g, " "), columns).map((part) => text(part, "right")));
+    lines.push(...wrap(`${formatMilli(content.milli).replace(".", dec)} ${unit} x ${perUnit}`.replace(/\s+/g, " "), columns).map((part) => text(part, "right")));
   } else if (content.milli !== undefined) {
-    lines.push(...pair("Quantity", `${formatMilli(content.milli)} ${content.unit ?? ""}`.trim(), columns));
+    lines.push(...pair(t.quantity, `${formatMilli(content.milli).replace(".", dec)} ${content.unit ?? ""}`.trim(), columns));
   }
   if (content.point !== undefined || content.gradeName !== undefined || content.milli !== undefined) lines.push({ kind: "rule" });
 
-  lines.push(...pair("TOTAL", money(content.amountMinor), columns, { bold: true, tall: true }));
-  if (content.vatRatePercent !== undefined) {
-    lines.push(...pair(`VAT ${formatRate(content.vatRatePercent)}% incl.`, money(vatIncluded(content.amountMinor, content.vatRatePercent)), columns));
+  lines.push(...pair(t.total, money(content.amountMinor), columns, { bold: true, tall: true }));
+  for (const v of vatLines(content)) {
+    const rate = formatRate(v.ratePercent, dec);
+    const label = v.baseMinor === undefined ? t.vatIncluded.replace("{rate}", rate) : t.vatOf.replace("{rate}", rate).replace("{base}", amount(v.baseMinor));
+    lines.push(...pair(label, money(v.vatMinor), columns));
   }
   lines.push({ kind: "rule" });
 
   lines.push(...wrap(content.description, columns).map((part) => text(part, "center", { bold: true })));
-  lines.push(...pair("Ref", content.ersReference, columns));
-  lines.push(...pair("Time", content.timestamp, columns));
+  lines.push(...pair(t.reference, content.ersReference, columns));
+  lines.push(...pair(t.time, formatStationTime(content.timestamp, station), columns));
 
   if (content.qr !== undefined) {
     lines.push({ kind: "feed", lines: 1 });

@@ -3,19 +3,27 @@
 // Each receipt is fdatasynced before the write resolves: the journal then records it printed,
 // and a power cut must not take back what it recorded.
 import { appendFileDurably } from "../../agent/durable-file.ts";
+import { type RotationPolicy, rotateBeforeAppend } from "./rotation.ts";
 import type { PrinterTransport } from "./transport.ts";
 import { transportDisconnected, withTimeout, transportTimeout } from "./transport.ts";
+
+export const DEFAULT_FILE_ROTATION: RotationPolicy = { maxBytes: 10 * 1024 * 1024, keep: 5 };
 
 export class FilePrinterTransport implements PrinterTransport {
   readonly description: string;
 
-  constructor(private readonly path: string) {
+  /** Rotation by size (default 10 MiB, 5 old files kept): a spool nobody empties must not fill the disk. */
+  constructor(
+    private readonly path: string,
+    private readonly rotation: RotationPolicy = DEFAULT_FILE_ROTATION,
+  ) {
     this.description = `file ${path}`;
   }
 
   write(bytes: Buffer, timeoutMs: number): Promise<void> {
     return withTimeout(timeoutMs, () => transportTimeout(this.description, "append", timeoutMs), async () => {
       try {
+        await rotateBeforeAppend(this.path, bytes.length, this.rotation);
         await appendFileDurably(this.path, bytes);
       } catch (error) {
         const e = error as NodeJS.ErrnoException;

@@ -5,6 +5,7 @@
 import net from "node:net";
 import path from "node:path";
 import { ensureDirectory, writeFileDurably } from "../../agent/durable-file.ts";
+import { type RotationPolicy, pruneReceiptFolder } from "../../drivers/printer/rotation.ts";
 import type { Duplex } from "node:stream";
 import { HEALTHY, statusByte } from "../../drivers/printer/escpos-status.ts";
 import type { PrinterCondition } from "../../drivers/printer/escpos-status.ts";
@@ -17,7 +18,11 @@ export interface VirtualPrinterOptions {
   readonly port?: number;
   /** When set, each receipt is also written there as `receipt-<time>-<seq>.txt`. */
   readonly receiptsDir?: string;
+  /** The receipts folder keeps the newest files within a count and a size (default 2000 files, 50 MiB). */
+  readonly rotate?: RotationPolicy;
 }
+
+export const DEFAULT_FOLDER_ROTATION: RotationPolicy = { maxBytes: 50 * 1024 * 1024, keep: 2000 };
 
 export interface VirtualPrinterCondition extends PrinterCondition {
   /** The printer receives but never answers DLE EOT (hung firmware, one-way cable). */
@@ -43,12 +48,13 @@ export class VirtualPrinter {
   private constructor(
     private readonly server: net.Server,
     private readonly receiptsDir: string | undefined,
+    private readonly rotation: RotationPolicy,
   ) {}
 
   static async listen(options: VirtualPrinterOptions = {}): Promise<VirtualPrinter> {
     if (options.receiptsDir !== undefined) await ensureDirectory(options.receiptsDir, 0o755);
     const server = net.createServer();
-    const printer = new VirtualPrinter(server, options.receiptsDir);
+    const printer = new VirtualPrinter(server, options.receiptsDir, options.rotate ?? DEFAULT_FOLDER_ROTATION);
     server.on("connection", (socket) => printer.serve(socket));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -128,6 +134,9 @@ export class VirtualPrinter {
       const file = path.join(this.receiptsDir, `receipt-${stamp}-${String(this.sequence).padStart(4, "0")}.txt`);
       // Like paper in the tray: a receipt "printed" is still there after a power cut.
       await writeFileDurably(file, `${receipt.text}\n`, { mode: 0o644, dirMode: 0o755 }).catch(() => {
+        this.fileErrors += 1;
+      });
+      await pruneReceiptFolder(this.receiptsDir, this.rotation).catch(() => {
         this.fileErrors += 1;
       });
     }

@@ -47,6 +47,21 @@ describe("config schema", () => {
     expect(site.migrations).toEqual([]);
   });
 
+  it("station.locale and station.timeZone: en and the system's zone by default; a locale or zone Intl does not know is refused", async () => {
+    const doc = await simulated();
+    expect(parseConfig(doc).config.station).toMatchObject({ locale: "en" });
+    expect(parseConfig(doc).config.station.timeZone).toBeUndefined();
+    doc.station.locale = "sv";
+    doc.station.timeZone = "Europe/Stockholm";
+    expect(parseConfig(doc).config.station).toMatchObject({ locale: "sv", timeZone: "Europe/Stockholm" });
+    doc.station.locale = "se";
+    doc.station.timeZone = "Europe/Stokholm";
+    expect(problemsOf(() => parseConfig(doc))).toEqual([
+      'station.locale: Invalid option: expected one of "en"|"sv"|"de"|"fi"|"nb"|"da"',
+      "station.timeZone: must be an IANA time zone such as Europe/Stockholm",
+    ]);
+  });
+
   it("names the path and the problem of a missing terminal password", async () => {
     const doc = await simulated();
     delete doc.points[2].terminal.password;

@@ -19,12 +19,8 @@ const ROOT = resolve(".");
 const BIN = resolve("bin/glase-agent.js");
 let dir: string | undefined;
 
-/**
- * README lines that do not work yet, each with its reason. PART B of issue 11 (shift close and
- * reports) fixes this one: the default report id TERMINAL_PERIOD_REPORT is not a contract report
- * id, so Glase answers result 91. Remove it from here when close-period works.
- */
-const PENDING = new Map([["npx glase-agent ctl close-period", "issue 11 part B: the default report id is not a Glase report id (result 91)"]]);
+/** README lines that do not work yet, each with its reason (none today: keep it that way). */
+const PENDING = new Map<string, string>();
 
 /** The shell lines of README's "Technician commands" code block. */
 export async function readmeTechnicianLines(): Promise<string[]> {

@@ -149,8 +149,8 @@ describe("admin.sock commands", () => {
     expect(await c.request("resume-point", { point: 1 })).toEqual({ point: 1, wasStopped: true });
     expect(await c.request("reprint", { ref: "E0" })).toEqual({ reprinted: "E0" });
     expect(await c.request("refund", { ersReference: "E0", amountMinor: 100 })).toEqual({ flowId: "f-r", refundErsReference: "R-E0" });
-    expect(await c.request("close-period", {})).toMatchObject({ reportId: "TERMINAL_PERIOD_REPORT", report: "total;5000" });
-    expect(await c.request("close-period", { scope: "terminal", point: 1, reportId: "X" })).toMatchObject({ reportId: "X" });
+    expect(await c.request("close-period", {})).toMatchObject({ reportIds: ["Reconciliation/Shop.xml", "Reconciliation/STD_RECON_003.xml"], summary: { salesCount: 1, salesTotalMinor: 5000 } });
+    expect(await c.request("close-period", { scope: "terminal", point: 1, reportId: "Reconciliation/STD_RECON_006.xml" })).toMatchObject({ reportIds: ["Reconciliation/STD_RECON_006.xml"] });
     expect(await c.request("resolve", { flowId: "f-p", action: "retry" })).toEqual({ flowId: "f-p", action: "retry" });
     expect(await c.request("scan", { text: "123456" })).toEqual({ injected: true });
     expect(station.scans).toEqual(["123456"]);

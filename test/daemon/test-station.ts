@@ -1,5 +1,7 @@
 // A small in-process station implementing StationControl for the socket and CLI tests: real
 // state that the admin commands change, and a Subject for the watch stream.
+import { periodReportIds, summarizePeriod } from "../../agent/core/period-report.ts";
+import type { PeriodCloseRequest, PeriodCloseResult } from "../../agent/daemon/period-close.ts";
 import { Subject } from "rxjs";
 import { AgentError } from "../../agent/errors.ts";
 import type { AlarmInfo, FlowSummary, JournalEntry, ParkedAction, PointSnapshot, StoredReceipt } from "../../agent/engine-api.ts";
@@ -114,9 +116,12 @@ export class TestStation implements StationControl {
     this.calls.push({ cmd: "refund", args: req });
     return { flowId: "f-r", refundErsReference: `R-${req.ersReference}` };
   }
-  async closePeriod(req: { scope: "shop" | "terminal"; point?: number; reportId: string }) {
+  async closePeriod(req: PeriodCloseRequest): Promise<PeriodCloseResult> {
     this.calls.push({ cmd: "close-period", args: req });
-    return { flowId: "f-rep", transactionPeriodId: "P1", reportId: req.reportId, report: "total;5000", mimeType: "text/csv" };
+    const reportIds = periodReportIds(req.scope, req.reportId ? [req.reportId] : []);
+    const reports = reportIds.map((reportId) => ({ reportId, report: "<Doc><Row><SalesCount>1</SalesCount><SalesTotal>50.00000</SalesTotal></Row></Doc>" }));
+    const last = reports[reports.length - 1]!;
+    return { flowId: "f-rep", transactionPeriodId: "P1", reportId: last.reportId, report: last.report, reports, scope: req.scope, reportIds, currency: "SEK", summary: summarizePeriod(req.scope, reports, "P1") };
   }
   async resolveParked(flowId: string, action: ParkedAction) {
     const f = this.flowList.find((x) => x.flowId === flowId);

@@ -75,11 +75,30 @@ export function renderFlows(flows: readonly FlowSummary[]): string {
   );
 }
 
-export function renderAlarms(alarms: readonly AlarmInfo[]): string {
-  return table(
-    ["AT", "POINT", "FLOW", "CODE", "MESSAGE"],
-    alarms.map((a) => [time(a.at), a.point === undefined ? "-" : String(a.point), a.flowId ?? "-", a.code, a.message]),
-  );
+type ListedAlarm = AlarmInfo & { firstAt?: number; lastAt?: number; count?: number; action?: string; acknowledged?: { at: number; by?: string } };
+
+/** The alarm book: one row per open alarm, and under it what resolves it. */
+export function renderAlarms(alarms: readonly ListedAlarm[]): string {
+  if (alarms.length === 0) return "(none)";
+  const rows = table(
+    ["ID", "FIRST", "LAST", "COUNT", "POINT", "FLOW", "CODE", "MESSAGE"],
+    alarms.map((a) => [
+      a.id,
+      time(a.firstAt ?? a.at),
+      time(a.lastAt ?? a.at),
+      String(a.count ?? 1),
+      a.point === undefined ? "-" : String(a.point),
+      a.flowId ?? "-",
+      `${a.code}${a.acknowledged ? " (acked)" : ""}`,
+      a.message,
+    ]),
+  ).split("\n");
+  const out = [rows[0]!];
+  alarms.forEach((a, i) => {
+    out.push(rows[i + 1]!);
+    if (a.action) out.push(`    → ${a.action}`);
+  });
+  return out.join("\n");
 }
 
 export function renderJournal(entries: readonly JournalEntry[]): string {
@@ -111,7 +130,7 @@ export function renderStatus(s: StationStatus & { socketDir?: { dir: string; why
     `pid:       ${s.pid}, up since ${time(s.startedAt)}, version ${s.version}`,
     `points:    ${s.points}`,
     `flows:     ${s.activeFlows} active, ${s.parkedFlows} parked`,
-    `alarms:    ${s.alarms}`,
+    `alarms:    ${s.alarms}${s.alarmCodes && s.alarmCodes.length > 0 ? ` (${s.alarmCodes.join(", ")}; ctl alarms)` : ""}`,
     ...(alerts && alerts.length > 0 ? [`alerts:    ${alerts.join("; ")}`] : []),
     ...(s.socketDir ? [`sockets:   ${s.socketDir.dir} — ${s.socketDir.why}`] : []),
     "",

@@ -31,7 +31,8 @@ export function applyEvent(view: View, event: any): void {
       view.points.set(event.point.point, event.point);
       return;
     case "alarm":
-      view.alarms.set(event.alarm.id, event.alarm);
+      if (event.change === "cleared") view.alarms.delete(event.alarm.id);
+      else view.alarms.set(event.alarm.id, event.alarm);
       view.events.unshift(`${time(Date.now()).slice(11)} ALARM ${event.alarm.code}: ${event.alarm.message}`);
       break;
     case "flow":

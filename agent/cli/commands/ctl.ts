@@ -13,6 +13,9 @@ import { renderInvoiceListing } from "../../invoice-service/listing.ts";
 import { chooseSocketDir, type SocketDirChoice } from "./socket-dir.ts";
 import { runBackup } from "./ctl-backup.ts";
 import { runExport, EXPORT_SYNOPSIS } from "./ctl-export.ts";
+import { periodReportIds } from "../../core/period-report.ts";
+import type { KeptPeriodReport, PeriodCloseResult } from "../../daemon/period-close.ts";
+import { renderKeptPeriods, renderPeriodClose } from "./ctl-period.ts";
 
 type Values = Record<string, string | boolean | undefined>;
 type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
@@ -25,7 +28,7 @@ interface Sub {
   readonly options?: OptionSpec;
   readonly positionals?: number;
   request(values: Values, positionals: readonly string[]): { cmd: string; args: Record<string, unknown> };
-  render?(result: any): string;
+  render?(result: any, values?: Values): string;
   /** Paged listings: print the next page's cursor when the page came back full. */
   more?(values: Values, result: any): void;
 }
@@ -80,7 +83,28 @@ const SUBS: readonly Sub[] = [
     render: renderFlows,
     more: (v, r: Array<{ flowId: string }>) => nextPageHint(`flows${v.all ? " --all" : ""}`, Number(v.n ?? 100), r.length, () => r.at(-1)!.flowId),
   },
-  { name: "alarms", admin: false, synopsis: "alarms", summary: "open alarms", request: () => ({ cmd: "alarms", args: {} }), render: renderAlarms },
+  {
+    name: "periods",
+    admin: false,
+    synopsis: "periods [-n N] [--flow FLOW_ID] [--csv]",
+    summary: "period closes kept in the journal (newest first); --flow: that close's whole report",
+    options: { n: { type: "string", short: "n" }, flow: { type: "string" }, csv: { type: "boolean" } },
+    request: (v) => {
+      const n = intOption(v, "n", false);
+      return { cmd: "periods", args: { ...(n ? { n } : {}), ...(typeof v.flow === "string" ? { flowId: v.flow } : {}) } };
+    },
+    render: (r: KeptPeriodReport[], v?: Values) => renderKeptPeriods(r, v?.flow !== undefined, v?.csv === true),
+  },
+  {
+    name: "ack",
+    admin: true,
+    synopsis: "ack ALARM_ID",
+    summary: "acknowledge an alarm (an event alarm clears; a condition's stays until its cause is fixed)",
+    positionals: 1,
+    request: (_v, p) => ({ cmd: "ack", args: { id: p[0] } }),
+    render: (a: { id: string; code: string; clears?: string }) => `alarm ${a.id} (${a.code}) acknowledged${a.clears === "condition" ? "; it stays open until its cause is fixed" : "; cleared"}`,
+  },
+  { name: "alarms", admin: false, synopsis: "alarms", summary: "open alarms: code, first/last time, count, what resolves it", request: () => ({ cmd: "alarms", args: {} }), render: renderAlarms },
   {
     name: "journal",
     admin: false,
@@ -164,18 +188,22 @@ const SUBS: readonly Sub[] = [
   {
     name: "close-period",
     admin: true,
-    synopsis: "close-period [--scope shop|terminal] [--point N] [--report-id ID]",
-    summary: "close the transaction period and fetch the report",
-    options: { ...pointOpt, scope: { type: "string" }, "report-id": { type: "string" } },
+    synopsis: "close-period [--scope shop|terminal] [--point N] [--report-id ID] [--print] [--csv]",
+    summary: "close the transaction period; show its totals and lines (--print: also on the receipt printer; --csv, --json)",
+    options: { ...pointOpt, scope: { type: "string" }, "report-id": { type: "string" }, print: { type: "boolean" }, csv: { type: "boolean" } },
     request: (v) => {
       const point = intOption(v, "point", false);
+      const scope = v.scope ?? "shop";
+      if (scope !== "shop" && scope !== "terminal") throw new AgentError("INPUT_INVALID", `--scope: expected shop or terminal, got '${String(scope)}'`);
+      if (scope === "terminal" && point === undefined) throw new AgentError("INPUT_INVALID", "--scope terminal needs --point N (the terminal of that point)");
+      // Checked here too, so a typo is a usage error (exit 2) that lists the ids, and nothing is marked.
+      if (typeof v["report-id"] === "string") periodReportIds(scope, [v["report-id"]]);
       return {
         cmd: "close-period",
-        args: { ...(v.scope ? { scope: v.scope } : {}), ...(point ? { point } : {}), ...(v["report-id"] ? { reportId: v["report-id"] } : {}) },
+        args: { scope, ...(point ? { point } : {}), ...(v["report-id"] ? { reportId: v["report-id"] } : {}), ...(v.print === true ? { print: true } : {}) },
       };
     },
-    render: (r: { transactionPeriodId?: string; reportId: string; report?: string; flowId: string }) =>
-      [`flow: ${r.flowId}`, `period: ${r.transactionPeriodId ?? "-"}`, `report: ${r.reportId}`, "", r.report ?? "(no report content)"].join("\n"),
+    render: (r: PeriodCloseResult, v?: Values) => renderPeriodClose(r, v?.csv === true),
   },
   {
     name: "resolve",
@@ -245,8 +273,13 @@ function renderEventLine(event: any): string {
       return `${at} point ${event.point.point}: ${event.point.state}${event.point.amountMinor !== undefined ? ` ${(event.point.amountMinor / 100).toFixed(2)}` : ""}`;
     case "flow":
       return `${at} flow ${event.flow.flowId} (${event.flow.kind}, point ${event.flow.point ?? "-"}): ${event.flow.state}${event.flow.outcome ? ` → ${event.flow.outcome}` : ""}`;
-    case "alarm":
-      return `${at} ALARM ${event.alarm.code}: ${event.alarm.message}`;
+    case "alarm": {
+      const a = event.alarm;
+      const change = event.change ?? "raised";
+      if (change === "cleared") return `${at} alarm ${a.id} ${a.code} cleared`;
+      if (change === "acknowledged") return `${at} alarm ${a.id} ${a.code} acknowledged${a.acknowledged?.by ? ` by ${a.acknowledged.by}` : ""}`;
+      return `${at} ALARM ${a.id} ${a.code}${change === "repeated" ? ` (×${a.count})` : ""}: ${a.message}${a.action ? ` → ${a.action}` : ""}`;
+    }
     case "receipt":
       return `${at} receipt ${event.receipt.ersReference} (flow ${event.receipt.flowId})${event.receipt.printed ? "" : " NOT PRINTED"}`;
     case "device":
@@ -331,7 +364,7 @@ export const ctlCommand: Command = {
       // `ctl status` says where it found the agent, so nobody has to guess which one answered.
       if (sub.name === "status" && typeof result === "object" && result !== null) result = { ...result, socketDir: socketDirInfo(where) };
       const json = values.json === true;
-      process.stdout.write((json ? JSON.stringify(result, null, 2) : (sub.render ?? renderResult)(result)) + "\n");
+      process.stdout.write((json ? JSON.stringify(result, null, 2) : (sub.render ?? renderResult)(result, values as Values)) + "\n");
       sub.more?.(values as Values, result);
       return 0;
     } finally {

@@ -54,7 +54,27 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: z.strictObject({ all: z.boolean().default(false), ...page(100, 200) }).prefault({}),
     run: (c, a) => c.flows(a),
   }),
-  command({ name: "alarms", role: "status", summary: "open alarms", args: none, run: (c) => c.alarms() }),
+  command({
+    name: "periods",
+    role: "status",
+    summary: "period closes kept in the journal (totals and lines), newest first; flowId: that one",
+    args: z.strictObject({ n: z.number().int().min(1).max(200).default(10), flowId: z.string().min(1).max(100).optional() }).prefault({}),
+    run: (c, a) => {
+      if (!c.periodReports) throw new AgentError("NOT_FOUND", "kept period reports are not available in this station");
+      return c.periodReports(a);
+    },
+  }),
+  command({ name: "alarms", role: "status", summary: "open alarms: code, first/last time, count, what resolves it", args: none, run: (c) => c.alarms() }),
+  command({
+    name: "ack",
+    role: "admin",
+    summary: "acknowledge an open alarm (an event alarm clears; a condition's stays until fixed)",
+    args: z.strictObject({ id: z.string().min(1).max(40) }),
+    run: (c, a, ctx) => {
+      if (!c.ackAlarm) throw new AgentError("NOT_FOUND", "this station has no alarm book");
+      return c.ackAlarm(a.id, ctx.actor);
+    },
+  }),
   command({
     name: "journal",
     role: "status",
@@ -178,11 +198,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   command({
     name: "close-period",
     role: "admin",
-    summary: "close the transaction period and fetch the report",
+    summary: "close the transaction period and fetch its reports (totals and lines; or reportId, a contract §5.7 id)",
     args: z.strictObject({
       scope: z.enum(["shop", "terminal"]).default("shop"),
       point: point.optional(),
-      reportId: z.string().min(1).default("TERMINAL_PERIOD_REPORT"),
+      reportId: z.string().min(1).max(200).optional(),
+      print: z.boolean().optional(),
     }).refine((a) => a.scope === "shop" || a.point !== undefined, { message: "point: required for scope terminal", path: ["point"] }),
     run: (c, a) => c.closePeriod(a),
   }),

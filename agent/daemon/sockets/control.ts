@@ -3,6 +3,8 @@
 // in-process station. Keeping the sockets on this interface (not on the engine) lets the
 // protocol, permissions and CLI be built and tested on their own.
 import type { Observable } from "rxjs";
+import type { AlarmChangeKind, BookAlarm } from "../../alarms/book.ts";
+import type { KeptPeriodReport, PeriodCloseRequest, PeriodCloseResult } from "../period-close.ts";
 import type {
   AlarmInfo,
   EngineEvent,
@@ -71,13 +73,19 @@ export interface StationStatus {
   readonly activeFlows: number;
   readonly parkedFlows: number;
   readonly alarms: number;
+  /** The open alarms' codes (with ×count when raised more than once). */
+  readonly alarmCodes?: readonly string[];
   readonly devices: readonly DeviceHealth[];
   /** The alerting hook, when configured: what is queued, delivered, dropped. */
   readonly alerts?: AlertStats;
 }
 
 /** Everything the `watch` stream carries: engine events plus device health changes. */
-export type StationEvent = EngineEvent | { readonly type: "device"; readonly device: DeviceHealth };
+export type StationEvent =
+  | EngineEvent
+  | { readonly type: "device"; readonly device: DeviceHealth }
+  /** A change in the alarm book: raised, raised again (count), acknowledged, cleared. */
+  | { readonly type: "alarm"; readonly alarm: BookAlarm; readonly change: AlarmChangeKind };
 
 export interface RegisterResult {
   readonly point: number;
@@ -125,6 +133,8 @@ export interface StationControl {
   /** Active flows, or all recent ones with `all`; newest first, paged. */
   flows(opts: { readonly all: boolean } & Partial<PageQuery>): readonly FlowSummary[];
   alarms(): readonly AlarmInfo[];
+  /** `ctl ack ID` (admin): acknowledges an open alarm of the book. */
+  ackAlarm?(id: string, by?: AdminActor): Promise<AlarmInfo>;
   /** The last `n` journal transitions (oldest first), optionally paged. */
   journalTail(n: number, page?: Omit<PageQuery, "n">): Promise<readonly JournalEntry[]>;
   /** Kept receipts (oldest first); paged with a query, all without. */
@@ -142,7 +152,10 @@ export interface StationControl {
   reprint(flowIdOrErsReference: string): Promise<void>;
   /** `force`: send a refund of a payment this agent has no record of (journaled with the action). */
   refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number; readonly force?: boolean }): Promise<RefundResult>;
-  closePeriod(req: { readonly scope: "shop" | "terminal"; readonly point?: number; readonly reportId: string }): Promise<ReconciliationResult>;
+  /** Shift close: marks the period and fetches its reports (the scope's defaults, or `reportId`). */
+  closePeriod(req: PeriodCloseRequest): Promise<PeriodCloseResult>;
+  /** Period closes kept in the journal, newest first (or the one of `flowId`). */
+  periodReports?(q: { readonly n: number; readonly flowId?: string }): Promise<readonly KeptPeriodReport[]>;
   resolveParked(flowId: string, action: ParkedAction): Promise<void>;
   /** Virtual scanner only: feeds text as if scanned; rejects with CONFLICT on real scanners. */
   injectScan(text: string): Promise<void>;

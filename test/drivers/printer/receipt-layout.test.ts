@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { isAgentError } from "../../../agent/errors.ts";
 import { COLUMNS, layoutReceipt, vatIncluded, wrap } from "../../../drivers/printer/receipt-layout.ts";
 import type { PaperWidth, ReceiptLine } from "../../../drivers/printer/receipt-layout.ts";
-import { FUEL_RECEIPT, INVOICE_QR } from "./sample-receipt.ts";
+import { FUEL_RECEIPT, FUEL_RECEIPT_TIME, GOLDEN_STATION, INVOICE_QR } from "./sample-receipt.ts";
 
 const texts = (lines: ReceiptLine[]): string[] => lines.flatMap((l) => (l.kind === "text" ? [l.text] : []));
 
@@ -34,13 +34,13 @@ describe("vatIncluded", () => {
 describe("layoutReceipt", () => {
   for (const width of [58, 80] as PaperWidth[]) {
     it(`keeps every line within ${COLUMNS[width]} columns on ${width} mm paper and shows the §6.9 fields`, () => {
-      const lines = layoutReceipt({ ...FUEL_RECEIPT, qr: INVOICE_QR }, width);
+      const lines = layoutReceipt({ ...FUEL_RECEIPT, qr: INVOICE_QR }, width, GOLDEN_STATION);
       for (const t of texts(lines)) expect(t.length).toBeLessThanOrEqual(COLUMNS[width]);
       const all = texts(lines).join("\n");
       expect(all).toContain("825.79 SEK");
       expect(all).toContain("Glase payment");
       expect(all).toContain(FUEL_RECEIPT.ersReference);
-      expect(all).toContain(FUEL_RECEIPT.timestamp);
+      expect(all).toContain("21/11/2026, 14:30:05");
       expect(all).toContain("42.370 L x 19.49 SEK/L");
       expect(all).toContain("VAT 25% incl.");
       expect(all).toContain("165.16 SEK");

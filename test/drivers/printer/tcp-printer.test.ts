@@ -8,7 +8,7 @@ import type { ReceiptPrinter } from "../../../drivers/printer/contract.ts";
 import { createReceiptPrinter } from "../../../drivers/printer/printer-factory.ts";
 import { VirtualPrinter } from "../../../simulator/devices/virtual-printer.ts";
 import { rejection } from "../../support/rejection.ts";
-import { FUEL_RECEIPT, INVOICE_QR } from "./sample-receipt.ts";
+import { FUEL_RECEIPT, FUEL_RECEIPT_TIME, GOLDEN_STATION, INVOICE_QR } from "./sample-receipt.ts";
 
 let virtual: VirtualPrinter;
 let printer: ReceiptPrinter;
@@ -34,7 +34,7 @@ describe("EscPosPrinter over TCP 9100 to the virtual printer", () => {
     expect(receipt.text).toContain("825.79 SEK");
     expect(receipt.text).toContain(FUEL_RECEIPT.ersReference);
     expect(receipt.text).toContain("Glase payment");
-    expect(receipt.text).toContain(FUEL_RECEIPT.timestamp);
+    expect(receipt.text).toContain(FUEL_RECEIPT_TIME);
     expect(receipt.text).toContain("Glase Station Åre Östra"); // through code page 858 and back
     expect(receipt.qrCodes).toEqual([INVOICE_QR]);
     expect(receipt.lines).toContain(`[QR:${INVOICE_QR}]`);

@@ -16,7 +16,7 @@ import type { DecodedReceipt } from "../../../simulator/devices/virtual-printer-
 import { PrintFileReader } from "../../../simulator/devices/virtual-printer-file.ts";
 import { VirtualPrinter } from "../../../simulator/devices/virtual-printer.ts";
 import { rejection } from "../../support/rejection.ts";
-import { FUEL_RECEIPT } from "./sample-receipt.ts";
+import { FUEL_RECEIPT, FUEL_RECEIPT_TIME } from "./sample-receipt.ts";
 
 let dir: string;
 beforeEach(async () => {
@@ -68,7 +68,7 @@ describe("character device transport (a FIFO stands in for /dev/usb/lp0)", () =>
       await printer.print(FUEL_RECEIPT);
       const receipt = await received;
       expect(receipt.text).toContain("Glase payment");
-      expect(receipt.text).toContain(FUEL_RECEIPT.timestamp);
+      expect(receipt.text).toContain(FUEL_RECEIPT_TIME);
       expect(await printer.status()).toBe("unknown");
     } finally {
       reader.destroy();

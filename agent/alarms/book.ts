@@ -1,0 +1,159 @@
+// The station's one alarm book: every alarm — the engine's (flows), the station's own (points and
+// devices that cannot start, shop credentials) and the Invoice Service's — as one open entry per
+// condition (code + point + flow), with its first and last time, how often it was raised, the
+// action that resolves it (docs/alarms.md), and who acknowledged it.
+//
+// How an alarm clears:
+// - a condition the station re-checks (a point's credentials, a device, the shop password) clears
+//   when the check no longer raises it (`sync`);
+// - an alarm of a parked flow clears when the flow is resolved (no longer parked, or finished);
+// - anything else is an event a technician must see: `ack` clears it. Acknowledging one of the
+//   others only marks it seen (it stays open until its cause is gone).
+// Every change is told to the listeners (the watch stream, the alerting hook): raised (first time
+// or again after it cleared), repeated, acknowledged, cleared.
+import type { AlarmInfo } from "../engine-api.ts";
+import { AgentError } from "../errors.ts";
+import { alarmAction } from "./catalogue.ts";
+
+export type AlarmOrigin = "engine" | "station" | "invoice-service";
+
+export interface BookAlarm extends AlarmInfo {
+  readonly origin: AlarmOrigin;
+  readonly firstAt: number;
+  readonly lastAt: number;
+  readonly count: number;
+  /** What resolves it (from the catalogue, docs/alarms.md). */
+  readonly action: string;
+  /** How it clears: by its cause going away, or by a technician's ack. */
+  readonly clears: "condition" | "ack";
+  readonly acknowledged?: { readonly at: number; readonly by?: string };
+}
+
+export type AlarmChangeKind = "raised" | "repeated" | "acknowledged" | "cleared";
+
+export interface AlarmChange {
+  readonly kind: AlarmChangeKind;
+  readonly alarm: BookAlarm;
+  readonly at: number;
+}
+
+export interface RaiseAlarm {
+  readonly origin: AlarmOrigin;
+  readonly code: string;
+  readonly message: string;
+  readonly point?: number;
+  readonly flowId?: string;
+  readonly at?: number;
+}
+
+const MAX_OPEN = 500;
+const keyOf = (a: { origin: AlarmOrigin; code: string; point?: number; flowId?: string }) => `${a.origin}|${a.code}|${a.point ?? ""}|${a.flowId ?? ""}`;
+
+export class AlarmBook {
+  private readonly open = new Map<string, BookAlarm>();
+  private readonly listeners = new Set<(c: AlarmChange) => void>();
+  /** Flows seen parked: their alarms clear when they are resolved. */
+  private readonly parkedFlows = new Set<string>();
+  private seq = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  list(): readonly BookAlarm[] {
+    return [...this.open.values()];
+  }
+
+  subscribe(listener: (c: AlarmChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  raise(r: RaiseAlarm): BookAlarm {
+    const at = r.at ?? this.now();
+    const key = keyOf(r);
+    const known = this.open.get(key);
+    const clears = r.origin === "station" || (r.flowId !== undefined && this.parkedFlows.has(r.flowId)) ? "condition" : "ack";
+    if (known) {
+      const again: BookAlarm = { ...known, message: r.message, at, lastAt: at, count: known.count + 1, clears: known.clears === "condition" ? "condition" : clears };
+      this.open.set(key, again);
+      this.tell("repeated", again, at);
+      return again;
+    }
+    const alarm: BookAlarm = {
+      id: `AL${++this.seq}`,
+      at,
+      ...(r.point !== undefined ? { point: r.point } : {}),
+      ...(r.flowId !== undefined ? { flowId: r.flowId } : {}),
+      code: r.code,
+      message: r.message,
+      origin: r.origin,
+      firstAt: at,
+      lastAt: at,
+      count: 1,
+      action: alarmAction(r.code),
+      clears,
+    };
+    this.open.set(key, alarm);
+    if (this.open.size > MAX_OPEN) {
+      const oldest = this.open.keys().next().value!;
+      this.clearKey(oldest, at);
+    }
+    this.tell("raised", alarm, at);
+    return alarm;
+  }
+
+  /** `ctl ack ID`: an event alarm clears; a condition alarm is marked seen and stays open. */
+  ack(id: string, by?: string): BookAlarm {
+    const entry = [...this.open.entries()].find(([, a]) => a.id === id);
+    if (!entry) throw new AgentError("NOT_FOUND", `no open alarm ${id} (ctl alarms lists them)`, { id });
+    const at = this.now();
+    const [key, alarm] = entry;
+    const seen: BookAlarm = { ...alarm, acknowledged: { at, ...(by !== undefined ? { by } : {}) } };
+    this.open.set(key, seen);
+    this.tell("acknowledged", seen, at);
+    if (seen.clears === "ack") this.clearKey(key, at);
+    return seen;
+  }
+
+  /**
+   * The station re-checked its own conditions: `current` is what it found. Station alarms not in
+   * it clear; those in it are raised (a repeat keeps the entry and its count).
+   */
+  sync(current: readonly { readonly code: string; readonly message: string; readonly point?: number }[], keep: (code: string) => boolean = () => false): void {
+    const wanted = new Set(current.map((c) => keyOf({ origin: "station", ...c })));
+    const at = this.now();
+    for (const [key, a] of [...this.open]) {
+      if (a.origin === "station" && !wanted.has(key) && !keep(a.code)) this.clearKey(key, at);
+    }
+    for (const c of current) if (!this.open.has(keyOf({ origin: "station", ...c }))) this.raise({ origin: "station", ...c });
+  }
+
+  /** A flow changed: parked ones hold their alarms open; resolved ones clear them. */
+  flowChanged(flowId: string, parked: boolean, finished: boolean): void {
+    if (parked && !finished) {
+      if (this.parkedFlows.has(flowId)) return;
+      this.parkedFlows.add(flowId);
+      for (const [key, a] of this.open) if (a.flowId === flowId && a.origin === "engine") this.open.set(key, { ...a, clears: "condition" });
+      return;
+    }
+    if (!this.parkedFlows.delete(flowId)) return;
+    const at = this.now();
+    for (const [key, a] of [...this.open]) if (a.flowId === flowId && a.clears === "condition") this.clearKey(key, at);
+  }
+
+  private clearKey(key: string, at: number): void {
+    const a = this.open.get(key);
+    if (!a) return;
+    this.open.delete(key);
+    this.tell("cleared", a, at);
+  }
+
+  private tell(kind: AlarmChangeKind, alarm: BookAlarm, at: number): void {
+    for (const l of this.listeners) {
+      try {
+        l({ kind, alarm, at });
+      } catch {
+        // A listener's fault (a closed socket, a full queue) never loses the book's state.
+      }
+    }
+  }
+}

@@ -1,0 +1,63 @@
+// Every alarm code the agent can raise, what it means and what the technician does about it. The
+// book attaches the action to each alarm (ctl alarms, the alerting hook); docs/alarms.md is the
+// same catalogue for people, and test/alarms/catalogue.test.ts checks that both list every code
+// the source raises.
+
+export interface AlarmEntry {
+  readonly meaning: string;
+  readonly action: string;
+}
+
+const PARKED = "look the payment up in the Glase report (ctl close-period, or Glase's portal), then `glase-agent ctl resolve FLOW retry|mark-settled|cancel` (docs/technician.md, Parked flows)";
+const STATION_RELOAD = "then `systemctl reload glase-agent`";
+
+export const ALARM_CATALOGUE: Readonly<Record<string, AlarmEntry>> = {
+  // --- the station's own conditions (clear by themselves once fixed) ---
+  "credentials-unusable": { meaning: "a point's terminal credentials are missing, empty, not JSON, unreadable or group/world-readable; the point is out of service", action: `restore terminals/point-N.json from a backup (owner glase-agent, chmod 600) or \`glase-agent register --point N\`, ${STATION_RELOAD}` },
+  "registration-unconfirmed": { meaning: "a register got no answer from Glase; Glase may hold a terminal whose id we never learned; the point is out of service", action: "`glase-agent register --point N` again (the unanswered attempt is kept in terminals/orphans/ for Glase support)" },
+  "registration-in-progress": { meaning: "another process's register for the point is still waiting for Glase's answer", action: `wait for it to finish, ${STATION_RELOAD}` },
+  "unregistration-unconfirmed": { meaning: "an unregister got no answer: Glase may or may not have removed the terminal; the point is out of service", action: "`glase-agent unregister --point N` again, then register a new terminal if the point is to sell" },
+  "shop-credentials-unusable": { meaning: "the shop (reseller) password file cannot be used; the station sells, but registering terminals and shop-wide close-period wait", action: `fix the file (owner glase-agent, chmod 600), ${STATION_RELOAD}` },
+  "device-dispenser-unavailable": { meaning: "the dispenser/charger controller could not even be created (native module, device path, permissions); no point can sell", action: "fix the cause named in the message, then `systemctl restart glase-agent`" },
+  "device-printer-unavailable": { meaning: "the receipt printer could not be created; receipts are kept in the journal (ctl reprint later)", action: "fix the cause named in the message, then `systemctl restart glase-agent`" },
+  "device-scanner-unavailable": { meaning: "the barcode scanner could not be created; scanning is unavailable", action: "fix the cause named in the message, then `systemctl restart glase-agent`" },
+  // --- parked flows (clear when resolved) ---
+  "settlement-parked": { meaning: "a delivery could not be settled before the reservation's commit deadline; the point waits", action: PARKED },
+  "reservation-lapsed": { meaning: "the reservation ended (lapsed or cancelled) before the delivered amount was committed: delivered, not paid", action: PARKED },
+  "commit-rejected": { meaning: "Glase refused the commit of the metered amount", action: PARKED },
+  "paid-while-canceling": { meaning: "Glase reports PAID for an invoice the flow was cancelling", action: PARKED },
+  "paid-without-reservation": { meaning: "Glase reports PAID before any delivery (a reservation was expected)", action: PARKED },
+  "dispenser-unreachable": { meaning: "the controller's sale record was not available before the commit deadline", action: `check the controller's cable and power, then ${PARKED}` },
+  "refund-unknown": { meaning: "a refund's answer was lost and the terminal's report could not tell whether it happened", action: "look for it in the terminal's details report (ctl close-period --scope terminal --point N), then `ctl resolve FLOW mark-settled` (it is there) or `cancel` (it is not)" },
+  "journal-failed": { meaning: "the journal could not record a flow's next step; that flow stopped", action: "check disk space and storage (docs/install.md), then `systemctl restart glase-agent`; the flow recovers from its last journaled step" },
+  parked: { meaning: "a flow is parked for a technician (recovered after a restart)", action: PARKED },
+  // --- events (clear with ctl ack) ---
+  "commit-unconfirmed": { meaning: "a commit was accepted but the invoice does not read PAID (yet)", action: "check the payment in the Glase report; when the flow parks, resolve it as for settlement-parked; then `ctl ack ID`" },
+  "paid-amount-mismatch": { meaning: "Glase took another amount than was committed or priced", action: "check the payment in the Glase report; refund the difference if the customer paid too much (`ctl refund`); then `ctl ack ID`" },
+  "delivery-unfinished": { meaning: "the controller never closed the sale by the commit deadline; the amount metered so far was committed", action: "compare with the pump's own record of the sale; refund or collect the difference; then `ctl ack ID`" },
+  overrun: { meaning: "the controller metered more than the reservation; only the reserved amount was committed", action: "check the pump's authorization limit handling (a controller fault); then `ctl ack ID`" },
+  "period-unknown": { meaning: "a period mark's answer was lost: the period may have been closed and its report cannot be fetched", action: "run `ctl close-period` again (if the lost mark was applied, the new report covers only what followed it); then `ctl ack ID`" },
+  "send-unresolved": { meaning: "sendInvoice kept failing; the customer was not charged", action: "check the network path to Glase (docs/install.md, network); then `ctl ack ID`" },
+  "cancel-unconfirmed": { meaning: "a cancel was not confirmed (a reservation lapses by itself; a kiosk invoice keeps being polled)", action: "nothing unless it recurs (then the network to Glase); `ctl ack ID`" },
+  "paid-not-ours": { meaning: "the terminal's current invoice was paid, but it is not the one this flow sent", action: "find the payment in the Glase report and refund it if nobody was served (`ctl refund`); then `ctl ack ID`" },
+  "release-failed": { meaning: "a kiosk's product release failed after the payment", action: "hand out the product, or refund (`ctl refund ERSREFERENCE AMOUNT`); then `ctl ack ID`" },
+  "release-unknown": { meaning: "the agent restarted during a kiosk's product release, after the payment", action: "ask whether the product came out; if not, refund (`ctl refund`); then `ctl ack ID`" },
+  "glase-sendInvoice": { meaning: "Glase refused a payment request (the result code is in the message, contract §5.8)", action: "20/21/29/33/37: the terminal's credentials or state (re-register); others: contact Glase; then `ctl ack ID`" },
+  "glase-getPaymentStatus": { meaning: "Glase answered a status read with an error code (in the message)", action: "as glase-sendInvoice; then `ctl ack ID`" },
+  "glase-cancelInvoice": { meaning: "Glase refused a cancel (the code is in the message)", action: "check the invoice in the Glase report (it lapses by itself if reserved); then `ctl ack ID`" },
+  "glase-updateInvoice": { meaning: "Glase refused the invoice update before a commit (the code is in the message); the commit went ahead", action: "check the receipt rows against the Glase report; then `ctl ack ID`" },
+  // --- the Invoice Service (pay-by-invoice; clear with ctl ack) ---
+  "invoice-unknown-invoice": { meaning: "notifications name Invoice Service ids this issuer does not know (aggregated; the count is in the message)", action: "check the issuer name and secret against the Invoice Service, and who sends notifications to the endpoint; then `ctl ack ID`" },
+  "invoice-id-mismatch": { meaning: "the Invoice Service answered details for another id than asked", action: "report to Glase support with the ids in the message; nothing was released; `ctl ack ID`" },
+  "invoice-not-paid": { meaning: "a notified invoice is not PAID according to its details", action: "nothing was released; if the customer says they paid, check the Invoice Service; `ctl ack ID`" },
+  "invoice-unknown-reference": { meaning: "a paid invoice carries a reference this agent never issued", action: "find who issued it (another till on the same issuer?); refund if nobody was served; `ctl ack ID`" },
+  "invoice-mismatch": { meaning: "a paid invoice's amount or currency differ from the one issued; nothing was released", action: "serve or refund the customer by hand (`ctl refund`); `ctl ack ID`" },
+  "invoice-duplicate-payment": { meaning: "an invoice already paid was paid again under another Invoice Service id", action: "refund the second payment (`ctl refund`); `ctl ack ID`" },
+  "invoice-release-failed": { meaning: "releasing the service after an Invoice Service payment failed", action: "serve the customer by hand or refund; `ctl ack ID`" },
+  "invoice-release-interrupted": { meaning: "the agent stopped while releasing after an Invoice Service payment: the outcome is unknown and the release is not repeated", action: "ask whether the service was delivered; if not, serve or refund; `ctl ack ID`" },
+};
+
+/** The action for `code`; an uncatalogued code (a bug) still tells the technician where to look. */
+export function alarmAction(code: string): string {
+  return ALARM_CATALOGUE[code]?.action ?? "not in the alarm catalogue (docs/alarms.md): read the message and the log (journalctl -u glase-agent)";
+}

@@ -1,0 +1,101 @@
+// `ctl close-period`: one mark of the shop's (or one terminal's) period, then the reports §5.7
+// names for a shift close — the totals and the lines of that same period — read into one summary.
+// The reports stay in the journal with the reconciliation flow's final state; `print` sends the
+// summary to the receipt printer (a printer fault is reported, never a lost report).
+import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
+import { type PeriodScope, type PeriodSummary, periodReportIds, summarizePeriod } from "../core/period-report.ts";
+import { periodReportLines, periodTotalMinor } from "../core/period-report-text.ts";
+import type { ReconciliationState } from "../core/reconciliation.ts";
+import type { PaymentEngine, ReconciliationResult } from "../engine-api.ts";
+import type { Journal } from "../journal/types.ts";
+import { AgentError } from "../errors.ts";
+
+export interface PeriodCloseRequest {
+  readonly scope: PeriodScope;
+  readonly point?: number;
+  /** A §5.7 report id instead of the scope's two defaults. */
+  readonly reportId?: string;
+  readonly print?: boolean;
+}
+
+export interface PeriodCloseResult extends ReconciliationResult {
+  readonly scope: PeriodScope;
+  readonly reportIds: readonly string[];
+  readonly currency: string;
+  readonly summary: PeriodSummary;
+  readonly printed?: boolean;
+  /** Why `print` did not print (the report itself is fine and journaled). */
+  readonly printError?: string;
+}
+
+export interface PeriodCloseDeps {
+  readonly engine: PaymentEngine;
+  readonly terminalOf: (point: number) => string | undefined;
+  readonly currency: string;
+  readonly stationName: string;
+  readonly printer?: ReceiptPrinter;
+  readonly printWidth?: number;
+  readonly now?: () => number;
+}
+
+export async function closePeriod(d: PeriodCloseDeps, req: PeriodCloseRequest): Promise<PeriodCloseResult> {
+  const reportIds = periodReportIds(req.scope, req.reportId !== undefined ? [req.reportId] : []);
+  const terminal = req.point !== undefined ? d.terminalOf(req.point) : undefined;
+  if (req.scope === "terminal" && terminal === undefined) throw new AgentError("NOT_FOUND", `point ${req.point} has no registered terminal`, { point: req.point });
+  if (req.print && !d.printer) throw new AgentError("NOT_FOUND", "--print: no printer configured (devices.printer)");
+  const [reportId, ...nextReportIds] = reportIds;
+  const r = await d.engine.startReconciliation({ scope: req.scope, reportId, ...(nextReportIds.length > 0 ? { nextReportIds } : {}), ...(req.scope === "terminal" ? { terminal } : {}) });
+  const summary = summarizePeriod(req.scope, r.reports ?? [], r.transactionPeriodId);
+  const result: PeriodCloseResult = { ...r, scope: req.scope, reportIds, currency: d.currency, summary: req.scope === "terminal" && summary.terminalId === undefined ? { ...summary, terminalId: terminal } : summary };
+  if (!req.print || !d.printer) return result;
+  try {
+    await d.printer.print({
+      stationName: d.stationName,
+      terminalId: result.summary.terminalId ?? "shop",
+      amountMinor: periodTotalMinor(result.summary) ?? 0,
+      currency: d.currency,
+      ersReference: result.transactionPeriodId ?? "-",
+      description: "Period report",
+      timestamp: new Date((d.now ?? Date.now)()).toISOString(),
+      extraLines: periodReportLines({ summary: result.summary, currency: d.currency, flowId: r.flowId }, d.printWidth === 80 ? 48 : 32),
+    });
+    return { ...result, printed: true };
+  } catch (e) {
+    return { ...result, printed: false, printError: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+export interface KeptPeriodReport {
+  readonly flowId: string;
+  readonly at: number;
+  readonly scope: PeriodScope;
+  readonly terminalId?: string;
+  readonly transactionPeriodId?: string;
+  readonly reportIds: readonly string[];
+  readonly currency: string;
+  readonly summary: PeriodSummary;
+}
+
+/** The period closes the journal keeps (newest first): each reported reconciliation, read again from its documents. */
+export async function keptPeriodReports(journal: Journal, currency: string, q: { readonly n: number; readonly flowId?: string }): Promise<readonly KeptPeriodReport[]> {
+  const records = q.flowId !== undefined ? [await journal.flow(q.flowId)].filter((f) => f !== undefined) : await journal.flows({ kind: "reconciliation", finished: true, limit: q.n });
+  const out: KeptPeriodReport[] = [];
+  for (const f of records) {
+    const s = f.state as Partial<ReconciliationState>;
+    if (s.kind !== "reconciliation" || s.outcome !== "reported" || (s.scope !== "shop" && s.scope !== "terminal")) continue;
+    const reports = s.reports ?? (s.reportId !== undefined && s.report !== undefined ? [{ reportId: s.reportId, report: s.report }] : []);
+    const summary = summarizePeriod(s.scope, reports, s.transactionPeriodId);
+    out.push({
+      flowId: f.flowId,
+      at: f.updatedAt,
+      scope: s.scope,
+      ...(s.terminalId !== undefined ? { terminalId: s.terminalId } : {}),
+      ...(s.transactionPeriodId !== undefined ? { transactionPeriodId: s.transactionPeriodId } : {}),
+      reportIds: reports.map((r) => r.reportId),
+      currency,
+      summary: s.scope === "terminal" && summary.terminalId === undefined && s.terminalId !== undefined ? { ...summary, terminalId: s.terminalId } : summary,
+    });
+  }
+  if (q.flowId !== undefined && out.length === 0) throw new AgentError("NOT_FOUND", `no reported period close ${q.flowId} in the journal`, { flowId: q.flowId });
+  return out.slice(0, q.n);
+}
