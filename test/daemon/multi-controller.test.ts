@@ -57,7 +57,7 @@ function meterOf(cp: VirtualChargePoint): { id?: number; start?: number; stop?: 
   return m;
 }
 
-describe("one station, three controllers: line board, OCPP charger, PTS-2", () => {
+describe("one station, three controllers: line board, OCPP charger, PTS-2", { timeout: 90_000 }, () => {
   it("serves a customer at each and settles each at its device's metered amount", async () => {
     agent = await AgentProcess.start(configFile);
     await agent.ready();
