@@ -119,7 +119,10 @@ async function everyBoundary(make: () => Promise<Device>, name: string): Promise
   expect(labels.some((l) => l.includes(":driver:"))).toBe(true);
   expect(checkCustomer({ invoices: dry.invoices, sale: dry.sale as never, supersedeAllowed: false })).toEqual([]);
   const anomalies: string[] = [];
+  // CRASH_BOUNDARIES=11,12,13 re-runs only those kills (a finding's reproduction).
+  const only = process.env.CRASH_BOUNDARIES?.split(",").map(Number);
   for (let n = 1; n <= labels.length; n++) {
+    if (only && !only.includes(n)) continue;
     const label = labels[n - 1]!;
     const r = await customerWithCrash(make, `${name}-kill-${n}`, n);
     const problems = checkCustomer({ invoices: r.invoices, sale: r.sale as never, supersedeAllowed: lostSendFlow(label) !== undefined });
