@@ -370,13 +370,20 @@ class Engine implements PaymentEngine, RunnerHost {
 
   /** A flow's alarm, or the station's own (no flow: the clock watch). */
   private raiseAlarm(s: FlowState | undefined, code: string, message: string): void {
-    const point = s !== undefined && "point" in s ? s.point : undefined;
-    const alarm: AlarmInfo = { id: `A${++this.alarmSeq}`, at: this.scheduler.now(), ...(point !== undefined ? { point } : {}), ...(s ? { flowId: s.flowId } : {}), code, message };
+    this.alarm({ ...(s && "point" in s && s.point !== undefined ? { point: s.point } : {}), ...(s ? { flowId: s.flowId } : {}), code, message });
+  }
+
+  private alarm(a: { readonly point?: number; readonly flowId?: string; readonly code: string; readonly message: string }): void {
+    const { point, code, message } = a;
+    // A device repeating the same fault (every poll) is one alarm, not a flood.
+    const last = this.alarms.findLast((x) => x.code === code && x.point === point);
+    if (a.flowId === undefined && last && last.message === message && this.scheduler.now() - last.at < 60_000) return;
+    const alarm: AlarmInfo = { id: `A${++this.alarmSeq}`, at: this.scheduler.now(), ...a };
     this.alarms.push(alarm);
     if (this.alarms.length > 500) this.alarms.shift();
     const p = point !== undefined ? this.points.get(point) : undefined;
     if (p) p.alarms = [...p.alarms.slice(-19), alarm];
-    this.logger.warn("alarm", { code, flowId: s?.flowId, point, message });
+    this.logger.warn("alarm", { code, flowId: a.flowId, point, message });
     this.events$.next({ type: "alarm", alarm });
   }
 
@@ -446,6 +453,7 @@ class Engine implements PaymentEngine, RunnerHost {
       byTransaction: (transactionId) => this.runners.get(transactionId),
       activeOn: (point) => this.points.get(point)?.active,
       running: () => [...this.runners.values()],
+      deviceAlarm: (a) => this.alarm(a),
       logger: this.logger,
     });
   }
