@@ -31,9 +31,10 @@ import {
   type Unsubscribe,
 } from "../../drivers/kiosk/contract.ts";
 import { checkSaleRequest, kioskDisplay, refundFor, saleFingerprint, saleRows, sameResult } from "../../drivers/kiosk/sale-rules.ts";
-import { type SaleRecord, loadSaleRecords, posRow, refundFlowId, saleTransition } from "./sale-record.ts";
+import { type SaleRecord, loadSaleRecords, newSaleId, nextSale, posRow, refundFlowId, saleTransition } from "./sale-record.ts";
 import { SaleRefunds, type RefundEnd } from "./sale-refund.ts";
 import { cancelReasonOf, releaseAnswer } from "./sale-mapping.ts";
+import { SaleListeners } from "./sale-listeners.ts";
 
 /** What the host needs of the payment engine (the station may swap engines: asked each time). */
 export interface KioskEngine {
@@ -74,7 +75,7 @@ function conflict(kind: KioskConflict, message: string, sale?: KioskSale): Agent
 export class EngineKioskHost implements KioskHost {
   private readonly entries = new Map<string, Entry>();
   private readonly byKey = new Map<string, string>();
-  private readonly listeners = new Set<{ fn: (e: KioskHostEvent) => void; points?: ReadonlySet<number> }>();
+  private readonly listeners: SaleListeners;
   private readonly refunds: SaleRefunds;
   private readonly ready: Promise<void>;
   private markReady!: () => void;
@@ -84,6 +85,7 @@ export class EngineKioskHost implements KioskHost {
 
   constructor(private readonly o: EngineKioskHostOptions) {
     this.ready = new Promise((r) => (this.markReady = r));
+    this.listeners = new SaleListeners(o.logger);
     this.refunds = new SaleRefunds({
       journal: o.journal,
       engine: o.engine,
@@ -250,9 +252,7 @@ export class EngineKioskHost implements KioskHost {
   }
 
   subscribe(listener: (event: KioskHostEvent) => void, filter?: KioskEventFilter): Unsubscribe {
-    const entry = { fn: listener, ...(filter?.points ? { points: new Set(filter.points) } : {}) };
-    this.listeners.add(entry);
-    return () => void this.listeners.delete(entry);
+    return this.listeners.subscribe(listener, filter);
   }
 
   /**
@@ -367,10 +367,7 @@ export class EngineKioskHost implements KioskHost {
 
   /** Journals the sale's next version, then shows it to the listeners. */
   private async write(e: Entry, patch: Partial<KioskSale>, input: unknown, extra: Partial<SaleRecord> = {}, durable?: () => void): Promise<void> {
-    const merged = { ...e.rec.sale, ...patch, version: e.rec.sale.version + 1, updatedAt: this.o.scheduler.now() } as Record<string, unknown>;
-    for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
-    const point = this.o.points.find((p) => p.id === merged.point)!;
-    const sale = { ...merged, display: kioskDisplay(merged as unknown as KioskSale, point) } as unknown as KioskSale;
+    const sale = nextSale(e.rec.sale, patch, this.o.scheduler.now(), this.o.points.find((p) => p.id === e.rec.sale.point)!);
     const rec: SaleRecord = { ...e.rec, ...extra, sale };
     await this.o.journal.append(saleTransition(rec, input, this.terminalOf(sale.point)));
     e.rec = rec;
@@ -398,18 +395,11 @@ export class EngineKioskHost implements KioskHost {
 
   private newSaleId(point: number): string {
     this.seq = (this.seq + 1) % 1296;
-    const rand = Math.floor((this.o.random ?? Math.random)() * 1296 * 1296).toString(36).padStart(4, "0");
-    return `K${point}-${this.o.scheduler.now().toString(36)}${this.seq.toString(36).padStart(2, "0")}${rand}`;
+    return newSaleId(point, this.o.scheduler.now(), this.seq, (this.o.random ?? Math.random)());
   }
 
   private emit(sale: KioskSale): void {
-    for (const l of [...this.listeners]) {
-      if (l.points && !l.points.has(sale.point)) continue;
-      try {
-        l.fn({ type: "sale", sale });
-      } catch (err) {
-        this.o.logger.error("kiosk_listener_failed", { saleId: sale.saleId, err });
-      }
-    }
+    this.listeners.emit(sale);
   }
+
 }

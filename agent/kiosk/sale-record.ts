@@ -3,7 +3,8 @@
 // is derived from the sale id (= the POS flow's id), so the sale and its POS flow sit side by side,
 // and the refund flow's id is fixed by the sale too: after a crash, "is there a refund flow with
 // that id in the journal" answers "was the refund started" — which makes it exactly once.
-import type { KioskSale } from "../../drivers/kiosk/contract.ts";
+import type { KioskPoint, KioskSale } from "../../drivers/kiosk/contract.ts";
+import { kioskDisplay } from "../../drivers/kiosk/sale-rules.ts";
 import { FINAL_SALE_STATES } from "../../drivers/kiosk/contract.ts";
 import type { Journal, TransitionRecord } from "../journal/types.ts";
 
@@ -57,4 +58,18 @@ export interface PosRow {
 export async function posRow(journal: Journal, saleId: string): Promise<{ readonly finished: boolean; readonly state: PosRow } | undefined> {
   const r = await journal.flow(saleId);
   return r ? { finished: r.finished, state: r.state as PosRow } : undefined;
+}
+
+/** The sale's next version: the patch applied (undefined removes a field), the display for its state. */
+export function nextSale(sale: KioskSale, patch: Partial<KioskSale>, now: number, point: Pick<KioskPoint, "glaseId">): KioskSale {
+  const merged = { ...sale, ...patch, version: sale.version + 1, updatedAt: now } as Record<string, unknown>;
+  for (const k of Object.keys(merged)) if (merged[k] === undefined) delete merged[k];
+  const next = merged as unknown as KioskSale;
+  return { ...next, display: kioskDisplay(next, point) };
+}
+
+/** Sale ids are POS flow ids: K<point>-<time><seq><random>, unique per station. */
+export function newSaleId(point: number, now: number, seq: number, random: number): string {
+  const rand = Math.floor(random * 1296 * 1296).toString(36).padStart(4, "0");
+  return `K${point}-${now.toString(36)}${seq.toString(36).padStart(2, "0")}${rand}`;
 }

@@ -30,7 +30,7 @@ export interface KioskRig {
   close(): Promise<void>;
   /** Waits (on the host's events) for the first sale state that matches. */
   waitSale(saleId: string, match: (s: KioskSale) => boolean, what: string, timeoutMs?: number): Promise<KioskSale>;
-  refundsOf(ersReference: string): Array<{ amountMinor: number }>;
+  refundsOf(ersReference: string): Array<{ amountMinor: number; ersReference: string }>;
 }
 
 export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?: number; settings?: Partial<EngineSettings>; dir?: string } = {}): Promise<KioskRig> {

@@ -50,7 +50,7 @@ describe("engine-backed kiosk host", () => {
     const refunded = await rig.waitSale(p.saleId, (s) => s.state === "refunded", "refunded");
     const refunds = rig.refundsOf(p.ersReference!);
     expect(refunds.map((r) => r.amountMinor)).toEqual([4500]);
-    expect(refunded.refund).toMatchObject({ state: "done", amountMinor: 4500, ersReference: (refunds[0] as { ersReference: string }).ersReference });
+    expect(refunded.refund).toMatchObject({ state: "done", amountMinor: 4500, ersReference: refunds[0]!.ersReference });
     expect(await rig.station.engine.receipts()).toEqual([]);
   });
 
