@@ -6,14 +6,5 @@ export { Pts2Controller, type Pts2Stats } from "./driver.ts";
 export { startPts2Twin, type StartedPts2Twin } from "./virtual-twin.ts";
 export { PTS_ERROR, PtsPacketError, PtsTransportError, isPtsPacketError, isPtsTransportError, ptsErrorName } from "./errors.ts";
 
-import { pts2ConfigSchema } from "./config.ts";
-import { openPts2Controller } from "./open.ts";
-import { startPts2Twin } from "./virtual-twin.ts";
-
-/** The registry entry issue 12's device layer will look up by `driver: pts2`. */
-export const pts2Driver = {
-  driver: "pts2",
-  configSchema: pts2ConfigSchema,
-  open: openPts2Controller,
-  virtualTwin: startPts2Twin,
-} as const;
+/** The device-layer module (drivers/registry.ts finds it by `driver: pts2`). */
+export { pts2Driver, pts2EntrySchema, type Pts2ControllerConfig } from "./module.ts";

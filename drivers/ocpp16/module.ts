@@ -1,0 +1,104 @@
+// The OCPP 1.6J driver as a device-layer module: `driver: ocpp16`. The agent is the chargers'
+// central system; the entry lists the chargers that may connect and their connector → point
+// mapping. With `virtual:` the configured chargers are virtual charge points (simulator/twins/
+// ocpp16.ts) connecting to this driver's listener over a real WebSocket on loopback.
+//
+// maxSessionS is derived from the station: a session must end and settle before the Glase
+// reservation lapses, so it is capped at the shortest commitReservationTimeoutS of the entry's
+// points minus the customer's confirmation time (reservationWaitS: the reservation's clock may
+// already run while the customer confirms) and two commit safety margins (the engine stops one
+// margin before its commit deadline, which is one margin before the lapse).
+import { z } from "zod";
+import { defineDriver, type DriverContext, type OpenedController, type StationFacts } from "../driver-module.ts";
+import type { Grade } from "../dispenser/contract.ts";
+import { Ocpp16ConfigSchema, type Ocpp16Config } from "./config.ts";
+
+const VirtualSchema = z.strictObject({
+  /** Power a virtual car draws (W). */
+  powerW: z.number().int().positive().default(11_000),
+  /** Real milliseconds per charger second (a fast simulated station: < 1000). */
+  secondMs: z.number().int().positive().default(1000),
+});
+
+export type Ocpp16ControllerConfig = Ocpp16Config & {
+  readonly id: string;
+  readonly driver: "ocpp16";
+  readonly virtual?: z.output<typeof VirtualSchema>;
+};
+
+const EntrySchema = z.looseObject({ id: z.string().min(1, "must not be empty"), driver: z.literal("ocpp16"), virtual: VirtualSchema.optional() });
+
+/** One entry: the shell's keys (id, driver, virtual) checked here, the rest by the driver's schema. */
+export const ocpp16EntrySchema = z.unknown().transform((input, ctx): Ocpp16ControllerConfig => {
+  const base = EntrySchema.safeParse(input);
+  if (!base.success) {
+    for (const i of base.error.issues) ctx.issues.push({ code: "custom", message: i.message, path: i.path as PropertyKey[], input });
+    return z.NEVER;
+  }
+  const { id, driver, virtual, ...rest } = base.data;
+  const r = Ocpp16ConfigSchema.safeParse(rest);
+  if (!r.success) {
+    for (const i of r.error.issues) ctx.issues.push({ code: "custom", message: i.message, path: i.path as PropertyKey[], input });
+    return z.NEVER;
+  }
+  return { ...r.data, id, driver, ...(virtual ? { virtual } : {}) };
+});
+
+function pointsOf(c: Ocpp16Config): number[] {
+  return c.chargers.flatMap((ch) => ch.connectors.map((k) => k.point));
+}
+
+/** The longest session that still settles before the reservation of any of these points lapses. */
+export function sessionLimitS(c: Ocpp16Config, station: StationFacts): number {
+  const mine = new Set(pointsOf(c));
+  const timeouts = station.points.filter((p) => mine.has(p.id)).map((p) => p.commitReservationTimeoutS);
+  if (timeouts.length === 0) return c.maxSessionS;
+  return Math.min(...timeouts) - station.flows.reservationWaitS - 2 * station.flows.commitSafetyMarginS;
+}
+
+async function open(c: Ocpp16ControllerConfig, ctx: DriverContext): Promise<OpenedController> {
+  const { openOcpp16Controller } = await import("./index.ts");
+  const limit = sessionLimitS(c, ctx.station);
+  const maxSessionS = Math.min(c.maxSessionS, limit);
+  if (maxSessionS < c.maxSessionS) ctx.logger.info("ocpp_session_capped", { maxSessionS, configured: c.maxSessionS, reason: "settles before the Glase reservation lapses" });
+  const { id: _id, driver: _driver, virtual: _virtual, ...cfg } = c;
+  const driver = await openOcpp16Controller({ ...cfg, maxSessionS }, { logger: ctx.logger, scheduler: ctx.scheduler, store: ctx.store });
+  return {
+    id: c.id,
+    driver: "ocpp16",
+    points: pointsOf(c),
+    dispenser: driver,
+    listenUrl: driver.url,
+    describe: () => ({ url: driver.url, chargers: driver.chargers() }),
+    close: () => driver.close(),
+  };
+}
+
+export const ocpp16Driver = defineDriver<Ocpp16ControllerConfig>({
+  driver: "ocpp16",
+  describe: "OCPP 1.6J chargers, the agent as their central system (docs/ocpp.md)",
+  configSchema: ocpp16EntrySchema as unknown as z.ZodType<Ocpp16ControllerConfig>,
+  pointsOf,
+  gradesOf: (c): readonly Grade[] => c.grades.map((g) => ({ ...g, unit: "kWh" as const })),
+  check(c, station) {
+    const problems: Array<{ path: Array<string | number>; message: string }> = [];
+    const limit = sessionLimitS(c, station);
+    if (limit < 60) {
+      problems.push({
+        path: ["maxSessionS"],
+        message: `a session could last only ${limit} s before its reservation lapses: raise the points' commitReservationTimeoutS (it must exceed flows.reservationWaitS + 2 × flows.commitSafetyMarginS + 60)`,
+      });
+    }
+    c.chargers.forEach((ch, i) =>
+      ch.connectors.forEach((k, j) => {
+        const p = station.points.find((x) => x.id === k.point);
+        if (p && p.kind !== "ev") problems.push({ path: ["chargers", i, "connectors", j, "point"], message: `point ${k.point} is a ${p.kind} point; a charger connector needs kind: ev` });
+        const grade = k.gradeId ?? c.grades[0]?.id;
+        if (p && grade !== undefined && !p.grades.includes(grade)) problems.push({ path: ["chargers", i, "connectors", j, "gradeId"], message: `point ${k.point} does not sell grade '${grade}' (its grades: ${p.grades.join(", ")})` });
+      }),
+    );
+    return problems;
+  },
+  open,
+  twin: async () => (await import("../../simulator/twins/ocpp16.ts")).ocpp16Twin,
+});
