@@ -55,7 +55,7 @@ describe("MDB cashless over a pty, engine-backed host", () => {
     expect(vmc.commands.filter((c) => c.startsWith("C,VEND"))).toEqual(["C,VEND,2.50"]);
     const inv = rig.sim.sim.dump().invoices.filter((i) => i.invoice.clientInvoiceId === s.saleId);
     expect(inv.map((i) => [i.status, i.paidMinor])).toEqual([["PAID", 250]]);
-    expect(inv[0]!.invoice.invoiceRows[0]).toMatchObject({ itemDescription: "Cola 33 cl", itemSKU: "COLA33" });
+    expect(inv[0]!.invoice.invoiceRows?.[0]).toMatchObject({ itemDescription: "Cola 33 cl", itemSKU: "COLA33" });
     await waitUntil(async () => (await rig.station.engine.receipts()).length === 1, 10_000, "receipt");
     expect(rig.refundsOf(s.ersReference!)).toEqual([]);
   });
