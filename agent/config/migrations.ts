@@ -45,6 +45,27 @@ const MIGRATIONS: readonly Migration[] = [
       return { ...raw, version: 2 };
     },
   },
+  {
+    // v2 had room for one controller (devices.dispenser, our line-protocol board) driving every
+    // pump and charger; v3 lists controllers of any driver, each with the points it drives.
+    from: 2,
+    describe: "v2→v3: devices.dispenser→devices.controllers[0] (id: dispenser, driver: line, link or virtual, grades, points: every fuel/ev point)",
+    apply(raw) {
+      const devices = raw.devices;
+      if (isRecord(devices) && isRecord(devices.dispenser) && !("controllers" in devices)) {
+        const { kind, grades, flowMilliPerSecond, ...link } = devices.dispenser;
+        const points = Array.isArray(raw.points) ? raw.points.filter((p) => isRecord(p) && p.kind !== "kiosk").map((p) => (p as Raw).id) : [];
+        const entry: Raw =
+          kind === "virtual"
+            ? { id: "dispenser", driver: "line", virtual: flowMilliPerSecond === undefined ? {} : { flowMilliPerSecond }, grades, points }
+            : { id: "dispenser", driver: "line", link: { kind, ...link }, ...(grades !== undefined ? { grades } : {}), ...(flowMilliPerSecond !== undefined ? { flowMilliPerSecond } : {}), points };
+        const { dispenser: _dispenser, ...rest } = devices;
+        // A kiosk-only v2 station had to name a dispenser that drove nothing: it has no controller.
+        raw.devices = { controllers: points.length > 0 ? [entry] : [], ...rest };
+      }
+      return { ...raw, version: 3 };
+    },
+  },
 ];
 
 export interface MigrationOutcome {

@@ -4,8 +4,9 @@
 // sites, in a file that must be 0600 (see secrets.ts); the schema only holds the reference.
 import { z } from "zod";
 import { minorUnitDigits } from "../core/money.ts";
+import { resolveControllers } from "./controllers.ts";
 
-export const CURRENT_CONFIG_VERSION = 2;
+export const CURRENT_CONFIG_VERSION = 3;
 
 const nonEmpty = z.string().min(1, "must not be empty");
 const port = z.number().int().min(0).max(65535);
@@ -95,31 +96,15 @@ const SerialLine = {
   baudRate: z.number().int().positive().default(115200),
 };
 
-const GradeSchema = z.strictObject({
-  id: nonEmpty,
-  name: nonEmpty,
-  unit: z.enum(["L", "kWh"]),
-  unitPriceMinor: z.number().int().positive(),
-  vatRatePercent: z.number().min(0).max(100),
+/**
+ * One controller (devices.controllers[]): its `id`, the `driver` that opens it (drivers/registry.ts)
+ * and that driver's options — validated by the driver's own schema in the checks below, so each
+ * problem is reported at its path inside the entry.
+ */
+const ControllerSchema = z.looseObject({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$/, "must be 1-48 letters, digits, '_', '.' or '-'"),
+  driver: nonEmpty,
 });
-
-const DispenserSchema = z.discriminatedUnion("kind", [
-  z.strictObject({
-    kind: z.literal("virtual"),
-    /** Grades and prices the virtual controller offers. */
-    grades: z.array(GradeSchema).min(1, "at least one grade"),
-    /** Flow rate in thousandths of the unit per second (1000 = 1 L/s or 1 kWh/s). */
-    flowMilliPerSecond: z.number().int().positive().default(1_000),
-  }),
-  z.strictObject({
-    kind: z.literal("serial"),
-    ...SerialLine,
-    dataBits: z.union([z.literal(7), z.literal(8)]).default(8),
-    parity: z.enum(["none", "even", "odd"]).default("none"),
-    stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
-  }),
-  z.strictObject({ kind: z.literal("tcp"), host: nonEmpty, port }),
-]);
 
 const printerWidth = z.union([z.literal(58), z.literal(80)]).default(80);
 const PrinterSchema = z.discriminatedUnion("kind", [
@@ -146,7 +131,8 @@ const ScannerSchema = z.discriminatedUnion("kind", [
 ]);
 
 const DevicesSchema = z.strictObject({
-  dispenser: DispenserSchema,
+  /** The station's pump/charger controllers, of any driver; each point belongs to one of them. */
+  controllers: z.array(ControllerSchema).default([]),
   printer: PrinterSchema.optional(),
   scanner: ScannerSchema.optional(),
 });
@@ -329,14 +315,7 @@ export const ConfigSchema = z
         });
       }
     });
-    if (cfg.devices.dispenser.kind === "virtual") {
-      const known = new Set(cfg.devices.dispenser.grades.map((g) => g.id));
-      cfg.points.forEach((p, i) =>
-        p.grades.forEach((g, j) => {
-          if (!known.has(g)) ctx.addIssue({ code: "custom", path: ["points", i, "grades", j], message: `unknown grade '${g}' (not in devices.dispenser.grades)` });
-        }),
-      );
-    }
+    for (const p of resolveControllers(cfg).problems) ctx.addIssue({ code: "custom", path: [...p.path], message: p.message });
     const sim = cfg.simulation?.customers;
     if (sim && sim.minAmountMinor > sim.maxAmountMinor) {
       ctx.addIssue({ code: "custom", path: ["simulation", "customers", "minAmountMinor"], message: "must not exceed maxAmountMinor" });
@@ -350,9 +329,8 @@ export function sharedTerminalMessage(terminalId: string, otherPath: string): st
 
 export type AgentConfig = z.infer<typeof ConfigSchema>;
 export type PointConfig = AgentConfig["points"][number];
-export type DispenserConfig = AgentConfig["devices"]["dispenser"];
+export type ControllerConfig = AgentConfig["devices"]["controllers"][number];
 export type PrinterConfig = NonNullable<AgentConfig["devices"]["printer"]>;
 export type ScannerConfig = NonNullable<AgentConfig["devices"]["scanner"]>;
-export type GradeConfig = Extract<DispenserConfig, { kind: "virtual" }>["grades"][number];
 export type SimulationConfig = NonNullable<AgentConfig["simulation"]>;
 export type AlertsConfig = NonNullable<AgentConfig["alerts"]>;

@@ -60,5 +60,17 @@ export function configSecretFiles(config: AgentConfig): Array<{ path: string; wh
     out.push({ path: config.invoiceService.notificationTokenFile, what: "invoiceService.notificationTokenFile" });
   }
   if (config.alerts?.webhook?.bearerTokenFile) out.push({ path: config.alerts.webhook.bearerTokenFile, what: "alerts.webhook.bearerTokenFile" });
+  config.devices.controllers.forEach((c, i) => collectSecretFiles(c, `devices.controllers[${i}]`, out));
   return out;
+}
+
+/** A driver's secret files, wherever its options put them: every passwordFile and (TLS) keyFile. */
+function collectSecretFiles(value: unknown, path: string, out: Array<{ path: string; what: string }>): void {
+  if (Array.isArray(value)) value.forEach((v, i) => collectSecretFiles(v, `${path}[${i}]`, out));
+  else if (typeof value === "object" && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      if ((k === "passwordFile" || k === "keyFile") && typeof v === "string") out.push({ path: v, what: `${path}.${k}` });
+      else collectSecretFiles(v, `${path}.${k}`, out);
+    }
+  }
 }

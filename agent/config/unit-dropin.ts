@@ -43,8 +43,11 @@ export function unitDropin(config: AgentConfig, allowOf: DeviceAllowOf, serviceC
     }
     devices.push({ allow: found.allow, why: `${key} ${path}${found.node !== path ? ` → ${found.node}` : ""}${found.note ? ` (${found.note})` : ""}` });
   };
-  const { dispenser, printer, scanner } = config.devices;
-  if (dispenser.kind === "serial") need("devices.dispenser.path", dispenser.path);
+  const { controllers, printer, scanner } = config.devices;
+  controllers.forEach((c, i) => {
+    const link = c.link as { kind?: unknown; path?: unknown } | undefined;
+    if (link?.kind === "serial" && typeof link.path === "string") need(`devices.controllers[${i}].link.path`, link.path);
+  });
   if (printer?.kind === "serial" || printer?.kind === "device") need("devices.printer.path", printer.path);
   if (scanner?.kind === "serial") need("devices.scanner.path", scanner.path);
   // node-hid opens hidraw nodes on Linux (its default hidraw backend), whatever the vendor/product.

@@ -12,6 +12,9 @@ import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts
 import { openJournal } from "../journal/journal.ts";
 import type { Journal } from "../journal/types.ts";
 import { safeValue, type Logger } from "../log.ts";
+import { AgentError } from "../errors.ts";
+import { controllersOf } from "../config/controllers.ts";
+import { openDriverStores } from "../journal/driver-store.ts";
 import { resellerCredentials, terminalCredentials } from "../config/credentials.ts";
 import type { AgentPaths } from "../config/paths.ts";
 import type { AgentConfig } from "../config/schema.ts";
@@ -50,15 +53,28 @@ export interface ComposedStation {
   close(): Promise<void>;
 }
 
+/**
+ * Grade names/VAT for receipts and invoice rows: what the controllers' entries configure, and for
+ * a controller that configures none (a real line board) what it answers to PRICES (bounded). The
+ * devices' prices still win for amounts.
+ */
 async function gradesOf(config: AgentConfig, devices: StationDevices, logger: Logger): Promise<readonly Grade[]> {
-  if (config.devices.dispenser.kind === "virtual") return config.devices.dispenser.grades;
-  try {
-    return await Promise.race([devices.dispenser.prices(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), 3_000).unref())]);
-  } catch (err) {
-    // Grade names/VAT go on receipts and invoice rows; the board's prices still win for amounts.
-    logger.warn("grades-unknown", { reason: "controller did not answer PRICES", err });
-    return [];
+  const grades = new Map<string, Grade>();
+  let askDevices = false;
+  for (const c of controllersOf(config)) {
+    const configured = c.module.gradesOf(c.config);
+    if (configured.length === 0) askDevices = true;
+    for (const g of configured) if (!grades.has(g.id)) grades.set(g.id, g);
   }
+  if (askDevices) {
+    try {
+      const answered = await Promise.race([devices.dispenser.prices(), new Promise<never>((_, reject) => setTimeout(() => reject(new AgentError("DEVICE_TIMEOUT", "no PRICES answer")), 3_000).unref())]);
+      for (const g of answered) if (!grades.has(g.id)) grades.set(g.id, g);
+    } catch (err) {
+      logger.warn("grades-unknown", { reason: "controller did not answer PRICES", err });
+    }
+  }
+  return [...grades.values()];
 }
 
 export async function composeStation(opts: ComposeOptions): Promise<ComposedStation> {
@@ -108,8 +124,11 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     board.set("glase", glase.embedded ? "embedded-simulator" : "soap", "ok", glase.endpoint);
     const api = metrics.instrumentGlase(client);
 
-    // 3. Devices (bounded wait; drivers keep reconnecting in the background).
-    const devices = await openDevices({ config, board, logger: logger.child("devices"), simScheduler: simClock });
+    // 3. Devices (bounded wait; drivers keep reconnecting in the background), with the drivers'
+    // durable storage beside the journal.
+    const stores = await openDriverStores(join(paths.stateDir, "drivers.sqlite"));
+    closers.push(() => stores.close());
+    const devices = await openDevices({ config, board, logger: logger.child("devices"), scheduler: systemScheduler, simScheduler: simClock, stores });
     closers.push(() => devices.close());
 
     // 4. Invoice Service issuer (optional): its own journal, endpoint and settlement.
@@ -165,10 +184,15 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     station.events$.subscribe((e) => {
       if (e.type !== "device") metrics.onEngineEvent(e);
     });
+    // A flow is over (its money settled or cancelled): the driver may release what it holds for it
+    // (PTS-2: PumpCloseTransaction, which frees the pump for the next customer).
+    station.events$.subscribe((e) => {
+      if (e.type === "flow" && e.flow.finished) void devices.dispenser.settled?.(e.flow.flowId).catch((err: unknown) => logger.warn("driver-settled-failed", { flowId: e.flow.flowId, err }));
+    });
     for (const f of devices.startFailures) {
       station.raiseStartAlarm({
         code: `device-${f.device}-unavailable`,
-        message: `${f.device} (${f.kind}) could not be started: ${f.message}. The station runs without it; fix the cause (device, permissions, native module) and \`systemctl restart glase-agent\`.`,
+        message: `${f.device}${f.controller ? ` controller ${f.controller}` : ""} (${f.kind}) could not be started: ${f.message}. The station runs without it; fix the cause (device, permissions, native module) and \`systemctl restart glase-agent\`.`,
       });
     }
     const recovery = await station.startEngine();

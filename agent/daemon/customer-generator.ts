@@ -1,17 +1,20 @@
 // Customers for the simulated station: at each idle point a customer arrives now and then
-// (exponential inter-arrival times, mean from the config), calls at the pump — with a preset
-// amount or not — and, once the agent authorizes the pump (the embedded simulator's auto customer
-// has confirmed in the app by then), lifts the nozzle and fuels/charges a random amount up to
-// what was reserved. A few walk away after reserving (nothing delivered → the invoice is cancelled).
-import type { PointId } from "../../drivers/dispenser/contract.ts";
-import type { VirtualController } from "../../simulator/devices/virtual-controller.ts";
+// (exponential inter-arrival times, mean from the config), calls at the pump or plugs in — with a
+// preset amount or not — and, once the agent authorizes the point (the embedded simulator's auto
+// customer has confirmed in the app by then), fuels/charges a random amount up to what was
+// reserved. A few walk away after reserving (nothing delivered → the invoice is cancelled). Each
+// virtual twin says how its kind of point is used (CustomerSite): the board's pumps, OCPP chargers.
+import type { Grade, PointId } from "../../drivers/dispenser/contract.ts";
+import type { CustomerSite } from "../../drivers/driver-module.ts";
 import type { Scheduler } from "../core/clock.ts";
 import type { Logger } from "../log.ts";
 import type { AgentConfig, SimulationConfig } from "../config/schema.ts";
 
 export interface CustomerGeneratorOptions {
-  readonly controller: VirtualController;
+  readonly sites: readonly CustomerSite[];
   readonly config: AgentConfig;
+  /** Prices of the grades, to turn an amount into a quantity. */
+  readonly grades: readonly Grade[];
   readonly settings: SimulationConfig["customers"];
   /** Simulation clock (time scale applies). */
   readonly scheduler: Scheduler;
@@ -40,18 +43,13 @@ export class CustomerGenerator {
   }
 
   start(): void {
-    this.cancels.push(
-      this.o.controller.onEvent((e) => {
-        if (e.type === "request" && e.request.verb === "AUTH") this.onAuthorized(e.request.point, e.request.limitMinor);
-        if (e.type === "end") {
-          this.visits.delete(e.point);
-          // A delivery that stopped at the limit (or was stopped) leaves the nozzle up: hang up.
-          const point = e.point;
-          if (e.reason !== "nozzle-down") this.cancels.push(this.o.scheduler.setTimer(1_000, () => this.o.controller.hangUp(point)));
-        }
-      }),
-    );
-    for (const p of this.o.config.points) if (p.kind !== "kiosk") this.scheduleArrival(p.id);
+    for (const site of this.o.sites) {
+      this.cancels.push(
+        site.onAuthorized((point, limitMinor) => this.onAuthorized(site, point, limitMinor)),
+        site.onEnd((point) => this.visits.delete(point)),
+      );
+      for (const point of site.points) if (this.o.config.points.some((p) => p.id === point && p.kind !== "kiosk")) this.scheduleArrival(site, point);
+    }
   }
 
   /**
@@ -67,14 +65,14 @@ export class CustomerGenerator {
     for (const c of this.cancels.splice(0)) c();
   }
 
-  private scheduleArrival(point: PointId): void {
+  private scheduleArrival(site: CustomerSite, point: PointId): void {
     if (this.stopped) return;
     const meanMs = this.o.settings.meanIntervalS * 1000;
     const delay = -Math.log(1 - this.random()) * meanMs;
-    this.cancels.push(this.o.scheduler.setTimer(delay, () => this.arrive(point)));
+    this.cancels.push(this.o.scheduler.setTimer(delay, () => this.arrive(site, point)));
   }
 
-  private arrive(point: PointId): void {
+  private arrive(site: CustomerSite, point: PointId): void {
     if (this.stopped) return;
     const cfg = this.o.config.points.find((p) => p.id === point)!;
     // A customer who finds the pump busy (or the previous one still there) drives on.
@@ -87,7 +85,7 @@ export class CustomerGenerator {
       const visit: Visit = { targetMinor, walkAway: this.random() < s.walkAwayShare, gradeId, ...(preset ? { presetMinor: targetMinor } : {}) };
       this.visits.set(point, visit);
       this.o.logger.info("customer-arrives", { point, grade: gradeId, preset: visit.presetMinor ?? "none", walkAway: visit.walkAway });
-      this.o.controller.customerCall(point, { gradeId, ...(visit.presetMinor !== undefined ? { presetMinor: visit.presetMinor } : {}) });
+      site.arrive(point, { gradeId, ...(visit.presetMinor !== undefined ? { presetMinor: visit.presetMinor } : {}) });
       // If nothing happens (Glase offline, point stopped), the customer leaves after a while.
       this.cancels.push(
         this.o.scheduler.setTimer(10 * 60_000, () => {
@@ -95,30 +93,29 @@ export class CustomerGenerator {
         }),
       );
     }
-    this.scheduleArrival(point);
+    this.scheduleArrival(site, point);
   }
 
-  private onAuthorized(point: PointId, limitMinor: number): void {
+  private onAuthorized(site: CustomerSite, point: PointId, limitMinor: number | undefined): void {
     const visit = this.visits.get(point);
     if (!visit || visit.walkAway) {
-      if (visit) this.cancels.push(this.o.scheduler.setTimer(5_000, () => this.visits.delete(point)));
+      // A walk-away leaves the point (a charger's cable is unplugged before the session starts).
+      if (visit) this.cancels.push(this.o.scheduler.setTimer(500, () => site.leave(point)), this.o.scheduler.setTimer(5_000, () => this.visits.delete(point)));
       return;
     }
     const grade = this.gradePrice(visit.gradeId);
-    const amount = Math.min(visit.targetMinor, limitMinor);
+    const amount = Math.min(visit.targetMinor, limitMinor ?? visit.targetMinor);
     // Litres/kWh in thousandths for that amount; a preset customer lets the pump stop at the limit.
     const volumeMilli = Math.max(1, Math.floor((amount * 1000) / grade));
     this.cancels.push(
       this.o.scheduler.setTimer(1_500, () => {
         this.served++;
-        this.o.controller.liftNozzle(point, { gradeId: visit.gradeId, ...(visit.presetMinor === undefined ? { volumeMilli } : {}) });
+        site.deliver(point, { gradeId: visit.gradeId, ...(visit.presetMinor === undefined ? { milli: volumeMilli } : {}) });
       }),
     );
   }
 
   private gradePrice(gradeId: string): number {
-    const d = this.o.config.devices.dispenser;
-    const g = d.kind === "virtual" ? d.grades.find((x) => x.id === gradeId) : undefined;
-    return g?.unitPriceMinor ?? 2000;
+    return this.o.grades.find((g) => g.id === gradeId)?.unitPriceMinor ?? 2000;
   }
 }

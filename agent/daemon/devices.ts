@@ -1,33 +1,35 @@
-// Opens the station's devices from the config: the dispenser/charger controller (real board
-// over serial/TCP, or the virtual controller reached through the same real line driver over
-// loopback TCP), the receipt printer (ESC/POS over the configured transport; the virtual printer
+// Opens the station's devices from the config: the pump/charger controllers (every
+// devices.controllers[] entry through its driver's registry module — controllers.ts — behind one
+// point router), the receipt printer (ESC/POS over the configured transport; the virtual printer
 // is a local TCP 9100 server writing decoded receipts to a folder) and the barcode scanner.
 // A device that is not there at start is retried in the background by its driver and shown
 // degraded — never fatal; a device that cannot even be created (its native module does not load,
 // its folder cannot be written) is reported in `startFailures` and the station runs without it
-// (the station raises an alarm). Implementations are imported only when configured: a site with real
-// devices never loads the simulators (memory), and a kiosk without a HID scanner never node-hid.
+// (the station raises an alarm). Implementations are imported only when configured, simulators
+// only through simulation.ts: a site with real devices never loads the simulators (memory), and a
+// kiosk without a HID scanner never node-hid.
 import type { Scheduler } from "../core/clock.ts";
 import type { Logger } from "../log.ts";
 import type { DispenserController } from "../../drivers/dispenser/contract.ts";
-import { openDispenserController } from "../../drivers/dispenser/open.ts";
 import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
 import { createReceiptPrinter } from "../../drivers/printer/printer-factory.ts";
 import type { BarcodeScanner } from "../../drivers/scanner/contract.ts";
-import type { VirtualController } from "../../simulator/devices/virtual-controller.ts";
 import type { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
 import type { VirtualScanner } from "../../simulator/devices/virtual-scanner.ts";
 import type { AgentConfig } from "../config/schema.ts";
-import { AgentError } from "../errors.ts";
+import type { DriverStores } from "../journal/driver-store.ts";
 import { resolve } from "node:path";
 import type { DeviceHealthBoard } from "./device-health.ts";
+import { openControllers, type StationControllers } from "./controllers.ts";
+import { startVirtualPrinter, startVirtualScanner } from "./simulation.ts";
 
 export interface StationDevices {
+  /** Every pump/charger point's controller, routed by point. */
   readonly dispenser: DispenserController;
+  readonly controllers: StationControllers;
   readonly printer?: ReceiptPrinter;
   readonly scanner?: BarcodeScanner;
   /** Present when the config asks for virtual devices (simulated station, tests). */
-  readonly virtualController?: VirtualController;
   readonly virtualPrinter?: VirtualPrinter;
   readonly virtualScanner?: VirtualScanner;
   /** Devices that could not be created at start (the station shows each as an alarm). */
@@ -37,14 +39,10 @@ export interface StationDevices {
 
 export interface DeviceStartFailure {
   readonly device: "dispenser" | "printer" | "scanner";
+  /** The controller id, for a pump/charger controller. */
+  readonly controller?: string;
   readonly kind: string;
   readonly message: string;
-}
-
-/** Stands in for a controller that could not be created: every command fails as if the link were down. */
-function unavailableController(reason: string): DispenserController {
-  const down = () => Promise.reject(new AgentError("DEVICE_DISCONNECTED", `dispenser controller unavailable: ${reason}`));
-  return { onEvent: () => () => undefined, hello: down, status: down, prices: down, authorize: down, stop: down, display: down, saleRecord: down, close: async () => undefined };
 }
 
 function messageOf(err: unknown): string {
@@ -57,6 +55,10 @@ export interface OpenDevicesOptions {
   readonly logger: Logger;
   /** Clock of the virtual devices (shared with the embedded simulator). */
   readonly simScheduler: Scheduler;
+  /** Timers of the real drivers. */
+  readonly scheduler: Scheduler;
+  /** The drivers' durable storage. */
+  readonly stores: DriverStores;
   /** Printer status poll interval (ms). */
   readonly printerPollMs?: number;
 }
@@ -66,50 +68,11 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
   const closers: Array<() => Promise<void>> = [];
   const d = config.devices;
 
-  // --- dispenser -------------------------------------------------------------------------------
+  // --- pumps and chargers: every controller ----------------------------------------------------
   const startFailures: DeviceStartFailure[] = [];
-  let virtualController: VirtualController | undefined;
-  let dispenser: DispenserController;
-  try {
-    let link: Parameters<typeof openDispenserController>[0];
-    if (d.dispenser.kind === "virtual") {
-      const { VirtualController } = await import("../../simulator/devices/virtual-controller.ts");
-      const vc = new VirtualController({
-        scheduler: opts.simScheduler,
-        grades: d.dispenser.grades,
-        points: config.points.map((p) => ({ id: p.id, gradeIds: p.grades })),
-        currency: config.station.currency,
-        flowRateMilliPerSec: d.dispenser.flowMilliPerSecond,
-      });
-      virtualController = vc;
-      closers.push(() => vc.close());
-      const port = await vc.listenTcp(0);
-      link = { kind: "tcp", host: "127.0.0.1", port, name: "dispenser" };
-    } else if (d.dispenser.kind === "serial") {
-      link = { kind: "serial", path: d.dispenser.path, baudRate: d.dispenser.baudRate, dataBits: d.dispenser.dataBits, parity: d.dispenser.parity, stopBits: d.dispenser.stopBits, name: "dispenser" };
-    } else {
-      link = { kind: "tcp", host: d.dispenser.host, port: d.dispenser.port, name: "dispenser" };
-    }
-    board.set("dispenser", d.dispenser.kind, "degraded", "connecting");
-    const driver = await openDispenserController(link, {
-      onEvent: (e) => {
-        if (e.type === "link") board.set("dispenser", d.dispenser.kind, e.up ? "ok" : "degraded", e.up ? undefined : "link down, reconnecting");
-      },
-    });
-    dispenser = driver;
-    closers.unshift(() => driver.close());
-    // The first link-up may have happened before onEvent saw it; ask once.
-    driver.hello().then(
-      () => board.set("dispenser", d.dispenser.kind, "ok"),
-      () => undefined,
-    );
-  } catch (err) {
-    const message = messageOf(err);
-    startFailures.push({ device: "dispenser", kind: d.dispenser.kind, message });
-    board.set("dispenser", d.dispenser.kind, "degraded", `failed at start: ${message}`);
-    logger.error("device-start-failed", { device: "dispenser", kind: d.dispenser.kind, err });
-    dispenser = unavailableController(message);
-  }
+  const controllers = await openControllers({ config, board, logger, scheduler: opts.scheduler, simScheduler: opts.simScheduler, stores: opts.stores });
+  closers.push(() => controllers.close());
+  for (const f of controllers.failures) startFailures.push({ device: "dispenser", controller: f.controller, kind: f.kind, message: f.message });
 
   // --- printer -----------------------------------------------------------------------------------
   let printer: ReceiptPrinter | undefined;
@@ -119,8 +82,7 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
     const p = d.printer;
     try {
       if (p.kind === "virtual") {
-        const { VirtualPrinter } = await import("../../simulator/devices/virtual-printer.ts");
-        const vp = await VirtualPrinter.listen({ receiptsDir: resolve(p.dir) });
+        const vp = await startVirtualPrinter(resolve(p.dir));
         virtualPrinter = vp;
         closers.push(() => vp.close());
         printer = createReceiptPrinter({ kind: "tcp", host: "127.0.0.1", port: vp.port, width: p.width }, logger.child("printer"));
@@ -158,8 +120,7 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
     const s = d.scanner;
     try {
       if (s.kind === "virtual") {
-        const { VirtualScanner } = await import("../../simulator/devices/virtual-scanner.ts");
-        scanner = virtualScanner = new VirtualScanner({ logger: logger.child("scanner") });
+        scanner = virtualScanner = await startVirtualScanner(logger.child("scanner"));
       } else if (s.kind === "hid") {
         const { HidBarcodeScanner } = await import("../../drivers/scanner/hid-scanner.ts");
         const { nodeHidOpener } = await import("../../drivers/scanner/node-hid-device.ts");
@@ -183,10 +144,10 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
   }
 
   return {
-    dispenser,
+    dispenser: controllers.dispenser,
+    controllers,
     ...(printer ? { printer } : {}),
     ...(scanner ? { scanner } : {}),
-    ...(virtualController ? { virtualController } : {}),
     ...(virtualPrinter ? { virtualPrinter } : {}),
     ...(virtualScanner ? { virtualScanner } : {}),
     startFailures,

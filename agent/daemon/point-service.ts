@@ -43,11 +43,12 @@ export function outOfServiceOf(f: PointFacts): OutOfService | undefined {
   if (p.state === "parked") {
     return { cause: "parked", detail: `flow ${p.flowId ?? "?"} needs a technician: \`glase-agent ctl alarms\`, then \`glase-agent ctl resolve ${p.flowId ?? "FLOW"} retry|mark-settled|cancel\`` };
   }
-  const dispenser = f.devices.find((d) => d.device === "dispenser");
+  // The controller that drives this point (a station may run several).
+  const dispenser = f.devices.find((d) => d.device === "dispenser" && (d.points === undefined || d.points.includes(point)));
   if (p.kind !== "kiosk" && dispenser && dispenser.state !== "ok" && (p.state === "idle" || p.state === "offline")) {
     return {
       cause: "device-fault",
-      detail: `the ${p.kind === "ev" ? "charger" : "dispenser"} controller (${dispenser.kind}) is ${dispenser.state}${dispenser.detail ? `: ${dispenser.detail}` : ""}; check its cable/power/network — the agent reconnects by itself`,
+      detail: `the ${p.kind === "ev" ? "charger" : "dispenser"} controller ${dispenser.controller ? `${dispenser.controller} ` : ""}(${dispenser.kind}) is ${dispenser.state}${dispenser.detail ? `: ${dispenser.detail}` : ""}; check its cable/power/network — the agent reconnects by itself`,
       since: dispenser.since,
     };
   }

@@ -6,6 +6,7 @@
 //            flows.drainTimeoutS, then everything closes and the process exits 0. A second
 //            signal, or the bound expiring, exits at once: every step is journaled, the next start
 //            recovers whatever was still running.
+import { controllersOf } from "../config/controllers.ts";
 import { EXIT_CONFIG, isAgentError } from "../errors.ts";
 import { configureLogging, createLogger, safeValue } from "../log.ts";
 import { loadConfig } from "../config/load.ts";
@@ -140,9 +141,11 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const { station } = composed;
 
   const sim = config.simulation;
-  if (sim?.customers.enabled && composed.devices.virtualController) {
+  const sites = [...composed.devices.controllers.customerSites.values()];
+  if (sim?.customers.enabled && sites.length > 0) {
     customers = new CustomerGenerator({
-      controller: composed.devices.virtualController,
+      sites,
+      grades: controllersOf(config).flatMap((c) => c.module.gradesOf(c.config)),
       config,
       settings: sim.customers,
       scheduler: composed.simClock,

@@ -47,7 +47,7 @@ export class StationMetrics {
       return [...byCode].map(([code, n]) => [{ code }, n] as const);
     });
     r.gauge("glase_agent_device_up", "1 when the device is connected and healthy, 0 when degraded or absent", () =>
-      src.devices().map((d) => [{ device: d.device, kind: d.kind }, d.state === "ok" ? 1 : 0] as const),
+      src.devices().map((d) => [{ device: d.device, kind: d.kind, ...(d.controller !== undefined ? { controller: d.controller } : {}) }, d.state === "ok" ? 1 : 0] as const),
     );
     r.gauge("glase_agent_points", "Points by display state", () => {
       const byState = new Map<string, number>();

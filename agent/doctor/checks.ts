@@ -143,24 +143,37 @@ function deviceFromAgent(status: StationStatus, device: "dispenser" | "printer" 
   return { check: label, status: "fail", detail: `${d.kind}: ${d.state}${d.detail ? ` (${d.detail})` : ""}`, fix: device === "printer" ? "paper, cover, power and cable/network of the printer" : "power, cable/network and settings (devices in the config) of the device; the agent reconnects by itself" };
 }
 
-async function controllerCheck(config: AgentConfig, timeoutMs: number): Promise<CheckResult> {
-  const d = config.devices.dispenser;
-  if (d.kind === "virtual") return { check: "controller", status: "skip", detail: "virtual controller (simulated station)" };
-  const { openDispenserController } = await import("../../drivers/dispenser/open.ts");
-  const where = d.kind === "serial" ? `${d.path} at ${d.baudRate} baud` : `${d.host}:${d.port}`;
-  let driver: Awaited<ReturnType<typeof openDispenserController>> | undefined;
-  try {
-    driver =
-      d.kind === "serial"
-        ? await openDispenserController({ kind: "serial", path: d.path, baudRate: d.baudRate, dataBits: d.dataBits, parity: d.parity, stopBits: d.stopBits, name: "doctor", openTimeoutMs: timeoutMs })
-        : await openDispenserController({ kind: "tcp", host: d.host, port: d.port, name: "doctor", openTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs });
-    const info = await withTimeout(driver.hello(), timeoutMs, "HELLO");
-    return { check: "controller", status: "ok", detail: `${where}: protocol ${info.protocolVersion}, firmware ${info.firmware}, ${info.points} points` };
-  } catch (e) {
-    return { check: "controller", status: "fail", detail: `${where}: ${message(e)}`, fix: "power and cable of the controller board, devices.dispenser (path/host, baud rate), the udev rule for its stable name; is another program using the port?" };
-  } finally {
-    await driver?.close().catch(() => undefined);
+/** The line boards with a real link answer HELLO; other drivers are checked by the running agent's view. */
+async function controllerCheck(config: AgentConfig, timeoutMs: number): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  for (const c of config.devices.controllers) {
+    const check = config.devices.controllers.length === 1 ? "controller" : `controller ${c.id}`;
+    const link = c.link as { kind: "serial"; path: string; baudRate?: number; dataBits?: 7 | 8; parity?: "none" | "even" | "odd"; stopBits?: 1 | 2 } | { kind: "tcp"; host: string; port: number } | undefined;
+    if (c.virtual !== undefined) {
+      out.push({ check, status: "skip", detail: "virtual controller (simulated station)" });
+      continue;
+    }
+    if (c.driver !== "line" || !link) {
+      out.push({ check, status: "skip", detail: `${c.driver}: see the running agent's device view (glase-agent ctl status)` });
+      continue;
+    }
+    const { openDispenserController } = await import("../../drivers/dispenser/open.ts");
+    const where = link.kind === "serial" ? `${link.path} at ${link.baudRate ?? 115200} baud` : `${link.host}:${link.port}`;
+    let driver: Awaited<ReturnType<typeof openDispenserController>> | undefined;
+    try {
+      driver =
+        link.kind === "serial"
+          ? await openDispenserController({ kind: "serial", path: link.path, baudRate: link.baudRate ?? 115200, dataBits: link.dataBits ?? 8, parity: link.parity ?? "none", stopBits: link.stopBits ?? 1, name: "doctor", openTimeoutMs: timeoutMs })
+          : await openDispenserController({ kind: "tcp", host: link.host, port: link.port, name: "doctor", openTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs });
+      const info = await withTimeout(driver.hello(), timeoutMs, "HELLO");
+      out.push({ check, status: "ok", detail: `${where}: protocol ${info.protocolVersion}, firmware ${info.firmware}, ${info.points} points` });
+    } catch (e) {
+      out.push({ check, status: "fail", detail: `${where}: ${message(e)}`, fix: `power and cable of the controller board, devices.controllers (${c.id}: link path/host, baud rate), the udev rule for its stable name; is another program using the port?` });
+    } finally {
+      await driver?.close().catch(() => undefined);
+    }
   }
+  return out;
 }
 
 async function printerCheck(config: AgentConfig, printTest: boolean, timeoutMs: number): Promise<CheckResult[]> {
@@ -250,7 +263,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
       }
     }
   } else {
-    results.push(await controllerCheck(config, timeoutMs));
+    results.push(...(await controllerCheck(config, timeoutMs)));
     results.push(...(await printerCheck(config, o.printTest, timeoutMs)));
   }
   return results;

@@ -61,9 +61,21 @@ export type DispenserEvent =
       readonly unitPriceMinor: number;
       readonly reason: DeliveryEndReason;
     }
-  | { readonly type: "fault"; readonly point: PointId | null; readonly code: string; readonly message: string; readonly transactionId?: string }
-  /** The link to the controller went down or came back (the driver reconnects by itself). */
-  | { readonly type: "link"; readonly up: boolean };
+  | {
+      readonly type: "fault";
+      readonly point: PointId | null;
+      readonly code: string;
+      readonly message: string;
+      readonly transactionId?: string;
+      /** The controller that reported it (set by the station's point router). */
+      readonly controller?: string;
+    }
+  /**
+   * The link to the controller went down or came back (the driver reconnects by itself). On a
+   * station of several controllers the point router names the controller and the points it drives:
+   * only those points' flows are concerned.
+   */
+  | { readonly type: "link"; readonly up: boolean; readonly controller?: string; readonly points?: readonly PointId[] };
 
 export interface AuthorizeCommand {
   readonly point: PointId;

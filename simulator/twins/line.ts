@@ -17,7 +17,8 @@ function customersOf(vc: VirtualController, points: readonly number[]): Customer
         // A delivery that stopped at the limit (or was stopped) leaves the nozzle up: hang up.
         if (e.reason !== "nozzle-down") vc.scheduler.setTimer(1_000, () => vc.hangUp(e.point));
       }),
-    leave: (point) => vc.hangUp(point),
+    // A customer who walks away from a board pump simply never lifts the nozzle.
+    leave: () => undefined,
   };
 }
 

@@ -11,11 +11,11 @@ interface Socket {
   readonly connectorId: number;
 }
 
-function customersOf(sockets: ReadonlyMap<number, Socket>, ctx: TwinContext): CustomerSite {
+function customersOf(points: readonly number[], sockets: ReadonlyMap<number, Socket>, ctx: TwinContext): CustomerSite {
   const watchers = new Map<number, () => void>();
   const stopWatching = (point: number) => (watchers.get(point)?.(), watchers.delete(point));
   return {
-    points: [...sockets.keys()],
+    points,
     arrive: (point) => sockets.get(point)?.cp.plug(sockets.get(point)!.connectorId),
     onAuthorized: (fn) => {
       const offs = [...sockets].map(([point, s]) =>
@@ -42,13 +42,25 @@ function customersOf(sockets: ReadonlyMap<number, Socket>, ctx: TwinContext): Cu
       watchers.set(point, ctx.scheduler.setTimer(1_000, check));
     },
     onEnd: (fn) => {
-      const offs = [...sockets].map(([point, s]) =>
-        s.cp.onEvent((e) => {
-          if (e.type !== "request" || e.action !== "RemoteStopTransaction") return;
-          stopWatching(point);
-          fn(point);
-          // The session was stopped by the agent: the customer unplugs and drives off.
-          ctx.scheduler.setTimer(2_000, () => s.cp.unplug(s.connectorId));
+      // Transactions are told apart by id: StartTransaction's answer names it for a connector.
+      const pointOfTx = new Map<number, number>();
+      const offs = [...new Set([...sockets.values()].map((s) => s.cp))].map((cp) =>
+        cp.onEvent((e) => {
+          const params = e.type === "request" || e.type === "answered" ? (e.params as { connectorId?: number; transactionId?: number }) : {};
+          if (e.type === "answered" && e.action === "StartTransaction") {
+            const point = [...sockets].find(([, s]) => s.cp === cp && s.connectorId === params.connectorId)?.[0];
+            const id = (e.answer as { transactionId?: number }).transactionId;
+            if (point !== undefined && id !== undefined) pointOfTx.set(id, point);
+          } else if (e.type === "request" && e.action === "RemoteStopTransaction" && params.transactionId !== undefined) {
+            // The agent stopped the session: the customer unplugs and drives off.
+            const point = pointOfTx.get(params.transactionId);
+            const s = point !== undefined ? sockets.get(point) : undefined;
+            if (point !== undefined && s) (stopWatching(point), ctx.scheduler.setTimer(2_000, () => s.cp.unplug(s.connectorId)));
+          } else if (e.type === "answered" && e.action === "StopTransaction" && params.transactionId !== undefined) {
+            const point = pointOfTx.get(params.transactionId);
+            pointOfTx.delete(params.transactionId);
+            if (point !== undefined) fn(point);
+          }
         }),
       );
       return () => offs.forEach((off) => off());
@@ -89,7 +101,7 @@ export const ocpp16Twin: VirtualTwin<Ocpp16ControllerConfig> = {
           await cp.connect();
         }
       },
-      customers: customersOf(sockets, ctx),
+      customers: customersOf(config.chargers.flatMap((ch) => ch.connectors.map((k) => k.point)), sockets, ctx),
       device: chargePoints,
       async close() {
         for (const cp of chargePoints) await cp.close();

@@ -39,10 +39,10 @@ describe("config schema", () => {
     const sim = await loadConfig("config/simulated-station.yaml");
     expect(sim.config.glase.endpoint).toBe("embedded-simulator");
     expect(sim.config.points.filter((p) => p.kind === "fuel")).toHaveLength(4);
-    expect(sim.config.points.filter((p) => p.kind === "ev")).toHaveLength(1);
+    expect(sim.config.points.filter((p) => p.kind === "ev")).toHaveLength(2);
     expect(sim.config.devices.printer?.kind).toBe("virtual");
     const site = await loadConfig("config/example-site.yaml");
-    expect(site.config.devices.dispenser.kind).toBe("serial");
+    expect(site.config.devices.controllers.map((c) => c.driver)).toEqual(["pts2", "ocpp16"]);
     expect(site.config.devices.scanner).toEqual({ kind: "hid", vendorId: 0x0c2e, productId: 0x0b61, format: "hid-pos" });
     expect(site.migrations).toEqual([]);
   });
@@ -75,7 +75,8 @@ describe("config schema", () => {
     doc.points[3].id = 1;
     expect(problemsOf(() => parseConfig(doc))).toEqual([
       "points[3].id: duplicate point id 1",
-      "points[1].grades[1]: unknown grade 'E85' (not in devices.dispenser.grades)",
+      "devices.controllers[0].grades: point 2 sells grade 'E85', which is not in this controller's grades",
+      "devices.controllers[0]: point 4 is not in points[] (each controller point needs its payment settings there)",
     ]);
   });
 
@@ -103,8 +104,8 @@ describe("config migrations", () => {
     doc.points[0].maxPreliminaryAmount = 1234.5;
     delete doc.points[0].maxPreliminaryMinor;
     const loaded = parseConfig(doc);
-    expect(loaded.migrations).toHaveLength(1);
-    expect(loaded.config.version).toBe(2);
+    expect(loaded.migrations).toHaveLength(2);
+    expect(loaded.config.version).toBe(3);
     expect(loaded.config.glase.endpoint).toBe("embedded-simulator");
     expect(loaded.config.points[0]!.terminal).toMatchObject({ id: "00000000000000000000000000000001" });
     expect(loaded.config.points[0]!.maxPreliminaryMinor).toBe(123450);

@@ -29,7 +29,13 @@ afterAll(async () => {
 /** A site config with the given devices, written to dir/NAME.yaml. */
 async function siteConfig(name: string, devices: Record<string, unknown>): Promise<string> {
   const doc = parse(await readFile("config/simulated-station.yaml", "utf8"));
-  doc.devices = { ...doc.devices, ...devices };
+  const { dispenser, ...rest } = devices;
+  doc.devices = { ...doc.devices, ...rest };
+  if (dispenser) {
+    // The pumps' board on a real link instead of its virtual twin.
+    delete doc.devices.controllers[0].virtual;
+    doc.devices.controllers[0].link = dispenser;
+  }
   const file = join(dir, `${name}.yaml`);
   await writeFile(file, stringify(doc));
   return file;
@@ -106,7 +112,7 @@ describe("--write", () => {
     const fresh = join(dir, "unplugged.service.d", "site.conf");
     const r = await cli([config, "--write", fresh]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/devices\.dispenser\.path: \/dev\/glase-dispenser-not-here does not exist — is the device unplugged/);
+    expect(r.stderr).toMatch(/devices\.controllers\[0\]\.link\.path: \/dev\/glase-dispenser-not-here does not exist — is the device unplugged/);
     expect(r.stderr).toContain("not written");
     expect(existsSync(fresh)).toBe(false);
     expect(existsSync(dirname(fresh))).toBe(false);

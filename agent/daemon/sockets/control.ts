@@ -57,6 +57,9 @@ export interface DeviceHealth {
   readonly state: "ok" | "degraded" | "absent";
   readonly detail?: string;
   readonly since: number;
+  /** A pump/charger controller: its id in devices.controllers and the points it drives. */
+  readonly controller?: string;
+  readonly points?: readonly number[];
 }
 
 export interface StationStatus {
