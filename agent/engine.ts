@@ -372,6 +372,8 @@ class Engine implements PaymentEngine, RunnerHost {
   }
 
   private display(point: number, text: string): void {
+    // A kiosk's screen is its controller's: it shows the sale's display (agent/kiosk/), not this.
+    if (this.points.get(point)?.config.kind === "kiosk") return;
     this.opts.dispenser?.display(point, text).catch(() => undefined);
   }
 

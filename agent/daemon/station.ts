@@ -48,6 +48,8 @@ export interface StationParts {
    * the fix), never a start failure. Absent: engineBase.reseller as given.
    */
   readonly shop?: (config: AgentConfig) => Promise<ResellerCredentials | undefined>;
+  /** Shared with the kiosk host's automatic refunds (one at a time per payment). */
+  readonly refundGuard?: RefundGuard;
 }
 
 export class Station implements StationControl {
@@ -69,7 +71,7 @@ export class Station implements StationControl {
   readonly issueInvoice?: (req: { readonly amountMinor: number; readonly description: string; readonly reference: string; readonly payOnce: boolean }) => Promise<unknown>;
 
   constructor(private readonly parts: StationParts) {
-    this.refunds = new RefundGuard(parts.engineBase.journal);
+    this.refunds = parts.refundGuard ?? new RefundGuard(parts.engineBase.journal);
     parts.board.changes$.subscribe((device) => this.events$.next({ type: "device", device }));
     parts.devices.scanner?.onScan((scan) => {
       const text = scan.kind === "glase-id" ? scan.seqrId : scan.kind === "invoice-qr" ? scan.url : scan.text;

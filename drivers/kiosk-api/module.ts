@@ -1,6 +1,8 @@
 // The Kiosk API as a device-registry module: `driver: kiosk-api` (docs/kiosk-api.md). It listens
 // for the kiosk's own touchscreen app and sells through the shell's kiosk host. With `virtual:` a
 // simulated car-wash app (simulator/twins/kiosk-app.ts) drives it like customers would.
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import { z } from "zod";
 import { defineDriver, type ControllerEntry, type DriverContext, type OpenedController } from "../driver-module.ts";
 import { checkKioskPoints, kioskHostOf } from "../kiosk/registry-support.ts";
@@ -30,6 +32,8 @@ export type KioskApiControllerConfig = z.output<typeof kioskApiEntrySchema> & Co
 
 async function open(c: KioskApiControllerConfig, ctx: DriverContext): Promise<OpenedController> {
   const { openKioskApi } = await import("./server.ts");
+  // The socket's directory (systemd's RuntimeDirectory on a site; .glase/run on the simulated station).
+  await mkdir(dirname(c.socketPath), { recursive: true, mode: 0o750 });
   const { id: _id, driver: _driver, currency: _currency, virtual: _virtual, ...settings } = c;
   const api = await openKioskApi(settings, { host: kioskHostOf(ctx, "kiosk-api"), logger: ctx.logger });
   return { id: c.id, driver: "kiosk-api", points: c.points, describe: () => ({ socket: api.socketPath, ...(api.tcpPort !== undefined ? { tcpPort: api.tcpPort } : {}), ...api.stats() }), close: () => api.close() };

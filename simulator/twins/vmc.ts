@@ -12,7 +12,7 @@ const PRICES = [1500, 2500, 3000, 4500];
 export const vmcTwin: VirtualTwin<MdbControllerConfig> = {
   async start(config, ctx): Promise<StartedTwin<MdbControllerConfig>> {
     const v = config.virtual;
-    const pair = await openPtyPair();
+    const pair = await openPtyPair({ detached: true });
     const vmc = new VirtualVmc({ amountFormat: config.amountFormat, dispenseMs: v?.dispenseMs ?? 1500 });
     let stopped = false;
     let next: (() => void) | undefined;
