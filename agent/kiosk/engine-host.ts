@@ -82,10 +82,13 @@ export class EngineKioskHost implements KioskHost {
   private readonly sub;
   private closed = false;
   private seq = 0;
+  /** What controllers see of a point (not its terminal). */
+  private readonly publicPoints: readonly KioskPoint[];
 
   constructor(private readonly o: EngineKioskHostOptions) {
     this.ready = new Promise((r) => (this.markReady = r));
     this.listeners = new SaleListeners(o.logger);
+    this.publicPoints = o.points.map(({ terminalId: _t, ...p }) => p);
     this.refunds = new SaleRefunds({
       journal: o.journal,
       engine: o.engine,
@@ -129,7 +132,7 @@ export class EngineKioskHost implements KioskHost {
   }
 
   points(): readonly KioskPoint[] {
-    return this.o.points;
+    return this.publicPoints;
   }
 
   async requestSale(req: SaleRequest): Promise<KioskSale> {

@@ -125,6 +125,7 @@ describe("engine-backed kiosk host", () => {
 
   it("refuses bad requests naming the field, and a second sale on a busy point", async () => {
     rig = await openKioskRig();
+    expect(rig.host.points()).toEqual([{ id: 9, currency: "SEK", glaseId: "GL-9", name: "Car wash 9", maxAmountMinor: 100_000 }]); // not its terminal
     await expect(rig.host.requestSale(req({ currency: "EUR" }))).rejects.toSatisfy((e) => isAgentError(e, "INPUT_INVALID") && (e.context as { field: string }).field === "currency");
     await rig.host.requestSale(req());
     await expect(rig.host.requestSale(req({ reference: "other" }))).rejects.toSatisfy((e) => isAgentError(e, "CONFLICT") && (e.context as { conflict: string }).conflict === "point-busy");
