@@ -182,13 +182,19 @@ export interface PaymentEngine {
   snapshot(): EngineSnapshot;
   readonly events$: Observable<EngineEvent>;
   /** Kiosk/car wash/vending: IMMEDIATE_DEBIT payment; resolves when the flow is started (flow id). */
-  startPosPayment(point: PointId, amountMinor: number, rows?: readonly InvoiceRow[]): Promise<string>;
+  startPosPayment(point: PointId, amountMinor: number, rows?: readonly InvoiceRow[], opts?: PosPaymentOptions): Promise<string>;
+  /** Asks a running POS payment to cancel its invoice (no-op for an unknown or ended flow). */
+  cancelPosPayment(flowId: string): Promise<void>;
+  /** Raises an alarm that no flow raised (shown by `ctl alarms`, sent to the alerting hook). */
+  alarm(alarm: { readonly code: string; readonly message: string; readonly point?: PointId; readonly flowId?: string }): void;
   /** Resolves with the refund's own ersReference once Glase accepted it; rejects with a GlaseError/AgentError otherwise. */
   startRefund(req: {
     readonly point?: PointId;
     readonly terminal?: string;
     readonly ersReference: string;
     readonly amountMinor: number;
+    /** Chosen by the caller so it can tell after a crash whether the refund was started (kiosk host). */
+    readonly flowId?: string;
   }): Promise<RefundResult>;
   startReconciliation(req: {
     readonly scope: "shop" | "terminal";
@@ -208,6 +214,13 @@ export interface PaymentEngine {
   /** The receipt of a payment by its ersReference (an indexed lookup, not a scan). */
   receiptOf(ersReference: string): Promise<StoredReceipt | undefined>;
   journalTail(n: number): Promise<readonly JournalEntry[]>;
+}
+
+export interface PosPaymentOptions {
+  /** The flow id, chosen (and journaled) by the caller before the flow starts; must be new. */
+  readonly flowId?: string;
+  /** The release goes through the kiosk host (see PosState.controllerRelease). */
+  readonly controllerRelease?: boolean;
 }
 
 export type CreatePaymentEngine = (options: PaymentEngineOptions) => PaymentEngine;

@@ -21,6 +21,7 @@ import type {
   PaymentEngine,
   PaymentEngineOptions,
   PointConfig,
+  PosPaymentOptions,
   ReconciliationResult,
   RecoveryReport,
   RefundResult,
@@ -225,15 +226,35 @@ class Engine implements PaymentEngine, RunnerHost {
     });
   }
 
-  async startPosPayment(point: number, amountMinor: number, rows?: readonly InvoiceRow[]): Promise<string> {
+  async startPosPayment(point: number, amountMinor: number, rows?: readonly InvoiceRow[], opts: PosPaymentOptions = {}): Promise<string> {
     const p = this.points.get(point);
     if (!p) throw new AgentError("NOT_FOUND", `no point ${point}`, { point });
     if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) throw new AgentError("INPUT_INVALID", `amount must be a positive integer of minor units, got ${amountMinor}`, { amountMinor });
     const why = this.refusal(p);
     if (why) throw new AgentError("CONFLICT", `point ${point} cannot take a payment now: ${why}`, { point, reason: why });
-    const step = startPos(posStartFor(p.config, this.newFlowId(`K${point}-`), amountMinor, rows), this.ctx());
+    const flowId = this.ownFlowId(opts.flowId, `K${point}-`);
+    const step = startPos({ ...posStartFor(p.config, flowId, amountMinor, rows), ...(opts.controllerRelease ? { controllerRelease: true } : {}) }, this.ctx());
     const runner = await this.launch(step.state, step.effects, { type: "start" });
     return runner.flowId;
+  }
+
+  /** A caller-chosen flow id (the kiosk host journals it before the flow starts) must be new. */
+  private ownFlowId(given: string | undefined, prefix: string): string {
+    if (given === undefined) return this.newFlowId(prefix);
+    if (this.runners.has(given)) throw new AgentError("CONFLICT", `flow ${given} is already running`, { flowId: given });
+    return given;
+  }
+
+  /** A customer's (or controller's) cancel of an unpaid POS payment; the flow decides whether it can still be cancelled. */
+  async cancelPosPayment(flowId: string): Promise<void> {
+    const r = this.runners.get(flowId);
+    if (!r || r.state.kind !== "pos") return;
+    await r.feed({ type: "technician", action: "cancel" });
+  }
+
+  /** An alarm raised outside the flows (the kiosk host: a release result that never came). */
+  alarm(a: { readonly code: string; readonly message: string; readonly point?: number; readonly flowId?: string }): void {
+    this.raiseAlarmOn(a.point, a.flowId, a.code, a.message);
   }
 
   private terminalFor(req: { readonly point?: number; readonly terminal?: string }): PointConfig {
@@ -250,7 +271,7 @@ class Engine implements PaymentEngine, RunnerHost {
     return new Promise((resolve, reject) => this.waiters.set(flowId, { resolve, reject }));
   }
 
-  async startRefund(req: { readonly point?: number; readonly terminal?: string; readonly ersReference: string; readonly amountMinor: number }): Promise<RefundResult> {
+  async startRefund(req: { readonly point?: number; readonly terminal?: string; readonly ersReference: string; readonly amountMinor: number; readonly flowId?: string }): Promise<RefundResult> {
     const cfg = this.terminalFor(req);
     if (!Number.isSafeInteger(req.amountMinor) || req.amountMinor <= 0) throw new AgentError("INPUT_INVALID", `refund amount must be a positive integer of minor units`, { amountMinor: req.amountMinor });
     const terminalId = cfg.terminal.terminalId;
@@ -258,7 +279,7 @@ class Engine implements PaymentEngine, RunnerHost {
     this.periods.assertFree(terminalId, "refund", this.runningStates());
     const others = await this.periods.otherRefunds(terminalId, req.amountMinor);
     this.periods.assertFree(terminalId, "refund", this.runningStates()); // the journal read yielded
-    const flowId = this.newFlowId("R");
+    const flowId = this.ownFlowId(req.flowId, "R");
     const step = startRefund({ flowId, terminalId, point: cfg.id, currency: cfg.currency, ersReference: req.ersReference, amountMinor: req.amountMinor, others }, this.ctx());
     const done = this.waitFor(flowId);
     await this.launch(step.state, step.effects, { type: "start" });
@@ -365,12 +386,18 @@ class Engine implements PaymentEngine, RunnerHost {
   }
 
   private display(point: number, text: string): void {
+    // A kiosk's screen is its controller's: it shows the sale's display (agent/kiosk/), not this.
+    if (this.points.get(point)?.config.kind === "kiosk") return;
     this.opts.dispenser?.display(point, text).catch(() => undefined);
   }
 
   /** A flow's alarm, or the station's own (no flow: the clock watch). */
   private raiseAlarm(s: FlowState | undefined, code: string, message: string): void {
     this.alarm({ ...(s && "point" in s && s.point !== undefined ? { point: s.point } : {}), ...(s ? { flowId: s.flowId } : {}), code, message });
+  }
+
+  private raiseAlarmOn(point: number | undefined, flowId: string | undefined, code: string, message: string): void {
+    this.alarm({ ...(point !== undefined ? { point } : {}), ...(flowId !== undefined ? { flowId } : {}), code, message });
   }
 
   private alarm(a: { readonly point?: number; readonly flowId?: string; readonly code: string; readonly message: string }): void {

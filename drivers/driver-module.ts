@@ -17,6 +17,7 @@ import type { Scheduler } from "../agent/core/clock.ts";
 import type { Logger } from "../agent/log.ts";
 import type { DispenserController, Grade, PointId } from "./dispenser/contract.ts";
 import type { DriverStore } from "./driver-store.ts";
+import type { KioskHost } from "./kiosk/contract.ts";
 
 /** A payment point as the station config defines it (the facts a driver may check against). */
 export interface StationPointFacts {
@@ -47,6 +48,8 @@ export interface DriverContext {
   /** Reads a secret file, refusing group/world-readable ones (0600). */
   readonly readSecret: (path: string, what: string) => Promise<string>;
   readonly station: StationFacts;
+  /** The shell's kiosk host (agent/kiosk/): what kiosk-side drivers (kiosk-api, mdb) sell through. */
+  readonly kiosk?: KioskHost;
 }
 
 /**

@@ -6,8 +6,10 @@ import type { DriverModule } from "./driver-module.ts";
 import { lineDriver } from "./dispenser/module.ts";
 import { ocpp16Driver } from "./ocpp16/module.ts";
 import { pts2Driver } from "./pts2/module.ts";
+import { kioskApiDriver } from "./kiosk-api/module.ts";
+import { mdbDriver } from "./mdb/driver.ts";
 
-const DRIVERS: ReadonlyMap<string, DriverModule> = new Map([lineDriver, ocpp16Driver, pts2Driver].map((m) => [m.driver, m]));
+const DRIVERS: ReadonlyMap<string, DriverModule> = new Map([lineDriver, ocpp16Driver, pts2Driver, kioskApiDriver, mdbDriver].map((m) => [m.driver, m]));
 
 /** The driver ids a config may use, for error messages and docs. */
 export function driverIds(): readonly string[] {

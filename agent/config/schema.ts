@@ -81,9 +81,9 @@ const PointSchema = z.strictObject({
    * directory (terminals/point-<id>.json), and is shown unregistered until then.
    */
   terminal: TerminalSchema.optional(),
-  /** Grade ids this point sells (must exist on the controller). */
-  grades: z.array(nonEmpty).min(1, "at least one grade"),
-  /** Amount reserved when the customer gives no preset (minor units). */
+  /** Grade ids this point sells (must exist on the controller); a kiosk point sells none. */
+  grades: z.array(nonEmpty).default([]),
+  /** Amount reserved when the customer gives no preset (minor units); a kiosk point's largest sale. */
   maxPreliminaryMinor: z.number().int().positive(),
   /** commitReservationTimeout sent with the preliminary invoice (seconds). */
   commitReservationTimeoutS: z.number().int().positive().default(900),
@@ -280,6 +280,8 @@ export const ConfigSchema = z
         /** POS payments: poll window and extra windows before cancelling (contract: 30 s windows). */
         posWindowS: z.number().positive().default(30),
         posExtraWindows: z.number().int().min(0).default(1),
+        /** Kiosks, vending: a release result must come this long after PAID, else an alarm (never an automatic refund). */
+        kioskReleaseTimeoutS: z.number().positive().default(120),
         /** Capped exponential backoff with jitter for temporary failures. */
         retryBaseMs: z.number().int().positive().default(500),
         retryMaxMs: z.number().int().positive().default(30_000),
@@ -323,6 +325,7 @@ export const ConfigSchema = z
     }
     const margin = cfg.flows.commitSafetyMarginS;
     cfg.points.forEach((p, i) => {
+      if (p.kind !== "kiosk" && p.grades.length === 0) ctx.addIssue({ code: "custom", path: ["points", i, "grades"], message: "at least one grade" });
       if (p.kind !== "kiosk" && p.commitReservationTimeoutS <= 2 * margin) {
         ctx.addIssue({
           code: "custom",

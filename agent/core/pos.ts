@@ -53,6 +53,13 @@ export interface PosState extends FlowBase {
   readonly paidSeen?: Extract<GlaseOutcome, { kind: "ok" }>;
   readonly ersReference?: string;
   readonly receipt?: ReceiptContent;
+  /**
+   * The release is handed to a kiosk controller through the KioskHost (agent/kiosk/), which
+   * journals the release request and its result itself: after a restart the release effect is
+   * asked again (the host answers from its journal; the controller releases at most once), and a
+   * failed release ends the flow without a receipt — the host refunds what was not delivered.
+   */
+  readonly controllerRelease?: boolean;
 }
 
 export interface PosStart {
@@ -63,6 +70,7 @@ export interface PosStart {
   readonly stationName: string;
   readonly amountMinor: number;
   readonly rows?: readonly InvoiceRow[];
+  readonly controllerRelease?: boolean;
 }
 
 type S = PosState;
@@ -166,6 +174,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
     }
     case "released":
       if (s.phase !== "releasing") return same(s);
+      if (s.controllerRelease && !input.ok) return finish(s, "not-delivered");
       return {
         state: { ...s, phase: "printing" },
         effects: [
@@ -217,6 +226,7 @@ function recover(s: S, ctx: FlowContext): Step<S> {
       // Read first: the cancel (if wanted) follows the next open status.
       return withEffects(poll(fresh, ctx), timer("customer", Math.max(0, s.windowDeadline - ctx.now)));
     case "releasing":
+      if (s.controllerRelease) return { state: fresh, effects: [{ type: "release", point: s.point, amountMinor: s.amountMinor }] };
       // We cannot know whether the product went out: never release twice; tell a technician.
       return {
         state: { ...fresh, phase: "printing" },

@@ -22,6 +22,8 @@ import { DeviceHealthBoard } from "./device-health.ts";
 import { openDevices, type StationDevices } from "./devices.ts";
 import { openGlaseBackend, type GlaseBackend } from "./glase-backend.ts";
 import { Station } from "./station.ts";
+import { openKioskStation } from "./kiosk-station.ts";
+import { RefundGuard } from "./refund-guard.ts";
 import { StationMetrics } from "./station-metrics.ts";
 import { TerminalManager } from "./terminals.ts";
 import { startInvoiceIssuer } from "./invoice-issuer.ts";
@@ -130,7 +132,11 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     // durable storage beside the journal.
     const stores = await openDriverStores(join(paths.stateDir, "drivers.sqlite"));
     closers.push(() => stores.close());
-    const devices = await openDevices({ config, board, logger: logger.child("devices"), scheduler: systemScheduler, simScheduler: simClock, stores });
+    // Kiosks and vending machines sell through the kiosk host (its sales read from the journal now).
+    const refundGuard = new RefundGuard(journal);
+    const kiosk = await openKioskStation({ config, journal, scheduler: systemScheduler, logger: logger.child("kiosk"), refundGuard });
+    if (kiosk) closers.push(async () => kiosk.close());
+    const devices = await openDevices({ config, board, logger: logger.child("devices"), scheduler: systemScheduler, simScheduler: simClock, stores, ...(kiosk ? { kiosk: kiosk.host } : {}) });
     closers.push(() => devices.close());
 
     // 4. Invoice Service issuer (optional): its own journal, endpoint and settlement.
@@ -176,7 +182,9 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
         scheduler: systemScheduler,
         wallClock: Date.now,
         logger: logger.child("engine"),
+        ...(kiosk ? { release: kiosk.release } : {}),
       },
+      refundGuard,
       logger,
       testHooks: opts.testHooks ?? false,
       ...(issuer ? { issuer } : {}),
@@ -216,7 +224,9 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
         message: `the Invoice Service could not be started: ${issuerStart.failure}. The points sell; Invoice Service invoices and notifications wait: fix the cause, then \`systemctl restart glase-agent\`.`,
       });
     }
+    kiosk?.attach(station);
     const recovery = await station.startEngine();
+    await kiosk?.resume();
     return { station, metrics, devices, glase, simClock, journal, recovery, close };
   } catch (err) {
     await close();

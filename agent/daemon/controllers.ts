@@ -15,6 +15,7 @@ import { controllersOf, stationFacts } from "../config/controllers.ts";
 import { readSecretFile } from "../config/secrets.ts";
 import { AgentError } from "../errors.ts";
 import type { DeviceHealthBoard } from "./device-health.ts";
+import type { KioskHost } from "../../drivers/kiosk/contract.ts";
 import { startControllerTwin } from "./simulation.ts";
 
 export interface ControllerStartFailure {
@@ -41,6 +42,11 @@ export function unavailableController(reason: string): DispenserController {
   return { onEvent: () => () => undefined, hello: down, status: down, prices: down, authorize: down, stop: down, display: down, saleRecord: down, close: async () => undefined };
 }
 
+/** Every point of the controller is a kiosk point. */
+function isKioskSide(points: readonly number[], config: AgentConfig): boolean {
+  return points.length > 0 && points.every((id) => config.points.find((p) => p.id === id)?.kind === "kiosk");
+}
+
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** How the technician's device list names it: the link kind for the line board, else the driver. */
@@ -58,6 +64,8 @@ export interface OpenControllersOptions {
   /** Clock of the virtual twins (shared with the embedded simulator). */
   readonly simScheduler: Scheduler;
   readonly stores: DriverStores;
+  /** The kiosk host the kiosk-side drivers (kiosk-api, mdb) sell through; absent: no kiosk points. */
+  readonly kiosk?: KioskHost;
 }
 
 export async function openControllers(opts: OpenControllersOptions): Promise<StationControllers> {
@@ -89,8 +97,16 @@ export async function openControllers(opts: OpenControllersOptions): Promise<Sta
         store: opts.stores.scoped(id),
         readSecret: (path, what) => readSecretFile(path, what),
         station: facts,
+        ...(opts.kiosk ? { kiosk: opts.kiosk } : {}),
       });
       opened.push(ctl);
+      if (!ctl.dispenser && isKioskSide(c.points, config)) {
+        // A kiosk app's API or a vending machine: it sells through the kiosk host, not the router.
+        board.set("dispenser", kind, "ok", undefined, scope);
+        await twin?.attach?.(ctl);
+        if (twin?.device !== undefined) twins.set(id, twin.device);
+        continue;
+      }
       if (!ctl.dispenser) throw new AgentError("CONFIG_INVALID", `controller ${id} (driver ${c.module.driver}) drives no pumps or chargers`, { controller: id });
       const dispenser = ctl.dispenser;
       dispenser.onEvent((e) => {
@@ -110,7 +126,7 @@ export async function openControllers(opts: OpenControllersOptions): Promise<Sta
       failures.push({ controller: id, kind, message });
       board.set("dispenser", kind, "degraded", `failed at start: ${message}`, scope);
       log.error("device-start-failed", { device: "dispenser", controller: id, kind, err });
-      routed.push({ id, points: c.points, dispenser: unavailableController(message) });
+      if (!isKioskSide(c.points, config)) routed.push({ id, points: c.points, dispenser: unavailableController(message) });
     }
   }
   const router = new PointRouter(routed);

@@ -21,6 +21,7 @@ import { stationLocaleOf } from "./station-locale.ts";
 import type { DriverStores } from "../journal/driver-store.ts";
 import { resolve } from "node:path";
 import type { DeviceHealthBoard } from "./device-health.ts";
+import type { KioskHost } from "../../drivers/kiosk/contract.ts";
 import { openControllers, type StationControllers } from "./controllers.ts";
 import { startVirtualPrinter, startVirtualScanner } from "./simulation.ts";
 
@@ -60,6 +61,8 @@ export interface OpenDevicesOptions {
   readonly scheduler: Scheduler;
   /** The drivers' durable storage. */
   readonly stores: DriverStores;
+  /** The kiosk host (agent/kiosk/) for kiosk-side controllers. */
+  readonly kiosk?: KioskHost;
   /** Printer status poll interval (ms). */
   readonly printerPollMs?: number;
 }
@@ -72,7 +75,7 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
 
   // --- pumps and chargers: every controller ----------------------------------------------------
   const startFailures: DeviceStartFailure[] = [];
-  const controllers = await openControllers({ config, board, logger, scheduler: opts.scheduler, simScheduler: opts.simScheduler, stores: opts.stores });
+  const controllers = await openControllers({ config, board, logger, scheduler: opts.scheduler, simScheduler: opts.simScheduler, stores: opts.stores, ...(opts.kiosk ? { kiosk: opts.kiosk } : {}) });
   closers.push(() => controllers.close());
   for (const f of controllers.failures) startFailures.push({ device: "dispenser", controller: f.controller, kind: f.kind, message: f.message });
 

@@ -51,6 +51,8 @@ export interface StationParts {
    * the fix), never a start failure. Absent: engineBase.reseller as given.
    */
   readonly shop?: (config: AgentConfig) => Promise<ResellerCredentials | undefined>;
+  /** Shared with the kiosk host's automatic refunds (one at a time per payment). */
+  readonly refundGuard?: RefundGuard;
 }
 
 export class Station implements StationControl {
@@ -74,7 +76,7 @@ export class Station implements StationControl {
   readonly issueInvoice?: (req: { readonly amountMinor: number; readonly description: string; readonly reference: string; readonly payOnce: boolean }) => Promise<unknown>;
 
   constructor(private readonly parts: StationParts) {
-    this.refunds = new RefundGuard(parts.engineBase.journal);
+    this.refunds = parts.refundGuard ?? new RefundGuard(parts.engineBase.journal);
     parts.board.changes$.subscribe((device) => this.events$.next({ type: "device", device }));
     this.alarmBook.subscribe((c) => this.events$.next({ type: "alarm", alarm: c.alarm, change: c.kind }));
     parts.devices.scanner?.onScan((scan) => {

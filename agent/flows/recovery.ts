@@ -21,6 +21,8 @@ export async function recoverFlows(journal: Journal, now: number, settings: Flow
   const open = await journal.unfinishedFlows();
   const recovered: RecoveredFlow[] = [];
   for (const f of open) {
+    // Other rows (kiosk sales: agent/kiosk/) are recovered by their owners.
+    if (!(PAYMENT_FLOW_KINDS as readonly string[]).includes(f.kind)) continue;
     const step = transition(f.state as FlowState, { type: "recover" }, { now, settings, random });
     recovered.push({ state: step.state, effects: step.effects, startedAt: f.createdAt });
   }

@@ -1,6 +1,5 @@
-// The MDB cashless driver as one module for the device registry (issue 12): its config schema,
-// how to open it, and its virtual twin (the virtual vending machine in simulator/devices/
-// virtual-vmc.ts, reached through this same driver over loopback TCP or a pty: see `twin`).
+// Opening the MDB cashless driver: config validation, the point checked against the kiosk host,
+// stored vends resumed. The device-registry module (`driver: mdb`) is drivers/mdb/driver.ts.
 import { AgentError } from "../../agent/errors.ts";
 import { mdbConfigSchema, type MdbConfig, type MdbSettings } from "./config.ts";
 import { MdbCashlessDriver, type MdbDeps } from "./cashless.ts";
@@ -31,11 +30,3 @@ export async function openMdbCashless(config: MdbConfig, deps: MdbDeps, options:
   await driver.waitForLink(options.openTimeoutMs ?? 5000).catch((err: unknown) => deps.logger.warn("mdb_adapter_not_reachable_yet", { id: s.id, err }));
   return driver;
 }
-
-export const mdbDriverModule = {
-  driver: "mdb",
-  configSchema: mdbConfigSchema,
-  open: openMdbCashless,
-  /** The virtual twin: simulator/devices/virtual-vmc.ts (`startVirtualVmc`), a Qibixx adapter + vending machine. */
-  twin: "virtual-vmc",
-} as const;

@@ -25,6 +25,11 @@ export interface PtyPairOptions {
   /** Directory for the links (default: a new temp dir); reuse it to "replug" the same names. */
   readonly dir?: string;
   readonly names?: readonly [string, string];
+  /**
+   * socat in its own process group: a Ctrl-C at the terminal (SIGINT to the foreground group)
+   * then reaches only the agent, which closes the pair itself in its ordered shutdown (npm start).
+   */
+  readonly detached?: boolean;
   /** Give up after this long (ms). Default 10000 (a loaded CI machine can be slow to spawn). */
   readonly timeoutMs?: number;
 }
@@ -37,7 +42,7 @@ export function openPtyPair(options: PtyPairOptions = {}): Promise<PtyPair> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ["ignore", "ignore", "pipe"] });
+      child = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ["ignore", "ignore", "pipe"], detached: options.detached ?? false });
     } catch (err) {
       reject(new AgentError("DEVICE_DISCONNECTED", "cannot start socat (apt-get install -y socat)", {}, { cause: err }));
       return;

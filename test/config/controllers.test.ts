@@ -94,7 +94,7 @@ describe("config version 3: devices.controllers", () => {
       "devices.controllers[0].auth: give exactly one of password or passwordFile",
       "devices.controllers[1].heartbeatIntervalS: Too small: expected number to be >0",
       "devices.controllers[1].chargers[0].connectors[0].gradeId: unknown grade 'DC50'",
-      "devices.controllers[2].driver: unknown driver 'carwash' (known: line, ocpp16, pts2)",
+      "devices.controllers[2].driver: unknown driver 'carwash' (known: line, ocpp16, pts2, kiosk-api, mdb)",
     ]);
   });
 
