@@ -393,14 +393,14 @@ class Engine implements PaymentEngine, RunnerHost {
 
   /** A flow's alarm, or the station's own (no flow: the clock watch). */
   private raiseAlarm(s: FlowState | undefined, code: string, message: string): void {
-    this.alarm({ ...(s && "point" in s && s.point !== undefined ? { point: s.point } : {}), ...(s ? { flowId: s.flowId } : {}), code, message });
+    this.recordAlarm({ ...(s && "point" in s && s.point !== undefined ? { point: s.point } : {}), ...(s ? { flowId: s.flowId } : {}), code, message });
   }
 
   private raiseAlarmOn(point: number | undefined, flowId: string | undefined, code: string, message: string): void {
-    this.alarm({ ...(point !== undefined ? { point } : {}), ...(flowId !== undefined ? { flowId } : {}), code, message });
+    this.recordAlarm({ ...(point !== undefined ? { point } : {}), ...(flowId !== undefined ? { flowId } : {}), code, message });
   }
 
-  private alarm(a: { readonly point?: number; readonly flowId?: string; readonly code: string; readonly message: string }): void {
+  private recordAlarm(a: { readonly point?: number; readonly flowId?: string; readonly code: string; readonly message: string }): void {
     const { point, code, message } = a;
     // A device repeating the same fault (every poll) is one alarm, not a flood.
     const last = this.alarms.findLast((x) => x.code === code && x.point === point);
@@ -480,7 +480,7 @@ class Engine implements PaymentEngine, RunnerHost {
       byTransaction: (transactionId) => this.runners.get(transactionId),
       activeOn: (point) => this.points.get(point)?.active,
       running: () => [...this.runners.values()],
-      deviceAlarm: (a) => this.alarm(a),
+      deviceAlarm: (a) => this.recordAlarm(a),
       logger: this.logger,
     });
   }
