@@ -8,11 +8,11 @@
 // technician. The period read must be the one holding the refund: the engine lets no other flow
 // mark this terminal's period while a refund on it is unresolved, and a check whose own mark was
 // lost can still prove the refund happened (its row in a later period) but never that it did not.
-import type { Invoice } from "../glase/types.ts";
+import type { Invoice } from "../../contracts/glase/types.ts";
 import { type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
 import { type FlowBase, type Step, callGlase, isoLocal, pendingOutcome, same } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isTemporary } from "./inputs.ts";
-import { money } from "./money.ts";
+import { money } from "../../base/money.ts";
 import { NO_OTHER_REFUNDS, type OtherRefunds, refundEvidence } from "./refund-evidence.ts";
 
 export type RefundPhase =

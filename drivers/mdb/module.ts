@@ -1,7 +1,7 @@
 // The MDB cashless driver as one module for the device registry (issue 12): its config schema,
 // how to open it, and its virtual twin (the virtual vending machine in simulator/devices/
 // virtual-vmc.ts, reached through this same driver over loopback TCP or a pty: see `twin`).
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { mdbConfigSchema, type MdbConfig, type MdbSettings } from "./config.ts";
 import { MdbCashlessDriver, type MdbDeps } from "./cashless.ts";
 import { mdbConnector, type MdbConnector } from "./link.ts";

@@ -7,7 +7,7 @@
 // types are answered JSONPTS_ERROR_NOT_FOUND: point only status and transactions at the agent.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
-import type { Logger } from "../../agent/log.ts";
+import type { Logger } from "../../base/log.ts";
 
 export interface UploadReceiverOptions {
   readonly host: string;

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
-import type { Scheduler } from "../../agent/core/clock.ts";
+import type { Scheduler } from "../../base/clock.ts";
 import { SimClock } from "../clock.ts";
 import { type AutoCustomer, type FlowOptions, VirtualFlow } from "./virtual-pts2-flow.ts";
 import { type Outcome, VERR, type VirtualGrade, type VirtualPumpConfig, VirtualPumps, stamp } from "./virtual-pts2-pumps.ts";
