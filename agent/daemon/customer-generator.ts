@@ -4,7 +4,7 @@
 // has confirmed in the app by then), lifts the nozzle and fuels/charges a random amount up to
 // what was reserved. A few walk away after reserving (nothing delivered → the invoice is cancelled).
 import type { PointId } from "../../drivers/dispenser/contract.ts";
-import type { VirtualController } from "../../simulator/devices/virtual-controller.ts";
+import type { VirtualController } from "./simulation.ts";
 import type { Scheduler } from "../core/clock.ts";
 import type { Logger } from "../log.ts";
 import type { AgentConfig, SimulationConfig } from "../config/schema.ts";

@@ -14,9 +14,7 @@ import { openDispenserController } from "../../drivers/dispenser/open.ts";
 import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
 import { createReceiptPrinter } from "../../drivers/printer/printer-factory.ts";
 import type { BarcodeScanner } from "../../drivers/scanner/contract.ts";
-import type { VirtualController } from "../../simulator/devices/virtual-controller.ts";
-import type { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
-import type { VirtualScanner } from "../../simulator/devices/virtual-scanner.ts";
+import { loadVirtualController, loadVirtualPrinter, loadVirtualScanner, type VirtualController, type VirtualPrinter, type VirtualScanner } from "./simulation.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { AgentError } from "../errors.ts";
 import { resolve } from "node:path";
@@ -73,7 +71,7 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
   try {
     let link: Parameters<typeof openDispenserController>[0];
     if (d.dispenser.kind === "virtual") {
-      const { VirtualController } = await import("../../simulator/devices/virtual-controller.ts");
+      const { VirtualController } = await loadVirtualController();
       const vc = new VirtualController({
         scheduler: opts.simScheduler,
         grades: d.dispenser.grades,
@@ -119,7 +117,7 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
     const p = d.printer;
     try {
       if (p.kind === "virtual") {
-        const { VirtualPrinter } = await import("../../simulator/devices/virtual-printer.ts");
+        const { VirtualPrinter } = await loadVirtualPrinter();
         const vp = await VirtualPrinter.listen({ receiptsDir: resolve(p.dir) });
         virtualPrinter = vp;
         closers.push(() => vp.close());
@@ -158,7 +156,7 @@ export async function openDevices(opts: OpenDevicesOptions): Promise<StationDevi
     const s = d.scanner;
     try {
       if (s.kind === "virtual") {
-        const { VirtualScanner } = await import("../../simulator/devices/virtual-scanner.ts");
+        const { VirtualScanner } = await loadVirtualScanner();
         scanner = virtualScanner = new VirtualScanner({ logger: logger.child("scanner") });
       } else if (s.kind === "hid") {
         const { HidBarcodeScanner } = await import("../../drivers/scanner/hid-scanner.ts");
