@@ -1,5 +1,5 @@
 // Reads a request body with a hard size cap: the one bounded reader of the program — the agent's
-// notification endpoint, the kiosk API (drivers/kiosk-api/http-io.ts), the PTS-2 upload receiver and
+// notification endpoint, the kiosk API (drivers/kiosk-api/http-io.ts), the PTS-2 upload receiver and the
 // simulators' HTTP servers (SOAP, control surface, Invoice Service). An oversized body is refused before or while it arrives, without
 // buffering more than the cap.
 import type { IncomingMessage, ServerResponse } from "node:http";
