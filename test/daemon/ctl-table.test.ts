@@ -76,4 +76,18 @@ describe("ctl ↔ socket commands", () => {
     expect(() => stop.request({ point: "two" }, [])).toThrow("--point: expected a positive integer, got 'two'");
     expect(() => ctlSub(COMMANDS.find((c) => c.name === "scan")!, { positionals: ["nope"] })).toThrow("positional nope is not an argument");
   });
+
+  it("overrides: an option renamed, a render-only flag, a usage check before anything is sent", () => {
+    const journal = COMMANDS.find((c) => c.name === "journal")!;
+    const sub = ctlSub(journal, {
+      optionNames: { cursor: "from" },
+      flags: { csv: { sets: {} } },
+      check: (args) => {
+        if (args.n === 7) throw new Error("not 7");
+      },
+    });
+    expect(sub.synopsis).toBe("journal [-n N] [--since T] [--from CURSOR] [--csv]");
+    expect(sub.request({ from: "12", csv: true }, [])).toEqual({ cmd: "journal", args: { cursor: "12" } });
+    expect(() => sub.request({ n: "7" }, [])).toThrow("not 7");
+  });
 });

@@ -23,19 +23,23 @@ export interface ArgField {
 export interface CtlOverride {
   /** Spec keys given as positional arguments, in order (the rest are options). */
   readonly positionals?: readonly string[];
+  /** Option names that differ from the key's kebab case (e.g. flowId → "flow" for --flow). */
+  readonly optionNames?: Readonly<Record<string, string>>;
   /** Placeholder names for the synopsis (default: the key in capitals). */
   readonly names?: Readonly<Record<string, string>>;
   /** How a person writes a value, when not as the schema's type (AMOUNT 12.50, --since 15m). */
   readonly parse?: Readonly<Record<string, (raw: string) => unknown>>;
   /** Spec keys not offered on the command line (the CLI sets or derives them). */
   readonly hide?: readonly string[];
-  /** CLI-only flags and what they set. */
+  /** CLI-only flags and what they set (`sets: {}` for a flag only the renderer reads, e.g. --csv). */
   readonly flags?: Readonly<Record<string, { readonly sets: Readonly<Record<string, unknown>>; readonly synopsis?: string }>>;
   /** Synopsis override (when the generated one would not read well). */
   readonly synopsis?: string;
   /** Said after the spec's summary in the usage (a CLI-side hint). */
   readonly note?: string;
-  render?(result: any): string;
+  /** A usage check before anything is sent (throw INPUT_INVALID: exit 2, nothing happens). */
+  check?(args: Record<string, unknown>, values: Values): void;
+  render?(result: any, values: Values): string;
   /** Paged listings: print the next page's cursor when the page came back full. */
   more?(values: Values, result: any): void;
 }
@@ -50,7 +54,7 @@ export interface CtlSub {
   /** The spec keys the positionals fill, in order. */
   readonly positionalKeys: readonly string[];
   request(values: Values, positionals: readonly string[]): { cmd: string; args: Record<string, unknown> };
-  render?(result: any): string;
+  render?(result: any, values: Values): string;
   more?(values: Values, result: any): void;
 }
 
@@ -110,13 +114,14 @@ export function ctlSub(spec: CommandSpec, o: CtlOverride = {}): CtlSub {
   const positional = o.positionals ?? [];
   for (const p of positional) if (!fields.some((f) => f.key === p)) throw new Error(`ctl ${spec.name}: positional ${p} is not an argument of the socket command`);
   const optionFields = fields.filter((f) => !positional.includes(f.key));
+  const optionName = (f: ArgField) => o.optionNames?.[f.key] ?? kebab(f.key);
   const options: OptionSpec = {};
-  for (const f of optionFields) options[kebab(f.key)] = { type: f.kind === "boolean" ? "boolean" : "string", ...(SHORT[f.key] ? { short: SHORT[f.key]! } : {}) };
+  for (const f of optionFields) options[optionName(f)] = { type: f.kind === "boolean" ? "boolean" : "string", ...(SHORT[f.key] ? { short: SHORT[f.key]! } : {}) };
   for (const flag of Object.keys(o.flags ?? {})) options[flag] = { type: "boolean" };
 
   const placeholder = (f: ArgField) => o.names?.[f.key] ?? NAMES[f.key] ?? (f.choices ? f.choices.join("|") : kebab(f.key).toUpperCase().replace(/-/g, "_"));
   const optionText = (f: ArgField) => {
-    const flag = SHORT[f.key] === f.key ? `-${f.key}` : `--${kebab(f.key)}`;
+    const flag = SHORT[f.key] === f.key ? `-${f.key}` : `--${optionName(f)}`;
     const text = f.kind === "boolean" ? flag : `${flag} ${placeholder(f)}`;
     return f.optional || f.kind === "boolean" ? `[${text}]` : text;
   };
@@ -145,8 +150,8 @@ export function ctlSub(spec: CommandSpec, o: CtlOverride = {}): CtlSub {
         args[key] = convert(f, given[i]!, placeholder(f));
       });
       for (const f of optionFields) {
-        const raw = values[kebab(f.key)];
-        const label = `--${kebab(f.key)}`;
+        const raw = values[optionName(f)];
+        const label = `--${optionName(f)}`;
         if (raw === undefined || raw === false) {
           if (!f.optional && f.kind !== "boolean") throw new AgentError("INPUT_INVALID", `${label} is required`);
           continue;
@@ -154,6 +159,7 @@ export function ctlSub(spec: CommandSpec, o: CtlOverride = {}): CtlSub {
         args[f.key] = f.kind === "boolean" ? true : convert(f, String(raw), label);
       }
       for (const [flag, { sets }] of Object.entries(o.flags ?? {})) if (values[flag] === true) Object.assign(args, sets);
+      o.check?.(args, values);
       return { cmd: spec.name, args };
     },
     ...(o.render ? { render: o.render } : {}),

@@ -238,7 +238,7 @@ export const ctlCommand: Command = {
       // `ctl status` says where it found the agent, so nobody has to guess which one answered.
       if (sub.name === "status" && typeof result === "object" && result !== null) result = { ...result, socketDir: socketDirInfo(where) };
       const json = values.json === true;
-      process.stdout.write((json ? JSON.stringify(result, null, 2) : (sub.render ?? renderResult)(result)) + "\n");
+      process.stdout.write((json ? JSON.stringify(result, null, 2) : (sub.render ?? renderResult)(result, values as Values)) + "\n");
       sub.more?.(values as Values, result);
       return 0;
     } finally {
