@@ -98,6 +98,7 @@ const show = (layer: Layer) =>
   `${layer.name} may import ${layer.mayImport.includes("*") ? "anything" : [layer.name, ...layer.mayImport].join(", ")}` +
   (layer.mayImportFiles?.length ? ` (+ ${layer.mayImportFiles.length} listed codec files)` : "") +
   (layer.mayImportLazily?.length ? ` (+ ${layer.mayImportLazily.join(", ")} by import() or import type only)` : "") +
+  (layer.mayImportTypes?.length ? ` (+ types of ${layer.mayImportTypes.join(", ")} by import type only)` : "") +
   `; external modules: ${typeof layer.external === "string" ? layer.external : layer.external.join(", ")}`;
 
 /** Every broken rule, one line each: `file:line → import (why)`. Empty when the graph is clean. */
@@ -143,6 +144,7 @@ export function checkImports(files: ReadonlyMap<string, string>): string[] {
       if (to === layer || layer.mayImport.includes("*") || layer.mayImport.includes(to.name)) continue;
       if (layer.mayImportFiles?.some((x) => x.prefix === imp.target)) continue;
       if (imp.kind !== "static" && layer.mayImportLazily?.includes(to.name)) continue;
+      if (imp.kind === "type" && layer.mayImportTypes?.includes(to.name)) continue;
       problems.push(`${where} (${imp.target} is ${to.name}; ${show(layer)})`);
     }
   }

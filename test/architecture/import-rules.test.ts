@@ -98,7 +98,9 @@ describe("the checker bites", () => {
     expect(shell.some((p) => p.startsWith(`agent/daemon/bad.ts:1 → import("../../simulator/devices/virtual-printer.ts") (simulator/devices/virtual-printer.ts is simulator; shell may import`))).toBe(true);
     const shim = checkImports(withFile("simulator/bad.ts", `import { AgentError } from "../agent/errors.ts";\nexport const e = AgentError;\n`));
     expect(shim).toEqual([`simulator/bad.ts:1 → "../agent/errors.ts" (deprecated shim: import base/errors.ts instead)`]);
-    const codec = checkImports(withFile("simulator/bad.ts", `import { PtsDriver } from "../drivers/pts2/driver.ts";\nexport const d = PtsDriver;\n`));
+    const codec = checkImports(withFile("simulator/bad.ts", `import { Pts2Controller } from "../drivers/pts2/driver.ts";\nexport const d = Pts2Controller;\n`));
     expect(codec.some((p) => p.startsWith(`simulator/bad.ts:1 → "../drivers/pts2/driver.ts" (drivers/pts2/driver.ts is drivers; simulator may import`))).toBe(true);
+    // … while its types are fine (erased): a twin is started from its driver's config.
+    expect(checkImports(withFile("simulator/bad.ts", `import type { Pts2Controller } from "../drivers/pts2/driver.ts";\nexport type D = Pts2Controller;\n`))).toEqual([]);
   });
 });

@@ -28,6 +28,8 @@ export interface Layer {
   readonly mayImportFiles?: readonly { readonly prefix: string; readonly why: string }[];
   /** Layers it may reach only lazily — `import()` at run time or `import type` (erased) — never statically. */
   readonly mayImportLazily?: readonly string[];
+  /** Layers it may import types from (`import type`, erased: no code of theirs is loaded). */
+  readonly mayImportTypes?: readonly string[];
   readonly external: External;
   /**
    * Pure: nothing the layer reaches, transitively through the layers it may import, imports an
@@ -101,14 +103,17 @@ export const LAYERS: readonly Layer[] = [
       { prefix: "drivers/scanner/scan-dispatcher.ts", why: "the scanner's dispatch, with no HID underneath" },
       { prefix: "drivers/scanner/dispatching-scanner.ts", why: "the virtual scanner is the driver minus the hardware" },
     ],
+    // A twin is started from its driver's config entry (simulator/twins/ on branch dev): the
+    // driver's types, never its code.
+    mayImportTypes: ["drivers"],
     external: "npm packages and node builtins",
   },
   {
     name: "simulation door",
     paths: ["agent/daemon/simulation.ts"],
     holds: "the shell's only door to simulator/ (lazy loaders, so production never loads a twin)",
-    mayImport: ["simulator"],
-    external: "none",
+    mayImport: ["simulator", "shell", "base", "base/io", "contracts", "core", "drivers"],
+    external: "npm packages and node builtins",
   },
   {
     name: "shell",
@@ -165,7 +170,9 @@ export function renderLayersMarkdown(): string {
   const rows = LAYERS.map((l) => {
     const imports = l.mayImport.includes("*") ? "anything" : [...l.mayImport].join(", ") || "nothing";
     const files = l.mayImportFiles?.length ? `; and only these files of drivers/: ${l.mayImportFiles.map((f) => `\`${f.prefix.replace(/^drivers\//, "")}\``).join(", ")}` : "";
-    const lazy = l.mayImportLazily?.length ? `; ${l.mayImportLazily.join(", ")} only by \`import()\` or \`import type\`` : "";
+    const lazy =
+      (l.mayImportLazily?.length ? `; ${l.mayImportLazily.join(", ")} only by \`import()\` or \`import type\`` : "") +
+      (l.mayImportTypes?.length ? `; types of ${l.mayImportTypes.join(", ")} (\`import type\` only)` : "");
     const pure = l.pure ? " — **pure**: nothing it reaches imports an external module" : "";
     return `| ${l.name} | ${l.paths.map((p) => `\`${p}\``).join(" ")} | ${imports}${files}${lazy} | ${externalRule(l.external)}${pure} | ${l.holds} |`;
   });
