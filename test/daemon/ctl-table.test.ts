@@ -6,6 +6,9 @@ import { COMMANDS } from "../../agent/daemon/sockets/commands.ts";
 import { SPECIAL, SUBS } from "../../agent/cli/commands/ctl.ts";
 import { CTL_VIA, argFields, ctlSub, kebab } from "../../agent/cli/commands/ctl-table.ts";
 
+/** Values a person would type, where "x" or "3" would not do (the CLI checks some before sending). */
+const SAMPLES: Record<string, string> = { since: "2026-03-01T08:00", cursor: "3", reportId: "Reconciliation/Shop.xml" };
+
 describe("ctl ↔ socket commands", () => {
   it("every socket command is a ctl command or reached through a named ctl command; hidden ones are not offered", () => {
     const unreachable = COMMANDS.filter((c) => !c.hidden && !SUBS.some((s) => s.name === c.name) && CTL_VIA[c.name] === undefined).map((c) => c.name);
@@ -47,7 +50,7 @@ describe("ctl ↔ socket commands", () => {
       for (const f of argFields(spec)) {
         const opt = sub.options[kebab(f.key)];
         if (!opt) continue;
-        values[kebab(f.key)] = opt.type === "boolean" ? true : f.choices ? f.choices[0]! : f.key === "since" ? "2026-03-01T08:00" : f.kind === "number" || f.key === "cursor" ? "3" : "x";
+        values[kebab(f.key)] = opt.type === "boolean" ? true : f.choices ? f.choices[0]! : (SAMPLES[f.key] ?? (f.kind === "number" ? "3" : "x"));
       }
       const positionals = sub.positionalKeys.map((k) => {
         const f = fields.find((x) => x.key === k)!;
@@ -67,7 +70,7 @@ describe("ctl ↔ socket commands", () => {
     expect(synopsis("assign-id")).toBe("assign-id --point N GLASE_ID");
     expect(synopsis("resolve")).toBe("resolve FLOW_ID mark-settled|retry|cancel");
     expect(synopsis("issue-invoice")).toBe("issue-invoice AMOUNT DESCRIPTION REFERENCE [--reusable]");
-    expect(synopsis("close-period")).toBe("close-period [--scope shop|terminal] [--point N] [--report-id REPORT_ID]");
+    expect(synopsis("close-period")).toBe("close-period [--scope shop|terminal] [--point N] [--report-id ID]");
   });
 
   it("a required option missing is a usage error naming it; a bad number is refused before the socket", () => {

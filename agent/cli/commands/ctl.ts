@@ -85,6 +85,7 @@ const OVERRIDES: Readonly<Record<string, CtlOverride>> = {
   reprint: { positionals: ["ref"], names: { ref: "FLOW_ID|ERSREFERENCE" } },
   refund: { positionals: ["ersReference", "amountMinor"], names: { ersReference: "ERSREFERENCE", amountMinor: "AMOUNT" }, parse: { amountMinor: amountArg }, note: "AMOUNT in currency units, e.g. 12.50" },
   "close-period": {
+    names: { reportId: "ID" },
     render: (r: { transactionPeriodId?: string; reportId: string; report?: string; flowId: string }) =>
       [`flow: ${r.flowId}`, `period: ${r.transactionPeriodId ?? "-"}`, `report: ${r.reportId}`, "", r.report ?? "(no report content)"].join("\n"),
   },
