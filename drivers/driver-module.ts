@@ -13,11 +13,11 @@
 // Only the base layer and the device contracts are imported here: drivers, simulator and shell
 // all depend on this file, never the other way round.
 import type { z } from "zod";
-import type { Scheduler } from "../agent/core/clock.ts";
-import type { Logger } from "../agent/log.ts";
-import type { DispenserController, Grade, PointId } from "./dispenser/contract.ts";
-import type { DriverStore } from "./driver-store.ts";
-import type { KioskHost } from "./kiosk/contract.ts";
+import type { Scheduler } from "../base/clock.ts";
+import type { Logger } from "../base/log.ts";
+import type { DispenserController, Grade, PointId } from "../contracts/dispenser.ts";
+import type { DriverStore } from "../contracts/driver-store.ts";
+import type { KioskHost } from "../contracts/kiosk.ts";
 
 /** A payment point as the station config defines it (the facts a driver may check against). */
 export interface StationPointFacts {

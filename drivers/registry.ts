@@ -1,7 +1,7 @@
 // The device drivers the station config can name with `driver:` (devices.controllers[]). Adding a
 // driver = one module exporting a DriverModule (drivers/driver-module.ts) and one line here. The
 // modules' config schemas are light (zod); their implementations and twins load only when opened.
-import { AgentError } from "../agent/errors.ts";
+import { AgentError } from "../base/errors.ts";
 import type { DriverModule } from "./driver-module.ts";
 import { lineDriver } from "./dispenser/module.ts";
 import { ocpp16Driver } from "./ocpp16/module.ts";

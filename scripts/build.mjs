@@ -15,7 +15,7 @@
 //   scanner, the CLI commands) becomes its own chunk beside the entry, loaded only when used — the
 //   daemon of a real site never reads the simulator's code. Chunks stay flat in the output folder
 //   because modules resolve files relative to `import.meta.url` (the XSD below).
-// - Assets read at run time next to their module are copied: agent/glase/wsdl.ts reads
+// - Assets read at run time next to their module are copied: contracts/glase/wsdl.ts reads
 //   `./wsdl/cashregister-2.xsd` relative to import.meta.url, i.e. `<outDir>/wsdl/…` in the bundle.
 // - GLASE_AGENT_VERSION is defined at build time (agent/daemon/run.ts reads package.json from the
 //   sources only when it is not), and GLASE_AGENT_PRODUCTION: the production bundle has no test
@@ -29,7 +29,7 @@ import { parseArgs } from "node:util";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const ENTRY = join(ROOT, "agent", "cli", "entry.ts");
-const ASSETS = [["agent/glase/wsdl/cashregister-2.xsd", "wsdl/cashregister-2.xsd"]];
+const ASSETS = [["contracts/glase/wsdl/cashregister-2.xsd", "wsdl/cashregister-2.xsd"]];
 
 /** Packages resolved from node_modules at run time, not bundled: the natives (and their loaders). */
 const EXTERNAL = [

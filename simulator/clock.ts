@@ -2,7 +2,7 @@
 // that fire when their due time is reached — either by real time passing or by an advance.
 // `timeScale` > 1 makes real time run faster (demos, `npm start`); `manual` freezes real time so
 // tests drive everything with advance() (no sleeps).
-import type { Scheduler } from "../agent/core/clock.ts";
+import type { Scheduler } from "../base/clock.ts";
 
 interface Timer {
   id: number;

@@ -1,8 +1,8 @@
 // Effects are data: a transition says what must happen, the shell (agent/flows/) makes it happen,
 // journaling every intent before it runs. Effects never carry terminal passwords: the shell looks
 // the credentials up by the flow's terminal, so the journal never holds a secret.
-import type { Invoice } from "../glase/types.ts";
-import type { ReceiptContent } from "../../drivers/printer/contract.ts";
+import type { Invoice } from "../../contracts/glase/types.ts";
+import type { ReceiptContent } from "../../contracts/printer.ts";
 
 /** The Glase calls the flows make, with program-unit arguments. */
 export type GlaseCall =

@@ -1,5 +1,5 @@
 // What every flow state shares, and the small helpers the machines build steps with.
-import type { ReceiptContent } from "../../drivers/printer/contract.ts";
+import type { ReceiptContent } from "../../contracts/printer.ts";
 import type { Effect, FlowContext, GlaseCall, GlaseOp } from "./effects.ts";
 import { clientRef, glase } from "./effects.ts";
 import type { FlowInput, GlaseOutcome } from "./inputs.ts";

@@ -1,6 +1,6 @@
 // Everything that can drive a flow: Glase outcomes, device events and command results, timers,
 // recovery after a restart, and technician commands. All plain JSON so the journal can keep them.
-import type { DeliveryEndReason } from "../../drivers/dispenser/contract.ts";
+import type { DeliveryEndReason } from "../../contracts/dispenser.ts";
 import type { GlaseOp, TimerName } from "./effects.ts";
 
 /** What a Glase call answered, in the terms the machines decide on (contract §6.15). */

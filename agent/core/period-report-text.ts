@@ -1,7 +1,7 @@
 // A period summary as a technician reads it: a short head (scope, period, sales, refunds, total),
 // then one line per transaction; the same lines fit the receipt printer (`width` columns). And the
 // same summary as CSV (RFC 4180, CRLF), whose total row is what a bookkeeper checks.
-import { formatMinor } from "./money.ts";
+import { formatMinor } from "../../base/money.ts";
 import type { PeriodSummary } from "./period-report.ts";
 
 export interface PeriodReportView {

@@ -1,7 +1,7 @@
 // The shift close's reports (contract §5.7): which report ids exist, which a scope fetches by
 // default, and what their documents say, read into one summary (sales count, totals, lines) that
 // the CLI shows as a table, CSV or JSON and the station prints. Pure: text in, data out.
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { reportMinor, reportRows } from "./report-rows.ts";
 
 export type PeriodScope = "shop" | "terminal";

@@ -1,12 +1,12 @@
 // The steps of a POS payment (agent/core/pos.ts): each builds the next state and the effects that
 // go with it. Which step follows which input is decided in pos.ts (and pos-lost-send.ts).
 import { vatBreakdownOf } from "./receipt-vat.ts";
-import type { ReceiptContent } from "../../drivers/printer/contract.ts";
-import type { Invoice } from "../glase/types.ts";
+import type { ReceiptContent } from "../../contracts/printer.ts";
+import type { Invoice } from "../../contracts/glase/types.ts";
 import { type Effect, type FlowContext, cancelTimer, timer } from "./effects.ts";
 import { type Step, callGlase, display, isoLocal, readDelay, sendSettled, withEffects, withReceiptSubmission } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
-import { money } from "./money.ts";
+import { money } from "../../base/money.ts";
 import type { PosState } from "./pos.ts";
 
 type S = PosState;

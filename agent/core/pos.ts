@@ -8,12 +8,12 @@
 //
 // A sendInvoice whose outcome is unknown never leaves an invoice nobody watches: pos-lost-send.ts.
 // The steps (send, poll, cancel, paid, …) are pos-steps.ts.
-import type { InvoiceRow } from "../glase/types.ts";
-import type { ReceiptContent } from "../../drivers/printer/contract.ts";
+import type { InvoiceRow } from "../../contracts/glase/types.ts";
+import type { ReceiptContent } from "../../contracts/printer.ts";
 import { type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
 import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, readCurrentInvoice, readDelay, same, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
-import { money } from "./money.ts";
+import { money } from "../../base/money.ts";
 import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost-send.ts";
 import { confirmPaid, confirmRead, onConfirmRead } from "./pos-confirm.ts";
 import { cancel, finish, nextPoll, poll, pollOnRefused, send } from "./pos-steps.ts";

@@ -1,9 +1,9 @@
 // The documents of a preliminary payment: invoice rows (grade, volume × unit price, the row total
 // IS the amount so rows always sum to the total) and the customer receipt (§6.9).
-import type { Grade } from "../../drivers/dispenser/contract.ts";
-import type { ReceiptContent } from "../../drivers/printer/contract.ts";
-import type { InvoiceRow } from "../glase/types.ts";
-import { formatMilli, money } from "./money.ts";
+import type { Grade } from "../../contracts/dispenser.ts";
+import type { ReceiptContent } from "../../contracts/printer.ts";
+import type { InvoiceRow } from "../../contracts/glase/types.ts";
+import { formatMilli, money } from "../../base/money.ts";
 import type { Delivered, PreliminaryState as S } from "./preliminary-state.ts";
 
 export function gradeOf(s: S, id: string | undefined): Grade | undefined {

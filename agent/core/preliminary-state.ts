@@ -1,7 +1,7 @@
 // The state of a preliminary payment flow (agent/core/preliminary.ts): its phases, what it
 // remembers between steps, and what starts it.
-import type { Grade, QuantityUnit } from "../../drivers/dispenser/contract.ts";
-import type { ReceiptContent } from "../../drivers/printer/contract.ts";
+import type { Grade, QuantityUnit } from "../../contracts/dispenser.ts";
+import type { ReceiptContent } from "../../contracts/printer.ts";
 import type { FlowBase } from "./flow.ts";
 
 export type PreliminaryPhase =

@@ -1,11 +1,11 @@
 // The steps of a preliminary payment (agent/core/preliminary.ts): each builds the next state and
 // the effects that go with it (a Glase call, a dispenser command, timers, display, alarms). Which
 // step follows which input is decided in preliminary.ts.
-import type { Invoice } from "../glase/types.ts";
+import type { Invoice } from "../../contracts/glase/types.ts";
 import { type Effect, type FlowContext, backoffMs, cancelTimer, timer } from "./effects.ts";
 import { type Step, callGlase, display, isoLocal, withEffects, withReceiptSubmission } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
-import { money } from "./money.ts";
+import { money } from "../../base/money.ts";
 import { invoiceRow, receiptOf } from "./preliminary-documents.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryState } from "./preliminary-state.ts";
 

@@ -2,7 +2,7 @@
 // different rates — a receipt of one rate keeps its single "VAT n% incl." line. Gross sums per
 // rate in minor units; the printer computes the VAT inside each sum (rounded half away from zero,
 // drivers/printer/receipt-layout.ts).
-import type { InvoiceRow } from "../glase/types.ts";
+import type { InvoiceRow } from "../../contracts/glase/types.ts";
 
 export function vatBreakdownOf(rows: readonly InvoiceRow[]): { readonly vatBreakdown?: readonly { readonly ratePercent: number; readonly grossMinor: number }[] } {
   const byRate = new Map<number, number>();

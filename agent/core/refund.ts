@@ -12,11 +12,11 @@
 // Glase. 93/94 (busy, backend unavailable) are not "not processed" either (§5.8 says no more). The
 // engine lets no other flow mark this terminal's period while a refund on it is unresolved
 // (terminal-periods.ts); a technician retry re-reads the periods recorded, never marks a new one.
-import type { Invoice } from "../glase/types.ts";
+import type { Invoice } from "../../contracts/glase/types.ts";
 import { type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
 import { type FlowBase, type Step, callGlase, isoLocal, pendingOutcome, same } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isTemporary } from "./inputs.ts";
-import { money } from "./money.ts";
+import { money } from "../../base/money.ts";
 import { NO_OTHER_REFUNDS, type OtherRefunds, refundEvidence } from "./refund-evidence.ts";
 import { reportRows } from "./report-rows.ts";
 

@@ -4,7 +4,7 @@
 // and shown degraded, never fatal), then build the engine and recover unfinished flows. The
 // caller (run.ts) then opens the sockets and says READY.
 import { ensureDirectory } from "../durable-file.ts";
-import { SimClock } from "../../simulator/clock.ts";
+import { SimClock } from "./simulation.ts";
 import type { Grade } from "../../drivers/dispenser/contract.ts";
 import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
 import { GlaseClient } from "../glase/client.ts";

@@ -3,8 +3,7 @@
 // auto customer confirming every invoice (the simulated station of `npm start`). The embedded
 // simulator's state lives in memory: it is a demo, not a place for crash tests (those run the
 // simulator in the test process so it survives the agent).
-import type { SimClock } from "../../simulator/clock.ts";
-import type { RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { loadGlaseSimulator, type RunningGlaseSimulator, type SimClock } from "./simulation.ts";
 import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
 import type { Logger } from "../log.ts";
 import type { AgentConfig } from "../config/schema.ts";
@@ -25,7 +24,7 @@ export async function openGlaseBackend(opts: {
   const { config } = opts;
   if (config.glase.endpoint !== "embedded-simulator") return { endpoint: config.glase.endpoint, close: async () => {} };
   // Imported only here: a real site never loads the simulator.
-  const { parseProvisioning, startGlaseSimulator } = await import("../../simulator/glase/index.ts");
+  const { parseProvisioning, startGlaseSimulator } = await loadGlaseSimulator();
   const shop = opts.reseller ?? { resellerId: "demo_shop", userId: "9900", password: "demo-pass" };
   const provision = parseProvisioning(
     {

@@ -12,6 +12,7 @@ import { readSecretFile } from "../config/secrets.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
 import type { GlaseBackend } from "./glase-backend.ts";
+import { loadInvoiceService } from "./simulation.ts";
 
 export async function startInvoiceIssuer(opts: {
   readonly config: AgentConfig;
@@ -27,7 +28,7 @@ export async function startInvoiceIssuer(opts: {
   let detailsBaseUrl = s.detailsBaseUrl;
   const { openInvoiceIssuer, readNotificationToken } = await import("../invoice-service/issuer.ts");
   if (opts.glase.embedded) {
-    const { mountInvoiceService } = await import("../../simulator/invoice-service/index.ts");
+    const { mountInvoiceService } = await loadInvoiceService();
     const { notificationUrlOf } = await import("../invoice-service/settings.ts");
     const secret = await readSecretFile(s.secretFile, "invoiceService.secretFile", { followSymlinks: true });
     const notificationUrl = notificationUrlOf(s.publicUrl, await readNotificationToken(s.notificationTokenFile));

@@ -1,4 +1,5 @@
-// The daemon's one door to simulator code for devices: a controller entry with `virtual:` gets
+// The shell's only door to simulator/ (ARCHITECTURE.md; the import-rule test allows no other agent/ file
+// to import simulator/). For devices: a controller entry with `virtual:` gets
 // its driver's twin, a virtual printer or scanner its simulator — each loaded (dynamic import)
 // only when the config asks for it, so a real site never loads the simulators.
 import type { ControllerEntry, DriverModule, StartedTwin, TwinContext } from "../../drivers/driver-module.ts";
@@ -20,3 +21,19 @@ export async function startVirtualScanner(logger: Logger) {
   const { VirtualScanner } = await import("../../simulator/devices/virtual-scanner.ts");
   return new VirtualScanner({ logger });
 }
+
+export { SimClock } from "../../simulator/clock.ts";
+export type { VirtualController } from "../../simulator/devices/virtual-controller.ts";
+export type { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
+export type { VirtualScanner } from "../../simulator/devices/virtual-scanner.ts";
+export type { RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+
+export const loadVirtualController = () => import("../../simulator/devices/virtual-controller.ts");
+export const loadVirtualPrinter = () => import("../../simulator/devices/virtual-printer.ts");
+export const loadVirtualScanner = () => import("../../simulator/devices/virtual-scanner.ts");
+/** The embedded Glase simulator as the daemon runs it (a backend of the station). */
+export const loadGlaseSimulator = () => import("../../simulator/glase/index.ts");
+/** The standalone Glase simulator server and its provisioning file (`glase-agent simulator`). */
+export const loadGlaseSimulatorServer = () => import("../../simulator/glase/server.ts");
+export const loadGlaseProvisioning = () => import("../../simulator/glase/provisioning.ts");
+export const loadInvoiceService = () => import("../../simulator/invoice-service/index.ts");

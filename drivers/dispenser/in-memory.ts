@@ -4,8 +4,8 @@
 // so a test reads like the story it checks. Link loss and refusals can be injected. Like the line
 // driver, events the board sends while the link is down are lost, and after the link comes back
 // the sale records of open transactions are read again and reported as the missed events.
-import { AgentError } from "../../agent/errors.ts";
-import { createLogger } from "../../agent/log.ts";
+import { AgentError } from "../../base/errors.ts";
+import { createLogger } from "../../base/log.ts";
 import type {
   AuthorizeCommand,
   ControllerInfo,
@@ -16,7 +16,7 @@ import type {
   PointStatus,
   SaleRecord,
   Unsubscribe,
-} from "./contract.ts";
+} from "../../contracts/dispenser.ts";
 import { PointModel, type ModelResult, type PointModelOptions } from "./point-model.ts";
 
 const log = createLogger("dispenser.in-memory");

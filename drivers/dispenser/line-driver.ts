@@ -12,9 +12,9 @@
 //   `link up`. Commands issued while the link is down reject at once (the flows decide).
 // - A garbage or bad-checksum line is counted in stats().badLines and logged (throttled); it
 //   never throws out of the driver.
-import { type Scheduler, systemScheduler as hostScheduler } from "../../agent/core/clock.ts";
-import { AgentError } from "../../agent/errors.ts";
-import { createLogger, type Logger } from "../../agent/log.ts";
+import { type Scheduler, systemScheduler as hostScheduler } from "../../base/clock.ts";
+import { AgentError } from "../../base/errors.ts";
+import { createLogger, type Logger } from "../../base/log.ts";
 import type {
   AuthorizeCommand,
   ControllerInfo,
@@ -25,7 +25,7 @@ import type {
   PointStatus,
   SaleRecord,
   Unsubscribe,
-} from "./contract.ts";
+} from "../../contracts/dispenser.ts";
 import { readVersion } from "./protocol-fields.ts";
 import { decodeReply, type Reply } from "./protocol-replies.ts";
 import { PROTOCOL_MAJOR, PROTOCOL_VERSION, encodeRequest, parseLine, type ParseError, type RawReply, type Request, type Verb } from "./protocol.ts";

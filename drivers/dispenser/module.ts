@@ -3,7 +3,7 @@
 // (simulator/twins/line.ts) reached through this same driver over loopback TCP.
 import { z } from "zod";
 import { defineDriver, type DriverContext, type OpenedController } from "../driver-module.ts";
-import type { Grade } from "./contract.ts";
+import type { Grade } from "../../contracts/dispenser.ts";
 
 const nonEmpty = z.string().min(1, "must not be empty");
 

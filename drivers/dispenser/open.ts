@@ -1,6 +1,6 @@
 // Builds the real controller driver from configuration: serial line or TCP.
-import { createLogger } from "../../agent/log.ts";
-import type { DispenserEvent } from "./contract.ts";
+import { createLogger } from "../../base/log.ts";
+import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import { LineDispenserDriver, type LineDriverOptions } from "./line-driver.ts";
 // The serial transport (serialport's native bindings and parsers) is imported only for a serial link.
 import type { SerialOptions } from "./transport-serial.ts";

@@ -1,7 +1,7 @@
 // The line driver's commands in flight. Every send of a command gets a fresh tag (1..MAX_TAG,
 // never one still in use), and a reply with ANY of its tags settles it: a late answer to an
 // earlier attempt counts as the answer (docs/dispenser-protocol.md §4, §6).
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { Reply } from "./protocol-replies.ts";
 import { MAX_TAG, type Request, type Verb } from "./protocol.ts";
 

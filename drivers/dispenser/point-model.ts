@@ -3,7 +3,7 @@
 // One model, two hosts: the in-memory twin (drivers/dispenser/in-memory.ts) calls it directly,
 // the virtual controller (simulator/devices/virtual-controller.ts) drives it from the wire and
 // a flow timer — so the flows' unit tests and the driver tests see the same pump behaviour.
-import { priceOf } from "../../agent/core/money.ts";
+import { priceOf } from "../../base/money.ts";
 import type {
   AuthorizeCommand,
   DeliveryEndReason,
@@ -13,7 +13,7 @@ import type {
   PointState,
   PointStatus,
   SaleRecord,
-} from "./contract.ts";
+} from "../../contracts/dispenser.ts";
 
 export interface PointConfig {
   readonly id: PointId;

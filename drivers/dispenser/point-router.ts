@@ -8,8 +8,8 @@
 // on; after a restart it asks every controller, and "no record" is the answer only when every
 // controller answered without one (a controller that could not be asked makes it a failure, which
 // the flow retries — never a wrong "nothing was delivered").
-import { AgentError } from "../../agent/errors.ts";
-import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "./contract.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../../contracts/dispenser.ts";
 
 export interface RoutedController {
   readonly id: string;

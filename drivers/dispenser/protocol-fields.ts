@@ -2,7 +2,7 @@
 // number, an amount, a transaction id, a grade id or an escaped text token may look like.
 // Readers return undefined for anything that does not match, so the frame parser can name the
 // offending field; nothing here throws.
-import type { DeliveryEndReason, PointState, QuantityUnit } from "./contract.ts";
+import type { DeliveryEndReason, PointState, QuantityUnit } from "../../contracts/dispenser.ts";
 
 /** Written in place of an absent optional field. */
 export const ABSENT = "-";

@@ -1,7 +1,7 @@
 // Typed OK-reply payloads per command (docs/dispenser-protocol.md §5). The reply line alone does
 // not say which command it answers — its tag does — so the driver decodes the fields with the
 // verb of the request it sent. Encoders are used by the virtual controller; decoders by the driver.
-import type { ControllerInfo, Grade, PointStatus, SaleRecord } from "./contract.ts";
+import type { ControllerInfo, Grade, PointStatus, SaleRecord } from "../../contracts/dispenser.ts";
 import {
   ABSENT,
   escapeText,

@@ -1,7 +1,7 @@
 // The controller line protocol codec (docs/dispenser-protocol.md), shared by the real driver and
 // the virtual controller so both sides speak exactly the same bytes. Pure: strings in, typed
 // values out. Parsing never throws; a bad line yields a typed error naming what was wrong.
-import type { AuthorizeCommand, PointId } from "./contract.ts";
+import type { AuthorizeCommand, PointId } from "../../contracts/dispenser.ts";
 import { checksumHex } from "./checksum.ts";
 import {
   ABSENT,

@@ -8,7 +8,7 @@
 // when it disappears or points to another device, the line is gone and we close it (a pulled USB
 // adapter loses its node too).
 import { SerialPort } from "serialport";
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { watchPresence } from "../serial-presence.ts";
 import { splitLines, type LineConnection, type LineConnector } from "./transport.ts";
 

@@ -1,7 +1,7 @@
 // TCP transport (controller boards with an Ethernet port, and the virtual controller). Lines are
 // split by the same splitLines (ReadlineParser) the serial transport uses, so both paths frame identically.
 import { Socket, createConnection } from "node:net";
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { splitLines, type LineConnection, type LineConnector, type LineHandlers } from "./transport.ts";
 
 export interface TcpOptions {

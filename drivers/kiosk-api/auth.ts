@@ -4,7 +4,7 @@
 // the token's content nor its length leaks through response timing.
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 export const MIN_TOKEN_LENGTH = 16;
 

@@ -8,8 +8,8 @@
 // A comment line every `heartbeatMs` keeps proxies and idle timeouts from closing the stream.
 import { randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Logger } from "../../agent/log.ts";
-import type { KioskSale } from "../kiosk/contract.ts";
+import type { Logger } from "../../base/log.ts";
+import type { KioskSale } from "../../contracts/kiosk.ts";
 import { toPayment } from "./schemas.ts";
 
 export interface EventHubOptions {

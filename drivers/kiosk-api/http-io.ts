@@ -1,37 +1,21 @@
-// Request bodies read with a hard size cap (413 before buffering more than the limit), the
+// Request bodies read with a hard size cap (base/io/http-body.ts: 413 before buffering more than the limit), the
 // content-type rule (415) and JSON parsing (400), plus the JSON reply writer.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
+import { readLimitedBody } from "../../base/io/http-body.ts";
 import { invalidField, problem } from "./problems.ts";
 
 /** The body as text; `undefined` for an empty body. Rejects with a ProblemError. */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
-  const declared = req.headers["content-length"];
-  if (declared !== undefined && Number(declared) > maxBytes) {
-    req.resume(); // drain what the client already sent, so it reads our answer
-    return Promise.reject(problem("payload-too-large", `the body may be at most ${maxBytes} bytes, Content-Length says ${declared}`));
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  const body = await readLimitedBody(req, maxBytes);
+  if (!body.ok) {
+    if (body.tooLarge) {
+      req.resume(); // drain what the client already sent, so it reads our answer
+      throw problem("payload-too-large", `the body may be at most ${maxBytes} bytes (${body.reason})`);
+    }
+    throw problem("invalid-request", `the body could not be read: ${body.reason}`);
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on("data", (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > maxBytes) {
-        failed = true;
-        reject(problem("payload-too-large", `the body may be at most ${maxBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      if (!failed) resolve(size === 0 ? undefined : Buffer.concat(chunks).toString("utf8"));
-    });
-    req.on("error", (err) => {
-      if (!failed) reject(problem("invalid-request", `the body could not be read: ${err.message}`));
-    });
-  });
+  return body.body.length === 0 ? undefined : body.body.toString("utf8");
 }
 
 /** Parses and validates a JSON body against `schema`; an empty body is `{}` when `optional`. */

@@ -1,8 +1,8 @@
 // RFC 9457 problem details for every error the Kiosk API answers, and the one mapping from the
 // host's AgentErrors (by code and context, never by message) to them.
 import type { ServerResponse } from "node:http";
-import { isAgentError } from "../../agent/errors.ts";
-import type { KioskConflict, SaleState } from "../kiosk/contract.ts";
+import { isAgentError } from "../../base/errors.ts";
+import type { KioskConflict, SaleState } from "../../contracts/kiosk.ts";
 import { apiField } from "./schemas.ts";
 
 export const PROBLEM_BASE = "urn:glase-agent:kiosk-api:problem:";

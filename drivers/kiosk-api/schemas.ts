@@ -2,8 +2,8 @@
 // generate the OpenAPI document's components (openapi.ts), so the document cannot drift from
 // what the server accepts and answers. Money is integer minor units, as everywhere in the agent.
 import { z } from "zod";
-import type { InvoiceRow } from "../../agent/glase/types.ts";
-import type { KioskSale, ReleaseResult, SaleRequest } from "../kiosk/contract.ts";
+import type { InvoiceRow } from "../../contracts/glase/types.ts";
+import type { KioskSale, ReleaseResult, SaleRequest } from "../../contracts/kiosk.ts";
 
 const minor = z.number().int().min(-1e12).max(1e12);
 const positiveMinor = z.number().int().positive().max(1e12);

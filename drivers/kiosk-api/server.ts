@@ -5,9 +5,9 @@
 import { chmod, lstat, unlink } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createConnection } from "node:net";
-import { AgentError } from "../../agent/errors.ts";
-import type { Logger } from "../../agent/log.ts";
-import type { KioskHost, KioskSale } from "../kiosk/contract.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
+import type { KioskHost, KioskSale } from "../../contracts/kiosk.ts";
 import { authorized, loadToken } from "./auth.ts";
 import { kioskApiConfigSchema, type KioskApiConfig, type KioskApiSettings } from "./config.ts";
 import { EventHub } from "./events.ts";

@@ -3,9 +3,9 @@
 // contract's rules exactly (sale-rules.ts: validation, idempotency fingerprints, one release
 // result, refund once, release deadline → attention), while the Glase side is driven by the test
 // or simulation through the controls below (openInvoice, pay, expire…) instead of a real flow.
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { AgentError } from "../../agent/errors.ts";
-import type { Logger } from "../../agent/log.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
 import {
   FINAL_SALE_STATES,
   type CancelReason,
@@ -19,7 +19,7 @@ import {
   type SaleQuery,
   type SaleRequest,
   type Unsubscribe,
-} from "./contract.ts";
+} from "../../contracts/kiosk.ts";
 import { checkSaleRequest, kioskDisplay, refundFor, saleFingerprint, saleRows, sameResult } from "./sale-rules.ts";
 
 export interface InMemoryKioskHostOptions {

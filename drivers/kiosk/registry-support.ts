@@ -1,8 +1,8 @@
 // What the kiosk-side driver modules (kiosk-api, mdb) share for the device registry: the host
 // they sell through must be there, and their points must be the station's kiosk points.
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { DriverContext, StationFacts } from "../driver-module.ts";
-import type { KioskHost } from "./contract.ts";
+import type { KioskHost } from "../../contracts/kiosk.ts";
 
 export function kioskHostOf(ctx: DriverContext, driver: string): KioskHost {
   if (!ctx.kiosk) throw new AgentError("CONFIG_INVALID", `${driver}: this station has no kiosk points to sell on`, { driver });

@@ -1,9 +1,9 @@
 // Pure rules of the kiosk contract that every KioskHost applies the same way (the engine-backed
 // host at integration and the in-memory twin): what a valid sale request is, what a request's
 // idempotency fingerprint is, how much a failed release refunds, and what the customer is shown.
-import { AgentError } from "../../agent/errors.ts";
-import type { InvoiceRow } from "../../agent/glase/types.ts";
-import type { KioskDisplay, KioskPoint, KioskSale, ReleaseResult, SaleRequest } from "./contract.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { InvoiceRow } from "../../contracts/glase/types.ts";
+import type { KioskDisplay, KioskPoint, KioskSale, ReleaseResult, SaleRequest } from "../../contracts/kiosk.ts";
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 

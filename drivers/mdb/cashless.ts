@@ -11,12 +11,12 @@
 // Every step is written to the DriverStore before it is acted on (vend-store.ts), and all work
 // runs one step at a time in arrival order (adapter lines, host events, timers), so link losses,
 // garbage, a machine that resets mid-vend and agent restarts lose nothing and never approve twice.
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { AgentError, isAgentError } from "../../agent/errors.ts";
-import type { InvoiceRow } from "../../agent/glase/types.ts";
-import type { Logger } from "../../agent/log.ts";
-import type { DriverStore } from "../driver-store.ts";
-import type { CancelReason, KioskHost, KioskSale, ReleaseResult, Unsubscribe } from "../kiosk/contract.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { AgentError, isAgentError } from "../../base/errors.ts";
+import type { InvoiceRow } from "../../contracts/glase/types.ts";
+import type { Logger } from "../../base/log.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
+import type { CancelReason, KioskHost, KioskSale, ReleaseResult, Unsubscribe } from "../../contracts/kiosk.ts";
 import type { MdbSettings } from "./config.ts";
 import type { MdbConnection, MdbConnector } from "./link.ts";
 import { command, parseAdapterLine, type AdapterLine } from "./protocol.ts";

@@ -10,7 +10,7 @@ import { realpath } from "node:fs/promises";
 import { connect } from "node:net";
 import type { Readable } from "node:stream";
 import { ReadlineParser } from "@serialport/parser-readline";
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { MdbSettings } from "./config.ts";
 
 export interface MdbLinkHandlers {

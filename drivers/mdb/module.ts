@@ -1,6 +1,6 @@
 // Opening the MDB cashless driver: config validation, the point checked against the kiosk host,
 // stored vends resumed. The device-registry module (`driver: mdb`) is drivers/mdb/driver.ts.
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { mdbConfigSchema, type MdbConfig, type MdbSettings } from "./config.ts";
 import { MdbCashlessDriver, type MdbDeps } from "./cashless.ts";
 import { mdbConnector, type MdbConnector } from "./link.ts";

@@ -3,7 +3,7 @@
 // in LF (CR LF accepted); capital `C,…` lines go to the adapter, lower-case `c,…` lines come
 // from it. Other prefixes (`r,ACK`, `x,` sniffer, `d,` cashless master, `v,` version, `h,`
 // hardware, `f,`/`l,` config answers) are chatter for us: known, not garbage, ignored.
-import { formatMinor, parseMinor } from "../../agent/core/money.ts";
+import { formatMinor, parseMinor } from "../../base/money.ts";
 
 export type AmountFormat =
   /** "1.00", "2.5", "1": major units with decimals, as Qibixx shows them by default. */

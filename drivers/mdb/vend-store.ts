@@ -5,8 +5,8 @@
 //   requesting ─▶ waiting ─▶ approved ─▶ result ─▶ (deleted once the host has the result)
 //        └──────────┴─▶ abandoned (the machine no longer waits: the sale is cancelled, and if
 //                                  the payment beat the cancel it is reported "failed" → refund)
-import type { DriverStore } from "../driver-store.ts";
-import type { ReleaseResult } from "../kiosk/contract.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
+import type { ReleaseResult } from "../../contracts/kiosk.ts";
 
 export type VendPhase = "requesting" | "waiting" | "approved" | "result" | "abandoned";
 

@@ -5,9 +5,9 @@
 // not get an answer to are still in its own queue and come again after it reconnects, so nothing
 // is lost, and no other charger waits for it. Outgoing calls are typed (messages.ts) and reject
 // with AgentError codes.
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { AgentError } from "../../agent/errors.ts";
-import type { Logger } from "../../agent/log.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
 import type { OutgoingCalls } from "./messages.ts";
 import { NOREPLY, type RpcPeer } from "./rpc.ts";
 

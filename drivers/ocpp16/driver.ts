@@ -12,11 +12,11 @@
 //   time; DataTransfer is answered UnknownVendorId; unknown actions get NotImplemented (ocpp-rpc).
 // - A store failure while handling a call leaves the call unanswered, so the charger sends it
 //   again: nothing is acknowledged that is not durable.
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { AgentError } from "../../agent/errors.ts";
-import type { Logger } from "../../agent/log.ts";
-import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../dispenser/contract.ts";
-import type { DriverStore } from "../driver-store.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
+import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../../contracts/dispenser.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
 import { CentralSystem, type TlsMaterial } from "./central-system.ts";
 import type { ChargerLink, InboundHandler } from "./charger-link.ts";
 import type { ChargerConfig, Ocpp16Config } from "./config.ts";

@@ -8,7 +8,7 @@
 // What it needs from the shell: a Logger, a Scheduler (clock + timers) and a DriverStore scoped
 // to this controller whose writes are durable when they resolve (the SQLite journal).
 import { readFile } from "node:fs/promises";
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { Ocpp16ConfigSchema, type Ocpp16Config, type Ocpp16ConfigInput } from "./config.ts";
 import { Ocpp16Controller, type Ocpp16Deps } from "./driver.ts";
 import { readPrivateFile } from "./secrets.ts";

@@ -10,7 +10,7 @@
 // margin before its commit deadline, which is one margin before the lapse).
 import { z } from "zod";
 import { defineDriver, type DriverContext, type OpenedController, type StationFacts } from "../driver-module.ts";
-import type { Grade } from "../dispenser/contract.ts";
+import type { Grade } from "../../contracts/dispenser.ts";
 import { Ocpp16ConfigSchema, type Ocpp16Config } from "./config.ts";
 
 const VirtualSchema = z.strictObject({

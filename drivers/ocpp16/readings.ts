@@ -2,7 +2,7 @@
 // MeterValues, a connector status as a point state, a StopTransaction reason as a delivery end
 // reason, and the idTag a payment flow is known by on the charger. No I/O, no time.
 import { createHash } from "node:crypto";
-import type { DeliveryEndReason, PointState } from "../dispenser/contract.ts";
+import type { DeliveryEndReason, PointState } from "../../contracts/dispenser.ts";
 import { ENERGY_REGISTER, type ChargePointStatus, type MeterValue, type StopReason } from "./messages.ts";
 
 export interface RegisterReading {

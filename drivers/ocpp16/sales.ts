@@ -3,8 +3,8 @@
 // end, so a restarted agent knows every transaction id it handed out, what was metered and which
 // sessions already ended. Writes go out in call order through one queue (a later state never
 // lands before an earlier one); reads are from memory, loaded once at start.
-import type { DeliveryEndReason, PointId } from "../dispenser/contract.ts";
-import type { DriverStore } from "../driver-store.ts";
+import type { DeliveryEndReason, PointId } from "../../contracts/dispenser.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
 import type { StopCause } from "./readings.ts";
 
 /** How a finished session ended, for the audit trail and the alarms. */

@@ -2,7 +2,7 @@
 // files only the agent's user can read. A file group or others can read is refused with the
 // chmod that fixes it: a leaked AuthorizationKey lets anyone pose as that charger.
 import { readFile, stat } from "node:fs/promises";
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 /** Reads a secret file; `trim` drops surrounding whitespace (passwords), not for PEM keys. */
 export async function readPrivateFile(path: string, what: string, trim = true): Promise<string> {

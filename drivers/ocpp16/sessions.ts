@@ -11,11 +11,11 @@
 //   (the reserved amount, `fault` OCPP_STOP_IGNORED). A charger that ended a session while the
 //   agent was away and never sends its StopTransaction is settled with what was metered
 //   (`fault` OCPP_STOP_MISSING).
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { priceOf } from "../../agent/core/money.ts";
-import { AgentError } from "../../agent/errors.ts";
-import type { Logger } from "../../agent/log.ts";
-import type { AuthorizeCommand, DeliveryEndReason, DispenserEvent, Grade, PointId, SaleRecord } from "../dispenser/contract.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { priceOf } from "../../base/money.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
+import type { AuthorizeCommand, DeliveryEndReason, DispenserEvent, Grade, PointId, SaleRecord } from "../../contracts/dispenser.ts";
 import type { ChargerLink } from "./charger-link.ts";
 import type { ChargePointStatus, IdTagInfo, MeterValuesReq, StartTransactionReq, StopTransactionReq } from "./messages.ts";
 import { energyRegister, endReasonOf, idTagFor, inTransaction, type StopCause } from "./readings.ts";

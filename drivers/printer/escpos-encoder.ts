@@ -11,7 +11,7 @@
 //   Bixolon-style GS Z / ESC Z command for generic printers, and its "qsprinter" GS ( k variant
 //   adds a vendor pixel-size command; qrimage() rasterises through image libraries we do not want.
 import escpos from "escpos";
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { PaperWidth, ReceiptLine } from "./receipt-layout.ts";
 import { COLUMNS } from "./receipt-layout.ts";
 

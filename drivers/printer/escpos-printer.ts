@@ -2,10 +2,10 @@
 // A payment never waits on paper: every failure (paper out, cover open, offline, no answer, write
 // stalled) rejects quickly with PRINTER_UNAVAILABLE and the flow keeps the receipt in its journal
 // to reprint later. Bad receipt content rejects with INPUT_INVALID instead: a reprint won't help.
-import { AgentError, isAgentError } from "../../agent/errors.ts";
-import type { Logger } from "../../agent/log.ts";
-import { createLogger } from "../../agent/log.ts";
-import type { PrinterHealth, ReceiptContent, ReceiptPrinter } from "./contract.ts";
+import { AgentError, isAgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
+import { createLogger } from "../../base/log.ts";
+import type { PrinterHealth, ReceiptContent, ReceiptPrinter } from "../../contracts/printer.ts";
 import { encodeReceipt } from "./escpos-encoder.ts";
 import { decodeStatus, STATUS_QUERY, STATUS_RESPONSE_LENGTH } from "./escpos-status.ts";
 import type { PaperWidth } from "./receipt-layout.ts";

@@ -6,7 +6,7 @@
 //   n=1 printer status:     bit 3 = offline
 //   n=2 offline cause:      bit 2 = cover open, bit 5 = printing stopped by paper end, bit 6 = error
 //   n=4 roll paper sensor:  bits 5+6 = paper end
-import type { PrinterHealth } from "./contract.ts";
+import type { PrinterHealth } from "../../contracts/printer.ts";
 
 /** The three queries we send, in order; the printer answers one byte each, in the same order. */
 export const STATUS_QUERY = Buffer.from([0x10, 0x04, 0x01, 0x10, 0x04, 0x02, 0x10, 0x04, 0x04]);

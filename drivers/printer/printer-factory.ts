@@ -1,6 +1,6 @@
 // Builds the configured ReceiptPrinter. The config union is what the agent's config file holds.
-import type { Logger } from "../../agent/log.ts";
-import type { ReceiptPrinter } from "./contract.ts";
+import type { Logger } from "../../base/log.ts";
+import type { ReceiptPrinter } from "../../contracts/printer.ts";
 import { EscPosPrinter } from "./escpos-printer.ts";
 import type { PaperWidth } from "./receipt-layout.ts";
 import { DevicePrinterTransport } from "./transport-device.ts";

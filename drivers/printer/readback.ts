@@ -1,6 +1,6 @@
 // Collects bytes a printer sends back so a status query can await exactly N answer bytes.
 // Shared by the transports that read back (TCP, serial).
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 interface Waiter {
   readonly length: number;

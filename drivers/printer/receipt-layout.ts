@@ -1,11 +1,11 @@
 // Receipt layout: ReceiptContent + paper width → the list of lines the encoder turns into ESC/POS.
 // Pure (no I/O, no ESC/POS bytes) so the same layout can be tested, printed and shown in a UI.
 // Contract §6.9: a payment receipt must show amount, ersReference, "Glase payment" and timestamp.
-import { AgentError } from "../../agent/errors.ts";
-import { formatMilli } from "../../agent/core/money.ts";
+import { AgentError } from "../../base/errors.ts";
+import { formatMilli } from "../../base/money.ts";
 import { type StationLocale, decimalSeparator, formatAmount, formatStationTime } from "../../agent/i18n/format.ts";
 import { RECEIPT_LABELS } from "../../agent/i18n/messages.ts";
-import type { ReceiptContent } from "./contract.ts";
+import type { ReceiptContent } from "../../contracts/printer.ts";
 
 export type PaperWidth = 58 | 80;
 

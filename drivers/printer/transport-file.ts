@@ -2,7 +2,7 @@
 // a spooler watching the file) and for the simulator's file sink. Write-only: status "unknown".
 // Each receipt is fdatasynced before the write resolves: the journal then records it printed,
 // and a power cut must not take back what it recorded.
-import { appendFileDurably } from "../../agent/durable-file.ts";
+import { appendFileDurably } from "../../base/io/durable-file.ts";
 import { type RotationPolicy, rotateBeforeAppend } from "./rotation.ts";
 import type { PrinterTransport } from "./transport.ts";
 import { transportDisconnected, withTimeout, transportTimeout } from "./transport.ts";

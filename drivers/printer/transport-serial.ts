@@ -3,7 +3,7 @@
 // unplug), so a printer that comes back is picked up by the next job.
 // serialport (native bindings, a dozen parsers) is loaded only when a serial printer is opened.
 import type { SerialPort } from "serialport";
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { ReadBack } from "./readback.ts";
 import type { PrinterTransport } from "./transport.ts";
 import { stillborn, transportDisconnected, transportTimeout, withTimeout } from "./transport.ts";

@@ -2,7 +2,7 @@
 // DLE EOT answers back. One connection is kept open and reopened on the next job after it drops
 // (printer power-cycled, cable pulled), so a dead printer costs one connect timeout, not a hang.
 import net from "node:net";
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { ReadBack } from "./readback.ts";
 import type { PrinterTransport } from "./transport.ts";
 import { stillborn, transportDisconnected, transportTimeout, withTimeout } from "./transport.ts";

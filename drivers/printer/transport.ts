@@ -1,6 +1,6 @@
 // What EscPosPrinter needs from a connection to a printer. Transports throw AgentError
 // DEVICE_DISCONNECTED / DEVICE_TIMEOUT; the printer maps those to PRINTER_UNAVAILABLE.
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 export interface PrinterTransport {
   /** For logs and error context, e.g. "tcp 192.0.2.10:9100". */

@@ -4,8 +4,8 @@
 // answer that never came (timeout, reset, 5xx, an answer without our packet) is resolved by
 // reading the transaction back (PumpGetTransactionInformation): there → authorized; "not found" →
 // sent again with the same number. A number some other system already used is replaced by the next.
-import { AgentError } from "../../agent/errors.ts";
-import type { Logger } from "../../agent/log.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
 import { decimalOfMinor, intOf } from "./decimal.ts";
 import { decodeTransactionInformation } from "./decode-config.ts";
 import { PTS_ERROR, isPtsPacketError, isPtsTransportError } from "./errors.ts";

@@ -2,7 +2,7 @@
 // money) and a few firmwares send prices as strings ("18.99"). Inside the agent they are integers:
 // minor units and thousandths (ml, Wh). A value that is not a whole number of those units is a
 // protocol error naming the field — never silently rounded money.
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 // A float of a decimal with few places lands within ~1e-9 of the integer it scales to.
 const EPSILON = 1e-6;

@@ -2,7 +2,7 @@
 // prices (GetFuelGradesConfiguration), which grade each nozzle of each pump delivers
 // (GetPumpNozzlesConfiguration), firmware (GetFirmwareInformation) and one pump transaction
 // (PumpGetTransactionInformation).
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { intOf, milliOf, minorOf } from "./decimal.ts";
 
 export interface ControllerGrade {

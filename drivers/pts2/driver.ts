@@ -13,11 +13,11 @@
 // - settled: PumpCloseTransaction once the flow says the money is settled.
 // - The controller's fuel grades are read at every link-up and every priceCheckIntervalMs and
 //   checked against the configured ones: a mismatch is a fault event, never a silent price.
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { AgentError } from "../../agent/errors.ts";
-import type { Logger } from "../../agent/log.ts";
-import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../dispenser/contract.ts";
-import type { DriverStore } from "../driver-store.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
+import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../../contracts/dispenser.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
 import type { Pts2Config } from "./config.ts";
 import { decodeFirmware, decodeFuelGrades, decodePumpNozzles, decodeTransactionInformation } from "./decode-config.ts";

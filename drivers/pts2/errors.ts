@@ -5,7 +5,7 @@
 //   the controller (written, then reset / timeout / 5xx / unreadable body): a PumpAuthorize that
 //   failed like that is resolved by reading the transaction back, never by a blind re-send.
 // Anything else that is wrong with an answer (bad shape, bad number) is AgentError DEVICE_PROTOCOL.
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 /**
  * The jsonPTS error codes we branch on (the controller's `Code` field). Numbers as in the vendor's

@@ -4,8 +4,8 @@
 // web server is not a place for parallel connections. Each packet settles on its own: a refused
 // packet does not fail its neighbours; a transport failure fails every packet of that request
 // with the same PtsTransportError (and its `indefinite` flag).
-import { AgentError } from "../../agent/errors.ts";
-import type { Logger } from "../../agent/log.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
 import { PtsTransportError, isPtsTransportError } from "./errors.ts";
 import { type PacketResult, type RequestPacket, decodeResponse, encodeRequest } from "./packets.ts";
 

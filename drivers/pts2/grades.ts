@@ -2,7 +2,7 @@
 // nozzle of each pump delivers, at which price. The configured price is the one the agent charges;
 // a controller price that differs is a mismatch the driver raises as a fault (and, by default,
 // refuses to authorize that grade) — a customer is never charged a price nobody chose.
-import type { DispenserEvent, Grade } from "../dispenser/contract.ts";
+import type { DispenserEvent, Grade } from "../../contracts/dispenser.ts";
 import type { Pts2Grade } from "./config.ts";
 import type { ControllerGrade } from "./decode-config.ts";
 

@@ -7,7 +7,7 @@
 import { request as httpRequest, Agent as HttpAgent, type ClientRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest, Agent as HttpsAgent } from "node:https";
 import type { TLSSocket } from "node:tls";
-import type { Scheduler } from "../../agent/core/clock.ts";
+import type { Scheduler } from "../../base/clock.ts";
 import { type DigestChallenge, digestAuthorization, parseDigestChallenge } from "./digest.ts";
 import { PtsTransportError } from "./errors.ts";
 

@@ -2,7 +2,7 @@
 // runs against the virtual PTS-2 (simulator/twins/pts2.ts) over loopback HTTP.
 import { z } from "zod";
 import { defineDriver, type DriverContext, type OpenedController } from "../driver-module.ts";
-import type { Grade } from "../dispenser/contract.ts";
+import type { Grade } from "../../contracts/dispenser.ts";
 import { pts2ConfigSchema, type Pts2Config } from "./config.ts";
 
 const VirtualSchema = z.strictObject({

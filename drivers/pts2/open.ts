@@ -4,10 +4,10 @@
 // optional upload receiver, and waits (bounded) for the controller's first answer. A controller
 // that is not there yet is returned anyway; it keeps polling and `link` events say when it is up.
 import { readFile } from "node:fs/promises";
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { AgentError } from "../../agent/errors.ts";
-import type { Logger } from "../../agent/log.ts";
-import type { DriverStore } from "../driver-store.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
 import { type Pts2Config, type Pts2ConfigInput, jsonPtsUrl, pts2ConfigSchema } from "./config.ts";
 import { Pts2Controller } from "./driver.ts";
 import { type PtsAuth, JsonPtsHttp } from "./http-client.ts";

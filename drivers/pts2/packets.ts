@@ -3,7 +3,7 @@
 // request packet with the same Id, either a result (`Type` names the answer, `Data` holds it) or an
 // error (`Error: true`, numeric `Code`, `Message` token). This file only frames and matches; what
 // each answer's Data means is decode-*.ts.
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { PtsPacketError, ptsErrorCodeOf } from "./errors.ts";
 
 export interface RequestPacket {

@@ -13,7 +13,7 @@
 // - a transaction we asked to stop but that still fills is stopped again, and after stopTimeoutMs
 //   emergency-stopped; an authorization whose outcome we resolved as "not there" that shows up
 //   anyway is stopped.
-import type { DeliveryEndReason, DispenserEvent } from "../dispenser/contract.ts";
+import type { DeliveryEndReason, DispenserEvent } from "../../contracts/dispenser.ts";
 import type { Figures, PumpObservation } from "./decode-status.ts";
 import type { EndedFigures, TxRecord } from "./transactions.ts";
 

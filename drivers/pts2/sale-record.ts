@@ -3,8 +3,8 @@
 // settles. A record is "finished" only when the controller says the transaction ended; while a
 // transaction we asked to stop still runs, or its pump is offline, the figures are not final and
 // the answer is an error (the flow asks again), never a premature settlement.
-import { AgentError } from "../../agent/errors.ts";
-import type { PointStatus, SaleRecord } from "../dispenser/contract.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { PointStatus, SaleRecord } from "../../contracts/dispenser.ts";
 import { type TransactionInfo, decodeTransactionInformation } from "./decode-config.ts";
 import type { PumpObservation } from "./decode-status.ts";
 import { PTS_ERROR, isPtsPacketError } from "./errors.ts";

@@ -6,8 +6,8 @@
 //   seq/<pump>   → the last transaction number the driver allocated on that pump
 // Updates of one record are chained, so two concurrent changes (the poll marking the end, the
 // flow reporting it settled) never overwrite each other's fields.
-import type { DriverStore } from "../driver-store.ts";
-import type { DeliveryEndReason } from "../dispenser/contract.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
+import type { DeliveryEndReason } from "../../contracts/dispenser.ts";
 
 /**
  * authorizing — written before PumpAuthorize; outcome unknown until answered or read back

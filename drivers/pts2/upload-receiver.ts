@@ -7,7 +7,8 @@
 // types are answered JSONPTS_ERROR_NOT_FOUND: point only status and transactions at the agent.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
-import type { Logger } from "../../agent/log.ts";
+import { readLimitedBody } from "../../base/io/http-body.ts";
+import type { Logger } from "../../base/log.ts";
 
 export interface UploadReceiverOptions {
   readonly host: string;
@@ -53,22 +54,17 @@ export function startUploadReceiver(opts: UploadReceiverOptions): Promise<Upload
         return send(res, 401, errorAnswer(6, "JSONPTS_ERROR_NO_PERMISSIONS"));
       }
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size > opts.maxBodyBytes && !refused) {
-        refused = true;
+    void readLimitedBody(req, opts.maxBodyBytes).then((read) => {
+      if (!read.ok) {
+        if (!read.tooLarge) return; // the request broke off: nobody to answer
         send(res, 413, errorAnswer(5, "JSON_REQUEST_IS_TOO_LONG"));
-        req.destroy();
-      } else if (!refused) chunks.push(c);
-    });
-    req.on("end", () => {
-      if (refused) return;
+        req.destroy(); // do not read the rest of an oversized upload
+        return;
+      }
+      const size = read.body.length;
       let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        body = JSON.parse(read.body.toString("utf8"));
       } catch {
         opts.logger.warn("pts_upload_unreadable", { bytes: size });
         return send(res, 400, errorAnswer(2, "INVALID_JSON_REQUEST"));
@@ -85,6 +81,9 @@ export function startUploadReceiver(opts: UploadReceiverOptions): Promise<Upload
       });
       if (types.length > 0) opts.onUpload(types);
       send(res, 200, { Protocol: "jsonPTS", Packets: answers });
+    }).catch((err: unknown) => {
+      opts.logger.error("pts_upload_failed", { err });
+      send(res, 500, errorAnswer(3, "JSONPTS_ERROR_INTERNAL"));
     });
   };
 

@@ -1,7 +1,7 @@
 // The listener side of the BarcodeScanner contract, identical for every scanner (HID, serial,
 // virtual): subscriptions and counters are the ScanDispatcher's, so a scanner only says how reads
 // arrive and how it closes.
-import type { BarcodeScanner, Scan, ScannerCounters, ScannerStatus } from "./contract.ts";
+import type { BarcodeScanner, Scan, ScannerCounters, ScannerStatus } from "../../contracts/scanner.ts";
 import type { ScanDispatcher } from "./scan-dispatcher.ts";
 
 export abstract class DispatchingScanner implements BarcodeScanner {

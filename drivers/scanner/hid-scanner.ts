@@ -2,8 +2,8 @@
 // production, see node-hid-device.ts; a fake that replays recorded reports in tests). When the
 // device errors — node-hid's read fails as the scanner is unplugged — it is closed, the status goes
 // "disconnected", and `open` is polled until the scanner is back.
-import type { Logger } from "../../agent/log.ts";
-import { createLogger } from "../../agent/log.ts";
+import type { Logger } from "../../base/log.ts";
+import { createLogger } from "../../base/log.ts";
 import { DispatchingScanner } from "./dispatching-scanner.ts";
 import { KeyboardReportDecoder } from "./hid-keyboard-decoder.ts";
 import { PosReportDecoder } from "./hid-pos-decoder.ts";

@@ -1,7 +1,7 @@
 // Finds and opens a scanner with node-hid. node-hid is a native module that needs libusb/hidraw at
 // run time, so it is imported lazily: a kiosk without a HID scanner never loads it, and a missing
 // library becomes an open failure the hot-plug loop logs and retries, not a crash at start-up.
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { HidDeviceLike, HidReportFormat } from "./hid-scanner.ts";
 
 export type HidSelector =

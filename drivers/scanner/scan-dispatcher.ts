@@ -1,8 +1,8 @@
 // The part every scanner shares: parse each read, fan scans and status changes out to listeners,
 // count rejections. Listener exceptions are logged and contained: one bad subscriber must not
 // stop the scanner (or the HID read loop that called us).
-import type { Logger } from "../../agent/log.ts";
-import type { Scan, ScannerCounters, ScannerStatus, ScanRejection } from "./contract.ts";
+import type { Logger } from "../../base/log.ts";
+import type { Scan, ScannerCounters, ScannerStatus, ScanRejection } from "../../contracts/scanner.ts";
 import type { ScanParserOptions } from "./scan-parser.ts";
 import { DEFAULT_SCAN_PARSER_OPTIONS, parseScan } from "./scan-parser.ts";
 

@@ -3,7 +3,7 @@
 // `HTTP://SEQR.SE/Q<seqrId>`; §6.12/§7.4: the Invoice Service QR is `HTTP://SEQR.SE/000/invoice?j=<JWT>`.
 // A Glase deployment substitutes its own host for SEQR.SE, so hosts are configurable.
 // Bad input is a value (`rejected`), never an exception: scanners deliver line noise.
-import type { Scan, ScanRejection } from "./contract.ts";
+import type { Scan, ScanRejection } from "../../contracts/scanner.ts";
 
 export interface ScanParserOptions {
   /** Hosts that serve Glase stickers and invoice QRs, compared case-insensitively. */

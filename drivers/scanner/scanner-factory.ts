@@ -1,7 +1,7 @@
 // Builds the configured BarcodeScanner. The config union is what the agent's config file holds;
 // the virtual scanner (simulator/devices/virtual-scanner.ts) is constructed directly by the simulator.
-import type { Logger } from "../../agent/log.ts";
-import type { BarcodeScanner } from "./contract.ts";
+import type { Logger } from "../../base/log.ts";
+import type { BarcodeScanner } from "../../contracts/scanner.ts";
 import { HidBarcodeScanner } from "./hid-scanner.ts";
 import type { HidReportFormat } from "./hid-scanner.ts";
 import { nodeHidOpener } from "./node-hid-device.ts";

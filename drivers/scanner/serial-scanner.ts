@@ -3,8 +3,8 @@
 // the path is polled until it opens again.
 import { ReadlineParser } from "@serialport/parser-readline";
 import { SerialPort } from "serialport";
-import type { Logger } from "../../agent/log.ts";
-import { createLogger } from "../../agent/log.ts";
+import type { Logger } from "../../base/log.ts";
+import { createLogger } from "../../base/log.ts";
 import { watchPresence } from "../serial-presence.ts";
 import { DispatchingScanner } from "./dispatching-scanner.ts";
 import { ScanDispatcher } from "./scan-dispatcher.ts";

@@ -7,8 +7,8 @@
 //
 // Time: a Scheduler (real-time SimClock by default); `secondMs` is how long one of the charger's
 // seconds lasts, so MeterValueSampleInterval=1 can tick every 100 ms in a test.
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { createLogger, type Logger } from "../../agent/log.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { createLogger, type Logger } from "../../base/log.ts";
 import { ENERGY_REGISTER, OCPP16, type ChargePointStatus, type StopReason } from "../../drivers/ocpp16/messages.ts";
 import { createRpcClient, type RpcCall, type RpcClient } from "../../drivers/ocpp16/rpc.ts";
 import { SimClock } from "../clock.ts";

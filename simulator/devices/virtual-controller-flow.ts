@@ -3,8 +3,8 @@
 // target volume and hang up; a stalled point stops flowing and the board ends the delivery after
 // its stall timeout; in "auto customer" mode every authorization is followed by a nozzle lift,
 // a delivery and a hang-up without the test doing anything (crash tests, `npm start`).
-import type { Scheduler } from "../../agent/core/clock.ts";
-import type { PointId } from "../../drivers/dispenser/contract.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import type { PointId } from "../../contracts/dispenser.ts";
 import type { PointEvent, PointModel } from "../../drivers/dispenser/point-model.ts";
 
 export type AutoCustomer =

@@ -7,9 +7,9 @@
 // Time comes from a Scheduler: a manual SimClock in tests (advance() drives the flow), real time
 // by default.
 import { createServer, type Server } from "node:net";
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { createLogger } from "../../agent/log.ts";
-import type { PointId, SaleRecord } from "../../drivers/dispenser/contract.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { createLogger } from "../../base/log.ts";
+import type { PointId, SaleRecord } from "../../contracts/dispenser.ts";
 import { DEFAULT_GRADES } from "../../drivers/dispenser/in-memory.ts";
 import { PointModel, type PointEvent, type PointModelOptions } from "../../drivers/dispenser/point-model.ts";
 import { readVersion } from "../../drivers/dispenser/protocol-fields.ts";

@@ -4,7 +4,7 @@
 // simulated station's receipts folder. The real driver and transport are what talk to it.
 import net from "node:net";
 import path from "node:path";
-import { ensureDirectory, writeFileDurably } from "../../agent/durable-file.ts";
+import { ensureDirectory, writeFileDurably } from "../../base/io/durable-file.ts";
 import { type RotationPolicy, pruneReceiptFolder } from "../../drivers/printer/rotation.ts";
 import type { Duplex } from "node:stream";
 import { HEALTHY, statusByte } from "../../drivers/printer/escpos-status.ts";

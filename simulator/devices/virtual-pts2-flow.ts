@@ -3,7 +3,7 @@
 // authorization is followed by a nozzle lift, a fill and a hang-up with nobody scripting it
 // (`npm start`-style stations, end-to-end tests). A manual SimClock makes every millilitre
 // deterministic; tests may also meter directly with VirtualPumps.deliver().
-import type { Scheduler } from "../../agent/core/clock.ts";
+import type { Scheduler } from "../../base/clock.ts";
 import type { VirtualPumps } from "./virtual-pts2-pumps.ts";
 
 export type AutoCustomer = {

@@ -7,7 +7,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
-import type { Scheduler } from "../../agent/core/clock.ts";
+import { readLimitedBody } from "../../base/io/http-body.ts";
+import type { Scheduler } from "../../base/clock.ts";
 import { SimClock } from "../clock.ts";
 import { type AutoCustomer, type FlowOptions, VirtualFlow } from "./virtual-pts2-flow.ts";
 import { type Outcome, VERR, type VirtualGrade, type VirtualPumpConfig, VirtualPumps, stamp } from "./virtual-pts2-pumps.ts";
@@ -343,17 +344,10 @@ export class VirtualPts2 {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (c: Buffer) => {
-      size += c.length;
-      if (size <= 1024 * 1024) chunks.push(c);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", () => resolve(""));
-  });
+/** The body as text; past 1 MiB (or broken off) it is "", which the controller answers as invalid JSON. */
+async function readBody(req: IncomingMessage): Promise<string> {
+  const read = await readLimitedBody(req, 1024 * 1024);
+  return read.ok ? read.body.toString("utf8") : "";
 }
 
 function send(res: ServerResponse, status: number, body: string, keepAlive: boolean): void {

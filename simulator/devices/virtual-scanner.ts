@@ -1,8 +1,8 @@
 // Virtual barcode scanner: scans are injected as text (from tests and the technician CLI) and go
 // through the same parser and dispatcher as a real scanner's reads, so a virtual scan of a Glase
 // ID sticker arrives exactly as a real one would.
-import type { Logger } from "../../agent/log.ts";
-import { createLogger } from "../../agent/log.ts";
+import type { Logger } from "../../base/log.ts";
+import { createLogger } from "../../base/log.ts";
 import { DispatchingScanner } from "../../drivers/scanner/dispatching-scanner.ts";
 import { ScanDispatcher } from "../../drivers/scanner/scan-dispatcher.ts";
 import type { ScanParserOptions } from "../../drivers/scanner/scan-parser.ts";

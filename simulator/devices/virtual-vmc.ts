@@ -8,8 +8,8 @@
 // or hang (no result at all). customerCancel, reset (mid-vend too) and garbage on demand.
 import { createServer, type Server, type Socket } from "node:net";
 import { ReadlineParser } from "@serialport/parser-readline";
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { createLogger } from "../../agent/log.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { createLogger } from "../../base/log.ts";
 import { formatAmount, parseAmount, type AmountFormat } from "../../drivers/mdb/protocol.ts";
 import { SimClock } from "../clock.ts";
 

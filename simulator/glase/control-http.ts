@@ -1,7 +1,7 @@
 // The control surface of contract §10 over HTTP+JSON under /__sim/ (paths and bodies exactly as
 // §10, plus the documented extensions in docs/simulator.md). Errors answer JSON
 // `{error, code}`: 400 bad input, 404 unknown invoice/terminal, 409 wrong state.
-import { AgentError, isAgentError } from "../../agent/errors.ts";
+import { AgentError, isAgentError } from "../../base/errors.ts";
 import type { GlaseSimulator } from "./simulator.ts";
 
 type Json = Record<string, unknown>;

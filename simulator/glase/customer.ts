@@ -1,8 +1,8 @@
 // The customer's side (the phone app the simulator stands in for, §10): scan, confirm (optionally
 // held in "payment in progress"), settle, cancel, fail — and the auto customer that does
 // scan + confirm by itself after a delay of simulator time.
-import { AgentError } from "../../agent/errors.ts";
-import type { CustomerToken } from "../../agent/glase/types.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { CustomerToken } from "../../contracts/glase/types.ts";
 import { cancel, fail, needsAcknowledgement, pay, reserve } from "./lifecycle.ts";
 import type { InvoiceRecord, SimCore } from "./state.ts";
 

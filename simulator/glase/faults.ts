@@ -2,8 +2,8 @@
 // result code without processing, an HTTP 500, a dropped connection, malformed XML, or extra
 // latency. `afterProcessing` applies the operation first and loses only the answer — the
 // "indefinite" outcome the payment flows must survive (a commit that happened, answer lost).
-import { AgentError } from "../../agent/errors.ts";
-import { ERS_ONLY_OPERATIONS, MERCHANT_OPERATIONS } from "../../agent/glase/types.ts";
+import { AgentError } from "../../base/errors.ts";
+import { ERS_ONLY_OPERATIONS, MERCHANT_OPERATIONS } from "../../contracts/glase/types.ts";
 
 const OPERATIONS: ReadonlySet<string> = new Set([...MERCHANT_OPERATIONS, ...ERS_ONLY_OPERATIONS]);
 

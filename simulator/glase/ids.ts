@@ -2,7 +2,7 @@
 // invoiceReference = yyyyMMdd + 9-digit counter; ersReference / transactionPeriodId =
 // yyyyMMddHHmmssSSS + 8 digits (node 01 + 6-digit sequence); terminalId = 32 lowercase hex.
 import { randomBytes } from "node:crypto";
-import type { Clock } from "../../agent/core/clock.ts";
+import type { Clock } from "../../base/clock.ts";
 
 function stamp(ms: number, withTime: boolean): string {
   const d = new Date(ms);

@@ -1,7 +1,7 @@
 // Merchant operations on invoices: sendInvoice (one open invoice per cash register, §6.4),
 // getPaymentStatus (version acknowledgement §6.2/A9, PAID read stops the reversal §6.3),
 // updateInvoice, cancelInvoice (§6.6).
-import type { CustomerToken } from "../../agent/glase/types.ts";
+import type { CustomerToken } from "../../contracts/glase/types.ts";
 import { acknowledge, acknowledgePaid, cancel, isOpen, lapseIfDue } from "./lifecycle.ts";
 import type { RawInvoice, RawToken, RequestContext } from "./soap-request.ts";
 import type { InvoiceRecord, SimCore, TerminalRecord } from "./state.ts";

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { AgentError } from "../../agent/errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { DEFAULT_SHOP, DEFAULT_TERMINALS } from "./defaults.ts";
 
 const apiLevel = z.union([z.string().regex(/^\d+\.\d+$/, 'apiLevel looks like "2.9" or "2.10"'), z.number()]).transform((v, ctx) => {

@@ -1,7 +1,7 @@
 // Reconciliation (§3.11, §3.12, §5.7, §6.11): periods per shop or per terminal, and the report
 // documents with the roots/fields of §5.7. Rows come from PAID, non-reversed payments (and the
 // refunds, as negative detail rows) between the previous mark of the same scope and this one.
-import type { Report } from "../../agent/glase/types.ts";
+import type { Report } from "../../contracts/glase/types.ts";
 import type { RequestContext } from "./soap-request.ts";
 import { esc } from "./soap-response.ts";
 import type { PeriodRecord, SimCore } from "./state.ts";

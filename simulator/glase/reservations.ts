@@ -1,8 +1,8 @@
 // commitReservation (§3.8, §6.7, §9 A6/A7): only a RESERVED invoice can be committed (else 96);
 // the optional amount is the final amount (absent = the reserved amount); above the preliminary
 // total ⇒ 11 unless `acceptHigherCommit`. The lapse timer itself lives in lifecycle.ts.
-import { parseMinor } from "../../agent/core/money.ts";
-import { isAgentError } from "../../agent/errors.ts";
+import { parseMinor } from "../../base/money.ts";
+import { isAgentError } from "../../base/errors.ts";
 import { findInvoice } from "./invoices.ts";
 import { lapseIfDue, pay } from "./lifecycle.ts";
 import type { RawAmount, RequestContext } from "./soap-request.ts";

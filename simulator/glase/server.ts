@@ -3,9 +3,9 @@
 // and an extension point for other simulators sharing the port (Invoice Service).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { buildWsdl, schemaText } from "../../agent/glase/wsdl.ts";
-import { readLimitedBody } from "../../agent/invoice-service/http-body.ts";
-import { createLogger } from "../../agent/log.ts";
+import { buildWsdl, schemaText } from "../../contracts/glase/wsdl.ts";
+import { readLimitedBody } from "../../base/io/http-body.ts";
+import { createLogger } from "../../base/log.ts";
 import type { SimClock } from "../clock.ts";
 import { controlRoute } from "./control-http.ts";
 import type { Provisioning } from "./provisioning.ts";

@@ -1,8 +1,8 @@
 // The in-memory Glase backend: state, settings, timers on the simulator clock, the control
 // methods of §10 (customer side, faults, clock, auto customer, state dump). SOAP-agnostic: the
 // wire lives in soap-operations.ts / soap-handler.ts.
-import { AgentError } from "../../agent/errors.ts";
-import { createLogger } from "../../agent/log.ts";
+import { AgentError } from "../../base/errors.ts";
+import { createLogger } from "../../base/log.ts";
 import { SimClock } from "../clock.ts";
 import {
   autoAfterAcknowledgement,

@@ -2,8 +2,8 @@
 // (never prefixes or SOAPAction, §1.1); applies injected faults; turns malformed input into a
 // `soap:Client` fault and our own failures into `soap:Server` (no stack traces on the wire).
 import { setTimeout as delay } from "node:timers/promises";
-import { createLogger } from "../../agent/log.ts";
-import { GLASE_NAMESPACE, SOAP_ENVELOPE_NAMESPACE } from "../../agent/glase/types.ts";
+import { createLogger } from "../../base/log.ts";
+import { GLASE_NAMESPACE, SOAP_ENVELOPE_NAMESPACE } from "../../contracts/glase/types.ts";
 import { canonicalOperation, errorReturn, OPERATIONS, type OperationMeta } from "./soap-operations.ts";
 import { UnmarshalError } from "./soap-request.ts";
 import { faultEnvelope, responseEnvelope } from "./soap-response.ts";

@@ -1,7 +1,7 @@
 // One entry per wire operation: decode the request wrapper, run the backend, encode the `return`
 // (schema order of Appendix A). The six ERS-only operations answer 91 (§8.4).
-import { formatMinor } from "../../agent/core/money.ts";
-import { ERS_ONLY_OPERATIONS } from "../../agent/glase/types.ts";
+import { formatMinor } from "../../base/money.ts";
+import { ERS_ONLY_OPERATIONS } from "../../contracts/glase/types.ts";
 import { cancelInvoice, cancelOpenInvoices, getPaymentStatus, sendInvoice, updateInvoice } from "./invoices.ts";
 import { refundPayment, submitPaymentReceipt } from "./refunds.ts";
 import { executeReport, markTransactionPeriod } from "./reports.ts";

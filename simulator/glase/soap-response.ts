@@ -1,8 +1,8 @@
 // Response writing in the CXF style of the contract examples (§9 A43): `soap:` envelope, `ns2:`
 // wrapper, unqualified children in schema order (Appendix A), one `return` element.
 // Plain string building: responses are small and this runs on every request.
-import { resultDescription } from "../../agent/glase/result-codes.ts";
-import { GLASE_NAMESPACE, SOAP_ENVELOPE_NAMESPACE, type CustomerToken } from "../../agent/glase/types.ts";
+import { resultDescription } from "../../contracts/glase/result-codes.ts";
+import { GLASE_NAMESPACE, SOAP_ENVELOPE_NAMESPACE, type CustomerToken } from "../../contracts/glase/types.ts";
 import type { RawAmount, RawInvoice } from "./soap-request.ts";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };

@@ -2,7 +2,7 @@
 // the settings that tune its behaviour. Records are plain JSON-able objects so `dump()` is a
 // copy; timers live beside them (see timers in simulator.ts), never inside.
 import type { SimClock } from "../clock.ts";
-import type { CustomerToken, Invoice, InvoiceStatus, PaymentMode, AcknowledgmentMode } from "../../agent/glase/types.ts";
+import type { CustomerToken, Invoice, InvoiceStatus, PaymentMode, AcknowledgmentMode } from "../../contracts/glase/types.ts";
 import type { IdGenerator } from "./ids.ts";
 import type { RawInvoice } from "./soap-request.ts";
 

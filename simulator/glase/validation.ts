@@ -1,7 +1,7 @@
 // Invoice validation of contract §6.5 (49 INVALID_INVOICE_DATA unless stated; 11 for a total
 // ≤ 0; 64 for a bad notificationUrl) and normalisation into the typed model (integer minor units).
-import { parseMinor, type Money } from "../../agent/core/money.ts";
-import { isAgentError } from "../../agent/errors.ts";
+import { parseMinor, type Money } from "../../base/money.ts";
+import { isAgentError } from "../../base/errors.ts";
 import {
   ACKNOWLEDGMENT_MODES,
   PAYMENT_MODES,
@@ -9,7 +9,7 @@ import {
   type Invoice,
   type InvoiceRow,
   type PaymentMode,
-} from "../../agent/glase/types.ts";
+} from "../../contracts/glase/types.ts";
 import type { RawAmount, RawInvoice } from "./soap-request.ts";
 
 export interface ValidInvoice {

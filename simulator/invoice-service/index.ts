@@ -2,8 +2,8 @@
 // (same port, same SimClock, issuers from its provisioning file) or run it standalone in tests.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { sendJson } from "../../agent/invoice-service/http-body.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { sendJson } from "../../base/io/http-body.ts";
 import { invoiceServiceRoutes, type RouteHandler } from "./routes.ts";
 import { InvoiceServiceSim, type InvoiceServiceOptions, type IssuerProvision } from "./service.ts";
 

@@ -2,7 +2,7 @@
 // application/json to the issuer's URL, success only on HTTP 200, otherwise the next attempt of
 // the retry schedule on the simulator's clock. Attempt times are measured start-to-start so they
 // land exactly on the schedule whatever the network latency.
-import type { Scheduler } from "../../agent/core/clock.ts";
+import type { Scheduler } from "../../base/clock.ts";
 import { NOTIFICATION_ATTEMPTS, notificationDelayMs } from "./retry-schedule.ts";
 
 export interface NotificationAttempt {

@@ -3,7 +3,7 @@
 // record stays on one line ("new lines are escaped"); a field holding a comma or a double quote
 // is wrapped in double quotes with inner quotes doubled (RFC 4180). PURCHASE_TIME is ISO-8601
 // with the Stockholm offset.
-import { formatMinor } from "../../agent/core/money.ts";
+import { formatMinor } from "../../base/money.ts";
 import type { PaidInvoice } from "./service.ts";
 import { formatIsoWithOffset } from "./stockholm-time.ts";
 

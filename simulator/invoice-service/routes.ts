@@ -5,8 +5,8 @@
 //   POST /__sim/invoice/pay {"qr", "payer"?}   the customer pays an invoice QR (control surface)
 //   GET  /__sim/invoice/state                   attempts and invoices dump (control surface)
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { renderDetailsJson } from "../../agent/invoice-service/details.ts";
-import { readLimitedBody, sendJson } from "../../agent/invoice-service/http-body.ts";
+import { renderDetailsJson } from "../../contracts/invoice-service/details.ts";
+import { readLimitedBody, sendJson } from "../../base/io/http-body.ts";
 import { renderReportCsv } from "./report.ts";
 import type { InvoiceServiceSim, PayerInfo } from "./service.ts";
 import { parseReportDate } from "./stockholm-time.ts";

@@ -1,13 +1,13 @@
 // The simulated Invoice Service (contract §7): provisioned issuers, paying an invoice QR (the
 // customer's app in the real system), the paid-invoice store, the notifications to issuers and
 // the lookups behind the details and report endpoints. Transport lives in routes.ts.
-import { AgentError } from "../../agent/errors.ts";
-import type { Scheduler } from "../../agent/core/clock.ts";
-import { formatMinor } from "../../agent/core/money.ts";
-import { verifyInvoiceJwt, type InvoiceClaims, type JwtField } from "../../agent/invoice-service/jwt.ts";
-import { DEFAULT_QR_HOST, jwtOfQr } from "../../agent/invoice-service/qr.ts";
-import { issuerToken, constantTimeEqual } from "../../agent/invoice-service/token.ts";
-import type { DetailsRecord } from "../../agent/invoice-service/details.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import { formatMinor } from "../../base/money.ts";
+import { verifyInvoiceJwt, type InvoiceClaims, type JwtField } from "../../contracts/invoice-service/jwt.ts";
+import { DEFAULT_QR_HOST, jwtOfQr } from "../../contracts/invoice-service/qr.ts";
+import { issuerToken, constantTimeEqual } from "../../contracts/invoice-service/token.ts";
+import type { DetailsRecord } from "../../contracts/invoice-service/details.ts";
 import { NotificationDelivery, type NotificationAttempt } from "./notifier.ts";
 import { formatIsoWithOffset, formatPurchaseTime, localDayKey } from "./stockholm-time.ts";
 

@@ -1,11 +1,9 @@
 // `glase-agent ctl <command>`: the technician's client for the running agent's sockets.
 // Read-only commands go to status.sock (technician group), the rest to admin.sock.
 import { join } from "node:path";
-import { parseMinor } from "../../core/money.ts";
 import { AgentError } from "../../errors.ts";
 import { ControlClient } from "../../daemon/sockets/client.ts";
 import { ADMIN_SOCKET, STATUS_SOCKET } from "../../daemon/sockets/server.ts";
-import { checkLocalSocketTrust } from "./socket-trust.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { renderAlarms, renderFlows, renderJournal, renderPoints, renderReceipts, renderResult, renderStatus } from "./ctl-render.ts";
 import { runTop } from "./ctl-top.ts";
@@ -13,25 +11,11 @@ import { renderInvoiceListing } from "../../invoice-service/listing.ts";
 import { chooseSocketDir, type SocketDirChoice } from "./socket-dir.ts";
 import { runBackup } from "./ctl-backup.ts";
 import { runExport, EXPORT_SYNOPSIS } from "./ctl-export.ts";
+import { checkLocalSocketTrust } from "./socket-trust.ts";
 import { periodReportIds } from "../../core/period-report.ts";
 import type { KeptPeriodReport, PeriodCloseResult } from "../../daemon/period-close.ts";
 import { renderKeptPeriods, renderPeriodClose } from "./ctl-period.ts";
-
-type Values = Record<string, string | boolean | undefined>;
-type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
-
-interface Sub {
-  readonly name: string;
-  readonly admin: boolean;
-  readonly synopsis: string;
-  readonly summary: string;
-  readonly options?: OptionSpec;
-  readonly positionals?: number;
-  request(values: Values, positionals: readonly string[]): { cmd: string; args: Record<string, unknown> };
-  render?(result: any, values?: Values): string;
-  /** Paged listings: print the next page's cursor when the page came back full. */
-  more?(values: Values, result: any): void;
-}
+import { amountArg, ctlTable, type CtlOverride, type CtlSub, type OptionSpec, type Values } from "./ctl-table.ts";
 
 function intOption(values: Values, key: string, required: boolean): number | undefined {
   const raw = values[key];
@@ -44,9 +28,6 @@ function intOption(values: Values, key: string, required: boolean): number | und
   return n;
 }
 
-const pointOpt: OptionSpec = { point: { type: "string", short: "p" } };
-const pageOpt: OptionSpec = { n: { type: "string", short: "n" }, since: { type: "string" }, cursor: { type: "string" } };
-
 /** `--since`: an ISO date/time, or a duration back from now (90s, 15m, 2h, 7d). */
 export function parseSince(raw: string, now = Date.now()): number {
   const rel = /^(\d+)(s|m|h|d)$/.exec(raw);
@@ -56,165 +37,84 @@ export function parseSince(raw: string, now = Date.now()): number {
   return t;
 }
 
-function pageArgs(v: Values): Record<string, unknown> {
-  return {
-    ...(v.n !== undefined ? { n: intOption(v, "n", true) } : {}),
-    ...(typeof v.since === "string" ? { since: parseSince(v.since) } : {}),
-    ...(typeof v.cursor === "string" ? { cursor: v.cursor } : {}),
-  };
-}
-
 /** A full page may have more behind it: say how to get the next one (stderr, so stdout stays the table/JSON). */
 function nextPageHint(sub: string, n: number, count: number, cursor: () => string): void {
   if (count < n || count === 0) return;
   process.stderr.write(`(more: glase-agent ctl ${sub} -n ${n} --cursor ${cursor()})\n`);
 }
 
-const SUBS: readonly Sub[] = [
-  { name: "status", admin: false, synopsis: "status", summary: "station summary, device health, and which socket directory ctl used", request: () => ({ cmd: "status", args: {} }), render: renderStatus },
-  { name: "points", admin: false, synopsis: "points", summary: "every point: state, amount, volume, alarms, why it is out of service", request: () => ({ cmd: "points", args: {} }), render: renderPoints },
-  {
-    name: "flows",
-    admin: false,
-    synopsis: "flows [--all] [-n N] [--since T] [--cursor FLOW]",
-    summary: "active flows, newest first (--all: recent finished ones too)",
-    options: { all: { type: "boolean" }, ...pageOpt },
-    request: (v) => ({ cmd: "flows", args: { all: v.all === true, ...pageArgs(v) } }),
+/**
+ * What the command line adds to the socket commands (names, roles, summaries and arguments come
+ * from agent/daemon/sockets/commands.ts through ctlTable): positionals, how a person writes a value,
+ * CLI-only flags, rendering.
+ */
+const OVERRIDES: Readonly<Record<string, CtlOverride>> = {
+  status: { note: "and which socket directory ctl used", render: renderStatus },
+  points: { render: renderPoints },
+  flows: {
+    parse: { since: (raw) => parseSince(raw) },
+    names: { cursor: "FLOW" },
     render: renderFlows,
     more: (v, r: Array<{ flowId: string }>) => nextPageHint(`flows${v.all ? " --all" : ""}`, Number(v.n ?? 100), r.length, () => r.at(-1)!.flowId),
   },
-  {
-    name: "periods",
-    admin: false,
-    synopsis: "periods [-n N] [--flow FLOW_ID] [--csv]",
-    summary: "period closes kept in the journal (newest first); --flow: that close's whole report",
-    options: { n: { type: "string", short: "n" }, flow: { type: "string" }, csv: { type: "boolean" } },
-    request: (v) => {
-      const n = intOption(v, "n", false);
-      return { cmd: "periods", args: { ...(n ? { n } : {}), ...(typeof v.flow === "string" ? { flowId: v.flow } : {}) } };
-    },
-    render: (r: KeptPeriodReport[], v?: Values) => renderKeptPeriods(r, v?.flow !== undefined, v?.csv === true),
-  },
-  {
-    name: "ack",
-    admin: true,
-    synopsis: "ack ALARM_ID",
-    summary: "acknowledge an alarm (an event alarm clears; a condition's stays until its cause is fixed)",
-    positionals: 1,
-    request: (_v, p) => ({ cmd: "ack", args: { id: p[0] } }),
-    render: (a: { id: string; code: string; clears?: string }) => `alarm ${a.id} (${a.code}) acknowledged${a.clears === "condition" ? "; it stays open until its cause is fixed" : "; cleared"}`,
-  },
-  { name: "alarms", admin: false, synopsis: "alarms", summary: "open alarms: code, first/last time, count, what resolves it", request: () => ({ cmd: "alarms", args: {} }), render: renderAlarms },
-  {
-    name: "journal",
-    admin: false,
-    synopsis: "journal [-n N] [--since T] [--cursor SEQ]",
-    summary: "last N journal transitions (default 20), admin actions with who asked among them",
-    options: pageOpt,
-    request: (v) => ({ cmd: "journal", args: pageArgs(v) }),
+  alarms: { render: renderAlarms },
+  journal: {
+    parse: { since: (raw) => parseSince(raw) },
+    names: { cursor: "SEQ" },
     render: renderJournal,
     more: (v, r: Array<{ seq: number }>) => nextPageHint("journal", Number(v.n ?? 20), r.length, () => String(r[0]!.seq)),
   },
-  {
-    name: "invoices",
-    admin: false,
-    synopsis: "invoices [-n N] [--since T] [--cursor ID]",
-    summary: "Invoice Service: issued invoices (newest N), open notifications, alarms",
-    options: pageOpt,
-    request: (v) => ({ cmd: "invoices", args: pageArgs(v) }),
-    render: renderInvoiceListing,
-    more: (v, r: { invoices: Array<{ id: number }> }) => nextPageHint("invoices", Number(v.n ?? 50), r.invoices.length, () => String(r.invoices[0]!.id)),
-  },
-  {
-    name: "issue-invoice",
-    admin: true,
-    synopsis: "issue-invoice AMOUNT DESCRIPTION REFERENCE [--reusable]",
-    summary: "Invoice Service: issue a pay-by-invoice QR (printed when a printer is configured)",
-    options: { reusable: { type: "boolean" } },
-    positionals: 3,
-    request: (v, p) => ({ cmd: "issue-invoice", args: { amountMinor: parseMinor(p[0]!), description: p[1], reference: p[2], payOnce: v.reusable !== true } }),
-  },
-  {
-    name: "receipts",
-    admin: false,
-    synopsis: "receipts [-n N] [--since T] [--cursor AT:FLOW]",
-    summary: "kept receipts, the newest N (printed or waiting for a reprint)",
-    options: pageOpt,
-    request: (v) => ({ cmd: "receipts", args: pageArgs(v) }),
+  receipts: {
+    parse: { since: (raw) => parseSince(raw) },
+    names: { cursor: "AT:FLOW" },
     render: renderReceipts,
     more: (v, r: Array<{ at: number; flowId: string }>) => nextPageHint("receipts", Number(v.n ?? 50), r.length, () => `${r[0]!.at}:${r[0]!.flowId}`),
   },
-  {
-    name: "register",
-    admin: true,
-    synopsis: "register --point N [--name NAME]",
-    summary: "register a Glase terminal for a point",
-    options: { ...pointOpt, name: { type: "string" } },
-    request: (v) => ({ cmd: "register", args: { point: intOption(v, "point", true), ...(v.name ? { name: v.name } : {}) } }),
+  invoices: {
+    parse: { since: (raw) => parseSince(raw) },
+    names: { cursor: "ID" },
+    render: renderInvoiceListing,
+    more: (v, r: { invoices: Array<{ id: number }> }) => nextPageHint("invoices", Number(v.n ?? 50), r.invoices.length, () => String(r.invoices[0]!.id)),
   },
-  { name: "unregister", admin: true, synopsis: "unregister --point N", summary: "unregister a point's terminal", options: pointOpt, request: (v) => ({ cmd: "unregister", args: { point: intOption(v, "point", true) } }) },
-  {
-    name: "assign-id",
-    admin: true,
-    synopsis: "assign-id --point N GLASE_ID",
-    summary: "bind a Glase ID sticker to a point (see also: glase-agent assign-id --from-scanner)",
-    options: pointOpt,
-    positionals: 1,
-    request: (v, p) => ({ cmd: "assign-id", args: { point: intOption(v, "point", true), glaseId: p[0] } }),
+  "issue-invoice": {
+    positionals: ["amountMinor", "description", "reference"],
+    names: { amountMinor: "AMOUNT" },
+    parse: { amountMinor: amountArg },
+    hide: ["payOnce"],
+    flags: { reusable: { sets: { payOnce: false } } },
+    note: "AMOUNT in currency units, e.g. 12.50; --reusable: may be paid more than once",
   },
-  { name: "stop-point", admin: true, synopsis: "stop-point --point N", summary: "stop a point (delivery settles, no new customers; lasts across restarts)", options: pointOpt, request: (v) => ({ cmd: "stop-point", args: { point: intOption(v, "point", true) } }) },
-  {
-    name: "resume-point",
-    admin: true,
-    synopsis: "resume-point --point N",
-    summary: "put a stopped point back into service",
-    options: pointOpt,
-    request: (v) => ({ cmd: "resume-point", args: { point: intOption(v, "point", true) } }),
-    render: renderResume,
-  },
-  { name: "reprint", admin: true, synopsis: "reprint FLOW_ID|ERSREFERENCE", summary: "print a kept receipt again", positionals: 1, request: (_v, p) => ({ cmd: "reprint", args: { ref: p[0] } }) },
-  {
-    name: "refund",
-    admin: true,
-    synopsis: "refund ERSREFERENCE AMOUNT [--point N] [--force]",
-    summary: "refund a payment (AMOUNT in currency units, e.g. 12.50); --force: one this agent has no record of",
-    options: { ...pointOpt, force: { type: "boolean" } },
-    positionals: 2,
-    request: (v, p) => {
-      const point = intOption(v, "point", false);
-      return { cmd: "refund", args: { ersReference: p[0], amountMinor: parseMinor(p[1]!), ...(point ? { point } : {}), ...(v.force === true ? { force: true } : {}) } };
-    },
-  },
-  {
-    name: "close-period",
-    admin: true,
-    synopsis: "close-period [--scope shop|terminal] [--point N] [--report-id ID] [--print] [--csv]",
-    summary: "close the transaction period; show its totals and lines (--print: also on the receipt printer; --csv, --json)",
-    options: { ...pointOpt, scope: { type: "string" }, "report-id": { type: "string" }, print: { type: "boolean" }, csv: { type: "boolean" } },
-    request: (v) => {
-      const point = intOption(v, "point", false);
-      const scope = v.scope ?? "shop";
+  "assign-id": { positionals: ["glaseId"], names: { glaseId: "GLASE_ID" }, note: "see also: glase-agent assign-id --from-scanner" },
+  "resume-point": { render: renderResume },
+  reprint: { positionals: ["ref"], names: { ref: "FLOW_ID|ERSREFERENCE" } },
+  refund: { positionals: ["ersReference", "amountMinor"], names: { ersReference: "ERSREFERENCE", amountMinor: "AMOUNT" }, parse: { amountMinor: amountArg }, note: "AMOUNT in currency units, e.g. 12.50" },
+  "close-period": {
+    names: { reportId: "ID" },
+    flags: { csv: { sets: {} } },
+    check: (args) => {
+      const scope = args.scope ?? "shop";
       if (scope !== "shop" && scope !== "terminal") throw new AgentError("INPUT_INVALID", `--scope: expected shop or terminal, got '${String(scope)}'`);
-      if (scope === "terminal" && point === undefined) throw new AgentError("INPUT_INVALID", "--scope terminal needs --point N (the terminal of that point)");
+      if (scope === "terminal" && args.point === undefined) throw new AgentError("INPUT_INVALID", "--scope terminal needs --point N (the terminal of that point)");
       // Checked here too, so a typo is a usage error (exit 2) that lists the ids, and nothing is marked.
-      if (typeof v["report-id"] === "string") periodReportIds(scope, [v["report-id"]]);
-      return {
-        cmd: "close-period",
-        args: { scope, ...(point ? { point } : {}), ...(v["report-id"] ? { reportId: v["report-id"] } : {}), ...(v.print === true ? { print: true } : {}) },
-      };
+      if (typeof args.reportId === "string") periodReportIds(scope, [args.reportId]);
     },
-    render: (r: PeriodCloseResult, v?: Values) => renderPeriodClose(r, v?.csv === true),
+    render: (r: PeriodCloseResult, v: Values) => renderPeriodClose(r, v.csv === true),
   },
-  {
-    name: "resolve",
-    admin: true,
-    synopsis: "resolve FLOW_ID mark-settled|retry|cancel",
-    summary: "resolve a parked flow",
-    positionals: 2,
-    request: (_v, p) => ({ cmd: "resolve", args: { flowId: p[0], action: p[1] } }),
+  periods: {
+    optionNames: { flowId: "flow" },
+    flags: { csv: { sets: {} } },
+    render: (r: KeptPeriodReport[], v: Values) => renderKeptPeriods(r, v.flow !== undefined, v.csv === true),
   },
-  { name: "scan", admin: true, synopsis: "scan TEXT", summary: "inject a scan into the virtual scanner", positionals: 1, request: (_v, p) => ({ cmd: "scan", args: { text: p[0] } }) },
-];
+  ack: {
+    positionals: ["id"],
+    names: { id: "ALARM_ID" },
+    render: (a: { id: string; code: string; clears?: string }) => `alarm ${a.id} (${a.code}) acknowledged${a.clears === "condition" ? "; it stays open until its cause is fixed" : "; cleared"}`,
+  },
+  resolve: { positionals: ["flowId", "action"], names: { flowId: "FLOW_ID" } },
+  scan: { positionals: ["text"] },
+};
+
+export const SUBS: readonly CtlSub[] = ctlTable(OVERRIDES);
 
 const COMMON = "Options: --json (machine-readable output), --socket-dir DIR (default: $RUNTIME_DIRECTORY, else /run/glase-agent when it exists, else ./.glase/run)";
 
@@ -223,12 +123,15 @@ function renderResume(r: { point: number; wasStopped: boolean; outOfService?: { 
   return r.outOfService ? `${head}\nstill out of service (${r.outOfService.cause}): ${r.outOfService.detail}` : head;
 }
 
-/** Custom commands (not one request and a rendering): their synopsis for the usage text. */
-const SPECIAL = {
-  top: { admin: false, synopsis: "top [--interval S] [--iterations N]", summary: "live view of the points (q or Ctrl-C quits; plain periodic output when stdout is not a terminal)" },
-  watch: { admin: false, synopsis: "watch", summary: "print every event as it happens" },
-  export: { admin: false, synopsis: EXPORT_SYNOPSIS, summary: "settled sales and refunds for the bookkeeping (ersReference, time, point, grade, quantity, unit price, amount, VAT)" },
-  backup: { admin: true, synopsis: "backup FILE [--force]", summary: "online consistent copy of the journal and the terminal credentials into FILE (0600)" },
+/**
+ * Custom commands (not one request and a rendering): their synopsis for the usage text, and the
+ * socket commands they use (ctl-table.ts CTL_VIA says the same from the socket side).
+ */
+export const SPECIAL = {
+  top: { admin: false, uses: ["watch", "unwatch"], synopsis: "top [--interval S] [--iterations N]", summary: "live view of the points (q or Ctrl-C quits; plain periodic output when stdout is not a terminal)" },
+  watch: { admin: false, uses: ["watch", "unwatch"], synopsis: "watch", summary: "print every event as it happens" },
+  export: { admin: false, uses: ["export"], synopsis: EXPORT_SYNOPSIS, summary: "settled sales and refunds for the bookkeeping (ersReference, time, point, grade, quantity, unit price, amount, VAT)" },
+  backup: { admin: true, uses: ["backup", "backup-release"], synopsis: "backup FILE [--force]", summary: "online consistent copy of the journal and the terminal credentials into FILE (0600)" },
 } as const;
 
 const USAGE = [
@@ -246,7 +149,7 @@ const USAGE = [
   "with --json a failure also prints {\"error\":{\"code\",\"message\",\"exitCode\"}} on stdout.",
 ].join("\n");
 
-function subUsage(s: Sub): string {
+function subUsage(s: CtlSub): string {
   return `Usage: glase-agent ctl ${s.synopsis} [--json] [--socket-dir DIR]\n\n${s.summary} (${s.admin ? ADMIN_SOCKET : STATUS_SOCKET}).\n${COMMON}`;
 }
 
@@ -348,13 +251,13 @@ export const ctlCommand: Command = {
     if (Object.hasOwn(SPECIAL, name)) return runSpecial(name as keyof typeof SPECIAL, rest);
     const sub = SUBS.find((s) => s.name === name);
     if (!sub) throw new AgentError("INPUT_INVALID", `unknown ctl command '${name}'`);
-    const { values, positionals } = parseOptions(rest, { ...COMMON_OPTIONS, ...(sub.options ?? {}) }, true);
+    const { values, positionals } = parseOptions(rest, { ...COMMON_OPTIONS, ...sub.options }, true);
     if (values.help) {
       process.stdout.write(subUsage(sub) + "\n");
       return 0;
     }
-    if (positionals.length !== (sub.positionals ?? 0)) {
-      throw new AgentError("INPUT_INVALID", `ctl ${sub.name}: expected ${sub.positionals ?? 0} argument(s): ${sub.synopsis}`);
+    if (positionals.length !== sub.positionals) {
+      throw new AgentError("INPUT_INVALID", `ctl ${sub.name}: expected ${sub.positionals} argument(s): ${sub.synopsis}`);
     }
     const { cmd, args } = sub.request(values as Values, positionals);
     const where = chooseSocketDir(values["socket-dir"] as string | undefined);

@@ -3,6 +3,7 @@
 // and the provisioning validator only when a file is given.
 import { AgentError } from "../../errors.ts";
 import { parseOptions, type Command } from "../command.ts";
+import { loadGlaseProvisioning, loadGlaseSimulatorServer, loadInvoiceService } from "../../daemon/simulation.ts";
 
 const USAGE = `Usage: glase-agent simulator [--port N] [--host H] [--provision FILE] [--auto-customer MS] [--profile default|strict]
 
@@ -58,8 +59,8 @@ export const simulatorCommand: Command = {
       if (profile !== undefined && profile !== "default" && profile !== "strict") {
         throw new AgentError("INPUT_INVALID", `--profile must be default or strict, got '${profile}'`);
       }
-      const provision = values.provision ? (await import("../../../simulator/glase/provisioning.ts")).loadProvisioning(values.provision) : undefined;
-      const { startGlaseSimulator } = await import("../../../simulator/glase/server.ts");
+      const provision = values.provision ? (await loadGlaseProvisioning()).loadProvisioning(values.provision) : undefined;
+      const { startGlaseSimulator } = await loadGlaseSimulatorServer();
       const running = await startGlaseSimulator({
         port,
         host: values.host ?? "127.0.0.1",
@@ -70,7 +71,7 @@ export const simulatorCommand: Command = {
         },
       });
       // The Invoice Service (§7) lives on the same server, issuers from the provisioning file.
-      const { mountInvoiceService } = await import("../../../simulator/invoice-service/index.ts");
+      const { mountInvoiceService } = await loadInvoiceService();
       const invoiceService = mountInvoiceService(running);
       process.stdout.write(
         [

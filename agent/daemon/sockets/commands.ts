@@ -17,6 +17,11 @@ export interface CommandContext {
 export interface CommandSpec<A = unknown> {
   readonly name: string;
   readonly role: SocketRole;
+  /**
+   * What the command does, for the socket's `help` and for `ctl --help` alike (ctl's table is
+   * generated from these specs: agent/cli/commands/ctl-table.ts), so say it without the syntax of
+   * either; amounts here are minor units, ctl notes where it takes them as typed (12.50).
+   */
   readonly summary: string;
   /** Not listed by `help` (test hooks). */
   readonly hidden?: boolean;
@@ -46,11 +51,11 @@ function command<S extends z.ZodType>(spec: {
 
 export const COMMANDS: readonly CommandSpec[] = [
   command({ name: "status", role: "status", summary: "station summary and device health", args: none, run: (c) => c.status() }),
-  command({ name: "points", role: "status", summary: "every point: state, amount, volume, alarms", args: none, run: (c) => c.points() }),
+  command({ name: "points", role: "status", summary: "every point: state, amount, volume, alarms, why it is out of service", args: none, run: (c) => c.points() }),
   command({
     name: "flows",
     role: "status",
-    summary: "active flows (all: true for recent finished ones too), newest first; n, since, cursor page",
+    summary: "active flows, newest first (all: recent finished ones too); paged",
     args: z.strictObject({ all: z.boolean().default(false), ...page(100, 200) }).prefault({}),
     run: (c, a) => c.flows(a),
   }),
@@ -78,14 +83,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   command({
     name: "journal",
     role: "status",
-    summary: "last n journal transitions; since, cursor (a seq) page back",
+    summary: "the last journal transitions (default 20), admin actions with who asked among them; paged back",
     args: z.strictObject({ ...page(20, 200), cursor: z.string().regex(/^\d{1,15}$/, "a journal seq").optional() }).prefault({}),
     run: (c, a) => c.journalTail(a.n, { ...(a.since !== undefined ? { since: a.since } : {}), ...(a.cursor !== undefined ? { cursor: a.cursor } : {}) }),
   }),
   command({
     name: "receipts",
     role: "status",
-    summary: "kept receipts, the newest n; since, cursor (at:flowId) page back",
+    summary: "kept receipts, the newest first (printed or waiting for a reprint); paged back",
     args: z.strictObject(page(50, 200)).prefault({}),
     run: (c, a) => c.receipts(a),
   }),
@@ -94,7 +99,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   command({
     name: "invoices",
     role: "status",
-    summary: "Invoice Service: issued invoices (newest n; since, cursor page) and open notifications",
+    summary: "Invoice Service: issued invoices (newest first), open notifications, alarms; paged back",
     args: z.strictObject(page(50, 100)).prefault({}),
     run: (c, a) => {
       if (!c.invoices) throw new AgentError("NOT_FOUND", "the Invoice Service is not configured (invoiceService in the config)");
@@ -191,7 +196,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   command({
     name: "refund",
     role: "admin",
-    summary: "refund a payment, whole or partly (amount in minor units); force: one this agent has no record of",
+    summary: "refund a payment, whole or partly; force: one this agent has no record of",
     args: z.strictObject({ ersReference: z.string().min(1).max(64), amountMinor: z.number().int().positive(), point: point.optional(), force: z.boolean().optional() }),
     run: (c, a) => c.refund(a),
   }),
@@ -224,7 +229,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   command({
     name: "issue-invoice",
     role: "admin",
-    summary: "Invoice Service: issue a pay-by-invoice QR code (amount in minor units)",
+    summary: "Invoice Service: issue a pay-by-invoice QR code (printed when a printer is configured)",
     args: z.strictObject({
       amountMinor: z.number().int().positive(),
       description: z.string().min(1).max(200),
