@@ -2,8 +2,8 @@
 // out) and the point displays (texts translated on their way to the controller).
 import type { DispenserController } from "../../drivers/dispenser/contract.ts";
 import type { AgentConfig } from "../config/schema.ts";
-import type { StationLocale } from "../i18n/format.ts";
-import { displayText, type Locale } from "../i18n/messages.ts";
+import type { StationLocale } from "../../base/i18n/format.ts";
+import { displayText, type Locale } from "../../base/i18n/messages.ts";
 
 export function stationLocaleOf(config: AgentConfig): StationLocale {
   const s = config.station;

@@ -11,7 +11,7 @@ import { decodeStatus, STATUS_QUERY, STATUS_RESPONSE_LENGTH } from "./escpos-sta
 import type { PaperWidth } from "./receipt-layout.ts";
 import { layoutReceipt } from "./receipt-layout.ts";
 import type { PrinterTransport } from "./transport.ts";
-import type { StationLocale } from "../../agent/i18n/format.ts";
+import type { StationLocale } from "../../base/i18n/format.ts";
 
 export interface EscPosPrinterOptions {
   readonly width: PaperWidth;

@@ -8,8 +8,8 @@ import { FilePrinterTransport } from "./transport-file.ts";
 import { SerialPrinterTransport } from "./transport-serial.ts";
 import { TcpPrinterTransport } from "./transport-tcp.ts";
 import type { PrinterTransport } from "./transport.ts";
-import type { RotationPolicy } from "./rotation.ts";
-import type { StationLocale } from "../../agent/i18n/format.ts";
+import type { RotationPolicy } from "../../base/io/rotation.ts";
+import type { StationLocale } from "../../base/i18n/format.ts";
 
 export type PrinterConnection =
   | { readonly kind: "tcp"; readonly host: string; readonly port: number }

@@ -3,8 +3,8 @@
 // Contract §6.9: a payment receipt must show amount, ersReference, "Glase payment" and timestamp.
 import { AgentError } from "../../base/errors.ts";
 import { formatMilli } from "../../base/money.ts";
-import { type StationLocale, decimalSeparator, formatAmount, formatStationTime } from "../../agent/i18n/format.ts";
-import { RECEIPT_LABELS } from "../../agent/i18n/messages.ts";
+import { type StationLocale, decimalSeparator, formatAmount, formatStationTime } from "../../base/i18n/format.ts";
+import { RECEIPT_LABELS } from "../../base/i18n/messages.ts";
 import type { ReceiptContent } from "../../contracts/printer.ts";
 
 export type PaperWidth = 58 | 80;
@@ -130,7 +130,7 @@ function validate(content: ReceiptContent): void {
 
 /**
  * Lays a receipt out for the given paper width, in the station's language and time (labels from
- * agent/i18n/messages.ts; the description — "Glase payment" — is printed as given). Throws
+ * base/i18n/messages.ts; the description — "Glase payment" — is printed as given). Throws
  * INPUT_INVALID (never prints garbage).
  */
 export function layoutReceipt(content: ReceiptContent, width: PaperWidth, station: StationLocale = { locale: "en" }): ReceiptLine[] {

@@ -3,7 +3,7 @@
 // Each receipt is fdatasynced before the write resolves: the journal then records it printed,
 // and a power cut must not take back what it recorded.
 import { appendFileDurably } from "../../base/io/durable-file.ts";
-import { type RotationPolicy, rotateBeforeAppend } from "./rotation.ts";
+import { type RotationPolicy, rotateBeforeAppend } from "../../base/io/rotation.ts";
 import type { PrinterTransport } from "./transport.ts";
 import { transportDisconnected, withTimeout, transportTimeout } from "./transport.ts";
 

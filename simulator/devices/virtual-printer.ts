@@ -5,7 +5,7 @@
 import net from "node:net";
 import path from "node:path";
 import { ensureDirectory, writeFileDurably } from "../../base/io/durable-file.ts";
-import { type RotationPolicy, pruneReceiptFolder } from "../../drivers/printer/rotation.ts";
+import { type RotationPolicy, pruneReceiptFolder } from "../../base/io/rotation.ts";
 import type { Duplex } from "node:stream";
 import { HEALTHY, statusByte } from "../../drivers/printer/escpos-status.ts";
 import type { PrinterCondition } from "../../drivers/printer/escpos-status.ts";

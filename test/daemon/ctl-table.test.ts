@@ -70,7 +70,7 @@ describe("ctl ↔ socket commands", () => {
     expect(synopsis("assign-id")).toBe("assign-id --point N GLASE_ID");
     expect(synopsis("resolve")).toBe("resolve FLOW_ID mark-settled|retry|cancel");
     expect(synopsis("issue-invoice")).toBe("issue-invoice AMOUNT DESCRIPTION REFERENCE [--reusable]");
-    expect(synopsis("close-period")).toBe("close-period [--scope shop|terminal] [--point N] [--report-id ID]");
+    expect(synopsis("close-period")).toBe("close-period [--scope shop|terminal] [--point N] [--report-id ID] [--print] [--csv]");
   });
 
   it("a required option missing is a usage error naming it; a bad number is refused before the socket", () => {

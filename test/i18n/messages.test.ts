@@ -5,7 +5,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { localizedDisplays } from "../../agent/daemon/station-locale.ts";
-import { DISPLAY_TEXTS, LOCALES, RECEIPT_LABELS, displayText } from "../../agent/i18n/messages.ts";
+import { DISPLAY_TEXTS, LOCALES, RECEIPT_LABELS, displayText } from "../../base/i18n/messages.ts";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
 
 /** Texts the source sends to a point's display: `display(s, "…")`, `this.display(point, "…")` and the engine's refusals. */
@@ -27,7 +27,7 @@ describe("the message catalogue", () => {
     expect(texts.size).toBeGreaterThan(15);
     for (const t of ["Confirm in the Glase app", "Out of service", "Out of order - please contact staff", "Paid - thank you"]) expect(texts.has(t), t).toBe(true);
     const missing = [...texts].filter((t) => !DISPLAY_TEXTS[t]);
-    expect(missing, "display texts without translations in agent/i18n/messages.ts").toEqual([]);
+    expect(missing, "display texts without translations in base/i18n/messages.ts").toEqual([]);
     for (const [en, tr] of Object.entries(DISPLAY_TEXTS)) {
       expect(texts.has(en), `catalogue text nothing displays: ${en}`).toBe(true);
       for (const l of LOCALES) if (l !== "en") expect(tr[l].trim().length, `${en} in ${l}`).toBeGreaterThan(0);

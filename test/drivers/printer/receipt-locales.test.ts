@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { vatBreakdownOf } from "../../../agent/core/receipt-vat.ts";
 import { money } from "../../../agent/core/money.ts";
-import { LOCALES, RECEIPT_LABELS } from "../../../agent/i18n/messages.ts";
+import { LOCALES, RECEIPT_LABELS } from "../../../base/i18n/messages.ts";
 import { COLUMNS, layoutReceipt, type ReceiptLine } from "../../../drivers/printer/receipt-layout.ts";
 import { FUEL_RECEIPT } from "./sample-receipt.ts";
 

@@ -11,7 +11,7 @@ import { createPaymentEngine } from "../../../agent/engine.ts";
 import { openJournal } from "../../../agent/journal/journal.ts";
 import { createLogger } from "../../../agent/log.ts";
 import { createReceiptPrinter } from "../../../drivers/printer/printer-factory.ts";
-import { rotatedFiles } from "../../../drivers/printer/rotation.ts";
+import { rotatedFiles } from "../../../base/io/rotation.ts";
 import { systemScheduler } from "../../../drivers/dispenser/line-driver.ts";
 import { VirtualPrinter } from "../../../simulator/devices/virtual-printer.ts";
 import { FAST_SETTINGS, stationPoints, until } from "../../flows/harness/station.ts";

@@ -1,6 +1,6 @@
 // One realistic fuel receipt shared by the printer tests (values shaped as in contract §4.12).
 import type { ReceiptContent } from "../../../drivers/printer/contract.ts";
-import { formatStationTime } from "../../../agent/i18n/format.ts";
+import { formatStationTime } from "../../../base/i18n/format.ts";
 
 export const FUEL_RECEIPT: ReceiptContent = {
   stationName: "Glase Station Åre Östra",

@@ -4,7 +4,7 @@
 // so what rotation drops is only the printer's copy.
 import { readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { syncDirectory } from "../../base/io/durable-file.ts";
+import { syncDirectory } from "./durable-file.ts";
 
 export interface RotationPolicy {
   /** A file sink rotates before an append would take it past this; a folder keeps at most this many bytes. */

@@ -2,7 +2,7 @@
 // (`station.timeZone`, default the system's) and its locale's conventions via Intl. Amounts stay
 // integer minor units until the last step: only the decimal separator is the locale's.
 import { AgentError } from "../errors.ts";
-import { formatMinor } from "../core/money.ts";
+import { formatMinor } from "../money.ts";
 import { INTL_TAG, type Locale } from "./messages.ts";
 
 export interface StationLocale {
