@@ -88,7 +88,8 @@ describe("fsync discipline under strace", () => {
       timeoutMs: 120_000,
       during: async () => {
         const status = await eventually(() => ControlClient.connect(join(run, "status.sock")).catch(() => undefined), 60_000, "status.sock");
-        const admin = await ControlClient.connect(join(run, "admin.sock"));
+        // admin.sock is bound just after status.sock: under strace the gap is wide enough to hit.
+        const admin = await eventually(() => ControlClient.connect(join(run, "admin.sock")).catch(() => undefined), 60_000, "admin.sock");
         try {
           await admin.request("register", { point: 3 });
           await site.sale(status, 1, 2_000);
