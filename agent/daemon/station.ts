@@ -357,7 +357,7 @@ export class Station implements StationControl {
       }
       if (point === undefined) throw new AgentError("INPUT_INVALID", `a forced refund of ${ersReference} needs --point (the terminal to refund through)`, { ersReference });
       this.parts.logger.warn("refund-forced", { ersReference, amountMinor: req.amountMinor, point, reason: "no record of the payment: sent as forced by the technician" });
-      return this.refunds.unchecked(ersReference, () => this.engine.startRefund({ point, ersReference, amountMinor: req.amountMinor }));
+      return this.refunds.unchecked({ ersReference, amountMinor: req.amountMinor }, () => this.engine.startRefund({ point, ersReference, amountMinor: req.amountMinor }));
     }
     if (point === undefined) throw new AgentError("INPUT_INVALID", `${ersReference} is an Invoice Service payment: give --point (the terminal to refund through)`, { ersReference });
     const start = () => this.engine.startRefund({ point, ersReference, amountMinor: req.amountMinor });
