@@ -5,9 +5,9 @@
 // files moved aside into `replaced-<time>/` (the journal with its -wal/-shm, which belong to it
 // and to nothing else) and the staged ones renamed into place. A failure before the swap leaves
 // the state as it was; the replaced files stay for a rollback by hand.
-import { lstat, readFile, rename, rm } from "node:fs/promises";
+import { lstat, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { ensureDirectory, inheritedOwner, syncDirectory, writeFileDurably } from "../durable-file.ts";
+import { ensureDirectory, inheritedOwner, moveFileDurably, removeFileDurably, syncDirectory, writeFileDurably } from "../durable-file.ts";
 import { AgentError } from "../errors.ts";
 import { MIGRATIONS as INVOICE_MIGRATIONS } from "../invoice-service/store.ts";
 import { JournalReader } from "../journal/reader.ts";
@@ -29,7 +29,11 @@ export interface RestoreReport {
   readonly journal: OpenedBackup["manifest"]["journal"];
 }
 
-const SQLITE_SIDECARS = ["", "-wal", "-shm"] as const;
+/**
+ * The WAL and shared-memory files go aside BEFORE their database: a cut between the two moves
+ * must never leave the old journal's WAL beside the restored journal (SQLite would replay it).
+ */
+const SQLITE_SIDECARS = ["-wal", "-shm", ""] as const;
 
 async function exists(path: string): Promise<boolean> {
   return lstat(path).then(
@@ -96,11 +100,15 @@ export async function restoreBackup(backup: OpenedBackup, targets: RestoreTarget
   //    staged ones into place.
   const stamp = `replaced-${new Date(now).toISOString().replace(/[:.]/g, "-")}`;
   const replacedDirs = new Set<string>();
+  // Every rename is made durable (both directories fsynced) before the next one: a power cut at
+  // any point leaves a state a later restore or start can read — the old files aside, or the new
+  // ones in place — never a restored journal beside a stale WAL, nor a journal missing with an
+  // empty one created by the next start (review 2 #12).
   const moveAside = async (path: string) => {
     if (!(await exists(path))) return;
     const aside = join(dirname(path), stamp);
     await ensureDirectory(aside, 0o700, owner);
-    await rename(path, join(aside, basename(path)));
+    await moveFileDurably(path, join(aside, basename(path)));
     replacedDirs.add(aside);
   };
   const touchedDirs = new Set<string>([targets.stateDir]);
@@ -112,12 +120,14 @@ export async function restoreBackup(backup: OpenedBackup, targets: RestoreTarget
     touchedDirs.add(dirname(path));
   }
   for (const s of staged) {
-    await rename(s.from, s.to);
+    // The staged copy was opened by the check: no sidecar of it may follow it into place.
+    for (const side of ["-wal", "-shm"]) await removeFileDurably(`${s.from}${side}`);
+    await moveFileDurably(s.from, s.to);
     restored.push(s.to);
   }
   await moveAside(targets.terminalsDir);
   await ensureDirectory(dirname(targets.terminalsDir), 0o700, owner);
-  await rename(stagedTerminals, targets.terminalsDir);
+  await moveFileDurably(stagedTerminals, targets.terminalsDir);
   touchedDirs.add(dirname(targets.terminalsDir));
   restored.push(targets.terminalsDir);
   for (const d of [...touchedDirs, ...replacedDirs]) await syncDirectory(d);

@@ -5,25 +5,31 @@
 // technicians cannot both take the last 10.00.
 import { formatMinor } from "../core/money.ts";
 import { AgentError } from "../errors.ts";
+import { countedRefundMinor } from "../journal/refund-totals.ts";
 import type { Journal } from "../journal/types.ts";
 
-interface RefundSnapshot {
-  readonly ersReference?: unknown;
-  readonly amountMinor?: unknown;
-  readonly outcome?: unknown;
-}
-
-/** Minor units refunded (or possibly refunded) of a payment, from the journal's refund flows. */
+/**
+ * Minor units refunded (or possibly refunded) of a payment: its refund flows in the journal that
+ * count (done, running, parked unknown, or ended after repeated 93/94 — refund-totals.ts), plus
+ * the totals of those compaction has removed.
+ */
 export async function refundedMinor(journal: Journal, ersReference: string): Promise<number> {
   const flows = await journal.flows({ kind: "refund", limit: 100_000 });
-  let sum = 0;
+  let sum = await journal.compactedRefundMinor(ersReference);
   for (const f of flows) {
-    const s = f.state as RefundSnapshot;
-    if (s.ersReference !== ersReference || typeof s.amountMinor !== "number") continue;
-    if (f.finished && s.outcome === "failed") continue; // Glase refused it: nothing was refunded
-    sum += s.amountMinor;
+    const counted = countedRefundMinor(f);
+    if (counted?.ersReference === ersReference) sum += counted.amountMinor;
   }
   return sum;
+}
+
+/** Earlier refunds of a payment of exactly this amount that count (a forced refund's double). */
+async function sameAmountRefunds(journal: Journal, ersReference: string, amountMinor: number): Promise<number> {
+  const flows = await journal.flows({ kind: "refund", limit: 100_000 });
+  return flows.filter((f) => {
+    const c = countedRefundMinor(f);
+    return c?.ersReference === ersReference && c.amountMinor === amountMinor;
+  }).length;
 }
 
 export class RefundGuard {
@@ -35,9 +41,23 @@ export class RefundGuard {
    * Runs `start` when `amountMinor` fits in what is left of a payment of `paidMinor`; refuses
    * with CONFLICT (naming both amounts) before anything is sent otherwise.
    */
-  /** A refund that cannot be checked (forced): still one at a time per payment. */
-  unchecked<T>(ersReference: string, start: () => Promise<T>): Promise<T> {
-    return this.serially(ersReference, start);
+  /**
+   * A forced refund (no record of the payment, so no paid amount to check against): one at a
+   * time per payment, and checked against the earlier refunds of it — one of the same amount
+   * that is done or may be done is the double a repeated command makes, refused CONFLICT.
+   */
+  unchecked<T>(req: { readonly ersReference: string; readonly amountMinor: number; readonly currency?: string }, start: () => Promise<T>): Promise<T> {
+    return this.serially(req.ersReference, async () => {
+      if ((await sameAmountRefunds(this.journal, req.ersReference, req.amountMinor)) > 0) {
+        const refunded = await refundedMinor(this.journal, req.ersReference);
+        throw new AgentError(
+          "CONFLICT",
+          `a refund of ${formatMinor(req.amountMinor)} of payment ${req.ersReference} is already done or may be done (refunded so far: ${formatMinor(refunded)}); ctl flows --all shows it — a second one of the same amount is refused`,
+          { ersReference: req.ersReference, amountMinor: req.amountMinor, refundedMinor: refunded },
+        );
+      }
+      return start();
+    });
   }
 
   async refund<T>(req: { readonly ersReference: string; readonly amountMinor: number; readonly paidMinor: number; readonly currency: string }, start: () => Promise<T>): Promise<T> {

@@ -278,14 +278,25 @@ export class Station implements StationControl {
   }
 
   async unregisterTerminal(point: number): Promise<void> {
-    if (this.engineRef?.snapshot().points.some((p) => p.point === point && p.state !== "idle" && p.state !== "stopped")) {
+    const engine = this.engineRef;
+    const state = engine?.snapshot().points.find((p) => p.point === point)?.state;
+    if (state !== undefined && state !== "idle" && state !== "stopped") {
       throw new AgentError("CONFLICT", `point ${point} is busy; stop it and wait until it is idle`, { point });
     }
+    // Stopped first, in the same turn as the check: no customer can start on a terminal that is
+    // being unregistered while Glase answers. A point a technician had stopped stays stopped.
+    const wasStopped = state === "stopped" || this.stopped.has(point);
+    if (engine && state !== undefined && !wasStopped) await engine.stopPoint(point);
+    const resume = async () => {
+      if (engine && state !== undefined && !wasStopped && this.engineRef === engine) await engine.resumePoint(point).catch(() => undefined);
+    };
     await this.parts.terminals.unregister(point).catch(async (err: unknown) => {
+      await resume();
       // An unregister in doubt takes the point out of service (with its alarm) at once.
       if ((await this.parts.terminals.registration(point).catch(() => undefined))?.kind === "unregistering") await this.restartEngine(this.parts.config, 5_000);
       throw err;
     });
+    await resume();
     await this.restartEngine(this.parts.config, 5_000);
   }
 
@@ -373,7 +384,7 @@ export class Station implements StationControl {
       }
       if (point === undefined) throw new AgentError("INPUT_INVALID", `a forced refund of ${ersReference} needs --point (the terminal to refund through)`, { ersReference });
       this.parts.logger.warn("refund-forced", { ersReference, amountMinor: req.amountMinor, point, reason: "no record of the payment: sent as forced by the technician" });
-      return this.refunds.unchecked(ersReference, () => this.engine.startRefund({ point, ersReference, amountMinor: req.amountMinor }));
+      return this.refunds.unchecked({ ersReference, amountMinor: req.amountMinor }, () => this.engine.startRefund({ point, ersReference, amountMinor: req.amountMinor }));
     }
     if (point === undefined) throw new AgentError("INPUT_INVALID", `${ersReference} is an Invoice Service payment: give --point (the terminal to refund through)`, { ersReference });
     const start = () => this.engine.startRefund({ point, ersReference, amountMinor: req.amountMinor });

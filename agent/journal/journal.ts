@@ -13,6 +13,7 @@
 // number of single-statement writes run side by side, an explicit transaction runs alone — it waits
 // for the writes in flight, and writes arriving meanwhile wait for its COMMIT/ROLLBACK. Compaction
 // deletes in small transactions so an append never waits behind more than one of them.
+import { countedRefundMinor } from "./refund-totals.ts";
 import type sqlite3 from "sqlite3";
 import { AgentError } from "../errors.ts";
 import type { FlowRecord, Journal, ReceiptPage, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
@@ -274,8 +275,9 @@ class SqliteJournal implements Journal {
     // One scan finds the expired flows and their steps' rowids; the deletes then walk the rowid
     // B-tree (steps) and the primary key (receipts) in small transactions of their own.
     const expired = "SELECT flow_id FROM flows WHERE finished = 1 AND updated_at < ?";
+    const folded = await this.foldExpiredRefunds(before);
     const flows = (await all(this.db, expired, [before])).map((r) => String(r.flow_id));
-    if (flows.length === 0) return 0;
+    if (flows.length === 0) return folded;
     const seqs = (await all(this.db, `SELECT seq FROM steps WHERE flow_id IN (${expired})`, [before])).map((r) => Number(r.seq));
     for (let i = 0; i < seqs.length; i += COMPACTION_BATCH) {
       const batch = seqs.slice(i, i + COMPACTION_BATCH);
@@ -287,7 +289,52 @@ class SqliteJournal implements Journal {
     }
     // Give the freed pages back to the WAL/file so the journal never grows without bound.
     await exec(this.db, "PRAGMA wal_checkpoint(TRUNCATE)");
-    return flows.length;
+    return folded + flows.length;
+  }
+
+  /**
+   * Expired refund flows: their counted amounts go into refund_totals and their steps away, in
+   * one transaction each batch (refund-totals.ts), so a payment's refunds outlive the retention.
+   */
+  private async foldExpiredRefunds(before: number): Promise<number> {
+    const expiredRefunds = "SELECT flow_id FROM flows WHERE kind = 'refund' AND finished = 1 AND updated_at < ?";
+    const rows = await all(this.db, `SELECT flow_id, state FROM flows WHERE flow_id IN (${expiredRefunds})`, [before]);
+    if (rows.length === 0) return 0;
+    // One scan for the steps' rowids (steps has no flow_id index, on purpose: see schema.ts).
+    const seqsOf = new Map<string, number[]>();
+    for (const r of await all(this.db, `SELECT seq, flow_id FROM steps WHERE flow_id IN (${expiredRefunds})`, [before])) {
+      const id = String(r.flow_id);
+      seqsOf.set(id, [...(seqsOf.get(id) ?? []), Number(r.seq)]);
+    }
+    for (let i = 0; i < rows.length; i += COMPACTION_BATCH) {
+      const batch = rows.slice(i, i + COMPACTION_BATCH);
+      await this.transaction(async () => {
+        for (const r of batch) {
+          let state: unknown;
+          try {
+            state = JSON.parse(String(r.state));
+          } catch {
+            state = undefined;
+          }
+          const counted = countedRefundMinor({ finished: true, state });
+          if (counted) {
+            await run(
+              this.db,
+              "INSERT INTO refund_totals(ers_reference, refunded_minor, updated_at) VALUES (?, ?, ?) ON CONFLICT(ers_reference) DO UPDATE SET refunded_minor = refunded_minor + excluded.refunded_minor, updated_at = excluded.updated_at",
+              [counted.ersReference, counted.amountMinor, before],
+            );
+          }
+          const seqs = seqsOf.get(String(r.flow_id)) ?? [];
+          if (seqs.length > 0) await run(this.db, `DELETE FROM steps WHERE seq IN (${seqs.map(() => "?").join(",")})`, seqs);
+        }
+      });
+    }
+    return rows.length;
+  }
+
+  async compactedRefundMinor(ersReference: string): Promise<number> {
+    const rows = await all(this.db, "SELECT refunded_minor FROM refund_totals WHERE ers_reference = ?", [ersReference]);
+    return rows.length > 0 ? Number(rows[0]!.refunded_minor) : 0;
   }
 
   /** One explicit transaction, alone on the writer connection (see WriteGate). */

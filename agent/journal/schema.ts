@@ -47,4 +47,12 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX receipts_by_ers_reference ON receipts(ers_reference);
   `,
+  // Refunded totals of payments whose refund flows were compacted away (refund-totals.ts).
+  `
+  CREATE TABLE refund_totals (
+    ers_reference TEXT PRIMARY KEY,
+    refunded_minor INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];

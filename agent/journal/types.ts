@@ -84,5 +84,7 @@ export interface Journal {
   setPointStopped(point: number, stopped: boolean, at: number): Promise<void>;
   /** Removes finished flows (and their steps) last updated before `before`; returns how many. */
   compact(before: number): Promise<number>;
+  /** Minor units refunded of a payment by refund flows compaction has removed (refund-totals.ts). */
+  compactedRefundMinor(ersReference: string): Promise<number>;
   close(): Promise<void>;
 }

@@ -19,6 +19,7 @@ import type { Journal, TransitionRecord } from "../../agent/journal/types.ts";
 import { startSocketServers } from "../../agent/daemon/sockets/server.ts";
 import { createLogger } from "../../agent/log.ts";
 import { TestStation } from "../daemon/test-station.ts";
+import { straced, type TraceEvent } from "../durability/strace.ts";
 
 const exec = promisify(execFile);
 let dir: string;
@@ -217,5 +218,38 @@ describe("glase-agent restore (the agent stopped)", () => {
     expect(done.code, done.stderr).toBe(0);
     expect(done.stdout).toContain("restored:");
     expect((await seqs(join(state, "journal.sqlite"))).length).toBe(5);
+  });
+
+  it("swaps the files one durable rename at a time, the old -wal aside before the restored journal is in place (strace)", async () => {
+    const source = await site("trace-source", 3);
+    const snap = await takeSnapshot({ stagingRoot: source.state, journalPath: source.path, terminalsDir: join(source.state, "terminals"), station: "Glase Demo Station", agentVersion: "t" });
+    await source.journal.close();
+    const file = join(dir, "trace.tar");
+    await writeBackupArchive(file, snap.dir, snap.manifest);
+    const live = await site("trace-live", 6);
+    const state = join(dir, "trace-target");
+    await mkdir(state, { mode: 0o700 });
+    for (const f of ["journal.sqlite", "journal.sqlite-wal"]) await copyFile(join(live.state, f), join(state, f));
+    await live.journal.close();
+    const config = join(dir, "trace.yaml");
+    await writeFile(config, `${await readFile("config/simulated-station.yaml", "utf8")}\nstateDir: ${state}\nsockets: { dir: ${join(dir, "trace-run")} }\n`);
+    await chmod(config, 0o600);
+    const r = await straced([process.execPath, "bin/glase-agent.js", "restore", file, "--config", config]);
+    expect(r.code, r.stderr).toBe(0);
+    const ok = (e: TraceEvent) => e.result.startsWith("0");
+    const renames = r.events.filter((e) => /^rename/.test(e.syscall) && ok(e) && e.paths.some((p) => p.startsWith(state + "/")));
+    const dirOf = (p: string) => p.slice(0, p.lastIndexOf("/"));
+    // Each rename's target directory is fsynced before the next rename is made.
+    for (let i = 0; i + 1 < renames.length; i++) {
+      const [, to] = renames[i]!.paths.slice(-2);
+      const synced = r.events.some((e) => (e.syscall === "fsync" || e.syscall === "fdatasync") && e.fdPath === dirOf(to!) && e.index > renames[i]!.index && e.index < renames[i + 1]!.index);
+      expect(synced, `rename to ${to} not fsynced before the next rename`).toBe(true);
+    }
+    const walAside = renames.findIndex((e) => e.paths[0] === join(state, "journal.sqlite-wal"));
+    const journalIn = renames.findIndex((e) => e.paths.at(-1) === join(state, "journal.sqlite") && e.paths[0] !== join(state, "journal.sqlite"));
+    expect(walAside, "the old -wal was moved aside").toBeGreaterThanOrEqual(0);
+    expect(journalIn).toBeGreaterThan(walAside);
+    expect((await readdir(state)).filter((n) => n.startsWith("journal.sqlite-"))).toEqual([]);
+    expect((await seqs(join(state, "journal.sqlite"))).length).toBe((await seqs(join(snap.dir, "journal.sqlite"))).length);
   });
 });

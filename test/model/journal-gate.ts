@@ -76,6 +76,10 @@ export class GatedJournal implements Journal {
     this.writes++;
     return this.gate(this.inner.saveReceipt(receipt));
   }
+  compactedRefundMinor(ersReference: string): Promise<number> {
+    return this.gate(this.inner.compactedRefundMinor(ersReference));
+  }
+
   receiptsMatching(key: string): Promise<readonly ReceiptRecord[]> {
     return this.gate(this.inner.receiptsMatching(key));
   }

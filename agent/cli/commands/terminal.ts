@@ -35,6 +35,8 @@ interface Ctx {
   readonly agent: ControlClient | undefined;
   /** Direct access (agent not running). */
   direct(): Promise<TerminalManager>;
+  /** The journal the service uses with this config (agent not running). */
+  journalPath(): Promise<string>;
 }
 
 async function context(argv: readonly string[], extra: Record<string, { type: "string" | "boolean" }>, usage: string) {
@@ -55,6 +57,10 @@ async function context(argv: readonly string[], extra: Record<string, { type: "s
     point,
     json: values.json === true,
     agent,
+    async journalPath() {
+      const { config } = await loadConfig(configFile);
+      return resolveCommandPaths(config, configFile).journal;
+    },
     async direct() {
       // stdout carries the command's answer (--json for scripts); the log goes to stderr.
       configureLogging({ sink: { write: (line) => process.stderr.write(line) } });
@@ -124,7 +130,17 @@ export const unregisterCommand: Command = {
     if ("help" in c) return process.stdout.write(c.help + "\n"), 0;
     const { ctx } = c;
     if (ctx.agent) await ctx.agent.request("unregister", { point: ctx.point }).finally(() => ctx.agent!.close());
-    else await (await ctx.direct()).unregister(ctx.point);
+    else {
+      // The agent is stopped: the journal may still hold a flow of this point that its next start
+      // must finish with these very credentials (a reservation to commit or cancel).
+      const { unfinishedFlowsOf } = await import("../../journal/unfinished.ts");
+      const open = await unfinishedFlowsOf(await ctx.journalPath(), ctx.point);
+      if (open.length > 0) {
+        const list = open.map((f) => `${f.flowId} (${f.parked ? "parked, " : ""}${f.state})`).join(", ");
+        throw new AgentError("CONFLICT", `point ${ctx.point} has unfinished flows in the journal: ${list}; start the agent so it finishes them with this terminal (ctl flows; a parked one needs ctl resolve), then unregister`, { point: ctx.point, flows: open.map((f) => f.flowId) });
+      }
+      await (await ctx.direct()).unregister(ctx.point);
+    }
     print(ctx, { point: ctx.point, unregistered: true });
     return 0;
   },
