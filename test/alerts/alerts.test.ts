@@ -213,11 +213,11 @@ describe("the alerting hook's command", () => {
 
 describe("the alerts config", () => {
   const base = parse(`
-version: 2
+version: 3
 station: { name: S, currency: SEK }
 glase: { endpoint: embedded-simulator }
 points: [{ id: 1, kind: fuel, grades: ["95"], maxPreliminaryMinor: 1000, terminal: { id: t, password: p } }]
-devices: { dispenser: { kind: virtual, grades: [{ id: "95", name: B, unit: L, unitPriceMinor: 1, vatRatePercent: 25 }] } }
+devices: { controllers: [{ id: board, driver: line, virtual: {}, points: [1], grades: [{ id: "95", name: B, unit: L, unitPriceMinor: 1, vatRatePercent: 25 }] }] }
 `);
   const check = (alerts: unknown) => {
     const r = ConfigSchema.safeParse({ ...base, alerts });

@@ -3,8 +3,8 @@
 // real WebSocket to the agent's central system, PTS-2 pumps over loopback HTTP. Each point's sale
 // settles at its own device's metered figure; a PTS-2 price mismatch (a fault without a point)
 // is an alarm in `ctl alarms`; an OCPP session whose agent is SIGKILLed mid-charge settles once
-// after the restart, from the charger's late StopTransaction, and a repeated StopTransaction is
-// answered without a second settlement.
+// after the restart, from the charger's late StopTransaction, and a repeated StartTransaction gets
+// the same transaction id and a repeated StopTransaction is answered, neither settling again.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,12 +46,12 @@ const paidOn = (point: number, n: number) =>
   eventually(() => f.invoicesOf(point).filter((i) => i.status === "PAID").length >= n && f.invoicesOf(point).filter((i) => i.status === "PAID"), 60_000, `${n} paid on point ${point}`);
 
 /** The StopTransaction the charger sent (its meterStop) and the StartTransaction's meterStart. */
-function meterOf(cp: VirtualChargePoint): { id?: number; start?: number; stop?: number; stops: number } {
-  const m: { id?: number; start?: number; stop?: number; stops: number } = { stops: 0 };
+function meterOf(cp: VirtualChargePoint): { id?: number; start?: number; stop?: number; stops: number; startParams?: Record<string, unknown> } {
+  const m: { id?: number; start?: number; stop?: number; stops: number; startParams?: Record<string, unknown> } = { stops: 0 };
   cp.onEvent((e) => {
     if (e.type !== "answered") return;
     const p = e.params as { meterStart?: number; meterStop?: number };
-    if (e.action === "StartTransaction") (m.start = p.meterStart), (m.id = (e.answer as { transactionId?: number }).transactionId);
+    if (e.action === "StartTransaction") (m.start = p.meterStart), (m.id = (e.answer as { transactionId?: number }).transactionId), (m.startParams = e.params as Record<string, unknown>);
     if (e.action === "StopTransaction") (m.stop = p.meterStop), m.stops++;
   });
   return m;
@@ -137,6 +137,9 @@ describe("one station, three controllers: line board, OCPP charger, PTS-2", { ti
     const paid = await eventually(() => f.invoicesOf(CHARGER_POINT).slice(before).find((i) => i.status === "PAID"), 60_000, "the recovered session paid");
     expect(meter.stops).toBe(1);
     expect(paid).toMatchObject({ paidMinor: priceOf(meter.stop! - meter.start!, AC22_PRICE), commitCalls: 1 });
+    // The charger repeats its StartTransaction (a lost answer, before the agent's SIGKILL): the same id.
+    const restart = await cp.call("StartTransaction", meter.startParams!);
+    expect(restart).toMatchObject({ transactionId: meter.id, idTagInfo: { status: "Accepted" } });
     // The charger repeats its StopTransaction (a lost answer): answered, never settled twice.
     const again = await cp.call("StopTransaction", { transactionId: meter.id!, meterStop: meter.stop!, timestamp: new Date().toISOString(), reason: "EVDisconnected" });
     expect(again).toBeDefined();

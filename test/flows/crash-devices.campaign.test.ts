@@ -48,16 +48,18 @@ interface Device {
 async function charger(): Promise<Device> {
   const port = await freePort();
   const cp = new VirtualChargePoint({ endpoint: `ws://127.0.0.1:${port}/ocpp`, identity: "CP-1", secondMs: 50, powerW: 36_000, reconnectMs: 100 });
+  // What the charger's own meter counted: the register when the customer unplugged minus the
+  // session's meterStart (the truth, whether or not its StopTransaction ever reaches the agent).
   let start: number | undefined;
   let stop: number | undefined;
-  cp.onEvent((e) => {
-    if (e.type === "answered" && e.action === "StopTransaction") stop = (e.params as { meterStop: number }).meterStop;
-  });
   // The customer: unplugs 600 Wh after the session started (while the agent is dead, too).
   const watch = setInterval(() => {
     const tx = cp.transaction(1);
     if (tx && start === undefined) start = tx.meterStart;
-    if (tx && cp.registerWh(1) - tx.meterStart >= 600) cp.unplug(1);
+    if (tx && cp.registerWh(1) - tx.meterStart >= 600) {
+      stop = cp.registerWh(1);
+      cp.unplug(1);
+    }
   }, 20);
   return {
     env: { DEVICE: "ocpp", OCPP_PORT: String(port) },
