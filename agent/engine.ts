@@ -243,11 +243,6 @@ class Engine implements PaymentEngine, RunnerHost {
     await r.feed({ type: "technician", action: "cancel" });
   }
 
-  /** An alarm raised outside the flows (the kiosk host: a release result that never came). */
-  alarm(a: { readonly code: string; readonly message: string; readonly point?: number; readonly flowId?: string }): void {
-    this.raiseAlarmOn(a.point, a.flowId, a.code, a.message);
-  }
-
   private terminalFor(req: { readonly point?: number; readonly terminal?: string }): PointConfig {
     const found = [...this.points.values()].find((p) => p.config.id === req.point || p.config.terminal.terminalId === req.terminal);
     if (!found) throw new AgentError("NOT_FOUND", `no point/terminal ${req.point ?? req.terminal}`, { ...req });
@@ -378,16 +373,21 @@ class Engine implements PaymentEngine, RunnerHost {
   }
 
   private raiseAlarm(s: FlowState, code: string, message: string): void {
-    this.raiseAlarmOn("point" in s ? s.point : undefined, s.flowId, code, message);
+    this.alarm({ ...("point" in s && s.point !== undefined ? { point: s.point } : {}), flowId: s.flowId, code, message });
   }
 
-  private raiseAlarmOn(point: number | undefined, flowId: string | undefined, code: string, message: string): void {
-    const alarm: AlarmInfo = { id: `A${++this.alarmSeq}`, at: this.scheduler.now(), ...(point !== undefined ? { point } : {}), ...(flowId !== undefined ? { flowId } : {}), code, message };
+  /** Also the engine API's alarm(): one no flow raised (a device fault, the kiosk host). */
+  alarm(a: { readonly point?: number; readonly flowId?: string; readonly code: string; readonly message: string }): void {
+    const { point, code, message } = a;
+    // A device repeating the same fault (every poll) is one alarm, not a flood.
+    const last = this.alarms.findLast((x) => x.code === code && x.point === point);
+    if (a.flowId === undefined && last && last.message === message && this.scheduler.now() - last.at < 60_000) return;
+    const alarm: AlarmInfo = { id: `A${++this.alarmSeq}`, at: this.scheduler.now(), ...a };
     this.alarms.push(alarm);
     if (this.alarms.length > 500) this.alarms.shift();
     const p = point !== undefined ? this.points.get(point) : undefined;
     if (p) p.alarms = [...p.alarms.slice(-19), alarm];
-    this.logger.warn("alarm", { code, flowId, point, message });
+    this.logger.warn("alarm", { code, flowId: a.flowId, point, message });
     this.events$.next({ type: "alarm", alarm });
   }
 
@@ -457,6 +457,7 @@ class Engine implements PaymentEngine, RunnerHost {
       byTransaction: (transactionId) => this.runners.get(transactionId),
       activeOn: (point) => this.points.get(point)?.active,
       running: () => [...this.runners.values()],
+      deviceAlarm: (a) => this.alarm(a),
       logger: this.logger,
     });
   }

@@ -11,6 +11,10 @@
 // tells where its RSS goes (V8 heap, external memory, the rest: code, native modules, allocator).
 // Goals: poll p99 < 1.1 s; worst PAID/RESERVED gap far below 20 s; RSS < 2× idle Node.
 //
+// BENCH_OCPP=1: the points are 64 EV chargers, virtual OCPP 1.6J charge points connecting to the
+// agent's central system over real WebSockets (bench/station-ocpp.ts); settled = what each
+// charger's StopTransaction metered is checked at the end.
+//
 // BENCH_FAULTS=1: the same station against the STRICT simulator profile with a hostile network in
 // the proxy: 20 % of Glase calls fail (half of them after Glase applied them — the answer is lost —
 // half before, never reaching it), and 10 % are held up to 3 s first (latency spikes). It then
@@ -34,6 +38,8 @@ import { prng } from "../test/support/prng.ts";
 configureLogging({ level: "warn" });
 const POINTS = Number(process.env.BENCH_POINTS ?? 64);
 const FAULTS = process.env.BENCH_FAULTS === "1";
+const OCPP = process.env.BENCH_OCPP === "1";
+const ocpp = OCPP ? await import("./station-ocpp.ts") : undefined;
 const FAULT_RATE = Number(process.env.BENCH_FAULT_RATE ?? 0.2);
 const SPIKE_RATE = 0.1;
 const SPIKE_MAX_MS = 3000;
@@ -159,15 +165,24 @@ const metricsPort = await new Promise<number>((resolve) => {
     probe.close(() => resolve(port));
   });
 });
+const ocppPort = await new Promise<number>((resolve) => {
+  const probe = createNetServer().listen(0, "127.0.0.1", () => {
+    const { port } = probe.address() as AddressInfo;
+    probe.close(() => resolve(port));
+  });
+});
 const configFile = join(dir, "station.yaml");
 await writeFile(
   configFile,
   stringify({
-    version: 2,
+    version: 3,
     station: { name: "Bench Station", currency: "SEK" },
     glase: { endpoint: proxyEndpoint, clientId: "bench", timeouts: { requestMs: 10_000, pollIntervalMs: 1000 } },
-    points: pointIds.map((p) => ({ id: p, kind: "fuel", grades: ["95"], maxPreliminaryMinor: 50_000, terminal: { id: terminalOf(p), password: `pw-${p}` } })),
-    devices: { dispenser: { kind: "tcp", host: "127.0.0.1", port: controllerPort }, printer: { kind: "tcp", host: "127.0.0.1", port: printer.port, width: 58 } },
+    points: ocpp ? ocpp.ocppPoints(pointIds, terminalOf) : pointIds.map((p) => ({ id: p, kind: "fuel", grades: ["95"], maxPreliminaryMinor: 50_000, terminal: { id: terminalOf(p), password: `pw-${p}` } })),
+    devices: {
+      controllers: ocpp ? ocpp.ocppControllers(pointIds, ocppPort) : [{ id: "board", driver: "line", link: { kind: "tcp", host: "127.0.0.1", port: controllerPort }, points: pointIds }],
+      printer: { kind: "tcp", host: "127.0.0.1", port: printer.port, width: 58 },
+    },
     stateDir: join(dir, "state"),
     sockets: { dir: join(dir, "run") },
     metrics: { port: metricsPort },
@@ -235,7 +250,8 @@ const paidBefore = sim.sim.dump().invoices.filter((i) => i.status === "PAID").le
 const t0 = performance.now();
 const agentStart = procStats(agent.pid!);
 const idleStart = procStats(idle.pid!);
-const loops = pointIds.map((p) => customerLoop(p));
+const fleet = ocpp ? await ocpp.startChargers(pointIds, ocppPort, () => stop) : undefined;
+const loops = fleet ? fleet.loops : pointIds.map((p) => customerLoop(p));
 let peak = procStats(agent.pid!);
 let peakMemory: Record<string, number> = {};
 let idlePeak = procStats(idle.pid!);
@@ -290,7 +306,7 @@ for (const [ref, list] of polls) {
 const cpuAgent = (agentEnd.cpuTicks - agentStart.cpuTicks) / CLK_TCK / elapsedS;
 const cpuIdle = (idleEnd.cpuTicks - idleStart.cpuTicks) / CLK_TCK / elapsedS;
 const lines = [
-  `station bench: ${POINTS} points, ${elapsedS.toFixed(1)} s, continuous preliminary payments through the built glase-agent run${nodeFlags.length ? ` (node ${nodeFlags.join(" ")})` : ""}${Object.keys(agentEnv).length ? ` env ${Object.entries(agentEnv).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}`,
+  `station bench: ${POINTS} ${OCPP ? "OCPP chargers" : "points"}, ${elapsedS.toFixed(1)} s, continuous preliminary payments through the built glase-agent run${nodeFlags.length ? ` (node ${nodeFlags.join(" ")})` : ""}${Object.keys(agentEnv).length ? ` env ${Object.entries(agentEnv).map(([k, v]) => `${k}=${v}`).join(" ")}` : ""}`,
   `settled flows:        ${settled} (${(settled / elapsedS).toFixed(2)}/s)`,
   `polls:                ${intervals.length + polls.size} on ${polls.size} invoices`,
   `poll interval:        p50 ${(percentile(intervals, 50) / 1000).toFixed(3)} s   p99 ${(percentile(intervals, 99) / 1000).toFixed(3)} s   max ${(Math.max(...intervals) / 1000).toFixed(3)} s   (goal p99 < 1.1 s)`,
@@ -304,6 +320,18 @@ const lines = [
   `CPU:                  agent ${(cpuAgent * 100).toFixed(1)} % of one core   idle node ${(cpuIdle * 100).toFixed(1)} %   load ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
 ];
 process.stdout.write(lines.join("\n") + "\n");
+if (fleet) {
+  // Each point's PAID invoices, in order, against what its charger metered, in order.
+  const dump = sim.sim.dump();
+  let wrong = 0;
+  let checked = 0;
+  for (const p of pointIds) {
+    const paid = dump.invoices.filter((i) => i.terminalId === terminalOf(p) && i.status === "PAID").map((i) => i.paidMinor);
+    const metered = fleet.metered.get(p) ?? [];
+    paid.forEach((amount, k) => (checked++, amount !== Math.min(metered[k] ?? -1, 50_000) && wrong++));
+  }
+  process.stdout.write(`settled = metered:    ${wrong === 0 ? "yes" : `NO (${wrong} wrong)`} (${checked} PAID sessions checked against the chargers' StopTransaction meterStop − meterStart)\n`);
+}
 
 if (FAULTS) {
   // Measured at Glase (the simulator's own clock, real time here): PAID → first read by its terminal.
@@ -354,6 +382,7 @@ idle.kill("SIGKILL");
 idleTsx.kill("SIGKILL");
 await Promise.race([Promise.all(loops), sleep(5_000)]);
 await notify.close();
+await fleet?.close();
 await controller.close();
 await printer.close();
 proxy.close();

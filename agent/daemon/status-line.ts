@@ -6,7 +6,7 @@ export function statusLine(control: StationControl): string {
   const byState = new Map<string, number>();
   for (const p of control.points()) byState.set(p.state, (byState.get(p.state) ?? 0) + 1);
   const points = [...byState].map(([state, n]) => `${n} ${state}`).join(", ");
-  const degraded = s.devices.filter((d) => d.state === "degraded").map((d) => d.device);
+  const degraded = s.devices.filter((d) => d.state === "degraded").map((d) => (d.controller ? `${d.device}/${d.controller}` : d.device));
   return [
     `${s.phase}${s.accepting ? "" : " (not accepting)"}`,
     `points: ${points || "none"}`,

@@ -41,9 +41,19 @@ export interface DispenserEventRoutes {
   byTransaction(transactionId: string): FlowRunner | undefined;
   /** The flow currently serving a point. */
   activeOn(point: number): FlowRunner | undefined;
-  /** Every running flow (a link change concerns all of them). */
+  /** Every running flow (a link change concerns those on the controller's points). */
   running(): Iterable<FlowRunner>;
+  /**
+   * A device fault is always an alarm a technician sees (ctl alarms), whether or not a flow is
+   * concerned — a PTS-2 price mismatch names no point, an OCPP connector fault may come while idle.
+   */
+  deviceAlarm(alarm: { readonly point?: number; readonly flowId?: string; readonly code: string; readonly message: string }): void;
   readonly logger: Logger;
+}
+
+function pointOf(r: FlowRunner | undefined): number | undefined {
+  const s = r?.state;
+  return s && "point" in s && typeof s.point === "number" ? s.point : undefined;
 }
 
 export function routeDispenserEvent(e: DispenserEvent, routes: DispenserEventRoutes): void {
@@ -66,12 +76,22 @@ export function routeDispenserEvent(e: DispenserEvent, routes: DispenserEventRou
       return;
     case "fault": {
       const r = e.transactionId !== undefined ? routes.byTransaction(e.transactionId) : e.point !== null ? routes.activeOn(e.point) : undefined;
+      const point = e.point ?? pointOf(r);
+      routes.deviceAlarm({
+        ...(point !== undefined ? { point } : {}),
+        ...(r ? { flowId: r.flowId } : {}),
+        code: `device-fault-${e.code}`,
+        message: `${e.controller ? `controller ${e.controller}: ` : ""}${e.message}`,
+      });
       if (r) void r.feed({ type: "fault", code: e.code });
       return;
     }
     case "link":
-      routes.logger.info("dispenser_link", { up: e.up });
-      for (const r of routes.running()) void r.feed({ type: "link", up: e.up });
+      routes.logger.info("dispenser_link", { up: e.up, ...(e.controller ? { controller: e.controller } : {}) });
+      for (const r of routes.running()) {
+        const point = pointOf(r);
+        if (e.points === undefined || (point !== undefined && e.points.includes(point))) void r.feed({ type: "link", up: e.up });
+      }
       return;
     default: {
       const never: never = e;

@@ -86,11 +86,11 @@ export class PointRouter implements DispenserController {
     await c.dispenser.authorize(cmd);
   }
 
-  stop(point: PointId): Promise<void> {
+  async stop(point: PointId): Promise<void> {
     return this.owner(point).dispenser.stop(point);
   }
 
-  display(point: PointId, text: string): Promise<void> {
+  async display(point: PointId, text: string): Promise<void> {
     return this.owner(point).dispenser.display(point, text);
   }
 

@@ -53,6 +53,8 @@ interface ChargerRuntime {
   /** Connectors that reported since the current connection opened. */
   readonly reported: Set<number>;
   synced: boolean;
+  /** When the current connection opened. */
+  connectedAt?: number;
   cancelSync?: () => void;
   lastSeen?: number;
 }
@@ -221,6 +223,7 @@ export class Ocpp16Controller implements DispenserController {
     }
     rt.cancelSync?.();
     rt.link = link;
+    rt.connectedAt = this.scheduler.now();
     rt.synced = false;
     rt.reported.clear();
     const id = rt.config.id;
@@ -371,6 +374,10 @@ export class Ocpp16Controller implements DispenserController {
       known: (id) => {
         const rt = this.runtimes.get(id);
         return rt?.link?.open === true && rt.synced;
+      },
+      connectedSince: (id) => {
+        const rt = this.runtimes.get(id);
+        return rt?.link?.open === true ? rt.connectedAt : undefined;
       },
       connectorStatus: (id, connectorId) => this.runtimes.get(id)?.connectors.get(connectorId)?.status,
       emit: (e) => this.emit(e),

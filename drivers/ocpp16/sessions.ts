@@ -44,6 +44,8 @@ export interface SessionHost {
   link(chargePointId: string): ChargerLink | undefined;
   /** Connected and its connector states reported since: what it says now can be believed. */
   known(chargePointId: string): boolean;
+  /** When the charger's current connection opened (undefined: not connected). */
+  connectedSince(chargePointId: string): number | undefined;
   connectorStatus(chargePointId: string, connectorId: number): ChargePointStatus | undefined;
   emit(event: DispenserEvent): void;
 }
@@ -267,8 +269,9 @@ export class Sessions {
       return;
     }
     if (s.state === "authorized" && (status === "Available" || status === "Unavailable") && prev !== status) {
-      // Unplugged (or taken out of service) before the charger started: nothing was delivered.
-      void this.finish(s.transactionId, () => ({ reason: status === "Available" ? "nozzle-down" : "fault", endedBy: "canceled" }));
+      // Unplugged (or taken out of service) with no StartTransaction seen: nothing was delivered —
+      // unless one is still queued in the charger (cancelUnstarted waits for that).
+      void this.cancelUnstarted(s.transactionId, () => ({ reason: status === "Available" ? "nozzle-down" : "fault", endedBy: "canceled" }));
       return;
     }
     if (s.state === "delivering" && !inTransaction(status)) this.armMissingTimer(s.transactionId);
@@ -283,7 +286,7 @@ export class Sessions {
       const status = this.host.connectorStatus(chargePointId, s.connectorId);
       if (s.state === "authorized") {
         if (s.stop || status === "Available" || status === "Unavailable" || status === "Faulted") {
-          if (!inTransaction(status)) void this.finish(s.transactionId, (cur) => ({ reason: cur.stop ? endReasonOf(undefined, cur.stop.cause) : "nozzle-down", endedBy: "canceled" }));
+          if (!inTransaction(status)) void this.cancelUnstarted(s.transactionId, (cur) => ({ reason: cur.stop ? endReasonOf(undefined, cur.stop.cause) : "nozzle-down", endedBy: "canceled" }));
         } else if (status === "Preparing") {
           // The RemoteStart may have been lost with the connection: the charger refuses a duplicate.
           link.call("RemoteStartTransaction", { connectorId: s.connectorId, idTag: s.idTag }).catch((err: unknown) => this.host.log.debug("remote_start_resend_failed", { err }));
@@ -323,11 +326,31 @@ export class Sessions {
     const cur = this.book.get(transactionId);
     if (!cur || cur.state === "finished") return;
     if (cur.state === "authorized") {
-      // The charger has not started: nothing to stop there, unless it cannot be asked right now.
-      if (this.host.known(cur.chargePointId)) await this.finish(transactionId, () => ({ reason: endReasonOf(undefined, cause), endedBy: "canceled" }));
+      await this.cancelUnstarted(transactionId, () => ({ reason: endReasonOf(undefined, cause), endedBy: "canceled" }));
       return;
     }
     this.sendStop(transactionId);
+  }
+
+  /**
+   * Ends a session that has no StartTransaction yet — but the charger may have started on our
+   * RemoteStart with its StartTransaction queued while it (or the agent) was offline: it arrives
+   * once the charger is back, and cancelling first would give that energy away. So it is cancelled
+   * only when the charger is connected and known, not charging on that connector, and has had
+   * lateStopWaitS since it connected to deliver what it queued; otherwise it is looked at again then.
+   */
+  private async cancelUnstarted(transactionId: string, build: (s: Sale) => { reason: DeliveryEndReason; endedBy: EndedBy }): Promise<void> {
+    const cur = this.book.get(transactionId);
+    if (!cur || cur.state !== "authorized") return;
+    const now = this.host.scheduler.now();
+    const since = this.host.connectedSince(cur.chargePointId);
+    const charging = inTransaction(this.host.connectorStatus(cur.chargePointId, cur.connectorId));
+    if (this.host.known(cur.chargePointId) && !charging && since !== undefined && now - since >= this.host.lateStopWaitMs) {
+      await this.finish(transactionId, build);
+      return;
+    }
+    const wait = since === undefined || charging ? this.host.lateStopWaitMs : since + this.host.lateStopWaitMs - now;
+    this.setTimer(transactionId, "stop", Math.max(250, wait), () => void this.cancelUnstarted(transactionId, build).catch((err: unknown) => this.host.log.warn("cancel_retry_failed", { transactionId, err })));
   }
 
   private sendStop(transactionId: string): void {

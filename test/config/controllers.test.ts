@@ -73,6 +73,15 @@ describe("config version 3: devices.controllers", () => {
     ]);
   });
 
+  it("config/ocpp-station.yaml: one external charger CP-1, connector 1 → point 1, no auth, on 127.0.0.1:9220", async () => {
+    const loaded = parseConfig(await doc("config/ocpp-station.yaml"));
+    const [c] = controllersOf(loaded.config);
+    expect(c!.module.driver).toBe("ocpp16");
+    expect(c!.config).toMatchObject({ listen: { host: "127.0.0.1", port: 9220, path: "/ocpp" }, chargers: [{ id: "CP-1", securityProfile: 0, connectors: [{ connectorId: 1, point: 1 }] }] });
+    expect(c!.config.virtual).toBeUndefined();
+    expect(loaded.config.glase.endpoint).toBe("embedded-simulator");
+  });
+
   it("reports each controller's problems at their paths, all at once", async () => {
     const d = await doc("config/example-site.yaml");
     d.devices.controllers[0].url = "ftp://pts";

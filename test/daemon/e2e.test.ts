@@ -165,7 +165,7 @@ describe("glase-agent run end to end", () => {
     expect(metrics).toContain('glase_agent_flows_finished_total{kind="preliminary",outcome="paid"} 20');
     expect(metrics).toMatch(/glase_agent_glase_call_seconds_count\{operation="commitReservation"\} 20\n/);
     expect(metrics).toMatch(/glase_agent_journal_commit_seconds_count \d+/);
-    expect(metrics).toContain('glase_agent_device_up{device="dispenser",kind="tcp"} 1');
+    expect(metrics).toContain('glase_agent_device_up{device="dispenser",kind="tcp",controller="dispenser"} 1');
     // Structured one-line logs, and no secret ever reaches them.
     expect(agent.output).toMatch(/ INFO daemon ready points=4 /);
     for (const secret of ["shop-pass", ...POINTS.map((p) => `pw-${p}-e2e`)]) expect(agent.output).not.toContain(secret);

@@ -118,7 +118,7 @@ export function renderStatus(s: StationStatus & { socketDir?: { dir: string; why
   ];
   const devices = table(
     ["DEVICE", "KIND", "STATE", "SINCE", "DETAIL"],
-    s.devices.map((d) => [d.device, d.kind, d.state, time(d.since), d.detail ?? "-"]),
+    s.devices.map((d) => [d.controller ? `${d.device} ${d.controller}` : d.device, d.kind, d.state, time(d.since), d.detail ?? "-"]),
   );
   return head.join("\n") + devices;
 }

@@ -25,7 +25,7 @@ export function applyEvent(view: View, event: any): void {
       view.status = event.status;
       view.points = new Map((event.points as PointSnapshot[]).map((p) => [p.point, p]));
       view.alarms = new Map((event.alarms as AlarmInfo[]).map((a) => [a.id, a]));
-      view.devices = new Map(((event.status?.devices ?? []) as DeviceHealth[]).map((d) => [d.device, d]));
+      view.devices = new Map(((event.status?.devices ?? []) as DeviceHealth[]).map((d) => [deviceKey(d), d]));
       return;
     case "point":
       view.points.set(event.point.point, event.point);
@@ -38,8 +38,8 @@ export function applyEvent(view: View, event: any): void {
       if (event.flow.finished) view.events.unshift(`${time(Date.now()).slice(11)} flow ${event.flow.flowId} point ${event.flow.point ?? "-"} → ${event.flow.outcome ?? event.flow.state}`);
       break;
     case "device":
-      view.devices.set(event.device.device, event.device);
-      view.events.unshift(`${time(Date.now()).slice(11)} device ${event.device.device} ${event.device.state}`);
+      view.devices.set(deviceKey(event.device), event.device);
+      view.events.unshift(`${time(Date.now()).slice(11)} device ${deviceKey(event.device)} ${event.device.state}`);
       break;
   }
   view.events.length = Math.min(view.events.length, 8);
@@ -50,7 +50,7 @@ export function renderTop(view: View, now = Date.now(), live = true): string {
   const points = [...view.points.values()].sort((a, b) => a.point - b.point);
   const active = points.filter((p) => p.state !== "idle").length;
   const header = `glase-agent top — ${s?.station ?? "?"} — ${time(now)} — ${points.length} points, ${active} busy, ${view.alarms.size} alarms${s && !s.accepting ? " — NOT ACCEPTING" : ""}`;
-  const devices = [...view.devices.values()].map((d) => `${d.device}:${d.state}`).join("  ");
+  const devices = [...view.devices.values()].map((d) => `${deviceKey(d)}:${d.state}`).join("  ");
   return [
     header,
     devices ? `devices: ${devices}` : "",
@@ -128,4 +128,9 @@ export async function runTop(client: ControlClient, out: Pick<NodeJS.WriteStream
     void client.closedPromise().then(finish);
     draw();
   });
+}
+
+/** A station has several pump/charger controllers: each is its own line (dispenser/chargers). */
+function deviceKey(d: DeviceHealth): string {
+  return d.controller ? `${d.device}/${d.controller}` : d.device;
 }

@@ -7,7 +7,12 @@
 // journal write boundary n. Commands on stdin: "pos <point> <amount>" starts a kiosk payment,
 // "refund <point> <ersReference> <amount>" a refund, "recon <terminalId> <reportId>" a terminal
 // reconciliation.
+// DEVICE=ocpp (the OCPP driver listening on OCPP_PORT, charger CP-1 connector 1 → point 1) or
+// DEVICE=pts (the PTS-2 driver polling PTS_URL, pump 1 → point 1) instead of the line board, with
+// the drivers' SQLite store at DRIVER_STORE whose writes are kill boundaries too ("driver:…").
 import { createInterface } from "node:readline";
+import { openChildDevice } from "./child-devices.ts";
+import type { DispenserController } from "../../../drivers/dispenser/contract.ts";
 import { configureLogging } from "../../../agent/log.ts";
 import { openDispenserController } from "../../../drivers/dispenser/open.ts";
 import { reportMinor, reportRows } from "../../../agent/core/report-rows.ts";
@@ -25,8 +30,10 @@ const onWriteBoundary = (label: string): void => {
   if (boundaries === killAt) process.kill(process.pid, "SIGKILL");
 };
 
-const dispenser = await openDispenserController({ kind: "tcp", host: "127.0.0.1", port: Number(env.CTRL_PORT) });
+const device = env.DEVICE === "ocpp" || env.DEVICE === "pts" ? await openChildDevice(env.DEVICE, env, onWriteBoundary) : undefined;
+const dispenser: DispenserController = device?.dispenser ?? (await openDispenserController({ kind: "tcp", host: "127.0.0.1", port: Number(env.CTRL_PORT) }));
 const station = await openStation({
+  ...(device ? { points: device.points } : {}),
   journalPath: env.JOURNAL_PATH!,
   endpoint: env.GLASE_ENDPOINT!,
   dispenser,
@@ -40,6 +47,8 @@ const seen = new Set<string>();
 station.engine.events$.subscribe((e) => {
   if (e.type !== "flow") return;
   const f = e.flow;
+  // As the daemon does (compose.ts): a finished flow's transaction is released by the driver.
+  if (f.finished) void dispenser.settled?.(f.flowId).catch(() => undefined);
   if (!seen.has(f.flowId)) {
     seen.add(f.flowId);
     out(`FLOW ${f.flowId}`);

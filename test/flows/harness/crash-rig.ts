@@ -62,7 +62,7 @@ export class ChildAgent {
   private readonly proc: ChildProcess;
   private waiters: Array<() => void> = [];
 
-  constructor(rig: Rig, journalPath: string, opts: { killAt?: number; trace?: boolean; settings?: object; points?: readonly number[]; script?: string } = {}) {
+  constructor(rig: Rig, journalPath: string, opts: { killAt?: number; trace?: boolean; settings?: object; points?: readonly number[]; script?: string; env?: Record<string, string> } = {}) {
     // `script`: a pre-bundled child (bundleChild) that starts in a fraction of tsx's time.
     const args = opts.script ? [opts.script] : ["--import", "tsx", CHILD];
     this.proc = spawn(process.execPath, args, {
@@ -77,6 +77,7 @@ export class ChildAgent {
         ...(opts.trace ? { TRACE_BOUNDARIES: "1" } : {}),
         ...(opts.settings ? { SETTINGS: JSON.stringify(opts.settings) } : {}),
         ...(opts.points ? { POINTS: opts.points.join(",") } : {}),
+        ...opts.env,
       },
     });
     createInterface({ input: this.proc.stdout! }).on("line", (l) => {

@@ -1,0 +1,51 @@
+// The crash child's OCPP and PTS-2 devices: the real drivers on the drivers' real SQLite store,
+// whose writes count as kill boundaries like the journal's (a driver writes before it answers, so a
+// kill between the two must be survivable too).
+import type { PointConfig } from "../../../agent/engine-api.ts";
+import { openDriverStores } from "../../../agent/journal/driver-store.ts";
+import { createLogger } from "../../../agent/log.ts";
+import type { DispenserController } from "../../../drivers/dispenser/contract.ts";
+import { systemScheduler } from "../../../drivers/dispenser/line-driver.ts";
+import { openOcpp16Controller } from "../../../drivers/ocpp16/index.ts";
+import { openPts2Controller } from "../../../drivers/pts2/index.ts";
+import { TERMINALS } from "./station.ts";
+
+export const CHILD_AC = { id: "AC22", name: "AC 22 kW", unitPriceMinor: 349, vatRatePercent: 25 };
+export const CHILD_95 = { id: "95", ptsFuelGradeId: 1, name: "Blyfri 95", unitPriceMinor: 1899, vatRatePercent: 25 };
+
+export async function openChildDevice(kind: "ocpp" | "pts", env: NodeJS.ProcessEnv, boundary: (label: string) => void): Promise<{ dispenser: DispenserController; points: PointConfig[] }> {
+  const stores = await openDriverStores(env.DRIVER_STORE!, (phase, op, _scope, key) => boundary(`${phase}:driver:${op}:${key.split(":")[0]}`));
+  const deps = { logger: createLogger(`child.${kind}`), scheduler: systemScheduler, store: stores.scoped(kind) };
+  const point = (grade: { id: string; name: string; unitPriceMinor: number; vatRatePercent: number }, unit: "L" | "kWh", kindOf: "fuel" | "ev"): PointConfig => ({
+    id: 1,
+    kind: kindOf,
+    terminal: TERMINALS[0]!,
+    currency: "SEK",
+    maxPreliminaryMinor: 50000,
+    stationName: "Crash Station",
+    grades: [{ id: grade.id, name: grade.name, unit, unitPriceMinor: grade.unitPriceMinor, vatRatePercent: grade.vatRatePercent }],
+  });
+  if (kind === "ocpp") {
+    const dispenser = await openOcpp16Controller(
+      {
+        listen: { host: "127.0.0.1", port: Number(env.OCPP_PORT), path: "/ocpp" },
+        currency: "SEK",
+        grades: [CHILD_AC],
+        chargers: [{ id: "CP-1", connectors: [{ connectorId: 1, point: 1 }] }],
+        // 10 charger seconds = 0.5 s here: a few progress records per session, not one per tick.
+        meterSampleIntervalS: 10,
+        syncTimeoutS: 1,
+        lateStopWaitS: 3,
+        stopTimeoutS: 3,
+        maxSessionS: 40,
+      },
+      deps,
+    );
+    return { dispenser, points: [point(CHILD_AC, "kWh", "ev")] };
+  }
+  const dispenser = await openPts2Controller(
+    { url: env.PTS_URL!, auth: { scheme: "none" }, currency: "SEK", points: [{ point: 1, pump: 1 }], grades: [CHILD_95], pollIntervalMs: 50, closeUnsettledAfterMs: 60_000 },
+    deps,
+  );
+  return { dispenser, points: [point(CHILD_95, "L", "fuel")] };
+}
