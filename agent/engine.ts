@@ -252,11 +252,6 @@ class Engine implements PaymentEngine, RunnerHost {
     await r.feed({ type: "technician", action: "cancel" });
   }
 
-  /** An alarm raised outside the flows (the kiosk host: a release result that never came). */
-  alarm(a: { readonly code: string; readonly message: string; readonly point?: number; readonly flowId?: string }): void {
-    this.raiseAlarmOn(a.point, a.flowId, a.code, a.message);
-  }
-
   private terminalFor(req: { readonly point?: number; readonly terminal?: string }): PointConfig {
     const found = [...this.points.values()].find((p) => p.config.id === req.point || p.config.terminal.terminalId === req.terminal);
     if (!found) throw new AgentError("NOT_FOUND", `no point/terminal ${req.point ?? req.terminal}`, { ...req });
@@ -396,8 +391,9 @@ class Engine implements PaymentEngine, RunnerHost {
     this.recordAlarm({ ...(s && "point" in s && s.point !== undefined ? { point: s.point } : {}), ...(s ? { flowId: s.flowId } : {}), code, message });
   }
 
-  private raiseAlarmOn(point: number | undefined, flowId: string | undefined, code: string, message: string): void {
-    this.recordAlarm({ ...(point !== undefined ? { point } : {}), ...(flowId !== undefined ? { flowId } : {}), code, message });
+  /** The engine API's alarm(): one no flow raised (the kiosk host: a release result that never came). */
+  alarm(a: { readonly point?: number; readonly flowId?: string; readonly code: string; readonly message: string }): void {
+    this.recordAlarm(a);
   }
 
   private recordAlarm(a: { readonly point?: number; readonly flowId?: string; readonly code: string; readonly message: string }): void {
