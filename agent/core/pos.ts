@@ -190,11 +190,15 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
       return recover(s, ctx);
     case "technician":
       if (input.action === "stop" || input.action === "cancel") {
+        // A technician's stop: a payment that still comes in is collected, never released. A cancel
+        // (the kiosk's customer gave up): one that was paid anyway is released as any payment —
+        // never kept without the product (the kiosk host would otherwise see it as cancelled).
+        const stop = input.action === "stop" ? { technicianStop: true } : {};
         // Before the invoice is known, the cancel follows once it is (a lost one is superseded first).
-        if (s.phase === "sending-invoice" || s.phase === "resolving-send") return same({ ...s, cancelWanted: "technician", technicianStop: true });
-        if (s.phase === "confirming") return same({ ...s, technicianStop: true }); // paid: read, never released
+        if (s.phase === "sending-invoice" || s.phase === "resolving-send") return same({ ...s, cancelWanted: "technician", ...stop });
+        if (s.phase === "confirming") return same({ ...s, ...stop }); // paid: a stop reads it, never releases
         if (s.phase !== "polling" && s.phase !== "canceling") return same(s);
-        const wanting: S = { ...s, cancelWanted: "technician", technicianStop: true };
+        const wanting: S = { ...s, cancelWanted: "technician", ...stop };
         return s.pending === undefined && s.invoiceRef !== undefined ? cancel(wanting, ctx) : same(wanting);
       }
       return same(s);

@@ -22,6 +22,8 @@ export const DISPLAY_TEXTS: Readonly<Record<string, Texts>> = {
   "Paid - thank you": { sv: "Betalt - tack", de: "Bezahlt - danke", fi: "Maksettu - kiitos", nb: "Betalt - takk", da: "Betalt - tak" },
   "Cancelled - no charge": { sv: "Avbrutet - ingen debitering", de: "Abgebrochen - keine Belastung", fi: "Peruttu - ei veloitusta", nb: "Avbrutt - ingen belastning", da: "Annulleret - ingen betaling" },
   Cancelled: { sv: "Avbrutet", de: "Abgebrochen", fi: "Peruttu", nb: "Avbrutt", da: "Annulleret" },
+  "Payment reversed - no charge": { sv: "Betalningen återförd - ingen debitering", de: "Zahlung storniert - keine Belastung", fi: "Maksu peruttu - ei veloitusta", nb: "Betalingen tilbakeført - ingen belastning", da: "Betalingen tilbageført - ingen opkrævning" },
+  "Paid - please contact staff": { sv: "Betalt - kontakta personalen", de: "Bezahlt - bitte Personal rufen", fi: "Maksettu - ota yhteys henkilökuntaan", nb: "Betalt - kontakt personalet", da: "Betalt - kontakt personalet" },
   "Payment cancelled": { sv: "Betalningen avbröts", de: "Zahlung abgebrochen", fi: "Maksu peruttu", nb: "Betalingen ble avbrutt", da: "Betalingen blev annulleret" },
   "Payment declined": { sv: "Betalningen nekades", de: "Zahlung abgelehnt", fi: "Maksu hylätty", nb: "Betalingen ble avvist", da: "Betalingen blev afvist" },
   "Payment unavailable": { sv: "Betalning ej tillgänglig", de: "Zahlung nicht verfügbar", fi: "Maksu ei käytettävissä", nb: "Betaling utilgjengelig", da: "Betaling utilgængelig" },

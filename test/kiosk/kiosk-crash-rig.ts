@@ -25,7 +25,7 @@ beforeAll(async () => {
   const { build } = await import("esbuild");
   const outDir = join(ROOT, "node_modules", ".cache", "glase-kiosk-crash-child");
   mkdirSync(join(outDir, "wsdl"), { recursive: true });
-  copyFileSync(join(ROOT, "agent", "glase", "wsdl", "cashregister-2.xsd"), join(outDir, "wsdl", "cashregister-2.xsd"));
+  copyFileSync(join(ROOT, "contracts", "glase", "wsdl", "cashregister-2.xsd"), join(outDir, "wsdl", "cashregister-2.xsd"));
   script = join(outDir, "kiosk-child.mjs");
   await build({ entryPoints: [fileURLToPath(new URL("./kiosk-child.ts", import.meta.url))], bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", outfile: script, logLevel: "warning" });
 }, 60_000);
@@ -87,7 +87,7 @@ export async function saleWithCrash(tag: string, outcome: string, amountMinor: n
   }
 }
 
-export function anomaliesOf(r: Awaited<ReturnType<typeof saleWithCrash>>, outcome: string): string[] {
+export function anomaliesOf(r: Awaited<ReturnType<typeof saleWithCrash>>, outcome: string, label = ""): string[] {
   const problems: string[] = [];
   const released = r.lines.filter((l) => l.startsWith(`RELEASED ${r.saleId} `)).length;
   if (released > 1) problems.push(`released ${released} times`);
@@ -97,6 +97,10 @@ export function anomaliesOf(r: Awaited<ReturnType<typeof saleWithCrash>>, outcom
   if (open.length) problems.push(`open invoice left (${open.map((i) => i.status)})`);
   if (r.paid.length === 1) {
     if (released !== 1) problems.push(`PAID but released ${released} times`);
+    // Killed right after the refund flow journaled `refunding`: whether refundPayment left cannot be
+    // told, and a refund is never re-sent on a guess (issue 9 #6) — it parks for a technician
+    // (sale in attention, no refund). Anywhere else the refund must have happened, exactly once.
+    if (outcome !== "delivered" && r.refunds.length === 0 && r.state === "attention" && /:refunding$/.test(label)) return problems;
     const expected = outcome === "delivered" ? 0 : outcome === "partial" ? r.amountMinor - Math.floor(r.amountMinor / 2) : r.amountMinor;
     const got = r.refunds.reduce((a, x) => a + x.amountMinor, 0);
     if (got !== expected) problems.push(`refunded ${got}, expected ${expected} (${outcome})`);

@@ -15,7 +15,7 @@ describe("kiosk sale: SIGKILL at every journal write boundary", () => {
       const anomalies: string[] = [];
       for (let n = 1; n <= labels.length; n++) {
         const r = await saleWithCrash(`${outcome}-${n}`, outcome, nextAmount(), n);
-        for (const p of anomaliesOf(r, outcome)) anomalies.push(`kill at ${n} (${labels[n - 1]}): ${p}`);
+        for (const p of anomaliesOf(r, outcome, labels[n - 1])) anomalies.push(`kill at ${n} (${labels[n - 1]}): ${p}`);
         process.stdout.write(`kiosk crash ${outcome} ${n}/${labels.length} ${labels[n - 1]}: ${r.state}\n`);
       }
       expect(anomalies).toEqual([]);

@@ -18,7 +18,7 @@ describe("kiosk sale: SIGKILL at each journal write boundary after PAID", () => 
     const anomalies: string[] = [];
     for (let n = from + 1; n <= labels.length; n++) {
       const r = await saleWithCrash(`failed-${n}`, "failed", nextAmount(), n);
-      for (const p of anomaliesOf(r, "failed")) anomalies.push(`kill at ${n} (${labels[n - 1]}): ${p}`);
+      for (const p of anomaliesOf(r, "failed", labels[n - 1])) anomalies.push(`kill at ${n} (${labels[n - 1]}): ${p}`);
     }
     expect(anomalies).toEqual([]);
   }, 300_000);

@@ -49,7 +49,7 @@ export async function bundleChild(): Promise<string> {
   const { build } = await import("esbuild");
   const outDir = join(ROOT, "node_modules", ".cache", "glase-crash-child");
   mkdirSync(join(outDir, "wsdl"), { recursive: true });
-  copyFileSync(join(ROOT, "agent", "glase", "wsdl", "cashregister-2.xsd"), join(outDir, "wsdl", "cashregister-2.xsd"));
+  copyFileSync(join(ROOT, "contracts", "glase", "wsdl", "cashregister-2.xsd"), join(outDir, "wsdl", "cashregister-2.xsd"));
   const outfile = join(outDir, "agent-child.mjs");
   await build({ entryPoints: [CHILD], bundle: true, platform: "node", format: "esm", target: "node20", packages: "external", outfile, logLevel: "warning" });
   return outfile;
