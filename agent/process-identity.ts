@@ -9,6 +9,9 @@
 // #3). So every identity also carries `bootedAt`, the boot's wall-clock time from sysinfo(2)
 // uptime (os.uptime(), no /proc/sys), and a process that cannot be looked at is alive only when
 // the record proves it is of this boot (same boot id, or bootedAt within BOOT_CLOCK_SLACK_MS).
+// A wall-clock step within one boot moves bootedAt (review 3 #5), so clock-free evidence comes
+// first: `uptimeMs` (a record with more uptime than now is of an earlier boot) and, where
+// /proc/<pid> is visible, matching start ticks; the wall clock is only the last resort.
 // A record that proves nothing (older versions, no boot id readable) is not alive: its owner
 // may take it aside — to orphans/, with its password (pending-registration.ts) — which beats a
 // point that stays "in progress" for ever.
@@ -23,6 +26,12 @@ export interface ProcessIdentity {
   readonly startTicks?: number;
   /** Wall-clock ms of the boot the process runs in (Date.now() − uptime when it was recorded). */
   readonly bootedAt?: number;
+  /**
+   * The boot's uptime (ms, sysinfo(2)/os.uptime()) when it was recorded, the process then alive.
+   * Clock-free: a record whose uptimeMs exceeds the uptime now is certainly of an earlier boot,
+   * whatever the wall clock did since (review 3 #5).
+   */
+  readonly uptimeMs?: number;
 }
 
 /**
@@ -31,6 +40,9 @@ export interface ProcessIdentity {
  * look like an earlier boot's: their process, if invisible, is then taken for gone.
  */
 export const BOOT_CLOCK_SLACK_MS = 120_000;
+
+/** Slack for two reads of the uptime (rounding): uptime only grows within a boot. */
+const UPTIME_SLACK_MS = 1_000;
 
 /** The wall-clock time this boot began, by sysinfo(2)'s uptime (readable under ProcSubset=pid). */
 export function bootedAt(now = Date.now()): number {
@@ -64,7 +76,7 @@ export function currentProcess(): ProcessIdentity {
   if (!self || self.pid !== process.pid) {
     const boot = bootId();
     const ticks = startTicks(process.pid);
-    self = { pid: process.pid, ...(boot ? { boot } : {}), ...(ticks !== undefined ? { startTicks: ticks } : {}), bootedAt: bootedAt() };
+    self = { pid: process.pid, ...(boot ? { boot } : {}), ...(ticks !== undefined ? { startTicks: ticks } : {}), bootedAt: bootedAt(), uptimeMs: Math.floor(uptime() * 1000) };
   }
   return self;
 }
@@ -75,9 +87,15 @@ export function isCurrentProcess(who: ProcessIdentity): boolean {
   return who.pid === me.pid && (who.boot === undefined || who.boot === me.boot) && (who.startTicks === undefined || me.startTicks === undefined || who.startTicks === me.startTicks);
 }
 
-/** Whether `who` was recorded in this boot: true, false, or undefined when the record cannot say. */
+/**
+ * Whether `who` was recorded in this boot: true, false, or undefined when the record cannot say.
+ * Clock-free evidence first (boot id, then the uptime, which only grows within a boot); the
+ * wall-clock estimate of the boot's start only as a last resort, since a clock step (a kiosk
+ * without RTC at its first NTP sync, `date -s`) shifts it.
+ */
 function sameBoot(who: ProcessIdentity, me: ProcessIdentity): boolean | undefined {
   if (who.boot !== undefined && me.boot !== undefined) return who.boot === me.boot;
+  if (who.uptimeMs !== undefined && who.uptimeMs > uptime() * 1000 + UPTIME_SLACK_MS) return false;
   if (who.bootedAt !== undefined) return Math.abs(who.bootedAt - bootedAt()) <= BOOT_CLOCK_SLACK_MS;
   return undefined;
 }
@@ -85,15 +103,19 @@ function sameBoot(who: ProcessIdentity, me: ProcessIdentity): boolean | undefine
 /** True when the process `who` still runs (a different boot or a recycled pid is not it). */
 export function isAlive(who: ProcessIdentity): boolean {
   const me = currentProcess();
-  const boot = sameBoot(who, me);
-  if (boot === false) return false;
+  // Certainly another boot, without the wall clock: a different boot id, or more uptime then than now.
+  if (who.boot !== undefined && me.boot !== undefined && who.boot !== me.boot) return false;
+  if (who.uptimeMs !== undefined && who.uptimeMs > uptime() * 1000 + UPTIME_SLACK_MS) return false;
   try {
     process.kill(who.pid, 0);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
   const ticks = startTicks(who.pid);
-  if (ticks !== undefined) return who.startTicks === undefined || ticks === who.startTicks;
+  // Visible: the start ticks tell the writer from a recycled pid, whatever the wall clock did.
+  if (ticks !== undefined && who.startTicks !== undefined) return ticks === who.startTicks;
+  const boot = sameBoot(who, me);
+  if (ticks !== undefined) return boot !== false;
   // The pid exists but its /proc entry is hidden (another user's, ProtectProc=invisible): alive
   // only if the record is provably of this boot.
   return boot === true;

@@ -37,7 +37,7 @@ export const PendingRegistrationSchema = z.object({
   startedAt: z.string(),
   endpoint: z.string().optional(),
   /** The process running the attempt (absent in records of older versions: never "in progress"). */
-  writer: z.object({ pid: z.number().int(), boot: z.string().optional(), startTicks: z.number().int().optional(), bootedAt: z.number().int().optional() }).optional(),
+  writer: z.object({ pid: z.number().int(), boot: z.string().optional(), startTicks: z.number().int().optional(), bootedAt: z.number().int().optional(), uptimeMs: z.number().int().optional() }).optional(),
   /** Set by the writer once the answer is known to be lost: the attempt is over, though its process lives on. */
   unanswered: z.boolean().optional(),
 });

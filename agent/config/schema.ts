@@ -160,6 +160,13 @@ const InvoiceServiceSchema = z.strictObject({
   listen: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "must be host:port").default("127.0.0.1:8731"),
   /** The public URL Glase calls with notifications (reverse proxy in front of `listen`). */
   publicUrl: z.url({ protocol: /^https?$/ }),
+  /**
+   * Whether X-Forwarded-For names the notification's source (per-source fairness). Default off:
+   * anyone who can reach `listen` directly could claim a new source per request (review 3 #1).
+   * `true` trusts it from a loopback peer (the reverse proxy of docs/install.md §8 — only on a
+   * machine without untrusted local users); a list trusts it only from those proxy addresses.
+   */
+  trustedProxy: z.union([z.boolean(), z.array(z.string().regex(/^[0-9A-Fa-f:.]{2,45}$/, "must be an IP address")).min(1)]).optional(),
   /** Base URL of the Invoice Service for details requests; default: the embedded simulator's. */
   // It receives the issuer's X-Auth-Token: https, or plain http to a loopback address only.
   detailsBaseUrl: z

@@ -38,7 +38,7 @@ export async function startInvoiceIssuer(opts: {
   if (!detailsBaseUrl) throw new AgentError("CONFIG_INVALID", "invoiceService.detailsBaseUrl: required with a real Glase endpoint", { path: "invoiceService.detailsBaseUrl" });
   const log = opts.logger;
   return openInvoiceIssuer(
-    { issuerName: s.issuerName, secretFile: s.secretFile, notificationTokenFile: s.notificationTokenFile, listen: s.listen, publicUrl: s.publicUrl, detailsBaseUrl, ...(s.qrHost ? { qrHost: s.qrHost } : {}) },
+    { issuerName: s.issuerName, secretFile: s.secretFile, notificationTokenFile: s.notificationTokenFile, listen: s.listen, publicUrl: s.publicUrl, detailsBaseUrl, ...(s.qrHost ? { qrHost: s.qrHost } : {}), ...(s.trustedProxy !== undefined ? { trustedProxy: s.trustedProxy } : {}) },
     {
       journalPath: join(opts.stateDir, "invoices.sqlite"),
       release: async (invoice) => log.info("invoice-service-released", { reference: invoice.reference, amountMinor: invoice.amountMinor, ersReference: invoice.ersReference }),

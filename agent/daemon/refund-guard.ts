@@ -44,10 +44,22 @@ export class RefundGuard {
   /**
    * A forced refund (no record of the payment, so no paid amount to check against): one at a
    * time per payment, and checked against the earlier refunds of it — one of the same amount
-   * that is done or may be done is the double a repeated command makes, refused CONFLICT.
+   * that is done or may be done is the double a repeated command makes, refused CONFLICT; so is
+   * one covered by the compacted total of its refunds (whose amounts are no longer known).
    */
   unchecked<T>(req: { readonly ersReference: string; readonly amountMinor: number; readonly currency?: string }, start: () => Promise<T>): Promise<T> {
     return this.serially(req.ersReference, async () => {
+      // Compaction keeps only a payment's total (refund_totals), not each refund's amount: a total
+      // that covers this amount may hold the very refund being repeated (review 3 #8).
+      const compacted = await this.journal.compactedRefundMinor(req.ersReference);
+      if (compacted >= req.amountMinor) {
+        const refunded = await refundedMinor(this.journal, req.ersReference);
+        throw new AgentError(
+          "CONFLICT",
+          `payment ${req.ersReference} already has ${formatMinor(compacted)} refunded by this agent in flows compacted out of the journal (refunded so far: ${formatMinor(refunded)}), which may include a refund of ${formatMinor(req.amountMinor)}; check the payment at Glase before refunding it again`,
+          { ersReference: req.ersReference, amountMinor: req.amountMinor, refundedMinor: refunded, compactedMinor: compacted },
+        );
+      }
       if ((await sameAmountRefunds(this.journal, req.ersReference, req.amountMinor)) > 0) {
         const refunded = await refundedMinor(this.journal, req.ersReference);
         throw new AgentError(

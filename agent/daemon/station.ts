@@ -22,6 +22,7 @@ import { invoiceListing } from "../invoice-service/listing.ts";
 import type { AdminAction, PageQuery } from "./sockets/control.ts";
 import { RefundGuard } from "./refund-guard.ts";
 import { AlarmBook, type BookAlarm } from "../alarms/book.ts";
+import { assertNothingNeedsTerminal } from "./unregister-guard.ts";
 import { appendAdminAction, describeActor, flowsPage, journalPage, receiptPage } from "./station-history.ts";
 import { outOfServiceOf } from "./point-service.ts";
 import { pointAlarm } from "./point-alarms.ts";
@@ -278,6 +279,11 @@ export class Station implements StationControl {
   }
 
   async unregisterTerminal(point: number): Promise<void> {
+    // A refund or reconciliation of the point's terminal, running or parked, needs it too (review
+    // 3 #6). Asked first: the awaits below this line must not split the busy check from the stop.
+    const snapTerminal = this.engineRef?.snapshot().points.find((p) => p.point === point)?.terminalId;
+    const reg = snapTerminal ? undefined : await this.parts.terminals.registration(point).catch(() => undefined);
+    await assertNothingNeedsTerminal(this.parts.engineBase.journal, point, snapTerminal || (reg?.kind === "registered" ? reg.credentials.terminalId : undefined));
     const engine = this.engineRef;
     const state = engine?.snapshot().points.find((p) => p.point === point)?.state;
     if (state !== undefined && state !== "idle" && state !== "stopped") {

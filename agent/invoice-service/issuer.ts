@@ -117,6 +117,7 @@ export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDe
       clock,
       log,
       ...(deps.endpointLimits ? { limits: deps.endpointLimits } : {}),
+      ...(settings.trustedProxy !== undefined ? { trustedProxy: settings.trustedProxy } : {}),
       onRecorded: (ids, source) => settlement.kick(ids, source),
       pendingFrom: (source) => settlement.pendingFrom(source),
     });

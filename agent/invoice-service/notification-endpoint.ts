@@ -16,8 +16,8 @@
 //     together are journaled in one transaction (one fsync per burst, not per id); past
 //     MAX_PENDING journaled-but-unfetched ids new ones are answered 503 and past the intake rate
 //     429 (Glase retries both on its schedule); bodies are capped;
-//   - and fairly per source: one source address (behind the documented reverse proxy, the
-//     X-Forwarded-For it sets) has at most MAX_PENDING_PER_SOURCE ids waiting for their details,
+//   - and fairly per source: one source address (the peer; behind a reverse proxy configured as
+//     invoiceService.trustedProxy, the X-Forwarded-For it sets) has at most MAX_PENDING_PER_SOURCE ids waiting for their details,
 //     and the details lookups take the sources in turn (settlement.ts) — a leaked token's flood
 //     neither delays Glase's real notification nor fills the pending bound against it.
 import { timingSafeEqual } from "node:crypto";
@@ -61,6 +61,8 @@ export interface NotificationEndpointOptions {
     readonly maxConnections?: number;
     readonly maxConnectionsPerSource?: number;
   };
+  /** Whose X-Forwarded-For names the source (invoiceService.trustedProxy); default nobody's. */
+  readonly trustedProxy?: TrustedProxy;
   /** Called after new notifications are journaled (starts the settlement), per source. */
   readonly onRecorded: (invoiceIds: readonly number[], source: string) => void;
   /** Ids of a source waiting for their details (settlement.ts pendingFrom); default none counted. */
@@ -167,14 +169,26 @@ function tokenBucket(perSecond: number, burst: number, now: () => number): { tak
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
+/** `invoiceService.trustedProxy`: whose X-Forwarded-For is believed (default: nobody's). */
+export type TrustedProxy = boolean | readonly string[] | undefined;
+
+function isTrustedProxy(peer: string, trusted: TrustedProxy): boolean {
+  if (trusted === true) return LOOPBACK.test(peer);
+  if (!Array.isArray(trusted)) return false;
+  const bare = peer.replace(/^::ffff:/, "");
+  return trusted.some((t) => t === peer || t === bare);
+}
+
 /**
- * Who sent a notification: the peer address, or — when the peer is a reverse proxy on this
- * machine (docs/install.md §8 sets `X-Forwarded-For $remote_addr`) — the last address it forwarded.
+ * Who sent a notification: the real peer address. Only when the peer is a configured trusted
+ * proxy (`invoiceService.trustedProxy`; docs/install.md §8 sets `X-Forwarded-For $remote_addr`)
+ * is the last address it forwarded believed instead — otherwise any local user could claim a
+ * fresh source per request and defeat the per-source bound (review 3 #1).
  */
-export function sourceOf(req: IncomingMessage): string {
+export function sourceOf(req: IncomingMessage, trusted?: TrustedProxy): string {
   const peer = req.socket.remoteAddress ?? "unknown";
   const xff = req.headers["x-forwarded-for"];
-  if (!LOOPBACK.test(peer) || xff === undefined) return peer;
+  if (xff === undefined || !isTrustedProxy(peer, trusted)) return peer;
   const last = (Array.isArray(xff) ? xff.join(",") : xff).split(",").at(-1)!.trim();
   return /^[0-9A-Fa-f:.]{2,45}$/.test(last) ? last : peer;
 }
@@ -214,7 +228,7 @@ export async function startNotificationEndpoint(o: NotificationEndpointOptions):
       quiet.log("warn", "notification_refused", { reason: `${maxPending} notifications pending`, invoiceId: parsed.invoiceId });
       return sendJson(res, 503, { error: "too many notifications pending; retry later" }, { "retry-after": "10" });
     }
-    const source = sourceOf(req);
+    const source = sourceOf(req, o.trustedProxy);
     if ((o.pendingFrom?.(source) ?? 0) + batcher.queuedFrom(source) >= maxPendingPerSource) {
       quiet.log("warn", "notification_refused", { reason: `${maxPendingPerSource} notifications of this source pending`, from: source, invoiceId: parsed.invoiceId });
       return sendJson(res, 503, { error: "too many notifications pending; retry later" }, { "retry-after": "10" });

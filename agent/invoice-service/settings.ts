@@ -17,6 +17,8 @@ export interface IssuerSettings {
   readonly notificationTokenFile: string;
   /** `host:port` (or `[v6]:port`) the notification endpoint listens on; loopback by default. */
   readonly listen?: string;
+  /** Whose X-Forwarded-For names a notification's source (default nobody's; config/schema.ts). */
+  readonly trustedProxy?: boolean | readonly string[];
   /** Public URL Glase calls (agreed with Glase; usually a reverse proxy in front of `listen`). */
   readonly publicUrl: string;
   /** Base URL of the Invoice Service for details requests, e.g. https://invoice.glase.example. */

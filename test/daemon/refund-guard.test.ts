@@ -55,6 +55,19 @@ describe("refund guard", () => {
     expect(await guard.refund({ ersReference: "ERS-A", amountMinor: 500, paidMinor: 1000, currency: "SEK" }, async () => "sent")).toBe("sent");
   });
 
+  it("a forced refund repeated after its first was compacted away is refused (review 3 #8)", async () => {
+    await refundFlow("R-F", { ersReference: "ERS-F", amountMinor: 400, outcome: "refunded" }, true, Date.now() - 400 * DAY);
+    journal = await openJournal({ path });
+    expect(await journal.compact(Date.now() - 90 * DAY)).toBe(1);
+    const guard = new RefundGuard(journal);
+    let sent = 0;
+    await expect(guard.unchecked({ ersReference: "ERS-F", amountMinor: 400 }, async () => ++sent)).rejects.toSatisfy(
+      (e) => conflict(e) && /ERS-F already has 4\.00 refunded .* compacted/.test((e as Error).message),
+    );
+    expect(sent).toBe(0);
+    expect(await guard.unchecked({ ersReference: "ERS-G", amountMinor: 400 }, async () => ++sent)).toBe(1); // another payment: as before
+  });
+
   it("counts a refund that ended after repeated 93/94 as possibly done", async () => {
     await refundFlow("R-3", { ersReference: "ERS-B", amountMinor: 1000, outcome: "failed", failCode: 93 }, true, Date.now());
     journal = await openJournal({ path });

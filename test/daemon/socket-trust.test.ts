@@ -3,8 +3,8 @@
 // .glase/run, where an outsider's fake agent answered root's `register` with "registered: true".
 // Root (and any admin command) now refuses a socket or directory owned by someone other than
 // root, the invoking user or the service user, saying why (exit 4), and never connects.
-import { execFile } from "node:child_process";
-import { chown, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { chmod, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -61,7 +61,7 @@ describe.skipIf(process.getuid?.() !== 0 || existsSync("/run/glase-agent"))("a s
     const reg = await cli(["register", "--point", "1", "--config", join(dir, "no-config.yaml")]);
     expect(reg.code, reg.stderr).toBe(EXIT.PERMISSION);
     expect(reg.stdout).not.toContain("ATTACKER");
-    expect(reg.stderr).toMatch(new RegExp(`refusing .*\\.glase/run: the directory is owned by uid ${OUTSIDER}`));
+    expect(reg.stderr).toMatch(new RegExp(`refusing .*\\.glase/run: .*is owned by uid ${OUTSIDER}`));
     const st = await cli(["ctl", "status"]);
     expect(st.code, st.stderr).toBe(EXIT.PERMISSION);
     expect(connections).toBe(0);
@@ -74,4 +74,44 @@ describe.skipIf(process.getuid?.() !== 0 || existsSync("/run/glase-agent"))("a s
     expect(connections).toBe(1);
     expect(st.stdout).toContain("ATTACKER"); // the fake answered: it was trusted, as it should be here
   });
+});
+
+// Review 3 #2: the check could be raced by flipping a symlink above ./.glase/run, and it never
+// looked at who actually answers. Now every ancestor must be trusted, and after the connect the
+// server's SO_PEERCRED uid must be root, this user or the service user.
+describe.skipIf(process.getuid?.() !== 0 || existsSync("/run/glase-agent"))("the path to the socket, and who answers on it", () => {
+  it("refuses ./.glase/run when an ancestor (./.glase) belongs to another user, though run/ and the socket are root's", async () => {
+    await own(0);
+    await chown(join(dir, ".glase"), OUTSIDER, OUTSIDER);
+    connections = 0;
+    try {
+      const reg = await cli(["register", "--point", "1", "--config", join(dir, "no-config.yaml")]);
+      expect(reg.code, reg.stderr).toBe(EXIT.PERMISSION);
+      expect(reg.stdout).not.toContain("ATTACKER");
+      expect(reg.stderr).toMatch(new RegExp(`\\.glase is owned by uid ${OUTSIDER}`));
+      expect(connections).toBe(0);
+    } finally {
+      await chown(join(dir, ".glase"), 0, 0);
+    }
+  });
+
+  it.skipIf(!existsSync(join(process.cwd(), "node_modules/glase-peer-credentials/build/Release/peer_credentials.node")))(
+    "refuses an agent that listens as another uid, even under --socket-dir (exit 4, naming the uid)",
+    async () => {
+      const evil = await mkdtemp(join(tmpdir(), "glase-evil-"));
+      await chmod(evil, 0o777);
+      const script = `const s=require("net").createServer(c=>c.on("data",()=>c.write(JSON.stringify({id:1,ok:true,result:{terminalId:"ATTACKER-CHOSEN-TERMINAL",registered:true}})+"\\n")));s.listen(${JSON.stringify(join(evil, "admin.sock"))},()=>process.stdout.write("ready\\n"))`;
+      const child: ChildProcess = spawn(process.execPath, ["-e", script], { uid: OUTSIDER, gid: OUTSIDER, cwd: "/", stdio: ["ignore", "pipe", "inherit"] });
+      try {
+        await new Promise<void>((ok, ko) => (child.stdout!.once("data", () => ok()), child.once("exit", (c) => ko(new Error(`fake agent exited ${c}`)))));
+        const reg = await cli(["register", "--point", "1", "--socket-dir", evil, "--config", join(dir, "no-config.yaml")]);
+        expect(reg.stdout).not.toContain("ATTACKER");
+        expect(reg.code, reg.stderr).toBe(EXIT.PERMISSION);
+        expect(reg.stderr).toMatch(new RegExp(`runs as uid ${OUTSIDER}`));
+      } finally {
+        child.kill("SIGKILL");
+        await rm(evil, { recursive: true, force: true });
+      }
+    },
+  );
 });

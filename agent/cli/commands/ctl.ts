@@ -11,7 +11,7 @@ import { renderInvoiceListing } from "../../invoice-service/listing.ts";
 import { chooseSocketDir, type SocketDirChoice } from "./socket-dir.ts";
 import { runBackup } from "./ctl-backup.ts";
 import { runExport, EXPORT_SYNOPSIS } from "./ctl-export.ts";
-import { checkLocalSocketTrust } from "./socket-trust.ts";
+import { checkLocalSocketTrust, checkServerPeer } from "./socket-trust.ts";
 import { periodReportIds } from "../../core/period-report.ts";
 import type { KeptPeriodReport, PeriodCloseResult } from "../../daemon/period-close.ts";
 import { renderKeptPeriods, renderPeriodClose } from "./ctl-period.ts";
@@ -156,7 +156,9 @@ function subUsage(s: CtlSub): string {
 export async function connectTo(dir: string, admin: boolean): Promise<ControlClient> {
   const path = join(dir, admin ? ADMIN_SOCKET : STATUS_SOCKET);
   checkLocalSocketTrust(path, admin);
-  return ControlClient.connect(path);
+  const client = await ControlClient.connect(path);
+  checkServerPeer(client, path, admin);
+  return client;
 }
 
 async function runWatch(dir: string, json: boolean): Promise<number> {

@@ -4,8 +4,9 @@
 // ("registered: true") — to whatever that user serves there (review 2 #6). So before an admin
 // command, or any command as root, the socket and its directory must belong to root, the
 // invoking user or the agent's service user, and the directory must not be writable by others.
-import { lstatSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { lstatSync, readFileSync, realpathSync } from "node:fs";
+import { dirname, resolve, sep } from "node:path";
+import type { ControlClient } from "../../daemon/sockets/client.ts";
 import { AgentError } from "../../errors.ts";
 import { LOCAL_SOCKET_DIR } from "./socket-dir.ts";
 
@@ -66,8 +67,78 @@ export function checkSocketTrust(socketPath: string, owners: ReadonlySet<number>
   }
 }
 
+function modeOf(st: { mode: number }): string {
+  return (st.mode & 0o7777).toString(8).padStart(4, "0");
+}
+
+/** Every directory from / down to `dir`, in order. */
+function chain(dir: string): string[] {
+  const parts = resolve(dir).split(sep).filter(Boolean);
+  return ["/", ...parts.map((_, i) => "/" + parts.slice(0, i + 1).join("/"))];
+}
+
+/**
+ * Throws PERMISSION_DENIED unless `dir` and every one of its ancestors — as written and as the
+ * symlinks resolve — is owned by a trusted user and not writable by others (a sticky directory
+ * such as /tmp is fine: others cannot rename what is in it). Checking only the last directory
+ * could be raced by flipping a symlink higher up (review 3 #2). A missing component is fine once
+ * its parent passed: nobody else can create it.
+ */
+export function checkDirectoryChain(dir: string, owners: ReadonlySet<number> = trustedOwners()): void {
+  const walk = (path: string): void => {
+    for (const p of chain(path)) {
+      let st;
+      try {
+        st = lstatSync(p);
+      } catch {
+        return;
+      }
+      const problem = !owners.has(st.uid)
+        ? `is owned by uid ${st.uid}, not by root, you or the ${SERVICE_USER} user`
+        : !st.isSymbolicLink() && (st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0
+          ? `is writable by others (mode ${modeOf(st)})`
+          : undefined;
+      if (problem) {
+        throw new AgentError(
+          "PERMISSION_DENIED",
+          `refusing ${dir}: ${p} ${problem}, so whoever controls it could answer this command in the agent's place; run it from another directory, or name the agent's directory with --socket-dir`,
+          { path: p, uid: st.uid },
+        );
+      }
+    }
+  };
+  walk(dir);
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch {
+    return; // it does not exist (yet): the connect reports it
+  }
+  if (real !== resolve(dir)) walk(real);
+}
+
 /** The check, where it applies: the local ./.glase/run fallback, for admin commands or as root. */
 export function checkLocalSocketTrust(socketPath: string, admin: boolean, cwd = process.cwd()): void {
   if (dirname(socketPath) !== resolve(cwd, LOCAL_SOCKET_DIR)) return;
-  if (admin || process.getuid?.() === 0) checkSocketTrust(socketPath);
+  if (admin || process.getuid?.() === 0) {
+    checkDirectoryChain(dirname(socketPath));
+    checkSocketTrust(socketPath);
+  }
+}
+
+/**
+ * After the connect, for admin commands or as root: the process that listens on the socket must
+ * run as root, this user or the service user (SO_PEERCRED, where the addon is built). Whatever
+ * the path checks saw, this is what answers. Closes the client and throws PERMISSION_DENIED.
+ */
+export function checkServerPeer(client: ControlClient, socketPath: string, admin: boolean, owners: ReadonlySet<number> = trustedOwners()): void {
+  if (!admin && process.getuid?.() !== 0) return;
+  const peer = client.peer();
+  if (!peer || owners.has(peer.uid)) return;
+  client.close();
+  throw new AgentError(
+    "PERMISSION_DENIED",
+    `refusing ${socketPath}: the process listening on it (pid ${peer.pid}) runs as uid ${peer.uid}, not as root, you or the ${SERVICE_USER} user, so it is not the agent; name the agent's directory with --socket-dir`,
+    { path: socketPath, uid: peer.uid, pid: peer.pid },
+  );
 }

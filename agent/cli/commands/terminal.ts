@@ -13,7 +13,7 @@ import { ControlClient } from "../../daemon/sockets/client.ts";
 import { ADMIN_SOCKET } from "../../daemon/sockets/server.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { findSocketDir } from "./socket-dir.ts";
-import { checkLocalSocketTrust } from "./socket-trust.ts";
+import { checkLocalSocketTrust, checkServerPeer } from "./socket-trust.ts";
 import { becomeOwnerOf } from "./state-owner.ts";
 
 const COMMON_OPTIONS = {
@@ -50,6 +50,7 @@ async function context(argv: readonly string[], extra: Record<string, { type: "s
     const socket = join(findSocketDir(values["socket-dir"] as string | undefined), ADMIN_SOCKET);
     checkLocalSocketTrust(socket, true); // PERMISSION_DENIED: neither asked nor bypassed
     agent = await ControlClient.connect(socket, 2_000);
+    checkServerPeer(agent, socket, true);
   } catch (e) {
     if (!isAgentError(e, "AGENT_UNREACHABLE")) throw e;
   }

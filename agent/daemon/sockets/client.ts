@@ -5,7 +5,7 @@
 import { createConnection, type Socket } from "node:net";
 import { AgentError, type ErrorCode } from "../../errors.ts";
 import { LineSplitter } from "./framing.ts";
-import { ownIdentity } from "./peer.ts";
+import { ownIdentity, peerCredentials, type PeerCredentials } from "./peer.ts";
 
 /** Default request timeout; commands that legitimately take longer have their own below. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -74,6 +74,11 @@ export class ControlClient {
     socket.on("error", (e: NodeJS.ErrnoException) =>
       this.fail(this.refusalError() ?? new AgentError("AGENT_UNREACHABLE", `connection to the agent dropped before its answer (${e.code ?? e.message}); try again`, { errno: e.code })),
     );
+  }
+
+  /** The server's kernel-recorded credentials (SO_PEERCRED), where the addon can read them. */
+  peer(): PeerCredentials | undefined {
+    return peerCredentials(this.socket);
   }
 
   static connect(path: string, timeoutMs = 5_000): Promise<ControlClient> {
