@@ -23,14 +23,10 @@ export async function startVirtualScanner(logger: Logger) {
 }
 
 export { SimClock } from "../../simulator/clock.ts";
-export type { VirtualController } from "../../simulator/devices/virtual-controller.ts";
 export type { VirtualPrinter } from "../../simulator/devices/virtual-printer.ts";
 export type { VirtualScanner } from "../../simulator/devices/virtual-scanner.ts";
 export type { RunningGlaseSimulator } from "../../simulator/glase/index.ts";
 
-export const loadVirtualController = () => import("../../simulator/devices/virtual-controller.ts");
-export const loadVirtualPrinter = () => import("../../simulator/devices/virtual-printer.ts");
-export const loadVirtualScanner = () => import("../../simulator/devices/virtual-scanner.ts");
 /** The embedded Glase simulator as the daemon runs it (a backend of the station). */
 export const loadGlaseSimulator = () => import("../../simulator/glase/index.ts");
 /** The standalone Glase simulator server and its provisioning file (`glase-agent simulator`). */
