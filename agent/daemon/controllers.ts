@@ -15,7 +15,7 @@ import { controllersOf, stationFacts } from "../config/controllers.ts";
 import { readSecretFile } from "../config/secrets.ts";
 import { AgentError } from "../errors.ts";
 import type { DeviceHealthBoard } from "./device-health.ts";
-import type { KioskHost } from "../../drivers/kiosk/contract.ts";
+import type { KioskHost } from "../../contracts/kiosk.ts";
 import { startControllerTwin } from "./simulation.ts";
 
 export interface ControllerStartFailure {

@@ -20,7 +20,7 @@ import { stationLocaleOf } from "./station-locale.ts";
 import type { DriverStores } from "../journal/driver-store.ts";
 import { resolve } from "node:path";
 import type { DeviceHealthBoard } from "./device-health.ts";
-import type { KioskHost } from "../../drivers/kiosk/contract.ts";
+import type { KioskHost } from "../../contracts/kiosk.ts";
 import { openControllers, type StationControllers } from "./controllers.ts";
 import { startVirtualPrinter, startVirtualScanner } from "./simulation.ts";
 

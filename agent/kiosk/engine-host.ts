@@ -29,7 +29,7 @@ import {
   type SaleQuery,
   type SaleRequest,
   type Unsubscribe,
-} from "../../drivers/kiosk/contract.ts";
+} from "../../contracts/kiosk.ts";
 import { checkSaleRequest, kioskDisplay, refundFor, saleFingerprint, saleRows, sameResult } from "../../drivers/kiosk/sale-rules.ts";
 import { type SaleRecord, loadSaleRecords, newSaleId, nextSale, posRow, refundFlowId, saleTransition } from "./sale-record.ts";
 import { SaleRefunds, type RefundEnd } from "./sale-refund.ts";

@@ -1,7 +1,7 @@
 // The subscribers of a KioskHost (the Kiosk API's event stream, the MDB driver): every change of a
 // sale, after it is journaled, to those watching its point. A listener that throws is logged and
 // never stops the others (contract.ts subscribe).
-import type { KioskEventFilter, KioskHostEvent, KioskSale, Unsubscribe } from "../../drivers/kiosk/contract.ts";
+import type { KioskEventFilter, KioskHostEvent, KioskSale, Unsubscribe } from "../../contracts/kiosk.ts";
 import type { Logger } from "../log.ts";
 
 export class SaleListeners {

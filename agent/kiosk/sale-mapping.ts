@@ -1,6 +1,6 @@
 // How the POS flow's end reads as a kiosk sale (pure): why an unpaid sale was cancelled, and what
 // the engine's release effect answers once the controller reported.
-import type { CancelReason, KioskSale } from "../../drivers/kiosk/contract.ts";
+import type { CancelReason, KioskSale } from "../../contracts/kiosk.ts";
 import type { PosRow } from "./sale-record.ts";
 
 /** The POS flow ended without payment: the host's own request wins, then the flow's reason. */

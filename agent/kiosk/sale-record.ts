@@ -3,9 +3,9 @@
 // is derived from the sale id (= the POS flow's id), so the sale and its POS flow sit side by side,
 // and the refund flow's id is fixed by the sale too: after a crash, "is there a refund flow with
 // that id in the journal" answers "was the refund started" — which makes it exactly once.
-import type { KioskPoint, KioskSale } from "../../drivers/kiosk/contract.ts";
+import type { KioskPoint, KioskSale } from "../../contracts/kiosk.ts";
 import { kioskDisplay } from "../../drivers/kiosk/sale-rules.ts";
-import { FINAL_SALE_STATES } from "../../drivers/kiosk/contract.ts";
+import { FINAL_SALE_STATES } from "../../contracts/kiosk.ts";
 import type { Journal, TransitionRecord } from "../journal/types.ts";
 
 export const KIOSK_SALE_KIND = "kiosk-sale";
