@@ -249,7 +249,7 @@ export class EngineKioskHost implements KioskHost {
     }
     let found: KioskSale | undefined;
     for (const { rec } of this.entries.values()) {
-      if (!rec.refused && rec.sale.reference === q.reference && (q.point === undefined || rec.sale.point === q.point)) found = rec.sale;
+      if (!rec.refused && rec.sale.reference === q.reference && (q.point === undefined || rec.sale.point === q.point) && (q.points === undefined || q.points.includes(rec.sale.point))) found = rec.sale;
     }
     return found;
   }
