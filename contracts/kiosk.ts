@@ -50,7 +50,8 @@ export interface SaleRequest {
   readonly reference: string;
   /**
    * Replay key (1–320 printable ASCII). The same key with the same request returns the same sale,
-   * also after an agent restart, for as long as the host keeps the sale (its journal retention);
+   * also after an agent restart, while the host keeps the sale in memory (unfinished, or finished
+   * within the last 24 h: the engine host's keepFinalMs; getSale reads older ones from the journal);
    * the same key with a different request is refused (conflict "idempotency-mismatch"). Keys are
    * unique per host (station), so a controller prefixes its own (e.g. "mdb-1:<epoch>:vend-17",
    * "kiosk-api:<id>:<the app's 1–255 character key>").
