@@ -274,29 +274,25 @@ export class MdbCashlessDriver {
 
   private async approve(rec: VendRecord): Promise<void> {
     this.deadlines.get(rec.vendId)?.();
-    if (!this.conn) {
-      const held = await this.save({ ...rec, phase: "approved", approveSent: false }); // a restart never approves twice
-      this.unsent.add(held.vendId);
-      return this.log.warn("mdb_approval_waits_for_link", { vendId: rec.vendId });
-    }
     await this.sendApproval({ ...rec, phase: "approved" });
   }
 
-  /** Journals "may have gone out" BEFORE C,VEND is written; a failed write is journaled as not sent. */
+  /**
+   * Stored BEFORE C,VEND is written, so a restart never approves twice: approveSent true ("may have
+   * gone out") when the link is up, false when it is down (sent when it is back, in this run only).
+   * A write that fails is NOT taken as proof that nothing went out (part of the line may have):
+   * the machine's answer, or the host's release deadline, settles it.
+   */
   private async sendApproval(rec: VendRecord): Promise<void> {
-    const r = await this.save({ ...rec, approveSent: true });
     const conn = this.conn;
-    let failed: unknown = conn ? undefined : new AgentError("DEVICE_DISCONNECTED", "MDB adapter link is down");
-    if (conn) {
-      this.justApproved = r.vendId;
-      await conn.write(command.approve(r.amountMinor, this.s.amountFormat)).catch((err: unknown) => (failed = err));
+    const r = await this.save({ ...rec, approveSent: conn !== undefined });
+    if (!conn || this.conn !== conn) {
+      if (r.approveSent) await this.save({ ...r, approveSent: false }); // the link went while saving: nothing written
+      this.unsent.add(r.vendId);
+      return this.log.warn("mdb_approval_waits_for_link", { vendId: r.vendId });
     }
-    if (failed === undefined) return;
-    this.log.warn("mdb_approval_not_sent", { vendId: r.vendId, err: failed });
-    if (this.justApproved === r.vendId) this.justApproved = undefined;
-    const now = this.records.get(r.vendId);
-    if (now?.phase === "approved") await this.save({ ...now, approveSent: false });
-    this.unsent.add(r.vendId);
+    this.justApproved = r.vendId;
+    await conn.write(command.approve(r.amountMinor, this.s.amountFormat)).catch((err: unknown) => this.log.warn("mdb_approval_write_failed", { vendId: r.vendId, err }));
   }
 
   /** The approved vend ended without a result: refunded if C,VEND certainly never went out. */

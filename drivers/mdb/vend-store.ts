@@ -27,7 +27,7 @@ export interface VendRecord {
   readonly reference?: string;
   /**
    * approved: written true BEFORE C,VEND is handed to the link ("may have gone out"), false when
-   * it certainly did not (paid while the link was down, or the write failed). A vend that ends
+   * it certainly did not (paid while the link was down; a write that failed on a live link is not such proof). A vend that ends
    * with false is "failed" (refund: nothing can have been dispensed); with true (or absent, older
    * records) it is "unknown" (a technician decides).
    */

@@ -16,13 +16,18 @@ const logger = createLogger("test.rev13.mdb");
 class FakeAdapter {
   written: string[] = [];
   plugged = true;
+  /** Writes of lines starting with this fail (after part of the line may have gone out). */
+  failWrites: string | undefined;
   private handlers: MdbLinkHandlers | undefined;
   connector: MdbConnector = async (h) => {
     if (!this.plugged) throw new Error("no device");
     this.handlers = h;
     const conn: MdbConnection = {
       description: "fake",
-      write: async (d) => void this.written.push(d.trim()),
+      write: async (d) => {
+        if (this.failWrites !== undefined && d.startsWith(this.failWrites)) throw new Error("write failed");
+        this.written.push(d.trim());
+      },
       close: async () => void (this.handlers = undefined),
     };
     return conn;
@@ -141,6 +146,29 @@ describe("issue 13 review: MDB cashless edges", () => {
     expect(adapter.written).toContain("C,STOP");
     expect(await store.list("vend/")).toEqual([]);
     expect(host.sales()).toHaveLength(1);
+    await driver.close();
+  });
+});
+
+describe("MDB approval write failures", () => {
+  it("a C,VEND write that fails on a live link is not proof that nothing went out: never re-sent, a reset then is 'unknown', not a refund", async () => {
+    const { adapter, host, open } = await setup();
+    const driver = await open();
+    adapter.line("c,STATUS,ENABLED");
+    adapter.line("c,STATUS,VEND,2.50,12");
+    await tick();
+    await driver.idle();
+    const sale = host.sales()[0]!;
+    adapter.failWrites = "C,VEND";
+    host.pay(sale.saleId);
+    await tick();
+    await driver.idle();
+    adapter.failWrites = undefined;
+    adapter.line("c,STATUS,INACTIVE");
+    await tick();
+    await driver.idle();
+    expect(adapter.written.filter((l) => l.startsWith("C,VEND"))).toEqual([]);
+    expect(host.sales()[0]!.release?.result.outcome).toBe("unknown");
     await driver.close();
   });
 });
