@@ -49,10 +49,12 @@ export interface SaleRequest {
   /** The controller's own reference (order number, vend id): for findSale and the journal; 1–64 chars. */
   readonly reference: string;
   /**
-   * Replay key (1–255 printable ASCII). The same key with the same request returns the same sale,
-   * also after an agent restart, for as long as the host keeps the sale (its journal retention);
+   * Replay key (1–320 printable ASCII). The same key with the same request returns the same sale,
+   * also after an agent restart, while the host keeps the sale in memory (unfinished, or finished
+   * within the last 24 h: the engine host's keepFinalMs; getSale reads older ones from the journal);
    * the same key with a different request is refused (conflict "idempotency-mismatch"). Keys are
-   * unique per host (station), so a controller prefixes its own (e.g. "mdb-1:vend-17").
+   * unique per host (station), so a controller prefixes its own (e.g. "mdb-1:<epoch>:vend-17",
+   * "kiosk-api:<id>:<the app's 1–255 character key>").
    */
   readonly idempotencyKey?: string;
 }
@@ -166,8 +168,8 @@ export interface KioskSale {
 }
 
 export type SaleQuery =
-  /** The newest sale with this reference (on that point, if given). */
-  | { readonly reference: string; readonly point?: KioskPointId }
+  /** The newest sale with this reference (on that point, and among those points, if given). */
+  | { readonly reference: string; readonly point?: KioskPointId; readonly points?: readonly KioskPointId[] }
   | { readonly idempotencyKey: string };
 
 /**

@@ -31,10 +31,11 @@ import {
   type Unsubscribe,
 } from "../../contracts/kiosk.ts";
 import { checkSaleRequest, kioskDisplay, refundFor, saleFingerprint, saleRows, sameResult } from "../../drivers/kiosk/sale-rules.ts";
-import { type SaleRecord, loadSaleRecords, newSaleId, nextSale, posRow, refundFlowId, saleTransition } from "./sale-record.ts";
+import { KIOSK_SALE_KIND, type SaleRecord, loadSaleRecords, newSaleId, nextSale, posRow, refundFlowId, saleRowId, saleTransition } from "./sale-record.ts";
 import { SaleRefunds, type RefundEnd } from "./sale-refund.ts";
 import { cancelReasonOf, releaseAnswer } from "./sale-mapping.ts";
 import { SaleListeners } from "./sale-listeners.ts";
+import { SaleIndex } from "./sale-index.ts";
 
 /** What the host needs of the payment engine (the station may swap engines: asked each time). */
 export interface KioskEngine {
@@ -58,6 +59,8 @@ export interface EngineKioskHostOptions {
   /** Shared with the technician's refunds (one at a time per payment, never more than was paid). */
   readonly refundGuard?: RefundGuard;
   readonly random?: () => number;
+  /** Finished sales stay in memory (key replays, reference lookups) this long. Default 24 h (sale-index.ts). */
+  readonly keepFinalMs?: number;
 }
 
 interface Entry {
@@ -73,8 +76,8 @@ function conflict(kind: KioskConflict, message: string, sale?: KioskSale): Agent
 }
 
 export class EngineKioskHost implements KioskHost {
-  private readonly entries = new Map<string, Entry>();
-  private readonly byKey = new Map<string, string>();
+  /** Bounded: unfinished sales and the finished ones of the last keepFinalMs, indexed (sale-index.ts). */
+  private readonly entries: SaleIndex<Entry>;
   private readonly listeners: SaleListeners;
   private readonly refunds: SaleRefunds;
   private readonly ready: Promise<void>;
@@ -87,6 +90,7 @@ export class EngineKioskHost implements KioskHost {
 
   constructor(private readonly o: EngineKioskHostOptions) {
     this.ready = new Promise((r) => (this.markReady = r));
+    this.entries = new SaleIndex<Entry>(o.keepFinalMs);
     this.listeners = new SaleListeners(o.logger);
     this.publicPoints = o.points.map(({ terminalId: _t, ...p }) => p);
     this.refunds = new SaleRefunds({
@@ -105,9 +109,9 @@ export class EngineKioskHost implements KioskHost {
   /** Reads the journal's sales (before the engine starts: recovered POS flows ask for their release). */
   async load(): Promise<void> {
     for (const rec of await loadSaleRecords(this.o.journal)) {
-      this.entries.set(rec.sale.saleId, { rec, chain: Promise.resolve(), waiters: [], settling: false });
-      if (rec.sale.idempotencyKey !== undefined && !rec.refused) this.byKey.set(rec.sale.idempotencyKey, rec.sale.saleId);
+      this.entries.add({ rec, chain: Promise.resolve(), waiters: [], settling: false });
     }
+    this.entries.sweep(this.o.scheduler.now());
     this.markReady();
   }
 
@@ -135,12 +139,16 @@ export class EngineKioskHost implements KioskHost {
     return this.publicPoints;
   }
 
+  /** Sales held in memory (bounded: unfinished + finished within keepFinalMs). */
+  stats(): { readonly salesInMemory: number } {
+    return { salesInMemory: this.entries.size };
+  }
+
   async requestSale(req: SaleRequest): Promise<KioskSale> {
     await this.ready;
     const fingerprint = saleFingerprint(req);
     if (req.idempotencyKey !== undefined) {
-      const id = this.byKey.get(req.idempotencyKey);
-      const e = id === undefined ? undefined : this.entries.get(id);
+      const e = this.entries.byIdempotencyKey(req.idempotencyKey);
       if (e) {
         if (e.rec.fingerprint !== fingerprint) throw conflict("idempotency-mismatch", `idempotency key ${req.idempotencyKey} was used for a different sale`, e.rec.sale);
         await e.chain.catch(() => undefined); // the original request's start, if it is still under way
@@ -148,7 +156,8 @@ export class EngineKioskHost implements KioskHost {
       }
     }
     const point = checkSaleRequest(req, this.o.points);
-    const busy = [...this.entries.values()].find((x) => x.rec.sale.point === point.id && ["starting", "waiting", "paid"].includes(x.rec.sale.state));
+    this.entries.sweep(this.o.scheduler.now());
+    const busy = this.entries.busy(point.id);
     if (busy) throw conflict("point-busy", `point ${point.id} has sale ${busy.rec.sale.saleId} in progress`, busy.rec.sale);
     const ps = this.o.engine().snapshot();
     const eng = ps.points.find((p) => p.point === point.id);
@@ -171,14 +180,12 @@ export class EngineKioskHost implements KioskHost {
       updatedAt: now,
     };
     const e: Entry = { rec: { sale, fingerprint }, chain: Promise.resolve(), waiters: [], settling: false };
-    this.entries.set(saleId, e);
-    if (req.idempotencyKey !== undefined) this.byKey.set(req.idempotencyKey, saleId);
+    this.entries.add(e);
     return this.mutate(e, async () => {
       try {
         await this.o.journal.append(saleTransition(e.rec, { type: "requestSale" }, this.terminalOf(point.id)));
       } catch (err) {
-        this.entries.delete(saleId);
-        if (req.idempotencyKey !== undefined) this.byKey.delete(req.idempotencyKey);
+        this.entries.remove(saleId);
         throw err;
       }
       this.emit(e.rec.sale);
@@ -186,7 +193,7 @@ export class EngineKioskHost implements KioskHost {
         await this.o.engine().startPosPayment(point.id, req.amountMinor, sale.rows, { flowId: saleId, controllerRelease: true });
       } catch (err) {
         // Nothing was sent (the flow journals before its first call): the sale ends, the key is free.
-        if (req.idempotencyKey !== undefined) this.byKey.delete(req.idempotencyKey);
+        this.entries.releaseKey(e);
         await this.write(e, { state: "cancelled", cancelReason: "glase" }, { type: "refused" }, { refused: true });
         const reason = isAgentError(err, "CONFLICT") ? (err.context as { reason?: string } | undefined)?.reason : undefined;
         if (reason === "Busy") throw conflict("point-busy", `point ${point.id} has a payment in progress`);
@@ -238,20 +245,19 @@ export class EngineKioskHost implements KioskHost {
 
   async getSale(saleId: string): Promise<KioskSale | undefined> {
     await this.ready;
-    return this.entries.get(saleId)?.rec.sale;
+    const e = this.entries.get(saleId);
+    if (e) return e.rec.sale;
+    // Finished and dropped from memory: the journal still has it (for its retention).
+    const row = await this.o.journal.flow(saleRowId(saleId));
+    return row?.kind === KIOSK_SALE_KIND ? (row.state as SaleRecord).sale : undefined;
   }
 
   async findSale(q: SaleQuery): Promise<KioskSale | undefined> {
     await this.ready;
     if ("idempotencyKey" in q) {
-      const id = this.byKey.get(q.idempotencyKey);
-      return id === undefined ? undefined : this.entries.get(id)?.rec.sale;
+      return this.entries.byIdempotencyKey(q.idempotencyKey)?.rec.sale;
     }
-    let found: KioskSale | undefined;
-    for (const { rec } of this.entries.values()) {
-      if (!rec.refused && rec.sale.reference === q.reference && (q.point === undefined || rec.sale.point === q.point)) found = rec.sale;
-    }
-    return found;
+    return this.entries.byReference(q.reference, q.point, q.points)?.rec.sale;
   }
 
   subscribe(listener: (event: KioskHostEvent) => void, filter?: KioskEventFilter): Unsubscribe {
@@ -374,6 +380,7 @@ export class EngineKioskHost implements KioskHost {
     const rec: SaleRecord = { ...e.rec, ...extra, sale };
     await this.o.journal.append(saleTransition(rec, input, this.terminalOf(sale.point)));
     e.rec = rec;
+    this.entries.changed(e);
     if (FINAL_SALE_STATES.has(sale.state)) e.releaseTimer?.();
     durable?.(); // an alarm: raised before the controller sees the state it explains
     this.emit(sale);

@@ -9,6 +9,12 @@ export const kioskApiConfigSchema = z
     socketPath: z.string().min(1),
     /** Mode of the socket file; 0660 lets a kiosk-app group in (the token is still required). */
     socketMode: z.number().int().min(0).max(0o777).default(0o660),
+    /**
+     * Group (name or gid) the socket file is given to, e.g. a dedicated `glase-kiosk` group the
+     * kiosk app's user is in. Default: the agent's own group — which also owns status.sock and the
+     * config, so a kiosk app should never be put in it (docs/install.md §14).
+     */
+    socketGroup: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/, "a group name or number").optional(),
     /** Optional loopback TCP listener for apps that cannot use a Unix socket. Never another interface. */
     tcp: z
       .object({ host: z.string().refine(loopback, "must be a loopback address (127.0.0.1, ::1 or localhost): the Kiosk API is never exposed to a network").default("127.0.0.1"), port: z.number().int().min(0).max(65535) })

@@ -18,6 +18,8 @@ export interface EventHubOptions {
   readonly heartbeatMs: number;
   readonly replay: number;
   readonly logger: Logger;
+  /** This API's idempotency-key scope, stripped from the keys it shows (server.ts). */
+  readonly keyPrefix?: string;
 }
 
 interface Stream {
@@ -57,7 +59,7 @@ export class EventHub {
 
   publish(sale: KioskSale): void {
     const seq = ++this.seq;
-    const frame = `id: ${this.epoch}-${seq}\nevent: payment\ndata: ${JSON.stringify(toPayment(sale))}\n\n`;
+    const frame = `id: ${this.epoch}-${seq}\nevent: payment\ndata: ${JSON.stringify(toPayment(sale, this.o.keyPrefix))}\n\n`;
     this.ring.push({ seq, point: sale.point, frame });
     if (this.ring.length > this.o.replay) this.ring.shift();
     for (const s of this.streams) if (!s.points || s.points.has(sale.point)) this.write(s, frame);

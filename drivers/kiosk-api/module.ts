@@ -35,7 +35,7 @@ async function open(c: KioskApiControllerConfig, ctx: DriverContext): Promise<Op
   // The socket's directory (systemd's RuntimeDirectory on a site; .glase/run on the simulated station).
   await mkdir(dirname(c.socketPath), { recursive: true, mode: 0o750 });
   const { id: _id, driver: _driver, currency: _currency, virtual: _virtual, ...settings } = c;
-  const api = await openKioskApi(settings, { host: kioskHostOf(ctx, "kiosk-api"), logger: ctx.logger });
+  const api = await openKioskApi(settings, { host: kioskHostOf(ctx, "kiosk-api"), logger: ctx.logger, keyScope: c.id });
   return { id: c.id, driver: "kiosk-api", points: c.points, describe: () => ({ socket: api.socketPath, ...(api.tcpPort !== undefined ? { tcpPort: api.tcpPort } : {}), ...api.stats() }), close: () => api.close() };
 }
 

@@ -40,7 +40,7 @@ export const ROUTES: readonly Route[] = [
     ok: [200],
     problems: [400, 404],
   },
-  { method: "GET", path: "/v1/payments/{id}", operationId: "getPayment", summary: "One payment and what to display.", auth: true, ok: [200], problems: [404] },
+  { method: "GET", path: "/v1/payments/{id}", operationId: "getPayment", summary: "One payment and what to display.", auth: true, ok: [200], problems: [400, 404] },
   {
     method: "POST",
     path: "/v1/payments/{id}/cancel",
@@ -74,7 +74,8 @@ export const ROUTES: readonly Route[] = [
 
 export interface Match {
   readonly route: Route;
-  readonly id?: string;
+  /** The `{id}` segment as sent (still percent-encoded): decoded after the token check (pathId). */
+  readonly rawId?: string;
 }
 
 const compiled = ROUTES.map((route) => ({ route, re: new RegExp("^" + route.path.replace("{id}", "([^/]+)") + "$") }));
@@ -86,7 +87,17 @@ export function matchRoute(method: string, path: string): { match?: Match; allow
     const m = re.exec(path);
     if (!m) continue;
     allowed.push(route.method);
-    if (route.method === method) return { match: { route, ...(m[1] !== undefined ? { id: decodeURIComponent(m[1]) } : {}) }, allowed };
+    if (route.method === method) return { match: { route, ...(m[1] !== undefined ? { rawId: m[1] } : {}) }, allowed };
   }
   return { allowed };
+}
+
+/** The decoded `{id}` of a matched path; undefined when its percent-escapes are malformed. */
+export function pathId(m: Match): string | undefined {
+  if (m.rawId === undefined) return undefined;
+  try {
+    return decodeURIComponent(m.rawId);
+  } catch {
+    return undefined;
+  }
 }

@@ -154,7 +154,9 @@ function fromInvoiceRow(r: InvoiceRow): Payment["rows"][number] {
 
 const at = (ms: number) => new Date(ms).toISOString();
 
-export function toPayment(s: KioskSale): Payment {
+/** keyPrefix: the API's idempotency-key scope, stripped so the app sees the key it sent. */
+export function toPayment(s: KioskSale, keyPrefix?: string): Payment {
+  const key = s.idempotencyKey !== undefined && keyPrefix !== undefined && s.idempotencyKey.startsWith(keyPrefix) ? s.idempotencyKey.slice(keyPrefix.length) : s.idempotencyKey;
   return {
     id: s.saleId,
     version: s.version,
@@ -162,7 +164,7 @@ export function toPayment(s: KioskSale): Payment {
     amountMinor: s.amountMinor,
     currency: s.currency,
     reference: s.reference,
-    ...(s.idempotencyKey !== undefined ? { idempotencyKey: s.idempotencyKey } : {}),
+    ...(key !== undefined ? { idempotencyKey: key } : {}),
     state: s.state,
     display: { ...s.display },
     rows: s.rows.map(fromInvoiceRow),

@@ -2,10 +2,11 @@
 // kiosk's own touchscreen app, in front of the shell's KioskHost (drivers/kiosk/contract.ts).
 // Every route is in routes.ts (and so in the OpenAPI document); every error is an RFC 9457
 // problem; the order of checks is route → token → media type → size → JSON → fields → host.
-import { chmod, lstat, unlink } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { chmod, chown, lstat, readFile, unlink } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createConnection } from "node:net";
-import { AgentError } from "../../base/errors.ts";
+import { AgentError, isAgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
 import type { KioskHost, KioskSale } from "../../contracts/kiosk.ts";
 import { authorized, loadToken } from "./auth.ts";
@@ -14,12 +15,17 @@ import { EventHub } from "./events.ts";
 import { readJson, sendJson } from "./http-io.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { fromHostError, invalidField, problem, ProblemError, sendProblem } from "./problems.ts";
-import { matchRoute, type Match } from "./routes.ts";
+import { matchRoute, pathId, type Match } from "./routes.ts";
 import { CancelPaymentSchema, CreatePaymentSchema, ReleaseSchema, toPayment, toSaleRequest } from "./schemas.ts";
 
 export interface KioskApiDeps {
   readonly host: KioskHost;
   readonly logger: Logger;
+  /**
+   * Scopes this API's Idempotency-Keys in the station's host (the controller id; default: derived
+   * from socketPath), so two kiosk apps on one station never meet each other's keys.
+   */
+  readonly keyScope?: string;
 }
 
 export interface KioskApi {
@@ -44,8 +50,12 @@ export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): 
   const host = deps.host;
   const served = settings.points ? new Set(settings.points) : undefined;
   const serves = (point: number) => !served || served.has(point);
+  // The host's keys are station-wide: this API's are `kiosk-api:<scope>:<key>`, shown without it.
+  const keyPrefix = `kiosk-api:${deps.keyScope ?? createHash("sha256").update(settings.socketPath).digest("hex").slice(0, 12)}:`;
+  const scoped = (key: string) => keyPrefix + key;
+  const show = (sale: KioskSale) => toPayment(sale, keyPrefix);
   const openapi = JSON.stringify(buildOpenApi());
-  const hub = new EventHub({ maxStreams: settings.maxStreams, bufferBytes: settings.streamBufferBytes, heartbeatMs: settings.heartbeatMs, replay: settings.replayEvents, logger: log });
+  const hub = new EventHub({ maxStreams: settings.maxStreams, bufferBytes: settings.streamBufferBytes, heartbeatMs: settings.heartbeatMs, replay: settings.replayEvents, logger: log, keyPrefix });
   const unsubscribe = host.subscribe((e) => hub.publish(e.sale), served ? { points: [...served] } : undefined);
   const inFlight = new Set<string>();
 
@@ -54,7 +64,7 @@ export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): 
     return sale;
   };
 
-  const handlers: Record<Match["route"]["operationId"], (req: IncomingMessage, res: ServerResponse, url: URL, m: Match) => Promise<void>> = {
+  const handlers: Record<Match["route"]["operationId"], (req: IncomingMessage, res: ServerResponse, url: URL, id: string) => Promise<void>> = {
     getOpenApi: async (_req, res) => {
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(openapi), "cache-control": "no-cache" });
       res.end(openapi);
@@ -69,10 +79,15 @@ export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): 
       if (key !== undefined && inFlight.has(key)) throw problem("request-in-progress", `a request with Idempotency-Key ${key} is still being processed; retry`, {}, { "retry-after": "1" });
       if (key !== undefined) inFlight.add(key);
       try {
-        const before = key !== undefined ? await host.findSale({ idempotencyKey: key }) : undefined;
-        const sale = await host.requestSale(toSaleRequest(body, key));
+        const before = key !== undefined ? await host.findSale({ idempotencyKey: scoped(key) }) : undefined;
+        const sale = await host.requestSale(toSaleRequest(body, key !== undefined ? scoped(key) : undefined)).catch((err: unknown) => {
+          if (key !== undefined && isAgentError(err, "CONFLICT") && err.context.conflict === "idempotency-mismatch") {
+            throw problem("idempotency-key-reused", `Idempotency-Key ${key} was used for a different payment`, { conflict: "idempotency-mismatch", ...(before && serves(before.point) ? { paymentState: before.state } : {}) });
+          }
+          throw err;
+        });
         const replayed = before !== undefined && before.saleId === sale.saleId;
-        sendJson(res, replayed ? 200 : 201, toPayment(sale), replayed ? { "idempotent-replayed": "true" } : { location: `/v1/payments/${encodeURIComponent(sale.saleId)}` });
+        sendJson(res, replayed ? 200 : 201, show(sale), replayed ? { "idempotent-replayed": "true" } : { location: `/v1/payments/${encodeURIComponent(sale.saleId)}` });
       } finally {
         if (key !== undefined) inFlight.delete(key);
       }
@@ -83,21 +98,22 @@ export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): 
       const pointText = url.searchParams.get("point");
       if (pointText !== null && !/^[1-9]\d{0,8}$/.test(pointText)) throw invalidField("query point", "must be a point number");
       let sale: KioskSale | undefined;
-      if (key !== null) sale = await host.findSale({ idempotencyKey: key });
-      else if (reference !== null) sale = await host.findSale({ reference, ...(pointText !== null ? { point: Number(pointText) } : {}) });
+      if (key !== null) sale = await host.findSale({ idempotencyKey: scoped(key) });
+      // The newest with that reference among THIS API's points: another kiosk's order numbers may collide.
+      else if (reference !== null) sale = await host.findSale({ reference, ...(pointText !== null ? { point: Number(pointText) } : {}), ...(served ? { points: [...served] } : {}) });
       else throw invalidField("query reference", "give reference (and optionally point) or idempotencyKey");
-      sendJson(res, 200, toPayment(visible(sale, `with ${key !== null ? `Idempotency-Key ${key}` : `reference ${reference}`}`)));
+      sendJson(res, 200, show(visible(sale, `with ${key !== null ? `Idempotency-Key ${key}` : `reference ${reference}`}`)));
     },
-    getPayment: async (_req, res, _url, m) => sendJson(res, 200, toPayment(visible(await host.getSale(m.id!), m.id!))),
-    cancelPayment: async (req, res, _url, m) => {
+    getPayment: async (_req, res, _url, id) => sendJson(res, 200, show(visible(await host.getSale(id), id))),
+    cancelPayment: async (req, res, _url, id) => {
       const body = await readJson(req, CancelPaymentSchema, settings.maxBodyBytes, true);
-      visible(await host.getSale(m.id!), m.id!);
-      sendJson(res, 200, toPayment(await host.cancelSale(m.id!, body.reason ?? "customer")));
+      visible(await host.getSale(id), id);
+      sendJson(res, 200, show(await host.cancelSale(id, body.reason ?? "customer")));
     },
-    reportRelease: async (req, res, _url, m) => {
+    reportRelease: async (req, res, _url, id) => {
       const body = await readJson(req, ReleaseSchema, settings.maxBodyBytes);
-      visible(await host.getSale(m.id!), m.id!);
-      sendJson(res, 200, toPayment(await host.reportRelease(m.id!, body)));
+      visible(await host.getSale(id), id);
+      sendJson(res, 200, show(await host.reportRelease(id, body)));
     },
     streamEvents: async (req, res, url) => {
       const points = url.searchParams.getAll("point");
@@ -117,7 +133,10 @@ export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): 
     if (match.route.auth && !authorized(req.headers.authorization, token)) {
       throw problem("unauthorized", "send Authorization: Bearer <token from the kiosk token file>", {}, { "www-authenticate": 'Bearer realm="glase-kiosk"' });
     }
-    await handlers[match.route.operationId](req, res, url, match);
+    // Decoded only after the token check: a stranger's malformed path costs no log line.
+    const id = pathId(match);
+    if (match.rawId !== undefined && id === undefined) throw invalidField("path", "the payment id has a malformed percent-escape");
+    await handlers[match.route.operationId](req, res, url, id ?? "");
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -199,4 +218,19 @@ async function listenUnix(server: Server, settings: KioskApiSettings): Promise<v
     process.umask(previous);
   }
   await chmod(path, settings.socketMode);
+  if (settings.socketGroup !== undefined) {
+    const group = settings.socketGroup;
+    const gid = /^\d+$/.test(group) ? Number(group) : await gidOf(group);
+    await chown(path, process.getuid?.() ?? -1, gid).catch(async (e: NodeJS.ErrnoException) => {
+      await unlink(path).catch(() => {});
+      const hint = e.code === "EPERM" ? ` (the agent's user must be a member of group ${group})` : "";
+      throw new AgentError("CONFIG_INVALID", `kioskApi.socketGroup: cannot give ${path} to group ${group}: ${e.code ?? e.message}${hint}`, { path: "socketGroup", group, errno: e.code });
+    });
+  }
+}
+
+async function gidOf(group: string): Promise<number> {
+  const entry = (await readFile("/etc/group", "utf8")).split("\n").find((l) => l.split(":")[0] === group);
+  if (!entry) throw new AgentError("CONFIG_INVALID", `kioskApi.socketGroup: no group named '${group}'`, { path: "socketGroup", group });
+  return Number(entry.split(":")[2]);
 }

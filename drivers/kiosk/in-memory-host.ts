@@ -153,7 +153,7 @@ export class InMemoryKioskHost implements KioskHost {
     }
     let found: KioskSale | undefined;
     for (const { sale } of this.entries.values()) {
-      if (sale.reference === q.reference && (q.point === undefined || sale.point === q.point)) found = sale; // insertion order: the newest wins
+      if (sale.reference === q.reference && (q.point === undefined || sale.point === q.point) && (q.points === undefined || q.points.includes(sale.point))) found = sale; // insertion order: the newest wins
     }
     return found;
   }

@@ -5,7 +5,8 @@ import { AgentError } from "../../base/errors.ts";
 import type { InvoiceRow } from "../../contracts/glase/types.ts";
 import type { KioskDisplay, KioskPoint, KioskSale, ReleaseResult, SaleRequest } from "../../contracts/kiosk.ts";
 
-const KEY = /^[\x21-\x7e]{1,255}$/;
+/** 1–320: a controller's prefix (up to 64) before a client's own key of up to 255. */
+const KEY = /^[\x21-\x7e]{1,320}$/;
 
 function invalid(field: string, message: string): AgentError {
   return new AgentError("INPUT_INVALID", `${field}: ${message}`, { field });
@@ -21,7 +22,7 @@ export function checkSaleRequest(req: SaleRequest, points: readonly KioskPoint[]
   }
   if (req.currency !== point.currency) throw invalid("currency", `point ${point.id} sells in ${point.currency}, not ${req.currency}`);
   if (req.reference.length < 1 || req.reference.length > 64) throw invalid("reference", "must be 1 to 64 characters");
-  if (req.idempotencyKey !== undefined && !KEY.test(req.idempotencyKey)) throw invalid("idempotencyKey", "must be 1 to 255 printable ASCII characters");
+  if (req.idempotencyKey !== undefined && !KEY.test(req.idempotencyKey)) throw invalid("idempotencyKey", "must be 1 to 320 printable ASCII characters");
   const rows = req.rows ?? [];
   let sum = 0;
   let priced = false;

@@ -15,6 +15,7 @@ import type { Scheduler } from "../../base/clock.ts";
 import { AgentError, isAgentError } from "../../base/errors.ts";
 import type { InvoiceRow } from "../../contracts/glase/types.ts";
 import type { Logger } from "../../base/log.ts";
+import { randomBytes } from "node:crypto";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import type { CancelReason, KioskHost, KioskSale, ReleaseResult, Unsubscribe } from "../../contracts/kiosk.ts";
 import type { MdbSettings } from "./config.ts";
@@ -67,6 +68,13 @@ export class MdbCashlessDriver {
   private counters = { badLines: 0, vends: 0, reconnects: 0 };
   private lastBadLog = -Infinity;
   private readonly linkWaiters = new Set<() => void>();
+  private denyAtLinkUp = false;
+  /**
+   * New on every start: part of each new vend's idempotency key and reference, so a vend id that
+   * restarts at 1 (drivers.sqlite lost, or restored from an older copy than the journal) is a new
+   * sale, never the replay of one the journal still keeps (its retention is 90 days).
+   */
+  private readonly epoch = randomBytes(5).toString("hex");
 
   constructor(
     private readonly s: MdbSettings,
@@ -157,13 +165,22 @@ export class MdbCashlessDriver {
       this.log.warn("mdb_vend_above_maximum", { amountMinor, max: this.s.maxAmountMinor, product });
       return this.send(command.deny());
     }
-    const rec = await this.save({ vendId: await this.vends.nextId(), amountMinor, product, phase: "requesting", at: this.scheduler.now() });
+    const vendId = await this.vends.nextId();
+    const rec = await this.save({
+      vendId,
+      amountMinor,
+      product,
+      phase: "requesting",
+      at: this.scheduler.now(),
+      key: `${this.s.id}:${this.epoch}:vend-${vendId}`,
+      reference: `${this.s.id}-vend-${this.epoch}-${vendId}`,
+    });
     this.armDeadline(rec);
     await this.request(rec);
   }
 
   private key(r: VendRecord): string {
-    return `${this.s.id}:vend-${r.vendId}`;
+    return r.key ?? `${this.s.id}:vend-${r.vendId}`;
   }
 
   private async request(rec: VendRecord): Promise<void> {
@@ -174,7 +191,7 @@ export class MdbCashlessDriver {
         amountMinor: rec.amountMinor,
         currency: this.s.currency,
         rows: this.rows(rec),
-        reference: `${this.s.id}-vend-${rec.vendId}`,
+        reference: rec.reference ?? `${this.s.id}-vend-${rec.vendId}`,
         idempotencyKey: this.key(rec),
       });
     } catch (err) {
@@ -183,6 +200,14 @@ export class MdbCashlessDriver {
       const made = await this.deps.host.findSale({ idempotencyKey: this.key(rec) }).catch(() => undefined);
       if (!made) return this.forget(rec);
       return this.abandon({ ...rec, saleId: made.saleId }, "the sale could not be confirmed", "controller", false);
+    }
+    if (sale.release !== undefined || !["starting", "waiting", "paid"].includes(sale.state)) {
+      // The key answered with a sale that is already over: not this customer's. Deny, never hang.
+      this.log.error("mdb_vend_key_is_an_old_sale", { vendId: rec.vendId, key: this.key(rec), saleId: sale.saleId, state: sale.state });
+      if (this.conn) this.send(command.deny());
+      else this.denyAtLinkUp = true; // resumed before the link is up: the machine may still wait
+      return this.forget(rec);
+      return this.forget(rec);
     }
     await this.onSaleState(await this.save({ ...rec, phase: "waiting", saleId: sale.saleId }), sale);
   }
@@ -235,7 +260,10 @@ export class MdbCashlessDriver {
       case "refunded":
       case "attention":
         // The host has the result (attention without one: a late result may still come from the machine).
-        if (rec.phase === "result" || sale.release !== undefined) await this.forget(rec);
+        if (rec.phase === "result" || sale.release !== undefined) {
+          if (rec.phase === "waiting") this.send(command.deny()); // the machine still waits for an answer
+          await this.forget(rec);
+        }
         return;
       case "starting":
       case "waiting":
@@ -246,13 +274,31 @@ export class MdbCashlessDriver {
 
   private async approve(rec: VendRecord): Promise<void> {
     this.deadlines.get(rec.vendId)?.();
-    const approved = await this.save({ ...rec, phase: "approved" }); // before C,VEND: a restart never approves twice
-    if (!this.conn) {
-      this.unsent.add(approved.vendId);
-      return this.log.warn("mdb_approval_waits_for_link", { vendId: rec.vendId });
+    await this.sendApproval({ ...rec, phase: "approved" });
+  }
+
+  /**
+   * Stored BEFORE C,VEND is written, so a restart never approves twice: approveSent true ("may have
+   * gone out") when the link is up, false when it is down (sent when it is back, in this run only).
+   * A write that fails is NOT taken as proof that nothing went out (part of the line may have):
+   * the machine's answer, or the host's release deadline, settles it.
+   */
+  private async sendApproval(rec: VendRecord): Promise<void> {
+    const conn = this.conn;
+    const r = await this.save({ ...rec, approveSent: conn !== undefined });
+    if (!conn || this.conn !== conn) {
+      if (r.approveSent) await this.save({ ...r, approveSent: false }); // the link went while saving: nothing written
+      this.unsent.add(r.vendId);
+      return this.log.warn("mdb_approval_waits_for_link", { vendId: r.vendId });
     }
-    this.justApproved = approved.vendId;
-    this.send(command.approve(approved.amountMinor, this.s.amountFormat));
+    this.justApproved = r.vendId;
+    await conn.write(command.approve(r.amountMinor, this.s.amountFormat)).catch((err: unknown) => this.log.warn("mdb_approval_write_failed", { vendId: r.vendId, err }));
+  }
+
+  /** The approved vend ended without a result: refunded if C,VEND certainly never went out. */
+  private endApproved(a: VendRecord, why: string): Promise<void> {
+    if (a.approveSent === false) return this.report(a, { outcome: "failed", reason: `${why}; the approval was never sent to the machine` });
+    return this.report(a, { outcome: "unknown", reason: why });
   }
 
   private async abandon(rec: VendRecord, why: string, reason: CancelReason, deny: boolean): Promise<void> {
@@ -295,6 +341,13 @@ export class MdbCashlessDriver {
 
   private onLine(raw: string): void {
     const parsed = parseAdapterLine(raw, this.s.amountFormat);
+    if (!parsed.ok && raw.startsWith("c,STATUS,VEND,")) {
+      // A customer waits at the machine for an answer we cannot give (e.g. the adapter writes
+      // amounts in the other scale than amountFormat): deny at once, and say why, loudly.
+      this.counters.badLines++;
+      this.run(() => this.onUnreadableVend(raw.slice(0, 80), parsed.problem));
+      return;
+    }
     if (!parsed.ok) {
       this.counters.badLines++;
       if (this.scheduler.now() - this.lastBadLog >= 1000) {
@@ -312,7 +365,7 @@ export class MdbCashlessDriver {
       case "vend-request":
         if (a && a.phase !== "approved" && a.amountMinor === line.amountMinor && a.product === line.product) return; // repeated after a reconnect
         if (a?.phase === "waiting") await this.abandon(a, "the machine asked for another vend", "controller", false);
-        if (a?.phase === "approved") await this.report(a, { outcome: "unknown", reason: "the machine started a new vend without a result for the approved one" });
+        if (a?.phase === "approved") await this.endApproved(a, "the machine started a new vend without a result for the approved one");
         return this.startVend(line.amountMinor, line.product);
       case "vend-success":
         if (a?.phase === "approved") return this.report(a, { outcome: "delivered" });
@@ -323,16 +376,24 @@ export class MdbCashlessDriver {
         this.readerEnabled = line.status === "ENABLED" || line.status === "IDLE";
         if (line.status === "INACTIVE" || line.status === "DISABLED") {
           if (a?.phase === "waiting") return this.abandon(a, `the machine reset or disabled the reader (${line.status})`, "controller", false);
-          if (a?.phase === "approved") return this.report(a, { outcome: "unknown", reason: `the machine reset mid-vend (${line.status})` });
+          if (a?.phase === "approved") return this.endApproved(a, `the machine reset mid-vend (${line.status})`);
         } else if (a?.phase === "waiting") {
           return this.abandon(a, `the machine ended the session (${line.status})`, "controller", false);
         } else if (a?.phase === "approved") {
-          return this.report(a, { outcome: "unknown", reason: `the session ended (${line.status}) without a vend result` });
+          return this.endApproved(a, `the session ended (${line.status}) without a vend result`);
         }
         return;
       case "chatter":
         return;
     }
+  }
+
+  private async onUnreadableVend(line: string, problem: string): Promise<void> {
+    const a = this.active();
+    if (a?.phase === "waiting") await this.abandon(a, "the machine asked for another vend", "controller", false);
+    if (a?.phase === "approved") await this.endApproved(a, "the machine started a new vend without a result for the approved one");
+    this.log.error("mdb_vend_request_unreadable", { line, problem, amountFormat: this.s.amountFormat, hint: "denied (C,STOP); check mdb amountFormat against the adapter's scale factor and decimals" });
+    this.send(command.deny());
   }
 
   private async onError(a: VendRecord | undefined, error: string, text: string): Promise<void> {
@@ -343,7 +404,7 @@ export class MdbCashlessDriver {
     }
     if (error === "vend-reset") {
       if (a?.phase === "waiting") return this.abandon(a, "the machine reset", "controller", false);
-      if (a?.phase === "approved") return this.report(a, { outcome: "unknown", reason: `the machine reset mid-vend (${text})` });
+      if (a?.phase === "approved") return this.endApproved(a, `the machine reset mid-vend (${text})`);
     }
     if (error === "wrong-state" && a?.phase === "approved" && this.justApproved === a.vendId) {
       return this.report(a, { outcome: "failed", reason: "the machine was no longer waiting for the approval" });
@@ -394,15 +455,14 @@ export class MdbCashlessDriver {
       this.backoff = this.s.reconnectInitialMs;
       this.log.info("mdb_link_up", { via: conn.description });
       this.send(command.enable());
+      if (this.denyAtLinkUp) this.send(command.deny());
+      this.denyAtLinkUp = false;
       for (const w of [...this.linkWaiters]) w();
       this.run(async () => {
         for (const id of [...this.unsent]) {
           const r = this.records.get(id);
           this.unsent.delete(id);
-          if (r?.phase === "approved") {
-            this.justApproved = id;
-            this.send(command.approve(r.amountMinor, this.s.amountFormat));
-          }
+          if (r?.phase === "approved") await this.sendApproval(r);
         }
       });
     } catch (err) {

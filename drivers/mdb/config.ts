@@ -23,8 +23,12 @@ export const mdbConfigSchema = z
     currency: z.string().regex(/^[A-Z]{3}$/),
     /** How the adapter writes amounts (its MDB scale factor and decimals): "decimal" (1.50) or "minor" (150). */
     amountFormat: z.enum(["decimal", "minor"]).default("decimal"),
-    /** The customer must have paid within this time of selecting, else the vend is denied (C,STOP) and the invoice cancelled. */
-    paymentTimeoutMs: z.number().int().min(5_000).max(600_000).default(60_000),
+    /**
+     * The customer must have paid within this time of selecting, else the vend is denied (C,STOP)
+     * and the invoice cancelled. Shorter than the VMC's own approval timeout (often 30–60 s), so
+     * the agent denies first: default 30 s (docs/mdb.md).
+     */
+    paymentTimeoutMs: z.number().int().min(5_000).max(600_000).default(30_000),
     /** Vend requests above this are denied without asking Glase (a misconfigured price). */
     maxAmountMinor: z.number().int().positive().optional(),
     /** MDB item number → invoice row; items not listed get one generic row. */

@@ -18,7 +18,19 @@ export interface VendRecord {
   /** When the vend request came (ms); the payment deadline counts from here. */
   readonly at: number;
   readonly saleId?: string;
-  /** approved: whether C,VEND reached the adapter (false: paid while the link was down). */
+  /**
+   * The sale's idempotency key and reference, fixed when the vend starts. The key carries the
+   * driver's per-start epoch, so vend ids that restart at 1 (drivers.sqlite lost or restored) never
+   * replay an old sale of the journal. Absent on records of older versions: `<id>:vend-<n>`.
+   */
+  readonly key?: string;
+  readonly reference?: string;
+  /**
+   * approved: written true BEFORE C,VEND is handed to the link ("may have gone out"), false when
+   * it certainly did not (paid while the link was down; a write that failed on a live link is not such proof). A vend that ends
+   * with false is "failed" (refund: nothing can have been dispensed); with true (or absent, older
+   * records) it is "unknown" (a technician decides).
+   */
   readonly approveSent?: boolean;
   readonly result?: ReleaseResult;
   /** abandoned: why the machine stopped waiting (becomes the "failed" reason if it was paid). */

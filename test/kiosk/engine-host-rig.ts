@@ -33,7 +33,7 @@ export interface KioskRig {
   refundsOf(ersReference: string): Array<{ amountMinor: number; ersReference: string }>;
 }
 
-export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?: number; settings?: Partial<EngineSettings>; dir?: string } = {}): Promise<KioskRig> {
+export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?: number; settings?: Partial<EngineSettings>; dir?: string; keepFinalMs?: number } = {}): Promise<KioskRig> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "kiosk-host-"));
   const sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION) });
   sim.sim.setAutoCustomer({ enabled: opts.autoPayMs !== undefined, confirmAfterMs: opts.autoPayMs ?? 0 });
@@ -54,6 +54,7 @@ export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?
       scheduler: systemScheduler,
       logger: createLogger("test.kiosk-host"),
       releaseTimeoutMs: opts.releaseTimeoutMs ?? 60_000,
+      ...(opts.keepFinalMs !== undefined ? { keepFinalMs: opts.keepFinalMs } : {}),
     });
     await host.load();
     await station.engine.start();

@@ -81,7 +81,8 @@ describe("MDB cashless over a pty", () => {
     const { host, vmc } = await setup();
     const vend = vmc.select("12", 250);
     const sale = await waitSale(host, waiting, "waiting sale");
-    expect(sale).toMatchObject({ point: 21, amountMinor: 250, currency: "SEK", reference: "vend-1-vend-1", idempotencyKey: "vend-1:vend-1" });
+    // The key and reference carry the driver's per-start epoch (a restored drivers.sqlite never replays an old sale).
+    expect(sale).toMatchObject({ point: 21, amountMinor: 250, currency: "SEK", reference: expect.stringMatching(/^vend-1-vend-[0-9a-f]{10}-1$/), idempotencyKey: expect.stringMatching(/^vend-1:[0-9a-f]{10}:vend-1$/) });
     expect(sale.rows).toEqual([{ itemDescription: "Cola 33 cl", itemQuantity: "1", itemUnitPrice: { currency: "SEK", minor: 250 }, itemTotalAmount: { currency: "SEK", minor: 250 }, itemSKU: "COLA33", itemTaxRate: "12" }]);
     host.pay(sale.saleId);
     await waitSale(host, (s) => s.state === "delivered", "delivered");
@@ -158,9 +159,11 @@ describe("MDB cashless over a pty", () => {
     expect((await waitSale(host, (s) => s.saleId === second.saleId && s.state === "cancelled", "cancelled by reset")).cancelReason).toBe("controller");
   });
 
-  it("garbage lines are counted and ignored; the vend goes through", async () => {
+  it("garbage lines are counted and ignored (an unreadable vend request is denied); the vend goes through", async () => {
     const { host, vmc, driver } = await setup();
     vmc.garbage();
+    // Two of the garbage lines are vend requests the driver cannot read: each is denied at once.
+    await waitUntil(() => vmc.commands.filter((c) => c === "C,STOP").length === 2, 10_000, "two unreadable vend requests denied");
     vmc.select("12", 250);
     const sale = await waitSale(host, waiting, "waiting sale");
     host.pay(sale.saleId);
