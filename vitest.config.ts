@@ -11,5 +11,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Vitest's default is one worker per CPU minus one — a single worker on CI's two cores, so
+    // the whole tier ran file after file while most files wait on sockets, timers and child
+    // processes. Two workers overlap those waits; files that start agents keep their paths,
+    // ports and accounts to themselves (test/daemon/station-config.ts, unit-sandbox.ts).
+    maxWorkers: Number(process.env.GLASE_TEST_WORKERS ?? 2),
   },
 });

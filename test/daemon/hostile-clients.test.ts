@@ -15,6 +15,7 @@ import { parse, stringify } from "yaml";
 import { ControlClient } from "../../agent/daemon/sockets/client.ts";
 import { peerCredentialsAvailable } from "../../agent/daemon/sockets/peer.ts";
 import { AgentProcess, eventually } from "./agent-process.ts";
+import { isolateKioskApis } from "./station-config.ts";
 
 const exec = promisify(execFile);
 let dir: string;
@@ -46,6 +47,7 @@ beforeAll(async () => {
   doc.stateDir = join(dir, "state");
   doc.sockets = { dir: run };
   doc.devices.printer.dir = join(dir, "receipts");
+  isolateKioskApis(doc, dir);
   delete doc.metrics;
   doc.simulation.customers.meanIntervalS = 2;
   const configFile = join(dir, "station.yaml");

@@ -16,6 +16,7 @@ export async function writeStationConfig(dir: string, edit: (doc: any) => void =
   doc.stateDir = join(dir, "state");
   doc.sockets = { dir: join(dir, "run") };
   doc.devices.printer.dir = join(dir, "receipts");
+  isolateKioskApis(doc, dir);
   const configFile = join(dir, "station.yaml");
   await writeFile(configFile, stringify(doc));
   return configFile;
@@ -27,4 +28,18 @@ export async function writeNotificationToken(dir: string, token = "a1b2c3d4e5f60
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   await chmod(file, 0o600);
   return file;
+}
+
+/**
+ * The shipped config's Kiosk API socket and token are relative paths (`.glase/run/kiosk.sock`),
+ * resolved in the working directory — the checkout, for every test that starts an agent. Moved
+ * into the test's own directory, two agents started by two test files at once never bind (or
+ * unlink) each other's socket.
+ */
+export function isolateKioskApis(doc: any, dir: string): void {
+  for (const c of doc.devices?.controllers ?? []) {
+    if (c.driver !== "kiosk-api") continue;
+    c.socketPath = join(dir, "run", `kiosk-${c.id}.sock`);
+    c.tokenFile = join(dir, "state", `kiosk-${c.id}.token`);
+  }
 }

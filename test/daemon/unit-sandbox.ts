@@ -168,7 +168,7 @@ export class TestAccounts {
 
   group(role: string): string {
     const name = this.name(role);
-    execFileSync("groupadd", ["--system", name]);
+    accountsCommand("groupadd", ["--system", name]);
     this.groups.push(name);
     return name;
   }
@@ -176,7 +176,7 @@ export class TestAccounts {
   /** A system user with its own group, plus `extraGroups`. */
   user(role: string, extraGroups: readonly string[] = []): { name: string; uid: number; gid: number } {
     const name = this.name(role);
-    execFileSync("useradd", ["--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", ...(extraGroups.length ? ["--groups", extraGroups.join(",")] : []), name]);
+    accountsCommand("useradd", ["--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", ...(extraGroups.length ? ["--groups", extraGroups.join(",")] : []), name]);
     this.users.push(name);
     const uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8" }).trim());
     const gid = Number(execFileSync("id", ["-g", name], { encoding: "utf8" }).trim());
@@ -187,6 +187,23 @@ export class TestAccounts {
     for (const u of this.users.splice(0)) quietly("userdel", u);
     for (const g of this.groups.splice(0)) quietly("groupdel", g);
     process.off("exit", this.onExit);
+  }
+}
+
+/**
+ * useradd/groupadd take /etc/passwd's and /etc/group's locks and give up at once when another
+ * test file (in another vitest worker) holds them: retried a few times before failing.
+ */
+function accountsCommand(cmd: string, args: string[]): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+      return;
+    } catch (e) {
+      const stderr = String((e as { stderr?: Buffer }).stderr ?? "");
+      if (attempt >= 20 || !/lock|try again/i.test(stderr)) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100 * attempt);
+    }
   }
 }
 
