@@ -142,7 +142,8 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     }
     // Not confirmed yet: is it the authorization we sent? (the read-back resolves it)
     if (r.phase === "authorizing") actions.push({ type: "read", record: r });
-    const why = mismatchOf(r, obs);
+    // Judged once fuel runs: the first status of a fill may not carry its price and grade yet.
+    const why = obs.milli > 0 ? mismatchOf(r, obs) : undefined;
     if (why !== undefined && view.mismatchRaised !== r.transaction) {
       events.push({ type: "fault", point, code: "PTS_SALE_MISMATCH", transactionId: r.flowId, message: `pump ${obs.pump} transaction ${r.transaction} is filling with ${why}` });
       next = { ...next, mismatchRaised: r.transaction };

@@ -22,7 +22,8 @@ export function endReason(record: TxRecord, f: Pick<Figures, "amountMinor">): De
 export function mismatchOf(r: TxRecord, f: Pick<Figures, "nozzle" | "fuelGradeId" | "priceMinor">): string | undefined {
   const why: string[] = [];
   if (f.priceMinor !== r.priceMinor) why.push(`price ${f.priceMinor} instead of the authorized ${r.priceMinor}`);
-  if (f.fuelGradeId !== r.ptsFuelGradeId) why.push(`fuel grade ${f.fuelGradeId} instead of ${r.ptsFuelGradeId}`);
+  // 0 = not reported (a nozzle without a configured grade on some firmwares): the price still decides.
+  if (f.fuelGradeId !== 0 && f.fuelGradeId !== r.ptsFuelGradeId) why.push(`fuel grade ${f.fuelGradeId} instead of ${r.ptsFuelGradeId}`);
   if (f.nozzle !== 0 && f.nozzle !== r.nozzle) why.push(`nozzle ${f.nozzle} instead of ${r.nozzle}`);
   return why.length === 0 ? undefined : why.join(", ");
 }

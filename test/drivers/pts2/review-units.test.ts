@@ -7,6 +7,7 @@ import type { DispenserEvent } from "../../../contracts/dispenser.ts";
 import { MemoryDriverStore } from "../../../drivers/driver-store.ts";
 import { parsePts2Config } from "../../../drivers/pts2/index.ts";
 import { ownershipOf } from "../../../drivers/pts2/ownership.ts";
+import { INITIAL_VIEW, type TrackerContext, observePump } from "../../../drivers/pts2/pump-tracker.ts";
 import { TransactionBook, type TxRecord } from "../../../drivers/pts2/transactions.ts";
 import { amountAt, priceAsMinor } from "../../../drivers/pts2/units.ts";
 import { closeAfterEach, openDriver, received, startTwin } from "./helpers.ts";
@@ -31,6 +32,40 @@ describe("finding 6: retention", () => {
     await reloaded.load(7 * DAY);
     expect(reloaded.all().map((r) => r.flowId)).toEqual(["PARKED"]);
     expect(await store.get("tx/PARKED")).toMatchObject({ ended });
+  });
+});
+
+describe("findings 3 and 5 in the pump tracker", () => {
+  const ctx = (records: TxRecord[]): TrackerContext => ({
+    point: 1, records, gradeOfNozzle: () => "95", gradeOfFuelGrade: (id) => (id === 1 ? "95" : undefined), now: 1000,
+    stopConfirmedAt: () => undefined, stopTimeoutMs: 5000, closeUnsettledAfterMs: 60_000,
+  });
+  const filling = (over: object = {}) => ({ kind: "filling" as const, pump: 1, transaction: 5, nozzle: 1, fuelGradeId: 1, milli: 2000, priceMinor: 1899, amountMinor: 3798, ...over });
+  it("a fill at another price raises PTS_SALE_MISMATCH once (the flow stops it); at the end it is charged at most the authorized price", () => {
+    const r = record({ phase: "authorized" });
+    const a = observePump(INITIAL_VIEW, filling({ priceMinor: 2500, amountMinor: 5000 }), ctx([r]));
+    expect(a.events.filter((e) => e.type === "fault")).toMatchObject([{ code: "PTS_SALE_MISMATCH", transactionId: "F1" }]);
+    const b = observePump(a.view, filling({ milli: 3000, priceMinor: 2500, amountMinor: 7500 }), ctx([r]));
+    expect(b.events.filter((e) => e.type === "fault")).toEqual([]);
+    const end = observePump(b.view, { ...filling({ milli: 3000, priceMinor: 2500, amountMinor: 7500 }), kind: "end" }, ctx([r]));
+    expect(end.actions).toMatchObject([{ type: "ended", figures: { milli: 3000, amountMinor: 5697, priceMinor: 1899, mismatch: { amountMinor: 7500, priceMinor: 2500 } } }]);
+    // The first status of a fill, before any fuel, judges nothing.
+    expect(observePump(INITIAL_VIEW, filling({ milli: 0, amountMinor: 0, priceMinor: 0, fuelGradeId: 0 }), ctx([r])).events.filter((e) => e.type === "fault")).toEqual([]);
+  });
+  it("a void authorization that fills is stopped with PTS_UNOWNED_DELIVERY; its end is closed with the figures in the alarm", () => {
+    const r = record({ phase: "void" });
+    const a = observePump(INITIAL_VIEW, filling(), ctx([r]));
+    expect(a.actions.map((x) => x.type)).toEqual(["stop"]);
+    expect(a.events.filter((e) => e.type === "fault")).toMatchObject([{ code: "PTS_UNOWNED_DELIVERY" }]);
+    expect(observePump(a.view, filling(), ctx([r])).events.filter((e) => e.type === "fault")).toEqual([]);
+    const end = observePump(a.view, { ...filling(), kind: "end" }, ctx([r]));
+    expect(end.actions.map((x) => x.type)).toEqual(["close"]);
+    expect(end.events.filter((e) => e.type === "fault")).toMatchObject([{ code: "PTS_UNOWNED_DELIVERY", message: expect.stringContaining("2000 ml") }]);
+  });
+  it("an unconfirmed authorization seen filling or ended is read back first, never ended on sight", () => {
+    const r = record({ phase: "authorizing" });
+    expect(observePump(INITIAL_VIEW, filling(), ctx([r])).actions.map((x) => x.type)).toEqual(["read"]);
+    expect(observePump(INITIAL_VIEW, { ...filling(), kind: "end" }, ctx([r])).actions.map((x) => x.type)).toEqual(["read"]);
   });
 });
 
