@@ -112,9 +112,14 @@ export const pts2ConfigSchema = z
     const priceDigits = c.priceDigits ?? moneyDigits;
     if (priceDigits < moneyDigits) ctx.addIssue({ code: "custom", path: ["priceDigits"], message: `must be at least the ${moneyDigits} minor-unit digits of ${c.currency}` });
     c.grades.forEach((g, i) => {
-      if ((g.unitPriceMinor === undefined) === (g.unitPrice === undefined)) ctx.addIssue({ code: "custom", path: ["grades", i], message: "give exactly one of unitPriceMinor or unitPrice" });
+      if (g.unitPriceMinor === undefined && g.unitPrice === undefined) ctx.addIssue({ code: "custom", path: ["grades", i], message: "give unitPriceMinor or unitPrice" });
       const decimals = g.unitPrice?.split(".")[1]?.length ?? 0;
       if (decimals > priceDigits) ctx.addIssue({ code: "custom", path: ["grades", i, "unitPrice"], message: `${g.unitPrice} has ${decimals} decimals; priceDigits is ${priceDigits}` });
+      else if (g.unitPrice !== undefined && g.unitPriceMinor !== undefined && priceDigits >= moneyDigits) {
+        // Both (a parsed config parsed again): the minor-unit price must be the decimal's, rounded half up.
+        const expected = priceAsMinor(decimalToUnits(g.unitPrice, priceDigits), { moneyDigits, priceDigits });
+        if (expected !== g.unitPriceMinor) ctx.addIssue({ code: "custom", path: ["grades", i, "unitPriceMinor"], message: `${g.unitPriceMinor} is not unitPrice ${g.unitPrice} in minor units (${expected}); give one of the two` });
+      }
     });
   })
   .transform((c) => {
@@ -126,11 +131,19 @@ export const pts2ConfigSchema = z
       ...units,
       grades: c.grades.map(({ unitPrice, unitPriceMinor, ...g }) => {
         const priceUnits = unitPrice !== undefined ? decimalToUnits(unitPrice, units.priceDigits) : minorAsPrice(unitPriceMinor!, units);
-        // The flows' unit price (receipts, invoice rows) in minor units, half up: money itself is the controller's Amount.
-        return { ...g, priceUnits, unitPriceMinor: unitPriceMinor ?? priceAsMinor(priceUnits, units) };
+        // The flows' unit price (receipts, invoice rows) in minor units, half up: money itself is
+        // the controller's Amount. `unitPrice` stays exact, so the output parses again to itself.
+        return { ...g, priceUnits, unitPrice: unitsToDecimal(priceUnits, units.priceDigits), unitPriceMinor: unitPriceMinor ?? priceAsMinor(priceUnits, units) };
       }),
     };
   });
+
+/** 1759 with 3 digits → "1.759". */
+function unitsToDecimal(units: number, digits: number): string {
+  if (digits === 0) return String(units);
+  const t = String(units).padStart(digits + 1, "0");
+  return `${t.slice(0, -digits)}.${t.slice(-digits)}`;
+}
 
 /** "1.759" with 3 digits → 1759 (exact, string arithmetic). */
 function decimalToUnits(text: string, digits: number): number {

@@ -116,8 +116,11 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
         else if (r.stopRequestedAt !== undefined && stopDue(ctx, r)) actions.push({ type: "stop", record: r, emergency: false, why: "stop not yet effective" });
         continue;
       }
-      // The pump is idle and not holding r: r ended (and was closed) or vanished; read it back.
-      if (ours(r) && r.ended === undefined) actions.push({ type: "read", record: r });
+      // The pump is idle and not holding r: r ended (and was closed) or vanished. Settled by its
+      // flow (paid, cancelled, resolved by a technician) there is nothing left to learn: forget it,
+      // or a transaction the controller lost would hold the pump's calls forever. Else read it back.
+      if (ours(r) && r.ended === undefined && r.settled === true) actions.push({ type: "closed", record: r });
+      else if (ours(r) && r.ended === undefined) actions.push({ type: "read", record: r });
       else if (r.ended !== undefined) actions.push({ type: "closed", record: r });
       // A resolved-absent authorization is watched for a while in case it shows up after all.
       else if (ctx.now - r.at >= ctx.closeUnsettledAfterMs) actions.push({ type: "closed", record: r });

@@ -9,8 +9,7 @@
 // PTS_TRANSACTION_LOST and stays an error: the flow parks for a person rather than cancel fuel
 // that may have run.
 import { AgentError } from "../../base/errors.ts";
-import type { PointStatus, SaleRecord } from "../../contracts/dispenser.ts";
-import type { DispenserEvent } from "../../contracts/dispenser.ts";
+import type { DispenserEvent, PointStatus, SaleRecord } from "../../contracts/dispenser.ts";
 import { foreignFault } from "./authorize.ts";
 import type { PumpObservation } from "./decode-status.ts";
 import type { PacketExchange } from "./exchange.ts";

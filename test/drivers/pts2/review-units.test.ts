@@ -115,7 +115,10 @@ describe("finding 4: money and prices are two precisions", () => {
     };
     expect(bad({ ...base, currency: "EUR", minorDigits: 3, grades: [{ id: "95", ptsFuelGradeId: 1, name: "E10", unitPriceMinor: 176, vatRatePercent: 19 }] })).toMatch(/minorDigits: EUR has 2 minor-unit digits/);
     expect(bad({ ...base, currency: "EUR", grades: [{ id: "95", ptsFuelGradeId: 1, name: "E10", unitPrice: "1.759", vatRatePercent: 19 }] })).toMatch(/grades\.0\.unitPrice: 1\.759 has 3 decimals; priceDigits is 2/);
-    expect(bad({ ...base, currency: "EUR", grades: [{ id: "95", ptsFuelGradeId: 1, name: "E10", vatRatePercent: 19 }] })).toMatch(/exactly one of unitPriceMinor or unitPrice/);
+    expect(bad({ ...base, currency: "EUR", grades: [{ id: "95", ptsFuelGradeId: 1, name: "E10", vatRatePercent: 19 }] })).toMatch(/give unitPriceMinor or unitPrice/);
+    expect(bad({ ...base, currency: "EUR", priceDigits: 3, grades: [{ id: "95", ptsFuelGradeId: 1, name: "E10", unitPrice: "1.759", unitPriceMinor: 175, vatRatePercent: 19 }] })).toMatch(/175 is not unitPrice 1\.759 in minor units \(176\)/);
+    // The device layer parses a parsed entry again (module → open): the same config comes out.
+    expect(parsePts2Config(eur)).toEqual(eur);
   });
 
   it("a EUR site priced at 1.759/L: Dose in cents, Price with three decimals, the controller's amount charged", async () => {

@@ -161,10 +161,13 @@ it("finding 7: a controller reboot that forgets its transactions raises PTS_TRAN
   expect(await codeOf(driver.saleRecord("LOST"))).toBe("DEVICE_PROTOCOL"); // not "nothing delivered"
   expect(await codeOf(driver.saleRecord("LOST"))).toBe("DEVICE_PROTOCOL");
   expect(events.events.filter(faultOf("PTS_TRANSACTION_LOST"))).toMatchObject([{ transactionId: "LOST", point: 1 }]);
-  // Renumbered from 1: the driver's next number is probed and used.
+  // A technician resolves the parked flow (settled): the lost record no longer holds the pump —
+  // the next lift is a customer's call again. Renumbered from 1: the next number is probed and used.
   twin.hangUp(1);
   await driver.settled("LOST");
+  const calls = events.events.filter((e) => e.type === "call").length;
   twin.liftNozzle(1, 1);
+  await waitUntil(() => events.events.filter((e) => e.type === "call").length > calls, 10_000, "a call after the lost record was settled");
   await driver.authorize({ point: 1, limitMinor: 50000, currency: "SEK", transactionId: "AFTER", gradeId: "95" });
   twin.deliver(1, 1_000);
   twin.hangUp(1);
