@@ -3,6 +3,8 @@
 // same catalogue for people, and test/alarms/catalogue.test.ts checks that both list every code
 // the source raises.
 
+import { PTS_FAULTS } from "../../drivers/pts2/alarms.ts";
+
 export interface AlarmEntry {
   readonly meaning: string;
   readonly action: string;
@@ -70,5 +72,7 @@ export const ALARM_CATALOGUE: Readonly<Record<string, AlarmEntry>> = {
 
 /** The action for `code`; an uncatalogued code (a bug) still tells the technician where to look. */
 export function alarmAction(code: string): string {
-  return ALARM_CATALOGUE[code]?.action ?? "not in the alarm catalogue (docs/alarms.md): read the message and the log (journalctl -u glase-agent)";
+  // A controller's fault is `device-fault-<code>`; the PTS-2 driver catalogues its own.
+  const device = code.startsWith("device-fault-") ? PTS_FAULTS[code.slice("device-fault-".length)] : undefined;
+  return ALARM_CATALOGUE[code]?.action ?? device?.action ?? "not in the alarm catalogue (docs/alarms.md): read the message and the log (journalctl -u glase-agent)";
 }

@@ -1,16 +1,21 @@
 // PumpAuthorize, exactly once. The driver picks the transaction number itself and writes the
-// record (flow ↔ pump + number) before the packet leaves. The number makes the request idempotent
-// at the controller: sent twice, the second is refused as a duplicate, never a second sale. So an
-// answer that never came (timeout, reset, 5xx, an answer without our packet) is resolved by
-// reading the transaction back (PumpGetTransactionInformation): there → authorized; "not found" →
-// sent again with the same number. A number some other system already used is replaced by the next.
+// record (flow ↔ pump + number) before the packet leaves. Before the first send of a number it asks
+// the controller whether it knows that number (ownership.ts, probe): only an unknown number is sent;
+// a known one is someone else's (POS, card reader, our own after a 65535 wrap) and the next is tried,
+// up to MAX_PROBES numbers. The number makes the request idempotent at the controller: sent twice,
+// the second is refused as a duplicate, never a second sale. So an answer that never came (timeout,
+// reset, 5xx, an answer without our packet) is resolved by reading the transaction back: there AND
+// matching what we asked (ownership.ts) → authorized; "not found" → sent again with the same number;
+// there but not matching → someone took the number meanwhile: PTS_FOREIGN_TRANSACTION, next number.
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
+import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import { decimalOfMinor, intOf } from "./decimal.ts";
-import { decodeTransactionInformation } from "./decode-config.ts";
 import { PTS_ERROR, isPtsPacketError, isPtsTransportError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
+import { ownershipOf, probe, readTransaction } from "./ownership.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
+import type { WireUnits } from "./units.ts";
 
 export interface AuthorizePlan {
   readonly flowId: string;
@@ -30,21 +35,34 @@ export interface AuthorizeDeps {
   readonly book: TransactionBook;
   readonly now: () => number;
   readonly logger: Logger;
-  readonly minorDigits: number;
+  readonly units: WireUnits;
+  /** Raises an alarm (a fault event). */
+  fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
 }
 
 const MAX_SENDS = 3;
-const MAX_COLLISIONS = 5;
+/** Numbers tried (found taken by the probe, or refused as existing) before giving up. */
+export const MAX_PROBES = 100;
 
-/** "there" | "absent", or throws when the controller cannot be asked. */
-async function readBack(r: TxRecord, deps: AuthorizeDeps): Promise<"there" | "absent"> {
-  try {
-    const { data } = await deps.exchange.request("PumpGetTransactionInformation", { Pump: r.pump, Transaction: r.transaction });
-    return decodeTransactionInformation(data, deps.minorDigits).state === "NotFound" ? "absent" : "there";
-  } catch (err) {
-    if (isPtsPacketError(err, PTS_ERROR.PUMP_TRANSACTION_NOT_FOUND)) return "absent";
-    throw err;
-  }
+/** "there" (ours) | "absent" | "foreign", or throws when the controller cannot be asked. */
+async function readBack(r: TxRecord, deps: AuthorizeDeps): Promise<"there" | "absent" | "foreign"> {
+  const info = await readTransaction(r, deps.exchange, deps.units);
+  if (info === undefined) return "absent";
+  const own = ownershipOf(r, info);
+  if (own.ours) return "there";
+  deps.logger.warn("pts_foreign_transaction", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: own.why });
+  deps.fault(foreignFault(r, own.why));
+  return "foreign";
+}
+
+export function foreignFault(r: TxRecord, why: string): Extract<DispenserEvent, { type: "fault" }> {
+  return {
+    type: "fault",
+    point: r.point,
+    code: "PTS_FOREIGN_TRANSACTION",
+    transactionId: r.flowId,
+    message: `pump ${r.pump} transaction ${r.transaction} is not the authorization we sent (${why}); not charged, not touched`,
+  };
 }
 
 const finish = (deps: AuthorizeDeps, r: TxRecord, phase: "authorized" | "refused") =>
@@ -58,7 +76,7 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
   if (existing?.phase === "authorizing" && existing.pump === plan.pump) {
     // A repeat after an unresolved attempt (agent restart, retry): resolve it first.
     record = existing;
-    mayHaveLanded = true;
+    mayHaveLanded = existing.probedAt !== undefined; // never probed = never sent
   } else {
     const transaction = await deps.book.allocate(plan.pump, plan.lastTransaction);
     record = await deps.book.create({ ...plan, transaction, phase: "authorizing", at: deps.now() });
@@ -66,9 +84,41 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
   }
 
   let sends = 0;
-  let collisions = 0;
+  let tried = 0;
+  const nextNumber = async (why: string) => {
+    if (++tried >= MAX_PROBES) {
+      await finish(deps, record, "refused");
+      throw new AgentError("DEVICE_REJECTED", `pump ${record.pump}: ${tried} transaction numbers in a row are taken on the controller`, { pump: record.pump, transaction: record.transaction, code: "PTS_NUMBERS_TAKEN" });
+    }
+    const transaction = await deps.book.allocate(record.pump, record.transaction);
+    deps.logger.info("pts_transaction_number_taken", { pump: record.pump, taken: record.transaction, next: transaction, why });
+    record = await deps.book.update(record.flowId, () => ({ transaction, probedAt: undefined, controllerTimeAtProbe: undefined }));
+    mayHaveLanded = false;
+  };
   for (;;) {
-    if (mayHaveLanded && (await readBack(record, deps)) === "there") return finish(deps, record, "authorized");
+    if (mayHaveLanded) {
+      const back = await readBack(record, deps);
+      if (back === "there") return finish(deps, record, "authorized");
+      if (back === "foreign") {
+        await nextNumber("read back someone else's transaction");
+        continue;
+      }
+    }
+    if (record.probedAt === undefined) {
+      // First send of this number: only a number the controller does not know is ours to send.
+      let p;
+      try {
+        p = await probe(record, deps.exchange, deps.units);
+      } catch (err) {
+        await finish(deps, record, "refused"); // nothing was sent under this number
+        throw err;
+      }
+      if (!p.free) {
+        await nextNumber("the controller already holds it");
+        continue;
+      }
+      record = await deps.book.update(record.flowId, () => ({ probedAt: deps.now(), ...(p.controllerTime !== undefined ? { controllerTimeAtProbe: p.controllerTime } : {}) }));
+    }
     if (sends >= MAX_SENDS) {
       throw new AgentError("DEVICE_TIMEOUT", `PumpAuthorize of transaction ${record.transaction} on pump ${record.pump} unresolved after ${sends} sends`, { pump: record.pump, transaction: record.transaction });
     }
@@ -78,8 +128,8 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         Pump: record.pump,
         Nozzle: record.nozzle,
         Type: "Amount",
-        Dose: decimalOfMinor(record.limitMinor, deps.minorDigits),
-        Price: decimalOfMinor(record.priceMinor, deps.minorDigits),
+        Dose: decimalOfMinor(record.limitMinor, deps.units.moneyDigits),
+        Price: decimalOfMinor(record.priceMinor, deps.units.priceDigits),
         Transaction: record.transaction,
         AutoCloseTransaction: false,
       });
@@ -91,16 +141,16 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       return finish(deps, record, "authorized");
     } catch (err) {
       if (isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_ALREADY_EXIST) || isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
-        // Our own earlier attempt, or a number / pump someone else holds: the read-back decides.
-        if (mayHaveLanded && (await readBack(record, deps)) === "there") return finish(deps, record, "authorized");
-        if (isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST) || ++collisions > MAX_COLLISIONS) {
+        // Our own earlier attempt, or a number / pump someone else took since the probe: the read-back decides.
+        if (mayHaveLanded) {
+          const back = await readBack(record, deps);
+          if (back === "there") return finish(deps, record, "authorized");
+        }
+        if (isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
           await finish(deps, record, "refused");
           throw err;
         }
-        const transaction = await deps.book.allocate(record.pump, record.transaction);
-        deps.logger.info("pts_transaction_number_taken", { pump: record.pump, taken: record.transaction, next: transaction });
-        record = await deps.book.update(record.flowId, () => ({ transaction }));
-        mayHaveLanded = false;
+        await nextNumber("refused as existing");
         continue;
       }
       if (isPtsPacketError(err)) {

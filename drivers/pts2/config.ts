@@ -3,6 +3,8 @@
 // problem names its path. Secrets are not in here: the passwords come from 0600 files named by
 // `passwordFile` (read through the shell's secret reader) or, for tests, inline `password`.
 import { z } from "zod";
+import { minorUnitDigits } from "../../base/money.ts";
+import { minorAsPrice, priceAsMinor } from "./units.ts";
 
 const credentials = {
   user: z.string().min(1),
@@ -24,7 +26,9 @@ const gradeSchema = z.object({
   name: z.string().min(1),
   unit: z.enum(["L", "kWh"]).default("L"),
   /** The price the agent charges, in minor units per unit; the controller must agree. */
-  unitPriceMinor: z.number().int().positive(),
+  unitPriceMinor: z.number().int().positive().optional(),
+  /** The same as a decimal with up to `priceDigits` decimals ("1.759"): for prices finer than a minor unit. Give one of the two. */
+  unitPrice: z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal such as "1.759"').optional(),
   vatRatePercent: z.number().min(0).max(100),
 });
 
@@ -46,8 +50,13 @@ export const pts2ConfigSchema = z
       })
       .optional(),
     currency: z.string().regex(/^[A-Z]{3}$/, "must be an ISO 4217 code"),
-    /** Decimal places of money on the wire (the controller's amount/price digits). */
-    minorDigits: z.number().int().min(0).max(3).default(2),
+    /**
+     * Deprecated: money digits are the currency's ISO 4217 minor unit (2 for SEK/EUR, 0 for JPY, 3
+     * for KWD). Accepted only when it says the same.
+     */
+    minorDigits: z.number().int().min(0).max(4).optional(),
+    /** Decimals of unit prices on the controller (PumpAuthorize.Price, FuelGrades.Price); default the currency's digits. */
+    priceDigits: z.number().int().min(0).max(4).optional(),
     /** Agent point ↔ controller pump number. */
     points: z.array(z.object({ point: z.number().int().min(1), pump: z.number().int().min(1).max(50) })).min(1),
     grades: z.array(gradeSchema).min(1),
@@ -96,7 +105,51 @@ export const pts2ConfigSchema = z
     if (c.upload?.auth && (c.upload.auth.password === undefined) === (c.upload.auth.passwordFile === undefined)) {
       ctx.addIssue({ code: "custom", path: ["upload", "auth"], message: "give exactly one of password or passwordFile" });
     }
+    const moneyDigits = minorUnitDigits(c.currency);
+    if (c.minorDigits !== undefined && c.minorDigits !== moneyDigits) {
+      ctx.addIssue({ code: "custom", path: ["minorDigits"], message: `${c.currency} has ${moneyDigits} minor-unit digits; money follows the currency — remove minorDigits, and set priceDigits for prices with more decimals` });
+    }
+    const priceDigits = c.priceDigits ?? moneyDigits;
+    if (priceDigits < moneyDigits) ctx.addIssue({ code: "custom", path: ["priceDigits"], message: `must be at least the ${moneyDigits} minor-unit digits of ${c.currency}` });
+    c.grades.forEach((g, i) => {
+      if (g.unitPriceMinor === undefined && g.unitPrice === undefined) ctx.addIssue({ code: "custom", path: ["grades", i], message: "give unitPriceMinor or unitPrice" });
+      const decimals = g.unitPrice?.split(".")[1]?.length ?? 0;
+      if (decimals > priceDigits) ctx.addIssue({ code: "custom", path: ["grades", i, "unitPrice"], message: `${g.unitPrice} has ${decimals} decimals; priceDigits is ${priceDigits}` });
+      else if (g.unitPrice !== undefined && g.unitPriceMinor !== undefined && priceDigits >= moneyDigits) {
+        // Both (a parsed config parsed again): the minor-unit price must be the decimal's, rounded half up.
+        const expected = priceAsMinor(decimalToUnits(g.unitPrice, priceDigits), { moneyDigits, priceDigits });
+        if (expected !== g.unitPriceMinor) ctx.addIssue({ code: "custom", path: ["grades", i, "unitPriceMinor"], message: `${g.unitPriceMinor} is not unitPrice ${g.unitPrice} in minor units (${expected}); give one of the two` });
+      }
+    });
+  })
+  .transform((c) => {
+    const moneyDigits = minorUnitDigits(c.currency);
+    const units = { moneyDigits, priceDigits: c.priceDigits ?? moneyDigits };
+    const { minorDigits: _deprecated, ...rest } = c;
+    return {
+      ...rest,
+      ...units,
+      grades: c.grades.map(({ unitPrice, unitPriceMinor, ...g }) => {
+        const priceUnits = unitPrice !== undefined ? decimalToUnits(unitPrice, units.priceDigits) : minorAsPrice(unitPriceMinor!, units);
+        // The flows' unit price (receipts, invoice rows) in minor units, half up: money itself is
+        // the controller's Amount. `unitPrice` stays exact, so the output parses again to itself.
+        return { ...g, priceUnits, unitPrice: unitsToDecimal(priceUnits, units.priceDigits), unitPriceMinor: unitPriceMinor ?? priceAsMinor(priceUnits, units) };
+      }),
+    };
   });
+
+/** 1759 with 3 digits → "1.759". */
+function unitsToDecimal(units: number, digits: number): string {
+  if (digits === 0) return String(units);
+  const t = String(units).padStart(digits + 1, "0");
+  return `${t.slice(0, -digits)}.${t.slice(-digits)}`;
+}
+
+/** "1.759" with 3 digits → 1759 (exact, string arithmetic). */
+function decimalToUnits(text: string, digits: number): number {
+  const [whole, frac = ""] = text.split(".");
+  return Number(whole) * 10 ** digits + Number(frac.padEnd(digits, "0") || "0");
+}
 
 export type Pts2ConfigInput = z.input<typeof pts2ConfigSchema>;
 export type Pts2Config = z.output<typeof pts2ConfigSchema>;

@@ -4,14 +4,16 @@
 // (PumpGetTransactionInformation).
 import { AgentError } from "../../base/errors.ts";
 import { intOf, milliOf, minorOf } from "./decimal.ts";
+import { CENTS, type WireUnits } from "./units.ts";
 
 export interface ControllerGrade {
   readonly id: number;
   readonly name: string;
+  /** In price units (units.ts). */
   readonly priceMinor: number;
 }
 
-export function decodeFuelGrades(data: Readonly<Record<string, unknown>>, minorDigits = 2): ControllerGrade[] {
+export function decodeFuelGrades(data: Readonly<Record<string, unknown>>, units: WireUnits = CENTS): ControllerGrade[] {
   const list = data.FuelGrades;
   if (!Array.isArray(list)) throw new AgentError("DEVICE_PROTOCOL", "FuelGradesConfiguration has no FuelGrades array");
   return list.map((g: unknown, i) => {
@@ -19,7 +21,7 @@ export function decodeFuelGrades(data: Readonly<Record<string, unknown>>, minorD
     return {
       id: intOf(r.Id, `FuelGrades[${i}].Id`),
       name: typeof r.Name === "string" ? r.Name : "",
-      priceMinor: minorOf(r.Price, `FuelGrades[${i}].Price`, minorDigits),
+      priceMinor: minorOf(r.Price, `FuelGrades[${i}].Price`, units.priceDigits),
     };
   });
 }
@@ -56,7 +58,12 @@ export interface TransactionInfo {
   readonly fuelGradeId?: number;
   readonly milli: number;
   readonly amountMinor: number;
+  /** In price units (units.ts). */
   readonly priceMinor?: number;
+  /** DateTimeStart: the controller's local time the transaction started. */
+  readonly startedAt?: string;
+  /** OrderedType / OrderedDose, where the firmware reports them (Amount doses in minor units). */
+  readonly ordered?: { readonly type: string; readonly doseMinor?: number };
 }
 
 const STATES: Readonly<Record<string, PtsTransactionState>> = {
@@ -68,7 +75,7 @@ const STATES: Readonly<Record<string, PtsTransactionState>> = {
   "Not found": "NotFound",
 };
 
-export function decodeTransactionInformation(data: Readonly<Record<string, unknown>>, minorDigits = 2): TransactionInfo {
+export function decodeTransactionInformation(data: Readonly<Record<string, unknown>>, units: WireUnits = CENTS): TransactionInfo {
   const state = typeof data.State === "string" ? STATES[data.State] : undefined;
   if (state === undefined) throw new AgentError("DEVICE_PROTOCOL", `PumpTransactionInformation.State ${JSON.stringify(data.State)} is not a transaction state`, { state: data.State });
   const has = (k: string) => data[k] !== undefined && data[k] !== null;
@@ -79,7 +86,11 @@ export function decodeTransactionInformation(data: Readonly<Record<string, unkno
     ...(has("Nozzle") ? { nozzle: intOf(data.Nozzle, "PumpTransactionInformation.Nozzle") } : {}),
     ...(has("FuelGradeId") ? { fuelGradeId: intOf(data.FuelGradeId, "PumpTransactionInformation.FuelGradeId") } : {}),
     milli: has("Volume") ? milliOf(data.Volume, "PumpTransactionInformation.Volume") : 0,
-    amountMinor: has("Amount") ? minorOf(data.Amount, "PumpTransactionInformation.Amount", minorDigits) : 0,
-    ...(has("Price") ? { priceMinor: minorOf(data.Price, "PumpTransactionInformation.Price", minorDigits) } : {}),
+    amountMinor: has("Amount") ? minorOf(data.Amount, "PumpTransactionInformation.Amount", units.moneyDigits) : 0,
+    ...(has("Price") ? { priceMinor: minorOf(data.Price, "PumpTransactionInformation.Price", units.priceDigits) } : {}),
+    ...(typeof data.DateTimeStart === "string" && data.DateTimeStart !== "" ? { startedAt: data.DateTimeStart } : {}),
+    ...(typeof data.OrderedType === "string" && data.OrderedType !== ""
+      ? { ordered: { type: data.OrderedType, ...(data.OrderedType === "Amount" && has("OrderedDose") ? { doseMinor: minorOf(data.OrderedDose, "PumpTransactionInformation.OrderedDose", units.moneyDigits) } : {}) } }
+      : {}),
   };
 }

@@ -8,6 +8,7 @@
 //   PumpTotals / PumpPrices / PumpTag / PumpDisplayData  answers to other requests we never send;
 //                               they say nothing of the pump's state and are kept as "other"
 import { intOf, milliOf, minorOf, optionalIntOf } from "./decimal.ts";
+import { CENTS, type WireUnits } from "./units.ts";
 
 export interface Figures {
   readonly transaction: number;
@@ -15,6 +16,7 @@ export interface Figures {
   readonly fuelGradeId: number;
   readonly milli: number;
   readonly amountMinor: number;
+  /** In price units (units.ts). */
   readonly priceMinor: number;
 }
 
@@ -34,19 +36,19 @@ export type PumpObservation =
   | { readonly kind: "offline"; readonly pump: number }
   | { readonly kind: "other"; readonly pump: number; readonly type: string };
 
-export function figuresOf(data: Readonly<Record<string, unknown>>, what: string, minorDigits: number): Figures {
+export function figuresOf(data: Readonly<Record<string, unknown>>, what: string, units: WireUnits): Figures {
   return {
     transaction: intOf(data.Transaction, `${what}.Transaction`),
     nozzle: intOf(data.Nozzle, `${what}.Nozzle`),
     fuelGradeId: intOf(data.FuelGradeId, `${what}.FuelGradeId`),
     milli: milliOf(data.Volume, `${what}.Volume`),
-    amountMinor: minorOf(data.Amount, `${what}.Amount`, minorDigits),
-    priceMinor: minorOf(data.Price, `${what}.Price`, minorDigits),
+    amountMinor: minorOf(data.Amount, `${what}.Amount`, units.moneyDigits),
+    priceMinor: minorOf(data.Price, `${what}.Price`, units.priceDigits),
   };
 }
 
 /** Throws DEVICE_PROTOCOL (naming the field) when the answer is not readable. */
-export function decodePumpStatus(type: string, data: Readonly<Record<string, unknown>>, minorDigits = 2): PumpObservation {
+export function decodePumpStatus(type: string, data: Readonly<Record<string, unknown>>, units: WireUnits = CENTS): PumpObservation {
   const pump = intOf(data.Pump, `${type}.Pump`);
   switch (type) {
     case "PumpIdleStatus": {
@@ -64,9 +66,9 @@ export function decodePumpStatus(type: string, data: Readonly<Record<string, unk
       };
     }
     case "PumpFillingStatus":
-      return { kind: "filling", pump, ...figuresOf(data, type, minorDigits) };
+      return { kind: "filling", pump, ...figuresOf(data, type, units) };
     case "PumpEndOfTransactionStatus":
-      return { kind: "end", pump, ...figuresOf(data, type, minorDigits) };
+      return { kind: "end", pump, ...figuresOf(data, type, units) };
     case "PumpOfflineStatus":
       return { kind: "offline", pump };
     default:

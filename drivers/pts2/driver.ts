@@ -27,7 +27,9 @@ import { type ExchangeStats, type PacketPoster, PacketExchange } from "./exchang
 import { GradeCatalog, mismatchFault } from "./grades.ts";
 import { INITIAL_VIEW, type PumpView, type TrackerAction, endEvent, observePump } from "./pump-tracker.ts";
 import { pointStatusOf, saleRecordOf } from "./sale-record.ts";
+import { saleMismatchFault } from "./sale-figures.ts";
 import { TransactionBook, type TxRecord } from "./transactions.ts";
+import type { WireUnits } from "./units.ts";
 
 export interface Pts2Deps {
   readonly logger: Logger;
@@ -44,6 +46,9 @@ const READ_BACK_EVERY_MS = 2000;
 
 export class Pts2Controller implements DispenserController {
   readonly exchange: PacketExchange;
+  private readonly units: WireUnits;
+  /** Alarms raised once per process (a condition read again and again). */
+  private readonly raisedOnce = new Set<string>();
   private readonly log: Logger;
   private readonly scheduler: Scheduler;
   private readonly book: TransactionBook;
@@ -73,6 +78,7 @@ export class Pts2Controller implements DispenserController {
     this.log = deps.logger;
     this.scheduler = deps.scheduler;
     this.book = new TransactionBook(deps.store, () => this.scheduler.now());
+    this.units = { moneyDigits: config.moneyDigits, priceDigits: config.priceDigits };
     this.catalog = new GradeCatalog(config.grades);
     for (const { point, pump } of config.points) {
       this.pumpOfPoint.set(point, pump);
@@ -164,11 +170,11 @@ export class Pts2Controller implements DispenserController {
           nozzle,
           gradeId: grade.id,
           ptsFuelGradeId: grade.ptsFuelGradeId,
-          priceMinor: grade.unitPriceMinor,
+          priceMinor: grade.priceUnits,
           limitMinor: cmd.limitMinor,
           ...(obs?.kind === "idle" && obs.lastTransaction !== undefined ? { lastTransaction: obs.lastTransaction } : {}),
         },
-        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, minorDigits: this.config.minorDigits },
+        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, units: this.units, fault: (e) => this.emit(e) },
       );
     } finally {
       this.authorizing.delete(cmd.transactionId);
@@ -201,8 +207,9 @@ export class Pts2Controller implements DispenserController {
     return saleRecordOf(transactionId, {
       book: this.book,
       exchange: this.exchange,
-      minorDigits: this.config.minorDigits,
+      units: this.units,
       now: () => this.scheduler.now(),
+      fault: (e) => this.raiseOnce(e),
       pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,
       resendStop: (r) => this.sendStop(r.pump, false, [r]).catch(() => undefined),
@@ -263,7 +270,7 @@ export class Pts2Controller implements DispenserController {
         if (!r.ok) continue; // a transport failure already flipped the link; a refused packet is logged below
         let obs: PumpObservation;
         try {
-          obs = decodePumpStatus(r.type, r.data, this.config.minorDigits);
+          obs = decodePumpStatus(r.type, r.data, this.units);
           if (obs.pump !== pumps[i]) throw new AgentError("DEVICE_PROTOCOL", `status of pump ${obs.pump} answered for pump ${pumps[i]}`);
         } catch (err) {
           this.counters.badStatuses++;
@@ -292,6 +299,7 @@ export class Pts2Controller implements DispenserController {
       stopConfirmedAt: (t) => this.stopConfirmed.get(`${pump}:${t}`),
       stopTimeoutMs: this.config.stopTimeoutMs,
       closeUnsettledAfterMs: this.config.closeUnsettledAfterMs,
+      units: this.units,
     });
     this.views.set(pump, step.view);
     for (const e of step.events) this.emit(e);
@@ -328,7 +336,11 @@ export class Pts2Controller implements DispenserController {
   private async noteEnded(r: TxRecord, figures: NonNullable<TxRecord["ended"]>): Promise<TxRecord> {
     let first = false;
     const rec = await this.book.update(r.flowId, (current) => (current.ended ? {} : ((first = true), { ended: figures })));
-    if (first) this.emit(endEvent(rec.point, rec, rec.ended!, { gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id }));
+    if (first) {
+      this.emit(endEvent(rec.point, rec, rec.ended!, { gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id, units: this.units }));
+      // After the end: the flow settles what sale-figures.ts allows; the alarm tells a person.
+      if (rec.ended!.mismatch) this.emit(saleMismatchFault(rec, rec.ended!));
+    }
     return rec;
   }
 
@@ -363,7 +375,7 @@ export class Pts2Controller implements DispenserController {
 
   private async readCatalog(): Promise<void> {
     const [grades, nozzles] = await Promise.all([this.exchange.request("GetFuelGradesConfiguration"), this.exchange.request("GetPumpNozzlesConfiguration")]);
-    const { mismatches, changed } = this.catalog.update(decodeFuelGrades(grades.data, this.config.minorDigits), decodePumpNozzles(nozzles.data));
+    const { mismatches, changed } = this.catalog.update(decodeFuelGrades(grades.data, this.units), decodePumpNozzles(nozzles.data));
     if (!changed) return;
     for (const m of mismatches) {
       this.log.warn("pts_price_mismatch", { ...m, policy: this.config.priceMismatch });
@@ -399,6 +411,13 @@ export class Pts2Controller implements DispenserController {
     const pump = this.pumpOfPoint.get(point);
     if (pump === undefined) throw new AgentError("DEVICE_REJECTED", `point ${point} is not a pump of this PTS-2 controller`, { point, code: "PTS_NO_POINT" });
     return pump;
+  }
+
+  private raiseOnce(e: Extract<DispenserEvent, { type: "fault" }>): void {
+    const key = `${e.code}:${e.transactionId ?? ""}`;
+    if (this.raisedOnce.has(key)) return;
+    this.raisedOnce.add(key);
+    this.emit(e);
   }
 
   private emit(e: DispenserEvent): void {

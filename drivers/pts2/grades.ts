@@ -6,6 +6,7 @@ import type { DispenserEvent, Grade } from "../../contracts/dispenser.ts";
 import type { Pts2Grade } from "./config.ts";
 import type { ControllerGrade } from "./decode-config.ts";
 
+/** Prices here are in price units (units.ts: minor units unless priceDigits is set). */
 export interface PriceMismatch {
   readonly gradeId: string;
   readonly ptsFuelGradeId: number;
@@ -49,7 +50,7 @@ export class GradeCatalog {
     const out: PriceMismatch[] = [];
     for (const g of this.byId.values()) {
       const c = this.controller.get(g.ptsFuelGradeId);
-      if (c?.priceMinor !== g.unitPriceMinor) out.push({ gradeId: g.id, ptsFuelGradeId: g.ptsFuelGradeId, configuredMinor: g.unitPriceMinor, controllerMinor: c?.priceMinor });
+      if (c?.priceMinor !== g.priceUnits) out.push({ gradeId: g.id, ptsFuelGradeId: g.ptsFuelGradeId, configuredMinor: g.priceUnits, controllerMinor: c?.priceMinor });
     }
     return out;
   }

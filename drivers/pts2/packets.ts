@@ -38,6 +38,7 @@ const ANSWER_TYPES: Readonly<Record<string, readonly string[]>> = {
   GetFuelGradesConfiguration: ["FuelGradesConfiguration"],
   GetPumpNozzlesConfiguration: ["PumpNozzlesConfiguration"],
   GetFirmwareInformation: ["FirmwareInformation"],
+  GetDateTime: ["DateTime"],
 };
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -12,10 +12,19 @@
 //   figures to the record, then tells the flows) and before the transaction is closed;
 // - a transaction we asked to stop but that still fills is stopped again, and after stopTimeoutMs
 //   emergency-stopped; an authorization whose outcome we resolved as "not there" that shows up
-//   anyway is stopped.
-import type { DeliveryEndReason, DispenserEvent } from "../../contracts/dispenser.ts";
+//   anyway is stopped, and fuel it delivered raises PTS_UNOWNED_DELIVERY (nobody is charged for it:
+//   the operator must know);
+// - an authorization whose answer we never got (`authorizing`) that shows up filling or ended is
+//   read back first: only a transaction that matches what we asked is ours (ownership.ts);
+// - a sale running at another price, grade or nozzle than authorized raises PTS_SALE_MISMATCH
+//   (the flow stops the pump; the end is charged as sale-figures.ts says).
+import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import type { Figures, PumpObservation } from "./decode-status.ts";
+import { endedFigures, mismatchOf } from "./sale-figures.ts";
 import type { EndedFigures, TxRecord } from "./transactions.ts";
+import { CENTS, type WireUnits, priceAsMinor } from "./units.ts";
+
+export { endReason } from "./sale-figures.ts";
 
 export interface PumpView {
   readonly nozzleUp: number;
@@ -26,6 +35,9 @@ export interface PumpView {
   readonly reported?: { readonly transaction: number; readonly milli: number; readonly amountMinor: number };
   /** Transactions already emergency-stopped. */
   readonly emergencyStopped?: number;
+  /** Transactions whose mismatch / unowned delivery was already raised while filling. */
+  readonly mismatchRaised?: number;
+  readonly unownedRaised?: number;
   readonly seen: boolean;
 }
 
@@ -51,6 +63,8 @@ export interface TrackerContext {
   stopConfirmedAt(transaction: number): number | undefined;
   readonly stopTimeoutMs: number;
   readonly closeUnsettledAfterMs: number;
+  /** Money and price digits (default two each). */
+  readonly units?: WireUnits;
 }
 
 export interface TrackerStep {
@@ -60,13 +74,6 @@ export interface TrackerStep {
 }
 
 const LIVE = new Set(["authorizing", "authorized"]);
-
-/** The controller does not say why a transaction ended; what the driver knows decides. */
-export function endReason(record: TxRecord, f: Pick<Figures, "amountMinor">): DeliveryEndReason {
-  if (record.stopRequestedAt !== undefined) return "stopped";
-  if (f.amountMinor >= record.limitMinor) return "limit";
-  return "nozzle-down";
-}
 
 export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerContext): TrackerStep {
   const events: DispenserEvent[] = [];
@@ -109,8 +116,11 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
         else if (r.stopRequestedAt !== undefined && stopDue(ctx, r)) actions.push({ type: "stop", record: r, emergency: false, why: "stop not yet effective" });
         continue;
       }
-      // The pump is idle and not holding r: r ended (and was closed) or vanished; read it back.
-      if (ours(r) && r.ended === undefined) actions.push({ type: "read", record: r });
+      // The pump is idle and not holding r: r ended (and was closed) or vanished. Settled by its
+      // flow (paid, cancelled, resolved by a technician) there is nothing left to learn: forget it,
+      // or a transaction the controller lost would hold the pump's calls forever. Else read it back.
+      if (ours(r) && r.ended === undefined && r.settled === true) actions.push({ type: "closed", record: r });
+      else if (ours(r) && r.ended === undefined) actions.push({ type: "read", record: r });
       else if (r.ended !== undefined) actions.push({ type: "closed", record: r });
       // A resolved-absent authorization is watched for a while in case it shows up after all.
       else if (ctx.now - r.at >= ctx.closeUnsettledAfterMs) actions.push({ type: "closed", record: r });
@@ -127,7 +137,19 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     if (r === undefined) return { view: next, events, actions }; // someone else's sale
     if (!ours(r)) {
       actions.push({ type: "stop", record: r, emergency: false, why: `transaction ${r.transaction} is ${r.phase} but filling` });
+      if (view.unownedRaised !== r.transaction) {
+        events.push(unownedFault(point, obs.pump, r, obs));
+        next = { ...next, unownedRaised: r.transaction };
+      }
       return { view: next, events, actions };
+    }
+    // Not confirmed yet: is it the authorization we sent? (the read-back resolves it)
+    if (r.phase === "authorizing") actions.push({ type: "read", record: r });
+    // Judged once fuel runs: the first status of a fill may not carry its price and grade yet.
+    const why = obs.milli > 0 ? mismatchOf(r, obs) : undefined;
+    if (why !== undefined && view.mismatchRaised !== r.transaction) {
+      events.push({ type: "fault", point, code: "PTS_SALE_MISMATCH", transactionId: r.flowId, message: `pump ${obs.pump} transaction ${r.transaction} is filling with ${why}` });
+      next = { ...next, mismatchRaised: r.transaction };
     }
     const rep = view.reported;
     if (rep?.transaction !== obs.transaction || rep.milli !== obs.milli || rep.amountMinor !== obs.amountMinor) {
@@ -148,10 +170,16 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
   // End of transaction.
   if (r === undefined) return { view: next, events, actions };
   if (r.ended === undefined) {
-    // An authorization resolved as absent that ran anyway was stopped: close it, no flow owns it.
-    if (!ours(r)) return { view: next, events, actions: [...actions, { type: "close", record: r }] };
+    // An authorization resolved as absent that ran anyway was stopped: close it, no flow owns it —
+    // but the fuel it delivered is charged to nobody: an alarm with the figures.
+    if (!ours(r)) {
+      if (obs.milli > 0 || obs.amountMinor > 0) events.push(unownedFault(point, obs.pump, r, obs));
+      return { view: next, events, actions: [...actions, { type: "close", record: r }] };
+    }
+    // Never confirmed: only the read-back (ownership.ts) may turn it into our sale.
+    if (r.phase === "authorizing") return { view: next, events, actions: [...actions, { type: "read", record: r }] };
     // The driver tells the flows (once, whoever notices the end first: this poll or a read-back).
-    actions.push({ type: "ended", record: r, figures: endedFigures(r, obs, ctx.now) });
+    actions.push({ type: "ended", record: r, figures: endedFigures(r, obs, ctx.now, ctx.units ?? CENTS) });
     next = { ...next, reported: undefined };
     return { view: next, events, actions };
   }
@@ -169,19 +197,17 @@ function gradeOf(ctx: TrackerContext, nozzle: number): { gradeId?: string } {
   return g === undefined ? {} : { gradeId: g };
 }
 
-export function endedFigures(r: TxRecord, f: Figures, now: number): EndedFigures {
+function unownedFault(point: number, pump: number, r: TxRecord, f: Figures): DispenserEvent {
   return {
-    nozzle: f.nozzle,
-    ptsFuelGradeId: f.fuelGradeId,
-    milli: f.milli,
-    amountMinor: f.amountMinor,
-    priceMinor: f.priceMinor,
-    reason: endReason(r, f),
-    at: now,
+    type: "fault",
+    point,
+    code: "PTS_UNOWNED_DELIVERY",
+    transactionId: r.flowId,
+    message: `pump ${pump} transaction ${r.transaction} delivered ${f.milli} ml / ${f.amountMinor} (minor units) under an authorization the agent had given up (${r.phase}); it was stopped and is charged to nobody`,
   };
 }
 
-export function endEvent(point: number, r: TxRecord, f: EndedFigures, ctx: Pick<TrackerContext, "gradeOfFuelGrade">): DispenserEvent {
+export function endEvent(point: number, r: TxRecord, f: EndedFigures, ctx: Pick<TrackerContext, "gradeOfFuelGrade" | "units">): DispenserEvent {
   return {
     type: "end",
     point,
@@ -189,7 +215,7 @@ export function endEvent(point: number, r: TxRecord, f: EndedFigures, ctx: Pick<
     gradeId: ctx.gradeOfFuelGrade(f.ptsFuelGradeId) ?? r.gradeId,
     milli: f.milli,
     amountMinor: f.amountMinor,
-    unitPriceMinor: f.priceMinor,
+    unitPriceMinor: priceAsMinor(f.priceMinor, ctx.units ?? CENTS),
     reason: f.reason,
   };
 }

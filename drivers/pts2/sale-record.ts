@@ -2,21 +2,29 @@
 // flows' SaleRecord (and, at the end, a point's status as the last poll saw it) — the question a restarted agent, or a flow that lost the link, asks before it
 // settles. A record is "finished" only when the controller says the transaction ended; while a
 // transaction we asked to stop still runs, or its pump is offline, the figures are not final and
-// the answer is an error (the flow asks again), never a premature settlement.
+// the answer is an error (the flow asks again), never a premature settlement. An authorization
+// whose answer never came is resolved by ownership.ts: a transaction under our number that is not
+// the one we asked for is someone else's (PTS_FOREIGN_TRANSACTION) — never settled. A confirmed
+// transaction the controller no longer knows (a reboot that lost or renumbered its records) raises
+// PTS_TRANSACTION_LOST and stays an error: the flow parks for a person rather than cancel fuel
+// that may have run.
 import { AgentError } from "../../base/errors.ts";
-import type { PointStatus, SaleRecord } from "../../contracts/dispenser.ts";
-import { type TransactionInfo, decodeTransactionInformation } from "./decode-config.ts";
+import type { DispenserEvent, PointStatus, SaleRecord } from "../../contracts/dispenser.ts";
+import { foreignFault } from "./authorize.ts";
 import type { PumpObservation } from "./decode-status.ts";
-import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
-import { endedFigures } from "./pump-tracker.ts";
+import { ownershipOf, readTransaction } from "./ownership.ts";
+import { endedFigures } from "./sale-figures.ts";
 import type { EndedFigures, TransactionBook, TxRecord } from "./transactions.ts";
+import { type WireUnits, priceAsMinor } from "./units.ts";
 
 export interface SaleRecordDeps {
   readonly book: TransactionBook;
   readonly exchange: PacketExchange;
-  readonly minorDigits: number;
+  readonly units: WireUnits;
   readonly now: () => number;
+  /** Raises an alarm (a fault event). */
+  fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
   pumpOffline(pump: number): boolean;
   gradeOfFuelGrade(ptsFuelGradeId: number): string | undefined;
   resendStop(r: TxRecord): Promise<void>;
@@ -24,7 +32,7 @@ export interface SaleRecordDeps {
   ended(r: TxRecord, figures: EndedFigures): Promise<TxRecord>;
 }
 
-function finished(r: TxRecord, f: EndedFigures, gradeOf: (id: number) => string | undefined): SaleRecord {
+function finished(r: TxRecord, f: EndedFigures, gradeOf: (id: number) => string | undefined, units: WireUnits): SaleRecord {
   return {
     transactionId: r.flowId,
     point: r.point,
@@ -32,40 +40,48 @@ function finished(r: TxRecord, f: EndedFigures, gradeOf: (id: number) => string 
     gradeId: gradeOf(f.ptsFuelGradeId) ?? r.gradeId,
     milli: f.milli,
     amountMinor: f.amountMinor,
-    unitPriceMinor: f.priceMinor,
+    unitPriceMinor: priceAsMinor(f.priceMinor, units),
     limitMinor: r.limitMinor,
     reason: f.reason,
   };
 }
 
-async function read(r: TxRecord, deps: SaleRecordDeps): Promise<TransactionInfo | undefined> {
-  try {
-    const { data } = await deps.exchange.request("PumpGetTransactionInformation", { Pump: r.pump, Transaction: r.transaction });
-    const info = decodeTransactionInformation(data, deps.minorDigits);
-    return info.state === "NotFound" ? undefined : info;
-  } catch (err) {
-    if (isPtsPacketError(err, PTS_ERROR.PUMP_TRANSACTION_NOT_FOUND)) return undefined;
-    throw err;
-  }
-}
-
 export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promise<SaleRecord | undefined> {
   let r = deps.book.byFlow(flowId);
   if (!r || r.phase === "refused" || r.phase === "void") return undefined;
-  if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade);
+  if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade, deps.units);
 
-  const info = await read(r, deps);
+  const info = await readTransaction(r, deps.exchange, deps.units);
   // Decided on the record as it is now (another read may have resolved it meanwhile), atomically.
   const resolve = (phase: "authorized" | "void") => deps.book.update(flowId, (c) => (c.phase === "authorizing" ? { phase } : {}));
   if (info === undefined) {
     // An unanswered PumpAuthorize that never arrived: "void", and stopped should it ever show up.
     r = await resolve("void");
     if (r.phase === "void" || r.phase === "refused") return undefined;
+    deps.fault({
+      type: "fault",
+      point: r.point,
+      code: "PTS_TRANSACTION_LOST",
+      transactionId: r.flowId,
+      message: `the controller no longer knows pump ${r.pump} transaction ${r.transaction}, which it confirmed (a reboot that lost or renumbered its records?); the sale cannot be read`,
+    });
     throw new AgentError("DEVICE_PROTOCOL", `controller has no transaction ${r.transaction} on pump ${r.pump} although it confirmed it`, { flowId, pump: r.pump, transaction: r.transaction });
+  }
+  if (r.phase === "authorizing") {
+    const own = ownershipOf(r, info);
+    if (!own.ours) {
+      // Someone else's transaction under our number: our authorization is not there. Not settled,
+      // not stopped (it may be the attendant's customer); closed in our book, alarm for a person.
+      const now = deps.now();
+      const before = r;
+      r = await deps.book.update(flowId, (c) => (c.phase === "authorizing" ? { phase: "refused", foreign: true, closedAt: now } : {}));
+      if (r.foreign && before.phase === "authorizing") deps.fault(foreignFault(r, own.why));
+      if (r.phase === "void" || r.phase === "refused") return undefined;
+    }
   }
   r = await resolve("authorized");
   if (r.phase === "void" || r.phase === "refused") return undefined; // the tracker stops it
-  if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade);
+  if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade, deps.units);
   const base = { transactionId: r.flowId, point: r.point, limitMinor: r.limitMinor };
 
   switch (info.state) {
@@ -75,7 +91,7 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
         await deps.resendStop(r);
         throw new AgentError("DEVICE_TIMEOUT", `transaction ${r.transaction} on pump ${r.pump} still authorized after the stop`, { flowId });
       }
-      return { ...base, state: "authorized", gradeId: r.gradeId, milli: 0, amountMinor: 0, unitPriceMinor: r.priceMinor };
+      return { ...base, state: "authorized", gradeId: r.gradeId, milli: 0, amountMinor: 0, unitPriceMinor: priceAsMinor(r.priceMinor, deps.units) };
     case "Filling":
       if (r.stopRequestedAt !== undefined) {
         await deps.resendStop(r);
@@ -90,7 +106,7 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
         gradeId: (info.fuelGradeId !== undefined ? deps.gradeOfFuelGrade(info.fuelGradeId) : undefined) ?? r.gradeId,
         milli: info.milli,
         amountMinor: info.amountMinor,
-        unitPriceMinor: info.priceMinor ?? r.priceMinor,
+        unitPriceMinor: priceAsMinor(info.priceMinor ?? r.priceMinor, deps.units),
       };
     case "EndOfTransaction":
     case "Finished": {
@@ -105,9 +121,10 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
           priceMinor: info.priceMinor ?? r.priceMinor,
         },
         deps.now(),
+        deps.units,
       );
       const rec = await deps.ended(r, figures);
-      return finished(rec, rec.ended ?? figures, deps.gradeOfFuelGrade);
+      return finished(rec, rec.ended ?? figures, deps.gradeOfFuelGrade, deps.units);
     }
     case "NotFound":
       return undefined;

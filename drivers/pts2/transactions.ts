@@ -12,19 +12,37 @@ import type { DeliveryEndReason } from "../../contracts/dispenser.ts";
 /**
  * authorizing — written before PumpAuthorize; outcome unknown until answered or read back
  * authorized  — the controller holds the authorization (confirmed or read back)
- * refused     — the controller refused it, or it provably never arrived
+ * refused     — the controller refused it, or it provably never arrived, or (with `foreign`) what
+ *               the controller holds under the number is someone else's sale (ownership.ts)
  * void        — unknown outcome resolved as "not there"; if it ever shows up it is stopped
  */
 export type TxPhase = "authorizing" | "authorized" | "refused" | "void";
 
+/** What the controller reported at the end, when it is not what we authorized (sale-figures.ts). */
+export interface SaleMismatch {
+  readonly nozzle: number;
+  readonly ptsFuelGradeId: number;
+  /** The controller's own price (price units) and amount (minor units). */
+  readonly priceMinor: number;
+  readonly amountMinor: number;
+  readonly why: string;
+}
+
+/**
+ * The end of a transaction as the flows settle it: the controller's figures, or — when its price,
+ * grade or nozzle are not the authorized ones — `amountMinor`/`priceMinor` are what may be charged
+ * and `mismatch` keeps what the controller said.
+ */
 export interface EndedFigures {
   readonly nozzle: number;
   readonly ptsFuelGradeId: number;
   readonly milli: number;
   readonly amountMinor: number;
+  /** In price units (units.ts). */
   readonly priceMinor: number;
   readonly reason: DeliveryEndReason;
   readonly at: number;
+  readonly mismatch?: SaleMismatch;
 }
 
 export interface TxRecord {
@@ -35,10 +53,17 @@ export interface TxRecord {
   readonly nozzle: number;
   readonly gradeId: string;
   readonly ptsFuelGradeId: number;
+  /** The price sent in PumpAuthorize, in price units (units.ts; = minor units unless priceDigits is set). */
   readonly priceMinor: number;
   readonly limitMinor: number;
   readonly phase: TxPhase;
   readonly at: number;
+  /** When the controller said it did not know the number, checked before the first send (ownership.ts). */
+  readonly probedAt?: number;
+  /** The controller's clock at that check, if it answered GetDateTime. */
+  readonly controllerTimeAtProbe?: string;
+  /** Read back, the number held someone else's transaction: never settled, never stopped by us. */
+  readonly foreign?: boolean;
   /** Set before PumpStop is sent; the driver keeps stopping until the controller shows the end. */
   readonly stopRequestedAt?: number;
   readonly ended?: EndedFigures;
@@ -64,16 +89,23 @@ export class TransactionBook {
     private readonly now: () => number,
   ) {}
 
-  /** Reads every record; drops closed ones older than `retentionMs`. */
+  /** Reads every record; drops closed, settled ones older than `retentionMs`. */
   async load(retentionMs: number): Promise<void> {
     for (const { value } of await this.store.list("tx/")) this.remember(value as TxRecord);
     await this.prune(retentionMs);
   }
 
-  /** Forgets (memory and store) closed records older than `retentionMs`. */
+  /**
+   * Forgets (memory and store) closed records older than `retentionMs` — only those nobody can still
+   * ask about: settled by their flow, or that never delivered (refused, void, foreign, without end
+   * figures). An ended sale whose flow never said "settled" (parked for days) keeps its figures:
+   * pruned, its sale record would read "nothing", and the flow would cancel fuel that was delivered.
+   */
   async prune(retentionMs: number): Promise<void> {
     for (const r of [...this.byFlowId.values()]) {
       if (r.closedAt === undefined || this.now() - r.closedAt <= retentionMs) continue;
+      const delivered = r.ended !== undefined || r.phase === "authorized" || r.phase === "authorizing";
+      if (delivered && r.settled !== true) continue;
       await this.store.delete(txKey(r.flowId));
       this.byFlowId.delete(r.flowId);
       this.chains.delete(r.flowId);
@@ -129,15 +161,17 @@ export class TransactionBook {
   }
 
   /**
-   * The next transaction number for a pump (durable when this resolves): after the last one the
-   * driver allocated there, or after `hint` (the controller's last transaction) the first time;
-   * skipping numbers still held by open records.
+   * The next transaction number for a pump (durable when this resolves): after `after` (the
+   * controller's last transaction, or a number just found taken) when given, else after the last
+   * one the driver allocated there; skipping numbers still held by open records. The controller's
+   * sequence is the better guess — other systems number there too — but only a probe (ownership.ts)
+   * proves a number free.
    */
-  allocate(pump: number, hint: number | undefined): Promise<number> {
+  allocate(pump: number, after: number | undefined): Promise<number> {
     const key = seqKey(pump);
     const run = async () => {
       const stored = (await this.store.get(key)) as number | undefined;
-      let n = stored ?? hint ?? 0;
+      let n = after ?? stored ?? 0;
       const held = new Set(this.openOn(pump).map((r) => r.transaction));
       do n = (n % MAX_TRANSACTION) + 1;
       while (held.has(n));

@@ -9,7 +9,7 @@
 export interface VirtualGrade {
   readonly id: number;
   readonly name: string;
-  /** Minor units per litre. */
+  /** Per litre, in 10^-priceDigits of the currency (minor units with the default 2 digits). */
   priceMinor: number;
 }
 
@@ -78,9 +78,10 @@ export type Outcome<T = Record<string, unknown>> = { readonly ok: true; readonly
 
 const fail = (code: number): Outcome<never> => ({ ok: false, code });
 
-/** Pump metering: the amount of a volume at a price, rounded half up to a minor unit. */
-export function amountOf(milli: number, priceMinor: number): number {
-  return Math.floor((milli * priceMinor + 500) / 1000);
+/** Pump metering: the amount (cents) of a volume at a price (10^-priceDigits), rounded half up to a cent. */
+export function amountOf(milli: number, priceMinor: number, priceDigits = 2): number {
+  const d = 1000 * 10 ** (priceDigits - 2);
+  return Math.floor((2 * milli * priceMinor + d) / (2 * d));
 }
 
 export class VirtualPumps {
@@ -90,7 +91,13 @@ export class VirtualPumps {
   readonly records = new Map<string, VirtualTx>();
   private readonly changeListeners = new Set<(pump: number) => void>();
 
-  constructor(grades: readonly VirtualGrade[], pumps: readonly VirtualPumpConfig[], private readonly now: () => number) {
+  /** Prices' decimals on the wire (2 or more; money always has 2). */
+  readonly priceDigits: number;
+  /** A power cut also wipes the transaction records (a controller without their non-volatile memory). */
+  forgetOnPowerCut = false;
+
+  constructor(grades: readonly VirtualGrade[], pumps: readonly VirtualPumpConfig[], private readonly now: () => number, priceDigits = 2) {
+    this.priceDigits = priceDigits;
     for (const g of grades) this.grades.set(g.id, { ...g });
     for (const p of pumps) this.pumps.set(p.pump, { id: p.pump, nozzles: p.nozzles, nozzleUp: 0, offline: false, nextTransaction: 1, ignoreStop: false });
   }
@@ -120,7 +127,7 @@ export class VirtualPumps {
     if (typeof nozzle !== "number" || !Number.isInteger(nozzle) || nozzle < 0 || nozzle > p.nozzles.length) return fail(VERR.NOZZLE_OUT_OF_RANGE);
     const tx = d.Transaction === undefined ? undefined : d.Transaction;
     if (tx !== undefined && (typeof tx !== "number" || !Number.isInteger(tx) || tx < 1 || tx > 65535)) return fail(VERR.TX_OUT_OF_RANGE);
-    const priceMinor = d.Price === undefined ? undefined : Math.round((d.Price as number) * 100);
+    const priceMinor = d.Price === undefined ? undefined : Math.round((d.Price as number) * 10 ** this.priceDigits);
     const cur = p.current;
     if (tx !== undefined && cur?.transaction === tx) {
       // The same request again (a retry): the same authorization, unless the price changed.
@@ -173,7 +180,7 @@ export class VirtualPumps {
     if (typeof tx !== "number" || !Number.isInteger(tx) || tx < 0 || tx > 65535) return fail(VERR.TX_OUT_OF_RANGE);
     const t = tx === 0 ? (found.data.current ?? found.data.last) : this.records.get(`${found.data.id}:${tx}`);
     if (!t) return fail(VERR.TX_NOT_FOUND);
-    return { ok: true, data: { ...this.figuresOf(t), State: t.state, DateTime: stamp(t.endedAt ?? this.now()), UserId: 1 } };
+    return { ok: true, data: { ...this.figuresOf(t), State: t.state, DateTime: stamp(t.endedAt ?? this.now()), UserId: 1, OrderedType: t.doseType, OrderedDose: t.doseType === "Amount" ? t.dose / 100 : t.dose / 1000 } };
   }
 
   closeTransaction(d: Record<string, unknown>): Outcome {
@@ -218,14 +225,26 @@ export class VirtualPumps {
     const cap = this.capOf(t);
     const add = Math.max(0, Math.min(Math.floor(milli), cap - t.milli));
     t.milli += add;
-    t.amountMinor = amountOf(t.milli, t.priceMinor);
+    t.amountMinor = amountOf(t.milli, t.priceMinor, this.priceDigits);
     if (t.milli >= cap) this.end(p, t);
     this.changed(p.id);
     return add;
   }
 
-  /** Power cut: a running fill ends where it is; an authorization not started is dropped. */
+  /**
+   * Power cut: a running fill ends where it is; an authorization not started is dropped. With
+   * `forgetOnPowerCut` the controller comes back knowing no transaction at all (and numbering anew).
+   */
   powerCut(): void {
+    if (this.forgetOnPowerCut) {
+      this.records.clear();
+      for (const p of this.pumps.values()) {
+        p.current = undefined;
+        p.last = undefined;
+        p.nextTransaction = 1;
+      }
+      return;
+    }
     for (const p of this.pumps.values()) {
       const t = p.current;
       if (t?.state === "Filling") this.end(p, t);
@@ -256,10 +275,10 @@ export class VirtualPumps {
         Nozzle: p.nozzleUp,
         Request: t ? "PumpAuthorize" : "",
         ...(t ? { Transaction: t.transaction } : {}),
-        NozzlePrices: p.nozzles.map((g) => (this.grades.get(g)?.priceMinor ?? 0) / 100),
+        NozzlePrices: p.nozzles.map((g) => (this.grades.get(g)?.priceMinor ?? 0) / 10 ** this.priceDigits),
         LastNozzle: last?.nozzleUsed ?? 0,
         LastVolume: (last?.milli ?? 0) / 1000,
-        LastPrice: (last?.priceMinor ?? 0) / 100,
+        LastPrice: (last?.priceMinor ?? 0) / 10 ** this.priceDigits,
         LastAmount: (last?.amountMinor ?? 0) / 100,
         LastTransaction: last?.transaction ?? 0,
         LastFuelGradeId: last?.fuelGradeId ?? 0,
@@ -280,7 +299,7 @@ export class VirtualPumps {
       FuelGradeName: this.grades.get(t.fuelGradeId)?.name ?? "",
       Volume: t.milli / 1000,
       TCVolume: t.milli / 1000,
-      Price: t.priceMinor / 100,
+      Price: t.priceMinor / 10 ** this.priceDigits,
       Amount: t.amountMinor / 100,
       DateTimeStart: stamp(t.startedAt),
     };
@@ -304,8 +323,8 @@ export class VirtualPumps {
     if (t.doseType === "Volume") return t.dose;
     if (t.doseType === "Amount" && t.priceMinor > 0) {
       // Largest volume whose (rounded) amount stays within the dose.
-      let milli = Math.floor((t.dose * 1000) / t.priceMinor);
-      while (amountOf(milli + 1, t.priceMinor) <= t.dose) milli++;
+      let milli = Math.floor((t.dose * 1000 * 10 ** (this.priceDigits - 2)) / t.priceMinor);
+      while (amountOf(milli + 1, t.priceMinor, this.priceDigits) <= t.dose) milli++;
       return milli;
     }
     return Number.MAX_SAFE_INTEGER;

@@ -26,6 +26,10 @@ export interface VirtualPts2Options extends FlowOptions {
   /** HTTPS with this key and certificate (PEM). */
   readonly tls?: { readonly key: string; readonly cert: string };
   readonly firmware?: string;
+  /** Decimals of prices (default 2, cents); money always has 2. 3 = 1.759 EUR/L. */
+  readonly priceDigits?: number;
+  /** A power cut wipes the transaction records (see VirtualPumps.forgetOnPowerCut). */
+  readonly forgetOnPowerCut?: boolean;
   /** Keep connections open between requests (the vendor's SDK closes them; default false). */
   readonly keepAlive?: boolean;
   /** Upload of status to a remote server (the controller's "remote server" settings). */
@@ -87,7 +91,8 @@ export class VirtualPts2 {
     const grades = options.grades ?? DEFAULT_PTS_GRADES;
     const pumps = options.pumps ?? 2;
     const configs = typeof pumps === "number" ? Array.from({ length: pumps }, (_, i) => ({ pump: i + 1, nozzles: grades.map((g) => g.id) })) : pumps;
-    this.pumps = new VirtualPumps(grades, configs, () => this.scheduler.now());
+    this.pumps = new VirtualPumps(grades, configs, () => this.scheduler.now(), options.priceDigits ?? 2);
+    this.pumps.forgetOnPowerCut = options.forgetOnPowerCut === true;
     this.flow = new VirtualFlow(this.pumps, this.scheduler, options);
     if (options.upload) this.pumps.onChange(() => this.scheduleUpload());
   }
@@ -234,7 +239,7 @@ export class VirtualPts2 {
         return o.ok ? ok("PumpTransactionInformation", o.data) : err(o.code);
       }
       case "GetFuelGradesConfiguration":
-        return ok("FuelGradesConfiguration", { FuelGrades: [...this.pumps.grades.values()].map((g) => ({ Id: g.id, Name: g.name, Price: g.priceMinor / 100, ExpansionCoefficient: 0.00095 })) });
+        return ok("FuelGradesConfiguration", { FuelGrades: [...this.pumps.grades.values()].map((g) => ({ Id: g.id, Name: g.name, Price: g.priceMinor / 10 ** this.pumps.priceDigits, ExpansionCoefficient: 0.00095 })) });
       case "GetPumpNozzlesConfiguration":
         return ok("PumpNozzlesConfiguration", { PumpNozzles: [...this.pumps.pumps.values()].map((pp) => ({ PumpId: pp.id, FuelGradeIds: pp.nozzles, TankIds: pp.nozzles.map(() => 0) })) });
       case "GetFirmwareInformation":

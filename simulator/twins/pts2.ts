@@ -9,7 +9,8 @@ export const pts2Twin: VirtualTwin<Pts2ControllerConfig> = {
     const fuelGradeOf = new Map(config.grades.map((g) => [g.id, g.ptsFuelGradeId]));
     const twin = new VirtualPts2({
       scheduler: ctx.scheduler,
-      grades: config.grades.map((g) => ({ id: g.ptsFuelGradeId, name: g.name, priceMinor: g.unitPriceMinor })),
+      grades: config.grades.map((g) => ({ id: g.ptsFuelGradeId, name: g.name, priceMinor: g.priceUnits })),
+      priceDigits: config.priceDigits,
       pumps: config.points.map((m) => {
         const sold = ctx.station.points.find((p) => p.id === m.point)?.grades ?? [];
         const nozzles = sold.map((g) => fuelGradeOf.get(g)).filter((g): g is number => g !== undefined);

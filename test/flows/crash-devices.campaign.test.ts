@@ -73,16 +73,30 @@ async function charger(): Promise<Device> {
 }
 
 /** A PTS-2 pump whose customer lifts the nozzle (the call) and, once authorized, fills 2 L. */
-async function pump(): Promise<Device> {
+async function pump(): Promise<Device & { readonly twin: VirtualPts2 }> {
   const twin = new VirtualPts2({ grades: [{ id: 1, name: CHILD_95.name, priceMinor: CHILD_95.unitPriceMinor }], pumps: [{ pump: 1, nozzles: [1] }], flowRateMilliPerSec: 4_000 });
   await twin.listen(0);
   twin.setAutoCustomer({ volumeMilli: 2_000, liftAfterMs: 10 });
   return {
+    twin,
     env: { DEVICE: "pts", PTS_URL: twin.url },
     begin: () => twin.liftNozzle(1, 1),
     metered: () => [...twin.pumps.records.values()].reduce((sum, t) => sum + t.amountMinor, 0),
     close: () => twin.close(),
   };
+}
+
+/**
+ * The same pump on a controller that already holds a finished sale (an attendant's, 30 L) under the
+ * number the driver picks first, and that loses the answer to the first PumpAuthorize (review of
+ * issue 14, finding 1): whatever the kill, the customer pays their own 2 L, never the other sale.
+ */
+async function pumpWithCollision(): Promise<Device> {
+  const d = await pump();
+  const twin = d.twin;
+  twin.pumps.records.set("1:1", { pump: 1, transaction: 1, nozzle: 1, nozzleUsed: 1, fuelGradeId: 1, priceMinor: 1899, doseType: "FullTank", dose: 0, milli: 30_000, amountMinor: 56970, state: "Finished", startedAt: 0, endedAt: 1 });
+  twin.inject({ type: "drop-answer", packetType: "PumpAuthorize" });
+  return { ...d, metered: () => [...twin.pumps.records.entries()].filter(([k]) => k !== "1:1").reduce((sum, [, t]) => sum + t.amountMinor, 0) };
 }
 
 async function customerWithCrash(make: () => Promise<Device>, name: string, killAt: number | undefined, trace = false) {
@@ -143,5 +157,9 @@ describe("crash at every write boundary of an OCPP session and a PTS-2 fill", ()
 
   it("PTS-2: one settlement of the controller's own transaction figures, whatever the kill", async () => {
     expect(await everyBoundary(pump, "pts")).toEqual([]);
+  }, 900_000);
+
+  it("PTS-2, lost PumpAuthorize answer + a number another system used: the customer's own sale, never the other, whatever the kill", async () => {
+    expect(await everyBoundary(pumpWithCollision, "pts-collision")).toEqual([]);
   }, 900_000);
 });

@@ -149,11 +149,13 @@ it("restart after the stop was journaled but before it reached the controller: t
   await station1.close(); // dies before the PumpStop is sent
   await first.close();
   expect(twin.received.filter((p) => p.Type === "PumpStop")).toHaveLength(0);
+  // (the first driver probed its number with this packet before authorizing: count from here)
+  const readsBefore = twin.received.filter((p) => p.Type === "PumpGetTransactionInformation").length;
 
   const second = await openPts(store);
   const station2 = await openPtsStation(second);
   closers.push(() => station2.close());
-  await until("the restarted flow read the transaction", () => twin.received.some((p) => p.Type === "PumpGetTransactionInformation"));
+  await until("the restarted flow read the transaction", () => twin.received.filter((p) => p.Type === "PumpGetTransactionInformation").length > readsBefore);
   twin.deliver(1, 2_000); // still filling after that read: 8 L when the stop takes
   const flow = await until("the recovered flow finished", () => station2.engine.snapshot().flows.find((f) => f.finished));
   expect(flow.outcome).toBe("paid");
@@ -161,4 +163,21 @@ it("restart after the stop was journaled but before it reached the controller: t
   const tx = [...twin.pumps.records.values()].at(-1)!;
   expect(invoices()[0]).toMatchObject({ status: "PAID", paidMinor: tx.amountMinor, commitCalls: 1 });
   expect(tx.amountMinor).toBe(Math.floor((8_000 * 1899 + 500) / 1000));
+});
+
+it("a pump selling at another price than authorized (review 14 #3): PTS_SALE_MISMATCH stops the fill, the commit is at most the authorized price's amount, and the alarm names it", async () => {
+  const driver = await openPts(new MemoryDriverStore());
+  const station = await openPtsStation(driver);
+  closers.push(() => station.close());
+  twin.liftNozzle(1, 1);
+  await until("filling", () => pumpTx().current?.state === "Filling");
+  pumpTx().current!.priceMinor = 2500; // the pump ignores PumpAuthorize.Price (18.99)
+  twin.deliver(1, 4_000);
+  const flow = await until("the flow finished", () => station.engine.snapshot().flows.find((f) => f.finished));
+  expect(flow.outcome).toBe("paid");
+  expect(twin.received.some((p) => p.Type === "PumpStop")).toBe(true); // stopped on the mismatch
+  const tx = [...twin.pumps.records.values()].at(-1)!;
+  expect(tx.amountMinor).toBe(10_000); // the pump's own figure at 25.00
+  expect(invoices()[0]).toMatchObject({ status: "PAID", paidMinor: Math.floor((tx.milli * 1899 + 500) / 1000), commitCalls: 1 });
+  expect(station.engine.snapshot().alarms.map((a) => a.code)).toContain("device-fault-PTS_SALE_MISMATCH");
 });

@@ -90,20 +90,23 @@ it("a lost PumpAuthorize answer: resolved by reading the transaction back — on
   await driver.settled("P1-lost");
   twin.hangUp(1);
   await events.waitFor((e) => e.type === "nozzle" && e.point === 1 && !e.up);
-  twin.inject({ type: "http-status", status: 500 });
+  twin.inject({ type: "http-status", status: 500, packetType: "PumpAuthorize" });
   await driver.authorize({ point: 1, limitMinor: 20000, currency: "SEK", transactionId: "P1-5xx", gradeId: "95" });
   expect([...twin.pumps.records.values()].filter((t) => t.pump === 1)).toHaveLength(2);
   expect(twin.pumps.pumps.get(1)!.current?.state).toBe("WaitingNozzleUpForAuthorization");
 });
 
-it("a transaction number some other system already used is replaced by the next; a refusal is typed and leaves no live record", async () => {
+it("a transaction number some other system already used is found by the probe and never sent; a refusal is typed and leaves no live record", async () => {
   const twin = await startTwin();
   const { driver, store } = await openDriver(twin);
   cleanup(() => driver.close(), () => twin.close());
   await store.put("seq/1", 41); // the driver will pick 42 …
-  twin.pumps.records.set("1:42", { ...([...twin.pumps.records.values()][0] ?? {}), pump: 1, transaction: 42, state: "Finished" } as never); // … which the controller already has
+  // … which the controller already has (an attendant's sale)
+  twin.pumps.records.set("1:42", { pump: 1, transaction: 42, nozzle: 1, nozzleUsed: 1, fuelGradeId: 1, priceMinor: 1899, doseType: "FullTank", dose: 0, milli: 30_000, amountMinor: 56970, state: "Finished", startedAt: 0, endedAt: 1 });
   await driver.authorize({ point: 1, limitMinor: 10000, currency: "SEK", transactionId: "P1-taken", gradeId: "95" });
-  expect(received(twin, "PumpAuthorize").map((d) => d.Transaction)).toEqual([42, 43]);
+  // Probed before the first send: 42 is known to the controller, so it never goes out.
+  expect(received(twin, "PumpGetTransactionInformation").map((d) => d.Transaction)).toEqual([42, 43]);
+  expect(received(twin, "PumpAuthorize").map((d) => d.Transaction)).toEqual([43]);
   expect(await store.get("tx/P1-taken")).toMatchObject({ transaction: 43, phase: "authorized" });
 
   // The pump is busy with that authorization: a second one is refused by the controller, typed.

@@ -1,0 +1,39 @@
+// The alarms a PTS-2 controller's faults become (`device-fault-<code>`, agent/flows/dispenser-link.ts):
+// what each means and what the technician does. The alarm book shows the action under each alarm
+// (agent/alarms/catalogue.ts looks device faults up here); docs/alarms.md carries the same table,
+// and test/drivers/pts2/review-units.test.ts checks both list every fault code the driver raises.
+export interface PtsFaultEntry {
+  readonly meaning: string;
+  readonly action: string;
+}
+
+export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
+  PTS_PUMP_OFFLINE: {
+    meaning: "the controller lost the pump (cable, pump power, pump address); a fill running then is not final until the pump is back",
+    action: "check the pump's power and its line to the controller (the controller's web UI shows the pump channel state); then `ctl ack ID`",
+  },
+  PTS_PRICE_MISMATCH: {
+    meaning: "a grade's price on the controller differs from the configured one (or the controller has no such grade); with `priceMismatch: refuse` that grade is not sold",
+    action: "make the controller's fuel-grade price and the agent's `grades` agree (price board included), then `systemctl reload glase-agent`; then `ctl ack ID`",
+  },
+  PTS_STOP_IGNORED: {
+    meaning: "a pump kept filling after PumpStop; PumpEmergencyStop was sent",
+    action: "check the pump's valve and the controller's pump protocol settings before selling on it again; then `ctl ack ID`",
+  },
+  PTS_SALE_MISMATCH: {
+    meaning: "a sale ran (or ended) at another price, grade or nozzle than authorized; the flow stopped the pump and charged the lower of the controller's amount and the volume at the authorized price (the message has both)",
+    action: "compare with the pump's display and the controller's transaction; collect or refund any difference (`ctl refund`); fix the controller's price/nozzle configuration; then `ctl ack ID`",
+  },
+  PTS_FOREIGN_TRANSACTION: {
+    meaning: "the transaction number of an unconfirmed authorization holds someone else's sale (POS, card reader, web UI); it was not charged, not stopped, and the customer's authorization was given up",
+    action: "check the controller's transaction list for that pump; if our customer fuelled anyway, look the flow up (`ctl flows --all`) and collect by hand; avoid other systems numbering on the agent's pumps; then `ctl ack ID`",
+  },
+  PTS_UNOWNED_DELIVERY: {
+    meaning: "fuel ran under an authorization the agent had given up (void); it was stopped and closed, charged to nobody (the figures are in the message)",
+    action: "collect from the customer if still there, else record a drive-off for that pump and transaction; then `ctl ack ID`",
+  },
+  PTS_TRANSACTION_LOST: {
+    meaning: "the controller no longer knows a transaction it confirmed (a reboot that lost or renumbered its records): the sale cannot be read; the flow parks at its commit deadline",
+    action: "read the pump's display/totals for that sale, then resolve the parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); check the controller's memory/firmware; then `ctl ack ID`",
+  },
+};

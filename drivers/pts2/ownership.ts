@@ -1,0 +1,87 @@
+// Whose transaction is it? A PTS-2 transaction number is not ours alone: the attendant's POS, the
+// controller's web UI and card/tag readers, and our own numbers after a 65535 wrap use the same
+// 1..65535 per pump. So a read-back that finds *a* transaction under our number proves nothing by
+// itself; charging on that evidence charges a customer someone else's sale (review of issue 14,
+// finding 1). The rules here:
+//
+// 1. Before the first PumpAuthorize with a number, the driver asks the controller for it
+//    (`probe`): only a "not found" lets the number be sent; the record keeps `probedAt` and the
+//    controller's own clock at that moment (GetDateTime, when the firmware answers it). Anything
+//    found is someone else's, and the next number is tried.
+// 2. A transaction read back for an authorization whose answer we never got (`authorizing`) is
+//    ours only if the number was probed unused before sending, and what the controller holds is
+//    what we asked for: same pump and number (every read checks that, finding 2), same nozzle,
+//    same price, an Amount dose of our limit (where the firmware reports the dose), and a start
+//    not before the probe on the controller's clock. Anything else is "foreign": not authorized,
+//    a PTS_FOREIGN_TRANSACTION alarm, never settled, never stopped (it may be the attendant's sale).
+import { AgentError } from "../../base/errors.ts";
+import { type TransactionInfo, decodeTransactionInformation } from "./decode-config.ts";
+import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
+import type { PacketExchange } from "./exchange.ts";
+import type { TxRecord } from "./transactions.ts";
+import type { WireUnits } from "./units.ts";
+
+/** PumpGetTransactionInformation of the record's number; undefined = the controller does not know it. */
+export async function readTransaction(r: Pick<TxRecord, "pump" | "transaction">, exchange: PacketExchange, units: WireUnits): Promise<TransactionInfo | undefined> {
+  let info: TransactionInfo;
+  try {
+    const { data } = await exchange.request("PumpGetTransactionInformation", { Pump: r.pump, Transaction: r.transaction });
+    info = decodeTransactionInformation(data, units);
+  } catch (err) {
+    if (isPtsPacketError(err, PTS_ERROR.PUMP_TRANSACTION_NOT_FOUND)) return undefined;
+    throw err;
+  }
+  if (info.state === "NotFound") return undefined;
+  // An answer about another pump or number (firmwares answer "the last transaction" for some
+  // requests) says nothing about ours: an error, asked again later, never settled.
+  if (info.pump !== r.pump || info.transaction !== r.transaction) {
+    throw new AgentError("DEVICE_PROTOCOL", `PumpGetTransactionInformation for pump ${r.pump} transaction ${r.transaction} answered pump ${info.pump} transaction ${info.transaction}`, {
+      pump: r.pump,
+      transaction: r.transaction,
+      answeredPump: info.pump,
+      answeredTransaction: info.transaction,
+    });
+  }
+  return info;
+}
+
+export interface Probe {
+  readonly free: boolean;
+  /** The controller's clock (its local "YYYY-MM-DDThh:mm:ss") when it answered, if it told. */
+  readonly controllerTime?: string;
+}
+
+/** Is the number unknown to the controller? Asks its clock in the same request. */
+export async function probe(r: Pick<TxRecord, "pump" | "transaction">, exchange: PacketExchange, units: WireUnits): Promise<Probe> {
+  const clock = exchange.request("GetDateTime").then(
+    ({ data }) => (typeof data.DateTime === "string" && parseStamp(data.DateTime) !== undefined ? data.DateTime : undefined),
+    () => undefined, // older firmwares: the start-time rule is then skipped
+  );
+  const info = await readTransaction(r, exchange, units);
+  const controllerTime = await clock;
+  return { free: info === undefined, ...(controllerTime !== undefined ? { controllerTime } : {}) };
+}
+
+export type Ownership = { readonly ours: true } | { readonly ours: false; readonly why: string };
+
+/** Rule 2 above: is this transaction the authorization the record asked for? */
+export function ownershipOf(r: TxRecord, info: TransactionInfo): Ownership {
+  const no = (why: string): Ownership => ({ ours: false, why });
+  if (r.probedAt === undefined) return no(`number ${r.transaction} was never checked unused before sending: what the controller holds under it is not ours`);
+  if (info.pump !== r.pump || info.transaction !== r.transaction) return no(`answer names pump ${info.pump} transaction ${info.transaction}`);
+  if (info.nozzle !== undefined && info.nozzle !== 0 && info.nozzle !== r.nozzle) return no(`nozzle ${info.nozzle}, we authorized nozzle ${r.nozzle}`);
+  if (info.priceMinor !== undefined && info.priceMinor !== r.priceMinor) return no(`price ${info.priceMinor}, we authorized ${r.priceMinor}`);
+  if (info.ordered !== undefined && (info.ordered.type !== "Amount" || info.ordered.doseMinor !== r.limitMinor)) return no(`dose ${info.ordered.type} ${info.ordered.doseMinor ?? ""}, we authorized Amount ${r.limitMinor}`);
+  const started = info.startedAt === undefined ? undefined : parseStamp(info.startedAt);
+  const probed = r.controllerTimeAtProbe === undefined ? undefined : parseStamp(r.controllerTimeAtProbe);
+  if (started !== undefined && probed !== undefined && started < probed) return no(`started ${info.startedAt}, before our number check at ${r.controllerTimeAtProbe} (controller clock)`);
+  return { ours: true };
+}
+
+/** "2024-10-30T12:00:00" (the controller's local time, no zone) → a comparable number; undefined when unreadable. */
+export function parseStamp(s: string): number | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})/.exec(s);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, se] = m.map(Number) as [number, number, number, number, number, number, number];
+  return Date.UTC(y, mo - 1, d, h, mi, se);
+}
