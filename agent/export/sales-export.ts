@@ -1,6 +1,6 @@
 // `ctl export`: settled sales and refunds for the bookkeeping, from the journal (agent/journal/
-// reader.ts reads them; this file shapes them). One row per sale (a payment the customer got a
-// receipt for) and per refund (negative amounts, with the sale it refunds); prices include VAT, so
+// reader.ts reads them; this file shapes them). One row per sale (every payment Glase settled,
+// with or without a kept receipt) and per refund (negative amounts, with the sale it refunds); prices include VAT, so
 // a row's VAT is amount × rate / (100 + rate), rounded half away from zero to the minor unit.
 // Pure: no I/O. CSV follows RFC 4180 (comma, CRLF, quotes doubled), with decimal points.
 import { formatMilli, formatMinor } from "../core/money.ts";
