@@ -89,6 +89,11 @@ const PointSchema = z.strictObject({
   commitReservationTimeoutS: z.number().int().positive().default(900),
   /** Customer never lifts the nozzle after RESERVED: cancel after this many seconds. */
   nozzleTimeoutS: z.number().int().positive().default(120),
+  /**
+   * A kiosk point's VAT rate (percent) for an invoice row that carries none (a kiosk app sending no
+   * rows, or rows without itemTaxRate): the receipt's VAT line and the export's VAT come from it.
+   */
+  vatRatePercent: z.number().min(0).max(99.99).optional(),
 });
 
 const SerialLine = {

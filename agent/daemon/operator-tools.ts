@@ -4,7 +4,7 @@
 import { takeSnapshot, releaseSnapshot } from "../backup/snapshot.ts";
 import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
 import { AgentError } from "../errors.ts";
-import { exportRow } from "../export/sales-export.ts";
+import { exportRows } from "../export/sales-export.ts";
 import { JournalReader } from "../journal/reader.ts";
 import type { BackupSnapshotInfo, ExportPageResult } from "./sockets/control.ts";
 
@@ -49,7 +49,7 @@ export class OperatorTools {
     const reader = await JournalReader.open(this.o.journalPath);
     try {
       const page = await reader.exportPage({ since: q.since, until: q.until, limit: q.n, ...(q.cursor !== undefined ? { after: parseCursor(q.cursor) } : {}) });
-      return { rows: page.records.map(exportRow), ...(page.next ? { next: `${page.next.at}:${page.next.flowId}` } : {}) };
+      return { rows: page.records.flatMap(exportRows), ...(page.next ? { next: `${page.next.at}:${page.next.flowId}` } : {}) };
     } finally {
       await reader.close();
     }

@@ -9,8 +9,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { KioskSale } from "../../drivers/kiosk/contract.ts";
 import { closePeriod } from "../../agent/daemon/period-close.ts";
 import { periodTotalMinor } from "../../agent/core/period-report-text.ts";
-import { exportRow, exportTotals, type ExportRow } from "../../agent/export/sales-export.ts";
+import { exportRows, exportTotals, type ExportRow } from "../../agent/export/sales-export.ts";
 import { JournalReader } from "../../agent/journal/reader.ts";
+import { saleRows } from "../../drivers/kiosk/sale-rules.ts";
 import { KIOSK_POINT, openKioskRig, type KioskRig } from "./engine-host-rig.ts";
 
 let rig: KioskRig | undefined;
@@ -23,7 +24,7 @@ afterEach(async () => {
 async function exported(r: KioskRig): Promise<ExportRow[]> {
   const reader = await JournalReader.open(join(r.dir, "journal.db"));
   try {
-    return (await reader.exportPage({ since: 0, until: Date.now() + 60_000, limit: 1000 })).records.map(exportRow);
+    return (await reader.exportPage({ since: 0, until: Date.now() + 60_000, limit: 1000 })).records.flatMap(exportRows);
   } finally {
     await reader.close();
   }
@@ -32,15 +33,16 @@ async function exported(r: KioskRig): Promise<ExportRow[]> {
 describe("ctl export of kiosk sales", () => {
   it("holds a paid-then-auto-refunded sale with its refund: export net = the period report's net", async () => {
     rig = await openKioskRig({ autoPayMs: 50 });
-    const sale = async (reference: string, amountMinor: number): Promise<KioskSale> => {
-      const s = await rig!.host.requestSale({ point: KIOSK_POINT.id, amountMinor, currency: "SEK", reference });
+    const row = (minor: number, rate: string) => ({ itemDescription: `item ${rate}`, itemQuantity: "1", itemTaxRate: rate, itemTotalAmount: { currency: "SEK", minor } });
+    const sale = async (reference: string, amountMinor: number, rows: ReturnType<typeof row>[]): Promise<KioskSale> => {
+      const s = await rig!.host.requestSale({ point: KIOSK_POINT.id, amountMinor, currency: "SEK", reference, rows });
       return rig!.waitSale(s.saleId, (x) => x.state === "paid", "paid");
     };
-    const failed = await sale("wash-jammed", 3000);
+    const failed = await sale("wash-jammed", 3000, [row(3000, "12")]);
     await rig.host.reportRelease(failed.saleId, { outcome: "failed", reason: "jammed" });
     await rig.waitSale(failed.saleId, (x) => x.state === "refunded", "refunded");
     expect(rig.refundsOf(failed.ersReference!).map((x) => x.amountMinor)).toEqual([3000]);
-    const delivered = await sale("wash-ok", 9900);
+    const delivered = await sale("wash-ok", 9900, [row(6900, "25"), row(3000, "12")]);
     const receipt = new Promise<void>((resolve) => {
       const sub = rig!.station.engine.events$.subscribe((e) => e.type === "receipt" && (sub.unsubscribe(), resolve()));
     });
@@ -56,10 +58,22 @@ describe("ctl export of kiosk sales", () => {
 
     const rows = await exported(rig);
     const sales = rows.filter((r) => r.type === "sale");
-    expect(sales.map((r) => [r.ersReference, r.amountMinor]).sort()).toEqual([[delivered.ersReference, 9900], [failed.ersReference, 3000]].sort());
-    expect(rows.filter((r) => r.type === "refund").map((r) => [r.refundOf, r.amountMinor])).toEqual([[failed.ersReference, -3000]]);
-    expect(exportTotals(rows).net.amountMinor).toBe(glaseNet);
+    // VAT per rate (review 11 #2): the single-rate sale has its rate, the two-rate one a row per rate.
+    expect(sales.map((r) => [r.ersReference, r.amountMinor, r.vatRatePercent, r.vatMinor]).sort()).toEqual(
+      [[failed.ersReference, 3000, 12, 321], [delivered.ersReference, 6900, 25, 1380], [delivered.ersReference, 3000, 12, 321]].sort(),
+    );
+    expect(rows.filter((r) => r.type === "refund").map((r) => [r.refundOf, r.amountMinor, r.vatRatePercent, r.vatMinor])).toEqual([[failed.ersReference, -3000, 12, -321]]);
+    const totals = exportTotals(rows);
+    expect(totals.net.amountMinor).toBe(glaseNet);
+    expect(totals.sales.count).toBe(report.summary.salesCount);
     // Every settled sale carries its point and terminal, as a receipt's row does.
     for (const r of sales) expect(r).toMatchObject({ point: KIOSK_POINT.id, terminalId: KIOSK_POINT.terminalId, currency: "SEK" });
   }, 60_000);
+
+  it("a kiosk row sent without a VAT rate takes the point's vatRatePercent; none configured: no rate claimed", () => {
+    const req = { point: 7, amountMinor: 9900, currency: "SEK", reference: "w" };
+    expect(saleRows(req, "Car wash", 25)).toEqual([{ itemDescription: "Car wash", itemQuantity: "1", itemTaxRate: "25", itemTotalAmount: { currency: "SEK", minor: 9900 } }]);
+    expect(saleRows(req, "Car wash")[0]!.itemTaxRate).toBeUndefined();
+    expect(saleRows({ ...req, rows: [{ itemDescription: "x", itemTaxRate: "12", itemTotalAmount: { currency: "SEK", minor: 9900 } }] }, "Car wash", 25)[0]!.itemTaxRate).toBe("12");
+  });
 });
