@@ -7,6 +7,8 @@ export interface ReceiptContent {
   readonly stationName: string;
   readonly terminalId: string;
   readonly point?: number;
+  /** What the point is, for its label ("Pump", "Charger", "Machine"); absent: by the unit (kWh: a charger), else a pump. */
+  readonly pointKind?: "fuel" | "ev" | "kiosk";
   readonly gradeName?: string;
   readonly milli?: number; // quantity in thousandths
   readonly unit?: "L" | "kWh";

@@ -40,7 +40,12 @@ export const DISPLAY_TEXTS: Readonly<Record<string, Texts>> = {
 
 export interface ReceiptLabels {
   readonly terminal: string;
+  /** A fuel point. */
   readonly point: string;
+  /** An EV charge point. */
+  readonly charger: string;
+  /** A kiosk point: car wash, vending machine, shop kiosk. */
+  readonly machine: string;
   readonly grade: string;
   readonly quantity: string;
   readonly total: string;
@@ -53,12 +58,12 @@ export interface ReceiptLabels {
 }
 
 export const RECEIPT_LABELS: Readonly<Record<Locale, ReceiptLabels>> = {
-  en: { terminal: "Terminal", point: "Point", grade: "Grade", quantity: "Quantity", total: "TOTAL", vatIncluded: "VAT {rate}% incl.", vatOf: "VAT {rate}% of {base}", reference: "Ref", time: "Time" },
-  sv: { terminal: "Terminal", point: "Pump", grade: "Produkt", quantity: "Mängd", total: "TOTALT", vatIncluded: "Moms {rate}% ingår", vatOf: "Moms {rate}% av {base}", reference: "Ref", time: "Tid" },
-  de: { terminal: "Terminal", point: "Säule", grade: "Sorte", quantity: "Menge", total: "SUMME", vatIncluded: "inkl. MwSt. {rate}%", vatOf: "MwSt. {rate}% von {base}", reference: "Ref.", time: "Zeit" },
-  fi: { terminal: "Pääte", point: "Mittari", grade: "Tuote", quantity: "Määrä", total: "YHTEENSÄ", vatIncluded: "Sis. ALV {rate}%", vatOf: "ALV {rate}% / {base}", reference: "Viite", time: "Aika" },
-  nb: { terminal: "Terminal", point: "Pumpe", grade: "Produkt", quantity: "Mengde", total: "TOTALT", vatIncluded: "MVA {rate}% inkl.", vatOf: "MVA {rate}% av {base}", reference: "Ref", time: "Tid" },
-  da: { terminal: "Terminal", point: "Stander", grade: "Produkt", quantity: "Mængde", total: "I ALT", vatIncluded: "Moms {rate}% inkl.", vatOf: "Moms {rate}% af {base}", reference: "Ref", time: "Tid" },
+  en: { terminal: "Terminal", point: "Point", charger: "Charger", machine: "Machine", grade: "Grade", quantity: "Quantity", total: "TOTAL", vatIncluded: "VAT {rate}% incl.", vatOf: "VAT {rate}% of {base}", reference: "Ref", time: "Time" },
+  sv: { terminal: "Terminal", point: "Pump", charger: "Laddare", machine: "Automat", grade: "Produkt", quantity: "Mängd", total: "TOTALT", vatIncluded: "Moms {rate}% ingår", vatOf: "Moms {rate}% av {base}", reference: "Ref", time: "Tid" },
+  de: { terminal: "Terminal", point: "Säule", charger: "Ladepunkt", machine: "Automat", grade: "Sorte", quantity: "Menge", total: "SUMME", vatIncluded: "inkl. MwSt. {rate}%", vatOf: "MwSt. {rate}% von {base}", reference: "Ref.", time: "Zeit" },
+  fi: { terminal: "Pääte", point: "Mittari", charger: "Latauspiste", machine: "Automaatti", grade: "Tuote", quantity: "Määrä", total: "YHTEENSÄ", vatIncluded: "Sis. ALV {rate}%", vatOf: "ALV {rate}% / {base}", reference: "Viite", time: "Aika" },
+  nb: { terminal: "Terminal", point: "Pumpe", charger: "Lader", machine: "Automat", grade: "Produkt", quantity: "Mengde", total: "TOTALT", vatIncluded: "MVA {rate}% inkl.", vatOf: "MVA {rate}% av {base}", reference: "Ref", time: "Tid" },
+  da: { terminal: "Terminal", point: "Stander", charger: "Ladestander", machine: "Automat", grade: "Produkt", quantity: "Mængde", total: "I ALT", vatIncluded: "Moms {rate}% inkl.", vatOf: "Moms {rate}% af {base}", reference: "Ref", time: "Tid" },
 };
 
 /** A display text in `locale`; a text the catalogue does not know is shown as the flow wrote it. */

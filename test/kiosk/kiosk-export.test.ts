@@ -63,6 +63,8 @@ describe("ctl export of kiosk sales", () => {
       [[failed.ersReference, 3000, 12, 321], [delivered.ersReference, 6900, 25, 1380], [delivered.ersReference, 3000, 12, 321]].sort(),
     );
     expect(rows.filter((r) => r.type === "refund").map((r) => [r.refundOf, r.amountMinor, r.vatRatePercent, r.vatMinor])).toEqual([[failed.ersReference, -3000, 12, -321]]);
+    // The kept receipt is a kiosk's: labelled as a machine, not a pump (review 11 #10a).
+    expect((await rig.station.engine.receipts()).map((r) => (r.content as { pointKind?: string }).pointKind)).toEqual(["kiosk"]);
     const totals = exportTotals(rows);
     expect(totals.net.amountMinor).toBe(glaseNet);
     expect(totals.sales.count).toBe(report.summary.salesCount);
