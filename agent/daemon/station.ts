@@ -423,6 +423,7 @@ export class Station implements StationControl {
         stationName: this.parts.config.station.name,
         ...(this.parts.devices.printer ? { printer: this.parts.devices.printer } : {}),
         ...(printer?.width !== undefined ? { printWidth: printer.width } : {}),
+        station: { locale: this.parts.config.station.locale, ...(this.parts.config.station.timeZone !== undefined ? { timeZone: this.parts.config.station.timeZone } : {}) },
       },
       req,
     );

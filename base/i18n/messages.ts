@@ -66,6 +66,38 @@ export const RECEIPT_LABELS: Readonly<Record<Locale, ReceiptLabels>> = {
   da: { terminal: "Terminal", point: "Stander", charger: "Ladestander", machine: "Automat", grade: "Produkt", quantity: "Mængde", total: "I ALT", vatIncluded: "Moms {rate}% inkl.", vatOf: "Moms {rate}% af {base}", reference: "Ref", time: "Tid" },
 };
 
+/** The period report (ctl close-period, and its printed slip): every label in each locale. */
+export interface PeriodLabels {
+  /** The slip's title (its centred description line). */
+  readonly title: string;
+  /** `{title}, {scope}`: the head line. */
+  readonly wholeShop: string;
+  /** `{id}`: a terminal's period. */
+  readonly terminalScope: string;
+  /** What the slip's Terminal line says for a shop-wide close. */
+  readonly allTerminals: string;
+  readonly period: string;
+  /** GeneratedAt as Glase wrote it (Glase's clock; its zone is not stated). */
+  readonly generated: string;
+  readonly flow: string;
+  readonly sales: string;
+  readonly refunds: string;
+  /** Followed by the currency. */
+  readonly total: string;
+  readonly noLines: string;
+  readonly byTerminal: string;
+  readonly byCashier: string;
+}
+
+export const PERIOD_LABELS: Readonly<Record<Locale, PeriodLabels>> = {
+  en: { title: "Period report", wholeShop: "whole shop", terminalScope: "terminal {id}", allTerminals: "all", period: "Period", generated: "Generated (Glase)", flow: "Flow", sales: "Sales", refunds: "Refunds", total: "Total (net of refunds)", noLines: "(no transactions in this period)", byTerminal: "terminal", byCashier: "cashier" },
+  sv: { title: "Periodrapport", wholeShop: "hela butiken", terminalScope: "terminal {id}", allTerminals: "alla", period: "Period", generated: "Skapad (Glase)", flow: "Flöde", sales: "Köp", refunds: "Återbetalningar", total: "Totalt (netto)", noLines: "(inga transaktioner i perioden)", byTerminal: "terminal", byCashier: "kassör" },
+  de: { title: "Periodenbericht", wholeShop: "gesamter Shop", terminalScope: "Terminal {id}", allTerminals: "alle", period: "Periode", generated: "Erstellt (Glase)", flow: "Vorgang", sales: "Verkäufe", refunds: "Erstattungen", total: "Summe (netto)", noLines: "(keine Transaktionen in der Periode)", byTerminal: "Terminal", byCashier: "Kassierer" },
+  fi: { title: "Jaksoraportti", wholeShop: "koko myymälä", terminalScope: "pääte {id}", allTerminals: "kaikki", period: "Jakso", generated: "Luotu (Glase)", flow: "Tapahtuma", sales: "Myynnit", refunds: "Palautukset", total: "Yhteensä (netto)", noLines: "(ei tapahtumia jaksolla)", byTerminal: "pääte", byCashier: "kassa" },
+  nb: { title: "Perioderapport", wholeShop: "hele butikken", terminalScope: "terminal {id}", allTerminals: "alle", period: "Periode", generated: "Opprettet (Glase)", flow: "Flyt", sales: "Salg", refunds: "Refusjoner", total: "Totalt (netto)", noLines: "(ingen transaksjoner i perioden)", byTerminal: "terminal", byCashier: "kasserer" },
+  da: { title: "Perioderapport", wholeShop: "hele butikken", terminalScope: "terminal {id}", allTerminals: "alle", period: "Periode", generated: "Oprettet (Glase)", flow: "Flow", sales: "Salg", refunds: "Refusioner", total: "I alt (netto)", noLines: "(ingen transaktioner i perioden)", byTerminal: "terminal", byCashier: "kasserer" },
+};
+
 /** A display text in `locale`; a text the catalogue does not know is shown as the flow wrote it. */
 export function displayText(text: string, locale: Locale): string {
   if (locale === "en") return text;

@@ -173,7 +173,8 @@ export function layoutReceipt(content: ReceiptContent, width: PaperWidth, statio
 
   lines.push(...wrap(content.description, columns).map((part) => text(part, "center", { bold: true })));
   lines.push(...pair(t.reference, content.ersReference, columns));
-  lines.push(...pair(t.time, formatStationTime(content.timestamp, station), columns));
+  const zone = content.showTimeZone ? ` ${station.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone}` : "";
+  lines.push(...pair(t.time, formatStationTime(content.timestamp, station) + zone, columns));
 
   if (content.qr !== undefined) {
     lines.push({ kind: "feed", lines: 1 });
@@ -181,7 +182,11 @@ export function layoutReceipt(content: ReceiptContent, width: PaperWidth, statio
   }
   if (content.extraLines !== undefined && content.extraLines.length > 0) {
     lines.push({ kind: "feed", lines: 1 });
-    for (const extra of content.extraLines) lines.push(...wrap(extra, columns).map((part) => text(part, "center")));
+    // A line that fits is printed as given (a laid-out table keeps its columns); a longer one is wrapped.
+    for (const extra of content.extraLines) {
+      const line = printable(extra);
+      lines.push(...(line.length <= columns ? [text(line, "center")] : wrap(extra, columns).map((part) => text(part, "center"))));
+    }
   }
   lines.push({ kind: "cut" });
   return lines;
