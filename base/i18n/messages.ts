@@ -98,6 +98,23 @@ export const PERIOD_LABELS: Readonly<Record<Locale, PeriodLabels>> = {
   da: { title: "Perioderapport", wholeShop: "hele butikken", terminalScope: "terminal {id}", allTerminals: "alle", period: "Periode", generated: "Oprettet (Glase)", flow: "Flow", sales: "Salg", refunds: "Refusioner", total: "I alt (netto)", noLines: "(ingen transaktioner i perioden)", byTerminal: "terminal", byCashier: "kasserer" },
 };
 
+/** The Invoice Service's slips (pay-by-invoice QR, and the receipt once paid): `{ref}`, `{time}`. */
+export interface InvoiceSlipLabels {
+  readonly invoice: string;
+  readonly scanToPay: string;
+  readonly invoicePaid: string;
+  readonly paidAt: string;
+}
+
+export const INVOICE_SLIP_LABELS: Readonly<Record<Locale, InvoiceSlipLabels>> = {
+  en: { invoice: "Invoice {ref}", scanToPay: "Scan the code with the Glase app to pay", invoicePaid: "Invoice {ref} paid", paidAt: "Paid {time}" },
+  sv: { invoice: "Faktura {ref}", scanToPay: "Skanna koden med Glase-appen för att betala", invoicePaid: "Faktura {ref} betald", paidAt: "Betald {time}" },
+  de: { invoice: "Rechnung {ref}", scanToPay: "Code mit der Glase-App scannen und bezahlen", invoicePaid: "Rechnung {ref} bezahlt", paidAt: "Bezahlt {time}" },
+  fi: { invoice: "Lasku {ref}", scanToPay: "Maksa skannaamalla koodi Glase-sovelluksella", invoicePaid: "Lasku {ref} maksettu", paidAt: "Maksettu {time}" },
+  nb: { invoice: "Faktura {ref}", scanToPay: "Skann koden med Glase-appen for å betale", invoicePaid: "Faktura {ref} betalt", paidAt: "Betalt {time}" },
+  da: { invoice: "Faktura {ref}", scanToPay: "Scan koden med Glase-appen for at betale", invoicePaid: "Faktura {ref} betalt", paidAt: "Betalt {time}" },
+};
+
 /** A display text in `locale`; a text the catalogue does not know is shown as the flow wrote it. */
 export function displayText(text: string, locale: Locale): string {
   if (locale === "en") return text;
