@@ -297,10 +297,14 @@ export const ConfigSchema = z
         /** Capped exponential backoff with jitter for temporary failures. */
         retryBaseMs: z.number().int().positive().default(500),
         retryMaxMs: z.number().int().positive().default(30_000),
-        /** Reconciliation: wait after markTransactionPeriod, retry delay and count for REPORT_NOT_READY. */
-        reportWaitS: z.number().positive().default(5),
-        reportRetryS: z.number().positive().default(10),
-        reportMaxRetries: z.number().int().min(0).default(30),
+        /**
+         * Reconciliation: wait after markTransactionPeriod, retry delay and count for REPORT_NOT_READY
+         * — contract §6.11's ≈ 3 s and ≈ 3 s (a close took 25 s at 5 s/10 s); 100 retries keep the
+         * bound at about 5 minutes before the flow parks (report-unavailable).
+         */
+        reportWaitS: z.number().positive().default(3),
+        reportRetryS: z.number().positive().default(3),
+        reportMaxRetries: z.number().int().min(0).default(100),
         /** Also send submitPaymentReceipt after PAID. */
         submitReceipts: z.boolean().default(false),
         /** SIGTERM: running deliveries get this long to finish and settle before the agent exits anyway. */
