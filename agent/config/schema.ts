@@ -2,6 +2,7 @@
 // TypeScript type (`AgentConfig`). Strict objects everywhere, so a misspelt key is reported
 // instead of silently ignored. Secrets are either inline (demo/simulated stations) or, on real
 // sites, in a file that must be 0600 (see secrets.ts); the schema only holds the reference.
+import { DEFAULT_FILE_ROTATION, DEFAULT_FOLDER_ROTATION } from "../../base/io/rotation.ts";
 import { z } from "zod";
 import { minorUnitDigits } from "../core/money.ts";
 import { resolveControllers } from "./controllers.ts";
@@ -112,15 +113,19 @@ const ControllerSchema = z.looseObject({
 });
 
 const printerWidth = z.union([z.literal(58), z.literal(80)]).default(80);
-/** Printer output on disk: rotate by size, keep a count (file sink: old files; virtual: receipt files). */
+/**
+ * Printer output on disk: rotate by size, keep a count (file sink: old files; virtual: receipt
+ * files). On by default with bounds (docs/technician.md, Printer output): a printer's copy of a
+ * receipt never fills the disk; the journal keeps every receipt for ctl reprint regardless.
+ */
 const PrinterRotation = z.strictObject({ maxBytes: z.number().int().min(4096), keep: z.number().int().min(0).max(100_000) });
 const PrinterSchema = z.discriminatedUnion("kind", [
   /** Virtual printer: decodes what it receives and writes receipts as text files to `dir`. */
-  z.strictObject({ kind: z.literal("virtual"), dir: nonEmpty, width: printerWidth, rotate: PrinterRotation.optional() }),
+  z.strictObject({ kind: z.literal("virtual"), dir: nonEmpty, width: printerWidth, rotate: PrinterRotation.default(DEFAULT_FOLDER_ROTATION) }),
   z.strictObject({ kind: z.literal("tcp"), host: nonEmpty, port: port.default(9100), width: printerWidth }),
   z.strictObject({ kind: z.literal("serial"), ...SerialLine, width: printerWidth }),
   z.strictObject({ kind: z.literal("device"), path: nonEmpty, width: printerWidth }),
-  z.strictObject({ kind: z.literal("file"), path: nonEmpty, width: printerWidth, rotate: PrinterRotation.optional() }),
+  z.strictObject({ kind: z.literal("file"), path: nonEmpty, width: printerWidth, rotate: PrinterRotation.default(DEFAULT_FILE_ROTATION) }),
 ]);
 
 const usbId = z.number().int().min(0).max(0xffff);
