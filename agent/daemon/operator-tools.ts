@@ -30,6 +30,11 @@ export class OperatorTools {
   constructor(private readonly o: OperatorToolsOptions) {}
 
   async backup(): Promise<BackupSnapshotInfo> {
+    const live = { stateDir: this.o.stateDir, journal: this.o.journalPath, ...(this.o.invoiceJournalPath ? { invoiceJournal: this.o.invoiceJournalPath } : {}) };
+    return { ...(await this.snapshot()), live };
+  }
+
+  private snapshot(): Promise<BackupSnapshotInfo> {
     return takeSnapshot({
       stagingRoot: this.o.stateDir,
       journalPath: this.o.journalPath,
