@@ -240,6 +240,11 @@ async function runSpecial(name: keyof typeof SPECIAL, rest: readonly string[]): 
 export const ctlCommand: Command = {
   name: "ctl",
   usage: USAGE,
+  synopsisOf(argv) {
+    const name = argv[0];
+    const s = SUBS.find((x) => x.name === name) ?? (name !== undefined && name in SPECIAL ? SPECIAL[name as keyof typeof SPECIAL] : undefined);
+    return s ? `ctl ${s.synopsis}` : undefined;
+  },
   async run(argv) {
     const [name, ...rest] = argv;
     if (name === "--help" || name === "-h" || name === "help") {
