@@ -84,8 +84,9 @@ export class Station implements StationControl {
     this.refunds = parts.refundGuard ?? new RefundGuard(parts.engineBase.journal);
     parts.board.changes$.subscribe((device) => {
       this.events$.next({ type: "device", device });
-      // A controller's link lost or back: its points' device-link-down alarms follow.
-      this.alarmBook.syncCode(LINK_DOWN, linkAlarms(parts.board.list()));
+      // A controller's link lost or back: its points' device-link-down alarms follow — not while
+      // the agent closes its devices itself at shutdown (no alert for our own goodbye).
+      if (this.phase !== "stopping") this.alarmBook.syncCode(LINK_DOWN, linkAlarms(parts.board.list()));
     });
     this.alarmBook.subscribe((c) => this.events$.next({ type: "alarm", alarm: c.alarm, change: c.kind }));
     parts.devices.scanner?.onScan((scan) => {
