@@ -64,6 +64,7 @@ describe("glase-agent CLI conventions", () => {
     const unknown = await cli(["ctl", "frobnicate", "--json"]);
     expect(unknown.code).toBe(2);
     expect(JSON.parse(unknown.stdout)).toEqual({ error: { code: "INPUT_INVALID", message: "unknown ctl command 'frobnicate'", exitCode: 2 } });
+    expect(unknown.stderr).toBe("glase-agent ctl frobnicate: unknown ctl command 'frobnicate'\nsee `glase-agent ctl --help`\n");
     const missing = await cli(["ctl", "resume-point", "--json", "--socket-dir", runDir]);
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stdout).error).toMatchObject({ code: "INPUT_INVALID", message: "--point is required" });
@@ -78,8 +79,6 @@ describe("glase-agent CLI conventions", () => {
       "see `glase-agent ctl refund --help`",
       "",
     ]);
-    const unknown = await cli(["ctl", "frobnicate"]);
-    expect(unknown.stderr).toBe("glase-agent ctl frobnicate: unknown ctl command 'frobnicate'\nsee `glase-agent ctl --help`\n");
     const top = await cli(["frobnicate"]);
     expect(top).toMatchObject({ code: 2, stderr: "glase-agent: unknown command 'frobnicate'\nsee `glase-agent --help`\n" });
   });
