@@ -36,6 +36,8 @@ export interface KioskPoint {
   readonly name?: string;
   /** Largest sale the host accepts on this point (minor units); undefined: no limit of its own. */
   readonly maxAmountMinor?: number;
+  /** VAT rate (percent) of a row that carries none (points[].vatRatePercent). */
+  readonly vatRatePercent?: number;
 }
 
 export interface SaleRequest {

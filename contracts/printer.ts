@@ -7,6 +7,8 @@ export interface ReceiptContent {
   readonly stationName: string;
   readonly terminalId: string;
   readonly point?: number;
+  /** What the point is, for its label ("Pump", "Charger", "Machine"); absent: by the unit (kWh: a charger), else a pump. */
+  readonly pointKind?: "fuel" | "ev" | "kiosk";
   readonly gradeName?: string;
   readonly milli?: number; // quantity in thousandths
   readonly unit?: "L" | "kWh";
@@ -21,6 +23,8 @@ export interface ReceiptContent {
   readonly description: string;
   /** ISO-8601 timestamp of the payment. */
   readonly timestamp: string;
+  /** Print the station's time zone after the time (a record a technician compares, e.g. the period slip). */
+  readonly showTimeZone?: boolean;
   /** Optional QR payload printed as a QR code (Invoice Service pay-by-invoice, §7.4). */
   readonly qr?: string;
   readonly extraLines?: readonly string[];

@@ -66,6 +66,12 @@ export interface OpenedController {
   readonly listenUrl?: string;
   /** What a technician sees of it (ctl status): connected chargers, link, … */
   describe?(): Record<string, unknown>;
+  /**
+   * A controller without a `dispenser` (a vending machine) tells its device link here: now and at
+   * every change; down carries the reason. The shell shows it as device health and raises the
+   * device-link-down alarm on the controller's points until the link is back.
+   */
+  onLink?(listener: (link: { readonly up: boolean; readonly detail?: string }) => void): () => void;
   close(): Promise<void>;
 }
 

@@ -127,6 +127,18 @@ export class AlarmBook {
     for (const c of current) if (!this.open.has(keyOf({ origin: "station", ...c }))) this.raise({ origin: "station", ...c });
   }
 
+  /** Like `sync`, for the station alarms of one code only (a condition re-checked on its own, e.g. a device link). */
+  syncCode(code: string, current: readonly { readonly message: string; readonly point?: number }[]): void {
+    const wanted = new Map(current.map((c) => [keyOf({ origin: "station", code, ...c }), c] as const));
+    const at = this.now();
+    for (const [key, a] of [...this.open]) if (a.origin === "station" && a.code === code && !wanted.has(key)) this.clearKey(key, at);
+    for (const [key, c] of wanted) {
+      const known = this.open.get(key);
+      if (!known) this.raise({ origin: "station", code, ...c });
+      else if (known.message !== c.message) this.open.set(key, { ...known, message: c.message });
+    }
+  }
+
   /** A flow changed: parked ones hold their alarms open; resolved ones clear them. */
   flowChanged(flowId: string, parked: boolean, finished: boolean): void {
     if (parked && !finished) {

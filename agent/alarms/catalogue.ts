@@ -22,6 +22,7 @@ export const ALARM_CATALOGUE: Readonly<Record<string, AlarmEntry>> = {
   "shop-credentials-unusable": { meaning: "the shop (reseller) password file cannot be used; the station sells, but registering terminals and shop-wide close-period wait", action: `fix the file (owner glase-agent, chmod 600), ${STATION_RELOAD}` },
   "device-dispenser-unavailable": { meaning: "the dispenser/charger controller could not even be created (native module, device path, permissions); no point can sell", action: "fix the cause named in the message, then `systemctl restart glase-agent`" },
   "device-printer-unavailable": { meaning: "the receipt printer could not be created; receipts are kept in the journal (ctl reprint later)", action: "fix the cause named in the message, then `systemctl restart glase-agent`" },
+  "device-link-down": { meaning: "a controller's link is lost (a pump board's cable, a vending machine's MDB adapter): its points are out of service (ctl points says which controller and why); the agent reconnects by itself", action: "check the controller's cable, power and adapter (`ctl status` shows the device); the alarm clears when the link is back" },
   "device-scanner-unavailable": { meaning: "the barcode scanner could not be created; scanning is unavailable", action: "fix the cause named in the message, then `systemctl restart glase-agent`" },
   "invoice-service-unavailable": { meaning: "the Invoice Service could not be started (its database, secret, token or port); the points sell, Invoice Service invoices and notifications wait", action: "fix the cause named in the message, then `systemctl restart glase-agent`" },
   "metrics-unavailable": { meaning: "the metrics endpoint could not listen (port taken or refused); the station runs without metrics", action: "free the port (`ss -ltnp 'sport = :PORT'`) or change metrics.port, then `systemctl restart glase-agent`" },
@@ -70,9 +71,41 @@ export const ALARM_CATALOGUE: Readonly<Record<string, AlarmEntry>> = {
   "invoice-release-interrupted": { meaning: "the agent stopped while releasing after an Invoice Service payment: the outcome is unknown and the release is not repeated", action: "ask whether the service was delivered; if not, serve or refund; `ctl ack ID`" },
 };
 
+/**
+ * Families of codes whose last part the device names (an open set): `device-fault-<CODE>` is a
+ * controller's own fault code — the line board's `*FAULT` code, an OCPP StatusNotification
+ * errorCode, PTS_* from a PTS-2 controller, OCPP_* from the central system.
+ */
+export interface AlarmFamily extends AlarmEntry {
+  /** The codes start with this. */
+  readonly prefix: string;
+  /** As docs/alarms.md writes it: the prefix and a placeholder. */
+  readonly pattern: string;
+  /** Codes known to be raised in the family (documented with their meaning). */
+  readonly known: Readonly<Record<string, string>>;
+}
+
+export const ALARM_FAMILIES: readonly AlarmFamily[] = [
+  {
+    prefix: "device-fault-",
+    pattern: "device-fault-<CODE>",
+    meaning: "a pump/charger controller reported a fault (the device's own code after the prefix; the message says which controller and point); a delivery in progress on that point ends",
+    action: "see the controller's/charger's documentation for the code; check the point at the device, clear the fault there; then `ctl ack ID`",
+    known: {
+      // PTS-2's own codes: meaning and action in drivers/pts2/alarms.ts and their own table.
+      ...Object.fromEntries(Object.keys(PTS_FAULTS).map((c) => [c, "PTS-2: see Forecourt controller faults (PTS-2)"])),
+      OCPP_LATE_STOP: "OCPP: a charger reported a transaction's end after the agent settled it",
+      OCPP_STOP_IGNORED: "OCPP: a charger kept a transaction running after RemoteStopTransaction (settled as an overrun)",
+      OCPP_STOP_MISSING: "OCPP: a charger ended a transaction without StopTransaction (what was metered was settled)",
+      "<errorCode>": "OCPP: a connector's StatusNotification errorCode (e.g. GroundFailure, OverCurrentFailure)",
+      "<code>": "line board: the `*FAULT` code (docs/dispenser-protocol.md), e.g. PULSER, POWER",
+    },
+  },
+];
+
 /** The action for `code`; an uncatalogued code (a bug) still tells the technician where to look. */
 export function alarmAction(code: string): string {
-  // A controller's fault is `device-fault-<code>`; the PTS-2 driver catalogues its own.
+  // A controller's fault is `device-fault-<code>`; the PTS-2 driver catalogues its own codes.
   const device = code.startsWith("device-fault-") ? PTS_FAULTS[code.slice("device-fault-".length)] : undefined;
-  return ALARM_CATALOGUE[code]?.action ?? device?.action ?? "not in the alarm catalogue (docs/alarms.md): read the message and the log (journalctl -u glase-agent)";
+  return ALARM_CATALOGUE[code]?.action ?? device?.action ?? ALARM_FAMILIES.find((f) => code.startsWith(f.prefix))?.action ?? "not in the alarm catalogue (docs/alarms.md): read the message and the log (journalctl -u glase-agent)";
 }

@@ -7,6 +7,8 @@ export interface Command {
   readonly name: string;
   /** Full help text shown by `glase-agent <name> --help`. */
   readonly usage: string;
+  /** The one-line synopsis of what `argv` asked for (a ctl subcommand's), shown under a usage error. */
+  synopsisOf?(argv: readonly string[]): string | undefined;
   /** Returns the process exit code. */
   run(argv: readonly string[]): Promise<number>;
 }

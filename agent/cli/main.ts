@@ -73,7 +73,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
     const e = new AgentError("INPUT_INVALID", `unknown command '${name}'`);
-    process.stderr.write(`glase-agent: ${e.message}\n\n${topHelp()}\n`);
+    process.stderr.write(`glase-agent: ${e.message}\nsee \`glase-agent --help\`\n`);
     if (json) process.stdout.write(jsonError(e) + "\n");
     return EXIT.USAGE;
   }
@@ -85,7 +85,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     const code = exitCodeOf(e);
     const what = `glase-agent ${label(name, rest)}`;
-    if (code === EXIT.USAGE) process.stderr.write(`${what}: ${(e as Error).message}\n\n${command.usage}\n`);
+    // A usage error: what was wrong, the synopsis of what was asked (if known), where the rest is —
+    // never the whole usage, under which the reason would scroll away.
+    if (code === EXIT.USAGE) {
+      const synopsis = command.synopsisOf?.(rest);
+      const message = (e as Error).message.replace(`${label(name, rest)}: `, "");
+      const help = synopsis ? `glase-agent ${label(name, rest)} --help` : `glase-agent ${name} --help`;
+      process.stderr.write(`${what}: ${message}\n${synopsis ? `usage: glase-agent ${synopsis}\n` : ""}see \`${help}\`\n`);
+    }
     else process.stderr.write(`${what}: ${describe(e)}\n`);
     if (json) process.stdout.write(jsonError(e) + "\n");
     return code;

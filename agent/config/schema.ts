@@ -2,6 +2,7 @@
 // TypeScript type (`AgentConfig`). Strict objects everywhere, so a misspelt key is reported
 // instead of silently ignored. Secrets are either inline (demo/simulated stations) or, on real
 // sites, in a file that must be 0600 (see secrets.ts); the schema only holds the reference.
+import { DEFAULT_FILE_ROTATION, DEFAULT_FOLDER_ROTATION } from "../../base/io/rotation.ts";
 import { z } from "zod";
 import { minorUnitDigits } from "../core/money.ts";
 import { resolveControllers } from "./controllers.ts";
@@ -89,6 +90,11 @@ const PointSchema = z.strictObject({
   commitReservationTimeoutS: z.number().int().positive().default(900),
   /** Customer never lifts the nozzle after RESERVED: cancel after this many seconds. */
   nozzleTimeoutS: z.number().int().positive().default(120),
+  /**
+   * A kiosk point's VAT rate (percent) for an invoice row that carries none (a kiosk app sending no
+   * rows, or rows without itemTaxRate): the receipt's VAT line and the export's VAT come from it.
+   */
+  vatRatePercent: z.number().min(0).max(99.99).optional(),
 });
 
 const SerialLine = {
@@ -107,15 +113,19 @@ const ControllerSchema = z.looseObject({
 });
 
 const printerWidth = z.union([z.literal(58), z.literal(80)]).default(80);
-/** Printer output on disk: rotate by size, keep a count (file sink: old files; virtual: receipt files). */
+/**
+ * Printer output on disk: rotate by size, keep a count (file sink: old files; virtual: receipt
+ * files). On by default with bounds (docs/technician.md, Printer output): a printer's copy of a
+ * receipt never fills the disk; the journal keeps every receipt for ctl reprint regardless.
+ */
 const PrinterRotation = z.strictObject({ maxBytes: z.number().int().min(4096), keep: z.number().int().min(0).max(100_000) });
 const PrinterSchema = z.discriminatedUnion("kind", [
   /** Virtual printer: decodes what it receives and writes receipts as text files to `dir`. */
-  z.strictObject({ kind: z.literal("virtual"), dir: nonEmpty, width: printerWidth, rotate: PrinterRotation.optional() }),
+  z.strictObject({ kind: z.literal("virtual"), dir: nonEmpty, width: printerWidth, rotate: PrinterRotation.default(DEFAULT_FOLDER_ROTATION) }),
   z.strictObject({ kind: z.literal("tcp"), host: nonEmpty, port: port.default(9100), width: printerWidth }),
   z.strictObject({ kind: z.literal("serial"), ...SerialLine, width: printerWidth }),
   z.strictObject({ kind: z.literal("device"), path: nonEmpty, width: printerWidth }),
-  z.strictObject({ kind: z.literal("file"), path: nonEmpty, width: printerWidth, rotate: PrinterRotation.optional() }),
+  z.strictObject({ kind: z.literal("file"), path: nonEmpty, width: printerWidth, rotate: PrinterRotation.default(DEFAULT_FILE_ROTATION) }),
 ]);
 
 const usbId = z.number().int().min(0).max(0xffff);
@@ -292,10 +302,14 @@ export const ConfigSchema = z
         /** Capped exponential backoff with jitter for temporary failures. */
         retryBaseMs: z.number().int().positive().default(500),
         retryMaxMs: z.number().int().positive().default(30_000),
-        /** Reconciliation: wait after markTransactionPeriod, retry delay and count for REPORT_NOT_READY. */
-        reportWaitS: z.number().positive().default(5),
-        reportRetryS: z.number().positive().default(10),
-        reportMaxRetries: z.number().int().min(0).default(30),
+        /**
+         * Reconciliation: wait after markTransactionPeriod, retry delay and count for REPORT_NOT_READY
+         * — contract §6.11's ≈ 3 s and ≈ 3 s (a close took 25 s at 5 s/10 s); 100 retries keep the
+         * bound at about 5 minutes before the flow parks (report-unavailable).
+         */
+        reportWaitS: z.number().positive().default(3),
+        reportRetryS: z.number().positive().default(3),
+        reportMaxRetries: z.number().int().min(0).default(100),
         /** Also send submitPaymentReceipt after PAID. */
         submitReceipts: z.boolean().default(false),
         /** SIGTERM: running deliveries get this long to finish and settle before the agent exits anyway. */

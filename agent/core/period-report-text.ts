@@ -2,6 +2,8 @@
 // then one line per transaction; the same lines fit the receipt printer (`width` columns). And the
 // same summary as CSV (RFC 4180, CRLF), whose total row is what a bookkeeper checks.
 import { formatMinor } from "../../base/money.ts";
+import { formatAmount } from "../../base/i18n/format.ts";
+import { PERIOD_LABELS, type Locale } from "../../base/i18n/messages.ts";
 import type { PeriodSummary } from "./period-report.ts";
 
 export interface PeriodReportView {
@@ -22,41 +24,60 @@ function pair(label: string, value: string, width: number): string {
   return `${label.slice(0, width)}\n${value.length >= width ? value.slice(0, width) : value.padStart(width)}`;
 }
 
-function short(id: string, max: number): string {
-  return id.length <= max ? id : `…${id.slice(id.length - max + 1)}`;
+/** A terminal/cashier id cut to `max` from the left, marked (".." on paper: "…" is not in the printer's code table). */
+function short(id: string, max: number, mark: string): string {
+  return id.length <= max ? id : `${mark}${id.slice(id.length - max + mark.length)}`;
 }
 
-export function periodReportLines(v: PeriodReportView, width = 60): string[] {
-  return headAndLines(v, width).flatMap((l) => l.split("\n"));
+/** How the report is written: the CLI's English table, or the printed slip in the station's language. */
+export interface PeriodTextOptions {
+  /** The slip: labels and decimal separator of this locale, ASCII marks only (the printer's code table). */
+  readonly locale?: Locale;
 }
 
-function headAndLines(v: PeriodReportView, width: number): string[] {
+export function periodReportLines(v: PeriodReportView, width = 60, o: PeriodTextOptions = {}): string[] {
+  return headAndLines(v, width, o).flatMap((l) => l.split("\n"));
+}
+
+function headAndLines(v: PeriodReportView, width: number, o: PeriodTextOptions): string[] {
   const s = v.summary;
+  const t = PERIOD_LABELS[o.locale ?? "en"];
+  const amount = (minor: number) => (o.locale ? formatAmount(minor, o.locale) : formatMinor(minor));
+  const mark = o.locale ? ".." : "…";
   const out: string[] = [];
-  const head = s.scope === "terminal" ? `Period report, terminal ${s.terminalId ?? "?"}` : "Period report, whole shop";
-  out.push(head);
-  out.push(pair("Period", s.transactionPeriodId ?? "-", width));
-  if (s.generatedAt) out.push(pair("Generated (Glase)", s.generatedAt, width));
-  if (v.flowId) out.push(pair("Flow", v.flowId, width));
+  out.push(`${t.title}, ${s.scope === "terminal" ? t.terminalScope.replace("{id}", s.terminalId ?? "?") : t.wholeShop}`);
+  out.push(pair(t.period, s.transactionPeriodId ?? "-", width));
+  if (s.generatedAt) out.push(pair(t.generated, s.generatedAt, width));
+  if (v.flowId) out.push(pair(t.flow, v.flowId, width));
   out.push("-".repeat(width));
   const sales = s.salesCount ?? s.linesSalesCount;
-  if (sales !== undefined) out.push(pair("Sales", String(sales), width));
-  if (s.linesRefundCount !== undefined) out.push(pair("Refunds", String(s.linesRefundCount), width));
+  if (sales !== undefined) out.push(pair(t.sales, String(sales), width));
+  if (s.linesRefundCount !== undefined) out.push(pair(t.refunds, String(s.linesRefundCount), width));
   const total = periodTotalMinor(s);
-  out.push(pair(`Total (net of refunds) ${v.currency}`, total === undefined ? "-" : formatMinor(total), width));
-  for (const g of s.groups ?? []) out.push(pair(`  ${g.by} ${short(g.id || "NULL", width - 30)} (${g.salesCount})`, formatMinor(g.salesTotalMinor), width));
+  out.push(pair(`${t.total} ${v.currency}`, total === undefined ? "-" : amount(total), width));
+  for (const g of s.groups ?? []) out.push(pair(`  ${g.by === "terminal" ? t.byTerminal : t.byCashier} ${short(g.id || "NULL", Math.max(8, width - 30), mark)} (${g.salesCount})`, amount(g.salesTotalMinor), width));
   if (s.lines !== undefined) {
     out.push("-".repeat(width));
-    if (s.lines.length === 0) out.push("(no transactions in this period)");
-    const amountWidth = Math.max(8, ...s.lines.map((l) => formatMinor(l.amountMinor).length));
-    const idWidth = width - amountWidth - 1;
-    for (const l of s.lines) {
-      const who = s.scope === "shop" ? `${short(l.terminalId, 8)} ` : "";
-      out.push(pair(short(`${who}${l.ersReference}`, idWidth), formatMinor(l.amountMinor), width));
-    }
+    if (s.lines.length === 0) out.push(t.noLines);
+    for (const l of s.lines) out.push(...lineOf(s.scope === "shop" ? short(l.terminalId, 8, mark) : undefined, l.ersReference, amount(l.amountMinor), width));
   }
   for (const p of s.problems) out.push(`! ${p}`);
   return out;
+}
+
+/**
+ * One transaction: the ersReference is never cut (it is what a sale is matched by). "terminal
+ * reference amount" when it fits; on narrow paper the terminal and the amount on one line and the
+ * reference, whole, on the next (or the reference, then the amount).
+ */
+function lineOf(terminal: string | undefined, ref: string, amount: string, width: number): string[] {
+  const entry = terminal !== undefined ? `${terminal} ${ref}` : ref;
+  if (entry.length + 1 + amount.length <= width) return [pair(entry, amount, width)];
+  const refLines: string[] = [];
+  for (let i = 0; i < ref.length; i += width - 2) refLines.push(`  ${ref.slice(i, i + width - 2)}`);
+  if (terminal !== undefined) return [pair(terminal, amount, width), ...refLines];
+  if (ref.length <= width) return [ref, amount.padStart(width)];
+  return [...refLines, amount.padStart(width)];
 }
 
 const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);

@@ -80,6 +80,7 @@ export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowCo
     stationName: s.stationName,
     terminalId: s.terminalId,
     point: s.point,
+    ...(s.pointKind !== undefined ? { pointKind: s.pointKind } : {}),
     amountMinor: s.amountMinor,
     currency: s.currency,
     ersReference: o.ersReference!,

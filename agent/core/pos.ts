@@ -60,6 +60,7 @@ export interface PosState extends FlowBase {
    * failed release ends the flow without a receipt — the host refunds what was not delivered.
    */
   readonly controllerRelease?: boolean;
+  readonly pointKind?: "fuel" | "ev" | "kiosk";
 }
 
 export interface PosStart {
@@ -71,6 +72,8 @@ export interface PosStart {
   readonly amountMinor: number;
   readonly rows?: readonly InvoiceRow[];
   readonly controllerRelease?: boolean;
+  /** The point's kind (its receipt label): a kiosk, car wash or vending machine is not a "pump". */
+  readonly pointKind?: "fuel" | "ev" | "kiosk";
 }
 
 type S = PosState;

@@ -103,6 +103,7 @@ export async function openControllers(opts: OpenControllersOptions): Promise<Sta
       if (!ctl.dispenser && isKioskSide(c.points, config)) {
         // A kiosk app's API or a vending machine: it sells through the kiosk host, not the router.
         board.set("dispenser", kind, "ok", undefined, scope);
+        ctl.onLink?.((l) => board.set("dispenser", kind, l.up ? "ok" : "degraded", l.up ? undefined : (l.detail ?? "link down, reconnecting"), scope));
         await twin?.attach?.(ctl);
         if (twin?.device !== undefined) twins.set(id, twin.device);
         continue;

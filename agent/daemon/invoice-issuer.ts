@@ -43,7 +43,7 @@ export async function startInvoiceIssuer(opts: {
       journalPath: join(opts.stateDir, "invoices.sqlite"),
       release: async (invoice) => log.info("invoice-service-released", { reference: invoice.reference, amountMinor: invoice.amountMinor, ersReference: invoice.ersReference }),
       ...(opts.printer ? { printer: opts.printer } : {}),
-      receiptHeader: { stationName: opts.config.station.name, terminalId: s.issuerName },
+      receiptHeader: { stationName: opts.config.station.name, terminalId: s.issuerName, locale: opts.config.station.locale },
       log: log.child("invoice-service"),
       ...(opts.onAlarm ? { onAlarm: opts.onAlarm } : {}),
     },

@@ -36,7 +36,7 @@ export async function openKioskStation(opts: {
   const { config } = opts;
   const points = config.points
     .filter((p) => p.kind === "kiosk")
-    .map((p) => ({ id: p.id, currency: config.station.currency, maxAmountMinor: p.maxPreliminaryMinor, ...(p.name !== undefined ? { name: p.name } : {}), ...(p.terminal?.id !== undefined ? { terminalId: p.terminal.id } : {}) }));
+    .map((p) => ({ id: p.id, currency: config.station.currency, maxAmountMinor: p.maxPreliminaryMinor, ...(p.name !== undefined ? { name: p.name } : {}), ...(p.vatRatePercent !== undefined ? { vatRatePercent: p.vatRatePercent } : {}), ...(p.terminal?.id !== undefined ? { terminalId: p.terminal.id } : {}) }));
   if (points.length === 0) return undefined;
   let station: Station | undefined;
   const events = new Subject<EngineEvent>();

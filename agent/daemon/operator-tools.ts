@@ -4,7 +4,7 @@
 import { takeSnapshot, releaseSnapshot } from "../backup/snapshot.ts";
 import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
 import { AgentError } from "../errors.ts";
-import { exportRow } from "../export/sales-export.ts";
+import { exportRows } from "../export/sales-export.ts";
 import { JournalReader } from "../journal/reader.ts";
 import type { BackupSnapshotInfo, ExportPageResult } from "./sockets/control.ts";
 
@@ -30,6 +30,11 @@ export class OperatorTools {
   constructor(private readonly o: OperatorToolsOptions) {}
 
   async backup(): Promise<BackupSnapshotInfo> {
+    const live = { stateDir: this.o.stateDir, journal: this.o.journalPath, ...(this.o.invoiceJournalPath ? { invoiceJournal: this.o.invoiceJournalPath } : {}) };
+    return { ...(await this.snapshot()), live };
+  }
+
+  private snapshot(): Promise<BackupSnapshotInfo> {
     return takeSnapshot({
       stagingRoot: this.o.stateDir,
       journalPath: this.o.journalPath,
@@ -49,7 +54,7 @@ export class OperatorTools {
     const reader = await JournalReader.open(this.o.journalPath);
     try {
       const page = await reader.exportPage({ since: q.since, until: q.until, limit: q.n, ...(q.cursor !== undefined ? { after: parseCursor(q.cursor) } : {}) });
-      return { rows: page.records.map(exportRow), ...(page.next ? { next: `${page.next.at}:${page.next.flowId}` } : {}) };
+      return { rows: page.records.flatMap(exportRows), ...(page.next ? { next: `${page.next.at}:${page.next.flowId}` } : {}) };
     } finally {
       await reader.close();
     }

@@ -9,6 +9,8 @@ import type { ReconciliationState } from "../core/reconciliation.ts";
 import type { PaymentEngine, ReconciliationResult } from "../engine-api.ts";
 import type { Journal } from "../journal/types.ts";
 import { AgentError } from "../errors.ts";
+import type { StationLocale } from "../../base/i18n/format.ts";
+import { PERIOD_LABELS } from "../../base/i18n/messages.ts";
 
 export interface PeriodCloseRequest {
   readonly scope: PeriodScope;
@@ -35,6 +37,8 @@ export interface PeriodCloseDeps {
   readonly stationName: string;
   readonly printer?: ReceiptPrinter;
   readonly printWidth?: number;
+  /** The printed slip's language and clock (station.locale, station.timeZone). */
+  readonly station?: StationLocale;
   readonly now?: () => number;
 }
 
@@ -49,15 +53,19 @@ export async function closePeriod(d: PeriodCloseDeps, req: PeriodCloseRequest): 
   const result: PeriodCloseResult = { ...r, scope: req.scope, reportIds, currency: d.currency, summary: req.scope === "terminal" && summary.terminalId === undefined ? { ...summary, terminalId: terminal } : summary };
   if (!req.print || !d.printer) return result;
   try {
+    // The slip in the station's language, its time in the station's zone, named (review 11 #4).
+    const locale = d.station?.locale ?? "en";
+    const t = PERIOD_LABELS[locale];
     await d.printer.print({
       stationName: d.stationName,
-      terminalId: result.summary.terminalId ?? "shop",
+      terminalId: result.summary.terminalId ?? t.allTerminals,
       amountMinor: periodTotalMinor(result.summary) ?? 0,
       currency: d.currency,
       ersReference: result.transactionPeriodId ?? "-",
-      description: "Period report",
+      description: t.title,
       timestamp: new Date((d.now ?? Date.now)()).toISOString(),
-      extraLines: periodReportLines({ summary: result.summary, currency: d.currency, flowId: r.flowId }, d.printWidth === 80 ? 48 : 32),
+      showTimeZone: true,
+      extraLines: periodReportLines({ summary: result.summary, currency: d.currency, flowId: r.flowId }, d.printWidth === 80 ? 48 : 32, { locale }),
     });
     return { ...result, printed: true };
   } catch (e) {

@@ -4,7 +4,7 @@
 //   unregistered              no terminal yet → glase-agent register
 //   credentials-unusable, registration-unconfirmed, registration-in-progress,
 //   unregistration-unconfirmed  the point's start alarm (its message says what to do)
-//   device-fault              the dispenser/charger controller is not reachable or failed to start
+//   device-fault              the dispenser/charger/vending controller is not reachable or failed to start
 //   glase-offline             Glase did not answer: new customers are refused for a while
 //   parked                    a flow on this point needs a technician → ctl resolve
 // Pure: from the snapshot, the station's records and the device board.
@@ -44,11 +44,13 @@ export function outOfServiceOf(f: PointFacts): OutOfService | undefined {
     return { cause: "parked", detail: `flow ${p.flowId ?? "?"} needs a technician: \`glase-agent ctl alarms\`, then \`glase-agent ctl resolve ${p.flowId ?? "FLOW"} retry|mark-settled|cancel\`` };
   }
   // The controller that drives this point (a station may run several).
-  const dispenser = f.devices.find((d) => d.device === "dispenser" && (d.points === undefined || d.points.includes(point)));
-  if (p.kind !== "kiosk" && dispenser && dispenser.state !== "ok" && (p.state === "idle" || p.state === "offline")) {
+  // A kiosk point only by the controller that names it (a vending machine's MDB adapter): a kiosk
+  // app's API listens and has no link of its own to lose.
+  const dispenser = f.devices.find((d) => d.device === "dispenser" && (d.points === undefined ? p.kind !== "kiosk" : d.points.includes(point)));
+  if (dispenser && dispenser.state !== "ok" && (p.state === "idle" || p.state === "offline")) {
     return {
       cause: "device-fault",
-      detail: `the ${p.kind === "ev" ? "charger" : "dispenser"} controller ${dispenser.controller ? `${dispenser.controller} ` : ""}(${dispenser.kind}) is ${dispenser.state}${dispenser.detail ? `: ${dispenser.detail}` : ""}; check its cable/power/network — the agent reconnects by itself`,
+      detail: `the ${p.kind === "ev" ? "charger" : p.kind === "kiosk" ? "kiosk/vending" : "dispenser"} controller ${dispenser.controller ? `${dispenser.controller} ` : ""}(${dispenser.kind}) is ${dispenser.state}${dispenser.detail ? `: ${dispenser.detail}` : ""}; check its cable/power/network — the agent reconnects by itself`,
       since: dispenser.since,
     };
   }

@@ -25,8 +25,12 @@ import { AlarmBook, type BookAlarm } from "../alarms/book.ts";
 import { assertNothingNeedsTerminal } from "./unregister-guard.ts";
 import { appendAdminAction, describeActor, flowsPage, journalPage, receiptPage } from "./station-history.ts";
 import { outOfServiceOf } from "./point-service.ts";
+import { LINK_DOWN, linkAlarms } from "./link-alarms.ts";
 import { pointAlarm } from "./point-alarms.ts";
 import { type PeriodCloseRequest, closePeriod, keptPeriodReports } from "./period-close.ts";
+
+/** Link alarms are the device board's, not the start checks': a re-check of those keeps them. */
+const isLinkAlarm = (code: string): boolean => code === LINK_DOWN;
 
 export type StationPhase = "starting" | "running" | "draining" | "stopping";
 
@@ -78,7 +82,12 @@ export class Station implements StationControl {
 
   constructor(private readonly parts: StationParts) {
     this.refunds = parts.refundGuard ?? new RefundGuard(parts.engineBase.journal);
-    parts.board.changes$.subscribe((device) => this.events$.next({ type: "device", device }));
+    parts.board.changes$.subscribe((device) => {
+      this.events$.next({ type: "device", device });
+      // A controller's link lost or back: its points' device-link-down alarms follow — not while
+      // the agent closes its devices itself at shutdown (no alert for our own goodbye).
+      if (this.phase !== "stopping") this.alarmBook.syncCode(LINK_DOWN, linkAlarms(parts.board.list()));
+    });
     this.alarmBook.subscribe((c) => this.events$.next({ type: "alarm", alarm: c.alarm, change: c.kind }));
     parts.devices.scanner?.onScan((scan) => {
       const text = scan.kind === "glase-id" ? scan.seqrId : scan.kind === "invoice-qr" ? scan.url : scan.text;
@@ -134,7 +143,7 @@ export class Station implements StationControl {
     }
     const reseller = await this.shopCredentials();
     // What the checks above no longer find has been fixed: its alarm clears.
-    this.alarmBook.sync(this.startAlarms);
+    this.alarmBook.sync(this.startAlarms, isLinkAlarm);
     const engine = createPaymentEngine({
       ...this.parts.engineBase,
       ...(reseller ? { reseller } : {}),
@@ -312,7 +321,7 @@ export class Station implements StationControl {
     if (!reg) return;
     this.startAlarms = this.startAlarms.filter((a) => a.point !== point || a.code.startsWith("device-"));
     if (reg.kind !== "registered" && reg.kind !== "unregistered") this.raiseStartAlarm(pointAlarm(point, reg));
-    this.alarmBook.sync(this.startAlarms);
+    this.alarmBook.sync(this.startAlarms, isLinkAlarm);
   }
 
   assignGlaseId(point: number, glaseId: string): Promise<void> {
@@ -415,6 +424,7 @@ export class Station implements StationControl {
         stationName: this.parts.config.station.name,
         ...(this.parts.devices.printer ? { printer: this.parts.devices.printer } : {}),
         ...(printer?.width !== undefined ? { printWidth: printer.width } : {}),
+        station: { locale: this.parts.config.station.locale, ...(this.parts.config.station.timeZone !== undefined ? { timeZone: this.parts.config.station.timeZone } : {}) },
       },
       req,
     );

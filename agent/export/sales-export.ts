@@ -1,7 +1,11 @@
 // `ctl export`: settled sales and refunds for the bookkeeping, from the journal (agent/journal/
-// reader.ts reads them; this file shapes them). One row per sale (a payment the customer got a
-// receipt for) and per refund (negative amounts, with the sale it refunds); prices include VAT, so
+// reader.ts reads them; this file shapes them). One row per sale (every payment Glase settled,
+// with or without a kept receipt) and per refund (negative amounts, with the sale it refunds); prices include VAT, so
 // a row's VAT is amount × rate / (100 + rate), rounded half away from zero to the minor unit.
+// A sale whose invoice rows carry different VAT rates (its receipt's vatBreakdown) is one row PER
+// RATE (same ersReference, `part` "1/2", "2/2"): each row's amount is that rate's gross, so the
+// rows' amounts still sum to the sale and every VAT amount has its rate; a refund of it is split
+// over the same rates in proportion (largest remainder: the parts sum to the refund exactly).
 // Pure: no I/O. CSV follows RFC 4180 (comma, CRLF, quotes doubled), with decimal points.
 import { formatMilli, formatMinor } from "../core/money.ts";
 import type { ExportRecord } from "../journal/reader.ts";
@@ -28,6 +32,8 @@ export interface ExportRow {
   readonly currency: string;
   readonly vatRatePercent?: number;
   readonly vatMinor?: number;
+  /** One rate's part of a multi-rate sale or refund: "k/n" (a sale counts once, on its part "1/n"). */
+  readonly part?: string;
 }
 
 export interface ExportTotals {
@@ -48,6 +54,46 @@ export function vatOf(grossMinor: number, ratePercent: number): number {
   return Math.sign(grossMinor) * Math.round(exact + 1e-9);
 }
 
+/** The receipt's VAT gross per rate, when it has more than one rate. */
+function ratesOf(receipt: Loose): Array<{ ratePercent: number; grossMinor: number }> {
+  const b = receipt.vatBreakdown;
+  if (!Array.isArray(b)) return [];
+  const byRate = new Map<number, number>();
+  for (const x of b as Loose[]) {
+    const rate = num(x.ratePercent);
+    const gross = num(x.grossMinor);
+    if (rate === undefined || gross === undefined) return [];
+    byRate.set(rate, (byRate.get(rate) ?? 0) + gross);
+  }
+  return byRate.size > 1 ? [...byRate].sort((a, b) => b[0] - a[0]).map(([ratePercent, grossMinor]) => ({ ratePercent, grossMinor })) : [];
+}
+
+/** `amountMinor` split over the rates in proportion to their gross (largest remainder: exact sum). */
+function split(amountMinor: number, rates: ReadonlyArray<{ grossMinor: number }>): number[] {
+  const total = rates.reduce((a, r) => a + r.grossMinor, 0);
+  if (total === 0) return rates.map((_, i) => (i === 0 ? amountMinor : 0));
+  const abs = Math.abs(amountMinor);
+  const exact = rates.map((r) => (abs * r.grossMinor) / total);
+  const parts = exact.map(Math.floor);
+  let left = abs - parts.reduce((a, x) => a + x, 0);
+  const order = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) if (left-- > 0) parts[i]!++;
+  return parts.map((x) => Math.sign(amountMinor) * x);
+}
+
+/** The export rows of one record: one, or one per VAT rate of a multi-rate sale (and of its refund). */
+export function exportRows(r: ExportRecord): ExportRow[] {
+  const row = exportRow(r);
+  const rates = ratesOf(((r.type === "sale" ? r.receipt : r.originalReceipt) ?? {}) as Loose);
+  if (rates.length === 0) return [row];
+  const amounts = r.type === "sale" && rates.reduce((a, x) => a + x.grossMinor, 0) === row.amountMinor ? rates.map((x) => x.grossMinor) : split(row.amountMinor, rates);
+  return rates.map((x, i) => {
+    const { vatRatePercent: _rate, vatMinor: _vat, ...rest } = row;
+    return { ...rest, amountMinor: amounts[i]!, vatRatePercent: x.ratePercent, vatMinor: vatOf(amounts[i]!, x.ratePercent), part: `${i + 1}/${rates.length}` };
+  });
+}
+
+/** The record's row, VAT at the receipt's single rate (a multi-rate one: see exportRows). */
 export function exportRow(r: ExportRecord): ExportRow {
   if (r.type === "sale") {
     const c = r.receipt as Loose;
@@ -97,7 +143,7 @@ export class ExportTally {
 
   add(row: ExportRow): void {
     const s = this.sums[row.type];
-    s.count++;
+    if (row.part === undefined || row.part.startsWith("1/")) s.count++;
     s.amountMinor += row.amountMinor;
     s.vatMinor += row.vatMinor ?? 0;
     if (row.currency) this.currencies.add(row.currency);
@@ -119,7 +165,7 @@ export function exportTotals(rows: readonly ExportRow[]): ExportTotals {
   return t.totals();
 }
 
-export const CSV_COLUMNS = ["type", "ersReference", "time", "point", "terminalId", "grade", "quantity", "unit", "unitPrice", "amount", "currency", "vatRate", "vat", "refundOf", "flowId"] as const;
+export const CSV_COLUMNS = ["type", "ersReference", "time", "point", "terminalId", "grade", "quantity", "unit", "unitPrice", "amount", "currency", "vatRate", "vat", "refundOf", "flowId", "part"] as const;
 
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
@@ -142,6 +188,7 @@ export function csvLine(row: ExportRow): string {
     vat: row.vatMinor === undefined ? "" : formatMinor(row.vatMinor),
     refundOf: row.refundOf ?? "",
     flowId: row.flowId,
+    part: row.part ?? "",
   };
   return CSV_COLUMNS.map((c) => csvField(cells[c])).join(",") + "\r\n";
 }

@@ -23,6 +23,7 @@ export function preliminaryStartFor(config: PointConfig, flowId: string, gradeId
 export function posStartFor(config: PointConfig, flowId: string, amountMinor: number, rows?: readonly InvoiceRow[]): PosStart {
   return {
     ...onPoint(config, flowId),
+    pointKind: config.kind,
     amountMinor,
     ...(rows ? { rows } : {}),
   };

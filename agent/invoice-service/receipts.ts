@@ -3,35 +3,44 @@
 // contract; the printer is optional (a kiosk may show the QR on a screen instead).
 import type { ReceiptContent, ReceiptPrinter } from "../../drivers/printer/contract.ts";
 import type { Logger } from "../log.ts";
+import { INVOICE_SLIP_LABELS, type Locale } from "../../base/i18n/messages.ts";
 import type { InvoiceRecord, PrintState } from "./store.ts";
 
 export interface ReceiptHeader {
   readonly stationName: string;
   readonly terminalId: string;
+  /** The slips' own lines in the station's language (station.locale); default en. */
+  readonly locale?: Locale;
 }
 
-export function invoiceSlip(invoice: InvoiceRecord, header: ReceiptHeader): ReceiptContent {
+const labels = (h: ReceiptHeader) => INVOICE_SLIP_LABELS[h.locale ?? "en"];
+
+export function invoiceSlip(invoice: InvoiceRecord, h: ReceiptHeader): ReceiptContent {
+  const t = labels(h);
   return {
-    ...header,
+    stationName: h.stationName,
+    terminalId: h.terminalId,
     amountMinor: invoice.amountMinor,
     currency: invoice.currency,
     ersReference: invoice.reference, // printed as "Ref": the issuer reference until Glase assigns one
     description: invoice.description,
     timestamp: new Date(invoice.issuedAt).toISOString(),
     qr: invoice.qr,
-    extraLines: [`Invoice ${invoice.reference}`, "Scan the code with the Glase app to pay"],
+    extraLines: [t.invoice.replace("{ref}", invoice.reference), t.scanToPay],
   };
 }
 
-export function paidReceipt(invoice: InvoiceRecord, header: ReceiptHeader, at: number): ReceiptContent {
+export function paidReceipt(invoice: InvoiceRecord, h: ReceiptHeader, at: number): ReceiptContent {
+  const t = labels(h);
   return {
-    ...header,
+    stationName: h.stationName,
+    terminalId: h.terminalId,
     amountMinor: invoice.amountMinor,
     currency: invoice.currency,
     ersReference: invoice.ersReference ?? "",
     description: invoice.description,
     timestamp: new Date(at).toISOString(),
-    extraLines: [`Invoice ${invoice.reference} paid`, ...(invoice.purchaseTime ? [`Paid ${invoice.purchaseTime}`] : [])],
+    extraLines: [t.invoicePaid.replace("{ref}", invoice.reference), ...(invoice.purchaseTime ? [t.paidAt.replace("{time}", invoice.purchaseTime)] : [])],
   };
 }
 

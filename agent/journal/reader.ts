@@ -8,7 +8,7 @@ import { AgentError } from "../errors.ts";
 
 type Row = Record<string, unknown>;
 
-/** One settled sale (a kept receipt) or one finished refund, as the journal holds it. */
+/** One settled sale (a kept receipt, or a paid POS flow that delivered nothing) or one finished refund, as the journal holds it. */
 export type ExportRecord =
   | { readonly type: "sale"; readonly flowId: string; readonly at: number; readonly ersReference: string; readonly receipt: unknown }
   | { readonly type: "refund"; readonly flowId: string; readonly at: number; readonly refund: unknown; readonly originalReceipt?: unknown };
@@ -41,11 +41,21 @@ function fail(op: string, path: string, err: Error): AgentError {
   return new AgentError("JOURNAL_FAILED", `journal ${op} of ${path} failed: ${err.message}`, { op, path }, { cause: err });
 }
 
-// A receipt is kept once per paid flow (before it is printed), so receipts are the settled sales.
+// The settled sales are every payment Glase settled (a PAID ersReference in the journal): a
+// receipt is kept once per paid flow that printed one, and a POS flow that was PAID but delivered
+// nothing (a kiosk/vend release failed: the host refunds it) keeps no receipt — its sale is its
+// finished step, whose state holds the ersReference and the receipt it would have printed. Without
+// that arm the export kept such a sale's refund and dropped the sale (review of issue 11 #1), and
+// its net was not Glase's period report's.
 // A refund's last step is its only finished one; its state says whether it was refunded.
+const UNRECEIPTED_POS = `kind = 'pos' AND finished = 1 AND json_extract(state, '$.ersReference') IS NOT NULL
+    AND json_extract(state, '$.receipt') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.flow_id = steps.flow_id)`;
 const EXPORT_SQL = `
   SELECT 'sale' AS type, flow_id, at, ers_reference AS ref, content AS data FROM receipts
     WHERE at >= ?1 AND at < ?2 AND (at, flow_id) > (?3, ?4)
+  UNION ALL
+  SELECT 'sale' AS type, flow_id, at, json_extract(state, '$.ersReference') AS ref, json_extract(state, '$.receipt') AS data FROM steps
+    WHERE ${UNRECEIPTED_POS} AND at >= ?1 AND at < ?2 AND (at, flow_id) > (?3, ?4)
   UNION ALL
   SELECT 'refund' AS type, flow_id, at, NULL AS ref, state AS data FROM steps
     WHERE kind = 'refund' AND finished = 1 AND at >= ?1 AND at < ?2 AND (at, flow_id) > (?3, ?4)
@@ -93,6 +103,12 @@ export class JournalReader {
     if (refs.length > 0) {
       for (const row of await this.all(`SELECT ers_reference, content FROM receipts WHERE ers_reference IN (${refs.map(() => "?").join(",")})`, refs)) {
         originals.set(String(row.ers_reference), JSON.parse(String(row.content)));
+      }
+      // A sale that printed no receipt (nothing delivered) has its receipt content in its POS step.
+      const missing = refs.filter((ref) => !originals.has(ref));
+      if (missing.length > 0) {
+        const sql = `SELECT json_extract(state, '$.ersReference') AS ref, json_extract(state, '$.receipt') AS content FROM steps WHERE ${UNRECEIPTED_POS} AND json_extract(state, '$.ersReference') IN (${missing.map(() => "?").join(",")})`;
+        for (const row of await this.all(sql, missing)) originals.set(String(row.ref), JSON.parse(String(row.content)));
       }
     }
     for (const r of refunds) {

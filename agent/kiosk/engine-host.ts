@@ -171,7 +171,7 @@ export class EngineKioskHost implements KioskHost {
       point: point.id,
       amountMinor: req.amountMinor,
       currency: req.currency,
-      rows: saleRows(req, point.name ?? `Kiosk ${point.id}`),
+      rows: saleRows(req, point.name ?? `Kiosk ${point.id}`, point.vatRatePercent),
       reference: req.reference,
       ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
       state: "starting",

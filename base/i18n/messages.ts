@@ -40,7 +40,12 @@ export const DISPLAY_TEXTS: Readonly<Record<string, Texts>> = {
 
 export interface ReceiptLabels {
   readonly terminal: string;
+  /** A fuel point. */
   readonly point: string;
+  /** An EV charge point. */
+  readonly charger: string;
+  /** A kiosk point: car wash, vending machine, shop kiosk. */
+  readonly machine: string;
   readonly grade: string;
   readonly quantity: string;
   readonly total: string;
@@ -53,12 +58,61 @@ export interface ReceiptLabels {
 }
 
 export const RECEIPT_LABELS: Readonly<Record<Locale, ReceiptLabels>> = {
-  en: { terminal: "Terminal", point: "Point", grade: "Grade", quantity: "Quantity", total: "TOTAL", vatIncluded: "VAT {rate}% incl.", vatOf: "VAT {rate}% of {base}", reference: "Ref", time: "Time" },
-  sv: { terminal: "Terminal", point: "Pump", grade: "Produkt", quantity: "Mängd", total: "TOTALT", vatIncluded: "Moms {rate}% ingår", vatOf: "Moms {rate}% av {base}", reference: "Ref", time: "Tid" },
-  de: { terminal: "Terminal", point: "Säule", grade: "Sorte", quantity: "Menge", total: "SUMME", vatIncluded: "inkl. MwSt. {rate}%", vatOf: "MwSt. {rate}% von {base}", reference: "Ref.", time: "Zeit" },
-  fi: { terminal: "Pääte", point: "Mittari", grade: "Tuote", quantity: "Määrä", total: "YHTEENSÄ", vatIncluded: "Sis. ALV {rate}%", vatOf: "ALV {rate}% / {base}", reference: "Viite", time: "Aika" },
-  nb: { terminal: "Terminal", point: "Pumpe", grade: "Produkt", quantity: "Mengde", total: "TOTALT", vatIncluded: "MVA {rate}% inkl.", vatOf: "MVA {rate}% av {base}", reference: "Ref", time: "Tid" },
-  da: { terminal: "Terminal", point: "Stander", grade: "Produkt", quantity: "Mængde", total: "I ALT", vatIncluded: "Moms {rate}% inkl.", vatOf: "Moms {rate}% af {base}", reference: "Ref", time: "Tid" },
+  en: { terminal: "Terminal", point: "Point", charger: "Charger", machine: "Machine", grade: "Grade", quantity: "Quantity", total: "TOTAL", vatIncluded: "VAT {rate}% incl.", vatOf: "VAT {rate}% of {base}", reference: "Ref", time: "Time" },
+  sv: { terminal: "Terminal", point: "Pump", charger: "Laddare", machine: "Automat", grade: "Produkt", quantity: "Mängd", total: "TOTALT", vatIncluded: "Moms {rate}% ingår", vatOf: "Moms {rate}% av {base}", reference: "Ref", time: "Tid" },
+  de: { terminal: "Terminal", point: "Säule", charger: "Ladepunkt", machine: "Automat", grade: "Sorte", quantity: "Menge", total: "SUMME", vatIncluded: "inkl. MwSt. {rate}%", vatOf: "MwSt. {rate}% von {base}", reference: "Ref.", time: "Zeit" },
+  fi: { terminal: "Pääte", point: "Mittari", charger: "Latauspiste", machine: "Automaatti", grade: "Tuote", quantity: "Määrä", total: "YHTEENSÄ", vatIncluded: "Sis. ALV {rate}%", vatOf: "ALV {rate}% / {base}", reference: "Viite", time: "Aika" },
+  nb: { terminal: "Terminal", point: "Pumpe", charger: "Lader", machine: "Automat", grade: "Produkt", quantity: "Mengde", total: "TOTALT", vatIncluded: "MVA {rate}% inkl.", vatOf: "MVA {rate}% av {base}", reference: "Ref", time: "Tid" },
+  da: { terminal: "Terminal", point: "Stander", charger: "Ladestander", machine: "Automat", grade: "Produkt", quantity: "Mængde", total: "I ALT", vatIncluded: "Moms {rate}% inkl.", vatOf: "Moms {rate}% af {base}", reference: "Ref", time: "Tid" },
+};
+
+/** The period report (ctl close-period, and its printed slip): every label in each locale. */
+export interface PeriodLabels {
+  /** The slip's title (its centred description line). */
+  readonly title: string;
+  /** `{title}, {scope}`: the head line. */
+  readonly wholeShop: string;
+  /** `{id}`: a terminal's period. */
+  readonly terminalScope: string;
+  /** What the slip's Terminal line says for a shop-wide close. */
+  readonly allTerminals: string;
+  readonly period: string;
+  /** GeneratedAt as Glase wrote it (Glase's clock; its zone is not stated). */
+  readonly generated: string;
+  readonly flow: string;
+  readonly sales: string;
+  readonly refunds: string;
+  /** Followed by the currency. */
+  readonly total: string;
+  readonly noLines: string;
+  readonly byTerminal: string;
+  readonly byCashier: string;
+}
+
+export const PERIOD_LABELS: Readonly<Record<Locale, PeriodLabels>> = {
+  en: { title: "Period report", wholeShop: "whole shop", terminalScope: "terminal {id}", allTerminals: "all", period: "Period", generated: "Generated (Glase)", flow: "Flow", sales: "Sales", refunds: "Refunds", total: "Total (net of refunds)", noLines: "(no transactions in this period)", byTerminal: "terminal", byCashier: "cashier" },
+  sv: { title: "Periodrapport", wholeShop: "hela butiken", terminalScope: "terminal {id}", allTerminals: "alla", period: "Period", generated: "Skapad (Glase)", flow: "Flöde", sales: "Köp", refunds: "Återbetalningar", total: "Totalt (netto)", noLines: "(inga transaktioner i perioden)", byTerminal: "terminal", byCashier: "kassör" },
+  de: { title: "Periodenbericht", wholeShop: "gesamter Shop", terminalScope: "Terminal {id}", allTerminals: "alle", period: "Periode", generated: "Erstellt (Glase)", flow: "Vorgang", sales: "Verkäufe", refunds: "Erstattungen", total: "Summe (netto)", noLines: "(keine Transaktionen in der Periode)", byTerminal: "Terminal", byCashier: "Kassierer" },
+  fi: { title: "Jaksoraportti", wholeShop: "koko myymälä", terminalScope: "pääte {id}", allTerminals: "kaikki", period: "Jakso", generated: "Luotu (Glase)", flow: "Tapahtuma", sales: "Myynnit", refunds: "Palautukset", total: "Yhteensä (netto)", noLines: "(ei tapahtumia jaksolla)", byTerminal: "pääte", byCashier: "kassa" },
+  nb: { title: "Perioderapport", wholeShop: "hele butikken", terminalScope: "terminal {id}", allTerminals: "alle", period: "Periode", generated: "Opprettet (Glase)", flow: "Flyt", sales: "Salg", refunds: "Refusjoner", total: "Totalt (netto)", noLines: "(ingen transaksjoner i perioden)", byTerminal: "terminal", byCashier: "kasserer" },
+  da: { title: "Perioderapport", wholeShop: "hele butikken", terminalScope: "terminal {id}", allTerminals: "alle", period: "Periode", generated: "Oprettet (Glase)", flow: "Flow", sales: "Salg", refunds: "Refusioner", total: "I alt (netto)", noLines: "(ingen transaktioner i perioden)", byTerminal: "terminal", byCashier: "kasserer" },
+};
+
+/** The Invoice Service's slips (pay-by-invoice QR, and the receipt once paid): `{ref}`, `{time}`. */
+export interface InvoiceSlipLabels {
+  readonly invoice: string;
+  readonly scanToPay: string;
+  readonly invoicePaid: string;
+  readonly paidAt: string;
+}
+
+export const INVOICE_SLIP_LABELS: Readonly<Record<Locale, InvoiceSlipLabels>> = {
+  en: { invoice: "Invoice {ref}", scanToPay: "Scan the code with the Glase app to pay", invoicePaid: "Invoice {ref} paid", paidAt: "Paid {time}" },
+  sv: { invoice: "Faktura {ref}", scanToPay: "Skanna koden med Glase-appen för att betala", invoicePaid: "Faktura {ref} betald", paidAt: "Betald {time}" },
+  de: { invoice: "Rechnung {ref}", scanToPay: "Code mit der Glase-App scannen und bezahlen", invoicePaid: "Rechnung {ref} bezahlt", paidAt: "Bezahlt {time}" },
+  fi: { invoice: "Lasku {ref}", scanToPay: "Maksa skannaamalla koodi Glase-sovelluksella", invoicePaid: "Lasku {ref} maksettu", paidAt: "Maksettu {time}" },
+  nb: { invoice: "Faktura {ref}", scanToPay: "Skann koden med Glase-appen for å betale", invoicePaid: "Faktura {ref} betalt", paidAt: "Betalt {time}" },
+  da: { invoice: "Faktura {ref}", scanToPay: "Scan koden med Glase-appen for at betale", invoicePaid: "Faktura {ref} betalt", paidAt: "Betalt {time}" },
 };
 
 /** A display text in `locale`; a text the catalogue does not know is shown as the flow wrote it. */

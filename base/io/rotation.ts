@@ -13,6 +13,11 @@ export interface RotationPolicy {
   readonly keep: number;
 }
 
+/** A file printer's spool: rotated at 10 MiB, 5 old files kept (≈ 60 MiB at most). */
+export const DEFAULT_FILE_ROTATION: RotationPolicy = { maxBytes: 10 * 1024 * 1024, keep: 5 };
+/** The virtual printer's receipts folder: the newest 2000 receipts within 50 MiB. */
+export const DEFAULT_FOLDER_ROTATION: RotationPolicy = { maxBytes: 50 * 1024 * 1024, keep: 2000 };
+
 const sizeOf = (p: string) => stat(p).then((s) => s.size, () => 0);
 
 /**

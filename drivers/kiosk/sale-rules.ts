@@ -41,9 +41,11 @@ export function checkSaleRequest(req: SaleRequest, points: readonly KioskPoint[]
 }
 
 /** The rows as given, or one generic row for the whole amount. */
-export function saleRows(req: SaleRequest, description: string): readonly InvoiceRow[] {
-  if (req.rows && req.rows.length > 0) return req.rows;
-  return [{ itemDescription: description, itemQuantity: "1", itemTotalAmount: { currency: req.currency, minor: req.amountMinor } }];
+/** The invoice rows of a sale: the request's, or one generic row; a row without a VAT rate gets the point's (if it has one). */
+export function saleRows(req: SaleRequest, description: string, vatRatePercent?: number): readonly InvoiceRow[] {
+  const rows = req.rows && req.rows.length > 0 ? req.rows : [{ itemDescription: description, itemQuantity: "1", itemTotalAmount: { currency: req.currency, minor: req.amountMinor } }];
+  if (vatRatePercent === undefined) return rows;
+  return rows.map((r) => (r.itemTaxRate === undefined ? { ...r, itemTaxRate: String(vatRatePercent) } : r));
 }
 
 /** What an idempotency key is bound to: two requests are "the same" when these are equal. */

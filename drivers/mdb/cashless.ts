@@ -31,6 +31,12 @@ export interface MdbDeps {
   readonly scheduler?: Scheduler;
 }
 
+/** The adapter link as the station's device health shows it (degraded: why, while reconnecting). */
+export interface MdbLinkState {
+  readonly up: boolean;
+  readonly detail?: string;
+}
+
 export interface MdbStats {
   readonly linkUp: boolean;
   readonly readerEnabled: boolean;
@@ -75,6 +81,10 @@ export class MdbCashlessDriver {
    * sale, never the replay of one the journal still keeps (its retention is 90 days).
    */
   private readonly epoch = randomBytes(5).toString("hex");
+  private readonly linkListeners = new Set<(s: MdbLinkState) => void>();
+  private link: MdbLinkState = { up: false, detail: "MDB adapter not connected yet" };
+  /** The last expected refusal logged (a closed/busy point): told once, not on every vend request. */
+  private lastRefusal: string | undefined;
 
   constructor(
     private readonly s: MdbSettings,
@@ -97,6 +107,22 @@ export class MdbCashlessDriver {
 
   stats(): MdbStats {
     return { linkUp: this.conn !== undefined, readerEnabled: this.readerEnabled, ...this.counters };
+  }
+
+  /**
+   * The adapter link's state now and at every change (up, or lost with the reason). The station
+   * turns it into device health (ctl status, ctl points) and a condition alarm (device-link-down).
+   */
+  onLink(listener: (s: MdbLinkState) => void): () => void {
+    this.linkListeners.add(listener);
+    listener(this.link);
+    return () => this.linkListeners.delete(listener);
+  }
+
+  private setLink(next: MdbLinkState): void {
+    if (this.closed || (next.up === this.link.up && next.detail === this.link.detail)) return;
+    this.link = next;
+    for (const l of [...this.linkListeners]) l(next);
   }
 
   /** Resolves once the adapter link is up (or rejects after timeoutMs). */
@@ -195,7 +221,16 @@ export class MdbCashlessDriver {
         idempotencyKey: this.key(rec),
       });
     } catch (err) {
-      this.log.warn("mdb_sale_refused", { vendId: rec.vendId, code: (err as AgentError).code, conflict: (err as AgentError).context?.conflict, err });
+      const conflict = isAgentError(err, "CONFLICT") ? err.context?.conflict : undefined;
+      if (conflict === "point-unavailable" || conflict === "point-busy") {
+        // Expected (the agent is stopping, the point is stopped or busy): the vend is denied; one
+        // line when the reason changes, not a warning with a stack on every vend request.
+        const reason = (err as AgentError).message;
+        if (reason !== this.lastRefusal) this.log.info("mdb_sale_refused", { vendId: rec.vendId, conflict, reason });
+        this.lastRefusal = reason;
+      } else {
+        this.log.warn("mdb_sale_refused", { vendId: rec.vendId, code: (err as AgentError).code, conflict, err });
+      }
       this.send(command.deny());
       const made = await this.deps.host.findSale({ idempotencyKey: this.key(rec) }).catch(() => undefined);
       if (!made) return this.forget(rec);
@@ -454,6 +489,7 @@ export class MdbCashlessDriver {
       this.conn = conn;
       this.backoff = this.s.reconnectInitialMs;
       this.log.info("mdb_link_up", { via: conn.description });
+      this.setLink({ up: true });
       this.send(command.enable());
       if (this.denyAtLinkUp) this.send(command.deny());
       this.denyAtLinkUp = false;
@@ -467,12 +503,16 @@ export class MdbCashlessDriver {
       });
     } catch (err) {
       this.log.debug("mdb_connect_failed", { err });
+      if (!this.link.up && this.link.detail === "MDB adapter not connected yet") this.setLink({ up: false, detail: `MDB adapter not reachable (${err instanceof Error ? err.message : String(err)}); retrying` });
       this.scheduleReconnect();
     }
   }
 
   private lost(err: Error | undefined): void {
-    this.log.warn("mdb_link_lost", { via: this.conn?.description, err });
+    if (this.closed) return;
+    // One line with the reason: a lost link is an event (device health and an alarm follow), not a bug with a stack.
+    this.log.warn("mdb_link_lost", { via: this.conn?.description, reason: err?.message ?? "closed" });
+    this.setLink({ up: false, detail: `MDB adapter link lost${err ? ` (${err.message})` : ""}; reconnecting` });
     this.conn = undefined;
     this.readerEnabled = false;
     this.generation++;

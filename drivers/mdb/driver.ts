@@ -40,7 +40,7 @@ async function open(c: MdbControllerConfig, ctx: DriverContext): Promise<OpenedC
   const { openMdbCashless } = await import("./module.ts");
   const { driver: _driver, virtual: _virtual, ...cfg } = c;
   const driver = await openMdbCashless(cfg, { host: kioskHostOf(ctx, "mdb"), store: ctx.store, logger: ctx.logger, scheduler: ctx.scheduler });
-  return { id: c.id, driver: "mdb", points: [c.point], describe: () => ({ link: c.link, ...driver.stats() }), close: () => driver.close() };
+  return { id: c.id, driver: "mdb", points: [c.point], describe: () => ({ link: c.link, ...driver.stats() }), onLink: (l) => driver.onLink(l), close: () => driver.close() };
 }
 
 export const mdbDriver = defineDriver<MdbControllerConfig>({

@@ -4,7 +4,7 @@
 import { AgentError } from "../../base/errors.ts";
 import { formatMilli } from "../../base/money.ts";
 import { type StationLocale, decimalSeparator, formatAmount, formatStationTime } from "../../base/i18n/format.ts";
-import { RECEIPT_LABELS } from "../../base/i18n/messages.ts";
+import { RECEIPT_LABELS, type ReceiptLabels } from "../../base/i18n/messages.ts";
 import type { ReceiptContent } from "../../contracts/printer.ts";
 
 export type PaperWidth = 58 | 80;
@@ -99,6 +99,12 @@ function text(value: string, align: Align = "left", style: { bold?: boolean; tal
   return { kind: "text", text: value, align, bold: style.bold ?? false, tall: style.tall ?? false };
 }
 
+/** A pump is a "Pump", a charger a "Charger", a kiosk/car wash/vending machine a "Machine" (review 11 #10a). */
+function pointLabel(content: ReceiptContent, t: ReceiptLabels): string {
+  const kind = content.pointKind ?? (content.unit === "kWh" ? "ev" : "fuel");
+  return kind === "kiosk" ? t.machine : kind === "ev" ? t.charger : t.point;
+}
+
 /** "Label            value" on one line when it fits, else the label then the value right-aligned. */
 function pair(label: string, value: string, columns: number, style: { bold?: boolean; tall?: boolean } = {}): ReceiptLine[] {
   const l = printable(label);
@@ -146,7 +152,7 @@ export function layoutReceipt(content: ReceiptContent, width: PaperWidth, statio
   lines.push(...pair(t.terminal, content.terminalId, columns));
   lines.push({ kind: "rule" });
 
-  if (content.point !== undefined) lines.push(...pair(t.point, String(content.point), columns));
+  if (content.point !== undefined) lines.push(...pair(pointLabel(content, t), String(content.point), columns));
   if (content.gradeName !== undefined) lines.push(...pair(t.grade, content.gradeName, columns));
   if (content.milli !== undefined && content.unitPriceMinor !== undefined) {
     const unit = content.unit ?? "";
@@ -167,7 +173,8 @@ export function layoutReceipt(content: ReceiptContent, width: PaperWidth, statio
 
   lines.push(...wrap(content.description, columns).map((part) => text(part, "center", { bold: true })));
   lines.push(...pair(t.reference, content.ersReference, columns));
-  lines.push(...pair(t.time, formatStationTime(content.timestamp, station), columns));
+  const zone = content.showTimeZone ? ` ${station.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone}` : "";
+  lines.push(...pair(t.time, formatStationTime(content.timestamp, station) + zone, columns));
 
   if (content.qr !== undefined) {
     lines.push({ kind: "feed", lines: 1 });
@@ -175,7 +182,11 @@ export function layoutReceipt(content: ReceiptContent, width: PaperWidth, statio
   }
   if (content.extraLines !== undefined && content.extraLines.length > 0) {
     lines.push({ kind: "feed", lines: 1 });
-    for (const extra of content.extraLines) lines.push(...wrap(extra, columns).map((part) => text(part, "center")));
+    // A line that fits is printed as given (a laid-out table keeps its columns); a longer one is wrapped.
+    for (const extra of content.extraLines) {
+      const line = printable(extra);
+      lines.push(...(line.length <= columns ? [text(line, "center")] : wrap(extra, columns).map((part) => text(part, "center"))));
+    }
   }
   lines.push({ kind: "cut" });
   return lines;

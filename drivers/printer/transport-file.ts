@@ -3,11 +3,11 @@
 // Each receipt is fdatasynced before the write resolves: the journal then records it printed,
 // and a power cut must not take back what it recorded.
 import { appendFileDurably } from "../../base/io/durable-file.ts";
-import { type RotationPolicy, rotateBeforeAppend } from "../../base/io/rotation.ts";
+import { DEFAULT_FILE_ROTATION, type RotationPolicy, rotateBeforeAppend } from "../../base/io/rotation.ts";
 import type { PrinterTransport } from "./transport.ts";
 import { transportDisconnected, withTimeout, transportTimeout } from "./transport.ts";
 
-export const DEFAULT_FILE_ROTATION: RotationPolicy = { maxBytes: 10 * 1024 * 1024, keep: 5 };
+export { DEFAULT_FILE_ROTATION };
 
 export class FilePrinterTransport implements PrinterTransport {
   readonly description: string;

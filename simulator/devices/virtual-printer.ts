@@ -5,7 +5,7 @@
 import net from "node:net";
 import path from "node:path";
 import { ensureDirectory, writeFileDurably } from "../../base/io/durable-file.ts";
-import { type RotationPolicy, pruneReceiptFolder } from "../../base/io/rotation.ts";
+import { DEFAULT_FOLDER_ROTATION, type RotationPolicy, pruneReceiptFolder } from "../../base/io/rotation.ts";
 import type { Duplex } from "node:stream";
 import { HEALTHY, statusByte } from "../../drivers/printer/escpos-status.ts";
 import type { PrinterCondition } from "../../drivers/printer/escpos-status.ts";
@@ -22,7 +22,7 @@ export interface VirtualPrinterOptions {
   readonly rotate?: RotationPolicy;
 }
 
-export const DEFAULT_FOLDER_ROTATION: RotationPolicy = { maxBytes: 50 * 1024 * 1024, keep: 2000 };
+export { DEFAULT_FOLDER_ROTATION };
 
 export interface VirtualPrinterCondition extends PrinterCondition {
   /** The printer receives but never answers DLE EOT (hung firmware, one-way cable). */

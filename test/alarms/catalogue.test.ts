@@ -4,7 +4,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ALARM_CATALOGUE } from "../../agent/alarms/catalogue.ts";
+import { ALARM_CATALOGUE, ALARM_FAMILIES, alarmAction } from "../../agent/alarms/catalogue.ts";
 
 async function sources(dir: string): Promise<Array<{ file: string; text: string }>> {
   const out: Array<{ file: string; text: string }> = [];
@@ -42,7 +42,41 @@ export async function raisedCodes(): Promise<Map<string, string>> {
   return found;
 }
 
+/** Templated codes the test expands itself (raisedCodes): every other template is a family. */
+const EXPANDED = new Set(["device-", "invoice-", "glase-"]);
+
+/** The prefix of every templated alarm code in the source (`code: \`device-fault-${…}\``), and where. */
+async function templatedPrefixes(): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const dir of ["agent", "drivers"]) {
+    for (const { file, text } of await sources(dir)) for (const m of text.matchAll(/\bcode: `([a-z][a-z0-9-]*)\$\{/g)) found.has(m[1]!) || found.set(m[1]!, file);
+  }
+  return found;
+}
+
 describe("the alarm catalogue", () => {
+  it("every family of templated codes is catalogued and documented, with the codes its drivers raise (review 11 #5)", async () => {
+    const prefixes = await templatedPrefixes();
+    expect(prefixes.has("device-fault-")).toBe(true);
+    const families = [...prefixes].filter(([p]) => !EXPANDED.has(p));
+    expect(families.filter(([p]) => !ALARM_FAMILIES.some((f) => f.prefix === p)).map(([p, file]) => `${p}<…> (${file})`), "families not in ALARM_FAMILIES").toEqual([]);
+    const doc = await readFile("docs/alarms.md", "utf8");
+    for (const f of ALARM_FAMILIES) {
+      expect(doc).toContain(`| \`${f.pattern}\` | ${f.meaning} | ${f.action} |`);
+      for (const [code, meaning] of Object.entries(f.known)) expect(doc).toContain(`| \`${code}\` | ${meaning} |`);
+      expect(alarmAction(`${f.prefix}ANYTHING`)).toBe(f.action);
+    }
+    // The literal fault codes the drivers emit are all listed among the family's known codes.
+    const emitted = new Set<string>();
+    for (const { text } of await sources("drivers")) {
+      for (const m of text.matchAll(/type: "fault",[^}]*?code: "([A-Z][A-Z0-9_]*)"/gs)) emitted.add(m[1]!);
+      for (const m of text.matchAll(/alarm: \{\s*code: "([A-Z][A-Z0-9_]*)"/g)) emitted.add(m[1]!);
+    }
+    expect(emitted.size).toBeGreaterThanOrEqual(5);
+    const known = ALARM_FAMILIES.find((f) => f.prefix === "device-fault-")!.known;
+    expect([...emitted].filter((c) => !(c in known)), "fault codes drivers emit that the catalogue does not list").toEqual([]);
+  });
+
   it("catalogue.ts and docs/alarms.md list every code the source raises, and nothing else", async () => {
     const raised = await raisedCodes();
     expect(raised.size).toBeGreaterThan(30);

@@ -6,7 +6,11 @@ import { PERIOD_REPORTS, periodReportIds, summarizePeriod } from "../../agent/co
 import { periodReportCsv, periodReportLines } from "../../agent/core/period-report-text.ts";
 import { startReconciliation, type ReconciliationState } from "../../agent/core/reconciliation.ts";
 import { isAgentError } from "../../agent/errors.ts";
-import { CODE, Driver, OK, ctxAt } from "./helpers.ts";
+import { CODE, Driver, OK, SETTINGS, ctxAt } from "./helpers.ts";
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { parseConfig } from "../../agent/config/load.ts";
+import { engineSettings } from "../../agent/daemon/engine-config.ts";
 
 const SHOP = `<?xml version="1.0" encoding="UTF-8"?>
 <ResellerTransactionSummary>
@@ -74,6 +78,27 @@ describe("reconciliation: one mark, then each report of that period", () => {
     expect(d.call()).toEqual({ op: "executeReport", reportId: "Reconciliation/STD_RECON_007.xml", transactionPeriodId: "P", terminalId: "T" });
     d.answer(OK({ report: "<b/>" }));
     expect(d.state.reports?.map((r) => r.report)).toEqual(["<a/>", "<b/>"]);
+  });
+});
+
+describe("the report waits of the shipped defaults (contract §6.11: ≈ 3 s, then ≈ 3 s; review 11 #7)", () => {
+  it("a shop close whose two reports are each not ready once takes 9 s of waiting, not 25 s; the bound stays ≈ 5 minutes", async () => {
+    const doc = parseYaml(await readFile("config/simulated-station.yaml", "utf8")) as Record<string, unknown>;
+    const { flows: _flows, ...withDefaults } = doc;
+    const settings = { ...SETTINGS, ...engineSettings(parseConfig(withDefaults).config) };
+    expect(settings.reportWaitMs).toBeLessThanOrEqual(3_000);
+    expect(settings.reportRetryMs).toBeLessThanOrEqual(3_000);
+    expect(settings.reportRetryMs * settings.reportMaxRetries).toBeGreaterThanOrEqual(290_000);
+    const d = Driver.of<ReconciliationState>(startReconciliation({ flowId: "c1", scope: "shop", reportId: "Reconciliation/Shop.xml", nextReportIds: ["Reconciliation/STD_RECON_003.xml"] }, ctxAt(0, settings)), settings);
+    d.answer(OK({ transactionPeriodId: "P7" }));
+    // The simulator's answers: each report not ready on its first read.
+    const answers = [CODE(2), OK({ report: SHOP }), CODE(2), OK({ report: LINES })];
+    while (d.state.phase !== "finished") {
+      d.runTimers(d.now + 600_000, () => d.state.pending !== undefined);
+      d.answer(answers.shift()!);
+    }
+    expect(d.state.outcome).toBe("reported");
+    expect(d.now).toBe(9_000);
   });
 });
 

@@ -64,9 +64,23 @@ describe("glase-agent CLI conventions", () => {
     const unknown = await cli(["ctl", "frobnicate", "--json"]);
     expect(unknown.code).toBe(2);
     expect(JSON.parse(unknown.stdout)).toEqual({ error: { code: "INPUT_INVALID", message: "unknown ctl command 'frobnicate'", exitCode: 2 } });
+    expect(unknown.stderr).toBe("glase-agent ctl frobnicate: unknown ctl command 'frobnicate'\nsee `glase-agent ctl --help`\n");
     const missing = await cli(["ctl", "resume-point", "--json", "--socket-dir", runDir]);
     expect(missing.code).toBe(2);
     expect(JSON.parse(missing.stdout).error).toMatchObject({ code: "INPUT_INVALID", message: "--point is required" });
+  });
+
+  it("a usage error says what was wrong in one line, the command's synopsis, and where the help is — not the whole usage (review 11 #10c)", async () => {
+    const refund = await cli(["ctl", "refund", "--socket-dir", runDir]);
+    expect(refund.code).toBe(2);
+    expect(refund.stderr.split("\n")).toEqual([
+      "glase-agent ctl refund: expected 2 argument(s): refund ERSREFERENCE AMOUNT [--point N] [--force]",
+      "usage: glase-agent ctl refund ERSREFERENCE AMOUNT [--point N] [--force]",
+      "see `glase-agent ctl refund --help`",
+      "",
+    ]);
+    const top = await cli(["frobnicate"]);
+    expect(top).toMatchObject({ code: 2, stderr: "glase-agent: unknown command 'frobnicate'\nsee `glase-agent --help`\n" });
   });
 
   it("an unreachable agent is exit 3, and a JSON error object with --json", async () => {

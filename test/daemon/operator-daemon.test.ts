@@ -147,5 +147,22 @@ describe("operator tools on a running agent", () => {
     // The staging copy in the state directory is gone.
     expect((await readdir(join(dir, "state"))).filter((n) => n.startsWith(".backup-"))).toEqual([]);
     expect((await openBackup(file)).manifest.station).toBe("Glase Demo Station");
+
+    // --force (review 11 #10f): never over the live journal or into the state directory; an
+    // existing file only with --force, and the refusal says what --force does.
+    const journal = join(dir, "state", "journal.sqlite");
+    const before = await stat(journal);
+    for (const target of [journal, `${journal}-wal`, join(dir, "state", "copy.tar")]) {
+      const refused = await ctl("backup", target, "--force");
+      expect(refused.code, `${target}: ${refused.stdout}`).not.toBe(0);
+      expect(refused.stderr).toMatch(/live journal|state directory/);
+    }
+    expect((await stat(journal)).ino).toBe(before.ino);
+    expect((await readdir(join(dir, "state"))).filter((n) => n === "copy.tar" || n.startsWith(".backup-"))).toEqual([]);
+    const again = await ctl("backup", file);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("--force replaces it");
+    const replaced = await ctl("backup", file, "--force");
+    expect(replaced.code, replaced.stderr).toBe(0);
   }, 60_000);
 });

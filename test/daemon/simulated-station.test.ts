@@ -76,9 +76,13 @@ describe("the simulated station (npm start)", () => {
       const kept = JSON.parse((await exec(process.execPath, [BIN, "ctl", "receipts", "--json", "-n", "200"], { cwd: dir })).stdout) as Array<{ at: number; ersReference: string; content: { amountMinor: number } }>;
       const until = Math.max(...kept.map((r) => r.at)) + 1;
       const csv = (await exec(process.execPath, [BIN, "ctl", "export", "--since", "1d", "--until", new Date(until).toISOString()], { cwd: dir })).stdout.trim().split("\r\n");
-      expect(csv[0]).toBe("type,ersReference,time,point,terminalId,grade,quantity,unit,unitPrice,amount,currency,vatRate,vat,refundOf,flowId");
-      const sales = csv.slice(1).filter((l) => l.startsWith("sale,"));
-      expect(sales.map((l) => l.split(",")[1]).sort()).toEqual(kept.filter((r) => r.at < until).map((r) => r.ersReference).sort());
+      expect(csv[0]).toBe("type,ersReference,time,point,terminalId,grade,quantity,unit,unitPrice,amount,currency,vatRate,vat,refundOf,flowId,part");
+      // Every kept receipt is a sale; a sale without one (a kiosk/vend PAID, nothing delivered) is refunded in the export too.
+      const receipted = new Set(kept.filter((r) => r.at < until).map((r) => r.ersReference));
+      const sales = csv.slice(1).filter((l) => l.startsWith("sale,") && receipted.has(l.split(",")[1]!));
+      expect([...new Set(sales.map((l) => l.split(",")[1]))].sort()).toEqual([...receipted].sort());
+      const refundOf = new Set(csv.slice(1).filter((l) => l.startsWith("refund,")).map((l) => l.split(",")[13]));
+      for (const l of csv.slice(1).filter((l) => l.startsWith("sale,") && !receipted.has(l.split(",")[1]!))) expect(refundOf.has(l.split(",")[1])).toBe(true);
       const cents = (s: string) => Math.round(Number(s) * 100);
       expect(sales.reduce((a, l) => a + cents(l.split(",")[9]!), 0)).toBe(kept.filter((r) => r.at < until).reduce((a, r) => a + r.content.amountMinor, 0));
 

@@ -72,7 +72,7 @@ describe("systemd/glase-agent.service", () => {
       await rm(dir, { recursive: true, force: true });
     }
     // A file printer gets its directory writable, nothing else.
-    const filePrinter = unitDropin({ ...config, devices: { controllers: [{ id: "board", driver: "line", link: { kind: "tcp", host: "x", port: 1 }, points: [1] }], printer: { kind: "file", path: "/var/spool/glase/receipts.prn", width: 80 } } }, () => ({ problem: "none expected" }));
+    const filePrinter = unitDropin({ ...config, devices: { controllers: [{ id: "board", driver: "line", link: { kind: "tcp", host: "x", port: 1 }, points: [1] }], printer: { kind: "file", path: "/var/spool/glase/receipts.prn", width: 80, rotate: { maxBytes: 10_485_760, keep: 5 } } } }, () => ({ problem: "none expected" }));
     expect(filePrinter).toEqual({ devices: [], readWritePaths: [{ path: "/var/spool/glase", why: expect.stringContaining("file printer") }] });
   });
 

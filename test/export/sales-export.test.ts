@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CSV_HEADER, csvLine, exportRow, exportTotals, vatOf, type ExportRow } from "../../agent/export/sales-export.ts";
+import { CSV_HEADER, csvLine, exportRow, exportRows, exportTotals, vatOf, type ExportRow } from "../../agent/export/sales-export.ts";
 import { openJournal } from "../../agent/journal/journal.ts";
 import { JournalReader } from "../../agent/journal/reader.ts";
 import type { Journal } from "../../agent/journal/types.ts";
@@ -92,8 +92,27 @@ describe("ctl export rows", () => {
 
   it("are RFC 4180 CSV with decimal amounts", () => {
     const row = exportRow({ type: "sale", flowId: "P1-x", at: 0, ersReference: "E9", receipt: { point: 1, terminalId: "T", gradeName: 'Blyfri "95", ren', milli: 12_345, unit: "L", unitPriceMinor: 1899, amountMinor: 23_443, currency: "SEK", vatRatePercent: 25, timestamp: "2026-03-01T10:00:00Z" } });
-    expect(CSV_HEADER).toBe("type,ersReference,time,point,terminalId,grade,quantity,unit,unitPrice,amount,currency,vatRate,vat,refundOf,flowId\r\n");
-    expect(csvLine(row)).toBe('sale,E9,2026-03-01T10:00:00Z,1,T,"Blyfri ""95"", ren",12.345,L,18.99,234.43,SEK,25,46.89,,P1-x\r\n');
+    expect(CSV_HEADER).toBe("type,ersReference,time,point,terminalId,grade,quantity,unit,unitPrice,amount,currency,vatRate,vat,refundOf,flowId,part\r\n");
+    expect(csvLine(row)).toBe('sale,E9,2026-03-01T10:00:00Z,1,T,"Blyfri ""95"", ren",12.345,L,18.99,234.43,SEK,25,46.89,,P1-x,\r\n');
+  });
+
+  it("give a single-rate kiosk sale its VAT, and a multi-rate one a row per rate summing to the sale; its refund split the same way (review 11 #2)", () => {
+    const vend = exportRow({ type: "sale", flowId: "K8-1", at: 0, ersReference: "E8", receipt: { point: 8, terminalId: "T8", amountMinor: 2_500, currency: "SEK", vatRatePercent: 12, timestamp: "2026-03-01T10:00:00Z" } });
+    expect(vend).toMatchObject({ vatRatePercent: 12, vatMinor: 268 });
+    const receipt = { point: 7, terminalId: "T7", amountMinor: 15_000, currency: "SEK", timestamp: "2026-03-01T10:00:00Z", vatBreakdown: [{ ratePercent: 12, grossMinor: 4_000 }, { ratePercent: 25, grossMinor: 10_000 }, { ratePercent: 6, grossMinor: 1_000 }] };
+    const sale = exportRows({ type: "sale", flowId: "K7-1", at: 0, ersReference: "E7", receipt });
+    expect(sale.map((r) => [r.ersReference, r.amountMinor, r.vatRatePercent, r.vatMinor, r.part])).toEqual([
+      ["E7", 10_000, 25, 2_000, "1/3"],
+      ["E7", 4_000, 12, 429, "2/3"],
+      ["E7", 1_000, 6, 57, "3/3"],
+    ]);
+    const refund = exportRows({ type: "refund", flowId: "R7", at: 1, refund: { ersReference: "E7", refundReference: "R-E7", amountMinor: 1_001, currency: "SEK" }, originalReceipt: receipt });
+    expect(refund.map((r) => r.amountMinor)).toEqual([-667, -267, -67]);
+    expect(refund.reduce((a, r) => a + r.amountMinor, 0)).toBe(-1_001);
+    const t = exportTotals([...sale, ...refund]);
+    expect(t.sales).toEqual({ count: 1, amountMinor: 15_000, vatMinor: 2_486 });
+    expect(t.refunds.count).toBe(1);
+    expect(csvLine(sale[1]!)).toBe("sale,E7,2026-03-01T10:00:00Z,7,T7,,,,,40.00,SEK,12,4.29,,K7-1,2/3\r\n");
   });
 
   it("take VAT out of a gross amount, rounded half away from zero", () => {

@@ -15,9 +15,27 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
   return [line(headers), ...rows.map(line)].join("\n");
 }
 
-export function time(ms: number | undefined): string {
+/**
+ * A time as the technician's shell reads it: its local zone (TZ; by default the system's, which is
+ * also station.timeZone's default) and the zone NAMED ("2026-12-01 16:34:33 CET"), so a table is
+ * never an unlabelled UTC clock next to a receipt in station time (review 11 #9).
+ */
+export function time(ms: number | undefined, timeZone?: string): string {
   if (ms === undefined || !Number.isFinite(ms)) return "-";
-  return new Date(ms).toISOString().replace("T", " ").slice(0, 19);
+  const parts = zoned(timeZone).formatToParts(ms);
+  const get = (t: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === t)?.value ?? "";
+  return `${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")}:${get("second")} ${get("timeZoneName")}`.trimEnd();
+}
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+function zoned(timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = timeZone ?? "";
+  let f = formats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-GB", { ...(timeZone ? { timeZone } : {}), year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short" });
+    formats.set(key, f);
+  }
+  return f;
 }
 
 const amount = (minor: number | undefined) => (minor === undefined ? "-" : formatMinor(minor));

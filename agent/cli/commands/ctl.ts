@@ -131,7 +131,7 @@ export const SPECIAL = {
   top: { admin: false, uses: ["watch", "unwatch"], synopsis: "top [--interval S] [--iterations N]", summary: "live view of the points (q or Ctrl-C quits; plain periodic output when stdout is not a terminal)" },
   watch: { admin: false, uses: ["watch", "unwatch"], synopsis: "watch", summary: "print every event as it happens" },
   export: { admin: false, uses: ["export"], synopsis: EXPORT_SYNOPSIS, summary: "settled sales and refunds for the bookkeeping (ersReference, time, point, grade, quantity, unit price, amount, VAT)" },
-  backup: { admin: true, uses: ["backup", "backup-release"], synopsis: "backup FILE [--force]", summary: "online consistent copy of the journal and the terminal credentials into FILE (0600)" },
+  backup: { admin: true, uses: ["backup", "backup-release"], synopsis: "backup FILE [--force]", summary: "online consistent copy of the journal and the terminal credentials into FILE (0600); --force replaces an existing backup file (never the live journal or anything in the state directory)" },
 } as const;
 
 const USAGE = [
@@ -240,6 +240,11 @@ async function runSpecial(name: keyof typeof SPECIAL, rest: readonly string[]): 
 export const ctlCommand: Command = {
   name: "ctl",
   usage: USAGE,
+  synopsisOf(argv) {
+    const name = argv[0];
+    const s = SUBS.find((x) => x.name === name) ?? (name !== undefined && name in SPECIAL ? SPECIAL[name as keyof typeof SPECIAL] : undefined);
+    return s ? `ctl ${s.synopsis}` : undefined;
+  },
   async run(argv) {
     const [name, ...rest] = argv;
     if (name === "--help" || name === "-h" || name === "help") {

@@ -42,6 +42,8 @@ export interface BackupSnapshotInfo {
   readonly id: string;
   readonly dir: string;
   readonly manifest: BackupManifest;
+  /** The agent's live files: `ctl backup` never writes over them, nor into the state directory. */
+  readonly live?: { readonly stateDir: string; readonly journal: string; readonly invoiceJournal?: string };
 }
 
 /** One page of `ctl export`. */

@@ -183,6 +183,20 @@ describe("MDB cashless over a pty", () => {
     expect(vmc.commands.filter((c) => c === "C,VEND,2.50")).toHaveLength(1);
   });
 
+  it("the adapter link's state is told at once and at every change: lost with the reason, up again on reconnect (review 11 #3)", async () => {
+    const { driver, replug } = await setup();
+    const seen: Array<{ up: boolean; detail?: string }> = [];
+    const off = driver().onLink((l) => seen.push(l));
+    expect(seen).toEqual([{ up: true }]);
+    await replug(async () => {
+      await waitUntil(() => seen.length >= 2, 10_000, "link-down told");
+    });
+    await waitUntil(() => seen.at(-1)?.up === true, 10_000, "link-up told");
+    off();
+    expect(seen[1]).toMatchObject({ up: false, detail: expect.stringMatching(/^MDB adapter link lost.*; reconnecting$/) });
+    expect(seen.filter((s) => !s.up)).toHaveLength(1);
+  });
+
   it("agent restart while waiting and while approved: the new driver resumes from the store, approves once, reports once", async () => {
     const { host, vmc, restart, store } = await setup();
     vmc.select("12", 250, "hang");

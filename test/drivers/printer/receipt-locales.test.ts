@@ -91,9 +91,24 @@ Ref                           E1
 Tid          2026-11-21 14:30:05
 [cut]`,
     );
-    // One rate only (or a row without one): no breakdown, the single line as before.
-    expect(vatBreakdownOf(rows.map((r) => ({ ...r, itemTaxRate: "25" })))).toEqual({});
+    // One rate only: no breakdown, the single line; a row without a rate: no VAT claimed.
+    expect(vatBreakdownOf(rows.map((r) => ({ ...r, itemTaxRate: "25" })))).toEqual({ vatRatePercent: 25 });
     expect(vatBreakdownOf([...rows, { itemDescription: "?" }])).toEqual({});
+  });
+  it("a wash/vending receipt says which machine, a charger's which charger — never 'Pump' (review 11 #10a)", () => {
+    const base = { stationName: "S", terminalId: "T", point: 7, amountMinor: 9_900, currency: "SEK", ersReference: "E", description: "Glase payment", timestamp: "2026-11-21T13:30:05Z" };
+    expect(show(layoutReceipt({ ...base, pointKind: "kiosk" }, 58, { locale: "sv" }))).toMatch(/^Automat +7$/m);
+    expect(show(layoutReceipt({ ...base, pointKind: "kiosk" }, 58, { locale: "en" }))).toMatch(/^Machine +7$/m);
+    expect(show(layoutReceipt({ ...base, pointKind: "ev" }, 58, { locale: "de" }))).toMatch(/^Ladepunkt +7$/m);
+    // A receipt journaled before the kind was recorded: a kWh sale is a charger's, anything else a pump's.
+    expect(show(layoutReceipt({ ...base, milli: 1000, unit: "kWh" }, 58, { locale: "en" }))).toMatch(/^Charger +7$/m);
+    expect(show(layoutReceipt(base, 58, { locale: "de" }))).toMatch(/^Säule +7$/m);
+  });
+
+  it("de, a vending sale of one rate (12 %): its single VAT line, as a fuel receipt has (review 11 #2)", () => {
+    const rows = [{ itemDescription: "Cola 33 cl", itemQuantity: "1", itemTaxRate: "12", itemTotalAmount: money("SEK", 2_500) }];
+    const vend = { stationName: "Kiosk", terminalId: "T8", amountMinor: 2_500, currency: "SEK", ersReference: "E8", description: "Glase payment", timestamp: "2026-11-21T13:30:05Z", ...vatBreakdownOf(rows) };
+    expect(show(layoutReceipt(vend, 58, { locale: "de", timeZone: "Europe/Berlin" }))).toContain("inkl. MwSt. 12%         2,68 SEK");
   });
 });
 

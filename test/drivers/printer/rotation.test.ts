@@ -12,6 +12,8 @@ import { openJournal } from "../../../agent/journal/journal.ts";
 import { createLogger } from "../../../agent/log.ts";
 import { createReceiptPrinter } from "../../../drivers/printer/printer-factory.ts";
 import { rotatedFiles } from "../../../base/io/rotation.ts";
+import { parse as parseYaml } from "yaml";
+import { parseConfig } from "../../../agent/config/load.ts";
 import { systemScheduler } from "../../../drivers/dispenser/line-driver.ts";
 import { VirtualPrinter } from "../../../simulator/devices/virtual-printer.ts";
 import { FAST_SETTINGS, stationPoints, until } from "../../flows/harness/station.ts";
@@ -26,6 +28,19 @@ afterEach(async () => {
 });
 
 describe("printer outputs rotate", () => {
+  it("on by default with bounds: a file or virtual printer configured without `rotate` gets one; documented (review 11 #8)", async () => {
+    const base = parseYaml(await readFile("config/simulated-station.yaml", "utf8")) as { devices: Record<string, unknown> };
+    const printerOf = (printer: unknown) => parseConfig({ ...base, devices: { ...base.devices, printer } }).config.devices.printer;
+    expect(printerOf({ kind: "file", path: "/var/spool/glase/receipts.prn" })).toMatchObject({ rotate: { maxBytes: 10 * 1024 * 1024, keep: 5 } });
+    expect(printerOf({ kind: "virtual", dir: ".glase/receipts" })).toMatchObject({ rotate: { maxBytes: 50 * 1024 * 1024, keep: 2000 } });
+    for (const file of ["config/simulated-station.yaml", "config/ocpp-station.yaml"]) {
+      expect(parseConfig(parseYaml(await readFile(file, "utf8"))).config.devices.printer, file).toMatchObject({ rotate: { keep: expect.any(Number) } });
+    }
+    const doc = await readFile("docs/technician.md", "utf8");
+    expect(doc).toContain("| `file` | `{ maxBytes: 10485760, keep: 5 }` |");
+    expect(doc).toContain("| `virtual` | `{ maxBytes: 52428800, keep: 2000 }` |");
+  });
+
   it("file sink: past maxBytes the spool moves to .1 (.1 to .2, …); `keep` old files, each receipt whole", async () => {
     const path = join(dir, "spool.escpos");
     const printer = createReceiptPrinter({ kind: "file", path, width: 58, rotate: { maxBytes: 4096, keep: 2 } });
