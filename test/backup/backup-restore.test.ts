@@ -150,7 +150,7 @@ describe("glase-agent restore (the agent stopped)", () => {
     await exec("cp", ["-a", join(live.state, "terminals"), join(state, "terminals")]);
     const target = { state, path: join(state, "journal.sqlite") };
     expect((await stat(join(state, "journal.sqlite-wal"))).size).toBeGreaterThan(0);
-    const report = await restoreBackup(await openBackup(file), { stateDir: target.state, journalPath: target.path, invoiceJournalPath: join(target.state, "invoices.sqlite"), terminalsDir: join(target.state, "terminals") });
+    const report = await restoreBackup(await openBackup(file), { stateDir: target.state, journalPath: target.path, invoiceJournalPath: join(target.state, "invoices.sqlite"), driverStorePath: join(target.state, "drivers.sqlite"), terminalsDir: join(target.state, "terminals") });
 
     expect(await seqs(target.path)).toEqual(await seqs(join(snap.dir, "journal.sqlite")));
     const j = await openJournal({ path: target.path });
@@ -159,9 +159,10 @@ describe("glase-agent restore (the agent stopped)", () => {
     await j.close();
     expect(JSON.parse(await readFile(join(target.state, "terminals", "point-1.json"), "utf8")).password).toBe("pw-source");
     expect((await stat(join(target.state, "terminals", "point-1.json"))).mode & 0o777).toBe(0o600);
-    // What was replaced is kept, journal and its -wal together.
+    // What was replaced is kept; its -wal was checkpointed into it first, so the journal alone holds all 12.
     expect(report.replacedDir).toMatch(/replaced-/);
-    expect((await readdir(report.replacedDir!)).sort()).toEqual(expect.arrayContaining(["journal.sqlite", "journal.sqlite-wal", "terminals"]));
+    expect((await readdir(report.replacedDir!)).sort()).toEqual(expect.arrayContaining(["journal.sqlite", "terminals"]));
+    expect(await readdir(report.replacedDir!)).not.toContain("journal.sqlite-wal");
     const old = await openJournal({ path: join(report.replacedDir!, "journal.sqlite") });
     expect((await old.receipts()).length).toBe(12);
     await old.close();
@@ -180,7 +181,7 @@ describe("glase-agent restore (the agent stopped)", () => {
     const target = await site("target-newer", 2);
     await target.journal.close();
     const before = (await readdir(target.state)).sort();
-    await expect(restoreBackup(await openBackup(file), { stateDir: target.state, journalPath: target.path, invoiceJournalPath: join(target.state, "invoices.sqlite"), terminalsDir: join(target.state, "terminals") })).rejects.toThrow(/schema 99, newer than this agent/);
+    await expect(restoreBackup(await openBackup(file), { stateDir: target.state, journalPath: target.path, invoiceJournalPath: join(target.state, "invoices.sqlite"), driverStorePath: join(target.state, "drivers.sqlite"), terminalsDir: join(target.state, "terminals") })).rejects.toThrow(/schema 99, newer than this agent/);
     expect((await readdir(target.state)).sort()).toEqual(before);
     expect((await seqs(target.path)).length).toBe(5);
   });
@@ -220,7 +221,7 @@ describe("glase-agent restore (the agent stopped)", () => {
     expect((await seqs(join(state, "journal.sqlite"))).length).toBe(5);
   });
 
-  it("swaps the files one durable rename at a time, the old -wal aside before the restored journal is in place (strace)", async () => {
+  it("checkpoints the old journal, writes the marker, swaps one durable rename at a time, removes the marker last (strace)", async () => {
     const source = await site("trace-source", 3);
     const snap = await takeSnapshot({ stagingRoot: source.state, journalPath: source.path, terminalsDir: join(source.state, "terminals"), station: "Glase Demo Station", agentVersion: "t" });
     await source.journal.close();
@@ -245,10 +246,20 @@ describe("glase-agent restore (the agent stopped)", () => {
       const synced = r.events.some((e) => (e.syscall === "fsync" || e.syscall === "fdatasync") && e.fdPath === dirOf(to!) && e.index > renames[i]!.index && e.index < renames[i + 1]!.index);
       expect(synced, `rename to ${to} not fsynced before the next rename`).toBe(true);
     }
-    const walAside = renames.findIndex((e) => e.paths[0] === join(state, "journal.sqlite-wal"));
+    const marker = join(state, "restore-in-progress.json");
+    const markerIn = renames.findIndex((e) => e.paths.at(-1) === marker);
+    const firstAside = renames.findIndex((e) => e.paths[0] === join(state, "journal.sqlite"));
     const journalIn = renames.findIndex((e) => e.paths.at(-1) === join(state, "journal.sqlite") && e.paths[0] !== join(state, "journal.sqlite"));
-    expect(walAside, "the old -wal was moved aside").toBeGreaterThanOrEqual(0);
-    expect(journalIn).toBeGreaterThan(walAside);
+    // The old journal's WAL went into it (a write to the database, then its fsync) before the marker.
+    const checkpointed = r.events.findIndex((e) => e.syscall === "pwrite64" && e.fdPath === join(state, "journal.sqlite"));
+    expect(checkpointed, "the old journal was checkpointed").toBeGreaterThanOrEqual(0);
+    expect(checkpointed).toBeLessThan(renames[markerIn]!.index);
+    expect(markerIn, "the marker was placed before the first file moved").toBeGreaterThanOrEqual(0);
+    expect(firstAside).toBeGreaterThan(markerIn);
+    expect(journalIn).toBeGreaterThan(firstAside);
+    const markerOut = r.events.findIndex((e) => e.syscall.startsWith("unlink") && e.paths.includes(marker) && ok(e));
+    expect(markerOut, "the marker is removed after the last rename").toBeGreaterThan(renames.at(-1)!.index);
+    await expect(readdir(state)).resolves.not.toContain("restore-in-progress.json");
     expect((await readdir(state)).filter((n) => n.startsWith("journal.sqlite-"))).toEqual([]);
     expect((await seqs(join(state, "journal.sqlite"))).length).toBe((await seqs(join(snap.dir, "journal.sqlite"))).length);
   });
