@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import sqlite3 from "sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBackup, writeBackupArchive } from "../../agent/backup/archive.ts";
-import { restoreBackup } from "../../agent/backup/restore.ts";
+import { abortRestore, restoreBackup } from "../../agent/backup/restore.ts";
 import { takeSnapshot } from "../../agent/backup/snapshot.ts";
 import { tarStream } from "../../agent/backup/tar.ts";
 import { openJournal } from "../../agent/journal/journal.ts";
@@ -262,5 +262,51 @@ describe("glase-agent restore (the agent stopped)", () => {
     await expect(readdir(state)).resolves.not.toContain("restore-in-progress.json");
     expect((await readdir(state)).filter((n) => n.startsWith("journal.sqlite-"))).toEqual([]);
     expect((await seqs(join(state, "journal.sqlite"))).length).toBe((await seqs(join(snap.dir, "journal.sqlite"))).length);
+  });
+
+  it("a restore stopped mid-swap leaves its marker: the daemon refuses to start (exit 78, naming it), a re-run finishes, --abort undoes", async () => {
+    const source = await site("mid-source", 2);
+    const snap = await takeSnapshot({ stagingRoot: source.state, journalPath: source.path, terminalsDir: join(source.state, "terminals"), station: "Glase Demo Station", agentVersion: "t" });
+    await source.journal.close();
+    const file = join(dir, "mid.tar");
+    await writeBackupArchive(file, snap.dir, snap.manifest);
+    const target = await site("mid-target", 4);
+    await target.journal.close();
+    const config = join(dir, "mid.yaml");
+    await writeFile(config, `${await readFile("config/simulated-station.yaml", "utf8")}\nstateDir: ${target.state}\nsockets: { dir: ${join(dir, "mid-run")} }\n`);
+    await chmod(config, 0o600);
+    const cli = (...args: string[]) =>
+      exec(process.execPath, ["bin/glase-agent.js", ...args, "--config", config], { timeout: 30_000 }).then(
+        (r) => ({ code: 0, out: r.stdout + r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
+    // Killed right after the old journal went aside: no journal in place, the marker says so.
+    const killed = await straced([process.execPath, "bin/glase-agent.js", "restore", file, "--config", config], {
+      stopOn: ["rename"],
+      onBoundary: (e) => {
+        if (e.paths[0] === target.path && e.result.startsWith("0")) process.kill(e.tid, "SIGKILL");
+      },
+    });
+    expect(killed.code).not.toBe(0);
+    expect(await readdir(target.state)).toContain("restore-in-progress.json");
+    expect(await readdir(target.state)).not.toContain("journal.sqlite");
+    const started = await cli("run");
+    expect(started.code, started.out).toBe(78);
+    expect(started.out).toMatch(/restore-in-progress\.json exists.*glase-agent restore .*mid\.tar.*restore --abort/);
+    expect(await readdir(target.state)).not.toContain("journal.sqlite"); // no empty journal created
+    // --abort puts the old state back; a re-run on a copy of the killed state finishes it (both
+    // in-process: each CLI run costs a node start, and the command's parsing is thin).
+    const killedCopy = `${target.state}-copy`;
+    await exec("cp", ["-a", target.state, killedCopy]);
+    const targetsOf = (state: string) => ({ stateDir: state, journalPath: join(state, "journal.sqlite"), invoiceJournalPath: join(state, "invoices.sqlite"), driverStorePath: join(state, "drivers.sqlite"), terminalsDir: join(state, "terminals") });
+    await abortRestore(targetsOf(target.state));
+    expect((await seqs(target.path)).length).toBe(9);
+    expect(JSON.parse(await readFile(join(target.state, "terminals", "point-1.json"), "utf8")).password).toBe("pw-mid-target");
+    expect(await readdir(target.state)).not.toContain("restore-in-progress.json");
+    const rerun = await restoreBackup(await openBackup(file), targetsOf(killedCopy));
+    expect(rerun.resumed).toBe(true);
+    expect((await seqs(join(killedCopy, "journal.sqlite"))).length).toBe(5);
+    expect(JSON.parse(await readFile(join(killedCopy, "terminals", "point-1.json"), "utf8")).password).toBe("pw-mid-source");
+    expect(await readdir(killedCopy)).not.toContain("restore-in-progress.json");
   });
 });
