@@ -11,11 +11,11 @@ import { openBackup, type OpenedBackup } from "../../backup/archive.ts";
 import { abortRestore, restoreBackup } from "../../backup/restore.ts";
 import { loadConfig } from "../../config/load.ts";
 import { resolveCommandPaths } from "../../config/paths.ts";
-import { ControlClient } from "../../daemon/sockets/client.ts";
 import { ADMIN_SOCKET, STATUS_SOCKET } from "../../daemon/sockets/server.ts";
 import { AgentError, isAgentError } from "../../errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { chooseSocketDir, SERVICE_SOCKET_DIR } from "./socket-dir.ts";
+import { connectTrusted } from "./socket-trust.ts";
 
 const USAGE = `Usage: glase-agent restore FILE [--config FILE] [--check] [--force] [--json]
        glase-agent restore --abort [--config FILE]
@@ -50,9 +50,11 @@ async function runningAgent(socketDirs: readonly string[]): Promise<string | und
       const path = join(dir, name);
       if (!existsSync(path)) continue;
       try {
-        (await ControlClient.connect(path, 2_000)).close();
+        (await connectTrusted(path, name === ADMIN_SOCKET, 2_000)).close();
         return `an agent answers on ${path}`;
       } catch (e) {
+        // Something that is not the agent listens where the agent's socket belongs: say so, restore nothing.
+        if (isAgentError(e, "PERMISSION_DENIED") && (e as AgentError).context.pid !== undefined) return (e as AgentError).message;
         // A socket this user may not open may well have an agent behind it: do not guess.
         if (isAgentError(e, "PERMISSION_DENIED")) return `cannot tell: ${path} refuses this user — run restore as root or the agent's user`;
         // Otherwise a stale socket file of a stopped (or killed) agent.
