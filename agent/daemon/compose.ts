@@ -143,8 +143,9 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     closers.push(() => devices.close());
 
     // 4. Invoice Service issuer (optional): its own journal, endpoint and settlement.
-    // Optional in the strong sense: a damaged invoices.sqlite, a refused secret or a taken port
-    // stops the Invoice Service, never the pumps (an alarm below, like a device that cannot open).
+    // Optional in the strong sense: a damaged invoices.sqlite or a refused secret stops the Invoice
+    // Service, never the pumps (an alarm below, like a device that cannot open); a port someone
+    // else holds is an alarm and a retried bind (invoice-service/listener.ts).
     // Its alarms go to the station's alarm book; those raised while it opens wait for the station.
     const earlyInvoiceAlarms: InvoiceAlarm[] = [];
     let invoiceAlarm: (a: InvoiceAlarm) => void = (a) => void earlyInvoiceAlarms.push(a);

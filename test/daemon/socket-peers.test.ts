@@ -80,7 +80,7 @@ async function lineOf(it: AsyncIterator<string>, want: string): Promise<void> {
 // out loud in the test names and on stderr.
 const ROOT = process.getuid?.() === 0;
 it("can run: the native peer-credentials addon is built (SO_PEERCRED)", () => {
-  expect(peerCredentialsAvailable(), "glase-peer-credentials is not built: npm rebuild glase-peer-credentials (needs a C++ toolchain; .ci/run installs it)").toBe(true);
+  expect(peerCredentialsAvailable(), "glase-peer-credentials is not built: npm rebuild glase-peer-credentials (node-gyp, the toolchain sqlite3 builds with)").toBe(true);
 });
 if (!ROOT) process.stderr.write("socket-peers.test: SKIPPED the per-uid slot tests — they need root (a second real uid); CI runs them as root\n");
 
