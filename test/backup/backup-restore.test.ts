@@ -20,6 +20,7 @@ import { startSocketServers } from "../../agent/daemon/sockets/server.ts";
 import { createLogger } from "../../agent/log.ts";
 import { TestStation } from "../daemon/test-station.ts";
 import { straced, type TraceEvent } from "../durability/strace.ts";
+import { disciplineViolations } from "../durability/discipline.ts";
 
 const exec = promisify(execFile);
 let dir: string;
@@ -260,6 +261,9 @@ describe("glase-agent restore (the agent stopped)", () => {
     const markerOut = r.events.findIndex((e) => e.syscall.startsWith("unlink") && e.paths.includes(marker) && ok(e));
     expect(markerOut, "the marker is removed after the last rename").toBeGreaterThan(renames.at(-1)!.index);
     await expect(readdir(state)).resolves.not.toContain("restore-in-progress.json");
+    // Every file restore writes (staged copies, the marker) follows the durable-write discipline.
+    // (SQLite's own sidecars of a staged copy, opened read-only by the check, follow SQLite's protocol.)
+    expect(disciplineViolations(r.events, state).filter((v) => !/\.sqlite\.restore-[^/ ]*-(wal|shm):/.test(v))).toEqual([]);
     expect((await readdir(state)).filter((n) => n.startsWith("journal.sqlite-"))).toEqual([]);
     expect((await seqs(join(state, "journal.sqlite"))).length).toBe((await seqs(join(snap.dir, "journal.sqlite"))).length);
   });
