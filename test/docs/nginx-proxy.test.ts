@@ -71,6 +71,33 @@ describe("docs/install.md §8 nginx block", () => {
 });
 
 const nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => existsSync(p));
+
+/** A throwaway nginx in `dir` serving `block` (checked with -t first); resolves once it listens. */
+async function startNginx(dir: string, block: string): Promise<ReturnType<typeof spawn>> {
+  const t = (n: string) => `${n} ${join(dir, n)};`;
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `daemon off; master_process off; pid ${join(dir, "nginx.pid")}; error_log ${join(dir, "error.log")};
+events { worker_connections 64; }
+http { access_log ${join(dir, "access.log")}; ${t("client_body_temp_path")} ${t("proxy_temp_path")}
+  ${t("fastcgi_temp_path")} ${t("uwsgi_temp_path")} ${t("scgi_temp_path")}
+${block}
+}
+`,
+  );
+  const check = spawnSync(nginx!, ["-t", "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { encoding: "utf8" });
+  expect(check.status, check.stderr).toBe(0);
+  const pidFile = join(dir, "nginx.pid");
+  // nginx writes its pid file after it has bound its listeners.
+  const ready = new Promise<void>((resolve) => {
+    const w = watch(dir, () => {
+      if (existsSync(pidFile)) (w.close(), resolve());
+    });
+  });
+  const child = spawn(nginx!, ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { stdio: "ignore" });
+  await ready;
+  return child;
+}
 describe.skipIf(!nginx || process.env.GLASE_TEST_NGINX === "0")("docs/install.md §8 nginx block in a real nginx", () => {
   const dir = mkdtempSync(join(tmpdir(), "glase-nginx-"));
   let upstream: Server | undefined;
@@ -98,28 +125,7 @@ describe.skipIf(!nginx || process.env.GLASE_TEST_NGINX === "0")("docs/install.md
       .replace(/allow 192\.0\.2\.0\/24;/, "allow 127.0.0.1;")
       .replace(/127\.0\.0\.1:8731/, `127.0.0.1:${upPort}`)
       .replaceAll("/var/log/nginx/", `${dir}/`);
-    const t = (n: string) => `${n} ${join(dir, n)};`;
-    writeFileSync(
-      join(dir, "nginx.conf"),
-      `daemon off; master_process off; pid ${join(dir, "nginx.pid")}; error_log ${join(dir, "error.log")};
-events { worker_connections 64; }
-http { access_log ${join(dir, "access.log")}; ${t("client_body_temp_path")} ${t("proxy_temp_path")}
-  ${t("fastcgi_temp_path")} ${t("uwsgi_temp_path")} ${t("scgi_temp_path")}
-${block}
-}
-`,
-    );
-    const check = spawnSync(nginx!, ["-t", "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { encoding: "utf8" });
-    expect(check.status, check.stderr).toBe(0);
-    const pidFile = join(dir, "nginx.pid");
-    // nginx writes its pid file after it has bound its listeners.
-    const ready = new Promise<void>((resolve) => {
-      const w = watch(dir, () => {
-        if (existsSync(pidFile)) (w.close(), resolve());
-      });
-    });
-    child = spawn(nginx!, ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { stdio: "ignore" });
-    await ready;
+    child = await startNginx(dir, block);
 
     const real = await fetch(`http://127.0.0.1:${port}${notifyPath}`, { method: "POST", body: "x" });
     expect(real.status).toBe(200);
@@ -168,25 +174,7 @@ describe.skipIf(!nginx || process.env.GLASE_TEST_NGINX === "0")("docs/install.md
         .replace(/proxy_pass http:\/\/127\.0\.0\.1:8731;/, docsUnixProxyPass().replace("/run/glase-agent/notify.sock", socket))
         .replaceAll("/var/log/nginx/", `${dir}/`);
       expect(block).toContain(`unix:${socket}:`);
-      const t = (n: string) => `${n} ${join(dir, n)};`;
-      writeFileSync(
-        join(dir, "nginx.conf"),
-        `daemon off; master_process off; pid ${join(dir, "nginx.pid")}; error_log ${join(dir, "error.log")};
-events { worker_connections 64; }
-http { access_log ${join(dir, "access.log")}; ${t("client_body_temp_path")} ${t("proxy_temp_path")}
-  ${t("fastcgi_temp_path")} ${t("uwsgi_temp_path")} ${t("scgi_temp_path")}
-${block}
-}
-`,
-      );
-      const pidFile = join(dir, "nginx.pid");
-      const ready = new Promise<void>((resolve) => {
-        const w = watch(dir, () => {
-          if (existsSync(pidFile)) (w.close(), resolve());
-        });
-      });
-      child = spawn(nginx!, ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { stdio: "ignore" });
-      await ready;
+      child = await startNginx(dir, block);
       const real = await fetch(`http://127.0.0.1:${port}${notifyPath}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ invoiceId: 4713 }) });
       expect(real.status, readFileSync(join(dir, "error.log"), "utf8").slice(-500)).toBe(200);
       expect((await agent.listNotifications()).map((n) => n.invoiceId)).toContain(4713);
