@@ -9,13 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import sqlite3 from "sqlite3";
+import { step } from "./journal-steps.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBackup, writeBackupArchive } from "../../agent/backup/archive.ts";
 import { abortRestore, restoreBackup } from "../../agent/backup/restore.ts";
 import { takeSnapshot } from "../../agent/backup/snapshot.ts";
 import { tarStream } from "../../agent/backup/tar.ts";
 import { openJournal } from "../../agent/journal/journal.ts";
-import type { Journal, TransitionRecord } from "../../agent/journal/types.ts";
+import type { Journal } from "../../agent/journal/types.ts";
 import { startSocketServers } from "../../agent/daemon/sockets/server.ts";
 import { createLogger } from "../../agent/log.ts";
 import { TestStation } from "../daemon/test-station.ts";
@@ -31,19 +32,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const step = (flowId: string, n: number, finished = false): TransitionRecord => ({
-  flowId,
-  kind: "preliminary",
-  point: 1,
-  terminalId: "T1",
-  at: 1_000 + n,
-  input: { type: "timer", name: "poll" },
-  state: { phase: finished ? "finished" : "polling", n },
-  stateName: finished ? "finished" : "polling",
-  finished,
-  parked: false,
-  effects: [],
-});
 
 /** A state directory with a journal of `flows` finished flows (+1 running) and terminal credentials. */
 async function site(name: string, flows: number): Promise<{ state: string; journal: Journal; path: string }> {

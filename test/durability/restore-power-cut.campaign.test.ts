@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { spawnSync } from "node:child_process";
 import sqlite3 from "sqlite3";
+import { step } from "../backup/journal-steps.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBackup, writeBackupArchive } from "../../agent/backup/archive.ts";
 import { abortRestore, restoreBackup } from "../../agent/backup/restore.ts";
@@ -26,7 +27,6 @@ import { assertNoRestoreInProgress, RESTORE_MARKER } from "../../agent/backup/re
 import { takeSnapshot } from "../../agent/backup/snapshot.ts";
 import { openDriverStores } from "../../agent/journal/driver-store.ts";
 import { openJournal } from "../../agent/journal/journal.ts";
-import type { TransitionRecord } from "../../agent/journal/types.ts";
 import { LostWrites } from "./lost-writes.ts";
 import { BOUNDARY_SYSCALLS, DATA_SYSCALLS, straced, under } from "./strace.ts";
 
@@ -39,19 +39,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const step = (flowId: string, n: number): TransitionRecord => ({
-  flowId,
-  kind: "preliminary",
-  point: 1,
-  terminalId: "T1",
-  at: 1_000 + n,
-  input: { type: "timer", name: "poll" },
-  state: { phase: "polling", n },
-  stateName: "polling",
-  finished: false,
-  parked: false,
-  effects: [],
-});
 
 function query<T>(path: string, sql: string): Promise<T[]> {
   return new Promise((resolve, reject) => {

@@ -7,8 +7,6 @@
 // (no credentials, no marker left), never stuck half-way. The full variant also starts the agent
 // on every distinct copy: point 2 is in service or out of service with an alarm, point 1 serves.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../agent/config/load.ts";
@@ -19,6 +17,7 @@ import { GlaseClient } from "../../agent/glase/client.ts";
 import { createLogger } from "../../agent/log.ts";
 import { isTemporary } from "./discipline.ts";
 import { LostWrites } from "./lost-writes.ts";
+import { fingerprint, listFiles, records } from "./state-copies.ts";
 import { AgentProcess, BIN, Site } from "./site.ts";
 import { BOUNDARY_SYSCALLS, DATA_SYSCALLS, straced, under } from "./strace.ts";
 
@@ -32,32 +31,9 @@ afterAll(async () => {
   await site?.close();
 });
 
-async function listFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
-}
-
 /** Every password a copy holds for a terminal id: credentials, markers, orphans. */
 async function passwordsFor(dir: string, terminalId: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const f of await listFiles(join(dir, "terminals"))) {
-    try {
-      const j = JSON.parse(await readFile(f, "utf8"));
-      const r = j.record ?? j;
-      if (r.terminalId === terminalId && typeof r.password === "string") out.push(r.password);
-    } catch {
-      // empty or torn: holds nothing
-    }
-  }
-  return out;
-}
-
-async function fingerprint(dir: string): Promise<string> {
-  const h = createHash("sha256");
-  for (const f of (await listFiles(dir)).sort()) {
-    if (!FULL && isTemporary(f)) continue;
-    h.update(relative(dir, f)).update("\0").update(await readFile(f)).update("\0");
-  }
-  return h.digest("hex");
+  return (await records(dir)).filter((r) => r.terminalId === terminalId && typeof r.password === "string").map((r) => r.password!);
 }
 
 describe("power cut at every boundary of unregister", () => {
@@ -106,7 +82,7 @@ describe("power cut at every boundary of unregister", () => {
     const seen = new Set<string>();
     const outcomes = { stillRegistered: 0, reRun: 0, alreadyClean: 0, agentStarts: 0 };
     for (const c of copies) {
-      const print = await fingerprint(c.dir);
+      const print = await fingerprint(c.dir, FULL);
       if (seen.has(print)) continue;
       seen.add(print);
       const name = `un-${seen.size}`;
