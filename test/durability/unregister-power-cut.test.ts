@@ -18,7 +18,7 @@ import { createLogger } from "../../agent/log.ts";
 import { isTemporary } from "./discipline.ts";
 import { LostWrites } from "./lost-writes.ts";
 import { fingerprint, listFiles, records } from "./state-copies.ts";
-import { AgentProcess, BIN, Site } from "./site.ts";
+import { AgentProcess, BIN, SHOP, Site } from "./site.ts";
 import { BOUNDARY_SYSCALLS, DATA_SYSCALLS, straced, under } from "./strace.ts";
 
 const FULL = process.env.GLASE_POWER_CUT_FULL === "1";
@@ -36,13 +36,19 @@ async function passwordsFor(dir: string, terminalId: string): Promise<string[]> 
   return (await records(dir)).filter((r) => r.terminalId === terminalId && typeof r.password === "string").map((r) => r.password!);
 }
 
+/** What `glase-agent register/unregister` builds with the agent stopped, on the state directory `state`. */
+async function managerFor(configFile: string, state: string): Promise<TerminalManager> {
+  const { config } = await loadConfig(configFile);
+  const glase = await GlaseClient.create({ endpoint: site.sim.endpoint, clientId: "un-check", timeoutMs: 5_000 });
+  return new TerminalManager({ config, terminalsDir: join(state, "terminals"), glase, endpoint: site.sim.endpoint, reseller: async () => SHOP, logger: createLogger("test") });
+}
+
 describe("power cut at every boundary of unregister", () => {
   it("while Glase holds the terminal the copy holds its working password; every copy ends cleanly unregistered when unregister is run again", async () => {
     const state = join(site.dir, "un-state");
     const config = await site.config("un", state);
-    const reg = await site.cli(["register", "--point", "2", "--config", config, "--socket-dir", join(site.dir, "no-agent"), "--json"]);
-    expect(reg.code, reg.stderr).toBe(0);
-    const { terminalId } = JSON.parse(reg.stdout) as { terminalId: string };
+    // Registered in-process (the command's own TerminalManager; its power cuts are power-cut.test.ts's).
+    const { terminalId } = await (await managerFor(config, state)).register(2);
     const before = join(site.dir, "un-before");
     spawnSync("cp", ["-a", state, before]);
     const model = new LostWrites(state, before);
@@ -113,10 +119,7 @@ describe("power cut at every boundary of unregister", () => {
         outcomes.stillRegistered++;
         continue;
       }
-      const { config: loaded } = await loadConfig(cfg);
-      const glase = await GlaseClient.create({ endpoint: site.sim.endpoint, clientId: "un-check", timeoutMs: 5_000 });
-      const manager = new TerminalManager({ config: loaded, terminalsDir: join(c.dir, "terminals"), glase, endpoint: site.sim.endpoint, reseller: async () => ({ resellerId: "dur_shop", userId: "9900", password: "dur-shop-pass" }), logger: createLogger("test") });
-      const again = await manager.unregister(2).then(
+      const again = await (await managerFor(cfg, c.dir)).unregister(2).then(
         () => "done",
         (e: Error) => e.message,
       );
