@@ -61,7 +61,7 @@ export async function readRestoreMarker(stateDir: string): Promise<RestoreMarker
     if (m.format !== "glase-agent-restore" || !Array.isArray(m.groups) || !Array.isArray(m.replacedDirs)) throw new Error("format");
     return relocate(m, (p) => resolve(stateDir, p));
   } catch {
-    throw new AgentError("CONFLICT", `${path}: the marker of an interrupted restore is damaged; run \`glase-agent restore --abort\` to see what is left, or move the files of ${join(stateDir, "replaced-*")} back by hand`, { path, restoreInProgress: true });
+    throw new AgentError("CONFLICT", `${path}: the marker of an interrupted restore is damaged, so neither a re-run nor --abort can tell what moved: with the agent stopped, move the files of ${join(stateDir, "replaced-*")} back by hand (or restore the backup again after removing the marker)`, { path, restoreInProgress: true });
   }
 }
 
