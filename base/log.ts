@@ -175,16 +175,31 @@ const BEARER = /\b(Bearer|Basic)(\s+)([A-Za-z0-9._~+/=-]+)/g;
 // as a key (isSecretKey: access_token, client_secret, terminalPassword, X-Auth-Token, pwd, …).
 // Not after `.`, `/` or `-` or inside a word: `issuer.secret: mode 0644` names a file, it does not
 // show a secret. Unquoted values are read 256 characters at a time (VALUE_REST reads on).
-const INLINE = /(?<![\w./-])([A-Za-z][\w-]{0,63})(\s*(?:["']\s*)?[:=]\s*)("[^"]*(?:"|$)|'[^']*(?:'|$)|[^\s"',;&)<>]{1,256})/g;
+// A quoted value (any of them below) runs to the matching unescaped quote of the same kind —
+// `"ab'cd"`, `"ab\"cd"` are whole values (review 3 #7) — read at most MAX_QUOTED characters (an
+// unclosed quote masks that far: never a secret's tail shown).
+const INLINE = /(?<![\w./-])([A-Za-z][\w-]{0,63})(\s*(?:["']\s*)?[:=]\s*)(["']|[^\s"',;&)<>]{1,256})/g;
 const VALUE_REST = /[^\s"',;&)<>]*/y;
 // `"X-Auth-Token","value"` — a header pair serialised as JSON (`[["X-Auth-Token","…"]]`).
-const QUOTED_PAIR = /(["'])([A-Za-z][\w-]{0,63})\1\s{0,8},\s{0,8}(["'])([^"'\n]{0,512})\3/g;
-// Natural language: `password 'x'`, `token "x"` (a secret word, then a quoted value).
-const WORD_QUOTED = /(?<![\w./-])([A-Za-z][\w-]{0,63})(\s{1,8})(["'])([^"'\n]{1,256})\3/g;
-// `<password><![CDATA[…]]></password>`: the CDATA section is the value, up to its `]]>`.
-const XML_CDATA = /<((?:[A-Za-z][\w.-]{0,63}:)?([A-Za-z][\w.-]{0,63}))(\s[^<>]{0,128})?>\s{0,16}<!\[CDATA\[/g;
-// `<password>…</password>`, `<ns:terminalPassword attr="…">…</ns:terminalPassword>`.
-const XML_ELEMENT = /<((?:[A-Za-z][\w.-]{0,63}:)?([A-Za-z][\w.-]{0,63}))(\s[^<>]{0,128})?>([^<]*)<\/\1\s*>/g;
+const QUOTED_PAIR = /(["'])([A-Za-z][\w-]{0,63})\1\s{0,8},\s{0,8}(["'])/g;
+// Natural language: `password 'x'`, `token "x"`, `password is "x"` (a secret word, then a quoted value).
+const WORD_QUOTED = /(?<![\w./-])([A-Za-z][\w-]{0,63})(\s{1,8}(?:(?:is|was|are|were|of|set to)\s{1,8})?)(["'])/g;
+// `<password>…</password>`, `<ns:terminalPassword attr="…">…</ns:terminalPassword>`: the content is
+// everything up to the element's closing tag — text, CDATA sections, comments, entities alike.
+const XML_OPEN = /<((?:[A-Za-z][\w.-]{0,63}:)?([A-Za-z][\w.-]{0,63}))(\s[^<>]{0,128})?>/g;
+const MAX_QUOTED = 1024;
+
+/** Index of the quote closing the one at `open` (backslash escapes skipped), or where the read stops. */
+function quotedEnd(text: string, open: number): { end: number; closed: boolean } {
+  const q = text[open];
+  const limit = Math.min(text.length, open + 1 + MAX_QUOTED);
+  for (let i = open + 1; i < limit; i++) {
+    const c = text[i];
+    if (c === "\\") i++;
+    else if (c === q) return { end: i, closed: true };
+  }
+  return { end: limit, closed: false };
+}
 
 type Range = readonly [start: number, end: number];
 
@@ -204,15 +219,16 @@ function inlineRanges(text: string, out: Range[]): void {
       INLINE.lastIndex = valueAt;
       continue;
     }
-    let end = valueAt + value.length;
-    const quote = value[0] === '"' || value[0] === "'" ? value[0] : undefined;
-    if (quote === undefined) {
-      VALUE_REST.lastIndex = end;
-      VALUE_REST.exec(text);
-      end = VALUE_REST.lastIndex;
+    if (value === '"' || value === "'") {
+      const q = quotedEnd(text, valueAt);
+      out.push([valueAt + 1, q.end]);
+      INLINE.lastIndex = q.closed ? q.end + 1 : q.end;
+      continue;
     }
-    const closed = quote !== undefined && value.length > 1 && value.endsWith(quote);
-    out.push(quote ? [valueAt + 1, closed ? end - 1 : end] : [valueAt, end]);
+    VALUE_REST.lastIndex = valueAt + value.length;
+    VALUE_REST.exec(text);
+    const end = VALUE_REST.lastIndex;
+    out.push([valueAt, end]);
     INLINE.lastIndex = end;
   }
 }
@@ -223,29 +239,26 @@ function secretRanges(text: string): Range[] {
   for (const m of text.matchAll(USERINFO)) found.push([m.index + m[1]!.length, m.index + m[1]!.length + m[2]!.length]);
   for (const m of text.matchAll(BEARER)) found.push([m.index + m[1]!.length + m[2]!.length, m.index + m[0].length]);
   inlineRanges(text, found);
-  for (const m of text.matchAll(XML_ELEMENT)) {
-    if (!isSecretKey(m[2]!)) continue;
-    const contentAt = m.index + m[1]!.length + (m[3]?.length ?? 0) + 2;
-    found.push([contentAt, contentAt + m[4]!.length]);
-  }
-  for (const m of text.matchAll(QUOTED_PAIR)) {
-    if (!isSecretKey(m[2]!)) continue;
-    const end = m.index + m[0].length - 1;
-    found.push([end - m[4]!.length, end]);
-  }
-  for (const m of text.matchAll(WORD_QUOTED)) {
-    if (!isSecretKey(m[1]!)) continue;
-    const at = m.index + m[1]!.length + m[2]!.length + 1;
-    found.push([at, at + m[4]!.length]);
-  }
-  // Each `]]>` is searched for once (a text of unclosed openings stays linear).
-  let close = -1;
-  for (const m of text.matchAll(XML_CDATA)) {
+  // Each element name's closing tag is searched for once per position passed (a text of unclosed
+  // openings stays linear); without one the content runs to the end of the text.
+  const closes = new Map<string, number>();
+  for (const m of text.matchAll(XML_OPEN)) {
     if (!isSecretKey(m[2]!)) continue;
     const at = m.index + m[0].length;
-    if (close < at && close !== text.length) close = text.indexOf("]]>", at);
-    if (close < 0) close = text.length;
+    let close = closes.get(m[1]!);
+    if (close === undefined || (close < at && close !== text.length)) {
+      close = text.indexOf(`</${m[1]!}`, at);
+      if (close < 0) close = text.length;
+      closes.set(m[1]!, close);
+    }
     found.push([at, close]);
+  }
+  for (const re of [QUOTED_PAIR, WORD_QUOTED]) {
+    for (const m of text.matchAll(re)) {
+      if (!isSecretKey(re === QUOTED_PAIR ? m[2]! : m[1]!)) continue;
+      const open = m.index + m[0].length - 1;
+      found.push([open + 1, quotedEnd(text, open).end]);
+    }
   }
   for (const secret of knownSecrets()) {
     for (let i = text.indexOf(secret); i >= 0; i = text.indexOf(secret, i + secret.length)) found.push([i, i + secret.length]);

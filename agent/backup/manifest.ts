@@ -8,12 +8,14 @@ export const BACKUP_VERSION = 1;
 export const MANIFEST_NAME = "MANIFEST.json";
 export const JOURNAL_NAME = "journal.sqlite";
 export const INVOICE_JOURNAL_NAME = "invoices.sqlite";
+/** The drivers' store (OCPP/PTS transaction ↔ flow): it refers to the journal's flows, so it travels with it. */
+export const DRIVER_STORE_NAME = "drivers.sqlite";
 export const TERMINALS_PREFIX = "terminals/";
 
-export type BackupRole = "journal" | "invoice-journal" | "terminal";
+export type BackupRole = "journal" | "invoice-journal" | "driver-store" | "terminal";
 
 export interface BackupFile {
-  /** Path inside the archive: journal.sqlite, invoices.sqlite, terminals/… */
+  /** Path inside the archive: journal.sqlite, invoices.sqlite, drivers.sqlite, terminals/… */
   readonly name: string;
   readonly role: BackupRole;
   readonly size: number;
@@ -36,6 +38,7 @@ export interface BackupManifest {
 export function roleOf(name: string): BackupRole | undefined {
   if (name === JOURNAL_NAME) return "journal";
   if (name === INVOICE_JOURNAL_NAME) return "invoice-journal";
+  if (name === DRIVER_STORE_NAME) return "driver-store";
   if (name.startsWith(TERMINALS_PREFIX) && name.length > TERMINALS_PREFIX.length) {
     const parts = name.slice(TERMINALS_PREFIX.length).split("/");
     if (parts.every((p) => p !== "" && p !== "." && p !== ".." && !p.startsWith(".")) && parts.length <= 2) return "terminal";

@@ -1,5 +1,5 @@
 // The agent's half of `ctl backup`: a consistent copy of what it relies on, taken while it runs.
-//   - the payment journal (and the Invoice Service's, when there is one) through SQLite's online
+//   - the payment journal (and the Invoice Service's and the drivers' store, when there are) through SQLite's online
 //     backup API on a read-only connection: one snapshot, the agent keeps journaling meanwhile;
 //   - the terminal credentials (terminals/, with pending registrations and orphans), 0600.
 // The copies go to a staging folder in the state directory (the only place the agent may write
@@ -12,7 +12,7 @@ import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/pr
 import { join, relative } from "node:path";
 import { AgentError } from "../errors.ts";
 import { JournalReader } from "../journal/reader.ts";
-import { BACKUP_FORMAT, BACKUP_VERSION, INVOICE_JOURNAL_NAME, JOURNAL_NAME, MANIFEST_NAME, type BackupFile, type BackupManifest } from "./manifest.ts";
+import { BACKUP_FORMAT, BACKUP_VERSION, DRIVER_STORE_NAME, INVOICE_JOURNAL_NAME, JOURNAL_NAME, MANIFEST_NAME, type BackupFile, type BackupManifest } from "./manifest.ts";
 
 const STAGING_PREFIX = ".backup-";
 const STALE_MS = 3_600_000;
@@ -22,6 +22,8 @@ export interface SnapshotSources {
   readonly stagingRoot: string;
   readonly journalPath: string;
   readonly invoiceJournalPath?: string;
+  /** drivers.sqlite (OCPP/PTS transaction ↔ flow), when there is one. */
+  readonly driverStorePath?: string;
   readonly terminalsDir: string;
   readonly station: string;
   readonly agentVersion: string;
@@ -108,6 +110,10 @@ export async function takeSnapshot(src: SnapshotSources, now = Date.now()): Prom
     if (src.invoiceJournalPath && (await exists(src.invoiceJournalPath))) {
       await copyDatabase(src.invoiceJournalPath, join(dir, INVOICE_JOURNAL_NAME), false);
       await add(INVOICE_JOURNAL_NAME, "invoice-journal", 0o600);
+    }
+    if (src.driverStorePath && (await exists(src.driverStorePath))) {
+      await copyDatabase(src.driverStorePath, join(dir, DRIVER_STORE_NAME), false);
+      await add(DRIVER_STORE_NAME, "driver-store", 0o600);
     }
     for (const path of await terminalFiles(src.terminalsDir)) {
       const name = `terminals/${relative(src.terminalsDir, path)}`;

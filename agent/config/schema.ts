@@ -166,8 +166,11 @@ const InvoiceServiceSchema = z.strictObject({
    * `publicUrl/TOKEN`, and a POST to any other path is refused before anything is stored.
    */
   notificationTokenFile: nonEmpty,
-  /** host:port the notification endpoint listens on; loopback unless a proxy needs otherwise. */
-  listen: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, "must be host:port").default("127.0.0.1:8731"),
+  /**
+   * host:port the notification endpoint listens on (loopback unless a proxy needs otherwise), or
+   * unix:/run/glase-agent/notify.sock — preferred: no other local user can bind it first.
+   */
+  listen: z.string().regex(/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$|^unix:\/\S+$/, "must be host:port or unix:/path").default("127.0.0.1:8731"),
   /** The public URL Glase calls with notifications (reverse proxy in front of `listen`). */
   publicUrl: z.url({ protocol: /^https?$/ }),
   /**

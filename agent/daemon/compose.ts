@@ -15,6 +15,7 @@ import { safeValue, type Logger } from "../log.ts";
 import { AgentError } from "../errors.ts";
 import { controllersOf } from "../config/controllers.ts";
 import { openDriverStores } from "../journal/driver-store.ts";
+import { assertNoRestoreInProgress } from "../backup/restore-swap.ts";
 import { resellerCredentials, terminalCredentials } from "../config/credentials.ts";
 import type { AgentPaths } from "../config/paths.ts";
 import type { AgentConfig } from "../config/schema.ts";
@@ -90,6 +91,8 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
   try {
     // Created durably: a state directory whose entry a power cut takes back loses the journal with it.
     await ensureDirectory(paths.stateDir, 0o700);
+    // A half-swapped restore (a power cut in `glase-agent restore`) is never opened: re-run or abort it.
+    await assertNoRestoreInProgress(paths.stateDir);
     let station: Station | undefined;
     const board = new DeviceHealthBoard(() => Date.now(), logger.child("devices"));
     const metrics = new StationMetrics({
@@ -140,8 +143,9 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     closers.push(() => devices.close());
 
     // 4. Invoice Service issuer (optional): its own journal, endpoint and settlement.
-    // Optional in the strong sense: a damaged invoices.sqlite, a refused secret or a taken port
-    // stops the Invoice Service, never the pumps (an alarm below, like a device that cannot open).
+    // Optional in the strong sense: a damaged invoices.sqlite or a refused secret stops the Invoice
+    // Service, never the pumps (an alarm below, like a device that cannot open); a port someone
+    // else holds is an alarm and a retried bind (invoice-service/listener.ts).
     // Its alarms go to the station's alarm book; those raised while it opens wait for the station.
     const earlyInvoiceAlarms: InvoiceAlarm[] = [];
     let invoiceAlarm: (a: InvoiceAlarm) => void = (a) => void earlyInvoiceAlarms.push(a);
@@ -192,6 +196,7 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
         stateDir: paths.stateDir,
         journalPath: paths.journal,
         invoiceJournalPath: join(paths.stateDir, "invoices.sqlite"),
+        driverStorePath: join(paths.stateDir, "drivers.sqlite"),
         terminalsDir: paths.terminalsDir,
         station: () => station!.config.station.name,
         currency: () => station!.config.station.currency,

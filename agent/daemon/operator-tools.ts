@@ -12,6 +12,7 @@ export interface OperatorToolsOptions {
   readonly stateDir: string;
   readonly journalPath: string;
   readonly invoiceJournalPath?: string;
+  readonly driverStorePath?: string;
   readonly terminalsDir: string;
   readonly station: () => string;
   readonly currency: () => string;
@@ -39,6 +40,7 @@ export class OperatorTools {
       stagingRoot: this.o.stateDir,
       journalPath: this.o.journalPath,
       ...(this.o.invoiceJournalPath ? { invoiceJournalPath: this.o.invoiceJournalPath } : {}),
+      ...(this.o.driverStorePath ? { driverStorePath: this.o.driverStorePath } : {}),
       terminalsDir: this.o.terminalsDir,
       station: this.o.station(),
       agentVersion: this.o.version,

@@ -13,6 +13,7 @@ import { loadConfig } from "../config/load.ts";
 import { resolvePaths, type AgentPaths } from "../config/paths.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { composeStation, type ComposedStation } from "./compose.ts";
+import { isRestoreInProgress } from "../backup/restore-swap.ts";
 import { CustomerGenerator } from "./customer-generator.ts";
 import { startHealthMonitor, watchdogIntervalMs, type HealthMonitor } from "./health.ts";
 import { serveMetrics, type MetricsServer } from "./metrics.ts";
@@ -143,7 +144,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       for (const close of opened.reverse()) await Promise.resolve().then(close).catch(() => undefined);
     })();
     await Promise.race([closeAll, new Promise((r) => setTimeout(r, 5_000).unref())]);
-    const status = code === "CONFIG_INVALID" ? EXIT_CONFIG : 1;
+    // Neither a config error nor an interrupted restore is mended by a restart: no Restart= loop.
+    const status = code === "CONFIG_INVALID" || isRestoreInProgress(err) ? EXIT_CONFIG : 1;
     // Whatever still holds the event loop (a reconnecting driver, a timer), the process ends now.
     setTimeout(() => process.exit(status), 1_000).unref();
     return status;

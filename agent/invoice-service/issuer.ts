@@ -14,6 +14,7 @@ import { Settlement, type BackoffSettings, type InvoiceAlarm } from "./settlemen
 import { NOTIFICATION_TOKEN, notificationPathOf, notificationUrlOf, qrHostOf, resolveListen, type IssuerSettings } from "./settings.ts";
 import { InvoiceStore, type InvoiceRecord, type NotificationCounts, type NotificationRecord } from "./store.ts";
 import { AgentError } from "../errors.ts";
+import type { ListenRetry } from "./listener.ts";
 
 export interface IssueRequest {
   readonly amountMinor: number;
@@ -35,6 +36,8 @@ export interface IssuerDeps {
   readonly receiptHeader?: ReceiptHeader;
   /** Notification endpoint bounds (tests shrink them). */
   readonly endpointLimits?: NotificationEndpointOptions["limits"];
+  /** Retry of a notification port held by someone else (default 1 s doubling to 60 s). */
+  readonly listenRetry?: ListenRetry;
   /** Details fetch retry backoff (default 2 s doubling to 5 min). */
   readonly backoff?: BackoffSettings;
   readonly log?: Logger;
@@ -118,6 +121,14 @@ export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDe
       log,
       ...(deps.endpointLimits ? { limits: deps.endpointLimits } : {}),
       ...(settings.trustedProxy !== undefined ? { trustedProxy: settings.trustedProxy } : {}),
+      ...(listen.socketPath !== undefined ? { socketPath: listen.socketPath } : {}),
+      ...(deps.listenRetry ? { listenRetry: deps.listenRetry } : {}),
+      // A squatted port is an alarm and a retried bind, never a stopped Invoice Service (review 3 #4).
+      onPortTaken: (detail) => {
+        log.error("notification_port_taken", { detail });
+        settlement.raise({ kind: "port-taken", detail });
+      },
+      onListening: () => log.info("notification_port_recovered", { listen: settings.listen }),
       onRecorded: (ids, source) => settlement.kick(ids, source),
       pendingFrom: (source) => settlement.pendingFrom(source),
     });

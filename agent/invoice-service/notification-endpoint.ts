@@ -27,6 +27,7 @@ import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../log.ts";
 import { rateLimitedLogger } from "../log-rate.ts";
 import { guardConnections } from "./connection-guard.ts";
+import { listenGuarded, type ListenRetry } from "./listener.ts";
 import { isJsonContentType, readLimitedBody, sendJson } from "./http-body.ts";
 import type { InvoiceStore } from "./store.ts";
 
@@ -47,6 +48,12 @@ export const HEADERS_TIMEOUT_MS = 3_000;
 export interface NotificationEndpointOptions {
   readonly host: string;
   readonly port: number;
+  /** A Unix socket instead of host:port (listener.ts: cannot be squatted). */
+  readonly socketPath?: string;
+  /** A TCP port held by someone else: alarm and retry instead of failing (listener.ts). */
+  readonly onPortTaken?: (detail: string) => void;
+  readonly onListening?: () => void;
+  readonly listenRetry?: ListenRetry;
   /** Path notifications arrive on, token included (the path of the public URL + `/TOKEN`). */
   readonly path: string;
   readonly store: InvoiceStore;
@@ -71,6 +78,8 @@ export interface NotificationEndpointOptions {
 
 export interface NotificationEndpoint {
   readonly port: number;
+  /** False while the TCP port is held by someone else (the bind is being retried). */
+  listening(): boolean;
   /** Local URL of the endpoint (what a local simulator can be provisioned with). */
   readonly url: string;
   close(): Promise<void>;
@@ -272,20 +281,21 @@ export async function startNotificationEndpoint(o: NotificationEndpointOptions):
     if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
     else socket.destroy();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port, o.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
+  const listener = await listenGuarded(server, o.socketPath !== undefined ? { socketPath: o.socketPath } : { host: o.host, port: o.port }, {
+    ...(o.onPortTaken ? { onTaken: o.onPortTaken } : {}),
+    ...(o.onListening ? { onListening: o.onListening } : {}),
+    ...(o.listenRetry ? { retry: o.listenRetry } : {}),
   });
-  const { port } = server.address() as AddressInfo;
+  const port = o.socketPath !== undefined ? 0 : listener.listening() ? (server.address() as AddressInfo).port : o.port;
   const hostInUrl = o.host.includes(":") ? `[${o.host}]` : o.host;
   return {
     port,
-    url: `http://${hostInUrl}:${port}${o.path}`,
+    listening: () => listener.listening(),
+    url: o.socketPath !== undefined ? `http://unix:${o.socketPath}:${o.path}` : `http://${hostInUrl}:${port}${o.path}`,
     close: () =>
       new Promise<void>((resolve) => {
+        listener.stop();
+        if (!listener.listening()) return resolve();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -15,7 +15,7 @@ export interface IssuerSettings {
    * the agent nothing but the connection.
    */
   readonly notificationTokenFile: string;
-  /** `host:port` (or `[v6]:port`) the notification endpoint listens on; loopback by default. */
+  /** `host:port` (or `[v6]:port`), or `unix:/path.sock` (cannot be squatted: listener.ts); loopback 8731 by default. */
   readonly listen?: string;
   /** Whose X-Forwarded-For names a notification's source (default nobody's; config/schema.ts). */
   readonly trustedProxy?: boolean | readonly string[];
@@ -50,13 +50,16 @@ export interface ResolvedListen {
   readonly host: string;
   readonly port: number;
   readonly path: string;
+  /** Set for `unix:/path`: the endpoint listens on that Unix socket (host/port unused). */
+  readonly socketPath?: string;
 }
 
 export function resolveListen(s: IssuerSettings): ResolvedListen {
   const listen = s.listen ?? DEFAULT_LISTEN;
-  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(listen);
+  const unix = /^unix:(\/\S+)$/.exec(listen);
+  const m = unix ? null : /^(?:\[([0-9a-fA-F:]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(listen);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
+  if (!unix && (!m || port > 65535)) {
     throw new AgentError("CONFIG_INVALID", `invoiceService.listen: ${JSON.stringify(listen)} is not host:port`, { field: "invoiceService.listen" });
   }
   let path = s.notificationPath;
@@ -67,7 +70,8 @@ export function resolveListen(s: IssuerSettings): ResolvedListen {
       throw new AgentError("CONFIG_INVALID", `invoiceService.publicUrl: ${JSON.stringify(s.publicUrl)} is not a URL`, { field: "invoiceService.publicUrl" });
     }
   }
-  return { host: m[1] ?? m[2]!, port, path };
+  if (unix) return { host: "unix", port: 0, path, socketPath: unix[1]! };
+  return { host: m![1] ?? m![2]!, port, path };
 }
 
 export function qrHostOf(s: IssuerSettings): string {

@@ -18,7 +18,8 @@ export type AlarmKind =
   | "mismatch" // amount or currency differ from the issued invoice
   | "duplicate-payment" // the invoice was already paid by another Invoice Service id
   | "release-failed" // the release effect threw
-  | "release-interrupted"; // crash while releasing: outcome unknown, not repeated
+  | "release-interrupted" // crash while releasing: outcome unknown, not repeated
+  | "port-taken"; // another process holds the notification port: it receives what nginx forwards
 
 export interface InvoiceAlarm {
   readonly kind: AlarmKind;

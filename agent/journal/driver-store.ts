@@ -8,7 +8,7 @@ import type { DriverStore } from "../../drivers/driver-store.ts";
 import { AgentError } from "../errors.ts";
 import { openDurableDatabase } from "./durable-sqlite.ts";
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE driver_entries (
     scope TEXT NOT NULL,

@@ -9,17 +9,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import sqlite3 from "sqlite3";
+import { step } from "./journal-steps.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBackup, writeBackupArchive } from "../../agent/backup/archive.ts";
-import { restoreBackup } from "../../agent/backup/restore.ts";
+import { abortRestore, restoreBackup } from "../../agent/backup/restore.ts";
 import { takeSnapshot } from "../../agent/backup/snapshot.ts";
 import { tarStream } from "../../agent/backup/tar.ts";
 import { openJournal } from "../../agent/journal/journal.ts";
-import type { Journal, TransitionRecord } from "../../agent/journal/types.ts";
+import type { Journal } from "../../agent/journal/types.ts";
 import { startSocketServers } from "../../agent/daemon/sockets/server.ts";
 import { createLogger } from "../../agent/log.ts";
 import { TestStation } from "../daemon/test-station.ts";
 import { straced, type TraceEvent } from "../durability/strace.ts";
+import { disciplineViolations } from "../durability/discipline.ts";
 
 const exec = promisify(execFile);
 let dir: string;
@@ -30,19 +32,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const step = (flowId: string, n: number, finished = false): TransitionRecord => ({
-  flowId,
-  kind: "preliminary",
-  point: 1,
-  terminalId: "T1",
-  at: 1_000 + n,
-  input: { type: "timer", name: "poll" },
-  state: { phase: finished ? "finished" : "polling", n },
-  stateName: finished ? "finished" : "polling",
-  finished,
-  parked: false,
-  effects: [],
-});
 
 /** A state directory with a journal of `flows` finished flows (+1 running) and terminal credentials. */
 async function site(name: string, flows: number): Promise<{ state: string; journal: Journal; path: string }> {
@@ -150,7 +139,7 @@ describe("glase-agent restore (the agent stopped)", () => {
     await exec("cp", ["-a", join(live.state, "terminals"), join(state, "terminals")]);
     const target = { state, path: join(state, "journal.sqlite") };
     expect((await stat(join(state, "journal.sqlite-wal"))).size).toBeGreaterThan(0);
-    const report = await restoreBackup(await openBackup(file), { stateDir: target.state, journalPath: target.path, invoiceJournalPath: join(target.state, "invoices.sqlite"), terminalsDir: join(target.state, "terminals") });
+    const report = await restoreBackup(await openBackup(file), { stateDir: target.state, journalPath: target.path, invoiceJournalPath: join(target.state, "invoices.sqlite"), driverStorePath: join(target.state, "drivers.sqlite"), terminalsDir: join(target.state, "terminals") });
 
     expect(await seqs(target.path)).toEqual(await seqs(join(snap.dir, "journal.sqlite")));
     const j = await openJournal({ path: target.path });
@@ -159,9 +148,10 @@ describe("glase-agent restore (the agent stopped)", () => {
     await j.close();
     expect(JSON.parse(await readFile(join(target.state, "terminals", "point-1.json"), "utf8")).password).toBe("pw-source");
     expect((await stat(join(target.state, "terminals", "point-1.json"))).mode & 0o777).toBe(0o600);
-    // What was replaced is kept, journal and its -wal together.
+    // What was replaced is kept; its -wal was checkpointed into it first, so the journal alone holds all 12.
     expect(report.replacedDir).toMatch(/replaced-/);
-    expect((await readdir(report.replacedDir!)).sort()).toEqual(expect.arrayContaining(["journal.sqlite", "journal.sqlite-wal", "terminals"]));
+    expect((await readdir(report.replacedDir!)).sort()).toEqual(expect.arrayContaining(["journal.sqlite", "terminals"]));
+    expect(await readdir(report.replacedDir!)).not.toContain("journal.sqlite-wal");
     const old = await openJournal({ path: join(report.replacedDir!, "journal.sqlite") });
     expect((await old.receipts()).length).toBe(12);
     await old.close();
@@ -180,7 +170,7 @@ describe("glase-agent restore (the agent stopped)", () => {
     const target = await site("target-newer", 2);
     await target.journal.close();
     const before = (await readdir(target.state)).sort();
-    await expect(restoreBackup(await openBackup(file), { stateDir: target.state, journalPath: target.path, invoiceJournalPath: join(target.state, "invoices.sqlite"), terminalsDir: join(target.state, "terminals") })).rejects.toThrow(/schema 99, newer than this agent/);
+    await expect(restoreBackup(await openBackup(file), { stateDir: target.state, journalPath: target.path, invoiceJournalPath: join(target.state, "invoices.sqlite"), driverStorePath: join(target.state, "drivers.sqlite"), terminalsDir: join(target.state, "terminals") })).rejects.toThrow(/schema 99, newer than this agent/);
     expect((await readdir(target.state)).sort()).toEqual(before);
     expect((await seqs(target.path)).length).toBe(5);
   });
@@ -220,7 +210,7 @@ describe("glase-agent restore (the agent stopped)", () => {
     expect((await seqs(join(state, "journal.sqlite"))).length).toBe(5);
   });
 
-  it("swaps the files one durable rename at a time, the old -wal aside before the restored journal is in place (strace)", async () => {
+  it("checkpoints the old journal, writes the marker, swaps one durable rename at a time, removes the marker last (strace)", async () => {
     const source = await site("trace-source", 3);
     const snap = await takeSnapshot({ stagingRoot: source.state, journalPath: source.path, terminalsDir: join(source.state, "terminals"), station: "Glase Demo Station", agentVersion: "t" });
     await source.journal.close();
@@ -245,11 +235,70 @@ describe("glase-agent restore (the agent stopped)", () => {
       const synced = r.events.some((e) => (e.syscall === "fsync" || e.syscall === "fdatasync") && e.fdPath === dirOf(to!) && e.index > renames[i]!.index && e.index < renames[i + 1]!.index);
       expect(synced, `rename to ${to} not fsynced before the next rename`).toBe(true);
     }
-    const walAside = renames.findIndex((e) => e.paths[0] === join(state, "journal.sqlite-wal"));
+    const marker = join(state, "restore-in-progress.json");
+    const markerIn = renames.findIndex((e) => e.paths.at(-1) === marker);
+    const firstAside = renames.findIndex((e) => e.paths[0] === join(state, "journal.sqlite"));
     const journalIn = renames.findIndex((e) => e.paths.at(-1) === join(state, "journal.sqlite") && e.paths[0] !== join(state, "journal.sqlite"));
-    expect(walAside, "the old -wal was moved aside").toBeGreaterThanOrEqual(0);
-    expect(journalIn).toBeGreaterThan(walAside);
+    // The old journal's WAL went into it (a write to the database, then its fsync) before the marker.
+    const checkpointed = r.events.findIndex((e) => e.syscall === "pwrite64" && e.fdPath === join(state, "journal.sqlite"));
+    expect(checkpointed, "the old journal was checkpointed").toBeGreaterThanOrEqual(0);
+    expect(checkpointed).toBeLessThan(renames[markerIn]!.index);
+    expect(markerIn, "the marker was placed before the first file moved").toBeGreaterThanOrEqual(0);
+    expect(firstAside).toBeGreaterThan(markerIn);
+    expect(journalIn).toBeGreaterThan(firstAside);
+    const markerOut = r.events.findIndex((e) => e.syscall.startsWith("unlink") && e.paths.includes(marker) && ok(e));
+    expect(markerOut, "the marker is removed after the last rename").toBeGreaterThan(renames.at(-1)!.index);
+    await expect(readdir(state)).resolves.not.toContain("restore-in-progress.json");
+    // Every file restore writes (staged copies, the marker) follows the durable-write discipline.
+    // (SQLite's own sidecars of a staged copy, opened read-only by the check, follow SQLite's protocol.)
+    expect(disciplineViolations(r.events, state).filter((v) => !/\.sqlite\.restore-[^/ ]*-(wal|shm):/.test(v))).toEqual([]);
     expect((await readdir(state)).filter((n) => n.startsWith("journal.sqlite-"))).toEqual([]);
     expect((await seqs(join(state, "journal.sqlite"))).length).toBe((await seqs(join(snap.dir, "journal.sqlite"))).length);
+  });
+
+  it("a restore stopped mid-swap leaves its marker: the daemon refuses to start (exit 78, naming it), a re-run finishes, --abort undoes", async () => {
+    const source = await site("mid-source", 2);
+    const snap = await takeSnapshot({ stagingRoot: source.state, journalPath: source.path, terminalsDir: join(source.state, "terminals"), station: "Glase Demo Station", agentVersion: "t" });
+    await source.journal.close();
+    const file = join(dir, "mid.tar");
+    await writeBackupArchive(file, snap.dir, snap.manifest);
+    const target = await site("mid-target", 4);
+    await target.journal.close();
+    const config = join(dir, "mid.yaml");
+    await writeFile(config, `${await readFile("config/simulated-station.yaml", "utf8")}\nstateDir: ${target.state}\nsockets: { dir: ${join(dir, "mid-run")} }\n`);
+    await chmod(config, 0o600);
+    const cli = (...args: string[]) =>
+      exec(process.execPath, ["bin/glase-agent.js", ...args, "--config", config], { timeout: 30_000 }).then(
+        (r) => ({ code: 0, out: r.stdout + r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
+    // Killed right after the old journal went aside: no journal in place, the marker says so.
+    const killed = await straced([process.execPath, "bin/glase-agent.js", "restore", file, "--config", config], {
+      stopOn: ["rename"],
+      onBoundary: (e) => {
+        if (e.paths[0] === target.path && e.result.startsWith("0")) process.kill(e.tid, "SIGKILL");
+      },
+    });
+    expect(killed.code).not.toBe(0);
+    expect(await readdir(target.state)).toContain("restore-in-progress.json");
+    expect(await readdir(target.state)).not.toContain("journal.sqlite");
+    const started = await cli("run");
+    expect(started.code, started.out).toBe(78);
+    expect(started.out).toMatch(/restore-in-progress\.json exists.*glase-agent restore .*mid\.tar.*restore --abort/);
+    expect(await readdir(target.state)).not.toContain("journal.sqlite"); // no empty journal created
+    // --abort puts the old state back; a re-run on a copy of the killed state finishes it (both
+    // in-process: each CLI run costs a node start, and the command's parsing is thin).
+    const killedCopy = `${target.state}-copy`;
+    await exec("cp", ["-a", target.state, killedCopy]);
+    const targetsOf = (state: string) => ({ stateDir: state, journalPath: join(state, "journal.sqlite"), invoiceJournalPath: join(state, "invoices.sqlite"), driverStorePath: join(state, "drivers.sqlite"), terminalsDir: join(state, "terminals") });
+    await abortRestore(targetsOf(target.state));
+    expect((await seqs(target.path)).length).toBe(9);
+    expect(JSON.parse(await readFile(join(target.state, "terminals", "point-1.json"), "utf8")).password).toBe("pw-mid-target");
+    expect(await readdir(target.state)).not.toContain("restore-in-progress.json");
+    const rerun = await restoreBackup(await openBackup(file), targetsOf(killedCopy));
+    expect(rerun.resumed).toBe(true);
+    expect((await seqs(join(killedCopy, "journal.sqlite"))).length).toBe(5);
+    expect(JSON.parse(await readFile(join(killedCopy, "terminals", "point-1.json"), "utf8")).password).toBe("pw-mid-source");
+    expect(await readdir(killedCopy)).not.toContain("restore-in-progress.json");
   });
 });

@@ -141,6 +141,8 @@ describe("operator tools on a running agent", () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { bytes: number; files: string[]; journal: { steps: number } };
     expect(out.files).toContain("journal.sqlite");
+    // The drivers' store (OCPP/PTS transaction ↔ flow) travels with the journal it refers to (review 3 #3).
+    expect(out.files).toContain("drivers.sqlite");
     expect(out.journal.steps).toBeGreaterThan(0);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await stat(file)).size).toBe(out.bytes);

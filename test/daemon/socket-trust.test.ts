@@ -4,7 +4,7 @@
 // Root (and any admin command) now refuses a socket or directory owned by someone other than
 // root, the invoking user or the service user, saying why (exit 4), and never connects.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { chmod, chown, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../agent/cli/exit-codes.ts";
+import { peerCredentialsAvailable } from "../../agent/daemon/sockets/peer.ts";
 
 const exec = promisify(execFile);
 const OUTSIDER = 65534;
@@ -95,12 +96,14 @@ describe.skipIf(process.getuid?.() !== 0 || existsSync("/run/glase-agent"))("the
     }
   });
 
-  it.skipIf(!existsSync(join(process.cwd(), "node_modules/glase-peer-credentials/build/Release/peer_credentials.node")))(
-    "refuses an agent that listens as another uid, even under --socket-dir (exit 4, naming the uid)",
+  it(
+    "refuses an agent that listens as another uid, even under --socket-dir (exit 4, naming the uid); doctor and restore too",
     async () => {
+      // Not a skip: without the addon nothing reads SO_PEERCRED and this check does not exist.
+      expect(peerCredentialsAvailable(), "glase-peer-credentials is not built: npm rebuild glase-peer-credentials").toBe(true);
       const evil = await mkdtemp(join(tmpdir(), "glase-evil-"));
       await chmod(evil, 0o777);
-      const script = `const s=require("net").createServer(c=>c.on("data",()=>c.write(JSON.stringify({id:1,ok:true,result:{terminalId:"ATTACKER-CHOSEN-TERMINAL",registered:true}})+"\\n")));s.listen(${JSON.stringify(join(evil, "admin.sock"))},()=>process.stdout.write("ready\\n"))`;
+      const script = `const net=require("net");let n=0;for(const f of ["admin.sock","status.sock"]){const s=net.createServer(c=>c.on("data",()=>c.write(JSON.stringify({id:1,ok:true,result:{terminalId:"ATTACKER-CHOSEN-TERMINAL",registered:true}})+"\\n")));s.listen(require("path").join(${JSON.stringify(evil)},f),()=>{if(++n===2)process.stdout.write("ready\\n")})}`;
       const child: ChildProcess = spawn(process.execPath, ["-e", script], { uid: OUTSIDER, gid: OUTSIDER, cwd: "/", stdio: ["ignore", "pipe", "inherit"] });
       try {
         await new Promise<void>((ok, ko) => (child.stdout!.once("data", () => ok()), child.once("exit", (c) => ko(new Error(`fake agent exited ${c}`)))));
@@ -108,6 +111,16 @@ describe.skipIf(process.getuid?.() !== 0 || existsSync("/run/glase-agent"))("the
         expect(reg.stdout).not.toContain("ATTACKER");
         expect(reg.code, reg.stderr).toBe(EXIT.PERMISSION);
         expect(reg.stderr).toMatch(new RegExp(`runs as uid ${OUTSIDER}`));
+        // doctor and restore check the listener too (review 3 #5): refused, never read as the agent.
+        const doc = await cli(["doctor", "--socket-dir", evil, "--config", join(dir, "no-config.yaml")]);
+        expect(doc.stdout).not.toContain("ATTACKER");
+        expect(doc.code, doc.stderr).toBe(EXIT.PERMISSION);
+        expect(doc.stderr).toMatch(new RegExp(`status\\.sock: the process listening on it \\(pid \\d+\\) runs as uid ${OUTSIDER}`));
+        const config = join(dir, "restore.yaml");
+        await writeFile(config, `${await readFile("config/simulated-station.yaml", "utf8")}\nstateDir: ${join(dir, "state")}\nsockets: { dir: ${join(dir, "no-run")} }\n`, { mode: 0o600 });
+        const res = await cli(["restore", "--abort", "--socket-dir", evil, "--config", config]);
+        expect(res.code).not.toBe(0);
+        expect(res.stderr).toMatch(new RegExp(`runs as uid ${OUTSIDER}, not as root`));
       } finally {
         child.kill("SIGKILL");
         await rm(evil, { recursive: true, force: true });

@@ -4,13 +4,15 @@
 // nginx's 404. The consistency half always runs; the real-nginx half runs where nginx is installed
 // (apt-get install nginx-light) unless GLASE_TEST_NGINX=0.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { notificationUrlOf } from "../../agent/invoice-service/settings.ts";
+import { openInvoiceIssuer } from "../../agent/invoice-service/issuer.ts";
+import { silentLog, writeSecret, writeToken } from "../invoice-service/helpers.ts";
 import { freePort } from "../support/free-port.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -69,6 +71,33 @@ describe("docs/install.md §8 nginx block", () => {
 });
 
 const nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].find((p) => existsSync(p));
+
+/** A throwaway nginx in `dir` serving `block` (checked with -t first); resolves once it listens. */
+async function startNginx(dir: string, block: string): Promise<ReturnType<typeof spawn>> {
+  const t = (n: string) => `${n} ${join(dir, n)};`;
+  writeFileSync(
+    join(dir, "nginx.conf"),
+    `daemon off; master_process off; pid ${join(dir, "nginx.pid")}; error_log ${join(dir, "error.log")};
+events { worker_connections 64; }
+http { access_log ${join(dir, "access.log")}; ${t("client_body_temp_path")} ${t("proxy_temp_path")}
+  ${t("fastcgi_temp_path")} ${t("uwsgi_temp_path")} ${t("scgi_temp_path")}
+${block}
+}
+`,
+  );
+  const check = spawnSync(nginx!, ["-t", "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { encoding: "utf8" });
+  expect(check.status, check.stderr).toBe(0);
+  const pidFile = join(dir, "nginx.pid");
+  // nginx writes its pid file after it has bound its listeners.
+  const ready = new Promise<void>((resolve) => {
+    const w = watch(dir, () => {
+      if (existsSync(pidFile)) (w.close(), resolve());
+    });
+  });
+  const child = spawn(nginx!, ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { stdio: "ignore" });
+  await ready;
+  return child;
+}
 describe.skipIf(!nginx || process.env.GLASE_TEST_NGINX === "0")("docs/install.md §8 nginx block in a real nginx", () => {
   const dir = mkdtempSync(join(tmpdir(), "glase-nginx-"));
   let upstream: Server | undefined;
@@ -96,28 +125,7 @@ describe.skipIf(!nginx || process.env.GLASE_TEST_NGINX === "0")("docs/install.md
       .replace(/allow 192\.0\.2\.0\/24;/, "allow 127.0.0.1;")
       .replace(/127\.0\.0\.1:8731/, `127.0.0.1:${upPort}`)
       .replaceAll("/var/log/nginx/", `${dir}/`);
-    const t = (n: string) => `${n} ${join(dir, n)};`;
-    writeFileSync(
-      join(dir, "nginx.conf"),
-      `daemon off; master_process off; pid ${join(dir, "nginx.pid")}; error_log ${join(dir, "error.log")};
-events { worker_connections 64; }
-http { access_log ${join(dir, "access.log")}; ${t("client_body_temp_path")} ${t("proxy_temp_path")}
-  ${t("fastcgi_temp_path")} ${t("uwsgi_temp_path")} ${t("scgi_temp_path")}
-${block}
-}
-`,
-    );
-    const check = spawnSync(nginx!, ["-t", "-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { encoding: "utf8" });
-    expect(check.status, check.stderr).toBe(0);
-    const pidFile = join(dir, "nginx.pid");
-    // nginx writes its pid file after it has bound its listeners.
-    const ready = new Promise<void>((resolve) => {
-      const w = watch(dir, () => {
-        if (existsSync(pidFile)) (w.close(), resolve());
-      });
-    });
-    child = spawn(nginx!, ["-p", dir, "-c", join(dir, "nginx.conf"), "-e", join(dir, "error.log")], { stdio: "ignore" });
-    await ready;
+    child = await startNginx(dir, block);
 
     const real = await fetch(`http://127.0.0.1:${port}${notifyPath}`, { method: "POST", body: "x" });
     expect(real.status).toBe(200);
@@ -130,5 +138,51 @@ ${block}
     const logs = ["access.log", "glase-notify.log", "error.log"].filter((f) => existsSync(join(dir, f))).map((f) => readFileSync(join(dir, f), "utf8")).join("");
     expect(logs).toContain("POST");
     expect(logs).not.toContain(TOKEN);
+  });
+});
+
+/** The Unix-socket variant the docs prefer (review 3 #4): its proxy_pass line, as written there. */
+function docsUnixProxyPass(): string {
+  const md = readFileSync(join(ROOT, "docs", "install.md"), "utf8");
+  const m = /`(proxy_pass http:\/\/unix:\/run\/glase-agent\/notify\.sock:;)`/.exec(md);
+  if (!m) throw new Error("docs/install.md: no `proxy_pass http://unix:/run/glase-agent/notify.sock:;` for the Unix-socket variant");
+  return m[1]!;
+}
+
+describe.skipIf(!nginx || process.env.GLASE_TEST_NGINX === "0")("docs/install.md §8 Unix-socket variant in a real nginx, to the real endpoint", () => {
+  const dir = mkdtempSync(join(tmpdir(), "glase-nginx-unix-"));
+  let child: ReturnType<typeof spawn> | undefined;
+  afterAll(() => {
+    child?.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("nginx → unix:notify.sock → the agent's endpoint journals the notification (200); other paths 404", async () => {
+    const run = join(dir, "run");
+    mkdirSync(run, { mode: 0o755 });
+    const socket = join(run, "notify.sock");
+    const agent = await openInvoiceIssuer(
+      { issuerName: "kiosk", secretFile: await writeSecret(dir, "kiosk-secret-0123"), notificationTokenFile: await writeToken(dir, TOKEN), listen: `unix:${socket}`, publicUrl: example.invoiceService.publicUrl, detailsBaseUrl: "http://127.0.0.1:9" },
+      { journalPath: join(dir, "invoices.sqlite"), release: async () => undefined, log: silentLog },
+    );
+    try {
+      const port = await freePort();
+      const block = docsBlock()
+        .replace(/listen 443 ssl;/, `listen 127.0.0.1:${port};`)
+        .replace(/^\s*ssl_certificate.*$/gm, "")
+        .replace(/allow 192\.0\.2\.0\/24;/, "allow 127.0.0.1;")
+        .replace(/proxy_pass http:\/\/127\.0\.0\.1:8731;/, docsUnixProxyPass().replace("/run/glase-agent/notify.sock", socket))
+        .replaceAll("/var/log/nginx/", `${dir}/`);
+      expect(block).toContain(`unix:${socket}:`);
+      child = await startNginx(dir, block);
+      const real = await fetch(`http://127.0.0.1:${port}${notifyPath}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ invoiceId: 4713 }) });
+      expect(real.status, readFileSync(join(dir, "error.log"), "utf8").slice(-500)).toBe(200);
+      expect((await agent.listNotifications()).map((n) => n.invoiceId)).toContain(4713);
+      const wrong = await fetch(`http://127.0.0.1:${port}/glase/notify/not-the-token`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      expect(wrong.status).toBe(404);
+    } finally {
+      child?.kill("SIGTERM");
+      await agent.close();
+    }
   });
 });

@@ -16,14 +16,14 @@
 // without them. GLASE_POWER_CUT_FULL=1 (`npm run test:power-cut`) starts it on every byte-distinct
 // copy, temporaries included.
 import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, truncate } from "node:fs/promises";
+import { mkdir, readFile, truncate } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ControlClient } from "../../agent/daemon/sockets/client.ts";
 import type { AlarmInfo, PointSnapshot } from "../../agent/engine-api.ts";
 import { AgentProcess, BIN, POINT1, Site } from "./site.ts";
-import { isTemporary, pathArgs } from "./discipline.ts";
+import { pathArgs } from "./discipline.ts";
+import { fingerprint, records } from "./state-copies.ts";
 import { BOUNDARY_SYSCALLS, DATA_SYSCALLS, straced, under, type TraceEvent } from "./strace.ts";
 
 const FULL = process.env.GLASE_POWER_CUT_FULL === "1";
@@ -68,33 +68,6 @@ function dirtyFiles(events: readonly TraceEvent[], state: string): Set<string> {
 /** An openat that can change what is on disk (creates, truncates or opens for writing). */
 function opensForWriting(e: TraceEvent): boolean {
   return e.syscall === "openat" && /O_WRONLY|O_RDWR|O_CREAT|O_TRUNC/.test(e.args);
-}
-
-async function listFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
-}
-
-async function fingerprint(dir: string): Promise<string> {
-  const h = createHash("sha256");
-  for (const f of (await listFiles(dir)).sort()) {
-    if (!FULL && isTemporary(f)) continue;
-    h.update(relative(dir, f)).update("\0").update(await readFile(f)).update("\0");
-  }
-  return h.digest("hex");
-}
-
-/** Every password-bearing record in a copy: credentials, pending registrations, orphans. */
-async function records(dir: string): Promise<Array<{ terminalId?: string; externalTerminalId?: string; password?: string }>> {
-  const out = [];
-  for (const f of await listFiles(join(dir, "terminals")).catch(() => [])) {
-    try {
-      const j = JSON.parse(await readFile(f, "utf8"));
-      out.push(j.record ?? j);
-    } catch {
-      // empty or torn: holds nothing
-    }
-  }
-  return out;
 }
 
 describe("power cut at every fsync/rename boundary", () => {
@@ -142,7 +115,7 @@ describe("power cut at every fsync/rename boundary", () => {
     const seen = new Map<string, string>();
     let starts = 0;
     for (const s of snapshots) {
-      const print = await fingerprint(s.dir);
+      const print = await fingerprint(s.dir, FULL);
       if (seen.has(print)) continue;
       seen.set(print, s.label);
       starts++;

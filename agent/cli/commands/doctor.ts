@@ -3,14 +3,15 @@
 // check failed.
 import { join } from "node:path";
 import { runDoctor, type CheckResult } from "../../doctor/checks.ts";
-import { ControlClient } from "../../daemon/sockets/client.ts";
+import type { ControlClient } from "../../daemon/sockets/client.ts";
 import { ADMIN_SOCKET, STATUS_SOCKET } from "../../daemon/sockets/server.ts";
-import { isAgentError } from "../../errors.ts";
+import { isAgentError, type AgentError } from "../../errors.ts";
 import { configureLogging } from "../../log.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { EXIT } from "../exit-codes.ts";
 import { table } from "./ctl-render.ts";
 import { chooseSocketDir } from "./socket-dir.ts";
+import { connectTrusted } from "./socket-trust.ts";
 
 const USAGE = `Usage: glase-agent doctor [--config FILE] [--print-test] [--socket-dir DIR] [--json]
 
@@ -61,8 +62,10 @@ export const doctorCommand: Command = {
     const dir = chooseSocketDir(values["socket-dir"] as string | undefined).dir;
     let agent: ControlClient | undefined;
     try {
-      agent = await ControlClient.connect(join(dir, STATUS_SOCKET), 2_000);
+      agent = await connectTrusted(join(dir, STATUS_SOCKET), false, 2_000);
     } catch (e) {
+      // A listener that is not the agent (SO_PEERCRED) is refused, never read as the agent's answer.
+      if (isAgentError(e, "PERMISSION_DENIED") && (e as AgentError).context.pid !== undefined) throw e;
       if (!isAgentError(e, "AGENT_UNREACHABLE") && !isAgentError(e, "PERMISSION_DENIED")) throw e;
     }
     try {
@@ -70,7 +73,7 @@ export const doctorCommand: Command = {
         configFile: (values.config as string | undefined) ?? "/etc/glase-agent/config.yaml",
         printTest: values["print-test"] === true,
         ...(agent ? { agent } : {}),
-        adminAgent: () => ControlClient.connect(join(dir, ADMIN_SOCKET), 2_000),
+        adminAgent: () => connectTrusted(join(dir, ADMIN_SOCKET), true, 2_000),
       });
       const ok = !results.some((r) => r.status === "fail");
       process.stdout.write((values.json ? JSON.stringify({ ok, checks: results }, null, 2) : render(results)) + "\n");

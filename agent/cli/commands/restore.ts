@@ -8,16 +8,17 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { openBackup, type OpenedBackup } from "../../backup/archive.ts";
-import { restoreBackup } from "../../backup/restore.ts";
+import { abortRestore, restoreBackup } from "../../backup/restore.ts";
 import { loadConfig } from "../../config/load.ts";
 import { resolveCommandPaths } from "../../config/paths.ts";
-import { ControlClient } from "../../daemon/sockets/client.ts";
 import { ADMIN_SOCKET, STATUS_SOCKET } from "../../daemon/sockets/server.ts";
 import { AgentError, isAgentError } from "../../errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { chooseSocketDir, SERVICE_SOCKET_DIR } from "./socket-dir.ts";
+import { connectTrusted } from "./socket-trust.ts";
 
 const USAGE = `Usage: glase-agent restore FILE [--config FILE] [--check] [--force] [--json]
+       glase-agent restore --abort [--config FILE]
 
 Restores a backup written by \`glase-agent ctl backup FILE\`: the payment journal (and the Invoice
 Service's), and the terminal credentials, into the state directory the config's agent uses (for
@@ -29,8 +30,13 @@ sha256, the journal's SQLite integrity and schema version, the credentials. The 
 are moved to replaced-<time>/ beside them (nothing is deleted). Then start the agent: unfinished
 flows of the backup are recovered by asking Glase (docs/recovery.md).
 
+The swap is safe against a power cut: until it is complete, restore-in-progress.json in the state
+directory says so and the agent refuses to start. Re-run the same restore to finish it, or give
+--abort to put the previous files back.
+
   --config FILE     station config (default /etc/glase-agent/config.yaml)
   --check           only check the archive and say what it holds (works while the agent runs)
+  --abort           undo an interrupted restore (the previous files back in place)
   --force           restore a backup of another station name than the config's
   --socket-dir DIR  where a running agent's sockets would be (default: see ctl --help)
   --json            machine-readable output`;
@@ -44,9 +50,11 @@ async function runningAgent(socketDirs: readonly string[]): Promise<string | und
       const path = join(dir, name);
       if (!existsSync(path)) continue;
       try {
-        (await ControlClient.connect(path, 2_000)).close();
+        (await connectTrusted(path, name === ADMIN_SOCKET, 2_000)).close();
         return `an agent answers on ${path}`;
       } catch (e) {
+        // Something that is not the agent listens where the agent's socket belongs: say so, restore nothing.
+        if (isAgentError(e, "PERMISSION_DENIED") && (e as AgentError).context.pid !== undefined) return (e as AgentError).message;
         // A socket this user may not open may well have an agent behind it: do not guess.
         if (isAgentError(e, "PERMISSION_DENIED")) return `cannot tell: ${path} refuses this user — run restore as root or the agent's user`;
         // Otherwise a stale socket file of a stopped (or killed) agent.
@@ -82,17 +90,28 @@ export const restoreCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseOptions(
       argv,
-      { config: { type: "string", short: "c" }, check: { type: "boolean" }, force: { type: "boolean" }, json: { type: "boolean" }, "socket-dir": { type: "string" } },
+      { config: { type: "string", short: "c" }, check: { type: "boolean" }, abort: { type: "boolean" }, force: { type: "boolean" }, json: { type: "boolean" }, "socket-dir": { type: "string" } },
       true,
     );
     if (values.help) {
       process.stdout.write(USAGE + "\n");
       return 0;
     }
+    const json = values.json === true;
+    if (values.abort === true) {
+      if (positionals.length !== 0) throw new AgentError("INPUT_INVALID", "--abort takes no FILE");
+      const configFile = (values.config as string | undefined) ?? "/etc/glase-agent/config.yaml";
+      const { config } = await loadConfig(configFile);
+      const paths = resolveCommandPaths(config, configFile);
+      const why = await runningAgent([paths.socketsDir, chooseSocketDir(values["socket-dir"] as string | undefined).dir, SERVICE_SOCKET_DIR]);
+      if (why) throw new AgentError("CONFLICT", `the agent is running (${why}): stop it first`);
+      const r = await abortRestore({ stateDir: paths.stateDir });
+      process.stdout.write(json ? JSON.stringify({ aborted: true, backup: r.backup, movedBack: r.movedBack }, null, 2) + "\n" : `aborted the restore of ${r.backup.file}: ${r.movedBack.length} file(s) back in place (${r.movedBack.join(", ") || "none had moved"}). Start the agent: systemctl start glase-agent\n`);
+      return 0;
+    }
     if (positionals.length !== 1) throw new AgentError("INPUT_INVALID", "expected the backup FILE");
     const backup = await openBackup(positionals[0]!);
     const info = describe(backup);
-    const json = values.json === true;
     if (values.check) {
       process.stdout.write(json ? JSON.stringify({ ...info, valid: true }, null, 2) + "\n" : `${backup.file}: valid backup of "${backup.manifest.station}" taken ${backup.manifest.createdAt} (${backup.manifest.files.length} files, journal ${backup.manifest.journal.steps} steps, ${backup.manifest.journal.receipts} receipts)\n`);
       return 0;
@@ -111,14 +130,16 @@ export const restoreCommand: Command = {
     await ensureStopped();
     const report = await restoreBackup(
       backup,
-      { stateDir: paths.stateDir, journalPath: paths.journal, invoiceJournalPath: join(paths.stateDir, "invoices.sqlite"), terminalsDir: paths.terminalsDir },
+      { stateDir: paths.stateDir, journalPath: paths.journal, invoiceJournalPath: join(paths.stateDir, "invoices.sqlite"), driverStorePath: join(paths.stateDir, "drivers.sqlite"), terminalsDir: paths.terminalsDir },
       { beforeSwap: ensureStopped },
     );
-    if (json) process.stdout.write(JSON.stringify({ ...info, restored: report.restored, ...(report.replacedDir ? { replacedDir: report.replacedDir } : {}) }, null, 2) + "\n");
+    if (json) process.stdout.write(JSON.stringify({ ...info, restored: report.restored, resumed: report.resumed, ...(report.checkpointProblems.length ? { checkpointProblems: report.checkpointProblems } : {}), ...(report.replacedDir ? { replacedDir: report.replacedDir } : {}) }, null, 2) + "\n");
     else {
       process.stdout.write(
         [
+          ...(report.resumed ? ["finished the restore a power cut or crash had interrupted"] : []),
           `restored:  ${report.restored.join(", ")}`,
+          ...report.checkpointProblems.map((p) => `warning:   ${p} (its files were moved aside whole)`),
           `from:      ${backup.file}, taken ${backup.manifest.createdAt} (agent ${backup.manifest.agentVersion})`,
           ...(report.replacedDir ? [`replaced:  the previous files are in ${report.replacedDir} (to roll back, move them back with the agent stopped)`] : []),
           `journal:   ${report.journal.steps} steps, ${report.journal.receipts} receipts; ${report.journal.unfinishedFlows} flows were running when it was taken — the next start recovers them by asking Glase`,

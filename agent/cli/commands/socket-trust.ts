@@ -6,7 +6,7 @@
 // invoking user or the agent's service user, and the directory must not be writable by others.
 import { lstatSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
-import type { ControlClient } from "../../daemon/sockets/client.ts";
+import { ControlClient } from "../../daemon/sockets/client.ts";
 import { AgentError } from "../../errors.ts";
 import { LOCAL_SOCKET_DIR } from "./socket-dir.ts";
 
@@ -141,4 +141,15 @@ export function checkServerPeer(client: ControlClient, socketPath: string, admin
     `refusing ${socketPath}: the process listening on it (pid ${peer.pid}) runs as uid ${peer.uid}, not as root, you or the ${SERVICE_USER} user, so it is not the agent; name the agent's directory with --socket-dir`,
     { path: socketPath, uid: peer.uid, pid: peer.pid },
   );
+}
+
+/**
+ * Connects to an agent socket the way every command must (review 3 #5: doctor and restore did
+ * not): the local-fallback path checks before, the listener's SO_PEERCRED after.
+ */
+export async function connectTrusted(socketPath: string, admin: boolean, timeoutMs?: number): Promise<ControlClient> {
+  checkLocalSocketTrust(socketPath, admin);
+  const client = await ControlClient.connect(socketPath, timeoutMs);
+  checkServerPeer(client, socketPath, admin);
+  return client;
 }
