@@ -1,5 +1,6 @@
 // The agent's OCPP 1.6J endpoint: an HTTP (or, for security profile 2, HTTPS) server whose
-// WebSocket upgrades at <path>/<chargePointId> become ocpp-rpc connections in strict mode. Only
+// WebSocket upgrades at <path>/<chargePointId> become ocpp-rpc connections in strict mode (the
+// official schemas; transaction messages may carry extra properties, validation.ts). Only
 // configured charge point ids get in (404 otherwise), only with the `ocpp1.6` subprotocol (400),
 // and with the charger's Basic-auth password where its profile asks for one (401). A charger that
 // connects again replaces its previous connection. Frames above maxFrameBytes close the
@@ -15,6 +16,7 @@ import { CLOSE, ChargerLink } from "./charger-link.ts";
 import type { ChargerConfig, Ocpp16Config } from "./config.ts";
 import { OCPP16 } from "./messages.ts";
 import { createRpcServer, type RpcHandshake, type RpcPeer, type RpcServer } from "./rpc.ts";
+import { extraProperties, LENIENT_ACTIONS, ocpp16Validator } from "./validation.ts";
 
 export interface TlsMaterial {
   readonly cert: string;
@@ -53,6 +55,7 @@ export class CentralSystem {
     this.rpc = createRpcServer({
       protocols: [OCPP16],
       strictMode: true,
+      strictModeValidators: [ocpp16Validator],
       callTimeoutMs: config.callTimeoutS * 1000,
       pingIntervalMs: 30_000,
       maxBadMessages: 10,
@@ -142,6 +145,13 @@ export class CentralSystem {
     }
     let invalid = 0;
     let bad = 0;
+    let extra = 0;
+    peer.on("call", ((e: { outbound: boolean; payload: unknown[] }) => {
+      const action = String(e.payload[2]);
+      if (e.outbound || !(LENIENT_ACTIONS as readonly string[]).includes(action)) return;
+      const fields = extraProperties(action, e.payload[3]);
+      if (fields.length > 0 && shouldLog(++extra)) logger.warn("ocpp_extra_properties", { chargePointId: id, action, fields, note: "accepted: not in the OCPP 1.6 schema, ignored", count: extra });
+    }) as never);
     peer.on("strictValidationFailure", ((e: { method: string; outbound: boolean; isCall: boolean; error: Error }) => {
       if (shouldLog(++invalid)) logger.warn("ocpp_schema_violation", { chargePointId: id, action: e.method, ours: e.outbound, call: e.isCall, problem: e.error.message.slice(0, 200), count: invalid });
     }) as never);

@@ -34,3 +34,16 @@ it("a StopTransaction with one vendor field too many still ends the session with
   expect((await rig.events.waitFor(isEnd, 3_000)).milli).toBe(3000);
   cp.close();
 });
+
+it("the fields the schema defines stay strict: a StopTransaction without meterStop, or with a string one, is a CALLERROR; a MeterValues with a vendor field is read", async () => {
+  const { rig, cp, tx } = await session();
+  const mv = { connectorId: 1, transactionId: tx, vendorX: 1, meterValue: [{ timestamp: new Date().toISOString(), vendorY: "y", sampledValue: [{ value: "1800", measurand: "Energy.Active.Import.Register", vendorZ: true }] }] };
+  expect(await cp.call("MeterValues", mv)).toEqual({});
+  expect(await cp.call("StopTransaction", { transactionId: tx, timestamp: new Date().toISOString() })).toMatchObject({ callError: "OccurrenceConstraintViolation" });
+  expect(await cp.call("StopTransaction", { transactionId: tx, meterStop: "4000", timestamp: new Date().toISOString() })).toMatchObject({ callError: "TypeConstraintViolation" });
+  expect(await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging", vendorField: 1 })).toMatchObject({ callError: expect.any(String) });
+  expect(rig.events.count(isEnd)).toBe(0);
+  await cp.call("StopTransaction", { transactionId: tx, meterStop: 4000, timestamp: new Date().toISOString() });
+  expect((await rig.events.waitFor(isEnd)).milli).toBe(3000);
+  cp.close();
+});
