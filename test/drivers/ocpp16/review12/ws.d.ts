@@ -3,7 +3,7 @@
 declare module "ws" {
   import type { IncomingMessage } from "node:http";
   class WebSocket {
-    constructor(url: string, protocols?: string[], options?: { headers?: Record<string, string> });
+    constructor(url: string, protocols?: string[], options?: { headers?: Record<string, string>; localAddress?: string });
     send(data: string): void;
     close(): void;
     on(event: "close", listener: (code: number) => void): this;
