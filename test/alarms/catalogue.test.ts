@@ -31,6 +31,8 @@ export async function raisedCodes(): Promise<Map<string, string>> {
     for (const m of text.matchAll(/alarmFor\(\s*\w+,\s*"(\w+)"/g)) add(`glase-${m[1]}`, file);
     for (const m of text.matchAll(/code: "(glase-\w+)"/g)) add(m[1]!, file);
   }
+  // The OCPP driver's `fault` events become device-fault-<code> alarms (agent/flows/dispenser-link.ts).
+  for (const { file, text } of await sources("drivers/ocpp16")) for (const m of text.matchAll(/\bcode: "(OCPP_[A-Z_]+)"/g)) add(`device-fault-${m[1]}`, file);
   // Templated codes, expanded from the unions that feed them.
   const compose = await readFile("agent/daemon/compose.ts", "utf8");
   expect(compose).toContain("code: `device-${f.device}-unavailable`");
@@ -51,7 +53,7 @@ describe("the alarm catalogue", () => {
     expect(missing, "codes raised but not in agent/alarms/catalogue.ts").toEqual([]);
     expect(Object.keys(ALARM_CATALOGUE).filter((c) => !raised.has(c)), "catalogued codes nothing raises").toEqual([]);
     const doc = await readFile("docs/alarms.md", "utf8");
-    const documented = new Set([...doc.matchAll(/^\| `([a-zA-Z][a-zA-Z0-9-]*)` \|/gm)].map((m) => m[1]!));
+    const documented = new Set([...doc.matchAll(/^\| `([a-zA-Z][a-zA-Z0-9_-]*)` \|/gm)].map((m) => m[1]!));
     expect([...raised.keys()].filter((c) => !documented.has(c)), "codes docs/alarms.md does not list").toEqual([]);
     expect([...documented].filter((c) => !raised.has(c)), "codes docs/alarms.md lists that nothing raises").toEqual([]);
   });
