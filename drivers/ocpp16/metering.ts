@@ -6,6 +6,9 @@
 // - Progress: energy = carried + (register − base). base starts at meterStart, carried at 0.
 // - A register that goes backwards (a charger that lost its session meter in a reboot, a meter
 //   swap) is a RESET: what was metered so far is carried, and the reading becomes the new base.
+//   Only a reading TIMESTAMPED after the last one is a reset: a charger back online delivers its
+//   queued MeterValues after the agent's TriggerMessage got a fresh one, so an older, lower reading
+//   is stale and ignored (so is a lower one whose time cannot be compared).
 //   The energy between the reset and that first reading is not billed (we cannot know it): the
 //   conservative side, the customer never pays for energy no reading shows.
 // - The metered end is meterStop when it is ≥ the current base and ≥ the last register reading:
@@ -23,8 +26,11 @@ export interface MeterTrack {
   readonly meterBaseWh?: number;
   /** Energy of the segments before the last reset (Wh). */
   readonly carriedWh?: number;
-  /** Last register reading (a good sample). */
+  /** Last register reading (a good sample), and its meter value timestamp (ms). */
   readonly meterLastWh?: number;
+  readonly meterLastAt?: number;
+  /** StartTransaction's timestamp (ms): what a first reading is compared with. */
+  readonly meterStartAt?: number;
   /** Energy metered so far (Wh). */
   readonly milli: number;
   /** How many times the register went backwards during the session. */
@@ -34,19 +40,23 @@ export interface MeterTrack {
 export type SampleOutcome =
   /** Nothing new (the same reading again). */
   | { readonly kind: "same" }
-  | { readonly kind: "grew"; readonly milli: number; readonly meterLastWh: number }
-  | { readonly kind: "reset"; readonly milli: number; readonly meterLastWh: number; readonly meterBaseWh: number; readonly carriedWh: number; readonly meterResets: number };
+  /** Lower than the last reading but not later: a queued, older reading delivered late. */
+  | { readonly kind: "stale" }
+  | { readonly kind: "grew"; readonly milli: number; readonly meterLastWh: number; readonly meterLastAt: number }
+  | { readonly kind: "reset"; readonly milli: number; readonly meterLastWh: number; readonly meterLastAt: number; readonly meterBaseWh: number; readonly carriedWh: number; readonly meterResets: number };
 
 const baseOf = (t: MeterTrack) => t.meterBaseWh ?? t.meterStartWh;
 const lastOf = (t: MeterTrack) => t.meterLastWh ?? t.meterStartWh;
 
-/** A good register reading (Outlet, this session's connector) during the session. */
-export function sampleOutcome(t: MeterTrack, wh: number): SampleOutcome {
+/** A good register reading (Outlet, this session's connector) during the session; `at`: its timestamp (ms, NaN if unreadable). */
+export function sampleOutcome(t: MeterTrack, wh: number, at: number): SampleOutcome {
   if (wh < lastOf(t)) {
-    return { kind: "reset", milli: t.milli, meterLastWh: wh, meterBaseWh: wh, carriedWh: t.milli, meterResets: (t.meterResets ?? 0) + 1 };
+    const lastAt = t.meterLastAt ?? t.meterStartAt;
+    if (!Number.isFinite(at) || lastAt === undefined || !Number.isFinite(lastAt) || at <= lastAt) return { kind: "stale" };
+    return { kind: "reset", milli: t.milli, meterLastWh: wh, meterLastAt: at, meterBaseWh: wh, carriedWh: t.milli, meterResets: (t.meterResets ?? 0) + 1 };
   }
   const milli = (t.carriedWh ?? 0) + wh - baseOf(t);
-  return milli > t.milli ? { kind: "grew", milli, meterLastWh: wh } : { kind: "same" };
+  return milli > t.milli ? { kind: "grew", milli, meterLastWh: wh, meterLastAt: Number.isFinite(at) ? Math.max(at, t.meterLastAt ?? -Infinity) : (t.meterLastAt ?? NaN) } : { kind: "same" };
 }
 
 export interface Settlement {

@@ -36,6 +36,9 @@ export interface Sale {
   readonly startedAt?: number;
   /** Last register reading (MeterValues or meterStop). */
   readonly meterLastWh?: number;
+  /** Timestamps (ms) of the last reading and of StartTransaction: only a later lower reading is a reset. */
+  readonly meterLastAt?: number;
+  readonly meterStartAt?: number;
   /** Register value the current segment began at (meterStart, or the first reading after a reset; metering.ts). */
   readonly meterBaseWh?: number;
   /** Energy metered before the last register reset (Wh). */

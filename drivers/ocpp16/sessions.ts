@@ -203,7 +203,7 @@ export class Sessions {
       this.stopStray(chargePointId, transactionId);
       return { transactionId, idTagInfo: { status: cur?.state === "finished" || !cur ? "Invalid" : "ConcurrentTx" } };
     }
-    const started: Sale = { ...cur, state: "delivering", ocppTransactionId: transactionId, meterStartWh: req.meterStart, meterBaseWh: req.meterStart, meterLastWh: req.meterStart, startedAt: this.host.scheduler.now() };
+    const started: Sale = { ...cur, state: "delivering", ocppTransactionId: transactionId, meterStartWh: req.meterStart, meterStartAt: Date.parse(req.timestamp), meterBaseWh: req.meterStart, meterLastWh: req.meterStart, startedAt: this.host.scheduler.now() };
     await this.book.put(started);
     this.host.log.info("session_started", { chargePointId, point: s.point, flow: s.transactionId, transactionId, meterStart: req.meterStart });
     this.host.emit({ type: "progress", point: s.point, transactionId: s.transactionId, milli: 0, amountMinor: 0 });
@@ -226,17 +226,18 @@ export class Sessions {
     // connector has said the transaction is over).
     if (!this.endedStatus(s)) this.clearTimer(s.transactionId, "missing");
     const b = this.host.binding(s.point);
-    const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh);
+    const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh, reading.at);
+    if (outcome.kind === "stale") this.host.log.info("meter_value_stale", { chargePointId, point: s.point, register: reading.wh, last: s.meterLastWh, note: "older and lower than the last reading: a queued value delivered late" });
     if (outcome.kind === "reset") {
       this.host.log.warn("meter_register_reset", { chargePointId, point: s.point, flow: s.transactionId, register: reading.wh, previous: s.meterLastWh, metered: s.milli, resets: outcome.meterResets });
-      await this.book.put({ ...s, meterLastWh: outcome.meterLastWh, meterBaseWh: outcome.meterBaseWh, carriedWh: outcome.carriedWh, meterResets: outcome.meterResets });
+      await this.book.put({ ...s, meterLastWh: outcome.meterLastWh, meterLastAt: outcome.meterLastAt, meterBaseWh: outcome.meterBaseWh, carriedWh: outcome.carriedWh, meterResets: outcome.meterResets });
     }
     const grew = outcome.kind === "grew";
     const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
     if (grew) {
       this.grewAt.set(s.transactionId, this.host.scheduler.now());
-      await this.book.put({ ...s, milli, amountMinor, meterLastWh: outcome.meterLastWh });
+      await this.book.put({ ...s, milli, amountMinor, meterLastWh: outcome.meterLastWh, meterLastAt: outcome.meterLastAt });
     }
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};

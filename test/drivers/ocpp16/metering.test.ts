@@ -6,13 +6,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { sampleOutcome, settleAtStop, type MeterTrack } from "../../../drivers/ocpp16/metering.ts";
 
-function run(meterStart: number, readings: number[]): MeterTrack {
-  let t: MeterTrack = { meterStartWh: meterStart, milli: 0 };
-  for (const wh of readings) {
-    const o = sampleOutcome(t, wh);
-    if (o.kind === "grew") t = { ...t, milli: o.milli, meterLastWh: o.meterLastWh };
-    else if (o.kind === "reset") t = { ...t, meterLastWh: o.meterLastWh, meterBaseWh: o.meterBaseWh, carriedWh: o.carriedWh, meterResets: o.meterResets };
-  }
+/** Readings in time order (timestamps 1, 2, 3…) unless `times` says otherwise. */
+function run(meterStart: number, readings: number[], times: number[] = readings.map((_, i) => i + 1)): MeterTrack {
+  let t: MeterTrack = { meterStartWh: meterStart, meterStartAt: 0, milli: 0 };
+  readings.forEach((wh, i) => {
+    const o = sampleOutcome(t, wh, times[i]!);
+    if (o.kind === "grew") t = { ...t, milli: o.milli, meterLastWh: o.meterLastWh, meterLastAt: o.meterLastAt };
+    else if (o.kind === "reset") t = { ...t, meterLastWh: o.meterLastWh, meterLastAt: o.meterLastAt, meterBaseWh: o.meterBaseWh, carriedWh: o.carriedWh, meterResets: o.meterResets };
+  });
   return t;
 }
 
@@ -49,6 +50,19 @@ describe("metering", () => {
         expect(s.milli).toBeGreaterThanOrEqual(0);
         expect(s.milli).toBeLessThanOrEqual(forwardSteps(start, [...readings, stop]));
         if (s.milli !== stop - start) expect(s.alarm).toBeDefined();
+      }),
+    );
+  });
+
+  it("readings delivered out of time order (a queue flushed after a triggered reading) are not resets", () => {
+    fc.assert(
+      fc.property(wh, fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 20 }), fc.integer({ min: 0, max: 5000 }), (start, steps, last) => {
+        const inOrder = steps.reduce<number[]>((acc, d) => [...acc, (acc.at(-1) ?? start) + d], []);
+        const order = fc.sample(fc.shuffledSubarray(inOrder.map((_, i) => i), { minLength: inOrder.length, maxLength: inOrder.length }), 1)[0]!;
+        const t = run(start, order.map((i) => inOrder[i]!), order.map((i) => i + 1));
+        expect(t.meterResets ?? 0).toBe(0);
+        const stop = inOrder.at(-1)! + last;
+        expect(settleAtStop(t, stop, "t")).toEqual({ milli: stop - start });
       }),
     );
   });
