@@ -61,6 +61,13 @@ export const ALARM_CATALOGUE: Readonly<Record<string, AlarmEntry>> = {
   "status-read-refused": { meaning: "Glase answered a status read with a definite error code while the invoice may still be paid; the agent keeps reading at the poll cadence", action: "check the terminal's credentials and Glase's state (the code is in the message); then `ctl ack ID`" },
   "paid-while-stopped": { meaning: "a payment came in after a technician stopped the point; the receipt was printed but nothing was released", action: "hand the product over or refund (`ctl refund ERSREFERENCE AMOUNT`); then `ctl ack ID`" },
   "reservation-may-be-open": { meaning: "a flow was marked settled by a technician but its invoice could not be read: a reservation may hold the customer's money until it lapses", action: "check the invoice in the Glase report; cancel it there if it is still reserved; then `ctl ack ID`" },
+  // --- chargers (OCPP 1.6J driver's `fault` events, device-fault-<code>; clear with ctl ack) ---
+  "device-fault-OCPP_STOP_IGNORED": { meaning: "a charger kept charging (status or meter on its current connection) stopTimeoutS after RemoteStopTransaction; the session was settled as an overrun (the reserved amount)", action: "check the charger's RemoteStop handling and its own record of the transaction; refund the difference if it did stop (`ctl refund`); then `ctl ack ID`" },
+  "device-fault-OCPP_STOP_MISSING": { meaning: "a charger's connector left the transaction (Available/Finishing reported) but no StopTransaction came within lateStopWaitS; RemoteStop was sent and what was metered was settled", action: "compare with the charger's own transaction record (its back office or local log); refund or collect the difference; then `ctl ack ID`" },
+  "device-fault-OCPP_LATE_STOP": { meaning: "a StopTransaction came after the agent had already settled the session; its meterStop is in the message and was not settled again", action: "compare the message's metered and settled figures; refund or collect the difference; then `ctl ack ID`" },
+  "device-fault-OCPP_METER_RESET": { meaning: "a charger's energy register went backwards during a session (reboot, meter swap); the segments between resets were summed, the energy between a reset and the next reading was not billed", action: "check the charger's meter and firmware (a reboot mid-session?); collect the unbilled part if the charger's own record shows it; then `ctl ack ID`" },
+  "device-fault-OCPP_METER_DISAGREES": { meaning: "a charger's meterStop was below its own last meter reading (or below meterStart); the last reading was settled, not meterStop", action: "compare with the charger's own transaction record; refund the difference if meterStop was right (`ctl refund`); then `ctl ack ID`" },
+  "device-fault-OCPP_CONFIG_REFUSED": { meaning: "a charger refused the meter settings the agent needs (MeterValuesSampledData, MeterValueSampleInterval): its sessions report no progress and stop on the stall rule", action: "set the key on the charger by hand (its web UI or vendor tool) or update its firmware; it is set again at every connection; then `ctl ack ID`" },
   // --- the Invoice Service (pay-by-invoice; clear with ctl ack) ---
   "invoice-unknown-invoice": { meaning: "notifications name Invoice Service ids this issuer does not know (aggregated; the count is in the message)", action: "check the issuer name and secret against the Invoice Service, and who sends notifications to the endpoint; then `ctl ack ID`" },
   "invoice-id-mismatch": { meaning: "the Invoice Service answered details for another id than asked", action: "report to Glase support with the ids in the message; nothing was released; `ctl ack ID`" },
@@ -98,6 +105,9 @@ export const ALARM_FAMILIES: readonly AlarmFamily[] = [
       OCPP_LATE_STOP: "OCPP: a charger reported a transaction's end after the agent settled it",
       OCPP_STOP_IGNORED: "OCPP: a charger kept a transaction running after RemoteStopTransaction (settled as an overrun)",
       OCPP_STOP_MISSING: "OCPP: a charger ended a transaction without StopTransaction (what was metered was settled)",
+      OCPP_METER_RESET: "OCPP: see Chargers (OCPP 1.6J)",
+      OCPP_METER_DISAGREES: "OCPP: see Chargers (OCPP 1.6J)",
+      OCPP_CONFIG_REFUSED: "OCPP: see Chargers (OCPP 1.6J)",
       "<errorCode>": "OCPP: a connector's StatusNotification errorCode (e.g. GroundFailure, OverCurrentFailure)",
       "<code>": "line board: the `*FAULT` code (docs/dispenser-protocol.md), e.g. PULSER, POWER",
     },

@@ -1,8 +1,12 @@
 // The agent's OCPP 1.6J endpoint: an HTTP (or, for security profile 2, HTTPS) server whose
-// WebSocket upgrades at <path>/<chargePointId> become ocpp-rpc connections in strict mode. Only
+// WebSocket upgrades at <path>/<chargePointId> become ocpp-rpc connections in strict mode (the
+// official schemas; transaction messages may carry extra properties, validation.ts). Only
 // configured charge point ids get in (404 otherwise), only with the `ocpp1.6` subprotocol (400),
-// and with the charger's Basic-auth password where its profile asks for one (401). A charger that
-// connects again replaces its previous connection. Frames above maxFrameBytes close the
+// and with the charger's Basic-auth password where its profile asks for one (401). Guessing is
+// throttled per charger id and source address: after AUTH_FREE_FAILURES wrong passwords in a row
+// that source is refused (429, the password not even checked) for a time that doubles with every
+// further failure, up to a minute; the real charger, from its own address, still gets in. A
+// charger that connects again (authenticated as its profile asks) replaces its previous connection. Frames above maxFrameBytes close the
 // connection (1009, by ws); ten malformed frames in a row close it (1002, by ocpp-rpc).
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -15,6 +19,7 @@ import { CLOSE, ChargerLink } from "./charger-link.ts";
 import type { ChargerConfig, Ocpp16Config } from "./config.ts";
 import { OCPP16 } from "./messages.ts";
 import { createRpcServer, type RpcHandshake, type RpcPeer, type RpcServer } from "./rpc.ts";
+import { extraProperties, LENIENT_ACTIONS, ocpp16Validator } from "./validation.ts";
 
 export interface TlsMaterial {
   readonly cert: string;
@@ -35,6 +40,11 @@ export interface CentralSystemOptions {
   onDisconnect(link: ChargerLink, code: number): void;
 }
 
+/** Wrong passwords in a row from one source before it is throttled; the first lock, and the longest. */
+const AUTH_FREE_FAILURES = 5;
+const AUTH_LOCK_MS = 1000;
+const AUTH_LOCK_MAX_MS = 60_000;
+
 /** Log the first few problems of a connection, then one in a hundred. */
 function shouldLog(count: number): boolean {
   return count <= 5 || count % 100 === 0;
@@ -44,6 +54,8 @@ export class CentralSystem {
   private readonly rpc: RpcServer;
   private readonly chargers = new Map<string, ChargerConfig>();
   private readonly links = new Map<string, ChargerLink>();
+  /** Failed Basic-auth attempts by charger id + source address. */
+  private readonly authFailures = new Map<string, { count: number; lockedUntil: number }>();
   private http: Server | undefined;
   private closed = false;
 
@@ -53,6 +65,7 @@ export class CentralSystem {
     this.rpc = createRpcServer({
       protocols: [OCPP16],
       strictMode: true,
+      strictModeValidators: [ocpp16Validator],
       callTimeoutMs: config.callTimeoutS * 1000,
       pingIntervalMs: 30_000,
       maxBadMessages: 10,
@@ -123,8 +136,20 @@ export class CentralSystem {
     if (!charger) return { status: 404, why: "unknown charge point id" };
     if (!h.protocols.has(OCPP16)) return { status: 400, why: "subprotocol ocpp1.6 required" };
     if (charger.securityProfile >= 1) {
+      const key = `${charger.id}\u0000${h.remoteAddress ?? "?"}`;
+      const now = this.options.scheduler.now();
+      const failed = this.authFailures.get(key);
+      if (failed && now < failed.lockedUntil) return { status: 429, why: `too many wrong passwords from ${h.remoteAddress ?? "this source"}: retry in ${Math.ceil((failed.lockedUntil - now) / 1000)} s` };
       const expected = this.options.passwords.get(charger.id);
-      if (!expected || !h.password || !samePassword(h.password, expected)) return { status: 401, why: "wrong or missing Basic auth password" };
+      if (!expected || !h.password || !samePassword(h.password, expected)) {
+        const count = (failed?.count ?? 0) + 1;
+        const lockMs = count >= AUTH_FREE_FAILURES ? Math.min(AUTH_LOCK_MAX_MS, AUTH_LOCK_MS * 2 ** (count - AUTH_FREE_FAILURES)) : 0;
+        if (this.authFailures.size > 10_000) this.authFailures.clear(); // a bound on memory, not a reset an attacker gains much from
+        this.authFailures.set(key, { count, lockedUntil: now + lockMs });
+        if (count === AUTH_FREE_FAILURES) this.options.logger.error("charger_auth_throttled", { chargePointId: charger.id, from: h.remoteAddress, failures: count, note: "someone may be guessing this charger's password" });
+        return { status: 401, why: "wrong or missing Basic auth password" };
+      }
+      this.authFailures.delete(key);
     }
     if (charger.securityProfile === 2 && !(h.request.socket as TLSSocket).encrypted) return { status: 403, why: "security profile 2 requires TLS" };
     return undefined;
@@ -137,11 +162,23 @@ export class CentralSystem {
     const previous = this.links.get(id);
     this.links.set(id, link);
     if (previous) {
-      logger.info("charger_reconnected", { chargePointId: id, note: "replacing its previous connection" });
+      const fromOld = previous.remoteAddress;
+      const from = peer.handshake.remoteAddress;
+      // Another address taking over a live connection is worth a look (an impostor on a profile-0 LAN).
+      const fields = { chargePointId: id, note: "replacing its previous connection", from, previousFrom: fromOld, previousOpen: previous.open };
+      if (previous.open && fromOld !== from) logger.warn("charger_reconnected", fields);
+      else logger.info("charger_reconnected", fields);
       void previous.close(CLOSE.replaced, "replaced by a new connection");
     }
     let invalid = 0;
     let bad = 0;
+    let extra = 0;
+    peer.on("call", ((e: { outbound: boolean; payload: unknown[] }) => {
+      const action = String(e.payload[2]);
+      if (e.outbound || !(LENIENT_ACTIONS as readonly string[]).includes(action)) return;
+      const fields = extraProperties(action, e.payload[3]);
+      if (fields.length > 0 && shouldLog(++extra)) logger.warn("ocpp_extra_properties", { chargePointId: id, action, fields, note: "accepted: not in the OCPP 1.6 schema, ignored", count: extra });
+    }) as never);
     peer.on("strictValidationFailure", ((e: { method: string; outbound: boolean; isCall: boolean; error: Error }) => {
       if (shouldLog(++invalid)) logger.warn("ocpp_schema_violation", { chargePointId: id, action: e.method, ours: e.outbound, call: e.isCall, problem: e.error.message.slice(0, 200), count: invalid });
     }) as never);

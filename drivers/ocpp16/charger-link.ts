@@ -3,7 +3,9 @@
 // and each answer goes out only after its effect is durable). A charger that floods — more calls
 // queued than allowed, or a sustained rate above the limit — is disconnected: the calls it did
 // not get an answer to are still in its own queue and come again after it reconnects, so nothing
-// is lost, and no other charger waits for it. Outgoing calls are typed (messages.ts) and reject
+// is lost, and no other charger waits for it. The rate counts EVERY inbound CALL frame, also those
+// ocpp-rpc answers itself before any handler runs (an unknown action: NotImplemented; a
+// schema-invalid payload: a CALLERROR), so those cannot flood either. Outgoing calls are typed (messages.ts) and reject
 // with AgentError codes.
 import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
@@ -38,6 +40,10 @@ export class ChargerLink {
   ) {
     this.tokens = this.burst;
     this.refilledAt = scheduler.now();
+    // Emitted by ocpp-rpc for every well-formed CALL, before dispatch and validation.
+    peer.on("call", ((e: { outbound: boolean; payload: unknown[] }) => {
+      if (!e.outbound) this.countCall(String(e.payload[2]));
+    }) as never);
   }
 
   get open(): boolean {
@@ -84,7 +90,7 @@ export class ChargerLink {
     // A refused call is left unanswered (NOREPLY), never answered with a CALLERROR: a charger gives
     // up on a transaction message after a few CALLERRORs, but keeps an unanswered one queued.
     if (this.closing) return Promise.resolve(NOREPLY);
-    const why = this.overLimit();
+    const why = this.queued >= this.limits.maxQueuedCalls ? `more than ${this.limits.maxQueuedCalls} calls waiting` : undefined;
     if (why) {
       this.log.warn("charger_flood", { chargePointId: this.chargePointId, action, why, queued: this.queued });
       void this.close(CLOSE.flood, why);
@@ -99,13 +105,18 @@ export class ChargerLink {
     return result.finally(() => this.queued--);
   }
 
-  private overLimit(): string | undefined {
+  /** One inbound CALL (any action, valid or not): a token of the rate limit; none left closes the link. */
+  private countCall(action: string): void {
+    if (this.closing) return;
     const now = this.scheduler.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.limits.maxCallsPerSecond);
     this.refilledAt = now;
-    if (this.queued >= this.limits.maxQueuedCalls) return `more than ${this.limits.maxQueuedCalls} calls waiting`;
-    if (this.tokens < 1) return `more than ${this.limits.maxCallsPerSecond} calls per second`;
-    this.tokens -= 1;
-    return undefined;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return;
+    }
+    const why = `more than ${this.limits.maxCallsPerSecond} calls per second`;
+    this.log.warn("charger_flood", { chargePointId: this.chargePointId, action, why, queued: this.queued });
+    void this.close(CLOSE.flood, why);
   }
 }

@@ -90,6 +90,12 @@ export const Ocpp16ConfigSchema = z
     heartbeatIntervalS: z.number().int().positive().default(300),
     /** MeterValueSampleInterval set on every charger: must be well under the flows' deliveryStallS. */
     meterSampleIntervalS: z.number().int().positive().default(10),
+    /**
+     * ConnectionTimeOut set on every charger: how long it waits, cable in, for the session to start.
+     * It must outlast the customer's confirmation (flows.reservationWaitS; a station raises it to
+     * that + 60 s), or the charger falls back to Available and the payment is cancelled as an unplug.
+     */
+    connectionTimeOutS: z.number().int().positive().default(180),
     /** The agent stops a session this long after authorizing it, so it settles before the reservation lapses. */
     maxSessionS: seconds.default(780),
     /** A RemoteStopTransaction not followed by StopTransaction within this ⇒ the charger ignores it (overrun). */

@@ -171,6 +171,9 @@ export class Ocpp16Controller implements DispenserController {
       const sale = this.book.openOn(b.point);
       const base = { point: b.point, nozzleUp: cablePlugged(status) };
       if (!rt.link?.open) return { ...base, state: "offline" as const };
+      // Connector 0 is the charger as a whole: Faulted or Unavailable there is every point's state.
+      const whole = rt.connectors.get(0)?.status;
+      if (!sale && (whole === "Faulted" || whole === "Unavailable")) return { ...base, state: pointStateOf(whole) };
       if (sale) return { ...base, state: sale.state === "authorized" ? ("authorized" as const) : ("delivering" as const), transactionId: sale.transactionId, milli: sale.milli, amountMinor: sale.amountMinor };
       return { ...base, state: pointStateOf(status) };
     });
@@ -265,14 +268,21 @@ export class Ocpp16Controller implements DispenserController {
 
   /** Sets what the agent needs on the charger; on a new connection also asks for every connector's status. */
   private async configure(rt: ChargerRuntime, link: ChargerLink, askStatus: boolean): Promise<void> {
-    const settings: Array<[string, string]> = [
-      [METER_KEYS.measurands, ENERGY_REGISTER],
-      [METER_KEYS.interval, String(this.config.meterSampleIntervalS)],
+    // required: without them the agent sees no progress (every session ends on the stall rule).
+    const settings: Array<[string, string, "required" | "wanted"]> = [
+      [METER_KEYS.measurands, ENERGY_REGISTER, "required"],
+      [METER_KEYS.interval, String(this.config.meterSampleIntervalS), "required"],
+      // A customer confirming the payment must not find the charger back at Available (cable in).
+      [METER_KEYS.connectionTimeOut, String(this.config.connectionTimeOutS), "wanted"],
     ];
     try {
-      for (const [key, value] of settings) {
+      for (const [key, value, need] of settings) {
         const { status } = await link.call("ChangeConfiguration", { key, value });
-        if (status !== "Accepted") this.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value, status });
+        if (status === "Accepted") continue;
+        this.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value, status });
+        if (need === "required") {
+          this.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=${value}: its sessions report no progress and stop on the stall rule` });
+        }
       }
       if (!askStatus) return;
       for (const k of rt.config.connectors) {
@@ -337,7 +347,10 @@ export class Ocpp16Controller implements DispenserController {
     }
     if (p.status === "Preparing" && prev !== "Preparing" && !this.book.openOn(b.point)) {
       if (prev === undefined) this.emit({ type: "nozzle", point: b.point, up: true, gradeId: b.grade.id });
-      this.emit({ type: "call", point: b.point, gradeId: b.grade.id });
+      // No customer is asked to pay at a charger that says it is out of order as a whole.
+      const whole = this.runtimes.get(b.chargePointId)?.connectors.get(0)?.status;
+      if (whole === "Faulted" || whole === "Unavailable") this.log.warn("call_on_charger_out_of_service", { chargePointId: b.chargePointId, point: b.point, connector0: whole });
+      else this.emit({ type: "call", point: b.point, gradeId: b.grade.id });
     }
     this.sessions.onStatus(b, prev, p.status);
   }
@@ -380,6 +393,11 @@ export class Ocpp16Controller implements DispenserController {
         return rt?.link?.open === true ? rt.connectedAt : undefined;
       },
       connectorStatus: (id, connectorId) => this.runtimes.get(id)?.connectors.get(connectorId)?.status,
+      freshStatus: (id, connectorId) => {
+        const rt = this.runtimes.get(id);
+        const st = rt?.connectors.get(connectorId);
+        return rt?.link?.open === true && st !== undefined && rt.connectedAt !== undefined && st.at >= rt.connectedAt ? st.status : undefined;
+      },
       emit: (e) => this.emit(e),
     };
   }

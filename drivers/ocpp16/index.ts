@@ -18,6 +18,9 @@ export { Ocpp16Controller, type ChargerSnapshot, type Ocpp16Deps } from "./drive
 
 export const DRIVER_ID = "ocpp16";
 
+/** Shortest Basic-auth password (AuthorizationKey) accepted. */
+export const MIN_PASSWORD_BYTES = 16;
+
 /**
  * Validates the config (defaults filled in), reads the chargers' passwords and the TLS key from
  * their 0600 files, loads the durable sale book and starts listening. Rejects with
@@ -33,7 +36,13 @@ export async function openOcpp16Controller(config: Ocpp16ConfigInput | Ocpp16Con
   const cfg = parsed.data;
   const passwords = new Map<string, Buffer>();
   for (const c of cfg.chargers) {
-    if (c.passwordFile !== undefined) passwords.set(c.id, Buffer.from(await readPrivateFile(c.passwordFile, `password file of charger ${c.id}`), "utf8"));
+    if (c.passwordFile === undefined) continue;
+    const password = Buffer.from(await readPrivateFile(c.passwordFile, `password file of charger ${c.id}`), "utf8");
+    // The OCPP 1.6 security whitepaper: an AuthorizationKey of 16-20 bytes (random); a short one is guessed.
+    if (password.length < MIN_PASSWORD_BYTES) {
+      throw new AgentError("CONFIG_INVALID", `password file of charger ${c.id} ${c.passwordFile}: ${password.length} bytes, at least ${MIN_PASSWORD_BYTES} needed (OCPP 1.6 security whitepaper: 16-20 random bytes; e.g. \`openssl rand -hex 10 > ${c.passwordFile}\`)`, { path: c.passwordFile });
+    }
+    passwords.set(c.id, password);
   }
   const tls = cfg.listen.tls
     ? {

@@ -108,6 +108,8 @@ export interface OutgoingCalls {
 export const METER_KEYS = {
   measurands: "MeterValuesSampledData",
   interval: "MeterValueSampleInterval",
+  /** Seconds a charger waits, cable in, for the transaction to start before it gives up (Preparing → Available). */
+  connectionTimeOut: "ConnectionTimeOut",
 } as const;
 
 export const ENERGY_REGISTER = "Energy.Active.Import.Register";

@@ -62,7 +62,8 @@ async function open(c: Ocpp16ControllerConfig, ctx: DriverContext): Promise<Open
   const maxSessionS = Math.min(c.maxSessionS, limit);
   if (maxSessionS < c.maxSessionS) ctx.logger.info("ocpp_session_capped", { maxSessionS, configured: c.maxSessionS, reason: "settles before the Glase reservation lapses" });
   const { id: _id, driver: _driver, virtual: _virtual, ...cfg } = c;
-  const driver = await openOcpp16Controller({ ...cfg, maxSessionS }, { logger: ctx.logger, scheduler: ctx.scheduler, store: ctx.store });
+  const connectionTimeOutS = Math.max(c.connectionTimeOutS, Math.ceil(ctx.station.flows.reservationWaitS) + 60);
+  const driver = await openOcpp16Controller({ ...cfg, maxSessionS, connectionTimeOutS }, { logger: ctx.logger, scheduler: ctx.scheduler, store: ctx.store });
   return {
     id: c.id,
     driver: "ocpp16",

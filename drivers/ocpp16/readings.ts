@@ -16,16 +16,18 @@ const DECIMAL = /^\s*\d+(\.\d+)?\s*$/;
 
 /**
  * The import energy register of the newest meter value that carries one: the sampled value with
- * measurand Energy.Active.Import.Register (the default measurand) and no phase (the total), in
- * plain (Raw) format, unit Wh (default) or kWh. Anything else — per-phase values, signed data,
- * other measurands — is not the register and is skipped. undefined: no register in the message.
+ * measurand Energy.Active.Import.Register (the default measurand), location Outlet (the default:
+ * what the connector delivered) and no phase (the total), in plain (Raw) format, unit Wh (default)
+ * or kWh. Anything else — per-phase values, signed data, other measurands, an Inlet/EV/Cable/Body
+ * register (the grid side, the car's own meter) — is not the billing register and is skipped.
+ * undefined: no register in the message.
  */
 export function energyRegister(values: readonly MeterValue[]): RegisterReading | undefined {
   let best: RegisterReading | undefined;
   for (const mv of values) {
     for (const sv of mv.sampledValue) {
       if ((sv.measurand ?? ENERGY_REGISTER) !== ENERGY_REGISTER) continue;
-      if (sv.phase !== undefined || (sv.format ?? "Raw") !== "Raw") continue;
+      if (sv.phase !== undefined || (sv.format ?? "Raw") !== "Raw" || (sv.location ?? "Outlet") !== "Outlet") continue;
       const unit = sv.unit ?? "Wh";
       if ((unit !== "Wh" && unit !== "kWh") || !DECIMAL.test(sv.value)) continue;
       const wh = unit === "kWh" ? kwhToWh(sv.value) : Math.round(Number(sv.value));

@@ -56,6 +56,8 @@ export interface RpcServerOptions {
   readonly callTimeoutMs: number;
   readonly pingIntervalMs: number;
   readonly maxBadMessages: number;
+  /** Validators replacing ocpp-rpc's own for their subprotocol (validation.ts). */
+  readonly strictModeValidators?: readonly unknown[];
   readonly wssOptions: { readonly maxPayload: number };
 }
 

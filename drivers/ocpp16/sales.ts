@@ -36,6 +36,15 @@ export interface Sale {
   readonly startedAt?: number;
   /** Last register reading (MeterValues or meterStop). */
   readonly meterLastWh?: number;
+  /** Timestamps (ms) of the last reading and of StartTransaction: only a later lower reading is a reset. */
+  readonly meterLastAt?: number;
+  readonly meterStartAt?: number;
+  /** Register value the current segment began at (meterStart, or the first reading after a reset; metering.ts). */
+  readonly meterBaseWh?: number;
+  /** Energy metered before the last register reset (Wh). */
+  readonly carriedWh?: number;
+  /** Times the register went backwards during the session. */
+  readonly meterResets?: number;
   readonly milli: number;
   readonly amountMinor: number;
   /** The agent asked the charger to stop (persisted: re-sent after a reconnect or restart). */
@@ -85,7 +94,7 @@ export class SaleBook {
   }
 
   byIdTag(chargePointId: string, idTag: string): Sale | undefined {
-    const sale = this.sales.get(this.byTag.get(`${chargePointId}\u0000${idTag}`) ?? "");
+    const sale = this.sales.get(this.byTag.get(tagKey(chargePointId, idTag)) ?? "");
     return sale?.chargePointId === chargePointId ? sale : undefined;
   }
 
@@ -119,7 +128,7 @@ export class SaleBook {
   private index(sale: Sale): void {
     this.sales.delete(sale.transactionId); // re-insert: Map order is "least recently touched first"
     this.sales.set(sale.transactionId, sale);
-    this.byTag.set(`${sale.chargePointId}\u0000${sale.idTag}`, sale.transactionId);
+    this.byTag.set(tagKey(sale.chargePointId, sale.idTag), sale.transactionId);
     if (sale.ocppTransactionId !== undefined) this.byOcpp.set(sale.ocppTransactionId, sale.transactionId);
   }
 
@@ -128,7 +137,7 @@ export class SaleBook {
     const evicted: string[] = [];
     for (const s of finished.slice(0, Math.max(0, finished.length - this.capacity))) {
       this.sales.delete(s.transactionId);
-      if (this.byTag.get(`${s.chargePointId}\u0000${s.idTag}`) === s.transactionId) this.byTag.delete(`${s.chargePointId}\u0000${s.idTag}`);
+      if (this.byTag.get(tagKey(s.chargePointId, s.idTag)) === s.transactionId) this.byTag.delete(tagKey(s.chargePointId, s.idTag));
       if (s.ocppTransactionId !== undefined && this.byOcpp.get(s.ocppTransactionId) === s.transactionId) this.byOcpp.delete(s.ocppTransactionId);
       evicted.push(s.transactionId);
     }
@@ -141,6 +150,11 @@ export class SaleBook {
     this.writes = next.catch(() => undefined);
     return next;
   }
+}
+
+/** idTags are CiString20: case-insensitive (OCPP 1.6 §7), so a charger that upper-cases them still matches. */
+function tagKey(chargePointId: string, idTag: string): string {
+  return `${chargePointId}\u0000${idTag.toUpperCase()}`;
 }
 
 function isSale(v: unknown): v is Sale {

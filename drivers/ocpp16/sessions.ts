@@ -18,6 +18,7 @@ import type { Logger } from "../../base/log.ts";
 import type { AuthorizeCommand, DeliveryEndReason, DispenserEvent, Grade, PointId, SaleRecord } from "../../contracts/dispenser.ts";
 import type { ChargerLink } from "./charger-link.ts";
 import type { ChargePointStatus, IdTagInfo, MeterValuesReq, StartTransactionReq, StopTransactionReq } from "./messages.ts";
+import { sampleOutcome, settleAtStop } from "./metering.ts";
 import { energyRegister, endReasonOf, idTagFor, inTransaction, type StopCause } from "./readings.ts";
 import type { EndedBy, Sale, SaleBook } from "./sales.ts";
 
@@ -47,6 +48,8 @@ export interface SessionHost {
   /** When the charger's current connection opened (undefined: not connected). */
   connectedSince(chargePointId: string): number | undefined;
   connectorStatus(chargePointId: string, connectorId: number): ChargePointStatus | undefined;
+  /** The connector's status if the charger reported it on its current connection (else undefined: not known now). */
+  freshStatus(chargePointId: string, connectorId: number): ChargePointStatus | undefined;
   emit(event: DispenserEvent): void;
 }
 
@@ -64,6 +67,9 @@ export class Sessions {
   /** Energy added by each session's last sample (Wh): what the next one may add again. */
   private readonly lastStepWh = new Map<string, number>();
   private readonly finishWaiters = new Map<string, Set<{ resolve: () => void; reject: (e: unknown) => void }>>();
+  /** When the agent last sent each session's RemoteStopTransaction, and when its register last grew. */
+  private readonly stopSentAt = new Map<string, number>();
+  private readonly grewAt = new Map<string, number>();
 
   constructor(
     private readonly host: SessionHost,
@@ -95,7 +101,9 @@ export class Sessions {
     const link = this.host.link(b.chargePointId);
     if (!link) throw new AgentError("DEVICE_DISCONNECTED", `charger ${b.chargePointId} is not connected`, { point: cmd.point });
     const status = this.host.connectorStatus(b.chargePointId, b.connectorId);
-    if (status === "Faulted") throw refuse("FAULT", `point ${cmd.point} is faulted`);
+    const whole = this.host.connectorStatus(b.chargePointId, 0);
+    if (status === "Faulted" || whole === "Faulted") throw refuse("FAULT", `point ${cmd.point} is faulted${whole === "Faulted" ? ` (charger ${b.chargePointId} as a whole, connector 0)` : ""}`);
+    if (whole === "Unavailable") throw refuse("BUSY", `charger ${b.chargePointId} is out of service (connector 0 Unavailable)`);
     if (status !== "Preparing") throw refuse("BUSY", `point ${cmd.point} is ${status ?? "in an unknown state"}, not waiting for a session (Preparing)`);
 
     const sale: Sale = {
@@ -182,29 +190,55 @@ export class Sessions {
       return { transactionId, idTagInfo: { status: "Invalid" } };
     }
     const transactionId = await this.book.allocateTransactionId();
-    const started: Sale = { ...s, state: "delivering", ocppTransactionId: transactionId, meterStartWh: req.meterStart, meterLastWh: req.meterStart, startedAt: this.host.scheduler.now() };
+    // The sale may have changed during that durable write (a cancel, a stop, another start): act
+    // on what it is now, never write back the copy read before the await.
+    const cur = this.book.get(s.transactionId);
+    if (!cur || cur.state !== "authorized" || cur.ocppTransactionId !== undefined) {
+      if (cur?.ocppTransactionId !== undefined && cur.state !== "finished" && cur.connectorId === req.connectorId && cur.meterStartWh === req.meterStart) {
+        return { transactionId: cur.ocppTransactionId, idTagInfo: { status: "Accepted" } }; // another copy of this start won
+      }
+      // Ended meanwhile (its 0 Wh end is reported, the invoice cancelled): this charger must not
+      // charge. Refused, and in case it charges anyway (StopTransactionOnInvalidId false), stopped.
+      this.host.log.warn("start_after_end_refused", { chargePointId, connectorId: req.connectorId, flow: s.transactionId, transactionId, state: cur?.state });
+      this.stopStray(chargePointId, transactionId);
+      return { transactionId, idTagInfo: { status: cur?.state === "finished" || !cur ? "Invalid" : "ConcurrentTx" } };
+    }
+    const started: Sale = { ...cur, state: "delivering", ocppTransactionId: transactionId, meterStartWh: req.meterStart, meterStartAt: Date.parse(req.timestamp), meterBaseWh: req.meterStart, meterLastWh: req.meterStart, startedAt: this.host.scheduler.now() };
     await this.book.put(started);
     this.host.log.info("session_started", { chargePointId, point: s.point, flow: s.transactionId, transactionId, meterStart: req.meterStart });
     this.host.emit({ type: "progress", point: s.point, transactionId: s.transactionId, milli: 0, amountMinor: 0 });
-    // Stopped while the start was on its way (e.g. queued by an offline charger): stop it now,
-    // after this answer has gone out with the id the stop names.
-    if (started.stop) this.host.scheduler.setTimer(0, () => this.sendStop(s.transactionId));
+    // Stopped while the start was on its way (e.g. queued by an offline charger, or during the
+    // write above): stop it now, after this answer has gone out with the id the stop names.
+    if (this.book.get(s.transactionId)?.stop) this.host.scheduler.setTimer(0, () => this.sendStop(s.transactionId));
     return { transactionId, idTagInfo: { status: "Accepted" } };
   }
 
   async onMeterValues(chargePointId: string, req: MeterValuesReq): Promise<Record<string, never>> {
     const s = req.transactionId !== undefined ? this.book.byOcppTransaction(chargePointId, req.transactionId) : this.openOnConnector(chargePointId, req.connectorId);
+    if (s && s.connectorId !== req.connectorId) {
+      // Another connector's meter (connector 0 is the charger's main meter) is not this session's.
+      this.host.log.warn("meter_values_other_connector", { chargePointId, transactionId: req.transactionId, connectorId: req.connectorId, sessionConnector: s.connectorId });
+      return {};
+    }
     const reading = energyRegister(req.meterValue);
     if (!s || s.state !== "delivering" || !reading || s.meterStartWh === undefined) return {};
+    // A session that reports is alive: not "ended without a StopTransaction" (unless its
+    // connector has said the transaction is over).
+    if (!this.endedStatus(s)) this.clearTimer(s.transactionId, "missing");
     const b = this.host.binding(s.point);
-    let milli = reading.wh - s.meterStartWh;
-    if (milli < s.milli) {
-      this.host.log.warn("meter_went_back", { chargePointId, point: s.point, register: reading.wh, metered: s.milli });
-      milli = s.milli;
+    const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh, reading.at);
+    if (outcome.kind === "stale") this.host.log.info("meter_value_stale", { chargePointId, point: s.point, register: reading.wh, last: s.meterLastWh, note: "older and lower than the last reading: a queued value delivered late" });
+    if (outcome.kind === "reset") {
+      this.host.log.warn("meter_register_reset", { chargePointId, point: s.point, flow: s.transactionId, register: reading.wh, previous: s.meterLastWh, metered: s.milli, resets: outcome.meterResets });
+      await this.book.put({ ...s, meterLastWh: outcome.meterLastWh, meterLastAt: outcome.meterLastAt, meterBaseWh: outcome.meterBaseWh, carriedWh: outcome.carriedWh, meterResets: outcome.meterResets });
     }
+    const grew = outcome.kind === "grew";
+    const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
-    const grew = milli > s.milli;
-    if (grew) await this.book.put({ ...s, milli, amountMinor, meterLastWh: reading.wh });
+    if (grew) {
+      this.grewAt.set(s.transactionId, this.host.scheduler.now());
+      await this.book.put({ ...s, milli, amountMinor, meterLastWh: outcome.meterLastWh, meterLastAt: outcome.meterLastAt });
+    }
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};
     // Progress while energy flows or the charger says it is charging; a car that stops drawing
@@ -246,15 +280,19 @@ export class Sessions {
       }
       return answer; // a repeat, or late: answered again, never a second end
     }
-    if (registerMilli < s.milli) this.host.log.warn("meter_stop_below_samples", { chargePointId, point: s.point, meterStop: req.meterStop, metered: s.milli });
-    const milli = Math.max(s.milli, registerMilli, 0);
-    await this.finish(s.transactionId, (cur) => ({
-      milli,
-      amountMinor: priceOf(milli, cur.unitPriceMinor),
-      meterLastWh: req.meterStop,
-      reason: endReasonOf(req.reason, cur.stop?.cause),
-      endedBy: "charger",
-    }));
+    const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`);
+    if (settled.alarm) this.host.log.warn("meter_stop_disputed", { chargePointId, point: s.point, meterStop: req.meterStop, meterStart: s.meterStartWh, metered: s.milli, settled: settled.milli, code: settled.alarm.code });
+    await this.finish(
+      s.transactionId,
+      (cur) => ({
+        milli: settled.milli,
+        amountMinor: priceOf(settled.milli, cur.unitPriceMinor),
+        meterLastWh: req.meterStop,
+        reason: endReasonOf(req.reason, cur.stop?.cause),
+        endedBy: "charger",
+      }),
+      settled.alarm ? { alarm: settled.alarm } : {},
+    );
     return answer;
   }
 
@@ -274,7 +312,9 @@ export class Sessions {
       void this.cancelUnstarted(s.transactionId, () => ({ reason: status === "Available" ? "nozzle-down" : "fault", endedBy: "canceled" }));
       return;
     }
-    if (s.state === "delivering" && !inTransaction(status)) this.armMissingTimer(s.transactionId);
+    if (s.state !== "delivering") return;
+    if (inTransaction(status)) this.clearTimer(s.transactionId, "missing");
+    else this.armMissingTimer(s.transactionId);
   }
 
   /** A charger (re)connected and reported its connectors: bring every open session up to date. */
@@ -295,7 +335,9 @@ export class Sessions {
       }
       link.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: s.connectorId }).catch((err: unknown) => this.host.log.debug("trigger_failed", { err }));
       if (s.stop) this.sendStop(s.transactionId);
-      if (!inTransaction(status)) this.armMissingTimer(s.transactionId);
+      // Only a status reported on this connection that says the transaction is over: an unknown
+      // one (a charger without TriggerMessage, after an agent restart) is not "ended".
+      if (this.endedStatus(s)) this.armMissingTimer(s.transactionId);
     }
   }
 
@@ -303,6 +345,10 @@ export class Sessions {
   onDisconnected(chargePointId: string): void {
     for (const s of this.book.open()) {
       if (s.chargePointId !== chargePointId) continue;
+      // What this charger does while away is unknown: no overrun or "missing" verdict is drawn
+      // from a timer armed on the old connection (onSynced re-sends the stop and re-arms it).
+      this.clearTimer(s.transactionId, "missing");
+      if (s.state === "delivering") this.clearTimer(s.transactionId, "stop");
       const waiters = this.finishWaiters.get(s.transactionId);
       this.finishWaiters.delete(s.transactionId);
       for (const w of waiters ?? []) w.reject(new AgentError("DEVICE_DISCONNECTED", `charger ${chargePointId} went offline before session ${s.transactionId} ended`, { transactionId: s.transactionId }));
@@ -358,6 +404,7 @@ export class Sessions {
     const link = s ? this.host.link(s.chargePointId) : undefined;
     if (!s || s.state !== "delivering" || s.ocppTransactionId === undefined || !link) return;
     this.setTimer(transactionId, "stop", this.host.stopTimeoutMs, () => this.onStopTimeout(transactionId));
+    this.stopSentAt.set(transactionId, this.host.scheduler.now());
     link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).then(
       (conf) => {
         if (conf.status !== "Accepted") this.host.log.warn("remote_stop_rejected", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId });
@@ -366,10 +413,24 @@ export class Sessions {
     );
   }
 
-  /** Still charging a stopTimeoutS after RemoteStop, while connected: the charger ignores it. */
+  /**
+   * No StopTransaction a stopTimeoutS after RemoteStop. An overrun only on evidence that the
+   * charger still charges: its connector reported in a transaction on the current connection, or
+   * its register grew since the stop went out. A connector reported out of a transaction is the
+   * "StopTransaction missing" path (metered amount); nothing known yet: the stop is sent again.
+   */
   private onStopTimeout(transactionId: string): void {
     const s = this.book.get(transactionId);
     if (!s || s.state === "finished" || !this.host.link(s.chargePointId)) return; // offline: re-sent when back
+    const status = this.host.freshStatus(s.chargePointId, s.connectorId);
+    const since = Math.max(this.stopSentAt.get(transactionId) ?? 0, this.host.connectedSince(s.chargePointId) ?? 0);
+    const grewSinceStop = (this.grewAt.get(transactionId) ?? -Infinity) > since;
+    if (!inTransaction(status) && !grewSinceStop) {
+      this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown" });
+      if (status !== undefined) this.armMissingTimer(transactionId);
+      else this.sendStop(transactionId);
+      return;
+    }
     const limitMilli = limitMilliFor(s.limitMinor, s.unitPriceMinor);
     this.host.log.error("remote_stop_ignored", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli });
     void this.finish(
@@ -387,9 +448,11 @@ export class Sessions {
   private armMissingTimer(transactionId: string): void {
     this.setTimer(transactionId, "missing", this.host.lateStopWaitMs, () => {
       const s = this.book.get(transactionId);
-      if (!s || s.state !== "delivering" || !this.host.known(s.chargePointId)) return;
-      if (inTransaction(this.host.connectorStatus(s.chargePointId, s.connectorId))) return;
+      if (!s || s.state !== "delivering" || !this.host.known(s.chargePointId) || !this.endedStatus(s)) return;
       this.host.log.error("stop_transaction_missing", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli });
+      // What is settled must also be what is delivered: the charger is told to stop first.
+      const link = this.host.link(s.chargePointId);
+      if (link && s.ocppTransactionId !== undefined) link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).catch((err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }));
       void this.finish(transactionId, (cur) => ({ reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" }), {
         alarm: {
           code: "OCPP_STOP_MISSING",
@@ -420,6 +483,8 @@ export class Sessions {
     const write = this.book.put(done); // in memory at once: a concurrent finish sees it ended
     this.clearTimers(transactionId);
     this.lastStepWh.delete(transactionId);
+    this.stopSentAt.delete(transactionId);
+    this.grewAt.delete(transactionId);
     await write;
     this.host.log.info("session_ended", { point: done.point, flow: transactionId, transactionId: done.ocppTransactionId, milli: done.milli, amountMinor: done.amountMinor, reason: done.reason, endedBy: done.endedBy });
     if (!opts.silent) {
@@ -438,6 +503,25 @@ export class Sessions {
       if (!set) this.finishWaiters.set(transactionId, (set = new Set()));
       set.add({ resolve, reject });
     });
+  }
+
+  /** The session's connector reported, on the current connection, that it is not in a transaction. */
+  private endedStatus(s: Sale): boolean {
+    const status = this.host.freshStatus(s.chargePointId, s.connectorId);
+    return status !== undefined && !inTransaction(status);
+  }
+
+  /** A transaction the agent refused: told to stop, once its refusal has gone out. */
+  private stopStray(chargePointId: string, transactionId: number): void {
+    this.host.scheduler.setTimer(0, () => {
+      this.host.link(chargePointId)?.call("RemoteStopTransaction", { transactionId }).catch((err: unknown) => this.host.log.debug("stray_stop_failed", { chargePointId, transactionId, err }));
+    });
+  }
+
+  private clearTimer(transactionId: string, kind: TimerKind): void {
+    const kinds = this.timers.get(transactionId);
+    kinds?.get(kind)?.();
+    kinds?.delete(kind);
   }
 
   private openOnConnector(chargePointId: string, connectorId: number): Sale | undefined {

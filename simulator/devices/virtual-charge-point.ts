@@ -70,6 +70,7 @@ export class VirtualChargePoint {
     ["MeterValueSampleInterval", "60"],
     ["MeterValuesSampledData", ENERGY_REGISTER],
     ["HeartbeatInterval", "300"],
+    ["ConnectionTimeOut", "60"],
     ["AuthorizeRemoteTxRequests", "false"],
   ]);
   /** Ignore RemoteStopTransaction (answer Accepted and keep charging). */

@@ -5,6 +5,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ALARM_CATALOGUE, ALARM_FAMILIES, alarmAction } from "../../agent/alarms/catalogue.ts";
+import { PTS_FAULTS } from "../../drivers/pts2/alarms.ts";
 
 async function sources(dir: string): Promise<Array<{ file: string; text: string }>> {
   const out: Array<{ file: string; text: string }> = [];
@@ -31,6 +32,11 @@ export async function raisedCodes(): Promise<Map<string, string>> {
     for (const m of text.matchAll(/alarmFor\(\s*\w+,\s*"(\w+)"/g)) add(`glase-${m[1]}`, file);
     for (const m of text.matchAll(/code: "(glase-\w+)"/g)) add(m[1]!, file);
   }
+  // The OCPP driver's `fault` events become device-fault-<code> alarms (agent/flows/dispenser-link.ts).
+  for (const { file, text } of await sources("drivers/ocpp16")) for (const m of text.matchAll(/\bcode: "(OCPP_[A-Z_]+)"/g)) add(`device-fault-${m[1]}`, file);
+  // The PTS-2 driver's faults, catalogued by the driver (test/drivers/pts2/review-units.test.ts
+  // checks its source raises exactly these).
+  for (const c of Object.keys(PTS_FAULTS)) add(`device-fault-${c}`, "drivers/pts2/alarms.ts");
   // Templated codes, expanded from the unions that feed them.
   const compose = await readFile("agent/daemon/compose.ts", "utf8");
   expect(compose).toContain("code: `device-${f.device}-unavailable`");
@@ -81,11 +87,14 @@ describe("the alarm catalogue", () => {
     const raised = await raisedCodes();
     expect(raised.size).toBeGreaterThan(30);
     for (const known of ["settlement-parked", "refund-unknown", "period-unknown", "journal-failed", "glase-cancelInvoice", "device-printer-unavailable", "invoice-mismatch", "credentials-unusable"]) expect(raised.has(known), known).toBe(true);
-    const missing = [...raised].filter(([code]) => !ALARM_CATALOGUE[code]).map(([code, file]) => `${code} (${file})`);
+    const catalogued = (code: string) => ALARM_CATALOGUE[code] !== undefined || (code.startsWith("device-fault-") && PTS_FAULTS[code.slice("device-fault-".length)] !== undefined);
+    const missing = [...raised].filter(([code]) => !catalogued(code)).map(([code, file]) => `${code} (${file})`);
     expect(missing, "codes raised but not in agent/alarms/catalogue.ts").toEqual([]);
     expect(Object.keys(ALARM_CATALOGUE).filter((c) => !raised.has(c)), "catalogued codes nothing raises").toEqual([]);
     const doc = await readFile("docs/alarms.md", "utf8");
-    const documented = new Set([...doc.matchAll(/^\| `([a-zA-Z][a-zA-Z0-9-]*)` \|/gm)].map((m) => m[1]!));
+    // A family's table of known device codes lists the part after the prefix, not alarm codes.
+    const suffixes = new Set(ALARM_FAMILIES.flatMap((f) => Object.keys(f.known)));
+    const documented = new Set([...doc.matchAll(/^\| `([a-zA-Z][a-zA-Z0-9_-]*)` \|/gm)].map((m) => m[1]!).filter((c) => !suffixes.has(c)));
     expect([...raised.keys()].filter((c) => !documented.has(c)), "codes docs/alarms.md does not list").toEqual([]);
     expect([...documented].filter((c) => !raised.has(c)), "codes docs/alarms.md lists that nothing raises").toEqual([]);
   });

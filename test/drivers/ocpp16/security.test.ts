@@ -94,7 +94,7 @@ it("security profile 2: Basic auth over TLS (wss)", async () => {
   copyFileSync(join(fixtures, "test-key.pem"), keyFile);
   chmodSync(keyFile, 0o600);
   const certFile = join(fixtures, "test-cert.pem");
-  const passwordFile = secretFile("cp2.secret", "tls-password");
+  const passwordFile = secretFile("cp2.secret", "tls-password-0123456789");
   const rig = await openRig(
     testConfig({
       listen: { host: "127.0.0.1", port: 0, path: "/ocpp", tls: { certFile, keyFile } },
@@ -104,7 +104,7 @@ it("security profile 2: Basic auth over TLS (wss)", async () => {
   expect(rig.driver.url).toMatch(/^wss:\/\//);
   const ca = readFileSync(certFile, "utf8");
   expect(await tryConnect(rig.driver.url, "CP-1", { wsOpts: { ca } })).toBe(401);
-  const cp = await rig.chargePoint({ password: "tls-password", wsOpts: { ca, minVersion: "TLSv1.2" } });
+  const cp = await rig.chargePoint({ password: "tls-password-0123456789", wsOpts: { ca, minVersion: "TLSv1.2" } });
   await synced(rig);
   cp.plug(1);
   await rig.events.waitFor(isCall);
