@@ -7,8 +7,8 @@
 // the state as it was; the replaced files stay for a rollback by hand.
 import { lstat, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { ensureDirectory, inheritedOwner, moveFileDurably, removeFileDurably, syncDirectory, writeFileDurably } from "../durable-file.ts";
-import { AgentError } from "../errors.ts";
+import { ensureDirectory, inheritedOwner, moveFileDurably, removeFileDurably, syncDirectory, writeFileDurably } from "../../base/io/durable-file.ts";
+import { AgentError } from "../../base/errors.ts";
 import { MIGRATIONS as INVOICE_MIGRATIONS } from "../invoice-service/store.ts";
 import { JournalReader } from "../journal/reader.ts";
 import { MIGRATIONS } from "../journal/schema.ts";

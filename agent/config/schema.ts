@@ -3,7 +3,7 @@
 // instead of silently ignored. Secrets are either inline (demo/simulated stations) or, on real
 // sites, in a file that must be 0600 (see secrets.ts); the schema only holds the reference.
 import { z } from "zod";
-import { minorUnitDigits } from "../core/money.ts";
+import { minorUnitDigits } from "../../base/money.ts";
 import { resolveControllers } from "./controllers.ts";
 
 export const CURRENT_CONFIG_VERSION = 3;

@@ -3,16 +3,16 @@
 // embedded simulator), create the device drivers (a missing device is retried in the background
 // and shown degraded, never fatal), then build the engine and recover unfinished flows. The
 // caller (run.ts) then opens the sockets and says READY.
-import { ensureDirectory } from "../durable-file.ts";
+import { ensureDirectory } from "../../base/io/durable-file.ts";
 import { SimClock } from "./simulation.ts";
-import type { Grade } from "../../drivers/dispenser/contract.ts";
+import type { Grade } from "../../contracts/dispenser.ts";
 import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
 import { GlaseClient } from "../glase/client.ts";
-import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
+import type { ResellerCredentials, TerminalCredentials } from "../../contracts/glase/types.ts";
 import { openJournal } from "../journal/journal.ts";
 import type { Journal } from "../journal/types.ts";
-import { safeValue, type Logger } from "../log.ts";
-import { AgentError } from "../errors.ts";
+import { safeValue, type Logger } from "../../base/log.ts";
+import { AgentError } from "../../base/errors.ts";
 import { controllersOf } from "../config/controllers.ts";
 import { openDriverStores } from "../journal/driver-store.ts";
 import { resellerCredentials, terminalCredentials } from "../config/credentials.ts";

@@ -7,8 +7,8 @@
 //            signal, or the bound expiring, exits at once: every step is journaled, the next start
 //            recovers whatever was still running.
 import { controllersOf } from "../config/controllers.ts";
-import { EXIT_CONFIG, isAgentError } from "../errors.ts";
-import { configureLogging, createLogger, safeValue } from "../log.ts";
+import { EXIT_CONFIG, isAgentError } from "../../base/errors.ts";
+import { configureLogging, createLogger, safeValue } from "../../base/log.ts";
 import { loadConfig } from "../config/load.ts";
 import { resolvePaths, type AgentPaths } from "../config/paths.ts";
 import type { AgentConfig } from "../config/schema.ts";

@@ -3,12 +3,12 @@
 // reload or a newly registered terminal can swap in a new engine (same journal: unfinished flows
 // are recovered by the new one exactly as after a restart).
 import { Subject, type Subscription } from "rxjs";
-import { AgentError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
 import type { AlarmInfo, FlowSummary, ParkedAction, PaymentEngine, PaymentEngineOptions, PointSnapshot } from "../engine-api.ts";
 import { createPaymentEngine } from "../engine.ts";
-import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
-import type { Grade } from "../../drivers/dispenser/contract.ts";
+import type { ResellerCredentials, TerminalCredentials } from "../../contracts/glase/types.ts";
+import type { Grade } from "../../contracts/dispenser.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { StationDevices } from "./devices.ts";
 import type { DeviceHealthBoard } from "./device-health.ts";

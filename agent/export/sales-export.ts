@@ -3,7 +3,7 @@
 // receipt for) and per refund (negative amounts, with the sale it refunds); prices include VAT, so
 // a row's VAT is amount × rate / (100 + rate), rounded half away from zero to the minor unit.
 // Pure: no I/O. CSV follows RFC 4180 (comma, CRLF, quotes doubled), with decimal points.
-import { formatMilli, formatMinor } from "../core/money.ts";
+import { formatMilli, formatMinor } from "../../base/money.ts";
 import type { ExportRecord } from "../journal/reader.ts";
 
 export interface ExportRow {

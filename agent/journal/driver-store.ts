@@ -4,8 +4,8 @@
 // number ↔ flow) and answers the device after. One table; each controller sees only its own keys
 // (scope = controller id), so two controllers cannot overwrite each other's records.
 import type sqlite3 from "sqlite3";
-import type { DriverStore } from "../../drivers/driver-store.ts";
-import { AgentError } from "../errors.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
+import { AgentError } from "../../base/errors.ts";
 import { openDurableDatabase } from "./durable-sqlite.ts";
 
 const MIGRATIONS: readonly string[] = [

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { writeBackupArchive } from "../../backup/archive.ts";
 import type { ControlClient } from "../../daemon/sockets/client.ts";
 import type { BackupSnapshotInfo } from "../../daemon/sockets/control.ts";
-import { AgentError } from "../../errors.ts";
+import { AgentError } from "../../../base/errors.ts";
 
 export async function runBackup(target: string, values: Record<string, string | boolean | undefined>, connect: () => Promise<ControlClient>): Promise<number> {
   const file = resolve(target);
