@@ -89,7 +89,7 @@ class Engine implements PaymentEngine, RunnerHost {
       callTimeoutMs: opts.settings.glaseCallTimeoutMs,
       statusTimeoutMs: opts.settings.statusCallTimeoutMs ?? Math.min(opts.settings.glaseCallTimeoutMs, 3000),
     });
-    if (opts.wallClock) this.clockWatch = new ClockWatch(opts.scheduler, opts.wallClock, (a) => this.alarms.ofFlow(undefined, a.code, a.message));
+    if (opts.wallClock) this.clockWatch = new ClockWatch(opts.scheduler, opts.wallClock, (a) => this.alarms.raiseAlarm(undefined, a.code, a.message));
   }
 
   random(): number {
@@ -307,7 +307,7 @@ class Engine implements PaymentEngine, RunnerHost {
 
   journalFailed(runner: FlowRunner, err: unknown): void {
     this.logger.error("journal_write_failed", { flowId: runner.flowId, err });
-    this.alarms.ofFlow(runner.state, "journal-failed", `flow ${runner.flowId} stopped: the journal could not record its next step`);
+    this.alarms.raiseAlarm(runner.state, "journal-failed", `flow ${runner.flowId} stopped: the journal could not record its next step`);
   }
 
   private finish(runner: FlowRunner, summary: FlowSummary): void {

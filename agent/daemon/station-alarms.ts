@@ -29,11 +29,11 @@ export class StationAlarms {
   }
 
   /**
-   * An engine starts: alarms of parts opened once per process (devices, Invoice Service, metrics)
+   * An engine starts: alarms of parts opened once per process (devices, their records, Invoice Service, metrics)
    * outlive the swap; the credential alarms are dropped, to be raised again by the start's checks.
    */
   beforeChecks(): void {
-    this.raised = this.raised.filter((a) => a.code.startsWith("device-") || a.code === "invoice-service-unavailable" || a.code === "metrics-unavailable");
+    this.raised = this.raised.filter((a) => a.code.startsWith("device-") || a.code === "driver-records-orphaned" || a.code === "invoice-service-unavailable" || a.code === "metrics-unavailable");
   }
 
   /** A point's registration is checked again: its alarm (not its devices') is dropped. */

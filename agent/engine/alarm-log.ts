@@ -26,7 +26,7 @@ export class EngineAlarms {
   ) {}
 
   /** A flow's alarm, or the station's own (no flow: the clock watch). */
-  ofFlow(s: FlowState | undefined, code: string, message: string): void {
+  raiseAlarm(s: FlowState | undefined, code: string, message: string): void {
     this.raise({ ...(s && "point" in s && s.point !== undefined ? { point: s.point } : {}), ...(s ? { flowId: s.flowId } : {}), code, message });
   }
 

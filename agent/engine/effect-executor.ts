@@ -56,7 +56,7 @@ export class EffectExecutor {
       case "print":
         return { type: "printed", ok: await this.d.receipts.print(runner.flowId, effect.receipt) };
       case "alarm":
-        this.d.alarms.ofFlow(runner.state, effect.code, effect.message);
+        this.d.alarms.raiseAlarm(runner.state, effect.code, effect.message);
         return undefined;
       case "release": {
         let ok = true;
