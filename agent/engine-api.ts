@@ -175,8 +175,13 @@ export interface PaymentEngine {
   start(): Promise<RecoveryReport>;
   /** New customers are refused from now on (SIGTERM); running flows continue. */
   stopAccepting(): void;
-  /** Resolves when running flows finished/settled or parked, or after timeoutMs (whichever first). */
-  drain(timeoutMs: number): Promise<void>;
+  /**
+   * Resolves when running flows finished/settled or parked, or after timeoutMs (whichever first).
+   * `endSessions`: running deliveries are stopped (a charger's RemoteStop) and settle what was
+   * metered, customers not yet delivering are cancelled — the drain ends in seconds, not when the
+   * last car is full (config flows.drainEndsSessions; the simulated station).
+   */
+  drain(timeoutMs: number, opts?: { readonly endSessions?: boolean }): Promise<void>;
   /** Stops timers and listeners; does not touch the journal file (the caller closes it). */
   close(): Promise<void>;
   snapshot(): EngineSnapshot;

@@ -37,6 +37,7 @@ import { posFlow, posStartFor } from "./flows/kinds/pos.ts";
 import { preliminaryFlow, preliminaryStartFor } from "./flows/kinds/preliminary.ts";
 import { reconciliationFlow } from "./flows/kinds/reconciliation.ts";
 import { refundFlow } from "./flows/kinds/refund.ts";
+import { flowKind } from "./flows/kinds/registry.ts";
 import { ReceiptDesk } from "./flows/receipt-desk.ts";
 import { recentFinishedFlows, recoverFlows } from "./flows/recovery.ts";
 import { FlowRunner, type RunnerHost } from "./flows/runner.ts";
@@ -63,6 +64,8 @@ class Engine implements PaymentEngine, RunnerHost {
   /** Only with a wall clock to compare (the daemon's): tests drive a fake clock. */
   private readonly clockWatch?: ClockWatch;
   private closed = false;
+  /** While a drain ends sessions: the phase each flow was last told to end in (told once per phase). */
+  private endingSessions?: Map<string, string>;
   private unsubscribe?: () => void;
 
   constructor(private readonly opts: PaymentEngineOptions) {
@@ -128,8 +131,12 @@ class Engine implements PaymentEngine, RunnerHost {
     this.points.accepting = false;
   }
 
-  async drain(timeoutMs: number): Promise<void> {
+  async drain(timeoutMs: number, opts: { readonly endSessions?: boolean } = {}): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    if (opts.endSessions) {
+      this.endingSessions = new Map();
+      for (const r of this.flows.running()) this.endSession(r);
+    }
     while (Date.now() < deadline && this.flows.anyActive()) {
       await new Promise<void>((resolve) => {
         const sub = this.events$.subscribe(() => (sub.unsubscribe(), resolve()));
@@ -301,8 +308,19 @@ class Engine implements PaymentEngine, RunnerHost {
     if (s.phase === "finished") this.finish(runner, summary);
     else if (s.phase === "parked") this.flows.answer(s); // a parked refund must still answer its caller
     this.events$.next({ type: "flow", flow: summary });
+    if (this.endingSessions && s.phase !== "finished") this.endSession(runner);
     const p = this.points.pointOf(s);
     if (p) this.points.changed(p);
+  }
+
+  /** A drain that ends sessions tells the flow, once in each phase its kind can be ended in. */
+  private endSession(runner: FlowRunner): void {
+    const s = runner.state;
+    const input = flowKind(s).drainInput?.(s);
+    if (!input || this.endingSessions?.get(s.flowId) === s.phase) return;
+    this.endingSessions?.set(s.flowId, s.phase);
+    this.logger.info("drain_ends_session", { flowId: s.flowId, phase: s.phase });
+    void runner.feed(input);
   }
 
   journalFailed(runner: FlowRunner, err: unknown): void {

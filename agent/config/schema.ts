@@ -300,6 +300,12 @@ export const ConfigSchema = z
         submitReceipts: z.boolean().default(false),
         /** SIGTERM: running deliveries get this long to finish and settle before the agent exits anyway. */
         drainTimeoutS: z.number().positive().default(150),
+        /**
+         * SIGTERM: stop running deliveries at once (a charger's RemoteStop, a pump's stop) and settle
+         * what was metered, cancel customers not yet delivering — instead of letting them finish.
+         * The simulated station does (Ctrl-C ends in seconds); a real one lets customers finish.
+         */
+        drainEndsSessions: z.boolean().default(false),
       })
       .prefault({}),
     metrics: MetricsSchema.optional(),

@@ -184,7 +184,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       stopping = true;
       station.phase = "draining";
       const bound = config.flows.drainTimeoutS * 1000;
-      log.info("stopping", { signal, drainBoundMs: bound, activeFlows: station.status().activeFlows });
+      log.info("stopping", { signal, drainBoundMs: bound, endSessions: config.flows.drainEndsSessions, activeFlows: station.status().activeFlows });
       await notifier.stopping(`draining: ${station.status().activeFlows} flows running`);
       customers?.stopArrivals();
       const hardStop = setTimeout(() => {
@@ -193,7 +193,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       }, bound + 10_000);
       hardStop.unref();
       await reloading.catch(() => undefined);
-      await station.stopEngine(bound);
+      await station.stopEngine(bound, { endSessions: config.flows.drainEndsSessions });
       station.phase = "stopping";
       customers?.stop();
       clearInterval(statusTimer);

@@ -186,11 +186,11 @@ export class Station implements StationControl {
   }
 
   /** Stops the engine gracefully: no new customers, running flows get `timeoutMs` to settle. */
-  async stopEngine(timeoutMs: number): Promise<void> {
+  async stopEngine(timeoutMs: number, opts: { readonly endSessions?: boolean } = {}): Promise<void> {
     const engine = this.engineRef;
     if (!engine) return;
     engine.stopAccepting();
-    await engine.drain(timeoutMs);
+    await engine.drain(timeoutMs, opts);
     this.engineSub?.unsubscribe();
     await engine.close();
     this.engineRef = undefined;

@@ -7,6 +7,7 @@
 // ARCHITECTURE.md, "Adding a payment flow").
 import type { FlowContext } from "../../core/effects.ts";
 import type { Step } from "../../core/flow.ts";
+import type { FlowInput } from "../../core/inputs.ts";
 import type { FlowState, Machine } from "../../core/transition.ts";
 import type { PointDisplayState } from "../../engine-api.ts";
 import type { ResellerCredentials, TerminalCredentials } from "../../../contracts/glase/types.ts";
@@ -51,6 +52,11 @@ export interface FlowKindDescriptor<S extends FlowState, Start = unknown, Result
   ersReferenceOf(s: S): string | undefined;
   /** What its point shows while it runs there (only kinds that hold their point). */
   pointView?(s: S): PointView;
+  /**
+   * What ends it sooner when a drain ends sessions (a delivery stopped and settled at what was
+   * metered); undefined: it is left to finish by itself (or to recovery, if the bound expires).
+   */
+  drainInput?(s: S): FlowInput | undefined;
   /** What it answers the caller that waits for it once it finished or parked (a result or an AgentError). */
   resultOf?(flowId: string, s: S): Result;
   /** How it uses its terminal's period while unfinished (none: undefined). */

@@ -6,6 +6,12 @@ import type { PointConfig, PointDisplayState } from "../../engine-api.ts";
 import type { FlowKindDescriptor } from "./descriptor.ts";
 import { onPoint, terminalTarget } from "./shared.ts";
 
+/**
+ * Phases a technician stop ends sooner: a delivery stops and settles what was metered; a customer
+ * not yet authorized is cancelled. Later phases are settling already.
+ */
+const BEFORE_SETTLING: ReadonlySet<PreliminaryState["phase"]> = new Set(["sending-invoice", "resolving-send", "awaiting-reservation", "authorizing", "authorized", "delivering"]);
+
 export const preliminaryFlow: FlowKindDescriptor<PreliminaryState, PreliminaryStart> = {
   kind: "preliminary",
   start: startPreliminary,
@@ -15,6 +21,7 @@ export const preliminaryFlow: FlowKindDescriptor<PreliminaryState, PreliminarySt
   glaseTarget: terminalTarget,
   amountOf: (s) => s.commitMinor ?? s.progress?.amountMinor ?? s.reserveMinor,
   ersReferenceOf: (s) => s.ersReference,
+  drainInput: (s) => (BEFORE_SETTLING.has(s.phase) ? { type: "technician", action: "stop" } : undefined),
   pointView: (s) => ({
     state: displayOf(s.phase),
     ...optional("amountMinor", s.delivered?.amountMinor ?? s.progress?.amountMinor),
