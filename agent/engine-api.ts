@@ -2,12 +2,12 @@
 // agent/engine.ts (`createPaymentEngine`). Keep this file stable: the daemon, the technician
 // sockets and the station benchmark code against it.
 import type { Observable } from "rxjs";
-import type { Scheduler } from "./core/clock.ts";
+import type { Scheduler } from "../base/clock.ts";
 import type { FlowSettings } from "./core/effects.ts";
-import type { GlaseApi, InvoiceRow, TerminalCredentials, ResellerCredentials } from "./glase/types.ts";
-import type { DispenserController, Grade, PointId } from "../drivers/dispenser/contract.ts";
-import type { ReceiptContent, ReceiptPrinter } from "../drivers/printer/contract.ts";
-import type { Logger } from "./log.ts";
+import type { GlaseApi, InvoiceRow, TerminalCredentials, ResellerCredentials } from "../contracts/glase/types.ts";
+import type { DispenserController, Grade, PointId } from "../contracts/dispenser.ts";
+import type { ReceiptContent, ReceiptPrinter } from "../contracts/printer.ts";
+import type { Logger } from "../base/log.ts";
 import type { Journal } from "./journal/types.ts";
 
 export type PointKind = "fuel" | "ev" | "kiosk";
@@ -175,8 +175,13 @@ export interface PaymentEngine {
   start(): Promise<RecoveryReport>;
   /** New customers are refused from now on (SIGTERM); running flows continue. */
   stopAccepting(): void;
-  /** Resolves when running flows finished/settled or parked, or after timeoutMs (whichever first). */
-  drain(timeoutMs: number): Promise<void>;
+  /**
+   * Resolves when running flows finished/settled or parked, or after timeoutMs (whichever first).
+   * `endSessions`: running deliveries are stopped (a charger's RemoteStop) and settle what was
+   * metered, customers not yet delivering are cancelled — the drain ends in seconds, not when the
+   * last car is full (config flows.drainEndsSessions; the simulated station).
+   */
+  drain(timeoutMs: number, opts?: { readonly endSessions?: boolean }): Promise<void>;
   /** Stops timers and listeners; does not touch the journal file (the caller closes it). */
   close(): Promise<void>;
   snapshot(): EngineSnapshot;

@@ -1,18 +1,18 @@
-// The payment engine: hosts one FlowRunner per running flow, routes dispenser events to them,
-// performs their effects (Glase, dispenser, printer, alarms) and answers the daemon's commands.
-// Types: agent/engine-api.ts. Recovery at start: agent/flows/recovery.ts. The dispenser boundary,
-// receipts and the flows' start parameters/results live beside it in agent/flows/.
+// The payment engine: hosts one FlowRunner per running flow and answers the daemon's commands. It
+// composes the parts in agent/engine/ — the flow registry, point admission (with the offline hold),
+// the alarms, effect execution, journal compaction — and asks each flow kind's descriptor
+// (agent/flows/kinds/) how to start it. Types: agent/engine-api.ts. Recovery at start:
+// agent/flows/recovery.ts. The dispenser boundary, receipts and read models live in agent/flows/.
 import { Subject } from "rxjs";
-import type { DispenserEvent } from "../drivers/dispenser/contract.ts";
+import { AgentError } from "../base/errors.ts";
+import type { DispenserEvent } from "../contracts/dispenser.ts";
+import type { InvoiceRow } from "../contracts/glase/types.ts";
 import type { Effect } from "./core/effects.ts";
 import type { FlowInput } from "./core/inputs.ts";
-import { startPos } from "./core/pos.ts";
-import { startPreliminary } from "./core/preliminary.ts";
-import { startReconciliation } from "./core/reconciliation.ts";
-import { startRefund } from "./core/refund.ts";
+import type { ReconciliationState } from "./core/reconciliation.ts";
+import type { RefundState } from "./core/refund.ts";
 import type { FlowState } from "./core/transition.ts";
 import type {
-  AlarmInfo,
   EngineEvent,
   EngineSnapshot,
   FlowSummary,
@@ -20,29 +20,29 @@ import type {
   ParkedAction,
   PaymentEngine,
   PaymentEngineOptions,
-  PointConfig,
   PosPaymentOptions,
   ReconciliationResult,
   RecoveryReport,
   RefundResult,
   StoredReceipt,
 } from "./engine-api.ts";
-import { AgentError } from "./errors.ts";
-import { performDispenserEffect, routeDispenserEvent } from "./flows/dispenser-link.ts";
-import { posStartFor, preliminaryStartFor, reconciliationResultOf, refundResultOf } from "./flows/flow-requests.ts";
-import { executeGlaseCall, type GlaseCallTarget } from "./flows/glase-executor.ts";
+import { EngineAlarms } from "./engine/alarm-log.ts";
+import { JournalCompaction } from "./engine/compaction.ts";
+import { EffectExecutor, type PerformedEffect } from "./engine/effect-executor.ts";
+import { FlowRegistry, RECENT_FLOWS } from "./engine/flow-registry.ts";
+import { StationPoints } from "./engine/point-admission.ts";
+import { ClockWatch } from "./flows/clock-watch.ts";
+import { routeDispenserEvent } from "./flows/dispenser-link.ts";
+import { posFlow, posStartFor } from "./flows/kinds/pos.ts";
+import { preliminaryFlow, preliminaryStartFor } from "./flows/kinds/preliminary.ts";
+import { reconciliationFlow } from "./flows/kinds/reconciliation.ts";
+import { refundFlow } from "./flows/kinds/refund.ts";
+import { flowKind } from "./flows/kinds/registry.ts";
 import { ReceiptDesk } from "./flows/receipt-desk.ts";
 import { recentFinishedFlows, recoverFlows } from "./flows/recovery.ts";
 import { FlowRunner, type RunnerHost } from "./flows/runner.ts";
-import { type PointRuntime, journalEntry, pointSnapshot, summarize } from "./flows/snapshot.ts";
-import { ClockWatch } from "./flows/clock-watch.ts";
+import { journalEntry, summarize } from "./flows/snapshot.ts";
 import { TerminalPeriods } from "./flows/terminal-periods.ts";
-import type { InvoiceRow, TerminalCredentials } from "./glase/types.ts";
-
-const RECENT_FLOWS = 200;
-const OFFLINE_HOLD_FACTOR = 2;
-
-type Waiter = { resolve: (s: FlowState) => void; reject: (e: unknown) => void };
 
 export function createPaymentEngine(opts: PaymentEngineOptions): PaymentEngine {
   return new Engine(opts);
@@ -54,44 +54,45 @@ class Engine implements PaymentEngine, RunnerHost {
   readonly scheduler;
   readonly settings;
   readonly logger;
-  private readonly points = new Map<number, PointRuntime>();
-  private readonly runners = new Map<string, FlowRunner>();
-  private readonly recent: FlowSummary[] = [];
-  private readonly alarms: AlarmInfo[] = [];
-  private readonly waiters = new Map<string, Waiter>();
-  private accepting = false;
-  private closed = false;
-  private seq = 0;
-  private alarmSeq = 0;
-  private unsubscribe?: () => void;
+  private readonly points: StationPoints;
+  private readonly flows: FlowRegistry;
+  private readonly alarms: EngineAlarms;
+  private readonly executor: EffectExecutor;
+  private readonly compaction: JournalCompaction;
+  private readonly receiptDesk: ReceiptDesk;
+  private readonly periods: TerminalPeriods;
   /** Only with a wall clock to compare (the daemon's): tests drive a fake clock. */
   private readonly clockWatch?: ClockWatch;
-  private cancelCompaction?: () => void;
-  private readonly receiptDesk: ReceiptDesk;
-  private readonly statusTimeoutMs: number;
-  private readonly periods: TerminalPeriods;
+  private closed = false;
+  /** While a drain ends sessions: the phase each flow was last told to end in (told once per phase). */
+  private endingSessions?: Map<string, string>;
+  private unsubscribe?: () => void;
 
   constructor(private readonly opts: PaymentEngineOptions) {
     this.journal = opts.journal;
     this.scheduler = opts.scheduler;
     this.settings = opts.settings;
     this.logger = opts.logger;
-    this.receiptDesk = new ReceiptDesk(opts.journal, opts.printer, opts.logger, () => this.scheduler.now(), (receipt) => this.events$.next({ type: "receipt", receipt }));
-    this.statusTimeoutMs = opts.settings.statusCallTimeoutMs ?? Math.min(opts.settings.glaseCallTimeoutMs, 3000);
-    this.periods = new TerminalPeriods(opts.journal, () => this.scheduler.now(), opts.settings.glaseCallTimeoutMs);
-    if (opts.wallClock) this.clockWatch = new ClockWatch(opts.scheduler, opts.wallClock, (a) => this.raiseAlarm(undefined, a.code, a.message));
-    const byTerminal = new Map<string, number>();
-    for (const p of opts.points) {
-      if (this.points.has(p.id)) throw new AgentError("CONFIG_INVALID", `point ${p.id} is configured twice`, { point: p.id });
-      // A cash-register terminal holds one open invoice (§6.4): two points on one terminal would
-      // supersede (cancel) each other's invoices.
-      const other = byTerminal.get(p.terminal.terminalId);
-      if (other !== undefined) {
-        throw new AgentError("CONFIG_INVALID", `point ${other} and point ${p.id} use the same terminal ${p.terminal.terminalId}; every point needs its own terminal`, { points: [other, p.id] });
-      }
-      byTerminal.set(p.terminal.terminalId, p.id);
-      this.points.set(p.id, { config: p, stopped: false, offlineUntil: 0, alarms: [] });
-    }
+    const now = () => this.scheduler.now();
+    this.points = new StationPoints(opts.points, now, opts.settings.retryMaxMs, opts.dispenser, (point) => this.events$.next({ type: "point", point }));
+    this.flows = new FlowRegistry(now, () => this.random());
+    this.alarms = new EngineAlarms(now, opts.logger, (point, alarm) => this.points.noteAlarm(point, alarm), (alarm) => this.events$.next({ type: "alarm", alarm }));
+    this.receiptDesk = new ReceiptDesk(opts.journal, opts.printer, opts.logger, now, (receipt) => this.events$.next({ type: "receipt", receipt }));
+    this.periods = new TerminalPeriods(opts.journal, now, opts.settings.glaseCallTimeoutMs);
+    this.compaction = new JournalCompaction(opts.journal, opts.scheduler, opts.settings.retentionMs, opts.logger);
+    this.executor = new EffectExecutor({
+      glase: opts.glase,
+      ...(opts.dispenser ? { dispenser: opts.dispenser } : {}),
+      ...(opts.release ? { release: opts.release } : {}),
+      credentials: { terminal: (id) => this.points.terminal(id), ...(opts.reseller ? { reseller: opts.reseller } : {}) },
+      points: this.points,
+      alarms: this.alarms,
+      receipts: this.receiptDesk,
+      logger: opts.logger,
+      callTimeoutMs: opts.settings.glaseCallTimeoutMs,
+      statusTimeoutMs: opts.settings.statusCallTimeoutMs ?? Math.min(opts.settings.glaseCallTimeoutMs, 3000),
+    });
+    if (opts.wallClock) this.clockWatch = new ClockWatch(opts.scheduler, opts.wallClock, (a) => this.alarms.raiseAlarm(undefined, a.code, a.message));
   }
 
   random(): number {
@@ -103,10 +104,7 @@ class Engine implements PaymentEngine, RunnerHost {
   async start(): Promise<RecoveryReport> {
     const t0 = Date.now();
     // A technician's stop outlives the process: those points stay out of service until resumed.
-    for (const id of await this.journal.stoppedPoints()) {
-      const p = this.points.get(id);
-      if (p) p.stopped = true;
-    }
+    this.points.restoreStopped(await this.journal.stoppedPoints());
     const recovered = await recoverFlows(this.journal, this.scheduler.now(), this.settings, this.random());
     for (const { state, effects, startedAt } of recovered) {
       const runner = new FlowRunner(this, state, startedAt);
@@ -115,14 +113,14 @@ class Engine implements PaymentEngine, RunnerHost {
     }
     // A stop journaled before the restart reaches the flow that was running on the point (the flow
     // state may predate it): it must not authorize or release on a point out of service.
-    for (const p of this.points.values()) if (p.stopped && p.active) await p.active.feed({ type: "technician", action: "stop" });
+    for (const p of this.points.all()) if (p.stopped && p.active) await p.active.feed({ type: "technician", action: "stop" });
     // After a restart `ctl flows --all` still shows what finished before it (a refund confirmed
     // before a power cut), so a technician checks it before asking for another one.
-    this.recent.push(...(await recentFinishedFlows(this.journal, RECENT_FLOWS, this.logger)));
+    this.flows.restoreRecent(await recentFinishedFlows(this.journal, RECENT_FLOWS, this.logger));
     if (this.opts.dispenser) this.unsubscribe = this.opts.dispenser.onEvent((e) => this.onDispenserEvent(e));
     this.clockWatch?.start((await this.journal.tail(1))[0]?.at);
-    this.accepting = true;
-    this.scheduleCompaction(0);
+    this.points.accepting = true;
+    this.compaction.start();
     const parked = recovered.filter((r) => r.state.phase === "parked").length;
     const report: RecoveryReport = { resumed: recovered.length, parked, flowIds: recovered.map((r) => r.state.flowId), durationMs: Date.now() - t0 };
     this.logger.info("engine_started", { resumed: report.resumed, parked, ms: report.durationMs });
@@ -130,12 +128,16 @@ class Engine implements PaymentEngine, RunnerHost {
   }
 
   stopAccepting(): void {
-    this.accepting = false;
+    this.points.accepting = false;
   }
 
-  async drain(timeoutMs: number): Promise<void> {
+  async drain(timeoutMs: number, opts: { readonly endSessions?: boolean } = {}): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && [...this.runners.values()].some((r) => r.state.phase !== "parked")) {
+    if (opts.endSessions) {
+      this.endingSessions = new Map();
+      for (const r of this.flows.running()) this.endSession(r);
+    }
+    while (Date.now() < deadline && this.flows.anyActive()) {
       await new Promise<void>((resolve) => {
         const sub = this.events$.subscribe(() => (sub.unsubscribe(), resolve()));
         const cancel = setTimeout(() => (sub.unsubscribe(), resolve()), Math.max(1, Math.min(500, deadline - Date.now())));
@@ -147,179 +149,126 @@ class Engine implements PaymentEngine, RunnerHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.accepting = false;
+    this.points.accepting = false;
     this.unsubscribe?.();
     this.clockWatch?.stop();
-    this.cancelCompaction?.();
-    for (const r of this.runners.values()) r.stop();
-    for (const w of this.waiters.values()) w.reject(new AgentError("ABORTED", "engine closed"));
-    this.waiters.clear();
+    this.compaction.stop();
+    this.flows.stopAll();
+    this.flows.abortWaiters();
     this.events$.complete();
   }
 
-  private scheduleCompaction(delayMs: number): void {
-    if (this.closed) return;
-    this.cancelCompaction = this.scheduler.setTimer(delayMs, () => {
-      this.journal
-        .compact(this.scheduler.now() - this.opts.settings.retentionMs)
-        .then((n) => n > 0 && this.logger.info("journal_compacted", { flows: n }))
-        .catch((err: unknown) => this.logger.error("journal_compaction_failed", { err }))
-        .finally(() => this.scheduleCompaction(Math.max(60_000, Math.min(3_600_000, this.opts.settings.retentionMs / 4))));
-    });
-  }
-
   // ---- starting flows -------------------------------------------------------------------------
-
-  private newFlowId(prefix: string): string {
-    this.seq = (this.seq + 1) % 1296;
-    const rand = Math.floor(this.random() * 1296).toString(36).padStart(2, "0");
-    return `${prefix}${this.scheduler.now().toString(36)}${this.seq.toString(36).padStart(2, "0")}${rand}`;
-  }
 
   private ctx() {
     return { now: this.scheduler.now(), settings: this.settings, random: this.random() };
   }
 
   private attach(runner: FlowRunner): void {
-    this.runners.set(runner.flowId, runner);
-    const point = "point" in runner.state ? runner.state.point : undefined;
-    if (point !== undefined && (runner.state.kind === "preliminary" || runner.state.kind === "pos")) {
-      const p = this.points.get(point);
-      if (p) p.active = runner;
-    }
+    this.flows.add(runner);
+    this.points.occupy(runner);
   }
 
-  private async launch(state: FlowState, effects: readonly Effect[], input: FlowInput): Promise<FlowRunner> {
+  /** Journals a new flow's first state before any of its effects runs; a failed write starts nothing. */
+  private async launch(state: FlowState, effects: readonly Effect[]): Promise<FlowRunner> {
     const runner = new FlowRunner(this, state);
     this.attach(runner);
     try {
-      await runner.begin(effects, input);
+      await runner.begin(effects, { type: "start" });
     } catch (err) {
-      this.runners.delete(runner.flowId);
-      this.detachFromPoint(runner);
+      this.flows.remove(runner);
+      this.points.release(runner);
       throw err;
     }
     return runner;
   }
 
-  /** Why a new customer cannot start on this point now, or undefined if they can. */
-  private refusal(p: PointRuntime): string | undefined {
-    if (!this.accepting) return "Closed";
-    if (p.stopped) return "Out of service";
-    if (p.active) return "Busy";
-    if (this.scheduler.now() < p.offlineUntil) return "Glase offline - pay inside";
-    return undefined;
-  }
-
   private onCustomerCall(point: number, gradeId: string | undefined, presetMinor: number | undefined): void {
     const p = this.points.get(point);
     if (!p || p.config.kind === "kiosk") return;
-    const why = this.refusal(p);
+    const why = this.points.refusal(p);
     if (why) {
-      this.display(point, why);
+      this.points.display(point, why);
       return;
     }
-    const step = startPreliminary(preliminaryStartFor(p.config, this.newFlowId(`P${point}-`), gradeId, presetMinor), this.ctx());
-    this.launch(step.state, step.effects, { type: "start" }).catch((err: unknown) => {
+    const step = preliminaryFlow.start(preliminaryStartFor(p.config, this.flows.newFlowId(`P${point}-`), gradeId, presetMinor), this.ctx());
+    this.launch(step.state, step.effects).catch((err: unknown) => {
       this.logger.error("flow_start_failed", { point, err });
-      this.display(point, "Payment unavailable");
+      this.points.display(point, "Payment unavailable");
     });
   }
 
   async startPosPayment(point: number, amountMinor: number, rows?: readonly InvoiceRow[], opts: PosPaymentOptions = {}): Promise<string> {
-    const p = this.points.get(point);
-    if (!p) throw new AgentError("NOT_FOUND", `no point ${point}`, { point });
+    const p = this.points.require(point);
     if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) throw new AgentError("INPUT_INVALID", `amount must be a positive integer of minor units, got ${amountMinor}`, { amountMinor });
-    const why = this.refusal(p);
+    const why = this.points.refusal(p);
     if (why) throw new AgentError("CONFLICT", `point ${point} cannot take a payment now: ${why}`, { point, reason: why });
-    const flowId = this.ownFlowId(opts.flowId, `K${point}-`);
-    const step = startPos({ ...posStartFor(p.config, flowId, amountMinor, rows), ...(opts.controllerRelease ? { controllerRelease: true } : {}) }, this.ctx());
-    const runner = await this.launch(step.state, step.effects, { type: "start" });
+    const flowId = this.flows.ownFlowId(opts.flowId, `K${point}-`);
+    const step = posFlow.start({ ...posStartFor(p.config, flowId, amountMinor, rows), ...(opts.controllerRelease ? { controllerRelease: true } : {}) }, this.ctx());
+    const runner = await this.launch(step.state, step.effects);
     return runner.flowId;
-  }
-
-  /** A caller-chosen flow id (the kiosk host journals it before the flow starts) must be new. */
-  private ownFlowId(given: string | undefined, prefix: string): string {
-    if (given === undefined) return this.newFlowId(prefix);
-    if (this.runners.has(given)) throw new AgentError("CONFLICT", `flow ${given} is already running`, { flowId: given });
-    return given;
   }
 
   /** A customer's (or controller's) cancel of an unpaid POS payment; the flow decides whether it can still be cancelled. */
   async cancelPosPayment(flowId: string): Promise<void> {
-    const r = this.runners.get(flowId);
-    if (!r || r.state.kind !== "pos") return;
+    const r = this.flows.get(flowId);
+    if (!r || r.state.kind !== posFlow.kind) return;
     await r.feed({ type: "technician", action: "cancel" });
   }
 
-  private terminalFor(req: { readonly point?: number; readonly terminal?: string }): PointConfig {
-    const found = [...this.points.values()].find((p) => p.config.id === req.point || p.config.terminal.terminalId === req.terminal);
-    if (!found) throw new AgentError("NOT_FOUND", `no point/terminal ${req.point ?? req.terminal}`, { ...req });
-    return found.config;
-  }
-
-  private runningStates(): FlowState[] {
-    return [...this.runners.values()].map((r) => r.state);
-  }
-
-  private waitFor(flowId: string): Promise<FlowState> {
-    return new Promise((resolve, reject) => this.waiters.set(flowId, { resolve, reject }));
-  }
-
   async startRefund(req: { readonly point?: number; readonly terminal?: string; readonly ersReference: string; readonly amountMinor: number; readonly flowId?: string }): Promise<RefundResult> {
-    const cfg = this.terminalFor(req);
+    const cfg = this.points.terminalFor(req);
     if (!Number.isSafeInteger(req.amountMinor) || req.amountMinor <= 0) throw new AgentError("INPUT_INVALID", `refund amount must be a positive integer of minor units`, { amountMinor: req.amountMinor });
     const terminalId = cfg.terminal.terminalId;
     // Its check reads this terminal's period: nothing else may mark it while the refund is unresolved.
-    this.periods.assertFree(terminalId, "refund", this.runningStates());
+    this.periods.assertFree(terminalId, "refund", this.flows.states());
     const others = await this.periods.otherRefunds(terminalId, req.amountMinor);
-    this.periods.assertFree(terminalId, "refund", this.runningStates()); // the journal read yielded
-    const flowId = this.ownFlowId(req.flowId, "R");
-    const step = startRefund({ flowId, terminalId, point: cfg.id, currency: cfg.currency, ersReference: req.ersReference, amountMinor: req.amountMinor, others }, this.ctx());
-    const done = this.waitFor(flowId);
-    await this.launch(step.state, step.effects, { type: "start" });
-    return refundResultOf(flowId, await done);
+    this.periods.assertFree(terminalId, "refund", this.flows.states()); // the journal read yielded
+    const flowId = this.flows.ownFlowId(req.flowId, "R");
+    const step = refundFlow.start({ flowId, terminalId, point: cfg.id, currency: cfg.currency, ersReference: req.ersReference, amountMinor: req.amountMinor, others }, this.ctx());
+    const done = this.flows.waitFor(flowId);
+    await this.launch(step.state, step.effects);
+    return refundFlow.resultOf(flowId, (await done) as RefundState);
   }
 
   async startReconciliation(req: { readonly scope: "shop" | "terminal"; readonly terminal?: string; readonly reportId: string; readonly nextReportIds?: readonly string[] }): Promise<ReconciliationResult> {
     if (req.scope === "terminal") {
-      this.terminalFor({ terminal: req.terminal });
-      this.periods.assertFree(req.terminal!, "reconciliation", this.runningStates());
-    }
-    else if (!this.opts.reseller) throw new AgentError("CONFIG_INVALID", "shop reconciliation needs the shop (reseller) credentials", {});
-    const flowId = this.newFlowId("C");
-    const step = startReconciliation({ flowId, scope: req.scope, ...(req.terminal !== undefined ? { terminalId: req.terminal } : {}), reportId: req.reportId, ...(req.nextReportIds?.length ? { nextReportIds: req.nextReportIds } : {}) }, this.ctx());
-    const done = this.waitFor(flowId);
-    await this.launch(step.state, step.effects, { type: "start" });
-    return reconciliationResultOf(flowId, await done);
+      this.points.terminalFor({ terminal: req.terminal });
+      this.periods.assertFree(req.terminal!, "reconciliation", this.flows.states());
+    } else if (!this.opts.reseller) throw new AgentError("CONFIG_INVALID", "shop reconciliation needs the shop (reseller) credentials", {});
+    const flowId = this.flows.newFlowId("C");
+    const step = reconciliationFlow.start({ flowId, scope: req.scope, ...(req.terminal !== undefined ? { terminalId: req.terminal } : {}), reportId: req.reportId, ...(req.nextReportIds?.length ? { nextReportIds: req.nextReportIds } : {}) }, this.ctx());
+    const done = this.flows.waitFor(flowId);
+    await this.launch(step.state, step.effects);
+    return reconciliationFlow.resultOf(flowId, (await done) as ReconciliationState);
   }
 
+  // ---- technician commands --------------------------------------------------------------------
+
   async stopPoint(point: number): Promise<void> {
-    const p = this.points.get(point);
-    if (!p) throw new AgentError("NOT_FOUND", `no point ${point}`, { point });
-    p.stopped = true; // at once: no customer starts while the stop is written
-    await this.journal.setPointStopped(point, true, this.scheduler.now());
+    const p = await this.points.stop(point, this.journal);
     if (p.active) await p.active.feed({ type: "technician", action: "stop" });
-    this.changedPoint(p);
+    this.points.changed(p);
   }
 
   /** Puts a stopped point back into service (durably: a restart does not stop it again). */
-  async resumePoint(point: number): Promise<void> {
-    const p = this.points.get(point);
-    if (!p) throw new AgentError("NOT_FOUND", `no point ${point}`, { point });
-    await this.journal.setPointStopped(point, false, this.scheduler.now());
-    p.stopped = false;
-    this.changedPoint(p);
+  resumePoint(point: number): Promise<void> {
+    return this.points.resume(point, this.journal);
   }
 
   async resolveParked(flowId: string, action: ParkedAction): Promise<void> {
-    const r = this.runners.get(flowId);
+    const r = this.flows.get(flowId);
     if (!r) throw new AgentError("NOT_FOUND", `no running flow ${flowId}`, { flowId });
     if (r.state.phase !== "parked") throw new AgentError("CONFLICT", `flow ${flowId} is not parked (${r.state.phase})`, { flowId });
     await r.feed({ type: "technician", action });
   }
 
-  // ---- receipts, journal ----------------------------------------------------------------------
+  /** The engine API's alarm(): one no flow raised (the kiosk host: a release result that never came). */
+  alarm(a: { readonly point?: number; readonly flowId?: string; readonly code: string; readonly message: string }): void {
+    this.alarms.raise(a);
+  }
+
+  // ---- receipts, journal, snapshot ------------------------------------------------------------
 
   receipts(): Promise<readonly StoredReceipt[]> {
     return this.receiptDesk.list();
@@ -338,133 +287,55 @@ class Engine implements PaymentEngine, RunnerHost {
     return (await this.journal.tail(n)).map(journalEntry);
   }
 
+  snapshot(): EngineSnapshot {
+    return {
+      accepting: this.points.accepting,
+      points: this.points.snapshots(),
+      flows: this.flows.summaries(this.scheduler.now()),
+      alarms: this.alarms.list(),
+    };
+  }
+
   // ---- RunnerHost -----------------------------------------------------------------------------
 
-  async perform(runner: FlowRunner, effect: Exclude<Effect, { type: "startTimer" | "cancelTimer" }>): Promise<FlowInput | undefined> {
-    switch (effect.type) {
-      case "glase": {
-        const outcome = await executeGlaseCall(this.opts.glase, this.targetOf(runner.state), effect.call, {
-          clientReference: effect.ref,
-          timeoutMs: effect.call.op === "getPaymentStatus" ? this.statusTimeoutMs : this.settings.glaseCallTimeoutMs,
-        });
-        return { type: "glase", op: effect.call.op, ref: effect.ref, outcome };
-      }
-      case "authorize":
-      case "stop":
-      case "saleRecord":
-        return performDispenserEffect(this.opts.dispenser, effect, runner.flowId, this.logger);
-      case "display":
-        this.display(effect.point, effect.text);
-        return undefined;
-      case "print":
-        return { type: "printed", ok: await this.receiptDesk.print(runner.flowId, effect.receipt) };
-      case "alarm":
-        this.raiseAlarm(runner.state, effect.code, effect.message);
-        return undefined;
-      case "release": {
-        let ok = true;
-        if (this.opts.release) ok = await this.opts.release(effect.point, effect.amountMinor, runner.flowId).then(() => true, () => false);
-        return { type: "released", ok };
-      }
-      default: {
-        const never: never = effect;
-        throw new AgentError("INTERNAL", `unknown effect ${JSON.stringify(never)}`);
-      }
-    }
-  }
-
-  private targetOf(s: FlowState): GlaseCallTarget {
-    if (s.kind === "reconciliation" && s.scope === "shop") return { ...(this.opts.reseller ? { reseller: this.opts.reseller } : {}) };
-    const terminalId = s.terminalId;
-    const terminal: TerminalCredentials | undefined = [...this.points.values()].find((p) => p.config.terminal.terminalId === terminalId)?.config.terminal;
-    return terminal ? { terminal } : {};
-  }
-
-  private display(point: number, text: string): void {
-    // A kiosk's screen is its controller's: it shows the sale's display (agent/kiosk/), not this.
-    if (this.points.get(point)?.config.kind === "kiosk") return;
-    this.opts.dispenser?.display(point, text).catch(() => undefined);
-  }
-
-  /** A flow's alarm, or the station's own (no flow: the clock watch). */
-  private raiseAlarm(s: FlowState | undefined, code: string, message: string): void {
-    this.recordAlarm({ ...(s && "point" in s && s.point !== undefined ? { point: s.point } : {}), ...(s ? { flowId: s.flowId } : {}), code, message });
-  }
-
-  /** The engine API's alarm(): one no flow raised (the kiosk host: a release result that never came). */
-  alarm(a: { readonly point?: number; readonly flowId?: string; readonly code: string; readonly message: string }): void {
-    this.recordAlarm(a);
-  }
-
-  private recordAlarm(a: { readonly point?: number; readonly flowId?: string; readonly code: string; readonly message: string }): void {
-    const { point, code, message } = a;
-    // A device repeating the same fault (every poll) is one alarm, not a flood.
-    const last = this.alarms.findLast((x) => x.code === code && x.point === point);
-    if (a.flowId === undefined && last && last.message === message && this.scheduler.now() - last.at < 60_000) return;
-    const alarm: AlarmInfo = { id: `A${++this.alarmSeq}`, at: this.scheduler.now(), ...a };
-    this.alarms.push(alarm);
-    if (this.alarms.length > 500) this.alarms.shift();
-    const p = point !== undefined ? this.points.get(point) : undefined;
-    if (p) p.alarms = [...p.alarms.slice(-19), alarm];
-    this.logger.warn("alarm", { code, flowId: a.flowId, point, message });
-    this.events$.next({ type: "alarm", alarm });
+  perform(runner: FlowRunner, effect: PerformedEffect): Promise<FlowInput | undefined> {
+    return this.executor.perform(runner, effect);
   }
 
   changed(runner: FlowRunner): void {
     const s = runner.state;
     const summary = summarize(runner, this.scheduler.now());
     if (s.phase === "finished") this.finish(runner, summary);
-    else if (s.phase === "parked") this.answerWaiter(s); // a parked refund must still answer its caller
+    else if (s.phase === "parked") this.flows.answer(s); // a parked refund must still answer its caller
     this.events$.next({ type: "flow", flow: summary });
-    const p = "point" in s && s.point !== undefined ? this.points.get(s.point) : undefined;
-    if (p) this.changedPoint(p);
+    if (this.endingSessions && s.phase !== "finished") this.endSession(runner);
+    const p = this.points.pointOf(s);
+    if (p) this.points.changed(p);
+  }
+
+  /** A drain that ends sessions tells the flow, once in each phase its kind can be ended in. */
+  private endSession(runner: FlowRunner): void {
+    const s = runner.state;
+    const input = flowKind(s).drainInput?.(s);
+    if (!input || this.endingSessions?.get(s.flowId) === s.phase) return;
+    this.endingSessions?.set(s.flowId, s.phase);
+    this.logger.info("drain_ends_session", { flowId: s.flowId, phase: s.phase });
+    void runner.feed(input);
   }
 
   journalFailed(runner: FlowRunner, err: unknown): void {
     this.logger.error("journal_write_failed", { flowId: runner.flowId, err });
-    this.raiseAlarm(runner.state, "journal-failed", `flow ${runner.flowId} stopped: the journal could not record its next step`);
+    this.alarms.raiseAlarm(runner.state, "journal-failed", `flow ${runner.flowId} stopped: the journal could not record its next step`);
   }
 
   private finish(runner: FlowRunner, summary: FlowSummary): void {
-    this.runners.delete(runner.flowId);
-    this.detachFromPoint(runner);
-    this.recent.unshift(summary);
-    if (this.recent.length > RECENT_FLOWS) this.recent.pop();
+    this.flows.finished(runner, summary);
+    this.points.release(runner);
     const s = runner.state;
-    if (s.outcome === "offline" && "point" in s && s.point !== undefined) {
-      const p = this.points.get(s.point);
-      if (p) p.offlineUntil = this.scheduler.now() + this.settings.retryMaxMs * OFFLINE_HOLD_FACTOR;
-    }
+    this.points.holdIfOffline(s);
     this.periods.ended(s);
     this.logger.info("flow_finished", { flowId: s.flowId, kind: s.kind, outcome: s.outcome });
-    this.answerWaiter(s);
-  }
-
-  private answerWaiter(s: FlowState): void {
-    const w = this.waiters.get(s.flowId);
-    if (w) (this.waiters.delete(s.flowId), w.resolve(s));
-  }
-
-  private detachFromPoint(runner: FlowRunner): void {
-    const s = runner.state;
-    const p = "point" in s && s.point !== undefined ? this.points.get(s.point) : undefined;
-    if (p?.active === runner) p.active = undefined;
-  }
-
-  private changedPoint(p: PointRuntime): void {
-    this.events$.next({ type: "point", point: pointSnapshot(p, this.scheduler.now()) });
-  }
-
-  // ---- snapshot -------------------------------------------------------------------------------
-
-  snapshot(): EngineSnapshot {
-    const running = [...this.runners.values()].map((r) => summarize(r, this.scheduler.now()));
-    return {
-      accepting: this.accepting,
-      points: [...this.points.values()].map((p) => pointSnapshot(p, this.scheduler.now())),
-      flows: [...running, ...this.recent],
-      alarms: [...this.alarms],
-    };
+    this.flows.answer(s);
   }
 
   // ---- dispenser events -----------------------------------------------------------------------
@@ -473,10 +344,10 @@ class Engine implements PaymentEngine, RunnerHost {
     if (this.closed) return;
     routeDispenserEvent(e, {
       customerCall: (point, gradeId, presetMinor) => this.onCustomerCall(point, gradeId, presetMinor),
-      byTransaction: (transactionId) => this.runners.get(transactionId),
+      byTransaction: (transactionId) => this.flows.get(transactionId),
       activeOn: (point) => this.points.get(point)?.active,
-      running: () => [...this.runners.values()],
-      deviceAlarm: (a) => this.recordAlarm(a),
+      running: () => this.flows.running(),
+      deviceAlarm: (a) => this.alarms.raise(a),
       logger: this.logger,
     });
   }

@@ -2,7 +2,7 @@
 // notification): at most `burst` lines per event name in each `windowMs`, then one line saying
 // how many were suppressed. Without it a hostile local user or an unauthenticated POST flood
 // would turn into a journald flood, and the lines that matter would be rotated away.
-import type { Logger } from "./log.ts";
+import type { Logger } from "../base/log.ts";
 
 type Level = "debug" | "info" | "warn" | "error";
 

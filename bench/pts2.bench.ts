@@ -6,9 +6,9 @@
 //   2. a 50-pump poll cycle (every pump's PumpGetStatus in one request; ten pumps filling) through
 //      the driver, next to the raw POST of the same 50 packets.
 import { Agent, request } from "node:http";
-import { configureLogging, createLogger } from "../agent/log.ts";
+import { configureLogging, createLogger } from "../base/log.ts";
 import { systemScheduler } from "../drivers/dispenser/line-driver.ts";
-import { MemoryDriverStore } from "../drivers/driver-store.ts";
+import { MemoryDriverStore } from "../contracts/driver-store.ts";
 import { openPts2Controller } from "../drivers/pts2/index.ts";
 import { encodeRequest } from "../drivers/pts2/packets.ts";
 import { SimClock } from "../simulator/clock.ts";

@@ -4,7 +4,7 @@
 // Goal: driver / raw ≤ 1.5 (the driver adds framing, checksum, tag matching, reply decoding).
 // BENCH_PTS=1 runs the PTS-2 (jsonPTS over HTTP) sibling instead: bench/pts2.bench.ts.
 import { SerialPort } from "serialport";
-import { configureLogging } from "../agent/log.ts";
+import { configureLogging } from "../base/log.ts";
 import { LineDispenserDriver } from "../drivers/dispenser/line-driver.ts";
 import { replyFields } from "../drivers/dispenser/protocol-replies.ts";
 import { encodeOk, encodeRequest } from "../drivers/dispenser/protocol.ts";

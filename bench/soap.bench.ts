@@ -7,9 +7,9 @@ import http from "node:http";
 import os from "node:os";
 import type { AddressInfo } from "node:net";
 import { GlaseClient } from "../agent/glase/client.ts";
-import { configureLogging } from "../agent/log.ts";
-import type { TerminalCredentials } from "../agent/glase/types.ts";
-import { money } from "../agent/core/money.ts";
+import { configureLogging } from "../base/log.ts";
+import type { TerminalCredentials } from "../contracts/glase/types.ts";
+import { money } from "../base/money.ts";
 import { startGlaseSimulator } from "../simulator/glase/index.ts";
 
 const CALLS = 2000;

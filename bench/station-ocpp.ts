@@ -3,7 +3,7 @@
 // loopback; each customer plugs in, charges once the agent starts the session (a 36 kW car on a
 // charger whose second lasts 50 ms: ~0.2 kWh per real second), unplugs at a random target and
 // comes back. The settled figures are checked against what each charger's StopTransaction metered.
-import { priceOf } from "../agent/core/money.ts";
+import { priceOf } from "../base/money.ts";
 import { VirtualChargePoint } from "../simulator/devices/virtual-charge-point.ts";
 
 export const AC_PRICE = 349;

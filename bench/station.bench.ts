@@ -28,7 +28,7 @@ import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { configureLogging } from "../agent/log.ts";
+import { configureLogging } from "../base/log.ts";
 import { VirtualController } from "../simulator/devices/virtual-controller.ts";
 import { VirtualPrinter } from "../simulator/devices/virtual-printer.ts";
 import { startGlaseSimulator } from "../simulator/glase/index.ts";

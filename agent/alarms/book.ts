@@ -12,7 +12,7 @@
 // Every change is told to the listeners (the watch stream, the alerting hook): raised (first time
 // or again after it cleared), repeated, acknowledged, cleared.
 import type { AlarmInfo } from "../engine-api.ts";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { alarmAction } from "./catalogue.ts";
 
 export type AlarmOrigin = "engine" | "station" | "invoice-service";

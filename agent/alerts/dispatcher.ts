@@ -6,8 +6,8 @@
 // make the agent hold a day of them). A target that fails never slows the others or the station:
 // delivery runs beside the payment flows and only ever logs.
 import { randomUUID } from "node:crypto";
-import type { Scheduler } from "../core/clock.ts";
-import type { Logger } from "../log.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import type { Logger } from "../../base/log.ts";
 import type { AlarmSource, AlarmTransition } from "./alarm-source.ts";
 
 /** The body of every alert (webhook JSON, a command's stdin). */

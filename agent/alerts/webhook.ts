@@ -4,7 +4,7 @@
 // not followed: the bearer token would go along to wherever they point. The token never appears
 // in a log line or an error: it is read from its 0600 file and registered with the log scrubber,
 // and what the hook reports about the URL is its origin and path only.
-import { registerSecret } from "../log.ts";
+import { registerSecret } from "../../base/log.ts";
 import type { AlertPayload, AlertTarget, DeliveryResult } from "./dispatcher.ts";
 
 export interface WebhookOptions {

@@ -5,8 +5,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { join } from "node:path";
-import { writeFileDurably } from "../durable-file.ts";
-import { AgentError } from "../errors.ts";
+import { writeFileDurably } from "../../base/io/durable-file.ts";
+import { AgentError } from "../../base/errors.ts";
 import { MANIFEST_NAME, parseManifest, type BackupManifest } from "./manifest.ts";
 import { readTarIndex, tarStream, type TarEntry, type TarIndexEntry } from "./tar.ts";
 

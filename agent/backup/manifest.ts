@@ -1,7 +1,7 @@
 // What a backup archive holds (its first entry, MANIFEST.json) and the rules its names follow.
 // Shared by the agent (which takes the snapshot), `ctl backup` (which writes the archive) and
 // `glase-agent restore` (which checks and restores it).
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 export const BACKUP_FORMAT = "glase-agent-backup";
 export const BACKUP_VERSION = 1;

@@ -13,8 +13,8 @@
 import { lstat, readFile, rm, rmdir } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import sqlite3 from "sqlite3";
-import { ensureDirectory, moveFileDurably, removeFileDurably, syncDirectory, writeFileDurably } from "../durable-file.ts";
-import { AgentError } from "../errors.ts";
+import { ensureDirectory, moveFileDurably, removeFileDurably, syncDirectory, writeFileDurably } from "../../base/io/durable-file.ts";
+import { AgentError } from "../../base/errors.ts";
 
 export const RESTORE_MARKER = "restore-in-progress.json";
 

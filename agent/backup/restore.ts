@@ -8,8 +8,8 @@
 // power cut at any point (restore-swap.ts: checkpoint, durable marker, resumable renames).
 import { lstat, readdir, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { ensureDirectory, inheritedOwner, syncDirectory, writeFileDurably } from "../durable-file.ts";
-import { AgentError } from "../errors.ts";
+import { ensureDirectory, inheritedOwner, syncDirectory, writeFileDurably, moveFileDurably, removeFileDurably } from "../../base/io/durable-file.ts";
+import { AgentError } from "../../base/errors.ts";
 import { MIGRATIONS as INVOICE_MIGRATIONS } from "../invoice-service/store.ts";
 import { JournalReader } from "../journal/reader.ts";
 import { MIGRATIONS } from "../journal/schema.ts";

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { lstat, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { JournalReader } from "../journal/reader.ts";
 import { BACKUP_FORMAT, BACKUP_VERSION, DRIVER_STORE_NAME, INVOICE_JOURNAL_NAME, JOURNAL_NAME, MANIFEST_NAME, type BackupFile, type BackupManifest } from "./manifest.ts";
 

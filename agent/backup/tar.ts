@@ -3,7 +3,7 @@
 // into it with `tar -tvf` and take one file out with `tar -xf` when the agent is not at hand.
 // Base layer: node:fs only.
 import { open } from "node:fs/promises";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 const BLOCK = 512;
 

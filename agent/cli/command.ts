@@ -1,7 +1,7 @@
 // A CLI subcommand: each lives in agent/cli/commands/<name>.ts and is listed (with its one-line
 // summary, so --help loads nothing) in main.ts.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 export interface Command {
   readonly name: string;

@@ -3,7 +3,7 @@
 // them). With --json a failure also prints one JSON object on stdout:
 //   {"error":{"code":"AGENT_UNREACHABLE","message":"…","exitCode":3}}
 // and the human message still goes to stderr.
-import { AgentError, isAgentError } from "../errors.ts";
+import { AgentError, isAgentError } from "../../base/errors.ts";
 import { ControlRequestError } from "../daemon/sockets/client.ts";
 
 export const EXIT = {

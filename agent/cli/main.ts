@@ -1,6 +1,6 @@
 // `glase-agent <command> …` — one executable, subcommands registered here.
-import { AgentError, EXIT_CONFIG } from "../errors.ts";
-import { loggingProblem } from "../log.ts";
+import { AgentError, EXIT_CONFIG } from "../../base/errors.ts";
+import { loggingProblem } from "../../base/log.ts";
 import { agentVersion } from "../version.ts";
 import type { Command } from "./command.ts";
 import { EXIT, exitCodeOf, jsonError } from "./exit-codes.ts";

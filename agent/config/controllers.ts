@@ -5,8 +5,8 @@
 // config path (devices.controllers[1].chargers[0].connectors[0].point: …), all of them at once.
 import type { ControllerEntry, DriverModule, StationFacts } from "../../drivers/driver-module.ts";
 import { driverIds, findDriver } from "../../drivers/registry.ts";
-import type { PointId } from "../../drivers/dispenser/contract.ts";
-import { AgentError } from "../errors.ts";
+import type { PointId } from "../../contracts/dispenser.ts";
+import { AgentError } from "../../base/errors.ts";
 
 export interface ResolvedController {
   readonly index: number;

@@ -5,10 +5,10 @@
 import { lstat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { removeFileDurably, type DurableWriteOptions } from "../durable-file.ts";
-import { AgentError } from "../errors.ts";
-import { registerSecret } from "../log.ts";
-import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
+import { removeFileDurably, type DurableWriteOptions } from "../../base/io/durable-file.ts";
+import { AgentError } from "../../base/errors.ts";
+import { registerSecret } from "../../base/log.ts";
+import type { ResellerCredentials, TerminalCredentials } from "../../contracts/glase/types.ts";
 import { readSecretFile, writeSecretFile } from "./secrets.ts";
 import type { AgentConfig, PointConfig } from "./schema.ts";
 

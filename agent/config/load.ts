@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { migrate } from "./migrations.ts";
 import { ConfigSchema, type AgentConfig } from "./schema.ts";
 

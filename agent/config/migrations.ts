@@ -1,7 +1,7 @@
 // Config file versions. Each step turns version N into N+1 on the raw parsed YAML, before
 // validation, so an operator's old file keeps working after an upgrade; `glase-agent config
 // check` reports which migrations it applied so they can update the file at leisure.
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import { CURRENT_CONFIG_VERSION } from "./schema.ts";
 
 type Raw = Record<string, unknown>;

@@ -4,7 +4,7 @@
 // so the technician commands work unchanged against a local run. Relative paths in the config are
 // resolved against the working directory.
 import { join, resolve } from "node:path";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { AgentConfig } from "./schema.ts";
 import { serviceContextFor } from "./service-unit.ts";
 

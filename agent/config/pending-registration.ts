@@ -24,8 +24,8 @@ import {
   removeFileDurably,
   writeFileDurably,
   type DurableWriteOptions,
-} from "../durable-file.ts";
-import { AgentError, isAgentError } from "../errors.ts";
+} from "../../base/io/durable-file.ts";
+import { AgentError, isAgentError } from "../../base/errors.ts";
 import { BOOT_CLOCK_SLACK_MS, bootedAt, isAlive, isCurrentProcess } from "../process-identity.ts";
 
 export const PendingRegistrationSchema = z.object({

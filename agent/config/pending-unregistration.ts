@@ -8,8 +8,8 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import { readRegularFile, removeFileDurably, writeFileDurably, type DurableWriteOptions } from "../durable-file.ts";
-import { isAgentError } from "../errors.ts";
+import { readRegularFile, removeFileDurably, writeFileDurably, type DurableWriteOptions } from "../../base/io/durable-file.ts";
+import { isAgentError } from "../../base/errors.ts";
 
 export const PendingUnregistrationSchema = z.object({
   terminalId: z.string().min(1),

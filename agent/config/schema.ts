@@ -4,7 +4,7 @@
 // sites, in a file that must be 0600 (see secrets.ts); the schema only holds the reference.
 import { DEFAULT_FILE_ROTATION, DEFAULT_FOLDER_ROTATION } from "../../base/io/rotation.ts";
 import { z } from "zod";
-import { minorUnitDigits } from "../core/money.ts";
+import { minorUnitDigits } from "../../base/money.ts";
 import { resolveControllers } from "./controllers.ts";
 
 export const CURRENT_CONFIG_VERSION = 3;
@@ -317,6 +317,12 @@ export const ConfigSchema = z
         submitReceipts: z.boolean().default(false),
         /** SIGTERM: running deliveries get this long to finish and settle before the agent exits anyway. */
         drainTimeoutS: z.number().positive().default(150),
+        /**
+         * SIGTERM: stop running deliveries at once (a charger's RemoteStop, a pump's stop) and settle
+         * what was metered, cancel customers not yet delivering — instead of letting them finish.
+         * The simulated station does (Ctrl-C ends in seconds); a real one lets customers finish.
+         */
+        drainEndsSessions: z.boolean().default(false),
       })
       .prefault({}),
     metrics: MetricsSchema.optional(),

@@ -1,8 +1,8 @@
 // Secrets on disk: terminal passwords, shop passwords and issuer secrets live in files readable
 // only by the agent's user. A file that group or others can read is refused, with the chmod that
 // fixes it, rather than used: a leaked terminal password lets anyone invoice in the station's name.
-import { readRegularFile, writeFileDurably, type DurableWriteOptions } from "../durable-file.ts";
-import { AgentError, isAgentError } from "../errors.ts";
+import { readRegularFile, writeFileDurably, type DurableWriteOptions } from "../../base/io/durable-file.ts";
+import { AgentError, isAgentError } from "../../base/errors.ts";
 import type { AgentConfig } from "./schema.ts";
 
 export interface ReadSecretOptions {

@@ -9,7 +9,7 @@
 // survives that and still excludes every other kind of device. Where a major is shared (ttyS with
 // the virtual consoles), the node itself (device-allow.ts).
 import { dirname, isAbsolute, resolve } from "node:path";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { AgentConfig } from "./schema.ts";
 
 export interface DeviceNeed {

@@ -8,7 +8,7 @@ import { describeUrl, webhookTarget } from "../alerts/webhook.ts";
 import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { readSecretFile } from "../config/secrets.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../base/log.ts";
 import type { MetricsRegistry } from "./metrics.ts";
 
 export interface AlertsOptions {

@@ -3,19 +3,20 @@
 // embedded simulator), create the device drivers (a missing device is retried in the background
 // and shown degraded, never fatal), then build the engine and recover unfinished flows. The
 // caller (run.ts) then opens the sockets and says READY.
-import { ensureDirectory } from "../durable-file.ts";
+import { ensureDirectory } from "../../base/io/durable-file.ts";
 import { SimClock } from "./simulation.ts";
-import type { Grade } from "../../drivers/dispenser/contract.ts";
+import type { Grade } from "../../contracts/dispenser.ts";
 import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
 import { GlaseClient } from "../glase/client.ts";
-import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
+import type { ResellerCredentials, TerminalCredentials } from "../../contracts/glase/types.ts";
 import { openJournal } from "../journal/journal.ts";
 import type { Journal } from "../journal/types.ts";
-import { safeValue, type Logger } from "../log.ts";
-import { AgentError } from "../errors.ts";
+import { safeValue, type Logger } from "../../base/log.ts";
+import { AgentError } from "../../base/errors.ts";
 import { controllersOf } from "../config/controllers.ts";
 import { openDriverStores } from "../journal/driver-store.ts";
 import { assertNoRestoreInProgress } from "../backup/restore-swap.ts";
+import { adoptRenamedControllers, orphanedRecordsAlarm } from "./driver-records.ts";
 import { resellerCredentials, terminalCredentials } from "../config/credentials.ts";
 import type { AgentPaths } from "../config/paths.ts";
 import type { AgentConfig } from "../config/schema.ts";
@@ -135,6 +136,12 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     // durable storage beside the journal.
     const stores = await openDriverStores(join(paths.stateDir, "drivers.sqlite"));
     closers.push(() => stores.close());
+    // A renamed controller keeps its driver's records (open transactions), or an alarm names them.
+    const driverRecords = await adoptRenamedControllers(
+      stores,
+      controllersOf(config).map((c) => ({ id: c.config.id, driver: c.module.driver, points: c.points })),
+      logger.child("devices"),
+    );
     // Kiosks and vending machines sell through the kiosk host (its sales read from the journal now).
     const refundGuard = new RefundGuard(journal);
     const kiosk = await openKioskStation({ config, journal, scheduler: systemScheduler, logger: logger.child("kiosk"), refundGuard });
@@ -223,6 +230,7 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
         message: `${f.device}${f.controller ? ` controller ${f.controller}` : ""} (${f.kind}) could not be started: ${f.message}. The station runs without it; fix the cause (device, permissions, native module) and \`systemctl restart glase-agent\`.`,
       });
     }
+    for (const o of driverRecords.orphaned) station.raiseStartAlarm(orphanedRecordsAlarm(o));
     if (issuerStart.failure !== undefined) {
       station.raiseStartAlarm({
         code: "invoice-service-unavailable",

@@ -4,16 +4,16 @@
 // when the entry says `virtual:`. A controller that cannot be created is reported and stands in as
 // "unavailable" for its points only; the others run. The engine sees one DispenserController: the
 // PointRouter over all of them.
-import type { Scheduler } from "../core/clock.ts";
-import type { Logger } from "../log.ts";
-import type { DispenserController, PointId } from "../../drivers/dispenser/contract.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import type { Logger } from "../../base/log.ts";
+import type { DispenserController, PointId } from "../../contracts/dispenser.ts";
 import { PointRouter, type RoutedController } from "../../drivers/dispenser/point-router.ts";
 import type { ControllerEntry, CustomerSite, OpenedController, StartedTwin } from "../../drivers/driver-module.ts";
 import type { DriverStores } from "../journal/driver-store.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { controllersOf, stationFacts } from "../config/controllers.ts";
 import { readSecretFile } from "../config/secrets.ts";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { DeviceHealthBoard } from "./device-health.ts";
 import type { KioskHost } from "../../contracts/kiosk.ts";
 import { startControllerTwin } from "./simulation.ts";

@@ -4,10 +4,10 @@
 // customer has confirmed in the app by then), fuels/charges a random amount up to what was
 // reserved. A few walk away after reserving (nothing delivered → the invoice is cancelled). Each
 // virtual twin says how its kind of point is used (CustomerSite): the board's pumps, OCPP chargers.
-import type { Grade, PointId } from "../../drivers/dispenser/contract.ts";
+import type { Grade, PointId } from "../../contracts/dispenser.ts";
 import type { CustomerSite } from "../../drivers/driver-module.ts";
-import type { Scheduler } from "../core/clock.ts";
-import type { Logger } from "../log.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import type { Logger } from "../../base/log.ts";
 import type { AgentConfig, SimulationConfig } from "../config/schema.ts";
 
 export interface CustomerGeneratorOptions {

@@ -2,7 +2,7 @@
 // ok, degraded (configured but not reachable right now — retried in the background, never
 // fatal) or absent (not configured). Changes are published on the watch stream.
 import { Subject } from "rxjs";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../base/log.ts";
 import type { DeviceHealth, DeviceName } from "./sockets/control.ts";
 
 /** A pump/charger controller's entry (one per devices.controllers[] item). */

@@ -8,12 +8,12 @@
 // (the station raises an alarm). Implementations are imported only when configured, simulators
 // only through simulation.ts: a site with real devices never loads the simulators (memory), and a
 // kiosk without a HID scanner never node-hid.
-import type { Scheduler } from "../core/clock.ts";
-import type { Logger } from "../log.ts";
-import type { DispenserController } from "../../drivers/dispenser/contract.ts";
-import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import type { Logger } from "../../base/log.ts";
+import type { DispenserController } from "../../contracts/dispenser.ts";
+import type { ReceiptPrinter } from "../../contracts/printer.ts";
 import { createReceiptPrinter } from "../../drivers/printer/printer-factory.ts";
-import type { BarcodeScanner } from "../../drivers/scanner/contract.ts";
+import type { BarcodeScanner } from "../../contracts/scanner.ts";
 import type { VirtualPrinter, VirtualScanner } from "./simulation.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { stationLocaleOf } from "./station-locale.ts";

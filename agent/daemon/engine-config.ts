@@ -1,9 +1,9 @@
 // From the station config to what the payment engine takes: its timing settings and one
 // PointConfig per registered point. A point without terminal credentials is not given to the
 // engine (it cannot take payments); the station shows it as unregistered.
-import type { Grade } from "../../drivers/dispenser/contract.ts";
+import type { Grade } from "../../contracts/dispenser.ts";
 import type { EngineSettings, PointConfig } from "../engine-api.ts";
-import type { TerminalCredentials } from "../glase/types.ts";
+import type { TerminalCredentials } from "../../contracts/glase/types.ts";
 import type { AgentConfig } from "../config/schema.ts";
 
 export function engineSettings(config: AgentConfig): EngineSettings {

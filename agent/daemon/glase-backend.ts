@@ -4,8 +4,8 @@
 // simulator's state lives in memory: it is a demo, not a place for crash tests (those run the
 // simulator in the test process so it survives the agent).
 import { loadGlaseSimulator, type RunningGlaseSimulator, type SimClock } from "./simulation.ts";
-import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
-import type { Logger } from "../log.ts";
+import type { ResellerCredentials, TerminalCredentials } from "../../contracts/glase/types.ts";
+import type { Logger } from "../../base/log.ts";
 import type { AgentConfig } from "../config/schema.ts";
 
 export interface GlaseBackend {

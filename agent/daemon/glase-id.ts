@@ -2,7 +2,7 @@
 // point. Typed by the technician or scanned — either the sticker's Code 128 barcode (the bare
 // number) or its QR code (`HTTP://SEQR.SE/Q<seqrId>`, any host). Glase accepts any alphanumeric
 // string (result 53 otherwise), so that is what we validate before calling it.
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 const QR_FORM = /^https?:\/\/[^/]+\/Q([A-Za-z0-9]+)$/i;
 const GLASE_ID = /^[A-Za-z0-9]{1,64}$/;

@@ -4,7 +4,7 @@
 //   - the journal answers a cheap read within `probeTimeoutMs` (a wedged SQLite or a full disk
 //     that stops the journal must get the agent restarted, not kept alive).
 // WATCHDOG_USEC/WATCHDOG_PID come from systemd; we ping at half the interval, as sd_watchdog_enabled(3) advises.
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../base/log.ts";
 import type { Notifier } from "./notify.ts";
 
 export interface HealthOptions {

@@ -5,12 +5,12 @@
 // dispenses something hooks its command in here.
 import type { InvoiceAlarm } from "../invoice-service/settlement.ts";
 import { join } from "node:path";
-import { AgentError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
 import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
 import { readSecretFile } from "../config/secrets.ts";
 import type { AgentConfig } from "../config/schema.ts";
-import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
+import type { ReceiptPrinter } from "../../contracts/printer.ts";
 import type { GlaseBackend } from "./glase-backend.ts";
 import { loadInvoiceService } from "./simulation.ts";
 

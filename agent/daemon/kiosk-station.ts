@@ -5,13 +5,13 @@
 // deadlines, refunds) after the engine recovered its flows. The station may swap engines (reload,
 // registration): the host asks for the current one each time and listens to the station's events.
 import { Subject } from "rxjs";
-import type { Scheduler } from "../core/clock.ts";
+import type { Scheduler } from "../../base/clock.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { EngineEvent } from "../engine-api.ts";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { Journal } from "../journal/types.ts";
 import { EngineKioskHost } from "../kiosk/engine-host.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../base/log.ts";
 import type { RefundGuard } from "./refund-guard.ts";
 import type { Station } from "./station.ts";
 

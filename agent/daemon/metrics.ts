@@ -6,7 +6,7 @@
 import { guardConnections } from "../invoice-service/connection-guard.ts";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 type Labels = Readonly<Record<string, string | number>>;
 

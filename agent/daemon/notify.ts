@@ -12,7 +12,7 @@
 // No NOTIFY_SOCKET (not under systemd, `npm start`) → every call is a silent no-op.
 import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
-import { createLogger, type Logger } from "../log.ts";
+import { createLogger, type Logger } from "../../base/log.ts";
 
 export type NotifyTransport = "unix-dgram" | "systemd-notify" | "off";
 

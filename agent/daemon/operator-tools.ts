@@ -2,9 +2,9 @@
 // bookkeeping export (both on their own read-only journal connection, never the writer's), and a
 // test print. Station delegates to it; the composition root gives it the paths.
 import { takeSnapshot, releaseSnapshot } from "../backup/snapshot.ts";
-import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
-import { AgentError } from "../errors.ts";
-import { exportRows } from "../export/sales-export.ts";
+import type { ReceiptPrinter } from "../../contracts/printer.ts";
+import { AgentError } from "../../base/errors.ts";
+import { exportRows, exportRow } from "../export/sales-export.ts";
 import { JournalReader } from "../journal/reader.ts";
 import type { BackupSnapshotInfo, ExportPageResult } from "./sockets/control.ts";
 

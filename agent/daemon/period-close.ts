@@ -2,13 +2,13 @@
 // names for a shift close — the totals and the lines of that same period — read into one summary.
 // The reports stay in the journal with the reconciliation flow's final state; `print` sends the
 // summary to the receipt printer (a printer fault is reported, never a lost report).
-import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
+import type { ReceiptPrinter } from "../../contracts/printer.ts";
 import { type PeriodScope, type PeriodSummary, periodReportIds, summarizePeriod } from "../core/period-report.ts";
 import { periodReportLines, periodTotalMinor } from "../core/period-report-text.ts";
 import type { ReconciliationState } from "../core/reconciliation.ts";
 import type { PaymentEngine, ReconciliationResult } from "../engine-api.ts";
 import type { Journal } from "../journal/types.ts";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { StationLocale } from "../../base/i18n/format.ts";
 import { PERIOD_LABELS } from "../../base/i18n/messages.ts";
 

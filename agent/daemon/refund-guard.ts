@@ -3,8 +3,8 @@
 // (running, or parked with an unknown outcome — counted, so an unknown refund is never refunded
 // again by accident). Refunds of one payment are checked and started one at a time, so two
 // technicians cannot both take the last 10.00.
-import { formatMinor } from "../core/money.ts";
-import { AgentError } from "../errors.ts";
+import { formatMinor } from "../../base/money.ts";
+import { AgentError } from "../../base/errors.ts";
 import { countedRefundMinor } from "../journal/refund-totals.ts";
 import type { Journal } from "../journal/types.ts";
 

@@ -7,8 +7,8 @@
 //            signal, or the bound expiring, exits at once: every step is journaled, the next start
 //            recovers whatever was still running.
 import { controllersOf } from "../config/controllers.ts";
-import { EXIT_CONFIG, isAgentError } from "../errors.ts";
-import { configureLogging, createLogger, safeValue } from "../log.ts";
+import { EXIT_CONFIG, isAgentError } from "../../base/errors.ts";
+import { configureLogging, createLogger, safeValue } from "../../base/log.ts";
 import { loadConfig } from "../config/load.ts";
 import { resolvePaths, type AgentPaths } from "../config/paths.ts";
 import type { AgentConfig } from "../config/schema.ts";
@@ -186,7 +186,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       stopping = true;
       station.phase = "draining";
       const bound = config.flows.drainTimeoutS * 1000;
-      log.info("stopping", { signal, drainBoundMs: bound, activeFlows: station.status().activeFlows });
+      log.info("stopping", { signal, drainBoundMs: bound, endSessions: config.flows.drainEndsSessions, activeFlows: station.status().activeFlows });
       await notifier.stopping(`draining: ${station.status().activeFlows} flows running`);
       customers?.stopArrivals();
       const hardStop = setTimeout(() => {
@@ -195,7 +195,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       }, bound + 10_000);
       hardStop.unref();
       await reloading.catch(() => undefined);
-      await station.stopEngine(bound);
+      await station.stopEngine(bound, { endSessions: config.flows.drainEndsSessions });
       station.phase = "stopping";
       customers?.stop();
       clearInterval(statusTimer);

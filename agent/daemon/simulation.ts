@@ -3,8 +3,8 @@
 // its driver's twin, a virtual printer or scanner its simulator — each loaded (dynamic import)
 // only when the config asks for it, so a real site never loads the simulators.
 import type { ControllerEntry, DriverModule, StartedTwin, TwinContext } from "../../drivers/driver-module.ts";
-import type { Logger } from "../log.ts";
-import { AgentError } from "../errors.ts";
+import type { Logger } from "../../base/log.ts";
+import { AgentError } from "../../base/errors.ts";
 
 export async function startControllerTwin(module: DriverModule, config: ControllerEntry, ctx: TwinContext): Promise<StartedTwin<ControllerEntry>> {
   if (!module.twin) throw new AgentError("CONFIG_INVALID", `driver ${module.driver} has no virtual twin (remove virtual: from controller ${config.id})`, { controller: config.id });

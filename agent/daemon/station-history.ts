@@ -2,11 +2,11 @@
 // journal transitions — with the admin audit trail written by `recordAdminAction` among them —
 // receipts and flows. A listing that grows with every sale is never sent whole: a client asks
 // for the newest `n`, narrows with `since`, and pages back with the `cursor` of an item.
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { FlowSummary, JournalEntry, StoredReceipt } from "../engine-api.ts";
 import { journalEntry } from "../flows/snapshot.ts";
 import type { Journal, ReceiptPage, StepRecord } from "../journal/types.ts";
-import type { ReceiptContent } from "../../drivers/printer/contract.ts";
+import type { ReceiptContent } from "../../contracts/printer.ts";
 import type { AdminAction, PageQuery } from "./sockets/control.ts";
 
 /** Journal kind of the admin audit lines. */

@@ -1,6 +1,6 @@
 // The station's language and time zone for what customers read: receipts (the printer lays them
 // out) and the point displays (texts translated on their way to the controller).
-import type { DispenserController } from "../../drivers/dispenser/contract.ts";
+import type { DispenserController } from "../../contracts/dispenser.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { StationLocale } from "../../base/i18n/format.ts";
 import { displayText, type Locale } from "../../base/i18n/messages.ts";

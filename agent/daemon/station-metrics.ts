@@ -3,7 +3,7 @@
 // flows by outcome come from the engine's events; poll age, alarms and device health are read
 // at scrape time.
 import type { EngineEvent, PointSnapshot, AlarmInfo, PointDisplayState } from "../engine-api.ts";
-import type { GlaseApi } from "../glase/types.ts";
+import type { GlaseApi } from "../../contracts/glase/types.ts";
 import type { Journal } from "../journal/types.ts";
 import { registerProcessMetrics } from "./process-metrics.ts";
 import { MetricsRegistry, type Counter, type Histogram } from "./metrics.ts";

@@ -3,12 +3,12 @@
 // reload or a newly registered terminal can swap in a new engine (same journal: unfinished flows
 // are recovered by the new one exactly as after a restart).
 import { Subject, type Subscription } from "rxjs";
-import { AgentError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
 import type { AlarmInfo, FlowSummary, ParkedAction, PaymentEngine, PaymentEngineOptions, PointSnapshot } from "../engine-api.ts";
 import { createPaymentEngine } from "../engine.ts";
-import type { ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
-import type { Grade } from "../../drivers/dispenser/contract.ts";
+import type { ResellerCredentials, TerminalCredentials } from "../../contracts/glase/types.ts";
+import type { Grade } from "../../contracts/dispenser.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { StationDevices } from "./devices.ts";
 import type { DeviceHealthBoard } from "./device-health.ts";
@@ -21,6 +21,9 @@ import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
 import { invoiceListing } from "../invoice-service/listing.ts";
 import type { AdminAction, PageQuery } from "./sockets/control.ts";
 import { RefundGuard } from "./refund-guard.ts";
+import { type RefundRequest, checkedRefund } from "./refund-request.ts";
+import { ScanWaiters } from "./scan-waiters.ts";
+import { StationAlarms } from "./station-alarms.ts";
 import { AlarmBook, type BookAlarm } from "../alarms/book.ts";
 import { assertNothingNeedsTerminal } from "./unregister-guard.ts";
 import { appendAdminAction, describeActor, flowsPage, journalPage, receiptPage } from "./station-history.ts";
@@ -70,9 +73,8 @@ export class Station implements StationControl {
   private engineSub: Subscription | undefined;
   private credentials = new Map<number, TerminalCredentials>();
   /** Alarms of the station itself (points/devices that could not start), rebuilt at each engine start. */
-  private startAlarms: AlarmInfo[] = [];
-  private startAlarmSeq = 0;
-  private readonly scanWaiters = new Set<(text: string) => void>();
+  private readonly own: StationAlarms;
+  private readonly scans: ScanWaiters;
   private readonly refunds: RefundGuard;
   /** Points a technician stopped, with who and when: kept across engine swaps (reload, register). */
   private readonly stopped = new Map<number, { readonly at: number; readonly by?: string }>();
@@ -89,10 +91,8 @@ export class Station implements StationControl {
       if (this.phase !== "stopping") this.alarmBook.syncCode(LINK_DOWN, linkAlarms(parts.board.list()));
     });
     this.alarmBook.subscribe((c) => this.events$.next({ type: "alarm", alarm: c.alarm, change: c.kind }));
-    parts.devices.scanner?.onScan((scan) => {
-      const text = scan.kind === "glase-id" ? scan.seqrId : scan.kind === "invoice-qr" ? scan.url : scan.text;
-      for (const w of this.scanWaiters) w(text);
-    });
+    this.own = new StationAlarms(this.alarmBook, parts.logger);
+    this.scans = new ScanWaiters(parts.devices.scanner);
     const issuer = parts.issuer;
     if (issuer) {
       this.invoices = async (page) => invoiceListing(await issuer.listInvoices(page ?? { n: 50 }), await issuer.openNotifications(), await issuer.notificationCounts());
@@ -131,9 +131,7 @@ export class Station implements StationControl {
    */
   async startEngine(): Promise<{ resumed: number; parked: number }> {
     this.credentials = new Map();
-    // Alarms of parts opened once per process (devices, Invoice Service, metrics) outlive an
-    // engine swap; the credential alarms are raised again below.
-    this.startAlarms = this.startAlarms.filter((a) => a.code.startsWith("device-") || a.code === "invoice-service-unavailable" || a.code === "metrics-unavailable");
+    this.own.beforeChecks(); // the credential alarms are raised again below
     await this.parts.terminals.tidy().catch((err: unknown) => this.parts.logger.warn("terminals-tidy-failed", { err }));
     for (const p of this.parts.config.points) {
       const reg = await this.parts.terminals.registration(p.id).catch((err: unknown): PointRegistration => ({ kind: "broken", problem: err instanceof Error ? err.message : String(err), source: "stored" }));
@@ -142,8 +140,8 @@ export class Station implements StationControl {
       else this.raiseStartAlarm(pointAlarm(p.id, reg));
     }
     const reseller = await this.shopCredentials();
-    // What the checks above no longer find has been fixed: its alarm clears.
-    this.alarmBook.sync(this.startAlarms, isLinkAlarm);
+    // What the checks above no longer find has been fixed: its alarm clears (link alarms follow the links).
+    this.own.sync(isLinkAlarm);
     const engine = createPaymentEngine({
       ...this.parts.engineBase,
       ...(reseller ? { reseller } : {}),
@@ -184,10 +182,7 @@ export class Station implements StationControl {
 
   /** A station-level alarm (not tied to a flow): shown in `ctl alarms`, on its point, in metrics and `watch`. */
   raiseStartAlarm(alarm: { readonly point?: number; readonly code: string; readonly message: string }): void {
-    const info: AlarmInfo = { id: `S${++this.startAlarmSeq}`, at: Date.now(), ...alarm };
-    this.startAlarms.push(info);
-    this.parts.logger.error("alarm", { code: info.code, point: info.point, message: info.message });
-    this.alarmBook.raise({ origin: "station", code: info.code, message: info.message, ...(info.point !== undefined ? { point: info.point } : {}), at: info.at });
+    this.own.raise(alarm);
   }
 
   /** An Invoice Service alarm (settlement of a pay-by-invoice payment): into the book, until acknowledged. */
@@ -201,11 +196,11 @@ export class Station implements StationControl {
   }
 
   /** Stops the engine gracefully: no new customers, running flows get `timeoutMs` to settle. */
-  async stopEngine(timeoutMs: number): Promise<void> {
+  async stopEngine(timeoutMs: number, opts: { readonly endSessions?: boolean } = {}): Promise<void> {
     const engine = this.engineRef;
     if (!engine) return;
     engine.stopAccepting();
-    await engine.drain(timeoutMs);
+    await engine.drain(timeoutMs, opts);
     this.engineSub?.unsubscribe();
     await engine.close();
     this.engineRef = undefined;
@@ -245,7 +240,7 @@ export class Station implements StationControl {
     const engine = this.engineRef?.snapshot().points ?? [];
     const devices = this.parts.board.list();
     return this.parts.config.points.map((p) => {
-      const own = this.startAlarms.filter((a) => a.point === p.id);
+      const own = this.own.list.filter((a) => a.point === p.id);
       const found = engine.find((s) => s.point === p.id);
       const snap: PointSnapshot = found ?? { point: p.id, kind: p.kind, terminalId: "", state: this.engineRef ? "stopped" : "offline", alarms: [] };
       const withAlarms = own.length === 0 ? snap : { ...snap, alarms: [...own, ...snap.alarms] };
@@ -319,9 +314,9 @@ export class Station implements StationControl {
   private async refreshPointAlarm(point: number): Promise<void> {
     const reg = await this.parts.terminals.registration(point).catch((): PointRegistration | undefined => undefined);
     if (!reg) return;
-    this.startAlarms = this.startAlarms.filter((a) => a.point !== point || a.code.startsWith("device-"));
+    this.own.forgetPoint(point);
     if (reg.kind !== "registered" && reg.kind !== "unregistered") this.raiseStartAlarm(pointAlarm(point, reg));
-    this.alarmBook.sync(this.startAlarms, isLinkAlarm);
+    this.own.sync(isLinkAlarm);
   }
 
   assignGlaseId(point: number, glaseId: string): Promise<void> {
@@ -374,44 +369,9 @@ export class Station implements StationControl {
     return this.engine.reprint(ref);
   }
 
-  /**
-   * A refund is checked against the payment it refunds — a receipt in the journal (a pump, a
-   * kiosk) or an Invoice Service payment — before anything is sent. A reference this agent has no
-   * record of is refused: a mistyped one could be another customer's payment. `force` sends it
-   * anyway (a payment older than the journal keeps, or taken elsewhere): the technician's choice,
-   * journaled with the action and logged.
-   */
-  async refund(req: { readonly ersReference: string; readonly amountMinor: number; readonly point?: number; readonly force?: boolean }) {
-    // Copied from a receipt or a terminal, a reference may carry blanks around it; never inside.
-    const ersReference = req.ersReference.trim();
-    if (!/^[\x21-\x7e]{1,64}$/.test(ersReference)) {
-      throw new AgentError("INPUT_INVALID", `ersReference: ${JSON.stringify(req.ersReference.slice(0, 70))} is not a payment reference (printable characters, no spaces)`, { ersReference: req.ersReference.slice(0, 70) });
-    }
-    const payment = await this.paymentOf(ersReference);
-    const point = req.point ?? payment?.point;
-    if (!payment) {
-      if (!req.force) {
-        throw new AgentError(
-          "NOT_FOUND",
-          `no payment ${ersReference} is known to this agent (no receipt in the journal, no Invoice Service payment): check the reference; if it is right (older than the journal keeps, or taken elsewhere), run again with --force${point === undefined ? " --point N" : ""}`,
-          { ersReference },
-        );
-      }
-      if (point === undefined) throw new AgentError("INPUT_INVALID", `a forced refund of ${ersReference} needs --point (the terminal to refund through)`, { ersReference });
-      this.parts.logger.warn("refund-forced", { ersReference, amountMinor: req.amountMinor, point, reason: "no record of the payment: sent as forced by the technician" });
-      return this.refunds.unchecked({ ersReference, amountMinor: req.amountMinor }, () => this.engine.startRefund({ point, ersReference, amountMinor: req.amountMinor }));
-    }
-    if (point === undefined) throw new AgentError("INPUT_INVALID", `${ersReference} is an Invoice Service payment: give --point (the terminal to refund through)`, { ersReference });
-    const start = () => this.engine.startRefund({ point, ersReference, amountMinor: req.amountMinor });
-    return this.refunds.refund({ ersReference, amountMinor: req.amountMinor, paidMinor: payment.amountMinor, currency: payment.currency }, start);
-  }
-
-  /** The payment a refund refunds: its receipt in the journal, else the Invoice Service payment. */
-  private async paymentOf(ersReference: string): Promise<{ amountMinor: number; currency: string; point?: number } | undefined> {
-    const receipt = await this.engine.receiptOf(ersReference);
-    if (receipt) return { amountMinor: receipt.content.amountMinor, currency: receipt.content.currency, point: receipt.content.point };
-    const invoice = await this.parts.issuer?.paymentByErsReference(ersReference);
-    return invoice ? { amountMinor: invoice.amountMinor, currency: invoice.currency } : undefined;
+  /** A technician's refund, checked against the payment it refunds first (agent/daemon/refund-request.ts). */
+  refund(req: RefundRequest) {
+    return checkedRefund({ engine: () => this.engine, ...(this.parts.issuer ? { issuer: this.parts.issuer } : {}), guard: this.refunds, logger: this.parts.logger }, req);
   }
 
   closePeriod(req: PeriodCloseRequest) {
@@ -445,15 +405,6 @@ export class Station implements StationControl {
   }
 
   nextScan(timeoutMs: number): Promise<string> {
-    if (!this.parts.devices.scanner) return Promise.reject(new AgentError("CONFLICT", "no scanner configured"));
-    return new Promise((resolve, reject) => {
-      const done = (text: string) => {
-        clearTimeout(timer);
-        this.scanWaiters.delete(done);
-        resolve(text);
-      };
-      const timer = setTimeout(() => (this.scanWaiters.delete(done), reject(new AgentError("ABORTED", `no scan within ${timeoutMs} ms`))), timeoutMs);
-      this.scanWaiters.add(done);
-    });
+    return this.scans.next(timeoutMs);
   }
 }

@@ -18,11 +18,11 @@
 // way (config/pending-unregistration.ts).
 import { randomBytes, randomInt } from "node:crypto";
 import { resolve } from "node:path";
-import { AgentError, isAgentError } from "../errors.ts";
-import { inheritedOwner, isExistsConflict, readRegularFile, removeStaleTemporaries, type DurableWriteOptions } from "../durable-file.ts";
+import { AgentError, isAgentError } from "../../base/errors.ts";
+import { inheritedOwner, isExistsConflict, readRegularFile, removeStaleTemporaries, type DurableWriteOptions } from "../../base/io/durable-file.ts";
 import { isGlaseError, isTransportError } from "../glase/errors.ts";
-import type { GlaseApi, ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
-import type { Logger } from "../log.ts";
+import type { GlaseApi, ResellerCredentials, TerminalCredentials } from "../../contracts/glase/types.ts";
+import type { Logger } from "../../base/log.ts";
 import { currentProcess, isCurrentProcess } from "../process-identity.ts";
 import { readStoredTerminal, removeStoredTerminal, storedTerminalPath, terminalCredentials, writeStoredTerminal } from "../config/credentials.ts";
 import {

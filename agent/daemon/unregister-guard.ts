@@ -3,7 +3,7 @@
 // refund being sent, a reconciliation reading periods, or one of them parked (refund-unknown
 // must re-read the periods with this terminal). Only preliminary/pos runners show in the point's
 // state, so the journal is asked, the same question the direct CLI path asks (unfinished.ts).
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { Journal } from "../journal/types.ts";
 
 export interface UnregisterBlocker {

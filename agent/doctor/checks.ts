@@ -6,7 +6,7 @@
 import { lstat, readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { readFile } from "node:fs/promises";
-import { isAgentError } from "../errors.ts";
+import { isAgentError } from "../../base/errors.ts";
 import { loadConfig } from "../config/load.ts";
 import { resolveCommandPaths, type AgentPaths } from "../config/paths.ts";
 import type { AgentConfig } from "../config/schema.ts";

@@ -7,7 +7,7 @@
 // rows' amounts still sum to the sale and every VAT amount has its rate; a refund of it is split
 // over the same rates in proportion (largest remainder: the parts sum to the refund exactly).
 // Pure: no I/O. CSV follows RFC 4180 (comma, CRLF, quotes doubled), with decimal points.
-import { formatMilli, formatMinor } from "../core/money.ts";
+import { formatMilli, formatMinor } from "../../base/money.ts";
 import type { ExportRecord } from "../journal/reader.ts";
 
 export interface ExportRow {

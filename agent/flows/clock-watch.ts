@@ -6,7 +6,7 @@
 // meanwhile. The unit orders the start after time-sync.target; this watch tells a technician when
 // the two clocks part anyway — at start (the wall clock moved between process start and engine
 // start, or lies behind the journal's last step: a stale boot) and while running.
-import type { Clock } from "../core/clock.ts";
+import type { Clock } from "../../base/clock.ts";
 
 /** A difference smaller than this is jitter, not a step. */
 export const CLOCK_STEP_TOLERANCE_MS = 2_000;

@@ -2,10 +2,10 @@
 // read the sale record) and come back as the input each flow expects; dispenser events come in and
 // are routed to the flow they belong to. A failing dispenser is an answer ("ok: false", "failed"),
 // never a throw: the flow decides what a refused authorization or an unreadable record means.
-import type { DispenserController, DispenserEvent } from "../../drivers/dispenser/contract.ts";
+import type { DispenserController, DispenserEvent } from "../../contracts/dispenser.ts";
 import type { Effect } from "../core/effects.ts";
 import type { FlowInput } from "../core/inputs.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../base/log.ts";
 import type { FlowRunner } from "./runner.ts";
 
 export type DispenserEffect = Extract<Effect, { type: "authorize" | "stop" | "saleRecord" }>;

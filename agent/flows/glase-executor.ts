@@ -3,10 +3,10 @@
 // anything else (unreadable answer) ⇒ indefinite, because the server may have processed it.
 import type { GlaseCall } from "../core/effects.ts";
 import type { GlaseOutcome } from "../core/inputs.ts";
-import { money } from "../core/money.ts";
-import { AgentError } from "../errors.ts";
+import { money } from "../../base/money.ts";
+import { AgentError } from "../../base/errors.ts";
 import { GlaseError, TransportError } from "../glase/errors.ts";
-import type { GlaseApi, Principal, ReceiptDocument, ResellerCredentials, TerminalCredentials } from "../glase/types.ts";
+import type { GlaseApi, Principal, ReceiptDocument, ResellerCredentials, TerminalCredentials } from "../../contracts/glase/types.ts";
 
 export interface GlaseCallTarget {
   readonly terminal?: TerminalCredentials;

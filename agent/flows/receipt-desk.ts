@@ -1,11 +1,11 @@
 // Receipts: each one is journalled before it is printed (so a printer that is out of paper loses
 // nothing and `reprint` can find it later), marked printed once the printer took it, and announced
 // on the engine's event stream either way.
-import type { ReceiptContent, ReceiptPrinter } from "../../drivers/printer/contract.ts";
+import type { ReceiptContent, ReceiptPrinter } from "../../contracts/printer.ts";
 import type { StoredReceipt } from "../engine-api.ts";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { Journal } from "../journal/types.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../base/log.ts";
 
 export class ReceiptDesk {
   constructor(

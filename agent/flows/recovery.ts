@@ -7,7 +7,8 @@ import type { Effect, FlowSettings } from "../core/effects.ts";
 import { type FlowState, transition } from "../core/transition.ts";
 import type { FlowSummary } from "../engine-api.ts";
 import type { Journal } from "../journal/types.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../base/log.ts";
+import { isPaymentFlowKind, PAYMENT_FLOW_KINDS } from "./kinds/registry.ts";
 import { recordOf } from "./runner.ts";
 import { summarizeState } from "./snapshot.ts";
 
@@ -22,16 +23,13 @@ export async function recoverFlows(journal: Journal, now: number, settings: Flow
   const recovered: RecoveredFlow[] = [];
   for (const f of open) {
     // Other rows (kiosk sales: agent/kiosk/) are recovered by their owners.
-    if (!(PAYMENT_FLOW_KINDS as readonly string[]).includes(f.kind)) continue;
+    if (!isPaymentFlowKind(f.kind)) continue;
     const step = transition(f.state as FlowState, { type: "recover" }, { now, settings, random });
     recovered.push({ state: step.state, effects: step.effects, startedAt: f.createdAt });
   }
   await journal.appendMany(recovered.map((r) => recordOf(r.state, { type: "recover" }, r.effects, now)));
   return recovered;
 }
-
-/** The journal kinds of payment flows; other rows (the admin audit trail) are not flows to list. */
-export const PAYMENT_FLOW_KINDS = ["preliminary", "pos", "refund", "reconciliation"] as const satisfies readonly FlowState["kind"][];
 
 /** The most recently finished flows, newest first, as the technician's `flows --all` lists them. */
 export async function recentFinishedFlows(journal: Journal, limit: number, logger: Logger): Promise<FlowSummary[]> {

@@ -6,9 +6,10 @@ import type { Effect, FlowSettings, TimerName } from "../core/effects.ts";
 import { isReadOnly } from "../core/effects.ts";
 import type { FlowInput } from "../core/inputs.ts";
 import { type FlowState, transition } from "../core/transition.ts";
-import type { Scheduler } from "../core/clock.ts";
+import type { Scheduler } from "../../base/clock.ts";
 import type { Journal, TransitionRecord } from "../journal/types.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../base/log.ts";
+import { flowKind } from "./kinds/registry.ts";
 
 /** What the runner needs from its host (the engine) to perform effects. */
 export interface RunnerHost {
@@ -37,8 +38,7 @@ export function recordOf(state: FlowState, input: FlowInput, effects: readonly E
   return {
     flowId: state.flowId,
     kind: state.kind,
-    ...("point" in state && state.point !== undefined ? { point: state.point } : {}),
-    ...("terminalId" in state && state.terminalId !== undefined ? { terminalId: state.terminalId } : {}),
+    ...definedKeys(flowKind(state).journalKeys(state)),
     at,
     input,
     state,
@@ -47,6 +47,10 @@ export function recordOf(state: FlowState, input: FlowInput, effects: readonly E
     parked: state.phase === "parked",
     effects: effects.filter((e) => e.type !== "startTimer" && e.type !== "cancelTimer"),
   };
+}
+
+function definedKeys(k: { readonly point?: number; readonly terminalId?: string }): { point?: number; terminalId?: string } {
+  return { ...(k.point !== undefined ? { point: k.point } : {}), ...(k.terminalId !== undefined ? { terminalId: k.terminalId } : {}) };
 }
 
 export class FlowRunner {

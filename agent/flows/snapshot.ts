@@ -2,9 +2,10 @@
 // flow summaries, point snapshots, journal entries in words.
 import type { Effect } from "../core/effects.ts";
 import type { FlowInput } from "../core/inputs.ts";
-import { amountOf, type FlowState } from "../core/transition.ts";
+import type { FlowState } from "../core/transition.ts";
 import type { AlarmInfo, FlowSummary, JournalEntry, PointConfig, PointDisplayState, PointSnapshot } from "../engine-api.ts";
 import type { StepRecord } from "../journal/types.ts";
+import { flowKind } from "./kinds/registry.ts";
 import type { FlowRunner } from "./runner.ts";
 
 /** What the engine keeps per point. */
@@ -25,8 +26,9 @@ export function summarizeState(s: FlowState, startedAt: number, updatedAt: numbe
   const point = "point" in s ? s.point : undefined;
   const terminalId = "terminalId" in s ? s.terminalId : undefined;
   const invoiceReference = "invoiceRef" in s ? s.invoiceRef : undefined;
-  const ersReference = s.kind === "refund" ? s.refundReference : "ersReference" in s ? s.ersReference : undefined;
-  const amount = amountOf(s);
+  const kind = flowKind(s);
+  const ersReference = kind.ersReferenceOf(s);
+  const amount = kind.amountOf(s);
   return {
     flowId: s.flowId,
     kind: s.kind,
@@ -46,18 +48,11 @@ export function summarizeState(s: FlowState, startedAt: number, updatedAt: numbe
 
 export function pointSnapshot(p: PointRuntime, now: number): PointSnapshot {
   const s = p.active?.state;
-  let state: PointDisplayState = "idle";
-  let amountMinor: number | undefined;
-  let milli: number | undefined;
-  if (s?.kind === "preliminary") {
-    state = displayOfPreliminary(s.phase);
-    amountMinor = s.delivered?.amountMinor ?? s.progress?.amountMinor;
-    milli = s.delivered?.milli ?? s.progress?.milli;
-  } else if (s?.kind === "pos") {
-    state = s.phase === "confirming" || s.phase === "releasing" || s.phase === "printing" ? "paid" : "waiting-customer";
-    amountMinor = s.amountMinor;
-  } else if (p.stopped) state = "stopped";
-  else if (now < p.offlineUntil) state = "offline";
+  const view = s ? flowKind(s).pointView?.(s) : undefined;
+  let state: PointDisplayState = view?.state ?? "idle";
+  const { amountMinor, milli } = view ?? {};
+  if (!view && p.stopped) state = "stopped";
+  else if (!view && now < p.offlineUntil) state = "offline";
   return {
     point: p.config.id,
     kind: p.config.kind,
@@ -79,34 +74,6 @@ export function journalEntry(s: StepRecord): JournalEntry {
     state: s.stateName,
     effects: (s.effects as Effect[]).map(describeEffect),
   };
-}
-
-function displayOfPreliminary(phase: string): PointDisplayState {
-  switch (phase) {
-    case "sending-invoice":
-    case "resolving-send":
-    case "awaiting-reservation":
-    case "canceling":
-      return "waiting-customer";
-    case "authorizing":
-    case "authorized":
-      return "authorized";
-    case "delivering":
-    case "stopping":
-    case "checking-sale":
-      return "delivering";
-    case "updating":
-    case "committing":
-    case "checking-commit":
-    case "closing":
-      return "settling";
-    case "printing":
-      return "paid";
-    case "parked":
-      return "parked";
-    default:
-      return "idle";
-  }
 }
 
 function describeInput(input: unknown): string {

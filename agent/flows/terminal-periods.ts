@@ -8,7 +8,8 @@
 // so their rows in a report are not taken for its own.
 import type { OtherRefunds } from "../core/refund-evidence.ts";
 import type { FlowState } from "../core/transition.ts";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
+import { flowKind } from "./kinds/registry.ts";
 import type { Journal } from "../journal/types.ts";
 
 export class TerminalPeriods {
@@ -25,11 +26,12 @@ export class TerminalPeriods {
   assertFree(terminalId: string, starting: "refund" | "reconciliation", running: Iterable<FlowState>): void {
     for (const s of running) {
       if (s.phase === "finished" || !("terminalId" in s) || s.terminalId !== terminalId) continue;
-      if (s.kind === "refund") {
+      const use = flowKind(s).periodUse?.(s);
+      if (use === "checks") {
         const state = s.phase === "parked" ? "parked (refund-unknown): resolve it first" : "still running: try again when it ends";
         throw new AgentError("CONFLICT", `terminal ${terminalId} has an unresolved refund ${s.flowId}, ${state}; its check reads this terminal's period`, { terminalId, flowId: s.flowId, starting });
       }
-      if (s.kind === "reconciliation" && s.scope === "terminal" && starting === "refund") {
+      if (use === "marks" && starting === "refund") {
         throw new AgentError("CONFLICT", `terminal ${terminalId} is being reconciled (${s.flowId}); start the refund when it ends`, { terminalId, flowId: s.flowId, starting });
       }
     }
@@ -42,9 +44,8 @@ export class TerminalPeriods {
 
   /** A flow ended: a terminal reconciliation whose mark is unknown holds the period for two call timeouts. */
   ended(s: FlowState): void {
-    if (s.kind === "reconciliation" && s.scope === "terminal" && s.terminalId !== undefined && s.outcome === "period-unknown") {
-      this.heldUntil.set(s.terminalId, this.now() + 2 * this.callTimeoutMs);
-    }
+    const terminalId = flowKind(s).periodHeldAfter?.(s);
+    if (terminalId !== undefined) this.heldUntil.set(terminalId, this.now() + 2 * this.callTimeoutMs);
   }
 
   /** Refunds of `amountMinor` on `terminalId` the journal knows (all ended: only one may be unresolved). */

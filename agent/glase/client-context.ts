@@ -2,8 +2,8 @@
 // order: JAXB orders clientContext and principalId alphabetically, so the object literals below
 // list their keys alphabetically too (client-xml.ts emits keys in insertion order).
 import { randomUUID } from "node:crypto";
-import { AgentError } from "../errors.ts";
-import type { Principal } from "./types.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Principal } from "../../contracts/glase/types.ts";
 
 /** The part of the context that is the same for every call of one client. */
 export interface ContextSettings {

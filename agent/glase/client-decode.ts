@@ -2,7 +2,7 @@
 // (prefixes stripped, client-parse.ts) and every leaf arrives as its raw text, so numbers and
 // amounts are converted here, exactly (parseMinor for money, no floats).
 // Unknown elements are ignored; unknown `status` strings pass through.
-import { money, parseMinor, type Money } from "../core/money.ts";
+import { money, parseMinor, type Money } from "../../base/money.ts";
 import type {
   AcknowledgmentMode,
   CustomerToken,
@@ -17,7 +17,7 @@ import type {
   RegisterTerminalResponse,
   Report,
   SendInvoiceResponse,
-} from "./types.ts";
+} from "../../contracts/glase/types.ts";
 
 /** The answer was HTTP 200 but not a response we can read (missing `return`, bad number …). */
 export class UnreadableResponse extends Error {

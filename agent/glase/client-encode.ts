@@ -2,10 +2,10 @@
 // order, since client-xml.ts emits keys as inserted (soap's own serialiser, which re-sorts by the
 // schema, yields the same bytes — test/glase/client-xml.test.ts). Money leaves the program here:
 // integer minor units become `#.##` strings (formatMinor); other numbers their decimal string.
-import { AgentError } from "../errors.ts";
-import { formatMinor, type Money } from "../core/money.ts";
+import { AgentError } from "../../base/errors.ts";
+import { formatMinor, type Money } from "../../base/money.ts";
 import type { WireContext } from "./client-context.ts";
-import type { CustomerToken, Invoice, InvoiceRow, ReceiptDocument } from "./types.ts";
+import type { CustomerToken, Invoice, InvoiceRow, ReceiptDocument } from "../../contracts/glase/types.ts";
 
 interface WireAmount {
   currency: string;

@@ -8,7 +8,7 @@
 // The parsed WSDL is cached per endpoint, so clients of one endpoint share one parse.
 import soap from "soap";
 import type { Client, WSDL } from "soap";
-import { buildWsdl, XSD_PATH } from "./wsdl.ts";
+import { buildWsdl, XSD_PATH } from "../../contracts/glase/wsdl.ts";
 import type { KeepAliveHttpClient, WireCallOptions } from "./client-transport.ts";
 import { serializeOperation } from "./client-xml.ts";
 import { parseSoapEnvelope } from "./client-parse.ts";

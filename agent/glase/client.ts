@@ -4,11 +4,11 @@
 // local name. Outcomes: a typed response (resultCode 0), a GlaseError (any other resultCode), or
 // a TransportError whose `indefinite` says whether the request may have reached Glase.
 import type { Client } from "soap";
-import { AgentError } from "../errors.ts";
-import type { Money } from "../core/money.ts";
-import { createLogger, type Logger } from "../log.ts";
+import { AgentError } from "../../base/errors.ts";
+import type { Money } from "../../base/money.ts";
+import { createLogger, type Logger } from "../../base/log.ts";
 import { GlaseError } from "./errors.ts";
-import { classifyResult } from "./result-codes.ts";
+import { classifyResult } from "../../contracts/glase/result-codes.ts";
 import { buildContext, resolveClientReference, type ContextSettings, type WireContext } from "./client-context.ts";
 import { encode } from "./client-encode.ts";
 import { decode, decodeBase, UnreadableResponse } from "./client-decode.ts";
@@ -31,7 +31,7 @@ import type {
   ResellerCredentials,
   SendInvoiceResponse,
   TerminalCredentials,
-} from "./types.ts";
+} from "../../contracts/glase/types.ts";
 
 export interface GlaseClientConfig {
   /** Absolute URL of the SOAP endpoint, e.g. `https://glase.example/soap/merchant/cashregister-2`. */

@@ -3,8 +3,8 @@
 // - TransportError: no usable answer. `indefinite` is true when the request may have reached the
 //   server (sent, then reset/timeout/5xx/unparsable reply): the flow must resolve it by reading
 //   state, never by blind re-sending (contract §6.15).
-import { AgentError } from "../errors.ts";
-import { classifyResult, resultName, type ResultClass } from "./result-codes.ts";
+import { AgentError } from "../../base/errors.ts";
+import { classifyResult, resultName, type ResultClass } from "../../contracts/glase/result-codes.ts";
 
 export class GlaseError extends AgentError {
   readonly resultCode: number;

@@ -6,9 +6,9 @@
 // The request carries the issuer's X-Auth-Token, so it goes only where the config says: https
 // (plain http only to a loopback address, the local simulator), and never follows a redirect —
 // a 3xx is a retryable failure, and the token never reaches another origin.
-import { AgentError } from "../errors.ts";
-import { invoiceDetailsSchema, type InvoiceDetails } from "./details.ts";
-import { issuerToken } from "./token.ts";
+import { AgentError } from "../../base/errors.ts";
+import { invoiceDetailsSchema, type InvoiceDetails } from "../../contracts/invoice-service/details.ts";
+import { issuerToken } from "../../contracts/invoice-service/token.ts";
 
 export type DetailsOutcome =
   | { readonly kind: "details"; readonly details: InvoiceDetails }

@@ -1,19 +1,19 @@
 // The agent as an Invoice Service issuer: issues pay-by-invoice QR codes (journaled, printed when
 // a printer is there), listens for Glase's notifications and settles them (settlement.ts).
 // `openInvoiceIssuer` is what the daemon starts; `listInvoices` backs `glase-agent ctl invoices`.
-import type { Scheduler } from "../core/clock.ts";
-import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import type { ReceiptPrinter } from "../../contracts/printer.ts";
 import { readSecretFile } from "../config/secrets.ts";
-import { createLogger, registerSecret, type Logger } from "../log.ts";
+import { createLogger, registerSecret, type Logger } from "../../base/log.ts";
 import { createDetailsClient } from "./details-client.ts";
-import { payloadOf, signInvoiceJwt } from "./jwt.ts";
+import { payloadOf, signInvoiceJwt } from "../../contracts/invoice-service/jwt.ts";
 import { startNotificationEndpoint, type NotificationEndpointOptions } from "./notification-endpoint.ts";
-import { invoiceQr } from "./qr.ts";
+import { invoiceQr } from "../../contracts/invoice-service/qr.ts";
 import { invoiceSlip, printOutcome, type ReceiptHeader } from "./receipts.ts";
 import { Settlement, type BackoffSettings, type InvoiceAlarm } from "./settlement.ts";
 import { NOTIFICATION_TOKEN, notificationPathOf, notificationUrlOf, qrHostOf, resolveListen, type IssuerSettings } from "./settings.ts";
 import { InvoiceStore, type InvoiceRecord, type NotificationCounts, type NotificationRecord } from "./store.ts";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { ListenRetry } from "./listener.ts";
 
 export interface IssueRequest {

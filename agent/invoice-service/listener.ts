@@ -11,7 +11,7 @@
 import { lstat, readFile, unlink, chmod } from "node:fs/promises";
 import type { Server } from "node:net";
 import { dirname } from "node:path";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 export type ListenTarget = { readonly host: string; readonly port: number } | { readonly socketPath: string };
 

@@ -1,7 +1,7 @@
 // What `glase-agent ctl invoices` shows: issued invoices with their payment and release state,
 // plus notifications that raised an alarm. JSON-safe rows for the control socket, and a text
 // table for the terminal.
-import { formatMinor } from "../core/money.ts";
+import { formatMinor } from "../../base/money.ts";
 import type { InvoiceRecord, NotificationCounts, NotificationRecord } from "./store.ts";
 
 /** Open notifications listed one by one; the rest are only counted. */

@@ -23,12 +23,12 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Clock } from "../core/clock.ts";
-import type { Logger } from "../log.ts";
+import type { Clock } from "../../base/clock.ts";
+import type { Logger } from "../../base/log.ts";
 import { rateLimitedLogger } from "../log-rate.ts";
 import { guardConnections } from "./connection-guard.ts";
 import { listenGuarded, type ListenRetry } from "./listener.ts";
-import { isJsonContentType, readLimitedBody, sendJson } from "./http-body.ts";
+import { isJsonContentType, readLimitedBody, sendJson } from "../../base/io/http-body.ts";
 import type { InvoiceStore } from "./store.ts";
 
 export const NOTIFICATION_BODY_LIMIT = 4096;

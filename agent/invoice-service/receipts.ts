@@ -1,8 +1,8 @@
 // What the issuer prints: the invoice slip carrying the pay-by-invoice QR code, and the receipt
 // after the invoice was paid and the service released. Both go through the ReceiptPrinter
 // contract; the printer is optional (a kiosk may show the QR on a screen instead).
-import type { ReceiptContent, ReceiptPrinter } from "../../drivers/printer/contract.ts";
-import type { Logger } from "../log.ts";
+import type { ReceiptContent, ReceiptPrinter } from "../../contracts/printer.ts";
+import type { Logger } from "../../base/log.ts";
 import { INVOICE_SLIP_LABELS, type Locale } from "../../base/i18n/messages.ts";
 import type { InvoiceRecord, PrintState } from "./store.ts";
 

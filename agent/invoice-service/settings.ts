@@ -1,8 +1,8 @@
 // Issuer settings as the agent uses them. The daemon's config section `invoiceService`
 // (agent/config/schema.ts) supplies issuerName, secretFile, listen and publicUrl; the details
 // base URL (the Invoice Service host, §9 A37) and the QR host are deployment facts added here.
-import { AgentError } from "../errors.ts";
-import { DEFAULT_QR_HOST } from "./qr.ts";
+import { AgentError } from "../../base/errors.ts";
+import { DEFAULT_QR_HOST } from "../../contracts/invoice-service/qr.ts";
 
 export interface IssuerSettings {
   readonly issuerName: string;

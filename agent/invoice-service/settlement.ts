@@ -2,10 +2,10 @@
 // the schedule lives in the journal so it survives restarts), check them against the invoice we
 // issued, commit the payment, run the release effect once, print the receipt. Anything that does
 // not add up raises an alarm instead of releasing.
-import type { Scheduler } from "../core/clock.ts";
-import type { ReceiptPrinter } from "../../drivers/printer/contract.ts";
-import type { Logger } from "../log.ts";
-import { amountMinorOf, type InvoiceDetails } from "./details.ts";
+import type { Scheduler } from "../../base/clock.ts";
+import type { ReceiptPrinter } from "../../contracts/printer.ts";
+import type { Logger } from "../../base/log.ts";
+import { amountMinorOf, type InvoiceDetails } from "../../contracts/invoice-service/details.ts";
 import type { FetchDetails } from "./details-client.ts";
 import { paidReceipt, printOutcome, type ReceiptHeader } from "./receipts.ts";
 import type { InvoiceRecord, InvoiceStore, NotificationRecord } from "./store.ts";

@@ -4,7 +4,7 @@
 // crash at any point is recovered from this file alone.
 import type sqlite3 from "sqlite3";
 import { openDurableDatabase } from "../journal/durable-sqlite.ts";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 export type InvoiceState = "issued" | "releasing" | "released" | "release-failed" | "release-interrupted";
 export type PrintState = "pending" | "printed" | "failed" | "no-printer";

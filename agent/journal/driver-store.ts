@@ -4,8 +4,8 @@
 // number ↔ flow) and answers the device after. One table; each controller sees only its own keys
 // (scope = controller id), so two controllers cannot overwrite each other's records.
 import type sqlite3 from "sqlite3";
-import type { DriverStore } from "../../drivers/driver-store.ts";
-import { AgentError } from "../errors.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
+import { AgentError } from "../../base/errors.ts";
 import { openDurableDatabase } from "./durable-sqlite.ts";
 
 export const MIGRATIONS: readonly string[] = [
@@ -18,11 +18,35 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (scope, key)
   ) WITHOUT ROWID;
   `,
+  // Which controller (driver, points) each scope belonged to at the last start: a renamed
+  // controller's records are recognised by their points (agent/daemon/driver-records.ts).
+  `
+  CREATE TABLE driver_scopes (
+    scope TEXT PRIMARY KEY,
+    driver TEXT NOT NULL,
+    points TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
+
+/** A scope as the store knows it: its records, and the controller it belonged to when last started. */
+export interface DriverScope {
+  readonly scope: string;
+  readonly entries: number;
+  readonly driver?: string;
+  readonly points?: readonly number[];
+}
 
 export interface DriverStores {
   /** The store of one controller. */
   scoped(controllerId: string): DriverStore;
+  /** Every scope that holds records or was described, with its record count. */
+  scopes(): Promise<readonly DriverScope[]>;
+  /** Remembers which driver and points a configured controller has (at each start). */
+  describe(scope: string, driver: string, points: readonly number[]): Promise<void>;
+  /** Moves every record of `from` to `to` (a renamed controller), in one durable transaction. */
+  moveScope(from: string, to: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -86,8 +110,33 @@ class ScopedStore implements DriverStore {
 export async function openDriverStores(path: string, boundary?: DriverStoreBoundary): Promise<DriverStores> {
   const db = await openDurableDatabase(path, MIGRATIONS, "driver store");
   let closed: Promise<void> | undefined;
+  const all = <T>(sql: string, params: unknown[] = []) => new Promise<T[]>((resolve, reject) => db.all<T>(sql, params, (err, rows) => (err ? reject(failure("read", err)) : resolve(rows))));
+  const run = (sql: string, params: unknown[] = []) => new Promise<number>((resolve, reject) => db.run(sql, params, function (this: sqlite3.RunResult, err) { return err ? reject(failure("write", err)) : resolve(this.changes); }));
   return {
     scoped: (controllerId) => new ScopedStore(db, controllerId, boundary),
+    async scopes() {
+      const counts = await all<{ scope: string; n: number }>("SELECT scope, COUNT(*) AS n FROM driver_entries GROUP BY scope");
+      const described = await all<{ scope: string; driver: string; points: string }>("SELECT scope, driver, points FROM driver_scopes");
+      const out = new Map<string, DriverScope>();
+      for (const c of counts) out.set(c.scope, { scope: c.scope, entries: c.n });
+      for (const d of described) out.set(d.scope, { scope: d.scope, entries: out.get(d.scope)?.entries ?? 0, driver: d.driver, points: JSON.parse(d.points) as number[] });
+      return [...out.values()].sort((a, b) => a.scope.localeCompare(b.scope));
+    },
+    async describe(scope, driver, points) {
+      await run("INSERT INTO driver_scopes(scope, driver, points, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(scope) DO UPDATE SET driver = excluded.driver, points = excluded.points, updated_at = excluded.updated_at", [scope, driver, JSON.stringify([...points].sort((a, b) => a - b)), Date.now()]);
+    },
+    async moveScope(from, to) {
+      await run("BEGIN IMMEDIATE");
+      try {
+        const moved = await run("UPDATE driver_entries SET scope = ? WHERE scope = ?", [to, from]);
+        await run("DELETE FROM driver_scopes WHERE scope = ?", [from]);
+        await run("COMMIT");
+        return moved;
+      } catch (err) {
+        await run("ROLLBACK").catch(() => undefined);
+        throw err;
+      }
+    },
     close: () => (closed ??= new Promise<void>((resolve) => db.close(() => resolve()))),
   };
 }

@@ -2,7 +2,7 @@
 // synchronous=FULL set on every open (they are per connection), WAL verified, and the schema
 // migrated by PRAGMA user_version. Shared by the payment journal and the Invoice Service journal.
 import sqlite3 from "sqlite3";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 /**
  * @param migrations  migrations[v] brings the schema from user_version v to v + 1

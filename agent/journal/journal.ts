@@ -15,7 +15,7 @@
 // deletes in small transactions so an append never waits behind more than one of them.
 import { countedRefundMinor } from "./refund-totals.ts";
 import type sqlite3 from "sqlite3";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 import type { FlowRecord, Journal, ReceiptPage, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
 import { MIGRATIONS } from "./schema.ts";
 import { openDurableDatabase } from "./durable-sqlite.ts";

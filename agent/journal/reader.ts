@@ -4,7 +4,7 @@
 // mode a reader sees one consistent snapshot and neither blocks the writer nor is blocked by it.
 // Read-only by construction (SQLITE_OPEN_READONLY): nothing here can change the journal.
 import sqlite3 from "sqlite3";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 type Row = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
 // needs the point's terminal credentials, so unregistering under it would strand the money.
 import { existsSync } from "node:fs";
 import sqlite3 from "sqlite3";
-import { AgentError } from "../errors.ts";
+import { AgentError } from "../../base/errors.ts";
 
 export interface UnfinishedFlow {
   readonly flowId: string;

@@ -9,12 +9,12 @@
 // `refunding` one settles its refund by the refund flow's fixed id — started at most once.
 // No release result within releaseTimeoutMs ⇒ `attention` and an alarm, never a refund by itself.
 import type { Observable } from "rxjs";
-import type { Scheduler } from "../core/clock.ts";
+import type { Scheduler } from "../../base/clock.ts";
 import type { EngineEvent, EngineSnapshot, PosPaymentOptions, RefundResult } from "../engine-api.ts";
-import { AgentError, isAgentError } from "../errors.ts";
-import type { InvoiceRow } from "../glase/types.ts";
+import { AgentError, isAgentError } from "../../base/errors.ts";
+import type { InvoiceRow } from "../../contracts/glase/types.ts";
 import type { Journal } from "../journal/types.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../base/log.ts";
 import { RefundGuard } from "../daemon/refund-guard.ts";
 import {
   FINAL_SALE_STATES,

@@ -2,7 +2,7 @@
 // sale, after it is journaled, to those watching its point. A listener that throws is logged and
 // never stops the others (contract.ts subscribe).
 import type { KioskEventFilter, KioskHostEvent, KioskSale, Unsubscribe } from "../../contracts/kiosk.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../base/log.ts";
 
 export class SaleListeners {
   private readonly listeners = new Set<{ fn: (e: KioskHostEvent) => void; points?: ReadonlySet<number> }>();

@@ -8,11 +8,11 @@
 // One settle() per sale runs at a time (the host makes sure), and the journal is read again inside
 // the guard's critical section, so two starts of the same id cannot race either.
 import type { Observable } from "rxjs";
-import type { Scheduler } from "../core/clock.ts";
+import type { Scheduler } from "../../base/clock.ts";
 import type { EngineEvent, RefundResult } from "../engine-api.ts";
 import type { RefundGuard } from "../daemon/refund-guard.ts";
 import type { Journal } from "../journal/types.ts";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../base/log.ts";
 
 export interface RefundStarter {
   startRefund(req: { readonly point: number; readonly ersReference: string; readonly amountMinor: number; readonly flowId: string }): Promise<RefundResult>;

@@ -11,7 +11,7 @@ import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
 import type { OutgoingCalls } from "./messages.ts";
-import { NOREPLY, type RpcPeer } from "./rpc.ts";
+import { NOREPLY, type RpcHandshake, type RpcPeer } from "./rpc.ts";
 
 export interface LinkLimits {
   readonly maxCallsPerSecond: number;
@@ -24,16 +24,20 @@ export type InboundHandler = (params: unknown) => Promise<unknown> | unknown;
 /** WebSocket close codes the driver uses. */
 export const CLOSE = { replaced: 4000, flood: 1008, shutdown: 1001 } as const;
 
+/** How long a charger has to answer our close frame before its connection is cut. */
+export const CLOSE_HANDSHAKE_MS = 2_000;
+
 export class ChargerLink {
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   private tokens: number;
   private refilledAt: number;
   private closing = false;
+  private closed: Promise<void> = Promise.resolve();
 
   constructor(
     readonly chargePointId: string,
-    private readonly peer: RpcPeer,
+    private readonly peer: RpcPeer & { readonly handshake: RpcHandshake },
     private readonly limits: LinkLimits,
     private readonly scheduler: Scheduler,
     private readonly log: Logger,
@@ -76,10 +80,25 @@ export class ChargerLink {
     }
   }
 
+  /**
+   * Closes with a close frame; a charger that does not answer it within CLOSE_HANDSHAKE_MS (its
+   * network vanished: the connection is half-open) is cut off, instead of holding the agent's
+   * shutdown for ws's 30 s closing handshake. Nothing is lost: what it did not get an answer to
+   * stays in its own queue.
+   */
   async close(code: number, reason: string): Promise<void> {
-    if (this.closing) return;
+    if (this.closing) return this.closed;
     this.closing = true;
-    await this.peer.close({ code, reason }).catch(() => undefined);
+    this.closed = new Promise<void>((resolve) => {
+      const cancel = this.scheduler.setTimer(CLOSE_HANDSHAKE_MS, () => {
+        this.log.info("charger_close_forced", { chargePointId: this.chargePointId, afterMs: CLOSE_HANDSHAKE_MS });
+        // ocpp-rpc ignores a second close() while closing: the socket itself is cut.
+        this.peer.handshake.request.socket.destroy();
+        resolve();
+      });
+      this.peer.close({ code, reason }).catch(() => undefined).finally(() => (cancel(), resolve()));
+    });
+    return this.closed;
   }
 
   private get burst(): number {

@@ -1,7 +1,8 @@
 // `npm start`'s station as shipped (package.json's start script, config/simulated-station.yaml) in
 // a fresh working directory: customers arrive, pay, receipts land in .glase/receipts, and every
 // line of README's "Technician commands" block — `npx glase-agent ctl …` exactly as written, run
-// by a shell from the same directory — succeeds; SIGINT (Ctrl-C) stops it cleanly.
+// by a shell from the same directory — succeeds; SIGINT (Ctrl-C) while a car charges stops it
+// cleanly within seconds, the session settled at what it metered.
 //
 // The directory is inside the checkout (under the ignored .glase/) so that `npx glase-agent`
 // resolves this package's own bin as it does for a user of the checkout; npm is kept offline so
@@ -12,6 +13,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { openJournal } from "../../agent/journal/journal.ts";
 import { eventually } from "./agent-process.ts";
 
 const exec = promisify(execFile);
@@ -32,6 +34,23 @@ export async function readmeTechnicianLines(): Promise<string[]> {
 }
 
 const commandOf = (line: string) => line.replace(/\s+#.*$/, "").trim();
+
+/** Every finished preliminary flow that delivered was committed at what it delivered; unfinished ones are recovered at the next start. */
+export async function expectDeliveriesSettled(journalPath: string): Promise<void> {
+  const journal = await openJournal({ path: journalPath });
+  try {
+    const flows = await journal.flows({ kind: "preliminary", limit: 10_000 });
+    expect(flows.length).toBeGreaterThan(0);
+    for (const f of flows) {
+      const s = f.state as { flowId: string; outcome?: string; delivered?: { amountMinor: number }; commitMinor?: number };
+      if (!f.finished || (s.delivered?.amountMinor ?? 0) === 0) continue;
+      expect(s.outcome, `${s.flowId} delivered ${s.delivered?.amountMinor}`).toBe("paid");
+      expect(s.commitMinor, s.flowId).toBe(s.delivered?.amountMinor);
+    }
+  } finally {
+    await journal.close();
+  }
+}
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -138,10 +157,17 @@ describe("the simulated station (npm start)", () => {
       }
       await flush();
       expect(ran.length).toBe(lines.length - PENDING.size);
+      // Ctrl-C while a car charges: the drain stops the session and settles what it metered
+      // (flows.drainEndsSessions in the shipped config) instead of waiting for the car.
+      await eventually(async () => /^[56]\s+ev\s+delivering\b/m.test((await sh("npx glase-agent ctl points")).stdout), 120_000, "a charger delivering");
     } finally {
       child.kill("SIGINT");
     }
+    const t0 = Date.now();
     expect(await exited).toBe(0);
+    expect(Date.now() - t0, out.slice(-3000)).toBeLessThan(20_000);
     expect(out).toContain("daemon stopped signal=SIGINT");
+    expect(out).toMatch(/drain_ends_session flowId=P[56]-/);
+    await expectDeliveriesSettled(join(dir, ".glase", "state", "journal.sqlite"));
   }, 300_000);
 });

@@ -3,12 +3,12 @@
 // `glase-agent config unit-dropin FILE`: the systemd drop-in (DeviceAllow=, ReadWritePaths=) the
 // configured devices need (agent/config/unit-dropin.ts).
 import { resolve } from "node:path";
-import { AgentError, isAgentError } from "../../errors.ts";
+import { AgentError, isAgentError } from "../../../base/errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { loadConfig } from "../../config/load.ts";
 import { configSecretFiles, readSecretFile } from "../../config/secrets.ts";
 import { sharedTerminalMessage, type AgentConfig } from "../../config/schema.ts";
-import { writeFileDurably } from "../../durable-file.ts";
+import { writeFileDurably } from "../../../base/io/durable-file.ts";
 import { deviceAllowOnThisMachine } from "../../config/device-allow.ts";
 import { readInstalledUnit, SHIPPED_UNIT } from "../../config/service-unit.ts";
 import { renderDropin, unitDropin } from "../../config/unit-dropin.ts";

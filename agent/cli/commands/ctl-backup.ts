@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve, sep } from "node:path";
 import { writeBackupArchive } from "../../backup/archive.ts";
 import type { ControlClient } from "../../daemon/sockets/client.ts";
 import type { BackupSnapshotInfo } from "../../daemon/sockets/control.ts";
-import { AgentError } from "../../errors.ts";
+import { AgentError } from "../../../base/errors.ts";
 
 /** The path as the file system resolves it: the real directory it is in, and its name. */
 async function real(path: string): Promise<string> {

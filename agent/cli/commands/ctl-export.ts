@@ -8,11 +8,11 @@
 // `--since 2026-03-01 --until 2026-03-31` is all of March. A time (`2026-03-01T06:00`) is used as
 // given (local time unless it has a zone); a duration (`7d`, `12h`) counts back from now.
 import { resolve } from "node:path";
-import { formatMinor } from "../../core/money.ts";
+import { formatMinor } from "../../../base/money.ts";
 import type { ControlClient } from "../../daemon/sockets/client.ts";
 import type { ExportPageResult } from "../../daemon/sockets/control.ts";
-import { writeFileDurably } from "../../durable-file.ts";
-import { AgentError } from "../../errors.ts";
+import { writeFileDurably } from "../../../base/io/durable-file.ts";
+import { AgentError } from "../../../base/errors.ts";
 import { CSV_HEADER, csvLine, ExportTally, type ExportRow, type ExportTotals } from "../../export/sales-export.ts";
 
 export const EXPORT_SYNOPSIS = "export --since DATE [--until DATE] [--format csv|json] [-o FILE]";

@@ -1,6 +1,6 @@
 // `ctl close-period`'s output: the period summary as a table (the same lines the printer gets, at
 // terminal width), or as CSV; with --json the CLI prints the whole result instead.
-import { formatMinor } from "../../core/money.ts";
+import { formatMinor } from "../../../base/money.ts";
 import { periodReportCsv, periodReportLines, periodTotalMinor } from "../../core/period-report-text.ts";
 import type { KeptPeriodReport, PeriodCloseResult } from "../../daemon/period-close.ts";
 import { table, time } from "./ctl-render.ts";

@@ -1,6 +1,6 @@
 // Human output of `glase-agent ctl`: plain aligned tables (no colour, so they paste into tickets
 // and pipe into grep). `--json` bypasses all of this.
-import { formatMilli, formatMinor } from "../../core/money.ts";
+import { formatMilli, formatMinor } from "../../../base/money.ts";
 import type { AlarmInfo, FlowSummary, JournalEntry, PointSnapshot, StoredReceipt } from "../../engine-api.ts";
 import type { PointStatus, StationStatus } from "../../daemon/sockets/control.ts";
 

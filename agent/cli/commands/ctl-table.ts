@@ -4,9 +4,9 @@
 // at once, and its arguments cannot drift from what the agent accepts. The CLI adds only what is
 // about the command line (CTL_OVERRIDES): which arguments are positional, short options, how a
 // value is written by a person (12.50, 15m), extra flags, and how a result is rendered.
-import { AgentError } from "../../errors.ts";
+import { AgentError } from "../../../base/errors.ts";
 import { COMMANDS, type CommandSpec } from "../../daemon/sockets/commands.ts";
-import { parseMinor } from "../../core/money.ts";
+import { parseMinor } from "../../../base/money.ts";
 
 export type Values = Record<string, string | boolean | undefined>;
 export type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;

@@ -1,7 +1,7 @@
 // `glase-agent ctl <command>`: the technician's client for the running agent's sockets.
 // Read-only commands go to status.sock (technician group), the rest to admin.sock.
 import { join } from "node:path";
-import { AgentError } from "../../errors.ts";
+import { AgentError } from "../../../base/errors.ts";
 import { ControlClient } from "../../daemon/sockets/client.ts";
 import { ADMIN_SOCKET, STATUS_SOCKET } from "../../daemon/sockets/server.ts";
 import { parseOptions, type Command } from "../command.ts";

@@ -12,7 +12,7 @@ import { abortRestore, restoreBackup } from "../../backup/restore.ts";
 import { loadConfig } from "../../config/load.ts";
 import { resolveCommandPaths } from "../../config/paths.ts";
 import { ADMIN_SOCKET, STATUS_SOCKET } from "../../daemon/sockets/server.ts";
-import { AgentError, isAgentError } from "../../errors.ts";
+import { AgentError, isAgentError } from "../../../base/errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { chooseSocketDir, SERVICE_SOCKET_DIR } from "./socket-dir.ts";
 import { connectTrusted } from "./socket-trust.ts";

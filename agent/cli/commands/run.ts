@@ -1,6 +1,6 @@
 // `glase-agent run --config FILE`: the daemon (systemd's ExecStart, and `npm start`).
 import { parseOptions, type Command } from "../command.ts";
-import { AgentError } from "../../errors.ts";
+import { AgentError } from "../../../base/errors.ts";
 
 const USAGE = `Usage: glase-agent run --config FILE
 

@@ -1,7 +1,7 @@
 // `glase-agent simulator`: runs the embedded Glase simulator until SIGINT/SIGTERM.
 // The simulator modules are imported on use, so other commands (and --help) do not load them,
 // and the provisioning validator only when a file is given.
-import { AgentError } from "../../errors.ts";
+import { AgentError } from "../../../base/errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { loadGlaseProvisioning, loadGlaseSimulatorServer, loadInvoiceService } from "../../daemon/simulation.ts";
 

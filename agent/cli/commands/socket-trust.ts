@@ -7,7 +7,7 @@
 import { lstatSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { ControlClient } from "../../daemon/sockets/client.ts";
-import { AgentError } from "../../errors.ts";
+import { AgentError } from "../../../base/errors.ts";
 import { LOCAL_SOCKET_DIR } from "./socket-dir.ts";
 
 /** The unit's User= (systemd/glase-agent.service). */

@@ -5,8 +5,8 @@
 // (the config, the shop password), the command becomes the directory's owner for good: every
 // file operation is then checked by the kernel with the service's own rights, and what it
 // creates belongs to the service without any chown.
-import { inheritedOwner } from "../../durable-file.ts";
-import type { Logger } from "../../log.ts";
+import { inheritedOwner } from "../../../base/io/durable-file.ts";
+import type { Logger } from "../../../base/log.ts";
 
 /** Drops root to the owner of `dir` (nearest existing ancestor); no-op when not root or the directory is root's. */
 export async function becomeOwnerOf(dir: string, logger: Logger): Promise<void> {

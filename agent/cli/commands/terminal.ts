@@ -2,8 +2,8 @@
 // running they go through its admin.sock (the agent then uses the new credentials at once and
 // owns the scanner); when it is not, they call Glase directly with the config's endpoint.
 import { join } from "node:path";
-import { AgentError, isAgentError } from "../../errors.ts";
-import { configureLogging, createLogger } from "../../log.ts";
+import { AgentError, isAgentError } from "../../../base/errors.ts";
+import { configureLogging, createLogger } from "../../../base/log.ts";
 import { loadConfig } from "../../config/load.ts";
 import { resellerCredentials } from "../../config/credentials.ts";
 import { resolveCommandPaths } from "../../config/paths.ts";

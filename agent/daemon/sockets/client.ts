@@ -3,7 +3,7 @@
 // timeout (a wedged agent is reported, not waited for forever), and a reply line longer than the
 // client takes fails its request with REPLY_TOO_LONG instead of vanishing.
 import { createConnection, type Socket } from "node:net";
-import { AgentError, type ErrorCode } from "../../errors.ts";
+import { AgentError, type ErrorCode } from "../../../base/errors.ts";
 import { LineSplitter } from "./framing.ts";
 import { ownIdentity, peerCredentials, type PeerCredentials } from "./peer.ts";
 

@@ -2,7 +2,7 @@
 // argument is answered with the path and the problem) and what they do on a StationControl.
 // status.sock runs the read-only ones; admin.sock runs all of them.
 import { z } from "zod";
-import { AgentError } from "../../errors.ts";
+import { AgentError } from "../../../base/errors.ts";
 import { parseGlaseId } from "../glase-id.ts";
 import type { AdminActor, StationControl } from "./control.ts";
 

@@ -6,9 +6,9 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import type { Subscription } from "rxjs";
-import { isAgentError } from "../../errors.ts";
+import { isAgentError } from "../../../base/errors.ts";
 import type { RateLimitedLogger } from "../../log-rate.ts";
-import { redact } from "../../log.ts";
+import { redact } from "../../../base/log.ts";
 import { allowedOn, COMMANDS, findCommand, type SocketRole } from "./commands.ts";
 import type { AdminActor, StationControl } from "./control.ts";
 import { LineSplitter } from "./framing.ts";

@@ -7,8 +7,8 @@
 import { chmod, chown, lstat, mkdir, readFile, stat, unlink } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { AgentError } from "../../errors.ts";
-import type { Logger } from "../../log.ts";
+import { AgentError } from "../../../base/errors.ts";
+import type { Logger } from "../../../base/log.ts";
 import { rateLimitedLogger } from "../../log-rate.ts";
 import type { SocketRole } from "./commands.ts";
 import { admit } from "./admission.ts";

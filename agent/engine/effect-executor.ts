@@ -1,0 +1,72 @@
+// Performs a flow's effects (all but its timers, which the runner keeps): Glase calls with the
+// credentials the flow's kind names, the dispenser's authorize/stop/sale record, the point's
+// display, receipts, alarms and a kiosk's release. Each comes back as the input the flow expects;
+// a failure is an answer (ok: false, an outcome), never a throw, so the flow decides what it means.
+import { AgentError } from "../../base/errors.ts";
+import type { Logger } from "../../base/log.ts";
+import type { DispenserController } from "../../contracts/dispenser.ts";
+import type { GlaseApi } from "../../contracts/glase/types.ts";
+import type { Effect } from "../core/effects.ts";
+import type { FlowInput } from "../core/inputs.ts";
+import type { PaymentEngineOptions } from "../engine-api.ts";
+import { performDispenserEffect } from "../flows/dispenser-link.ts";
+import { executeGlaseCall } from "../flows/glase-executor.ts";
+import type { StationCredentials } from "../flows/kinds/descriptor.ts";
+import { flowKind } from "../flows/kinds/registry.ts";
+import type { ReceiptDesk } from "../flows/receipt-desk.ts";
+import type { FlowRunner } from "../flows/runner.ts";
+import type { EngineAlarms } from "./alarm-log.ts";
+import type { StationPoints } from "./point-admission.ts";
+
+export type PerformedEffect = Exclude<Effect, { type: "startTimer" | "cancelTimer" }>;
+
+export interface EffectExecutorDeps {
+  readonly glase: GlaseApi;
+  readonly dispenser?: DispenserController;
+  readonly release?: PaymentEngineOptions["release"];
+  readonly credentials: StationCredentials;
+  readonly points: StationPoints;
+  readonly alarms: EngineAlarms;
+  readonly receipts: ReceiptDesk;
+  readonly logger: Logger;
+  readonly callTimeoutMs: number;
+  /** getPaymentStatus is polled every second: its timeout is shorter than other calls'. */
+  readonly statusTimeoutMs: number;
+}
+
+export class EffectExecutor {
+  constructor(private readonly d: EffectExecutorDeps) {}
+
+  async perform(runner: FlowRunner, effect: PerformedEffect): Promise<FlowInput | undefined> {
+    switch (effect.type) {
+      case "glase": {
+        const outcome = await executeGlaseCall(this.d.glase, flowKind(runner.state).glaseTarget(runner.state, this.d.credentials), effect.call, {
+          clientReference: effect.ref,
+          timeoutMs: effect.call.op === "getPaymentStatus" ? this.d.statusTimeoutMs : this.d.callTimeoutMs,
+        });
+        return { type: "glase", op: effect.call.op, ref: effect.ref, outcome };
+      }
+      case "authorize":
+      case "stop":
+      case "saleRecord":
+        return performDispenserEffect(this.d.dispenser, effect, runner.flowId, this.d.logger);
+      case "display":
+        this.d.points.display(effect.point, effect.text);
+        return undefined;
+      case "print":
+        return { type: "printed", ok: await this.d.receipts.print(runner.flowId, effect.receipt) };
+      case "alarm":
+        this.d.alarms.raiseAlarm(runner.state, effect.code, effect.message);
+        return undefined;
+      case "release": {
+        let ok = true;
+        if (this.d.release) ok = await this.d.release(effect.point, effect.amountMinor, runner.flowId).then(() => true, () => false);
+        return { type: "released", ok };
+      }
+      default: {
+        const never: never = effect;
+        throw new AgentError("INTERNAL", `unknown effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}
