@@ -35,6 +35,7 @@ import { type SaleRecord, loadSaleRecords, newSaleId, nextSale, posRow, refundFl
 import { SaleRefunds, type RefundEnd } from "./sale-refund.ts";
 import { cancelReasonOf, releaseAnswer } from "./sale-mapping.ts";
 import { SaleListeners } from "./sale-listeners.ts";
+import { attentionAlarm, refundFailedAlarm, releaseMissingAlarm, releaseUnknownAlarm } from "./sale-alarms.ts";
 
 /** What the host needs of the payment engine (the station may swap engines: asked each time). */
 export interface KioskEngine {
@@ -121,6 +122,11 @@ export class EngineKioskHost implements KioskHost {
       else if (s.state === "paid") this.armReleaseTimer(e);
       else if (s.state === "refunding") this.settleRefund(e);
       else if (s.state === "attention" && s.refund?.state === "pending") this.settleRefund(e);
+      else {
+        // The engine's alarms live in memory: a sale still waiting for a technician says so again.
+        const alarm = attentionAlarm(s, this.o.releaseTimeoutMs ?? 120_000);
+        if (alarm) this.o.engine().alarm(alarm);
+      }
     }
   }
 
@@ -226,8 +232,7 @@ export class EngineKioskHost implements KioskHost {
       const input = { type: "reportRelease", result };
       if (result.outcome === "delivered") await this.write(e, { state: "delivered", release, attention: undefined }, input);
       else if (result.outcome === "unknown") {
-        const message = `kiosk sale ${saleId} on point ${s.point}: the controller cannot tell whether it released (${result.reason}); payment ${s.ersReference} — check and refund by hand if needed`;
-        await this.write(e, { state: "attention", attention: "release-unknown", release }, input, {}, () => this.o.engine().alarm({ code: "release-unknown", message, point: s.point, flowId: saleId }));
+        await this.write(e, { state: "attention", attention: "release-unknown", release }, input, {}, () => this.o.engine().alarm(releaseUnknownAlarm(s, result.reason)));
       } else await this.write(e, { state: "refunding", release, attention: undefined, refund: { amountMinor: refund, state: "pending" } }, input);
       return e.rec.sale;
     });
@@ -333,10 +338,8 @@ export class EngineKioskHost implements KioskHost {
       void this.mutate(e, async () => {
         const now = e.rec.sale;
         if (now.state !== "paid" || now.release) return;
-        const secs = Math.round((this.o.releaseTimeoutMs ?? 120_000) / 1000);
-        const message = `kiosk sale ${now.saleId} on point ${now.point}: no release result within ${secs} s of payment ${now.ersReference}; nothing is refunded automatically — check the machine`;
         await this.write(e, { state: "attention", attention: "release-result-missing" }, { type: "timer", name: "release" }, {}, () =>
-          this.o.engine().alarm({ code: "release-result-missing", message, point: now.point, flowId: now.saleId }),
+          this.o.engine().alarm(releaseMissingAlarm(now, this.o.releaseTimeoutMs ?? 120_000)),
         );
       }).catch((err: unknown) => this.o.logger.error("kiosk_sale_update_failed", { saleId: s.saleId, err }));
     });
@@ -354,8 +357,7 @@ export class EngineKioskHost implements KioskHost {
         const amountMinor = req.amountMinor;
         if (end.kind === "done") await this.write(e, { state: "refunded", attention: undefined, refund: { amountMinor, state: "done", ...(end.ersReference ? { ersReference: end.ersReference } : {}) } }, { type: "refund", end });
         else if (end.kind === "failed") {
-          const message = `kiosk sale ${s.saleId} on point ${s.point}: the refund of ${amountMinor} of payment ${req.ersReference} failed (${end.why}); return the money by hand`;
-          await this.write(e, { state: "attention", attention: "refund-failed", refund: { amountMinor, state: "failed" } }, { type: "refund", end }, {}, () => this.o.engine().alarm({ code: "refund-failed", message, point: s.point, flowId: s.saleId }));
+          await this.write(e, { state: "attention", attention: "refund-failed", refund: { amountMinor, state: "failed" } }, { type: "refund", end }, {}, () => this.o.engine().alarm(refundFailedAlarm(s, amountMinor, end.why)));
         } else await this.write(e, { state: "attention", attention: "refund-failed", refund: { amountMinor, state: "pending" } }, { type: "refund", end });
       });
       return end.kind === "unknown";

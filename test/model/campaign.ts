@@ -70,7 +70,9 @@ export async function finale(r: Run): Promise<void> {
   for (const f of parked) await engine!.resolveParked(f.flowId, "retry").catch(() => undefined);
   r.steps += parked.length;
   inv.step();
-  inv.quiescent(await w.quiesce(HORIZON_MS), true);
+  const quiet = await w.quiesce(HORIZON_MS);
+  await w.sales.refresh();
+  inv.quiescent(quiet, true);
   await inv.durability(w.clock.wall() - w.settings.retentionMs);
   for (const i of reserved) {
     const tx = w.board.txs.get(i.clientInvoiceId!);
