@@ -5,7 +5,8 @@
 import { Subject } from "rxjs";
 import type { DispenserEvent } from "../drivers/dispenser/contract.ts";
 import type { Effect } from "./core/effects.ts";
-import type { FlowInput } from "./core/inputs.ts";
+import type { FlowInput, GlaseOutcome } from "./core/inputs.ts";
+import type { ReceiptContent } from "../contracts/printer.ts";
 import { startPos } from "./core/pos.ts";
 import { startPreliminary } from "./core/preliminary.ts";
 import { startReconciliation } from "./core/reconciliation.ts";
@@ -389,6 +390,12 @@ class Engine implements PaymentEngine, RunnerHost {
   /** A flow's alarm, or the station's own (no flow: the clock watch). */
   private raiseAlarm(s: FlowState | undefined, code: string, message: string): void {
     this.recordAlarm({ ...(s && "point" in s && s.point !== undefined ? { point: s.point } : {}), ...(s ? { flowId: s.flowId } : {}), code, message });
+  }
+
+  async submitPaymentReceipt(req: { readonly point: number; readonly ersReference: string; readonly receipt: ReceiptContent; readonly clientReference: string }): Promise<GlaseOutcome> {
+    const terminal = this.points.get(req.point)?.config.terminal;
+    if (!terminal) throw new AgentError("NOT_FOUND", `no point ${req.point}`, { point: req.point });
+    return executeGlaseCall(this.opts.glase, { terminal }, { op: "submitPaymentReceipt", ersReference: req.ersReference, receipt: req.receipt }, { clientReference: req.clientReference, timeoutMs: this.settings.glaseCallTimeoutMs });
   }
 
   /** The engine API's alarm(): one no flow raised (the kiosk host: a release result that never came). */

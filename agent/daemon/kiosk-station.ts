@@ -51,6 +51,7 @@ export async function openKioskStation(opts: {
     scheduler: opts.scheduler,
     logger: opts.logger,
     releaseTimeoutMs: config.flows.kioskReleaseTimeoutS * 1000,
+    submitReceipts: config.flows.submitReceipts,
     refundGuard: opts.refundGuard,
   });
   await host.load();

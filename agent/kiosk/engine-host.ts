@@ -35,6 +35,9 @@ import { type SaleRecord, loadSaleRecords, newSaleId, nextSale, posRow, refundFl
 import { SaleRefunds, type RefundEnd } from "./sale-refund.ts";
 import { cancelReasonOf, releaseAnswer } from "./sale-mapping.ts";
 import { SaleListeners } from "./sale-listeners.ts";
+import { type ReceiptSubmission, afterAnswer, receiptPending, receiptReference } from "./sale-receipt.ts";
+import type { GlaseOutcome } from "../core/inputs.ts";
+import type { ReceiptContent } from "../../contracts/printer.ts";
 import { attentionAlarm, refundFailedAlarm, releaseMissingAlarm, releaseUnknownAlarm } from "./sale-alarms.ts";
 
 /** What the host needs of the payment engine (the station may swap engines: asked each time). */
@@ -44,6 +47,7 @@ export interface KioskEngine {
   startRefund(req: { readonly point: number; readonly ersReference: string; readonly amountMinor: number; readonly flowId: string }): Promise<RefundResult>;
   alarm(a: { readonly code: string; readonly message: string; readonly point?: number; readonly flowId?: string }): void;
   snapshot(): EngineSnapshot;
+  submitPaymentReceipt(req: { readonly point: number; readonly ersReference: string; readonly receipt: ReceiptContent; readonly clientReference: string }): Promise<GlaseOutcome>;
 }
 
 export interface EngineKioskHostOptions {
@@ -58,6 +62,8 @@ export interface EngineKioskHostOptions {
   readonly releaseTimeoutMs?: number;
   /** Shared with the technician's refunds (one at a time per payment, never more than was paid). */
   readonly refundGuard?: RefundGuard;
+  /** submitPaymentReceipt once a sale was delivered (flows.submitReceipts). */
+  readonly submitReceipts?: boolean;
   readonly random?: () => number;
 }
 
@@ -67,6 +73,8 @@ interface Entry {
   releaseTimer?: () => void;
   waiters: Array<() => void>;
   settling: boolean;
+  receipting?: boolean;
+  receiptTimer?: () => void;
 }
 
 function conflict(kind: KioskConflict, message: string, sale?: KioskSale): AgentError {
@@ -117,6 +125,7 @@ export class EngineKioskHost implements KioskHost {
     await this.ready;
     for (const e of this.entries.values()) {
       const s = e.rec.sale;
+      if (receiptPending(e.rec.receipt)) this.submitReceipt(e);
       if (FINAL_SALE_STATES.has(s.state)) continue;
       if (s.state === "starting" || s.state === "waiting") await this.reconcileOpen(e);
       else if (s.state === "paid") this.armReleaseTimer(e);
@@ -134,7 +143,7 @@ export class EngineKioskHost implements KioskHost {
     this.closed = true;
     this.sub.unsubscribe();
     this.refunds.close();
-    for (const e of this.entries.values()) e.releaseTimer?.();
+    for (const e of this.entries.values()) (e.releaseTimer?.(), e.receiptTimer?.());
   }
 
   points(): readonly KioskPoint[] {
@@ -230,7 +239,7 @@ export class EngineKioskHost implements KioskHost {
       e.releaseTimer?.();
       const release = { result, at: this.o.scheduler.now(), late };
       const input = { type: "reportRelease", result };
-      if (result.outcome === "delivered") await this.write(e, { state: "delivered", release, attention: undefined }, input);
+      if (result.outcome === "delivered") await this.write(e, { state: "delivered", release, attention: undefined }, input, await this.receiptDue(s));
       else if (result.outcome === "unknown") {
         await this.write(e, { state: "attention", attention: "release-unknown", release }, input, {}, () => this.o.engine().alarm(releaseUnknownAlarm(s, result.reason)));
       } else await this.write(e, { state: "refunding", release, attention: undefined, refund: { amountMinor: refund, state: "pending" } }, input);
@@ -238,6 +247,7 @@ export class EngineKioskHost implements KioskHost {
     });
     for (const w of e.waiters.splice(0)) w();
     if (sale.state === "refunding") this.settleRefund(e);
+    if (receiptPending(e.rec.receipt)) this.submitReceipt(e);
     return sale;
   }
 
@@ -368,6 +378,59 @@ export class EngineKioskHost implements KioskHost {
     })()
       .catch((err: unknown) => this.o.logger.error("kiosk_refund_failed", { saleId: s.saleId, err }))
       .finally(() => (e.settling = false));
+  }
+
+  /** The receipt a delivery owes Glase (journaled with the delivery): the POS flow's, as printed. */
+  private async receiptDue(s: KioskSale): Promise<Partial<SaleRecord>> {
+    if (!this.o.submitReceipts || s.ersReference === undefined) return {};
+    const printed = (await posRow(this.o.journal, s.saleId))?.state.receipt;
+    const point = this.o.points.find((p) => p.id === s.point);
+    const content: ReceiptContent = printed ?? {
+      stationName: point?.name ?? `Kiosk ${s.point}`,
+      terminalId: point?.terminalId ?? "",
+      point: s.point,
+      amountMinor: s.amountMinor,
+      currency: s.currency,
+      ersReference: s.ersReference,
+      description: "Glase payment",
+      timestamp: new Date(s.paidAt ?? this.o.scheduler.now()).toISOString(),
+    };
+    return { receipt: { state: "due", attempt: 1, sends: 0, content } };
+  }
+
+  /** Sends the delivered sale's receipt (sale-receipt.ts): each send journaled before, its answer after. */
+  private submitReceipt(e: Entry): void {
+    if (e.receipting || this.closed) return;
+    e.receipting = true;
+    const saleId = e.rec.sale.saleId;
+    void (async () => {
+      for (;;) {
+        const r = e.rec.receipt;
+        if (this.closed || !r || !receiptPending(r)) return;
+        const sending: ReceiptSubmission = { ...r, state: "sending", sends: r.sends + 1 };
+        await this.mutate(e, () => this.writeRecord(e, { receipt: sending }, { type: "receipt", attempt: sending.attempt, send: sending.sends }));
+        if (this.closed) return;
+        const s = e.rec.sale;
+        const outcome: GlaseOutcome = await this.o
+          .engine()
+          .submitPaymentReceipt({ point: s.point, ersReference: s.ersReference!, receipt: r.content, clientReference: receiptReference(saleId, sending.attempt) })
+          .catch((): GlaseOutcome => ({ kind: "transport", indefinite: false })); // no engine now: nothing was sent
+        if (this.closed) return;
+        const { next, retryMs } = afterAnswer(sending, outcome);
+        await this.mutate(e, () => this.writeRecord(e, { receipt: next }, { type: "receipt", outcome }));
+        if (next.state === "failed") this.o.logger.warn("kiosk_receipt_not_submitted", { saleId, why: next.why });
+        if (retryMs !== undefined) await new Promise<void>((resolve) => (e.receiptTimer = this.o.scheduler.setTimer(retryMs, resolve)));
+      }
+    })()
+      .catch((err: unknown) => this.o.logger.error("kiosk_receipt_failed", { saleId, err }))
+      .finally(() => (e.receipting = false));
+  }
+
+  /** Journals the sale's record without a new version of the sale (nothing the controller shows changed). */
+  private async writeRecord(e: Entry, extra: Partial<SaleRecord>, input: unknown): Promise<void> {
+    const rec: SaleRecord = { ...e.rec, ...extra };
+    await this.o.journal.append(saleTransition(rec, input, this.terminalOf(rec.sale.point)));
+    e.rec = rec;
   }
 
   /** Journals the sale's next version, then shows it to the listeners. */

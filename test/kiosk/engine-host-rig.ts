@@ -33,7 +33,7 @@ export interface KioskRig {
   refundsOf(ersReference: string): Array<{ amountMinor: number; ersReference: string }>;
 }
 
-export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?: number; settings?: Partial<EngineSettings>; dir?: string } = {}): Promise<KioskRig> {
+export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?: number; settings?: Partial<EngineSettings>; dir?: string; submitReceipts?: boolean } = {}): Promise<KioskRig> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "kiosk-host-"));
   const sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION) });
   sim.sim.setAutoCustomer({ enabled: opts.autoPayMs !== undefined, confirmAfterMs: opts.autoPayMs ?? 0 });
@@ -43,7 +43,7 @@ export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?
       journalPath: join(dir, "journal.db"),
       endpoint: sim.endpoint,
       points: kioskPoints(),
-      settings: opts.settings ?? {},
+      settings: { ...(opts.submitReceipts ? { submitReceipts: true } : {}), ...opts.settings },
       release: (point, amount, flowId) => host!.release(point, amount, flowId),
     });
     host = new EngineKioskHost({
@@ -54,6 +54,7 @@ export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?
       scheduler: systemScheduler,
       logger: createLogger("test.kiosk-host"),
       releaseTimeoutMs: opts.releaseTimeoutMs ?? 60_000,
+      ...(opts.submitReceipts ? { submitReceipts: true } : {}),
     });
     await host.load();
     await station.engine.start();

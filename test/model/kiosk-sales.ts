@@ -216,6 +216,14 @@ export function judgeSales(w: World, alarmsNow: readonly AlarmInfo[], flowsNow: 
     if (x.refusals.length > 0 && x.handedOut && s.release && JSON.stringify(s.release.result) !== JSON.stringify(x.handedOut)) {
       w.violateOnce(`sale-report-differs:${id}`, "release-result-differs", `${id}: reported ${JSON.stringify(x.handedOut)}, recorded ${JSON.stringify(s.release.result)}`);
     }
+    if (w.config.submitReceipts && s.ersReference !== undefined) {
+      // Its Glase receipt (sale-receipt.ts): after a delivery, never for a sale that was not delivered.
+      const sent = w.wire.log.filter((e) => e.op === "submitPaymentReceipt" && e.applied && e.args.ers === s.ersReference);
+      if (s.state === "delivered" && sent.length === 0) w.violateOnce(`receipt-lost:${id}`, "receipt-not-submitted", `${id} delivered, no receipt reached Glase`);
+      if (s.state !== "delivered" && s.state !== "attention" && sent.length > 0) w.violateOnce(`receipt-undelivered:${id}`, "receipt-for-undelivered", `${id} is ${s.state} but ${sent.length} receipts were submitted`);
+      const refs = new Set(sent.map((e) => e.ref));
+      if (refs.size > 1 && !sent.some((e) => e.fault !== undefined)) w.violateOnce(`receipt-twice:${id}`, "receipt-submitted-twice", `${id}: ${refs.size} receipts under different references, no fault`);
+    }
     // The sale's own alarm, or its refund flow's (a parked refund: the technician settles that flow).
     if (s.state === "attention" && !alarmsNow.some((a) => a.flowId === id || a.flowId === `R-${id}`)) w.violateOnce(`sale-silent:${w.gen.id}:${id}`, "sale-attention-without-alarm", `${id} rests in attention (${s.attention}) with no alarm in this engine`);
   }

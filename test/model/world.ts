@@ -221,6 +221,7 @@ export class World {
       logger: SILENT,
       releaseTimeoutMs: RELEASE_TIMEOUT_MS,
       refundGuard: this.refundGuard,
+      submitReceipts: this.config.submitReceipts,
       random: prng(this.config.seed * 37 + gen.id),
     });
     this.kioskHost = host;
