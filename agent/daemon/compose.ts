@@ -185,6 +185,7 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
         ...(kiosk ? { release: kiosk.release } : {}),
       },
       refundGuard,
+      ...(kiosk ? { kiosk: kiosk.host } : {}),
       logger,
       testHooks: opts.testHooks ?? false,
       ...(issuer ? { issuer } : {}),

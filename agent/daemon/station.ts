@@ -21,6 +21,8 @@ import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
 import { invoiceListing } from "../invoice-service/listing.ts";
 import type { AdminAction, PageQuery } from "./sockets/control.ts";
 import { RefundGuard } from "./refund-guard.ts";
+import type { KioskSale } from "../../contracts/kiosk.ts";
+import type { KioskDecision } from "./sockets/control.ts";
 import { AlarmBook, type BookAlarm } from "../alarms/book.ts";
 import { assertNothingNeedsTerminal } from "./unregister-guard.ts";
 import { appendAdminAction, describeActor, flowsPage, journalPage, receiptPage } from "./station-history.ts";
@@ -54,6 +56,8 @@ export interface StationParts {
   readonly shop?: (config: AgentConfig) => Promise<ResellerCredentials | undefined>;
   /** Shared with the kiosk host's automatic refunds (one at a time per payment). */
   readonly refundGuard?: RefundGuard;
+  /** The kiosk host (kiosk points only): `ctl kiosk-resolve` settles its sales. */
+  readonly kiosk?: { resolveSale(saleId: string, decision: KioskDecision, by: string): Promise<KioskSale> };
 }
 
 export class Station implements StationControl {
@@ -422,6 +426,15 @@ export class Station implements StationControl {
 
   periodReports(q: { readonly n: number; readonly flowId?: string }) {
     return keptPeriodReports(this.parts.engineBase.journal, this.parts.config.station.currency, q);
+  }
+
+  /** `ctl kiosk-resolve`: a technician's decision on a kiosk sale in attention; its alarms clear. */
+  async kioskResolve(req: { readonly saleId: string } & KioskDecision, by?: AdminActor): Promise<KioskSale> {
+    const host = this.parts.kiosk;
+    if (!host) throw new AgentError("NOT_FOUND", "this station has no kiosk points", { saleId: req.saleId });
+    const sale = await host.resolveSale(req.saleId, { outcome: req.outcome, ...(req.deliveredMinor !== undefined ? { deliveredMinor: req.deliveredMinor } : {}) }, by ? describeActor(by) : "technician");
+    this.alarmBook.clearFlow(req.saleId);
+    return sale;
   }
 
   resolveParked(flowId: string, action: ParkedAction): Promise<void> {

@@ -229,6 +229,11 @@ export class EngineKioskHost implements KioskHost {
     const e = this.entry(saleId);
     const sale = await this.mutate(e, async () => {
       const s = e.rec.sale;
+      const tech = e.rec.technician;
+      if (tech) {
+        this.o.logger.warn("kiosk_release_after_technician", { saleId, reported: result.outcome, decided: tech.outcome, by: tech.by });
+        throw conflict("not-releasable", `sale ${saleId} was settled by a technician (${tech.outcome}, ${tech.by}): the controller's result ${result.outcome} is not taken`, s);
+      }
       if (s.release) {
         if (sameResult(s.release.result, result)) return s;
         throw conflict("release-already-reported", `sale ${saleId} already has release result ${s.release.result.outcome}`, s);
@@ -245,6 +250,38 @@ export class EngineKioskHost implements KioskHost {
       } else await this.write(e, { state: "refunding", release, attention: undefined, refund: { amountMinor: refund, state: "pending" } }, input);
       return e.rec.sale;
     });
+    for (const w of e.waiters.splice(0)) w();
+    if (sale.state === "refunding") this.settleRefund(e);
+    if (receiptPending(e.rec.receipt)) this.submitReceipt(e);
+    return sale;
+  }
+
+  /**
+   * A technician's decision on a sale waiting in `attention` for its release result (missing, or
+   * the controller could not tell): journaled with who and when, then carried out as a controller's
+   * result would be — delivered: the receipt; failed: the one refund of what was not delivered
+   * (deliveredMinor). The point takes a new sale; a result the controller reports later is refused.
+   */
+  async resolveSale(saleId: string, decision: { readonly outcome: "delivered" | "failed"; readonly deliveredMinor?: number }, by: string): Promise<KioskSale> {
+    await this.ready;
+    const e = this.entry(saleId);
+    const sale = await this.mutate(e, async () => {
+      const s = e.rec.sale;
+      const waiting = s.state === "attention" && (s.attention === "release-result-missing" || s.attention === "release-unknown");
+      if (!waiting || e.rec.technician) throw conflict("not-releasable", `sale ${saleId} is ${s.state}${s.attention ? ` (${s.attention})` : ""}: nothing for a technician to settle`, s);
+      const result: ReleaseResult =
+        decision.outcome === "delivered" ? { outcome: "delivered" } : { outcome: "failed", reason: `technician ${by}`, ...(decision.deliveredMinor ? { deliveredMinor: decision.deliveredMinor } : {}) };
+      const refund = refundFor(s, result); // INPUT_INVALID { field: "deliveredMinor" }
+      e.releaseTimer?.();
+      const now = this.o.scheduler.now();
+      const technician = { by, at: now, outcome: decision.outcome, ...(decision.deliveredMinor ? { deliveredMinor: decision.deliveredMinor } : {}) };
+      const release = { result, at: now, late: true };
+      const input = { type: "technician", by, decision };
+      if (result.outcome === "delivered") await this.write(e, { state: "delivered", release, attention: undefined }, input, { technician, ...(await this.receiptDue(s)) });
+      else await this.write(e, { state: "refunding", release, attention: undefined, refund: { amountMinor: refund, state: "pending" } }, input, { technician });
+      return e.rec.sale;
+    });
+    this.o.logger.info("kiosk_sale_resolved", { saleId, outcome: decision.outcome, deliveredMinor: decision.deliveredMinor ?? 0, by });
     for (const w of e.waiters.splice(0)) w();
     if (sale.state === "refunding") this.settleRefund(e);
     if (receiptPending(e.rec.receipt)) this.submitReceipt(e);

@@ -20,6 +20,8 @@ export interface SaleRecord {
   readonly refused?: boolean;
   /** The Glase receipt of a delivered sale (sale-receipt.ts), when the station submits receipts. */
   readonly receipt?: ReceiptSubmission;
+  /** A technician settled the sale (ctl kiosk-resolve): a result the controller reports later is refused. */
+  readonly technician?: { readonly by: string; readonly at: number; readonly outcome: "delivered" | "failed"; readonly deliveredMinor?: number };
 }
 
 export const saleRowId = (saleId: string): string => `S-${saleId}`;
