@@ -68,7 +68,7 @@ export async function finale(r: Run): Promise<void> {
   // Reservations a retry can still settle: more than a few seconds left (stop, update, commit, read).
   const reserved = parked.flatMap((f) => w.model.invoicesOf(f.flowId).filter((i) => i.status === "RESERVED" && (i.lapseAt ?? Infinity) - w.clock.mono > RETRY_NEEDS_MS));
   for (const f of parked) await engine!.resolveParked(f.flowId, "retry").catch(() => undefined);
-  r.steps += parked.length;
+  r.steps += parked.length + (await w.sales.technicianSettles());
   inv.step();
   const quiet = await w.quiesce(HORIZON_MS);
   await w.sales.refresh();

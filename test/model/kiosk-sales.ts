@@ -158,6 +158,20 @@ export class KioskSales {
     );
   }
 
+  /** The technician at the machine (ctl kiosk-resolve) settles every sale waiting for its release result, by what came out. */
+  async technicianSettles(): Promise<number> {
+    let n = 0;
+    for (const x of this.sales.values()) {
+      const s = x.last;
+      if (!this.host || s.state !== "attention" || (s.attention !== "release-result-missing" && s.attention !== "release-unknown")) continue;
+      const out = x.handedOut;
+      const decision =
+        out?.outcome === "delivered" ? ({ outcome: "delivered" } as const) : ({ outcome: "failed", ...(out?.outcome === "failed" && out.deliveredMinor ? { deliveredMinor: out.deliveredMinor } : {}) } as const);
+      await this.host.resolveSale(x.saleId, decision, "model technician").then(() => n++, (e: unknown) => x.refusals.push(`resolve:${String(e)}`));
+    }
+    return n;
+  }
+
   /** Reads every sale from the current host (the last write of a killed generation may not have been shown). */
   async refresh(): Promise<void> {
     for (const x of this.sales.values()) {
