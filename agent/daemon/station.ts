@@ -57,7 +57,7 @@ export interface StationParts {
   /** Shared with the kiosk host's automatic refunds (one at a time per payment). */
   readonly refundGuard?: RefundGuard;
   /** The kiosk host (kiosk points only): `ctl kiosk-resolve` settles its sales. */
-  readonly kiosk?: { resolveSale(saleId: string, decision: KioskDecision, by: string): Promise<KioskSale> };
+  readonly kiosk?: { resolveSale(saleId: string, decision: KioskDecision, by: string): Promise<KioskSale>; setGlaseId(point: number, glaseId: string | undefined): void };
 }
 
 export class Station implements StationControl {
@@ -319,8 +319,9 @@ export class Station implements StationControl {
     this.alarmBook.sync(this.startAlarms);
   }
 
-  assignGlaseId(point: number, glaseId: string): Promise<void> {
-    return this.parts.terminals.assignGlaseId(point, glaseId);
+  async assignGlaseId(point: number, glaseId: string): Promise<void> {
+    await this.parts.terminals.assignGlaseId(point, glaseId);
+    this.parts.kiosk?.setGlaseId(point, glaseId); // a kiosk shows the sticker to scan
   }
 
   async stopPoint(point: number, by?: AdminActor): Promise<void> {

@@ -93,6 +93,8 @@ export class EngineKioskHost implements KioskHost {
   private seq = 0;
   /** What controllers see of a point (not its terminal). */
   private readonly publicPoints: readonly KioskPoint[];
+  /** Stored Glase IDs (assign-id), over the configured ones. */
+  private readonly glaseIds = new Map<number, string>();
 
   constructor(private readonly o: EngineKioskHostOptions) {
     this.ready = new Promise((r) => (this.markReady = r));
@@ -147,7 +149,26 @@ export class EngineKioskHost implements KioskHost {
   }
 
   points(): readonly KioskPoint[] {
-    return this.publicPoints;
+    return this.publicPoints.map((p) => this.withGlaseId(p));
+  }
+
+  /**
+   * The Glase ID sticker bound to a point's terminal (assign-id, kept with its stored credentials):
+   * what the customer is told to scan, from the point's next sale change on (a sale's display only
+   * changes with a new, journaled version of it).
+   */
+  setGlaseId(point: number, glaseId: string | undefined): void {
+    if (glaseId === undefined) this.glaseIds.delete(point);
+    else this.glaseIds.set(point, glaseId);
+  }
+
+  private withGlaseId<P extends KioskPoint>(p: P): P {
+    const id = this.glaseIds.get(p.id);
+    return id === undefined ? p : { ...p, glaseId: id };
+  }
+
+  private pointOf(point: number): KioskPoint {
+    return this.withGlaseId(this.o.points.find((p) => p.id === point)!);
   }
 
   async requestSale(req: SaleRequest): Promise<KioskSale> {
@@ -181,7 +202,7 @@ export class EngineKioskHost implements KioskHost {
       reference: req.reference,
       ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
       state: "starting",
-      display: kioskDisplay({ state: "starting" }, point),
+      display: kioskDisplay({ state: "starting" }, this.pointOf(point.id)),
       createdAt: now,
       updatedAt: now,
     };
@@ -472,7 +493,7 @@ export class EngineKioskHost implements KioskHost {
 
   /** Journals the sale's next version, then shows it to the listeners. */
   private async write(e: Entry, patch: Partial<KioskSale>, input: unknown, extra: Partial<SaleRecord> = {}, durable?: () => void): Promise<void> {
-    const sale = nextSale(e.rec.sale, patch, this.o.scheduler.now(), this.o.points.find((p) => p.id === e.rec.sale.point)!);
+    const sale = nextSale(e.rec.sale, patch, this.o.scheduler.now(), this.pointOf(e.rec.sale.point));
     const rec: SaleRecord = { ...e.rec, ...extra, sale };
     await this.o.journal.append(saleTransition(rec, input, this.terminalOf(sale.point)));
     e.rec = rec;
