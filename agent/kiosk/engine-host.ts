@@ -35,7 +35,7 @@ import { type SaleRecord, loadSaleRecords, newSaleId, nextSale, posRow, refundFl
 import { SaleRefunds, type RefundEnd } from "./sale-refund.ts";
 import { cancelReasonOf, releaseAnswer } from "./sale-mapping.ts";
 import { SaleListeners } from "./sale-listeners.ts";
-import { type ReceiptSubmission, afterAnswer, receiptPending, receiptReference } from "./sale-receipt.ts";
+import { SaleReceipts, receiptContent, receiptPending } from "./sale-receipt.ts";
 import type { GlaseOutcome } from "../core/inputs.ts";
 import type { ReceiptContent } from "../../contracts/printer.ts";
 import { attentionAlarm, refundFailedAlarm, releaseMissingAlarm, releaseUnknownAlarm } from "./sale-alarms.ts";
@@ -73,8 +73,6 @@ interface Entry {
   releaseTimer?: () => void;
   waiters: Array<() => void>;
   settling: boolean;
-  receipting?: boolean;
-  receiptTimer?: () => void;
 }
 
 function conflict(kind: KioskConflict, message: string, sale?: KioskSale): AgentError {
@@ -86,6 +84,7 @@ export class EngineKioskHost implements KioskHost {
   private readonly byKey = new Map<string, string>();
   private readonly listeners: SaleListeners;
   private readonly refunds: SaleRefunds;
+  private readonly receipts: SaleReceipts;
   private readonly ready: Promise<void>;
   private markReady!: () => void;
   private readonly sub;
@@ -108,6 +107,8 @@ export class EngineKioskHost implements KioskHost {
       scheduler: o.scheduler,
       logger: o.logger,
     });
+    // async: no engine now (the station starting) is a rejection — nothing was sent, tried again.
+    this.receipts = new SaleReceipts({ submit: async (r) => this.o.engine().submitPaymentReceipt(r), scheduler: o.scheduler, logger: o.logger });
     this.sub = o.events$.subscribe((e) => {
       if (e.type === "flow" && e.flow.kind === "pos" && this.entries.has(e.flow.flowId)) void this.onPosFlow(e.flow.flowId, e.flow.finished, e.flow.state, e.flow.outcome);
     });
@@ -145,7 +146,8 @@ export class EngineKioskHost implements KioskHost {
     this.closed = true;
     this.sub.unsubscribe();
     this.refunds.close();
-    for (const e of this.entries.values()) (e.releaseTimer?.(), e.receiptTimer?.());
+    this.receipts.close();
+    for (const e of this.entries.values()) e.releaseTimer?.();
   }
 
   points(): readonly KioskPoint[] {
@@ -442,46 +444,18 @@ export class EngineKioskHost implements KioskHost {
   private async receiptDue(s: KioskSale): Promise<Partial<SaleRecord>> {
     if (!this.o.submitReceipts || s.ersReference === undefined) return {};
     const printed = (await posRow(this.o.journal, s.saleId))?.state.receipt;
-    const point = this.o.points.find((p) => p.id === s.point);
-    const content: ReceiptContent = printed ?? {
-      stationName: point?.name ?? `Kiosk ${s.point}`,
-      terminalId: point?.terminalId ?? "",
-      point: s.point,
-      amountMinor: s.amountMinor,
-      currency: s.currency,
-      ersReference: s.ersReference,
-      description: "Glase payment",
-      timestamp: new Date(s.paidAt ?? this.o.scheduler.now()).toISOString(),
-    };
+    const content = receiptContent(s, printed, this.o.points.find((p) => p.id === s.point), this.o.scheduler.now());
     return { receipt: { state: "due", attempt: 1, sends: 0, content } };
   }
 
   /** Sends the delivered sale's receipt (sale-receipt.ts): each send journaled before, its answer after. */
   private submitReceipt(e: Entry): void {
-    if (e.receipting || this.closed) return;
-    e.receipting = true;
-    const saleId = e.rec.sale.saleId;
-    void (async () => {
-      for (;;) {
-        const r = e.rec.receipt;
-        if (this.closed || !r || !receiptPending(r)) return;
-        const sending: ReceiptSubmission = { ...r, state: "sending", sends: r.sends + 1 };
-        await this.mutate(e, () => this.writeRecord(e, { receipt: sending }, { type: "receipt", attempt: sending.attempt, send: sending.sends }));
-        if (this.closed) return;
-        const s = e.rec.sale;
-        const outcome: GlaseOutcome = await this.o
-          .engine()
-          .submitPaymentReceipt({ point: s.point, ersReference: s.ersReference!, receipt: r.content, clientReference: receiptReference(saleId, sending.attempt) })
-          .catch((): GlaseOutcome => ({ kind: "transport", indefinite: false })); // no engine now: nothing was sent
-        if (this.closed) return;
-        const { next, retryMs } = afterAnswer(sending, outcome);
-        await this.mutate(e, () => this.writeRecord(e, { receipt: next }, { type: "receipt", outcome }));
-        if (next.state === "failed") this.o.logger.warn("kiosk_receipt_not_submitted", { saleId, why: next.why });
-        if (retryMs !== undefined) await new Promise<void>((resolve) => (e.receiptTimer = this.o.scheduler.setTimer(retryMs, resolve)));
-      }
-    })()
-      .catch((err: unknown) => this.o.logger.error("kiosk_receipt_failed", { saleId, err }))
-      .finally(() => (e.receipting = false));
+    this.receipts.run({
+      saleId: e.rec.sale.saleId,
+      current: () => e.rec.receipt,
+      sale: () => e.rec.sale,
+      journal: (next, input) => this.mutate(e, () => this.writeRecord(e, { receipt: next }, input)),
+    });
   }
 
   /** Journals the sale's record without a new version of the sale (nothing the controller shows changed). */
