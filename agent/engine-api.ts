@@ -8,6 +8,7 @@ import type { GlaseApi, InvoiceRow, TerminalCredentials, ResellerCredentials } f
 import type { DispenserController, Grade, PointId } from "../contracts/dispenser.ts";
 import type { ReceiptContent, ReceiptPrinter } from "../contracts/printer.ts";
 import type { Logger } from "../base/log.ts";
+import type { GlaseOutcome } from "./core/inputs.ts";
 import type { Journal } from "./journal/types.ts";
 
 export type PointKind = "fuel" | "ev" | "kiosk";
@@ -192,6 +193,12 @@ export interface PaymentEngine {
   cancelPosPayment(flowId: string): Promise<void>;
   /** Raises an alarm that no flow raised (shown by `ctl alarms`, sent to the alerting hook). */
   alarm(alarm: { readonly code: string; readonly message: string; readonly point?: PointId; readonly flowId?: string }): void;
+  /**
+   * One submitPaymentReceipt (§3.9) on the point's terminal, under the caller's clientReference (the
+   * kiosk host journals it first: a delivered sale's receipt). Never throws for Glase's answer: the
+   * outcome is classified as for the flows (glase-executor.ts).
+   */
+  submitPaymentReceipt(req: { readonly point: PointId; readonly ersReference: string; readonly receipt: ReceiptContent; readonly clientReference: string }): Promise<GlaseOutcome>;
   /** Resolves with the refund's own ersReference once Glase accepted it; rejects with a GlaseError/AgentError otherwise. */
   startRefund(req: {
     readonly point?: PointId;

@@ -8,9 +8,11 @@ import { AgentError } from "../base/errors.ts";
 import type { DispenserEvent } from "../contracts/dispenser.ts";
 import type { InvoiceRow } from "../contracts/glase/types.ts";
 import type { Effect } from "./core/effects.ts";
-import type { FlowInput } from "./core/inputs.ts";
+import type { FlowInput, GlaseOutcome } from "./core/inputs.ts";
 import type { ReconciliationState } from "./core/reconciliation.ts";
 import type { RefundState } from "./core/refund.ts";
+import type { ReceiptContent } from "../contracts/printer.ts";
+import { executeGlaseCall } from "./flows/glase-executor.ts";
 import type { FlowState } from "./core/transition.ts";
 import type {
   EngineEvent,
@@ -300,6 +302,13 @@ class Engine implements PaymentEngine, RunnerHost {
 
   perform(runner: FlowRunner, effect: PerformedEffect): Promise<FlowInput | undefined> {
     return this.executor.perform(runner, effect);
+  }
+
+  /** A kiosk sale's receipt to Glase once delivered (agent/kiosk/sale-receipt.ts journals it). */
+  async submitPaymentReceipt(req: { readonly point: number; readonly ersReference: string; readonly receipt: ReceiptContent; readonly clientReference: string }): Promise<GlaseOutcome> {
+    const terminal = this.points.get(req.point)?.config.terminal;
+    if (!terminal) throw new AgentError("NOT_FOUND", `no point ${req.point}`, { point: req.point });
+    return executeGlaseCall(this.opts.glase, { terminal }, { op: "submitPaymentReceipt", ersReference: req.ersReference, receipt: req.receipt }, { clientReference: req.clientReference, timeoutMs: this.settings.glaseCallTimeoutMs });
   }
 
   changed(runner: FlowRunner): void {

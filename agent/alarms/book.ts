@@ -139,6 +139,12 @@ export class AlarmBook {
     }
   }
 
+  /** A technician settled what a flow's (or kiosk sale's) alarms were about: they clear. */
+  clearFlow(flowId: string): void {
+    const at = this.now();
+    for (const [key, a] of [...this.open]) if (a.flowId === flowId && a.origin === "engine") this.clearKey(key, at);
+  }
+
   /** A flow changed: parked ones hold their alarms open; resolved ones clear them. */
   flowChanged(flowId: string, parked: boolean, finished: boolean): void {
     if (parked && !finished) {

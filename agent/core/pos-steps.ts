@@ -104,6 +104,9 @@ export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowCo
   if (o.paidMinor !== undefined && o.paidMinor !== s.amountMinor) {
     effects.push({ type: "alarm", code: "paid-amount-mismatch", message: `point ${s.point}: invoice ${state.invoiceRef} is PAID ${o.paidMinor}, the price was ${s.amountMinor}` });
   }
+  // A kiosk controller's sale: the receipt goes to Glase only once the product was delivered (the
+  // kiosk host submits it then, journaled; a refunded sale gets none).
+  if (s.controllerRelease) return { state, effects };
   return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
 }
 

@@ -144,7 +144,7 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     );
     // Kiosks and vending machines sell through the kiosk host (its sales read from the journal now).
     const refundGuard = new RefundGuard(journal);
-    const kiosk = await openKioskStation({ config, journal, scheduler: systemScheduler, logger: logger.child("kiosk"), refundGuard });
+    const kiosk = await openKioskStation({ config, journal, scheduler: systemScheduler, logger: logger.child("kiosk"), refundGuard, terminalsDir: paths.terminalsDir });
     if (kiosk) closers.push(async () => kiosk.close());
     const devices = await openDevices({ config, board, logger: logger.child("devices"), scheduler: systemScheduler, simScheduler: simClock, stores, ...(kiosk ? { kiosk: kiosk.host } : {}) });
     closers.push(() => devices.close());
@@ -196,6 +196,7 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
         ...(kiosk ? { release: kiosk.release } : {}),
       },
       refundGuard,
+      ...(kiosk ? { kiosk: kiosk.host } : {}),
       logger,
       testHooks: opts.testHooks ?? false,
       ...(issuer ? { issuer } : {}),

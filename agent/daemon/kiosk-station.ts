@@ -12,6 +12,7 @@ import { AgentError } from "../../base/errors.ts";
 import type { Journal } from "../journal/types.ts";
 import { EngineKioskHost } from "../kiosk/engine-host.ts";
 import type { Logger } from "../../base/log.ts";
+import { readStoredTerminal } from "../config/credentials.ts";
 import type { RefundGuard } from "./refund-guard.ts";
 import type { Station } from "./station.ts";
 
@@ -32,6 +33,8 @@ export async function openKioskStation(opts: {
   readonly scheduler: Scheduler;
   readonly logger: Logger;
   readonly refundGuard: RefundGuard;
+  /** Where assign-id keeps each point's Glase ID with its credentials (shown to the customer). */
+  readonly terminalsDir?: string;
 }): Promise<KioskStation | undefined> {
   const { config } = opts;
   const points = config.points
@@ -51,9 +54,16 @@ export async function openKioskStation(opts: {
     scheduler: opts.scheduler,
     logger: opts.logger,
     releaseTimeoutMs: config.flows.kioskReleaseTimeoutS * 1000,
+    submitReceipts: config.flows.submitReceipts,
     refundGuard: opts.refundGuard,
   });
   await host.load();
+  if (opts.terminalsDir !== undefined) {
+    for (const p of points) {
+      const stored = await readStoredTerminal(opts.terminalsDir, p.id).catch(() => undefined);
+      if (stored?.seqrId) host.setGlaseId(p.id, stored.seqrId);
+    }
+  }
   return {
     host,
     release: (point, amountMinor, flowId) => host.release(point, amountMinor, flowId),

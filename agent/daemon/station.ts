@@ -13,17 +13,17 @@ import type { AgentConfig } from "../config/schema.ts";
 import type { StationDevices } from "./devices.ts";
 import type { DeviceHealthBoard } from "./device-health.ts";
 import { enginePoints, engineSettings } from "./engine-config.ts";
-import type { AdminActor, OutOfService, PointStatus, StationControl, StationEvent, StationStatus } from "./sockets/control.ts";
+import type { AdminActor, OutOfService, PointStatus, StationControl, StationEvent, StationStatus, AdminAction, PageQuery, KioskDecision } from "./sockets/control.ts";
 import type { OperatorTools } from "./operator-tools.ts";
 import type { AlertStats } from "../alerts/dispatcher.ts";
 import type { PointRegistration, TerminalManager } from "./terminals.ts";
 import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
 import { invoiceListing } from "../invoice-service/listing.ts";
-import type { AdminAction, PageQuery } from "./sockets/control.ts";
 import { RefundGuard } from "./refund-guard.ts";
 import { type RefundRequest, checkedRefund } from "./refund-request.ts";
 import { ScanWaiters } from "./scan-waiters.ts";
 import { StationAlarms } from "./station-alarms.ts";
+import type { KioskSale } from "../../contracts/kiosk.ts";
 import { AlarmBook, type BookAlarm } from "../alarms/book.ts";
 import { assertNothingNeedsTerminal } from "./unregister-guard.ts";
 import { appendAdminAction, describeActor, flowsPage, journalPage, receiptPage } from "./station-history.ts";
@@ -61,6 +61,8 @@ export interface StationParts {
   readonly shop?: (config: AgentConfig) => Promise<ResellerCredentials | undefined>;
   /** Shared with the kiosk host's automatic refunds (one at a time per payment). */
   readonly refundGuard?: RefundGuard;
+  /** The kiosk host (kiosk points only): `ctl kiosk-resolve` settles its sales. */
+  readonly kiosk?: { resolveSale(saleId: string, decision: KioskDecision, by: string): Promise<KioskSale>; setGlaseId(point: number, glaseId: string | undefined): void };
 }
 
 export class Station implements StationControl {
@@ -319,8 +321,9 @@ export class Station implements StationControl {
     this.own.sync(isLinkAlarm);
   }
 
-  assignGlaseId(point: number, glaseId: string): Promise<void> {
-    return this.parts.terminals.assignGlaseId(point, glaseId);
+  async assignGlaseId(point: number, glaseId: string): Promise<void> {
+    await this.parts.terminals.assignGlaseId(point, glaseId);
+    this.parts.kiosk?.setGlaseId(point, glaseId); // a kiosk shows the sticker to scan
   }
 
   async stopPoint(point: number, by?: AdminActor): Promise<void> {
@@ -392,6 +395,15 @@ export class Station implements StationControl {
 
   periodReports(q: { readonly n: number; readonly flowId?: string }) {
     return keptPeriodReports(this.parts.engineBase.journal, this.parts.config.station.currency, q);
+  }
+
+  /** `ctl kiosk-resolve`: a technician's decision on a kiosk sale in attention; its alarms clear. */
+  async kioskResolve(req: { readonly saleId: string } & KioskDecision, by?: AdminActor): Promise<KioskSale> {
+    const host = this.parts.kiosk;
+    if (!host) throw new AgentError("NOT_FOUND", "this station has no kiosk points", { saleId: req.saleId });
+    const sale = await host.resolveSale(req.saleId, { outcome: req.outcome, ...(req.deliveredMinor !== undefined ? { deliveredMinor: req.deliveredMinor } : {}) }, by ? describeActor(by) : "technician");
+    this.alarmBook.clearFlow(req.saleId);
+    return sale;
   }
 
   resolveParked(flowId: string, action: ParkedAction): Promise<void> {

@@ -36,6 +36,10 @@ import { SaleRefunds, type RefundEnd } from "./sale-refund.ts";
 import { cancelReasonOf, releaseAnswer } from "./sale-mapping.ts";
 import { SaleListeners } from "./sale-listeners.ts";
 import { SaleIndex } from "./sale-index.ts";
+import { SaleReceipts, receiptContent, receiptPending } from "./sale-receipt.ts";
+import type { GlaseOutcome } from "../core/inputs.ts";
+import type { ReceiptContent } from "../../contracts/printer.ts";
+import { attentionAlarm, refundFailedAlarm, releaseMissingAlarm, releaseUnknownAlarm } from "./sale-alarms.ts";
 
 /** What the host needs of the payment engine (the station may swap engines: asked each time). */
 export interface KioskEngine {
@@ -44,6 +48,7 @@ export interface KioskEngine {
   startRefund(req: { readonly point: number; readonly ersReference: string; readonly amountMinor: number; readonly flowId: string }): Promise<RefundResult>;
   alarm(a: { readonly code: string; readonly message: string; readonly point?: number; readonly flowId?: string }): void;
   snapshot(): EngineSnapshot;
+  submitPaymentReceipt(req: { readonly point: number; readonly ersReference: string; readonly receipt: ReceiptContent; readonly clientReference: string }): Promise<GlaseOutcome>;
 }
 
 export interface EngineKioskHostOptions {
@@ -58,6 +63,8 @@ export interface EngineKioskHostOptions {
   readonly releaseTimeoutMs?: number;
   /** Shared with the technician's refunds (one at a time per payment, never more than was paid). */
   readonly refundGuard?: RefundGuard;
+  /** submitPaymentReceipt once a sale was delivered (flows.submitReceipts). */
+  readonly submitReceipts?: boolean;
   readonly random?: () => number;
   /** Finished sales stay in memory (key replays, reference lookups) this long. Default 24 h (sale-index.ts). */
   readonly keepFinalMs?: number;
@@ -80,6 +87,7 @@ export class EngineKioskHost implements KioskHost {
   private readonly entries: SaleIndex<Entry>;
   private readonly listeners: SaleListeners;
   private readonly refunds: SaleRefunds;
+  private readonly receipts: SaleReceipts;
   private readonly ready: Promise<void>;
   private markReady!: () => void;
   private readonly sub;
@@ -87,6 +95,8 @@ export class EngineKioskHost implements KioskHost {
   private seq = 0;
   /** What controllers see of a point (not its terminal). */
   private readonly publicPoints: readonly KioskPoint[];
+  /** Stored Glase IDs (assign-id), over the configured ones. */
+  private readonly glaseIds = new Map<number, string>();
 
   constructor(private readonly o: EngineKioskHostOptions) {
     this.ready = new Promise((r) => (this.markReady = r));
@@ -101,6 +111,8 @@ export class EngineKioskHost implements KioskHost {
       scheduler: o.scheduler,
       logger: o.logger,
     });
+    // async: no engine now (the station starting) is a rejection — nothing was sent, tried again.
+    this.receipts = new SaleReceipts({ submit: async (r) => this.o.engine().submitPaymentReceipt(r), scheduler: o.scheduler, logger: o.logger });
     this.sub = o.events$.subscribe((e) => {
       if (e.type === "flow" && e.flow.kind === "pos" && this.entries.has(e.flow.flowId)) void this.onPosFlow(e.flow.flowId, e.flow.finished, e.flow.state, e.flow.outcome);
     });
@@ -120,11 +132,17 @@ export class EngineKioskHost implements KioskHost {
     await this.ready;
     for (const e of this.entries.values()) {
       const s = e.rec.sale;
+      if (receiptPending(e.rec.receipt)) this.submitReceipt(e);
       if (FINAL_SALE_STATES.has(s.state)) continue;
       if (s.state === "starting" || s.state === "waiting") await this.reconcileOpen(e);
       else if (s.state === "paid") this.armReleaseTimer(e);
       else if (s.state === "refunding") this.settleRefund(e);
       else if (s.state === "attention" && s.refund?.state === "pending") this.settleRefund(e);
+      else {
+        // The engine's alarms live in memory: a sale still waiting for a technician says so again.
+        const alarm = attentionAlarm(s, this.o.releaseTimeoutMs ?? 120_000);
+        if (alarm) this.o.engine().alarm(alarm);
+      }
     }
   }
 
@@ -132,11 +150,31 @@ export class EngineKioskHost implements KioskHost {
     this.closed = true;
     this.sub.unsubscribe();
     this.refunds.close();
+    this.receipts.close();
     for (const e of this.entries.values()) e.releaseTimer?.();
   }
 
   points(): readonly KioskPoint[] {
-    return this.publicPoints;
+    return this.publicPoints.map((p) => this.withGlaseId(p));
+  }
+
+  /**
+   * The Glase ID sticker bound to a point's terminal (assign-id, kept with its stored credentials):
+   * what the customer is told to scan, from the point's next sale change on (a sale's display only
+   * changes with a new, journaled version of it).
+   */
+  setGlaseId(point: number, glaseId: string | undefined): void {
+    if (glaseId === undefined) this.glaseIds.delete(point);
+    else this.glaseIds.set(point, glaseId);
+  }
+
+  private withGlaseId<P extends KioskPoint>(p: P): P {
+    const id = this.glaseIds.get(p.id);
+    return id === undefined ? p : { ...p, glaseId: id };
+  }
+
+  private pointOf(point: number): KioskPoint {
+    return this.withGlaseId(this.o.points.find((p) => p.id === point)!);
   }
 
   /** Sales held in memory (bounded: unfinished + finished within keepFinalMs). */
@@ -175,7 +213,7 @@ export class EngineKioskHost implements KioskHost {
       reference: req.reference,
       ...(req.idempotencyKey !== undefined ? { idempotencyKey: req.idempotencyKey } : {}),
       state: "starting",
-      display: kioskDisplay({ state: "starting" }, point),
+      display: kioskDisplay({ state: "starting" }, this.pointOf(point.id)),
       createdAt: now,
       updatedAt: now,
     };
@@ -221,6 +259,11 @@ export class EngineKioskHost implements KioskHost {
     const e = this.entry(saleId);
     const sale = await this.mutate(e, async () => {
       const s = e.rec.sale;
+      const tech = e.rec.technician;
+      if (tech) {
+        this.o.logger.warn("kiosk_release_after_technician", { saleId, reported: result.outcome, decided: tech.outcome, by: tech.by });
+        throw conflict("not-releasable", `sale ${saleId} was settled by a technician (${tech.outcome}, ${tech.by}): the controller's result ${result.outcome} is not taken`, s);
+      }
       if (s.release) {
         if (sameResult(s.release.result, result)) return s;
         throw conflict("release-already-reported", `sale ${saleId} already has release result ${s.release.result.outcome}`, s);
@@ -231,15 +274,47 @@ export class EngineKioskHost implements KioskHost {
       e.releaseTimer?.();
       const release = { result, at: this.o.scheduler.now(), late };
       const input = { type: "reportRelease", result };
-      if (result.outcome === "delivered") await this.write(e, { state: "delivered", release, attention: undefined }, input);
+      if (result.outcome === "delivered") await this.write(e, { state: "delivered", release, attention: undefined }, input, await this.receiptDue(s));
       else if (result.outcome === "unknown") {
-        const message = `kiosk sale ${saleId} on point ${s.point}: the controller cannot tell whether it released (${result.reason}); payment ${s.ersReference} — check and refund by hand if needed`;
-        await this.write(e, { state: "attention", attention: "release-unknown", release }, input, {}, () => this.o.engine().alarm({ code: "release-unknown", message, point: s.point, flowId: saleId }));
+        await this.write(e, { state: "attention", attention: "release-unknown", release }, input, {}, () => this.o.engine().alarm(releaseUnknownAlarm(s, result.reason)));
       } else await this.write(e, { state: "refunding", release, attention: undefined, refund: { amountMinor: refund, state: "pending" } }, input);
       return e.rec.sale;
     });
     for (const w of e.waiters.splice(0)) w();
     if (sale.state === "refunding") this.settleRefund(e);
+    if (receiptPending(e.rec.receipt)) this.submitReceipt(e);
+    return sale;
+  }
+
+  /**
+   * A technician's decision on a sale waiting in `attention` for its release result (missing, or
+   * the controller could not tell): journaled with who and when, then carried out as a controller's
+   * result would be — delivered: the receipt; failed: the one refund of what was not delivered
+   * (deliveredMinor). The point takes a new sale; a result the controller reports later is refused.
+   */
+  async resolveSale(saleId: string, decision: { readonly outcome: "delivered" | "failed"; readonly deliveredMinor?: number }, by: string): Promise<KioskSale> {
+    await this.ready;
+    const e = this.entry(saleId);
+    const sale = await this.mutate(e, async () => {
+      const s = e.rec.sale;
+      const waiting = s.state === "attention" && (s.attention === "release-result-missing" || s.attention === "release-unknown");
+      if (!waiting || e.rec.technician) throw conflict("not-releasable", `sale ${saleId} is ${s.state}${s.attention ? ` (${s.attention})` : ""}: nothing for a technician to settle`, s);
+      const result: ReleaseResult =
+        decision.outcome === "delivered" ? { outcome: "delivered" } : { outcome: "failed", reason: `technician ${by}`, ...(decision.deliveredMinor ? { deliveredMinor: decision.deliveredMinor } : {}) };
+      const refund = refundFor(s, result); // INPUT_INVALID { field: "deliveredMinor" }
+      e.releaseTimer?.();
+      const now = this.o.scheduler.now();
+      const technician = { by, at: now, outcome: decision.outcome, ...(decision.deliveredMinor ? { deliveredMinor: decision.deliveredMinor } : {}) };
+      const release = { result, at: now, late: true };
+      const input = { type: "technician", by, decision };
+      if (result.outcome === "delivered") await this.write(e, { state: "delivered", release, attention: undefined }, input, { technician, ...(await this.receiptDue(s)) });
+      else await this.write(e, { state: "refunding", release, attention: undefined, refund: { amountMinor: refund, state: "pending" } }, input, { technician });
+      return e.rec.sale;
+    });
+    this.o.logger.info("kiosk_sale_resolved", { saleId, outcome: decision.outcome, deliveredMinor: decision.deliveredMinor ?? 0, by });
+    for (const w of e.waiters.splice(0)) w();
+    if (sale.state === "refunding") this.settleRefund(e);
+    if (receiptPending(e.rec.receipt)) this.submitReceipt(e);
     return sale;
   }
 
@@ -339,10 +414,8 @@ export class EngineKioskHost implements KioskHost {
       void this.mutate(e, async () => {
         const now = e.rec.sale;
         if (now.state !== "paid" || now.release) return;
-        const secs = Math.round((this.o.releaseTimeoutMs ?? 120_000) / 1000);
-        const message = `kiosk sale ${now.saleId} on point ${now.point}: no release result within ${secs} s of payment ${now.ersReference}; nothing is refunded automatically — check the machine`;
         await this.write(e, { state: "attention", attention: "release-result-missing" }, { type: "timer", name: "release" }, {}, () =>
-          this.o.engine().alarm({ code: "release-result-missing", message, point: now.point, flowId: now.saleId }),
+          this.o.engine().alarm(releaseMissingAlarm(now, this.o.releaseTimeoutMs ?? 120_000)),
         );
       }).catch((err: unknown) => this.o.logger.error("kiosk_sale_update_failed", { saleId: s.saleId, err }));
     });
@@ -360,8 +433,7 @@ export class EngineKioskHost implements KioskHost {
         const amountMinor = req.amountMinor;
         if (end.kind === "done") await this.write(e, { state: "refunded", attention: undefined, refund: { amountMinor, state: "done", ...(end.ersReference ? { ersReference: end.ersReference } : {}) } }, { type: "refund", end });
         else if (end.kind === "failed") {
-          const message = `kiosk sale ${s.saleId} on point ${s.point}: the refund of ${amountMinor} of payment ${req.ersReference} failed (${end.why}); return the money by hand`;
-          await this.write(e, { state: "attention", attention: "refund-failed", refund: { amountMinor, state: "failed" } }, { type: "refund", end }, {}, () => this.o.engine().alarm({ code: "refund-failed", message, point: s.point, flowId: s.saleId }));
+          await this.write(e, { state: "attention", attention: "refund-failed", refund: { amountMinor, state: "failed" } }, { type: "refund", end }, {}, () => this.o.engine().alarm(refundFailedAlarm(s, amountMinor, end.why)));
         } else await this.write(e, { state: "attention", attention: "refund-failed", refund: { amountMinor, state: "pending" } }, { type: "refund", end });
       });
       return end.kind === "unknown";
@@ -374,9 +446,34 @@ export class EngineKioskHost implements KioskHost {
       .finally(() => (e.settling = false));
   }
 
+  /** The receipt a delivery owes Glase (journaled with the delivery): the POS flow's, as printed. */
+  private async receiptDue(s: KioskSale): Promise<Partial<SaleRecord>> {
+    if (!this.o.submitReceipts || s.ersReference === undefined) return {};
+    const printed = (await posRow(this.o.journal, s.saleId))?.state.receipt;
+    const content = receiptContent(s, printed, this.o.points.find((p) => p.id === s.point), this.o.scheduler.now());
+    return { receipt: { state: "due", attempt: 1, sends: 0, content } };
+  }
+
+  /** Sends the delivered sale's receipt (sale-receipt.ts): each send journaled before, its answer after. */
+  private submitReceipt(e: Entry): void {
+    this.receipts.run({
+      saleId: e.rec.sale.saleId,
+      current: () => e.rec.receipt,
+      sale: () => e.rec.sale,
+      journal: (next, input) => this.mutate(e, () => this.writeRecord(e, { receipt: next }, input)),
+    });
+  }
+
+  /** Journals the sale's record without a new version of the sale (nothing the controller shows changed). */
+  private async writeRecord(e: Entry, extra: Partial<SaleRecord>, input: unknown): Promise<void> {
+    const rec: SaleRecord = { ...e.rec, ...extra };
+    await this.o.journal.append(saleTransition(rec, input, this.terminalOf(rec.sale.point)));
+    e.rec = rec;
+  }
+
   /** Journals the sale's next version, then shows it to the listeners. */
   private async write(e: Entry, patch: Partial<KioskSale>, input: unknown, extra: Partial<SaleRecord> = {}, durable?: () => void): Promise<void> {
-    const sale = nextSale(e.rec.sale, patch, this.o.scheduler.now(), this.o.points.find((p) => p.id === e.rec.sale.point)!);
+    const sale = nextSale(e.rec.sale, patch, this.o.scheduler.now(), this.pointOf(e.rec.sale.point));
     const rec: SaleRecord = { ...e.rec, ...extra, sale };
     await this.o.journal.append(saleTransition(rec, input, this.terminalOf(sale.point)));
     e.rec = rec;

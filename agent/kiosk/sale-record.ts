@@ -7,6 +7,8 @@ import type { KioskPoint, KioskSale } from "../../contracts/kiosk.ts";
 import { kioskDisplay } from "../../drivers/kiosk/sale-rules.ts";
 import { FINAL_SALE_STATES } from "../../contracts/kiosk.ts";
 import type { Journal, TransitionRecord } from "../journal/types.ts";
+import type { ReceiptContent } from "../../contracts/printer.ts";
+import { type ReceiptSubmission, receiptPending } from "./sale-receipt.ts";
 
 export const KIOSK_SALE_KIND = "kiosk-sale";
 
@@ -16,6 +18,10 @@ export interface SaleRecord {
   readonly fingerprint: string;
   /** The engine refused to start the payment: no invoice, and the key is free again. */
   readonly refused?: boolean;
+  /** The Glase receipt of a delivered sale (sale-receipt.ts), when the station submits receipts. */
+  readonly receipt?: ReceiptSubmission;
+  /** A technician settled the sale (ctl kiosk-resolve): a result the controller reports later is refused. */
+  readonly technician?: { readonly by: string; readonly at: number; readonly outcome: "delivered" | "failed"; readonly deliveredMinor?: number };
 }
 
 export const saleRowId = (saleId: string): string => `S-${saleId}`;
@@ -33,7 +39,7 @@ export function saleTransition(rec: SaleRecord, input: unknown, terminalId: stri
     input,
     state: rec,
     stateName: s.state,
-    finished: FINAL_SALE_STATES.has(s.state),
+    finished: FINAL_SALE_STATES.has(s.state) && !receiptPending(rec.receipt),
     parked: s.state === "attention",
     effects: [],
   };
@@ -52,7 +58,7 @@ export interface PosRow {
   readonly invoiceRef?: string;
   readonly ersReference?: string;
   readonly cancelWanted?: string;
-  readonly receipt?: { readonly amountMinor?: number };
+  readonly receipt?: ReceiptContent;
 }
 
 export async function posRow(journal: Journal, saleId: string): Promise<{ readonly finished: boolean; readonly state: PosRow } | undefined> {

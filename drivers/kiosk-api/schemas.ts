@@ -68,7 +68,7 @@ export const PaymentSchema = z
     display: z.object({
       code: z.enum(["wait", "pay", "release", "thanks", "cancelled", "refunded", "unavailable", "attention"]),
       text: z.string(),
-      glaseId: z.string().optional(),
+      glaseId: z.string().optional().meta({ description: "pay: the Glase ID sticker of this point to scan (the one assign-id bound to its terminal)." }),
     }),
     rows: z.array(RowSchema.partial({ description: true, totalMinor: true })),
     createdAt: iso,
@@ -85,7 +85,7 @@ export const PaymentSchema = z
   .strict();
 
 export const PointsSchema = z.object({
-  points: z.array(z.object({ id: z.number().int(), currency: z.string(), glaseId: z.string().optional(), name: z.string().optional(), maxAmountMinor: z.number().int().optional() })),
+  points: z.array(z.object({ id: z.number().int(), currency: z.string(), glaseId: z.string().optional().meta({ description: "The Glase ID sticker of the point (assign-id), shown to the customer to scan." }), name: z.string().optional(), maxAmountMinor: z.number().int().optional() })),
 });
 
 export const ProblemSchema = z

@@ -4,7 +4,12 @@
 // and their links exist), never guessed with a sleep. Closing the pair (SIGTERM) removes the
 // links and makes both ends fail like an unplugged USB adapter; a new pair on the same link
 // names is the adapter plugged back in.
-import { spawn, type ChildProcess } from "node:child_process";
+//
+// socat never outlives the process that opened the pair: it runs under `setpriv --pdeathsig
+// SIGTERM` (util-linux; the kernel signals it when its parent dies, SIGKILL included — a test
+// worker killed by its runner), and every pair still open is killed on process exit (a normal
+// exit, process.exit) for systems without setpriv.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +22,8 @@ export interface PtyPair {
   readonly b: string;
   /** The /dev/pts/N devices socat reported. */
   readonly devices: readonly string[];
+  /** socat's process id. */
+  readonly pid: number | undefined;
   /** Kills socat and waits for it to exit (links are removed). */
   close(): Promise<void>;
 }
@@ -34,6 +41,29 @@ export interface PtyPairOptions {
   readonly timeoutMs?: number;
 }
 
+let pdeathsig: boolean | undefined;
+/** Whether `setpriv --pdeathsig` is here (asked once). */
+function canGuardParentDeath(): boolean {
+  if (pdeathsig === undefined) {
+    const r = spawnSync("setpriv", ["--help"], { encoding: "utf8" });
+    pdeathsig = r.status === 0 && r.stdout.includes("--pdeathsig");
+  }
+  return pdeathsig;
+}
+
+/** Pairs still open: killed when this process exits (the guard for systems without setpriv). */
+const open = new Set<ChildProcess>();
+let exitHook = false;
+function track(child: ChildProcess): void {
+  open.add(child);
+  child.once("exit", () => open.delete(child));
+  if (exitHook) return;
+  exitHook = true;
+  process.once("exit", () => {
+    for (const c of open) c.kill("SIGTERM");
+  });
+}
+
 export function openPtyPair(options: PtyPairOptions = {}): Promise<PtyPair> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "glase-pty-"));
   const [na, nb] = options.names ?? ["a", "b"];
@@ -42,7 +72,10 @@ export function openPtyPair(options: PtyPairOptions = {}): Promise<PtyPair> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ["ignore", "ignore", "pipe"], detached: options.detached ?? false });
+      const socat = ["socat", "-d", "-d", `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`];
+      const argv = canGuardParentDeath() ? ["setpriv", "--pdeathsig", "SIGTERM", "--", ...socat] : socat;
+      child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], detached: options.detached ?? false });
+      track(child);
     } catch (err) {
       reject(new AgentError("DEVICE_DISCONNECTED", "cannot start socat (apt-get install -y socat)", {}, { cause: err }));
       return;
@@ -64,7 +97,7 @@ export function openPtyPair(options: PtyPairOptions = {}): Promise<PtyPair> {
       reject(new AgentError("DEVICE_DISCONNECTED", `pty pair: ${why}`, { stderr: stderr.slice(-500) }));
     };
     child.once("error", (err) => fail(`socat failed to start: ${err.message}`));
-    child.once("exit", (code) => fail(`socat exited early with code ${code}`));
+    child.once("exit", (code) => fail(`socat exited early with code ${code}${code === 127 ? " (not installed? apt-get install -y socat)" : ""}`));
     child.stderr!.setEncoding("utf8");
     child.stderr!.on("data", (chunk: string) => {
       if (settled) return;
@@ -75,7 +108,7 @@ export function openPtyPair(options: PtyPairOptions = {}): Promise<PtyPair> {
         settled = true;
         clearTimeout(timer);
         child.stderr!.resume(); // keep draining so socat never blocks on a full pipe
-        resolve({ a, b, devices, close });
+        resolve({ a, b, devices, pid: child.pid, close });
       }
     });
   });

@@ -15,6 +15,15 @@ function book() {
 }
 
 describe("the alarm book", () => {
+  it("a kiosk sale settled by a technician clears its alarms, not other sales' (clearFlow)", () => {
+    const { b, changes } = book();
+    b.raise({ origin: "engine", code: "release-result-missing", message: "m", point: 9, flowId: "K9-a" });
+    b.raise({ origin: "engine", code: "release-result-missing", message: "m", point: 8, flowId: "K8-b" });
+    b.clearFlow("K9-a");
+    expect(b.list().map((a) => a.flowId)).toEqual(["K8-b"]);
+    expect(changes.at(-1)).toBe("cleared release-result-missing@9 1000");
+  });
+
   it("a repeat of the same condition counts on one entry: first and last time, the catalogue's action", () => {
     const { b, changes, tick } = book();
     b.raise({ origin: "engine", code: "overrun", message: "m1", point: 2, flowId: "F1" });

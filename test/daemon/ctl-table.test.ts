@@ -94,3 +94,15 @@ describe("ctl ↔ socket commands", () => {
     expect(() => sub.request({ n: "7" }, [])).toThrow("not 7");
   });
 });
+
+describe("ctl kiosk-resolve", () => {
+  it("sends the sale, the decision and the delivered amount typed in currency units, as the socket's schema accepts them", () => {
+    const sub = SUBS.find((s) => s.name === "kiosk-resolve")!;
+    expect(sub.admin).toBe(true);
+    const sent = sub.request({ delivered: "20.00" }, ["K9-abc", "failed"]);
+    expect(sent).toEqual({ cmd: "kiosk-resolve", args: { saleId: "K9-abc", outcome: "failed", deliveredMinor: 2000 } });
+    expect(COMMANDS.find((c) => c.name === "kiosk-resolve")!.args.safeParse(sent.args).success).toBe(true);
+    expect(sub.request({}, ["K9-abc", "delivered"]).args).toEqual({ saleId: "K9-abc", outcome: "delivered" });
+    expect(COMMANDS.find((c) => c.name === "kiosk-resolve")!.args.safeParse({ saleId: "K9-abc", outcome: "maybe" }).success).toBe(false);
+  });
+});

@@ -6,8 +6,8 @@
 // not delivered), never a refund of a delivered or unknown release, final states never change,
 // versions in order, one open sale per point, every refusal an AgentError with a contract code.
 import { afterEach, describe, expect, it } from "vitest";
-import { isAgentError } from "../../agent/errors.ts";
-import { FINAL_SALE_STATES, type KioskSale, type ReleaseResult } from "../../drivers/kiosk/contract.ts";
+import { isAgentError } from "../../base/errors.ts";
+import { FINAL_SALE_STATES, type KioskSale, type ReleaseResult } from "../../contracts/kiosk.ts";
 import { prng } from "../support/prng.ts";
 import { openKioskRig, type KioskRig } from "./engine-host-rig.ts";
 

@@ -6,9 +6,9 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { KioskSale } from "../../drivers/kiosk/contract.ts";
-import { createLogger } from "../../agent/log.ts";
-import { systemScheduler } from "../../agent/core/clock.ts";
+import type { KioskSale } from "../../contracts/kiosk.ts";
+import { createLogger } from "../../base/log.ts";
+import { systemScheduler } from "../../base/clock.ts";
 import { EngineKioskHost } from "../../agent/kiosk/engine-host.ts";
 import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
 import { PROVISION, TERMINALS, openStation, type Station } from "../flows/harness/station.ts";
@@ -33,7 +33,7 @@ export interface KioskRig {
   refundsOf(ersReference: string): Array<{ amountMinor: number; ersReference: string }>;
 }
 
-export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?: number; settings?: Partial<EngineSettings>; dir?: string; keepFinalMs?: number } = {}): Promise<KioskRig> {
+export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?: number; settings?: Partial<EngineSettings>; dir?: string; keepFinalMs?: number; submitReceipts?: boolean } = {}): Promise<KioskRig> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "kiosk-host-"));
   const sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION) });
   sim.sim.setAutoCustomer({ enabled: opts.autoPayMs !== undefined, confirmAfterMs: opts.autoPayMs ?? 0 });
@@ -43,7 +43,7 @@ export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?
       journalPath: join(dir, "journal.db"),
       endpoint: sim.endpoint,
       points: kioskPoints(),
-      settings: opts.settings ?? {},
+      settings: { ...(opts.submitReceipts ? { submitReceipts: true } : {}), ...opts.settings },
       release: (point, amount, flowId) => host!.release(point, amount, flowId),
     });
     host = new EngineKioskHost({
@@ -55,6 +55,7 @@ export async function openKioskRig(opts: { autoPayMs?: number; releaseTimeoutMs?
       logger: createLogger("test.kiosk-host"),
       releaseTimeoutMs: opts.releaseTimeoutMs ?? 60_000,
       ...(opts.keepFinalMs !== undefined ? { keepFinalMs: opts.keepFinalMs } : {}),
+      ...(opts.submitReceipts ? { submitReceipts: true } : {}),
     });
     await host.load();
     await station.engine.start();

@@ -2,8 +2,8 @@
 // real journal, restarts on the same journal file. Money is asserted from the simulator's ledger
 // (invoices, payments, refunds) — at most one release result, at most one refund, never both.
 import { afterEach, describe, expect, it } from "vitest";
-import type { KioskSale } from "../../drivers/kiosk/contract.ts";
-import { isAgentError } from "../../agent/errors.ts";
+import type { KioskSale } from "../../contracts/kiosk.ts";
+import { isAgentError } from "../../base/errors.ts";
 import { openKioskRig, type KioskRig } from "./engine-host-rig.ts";
 
 let rig: KioskRig | undefined;

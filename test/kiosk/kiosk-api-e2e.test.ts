@@ -5,7 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger } from "../../agent/log.ts";
+import { createLogger } from "../../base/log.ts";
 import { PaymentSchema, ProblemSchema } from "../../drivers/kiosk-api/schemas.ts";
 import { openKioskApi, type KioskApi } from "../../drivers/kiosk-api/server.ts";
 import { VirtualKioskApp } from "../../simulator/devices/virtual-kiosk-app.ts";

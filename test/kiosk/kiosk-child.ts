@@ -8,11 +8,11 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { configureLogging } from "../../agent/log.ts";
-import { createLogger } from "../../agent/log.ts";
-import { systemScheduler } from "../../agent/core/clock.ts";
+import { configureLogging } from "../../base/log.ts";
+import { createLogger } from "../../base/log.ts";
+import { systemScheduler } from "../../base/clock.ts";
 import { EngineKioskHost } from "../../agent/kiosk/engine-host.ts";
-import type { KioskSale, ReleaseResult } from "../../drivers/kiosk/contract.ts";
+import type { KioskSale, ReleaseResult } from "../../contracts/kiosk.ts";
 import { openStation } from "../flows/harness/station.ts";
 import { KIOSK_POINT, kioskPoints } from "./engine-host-rig.ts";
 

@@ -6,7 +6,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { KioskSale } from "../../drivers/kiosk/contract.ts";
+import type { KioskSale } from "../../contracts/kiosk.ts";
 import { closePeriod } from "../../agent/daemon/period-close.ts";
 import { periodTotalMinor } from "../../agent/core/period-report-text.ts";
 import { exportRows, exportTotals, type ExportRow } from "../../agent/export/sales-export.ts";

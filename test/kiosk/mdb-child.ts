@@ -7,8 +7,8 @@
 //   result     the machine's VEND,SUCCESS is durable as the record's result (not reported yet)
 //   reported   the host journaled the sale `delivered` (the POS flow's receipt not yet written)
 // Lines on stdout: READY (link up), SALE <saleId> <state>, KILLING <label>.
-import { configureLogging, createLogger } from "../../agent/log.ts";
-import { systemScheduler } from "../../agent/core/clock.ts";
+import { configureLogging, createLogger } from "../../base/log.ts";
+import { systemScheduler } from "../../base/clock.ts";
 import { EngineKioskHost } from "../../agent/kiosk/engine-host.ts";
 import { openDriverStores } from "../../agent/journal/driver-store.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";

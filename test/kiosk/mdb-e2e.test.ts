@@ -2,9 +2,9 @@
 // of a real socat pty pair, the MDB driver on serialport on the other, the POS flow over real
 // HTTP to the Glase simulator. Money is read from Glase's ledger.
 import { afterEach, describe, expect, it } from "vitest";
-import { createLogger } from "../../agent/log.ts";
-import { MemoryDriverStore } from "../../drivers/driver-store.ts";
-import type { KioskSale } from "../../drivers/kiosk/contract.ts";
+import { createLogger } from "../../base/log.ts";
+import { MemoryDriverStore } from "../../contracts/driver-store.ts";
+import type { KioskSale } from "../../contracts/kiosk.ts";
 import type { MdbCashlessDriver } from "../../drivers/mdb/cashless.ts";
 import { openMdbCashless } from "../../drivers/mdb/module.ts";
 import { SimClock } from "../../simulator/clock.ts";

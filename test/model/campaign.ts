@@ -68,9 +68,11 @@ export async function finale(r: Run): Promise<void> {
   // Reservations a retry can still settle: more than a few seconds left (stop, update, commit, read).
   const reserved = parked.flatMap((f) => w.model.invoicesOf(f.flowId).filter((i) => i.status === "RESERVED" && (i.lapseAt ?? Infinity) - w.clock.mono > RETRY_NEEDS_MS));
   for (const f of parked) await engine!.resolveParked(f.flowId, "retry").catch(() => undefined);
-  r.steps += parked.length;
+  r.steps += parked.length + (await w.sales.technicianSettles());
   inv.step();
-  inv.quiescent(await w.quiesce(HORIZON_MS), true);
+  const quiet = await w.quiesce(HORIZON_MS);
+  await w.sales.refresh();
+  inv.quiescent(quiet, true);
   await inv.durability(w.clock.wall() - w.settings.retentionMs);
   for (const i of reserved) {
     const tx = w.board.txs.get(i.clientInvoiceId!);

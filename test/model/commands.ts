@@ -12,6 +12,7 @@ import { type WireFault, WIRE_FAULTS } from "./glase-wire.ts";
 import type { Invariants } from "./invariants.ts";
 import { SHOP_REPORTS, TERMINAL_REPORTS } from "./glase-reports.ts";
 import { KIOSK_POINT, TERMINALS, type World } from "./world.ts";
+import type { ReleaseKind, ReleasePlan } from "./kiosk-sales.ts";
 
 /** What a command runs against: the world and its judge. */
 export interface Run {
@@ -23,7 +24,7 @@ export interface Run {
 export class ModelViolation extends Error {}
 
 type Cmd = fc.AsyncCommand<object, Run>;
-export type CmdName = "fuel" | "kiosk" | "glaseFault" | "slow" | "link" | "board" | "pause" | "kill" | "killAt" | "stop" | "resume" | "refund" | "reconcile" | "resolve" | "advance" | "wallStep" | "jam";
+export type CmdName = "fuel" | "kiosk" | "glaseFault" | "slow" | "link" | "board" | "pause" | "kill" | "killAt" | "stop" | "resume" | "refund" | "reconcile" | "resolve" | "advance" | "wallStep" | "jam" | "sale" | "saleCancel";
 
 /** Runs one command: the action, then `afterMs` of world time, then the step invariants. */
 abstract class Step implements Cmd {
@@ -68,6 +69,34 @@ export class Kiosk extends Step {
   }
   label(): string {
     return `Kiosk(${this.amountMinor} app=${this.app.action}@${this.app.afterMs})`;
+  }
+}
+
+/** A sale through the engine-backed KioskHost: the customer pays (or not) at Glase, the controller releases per plan. */
+export class Sale extends Step {
+  constructor(readonly amountMinor: number, readonly app: AppPlan, readonly plan: ReleasePlan, afterMs: number) {
+    super(afterMs);
+  }
+  async act(r: Run): Promise<void> {
+    r.w.customers.expectInvoice(r.w.terminalOf(KIOSK_POINT), this.app);
+    await r.w.sales.request(this.amountMinor, this.plan);
+  }
+  label(): string {
+    const p = this.plan;
+    return `Sale(${this.amountMinor} app=${this.app.action}@${this.app.afterMs} release=${p.kind}${p.percent !== undefined ? `:${p.percent}%` : ""}@${p.afterMs})`;
+  }
+}
+
+/** The kiosk's customer (or its controller) cancels the open sale. */
+export class SaleCancel extends Step {
+  constructor(readonly by: "customer" | "controller", afterMs: number) {
+    super(afterMs);
+  }
+  async act(r: Run): Promise<void> {
+    await r.w.sales.cancel(this.by);
+  }
+  label(): string {
+    return `SaleCancel(${this.by})`;
   }
 }
 
@@ -196,7 +225,10 @@ export class Technician extends Step {
         const inv = paid.length > 0 ? paid[Number(this.args.pick) % paid.length]! : undefined;
         const amountMinor = inv ? Math.max(1, Math.round((inv.paidMinor! * Number(this.args.percent)) / 100)) : 100;
         const req = { terminal: inv?.terminalId ?? TERMINALS[3]!.terminalId, ersReference: inv?.ersReference ?? "ERS-UNKNOWN", amountMinor };
-        track("refund", req, engine.startRefund(req));
+        // The daemon serialises a technician's refund of a kiosk payment with the kiosk host's own
+        // refunds through one RefundGuard (agent/daemon/compose.ts); the model wires it the same way.
+        const guarded = inv && inv.terminalId === TERMINALS[3]!.terminalId && w.refundGuard;
+        track("refund", req, guarded ? guarded.refund({ ersReference: req.ersReference, amountMinor, paidMinor: inv.paidMinor!, currency: "SEK" }, () => engine.startRefund(req)) : engine.startRefund(req));
         return;
       }
       case "reconcile": {
@@ -261,6 +293,7 @@ export interface GenConfig {
 export const DEFAULT_WEIGHTS: Readonly<Record<CmdName, number>> = {
   fuel: 8, kiosk: 4, glaseFault: 6, slow: 1, link: 2, board: 2, pause: 2, kill: 2, killAt: 3,
   stop: 1, resume: 1, refund: 2, reconcile: 2, resolve: 2, advance: 6, wallStep: 0, jam: 1,
+  sale: 4, saleCancel: 1,
 };
 
 export const DEFAULT_GEN: GenConfig = { weights: DEFAULT_WEIGHTS, faults: WIRE_FAULTS, maxCommands: 30 };
@@ -273,8 +306,18 @@ const appPlan: fc.Arbitrary<AppPlan> = fc.record({
 const KILL_PHASES = [
   "sending-invoice", "resolving-send", "awaiting-reservation", "canceling", "authorizing", "authorized", "delivering", "stopping", "checking-sale",
   "updating", "committing", "checking-commit", "printing", "polling", "releasing", "refunding", "marking", "waiting", "reporting",
+  // The kiosk host's own journal rows (agent/kiosk/sale-record.ts): kill right after each is written.
+  "sale:starting", "sale:waiting", "sale:paid", "sale:refunding", "sale:refunded", "sale:delivered", "sale:attention", "sale:cancelled",
 ];
 const OPS = ["sendInvoice", "getPaymentStatus", "updateInvoice", "cancelInvoice", "commitReservation", "refundPayment", "markTransactionPeriod", "executeReport"];
+
+const releasePlan: fc.Arbitrary<ReleasePlan> = fc
+  .record({
+    kind: fc.oneof({ arbitrary: fc.constant<ReleaseKind>("delivered"), weight: 4 }, fc.constantFrom<ReleaseKind>("failed", "partial", "unknown", "never", "late")),
+    afterMs: fc.oneof(fc.constant(0), fc.integer({ min: 200, max: 60_000 })),
+    percent: fc.integer({ min: 1, max: 99 }),
+  })
+  .map(({ percent, ...p }) => (p.kind === "partial" ? { ...p, percent } : p));
 
 function fuelPlan(): fc.Arbitrary<FuelPlan> {
   return fc.integer({ min: 1, max: 3 }).chain((point) => {
@@ -298,6 +341,8 @@ export function commandArbitraries(g: GenConfig): fc.Arbitrary<Cmd>[] {
   const entries: [CmdName, fc.Arbitrary<Cmd>][] = [
     ["fuel", fc.tuple(fuelPlan(), after).map(([p, a]) => new Fuel(p, a))],
     ["kiosk", fc.tuple(fc.integer({ min: 100, max: 20_000 }), appPlan, after).map(([m, app, a]) => new Kiosk(m, app, a))],
+    ["sale", fc.tuple(fc.integer({ min: 100, max: 20_000 }), appPlan, releasePlan, after).map(([m, app, plan, a]) => new Sale(m, app, plan, a))],
+    ["saleCancel", fc.tuple(fc.constantFrom("customer" as const, "controller" as const), after).map(([by, a]) => new SaleCancel(by, a))],
     ["glaseFault", fc.tuple(term, fc.option(fc.constantFrom(...OPS), { nil: undefined }), fc.constantFrom(...g.faults), fc.integer({ min: 1, max: 6 }), after).map(([t, op, f, n, a]) => new GlaseFault(t, f === "applied90" && !g.ambiguous90Everywhere ? "refundPayment" : op, f, n, a))],
     ["slow", fc.tuple(fc.constantFrom("*", ...TERMINALS.map((t) => t.terminalId)), fc.integer({ min: 300, max: g.maxSlowMs ?? 4000 }), fc.integer({ min: 5000, max: 120_000 }), after).map(([t, ms, f, a]) => new Slow(t, ms, f, a))],
     ["link", fc.tuple(fc.oneof(fc.integer({ min: 1000, max: 150_000 }), fc.integer({ min: 150_000, max: 900_000 })), after).map(([f, a]) => new LinkDrop(f, a))],

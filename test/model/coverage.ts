@@ -28,6 +28,15 @@ export class Coverage {
     if (w.journal && w.journal.compactions > 0) hit.add("compaction");
     if (w.kills.length > 0) hit.add("restart");
     for (const k of w.kills) for (const phase of k.phases) hit.add(`restart@${phase}`);
+    for (const x of w.sales.sales.values()) {
+      const s = x.last;
+      const r = s.release?.result;
+      hit.add("kiosk-sale");
+      if (s.state === "delivered") hit.add(s.release?.late ? "sale-delivered-late" : "sale-delivered");
+      if (s.state === "refunded") hit.add(r?.outcome === "failed" && (r.deliveredMinor ?? 0) > 0 ? "sale-refunded-partial" : "sale-refunded");
+      if (s.state === "attention") hit.add(`sale-attention-${s.attention}`);
+      if (s.state === "cancelled") hit.add(`sale-cancelled-${s.cancelReason}`);
+    }
     for (const h of hit) this.runsWith.set(h, (this.runsWith.get(h) ?? 0) + 1);
   }
 

@@ -5,6 +5,7 @@ import sqlite3 from "sqlite3";
 import type { Tx } from "./dispenser-model.ts";
 import type { ModelInvoice, ModelNote } from "./glase-model.ts";
 import type { World } from "./world.ts";
+import { judgeSales } from "./kiosk-sales.ts";
 
 const MUTATING = new Set(["sendInvoice", "updateInvoice", "cancelInvoice", "commitReservation", "refundPayment", "markTransactionPeriod"]);
 
@@ -140,7 +141,10 @@ export class Invariants {
     this.refunds();
     this.reconciliations();
     this.callRates();
-    if (final) this.money();
+    if (final) {
+      this.money();
+      judgeSales(w, w.engine?.snapshot().alarms ?? [], w.engine?.snapshot().flows ?? []);
+    }
   }
 
   /** Every parked flow has an alarm in the CURRENT engine (a restart must raise it again); no flow vanished. */

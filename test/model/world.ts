@@ -7,6 +7,8 @@ import { mkdirSync, rmSync } from "node:fs";
 import sqlite3 from "sqlite3";
 import type { AlarmInfo, EngineSettings, FlowSummary, PaymentEngine, PointConfig } from "../../agent/engine-api.ts";
 import { createPaymentEngine } from "../../agent/engine.ts";
+import { EngineKioskHost } from "../../agent/kiosk/engine-host.ts";
+import { RefundGuard } from "../../agent/daemon/refund-guard.ts";
 import type { ResellerCredentials } from "../../agent/glase/types.ts";
 import { openJournal } from "../../agent/journal/journal.ts";
 import type { Logger } from "../../agent/log.ts";
@@ -20,6 +22,7 @@ import { DispenserModel } from "./dispenser-model.ts";
 import { GlaseModel, type RefundRowCashier } from "./glase-model.ts";
 import { type Generation, GlaseWire } from "./glase-wire.ts";
 import { GatedJournal, type IoTracker } from "./journal-gate.ts";
+import { KioskSales, RELEASE_TIMEOUT_MS } from "./kiosk-sales.ts";
 
 export interface WorldConfig {
   readonly seed: number;
@@ -102,8 +105,13 @@ export class World {
   readonly kills: { readonly at: number; readonly phases: readonly string[] }[] = [];
   /** Point → event number at which a technician stopped it (deleted on resume). */
   readonly stopped = new Map<PointId, number>();
+  /** Kiosk sales through the engine-backed KioskHost and their controller (kiosk-sales.ts). */
+  readonly sales = new KioskSales(this);
   gen: Generation = { id: 0, alive: false, dropInFlight: false };
   engine?: PaymentEngine;
+  kioskHost?: EngineKioskHost;
+  /** Shared by the kiosk host's refunds and the technician's refunds of kiosk payments (as in the daemon). */
+  refundGuard?: RefundGuard;
   journal?: GatedJournal;
   eventNo = 0;
   releaseFails = 0;
@@ -200,8 +208,23 @@ export class World {
       scheduler: this.clock.schedulerFor(() => gen.alive, "engine"),
       logger: SILENT,
       random,
-      release: (point, amountMinor, flowId) => this.release(gen, point, amountMinor, flowId),
+      release: (point, amountMinor, flowId) => (this.sales.owns(flowId) ? host.release(point, amountMinor, flowId) : this.release(gen, point, amountMinor, flowId)),
     });
+    // Wired as the daemon wires it (agent/daemon/kiosk-station.ts): load before the engine starts, resume after.
+    this.refundGuard = new RefundGuard(journal);
+    const host: EngineKioskHost = new EngineKioskHost({
+      points: [{ id: KIOSK_POINT, currency: "SEK", glaseId: "GL9", name: "Model Kiosk", maxAmountMinor: 50_000, terminalId: this.terminalOf(KIOSK_POINT) }],
+      engine: () => engine,
+      events$: engine.events$,
+      journal,
+      scheduler: this.clock.schedulerFor(() => gen.alive, "kiosk"),
+      logger: SILENT,
+      releaseTimeoutMs: RELEASE_TIMEOUT_MS,
+      refundGuard: this.refundGuard,
+      submitReceipts: this.config.submitReceipts,
+      random: prng(this.config.seed * 37 + gen.id),
+    });
+    this.kioskHost = host;
     engine.events$.subscribe((e) => {
       if (!gen.alive) return;
       if (e.type === "alarm") {
@@ -215,7 +238,10 @@ export class World {
     });
     this.engine = engine;
     this.journal = journal;
+    await host.load();
     await engine.start();
+    await host.resume();
+    await this.sales.attach(gen, host);
     await this.settle();
   }
 
@@ -225,8 +251,10 @@ export class World {
     const engine = this.engine;
     const journal = this.journal;
     if (!engine || !journal) return;
-    this.kills.push({ at: this.clock.mono, phases: engine.snapshot().flows.filter((f) => !f.finished).map((f) => `${f.kind}:${f.state}`) });
+    this.kills.push({ at: this.clock.mono, phases: [...engine.snapshot().flows.filter((f) => !f.finished).map((f) => `${f.kind}:${f.state}`), ...this.sales.openPhases()] });
     this.gen.alive = false;
+    this.kioskHost?.close();
+    this.kioskHost = undefined;
     this.gen.dropInFlight = dropInFlight;
     this.engine = undefined;
     this.journal = undefined;
@@ -281,9 +309,11 @@ export class World {
 
   /** Every flow finished or parked and (unless flowsOnly) nothing but the engine's housekeeping pending. */
   quiet(flowsOnly = false): boolean {
-    if (!flowsOnly && this.clock.pendingExcept(["engine"]) > 0) return false;
-    if (!this.engine) return true;
-    return this.engine.snapshot().flows.every((f) => f.finished || f.parked);
+    if (!this.engine) return !flowsOnly && this.clock.pendingExcept(["engine"]) > 0 ? false : true;
+    // A kiosk refund that waits behind a parked refund of its terminal retries until a technician settles that one.
+    const waiting = this.sales.blockedByParked(this.engine.snapshot().flows);
+    if (!flowsOnly && this.clock.pendingExcept(waiting ? ["engine", "kiosk"] : ["engine"]) > 0) return false;
+    return this.engine.snapshot().flows.every((f) => f.finished || f.parked || this.sales.resting(f.flowId));
   }
 
   private async killIfDue(): Promise<void> {
@@ -291,6 +321,8 @@ export class World {
     if (!k?.due || !this.engine) return;
     this.killAt = undefined;
     await this.kill(k.dropInFlight);
+    const last = this.kills.at(-1);
+    if (last) this.kills[this.kills.length - 1] = { ...last, phases: [...last.phases, `at:${k.phase}`] };
     await this.onKilled?.();
     await this.boot();
   }

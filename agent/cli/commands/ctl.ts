@@ -111,6 +111,14 @@ const OVERRIDES: Readonly<Record<string, CtlOverride>> = {
     render: (a: { id: string; code: string; clears?: string }) => `alarm ${a.id} (${a.code}) acknowledged${a.clears === "condition" ? "; it stays open until its cause is fixed" : "; cleared"}`,
   },
   resolve: { positionals: ["flowId", "action"], names: { flowId: "FLOW_ID" } },
+  "kiosk-resolve": {
+    positionals: ["saleId", "outcome"],
+    names: { saleId: "SALE_ID" },
+    optionNames: { deliveredMinor: "delivered" },
+    parse: { deliveredMinor: amountArg },
+    note: "--delivered AMOUNT (failed only): what was handed out anyway, in currency units, e.g. 20.00",
+    render: (s: { saleId: string; state: string; refund?: { amountMinor: number } }) => `sale ${s.saleId}: ${s.state}${s.refund ? ` (refund ${(s.refund.amountMinor / 100).toFixed(2)})` : ""}`,
+  },
   scan: { positionals: ["text"] },
 };
 

@@ -220,6 +220,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: (c, a) => c.resolveParked(a.flowId, a.action).then(() => ({ flowId: a.flowId, action: a.action })),
   }),
   command({
+    name: "kiosk-resolve",
+    role: "admin",
+    summary: "settle a kiosk sale whose release result is missing or unknown: delivered (receipt) | failed (refund of the amount minus deliveredMinor)",
+    args: z.strictObject({ saleId: z.string().min(1).max(100), outcome: z.enum(["delivered", "failed"]), deliveredMinor: z.number().int().min(0).optional() }),
+    run: (c, a, ctx) => {
+      if (!c.kioskResolve) throw new AgentError("NOT_FOUND", "this station has no kiosk points");
+      return c.kioskResolve(a, ctx.actor);
+    },
+  }),
+  command({
     name: "scan",
     role: "admin",
     summary: "inject a scan into the virtual scanner",

@@ -131,6 +131,13 @@ export interface AdminAction {
   readonly error?: string;
 }
 
+/** A technician's decision on a kiosk sale whose release result is missing or unknown. */
+export interface KioskDecision {
+  readonly outcome: "delivered" | "failed";
+  /** failed: what was handed out anyway (minor units); the rest is refunded. */
+  readonly deliveredMinor?: number;
+}
+
 export interface StationControl {
   // --- status.sock (read-only) ---
   status(): StationStatus;
@@ -162,6 +169,8 @@ export interface StationControl {
   /** Period closes kept in the journal, newest first (or the one of `flowId`). */
   periodReports?(q: { readonly n: number; readonly flowId?: string }): Promise<readonly KeptPeriodReport[]>;
   resolveParked(flowId: string, action: ParkedAction): Promise<void>;
+  /** `ctl kiosk-resolve` (kiosk points): settles a sale in attention — receipt, or the one refund of what was not delivered. */
+  kioskResolve?(req: { readonly saleId: string } & KioskDecision, by?: AdminActor): Promise<unknown>;
   /** Virtual scanner only: feeds text as if scanned; rejects with CONFLICT on real scanners. */
   injectScan(text: string): Promise<void>;
   /** The next scan from the station's scanner (real or virtual); rejects with ABORTED after timeoutMs. */

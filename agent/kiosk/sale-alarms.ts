@@ -1,0 +1,54 @@
+// The alarms of a kiosk sale that needs a technician (state `attention`), as one place says them:
+// raised when the sale gets there, and raised AGAIN when a restarted host finds it there — the
+// engine's alarms live in memory, so a sale left in attention by a crash would otherwise be silent.
+import type { KioskSale } from "../../contracts/kiosk.ts";
+
+export interface SaleAlarm {
+  readonly code: string;
+  readonly message: string;
+  readonly point: number;
+  readonly flowId: string;
+}
+
+export function releaseMissingAlarm(s: KioskSale, timeoutMs: number): SaleAlarm {
+  const secs = Math.round(timeoutMs / 1000);
+  return {
+    code: "release-result-missing",
+    message: `kiosk sale ${s.saleId} on point ${s.point}: no release result within ${secs} s of payment ${s.ersReference}; nothing is refunded automatically — check the machine, then \`glase-agent ctl kiosk-resolve ${s.saleId} delivered|failed\``,
+    point: s.point,
+    flowId: s.saleId,
+  };
+}
+
+export function releaseUnknownAlarm(s: KioskSale, reason: string): SaleAlarm {
+  return {
+    code: "release-unknown",
+    message: `kiosk sale ${s.saleId} on point ${s.point}: the controller cannot tell whether it released (${reason}); payment ${s.ersReference} — check the machine, then \`glase-agent ctl kiosk-resolve ${s.saleId} delivered|failed\``,
+    point: s.point,
+    flowId: s.saleId,
+  };
+}
+
+export function refundFailedAlarm(s: KioskSale, amountMinor: number, why: string): SaleAlarm {
+  return {
+    code: "refund-failed",
+    message: `kiosk sale ${s.saleId} on point ${s.point}: the refund of ${amountMinor} of payment ${s.ersReference} failed (${why}); return the money by hand`,
+    point: s.point,
+    flowId: s.saleId,
+  };
+}
+
+/** The alarm a sale found in attention after a restart raises again (undefined: its refund flow's own alarm speaks). */
+export function attentionAlarm(s: KioskSale, timeoutMs: number): SaleAlarm | undefined {
+  if (s.state !== "attention") return undefined;
+  switch (s.attention) {
+    case "release-result-missing":
+      return releaseMissingAlarm(s, timeoutMs);
+    case "release-unknown":
+      return releaseUnknownAlarm(s, s.release?.result.outcome === "unknown" ? s.release.result.reason : "restarted");
+    case "refund-failed":
+      return s.refund?.state === "failed" ? refundFailedAlarm(s, s.refund.amountMinor, "see the journal") : undefined;
+    default:
+      return undefined;
+  }
+}
