@@ -6,7 +6,7 @@
 // writable by group or others, and every path in it relative, without `..`, and of exactly the
 // shapes restore itself writes (the known stores, `replaced-<stamp>/<store>`, `.<store>.restore-<tag>`).
 // Anything else is refused with an error naming the marker and what is wrong.
-import { lstat } from "node:fs/promises";
+import { lstat, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { readRegularFile, writeFileDurably } from "../durable-file.ts";
 import { AgentError } from "../errors.ts";
@@ -115,7 +115,7 @@ export async function readRestoreMarker(stateDir: string): Promise<RestoreMarker
   } catch (e) {
     throw damaged(path, e instanceof AgentError ? e.message : String(e));
   }
-  const dirOwner = (await lstat(stateDir)).uid;
+  const dirOwner = (await stat(stateDir)).uid;
   if (file.uid !== dirOwner && file.uid !== 0) throw damaged(path, `it is owned by uid ${file.uid}, not by the state directory's owner (uid ${dirOwner}) or root`);
   if ((file.mode & 0o022) !== 0) throw damaged(path, `its mode ${(file.mode & 0o777).toString(8)} lets group or others write it`);
   let m: RestoreMarker;
