@@ -84,10 +84,10 @@ export function configureLogging(patch: Partial<LogSettings>): void {
 
 // ---- redaction -------------------------------------------------------------------------------
 
-const SECRET_WORDS = /(password|passwd|passphrase|secret|token|authorization|credential|apikey|privatekey|accesskey|cookie|sessionid|signature)/;
+const SECRET_WORDS = /(password|passwd|passphrase|passcode|secret|token|authorization|credential|apikey|privatekey|accesskey|cookie|sessionid|signature)/;
 const SECRET_TOKENS = new Set(["pass", "pwd", "pin", "otp", "cvv", "cvc", "auth", "jwt"]);
 /** `key` is a secret only after one of these (apiKey, private_key, signingKey); a sortKey is not. */
-const KEY_QUALIFIERS = new Set(["api", "private", "access", "secret", "signing", "encryption", "master", "session", "hmac"]);
+const KEY_QUALIFIERS = new Set(["api", "private", "access", "secret", "signing", "encryption", "master", "session", "hmac", "shared", "client"]);
 /** Keys naming where something lives: `secretFile`, `passwordPath`, `credentialsDir`. */
 const LOCATION_TOKENS = new Set(["file", "path", "dir", "directory", "filename"]);
 /** Plain keys that contain a secret word but are not secrets. */
@@ -143,9 +143,14 @@ function noteLength(value: string): void {
 /** A secret value the agent holds (a password read from a file): masked wherever it appears in a line, never forgotten. */
 export function registerSecret(value: string | undefined): void {
   if (typeof value !== "string" || value.length < 4 || pinned.has(value)) return;
-  seenSecrets.delete(value);
-  pinned.add(value);
-  noteLength(value);
+  // And the forms the secret takes once escaped or encoded on its way into a message (review 4 #6):
+  // a reseller password with `&`, `<`, `"` or `%` is no longer its raw self in SOAP, JSON or a URL.
+  const xml = value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+  for (const v of new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1), xml, Buffer.from(value).toString("base64")])) {
+    seenSecrets.delete(v);
+    pinned.add(v);
+    noteLength(v);
+  }
 }
 
 /** A value seen under a secret-looking key: masked in later lines too, while among the last MAX_SEEN. */
@@ -178,7 +183,9 @@ const BEARER = /\b(Bearer|Basic)(\s+)([A-Za-z0-9._~+/=-]+)/g;
 // A quoted value (any of them below) runs to the matching unescaped quote of the same kind —
 // `"ab'cd"`, `"ab\"cd"` are whole values (review 3 #7) — read at most MAX_QUOTED characters (an
 // unclosed quote masks that far: never a secret's tail shown).
-const INLINE = /(?<![\w./-])([A-Za-z][\w-]{0,63})(\s*(?:["']\s*)?[:=]\s*)(["']|[^\s"',;&)<>]{1,256})/g;
+// A JSON text quoted again inside a string (`{\"password\":\"…\"}`, an error quoting a body) has
+// its quotes escaped: such a value runs to the same escaped quote.
+const INLINE = /(?<![\w./-])([A-Za-z][\w-]{0,63})(\s*(?:\\{0,3}["']\s*)?[:=]\s*)(\\{1,3}["']|["']|[^\s"',;&)<>\\]{1,256})/g;
 const VALUE_REST = /[^\s"',;&)<>]*/y;
 // `"X-Auth-Token","value"` — a header pair serialised as JSON (`[["X-Auth-Token","…"]]`).
 const QUOTED_PAIR = /(["'])([A-Za-z][\w-]{0,63})\1\s{0,8},\s{0,8}(["'])/g;
@@ -187,6 +194,13 @@ const WORD_QUOTED = /(?<![\w./-])([A-Za-z][\w-]{0,63})(\s{1,8}(?:(?:is|was|are|w
 // `<password>…</password>`, `<ns:terminalPassword attr="…">…</ns:terminalPassword>`: the content is
 // everything up to the element's closing tag — text, CDATA sections, comments, entities alike.
 const XML_OPEN = /<((?:[A-Za-z][\w.-]{0,63}:)?([A-Za-z][\w.-]{0,63}))(\s[^<>]{0,128})?>/g;
+// The same elements entity-escaped once more (a SOAP fault string quoting the request):
+// `&lt;password&gt;…&lt;/password&gt;`.
+const ENTITY_OPEN = /&lt;((?:[A-Za-z][\w.-]{0,63}:)?([A-Za-z][\w.-]{0,63}))(\s[^<>&]{0,128})?&gt;/g;
+// `password%3D…` — a form body or query string URL-encoded inside another (`data=user%3Dx%26password%3D…`,
+// `next=%2Fcb%3Ftoken%3D…`): the name after a non-word or an escape (`%26`, `%3F`), the value all
+// the characters encodeURIComponent leaves or escapes, up to an encoded `&` (%26).
+const ENCODED_INLINE = /(?:(?<=%[0-9A-Fa-f]{2})|(?<![\w./-]))([A-Za-z][\w-]{0,63})%3[Dd]((?:[A-Za-z0-9_.!~*'()+-]|%(?!26)[0-9A-Fa-f]{2}){1,1024})/g;
 const MAX_QUOTED = 1024;
 
 /** Index of the quote closing the one at `open` (backslash escapes skipped), or where the read stops. */
@@ -219,6 +233,13 @@ function inlineRanges(text: string, out: Range[]): void {
       INLINE.lastIndex = valueAt;
       continue;
     }
+    if (value.length > 1 && value.startsWith("\\")) {
+      const close = text.indexOf(value, valueAt + value.length);
+      const end = close < 0 ? Math.min(text.length, valueAt + value.length + MAX_QUOTED) : close;
+      out.push([valueAt + value.length, end]);
+      INLINE.lastIndex = end;
+      continue;
+    }
     if (value === '"' || value === "'") {
       const q = quotedEnd(text, valueAt);
       out.push([valueAt + 1, q.end]);
@@ -241,17 +262,22 @@ function secretRanges(text: string): Range[] {
   inlineRanges(text, found);
   // Each element name's closing tag is searched for once per position passed (a text of unclosed
   // openings stays linear); without one the content runs to the end of the text.
-  const closes = new Map<string, number>();
-  for (const m of text.matchAll(XML_OPEN)) {
-    if (!isSecretKey(m[2]!)) continue;
-    const at = m.index + m[0].length;
-    let close = closes.get(m[1]!);
-    if (close === undefined || (close < at && close !== text.length)) {
-      close = text.indexOf(`</${m[1]!}`, at);
-      if (close < 0) close = text.length;
-      closes.set(m[1]!, close);
+  for (const [open, closing] of [[XML_OPEN, "</"], [ENTITY_OPEN, "&lt;/"]] as const) {
+    const closes = new Map<string, number>();
+    for (const m of text.matchAll(open)) {
+      if (!isSecretKey(m[2]!)) continue;
+      const at = m.index + m[0].length;
+      let close = closes.get(m[1]!);
+      if (close === undefined || (close < at && close !== text.length)) {
+        close = text.indexOf(`${closing}${m[1]!}`, at);
+        if (close < 0) close = text.length;
+        closes.set(m[1]!, close);
+      }
+      found.push([at, close]);
     }
-    found.push([at, close]);
+  }
+  for (const m of text.matchAll(ENCODED_INLINE)) {
+    if (isSecretKey(m[1]!)) found.push([m.index + m[0].length - m[2]!.length, m.index + m[0].length]);
   }
   for (const re of [QUOTED_PAIR, WORD_QUOTED]) {
     for (const m of text.matchAll(re)) {
@@ -364,7 +390,12 @@ export function safeValue(value: unknown, seen: WeakSet<object> = new WeakSet(),
         return obj.length > MAX_ITEMS ? [...items, `… ${obj.length - MAX_ITEMS} more`] : items;
       }
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(obj)) out[k] = isSecretKey(k) ? mask(v) : safeValue(v, seen, depth + 1);
+      // A name/value pair (`{ name: "password", value }`, `{ key: "X-Auth-Token", value }`: SOAP
+      // parameter lists, header arrays): the value is a secret when its sibling name says so.
+      const named = obj as Record<string, unknown>;
+      const pairName = [named.name, named.key, named.header, named.field].find((n): n is string => typeof n === "string");
+      const secretValue = pairName !== undefined && isSecretKey(pairName);
+      for (const [k, v] of Object.entries(obj)) out[k] = isSecretKey(k) || (secretValue && k === "value") ? mask(v) : safeValue(v, seen, depth + 1);
       return out;
     } finally {
       seen.delete(obj);

@@ -145,6 +145,12 @@ export class AlarmBook {
     for (const [key, a] of [...this.open]) if (a.flowId === flowId && a.origin === "engine") this.clearKey(key, at);
   }
 
+  /** Every open alarm of this origin and code clears (its cause is gone, e.g. the Invoice Service's port won back). */
+  clearCode(origin: AlarmOrigin, code: string): void {
+    const at = this.now();
+    for (const [key, a] of [...this.open]) if (a.origin === origin && a.code === code) this.clearKey(key, at);
+  }
+
   /** A flow changed: parked ones hold their alarms open; resolved ones clear them. */
   flowChanged(flowId: string, parked: boolean, finished: boolean): void {
     if (parked && !finished) {

@@ -3,7 +3,7 @@
 // terminal passwords), and every byte checked against the manifest's sha256 on the way in and
 // again when it is read back for a restore.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { closeSync, createReadStream, openSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileDurably } from "../../base/io/durable-file.ts";
 import { AgentError } from "../../base/errors.ts";
@@ -73,13 +73,21 @@ export async function openBackup(file: string): Promise<OpenedBackup> {
   const entries = new Map(index.slice(1).map((e) => [e.name, e]));
   const listed = new Set(manifest.files.map((f) => f.name));
   for (const name of entries.keys()) if (!listed.has(name)) throw new AgentError("INPUT_INVALID", `${file}: holds ${name}, which its manifest does not list`, { file, name });
+  // The bytes are read through a descriptor opened now: `restore` opens the archive as root (it
+  // may be root's alone), then drops to the state directory's owner before writing anything.
+  const fd = openSync(file, "r");
   const content = (name: string): AsyncIterable<Uint8Array> => {
     const f = manifest.files.find((x) => x.name === name);
     const e = entries.get(name);
     if (!f || !e) throw new AgentError("INPUT_INVALID", `${file}: ${name} is missing`, { file, name });
     if (e.size !== f.size) throw new AgentError("INPUT_INVALID", `${file}: ${name} has ${e.size} bytes, the manifest says ${f.size}`, { file, name });
-    return verified(e.size === 0 ? (async function* () {})() : createReadStream(file, { start: e.offset, end: e.offset + e.size - 1 }), f.sha256, `${file}: ${name}`);
+    return verified(e.size === 0 ? (async function* () {})() : createReadStream("", { fd, autoClose: false, start: e.offset, end: e.offset + e.size - 1 }), f.sha256, `${file}: ${name}`);
   };
-  for (const f of manifest.files) for await (const _ of content(f.name));
+  try {
+    for (const f of manifest.files) for await (const _ of content(f.name));
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
   return { file, manifest, entries, content };
 }

@@ -10,74 +10,19 @@
 // create an empty journal where the old one was moved aside), and a re-run of `restore` finishes
 // the swap from the marker (each step is idempotent: a group whose staged file is gone is done),
 // or `restore --abort` moves everything back.
-import { lstat, readFile, rm, rmdir } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { lstat, open, rm, rmdir } from "node:fs/promises";
 import sqlite3 from "sqlite3";
-import { ensureDirectory, moveFileDurably, removeFileDurably, syncDirectory, writeFileDurably } from "../../base/io/durable-file.ts";
+import { ensureDirectory, moveFileDurably, removeFileDurably, syncDirectory } from "../../base/io/durable-file.ts";
 import { AgentError } from "../../base/errors.ts";
+import { markerPath, writeRestoreMarker, type RestoreMarker, type SwapGroup } from "./restore-marker.ts";
 
-export const RESTORE_MARKER = "restore-in-progress.json";
-
-/** One target: its current files go aside (`aside`: [from, to] in order), then `staged` (if any) takes its place. */
-export interface SwapGroup {
-  readonly target: string;
-  readonly aside: ReadonlyArray<readonly [string, string]>;
-  readonly staged?: string;
-}
-
-export interface RestoreMarker {
-  readonly format: "glase-agent-restore";
-  readonly startedAt: string;
-  /** The backup being restored: a re-run must name the same one. */
-  readonly backup: { readonly file: string; readonly createdAt: string; readonly station: string };
-  /** Where the current files go (replaced-<time>/ beside each target's directory). */
-  readonly replacedDirs: readonly string[];
-  readonly groups: readonly SwapGroup[];
-}
-
-export function markerPath(stateDir: string): string {
-  return join(stateDir, RESTORE_MARKER);
-}
+export { assertNoRestoreInProgress, isRestoreInProgress, markerPath, readRestoreMarker, RESTORE_MARKER, writeRestoreMarker, type RestoreMarker, type SwapGroup } from "./restore-marker.ts";
 
 async function exists(path: string): Promise<boolean> {
   return lstat(path).then(
     () => true,
     () => false,
   );
-}
-
-/** The marker of an interrupted restore, or undefined. An unreadable marker is an error, never "none". */
-export async function readRestoreMarker(stateDir: string): Promise<RestoreMarker | undefined> {
-  const path = markerPath(stateDir);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new AgentError("CONFLICT", `${path}: cannot read the marker of an interrupted restore (${(e as NodeJS.ErrnoException).code})`, { path, restoreInProgress: true });
-  }
-  try {
-    const m = JSON.parse(text) as RestoreMarker;
-    if (m.format !== "glase-agent-restore" || !Array.isArray(m.groups) || !Array.isArray(m.replacedDirs)) throw new Error("format");
-    return relocate(m, (p) => resolve(stateDir, p));
-  } catch {
-    throw new AgentError("CONFLICT", `${path}: the marker of an interrupted restore is damaged, so neither a re-run nor --abort can tell what moved: with the agent stopped, move the files of ${join(stateDir, "replaced-*")} back by hand (or restore the backup again after removing the marker)`, { path, restoreInProgress: true });
-  }
-}
-
-/** For the daemon's start: refuses while a restore is unfinished (the files may be half swapped). */
-export async function assertNoRestoreInProgress(stateDir: string): Promise<void> {
-  const m = await readRestoreMarker(stateDir);
-  if (!m) return;
-  throw new AgentError(
-    "CONFLICT",
-    `a restore was interrupted (${markerPath(stateDir)} exists, restore of ${m.backup.file} started ${m.startedAt}): the state directory may be half swapped, so the agent does not start. Finish it with \`glase-agent restore ${m.backup.file}\` (re-run), or put the previous files back with \`glase-agent restore --abort\`; then start the agent`,
-    { marker: markerPath(stateDir), restoreInProgress: true },
-  );
-}
-
-export function isRestoreInProgress(e: unknown): boolean {
-  return e instanceof AgentError && e.context.restoreInProgress === true;
 }
 
 /**
@@ -102,20 +47,6 @@ export async function checkpointStore(path: string): Promise<string | undefined>
   });
 }
 
-/** The marker's paths mapped by `f` (kept relative to the state directory on disk: a copied state directory resumes in place). */
-function relocate(m: RestoreMarker, f: (p: string) => string): RestoreMarker {
-  return {
-    ...m,
-    replacedDirs: m.replacedDirs.map(f),
-    groups: m.groups.map((g) => ({ target: f(g.target), aside: g.aside.map(([a, b]) => [f(a), f(b)] as const), ...(g.staged !== undefined ? { staged: f(g.staged) } : {}) })),
-  };
-}
-
-export async function writeRestoreMarker(stateDir: string, marker: RestoreMarker, owner?: { uid: number; gid: number }): Promise<void> {
-  const rel = relocate(marker, (p) => (isAbsolute(p) ? relative(stateDir, p) : p));
-  await writeFileDurably(markerPath(stateDir), JSON.stringify(rel, null, 2) + "\n", { mode: 0o600, ...(owner ? { owner } : {}) });
-}
-
 /** Moves `from` to `to` unless `from` is gone (done before); never over an existing `to`. */
 async function moveOnce(from: string, to: string): Promise<void> {
   if (!(await exists(from))) return;
@@ -123,13 +54,46 @@ async function moveOnce(from: string, to: string): Promise<void> {
   await moveFileDurably(from, to);
 }
 
+/** Whether `from` existed when the swap was planned (older markers do not say: the target itself is assumed). */
+function wasPresent(g: SwapGroup, from: string): boolean {
+  return g.present ? g.present.includes(from) : from === g.target;
+}
+
+/** Two regular files with the same bytes (a directory or anything else never counts as the same). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([lstat(a), lstat(b)]);
+  if (!sa.isFile() || !sb.isFile() || sa.size !== sb.size) return false;
+  const [ha, hb] = await Promise.all([open(a, "r"), open(b, "r")]);
+  try {
+    const ba = Buffer.alloc(1 << 16);
+    const bb = Buffer.alloc(1 << 16);
+    for (let pos = 0; pos < sa.size; pos += ba.length) {
+      const [ra, rb] = await Promise.all([ha.read(ba, 0, ba.length, pos), hb.read(bb, 0, bb.length, pos)]);
+      if (ra.bytesRead !== rb.bytesRead || !ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+    }
+    return true;
+  } finally {
+    await Promise.all([ha.close(), hb.close()]);
+  }
+}
+
 /** Runs (or resumes) the swap the marker describes, then removes the marker. */
 export async function completeSwap(stateDir: string, marker: RestoreMarker, owner?: { uid: number; gid: number }): Promise<string[]> {
+  if (marker.aborting) throw abortingConflict(stateDir);
   const restored: string[] = [];
   for (const d of marker.replacedDirs) await ensureDirectory(d, 0o700, owner);
   for (const g of marker.groups) {
     if (g.staged !== undefined && !(await exists(g.staged))) {
-      restored.push(g.target); // done before the interruption
+      // Done before the interruption — but only if the swap's result is what is there: the staged
+      // copy in place AND every previous file aside. An interrupted --abort also removes the
+      // staged copy, after putting the previous file back (review 4 #3): never call that restored.
+      const missing = [];
+      if (!(await exists(g.target))) missing.push(g.target);
+      for (const [from, to] of g.aside) if (wasPresent(g, from) && !(await exists(to))) missing.push(to);
+      if (missing.length > 0) {
+        throw new AgentError("CONFLICT", `restore: the staged copy ${g.staged} is gone but ${missing.join(", ")} is not where the swap puts it (an interrupted \`restore --abort\`?): the state is mixed, so the restore is not finished over it; run \`glase-agent restore --abort\``, { staged: g.staged, missing, restoreInProgress: true });
+      }
+      restored.push(g.target);
       continue;
     }
     for (const [from, to] of g.aside) await moveOnce(from, to);
@@ -143,21 +107,46 @@ export async function completeSwap(stateDir: string, marker: RestoreMarker, owne
   return restored;
 }
 
-/** Undoes what the marker's swap did so far: the previous files back in place, the staged copies removed. */
-export async function abortSwap(stateDir: string, marker: RestoreMarker): Promise<string[]> {
+function abortingConflict(stateDir: string): AgentError {
+  return new AgentError("CONFLICT", `${markerPath(stateDir)}: an abort of this restore was started and did not finish, so the state is partly the previous one: only \`glase-agent restore --abort\` may continue (a re-run of the restore would report success over a mixed state)`, { marker: markerPath(stateDir), restoreInProgress: true });
+}
+
+/**
+ * Undoes what the marker's swap did so far: the previous files back in place, the staged copies
+ * removed. The marker says "aborting" (durably) before the first move, so a re-run of the restore
+ * cannot finish over a half-aborted state; the marker goes only once every previous file is back.
+ */
+export async function abortSwap(stateDir: string, marker: RestoreMarker, owner?: { uid: number; gid: number }): Promise<string[]> {
+  if (!marker.aborting) await writeRestoreMarker(stateDir, { ...marker, aborting: true }, owner);
   const back: string[] = [];
   for (const g of [...marker.groups].reverse()) {
-    if (g.staged !== undefined) {
-      // Already in place: the restored copy goes back to its staged name (removed below).
-      if (!(await exists(g.staged)) && (await exists(g.target))) await moveOnce(g.target, g.staged);
+    if (g.staged !== undefined && !(await exists(g.staged)) && (await exists(g.target))) {
+      // The target is the restored copy when the previous file is aside (or there was none);
+      // otherwise this abort already put the previous one back before an interruption.
+      const main = g.aside.find(([from]) => from === g.target);
+      const restoredInPlace = !wasPresent(g, g.target) || (main !== undefined && (await exists(main[1])));
+      if (restoredInPlace) await moveOnce(g.target, g.staged); // removed below
     }
     for (const [from, to] of [...g.aside].reverse()) {
-      if ((await exists(to)) && !(await exists(from))) {
-        await moveFileDurably(to, from);
-        back.push(from);
+      if (!(await exists(to))) continue;
+      if (await exists(from)) {
+        if (await sameFile(from, to)) continue; // the same bytes are back already; the aside copy stays
+        throw new AgentError(
+          "CONFLICT",
+          `restore --abort: ${from} exists (recreated since the restore began?) and differs from the previous file ${to}: nothing more is moved and the marker stays; with the agent stopped, move ${from} away (keep it if it matters), then run \`glase-agent restore --abort\` again`,
+          { from, to, restoreInProgress: true },
+        );
       }
+      await moveFileDurably(to, from);
+      back.push(from);
     }
     if (g.staged !== undefined) await rm(g.staged, { recursive: true, force: true });
+  }
+  // Never remove the marker while a previous file is still aside and not back.
+  for (const g of marker.groups) {
+    for (const [from, to] of g.aside) {
+      if ((await exists(to)) && !(await exists(from))) throw new AgentError("CONFLICT", `restore --abort: ${to} is still aside (${from} is missing): the marker stays; run \`glase-agent restore --abort\` again`, { from, to, restoreInProgress: true });
+    }
   }
   await syncDirectory(stateDir);
   await removeFileDurably(markerPath(stateDir));

@@ -84,6 +84,13 @@ async function removeStaleStaging(targets: readonly string[]): Promise<void> {
   }
 }
 
+/** The aside sources that exist now (the swap's "done" test needs to know which previous files there were). */
+async function presentOf(aside: ReadonlyArray<readonly [string, string]>): Promise<string[]> {
+  const out = [];
+  for (const [from] of aside) if (await exists(from)) out.push(from);
+  return out;
+}
+
 function sameBackup(m: RestoreMarker, backup: OpenedBackup): boolean {
   return m.backup.createdAt === backup.manifest.createdAt && m.backup.station === backup.manifest.station;
 }
@@ -94,12 +101,18 @@ export async function restoreBackup(backup: OpenedBackup, targets: RestoreTarget
   await ensureDirectory(targets.stateDir, 0o700, owner);
   const pending = await readRestoreMarker(targets.stateDir);
   if (pending) {
+    if (pending.aborting) throw new AgentError("CONFLICT", `an abort of the interrupted restore of ${pending.backup.file} was started and did not finish: only \`glase-agent restore --abort\` may continue (then restore again if you want the backup)`, { marker: pending.backup.file, restoreInProgress: true });
     if (!sameBackup(pending, backup)) {
       throw new AgentError("CONFLICT", `an interrupted restore of ${pending.backup.file} (taken ${pending.backup.createdAt}) is not finished: re-run \`glase-agent restore ${pending.backup.file}\` to finish it, or \`glase-agent restore --abort\` to put the previous files back, before restoring another backup`, { marker: pending.backup.file });
     }
     await opts.beforeSwap?.();
     const restored = await completeSwap(targets.stateDir, pending, owner);
     return { restored, replacedDir: pending.replacedDirs[0]!, journal: backup.manifest.journal, resumed: true, checkpointProblems: [] };
+  }
+  // The marker may name only the state directory's own stores (restore-marker.ts): a journal
+  // configured elsewhere (journal.path) is not restored behind the operator's back.
+  for (const [what, path] of [["journal", targets.journalPath], ["invoice journal", targets.invoiceJournalPath], ["driver store", targets.driverStorePath], ["terminals", targets.terminalsDir]] as const) {
+    if (dirname(path) !== targets.stateDir) throw new AgentError("CONFLICT", `restore: the ${what} ${path} is not in the state directory ${targets.stateDir}; restore puts back only the state directory's own stores (journal.sqlite, invoices.sqlite, drivers.sqlite, terminals/): copy the journal by hand, or drop journal.path from the config`, { path });
   }
   const sqliteTargets = { journal: targets.journalPath, "invoice-journal": targets.invoiceJournalPath, "driver-store": targets.driverStorePath } as const;
   await removeStaleStaging([...Object.values(sqliteTargets), targets.terminalsDir]);
@@ -157,9 +170,11 @@ export async function restoreBackup(backup: OpenedBackup, targets: RestoreTarget
   for (const path of Object.values(sqliteTargets)) {
     const s = staged.get(path);
     if (s === undefined && !(await exists(path)) && !(await exists(`${path}-wal`))) continue;
-    groups.push({ target: path, aside: [...SQLITE_SIDECARS.map((x) => asideOf(`${path}${x}`)), asideOf(path)], ...(s !== undefined ? { staged: s } : {}) });
+    const aside = [...SQLITE_SIDECARS.map((x) => asideOf(`${path}${x}`)), asideOf(path)];
+    groups.push({ target: path, aside, ...(s !== undefined ? { staged: s } : {}), present: await presentOf(aside) });
   }
-  groups.push({ target: targets.terminalsDir, aside: [asideOf(targets.terminalsDir)], staged: stagedTerminals });
+  const terminalsAside = [asideOf(targets.terminalsDir)];
+  groups.push({ target: targets.terminalsDir, aside: terminalsAside, staged: stagedTerminals, present: await presentOf(terminalsAside) });
   const marker: RestoreMarker = {
     format: "glase-agent-restore",
     startedAt: new Date(now).toISOString(),
@@ -181,6 +196,6 @@ export async function restoreBackup(backup: OpenedBackup, targets: RestoreTarget
 export async function abortRestore(targets: Pick<RestoreTargets, "stateDir">): Promise<{ readonly movedBack: readonly string[]; readonly backup: RestoreMarker["backup"] }> {
   const m = await readRestoreMarker(targets.stateDir);
   if (!m) throw new AgentError("NOT_FOUND", `no interrupted restore in ${targets.stateDir} (no ${"restore-in-progress.json"}): nothing to abort`);
-  const movedBack = await abortSwap(targets.stateDir, m);
+  const movedBack = await abortSwap(targets.stateDir, m, await inheritedOwner(targets.stateDir));
   return { movedBack, backup: m.backup };
 }

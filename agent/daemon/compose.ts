@@ -156,7 +156,10 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     // Its alarms go to the station's alarm book; those raised while it opens wait for the station.
     const earlyInvoiceAlarms: InvoiceAlarm[] = [];
     let invoiceAlarm: (a: InvoiceAlarm) => void = (a) => void earlyInvoiceAlarms.push(a);
-    const issuerStart = await startInvoiceIssuer({ config, stateDir: paths.stateDir, glase, ...(devices.printer ? { printer: devices.printer } : {}), logger: logger.child("issuer"), onAlarm: (a) => invoiceAlarm(a) }).then(
+    let invoiceAlarmCleared: (kind: InvoiceAlarm["kind"]) => void = (kind) => {
+      for (let i = earlyInvoiceAlarms.length - 1; i >= 0; i--) if (earlyInvoiceAlarms[i]!.kind === kind) earlyInvoiceAlarms.splice(i, 1);
+    };
+    const issuerStart = await startInvoiceIssuer({ config, stateDir: paths.stateDir, glase, ...(devices.printer ? { printer: devices.printer } : {}), logger: logger.child("issuer"), onAlarm: (a) => invoiceAlarm(a), onAlarmCleared: (k) => invoiceAlarmCleared(k) }).then(
       (started) => ({ started, failure: undefined }),
       (e: unknown) => ({ started: undefined, failure: e instanceof Error ? e.message : String(e) }),
     );
@@ -216,6 +219,7 @@ export async function composeStation(opts: ComposeOptions): Promise<ComposedStat
     });
     if (alerts) alerts.listen(alarmSourceOf(station.events$));
     invoiceAlarm = (a) => station.raiseInvoiceAlarm(a);
+    invoiceAlarmCleared = (kind) => station.clearInvoiceAlarm(kind);
     for (const a of earlyInvoiceAlarms.splice(0)) invoiceAlarm(a);
     station.events$.subscribe((e) => {
       if (e.type !== "device") metrics.onEngineEvent(e);

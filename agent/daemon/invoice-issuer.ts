@@ -22,6 +22,8 @@ export async function startInvoiceIssuer(opts: {
   readonly logger: Logger;
   /** Settlement alarms (into the station's alarm book). */
   readonly onAlarm?: (alarm: InvoiceAlarm) => void;
+  /** Settlement alarms whose cause is gone (the notification port won back). */
+  readonly onAlarmCleared?: (kind: InvoiceAlarm["kind"]) => void;
 }): Promise<InvoiceIssuer | undefined> {
   const s = opts.config.invoiceService;
   if (!s) return undefined;
@@ -46,6 +48,7 @@ export async function startInvoiceIssuer(opts: {
       receiptHeader: { stationName: opts.config.station.name, terminalId: s.issuerName, locale: opts.config.station.locale },
       log: log.child("invoice-service"),
       ...(opts.onAlarm ? { onAlarm: opts.onAlarm } : {}),
+      ...(opts.onAlarmCleared ? { onAlarmCleared: opts.onAlarmCleared } : {}),
     },
   );
 }

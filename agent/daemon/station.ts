@@ -192,6 +192,11 @@ export class Station implements StationControl {
     this.alarmBook.raise({ origin: "invoice-service", code: `invoice-${alarm.kind}`, message: alarm.detail });
   }
 
+  /** An Invoice Service condition is over (the notification port is ours again): its alarm clears. */
+  clearInvoiceAlarm(kind: string): void {
+    this.alarmBook.clearCode("invoice-service", `invoice-${kind}`);
+  }
+
   /** `ctl ack ID`: an event alarm clears; a condition's alarm is marked seen until its cause is gone. */
   async ackAlarm(id: string, by?: AdminActor): Promise<BookAlarm> {
     return this.alarmBook.ack(id, by ? describeActor(by) : undefined);

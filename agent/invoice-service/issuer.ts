@@ -33,6 +33,8 @@ export interface IssuerDeps {
   readonly printer?: ReceiptPrinter;
   readonly clock?: Scheduler;
   readonly onAlarm?: (alarm: InvoiceAlarm) => void;
+  /** A condition alarm's cause is gone (the notification port is ours again): the alarm clears. */
+  readonly onAlarmCleared?: (kind: InvoiceAlarm["kind"]) => void;
   readonly receiptHeader?: ReceiptHeader;
   /** Notification endpoint bounds (tests shrink them). */
   readonly endpointLimits?: NotificationEndpointOptions["limits"];
@@ -128,7 +130,16 @@ export async function openInvoiceIssuer(settings: IssuerSettings, deps: IssuerDe
         log.error("notification_port_taken", { detail });
         settlement.raise({ kind: "port-taken", detail });
       },
-      onListening: () => log.info("notification_port_recovered", { listen: settings.listen }),
+      onListening: () => {
+        log.info("notification_port_recovered", { listen: settings.listen });
+        // The invoice-port-taken alarm is a condition: it clears once the port is ours again
+        // (the invoices issued meanwhile and the token are the technician's: docs/install.md §8).
+        try {
+          deps.onAlarmCleared?.("port-taken");
+        } catch (e) {
+          log.error("alarm_sink_failed", { error: e });
+        }
+      },
       onRecorded: (ids, source) => settlement.kick(ids, source),
       pendingFrom: (source) => settlement.pendingFrom(source),
     });

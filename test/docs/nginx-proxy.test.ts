@@ -51,8 +51,9 @@ describe("docs/install.md §8 nginx block", () => {
     const conf = docsBlock();
     const loc = chosen(conf, notifyPath);
     expect(loc, `no location forwards ${notifyPath}`).toBeDefined();
-    expect(loc!.body).toMatch(/proxy_pass\s+http:\/\/127\.0\.0\.1:8731;/);
-    expect(loc!.body, "proxy_pass with a URI part would rewrite the path").not.toMatch(/proxy_pass\s+http:\/\/[^/\s;]+\/[^;]*;/);
+    // The recommended setup is the Unix socket (review 4 #2); TCP is the documented alternative.
+    expect(loc!.body).toMatch(/proxy_pass\s+http:\/\/unix:\/run\/glase-agent\/notify\.sock:;/);
+    expect(loc!.body, "proxy_pass with a URI part would rewrite the path").not.toMatch(/proxy_pass\s+http:\/\/(?:unix:[^:;]+:|(?!unix:)[^/\s;]+)\/[^;]*;/);
     expect(chosen(conf, "/other")?.body ?? "").not.toMatch(/proxy_pass/);
   });
 
@@ -123,7 +124,7 @@ describe.skipIf(!nginx || process.env.GLASE_TEST_NGINX === "0")("docs/install.md
       .replace(/listen 443 ssl;/, `listen 127.0.0.1:${port};`)
       .replace(/^\s*ssl_certificate.*$/gm, "")
       .replace(/allow 192\.0\.2\.0\/24;/, "allow 127.0.0.1;")
-      .replace(/127\.0\.0\.1:8731/, `127.0.0.1:${upPort}`)
+      .replace(/proxy_pass http:\/\/unix:\/run\/glase-agent\/notify\.sock:;/, docsTcpProxyPass().replace("127.0.0.1:8731", `127.0.0.1:${upPort}`))
       .replaceAll("/var/log/nginx/", `${dir}/`);
     child = await startNginx(dir, block);
 
@@ -141,11 +142,11 @@ describe.skipIf(!nginx || process.env.GLASE_TEST_NGINX === "0")("docs/install.md
   });
 });
 
-/** The Unix-socket variant the docs prefer (review 3 #4): its proxy_pass line, as written there. */
-function docsUnixProxyPass(): string {
+/** The TCP variant the docs describe beside the recommended Unix socket: its proxy_pass line, as written there. */
+function docsTcpProxyPass(): string {
   const md = readFileSync(join(ROOT, "docs", "install.md"), "utf8");
-  const m = /`(proxy_pass http:\/\/unix:\/run\/glase-agent\/notify\.sock:;)`/.exec(md);
-  if (!m) throw new Error("docs/install.md: no `proxy_pass http://unix:/run/glase-agent/notify.sock:;` for the Unix-socket variant");
+  const m = /`(proxy_pass http:\/\/127\.0\.0\.1:8731;)`/.exec(md);
+  if (!m) throw new Error("docs/install.md: no `proxy_pass http://127.0.0.1:8731;` for the TCP variant");
   return m[1]!;
 }
 
@@ -171,7 +172,7 @@ describe.skipIf(!nginx || process.env.GLASE_TEST_NGINX === "0")("docs/install.md
         .replace(/listen 443 ssl;/, `listen 127.0.0.1:${port};`)
         .replace(/^\s*ssl_certificate.*$/gm, "")
         .replace(/allow 192\.0\.2\.0\/24;/, "allow 127.0.0.1;")
-        .replace(/proxy_pass http:\/\/127\.0\.0\.1:8731;/, docsUnixProxyPass().replace("/run/glase-agent/notify.sock", socket))
+        .replace("/run/glase-agent/notify.sock", socket)
         .replaceAll("/var/log/nginx/", `${dir}/`);
       expect(block).toContain(`unix:${socket}:`);
       child = await startNginx(dir, block);

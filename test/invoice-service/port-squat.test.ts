@@ -51,13 +51,13 @@ function post(target: { port: number } | { socketPath: string }, path: string, b
   });
 }
 
-async function issuer(listen: string, events: { alarms: InvoiceAlarm[]; recovered?: () => void }): Promise<InvoiceIssuer> {
+async function issuer(listen: string, events: { alarms: InvoiceAlarm[]; recovered?: () => void; cleared?: string[] }): Promise<InvoiceIssuer> {
   const dir = await tempDir();
   cleanup.push(dir.remove);
   const log: Logger = { ...silentLog, info: (event) => void (event === "notification_port_recovered" && events.recovered?.()), child: () => log };
   const agent = await openInvoiceIssuer(
     { issuerName: "kiosk", secretFile: await writeSecret(dir.path, "kiosk-secret-0123"), notificationTokenFile: await writeToken(dir.path), listen, publicUrl: "https://kiosk.example/glase/notify", detailsBaseUrl: "http://127.0.0.1:9" },
-    { journalPath: join(dir.path, "invoices.sqlite"), release: async () => undefined, onAlarm: (a) => events.alarms.push(a), listenRetry: { baseMs: 20, maxMs: 200 }, log },
+    { journalPath: join(dir.path, "invoices.sqlite"), release: async () => undefined, onAlarm: (a) => events.alarms.push(a), onAlarmCleared: (k) => events.cleared?.push(k), listenRetry: { baseMs: 20, maxMs: 200 }, log },
   );
   cleanup.push(() => agent.close());
   return agent;
@@ -69,15 +69,19 @@ describe("a squatted notification port", () => {
     const squatter = await squat(port);
     cleanup.push(() => void squatter.child.kill("SIGKILL"));
     const alarms: InvoiceAlarm[] = [];
+    const cleared: string[] = [];
     let recovered!: () => void;
     const back = new Promise<void>((r) => (recovered = r));
     // Before the fix the issuer failed to open (EADDRINUSE) and the daemon never tried again.
-    await issuer(`127.0.0.1:${port}`, { alarms, recovered });
+    await issuer(`127.0.0.1:${port}`, { alarms, recovered, cleared });
     const taken = alarms.find((a) => a.kind === "port-taken");
     expect(taken?.detail).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} is held by uid 65534 \\(nobody\\)`));
     expect(taken?.detail).toContain("unix:/run/glase-agent/notify.sock");
+    expect(cleared).toEqual([]);
     squatter.child.kill("SIGKILL");
     await back;
+    // The alarm is a condition: it clears once the port is ours again (review 4 #2).
+    expect(cleared).toEqual(["port-taken"]);
     expect(await post({ port }, `/glase/notify/${TOKEN}`, JSON.stringify({ invoiceId: 4711 }))).toBe(200);
     // Nothing of ours ever went to the squatter.
     expect(squatter.received()).not.toContain(TOKEN);

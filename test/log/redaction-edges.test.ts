@@ -5,7 +5,7 @@
 // way logs, JSON, SOAP and prose write them, the secret never appears in the redacted text.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { scrubText } from "../../agent/log.ts";
+import { safeValue, scrubText } from "../../agent/log.ts";
 
 describe("redaction: review 3's misses", () => {
   it.each([
@@ -44,9 +44,31 @@ const ENCODINGS: ReadonlyArray<(s: string) => { text: string; written: string }>
   (s) => ({ text: `login failed: password '${backslashed(s, "'")}' on point 3`, written: backslashed(s, "'") }),
   (s) => ({ text: `the password is "${backslashed(s, '"')}"`, written: backslashed(s, '"') }),
   (s) => ({ text: `retry with ${new URLSearchParams({ client_secret: s, grant: "x" })}`, written: new URLSearchParams({ v: s }).toString().slice(2) }),
+  // Review 4 #6: a form body URL-encoded inside another (password%3D…), an encoded redirect URL,
+  // an entity-escaped element in a SOAP fault string, the keys passcode/sharedKey/clientKey, a JSON
+  // body quoted again inside a string.
+  (s) => ({ text: `posted data=user%3Dx%26password%3D${encodeURIComponent(encodeURIComponent(s))}%26point%3D3`, written: encodeURIComponent(encodeURIComponent(s)) }),
+  // (inside an encoded URL the inner value is encoded twice: %26 there is always a separator)
+  (s) => ({ text: `location=https://a/login?next=%2Fcb%3Ftoken%3D${encodeURIComponent(encodeURIComponent(s))} point=3`, written: encodeURIComponent(encodeURIComponent(s)) }),
+  (s) => ({ text: `fault: &lt;password&gt;${xmlEscape(xmlEscape(s))}&lt;/password&gt;&lt;point&gt;3&lt;/point&gt;`, written: xmlEscape(xmlEscape(s)) }),
+  (s) => ({ text: JSON.stringify({ point: 3, passcode: s }), written: JSON.stringify(s).slice(1, -1) }),
+  (s) => ({ text: JSON.stringify({ sharedKey: s, at: 1 }), written: JSON.stringify(s).slice(1, -1) }),
+  (s) => ({ text: JSON.stringify({ clientKey: s, at: 1 }), written: JSON.stringify(s).slice(1, -1) }),
+  (s) => ({ text: `bad reply: ${JSON.stringify(JSON.stringify({ password: s.replace(/["\\]/g, "") }))}`, written: JSON.stringify(JSON.stringify(s.replace(/["\\]/g, ""))).slice(3, -3) }),
 ];
 
 describe("redaction: property", () => {
+  it("a { name, value } pair's value is masked when the name is secret-looking (SOAP parameter lists, header arrays)", () => {
+    fc.assert(
+      fc.property(secret, fc.constantFrom("password", "X-Auth-Token", "passcode", "sharedKey", "clientKey"), fc.constantFrom("name", "key"), (s, name, field) => {
+        fc.pre(!`${name} ${field} value params point`.includes(s) && !"***".includes(s));
+        const out = JSON.stringify(safeValue({ params: [{ [field]: name, value: s }, { [field]: "point", value: 3 }] }));
+        return !out.includes(s) && !out.includes(JSON.stringify(s).slice(1, -1)) && out.includes(`"value":3`);
+      }),
+      { numRuns: 500, seed: 1015 },
+    );
+  });
+
   it("no generated secret appears in the redacted text, whatever characters it holds and however it is written", () => {
     fc.assert(
       fc.property(secret, fc.integer({ min: 0, max: ENCODINGS.length - 1 }), (s, which) => {

@@ -16,6 +16,8 @@ import { AgentError, isAgentError } from "../../../base/errors.ts";
 import { parseOptions, type Command } from "../command.ts";
 import { chooseSocketDir, SERVICE_SOCKET_DIR } from "./socket-dir.ts";
 import { connectTrusted } from "./socket-trust.ts";
+import { becomeOwnerOf } from "./state-owner.ts";
+import { configureLogging, createLogger } from "../../../base/log.ts";
 
 const USAGE = `Usage: glase-agent restore FILE [--config FILE] [--check] [--force] [--json]
        glase-agent restore --abort [--config FILE]
@@ -84,6 +86,11 @@ function describe(b: OpenedBackup): Record<string, unknown> {
   };
 }
 
+async function dropToStateOwner(stateDir: string): Promise<void> {
+  configureLogging({ sink: { write: (line) => process.stderr.write(line) } });
+  await becomeOwnerOf(stateDir, createLogger("restore"));
+}
+
 export const restoreCommand: Command = {
   name: "restore",
   usage: USAGE,
@@ -105,6 +112,9 @@ export const restoreCommand: Command = {
       const paths = resolveCommandPaths(config, configFile);
       const why = await runningAgent([paths.socketsDir, chooseSocketDir(values["socket-dir"] as string | undefined).dir, SERVICE_SOCKET_DIR]);
       if (why) throw new AgentError("CONFLICT", `the agent is running (${why}): stop it first`);
+      // Everything root alone may read is read: from here on, the state directory's owner's rights
+      // (a marker the service user wrote then cannot make root move anything; review 4 #1).
+      await dropToStateOwner(paths.stateDir);
       const r = await abortRestore({ stateDir: paths.stateDir });
       process.stdout.write(json ? JSON.stringify({ aborted: true, backup: r.backup, movedBack: r.movedBack }, null, 2) + "\n" : `aborted the restore of ${r.backup.file}: ${r.movedBack.length} file(s) back in place (${r.movedBack.join(", ") || "none had moved"}). Start the agent: systemctl start glase-agent\n`);
       return 0;
@@ -128,6 +138,8 @@ export const restoreCommand: Command = {
       if (why) throw new AgentError("CONFLICT", `the agent is running (${why}): stop it first (systemctl stop glase-agent, or Ctrl-C the npm start), then restore`);
     };
     await ensureStopped();
+    // The archive is open (its descriptor is kept) and the config read: now the owner's rights.
+    await dropToStateOwner(paths.stateDir);
     const report = await restoreBackup(
       backup,
       { stateDir: paths.stateDir, journalPath: paths.journal, invoiceJournalPath: join(paths.stateDir, "invoices.sqlite"), driverStorePath: join(paths.stateDir, "drivers.sqlite"), terminalsDir: paths.terminalsDir },

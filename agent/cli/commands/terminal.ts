@@ -15,6 +15,7 @@ import { parseOptions, type Command } from "../command.ts";
 import { findSocketDir } from "./socket-dir.ts";
 import { checkLocalSocketTrust, checkServerPeer } from "./socket-trust.ts";
 import { becomeOwnerOf } from "./state-owner.ts";
+import { assertNoRestoreInProgress } from "../../backup/restore-swap.ts";
 
 const COMMON_OPTIONS = {
   config: { type: "string", short: "c" },
@@ -60,20 +61,26 @@ async function context(argv: readonly string[], extra: Record<string, { type: "s
     agent,
     async journalPath() {
       const { config } = await loadConfig(configFile);
-      return resolveCommandPaths(config, configFile).journal;
+      const paths = resolveCommandPaths(config, configFile);
+      await assertNoRestoreInProgress(paths.stateDir); // the journal may be aside (review 4 #5)
+      return paths.journal;
     },
     async direct() {
       // stdout carries the command's answer (--json for scripts); the log goes to stderr.
       configureLogging({ sink: { write: (line) => process.stderr.write(line) } });
       const { config } = await loadConfig(configFile);
+      // Where the service reads them, not under this shell's working directory.
+      const paths = resolveCommandPaths(config, configFile);
+      const terminalsDir = paths.terminalsDir;
+      // While a restore is unfinished terminals/ is being swapped: writing there would bury the
+      // new credentials in replaced-*/ or make the re-run conflict (review 4 #5).
+      await assertNoRestoreInProgress(paths.stateDir);
       if (config.glase.endpoint === "embedded-simulator") {
         throw new AgentError("CONFLICT", "the embedded simulator only exists inside the running agent: start it (npm start), then run this again");
       }
       // Loaded here, not at the top: every `glase-agent` invocation would pay for soap otherwise.
       const { GlaseClient } = await import("../../glase/client.ts");
       const glase = await GlaseClient.create({ endpoint: config.glase.endpoint, clientId: config.glase.clientId, timeoutMs: config.glase.timeouts.requestMs });
-      // Where the service reads them, not under this shell's working directory.
-      const terminalsDir = resolveCommandPaths(config, configFile).terminalsDir;
       // Read while still root (it may be root's alone); a failure is register's to report.
       const shop = resellerCredentials(config);
       await shop.catch(() => undefined); // handled: the rejection reaches register through reseller()
