@@ -62,8 +62,8 @@ export interface TransactionInfo {
   readonly priceMinor?: number;
   /** DateTimeStart: the controller's local time the transaction started. */
   readonly startedAt?: string;
-  /** OrderedType / OrderedDose, where the firmware reports them (Amount doses in minor units). */
-  readonly ordered?: { readonly type: string; readonly doseMinor?: number };
+  /** UserId: the controller user who authorized the transaction (the SDK's PumpTransactionInformation field). */
+  readonly userId?: number;
 }
 
 const STATES: Readonly<Record<string, PtsTransactionState>> = {
@@ -89,8 +89,6 @@ export function decodeTransactionInformation(data: Readonly<Record<string, unkno
     amountMinor: has("Amount") ? minorOf(data.Amount, "PumpTransactionInformation.Amount", units.moneyDigits) : 0,
     ...(has("Price") ? { priceMinor: minorOf(data.Price, "PumpTransactionInformation.Price", units.priceDigits) } : {}),
     ...(typeof data.DateTimeStart === "string" && data.DateTimeStart !== "" ? { startedAt: data.DateTimeStart } : {}),
-    ...(typeof data.OrderedType === "string" && data.OrderedType !== ""
-      ? { ordered: { type: data.OrderedType, ...(data.OrderedType === "Amount" && has("OrderedDose") ? { doseMinor: minorOf(data.OrderedDose, "PumpTransactionInformation.OrderedDose", units.moneyDigits) } : {}) } }
-      : {}),
+    ...(has("UserId") ? { userId: intOf(data.UserId, "PumpTransactionInformation.UserId") } : {}),
   };
 }

@@ -19,6 +19,7 @@ import type { Logger } from "../../base/log.ts";
 import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../../contracts/dispenser.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
+import { OwnUser } from "./own-user.ts";
 import type { Pts2Config } from "./config.ts";
 import { decodeFirmware, decodeFuelGrades, decodePumpNozzles, decodeTransactionInformation } from "./decode-config.ts";
 import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
@@ -60,6 +61,7 @@ export class Pts2Controller implements DispenserController {
   private readonly pointOfPump = new Map<number, number>();
   private readonly stopConfirmed = new Map<string, number>();
   private readonly readBackAt = new Map<string, number>();
+  private readonly ownUser: OwnUser;
   private readonly authorizing = new Set<string>();
   private readonly linkWaiters = new Set<() => void>();
   private catalogRead: Promise<void> | undefined;
@@ -78,6 +80,7 @@ export class Pts2Controller implements DispenserController {
     this.log = deps.logger;
     this.scheduler = deps.scheduler;
     this.book = new TransactionBook(deps.store, () => this.scheduler.now());
+    this.ownUser = new OwnUser(deps.store, config.controllerUserId, this.log);
     this.units = { moneyDigits: config.moneyDigits, priceDigits: config.priceDigits };
     this.catalog = new GradeCatalog(config.grades);
     for (const { point, pump } of config.points) {
@@ -90,6 +93,7 @@ export class Pts2Controller implements DispenserController {
   /** Loads the transaction records and starts polling. */
   async start(): Promise<void> {
     await this.book.load(this.config.retentionMs);
+    await this.ownUser.load();
     this.schedulePoll(0);
     this.schedulePriceCheck();
   }
@@ -174,7 +178,7 @@ export class Pts2Controller implements DispenserController {
           limitMinor: cmd.limitMinor,
           ...(obs?.kind === "idle" && obs.lastTransaction !== undefined ? { lastTransaction: obs.lastTransaction } : {}),
         },
-        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, units: this.units, fault: (e) => this.emit(e) },
+        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, units: this.units, ownUser: this.ownUser, fault: (e) => this.emit(e) },
       );
     } finally {
       this.authorizing.delete(cmd.transactionId);
@@ -209,6 +213,8 @@ export class Pts2Controller implements DispenserController {
       exchange: this.exchange,
       units: this.units,
       now: () => this.scheduler.now(),
+      ownUser: this.ownUser,
+      logger: this.log,
       fault: (e) => this.raiseOnce(e),
       pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,

@@ -62,6 +62,8 @@ export interface TxRecord {
   readonly probedAt?: number;
   /** The controller's clock at that check, if it answered GetDateTime. */
   readonly controllerTimeAtProbe?: string;
+  /** A read-back could not prove the transaction ours or foreign (ownership.ts rule 3): alarmed once. */
+  readonly ownershipUnknownAt?: number;
   /** Read back, the number held someone else's transaction: never settled, never stopped by us. */
   readonly foreign?: boolean;
   /** Set before PumpStop is sent; the driver keeps stopping until the controller shows the end. */

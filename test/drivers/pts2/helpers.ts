@@ -34,6 +34,7 @@ export async function openDriver(twin: VirtualPts2, overrides: Partial<Pts2Confi
     {
       url: twin.url,
       auth: { scheme: "none" },
+      controllerUserId: 1, // the twin's HTTP user (its attendant POS is user 2)
       currency: "SEK",
       points: [
         { point: 1, pump: 1 },

@@ -73,18 +73,18 @@ describe("findings 3 and 5 in the pump tracker", () => {
 
 describe("finding 1: ownership of a read-back", () => {
   const info = { pump: 1, transaction: 5, state: "EndOfTransaction" as const, nozzle: 1, fuelGradeId: 1, milli: 1000, amountMinor: 1899, priceMinor: 1899 };
-  it("ours only when probed unused first and matching pump, number, nozzle, price, dose and start", () => {
-    expect(ownershipOf(record(), info)).toEqual({ ours: true });
-    expect(ownershipOf(record({ probedAt: undefined }), info).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, transaction: 6 }).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, nozzle: 2 }).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, priceMinor: 2049 }).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, ordered: { type: "FullTank" } }).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, ordered: { type: "Amount", doseMinor: 5000 } }).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, ordered: { type: "Amount", doseMinor: 10000 } }).ours).toBe(true);
+  it("decided on who authorized (UserId): ours only for the agent's own user; unknown without a UserId or without our id; nozzle, price and dose are not evidence", () => {
+    const mine = { ...info, userId: 1 };
+    expect(ownershipOf(record(), mine, 1)).toEqual({ ours: true });
+    expect(ownershipOf(record({ probedAt: undefined }), mine, 1)).toEqual({ ours: true }); // a pre-probe record (review 2, N4)
+    expect(ownershipOf(record(), { ...mine, transaction: 6 }, 1).ours).toBe(false);
+    expect(ownershipOf(record(), { ...mine, userId: 2 }, 1).ours).toBe(false);
+    expect(ownershipOf(record(), { ...mine, nozzle: 2, priceMinor: 0 }, 1).ours).toBe(true); // the mismatch rule's business
+    expect(ownershipOf(record(), info, 1).ours).toBe("unknown");
+    expect(ownershipOf(record(), mine, undefined).ours).toBe("unknown");
     const probed = record({ controllerTimeAtProbe: "2024-10-30T12:00:05" });
-    expect(ownershipOf(probed, { ...info, startedAt: "2024-10-30T11:59:00" }).ours).toBe(false);
-    expect(ownershipOf(probed, { ...info, startedAt: "2024-10-30T12:00:05" }).ours).toBe(true);
+    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T11:59:00" }, 1).ours).toBe(false);
+    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T12:00:05" }, 1).ours).toBe(true);
   });
 });
 
@@ -156,7 +156,7 @@ describe("finding 5: every PTS fault code is in the alarm catalogue", () => {
       const text = await readFile(`drivers/pts2/${f}`, "utf8");
       for (const m of text.matchAll(/type: "fault",[^}]*?code: "(PTS_[A-Z_]+)"/gs)) codes.add(m[1]!);
     }
-    expect([...codes].sort()).toEqual(["PTS_FOREIGN_TRANSACTION", "PTS_PRICE_MISMATCH", "PTS_PUMP_OFFLINE", "PTS_SALE_MISMATCH", "PTS_STOP_IGNORED", "PTS_TRANSACTION_LOST", "PTS_UNOWNED_DELIVERY"]);
+    expect([...codes].sort()).toEqual(["PTS_FOREIGN_TRANSACTION", "PTS_OWNERSHIP_UNKNOWN", "PTS_PRICE_MISMATCH", "PTS_PUMP_OFFLINE", "PTS_SALE_MISMATCH", "PTS_STOP_IGNORED", "PTS_TRANSACTION_LOST", "PTS_UNOWNED_DELIVERY"]);
     expect(Object.keys(PTS_FAULTS).sort()).toEqual([...codes].sort());
     const doc = await readFile("docs/alarms.md", "utf8");
     const documented = [...doc.matchAll(/^\| `device-fault-(PTS_[A-Z_]+)` \|/gm)].map((m) => m[1]!);
