@@ -64,6 +64,12 @@ export interface TxRecord {
   readonly controllerTimeAtProbe?: string;
   /** A read-back could not prove the transaction ours or foreign (ownership.ts rule 3): alarmed once. */
   readonly ownershipUnknownAt?: number;
+  /**
+   * A void/refused number seen live on the pump, read back (ownership.ts): "ours" = our late
+   * authorization (stopped, closed, PTS_UNOWNED_DELIVERY); else someone else's or unprovable —
+   * never stopped or closed by us, the record closed in our book.
+   */
+  readonly liveVerdict?: "ours" | "foreign" | "unknown";
   /** Read back, the number held someone else's transaction: never settled, never stopped by us. */
   readonly foreign?: boolean;
   /** Set before PumpStop is sent; the driver keeps stopping until the controller shows the end. */

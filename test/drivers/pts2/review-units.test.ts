@@ -54,8 +54,16 @@ describe("findings 3 and 5 in the pump tracker", () => {
     // The first status of a fill, before any fuel, judges nothing.
     expect(observePump(INITIAL_VIEW, filling({ milli: 0, amountMinor: 0, priceMinor: 0, fuelGradeId: 0 }), ctx([r])).events.filter((e) => e.type === "fault")).toEqual([]);
   });
-  it("a void authorization that fills is stopped with PTS_UNOWNED_DELIVERY; its end is closed with the figures in the alarm", () => {
+  it("a void number seen live is only read back (verify) until the controller says we authorized it: never stopped or closed on the number alone (review 2, N2)", () => {
     const r = record({ phase: "void" });
+    for (const obs of [filling(), { ...filling(), kind: "end" as const }]) {
+      const a = observePump(INITIAL_VIEW, obs, ctx([r]));
+      expect(a.actions.map((x) => x.type)).toEqual(["verify"]);
+      expect(a.events.filter((e) => e.type === "fault")).toEqual([]);
+    }
+  });
+  it("a void authorization proven ours that fills is stopped with PTS_UNOWNED_DELIVERY; its end is closed with the figures in the alarm", () => {
+    const r = record({ phase: "void", liveVerdict: "ours" });
     const a = observePump(INITIAL_VIEW, filling(), ctx([r]));
     expect(a.actions.map((x) => x.type)).toEqual(["stop"]);
     expect(a.events.filter((e) => e.type === "fault")).toMatchObject([{ code: "PTS_UNOWNED_DELIVERY" }]);
