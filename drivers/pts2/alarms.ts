@@ -40,4 +40,8 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
     meaning: "an authorization whose answer was lost found a transaction under its number, and the controller's answer cannot prove whose it is (no UserId, or the agent's own controller user id unknown); the flow is parked: not charged, not cancelled, the pump not touched",
     action: "on the controller's transaction list see who authorized that pump's transaction (user, POS); resolve the parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); set `controllerUserId` in the controller's config; then `ctl ack ID`",
   },
+  PTS_GRADES_UNREADABLE: {
+    meaning: "the controller's fuel grade or nozzle configuration cannot be read (a grade the agent sells has a price it cannot decode, e.g. more decimals than `priceDigits`; the message names the field): no pump can be authorized",
+    action: "fix the named grade on the controller (or set `priceDigits` to the controller's price decimals), then `systemctl reload glase-agent`; then `ctl ack ID`",
+  },
 };

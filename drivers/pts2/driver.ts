@@ -63,6 +63,8 @@ export class Pts2Controller implements DispenserController {
   private readonly stopConfirmed = new Map<string, number>();
   private readonly readBackAt = new Map<string, number>();
   private readonly ownUser: OwnUser;
+  /** The controller FuelGradeIds the agent sells (decoded strictly; others tolerantly). */
+  private readonly sold: ReadonlySet<number>;
   private readonly authorizing = new Set<string>();
   private readonly linkWaiters = new Set<() => void>();
   private catalogRead: Promise<void> | undefined;
@@ -82,6 +84,7 @@ export class Pts2Controller implements DispenserController {
     this.scheduler = deps.scheduler;
     this.book = new TransactionBook(deps.store, () => this.scheduler.now());
     this.ownUser = new OwnUser(deps.store, config.controllerUserId, this.log);
+    this.sold = new Set(config.grades.map((g) => g.ptsFuelGradeId));
     this.units = { moneyDigits: config.moneyDigits, priceDigits: config.priceDigits };
     this.catalog = new GradeCatalog(config.grades);
     for (const { point, pump } of config.points) {
@@ -411,7 +414,17 @@ export class Pts2Controller implements DispenserController {
 
   private async readCatalog(): Promise<void> {
     const [grades, nozzles] = await Promise.all([this.exchange.request("GetFuelGradesConfiguration"), this.exchange.request("GetPumpNozzlesConfiguration")]);
-    const { mismatches, changed } = this.catalog.update(decodeFuelGrades(grades.data, this.units), decodePumpNozzles(nozzles.data));
+    let decoded;
+    try {
+      decoded = { grades: decodeFuelGrades(grades.data, this.units, this.sold), nozzles: decodePumpNozzles(nozzles.data) };
+    } catch (err) {
+      // Nothing can be sold without the catalogue: a person must know, not just a log line.
+      for (const { point } of this.config.points) {
+        this.raiseOnce({ type: "fault", point, code: "PTS_GRADES_UNREADABLE", message: `the controller's fuel grade / nozzle configuration cannot be read: ${err instanceof Error ? err.message : String(err)}; no sale on this pump until it can` });
+      }
+      throw err;
+    }
+    const { mismatches, changed } = this.catalog.update(decoded.grades, decoded.nozzles);
     if (!changed) return;
     for (const m of mismatches) {
       this.log.warn("pts_price_mismatch", { ...m, policy: this.config.priceMismatch });
