@@ -44,4 +44,8 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
     meaning: "the controller's fuel grade or nozzle configuration cannot be read (a grade the agent sells has a price it cannot decode, e.g. more decimals than `priceDigits`; the message names the field): no pump can be authorized",
     action: "fix the named grade on the controller (or set `priceDigits` to the controller's price decimals), then `systemctl reload glase-agent`; then `ctl ack ID`",
   },
+  PTS_PUMP_STUCK: {
+    meaning: "a pump has stood at end of a transaction no open sale of the agent holds for longer than `closeUnsettledAfterMs` (the POS's or another system's sale not closed, or one the agent gave up): the controller refuses every authorization on that pump meanwhile",
+    action: "find who owns that transaction (controller's transaction list: user, POS); collect it there or record it, then close it (POS or the controller's web UI); then `ctl ack ID`",
+  },
 };

@@ -39,6 +39,8 @@ export interface PumpView {
   /** Transactions whose mismatch / unowned delivery was already raised while filling. */
   readonly mismatchRaised?: number;
   readonly unownedRaised?: number;
+  /** An end of transaction no open record of ours holds: since when, and whether PTS_PUMP_STUCK was raised. */
+  readonly strayEnd?: { readonly transaction: number; readonly since: number; readonly raised: boolean };
   readonly seen: boolean;
 }
 
@@ -177,7 +179,17 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
   }
 
   // End of transaction.
-  if (r === undefined) return { view: next, events, actions };
+  if (r === undefined) {
+    // Not ours to close (the POS's, or a number nobody owns any more) — but while it stands every
+    // authorization on the pump is refused: past closeUnsettledAfterMs a person must know (review 2, N3b).
+    const stray = view.strayEnd?.transaction === obs.transaction ? view.strayEnd : { transaction: obs.transaction, since: ctx.now, raised: false };
+    next = { ...next, strayEnd: stray };
+    if (!stray.raised && ctx.now - stray.since >= ctx.closeUnsettledAfterMs) {
+      events.push({ type: "fault", point, code: "PTS_PUMP_STUCK", message: `pump ${obs.pump} has stood at end of transaction ${obs.transaction} for ${Math.round((ctx.now - stray.since) / 1000)} s with no sale of the agent's open on it (${obs.milli} ml, amount ${obs.amountMinor}); the pump refuses every authorization until that transaction is closed` });
+      next = { ...next, strayEnd: { ...stray, raised: true } };
+    }
+    return { view: next, events, actions };
+  }
   if (r.ended === undefined) {
     // An authorization resolved as absent that ran anyway was stopped: close it, no flow owns it —
     // but the fuel it delivered is charged to nobody: an alarm with the figures.

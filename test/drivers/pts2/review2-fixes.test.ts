@@ -5,6 +5,7 @@
 // against the virtual PTS-2, plus pure units.
 import { expect, it } from "vitest";
 import type { DispenserEvent } from "../../../contracts/dispenser.ts";
+import { INITIAL_VIEW, type TrackerContext, observePump } from "../../../drivers/pts2/pump-tracker.ts";
 import { endedFigures } from "../../../drivers/pts2/sale-figures.ts";
 import type { TxRecord } from "../../../drivers/pts2/transactions.ts";
 import { closeAfterEach, openDriver, startTwin } from "./helpers.ts";
@@ -79,4 +80,17 @@ it("mismatch rule: an Amount that is not the pump's own Price × Volume is ignor
   expect(endedFigures(r, { ...f, priceMinor: 0, amountMinor: 0 }, 0, units).amountMinor).toBe(18990);
   expect(endedFigures(r, { ...f, priceMinor: 1799, amountMinor: 17990 }, 0, units).amountMinor).toBe(17990); // consistent, lower
   expect(endedFigures({ ...r, limitMinor: 10000 }, { ...f, priceMinor: 0, amountMinor: 0 }, 0, units).amountMinor).toBe(10000); // capped
+});
+
+it("a pump standing at end of a transaction no open sale of ours holds raises PTS_PUMP_STUCK once after closeUnsettledAfterMs — never closed by us", () => {
+  const ctx = (now: number): TrackerContext => ({ point: 1, records: [], gradeOfNozzle: () => "95", gradeOfFuelGrade: () => "95", now, stopConfirmedAt: () => undefined, stopTimeoutMs: 5000, closeUnsettledAfterMs: 60_000 });
+  const end = { kind: "end" as const, pump: 1, transaction: 9, nozzle: 1, fuelGradeId: 1, milli: 10_000, priceMinor: 1899, amountMinor: 18990 };
+  const a = observePump(INITIAL_VIEW, end, ctx(0));
+  expect(a.events.filter((e) => e.type === "fault")).toEqual([]);
+  const b = observePump(a.view, end, ctx(59_999));
+  expect(b.events.filter((e) => e.type === "fault")).toEqual([]);
+  const c = observePump(b.view, end, ctx(60_000));
+  expect(c.events.filter((e) => e.type === "fault")).toMatchObject([{ code: "PTS_PUMP_STUCK", point: 1 }]);
+  expect(c.actions).toEqual([]);
+  expect(observePump(c.view, end, ctx(90_000)).events).toEqual([]);
 });
