@@ -107,7 +107,7 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
     mayHaveLanded = true;
   } else {
     const transaction = await deps.book.allocate(plan.pump, plan.lastTransaction);
-    record = await deps.book.create({ ...plan, transaction, phase: "authorizing", at: deps.now() });
+    record = await deps.book.create({ ...plan, transaction, phase: "authorizing", at: deps.now(), priceDigits: deps.units.priceDigits });
     mayHaveLanded = false;
   }
 

@@ -96,7 +96,7 @@ export class Pts2Controller implements DispenserController {
 
   /** Loads the transaction records and starts polling. */
   async start(): Promise<void> {
-    await this.book.load(this.config.retentionMs);
+    await this.book.load(this.config.retentionMs, this.units);
     await this.ownUser.load();
     this.schedulePoll(0);
     this.schedulePriceCheck();

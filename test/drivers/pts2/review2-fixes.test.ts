@@ -7,7 +7,8 @@ import { expect, it } from "vitest";
 import type { DispenserEvent } from "../../../contracts/dispenser.ts";
 import { INITIAL_VIEW, type TrackerContext, observePump } from "../../../drivers/pts2/pump-tracker.ts";
 import { endedFigures } from "../../../drivers/pts2/sale-figures.ts";
-import type { TxRecord } from "../../../drivers/pts2/transactions.ts";
+import { TransactionBook, type TxRecord } from "../../../drivers/pts2/transactions.ts";
+import { MemoryDriverStore } from "../../../drivers/driver-store.ts";
 import { closeAfterEach, openDriver, startTwin } from "./helpers.ts";
 
 const cleanup = closeAfterEach();
@@ -93,4 +94,19 @@ it("a pump standing at end of a transaction no open sale of ours holds raises PT
   expect(c.events.filter((e) => e.type === "fault")).toMatchObject([{ code: "PTS_PUMP_STUCK", point: 1 }]);
   expect(c.actions).toEqual([]);
   expect(observePump(c.view, end, ctx(90_000)).events).toEqual([]);
+});
+
+it("records keep their price digits: a record of an older driver (no priceDigits = money digits) loaded at priceDigits 3 compares in thousandths", async () => {
+  const store = new MemoryDriverStore();
+  const base = { point: 1, pump: 1, transaction: 1, nozzle: 1, gradeId: "95", ptsFuelGradeId: 1, limitMinor: 50000, phase: "authorized", at: 0 };
+  await store.put("tx/OLD", { ...base, flowId: "OLD", priceMinor: 1899 });
+  await store.put("tx/NEW", { ...base, flowId: "NEW", transaction: 2, priceMinor: 18990, priceDigits: 3 });
+  const book = new TransactionBook(store, () => 0);
+  await book.load(1000, { moneyDigits: 2, priceDigits: 3 });
+  expect(book.byFlow("OLD")).toMatchObject({ priceMinor: 18990, priceDigits: 3 });
+  expect(book.byFlow("NEW")).toMatchObject({ priceMinor: 18990, priceDigits: 3 });
+  const back = new TransactionBook(store, () => 0);
+  await back.load(1000, { moneyDigits: 2, priceDigits: 2 });
+  expect(book.byFlow("NEW")!.priceMinor).toBe(18990);
+  expect(back.byFlow("NEW")).toMatchObject({ priceMinor: 1899, priceDigits: 2 });
 });
