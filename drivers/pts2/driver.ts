@@ -20,7 +20,7 @@ import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEv
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
 import { OwnUser } from "./own-user.ts";
-import { ownershipOf, readTransaction } from "./ownership.ts";
+import { verifyGivenUp } from "./verify-given-up.ts";
 import type { Pts2Config } from "./config.ts";
 import { decodeFirmware, decodeFuelGrades, decodePumpNozzles, decodeTransactionInformation } from "./decode-config.ts";
 import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
@@ -349,26 +349,9 @@ export class Pts2Controller implements DispenserController {
     const last = this.readBackAt.get(r.flowId) ?? -Infinity;
     if (this.scheduler.now() - last < READ_BACK_EVERY_MS) return;
     this.readBackAt.set(r.flowId, this.scheduler.now());
-    const info = await readTransaction(r, this.exchange, this.units);
-    if (info === undefined) return;
-    const own = ownershipOf(r, info, this.ownUser.id());
-    if (own.ours === true) {
-      await this.book.update(r.flowId, () => ({ liveVerdict: "ours" }));
-      this.pollSoon();
-      return;
-    }
-    this.log.info("pts_live_number_not_ours", { pump: r.pump, transaction: r.transaction, why: own.why });
-    if (own.ours === "unknown") {
-      this.emit({
-        type: "fault",
-        point: r.point,
-        code: "PTS_OWNERSHIP_UNKNOWN",
-        transactionId: r.flowId,
-        message: `pump ${r.pump} transaction ${r.transaction}, an authorization the agent gave up, is live on the pump and cannot be proven ours or someone else's (${own.why}); not stopped, not charged — check who authorized it`,
-      });
-    }
-    await this.book.update(r.flowId, () => ({ liveVerdict: own.ours === false ? "foreign" : "unknown", closedAt: this.scheduler.now() }));
-    this.readBackAt.delete(r.flowId);
+    const verdict = await verifyGivenUp(r, { exchange: this.exchange, units: this.units, book: this.book, ownUser: this.ownUser, now: () => this.scheduler.now(), logger: this.log, fault: (e) => this.emit(e) });
+    if (verdict === "ours") this.pollSoon();
+    else if (verdict !== undefined) this.readBackAt.delete(r.flowId);
   }
 
   /** Records the end figures (from a read-back) and tells the flows, once. */
