@@ -36,4 +36,16 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
     meaning: "the controller no longer knows a transaction it confirmed (a reboot that lost or renumbered its records): the sale cannot be read; the flow parks at its commit deadline",
     action: "read the pump's display/totals for that sale, then resolve the parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); check the controller's memory/firmware; then `ctl ack ID`",
   },
+  PTS_OWNERSHIP_UNKNOWN: {
+    meaning: "an authorization whose answer was lost found a transaction under its number, and the controller's answer cannot prove whose it is (no UserId, or the agent's own controller user id unknown); the flow is parked: not charged, not cancelled, the pump not touched",
+    action: "on the controller's transaction list see who authorized that pump's transaction (user, POS); resolve the parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); set `controllerUserId` in the controller's config; then `ctl ack ID`",
+  },
+  PTS_GRADES_UNREADABLE: {
+    meaning: "the controller's fuel grade or nozzle configuration cannot be read (a grade the agent sells has a price it cannot decode, e.g. more decimals than `priceDigits`; the message names the field): no pump can be authorized",
+    action: "fix the named grade on the controller (or set `priceDigits` to the controller's price decimals), then `systemctl reload glase-agent`; then `ctl ack ID`",
+  },
+  PTS_PUMP_STUCK: {
+    meaning: "a pump has stood at end of a transaction no open sale of the agent holds for longer than `closeUnsettledAfterMs` (the POS's or another system's sale not closed, or one the agent gave up): the controller refuses every authorization on that pump meanwhile",
+    action: "find who owns that transaction (controller's transaction list: user, POS); collect it there or record it, then close it (POS or the controller's web UI); then `ctl ack ID`",
+  },
 };

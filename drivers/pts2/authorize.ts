@@ -13,6 +13,7 @@ import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import { decimalOfMinor, intOf } from "./decimal.ts";
 import { PTS_ERROR, isPtsPacketError, isPtsTransportError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
+import type { OwnUser } from "./own-user.ts";
 import { ownershipOf, probe, readTransaction } from "./ownership.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
@@ -36,6 +37,7 @@ export interface AuthorizeDeps {
   readonly now: () => number;
   readonly logger: Logger;
   readonly units: WireUnits;
+  readonly ownUser: OwnUser;
   /** Raises an alarm (a fault event). */
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
 }
@@ -44,15 +46,39 @@ const MAX_SENDS = 3;
 /** Numbers tried (found taken by the probe, or refused as existing) before giving up. */
 export const MAX_PROBES = 100;
 
-/** "there" (ours) | "absent" | "foreign", or throws when the controller cannot be asked. */
+/** "there" (ours) | "absent" | "foreign"; throws when the controller cannot be asked or cannot prove either (parked). */
 async function readBack(r: TxRecord, deps: AuthorizeDeps): Promise<"there" | "absent" | "foreign"> {
   const info = await readTransaction(r, deps.exchange, deps.units);
   if (info === undefined) return "absent";
-  const own = ownershipOf(r, info);
-  if (own.ours) return "there";
+  const own = ownershipOf(r, info, deps.ownUser.id());
+  if (own.ours === true) return "there";
+  if (own.ours === "unknown") throw await ownershipUnknown(r, own.why, deps);
   deps.logger.warn("pts_foreign_transaction", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: own.why });
   deps.fault(foreignFault(r, own.why));
   return "foreign";
+}
+
+/**
+ * Nothing proves the transaction ours or someone else's: the record stays "authorizing" (asked
+ * again), the flow parks, one PTS_OWNERSHIP_UNKNOWN alarm per record. Returns the error to throw.
+ */
+export async function ownershipUnknown(
+  r: TxRecord,
+  why: string,
+  deps: Pick<AuthorizeDeps, "book" | "now" | "logger" | "fault">,
+): Promise<AgentError> {
+  if (r.ownershipUnknownAt === undefined) {
+    await deps.book.update(r.flowId, (c) => (c.ownershipUnknownAt === undefined ? { ownershipUnknownAt: deps.now() } : {}));
+    deps.logger.warn("pts_ownership_unknown", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why });
+    deps.fault({
+      type: "fault",
+      point: r.point,
+      code: "PTS_OWNERSHIP_UNKNOWN",
+      transactionId: r.flowId,
+      message: `pump ${r.pump} transaction ${r.transaction}: an authorization whose answer was lost cannot be proven ours or someone else's (${why}); not settled, not cancelled, not stopped — check the sale on the controller and resolve the flow`,
+    });
+  }
+  return new AgentError("DEVICE_TIMEOUT", `pump ${r.pump} transaction ${r.transaction}: ownership unknown (${why})`, { pump: r.pump, transaction: r.transaction, code: "PTS_OWNERSHIP_UNKNOWN" });
 }
 
 export function foreignFault(r: TxRecord, why: string): Extract<DispenserEvent, { type: "fault" }> {
@@ -76,10 +102,12 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
   if (existing?.phase === "authorizing" && existing.pump === plan.pump) {
     // A repeat after an unresolved attempt (agent restart, retry): resolve it first.
     record = existing;
-    mayHaveLanded = existing.probedAt !== undefined; // never probed = never sent
+    // Probed means maybe sent; a record without probedAt may be one the pre-probe driver sent
+    // (review 2, N4): read back either way — "not found" then probes and sends as usual.
+    mayHaveLanded = true;
   } else {
     const transaction = await deps.book.allocate(plan.pump, plan.lastTransaction);
-    record = await deps.book.create({ ...plan, transaction, phase: "authorizing", at: deps.now() });
+    record = await deps.book.create({ ...plan, transaction, phase: "authorizing", at: deps.now(), priceDigits: deps.units.priceDigits });
     mayHaveLanded = false;
   }
 
@@ -138,6 +166,7 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         deps.logger.warn("pts_transaction_renumbered", { pump: record.pump, asked: record.transaction, got: confirmed });
         record = await deps.book.update(record.flowId, () => ({ transaction: confirmed }));
       }
+      if (deps.ownUser.wanted()) await learnOwnUser(record, deps);
       return finish(deps, record, "authorized");
     } catch (err) {
       if (isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_ALREADY_EXIST) || isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
@@ -169,5 +198,15 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       deps.logger.warn("pts_authorize_unanswered", { pump: record.pump, transaction: record.transaction, err });
       mayHaveLanded = true;
     }
+  }
+}
+
+/** A confirmed authorization tells which controller user the agent is (own-user.ts); never fails the sale. */
+async function learnOwnUser(r: TxRecord, deps: AuthorizeDeps): Promise<void> {
+  try {
+    const info = await readTransaction(r, deps.exchange, deps.units);
+    await deps.ownUser.learn(info?.userId);
+  } catch (err) {
+    deps.logger.debug("pts_user_id_unlearned", { pump: r.pump, transaction: r.transaction, err });
   }
 }

@@ -39,6 +39,13 @@ export const pts2ConfigSchema = z
     /** http(s)://host[:port][/jsonPTS] of the controller; the path defaults to /jsonPTS. */
     url: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, "must be an http:// or https:// URL"),
     auth: controllerAuth,
+    /**
+     * The controller's id of the user the agent logs in as (its users configuration). The one proof
+     * that a transaction read back after a lost PumpAuthorize answer is ours (its UserId). Without
+     * it the driver learns it from its own confirmed authorizations; until then such a read-back
+     * parks the flow with PTS_OWNERSHIP_UNKNOWN.
+     */
+    controllerUserId: z.number().int().min(0).optional(),
     tls: z
       .object({
         caFile: z.string().min(1).optional(),

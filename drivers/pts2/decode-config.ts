@@ -13,17 +13,30 @@ export interface ControllerGrade {
   readonly priceMinor: number;
 }
 
-export function decodeFuelGrades(data: Readonly<Record<string, unknown>>, units: WireUnits = CENTS): ControllerGrade[] {
+/**
+ * The controller's fuel grades. Strict only for the grades the agent sells (`configured`
+ * FuelGradeIds, when given): a grade the agent does not sell with a price it cannot read (AdBlue
+ * at 8.995 on a 2-digit site) is left out, not a reason to stop every pump (review 2, N5).
+ */
+export function decodeFuelGrades(data: Readonly<Record<string, unknown>>, units: WireUnits = CENTS, configured?: ReadonlySet<number>): ControllerGrade[] {
   const list = data.FuelGrades;
   if (!Array.isArray(list)) throw new AgentError("DEVICE_PROTOCOL", "FuelGradesConfiguration has no FuelGrades array");
-  return list.map((g: unknown, i) => {
+  const out: ControllerGrade[] = [];
+  list.forEach((g: unknown, i) => {
     const r = (typeof g === "object" && g !== null ? g : {}) as Record<string, unknown>;
-    return {
-      id: intOf(r.Id, `FuelGrades[${i}].Id`),
-      name: typeof r.Name === "string" ? r.Name : "",
-      priceMinor: minorOf(r.Price, `FuelGrades[${i}].Price`, units.priceDigits),
-    };
+    const id = configured === undefined ? intOf(r.Id, `FuelGrades[${i}].Id`) : typeof r.Id === "number" && Number.isInteger(r.Id) ? r.Id : undefined;
+    if (id === undefined) return; // no usable id: cannot be one of ours
+    if (configured !== undefined && !configured.has(id)) {
+      try {
+        out.push({ id, name: typeof r.Name === "string" ? r.Name : "", priceMinor: minorOf(r.Price, `FuelGrades[${i}].Price`, units.priceDigits) });
+      } catch {
+        // not sold by the agent: its price does not matter here
+      }
+      return;
+    }
+    out.push({ id, name: typeof r.Name === "string" ? r.Name : "", priceMinor: minorOf(r.Price, `FuelGrades[${i}].Price (grade ${id})`, units.priceDigits) });
   });
+  return out;
 }
 
 /** pump → fuel grade id of nozzle n at index n-1 (0 = nozzle not configured). */
@@ -62,8 +75,8 @@ export interface TransactionInfo {
   readonly priceMinor?: number;
   /** DateTimeStart: the controller's local time the transaction started. */
   readonly startedAt?: string;
-  /** OrderedType / OrderedDose, where the firmware reports them (Amount doses in minor units). */
-  readonly ordered?: { readonly type: string; readonly doseMinor?: number };
+  /** UserId: the controller user who authorized the transaction (the SDK's PumpTransactionInformation field). */
+  readonly userId?: number;
 }
 
 const STATES: Readonly<Record<string, PtsTransactionState>> = {
@@ -89,8 +102,6 @@ export function decodeTransactionInformation(data: Readonly<Record<string, unkno
     amountMinor: has("Amount") ? minorOf(data.Amount, "PumpTransactionInformation.Amount", units.moneyDigits) : 0,
     ...(has("Price") ? { priceMinor: minorOf(data.Price, "PumpTransactionInformation.Price", units.priceDigits) } : {}),
     ...(typeof data.DateTimeStart === "string" && data.DateTimeStart !== "" ? { startedAt: data.DateTimeStart } : {}),
-    ...(typeof data.OrderedType === "string" && data.OrderedType !== ""
-      ? { ordered: { type: data.OrderedType, ...(data.OrderedType === "Amount" && has("OrderedDose") ? { doseMinor: minorOf(data.OrderedDose, "PumpTransactionInformation.OrderedDose", units.moneyDigits) } : {}) } }
-      : {}),
+    ...(has("UserId") ? { userId: intOf(data.UserId, "PumpTransactionInformation.UserId") } : {}),
   };
 }

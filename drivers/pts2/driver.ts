@@ -19,6 +19,8 @@ import type { Logger } from "../../base/log.ts";
 import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../../contracts/dispenser.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
+import { OwnUser } from "./own-user.ts";
+import { verifyGivenUp } from "./verify-given-up.ts";
 import type { Pts2Config } from "./config.ts";
 import { decodeFirmware, decodeFuelGrades, decodePumpNozzles, decodeTransactionInformation } from "./decode-config.ts";
 import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
@@ -60,6 +62,9 @@ export class Pts2Controller implements DispenserController {
   private readonly pointOfPump = new Map<number, number>();
   private readonly stopConfirmed = new Map<string, number>();
   private readonly readBackAt = new Map<string, number>();
+  private readonly ownUser: OwnUser;
+  /** The controller FuelGradeIds the agent sells (decoded strictly; others tolerantly). */
+  private readonly sold: ReadonlySet<number>;
   private readonly authorizing = new Set<string>();
   private readonly linkWaiters = new Set<() => void>();
   private catalogRead: Promise<void> | undefined;
@@ -78,6 +83,8 @@ export class Pts2Controller implements DispenserController {
     this.log = deps.logger;
     this.scheduler = deps.scheduler;
     this.book = new TransactionBook(deps.store, () => this.scheduler.now());
+    this.ownUser = new OwnUser(deps.store, config.controllerUserId, this.log);
+    this.sold = new Set(config.grades.map((g) => g.ptsFuelGradeId));
     this.units = { moneyDigits: config.moneyDigits, priceDigits: config.priceDigits };
     this.catalog = new GradeCatalog(config.grades);
     for (const { point, pump } of config.points) {
@@ -89,7 +96,8 @@ export class Pts2Controller implements DispenserController {
 
   /** Loads the transaction records and starts polling. */
   async start(): Promise<void> {
-    await this.book.load(this.config.retentionMs);
+    await this.book.load(this.config.retentionMs, this.units);
+    await this.ownUser.load();
     this.schedulePoll(0);
     this.schedulePriceCheck();
   }
@@ -174,7 +182,7 @@ export class Pts2Controller implements DispenserController {
           limitMinor: cmd.limitMinor,
           ...(obs?.kind === "idle" && obs.lastTransaction !== undefined ? { lastTransaction: obs.lastTransaction } : {}),
         },
-        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, units: this.units, fault: (e) => this.emit(e) },
+        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, units: this.units, ownUser: this.ownUser, fault: (e) => this.emit(e) },
       );
     } finally {
       this.authorizing.delete(cmd.transactionId);
@@ -209,6 +217,8 @@ export class Pts2Controller implements DispenserController {
       exchange: this.exchange,
       units: this.units,
       now: () => this.scheduler.now(),
+      ownUser: this.ownUser,
+      logger: this.log,
       fault: (e) => this.raiseOnce(e),
       pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,
@@ -320,6 +330,8 @@ export class Pts2Controller implements DispenserController {
       case "stop":
         this.log.warn("pts_stopping", { pump: r.pump, transaction: r.transaction, emergency: a.emergency, why: a.why });
         return this.sendStop(r.pump, a.emergency, [r]);
+      case "verify":
+        return this.verifyLive(r);
       case "read": {
         if (this.authorizing.has(r.flowId)) return; // authorize() is resolving it right now
         const key = r.flowId;
@@ -330,6 +342,16 @@ export class Pts2Controller implements DispenserController {
         return;
       }
     }
+  }
+
+  /** A given-up number is live on the pump: ours (then stopped by the next poll) or not ours to touch. */
+  private async verifyLive(r: TxRecord): Promise<void> {
+    const last = this.readBackAt.get(r.flowId) ?? -Infinity;
+    if (this.scheduler.now() - last < READ_BACK_EVERY_MS) return;
+    this.readBackAt.set(r.flowId, this.scheduler.now());
+    const verdict = await verifyGivenUp(r, { exchange: this.exchange, units: this.units, book: this.book, ownUser: this.ownUser, now: () => this.scheduler.now(), logger: this.log, fault: (e) => this.emit(e) });
+    if (verdict === "ours") this.pollSoon();
+    else if (verdict !== undefined) this.readBackAt.delete(r.flowId);
   }
 
   /** Records the end figures (from a read-back) and tells the flows, once. */
@@ -375,7 +397,17 @@ export class Pts2Controller implements DispenserController {
 
   private async readCatalog(): Promise<void> {
     const [grades, nozzles] = await Promise.all([this.exchange.request("GetFuelGradesConfiguration"), this.exchange.request("GetPumpNozzlesConfiguration")]);
-    const { mismatches, changed } = this.catalog.update(decodeFuelGrades(grades.data, this.units), decodePumpNozzles(nozzles.data));
+    let decoded;
+    try {
+      decoded = { grades: decodeFuelGrades(grades.data, this.units, this.sold), nozzles: decodePumpNozzles(nozzles.data) };
+    } catch (err) {
+      // Nothing can be sold without the catalogue: a person must know, not just a log line.
+      for (const { point } of this.config.points) {
+        this.raiseOnce({ type: "fault", point, code: "PTS_GRADES_UNREADABLE", message: `the controller's fuel grade / nozzle configuration cannot be read: ${err instanceof Error ? err.message : String(err)}; no sale on this pump until it can` });
+      }
+      throw err;
+    }
+    const { mismatches, changed } = this.catalog.update(decoded.grades, decoded.nozzles);
     if (!changed) return;
     for (const m of mismatches) {
       this.log.warn("pts_price_mismatch", { ...m, policy: this.config.priceMismatch });

@@ -9,11 +9,19 @@
 //    controller's own clock at that moment (GetDateTime, when the firmware answers it). Anything
 //    found is someone else's, and the next number is tried.
 // 2. A transaction read back for an authorization whose answer we never got (`authorizing`) is
-//    ours only if the number was probed unused before sending, and what the controller holds is
-//    what we asked for: same pump and number (every read checks that, finding 2), same nozzle,
-//    same price, an Amount dose of our limit (where the firmware reports the dose), and a start
-//    not before the probe on the controller's clock. Anything else is "foreign": not authorized,
-//    a PTS_FOREIGN_TRANSACTION alarm, never settled, never stopped (it may be the attendant's sale).
+//    decided on WHO authorized it: the controller reports the authorizing user (UserId, the
+//    vendor SDK's PumpTransactionInformation field), and other systems (POS, web UI, readers) log
+//    in as other users. Same pump and number (every read checks that, finding 2) and the agent's
+//    own controller user (configured `controllerUserId`, or learned from its own confirmed
+//    authorizations) → ours. Another user, or a start before our probe on the controller's clock →
+//    foreign: not authorized, PTS_FOREIGN_TRANSACTION, never settled, never stopped. Nozzle, price
+//    and grade are NOT ownership evidence (review 2, N3: Price 0 before the fill, a pump ignoring
+//    our price): they belong to the mismatch rule (sale-figures.ts). Nor is the dose: real
+//    firmwares do not report it, and an attendant preset may equal our limit (review 2, N1).
+// 3. When the controller does not report UserId, or the agent does not know its own id, nothing
+//    proves the sale ours or someone else's: "unknown". The flow is parked (an error, asked again)
+//    with PTS_OWNERSHIP_UNKNOWN: never settled (it may be the attendant's cash sale), never
+//    cancelled (it may be our customer's fuel). A technician decides.
 import { AgentError } from "../../base/errors.ts";
 import { type TransactionInfo, decodeTransactionInformation } from "./decode-config.ts";
 import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
@@ -62,19 +70,18 @@ export async function probe(r: Pick<TxRecord, "pump" | "transaction">, exchange:
   return { free: info === undefined, ...(controllerTime !== undefined ? { controllerTime } : {}) };
 }
 
-export type Ownership = { readonly ours: true } | { readonly ours: false; readonly why: string };
+export type Ownership = { readonly ours: true } | { readonly ours: false; readonly why: string } | { readonly ours: "unknown"; readonly why: string };
 
-/** Rule 2 above: is this transaction the authorization the record asked for? */
-export function ownershipOf(r: TxRecord, info: TransactionInfo): Ownership {
+/** Rules 2 and 3 above: is this transaction the authorization the record asked for? */
+export function ownershipOf(r: TxRecord, info: TransactionInfo, ownUserId: number | undefined): Ownership {
   const no = (why: string): Ownership => ({ ours: false, why });
-  if (r.probedAt === undefined) return no(`number ${r.transaction} was never checked unused before sending: what the controller holds under it is not ours`);
   if (info.pump !== r.pump || info.transaction !== r.transaction) return no(`answer names pump ${info.pump} transaction ${info.transaction}`);
-  if (info.nozzle !== undefined && info.nozzle !== 0 && info.nozzle !== r.nozzle) return no(`nozzle ${info.nozzle}, we authorized nozzle ${r.nozzle}`);
-  if (info.priceMinor !== undefined && info.priceMinor !== r.priceMinor) return no(`price ${info.priceMinor}, we authorized ${r.priceMinor}`);
-  if (info.ordered !== undefined && (info.ordered.type !== "Amount" || info.ordered.doseMinor !== r.limitMinor)) return no(`dose ${info.ordered.type} ${info.ordered.doseMinor ?? ""}, we authorized Amount ${r.limitMinor}`);
   const started = info.startedAt === undefined ? undefined : parseStamp(info.startedAt);
   const probed = r.controllerTimeAtProbe === undefined ? undefined : parseStamp(r.controllerTimeAtProbe);
   if (started !== undefined && probed !== undefined && started < probed) return no(`started ${info.startedAt}, before our number check at ${r.controllerTimeAtProbe} (controller clock)`);
+  if (info.userId === undefined) return { ours: "unknown", why: "the controller does not report who authorized it (no UserId)" };
+  if (ownUserId === undefined) return { ours: "unknown", why: `authorized by controller user ${info.userId}, and the agent's own controller user id is not known (set controllerUserId)` };
+  if (info.userId !== ownUserId) return no(`authorized by controller user ${info.userId}, the agent is user ${ownUserId}`);
   return { ours: true };
 }
 

@@ -12,7 +12,8 @@
 //   figures to the record, then tells the flows) and before the transaction is closed;
 // - a transaction we asked to stop but that still fills is stopped again, and after stopTimeoutMs
 //   emergency-stopped; an authorization whose outcome we resolved as "not there" that shows up
-//   anyway is stopped, and fuel it delivered raises PTS_UNOWNED_DELIVERY (nobody is charged for it:
+//   anyway is first read back (a "verify" follow-up: the attendant's sale may carry the same
+//   number); only when the controller says the agent's user authorized it is it stopped, and fuel it delivered raises PTS_UNOWNED_DELIVERY (nobody is charged for it:
 //   the operator must know);
 // - an authorization whose answer we never got (`authorizing`) that shows up filling or ended is
 //   read back first: only a transaction that matches what we asked is ours (ownership.ts);
@@ -38,6 +39,8 @@ export interface PumpView {
   /** Transactions whose mismatch / unowned delivery was already raised while filling. */
   readonly mismatchRaised?: number;
   readonly unownedRaised?: number;
+  /** An end of transaction no open record of ours holds: since when, and whether PTS_PUMP_STUCK was raised. */
+  readonly strayEnd?: { readonly transaction: number; readonly since: number; readonly raised: boolean };
   readonly seen: boolean;
 }
 
@@ -46,6 +49,8 @@ export const INITIAL_VIEW: PumpView = { nozzleUp: 0, armed: true, offline: false
 export type TrackerAction =
   | { readonly type: "ended"; readonly record: TxRecord; readonly figures: EndedFigures }
   | { readonly type: "read"; readonly record: TxRecord }
+  /** A given-up (void/refused) number is live on the pump: is it our authorization after all? (ownership.ts) */
+  | { readonly type: "verify"; readonly record: TxRecord }
   | { readonly type: "close"; readonly record: TxRecord }
   | { readonly type: "closed"; readonly record: TxRecord }
   | { readonly type: "stop"; readonly record: TxRecord; readonly emergency: boolean; readonly why: string };
@@ -112,7 +117,10 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     }
     for (const r of ctx.records) {
       if (r === waiting) {
-        if (r.phase === "void" || r.phase === "refused") actions.push({ type: "stop", record: r, emergency: false, why: `authorization ${r.transaction} we resolved as absent is live` });
+        if (r.phase === "void" || r.phase === "refused") {
+          if (r.liveVerdict === "ours") actions.push({ type: "stop", record: r, emergency: false, why: `authorization ${r.transaction} we resolved as absent is live` });
+          else actions.push({ type: "verify", record: r });
+        }
         else if (r.stopRequestedAt !== undefined && stopDue(ctx, r)) actions.push({ type: "stop", record: r, emergency: false, why: "stop not yet effective" });
         continue;
       }
@@ -136,6 +144,9 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
   if (obs.kind === "filling") {
     if (r === undefined) return { view: next, events, actions }; // someone else's sale
     if (!ours(r)) {
+      // The number alone proves nothing (the attendant's POS numbers like us): stopped only once
+      // the controller says we authorized it (review 2, N2).
+      if (r.liveVerdict !== "ours") return { view: next, events, actions: [...actions, { type: "verify", record: r }] };
       actions.push({ type: "stop", record: r, emergency: false, why: `transaction ${r.transaction} is ${r.phase} but filling` });
       if (view.unownedRaised !== r.transaction) {
         events.push(unownedFault(point, obs.pump, r, obs));
@@ -168,11 +179,22 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
   }
 
   // End of transaction.
-  if (r === undefined) return { view: next, events, actions };
+  if (r === undefined) {
+    // Not ours to close (the POS's, or a number nobody owns any more) — but while it stands every
+    // authorization on the pump is refused: past closeUnsettledAfterMs a person must know (review 2, N3b).
+    const stray = view.strayEnd?.transaction === obs.transaction ? view.strayEnd : { transaction: obs.transaction, since: ctx.now, raised: false };
+    next = { ...next, strayEnd: stray };
+    if (!stray.raised && ctx.now - stray.since >= ctx.closeUnsettledAfterMs) {
+      events.push({ type: "fault", point, code: "PTS_PUMP_STUCK", message: `pump ${obs.pump} has stood at end of transaction ${obs.transaction} for ${Math.round((ctx.now - stray.since) / 1000)} s with no sale of the agent's open on it (${obs.milli} ml, amount ${obs.amountMinor}); the pump refuses every authorization until that transaction is closed` });
+      next = { ...next, strayEnd: { ...stray, raised: true } };
+    }
+    return { view: next, events, actions };
+  }
   if (r.ended === undefined) {
     // An authorization resolved as absent that ran anyway was stopped: close it, no flow owns it —
     // but the fuel it delivered is charged to nobody: an alarm with the figures.
     if (!ours(r)) {
+      if (r.liveVerdict !== "ours") return { view: next, events, actions: [...actions, { type: "verify", record: r }] };
       if (obs.milli > 0 || obs.amountMinor > 0) events.push(unownedFault(point, obs.pump, r, obs));
       return { view: next, events, actions: [...actions, { type: "close", record: r }] };
     }

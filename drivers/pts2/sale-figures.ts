@@ -4,7 +4,8 @@
 // changed mid-sale), another grade or another nozzle has sold something nobody chose: that is never
 // charged silently. The rule: charge the smaller of the controller's Amount and the volume at the
 // authorized price (units.ts, half up), so the customer never pays more than either the pump shows
-// or the agent's price allows; keep what the controller said in `mismatch`; raise
+// or the agent's price allows — unless the pump's own figures are not self-consistent (Price or
+// Amount 0 with volume > 0, Amount ≠ Price × Volume): then volume × authorized price; keep what the controller said in `mismatch`; raise
 // PTS_SALE_MISMATCH (the driver does, once, with the end). The operator then checks the pump.
 import type { DeliveryEndReason, DispenserEvent } from "../../contracts/dispenser.ts";
 import type { Figures } from "./decode-status.ts";
@@ -32,8 +33,12 @@ export function endedFigures(r: TxRecord, f: Figures, now: number, units: WireUn
   const why = mismatchOf(r, f);
   const base = { nozzle: f.nozzle, ptsFuelGradeId: f.fuelGradeId, milli: f.milli, reason: endReason(r, f), at: now };
   if (why === undefined) return { ...base, amountMinor: f.amountMinor, priceMinor: f.priceMinor };
-  const atAuthorized = amountAt(f.milli, r.priceMinor, units);
-  const pumpIsLower = f.amountMinor < atAuthorized;
+  const atAuthorized = Math.min(amountAt(f.milli, r.priceMinor, units), r.limitMinor);
+  // The pump's Amount is only a ceiling when the pump itself is consistent: a Price or Amount of 0
+  // with volume delivered (a configuration reset, a volume-only pump protocol), or an Amount that
+  // is not its own Price × Volume, says nothing — the volume at our price is charged (review 2, N6).
+  const pumpConsistent = f.milli === 0 || (f.amountMinor > 0 && f.priceMinor > 0 && Math.abs(amountAt(f.milli, f.priceMinor, units) - f.amountMinor) <= 1);
+  const pumpIsLower = pumpConsistent && f.amountMinor < atAuthorized;
   return {
     ...base,
     amountMinor: pumpIsLower ? f.amountMinor : atAuthorized,
@@ -49,6 +54,6 @@ export function saleMismatchFault(r: TxRecord, e: EndedFigures): Extract<Dispens
     point: r.point,
     code: "PTS_SALE_MISMATCH",
     transactionId: r.flowId,
-    message: `pump ${r.pump} transaction ${r.transaction} ended with ${m.why}; the controller's amount ${m.amountMinor}, charged ${e.amountMinor} (the lower of it and the authorized price)`,
+    message: `pump ${r.pump} transaction ${r.transaction} ended with ${m.why}; the controller's amount ${m.amountMinor}, charged ${e.amountMinor} (${e.priceMinor === r.priceMinor ? "the volume at the authorized price" : "the controller's amount, lower than at the authorized price"})`,
   };
 }

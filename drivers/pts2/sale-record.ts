@@ -10,9 +10,11 @@
 // that may have run.
 import { AgentError } from "../../base/errors.ts";
 import type { DispenserEvent, PointStatus, SaleRecord } from "../../contracts/dispenser.ts";
-import { foreignFault } from "./authorize.ts";
+import { foreignFault, ownershipUnknown } from "./authorize.ts";
 import type { PumpObservation } from "./decode-status.ts";
 import type { PacketExchange } from "./exchange.ts";
+import type { OwnUser } from "./own-user.ts";
+import type { Logger } from "../../base/log.ts";
 import { ownershipOf, readTransaction } from "./ownership.ts";
 import { endedFigures } from "./sale-figures.ts";
 import type { EndedFigures, TransactionBook, TxRecord } from "./transactions.ts";
@@ -23,6 +25,8 @@ export interface SaleRecordDeps {
   readonly exchange: PacketExchange;
   readonly units: WireUnits;
   readonly now: () => number;
+  readonly ownUser: OwnUser;
+  readonly logger: Logger;
   /** Raises an alarm (a fault event). */
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
   pumpOffline(pump: number): boolean;
@@ -68,8 +72,9 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     throw new AgentError("DEVICE_PROTOCOL", `controller has no transaction ${r.transaction} on pump ${r.pump} although it confirmed it`, { flowId, pump: r.pump, transaction: r.transaction });
   }
   if (r.phase === "authorizing") {
-    const own = ownershipOf(r, info);
-    if (!own.ours) {
+    const own = ownershipOf(r, info, deps.ownUser.id());
+    if (own.ours === "unknown") throw await ownershipUnknown(r, own.why, deps);
+    if (own.ours === false) {
       // Someone else's transaction under our number: our authorization is not there. Not settled,
       // not stopped (it may be the attendant's customer); closed in our book, alarm for a person.
       const now = deps.now();

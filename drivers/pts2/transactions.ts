@@ -55,6 +55,8 @@ export interface TxRecord {
   readonly ptsFuelGradeId: number;
   /** The price sent in PumpAuthorize, in price units (units.ts; = minor units unless priceDigits is set). */
   readonly priceMinor: number;
+  /** The decimals of every price in this record (absent in records of older drivers: the money digits then). */
+  readonly priceDigits?: number;
   readonly limitMinor: number;
   readonly phase: TxPhase;
   readonly at: number;
@@ -62,6 +64,14 @@ export interface TxRecord {
   readonly probedAt?: number;
   /** The controller's clock at that check, if it answered GetDateTime. */
   readonly controllerTimeAtProbe?: string;
+  /** A read-back could not prove the transaction ours or foreign (ownership.ts rule 3): alarmed once. */
+  readonly ownershipUnknownAt?: number;
+  /**
+   * A void/refused number seen live on the pump, read back (ownership.ts): "ours" = our late
+   * authorization (stopped, closed, PTS_UNOWNED_DELIVERY); else someone else's or unprovable —
+   * never stopped or closed by us, the record closed in our book.
+   */
+  readonly liveVerdict?: "ours" | "foreign" | "unknown";
   /** Read back, the number held someone else's transaction: never settled, never stopped by us. */
   readonly foreign?: boolean;
   /** Set before PumpStop is sent; the driver keeps stopping until the controller shows the end. */
@@ -89,9 +99,16 @@ export class TransactionBook {
     private readonly now: () => number,
   ) {}
 
-  /** Reads every record; drops closed, settled ones older than `retentionMs`. */
-  async load(retentionMs: number): Promise<void> {
-    for (const { value } of await this.store.list("tx/")) this.remember(value as TxRecord);
+  /**
+   * Reads every record, its prices in `units` (a site that changed `priceDigits` with a sale in
+   * flight must not compare 1899 hundredths with 18990 thousandths: review 2, N4); drops closed,
+   * settled ones older than `retentionMs`.
+   */
+  async load(retentionMs: number, units?: { readonly moneyDigits: number; readonly priceDigits: number }): Promise<void> {
+    for (const { value } of await this.store.list("tx/")) {
+      const r = value as TxRecord;
+      this.remember(units === undefined ? r : inPriceDigits(r, units.priceDigits, units.moneyDigits));
+    }
     await this.prune(retentionMs);
   }
 
@@ -182,4 +199,13 @@ export class TransactionBook {
     this.chains.set(key, p.catch(() => undefined));
     return p;
   }
+}
+
+/** The record with every price in `to` decimals; a record without `priceDigits` was written in `legacy` (money) digits. */
+export function inPriceDigits(r: TxRecord, to: number, legacy: number): TxRecord {
+  const from = r.priceDigits ?? legacy;
+  if (from === to) return r.priceDigits === to ? r : { ...r, priceDigits: to };
+  const f = (p: number) => (to > from ? p * 10 ** (to - from) : Math.round(p / 10 ** (from - to)));
+  const ended = r.ended && { ...r.ended, priceMinor: f(r.ended.priceMinor), ...(r.ended.mismatch ? { mismatch: { ...r.ended.mismatch, priceMinor: f(r.ended.mismatch.priceMinor) } } : {}) };
+  return { ...r, priceDigits: to, priceMinor: f(r.priceMinor), ...(ended ? { ended } : {}) };
 }

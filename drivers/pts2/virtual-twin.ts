@@ -8,7 +8,7 @@ import type { Pts2ConfigInput } from "./config.ts";
 export interface StartedPts2Twin {
   readonly twin: VirtualPts2;
   /** The driver config reaching the twin (merge over the station's own points/grades). */
-  readonly link: Pick<Pts2ConfigInput, "url" | "auth">;
+  readonly link: Pick<Pts2ConfigInput, "url" | "auth" | "controllerUserId">;
   close(): Promise<void>;
 }
 
@@ -19,7 +19,7 @@ export async function startPts2Twin(options: VirtualPts2Options = {}): Promise<S
   const auth = options.auth ?? { scheme: "none" as const };
   return {
     twin,
-    link: { url: twin.url, auth: auth.scheme === "none" ? { scheme: "none" } : { scheme: auth.scheme, user: auth.user, password: auth.password } },
+    link: { url: twin.url, auth: auth.scheme === "none" ? { scheme: "none" } : { scheme: auth.scheme, user: auth.user, password: auth.password }, controllerUserId: options.userId ?? 1 },
     close: () => twin.close(),
   };
 }

@@ -21,8 +21,13 @@ export interface VirtualPumpConfig {
 
 export type VirtualTxState = "WaitingNozzleUpForAuthorization" | "Authorized" | "Filling" | "EndOfTransaction" | "Finished";
 
+/** The controller user id of authorizations not made through the agent's HTTP user (the attendant's POS). */
+export const POS_USER_ID = 2;
+
 export interface VirtualTx {
   readonly pump: number;
+  /** The controller user who authorized it (PumpTransactionInformation.UserId). */
+  readonly userId?: number;
   readonly transaction: number;
   /** The nozzle the authorization is for (0: any). */
   readonly nozzle: number;
@@ -89,6 +94,8 @@ export class VirtualPumps {
   readonly pumps = new Map<number, VirtualPump>();
   /** Every transaction ever authorized, `${pump}:${transaction}` (survives power cuts). */
   readonly records = new Map<string, VirtualTx>();
+  /** The user id of the HTTP request being run (set by the server around each request); unset = the POS. */
+  requestUser: number | undefined;
   private readonly changeListeners = new Set<(pump: number) => void>();
 
   /** Prices' decimals on the wire (2 or more; money always has 2). */
@@ -143,6 +150,7 @@ export class VirtualPumps {
     const gradeOfNozzle = nozzle > 0 ? p.nozzles[nozzle - 1]! : 0;
     const t: VirtualTx = {
       pump: p.id,
+      userId: this.requestUser ?? POS_USER_ID,
       transaction: number,
       nozzle,
       nozzleUsed: 0,
@@ -180,7 +188,7 @@ export class VirtualPumps {
     if (typeof tx !== "number" || !Number.isInteger(tx) || tx < 0 || tx > 65535) return fail(VERR.TX_OUT_OF_RANGE);
     const t = tx === 0 ? (found.data.current ?? found.data.last) : this.records.get(`${found.data.id}:${tx}`);
     if (!t) return fail(VERR.TX_NOT_FOUND);
-    return { ok: true, data: { ...this.figuresOf(t), State: t.state, DateTime: stamp(t.endedAt ?? this.now()), UserId: 1, OrderedType: t.doseType, OrderedDose: t.doseType === "Amount" ? t.dose / 100 : t.dose / 1000 } };
+    return { ok: true, data: { ...this.figuresOf(t), State: t.state, DateTime: stamp(t.endedAt ?? this.now()), UserId: t.userId ?? POS_USER_ID } }; // as a real controller: no ordered type or dose here
   }
 
   closeTransaction(d: Record<string, unknown>): Outcome {

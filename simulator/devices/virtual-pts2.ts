@@ -26,6 +26,8 @@ export interface VirtualPts2Options extends FlowOptions {
   /** HTTPS with this key and certificate (PEM). */
   readonly tls?: { readonly key: string; readonly cert: string };
   readonly firmware?: string;
+  /** The controller user id of the HTTP user (reported as UserId of its authorizations; default 1). */
+  readonly userId?: number;
   /** Decimals of prices (default 2, cents); money always has 2. 3 = 1.759 EUR/L. */
   readonly priceDigits?: number;
   /** A power cut wipes the transaction records (see VirtualPumps.forgetOnPowerCut). */
@@ -224,7 +226,13 @@ export class VirtualPts2 {
         return ok(s.Type, s.Data);
       }
       case "PumpAuthorize": {
-        const o = this.pumps.authorize(data);
+        this.pumps.requestUser = this.options.userId ?? 1;
+        let o: Outcome;
+        try {
+          o = this.pumps.authorize(data);
+        } finally {
+          this.pumps.requestUser = undefined;
+        }
         if (o.ok) this.flow.onAuthorized(o.data.Pump as number, typeof data.Nozzle === "number" ? data.Nozzle : 0);
         return o.ok ? ok("PumpAuthorizeConfirmation", o.data) : err(o.code);
       }

@@ -21,7 +21,7 @@ export const pts2Twin: VirtualTwin<Pts2ControllerConfig> = {
     try {
       await twin.listen(0);
       const { virtual: _virtual, ...rest } = config;
-      return { config: { ...rest, url: twin.url, auth: { scheme: "none" } }, device: twin, close: () => twin.close() };
+      return { config: { ...rest, url: twin.url, auth: { scheme: "none" }, controllerUserId: 1 }, device: twin, close: () => twin.close() };
     } catch (err) {
       await twin.close();
       throw err;

@@ -34,6 +34,7 @@ export async function openDriver(twin: VirtualPts2, overrides: Partial<Pts2Confi
     {
       url: twin.url,
       auth: { scheme: "none" },
+      controllerUserId: 1, // the twin's HTTP user (its attendant POS is user 2)
       currency: "SEK",
       points: [
         { point: 1, pump: 1 },
@@ -55,4 +56,14 @@ export async function openDriver(twin: VirtualPts2, overrides: Partial<Pts2Confi
 /** The packets of a type the twin received, with their Data. */
 export function received(twin: VirtualPts2, type: string): Array<Record<string, unknown>> {
   return twin.received.filter((p) => p.Type === type).map((p) => p.Data);
+}
+
+/** Runs a direct twin call as the agent's controller user (1) — a request of ours that arrived late; a direct call is otherwise the attendant's POS (user 2). */
+export function asAgent<T>(twin: VirtualPts2, run: () => T): T {
+  twin.pumps.requestUser = 1;
+  try {
+    return run();
+  } finally {
+    twin.pumps.requestUser = undefined;
+  }
 }

@@ -5,7 +5,7 @@ import { expect, it } from "vitest";
 import type { DispenserEvent } from "../../../drivers/dispenser/contract.ts";
 import { MemoryDriverStore } from "../../../drivers/driver-store.ts";
 import { isAgentError } from "../../../agent/errors.ts";
-import { closeAfterEach, openDriver, received, startTwin, waitUntil } from "./helpers.ts";
+import { closeAfterEach, openDriver, received, startTwin, waitUntil, asAgent } from "./helpers.ts";
 
 const cleanup = closeAfterEach();
 type End = Extract<DispenserEvent, { type: "end" }>;
@@ -165,7 +165,7 @@ it("agent killed between recording a PumpAuthorize and sending it: the restarted
   expect(await driver.saleRecord("P2-ghost")).toBeUndefined();
   expect(await store.get("tx/P2-ghost")).toMatchObject({ phase: "void" });
   // It shows up after all (a request stuck somewhere): the driver stops it at once.
-  twin.pumps.authorize({ Pump: 2, Nozzle: 1, Type: "Amount", Dose: 100, Price: 18.99, Transaction: 7 });
+  asAgent(twin, () => twin.pumps.authorize({ Pump: 2, Nozzle: 1, Type: "Amount", Dose: 100, Price: 18.99, Transaction: 7 }));
   twin.liftNozzle(2, 1);
   await waitUntil(() => received(twin, "PumpStop").some((d) => d.Pump === 2), 5000, "PumpStop of the ghost");
   await waitUntil(() => twin.pumps.pumps.get(2)!.current === undefined, 5000, "the stopped ghost closed");

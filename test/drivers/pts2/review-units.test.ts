@@ -54,8 +54,16 @@ describe("findings 3 and 5 in the pump tracker", () => {
     // The first status of a fill, before any fuel, judges nothing.
     expect(observePump(INITIAL_VIEW, filling({ milli: 0, amountMinor: 0, priceMinor: 0, fuelGradeId: 0 }), ctx([r])).events.filter((e) => e.type === "fault")).toEqual([]);
   });
-  it("a void authorization that fills is stopped with PTS_UNOWNED_DELIVERY; its end is closed with the figures in the alarm", () => {
+  it("a void number seen live is only read back (verify) until the controller says we authorized it: never stopped or closed on the number alone (review 2, N2)", () => {
     const r = record({ phase: "void" });
+    for (const obs of [filling(), { ...filling(), kind: "end" as const }]) {
+      const a = observePump(INITIAL_VIEW, obs, ctx([r]));
+      expect(a.actions.map((x) => x.type)).toEqual(["verify"]);
+      expect(a.events.filter((e) => e.type === "fault")).toEqual([]);
+    }
+  });
+  it("a void authorization proven ours that fills is stopped with PTS_UNOWNED_DELIVERY; its end is closed with the figures in the alarm", () => {
+    const r = record({ phase: "void", liveVerdict: "ours" });
     const a = observePump(INITIAL_VIEW, filling(), ctx([r]));
     expect(a.actions.map((x) => x.type)).toEqual(["stop"]);
     expect(a.events.filter((e) => e.type === "fault")).toMatchObject([{ code: "PTS_UNOWNED_DELIVERY" }]);
@@ -73,18 +81,18 @@ describe("findings 3 and 5 in the pump tracker", () => {
 
 describe("finding 1: ownership of a read-back", () => {
   const info = { pump: 1, transaction: 5, state: "EndOfTransaction" as const, nozzle: 1, fuelGradeId: 1, milli: 1000, amountMinor: 1899, priceMinor: 1899 };
-  it("ours only when probed unused first and matching pump, number, nozzle, price, dose and start", () => {
-    expect(ownershipOf(record(), info)).toEqual({ ours: true });
-    expect(ownershipOf(record({ probedAt: undefined }), info).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, transaction: 6 }).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, nozzle: 2 }).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, priceMinor: 2049 }).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, ordered: { type: "FullTank" } }).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, ordered: { type: "Amount", doseMinor: 5000 } }).ours).toBe(false);
-    expect(ownershipOf(record(), { ...info, ordered: { type: "Amount", doseMinor: 10000 } }).ours).toBe(true);
+  it("decided on who authorized (UserId): ours only for the agent's own user; unknown without a UserId or without our id; nozzle, price and dose are not evidence", () => {
+    const mine = { ...info, userId: 1 };
+    expect(ownershipOf(record(), mine, 1)).toEqual({ ours: true });
+    expect(ownershipOf(record({ probedAt: undefined }), mine, 1)).toEqual({ ours: true }); // a pre-probe record (review 2, N4)
+    expect(ownershipOf(record(), { ...mine, transaction: 6 }, 1).ours).toBe(false);
+    expect(ownershipOf(record(), { ...mine, userId: 2 }, 1).ours).toBe(false);
+    expect(ownershipOf(record(), { ...mine, nozzle: 2, priceMinor: 0 }, 1).ours).toBe(true); // the mismatch rule's business
+    expect(ownershipOf(record(), info, 1).ours).toBe("unknown");
+    expect(ownershipOf(record(), mine, undefined).ours).toBe("unknown");
     const probed = record({ controllerTimeAtProbe: "2024-10-30T12:00:05" });
-    expect(ownershipOf(probed, { ...info, startedAt: "2024-10-30T11:59:00" }).ours).toBe(false);
-    expect(ownershipOf(probed, { ...info, startedAt: "2024-10-30T12:00:05" }).ours).toBe(true);
+    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T11:59:00" }, 1).ours).toBe(false);
+    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T12:00:05" }, 1).ours).toBe(true);
   });
 });
 
@@ -156,7 +164,7 @@ describe("finding 5: every PTS fault code is in the alarm catalogue", () => {
       const text = await readFile(`drivers/pts2/${f}`, "utf8");
       for (const m of text.matchAll(/type: "fault",[^}]*?code: "(PTS_[A-Z_]+)"/gs)) codes.add(m[1]!);
     }
-    expect([...codes].sort()).toEqual(["PTS_FOREIGN_TRANSACTION", "PTS_PRICE_MISMATCH", "PTS_PUMP_OFFLINE", "PTS_SALE_MISMATCH", "PTS_STOP_IGNORED", "PTS_TRANSACTION_LOST", "PTS_UNOWNED_DELIVERY"]);
+    expect([...codes].sort()).toEqual(["PTS_FOREIGN_TRANSACTION", "PTS_GRADES_UNREADABLE", "PTS_OWNERSHIP_UNKNOWN", "PTS_PRICE_MISMATCH", "PTS_PUMP_OFFLINE", "PTS_PUMP_STUCK", "PTS_SALE_MISMATCH", "PTS_STOP_IGNORED", "PTS_TRANSACTION_LOST", "PTS_UNOWNED_DELIVERY"]);
     expect(Object.keys(PTS_FAULTS).sort()).toEqual([...codes].sort());
     const doc = await readFile("docs/alarms.md", "utf8");
     const documented = [...doc.matchAll(/^\| `device-fault-(PTS_[A-Z_]+)` \|/gm)].map((m) => m[1]!);

@@ -6,7 +6,7 @@ import { expect, it } from "vitest";
 import type { DispenserEvent } from "../../../contracts/dispenser.ts";
 import { MemoryDriverStore } from "../../../drivers/driver-store.ts";
 import type { VirtualTx } from "../../../simulator/devices/virtual-pts2-pumps.ts";
-import { closeAfterEach, openDriver, received, startTwin, waitUntil } from "./helpers.ts";
+import { closeAfterEach, openDriver, received, startTwin, waitUntil, asAgent } from "./helpers.ts";
 
 const cleanup = closeAfterEach();
 type End = Extract<DispenserEvent, { type: "end" }>;
@@ -134,7 +134,7 @@ it("finding 5: fuel delivered under an authorization resolved as void is stopped
   const twin = await startTwin();
   const store = new MemoryDriverStore();
   await store.put("tx/V1", { flowId: "V1", point: 1, pump: 1, transaction: 7, nozzle: 1, gradeId: "95", ptsFuelGradeId: 1, priceMinor: 1899, limitMinor: 10000, phase: "void", at: Date.now(), probedAt: Date.now() });
-  expect(twin.pumps.authorize({ Pump: 1, Nozzle: 1, Type: "Amount", Dose: 100, Price: 18.99, Transaction: 7 }).ok).toBe(true);
+  expect(asAgent(twin, () => twin.pumps.authorize({ Pump: 1, Nozzle: 1, Type: "Amount", Dose: 100, Price: 18.99, Transaction: 7 })).ok).toBe(true);
   twin.liftNozzle(1, 1);
   twin.deliver(1, 2_000);
   const { driver, events } = await openDriver(twin, {}, store);
