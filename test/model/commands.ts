@@ -240,6 +240,7 @@ export class Technician extends Step {
       case "resolve": {
         const parked = engine.snapshot().flows.filter((f) => f.parked);
         const f = parked[Number(this.args.pick) % Math.max(1, parked.length)];
+        if (f && this.args.action === "mark-settled") w.markedSettled.add(f.flowId);
         if (f) await engine.resolveParked(f.flowId, this.args.action as ParkedAction).catch(() => undefined);
         return;
       }

@@ -219,7 +219,10 @@ export function judgeSales(w: World, alarmsNow: readonly AlarmInfo[], flowsNow: 
       }
     }
     if (x.handedOut?.outcome === "delivered" && refunds.length > 0) w.violateOnce(`sale-both:${id}`, "released-and-refunded", `${id} delivered and refunded ${refunds[0]!.amountMinor}`);
-    if (s.state === "refunded" && refunds.length !== 1) w.violateOnce(`sale-refunded-none:${id}`, "sale-refunded-without-refund", `${id} shows refunded, Glase applied ${refunds.length} refunds`);
+    // A parked refund a technician marked settled ("it is there") ends the sale refunded on their
+    // word; the model's technician acts blindly, so Glase may hold none — theirs to answer for.
+    const technicianSaidRefunded = refunds.length === 0 && w.markedSettled.has(`R-${id}`);
+    if (s.state === "refunded" && refunds.length !== 1 && !technicianSaidRefunded) w.violateOnce(`sale-refunded-none:${id}`, "sale-refunded-without-refund", `${id} shows refunded, Glase applied ${refunds.length} refunds`);
     if (s.state === "delivered" && refunds.length > 0) w.violateOnce(`sale-delivered-refunded:${id}`, "sale-delivered-refunded", `${id} delivered but refunded`);
     const parkedOnTerminal = flowsNow.some((f) => f.parked && f.point === KIOSK_POINT);
     if (paid.length === 1 && paid[0]!.cause !== "reversed" && ["starting", "waiting", "cancelled", "paid", ...(parkedOnTerminal ? [] : ["refunding"])].includes(s.state)) {

@@ -101,6 +101,8 @@ export class World {
   readonly flows = new Map<string, FlowSummary>();
   readonly releases: ReleaseRecord[] = [];
   readonly tech: TechRecord[] = [];
+  /** Parked flows a technician marked settled ("it is there"): their word, not Glase's ledger, ends them. */
+  readonly markedSettled = new Set<string>();
   readonly violations: Violation[] = [];
   readonly kills: { readonly at: number; readonly phases: readonly string[] }[] = [];
   /** Point → event number at which a technician stopped it (deleted on resume). */
