@@ -293,6 +293,11 @@ export class EngineKioskHost implements KioskHost {
    * (deliveredMinor). The point takes a new sale; a result the controller reports later is refused.
    */
   async resolveSale(saleId: string, decision: { readonly outcome: "delivered" | "failed"; readonly deliveredMinor?: number }, by: string): Promise<KioskSale> {
+    // "delivered" settles the whole amount: a partial amount with it is a technician's mistake
+    // (they meant failed with what came out), never silently a full delivery.
+    if (decision.outcome === "delivered" && decision.deliveredMinor !== undefined) {
+      throw new AgentError("INPUT_INVALID", "deliveredMinor: only with outcome failed (what came out of a partial delivery); delivered means the whole amount", { field: "deliveredMinor" });
+    }
     await this.ready;
     const e = this.entry(saleId);
     const sale = await this.mutate(e, async () => {
