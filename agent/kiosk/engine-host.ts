@@ -39,7 +39,7 @@ import { SaleIndex } from "./sale-index.ts";
 import { SaleReceipts, receiptContent, receiptPending } from "./sale-receipt.ts";
 import type { GlaseOutcome } from "../core/inputs.ts";
 import type { ReceiptContent } from "../../contracts/printer.ts";
-import { attentionAlarm, refundFailedAlarm, releaseMissingAlarm, releaseUnknownAlarm } from "./sale-alarms.ts";
+import { attentionAlarm, receiptNotSubmittedAlarm, refundFailedAlarm, releaseMissingAlarm, releaseUnknownAlarm } from "./sale-alarms.ts";
 
 /** What the host needs of the payment engine (the station may swap engines: asked each time). */
 export interface KioskEngine {
@@ -112,7 +112,20 @@ export class EngineKioskHost implements KioskHost {
       logger: o.logger,
     });
     // async: no engine now (the station starting) is a rejection — nothing was sent, tried again.
-    this.receipts = new SaleReceipts({ submit: async (r) => this.o.engine().submitPaymentReceipt(r), scheduler: o.scheduler, logger: o.logger });
+    this.receipts = new SaleReceipts({
+      submit: async (r) => this.o.engine().submitPaymentReceipt(r),
+      scheduler: o.scheduler,
+      logger: o.logger,
+      onGiveUp: (saleId, why) => {
+        const s = this.entries.get(saleId)?.rec.sale;
+        if (!s) return;
+        try {
+          this.o.engine().alarm(receiptNotSubmittedAlarm(s, why));
+        } catch (err) {
+          o.logger.warn("kiosk_receipt_alarm_not_raised", { saleId, err }); // no engine now: the log line above stays
+        }
+      },
+    });
     this.sub = o.events$.subscribe((e) => {
       if (e.type === "flow" && e.flow.kind === "pos" && this.entries.has(e.flow.flowId)) void this.onPosFlow(e.flow.flowId, e.flow.finished, e.flow.state, e.flow.outcome);
     });
