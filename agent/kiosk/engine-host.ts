@@ -487,6 +487,7 @@ export class EngineKioskHost implements KioskHost {
     const rec: SaleRecord = { ...e.rec, ...extra };
     await this.o.journal.append(saleTransition(rec, input, this.terminalOf(rec.sale.point)));
     e.rec = rec;
+    this.entries.changed(e); // a receipt no longer owed: the sale may be swept now
   }
 
   /** Journals the sale's next version, then shows it to the listeners. */
