@@ -137,6 +137,9 @@ export class Station implements StationControl {
     await this.parts.terminals.tidy().catch((err: unknown) => this.parts.logger.warn("terminals-tidy-failed", { err }));
     for (const p of this.parts.config.points) {
       const reg = await this.parts.terminals.registration(p.id).catch((err: unknown): PointRegistration => ({ kind: "broken", problem: err instanceof Error ? err.message : String(err), source: "stored" }));
+      // A kiosk names the sticker of the terminal as it is NOW (after register/unregister/assign-id):
+      // one Glase binds to another point's terminal sends its customers to the wrong invoice.
+      if (this.parts.kiosk) this.parts.kiosk.setGlaseId(p.id, reg.kind === "registered" ? await this.parts.terminals.storedGlaseId(p.id) : undefined);
       if (reg.kind === "registered") this.credentials.set(p.id, reg.credentials);
       else if (reg.kind === "unregistered") this.parts.logger.warn("point-unregistered", { point: p.id, hint: `glase-agent register --point ${p.id}` });
       else this.raiseStartAlarm(pointAlarm(p.id, reg));
@@ -328,7 +331,14 @@ export class Station implements StationControl {
 
   async assignGlaseId(point: number, glaseId: string): Promise<void> {
     await this.parts.terminals.assignGlaseId(point, glaseId);
-    this.parts.kiosk?.setGlaseId(point, glaseId); // a kiosk shows the sticker to scan
+    // A kiosk shows the sticker to scan (a config terminal stores none: shown until the next engine
+    // start). Glase moves a sticker to the terminal it is assigned to: no other point names it now.
+    const kiosk = this.parts.kiosk;
+    if (!kiosk) return;
+    for (const p of this.parts.config.points) {
+      if (p.id !== point && (await this.parts.terminals.storedGlaseId(p.id)) === glaseId) kiosk.setGlaseId(p.id, undefined);
+    }
+    kiosk.setGlaseId(point, glaseId);
   }
 
   async stopPoint(point: number, by?: AdminActor): Promise<void> {

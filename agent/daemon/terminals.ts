@@ -383,6 +383,12 @@ export class TerminalManager {
     this.opts.logger.info("terminal-unregistered", { point: pointId, terminalId: creds.terminalId });
   }
 
+  /** The Glase ID (sticker) bound to a point's stored terminal; undefined when none, or unreadable. */
+  async storedGlaseId(pointId: number): Promise<string | undefined> {
+    const stored = await readStoredTerminal(this.opts.terminalsDir, pointId).catch(() => undefined);
+    return stored?.seqrId || undefined;
+  }
+
   assignGlaseId(pointId: number, glaseId: string): Promise<void> {
     return this.exclusive(pointId, "assign-id", async () => {
       const creds = await this.credentials(pointId);

@@ -39,7 +39,7 @@ import { SaleIndex } from "./sale-index.ts";
 import { SaleReceipts, receiptContent, receiptPending } from "./sale-receipt.ts";
 import type { GlaseOutcome } from "../core/inputs.ts";
 import type { ReceiptContent } from "../../contracts/printer.ts";
-import { attentionAlarm, refundFailedAlarm, releaseMissingAlarm, releaseUnknownAlarm } from "./sale-alarms.ts";
+import { attentionAlarm, receiptNotSubmittedAlarm, refundFailedAlarm, releaseMissingAlarm, releaseUnknownAlarm } from "./sale-alarms.ts";
 
 /** What the host needs of the payment engine (the station may swap engines: asked each time). */
 export interface KioskEngine {
@@ -112,7 +112,20 @@ export class EngineKioskHost implements KioskHost {
       logger: o.logger,
     });
     // async: no engine now (the station starting) is a rejection — nothing was sent, tried again.
-    this.receipts = new SaleReceipts({ submit: async (r) => this.o.engine().submitPaymentReceipt(r), scheduler: o.scheduler, logger: o.logger });
+    this.receipts = new SaleReceipts({
+      submit: async (r) => this.o.engine().submitPaymentReceipt(r),
+      scheduler: o.scheduler,
+      logger: o.logger,
+      onGiveUp: (saleId, why) => {
+        const s = this.entries.get(saleId)?.rec.sale;
+        if (!s) return;
+        try {
+          this.o.engine().alarm(receiptNotSubmittedAlarm(s, why));
+        } catch (err) {
+          o.logger.warn("kiosk_receipt_alarm_not_raised", { saleId, err }); // no engine now: the log line above stays
+        }
+      },
+    });
     this.sub = o.events$.subscribe((e) => {
       if (e.type === "flow" && e.flow.kind === "pos" && this.entries.has(e.flow.flowId)) void this.onPosFlow(e.flow.flowId, e.flow.finished, e.flow.state, e.flow.outcome);
     });
@@ -293,6 +306,11 @@ export class EngineKioskHost implements KioskHost {
    * (deliveredMinor). The point takes a new sale; a result the controller reports later is refused.
    */
   async resolveSale(saleId: string, decision: { readonly outcome: "delivered" | "failed"; readonly deliveredMinor?: number }, by: string): Promise<KioskSale> {
+    // "delivered" settles the whole amount: a partial amount with it is a technician's mistake
+    // (they meant failed with what came out), never silently a full delivery.
+    if (decision.outcome === "delivered" && decision.deliveredMinor !== undefined) {
+      throw new AgentError("INPUT_INVALID", "deliveredMinor: only with outcome failed (what came out of a partial delivery); delivered means the whole amount", { field: "deliveredMinor" });
+    }
     await this.ready;
     const e = this.entry(saleId);
     const sale = await this.mutate(e, async () => {
@@ -469,6 +487,7 @@ export class EngineKioskHost implements KioskHost {
     const rec: SaleRecord = { ...e.rec, ...extra };
     await this.o.journal.append(saleTransition(rec, input, this.terminalOf(rec.sale.point)));
     e.rec = rec;
+    this.entries.changed(e); // a receipt no longer owed: the sale may be swept now
   }
 
   /** Journals the sale's next version, then shows it to the listeners. */

@@ -38,6 +38,15 @@ export function refundFailedAlarm(s: KioskSale, amountMinor: number, why: string
   };
 }
 
+export function receiptNotSubmittedAlarm(s: KioskSale, why: string): SaleAlarm {
+  return {
+    code: "receipt-not-submitted",
+    message: `kiosk sale ${s.saleId} on point ${s.point}: the Glase receipt of payment ${s.ersReference} was not submitted (${why}); the customer was served and paid — nothing to refund`,
+    point: s.point,
+    flowId: s.saleId,
+  };
+}
+
 /** The alarm a sale found in attention after a restart raises again (undefined: its refund flow's own alarm speaks). */
 export function attentionAlarm(s: KioskSale, timeoutMs: number): SaleAlarm | undefined {
   if (s.state !== "attention") return undefined;

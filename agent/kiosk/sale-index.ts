@@ -5,6 +5,10 @@
 // key → sale, reference → sales, and the small set of unfinished sales (the point-busy check).
 import { FINAL_SALE_STATES, type KioskPointId } from "../../contracts/kiosk.ts";
 import type { SaleRecord } from "./sale-record.ts";
+import { receiptPending } from "./sale-receipt.ts";
+
+/** Finished for memory: a final state AND no Glase receipt still owed (one owed is still sent, even after keepFinalMs). */
+const settled = (rec: SaleRecord): boolean => FINAL_SALE_STATES.has(rec.sale.state) && !receiptPending(rec.receipt);
 
 export const DEFAULT_KEEP_FINAL_MS = 24 * 3600_000;
 
@@ -96,7 +100,7 @@ export class SaleIndex<E extends { rec: SaleRecord }> {
   /** After every change of a sale's record: keeps the unfinished set and the finished queue. */
   changed(e: E): void {
     const s = e.rec.sale;
-    if (!FINAL_SALE_STATES.has(s.state)) {
+    if (!settled(e.rec)) {
       this.unfinished.add(s.saleId);
       return;
     }
@@ -110,10 +114,10 @@ export class SaleIndex<E extends { rec: SaleRecord }> {
     while (this.finished.length > 0) {
       const id = this.finished[0]!;
       const e = this.entries.get(id);
-      if (e && FINAL_SALE_STATES.has(e.rec.sale.state) && now - e.rec.sale.updatedAt < this.keepFinalMs) break;
+      if (e && settled(e.rec) && now - e.rec.sale.updatedAt < this.keepFinalMs) break;
       this.finished.shift();
       this.queued.delete(id);
-      if (e && !FINAL_SALE_STATES.has(e.rec.sale.state)) continue; // not finished any more (cannot happen today): kept
+      if (e && !settled(e.rec)) continue; // not finished any more (cannot happen today): kept
       if (e) {
         this.remove(id);
         dropped++;

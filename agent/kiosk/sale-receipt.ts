@@ -6,15 +6,21 @@
 // The one case that cannot be told apart — a crash after the send, before its answer was journaled
 // — is re-sent under the SAME clientReference (a retry of that call, not a new one), which §3.9
 // permits ("may be called several times for one payment"). A definite "not processed" answer
-// (91/93/94, a transport failure before sending) is tried again under the next reference, spaced,
-// up to MAX_ATTEMPTS; a definite refusal (23, credentials) ends it `failed` (logged).
+// (91/93/94, a transport failure before sending) is tried again under the next reference; both are
+// spaced on a backoff capped at RECEIPT_RETRY_MAX_MS (a WAN outage of minutes or hours at an
+// unattended site must not lose it) for RECEIPT_RETRY_HORIZON_MS from the first send. A definite
+// refusal (23, credentials), or the horizon passed, ends it `failed`: logged and an alarm
+// (receipt-not-submitted) — the row stays pending (unfinished) until then, across restarts.
 import type { Scheduler } from "../../base/clock.ts";
 import type { GlaseOutcome } from "../core/inputs.ts";
 import type { Logger } from "../../base/log.ts";
 import type { ReceiptContent } from "../../contracts/printer.ts";
 import type { KioskPoint, KioskSale } from "../../contracts/kiosk.ts";
 
-export const MAX_RECEIPT_ATTEMPTS = 5;
+/** The longest pause between two sends (the backoff doubles from 2 s up to it). */
+export const RECEIPT_RETRY_MAX_MS = 60 * 60_000;
+/** How long after its first send a receipt is still tried. */
+export const RECEIPT_RETRY_HORIZON_MS = 24 * 60 * 60_000;
 
 export interface ReceiptSubmission {
   readonly state: "due" | "sending" | "done" | "failed";
@@ -24,6 +30,8 @@ export interface ReceiptSubmission {
   readonly sends: number;
   readonly content: ReceiptContent;
   readonly why?: string;
+  /** When it was first sent (scheduler ms): the retry horizon counts from it. */
+  readonly firstSentAt?: number;
 }
 
 /** ≤ 32 characters (§6.15), distinct from the POS flow's own `<saleId>-<n>` references. */
@@ -34,16 +42,18 @@ export function receiptReference(saleId: string, attempt: number): string {
 export const receiptPending = (r: ReceiptSubmission | undefined): boolean => r !== undefined && (r.state === "due" || r.state === "sending");
 
 /** What the answer means for the submission: its next journaled form, and the delay before the next send (if any). */
-export function afterAnswer(r: ReceiptSubmission, o: GlaseOutcome): { readonly next: ReceiptSubmission; readonly retryMs?: number } {
+export function afterAnswer(r: ReceiptSubmission, o: GlaseOutcome, now: number): { readonly next: ReceiptSubmission; readonly retryMs?: number } {
   if (o.kind === "ok") return { next: { ...r, state: "done" } };
   const notProcessed = (o.kind === "result" && (o.code === 91 || o.code === 93 || o.code === 94)) || (o.kind === "transport" && !o.indefinite);
   const unknown = (o.kind === "result" && o.code === 90) || (o.kind === "transport" && o.indefinite);
   const tries = r.attempt + r.sends - 1;
-  if ((notProcessed || unknown) && tries < MAX_RECEIPT_ATTEMPTS) {
-    const next: ReceiptSubmission = notProcessed ? { ...r, state: "due", attempt: r.attempt + 1, sends: 0 } : { ...r, state: "due" };
-    return { next, retryMs: Math.min(60_000, 2000 * 2 ** (tries - 1)) };
-  }
   const why = o.kind === "result" ? `Glase answered ${o.code}` : o.kind === "transport" ? "no answer" : "unexpected answer";
+  if (notProcessed || unknown) {
+    const elapsed = now - (r.firstSentAt ?? now);
+    if (elapsed >= RECEIPT_RETRY_HORIZON_MS) return { next: { ...r, state: "failed", why: `${why}; still not submitted ${Math.round(elapsed / 3_600_000)} h after the first try` } };
+    const next: ReceiptSubmission = notProcessed ? { ...r, state: "due", attempt: r.attempt + 1, sends: 0 } : { ...r, state: "due" };
+    return { next, retryMs: Math.min(RECEIPT_RETRY_MAX_MS, 2000 * 2 ** Math.min(30, Math.max(0, tries - 1))) };
+  }
   return { next: { ...r, state: "failed", why } };
 }
 
@@ -77,6 +87,8 @@ export interface SaleReceiptsOptions {
   readonly submit: (req: { readonly point: number; readonly ersReference: string; readonly receipt: ReceiptContent; readonly clientReference: string }) => Promise<GlaseOutcome>;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
+  /** A submission ended `failed` (journaled): the host raises its alarm. */
+  readonly onGiveUp?: (saleId: string, why: string) => void;
 }
 
 /** Runs each pending submission (one loop per sale): journal `sending`, send, journal the answer. */
@@ -104,7 +116,7 @@ export class SaleReceipts {
     for (;;) {
       const r = owner.current();
       if (this.closed || !r || !receiptPending(r)) return;
-      const sending: ReceiptSubmission = { ...r, state: "sending", sends: r.sends + 1 };
+      const sending: ReceiptSubmission = { ...r, state: "sending", sends: r.sends + 1, firstSentAt: r.firstSentAt ?? this.o.scheduler.now() };
       await owner.journal(sending, { type: "receipt", attempt: sending.attempt, send: sending.sends });
       if (this.closed) return;
       const s = owner.sale();
@@ -112,9 +124,12 @@ export class SaleReceipts {
         .submit({ point: s.point, ersReference: s.ersReference!, receipt: r.content, clientReference: receiptReference(owner.saleId, sending.attempt) })
         .catch((): GlaseOutcome => ({ kind: "transport", indefinite: false }));
       if (this.closed) return;
-      const { next, retryMs } = afterAnswer(sending, outcome);
+      const { next, retryMs } = afterAnswer(sending, outcome, this.o.scheduler.now());
       await owner.journal(next, { type: "receipt", outcome });
-      if (next.state === "failed") this.o.logger.warn("kiosk_receipt_not_submitted", { saleId: owner.saleId, why: next.why });
+      if (next.state === "failed") {
+        this.o.logger.warn("kiosk_receipt_not_submitted", { saleId: owner.saleId, why: next.why });
+        this.o.onGiveUp?.(owner.saleId, next.why ?? "refused");
+      }
       if (retryMs !== undefined) {
         await new Promise<void>((resolve) => {
           const cancel = this.o.scheduler.setTimer(retryMs, () => (this.timers.delete(cancel), resolve()));

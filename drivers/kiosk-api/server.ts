@@ -38,6 +38,27 @@ export interface KioskApi {
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
+/**
+ * The Kiosk APIs open on each host, by scope, with the points each serves (undefined: all). A
+ * reference or payment id is looked up among an API's points only, so two APIs on one host must
+ * serve explicit, disjoint points — else kiosk B's app finds (and may release) kiosk A's sale.
+ */
+const openApis = new WeakMap<object, Map<string, ReadonlySet<number> | undefined>>();
+
+function claimPoints(host: object, scope: string, points: ReadonlySet<number> | undefined): () => void {
+  const apis = openApis.get(host) ?? new Map<string, ReadonlySet<number> | undefined>();
+  openApis.set(host, apis);
+  for (const [other, theirs] of apis) {
+    const shared = !points || !theirs ? undefined : [...points].find((p) => theirs.has(p));
+    if (!points || !theirs || shared !== undefined) {
+      const what = shared !== undefined ? `both serve point ${shared}` : "one of them serves every point (no points list)";
+      throw new AgentError("CONFIG_INVALID", `kiosk-api controllers '${other}' and '${scope}': ${what}; give each its own, disjoint points`, { path: "points", controllers: [other, scope] });
+    }
+  }
+  apis.set(scope, points);
+  return () => void apis.delete(scope);
+}
+
 export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): Promise<KioskApi> {
   const parsed = kioskApiConfigSchema.safeParse(config);
   if (!parsed.success) {
@@ -50,9 +71,23 @@ export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): 
   const host = deps.host;
   const served = settings.points ? new Set(settings.points) : undefined;
   const serves = (point: number) => !served || served.has(point);
+  const release = claimPoints(host, deps.keyScope ?? settings.socketPath, served);
   // The host's keys are station-wide: this API's are `kiosk-api:<scope>:<key>`, shown without it.
-  const keyPrefix = `kiosk-api:${deps.keyScope ?? createHash("sha256").update(settings.socketPath).digest("hex").slice(0, 12)}:`;
+  const scope = deps.keyScope ?? createHash("sha256").update(settings.socketPath).digest("hex").slice(0, 12);
+  const keyPrefix = `kiosk-api:${scope}:`;
   const scoped = (key: string) => keyPrefix + key;
+  /**
+   * The host key a request's Idempotency-Key names: the scoped one — or, for a sale journaled on
+   * this API's points before keys were scoped, the raw key it was stored under (a retry across the
+   * upgrade is a replay, not a second charge). Renaming the controller id changes the scope.
+   */
+  const hostKey = async (key: string): Promise<{ readonly key: string; readonly sale: KioskSale | undefined }> => {
+    const sale = await host.findSale({ idempotencyKey: scoped(key) });
+    if (sale) return { key: scoped(key), sale };
+    const legacy = await host.findSale({ idempotencyKey: key });
+    if (legacy && legacy.idempotencyKey === key && serves(legacy.point)) return { key, sale: legacy };
+    return { key: scoped(key), sale: undefined };
+  };
   const show = (sale: KioskSale) => toPayment(sale, keyPrefix);
   const openapi = JSON.stringify(buildOpenApi());
   const hub = new EventHub({ maxStreams: settings.maxStreams, bufferBytes: settings.streamBufferBytes, heartbeatMs: settings.heartbeatMs, replay: settings.replayEvents, logger: log, keyPrefix });
@@ -79,8 +114,9 @@ export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): 
       if (key !== undefined && inFlight.has(key)) throw problem("request-in-progress", `a request with Idempotency-Key ${key} is still being processed; retry`, {}, { "retry-after": "1" });
       if (key !== undefined) inFlight.add(key);
       try {
-        const before = key !== undefined ? await host.findSale({ idempotencyKey: scoped(key) }) : undefined;
-        const sale = await host.requestSale(toSaleRequest(body, key !== undefined ? scoped(key) : undefined)).catch((err: unknown) => {
+        const found = key !== undefined ? await hostKey(key) : undefined;
+        const before = found?.sale;
+        const sale = await host.requestSale(toSaleRequest(body, found?.key)).catch((err: unknown) => {
           if (key !== undefined && isAgentError(err, "CONFLICT") && err.context.conflict === "idempotency-mismatch") {
             throw problem("idempotency-key-reused", `Idempotency-Key ${key} was used for a different payment`, { conflict: "idempotency-mismatch", ...(before && serves(before.point) ? { paymentState: before.state } : {}) });
           }
@@ -98,7 +134,7 @@ export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): 
       const pointText = url.searchParams.get("point");
       if (pointText !== null && !/^[1-9]\d{0,8}$/.test(pointText)) throw invalidField("query point", "must be a point number");
       let sale: KioskSale | undefined;
-      if (key !== null) sale = await host.findSale({ idempotencyKey: scoped(key) });
+      if (key !== null) sale = (await hostKey(key)).sale;
       // The newest with that reference among THIS API's points: another kiosk's order numbers may collide.
       else if (reference !== null) sale = await host.findSale({ reference, ...(pointText !== null ? { point: Number(pointText) } : {}), ...(served ? { points: [...served] } : {}) });
       else throw invalidField("query reference", "give reference (and optionally point) or idempotencyKey");
@@ -158,16 +194,24 @@ export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): 
     servers.push(s);
     return s;
   };
-  await listenUnix(make(), settings);
   let tcpPort: number | undefined;
-  if (settings.tcp) {
-    const s = make();
-    const tcp = settings.tcp;
-    await new Promise<void>((resolve, reject) => {
-      s.once("error", reject);
-      s.listen(tcp.port, tcp.host, () => (s.off("error", reject), resolve()));
-    });
-    tcpPort = (s.address() as { port: number }).port;
+  try {
+    await listenUnix(make(), settings);
+    if (settings.tcp) {
+      const s = make();
+      const tcp = settings.tcp;
+      await new Promise<void>((resolve, reject) => {
+        s.once("error", reject);
+        s.listen(tcp.port, tcp.host, () => (s.off("error", reject), resolve()));
+      });
+      tcpPort = (s.address() as { port: number }).port;
+    }
+  } catch (err) {
+    release();
+    unsubscribe();
+    hub.close();
+    for (const s of servers) s.close();
+    throw err;
   }
   log.info("kiosk_api_listening", { socket: settings.socketPath, ...(tcpPort !== undefined ? { tcp: `${settings.tcp!.host}:${tcpPort}` } : {}) });
 
@@ -176,6 +220,7 @@ export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): 
     ...(tcpPort !== undefined ? { tcpPort } : {}),
     stats: () => hub.stats(),
     async close() {
+      release();
       unsubscribe();
       hub.close();
       await Promise.all(

@@ -59,7 +59,7 @@ export class MdbCashlessDriver {
   private readonly vends: VendStore;
   private readonly records = new Map<number, VendRecord>();
   private readonly deadlines = new Map<number, () => void>();
-  /** Approvals decided while the link was down: sent when it is back (never after a restart). */
+  /** Approvals decided while the link was down: sent when it is back if the machine still waits (never after a restart). */
   private readonly unsent = new Set<number>();
   /** The approval this process wrote and the machine has not answered yet. */
   private justApproved: number | undefined;
@@ -307,7 +307,15 @@ export class MdbCashlessDriver {
     }
   }
 
+  /** The machine waits paymentTimeoutMs for our answer, then gives up (and may serve someone else). */
+  private pastPaymentDeadline(rec: VendRecord): boolean {
+    return this.scheduler.now() >= rec.at + this.s.paymentTimeoutMs;
+  }
+
   private async approve(rec: VendRecord): Promise<void> {
+    // Paid after the machine stopped waiting (e.g. while the agent was down): a C,VEND now would
+    // vend whatever the next customer selected on this customer's money. Give it up → failed → refund.
+    if (this.pastPaymentDeadline(rec)) return this.abandon(rec, `paid after the machine's payment deadline (${this.s.paymentTimeoutMs / 1000} s)`, "controller", true);
     this.deadlines.get(rec.vendId)?.();
     await this.sendApproval({ ...rec, phase: "approved" });
   }
@@ -498,7 +506,9 @@ export class MdbCashlessDriver {
         for (const id of [...this.unsent]) {
           const r = this.records.get(id);
           this.unsent.delete(id);
-          if (r?.phase === "approved") await this.sendApproval(r);
+          if (r?.phase !== "approved") continue;
+          if (this.pastPaymentDeadline(r)) await this.endApproved(r, "the link came back after the machine's payment deadline");
+          else await this.sendApproval(r);
         }
       });
     } catch (err) {

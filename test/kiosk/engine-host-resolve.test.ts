@@ -66,4 +66,13 @@ describe("technician settles a kiosk sale in attention", () => {
     await rig.waitSale(a.saleId, (s) => s.state === "refunded", "refunded after restart");
     expect(rig.refundsOf(a.ersReference!).map((x) => x.amountMinor)).toEqual([4500]);
   });
+
+  it("delivered with a partial amount (deliveredMinor) is refused naming the field, not settled as a full delivery (review 2 #7)", async () => {
+    rig = await openKioskRig({ autoPayMs: 100, releaseTimeoutMs: 300 });
+    const a = await missing(rig);
+    await expect(rig.host.resolveSale(a.saleId, { outcome: "delivered", deliveredMinor: 300 }, "alice")).rejects.toSatisfy(
+      (e) => isAgentError(e, "INPUT_INVALID") && (e.context as { field: string }).field === "deliveredMinor",
+    );
+    expect((await rig.host.getSale(a.saleId))?.state).toBe("attention");
+  });
 });

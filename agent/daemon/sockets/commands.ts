@@ -225,6 +225,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "settle a kiosk sale whose release result is missing or unknown: delivered (receipt) | failed (refund of the amount minus deliveredMinor)",
     args: z.strictObject({ saleId: z.string().min(1).max(100), outcome: z.enum(["delivered", "failed"]), deliveredMinor: z.number().int().min(0).optional() }),
     run: (c, a, ctx) => {
+      if (a.outcome === "delivered" && a.deliveredMinor !== undefined) {
+        throw new AgentError("INPUT_INVALID", "deliveredMinor: only with outcome failed (what came out of a partial delivery); delivered means the whole amount", { field: "deliveredMinor" });
+      }
       if (!c.kioskResolve) throw new AgentError("NOT_FOUND", "this station has no kiosk points");
       return c.kioskResolve(a, ctx.actor);
     },
