@@ -18,7 +18,7 @@ import type { Logger } from "../../base/log.ts";
 import type { AuthorizeCommand, DeliveryEndReason, DispenserEvent, Grade, PointId, SaleRecord } from "../../contracts/dispenser.ts";
 import type { ChargerLink } from "./charger-link.ts";
 import type { ChargePointStatus, IdTagInfo, MeterValuesReq, StartTransactionReq, StopTransactionReq } from "./messages.ts";
-import { sampleOutcome, settleAtStop } from "./metering.ts";
+import { applySample, DEFAULT_MAX_POWER_W, sampleOutcome, settleAtStop, settleProgress, type Plausibility } from "./metering.ts";
 import { energyRegister, endReasonOf, idTagFor, inTransaction, type StopCause } from "./readings.ts";
 import type { EndedBy, Sale, SaleBook } from "./sales.ts";
 
@@ -228,17 +228,15 @@ export class Sessions {
     const b = this.host.binding(s.point);
     const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh, reading.at);
     if (outcome.kind === "stale") this.host.log.info("meter_value_stale", { chargePointId, point: s.point, register: reading.wh, last: s.meterLastWh, note: "older and lower than the last reading: a queued value delivered late" });
-    if (outcome.kind === "reset") {
-      this.host.log.warn("meter_register_reset", { chargePointId, point: s.point, flow: s.transactionId, register: reading.wh, previous: s.meterLastWh, metered: s.milli, resets: outcome.meterResets });
-      await this.book.put({ ...s, meterLastWh: outcome.meterLastWh, meterLastAt: outcome.meterLastAt, meterBaseWh: outcome.meterBaseWh, carriedWh: outcome.carriedWh, meterResets: outcome.meterResets });
+    if (outcome.kind === "reset" || outcome.kind === "glitch") {
+      if (outcome.kind === "reset") this.host.log.warn("meter_register_reset", { chargePointId, point: s.point, flow: s.transactionId, register: reading.wh, previous: s.meterLastWh, metered: s.milli, resets: outcome.meterResets, note: "provisional: undone if the register comes back" });
+      else this.host.log.warn("meter_register_glitch", { chargePointId, point: s.point, flow: s.transactionId, register: reading.wh, previous: s.meterLastWh, note: "back above the reading before the reset: that low reading was a glitch" });
     }
-    const grew = outcome.kind === "grew";
+    const grew = (outcome.kind === "grew" || outcome.kind === "glitch") && outcome.milli > s.milli;
     const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
-    if (grew) {
-      this.grewAt.set(s.transactionId, this.host.scheduler.now());
-      await this.book.put({ ...s, milli, amountMinor, meterLastWh: outcome.meterLastWh, meterLastAt: outcome.meterLastAt });
-    }
+    if (grew) this.grewAt.set(s.transactionId, this.host.scheduler.now());
+    if (outcome.kind !== "same" && outcome.kind !== "stale") await this.book.put({ ...applySample(s, outcome), milli, amountMinor });
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};
     // Progress while energy flows or the charger says it is charging; a car that stops drawing
@@ -280,7 +278,7 @@ export class Sessions {
       }
       return answer; // a repeat, or late: answered again, never a second end
     }
-    const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`);
+    const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`, this.plausibility(s));
     if (settled.alarm) this.host.log.warn("meter_stop_disputed", { chargePointId, point: s.point, meterStop: req.meterStop, meterStart: s.meterStartWh, metered: s.milli, settled: settled.milli, code: settled.alarm.code });
     await this.finish(
       s.transactionId,
@@ -453,10 +451,12 @@ export class Sessions {
       // What is settled must also be what is delivered: the charger is told to stop first.
       const link = this.host.link(s.chargePointId);
       if (link && s.ocppTransactionId !== undefined) link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).catch((err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }));
-      void this.finish(transactionId, (cur) => ({ reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" }), {
+      // No meterStop: the progress seen, never above what the connector could deliver meanwhile.
+      const p = settleProgress(s, this.plausibility(s));
+      void this.finish(transactionId, (cur) => ({ ...this.progressSettlement(cur), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" }), {
         alarm: {
           code: "OCPP_STOP_MISSING",
-          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${s.milli} Wh)`,
+          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${p.milli} Wh${p.capped ? `, capped from ${s.milli} Wh at the connector's rated power` : ""})`,
         },
       });
     });
@@ -503,6 +503,16 @@ export class Sessions {
       if (!set) this.finishWaiters.set(transactionId, (set = new Set()));
       set.add({ resolve, reject });
     });
+  }
+
+  /** The connector's rated power over the session's time (the agent's clock, from its StartTransaction): what progress alone may settle. */
+  private plausibility(s: Sale): Plausibility {
+    return { maxPowerW: this.host.binding(s.point)?.maxPowerW ?? DEFAULT_MAX_POWER_W, elapsedMs: this.host.scheduler.now() - (s.startedAt ?? s.authorizedAt) };
+  }
+
+  private progressSettlement(s: Sale): { milli: number; amountMinor: number } {
+    const milli = settleProgress(s, this.plausibility(s)).milli;
+    return { milli, amountMinor: priceOf(milli, s.unitPriceMinor) };
   }
 
   /** The session's connector reported, on the current connection, that it is not in a transaction. */
