@@ -398,6 +398,7 @@ export class Ocpp16Controller implements DispenserController {
         const st = rt?.connectors.get(connectorId);
         return rt?.link?.open === true && st !== undefined && rt.connectedAt !== undefined && st.at >= rt.connectedAt ? st.status : undefined;
       },
+      statusAt: (id, connectorId) => this.runtimes.get(id)?.connectors.get(connectorId)?.at,
       emit: (e) => this.emit(e),
     };
   }

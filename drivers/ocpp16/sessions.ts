@@ -7,7 +7,8 @@
 //   (a repeat gets the same one) → MeterValues: progress, and RemoteStopTransaction when the next
 //   sample could pass the limit → StopTransaction.meterStop: end.
 //   The agent's stops (limit, stop(point), fault, session time) are persisted and re-sent after a
-//   reconnect; a charger still charging stopTimeoutS after a RemoteStop is settled as an overrun
+//   reconnect; a charger still charging (Charging reported or a sample timestamped after the stop)
+//   stopTimeoutS after a RemoteStop is settled as an overrun
 //   (the reserved amount, `fault` OCPP_STOP_IGNORED). A charger that ended a session while the
 //   agent was away and never sends its StopTransaction is settled with what was metered
 //   (`fault` OCPP_STOP_MISSING).
@@ -50,6 +51,8 @@ export interface SessionHost {
   connectorStatus(chargePointId: string, connectorId: number): ChargePointStatus | undefined;
   /** The connector's status if the charger reported it on its current connection (else undefined: not known now). */
   freshStatus(chargePointId: string, connectorId: number): ChargePointStatus | undefined;
+  /** When (agent clock) the connector's current status was reported (undefined: never). */
+  statusAt(chargePointId: string, connectorId: number): number | undefined;
   emit(event: DispenserEvent): void;
 }
 
@@ -67,9 +70,9 @@ export class Sessions {
   /** Energy added by each session's last sample (Wh): what the next one may add again. */
   private readonly lastStepWh = new Map<string, number>();
   private readonly finishWaiters = new Map<string, Set<{ resolve: () => void; reject: (e: unknown) => void }>>();
-  /** When the agent last sent each session's RemoteStopTransaction, and when its register last grew. */
+  /** When the agent last sent each session's RemoteStopTransaction, and the meter timestamp (charger clock) of the last sample that grew its register. */
   private readonly stopSentAt = new Map<string, number>();
-  private readonly grewAt = new Map<string, number>();
+  private readonly grewMeterAt = new Map<string, number>();
 
   constructor(
     private readonly host: SessionHost,
@@ -235,7 +238,7 @@ export class Sessions {
     const grew = (outcome.kind === "grew" || outcome.kind === "glitch") && outcome.milli > s.milli;
     const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
-    if (grew) this.grewAt.set(s.transactionId, this.host.scheduler.now());
+    if (grew && Number.isFinite(reading.at)) this.grewMeterAt.set(s.transactionId, reading.at);
     if (outcome.kind !== "same" && outcome.kind !== "stale") await this.book.put({ ...applySample(s, outcome), milli, amountMinor });
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};
@@ -402,7 +405,9 @@ export class Sessions {
     const link = s ? this.host.link(s.chargePointId) : undefined;
     if (!s || s.state !== "delivering" || s.ocppTransactionId === undefined || !link) return;
     this.setTimer(transactionId, "stop", this.host.stopTimeoutMs, () => this.onStopTimeout(transactionId));
-    this.stopSentAt.set(transactionId, this.host.scheduler.now());
+    // The first stop on this connection starts the window in which charging is evidence of an ignored stop.
+    const first = this.stopSentAt.get(transactionId);
+    if (first === undefined || first < (this.host.connectedSince(s.chargePointId) ?? 0)) this.stopSentAt.set(transactionId, this.host.scheduler.now());
     link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).then(
       (conf) => {
         if (conf.status !== "Accepted") this.host.log.warn("remote_stop_rejected", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId });
@@ -413,19 +418,25 @@ export class Sessions {
 
   /**
    * No StopTransaction a stopTimeoutS after RemoteStop. An overrun only on evidence that the
-   * charger still charges: its connector reported in a transaction on the current connection, or
-   * its register grew since the stop went out. A connector reported out of a transaction is the
-   * "StopTransaction missing" path (metered amount); nothing known yet: the stop is sent again.
+   * charger still charges AFTER the stop: its connector reported Charging/Suspended* on the current
+   * connection after the stop went out, or a sample whose meter timestamp is after the stop grew
+   * the register. A sample merely arriving after the stop is no evidence (it may have been taken
+   * before it, in flight), and a status reported after the stop that is out of a transaction
+   * (Finishing, Available) vetoes the overrun: that is the "StopTransaction missing" path
+   * (metered amount). Nothing known yet: the stop is sent again.
    */
   private onStopTimeout(transactionId: string): void {
     const s = this.book.get(transactionId);
     if (!s || s.state === "finished" || !this.host.link(s.chargePointId)) return; // offline: re-sent when back
     const status = this.host.freshStatus(s.chargePointId, s.connectorId);
     const since = Math.max(this.stopSentAt.get(transactionId) ?? 0, this.host.connectedSince(s.chargePointId) ?? 0);
-    const grewSinceStop = (this.grewAt.get(transactionId) ?? -Infinity) > since;
-    if (!inTransaction(status) && !grewSinceStop) {
-      this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown" });
-      if (status !== undefined) this.armMissingTimer(transactionId);
+    const reportedAfterStop = status !== undefined && (this.host.statusAt(s.chargePointId, s.connectorId) ?? -Infinity) >= since;
+    const stoppedSaysCharger = reportedAfterStop && !inTransaction(status);
+    const chargingAfterStop = reportedAfterStop && inTransaction(status);
+    const grewAfterStop = (this.grewMeterAt.get(transactionId) ?? -Infinity) > since;
+    if (stoppedSaysCharger || (!chargingAfterStop && !grewAfterStop)) {
+      this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown", reportedAfterStop });
+      if (status !== undefined && !inTransaction(status)) this.armMissingTimer(transactionId);
       else this.sendStop(transactionId);
       return;
     }
@@ -484,7 +495,7 @@ export class Sessions {
     this.clearTimers(transactionId);
     this.lastStepWh.delete(transactionId);
     this.stopSentAt.delete(transactionId);
-    this.grewAt.delete(transactionId);
+    this.grewMeterAt.delete(transactionId);
     await write;
     this.host.log.info("session_ended", { point: done.point, flow: transactionId, transactionId: done.ocppTransactionId, milli: done.milli, amountMinor: done.amountMinor, reason: done.reason, endedBy: done.endedBy });
     if (!opts.silent) {
