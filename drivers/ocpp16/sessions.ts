@@ -190,6 +190,9 @@ export class Sessions {
       // must stop it. It still needs a transaction id of its own.
       const transactionId = await this.book.allocateTransactionId();
       this.host.log.warn("start_refused", { chargePointId, connectorId: req.connectorId, idTag: req.idTag, transactionId, known: s !== undefined });
+      // Refused is not stopped: a charger with StopTransactionOnInvalidId=false keeps charging
+      // (free energy, a blocked connector) — told to stop once the refusal has gone out.
+      this.stopStray(chargePointId, transactionId);
       return { transactionId, idTagInfo: { status: "Invalid" } };
     }
     const transactionId = await this.book.allocateTransactionId();
