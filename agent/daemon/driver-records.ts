@@ -13,6 +13,10 @@
 //   records of its own, a scope written before controllers were remembered — is never guessed:
 //   the records stay where they are and an alarm names the old id, its records and its points.
 //   Put the old id back (or finish the rename so the rule applies) and restart.
+// - an id still configured but now for other points or another driver (ids shifted) holds records
+//   of points it no longer drives: they move by the same rule to the controller that now drives
+//   them, or an alarm names them (and the id keeps its remembered points, so the alarm repeats
+//   at every start until resolved). Never kept silently.
 import type { Logger } from "../../base/log.ts";
 import type { DriverScope, DriverStores } from "../journal/driver-store.ts";
 
@@ -43,24 +47,41 @@ export interface DriverRecordsCheck {
 export async function adoptRenamedControllers(stores: DriverStores, controllers: readonly ConfiguredController[], logger: Logger): Promise<DriverRecordsCheck> {
   const scopes = await stores.scopes();
   const known = new Map(scopes.map((s) => [s.scope, s]));
-  const configured = new Set(controllers.map((c) => c.id));
+  const byId = new Map(controllers.map((c) => [c.id, c]));
   const moved: RecordsMoved[] = [];
   const orphaned: RecordsOrphaned[] = [];
   const taken = new Set<string>();
-  for (const old of scopes) {
-    if (configured.has(old.scope) || old.entries === 0) continue;
-    const target = targetOf(old, controllers, known, taken);
+  /** Scopes whose description must stay as it was (their records are of another controller's points: alarmed at every start). */
+  const keepDescription = new Set<string>();
+  const adopt = async (old: DriverScope, why: string, others: readonly ConfiguredController[]): Promise<void> => {
+    const target = targetOf(old, others, known, taken);
     if (typeof target === "string") {
       orphaned.push({ scope: old.scope, records: old.entries, ...(old.points ? { points: old.points } : {}), why: target });
       logger.error("driver-records-orphaned", { controller: old.scope, records: old.entries, points: old.points, why: target });
-      continue;
+      keepDescription.add(old.scope);
+      return;
     }
     taken.add(target.id);
     const records = await stores.moveScope(old.scope, target.id);
     moved.push({ from: old.scope, to: target.id, records });
-    logger.warn("driver-records-moved", { from: old.scope, to: target.id, records, points: old.points, why: "controller renamed: same driver, same points" });
+    known.set(old.scope, { scope: old.scope, entries: 0 }); // emptied and undescribed: a new scope now
+    logger.warn("driver-records-moved", { from: old.scope, to: target.id, records, points: old.points, why });
+  };
+  // First an id reused for another controller (ids shifted: B now drives A's points, C B's): its
+  // records are of points it no longer drives, so they follow those points — never kept silently.
+  for (const old of scopes) {
+    const now = byId.get(old.scope);
+    if (!now || old.entries === 0 || old.driver === undefined || old.points === undefined) continue;
+    const reshaped = old.driver !== now.driver || old.points.some((p) => !now.points.includes(p));
+    if (!reshaped) continue;
+    await adopt(old, `controller id reused: ${old.scope} now drives ${now.driver} points ${now.points.join(", ")}; its records are of ${old.driver} points ${old.points.join(", ")}`, controllers.filter((c) => c.id !== old.scope));
   }
-  for (const c of controllers) await stores.describe(c.id, c.driver, c.points);
+  // Then the ids no longer configured (a rename).
+  for (const old of scopes) {
+    if (byId.has(old.scope) || old.entries === 0) continue;
+    await adopt(old, "controller renamed: same driver, same points", controllers);
+  }
+  for (const c of controllers) if (!keepDescription.has(c.id)) await stores.describe(c.id, c.driver, c.points);
   return { moved, orphaned };
 }
 
@@ -83,7 +104,7 @@ export function orphanedRecordsAlarm(o: RecordsOrphaned): { code: string; messag
   return {
     code: "driver-records-orphaned",
     message:
-      `drivers.sqlite holds ${o.records} record${o.records === 1 ? "" : "s"}${points} of controller "${o.scope}", which is no longer configured (${o.why}). ` +
+      `drivers.sqlite holds ${o.records} record${o.records === 1 ? "" : "s"}${points} of controller "${o.scope}", which is no longer configured for them (${o.why}). ` +
       `An open transaction among them would never settle: put the id "${o.scope}" back in devices.controllers (or rename so one controller with the same driver drives all its points), then \`systemctl restart glase-agent\`. Nothing was deleted.`,
   };
 }

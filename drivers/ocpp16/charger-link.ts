@@ -44,10 +44,19 @@ export class ChargerLink {
   ) {
     this.tokens = this.burst;
     this.refilledAt = scheduler.now();
-    // Emitted by ocpp-rpc for every well-formed CALL, before dispatch and validation.
+    // Every inbound frame costs a token, whatever it is: ocpp-rpc emits "call" for a well-formed
+    // CALL, "response" for a CALLRESULT/CALLERROR (ours, or one nobody asked for) and "badMessage"
+    // for anything it cannot use (bad JSON, unknown type, non-string id) — its own bound on those
+    // counts only consecutive ones, and every good frame resets it, so interleaving Heartbeats
+    // would otherwise let a charger push megabytes of junk a second forever. The agent's own
+    // calls are few: their answers fit in the bucket many times over.
     peer.on("call", ((e: { outbound: boolean; payload: unknown[] }) => {
       if (!e.outbound) this.countCall(String(e.payload[2]));
     }) as never);
+    peer.on("response", ((e: { outbound: boolean }) => {
+      if (!e.outbound) this.countCall("(response)");
+    }) as never);
+    peer.on("badMessage", (() => this.countCall("(bad frame)")) as never);
   }
 
   get open(): boolean {
@@ -124,7 +133,7 @@ export class ChargerLink {
     return result.finally(() => this.queued--);
   }
 
-  /** One inbound CALL (any action, valid or not): a token of the rate limit; none left closes the link. */
+  /** One inbound frame (a CALL of any action, a response, a bad frame): a token of the rate limit; none left closes the link (1008). */
   private countCall(action: string): void {
     if (this.closing) return;
     const now = this.scheduler.now();
@@ -134,7 +143,7 @@ export class ChargerLink {
       this.tokens -= 1;
       return;
     }
-    const why = `more than ${this.limits.maxCallsPerSecond} calls per second`;
+    const why = `more than ${this.limits.maxCallsPerSecond} frames per second`;
     this.log.warn("charger_flood", { chargePointId: this.chargePointId, action, why, queued: this.queued });
     void this.close(CLOSE.flood, why);
   }

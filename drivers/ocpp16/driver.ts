@@ -268,20 +268,24 @@ export class Ocpp16Controller implements DispenserController {
 
   /** Sets what the agent needs on the charger; on a new connection also asks for every connector's status. */
   private async configure(rt: ChargerRuntime, link: ChargerLink, askStatus: boolean): Promise<void> {
-    // required: without them the agent sees no progress (every session ends on the stall rule).
-    const settings: Array<[string, string, "required" | "wanted"]> = [
-      [METER_KEYS.measurands, ENERGY_REGISTER, "required"],
-      [METER_KEYS.interval, String(this.config.meterSampleIntervalS), "required"],
+    // A required key refused is an alarm that says what the charger will do wrong without it.
+    const noProgress = "its sessions report no progress and stop on the stall rule";
+    const settings: Array<[string, string, string | undefined]> = [
+      [METER_KEYS.measurands, ENERGY_REGISTER, noProgress],
+      [METER_KEYS.interval, String(this.config.meterSampleIntervalS), noProgress],
       // A customer confirming the payment must not find the charger back at Available (cable in).
-      [METER_KEYS.connectionTimeOut, String(this.config.connectionTimeOutS), "wanted"],
+      [METER_KEYS.connectionTimeOut, String(this.config.connectionTimeOutS), undefined],
+      // A transaction the agent refuses (a StartTransaction for a sale already ended, a card) must
+      // end at the charger; the agent also sends RemoteStop, this makes the charger itself stop.
+      [METER_KEYS.stopOnInvalidId, "true", "a transaction the agent refuses (Invalid) may keep charging until the agent's RemoteStopTransaction is obeyed"],
     ];
     try {
-      for (const [key, value, need] of settings) {
+      for (const [key, value, consequence] of settings) {
         const { status } = await link.call("ChangeConfiguration", { key, value });
         if (status === "Accepted") continue;
         this.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value, status });
-        if (need === "required") {
-          this.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=${value}: its sessions report no progress and stop on the stall rule` });
+        if (consequence !== undefined) {
+          this.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=${value}: ${consequence}` });
         }
       }
       if (!askStatus) return;
@@ -398,6 +402,7 @@ export class Ocpp16Controller implements DispenserController {
         const st = rt?.connectors.get(connectorId);
         return rt?.link?.open === true && st !== undefined && rt.connectedAt !== undefined && st.at >= rt.connectedAt ? st.status : undefined;
       },
+      statusAt: (id, connectorId) => this.runtimes.get(id)?.connectors.get(connectorId)?.at,
       emit: (e) => this.emit(e),
     };
   }

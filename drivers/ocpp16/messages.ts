@@ -110,6 +110,8 @@ export const METER_KEYS = {
   interval: "MeterValueSampleInterval",
   /** Seconds a charger waits, cable in, for the transaction to start before it gives up (Preparing → Available). */
   connectionTimeOut: "ConnectionTimeOut",
+  /** A transaction whose StartTransaction the central system answered Invalid is stopped by the charger itself. */
+  stopOnInvalidId: "StopTransactionOnInvalidId",
 } as const;
 
 export const ENERGY_REGISTER = "Energy.Active.Import.Register";

@@ -3,21 +3,24 @@
 // StopTransaction.meterStop (the metered end); this file decides what each reading means and what
 // is settled.
 //
+// - The metered end is StopTransaction.meterStop (issue 12). When meterStop ≥ meterStart the
+//   session settles exactly meterStop − meterStart — never more, whatever the samples said:
+//   samples are progress only, and a sample above meterStop (a bit flip, a kWh/Wh mix-up), a
+//   glitch reading (a failed meter read reported as 0) or a register that went backwards never
+//   adds energy. When the samples disagree with meterStop the session still settles
+//   meterStop − meterStart and raises OCPP_METER_DISAGREES naming the figures.
+// - Only when meterStop < meterStart (the register was reset during the session: a charger
+//   reboot, a meter swap), or when no StopTransaction ever came, is the progress seen settled —
+//   never above what the connector's rated power could deliver in the session's time
+//   (plausibleWh), and always with an alarm (OCPP_METER_RESET / the caller's).
 // - Progress: energy = carried + (register − base). base starts at meterStart, carried at 0.
-// - A register that goes backwards (a charger that lost its session meter in a reboot, a meter
-//   swap) is a RESET: what was metered so far is carried, and the reading becomes the new base.
-//   Only a reading TIMESTAMPED after the last one is a reset: a charger back online delivers its
-//   queued MeterValues after the agent's TriggerMessage got a fresh one, so an older, lower reading
-//   is stale and ignored (so is a lower one whose time cannot be compared).
-//   The energy between the reset and that first reading is not billed (we cannot know it): the
-//   conservative side, the customer never pays for energy no reading shows.
-// - The metered end is meterStop when it is ≥ the current base and ≥ the last register reading:
-//   carried + (meterStop − base), i.e. meterStop − meterStart for a session without a reset. A
-//   sample never raises it (samples are progress only).
-// - A meterStop below the last reading (or below meterStart) contradicts the register it comes
-//   from: settled is the last good reading's energy — the most the register itself showed, already
-//   shown to the customer as progress — and the session raises OCPP_METER_DISAGREES.
-// - A session with a reset raises OCPP_METER_RESET at its end, naming what was settled.
+//   A lower reading TIMESTAMPED after the last one is a provisional RESET: what was metered so
+//   far is carried, and the reading becomes the new base. A later reading back at or above the
+//   reading before that "reset" shows it was a glitch: the reset is undone (its segments are never
+//   added up). A lower reading that is not later is stale (a queued value delivered after the
+//   agent's TriggerMessage got a fresh one) and ignored. Timestamps are the charger's own clock
+//   (which the agent's Heartbeat may correct): they only ever decide progress, never the
+//   settlement when meterStop ≥ meterStart.
 
 /** The metering fields of a sale. */
 export interface MeterTrack {
@@ -33,9 +36,15 @@ export interface MeterTrack {
   readonly meterStartAt?: number;
   /** Energy metered so far (Wh). */
   readonly milli: number;
-  /** How many times the register went backwards during the session. */
+  /** How many times the register went backwards during the session (glitches included: the operator hears of both). */
   readonly meterResets?: number;
+  /** The last reset, provisional: the reading before it and the segment it replaced (to undo a glitch). */
+  readonly meterPrevWh?: number;
+  readonly meterPrevBaseWh?: number;
+  readonly meterPrevCarriedWh?: number;
 }
+
+type Segment = Pick<MeterTrack, "meterLastWh" | "meterLastAt" | "meterBaseWh" | "carriedWh" | "meterResets" | "meterPrevWh" | "meterPrevBaseWh" | "meterPrevCarriedWh">;
 
 export type SampleOutcome =
   /** Nothing new (the same reading again). */
@@ -43,20 +52,56 @@ export type SampleOutcome =
   /** Lower than the last reading but not later: a queued, older reading delivered late. */
   | { readonly kind: "stale" }
   | { readonly kind: "grew"; readonly milli: number; readonly meterLastWh: number; readonly meterLastAt: number }
-  | { readonly kind: "reset"; readonly milli: number; readonly meterLastWh: number; readonly meterLastAt: number; readonly meterBaseWh: number; readonly carriedWh: number; readonly meterResets: number };
+  /** Lower and later: a provisional reset (the segment fields replace the track's). */
+  | ({ readonly kind: "reset"; readonly milli: number; readonly meterLastWh: number; readonly meterLastAt: number; readonly meterBaseWh: number; readonly carriedWh: number; readonly meterResets: number } & Segment)
+  /** Back at or above the reading before the last reset: that reset was a glitch, undone. */
+  | ({ readonly kind: "glitch"; readonly milli: number; readonly meterLastWh: number; readonly meterLastAt: number; readonly meterBaseWh: number; readonly carriedWh: number; readonly meterResets: number } & Segment);
 
 const baseOf = (t: MeterTrack) => t.meterBaseWh ?? t.meterStartWh;
 const lastOf = (t: MeterTrack) => t.meterLastWh ?? t.meterStartWh;
+const laterOf = (at: number, t: MeterTrack) => (Number.isFinite(at) ? Math.max(at, t.meterLastAt ?? -Infinity) : (t.meterLastAt ?? NaN));
 
 /** A good register reading (Outlet, this session's connector) during the session; `at`: its timestamp (ms, NaN if unreadable). */
 export function sampleOutcome(t: MeterTrack, wh: number, at: number): SampleOutcome {
+  if (t.meterPrevWh !== undefined && wh >= t.meterPrevWh) {
+    const meterBaseWh = t.meterPrevBaseWh ?? t.meterStartWh;
+    const carriedWh = t.meterPrevCarriedWh ?? 0;
+    const milli = Math.max(t.milli, carriedWh + wh - meterBaseWh);
+    return { kind: "glitch", milli, meterLastWh: wh, meterLastAt: laterOf(at, t), meterBaseWh, carriedWh, meterResets: t.meterResets ?? 1, meterPrevWh: undefined, meterPrevBaseWh: undefined, meterPrevCarriedWh: undefined };
+  }
   if (wh < lastOf(t)) {
     const lastAt = t.meterLastAt ?? t.meterStartAt;
     if (!Number.isFinite(at) || lastAt === undefined || !Number.isFinite(lastAt) || at <= lastAt) return { kind: "stale" };
-    return { kind: "reset", milli: t.milli, meterLastWh: wh, meterLastAt: at, meterBaseWh: wh, carriedWh: t.milli, meterResets: (t.meterResets ?? 0) + 1 };
+    return {
+      kind: "reset",
+      milli: t.milli,
+      meterLastWh: wh,
+      meterLastAt: at,
+      meterBaseWh: wh,
+      carriedWh: t.milli,
+      meterResets: (t.meterResets ?? 0) + 1,
+      meterPrevWh: lastOf(t),
+      meterPrevBaseWh: baseOf(t),
+      meterPrevCarriedWh: t.carriedWh ?? 0,
+    };
   }
   const milli = (t.carriedWh ?? 0) + wh - baseOf(t);
-  return milli > t.milli ? { kind: "grew", milli, meterLastWh: wh, meterLastAt: Number.isFinite(at) ? Math.max(at, t.meterLastAt ?? -Infinity) : (t.meterLastAt ?? NaN) } : { kind: "same" };
+  return milli > t.milli ? { kind: "grew", milli, meterLastWh: wh, meterLastAt: laterOf(at, t) } : { kind: "same" };
+}
+
+/** The track after a reading's outcome (the one way sessions and tests apply it). */
+export function applySample<T extends object>(t: T, o: SampleOutcome): T {
+  if (o.kind === "same" || o.kind === "stale") return t;
+  const { kind: _kind, ...fields } = o;
+  return { ...t, ...fields };
+}
+
+/** Default rated power (W) when a connector's is not configured: a high-power DC charger. */
+export const DEFAULT_MAX_POWER_W = 350_000;
+
+/** The most energy (Wh) `maxPowerW` can deliver in `elapsedMs` (rounded down). */
+export function plausibleWh(maxPowerW: number, elapsedMs: number): number {
+  return Math.max(0, Math.floor((maxPowerW * Math.max(0, elapsedMs)) / 3_600_000));
 }
 
 export interface Settlement {
@@ -64,27 +109,45 @@ export interface Settlement {
   readonly alarm?: { readonly code: "OCPP_METER_RESET" | "OCPP_METER_DISAGREES"; readonly message: string };
 }
 
+/** The session's time and rated power: what bounds a settlement of progress alone. */
+export interface Plausibility {
+  readonly maxPowerW: number;
+  readonly elapsedMs: number;
+}
+
+/** What a session settles when it ended without a usable meterStop: its progress, never above the plausible bound. */
+export function settleProgress(t: Pick<MeterTrack, "milli">, bound?: Plausibility): { milli: number; capped: boolean } {
+  const cap = bound ? plausibleWh(bound.maxPowerW, bound.elapsedMs) : Infinity;
+  return { milli: Math.max(0, Math.min(t.milli, cap)), capped: t.milli > cap };
+}
+
 /** What a session settles at its StopTransaction's meterStop. */
-export function settleAtStop(t: MeterTrack, meterStop: number, what: string): Settlement {
-  const base = baseOf(t);
+export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bound?: Plausibility): Settlement {
+  const start = t.meterStartWh;
   const last = lastOf(t);
   const resets = t.meterResets ?? 0;
-  if (meterStop >= base && meterStop >= last) {
-    const milli = (t.carriedWh ?? 0) + meterStop - base;
-    if (resets === 0) return { milli };
+  if (meterStop >= start) {
+    const milli = meterStop - start;
+    const above = Math.max(last, start + t.milli) > meterStop;
+    if (resets === 0 && !above) return { milli };
+    const why = [
+      ...(above ? [`a sample reached ${Math.max(last, start + t.milli)} Wh (progress ${t.milli} Wh), above meterStop`] : []),
+      ...(resets ? [`the register went backwards ${resets}× (progress ${t.milli} Wh)`] : []),
+    ].join("; ");
     return {
       milli,
       alarm: {
-        code: "OCPP_METER_RESET",
-        message: `${what}: the energy register went backwards ${resets}× during the session (meterStart ${t.meterStartWh} Wh, meterStop ${meterStop} Wh); settled ${milli} Wh, the sum of the segments between resets (energy between a reset and the next reading is not billed)`,
+        code: "OCPP_METER_DISAGREES",
+        message: `${what}: the samples disagree with meterStop (${why}); settled meterStop ${meterStop} − meterStart ${start} = ${milli} Wh, the charger's own end reading`,
       },
     };
   }
+  const p = settleProgress(t, bound);
   return {
-    milli: t.milli,
+    milli: p.milli,
     alarm: {
-      code: "OCPP_METER_DISAGREES",
-      message: `${what}: meterStop ${meterStop} Wh is below ${meterStop < base ? `the register's start (${base} Wh)` : `the last reading (${last} Wh)`}; settled the last reading's ${t.milli} Wh (meterStart ${t.meterStartWh} Wh${resets ? `, ${resets} register reset(s)` : ""})`,
+      code: "OCPP_METER_RESET",
+      message: `${what}: meterStop ${meterStop} Wh is below meterStart ${start} Wh (the register was reset during the session); settled the progress seen, ${p.milli} Wh${p.capped && bound ? ` (capped from ${t.milli} Wh at ${bound.maxPowerW} W for ${Math.round(bound.elapsedMs / 1000)} s)` : ""}${resets ? `, ${resets} register reset(s) seen` : ""}`,
     },
   };
 }

@@ -45,6 +45,10 @@ export interface Sale {
   readonly carriedWh?: number;
   /** Times the register went backwards during the session. */
   readonly meterResets?: number;
+  /** The last reset, provisional until the register stays below this reading (metering.ts: a glitch is undone). */
+  readonly meterPrevWh?: number;
+  readonly meterPrevBaseWh?: number;
+  readonly meterPrevCarriedWh?: number;
   readonly milli: number;
   readonly amountMinor: number;
   /** The agent asked the charger to stop (persisted: re-sent after a reconnect or restart). */

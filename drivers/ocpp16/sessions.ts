@@ -7,7 +7,8 @@
 //   (a repeat gets the same one) → MeterValues: progress, and RemoteStopTransaction when the next
 //   sample could pass the limit → StopTransaction.meterStop: end.
 //   The agent's stops (limit, stop(point), fault, session time) are persisted and re-sent after a
-//   reconnect; a charger still charging stopTimeoutS after a RemoteStop is settled as an overrun
+//   reconnect; a charger still charging (Charging reported or a sample timestamped after the stop)
+//   stopTimeoutS after a RemoteStop is settled as an overrun
 //   (the reserved amount, `fault` OCPP_STOP_IGNORED). A charger that ended a session while the
 //   agent was away and never sends its StopTransaction is settled with what was metered
 //   (`fault` OCPP_STOP_MISSING).
@@ -18,7 +19,7 @@ import type { Logger } from "../../base/log.ts";
 import type { AuthorizeCommand, DeliveryEndReason, DispenserEvent, Grade, PointId, SaleRecord } from "../../contracts/dispenser.ts";
 import type { ChargerLink } from "./charger-link.ts";
 import type { ChargePointStatus, IdTagInfo, MeterValuesReq, StartTransactionReq, StopTransactionReq } from "./messages.ts";
-import { sampleOutcome, settleAtStop } from "./metering.ts";
+import { applySample, DEFAULT_MAX_POWER_W, sampleOutcome, settleAtStop, settleProgress, type Plausibility } from "./metering.ts";
 import { energyRegister, endReasonOf, idTagFor, inTransaction, type StopCause } from "./readings.ts";
 import type { EndedBy, Sale, SaleBook } from "./sales.ts";
 
@@ -50,6 +51,8 @@ export interface SessionHost {
   connectorStatus(chargePointId: string, connectorId: number): ChargePointStatus | undefined;
   /** The connector's status if the charger reported it on its current connection (else undefined: not known now). */
   freshStatus(chargePointId: string, connectorId: number): ChargePointStatus | undefined;
+  /** When (agent clock) the connector's current status was reported (undefined: never). */
+  statusAt(chargePointId: string, connectorId: number): number | undefined;
   emit(event: DispenserEvent): void;
 }
 
@@ -67,9 +70,9 @@ export class Sessions {
   /** Energy added by each session's last sample (Wh): what the next one may add again. */
   private readonly lastStepWh = new Map<string, number>();
   private readonly finishWaiters = new Map<string, Set<{ resolve: () => void; reject: (e: unknown) => void }>>();
-  /** When the agent last sent each session's RemoteStopTransaction, and when its register last grew. */
+  /** When the agent last sent each session's RemoteStopTransaction, and the meter timestamp (charger clock) of the last sample that grew its register. */
   private readonly stopSentAt = new Map<string, number>();
-  private readonly grewAt = new Map<string, number>();
+  private readonly grewMeterAt = new Map<string, number>();
 
   constructor(
     private readonly host: SessionHost,
@@ -187,6 +190,9 @@ export class Sessions {
       // must stop it. It still needs a transaction id of its own.
       const transactionId = await this.book.allocateTransactionId();
       this.host.log.warn("start_refused", { chargePointId, connectorId: req.connectorId, idTag: req.idTag, transactionId, known: s !== undefined });
+      // Refused is not stopped: a charger with StopTransactionOnInvalidId=false keeps charging
+      // (free energy, a blocked connector) — told to stop once the refusal has gone out.
+      this.stopStray(chargePointId, transactionId);
       return { transactionId, idTagInfo: { status: "Invalid" } };
     }
     const transactionId = await this.book.allocateTransactionId();
@@ -228,17 +234,15 @@ export class Sessions {
     const b = this.host.binding(s.point);
     const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh, reading.at);
     if (outcome.kind === "stale") this.host.log.info("meter_value_stale", { chargePointId, point: s.point, register: reading.wh, last: s.meterLastWh, note: "older and lower than the last reading: a queued value delivered late" });
-    if (outcome.kind === "reset") {
-      this.host.log.warn("meter_register_reset", { chargePointId, point: s.point, flow: s.transactionId, register: reading.wh, previous: s.meterLastWh, metered: s.milli, resets: outcome.meterResets });
-      await this.book.put({ ...s, meterLastWh: outcome.meterLastWh, meterLastAt: outcome.meterLastAt, meterBaseWh: outcome.meterBaseWh, carriedWh: outcome.carriedWh, meterResets: outcome.meterResets });
+    if (outcome.kind === "reset" || outcome.kind === "glitch") {
+      if (outcome.kind === "reset") this.host.log.warn("meter_register_reset", { chargePointId, point: s.point, flow: s.transactionId, register: reading.wh, previous: s.meterLastWh, metered: s.milli, resets: outcome.meterResets, note: "provisional: undone if the register comes back" });
+      else this.host.log.warn("meter_register_glitch", { chargePointId, point: s.point, flow: s.transactionId, register: reading.wh, previous: s.meterLastWh, note: "back above the reading before the reset: that low reading was a glitch" });
     }
-    const grew = outcome.kind === "grew";
+    const grew = (outcome.kind === "grew" || outcome.kind === "glitch") && outcome.milli > s.milli;
     const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
-    if (grew) {
-      this.grewAt.set(s.transactionId, this.host.scheduler.now());
-      await this.book.put({ ...s, milli, amountMinor, meterLastWh: outcome.meterLastWh, meterLastAt: outcome.meterLastAt });
-    }
+    if (grew && Number.isFinite(reading.at)) this.grewMeterAt.set(s.transactionId, reading.at);
+    if (outcome.kind !== "same" && outcome.kind !== "stale") await this.book.put({ ...applySample(s, outcome), milli, amountMinor });
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};
     // Progress while energy flows or the charger says it is charging; a car that stops drawing
@@ -280,7 +284,7 @@ export class Sessions {
       }
       return answer; // a repeat, or late: answered again, never a second end
     }
-    const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`);
+    const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`, this.plausibility(s));
     if (settled.alarm) this.host.log.warn("meter_stop_disputed", { chargePointId, point: s.point, meterStop: req.meterStop, meterStart: s.meterStartWh, metered: s.milli, settled: settled.milli, code: settled.alarm.code });
     await this.finish(
       s.transactionId,
@@ -404,7 +408,9 @@ export class Sessions {
     const link = s ? this.host.link(s.chargePointId) : undefined;
     if (!s || s.state !== "delivering" || s.ocppTransactionId === undefined || !link) return;
     this.setTimer(transactionId, "stop", this.host.stopTimeoutMs, () => this.onStopTimeout(transactionId));
-    this.stopSentAt.set(transactionId, this.host.scheduler.now());
+    // The first stop on this connection starts the window in which charging is evidence of an ignored stop.
+    const first = this.stopSentAt.get(transactionId);
+    if (first === undefined || first < (this.host.connectedSince(s.chargePointId) ?? 0)) this.stopSentAt.set(transactionId, this.host.scheduler.now());
     link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).then(
       (conf) => {
         if (conf.status !== "Accepted") this.host.log.warn("remote_stop_rejected", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId });
@@ -415,19 +421,25 @@ export class Sessions {
 
   /**
    * No StopTransaction a stopTimeoutS after RemoteStop. An overrun only on evidence that the
-   * charger still charges: its connector reported in a transaction on the current connection, or
-   * its register grew since the stop went out. A connector reported out of a transaction is the
-   * "StopTransaction missing" path (metered amount); nothing known yet: the stop is sent again.
+   * charger still charges AFTER the stop: its connector reported Charging/Suspended* on the current
+   * connection after the stop went out, or a sample whose meter timestamp is after the stop grew
+   * the register. A sample merely arriving after the stop is no evidence (it may have been taken
+   * before it, in flight), and a status reported after the stop that is out of a transaction
+   * (Finishing, Available) vetoes the overrun: that is the "StopTransaction missing" path
+   * (metered amount). Nothing known yet: the stop is sent again.
    */
   private onStopTimeout(transactionId: string): void {
     const s = this.book.get(transactionId);
     if (!s || s.state === "finished" || !this.host.link(s.chargePointId)) return; // offline: re-sent when back
     const status = this.host.freshStatus(s.chargePointId, s.connectorId);
     const since = Math.max(this.stopSentAt.get(transactionId) ?? 0, this.host.connectedSince(s.chargePointId) ?? 0);
-    const grewSinceStop = (this.grewAt.get(transactionId) ?? -Infinity) > since;
-    if (!inTransaction(status) && !grewSinceStop) {
-      this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown" });
-      if (status !== undefined) this.armMissingTimer(transactionId);
+    const reportedAfterStop = status !== undefined && (this.host.statusAt(s.chargePointId, s.connectorId) ?? -Infinity) >= since;
+    const stoppedSaysCharger = reportedAfterStop && !inTransaction(status);
+    const chargingAfterStop = reportedAfterStop && inTransaction(status);
+    const grewAfterStop = (this.grewMeterAt.get(transactionId) ?? -Infinity) > since;
+    if (stoppedSaysCharger || (!chargingAfterStop && !grewAfterStop)) {
+      this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown", reportedAfterStop });
+      if (status !== undefined && !inTransaction(status)) this.armMissingTimer(transactionId);
       else this.sendStop(transactionId);
       return;
     }
@@ -453,10 +465,12 @@ export class Sessions {
       // What is settled must also be what is delivered: the charger is told to stop first.
       const link = this.host.link(s.chargePointId);
       if (link && s.ocppTransactionId !== undefined) link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).catch((err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }));
-      void this.finish(transactionId, (cur) => ({ reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" }), {
+      // No meterStop: the progress seen, never above what the connector could deliver meanwhile.
+      const p = settleProgress(s, this.plausibility(s));
+      void this.finish(transactionId, (cur) => ({ ...this.progressSettlement(cur), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" }), {
         alarm: {
           code: "OCPP_STOP_MISSING",
-          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${s.milli} Wh)`,
+          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${p.milli} Wh${p.capped ? `, capped from ${s.milli} Wh at the connector's rated power` : ""})`,
         },
       });
     });
@@ -484,7 +498,7 @@ export class Sessions {
     this.clearTimers(transactionId);
     this.lastStepWh.delete(transactionId);
     this.stopSentAt.delete(transactionId);
-    this.grewAt.delete(transactionId);
+    this.grewMeterAt.delete(transactionId);
     await write;
     this.host.log.info("session_ended", { point: done.point, flow: transactionId, transactionId: done.ocppTransactionId, milli: done.milli, amountMinor: done.amountMinor, reason: done.reason, endedBy: done.endedBy });
     if (!opts.silent) {
@@ -503,6 +517,16 @@ export class Sessions {
       if (!set) this.finishWaiters.set(transactionId, (set = new Set()));
       set.add({ resolve, reject });
     });
+  }
+
+  /** The connector's rated power over the session's time (the agent's clock, from its StartTransaction): what progress alone may settle. */
+  private plausibility(s: Sale): Plausibility {
+    return { maxPowerW: this.host.binding(s.point)?.maxPowerW ?? DEFAULT_MAX_POWER_W, elapsedMs: this.host.scheduler.now() - (s.startedAt ?? s.authorizedAt) };
+  }
+
+  private progressSettlement(s: Sale): { milli: number; amountMinor: number } {
+    const milli = settleProgress(s, this.plausibility(s)).milli;
+    return { milli, amountMinor: priceOf(milli, s.unitPriceMinor) };
   }
 
   /** The session's connector reported, on the current connection, that it is not in a transaction. */

@@ -72,6 +72,7 @@ export class VirtualChargePoint {
     ["HeartbeatInterval", "300"],
     ["ConnectionTimeOut", "60"],
     ["AuthorizeRemoteTxRequests", "false"],
+    ["StopTransactionOnInvalidId", "false"],
   ]);
   /** Ignore RemoteStopTransaction (answer Accepted and keep charging). */
   ignoreRemoteStop = false;

@@ -1,18 +1,17 @@
 // The metering rule (drivers/ocpp16/metering.ts) over every sequence of register readings:
-// meterStop is the metered end whenever the register ran forwards; whatever the charger sends,
-// progress never goes back, nothing negative is settled, and never more than the register's
-// observed forward steps add up to (a reset's unknown part is not billed).
+// meterStop − meterStart is the metered end whenever meterStop ≥ meterStart, never more, whatever
+// the samples said; whatever the charger sends, progress never goes back, nothing negative is
+// settled, and a settlement of progress alone (meterStop < meterStart) never exceeds the
+// register's observed forward steps nor the connector's power × the session's time.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { sampleOutcome, settleAtStop, type MeterTrack } from "../../../drivers/ocpp16/metering.ts";
+import { applySample, plausibleWh, sampleOutcome, settleAtStop, type MeterTrack } from "../../../drivers/ocpp16/metering.ts";
 
 /** Readings in time order (timestamps 1, 2, 3…) unless `times` says otherwise. */
 function run(meterStart: number, readings: number[], times: number[] = readings.map((_, i) => i + 1)): MeterTrack {
   let t: MeterTrack = { meterStartWh: meterStart, meterStartAt: 0, milli: 0 };
   readings.forEach((wh, i) => {
-    const o = sampleOutcome(t, wh, times[i]!);
-    if (o.kind === "grew") t = { ...t, milli: o.milli, meterLastWh: o.meterLastWh, meterLastAt: o.meterLastAt };
-    else if (o.kind === "reset") t = { ...t, meterLastWh: o.meterLastWh, meterLastAt: o.meterLastAt, meterBaseWh: o.meterBaseWh, carriedWh: o.carriedWh, meterResets: o.meterResets };
+    t = applySample(t, sampleOutcome(t, wh, times[i]!));
   });
   return t;
 }
@@ -42,14 +41,34 @@ describe("metering", () => {
     );
   });
 
-  it("any readings: progress never goes back, the settlement is ≥ 0 and ≤ the register's forward steps; an alarm whenever it is not meterStop − meterStart", () => {
+  it("any readings: progress never goes back; settled = meterStop − meterStart whenever meterStop ≥ meterStart (an alarm if the samples disagree); else ≤ progress, ≤ forward steps, ≤ power × time, with an alarm", () => {
     fc.assert(
-      fc.property(wh, fc.array(wh, { maxLength: 30 }), wh, (start, readings, stop) => {
+      fc.property(wh, fc.array(wh, { maxLength: 30 }), wh, fc.integer({ min: 0, max: 10 * 3_600_000 }), (start, readings, stop, elapsedMs) => {
         for (let i = 1; i <= readings.length; i++) expect(run(start, readings.slice(0, i)).milli).toBeGreaterThanOrEqual(run(start, readings.slice(0, i - 1)).milli);
-        const s = settleAtStop(run(start, readings), stop, "t");
+        const t = run(start, readings);
+        const bound = { maxPowerW: 22_000, elapsedMs };
+        const s = settleAtStop(t, stop, "t", bound);
         expect(s.milli).toBeGreaterThanOrEqual(0);
-        expect(s.milli).toBeLessThanOrEqual(forwardSteps(start, [...readings, stop]));
-        if (s.milli !== stop - start) expect(s.alarm).toBeDefined();
+        if (stop >= start) {
+          expect(s.milli).toBe(stop - start);
+          if (readings.some((r) => r > stop) || (t.meterResets ?? 0) > 0) expect(s.alarm?.code).toBe("OCPP_METER_DISAGREES");
+        } else {
+          expect(s.milli).toBeLessThanOrEqual(t.milli);
+          expect(s.milli).toBeLessThanOrEqual(forwardSteps(start, readings));
+          expect(s.milli).toBeLessThanOrEqual(plausibleWh(22_000, elapsedMs));
+          expect(s.alarm?.code).toBe("OCPP_METER_RESET");
+        }
+      }),
+    );
+  });
+
+  it("a glitch reading (0 Wh) between normal readings does not add segments: progress goes on from the old one", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 2, maxLength: 20 }), fc.nat(), (start, steps, k) => {
+        const inOrder = steps.reduce<number[]>((acc, d) => [...acc, (acc.at(-1) ?? start) + d], []);
+        const at = k % (inOrder.length - 1);
+        const withGlitch = [...inOrder.slice(0, at + 1), 0, ...inOrder.slice(at + 1)];
+        expect(run(start, withGlitch).milli).toBe(inOrder.at(-1)! - start);
       }),
     );
   });
@@ -67,8 +86,15 @@ describe("metering", () => {
     );
   });
 
-  it("the review's reset case: 2000 Wh, reset to 0, 4000 Wh more → 2000 + (4000 − 1000), OCPP_METER_RESET", () => {
+  it("the review's reset case: 2000 Wh, reset to 0, 4000 Wh more, meterStop 4000 → meterStop − meterStart = 3000, OCPP_METER_DISAGREES", () => {
     const s = settleAtStop(run(1000, [3000, 1000, 4000]), 4000, "t");
-    expect(s).toMatchObject({ milli: 5000, alarm: { code: "OCPP_METER_RESET" } });
+    expect(s).toMatchObject({ milli: 3000, alarm: { code: "OCPP_METER_DISAGREES" } });
+  });
+
+  it("meterStop below meterStart (a reset): the segments seen, capped at the connector's power × time", () => {
+    const t = run(1000, [3000, 100, 2100]); // 2000 Wh, reset, 2000 Wh more
+    expect(settleAtStop(t, 2200, "t")).toMatchObject({ milli: 1200, alarm: { code: "OCPP_METER_DISAGREES" } });
+    expect(settleAtStop(t, 500, "t", { maxPowerW: 22_000, elapsedMs: 3_600_000 })).toMatchObject({ milli: 4000, alarm: { code: "OCPP_METER_RESET" } });
+    expect(settleAtStop(t, 500, "t", { maxPowerW: 22_000, elapsedMs: 360_000 })).toMatchObject({ milli: 2200, alarm: { code: "OCPP_METER_RESET" } });
   });
 });

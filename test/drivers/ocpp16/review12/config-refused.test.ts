@@ -5,7 +5,7 @@
 // Now: ConnectionTimeOut is set (connectionTimeOutS), and a refused meter key raises
 // device-fault-OCPP_CONFIG_REFUSED — against the virtual charge point, over a real WebSocket.
 import { expect, it } from "vitest";
-import { isFault, openRig, synced } from "../helpers.ts";
+import { isFault, openRig, synced, waitUntil } from "../helpers.ts";
 
 it("ConnectionTimeOut is set on the charger; a charger refusing MeterValueSampleInterval raises OCPP_CONFIG_REFUSED", async () => {
   const rig = await openRig();
@@ -15,4 +15,18 @@ it("ConnectionTimeOut is set on the charger; a charger refusing MeterValueSample
   expect(fault).toMatchObject({ point: null, code: "OCPP_CONFIG_REFUSED", message: expect.stringContaining("MeterValueSampleInterval") });
   expect(cp.configuration.get("ConnectionTimeOut")).toBe("180");
   expect(cp.configuration.get("MeterValuesSampledData")).toBe("Energy.Active.Import.Register");
+});
+
+// Review 12b #7: a refused StartTransaction must end at the charger too.
+it("StopTransactionOnInvalidId=true is set on connect; a charger refusing it raises OCPP_CONFIG_REFUSED naming it", async () => {
+  const rig = await openRig();
+  const ok = await rig.chargePoint();
+  await synced(rig);
+  await waitUntil(() => ok.configuration.get("StopTransactionOnInvalidId") === "true", 5_000, "StopTransactionOnInvalidId set");
+  expect(rig.events.count(isFault)).toBe(0);
+  ok.close();
+  const rig2 = await openRig();
+  await rig2.chargePoint({}, (c) => c.configuration.delete("StopTransactionOnInvalidId"));
+  const fault = await rig2.events.waitFor(isFault, 5_000, "config fault");
+  expect(fault).toMatchObject({ point: null, code: "OCPP_CONFIG_REFUSED", message: expect.stringContaining("StopTransactionOnInvalidId") });
 });

@@ -49,14 +49,27 @@ it("a connector-0 (main meter) MeterValues carrying the transactionId is not the
   cp.close();
 });
 
-it("a meterStop below the last good sample settles that sample, with an OCPP_METER_DISAGREES alarm", async () => {
+it("a meterStop below the last sample is still the metered end (meterStop − meterStart), with an OCPP_METER_DISAGREES alarm", async () => {
   const { rig, cp, tx } = await startedSession();
   await cp.call("MeterValues", sample(tx, 1500));
   await cp.call("MeterValues", sample(tx, 2500));
   await cp.call("StopTransaction", { transactionId: tx, meterStop: 1200, timestamp: new Date().toISOString(), reason: "EVDisconnected" });
   const end = await rig.events.waitFor(isEnd);
-  expect(end.milli).toBe(1500);
+  expect(end.milli).toBe(200);
   expect(rig.events.events.find(isFault)).toMatchObject({ code: "OCPP_METER_DISAGREES", transactionId: "P1-flow-1" });
+  cp.close();
+});
+
+it("a meterStop below meterStart (register reset): the progress seen, never above the connector's power × the session's time, OCPP_METER_RESET", async () => {
+  const { rig, cp, tx } = await startedSession();
+  const startedAt = Date.now();
+  await cp.call("MeterValues", sample(tx, 1500));
+  await cp.call("MeterValues", sample(tx, 2500)); // 1500 Wh in well under a second: impossible at 22 kW
+  await cp.call("StopTransaction", { transactionId: tx, meterStop: 500, timestamp: new Date().toISOString(), reason: "EVDisconnected" });
+  const end = await rig.events.waitFor(isEnd);
+  const elapsed = Date.now() - startedAt + 1000;
+  expect(end.milli).toBeLessThanOrEqual(Math.floor((22_000 * elapsed) / 3_600_000));
+  expect(rig.events.events.find(isFault)).toMatchObject({ code: "OCPP_METER_RESET", transactionId: "P1-flow-1" });
   cp.close();
 });
 

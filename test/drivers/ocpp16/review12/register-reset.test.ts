@@ -37,10 +37,12 @@ it("a register that goes back to 0 mid-session raises an alarm instead of giving
   // max(2000, meterStop 4000 − meterStart 1000) = 3000 Wh — a number that is neither — with no
   // fault event at all (only a `meter_went_back` log line).
   expect(rig.events.count(isFault), `settled ${end.milli} Wh of 6000, no alarm`).toBeGreaterThan(0);
-  // The documented rule (drivers/ocpp16/metering.ts, docs/ocpp.md): the segments between resets
-  // are summed, the first post-reset reading is the new base: 2000 + (4000 − 1000) = 5000 Wh.
-  expect(end.milli).toBe(5000);
-  expect(rig.events.events.find(isFault)).toMatchObject({ code: "OCPP_METER_RESET", transactionId: "P1-flow-1" });
+  // The documented rule (drivers/ocpp16/metering.ts, docs/ocpp.md, review 12b): meterStop ≥
+  // meterStart is the metered end, never more — meterStop − meterStart = 3000 Wh — and the
+  // backwards reading raises OCPP_METER_DISAGREES for the operator (segments are never summed:
+  // a glitch reading would bill the energy twice).
+  expect(end.milli).toBe(3000);
+  expect(rig.events.events.find(isFault)).toMatchObject({ code: "OCPP_METER_DISAGREES", transactionId: "P1-flow-1" });
   cp.close();
 });
 

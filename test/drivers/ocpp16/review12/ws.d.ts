@@ -4,6 +4,8 @@ declare module "ws" {
   import type { IncomingMessage } from "node:http";
   class WebSocket {
     constructor(url: string, protocols?: string[], options?: { headers?: Record<string, string>; localAddress?: string });
+    static readonly OPEN: number;
+    readonly readyState: number;
     send(data: string): void;
     close(): void;
     on(event: "close", listener: (code: number) => void): this;
