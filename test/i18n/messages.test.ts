@@ -26,7 +26,7 @@ async function displayedTexts(): Promise<Set<string>> {
   for (const f of files) {
     const src = await readFile(f, "utf8");
     for (const m of src.matchAll(/display\(\s*[\w.]+,\s*"([^"]+)"\s*\)/g)) texts.add(m[1]!);
-    const refusal = /private refusal\([^)]*\)[^{]*\{([\s\S]*?)\n  \}/.exec(src)?.[1];
+    const refusal = /(?:private )?refusal\([^)]*\)[^{]*\{([\s\S]*?)\n  \}/.exec(src)?.[1];
     if (refusal) for (const m of refusal.matchAll(/return "([^"]+)"/g)) texts.add(m[1]!);
   }
   return texts;
