@@ -21,7 +21,8 @@ async function floodWith(frame: (i: number) => unknown[]) {
   void cp.closed.then((c) => (closedCode = c));
   for (let i = 0; i < N; i++) cp.sendRaw(JSON.stringify(frame(i)));
   // Heartbeat flood of 300 is closed (bad-input.test.ts); this one is answered to the last frame.
-  await cp.waitFor((f) => f[0] === 4 && f[1] === `f${N - 1}`, 20_000).catch(() => undefined);
+  // Whichever comes first: the close (the fix) or the answer to the last frame (the bug).
+  await Promise.race([cp.closed, cp.waitFor((f) => f[0] === 4 && f[1] === `f${N - 1}`, 20_000).catch(() => undefined)]);
   const answered = cp.received.filter((f) => f[0] === 4 && String(f[1]).startsWith("f")).length;
   cp.close();
   return { closedCode, answered };
