@@ -97,7 +97,10 @@ async function closedPort(): Promise<number> {
 describe("glase-agent doctor, the agent stopped", () => {
   it("on a healthy site: Glase answers, the controller says HELLO, the printer prints its test page", async () => {
     const config = await writeConfig("good", { endpoint: sim.endpoint, controllerPort: await controller.listenTcp(0), printerPort: printer.port, passwordMode: 0o600 });
+    // The page reaches the virtual printer over TCP after doctor's print resolves: wait for it.
+    const page = printer.nextReceipt(15_000);
     const results = byCheck(await runDoctor({ configFile: config, printTest: true, probes: probes({ timedatectl: "yes" }), timeoutMs: 3_000 }));
+    await page;
     expect(results.get("config")).toMatchObject({ status: "ok" });
     expect(results.get("secret points[0].terminal.passwordFile")).toMatchObject({ status: "ok" });
     expect(results.get("glase")).toMatchObject({ status: "ok", detail: expect.stringContaining("benchmarkingNop answered") });
