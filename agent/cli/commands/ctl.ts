@@ -95,6 +95,9 @@ const OVERRIDES: Readonly<Record<string, CtlOverride>> = {
       const scope = args.scope ?? "shop";
       if (scope !== "shop" && scope !== "terminal") throw new AgentError("INPUT_INVALID", `--scope: expected shop or terminal, got '${String(scope)}'`);
       if (scope === "terminal" && args.point === undefined) throw new AgentError("INPUT_INVALID", "--scope terminal needs --point N (the terminal of that point)");
+      // Never imply a scope: a mark cannot be undone, and one that closed the whole shop where a
+      // technician meant one pump's till is the worse surprise (review 2 of issue 11 #2).
+      if (scope !== "terminal" && args.point !== undefined) throw new AgentError("INPUT_INVALID", "--point N needs --scope terminal (close-period --scope terminal --point N); without it the whole shop's period would be closed");
       // Checked here too, so a typo is a usage error (exit 2) that lists the ids, and nothing is marked.
       if (typeof args.reportId === "string") periodReportIds(scope, [args.reportId]);
     },
