@@ -144,6 +144,10 @@ export class Station implements StationControl {
     const reseller = await this.shopCredentials();
     // What the checks above no longer find has been fixed: its alarm clears (link alarms follow the links).
     this.own.sync(isLinkAlarm);
+    // The links as they are now: a device that was already down when it was opened (the MDB adapter
+    // absent after a power cut) changed before this station listened to the board, and would never
+    // raise its alarm (review 2 of issue 11 #3b). Here the webhook and the metrics already listen.
+    this.alarmBook.syncCode(LINK_DOWN, linkAlarms(this.parts.board.list()));
     const engine = createPaymentEngine({
       ...this.parts.engineBase,
       ...(reseller ? { reseller } : {}),
