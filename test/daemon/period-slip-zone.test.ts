@@ -17,6 +17,12 @@ describe("printed period slip", () => {
     expect(genLine).toMatch(/UTC|GMT|Europe\/Berlin|CET|16:34/);
   });
 
+  it("in the station's zone, named: Glase's UTC time at Europe/Berlin reads 16:34 Europe/Berlin", () => {
+    const text = periodReportLines({ summary: summary as never, currency: "SEK", flowId: "Cabc" }, 48, { locale: "de", timeZone: "Europe/Berlin" }).join("\n");
+    expect(text).toContain("2026-12-01 16:34 Europe/Berlin");
+    expect(text).not.toContain("15:34");
+  });
+
   it("every locale, 58 and 80 mm: every printed line fits the paper and every ersReference is whole", () => {
     for (const locale of Object.keys(PERIOD_LABELS) as Array<keyof typeof PERIOD_LABELS>) {
       for (const width of [58, 80] as const) {
