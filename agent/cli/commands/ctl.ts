@@ -15,7 +15,7 @@ import { checkLocalSocketTrust, checkServerPeer } from "./socket-trust.ts";
 import { periodReportIds } from "../../core/period-report.ts";
 import type { KeptPeriodReport, PeriodCloseResult } from "../../daemon/period-close.ts";
 import { renderKeptPeriods, renderPeriodClose } from "./ctl-period.ts";
-import { amountArg, ctlTable, type CtlOverride, type CtlSub, type OptionSpec, type Values } from "./ctl-table.ts";
+import { amountArg, positiveAmountArg, ctlTable, type CtlOverride, type CtlSub, type OptionSpec, type Values } from "./ctl-table.ts";
 
 function intOption(values: Values, key: string, required: boolean): number | undefined {
   const raw = values[key];
@@ -79,7 +79,7 @@ const OVERRIDES: Readonly<Record<string, CtlOverride>> = {
   "issue-invoice": {
     positionals: ["amountMinor", "description", "reference"],
     names: { amountMinor: "AMOUNT" },
-    parse: { amountMinor: amountArg },
+    parse: { amountMinor: positiveAmountArg },
     hide: ["payOnce"],
     flags: { reusable: { sets: { payOnce: false } } },
     note: "AMOUNT in currency units, e.g. 12.50; --reusable: may be paid more than once",
@@ -87,7 +87,7 @@ const OVERRIDES: Readonly<Record<string, CtlOverride>> = {
   "assign-id": { positionals: ["glaseId"], names: { glaseId: "GLASE_ID" }, note: "see also: glase-agent assign-id --from-scanner" },
   "resume-point": { render: renderResume },
   reprint: { positionals: ["ref"], names: { ref: "FLOW_ID|ERSREFERENCE" } },
-  refund: { positionals: ["ersReference", "amountMinor"], names: { ersReference: "ERSREFERENCE", amountMinor: "AMOUNT" }, parse: { amountMinor: amountArg }, note: "AMOUNT in currency units, e.g. 12.50" },
+  refund: { positionals: ["ersReference", "amountMinor"], names: { ersReference: "ERSREFERENCE", amountMinor: "AMOUNT" }, parse: { amountMinor: positiveAmountArg }, note: "AMOUNT in currency units, e.g. 12.50" },
   "close-period": {
     names: { reportId: "ID" },
     flags: { csv: { sets: {} } },
