@@ -50,5 +50,10 @@ describe("MDB adapter down when the agent starts", () => {
     // The alarm book does not:
     const alarms = await ask<Array<{ code: string; point?: number }>>("alarms");
     expect(alarms.map((a) => `${a.code} ${a.point}`)).toContain("device-link-down 8");
+    // And `ctl points` shows it on the point (review 2 of issue 11 #5), beside the device fault.
+    const points = await ask<Array<{ point: number; alarms: Array<{ code: string }>; outOfService?: { cause: string } }>>("points");
+    const vend = points.find((p) => p.point === 8);
+    expect(vend?.alarms.map((a) => a.code)).toContain("device-link-down");
+    expect(vend?.outOfService?.cause).toBe("device-fault");
   }, 60_000);
 });
