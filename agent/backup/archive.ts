@@ -4,6 +4,7 @@
 // again when it is read back for a restore.
 import { createHash } from "node:crypto";
 import { closeSync, createReadStream, openSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileDurably } from "../../base/io/durable-file.ts";
 import { AgentError } from "../../base/errors.ts";
@@ -90,4 +91,26 @@ export async function openBackup(file: string): Promise<OpenedBackup> {
     throw e;
   }
   return { file, manifest, entries, content };
+}
+
+/**
+ * Whether `file` starts as a glase-agent backup does: a ustar header whose entry is MANIFEST.json
+ * (written first). Only the first block is read, so an old backup that is damaged further on can
+ * still be replaced — but a config, a secret or any other file never is (`ctl backup --force`).
+ */
+export async function looksLikeBackup(file: string): Promise<boolean> {
+  const fh = await open(file, "r");
+  try {
+    const block = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(block, 0, 512, 0);
+    if (bytesRead < 512) return false;
+    const name = block.subarray(0, 100).toString("utf8").replace(/\0.*$/s, "");
+    const magic = block.subarray(257, 262).toString("ascii");
+    let sum = 0;
+    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+    const stored = parseInt(block.subarray(148, 156).toString("ascii").replace(/[\0 ]/g, ""), 8);
+    return name === MANIFEST_NAME && magic === "ustar" && stored === sum;
+  } finally {
+    await fh.close();
+  }
 }

@@ -33,6 +33,31 @@ function short(id: string, max: number, mark: string): string {
 export interface PeriodTextOptions {
   /** The slip: labels and decimal separator of this locale, ASCII marks only (the printer's code table). */
   readonly locale?: Locale;
+  /** The station's zone (IANA): Glase's generation time is shown in it, named. Default UTC. */
+  readonly timeZone?: string;
+}
+
+/**
+ * Glase's `GeneratedAt` in the station's zone, the zone named, like the slip's Time line (review 2
+ * of issue 11 #4). The contract gives it no zone; Glase (and the simulator) write UTC, so a time
+ * without an offset is read as UTC. A text that is no time is shown as Glase wrote it, labelled.
+ */
+export function glaseTimeIn(raw: string, timeZone = "UTC"): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/.exec(raw.trim());
+  if (!m) return `${raw} (Glase clock)`;
+  const offset = m[7] === undefined || m[7] === "Z" ? "Z" : m[7].length === 5 ? `${m[7].slice(0, 3)}:${m[7].slice(3)}` : m[7];
+  const at = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? "00"}${offset}`);
+  if (Number.isNaN(at.getTime())) return `${raw} (Glase clock)`;
+  let zone = timeZone;
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(at);
+  } catch {
+    zone = "UTC";
+    parts = new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(at);
+  }
+  const p = (type: string) => parts.find((x) => x.type === type)?.value ?? "??";
+  return `${p("year")}-${p("month")}-${p("day")} ${p("hour")}:${p("minute")} ${zone}`;
 }
 
 export function periodReportLines(v: PeriodReportView, width = 60, o: PeriodTextOptions = {}): string[] {
@@ -47,7 +72,7 @@ function headAndLines(v: PeriodReportView, width: number, o: PeriodTextOptions):
   const out: string[] = [];
   out.push(`${t.title}, ${s.scope === "terminal" ? t.terminalScope.replace("{id}", s.terminalId ?? "?") : t.wholeShop}`);
   out.push(pair(t.period, s.transactionPeriodId ?? "-", width));
-  if (s.generatedAt) out.push(pair(t.generated, s.generatedAt, width));
+  if (s.generatedAt) out.push(pair(t.generated, glaseTimeIn(s.generatedAt, o.timeZone), width));
   if (v.flowId) out.push(pair(t.flow, v.flowId, width));
   out.push("-".repeat(width));
   const sales = s.salesCount ?? s.linesSalesCount;

@@ -94,12 +94,12 @@ export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowCo
     // Paid while a technician stopped the point (the cancel came too late): read, so it stands and
     // is not reversed unseen; no product from a point out of service — the technician refunds it or
     // hands it over. The receipt is the customer's proof of payment.
-    const state: S = { ...s, phase: "printing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef };
+    const state: S = { ...s, phase: "printing", pending: undefined, ersReference: o.ersReference, paidAt: ctx.now, receipt, invoiceRef };
     const message = `point ${s.point}: invoice ${invoiceRef} was paid (${o.ersReference}, ${o.paidMinor ?? s.amountMinor}) after a technician stopped the point; nothing released — refund it or hand the product over`;
     const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - please contact staff"), { type: "alarm", code: "paid-while-stopped", message }, { type: "print", receipt }];
     return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
   }
-  const state: S = { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, receipt, invoiceRef };
+  const state: S = { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, paidAt: ctx.now, receipt, invoiceRef };
   const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }];
   if (o.paidMinor !== undefined && o.paidMinor !== s.amountMinor) {
     effects.push({ type: "alarm", code: "paid-amount-mismatch", message: `point ${s.point}: invoice ${state.invoiceRef} is PAID ${o.paidMinor}, the price was ${s.amountMinor}` });

@@ -52,6 +52,12 @@ export interface PosState extends FlowBase {
   /** The first PAID read, waiting for its confirming read (pos-confirm.ts). */
   readonly paidSeen?: Extract<GlaseOutcome, { kind: "ok" }>;
   readonly ersReference?: string;
+  /**
+   * When the agent journaled the PAID (absolute ms): the sale's time for the bookkeeping export,
+   * whose windows must be Glase's periods — Glase files a payment by when it was paid, not by when
+   * the product was delivered and the receipt kept (a wash runs for minutes across a close).
+   */
+  readonly paidAt?: number;
   readonly receipt?: ReceiptContent;
   /**
    * The release is handed to a kiosk controller through the KioskHost (agent/kiosk/), which

@@ -65,7 +65,7 @@ export async function closePeriod(d: PeriodCloseDeps, req: PeriodCloseRequest): 
       description: t.title,
       timestamp: new Date((d.now ?? Date.now)()).toISOString(),
       showTimeZone: true,
-      extraLines: periodReportLines({ summary: result.summary, currency: d.currency, flowId: r.flowId }, d.printWidth === 80 ? 48 : 32, { locale }),
+      extraLines: periodReportLines({ summary: result.summary, currency: d.currency, flowId: r.flowId }, d.printWidth === 80 ? 48 : 32, { locale, timeZone: d.station?.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone }),
     });
     return { ...result, printed: true };
   } catch (e) {

@@ -147,6 +147,10 @@ export class Station implements StationControl {
     const reseller = await this.shopCredentials();
     // What the checks above no longer find has been fixed: its alarm clears (link alarms follow the links).
     this.own.sync(isLinkAlarm);
+    // The links as they are now: a device that was already down when it was opened (the MDB adapter
+    // absent after a power cut) changed before this station listened to the board, and would never
+    // raise its alarm (review 2 of issue 11 #3b). Here the webhook and the metrics already listen.
+    this.alarmBook.syncCode(LINK_DOWN, linkAlarms(this.parts.board.list()));
     const engine = createPaymentEngine({
       ...this.parts.engineBase,
       ...(reseller ? { reseller } : {}),
@@ -251,9 +255,13 @@ export class Station implements StationControl {
     const devices = this.parts.board.list();
     return this.parts.config.points.map((p) => {
       const own = this.own.list.filter((a) => a.point === p.id);
+      // Its controller's link down is an alarm on the point too, so the ALARMS column is not "-"
+      // while `ctl alarms` lists one for it (review 2 of issue 11 #5).
+      const links: AlarmInfo[] = this.alarmBook.list().filter((a) => a.code === LINK_DOWN && a.point === p.id).map((a) => ({ id: a.id, at: a.at, point: p.id, code: a.code, message: a.message }));
       const found = engine.find((s) => s.point === p.id);
       const snap: PointSnapshot = found ?? { point: p.id, kind: p.kind, terminalId: "", state: this.engineRef ? "stopped" : "offline", alarms: [] };
-      const withAlarms = own.length === 0 ? snap : { ...snap, alarms: [...own, ...snap.alarms] };
+      const extra = [...own, ...links];
+      const withAlarms = extra.length === 0 ? snap : { ...snap, alarms: [...extra, ...snap.alarms] };
       const why = outOfServiceOf({ snapshot: withAlarms, inEngine: found !== undefined, engineRunning: this.engineRef !== undefined, stopped: this.stopped.get(p.id), startAlarms: own, devices });
       return why ? { ...withAlarms, outOfService: why } : withAlarms;
     });

@@ -54,7 +54,7 @@ export class EffectExecutor {
         this.d.points.display(effect.point, effect.text);
         return undefined;
       case "print":
-        return { type: "printed", ok: await this.d.receipts.print(runner.flowId, effect.receipt) };
+        return { type: "printed", ok: await this.d.receipts.print(runner.flowId, effect.receipt, paidAtOf(runner.state)) };
       case "alarm":
         this.d.alarms.raiseAlarm(runner.state, effect.code, effect.message);
         return undefined;
@@ -69,4 +69,10 @@ export class EffectExecutor {
       }
     }
   }
+}
+
+/** When a POS flow's sale was PAID (its state keeps it); other flows' receipts are kept as they settle. */
+function paidAtOf(state: unknown): number | undefined {
+  const at = (state as { kind?: unknown; paidAt?: unknown }).paidAt;
+  return typeof at === "number" ? at : undefined;
 }

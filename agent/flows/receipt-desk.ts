@@ -34,9 +34,9 @@ export class ReceiptDesk {
     await this.journal.saveReceipt({ ...r, printed: true });
   }
 
-  /** Journals and prints a flow's receipt; resolves whether it was printed. */
-  async print(flowId: string, receipt: ReceiptContent): Promise<boolean> {
-    const record = { flowId, ersReference: receipt.ersReference, content: receipt, printed: false, at: this.now() };
+  /** Journals and prints a flow's receipt (`paidAt`: when its sale was PAID); resolves whether it was printed. */
+  async print(flowId: string, receipt: ReceiptContent, paidAt?: number): Promise<boolean> {
+    const record = { flowId, ersReference: receipt.ersReference, content: receipt, printed: false, at: this.now(), ...(paidAt !== undefined ? { paidAt } : {}) };
     await this.journal.saveReceipt(record);
     let printed = false;
     if (this.printer) {

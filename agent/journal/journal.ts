@@ -228,9 +228,9 @@ class SqliteJournal implements Journal {
     await this.gate.shared(() =>
       run(
         this.db,
-      `INSERT INTO receipts(flow_id, ers_reference, content, printed, at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO receipts(flow_id, ers_reference, content, printed, at, paid_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(flow_id) DO UPDATE SET printed = MAX(printed, excluded.printed)`,
-        [receipt.flowId, receipt.ersReference, JSON.stringify(receipt.content), receipt.printed ? 1 : 0, receipt.at],
+        [receipt.flowId, receipt.ersReference, JSON.stringify(receipt.content), receipt.printed ? 1 : 0, receipt.at, receipt.paidAt ?? null],
       ),
     );
     this.boundary?.(`after:${label}`);
@@ -366,5 +366,6 @@ function receiptRecord(r: Record<string, unknown>): ReceiptRecord {
     content: JSON.parse(String(r.content)),
     printed: r.printed === 1,
     at: Number(r.at),
+    ...(typeof r.paid_at === "number" ? { paidAt: r.paid_at } : {}),
   };
 }

@@ -50,12 +50,17 @@ function fail(op: string, path: string, err: Error): AgentError {
 // A refund's last step is its only finished one; its state says whether it was refunded.
 const UNRECEIPTED_POS = `kind = 'pos' AND finished = 1 AND json_extract(state, '$.ersReference') IS NOT NULL
     AND json_extract(state, '$.receipt') IS NOT NULL AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.flow_id = steps.flow_id)`;
+// A sale is filed by when it was PAID (journaled by the POS flow: \`receipts.paid_at\`, the finished
+// step's \`paidAt\`), as Glase files it into a period: a wash paid before a close and delivered after
+// it is in the closed period (review 2 of issue 11 #1). Receipts without a payment time (pump and
+// charger flows keep theirs as they settle; older journals) are filed by when they were kept.
 const EXPORT_SQL = `
-  SELECT 'sale' AS type, flow_id, at, ers_reference AS ref, content AS data FROM receipts
-    WHERE at >= ?1 AND at < ?2 AND (at, flow_id) > (?3, ?4)
-  UNION ALL
-  SELECT 'sale' AS type, flow_id, at, json_extract(state, '$.ersReference') AS ref, json_extract(state, '$.receipt') AS data FROM steps
-    WHERE ${UNRECEIPTED_POS} AND at >= ?1 AND at < ?2 AND (at, flow_id) > (?3, ?4)
+  SELECT * FROM (
+    SELECT 'sale' AS type, flow_id, COALESCE(paid_at, at) AS at, ers_reference AS ref, content AS data FROM receipts
+    UNION ALL
+    SELECT 'sale' AS type, flow_id, COALESCE(json_extract(state, '$.paidAt'), at) AS at, json_extract(state, '$.ersReference') AS ref, json_extract(state, '$.receipt') AS data FROM steps
+      WHERE ${UNRECEIPTED_POS}
+  ) WHERE at >= ?1 AND at < ?2 AND (at, flow_id) > (?3, ?4)
   UNION ALL
   SELECT 'refund' AS type, flow_id, at, NULL AS ref, state AS data FROM steps
     WHERE kind = 'refund' AND finished = 1 AND at >= ?1 AND at < ?2 AND (at, flow_id) > (?3, ?4)

@@ -55,4 +55,9 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // A sale's payment time (the PAID as journaled), which the bookkeeping export filters on so its
+  // windows are Glase's periods; NULL for receipts kept before it (their \`at\` is used).
+  `
+  ALTER TABLE receipts ADD COLUMN paid_at INTEGER;
+  `,
 ];

@@ -50,6 +50,8 @@ export interface ReceiptRecord {
   readonly content: unknown;
   readonly printed: boolean;
   readonly at: number;
+  /** When the sale was PAID (ms), where the flow knows it; the export files the sale by it. */
+  readonly paidAt?: number;
 }
 
 export interface ReceiptPage {

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import type { InvoiceRow } from "../../contracts/glase/types.ts";
 import type { KioskSale, ReleaseResult, SaleRequest } from "../../contracts/kiosk.ts";
+import { isVatRate, vatRateOfText, VAT_RATE_RULE } from "../../base/vat-rate.ts";
 
 const minor = z.number().int().min(-1e12).max(1e12);
 const positiveMinor = z.number().int().positive().max(1e12);
@@ -16,7 +17,7 @@ export const RowSchema = z
     unit: z.string().min(1).max(16).optional(),
     unitPriceMinor: minor.optional(),
     totalMinor: minor.meta({ description: "Row total in minor units; the rows add up to amountMinor." }),
-    taxRatePercent: z.number().int().min(0).max(100).optional(),
+    taxRatePercent: z.number().min(0).lt(100).refine(isVatRate, VAT_RATE_RULE).optional().meta({ description: "VAT rate in percent, below 100, at most two decimals (25.5)." }),
     sku: z.string().min(1).max(64).optional(),
     ean: z.string().regex(/^\d{8,14}$/).optional(),
   })
@@ -139,7 +140,7 @@ export function apiField(hostField: string): string {
 }
 
 function fromInvoiceRow(r: InvoiceRow): Payment["rows"][number] {
-  const tax = r.itemTaxRate !== undefined && /^\d{1,3}$/.test(r.itemTaxRate) ? Number(r.itemTaxRate) : undefined;
+  const tax = r.itemTaxRate !== undefined ? vatRateOfText(r.itemTaxRate) : undefined;
   return {
     ...(r.itemDescription !== undefined ? { description: r.itemDescription } : {}),
     ...(r.itemQuantity !== undefined ? { quantity: r.itemQuantity } : {}),

@@ -1,11 +1,12 @@
 // Configuration of one MDB cashless controller (one vending machine = one kiosk point).
 import { z } from "zod";
+import { isVatRate, VAT_RATE_RULE } from "../../base/vat-rate.ts";
 
 const product = z
   .object({
     description: z.string().min(1).max(100),
     sku: z.string().min(1).max(64).optional(),
-    taxRatePercent: z.number().int().min(0).max(100).optional(),
+    taxRatePercent: z.number().min(0).lt(100).refine(isVatRate, VAT_RATE_RULE).optional(),
   })
   .strict();
 

@@ -130,7 +130,7 @@ describe("the summary of a period", () => {
       [
         "Period report, whole shop",
         "Period                                P7",
-        "Generated (Glase)       2026-12-01 14:00",
+        "Generated (Glase)   2026-12-01 14:00 UTC",
         "Flow                                 C-1",
         "----------------------------------------",
         "Sales                                  2",

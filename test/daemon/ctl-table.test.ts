@@ -52,6 +52,8 @@ describe("ctl ↔ socket commands", () => {
         if (!opt) continue;
         values[kebab(f.key)] = opt.type === "boolean" ? true : f.choices ? f.choices[0]! : (SAMPLES[f.key] ?? (f.kind === "number" ? "3" : "x"));
       }
+      // --point is only for a terminal's close (a shop close with --point is a usage error).
+      if (sub.name === "close-period") Object.assign(values, { scope: "terminal", "report-id": "Reconciliation/STD_RECON_006.xml" });
       const positionals = sub.positionalKeys.map((k) => {
         const f = fields.find((x) => x.key === k)!;
         return k === "amountMinor" ? "12.50" : k === "glaseId" ? "1234567890" : f.choices ? f.choices[0]! : "x";

@@ -166,5 +166,12 @@ describe("operator tools on a running agent", () => {
     expect(again.stderr).toContain("--force replaces it");
     const replaced = await ctl("backup", file, "--force");
     expect(replaced.code, replaced.stderr).toBe(0);
+    // --force replaces only an old backup (review 2 of issue 11 #3): never the running agent's
+    // config, a secret or any other file.
+    const config = await readFile(configFile);
+    const overConfig = await ctl("backup", configFile, "--force");
+    expect(overConfig.code).not.toBe(0);
+    expect(overConfig.stderr).toContain("not a glase-agent backup");
+    expect(await readFile(configFile)).toEqual(config);
   }, 60_000);
 });

@@ -5,7 +5,7 @@
 // removed. Restore with `glase-agent restore FILE` while the agent is stopped (docs/install.md).
 import { lstat, realpath } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
-import { writeBackupArchive } from "../../backup/archive.ts";
+import { looksLikeBackup, writeBackupArchive } from "../../backup/archive.ts";
 import type { ControlClient } from "../../daemon/sockets/client.ts";
 import type { BackupSnapshotInfo } from "../../daemon/sockets/control.ts";
 import { AgentError } from "../../../base/errors.ts";
@@ -51,6 +51,11 @@ export async function runBackup(target: string, values: Record<string, string | 
     let written: { bytes: number; sha256: string };
     try {
       if (snap.live) await refuseLive(file, snap.live);
+      // --force replaces an old backup, nothing else: not the running agent's config, a credentials
+      // file or, under sudo, anything in /etc (review 2 of issue 11 #3).
+      if (existing && !(await looksLikeBackup(file).catch(() => false))) {
+        throw new AgentError("INPUT_INVALID", `${file} exists and is not a glase-agent backup (MANIFEST.json is not its first entry): --force replaces only an old backup; give a new file name`, { file });
+      }
       written = await writeBackupArchive(file, snap.dir, snap.manifest);
     } finally {
       await client.request("backup-release", { id: snap.id }).catch(() => undefined);

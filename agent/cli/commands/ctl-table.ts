@@ -180,3 +180,10 @@ export function ctlTable(overrides: Readonly<Record<string, CtlOverride>>): CtlS
 
 /** `AMOUNT` as a person writes it (12.50) → minor units. */
 export const amountArg = (raw: string): number => parseMinor(raw);
+
+/** An amount that must be more than zero (a refund, an invoice): 0 or less is a usage error here, not a request the agent refuses. */
+export const positiveAmountArg = (raw: string): number => {
+  const minor = parseMinor(raw);
+  if (minor <= 0) throw new AgentError("INPUT_INVALID", `AMOUNT: expected more than 0 in currency units (e.g. 12.50), got '${raw}'`);
+  return minor;
+};

@@ -15,7 +15,7 @@ import { checkLocalSocketTrust, checkServerPeer } from "./socket-trust.ts";
 import { periodReportIds } from "../../core/period-report.ts";
 import type { KeptPeriodReport, PeriodCloseResult } from "../../daemon/period-close.ts";
 import { renderKeptPeriods, renderPeriodClose } from "./ctl-period.ts";
-import { amountArg, ctlTable, type CtlOverride, type CtlSub, type OptionSpec, type Values } from "./ctl-table.ts";
+import { amountArg, positiveAmountArg, ctlTable, type CtlOverride, type CtlSub, type OptionSpec, type Values } from "./ctl-table.ts";
 
 function intOption(values: Values, key: string, required: boolean): number | undefined {
   const raw = values[key];
@@ -79,7 +79,7 @@ const OVERRIDES: Readonly<Record<string, CtlOverride>> = {
   "issue-invoice": {
     positionals: ["amountMinor", "description", "reference"],
     names: { amountMinor: "AMOUNT" },
-    parse: { amountMinor: amountArg },
+    parse: { amountMinor: positiveAmountArg },
     hide: ["payOnce"],
     flags: { reusable: { sets: { payOnce: false } } },
     note: "AMOUNT in currency units, e.g. 12.50; --reusable: may be paid more than once",
@@ -87,7 +87,7 @@ const OVERRIDES: Readonly<Record<string, CtlOverride>> = {
   "assign-id": { positionals: ["glaseId"], names: { glaseId: "GLASE_ID" }, note: "see also: glase-agent assign-id --from-scanner" },
   "resume-point": { render: renderResume },
   reprint: { positionals: ["ref"], names: { ref: "FLOW_ID|ERSREFERENCE" } },
-  refund: { positionals: ["ersReference", "amountMinor"], names: { ersReference: "ERSREFERENCE", amountMinor: "AMOUNT" }, parse: { amountMinor: amountArg }, note: "AMOUNT in currency units, e.g. 12.50" },
+  refund: { positionals: ["ersReference", "amountMinor"], names: { ersReference: "ERSREFERENCE", amountMinor: "AMOUNT" }, parse: { amountMinor: positiveAmountArg }, note: "AMOUNT in currency units, e.g. 12.50" },
   "close-period": {
     names: { reportId: "ID" },
     flags: { csv: { sets: {} } },
@@ -95,6 +95,9 @@ const OVERRIDES: Readonly<Record<string, CtlOverride>> = {
       const scope = args.scope ?? "shop";
       if (scope !== "shop" && scope !== "terminal") throw new AgentError("INPUT_INVALID", `--scope: expected shop or terminal, got '${String(scope)}'`);
       if (scope === "terminal" && args.point === undefined) throw new AgentError("INPUT_INVALID", "--scope terminal needs --point N (the terminal of that point)");
+      // Never imply a scope: a mark cannot be undone, and one that closed the whole shop where a
+      // technician meant one pump's till is the worse surprise (review 2 of issue 11 #2).
+      if (scope !== "terminal" && args.point !== undefined) throw new AgentError("INPUT_INVALID", "--point N needs --scope terminal (close-period --scope terminal --point N); without it the whole shop's period would be closed");
       // Checked here too, so a typo is a usage error (exit 2) that lists the ids, and nothing is marked.
       if (typeof args.reportId === "string") periodReportIds(scope, [args.reportId]);
     },
