@@ -29,15 +29,22 @@ export function mismatchOf(r: TxRecord, f: Pick<Figures, "nozzle" | "fuelGradeId
   return why.length === 0 ? undefined : why.join(", ");
 }
 
+/** Whether the pump's own figures agree: Amount = Price × Volume (±1 minor unit of its rounding). */
+function selfConsistent(f: Figures, units: WireUnits): boolean {
+  return f.milli === 0 || (f.amountMinor > 0 && f.priceMinor > 0 && Math.abs(amountAt(f.milli, f.priceMinor, units) - f.amountMinor) <= 1);
+}
+
 export function endedFigures(r: TxRecord, f: Figures, now: number, units: WireUnits): EndedFigures {
-  const why = mismatchOf(r, f);
+  // At our price, nozzle and grade the pump's Amount is charged — only when it is its own Price ×
+  // Volume: an Amount of 0 (or any other) for litres delivered is a mismatch too (review 3, R3-1/2).
+  const why = mismatchOf(r, f) ?? (selfConsistent(f, units) ? undefined : `amount ${f.amountMinor} is not the pump's price × volume (${amountAt(f.milli, f.priceMinor, units)})`);
   const base = { nozzle: f.nozzle, ptsFuelGradeId: f.fuelGradeId, milli: f.milli, reason: endReason(r, f), at: now };
   if (why === undefined) return { ...base, amountMinor: f.amountMinor, priceMinor: f.priceMinor };
   const atAuthorized = Math.min(amountAt(f.milli, r.priceMinor, units), r.limitMinor);
   // The pump's Amount is only a ceiling when the pump itself is consistent: a Price or Amount of 0
   // with volume delivered (a configuration reset, a volume-only pump protocol), or an Amount that
   // is not its own Price × Volume, says nothing — the volume at our price is charged (review 2, N6).
-  const pumpConsistent = f.milli === 0 || (f.amountMinor > 0 && f.priceMinor > 0 && Math.abs(amountAt(f.milli, f.priceMinor, units) - f.amountMinor) <= 1);
+  const pumpConsistent = selfConsistent(f, units);
   const pumpIsLower = pumpConsistent && f.amountMinor < atAuthorized;
   return {
     ...base,

@@ -110,3 +110,19 @@ it("records keep their price digits: a record of an older driver (no priceDigits
   expect(book.byFlow("NEW")!.priceMinor).toBe(18990);
   expect(back.byFlow("NEW")).toMatchObject({ priceMinor: 1899, priceDigits: 2 });
 });
+
+it("review 3 (R3-1/R3-2): at the authorized price, an Amount of 0 or one that is not Price × Volume is a mismatch — volume × price charged, PTS_SALE_MISMATCH kept", () => {
+  const r = { flowId: "F", point: 1, pump: 1, transaction: 5, nozzle: 1, gradeId: "95", ptsFuelGradeId: 1, priceMinor: 1899, limitMinor: 50000, phase: "authorized", at: 0 } as TxRecord;
+  const units = { moneyDigits: 2, priceDigits: 2 };
+  const f = { transaction: 5, nozzle: 1, fuelGradeId: 1, milli: 10_000, priceMinor: 1899 };
+  const zero = endedFigures(r, { ...f, amountMinor: 0 }, 0, units);
+  expect(zero.amountMinor).toBe(18990);
+  expect(zero.mismatch?.why).toMatch(/not the pump's price × volume/);
+  const low = endedFigures(r, { ...f, amountMinor: 100 }, 0, units);
+  expect(low.amountMinor).toBe(18990);
+  expect(low.mismatch).toBeDefined();
+  // A consistent sale at our price is no mismatch (±1 minor unit of the pump's own rounding).
+  expect(endedFigures(r, { ...f, amountMinor: 18990 }, 0, units).mismatch).toBeUndefined();
+  expect(endedFigures(r, { ...f, amountMinor: 18991 }, 0, units).mismatch).toBeUndefined();
+  expect(endedFigures(r, { ...f, milli: 0, amountMinor: 0 }, 0, units)).toMatchObject({ amountMinor: 0 });
+});
