@@ -7,9 +7,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { AgentProcess, eventually } from "/work/wt/h13c/test/daemon/agent-process.ts";
-import { writeStationConfig } from "/work/wt/h13c/test/daemon/station-config.ts";
-import { http } from "/work/wt/h13c/test/drivers/kiosk-api/helpers.ts";
+import { AgentProcess, eventually } from "../daemon/agent-process.ts";
+import { writeStationConfig } from "../daemon/station-config.ts";
+import { http } from "../drivers/kiosk-api/helpers.ts";
 
 const exec = promisify(execFile);
 let dir: string | undefined;
@@ -28,7 +28,7 @@ describe("review 2: Glase ID on the kiosk display", () => {
     agent = await AgentProcess.start(configFile);
     await agent.ready();
     const run = join(dir, "run");
-    const cli = (...args: string[]) => exec(process.execPath, [resolve("bin/glase-agent.js"), ...args, "--socket-dir", run], { cwd: "/work/wt/rv13b" });
+    const cli = (...args: string[]) => exec(process.execPath, [resolve("bin/glase-agent.js"), ...args, "--socket-dir", run]);
     await cli("register", "--point", "7", "--config", configFile, "--json");
     await cli("assign-id", "--point", "7", "GL7000123", "--config", configFile);
     const token = (await readFile(join(dir, "state", "kiosk-wash.token"), "utf8")).trim();

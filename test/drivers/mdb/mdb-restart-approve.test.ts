@@ -3,12 +3,12 @@
 // in-memory reference host on a manual clock.
 // From review 2 of issue 13, finding 1.
 import { describe, expect, it } from "vitest";
-import { createLogger } from "/work/wt/h13c/base/log.ts";
-import { MemoryDriverStore } from "/work/wt/h13c/contracts/driver-store.ts";
-import { InMemoryKioskHost } from "/work/wt/h13c/drivers/kiosk/in-memory-host.ts";
-import type { MdbConnection, MdbConnector, MdbLinkHandlers } from "/work/wt/h13c/drivers/mdb/link.ts";
-import { openMdbCashless, type MdbConfig } from "/work/wt/h13c/drivers/mdb/module.ts";
-import { SimClock } from "/work/wt/h13c/simulator/clock.ts";
+import { createLogger } from "../../../base/log.ts";
+import { MemoryDriverStore } from "../../../contracts/driver-store.ts";
+import { InMemoryKioskHost } from "../../../drivers/kiosk/in-memory-host.ts";
+import type { MdbConnection, MdbConnector, MdbLinkHandlers } from "../../../drivers/mdb/link.ts";
+import { openMdbCashless, type MdbConfig } from "../../../drivers/mdb/module.ts";
+import { SimClock } from "../../../simulator/clock.ts";
 
 const logger = createLogger("test.rv13b.mdb");
 
