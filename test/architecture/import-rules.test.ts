@@ -34,6 +34,11 @@ describe("import rules", () => {
     expect(problems, `forbidden imports (file:line → import (rule)), see ARCHITECTURE.md "Layers":\n  ${problems.join("\n  ")}\n`).toEqual([]);
   });
 
+  it("no file imports by absolute path (a fresh clone elsewhere could not load it)", () => {
+    const absolute = [...files].flatMap(([file, text]) => parseImports(file, text).imports.filter((i) => i.specifier.startsWith("/")).map((i) => `${file}:${i.line} → ${i.specifier}`));
+    expect(absolute).toEqual([]);
+  });
+
   it("lists the deprecated re-export shims at the old paths (remove each once no branch needs it)", () => {
     const shims = [...files].filter(([f, text]) => f in DEPRECATED_SHIMS && parseImports(f, text).reexportOnly).map(([f]) => f);
     expect(shims.sort()).toEqual(Object.keys(DEPRECATED_SHIMS).sort());
