@@ -91,12 +91,22 @@ export async function main(argv: readonly string[]): Promise<number> {
       const synopsis = command.synopsisOf?.(rest);
       const message = (e as Error).message.replace(`${label(name, rest)}: `, "");
       const help = synopsis ? `glase-agent ${label(name, rest)} --help` : `glase-agent ${name} --help`;
-      process.stderr.write(`${what}: ${message}\n${synopsis ? `usage: glase-agent ${synopsis}\n` : ""}see \`${help}\`\n`);
+      process.stderr.write(printable(`${what}: ${message}`) + `\n${synopsis ? `usage: glase-agent ${synopsis}\n` : ""}see \`${help}\`\n`);
     }
-    else process.stderr.write(`${what}: ${describe(e)}\n`);
+    else process.stderr.write(printable(`${what}: ${describe(e)}`) + "\n");
     if (json) process.stdout.write(jsonError(e) + "\n");
     return code;
   }
+}
+
+/**
+ * An error's text for a terminal: control characters (ESC sequences that could rewrite the line,
+ * retitle the window or fake a prompt) are shown escaped — a message can carry text from files a
+ * less trusted user wrote, e.g. an interrupted restore's marker (review 10/15-5, LOW-1). Newlines
+ * and tabs of multi-line errors (stacks) stay.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 function describe(e: unknown): string {
