@@ -22,6 +22,7 @@ import type { MdbSettings } from "./config.ts";
 import type { MdbConnection, MdbConnector } from "./link.ts";
 import { command, parseAdapterLine, type AdapterLine } from "./protocol.ts";
 import { VendStore, type VendRecord } from "./vend-store.ts";
+import { bootInstant, sinceOnThisBoot } from "./boot-clock.ts";
 
 export interface MdbDeps {
   readonly host: KioskHost;
@@ -198,6 +199,7 @@ export class MdbCashlessDriver {
       product,
       phase: "requesting",
       at: this.scheduler.now(),
+      boot: bootInstant(),
       key: `${this.s.id}:${this.epoch}:vend-${vendId}`,
       reference: `${this.s.id}-vend-${this.epoch}-${vendId}`,
     });
@@ -263,7 +265,8 @@ export class MdbCashlessDriver {
   }
 
   private armDeadline(r: VendRecord): void {
-    const left = Math.max(0, r.at + this.s.paymentTimeoutMs - this.scheduler.now());
+    // A vend of a previous process: timed on the boot clock (pastPaymentDeadline says why).
+    const left = Math.max(0, this.s.paymentTimeoutMs - this.elapsedSince(r));
     this.deadlines.set(
       r.vendId,
       this.scheduler.setTimer(left, () =>
@@ -307,9 +310,23 @@ export class MdbCashlessDriver {
     }
   }
 
-  /** The machine waits paymentTimeoutMs for our answer, then gives up (and may serve someone else). */
+  /**
+   * The machine waits paymentTimeoutMs for our answer, then gives up (and may serve someone else).
+   * A vend requested before this process started is timed on the kernel's boot clock: the wall
+   * clock of a board without an RTC may come back behind after a power cut (fake-hwclock, NTP not
+   * yet synced), so it is never believed across a restart; another boot (or a record without its
+   * boot instant) is past the deadline — given up, refunded if paid (review 13-3 #1). Within a
+   * run the scheduler's clock is monotonic.
+   */
   private pastPaymentDeadline(rec: VendRecord): boolean {
-    return this.scheduler.now() >= rec.at + this.s.paymentTimeoutMs;
+    return this.elapsedSince(rec) >= this.s.paymentTimeoutMs;
+  }
+
+  /** How long ago a vend was requested; for one of a previous process the later of the boot clock and the wall clock (past is past), another boot is forever. */
+  private elapsedSince(rec: VendRecord): number {
+    if (rec.key?.includes(`:${this.epoch}:`)) return this.scheduler.now() - rec.at;
+    const onBoot = sinceOnThisBoot(rec.boot);
+    return onBoot === undefined ? Number.POSITIVE_INFINITY : Math.max(onBoot, this.scheduler.now() - rec.at);
   }
 
   private async approve(rec: VendRecord): Promise<void> {

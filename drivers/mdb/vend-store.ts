@@ -17,6 +17,8 @@ export interface VendRecord {
   readonly phase: VendPhase;
   /** When the vend request came (ms); the payment deadline counts from here. */
   readonly at: number;
+  /** The same instant on the kernel's boot clock (boot-clock.ts): a restarted agent times the deadline with it. */
+  readonly boot?: { readonly bootId: string; readonly uptimeMs: number };
   readonly saleId?: string;
   /**
    * The sale's idempotency key and reference, fixed when the vend starts. The key carries the
