@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { openRig, synced, testConfig } from "../helpers.ts";
-import { handCharger } from "./hand.ts";
+import { handCharger } from "../review12/hand.ts";
 
 it("bad frames interleaved with Heartbeats are a flood too: the link is closed", async () => {
   const rig = await openRig(testConfig({ maxFrameBytes: 65_536 }));

@@ -3,7 +3,7 @@
 import { expect, it } from "vitest";
 import { sampleOutcome, settleAtStop, type MeterTrack } from "../../../../drivers/ocpp16/metering.ts";
 import { authorizeCmd, isCall, isEnd, openRig, synced } from "../helpers.ts";
-import { handCharger } from "./hand.ts";
+import { handCharger } from "../review12/hand.ts";
 
 /** Feeds readings through the rule the way sessions.ts does; returns the track. */
 function feed(start: MeterTrack, readings: Array<[wh: number, at: number]>): MeterTrack {

@@ -5,7 +5,7 @@
 // backend's ack of a preceding message) is settled as an OVERRUN: the whole reservation.
 import { expect, it } from "vitest";
 import { authorizeCmd, isCall, isEnd, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
-import { handCharger } from "./hand.ts";
+import { handCharger } from "../review12/hand.ts";
 
 it("a sample in flight at the RemoteStop + Finishing + a slow StopTransaction is not an overrun", async () => {
   const rig = await openRig(testConfig({ stopTimeoutS: 1.5 }));

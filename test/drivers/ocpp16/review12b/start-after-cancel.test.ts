@@ -6,7 +6,7 @@
 // the connector blocked), and the agent never sets StopTransactionOnInvalidId itself.
 import { expect, it } from "vitest";
 import { authorizeCmd, isCall, isEnd, openRig, synced, waitUntil } from "../helpers.ts";
-import { handCharger } from "./hand.ts";
+import { handCharger } from "../review12/hand.ts";
 
 it("a StartTransaction for a cancelled session is refused AND stopped", async () => {
   const rig = await openRig();
