@@ -117,9 +117,12 @@ describe("hostile local clients against a busy station", () => {
   }, 120_000);
 
   it("refuses a refund larger than what is left of the payment before sending it, and journals who asked", async () => {
-    const receipts = JSON.parse((await ctl("receipts", "--json")).stdout) as Array<{ flowId: string; ersReference: string; content: { amountMinor: number } }>;
-    // A pump's payment (flow P…): the simulated station's kiosks refund failed deliveries by themselves.
-    const { ersReference, content } = receipts.find((r) => r.flowId.startsWith("P"))!;
+    type Receipt = { flowId: string; ersReference: string; content: { amountMinor: number } };
+    // A pump's payment (flow P…; the simulated station's kiosks refund failed deliveries by
+    // themselves) of at least 2.00, so that a 1.00 part and the rest can both be tried (a customer
+    // who stopped early can pay 0.60).
+    const refundable = async () => (JSON.parse((await ctl("receipts", "--json")).stdout) as Receipt[]).find((r) => r.flowId.startsWith("P") && r.content.amountMinor >= 200);
+    const { ersReference, content } = await eventually(refundable, 60_000, "a pump payment of at least 2.00");
     const paid = content.amountMinor;
     const fmt = (minor: number) => (minor / 100).toFixed(2);
 
