@@ -21,7 +21,7 @@ import type { ChargerLink } from "./charger-link.ts";
 import type { ChargePointStatus, IdTagInfo, MeterValuesReq, StartTransactionReq, StopTransactionReq } from "./messages.ts";
 import { applySample, DEFAULT_MAX_POWER_W, sampleOutcome, settleAtStop, settleProgress, type Plausibility } from "./metering.ts";
 import { energyRegister, endReasonOf, idTagFor, inTransaction, type StopCause } from "./readings.ts";
-import type { EndedBy, Sale, SaleBook } from "./sales.ts";
+import type { EndedBy, PlausibleTrack, Sale, SaleBook } from "./sales.ts";
 
 /** Where a payment point is on the chargers. */
 export interface PointBinding {
@@ -38,6 +38,8 @@ export interface SessionHost {
   readonly log: Logger;
   readonly currency: string;
   readonly meterSampleIntervalS: number;
+  /** Charger seconds per real second (1 for real chargers; a sped-up virtual station's more): maxPowerW × this is power on the agent's clock. */
+  readonly powerScale: number;
   readonly maxSessionMs: number;
   readonly stopTimeoutMs: number;
   readonly lateStopWaitMs: number;
@@ -59,6 +61,9 @@ export interface SessionHost {
 type TimerKind = "session" | "stop" | "missing";
 
 const refuse = (reason: string, message: string, context: Record<string, unknown> = {}) => new AgentError("DEVICE_REJECTED", message, { ...context, reason });
+
+/** The progress a session may settle without a usable meterStop: its plausible track's (a sale from before that track: its own). */
+const settleableOf = (s: Sale): { milli: number } => ({ milli: s.plausible?.milli ?? s.milli });
 
 /** Largest energy (Wh) whose price, rounded half up, stays within the limit. */
 function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
@@ -233,6 +238,8 @@ export class Sessions {
     if (!this.endedStatus(s)) this.clearTimer(s.transactionId, "missing");
     const b = this.host.binding(s.point);
     const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh, reading.at);
+    // The same readings again, each step bounded by the rated power: what progress alone may settle.
+    const plausible = await this.plausibleTrack(s, s.meterStartWh, reading.wh, reading.at);
     if (outcome.kind === "stale") this.host.log.info("meter_value_stale", { chargePointId, point: s.point, register: reading.wh, last: s.meterLastWh, note: "older and lower than the last reading: a queued value delivered late" });
     if (outcome.kind === "reset" || outcome.kind === "glitch") {
       if (outcome.kind === "reset") this.host.log.warn("meter_register_reset", { chargePointId, point: s.point, flow: s.transactionId, register: reading.wh, previous: s.meterLastWh, metered: s.milli, resets: outcome.meterResets, note: "provisional: undone if the register comes back" });
@@ -242,7 +249,7 @@ export class Sessions {
     const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
     if (grew && Number.isFinite(reading.at)) this.grewMeterAt.set(s.transactionId, reading.at);
-    if (outcome.kind !== "same" && outcome.kind !== "stale") await this.book.put({ ...applySample(s, outcome), milli, amountMinor });
+    if ((outcome.kind !== "same" && outcome.kind !== "stale") || plausible !== s.plausible) await this.book.put({ ...applySample(s, outcome), milli, amountMinor, ...(plausible ? { plausible } : {}) });
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};
     // Progress while energy flows or the charger says it is charging; a car that stops drawing
@@ -260,6 +267,35 @@ export class Sessions {
       void this.requestStop(s.transactionId, "limit");
     }
     return {};
+  }
+
+  /**
+   * The session's plausible track after a reading: the reading applied with each step bounded by
+   * the rated power on the agent's clock (metering.ts). A step above it is ignored there (logged,
+   * alarmed once per session): it can never be settled from progress. Live progress, the limit
+   * stop and the overrun evidence use the readings as received (a charger may deliver more than
+   * its configured rating; stopping early is the safe mistake).
+   */
+  private async plausibleTrack(s: Sale, meterStartWh: number, wh: number, at: number): Promise<PlausibleTrack | undefined> {
+    const cur: PlausibleTrack = s.plausible ?? { meterBaseWh: s.meterBaseWh ?? meterStartWh, meterLastWh: meterStartWh, milli: 0 };
+    const o = sampleOutcome({ ...cur, meterStartWh, ...(s.meterStartAt !== undefined ? { meterStartAt: s.meterStartAt } : {}) }, wh, at, { maxPowerW: this.realPowerW(s), arrivedAt: this.host.scheduler.now(), startedAt: s.startedAt ?? s.authorizedAt });
+    if (o.kind === "same" || o.kind === "stale") return s.plausible;
+    if (o.kind !== "implausible") {
+      const { meterStartWh: _s, meterStartAt: _a, ...next } = applySample({ ...cur, meterStartWh, meterStartAt: s.meterStartAt }, o);
+      return next;
+    }
+    const count = (cur.implausible ?? 0) + 1;
+    this.host.log.warn("meter_value_implausible", { chargePointId: s.chargePointId, point: s.point, flow: s.transactionId, register: wh, previous: cur.meterLastWh, stepWh: o.stepWh, allowedWh: o.allowedWh, count });
+    if (count === 1) {
+      // An alarm only (point null: the session goes on, and settles at meterStop if one comes).
+      this.host.emit({
+        type: "fault",
+        point: null,
+        code: "OCPP_METER_IMPLAUSIBLE",
+        message: `charger ${s.chargePointId} connector ${s.connectorId} (point ${s.point}, flow ${s.transactionId}): register reading ${wh} Wh adds ${o.stepWh} Wh since the last plausible one, more than its rated power allows (${o.allowedWh} Wh): never settled from progress (later ones in this session are logged only)`,
+      });
+    }
+    return { ...cur, implausible: count };
   }
 
   async onStopTransaction(chargePointId: string, req: StopTransactionReq): Promise<{ idTagInfo?: IdTagInfo }> {
@@ -284,7 +320,7 @@ export class Sessions {
       }
       return answer; // a repeat, or late: answered again, never a second end
     }
-    const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`, this.plausibility(s));
+    const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`, this.plausibility(s), settleableOf(s));
     if (settled.alarm) this.host.log.warn("meter_stop_disputed", { chargePointId, point: s.point, meterStop: req.meterStop, meterStart: s.meterStartWh, metered: s.milli, settled: settled.milli, code: settled.alarm.code });
     await this.finish(
       s.transactionId,
@@ -466,11 +502,11 @@ export class Sessions {
       const link = this.host.link(s.chargePointId);
       if (link && s.ocppTransactionId !== undefined) link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).catch((err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }));
       // No meterStop: the progress seen, never above what the connector could deliver meanwhile.
-      const p = settleProgress(s, this.plausibility(s));
+      const p = settleProgress(settleableOf(s), this.plausibility(s));
       void this.finish(transactionId, (cur) => ({ ...this.progressSettlement(cur), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" }), {
         alarm: {
           code: "OCPP_STOP_MISSING",
-          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${p.milli} Wh${p.capped ? `, capped from ${s.milli} Wh at the connector's rated power` : ""})`,
+          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${p.milli} Wh${p.capped ? `, capped from ${settleableOf(s).milli} Wh at the connector's rated power` : ""})`,
         },
       });
     });
@@ -519,13 +555,18 @@ export class Sessions {
     });
   }
 
+  /** The connector's rated power on the agent's clock (a sped-up virtual charger delivers its rating in shorter seconds). */
+  private realPowerW(s: Sale): number {
+    return (this.host.binding(s.point)?.maxPowerW ?? DEFAULT_MAX_POWER_W) * this.host.powerScale;
+  }
+
   /** The connector's rated power over the session's time (the agent's clock, from its StartTransaction): what progress alone may settle. */
   private plausibility(s: Sale): Plausibility {
-    return { maxPowerW: this.host.binding(s.point)?.maxPowerW ?? DEFAULT_MAX_POWER_W, elapsedMs: this.host.scheduler.now() - (s.startedAt ?? s.authorizedAt) };
+    return { maxPowerW: this.realPowerW(s), elapsedMs: this.host.scheduler.now() - (s.startedAt ?? s.authorizedAt) };
   }
 
   private progressSettlement(s: Sale): { milli: number; amountMinor: number } {
-    const milli = settleProgress(s, this.plausibility(s)).milli;
+    const milli = settleProgress(settleableOf(s), this.plausibility(s)).milli;
     return { milli, amountMinor: priceOf(milli, s.unitPriceMinor) };
   }
 

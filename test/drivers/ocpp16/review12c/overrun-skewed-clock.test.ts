@@ -1,0 +1,38 @@
+// Review 12c #1: the overrun evidence "a sample timestamped after the stop grew the register"
+// compares the CHARGER's meter timestamp with the AGENT's clock (stopSentAt). A charger whose
+// clock runs 60 s ahead (common; Heartbeat only corrects it coarsely) has every sample taken
+// BEFORE the stop "timestamped after" it: a slow StopTransaction (> stopTimeoutS) and no status
+// in between ⇒ settled as an OVERRUN (the whole reservation) although meterStop says 600 Wh.
+import { expect, it } from "vitest";
+import { authorizeCmd, isCall, isEnd, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
+import { handCharger } from "../review12b/hand.ts";
+
+for (const skewMs of [0, 60_000]) {
+  it(`a sample in flight at the RemoteStop from a charger whose clock is ${skewMs / 1000} s ahead is not an overrun`, async () => {
+    const rig = await openRig(testConfig({ stopTimeoutS: 1.5 }));
+    const cp = await handCharger(`${rig.driver.url}/CP-1`, { trigger: false }); // TriggerMessage NotImplemented (optional in 1.6)
+    const cpNow = () => Date.now() + skewMs; // the charger's own clock
+    await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
+    await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
+    await synced(rig);
+    cp.status = "Preparing";
+    await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
+    await rig.events.waitFor(isCall);
+    await rig.driver.authorize(authorizeCmd());
+    const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
+    const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date(cpNow()).toISOString() })) as { transactionId: number };
+    await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
+    const mv = (at: number, wh: number) => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date(at).toISOString(), sampledValue: [{ value: String(wh) }] }] });
+    await cp.call("MeterValues", mv(cpNow(), 1500));
+    const sampledAt = cpNow();
+    void rig.driver.stop(1).catch(() => undefined);
+    await cp.waitFor((f) => f[2] === "RemoteStopTransaction");
+    const stopAt = Date.now();
+    await cp.call("MeterValues", mv(sampledAt, 1600)); // sampled before the stop (charger clock), delivered after it
+    await waitUntil(() => Date.now() - stopAt > 2200); // StopTransaction 0.7 s later than stopTimeoutS
+    await cp.call("StopTransaction", { transactionId: tx, meterStop: 1600, timestamp: new Date(cpNow()).toISOString(), reason: "Remote" });
+    const end = await rig.events.waitFor(isEnd);
+    expect({ milli: end.milli, amountMinor: end.amountMinor }).toEqual({ milli: 600, amountMinor: 209 });
+    cp.close();
+  });
+}
