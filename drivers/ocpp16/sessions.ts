@@ -7,7 +7,8 @@
 //   (a repeat gets the same one) → MeterValues: progress, and RemoteStopTransaction when the next
 //   sample could pass the limit → StopTransaction.meterStop: end.
 //   The agent's stops (limit, stop(point), fault, session time) are persisted and re-sent after a
-//   reconnect; a charger still charging (Charging reported or a sample timestamped after the stop)
+//   reconnect; a charger still charging (Charging reported, or a sample taken after the stop: its
+//   timestamp corrected for the charger's clock offset)
 //   stopTimeoutS after a RemoteStop is settled as an overrun
 //   (the reserved amount, `fault` OCPP_STOP_IGNORED). A charger that ended a session while the
 //   agent was away and never sends its StopTransaction is settled with what was metered
@@ -75,9 +76,16 @@ export class Sessions {
   /** Energy added by each session's last sample (Wh): what the next one may add again. */
   private readonly lastStepWh = new Map<string, number>();
   private readonly finishWaiters = new Map<string, Set<{ resolve: () => void; reject: (e: unknown) => void }>>();
-  /** When the agent last sent each session's RemoteStopTransaction, and the meter timestamp (charger clock) of the last sample that grew its register. */
+  /** When the agent last sent each session's RemoteStopTransaction, and the meter timestamp (charger clock, raw) of the last sample that grew its register. */
   private readonly stopSentAt = new Map<string, number>();
   private readonly grewMeterAt = new Map<string, number>();
+  /**
+   * Each session's charger clock offset estimate (ms, agent − charger): the least (arrival −
+   * timestamp) over its StartTransaction and samples. A message arrives after it was stamped, so
+   * the least one is the offset plus the shortest transit: a meter timestamp plus it is when
+   * (agent clock) the sample was taken, at the latest — whatever the charger's clock says.
+   */
+  private readonly clockOffset = new Map<string, number>();
 
   constructor(
     private readonly host: SessionHost,
@@ -214,6 +222,7 @@ export class Sessions {
       this.stopStray(chargePointId, transactionId);
       return { transactionId, idTagInfo: { status: cur?.state === "finished" || !cur ? "Invalid" : "ConcurrentTx" } };
     }
+    this.observeClock(s.transactionId, Date.parse(req.timestamp));
     const started: Sale = { ...cur, state: "delivering", ocppTransactionId: transactionId, meterStartWh: req.meterStart, meterStartAt: Date.parse(req.timestamp), meterBaseWh: req.meterStart, meterLastWh: req.meterStart, startedAt: this.host.scheduler.now() };
     await this.book.put(started);
     this.host.log.info("session_started", { chargePointId, point: s.point, flow: s.transactionId, transactionId, meterStart: req.meterStart });
@@ -236,6 +245,7 @@ export class Sessions {
     // A session that reports is alive: not "ended without a StopTransaction" (unless its
     // connector has said the transaction is over).
     if (!this.endedStatus(s)) this.clearTimer(s.transactionId, "missing");
+    this.observeClock(s.transactionId, reading.at);
     const b = this.host.binding(s.point);
     const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh, reading.at);
     // The same readings again, each step bounded by the rated power: what progress alone may settle.
@@ -458,9 +468,10 @@ export class Sessions {
   /**
    * No StopTransaction a stopTimeoutS after RemoteStop. An overrun only on evidence that the
    * charger still charges AFTER the stop: its connector reported Charging/Suspended* on the current
-   * connection after the stop went out, or a sample whose meter timestamp is after the stop grew
-   * the register. A sample merely arriving after the stop is no evidence (it may have been taken
-   * before it, in flight), and a status reported after the stop that is out of a transaction
+   * connection after the stop went out, or a sample taken after the stop grew the register — its
+   * meter timestamp corrected by the session's clock offset estimate (takenAfter): a charger clock
+   * running ahead or behind proves nothing. A sample merely arriving after the stop is no evidence
+   * (it may have been taken before it, in flight), and a status reported after the stop that is out of a transaction
    * (Finishing, Available) vetoes the overrun: that is the "StopTransaction missing" path
    * (metered amount). Nothing known yet: the stop is sent again.
    */
@@ -472,7 +483,7 @@ export class Sessions {
     const reportedAfterStop = status !== undefined && (this.host.statusAt(s.chargePointId, s.connectorId) ?? -Infinity) >= since;
     const stoppedSaysCharger = reportedAfterStop && !inTransaction(status);
     const chargingAfterStop = reportedAfterStop && inTransaction(status);
-    const grewAfterStop = (this.grewMeterAt.get(transactionId) ?? -Infinity) > since;
+    const grewAfterStop = this.takenAfter(transactionId, since);
     if (stoppedSaysCharger || (!chargingAfterStop && !grewAfterStop)) {
       this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown", reportedAfterStop });
       if (status !== undefined && !inTransaction(status)) this.armMissingTimer(transactionId);
@@ -491,6 +502,27 @@ export class Sessions {
         },
       },
     );
+  }
+
+  /** A message of the session stamped `at` (charger clock) arrived now: refine the offset estimate. */
+  private observeClock(transactionId: string, at: number): void {
+    if (!Number.isFinite(at)) return;
+    const seen = this.host.scheduler.now() - at;
+    const best = this.clockOffset.get(transactionId);
+    if (best === undefined || seen < best) this.clockOffset.set(transactionId, seen);
+  }
+
+  /**
+   * The last sample that grew the register was taken after `since` (agent clock): its meter
+   * timestamp corrected by the session's clock offset estimate, by more than a timestamp's
+   * resolution (chargers often stamp whole seconds; never more than half the stop timeout, so a
+   * charger that keeps charging still shows it). Never the charger's clock against the agent's.
+   */
+  private takenAfter(transactionId: string, since: number): boolean {
+    const at = this.grewMeterAt.get(transactionId);
+    const offset = this.clockOffset.get(transactionId);
+    if (at === undefined || offset === undefined) return false;
+    return at + offset > since + Math.min(1000, this.host.stopTimeoutMs / 2);
   }
 
   private armMissingTimer(transactionId: string): void {
@@ -535,6 +567,7 @@ export class Sessions {
     this.lastStepWh.delete(transactionId);
     this.stopSentAt.delete(transactionId);
     this.grewMeterAt.delete(transactionId);
+    this.clockOffset.delete(transactionId);
     await write;
     this.host.log.info("session_ended", { point: done.point, flow: transactionId, transactionId: done.ocppTransactionId, milli: done.milli, amountMinor: done.amountMinor, reason: done.reason, endedBy: done.endedBy });
     if (!opts.silent) {
