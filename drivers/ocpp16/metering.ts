@@ -22,12 +22,12 @@
 //   (which the agent's Heartbeat may correct): they only ever decide progress, never the
 //   settlement when meterStop ≥ meterStart.
 // - Plausibility of each step (when the caller gives the connector's rated power): a reading may
-//   add no more than maxPowerW × the time since the last accepted reading, measured on the AGENT's
-//   arrival clock (the charger's clock may be off or reset), with a margin (STEP_POWER_FACTOR). Queued readings delivered in a burst
-//   after an offline period arrive together, so a step may also use the interval between its own
-//   meter timestamps (offset-free: one clock minus itself), never more than the session's age on
-//   the arrival clock. A step above that (a bit flip, a kWh/Wh slip) is "implausible": ignored —
-//   it is not progress, and a reset after it carries nothing of it — and the caller alarms.
+//   add no more than STEP_POWER_FACTOR × maxPowerW × the time since the last accepted reading,
+//   measured on the AGENT's arrival clock (the charger's clock may be off or reset) — or, for
+//   queued readings delivered in one burst after an offline period (they arrive together), the
+//   gap between their own meter timestamps (offset-free: one clock minus itself). A step above
+//   that (a bit flip, a kWh/Wh slip) is "implausible": ignored — not progress, and a reset after
+//   it carries nothing of it. The session-wide cap (plausibleWh) still bounds the whole.
 
 /** The metering fields of a sale. */
 export interface MeterTrack {
@@ -72,7 +72,7 @@ const baseOf = (t: MeterTrack) => t.meterBaseWh ?? t.meterStartWh;
 const lastOf = (t: MeterTrack) => t.meterLastWh ?? t.meterStartWh;
 const laterOf = (at: number, t: MeterTrack) => (Number.isFinite(at) ? Math.max(at, t.meterLastAt ?? -Infinity) : (t.meterLastAt ?? NaN));
 
-/** What bounds one reading's step: the connector's rated power, and (agent clock, ms) when the reading arrived and the session started. */
+/** What bounds one reading's step: the connector's rated power (W, agent clock), and (agent clock, ms) when the reading arrived and the session started (the first step's reference). */
 export interface StepBound {
   readonly maxPowerW: number;
   readonly arrivedAt: number;
@@ -92,7 +92,7 @@ function allowedStepWh(t: MeterTrack, at: number, b: StepBound): number {
   const arrivalGap = Math.max(0, b.arrivedAt - (t.meterLastArrivedAt ?? b.startedAt));
   const lastAt = t.meterLastAt ?? t.meterStartAt;
   const meterGap = Number.isFinite(at) && lastAt !== undefined && Number.isFinite(lastAt) ? Math.max(0, at - lastAt) : 0;
-  const gap = Math.max(arrivalGap, Math.min(meterGap, Math.max(0, b.arrivedAt - b.startedAt)));
+  const gap = Math.max(arrivalGap, meterGap);
   return Math.ceil((b.maxPowerW * STEP_POWER_FACTOR * gap) / 3_600_000) + STEP_SLACK_WH;
 }
 
@@ -172,7 +172,7 @@ export function settleProgress(t: Pick<MeterTrack, "milli">, bound?: Plausibilit
  * What a session settles at its StopTransaction's meterStop. `settleable`: the progress a
  * settlement without a usable meterStop may use (the plausible track's; default the track's own).
  */
-export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bound?: Plausibility, settleable: Pick<MeterTrack, "milli"> = t): Settlement {
+export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bound?: Plausibility, settleable: Pick<MeterTrack, "milli"> & { readonly implausible?: number } = t): Settlement {
   const start = t.meterStartWh;
   const last = lastOf(t);
   const resets = t.meterResets ?? 0;
@@ -197,7 +197,7 @@ export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bou
     milli: p.milli,
     alarm: {
       code: "OCPP_METER_RESET",
-      message: `${what}: meterStop ${meterStop} Wh is below meterStart ${start} Wh (the register was reset during the session); settled the progress seen, ${p.milli} Wh${p.capped && bound ? ` (capped from ${settleable.milli} Wh at ${bound.maxPowerW} W for ${Math.round(bound.elapsedMs / 1000)} s)` : ""}${resets ? `, ${resets} register reset(s) seen` : ""}`,
+      message: `${what}: meterStop ${meterStop} Wh is below meterStart ${start} Wh (the register was reset during the session); settled the progress seen, ${p.milli} Wh${p.capped && bound ? ` (capped from ${settleable.milli} Wh at ${bound.maxPowerW} W for ${Math.round(bound.elapsedMs / 1000)} s)` : ""}${resets ? `, ${resets} register reset(s) seen` : ""}${settleable.implausible ? `, ${settleable.implausible} reading(s) above the rated power ignored` : ""}`,
     },
   };
 }

@@ -64,7 +64,8 @@ type TimerKind = "session" | "stop" | "missing";
 const refuse = (reason: string, message: string, context: Record<string, unknown> = {}) => new AgentError("DEVICE_REJECTED", message, { ...context, reason });
 
 /** The progress a session may settle without a usable meterStop: its plausible track's (a sale from before that track: its own). */
-const settleableOf = (s: Sale): { milli: number } => ({ milli: s.plausible?.milli ?? s.milli });
+const settleableOf = (s: Sale): { milli: number; implausible?: number } => ({ milli: s.plausible?.milli ?? s.milli, ...(s.plausible?.implausible ? { implausible: s.plausible.implausible } : {}) });
+const implausibleNote = (s: Sale): string => (s.plausible?.implausible ? `; ${s.plausible.implausible} reading(s) above the rated power ignored` : "");
 
 /** Largest energy (Wh) whose price, rounded half up, stays within the limit. */
 function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
@@ -282,7 +283,7 @@ export class Sessions {
   /**
    * The session's plausible track after a reading: the reading applied with each step bounded by
    * the rated power on the agent's clock (metering.ts). A step above it is ignored there (logged,
-   * alarmed once per session): it can never be settled from progress. Live progress, the limit
+   * and named in the alarm of a settlement of progress): it can never be settled from progress. Live progress, the limit
    * stop and the overrun evidence use the readings as received (a charger may deliver more than
    * its configured rating; stopping early is the safe mistake).
    */
@@ -295,16 +296,9 @@ export class Sessions {
       return next;
     }
     const count = (cur.implausible ?? 0) + 1;
+    // Logged now; it reaches an alarm only if progress is settled (OCPP_METER_RESET / OCPP_STOP_MISSING
+    // name the ignored readings) — with a good meterStop it never touches the money.
     this.host.log.warn("meter_value_implausible", { chargePointId: s.chargePointId, point: s.point, flow: s.transactionId, register: wh, previous: cur.meterLastWh, stepWh: o.stepWh, allowedWh: o.allowedWh, count });
-    if (count === 1) {
-      // An alarm only (point null: the session goes on, and settles at meterStop if one comes).
-      this.host.emit({
-        type: "fault",
-        point: null,
-        code: "OCPP_METER_IMPLAUSIBLE",
-        message: `charger ${s.chargePointId} connector ${s.connectorId} (point ${s.point}, flow ${s.transactionId}): register reading ${wh} Wh adds ${o.stepWh} Wh since the last plausible one, more than its rated power allows (${o.allowedWh} Wh): never settled from progress (later ones in this session are logged only)`,
-      });
-    }
     return { ...cur, implausible: count };
   }
 
@@ -538,7 +532,7 @@ export class Sessions {
       void this.finish(transactionId, (cur) => ({ ...this.progressSettlement(cur), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" }), {
         alarm: {
           code: "OCPP_STOP_MISSING",
-          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${p.milli} Wh${p.capped ? `, capped from ${settleableOf(s).milli} Wh at the connector's rated power` : ""})`,
+          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${p.milli} Wh${p.capped ? `, capped from ${settleableOf(s).milli} Wh at the connector's rated power` : ""}${implausibleNote(s)})`,
         },
       });
     });
