@@ -250,7 +250,7 @@ export class Sessions {
     const b = this.host.binding(s.point);
     const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh, reading.at);
     // The same readings again, each step bounded by the rated power: what progress alone may settle.
-    const plausible = await this.plausibleTrack(s, s.meterStartWh, reading.wh, reading.at);
+    const plausible = this.plausibleTrack(s, s.meterStartWh, reading.wh, reading.at);
     if (outcome.kind === "stale") this.host.log.info("meter_value_stale", { chargePointId, point: s.point, register: reading.wh, last: s.meterLastWh, note: "older and lower than the last reading: a queued value delivered late" });
     if (outcome.kind === "reset" || outcome.kind === "glitch") {
       if (outcome.kind === "reset") this.host.log.warn("meter_register_reset", { chargePointId, point: s.point, flow: s.transactionId, register: reading.wh, previous: s.meterLastWh, metered: s.milli, resets: outcome.meterResets, note: "provisional: undone if the register comes back" });
@@ -287,7 +287,7 @@ export class Sessions {
    * stop and the overrun evidence use the readings as received (a charger may deliver more than
    * its configured rating; stopping early is the safe mistake).
    */
-  private async plausibleTrack(s: Sale, meterStartWh: number, wh: number, at: number): Promise<PlausibleTrack | undefined> {
+  private plausibleTrack(s: Sale, meterStartWh: number, wh: number, at: number): PlausibleTrack | undefined {
     const cur: PlausibleTrack = s.plausible ?? { meterBaseWh: s.meterBaseWh ?? meterStartWh, meterLastWh: meterStartWh, milli: 0 };
     const o = sampleOutcome({ ...cur, meterStartWh, ...(s.meterStartAt !== undefined ? { meterStartAt: s.meterStartAt } : {}) }, wh, at, { maxPowerW: this.realPowerW(s), arrivedAt: this.host.scheduler.now(), startedAt: s.startedAt ?? s.authorizedAt });
     if (o.kind === "same" || o.kind === "stale") return s.plausible;
