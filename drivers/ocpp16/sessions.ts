@@ -65,6 +65,11 @@ const refuse = (reason: string, message: string, context: Record<string, unknown
 
 /** The progress a session may settle without a usable meterStop: its plausible track's (a sale from before that track: its own). */
 const settleableOf = (s: Sale): { milli: number; implausible?: number } => ({ milli: s.plausible?.milli ?? s.milli, ...(s.plausible?.implausible ? { implausible: s.plausible.implausible } : {}) });
+const rawTrackOf = (s: Sale, meterStartWh: number): PlausibleTrack => {
+  const { meterBaseWh, carriedWh, meterLastWh, meterLastAt, meterResets, meterPrevWh, meterPrevBaseWh, meterPrevCarriedWh, milli } = s;
+  const fields = { meterBaseWh: meterBaseWh ?? meterStartWh, carriedWh, meterLastWh: meterLastWh ?? meterStartWh, meterLastAt, meterResets, meterPrevWh, meterPrevBaseWh, meterPrevCarriedWh };
+  return { ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)), milli };
+};
 const implausibleNote = (s: Sale): string => (s.plausible?.implausible ? `; ${s.plausible.implausible} reading(s) above the rated power ignored` : "");
 
 /** Largest energy (Wh) whose price, rounded half up, stays within the limit. */
@@ -288,7 +293,8 @@ export class Sessions {
    * its configured rating; stopping early is the safe mistake).
    */
   private plausibleTrack(s: Sale, meterStartWh: number, wh: number, at: number): PlausibleTrack | undefined {
-    const cur: PlausibleTrack = s.plausible ?? { meterBaseWh: s.meterBaseWh ?? meterStartWh, meterLastWh: meterStartWh, milli: 0 };
+    // No track yet (the first reading, or a session journaled before there was one): it starts as the raw track.
+    const cur: PlausibleTrack = s.plausible ?? rawTrackOf(s, meterStartWh);
     const o = sampleOutcome({ ...cur, meterStartWh, ...(s.meterStartAt !== undefined ? { meterStartAt: s.meterStartAt } : {}) }, wh, at, { maxPowerW: this.realPowerW(s), arrivedAt: this.host.scheduler.now(), startedAt: s.startedAt ?? s.authorizedAt });
     if (o.kind === "same" || o.kind === "stale") return s.plausible;
     if (o.kind !== "implausible") {
