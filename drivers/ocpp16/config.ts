@@ -91,6 +91,13 @@ export const Ocpp16ConfigSchema = z
     /** MeterValueSampleInterval set on every charger: must be well under the flows' deliveryStallS. */
     meterSampleIntervalS: z.number().int().positive().default(10),
     /**
+     * Real milliseconds per second of the chargers' own time: 1000 for real chargers. A simulated
+     * station's virtual chargers run faster (their `virtual.secondMs`, set by the virtual twin):
+     * the rated powers (maxPowerW) are in the chargers' time, so what they bound on the agent's
+     * real clock (a reading's step, a settlement without meterStop) is scaled by 1000 / this.
+     */
+    chargerSecondMs: z.number().int().positive().default(1000),
+    /**
      * ConnectionTimeOut set on every charger: how long it waits, cable in, for the session to start.
      * It must outlast the customer's confirmation (flows.reservationWaitS; a station raises it to
      * that + 60 s), or the charger falls back to Available and the payment is cancelled as an unplug.

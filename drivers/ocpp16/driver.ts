@@ -380,6 +380,7 @@ export class Ocpp16Controller implements DispenserController {
       log: this.log,
       currency: cfg.currency,
       meterSampleIntervalS: cfg.meterSampleIntervalS,
+      powerScale: 1000 / cfg.chargerSecondMs,
       maxSessionMs: cfg.maxSessionS * 1000,
       stopTimeoutMs: cfg.stopTimeoutS * 1000,
       lateStopWaitMs: cfg.lateStopWaitS * 1000,

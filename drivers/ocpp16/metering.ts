@@ -21,6 +21,13 @@
 //   agent's TriggerMessage got a fresh one) and ignored. Timestamps are the charger's own clock
 //   (which the agent's Heartbeat may correct): they only ever decide progress, never the
 //   settlement when meterStop ≥ meterStart.
+// - Plausibility of each step (when the caller gives the connector's rated power): a reading may
+//   add no more than STEP_POWER_FACTOR × maxPowerW × the time since the last accepted reading,
+//   measured on the AGENT's arrival clock (the charger's clock may be off or reset) — or, for
+//   queued readings delivered in one burst after an offline period (they arrive together), the
+//   gap between their own meter timestamps (offset-free: one clock minus itself). A step above
+//   that (a bit flip, a kWh/Wh slip) is "implausible": ignored — not progress, and a reset after
+//   it carries nothing of it. The session-wide cap (plausibleWh) still bounds the whole.
 
 /** The metering fields of a sale. */
 export interface MeterTrack {
@@ -42,16 +49,20 @@ export interface MeterTrack {
   readonly meterPrevWh?: number;
   readonly meterPrevBaseWh?: number;
   readonly meterPrevCarriedWh?: number;
+  /** When (agent clock) the last accepted reading arrived: what the next step's rate is measured from. */
+  readonly meterLastArrivedAt?: number;
 }
 
-type Segment = Pick<MeterTrack, "meterLastWh" | "meterLastAt" | "meterBaseWh" | "carriedWh" | "meterResets" | "meterPrevWh" | "meterPrevBaseWh" | "meterPrevCarriedWh">;
+type Segment = Pick<MeterTrack, "meterLastArrivedAt" | "meterLastWh" | "meterLastAt" | "meterBaseWh" | "carriedWh" | "meterResets" | "meterPrevWh" | "meterPrevBaseWh" | "meterPrevCarriedWh">;
 
 export type SampleOutcome =
   /** Nothing new (the same reading again). */
   | { readonly kind: "same" }
   /** Lower than the last reading but not later: a queued, older reading delivered late. */
   | { readonly kind: "stale" }
-  | { readonly kind: "grew"; readonly milli: number; readonly meterLastWh: number; readonly meterLastAt: number }
+  /** More energy than the connector's rated power could have delivered since the last reading: ignored. */
+  | { readonly kind: "implausible"; readonly stepWh: number; readonly allowedWh: number }
+  | { readonly kind: "grew"; readonly milli: number; readonly meterLastWh: number; readonly meterLastAt: number; readonly meterLastArrivedAt?: number }
   /** Lower and later: a provisional reset (the segment fields replace the track's). */
   | ({ readonly kind: "reset"; readonly milli: number; readonly meterLastWh: number; readonly meterLastAt: number; readonly meterBaseWh: number; readonly carriedWh: number; readonly meterResets: number } & Segment)
   /** Back at or above the reading before the last reset: that reset was a glitch, undone. */
@@ -61,8 +72,44 @@ const baseOf = (t: MeterTrack) => t.meterBaseWh ?? t.meterStartWh;
 const lastOf = (t: MeterTrack) => t.meterLastWh ?? t.meterStartWh;
 const laterOf = (at: number, t: MeterTrack) => (Number.isFinite(at) ? Math.max(at, t.meterLastAt ?? -Infinity) : (t.meterLastAt ?? NaN));
 
-/** A good register reading (Outlet, this session's connector) during the session; `at`: its timestamp (ms, NaN if unreadable). */
-export function sampleOutcome(t: MeterTrack, wh: number, at: number): SampleOutcome {
+/** What bounds one reading's step: the connector's rated power (W, agent clock), and (agent clock, ms) when the reading arrived and the session started (the first step's reference). */
+export interface StepBound {
+  readonly maxPowerW: number;
+  readonly arrivedAt: number;
+  readonly startedAt: number;
+}
+
+/**
+ * A sanity bound, not a meter audit: twice the rated power (a rating set a little low, a car that
+ * draws over it briefly) plus a few Wh for a register read in whole Wh. A bit flip or a kWh/Wh
+ * slip is orders of magnitude above it.
+ */
+const STEP_POWER_FACTOR = 2;
+const STEP_SLACK_WH = 10;
+
+/** The most a reading arriving now may add since the last accepted one (Wh). */
+function allowedStepWh(t: MeterTrack, at: number, b: StepBound): number {
+  const arrivalGap = Math.max(0, b.arrivedAt - (t.meterLastArrivedAt ?? b.startedAt));
+  const lastAt = t.meterLastAt ?? t.meterStartAt;
+  const meterGap = Number.isFinite(at) && lastAt !== undefined && Number.isFinite(lastAt) ? Math.max(0, at - lastAt) : 0;
+  const gap = Math.max(arrivalGap, meterGap);
+  return Math.ceil((b.maxPowerW * STEP_POWER_FACTOR * gap) / 3_600_000) + STEP_SLACK_WH;
+}
+
+/**
+ * A good register reading (Outlet, this session's connector) during the session; `at`: its
+ * timestamp (ms, NaN if unreadable); `bound`: the step plausibility check (none without it).
+ */
+export function sampleOutcome(t: MeterTrack, wh: number, at: number, bound?: StepBound): SampleOutcome {
+  const o = rawOutcome(t, wh, at);
+  if (!bound || (o.kind !== "grew" && o.kind !== "glitch")) return bound && o.kind === "reset" ? { ...o, meterLastArrivedAt: bound.arrivedAt } : o;
+  const stepWh = o.milli - t.milli;
+  const allowedWh = allowedStepWh(t, at, bound);
+  if (stepWh > allowedWh) return { kind: "implausible", stepWh, allowedWh };
+  return { ...o, meterLastArrivedAt: bound.arrivedAt };
+}
+
+function rawOutcome(t: MeterTrack, wh: number, at: number): SampleOutcome {
   if (t.meterPrevWh !== undefined && wh >= t.meterPrevWh) {
     const meterBaseWh = t.meterPrevBaseWh ?? t.meterStartWh;
     const carriedWh = t.meterPrevCarriedWh ?? 0;
@@ -91,7 +138,7 @@ export function sampleOutcome(t: MeterTrack, wh: number, at: number): SampleOutc
 
 /** The track after a reading's outcome (the one way sessions and tests apply it). */
 export function applySample<T extends object>(t: T, o: SampleOutcome): T {
-  if (o.kind === "same" || o.kind === "stale") return t;
+  if (o.kind === "same" || o.kind === "stale" || o.kind === "implausible") return t;
   const { kind: _kind, ...fields } = o;
   return { ...t, ...fields };
 }
@@ -121,8 +168,11 @@ export function settleProgress(t: Pick<MeterTrack, "milli">, bound?: Plausibilit
   return { milli: Math.max(0, Math.min(t.milli, cap)), capped: t.milli > cap };
 }
 
-/** What a session settles at its StopTransaction's meterStop. */
-export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bound?: Plausibility): Settlement {
+/**
+ * What a session settles at its StopTransaction's meterStop. `settleable`: the progress a
+ * settlement without a usable meterStop may use (the plausible track's; default the track's own).
+ */
+export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bound?: Plausibility, settleable: Pick<MeterTrack, "milli"> & { readonly implausible?: number } = t): Settlement {
   const start = t.meterStartWh;
   const last = lastOf(t);
   const resets = t.meterResets ?? 0;
@@ -142,12 +192,12 @@ export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bou
       },
     };
   }
-  const p = settleProgress(t, bound);
+  const p = settleProgress(settleable, bound);
   return {
     milli: p.milli,
     alarm: {
       code: "OCPP_METER_RESET",
-      message: `${what}: meterStop ${meterStop} Wh is below meterStart ${start} Wh (the register was reset during the session); settled the progress seen, ${p.milli} Wh${p.capped && bound ? ` (capped from ${t.milli} Wh at ${bound.maxPowerW} W for ${Math.round(bound.elapsedMs / 1000)} s)` : ""}${resets ? `, ${resets} register reset(s) seen` : ""}`,
+      message: `${what}: meterStop ${meterStop} Wh is below meterStart ${start} Wh (the register was reset during the session); settled the progress seen, ${p.milli} Wh${p.capped && bound ? ` (capped from ${settleable.milli} Wh at ${bound.maxPowerW} W for ${Math.round(bound.elapsedMs / 1000)} s)` : ""}${resets ? `, ${resets} register reset(s) seen` : ""}${settleable.implausible ? `, ${settleable.implausible} reading(s) above the rated power ignored` : ""}`,
     },
   };
 }

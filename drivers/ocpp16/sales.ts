@@ -6,6 +6,7 @@
 import type { DeliveryEndReason, PointId } from "../../contracts/dispenser.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import type { StopCause } from "./readings.ts";
+import type { MeterTrack } from "./metering.ts";
 
 /** How a finished session ended, for the audit trail and the alarms. */
 export type EndedBy =
@@ -17,6 +18,12 @@ export type EndedBy =
   | "overrun"
   /** The charger ended the session while the agent was away and never sent its StopTransaction. */
   | "stop-missing";
+
+/** A sale's plausible track: the metering fields of the readings whose steps the rated power allows. */
+export type PlausibleTrack = Omit<MeterTrack, "meterStartWh" | "meterStartAt"> & {
+  /** Readings ignored as implausible steps; alarmed at the first. */
+  readonly implausible?: number;
+};
 
 export interface Sale {
   readonly transactionId: string;
@@ -49,6 +56,8 @@ export interface Sale {
   readonly meterPrevWh?: number;
   readonly meterPrevBaseWh?: number;
   readonly meterPrevCarriedWh?: number;
+  /** The same readings with each step bounded by the rated power (metering.ts): what progress alone may settle. */
+  readonly plausible?: PlausibleTrack;
   readonly milli: number;
   readonly amountMinor: number;
   /** The agent asked the charger to stop (persisted: re-sent after a reconnect or restart). */

@@ -7,7 +7,8 @@
 //   (a repeat gets the same one) → MeterValues: progress, and RemoteStopTransaction when the next
 //   sample could pass the limit → StopTransaction.meterStop: end.
 //   The agent's stops (limit, stop(point), fault, session time) are persisted and re-sent after a
-//   reconnect; a charger still charging (Charging reported or a sample timestamped after the stop)
+//   reconnect; a charger still charging (Charging reported, or a sample taken after the stop: its
+//   timestamp corrected for the charger's clock offset)
 //   stopTimeoutS after a RemoteStop is settled as an overrun
 //   (the reserved amount, `fault` OCPP_STOP_IGNORED). A charger that ended a session while the
 //   agent was away and never sends its StopTransaction is settled with what was metered
@@ -21,7 +22,7 @@ import type { ChargerLink } from "./charger-link.ts";
 import type { ChargePointStatus, IdTagInfo, MeterValuesReq, StartTransactionReq, StopTransactionReq } from "./messages.ts";
 import { applySample, DEFAULT_MAX_POWER_W, sampleOutcome, settleAtStop, settleProgress, type Plausibility } from "./metering.ts";
 import { energyRegister, endReasonOf, idTagFor, inTransaction, type StopCause } from "./readings.ts";
-import type { EndedBy, Sale, SaleBook } from "./sales.ts";
+import type { EndedBy, PlausibleTrack, Sale, SaleBook } from "./sales.ts";
 
 /** Where a payment point is on the chargers. */
 export interface PointBinding {
@@ -38,6 +39,8 @@ export interface SessionHost {
   readonly log: Logger;
   readonly currency: string;
   readonly meterSampleIntervalS: number;
+  /** Charger seconds per real second (1 for real chargers; a sped-up virtual station's more): maxPowerW × this is power on the agent's clock. */
+  readonly powerScale: number;
   readonly maxSessionMs: number;
   readonly stopTimeoutMs: number;
   readonly lateStopWaitMs: number;
@@ -60,6 +63,15 @@ type TimerKind = "session" | "stop" | "missing";
 
 const refuse = (reason: string, message: string, context: Record<string, unknown> = {}) => new AgentError("DEVICE_REJECTED", message, { ...context, reason });
 
+/** The progress a session may settle without a usable meterStop: its plausible track's (a sale from before that track: its own). */
+const settleableOf = (s: Sale): { milli: number; implausible?: number } => ({ milli: s.plausible?.milli ?? s.milli, ...(s.plausible?.implausible ? { implausible: s.plausible.implausible } : {}) });
+const rawTrackOf = (s: Sale, meterStartWh: number): PlausibleTrack => {
+  const { meterBaseWh, carriedWh, meterLastWh, meterLastAt, meterResets, meterPrevWh, meterPrevBaseWh, meterPrevCarriedWh, milli } = s;
+  const fields = { meterBaseWh: meterBaseWh ?? meterStartWh, carriedWh, meterLastWh: meterLastWh ?? meterStartWh, meterLastAt, meterResets, meterPrevWh, meterPrevBaseWh, meterPrevCarriedWh };
+  return { ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)), milli };
+};
+const implausibleNote = (s: Sale): string => (s.plausible?.implausible ? `; ${s.plausible.implausible} reading(s) above the rated power ignored` : "");
+
 /** Largest energy (Wh) whose price, rounded half up, stays within the limit. */
 function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
   return Math.floor((limitMinor * 1000 + 499) / unitPriceMinor);
@@ -70,9 +82,16 @@ export class Sessions {
   /** Energy added by each session's last sample (Wh): what the next one may add again. */
   private readonly lastStepWh = new Map<string, number>();
   private readonly finishWaiters = new Map<string, Set<{ resolve: () => void; reject: (e: unknown) => void }>>();
-  /** When the agent last sent each session's RemoteStopTransaction, and the meter timestamp (charger clock) of the last sample that grew its register. */
+  /** When the agent last sent each session's RemoteStopTransaction, and the meter timestamp (charger clock, raw) of the last sample that grew its register. */
   private readonly stopSentAt = new Map<string, number>();
   private readonly grewMeterAt = new Map<string, number>();
+  /**
+   * Each session's charger clock offset estimate (ms, agent − charger): the least (arrival −
+   * timestamp) over its StartTransaction and samples. A message arrives after it was stamped, so
+   * the least one is the offset plus the shortest transit: a meter timestamp plus it is when
+   * (agent clock) the sample was taken, at the latest — whatever the charger's clock says.
+   */
+  private readonly clockOffset = new Map<string, number>();
 
   constructor(
     private readonly host: SessionHost,
@@ -209,6 +228,7 @@ export class Sessions {
       this.stopStray(chargePointId, transactionId);
       return { transactionId, idTagInfo: { status: cur?.state === "finished" || !cur ? "Invalid" : "ConcurrentTx" } };
     }
+    this.observeClock(s.transactionId, Date.parse(req.timestamp));
     const started: Sale = { ...cur, state: "delivering", ocppTransactionId: transactionId, meterStartWh: req.meterStart, meterStartAt: Date.parse(req.timestamp), meterBaseWh: req.meterStart, meterLastWh: req.meterStart, startedAt: this.host.scheduler.now() };
     await this.book.put(started);
     this.host.log.info("session_started", { chargePointId, point: s.point, flow: s.transactionId, transactionId, meterStart: req.meterStart });
@@ -231,8 +251,11 @@ export class Sessions {
     // A session that reports is alive: not "ended without a StopTransaction" (unless its
     // connector has said the transaction is over).
     if (!this.endedStatus(s)) this.clearTimer(s.transactionId, "missing");
+    this.observeClock(s.transactionId, reading.at);
     const b = this.host.binding(s.point);
     const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh, reading.at);
+    // The same readings again, each step bounded by the rated power: what progress alone may settle.
+    const plausible = this.plausibleTrack(s, s.meterStartWh, reading.wh, reading.at);
     if (outcome.kind === "stale") this.host.log.info("meter_value_stale", { chargePointId, point: s.point, register: reading.wh, last: s.meterLastWh, note: "older and lower than the last reading: a queued value delivered late" });
     if (outcome.kind === "reset" || outcome.kind === "glitch") {
       if (outcome.kind === "reset") this.host.log.warn("meter_register_reset", { chargePointId, point: s.point, flow: s.transactionId, register: reading.wh, previous: s.meterLastWh, metered: s.milli, resets: outcome.meterResets, note: "provisional: undone if the register comes back" });
@@ -242,7 +265,7 @@ export class Sessions {
     const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
     if (grew && Number.isFinite(reading.at)) this.grewMeterAt.set(s.transactionId, reading.at);
-    if (outcome.kind !== "same" && outcome.kind !== "stale") await this.book.put({ ...applySample(s, outcome), milli, amountMinor });
+    if ((outcome.kind !== "same" && outcome.kind !== "stale") || plausible !== s.plausible) await this.book.put({ ...applySample(s, outcome), milli, amountMinor, ...(plausible ? { plausible } : {}) });
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};
     // Progress while energy flows or the charger says it is charging; a car that stops drawing
@@ -260,6 +283,29 @@ export class Sessions {
       void this.requestStop(s.transactionId, "limit");
     }
     return {};
+  }
+
+  /**
+   * The session's plausible track after a reading: the reading applied with each step bounded by
+   * the rated power on the agent's clock (metering.ts). A step above it is ignored there (logged,
+   * and named in the alarm of a settlement of progress): it can never be settled from progress. Live progress, the limit
+   * stop and the overrun evidence use the readings as received (a charger may deliver more than
+   * its configured rating; stopping early is the safe mistake).
+   */
+  private plausibleTrack(s: Sale, meterStartWh: number, wh: number, at: number): PlausibleTrack | undefined {
+    // No track yet (the first reading, or a session journaled before there was one): it starts as the raw track.
+    const cur: PlausibleTrack = s.plausible ?? rawTrackOf(s, meterStartWh);
+    const o = sampleOutcome({ ...cur, meterStartWh, ...(s.meterStartAt !== undefined ? { meterStartAt: s.meterStartAt } : {}) }, wh, at, { maxPowerW: this.realPowerW(s), arrivedAt: this.host.scheduler.now(), startedAt: s.startedAt ?? s.authorizedAt });
+    if (o.kind === "same" || o.kind === "stale") return s.plausible;
+    if (o.kind !== "implausible") {
+      const { meterStartWh: _s, meterStartAt: _a, ...next } = applySample({ ...cur, meterStartWh, meterStartAt: s.meterStartAt }, o);
+      return next;
+    }
+    const count = (cur.implausible ?? 0) + 1;
+    // Logged now; it reaches an alarm only if progress is settled (OCPP_METER_RESET / OCPP_STOP_MISSING
+    // name the ignored readings) — with a good meterStop it never touches the money.
+    this.host.log.warn("meter_value_implausible", { chargePointId: s.chargePointId, point: s.point, flow: s.transactionId, register: wh, previous: cur.meterLastWh, stepWh: o.stepWh, allowedWh: o.allowedWh, count });
+    return { ...cur, implausible: count };
   }
 
   async onStopTransaction(chargePointId: string, req: StopTransactionReq): Promise<{ idTagInfo?: IdTagInfo }> {
@@ -284,7 +330,7 @@ export class Sessions {
       }
       return answer; // a repeat, or late: answered again, never a second end
     }
-    const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`, this.plausibility(s));
+    const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`, this.plausibility(s), settleableOf(s));
     if (settled.alarm) this.host.log.warn("meter_stop_disputed", { chargePointId, point: s.point, meterStop: req.meterStop, meterStart: s.meterStartWh, metered: s.milli, settled: settled.milli, code: settled.alarm.code });
     await this.finish(
       s.transactionId,
@@ -422,9 +468,10 @@ export class Sessions {
   /**
    * No StopTransaction a stopTimeoutS after RemoteStop. An overrun only on evidence that the
    * charger still charges AFTER the stop: its connector reported Charging/Suspended* on the current
-   * connection after the stop went out, or a sample whose meter timestamp is after the stop grew
-   * the register. A sample merely arriving after the stop is no evidence (it may have been taken
-   * before it, in flight), and a status reported after the stop that is out of a transaction
+   * connection after the stop went out, or a sample taken after the stop grew the register — its
+   * meter timestamp corrected by the session's clock offset estimate (takenAfter): a charger clock
+   * running ahead or behind proves nothing. A sample merely arriving after the stop is no evidence
+   * (it may have been taken before it, in flight), and a status reported after the stop that is out of a transaction
    * (Finishing, Available) vetoes the overrun: that is the "StopTransaction missing" path
    * (metered amount). Nothing known yet: the stop is sent again.
    */
@@ -436,7 +483,7 @@ export class Sessions {
     const reportedAfterStop = status !== undefined && (this.host.statusAt(s.chargePointId, s.connectorId) ?? -Infinity) >= since;
     const stoppedSaysCharger = reportedAfterStop && !inTransaction(status);
     const chargingAfterStop = reportedAfterStop && inTransaction(status);
-    const grewAfterStop = (this.grewMeterAt.get(transactionId) ?? -Infinity) > since;
+    const grewAfterStop = this.takenAfter(transactionId, since);
     if (stoppedSaysCharger || (!chargingAfterStop && !grewAfterStop)) {
       this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown", reportedAfterStop });
       if (status !== undefined && !inTransaction(status)) this.armMissingTimer(transactionId);
@@ -457,6 +504,27 @@ export class Sessions {
     );
   }
 
+  /** A message of the session stamped `at` (charger clock) arrived now: refine the offset estimate. */
+  private observeClock(transactionId: string, at: number): void {
+    if (!Number.isFinite(at)) return;
+    const seen = this.host.scheduler.now() - at;
+    const best = this.clockOffset.get(transactionId);
+    if (best === undefined || seen < best) this.clockOffset.set(transactionId, seen);
+  }
+
+  /**
+   * The last sample that grew the register was taken after `since` (agent clock): its meter
+   * timestamp corrected by the session's clock offset estimate, by more than a timestamp's
+   * resolution (chargers often stamp whole seconds; never more than half the stop timeout, so a
+   * charger that keeps charging still shows it). Never the charger's clock against the agent's.
+   */
+  private takenAfter(transactionId: string, since: number): boolean {
+    const at = this.grewMeterAt.get(transactionId);
+    const offset = this.clockOffset.get(transactionId);
+    if (at === undefined || offset === undefined) return false;
+    return at + offset > since + Math.min(1000, this.host.stopTimeoutMs / 2);
+  }
+
   private armMissingTimer(transactionId: string): void {
     this.setTimer(transactionId, "missing", this.host.lateStopWaitMs, () => {
       const s = this.book.get(transactionId);
@@ -466,11 +534,11 @@ export class Sessions {
       const link = this.host.link(s.chargePointId);
       if (link && s.ocppTransactionId !== undefined) link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).catch((err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }));
       // No meterStop: the progress seen, never above what the connector could deliver meanwhile.
-      const p = settleProgress(s, this.plausibility(s));
+      const p = settleProgress(settleableOf(s), this.plausibility(s));
       void this.finish(transactionId, (cur) => ({ ...this.progressSettlement(cur), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" }), {
         alarm: {
           code: "OCPP_STOP_MISSING",
-          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${p.milli} Wh${p.capped ? `, capped from ${s.milli} Wh at the connector's rated power` : ""})`,
+          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${p.milli} Wh${p.capped ? `, capped from ${settleableOf(s).milli} Wh at the connector's rated power` : ""}${implausibleNote(s)})`,
         },
       });
     });
@@ -499,6 +567,7 @@ export class Sessions {
     this.lastStepWh.delete(transactionId);
     this.stopSentAt.delete(transactionId);
     this.grewMeterAt.delete(transactionId);
+    this.clockOffset.delete(transactionId);
     await write;
     this.host.log.info("session_ended", { point: done.point, flow: transactionId, transactionId: done.ocppTransactionId, milli: done.milli, amountMinor: done.amountMinor, reason: done.reason, endedBy: done.endedBy });
     if (!opts.silent) {
@@ -519,13 +588,18 @@ export class Sessions {
     });
   }
 
+  /** The connector's rated power on the agent's clock (a sped-up virtual charger delivers its rating in shorter seconds). */
+  private realPowerW(s: Sale): number {
+    return (this.host.binding(s.point)?.maxPowerW ?? DEFAULT_MAX_POWER_W) * this.host.powerScale;
+  }
+
   /** The connector's rated power over the session's time (the agent's clock, from its StartTransaction): what progress alone may settle. */
   private plausibility(s: Sale): Plausibility {
-    return { maxPowerW: this.host.binding(s.point)?.maxPowerW ?? DEFAULT_MAX_POWER_W, elapsedMs: this.host.scheduler.now() - (s.startedAt ?? s.authorizedAt) };
+    return { maxPowerW: this.realPowerW(s), elapsedMs: this.host.scheduler.now() - (s.startedAt ?? s.authorizedAt) };
   }
 
   private progressSettlement(s: Sale): { milli: number; amountMinor: number } {
-    const milli = settleProgress(s, this.plausibility(s)).milli;
+    const milli = settleProgress(settleableOf(s), this.plausibility(s)).milli;
     return { milli, amountMinor: priceOf(milli, s.unitPriceMinor) };
   }
 

@@ -80,7 +80,8 @@ export const ocpp16Twin: VirtualTwin<Ocpp16ControllerConfig> = {
     const sockets = new Map<number, Socket>();
     // The listener moves to an ephemeral loopback port: nothing outside reaches a virtual station.
     const { virtual: _virtual, ...rest } = config;
-    const twinConfig: Ocpp16ControllerConfig = { ...rest, listen: { ...config.listen, host: "127.0.0.1", port: 0 } };
+    // Its chargers' seconds last v.secondMs: the driver scales their rated power to its real clock.
+    const twinConfig: Ocpp16ControllerConfig = { ...rest, listen: { ...config.listen, host: "127.0.0.1", port: 0 }, chargerSecondMs: v.secondMs };
     return {
       config: twinConfig,
       async attach(opened: OpenedController) {

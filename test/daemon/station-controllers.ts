@@ -91,6 +91,7 @@ export async function openForecourt(): Promise<Forecourt> {
                 grades: [{ id: "AC22", name: "AC 22 kW", unitPriceMinor: AC22_PRICE, vatRatePercent: 25 }],
                 chargers: [{ id: "CP-1", connectors: [{ connectorId: 1, point: CHARGER_POINT }] }],
                 meterSampleIntervalS: 1,
+                chargerSecondMs: 50, // its virtual charge point runs secondMs 50
                 syncTimeoutS: 2,
                 lateStopWaitS: 5,
               },

@@ -23,6 +23,7 @@ export function testConfig(patch: Partial<Ocpp16ConfigInput> = {}): Ocpp16Config
     grades: [AC22],
     chargers: [{ id: "CP-1", connectors: [{ connectorId: 1, point: 1 }] }],
     meterSampleIntervalS: 1,
+    chargerSecondMs: 50, // as the rig's virtual charge point (secondMs 50): its rated powers are in charger time
     stopTimeoutS: 1.5,
     syncTimeoutS: 1,
     lateStopWaitS: 1.5,

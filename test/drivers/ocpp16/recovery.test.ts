@@ -60,9 +60,9 @@ it("after an agent restart mid-session the driver learns the running session and
 });
 
 it("a charger that ended the session while the agent was away and lost its StopTransaction is settled with what was metered", async () => {
-  // Without a meterStop the progress is capped at maxPowerW × the session's real time; the
-  // virtual charger's clock runs 20× (secondMs 50) at 36 kW, i.e. 720 kW of real time.
-  let rig = await openRig(testConfig({ chargers: [{ id: "CP-1", maxPowerW: 720_000, connectors: [{ connectorId: 1, point: 1 }] }] }));
+  // Without a meterStop the progress is capped at maxPowerW × the session's time; the rig's
+  // virtual charger draws 36 kW at secondMs 50, which testConfig's chargerSecondMs scales for.
+  let rig = await openRig(testConfig({ chargers: [{ id: "CP-1", maxPowerW: 36_000, connectors: [{ connectorId: 1, point: 1 }] }] }));
   const cp = await rig.chargePoint();
   await pluggedAndAuthorized(rig, cp);
   await waitUntil(async () => ((await rig.driver.saleRecord("P1-flow-1"))?.milli ?? 0) >= 30, 5_000, "some energy stored");

@@ -65,6 +65,7 @@ async function runScenario(steps: Array<{ step: Step; gap: number }>, delays: nu
     log: quiet,
     currency: "SEK",
     meterSampleIntervalS: 1,
+    powerScale: 1,
     maxSessionMs: 10_000_000,
     stopTimeoutMs: 2_000,
     lateStopWaitMs: 1_500,

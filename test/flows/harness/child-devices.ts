@@ -34,6 +34,7 @@ export async function openChildDevice(kind: "ocpp" | "pts", env: NodeJS.ProcessE
         chargers: [{ id: "CP-1", connectors: [{ connectorId: 1, point: 1 }] }],
         // 10 charger seconds = 0.5 s here: a few progress records per session, not one per tick.
         meterSampleIntervalS: 10,
+        chargerSecondMs: 50, // the crash campaign's virtual charger runs secondMs 50
         syncTimeoutS: 1,
         lateStopWaitS: 3,
         stopTimeoutS: 3,
