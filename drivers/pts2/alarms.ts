@@ -37,7 +37,7 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
     action: "read the pump's display/totals for that sale, then resolve the parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); check the controller's memory/firmware; then `ctl ack ID`",
   },
   PTS_OWNERSHIP_UNKNOWN: {
-    meaning: "an authorization whose answer was lost found a transaction under its number, and the controller's answer cannot prove whose it is (no UserId, or the agent's own controller user id unknown); the flow is parked: not charged, not cancelled, the pump not touched",
+    meaning: "an authorization whose answer was lost found a transaction under its number, and the controller's answer cannot prove whose it is (no UserId; the agent's own controller user id unknown or in doubt — PTS_USER_MISMATCH, PTS_USER_SHARED; a start stamped before our number check); the flow is parked: not charged, not cancelled, the pump not touched",
     action: "on the controller's transaction list see who authorized that pump's transaction (user, POS); resolve the parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); set `controllerUserId` in the controller's config; then `ctl ack ID`",
   },
   PTS_USER_MISMATCH: {

@@ -13,8 +13,9 @@
 //    vendor SDK's PumpTransactionInformation field), and other systems (POS, web UI, readers) log
 //    in as other users. Same pump and number (every read checks that, finding 2) and the agent's
 //    own controller user (configured `controllerUserId`, or learned from its own confirmed
-//    authorizations) → ours. Another user, or a start before our probe on the controller's clock →
-//    foreign: not authorized, PTS_FOREIGN_TRANSACTION, never settled, never stopped. Nozzle, price
+//    authorizations) → ours; but a start before our probe on the controller's clock (a number the
+//    probe found free cannot have started before it: a clock step or an early stamp) → unknown
+//    (rule 3). Another user → foreign: not authorized, PTS_FOREIGN_TRANSACTION, never settled, never stopped. Nozzle, price
 //    and grade are NOT ownership evidence (review 2, N3: Price 0 before the fill, a pump ignoring
 //    our price): they belong to the mismatch rule (sale-figures.ts). Nor is the dose: real
 //    firmwares do not report it, and an attendant preset may equal our limit (review 2, N1).
@@ -83,13 +84,19 @@ export type Ownership = { readonly ours: true } | { readonly ours: false; readon
 export function ownershipOf(r: TxRecord, info: TransactionInfo, ownUserId: number | undefined, distrust?: string): Ownership {
   const no = (why: string): Ownership => ({ ours: false, why });
   if (info.pump !== r.pump || info.transaction !== r.transaction) return no(`answer names pump ${info.pump} transaction ${info.transaction}`);
-  const started = info.startedAt === undefined ? undefined : parseStamp(info.startedAt);
-  const probed = r.controllerTimeAtProbe === undefined ? undefined : parseStamp(r.controllerTimeAtProbe);
-  if (started !== undefined && probed !== undefined && started < probed) return no(`started ${info.startedAt}, before our number check at ${r.controllerTimeAtProbe} (controller clock)`);
   if (info.userId === undefined) return { ours: "unknown", why: "the controller does not report who authorized it (no UserId)" };
   if (distrust !== undefined) return { ours: "unknown", why: `authorized by controller user ${info.userId}, and ${distrust}` };
   if (ownUserId === undefined) return { ours: "unknown", why: `authorized by controller user ${info.userId}, and the agent's own controller user id is not known (set controllerUserId)` };
   if (info.userId !== ownUserId) return no(`authorized by controller user ${info.userId}, the agent is user ${ownUserId}`);
+  // Our user, but a start before the probe that found the number free: the number did not exist
+  // then, so the stamp is the anomaly (the controller's clock stepped back — NTP after a reboot —
+  // or a firmware that stamps the start before the authorization): no proof either way, parked.
+  // Never "foreign" on a clock: that would give up our own customer's fuel (review 3, not-checked note).
+  const started = info.startedAt === undefined ? undefined : parseStamp(info.startedAt);
+  const probed = r.controllerTimeAtProbe === undefined ? undefined : parseStamp(r.controllerTimeAtProbe);
+  if (started !== undefined && probed !== undefined && started < probed) {
+    return { ours: "unknown", why: `authorized by the agent's controller user ${ownUserId}, but started ${info.startedAt}, before our number check found it free at ${r.controllerTimeAtProbe} (controller clock stepped back?)` };
+  }
   return { ours: true };
 }
 

@@ -91,7 +91,8 @@ describe("finding 1: ownership of a read-back", () => {
     expect(ownershipOf(record(), info, 1).ours).toBe("unknown");
     expect(ownershipOf(record(), mine, undefined).ours).toBe("unknown");
     const probed = record({ controllerTimeAtProbe: "2024-10-30T12:00:05" });
-    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T11:59:00" }, 1).ours).toBe(false);
+    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T11:59:00" }, 1).ours).toBe("unknown"); // a clock step: parked, never given up
+    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T11:59:00", userId: 2 }, 1).ours).toBe(false);
     expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T12:00:05" }, 1).ours).toBe(true);
   });
 });
