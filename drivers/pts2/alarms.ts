@@ -46,7 +46,7 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
   },
   PTS_USER_SHARED: {
     meaning: "a transaction the agent never sent was authorized as the agent's own controller user (a POS or the web UI logs in with the agent's credentials): its sales cannot be told from the agent's, so until the agent has a user of its own an authorization whose answer is lost is parked (never settled)",
-    action: "create a controller user only the agent uses (or give the POS its own), set the agent's `auth.user`/`auth.passwordFile` and `controllerUserId` to it, then `systemctl reload glase-agent`; resolve any parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); then `ctl ack ID`",
+    action: "create a new controller user only the agent uses (the shared state ends only with a new `controllerUserId`) and give the POS its own; set the agent's `auth.user`/`auth.passwordFile` and `controllerUserId` to the new user, then `systemctl reload glase-agent`; resolve any parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); then `ctl ack ID`",
   },
   PTS_GRADES_UNREADABLE: {
     meaning: "the controller's fuel grade or nozzle configuration cannot be read (a grade the agent sells has a price it cannot decode, e.g. more decimals than `priceDigits`; the message names the field): no pump can be authorized",
