@@ -37,8 +37,16 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
     action: "read the pump's display/totals for that sale, then resolve the parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); check the controller's memory/firmware; then `ctl ack ID`",
   },
   PTS_OWNERSHIP_UNKNOWN: {
-    meaning: "an authorization whose answer was lost found a transaction under its number, and the controller's answer cannot prove whose it is (no UserId, or the agent's own controller user id unknown); the flow is parked: not charged, not cancelled, the pump not touched",
+    meaning: "an authorization whose answer was lost found a transaction under its number, and the controller's answer cannot prove whose it is (no UserId; the agent's own controller user id unknown or in doubt — PTS_USER_MISMATCH, PTS_USER_SHARED; a start stamped before our number check); the flow is parked: not charged, not cancelled, the pump not touched",
     action: "on the controller's transaction list see who authorized that pump's transaction (user, POS); resolve the parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); set `controllerUserId` in the controller's config; then `ctl ack ID`",
+  },
+  PTS_USER_MISMATCH: {
+    meaning: "the controller confirmed the agent's own authorization as another controller user than `controllerUserId` (a wrong Id in the config, or the controller's users table changed): until fixed, an authorization whose answer is lost is parked (never judged someone else's, never settled)",
+    action: "on the controller's users page read the Id of the user the agent logs in as; set `controllerUserId` to it, then `systemctl reload glase-agent`; resolve any parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); then `ctl ack ID`",
+  },
+  PTS_USER_SHARED: {
+    meaning: "a transaction the agent never sent was authorized as the agent's own controller user (a POS or the web UI logs in with the agent's credentials): its sales cannot be told from the agent's, so until the agent has a user of its own an authorization whose answer is lost is parked (never settled)",
+    action: "create a new controller user only the agent uses (the shared state ends only with a new `controllerUserId`) and give the POS its own; set the agent's `auth.user`/`auth.passwordFile` and `controllerUserId` to the new user, then `systemctl reload glase-agent`; resolve any parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); then `ctl ack ID`",
   },
   PTS_GRADES_UNREADABLE: {
     meaning: "the controller's fuel grade or nozzle configuration cannot be read (a grade the agent sells has a price it cannot decode, e.g. more decimals than `priceDigits`; the message names the field): no pump can be authorized",

@@ -50,7 +50,7 @@ export const MAX_PROBES = 100;
 async function readBack(r: TxRecord, deps: AuthorizeDeps): Promise<"there" | "absent" | "foreign"> {
   const info = await readTransaction(r, deps.exchange, deps.units);
   if (info === undefined) return "absent";
-  const own = ownershipOf(r, info, deps.ownUser.id());
+  const own = ownershipOf(r, info, deps.ownUser.id(), deps.ownUser.distrust());
   if (own.ours === true) return "there";
   if (own.ours === "unknown") throw await ownershipUnknown(r, own.why, deps);
   deps.logger.warn("pts_foreign_transaction", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: own.why });
@@ -142,6 +142,7 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         throw err;
       }
       if (!p.free) {
+        await sharedUserCheck(record, p.takenBy, deps);
         await nextNumber("the controller already holds it");
         continue;
       }
@@ -166,7 +167,7 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         deps.logger.warn("pts_transaction_renumbered", { pump: record.pump, asked: record.transaction, got: confirmed });
         record = await deps.book.update(record.flowId, () => ({ transaction: confirmed }));
       }
-      if (deps.ownUser.wanted()) await learnOwnUser(record, deps);
+      await checkOwnUser(record, deps);
       return finish(deps, record, "authorized");
     } catch (err) {
       if (isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_ALREADY_EXIST) || isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
@@ -201,12 +202,41 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
   }
 }
 
-/** A confirmed authorization tells which controller user the agent is (own-user.ts); never fails the sale. */
-async function learnOwnUser(r: TxRecord, deps: AuthorizeDeps): Promise<void> {
+/**
+ * Every authorization the controller confirms to our request is read back for its UserId
+ * (own-user.ts): it teaches the agent its id when none is known, and one that contradicts the
+ * configured id raises PTS_USER_MISMATCH (review 3, R3-4). One extra read per authorization, none
+ * per poll; never fails the sale (it was confirmed to us).
+ */
+async function checkOwnUser(r: TxRecord, deps: AuthorizeDeps): Promise<void> {
   try {
     const info = await readTransaction(r, deps.exchange, deps.units);
-    await deps.ownUser.learn(info?.userId);
+    const news = await deps.ownUser.confirmed(info?.userId);
+    if (news) {
+      deps.logger.warn("pts_user_mismatch", { pump: r.pump, transaction: r.transaction, ...news });
+      deps.fault({
+        type: "fault",
+        point: r.point,
+        code: "PTS_USER_MISMATCH",
+        transactionId: r.flowId,
+        message: `the controller confirmed our authorization of pump ${r.pump} transaction ${r.transaction} as controller user ${news.confirmed}, but controllerUserId is ${news.configured}; until fixed, an authorization whose answer is lost is parked, not decided`,
+      });
+    }
   } catch (err) {
-    deps.logger.debug("pts_user_id_unlearned", { pump: r.pump, transaction: r.transaction, err });
+    deps.logger.debug("pts_user_id_unchecked", { pump: r.pump, transaction: r.transaction, err });
   }
+}
+
+/** A number found taken under our own UserId that our book never held: another system uses our user (review 3, R3-5). */
+async function sharedUserCheck(r: TxRecord, takenBy: number | undefined, deps: AuthorizeDeps): Promise<void> {
+  const ours = deps.book.all().some((o) => o.flowId !== r.flowId && o.pump === r.pump && o.transaction === r.transaction);
+  if (!(await deps.ownUser.takenNumber(r.pump, r.transaction, takenBy, ours))) return;
+  deps.logger.warn("pts_user_shared", { pump: r.pump, transaction: r.transaction, userId: takenBy });
+  deps.fault({
+    type: "fault",
+    point: r.point,
+    code: "PTS_USER_SHARED",
+    transactionId: r.flowId,
+    message: `pump ${r.pump} transaction ${r.transaction} was authorized as the agent's controller user ${takenBy}, and the agent never sent it: another system (POS, web UI) logs in as the agent's user; until the agent has a user of its own, an authorization whose answer is lost is parked, not decided`,
+  });
 }

@@ -13,12 +13,14 @@
 //    vendor SDK's PumpTransactionInformation field), and other systems (POS, web UI, readers) log
 //    in as other users. Same pump and number (every read checks that, finding 2) and the agent's
 //    own controller user (configured `controllerUserId`, or learned from its own confirmed
-//    authorizations) → ours. Another user, or a start before our probe on the controller's clock →
-//    foreign: not authorized, PTS_FOREIGN_TRANSACTION, never settled, never stopped. Nozzle, price
+//    authorizations) → ours; but a start before our probe on the controller's clock (a number the
+//    probe found free cannot have started before it: a clock step or an early stamp) → unknown
+//    (rule 3). Another user → foreign: not authorized, PTS_FOREIGN_TRANSACTION, never settled, never stopped. Nozzle, price
 //    and grade are NOT ownership evidence (review 2, N3: Price 0 before the fill, a pump ignoring
 //    our price): they belong to the mismatch rule (sale-figures.ts). Nor is the dose: real
 //    firmwares do not report it, and an attendant preset may equal our limit (review 2, N1).
-// 3. When the controller does not report UserId, or the agent does not know its own id, nothing
+// 3. When the controller does not report UserId, or the agent does not know its own id, or that id
+//    is in doubt (own-user.ts: contradicted by the controller, or shared with a POS), nothing
 //    proves the sale ours or someone else's: "unknown". The flow is parked (an error, asked again)
 //    with PTS_OWNERSHIP_UNKNOWN: never settled (it may be the attendant's cash sale), never
 //    cancelled (it may be our customer's fuel). A technician decides.
@@ -55,6 +57,8 @@ export async function readTransaction(r: Pick<TxRecord, "pump" | "transaction">,
 
 export interface Probe {
   readonly free: boolean;
+  /** Who authorized the transaction found under the number (UserId), when taken and reported. */
+  readonly takenBy?: number;
   /** The controller's clock (its local "YYYY-MM-DDThh:mm:ss") when it answered, if it told. */
   readonly controllerTime?: string;
 }
@@ -67,21 +71,32 @@ export async function probe(r: Pick<TxRecord, "pump" | "transaction">, exchange:
   );
   const info = await readTransaction(r, exchange, units);
   const controllerTime = await clock;
-  return { free: info === undefined, ...(controllerTime !== undefined ? { controllerTime } : {}) };
+  return { free: info === undefined, ...(info?.userId !== undefined ? { takenBy: info.userId } : {}), ...(controllerTime !== undefined ? { controllerTime } : {}) };
 }
 
 export type Ownership = { readonly ours: true } | { readonly ours: false; readonly why: string } | { readonly ours: "unknown"; readonly why: string };
 
-/** Rules 2 and 3 above: is this transaction the authorization the record asked for? */
-export function ownershipOf(r: TxRecord, info: TransactionInfo, ownUserId: number | undefined): Ownership {
+/**
+ * Rules 2 and 3 above: is this transaction the authorization the record asked for? `distrust`
+ * (own-user.ts: our id contradicted by the controller, or shared with another system) makes
+ * UserId no evidence either way: "unknown".
+ */
+export function ownershipOf(r: TxRecord, info: TransactionInfo, ownUserId: number | undefined, distrust?: string): Ownership {
   const no = (why: string): Ownership => ({ ours: false, why });
   if (info.pump !== r.pump || info.transaction !== r.transaction) return no(`answer names pump ${info.pump} transaction ${info.transaction}`);
-  const started = info.startedAt === undefined ? undefined : parseStamp(info.startedAt);
-  const probed = r.controllerTimeAtProbe === undefined ? undefined : parseStamp(r.controllerTimeAtProbe);
-  if (started !== undefined && probed !== undefined && started < probed) return no(`started ${info.startedAt}, before our number check at ${r.controllerTimeAtProbe} (controller clock)`);
   if (info.userId === undefined) return { ours: "unknown", why: "the controller does not report who authorized it (no UserId)" };
+  if (distrust !== undefined) return { ours: "unknown", why: `authorized by controller user ${info.userId}, and ${distrust}` };
   if (ownUserId === undefined) return { ours: "unknown", why: `authorized by controller user ${info.userId}, and the agent's own controller user id is not known (set controllerUserId)` };
   if (info.userId !== ownUserId) return no(`authorized by controller user ${info.userId}, the agent is user ${ownUserId}`);
+  // Our user, but a start before the probe that found the number free: the number did not exist
+  // then, so the stamp is the anomaly (the controller's clock stepped back — NTP after a reboot —
+  // or a firmware that stamps the start before the authorization): no proof either way, parked.
+  // Never "foreign" on a clock: that would give up our own customer's fuel (review 3, not-checked note).
+  const started = info.startedAt === undefined ? undefined : parseStamp(info.startedAt);
+  const probed = r.controllerTimeAtProbe === undefined ? undefined : parseStamp(r.controllerTimeAtProbe);
+  if (started !== undefined && probed !== undefined && started < probed) {
+    return { ours: "unknown", why: `authorized by the agent's controller user ${ownUserId}, but started ${info.startedAt}, before our number check found it free at ${r.controllerTimeAtProbe} (controller clock stepped back?)` };
+  }
   return { ours: true };
 }
 

@@ -72,7 +72,7 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     throw new AgentError("DEVICE_PROTOCOL", `controller has no transaction ${r.transaction} on pump ${r.pump} although it confirmed it`, { flowId, pump: r.pump, transaction: r.transaction });
   }
   if (r.phase === "authorizing") {
-    const own = ownershipOf(r, info, deps.ownUser.id());
+    const own = ownershipOf(r, info, deps.ownUser.id(), deps.ownUser.distrust());
     if (own.ours === "unknown") throw await ownershipUnknown(r, own.why, deps);
     if (own.ours === false) {
       // Someone else's transaction under our number: our authorization is not there. Not settled,

@@ -105,7 +105,8 @@ it("a transaction number some other system already used is found by the probe an
   twin.pumps.records.set("1:42", { pump: 1, transaction: 42, nozzle: 1, nozzleUsed: 1, fuelGradeId: 1, priceMinor: 1899, doseType: "FullTank", dose: 0, milli: 30_000, amountMinor: 56970, state: "Finished", startedAt: 0, endedAt: 1 });
   await driver.authorize({ point: 1, limitMinor: 10000, currency: "SEK", transactionId: "P1-taken", gradeId: "95" });
   // Probed before the first send: 42 is known to the controller, so it never goes out.
-  expect(received(twin, "PumpGetTransactionInformation").map((d) => d.Transaction)).toEqual([42, 43]);
+  // (43 twice: the probe, then the confirmed authorization's UserId check — own-user.ts, review 3 R3-4.)
+  expect(received(twin, "PumpGetTransactionInformation").map((d) => d.Transaction)).toEqual([42, 43, 43]);
   expect(received(twin, "PumpAuthorize").map((d) => d.Transaction)).toEqual([43]);
   expect(await store.get("tx/P1-taken")).toMatchObject({ transaction: 43, phase: "authorized" });
 
