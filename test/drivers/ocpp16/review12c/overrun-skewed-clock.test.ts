@@ -7,7 +7,7 @@
 // timestamp over its StartTransaction and samples) before it is compared with the agent's stop.
 import { expect, it } from "vitest";
 import { authorizeCmd, isCall, isEnd, isFault, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
-import { handCharger } from "../review12b/hand.ts";
+import { handCharger } from "../review12/hand.ts";
 
 for (const skewMs of [0, 60_000]) {
   it(`a sample in flight at the RemoteStop from a charger whose clock is ${skewMs / 1000} s ahead is not an overrun`, async () => {
