@@ -154,10 +154,12 @@ class Engine implements PaymentEngine, RunnerHost {
     this.points.accepting = false;
     this.unsubscribe?.();
     this.clockWatch?.stop();
-    this.compaction.stop();
+    const compacted = this.compaction.stop();
     this.flows.stopAll();
     this.flows.abortWaiters();
     this.events$.complete();
+    // The journal is closed after the engine: a compaction batch still running must end first.
+    await compacted;
   }
 
   // ---- starting flows -------------------------------------------------------------------------

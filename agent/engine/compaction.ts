@@ -8,6 +8,8 @@ import type { Journal } from "../journal/types.ts";
 export class JournalCompaction {
   private cancel?: () => void;
   private stopped = false;
+  /** The compaction running now: stop() waits for it, so the journal is never closed under it. */
+  private running: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly journal: Journal,
@@ -20,15 +22,18 @@ export class JournalCompaction {
     this.schedule(0);
   }
 
-  stop(): void {
+  /** No further compaction; resolves when the one running (if any) has ended. */
+  stop(): Promise<void> {
     this.stopped = true;
     this.cancel?.();
+    return this.running.then(() => undefined);
   }
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.cancel = this.scheduler.setTimer(delayMs, () => {
-      this.journal
+      if (this.stopped) return;
+      this.running = this.journal
         .compact(this.scheduler.now() - this.retentionMs)
         .then((n) => n > 0 && this.logger.info("journal_compacted", { flows: n }))
         .catch((err: unknown) => this.logger.error("journal_compaction_failed", { err }))

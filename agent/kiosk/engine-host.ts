@@ -460,7 +460,12 @@ export class EngineKioskHost implements KioskHost {
       let parked = await apply(await this.refunds.settle(req));
       while (parked && !this.closed) parked = await apply(await this.refunds.followParked(req.flowId));
     })()
-      .catch((err: unknown) => this.o.logger.error("kiosk_refund_failed", { saleId: s.saleId, err }))
+      .catch((err: unknown) => {
+        // Closed under it (shutdown, engine swap): the refund flow's journal row is the truth and the
+        // next host follows it from there; nothing is lost, so no error for it.
+        if (this.closed) this.o.logger.info("kiosk_refund_followed_after_restart", { saleId: s.saleId });
+        else this.o.logger.error("kiosk_refund_failed", { saleId: s.saleId, err });
+      })
       .finally(() => (e.settling = false));
   }
 
