@@ -28,6 +28,7 @@ export type TimerName =
   | "stall" // no delivery progress
   | "retry" // backoff before retrying a failed call
   | "lapse" // the delivery must stop so settlement ends before the reservation lapses
+  | "secure" // stop again a point that may still hold a settled or parked flow's authorization
   | "report"; // reconciliation wait
 
 export type Effect =

@@ -20,6 +20,12 @@ export type PreliminaryPhase =
   /** A technician marked a parked flow settled: its invoice's status is read first (a RESERVED one is cancelled). */
   | "closing"
   | "printing"
+  /**
+   * The money is settled (paid, cancelled, settled by hand) but the point may still hold this
+   * flow's authorization: the flow keeps stopping it and holds the point until an END or a finished
+   * sale record is seen — otherwise the next customer, or this one, fuels on unpaid.
+   */
+  | "securing"
   | "parked"
   | "finished";
 
@@ -78,6 +84,15 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   readonly stopSentAt?: number;
   /** Stops sent again because the board still showed the sale open after one (spaces the next). */
   readonly restops?: number;
+  /**
+   * The point may still hold this flow's authorization: set when the authorization is sent, cleared
+   * by the sale's END or a sale record that is finished (or absent). While set outside the delivery
+   * phases (parked, settling, securing) the flow keeps stopping the point (agent/core/preliminary-pump.ts).
+   */
+  readonly pumpOpen?: boolean;
+  /** The "secure" timer runs: stops go on, spaced by secureAttempts (volatile: re-armed after a restart). */
+  readonly secureArmed?: boolean;
+  readonly secureAttempts?: number;
   readonly progress?: { readonly milli: number; readonly amountMinor: number };
   readonly delivered?: Delivered;
   readonly commitMinor?: number;

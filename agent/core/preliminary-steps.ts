@@ -93,7 +93,7 @@ export function authorize(s: S, ctx: FlowContext): Step<S> {
     ...(s.gradeId !== undefined ? { gradeId: s.gradeId } : {}),
   };
   return {
-    state: { ...s, phase: "authorizing", stopAt, commitDeadline, pending: undefined, attempts: 0 },
+    state: { ...s, phase: "authorizing", stopAt, commitDeadline, pending: undefined, attempts: 0, pumpOpen: true },
     effects: [cancelTimer("customer"), cancelTimer("poll"), timer("lapse", stopAt - ctx.now), effect],
   };
 }

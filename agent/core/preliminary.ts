@@ -25,6 +25,7 @@ import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTempor
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 import { cancelLater, onClosingRead } from "./preliminary-cancel.ts";
 import { commitMayHaveHappened, confirmWindowMs, onCommitCheck } from "./preliminary-commit.ts";
+import { DELIVERY_PHASES, guardPump, onGuardedInput } from "./preliminary-pump.ts";
 import {
   alarmFor,
   authorize,
@@ -64,7 +65,10 @@ export function startPreliminary(p: PreliminaryStart, ctx: FlowContext): Step<S>
 
 /** Resume after a restart: every phase knows how to learn what happened while it was down. */
 function recover(s: S, ctx: FlowContext): Step<S> {
-  return resume({ ...s, pending: undefined, attempts: 0 }, s.phase, ctx);
+  // The secure timer died with the process (guardPump arms it again). A flow journaled before
+  // pumpOpen existed, in or parked from a delivery phase, may hold an authorization too.
+  const pumpOpen = s.pumpOpen ?? (s.delivered === undefined && (DELIVERY_PHASES.includes(s.phase) || (s.phase === "parked" && s.parkedFrom !== undefined && DELIVERY_PHASES.includes(s.parkedFrom))));
+  return resume({ ...s, pending: undefined, attempts: 0, secureArmed: false, pumpOpen }, s.phase, ctx);
 }
 
 /** Re-enters `phase` by first reading what may have happened in it (restart, technician retry). */
@@ -94,6 +98,7 @@ function resume(fresh: S, phase: PreliminaryPhase, ctx: FlowContext): Step<S> {
       return poll(fresh, "closing", ctx);
     case "printing":
       return { state: fresh, effects: [{ type: "print", receipt: fresh.receipt! }] };
+    case "securing":
     case "parked":
     case "finished":
       return same(fresh);
@@ -160,6 +165,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     case "stopping":
     case "checking-sale":
     case "printing":
+    case "securing":
     case "parked":
     case "finished":
       return same(s);
@@ -260,9 +266,10 @@ function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext
     if (pastDeadline(s, ctx)) return park(s, "dispenser-unreachable", `point ${s.point}: sale record unavailable before the commit deadline`);
     return { state: { ...s, attempts: s.attempts + 1 }, effects: [timer("retry", backoffMs(s.attempts + 1, ctx))] };
   }
-  if (record === null) return cancel(s, "not-authorized");
+  // No record, or a finished one: the point holds no authorization of ours any more.
+  if (record === null) return cancel({ ...s, pumpOpen: false }, "not-authorized");
   const d: Delivered = { gradeId: record.gradeId, milli: record.milli, amountMinor: record.amountMinor, unitPriceMinor: record.unitPriceMinor };
-  if (record.state === "finished") return settle(s, d);
+  if (record.state === "finished") return settle({ ...s, pumpOpen: false }, d);
   // A technician stopped the point while the record was read (an AUTH whose answer was lost may
   // have been applied): the point is out of service — stop it, never hand it to a customer.
   if (s.technicianStop && !s.stopRequested) return stop({ ...s, progress: d }, ctx);
@@ -271,6 +278,7 @@ function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext
     // link dropped): its figure is not final. Stop again, spaced, and settle only the END or a
     // finished record. At the commit deadline the known figure is all we can commit.
     if (pastDeadline(s, ctx)) {
+      // pumpOpen stays set: the flow goes on stopping the point while (and after) it settles.
       return withEffects(settle(s, d), { type: "alarm", code: "delivery-unfinished", message: `point ${s.point}: sale ${s.flowId} still ${record.state} at the commit deadline; settling the ${d.amountMinor} metered so far` });
     }
     // The board answered, so it is reachable now: stop again soon — spaced by the stops it already
@@ -296,10 +304,13 @@ function onLinkBack(s: S, ctx: FlowContext): Step<S> {
   return same(s);
 }
 
-const DELIVERY_PHASES: readonly PreliminaryPhase[] = ["authorizing", "authorized", "delivering", "stopping", "checking-sale"];
-
 export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
   if (s.phase === "finished") return same(s);
+  // A pump that may still hold this flow's authorization is stopped whatever the flow does next.
+  return guardPump(onGuardedInput(s, input, ctx) ?? onInput(s, input, ctx), input, ctx);
+}
+
+function onInput(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
   switch (input.type) {
     case "glase": {
       const o = pendingOutcome(s, input);
@@ -330,7 +341,7 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
       };
     case "end":
       if (!DELIVERY_PHASES.includes(s.phase)) return same(s);
-      return settle(s, { gradeId: input.gradeId, milli: input.milli, amountMinor: input.amountMinor, unitPriceMinor: input.unitPriceMinor });
+      return settle({ ...s, pumpOpen: false }, { gradeId: input.gradeId, milli: input.milli, amountMinor: input.amountMinor, unitPriceMinor: input.unitPriceMinor });
     case "fault":
       return s.phase === "authorized" || s.phase === "delivering" ? stop(s, ctx) : same(s);
     case "printed":

@@ -58,6 +58,7 @@ function displayOf(phase: PreliminaryState["phase"]): PointDisplayState {
     case "delivering":
     case "stopping":
     case "checking-sale":
+    case "securing": // settled, but the pump may still deliver: the flow is stopping it
       return "delivering";
     case "updating":
     case "committing":

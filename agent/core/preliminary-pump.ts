@@ -1,0 +1,125 @@
+// Securing the point of a preliminary payment (agent/core/preliminary.ts) whose authorization may
+// still be live. A flow that parks while its point is unreachable, settles a sale the board still
+// showed running at the commit deadline, or is cancelled / marked settled by a technician, must not
+// leave the pump authorized: when the link returns the customer would fuel on unpaid, for the whole
+// preset. So while `pumpOpen` is set outside the delivery phases the flow
+// - stops the point at once, again on every link-up and on a spaced "secure" timer, and on any
+//   progress the board reports (after a stop, spaced);
+// - holds the point: a flow whose money is settled ends in `securing`, not `finished`, until the
+//   sale's END (or a finished / absent sale record) shows the pump is stopped;
+// - settles what was metered when it parked in a delivery phase (dispenser-unreachable) and the END
+//   arrives: the normal settlement — commit, or, if the reservation lapsed, park with the unpaid
+//   amount in the alarm;
+// - tells a technician when the final figure is above what was committed (delivered unpaid).
+import { type Effect, type FlowContext, backoffMs, cancelTimer, timer } from "./effects.ts";
+import { type Step, display, same, withEffects } from "./flow.ts";
+import type { FlowInput, SaleInfo } from "./inputs.ts";
+import type { Delivered, PreliminaryPhase, PreliminaryState } from "./preliminary-state.ts";
+import { cancel, finish, settle } from "./preliminary-steps.ts";
+
+type S = PreliminaryState;
+
+/** Phases in which the flow itself drives the point (authorize, meter, stop, read the sale). */
+export const DELIVERY_PHASES: readonly PreliminaryPhase[] = ["authorizing", "authorized", "delivering", "stopping", "checking-sale"];
+
+export function inDeliveryPhase(s: S): boolean {
+  return DELIVERY_PHASES.includes(s.phase);
+}
+
+/** Whether this flow must keep stopping its point (its authorization may be live, and it no longer drives the delivery). */
+function guarding(s: S): boolean {
+  return s.pumpOpen === true && s.phase !== "finished" && !inDeliveryPhase(s);
+}
+
+/** A stop now, and another after a backoff unless the sale is seen to end first. */
+function restop(s: S, attempts: number, ctx: FlowContext): Step<S> {
+  return {
+    state: { ...s, secureArmed: true, secureAttempts: attempts, stopSentAt: ctx.now },
+    effects: [{ type: "stop", point: s.point }, timer("secure", backoffMs(attempts + 1, ctx))],
+  };
+}
+
+/**
+ * The device-side inputs of a guarding flow, answered before the phase's own handling; undefined
+ * for the inputs the phase handles (Glase answers, its timers, technician commands).
+ */
+export function onGuardedInput(s: S, input: FlowInput, ctx: FlowContext): Step<S> | undefined {
+  if (!guarding(s)) return undefined;
+  switch (input.type) {
+    case "timer":
+      return input.name === "secure" ? restop(s, (s.secureAttempts ?? 0) + 1, ctx) : undefined;
+    case "link":
+      // The board is reachable again: stop now, not after a backoff grown while it was down.
+      return input.up ? restop(s, 0, ctx) : same(s);
+    case "stopped":
+      // Accepted: the sale record says whether it ended (a failed stop waits for the timer).
+      return input.ok ? { state: s, effects: [{ type: "saleRecord", transactionId: s.flowId }] } : same(s);
+    case "sale":
+      if (input.failed === true || (input.record !== null && input.record.state !== "finished")) return same(s);
+      return secured(s, input.record === null ? null : delivered(input.record));
+    case "end":
+      return secured(s, { gradeId: input.gradeId, milli: input.milli, amountMinor: input.amountMinor, unitPriceMinor: input.unitPriceMinor });
+    case "progress":
+      // Metering although the flow no longer drives a delivery: stop again (spaced from the last stop).
+      return ctx.now >= (s.stopSentAt ?? 0) + backoffMs(1, ctx) ? restop(s, s.secureAttempts ?? 0, ctx) : same(s);
+    case "nozzle":
+    case "fault":
+      return same(s);
+    default:
+      return undefined;
+  }
+}
+
+function delivered(r: SaleInfo): Delivered {
+  return { gradeId: r.gradeId, milli: r.milli, amountMinor: r.amountMinor, unitPriceMinor: r.unitPriceMinor };
+}
+
+/** The pump is stopped: the sale's final figure is known (null: the board holds no sale of ours). */
+function secured(s: S, d: Delivered | null): Step<S> {
+  const base: S = { ...s, pumpOpen: false, secureArmed: false, secureAttempts: undefined };
+  const stopTimer = cancelTimer("secure");
+  if (s.phase === "parked" && s.delivered === undefined && s.parkedFrom !== undefined && DELIVERY_PHASES.includes(s.parkedFrom)) {
+    // Parked while the board was unreachable, before anything was settled: settle it now, as the
+    // END would have been settled (a lapsed reservation parks again, naming the unpaid amount).
+    const resumed: S = { ...base, parkedReason: undefined, parkedMessage: undefined, parkedFrom: undefined, attempts: 0 };
+    return withEffects(d === null ? cancel(resumed, "not-authorized") : settle(resumed, d), stopTimer);
+  }
+  const effects: Effect[] = [stopTimer, ...unpaidAlarm(s, d)];
+  if (s.phase === "securing") return finish(base, s.outcome ?? "canceled", ...effects);
+  return { state: base, effects };
+}
+
+/** What was settled for this sale: nothing once cancelled, the commit otherwise. */
+function committedMinor(s: S): number {
+  return s.outcome === "canceled" ? 0 : (s.commitMinor ?? 0);
+}
+
+function unpaidAlarm(s: S, d: Delivered | null): Effect[] {
+  const metered = d?.amountMinor ?? 0;
+  const committed = committedMinor(s);
+  if (metered <= committed) return [];
+  const message = `point ${s.point}: sale ${s.flowId} ended at ${metered} metered but ${committed} was committed (invoice ${s.invoiceRef ?? "none"}, ${s.outcome ?? s.phase}): ${metered - committed} delivered unpaid`;
+  return [{ type: "alarm", code: "delivered-unpaid", message }];
+}
+
+/**
+ * After every transition: a flow that no longer drives the delivery while its pump may be open
+ * keeps stopping it; one that would finish stays in `securing` (holding its point) until the sale
+ * is seen to end. A technician's command on such a flow stops the pump first.
+ */
+export function guardPump(step: Step<S>, input: FlowInput, ctx: FlowContext): Step<S> {
+  const s = step.state;
+  if (s.pumpOpen !== true) return step;
+  if (inDeliveryPhase(s)) {
+    // Driving the delivery again (a technician's retry): the phase's own stops take over.
+    return s.secureArmed ? { state: { ...s, secureArmed: false, secureAttempts: undefined }, effects: [...step.effects, cancelTimer("secure")] } : step;
+  }
+  const holding: Step<S> =
+    s.phase === "finished" ? { state: { ...s, phase: "securing" }, effects: [...step.effects, display(s, "Out of order - please contact staff")] } : step;
+  if (!holding.state.secureArmed) {
+    const r = restop(holding.state, 0, ctx);
+    return { state: r.state, effects: [...holding.effects, ...r.effects] };
+  }
+  if (input.type === "technician") return { state: { ...holding.state, stopSentAt: ctx.now }, effects: [...holding.effects, { type: "stop", point: s.point }] };
+  return holding;
+}
