@@ -136,12 +136,19 @@ describe("review #10: mark-settled of a flow parked while RESERVED reads the inv
     d.answer(OK({ status: "RESERVED", version: 2 }));
     expect(d.call()).toEqual({ op: "cancelInvoice", invoiceReference: "INV1" });
     d.answer(OK());
+    // The AUTH's answer was lost and the board never answered since: the pump may hold it. The
+    // flow holds the point, stopping it, until the board says it holds no sale of ours (review 2, C).
+    expect(d.state).toMatchObject({ phase: "securing", outcome: "settled-manually" });
+    expect(d.timers.has("secure")).toBe(true);
+    d.feed({ type: "sale", record: null });
     expect(d.state).toMatchObject({ phase: "finished", outcome: "settled-manually" });
   });
 
   it("already closed ⇒ settled without a cancel", () => {
     const d = parkedReserved();
     d.feed({ type: "technician", action: "mark-settled" }).answer(OK({ status: "CANCELED", version: 3 }));
+    expect(d.state).toMatchObject({ phase: "securing", outcome: "settled-manually" });
+    d.feed({ type: "sale", record: null });
     expect(d.state).toMatchObject({ phase: "finished", outcome: "settled-manually" });
   });
 });
