@@ -32,6 +32,7 @@ import { EngineAlarms } from "./engine/alarm-log.ts";
 import { JournalCompaction } from "./engine/compaction.ts";
 import { EffectExecutor, type PerformedEffect } from "./engine/effect-executor.ts";
 import { FlowRegistry, RECENT_FLOWS } from "./engine/flow-registry.ts";
+import { OrphanSales } from "./engine/orphan-sales.ts";
 import { StationPoints } from "./engine/point-admission.ts";
 import { ClockWatch } from "./flows/clock-watch.ts";
 import { routeDispenserEvent } from "./flows/dispenser-link.ts";
@@ -63,6 +64,7 @@ class Engine implements PaymentEngine, RunnerHost {
   private readonly compaction: JournalCompaction;
   private readonly receiptDesk: ReceiptDesk;
   private readonly periods: TerminalPeriods;
+  private readonly orphans: OrphanSales;
   /** Only with a wall clock to compare (the daemon's): tests drive a fake clock. */
   private readonly clockWatch?: ClockWatch;
   private closed = false;
@@ -81,6 +83,13 @@ class Engine implements PaymentEngine, RunnerHost {
     this.alarms = new EngineAlarms(now, opts.logger, (point, alarm) => this.points.noteAlarm(point, alarm), (alarm) => this.events$.next({ type: "alarm", alarm }));
     this.receiptDesk = new ReceiptDesk(opts.journal, opts.printer, opts.logger, now, (receipt) => this.events$.next({ type: "receipt", receipt }));
     this.periods = new TerminalPeriods(opts.journal, now, opts.settings.glaseCallTimeoutMs);
+    this.orphans = new OrphanSales({
+      dispenser: opts.dispenser,
+      now,
+      logger: opts.logger,
+      finishedFlow: (flowId) => this.flows.finishedFlow(flowId),
+      alarm: (a) => this.alarms.raise(a),
+    });
     this.compaction = new JournalCompaction(opts.journal, opts.scheduler, opts.settings.retentionMs, opts.logger);
     this.executor = new EffectExecutor({
       glase: opts.glase,
@@ -358,6 +367,7 @@ class Engine implements PaymentEngine, RunnerHost {
       byTransaction: (transactionId) => this.flows.get(transactionId),
       activeOn: (point) => this.points.get(point)?.active,
       running: () => this.flows.running(),
+      orphanSale: (e) => this.orphans.report(e),
       deviceAlarm: (a) => this.alarms.raise(a),
       logger: this.logger,
     });

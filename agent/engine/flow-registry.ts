@@ -58,9 +58,12 @@ export class FlowRegistry {
     return [...this.runners.values()].map((r) => r.state);
   }
 
-  /** True while a running flow is not parked (drain waits for these). */
+  /**
+   * True while a running flow is not parked (drain waits for these). A preliminary flow "securing"
+   * its pump has settled its money: it only waits for the board, so a drain does not wait for it.
+   */
   anyActive(): boolean {
-    for (const r of this.runners.values()) if (r.state.phase !== "parked") return true;
+    for (const r of this.runners.values()) if (r.state.phase !== "parked" && r.state.phase !== "securing") return true;
     return false;
   }
 
@@ -69,6 +72,11 @@ export class FlowRegistry {
     this.runners.delete(runner.flowId);
     this.recent.unshift(summary);
     if (this.recent.length > RECENT_FLOWS) this.recent.pop();
+  }
+
+  /** A recently finished flow by id (newest first), if still remembered. */
+  finishedFlow(flowId: string): FlowSummary | undefined {
+    return this.recent.find((f) => f.flowId === flowId);
   }
 
   /** Flows that finished before this start, newest first (read back from the journal). */

@@ -39,6 +39,11 @@ export interface DispenserEventRoutes {
   customerCall(point: number, gradeId: string | undefined, presetMinor: number | undefined): void;
   /** The flow whose flowId is the dispenser's transactionId. */
   byTransaction(transactionId: string): FlowRunner | undefined;
+  /**
+   * A progress or END of a transaction no running flow owns (its flow finished, or this journal
+   * never knew it): fuel nobody settles — the engine stops the point and tells a technician.
+   */
+  orphanSale(e: Extract<DispenserEvent, { type: "progress" | "end" }>): void;
   /** The flow currently serving a point. */
   activeOn(point: number): FlowRunner | undefined;
   /** Every running flow (a link change concerns those on the controller's points). */
@@ -66,14 +71,18 @@ export function routeDispenserEvent(e: DispenserEvent, routes: DispenserEventRou
       if (r) void r.feed({ type: "nozzle", up: e.up });
       return;
     }
-    case "progress":
-      void routes.byTransaction(e.transactionId)?.feed({ type: "progress", milli: e.milli, amountMinor: e.amountMinor });
+    case "progress": {
+      const r = routes.byTransaction(e.transactionId);
+      if (r) void r.feed({ type: "progress", milli: e.milli, amountMinor: e.amountMinor });
+      else routes.orphanSale(e);
       return;
-    case "end":
-      void routes
-        .byTransaction(e.transactionId)
-        ?.feed({ type: "end", gradeId: e.gradeId, milli: e.milli, amountMinor: e.amountMinor, unitPriceMinor: e.unitPriceMinor, reason: e.reason });
+    }
+    case "end": {
+      const r = routes.byTransaction(e.transactionId);
+      if (r) void r.feed({ type: "end", gradeId: e.gradeId, milli: e.milli, amountMinor: e.amountMinor, unitPriceMinor: e.unitPriceMinor, reason: e.reason });
+      else routes.orphanSale(e);
       return;
+    }
     case "fault": {
       const r = e.transactionId !== undefined ? routes.byTransaction(e.transactionId) : e.point !== null ? routes.activeOn(e.point) : undefined;
       const point = e.point ?? pointOf(r);
