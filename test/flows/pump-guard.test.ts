@@ -1,0 +1,79 @@
+// Review 2 of issue 9, finding C, at the station (real engine, journal, SOAP to the strict Glase
+// simulator, the in-memory twin of the board): nobody fuels on unpaid after the agent let go of a
+// sale. (The review's own three cases — parked dispenser-unreachable with no action, cancel,
+// mark-settled — are test/review9b/cancel-parked-pump.test.ts.) Each test failed on lead5 3aced3f.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import type { PointId } from "../../contracts/dispenser.ts";
+import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
+import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { PROVISION, TERMINALS, openStation, until, type Station } from "./harness/station.ts";
+
+/** A board that acknowledges STOP without acting on it while `deaf` (a stop lost on the wire, a valve that sticks). */
+class DeafStops extends InMemoryDispenser {
+  deaf = false;
+  override async stop(point: PointId): Promise<void> {
+    if (this.deaf) return;
+    return super.stop(point);
+  }
+}
+
+let dir: string;
+let sim: RunningGlaseSimulator;
+let station: Station;
+let pumps: DeafStops;
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "pump-guard-"));
+  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
+  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
+  pumps = new DeafStops({ points: 2 });
+  station = await openStation({
+    journalPath: join(dir, "journal.db"),
+    endpoint: sim.endpoint,
+    dispenser: pumps,
+    pointIds: [1],
+    settings: { commitReservationTimeoutS: 4, commitSafetyMarginS: 1, deliveryStallMs: 400 },
+  });
+  await station.engine.start();
+});
+afterEach(async () => {
+  await station.close();
+  await sim.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+const alarms = (code: string) => station.engine.snapshot().alarms.filter((a) => a.code === code);
+
+it("a pump delivering for a transaction no flow owns (a lost journal's sale) is stopped, and a technician is told what went unpaid", async () => {
+  await pumps.authorize({ point: 1, limitMinor: 50000, currency: "SEK", transactionId: "P1-ghost", gradeId: "95" });
+  pumps.liftNozzle(1, "95");
+  pumps.deliver(1, 1000);
+  await until("ghost sale stopped", async () => (await pumps.saleRecord("P1-ghost"))?.state === "finished");
+  expect(pumps.deliver(1, 20000)).toBe(0);
+  expect((await pumps.saleRecord("P1-ghost"))?.amountMinor).toBe(1899);
+  const [progress, end] = [alarms("delivery-without-flow").find((a) => a.message.includes("stopping the point")), alarms("delivery-without-flow").find((a) => a.message.includes("delivered unpaid"))];
+  expect(progress?.message).toContain("P1-ghost");
+  expect(end?.message).toContain("1899 delivered unpaid");
+});
+
+it("a sale still delivering at the commit deadline is settled with its running figure, then its pump is stopped as soon as the board obeys; the point stays busy until then", async () => {
+  pumps.customerCall(1);
+  const flow = await until("flow", () => station.engine.snapshot().flows.find((f) => f.point === 1));
+  await until("authorized", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.state === "authorized"));
+  pumps.liftNozzle(1, "95");
+  pumps.deliver(1, 1000);
+  pumps.deaf = true; // stall → stop acknowledged but ignored → the record keeps showing "delivering"
+  await until("settled with the running figure", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.state === "securing"), 10_000);
+  expect(alarms("delivery-unfinished")).toHaveLength(1);
+  expect(sim.sim.dump().invoices.find((i) => i.terminalId === TERMINALS[0]!.terminalId)?.status).toBe("PAID");
+  // The point is not handed to a new customer while the pump may still deliver.
+  expect(station.engine.snapshot().points.find((p) => p.point === 1)?.flowId).toBe(flow.flowId);
+  pumps.deliver(1, 500); // the customer goes on meanwhile (9.50 more): reported, and stopped again
+  pumps.deaf = false;
+  await until("flow finished", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.finished), 10_000);
+  const sale = await pumps.saleRecord(flow.flowId);
+  expect(sale?.state).toBe("finished");
+  expect(pumps.deliver(1, 20000)).toBe(0);
+  expect(alarms("delivered-unpaid")[0]?.message).toContain(`${sale!.amountMinor - 1899} delivered unpaid`);
+});
