@@ -5,14 +5,15 @@
 // — also when the engine restarts mid-fill. The device layer (issue 12) will call settled(); here
 // the test wires it the way the shell will: on the flow's finish.
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, type Socket, connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import type { PointConfig } from "../../agent/engine-api.ts";
+import type { EngineSettings, PointConfig } from "../../agent/engine-api.ts";
 import type { DispenserController } from "../../drivers/dispenser/contract.ts";
 import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
 import { MemoryDriverStore } from "../../drivers/driver-store.ts";
-import { openPts2Controller, type OpenedPts2Controller } from "../../drivers/pts2/index.ts";
+import { openPts2Controller, openPts2Controller as openPtsController, type OpenedPts2Controller } from "../../drivers/pts2/index.ts";
 import { createLogger } from "../../agent/log.ts";
 import { SimClock } from "../../simulator/clock.ts";
 import { VirtualPts2 } from "../../simulator/devices/virtual-pts2.ts";
@@ -56,8 +57,8 @@ async function openPts(store: MemoryDriverStore): Promise<OpenedPts2Controller> 
   return driver;
 }
 
-async function openPtsStation(driver: OpenedPts2Controller): Promise<Station> {
-  const station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: driver, points });
+async function openPtsStation(driver: OpenedPts2Controller, settings: Partial<EngineSettings> = {}): Promise<Station> {
+  const station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: driver, points, settings });
   // What the device layer will do: tell the driver when a flow is over.
   station.engine.events$.subscribe((e) => {
     if (e.type === "flow" && e.flow.finished) void driver.settled?.(e.flow.flowId);
@@ -181,3 +182,53 @@ it("a pump selling at another price than authorized (review 14 #3): PTS_SALE_MIS
   expect(invoices()[0]).toMatchObject({ status: "PAID", paidMinor: Math.floor((tx.milli * 1899 + 500) / 1000), commitCalls: 1 });
   expect(station.engine.snapshot().alarms.map((a) => a.code)).toContain("device-fault-PTS_SALE_MISMATCH");
 });
+
+/** A TCP hop between the driver and the controller that the test can cut: the controller runs on, the agent cannot reach it. */
+async function cuttableLink(target: number): Promise<{ readonly url: string; cut(down: boolean): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let down = false;
+  const server = createServer((client) => {
+    if (down) return void client.destroy();
+    const upstream = connect(target, "127.0.0.1");
+    for (const s of [client, upstream]) (sockets.add(s), s.on("close", () => sockets.delete(s)), s.on("error", () => undefined));
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: twin.url.replace(/:\d+\//, `:${port}/`),
+    cut(d) {
+      down = d;
+      if (d) for (const s of sockets) s.destroy();
+    },
+    close: () => new Promise<void>((r) => (server.close(() => r()), [...sockets].forEach((s) => s.destroy()))),
+  };
+}
+
+it.each(["none", "cancel"] as const)("a flow parked while the controller is unreachable mid-fill (technician action: %s): the PTS-2 driver stops the pump once the link is back, nothing more is delivered unpaid (review 2 of issue 9, C)", async (action) => {
+  const link = await cuttableLink(Number(new URL(twin.url).port));
+  closers.push(() => link.close());
+  const driver = await openPtsController({ url: link.url, auth: { scheme: "digest", user: "agent", password: "pw" }, currency: "SEK", points: [{ point: 1, pump: 1 }], grades: GRADES, pollIntervalMs: 25 }, { logger: createLogger("test.pts2"), scheduler: systemScheduler, store: new MemoryDriverStore() });
+  closers.push(() => driver.close());
+  const station = await openPtsStation(driver, { commitReservationTimeoutS: 4, commitSafetyMarginS: 1, deliveryStallMs: 400 });
+  closers.push(() => station.close());
+  twin.liftNozzle(1, 1);
+  await until("filling", () => pumpTx().current?.state === "Filling");
+  const flow = await until("flow", () => station.engine.snapshot().flows.find((f) => f.point === 1));
+  twin.deliver(1, 1_000);
+  await until("progress seen", () => station.engine.snapshot().points.find((p) => p.point === 1)?.milli === 1_000);
+  link.cut(true); // the controller and its pump run on; the agent reaches neither
+  await until("parked", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.parked), 15_000);
+  if (action === "cancel") {
+    await station.engine.resolveParked(flow.flowId, "cancel");
+    await until("invoice closed, pump still guarded", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.state === "securing"), 5_000);
+  }
+  link.cut(false);
+  await until("the pump stopped", () => pumpTx().current?.state !== "Filling", 10_000);
+  expect(twin.deliver(1, 20_000)).toBe(0);
+  if (action === "none") {
+    // The END was settled: paid if the reservation still held, else lapsed (the flow parks naming the unpaid amount).
+    await until("settled", () => invoices()[0]?.status !== "RESERVED" && station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && (f.finished || f.parked)), 10_000);
+  } else await until("flow finished", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.finished), 10_000);
+  if (action === "cancel") expect(station.engine.snapshot().alarms.find((a) => a.code === "delivered-unpaid")?.message).toContain("1899 delivered unpaid");
+}, 40_000);
