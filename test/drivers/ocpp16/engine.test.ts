@@ -87,3 +87,27 @@ it("engine and driver restarted mid-session: the charger reconnects, the flow re
   expect(invoices()).toHaveLength(1);
   expect(invoices()[0]).toMatchObject({ status: "PAID", paidMinor: Math.floor((metered * 349 + 500) / 1000), commitCalls: 1 });
 });
+
+it.each(["none", "cancel"] as const)("a flow parked while its charger is offline mid-session (technician action: %s): the stop reaches the charger once it is back and the session ends there (review 2 of issue 9, C)", async (action) => {
+  const rig = await openRig();
+  const s = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: rig.driver, points: POINTS, settings: { commitReservationTimeoutS: 4, commitSafetyMarginS: 1, deliveryStallMs: 400, nozzleLiftTimeoutMs: 5000 } });
+  stations.push(s);
+  await s.engine.start();
+  const cp = await rig.chargePoint();
+  cp.plug(1);
+  await rig.events.waitFor((e) => isProgress(e) && e.milli > 20, 15_000, "charging");
+  const flow = s.engine.snapshot().flows.find((f) => f.point === 1)!;
+  await cp.goOffline(); // the charger goes on charging; the agent reaches it no more
+  await until("parked", () => s.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.parked), 15_000);
+  if (action === "cancel") {
+    await s.engine.resolveParked(flow.flowId, "cancel");
+    await until("invoice closed, charger still guarded", () => s.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && (f.state === "securing" || f.finished)), 5_000);
+  }
+  await cp.goOnline();
+  await until("the session stopped on the charger", () => cp.transaction(1)?.id === undefined, 15_000);
+  const ended = await until("the flow settled or closed", () => s.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && (f.finished || (f.parked && invoices()[0]?.status !== "RESERVED"))), 15_000);
+  expect(ended).toBeDefined();
+  expect(cp.transaction(1)).toBeUndefined();
+  // The driver queued the stop itself; the flow tells a technician what the cancelled session delivered.
+  if (action === "cancel") expect(s.engine.snapshot().alarms.find((a) => a.code === "delivered-unpaid")?.message).toMatch(/\d+ delivered unpaid/);
+}, 60_000);
