@@ -272,7 +272,10 @@ class Engine implements PaymentEngine, RunnerHost {
   async resolveParked(flowId: string, action: ParkedAction): Promise<void> {
     const r = this.flows.get(flowId);
     if (!r) throw new AgentError("NOT_FOUND", `no running flow ${flowId}`, { flowId });
-    if (r.state.phase !== "parked") throw new AgentError("CONFLICT", `flow ${flowId} is not parked (${r.state.phase})`, { flowId });
+    // A flow securing its pump (money settled, the board not reachable) ends on a technician's
+    // mark-settled: they checked at the pump that it is off.
+    const securing = r.state.phase === "securing" && action === "mark-settled";
+    if (r.state.phase !== "parked" && !securing) throw new AgentError("CONFLICT", `flow ${flowId} is not parked (${r.state.phase})`, { flowId });
     await r.feed({ type: "technician", action });
   }
 

@@ -65,6 +65,11 @@ export function onGuardedInput(s: S, input: FlowInput, ctx: FlowContext): Step<S
     case "nozzle":
     case "fault":
       return same(s);
+    case "technician":
+      // Only a technician at the pump can end a flow whose board never answers: mark-settled says
+      // the pump is off (the engine still stops any sale of it that reports later).
+      if (s.phase !== "securing" || input.action !== "mark-settled") return undefined;
+      return finish({ ...s, pumpOpen: false, secureArmed: false, secureAttempts: undefined }, s.outcome ?? "settled-manually", cancelTimer("secure"));
     default:
       return undefined;
   }

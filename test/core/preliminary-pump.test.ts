@@ -106,6 +106,15 @@ describe("a flow parked dispenser-unreachable while its pump may deliver", () =>
     expect(restarted.state).toMatchObject({ phase: "finished", outcome: "canceled" });
   });
 
+  it("a technician's mark-settled of a flow securing a pump that never answers ends it (they checked the pump), keeping its outcome", () => {
+    const d = parkedDelivering();
+    d.feed({ type: "technician", action: "cancel" }).answer(OK());
+    expect(d.state.phase).toBe("securing");
+    d.feed({ type: "technician", action: "mark-settled" });
+    expect(d.state).toMatchObject({ phase: "finished", outcome: "canceled", pumpOpen: false });
+    expect(d.timers.has("secure")).toBe(false);
+  });
+
   it("a technician's retry drives the delivery again: the secure timer stops", () => {
     const d = parkedDelivering();
     d.feed({ type: "technician", action: "retry" });

@@ -77,3 +77,21 @@ it("a sale still delivering at the commit deadline is settled with its running f
   expect(pumps.deliver(1, 20000)).toBe(0);
   expect(alarms("delivered-unpaid")[0]?.message).toContain(`${sale!.amountMinor - 1899} delivered unpaid`);
 });
+
+it("a technician's mark-settled ends a flow securing a pump that never obeys; a later report of that sale is stopped by the engine and alarmed", async () => {
+  pumps.customerCall(1);
+  const flow = await until("flow", () => station.engine.snapshot().flows.find((f) => f.point === 1));
+  await until("authorized", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.state === "authorized"));
+  pumps.liftNozzle(1, "95");
+  pumps.deliver(1, 1000);
+  pumps.deaf = true;
+  await until("securing", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.state === "securing"), 10_000);
+  await expect(station.engine.resolveParked(flow.flowId, "cancel")).rejects.toMatchObject({ code: "CONFLICT" });
+  await station.engine.resolveParked(flow.flowId, "mark-settled");
+  await until("finished", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.finished && f.outcome === "paid"), 5_000);
+  pumps.deaf = false;
+  pumps.deliver(1, 500); // the technician was wrong: the pump still ran
+  await until("stopped by the engine", async () => (await pumps.saleRecord(flow.flowId))?.state === "finished", 5_000);
+  expect(pumps.deliver(1, 20000)).toBe(0);
+  expect(alarms("delivery-without-flow").map((a) => a.message).join("\n")).toContain("950 delivered unpaid");
+});
