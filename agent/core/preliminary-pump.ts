@@ -52,8 +52,9 @@ export function onGuardedInput(s: S, input: FlowInput, ctx: FlowContext): Step<S
       // The board is reachable again: stop now, not after a backoff grown while it was down.
       return input.up ? restop(s, 0, ctx) : same(s);
     case "stopped":
-      // Accepted: the sale record says whether it ended (a failed stop waits for the timer).
-      return input.ok ? { state: s, effects: [{ type: "saleRecord", transactionId: s.flowId }] } : same(s);
+      // Whatever the stop answered (a board may refuse a stop of a point with nothing to stop), the
+      // sale record says whether the sale ended; if it cannot be read, the timer stops again.
+      return { state: s, effects: [{ type: "saleRecord", transactionId: s.flowId }] };
     case "sale":
       if (input.failed === true || (input.record !== null && input.record.state !== "finished")) return same(s);
       return secured(s, input.record === null ? null : delivered(input.record));

@@ -67,6 +67,14 @@ describe("a flow parked dispenser-unreachable while its pump may deliver", () =>
     expect(alarmText(d, "reservation-lapsed")).toContain("1899");
   });
 
+  it("a stop the board refuses (nothing left to stop) still leads to the sale record, which settles it", () => {
+    const d = parkedDelivering();
+    d.feed({ type: "link", up: true }).feed({ type: "stopped", ok: false });
+    expect(d.has("saleRecord")).toBe(true);
+    d.feed({ type: "sale", record: { state: "finished", gradeId: "95", milli: 1000, amountMinor: 1899, unitPriceMinor: 1899, reason: "nozzle-down" } });
+    expect(d.state).toMatchObject({ phase: "updating", commitMinor: 1899 });
+  });
+
   it("progress reported while parked (the link is back) stops the pump at once", () => {
     const d = parkedDelivering();
     d.advance(SETTINGS.retryMaxMs);
