@@ -51,7 +51,7 @@ it("a refund dropped unprocessed is not reported refunded because the portal ref
     (e: unknown) => ({ error: (e as { code?: string }).code }),
   );
   const refunds = sim.sim.dump().refunds;
-  console.log("OUTCOME", JSON.stringify(outcome), JSON.stringify(refunds.map((r) => [r.originalErsReference ?? r, r.amountMinor])));
+  console.log("OUTCOME", JSON.stringify(outcome), JSON.stringify(refunds.map((r) => [(r as { originalErsReference?: string }).originalErsReference ?? r, r.amountMinor])));
   // Nothing of ours was refunded: the outcome must not say refunded (park refund-unknown is right).
   expect(refunds.length).toBe(1);
   expect("ok" in outcome).toBe(false);
