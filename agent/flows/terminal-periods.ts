@@ -1,5 +1,6 @@
-// A terminal's reconciliation period is evidence: a refund whose answer was lost is checked by
-// marking the terminal's period and reading that period's details report (agent/core/refund.ts). The
+// A terminal's reconciliation period is evidence: a refund marks the terminal's period before it is
+// sent, and one whose answer was lost is checked by marking it again and reading the details
+// report of the periods marked since (agent/core/refund.ts). The
 // check is sound only if the period it reads is the one holding the refund, so nothing else may
 // mark that terminal's period meanwhile. This guard keeps, per terminal, at most one of: an
 // unresolved refund (running or parked) or a running per-terminal reconciliation — and after a
