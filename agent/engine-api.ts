@@ -143,8 +143,12 @@ export interface ReconciliationResult {
   /** Report text (contentString or decoded content) of the last report fetched. */
   readonly report?: string;
   readonly mimeType?: string;
-  /** Every report fetched for the period, in the order asked for. */
-  readonly reports?: readonly { readonly reportId: string; readonly report: string; readonly mimeType?: string }[];
+  /** Every report fetched, period by period (the shift's earlier periods first), in the order asked for. */
+  readonly reports?: readonly { readonly reportId: string; readonly report: string; readonly mimeType?: string; readonly transactionPeriodId?: string }[];
+  /** Every period the report covers (a terminal shift the agent's refunds split), oldest first. */
+  readonly periods?: readonly string[];
+  /** Set when the shift may hold a period nobody can read (a mark whose answer was lost): what is missing. */
+  readonly partial?: string;
 }
 
 export interface RefundResult {

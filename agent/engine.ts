@@ -245,12 +245,16 @@ class Engine implements PaymentEngine, RunnerHost {
   }
 
   async startReconciliation(req: { readonly scope: "shop" | "terminal"; readonly terminal?: string; readonly reportId: string; readonly nextReportIds?: readonly string[] }): Promise<ReconciliationResult> {
+    let shift = {};
     if (req.scope === "terminal") {
       this.points.terminalFor({ terminal: req.terminal });
       this.periods.assertFree(req.terminal!, "reconciliation", this.flows.states());
+      // The periods refunds marked since the last close are the shift's too: the close reads them all.
+      shift = await this.periods.shift(req.terminal!);
+      this.periods.assertFree(req.terminal!, "reconciliation", this.flows.states()); // the journal read yielded
     } else if (!this.opts.reseller) throw new AgentError("CONFIG_INVALID", "shop reconciliation needs the shop (reseller) credentials", {});
     const flowId = this.flows.newFlowId("C");
-    const step = reconciliationFlow.start({ flowId, scope: req.scope, ...(req.terminal !== undefined ? { terminalId: req.terminal } : {}), reportId: req.reportId, ...(req.nextReportIds?.length ? { nextReportIds: req.nextReportIds } : {}) }, this.ctx());
+    const step = reconciliationFlow.start({ flowId, scope: req.scope, ...(req.terminal !== undefined ? { terminalId: req.terminal } : {}), reportId: req.reportId, ...(req.nextReportIds?.length ? { nextReportIds: req.nextReportIds } : {}), ...shift }, this.ctx());
     const done = this.flows.waitFor(flowId);
     await this.launch(step.state, step.effects);
     return reconciliationFlow.resultOf(flowId, (await done) as ReconciliationState);

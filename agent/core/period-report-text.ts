@@ -72,6 +72,8 @@ function headAndLines(v: PeriodReportView, width: number, o: PeriodTextOptions):
   const out: string[] = [];
   out.push(`${t.title}, ${s.scope === "terminal" ? t.terminalScope.replace("{id}", s.terminalId ?? "?") : t.wholeShop}`);
   out.push(pair(t.period, s.transactionPeriodId ?? "-", width));
+  // A shift of several periods: each one summed here is named (the earlier ones first).
+  for (const p of (s.periods ?? []).filter((id) => id !== s.transactionPeriodId)) out.push(pair(`  + ${t.period}`, p, width));
   if (s.generatedAt) out.push(pair(t.generated, glaseTimeIn(s.generatedAt, o.timeZone), width));
   if (v.flowId) out.push(pair(t.flow, v.flowId, width));
   out.push("-".repeat(width));
@@ -112,7 +114,7 @@ export function periodReportCsv(v: PeriodReportView): string {
   const s = v.summary;
   const rows: string[][] = [["type", "transactionPeriodId", "terminalId", "cashierId", "ersReference", "amount", "currency", "salesCount"]];
   const period = s.transactionPeriodId ?? "";
-  for (const l of s.lines ?? []) rows.push([l.amountMinor < 0 ? "refund" : "sale", period, l.terminalId, l.cashierId ?? "", l.ersReference, formatMinor(l.amountMinor), v.currency, ""]);
+  for (const l of s.lines ?? []) rows.push([l.amountMinor < 0 ? "refund" : "sale", l.transactionPeriodId ?? period, l.terminalId, l.cashierId ?? "", l.ersReference, formatMinor(l.amountMinor), v.currency, ""]);
   for (const g of s.groups ?? []) rows.push([`${g.by}-total`, period, g.by === "terminal" ? g.id : "", g.by === "cashier" ? g.id : "", "", formatMinor(g.salesTotalMinor), v.currency, String(g.salesCount)]);
   const total = periodTotalMinor(s);
   rows.push(["total", period, s.terminalId ?? "", "", "", total === undefined ? "" : formatMinor(total), v.currency, String(s.salesCount ?? s.linesSalesCount ?? "")]);

@@ -45,6 +45,8 @@ export function periodReportIds(scope: PeriodScope, asked: readonly string[] = [
 }
 
 export interface PeriodLine {
+  /** The period whose report holds it (a shift of several periods). */
+  readonly transactionPeriodId?: string;
   readonly terminalId: string;
   readonly cashierId?: string;
   /** Negative for a refund. */
@@ -63,6 +65,8 @@ export interface PeriodSummary {
   readonly scope: PeriodScope;
   readonly terminalId?: string;
   readonly transactionPeriodId?: string;
+  /** A shift of several periods (a refund's marks split it): every period summed here, oldest first. */
+  readonly periods?: readonly string[];
   /** As the document says it (`yyyy-MM-dd HH:mm`, Glase's time). */
   readonly generatedAt?: string;
   /** From a totals report: sales counted by Glase, their total net of refunds. */
@@ -88,12 +92,63 @@ function count(text: string | undefined): number | undefined {
   return text !== undefined && /^\d+$/.test(text.trim()) ? Number(text.trim()) : undefined;
 }
 
-/** Reads the fetched documents of one period into a summary (unknown ids are ignored). */
+type FetchedDocument = { readonly reportId: string; readonly report: string; readonly transactionPeriodId?: string };
+
+/**
+ * Reads the fetched documents of a close into one summary (unknown ids are ignored). A shift of
+ * several periods (each document names its period) is their sum: counts and totals added, lines
+ * and groups of all of them, each period's own checks kept (prefixed with its id). `partial` (the
+ * shift may hold a period nobody can read) is a problem of the summary: it never reads as whole.
+ */
 export function summarizePeriod(
   scope: PeriodScope,
-  reports: readonly { readonly reportId: string; readonly report: string }[],
+  reports: readonly FetchedDocument[],
   transactionPeriodId?: string,
+  partial?: string,
 ): PeriodSummary {
+  const order: string[] = [];
+  const byPeriod = new Map<string, FetchedDocument[]>();
+  for (const r of reports) {
+    const id = r.transactionPeriodId ?? transactionPeriodId ?? "";
+    if (!byPeriod.has(id)) (order.push(id), byPeriod.set(id, []));
+    byPeriod.get(id)!.push(r);
+  }
+  const extra = partial !== undefined ? [`partial shift: ${partial}`] : [];
+  if (order.length <= 1) {
+    const one = summarizeOne(scope, reports, transactionPeriodId);
+    return extra.length > 0 ? { ...one, problems: [...one.problems, ...extra] } : one;
+  }
+  const parts = order.map((id) => summarizeOne(scope, byPeriod.get(id)!, id || undefined));
+  const sum = (pick: (p: PeriodSummary) => number | undefined): number | undefined => {
+    const xs = parts.map(pick);
+    return xs.every((x) => x !== undefined) ? xs.reduce<number>((a, x) => a + x!, 0) : undefined;
+  };
+  const lines = parts.some((p) => p.lines !== undefined) ? parts.flatMap((p) => (p.lines ?? []).map((l) => ({ ...l, ...(p.transactionPeriodId !== undefined ? { transactionPeriodId: p.transactionPeriodId } : {}) }))) : undefined;
+  const groups = new Map<string, PeriodGroup>();
+  for (const g of parts.flatMap((p) => p.groups ?? [])) {
+    const k = `${g.by}\u0000${g.id}`;
+    const had = groups.get(k);
+    groups.set(k, had ? { ...had, salesCount: had.salesCount + g.salesCount, salesTotalMinor: had.salesTotalMinor + g.salesTotalMinor } : g);
+  }
+  const salesCount = sum((p) => p.salesCount);
+  const salesTotalMinor = sum((p) => p.salesTotalMinor);
+  const last = parts[parts.length - 1]!;
+  return {
+    scope,
+    ...(transactionPeriodId !== undefined ? { transactionPeriodId } : {}),
+    periods: order.filter((id) => id !== ""),
+    ...(last.terminalId !== undefined ? { terminalId: last.terminalId } : parts.find((p) => p.terminalId) ? { terminalId: parts.find((p) => p.terminalId)!.terminalId } : {}),
+    ...(last.generatedAt !== undefined ? { generatedAt: last.generatedAt } : {}),
+    ...(salesCount !== undefined && salesTotalMinor !== undefined ? { salesCount, salesTotalMinor } : {}),
+    ...(lines !== undefined
+      ? { lines, linesSalesCount: lines.filter((l) => l.amountMinor > 0).length, linesRefundCount: lines.filter((l) => l.amountMinor < 0).length, linesTotalMinor: lines.reduce((a, l) => a + l.amountMinor, 0) }
+      : {}),
+    ...(groups.size > 0 ? { groups: [...groups.values()] } : {}),
+    problems: [...parts.flatMap((p) => p.problems.map((x) => `period ${p.transactionPeriodId ?? "?"}: ${x}`)), ...extra],
+  };
+}
+
+function summarizeOne(scope: PeriodScope, reports: readonly FetchedDocument[], transactionPeriodId?: string): PeriodSummary {
   const problems: string[] = [];
   let out: Omit<PeriodSummary, "problems" | "scope"> = transactionPeriodId !== undefined ? { transactionPeriodId } : {};
   for (const { reportId, report } of reports) {

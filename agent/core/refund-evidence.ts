@@ -5,6 +5,10 @@
 // "NULL when the invoice had none") the contract does not say, so a CashierId naming this flow is
 // proof, but its absence is not: a row is attributed by amount, after excluding every row the
 // journal can explain (other refunds of this terminal and amount, by their known reference or flow id).
+// Attribution by amount is sound only for periods that began after the refund flow marked the
+// terminal's period right before sending (refund.ts, periodBefore): a same-amount refund this
+// journal never saw (the Glase portal, an earlier installation, a journal restore) is then in an
+// earlier period. Without that mark (a flow journaled before it existed) only a named row is proof.
 import { reportMinor, reportRows } from "./report-rows.ts";
 
 /** Other refunds of the same amount on the same terminal, from the journal, when this one started. */
@@ -29,6 +33,8 @@ export function refundEvidence(
   report: string,
   refund: { readonly flowId: string; readonly terminalId: string; readonly amountMinor: number },
   others: OtherRefunds,
+  /** The periods read all began after a mark made right before the refund was sent. */
+  byAmount: boolean,
 ): Evidence {
   const rows = reportRows(report).filter(
     (r) => reportMinor(r.SalesAmount) === -refund.amountMinor && (r.TerminalId === undefined || r.TerminalId === refund.terminalId),
@@ -37,7 +43,7 @@ export function refundEvidence(
   if (named) return { kind: "found", refundReference: named.ErsReference! };
   const candidates = rows.filter((r) => !others.references.includes(r.ErsReference ?? "") && !others.flowIds.includes(r.CashierId ?? ""));
   if (candidates.length === 0) return { kind: "absent" };
-  if (candidates.length === 1 && others.unreferenced === 0 && candidates[0]!.ErsReference) {
+  if (candidates.length === 1 && byAmount && others.unreferenced === 0 && candidates[0]!.ErsReference) {
     return { kind: "found", refundReference: candidates[0]!.ErsReference };
   }
   return { kind: "unattributable", rows: candidates.length };

@@ -1,5 +1,12 @@
 // Refund (contract §6.8): refundPayment(ersReference, invoice with the refunded amount). Partial or
-// whole; Σ refunds ≤ original is Glase's check (98). A refund is a new transaction, so it is never
+// whole; Σ refunds ≤ original is Glase's check (98). Before the refund is sent the flow marks the
+// terminal's period (markTransactionPeriod TERMINALID, §3.11) and journals the id (periodBefore):
+// "reports cover the transactions since the previous mark" (§6.11), so a row of a period marked
+// after it is a transaction made after that mark — a same-amount refund made earlier (on the Glase
+// portal, by a previous installation, before a journal restore) sits in a period the check never
+// reads, and cannot be taken for this one (review 2 of issue 9, D). Every period this flow marks is
+// journaled (markedPeriods) so the shift close reports them too (reconciliation.ts, shift-periods.ts).
+// A refund is a new transaction, so it is never
 // re-sent blindly (§6.15): after an answer that does not prove it was not processed (a lost answer,
 // 90 SYSTEM_ERROR, a code the contract does not list for refunds) the flow READS what happened —
 // once any late answer would have arrived it marks the terminal's reconciliation period and looks
@@ -21,6 +28,7 @@ import { NO_OTHER_REFUNDS, type OtherRefunds, refundEvidence } from "./refund-ev
 import { reportRows } from "./report-rows.ts";
 
 export type RefundPhase =
+  | "pre-marking" // markTransactionPeriod(TERMINALID) before the send: only later periods can hold the refund
   | "refunding"
   | "check-pending" // an answer (to the refund or to a lost mark) may still arrive: wait before marking
   | "check-marking" // markTransactionPeriod(TERMINALID) to close a period holding the refund
@@ -58,6 +66,14 @@ export interface RefundState extends FlowBase {
   readonly checkUnsound?: boolean;
   /** Other refunds of this terminal and amount (engine, at start): rows of theirs are not ours. */
   readonly others?: OtherRefunds;
+  /** The period the flow marked right before sending the refund: rows of later periods only can be it. */
+  readonly periodBefore?: string;
+  /** Every period id this flow's marks returned, in order (pre-mark and check marks): the shift close reads them. */
+  readonly markedPeriods?: readonly string[];
+  /** Marks of this flow whose answer was lost or ambiguous: each may have closed a period whose id nobody knows. */
+  readonly lostMarks?: number;
+  /** The pre-mark was refused with this code: nothing was sent. */
+  readonly markFailCode?: number;
   /** Ended by a technician's decision (mark-settled / cancel), not by Glase. */
   readonly resolvedBy?: "technician";
 }
@@ -88,7 +104,32 @@ function neverArrived(o: GlaseOutcome): boolean {
 }
 
 export function startRefund(p: RefundStart, ctx: FlowContext): Step<S> {
-  return refund({ kind: "refund", phase: "refunding", calls: 0, attempts: 0, sends: 0, ...p }, ctx);
+  return preMark({ kind: "refund", phase: "pre-marking", calls: 0, attempts: 0, sends: 0, ...p }, ctx);
+}
+
+function preMark(s: S, ctx: FlowContext): Step<S> {
+  return callGlase(s, { op: "markTransactionPeriod", terminalId: s.terminalId }, { phase: "pre-marking", markSentAt: ctx.now } as Partial<S>);
+}
+
+/** A mark of this flow was ambiguous (lost, 90, 93/94, restart): it may have closed a period nobody knows. */
+function lostMark(s: S): S {
+  return { ...s, lostMarks: (s.lostMarks ?? 0) + 1 };
+}
+
+/** Nothing was sent yet: a lost pre-mark is harmless to the refund; mark again once a late answer would have come. */
+function preMarkAgain(s: S, ctx: FlowContext): Step<S> {
+  if ((s.lostMarks ?? 0) >= MAX_MARKS) return done(s, "failed");
+  const wait = Math.max(0, (s.markSentAt ?? ctx.now) + 2 * ctx.settings.glaseCallTimeoutMs - ctx.now);
+  return { state: { ...s, phase: "pre-marking", pending: undefined, attempts: 0 }, effects: [timer("retry", wait)] };
+}
+
+function onPreMarkAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  if (o.kind === "ok" && o.transactionPeriodId) {
+    return refund({ ...s, periodBefore: o.transactionPeriodId, markedPeriods: [...(s.markedPeriods ?? []), o.transactionPeriodId], attempts: 0 }, ctx);
+  }
+  if (neverArrived(o)) return s.attempts < MAX_ATTEMPTS ? retryLater(s, ctx) : done(s, "failed");
+  if (o.kind === "result" && MARK_REFUSED.has(o.code)) return done(s, "failed", { markFailCode: o.code });
+  return preMarkAgain(lostMark(s), ctx);
 }
 
 function refund(s: S, ctx: FlowContext): Step<S> {
@@ -159,19 +200,21 @@ function onRefundAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 function onMarkAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok" && o.transactionPeriodId) {
     const periods = [...periodsOf(s), o.transactionPeriodId];
-    return { state: { ...s, phase: "check-waiting", periods, periodId: periods[0], readNotes: [], reportTries: 0, attempts: 0 }, effects: [timer("report", ctx.settings.reportWaitMs)] };
+    const markedPeriods = [...(s.markedPeriods ?? []), o.transactionPeriodId];
+    return { state: { ...s, phase: "check-waiting", periods, markedPeriods, periodId: periods[0], readNotes: [], reportTries: 0, attempts: 0 }, effects: [timer("report", ctx.settings.reportWaitMs)] };
   }
   if (neverArrived(o)) return s.attempts < MAX_ATTEMPTS ? retryLater(s, ctx) : park(s, "outcome unknown; the terminal's period could not be marked to read it");
   if (o.kind === "result" && MARK_REFUSED.has(o.code)) return park(s, `outcome unknown; markTransactionPeriod answered ${o.code}`);
   // Lost, 90, 93/94, a code not listed for it, or no period id: the mark may have closed a period holding
   // the refund whose id we will never learn. A later period can still show the refund, never prove
   // it absent. Mark again once any late answer to this one would have arrived.
-  return startCheck({ ...s, checkUnsound: true, marks: (s.marks ?? 0) + 1 }, ctx);
+  return startCheck(lostMark({ ...s, checkUnsound: true, marks: (s.marks ?? 0) + 1 }), ctx);
 }
 
 function onReportAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") {
-    const evidence = refundEvidence(o.report ?? "", s, s.others ?? NO_OTHER_REFUNDS);
+    // By amount only when the flow marked the period before sending (journals from before periodBefore: by name only).
+    const evidence = refundEvidence(o.report ?? "", s, s.others ?? NO_OTHER_REFUNDS, s.periodBefore !== undefined);
     if (evidence.kind === "found") return done(s, "refunded", { refundReference: evidence.refundReference });
     const rows = reportRows(o.report ?? "").length;
     const note = evidence.kind === "unattributable"
@@ -192,6 +235,8 @@ function onReportAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   const answered: S = { ...s, pending: undefined };
   switch (s.phase) {
+    case "pre-marking":
+      return onPreMarkAnswer(answered, o, ctx);
     case "refunding":
       return onRefundAnswer(answered, o, ctx);
     case "check-marking":
@@ -210,6 +255,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   if (s.pending !== undefined) return same(s);
+  if (name === "retry" && s.phase === "pre-marking") return preMark(s, ctx);
   if (name === "retry" && s.phase === "refunding") return refund(s, ctx);
   if (name === "retry" && (s.phase === "check-pending" || s.phase === "check-marking")) return mark(s, ctx);
   if (name === "report" && s.phase === "check-waiting") return report(s);
@@ -220,12 +266,15 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
 function recover(s: S, ctx: FlowContext): Step<S> {
   const fresh: S = { ...s, pending: undefined, attempts: 0 };
   switch (s.phase) {
+    case "pre-marking":
+      // Nothing was sent: the mark's answer is unknown (it may have closed a period); mark again.
+      return preMarkAgain(lostMark({ ...fresh, markSentAt: s.markSentAt ?? ctx.now }), ctx);
     case "refunding":
     case "check-pending":
       return startCheck(fresh, ctx);
     case "check-marking":
       // The mark's answer is unknown: it may have closed a period holding the refund.
-      return startCheck({ ...fresh, checkUnsound: true, marks: (s.marks ?? 0) + 1, markSentAt: s.markSentAt ?? ctx.now }, ctx);
+      return startCheck(lostMark({ ...fresh, checkUnsound: true, marks: (s.marks ?? 0) + 1, markSentAt: s.markSentAt ?? ctx.now }), ctx);
     case "check-waiting":
     case "check-reporting":
       return report(fresh);

@@ -1,5 +1,7 @@
 // `ctl close-period`: one mark of the shop's (or one terminal's) period, then the reports §5.7
 // names for a shift close — the totals and the lines of that same period — read into one summary.
+// A terminal's shift that the agent's refunds split (each marks the period) is every period marked
+// since the last close: the reconciliation reads each, the summary adds them up and names them.
 // The reports stay in the journal with the reconciliation flow's final state; `print` sends the
 // summary to the receipt printer (a printer fault is reported, never a lost report).
 import type { ReceiptPrinter } from "../../contracts/printer.ts";
@@ -49,7 +51,8 @@ export async function closePeriod(d: PeriodCloseDeps, req: PeriodCloseRequest): 
   if (req.print && !d.printer) throw new AgentError("NOT_FOUND", "--print: no printer configured (devices.printer)");
   const [reportId, ...nextReportIds] = reportIds;
   const r = await d.engine.startReconciliation({ scope: req.scope, reportId, ...(nextReportIds.length > 0 ? { nextReportIds } : {}), ...(req.scope === "terminal" ? { terminal } : {}) });
-  const summary = summarizePeriod(req.scope, r.reports ?? [], r.transactionPeriodId);
+  // A shift the agent's refunds split into several periods is summed over all of them (review 2 of issue 9, G).
+  const summary = summarizePeriod(req.scope, r.reports ?? [], r.transactionPeriodId, r.partial);
   const result: PeriodCloseResult = { ...r, scope: req.scope, reportIds, currency: d.currency, summary: req.scope === "terminal" && summary.terminalId === undefined ? { ...summary, terminalId: terminal } : summary };
   if (!req.print || !d.printer) return result;
   try {
@@ -90,16 +93,17 @@ export async function keptPeriodReports(journal: Journal, currency: string, q: {
   const out: KeptPeriodReport[] = [];
   for (const f of records) {
     const s = f.state as Partial<ReconciliationState>;
-    if (s.kind !== "reconciliation" || s.outcome !== "reported" || (s.scope !== "shop" && s.scope !== "terminal")) continue;
+    if (s.kind !== "reconciliation" || (s.outcome !== "reported" && s.outcome !== "partial") || (s.scope !== "shop" && s.scope !== "terminal")) continue;
     const reports = s.reports ?? (s.reportId !== undefined && s.report !== undefined ? [{ reportId: s.reportId, report: s.report }] : []);
-    const summary = summarizePeriod(s.scope, reports, s.transactionPeriodId);
+    const partial = s.outcome === "partial" ? `a period of the shift cannot be read: ${(s.unknownMarks ?? []).join("; ")}` : undefined;
+    const summary = summarizePeriod(s.scope, reports, s.transactionPeriodId, partial);
     out.push({
       flowId: f.flowId,
       at: f.updatedAt,
       scope: s.scope,
       ...(s.terminalId !== undefined ? { terminalId: s.terminalId } : {}),
       ...(s.transactionPeriodId !== undefined ? { transactionPeriodId: s.transactionPeriodId } : {}),
-      reportIds: reports.map((r) => r.reportId),
+      reportIds: [...new Set(reports.map((r) => r.reportId))],
       currency,
       summary: s.scope === "terminal" && summary.terminalId === undefined && s.terminalId !== undefined ? { ...summary, terminalId: s.terminalId } : summary,
     });

@@ -1,12 +1,15 @@
-// A terminal's reconciliation period is evidence: a refund whose answer was lost is checked by
-// marking the terminal's period and reading that period's details report (agent/core/refund.ts). The
+// A terminal's reconciliation period is evidence: a refund marks the terminal's period before it is
+// sent, and one whose answer was lost is checked by marking it again and reading the details
+// report of the periods marked since (agent/core/refund.ts). The
 // check is sound only if the period it reads is the one holding the refund, so nothing else may
 // mark that terminal's period meanwhile. This guard keeps, per terminal, at most one of: an
 // unresolved refund (running or parked) or a running per-terminal reconciliation — and after a
 // reconciliation whose mark was ambiguous, waits until that mark can no longer be processed late.
 // It also tells a new refund which other refunds of the same terminal and amount the journal knows,
-// so their rows in a report are not taken for its own.
+// so their rows in a report are not taken for its own, and a terminal close which periods the
+// agent marked since the last reported close (the shift is their union: core/shift-periods.ts).
 import type { OtherRefunds } from "../core/refund-evidence.ts";
+import { type ShiftPeriods, shiftPeriods } from "../core/shift-periods.ts";
 import type { FlowState } from "../core/transition.ts";
 import { AgentError } from "../../base/errors.ts";
 import { flowKind } from "./kinds/registry.ts";
@@ -63,5 +66,11 @@ export class TerminalPeriods {
       else if (s.resolvedBy === "technician" || (s.outcome === "refunded" && !s.refundReference)) unreferenced++;
     }
     return { references, flowIds, unreferenced };
+  }
+
+  /** The periods of `terminalId`'s shift marked by the agent since its last reported close, and the marks whose id is lost. */
+  async shift(terminalId: string): Promise<ShiftPeriods> {
+    const flows = await this.journal.flows({ kinds: ["refund", "reconciliation"], limit: 100_000 });
+    return shiftPeriods(flows.filter((f) => f.terminalId === terminalId || (f.state as { terminalId?: unknown } | null)?.terminalId === terminalId), terminalId);
   }
 }

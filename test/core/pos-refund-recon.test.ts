@@ -83,7 +83,8 @@ describe("POS flow", () => {
 });
 
 describe("refund flow", () => {
-  const start = () => Driver.of<RefundState>(startRefund({ flowId: "r1", terminalId: "T", currency: "SEK", ersReference: "E", amountMinor: 1000 }, ctxAt(0)));
+  // Every refund first marks the terminal's period (periodBefore): answered P0 here.
+  const start = () => Driver.of<RefundState>(startRefund({ flowId: "r1", terminalId: "T", currency: "SEK", ersReference: "E", amountMinor: 1000 }, ctxAt(0))).answer(OK({ transactionPeriodId: "P0" }));
   it("refunds and keeps the refund's own reference", () => {
     const d = start();
     const c = d.call();

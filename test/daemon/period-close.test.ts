@@ -117,6 +117,9 @@ describe.concurrent.each(["default", "strict"] as const)("ctl close-period again
     const refund = await cli(s.dir, "ctl", "refund", refunded.ersReference!, "5.00", "--point", String(POINTS.find((p) => terminalOf(p) === refunded.terminalId)));
     expect(refund.code, refund.stderr).toBe(0);
     const net = paid.reduce((a, i) => a + i.paidMinor!, 0) - 500;
+    // The refund marked its terminal's period before it was sent (periodBefore): that one mark only.
+    const marked = (s.sim.sim.dump().periods ?? []).length;
+    expect(marked).toBe(1);
 
     // A report id the contract does not list: a usage error that names the ids, and no mark.
     const bad = await cli(s.dir, "ctl", "close-period", "--report-id", "TERMINAL_PERIOD_REPORT");
@@ -125,7 +128,7 @@ describe.concurrent.each(["default", "strict"] as const)("ctl close-period again
     const wrongScope = await cli(s.dir, "ctl", "close-period", "--scope", "terminal", "--point", "1", "--report-id", "Reconciliation/Shop.xml");
     expect(wrongScope.code).toBe(2);
     expect(wrongScope.stderr).toContain("Reconciliation/STD_RECON_006.xml, Reconciliation/STD_RECON_007.xml");
-    expect(s.sim.sim.dump().periods ?? []).toHaveLength(0);
+    expect(s.sim.sim.dump().periods ?? []).toHaveLength(marked);
 
     // README's line, as written (its socket directory given, as a technician's shell finds it).
     const readme = await readFile("README.md", "utf8");

@@ -306,7 +306,7 @@ const appPlan: fc.Arbitrary<AppPlan> = fc.record({
 });
 const KILL_PHASES = [
   "sending-invoice", "resolving-send", "awaiting-reservation", "canceling", "authorizing", "authorized", "delivering", "stopping", "checking-sale",
-  "updating", "committing", "checking-commit", "printing", "polling", "releasing", "refunding", "marking", "waiting", "reporting",
+  "updating", "committing", "checking-commit", "printing", "polling", "releasing", "pre-marking", "refunding", "marking", "waiting", "reporting",
   // The kiosk host's own journal rows (agent/kiosk/sale-record.ts): kill right after each is written.
   "sale:starting", "sale:waiting", "sale:paid", "sale:refunding", "sale:refunded", "sale:delivered", "sale:attention", "sale:cancelled",
 ];

@@ -29,13 +29,16 @@ function reconciliationResultOf(flowId: string, s: ReconciliationState): Reconci
   if (s.phase === "parked") {
     throw new AgentError("CONFLICT", `reconciliation ${flowId} parked: period ${s.transactionPeriodId} is marked but its report is not available; retry the flow to read that period again`, { flowId, transactionPeriodId: s.transactionPeriodId });
   }
-  if (s.outcome !== "reported") {
+  if (s.outcome !== "reported" && s.outcome !== "partial") {
     const code = s.failCode;
     const period = s.transactionPeriodId !== undefined ? ` (period ${s.transactionPeriodId})` : "";
     throw new AgentError("GLASE_RESULT", `reconciliation failed${code !== undefined ? ` with result code ${code}` : ""}${period}`, { flowId, resultCode: code, ...(s.transactionPeriodId !== undefined ? { transactionPeriodId: s.transactionPeriodId } : {}) });
   }
+  const periods = [...(s.earlierPeriods ?? []), ...(s.transactionPeriodId !== undefined ? [s.transactionPeriodId] : [])];
   return {
     flowId,
+    ...(periods.length > 1 ? { periods } : {}),
+    ...(s.outcome === "partial" ? { partial: `the shift may hold more than periods ${periods.join(", ")}: ${(s.unknownMarks ?? []).join("; ")}` } : {}),
     reportId: s.reportId,
     ...(s.transactionPeriodId !== undefined ? { transactionPeriodId: s.transactionPeriodId } : {}),
     ...(s.report !== undefined ? { report: s.report } : {}),

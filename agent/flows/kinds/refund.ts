@@ -20,6 +20,12 @@ export const refundFlow: WithResult<FlowKindDescriptor<RefundState, RefundStart,
   resultOf(flowId, s) {
     if (s.outcome === "refunded") return { flowId, refundErsReference: s.refundReference ?? "" };
     if (s.failCode !== undefined) throw new AgentError("GLASE_RESULT", `refund refused with result code ${s.failCode}`, { flowId, resultCode: s.failCode });
+    if (s.markFailCode !== undefined) {
+      throw new AgentError("GLASE_RESULT", `refund not sent: marking terminal ${s.terminalId}'s period before it was refused with result code ${s.markFailCode}`, { flowId, resultCode: s.markFailCode, step: "markTransactionPeriod" });
+    }
+    if (s.outcome === "failed" && (s.sends ?? 0) === 0) {
+      throw new AgentError("CONFLICT", `refund ${flowId} not sent: terminal ${s.terminalId}'s period could not be marked before it (Glase unreachable or the mark's answers were lost); nothing was refunded, try again`, { flowId });
+    }
     throw new AgentError("CONFLICT", `refund ${flowId} ended ${s.phase === "parked" ? "parked: outcome unknown, check the report" : s.outcome}`, { flowId });
   },
   periodUse: () => "checks",
