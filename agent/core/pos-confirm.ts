@@ -5,7 +5,8 @@
 // back). Reads that keep failing ⇒ released on the PAID already read, with an alarm (a customer who
 // paid is not left without the product over a flaky link).
 import { type FlowContext, timer } from "./effects.ts";
-import { type Step, callGlase, display, readDelay, withEffects } from "./flow.ts";
+import { type Step, display, readDelay, withEffects } from "./flow.ts";
+import { statusRead } from "./pos-reads.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { finish, paid } from "./pos-steps.ts";
@@ -23,7 +24,7 @@ export function confirmPaid(s: S, o: Paid, ctx: FlowContext): Step<S> {
 }
 
 export function confirmRead(s: S, ctx: FlowContext): Step<S> {
-  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase: "confirming", lastReadAt: ctx.now } as Partial<S>);
+  return statusRead(s, ctx, s.invoiceRef, s.version, { phase: "confirming" });
 }
 
 export function onConfirmRead(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {

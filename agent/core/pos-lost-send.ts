@@ -29,7 +29,7 @@ function told(s: S, why: string): { state: S; effects: Effect[] } {
 }
 
 function readAgain(s: S, ctx: FlowContext, ...effects: Effect[]): Step<S> {
-  return { state: { ...s, phase: "resolving-send", refUnknown: false, pending: undefined }, effects: [timer("retry", readDelay(s, ctx)), ...effects] };
+  return { state: { ...s, phase: "resolving-send", refUnknown: false, pending: undefined }, effects: [timer("poll", readDelay(s, ctx)), ...effects] };
 }
 
 /** The open current invoice is the flow's own: poll it (windows counted from its send). */

@@ -8,6 +8,7 @@ import { type Step, callGlase, display, isoLocal, readDelay, sendSettled, withEf
 import type { GlaseOutcome } from "./inputs.ts";
 import { money } from "../../base/money.ts";
 import type { PosState } from "./pos.ts";
+import { statusRead } from "./pos-reads.ts";
 
 type S = PosState;
 
@@ -26,7 +27,7 @@ export function send(s: S, ctx: FlowContext): Step<S> {
 }
 
 export function poll(s: S, ctx: FlowContext): Step<S> {
-  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase: "polling", lastReadAt: ctx.now } as Partial<S>);
+  return statusRead(s, ctx, s.invoiceRef, s.version, { phase: "polling" });
 }
 
 /**

@@ -11,7 +11,8 @@
 import type { InvoiceRow } from "../../contracts/glase/types.ts";
 import type { ReceiptContent } from "../../contracts/printer.ts";
 import { type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
-import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, readCurrentInvoice, readDelay, same, withEffects } from "./flow.ts";
+import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, readDelay, same, withEffects } from "./flow.ts";
+import { overlapRead, readAnswer, statusRead } from "./pos-reads.ts";
 import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
 import { money } from "../../base/money.ts";
 import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost-send.ts";
@@ -49,6 +50,8 @@ export interface PosState extends FlowBase {
   readonly readRefusedAlarmed?: boolean;
   /** The flow's invoice is the terminal's current one and its reference is unknown (a lost answer): polled without one. */
   readonly refUnknown?: boolean;
+  /** Status reads out at once, oldest first (the newest is `pending`); volatile (pos-reads.ts). */
+  readonly reads?: readonly string[];
   /** The first PAID read, waiting for its confirming read (pos-confirm.ts). */
   readonly paidSeen?: Extract<GlaseOutcome, { kind: "ok" }>;
   readonly ersReference?: string;
@@ -116,7 +119,7 @@ function onStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 }
 
 function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
-  const done: S = { ...s, pending: undefined };
+  const done: S = { ...s, pending: undefined, reads: undefined };
   switch (s.phase) {
     case "sending-invoice":
       if (o.kind === "ok" && o.invoiceReference) {
@@ -127,7 +130,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
         return withEffects(poll(open, ctx), timer("customer", ctx.settings.posWindowMs), ...(s.cancelWanted === undefined ? [display(s, "Scan the Glase code to pay")] : []));
       }
       // The invoice may exist: read the terminal's current one (pos-lost-send.ts).
-      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, refUnknown: false }, ctx, { phase: "resolving-send" } as Partial<S>);
+      if (isAmbiguous(o)) return statusRead({ ...done, refUnknown: false }, ctx, undefined, 0, { phase: "resolving-send" });
       if (s.refUnknown) return onSupersedeFailed(done, o, ctx);
       if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable"));
       return finish(done, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
@@ -156,10 +159,10 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   if (name === "poll" || name === "retry") {
-    if (s.pending !== undefined) return same(s);
+    if (s.pending !== undefined) return overlapRead(s, ctx);
     if (s.phase === "polling") return poll(s, ctx);
     if (s.phase === "confirming") return confirmRead(s, ctx);
-    if (s.phase === "resolving-send") return readCurrentInvoice(s, ctx);
+    if (s.phase === "resolving-send") return statusRead(s, ctx, undefined, 0);
     return same(s);
   }
   if (name === "customer" && (s.phase === "polling" || s.phase === "canceling")) {
@@ -178,8 +181,12 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
   if (s.phase === "finished") return same(s);
   switch (input.type) {
     case "glase": {
-      const o = pendingOutcome(s, input);
-      return o === undefined ? same(s) : onGlase(s, o, ctx);
+      // Status reads may overlap and answer out of order (pos-reads.ts): they are taken by send order.
+      const read = readAnswer(s, input, ctx);
+      if (read?.kind === "step") return read.step;
+      const at = read?.kind === "answer" ? read.state : s;
+      const o = pendingOutcome(at, input);
+      return o === undefined ? same(s) : onGlase(at, o, ctx);
     }
     case "released":
       if (s.phase !== "releasing") return same(s);
@@ -227,11 +234,11 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
 }
 
 function recover(s: S, ctx: FlowContext): Step<S> {
-  const fresh: S = { ...s, pending: undefined, attempts: 0 };
+  const fresh: S = { ...s, pending: undefined, reads: undefined, attempts: 0 };
   switch (s.phase) {
     case "sending-invoice":
     case "resolving-send":
-      return readCurrentInvoice(fresh, ctx, { phase: "resolving-send" } as Partial<S>);
+      return statusRead(fresh, ctx, undefined, 0, { phase: "resolving-send" });
     case "confirming":
       return confirmRead(fresh, ctx);
     case "polling":

@@ -151,6 +151,21 @@ export const SCENARIOS: readonly Scenario[] = [
   // Found by the short tier itself once applied93 existed: a sendInvoice answered 93 but applied ended
   // the flow 'offline' with the customer's reservation open.
   { issue: "review-4", found: "by itself (sendInvoice applied, answered 93)", steps: () => [new GlaseFault(undefined, undefined, "applied93", 1, 0), fuel(1, "confirm", 500, undefined, 0, 30_000)] },
+  {
+    // Kiosk reads one at a time on a slow Glase (~3 s round trip, just under the 3-s status timeout):
+    // a 54 and five 90s after the payment cost six round trips, and the first good read reached
+    // Glase 20.9 s after PAID — reversed. Reads now overlap (a new one each poll interval while one
+    // is outstanding, at most 3 in flight), so six refused reads take six seconds.
+    issue: "new-F",
+    found: "by itself (long tier: a 54 and four 90s on a ~3 s round trip; rebuilt here with five 90s, the longest sequential gap)",
+    steps: () => [
+      new Slow("*", 1490, 120_000, 0),
+      new Kiosk(100, { action: "confirm", afterMs: 3000 }, 3000),
+      new GlaseFault("T0000000000000009", "getPaymentStatus", "read54", 1, 0),
+      new GlaseFault("T0000000000000009", "getPaymentStatus", "code90", 5, 0),
+      new Advance(30_000),
+    ],
+  },
   { issue: "review-3", found: "review (status reads refused with 33 around the commit)", steps: () => [fuel(1, "confirm", 0, 0, 1, 0), new GlaseFault(undefined, "getPaymentStatus", "read33", 6, 30_000)] },
 ];
 
