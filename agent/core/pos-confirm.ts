@@ -10,6 +10,7 @@ import { statusRead } from "./pos-reads.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { finish, paid } from "./pos-steps.ts";
+import { paidWhileCollected } from "./pos-late-send.ts";
 
 type S = PosState;
 type Paid = Extract<GlaseOutcome, { kind: "ok" }>;
@@ -19,6 +20,8 @@ const CONFIRM_READS = 3;
 
 /** The first PAID read: confirm it with one more read, at the poll cadence. */
 export function confirmPaid(s: S, o: Paid, ctx: FlowContext): Step<S> {
+  // The flow's own payment is already collected: this is it again, or a late invoice paid too.
+  if (s.collected !== undefined) return paidWhileCollected(s, o, ctx, finish);
   const seen: S = { ...s, phase: "confirming", pending: undefined, attempts: 0, invoiceRef: s.invoiceRef ?? o.invoiceReference, paidSeen: o };
   return { state: seen, effects: [timer("poll", readDelay(s, ctx))] };
 }

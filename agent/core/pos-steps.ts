@@ -9,6 +9,7 @@ import type { GlaseOutcome } from "./inputs.ts";
 import { money } from "../../base/money.ts";
 import type { PosState } from "./pos.ts";
 import { statusRead } from "./pos-reads.ts";
+import { pollAfterPaid } from "./pos-late-send.ts";
 
 type S = PosState;
 
@@ -23,7 +24,7 @@ export function send(s: S, ctx: FlowContext): Step<S> {
     totalAmount: money(s.currency, s.amountMinor),
     cashierId: `point-${s.point}`,
   };
-  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1, sentAt: ctx.now } as Partial<S>);
+  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1, sentAt: ctx.now, sendUnanswered: true } as Partial<S>);
 }
 
 export function poll(s: S, ctx: FlowContext): Step<S> {
@@ -48,7 +49,11 @@ export function cancel(s: S, ctx: FlowContext): Step<S> {
 }
 
 export function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
-  return { state: { ...s, phase: "finished", outcome, pending: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...effects] };
+  // A flow whose payment was collected ends with that outcome, whatever closed its late invoice
+  // (pos-late-send.ts); its customer has been served and is shown nothing more.
+  const own = s.collected ?? outcome;
+  const shown = s.collected === undefined ? effects : effects.filter((e) => e.type !== "display");
+  return { state: { ...s, phase: "finished", outcome: own, pending: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...shown] };
 }
 
 /** Cancel attempts after which a technician is told the invoice will not cancel (polling goes on). */
@@ -97,11 +102,11 @@ export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowCo
     // hands it over. The receipt is the customer's proof of payment.
     const state: S = { ...s, phase: "printing", pending: undefined, ersReference: o.ersReference, paidAt: ctx.now, receipt, invoiceRef };
     const message = `point ${s.point}: invoice ${invoiceRef} was paid (${o.ersReference}, ${o.paidMinor ?? s.amountMinor}) after a technician stopped the point; nothing released — refund it or hand the product over`;
-    const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - please contact staff"), { type: "alarm", code: "paid-while-stopped", message }, { type: "print", receipt }];
+    const effects: Effect[] = [pollAfterPaid(s, ctx), cancelTimer("customer"), display(s, "Paid - please contact staff"), { type: "alarm", code: "paid-while-stopped", message }, { type: "print", receipt }];
     return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
   }
   const state: S = { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, paidAt: ctx.now, receipt, invoiceRef };
-  const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }];
+  const effects: Effect[] = [pollAfterPaid(s, ctx), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }];
   if (o.paidMinor !== undefined && o.paidMinor !== s.amountMinor) {
     effects.push({ type: "alarm", code: "paid-amount-mismatch", message: `point ${s.point}: invoice ${state.invoiceRef} is PAID ${o.paidMinor}, the price was ${s.amountMinor}` });
   }
