@@ -9,7 +9,9 @@
 //   printing) for as long as the lost send may land — any PAID is read within the 20-second rule;
 // - closes a late invoice that opened: it has no reference (it came with the lost answer), so a
 //   new invoice supersedes it (§6.4) and is cancelled by its reference — the machinery of
-//   pos-lost-send.ts and pos-steps.ts cancel, with `cancelWanted` "collected";
+//   pos-lost-send.ts and pos-steps.ts cancel, with `cancelWanted` "collected". At once: with the
+//   flow's own invoice PAID, an open current invoice can only be the lost send, landed (the point
+//   is the flow's until it ends), so nothing else of ours can still open after the new one;
 // - reads a late invoice that was paid, releases nothing for it and tells a technician at once
 //   (alarm paid-twice, once per payment): the product went out for the first payment; the second
 //   is the customer's money to give back (`ctl refund ERSREFERENCE AMOUNT`), as for any payment that got
@@ -65,7 +67,7 @@ export function onWatchAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> 
     effects.push(...t.effects);
   } else if (o.kind === "ok") {
     // Open: the late invoice landed (ours is PAID) — closed once the product is out. Closed: it was.
-    next = { ...s, lateOpen: isOpenStatus(o.status) };
+    next = isOpenStatus(o.status) ? { ...s, lateOpen: true, sendUnanswered: false } : { ...s, lateOpen: false };
   }
   if (watching(next, ctx)) effects.unshift(timer("poll", readDelay(next, ctx)));
   return { state: next, effects };

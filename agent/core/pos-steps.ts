@@ -42,7 +42,9 @@ export function cancel(s: S, ctx: FlowContext): Step<S> {
     // Not while a lost sendInvoice of ours may still be processed: it would open another invoice
     // after this one is closed and the flow has ended. Poll on until then.
     const settles = (s.sentAt ?? 0) + 2 * ctx.settings.glaseCallTimeoutMs;
-    if (!sendSettled(s.sentAt, ctx)) return { state: { ...s, phase: "polling", pending: undefined, nextCancelAt: settles }, effects: [timer("poll", readDelay(s, ctx))] };
+    // (After the flow's own payment, a late invoice seen open IS that lost send, landed: pos-late-send.ts.)
+    const landed = s.collected !== undefined && s.sendUnanswered === false;
+    if (!landed && !sendSettled(s.sentAt, ctx)) return { state: { ...s, phase: "polling", pending: undefined, nextCancelAt: settles }, effects: [timer("poll", readDelay(s, ctx))] };
     return send({ ...s, nextCancelAt: undefined }, ctx);
   }
   return callGlase(s, { op: "cancelInvoice", invoiceReference: s.invoiceRef }, { phase: "canceling", cancelAttempts: s.cancelAttempts + 1 } as Partial<S>);

@@ -191,6 +191,24 @@ export const SCENARIOS: readonly Scenario[] = [
       new Advance(59_010),
     ],
   },
+  {
+    // The same, the next customer paying the late invoice the instant it opens (before any read can
+    // see it open): it is read PAID, nothing is released for it, and a technician is told to refund it.
+    issue: "new-G",
+    found: "variant of the finding (written, not shrunk): the late invoice paid at once",
+    require: (w) => {
+      const paid = [...w.model.invoices.values()].filter((i) => i.clientInvoiceId?.startsWith("K9-") && i.status === "PAID").sort((a, b) => a.sentAt - b.sentAt);
+      if (paid.length !== 2) return [`expected the late invoice paid too (the variant's point), got ${paid.length} paid`];
+      const told = w.alarms.some((a) => a.alarm.code === "paid-twice" && a.alarm.message.includes(paid[1]!.ersReference!));
+      return told && w.releases.length === 1 ? [] : ["the second payment was released on, or not told to a technician with its ersReference (paid-twice)"];
+    },
+    steps: () => [
+      new GlaseFault(undefined, "sendInvoice", "hang", 2, 0),
+      new Kiosk(100, { action: "confirm", afterMs: 45_006 }, 15_000),
+      new Sale(100, { action: "confirm", afterMs: 0 }, { kind: "delivered", afterMs: 200 }, 1000),
+      new Advance(59_010),
+    ],
+  },
   { issue: "review-3", found: "review (status reads refused with 33 around the commit)", steps: () => [fuel(1, "confirm", 0, 0, 1, 0), new GlaseFault(undefined, "getPaymentStatus", "read33", 6, 30_000)] },
 ];
 
