@@ -9,9 +9,9 @@
 //   printing) for as long as the lost send may land — any PAID is read within the 20-second rule;
 // - closes a late invoice that opened: it has no reference (it came with the lost answer), so a
 //   new invoice supersedes it (§6.4) and is cancelled by its reference — the machinery of
-//   pos-lost-send.ts and pos-steps.ts cancel, with `cancelWanted` "collected". At once: with the
-//   flow's own invoice PAID, an open current invoice can only be the lost send, landed (the point
-//   is the flow's until it ends), so nothing else of ours can still open after the new one;
+//   pos-lost-send.ts and pos-steps.ts cancel, with `cancelWanted` "collected". At once the first
+//   time: with the flow's own invoice PAID, the first open current invoice can only be the lost
+//   send, landed (the point is the flow's until it ends) — see landed();
 // - reads a late invoice that was paid, releases nothing for it and tells a technician at once
 //   (alarm paid-twice, once per payment): the product went out for the first payment; the second
 //   is the customer's money to give back (`ctl refund ERSREFERENCE AMOUNT`), as for any payment that got
@@ -35,6 +35,16 @@ export function mayLand(s: S, ctx: FlowContext): boolean {
 /** After the payment (releasing, printing): whether the terminal's current invoice is still watched. */
 export function watching(s: S, ctx: FlowContext): boolean {
   return mayLand(s, ctx) || s.lateOpen === true;
+}
+
+/**
+ * A read shows an open invoice after the flow's own payment. The first time, it is the lost send,
+ * landed — nothing of the flow's can open after it, so it may be superseded at once. Not after the
+ * flow superseded it: the open one may be that late invoice still, and the superseding send (if
+ * unanswered) may land later — then the usual two-timeout wait holds (pos-steps.ts cancel).
+ */
+export function landed(s: S): Partial<S> {
+  return s.lateSeen ? {} : { sendUnanswered: false, lateSeen: true };
 }
 
 /** The poll timer effect of the PAID step: go on reading while a late invoice may open. */
@@ -67,7 +77,7 @@ export function onWatchAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> 
     effects.push(...t.effects);
   } else if (o.kind === "ok") {
     // Open: the late invoice landed (ours is PAID) — closed once the product is out. Closed: it was.
-    next = isOpenStatus(o.status) ? { ...s, lateOpen: true, sendUnanswered: false } : { ...s, lateOpen: false };
+    next = isOpenStatus(o.status) ? { ...s, ...landed(s), lateOpen: true } : { ...s, lateOpen: false };
   }
   if (watching(next, ctx)) effects.unshift(timer("poll", readDelay(next, ctx)));
   return { state: next, effects };

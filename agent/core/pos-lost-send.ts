@@ -15,6 +15,7 @@ import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus,
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { confirmPaid } from "./pos-confirm.ts";
+import { landed } from "./pos-late-send.ts";
 import { finish, nextPoll, pollOnRefused, send } from "./pos-steps.ts";
 
 type S = PosState;
@@ -35,9 +36,9 @@ function readAgain(s: S, ctx: FlowContext, ...effects: Effect[]): Step<S> {
 /** The open current invoice is the flow's own: poll it (windows counted from its send). */
 function adoptCurrent(s: S, ctx: FlowContext): Step<S> {
   const windowDeadline = Math.max(ctx.now, (s.sentAt ?? ctx.now) + ctx.settings.posWindowMs);
-  // Once the flow's own payment is collected, the open one can only be its lost send, landed.
-  const landed = s.collected !== undefined ? { sendUnanswered: false } : {};
-  const state: S = { ...s, ...landed, phase: "polling", refUnknown: true, invoiceRef: undefined, windows: Math.max(1, s.windows), windowDeadline, attempts: 0, pending: undefined };
+  // Once the flow's own payment is collected, the first open one is its lost send, landed (pos-late-send.ts).
+  const late = s.collected !== undefined ? landed(s) : {};
+  const state: S = { ...s, ...late, phase: "polling", refUnknown: true, invoiceRef: undefined, windows: Math.max(1, s.windows), windowDeadline, attempts: 0, pending: undefined };
   // (No customer is waiting for it: superseded at once, pos-late-send.ts.)
   if (s.collected !== undefined) return nextPoll(state, ctx);
   // (A late invoice opened after the flow's own payment is closed at once: nothing to show — pos-late-send.ts.)

@@ -57,6 +57,11 @@ export interface PosState extends FlowBase {
   readonly collected?: string;
   /** A late invoice of the flow's was read open while the product went out: closed once it is out. */
   readonly lateOpen?: boolean;
+  /**
+   * A late invoice was seen open after the payment. The first one can only be the lost send,
+   * landed; once the flow superseded it, an open read may be that one still (pos-late-send.ts).
+   */
+  readonly lateSeen?: boolean;
   /** ersReferences of late invoices read PAID after the flow's own payment (each told to a technician once). */
   readonly paidAgain?: readonly string[];
   /** Status reads out at once, oldest first (the newest is `pending`); volatile (pos-reads.ts). */

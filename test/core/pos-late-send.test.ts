@@ -94,6 +94,27 @@ describe("POS: a late invoice of the flow's own is watched to its end (new-G)", 
     expect(d.log.some((x) => x.effect.type === "display" && x.at > sentAt + SETTINGS.glaseCallTimeoutMs && x.effect.text !== "Paid - thank you")).toBe(false);
   });
 
+  it("the invoice superseding the late one is lost too: no third invoice until that send can no longer land", () => {
+    const d = paidWhileSupersedeHangs();
+    d.feed({ type: "printed", ok: true });
+    d.answer(ISSUED); // the late invoice landed, open: superseded at once
+    expect(d.state.pending?.op).toBe("sendInvoice");
+    const sentAt = d.now;
+    d.advance(SETTINGS.glaseCallTimeoutMs).answer(LOST); // that one is lost as well
+    let sends = 0;
+    for (let i = 0; i < 200 && d.state.phase !== "finished"; i++) {
+      if (!d.state.pending) untilPending(d);
+      else if (d.state.pending.op === "sendInvoice") {
+        // Open reads may show the late invoice still, with the lost one still to land.
+        expect(d.now).toBeGreaterThanOrEqual(sentAt + 2 * SETTINGS.glaseCallTimeoutMs);
+        d.answer(OK({ invoiceReference: `INV${5 + sends++}` }));
+      } else if (d.state.pending.op === "cancelInvoice") d.answer(OK());
+      else d.answer(ISSUED);
+    }
+    expect(d.state.outcome).toBe("paid");
+    expect(sends).toBe(1);
+  });
+
   it("a flow whose sends all answered ends at once after the receipt, as before", () => {
     const d = Driver.of(startPos(POS, { now: 0, settings: SETTINGS, random: 0.5 })) as Driver<PosState>;
     d.answer(OK({ invoiceReference: "INV1" }));
