@@ -15,6 +15,7 @@ import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus,
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { confirmPaid } from "./pos-confirm.ts";
+import { landed } from "./pos-late-send.ts";
 import { finish, nextPoll, pollOnRefused, send } from "./pos-steps.ts";
 
 type S = PosState;
@@ -29,14 +30,20 @@ function told(s: S, why: string): { state: S; effects: Effect[] } {
 }
 
 function readAgain(s: S, ctx: FlowContext, ...effects: Effect[]): Step<S> {
-  return { state: { ...s, phase: "resolving-send", refUnknown: false, pending: undefined }, effects: [timer("retry", readDelay(s, ctx)), ...effects] };
+  return { state: { ...s, phase: "resolving-send", refUnknown: false, pending: undefined }, effects: [timer("poll", readDelay(s, ctx)), ...effects] };
 }
 
 /** The open current invoice is the flow's own: poll it (windows counted from its send). */
 function adoptCurrent(s: S, ctx: FlowContext): Step<S> {
   const windowDeadline = Math.max(ctx.now, (s.sentAt ?? ctx.now) + ctx.settings.posWindowMs);
-  const state: S = { ...s, phase: "polling", refUnknown: true, invoiceRef: undefined, windows: Math.max(1, s.windows), windowDeadline, attempts: 0, pending: undefined };
-  return { state, effects: [timer("poll", readDelay(s, ctx)), timer("customer", windowDeadline - ctx.now), display(s, "Scan the Glase code to pay")] };
+  // Once the flow's own payment is collected, the first open one is its lost send, landed (pos-late-send.ts).
+  const late = s.collected !== undefined ? landed(s) : {};
+  const state: S = { ...s, ...late, phase: "polling", refUnknown: true, invoiceRef: undefined, windows: Math.max(1, s.windows), windowDeadline, attempts: 0, pending: undefined };
+  // (No customer is waiting for it: superseded at once, pos-late-send.ts.)
+  if (s.collected !== undefined) return nextPoll(state, ctx);
+  // (A late invoice opened after the flow's own payment is closed at once: nothing to show — pos-late-send.ts.)
+  const shown = s.collected === undefined ? [display(s, "Scan the Glase code to pay")] : [];
+  return { state, effects: [timer("poll", readDelay(s, ctx)), timer("customer", windowDeadline - ctx.now), ...shown] };
 }
 
 /** A read of the terminal's current invoice in resolving-send. */
