@@ -28,7 +28,7 @@ export class SessionPlausibility {
   plausibleTrack(s: Sale, meterStartWh: number, wh: number, at: number): PlausibleTrack | undefined {
     // No track yet (the first reading, or a session journaled before there was one): it starts as the raw track.
     const cur: PlausibleTrack = s.plausible ?? rawTrackOf(s, meterStartWh);
-    const o = sampleOutcome({ ...cur, meterStartWh, ...(s.meterStartAt !== undefined ? { meterStartAt: s.meterStartAt } : {}) }, wh, at, { maxPowerW: this.realPowerW(s), arrivedAt: this.host.scheduler.now(), startedAt: s.startedAt ?? s.authorizedAt });
+    const o = sampleOutcome({ ...cur, meterStartWh, ...(s.meterStartAt !== undefined ? { meterStartAt: s.meterStartAt } : {}) }, wh, at, { maxPowerW: this.realPowerW(s), arrivedAt: this.host.scheduler.now(), startedAt: s.authorizedAt });
     if (o.kind === "same" || o.kind === "stale") return s.plausible;
     if (o.kind !== "implausible") {
       const { meterStartWh: _s, meterStartAt: _a, ...next } = applySample({ ...cur, meterStartWh, meterStartAt: s.meterStartAt }, o);
@@ -46,9 +46,14 @@ export class SessionPlausibility {
     return (this.host.binding(s.point)?.maxPowerW ?? DEFAULT_MAX_POWER_W) * this.host.powerScale;
   }
 
-  /** The connector's rated power over the session's time (the agent's clock, from its StartTransaction): what progress alone may settle. */
+  /**
+   * The connector's rated power over the session's time: what progress alone may settle. The time
+   * counts on the agent's clock from the AUTHORIZATION — no energy can flow before it — never from
+   * when the agent processed the StartTransaction: a charger that charged offline delivers that
+   * (queued) milliseconds before its StopTransaction, which would cap hours of charging at 0 Wh.
+   */
   plausibility(s: Sale): Plausibility {
-    return { maxPowerW: this.realPowerW(s), elapsedMs: this.host.scheduler.now() - (s.startedAt ?? s.authorizedAt) };
+    return { maxPowerW: this.realPowerW(s), elapsedMs: this.host.scheduler.now() - s.authorizedAt };
   }
 
   progressSettlement(s: Sale): { milli: number; amountMinor: number } {
