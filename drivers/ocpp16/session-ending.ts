@@ -6,6 +6,7 @@
 // ask for these) so that each reads as one story.
 import { AgentError } from "../../base/errors.ts";
 import type { DeliveryEndReason } from "../../contracts/dispenser.ts";
+import { priceOf } from "../../base/money.ts";
 import { settleProgress } from "./metering.ts";
 import { endReasonOf, inTransaction, type StopCause } from "./readings.ts";
 import type { EndedBy, Sale, SaleBook } from "./sales.ts";
@@ -69,12 +70,12 @@ export class SessionEnding {
     const s = this.book.get(transactionId);
     const link = s ? this.host.link(s.chargePointId) : undefined;
     if (!s || s.state !== "delivering" || s.ocppTransactionId === undefined || !link) return;
-    this.timers.set(transactionId, "stop", this.host.stopTimeoutMs, () => this.onStopTimeout(transactionId));
-    // The first stop on this connection starts the window in which charging is evidence of an ignored stop.
-    const first = this.evidence.stopSentAt.get(transactionId);
-    if (first === undefined || first < (this.host.connectedSince(s.chargePointId) ?? 0)) this.evidence.stopSentAt.set(transactionId, this.host.scheduler.now());
+    this.timers.set(transactionId, "stop", this.untilSettleBy(s, this.host.stopTimeoutMs), () => this.onStopTimeout(transactionId));
+    // The first stop on this connection opens the window in which charging is evidence of an ignored stop.
+    const answered = this.evidence.stopSent(transactionId, this.host.connectedSince(s.chargePointId) ?? 0);
     link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).then(
       (conf) => {
+        answered();
         if (conf.status !== "Accepted") this.host.log.warn("remote_stop_rejected", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId });
       },
       (err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }),
@@ -82,47 +83,91 @@ export class SessionEnding {
   }
 
   /**
+   * The last safe moment to settle a session whose end the charger has not confirmed: the session
+   * cap (authorization + maxSessionS) plus one stopTimeoutS. module.ts budgets both, so this is at
+   * or before the flow's own stop time — a whole commit safety margin before its commit deadline
+   * (counted from when the invoice was sent, which was no later than the authorization).
+   */
+  private settleBy(s: Sale): number {
+    return s.authorizedAt + this.host.maxSessionMs + this.host.stopTimeoutMs;
+  }
+
+  /** `wantedMs`, but no later than the last safe moment — and never less than a second (a charger just back gets that to deliver its queue). */
+  private untilSettleBy(s: Sale, wantedMs: number): number {
+    return Math.max(Math.min(wantedMs, this.settleBy(s) - this.host.scheduler.now()), Math.min(wantedMs, 1000));
+  }
+
+  /**
    * No StopTransaction a stopTimeoutS after RemoteStop. An overrun only on evidence that the
-   * charger still charges AFTER the stop: its connector reported Charging/Suspended* on the current
-   * connection after the stop went out, or a sample taken after the stop grew the register — its
-   * meter timestamp corrected by the session's clock offset estimate (takenAfter): a charger clock
-   * running ahead or behind proves nothing. A sample merely arriving after the stop is no evidence
-   * (it may have been taken before it, in flight), and a status reported after the stop that is out of a transaction
-   * (Finishing, Available) vetoes the overrun: that is the "StopTransaction missing" path
-   * (metered amount). Nothing known yet: the stop is sent again.
+   * charger certainly still charges AFTER it had the stop: its connector reported Charging on the
+   * current connection after it answered the stop, or its register grew between two samples both
+   * taken after it had the stop (session-evidence.ts: a lower bound, the transit counted). A sample
+   * merely arriving after the stop is no evidence (it may have been taken before it, in flight),
+   * and a status reported after the stop that is out of a transaction (Finishing, Available) vetoes
+   * the overrun: that is the "StopTransaction missing" path (metered amount). Nothing conclusive:
+   * the stop is sent again and the StopTransaction (meterStop − meterStart, exact) awaited — until
+   * the last safe moment, when the plausible progress is settled (settleUnconfirmed).
    */
   private onStopTimeout(transactionId: string): void {
     const s = this.book.get(transactionId);
     if (!s || s.state === "finished" || !this.host.link(s.chargePointId)) return; // offline: re-sent when back
     const status = this.host.freshStatus(s.chargePointId, s.connectorId);
-    const since = Math.max(this.evidence.stopSentAt.get(transactionId) ?? 0, this.host.connectedSince(s.chargePointId) ?? 0);
-    const reportedAfterStop = status !== undefined && (this.host.statusAt(s.chargePointId, s.connectorId) ?? -Infinity) >= since;
+    const stop = this.evidence.stopWindow(transactionId);
+    const since = Math.max(stop?.sentAt ?? 0, this.host.connectedSince(s.chargePointId) ?? 0);
+    const statusAt = this.host.statusAt(s.chargePointId, s.connectorId) ?? -Infinity;
+    const reportedAfterStop = status !== undefined && statusAt >= since;
     const stoppedSaysCharger = reportedAfterStop && !inTransaction(status);
-    const chargingAfterStop = reportedAfterStop && inTransaction(status);
-    const grewAfterStop = this.evidence.takenAfter(transactionId, since);
+    // Charging (energy flowing; not Suspended*) reported after the charger answered the stop.
+    const chargingAfterStop = status === "Charging" && statusAt >= Math.max(since, stop?.confAt ?? since);
+    const grewAfterStop = this.evidence.chargedAfterStop(transactionId);
     if (stoppedSaysCharger || (!chargingAfterStop && !grewAfterStop)) {
-      this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown", reportedAfterStop });
-      if (status !== undefined && !inTransaction(status)) this.armMissingTimer(transactionId);
+      const pastDeadline = this.host.scheduler.now() >= this.settleBy(s);
+      this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown", reportedAfterStop, pastDeadline });
+      if (pastDeadline) this.settleUnconfirmed(transactionId, status, reportedAfterStop);
+      else if (status !== undefined && !inTransaction(status)) this.armMissingTimer(transactionId);
       else this.sendStop(transactionId);
       return;
     }
     const limitMilli = limitMilliFor(s.limitMinor, s.unitPriceMinor);
-    this.host.log.error("remote_stop_ignored", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli });
+    this.host.log.error("remote_stop_ignored", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli, evidence: grewAfterStop ? "register grew after the stop" : "Charging reported after the stop" });
     void this.finish(
       transactionId,
       (cur) => ({ milli: Math.max(cur.milli, limitMilli), amountMinor: Math.max(cur.amountMinor, cur.limitMinor), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "overrun" }),
       {
         alarm: {
           code: "OCPP_STOP_IGNORED",
-          message: `charger ${s.chargePointId} kept transaction ${s.ocppTransactionId} running ${Math.round(this.host.stopTimeoutMs / 1000)} s after RemoteStopTransaction: settled as an overrun`,
+          message: `charger ${s.chargePointId} kept transaction ${s.ocppTransactionId} running ${Math.round(this.host.stopTimeoutMs / 1000)} s after RemoteStopTransaction (${grewAfterStop ? "its register grew between samples taken after it had the stop" : "it reported Charging after answering the stop"}): settled as an overrun`,
         },
       },
     );
   }
 
+  /**
+   * The last safe moment came and the charger has neither confirmed the end (StopTransaction) nor
+   * given conclusive evidence of charging on: the plausible progress seen is settled — never above
+   * the rated power over the session's time, never above the reservation — so the reservation is
+   * committed rather than left to lapse unpaid. Its StopTransaction, if it ever comes, is an
+   * OCPP_LATE_STOP.
+   */
+  private settleUnconfirmed(transactionId: string, status: string | undefined, reportedAfterStop: boolean): void {
+    const s = this.book.get(transactionId);
+    if (!s || s.state === "finished") return;
+    const limitMilli = limitMilliFor(s.limitMinor, s.unitPriceMinor);
+    const p = settleProgress(settleableOf(s), this.plausible.plausibility(s));
+    const milli = Math.min(p.milli, limitMilli);
+    this.host.log.error("stop_unconfirmed_settled", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli, settled: milli });
+    const how = status === undefined ? "its connector state unknown" : `its connector ${reportedAfterStop ? "reporting" : "last reported"} ${status}`;
+    void this.finish(transactionId, (cur) => ({ milli, amountMinor: Math.min(priceOf(milli, cur.unitPriceMinor), cur.limitMinor), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-unconfirmed" }), {
+      alarm: {
+        code: "OCPP_STOP_UNCONFIRMED",
+        message: `charger ${s.chargePointId} did not end transaction ${s.ocppTransactionId} (no StopTransaction, ${how}, no conclusive sign of charging after RemoteStopTransaction) by the last moment that still settles before the reservation lapses: settled the progress seen, ${milli} Wh${p.capped ? ` (capped from ${settleableOf(s).milli} Wh at the connector's rated power)` : ""}${milli < p.milli ? " (capped at the reservation)" : ""}${implausibleNote(s)}; check the charger`,
+      },
+    });
+  }
 
   armMissingTimer(transactionId: string): void {
-    this.timers.set(transactionId, "missing", this.host.lateStopWaitMs, () => {
+    const sale = this.book.get(transactionId);
+    this.timers.set(transactionId, "missing", sale ? this.untilSettleBy(sale, this.host.lateStopWaitMs) : this.host.lateStopWaitMs, () => {
       const s = this.book.get(transactionId);
       if (!s || s.state !== "delivering" || !this.host.known(s.chargePointId) || !this.endedStatus(s)) return;
       this.host.log.error("stop_transaction_missing", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli });

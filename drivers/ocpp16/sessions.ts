@@ -7,12 +7,14 @@
 //   (a repeat gets the same one) → MeterValues: progress, and RemoteStopTransaction when the next
 //   sample could pass the limit → StopTransaction.meterStop: end.
 //   The agent's stops (limit, stop(point), fault, session time) are persisted and re-sent after a
-//   reconnect; a charger still charging (Charging reported, or a sample taken after the stop: its
-//   timestamp corrected for the charger's clock offset)
-//   stopTimeoutS after a RemoteStop is settled as an overrun
-//   (the reserved amount, `fault` OCPP_STOP_IGNORED). A charger that ended a session while the
-//   agent was away and never sends its StopTransaction is settled with what was metered
-//   (`fault` OCPP_STOP_MISSING).
+//   reconnect; a charger certainly still charging stopTimeoutS after a RemoteStop (Charging
+//   reported after it answered the stop, or its register grew between two samples both taken
+//   after it had the stop: session-evidence.ts) is settled as an overrun (the reserved amount,
+//   `fault` OCPP_STOP_IGNORED). Without such evidence the stop is re-sent and the
+//   StopTransaction awaited until the last safe moment (the session cap plus one stopTimeoutS),
+//   then the plausible progress is settled (`fault` OCPP_STOP_UNCONFIRMED). A charger that ended
+//   a session while the agent was away and never sends its StopTransaction is settled with what
+//   was metered (`fault` OCPP_STOP_MISSING).
 //
 // The parts: session-host.ts (what the sessions need of the driver), session-ending.ts (stopping
 // and ending), session-evidence.ts (the overrun evidence), session-plausibility.ts (the progress a
@@ -181,7 +183,6 @@ export class Sessions {
       this.ending.stopStray(chargePointId, transactionId);
       return { transactionId, idTagInfo: { status: cur?.state === "finished" || !cur ? "Invalid" : "ConcurrentTx" } };
     }
-    this.evidence.observeClock(s.transactionId, Date.parse(req.timestamp));
     const started: Sale = { ...cur, state: "delivering", ocppTransactionId: transactionId, meterStartWh: req.meterStart, meterStartAt: Date.parse(req.timestamp), meterBaseWh: req.meterStart, meterLastWh: req.meterStart, startedAt: this.host.scheduler.now() };
     await this.book.put(started);
     this.host.log.info("session_started", { chargePointId, point: s.point, flow: s.transactionId, transactionId, meterStart: req.meterStart });
@@ -204,7 +205,6 @@ export class Sessions {
     // A session that reports is alive: not "ended without a StopTransaction" (unless its
     // connector has said the transaction is over).
     if (!this.ending.endedStatus(s)) this.timers.clear(s.transactionId, "missing");
-    this.evidence.observeClock(s.transactionId, reading.at);
     const b = this.host.binding(s.point);
     const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh, reading.at);
     // The same readings again, each step bounded by the rated power: what progress alone may settle.
@@ -217,7 +217,8 @@ export class Sessions {
     const grew = (outcome.kind === "grew" || outcome.kind === "glitch") && outcome.milli > s.milli;
     const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
-    if (grew && Number.isFinite(reading.at)) this.evidence.grewMeterAt.set(s.transactionId, reading.at);
+    // The readings as received (a charger may deliver more than its configured rating): see session-plausibility.ts.
+    this.evidence.observeSample(s.transactionId, reading.at, milli);
     if ((outcome.kind !== "same" && outcome.kind !== "stale") || plausible !== s.plausible) await this.book.put({ ...applySample(s, outcome), milli, amountMinor, ...(plausible ? { plausible } : {}) });
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};
@@ -319,6 +320,11 @@ export class Sessions {
       // one (a charger without TriggerMessage, after an agent restart) is not "ended".
       if (this.ending.endedStatus(s)) this.ending.armMissingTimer(s.transactionId);
     }
+  }
+
+  /** The agent sent the charger its time (a Boot or Heartbeat answer): its clock may step, so its sessions' offset estimates start again. */
+  onClockSent(chargePointId: string): void {
+    for (const s of this.book.open()) if (s.chargePointId === chargePointId) this.evidence.resetClock(s.transactionId);
   }
 
   /** A charger's connection is gone: whoever waits for one of its sessions to end stops waiting. */
