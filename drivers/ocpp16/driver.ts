@@ -57,6 +57,8 @@ interface ChargerRuntime {
   connectedAt?: number;
   cancelSync?: () => void;
   lastSeen?: number;
+  /** A status of a connector not in the config was logged (once per charger: the rest are answered, not kept). */
+  unknownConnectorLogged?: boolean;
 }
 
 /** One charger as a technician sees it. */
@@ -321,6 +323,12 @@ export class Ocpp16Controller implements DispenserController {
 
   private onStatusNotification(rt: ChargerRuntime, p: StatusNotificationReq): Record<string, never> {
     const id = rt.config.id;
+    if (p.connectorId !== 0 && !rt.config.connectors.some((k) => k.connectorId === p.connectorId)) {
+      // Kept only for configured connectors (and 0): any connectorId a charger sends would otherwise stay in memory for good.
+      if (!rt.unknownConnectorLogged) this.log.warn("unconfigured_connector", { chargePointId: id, connectorId: p.connectorId, status: p.status, note: "not in the config: answered, not kept (logged once)" });
+      rt.unknownConnectorLogged = true;
+      return {};
+    }
     const prev = rt.connectors.get(p.connectorId)?.status;
     rt.connectors.set(p.connectorId, { status: p.status, errorCode: p.errorCode, ...(p.info !== undefined ? { info: p.info } : {}), at: this.scheduler.now() });
     if (p.errorCode !== "NoError" && p.status !== "Faulted") this.log.warn("charger_warning", { chargePointId: id, connectorId: p.connectorId, status: p.status, errorCode: p.errorCode, info: p.info });
