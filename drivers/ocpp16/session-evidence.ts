@@ -8,7 +8,8 @@
 // to one taken after may all have happened before it. So the evidence is growth between two
 // samples BOTH taken after the charger had processed the RemoteStop:
 // - each arrived after the RemoteStop's answer (one connection is one ordered stream: the charger
-//   sent it after it had answered the stop), and
+//   sent it after it had answered the stop) and is stamped later than the first sample that did
+//   (that one may have been taken before the stop and sent after it: in flight), and
 // - its timestamp, corrected to the agent's clock, is later than the stop's sending plus the
 //   measured transit both ways (the RemoteStop's round trip: the stop's way down, and the
 //   uplink delay the offset estimate still holds) plus a timestamp's resolution.
@@ -32,6 +33,8 @@ interface StopWindow {
   /** When its (or a re-sent one's) answer arrived; the longest round trip measured. */
   confAt?: number;
   rttMs: number;
+  /** The timestamp (charger clock) of the first sample that arrived after that answer. */
+  firstAfterConfAt?: number;
 }
 
 export class SessionEvidence {
@@ -85,6 +88,11 @@ export class SessionEvidence {
     if (window.length > OFFSET_WINDOW) window.shift();
     const stop = this.stops.get(transactionId);
     if (!stop || stop.confAt === undefined || now <= stop.confAt) return;
+    if (stop.firstAfterConfAt === undefined) {
+      stop.firstAfterConfAt = at;
+      return;
+    }
+    if (at <= stop.firstAfterConfAt) return;
     const offset = Math.min(...window);
     const resolution = Math.min(1000, this.host.stopTimeoutMs / 2);
     if (at + offset <= stop.sentAt + 2 * stop.rttMs + resolution) return;
