@@ -69,3 +69,20 @@ it("a charger that charges on after the RemoteStop shows it within three samplin
 it("the reviewer's slow link (1.3 s stamp-to-arrival, loopback round trip): no evidence from the samples in flight", () => {
   expect(run({ offsetMs: 0, downMs: 1, confUpMs: 1, intervalMs: 1_400, delays: Array(40).fill(1300 / 1400), phase: 0.9 }, false)).toBe(false);
 });
+
+it("the agent's currentTime steps the charger's clock back an hour: the offset estimate starts again, the overrun is seen at once", () => {
+  const seen = (reset: boolean) => {
+    let now = 0;
+    const evidence = new SessionEvidence({ scheduler: { now: () => now, setTimer: () => () => undefined }, stopTimeoutMs: 60_000 });
+    const at = (t: number, wh: number, aheadMs: number) => ((now = t), evidence.observeSample("tx", t + aheadMs, wh));
+    for (let k = 0; k < 5; k++) at(k * 1000, k, 3_600_000); // stamped an hour ahead
+    now = 5_000; // a Heartbeat answer: the charger sets its clock from currentTime
+    if (reset) evidence.resetClock("tx");
+    const answered = evidence.stopSent("tx", 0);
+    now = 5_010;
+    answered();
+    for (let k = 0; k < 4; k++) at(6_000 + k * 1000, 10 + k, 0); // its clock right now; it charges on
+    return evidence.chargedAfterStop("tx");
+  };
+  expect({ withReset: seen(true), without: seen(false) }).toEqual({ withReset: true, without: false });
+});
