@@ -1,8 +1,8 @@
 // Secrets on disk: terminal passwords, shop passwords and issuer secrets live in files readable
 // only by the agent's user. A file that group or others can read is refused, with the chmod that
 // fixes it, rather than used: a leaked terminal password lets anyone invoice in the station's name.
-import { readRegularFile, writeFileDurably, type DurableWriteOptions } from "../../base/io/durable-file.ts";
-import { AgentError, isAgentError } from "../../base/errors.ts";
+import { writeFileDurably, type DurableWriteOptions } from "../../base/io/durable-file.ts";
+import { readSecretText } from "../../base/io/secret-file.ts";
 import type { AgentConfig } from "./schema.ts";
 
 export interface ReadSecretOptions {
@@ -15,26 +15,14 @@ export interface ReadSecretOptions {
   readonly followSymlinks?: boolean;
 }
 
-/** Reads a secret file (trimmed); refuses links (see above), non-regular and group/world-accessible files. */
-export async function readSecretFile(path: string, what = "secret file", opts: ReadSecretOptions = {}): Promise<string> {
-  let file;
-  try {
-    file = await readRegularFile(path, { followSymlinks: opts.followSymlinks ?? false, maxBytes: 64 * 1024 });
-  } catch (e) {
-    const why = isAgentError(e, "CONFIG_INVALID") ? e.message.slice(path.length + 1) : `cannot read (${(e as { context?: { errno?: string } }).context?.errno ?? "error"})`;
-    throw new AgentError("CONFIG_INVALID", `${what} ${path}: ${why}`, { path }, { cause: e });
-  }
-  if ((file.mode & 0o077) !== 0) {
-    const octal = (file.mode & 0o777).toString(8).padStart(4, "0");
-    throw new AgentError(
-      "CONFIG_INVALID",
-      `${what} ${path}: mode ${octal} lets group/others read it; run \`chmod 600 ${path}\``,
-      { path, mode: octal },
-    );
-  }
-  const value = file.text.trim();
-  if (value === "") throw new AgentError("CONFIG_INVALID", `${what} ${path}: empty`, { path });
-  return value;
+/**
+ * Reads a secret file (trimmed) through the agent's one secret-file check (base/io/secret-file.ts):
+ * refuses links (see above), non-regular and group/world-accessible files and — with `owner:
+ * "agent"`, what the daemon asks for — files another user owns. The CLI, which root may run on
+ * the service's files, checks the mode only by default.
+ */
+export async function readSecretFile(path: string, what = "secret file", opts: ReadSecretOptions & { readonly owner?: "agent" | "any" } = {}): Promise<string> {
+  return readSecretText(path, what, { followSymlinks: opts.followSymlinks ?? false, owner: opts.owner ?? "any" });
 }
 
 /**

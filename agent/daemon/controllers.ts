@@ -95,7 +95,7 @@ export async function openControllers(opts: OpenControllersOptions): Promise<Sta
         logger: log,
         scheduler: opts.scheduler,
         store: opts.stores.scoped(id),
-        readSecret: (path, what) => readSecretFile(path, what),
+        readSecret: (path, what) => readSecretFile(path, what, { owner: "agent" }), // the daemon: its own files only
         station: facts,
         ...(opts.kiosk ? { kiosk: opts.kiosk } : {}),
       });

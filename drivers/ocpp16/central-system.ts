@@ -5,8 +5,9 @@
 // and with the charger's Basic-auth password where its profile asks for one (401). Guessing is
 // throttled per charger id and source address: after AUTH_FREE_FAILURES wrong passwords in a row
 // that source is refused (429, the password not even checked) for a time that doubles with every
-// further failure, up to a minute; the real charger, from its own address, still gets in. A
-// charger that connects again (authenticated as its profile asks) replaces its previous connection. Frames above maxFrameBytes close the
+// further failure, up to a minute; the real charger, from its own address, still gets in. The
+// flood limit is kept per charger id across its connections (flood-bucket.ts): after a flood close
+// that id is refused (429) for a while. A charger that connects again (authenticated as its profile asks) replaces its previous connection. Frames above maxFrameBytes close the
 // connection (1009, by ws); ten malformed frames in a row close it (1002, by ocpp-rpc).
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -16,6 +17,7 @@ import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
 import { CLOSE, ChargerLink } from "./charger-link.ts";
+import { FloodBucket } from "./flood-bucket.ts";
 import type { ChargerConfig, Ocpp16Config } from "./config.ts";
 import { OCPP16 } from "./messages.ts";
 import { createRpcServer, type RpcHandshake, type RpcPeer, type RpcServer } from "./rpc.ts";
@@ -54,6 +56,8 @@ export class CentralSystem {
   private readonly rpc: RpcServer;
   private readonly chargers = new Map<string, ChargerConfig>();
   private readonly links = new Map<string, ChargerLink>();
+  /** Each configured charger id's flood limit, across its connections. */
+  private readonly floodBuckets = new Map<string, FloodBucket>();
   /** Failed Basic-auth attempts by charger id + source address. */
   private readonly authFailures = new Map<string, { count: number; lockedUntil: number }>();
   private http: Server | undefined;
@@ -135,6 +139,8 @@ export class CentralSystem {
     const charger = this.chargers.get(h.identity);
     if (!charger) return { status: 404, why: "unknown charge point id" };
     if (!h.protocols.has(OCPP16)) return { status: 400, why: "subprotocol ocpp1.6 required" };
+    const lockedMs = this.floodBucket(charger.id).lockedForMs();
+    if (lockedMs > 0) return { status: 429, why: `closed for flooding: retry in ${Math.ceil(lockedMs / 1000)} s` };
     if (charger.securityProfile >= 1) {
       const key = `${charger.id}\u0000${h.remoteAddress ?? "?"}`;
       const now = this.options.scheduler.now();
@@ -155,10 +161,18 @@ export class CentralSystem {
     return undefined;
   }
 
+  /** Configured ids only (refusal() turns the others away first): bounded by the config. */
+  private floodBucket(id: string): FloodBucket {
+    let b = this.floodBuckets.get(id);
+    if (!b) this.floodBuckets.set(id, (b = new FloodBucket(this.options.config.maxCallsPerSecond, this.options.scheduler)));
+    return b;
+  }
+
   private adopt(peer: RpcPeer & { readonly handshake: RpcHandshake }): void {
     const id = peer.identity;
     const { config, scheduler, logger } = this.options;
-    const link = new ChargerLink(id, peer, { maxCallsPerSecond: config.maxCallsPerSecond, maxQueuedCalls: config.maxQueuedCalls, callTimeoutMs: config.callTimeoutS * 1000 }, scheduler, logger);
+    const limits = { maxCallsPerSecond: config.maxCallsPerSecond, maxQueuedCalls: config.maxQueuedCalls, callTimeoutMs: config.callTimeoutS * 1000 };
+    const link = new ChargerLink(id, peer, limits, scheduler, logger, this.floodBucket(id));
     const previous = this.links.get(id);
     this.links.set(id, link);
     if (previous) {

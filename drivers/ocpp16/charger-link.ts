@@ -1,15 +1,19 @@
 // One charger's WebSocket connection as the driver uses it. Calls from the charger are processed
 // one at a time in arrival order (a MeterValues never overtakes the StartTransaction before it,
 // and each answer goes out only after its effect is durable). A charger that floods — more calls
-// queued than allowed, or a sustained rate above the limit — is disconnected: the calls it did
-// not get an answer to are still in its own queue and come again after it reconnects, so nothing
-// is lost, and no other charger waits for it. The rate counts EVERY inbound CALL frame, also those
-// ocpp-rpc answers itself before any handler runs (an unknown action: NotImplemented; a
-// schema-invalid payload: a CALLERROR), so those cannot flood either. Outgoing calls are typed (messages.ts) and reject
-// with AgentError codes.
+// queued than allowed, or, above its id's rate limit (flood-bucket.ts, kept across reconnects),
+// frames a compliant charger never sends — is disconnected: the calls it did not get an answer to
+// are still in its own queue and come again after it reconnects, so nothing is lost, and no other
+// charger waits for it. A token is charged for a CALL that arrives while an earlier one of the
+// charger is still unanswered (pipelined: OCPP-J allows one in flight — a charger that waits for
+// each answer, e.g. draining its offline queue, runs at the agent's own pace and cannot flood),
+// for a bad frame and for a response nobody asked for — also for calls ocpp-rpc answers itself
+// before any handler runs (an unknown action: NotImplemented; a schema-invalid payload: a
+// CALLERROR). Outgoing calls are typed (messages.ts) and reject with AgentError codes.
 import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
+import { FloodBucket } from "./flood-bucket.ts";
 import type { OutgoingCalls } from "./messages.ts";
 import { NOREPLY, type RpcHandshake, type RpcPeer } from "./rpc.ts";
 
@@ -30,8 +34,11 @@ export const CLOSE_HANDSHAKE_MS = 2_000;
 export class ChargerLink {
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
-  private tokens: number;
-  private refilledAt: number;
+  /** The charger's CALLs not answered yet (message ids), and the agent's own CALLs awaiting its answer. */
+  private readonly inFlight = new Set<string>();
+  private readonly ours = new Set<string>();
+  /** An answer went out in this turn of the event loop: a CALL read now was sent before the charger could have seen it. */
+  private answeredThisTurn = false;
   private closing = false;
   private closed: Promise<void> = Promise.resolve();
 
@@ -41,20 +48,36 @@ export class ChargerLink {
     private readonly limits: LinkLimits,
     private readonly scheduler: Scheduler,
     private readonly log: Logger,
+    private readonly bucket: FloodBucket = new FloodBucket(limits.maxCallsPerSecond, scheduler),
   ) {
-    this.tokens = this.burst;
-    this.refilledAt = scheduler.now();
-    // Every inbound frame costs a token, whatever it is: ocpp-rpc emits "call" for a well-formed
-    // CALL, "response" for a CALLRESULT/CALLERROR (ours, or one nobody asked for) and "badMessage"
-    // for anything it cannot use (bad JSON, unknown type, non-string id) — its own bound on those
-    // counts only consecutive ones, and every good frame resets it, so interleaving Heartbeats
-    // would otherwise let a charger push megabytes of junk a second forever. The agent's own
-    // calls are few: their answers fit in the bucket many times over.
+    // ocpp-rpc emits "call" for a well-formed CALL (ours: outbound), "response" for a
+    // CALLRESULT/CALLERROR (ours, or one nobody asked for), "callResult" when a handler's result
+    // is known (NOREPLY: no answer goes out) and "badMessage" for anything it cannot use (bad
+    // JSON, unknown type, non-string id) — its own bound on those counts only consecutive ones, and
+    // every good frame resets it, so interleaving Heartbeats would otherwise let a charger push
+    // megabytes of junk a second forever.
     peer.on("call", ((e: { outbound: boolean; payload: unknown[] }) => {
-      if (!e.outbound) this.countCall(String(e.payload[2]));
+      const id = String(e.payload[1]);
+      if (e.outbound) {
+        this.ours.add(id);
+        if (this.ours.size > 256) this.ours.delete(this.ours.values().next().value!); // calls that timed out long ago
+        return;
+      }
+      if (this.inFlight.size > 0 || this.answeredThisTurn) this.countCall(String(e.payload[2]));
+      this.inFlight.add(id);
     }) as never);
-    peer.on("response", ((e: { outbound: boolean }) => {
-      if (!e.outbound) this.countCall("(response)");
+    peer.on("callResult", ((e: { outbound: boolean; messageId: string; result: unknown }) => {
+      if (!e.outbound && e.result === NOREPLY) this.inFlight.delete(String(e.messageId)); // left for the charger to repeat: not in flight here
+    }) as never);
+    peer.on("response", ((e: { outbound: boolean; payload: unknown[] }) => {
+      const id = String(e.payload[1]);
+      if (e.outbound) {
+        this.inFlight.delete(id);
+        // ocpp-rpc answers some calls synchronously (NotImplemented, schema errors): frames read in
+        // the same turn were on the wire before that answer left.
+        if (!this.answeredThisTurn) setImmediate(() => (this.answeredThisTurn = false));
+        this.answeredThisTurn = true;
+      } else if (!this.ours.delete(id)) this.countCall("(unsolicited response)");
     }) as never);
     peer.on("badMessage", (() => this.countCall("(bad frame)")) as never);
   }
@@ -110,18 +133,13 @@ export class ChargerLink {
     return this.closed;
   }
 
-  private get burst(): number {
-    return Math.max(4, Math.ceil(this.limits.maxCallsPerSecond * 4));
-  }
-
   private admit(action: string, run: () => Promise<unknown> | unknown): Promise<unknown> {
     // A refused call is left unanswered (NOREPLY), never answered with a CALLERROR: a charger gives
     // up on a transaction message after a few CALLERRORs, but keeps an unanswered one queued.
     if (this.closing) return Promise.resolve(NOREPLY);
     const why = this.queued >= this.limits.maxQueuedCalls ? `more than ${this.limits.maxQueuedCalls} calls waiting` : undefined;
     if (why) {
-      this.log.warn("charger_flood", { chargePointId: this.chargePointId, action, why, queued: this.queued });
-      void this.close(CLOSE.flood, why);
+      this.floodClose(action, why);
       return Promise.resolve(NOREPLY);
     }
     this.queued++;
@@ -133,18 +151,15 @@ export class ChargerLink {
     return result.finally(() => this.queued--);
   }
 
-  /** One inbound frame (a CALL of any action, a response, a bad frame): a token of the rate limit; none left closes the link (1008). */
+  /** A frame a compliant charger never sends (see the header): a token of its id's bucket; none left closes the link (1008). */
   private countCall(action: string): void {
-    if (this.closing) return;
-    const now = this.scheduler.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.limits.maxCallsPerSecond);
-    this.refilledAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return;
-    }
-    const why = `more than ${this.limits.maxCallsPerSecond} frames per second`;
-    this.log.warn("charger_flood", { chargePointId: this.chargePointId, action, why, queued: this.queued });
+    if (this.closing || this.bucket.take()) return;
+    this.floodClose(action, `more than ${this.limits.maxCallsPerSecond} pipelined calls, bad frames or unsolicited responses per second`);
+  }
+
+  private floodClose(action: string, why: string): void {
+    this.bucket.flooded();
+    this.log.warn("charger_flood", { chargePointId: this.chargePointId, action, why, queued: this.queued, lockedForMs: this.bucket.lockedForMs() });
     void this.close(CLOSE.flood, why);
   }
 }

@@ -57,6 +57,8 @@ interface ChargerRuntime {
   connectedAt?: number;
   cancelSync?: () => void;
   lastSeen?: number;
+  /** A status of a connector not in the config was logged (once per charger: the rest are answered, not kept). */
+  unknownConnectorLogged?: boolean;
 }
 
 /** One charger as a technician sees it. */
@@ -242,7 +244,7 @@ export class Ocpp16Controller implements DispenserController {
         }
       });
     on("BootNotification", (p) => this.onBoot(rt, p as BootNotificationReq));
-    on("Heartbeat", () => ({ currentTime: this.isoNow() }));
+    on("Heartbeat", () => (this.sessions.onClockSent(id), { currentTime: this.isoNow() }));
     on("StatusNotification", (p) => this.onStatusNotification(rt, p as StatusNotificationReq));
     on("Authorize", (p) => ({ idTagInfo: this.sessions.onAuthorize(id, (p as { idTag: string }).idTag) }));
     on("StartTransaction", (p) => this.sessions.onStartTransaction(id, p as never));
@@ -315,11 +317,18 @@ export class Ocpp16Controller implements DispenserController {
     const link = rt.link;
     // A charger that booted may have lost its settings: set them again once it has its answer.
     if (link) this.scheduler.setTimer(0, () => void this.configure(rt, link, false));
+    this.sessions.onClockSent(rt.config.id); // it may set its clock from currentTime
     return { status: "Accepted", currentTime: this.isoNow(), interval: this.config.heartbeatIntervalS };
   }
 
   private onStatusNotification(rt: ChargerRuntime, p: StatusNotificationReq): Record<string, never> {
     const id = rt.config.id;
+    if (p.connectorId !== 0 && !rt.config.connectors.some((k) => k.connectorId === p.connectorId)) {
+      // Kept only for configured connectors (and 0): any connectorId a charger sends would otherwise stay in memory for good.
+      if (!rt.unknownConnectorLogged) this.log.warn("unconfigured_connector", { chargePointId: id, connectorId: p.connectorId, status: p.status, note: "not in the config: answered, not kept (logged once)" });
+      rt.unknownConnectorLogged = true;
+      return {};
+    }
     const prev = rt.connectors.get(p.connectorId)?.status;
     rt.connectors.set(p.connectorId, { status: p.status, errorCode: p.errorCode, ...(p.info !== undefined ? { info: p.info } : {}), at: this.scheduler.now() });
     if (p.errorCode !== "NoError" && p.status !== "Faulted") this.log.warn("charger_warning", { chargePointId: id, connectorId: p.connectorId, status: p.status, errorCode: p.errorCode, info: p.info });

@@ -72,7 +72,7 @@ const baseOf = (t: MeterTrack) => t.meterBaseWh ?? t.meterStartWh;
 const lastOf = (t: MeterTrack) => t.meterLastWh ?? t.meterStartWh;
 const laterOf = (at: number, t: MeterTrack) => (Number.isFinite(at) ? Math.max(at, t.meterLastAt ?? -Infinity) : (t.meterLastAt ?? NaN));
 
-/** What bounds one reading's step: the connector's rated power (W, agent clock), and (agent clock, ms) when the reading arrived and the session started (the first step's reference). */
+/** What bounds one reading's step: the connector's rated power (W, agent clock), and (agent clock, ms) when the reading arrived and the session was authorized (the first step's reference: no energy flows before it). */
 export interface StepBound {
   readonly maxPowerW: number;
   readonly arrivedAt: number;

@@ -6,8 +6,10 @@
 // maxSessionS is derived from the station: a session must end and settle before the Glase
 // reservation lapses, so it is capped at the shortest commitReservationTimeoutS of the entry's
 // points minus the customer's confirmation time (reservationWaitS: the reservation's clock may
-// already run while the customer confirms) and two commit safety margins (the engine stops one
-// margin before its commit deadline, which is one margin before the lapse).
+// already run while the customer confirms), two commit safety margins (the engine stops one
+// margin before its commit deadline, which is one margin before the lapse) and one stopTimeoutS:
+// a charger that ignores the session-time RemoteStop is judged (or, the evidence inconclusive,
+// settled with the progress seen) that long after it — still one margin before the commit deadline.
 import { z } from "zod";
 import { defineDriver, type DriverContext, type OpenedController, type StationFacts } from "../driver-module.ts";
 import type { Grade } from "../../contracts/dispenser.ts";
@@ -53,7 +55,7 @@ export function sessionLimitS(c: Ocpp16Config, station: StationFacts): number {
   const mine = new Set(pointsOf(c));
   const timeouts = station.points.filter((p) => mine.has(p.id)).map((p) => p.commitReservationTimeoutS);
   if (timeouts.length === 0) return c.maxSessionS;
-  return Math.min(...timeouts) - station.flows.reservationWaitS - 2 * station.flows.commitSafetyMarginS;
+  return Math.min(...timeouts) - station.flows.reservationWaitS - 2 * station.flows.commitSafetyMarginS - c.stopTimeoutS;
 }
 
 async function open(c: Ocpp16ControllerConfig, ctx: DriverContext): Promise<OpenedController> {
@@ -87,7 +89,7 @@ export const ocpp16Driver = defineDriver<Ocpp16ControllerConfig>({
     if (limit < 60) {
       problems.push({
         path: ["maxSessionS"],
-        message: `a session could last only ${limit} s before its reservation lapses: raise the points' commitReservationTimeoutS (it must exceed flows.reservationWaitS + 2 × flows.commitSafetyMarginS + 60)`,
+        message: `a session could last only ${limit} s before its reservation lapses: raise the points' commitReservationTimeoutS (it must exceed flows.reservationWaitS + 2 × flows.commitSafetyMarginS + stopTimeoutS (${c.stopTimeoutS} s: the wait for a stopped charger's end) + 60), or lower stopTimeoutS`,
       });
     }
     c.chargers.forEach((ch, i) =>

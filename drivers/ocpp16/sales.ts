@@ -17,7 +17,9 @@ export type EndedBy =
   /** The charger ignored RemoteStop: settled as an overrun (the reserved amount). */
   | "overrun"
   /** The charger ended the session while the agent was away and never sent its StopTransaction. */
-  | "stop-missing";
+  | "stop-missing"
+  /** Stopped, neither confirmed nor shown to charge on by the last safe moment: the plausible progress settled. */
+  | "stop-unconfirmed";
 
 /** A sale's plausible track: the metering fields of the readings whose steps the rated power allows. */
 export type PlausibleTrack = Omit<MeterTrack, "meterStartWh" | "meterStartAt"> & {

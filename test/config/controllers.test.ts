@@ -114,9 +114,9 @@ describe("config version 3: devices.controllers", () => {
 
   it("an OCPP session must be able to settle before its reservation lapses", async () => {
     const d = await doc("config/simulated-station.yaml");
-    d.points[4].commitReservationTimeoutS = 300; // 300 − 120 (confirmation) − 2 × 60 (margins) = 60 s: just enough
+    d.points[4].commitReservationTimeoutS = 360; // 360 − 120 (confirmation) − 2 × 60 (margins) − 60 (stopTimeoutS) = 60 s: just enough
     expect(() => parseConfig(d)).not.toThrow();
-    d.points[4].commitReservationTimeoutS = 290;
+    d.points[4].commitReservationTimeoutS = 350;
     expect(problemsOf(() => parseConfig(d))).toEqual([expect.stringMatching(/^devices\.controllers\[1\]\.maxSessionS: a session could last only 50 s before its reservation lapses/)]);
   });
 

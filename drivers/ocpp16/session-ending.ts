@@ -1,0 +1,253 @@
+// How a charging session stops and ends: the agent's stop, persisted first and re-sent until the
+// charger answers; a session not started yet cancelled only once no queued StartTransaction can
+// still arrive; the overrun verdict on evidence after a RemoteStop, and the settlement of what was
+// metered when a StopTransaction never comes; the one `end` event, reported by the change that
+// finished the session. Apart from sessions.ts (the commands and the charger's messages, which
+// ask for these) so that each reads as one story.
+import { AgentError } from "../../base/errors.ts";
+import type { DeliveryEndReason } from "../../contracts/dispenser.ts";
+import { priceOf } from "../../base/money.ts";
+import { settleProgress } from "./metering.ts";
+import { endReasonOf, inTransaction, type StopCause } from "./readings.ts";
+import type { EndedBy, Sale, SaleBook } from "./sales.ts";
+import type { SessionEvidence } from "./session-evidence.ts";
+import type { SessionHost } from "./session-host.ts";
+import { implausibleNote, settleableOf, type SessionPlausibility } from "./session-plausibility.ts";
+import type { SessionTimers } from "./session-timers.ts";
+
+/** Largest energy (Wh) whose price, rounded half up, stays within the limit. */
+function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
+  return Math.floor((limitMinor * 1000 + 499) / unitPriceMinor);
+}
+
+export class SessionEnding {
+  private readonly finishWaiters = new Map<string, Set<{ resolve: () => void; reject: (e: unknown) => void }>>();
+
+  constructor(
+    private readonly host: SessionHost,
+    private readonly book: SaleBook,
+    private readonly timers: SessionTimers,
+    private readonly evidence: SessionEvidence,
+    private readonly plausible: SessionPlausibility,
+  ) {}
+
+  /** Persists the agent's wish to stop (the first cause is kept), then acts on it if it can. */
+  async requestStop(transactionId: string, cause: StopCause): Promise<void> {
+    const s = this.book.get(transactionId);
+    if (!s || s.state === "finished") return;
+    if (!s.stop) await this.book.put({ ...s, stop: { cause, at: this.host.scheduler.now() } });
+    const cur = this.book.get(transactionId);
+    if (!cur || cur.state === "finished") return;
+    if (cur.state === "authorized") {
+      await this.cancelUnstarted(transactionId, () => ({ reason: endReasonOf(undefined, cause), endedBy: "canceled" }));
+      return;
+    }
+    this.sendStop(transactionId);
+  }
+
+  /**
+   * Ends a session that has no StartTransaction yet — but the charger may have started on our
+   * RemoteStart with its StartTransaction queued while it (or the agent) was offline: it arrives
+   * once the charger is back, and cancelling first would give that energy away. So it is cancelled
+   * only when the charger is connected and known, not charging on that connector, and has had
+   * lateStopWaitS since it connected to deliver what it queued; otherwise it is looked at again then.
+   */
+  async cancelUnstarted(transactionId: string, build: (s: Sale) => { reason: DeliveryEndReason; endedBy: EndedBy }): Promise<void> {
+    const cur = this.book.get(transactionId);
+    if (!cur || cur.state !== "authorized") return;
+    const now = this.host.scheduler.now();
+    const since = this.host.connectedSince(cur.chargePointId);
+    const charging = inTransaction(this.host.connectorStatus(cur.chargePointId, cur.connectorId));
+    if (this.host.known(cur.chargePointId) && !charging && since !== undefined && now - since >= this.host.lateStopWaitMs) {
+      await this.finish(transactionId, build);
+      return;
+    }
+    const wait = since === undefined || charging ? this.host.lateStopWaitMs : since + this.host.lateStopWaitMs - now;
+    this.timers.set(transactionId, "stop", Math.max(250, wait), () => void this.cancelUnstarted(transactionId, build).catch((err: unknown) => this.host.log.warn("cancel_retry_failed", { transactionId, err })));
+  }
+
+  sendStop(transactionId: string): void {
+    const s = this.book.get(transactionId);
+    const link = s ? this.host.link(s.chargePointId) : undefined;
+    if (!s || s.state !== "delivering" || s.ocppTransactionId === undefined || !link) return;
+    this.timers.set(transactionId, "stop", this.untilSettleBy(s, this.host.stopTimeoutMs), () => this.onStopTimeout(transactionId));
+    // The first stop on this connection opens the window in which charging is evidence of an ignored stop.
+    const answered = this.evidence.stopSent(transactionId, this.host.connectedSince(s.chargePointId) ?? 0);
+    link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).then(
+      (conf) => {
+        answered();
+        if (conf.status !== "Accepted") this.host.log.warn("remote_stop_rejected", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId });
+      },
+      (err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }),
+    );
+  }
+
+  /**
+   * The last safe moment to settle a session whose end the charger has not confirmed: the session
+   * cap (authorization + maxSessionS) plus one stopTimeoutS. module.ts budgets both, so this is at
+   * or before the flow's own stop time — a whole commit safety margin before its commit deadline
+   * (counted from when the invoice was sent, which was no later than the authorization).
+   */
+  private settleBy(s: Sale): number {
+    return s.authorizedAt + this.host.maxSessionMs + this.host.stopTimeoutMs;
+  }
+
+  /** `wantedMs`, but no later than the last safe moment — and never less than a second (a charger just back gets that to deliver its queue). */
+  private untilSettleBy(s: Sale, wantedMs: number): number {
+    return Math.max(Math.min(wantedMs, this.settleBy(s) - this.host.scheduler.now()), Math.min(wantedMs, 1000));
+  }
+
+  /**
+   * No StopTransaction a stopTimeoutS after RemoteStop. An overrun only on evidence that the
+   * charger certainly still charges AFTER it had the stop: its connector reported Charging on the
+   * current connection after it answered the stop, or its register grew between two samples both
+   * taken after it had the stop (session-evidence.ts: a lower bound, the transit counted). A sample
+   * merely arriving after the stop is no evidence (it may have been taken before it, in flight),
+   * and a status reported after the stop that is out of a transaction (Finishing, Available) vetoes
+   * the overrun: that is the "StopTransaction missing" path (metered amount). Nothing conclusive:
+   * the stop is sent again and the StopTransaction (meterStop − meterStart, exact) awaited — until
+   * the last safe moment, when the plausible progress is settled (settleUnconfirmed).
+   */
+  private onStopTimeout(transactionId: string): void {
+    const s = this.book.get(transactionId);
+    if (!s || s.state === "finished" || !this.host.link(s.chargePointId)) return; // offline: re-sent when back
+    const status = this.host.freshStatus(s.chargePointId, s.connectorId);
+    const stop = this.evidence.stopWindow(transactionId);
+    const since = Math.max(stop?.sentAt ?? 0, this.host.connectedSince(s.chargePointId) ?? 0);
+    const statusAt = this.host.statusAt(s.chargePointId, s.connectorId) ?? -Infinity;
+    const reportedAfterStop = status !== undefined && statusAt >= since;
+    const stoppedSaysCharger = reportedAfterStop && !inTransaction(status);
+    // Charging (energy flowing; not Suspended*) reported after the charger answered the stop.
+    const chargingAfterStop = status === "Charging" && statusAt >= Math.max(since, stop?.confAt ?? since);
+    const grewAfterStop = this.evidence.chargedAfterStop(transactionId);
+    if (stoppedSaysCharger || (!chargingAfterStop && !grewAfterStop)) {
+      const pastDeadline = this.host.scheduler.now() >= this.settleBy(s);
+      this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown", reportedAfterStop, pastDeadline });
+      if (pastDeadline) this.settleUnconfirmed(transactionId, status, reportedAfterStop);
+      else if (status !== undefined && !inTransaction(status)) this.armMissingTimer(transactionId);
+      else this.sendStop(transactionId);
+      return;
+    }
+    const limitMilli = limitMilliFor(s.limitMinor, s.unitPriceMinor);
+    this.host.log.error("remote_stop_ignored", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli, evidence: grewAfterStop ? "register grew after the stop" : "Charging reported after the stop" });
+    void this.finish(
+      transactionId,
+      (cur) => ({ milli: Math.max(cur.milli, limitMilli), amountMinor: Math.max(cur.amountMinor, cur.limitMinor), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "overrun" }),
+      {
+        alarm: {
+          code: "OCPP_STOP_IGNORED",
+          message: `charger ${s.chargePointId} kept transaction ${s.ocppTransactionId} running ${Math.round(this.host.stopTimeoutMs / 1000)} s after RemoteStopTransaction (${grewAfterStop ? "its register grew between samples taken after it had the stop" : "it reported Charging after answering the stop"}): settled as an overrun`,
+        },
+      },
+    );
+  }
+
+  /**
+   * The last safe moment came and the charger has neither confirmed the end (StopTransaction) nor
+   * given conclusive evidence of charging on: the plausible progress seen is settled — never above
+   * the rated power over the session's time, never above the reservation — so the reservation is
+   * committed rather than left to lapse unpaid. Its StopTransaction, if it ever comes, is an
+   * OCPP_LATE_STOP.
+   */
+  private settleUnconfirmed(transactionId: string, status: string | undefined, reportedAfterStop: boolean): void {
+    const s = this.book.get(transactionId);
+    if (!s || s.state === "finished") return;
+    const limitMilli = limitMilliFor(s.limitMinor, s.unitPriceMinor);
+    const p = settleProgress(settleableOf(s), this.plausible.plausibility(s));
+    const milli = Math.min(p.milli, limitMilli);
+    this.host.log.error("stop_unconfirmed_settled", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli, settled: milli });
+    const how = status === undefined ? "its connector state unknown" : `its connector ${reportedAfterStop ? "reporting" : "last reported"} ${status}`;
+    void this.finish(transactionId, (cur) => ({ milli, amountMinor: Math.min(priceOf(milli, cur.unitPriceMinor), cur.limitMinor), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-unconfirmed" }), {
+      alarm: {
+        code: "OCPP_STOP_UNCONFIRMED",
+        message: `charger ${s.chargePointId} did not end transaction ${s.ocppTransactionId} (no StopTransaction, ${how}, no conclusive sign of charging after RemoteStopTransaction) by the last moment that still settles before the reservation lapses: settled the progress seen, ${milli} Wh${p.capped ? ` (capped from ${settleableOf(s).milli} Wh at the connector's rated power)` : ""}${milli < p.milli ? " (capped at the reservation)" : ""}${implausibleNote(s)}; check the charger`,
+      },
+    });
+  }
+
+  armMissingTimer(transactionId: string): void {
+    const sale = this.book.get(transactionId);
+    this.timers.set(transactionId, "missing", sale ? this.untilSettleBy(sale, this.host.lateStopWaitMs) : this.host.lateStopWaitMs, () => {
+      const s = this.book.get(transactionId);
+      if (!s || s.state !== "delivering" || !this.host.known(s.chargePointId) || !this.endedStatus(s)) return;
+      this.host.log.error("stop_transaction_missing", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli });
+      // What is settled must also be what is delivered: the charger is told to stop first.
+      const link = this.host.link(s.chargePointId);
+      if (link && s.ocppTransactionId !== undefined) link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).catch((err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }));
+      // No meterStop: the progress seen, never above what the connector could deliver meanwhile.
+      const p = settleProgress(settleableOf(s), this.plausible.plausibility(s));
+      void this.finish(transactionId, (cur) => ({ ...this.plausible.progressSettlement(cur), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "stop-missing" }), {
+        alarm: {
+          code: "OCPP_STOP_MISSING",
+          message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${p.milli} Wh${p.capped ? `, capped from ${settleableOf(s).milli} Wh at the connector's rated power` : ""}${implausibleNote(s)})`,
+        },
+      });
+    });
+  }
+
+  armSessionTimer(s: Sale): void {
+    const due = s.authorizedAt + this.host.maxSessionMs - this.host.scheduler.now();
+    this.timers.set(s.transactionId, "session", Math.max(0, due), () => void this.requestStop(s.transactionId, "session-time"));
+  }
+
+  /**
+   * Ends a session: durable first, then the one `end` event. Returns false if it had ended already
+   * (whoever ended it reported it). `silent`: no event (the caller reports the outcome itself);
+   * `alarm`: a `fault` event right after the end, naming the session.
+   */
+  async finish(
+    transactionId: string,
+    build: (s: Sale) => { reason: DeliveryEndReason; endedBy: EndedBy } & Partial<Sale>,
+    opts: { silent?: boolean; alarm?: { code: string; message: string } } = {},
+  ): Promise<boolean> {
+    const cur = this.book.get(transactionId);
+    if (!cur || cur.state === "finished") return false;
+    const done: Sale = { ...cur, ...build(cur), state: "finished", endedAt: this.host.scheduler.now() };
+    const write = this.book.put(done); // in memory at once: a concurrent finish sees it ended
+    this.timers.clearAll(transactionId);
+    this.evidence.forget(transactionId);
+    await write;
+    this.host.log.info("session_ended", { point: done.point, flow: transactionId, transactionId: done.ocppTransactionId, milli: done.milli, amountMinor: done.amountMinor, reason: done.reason, endedBy: done.endedBy });
+    if (!opts.silent) {
+      this.host.emit({ type: "end", point: done.point, transactionId, gradeId: done.gradeId, milli: done.milli, amountMinor: done.amountMinor, unitPriceMinor: done.unitPriceMinor, reason: done.reason! });
+      if (opts.alarm) this.host.emit({ type: "fault", point: done.point, ...opts.alarm, transactionId });
+    }
+    const waiters = this.finishWaiters.get(transactionId);
+    this.finishWaiters.delete(transactionId);
+    for (const w of waiters ?? []) w.resolve();
+    return true;
+  }
+
+  waitFinished(transactionId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let set = this.finishWaiters.get(transactionId);
+      if (!set) this.finishWaiters.set(transactionId, (set = new Set()));
+      set.add({ resolve, reject });
+    });
+  }
+
+  /** The session's connector reported, on the current connection, that it is not in a transaction. */
+  endedStatus(s: Sale): boolean {
+    const status = this.host.freshStatus(s.chargePointId, s.connectorId);
+    return status !== undefined && !inTransaction(status);
+  }
+
+  /** A transaction the agent refused: told to stop, once its refusal has gone out. */
+  stopStray(chargePointId: string, transactionId: number): void {
+    this.host.scheduler.setTimer(0, () => {
+      this.host.link(chargePointId)?.call("RemoteStopTransaction", { transactionId }).catch((err: unknown) => this.host.log.debug("stray_stop_failed", { chargePointId, transactionId, err }));
+    });
+  }
+
+  /** Whoever waits for the session to end stops waiting, each with an error of its own. */
+  failWaiters(transactionId: string, error: () => AgentError): void {
+    const waiters = this.finishWaiters.get(transactionId);
+    this.finishWaiters.delete(transactionId);
+    for (const w of waiters ?? []) w.reject(error());
+  }
+
+  close(): void {
+    for (const [tx, waiters] of this.finishWaiters) for (const w of waiters) w.reject(new AgentError("DEVICE_DISCONNECTED", "OCPP driver closed", { transactionId: tx }));
+    this.finishWaiters.clear();
+  }
+}

@@ -1,0 +1,63 @@
+// The plausibility track of a charging session: the same meter readings again, each step bounded
+// by the connector's rated power on the agent's clock (metering.ts holds the rule) — the only
+// progress a session may be settled with when there is no usable meterStop.
+import { priceOf } from "../../base/money.ts";
+import { applySample, DEFAULT_MAX_POWER_W, sampleOutcome, settleProgress, type Plausibility } from "./metering.ts";
+import type { PlausibleTrack, Sale } from "./sales.ts";
+import type { SessionHost } from "./session-host.ts";
+
+/** The progress a session may settle without a usable meterStop: its plausible track's (a sale from before that track: its own). */
+export const settleableOf = (s: Sale): { milli: number; implausible?: number } => ({ milli: s.plausible?.milli ?? s.milli, ...(s.plausible?.implausible ? { implausible: s.plausible.implausible } : {}) });
+const rawTrackOf = (s: Sale, meterStartWh: number): PlausibleTrack => {
+  const { meterBaseWh, carriedWh, meterLastWh, meterLastAt, meterResets, meterPrevWh, meterPrevBaseWh, meterPrevCarriedWh, milli } = s;
+  const fields = { meterBaseWh: meterBaseWh ?? meterStartWh, carriedWh, meterLastWh: meterLastWh ?? meterStartWh, meterLastAt, meterResets, meterPrevWh, meterPrevBaseWh, meterPrevCarriedWh };
+  return { ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)), milli };
+};
+export const implausibleNote = (s: Sale): string => (s.plausible?.implausible ? `; ${s.plausible.implausible} reading(s) above the rated power ignored` : "");
+
+export class SessionPlausibility {
+  constructor(private readonly host: SessionHost) {}
+
+  /**
+   * The session's plausible track after a reading: the reading applied with each step bounded by
+   * the rated power on the agent's clock (metering.ts). A step above it is ignored there (logged,
+   * and named in the alarm of a settlement of progress): it can never be settled from progress. Live progress, the limit
+   * stop and the overrun evidence use the readings as received (a charger may deliver more than
+   * its configured rating; stopping early is the safe mistake).
+   */
+  plausibleTrack(s: Sale, meterStartWh: number, wh: number, at: number): PlausibleTrack | undefined {
+    // No track yet (the first reading, or a session journaled before there was one): it starts as the raw track.
+    const cur: PlausibleTrack = s.plausible ?? rawTrackOf(s, meterStartWh);
+    const o = sampleOutcome({ ...cur, meterStartWh, ...(s.meterStartAt !== undefined ? { meterStartAt: s.meterStartAt } : {}) }, wh, at, { maxPowerW: this.realPowerW(s), arrivedAt: this.host.scheduler.now(), startedAt: s.authorizedAt });
+    if (o.kind === "same" || o.kind === "stale") return s.plausible;
+    if (o.kind !== "implausible") {
+      const { meterStartWh: _s, meterStartAt: _a, ...next } = applySample({ ...cur, meterStartWh, meterStartAt: s.meterStartAt }, o);
+      return next;
+    }
+    const count = (cur.implausible ?? 0) + 1;
+    // Logged now; it reaches an alarm only if progress is settled (OCPP_METER_RESET / OCPP_STOP_MISSING
+    // name the ignored readings) — with a good meterStop it never touches the money.
+    this.host.log.warn("meter_value_implausible", { chargePointId: s.chargePointId, point: s.point, flow: s.transactionId, register: wh, previous: cur.meterLastWh, stepWh: o.stepWh, allowedWh: o.allowedWh, count });
+    return { ...cur, implausible: count };
+  }
+
+  /** The connector's rated power on the agent's clock (a sped-up virtual charger delivers its rating in shorter seconds). */
+  private realPowerW(s: Sale): number {
+    return (this.host.binding(s.point)?.maxPowerW ?? DEFAULT_MAX_POWER_W) * this.host.powerScale;
+  }
+
+  /**
+   * The connector's rated power over the session's time: what progress alone may settle. The time
+   * counts on the agent's clock from the AUTHORIZATION — no energy can flow before it — never from
+   * when the agent processed the StartTransaction: a charger that charged offline delivers that
+   * (queued) milliseconds before its StopTransaction, which would cap hours of charging at 0 Wh.
+   */
+  plausibility(s: Sale): Plausibility {
+    return { maxPowerW: this.realPowerW(s), elapsedMs: this.host.scheduler.now() - s.authorizedAt };
+  }
+
+  progressSettlement(s: Sale): { milli: number; amountMinor: number } {
+    const milli = settleProgress(settleableOf(s), this.plausibility(s)).milli;
+    return { milli, amountMinor: priceOf(milli, s.unitPriceMinor) };
+  }
+}
