@@ -8,6 +8,8 @@
 // one re-arms its release deadline (the POS flow asks again, the controller answers once); a
 // `refunding` one settles its refund by the refund flow's fixed id — started at most once.
 // No release result within releaseTimeoutMs ⇒ `attention` and an alarm, never a refund by itself.
+// Its parts: sale-book.ts (each change journaled, then shown), sale-settlement.ts (the release
+// deadline, the refund, the receipt), kiosk-points.ts (the points as controllers see them).
 import { AgentError, isAgentError } from "../../base/errors.ts";
 import {
   FINAL_SALE_STATES,

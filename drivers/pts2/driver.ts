@@ -13,6 +13,7 @@
 // - settled: PumpCloseTransaction once the flow says the money is settled.
 // - The controller's fuel grades are read at every link-up and every priceCheckIntervalMs and
 //   checked against the configured ones: a mismatch is a fault event, never a silent price.
+// The follow-ups are in tx-follow-ups.ts, the grade reads in catalog-sync.ts (parts.ts: what they share).
 import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
@@ -20,17 +21,16 @@ import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEv
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
 import { OwnUser } from "./own-user.ts";
-import { verifyGivenUp } from "./verify-given-up.ts";
 import type { Pts2Config } from "./config.ts";
-import { decodeFirmware, decodeFuelGrades, decodePumpNozzles, decodeTransactionInformation } from "./decode-config.ts";
+import { decodeFirmware } from "./decode-config.ts";
 import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
-import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
 import { type ExchangeStats, type PacketPoster, PacketExchange } from "./exchange.ts";
-import { GradeCatalog, mismatchFault } from "./grades.ts";
-import { INITIAL_VIEW, type PumpView, type TrackerAction, endEvent, observePump } from "./pump-tracker.ts";
+import { GradeCatalog } from "./grades.ts";
+import { CatalogSync } from "./catalog-sync.ts";
+import { TxFollowUps } from "./tx-follow-ups.ts";
+import { INITIAL_VIEW, type PumpView, observePump } from "./pump-tracker.ts";
 import { pointStatusOf, saleRecordOf } from "./sale-record.ts";
-import { saleMismatchFault } from "./sale-figures.ts";
-import { TransactionBook, type TxRecord } from "./transactions.ts";
+import { TransactionBook } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
 
 export interface Pts2Deps {
@@ -43,8 +43,6 @@ export interface Pts2Stats extends ExchangeStats {
   readonly polls: number;
   readonly badStatuses: number;
 }
-
-const READ_BACK_EVERY_MS = 2000;
 
 export class Pts2Controller implements DispenserController {
   readonly exchange: PacketExchange;
@@ -60,16 +58,14 @@ export class Pts2Controller implements DispenserController {
   private readonly lastObs = new Map<number, PumpObservation>();
   private readonly pumpOfPoint = new Map<number, number>();
   private readonly pointOfPump = new Map<number, number>();
-  private readonly stopConfirmed = new Map<string, number>();
-  private readonly readBackAt = new Map<string, number>();
   private readonly ownUser: OwnUser;
+  private readonly grades: CatalogSync;
+  private readonly followUps: TxFollowUps;
   /** The controller FuelGradeIds the agent sells (decoded strictly; others tolerantly). */
   private readonly sold: ReadonlySet<number>;
   private readonly authorizing = new Set<string>();
   private readonly linkWaiters = new Set<() => void>();
-  private catalogRead: Promise<void> | undefined;
   private cancelPoll: (() => void) | undefined;
-  private cancelPriceCheck: (() => void) | undefined;
   private polling = false;
   private pollAgain = false;
   private closed = false;
@@ -92,6 +88,9 @@ export class Pts2Controller implements DispenserController {
       this.pointOfPump.set(pump, point);
     }
     this.exchange = new PacketExchange(poster, { maxPacketsPerRequest: config.maxPacketsPerRequest, logger: this.log, onLink: (up, err) => this.onLink(up, err) });
+    const parts = { config, exchange: this.exchange, book: this.book, catalog: this.catalog, units: this.units, ownUser: this.ownUser, log: this.log, scheduler: this.scheduler, emit: (e: DispenserEvent) => this.emit(e) };
+    this.grades = new CatalogSync({ ...parts, sold: this.sold, raiseOnce: (e) => this.raiseOnce(e) });
+    this.followUps = new TxFollowUps({ ...parts, authorizing: this.authorizing, pollSoon: () => this.pollSoon(), saleRecord: (flowId) => this.saleRecord(flowId) });
   }
 
   /** Loads the transaction records and starts polling. */
@@ -99,7 +98,7 @@ export class Pts2Controller implements DispenserController {
     await this.book.load(this.config.retentionMs, this.units);
     await this.ownUser.load();
     this.schedulePoll(0);
-    this.schedulePriceCheck();
+    this.grades.schedulePriceCheck();
   }
 
   waitForLink(timeoutMs: number): Promise<void> {
@@ -144,7 +143,7 @@ export class Pts2Controller implements DispenserController {
   }
 
   async prices(): Promise<readonly Grade[]> {
-    await this.refreshCatalog();
+    await this.grades.refreshCatalog();
     return this.catalog.asGrades();
   }
 
@@ -152,7 +151,7 @@ export class Pts2Controller implements DispenserController {
     const pump = this.pumpOf(cmd.point);
     if (cmd.currency !== this.config.currency) throw new AgentError("DEVICE_REJECTED", `currency ${cmd.currency} is not the controller's ${this.config.currency}`, { point: cmd.point, code: "PTS_CURRENCY" });
     if (!Number.isSafeInteger(cmd.limitMinor) || cmd.limitMinor <= 0) throw new AgentError("DEVICE_REJECTED", `limit must be a positive integer, got ${cmd.limitMinor}`, { point: cmd.point, code: "PTS_LIMIT" });
-    if (!this.catalog.isLoaded) await this.refreshCatalog();
+    if (!this.catalog.isLoaded) await this.grades.refreshCatalog();
     const obs = this.lastObs.get(pump);
     if (obs?.kind === "offline") throw new AgentError("DEVICE_REJECTED", `pump ${pump} is offline`, { point: cmd.point, pump, code: "PTS_PUMP_OFFLINE" });
     // The lifted nozzle wins (the customer holds it); else the nozzle of the requested grade; else the only nozzle.
@@ -194,7 +193,7 @@ export class Pts2Controller implements DispenserController {
     const pump = this.pumpOf(point);
     const live = this.book.openOn(pump).filter((r) => (r.phase === "authorized" || r.phase === "authorizing") && r.ended === undefined);
     for (const r of live) await this.book.update(r.flowId, (c) => ({ stopRequestedAt: c.stopRequestedAt ?? this.scheduler.now() }));
-    await this.sendStop(pump, false, live);
+    await this.followUps.sendStop(pump, false, live);
     // Give the valve a moment: the flow reads the sale record next, which is final only once ended
     // (a pump still filling past stopTimeoutMs is emergency-stopped by the poll).
     const deadline = this.scheduler.now() + Math.min(this.config.stopTimeoutMs / 2, 2000);
@@ -222,8 +221,8 @@ export class Pts2Controller implements DispenserController {
       fault: (e) => this.raiseOnce(e),
       pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,
-      resendStop: (r) => this.sendStop(r.pump, false, [r]).catch(() => undefined),
-      ended: (r, figures) => this.noteEnded(r, figures),
+      resendStop: (r) => this.followUps.sendStop(r.pump, false, [r]).catch(() => undefined),
+      ended: (r, figures) => this.followUps.noteEnded(r, figures),
     });
   }
 
@@ -236,7 +235,7 @@ export class Pts2Controller implements DispenserController {
       return;
     }
     const rec = await this.book.update(r.flowId, () => ({ settled: true }));
-    if (rec.ended) await this.close1(rec).catch((err: unknown) => this.log.warn("pts_close_failed", { flowId: rec.flowId, err }));
+    if (rec.ended) await this.followUps.close1(rec).catch((err: unknown) => this.log.warn("pts_close_failed", { flowId: rec.flowId, err }));
     else {
       // Settled without an end (cancelled before the nozzle was lifted): revoke the authorization.
       await this.stop(rec.point).catch((err: unknown) => this.log.warn("pts_revoke_failed", { flowId: rec.flowId, err }));
@@ -247,7 +246,7 @@ export class Pts2Controller implements DispenserController {
     if (this.closed) return;
     this.closed = true;
     this.cancelPoll?.();
-    this.cancelPriceCheck?.();
+    this.grades.close();
     this.exchange.close();
     this.listeners.clear();
   }
@@ -272,7 +271,7 @@ export class Pts2Controller implements DispenserController {
     this.counters.polls++;
     try {
       // Without the nozzle assignment a lift has no grade: (re)read it before the statuses.
-      if (!this.catalog.isLoaded) await this.refreshCatalog().catch((err: unknown) => this.log.debug("pts_grades_unreadable", { err }));
+      if (!this.catalog.isLoaded) await this.grades.refreshCatalog().catch((err: unknown) => this.log.debug("pts_grades_unreadable", { err }));
       const pumps = this.config.points.map((p) => p.pump);
       const results = await this.exchange.requestAll(pumps.map((pump) => ({ type: "PumpGetStatus", data: { Pump: pump } })));
       for (const [i, r] of results.entries()) {
@@ -306,126 +305,14 @@ export class Pts2Controller implements DispenserController {
       gradeOfNozzle: (n) => this.catalog.gradeOfNozzle(pump, n),
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,
       now: this.scheduler.now(),
-      stopConfirmedAt: (t) => this.stopConfirmed.get(`${pump}:${t}`),
+      stopConfirmedAt: (t) => this.followUps.stopConfirmed.get(`${pump}:${t}`),
       stopTimeoutMs: this.config.stopTimeoutMs,
       closeUnsettledAfterMs: this.config.closeUnsettledAfterMs,
       units: this.units,
     });
     this.views.set(pump, step.view);
     for (const e of step.events) this.emit(e);
-    for (const a of step.actions) await this.perform(a).catch((err: unknown) => this.log.warn("pts_followup_failed", { action: a.type, flowId: a.record.flowId, err }));
-  }
-
-  private async perform(a: TrackerAction): Promise<void> {
-    const r = a.record;
-    switch (a.type) {
-      case "ended":
-        await this.noteEnded(r, a.figures);
-        return;
-      case "close":
-        return this.close1(r);
-      case "closed":
-        await this.book.update(r.flowId, () => ({ closedAt: this.scheduler.now() }));
-        return;
-      case "stop":
-        this.log.warn("pts_stopping", { pump: r.pump, transaction: r.transaction, emergency: a.emergency, why: a.why });
-        return this.sendStop(r.pump, a.emergency, [r]);
-      case "verify":
-        return this.verifyLive(r);
-      case "read": {
-        if (this.authorizing.has(r.flowId)) return; // authorize() is resolving it right now
-        const key = r.flowId;
-        const last = this.readBackAt.get(key) ?? -Infinity;
-        if (this.scheduler.now() - last < READ_BACK_EVERY_MS) return;
-        this.readBackAt.set(key, this.scheduler.now());
-        await this.saleRecord(r.flowId).catch(() => undefined); // notes the end (and its event) when there is one
-        return;
-      }
-    }
-  }
-
-  /** A given-up number is live on the pump: ours (then stopped by the next poll) or not ours to touch. */
-  private async verifyLive(r: TxRecord): Promise<void> {
-    const last = this.readBackAt.get(r.flowId) ?? -Infinity;
-    if (this.scheduler.now() - last < READ_BACK_EVERY_MS) return;
-    this.readBackAt.set(r.flowId, this.scheduler.now());
-    const verdict = await verifyGivenUp(r, { exchange: this.exchange, units: this.units, book: this.book, ownUser: this.ownUser, now: () => this.scheduler.now(), logger: this.log, fault: (e) => this.emit(e) });
-    if (verdict === "ours") this.pollSoon();
-    else if (verdict !== undefined) this.readBackAt.delete(r.flowId);
-  }
-
-  /** Records the end figures (from a read-back) and tells the flows, once. */
-  private async noteEnded(r: TxRecord, figures: NonNullable<TxRecord["ended"]>): Promise<TxRecord> {
-    let first = false;
-    const rec = await this.book.update(r.flowId, (current) => (current.ended ? {} : ((first = true), { ended: figures })));
-    if (first) {
-      this.emit(endEvent(rec.point, rec, rec.ended!, { gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id, units: this.units }));
-      // After the end: the flow settles what sale-figures.ts allows; the alarm tells a person.
-      if (rec.ended!.mismatch) this.emit(saleMismatchFault(rec, rec.ended!));
-    }
-    return rec;
-  }
-
-  private async close1(r: TxRecord): Promise<void> {
-    try {
-      await this.exchange.request("PumpCloseTransaction", { Pump: r.pump, Transaction: r.transaction });
-    } catch (err) {
-      // Not (any more) at end of transaction on that number: closed already, or by someone else.
-      if (!isPtsPacketError(err, PTS_ERROR.PUMP_STATUS_NOT_END_OF_TRANSACTION) && !isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_NOT_MATCH)) throw err;
-    }
-    await this.book.update(r.flowId, () => ({ closedAt: this.scheduler.now() }));
-    this.readBackAt.delete(r.flowId);
-    this.stopConfirmed.delete(`${r.pump}:${r.transaction}`);
-  }
-
-  private async sendStop(pump: number, emergency: boolean, records: readonly TxRecord[]): Promise<void> {
-    try {
-      await this.exchange.request(emergency ? "PumpEmergencyStop" : "PumpStop", { Pump: pump });
-    } catch (err) {
-      if (!isPtsPacketError(err, PTS_ERROR.PUMP_NOT_IN_FILLING_PROCESS)) throw err;
-    }
-    for (const r of records) if (!this.stopConfirmed.has(`${pump}:${r.transaction}`) || emergency) this.stopConfirmed.set(`${pump}:${r.transaction}`, this.scheduler.now());
-  }
-
-  // ---- grades and prices -----------------------------------------------------------------------
-
-  /** One read of grades and nozzles at a time; callers arriving meanwhile share it. */
-  private refreshCatalog(): Promise<void> {
-    this.catalogRead ??= this.readCatalog().finally(() => (this.catalogRead = undefined));
-    return this.catalogRead;
-  }
-
-  private async readCatalog(): Promise<void> {
-    const [grades, nozzles] = await Promise.all([this.exchange.request("GetFuelGradesConfiguration"), this.exchange.request("GetPumpNozzlesConfiguration")]);
-    let decoded;
-    try {
-      decoded = { grades: decodeFuelGrades(grades.data, this.units, this.sold), nozzles: decodePumpNozzles(nozzles.data) };
-    } catch (err) {
-      // Nothing can be sold without the catalogue: a person must know, not just a log line.
-      for (const { point } of this.config.points) {
-        this.raiseOnce({ type: "fault", point, code: "PTS_GRADES_UNREADABLE", message: `the controller's fuel grade / nozzle configuration cannot be read: ${err instanceof Error ? err.message : String(err)}; no sale on this pump until it can` });
-      }
-      throw err;
-    }
-    const { mismatches, changed } = this.catalog.update(decoded.grades, decoded.nozzles);
-    if (!changed) return;
-    for (const m of mismatches) {
-      this.log.warn("pts_price_mismatch", { ...m, policy: this.config.priceMismatch });
-      this.emit(mismatchFault(m, this.config.priceMismatch));
-    }
-    if (mismatches.length === 0) this.log.info("pts_prices_agree", { grades: this.config.grades.length });
-  }
-
-  /** Every priceCheckIntervalMs: the controller's prices again, and old closed records forgotten. */
-  private schedulePriceCheck(): void {
-    if (this.closed) return;
-    this.cancelPriceCheck = this.scheduler.setTimer(this.config.priceCheckIntervalMs, () => {
-      void this.refreshCatalog()
-        .catch((err: unknown) => this.log.debug("pts_price_check_failed", { err }))
-        .then(() => this.book.prune(this.config.retentionMs))
-        .catch((err: unknown) => this.log.warn("pts_prune_failed", { err }))
-        .finally(() => this.schedulePriceCheck());
-    });
+    for (const a of step.actions) await this.followUps.perform(a).catch((err: unknown) => this.log.warn("pts_followup_failed", { action: a.type, flowId: a.record.flowId, err }));
   }
 
   // ---- link and helpers ------------------------------------------------------------------------
@@ -434,7 +321,7 @@ export class Pts2Controller implements DispenserController {
     if (up) {
       this.log.info("pts_link_up", {});
       for (const w of [...this.linkWaiters]) w();
-      void this.refreshCatalog().catch((e: unknown) => this.log.warn("pts_grades_unreadable", { err: e }));
+      void this.grades.refreshCatalog().catch((e: unknown) => this.log.warn("pts_grades_unreadable", { err: e }));
     } else this.log.warn("pts_link_down", { err });
     this.emit({ type: "link", up });
   }

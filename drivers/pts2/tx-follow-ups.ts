@@ -1,0 +1,103 @@
+// What the pump tracker (pump-tracker.ts) asks the driver to do about a transaction on the
+// controller: note its end (once), read it back, verify a given-up number, close it, stop the
+// pump — and what these remember (when a stop went out, when a record was last read back). Apart
+// from the driver (driver.ts), which polls and hands the tracker's actions here.
+import type { SaleRecord } from "../../contracts/dispenser.ts";
+import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
+import type { OwnUser } from "./own-user.ts";
+import { Pts2Part, type Pts2Parts } from "./parts.ts";
+import { type TrackerAction, endEvent } from "./pump-tracker.ts";
+import { saleMismatchFault } from "./sale-figures.ts";
+import type { TxRecord } from "./transactions.ts";
+import { verifyGivenUp } from "./verify-given-up.ts";
+
+const READ_BACK_EVERY_MS = 2000;
+
+export class TxFollowUps extends Pts2Part {
+  private readonly ownUser: OwnUser;
+  private readonly authorizing: ReadonlySet<string>;
+  private readonly pollSoon: () => void;
+  private readonly saleRecord: (flowId: string) => Promise<SaleRecord | undefined>;
+  /** When a stop went out for each `pump:transaction` (the tracker's overrun clock). */
+  readonly stopConfirmed = new Map<string, number>();
+  private readonly readBackAt = new Map<string, number>();
+
+  constructor(d: Pts2Parts & { readonly authorizing: ReadonlySet<string>; readonly pollSoon: () => void; readonly saleRecord: (flowId: string) => Promise<SaleRecord | undefined> }) {
+    super(d);
+    this.ownUser = d.ownUser;
+    this.authorizing = d.authorizing;
+    this.pollSoon = d.pollSoon;
+    this.saleRecord = d.saleRecord;
+  }
+
+  async perform(a: TrackerAction): Promise<void> {
+    const r = a.record;
+    switch (a.type) {
+      case "ended":
+        await this.noteEnded(r, a.figures);
+        return;
+      case "close":
+        return this.close1(r);
+      case "closed":
+        await this.book.update(r.flowId, () => ({ closedAt: this.scheduler.now() }));
+        return;
+      case "stop":
+        this.log.warn("pts_stopping", { pump: r.pump, transaction: r.transaction, emergency: a.emergency, why: a.why });
+        return this.sendStop(r.pump, a.emergency, [r]);
+      case "verify":
+        return this.verifyLive(r);
+      case "read": {
+        if (this.authorizing.has(r.flowId)) return; // authorize() is resolving it right now
+        const key = r.flowId;
+        const last = this.readBackAt.get(key) ?? -Infinity;
+        if (this.scheduler.now() - last < READ_BACK_EVERY_MS) return;
+        this.readBackAt.set(key, this.scheduler.now());
+        await this.saleRecord(r.flowId).catch(() => undefined); // notes the end (and its event) when there is one
+        return;
+      }
+    }
+  }
+
+  /** A given-up number is live on the pump: ours (then stopped by the next poll) or not ours to touch. */
+  private async verifyLive(r: TxRecord): Promise<void> {
+    const last = this.readBackAt.get(r.flowId) ?? -Infinity;
+    if (this.scheduler.now() - last < READ_BACK_EVERY_MS) return;
+    this.readBackAt.set(r.flowId, this.scheduler.now());
+    const verdict = await verifyGivenUp(r, { exchange: this.exchange, units: this.units, book: this.book, ownUser: this.ownUser, now: () => this.scheduler.now(), logger: this.log, fault: (e) => this.emit(e) });
+    if (verdict === "ours") this.pollSoon();
+    else if (verdict !== undefined) this.readBackAt.delete(r.flowId);
+  }
+
+  /** Records the end figures (from a read-back) and tells the flows, once. */
+  async noteEnded(r: TxRecord, figures: NonNullable<TxRecord["ended"]>): Promise<TxRecord> {
+    let first = false;
+    const rec = await this.book.update(r.flowId, (current) => (current.ended ? {} : ((first = true), { ended: figures })));
+    if (first) {
+      this.emit(endEvent(rec.point, rec, rec.ended!, { gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id, units: this.units }));
+      // After the end: the flow settles what sale-figures.ts allows; the alarm tells a person.
+      if (rec.ended!.mismatch) this.emit(saleMismatchFault(rec, rec.ended!));
+    }
+    return rec;
+  }
+
+  async close1(r: TxRecord): Promise<void> {
+    try {
+      await this.exchange.request("PumpCloseTransaction", { Pump: r.pump, Transaction: r.transaction });
+    } catch (err) {
+      // Not (any more) at end of transaction on that number: closed already, or by someone else.
+      if (!isPtsPacketError(err, PTS_ERROR.PUMP_STATUS_NOT_END_OF_TRANSACTION) && !isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_NOT_MATCH)) throw err;
+    }
+    await this.book.update(r.flowId, () => ({ closedAt: this.scheduler.now() }));
+    this.readBackAt.delete(r.flowId);
+    this.stopConfirmed.delete(`${r.pump}:${r.transaction}`);
+  }
+
+  async sendStop(pump: number, emergency: boolean, records: readonly TxRecord[]): Promise<void> {
+    try {
+      await this.exchange.request(emergency ? "PumpEmergencyStop" : "PumpStop", { Pump: pump });
+    } catch (err) {
+      if (!isPtsPacketError(err, PTS_ERROR.PUMP_NOT_IN_FILLING_PROCESS)) throw err;
+    }
+    for (const r of records) if (!this.stopConfirmed.has(`${pump}:${r.transaction}`) || emergency) this.stopConfirmed.set(`${pump}:${r.transaction}`, this.scheduler.now());
+  }
+}
