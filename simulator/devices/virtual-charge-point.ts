@@ -10,58 +10,13 @@
 import type { Scheduler } from "../../base/clock.ts";
 import { createLogger, type Logger } from "../../base/log.ts";
 import { ENERGY_REGISTER, OCPP16, type ChargePointStatus, type StopReason } from "../../drivers/ocpp16/messages.ts";
-import { createRpcClient, type RpcCall, type RpcClient } from "../../drivers/ocpp16/rpc.ts";
+import { createRpcClient, type RpcClient } from "../../drivers/ocpp16/rpc.ts";
 import { SimClock } from "../clock.ts";
-import { TransactionQueue, type QueuedTransaction } from "./virtual-charge-point-queue.ts";
+import { TransactionQueue } from "./virtual-charge-point-queue.ts";
+import { registerHandlers, type ChargePointSide } from "./virtual-charge-point-handlers.ts";
+import type { Connector, LocalTransaction, VirtualChargePointEvent, VirtualChargePointOptions } from "./virtual-charge-point-types.ts";
 
-export interface VirtualChargePointOptions {
-  /** The central system's URL without the id, e.g. ws://127.0.0.1:9220/ocpp. */
-  readonly endpoint: string;
-  readonly identity: string;
-  /** Basic-auth password (security profiles 1 and 2). */
-  readonly password?: string;
-  readonly connectors?: number;
-  /** Power while charging (W), every connector. Default 11000. */
-  readonly powerW?: number;
-  /** Energy register at start (Wh), every connector. Default 1_000_000. */
-  readonly registerWh?: number;
-  /** Real milliseconds per charger second. Default 1000. */
-  readonly secondMs?: number;
-  readonly scheduler?: Scheduler;
-  /** Delay before reconnecting after the connection dropped (ms). Default 500. */
-  readonly reconnectMs?: number;
-  /** AuthorizeRemoteTxRequests: send Authorize before a remotely started transaction. */
-  readonly authorizeRemoteStart?: boolean;
-  /** TLS options for wss (e.g. { ca }). */
-  readonly wsOpts?: Record<string, unknown>;
-  readonly callTimeoutMs?: number;
-  readonly logger?: Logger;
-}
-
-export type VirtualChargePointEvent =
-  | { readonly type: "request"; readonly action: string; readonly params: unknown }
-  | { readonly type: "answered"; readonly action: string; readonly params: unknown; readonly answer: unknown }
-  | { readonly type: "connected" }
-  | { readonly type: "disconnected"; readonly code: number }
-  | { readonly type: "frame"; readonly outbound: boolean; readonly text: string };
-
-interface LocalTransaction {
-  readonly ref: QueuedTransaction;
-  readonly idTag: string;
-  readonly meterStart: number;
-}
-
-interface Connector {
-  readonly id: number;
-  status: ChargePointStatus;
-  errorCode: string;
-  registerWh: number;
-  powerW: number;
-  plugged: boolean;
-  tx?: LocalTransaction;
-  /** Status changed while offline: reported on reconnect. */
-  dirty: boolean;
-}
+export type { VirtualChargePointEvent, VirtualChargePointOptions } from "./virtual-charge-point-types.ts";
 
 export class VirtualChargePoint {
   readonly scheduler: Scheduler;
@@ -260,7 +215,7 @@ export class VirtualChargePoint {
       ...(this.options.wsOpts ? { wsOpts: this.options.wsOpts } : {}),
     });
     this.rpc = rpc;
-    this.registerHandlers(rpc);
+    registerHandlers(rpc, this.side());
     rpc.on("message", ((e: { message: Buffer | string; outbound: boolean }) => this.emit({ type: "frame", outbound: e.outbound, text: e.message.toString() })) as never);
     rpc.on("close", ((e: { code: number }) => this.onClosed(rpc, e.code)) as never);
     try {
@@ -330,57 +285,32 @@ export class VirtualChargePoint {
     await this.call("StatusNotification", { connectorId, status, errorCode, timestamp: this.now() });
   }
 
-  private registerHandlers(rpc: RpcClient): void {
-    const on = (action: string, handler: (params: Record<string, unknown>) => unknown) =>
-      rpc.handle(action, ({ params }: RpcCall) => {
-        this.emit({ type: "request", action, params });
-        return handler(params as Record<string, unknown>);
-      });
-    on("RemoteStartTransaction", (p) => {
-      const c = this.connectors.get(typeof p.connectorId === "number" ? p.connectorId : 1);
-      if (!c || c.tx || !c.plugged || c.status === "Faulted" || c.status === "Unavailable") return { status: "Rejected" };
-      this.scheduler.setTimer(0, () => void this.beginTransaction(c, String(p.idTag)));
-      return { status: "Accepted" };
-    });
-    on("RemoteStopTransaction", (p) => {
-      const c = [...this.connectors.values()].find((k) => k.tx?.ref.id === p.transactionId);
-      if (!c) return { status: "Rejected" };
-      if (!this.ignoreRemoteStop) this.scheduler.setTimer(0, () => c.tx?.ref.id === p.transactionId && this.endTransaction(c, "Remote"));
-      return { status: "Accepted" };
-    });
-    on("ChangeConfiguration", (p) => {
-      const key = String(p.key);
-      if (!this.configuration.has(key)) return { status: "NotSupported" };
-      this.configuration.set(key, String(p.value));
-      return { status: "Accepted" };
-    });
-    on("GetConfiguration", () => ({ configurationKey: [...this.configuration].map(([key, value]) => ({ key, readonly: false, value })) }));
-    on("TriggerMessage", (p) => {
-      const connectorId = typeof p.connectorId === "number" ? p.connectorId : undefined;
-      if (connectorId !== undefined && !this.connectors.has(connectorId)) return { status: "Rejected" };
-      const targets = connectorId !== undefined ? [this.connector(connectorId)] : [...this.connectors.values()];
-      switch (p.requestedMessage) {
-        case "StatusNotification":
-          this.scheduler.setTimer(0, () => targets.forEach((c) => void this.sendStatus(c.id, c.status, c.errorCode).catch(() => undefined)));
-          return { status: "Accepted" };
-        case "MeterValues":
-          this.scheduler.setTimer(0, () => targets.forEach((c) => void this.call("MeterValues", this.meterValues(c, "Trigger")).catch(() => undefined)));
-          return { status: "Accepted" };
-        case "Heartbeat":
-          this.scheduler.setTimer(0, () => void this.call("Heartbeat", {}).catch(() => undefined));
-          return { status: "Accepted" };
-        case "BootNotification":
-          this.needsBoot = true;
-          this.scheduler.setTimer(0, () => void this.afterConnect());
-          return { status: "Accepted" };
-        default:
-          return { status: "NotImplemented" };
-      }
-    });
-    on("Reset", () => {
-      this.scheduler.setTimer(0, () => void this.reboot());
-      return { status: "Accepted" };
-    });
+  /** The charger as its request handlers (virtual-charge-point-handlers.ts) see it. */
+  private side(): ChargePointSide {
+    const self = this;
+    return {
+      scheduler: this.scheduler,
+      configuration: this.configuration,
+      connectors: this.connectors,
+      get ignoreRemoteStop() {
+        return self.ignoreRemoteStop;
+      },
+      get needsBoot() {
+        return self.needsBoot;
+      },
+      set needsBoot(v: boolean) {
+        self.needsBoot = v;
+      },
+      emit: (e) => this.emit(e),
+      connector: (id) => this.connector(id),
+      beginTransaction: (c, idTag) => this.beginTransaction(c, idTag),
+      endTransaction: (c, reason) => this.endTransaction(c, reason),
+      sendStatus: (id, status, errorCode) => this.sendStatus(id, status, errorCode),
+      call: (action, params) => this.call(action, params),
+      meterValues: (c, context) => this.meterValues(c, context),
+      afterConnect: () => this.afterConnect(),
+      reboot: () => this.reboot(),
+    };
   }
 
   private async beginTransaction(c: Connector, idTag: string): Promise<void> {
