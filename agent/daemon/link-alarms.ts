@@ -7,6 +7,9 @@ import type { DeviceHealth } from "./sockets/control.ts";
 
 export const LINK_DOWN = "device-link-down";
 
+/** Link alarms are the device board's, not the start checks': a re-check of those keeps them. */
+export const isLinkAlarm = (code: string): boolean => code === LINK_DOWN;
+
 export interface LinkAlarm {
   readonly code: typeof LINK_DOWN;
   readonly point: number;

@@ -4,20 +4,16 @@
 // are recovered by the new one exactly as after a restart).
 import { Subject, type Subscription } from "rxjs";
 import { AgentError } from "../../base/errors.ts";
-import type { Logger } from "../../base/log.ts";
-import type { AlarmInfo, FlowSummary, ParkedAction, PaymentEngine, PaymentEngineOptions, PointSnapshot } from "../engine-api.ts";
+import type { AlarmInfo, FlowSummary, ParkedAction, PaymentEngine, PointSnapshot } from "../engine-api.ts";
 import { createPaymentEngine } from "../engine.ts";
 import type { ResellerCredentials, TerminalCredentials } from "../../contracts/glase/types.ts";
-import type { Grade } from "../../contracts/dispenser.ts";
 import type { AgentConfig } from "../config/schema.ts";
-import type { StationDevices } from "./devices.ts";
-import type { DeviceHealthBoard } from "./device-health.ts";
 import { enginePoints, engineSettings } from "./engine-config.ts";
 import type { AdminActor, OutOfService, PointStatus, StationControl, StationEvent, StationStatus, AdminAction, PageQuery, KioskDecision } from "./sockets/control.ts";
 import type { OperatorTools } from "./operator-tools.ts";
-import type { AlertStats } from "../alerts/dispatcher.ts";
-import type { PointRegistration, TerminalManager } from "./terminals.ts";
-import type { InvoiceIssuer } from "../invoice-service/issuer.ts";
+import type { PointRegistration } from "./terminals.ts";
+import type { StationParts, StationPhase } from "./station-parts.ts";
+import { StationTerminals } from "./station-terminals.ts";
 import { invoiceListing } from "../invoice-service/listing.ts";
 import { RefundGuard } from "./refund-guard.ts";
 import { type RefundRequest, checkedRefund } from "./refund-request.ts";
@@ -25,45 +21,13 @@ import { ScanWaiters } from "./scan-waiters.ts";
 import { StationAlarms } from "./station-alarms.ts";
 import type { KioskSale } from "../../contracts/kiosk.ts";
 import { AlarmBook, type BookAlarm } from "../alarms/book.ts";
-import { assertNothingNeedsTerminal } from "./unregister-guard.ts";
 import { appendAdminAction, describeActor, flowsPage, journalPage, receiptPage } from "./station-history.ts";
 import { outOfServiceOf } from "./point-service.ts";
-import { LINK_DOWN, linkAlarms } from "./link-alarms.ts";
+import { LINK_DOWN, isLinkAlarm, linkAlarms } from "./link-alarms.ts";
 import { pointAlarm } from "./point-alarms.ts";
 import { type PeriodCloseRequest, closePeriod, keptPeriodReports } from "./period-close.ts";
 
-/** Link alarms are the device board's, not the start checks': a re-check of those keeps them. */
-const isLinkAlarm = (code: string): boolean => code === LINK_DOWN;
-
-export type StationPhase = "starting" | "running" | "draining" | "stopping";
-
-export interface StationParts {
-  config: AgentConfig;
-  readonly version: string;
-  readonly devices: StationDevices;
-  readonly board: DeviceHealthBoard;
-  readonly terminals: TerminalManager;
-  readonly grades: readonly Grade[];
-  /** Everything the engine needs besides points and settings. */
-  readonly engineBase: Omit<PaymentEngineOptions, "points" | "settings">;
-  readonly logger: Logger;
-  readonly testHooks: boolean;
-  readonly issuer?: InvoiceIssuer;
-  /** Backup, export, test print (absent in tests that do not need them). */
-  readonly operator?: OperatorTools;
-  /** The alerting hook's state, when one is configured. */
-  readonly alertStats?: () => AlertStats;
-  /**
-   * The shop (reseller) credentials, read at each engine start. Not needed to sell, so a shop
-   * password that cannot be read is an alarm (shop-wide reconciliation and registration wait for
-   * the fix), never a start failure. Absent: engineBase.reseller as given.
-   */
-  readonly shop?: (config: AgentConfig) => Promise<ResellerCredentials | undefined>;
-  /** Shared with the kiosk host's automatic refunds (one at a time per payment). */
-  readonly refundGuard?: RefundGuard;
-  /** The kiosk host (kiosk points only): `ctl kiosk-resolve` settles its sales. */
-  readonly kiosk?: { resolveSale(saleId: string, decision: KioskDecision, by: string): Promise<KioskSale>; setGlaseId(point: number, glaseId: string | undefined): void };
-}
+export type { StationParts, StationPhase } from "./station-parts.ts";
 
 export class Station implements StationControl {
   readonly events$ = new Subject<StationEvent>();
@@ -78,6 +42,7 @@ export class Station implements StationControl {
   private readonly own: StationAlarms;
   private readonly scans: ScanWaiters;
   private readonly refunds: RefundGuard;
+  private readonly terminals: StationTerminals;
   /** Points a technician stopped, with who and when: kept across engine swaps (reload, register). */
   private readonly stopped = new Map<number, { readonly at: number; readonly by?: string }>();
   readonly debugBlockLoop?: (ms: number) => void;
@@ -95,6 +60,14 @@ export class Station implements StationControl {
     this.alarmBook.subscribe((c) => this.events$.next({ type: "alarm", alarm: c.alarm, change: c.kind }));
     this.own = new StationAlarms(this.alarmBook, parts.logger);
     this.scans = new ScanWaiters(parts.devices.scanner);
+    this.terminals = new StationTerminals({
+      parts,
+      engineRef: () => this.engineRef,
+      stopped: this.stopped,
+      own: this.own,
+      restartEngine: (config, drainMs) => this.restartEngine(config, drainMs),
+      raiseStartAlarm: (alarm) => this.raiseStartAlarm(alarm),
+    });
     const issuer = parts.issuer;
     if (issuer) {
       this.invoices = async (page) => invoiceListing(await issuer.listInvoices(page ?? { n: 50 }), await issuer.openNotifications(), await issuer.notificationCounts());
@@ -290,63 +263,16 @@ export class Station implements StationControl {
 
   // ---- admin.sock -----------------------------------------------------------------------------
 
-  async registerTerminal(point: number, opts: { readonly name?: string; readonly externalTerminalId?: string }) {
-    const result = await this.parts.terminals.register(point, opts).catch(async (err: unknown) => {
-      await this.refreshPointAlarm(point); // a lost answer is an alarm now, not at the next reload
-      throw err;
-    });
-    // The new terminal takes customers once the engine knows it.
-    await this.restartEngine(this.parts.config, 5_000);
-    return result;
+  registerTerminal(point: number, opts: { readonly name?: string; readonly externalTerminalId?: string }) {
+    return this.terminals.registerTerminal(point, opts);
   }
 
-  async unregisterTerminal(point: number): Promise<void> {
-    // A refund or reconciliation of the point's terminal, running or parked, needs it too (review
-    // 3 #6). Asked first: the awaits below this line must not split the busy check from the stop.
-    const snapTerminal = this.engineRef?.snapshot().points.find((p) => p.point === point)?.terminalId;
-    const reg = snapTerminal ? undefined : await this.parts.terminals.registration(point).catch(() => undefined);
-    await assertNothingNeedsTerminal(this.parts.engineBase.journal, point, snapTerminal || (reg?.kind === "registered" ? reg.credentials.terminalId : undefined));
-    const engine = this.engineRef;
-    const state = engine?.snapshot().points.find((p) => p.point === point)?.state;
-    if (state !== undefined && state !== "idle" && state !== "stopped") {
-      throw new AgentError("CONFLICT", `point ${point} is busy; stop it and wait until it is idle`, { point });
-    }
-    // Stopped first, in the same turn as the check: no customer can start on a terminal that is
-    // being unregistered while Glase answers. A point a technician had stopped stays stopped.
-    const wasStopped = state === "stopped" || this.stopped.has(point);
-    if (engine && state !== undefined && !wasStopped) await engine.stopPoint(point);
-    const resume = async () => {
-      if (engine && state !== undefined && !wasStopped && this.engineRef === engine) await engine.resumePoint(point).catch(() => undefined);
-    };
-    await this.parts.terminals.unregister(point).catch(async (err: unknown) => {
-      await resume();
-      // An unregister in doubt takes the point out of service (with its alarm) at once.
-      if ((await this.parts.terminals.registration(point).catch(() => undefined))?.kind === "unregistering") await this.restartEngine(this.parts.config, 5_000);
-      throw err;
-    });
-    await resume();
-    await this.restartEngine(this.parts.config, 5_000);
+  unregisterTerminal(point: number): Promise<void> {
+    return this.terminals.unregisterTerminal(point);
   }
 
-  /** Re-reads a point's registration and replaces its start alarm (the engine keeps running). */
-  private async refreshPointAlarm(point: number): Promise<void> {
-    const reg = await this.parts.terminals.registration(point).catch((): PointRegistration | undefined => undefined);
-    if (!reg) return;
-    this.own.forgetPoint(point);
-    if (reg.kind !== "registered" && reg.kind !== "unregistered") this.raiseStartAlarm(pointAlarm(point, reg));
-    this.own.sync(isLinkAlarm);
-  }
-
-  async assignGlaseId(point: number, glaseId: string): Promise<void> {
-    await this.parts.terminals.assignGlaseId(point, glaseId);
-    // A kiosk shows the sticker to scan (a config terminal stores none: shown until the next engine
-    // start). Glase moves a sticker to the terminal it is assigned to: no other point names it now.
-    const kiosk = this.parts.kiosk;
-    if (!kiosk) return;
-    for (const p of this.parts.config.points) {
-      if (p.id !== point && (await this.parts.terminals.storedGlaseId(p.id)) === glaseId) kiosk.setGlaseId(p.id, undefined);
-    }
-    kiosk.setGlaseId(point, glaseId);
+  assignGlaseId(point: number, glaseId: string): Promise<void> {
+    return this.terminals.assignGlaseId(point, glaseId);
   }
 
   async stopPoint(point: number, by?: AdminActor): Promise<void> {
