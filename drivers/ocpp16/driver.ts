@@ -12,6 +12,7 @@
 //   time; DataTransfer is answered UnknownVendorId; unknown actions get NotImplemented (ocpp-rpc).
 // - A store failure while handling a call leaves the call unanswered, so the charger sends it
 //   again: nothing is acknowledged that is not durable.
+// What the driver knows of each charger is in charger-state.ts, what it sets on one in charger-setup.ts.
 import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
@@ -19,12 +20,16 @@ import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEv
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import { CentralSystem, type TlsMaterial } from "./central-system.ts";
 import type { ChargerLink, InboundHandler } from "./charger-link.ts";
-import type { ChargerConfig, Ocpp16Config } from "./config.ts";
-import { METER_KEYS, ENERGY_REGISTER, OCPP16, type BootNotificationReq, type ChargePointStatus, type StatusNotificationReq } from "./messages.ts";
+import type { Ocpp16Config } from "./config.ts";
+import { OCPP16, type BootNotificationReq, type ChargePointStatus, type StatusNotificationReq } from "./messages.ts";
+import { type ChargerRuntime, type ChargerSnapshot, chargerQueries, snapshotOf } from "./charger-state.ts";
+import { type ChargerSetupDeps, configureCharger } from "./charger-setup.ts";
 import { cablePlugged, pointStateOf } from "./readings.ts";
 import { SaleBook } from "./sales.ts";
 import { Sessions, type PointBinding, type SessionHost } from "./sessions.ts";
 import { NOREPLY } from "./rpc.ts";
+
+export type { ChargerSnapshot } from "./charger-state.ts";
 
 export interface Ocpp16Deps {
   readonly logger: Logger;
@@ -36,42 +41,6 @@ export interface Ocpp16Deps {
 export interface Ocpp16Secrets {
   readonly passwords: ReadonlyMap<string, Buffer>;
   readonly tls?: TlsMaterial;
-}
-
-interface ConnectorState {
-  readonly status: ChargePointStatus;
-  readonly errorCode: string;
-  readonly info?: string;
-  readonly at: number;
-}
-
-interface ChargerRuntime {
-  readonly config: ChargerConfig;
-  link?: ChargerLink;
-  boot?: BootNotificationReq & { readonly at: number };
-  readonly connectors: Map<number, ConnectorState>;
-  /** Connectors that reported since the current connection opened. */
-  readonly reported: Set<number>;
-  synced: boolean;
-  /** When the current connection opened. */
-  connectedAt?: number;
-  cancelSync?: () => void;
-  lastSeen?: number;
-  /** A status of a connector not in the config was logged (once per charger: the rest are answered, not kept). */
-  unknownConnectorLogged?: boolean;
-}
-
-/** One charger as a technician sees it. */
-export interface ChargerSnapshot {
-  readonly chargePointId: string;
-  readonly connected: boolean;
-  readonly synced: boolean;
-  readonly remoteAddress?: string;
-  readonly vendor?: string;
-  readonly model?: string;
-  readonly firmware?: string;
-  readonly lastSeen?: number;
-  readonly connectors: ReadonlyArray<{ readonly connectorId: number; readonly point?: PointId; readonly status?: ChargePointStatus; readonly errorCode?: string; readonly info?: string }>;
 }
 
 export class Ocpp16Controller implements DispenserController {
@@ -135,19 +104,7 @@ export class Ocpp16Controller implements DispenserController {
   }
 
   chargers(): ChargerSnapshot[] {
-    return [...this.runtimes.values()].map((rt) => ({
-      chargePointId: rt.config.id,
-      connected: rt.link?.open === true,
-      synced: rt.synced,
-      ...(rt.link?.remoteAddress ? { remoteAddress: rt.link.remoteAddress } : {}),
-      ...(rt.boot ? { vendor: rt.boot.chargePointVendor, model: rt.boot.chargePointModel, ...(rt.boot.firmwareVersion ? { firmware: rt.boot.firmwareVersion } : {}) } : {}),
-      ...(rt.lastSeen !== undefined ? { lastSeen: rt.lastSeen } : {}),
-      connectors: [...new Set([...rt.config.connectors.map((k) => k.connectorId), ...rt.connectors.keys()])].sort((a, b) => a - b).map((connectorId) => {
-        const st = rt.connectors.get(connectorId);
-        const point = rt.config.connectors.find((k) => k.connectorId === connectorId)?.point;
-        return { connectorId, ...(point !== undefined ? { point } : {}), ...(st ? { status: st.status, errorCode: st.errorCode, ...(st.info ? { info: st.info } : {}) } : {}) };
-      }),
-    }));
+    return [...this.runtimes.values()].map(snapshotOf);
   }
 
   // ---- DispenserController ---------------------------------------------------------------------
@@ -254,7 +211,7 @@ export class Ocpp16Controller implements DispenserController {
     on("DiagnosticsStatusNotification", () => ({}));
     on("FirmwareStatusNotification", () => ({}));
     rt.cancelSync = this.scheduler.setTimer(this.config.syncTimeoutS * 1000, () => this.markSynced(rt, link, "timeout"));
-    void this.configure(rt, link, true);
+    void configureCharger(rt, link, true, this.setupDeps());
   }
 
   private onDisconnect(link: ChargerLink, code: number): void {
@@ -268,36 +225,8 @@ export class Ocpp16Controller implements DispenserController {
     this.sessions.onDisconnected(rt.config.id);
   }
 
-  /** Sets what the agent needs on the charger; on a new connection also asks for every connector's status. */
-  private async configure(rt: ChargerRuntime, link: ChargerLink, askStatus: boolean): Promise<void> {
-    // A required key refused is an alarm that says what the charger will do wrong without it.
-    const noProgress = "its sessions report no progress and stop on the stall rule";
-    const settings: Array<[string, string, string | undefined]> = [
-      [METER_KEYS.measurands, ENERGY_REGISTER, noProgress],
-      [METER_KEYS.interval, String(this.config.meterSampleIntervalS), noProgress],
-      // A customer confirming the payment must not find the charger back at Available (cable in).
-      [METER_KEYS.connectionTimeOut, String(this.config.connectionTimeOutS), undefined],
-      // A transaction the agent refuses (a StartTransaction for a sale already ended, a card) must
-      // end at the charger; the agent also sends RemoteStop, this makes the charger itself stop.
-      [METER_KEYS.stopOnInvalidId, "true", "a transaction the agent refuses (Invalid) may keep charging until the agent's RemoteStopTransaction is obeyed"],
-    ];
-    try {
-      for (const [key, value, consequence] of settings) {
-        const { status } = await link.call("ChangeConfiguration", { key, value });
-        if (status === "Accepted") continue;
-        this.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value, status });
-        if (consequence !== undefined) {
-          this.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=${value}: ${consequence}` });
-        }
-      }
-      if (!askStatus) return;
-      for (const k of rt.config.connectors) {
-        const { status } = await link.call("TriggerMessage", { requestedMessage: "StatusNotification", connectorId: k.connectorId });
-        if (status !== "Accepted") this.log.warn("charger_trigger_refused", { chargePointId: rt.config.id, connectorId: k.connectorId, status });
-      }
-    } catch (err) {
-      this.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, err });
-    }
+  private setupDeps(): ChargerSetupDeps {
+    return { config: this.config, log: this.log, emit: (e) => this.emit(e) };
   }
 
   private markSynced(rt: ChargerRuntime, link: ChargerLink, why: "reported" | "timeout"): void {
@@ -316,7 +245,7 @@ export class Ocpp16Controller implements DispenserController {
     this.log.info("charger_booted", { chargePointId: rt.config.id, vendor: p.chargePointVendor, model: p.chargePointModel, firmware: p.firmwareVersion });
     const link = rt.link;
     // A charger that booted may have lost its settings: set them again once it has its answer.
-    if (link) this.scheduler.setTimer(0, () => void this.configure(rt, link, false));
+    if (link) this.scheduler.setTimer(0, () => void configureCharger(rt, link, false, this.setupDeps()));
     this.sessions.onClockSent(rt.config.id); // it may set its clock from currentTime
     return { status: "Accepted", currentTime: this.isoNow(), interval: this.config.heartbeatIntervalS };
   }
@@ -394,25 +323,7 @@ export class Ocpp16Controller implements DispenserController {
       stopTimeoutMs: cfg.stopTimeoutS * 1000,
       lateStopWaitMs: cfg.lateStopWaitS * 1000,
       binding: (point) => this.bindings.get(point),
-      link: (id) => {
-        const l = this.runtimes.get(id)?.link;
-        return l?.open ? l : undefined;
-      },
-      known: (id) => {
-        const rt = this.runtimes.get(id);
-        return rt?.link?.open === true && rt.synced;
-      },
-      connectedSince: (id) => {
-        const rt = this.runtimes.get(id);
-        return rt?.link?.open === true ? rt.connectedAt : undefined;
-      },
-      connectorStatus: (id, connectorId) => this.runtimes.get(id)?.connectors.get(connectorId)?.status,
-      freshStatus: (id, connectorId) => {
-        const rt = this.runtimes.get(id);
-        const st = rt?.connectors.get(connectorId);
-        return rt?.link?.open === true && st !== undefined && rt.connectedAt !== undefined && st.at >= rt.connectedAt ? st.status : undefined;
-      },
-      statusAt: (id, connectorId) => this.runtimes.get(id)?.connectors.get(connectorId)?.at,
+      ...chargerQueries(this.runtimes),
       emit: (e) => this.emit(e),
     };
   }
