@@ -11,6 +11,8 @@
 // Every step is written to the DriverStore before it is acted on (vend-store.ts), and all work
 // runs one step at a time in arrival order (adapter lines, host events, timers), so link losses,
 // garbage, a machine that resets mid-vend and agent restarts lose nothing and never approve twice.
+// Its parts: adapter-lines.ts (what each adapter line means for the vend), adapter-link.ts (the
+// connection over time), vend-book.ts (the open vends and what follows from a record alone).
 import type { Scheduler } from "../../base/clock.ts";
 import { AgentError, isAgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
@@ -19,7 +21,8 @@ import type { CancelReason, KioskHost, KioskSale, ReleaseResult, Unsubscribe } f
 import type { MdbSettings } from "./config.ts";
 import type { MdbConnector } from "./link.ts";
 import { AdapterLink, type MdbLinkState } from "./adapter-link.ts";
-import { command, parseAdapterLine, type AdapterLine } from "./protocol.ts";
+import { command } from "./protocol.ts";
+import { AdapterLines } from "./adapter-lines.ts";
 import { VendBook } from "./vend-book.ts";
 import type { VendRecord } from "./vend-store.ts";
 import { bootInstant } from "./boot-clock.ts";
@@ -61,8 +64,8 @@ export class MdbCashlessDriver {
   private closed = false;
   private unsubscribe: Unsubscribe | undefined;
   private readerEnabled = false;
-  private counters = { badLines: 0, vends: 0 };
-  private lastBadLog = -Infinity;
+  private counters = { vends: 0 };
+  private readonly lines: AdapterLines;
   private denyAtLinkUp = false;
   /** The last expected refusal logged (a closed/busy point): told once, not on every vend request. */
   private lastRefusal: string | undefined;
@@ -75,8 +78,21 @@ export class MdbCashlessDriver {
     this.log = deps.logger;
     this.scheduler = deps.scheduler ?? systemScheduler;
     this.book = new VendBook(s, deps.store, this.scheduler);
+    this.lines = new AdapterLines(s, this.scheduler, this.log, {
+      run: (step) => this.run(step),
+      active: () => this.book.active(),
+      startVend: (amountMinor, product) => this.startVend(amountMinor, product),
+      abandon: (rec, why, reason, deny) => this.abandon(rec, why, reason, deny),
+      endApproved: (a, why) => this.endApproved(a, why),
+      report: (rec, result) => this.report(rec, result),
+      send: (line) => this.send(line),
+      setReaderEnabled: (enabled) => {
+        this.readerEnabled = enabled;
+      },
+      justApproved: () => this.justApproved,
+    });
     this.adapter = new AdapterLink(s, connector, deps.logger, {
-      onLine: (line) => this.onLine(line),
+      onLine: (line) => this.lines.onLine(line),
       onUp: () => this.onLinkUp(),
       onLost: () => {
         this.readerEnabled = false;
@@ -93,7 +109,7 @@ export class MdbCashlessDriver {
   }
 
   stats(): MdbStats {
-    return { linkUp: this.adapter.conn !== undefined, readerEnabled: this.readerEnabled, ...this.counters, reconnects: this.adapter.reconnects };
+    return { linkUp: this.adapter.conn !== undefined, readerEnabled: this.readerEnabled, ...this.lines.counters, ...this.counters, reconnects: this.adapter.reconnects };
   }
 
   /** The adapter link's state now and at every change (see AdapterLink.onLink). */
@@ -320,81 +336,6 @@ export class MdbCashlessDriver {
       this.log.error("mdb_report_refused", { vendId: r.vendId, outcome: result.outcome, err });
     }
     await this.book.forget(r);
-  }
-
-  // ---- adapter lines -------------------------------------------------------------------------------
-
-  private onLine(raw: string): void {
-    const parsed = parseAdapterLine(raw, this.s.amountFormat);
-    if (!parsed.ok && raw.startsWith("c,STATUS,VEND,")) {
-      // A customer waits at the machine for an answer we cannot give (e.g. the adapter writes
-      // amounts in the other scale than amountFormat): deny at once, and say why, loudly.
-      this.counters.badLines++;
-      this.run(() => this.onUnreadableVend(raw.slice(0, 80), parsed.problem));
-      return;
-    }
-    if (!parsed.ok) {
-      this.counters.badLines++;
-      if (this.scheduler.now() - this.lastBadLog >= 1000) {
-        this.lastBadLog = this.scheduler.now();
-        this.log.warn("mdb_bad_line", { problem: parsed.problem, line: raw.slice(0, 80), total: this.counters.badLines });
-      }
-      return;
-    }
-    this.run(() => this.onAdapter(parsed.line));
-  }
-
-  private async onAdapter(line: AdapterLine): Promise<void> {
-    const a = this.book.active();
-    switch (line.kind) {
-      case "vend-request":
-        if (a && a.phase !== "approved" && a.amountMinor === line.amountMinor && a.product === line.product) return; // repeated after a reconnect
-        if (a?.phase === "waiting") await this.abandon(a, "the machine asked for another vend", "controller", false);
-        if (a?.phase === "approved") await this.endApproved(a, "the machine started a new vend without a result for the approved one");
-        return this.startVend(line.amountMinor, line.product);
-      case "vend-success":
-        if (a?.phase === "approved") return this.report(a, { outcome: "delivered" });
-        return this.log.warn("mdb_stray_success", {});
-      case "error":
-        return this.onError(a, line.error, line.text);
-      case "status":
-        this.readerEnabled = line.status === "ENABLED" || line.status === "IDLE";
-        if (line.status === "INACTIVE" || line.status === "DISABLED") {
-          if (a?.phase === "waiting") return this.abandon(a, `the machine reset or disabled the reader (${line.status})`, "controller", false);
-          if (a?.phase === "approved") return this.endApproved(a, `the machine reset mid-vend (${line.status})`);
-        } else if (a?.phase === "waiting") {
-          return this.abandon(a, `the machine ended the session (${line.status})`, "controller", false);
-        } else if (a?.phase === "approved") {
-          return this.endApproved(a, `the session ended (${line.status}) without a vend result`);
-        }
-        return;
-      case "chatter":
-        return;
-    }
-  }
-
-  private async onUnreadableVend(line: string, problem: string): Promise<void> {
-    const a = this.book.active();
-    if (a?.phase === "waiting") await this.abandon(a, "the machine asked for another vend", "controller", false);
-    if (a?.phase === "approved") await this.endApproved(a, "the machine started a new vend without a result for the approved one");
-    this.log.error("mdb_vend_request_unreadable", { line, problem, amountFormat: this.s.amountFormat, hint: "denied (C,STOP); check mdb amountFormat against the adapter's scale factor and decimals" });
-    this.send(command.deny());
-  }
-
-  private async onError(a: VendRecord | undefined, error: string, text: string): Promise<void> {
-    if (error === "vend-failed" && a?.phase === "approved") return this.report(a, { outcome: "failed", reason: `the machine could not dispense (${text})` });
-    if (error === "vend-cancelled") {
-      if (a?.phase === "waiting") return this.abandon(a, "vend cancelled at the machine", "customer", false);
-      if (a?.phase === "approved") return this.report(a, { outcome: "failed", reason: `the machine cancelled the approved vend (${text})` });
-    }
-    if (error === "vend-reset") {
-      if (a?.phase === "waiting") return this.abandon(a, "the machine reset", "controller", false);
-      if (a?.phase === "approved") return this.endApproved(a, `the machine reset mid-vend (${text})`);
-    }
-    if (error === "wrong-state" && a?.phase === "approved" && this.justApproved === a.vendId) {
-      return this.report(a, { outcome: "failed", reason: "the machine was no longer waiting for the approval" });
-    }
-    if (error !== "already-on") this.log.warn("mdb_adapter_error", { error, text, vend: a?.vendId, phase: a?.phase });
   }
 
   // ---- restart -------------------------------------------------------------------------------------
