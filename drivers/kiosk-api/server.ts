@@ -3,10 +3,10 @@
 // Every route is in routes.ts (and so in the OpenAPI document); every error is an RFC 9457
 // problem; the order of checks is route → token → media type → size → JSON → fields → host.
 import { createHash } from "node:crypto";
-import { chmod, chown, lstat, readFile, unlink } from "node:fs/promises";
+import { chown, readFile, unlink } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createConnection } from "node:net";
 import { AgentError, isAgentError } from "../../base/errors.ts";
+import { listenUnixSocket } from "../../base/io/unix-socket.ts";
 import type { Logger } from "../../base/log.ts";
 import type { KioskHost, KioskSale } from "../../contracts/kiosk.ts";
 import { authorized, loadToken } from "./auth.ts";
@@ -240,29 +240,7 @@ export async function openKioskApi(config: KioskApiConfig, deps: KioskApiDeps): 
 /** Listens on the socket path, born with the configured mode; a stale file is removed, a live one refused. */
 async function listenUnix(server: Server, settings: KioskApiSettings): Promise<void> {
   const path = settings.socketPath;
-  const exists = await lstat(path).then(
-    () => true,
-    () => false,
-  );
-  if (exists) {
-    const alive = await new Promise<boolean>((resolve) => {
-      const c = createConnection(path);
-      c.once("connect", () => (c.destroy(), resolve(true)));
-      c.once("error", () => resolve(false));
-    });
-    if (alive) throw new AgentError("CONFLICT", `${path} is in use: another agent serves the Kiosk API there`, { path });
-    await unlink(path);
-  }
-  const previous = process.umask(0o777 & ~settings.socketMode);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(path, () => (server.off("error", reject), resolve()));
-    });
-  } finally {
-    process.umask(previous);
-  }
-  await chmod(path, settings.socketMode);
+  await listenUnixSocket(server, path, settings.socketMode, `${path} is in use: another agent serves the Kiosk API there`);
   if (settings.socketGroup !== undefined) {
     const group = settings.socketGroup;
     const gid = /^\d+$/.test(group) ? Number(group) : await gidOf(group);

@@ -4,10 +4,11 @@
 // `{id, ok:false, error:{code, message}}`; `watch` then streams `{id, event}` lines. A malformed
 // request gets an error reply and the connection stays open for the next line. What one client
 // may cost is bounded (limits.ts, connection.ts).
-import { chmod, chown, lstat, mkdir, readFile, stat, unlink } from "node:fs/promises";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { chown, mkdir, readFile, stat, unlink } from "node:fs/promises";
+import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { AgentError } from "../../../base/errors.ts";
+import { listenUnixSocket } from "../../../base/io/unix-socket.ts";
 import type { Logger } from "../../../base/log.ts";
 import { rateLimitedLogger } from "../../log-rate.ts";
 import type { SocketRole } from "./commands.ts";
@@ -50,36 +51,9 @@ async function gidOf(group: string): Promise<number> {
   return Number(entry.split(":")[2]);
 }
 
-/** A socket file left by a crashed agent is removed; one that answers means another agent runs. */
-async function clearStale(path: string): Promise<void> {
-  try {
-    await lstat(path);
-  } catch {
-    return;
-  }
-  const alive = await new Promise<boolean>((resolve) => {
-    const c = createConnection(path);
-    c.once("connect", () => (c.destroy(), resolve(true)));
-    c.once("error", () => resolve(false));
-  });
-  if (alive) throw new AgentError("CONFLICT", `${path} is in use: another glase-agent is running with the same socket directory`, { path });
-  await unlink(path);
-}
-
+/** A socket file left by a crashed agent is removed; one that answers means another agent runs (base/io/unix-socket.ts). */
 async function listen(server: Server, path: string, mode: number): Promise<void> {
-  await clearStale(path);
-  // The umask makes the socket file born with the right mode: no window in which a wider mode
-  // would let someone connect before the chmod.
-  const previous = process.umask(0o777 & ~mode);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(path, () => (server.off("error", reject), resolve()));
-    });
-  } finally {
-    process.umask(previous);
-  }
-  await chmod(path, mode);
+  await listenUnixSocket(server, path, mode, `${path} is in use: another glase-agent is running with the same socket directory`);
 }
 
 /**
