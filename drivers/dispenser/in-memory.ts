@@ -6,6 +6,7 @@
 // the sale records of open transactions are read again and reported as the missed events.
 import { AgentError } from "../../base/errors.ts";
 import { createLogger } from "../../base/log.ts";
+import { notifyListeners } from "../../base/listeners.ts";
 import type {
   AuthorizeCommand,
   ControllerInfo,
@@ -187,12 +188,6 @@ export class InMemoryDispenser implements DispenserController {
     // Notifications are not repeated (§7): sent while the link is down, they are lost.
     if (!this.linkUp && e.type !== "link") return;
     if (e.type === "end") this.openSales.delete(e.transactionId);
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        log.error("listener_failed", { event: e.type, err });
-      }
-    }
+    notifyListeners(this.listeners, e, log);
   }
 }

@@ -15,6 +15,7 @@
 import { type Scheduler, systemScheduler as hostScheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import { createLogger, type Logger } from "../../base/log.ts";
+import { notifyListeners } from "../../base/listeners.ts";
 import type {
   AuthorizeCommand,
   ControllerInfo,
@@ -389,12 +390,6 @@ export class LineDispenserDriver implements DispenserController {
   }
 
   private emit(e: DispenserEvent): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        this.log.error("listener_failed", { event: e.type, err });
-      }
-    }
+    notifyListeners(this.listeners, e, this.log);
   }
 }

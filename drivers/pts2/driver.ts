@@ -17,6 +17,7 @@
 import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
+import { notifyListeners } from "../../base/listeners.ts";
 import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../../contracts/dispenser.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
@@ -340,13 +341,7 @@ export class Pts2Controller implements DispenserController {
   }
 
   private emit(e: DispenserEvent): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        this.log.error("listener_failed", { event: e.type, err });
-      }
-    }
+    notifyListeners(this.listeners, e, this.log);
   }
 }
 

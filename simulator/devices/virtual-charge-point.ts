@@ -9,6 +9,7 @@
 // seconds lasts, so MeterValueSampleInterval=1 can tick every 100 ms in a test.
 import type { Scheduler } from "../../base/clock.ts";
 import { createLogger, type Logger } from "../../base/log.ts";
+import { notifyListeners } from "../../base/listeners.ts";
 import { ENERGY_REGISTER, OCPP16, type ChargePointStatus, type StopReason } from "../../drivers/ocpp16/messages.ts";
 import { createRpcClient, type RpcClient } from "../../drivers/ocpp16/rpc.ts";
 import { SimClock } from "../clock.ts";
@@ -383,12 +384,6 @@ export class VirtualChargePoint {
   }
 
   private emit(e: VirtualChargePointEvent): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        this.log.error("listener_failed", { event: e.type, err });
-      }
-    }
+    notifyListeners(this.listeners, e, this.log);
   }
 }

@@ -9,6 +9,7 @@
 import { createServer, type Server } from "node:net";
 import type { Scheduler } from "../../base/clock.ts";
 import { createLogger } from "../../base/log.ts";
+import { notifyListeners } from "../../base/listeners.ts";
 import type { PointId, SaleRecord } from "../../contracts/dispenser.ts";
 import { DEFAULT_GRADES } from "../../drivers/dispenser/in-memory.ts";
 import { PointModel, type PointEvent, type PointModelOptions } from "../../drivers/dispenser/point-model.ts";
@@ -309,12 +310,6 @@ export class VirtualController {
   }
 
   private emit(e: VirtualControllerEvent): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        log.error("listener_failed", { event: e.type, err });
-      }
-    }
+    notifyListeners(this.listeners, e, log);
   }
 }
