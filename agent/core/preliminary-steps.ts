@@ -132,7 +132,9 @@ export function update(s: S): Step<S> {
 
 export function commit(s: S, ctx: FlowContext): Step<S> {
   const call = { op: "commitReservation", invoiceReference: s.invoiceRef!, amountMinor: s.commitMinor!, currency: s.currency } as const;
-  const patch: Partial<S> = { phase: "committing", commitSentAt: ctx.now, commitUnknown: false, recommit: false };
+  // commitUnknown stays set: a commit whose answer was lost may still be applied after this one
+  // (Glase gives no bound, §4.1), so every later RESERVED read is judged as after an unknown commit.
+  const patch: Partial<S> = { phase: "committing", commitSentAt: ctx.now, recommit: false };
   return callGlase(s, call, patch);
 }
 

@@ -19,7 +19,7 @@
 //
 // This file decides which step follows which input; the state is preliminary-state.ts, the steps
 // preliminary-steps.ts, the invoice rows and receipt preliminary-documents.ts.
-import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
+import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
 import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, pendingOutcome, readCurrentInvoice, readDelay, same, sendSettled, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTemporary } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
@@ -125,7 +125,15 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
         return finish(done, s.cancelWanted === "settled-manually" ? "settled-manually" : "canceled", display(s, "Cancelled - no charge"));
       }
       if (o.kind === "result" && (o.code === 51 || o.code === 48)) return cancelLater(done, o.code, ctx);
-      if (o.kind === "result" && o.code === 50) return park(done, "paid-while-canceling", `invoice ${s.invoiceRef} is PAID although we cancelled it`);
+      if (o.kind === "result" && o.code === 50) {
+        // 50: the payment went through — poll to collect it (§6.14 B.4): a commit of ours applied
+        // late (a technician's cancel of a parked flow) is read within 20 s, never left to reverse.
+        if (s.commitSentAt !== undefined) {
+          const alarm: Effect = { type: "alarm", code: "paid-while-canceling", message: `point ${s.point}: invoice ${s.invoiceRef} is PAID (commit of ${s.commitMinor}) although it was being cancelled; collecting it` };
+          return withEffects(poll({ ...done, commitUnknown: true, attempts: 0 }, "checking-commit", ctx), alarm);
+        }
+        return park(done, "paid-while-canceling", `invoice ${s.invoiceRef} is PAID although we cancelled it and never committed it`);
+      }
       if (isTemporary(o) || o.kind === "transport") {
         // Re-sending a cancel is safe (95 next time). Once the reservation would lapse anyway, stop.
         if (pastDeadline(s, ctx) || (s.commitDeadline === undefined && s.attempts >= 10)) {
@@ -144,12 +152,16 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (o.kind === "ok") {
         return poll({ ...done, commitAccepted: true, attempts: 0, confirmDeadline: ctx.now + confirmWindowMs(ctx) }, "checking-commit", ctx);
       }
+      // Whatever came back, read the status before anything else (never commit blindly twice), at
+      // once: the commit may have made the invoice PAID, and a PAID must be read within 20 s. A
+      // definite code (11, 20/21/29/33/37) is not "not processed" in the contract (§6.15 maps them
+      // to a credentials or amount problem only): the reads go on as after any unknown commit, and a
+      // technician is told at once.
+      const read = poll({ ...done, commitUnknown: s.commitUnknown === true || commitMayHaveHappened(o) }, "checking-commit", ctx);
       if (o.kind === "result" && (o.code === 11 || isCredentialsCode(o.code))) {
-        return park(done, "commit-rejected", `commitReservation of ${s.commitMinor} on ${s.invoiceRef} answered ${o.code}`);
+        return withEffects(read, { type: "alarm", code: "commit-rejected", message: `point ${s.point}: commitReservation of ${s.commitMinor} on ${s.invoiceRef} answered ${o.code}; reading its status on (it may have been applied)` });
       }
-      // Whatever else came back, read the status before anything else (never commit blindly twice),
-      // at once: the commit may have made the invoice PAID, and a PAID must be read within 20 s.
-      return poll({ ...done, commitUnknown: commitMayHaveHappened(o) }, "checking-commit", ctx);
+      return read;
     case "checking-commit":
       return onCommitCheck(done, o, ctx);
     case "closing":
@@ -206,7 +218,11 @@ function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     return { state: next, effects: [timer("poll", readDelay(s, ctx))] };
   }
   if (o.kind === "result" && (o.code === 54 || isCredentialsCode(o.code))) {
-    return finish(s, "failed", alarmFor(s, "getPaymentStatus", o), display(s, "Payment unavailable"));
+    // One refused read is no proof the invoice is gone: the customer may still reserve it. Tell a
+    // technician once and read on at the cadence; the customer timer cancels it at the deadline.
+    const next: Step<S> = s.cancelWanted !== undefined ? cancel(s, s.cancelWanted) : { state: s, effects: [timer("poll", readDelay(s, ctx))] };
+    if (s.readRefusedAlarmed) return next;
+    return withEffects({ state: { ...next.state, readRefusedAlarmed: true }, effects: next.effects }, alarmFor(s, "getPaymentStatus", o));
   }
   if (s.cancelWanted !== undefined) return cancel(s, s.cancelWanted);
   return { state: s, effects: [timer("poll", readDelay(s, ctx))] };
@@ -239,7 +255,8 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
         case "updating":
           return update(s);
         case "checking-commit":
-          return s.recommit ? commit(s, ctx) : poll(s, "checking-commit", ctx);
+          // Never a commit past the deadline (a lost one may still land): read instead.
+          return s.recommit && !pastDeadline(s, ctx) ? commit(s, ctx) : poll(s, "checking-commit", ctx);
         case "closing":
           return poll(s, "closing", ctx);
         case "checking-sale":
