@@ -28,7 +28,8 @@ export type TimerName =
   | "stall" // no delivery progress
   | "retry" // backoff before retrying a failed call
   | "lapse" // the delivery must stop so settlement ends before the reservation lapses
-  | "report"; // reconciliation wait
+  | "report" // reconciliation wait
+  | "watch"; // preliminary: read the reservation while the pump runs (preliminary-watch.ts)
 
 export type Effect =
   /** ref = the clientReference journaled with the intent and sent on the wire. */

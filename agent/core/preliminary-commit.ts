@@ -9,7 +9,7 @@ import { type FlowContext, backoffMs, timer } from "./effects.ts";
 import { type Step, isCredentialsCode, readDelay, withEffects } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PreliminaryState } from "./preliminary-state.ts";
-import { commit, describe, paid, park, pastDeadline } from "./preliminary-steps.ts";
+import { closeLate, commit, describe, paid, park, pastDeadline } from "./preliminary-steps.ts";
 
 type S = PreliminaryState;
 
@@ -68,6 +68,9 @@ export function onCommitCheck(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> 
     const next: S = { ...s, version: o.version ?? s.version };
     if (o.status === "PAID" && o.ersReference) return paid(next, o, ctx);
     if (o.status === "CANCELED" || o.status === "EXPIRED" || o.status === "FAILED") {
+      // A late sendInvoice of ours may have superseded it (§6.4, §4.1): close the terminal's current
+      // invoice (it may hold a customer's reservation) before parking with what was delivered.
+      if (s.sendLost || s.reservationLost) return closeLate(next, ctx);
       return park(next, "reservation-lapsed", `invoice ${s.invoiceRef} is ${o.status}: delivered ${s.commitMinor} not paid`);
     }
     if (o.status === "PAID") return awaitConfirmation(next, "PAID without ersReference", ctx);

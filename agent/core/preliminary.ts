@@ -25,11 +25,13 @@ import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTempor
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 import { cancelLater, onClosingRead } from "./preliminary-cancel.ts";
 import { commitMayHaveHappened, confirmWindowMs, onCommitCheck } from "./preliminary-commit.ts";
+import { isWatchAnswer, onWatchAnswer, onWatchTimer, startWatch } from "./preliminary-watch.ts";
 import {
   alarmFor,
   authorize,
   cancel,
   checkSale,
+  closeLate,
   commit,
   describe,
   finish,
@@ -64,7 +66,11 @@ export function startPreliminary(p: PreliminaryStart, ctx: FlowContext): Step<S>
 
 /** Resume after a restart: every phase knows how to learn what happened while it was down. */
 function recover(s: S, ctx: FlowContext): Step<S> {
-  return resume({ ...s, pending: undefined, attempts: 0 }, s.phase, ctx);
+  // A sendInvoice cut off by the restart may have been processed (and may still be, at any time).
+  const sendLost = s.sendLost === true || s.phase === "sending-invoice";
+  const step = resume({ ...s, pending: undefined, watchRef: undefined, attempts: 0, sendLost }, s.phase, ctx);
+  // The pump may still run on the reservation: watch it again (preliminary-watch.ts).
+  return PUMP_PHASES.includes(s.phase) && !s.reservationLost ? withEffects(step, startWatch(ctx)) : step;
 }
 
 /** Re-enters `phase` by first reading what may have happened in it (restart, technician retry). */
@@ -109,8 +115,9 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (o.kind === "ok" && o.invoiceReference) {
         return poll({ ...done, invoiceRef: o.invoiceReference, version: 0, attempts: 0 }, "awaiting-reservation", ctx);
       }
-      // The invoice may exist: read the terminal's current one, then supersede it (§6.4).
-      if (isAmbiguous(o)) return readCurrentInvoice(done, ctx, { phase: "resolving-send" } as Partial<S>);
+      // The invoice may exist: read the terminal's current one, then supersede it (§6.4). It may
+      // also be processed at any later time (§4.1): sendLost keeps the flow looking for it.
+      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, sendLost: true }, ctx, { phase: "resolving-send" } as Partial<S>);
       // Meant to supersede an open invoice of ours (a lost answer's): that one is still open — read
       // it again and supersede it later, never walk away from it.
       if (s.supersedes) return retryLater({ ...done, phase: "resolving-send" }, ctx);
@@ -208,9 +215,19 @@ function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") {
     const next: S = { ...s, version: o.version ?? s.version, attempts: 0 };
-    // A technician stop wins over a reservation that arrives after it: the point is out of service.
-    if (o.status === "RESERVED") return s.cancelWanted === "stopped" ? cancel(next, "stopped") : authorize(next, ctx);
+    // A technician stop wins over a reservation that arrives after it: the point is out of service;
+    // so does closing a late invoice (the fresh one superseding it is cancelled, never served).
+    if (o.status === "RESERVED") {
+      if (s.cancelWanted === "stopped" || s.reservationLost) return cancel(next, s.cancelWanted ?? "stopped");
+      return withEffects(authorize(next, ctx), startWatch(ctx));
+    }
     if (o.status === "CANCELED" || o.status === "FAILED" || o.status === "EXPIRED") {
+      // After a lost send, CANCELED may be a late invoice of ours superseding this one (§6.4): it is
+      // the terminal's current invoice now, open — close it, never leave it to be reserved unwatched.
+      if (s.sendLost && !s.reservationLost && o.status === "CANCELED") {
+        const alarm: Effect = { type: "alarm", code: "late-invoice", message: `point ${s.point}: invoice ${s.invoiceRef} was cancelled while awaiting the customer (a late sendInvoice may have superseded it); closing the terminal's current invoice` };
+        return withEffects(closeLate(next, ctx), alarm, display(s, "Payment declined"));
+      }
       return finish(next, "canceled", display(s, "Payment declined"));
     }
     if (o.status === "PAID") return park(next, "paid-without-reservation", `invoice ${s.invoiceRef} is PAID before any delivery`);
@@ -241,6 +258,8 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
       return s.phase === "authorized" ? stop(s, ctx) : same(s);
     case "stall":
       return s.phase === "delivering" ? stop(s, ctx) : same(s);
+    case "watch":
+      return onWatchTimer(s, ctx);
     case "lapse":
       // Settlement must end before the reservation lapses: stop now, settle what the board metered.
       if (s.phase !== "authorizing" && s.phase !== "authorized" && s.phase !== "delivering") return same(s);
@@ -277,9 +296,9 @@ function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext
     if (pastDeadline(s, ctx)) return park(s, "dispenser-unreachable", `point ${s.point}: sale record unavailable before the commit deadline`);
     return { state: { ...s, attempts: s.attempts + 1 }, effects: [timer("retry", backoffMs(s.attempts + 1, ctx))] };
   }
-  if (record === null) return cancel(s, "not-authorized");
+  if (record === null) return s.reservationLost ? closeLate(s, ctx) : cancel(s, "not-authorized");
   const d: Delivered = { gradeId: record.gradeId, milli: record.milli, amountMinor: record.amountMinor, unitPriceMinor: record.unitPriceMinor };
-  if (record.state === "finished") return settle(s, d);
+  if (record.state === "finished") return settle(s, d, ctx);
   // A technician stopped the point while the record was read (an AUTH whose answer was lost may
   // have been applied): the point is out of service — stop it, never hand it to a customer.
   if (s.technicianStop && !s.stopRequested) return stop({ ...s, progress: d }, ctx);
@@ -288,7 +307,7 @@ function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext
     // link dropped): its figure is not final. Stop again, spaced, and settle only the END or a
     // finished record. At the commit deadline the known figure is all we can commit.
     if (pastDeadline(s, ctx)) {
-      return withEffects(settle(s, d), { type: "alarm", code: "delivery-unfinished", message: `point ${s.point}: sale ${s.flowId} still ${record.state} at the commit deadline; settling the ${d.amountMinor} metered so far` });
+      return withEffects(settle(s, d, ctx), { type: "alarm", code: "delivery-unfinished", message: `point ${s.point}: sale ${s.flowId} still ${record.state} at the commit deadline; settling the ${d.amountMinor} metered so far` });
     }
     // The board answered, so it is reachable now: stop again soon — spaced by the stops it already
     // ignored, not by the reads that failed while its link was down.
@@ -314,11 +333,14 @@ function onLinkBack(s: S, ctx: FlowContext): Step<S> {
 }
 
 const DELIVERY_PHASES: readonly PreliminaryPhase[] = ["authorizing", "authorized", "delivering", "stopping", "checking-sale"];
+/** The phases the pump may run in: its reservation is watched (preliminary-watch.ts). */
+const PUMP_PHASES = DELIVERY_PHASES;
 
 export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
   if (s.phase === "finished") return same(s);
   switch (input.type) {
     case "glase": {
+      if (isWatchAnswer(s, input.ref, input.op)) return onWatchAnswer(s, input.outcome, ctx);
       const o = pendingOutcome(s, input);
       return o === undefined ? same(s) : onGlase(s, o, ctx);
     }
@@ -347,7 +369,7 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
       };
     case "end":
       if (!DELIVERY_PHASES.includes(s.phase)) return same(s);
-      return settle(s, { gradeId: input.gradeId, milli: input.milli, amountMinor: input.amountMinor, unitPriceMinor: input.unitPriceMinor });
+      return settle(s, { gradeId: input.gradeId, milli: input.milli, amountMinor: input.amountMinor, unitPriceMinor: input.unitPriceMinor }, ctx);
     case "fault":
       return s.phase === "authorized" || s.phase === "delivering" ? stop(s, ctx) : same(s);
     case "printed":
