@@ -139,3 +139,82 @@ describe("preliminary: definite codes that are not 'not processed' (review 2 E, 
     expect(d.state.outcome).toBe("canceled");
   });
 });
+
+/** The pending call reads the terminal's current invoice (no reference, §6.4). */
+const currentRead = (d: Driver) => {
+  const c = d.call();
+  return c.op === "getPaymentStatus" && c.invoiceReference === undefined;
+};
+
+describe("preliminary: the reservation is watched while the pump runs (review 2 B)", () => {
+  const WATCH = 5 * SETTINGS.pollIntervalMs;
+  const watchReads = (d: Driver, from = 0) => d.since(from, "glase").filter((x) => x.effect.type === "glase" && x.effect.call.op === "getPaymentStatus");
+  const lastWatch = (d: Driver) => {
+    const e = watchReads(d).at(-1)!.effect;
+    return e.type === "glase" ? e : (undefined as never);
+  };
+
+  it("reads its invoice once per 5 poll intervals while delivering, without holding up the pump steps", () => {
+    const d = reserved();
+    const mark = d.log.length;
+    d.feed({ type: "progress", milli: 100, amountMinor: 190 });
+    for (let i = 0; i < 3; i++) {
+      d.runTimers(d.now + WATCH, () => false);
+      d.feed({ type: "progress", milli: 200 + i, amountMinor: 380 + i }); // the pump steps go on meanwhile
+      d.feed({ type: "glase", op: "getPaymentStatus", ref: lastWatch(d).ref, outcome: OK({ status: "RESERVED", version: 2 }) });
+    }
+    const at = watchReads(d, mark).map((x) => x.at);
+    expect(at.length).toBe(3);
+    expect(at[1]! - at[0]!).toBe(WATCH);
+    expect(d.state.phase).toBe("delivering");
+    expect(d.state.pending).toBeUndefined(); // the watch is not the flow's pending call
+    const w = lastWatch(d);
+    expect(w.call).toMatchObject({ op: "getPaymentStatus", invoiceReference: "INV1" });
+  });
+
+  it("CANCELED under a running pump (a late invoice superseded it): stop at once, alarm, no commit; the terminal's current invoice is superseded and cancelled; parked with the metered amount", () => {
+    const d = reserved();
+    d.feed({ type: "progress", milli: 100, amountMinor: 190 });
+    d.runTimers(d.now + WATCH, () => false);
+    const w = lastWatch(d);
+    d.feed({ type: "glase", op: "getPaymentStatus", ref: w.ref, outcome: OK({ status: "CANCELED", version: 3 }) });
+    expect(d.has("stop")).toBe(true);
+    expect(d.alarm("reservation-lost")).toBe(true);
+    d.feed({ type: "stopped", ok: true }).feed({ type: "sale", record: { state: "finished", gradeId: "95", milli: 100, amountMinor: 190, unitPriceMinor: 1899 } });
+    // Not an update/commit: the terminal's current invoice (the late one, reference unknown).
+    expect(currentRead(d)).toBe(true);
+    d.runTimers(d.now + 3 * T, () => false); // (the fresh send waits until the last send settled)
+    d.answer(OK({ status: "RESERVED", version: 2 }));
+    for (let i = 0; i < 20 && d.call().op !== "sendInvoice"; i++) {
+      d.runTimers(d.now + 3 * T, () => false);
+      d.answer(OK({ status: "RESERVED", version: 2 }));
+    }
+    expect(d.call().op).toBe("sendInvoice"); // supersedes the late one (§6.4)
+    d.answer(OK({ invoiceReference: "INV3" }));
+    d.answer(OK({ status: "RESERVED", version: 2 })); // even if someone reserves the closing invoice: cancelled, never served
+    expect(d.call()).toMatchObject({ op: "cancelInvoice", invoiceReference: "INV3" });
+    d.answer(OK());
+    expect(d.state.phase).toBe("parked");
+    expect(d.state.parkedReason).toBe("reservation-lost");
+    expect(d.since(0, "authorize").length).toBe(1);
+    expect(commits(d)).toBe(0);
+  });
+
+  it("after a lost send, CANCELED while awaiting the customer closes the terminal's current invoice before the flow ends", () => {
+    const d = Driver.of(startPreliminary(START, ctxAt(0)));
+    d.answer(LOST); // the first send may land at any time
+    for (let i = 0; i < 50 && d.call().op !== "sendInvoice"; i++) {
+      d.answer(OK({ status: "CANCELED", version: 1 }));
+      d.runTimers(d.now + 3 * T, () => d.state.pending !== undefined);
+    }
+    d.answer(OK({ invoiceReference: "INV2" })).answer(OK({ status: "CANCELED", version: 2 })); // superseded by the late one
+    expect(d.alarm("late-invoice")).toBe(true);
+    expect(currentRead(d)).toBe(true);
+  });
+
+  it("after a restart in a pump phase the watch is armed again", () => {
+    const d = reserved();
+    d.feed({ type: "recover" });
+    expect(d.timerStarted("watch")).toBe(true);
+  });
+});
