@@ -5,10 +5,12 @@
 // back). Reads that keep failing ⇒ released on the PAID already read, with an alarm (a customer who
 // paid is not left without the product over a flaky link).
 import { type FlowContext, timer } from "./effects.ts";
-import { type Step, callGlase, display, readDelay, withEffects } from "./flow.ts";
+import { type Step, display, readDelay, withEffects } from "./flow.ts";
+import { statusRead } from "./pos-reads.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { finish, paid } from "./pos-steps.ts";
+import { paidWhileCollected } from "./pos-late-send.ts";
 
 type S = PosState;
 type Paid = Extract<GlaseOutcome, { kind: "ok" }>;
@@ -18,12 +20,14 @@ const CONFIRM_READS = 3;
 
 /** The first PAID read: confirm it with one more read, at the poll cadence. */
 export function confirmPaid(s: S, o: Paid, ctx: FlowContext): Step<S> {
+  // The flow's own payment is already collected: this is it again, or a late invoice paid too.
+  if (s.collected !== undefined) return paidWhileCollected(s, o, ctx, finish);
   const seen: S = { ...s, phase: "confirming", pending: undefined, attempts: 0, invoiceRef: s.invoiceRef ?? o.invoiceReference, paidSeen: o };
   return { state: seen, effects: [timer("poll", readDelay(s, ctx))] };
 }
 
 export function confirmRead(s: S, ctx: FlowContext): Step<S> {
-  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase: "confirming", lastReadAt: ctx.now } as Partial<S>);
+  return statusRead(s, ctx, s.invoiceRef, s.version, { phase: "confirming" });
 }
 
 export function onConfirmRead(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {

@@ -29,14 +29,20 @@ function told(s: S, why: string): { state: S; effects: Effect[] } {
 }
 
 function readAgain(s: S, ctx: FlowContext, ...effects: Effect[]): Step<S> {
-  return { state: { ...s, phase: "resolving-send", refUnknown: false, pending: undefined }, effects: [timer("retry", readDelay(s, ctx)), ...effects] };
+  return { state: { ...s, phase: "resolving-send", refUnknown: false, pending: undefined }, effects: [timer("poll", readDelay(s, ctx)), ...effects] };
 }
 
 /** The open current invoice is the flow's own: poll it (windows counted from its send). */
 function adoptCurrent(s: S, ctx: FlowContext): Step<S> {
   const windowDeadline = Math.max(ctx.now, (s.sentAt ?? ctx.now) + ctx.settings.posWindowMs);
-  const state: S = { ...s, phase: "polling", refUnknown: true, invoiceRef: undefined, windows: Math.max(1, s.windows), windowDeadline, attempts: 0, pending: undefined };
-  return { state, effects: [timer("poll", readDelay(s, ctx)), timer("customer", windowDeadline - ctx.now), display(s, "Scan the Glase code to pay")] };
+  // Once the flow's own payment is collected, the open one can only be its lost send, landed.
+  const landed = s.collected !== undefined ? { sendUnanswered: false } : {};
+  const state: S = { ...s, ...landed, phase: "polling", refUnknown: true, invoiceRef: undefined, windows: Math.max(1, s.windows), windowDeadline, attempts: 0, pending: undefined };
+  // (No customer is waiting for it: superseded at once, pos-late-send.ts.)
+  if (s.collected !== undefined) return nextPoll(state, ctx);
+  // (A late invoice opened after the flow's own payment is closed at once: nothing to show — pos-late-send.ts.)
+  const shown = s.collected === undefined ? [display(s, "Scan the Glase code to pay")] : [];
+  return { state, effects: [timer("poll", readDelay(s, ctx)), timer("customer", windowDeadline - ctx.now), ...shown] };
 }
 
 /** A read of the terminal's current invoice in resolving-send. */

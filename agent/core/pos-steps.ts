@@ -8,6 +8,8 @@ import { type Step, callGlase, display, isoLocal, readDelay, sendSettled, withEf
 import type { GlaseOutcome } from "./inputs.ts";
 import { money } from "../../base/money.ts";
 import type { PosState } from "./pos.ts";
+import { statusRead } from "./pos-reads.ts";
+import { pollAfterPaid } from "./pos-late-send.ts";
 
 type S = PosState;
 
@@ -22,11 +24,11 @@ export function send(s: S, ctx: FlowContext): Step<S> {
     totalAmount: money(s.currency, s.amountMinor),
     cashierId: `point-${s.point}`,
   };
-  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1, sentAt: ctx.now } as Partial<S>);
+  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1, sentAt: ctx.now, sendUnanswered: true } as Partial<S>);
 }
 
 export function poll(s: S, ctx: FlowContext): Step<S> {
-  return callGlase(s, { op: "getPaymentStatus", invoiceReference: s.invoiceRef, version: s.version }, { phase: "polling", lastReadAt: ctx.now } as Partial<S>);
+  return statusRead(s, ctx, s.invoiceRef, s.version, { phase: "polling" });
 }
 
 /**
@@ -40,14 +42,20 @@ export function cancel(s: S, ctx: FlowContext): Step<S> {
     // Not while a lost sendInvoice of ours may still be processed: it would open another invoice
     // after this one is closed and the flow has ended. Poll on until then.
     const settles = (s.sentAt ?? 0) + 2 * ctx.settings.glaseCallTimeoutMs;
-    if (!sendSettled(s.sentAt, ctx)) return { state: { ...s, phase: "polling", pending: undefined, nextCancelAt: settles }, effects: [timer("poll", readDelay(s, ctx))] };
+    // (After the flow's own payment, a late invoice seen open IS that lost send, landed: pos-late-send.ts.)
+    const landed = s.collected !== undefined && s.sendUnanswered === false;
+    if (!landed && !sendSettled(s.sentAt, ctx)) return { state: { ...s, phase: "polling", pending: undefined, nextCancelAt: settles }, effects: [timer("poll", readDelay(s, ctx))] };
     return send({ ...s, nextCancelAt: undefined }, ctx);
   }
   return callGlase(s, { op: "cancelInvoice", invoiceReference: s.invoiceRef }, { phase: "canceling", cancelAttempts: s.cancelAttempts + 1 } as Partial<S>);
 }
 
 export function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
-  return { state: { ...s, phase: "finished", outcome, pending: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...effects] };
+  // A flow whose payment was collected ends with that outcome, whatever closed its late invoice
+  // (pos-late-send.ts); its customer has been served and is shown nothing more.
+  const own = s.collected ?? outcome;
+  const shown = s.collected === undefined ? effects : effects.filter((e) => e.type !== "display");
+  return { state: { ...s, phase: "finished", outcome: own, pending: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...shown] };
 }
 
 /** Cancel attempts after which a technician is told the invoice will not cancel (polling goes on). */
@@ -96,11 +104,11 @@ export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowCo
     // hands it over. The receipt is the customer's proof of payment.
     const state: S = { ...s, phase: "printing", pending: undefined, ersReference: o.ersReference, paidAt: ctx.now, receipt, invoiceRef };
     const message = `point ${s.point}: invoice ${invoiceRef} was paid (${o.ersReference}, ${o.paidMinor ?? s.amountMinor}) after a technician stopped the point; nothing released — refund it or hand the product over`;
-    const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - please contact staff"), { type: "alarm", code: "paid-while-stopped", message }, { type: "print", receipt }];
+    const effects: Effect[] = [pollAfterPaid(s, ctx), cancelTimer("customer"), display(s, "Paid - please contact staff"), { type: "alarm", code: "paid-while-stopped", message }, { type: "print", receipt }];
     return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
   }
   const state: S = { ...s, phase: "releasing", pending: undefined, ersReference: o.ersReference, paidAt: ctx.now, receipt, invoiceRef };
-  const effects: Effect[] = [cancelTimer("poll"), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }];
+  const effects: Effect[] = [pollAfterPaid(s, ctx), cancelTimer("customer"), display(s, "Paid - thank you"), { type: "release", point: s.point, amountMinor: s.amountMinor }];
   if (o.paidMinor !== undefined && o.paidMinor !== s.amountMinor) {
     effects.push({ type: "alarm", code: "paid-amount-mismatch", message: `point ${s.point}: invoice ${state.invoiceRef} is PAID ${o.paidMinor}, the price was ${s.amountMinor}` });
   }

@@ -10,8 +10,10 @@
 // The steps (send, poll, cancel, paid, …) are pos-steps.ts.
 import type { InvoiceRow } from "../../contracts/glase/types.ts";
 import type { ReceiptContent } from "../../contracts/printer.ts";
-import { type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
-import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, readCurrentInvoice, readDelay, same, withEffects } from "./flow.ts";
+import { type Effect, type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
+import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, readDelay, same, withEffects } from "./flow.ts";
+import { overlapRead, readAnswer, statusRead } from "./pos-reads.ts";
+import { onWatchAnswer, settle, watchRead, watching } from "./pos-late-send.ts";
 import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
 import { money } from "../../base/money.ts";
 import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost-send.ts";
@@ -49,6 +51,16 @@ export interface PosState extends FlowBase {
   readonly readRefusedAlarmed?: boolean;
   /** The flow's invoice is the terminal's current one and its reference is unknown (a lost answer): polled without one. */
   readonly refUnknown?: boolean;
+  /** The last sendInvoice has had no definite answer: it may still open an invoice (pos-late-send.ts). */
+  readonly sendUnanswered?: boolean;
+  /** The flow's own outcome once its payment is settled: it only watches for late invoices of its own now. */
+  readonly collected?: string;
+  /** A late invoice of the flow's was read open while the product went out: closed once it is out. */
+  readonly lateOpen?: boolean;
+  /** ersReferences of late invoices read PAID after the flow's own payment (each told to a technician once). */
+  readonly paidAgain?: readonly string[];
+  /** Status reads out at once, oldest first (the newest is `pending`); volatile (pos-reads.ts). */
+  readonly reads?: readonly string[];
   /** The first PAID read, waiting for its confirming read (pos-confirm.ts). */
   readonly paidSeen?: Extract<GlaseOutcome, { kind: "ok" }>;
   readonly ersReference?: string;
@@ -116,21 +128,24 @@ function onStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 }
 
 function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
-  const done: S = { ...s, pending: undefined };
+  const done: S = { ...s, pending: undefined, reads: undefined };
   switch (s.phase) {
-    case "sending-invoice":
+    case "sending-invoice": {
+      // An answer that does not say whether it was processed leaves an invoice that may still open.
+      const sent: S = { ...done, sendUnanswered: isAmbiguous(o) };
       if (o.kind === "ok" && o.invoiceReference) {
         // (Superseding one whose reference was unknown to cancel it: the first poll answer cancels this one.)
-        const open: S = { ...done, invoiceRef: o.invoiceReference, refUnknown: false, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
+        const open: S = { ...sent, sendUnanswered: false, invoiceRef: o.invoiceReference, refUnknown: false, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
         // A technician stop while it was sent: cancel it now (a cancel answered 50 is collected, never released).
         if (s.cancelWanted === "technician") return withEffects(cancel(open, ctx), timer("customer", ctx.settings.posWindowMs));
         return withEffects(poll(open, ctx), timer("customer", ctx.settings.posWindowMs), ...(s.cancelWanted === undefined ? [display(s, "Scan the Glase code to pay")] : []));
       }
       // The invoice may exist: read the terminal's current one (pos-lost-send.ts).
-      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, refUnknown: false }, ctx, { phase: "resolving-send" } as Partial<S>);
-      if (s.refUnknown) return onSupersedeFailed(done, o, ctx);
-      if (isTemporary(o)) return finish(done, "offline", display(s, "Glase unavailable"));
-      return finish(done, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
+      if (isAmbiguous(o)) return statusRead({ ...sent, refUnknown: false }, ctx, undefined, 0, { phase: "resolving-send" });
+      if (s.refUnknown) return onSupersedeFailed(sent, o, ctx);
+      if (isTemporary(o)) return finish(sent, "offline", display(s, "Glase unavailable"));
+      return finish(sent, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
+    }
     case "resolving-send":
       return onCurrentInvoice(done, o, ctx);
     case "polling":
@@ -147,6 +162,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       return onConfirmRead(done, o, ctx);
     case "releasing":
     case "printing":
+      // A read of the terminal's current invoice while a late invoice of ours may open (pos-late-send.ts).
+      return onWatchAnswer(done, o, ctx);
     case "finished":
       return same(s);
     default:
@@ -156,10 +173,11 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   if (name === "poll" || name === "retry") {
-    if (s.pending !== undefined) return same(s);
+    if (s.pending !== undefined) return overlapRead(s, ctx);
+    if (s.phase === "releasing" || s.phase === "printing") return watchRead(s, ctx);
     if (s.phase === "polling") return poll(s, ctx);
     if (s.phase === "confirming") return confirmRead(s, ctx);
-    if (s.phase === "resolving-send") return readCurrentInvoice(s, ctx);
+    if (s.phase === "resolving-send") return statusRead(s, ctx, undefined, 0);
     return same(s);
   }
   if (name === "customer" && (s.phase === "polling" || s.phase === "canceling")) {
@@ -178,12 +196,16 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
   if (s.phase === "finished") return same(s);
   switch (input.type) {
     case "glase": {
-      const o = pendingOutcome(s, input);
-      return o === undefined ? same(s) : onGlase(s, o, ctx);
+      // Status reads may overlap and answer out of order (pos-reads.ts): they are taken by send order.
+      const read = readAnswer(s, input, ctx);
+      if (read?.kind === "step") return read.step;
+      const at = read?.kind === "answer" ? read.state : s;
+      const o = pendingOutcome(at, input);
+      return o === undefined ? same(s) : onGlase(at, o, ctx);
     }
     case "released":
       if (s.phase !== "releasing") return same(s);
-      if (s.controllerRelease && !input.ok) return finish(s, "not-delivered");
+      if (s.controllerRelease && !input.ok) return settle(s, "not-delivered", ctx, finish);
       return {
         state: { ...s, phase: "printing" },
         effects: [
@@ -192,7 +214,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
         ],
       };
     case "printed":
-      return s.phase === "printing" ? finish(s, s.technicianStop ? "paid-not-released" : "paid") : same(s);
+      return s.phase === "printing" ? settle(s, s.technicianStop ? "paid-not-released" : "paid", ctx, finish) : same(s);
     case "timer":
       return onTimer(s, input.name, ctx);
     case "recover":
@@ -227,11 +249,11 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
 }
 
 function recover(s: S, ctx: FlowContext): Step<S> {
-  const fresh: S = { ...s, pending: undefined, attempts: 0 };
+  const fresh: S = { ...s, pending: undefined, reads: undefined, attempts: 0 };
   switch (s.phase) {
     case "sending-invoice":
     case "resolving-send":
-      return readCurrentInvoice(fresh, ctx, { phase: "resolving-send" } as Partial<S>);
+      return statusRead(fresh, ctx, undefined, 0, { phase: "resolving-send" });
     case "confirming":
       return confirmRead(fresh, ctx);
     case "polling":
@@ -239,17 +261,22 @@ function recover(s: S, ctx: FlowContext): Step<S> {
       // Read first: the cancel (if wanted) follows the next open status.
       return withEffects(poll(fresh, ctx), timer("customer", Math.max(0, s.windowDeadline - ctx.now)));
     case "releasing":
-      if (s.controllerRelease) return { state: fresh, effects: [{ type: "release", point: s.point, amountMinor: s.amountMinor }] };
+      if (s.controllerRelease) return { state: fresh, effects: [{ type: "release", point: s.point, amountMinor: s.amountMinor }, ...watchAgain(fresh, ctx)] };
       // We cannot know whether the product went out: never release twice; tell a technician.
       return {
         state: { ...fresh, phase: "printing" },
-        effects: [{ type: "alarm", code: "release-unknown", message: `point ${s.point}: restarted during product release of ${s.ersReference}` }, { type: "print", receipt: s.receipt! }],
+        effects: [{ type: "alarm", code: "release-unknown", message: `point ${s.point}: restarted during product release of ${s.ersReference}` }, { type: "print", receipt: s.receipt! }, ...watchAgain(fresh, ctx)],
       };
     case "printing":
-      return { state: fresh, effects: [{ type: "print", receipt: s.receipt! }] };
+      return { state: fresh, effects: [{ type: "print", receipt: s.receipt! }, ...watchAgain(fresh, ctx)] };
     case "finished":
       return same(s);
     default:
       return assertNever(s.phase, "pos phase");
   }
+}
+
+/** After a restart while the product goes out: the watch of a late invoice resumes (pos-late-send.ts). */
+function watchAgain(s: S, ctx: FlowContext): Effect[] {
+  return watching(s, ctx) ? [timer("poll", 0)] : [];
 }

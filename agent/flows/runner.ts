@@ -28,10 +28,36 @@ export interface RunnerHost {
 // Fields that change on every poll or progress tick but that recovery never needs (it re-reads
 // Glase and the dispenser): a transition that only touches these, with read-only effects, is not
 // written, so polling once per second per terminal does not cost an fsync per second.
-const VOLATILE = new Set(["pending", "calls", "version", "attempts", "progress", "lastReadAt"]);
+const VOLATILE = new Set(["pending", "reads", "calls", "version", "attempts", "progress", "lastReadAt"]);
 
-function durablePart(s: FlowState): string {
-  return JSON.stringify(s, (k, v) => (VOLATILE.has(k) ? undefined : v));
+/**
+ * Whether two states' durable parts are the same: what `JSON.stringify` with the VOLATILE keys
+ * dropped (at any depth) would say, key order aside — without serialising either. A transition
+ * spreads the previous state, so most values are the same objects and compare by reference: this
+ * runs on every input (a poll per second per terminal), two replacer-driven stringifies did not scale.
+ */
+export function sameDurable(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return JSON.stringify(a) === JSON.stringify(b);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    // JSON writes undefined (and functions) in an array as null.
+    for (let i = 0; i < a.length; i++) if (!sameDurable(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  for (const k in x) if (!VOLATILE.has(k) && Object.hasOwn(x, k) && !sameField(x[k], y[k])) return false;
+  for (const k in y) if (!VOLATILE.has(k) && Object.hasOwn(y, k) && !Object.hasOwn(x, k) && !sameField(undefined, y[k])) return false;
+  return true;
+}
+
+/** An object field: JSON leaves out undefined (and function) values, so absent and undefined are the same. */
+function sameField(a: unknown, b: unknown): boolean {
+  const skipA = a === undefined || typeof a === "function";
+  const skipB = b === undefined || typeof b === "function";
+  if (skipA || skipB) return skipA && skipB;
+  return sameDurable(a, b);
 }
 
 export function recordOf(state: FlowState, input: FlowInput, effects: readonly Effect[], at: number): TransitionRecord {
@@ -112,7 +138,7 @@ export class FlowRunner {
     const before = this.state;
     const now = this.host.scheduler.now();
     const step = transition(before, input, { now, settings: this.host.settings, random: this.host.random() });
-    const durable = durablePart(step.state) !== durablePart(before) || step.effects.some((e) => !isReadOnly(e));
+    const durable = !sameDurable(step.state, before) || step.effects.some((e) => !isReadOnly(e));
     if (durable) {
       try {
         await this.host.journal.append(recordOf(step.state, input, step.effects, now));

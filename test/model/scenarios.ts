@@ -3,12 +3,12 @@
 // generator changes. Each is a regression test: `runScenario` plays it through the same world, judge
 // and finale as the campaign, and `scenarioVerdict` says what is still wrong (nothing, once fixed).
 import { finale } from "./campaign.ts";
-import { Advance, BoardFault, Fuel, GlaseFault, Kiosk, Kill, KillAt, LinkDrop, ModelViolation, type Run, Slow, Technician, WallStep } from "./commands.ts";
+import { Advance, BoardFault, Fuel, GlaseFault, Kiosk, Kill, KillAt, LinkDrop, ModelViolation, type Run, Sale, Slow, Technician, WallStep } from "./commands.ts";
 import type { AppAction, FuelPlan } from "./customers.ts";
 import { Invariants } from "./invariants.ts";
 import { type Violation, World, type WorldConfig } from "./world.ts";
 
-type Step = Fuel | Kiosk | GlaseFault | Slow | LinkDrop | BoardFault | Kill | KillAt | Technician | Advance | WallStep;
+type Step = Fuel | Kiosk | Sale | GlaseFault | Slow | LinkDrop | BoardFault | Kill | KillAt | Technician | Advance | WallStep;
 
 export interface Scenario {
   /** Issue 9 sequence number, or "new-…" for a finding outside the issue's list. */
@@ -151,6 +151,64 @@ export const SCENARIOS: readonly Scenario[] = [
   // Found by the short tier itself once applied93 existed: a sendInvoice answered 93 but applied ended
   // the flow 'offline' with the customer's reservation open.
   { issue: "review-4", found: "by itself (sendInvoice applied, answered 93)", steps: () => [new GlaseFault(undefined, undefined, "applied93", 1, 0), fuel(1, "confirm", 500, undefined, 0, 30_000)] },
+  {
+    // Kiosk reads one at a time on a slow Glase (~3 s round trip, just under the 3-s status timeout):
+    // a 54 and five 90s after the payment cost six round trips, and the first good read reached
+    // Glase 20.9 s after PAID — reversed. Reads now overlap (a new one each poll interval while one
+    // is outstanding, at most 3 in flight), so six refused reads take six seconds.
+    issue: "new-F",
+    found: "by itself (long tier: a 54 and four 90s on a ~3 s round trip; rebuilt here with five 90s, the longest sequential gap)",
+    steps: () => [
+      new Slow("*", 1490, 120_000, 0),
+      new Kiosk(100, { action: "confirm", afterMs: 3000 }, 3000),
+      new GlaseFault("T0000000000000009", "getPaymentStatus", "read54", 1, 0),
+      new GlaseFault("T0000000000000009", "getPaymentStatus", "code90", 5, 0),
+      new Advance(30_000),
+    ],
+  },
+  {
+    // The first sendInvoice hung (processed 5 s after its timeout): the flow polled the terminal's
+    // current invoice, and at the windows' end superseded it with a new invoice — which hung too.
+    // The customer had paid the first one; the flow read it, released and ended. The late superseding
+    // invoice then opened under nobody's watch, the next customer paid it: reversed (money taken for
+    // nothing, had it been read). A flow now watches every invoice it may have sent until it is
+    // settled: it reads on until the lost send can no longer land, closes a late one, and reads (and
+    // alarms about) a second payment.
+    issue: "new-G",
+    found: "by itself (long tier, seed 426125608)",
+    require: (w) => {
+      const late = [...w.model.invoices.values()].filter((i) => i.clientInvoiceId?.startsWith("K9-") && i.status !== "PAID" && i.status !== "CANCELED");
+      const paidTwice = [...w.model.invoices.values()].filter((i) => i.clientInvoiceId?.startsWith("K9-") && i.status === "PAID").length > 1;
+      return [
+        ...(late.length === 0 ? [] : [`invoice(s) left open: ${late.map((i) => `${i.ref} ${i.status}`).join(", ")}`]),
+        ...(paidTwice && !w.alarms.some((a) => a.alarm.code === "paid-twice") ? ["a second payment of the sale was not told to a technician (paid-twice)"] : []),
+      ];
+    },
+    steps: () => [
+      new GlaseFault(undefined, "sendInvoice", "hang", 2, 0),
+      new Kiosk(100, { action: "confirm", afterMs: 45_006 }, 15_000),
+      new Sale(100, { action: "confirm", afterMs: 500 }, { kind: "delivered", afterMs: 200 }, 1000),
+      new Advance(59_010),
+    ],
+  },
+  {
+    // The same, the next customer paying the late invoice the instant it opens (before any read can
+    // see it open): it is read PAID, nothing is released for it, and a technician is told to refund it.
+    issue: "new-G",
+    found: "variant of the finding (written, not shrunk): the late invoice paid at once",
+    require: (w) => {
+      const paid = [...w.model.invoices.values()].filter((i) => i.clientInvoiceId?.startsWith("K9-") && i.status === "PAID").sort((a, b) => a.sentAt - b.sentAt);
+      if (paid.length !== 2) return [`expected the late invoice paid too (the variant's point), got ${paid.length} paid`];
+      const told = w.alarms.some((a) => a.alarm.code === "paid-twice" && a.alarm.message.includes(paid[1]!.ersReference!));
+      return told && w.releases.length === 1 ? [] : ["the second payment was released on, or not told to a technician with its ersReference (paid-twice)"];
+    },
+    steps: () => [
+      new GlaseFault(undefined, "sendInvoice", "hang", 2, 0),
+      new Kiosk(100, { action: "confirm", afterMs: 45_006 }, 15_000),
+      new Sale(100, { action: "confirm", afterMs: 0 }, { kind: "delivered", afterMs: 200 }, 1000),
+      new Advance(59_010),
+    ],
+  },
   { issue: "review-3", found: "review (status reads refused with 33 around the commit)", steps: () => [fuel(1, "confirm", 0, 0, 1, 0), new GlaseFault(undefined, "getPaymentStatus", "read33", 6, 30_000)] },
 ];
 
