@@ -51,9 +51,10 @@ const TIMERS = ["customer", "poll", "nozzle", "stall", "retry", "lapse", "watch"
 
 export function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
   // Fuel went out on a reservation that was cancelled under the pump: whatever closed the terminal's
-  // invoice after it, nothing was charged — a technician must know (closeLate).
+  // invoice after it, nothing was charged — a technician must know (closeLate). A technician's own
+  // cancel or mark-settled of the parked flow (another cancelWanted) ends it.
   const metered = s.delivered?.amountMinor ?? 0;
-  if (s.reservationLost && metered > 0 && outcome !== "paid") {
+  if (s.reservationLost && s.cancelWanted === "reservation-lost" && metered > 0 && outcome !== "paid") {
     return park(s, "reservation-lost", `point ${s.point}: ${metered} delivered on flow ${s.flowId}, but its invoice was cancelled under the running pump (superseded by a late sendInvoice, or lapsed): nothing charged`);
   }
   const stop: Effect[] = TIMERS.map((n) => cancelTimer(n));
