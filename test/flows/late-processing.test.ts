@@ -91,8 +91,11 @@ it("(B) a sendInvoice applied 2.2 s late supersedes the reservation the pump was
   // lead5: the late invoice sat RESERVED (the customer's money held, unwatched); the flow parked reservation-lapsed.
   expect(open_()).toEqual([]);
   expect(invoices().filter((i) => i.status === "PAID")).toEqual([]);
-  expect(f.parked).toBe(true);
   expect(alarms(flowId)).toContain("reservation-lost");
+  // On a loaded machine the watch may see the late invoice before the nozzle is lifted: the pump is
+  // stopped, nothing is metered and the flow ends; else the metered fuel is parked for a technician.
+  const metered = pumps.saleRecords().find((r) => r.transactionId === flowId)?.milli ?? 0;
+  expect(f.parked).toBe(metered > 0);
 }, 20000);
 
 it("(B) the late invoice lands while the pump delivers: the reservation watch stops the pump at once and closes the late invoice", async () => {
