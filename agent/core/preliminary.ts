@@ -15,7 +15,12 @@
 //   the sendInvoice, the earliest the reservation can start), and only a FINISHED sale is settled:
 //   a sale still running after a stop is stopped again, never committed with its running figure;
 // - once a commit may have happened, the status is read at the poll cadence (a PAID left unread is
-//   reversed after 20 s) and a RESERVED read right after an ambiguous commit proves nothing.
+//   reversed after 20 s) and a RESERVED read right after an ambiguous commit proves nothing — nor,
+//   past the commit deadline, one long after it: Glase may apply a request whose answer was lost at
+//   any later time (§4.1: clientRequestTimeout must be 0), so those reads go on until the
+//   reservation has surely lapsed, and no commit goes out past the deadline;
+// - the reservation is read at a low rate while the pump runs (preliminary-watch.ts): a late
+//   sendInvoice of ours may supersede it (§6.4); then the pump is stopped and the late invoice closed.
 //
 // This file decides which step follows which input; the state is preliminary-state.ts, the steps
 // preliminary-steps.ts, the invoice rows and receipt preliminary-documents.ts.
