@@ -32,7 +32,7 @@ export const ALARM_CATALOGUE: Readonly<Record<string, AlarmEntry>> = {
   // --- parked flows (clear when resolved) ---
   "settlement-parked": { meaning: "a delivery could not be settled before the reservation's commit deadline; the point waits", action: PARKED },
   "reservation-lapsed": { meaning: "the reservation ended (lapsed or cancelled) before the delivered amount was committed: delivered, not paid", action: PARKED },
-  "commit-rejected": { meaning: "Glase refused the commit of the metered amount", action: PARKED },
+  "reservation-lost": { meaning: "the invoice the pump ran on was cancelled under it (a late sendInvoice of the agent's superseded it, or it lapsed): the pump was stopped, the late invoice closed; what was delivered is not paid", action: "look the sale up on the controller and in the Glase report; collect the delivered amount another way, then `glase-agent ctl resolve FLOW mark-settled` (docs/technician.md, Parked flows)" },
   "paid-while-canceling": { meaning: "Glase reports PAID for an invoice the flow was cancelling", action: PARKED },
   "paid-without-reservation": { meaning: "Glase reports PAID before any delivery (a reservation was expected)", action: PARKED },
   "dispenser-unreachable": { meaning: "the controller's sale record was not available before the commit deadline", action: `check the controller's cable and power, then ${PARKED}` },
@@ -41,7 +41,9 @@ export const ALARM_CATALOGUE: Readonly<Record<string, AlarmEntry>> = {
   parked: { meaning: "a flow is parked for a technician (recovered after a restart)", action: PARKED },
   "report-unavailable": { meaning: "a period was marked but its report could not be read (never ready, or refused); the period id is kept", action: "`glase-agent ctl resolve FLOW retry` reads that same period again (never a new one); if Glase keeps refusing, get the report from Glase's portal and `mark-settled`" },
   // --- events (clear with ctl ack) ---
-  "commit-unconfirmed": { meaning: "a commit was accepted but the invoice does not read PAID (yet)", action: "check the payment in the Glase report; when the flow parks, resolve it as for settlement-parked; then `ctl ack ID`" },
+  "commit-rejected": { meaning: "Glase answered the commit of the metered amount with 11 or a credentials code; the status is read on (it may have been applied)", action: "check the terminal's credentials and the payment in the Glase report; if the flow parks, resolve it as for settlement-parked; then `ctl ack ID`" },
+  "late-invoice": { meaning: "the invoice a customer was to confirm was cancelled, maybe by a late sendInvoice of the agent's; the terminal's current invoice is closed", action: "nothing, unless it repeats (a slow Glase); then `ctl ack ID`" },
+  "commit-unconfirmed": { meaning: "a commit was accepted (or its answer lost) but the invoice does not read PAID (yet)", action: "check the payment in the Glase report; when the flow parks, resolve it as for settlement-parked; then `ctl ack ID`" },
   "paid-amount-mismatch": { meaning: "Glase took another amount than was committed or priced", action: "check the payment in the Glase report; refund the difference if the customer paid too much (`ctl refund`); then `ctl ack ID`" },
   "delivery-unfinished": { meaning: "the controller never closed the sale by the commit deadline; the amount metered so far was committed", action: "compare with the pump's own record of the sale; refund or collect the difference; then `ctl ack ID`" },
   "delivered-unpaid": { meaning: "a sale the agent had let go of (cancelled or marked settled while the pump was unreachable, or settled with its running figure at the commit deadline) ended above what was committed; the message names both figures and the unpaid difference", action: "compare with the pump's own record of the sale; collect the difference from the customer if possible; then `ctl ack ID`" },

@@ -29,7 +29,8 @@ export type TimerName =
   | "retry" // backoff before retrying a failed call
   | "lapse" // the delivery must stop so settlement ends before the reservation lapses
   | "secure" // stop again a point that may still hold a settled or parked flow's authorization
-  | "report"; // reconciliation wait
+  | "report" // reconciliation wait
+  | "watch"; // preliminary: read the reservation while the pump runs (preliminary-watch.ts)
 
 export type Effect =
   /** ref = the clientReference journaled with the intent and sent on the wire. */

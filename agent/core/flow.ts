@@ -67,9 +67,12 @@ export function readDelay(s: FlowBase, ctx: FlowContext): number {
 export const MAX_INVOICE_SENDS = 3;
 
 /**
- * Whether a sendInvoice decided at `sentAt` can no longer be processed: any answer to it would have
- * arrived by two call timeouts. Before that a fresh sendInvoice is unsafe — the late one would
- * supersede it under a customer who already confirmed it.
+ * Whether a sendInvoice decided at `sentAt` is past two call timeouts, by when any answer to it
+ * would have arrived. Before that a fresh sendInvoice is surely unsafe — the late one would
+ * supersede it under a customer who already confirmed it. After it, a late one is unlikely but not
+ * excluded (§4.1: clientRequestTimeout 0, no server-side bound): the preliminary flow watches its
+ * reservation while the pump runs (preliminary-watch.ts), the POS flow its current invoice
+ * (pos-late-send.ts).
  */
 export function sendSettled(sentAt: number | undefined, ctx: FlowContext): boolean {
   return ctx.now >= (sentAt ?? 0) + 2 * ctx.settings.glaseCallTimeoutMs;

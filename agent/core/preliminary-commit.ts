@@ -9,7 +9,7 @@ import { type FlowContext, backoffMs, timer } from "./effects.ts";
 import { type Step, isCredentialsCode, readDelay, withEffects } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PreliminaryState } from "./preliminary-state.ts";
-import { commit, describe, paid, park, pastDeadline } from "./preliminary-steps.ts";
+import { closeLate, commit, describe, paid, park, pastDeadline } from "./preliminary-steps.ts";
 
 type S = PreliminaryState;
 
@@ -43,6 +43,12 @@ function mayBePaid(s: S, ctx: FlowContext): boolean {
   return ctx.now < lapsed + REVERSAL_WINDOW_MS;
 }
 
+/** The step with an alarm, told once per flow (confirmAlarmed). */
+function alarmOnce(step: Step<S>, code: string, message: string): Step<S> {
+  if (step.state.confirmAlarmed) return step;
+  return withEffects({ state: { ...step.state, confirmAlarmed: true }, effects: step.effects }, { type: "alarm", code, message });
+}
+
 /** Glase reverses a PAID not read within 20 s (§6.3). */
 const REVERSAL_WINDOW_MS = 20_000;
 
@@ -62,6 +68,9 @@ export function onCommitCheck(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> 
     const next: S = { ...s, version: o.version ?? s.version };
     if (o.status === "PAID" && o.ersReference) return paid(next, o, ctx);
     if (o.status === "CANCELED" || o.status === "EXPIRED" || o.status === "FAILED") {
+      // A late sendInvoice of ours may have superseded it (§6.4, §4.1): close the terminal's current
+      // invoice (it may hold a customer's reservation) before parking with what was delivered.
+      if (s.sendLost || s.reservationLost) return closeLate(next, ctx);
       return park(next, "reservation-lapsed", `invoice ${s.invoiceRef} is ${o.status}: delivered ${s.commitMinor} not paid`);
     }
     if (o.status === "PAID") return awaitConfirmation(next, "PAID without ersReference", ctx);
@@ -70,7 +79,14 @@ export function onCommitCheck(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> 
     // An answer lost a moment ago may belong to a commit Glase is still processing: RESERVED
     // proves it was not applied only once any answer to it would have arrived — also past the deadline.
     if (s.commitUnknown && s.commitSentAt !== undefined && ctx.now < s.commitSentAt + 2 * ctx.settings.glaseCallTimeoutMs) return readAgain(next, ctx);
-    if (pastDeadline(s, ctx)) return park(next, "settlement-parked", `invoice ${s.invoiceRef} still RESERVED at the commit deadline`);
+    if (pastDeadline(s, ctx)) {
+      // Glase may apply a commit whose answer was lost at ANY later time (§4.1: clientRequestTimeout
+      // 0, no server-side bound): RESERVED past two call timeouts proves nothing either. Never commit
+      // again past the deadline; read on at the cadence until the reservation has surely lapsed and a
+      // reversal window more (a late commit's PAID is then read within 20 s), and say so at once.
+      if (mayBePaid(s, ctx)) return alarmOnce(readAgain(next, ctx), "commit-unconfirmed", `point ${s.point}: commit of ${s.commitMinor} on ${s.invoiceRef} may still be applied (its answer was lost) but the status reads RESERVED at the commit deadline; reading on until it lapses`);
+      return park(next, "settlement-parked", `invoice ${s.invoiceRef} still RESERVED at the commit deadline`);
+    }
     if (s.commitMinor === undefined) return park(next, "settlement-parked", `invoice ${s.invoiceRef} is RESERVED but nothing was metered`);
     if (s.commitSentAt !== undefined) {
       // A commit was refused (96, 93, 94) or never arrived: the next one waits a backoff, so a

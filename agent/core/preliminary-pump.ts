@@ -57,9 +57,9 @@ export function onGuardedInput(s: S, input: FlowInput, ctx: FlowContext): Step<S
       return { state: s, effects: [{ type: "saleRecord", transactionId: s.flowId }] };
     case "sale":
       if (input.failed === true || (input.record !== null && input.record.state !== "finished")) return same(s);
-      return secured(s, input.record === null ? null : delivered(input.record));
+      return secured(s, input.record === null ? null : delivered(input.record), ctx);
     case "end":
-      return secured(s, { gradeId: input.gradeId, milli: input.milli, amountMinor: input.amountMinor, unitPriceMinor: input.unitPriceMinor });
+      return secured(s, { gradeId: input.gradeId, milli: input.milli, amountMinor: input.amountMinor, unitPriceMinor: input.unitPriceMinor }, ctx);
     case "progress":
       // Metering although the flow no longer drives a delivery: stop again (spaced from the last stop).
       return ctx.now >= (s.stopSentAt ?? 0) + backoffMs(1, ctx) ? restop(s, s.secureAttempts ?? 0, ctx) : same(s);
@@ -81,14 +81,14 @@ function delivered(r: SaleInfo): Delivered {
 }
 
 /** The pump is stopped: the sale's final figure is known (null: the board holds no sale of ours). */
-function secured(s: S, d: Delivered | null): Step<S> {
+function secured(s: S, d: Delivered | null, ctx: FlowContext): Step<S> {
   const base: S = { ...s, pumpOpen: false, secureArmed: false, secureAttempts: undefined };
   const stopTimer = cancelTimer("secure");
   if (s.phase === "parked" && s.delivered === undefined && s.parkedFrom !== undefined && DELIVERY_PHASES.includes(s.parkedFrom)) {
     // Parked while the board was unreachable, before anything was settled: settle it now, as the
     // END would have been settled (a lapsed reservation parks again, naming the unpaid amount).
     const resumed: S = { ...base, parkedReason: undefined, parkedMessage: undefined, parkedFrom: undefined, attempts: 0 };
-    return withEffects(d === null ? cancel(resumed, "not-authorized") : settle(resumed, d), stopTimer);
+    return withEffects(d === null ? cancel(resumed, "not-authorized") : settle(resumed, d, ctx), stopTimer);
   }
   const effects: Effect[] = [stopTimer, ...unpaidAlarm(s, d)];
   if (s.phase === "securing") return finish(base, s.outcome ?? "canceled", ...effects);

@@ -108,6 +108,16 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   readonly confirmAlarmed?: boolean;
   /** Told a technician that a status read after the commit was refused with a definite code (once). */
   readonly readRefusedAlarmed?: boolean;
+  /** A sendInvoice of this flow had no definite answer: Glase may still process it at any time (§4.1). */
+  readonly sendLost?: boolean;
+  /** The reservation read while the pump runs, still out (preliminary-watch.ts); volatile. */
+  readonly watchRef?: string;
+  /**
+   * The invoice the pump ran on was found CANCELED/EXPIRED under it (a late sendInvoice superseded
+   * it, §6.4, or it lapsed): nothing can be committed; the terminal's current invoice is closed and
+   * the flow parks with what was metered (preliminary-steps.ts closeLate).
+   */
+  readonly reservationLost?: boolean;
   /** The phase a parked flow was in: `retry` resumes it. */
   readonly parkedFrom?: PreliminaryPhase;
   readonly ersReference?: string;

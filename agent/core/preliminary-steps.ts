@@ -3,7 +3,7 @@
 // step follows which input is decided in preliminary.ts.
 import type { Invoice } from "../../contracts/glase/types.ts";
 import { type Effect, type FlowContext, backoffMs, cancelTimer, timer } from "./effects.ts";
-import { type Step, callGlase, display, isoLocal, withEffects, withReceiptSubmission } from "./flow.ts";
+import { type Step, callGlase, display, isoLocal, readCurrentInvoice, withEffects, withReceiptSubmission } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import { money } from "../../base/money.ts";
 import { invoiceRow, receiptOf } from "./preliminary-documents.ts";
@@ -47,9 +47,16 @@ export function retryLater(s: S, ctx: FlowContext, patch: Partial<S> = {}): Step
   return { state: { ...s, ...patch, attempts, pending: undefined }, effects: [timer("retry", backoffMs(attempts, ctx))] };
 }
 
-const TIMERS = ["customer", "poll", "nozzle", "stall", "retry", "lapse"] as const;
+const TIMERS = ["customer", "poll", "nozzle", "stall", "retry", "lapse", "watch"] as const;
 
 export function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
+  // Fuel went out on a reservation that was cancelled under the pump: whatever closed the terminal's
+  // invoice after it, nothing was charged — a technician must know (closeLate). A technician's own
+  // cancel or mark-settled of the parked flow (another cancelWanted) ends it.
+  const metered = s.delivered?.amountMinor ?? 0;
+  if (s.reservationLost && s.cancelWanted === "reservation-lost" && metered > 0 && outcome !== "paid") {
+    return park(s, "reservation-lost", `point ${s.point}: ${metered} delivered on flow ${s.flowId}, but its invoice was cancelled under the running pump (superseded by a late sendInvoice, or lapsed): nothing charged`);
+  }
   const stop: Effect[] = TIMERS.map((n) => cancelTimer(n));
   return { state: { ...s, phase: "finished", outcome, pending: undefined }, effects: [...stop, ...effects] };
 }
@@ -109,8 +116,22 @@ export function checkSale(s: S): Step<S> {
   return { state: { ...s, phase: "checking-sale", pending: undefined }, effects: [{ type: "saleRecord", transactionId: s.flowId }] };
 }
 
+/**
+ * The reservation the pump ran on is gone (reservationLost): nothing can be committed. The invoice
+ * that superseded it — a late sendInvoice of ours, RESERVED maybe, holding a customer's money — is
+ * the terminal's current one and its reference is unknown: read it, supersede it with a fresh
+ * invoice and cancel that (the lost-send machinery, cancelWanted). The flow then parks if anything
+ * was metered (finish).
+ */
+export function closeLate(s: S, ctx: FlowContext, delivered?: Delivered): Step<S> {
+  const base: S = { ...s, ...(delivered ? { delivered } : {}), reservationLost: true, cancelWanted: "reservation-lost", attempts: 0, watchRef: undefined };
+  const step = readCurrentInvoice(base, ctx, { phase: "resolving-send" } as Partial<S>);
+  return withEffects(step, cancelTimer("nozzle"), cancelTimer("stall"), cancelTimer("lapse"), cancelTimer("watch"), cancelTimer("customer"));
+}
+
 /** Delivery over: nothing ⇒ cancel; otherwise commit min(metered, reserved) (overrun ⇒ alarm). */
-export function settle(s: S, d: Delivered): Step<S> {
+export function settle(s: S, d: Delivered, ctx: FlowContext): Step<S> {
+  if (s.reservationLost) return closeLate(s, ctx, d);
   const base: S = { ...s, delivered: d, attempts: 0 };
   if (d.amountMinor <= 0) return cancel(base, "nothing-delivered");
   const commitMinor = Math.min(d.amountMinor, s.reserveMinor);
@@ -132,7 +153,9 @@ export function update(s: S): Step<S> {
 
 export function commit(s: S, ctx: FlowContext): Step<S> {
   const call = { op: "commitReservation", invoiceReference: s.invoiceRef!, amountMinor: s.commitMinor!, currency: s.currency } as const;
-  const patch: Partial<S> = { phase: "committing", commitSentAt: ctx.now, commitUnknown: false, recommit: false };
+  // commitUnknown stays set: a commit whose answer was lost may still be applied after this one
+  // (Glase gives no bound, §4.1), so every later RESERVED read is judged as after an unknown commit.
+  const patch: Partial<S> = { phase: "committing", commitSentAt: ctx.now, recommit: false };
   return callGlase(s, call, patch);
 }
 

@@ -15,22 +15,29 @@
 //   the sendInvoice, the earliest the reservation can start), and only a FINISHED sale is settled:
 //   a sale still running after a stop is stopped again, never committed with its running figure;
 // - once a commit may have happened, the status is read at the poll cadence (a PAID left unread is
-//   reversed after 20 s) and a RESERVED read right after an ambiguous commit proves nothing.
+//   reversed after 20 s) and a RESERVED read right after an ambiguous commit proves nothing — nor,
+//   past the commit deadline, one long after it: Glase may apply a request whose answer was lost at
+//   any later time (§4.1: clientRequestTimeout must be 0), so those reads go on until the
+//   reservation has surely lapsed, and no commit goes out past the deadline;
+// - the reservation is read at a low rate while the pump runs (preliminary-watch.ts): a late
+//   sendInvoice of ours may supersede it (§6.4); then the pump is stopped and the late invoice closed.
 //
 // This file decides which step follows which input; the state is preliminary-state.ts, the steps
 // preliminary-steps.ts, the invoice rows and receipt preliminary-documents.ts.
-import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
+import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
 import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, pendingOutcome, readCurrentInvoice, readDelay, same, sendSettled, withEffects } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTemporary } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 import { cancelLater, onClosingRead } from "./preliminary-cancel.ts";
 import { commitMayHaveHappened, confirmWindowMs, onCommitCheck } from "./preliminary-commit.ts";
 import { DELIVERY_PHASES, guardPump, onGuardedInput } from "./preliminary-pump.ts";
+import { isWatchAnswer, onWatchAnswer, onWatchTimer, startWatch } from "./preliminary-watch.ts";
 import {
   alarmFor,
   authorize,
   cancel,
   checkSale,
+  closeLate,
   commit,
   describe,
   finish,
@@ -68,7 +75,11 @@ function recover(s: S, ctx: FlowContext): Step<S> {
   // The secure timer died with the process (guardPump arms it again). A flow journaled before
   // pumpOpen existed, in or parked from a delivery phase, may hold an authorization too.
   const pumpOpen = s.pumpOpen ?? (s.delivered === undefined && (DELIVERY_PHASES.includes(s.phase) || (s.phase === "parked" && s.parkedFrom !== undefined && DELIVERY_PHASES.includes(s.parkedFrom))));
-  return resume({ ...s, pending: undefined, attempts: 0, secureArmed: false, pumpOpen }, s.phase, ctx);
+  // A sendInvoice cut off by the restart may have been processed (and may still be, at any time).
+  const sendLost = s.sendLost === true || s.phase === "sending-invoice";
+  const step = resume({ ...s, pending: undefined, watchRef: undefined, attempts: 0, secureArmed: false, pumpOpen, sendLost }, s.phase, ctx);
+  // The pump may still run on the reservation: watch it again (preliminary-watch.ts).
+  return PUMP_PHASES.includes(s.phase) && !s.reservationLost ? withEffects(step, startWatch(ctx)) : step;
 }
 
 /** Re-enters `phase` by first reading what may have happened in it (restart, technician retry). */
@@ -114,8 +125,9 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (o.kind === "ok" && o.invoiceReference) {
         return poll({ ...done, invoiceRef: o.invoiceReference, version: 0, attempts: 0 }, "awaiting-reservation", ctx);
       }
-      // The invoice may exist: read the terminal's current one, then supersede it (§6.4).
-      if (isAmbiguous(o)) return readCurrentInvoice(done, ctx, { phase: "resolving-send" } as Partial<S>);
+      // The invoice may exist: read the terminal's current one, then supersede it (§6.4). It may
+      // also be processed at any later time (§4.1): sendLost keeps the flow looking for it.
+      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, sendLost: true }, ctx, { phase: "resolving-send" } as Partial<S>);
       // Meant to supersede an open invoice of ours (a lost answer's): that one is still open — read
       // it again and supersede it later, never walk away from it.
       if (s.supersedes) return retryLater({ ...done, phase: "resolving-send" }, ctx);
@@ -130,7 +142,15 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
         return finish(done, s.cancelWanted === "settled-manually" ? "settled-manually" : "canceled", display(s, "Cancelled - no charge"));
       }
       if (o.kind === "result" && (o.code === 51 || o.code === 48)) return cancelLater(done, o.code, ctx);
-      if (o.kind === "result" && o.code === 50) return park(done, "paid-while-canceling", `invoice ${s.invoiceRef} is PAID although we cancelled it`);
+      if (o.kind === "result" && o.code === 50) {
+        // 50: the payment went through — poll to collect it (§6.14 B.4): a commit of ours applied
+        // late (a technician's cancel of a parked flow) is read within 20 s, never left to reverse.
+        if (s.commitSentAt !== undefined) {
+          const alarm: Effect = { type: "alarm", code: "paid-while-canceling", message: `point ${s.point}: invoice ${s.invoiceRef} is PAID (commit of ${s.commitMinor}) although it was being cancelled; collecting it` };
+          return withEffects(poll({ ...done, commitUnknown: true, attempts: 0 }, "checking-commit", ctx), alarm);
+        }
+        return park(done, "paid-while-canceling", `invoice ${s.invoiceRef} is PAID although we cancelled it and never committed it`);
+      }
       if (isTemporary(o) || o.kind === "transport") {
         // Re-sending a cancel is safe (95 next time). Once the reservation would lapse anyway, stop.
         if (pastDeadline(s, ctx) || (s.commitDeadline === undefined && s.attempts >= 10)) {
@@ -149,12 +169,16 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       if (o.kind === "ok") {
         return poll({ ...done, commitAccepted: true, attempts: 0, confirmDeadline: ctx.now + confirmWindowMs(ctx) }, "checking-commit", ctx);
       }
+      // Whatever came back, read the status before anything else (never commit blindly twice), at
+      // once: the commit may have made the invoice PAID, and a PAID must be read within 20 s. A
+      // definite code (11, 20/21/29/33/37) is not "not processed" in the contract (§6.15 maps them
+      // to a credentials or amount problem only): the reads go on as after any unknown commit, and a
+      // technician is told at once.
+      const read = poll({ ...done, commitUnknown: s.commitUnknown === true || commitMayHaveHappened(o) }, "checking-commit", ctx);
       if (o.kind === "result" && (o.code === 11 || isCredentialsCode(o.code))) {
-        return park(done, "commit-rejected", `commitReservation of ${s.commitMinor} on ${s.invoiceRef} answered ${o.code}`);
+        return withEffects(read, { type: "alarm", code: "commit-rejected", message: `point ${s.point}: commitReservation of ${s.commitMinor} on ${s.invoiceRef} answered ${o.code}; reading its status on (it may have been applied)` });
       }
-      // Whatever else came back, read the status before anything else (never commit blindly twice),
-      // at once: the commit may have made the invoice PAID, and a PAID must be read within 20 s.
-      return poll({ ...done, commitUnknown: commitMayHaveHappened(o) }, "checking-commit", ctx);
+      return read;
     case "checking-commit":
       return onCommitCheck(done, o, ctx);
     case "closing":
@@ -202,9 +226,19 @@ function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok") {
     const next: S = { ...s, version: o.version ?? s.version, attempts: 0 };
-    // A technician stop wins over a reservation that arrives after it: the point is out of service.
-    if (o.status === "RESERVED") return s.cancelWanted === "stopped" ? cancel(next, "stopped") : authorize(next, ctx);
+    // A technician stop wins over a reservation that arrives after it: the point is out of service;
+    // so does closing a late invoice (the fresh one superseding it is cancelled, never served).
+    if (o.status === "RESERVED") {
+      if (s.cancelWanted === "stopped" || s.reservationLost) return cancel(next, s.cancelWanted ?? "stopped");
+      return withEffects(authorize(next, ctx), startWatch(ctx));
+    }
     if (o.status === "CANCELED" || o.status === "FAILED" || o.status === "EXPIRED") {
+      // After a lost send, CANCELED may be a late invoice of ours superseding this one (§6.4): it is
+      // the terminal's current invoice now, open — close it, never leave it to be reserved unwatched.
+      if (s.sendLost && !s.reservationLost && o.status === "CANCELED") {
+        const alarm: Effect = { type: "alarm", code: "late-invoice", message: `point ${s.point}: invoice ${s.invoiceRef} was cancelled while awaiting the customer (a late sendInvoice may have superseded it); closing the terminal's current invoice` };
+        return withEffects(closeLate(next, ctx), alarm, display(s, "Payment declined"));
+      }
       return finish(next, "canceled", display(s, "Payment declined"));
     }
     if (o.status === "PAID") return park(next, "paid-without-reservation", `invoice ${s.invoiceRef} is PAID before any delivery`);
@@ -212,7 +246,11 @@ function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     return { state: next, effects: [timer("poll", readDelay(s, ctx))] };
   }
   if (o.kind === "result" && (o.code === 54 || isCredentialsCode(o.code))) {
-    return finish(s, "failed", alarmFor(s, "getPaymentStatus", o), display(s, "Payment unavailable"));
+    // One refused read is no proof the invoice is gone: the customer may still reserve it. Tell a
+    // technician once and read on at the cadence; the customer timer cancels it at the deadline.
+    const next: Step<S> = s.cancelWanted !== undefined ? cancel(s, s.cancelWanted) : { state: s, effects: [timer("poll", readDelay(s, ctx))] };
+    if (s.readRefusedAlarmed) return next;
+    return withEffects({ state: { ...next.state, readRefusedAlarmed: true }, effects: next.effects }, alarmFor(s, "getPaymentStatus", o));
   }
   if (s.cancelWanted !== undefined) return cancel(s, s.cancelWanted);
   return { state: s, effects: [timer("poll", readDelay(s, ctx))] };
@@ -231,6 +269,8 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
       return s.phase === "authorized" ? stop(s, ctx) : same(s);
     case "stall":
       return s.phase === "delivering" ? stop(s, ctx) : same(s);
+    case "watch":
+      return onWatchTimer(s, ctx);
     case "lapse":
       // Settlement must end before the reservation lapses: stop now, settle what the board metered.
       if (s.phase !== "authorizing" && s.phase !== "authorized" && s.phase !== "delivering") return same(s);
@@ -245,7 +285,8 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
         case "updating":
           return update(s);
         case "checking-commit":
-          return s.recommit ? commit(s, ctx) : poll(s, "checking-commit", ctx);
+          // Never a commit past the deadline (a lost one may still land): read instead.
+          return s.recommit && !pastDeadline(s, ctx) ? commit(s, ctx) : poll(s, "checking-commit", ctx);
         case "closing":
           return poll(s, "closing", ctx);
         case "checking-sale":
@@ -267,9 +308,9 @@ function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext
     return { state: { ...s, attempts: s.attempts + 1 }, effects: [timer("retry", backoffMs(s.attempts + 1, ctx))] };
   }
   // No record, or a finished one: the point holds no authorization of ours any more.
-  if (record === null) return cancel({ ...s, pumpOpen: false }, "not-authorized");
+  if (record === null) return s.reservationLost ? closeLate({ ...s, pumpOpen: false }, ctx) : cancel({ ...s, pumpOpen: false }, "not-authorized");
   const d: Delivered = { gradeId: record.gradeId, milli: record.milli, amountMinor: record.amountMinor, unitPriceMinor: record.unitPriceMinor };
-  if (record.state === "finished") return settle({ ...s, pumpOpen: false }, d);
+  if (record.state === "finished") return settle({ ...s, pumpOpen: false }, d, ctx);
   // A technician stopped the point while the record was read (an AUTH whose answer was lost may
   // have been applied): the point is out of service — stop it, never hand it to a customer.
   if (s.technicianStop && !s.stopRequested) return stop({ ...s, progress: d }, ctx);
@@ -279,7 +320,7 @@ function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext
     // finished record. At the commit deadline the known figure is all we can commit.
     if (pastDeadline(s, ctx)) {
       // pumpOpen stays set: the flow goes on stopping the point while (and after) it settles.
-      return withEffects(settle(s, d), { type: "alarm", code: "delivery-unfinished", message: `point ${s.point}: sale ${s.flowId} still ${record.state} at the commit deadline; settling the ${d.amountMinor} metered so far` });
+      return withEffects(settle(s, d, ctx), { type: "alarm", code: "delivery-unfinished", message: `point ${s.point}: sale ${s.flowId} still ${record.state} at the commit deadline; settling the ${d.amountMinor} metered so far` });
     }
     // The board answered, so it is reachable now: stop again soon — spaced by the stops it already
     // ignored, not by the reads that failed while its link was down.
@@ -304,6 +345,9 @@ function onLinkBack(s: S, ctx: FlowContext): Step<S> {
   return same(s);
 }
 
+/** The phases the pump may run in: its reservation is watched (preliminary-watch.ts). */
+const PUMP_PHASES = DELIVERY_PHASES;
+
 export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
   if (s.phase === "finished") return same(s);
   // A pump that may still hold this flow's authorization is stopped whatever the flow does next.
@@ -313,6 +357,7 @@ export function transitionPreliminary(s: S, input: FlowInput, ctx: FlowContext):
 function onInput(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
   switch (input.type) {
     case "glase": {
+      if (isWatchAnswer(s, input.ref, input.op)) return onWatchAnswer(s, input.outcome, ctx);
       const o = pendingOutcome(s, input);
       return o === undefined ? same(s) : onGlase(s, o, ctx);
     }
@@ -341,7 +386,7 @@ function onInput(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
       };
     case "end":
       if (!DELIVERY_PHASES.includes(s.phase)) return same(s);
-      return settle({ ...s, pumpOpen: false }, { gradeId: input.gradeId, milli: input.milli, amountMinor: input.amountMinor, unitPriceMinor: input.unitPriceMinor });
+      return settle({ ...s, pumpOpen: false }, { gradeId: input.gradeId, milli: input.milli, amountMinor: input.amountMinor, unitPriceMinor: input.unitPriceMinor }, ctx);
     case "fault":
       return s.phase === "authorized" || s.phase === "delivering" ? stop(s, ctx) : same(s);
     case "printed":

@@ -193,10 +193,10 @@ describe("preliminary: technician", () => {
   });
 
   it("(12) a parked flow raises its alarm again when it is recovered after a restart", () => {
-    const d = reserved().feed(end(1000, 1899)).answer(OK()).answer(CODE(11));
+    const d = reserved().feed(end(1000, 1899)).answer(OK()).answer(CODE(96)).answer(OK({ status: "CANCELED" }));
     expect(d.state.phase).toBe("parked");
     d.feed({ type: "recover" });
-    expect(d.alarm("commit-rejected")).toBe(true);
+    expect(d.alarm("reservation-lapsed")).toBe(true);
   });
 });
 

@@ -227,7 +227,8 @@ describe("preliminary flow", () => {
     ["sendInvoice 90/93/94 (may exist: §5.8 does not say busy means not processed) ⇒ read the terminal's current invoice", (c) => begin().answer(CODE(c)), [90, 93, 94], "resolving-send"],
     ["sendInvoice rejected ⇒ failed + alarm", (c) => begin().answer(CODE(c)), [11, 49, 64, 91, ...CREDENTIALS], "finished:failed"],
     ["poll temporary ⇒ keep polling", (c) => begin().answer(OK({ invoiceReference: "I" })).answer(CODE(c)), [90, 91, 93, 94], "awaiting-reservation"],
-    ["poll 54/credentials ⇒ failed", (c) => begin().answer(OK({ invoiceReference: "I" })).answer(CODE(c)), [54, ...CREDENTIALS], "finished:failed"],
+    // One refused read is no proof the invoice is gone (the customer may still reserve it): read on (review 2 F).
+    ["poll 54/credentials ⇒ alarm, read on", (c) => begin().answer(OK({ invoiceReference: "I" })).answer(CODE(c)), [54, ...CREDENTIALS], "awaiting-reservation"],
     [
       "cancel: done or already canceled ⇒ canceled",
       (c) => reserved().feed({ type: "end", gradeId: "95", milli: 0, amountMinor: 0, unitPriceMinor: 1, reason: "nozzle-down" }).answer(CODE(c)),
@@ -245,7 +246,8 @@ describe("preliminary flow", () => {
     ["update invoice gone ⇒ read status", (c) => delivered(reserved(), 1000, 1899).answer(CODE(c)), [54, 96], "checking-commit"],
     ["commit temporary ⇒ read status before any new commit", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(CODE(c)), [90, 93, 94, 91], "checking-commit"],
     ["commit 96 ⇒ read status", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(CODE(c)), [96], "checking-commit"],
-    ["commit refused amount/credentials ⇒ parked", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(CODE(c)), [11, ...CREDENTIALS], "parked"],
+    // Not "not processed" in the contract: the commit may have been applied — read (review 2 E).
+    ["commit refused amount/credentials ⇒ read status, alarm", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(CODE(c)), [11, ...CREDENTIALS], "checking-commit"],
     ["status after commit temporary ⇒ back off", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(OK()).answer(CODE(c)), [90, 93, 94], "checking-commit"],
     ["status after an accepted commit 54 ⇒ read on (the invoice may be PAID), alarm", (c) => delivered(reserved(), 1000, 1899).answer(OK()).answer(OK()).answer(CODE(c)), [54], "checking-commit"],
   ];

@@ -75,11 +75,14 @@ export class GlaseWire {
     this.slowUntil.clear();
   }
 
-  private take(terminal: string, op: string): WireFault | undefined {
+  private take(terminal: string, op: string, args: Readonly<Record<string, unknown>>): WireFault | undefined {
     // read33/read54 only ever hit status reads (a definite refusal elsewhere is a different story).
-    // hangLong only refunds: the lost-send and commit checks rest on a lost request being processed
-    // within two call timeouts (their own reads would otherwise be the ones that are late).
-    const applies = (f: WireFault) => (f === "read33" || f === "read54" ? op === "getPaymentStatus" : f === "hangLong" ? op === "refundPayment" : true);
+    // hangLong (processed three call timeouts late — the contract sets no bound, §4.1) hits refunds,
+    // commits and preliminary sendInvoices (review 2 A/B: the preliminary flow reads on / watches its
+    // reservation). A POS sendInvoice is left out here: its late-send watch is branch h9m's.
+    const preliminarySend = op === "sendInvoice" && String((args.invoice as Invoice | undefined)?.paymentMode ?? "").startsWith("RESERVATION_");
+    const applies = (f: WireFault) =>
+      f === "read33" || f === "read54" ? op === "getPaymentStatus" : f === "hangLong" ? op === "refundPayment" || op === "commitReservation" || preliminarySend : true;
     const i = this.rules.findIndex((r) => r.count > 0 && applies(r.fault) && (r.terminal === undefined || r.terminal === terminal) && (r.op === undefined || r.op === op));
     if (i < 0) return undefined;
     const r = this.rules[i]!;
@@ -95,7 +98,7 @@ export class GlaseWire {
 
   private call<T>(gen: Generation, op: string, terminal: string, opts: CallOptions | undefined, args: Record<string, unknown>, exec: () => Answer, shape: (a: Answer) => T): Promise<T> {
     const timeoutMs = opts?.timeoutMs ?? 10_000;
-    const fault = this.take(terminal, op);
+    const fault = this.take(terminal, op, args);
     const entry: RequestLog = { gen: gen.id, op, terminal, ...(opts?.clientReference ? { ref: opts.clientReference } : {}), sentAt: this.clock.mono, applied: false, ...(fault ? { fault } : {}), args };
     this.log.push(entry);
     const lat = this.latency(terminal);

@@ -102,9 +102,23 @@ export class Invariants {
     const last = this.latestInvoice(tx.id);
     if (last && last.status === "RESERVED") return;
     if (this.w.alarmedFlow(tx.id)) return;
+    if (last && this.lateSupersede(last)) return; // judged again at the next metering, and by money()
     this.flaggedTx.add(tx.id);
     const code = last?.cause === "lapsed" ? "delivered-past-lapse" : last?.status === "PAID" ? "delivered-after-settlement" : "delivered-without-reservation";
     this.w.violate(code, `point ${tx.point} metered ${tx.milli} on ${tx.id} while its invoice is ${last?.status ?? "missing"}${last?.cause ? ` (${last.cause})` : ""}, no alarm`);
+  }
+
+  /**
+   * A sendInvoice of the flow's processed later than any wait (§4.1 sets no bound: hangLong) made
+   * `inv` and superseded the invoice the pump runs on (§6.4). Nothing can see that before a read:
+   * the flow's reservation watch reads once per 5 poll intervals, so metering goes on that long
+   * (plus a round trip) — after it the flow must have stopped and alarmed.
+   */
+  private lateSupersede(inv: ModelInvoice): boolean {
+    const w = this.w;
+    const created = w.wire.log.find((e) => e.op === "sendInvoice" && e.arrivedAt === inv.sentAt && e.ref !== undefined && flowOfRef(e.ref) === inv.clientInvoiceId);
+    if (!created || created.arrivedAt! - created.sentAt <= 2 * w.settings.glaseCallTimeoutMs) return false;
+    return w.clock.mono - inv.sentAt <= 5 * w.settings.pollIntervalMs + 2000;
   }
 
   private latestInvoice(flowId: string): ModelInvoice | undefined {

@@ -147,6 +147,19 @@ export const SCENARIOS: readonly Scenario[] = [
     steps: () => [fuel(1, "confirm", 40_000, 0, 1, 0), new GlaseFault(undefined, "refundPayment", "applied90", 1, 41_455), new Technician("refund", { pick: 0, percent: 25 }, 1000)],
   },
   { issue: "review-2a", found: "review (a refund processed three call timeouts late)", steps: () => [fuel(1, "confirm", 40_000, 0, 1, 0), new GlaseFault(undefined, "refundPayment", "hangLong", 1, 41_455), new Technician("refund", { pick: 0, percent: 25 }, 1000)] },
+  // Review 2 of issue 9 (A, B): Glase processes a request whose answer was lost later than any wait
+  // of ours (§4.1 sets no bound). A late commit's PAID must be read; a late preliminary sendInvoice
+  // supersedes the invoice the flow runs on, and nothing may be left RESERVED or unpaid unseen.
+  {
+    // The lapse timer stops the delivery at 180 s; seven 90s on updateInvoice push the commit to 221 s;
+    // it is processed 30 s late. The RESERVED read at 241 s is past the commit deadline (240 s):
+    // lead5 parked there, and the late commit's PAID (251 s) was reversed unread.
+    issue: "review2-A",
+    found: "review 2 (a commit near the deadline processed three call timeouts late)",
+    steps: () => [new GlaseFault(undefined, "updateInvoice", "code90", 7, 0), new GlaseFault(undefined, "commitReservation", "hangLong", 1, 0), fuel(1, "confirm", 500, 0, 10_000_000, 400_000, 100)],
+  },
+  { issue: "review2-B", found: "review 2 (a preliminary sendInvoice processed three call timeouts late, the customer confirming at once)", steps: () => [new GlaseFault(undefined, "sendInvoice", "hangLong", 1, 0), fuel(1, "confirm", 500, 0, 2000, 60_000)] },
+  { issue: "review2-B", found: "review 2 (a preliminary sendInvoice processed three call timeouts late, during a long delivery)", steps: () => [new GlaseFault(undefined, "sendInvoice", "hangLong", 1, 0), fuel(1, "confirm", 25_000, 0, 200_000, 120_000)] },
   { issue: "review-4", found: "review (93 answered after the refund was applied)", steps: () => [fuel(1, "confirm", 40_000, 0, 1, 0), new GlaseFault(undefined, "refundPayment", "applied93", 1, 41_455), new Technician("refund", { pick: 0, percent: 25 }, 1000)] },
   // Found by the short tier itself once applied93 existed: a sendInvoice answered 93 but applied ended
   // the flow 'offline' with the customer's reservation open.
