@@ -15,6 +15,7 @@ import { PTS_ERROR, isPtsPacketError, isPtsTransportError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
 import { ownershipOf, probe, readTransaction } from "./ownership.ts";
+import { checkConfirmedUser, checkPendingUsers } from "./user-check.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
 
@@ -50,8 +51,11 @@ export const MAX_PROBES = 100;
 async function readBack(r: TxRecord, deps: AuthorizeDeps): Promise<"there" | "absent" | "foreign"> {
   const info = await readTransaction(r, deps.exchange, deps.units);
   if (info === undefined) return "absent";
-  const own = ownershipOf(r, info, deps.ownUser.id(), deps.ownUser.distrust());
-  if (own.ours === true) return "there";
+  const own = ownershipOf(r, info, deps.ownUser);
+  if (own.ours === true) {
+    if (own.anomaly) deps.logger.warn("pts_ownership_anomaly", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, anomaly: own.anomaly });
+    return "there";
+  }
   if (own.ours === "unknown") throw await ownershipUnknown(r, own.why, deps);
   deps.logger.warn("pts_foreign_transaction", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: own.why });
   deps.fault(foreignFault(r, own.why));
@@ -97,6 +101,8 @@ const finish = (deps: AuthorizeDeps, r: TxRecord, phase: "authorized" | "refused
 export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeDeps): Promise<TxRecord> {
   const existing = deps.book.byFlow(plan.flowId);
   if (existing?.phase === "authorized") return existing;
+  // A user check that could not run earlier (review 4, R4-1): before this authorization's evidence is journaled.
+  await checkPendingUsers(deps);
   let record: TxRecord;
   let mayHaveLanded: boolean;
   if (existing?.phase === "authorizing" && existing.pump === plan.pump) {
@@ -120,7 +126,7 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
     }
     const transaction = await deps.book.allocate(record.pump, record.transaction);
     deps.logger.info("pts_transaction_number_taken", { pump: record.pump, taken: record.transaction, next: transaction, why });
-    record = await deps.book.update(record.flowId, () => ({ transaction, probedAt: undefined, controllerTimeAtProbe: undefined }));
+    record = await deps.book.update(record.flowId, () => ({ transaction, probedAt: undefined, controllerTimeAtProbe: undefined, sentAs: undefined }));
     mayHaveLanded = false;
   };
   for (;;) {
@@ -146,7 +152,9 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         await nextNumber("the controller already holds it");
         continue;
       }
-      record = await deps.book.update(record.flowId, () => ({ probedAt: deps.now(), ...(p.controllerTime !== undefined ? { controllerTimeAtProbe: p.controllerTime } : {}) }));
+      // Journaled before the packet leaves: what a read-back of this authorization is judged by (R4-2).
+      const sentAs = deps.ownUser.evidence();
+      record = await deps.book.update(record.flowId, () => ({ probedAt: deps.now(), sentAs, ...(p.controllerTime !== undefined ? { controllerTimeAtProbe: p.controllerTime } : {}) }));
     }
     if (sends >= MAX_SENDS) {
       throw new AgentError("DEVICE_TIMEOUT", `PumpAuthorize of transaction ${record.transaction} on pump ${record.pump} unresolved after ${sends} sends`, { pump: record.pump, transaction: record.transaction });
@@ -167,7 +175,8 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         deps.logger.warn("pts_transaction_renumbered", { pump: record.pump, asked: record.transaction, got: confirmed });
         record = await deps.book.update(record.flowId, () => ({ transaction: confirmed }));
       }
-      await checkOwnUser(record, deps);
+      record = await deps.book.update(record.flowId, () => ({ confirmed: true }));
+      await checkConfirmedUser(record, deps);
       return finish(deps, record, "authorized");
     } catch (err) {
       if (isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_ALREADY_EXIST) || isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
@@ -199,31 +208,6 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       deps.logger.warn("pts_authorize_unanswered", { pump: record.pump, transaction: record.transaction, err });
       mayHaveLanded = true;
     }
-  }
-}
-
-/**
- * Every authorization the controller confirms to our request is read back for its UserId
- * (own-user.ts): it teaches the agent its id when none is known, and one that contradicts the
- * configured id raises PTS_USER_MISMATCH (review 3, R3-4). One extra read per authorization, none
- * per poll; never fails the sale (it was confirmed to us).
- */
-async function checkOwnUser(r: TxRecord, deps: AuthorizeDeps): Promise<void> {
-  try {
-    const info = await readTransaction(r, deps.exchange, deps.units);
-    const news = await deps.ownUser.confirmed(info?.userId);
-    if (news) {
-      deps.logger.warn("pts_user_mismatch", { pump: r.pump, transaction: r.transaction, ...news });
-      deps.fault({
-        type: "fault",
-        point: r.point,
-        code: "PTS_USER_MISMATCH",
-        transactionId: r.flowId,
-        message: `the controller confirmed our authorization of pump ${r.pump} transaction ${r.transaction} as controller user ${news.confirmed}, but controllerUserId is ${news.configured}; until fixed, an authorization whose answer is lost is parked, not decided`,
-      });
-    }
-  } catch (err) {
-    deps.logger.debug("pts_user_id_unchecked", { pump: r.pump, transaction: r.transaction, err });
   }
 }
 

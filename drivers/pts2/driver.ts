@@ -83,7 +83,7 @@ export class Pts2Controller implements DispenserController {
     this.log = deps.logger;
     this.scheduler = deps.scheduler;
     this.book = new TransactionBook(deps.store, () => this.scheduler.now());
-    this.ownUser = new OwnUser(deps.store, config.controllerUserId, this.log);
+    this.ownUser = new OwnUser(deps.store, config.controllerUserId, this.log, config.auth.scheme === "none" ? undefined : config.auth.user);
     this.sold = new Set(config.grades.map((g) => g.ptsFuelGradeId));
     this.units = { moneyDigits: config.moneyDigits, priceDigits: config.priceDigits };
     this.catalog = new GradeCatalog(config.grades);
