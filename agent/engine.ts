@@ -263,6 +263,15 @@ class Engine implements PaymentEngine, RunnerHost {
   async resolveParked(flowId: string, action: ParkedAction): Promise<void> {
     const r = this.flows.get(flowId);
     if (!r) throw new AgentError("NOT_FOUND", `no running flow ${flowId}`, { flowId });
+    if (action === "claim" || action === "disown") {
+      // The driver records the decision (durably); a parked flow then reads the sale again, one
+      // still retrying its read picks the decision up at its next read.
+      const d = this.opts.dispenser;
+      if (!d?.resolveSale) throw new AgentError("NOT_FOUND", "no controller of this station takes a sale ownership decision (claim/disown are for PTS_OWNERSHIP_UNKNOWN)", { flowId });
+      await d.resolveSale(flowId, action === "claim" ? "ours" : "not-ours");
+      if (r.state.phase === "parked") await r.feed({ type: "technician", action: "retry" });
+      return;
+    }
     if (r.state.phase !== "parked") throw new AgentError("CONFLICT", `flow ${flowId} is not parked (${r.state.phase})`, { flowId });
     await r.feed({ type: "technician", action });
   }

@@ -16,10 +16,11 @@
 import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
-import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../../contracts/dispenser.ts";
+import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, SaleVerdict, Unsubscribe } from "../../contracts/dispenser.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
 import { OwnUser } from "./own-user.ts";
+import { technicianVerdict } from "./technician-verdict.ts";
 import { verifyGivenUp } from "./verify-given-up.ts";
 import type { Pts2Config } from "./config.ts";
 import { decodeFirmware, decodeFuelGrades, decodePumpNozzles, decodeTransactionInformation } from "./decode-config.ts";
@@ -225,6 +226,11 @@ export class Pts2Controller implements DispenserController {
       resendStop: (r) => this.sendStop(r.pump, false, [r]).catch(() => undefined),
       ended: (r, figures) => this.noteEnded(r, figures),
     });
+  }
+
+  /** A technician's decision on a sale of unknown owner (technician-verdict.ts); the flow reads the sale again. */
+  resolveSale(transactionId: string, verdict: SaleVerdict): Promise<void> {
+    return technicianVerdict(this.book, transactionId, verdict, this.scheduler.now(), this.log);
   }
 
   /** The flow finished with this transaction (paid, cancelled): close it on the controller. Idempotent. */
