@@ -79,7 +79,7 @@ export async function ownershipUnknown(
       point: r.point,
       code: "PTS_OWNERSHIP_UNKNOWN",
       transactionId: r.flowId,
-      message: `pump ${r.pump} transaction ${r.transaction}: an authorization whose answer was lost cannot be proven ours or someone else's (${why}); not settled, not cancelled, not stopped — check the sale on the controller and resolve the flow`,
+      message: `pump ${r.pump} transaction ${r.transaction}: an authorization whose answer was lost cannot be proven ours or someone else's (${why}); not settled, not cancelled, not stopped — check the sale on the controller, then \`ctl resolve ${r.flowId} claim\` (ours: charged at the controller's figures) or \`ctl resolve ${r.flowId} disown\` (not ours: nothing charged)`,
     });
   }
   return new AgentError("DEVICE_TIMEOUT", `pump ${r.pump} transaction ${r.transaction}: ownership unknown (${why})`, { pump: r.pump, transaction: r.transaction, code: "PTS_OWNERSHIP_UNKNOWN" });
@@ -221,6 +221,6 @@ async function sharedUserCheck(r: TxRecord, takenBy: number | undefined, deps: A
     point: r.point,
     code: "PTS_USER_SHARED",
     transactionId: r.flowId,
-    message: `pump ${r.pump} transaction ${r.transaction} was authorized as the agent's controller user ${takenBy}, and the agent never sent it: another system (POS, web UI) logs in as the agent's user; until the agent has a user of its own, an authorization whose answer is lost is parked, not decided`,
+    message: `pump ${r.pump} transaction ${r.transaction} was authorized as the agent's controller user ${takenBy}, and the agent never sent it: another system (POS, web UI) logs in as the agent's user; until the agent has a user of its own (a new controllerUserId, then systemctl restart glase-agent), an authorization whose answer is lost is parked, not decided`,
   });
 }

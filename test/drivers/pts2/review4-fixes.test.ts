@@ -144,3 +144,12 @@ it("evidence rule: journaled evidence wins; a record sent before the id was corr
   await fixed.load();
   expect(fixed.evidence()).toMatchObject({ userId: 7, trusted: true });
 });
+
+it("R4-3/R4-4: `ctl resolve` takes claim and disown, and the alarms that park a sale name them; none sends the technician to `systemctl reload` for the devices section", async () => {
+  const { COMMANDS } = await import("../../../agent/daemon/sockets/commands.ts");
+  const { PTS_FAULTS } = await import("../../../drivers/pts2/alarms.ts");
+  const resolve = COMMANDS.find((c) => c.name === "resolve")!;
+  for (const action of ["claim", "disown", "retry", "mark-settled", "cancel"]) expect(resolve.args.safeParse({ flowId: "F", action }).success, action).toBe(true);
+  for (const code of ["PTS_OWNERSHIP_UNKNOWN", "PTS_USER_MISMATCH", "PTS_USER_SHARED"]) expect(PTS_FAULTS[code]!.action, code).toMatch(/ctl resolve FLOW claim.*disown/);
+  for (const [code, f] of Object.entries(PTS_FAULTS)) expect(f.action, code).not.toMatch(/systemctl reload/);
+});

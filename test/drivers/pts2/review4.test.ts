@@ -163,7 +163,10 @@ it("R4-4 MEDIUM: the PTS alarms tell the technician to `systemctl reload` after 
 });
 
 it("R4-4b MEDIUM: after PTS_USER_MISMATCH is fixed (right id, restart) `ctl resolve FLOW retry` settles the parked sale at the controller's figures — but the alarms prescribe only `mark-settled|cancel`, which release the reservation: the fuel is given away", () => {
-  const steer = ["PTS_OWNERSHIP_UNKNOWN", "PTS_USER_MISMATCH", "PTS_USER_SHARED", "PTS_TRANSACTION_LOST"].filter((c) => !/\bretry\b/.test(PTS_FAULTS[c]!.action));
+  // Adapted (h14d): a sale parked as PTS_OWNERSHIP_UNKNOWN is charged by `claim` (the technician's decision after
+  // checking the controller), not by `retry` — a fixed id does not decide a sale sent under the old one (R4-2). The
+  // reviewer's point stands: each alarm must name the path that charges our customer, not only mark-settled|cancel.
+  const steer = ["PTS_OWNERSHIP_UNKNOWN", "PTS_USER_MISMATCH", "PTS_USER_SHARED", "PTS_TRANSACTION_LOST"].filter((c) => !/\b(retry|claim)\b/.test(PTS_FAULTS[c]!.action));
   // Today: all four name `ctl resolve FLOW mark-settled|cancel` and never `retry`.
   expect(steer).toEqual([]);
 });
