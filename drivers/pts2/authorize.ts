@@ -175,9 +175,11 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         deps.logger.warn("pts_transaction_renumbered", { pump: record.pump, asked: record.transaction, got: confirmed });
         record = await deps.book.update(record.flowId, () => ({ transaction: confirmed }));
       }
-      record = await deps.book.update(record.flowId, () => ({ confirmed: true }));
+      // Confirmed to our request: authorized in one write, its UserId check pending in the same
+      // write — a kill before the check leaves it pending, never lost (review 4, R4-1).
+      record = await deps.book.update(record.flowId, () => ({ phase: "authorized", confirmed: true, userCheckPending: true }));
       await checkConfirmedUser(record, deps);
-      return finish(deps, record, "authorized");
+      return deps.book.byFlow(record.flowId) ?? record;
     } catch (err) {
       if (isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_ALREADY_EXIST) || isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
         // Our own earlier attempt, or a number / pump someone else took since the probe: the read-back decides.

@@ -50,8 +50,7 @@ export async function checkConfirmedUser(r: TxRecord, deps: UserCheckDeps): Prom
     return true;
   } catch (err) {
     deps.logger.warn("pts_user_id_unchecked", { pump: r.pump, transaction: r.transaction, err, next: "retried before the next authorization and at the sale's next read" });
-    if (!deps.book.byFlow(r.flowId)?.userCheckPending) await deps.book.update(r.flowId, () => ({ userCheckPending: true }));
-    return false;
+    return false; // `userCheckPending` stays set (written with the confirmation)
   }
 }
 
