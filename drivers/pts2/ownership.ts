@@ -11,19 +11,22 @@
 // 2. A transaction read back for an authorization whose answer we never got (`authorizing`) is
 //    decided on WHO authorized it: the controller reports the authorizing user (UserId, the
 //    vendor SDK's PumpTransactionInformation field), and other systems (POS, web UI, readers) log
-//    in as other users. Same pump and number (every read checks that, finding 2) and the agent's
-//    own controller user (configured `controllerUserId`, or learned from its own confirmed
-//    authorizations) → ours; but a start before our probe on the controller's clock (a number the
-//    probe found free cannot have started before it: a clock step or an early stamp) → unknown
-//    (rule 3). Another user → foreign: not authorized, PTS_FOREIGN_TRANSACTION, never settled, never stopped. Nozzle, price
+//    in as other users. It is judged against the evidence journaled when the authorization was
+//    SENT (TxRecord.sentAs: the agent's id, login, and whether the controller had corroborated
+//    that id — own-user.ts), never against today's config (review 4, R4-2). Same pump and number
+//    (every read checks that, finding 2) and the trusted id → ours; another user → foreign: not
+//    authorized, PTS_FOREIGN_TRANSACTION, never settled, never stopped. A start stamped before our
+//    probe (a clock step, an early stamp) is logged, not decisive (review 4, R4-3). Nozzle, price
 //    and grade are NOT ownership evidence (review 2, N3: Price 0 before the fill, a pump ignoring
 //    our price): they belong to the mismatch rule (sale-figures.ts). Nor is the dose: real
 //    firmwares do not report it, and an attendant preset may equal our limit (review 2, N1).
-// 3. When the controller does not report UserId, or the agent does not know its own id, or that id
-//    is in doubt (own-user.ts: contradicted by the controller, or shared with a POS), nothing
-//    proves the sale ours or someone else's: "unknown". The flow is parked (an error, asked again)
-//    with PTS_OWNERSHIP_UNKNOWN: never settled (it may be the attendant's cash sale), never
-//    cancelled (it may be our customer's fuel). A technician decides.
+// 3. When the controller does not report UserId, or the id was not trusted when the authorization
+//    was sent (not known, not yet corroborated by a confirmed authorization, contradicted by the
+//    controller, shared with a POS), or is in doubt now, nothing proves the sale ours or someone
+//    else's: "unknown". The flow is parked (an error, asked again) with PTS_OWNERSHIP_UNKNOWN:
+//    never settled (it may be the attendant's cash sale), never cancelled (it may be our
+//    customer's fuel). From then on only a technician decides (technician-verdict.ts: claim |
+//    disown), whatever the config or evidence later says.
 import { AgentError } from "../../base/errors.ts";
 import { type TransactionInfo, decodeTransactionInformation } from "./decode-config.ts";
 import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
