@@ -134,7 +134,13 @@ export type EngineEvent =
   | { readonly type: "alarm"; readonly alarm: AlarmInfo }
   | { readonly type: "receipt"; readonly receipt: StoredReceipt };
 
-export type ParkedAction = "mark-settled" | "retry" | "cancel";
+/**
+ * claim / disown: a technician's decision on a fuel sale the forecourt controller's driver could
+ * not prove ours or someone else's (PTS-2 PTS_OWNERSHIP_UNKNOWN) — claim: ours, charged at the
+ * controller's own figures; disown: not ours, nothing charged. Both are recorded in the driver,
+ * then the flow reads the sale again (as `retry`).
+ */
+export type ParkedAction = "mark-settled" | "retry" | "cancel" | "claim" | "disown";
 
 export interface ReconciliationResult {
   readonly flowId: string;

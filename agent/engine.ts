@@ -276,6 +276,15 @@ class Engine implements PaymentEngine, RunnerHost {
   async resolveParked(flowId: string, action: ParkedAction): Promise<void> {
     const r = this.flows.get(flowId);
     if (!r) throw new AgentError("NOT_FOUND", `no running flow ${flowId}`, { flowId });
+    if (action === "claim" || action === "disown") {
+      // The driver records the decision (durably); a parked flow then reads the sale again, one
+      // still retrying its read picks the decision up at its next read.
+      const d = this.opts.dispenser;
+      if (!d?.resolveSale) throw new AgentError("NOT_FOUND", "no controller of this station takes a sale ownership decision (claim/disown are for PTS_OWNERSHIP_UNKNOWN)", { flowId });
+      await d.resolveSale(flowId, action === "claim" ? "ours" : "not-ours");
+      if (r.state.phase === "parked") await r.feed({ type: "technician", action: "retry" });
+      return;
+    }
     // A flow securing its pump (money settled, the board not reachable) ends on a technician's
     // mark-settled: they checked at the pump that it is off.
     const securing = r.state.phase === "securing" && action === "mark-settled";

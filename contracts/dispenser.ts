@@ -107,6 +107,9 @@ export interface ControllerInfo {
 
 export type Unsubscribe = () => void;
 
+/** A technician's decision on whose a sale is (DispenserController.resolveSale). */
+export type SaleVerdict = "ours" | "not-ours";
+
 export interface DispenserController {
   /** Subscribe to unsolicited events. Listeners must not throw; errors are caught and logged. */
   onEvent(listener: (event: DispenserEvent) => void): Unsubscribe;
@@ -127,5 +130,13 @@ export interface DispenserController {
    * shell calls it once the flow is finished; idempotent; a failure is the driver's to retry.
    */
   settled?(transactionId: string): Promise<void>;
+  /**
+   * Optional: a technician's decision on a sale the driver could not prove ours or someone else's
+   * (PTS-2 PTS_OWNERSHIP_UNKNOWN), after checking it on the controller: "ours" — the next sale
+   * record reads it at the controller's own figures; "not-ours" — nothing to charge, the pump not
+   * touched. Durable when it resolves. NOT_FOUND when the driver has no such transaction, CONFLICT
+   * when the sale is not waiting for that decision.
+   */
+  resolveSale?(transactionId: string, verdict: SaleVerdict): Promise<void>;
   close(): Promise<void>;
 }

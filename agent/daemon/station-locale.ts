@@ -1,6 +1,6 @@
 // The station's language and time zone for what customers read: receipts (the printer lays them
 // out) and the point displays (texts translated on their way to the controller).
-import type { DispenserController } from "../../contracts/dispenser.ts";
+import type { DispenserController, SaleVerdict } from "../../contracts/dispenser.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import type { StationLocale } from "../../base/i18n/format.ts";
 import { displayText, type Locale } from "../../base/i18n/messages.ts";
@@ -23,6 +23,7 @@ export function localizedDisplays(c: DispenserController, locale: Locale): Dispe
     display: (point, text) => c.display(point, displayText(text, locale)),
     saleRecord: (id) => c.saleRecord(id),
     ...(c.settled ? { settled: (id: string) => c.settled!(id) } : {}),
+    ...(c.resolveSale ? { resolveSale: (id: string, verdict: SaleVerdict) => c.resolveSale!(id, verdict) } : {}),
     close: () => c.close(),
   };
 }

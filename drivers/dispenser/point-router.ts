@@ -9,7 +9,7 @@
 // controller answered without one (a controller that could not be asked makes it a failure, which
 // the flow retries — never a wrong "nothing was delivered").
 import { AgentError } from "../../base/errors.ts";
-import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../../contracts/dispenser.ts";
+import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, SaleVerdict, Unsubscribe } from "../../contracts/dispenser.ts";
 
 export interface RoutedController {
   readonly id: string;
@@ -114,6 +114,21 @@ export class PointRouter implements DispenserController {
     this.byTransaction.delete(transactionId);
     const targets = known ? [known] : this.controllers;
     await Promise.all(targets.map((c) => c.dispenser.settled?.(transactionId)));
+  }
+
+  /** To the controller that knows the transaction: the first that does not answer NOT_FOUND. */
+  async resolveSale(transactionId: string, verdict: SaleVerdict): Promise<void> {
+    const known = this.byTransaction.get(transactionId);
+    const targets = (known ? [known] : this.controllers).filter((c) => c.dispenser.resolveSale !== undefined);
+    for (const c of targets) {
+      try {
+        await c.dispenser.resolveSale!(transactionId, verdict);
+        return;
+      } catch (err) {
+        if (!(err instanceof AgentError && err.code === "NOT_FOUND")) throw err;
+      }
+    }
+    throw new AgentError("NOT_FOUND", `no controller of this station holds a sale of flow ${transactionId} waiting for an ownership decision`, { transactionId });
   }
 
   /** The controllers are closed by the device layer that opened them. */

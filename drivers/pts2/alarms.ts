@@ -14,7 +14,7 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
   },
   PTS_PRICE_MISMATCH: {
     meaning: "a grade's price on the controller differs from the configured one (or the controller has no such grade); with `priceMismatch: refuse` that grade is not sold",
-    action: "make the controller's fuel-grade price and the agent's `grades` agree (price board included), then `systemctl reload glase-agent`; then `ctl ack ID`",
+    action: "make the controller's fuel-grade price and the agent's `grades` agree (price board included): a price changed on the controller is read again at the next price check (`priceCheckIntervalMs`), a change of the agent's `grades` needs `systemctl restart glase-agent` (a reload does not apply `devices`, where the PTS-2 configuration lives); then `ctl ack ID`",
   },
   PTS_STOP_IGNORED: {
     meaning: "a pump kept filling after PumpStop; PumpEmergencyStop was sent",
@@ -34,23 +34,23 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
   },
   PTS_TRANSACTION_LOST: {
     meaning: "the controller no longer knows a transaction it confirmed (a reboot that lost or renumbered its records): the sale cannot be read; the flow parks at its commit deadline",
-    action: "read the pump's display/totals for that sale, then resolve the parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); check the controller's memory/firmware; then `ctl ack ID`",
+    action: "once the controller has finished its restart, `ctl resolve FLOW retry` reads the sale again and settles it at the controller's figures if the controller knows it again; if it never does, read the sale off the pump's display/totals, collect it by hand, then `ctl resolve FLOW mark-settled` (releases the reservation; docs/technician.md); check the controller's memory/firmware; then `ctl ack ID`",
   },
   PTS_OWNERSHIP_UNKNOWN: {
-    meaning: "an authorization whose answer was lost found a transaction under its number, and the controller's answer cannot prove whose it is (no UserId; the agent's own controller user id unknown or in doubt — PTS_USER_MISMATCH, PTS_USER_SHARED; a start stamped before our number check); the flow is parked: not charged, not cancelled, the pump not touched",
-    action: "on the controller's transaction list see who authorized that pump's transaction (user, POS); resolve the parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); set `controllerUserId` in the controller's config; then `ctl ack ID`",
+    meaning: "an authorization whose answer was lost (or an agent restart in the middle of one) found a transaction under its number, and nothing proves whose it is: the controller reports no UserId, or the agent's controller user id was not yet corroborated by a sale the controller confirmed (a fresh install, a new `controllerUserId`), or it is in doubt (PTS_USER_MISMATCH, PTS_USER_SHARED); the flow waits for a person: not charged, not cancelled, the pump not touched",
+    action: "on the controller's transaction list open that pump's transaction (number in the message): who authorized it (user), volume, amount. The agent's user and our customer's fill: `ctl resolve FLOW claim` — charged once at the controller's figures; someone else's (POS, attendant, web UI): `ctl resolve FLOW disown` — nothing charged, the pump left to its owner (`retry` only reads again: it cannot decide this; `mark-settled`/`cancel` release the customer's reservation); then `ctl ack ID`",
   },
   PTS_USER_MISMATCH: {
     meaning: "the controller confirmed the agent's own authorization as another controller user than `controllerUserId` (a wrong Id in the config, or the controller's users table changed): until fixed, an authorization whose answer is lost is parked (never judged someone else's, never settled)",
-    action: "on the controller's users page read the Id of the user the agent logs in as; set `controllerUserId` to it, then `systemctl reload glase-agent`; resolve any parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); then `ctl ack ID`",
+    action: "on the controller's users page read the Id of the user the agent logs in as (the message names the one the controller confirmed); set `controllerUserId` to it, then `systemctl restart glase-agent` (a reload does not apply `devices`, where the PTS-2 configuration lives); decide each flow parked meanwhile (PTS_OWNERSHIP_UNKNOWN) after checking its transaction on the controller: `ctl resolve FLOW claim` (ours) or `disown` (not ours) — the fix does not decide them; then `ctl ack ID`",
   },
   PTS_USER_SHARED: {
     meaning: "a transaction the agent never sent was authorized as the agent's own controller user (a POS or the web UI logs in with the agent's credentials): its sales cannot be told from the agent's, so until the agent has a user of its own an authorization whose answer is lost is parked (never settled)",
-    action: "create a new controller user only the agent uses (the shared state ends only with a new `controllerUserId`) and give the POS its own; set the agent's `auth.user`/`auth.passwordFile` and `controllerUserId` to the new user, then `systemctl reload glase-agent`; resolve any parked flow (`ctl resolve FLOW mark-settled|cancel`, docs/technician.md); then `ctl ack ID`",
+    action: "create a new controller user only the agent uses (the shared state ends only with a new `controllerUserId`) and give the POS its own; set the agent's `auth.user`/`auth.passwordFile` and `controllerUserId` to the new user, then `systemctl restart glase-agent` (a reload does not apply `devices`, where the PTS-2 configuration lives); the new id is trusted once the controller confirms the agent's next authorization; decide each flow parked meanwhile (PTS_OWNERSHIP_UNKNOWN) after checking its transaction on the controller: `ctl resolve FLOW claim` (ours) or `disown` (the POS's) — the new user does not decide them; then `ctl ack ID`",
   },
   PTS_GRADES_UNREADABLE: {
     meaning: "the controller's fuel grade or nozzle configuration cannot be read (a grade the agent sells has a price it cannot decode, e.g. more decimals than `priceDigits`; the message names the field): no pump can be authorized",
-    action: "fix the named grade on the controller (or set `priceDigits` to the controller's price decimals), then `systemctl reload glase-agent`; then `ctl ack ID`",
+    action: "fix the named grade on the controller (read again at the next link-up or price check), or set `priceDigits` to the controller's price decimals and `systemctl restart glase-agent` (a reload does not apply `devices`, where the PTS-2 configuration lives); then `ctl ack ID`",
   },
   PTS_PUMP_STUCK: {
     meaning: "a pump has stood at end of a transaction no open sale of the agent holds for longer than `closeUnsettledAfterMs` (the POS's or another system's sale not closed, or one the agent gave up): the controller refuses every authorization on that pump meanwhile",

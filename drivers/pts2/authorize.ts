@@ -15,6 +15,7 @@ import { PTS_ERROR, isPtsPacketError, isPtsTransportError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
 import { ownershipOf, probe, readTransaction } from "./ownership.ts";
+import { checkConfirmedUser, checkPendingUsers } from "./user-check.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
 
@@ -50,8 +51,11 @@ export const MAX_PROBES = 100;
 async function readBack(r: TxRecord, deps: AuthorizeDeps): Promise<"there" | "absent" | "foreign"> {
   const info = await readTransaction(r, deps.exchange, deps.units);
   if (info === undefined) return "absent";
-  const own = ownershipOf(r, info, deps.ownUser.id(), deps.ownUser.distrust());
-  if (own.ours === true) return "there";
+  const own = ownershipOf(r, info, deps.ownUser);
+  if (own.ours === true) {
+    if (own.anomaly) deps.logger.warn("pts_ownership_anomaly", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, anomaly: own.anomaly });
+    return "there";
+  }
   if (own.ours === "unknown") throw await ownershipUnknown(r, own.why, deps);
   deps.logger.warn("pts_foreign_transaction", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: own.why });
   deps.fault(foreignFault(r, own.why));
@@ -75,7 +79,7 @@ export async function ownershipUnknown(
       point: r.point,
       code: "PTS_OWNERSHIP_UNKNOWN",
       transactionId: r.flowId,
-      message: `pump ${r.pump} transaction ${r.transaction}: an authorization whose answer was lost cannot be proven ours or someone else's (${why}); not settled, not cancelled, not stopped — check the sale on the controller and resolve the flow`,
+      message: `pump ${r.pump} transaction ${r.transaction}: an authorization whose answer was lost cannot be proven ours or someone else's (${why}); not settled, not cancelled, not stopped — check the sale on the controller, then \`ctl resolve ${r.flowId} claim\` (ours: charged at the controller's figures) or \`ctl resolve ${r.flowId} disown\` (not ours: nothing charged)`,
     });
   }
   return new AgentError("DEVICE_TIMEOUT", `pump ${r.pump} transaction ${r.transaction}: ownership unknown (${why})`, { pump: r.pump, transaction: r.transaction, code: "PTS_OWNERSHIP_UNKNOWN" });
@@ -97,6 +101,8 @@ const finish = (deps: AuthorizeDeps, r: TxRecord, phase: "authorized" | "refused
 export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeDeps): Promise<TxRecord> {
   const existing = deps.book.byFlow(plan.flowId);
   if (existing?.phase === "authorized") return existing;
+  // A user check that could not run earlier (review 4, R4-1): before this authorization's evidence is journaled.
+  await checkPendingUsers(deps);
   let record: TxRecord;
   let mayHaveLanded: boolean;
   if (existing?.phase === "authorizing" && existing.pump === plan.pump) {
@@ -120,7 +126,7 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
     }
     const transaction = await deps.book.allocate(record.pump, record.transaction);
     deps.logger.info("pts_transaction_number_taken", { pump: record.pump, taken: record.transaction, next: transaction, why });
-    record = await deps.book.update(record.flowId, () => ({ transaction, probedAt: undefined, controllerTimeAtProbe: undefined }));
+    record = await deps.book.update(record.flowId, () => ({ transaction, probedAt: undefined, controllerTimeAtProbe: undefined, sentAs: undefined }));
     mayHaveLanded = false;
   };
   for (;;) {
@@ -146,7 +152,9 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         await nextNumber("the controller already holds it");
         continue;
       }
-      record = await deps.book.update(record.flowId, () => ({ probedAt: deps.now(), ...(p.controllerTime !== undefined ? { controllerTimeAtProbe: p.controllerTime } : {}) }));
+      // Journaled before the packet leaves: what a read-back of this authorization is judged by (R4-2).
+      const sentAs = deps.ownUser.evidence();
+      record = await deps.book.update(record.flowId, () => ({ probedAt: deps.now(), sentAs, ...(p.controllerTime !== undefined ? { controllerTimeAtProbe: p.controllerTime } : {}) }));
     }
     if (sends >= MAX_SENDS) {
       throw new AgentError("DEVICE_TIMEOUT", `PumpAuthorize of transaction ${record.transaction} on pump ${record.pump} unresolved after ${sends} sends`, { pump: record.pump, transaction: record.transaction });
@@ -167,8 +175,11 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         deps.logger.warn("pts_transaction_renumbered", { pump: record.pump, asked: record.transaction, got: confirmed });
         record = await deps.book.update(record.flowId, () => ({ transaction: confirmed }));
       }
-      await checkOwnUser(record, deps);
-      return finish(deps, record, "authorized");
+      // Confirmed to our request: authorized in one write, its UserId check pending in the same
+      // write — a kill before the check leaves it pending, never lost (review 4, R4-1).
+      record = await deps.book.update(record.flowId, () => ({ phase: "authorized", confirmed: true, userCheckPending: true }));
+      await checkConfirmedUser(record, deps);
+      return deps.book.byFlow(record.flowId) ?? record;
     } catch (err) {
       if (isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_ALREADY_EXIST) || isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
         // Our own earlier attempt, or a number / pump someone else took since the probe: the read-back decides.
@@ -202,31 +213,6 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
   }
 }
 
-/**
- * Every authorization the controller confirms to our request is read back for its UserId
- * (own-user.ts): it teaches the agent its id when none is known, and one that contradicts the
- * configured id raises PTS_USER_MISMATCH (review 3, R3-4). One extra read per authorization, none
- * per poll; never fails the sale (it was confirmed to us).
- */
-async function checkOwnUser(r: TxRecord, deps: AuthorizeDeps): Promise<void> {
-  try {
-    const info = await readTransaction(r, deps.exchange, deps.units);
-    const news = await deps.ownUser.confirmed(info?.userId);
-    if (news) {
-      deps.logger.warn("pts_user_mismatch", { pump: r.pump, transaction: r.transaction, ...news });
-      deps.fault({
-        type: "fault",
-        point: r.point,
-        code: "PTS_USER_MISMATCH",
-        transactionId: r.flowId,
-        message: `the controller confirmed our authorization of pump ${r.pump} transaction ${r.transaction} as controller user ${news.confirmed}, but controllerUserId is ${news.configured}; until fixed, an authorization whose answer is lost is parked, not decided`,
-      });
-    }
-  } catch (err) {
-    deps.logger.debug("pts_user_id_unchecked", { pump: r.pump, transaction: r.transaction, err });
-  }
-}
-
 /** A number found taken under our own UserId that our book never held: another system uses our user (review 3, R3-5). */
 async function sharedUserCheck(r: TxRecord, takenBy: number | undefined, deps: AuthorizeDeps): Promise<void> {
   const ours = deps.book.all().some((o) => o.flowId !== r.flowId && o.pump === r.pump && o.transaction === r.transaction);
@@ -237,6 +223,6 @@ async function sharedUserCheck(r: TxRecord, takenBy: number | undefined, deps: A
     point: r.point,
     code: "PTS_USER_SHARED",
     transactionId: r.flowId,
-    message: `pump ${r.pump} transaction ${r.transaction} was authorized as the agent's controller user ${takenBy}, and the agent never sent it: another system (POS, web UI) logs in as the agent's user; until the agent has a user of its own, an authorization whose answer is lost is parked, not decided`,
+    message: `pump ${r.pump} transaction ${r.transaction} was authorized as the agent's controller user ${takenBy}, and the agent never sent it: another system (POS, web UI) logs in as the agent's user; until the agent has a user of its own (a new controllerUserId, then systemctl restart glase-agent), an authorization whose answer is lost is parked, not decided`,
   });
 }

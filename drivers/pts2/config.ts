@@ -41,9 +41,10 @@ export const pts2ConfigSchema = z
     auth: controllerAuth,
     /**
      * The controller's id of the user the agent logs in as (its users configuration). The one proof
-     * that a transaction read back after a lost PumpAuthorize answer is ours (its UserId). Without
-     * it the driver learns it from its own confirmed authorizations; until then such a read-back
-     * parks the flow with PTS_OWNERSHIP_UNKNOWN.
+     * that a transaction read back after a lost PumpAuthorize answer is ours (its UserId) — once the
+     * controller has corroborated it (an authorization it confirmed to the agent carried it;
+     * own-user.ts). Without it the driver learns it from its own confirmed authorizations; until
+     * then such a read-back parks the flow with PTS_OWNERSHIP_UNKNOWN.
      */
     controllerUserId: z.number().int().min(0).optional(),
     tls: z

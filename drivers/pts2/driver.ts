@@ -18,10 +18,11 @@ import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
 import { notifyListeners } from "../../base/listeners.ts";
-import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, Unsubscribe } from "../../contracts/dispenser.ts";
+import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, SaleVerdict, Unsubscribe } from "../../contracts/dispenser.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
 import { OwnUser } from "./own-user.ts";
+import { technicianVerdict } from "./technician-verdict.ts";
 import type { Pts2Config } from "./config.ts";
 import { decodeFirmware } from "./decode-config.ts";
 import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
@@ -80,7 +81,7 @@ export class Pts2Controller implements DispenserController {
     this.log = deps.logger;
     this.scheduler = deps.scheduler;
     this.book = new TransactionBook(deps.store, () => this.scheduler.now());
-    this.ownUser = new OwnUser(deps.store, config.controllerUserId, this.log);
+    this.ownUser = new OwnUser(deps.store, config.controllerUserId, this.log, config.auth.scheme === "none" ? undefined : config.auth.user);
     this.sold = new Set(config.grades.map((g) => g.ptsFuelGradeId));
     this.units = { moneyDigits: config.moneyDigits, priceDigits: config.priceDigits };
     this.catalog = new GradeCatalog(config.grades);
@@ -225,6 +226,11 @@ export class Pts2Controller implements DispenserController {
       resendStop: (r) => this.followUps.sendStop(r.pump, false, [r]).catch(() => undefined),
       ended: (r, figures) => this.followUps.noteEnded(r, figures),
     });
+  }
+
+  /** A technician's decision on a sale of unknown owner (technician-verdict.ts); the flow reads the sale again. */
+  resolveSale(transactionId: string, verdict: SaleVerdict): Promise<void> {
+    return technicianVerdict(this.book, transactionId, verdict, this.scheduler.now(), this.log);
   }
 
   /** The flow finished with this transaction (paid, cancelled): close it on the controller. Idempotent. */

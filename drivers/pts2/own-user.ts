@@ -17,12 +17,42 @@
 //   would charge our customer the attendant's cash sale). Station-wide: a POS user is not per pump.
 // Both states are kept in the store (`meta/userMismatch`, `meta/userShared`) across restarts and
 // belong to the id they were seen with: a changed id drops them.
+//
+// And a configured id is only a claim until the controller corroborated it (review 4, R4-1): until
+// the last authorization the controller CONFIRMED to the agent's login carried that UserId
+// (`meta/userVerified`: the UserId seen and the login it was seen with),
+// UserId decides nothing — a wrong id would give our own fill away as "foreign", or charge our
+// customer the POS's sale under our number. A learned id is corroborated by construction (it is
+// learned from a confirmed authorization). What the driver knew when it sent an authorization is
+// journaled in that record (`evidence()`, TxRecord.sentAs): a parked sale is judged by THAT, never
+// by today's config (R4-2).
 import type { Logger } from "../../base/log.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 
 const KEY = "meta/userId";
 const MISMATCH_KEY = "meta/userMismatch";
 const SHARED_KEY = "meta/userShared";
+const VERIFIED_KEY = "meta/userVerified";
+
+/**
+ * What the driver knew of its own controller user when it sent an authorization, journaled in the
+ * record before PumpAuthorize leaves (TxRecord.sentAs): `trusted` only when the id was corroborated
+ * by the controller and nothing put it in doubt; `why` says what was missing.
+ */
+export interface UserEvidence {
+  readonly userId?: number;
+  /** The controller login (auth.user) the agent used; absent with auth scheme "none". */
+  readonly login?: string;
+  readonly trusted: boolean;
+  /** Why not trusted: the id unknown or never corroborated ("unverified"), or put in doubt ("doubt"). */
+  readonly gap?: "unverified" | "doubt";
+  readonly why?: string;
+}
+
+interface Verified {
+  readonly userId: number;
+  readonly login?: string;
+}
 
 /** What the ownership rule needs of the agent's user (ownership.ts). */
 export interface OwnUserView {
@@ -30,6 +60,10 @@ export interface OwnUserView {
   id(): number | undefined;
   /** Why UserId cannot be trusted as ownership evidence now, or undefined when it can. */
   distrust(): string | undefined;
+  /** The evidence as of now (journaled into a record before its PumpAuthorize). */
+  evidence(): UserEvidence;
+  /** Why UserId evidence about `userId` is in doubt now (mismatch/sharing seen for that id), else undefined. */
+  doubtAbout(userId: number): string | undefined;
 }
 
 interface Mismatch {
@@ -48,11 +82,14 @@ export class OwnUser implements OwnUserView {
   private learned: number | undefined;
   private mismatch: Mismatch | undefined;
   private shared: Shared | undefined;
+  private verified: Verified | undefined;
 
   constructor(
     private readonly store: DriverStore,
     private readonly configured: number | undefined,
     private readonly logger: Logger,
+    /** The login the agent uses (auth.user): a corroboration belongs to the login it was seen with. */
+    private readonly login?: string,
   ) {}
 
   async load(): Promise<void> {
@@ -64,6 +101,10 @@ export class OwnUser implements OwnUserView {
     const s = (await this.store.get(SHARED_KEY)) as Partial<Shared> | undefined;
     if (s && isInt(s.userId) && isInt(s.pump) && isInt(s.transaction) && s.userId === this.id()) this.shared = { userId: s.userId, pump: s.pump, transaction: s.transaction };
     else if (s !== undefined) await this.store.delete(SHARED_KEY);
+    const w = (await this.store.get(VERIFIED_KEY)) as Partial<Verified> | undefined;
+    if (w && isInt(w.userId) && (w.login === undefined || typeof w.login === "string")) this.verified = { userId: w.userId, ...(w.login !== undefined ? { login: w.login } : {}) };
+    // A store of an older driver: its learned id came from a confirmed authorization (corroborated).
+    else if (this.configured === undefined && this.learned !== undefined) await this.verify(this.learned);
   }
 
   id(): number | undefined {
@@ -76,6 +117,37 @@ export class OwnUser implements OwnUserView {
     return undefined;
   }
 
+  /** Has the controller corroborated the current id (the last confirmed authorization of this login carried it)? */
+  isVerified(): boolean {
+    const id = this.id();
+    return id !== undefined && this.verified?.userId === id && this.verified.login === this.login;
+  }
+
+  evidence(): UserEvidence {
+    const id = this.id();
+    const login = this.login !== undefined ? { login: this.login } : {};
+    if (id === undefined) return { ...login, trusted: false, gap: "unverified", why: "the agent's own controller user id is not known yet (set controllerUserId; it is also learned from the first authorization the controller confirms)" };
+    const doubt = this.distrust();
+    if (doubt !== undefined) return { userId: id, ...login, trusted: false, gap: "doubt", why: doubt };
+    if (!this.isVerified()) {
+      return { userId: id, ...login, trusted: false, gap: "unverified", why: `controllerUserId ${id} was not yet corroborated by the controller (no authorization it confirmed to the agent has carried it)` };
+    }
+    return { userId: id, ...login, trusted: true };
+  }
+
+  private async verify(userId: number): Promise<void> {
+    if (this.verified?.userId === userId && this.verified.login === this.login) return;
+    this.verified = { userId, ...(this.login !== undefined ? { login: this.login } : {}) };
+    await this.store.put(VERIFIED_KEY, this.verified);
+    this.logger.info("pts_user_id_verified", { userId });
+  }
+
+  doubtAbout(userId: number): string | undefined {
+    if (this.mismatch?.configured === userId) return this.distrust();
+    if (this.shared?.userId === userId) return `another system authorizes as controller user ${userId} (pump ${this.shared.pump} transaction ${this.shared.transaction}, PTS_USER_SHARED)`;
+    return undefined;
+  }
+
   /**
    * The UserId of an authorization the controller confirmed to the agent's own request. Learns the
    * id when none is known; returns the mismatch when it contradicts the configured id and that is
@@ -83,6 +155,9 @@ export class OwnUser implements OwnUserView {
    */
   async confirmed(userId: number | undefined): Promise<Mismatch | undefined> {
     if (userId === undefined) return undefined;
+    // What the controller says our login is: the corroboration (a technician who then sets
+    // controllerUserId to it, after PTS_USER_MISMATCH, needs no further sale to be trusted).
+    await this.verify(userId);
     if (this.configured !== undefined) {
       if (userId === this.configured) {
         if (this.mismatch) {
@@ -98,10 +173,11 @@ export class OwnUser implements OwnUserView {
       await this.store.put(MISMATCH_KEY, this.mismatch);
       return this.mismatch;
     }
-    if (this.learned === userId) return undefined;
-    if (this.learned !== undefined) this.logger.warn("pts_user_id_changed", { was: this.learned, now: userId });
-    this.learned = userId;
-    await this.store.put(KEY, userId);
+    if (this.learned !== userId) {
+      if (this.learned !== undefined) this.logger.warn("pts_user_id_changed", { was: this.learned, now: userId });
+      this.learned = userId;
+      await this.store.put(KEY, userId);
+    }
     return undefined;
   }
 

@@ -11,23 +11,27 @@
 // 2. A transaction read back for an authorization whose answer we never got (`authorizing`) is
 //    decided on WHO authorized it: the controller reports the authorizing user (UserId, the
 //    vendor SDK's PumpTransactionInformation field), and other systems (POS, web UI, readers) log
-//    in as other users. Same pump and number (every read checks that, finding 2) and the agent's
-//    own controller user (configured `controllerUserId`, or learned from its own confirmed
-//    authorizations) → ours; but a start before our probe on the controller's clock (a number the
-//    probe found free cannot have started before it: a clock step or an early stamp) → unknown
-//    (rule 3). Another user → foreign: not authorized, PTS_FOREIGN_TRANSACTION, never settled, never stopped. Nozzle, price
+//    in as other users. It is judged against the evidence journaled when the authorization was
+//    SENT (TxRecord.sentAs: the agent's id, login, and whether the controller had corroborated
+//    that id — own-user.ts), never against today's config (review 4, R4-2). Same pump and number
+//    (every read checks that, finding 2) and the trusted id → ours; another user → foreign: not
+//    authorized, PTS_FOREIGN_TRANSACTION, never settled, never stopped. A start stamped before our
+//    probe (a clock step, an early stamp) is logged, not decisive (review 4, R4-3). Nozzle, price
 //    and grade are NOT ownership evidence (review 2, N3: Price 0 before the fill, a pump ignoring
 //    our price): they belong to the mismatch rule (sale-figures.ts). Nor is the dose: real
 //    firmwares do not report it, and an attendant preset may equal our limit (review 2, N1).
-// 3. When the controller does not report UserId, or the agent does not know its own id, or that id
-//    is in doubt (own-user.ts: contradicted by the controller, or shared with a POS), nothing
-//    proves the sale ours or someone else's: "unknown". The flow is parked (an error, asked again)
-//    with PTS_OWNERSHIP_UNKNOWN: never settled (it may be the attendant's cash sale), never
-//    cancelled (it may be our customer's fuel). A technician decides.
+// 3. When the controller does not report UserId, or the id was not trusted when the authorization
+//    was sent (not known, not yet corroborated by a confirmed authorization, contradicted by the
+//    controller, shared with a POS), or is in doubt now, nothing proves the sale ours or someone
+//    else's: "unknown". The flow is parked (an error, asked again) with PTS_OWNERSHIP_UNKNOWN:
+//    never settled (it may be the attendant's cash sale), never cancelled (it may be our
+//    customer's fuel). From then on only a technician decides (technician-verdict.ts: claim |
+//    disown), whatever the config or evidence later says.
 import { AgentError } from "../../base/errors.ts";
 import { type TransactionInfo, decodeTransactionInformation } from "./decode-config.ts";
 import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
+import type { OwnUserView, UserEvidence } from "./own-user.ts";
 import type { TxRecord } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
 
@@ -74,28 +78,55 @@ export async function probe(r: Pick<TxRecord, "pump" | "transaction">, exchange:
   return { free: info === undefined, ...(info?.userId !== undefined ? { takenBy: info.userId } : {}), ...(controllerTime !== undefined ? { controllerTime } : {}) };
 }
 
-export type Ownership = { readonly ours: true } | { readonly ours: false; readonly why: string } | { readonly ours: "unknown"; readonly why: string };
+export type Ownership =
+  | { readonly ours: true; /** A stamp that contradicts the probe, logged (never decisive under a trusted id). */ readonly anomaly?: string }
+  | { readonly ours: false; readonly why: string }
+  | { readonly ours: "unknown"; readonly why: string };
 
 /**
- * Rules 2 and 3 above: is this transaction the authorization the record asked for? `distrust`
- * (own-user.ts: our id contradicted by the controller, or shared with another system) makes
- * UserId no evidence either way: "unknown".
+ * The evidence a record is judged by (review 4, R4-2): what the driver knew when it SENT the
+ * authorization (TxRecord.sentAs, journaled before PumpAuthorize), never today's config — a
+ * technician who changes controllerUserId must not turn a parked sale of ours into "foreign".
+ * One upgrade only: a record sent while the id was merely not yet corroborated (not in doubt) takes
+ * a corroboration that came later for the SAME id and login, as long as no person was called for it
+ * (the agent killed between our confirmed PumpAuthorize and its journal write). Records of older
+ * drivers (no sentAs): today's evidence.
  */
-export function ownershipOf(r: TxRecord, info: TransactionInfo, ownUserId: number | undefined, distrust?: string): Ownership {
+export function evidenceFor(r: TxRecord, user: OwnUserView): UserEvidence {
+  const now = user.evidence();
+  const sent = r.sentAs;
+  if (sent === undefined) return now;
+  if (sent.trusted || sent.gap !== "unverified" || r.ownershipUnknownAt !== undefined) return sent;
+  if (now.trusted && now.login === sent.login && (sent.userId === undefined || sent.userId === now.userId)) return now;
+  return sent;
+}
+
+/**
+ * Rules 2 and 3 above: is this transaction the authorization the record asked for? Decided on the
+ * UserId only when the evidence the record was sent with is trusted (corroborated by the
+ * controller, not in doubt) and nothing has put that id in doubt since (`doubtAbout`); otherwise
+ * "unknown". A record once parked "unknown" stays so until a technician decides (`claimedAt`, or
+ * disowned: refused in the book) — never "foreign" by itself.
+ */
+export function ownershipOf(r: TxRecord, info: TransactionInfo, user: OwnUserView): Ownership {
   const no = (why: string): Ownership => ({ ours: false, why });
   if (info.pump !== r.pump || info.transaction !== r.transaction) return no(`answer names pump ${info.pump} transaction ${info.transaction}`);
+  if (r.claimedAt !== undefined) return { ours: true }; // a technician checked it on the controller (ctl resolve FLOW claim)
   if (info.userId === undefined) return { ours: "unknown", why: "the controller does not report who authorized it (no UserId)" };
-  if (distrust !== undefined) return { ours: "unknown", why: `authorized by controller user ${info.userId}, and ${distrust}` };
-  if (ownUserId === undefined) return { ours: "unknown", why: `authorized by controller user ${info.userId}, and the agent's own controller user id is not known (set controllerUserId)` };
-  if (info.userId !== ownUserId) return no(`authorized by controller user ${info.userId}, the agent is user ${ownUserId}`);
-  // Our user, but a start before the probe that found the number free: the number did not exist
-  // then, so the stamp is the anomaly (the controller's clock stepped back — NTP after a reboot —
-  // or a firmware that stamps the start before the authorization): no proof either way, parked.
-  // Never "foreign" on a clock: that would give up our own customer's fuel (review 3, not-checked note).
+  if (r.ownershipUnknownAt !== undefined) return { ours: "unknown", why: `authorized by controller user ${info.userId}; parked for a technician's decision since ${new Date(r.ownershipUnknownAt).toISOString()}` };
+  const sent = evidenceFor(r, user);
+  if (!sent.trusted || sent.userId === undefined) return { ours: "unknown", why: `authorized by controller user ${info.userId}, and when the agent sent it ${sent.why ?? "its own id was not known"}` };
+  const doubt = user.doubtAbout(sent.userId);
+  if (doubt !== undefined) return { ours: "unknown", why: `authorized by controller user ${info.userId}, and ${doubt}` };
+  if (info.userId !== sent.userId) return no(`authorized by controller user ${info.userId}, the agent sent it as user ${sent.userId}`);
+  // Our corroborated user, no sharing seen, on a number our probe found free: ours. A start stamped
+  // before that probe (the controller's clock stepped back — NTP after a reboot — or a firmware
+  // stamping the start at nozzle lift) proves nothing about anybody else: logged, not decisive
+  // (review 4, R4-3; it used to park our own verified sale for good).
   const started = info.startedAt === undefined ? undefined : parseStamp(info.startedAt);
   const probed = r.controllerTimeAtProbe === undefined ? undefined : parseStamp(r.controllerTimeAtProbe);
   if (started !== undefined && probed !== undefined && started < probed) {
-    return { ours: "unknown", why: `authorized by the agent's controller user ${ownUserId}, but started ${info.startedAt}, before our number check found it free at ${r.controllerTimeAtProbe} (controller clock stepped back?)` };
+    return { ours: true, anomaly: `started ${info.startedAt}, before our number check found it free at ${r.controllerTimeAtProbe} (controller clock stepped back, or the start stamped at nozzle lift)` };
   }
   return { ours: true };
 }

@@ -17,6 +17,7 @@ import type { OwnUser } from "./own-user.ts";
 import type { Logger } from "../../base/log.ts";
 import { ownershipOf, readTransaction } from "./ownership.ts";
 import { endedFigures } from "./sale-figures.ts";
+import { noteConfirmedUser } from "./user-check.ts";
 import type { EndedFigures, TransactionBook, TxRecord } from "./transactions.ts";
 import { type WireUnits, priceAsMinor } from "./units.ts";
 
@@ -72,7 +73,8 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     throw new AgentError("DEVICE_PROTOCOL", `controller has no transaction ${r.transaction} on pump ${r.pump} although it confirmed it`, { flowId, pump: r.pump, transaction: r.transaction });
   }
   if (r.phase === "authorizing") {
-    const own = ownershipOf(r, info, deps.ownUser.id(), deps.ownUser.distrust());
+    const own = ownershipOf(r, info, deps.ownUser);
+    if (own.ours === true && own.anomaly) deps.logger.warn("pts_ownership_anomaly", { flowId, pump: r.pump, transaction: r.transaction, anomaly: own.anomaly });
     if (own.ours === "unknown") throw await ownershipUnknown(r, own.why, deps);
     if (own.ours === false) {
       // Someone else's transaction under our number: our authorization is not there. Not settled,
@@ -84,6 +86,9 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
       if (r.phase === "void" || r.phase === "refused") return undefined;
     }
   }
+  // A confirmed authorization is compared with the agent's id on every read (review 4, R4-1): a
+  // check that could not run at the answer runs here; one that ran is run again (cheap, no packet).
+  if (r.phase === "authorized" && r.confirmed === true) await noteConfirmedUser(r, info, deps).catch((err: unknown) => deps.logger.warn("pts_user_check_failed", { flowId, err }));
   r = await resolve("authorized");
   if (r.phase === "void" || r.phase === "refused") return undefined; // the tracker stops it
   if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade, deps.units);

@@ -8,6 +8,7 @@
 // flow reporting it settled) never overwrite each other's fields.
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import type { DeliveryEndReason } from "../../contracts/dispenser.ts";
+import type { UserEvidence } from "./own-user.ts";
 
 /**
  * authorizing — written before PumpAuthorize; outcome unknown until answered or read back
@@ -64,8 +65,22 @@ export interface TxRecord {
   readonly probedAt?: number;
   /** The controller's clock at that check, if it answered GetDateTime. */
   readonly controllerTimeAtProbe?: string;
-  /** A read-back could not prove the transaction ours or foreign (ownership.ts rule 3): alarmed once. */
+  /**
+   * What the driver knew of its own controller user when it sent the authorization (own-user.ts),
+   * journaled with `probedAt`, before PumpAuthorize: a read-back is judged by this, not by today's
+   * config (review 4, R4-2).
+   */
+  readonly sentAs?: UserEvidence;
+  /** A read-back could not prove the transaction ours or foreign (ownership.ts rule 3): alarmed once; from then on only a technician decides. */
   readonly ownershipUnknownAt?: number;
+  /** A technician checked the sale on the controller and declared it ours (`ctl resolve FLOW claim`): settled at the controller's figures. */
+  readonly claimedAt?: number;
+  /** A technician declared it not ours (`ctl resolve FLOW disown`): refused, nothing charged, the pump not touched. */
+  readonly disownedAt?: number;
+  /** The controller answered our PumpAuthorize (not decided by a read-back): its UserId is evidence of the agent's own id. */
+  readonly confirmed?: boolean;
+  /** The controller confirmed this authorization, but its UserId was not read yet (own-user.ts check kept pending, review 4 R4-1). */
+  readonly userCheckPending?: boolean;
   /**
    * A void/refused number seen live on the pump, read back (ownership.ts): "ours" = our late
    * authorization (stopped, closed, PTS_UNOWNED_DELIVERY); else someone else's or unprovable —

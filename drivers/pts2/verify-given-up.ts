@@ -26,7 +26,7 @@ export interface VerifyDeps {
 export async function verifyGivenUp(r: TxRecord, deps: VerifyDeps): Promise<"ours" | "foreign" | "unknown" | undefined> {
   const info = await readTransaction(r, deps.exchange, deps.units);
   if (info === undefined) return undefined;
-  const own = ownershipOf(r, info, deps.ownUser.id(), deps.ownUser.distrust());
+  const own = ownershipOf(r, info, deps.ownUser);
   if (own.ours === true) {
     await deps.book.update(r.flowId, () => ({ liveVerdict: "ours" }));
     return "ours";

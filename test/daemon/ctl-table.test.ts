@@ -70,7 +70,7 @@ describe("ctl ↔ socket commands", () => {
     expect(synopsis("refund")).toBe("refund ERSREFERENCE AMOUNT [--point N] [--force]");
     expect(synopsis("flows")).toBe("flows [--all] [-n N] [--since T] [--cursor FLOW]");
     expect(synopsis("assign-id")).toBe("assign-id --point N GLASE_ID");
-    expect(synopsis("resolve")).toBe("resolve FLOW_ID mark-settled|retry|cancel");
+    expect(synopsis("resolve")).toBe("resolve FLOW_ID mark-settled|retry|cancel|claim|disown");
     expect(synopsis("issue-invoice")).toBe("issue-invoice AMOUNT DESCRIPTION REFERENCE [--reusable]");
     expect(synopsis("close-period")).toBe("close-period [--scope shop|terminal] [--point N] [--report-id ID] [--print] [--csv]");
   });

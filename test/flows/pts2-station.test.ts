@@ -232,3 +232,25 @@ it.each(["none", "cancel"] as const)("a flow parked while the controller is unre
   } else await until("flow finished", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.finished), 10_000);
   if (action === "cancel") expect(station.engine.snapshot().alarms.find((a) => a.code === "delivered-unpaid")?.message).toContain("1899 delivered unpaid");
 }, 40_000);
+
+it("review 4 (R4-3): the first sale of a fresh install loses its PumpAuthorize answer — parked with PTS_OWNERSHIP_UNKNOWN, and `ctl resolve FLOW claim` (the technician saw it on the controller) settles it once at the controller's figures", async () => {
+  const driver = await openPts(new MemoryDriverStore()); // no controllerUserId, nothing learned yet: the read-back proves nothing
+  const station = await openPtsStation(driver);
+  closers.push(() => station.close());
+  twin.inject({ type: "drop-answer", packetType: "PumpAuthorize" });
+  twin.liftNozzle(1, 1);
+  await until("the pump authorized", () => pumpTx().current?.state === "Authorized" || pumpTx().current?.state === "Filling");
+  twin.deliver(1, 20_000);
+  twin.hangUp(1);
+  const alarm = await until("PTS_OWNERSHIP_UNKNOWN", () => station.engine.snapshot().alarms.find((a) => a.code === "device-fault-PTS_OWNERSHIP_UNKNOWN"));
+  const flowId = alarm.flowId!;
+  expect(station.engine.snapshot().flows.find((f) => f.flowId === flowId)?.finished).toBeFalsy(); // not settled, not cancelled
+  expect(invoices()[0]).toMatchObject({ commitCalls: 0 });
+  await station.engine.resolveParked(flowId, "claim");
+  const flow = await until("the claimed flow finished", () => station.engine.snapshot().flows.find((f) => f.flowId === flowId && f.finished));
+  expect(flow.outcome).toBe("paid");
+  const metered = Math.floor((20_000 * 1899 + 500) / 1000);
+  expect(invoices()).toHaveLength(1);
+  expect(invoices()[0]).toMatchObject({ status: "PAID", paidMinor: metered, commitCalls: 1 });
+  expect(twin.received.filter((p) => p.Type === "PumpAuthorize")).toHaveLength(1);
+});

@@ -215,8 +215,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   command({
     name: "resolve",
     role: "admin",
-    summary: "resolve a parked flow: mark-settled | retry | cancel",
-    args: z.strictObject({ flowId: z.string().min(1), action: z.enum(["mark-settled", "retry", "cancel"]) }),
+    summary: "resolve a parked flow: mark-settled | retry | cancel; a fuel sale of unknown owner (PTS_OWNERSHIP_UNKNOWN): claim (ours: charged at the controller's figures) | disown (not ours: nothing charged)",
+    args: z.strictObject({ flowId: z.string().min(1), action: z.enum(["mark-settled", "retry", "cancel", "claim", "disown"]) }),
     run: (c, a) => c.resolveParked(a.flowId, a.action).then(() => ({ flowId: a.flowId, action: a.action })),
   }),
   command({

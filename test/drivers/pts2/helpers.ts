@@ -28,7 +28,15 @@ export interface OpenedDriver {
   readonly store: DriverStore;
 }
 
+/**
+ * The driver on the twin. Without a `controllerUserId` override it runs as a station that has sold
+ * before: its id (1, the twin's HTTP user) already corroborated by a confirmed authorization
+ * (`meta/userVerified`, own-user.ts) — a configured id is otherwise only a claim, and a lost
+ * answer before the first confirmed sale parks (review 4, R4-1). A test that sets its own
+ * controllerUserId starts uncorroborated, as a fresh install does.
+ */
 export async function openDriver(twin: VirtualPts2, overrides: Partial<Pts2ConfigInput> = {}, store: DriverStore = new MemoryDriverStore()): Promise<OpenedDriver> {
+  if (!("controllerUserId" in overrides) && (await store.get("meta/userVerified")) === undefined) await store.put("meta/userVerified", { userId: 1 });
   const events = new EventLog();
   const driver = await openPts2Controller(
     {

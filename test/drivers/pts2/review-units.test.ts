@@ -8,6 +8,7 @@ import { alarmAction } from "../../../agent/alarms/catalogue.ts";
 import { MemoryDriverStore } from "../../../drivers/driver-store.ts";
 import { PTS_FAULTS } from "../../../drivers/pts2/alarms.ts";
 import { parsePts2Config } from "../../../drivers/pts2/index.ts";
+import type { OwnUserView } from "../../../drivers/pts2/own-user.ts";
 import { ownershipOf } from "../../../drivers/pts2/ownership.ts";
 import { INITIAL_VIEW, type TrackerContext, observePump } from "../../../drivers/pts2/pump-tracker.ts";
 import { TransactionBook, type TxRecord } from "../../../drivers/pts2/transactions.ts";
@@ -79,21 +80,30 @@ describe("findings 3 and 5 in the pump tracker", () => {
   });
 });
 
+/** The agent's own user as the ownership rule sees it: corroborated by the controller, nothing in doubt. */
+const asUser = (id: number | undefined): OwnUserView => ({
+  id: () => id,
+  distrust: () => undefined,
+  evidence: () => (id === undefined ? { trusted: false, gap: "unverified", why: "the id is not known" } : { userId: id, trusted: true }),
+  doubtAbout: () => undefined,
+});
+
 describe("finding 1: ownership of a read-back", () => {
   const info = { pump: 1, transaction: 5, state: "EndOfTransaction" as const, nozzle: 1, fuelGradeId: 1, milli: 1000, amountMinor: 1899, priceMinor: 1899 };
   it("decided on who authorized (UserId): ours only for the agent's own user; unknown without a UserId or without our id; nozzle, price and dose are not evidence", () => {
     const mine = { ...info, userId: 1 };
-    expect(ownershipOf(record(), mine, 1)).toEqual({ ours: true });
-    expect(ownershipOf(record({ probedAt: undefined }), mine, 1)).toEqual({ ours: true }); // a pre-probe record (review 2, N4)
-    expect(ownershipOf(record(), { ...mine, transaction: 6 }, 1).ours).toBe(false);
-    expect(ownershipOf(record(), { ...mine, userId: 2 }, 1).ours).toBe(false);
-    expect(ownershipOf(record(), { ...mine, nozzle: 2, priceMinor: 0 }, 1).ours).toBe(true); // the mismatch rule's business
-    expect(ownershipOf(record(), info, 1).ours).toBe("unknown");
-    expect(ownershipOf(record(), mine, undefined).ours).toBe("unknown");
+    expect(ownershipOf(record(), mine, asUser(1))).toEqual({ ours: true });
+    expect(ownershipOf(record({ probedAt: undefined }), mine, asUser(1))).toEqual({ ours: true }); // a pre-probe record (review 2, N4)
+    expect(ownershipOf(record(), { ...mine, transaction: 6 }, asUser(1)).ours).toBe(false);
+    expect(ownershipOf(record(), { ...mine, userId: 2 }, asUser(1)).ours).toBe(false);
+    expect(ownershipOf(record(), { ...mine, nozzle: 2, priceMinor: 0 }, asUser(1)).ours).toBe(true); // the mismatch rule's business
+    expect(ownershipOf(record(), info, asUser(1)).ours).toBe("unknown");
+    expect(ownershipOf(record(), mine, asUser(undefined)).ours).toBe("unknown");
     const probed = record({ controllerTimeAtProbe: "2024-10-30T12:00:05" });
-    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T11:59:00" }, 1).ours).toBe("unknown"); // a clock step: parked, never given up
-    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T11:59:00", userId: 2 }, 1).ours).toBe(false);
-    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T12:00:05" }, 1).ours).toBe(true);
+    // A clock step under our corroborated id: ours, the stamp logged as an anomaly (review 4, R4-3: it used to park for good).
+    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T11:59:00" }, asUser(1))).toMatchObject({ ours: true, anomaly: expect.stringContaining("before our number check") });
+    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T11:59:00", userId: 2 }, asUser(1)).ours).toBe(false);
+    expect(ownershipOf(probed, { ...mine, startedAt: "2024-10-30T12:00:05" }, asUser(1)).ours).toBe(true);
   });
 });
 

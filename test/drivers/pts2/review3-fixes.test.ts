@@ -67,13 +67,16 @@ it("OwnUser: a mismatch or a shared user makes UserId no evidence (unknown, neve
   expect(await again.takenNumber(1, 6, 1, false)).toBe(false); // news once
   const r = { flowId: "F", point: 1, pump: 1, transaction: 9, nozzle: 1, gradeId: "95", ptsFuelGradeId: 1, priceMinor: 1899, limitMinor: 50000, phase: "authorizing", at: 0 } as TxRecord;
   const info = { pump: 1, transaction: 9, state: "Finished", milli: 1000, amountMinor: 1899 } as const;
-  expect(ownershipOf(r, { ...info, userId: 1 }, again.id(), again.distrust()).ours).toBe("unknown");
-  expect(ownershipOf(r, { ...info, userId: 2 }, again.id(), again.distrust()).ours).toBe("unknown");
+  expect(ownershipOf(r, { ...info, userId: 1 }, again).ours).toBe("unknown");
+  expect(ownershipOf(r, { ...info, userId: 2 }, again).ours).toBe("unknown");
   const restarted = new OwnUser(store, 1, log);
   await restarted.load();
   expect(restarted.distrust()).toMatch(/PTS_USER_SHARED/);
   const newUser = new OwnUser(store, 3, log); // the technician gave the agent a user of its own
   await newUser.load();
   expect(newUser.distrust()).toBeUndefined();
-  expect(ownershipOf(r, { ...info, userId: 3 }, newUser.id(), newUser.distrust()).ours).toBe(true);
+  // A new id is a claim until the controller confirms an authorization carrying it (review 4, R4-1).
+  expect(ownershipOf(r, { ...info, userId: 3 }, newUser).ours).toBe("unknown");
+  await newUser.confirmed(3);
+  expect(ownershipOf(r, { ...info, userId: 3 }, newUser).ours).toBe(true);
 });
