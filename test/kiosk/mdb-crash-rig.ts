@@ -52,6 +52,17 @@ function vendOrDeath(vmc: VirtualVmc, vend: VmcVend, child: ChildAgent, states: 
   });
 }
 
+/** READY is the link up; the machine takes a selection only once it has read the agent's C,1 (a moment later). */
+function readerEnabled(vmc: VirtualVmc): Promise<void> {
+  if (vmc.readerEnabled) return Promise.resolve();
+  return new Promise((resolve) => {
+    // The command event comes just before the machine acts on the line: look once it has.
+    const off = vmc.onEvent((e) => {
+      if (e.type === "command" && e.line === "C,1") (off(), queueMicrotask(resolve));
+    });
+  });
+}
+
 /** One vend with the child killed at `killAt` (none: a dry run), restarted once. */
 export async function vendWithCrash(tag: string, killAt: MdbKill | undefined) {
   const amountMinor = (amounts += 2);
@@ -63,6 +74,7 @@ export async function vendWithCrash(tag: string, killAt: MdbKill | undefined) {
   let second: ChildAgent | undefined;
   try {
     await first.line(/^READY$/);
+    await readerEnabled(vmc);
     const vend = vmc.select("12", amountMinor, "hang"); // the machine answers when this test says
     await vendOrDeath(vmc, vend, first, ["approved"]);
     // Killed right after C,VEND went out: the machine dispenses while the agent is down (its line is lost).
