@@ -108,7 +108,7 @@ export class SaleReceipts {
     if (this.closed || this.running.has(owner.saleId)) return;
     this.running.add(owner.saleId);
     void this.loop(owner)
-      .catch((err: unknown) => this.o.logger.error("kiosk_receipt_failed", { saleId: owner.saleId, err }))
+      .catch((err: unknown) => (this.closed ? this.o.logger.info("kiosk_receipt_left_to_next_start", { saleId: owner.saleId }) : this.o.logger.error("kiosk_receipt_failed", { saleId: owner.saleId, err })))
       .finally(() => this.running.delete(owner.saleId));
   }
 
@@ -123,9 +123,11 @@ export class SaleReceipts {
       const outcome: GlaseOutcome = await this.o
         .submit({ point: s.point, ersReference: s.ersReference!, receipt: r.content, clientReference: receiptReference(owner.saleId, sending.attempt) })
         .catch((): GlaseOutcome => ({ kind: "transport", indefinite: false }));
-      if (this.closed) return;
+      // Journaled even when the host closed meanwhile (a restart): an answered send left "sending"
+      // would be sent again by the next host — a second receipt document at Glase.
       const { next, retryMs } = afterAnswer(sending, outcome, this.o.scheduler.now());
       await owner.journal(next, { type: "receipt", outcome });
+      if (this.closed) return;
       if (next.state === "failed") {
         this.o.logger.warn("kiosk_receipt_not_submitted", { saleId: owner.saleId, why: next.why });
         this.o.onGiveUp?.(owner.saleId, next.why ?? "refused");
