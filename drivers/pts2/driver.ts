@@ -230,7 +230,7 @@ export class Pts2Controller implements DispenserController {
 
   /** A technician's decision on a sale of unknown owner (technician-verdict.ts); the flow reads the sale again. */
   resolveSale(transactionId: string, verdict: SaleVerdict): Promise<void> {
-    return technicianVerdict(this.book, transactionId, verdict, this.scheduler.now(), this.log);
+    return technicianVerdict(this.book, transactionId, verdict, this.scheduler.now(), this.log, this.authorizing);
   }
 
   /** The flow finished with this transaction (paid, cancelled): close it on the controller. Idempotent. */
