@@ -81,7 +81,7 @@ export async function ownershipUnknown(
       point: r.point,
       code: "PTS_OWNERSHIP_UNKNOWN",
       transactionId: r.flowId,
-      message: `pump ${r.pump} transaction ${r.transaction}: an authorization whose answer was lost cannot be proven ours or someone else's (${why}); not settled, not cancelled, not stopped — check the sale on the controller, then \`ctl resolve ${r.flowId} claim\` (ours: charged at the controller's figures) or \`ctl resolve ${r.flowId} disown\` (not ours: nothing charged)`,
+      message: `pump ${r.pump} transaction ${r.transaction}: an authorization whose answer was lost cannot be proven ours or someone else's (${why}); not settled, not cancelled, not stopped — check the sale on the controller, then \`ctl resolve ${r.flowId} claim\` (ours: charged at the controller's figures — only before the customer's reservation lapses, commitReservationTimeoutS − commitSafetyMarginS after it was made, about 14 min with the defaults) or \`ctl resolve ${r.flowId} disown\` (not ours: nothing charged)`,
     });
   }
   return new AgentError("DEVICE_TIMEOUT", `pump ${r.pump} transaction ${r.transaction}: ownership unknown (${why})`, { pump: r.pump, transaction: r.transaction, code: "PTS_OWNERSHIP_UNKNOWN" });
