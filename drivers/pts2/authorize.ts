@@ -183,11 +183,9 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         // our number between our read-back and this resend. The confirmation proves nothing: the
         // read-back decides, against the evidence journaled before the first send (sentAs), and
         // the agent's id is never learned or corroborated from it.
+        // (The loop's read-back runs next: there → authorized, foreign → next number, absent → sent again.)
         deps.logger.warn("pts_resend_confirmed", { pump: record.pump, transaction: record.transaction, next: "read back to decide ownership" });
-        const back = await readBack(record, deps);
-        if (back === "there") return finish(deps, record, "authorized");
-        if (back === "foreign") await nextNumber("a resend was confirmed on someone else's transaction");
-        continue; // "absent": asked again (bounded by MAX_SENDS)
+        continue;
       }
       // Confirmed to our FIRST request of this number: authorized in one write, its UserId check
       // pending in the same write — a kill before the check leaves it pending, never lost (R4-1).
