@@ -4,6 +4,9 @@
 // no PumpStop). Real driver over loopback HTTP against the virtual PTS-2.
 import { expect, it } from "vitest";
 import type { DispenserEvent } from "../../../contracts/dispenser.ts";
+import { ownershipOf } from "../../../drivers/pts2/ownership.ts";
+import { stoppable } from "../../../drivers/pts2/stop-gate.ts";
+import type { TxRecord as Rec } from "../../../drivers/pts2/transactions.ts";
 import { closeAfterEach, openDriver, received, startTwin } from "./helpers.ts";
 
 const cleanup = closeAfterEach();
@@ -66,4 +69,21 @@ it("R5-1 securing form: our sale ended and closed, the POS fills the next number
   const before = received(twin, "PumpStop").length;
   await driver.stop(1);
   expect({ stops: received(twin, "PumpStop").length - before, pos: twin.pumps.pumps.get(1)!.current?.state }).toEqual({ stops: 0, pos: "Filling" });
+});
+
+it("R5-2 pure rules: a claim never beats a provable UserId contradiction; the stop gate never stops a parked sale or another number's fill", () => {
+  const rec = (over: Partial<Rec> = {}): Rec => ({ flowId: "F1", point: 1, pump: 1, transaction: 5, nozzle: 1, gradeId: "95", ptsFuelGradeId: 1, priceMinor: 1899, limitMinor: 10000, phase: "authorizing", at: 0, probedAt: 0, ...over });
+  const user = { id: () => 1, distrust: () => undefined, evidence: () => ({ userId: 1, trusted: true }), doubtAbout: () => undefined };
+  const info = { pump: 1, transaction: 5, state: "Filling" as const, nozzle: 1, fuelGradeId: 1, milli: 1000, amountMinor: 1899, priceMinor: 1899 };
+  const claimed = rec({ ownershipUnknownAt: 1, claimedAt: 2, sentAs: { userId: 1, trusted: true } });
+  expect(ownershipOf(claimed, { ...info, userId: 2 }, user).ours).toBe(false); // provably user 2's
+  expect(ownershipOf(claimed, { ...info, userId: 1 }, user).ours).toBe(true);
+  expect(ownershipOf(rec({ ownershipUnknownAt: 1, claimedAt: 2, sentAs: { trusted: false, gap: "unverified" } }), { ...info, userId: 2 }, user).ours).toBe(true); // nothing provable: the technician's word
+  const filling = { kind: "filling" as const, pump: 1, transaction: 5, nozzle: 1, fuelGradeId: 1, milli: 1000, amountMinor: 1899, priceMinor: 1899 };
+  expect(stoppable(rec({ ownershipUnknownAt: 1 }), filling)).toBe(false); // parked: never touched
+  expect(stoppable(rec({ ownershipUnknownAt: 1 }), { kind: "idle", pump: 1, nozzleUp: 0, transaction: 5, request: "x" })).toBe(false);
+  expect(stoppable(rec(), filling)).toBe(false); // unproven and filling: may be the POS's
+  expect(stoppable(rec(), { kind: "idle", pump: 1, nozzleUp: 0, transaction: 5, request: "x" })).toBe(true); // revoke a maybe-ours authorization before anybody fills
+  expect(stoppable(rec({ phase: "authorized" }), filling)).toBe(true);
+  expect(stoppable(rec({ phase: "authorized" }), { ...filling, transaction: 6 })).toBe(false); // the pump fills someone else's number
 });
