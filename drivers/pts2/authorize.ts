@@ -7,6 +7,8 @@
 // reset, 5xx, an answer without our packet) is resolved by reading the transaction back: there AND
 // matching what we asked (ownership.ts) → authorized; "not found" → sent again with the same number;
 // there but not matching → someone took the number meanwhile: PTS_FOREIGN_TRANSACTION, next number.
+// A confirmation of a RESEND is not proof either (review 5, R5-4): it too is read back, and only a
+// first send's confirmation corroborates or teaches the agent's controller user id.
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
 import type { DispenserEvent } from "../../contracts/dispenser.ts";
@@ -79,7 +81,7 @@ export async function ownershipUnknown(
       point: r.point,
       code: "PTS_OWNERSHIP_UNKNOWN",
       transactionId: r.flowId,
-      message: `pump ${r.pump} transaction ${r.transaction}: an authorization whose answer was lost cannot be proven ours or someone else's (${why}); not settled, not cancelled, not stopped — check the sale on the controller, then \`ctl resolve ${r.flowId} claim\` (ours: charged at the controller's figures) or \`ctl resolve ${r.flowId} disown\` (not ours: nothing charged)`,
+      message: `pump ${r.pump} transaction ${r.transaction}: an authorization whose answer was lost cannot be proven ours or someone else's (${why}); not settled, not cancelled, not stopped — check the sale on the controller, then \`ctl resolve ${r.flowId} claim\` (ours: charged at the controller's figures — only before the customer's reservation lapses, commitReservationTimeoutS − commitSafetyMarginS after it was made, about 14 min with the defaults) or \`ctl resolve ${r.flowId} disown\` (not ours: nothing charged)`,
     });
   }
   return new AgentError("DEVICE_TIMEOUT", `pump ${r.pump} transaction ${r.transaction}: ownership unknown (${why})`, { pump: r.pump, transaction: r.transaction, code: "PTS_OWNERSHIP_UNKNOWN" });
@@ -175,8 +177,18 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         deps.logger.warn("pts_transaction_renumbered", { pump: record.pump, asked: record.transaction, got: confirmed });
         record = await deps.book.update(record.flowId, () => ({ transaction: confirmed }));
       }
-      // Confirmed to our request: authorized in one write, its UserId check pending in the same
-      // write — a kill before the check leaves it pending, never lost (review 4, R4-1).
+      if (mayHaveLanded) {
+        // A RESEND confirmed (review 5, R5-4): a controller may confirm a same-number request as
+        // "the same request again" whoever sent the first one — the attendant's POS may have taken
+        // our number between our read-back and this resend. The confirmation proves nothing: the
+        // read-back decides, against the evidence journaled before the first send (sentAs), and
+        // the agent's id is never learned or corroborated from it.
+        // (The loop's read-back runs next: there → authorized, foreign → next number, absent → sent again.)
+        deps.logger.warn("pts_resend_confirmed", { pump: record.pump, transaction: record.transaction, next: "read back to decide ownership" });
+        continue;
+      }
+      // Confirmed to our FIRST request of this number: authorized in one write, its UserId check
+      // pending in the same write — a kill before the check leaves it pending, never lost (R4-1).
       record = await deps.book.update(record.flowId, () => ({ phase: "authorized", confirmed: true, userCheckPending: true }));
       await checkConfirmedUser(record, deps);
       return deps.book.byFlow(record.flowId) ?? record;

@@ -23,6 +23,7 @@ import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
 import { OwnUser } from "./own-user.ts";
 import { technicianVerdict } from "./technician-verdict.ts";
+import { stoppable } from "./stop-gate.ts";
 import type { Pts2Config } from "./config.ts";
 import { decodeFirmware } from "./decode-config.ts";
 import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
@@ -193,7 +194,13 @@ export class Pts2Controller implements DispenserController {
 
   async stop(point: PointId): Promise<void> {
     const pump = this.pumpOf(point);
-    const live = this.book.openOn(pump).filter((r) => (r.phase === "authorized" || r.phase === "authorizing") && r.ended === undefined);
+    // Only a sale of ours the pump is on (stop-gate.ts, review 5 R5-1): a parked sale of unknown
+    // owner, or the POS's sale filling after ours, is never stopped — resolved without a packet.
+    const obs = this.lastObs.get(pump);
+    const open = this.book.openOn(pump).filter((r) => (r.phase === "authorized" || r.phase === "authorizing") && r.ended === undefined);
+    const live = open.filter((r) => stoppable(r, obs));
+    if (live.length < open.length) this.log.warn("pts_stop_withheld", { pump, withheld: open.filter((r) => !live.includes(r)).map((r) => ({ flowId: r.flowId, transaction: r.transaction, phase: r.phase, parked: r.ownershipUnknownAt !== undefined })), status: obs?.kind });
+    if (live.length === 0) return;
     for (const r of live) await this.book.update(r.flowId, (c) => ({ stopRequestedAt: c.stopRequestedAt ?? this.scheduler.now() }));
     await this.followUps.sendStop(pump, false, live);
     // Give the valve a moment: the flow reads the sale record next, which is final only once ended
@@ -223,14 +230,14 @@ export class Pts2Controller implements DispenserController {
       fault: (e) => this.raiseOnce(e),
       pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,
-      resendStop: (r) => this.followUps.sendStop(r.pump, false, [r]).catch(() => undefined),
+      resendStop: (r) => (stoppable(r, this.lastObs.get(r.pump)) ? this.followUps.sendStop(r.pump, false, [r]).catch(() => undefined) : Promise.resolve()),
       ended: (r, figures) => this.followUps.noteEnded(r, figures),
     });
   }
 
   /** A technician's decision on a sale of unknown owner (technician-verdict.ts); the flow reads the sale again. */
   resolveSale(transactionId: string, verdict: SaleVerdict): Promise<void> {
-    return technicianVerdict(this.book, transactionId, verdict, this.scheduler.now(), this.log);
+    return technicianVerdict(this.book, transactionId, verdict, this.scheduler.now(), this.log, this.authorizing);
   }
 
   /** The flow finished with this transaction (paid, cancelled): close it on the controller. Idempotent. */

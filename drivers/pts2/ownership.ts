@@ -111,7 +111,12 @@ export function evidenceFor(r: TxRecord, user: OwnUserView): UserEvidence {
 export function ownershipOf(r: TxRecord, info: TransactionInfo, user: OwnUserView): Ownership {
   const no = (why: string): Ownership => ({ ours: false, why });
   if (info.pump !== r.pump || info.transaction !== r.transaction) return no(`answer names pump ${info.pump} transaction ${info.transaction}`);
-  if (r.claimedAt !== undefined) return { ours: true }; // a technician checked it on the controller (ctl resolve FLOW claim)
+  if (r.claimedAt !== undefined) {
+    // A technician checked it on the controller (ctl resolve FLOW claim) — unless the controller
+    // proves it another user's (review 5, R5-2: a claim never beats a provable contradiction).
+    const contra = provableContradiction(r, info, user);
+    return contra === undefined ? { ours: true } : no(`${contra}, though claimed by a technician`);
+  }
   if (info.userId === undefined) return { ours: "unknown", why: "the controller does not report who authorized it (no UserId)" };
   if (r.ownershipUnknownAt !== undefined) return { ours: "unknown", why: `authorized by controller user ${info.userId}; parked for a technician's decision since ${new Date(r.ownershipUnknownAt).toISOString()}` };
   const sent = evidenceFor(r, user);
@@ -129,6 +134,14 @@ export function ownershipOf(r: TxRecord, info: TransactionInfo, user: OwnUserVie
     return { ours: true, anomaly: `started ${info.startedAt}, before our number check found it free at ${r.controllerTimeAtProbe} (controller clock stepped back, or the start stamped at nozzle lift)` };
   }
   return { ours: true };
+}
+
+/** The UserId read back is not the trusted, undoubted id the record was sent as: a description, else undefined. */
+function provableContradiction(r: TxRecord, info: TransactionInfo, user: OwnUserView): string | undefined {
+  if (info.userId === undefined) return undefined;
+  const sent = evidenceFor(r, user);
+  if (!sent.trusted || sent.userId === undefined || user.doubtAbout(sent.userId) !== undefined) return undefined;
+  return info.userId !== sent.userId ? `authorized by controller user ${info.userId}, the agent sent it as user ${sent.userId}` : undefined;
 }
 
 /** "2024-10-30T12:00:00" (the controller's local time, no zone) → a comparable number; undefined when unreadable. */

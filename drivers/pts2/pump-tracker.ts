@@ -19,6 +19,7 @@
 //   read back first: only a transaction that matches what we asked is ours (ownership.ts);
 // - a sale running at another price, grade or nozzle than authorized raises PTS_SALE_MISMATCH
 //   (the flow stops the pump; the end is charged as sale-figures.ts says).
+import { provenOurs, stoppable } from "./stop-gate.ts";
 import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import type { Figures, PumpObservation } from "./decode-status.ts";
 import { endedFigures, mismatchOf } from "./sale-figures.ts";
@@ -121,7 +122,7 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
           if (r.liveVerdict === "ours") actions.push({ type: "stop", record: r, emergency: false, why: `authorization ${r.transaction} we resolved as absent is live` });
           else actions.push({ type: "verify", record: r });
         }
-        else if (r.stopRequestedAt !== undefined && stopDue(ctx, r)) actions.push({ type: "stop", record: r, emergency: false, why: "stop not yet effective" });
+        else if (r.stopRequestedAt !== undefined && stoppable(r, obs) && stopDue(ctx, r)) actions.push({ type: "stop", record: r, emergency: false, why: "stop not yet effective" });
         continue;
       }
       // The pump is idle and not holding r: r ended (and was closed) or vanished. Settled by its
@@ -154,8 +155,11 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
       }
       return { view: next, events, actions };
     }
-    // Not confirmed yet: is it the authorization we sent? (the read-back resolves it)
+    // Not confirmed yet: is it the authorization we sent? (the read-back resolves it.) Until it is
+    // proven ours it may be the POS's sale under our number: no progress reported as our flow's,
+    // no stop (review 5, R5-1; stop-gate.ts).
     if (r.phase === "authorizing") actions.push({ type: "read", record: r });
+    if (!provenOurs(r)) return { view: next, events, actions };
     // Judged once fuel runs: the first status of a fill may not carry its price and grade yet.
     const why = obs.milli > 0 ? mismatchOf(r, obs) : undefined;
     if (why !== undefined && view.mismatchRaised !== r.transaction) {

@@ -7,14 +7,18 @@
 //              own figures, across restarts and controller clock steps (`ctl resolve FLOW claim`)
 //   not-ours → refused + foreign in our book: nothing charged, the pump not touched — it is the
 //              other system's sale to close (`ctl resolve FLOW disown`)
-// Only a record still waiting for its authorization to be proven (`authorizing`) takes a decision;
-// one the controller confirmed to us is ours already, one closed is closed.
+// Only a record PARKED for this decision (`authorizing` with `ownershipUnknownAt`: the
+// PTS_OWNERSHIP_UNKNOWN alarm was raised) takes one, and not while the driver is resolving its
+// PumpAuthorize (review 5, R5-2: a claim on a record merely waiting for a busy read-back was
+// accepted, and then charged the POS's sale that took the number). One the controller confirmed to
+// us is ours already, one closed is closed. A claim never beats a provable UserId contradiction
+// (ownership.ts).
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
 import type { SaleVerdict } from "../../contracts/dispenser.ts";
 import type { TransactionBook } from "./transactions.ts";
 
-export async function technicianVerdict(book: TransactionBook, flowId: string, verdict: SaleVerdict, now: number, logger: Logger): Promise<void> {
+export async function technicianVerdict(book: TransactionBook, flowId: string, verdict: SaleVerdict, now: number, logger: Logger, authorizing: ReadonlySet<string> = new Set()): Promise<void> {
   const r = book.byFlow(flowId);
   if (!r) throw new AgentError("NOT_FOUND", `no PTS-2 transaction of flow ${flowId}`, { flowId });
   if (verdict === "ours" && (r.claimedAt !== undefined || (r.phase === "authorized" && r.closedAt === undefined))) return; // ours already: idempotent
@@ -22,10 +26,19 @@ export async function technicianVerdict(book: TransactionBook, flowId: string, v
   if (r.phase !== "authorizing") {
     throw new AgentError("CONFLICT", `flow ${flowId}: pump ${r.pump} transaction ${r.transaction} is ${r.phase}${r.closedAt !== undefined ? " and closed" : ""}, not waiting for an ownership decision`, { flowId, phase: r.phase });
   }
+  if (r.ownershipUnknownAt === undefined) {
+    throw new AgentError("CONFLICT", `flow ${flowId}: pump ${r.pump} transaction ${r.transaction} was not parked as PTS_OWNERSHIP_UNKNOWN (its authorization is still being resolved); claim/disown only decide a parked sale`, { flowId, phase: r.phase });
+  }
+  if (authorizing.has(flowId)) {
+    throw new AgentError("CONFLICT", `flow ${flowId}: the driver is sending or reading back the PumpAuthorize of pump ${r.pump} transaction ${r.transaction} right now; try again once the flow is parked`, { flowId, phase: r.phase });
+  }
   const at = now;
+  let changed = false;
   const next = await book.update(flowId, (c) => {
-    if (c.phase !== "authorizing") return {};
+    if (c.phase !== "authorizing" || c.ownershipUnknownAt === undefined) return {};
+    changed = true;
     return verdict === "ours" ? { claimedAt: at } : { phase: "refused", foreign: true, disownedAt: at, closedAt: at };
   });
+  if (!changed) throw new AgentError("CONFLICT", `flow ${flowId}: pump ${next.pump} transaction ${next.transaction} moved on (${next.phase}) before the decision was recorded`, { flowId, phase: next.phase });
   logger.warn("pts_technician_verdict", { flowId, pump: next.pump, transaction: next.transaction, verdict, phase: next.phase });
 }

@@ -1,0 +1,24 @@
+// Is a PumpStop ours to send? PumpStop is pump-wide: it stops whatever the pump is doing, and the
+// attendant's POS sells on the same pump under numbers like ours. Review 5 (R5-1) found a flow
+// parked PTS_OWNERSHIP_UNKNOWN (its alarm: "the pump not touched") stopping the POS's cash sale
+// that held its number, again on every guard tick, and a securing flow stopping whatever filled at
+// link-up. So a stop goes out only for a record the pump is actually on, and only when it is ours:
+// - filling / at the end of the record's own number: only a PROVEN sale of ours (confirmed to our
+//   first send, read back as ours, claimed by a technician, or a given-up number verified ours);
+// - the pump filling another number: never (someone else's sale, not ours to touch);
+// - idle (an authorization waiting for the nozzle, or nothing) or not known: a proven one, or one
+//   still being resolved — revoking an authorization that may be ours before anybody fills — but
+//   never one parked for a technician's decision (PTS_OWNERSHIP_UNKNOWN: nothing touches it).
+import type { PumpObservation } from "./decode-status.ts";
+import type { TxRecord } from "./transactions.ts";
+
+/** The record is our sale beyond doubt. */
+export function provenOurs(r: TxRecord): boolean {
+  return r.phase === "authorized" || r.claimedAt !== undefined || r.liveVerdict === "ours";
+}
+
+export function stoppable(r: TxRecord, obs: PumpObservation | undefined): boolean {
+  if (obs !== undefined && (obs.kind === "filling" || obs.kind === "end")) return obs.transaction === r.transaction && provenOurs(r);
+  if (obs?.kind === "idle" && obs.transaction !== undefined && obs.transaction !== r.transaction) return false; // another authorization waits on the pump
+  return provenOurs(r) || (r.phase === "authorizing" && r.ownershipUnknownAt === undefined);
+}
