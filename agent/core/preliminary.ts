@@ -421,8 +421,10 @@ function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel"
   switch (action) {
     case "mark-settled":
       // Settled by hand — but a reservation left open holds the customer's money until it lapses:
-      // read the invoice first, and cancel it if it is still open.
-      return resumed.invoiceRef === undefined || resumed.ersReference !== undefined ? finish(resumed, "settled-manually") : poll(resumed, "closing", ctx);
+      // read the invoice first, and cancel it if it is still open. The technician's decision
+      // replaces a `reservation-lost` park (finish re-parks on that cancelWanted), so it ends the flow.
+      const settled: S = resumed.cancelWanted === "reservation-lost" ? { ...resumed, cancelWanted: "settled-manually" } : resumed;
+      return settled.invoiceRef === undefined || settled.ersReference !== undefined ? finish(settled, "settled-manually") : poll(settled, "closing", ctx);
     case "retry": {
       // Resume where it parked, with a fresh window for the retries (the technician knows the
       // reservation may have lapsed; the reads say so if it did).
