@@ -31,7 +31,7 @@ import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } 
 import { cancelLater, onClosingRead } from "./preliminary-cancel.ts";
 import { commitMayHaveHappened, confirmWindowMs, onCommitCheck } from "./preliminary-commit.ts";
 import { DELIVERY_PHASES, guardPump, onGuardedInput } from "./preliminary-pump.ts";
-import { isWatchAnswer, onWatchAnswer, onWatchTimer, startWatch } from "./preliminary-watch.ts";
+import { isWatchAnswer, onWatchAnswer, onWatchTimer, watching } from "./preliminary-watch.ts";
 import {
   alarmFor,
   authorize,
@@ -79,7 +79,7 @@ function recover(s: S, ctx: FlowContext): Step<S> {
   const sendLost = s.sendLost === true || s.phase === "sending-invoice";
   const step = resume({ ...s, pending: undefined, watchRef: undefined, attempts: 0, secureArmed: false, pumpOpen, sendLost }, s.phase, ctx);
   // The pump may still run on the reservation: watch it again (preliminary-watch.ts).
-  return PUMP_PHASES.includes(s.phase) && !s.reservationLost ? withEffects(step, startWatch(ctx)) : step;
+  return PUMP_PHASES.includes(s.phase) && !s.reservationLost ? watching(step, ctx) : step;
 }
 
 /** Re-enters `phase` by first reading what may have happened in it (restart, technician retry). */
@@ -230,7 +230,7 @@ function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     // so does closing a late invoice (the fresh one superseding it is cancelled, never served).
     if (o.status === "RESERVED") {
       if (s.cancelWanted === "stopped" || s.reservationLost) return cancel(next, s.cancelWanted ?? "stopped");
-      return withEffects(authorize(next, ctx), startWatch(ctx));
+      return watching(authorize(next, ctx), ctx);
     }
     if (o.status === "CANCELED" || o.status === "FAILED" || o.status === "EXPIRED") {
       // After a lost send, CANCELED may be a late invoice of ours superseding this one (§6.4): it is
