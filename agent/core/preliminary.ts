@@ -430,7 +430,10 @@ function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel"
       // reservation may have lapsed; the reads say so if it did).
       const window = ctx.now + ctx.settings.retryMaxMs * 4;
       const commitDeadline = Math.max(s.commitDeadline ?? window, window);
-      return resume({ ...resumed, commitDeadline, parkedFrom: undefined }, s.parkedFrom ?? "checking-commit", ctx);
+      const from = s.parkedFrom ?? "checking-commit";
+      const step = resume({ ...resumed, commitDeadline, parkedFrom: undefined, watchRef: undefined }, from, ctx);
+      // Back in a phase the pump may run in: its reservation is watched again (as recover does).
+      return PUMP_PHASES.includes(from) && !s.reservationLost ? watching(step, ctx) : step;
     }
     case "cancel":
       return cancel(resumed, "technician");
