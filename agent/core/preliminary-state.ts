@@ -112,6 +112,8 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   readonly sendLost?: boolean;
   /** The reservation read while the pump runs, still out (preliminary-watch.ts); volatile. */
   readonly watchRef?: string;
+  /** When the reservation was last read RESERVED (or the watch last started): how long the pump has run on it unconfirmed. */
+  readonly watchSeenAt?: number;
   /**
    * The invoice the pump ran on was found CANCELED/EXPIRED under it (a late sendInvoice superseded
    * it, §6.4, or it lapsed): nothing can be committed; the terminal's current invoice is closed and

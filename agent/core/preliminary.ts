@@ -31,7 +31,7 @@ import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } 
 import { cancelLater, onClosingRead } from "./preliminary-cancel.ts";
 import { commitMayHaveHappened, confirmWindowMs, onCommitCheck } from "./preliminary-commit.ts";
 import { DELIVERY_PHASES, guardPump, onGuardedInput } from "./preliminary-pump.ts";
-import { isWatchAnswer, onWatchAnswer, onWatchTimer, startWatch } from "./preliminary-watch.ts";
+import { isWatchAnswer, onWatchAnswer, onWatchTimer, watching } from "./preliminary-watch.ts";
 import {
   alarmFor,
   authorize,
@@ -79,7 +79,7 @@ function recover(s: S, ctx: FlowContext): Step<S> {
   const sendLost = s.sendLost === true || s.phase === "sending-invoice";
   const step = resume({ ...s, pending: undefined, watchRef: undefined, attempts: 0, secureArmed: false, pumpOpen, sendLost }, s.phase, ctx);
   // The pump may still run on the reservation: watch it again (preliminary-watch.ts).
-  return PUMP_PHASES.includes(s.phase) && !s.reservationLost ? withEffects(step, startWatch(ctx)) : step;
+  return PUMP_PHASES.includes(s.phase) && !s.reservationLost ? watching(step, ctx) : step;
 }
 
 /** Re-enters `phase` by first reading what may have happened in it (restart, technician retry). */
@@ -230,7 +230,7 @@ function onReservationPoll(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     // so does closing a late invoice (the fresh one superseding it is cancelled, never served).
     if (o.status === "RESERVED") {
       if (s.cancelWanted === "stopped" || s.reservationLost) return cancel(next, s.cancelWanted ?? "stopped");
-      return withEffects(authorize(next, ctx), startWatch(ctx));
+      return watching(authorize(next, ctx), ctx);
     }
     if (o.status === "CANCELED" || o.status === "FAILED" || o.status === "EXPIRED") {
       // After a lost send, CANCELED may be a late invoice of ours superseding this one (§6.4): it is
@@ -421,14 +421,19 @@ function onTechnician(s: S, action: "stop" | "mark-settled" | "retry" | "cancel"
   switch (action) {
     case "mark-settled":
       // Settled by hand — but a reservation left open holds the customer's money until it lapses:
-      // read the invoice first, and cancel it if it is still open.
-      return resumed.invoiceRef === undefined || resumed.ersReference !== undefined ? finish(resumed, "settled-manually") : poll(resumed, "closing", ctx);
+      // read the invoice first, and cancel it if it is still open. The technician's decision
+      // replaces a `reservation-lost` park (finish re-parks on that cancelWanted), so it ends the flow.
+      const settled: S = resumed.cancelWanted === "reservation-lost" ? { ...resumed, cancelWanted: "settled-manually" } : resumed;
+      return settled.invoiceRef === undefined || settled.ersReference !== undefined ? finish(settled, "settled-manually") : poll(settled, "closing", ctx);
     case "retry": {
       // Resume where it parked, with a fresh window for the retries (the technician knows the
       // reservation may have lapsed; the reads say so if it did).
       const window = ctx.now + ctx.settings.retryMaxMs * 4;
       const commitDeadline = Math.max(s.commitDeadline ?? window, window);
-      return resume({ ...resumed, commitDeadline, parkedFrom: undefined }, s.parkedFrom ?? "checking-commit", ctx);
+      const from = s.parkedFrom ?? "checking-commit";
+      const step = resume({ ...resumed, commitDeadline, parkedFrom: undefined, watchRef: undefined }, from, ctx);
+      // Back in a phase the pump may run in: its reservation is watched again (as recover does).
+      return PUMP_PHASES.includes(from) && !s.reservationLost ? watching(step, ctx) : step;
     }
     case "cancel":
       return cancel(resumed, "technician");
