@@ -163,12 +163,12 @@ class Engine implements PaymentEngine, RunnerHost {
     this.points.accepting = false;
     this.unsubscribe?.();
     this.clockWatch?.stop();
-    const compacted = this.compaction.stop();
+    // Not awaited: a compaction batch may wait behind appends of flows being stopped; it ends (or
+    // fails quietly, stopped) on its own, and the journal's close waits for its statements.
+    void this.compaction.stop();
     this.flows.stopAll();
     this.flows.abortWaiters();
     this.events$.complete();
-    // The journal is closed after the engine: a compaction batch still running must end first.
-    await compacted;
   }
 
   // ---- starting flows -------------------------------------------------------------------------

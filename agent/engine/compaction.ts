@@ -36,7 +36,7 @@ export class JournalCompaction {
       this.running = this.journal
         .compact(this.scheduler.now() - this.retentionMs)
         .then((n) => n > 0 && this.logger.info("journal_compacted", { flows: n }))
-        .catch((err: unknown) => this.logger.error("journal_compaction_failed", { err }))
+        .catch((err: unknown) => (this.stopped ? this.logger.info("journal_compaction_interrupted", { note: "stopped while a batch ran; the next start compacts again" }) : this.logger.error("journal_compaction_failed", { err })))
         .finally(() => this.schedule(Math.max(60_000, Math.min(3_600_000, this.retentionMs / 4))));
     });
   }
