@@ -84,7 +84,8 @@ describe("the simulated station (npm start)", () => {
     try {
       const receipts = join(dir, ".glase", "receipts");
       const files = await eventually(async () => {
-        const list = await readdir(receipts).catch(() => [] as string[]);
+        // A receipt is written to a hidden temporary name, then renamed: only finished ones count.
+        const list = (await readdir(receipts).catch(() => [] as string[])).filter((f) => !f.startsWith("."));
         return list.length >= 1 ? list : undefined;
       }, 150_000, `a receipt in ${receipts}\n${out.slice(-2000)}`);
       const text = await readFile(join(receipts, files[0]!), "utf8");
