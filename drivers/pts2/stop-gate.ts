@@ -7,8 +7,9 @@
 //   first send, read back as ours, claimed by a technician, or a given-up number verified ours);
 // - the pump filling another number: never (someone else's sale, not ours to touch);
 // - idle (an authorization waiting for the nozzle, or nothing) or not known: a proven one, or one
-//   still being resolved — revoking an authorization that may be ours before anybody fills — but
-//   never one parked for a technician's decision (PTS_OWNERSHIP_UNKNOWN: nothing touches it).
+//   still being resolved — revoking an authorization that may be ours before anybody fills; when the
+//   pump is seen idle on the record's own number (or on none), any record, parked ones too: nothing
+//   is filling, so the stop can only revoke a waiting authorization (review 6 R6-1).
 import type { PumpObservation } from "./decode-status.ts";
 import type { TxRecord } from "./transactions.ts";
 
@@ -20,5 +21,9 @@ export function provenOurs(r: TxRecord): boolean {
 export function stoppable(r: TxRecord, obs: PumpObservation | undefined): boolean {
   if (obs !== undefined && (obs.kind === "filling" || obs.kind === "end")) return obs.transaction === r.transaction && provenOurs(r);
   if (obs?.kind === "idle" && obs.transaction !== undefined && obs.transaction !== r.transaction) return false; // another authorization waits on the pump
+  // Idle on this record's own number (our authorization waiting for a nozzle) or on nothing: the stop
+  // only revokes it, nobody's fuel is cut — a parked sale too (review 6 R6-1: withheld, the
+  // authorization outlived the lapse and the next driver fuelled free).
+  if (obs?.kind === "idle") return true;
   return provenOurs(r) || (r.phase === "authorizing" && r.ownershipUnknownAt === undefined);
 }

@@ -81,7 +81,9 @@ it("R5-2 pure rules: a claim never beats a provable UserId contradiction; the st
   expect(ownershipOf(rec({ ownershipUnknownAt: 1, claimedAt: 2, sentAs: { trusted: false, gap: "unverified" } }), { ...info, userId: 2 }, user).ours).toBe(true); // nothing provable: the technician's word
   const filling = { kind: "filling" as const, pump: 1, transaction: 5, nozzle: 1, fuelGradeId: 1, milli: 1000, amountMinor: 1899, priceMinor: 1899 };
   expect(stoppable(rec({ ownershipUnknownAt: 1 }), filling)).toBe(false); // parked: never touched
-  expect(stoppable(rec({ ownershipUnknownAt: 1 }), { kind: "idle", pump: 1, nozzleUp: 0, transaction: 5, request: "x" })).toBe(false);
+  // Parked but the pump idle on its own number: only our waiting authorization is revoked (review 6 R6-1).
+  expect(stoppable(rec({ ownershipUnknownAt: 1 }), { kind: "idle", pump: 1, nozzleUp: 0, transaction: 5, request: "x" })).toBe(true);
+  expect(stoppable(rec({ ownershipUnknownAt: 1 }), { kind: "idle", pump: 1, nozzleUp: 0, transaction: 6, request: "x" })).toBe(false); // another authorization waits
   expect(stoppable(rec(), filling)).toBe(false); // unproven and filling: may be the POS's
   expect(stoppable(rec(), { kind: "idle", pump: 1, nozzleUp: 0, transaction: 5, request: "x" })).toBe(true); // revoke a maybe-ours authorization before anybody fills
   expect(stoppable(rec({ phase: "authorized" }), filling)).toBe(true);
