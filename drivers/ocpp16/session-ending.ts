@@ -165,6 +165,18 @@ export class SessionEnding {
     });
   }
 
+  /**
+   * A message of the transaction arrived while its "StopTransaction missing" wait runs: the
+   * charger is still delivering (a queue drained at its own pace ends with the StopTransaction),
+   * so the wait starts again — settling now would take part of a queue still arriving. Never
+   * past the last safe moment: from then on nothing defers it.
+   */
+  deferMissing(transactionId: string): void {
+    const s = this.book.get(transactionId);
+    if (!s || s.state !== "delivering" || this.host.scheduler.now() >= this.settleBy(s)) return;
+    this.armMissingTimer(transactionId);
+  }
+
   armMissingTimer(transactionId: string): void {
     const sale = this.book.get(transactionId);
     this.timers.set(transactionId, "missing", sale ? this.untilSettleBy(sale, this.host.lateStopWaitMs) : this.host.lateStopWaitMs, () => {

@@ -202,9 +202,11 @@ export class Sessions {
     }
     const reading = energyRegister(req.meterValue);
     if (!s || s.state !== "delivering" || !reading || s.meterStartWh === undefined) return {};
-    // A session that reports is alive: not "ended without a StopTransaction" (unless its
-    // connector has said the transaction is over).
+    // A session that reports is alive: not "ended without a StopTransaction" — and if its
+    // connector has said the transaction is over, the charger is still delivering its queue of
+    // it (the StopTransaction comes last): the wait for it starts again, up to the last safe moment.
     if (!this.ending.endedStatus(s)) this.timers.clear(s.transactionId, "missing");
+    else this.ending.deferMissing(s.transactionId);
     const b = this.host.binding(s.point);
     const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh, reading.at);
     // The same readings again, each step bounded by the rated power: what progress alone may settle.
