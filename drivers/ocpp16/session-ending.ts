@@ -90,7 +90,9 @@ export class SessionEnding {
    * that refuses TriggerMessage gives none.
    */
   private askRegisterAfterStop(transactionId: string): void {
-    const step = Math.min(2000, this.host.stopTimeoutMs / 4);
+    // A quarter of the stop's timeout, at most 15 s: a car and charger ramping down after an
+    // accepted stop (IEC 61851 gives seconds) is not charging on. Defaults: at 15 s and 30 s of 60.
+    const step = Math.min(15_000, this.host.stopTimeoutMs / 4);
     for (const k of [1, 2]) {
       this.host.scheduler.setTimer(k * step, () => {
         const s = this.book.get(transactionId);
