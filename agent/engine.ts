@@ -196,6 +196,18 @@ class Engine implements PaymentEngine, RunnerHost {
     return runner;
   }
 
+  /** Launches a flow whose caller waits for its end (a refund, a reconciliation). */
+  private async launchAndAwait(flowId: string, state: FlowState, effects: readonly Effect[]): Promise<FlowState> {
+    const done = this.flows.waitFor(flowId);
+    try {
+      await this.launch(state, effects);
+    } catch (err) {
+      this.flows.forgetWaiter(flowId);
+      throw err;
+    }
+    return done;
+  }
+
   private onCustomerCall(point: number, gradeId: string | undefined, presetMinor: number | undefined): void {
     const p = this.points.get(point);
     if (!p || p.config.kind === "kiosk") return;
@@ -239,9 +251,7 @@ class Engine implements PaymentEngine, RunnerHost {
     this.periods.assertFree(terminalId, "refund", this.flows.states()); // the journal read yielded
     const flowId = this.flows.ownFlowId(req.flowId, "R");
     const step = refundFlow.start({ flowId, terminalId, point: cfg.id, currency: cfg.currency, ersReference: req.ersReference, amountMinor: req.amountMinor, others }, this.ctx());
-    const done = this.flows.waitFor(flowId);
-    await this.launch(step.state, step.effects);
-    return refundFlow.resultOf(flowId, (await done) as RefundState);
+    return refundFlow.resultOf(flowId, (await this.launchAndAwait(flowId, step.state, step.effects)) as RefundState);
   }
 
   async startReconciliation(req: { readonly scope: "shop" | "terminal"; readonly terminal?: string; readonly reportId: string; readonly nextReportIds?: readonly string[] }): Promise<ReconciliationResult> {
@@ -255,9 +265,7 @@ class Engine implements PaymentEngine, RunnerHost {
     } else if (!this.opts.reseller) throw new AgentError("CONFIG_INVALID", "shop reconciliation needs the shop (reseller) credentials", {});
     const flowId = this.flows.newFlowId("C");
     const step = reconciliationFlow.start({ flowId, scope: req.scope, ...(req.terminal !== undefined ? { terminalId: req.terminal } : {}), reportId: req.reportId, ...(req.nextReportIds?.length ? { nextReportIds: req.nextReportIds } : {}), ...shift }, this.ctx());
-    const done = this.flows.waitFor(flowId);
-    await this.launch(step.state, step.effects);
-    return reconciliationFlow.resultOf(flowId, (await done) as ReconciliationState);
+    return reconciliationFlow.resultOf(flowId, (await this.launchAndAwait(flowId, step.state, step.effects)) as ReconciliationState);
   }
 
   // ---- technician commands --------------------------------------------------------------------

@@ -88,8 +88,20 @@ export class FlowRegistry {
     return [...[...this.runners.values()].map((r) => summarize(r, now)), ...this.recent];
   }
 
+  /**
+   * The answer of a flow about to launch. Its caller awaits it only after the launch's first
+   * journal write: a close in between rejects it first, and that must not surface as an unhandled
+   * rejection (it is handled here; the caller's await still sees it).
+   */
   waitFor(flowId: string): Promise<FlowState> {
-    return new Promise((resolve, reject) => this.waiters.set(flowId, { resolve, reject }));
+    const answer = new Promise<FlowState>((resolve, reject) => this.waiters.set(flowId, { resolve, reject }));
+    answer.catch(() => undefined);
+    return answer;
+  }
+
+  /** A flow that never launched has no answer coming: its waiter goes. */
+  forgetWaiter(flowId: string): void {
+    this.waiters.delete(flowId);
   }
 
   answer(s: FlowState): void {
