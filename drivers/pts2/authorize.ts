@@ -162,6 +162,7 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       throw new AgentError("DEVICE_TIMEOUT", `PumpAuthorize of transaction ${record.transaction} on pump ${record.pump} unresolved after ${sends} sends`, { pump: record.pump, transaction: record.transaction });
     }
     sends++;
+    let foreignConfirmed: TxRecord | undefined;
     try {
       const { data } = await deps.exchange.request("PumpAuthorize", {
         Pump: record.pump,
@@ -191,7 +192,9 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       // pending in the same write — a kill before the check leaves it pending, never lost (R4-1).
       record = await deps.book.update(record.flowId, () => ({ phase: "authorized", confirmed: true, userCheckPending: true }));
       await checkConfirmedUser(record, deps);
-      return deps.book.byFlow(record.flowId) ?? record;
+      const checked = deps.book.byFlow(record.flowId) ?? record;
+      if (!checked.foreign) return checked;
+      foreignConfirmed = checked; // thrown below, outside this catch
     } catch (err) {
       if (isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_ALREADY_EXIST) || isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
         // Our own earlier attempt, or a number / pump someone else took since the probe: the read-back decides.
@@ -221,6 +224,12 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       // No usable answer: the controller may have authorized. Read back before anything else.
       deps.logger.warn("pts_authorize_unanswered", { pump: record.pump, transaction: record.transaction, err });
       mayHaveLanded = true;
+    }
+    if (foreignConfirmed !== undefined) {
+      // The confirmation was the POS's authorization under our number (user-check.ts): the pump is
+      // taken, so no other number is tried; the flow gives its reservation back.
+      const f = foreignConfirmed;
+      throw new AgentError("DEVICE_REJECTED", `pump ${f.pump} transaction ${f.transaction}: the confirmed authorization is another controller user's`, { pump: f.pump, transaction: f.transaction, code: "PTS_FOREIGN_TRANSACTION" });
     }
   }
 }

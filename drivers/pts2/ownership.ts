@@ -137,7 +137,7 @@ export function ownershipOf(r: TxRecord, info: TransactionInfo, user: OwnUserVie
 }
 
 /** The UserId read back is not the trusted, undoubted id the record was sent as: a description, else undefined. */
-function provableContradiction(r: TxRecord, info: TransactionInfo, user: OwnUserView): string | undefined {
+export function provableContradiction(r: TxRecord, info: TransactionInfo, user: OwnUserView): string | undefined {
   if (info.userId === undefined) return undefined;
   const sent = evidenceFor(r, user);
   if (!sent.trusted || sent.userId === undefined || user.doubtAbout(sent.userId) !== undefined) return undefined;

@@ -4,7 +4,8 @@
 // that held its number, again on every guard tick, and a securing flow stopping whatever filled at
 // link-up. So a stop goes out only for a record the pump is actually on, and only when it is ours:
 // - filling / at the end of the record's own number: only a PROVEN sale of ours (confirmed to our
-//   first send, read back as ours, claimed by a technician, or a given-up number verified ours);
+//   first send, read back as ours — a technician's claim too, once its read-back found no
+//   contradiction — or a given-up number verified ours);
 // - the pump filling another number: never (someone else's sale, not ours to touch);
 // - idle (an authorization waiting for the nozzle, or nothing) or not known: a proven one, or one
 //   still being resolved — revoking an authorization that may be ours before anybody fills; when the
@@ -13,9 +14,16 @@
 import type { PumpObservation } from "./decode-status.ts";
 import type { TxRecord } from "./transactions.ts";
 
-/** The record is our sale beyond doubt. */
+/**
+ * The record is our sale beyond doubt. A technician's claim alone is not: it is a decision to
+ * judge the sale by the controller's read-back, and that read applies the contradiction rule
+ * (ownership.ts: a claim never beats a UserId that provably is someone else's). So a claimed
+ * record counts once the read-back has turned it `authorized`; until then (one read — the tracker
+ * asks for it at the first status) the POS's fill under its number is neither reported as our
+ * progress nor stopped (review 6, R6-2).
+ */
 export function provenOurs(r: TxRecord): boolean {
-  return r.phase === "authorized" || r.claimedAt !== undefined || r.liveVerdict === "ours";
+  return r.phase === "authorized" || r.liveVerdict === "ours";
 }
 
 export function stoppable(r: TxRecord, obs: PumpObservation | undefined): boolean {

@@ -11,7 +11,7 @@ import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import type { TransactionInfo } from "./decode-config.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
-import { readTransaction } from "./ownership.ts";
+import { provableContradiction, readTransaction } from "./ownership.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
 
@@ -21,6 +21,7 @@ export interface UserCheckDeps {
   readonly logger: Logger;
   readonly units: WireUnits;
   readonly ownUser: OwnUser;
+  readonly now: () => number;
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
 }
 
@@ -29,6 +30,27 @@ export interface UserCheckDeps {
  * agent's id; alarms PTS_USER_MISMATCH once when it is news. Clears the record's pending check.
  */
 export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | undefined, deps: UserCheckDeps): Promise<void> {
+  // A confirmation is not proof by itself: a controller may confirm a same-number PumpAuthorize as
+  // "the same request again" whoever sent the first one (the twin's default; review 5, R5-4), so
+  // the attendant's POS taking the number our probe had just found free (its automatic numbering
+  // picks LastTransaction + 1, as we do) gets OUR first send confirmed. When the UserId provably
+  // contradicts the trusted id the record was sent as, it is the POS's sale: refused and foreign in
+  // our book — never settled, stopped or closed by us, and no lesson about our own id.
+  const contra = info === undefined ? undefined : provableContradiction(r, info, deps.ownUser);
+  if (contra !== undefined) {
+    const now = deps.now();
+    const next = await deps.book.update(r.flowId, (c) => (c.phase === "authorized" && c.ended === undefined ? { phase: "refused", foreign: true, closedAt: now, userCheckPending: false } : { userCheckPending: false }));
+    if (!next.foreign) return;
+    deps.logger.warn("pts_confirmed_foreign", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: contra });
+    deps.fault({
+      type: "fault",
+      point: r.point,
+      code: "PTS_FOREIGN_TRANSACTION",
+      transactionId: r.flowId,
+      message: `pump ${r.pump} transaction ${r.transaction} was confirmed to our PumpAuthorize, but it is not our authorization (${contra}: another system took the number); not charged, not touched`,
+    });
+    return;
+  }
   const news = await deps.ownUser.confirmed(info?.userId);
   if (r.userCheckPending) await deps.book.update(r.flowId, () => ({ userCheckPending: false }));
   if (!news) return;

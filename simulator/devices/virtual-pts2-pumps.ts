@@ -73,6 +73,7 @@ export const VERR = {
   NO_DOSE: 37,
   NO_PRICE: 38,
   DUPLICATED_AUTHORIZATION: 39,
+  BUSY_OTHER_USER: 40,
   BUSY_OTHER_REQUEST: 41,
   BUSY_FILLING: 42,
   NOT_END_OF_TRANSACTION: 69,
@@ -102,6 +103,15 @@ export class VirtualPumps {
   readonly priceDigits: number;
   /** A power cut also wipes the transaction records (a controller without their non-volatile memory). */
   forgetOnPowerCut = false;
+  /**
+   * The stricter reading of PumpAuthorize (VirtualPts2Options.strictAuthorize): a pump held by
+   * another controller user refuses with 40 "Pump is busy by other user" (the vendor SDK's
+   * JSONPTS_ERROR_PUMP_BUSY_OTHER_USER), whatever the number — even our number taken by the POS —
+   * and a same-number repeat by the same user is refused as 39 "Duplicated authorization request"
+   * instead of being confirmed again. Default (lenient): a same-number request is "the same request
+   * again" whoever sends it, and another user's authorization is refused as 39/41/42.
+   */
+  strictAuthorize = false;
 
   constructor(grades: readonly VirtualGrade[], pumps: readonly VirtualPumpConfig[], private readonly now: () => number, priceDigits = 2) {
     this.priceDigits = priceDigits;
@@ -136,6 +146,11 @@ export class VirtualPumps {
     if (tx !== undefined && (typeof tx !== "number" || !Number.isInteger(tx) || tx < 1 || tx > 65535)) return fail(VERR.TX_OUT_OF_RANGE);
     const priceMinor = d.Price === undefined ? undefined : Math.round((d.Price as number) * 10 ** this.priceDigits);
     const cur = p.current;
+    const user = this.requestUser ?? POS_USER_ID;
+    if (this.strictAuthorize && cur !== undefined) {
+      if (cur.userId !== user) return fail(VERR.BUSY_OTHER_USER);
+      if (tx !== undefined && cur.transaction === tx) return fail(priceMinor !== undefined && priceMinor !== cur.priceMinor ? VERR.REPEATED_PRICE_DIFFERENT : VERR.DUPLICATED_AUTHORIZATION);
+    }
     if (tx !== undefined && cur?.transaction === tx) {
       // The same request again (a retry): the same authorization, unless the price changed.
       if (priceMinor !== undefined && priceMinor !== cur.priceMinor) return fail(VERR.REPEATED_PRICE_DIFFERENT);
@@ -150,7 +165,7 @@ export class VirtualPumps {
     const gradeOfNozzle = nozzle > 0 ? p.nozzles[nozzle - 1]! : 0;
     const t: VirtualTx = {
       pump: p.id,
-      userId: this.requestUser ?? POS_USER_ID,
+      userId: user,
       transaction: number,
       nozzle,
       nozzleUsed: 0,

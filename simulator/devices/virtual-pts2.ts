@@ -32,6 +32,8 @@ export interface VirtualPts2Options extends FlowOptions {
   readonly priceDigits?: number;
   /** A power cut wipes the transaction records (see VirtualPumps.forgetOnPowerCut). */
   readonly forgetOnPowerCut?: boolean;
+  /** The stricter PumpAuthorize of some firmwares (see VirtualPumps.strictAuthorize; default false). */
+  readonly strictAuthorize?: boolean;
   /** Keep connections open between requests (the vendor's SDK closes them; default false). */
   readonly keepAlive?: boolean;
   /** Upload of status to a remote server (the controller's "remote server" settings). */
@@ -95,6 +97,7 @@ export class VirtualPts2 {
     const configs = typeof pumps === "number" ? Array.from({ length: pumps }, (_, i) => ({ pump: i + 1, nozzles: grades.map((g) => g.id) })) : pumps;
     this.pumps = new VirtualPumps(grades, configs, () => this.scheduler.now(), options.priceDigits ?? 2);
     this.pumps.forgetOnPowerCut = options.forgetOnPowerCut === true;
+    this.pumps.strictAuthorize = options.strictAuthorize === true;
     this.flow = new VirtualFlow(this.pumps, this.scheduler, options);
     if (options.upload) this.pumps.onChange(() => this.scheduleUpload());
   }

@@ -1,0 +1,66 @@
+// A confirmation to our FIRST PumpAuthorize of a number is not proof by itself. The default twin
+// (like a controller that takes a same-number request as "the same request again" whoever sent
+// the first one — the assumption review 5's R5-4 fix made for resends) confirms our send when the
+// attendant's POS authorized that very number between our probe and our send: its automatic
+// numbering picks LastTransaction + 1, as the driver does. With the agent's id corroborated, the
+// UserId read back (the POS's) provably contradicts it: the sale is the POS's — refused and foreign,
+// never charged to our customer, never stopped. Found while adding the strict twin profile
+// (strict-twin.test.ts); failed on 5f17a87 (our flow reported the POS's 3 L as delivering).
+import { expect, it } from "vitest";
+import type { DispenserEvent } from "../../../contracts/dispenser.ts";
+import type { TxRecord } from "../../../drivers/pts2/transactions.ts";
+import { closeAfterEach, openDriver, received, startTwin, waitUntil } from "./helpers.ts";
+
+const cleanup = closeAfterEach();
+const sale = (id: string) => ({ point: 1, limitMinor: 50000, currency: "SEK", transactionId: id, gradeId: "95" });
+const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: { context?: { code?: string }; code?: string }) => e.context?.code ?? e.code ?? "error");
+const faults = (events: DispenserEvent[]) => events.flatMap((e) => (e.type === "fault" ? [e.code] : []));
+
+it("the POS's authorization under our just-probed number, confirmed to our first send (default twin): PTS_FOREIGN_TRANSACTION, not charged, not stopped, no user mismatch", async () => {
+  const twin = await startTwin({ userId: 1 });
+  const { driver, events, store } = await openDriver(twin, { controllerUserId: 1 });
+  cleanup(() => driver.close(), () => twin.close());
+  // One confirmed sale corroborates the agent's id (user 1).
+  twin.liftNozzle(1, 1);
+  await events.waitFor((e) => e.type === "call");
+  await driver.authorize(sale("FIRST"));
+  twin.deliver(1, 1_000);
+  twin.hangUp(1);
+  await waitUntil(() => twin.pumps.pumps.get(1)!.current?.state === "EndOfTransaction");
+  await driver.saleRecord("FIRST");
+  await driver.settled("FIRST");
+  await waitUntil(() => twin.pumps.pumps.get(1)!.current === undefined);
+  await events.waitFor((e) => e.type === "nozzle" && !e.up);
+  twin.liftNozzle(1, 1);
+  await events.waitFor(() => events.count((e) => e.type === "call") === 2);
+  // Our probe finds the next number free; the POS authorizes it (no number: the controller's next) before our send.
+  const real = twin.pumps.transactionInfo.bind(twin.pumps);
+  let taken = false;
+  twin.pumps.transactionInfo = (d) => {
+    const answer = real(d);
+    if (!taken && !answer.ok && d.Transaction === twin.pumps.pumps.get(1)!.nextTransaction) {
+      taken = true;
+      const mine = twin.pumps.requestUser;
+      twin.pumps.requestUser = 2;
+      twin.pumps.authorize({ Pump: 1, Nozzle: 1, Type: "Volume", Dose: 30, Price: 18.99 });
+      twin.pumps.requestUser = mine;
+    }
+    return answer;
+  };
+  const auth = await outcome(driver.authorize(sale("OURS")));
+  twin.pumps.transactionInfo = real;
+  twin.deliver(1, 3_000); // the POS's customer fills
+  expect({
+    auth,
+    record: await driver.saleRecord("OURS"),
+    book: ((await store.get("tx/OURS")) as TxRecord).phase,
+    faults: faults(events.events),
+  }).toEqual({ auth: "PTS_FOREIGN_TRANSACTION", record: undefined, book: "refused", faults: ["PTS_FOREIGN_TRANSACTION"] });
+  await driver.stop(1);
+  await driver.settled("OURS");
+  expect(received(twin, "PumpStop")).toEqual([]);
+  expect(twin.pumps.pumps.get(1)!.current).toMatchObject({ userId: 2, state: "Filling", milli: 3_000 });
+  // Between the confirmation's write and the UserId read that refuses it, one poll may report the
+  // POS's fill as ours at 0 ml; none of the POS's fuel is ever reported for our flow.
+  expect(events.events.filter((e) => e.type === "progress" && e.transactionId === "OURS" && e.milli > 0)).toEqual([]);
+});
