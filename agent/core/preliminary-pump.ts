@@ -157,6 +157,12 @@ export function onUpdateAnswer(s: S, o: GlaseOutcome, ctx: FlowContext, ordinary
   return withEffects(commit(restored, ctx), ...unpaidAlarm(restored, s.delivered ?? null));
 }
 
+/** The agent restarted while this flow's pump may still hold its authorization (its sale was not seen to end). */
+function mayBeAuthorized(s: S): Effect {
+  const message = `point ${s.point}: pump ${s.point} may still be authorized for sale ${s.flowId} (its payment is ${s.outcome ?? "settled"}; the sale was not seen to end before the agent stopped): stopping it again; check the pump`;
+  return { type: "alarm", code: "pump-may-be-authorized", message };
+}
+
 /** What was settled for this sale: nothing once cancelled, the commit otherwise. */
 function committedMinor(s: S): number {
   return s.outcome === "canceled" ? 0 : (s.commitMinor ?? 0);
@@ -186,7 +192,9 @@ export function guardPump(step: Step<S>, input: FlowInput, ctx: FlowContext): St
     s.phase === "finished" ? { state: { ...s, phase: "securing" }, effects: [...step.effects, display(s, "Out of order - please contact staff")] } : step;
   if (!holding.state.secureArmed) {
     const r = restop(holding.state, 0, ctx);
-    return { state: r.state, effects: [...holding.effects, ...r.effects] };
+    // Alarms live in memory: after a restart (a planned stop raised it too, agent/engine.ts drain) a technician is told again.
+    const again: Effect[] = input.type === "recover" && s.phase === "securing" ? [mayBeAuthorized(s)] : [];
+    return { state: r.state, effects: [...holding.effects, ...r.effects, ...again] };
   }
   if (input.type === "technician") return { state: { ...holding.state, stopSentAt: ctx.now }, effects: [...holding.effects, { type: "stop", point: s.point }] };
   return holding;

@@ -114,6 +114,24 @@ describe("a flow parked dispenser-unreachable while its pump may deliver", () =>
     expect(restarted.state).toMatchObject({ phase: "finished", outcome: "canceled" });
   });
 
+  it("a restart in securing tells a technician again that the pump may still be authorized (alarms live in memory)", () => {
+    const d = parkedDelivering();
+    d.feed({ type: "technician", action: "cancel" }).answer(OK());
+    const restarted = new Driver<PreliminaryState>(d.state, []);
+    restarted.feed({ type: "recover" });
+    expect(alarmText(restarted, "pump-may-be-authorized")).toContain("point 1");
+  });
+
+  it("a restart while parked with the pump open stops it again and re-arms the timer", () => {
+    const d = parkedDelivering();
+    const restarted = new Driver<PreliminaryState>(d.state, []);
+    restarted.now = d.now + 5000;
+    restarted.feed({ type: "recover" });
+    expect(restarted.alarm("dispenser-unreachable")).toBe(true);
+    expect(restarted.has("stop")).toBe(true);
+    expect(restarted.timerStarted("secure")).toBe(true);
+  });
+
   it("a technician's mark-settled of a flow securing a pump that never answers ends it (they checked the pump), keeping its outcome", () => {
     const d = parkedDelivering();
     d.feed({ type: "technician", action: "cancel" }).answer(OK());
