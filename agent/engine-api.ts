@@ -38,6 +38,11 @@ export interface EngineSettings extends FlowSettings {
   readonly statusCallTimeoutMs?: number;
   /** Finished flows older than this are compacted out of the journal. */
   readonly retentionMs: number;
+  /**
+   * A drain (SIGTERM) waits this long more for flows securing a pump (money settled, the sale not
+   * seen to end) to see it stop, then alarms each one left (default 5000; well under TimeoutStopSec).
+   */
+  readonly drainSecuringWaitMs?: number;
 }
 
 export type PointDisplayState =

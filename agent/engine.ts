@@ -51,6 +51,9 @@ export function createPaymentEngine(opts: PaymentEngineOptions): PaymentEngine {
   return new Engine(opts);
 }
 
+/** How long a drain waits for flows securing a pump to see it stop (EngineSettings.drainSecuringWaitMs). */
+const DRAIN_SECURING_WAIT_MS = 5000;
+
 class Engine implements PaymentEngine, RunnerHost {
   readonly events$ = new Subject<EngineEvent>();
   readonly journal;
@@ -148,13 +151,27 @@ class Engine implements PaymentEngine, RunnerHost {
       this.endingSessions = new Map();
       for (const r of this.flows.running()) this.endSession(r);
     }
-    while (Date.now() < deadline && this.flows.anyActive()) {
-      await new Promise<void>((resolve) => {
-        const sub = this.events$.subscribe(() => (sub.unsubscribe(), resolve()));
-        const cancel = setTimeout(() => (sub.unsubscribe(), resolve()), Math.max(1, Math.min(500, deadline - Date.now())));
-        cancel.unref?.();
-      });
+    while (Date.now() < deadline && this.flows.anyActive()) await this.nextEvent(deadline);
+    // A flow securing its pump does not hold the drain for long: the board may stay unreachable for
+    // hours. It gets a few seconds to see the stop; each one left is alarmed on its point, since
+    // nothing stops that pump until the agent runs again (its recovery stops it, and alarms again).
+    const securingUntil = Math.min(deadline, Date.now() + (this.settings.drainSecuringWaitMs ?? DRAIN_SECURING_WAIT_MS));
+    while (Date.now() < securingUntil && this.flows.securing().length > 0) await this.nextEvent(securingUntil);
+    for (const r of this.flows.securing()) {
+      const s = r.state;
+      const point = "point" in s ? s.point : undefined;
+      const message = `point ${point}: pump ${point} may still be authorized for sale ${s.flowId} (its payment is ${s.outcome ?? "settled"}; the sale was not seen to end): the agent is stopping, and nothing stops that pump until it runs again — check the pump`;
+      this.alarms.raiseAlarm(s, "pump-may-be-authorized", message);
     }
+  }
+
+  /** Until the next engine event, or `until` (at most 500 ms: the drain's conditions are polled too). */
+  private nextEvent(until: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const sub = this.events$.subscribe(() => (sub.unsubscribe(), resolve()));
+      const cancel = setTimeout(() => (sub.unsubscribe(), resolve()), Math.max(1, Math.min(500, until - Date.now())));
+      cancel.unref?.();
+    });
   }
 
   async close(): Promise<void> {

@@ -323,6 +323,12 @@ export const ConfigSchema = z
          * The simulated station does (Ctrl-C ends in seconds); a real one lets customers finish.
          */
         drainEndsSessions: z.boolean().default(false),
+        /**
+         * SIGTERM: a flow whose money is settled but whose pump was not seen to stop (securing) gets
+         * this long to see it stop; then the drain alarms it (pump-may-be-authorized) and goes on.
+         * Well under systemd's TimeoutStopSec (180 s), within drainTimeoutS.
+         */
+        drainSecuringWaitS: z.number().positive().default(5),
       })
       .prefault({}),
     metrics: MetricsSchema.optional(),

@@ -13,9 +13,9 @@
 // - tells a technician when the final figure is above what was committed (delivered unpaid).
 import { type Effect, type FlowContext, backoffMs, cancelTimer, timer } from "./effects.ts";
 import { type Step, display, same, withEffects } from "./flow.ts";
-import type { FlowInput, SaleInfo } from "./inputs.ts";
+import type { FlowInput, GlaseOutcome, SaleInfo } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryState } from "./preliminary-state.ts";
-import { cancel, finish, settle } from "./preliminary-steps.ts";
+import { cancel, commit, finish, settle, update } from "./preliminary-steps.ts";
 
 type S = PreliminaryState;
 
@@ -90,9 +90,77 @@ function secured(s: S, d: Delivered | null, ctx: FlowContext): Step<S> {
     const resumed: S = { ...base, parkedReason: undefined, parkedMessage: undefined, parkedFrom: undefined, attempts: 0 };
     return withEffects(d === null ? cancel(resumed, "not-authorized") : settle(resumed, d, ctx), stopTimer);
   }
+  if (s.phase === "updating" && d !== null) return endBeforeCommit(base, d, stopTimer);
   const effects: Effect[] = [stopTimer, ...unpaidAlarm(s, d)];
   if (s.phase === "securing") return finish(base, s.outcome ?? "canceled", ...effects);
   return { state: base, effects };
+}
+
+/**
+ * The END of a sale settled with its running figure (the commit deadline came while the board still
+ * showed it running) arrives before the commit went out: the END's figure, at most the reservation,
+ * is what gets committed. With no updateInvoice out it is simply the next one's figure; with one out
+ * (the running figure's), it is kept until that one answers (onUpdateAnswer).
+ */
+function endBeforeCommit(s: S, d: Delivered, stopTimer: Effect): Step<S> {
+  const endMinor = Math.min(d.amountMinor, s.reserveMinor);
+  if (endMinor === s.commitMinor) return { state: { ...s, delivered: d }, effects: [stopTimer, ...unpaidAlarm(s, d)] };
+  if (s.pending === undefined) {
+    const folded = withEnd(s, d);
+    return { state: folded, effects: [stopTimer, ...unpaidAlarm(folded, d)] };
+  }
+  return { state: { ...s, endDelivered: d }, effects: [stopTimer] };
+}
+
+function withEnd(s: S, d: Delivered): S {
+  return { ...s, delivered: d, commitMinor: Math.min(d.amountMinor, s.reserveMinor), endDelivered: undefined };
+}
+
+/** A restart dropped the updateInvoice out: the next one carries the END's figure, if one arrived. */
+export function foldEnd(s: S): S {
+  return s.endDelivered === undefined ? s : withEnd(s, s.endDelivered);
+}
+
+/**
+ * Time for one more updateInvoice and then the commit, each up to a call timeout, before the
+ * reservation can lapse (commitReservationTimeout after the send, the earliest it can start).
+ */
+function timeToUpdateAgain(s: S, ctx: FlowContext): boolean {
+  if (s.sentAt === undefined) return false;
+  const lapse = s.sentAt + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000;
+  return ctx.now + 2 * ctx.settings.glaseCallTimeoutMs <= lapse;
+}
+
+/**
+ * An updateInvoice answered (phase `updating`); `ordinary` is the handling without a late END. The
+ * commit carries the invoice's total (§3.6, §6.14 C.5-6): an END that arrived while the running
+ * figure's update was out gets an update of its own first — or, with no time left before the
+ * reservation lapses, the invoice's figure is committed and the difference alarmed. If that second
+ * update fails, the first one's figure (which the invoice shows) is committed, with the alarm.
+ */
+export function onUpdateAnswer(s: S, o: GlaseOutcome, ctx: FlowContext, ordinary: (s: S) => Step<S>): Step<S> {
+  const end = s.endDelivered;
+  if (end !== undefined) {
+    const rest: S = { ...s, endDelivered: undefined };
+    const folded = withEnd(rest, end);
+    // The running figure's update failed: nothing is on the invoice yet, the END's figure goes on.
+    if (o.kind !== "ok") return withEffects(ordinary(folded), ...unpaidAlarm(folded, end));
+    if (!timeToUpdateAgain(s, ctx)) return withEffects(ordinary(rest), ...unpaidAlarm(rest, end));
+    const before = { delivered: s.delivered!, commitMinor: s.commitMinor! };
+    return withEffects(update({ ...folded, updatedBefore: before, attempts: 0 }), ...unpaidAlarm(folded, end));
+  }
+  const before = s.updatedBefore;
+  if (before === undefined) return ordinary(s);
+  const rest: S = { ...s, updatedBefore: undefined };
+  if (o.kind === "ok") return ordinary(rest);
+  const restored: S = { ...rest, delivered: before.delivered, commitMinor: before.commitMinor, attempts: 0 };
+  return withEffects(commit(restored, ctx), ...unpaidAlarm(restored, s.delivered ?? null));
+}
+
+/** The agent restarted while this flow's pump may still hold its authorization (its sale was not seen to end). */
+function mayBeAuthorized(s: S): Effect {
+  const message = `point ${s.point}: pump ${s.point} may still be authorized for sale ${s.flowId} (its payment is ${s.outcome ?? "settled"}; the sale was not seen to end before the agent stopped): stopping it again; check the pump`;
+  return { type: "alarm", code: "pump-may-be-authorized", message };
 }
 
 /** What was settled for this sale: nothing once cancelled, the commit otherwise. */
@@ -124,7 +192,9 @@ export function guardPump(step: Step<S>, input: FlowInput, ctx: FlowContext): St
     s.phase === "finished" ? { state: { ...s, phase: "securing" }, effects: [...step.effects, display(s, "Out of order - please contact staff")] } : step;
   if (!holding.state.secureArmed) {
     const r = restop(holding.state, 0, ctx);
-    return { state: r.state, effects: [...holding.effects, ...r.effects] };
+    // Alarms live in memory: after a restart (a planned stop raised it too, agent/engine.ts drain) a technician is told again.
+    const again: Effect[] = input.type === "recover" && s.phase === "securing" ? [mayBeAuthorized(s)] : [];
+    return { state: r.state, effects: [...holding.effects, ...r.effects, ...again] };
   }
   if (input.type === "technician") return { state: { ...holding.state, stopSentAt: ctx.now }, effects: [...holding.effects, { type: "stop", point: s.point }] };
   return holding;

@@ -96,6 +96,14 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   readonly progress?: { readonly milli: number; readonly amountMinor: number };
   readonly delivered?: Delivered;
   readonly commitMinor?: number;
+  /**
+   * The sale's END, arrived while the updateInvoice of its running figure (settled at the commit
+   * deadline) was out: the invoice is updated again to it before the commit, time permitting
+   * (agent/core/preliminary-pump.ts onUpdateAnswer).
+   */
+  readonly endDelivered?: Delivered;
+  /** The figure the invoice surely shows (its updateInvoice answered 0) while the update to the END's is out: committed if that one fails. */
+  readonly updatedBefore?: { readonly delivered: Delivered; readonly commitMinor: number };
   /** When the last commitReservation was decided (absolute ms). */
   readonly commitSentAt?: number;
   /** The last commit's outcome is unknown (lost answer, 90): a RESERVED read right after it proves nothing. */

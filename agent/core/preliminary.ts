@@ -30,7 +30,7 @@ import { type FlowInput, type GlaseOutcome, type SaleInfo, isAmbiguous, isTempor
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 import { cancelLater, onClosingRead } from "./preliminary-cancel.ts";
 import { commitMayHaveHappened, confirmWindowMs, onCommitCheck } from "./preliminary-commit.ts";
-import { DELIVERY_PHASES, guardPump, onGuardedInput } from "./preliminary-pump.ts";
+import { DELIVERY_PHASES, foldEnd, guardPump, onGuardedInput, onUpdateAnswer } from "./preliminary-pump.ts";
 import { isWatchAnswer, onWatchAnswer, onWatchTimer, watching } from "./preliminary-watch.ts";
 import {
   alarmFor,
@@ -99,7 +99,7 @@ function resume(fresh: S, phase: PreliminaryPhase, ctx: FlowContext): Step<S> {
     case "checking-sale":
       return checkSale(fresh);
     case "updating":
-      return update(fresh);
+      return update(foldEnd(fresh));
     case "committing":
       // The commit's outcome is unknown: a RESERVED read soon after it proves nothing.
       return poll({ ...fresh, commitUnknown: true }, "checking-commit", ctx);
@@ -160,11 +160,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       }
       return finish(done, "canceled", alarmFor(s, "cancelInvoice", o));
     case "updating":
-      if (o.kind === "ok") return commit({ ...done, attempts: 0 }, ctx);
-      if (o.kind === "result" && (o.code === 54 || o.code === 96)) return poll({ ...done, attempts: 0 }, "checking-commit", ctx);
-      if (isTemporary(o) || o.kind === "transport" || (o.kind === "result" && o.code === 48)) return settleRetry(done, ctx, `updateInvoice ${describe(o)}`);
-      // The rows are informational; the commit carries the amount. Note it and settle.
-      return withEffects(commit({ ...done, attempts: 0 }, ctx), alarmFor(s, "updateInvoice", o));
+      return onUpdateAnswer(done, o, ctx, (u) => onUpdated(u, o, ctx));
     case "committing":
       if (o.kind === "ok") {
         return poll({ ...done, commitAccepted: true, attempts: 0, confirmDeadline: ctx.now + confirmWindowMs(ctx) }, "checking-commit", ctx);
@@ -196,6 +192,14 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     default:
       return assertNever(s.phase, "preliminary phase");
   }
+}
+
+function onUpdated(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  if (o.kind === "ok") return commit({ ...s, attempts: 0 }, ctx);
+  if (o.kind === "result" && (o.code === 54 || o.code === 96)) return poll({ ...s, attempts: 0 }, "checking-commit", ctx);
+  if (isTemporary(o) || o.kind === "transport" || (o.kind === "result" && o.code === 48)) return settleRetry(s, ctx, `updateInvoice ${describe(o)}`);
+  // The rows are informational; the commit carries the amount. Note it and settle.
+  return withEffects(commit({ ...s, attempts: 0 }, ctx), alarmFor(s, "updateInvoice", o));
 }
 
 /** The terminal's current invoice, read after a sendInvoice whose outcome is unknown. */

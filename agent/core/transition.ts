@@ -35,7 +35,13 @@ export function transition(state: FlowState, input: FlowInput, ctx: FlowContext)
   if (input.type === "recover") {
     state = { ...state, calls: (Math.floor(state.calls / CALL_EPOCH) + 1) * CALL_EPOCH };
     // Alarms live in memory: a flow still parked after a restart asks for its technician again.
-    if (state.phase === "parked") return reraiseParked(state);
+    if (state.phase === "parked") {
+      const again = reraiseParked(state);
+      // A parked preliminary flow may still have to stop its pump (preliminary-pump.ts): it re-arms that.
+      if (state.kind !== "preliminary") return again;
+      const step = transitionPreliminary(state, input, ctx);
+      return { state: step.state, effects: [...again.effects, ...step.effects] };
+    }
   }
   return machineOf(state)(state, input, ctx);
 }

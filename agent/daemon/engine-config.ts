@@ -28,6 +28,7 @@ export function engineSettings(config: AgentConfig): EngineSettings {
     reportMaxRetries: f.reportMaxRetries,
     submitReceipts: f.submitReceipts,
     retentionMs: config.journal.retentionDays * 86_400_000,
+    drainSecuringWaitMs: f.drainSecuringWaitS * 1000,
   };
 }
 

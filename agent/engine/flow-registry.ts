@@ -67,6 +67,11 @@ export class FlowRegistry {
     return false;
   }
 
+  /** Running flows securing a pump: money settled, the pump may still hold their authorization. */
+  securing(): FlowRunner[] {
+    return [...this.runners.values()].filter((r) => r.state.phase === "securing");
+  }
+
   /** A flow finished: it leaves the running set for the recent list, and its caller is answered. */
   finished(runner: FlowRunner, summary: FlowSummary): void {
     this.runners.delete(runner.flowId);

@@ -114,6 +114,24 @@ describe("a flow parked dispenser-unreachable while its pump may deliver", () =>
     expect(restarted.state).toMatchObject({ phase: "finished", outcome: "canceled" });
   });
 
+  it("a restart in securing tells a technician again that the pump may still be authorized (alarms live in memory)", () => {
+    const d = parkedDelivering();
+    d.feed({ type: "technician", action: "cancel" }).answer(OK());
+    const restarted = new Driver<PreliminaryState>(d.state, []);
+    restarted.feed({ type: "recover" });
+    expect(alarmText(restarted, "pump-may-be-authorized")).toContain("point 1");
+  });
+
+  it("a restart while parked with the pump open stops it again and re-arms the timer", () => {
+    const d = parkedDelivering();
+    const restarted = new Driver<PreliminaryState>(d.state, []);
+    restarted.now = d.now + 5000;
+    restarted.feed({ type: "recover" });
+    expect(restarted.alarm("dispenser-unreachable")).toBe(true);
+    expect(restarted.has("stop")).toBe(true);
+    expect(restarted.timerStarted("secure")).toBe(true);
+  });
+
   it("a technician's mark-settled of a flow securing a pump that never answers ends it (they checked the pump), keeping its outcome", () => {
     const d = parkedDelivering();
     d.feed({ type: "technician", action: "cancel" }).answer(OK());
@@ -162,5 +180,92 @@ describe("a sale still delivering at the commit deadline (settled with its runni
     expect(alarmText(d, "delivered-unpaid")).toContain("1899 delivered unpaid");
     d.answer(OK());
     expect(d.state).toMatchObject({ phase: "finished", outcome: "canceled" });
+  });
+});
+
+describe("the END of a sale settled with its running figure arrives before the commit (review 3 L)", () => {
+  /** At the commit deadline the board still shows the sale delivering 18.99: the running figure's updateInvoice is out. */
+  function settlingRunning(): Driver<PreliminaryState> {
+    const d = Driver.of(startPreliminary(START, ctxAt(0))) as Driver<PreliminaryState>;
+    d.answer(OK({ invoiceReference: "INV1" })).answer(OK({ status: "RESERVED", version: 2 }));
+    d.feed({ type: "authorized", ok: true }).feed({ type: "progress", milli: 1000, amountMinor: 1899 });
+    d.fire("stall").feed({ type: "stopped", ok: true });
+    const running = { state: "delivering" as const, gradeId: "95", milli: 1000, amountMinor: 1899, unitPriceMinor: 1899 };
+    for (let i = 0; i < 1000 && d.state.phase !== "updating"; i++) {
+      if (d.has("saleRecord")) d.feed({ type: "sale", record: running });
+      else if (d.has("stop")) d.feed({ type: "stopped", ok: true });
+      else d.runTimers(d.now + 600_000, () => d.has("saleRecord") || d.has("stop"));
+    }
+    expect(d.state).toMatchObject({ phase: "updating", commitMinor: 1899, pumpOpen: true });
+    expect(d.call()).toMatchObject({ op: "updateInvoice" });
+    return d;
+  }
+  const lapse = SETTINGS.commitReservationTimeoutS * 1000;
+  const total = (d: Driver) => {
+    const c = d.call();
+    return c.op === "updateInvoice" ? c.invoice.totalAmount : undefined;
+  };
+
+  it("updates the invoice again to the END's figure and commits that, when there is time before the reservation lapses", () => {
+    const d = settlingRunning();
+    expect(d.now + 2 * SETTINGS.glaseCallTimeoutMs).toBeLessThanOrEqual(lapse);
+    d.feed(END(2000, 3798));
+    expect(d.state.pumpOpen).toBe(false);
+    expect(d.timers.has("secure")).toBe(false);
+    d.answer(OK());
+    expect(d.call()).toMatchObject({ op: "updateInvoice" });
+    expect(total(d)).toMatchObject({ minor: 3798 });
+    d.answer(OK());
+    expect(d.call()).toMatchObject({ op: "commitReservation", amountMinor: 3798 });
+    d.answer(OK()).answer(OK({ status: "PAID", version: 3, ersReference: "E1" }));
+    d.feed({ type: "printed", ok: true });
+    expect(d.state).toMatchObject({ phase: "finished", outcome: "paid", commitMinor: 3798 });
+    expect(alarmText(d, "delivered-unpaid")).toBeUndefined();
+  });
+
+  it("commits at most the reservation when the END is above it", () => {
+    const d = settlingRunning();
+    d.feed(END(30000, 56970));
+    d.answer(OK());
+    expect(total(d)).toMatchObject({ minor: 50000 });
+    d.answer(OK());
+    expect(d.call()).toMatchObject({ op: "commitReservation", amountMinor: 50000 });
+    expect(alarmText(d, "delivered-unpaid")).toContain("6970 delivered unpaid");
+  });
+
+  it("without time for a second update, commits what the invoice says and alarms the difference", () => {
+    const d = settlingRunning();
+    d.feed(END(2000, 3798));
+    d.now = lapse - SETTINGS.glaseCallTimeoutMs;
+    d.answer(OK());
+    expect(d.call()).toMatchObject({ op: "commitReservation", amountMinor: 1899 });
+    expect(alarmText(d, "delivered-unpaid")).toContain("1899 delivered unpaid");
+  });
+
+  it("a second update that fails commits the figure the first one put on the invoice, with the alarm", () => {
+    const d = settlingRunning();
+    d.feed(END(2000, 3798));
+    d.answer(OK());
+    expect(total(d)).toMatchObject({ minor: 3798 });
+    d.answer({ kind: "transport", indefinite: true });
+    expect(d.call()).toMatchObject({ op: "commitReservation", amountMinor: 1899 });
+    expect(alarmText(d, "delivered-unpaid")).toContain("1899 delivered unpaid");
+  });
+
+  it("an END equal to the running figure commits it without a second update", () => {
+    const d = settlingRunning();
+    d.feed(END(1000, 1899));
+    d.answer(OK());
+    expect(d.call()).toMatchObject({ op: "commitReservation", amountMinor: 1899 });
+    expect(alarmText(d, "delivered-unpaid")).toBeUndefined();
+  });
+
+  it("after a restart in the update, the invoice is updated to the END's figure", () => {
+    const d = settlingRunning();
+    d.feed(END(2000, 3798));
+    d.feed({ type: "recover" });
+    expect(total(d)).toMatchObject({ minor: 3798 });
+    d.answer(OK());
+    expect(d.call()).toMatchObject({ op: "commitReservation", amountMinor: 3798 });
   });
 });

@@ -14,7 +14,10 @@ import { PROVISION, TERMINALS, openStation, until, type Station } from "./harnes
 /** A board that acknowledges STOP without acting on it while `deaf` (a stop lost on the wire, a valve that sticks). */
 class DeafStops extends InMemoryDispenser {
   deaf = false;
+  /** Stops asked for, obeyed or not. */
+  stops = 0;
   override async stop(point: PointId): Promise<void> {
+    this.stops++;
     if (this.deaf) return;
     return super.stop(point);
   }
@@ -34,10 +37,11 @@ beforeEach(async () => {
     endpoint: sim.endpoint,
     dispenser: pumps,
     pointIds: [1],
-    settings: { commitReservationTimeoutS: 4, commitSafetyMarginS: 1, deliveryStallMs: 400 },
+    settings: SETTINGS,
   });
   await station.engine.start();
 });
+const SETTINGS = { commitReservationTimeoutS: 4, commitSafetyMarginS: 1, deliveryStallMs: 400, drainSecuringWaitMs: 300 };
 afterEach(async () => {
   await station.close();
   await sim.close();
@@ -94,4 +98,32 @@ it("a technician's mark-settled ends a flow securing a pump that never obeys; a 
   await until("stopped by the engine", async () => (await pumps.saleRecord(flow.flowId))?.state === "finished", 5_000);
   expect(pumps.deliver(1, 20000)).toBe(0);
   expect(alarms("delivery-without-flow").map((a) => a.message).join("\n")).toContain("950 delivered unpaid");
+});
+
+it("a planned stop while a flow secures its pump alarms the point after a bounded wait; after the restart (real journal) the flow stops the pump again, alarms again, and ends when the sale does (review 3 L)", async () => {
+  pumps.customerCall(1);
+  const flow = await until("flow", () => station.engine.snapshot().flows.find((f) => f.point === 1));
+  await until("authorized", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.state === "authorized"));
+  pumps.liftNozzle(1, "95");
+  pumps.deliver(1, 1000);
+  pumps.deaf = true;
+  await until("securing", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.state === "securing"), 10_000);
+  station.engine.stopAccepting();
+  const t0 = Date.now();
+  await station.engine.drain(20_000);
+  expect(Date.now() - t0).toBeLessThan(3000);
+  expect(alarms("pump-may-be-authorized")).toMatchObject([{ point: 1, flowId: flow.flowId }]);
+  expect(alarms("pump-may-be-authorized")[0]!.message).toContain("pump 1 may still be authorized");
+  await station.close();
+
+  const before = pumps.stops;
+  station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: pumps, pointIds: [1], settings: SETTINGS });
+  await station.engine.start();
+  await until("the stop sent again", () => pumps.stops > before, 5_000);
+  expect(station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId)?.state).toBe("securing");
+  expect(alarms("pump-may-be-authorized")).toMatchObject([{ point: 1, flowId: flow.flowId }]);
+  pumps.deaf = false;
+  await until("flow finished", () => station.engine.snapshot().flows.find((f) => f.flowId === flow.flowId && f.finished), 10_000);
+  expect((await pumps.saleRecord(flow.flowId))?.state).toBe("finished");
+  expect(pumps.deliver(1, 20000)).toBe(0);
 });
