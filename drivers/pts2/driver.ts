@@ -222,7 +222,7 @@ export class Pts2Controller implements DispenserController {
     }
     const live = open.filter((r) => stoppable(r, obs) || this.revokeAnyWaiting(r, obs));
     // The flow gave these sales up, stopped or not: a parked one's 0-ml end may then be closed (R7-1).
-    for (const r of open) if (!live.includes(r)) await this.book.update(r.flowId, (c) => (c.stopWantedAt === undefined ? { stopWantedAt: this.scheduler.now() } : {}));
+    for (const r of open) if (!live.includes(r) && r.stopWantedAt === undefined) await this.book.update(r.flowId, (c) => (c.stopWantedAt === undefined ? { stopWantedAt: this.scheduler.now() } : {}));
     if (live.length < open.length) this.log.warn("pts_stop_withheld", { pump, withheld: open.filter((r) => !live.includes(r)).map((r) => ({ flowId: r.flowId, transaction: r.transaction, phase: r.phase, parked: r.ownershipUnknownAt !== undefined })), status: obs?.kind });
     if (live.length === 0) return;
     for (const r of live) await this.book.update(r.flowId, (c) => ({ stopRequestedAt: c.stopRequestedAt ?? this.scheduler.now() }));
@@ -248,7 +248,7 @@ export class Pts2Controller implements DispenserController {
    * fills, so the stop only revokes it.
    */
   private revokeAnyWaiting(r: TxRecord, obs: PumpObservation | undefined): boolean {
-    return obs?.kind === "idle" && this.numbering.notHonoured() !== undefined && r.phase !== "refused";
+    return obs?.kind === "idle" && this.numbering.notHonoured() !== undefined && (r.phase === "authorized" || r.phase === "authorizing");
   }
 
   async display(point: PointId, text: string): Promise<void> {
