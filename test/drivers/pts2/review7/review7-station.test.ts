@@ -83,15 +83,15 @@ it("R7-1: after R6-1's revoke of a parked authorization the 0-ml end of the park
   const flowId = a.station.engine.snapshot().flows[0]!.flowId;
   const tx = parkedTx();
   // Failed before the fix: the pump stood at EndOfTransaction 0 ml under the parked number for good.
-  await until("the pump given back", () => (pumpTx().current === undefined || pumpTx().current?.transaction !== tx) && finished(a, flowId), 4_000);
+  await until("the pump given back", () => (pumpTx().current === undefined || pumpTx().current?.transaction !== tx) && finished(a, flowId), 8_000);
   expect(received(twin, "PumpCloseTransaction").filter((d) => d.Transaction === tx)).toHaveLength(1);
   // Nothing delivered under either owner: the reservation is cancelled, nothing paid.
   const invoices = sim.sim.dump().invoices;
   expect(invoices.map((i) => i.status)).toEqual(["CANCELED"]);
   expect(sim.sim.dump().payments).toHaveLength(0);
   twin.liftNozzle(1, 1); // the next customer
-  await until("the next customer's flow", () => nextFlow(a, flowId), 3_000);
-}, 15_000);
+  await until("the next customer's flow", () => nextFlow(a, flowId), 8_000);
+}, 30_000);
 
 it("R7-2 (R6-1 variation): the agent restarts while the sale is parked — the restarted agent still revokes our waiting authorization", async () => {
   const store = new MemoryDriverStore();
@@ -100,11 +100,11 @@ it("R7-2 (R6-1 variation): the agent restarts while the sale is parked — the r
   await parkOurAuthorization(a);
   await a.close(); // agent stopped (the journal and driver store survive)
   const b = await openAgent(store);
-  await until("revoked", () => pumpTx().current?.state !== "WaitingNozzleUpForAuthorization" || undefined, 4_000);
+  await until("revoked", () => pumpTx().current?.state !== "WaitingNozzleUpForAuthorization" || undefined, 8_000);
   twin.liftNozzle(1, 1);
   const free = twin.deliver(1, 20_000);
   expect({ freeMilli: free, flows: b.station.engine.snapshot().flows.length }).toMatchObject({ freeMilli: 0 });
-}, 15_000);
+}, 30_000);
 
 it("R7-5: a technician's cancel of the parked flow finishes it once the 0-ml end is closed — the pump serves the next customer", async () => {
   const a = await openAgent(new MemoryDriverStore());
@@ -112,11 +112,11 @@ it("R7-5: a technician's cancel of the parked flow finishes it once the 0-ml end
   const flowId = a.station.engine.snapshot().flows[0]!.flowId;
   const tx = parkedTx();
   await a.station.engine.resolveParked(flowId, "cancel").catch(() => undefined); // "release the customer's reservation" (may race the driver's own close)
-  await until("finished", () => finished(a, flowId), 4_000);
+  await until("finished", () => finished(a, flowId), 8_000);
   expect(pumpTx().current?.transaction === tx && pumpTx().current?.state === "EndOfTransaction").toBe(false);
   twin.liftNozzle(1, 1);
-  await until("the next customer's flow", () => nextFlow(a, flowId), 3_000);
-}, 15_000);
+  await until("the next customer's flow", () => nextFlow(a, flowId), 8_000);
+}, 30_000);
 
 it("R7-5b: fuel under the parked number — the agent never closes it; PTS_PUMP_STUCK names the parked flow; cancel then mark-settled end the flow; once the owner closes the transaction the pump serves again", async () => {
   const a = await openAgent(new MemoryDriverStore());
@@ -137,18 +137,18 @@ it("R7-5b: fuel under the parked number — the agent never closes it; PTS_PUMP_
   twin.liftNozzle(1, 1);
   await until("a flow", () => a.station.engine.snapshot().flows.length > 0);
   twin.hangUp(1);
-  await until("PTS_OWNERSHIP_UNKNOWN", () => a.station.engine.snapshot().alarms.find((x) => x.code === "device-fault-PTS_OWNERSHIP_UNKNOWN"), 4_000);
+  await until("PTS_OWNERSHIP_UNKNOWN", () => a.station.engine.snapshot().alarms.find((x) => x.code === "device-fault-PTS_OWNERSHIP_UNKNOWN"), 8_000);
   twin.pumps.transactionInfo = real;
   const flowId = a.station.engine.snapshot().flows[0]!.flowId;
   expect(pumpTx().current).toMatchObject({ state: "EndOfTransaction", milli: 1_000 });
   const tx = pumpTx().current!.transaction;
-  const stuck = await until("PTS_PUMP_STUCK", () => a.station.engine.snapshot().alarms.find((x) => x.code === "device-fault-PTS_PUMP_STUCK"), 4_000);
+  const stuck = await until("PTS_PUMP_STUCK", () => a.station.engine.snapshot().alarms.find((x) => x.code === "device-fault-PTS_PUMP_STUCK"), 8_000);
   expect(stuck.message).toContain(flowId);
-  await until("parked", () => a.station.engine.snapshot().flows.find((f) => f.flowId === flowId)?.parked || undefined, 4_000);
+  await until("parked", () => a.station.engine.snapshot().flows.find((f) => f.flowId === flowId)?.parked || undefined, 8_000);
   await a.station.engine.resolveParked(flowId, "cancel");
-  await until("securing", () => a.station.engine.snapshot().flows.find((f) => f.flowId === flowId)?.state === "securing" || undefined, 2_000);
+  await until("securing", () => a.station.engine.snapshot().flows.find((f) => f.flowId === flowId)?.state === "securing" || undefined, 8_000);
   await a.station.engine.resolveParked(flowId, "mark-settled"); // the technician checked the pump is off
-  await until("finished", () => finished(a, flowId), 2_000);
+  await until("finished", () => finished(a, flowId), 8_000);
   await a.driver.settled(flowId); // as the daemon does for every finished flow (agent/daemon/compose.ts)
   await a.driver.pollOnce();
   expect(received(twin, "PumpCloseTransaction").filter((d) => d.Transaction === tx)).toHaveLength(0); // fuel we never settled: not ours to close
@@ -156,5 +156,5 @@ it("R7-5b: fuel under the parked number — the agent never closes it; PTS_PUMP_
   twin.pumps.closeTransaction({ Pump: 1, Transaction: tx }); // the owner (POS / web UI) collects and closes it
   await a.driver.pollOnce(); // the pump seen idle, nozzle hung up
   twin.liftNozzle(1, 1);
-  await until("the next customer's flow", () => nextFlow(a, flowId), 3_000);
-}, 15_000);
+  await until("the next customer's flow", () => nextFlow(a, flowId), 8_000);
+}, 30_000);
