@@ -89,6 +89,7 @@ it("R7-1: after R6-1's revoke of a parked authorization the 0-ml end of the park
   const invoices = sim.sim.dump().invoices;
   expect(invoices.map((i) => i.status)).toEqual(["CANCELED"]);
   expect(sim.sim.dump().payments).toHaveLength(0);
+  await a.driver.pollOnce(); // the driver sees the pump idle, nozzle hung up (a lift in the same poll is not a new call)
   twin.liftNozzle(1, 1); // the next customer
   await until("the next customer's flow", () => nextFlow(a, flowId), 8_000);
 }, 30_000);
@@ -114,6 +115,7 @@ it("R7-5: a technician's cancel of the parked flow finishes it once the 0-ml end
   await a.station.engine.resolveParked(flowId, "cancel").catch(() => undefined); // "release the customer's reservation" (may race the driver's own close)
   await until("finished", () => finished(a, flowId), 8_000);
   expect(pumpTx().current?.transaction === tx && pumpTx().current?.state === "EndOfTransaction").toBe(false);
+  await a.driver.pollOnce(); // the driver sees the pump idle, nozzle hung up
   twin.liftNozzle(1, 1);
   await until("the next customer's flow", () => nextFlow(a, flowId), 8_000);
 }, 30_000);
