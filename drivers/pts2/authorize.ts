@@ -16,6 +16,7 @@ import { decimalOfMinor, intOf } from "./decimal.ts";
 import { PTS_ERROR, isPtsPacketError, isPtsTransportError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
+import { type ControllerNumbering, notHonouredMessage } from "./numbering.ts";
 import { ownershipOf, probe, readTransaction } from "./ownership.ts";
 import { checkConfirmedUser, checkPendingUsers } from "./user-check.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
@@ -41,6 +42,8 @@ export interface AuthorizeDeps {
   readonly logger: Logger;
   readonly units: WireUnits;
   readonly ownUser: OwnUser;
+  /** Whether the controller honours our numbers (numbering.ts); absent in unit tests of older shape. */
+  readonly numbering?: ControllerNumbering;
   /** Raises an alarm (a fault event). */
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
 }
@@ -81,7 +84,7 @@ export async function ownershipUnknown(
       point: r.point,
       code: "PTS_OWNERSHIP_UNKNOWN",
       transactionId: r.flowId,
-      message: `pump ${r.pump} transaction ${r.transaction}: an authorization whose answer was lost cannot be proven ours or someone else's (${why}); not settled, not cancelled, not stopped — check the sale on the controller, then \`ctl resolve ${r.flowId} claim\` (ours: charged at the controller's figures — only before the customer's reservation lapses, commitReservationTimeoutS − commitSafetyMarginS after it was made, about 14 min with the defaults) or \`ctl resolve ${r.flowId} disown\` (not ours: nothing charged)`,
+      message: `pump ${r.pump} transaction ${r.transaction}: an authorization whose answer was lost cannot be proven ours or someone else's (${why}); not settled, not cancelled; the agent revokes an authorization of that number still waiting for a nozzle (nothing is filling then) and closes its end at 0 ml (nothing delivered: the flow cancels), but never stops a fill under it nor closes an end with fuel on it, which blocks the pump until decided — check the sale on the controller, then \`ctl resolve ${r.flowId} claim\` (ours: charged at the controller's figures — only before the customer's reservation lapses, commitReservationTimeoutS − commitSafetyMarginS after it was made, about 14 min with the defaults) or \`ctl resolve ${r.flowId} disown\` (not ours: nothing charged)`,
     });
   }
   return new AgentError("DEVICE_TIMEOUT", `pump ${r.pump} transaction ${r.transaction}: ownership unknown (${why})`, { pump: r.pump, transaction: r.transaction, code: "PTS_OWNERSHIP_UNKNOWN" });
@@ -175,8 +178,14 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       });
       const confirmed = data.Transaction === undefined ? record.transaction : intOf(data.Transaction, "PumpAuthorizeConfirmation.Transaction");
       if (confirmed !== record.transaction) {
+        // The controller does not honour our numbers (review 7, R7-6; numbering.ts): this sale goes
+        // on under the number it confirmed, and the controller authorizes nothing more for us.
         deps.logger.warn("pts_transaction_renumbered", { pump: record.pump, asked: record.transaction, got: confirmed });
+        const asked = record.transaction;
         record = await deps.book.update(record.flowId, () => ({ transaction: confirmed }));
+        if (deps.numbering && (await deps.numbering.renumbered(record.pump, asked, confirmed, deps.now()))) {
+          deps.fault({ type: "fault", point: record.point, code: "PTS_NUMBERS_NOT_HONOURED", transactionId: record.flowId, message: notHonouredMessage(deps.numbering.notHonoured()!) });
+        }
       }
       if (mayHaveLanded) {
         // A RESEND confirmed (review 5, R5-4): a controller may confirm a same-number request as

@@ -79,6 +79,12 @@ export const pts2ConfigSchema = z
     stopTimeoutMs: z.number().int().min(100).default(5000),
     /** An ended transaction the flow never reported settled is closed after this (keeps the pump usable). */
     closeUnsettledAfterMs: z.number().int().min(1000).default(120_000),
+    /**
+     * When the controller was fixed to honour the transaction number the agent asks for in
+     * PumpAuthorize (ISO date-time, e.g. "2026-12-02T09:30:00Z"): clears a PTS_NUMBERS_NOT_HONOURED
+     * raised before it (numbering.ts). One raised later stays.
+     */
+    numbersHonouredSince: z.string().datetime({ offset: true }).optional(),
     /** How long open waits for the first answer before returning anyway. */
     openTimeoutMs: z.number().int().min(0).default(5000),
     /** Transaction records kept after closing (for late sale-record questions). */

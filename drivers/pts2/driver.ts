@@ -22,8 +22,9 @@ import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEv
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
 import { OwnUser } from "./own-user.ts";
+import { ControllerNumbering, notHonouredMessage } from "./numbering.ts";
 import { technicianVerdict } from "./technician-verdict.ts";
-import { stoppable } from "./stop-gate.ts";
+import { provenOurs, stoppable } from "./stop-gate.ts";
 import type { Pts2Config } from "./config.ts";
 import { decodeFirmware } from "./decode-config.ts";
 import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
@@ -33,7 +34,7 @@ import { CatalogSync } from "./catalog-sync.ts";
 import { TxFollowUps } from "./tx-follow-ups.ts";
 import { INITIAL_VIEW, type PumpView, observePump } from "./pump-tracker.ts";
 import { pointStatusOf, saleRecordOf } from "./sale-record.ts";
-import { TransactionBook } from "./transactions.ts";
+import { type TxRecord, TransactionBook } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
 
 export interface Pts2Deps {
@@ -62,6 +63,7 @@ export class Pts2Controller implements DispenserController {
   private readonly pumpOfPoint = new Map<number, number>();
   private readonly pointOfPump = new Map<number, number>();
   private readonly ownUser: OwnUser;
+  private readonly numbering: ControllerNumbering;
   private readonly grades: CatalogSync;
   private readonly followUps: TxFollowUps;
   /** The controller FuelGradeIds the agent sells (decoded strictly; others tolerantly). */
@@ -83,6 +85,7 @@ export class Pts2Controller implements DispenserController {
     this.scheduler = deps.scheduler;
     this.book = new TransactionBook(deps.store, () => this.scheduler.now());
     this.ownUser = new OwnUser(deps.store, config.controllerUserId, this.log, config.auth.scheme === "none" ? undefined : config.auth.user);
+    this.numbering = new ControllerNumbering(deps.store, config.numbersHonouredSince, this.log);
     this.sold = new Set(config.grades.map((g) => g.ptsFuelGradeId));
     this.units = { moneyDigits: config.moneyDigits, priceDigits: config.priceDigits };
     this.catalog = new GradeCatalog(config.grades);
@@ -100,6 +103,9 @@ export class Pts2Controller implements DispenserController {
   async start(): Promise<void> {
     await this.book.load(this.config.retentionMs, this.units);
     await this.ownUser.load();
+    await this.numbering.load();
+    const flagged = this.numbering.notHonoured();
+    if (flagged) this.log.warn("pts_numbers_not_honoured", { ...flagged, next: "no authorization until numbersHonouredSince is set" });
     this.schedulePoll(0);
     this.grades.schedulePriceCheck();
   }
@@ -154,6 +160,11 @@ export class Pts2Controller implements DispenserController {
     const pump = this.pumpOf(cmd.point);
     if (cmd.currency !== this.config.currency) throw new AgentError("DEVICE_REJECTED", `currency ${cmd.currency} is not the controller's ${this.config.currency}`, { point: cmd.point, code: "PTS_CURRENCY" });
     if (!Number.isSafeInteger(cmd.limitMinor) || cmd.limitMinor <= 0) throw new AgentError("DEVICE_REJECTED", `limit must be a positive integer, got ${cmd.limitMinor}`, { point: cmd.point, code: "PTS_LIMIT" });
+    const renumbered = this.numbering.notHonoured();
+    if (renumbered) {
+      this.raiseOnce({ type: "fault", point: cmd.point, code: "PTS_NUMBERS_NOT_HONOURED", message: notHonouredMessage(renumbered) });
+      throw new AgentError("DEVICE_REJECTED", `pump ${pump}: the controller does not honour the agent's transaction numbers (it confirmed ${renumbered.asked} as ${renumbered.got} on pump ${renumbered.pump}); no authorization until fixed`, { point: cmd.point, pump, code: "PTS_NUMBERS_NOT_HONOURED" });
+    }
     if (!this.catalog.isLoaded) await this.grades.refreshCatalog();
     const obs = this.lastObs.get(pump);
     if (obs?.kind === "offline") throw new AgentError("DEVICE_REJECTED", `pump ${pump} is offline`, { point: cmd.point, pump, code: "PTS_PUMP_OFFLINE" });
@@ -184,7 +195,7 @@ export class Pts2Controller implements DispenserController {
           limitMinor: cmd.limitMinor,
           ...(obs?.kind === "idle" && obs.lastTransaction !== undefined ? { lastTransaction: obs.lastTransaction } : {}),
         },
-        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, units: this.units, ownUser: this.ownUser, fault: (e) => this.emit(e) },
+        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, units: this.units, ownUser: this.ownUser, numbering: this.numbering, fault: (e) => this.emit(e) },
       );
     } finally {
       this.authorizing.delete(cmd.transactionId);
@@ -196,9 +207,22 @@ export class Pts2Controller implements DispenserController {
     const pump = this.pumpOf(point);
     // Only a sale of ours the pump is on (stop-gate.ts, review 5 R5-1): a parked sale of unknown
     // owner, or the POS's sale filling after ours, is never stopped — resolved without a packet.
-    const obs = this.lastObs.get(pump);
-    const open = this.book.openOn(pump).filter((r) => (r.phase === "authorized" || r.phase === "authorizing") && r.ended === undefined);
-    const live = open.filter((r) => stoppable(r, obs));
+    let open = this.openToStop(pump);
+    if (open.length === 0) return;
+    // Judged on the pump's status NOW (review 7, R7-3): a record not proven ours may be stopped only
+    // while the pump is idle, and the last poll may be one interval old — the POS's customer may have
+    // lifted since. A status that cannot be read fresh is not known (the gate's safe default).
+    let obs = this.lastObs.get(pump);
+    if (open.some((r) => !provenOurs(r))) {
+      const before = obs;
+      await this.pollOnce().catch(() => undefined);
+      obs = this.lastObs.get(pump);
+      if (obs === before) obs = undefined;
+      open = this.openToStop(pump);
+    }
+    const live = open.filter((r) => stoppable(r, obs) || this.revokeAnyWaiting(r, obs));
+    // The flow gave these sales up, stopped or not: a parked one's 0-ml end may then be closed (R7-1).
+    for (const r of open) if (!live.includes(r) && r.stopWantedAt === undefined) await this.book.update(r.flowId, (c) => (c.stopWantedAt === undefined ? { stopWantedAt: this.scheduler.now() } : {}));
     if (live.length < open.length) this.log.warn("pts_stop_withheld", { pump, withheld: open.filter((r) => !live.includes(r)).map((r) => ({ flowId: r.flowId, transaction: r.transaction, phase: r.phase, parked: r.ownershipUnknownAt !== undefined })), status: obs?.kind });
     if (live.length === 0) return;
     for (const r of live) await this.book.update(r.flowId, (c) => ({ stopRequestedAt: c.stopRequestedAt ?? this.scheduler.now() }));
@@ -212,6 +236,19 @@ export class Pts2Controller implements DispenserController {
       await new Promise<void>((r) => this.scheduler.setTimer(Math.min(100, this.config.pollIntervalMs), r));
       await this.pollOnce().catch(() => undefined);
     }
+  }
+
+  private openToStop(pump: number): TxRecord[] {
+    return this.book.openOn(pump).filter((r) => (r.phase === "authorized" || r.phase === "authorizing") && r.ended === undefined);
+  }
+
+  /**
+   * On a controller that numbers authorizations itself (review 7, R7-6) the number on an idle pump
+   * proves nothing: a waiting authorization under "another" number may be ours. Idle means nothing
+   * fills, so the stop only revokes it.
+   */
+  private revokeAnyWaiting(r: TxRecord, obs: PumpObservation | undefined): boolean {
+    return obs?.kind === "idle" && this.numbering.notHonoured() !== undefined && (r.phase === "authorized" || r.phase === "authorizing");
   }
 
   async display(point: PointId, text: string): Promise<void> {

@@ -53,6 +53,8 @@ export type TrackerAction =
   /** A given-up (void/refused) number is live on the pump: is it our authorization after all? (ownership.ts) */
   | { readonly type: "verify"; readonly record: TxRecord }
   | { readonly type: "close"; readonly record: TxRecord }
+  /** A parked sale the flow gave up stands at a 0-ml end of its number: confirm, record the end, close it. */
+  | { readonly type: "empty-end"; readonly record: TxRecord }
   | { readonly type: "closed"; readonly record: TxRecord }
   | { readonly type: "stop"; readonly record: TxRecord; readonly emergency: boolean; readonly why: string };
 
@@ -186,13 +188,7 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
   if (r === undefined) {
     // Not ours to close (the POS's, or a number nobody owns any more) — but while it stands every
     // authorization on the pump is refused: past closeUnsettledAfterMs a person must know (review 2, N3b).
-    const stray = view.strayEnd?.transaction === obs.transaction ? view.strayEnd : { transaction: obs.transaction, since: ctx.now, raised: false };
-    next = { ...next, strayEnd: stray };
-    if (!stray.raised && ctx.now - stray.since >= ctx.closeUnsettledAfterMs) {
-      events.push({ type: "fault", point, code: "PTS_PUMP_STUCK", message: `pump ${obs.pump} has stood at end of transaction ${obs.transaction} for ${Math.round((ctx.now - stray.since) / 1000)} s with no sale of the agent's open on it (${obs.milli} ml, amount ${obs.amountMinor}); the pump refuses every authorization until that transaction is closed` });
-      next = { ...next, strayEnd: { ...stray, raised: true } };
-    }
-    return { view: next, events, actions };
+    return stuckPast(next, obs, ctx, events, actions, "with no sale of the agent's open on it");
   }
   if (r.ended === undefined) {
     // An authorization resolved as absent that ran anyway was stopped: close it, no flow owns it —
@@ -202,6 +198,8 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
       if (obs.milli > 0 || obs.amountMinor > 0) events.push(unownedFault(point, obs.pump, r, obs));
       return { view: next, events, actions: [...actions, { type: "close", record: r }] };
     }
+    // Parked for a technician (PTS_OWNERSHIP_UNKNOWN, not claimed): the read-back cannot decide it.
+    if (r.phase === "authorizing" && r.ownershipUnknownAt !== undefined && r.claimedAt === undefined) return parkedEnd(next, obs, r, ctx, events, actions);
     // Never confirmed: only the read-back (ownership.ts) may turn it into our sale.
     if (r.phase === "authorizing") return { view: next, events, actions: [...actions, { type: "read", record: r }] };
     // The driver tells the flows (once, whoever notices the end first: this poll or a read-back).
@@ -210,6 +208,33 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     return { view: next, events, actions };
   }
   if (r.settled || ctx.now - r.ended.at >= ctx.closeUnsettledAfterMs) actions.push({ type: "close", record: r });
+  return { view: next, events, actions };
+}
+
+/**
+ * An end under the number of a sale parked PTS_OWNERSHIP_UNKNOWN (review 7, R7-1). With AutoClose
+ * off nothing else closes it, and while it stands the controller refuses every authorization on
+ * the pump. At 0 ml and 0 amount it is nobody's fuel — whether the authorization was ours or the
+ * POS's, nothing is owed — so once the flow has given the sale up (it asked to stop it: the revoke
+ * of R6-1, or a technician's cancel / mark-settled) the driver confirms the figures by a read-back,
+ * records the end (the flow settles it as nothing delivered) and closes it ("empty-end"). An end
+ * with fuel on it is never closed by the agent: it may be the POS's sale to collect. It only
+ * alarms (PTS_PUMP_STUCK, naming the parked flow) past closeUnsettledAfterMs.
+ */
+function parkedEnd(view: PumpView, obs: Extract<PumpObservation, { kind: "end" }>, r: TxRecord, ctx: TrackerContext, events: DispenserEvent[], actions: TrackerAction[]): TrackerStep {
+  const givenUp = r.stopRequestedAt !== undefined || r.stopWantedAt !== undefined || r.settled === true;
+  if (obs.milli === 0 && obs.amountMinor === 0 && givenUp) return { view, events, actions: [...actions, { type: "empty-end", record: r }] };
+  return stuckPast(view, obs, ctx, events, actions, `held by sale ${r.flowId}, parked for a technician's decision (PTS_OWNERSHIP_UNKNOWN: \`ctl resolve ${r.flowId} claim|disown\`)`);
+}
+
+/** An end the agent does not close: past closeUnsettledAfterMs a person must know (review 2, N3b). */
+function stuckPast(view: PumpView, obs: Extract<PumpObservation, { kind: "end" }>, ctx: TrackerContext, events: DispenserEvent[], actions: TrackerAction[], whose: string): TrackerStep {
+  const stray = view.strayEnd?.transaction === obs.transaction ? view.strayEnd : { transaction: obs.transaction, since: ctx.now, raised: false };
+  let next: PumpView = { ...view, strayEnd: stray };
+  if (!stray.raised && ctx.now - stray.since >= ctx.closeUnsettledAfterMs) {
+    events.push({ type: "fault", point: ctx.point, code: "PTS_PUMP_STUCK", message: `pump ${obs.pump} has stood at end of transaction ${obs.transaction} for ${Math.round((ctx.now - stray.since) / 1000)} s ${whose} (${obs.milli} ml, amount ${obs.amountMinor}); the pump refuses every authorization until that transaction is closed` });
+    next = { ...next, strayEnd: { ...stray, raised: true } };
+  }
   return { view: next, events, actions };
 }
 

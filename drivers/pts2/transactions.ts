@@ -91,6 +91,11 @@ export interface TxRecord {
   readonly foreign?: boolean;
   /** Set before PumpStop is sent; the driver keeps stopping until the controller shows the end. */
   readonly stopRequestedAt?: number;
+  /**
+   * The flow asked to stop this sale and the stop gate withheld it (a parked sale the pump is not
+   * idle on): the flow has given it up. A parked record's 0-ml end is then closed (review 7, R7-1).
+   */
+  readonly stopWantedAt?: number;
   readonly ended?: EndedFigures;
   /** The flow reported the money settled (or cancelled): the transaction may be closed. */
   readonly settled?: boolean;

@@ -10,6 +10,7 @@ import { type TrackerAction, endEvent } from "./pump-tracker.ts";
 import { saleMismatchFault } from "./sale-figures.ts";
 import type { TxRecord } from "./transactions.ts";
 import { verifyGivenUp } from "./verify-given-up.ts";
+import { readTransaction } from "./ownership.ts";
 
 const READ_BACK_EVERY_MS = 2000;
 
@@ -46,6 +47,8 @@ export class TxFollowUps extends Pts2Part {
         return this.sendStop(r.pump, a.emergency, [r]);
       case "verify":
         return this.verifyLive(r);
+      case "empty-end":
+        return this.closeEmptyEnd(r);
       case "read": {
         if (this.authorizing.has(r.flowId)) return; // authorize() is resolving it right now
         const key = r.flowId;
@@ -66,6 +69,31 @@ export class TxFollowUps extends Pts2Part {
     const verdict = await verifyGivenUp(r, { exchange: this.exchange, units: this.units, book: this.book, ownUser: this.ownUser, now: () => this.scheduler.now(), logger: this.log, fault: (e) => this.emit(e) });
     if (verdict === "ours") this.pollSoon();
     else if (verdict !== undefined) this.readBackAt.delete(r.flowId);
+  }
+
+  /**
+   * A parked sale (PTS_OWNERSHIP_UNKNOWN) the flow gave up, its pump at a 0-ml end of its number
+   * (review 7, R7-1; pump-tracker.ts parkedEnd): nothing was delivered under either owner. The
+   * controller's own record must say so too (ended, 0 volume, 0 amount) before the end is
+   * recorded — durably, so the flow settles it as nothing delivered (cancelInvoice) — and only then
+   * is the transaction closed, which gives the pump back. Anything else is left as it is.
+   */
+  private async closeEmptyEnd(r: TxRecord): Promise<void> {
+    const last = this.readBackAt.get(r.flowId) ?? -Infinity;
+    if (this.scheduler.now() - last < READ_BACK_EVERY_MS) return;
+    this.readBackAt.set(r.flowId, this.scheduler.now());
+    const info = await readTransaction(r, this.exchange, this.units);
+    const ended = info !== undefined && (info.state === "EndOfTransaction" || info.state === "Finished");
+    if (!ended || info.milli !== 0 || info.amountMinor !== 0) {
+      this.log.warn("pts_parked_end_not_empty", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, state: info?.state ?? "NotFound", milli: info?.milli, amountMinor: info?.amountMinor });
+      return;
+    }
+    const current = this.book.byFlow(r.flowId);
+    if (!current || current.closedAt !== undefined || current.ended !== undefined || current.phase !== "authorizing" || current.claimedAt !== undefined) return;
+    const figures = { nozzle: info.nozzle ?? current.nozzle, ptsFuelGradeId: info.fuelGradeId ?? current.ptsFuelGradeId, milli: 0, amountMinor: 0, priceMinor: current.priceMinor, reason: "stopped" as const, at: this.scheduler.now() };
+    this.log.warn("pts_parked_empty_end_closed", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, next: "settled as nothing delivered" });
+    const rec = await this.noteEnded(current, figures);
+    await this.close1(rec);
   }
 
   /** Records the end figures (from a read-back) and tells the flows, once. */

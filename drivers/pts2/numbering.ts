@@ -1,0 +1,68 @@
+// Does the controller honour the transaction number the agent asks for? The driver's idempotency
+// rests on it (authorize.ts): a lost PumpAuthorize answer is resolved by reading THAT number back,
+// and the stop gate (stop-gate.ts) tells our waiting authorization from someone else's by it. A
+// controller that ignores PumpAuthorize.Transaction and assigns its own (the vendor SDK treats the
+// field as optional; a firmware numbering from a counter shared by its pumps) confirms another
+// number. Review 7 (R7-6) showed what one lost answer then does: the read-back of our number finds
+// nothing, the resend is refused as a duplicate (the first send DID land, under the controller's
+// number), the record is refused and closed — and our authorization waits under a number no record
+// holds: the stop gate withholds the stop ("another authorization"), the next driver fuels free.
+//
+// So the first renumbered confirmation flags the controller (durably: `meta/numbersNotHonoured`),
+// raises PTS_NUMBERS_NOT_HONOURED once, and from then on:
+// - the driver refuses every new authorization on that controller (DEVICE_REJECTED,
+//   PTS_NUMBERS_NOT_HONOURED) — there is no safe way to resolve a lost answer without the number;
+// - a stop of a record not proven someone else's revokes whatever authorization waits on an idle
+//   pump (driver.ts), whatever its number.
+// The confirmed sale that revealed it goes on under the number the controller confirmed (its answer
+// arrived: it is ours). The flag clears only when the technician says the controller is fixed:
+// `numbersHonouredSince` in the PTS-2 configuration, later than the flag (then a restart).
+import type { Logger } from "../../base/log.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
+
+const KEY = "meta/numbersNotHonoured";
+
+export interface NotHonoured {
+  readonly pump: number;
+  readonly asked: number;
+  readonly got: number;
+  readonly at: number;
+}
+
+export class ControllerNumbering {
+  private flag: NotHonoured | undefined;
+
+  constructor(
+    private readonly store: DriverStore,
+    private readonly honouredSince: string | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  async load(): Promise<void> {
+    const stored = (await this.store.get(KEY)) as NotHonoured | undefined;
+    const fixedAt = this.honouredSince === undefined ? undefined : Date.parse(this.honouredSince);
+    if (stored !== undefined && fixedAt !== undefined && fixedAt > stored.at) {
+      this.log.warn("pts_numbers_honoured_again", { flagged: stored, numbersHonouredSince: this.honouredSince });
+      await this.store.delete(KEY);
+      return;
+    }
+    this.flag = stored;
+  }
+
+  /** The renumbered confirmation that flagged the controller, while it stands. */
+  notHonoured(): NotHonoured | undefined {
+    return this.flag;
+  }
+
+  /** A confirmation named another number than asked: flags the controller (durable when this resolves). True the first time. */
+  async renumbered(pump: number, asked: number, got: number, at: number): Promise<boolean> {
+    if (this.flag !== undefined) return false;
+    this.flag = { pump, asked, got, at };
+    await this.store.put(KEY, this.flag);
+    return true;
+  }
+}
+
+export function notHonouredMessage(f: NotHonoured): string {
+  return `pump ${f.pump}: the controller confirmed our PumpAuthorize of transaction ${f.asked} as transaction ${f.got} — it assigns its own transaction numbers, so an authorization whose answer is lost could stay live under a number the agent cannot know (the next driver would fuel unpaid); the agent authorizes no more sales on this controller: update its firmware to one that honours PumpAuthorize.Transaction (and make sure nothing renumbers the agent's requests), then set numbersHonouredSince in its PTS-2 configuration to the time of the fix and systemctl restart glase-agent`;
+}
