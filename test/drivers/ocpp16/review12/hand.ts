@@ -3,6 +3,7 @@
 // calls the way a compliant charger does (ChangeConfiguration/TriggerMessage/RemoteStart/
 // RemoteStop Accepted) and records them.
 import WebSocket from "ws";
+import { isCall, synced, type Rig } from "../helpers.ts";
 
 export interface HandCharger {
   readonly ws: WebSocket;
@@ -81,3 +82,27 @@ export const sample = (tx: number, wh: number, extra: Record<string, unknown> = 
   transactionId: tx,
   meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: String(wh), measurand: "Energy.Active.Import.Register", unit: "Wh", ...extra }] }],
 });
+
+/**
+ * How most review scenarios begin: the charger boots and reports connector 1 Available; once the
+ * driver has synced, a car is plugged in (Preparing) and the driver calls the agent.
+ */
+export async function bootAndPlugIn(rig: Rig, cp: HandCharger): Promise<void> {
+  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
+  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
+  await synced(rig);
+  cp.status = "Preparing";
+  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
+  await rig.events.waitFor(isCall);
+}
+
+/**
+ * The agent's RemoteStartTransaction answered by the charger's StartTransaction on connector 1
+ * (meterStart 1000 Wh, with the tag it was given), stamped by `stamp` — the charger's clock, read
+ * once the RemoteStart has arrived. Returns the transaction id the agent assigned.
+ */
+export async function startTransaction(cp: HandCharger, stamp: () => string): Promise<number> {
+  const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
+  const { transactionId } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: stamp() })) as { transactionId: number };
+  return transactionId;
+}
