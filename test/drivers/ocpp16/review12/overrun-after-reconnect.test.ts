@@ -17,7 +17,7 @@ it("a stopped charger that reconnects just before stopTimeoutS is settled with i
   const cp = await handCharger(url);
   await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
-  const tx = await startTransaction(cp, () => new Date().toISOString());
+  const { tx } = await startTransaction(cp);
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   await cp.call("MeterValues", sample(tx, 1500));
 

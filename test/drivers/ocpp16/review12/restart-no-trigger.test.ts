@@ -24,7 +24,7 @@ it("a live session on a charger without TriggerMessage survives an agent restart
   await synced(rig);
   await rig.events.waitFor(isCall);
   await rig.driver.authorize(authorizeCmd());
-  const tx = await startTransaction(cp, () => new Date().toISOString());
+  const { tx } = await startTransaction(cp);
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   await cp.call("MeterValues", sample(tx, 1200));
 

@@ -16,7 +16,7 @@ async function session() {
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
   await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
-  const tx = await startTransaction(cp, () => new Date().toISOString());
+  const { tx } = await startTransaction(cp);
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   return { rig, cp, tx };
 }

@@ -7,7 +7,7 @@
 // timestamp over its StartTransaction and samples) before it is compared with the agent's stop.
 import { expect, it } from "vitest";
 import { authorizeCmd, isEnd, isFault, openRig, testConfig, waitUntil } from "../helpers.ts";
-import { bootAndPlugIn, handCharger, startTransaction } from "../review12/hand.ts";
+import { bootAndPlugIn, chargeOnUntil, handCharger, startTransaction } from "../review12/hand.ts";
 
 for (const skewMs of [0, 60_000]) {
   it(`a sample in flight at the RemoteStop from a charger whose clock is ${skewMs / 1000} s ahead is not an overrun`, async () => {
@@ -16,7 +16,7 @@ for (const skewMs of [0, 60_000]) {
     const cpNow = () => Date.now() + skewMs; // the charger's own clock
     await bootAndPlugIn(rig, cp);
     await rig.driver.authorize(authorizeCmd());
-    const tx = await startTransaction(cp, () => new Date(cpNow()).toISOString());
+    const { tx } = await startTransaction(cp, cpNow);
     await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
     const mv = (at: number, wh: number) => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date(at).toISOString(), sampledValue: [{ value: String(wh) }] }] });
     await cp.call("MeterValues", mv(cpNow(), 1500));
@@ -42,22 +42,14 @@ it("a charger whose clock is 60 s behind and keeps charging after the RemoteStop
   const cpNow = () => Date.now() - 60_000;
   await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
-  const tx = await startTransaction(cp, () => new Date(cpNow()).toISOString());
+  const { tx } = await startTransaction(cp, cpNow);
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   const mv = (wh: number) => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date(cpNow()).toISOString(), sampledValue: [{ value: String(wh) }] }] });
   await cp.call("MeterValues", mv(1500));
   void rig.driver.stop(1).catch(() => undefined);
   await cp.waitFor((f) => f[2] === "RemoteStopTransaction");
-  let wh = 1500;
   const ended = rig.events.waitFor(isEnd, 10_000, "overrun end");
-  let done = false;
-  void ended.finally(() => (done = true));
-  // It answers Accepted and charges on: a live sample every 200 ms (its sampling interval, the
-  // device's own pace, not a synchronisation) until the agent gives up on it.
-  while (!done) {
-    await cp.call("MeterValues", mv((wh += 10))).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await chargeOnUntil(cp, ended, mv, 1500);
   const end = await ended;
   expect({ amountMinor: end.amountMinor, fault: rig.events.events.find(isFault)?.code }).toEqual({ amountMinor: 30_000, fault: "OCPP_STOP_IGNORED" });
   cp.close();

@@ -11,7 +11,7 @@
 // review12c test "60 s behind" shows it). FAILS on lead5 (no end within 5 s).
 import { expect, it } from "vitest";
 import { authorizeCmd, isEnd, isFault, openRig, testConfig } from "../helpers.ts";
-import { bootAndPlugIn, handCharger, startTransaction } from "../review12/hand.ts";
+import { bootAndPlugIn, chargeOnUntil, handCharger, startTransaction } from "../review12/hand.ts";
 
 for (const startSkewMs of [0, 3_600_000]) {
   it(`a charger that ignores RemoteStop is an overrun — StartTransaction stamped ${startSkewMs / 3_600_000} h ahead of its samples`, async () => {
@@ -19,21 +19,14 @@ for (const startSkewMs of [0, 3_600_000]) {
     const cp = await handCharger(`${rig.driver.url}/CP-1`, { trigger: false, answerRemoteStop: true });
     await bootAndPlugIn(rig, cp);
     await rig.driver.authorize(authorizeCmd());
-    const tx = await startTransaction(cp, () => new Date(Date.now() + startSkewMs).toISOString());
+    const { tx } = await startTransaction(cp, () => Date.now() + startSkewMs);
     await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
     const mv = (wh: number) => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: String(wh) }] }] });
     await cp.call("MeterValues", mv(1500));
     void rig.driver.stop(1).catch(() => undefined);
     await cp.waitFor((f) => f[2] === "RemoteStopTransaction");
-    let wh = 1500;
     const ended = rig.events.waitFor(isEnd, 5_000, "overrun end");
-    let done = false;
-    void ended.then(() => (done = true), () => (done = true));
-    // It answers Accepted and charges on: a live sample every 200 ms (the device's own pace).
-    while (!done) {
-      await cp.call("MeterValues", mv((wh += 10))).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await chargeOnUntil(cp, ended, mv, 1500);
     const end = await ended;
     expect({ amountMinor: end.amountMinor, fault: rig.events.events.find(isFault)?.code }).toEqual({ amountMinor: 30_000, fault: "OCPP_STOP_IGNORED" });
     cp.close();

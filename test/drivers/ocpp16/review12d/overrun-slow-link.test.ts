@@ -19,7 +19,7 @@ for (const latencyMs of [0, 1_300]) {
     const stamp = () => new Date(Date.now() - latencyMs).toISOString(); // everything it sends left its meter latencyMs ago
     await bootAndPlugIn(rig, cp);
     await rig.driver.authorize(authorizeCmd());
-    const tx = await startTransaction(cp, stamp);
+    const { tx } = await startTransaction(cp, () => Date.now() - latencyMs);
     await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
     const mv = (ts: string, wh: number) => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: ts, sampledValue: [{ value: String(wh) }] }] });
     await cp.call("MeterValues", mv(stamp(), 1500));

@@ -15,7 +15,7 @@ it("a charger silent after accepting the session-time stop is settled with its p
   await bootAndPlugIn(rig, cp);
   const authorizedAt = Date.now();
   await rig.driver.authorize(authorizeCmd());
-  const tx = await startTransaction(cp, () => new Date().toISOString());
+  const { tx } = await startTransaction(cp);
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   await cp.call("MeterValues", { connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: "1010" }] }] });
   await cp.waitFor((f) => f[2] === "RemoteStopTransaction"); // the session-time stop, answered Accepted
