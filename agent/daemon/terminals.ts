@@ -16,15 +16,18 @@
 // never touched while its writer waits for Glase — so two registrations of a point cannot both
 // report success, nor one discard the other's password. Unregistration is crash-safe the same
 // way (config/pending-unregistration.ts).
+//
+// This file holds the manager and registration; reading a point's state is
+// terminal-registration.ts, unregistration terminal-unregister.ts.
 import { randomBytes, randomInt } from "node:crypto";
 import { resolve } from "node:path";
 import { AgentError, isAgentError } from "../../base/errors.ts";
 import { inheritedOwner, isExistsConflict, readRegularFile, removeStaleTemporaries, type DurableWriteOptions } from "../../base/io/durable-file.ts";
-import { isGlaseError, isTransportError } from "../glase/errors.ts";
+import { certainlyNotDone } from "../glase/errors.ts";
 import type { GlaseApi, ResellerCredentials, TerminalCredentials } from "../../contracts/glase/types.ts";
 import type { Logger } from "../../base/log.ts";
 import { currentProcess, isCurrentProcess } from "../process-identity.ts";
-import { readStoredTerminal, removeStoredTerminal, storedTerminalPath, terminalCredentials, writeStoredTerminal } from "../config/credentials.ts";
+import { readStoredTerminal, storedTerminalPath, writeStoredTerminal } from "../config/credentials.ts";
 import {
   createPendingRegistration,
   keepLeftoverTaken,
@@ -33,21 +36,17 @@ import {
   orphansDir,
   pendingInProgress,
   pendingRegistrationPath,
-  readPendingRegistration,
   setAsidePending,
   takeFileIf,
   takePendingRegistration,
   type PendingRegistration,
 } from "../config/pending-registration.ts";
-import {
-  pendingUnregistrationPath,
-  readPendingUnregistration,
-  removePendingUnregistration,
-  writePendingUnregistration,
-  type PendingUnregistration,
-} from "../config/pending-unregistration.ts";
 import type { AgentConfig, PointConfig } from "../config/schema.ts";
 import type { RegisterResult } from "./sockets/control.ts";
+import { readRegistration, unregisterPending, type PointRegistration, type TerminalFiles } from "./terminal-registration.ts";
+import { unregisterPoint } from "./terminal-unregister.ts";
+
+export type { PointRegistration } from "./terminal-registration.ts";
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -58,20 +57,6 @@ export function generateTerminalPassword(length = 24): string {
   return out;
 }
 
-/** What the agent can do with a point's terminal right now. */
-export type PointRegistration =
-  | { readonly kind: "registered"; readonly credentials: TerminalCredentials }
-  | { readonly kind: "unregistered" }
-  /**
-   * A registration was sent and its answer never arrived (the pending record is all we have) —
-   * or, `inProgress`, another run is still waiting for it.
-   */
-  | { readonly kind: "unconfirmed"; readonly pending: PendingRegistration; readonly file: string; readonly inProgress: boolean }
-  /** An unregister was sent and its answer never arrived: the terminal may be gone at Glase. */
-  | { readonly kind: "unregistering"; readonly marker: PendingUnregistration; readonly credentials?: TerminalCredentials }
-  /** Credentials exist but cannot be used (missing file, empty, unreadable, bad mode, not JSON, a link). */
-  | { readonly kind: "broken"; readonly problem: string; readonly source: "stored" | "config" | "pending" };
-
 export interface TerminalManagerOptions {
   readonly config: AgentConfig;
   readonly terminalsDir: string;
@@ -80,11 +65,6 @@ export interface TerminalManagerOptions {
   readonly logger: Logger;
   /** Recorded in the pending record, for the technician (which Glase the attempt went to). */
   readonly endpoint?: string;
-}
-
-/** Glase certainly did not act: it answered with a result code, or the request never left. */
-function certainlyNotDone(e: unknown): boolean {
-  return isGlaseError(e) || (isTransportError(e) && !e.indefinite);
 }
 
 /** Points with a terminal command running in this process (per terminals directory). */
@@ -104,6 +84,10 @@ export class TerminalManager {
   /** Files written as root (a CLI run with sudo) go to the state directory's owner, the service. */
   private owner() {
     return inheritedOwner(this.opts.terminalsDir);
+  }
+
+  private files(): TerminalFiles {
+    return { dir: this.opts.terminalsDir, logger: this.opts.logger, owner: () => this.owner() };
   }
 
   /** One terminal command per point at a time: a second one is refused, not queued behind a Glase call. */
@@ -129,63 +113,12 @@ export class TerminalManager {
   }
 
   /**
-   * The point's registration, resolving what an interrupted `register` or `unregister` left: a
-   * pending record beside a credentials file with the same password is a finished registration
-   * (the record is removed); beside other credentials it is set aside as a possible orphan (unless
-   * its run is still going). Never throws for a per-point file problem — that is `broken`, and
+   * The point's registration, resolving what an interrupted `register` or `unregister` left
+   * (terminal-registration.ts). Never throws for a per-point file problem — that is `broken`, and
    * the station shows it with an alarm.
    */
   async registration(pointId: number): Promise<PointRegistration> {
-    const point = this.point(pointId);
-    const dir = this.opts.terminalsDir;
-    const marker = await readPendingUnregistration(dir, pointId);
-    if (point.terminal !== undefined) {
-      let credentials;
-      try {
-        credentials = await terminalCredentials(point, dir);
-      } catch (e) {
-        if (!isAgentError(e)) throw e;
-        return { kind: "broken", problem: e.message, source: "config" };
-      }
-      if (marker) return { kind: "unregistering", marker, ...(credentials ? { credentials } : {}) };
-      return credentials ? { kind: "registered", credentials } : { kind: "unregistered" };
-    }
-    let pending: PendingRegistration | undefined;
-    let pendingProblem: string | undefined;
-    try {
-      pending = await readPendingRegistration(dir, pointId);
-    } catch (e) {
-      if (!isAgentError(e)) throw e;
-      pendingProblem = e.message;
-    }
-    let stored;
-    try {
-      stored = await readStoredTerminal(dir, pointId);
-    } catch (e) {
-      if (!isAgentError(e)) throw e;
-      return { kind: "broken", problem: e.message, source: "stored" };
-    }
-    if (marker) {
-      if (stored) return { kind: "unregistering", marker, credentials: { terminalId: stored.terminalId, password: stored.password } };
-      // The credentials went only after Glase confirmed: all that was left was the marker.
-      await removePendingUnregistration(dir, pointId);
-    }
-    if (stored) {
-      if (pending) {
-        if (pending.password === stored.password) {
-          await takePendingRegistration(dir, pointId, pending, await this.owner());
-        } else if (!this.inProgress(pending)) {
-          await setAsidePending(dir, pointId, pending, "pending registration found beside other credentials", await this.owner());
-          this.opts.logger.warn("registration-orphan-kept", { point: pointId, externalTerminalId: pending.externalTerminalId, dir: orphansDir(dir) });
-        }
-      } else if (pendingProblem) {
-        this.opts.logger.warn("pending-registration-damaged", { point: pointId, problem: pendingProblem });
-      }
-      return { kind: "registered", credentials: { terminalId: stored.terminalId, password: stored.password } };
-    }
-    if (pendingProblem) return { kind: "broken", problem: pendingProblem, source: "pending" };
-    if (pending) return { kind: "unconfirmed", pending, file: pendingRegistrationPath(dir, pointId), inProgress: this.inProgress(pending) };
-    return { kind: "unregistered" };
+    return readRegistration(this.point(pointId), this.files(), (pending) => this.inProgress(pending));
   }
 
   /** Credentials of a registered point; undefined when not registered; throws when they are unusable. */
@@ -337,50 +270,7 @@ export class TerminalManager {
   }
 
   private async unregisterNow(pointId: number): Promise<void> {
-    const point = this.point(pointId);
-    const dir = this.opts.terminalsDir;
-    const owner = await this.owner();
-    const reg = await this.registration(pointId);
-    if (reg.kind === "broken") throw new AgentError("CONFIG_INVALID", reg.problem, { point: pointId });
-    const retry = reg.kind === "unregistering";
-    const creds = reg.kind === "registered" || reg.kind === "unregistering" ? reg.credentials : undefined;
-    if (!creds) throw new AgentError("CONFLICT", `point ${pointId} has no registered terminal`, { point: pointId });
-    // Durable before the request leaves: a lost answer must not leave the point stuck.
-    if (!retry) await writePendingUnregistration(dir, pointId, { terminalId: creds.terminalId, startedAt: new Date().toISOString() }, owner);
-    try {
-      await this.opts.glase.unregisterTerminal(creds);
-    } catch (e) {
-      if (retry && (isGlaseError(e, 29) || isGlaseError(e, 33))) {
-        // Glase no longer knows the terminal (or it is unusable): the earlier unregister, whose
-        // answer was lost, took effect. The credentials are kept in orphans/, not just deleted.
-        if (point.terminal === undefined) {
-          const stored = await readStoredTerminal(dir, pointId);
-          if (stored) {
-            await keepOrphan(dir, pointId, "unregistered", stored, `unregister retried; Glase answered ${e.resultCode} ${e.resultName}`, owner);
-            await removeStoredTerminal(dir, pointId);
-          }
-        }
-        await removePendingUnregistration(dir, pointId);
-        this.opts.logger.warn("terminal-already-unregistered", { point: pointId, terminalId: creds.terminalId, resultCode: e.resultCode });
-        return;
-      }
-      if (!retry && certainlyNotDone(e)) {
-        await removePendingUnregistration(dir, pointId); // refused or never sent: nothing changed at Glase
-        throw e;
-      }
-      if (isTransportError(e) && e.indefinite) {
-        throw new AgentError(
-          "GLASE_TRANSPORT",
-          `unregisterTerminal for point ${pointId} got no usable answer (${e.message}): terminal ${creds.terminalId} may be gone at Glase. The point stays out of service; run \`glase-agent unregister --point ${pointId}\` again`,
-          { point: pointId, marker: pendingUnregistrationPath(dir, pointId) },
-          { cause: e },
-        );
-      }
-      throw e;
-    }
-    if (point.terminal === undefined) await removeStoredTerminal(dir, pointId);
-    await removePendingUnregistration(dir, pointId);
-    this.opts.logger.info("terminal-unregistered", { point: pointId, terminalId: creds.terminalId });
+    return unregisterPoint(this.point(pointId), this.opts.glase, this.files(), () => this.registration(pointId));
   }
 
   /** The Glase ID (sticker) bound to a point's stored terminal; undefined when none, or unreadable. */
@@ -401,7 +291,3 @@ export class TerminalManager {
   }
 }
 
-function unregisterPending(pointId: number, marker: PendingUnregistration): AgentError {
-  const what = marker.terminalId ? `terminal ${marker.terminalId} (started ${marker.startedAt})` : `its terminal (${marker.damaged ?? "marker unreadable"})`;
-  return new AgentError("CONFLICT", `point ${pointId}: an unregister of ${what} got no answer from Glase; run \`glase-agent unregister --point ${pointId}\` again first`, { point: pointId });
-}

@@ -59,3 +59,8 @@ export function isGlaseError(e: unknown, resultCode?: number): e is GlaseError {
 export function isTransportError(e: unknown): e is TransportError {
   return e instanceof TransportError;
 }
+
+/** Glase certainly did not act: it answered with a result code, or the request never left. */
+export function certainlyNotDone(e: unknown): boolean {
+  return isGlaseError(e) || (isTransportError(e) && !e.indefinite);
+}

@@ -5,35 +5,21 @@
 // (always processed, late). Same ledger assertions as the crash tests: exactly the metered amount
 // PAID (nothing when nothing was delivered), no open reservation, a second commit only when the
 // first provably never happened, no second live invoice, no second refund.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
-import { parseProvisioning, startGlaseSimulator, type FaultInput, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import type { FaultInput, RunningGlaseSimulator } from "../../simulator/glase/index.ts";
 import { reportMinor, reportRows } from "../../agent/core/report-rows.ts";
 import { checkCustomer } from "./harness/crash-rig.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "./harness/station.ts";
+import { TERMINALS, until, type Station } from "./harness/station.ts";
+import { closeStrictStation, openStrictStation } from "./harness/strict-station.ts";
 
-let dir: string;
-let sim: RunningGlaseSimulator;
-let station: Station;
+let dir: string, sim: RunningGlaseSimulator, station: Station;
 let pumps: InMemoryDispenser;
-
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "faults-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 150 });
   pumps = new InMemoryDispenser({ points: 2 });
-  station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: pumps, settings: { glaseCallTimeoutMs: 1000 } });
-  await station.engine.start();
+  ({ dir, sim, station } = await openStrictStation({ dirPrefix: "faults-", dispenser: pumps, confirmAfterMs: 150, settings: { glaseCallTimeoutMs: 1000 } }));
 });
-
-afterEach(async () => {
-  await station.close();
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => closeStrictStation({ dir, sim, station }));
 
 type Fault = Omit<FaultInput, "operation">;
 const FAULTS: Array<[string, Fault]> = [

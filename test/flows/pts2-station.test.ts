@@ -4,55 +4,25 @@
 // fill is committed at the controller's metered amount, and the transaction is closed once settled
 // — also when the engine restarts mid-fill. The device layer (issue 12) will call settled(); here
 // the test wires it the way the shell will: on the flow's finish.
-import { mkdtempSync, rmSync } from "node:fs";
 import { type AddressInfo, type Socket, connect, createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import type { EngineSettings, PointConfig } from "../../agent/engine-api.ts";
+import type { EngineSettings } from "../../agent/engine-api.ts";
 import type { DispenserController } from "../../drivers/dispenser/contract.ts";
-import { systemScheduler } from "../../drivers/dispenser/line-driver.ts";
 import { MemoryDriverStore } from "../../drivers/driver-store.ts";
-import { openPts2Controller, openPts2Controller as openPtsController, type OpenedPts2Controller } from "../../drivers/pts2/index.ts";
-import { createLogger } from "../../agent/log.ts";
-import { SimClock } from "../../simulator/clock.ts";
-import { VirtualPts2 } from "../../simulator/devices/virtual-pts2.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { GRADES } from "../drivers/pts2/helpers.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "./harness/station.ts";
+import type { OpenedPts2Controller } from "../../drivers/pts2/index.ts";
+import type { VirtualPts2 } from "../../simulator/devices/virtual-pts2.ts";
+import type { RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { PTS_POINTS as points, closePtsRig, openPtsDriver, openPtsRig } from "./harness/pts-station.ts";
+import { TERMINALS, openStation, until, type Station } from "./harness/station.ts";
 
-let dir: string;
-let sim: RunningGlaseSimulator;
-let twin: VirtualPts2;
+let dir: string, sim: RunningGlaseSimulator, twin: VirtualPts2;
 const closers: Array<() => Promise<void>> = [];
-
-const points: PointConfig[] = [
-  { id: 1, kind: "fuel", terminal: TERMINALS[0]!, currency: "SEK", maxPreliminaryMinor: 50000, stationName: "PTS Station", grades: [
-    { id: "95", name: "Blyfri 95", unit: "L", unitPriceMinor: 1899, vatRatePercent: 25 },
-    { id: "D", name: "Diesel", unit: "L", unitPriceMinor: 2049, vatRatePercent: 25 },
-  ] },
-];
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "pts2-e2e-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION) });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
-  twin = new VirtualPts2({ scheduler: new SimClock({ manual: true }), pumps: 1, auth: { scheme: "digest", user: "agent", password: "pw" } });
-  await twin.listen(0);
-});
-
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-  await twin.close();
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+beforeEach(async () => void ({ dir, sim, twin } = await openPtsRig("pts2-e2e-")));
+afterEach(() => closePtsRig({ dir, sim, twin }, closers));
 
 async function openPts(store: MemoryDriverStore): Promise<OpenedPts2Controller> {
-  const driver = await openPts2Controller(
-    { url: twin.url, auth: { scheme: "digest", user: "agent", password: "pw" }, currency: "SEK", points: [{ point: 1, pump: 1 }], grades: GRADES, pollIntervalMs: 25 },
-    { logger: createLogger("test.pts2"), scheduler: systemScheduler, store },
-  );
+  const driver = await openPtsDriver(twin.url, { store });
   closers.push(() => driver.close());
   return driver;
 }
@@ -208,7 +178,7 @@ async function cuttableLink(target: number): Promise<{ readonly url: string; cut
 it.each(["none", "cancel"] as const)("a flow parked while the controller is unreachable mid-fill (technician action: %s): the PTS-2 driver stops the pump once the link is back, nothing more is delivered unpaid (review 2 of issue 9, C)", async (action) => {
   const link = await cuttableLink(Number(new URL(twin.url).port));
   closers.push(() => link.close());
-  const driver = await openPtsController({ url: link.url, auth: { scheme: "digest", user: "agent", password: "pw" }, currency: "SEK", points: [{ point: 1, pump: 1 }], grades: GRADES, pollIntervalMs: 25 }, { logger: createLogger("test.pts2"), scheduler: systemScheduler, store: new MemoryDriverStore() });
+  const driver = await openPtsDriver(link.url);
   closers.push(() => driver.close());
   const station = await openPtsStation(driver, { commitReservationTimeoutS: 4, commitSafetyMarginS: 1, deliveryStallMs: 400 });
   closers.push(() => station.close());

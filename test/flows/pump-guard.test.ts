@@ -2,14 +2,13 @@
 // simulator, the in-memory twin of the board): nobody fuels on unpaid after the agent let go of a
 // sale. (The review's own three cases — parked dispenser-unreachable with no action, cancel,
 // mark-settled — are test/review9b/cancel-parked-pump.test.ts.) Each test failed on lead5 3aced3f.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import type { PointId } from "../../contracts/dispenser.ts";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "./harness/station.ts";
+import type { RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { join } from "node:path";
+import { TERMINALS, openStation, until, type Station } from "./harness/station.ts";
+import { closeStrictStation, openStrictStation } from "./harness/strict-station.ts";
 
 /** A board that acknowledges STOP without acting on it while `deaf` (a stop lost on the wire, a valve that sticks). */
 class DeafStops extends InMemoryDispenser {
@@ -23,30 +22,14 @@ class DeafStops extends InMemoryDispenser {
   }
 }
 
-let dir: string;
-let sim: RunningGlaseSimulator;
-let station: Station;
+let dir: string, sim: RunningGlaseSimulator, station: Station;
 let pumps: DeafStops;
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "pump-guard-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
   pumps = new DeafStops({ points: 2 });
-  station = await openStation({
-    journalPath: join(dir, "journal.db"),
-    endpoint: sim.endpoint,
-    dispenser: pumps,
-    pointIds: [1],
-    settings: SETTINGS,
-  });
-  await station.engine.start();
+  ({ dir, sim, station } = await openStrictStation({ dirPrefix: "pump-guard-", dispenser: pumps, confirmAfterMs: 100, pointIds: [1], settings: SETTINGS }));
 });
 const SETTINGS = { commitReservationTimeoutS: 4, commitSafetyMarginS: 1, deliveryStallMs: 400, drainSecuringWaitMs: 300 };
-afterEach(async () => {
-  await station.close();
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => closeStrictStation({ dir, sim, station }));
 const alarms = (code: string) => station.engine.snapshot().alarms.filter((a) => a.code === code);
 
 it("a pump delivering for a transaction no flow owns (a lost journal's sale) is stopped, and a technician is told what went unpaid", async () => {

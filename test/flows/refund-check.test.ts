@@ -2,30 +2,15 @@
 // lost, late or 93 is never sent twice — a row found in the terminal's details report is proof it
 // happened, no row is proof of nothing (park, refund-unknown); nothing else marks the terminal's
 // period meanwhile; a technician retry re-reads the period the check recorded.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "./harness/station.ts";
+import type { RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { TERMINALS, until, type Station } from "./harness/station.ts";
+import { closeStrictStation, openStrictStation } from "./harness/strict-station.ts";
 
-let dir: string;
-let sim: RunningGlaseSimulator;
-let station: Station;
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "refund-check-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict", busyApplied: true } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 150 });
-  station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: new InMemoryDispenser({ points: 2 }), settings: { glaseCallTimeoutMs: 1000 } });
-  await station.engine.start();
-});
-afterEach(async () => {
-  await station.close();
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+let dir: string, sim: RunningGlaseSimulator, station: Station;
+beforeEach(async () => void ({ dir, sim, station } = await openStrictStation({ dirPrefix: "refund-check-", dispenser: new InMemoryDispenser({ points: 2 }), confirmAfterMs: 150, simSettings: { busyApplied: true }, settings: { glaseCallTimeoutMs: 1000 } })));
+afterEach(() => closeStrictStation({ dir, sim, station }));
 const flows = () => station.engine.snapshot().flows;
 const refunds = () => sim.sim.dump().refunds;
 

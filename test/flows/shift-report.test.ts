@@ -3,29 +3,15 @@
 // its id. The refund itself goes on (nothing was sent: it marks again). The terminal's close then
 // reads every period it knows — and must not call that "reported": outcome partial, alarm
 // shift-report-partial naming the refund, the result saying what is missing.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "./harness/station.ts";
+import type { RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { TERMINALS, until, type Station } from "./harness/station.ts";
+import { closeStrictStation, openStrictStation } from "./harness/strict-station.ts";
 
-let dir: string;
-let sim: RunningGlaseSimulator;
-let station: Station;
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "shift-report-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 150 });
-  station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: new InMemoryDispenser({ points: 2 }), settings: { glaseCallTimeoutMs: 1000 } });
-  await station.engine.start();
-});
-afterEach(async () => {
-  await station.close();
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+let dir: string, sim: RunningGlaseSimulator, station: Station;
+beforeEach(async () => void ({ dir, sim, station } = await openStrictStation({ dirPrefix: "shift-report-", dispenser: new InMemoryDispenser({ points: 2 }), confirmAfterMs: 150, settings: { glaseCallTimeoutMs: 1000 } })));
+afterEach(() => closeStrictStation({ dir, sim, station }));
 const flows = () => station.engine.snapshot().flows;
 const terminal = TERMINALS[2]!.terminalId;
 

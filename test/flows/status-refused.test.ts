@@ -1,30 +1,18 @@
 // Issue 9 review #3 end to end, strict simulator: one getPaymentStatus answered 33 right after an
 // accepted commit used to park the flow, so the PAID went unread and Glase reversed it.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "./harness/station.ts";
+import type { RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { TERMINALS, until, type Station } from "./harness/station.ts";
+import { closeStrictStation, openStrictStation } from "./harness/strict-station.ts";
 
-let dir: string;
-let sim: RunningGlaseSimulator;
-let station: Station;
+let dir: string, sim: RunningGlaseSimulator, station: Station;
 let pumps: InMemoryDispenser;
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "status-refused-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 150 });
   pumps = new InMemoryDispenser({ points: 2 });
-  station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: pumps, settings: { glaseCallTimeoutMs: 1000 } });
-  await station.engine.start();
+  ({ dir, sim, station } = await openStrictStation({ dirPrefix: "status-refused-", dispenser: pumps, confirmAfterMs: 150, settings: { glaseCallTimeoutMs: 1000 } }));
 });
-afterEach(async () => {
-  await station.close();
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => closeStrictStation({ dir, sim, station }));
 const flows = () => station.engine.snapshot().flows;
 
 it("a 33 on the read after an accepted commit: the reads go on, the PAID is read (not reversed), the flow finishes paid", async () => {

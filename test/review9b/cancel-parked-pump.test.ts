@@ -4,37 +4,19 @@
 // the END is routed to a finished flow and ignored — fuel for free, the reservation released.
 // Without any technician the parked flow ignores the link-up and the END the same way (its
 // reservation lapsed at the commit deadline): the pump stays authorized for the full preset.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "../flows/harness/station.ts";
+import type { RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { TERMINALS, until, type Station } from "../flows/harness/station.ts";
+import { closeStrictStation, openStrictStation } from "../flows/harness/strict-station.ts";
 
-let dir: string;
-let sim: RunningGlaseSimulator;
-let station: Station;
+let dir: string, sim: RunningGlaseSimulator, station: Station;
 let pumps: InMemoryDispenser;
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "cancel-parked-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
   pumps = new InMemoryDispenser({ points: 2 });
-  station = await openStation({
-    journalPath: join(dir, "journal.db"),
-    endpoint: sim.endpoint,
-    dispenser: pumps,
-    pointIds: [1],
-    settings: { commitReservationTimeoutS: 4, commitSafetyMarginS: 1, deliveryStallMs: 400 },
-  });
-  await station.engine.start();
+  ({ dir, sim, station } = await openStrictStation({ dirPrefix: "cancel-parked-", dispenser: pumps, confirmAfterMs: 100, pointIds: [1], settings: { commitReservationTimeoutS: 4, commitSafetyMarginS: 1, deliveryStallMs: 400 } }));
 });
-afterEach(async () => {
-  await station.close();
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => closeStrictStation({ dir, sim, station }));
 const flows = () => station.engine.snapshot().flows;
 
 for (const action of ["none", "cancel", "mark-settled"] as const) {

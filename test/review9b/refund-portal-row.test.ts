@@ -4,30 +4,16 @@
 // dropped BEFORE Glase processed it (answer lost, nothing applied). The check marks the period,
 // finds the portal refund's −10.00 row, attributes it to itself by amount: "refunded" — the
 // customer never gets the money, and the till says it was paid back.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { money } from "../../base/money.ts";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "../flows/harness/station.ts";
+import type { RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { TERMINALS, until, type Station } from "../flows/harness/station.ts";
+import { closeStrictStation, openStrictStation } from "../flows/harness/strict-station.ts";
 
-let dir: string;
-let sim: RunningGlaseSimulator;
-let station: Station;
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "refund-portal-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict", busyApplied: true } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 150 });
-  station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: new InMemoryDispenser({ points: 2 }), settings: { glaseCallTimeoutMs: 1000 } });
-  await station.engine.start();
-});
-afterEach(async () => {
-  await station.close();
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+let dir: string, sim: RunningGlaseSimulator, station: Station;
+beforeEach(async () => void ({ dir, sim, station } = await openStrictStation({ dirPrefix: "refund-portal-", dispenser: new InMemoryDispenser({ points: 2 }), confirmAfterMs: 150, simSettings: { busyApplied: true }, settings: { glaseCallTimeoutMs: 1000 } })));
+afterEach(() => closeStrictStation({ dir, sim, station }));
 const flows = () => station.engine.snapshot().flows;
 
 it("a refund dropped unprocessed is not reported refunded because the portal refunded the same amount earlier", async () => {

@@ -3,29 +3,15 @@
 // the end of the shift then reports only what came after the check — the shift's sales before it
 // are in a period nobody reports, and the outcome says "reported" with no alarm (issue 9 #4 and
 // "reconciliation checks compare the report's contents with the sales of the period").
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "../flows/harness/station.ts";
+import type { RunningGlaseSimulator } from "../../simulator/glase/index.ts";
+import { TERMINALS, until, type Station } from "../flows/harness/station.ts";
+import { closeStrictStation, openStrictStation } from "../flows/harness/strict-station.ts";
 
-let dir: string;
-let sim: RunningGlaseSimulator;
-let station: Station;
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "shift-split-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 150 });
-  station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: new InMemoryDispenser({ points: 2 }), settings: { glaseCallTimeoutMs: 1000 } });
-  await station.engine.start();
-});
-afterEach(async () => {
-  await station.close();
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+let dir: string, sim: RunningGlaseSimulator, station: Station;
+beforeEach(async () => void ({ dir, sim, station } = await openStrictStation({ dirPrefix: "shift-split-", dispenser: new InMemoryDispenser({ points: 2 }), confirmAfterMs: 150, settings: { glaseCallTimeoutMs: 1000 } })));
+afterEach(() => closeStrictStation({ dir, sim, station }));
 const flows = () => station.engine.snapshot().flows;
 
 it("close-period after a refund check reports the whole shift (or says it cannot)", async () => {

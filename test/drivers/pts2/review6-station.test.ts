@@ -1,45 +1,17 @@
 // Fifth hostile review of issue 14 — station-level repros (real engine + journal + Glase simulator +
 // real PTS-2 driver over loopback HTTP to the virtual PTS-2). Each test asserts the CORRECT behaviour.
 // Run: cp into test/drivers/pts2/ and `npx vitest run test/drivers/pts2/review5-station.test.ts`.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import type { PointConfig } from "../../../agent/engine-api.ts";
-import { createLogger } from "../../../agent/log.ts";
-import { systemScheduler } from "../../../drivers/dispenser/line-driver.ts";
-import { MemoryDriverStore } from "../../../drivers/driver-store.ts";
-import { openPts2Controller } from "../../../drivers/pts2/index.ts";
-import { SimClock } from "../../../simulator/clock.ts";
-import { VirtualPts2 } from "../../../simulator/devices/virtual-pts2.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until } from "../../flows/harness/station.ts";
-import { GRADES } from "./helpers.ts";
+import type { RunningGlaseSimulator } from "../../../simulator/glase/index.ts";
+import type { VirtualPts2 } from "../../../simulator/devices/virtual-pts2.ts";
+import { PTS_POINTS as points, closePtsRig, openPtsDriver, openPtsRig } from "../../flows/harness/pts-station.ts";
+import { openStation, until } from "../../flows/harness/station.ts";
 
-let dir: string;
-let sim: RunningGlaseSimulator;
-let twin: VirtualPts2;
+let dir: string, sim: RunningGlaseSimulator, twin: VirtualPts2;
 const closers: Array<() => Promise<void>> = [];
-const points: PointConfig[] = [
-  { id: 1, kind: "fuel", terminal: TERMINALS[0]!, currency: "SEK", maxPreliminaryMinor: 50000, stationName: "PTS Station", grades: [
-    { id: "95", name: "Blyfri 95", unit: "L", unitPriceMinor: 1899, vatRatePercent: 25 },
-    { id: "D", name: "Diesel", unit: "L", unitPriceMinor: 2049, vatRatePercent: 25 },
-  ] },
-];
-
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), "pts2-r6-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION) });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
-  twin = new VirtualPts2({ scheduler: new SimClock({ manual: true }), pumps: 1, auth: { scheme: "digest", user: "agent", password: "pw" } });
-  await twin.listen(0);
-});
-afterEach(async () => {
-  for (const c of closers.splice(0).reverse()) await c();
-  await twin.close();
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+beforeEach(async () => void ({ dir, sim, twin } = await openPtsRig("pts2-r6-")));
+afterEach(() => closePtsRig({ dir, sim, twin }, closers));
 
 const pumpTx = () => twin.pumps.pumps.get(1)!;
 const stops = () => twin.received.filter((p) => p.Type === "PumpStop" || p.Type === "PumpEmergencyStop").length;
@@ -47,10 +19,7 @@ const stops = () => twin.received.filter((p) => p.Type === "PumpStop" || p.Type 
 it("R6-1: a parked (PTS_OWNERSHIP_UNKNOWN) authorization of OURS waiting for the nozzle is never revoked — after the reservation lapsed the next driver fuels free on our preset", async () => {
   // Fresh install (no id corroborated). The customer lifts, pays, hangs up while the reservation comes;
   // our PumpAuthorize is applied but its answer is lost: the read-back finds it (UserId 1 = the agent) but cannot prove it: parked.
-  const driver = await openPts2Controller(
-    { url: twin.url, auth: { scheme: "digest", user: "agent", password: "pw" }, currency: "SEK", points: [{ point: 1, pump: 1 }], grades: GRADES, pollIntervalMs: 25, requestTimeoutMs: 400 },
-    { logger: createLogger("test.pts2"), scheduler: systemScheduler, store: new MemoryDriverStore() },
-  );
+  const driver = await openPtsDriver(twin.url, { requestTimeoutMs: 400 });
   closers.push(() => driver.close());
   const station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, dispenser: driver, points, settings: { commitReservationTimeoutS: 4, commitSafetyMarginS: 1 } });
   await station.engine.start();

@@ -3,6 +3,7 @@
 // calls the way a compliant charger does (ChangeConfiguration/TriggerMessage/RemoteStart/
 // RemoteStop Accepted) and records them.
 import WebSocket from "ws";
+import { isCall, synced, type Rig } from "../helpers.ts";
 
 export interface HandCharger {
   readonly ws: WebSocket;
@@ -81,3 +82,43 @@ export const sample = (tx: number, wh: number, extra: Record<string, unknown> = 
   transactionId: tx,
   meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: String(wh), measurand: "Energy.Active.Import.Register", unit: "Wh", ...extra }] }],
 });
+
+/**
+ * How most review scenarios begin: the charger boots and reports connector 1 Available; once the
+ * driver has synced, a car is plugged in (Preparing) and the driver calls the agent.
+ */
+export async function bootAndPlugIn(rig: Rig, cp: HandCharger): Promise<void> {
+  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
+  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
+  await synced(rig);
+  cp.status = "Preparing";
+  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
+  await rig.events.waitFor(isCall);
+}
+
+/**
+ * The agent's RemoteStartTransaction answered by the charger's StartTransaction on connector 1
+ * (meterStart 1000 Wh, with the tag it was given), stamped by `clock` — the charger's clock, read
+ * once the RemoteStart has arrived. The transaction id the agent assigned, and the stamp.
+ */
+export async function startTransaction(cp: HandCharger, clock: () => number = Date.now): Promise<{ readonly tx: number; readonly stampedAt: number }> {
+  const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
+  const stampedAt = clock();
+  const { transactionId } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date(stampedAt).toISOString() })) as { transactionId: number };
+  return { tx: transactionId, stampedAt };
+}
+
+/**
+ * A charger that answered the RemoteStop Accepted and charges on: a live sample of 10 Wh more
+ * every 200 ms (its sampling interval, the device's own pace, not a synchronisation) from
+ * `fromWh`, until `ended` (the agent giving up on it) settles either way.
+ */
+export async function chargeOnUntil(cp: HandCharger, ended: Promise<unknown>, sample: (wh: number) => unknown, fromWh: number): Promise<void> {
+  let wh = fromWh;
+  let done = false;
+  void ended.then(() => (done = true), () => (done = true));
+  while (!done) {
+    await cp.call("MeterValues", sample((wh += 10))).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -5,18 +5,13 @@
 // and the customer's reservation is cancelled. Expected: compare idTags case-insensitively, or
 // make idTagFor() produce upper case only.
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, openRig, synced } from "../helpers.ts";
-import { handCharger } from "./hand.ts";
+import { authorizeCmd, openRig } from "../helpers.ts";
+import { bootAndPlugIn, handCharger } from "./hand.ts";
 
 it("Authorize/StartTransaction with the agent's idTag in another case are the agent's session", async () => {
   const rig = await openRig();
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd({ transactionId: "P1-mx4xxdhy01bj" }));
   const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
   const tag = rs[3].idTag.toUpperCase();

@@ -6,18 +6,13 @@
 // skip sampled values whose location is not Outlet, and MeterValues whose connectorId is not the
 // session's.
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, isEnd, isFault, openRig, synced } from "../helpers.ts";
-import { handCharger, sample } from "./hand.ts";
+import { authorizeCmd, isEnd, isFault, openRig } from "../helpers.ts";
+import { bootAndPlugIn, handCharger, sample } from "./hand.ts";
 
 async function startedSession() {
   const rig = await openRig();
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
   const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
   const st = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date().toISOString() })) as { transactionId: number };

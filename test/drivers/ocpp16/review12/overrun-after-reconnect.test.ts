@@ -8,22 +8,16 @@
 // Expected: a disconnect cancels the session's stop timer (onSynced re-sends the stop and re-arms
 // it), and an overrun needs the connector still in a transaction.
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, isEnd, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
-import { handCharger, sample } from "./hand.ts";
+import { authorizeCmd, isEnd, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
+import { bootAndPlugIn, handCharger, sample, startTransaction } from "./hand.ts";
 
 it("a stopped charger that reconnects just before stopTimeoutS is settled with its meterStop, not as an overrun", async () => {
   const rig = await openRig(testConfig({ stopTimeoutS: 2, syncTimeoutS: 3 }));
   const url = `${rig.driver.url}/CP-1`;
   const cp = await handCharger(url);
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
-  const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
-  const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date().toISOString() })) as { transactionId: number };
+  const { tx } = await startTransaction(cp);
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   await cp.call("MeterValues", sample(tx, 1500));
 

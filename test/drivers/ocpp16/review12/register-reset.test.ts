@@ -5,21 +5,15 @@
 // Expected: a `fault` event (alarm) naming the session when the register goes backwards, and a
 // documented rule for what is settled (e.g. the pre-reset part plus the post-reset part).
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, isEnd, isFault, openRig, synced } from "../helpers.ts";
-import { handCharger, sample } from "./hand.ts";
+import { authorizeCmd, isEnd, isFault, openRig } from "../helpers.ts";
+import { bootAndPlugIn, handCharger, sample, startTransaction } from "./hand.ts";
 
 it("a register that goes back to 0 mid-session raises an alarm instead of giving the rest away", async () => {
   const rig = await openRig();
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
-  const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
-  const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date().toISOString() })) as { transactionId: number };
+  const { tx } = await startTransaction(cp);
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   // Timestamps a second apart (a reset is a LOWER reading that is LATER than the last one).
   const at = (k: number) => ({ ...sample(tx, 0), meterValue: [{ ...sample(tx, 0).meterValue[0]!, timestamp: new Date(Date.now() + k * 1000).toISOString() }] });
@@ -49,16 +43,9 @@ it("a register that goes back to 0 mid-session raises an alarm instead of giving
 it("a lower reading that is OLDER than the last one (a queue flushed late) is not a reset: meterStop settles", async () => {
   const rig = await openRig();
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
-  const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
-  const t0 = Date.now();
-  const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date(t0).toISOString() })) as { transactionId: number };
+  const { tx, stampedAt: t0 } = await startTransaction(cp);
   const mv = (s: number, wh: number) => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date(t0 + s * 1000).toISOString(), sampledValue: [{ value: String(wh) }] }] });
   await cp.call("MeterValues", mv(30, 1900)); // the agent's TriggerMessage got the current register
   await cp.call("MeterValues", mv(10, 1300)); // then the queued ones, older

@@ -11,7 +11,7 @@
 // says the transaction is over.
 import { expect, it } from "vitest";
 import { authorizeCmd, isCall, isEnd, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
-import { handCharger, sample } from "./hand.ts";
+import { handCharger, sample, startTransaction } from "./hand.ts";
 
 it("a live session on a charger without TriggerMessage survives an agent restart until its StopTransaction", async () => {
   let rig = await openRig(testConfig({ syncTimeoutS: 1, lateStopWaitS: 1.5 }));
@@ -24,8 +24,7 @@ it("a live session on a charger without TriggerMessage survives an agent restart
   await synced(rig);
   await rig.events.waitFor(isCall);
   await rig.driver.authorize(authorizeCmd());
-  const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
-  const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date().toISOString() })) as { transactionId: number };
+  const { tx } = await startTransaction(cp);
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   await cp.call("MeterValues", sample(tx, 1200));
 

@@ -9,8 +9,8 @@
 // refuse (Invalid) a start for a sale that ended meanwhile; one `end` per flow, always.
 import { expect, it } from "vitest";
 import { MemoryDriverStore } from "../../../../drivers/driver-store.ts";
-import { authorizeCmd, isCall, isEnd, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
-import { handCharger } from "./hand.ts";
+import { authorizeCmd, isEnd, openRig, testConfig, waitUntil } from "../helpers.ts";
+import { bootAndPlugIn, handCharger } from "./hand.ts";
 
 /** The journal-backed store, with the fsync of one key taking `ms` (a slow SD card). */
 class SlowCounterStore extends MemoryDriverStore {
@@ -26,12 +26,7 @@ it("a StartTransaction racing the cancel of its unstarted session: one end, not 
   const rig = await openRig(testConfig({ lateStopWaitS: 3 }), { store });
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
   const connectedAt = Date.now();
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
   const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
   await waitUntil(() => Date.now() - connectedAt > 1000);

@@ -8,21 +8,15 @@
 // meterStart, connectorId, idTag) are valid is processed and answered — the violation logged —
 // or left unanswered (NOREPLY, stays queued); never a CALLERROR that loses the meter reading.
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, isEnd, openRig, synced } from "../helpers.ts";
-import { handCharger } from "./hand.ts";
+import { authorizeCmd, isEnd, openRig } from "../helpers.ts";
+import { bootAndPlugIn, handCharger, startTransaction } from "./hand.ts";
 
 async function session() {
   const rig = await openRig();
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
-  const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
-  const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date().toISOString() })) as { transactionId: number };
+  const { tx } = await startTransaction(cp);
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   return { rig, cp, tx };
 }

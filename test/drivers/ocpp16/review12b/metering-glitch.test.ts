@@ -2,8 +2,8 @@
 // Pure tests on drivers/ocpp16/metering.ts (the rule itself) + one end-to-end over a real WebSocket.
 import { expect, it } from "vitest";
 import { sampleOutcome, settleAtStop, type MeterTrack } from "../../../../drivers/ocpp16/metering.ts";
-import { authorizeCmd, isCall, isEnd, openRig, synced } from "../helpers.ts";
-import { handCharger } from "../review12/hand.ts";
+import { authorizeCmd, isEnd, openRig } from "../helpers.ts";
+import { bootAndPlugIn, handCharger, startTransaction } from "../review12/hand.ts";
 
 /** Feeds readings through the rule the way sessions.ts does; returns the track. */
 function feed(start: MeterTrack, readings: Array<[wh: number, at: number]>): MeterTrack {
@@ -47,16 +47,9 @@ it("#2 one bogus high sample followed by the true meterStop: the bogus sample is
 it("#2 end to end: a bogus 9000 Wh Outlet sample makes the customer pay 8 kWh for 1 kWh", async () => {
   const rig = await openRig();
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
-  const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
-  const t0 = Date.now();
-  const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date(t0).toISOString() })) as { transactionId: number };
+  const { tx, stampedAt: t0 } = await startTransaction(cp);
   const mv = (s: number, wh: number) => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date(t0 + s * 1000).toISOString(), sampledValue: [{ value: String(wh) }] }] });
   await cp.call("MeterValues", mv(10, 1500));
   await cp.call("MeterValues", mv(20, 9000));

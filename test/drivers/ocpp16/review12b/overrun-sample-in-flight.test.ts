@@ -4,22 +4,15 @@
 // slow with its StopTransaction (> stopTimeoutS: some firmwares wait for the cable unlock or the
 // backend's ack of a preceding message) is settled as an OVERRUN: the whole reservation.
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, isEnd, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
-import { handCharger } from "../review12/hand.ts";
+import { authorizeCmd, isEnd, openRig, testConfig, waitUntil } from "../helpers.ts";
+import { bootAndPlugIn, handCharger, startTransaction } from "../review12/hand.ts";
 
 it("a sample in flight at the RemoteStop + Finishing + a slow StopTransaction is not an overrun", async () => {
   const rig = await openRig(testConfig({ stopTimeoutS: 1.5 }));
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
-  const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
-  const t0 = Date.now();
-  const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date(t0).toISOString() })) as { transactionId: number };
+  const { tx, stampedAt: t0 } = await startTransaction(cp);
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   const mv = (at: number, wh: number) => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date(at).toISOString(), sampledValue: [{ value: String(wh) }] }] });
   await cp.call("MeterValues", mv(Date.now(), 1500));

@@ -5,19 +5,14 @@
 // StopTransactionOnInvalidId=false keeps the transaction (up to MaxEnergyOnInvalidId for free,
 // the connector blocked), and the agent never sets StopTransactionOnInvalidId itself.
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, isEnd, openRig, synced, waitUntil } from "../helpers.ts";
-import { handCharger } from "../review12/hand.ts";
+import { authorizeCmd, isEnd, openRig, waitUntil } from "../helpers.ts";
+import { bootAndPlugIn, handCharger } from "../review12/hand.ts";
 
 it("a StartTransaction for a cancelled session is refused AND stopped", async () => {
   const rig = await openRig();
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
   const connectedAt = Date.now();
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await waitUntil(() => Date.now() - connectedAt > 1700); // lateStopWaitS (1.5 s) since connect
   await rig.driver.authorize(authorizeCmd());
   const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];

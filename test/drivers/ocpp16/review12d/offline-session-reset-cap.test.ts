@@ -13,8 +13,8 @@
 import { expect, it } from "vitest";
 import type { Scheduler } from "../../../../base/clock.ts";
 import { systemScheduler } from "../../../../base/clock.ts";
-import { authorizeCmd, isCall, isEnd, isFault, openRig, synced, testConfig } from "../helpers.ts";
-import { handCharger } from "../review12/hand.ts";
+import { authorizeCmd, isEnd, isFault, openRig, testConfig } from "../helpers.ts";
+import { bootAndPlugIn, handCharger } from "../review12/hand.ts";
 
 it("a session charged offline and delivered late with a reset register settles the progress its own timestamps allow", async () => {
   let skewMs = 0; // the agent's clock: real time, and then the 10 minutes the charger was away
@@ -22,12 +22,7 @@ it("a session charged offline and delivered late with a reset register settles t
   const rig = await openRig(testConfig({ chargerSecondMs: 1000, maxSessionS: 3600 }), { scheduler });
   const url = `${rig.driver.url}/CP-1`;
   let cp = await handCharger(url, { trigger: false });
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
   const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
   const t0 = scheduler.now(); // the charger's clock agrees with the agent's

@@ -9,23 +9,17 @@
 // settled as an OVERRUN — the whole reservation (300.00) for meterStop − meterStart = 600 Wh.
 // Control: latency 0 passes (it is review12c's skew-0 case). FAILS on lead5 for 1.3 s (the sample must arrive before the 1.5 s stop timeout, as in 12c).
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, isEnd, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
-import { handCharger } from "../review12/hand.ts";
+import { authorizeCmd, isEnd, openRig, testConfig, waitUntil } from "../helpers.ts";
+import { bootAndPlugIn, handCharger, startTransaction } from "../review12/hand.ts";
 
 for (const latencyMs of [0, 1_300]) {
   it(`a sample stamped before the RemoteStop on a link with ${latencyMs} ms stamp-to-arrival delay is not an overrun`, async () => {
     const rig = await openRig(testConfig({ stopTimeoutS: 1.5 }));
     const cp = await handCharger(`${rig.driver.url}/CP-1`, { trigger: false });
     const stamp = () => new Date(Date.now() - latencyMs).toISOString(); // everything it sends left its meter latencyMs ago
-    await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-    await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-    await synced(rig);
-    cp.status = "Preparing";
-    await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-    await rig.events.waitFor(isCall);
+    await bootAndPlugIn(rig, cp);
     await rig.driver.authorize(authorizeCmd());
-    const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
-    const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: stamp() })) as { transactionId: number };
+    const { tx } = await startTransaction(cp, () => Date.now() - latencyMs);
     await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
     const mv = (ts: string, wh: number) => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: ts, sampledValue: [{ value: String(wh) }] }] });
     await cp.call("MeterValues", mv(stamp(), 1500));

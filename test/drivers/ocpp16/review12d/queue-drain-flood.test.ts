@@ -8,18 +8,13 @@
 // the commit deadline. A charger that waits for each answer cannot flood: the agent sets its pace.
 // FAILS on lead5: the link is closed (1008) before the 200 queued samples are answered.
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, openRig, synced, testConfig } from "../helpers.ts";
-import { handCharger } from "../review12/hand.ts";
+import { authorizeCmd, openRig, testConfig } from "../helpers.ts";
+import { bootAndPlugIn, handCharger } from "../review12/hand.ts";
 
 it("a charger draining 200 queued MeterValues one answered call at a time is not cut off as a flood", async () => {
   const rig = await openRig(testConfig({ chargerSecondMs: 1000 }));
   const cp = await handCharger(`${rig.driver.url}/CP-1`, { trigger: false });
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
   const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
   const t0 = Date.now() - 2 * 3600_000; // queued two hours ago (a slow car: 1 Wh per sample)

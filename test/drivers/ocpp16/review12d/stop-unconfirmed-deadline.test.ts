@@ -6,22 +6,16 @@
 // module.ts budgets before the commit deadline — then settles the plausible progress with
 // OCPP_STOP_UNCONFIRMED. A real charger: chargerSecondMs 1000, 22 kW.
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, isEnd, isFault, openRig, synced, testConfig } from "../helpers.ts";
-import { handCharger } from "../review12/hand.ts";
+import { authorizeCmd, isEnd, isFault, openRig, testConfig } from "../helpers.ts";
+import { bootAndPlugIn, handCharger, startTransaction } from "../review12/hand.ts";
 
 it("a charger silent after accepting the session-time stop is settled with its progress at the last safe moment, not as an overrun and not never", async () => {
   const rig = await openRig(testConfig({ chargerSecondMs: 1000, maxSessionS: 1, stopTimeoutS: 1 }));
   const cp = await handCharger(`${rig.driver.url}/CP-1`, { trigger: false });
-  await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
-  await synced(rig);
-  cp.status = "Preparing";
-  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Preparing" });
-  await rig.events.waitFor(isCall);
+  await bootAndPlugIn(rig, cp);
   const authorizedAt = Date.now();
   await rig.driver.authorize(authorizeCmd());
-  const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
-  const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date().toISOString() })) as { transactionId: number };
+  const { tx } = await startTransaction(cp);
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   await cp.call("MeterValues", { connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: "1010" }] }] });
   await cp.waitFor((f) => f[2] === "RemoteStopTransaction"); // the session-time stop, answered Accepted
