@@ -30,6 +30,7 @@ import type {
 } from "./engine-api.ts";
 import { EngineAlarms } from "./engine/alarm-log.ts";
 import { JournalCompaction } from "./engine/compaction.ts";
+import { securingAtStopMessage, waitForDrain } from "./engine/drain.ts";
 import { EffectExecutor, type PerformedEffect } from "./engine/effect-executor.ts";
 import { FlowRegistry, RECENT_FLOWS } from "./engine/flow-registry.ts";
 import { OrphanSales } from "./engine/orphan-sales.ts";
@@ -50,9 +51,6 @@ import { TerminalPeriods } from "./flows/terminal-periods.ts";
 export function createPaymentEngine(opts: PaymentEngineOptions): PaymentEngine {
   return new Engine(opts);
 }
-
-/** How long a drain waits for flows securing a pump to see it stop (EngineSettings.drainSecuringWaitMs). */
-const DRAIN_SECURING_WAIT_MS = 5000;
 
 class Engine implements PaymentEngine, RunnerHost {
   readonly events$ = new Subject<EngineEvent>();
@@ -151,26 +149,12 @@ class Engine implements PaymentEngine, RunnerHost {
       this.endingSessions = new Map();
       for (const r of this.flows.running()) this.endSession(r);
     }
-    while (Date.now() < deadline && this.flows.anyActive()) await this.nextEvent(deadline);
-    // A flow securing its pump does not hold the drain for long: the board may stay unreachable for
-    // hours. It gets a few seconds to see the stop; each one left is alarmed on its point, since
-    // nothing stops that pump until the agent runs again (its recovery stops it, and alarms again).
-    const securingUntil = Math.min(deadline, Date.now() + (this.settings.drainSecuringWaitMs ?? DRAIN_SECURING_WAIT_MS));
-    while (Date.now() < securingUntil && this.flows.securing().length > 0) await this.nextEvent(securingUntil);
-    for (const r of this.flows.securing()) {
-      const s = r.state;
-      const point = "point" in s ? s.point : undefined;
-      const message = `point ${point}: pump ${point} may still be authorized for sale ${s.flowId} (its payment is ${s.outcome ?? "settled"}; the sale was not seen to end): the agent is stopping, and nothing stops that pump until it runs again — check the pump`;
-      this.alarms.raiseAlarm(s, "pump-may-be-authorized", message);
-    }
-  }
-
-  /** Until the next engine event, or `until` (at most 500 ms: the drain's conditions are polled too). */
-  private nextEvent(until: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const sub = this.events$.subscribe(() => (sub.unsubscribe(), resolve()));
-      const cancel = setTimeout(() => (sub.unsubscribe(), resolve()), Math.max(1, Math.min(500, until - Date.now())));
-      cancel.unref?.();
+    await waitForDrain({
+      flows: this.flows,
+      events$: this.events$,
+      deadline,
+      securingWaitMs: this.settings.drainSecuringWaitMs,
+      stillSecuring: (s) => this.alarms.raiseAlarm(s, "pump-may-be-authorized", securingAtStopMessage(s)),
     });
   }
 
@@ -216,12 +200,7 @@ class Engine implements PaymentEngine, RunnerHost {
   /** Launches a flow whose caller waits for its end (a refund, a reconciliation). */
   private async launchAndAwait(flowId: string, state: FlowState, effects: readonly Effect[]): Promise<FlowState> {
     const done = this.flows.waitFor(flowId);
-    try {
-      await this.launch(state, effects);
-    } catch (err) {
-      this.flows.forgetWaiter(flowId);
-      throw err;
-    }
+    await this.launch(state, effects).catch((err: unknown) => (this.flows.forgetWaiter(flowId), Promise.reject(err)));
     return done;
   }
 
