@@ -44,7 +44,10 @@ for (const skewMs of [0, 60_000]) {
 // than the stop, so the agent re-sent the stop forever while the car charged on.
 it("a charger whose clock is 60 s behind and keeps charging after the RemoteStop is an overrun", async () => {
   const rig = await openRig(testConfig({ stopTimeoutS: 1.5 }));
-  const cp = await handCharger(`${rig.driver.url}/CP-1`, { trigger: false, answerRemoteStop: true });
+  // The agent asks for the register after the stop (TriggerMessage); the replies are the evidence.
+  let wh = 1500;
+  let tx = 0;
+  const cp = await handCharger(`${rig.driver.url}/CP-1`, { answerRemoteStop: true, meterValues: () => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date(cpNow()).toISOString(), sampledValue: [{ value: String(wh), context: "Trigger" }] }] }) });
   const cpNow = () => Date.now() - 60_000;
   await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
@@ -54,13 +57,13 @@ it("a charger whose clock is 60 s behind and keeps charging after the RemoteStop
   await rig.events.waitFor(isCall);
   await rig.driver.authorize(authorizeCmd());
   const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
-  const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date(cpNow()).toISOString() })) as { transactionId: number };
+  ({ transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date(cpNow()).toISOString() })) as { transactionId: number });
+  cp.status = "Charging"; // what it answers a triggered StatusNotification with
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   const mv = (wh: number) => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date(cpNow()).toISOString(), sampledValue: [{ value: String(wh) }] }] });
   await cp.call("MeterValues", mv(1500));
   void rig.driver.stop(1).catch(() => undefined);
   await cp.waitFor((f) => f[2] === "RemoteStopTransaction");
-  let wh = 1500;
   const ended = rig.events.waitFor(isEnd, 10_000, "overrun end");
   let done = false;
   void ended.finally(() => (done = true));

@@ -16,7 +16,10 @@ import { handCharger } from "../review12/hand.ts";
 for (const startSkewMs of [0, 3_600_000]) {
   it(`a charger that ignores RemoteStop is an overrun — StartTransaction stamped ${startSkewMs / 3_600_000} h ahead of its samples`, async () => {
     const rig = await openRig(testConfig({ stopTimeoutS: 1.5 }));
-    const cp = await handCharger(`${rig.driver.url}/CP-1`, { trigger: false, answerRemoteStop: true });
+    // The agent asks for the register after the stop (TriggerMessage); the replies are the evidence.
+    let wh = 1500;
+    let tx = 0;
+    const cp = await handCharger(`${rig.driver.url}/CP-1`, { answerRemoteStop: true, meterValues: () => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: String(wh), context: "Trigger" }] }] }) });
     await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
     await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });
     await synced(rig);
@@ -25,13 +28,13 @@ for (const startSkewMs of [0, 3_600_000]) {
     await rig.events.waitFor(isCall);
     await rig.driver.authorize(authorizeCmd());
     const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
-    const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date(Date.now() + startSkewMs).toISOString() })) as { transactionId: number };
+    ({ transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 1000, timestamp: new Date(Date.now() + startSkewMs).toISOString() })) as { transactionId: number });
+    cp.status = "Charging"; // what it answers a triggered StatusNotification with
     await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
     const mv = (wh: number) => ({ connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: String(wh) }] }] });
     await cp.call("MeterValues", mv(1500));
     void rig.driver.stop(1).catch(() => undefined);
     await cp.waitFor((f) => f[2] === "RemoteStopTransaction");
-    let wh = 1500;
     const ended = rig.events.waitFor(isEnd, 5_000, "overrun end");
     let done = false;
     void ended.then(() => (done = true), () => (done = true));
