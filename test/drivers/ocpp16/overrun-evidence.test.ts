@@ -60,7 +60,9 @@ function run(l: Link, keepsCharging: boolean): boolean {
     lastReplyAt = replyAt;
     let done: ((a: boolean) => void) | undefined;
     events.push({ at: sentAt, run: () => (done = evidence.triggerSent("tx")) });
-    events.push({ at: readAt + l.upMs - 0.5, run: () => done!(true) });
+    // Its answer comes before the reply it announces — and never before the trigger went out
+    // (on a zero-delay link both are at the same instant; the sort is stable: sent, answered, reply).
+    events.push({ at: Math.max(sentAt, readAt + l.upMs - 0.5), run: () => done!(true) });
     events.push({ at: replyAt, run: () => evidence.observeSample("tx", register(readAt), true) });
   }
   for (const e of events.sort((a, b) => a.at - b.at)) {
@@ -70,12 +72,15 @@ function run(l: Link, keepsCharging: boolean): boolean {
   return evidence.chargedAfterStop("tx");
 }
 
+/** Runs: 500 by default; RUNS=100000 for a campaign. The zero-delay link always runs (it once broke the harness). */
+const params = { numRuns: Number(process.env.RUNS ?? 500), examples: [[{ downMs: 0, upMs: 0, queued: 0, paceMs: 0, earlyTriggerReplyMs: undefined, spacingMs: 10 }]] as [Link][] };
+
 it("a charger that stopped at the RemoteStop never looks like an overrun, whatever its link, queue and early trigger replies", () => {
-  fc.assert(fc.property(link, (l) => !run(l, false)), { numRuns: 500 });
+  fc.assert(fc.property(link, (l) => !run(l, false)), params);
 });
 
 it("a charger that charges on after the RemoteStop shows it in the replies to the two triggers sent after the answer", () => {
-  fc.assert(fc.property(link, (l) => run(l, true)), { numRuns: 500 });
+  fc.assert(fc.property(link, (l) => run(l, true)), params);
 });
 
 it("queued and unsolicited samples are progress only: a queue drained after the stop is no evidence, growing or not", () => {
