@@ -92,22 +92,24 @@ export class SessionEnding {
   private askRegisterAfterStop(transactionId: string): void {
     // A quarter of the stop's timeout, at most 15 s: a car and charger ramping down after an
     // accepted stop (IEC 61851 gives seconds) is not charging on. Defaults: at 15 s and 30 s of 60.
+    // Session timers ("check", one at a time, the second armed by the first): the session's end
+    // and the driver's close cancel them — bare timers held a stopped daemon's exit up to 30 s.
     const step = Math.min(15_000, this.host.stopTimeoutMs / 4);
-    for (const k of [1, 2]) {
-      this.host.scheduler.setTimer(k * step, () => {
-        const s = this.book.get(transactionId);
-        const link = s ? this.host.link(s.chargePointId) : undefined;
-        if (!s || s.state !== "delivering" || !link || !this.evidence.stopAnswered(transactionId)) return;
-        const answered = this.evidence.triggerSent(transactionId);
-        link.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: s.connectorId }).then(
-          (conf) => {
-            answered(conf.status === "Accepted");
-            if (conf.status !== "Accepted") this.host.log.warn("stop_check_trigger_refused", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, status: conf.status, note: "no register evidence of charging after the stop" });
-          },
-          (err: unknown) => (answered(false), this.host.log.debug("trigger_failed", { err })),
-        );
-      });
-    }
+    const ask = (left: number): void => {
+      const s = this.book.get(transactionId);
+      const link = s ? this.host.link(s.chargePointId) : undefined;
+      if (!s || s.state !== "delivering" || !link || !this.evidence.stopAnswered(transactionId)) return;
+      if (left > 1) this.timers.set(transactionId, "check", step, () => ask(left - 1));
+      const answered = this.evidence.triggerSent(transactionId);
+      link.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: s.connectorId }).then(
+        (conf) => {
+          answered(conf.status === "Accepted");
+          if (conf.status !== "Accepted") this.host.log.warn("stop_check_trigger_refused", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, status: conf.status, note: "no register evidence of charging after the stop" });
+        },
+        (err: unknown) => (answered(false), this.host.log.debug("trigger_failed", { err })),
+      );
+    };
+    this.timers.set(transactionId, "check", step, () => ask(2));
   }
 
   /**
