@@ -202,7 +202,7 @@ export class Ocpp16Controller implements DispenserController {
         }
       });
     on("BootNotification", (p) => this.onBoot(rt, p as BootNotificationReq));
-    on("Heartbeat", () => (this.sessions.onClockSent(id), { currentTime: this.isoNow() }));
+    on("Heartbeat", () => ({ currentTime: this.isoNow() }));
     on("StatusNotification", (p) => this.onStatusNotification(rt, p as StatusNotificationReq));
     on("Authorize", (p) => ({ idTagInfo: this.sessions.onAuthorize(id, (p as { idTag: string }).idTag) }));
     on("StartTransaction", (p) => this.sessions.onStartTransaction(id, p as never));
@@ -247,7 +247,6 @@ export class Ocpp16Controller implements DispenserController {
     const link = rt.link;
     // A charger that booted may have lost its settings: set them again once it has its answer.
     if (link) this.scheduler.setTimer(0, () => void configureCharger(rt, link, false, this.setupDeps()));
-    this.sessions.onClockSent(rt.config.id); // it may set its clock from currentTime
     return { status: "Accepted", currentTime: this.isoNow(), interval: this.config.heartbeatIntervalS };
   }
 

@@ -77,9 +77,39 @@ export class SessionEnding {
       (conf) => {
         answered();
         if (conf.status !== "Accepted") this.host.log.warn("remote_stop_rejected", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId });
+        this.askRegisterAfterStop(transactionId);
       },
       (err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }),
     );
+  }
+
+  /**
+   * The charger has answered the stop: the agent asks for its register twice (TriggerMessage
+   * MeterValues), after a ramp-down allowance and spaced, both within the stop's timeout — growth
+   * between the two replies is the evidence of charging on (session-evidence.ts). A charger
+   * that refuses TriggerMessage gives none.
+   */
+  private askRegisterAfterStop(transactionId: string): void {
+    // A quarter of the stop's timeout, at most 15 s: a car and charger ramping down after an
+    // accepted stop (IEC 61851 gives seconds) is not charging on. Defaults: at 15 s and 30 s of 60.
+    // Session timers ("check", one at a time, the second armed by the first): the session's end
+    // and the driver's close cancel them — bare timers held a stopped daemon's exit up to 30 s.
+    const step = Math.min(15_000, this.host.stopTimeoutMs / 4);
+    const ask = (left: number): void => {
+      const s = this.book.get(transactionId);
+      const link = s ? this.host.link(s.chargePointId) : undefined;
+      if (!s || s.state !== "delivering" || !link || !this.evidence.stopAnswered(transactionId)) return;
+      if (left > 1) this.timers.set(transactionId, "check", step, () => ask(left - 1));
+      const answered = this.evidence.triggerSent(transactionId);
+      link.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: s.connectorId }).then(
+        (conf) => {
+          answered(conf.status === "Accepted");
+          if (conf.status !== "Accepted") this.host.log.warn("stop_check_trigger_refused", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, status: conf.status, note: "no register evidence of charging after the stop" });
+        },
+        (err: unknown) => (answered(false), this.host.log.debug("trigger_failed", { err })),
+      );
+    };
+    this.timers.set(transactionId, "check", step, () => ask(2));
   }
 
   /**
@@ -100,10 +130,10 @@ export class SessionEnding {
   /**
    * No StopTransaction a stopTimeoutS after RemoteStop. An overrun only on evidence that the
    * charger certainly still charges AFTER it had the stop: its connector reported Charging on the
-   * current connection after it answered the stop, or its register grew between two samples both
-   * taken after it had the stop (session-evidence.ts: a lower bound, the transit counted). A sample
-   * merely arriving after the stop is no evidence (it may have been taken before it, in flight),
-   * and a status reported after the stop that is out of a transaction (Finishing, Available) vetoes
+   * current connection after it answered the stop, or its register grew between two replies to
+   * the agent's own TriggerMessage sent after that answer (session-evidence.ts: a lower bound, no
+   * clock involved). A sample merely arriving after the stop is no evidence (it may have been
+   * taken long before it: in flight, or queued while offline), and a status reported after the stop that is out of a transaction (Finishing, Available) vetoes
    * the overrun: that is the "StopTransaction missing" path (metered amount). Nothing conclusive:
    * the stop is sent again and the StopTransaction (meterStop − meterStart, exact) awaited — until
    * the last safe moment, when the plausible progress is settled (settleUnconfirmed).
@@ -136,7 +166,7 @@ export class SessionEnding {
       {
         alarm: {
           code: "OCPP_STOP_IGNORED",
-          message: `charger ${s.chargePointId} kept transaction ${s.ocppTransactionId} running ${Math.round(this.host.stopTimeoutMs / 1000)} s after RemoteStopTransaction (${grewAfterStop ? "its register grew between samples taken after it had the stop" : "it reported Charging after answering the stop"}): settled as an overrun`,
+          message: `charger ${s.chargePointId} kept transaction ${s.ocppTransactionId} running ${Math.round(this.host.stopTimeoutMs / 1000)} s after RemoteStopTransaction (${grewAfterStop ? "its register grew between two readings the agent asked for after the stop" : "it reported Charging after answering the stop"}): settled as an overrun`,
         },
       },
     );
@@ -163,6 +193,18 @@ export class SessionEnding {
         message: `charger ${s.chargePointId} did not end transaction ${s.ocppTransactionId} (no StopTransaction, ${how}, no conclusive sign of charging after RemoteStopTransaction) by the last moment that still settles before the reservation lapses: settled the progress seen, ${milli} Wh${p.capped ? ` (capped from ${settleableOf(s).milli} Wh at the connector's rated power)` : ""}${milli < p.milli ? " (capped at the reservation)" : ""}${implausibleNote(s)}; check the charger`,
       },
     });
+  }
+
+  /**
+   * A message of the transaction arrived while its "StopTransaction missing" wait runs: the
+   * charger is still delivering (a queue drained at its own pace ends with the StopTransaction),
+   * so the wait starts again — settling now would take part of a queue still arriving. Never
+   * past the last safe moment: from then on nothing defers it.
+   */
+  deferMissing(transactionId: string): void {
+    const s = this.book.get(transactionId);
+    if (!s || s.state !== "delivering" || this.host.scheduler.now() >= this.settleBy(s)) return;
+    this.armMissingTimer(transactionId);
   }
 
   armMissingTimer(transactionId: string): void {

@@ -1,9 +1,10 @@
 // The timers of each charging session, one of each kind: the session-time limit, the stop (a
 // RemoteStop's answer window, or a cancel waiting for a queued StartTransaction), the wait for a
-// StopTransaction that may be missing. Setting a kind again replaces it; an end clears them all.
+// StopTransaction that may be missing, the stop check (the readings asked for after a stop's
+// answer). Setting a kind again replaces it; an end clears them all.
 import type { Scheduler } from "../../base/clock.ts";
 
-export type TimerKind = "session" | "stop" | "missing";
+export type TimerKind = "session" | "stop" | "missing" | "check";
 
 export class SessionTimers {
   private readonly timers = new Map<string, Map<TimerKind, () => void>>();

@@ -8,8 +8,8 @@
 //   sample could pass the limit → StopTransaction.meterStop: end.
 //   The agent's stops (limit, stop(point), fault, session time) are persisted and re-sent after a
 //   reconnect; a charger certainly still charging stopTimeoutS after a RemoteStop (Charging
-//   reported after it answered the stop, or its register grew between two samples both taken
-//   after it had the stop: session-evidence.ts) is settled as an overrun (the reserved amount,
+//   reported after it answered the stop, or its register grew between the replies to two
+//   TriggerMessage(MeterValues) the agent sent after that answer: session-evidence.ts) is settled as an overrun (the reserved amount,
 //   `fault` OCPP_STOP_IGNORED). Without such evidence the stop is re-sent and the
 //   StopTransaction awaited until the last safe moment (the session cap plus one stopTimeoutS),
 //   then the plausible progress is settled (`fault` OCPP_STOP_UNCONFIRMED). A charger that ended
@@ -202,9 +202,11 @@ export class Sessions {
     }
     const reading = energyRegister(req.meterValue);
     if (!s || s.state !== "delivering" || !reading || s.meterStartWh === undefined) return {};
-    // A session that reports is alive: not "ended without a StopTransaction" (unless its
-    // connector has said the transaction is over).
+    // A session that reports is alive: not "ended without a StopTransaction" — and if its
+    // connector has said the transaction is over, the charger is still delivering its queue of
+    // it (the StopTransaction comes last): the wait for it starts again, up to the last safe moment.
     if (!this.ending.endedStatus(s)) this.timers.clear(s.transactionId, "missing");
+    else this.ending.deferMissing(s.transactionId);
     const b = this.host.binding(s.point);
     const outcome = sampleOutcome({ ...s, meterStartWh: s.meterStartWh }, reading.wh, reading.at);
     // The same readings again, each step bounded by the rated power: what progress alone may settle.
@@ -218,7 +220,7 @@ export class Sessions {
     const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
     // The readings as received (a charger may deliver more than its configured rating): see session-plausibility.ts.
-    this.evidence.observeSample(s.transactionId, reading.at, milli);
+    this.evidence.observeSample(s.transactionId, milli, req.meterValue.some((v) => v.sampledValue.some((x) => x.context === "Trigger")));
     if ((outcome.kind !== "same" && outcome.kind !== "stale") || plausible !== s.plausible) await this.book.put({ ...applySample(s, outcome), milli, amountMinor, ...(plausible ? { plausible } : {}) });
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};
@@ -314,17 +316,16 @@ export class Sessions {
         }
         continue;
       }
-      link.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: s.connectorId }).catch((err: unknown) => this.host.log.debug("trigger_failed", { err }));
+      const answered = this.evidence.triggerSent(s.transactionId); // its reply is not one the stop's evidence may use
+      link.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: s.connectorId }).then(
+        (conf) => answered(conf.status === "Accepted"),
+        (err: unknown) => (answered(false), this.host.log.debug("trigger_failed", { err })),
+      );
       if (s.stop) this.ending.sendStop(s.transactionId);
       // Only a status reported on this connection that says the transaction is over: an unknown
       // one (a charger without TriggerMessage, after an agent restart) is not "ended".
       if (this.ending.endedStatus(s)) this.ending.armMissingTimer(s.transactionId);
     }
-  }
-
-  /** The agent sent the charger its time (a Boot or Heartbeat answer): its clock may step, so its sessions' offset estimates start again. */
-  onClockSent(chargePointId: string): void {
-    for (const s of this.book.open()) if (s.chargePointId === chargePointId) this.evidence.resetClock(s.transactionId);
   }
 
   /** A charger's connection is gone: whoever waits for one of its sessions to end stops waiting. */
@@ -334,6 +335,7 @@ export class Sessions {
       // What this charger does while away is unknown: no overrun or "missing" verdict is drawn
       // from a timer armed on the old connection (onSynced re-sends the stop and re-arms it).
       this.timers.clear(s.transactionId, "missing");
+      this.evidence.connectionLost(s.transactionId);
       if (s.state === "delivering") this.timers.clear(s.transactionId, "stop");
       this.ending.failWaiters(s.transactionId, () => new AgentError("DEVICE_DISCONNECTED", `charger ${chargePointId} went offline before session ${s.transactionId} ended`, { transactionId: s.transactionId }));
     }

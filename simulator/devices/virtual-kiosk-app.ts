@@ -47,6 +47,8 @@ const FINAL = new Set(["delivered", "cancelled", "refunded", "attention"]);
 
 export class VirtualKioskApp {
   private stopped = false;
+  /** The pauses running now: stop() ends them (a pause left running held a stopped daemon's exit for its rest). */
+  private readonly pauses = new Set<() => void>();
   private sequence = 0;
   readonly completed: ApiPayment[] = [];
 
@@ -72,7 +74,7 @@ export class VirtualKioskApp {
         if (r.status === 200) p = r.body as ApiPayment;
         continue;
       }
-      await new Promise((r) => setTimeout(r, this.o.pollMs ?? 250));
+      await this.pause(this.o.pollMs ?? 250);
       const read = await this.call("GET", `/v1/payments/${encodeURIComponent(p.id)}`);
       if (read.status === 200) p = read.body as ApiPayment;
     }
@@ -91,12 +93,27 @@ export class VirtualKioskApp {
   async run(pauseMs: number): Promise<void> {
     while (!this.stopped) {
       await this.buy().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, pauseMs));
+      await this.pause(pauseMs);
     }
   }
 
+  /** Stops after the request in flight: a pause between customers (or polls) ends at once. */
   stop(): void {
     this.stopped = true;
+    for (const end of [...this.pauses]) end();
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.pauses.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.pauses.add(end);
+    });
   }
 
   private pick(): KioskProduct {

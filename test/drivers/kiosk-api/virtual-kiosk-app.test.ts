@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { VirtualKioskApp } from "../../../simulator/devices/virtual-kiosk-app.ts";
 import { prng } from "../../support/prng.ts";
 import { TOKEN, startApi } from "./helpers.ts";
+import { waitUntil } from "../dispenser/helpers.ts";
 
 describe("virtual kiosk app ↔ Kiosk API", () => {
   for (const seed of [1, 2, 3]) {
@@ -43,4 +44,17 @@ describe("virtual kiosk app ↔ Kiosk API", () => {
       expect(again?.id).toBe(sales[0]!.saleId);
     });
   }
+
+  // npm start's Ctrl-C: the app's pause between customers (pauseS, 15–20 s) was a bare timer that
+  // stop() did not end — it held the stopped daemon's exit for its rest (9–17 s measured).
+  it("run() ends at stop() even in the middle of its pause between customers", async () => {
+    const { host, api } = await startApi();
+    host.subscribe((e) => e.sale.state === "waiting" && queueMicrotask(() => host.pay(e.sale.saleId)));
+    const app = new VirtualKioskApp({ socketPath: api.socketPath, token: TOKEN, point: 7, currency: "SEK", products: [{ description: "Basic wash", amountMinor: 9900 }], pollMs: 5 });
+    const running = app.run(3_600_000); // an hour's pause after the first customer
+    await waitUntil(() => app.completed.length === 1, 4_000, "the first customer served");
+    app.stop();
+    await running; // before: an hour later
+    expect(app.completed).toHaveLength(1);
+  }, 5_000);
 });

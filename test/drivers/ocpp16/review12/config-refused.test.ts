@@ -13,7 +13,8 @@ it("ConnectionTimeOut is set on the charger; a charger refusing MeterValueSample
   await synced(rig);
   const fault = await rig.events.waitFor(isFault, 5_000, "config fault");
   expect(fault).toMatchObject({ point: null, code: "OCPP_CONFIG_REFUSED", message: expect.stringContaining("MeterValueSampleInterval") });
-  expect(cp.configuration.get("ConnectionTimeOut")).toBe("180");
+  // The fault is raised as the interval is refused; ConnectionTimeOut is the next key set.
+  await waitUntil(() => cp.configuration.get("ConnectionTimeOut") === "180", 5_000, "ConnectionTimeOut set");
   expect(cp.configuration.get("MeterValuesSampledData")).toBe("Energy.Active.Import.Register");
 });
 

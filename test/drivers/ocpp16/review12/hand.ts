@@ -16,7 +16,7 @@ export interface HandCharger {
   closed: Promise<number>;
 }
 
-export async function handCharger(url: string, opts: { headers?: Record<string, string>; answerRemoteStop?: boolean; trigger?: boolean } = {}): Promise<HandCharger> {
+export async function handCharger(url: string, opts: { headers?: Record<string, string>; answerRemoteStop?: boolean; trigger?: boolean; meterValues?: () => unknown } = {}): Promise<HandCharger> {
   const ws = new WebSocket(url, ["ocpp1.6"], opts.headers ? { headers: opts.headers } : {});
   const received: unknown[][] = [];
   const pending = new Map<string, (v: unknown) => void>();
@@ -66,6 +66,8 @@ export async function handCharger(url: string, opts: { headers?: Record<string, 
     else if (action === "TriggerMessage") {
       reply({ status: "Accepted" });
       if (p.requestedMessage === "StatusNotification") void self.call("StatusNotification", { connectorId: p.connectorId ?? 1, errorCode: "NoError", status: self.status }).catch(() => undefined);
+      // `meterValues`: the register now, as a triggered MeterValues (context "Trigger"), sent after the answer.
+      if (p.requestedMessage === "MeterValues" && opts.meterValues) void self.call("MeterValues", opts.meterValues()).catch(() => undefined);
     } else if (action === "RemoteStopTransaction") reply({ status: opts.answerRemoteStop === false ? "Rejected" : "Accepted" });
     else reply({ status: "Accepted" });
   });
