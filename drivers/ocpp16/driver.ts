@@ -29,6 +29,7 @@ import { cablePlugged, pointStateOf } from "./readings.ts";
 import { SaleBook } from "./sales.ts";
 import { Sessions, type PointBinding, type SessionHost } from "./sessions.ts";
 import { NOREPLY } from "./rpc.ts";
+import { sanitizeTransactionMessage } from "./validation.ts";
 
 export type { ChargerSnapshot } from "./charger-state.ts";
 
@@ -65,7 +66,7 @@ export class Ocpp16Controller implements DispenserController {
     this.scheduler = deps.scheduler;
     const grades = new Map(config.grades.map((g) => [g.id, { ...g, unit: "kWh" as const }]));
     for (const c of config.chargers) {
-      this.runtimes.set(c.id, { config: c, connectors: new Map(), reported: new Set(), synced: false });
+      this.runtimes.set(c.id, { config: c, connectors: new Map(), reported: new Set(), synced: false, schemaProblems: new Set() });
       for (const k of c.connectors) {
         const grade = grades.get(k.gradeId ?? config.grades[0]!.id)!;
         this.bindings.set(k.point, { point: k.point, chargePointId: c.id, connectorId: k.connectorId, grade, maxPowerW: k.maxPowerW ?? c.maxPowerW });
@@ -206,8 +207,8 @@ export class Ocpp16Controller implements DispenserController {
     on("StatusNotification", (p) => this.onStatusNotification(rt, p as StatusNotificationReq));
     on("Authorize", (p) => ({ idTagInfo: this.sessions.onAuthorize(id, (p as { idTag: string }).idTag) }));
     on("StartTransaction", (p) => this.sessions.onStartTransaction(id, p as never));
-    on("MeterValues", (p) => this.sessions.onMeterValues(id, p as never));
-    on("StopTransaction", (p) => this.sessions.onStopTransaction(id, p as never));
+    on("MeterValues", (p) => this.sessions.onMeterValues(id, this.sanitized(rt, "MeterValues", p) as never));
+    on("StopTransaction", (p) => this.sessions.onStopTransaction(id, this.sanitized(rt, "StopTransaction", p) as never));
     on("DataTransfer", () => ({ status: "UnknownVendorId" }));
     on("DiagnosticsStatusNotification", () => ({}));
     on("FirmwareStatusNotification", () => ({}));
@@ -249,6 +250,24 @@ export class Ocpp16Controller implements DispenserController {
     if (link) this.scheduler.setTimer(0, () => void configureCharger(rt, link, false, this.setupDeps()));
     this.sessions.onClockSent(rt.config.id); // it may set its clock from currentTime
     return { status: "Accepted", currentTime: this.isoNow(), interval: this.config.heartbeatIntervalS };
+  }
+
+  /**
+   * A transaction message with the parts that break the schema dropped (validation.ts): it is
+   * answered, never refused for a part the agent does not settle from. Each kind of violation is
+   * logged once per charger, and the first raises an alarm: the charger's firmware needs fixing.
+   */
+  private sanitized(rt: ChargerRuntime, action: "MeterValues" | "StopTransaction", params: unknown): unknown {
+    const { params: clean, problems } = sanitizeTransactionMessage(action, params);
+    for (const problem of problems) {
+      const kind = problem.replace(/\/\d+\//g, "/*/").replace(/\/\d+ /g, "/* ");
+      if (rt.schemaProblems.has(kind) || rt.schemaProblems.size >= 32) continue;
+      const first = rt.schemaProblems.size === 0;
+      rt.schemaProblems.add(kind);
+      this.log.warn("ocpp_schema_violation_accepted", { chargePointId: rt.config.id, action, problem: kind, note: "answered, the invalid part ignored (logged once per charger and kind)" });
+      if (first) this.emit({ type: "fault", point: null, code: "OCPP_SCHEMA_VIOLATION", message: `charger ${rt.config.id} sends ${action} against the OCPP 1.6 schema: ${kind}; accepted without that part — its firmware should be fixed` });
+    }
+    return clean;
   }
 
   private onStatusNotification(rt: ChargerRuntime, p: StatusNotificationReq): Record<string, never> {
