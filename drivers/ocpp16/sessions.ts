@@ -240,8 +240,13 @@ export class Sessions {
   }
 
   async onStopTransaction(chargePointId: string, req: StopTransactionReq): Promise<{ idTagInfo?: IdTagInfo }> {
-    const answer = req.idTag !== undefined ? { idTagInfo: { status: "Accepted" as const } } : {};
     const s = this.book.byOcppTransaction(chargePointId, req.transactionId);
+    // The idTag's status as the agent decided it (a charger's Authorization Cache keeps it, §3.5.1):
+    // Accepted only for the tag of this very session of ours — never for a card the agent refused
+    // at StartTransaction, which would then start from the cache (LocalPreAuthorize) or free
+    // while offline (LocalAuthorizeOffline).
+    const ours = s !== undefined && req.idTag !== undefined && this.book.byIdTag(chargePointId, req.idTag)?.transactionId === s.transactionId;
+    const answer = req.idTag !== undefined ? { idTagInfo: { status: ours ? ("Accepted" as const) : ("Invalid" as const) } } : {};
     if (!s) {
       this.host.log.info("stop_of_unknown_transaction", { chargePointId, transactionId: req.transactionId, meterStop: req.meterStop });
       return answer;

@@ -66,3 +66,15 @@ it("a StopTransaction whose meterStop, transactionId or timestamp is malformed i
   expect(await cp.call("StopTransaction", ok)).toEqual({});
   cp.close();
 });
+
+// Review 12f #6 (controls beside its repro): the StopTransaction answer carries the idTag's status
+// as the agent decided it — Accepted for the session's own tag, Invalid for any other card.
+it("a StopTransaction answers Accepted only for the session's own idTag", async () => {
+  const { cp, tx } = await session();
+  const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
+  const stop = { transactionId: tx, meterStop: 1100, timestamp: new Date().toISOString() };
+  expect(await cp.call("StopTransaction", { ...stop, idTag: "04A1B2C3D4E5F6" })).toEqual({ idTagInfo: { status: "Invalid" } });
+  expect(await cp.call("StopTransaction", { ...stop, idTag: rs[3].idTag })).toEqual({ idTagInfo: { status: "Accepted" } });
+  expect(await cp.call("StopTransaction", { ...stop, idTag: rs[3].idTag.toLowerCase() })).toEqual({ idTagInfo: { status: "Accepted" } });
+  cp.close();
+});
