@@ -28,6 +28,7 @@ import { type ChargerSetupDeps, configureCharger } from "./charger-setup.ts";
 import { cablePlugged, pointStateOf } from "./readings.ts";
 import { SaleBook } from "./sales.ts";
 import { Sessions, type PointBinding, type SessionHost } from "./sessions.ts";
+import { LogThrottle } from "./log-throttle.ts";
 import { NOREPLY } from "./rpc.ts";
 import { sanitizeTransactionMessage } from "./validation.ts";
 
@@ -54,6 +55,8 @@ export class Ocpp16Controller implements DispenserController {
   private readonly book: SaleBook;
   private readonly sessions: Sessions;
   private readonly central: CentralSystem;
+  /** Bounds the per-call warnings a charger can cause (log-throttle.ts). */
+  private readonly logThrottle: LogThrottle;
   private listeningPort: number | undefined;
   private closed = false;
 
@@ -64,6 +67,7 @@ export class Ocpp16Controller implements DispenserController {
   ) {
     this.log = deps.logger;
     this.scheduler = deps.scheduler;
+    this.logThrottle = new LogThrottle(deps.scheduler);
     const grades = new Map(config.grades.map((g) => [g.id, { ...g, unit: "kWh" as const }]));
     for (const c of config.chargers) {
       this.runtimes.set(c.id, { config: c, connectors: new Map(), reported: new Set(), synced: false, schemaProblems: new Set() });
@@ -82,6 +86,9 @@ export class Ocpp16Controller implements DispenserController {
       logger: this.log,
       onConnect: (link) => this.onConnect(link),
       onDisconnect: (link, code) => this.onDisconnect(link, code),
+      onFlood: (id, why, first) => {
+        if (first) this.emit({ type: "fault", point: null, code: "OCPP_FLOOD", message: `charger ${id} was disconnected for flooding: ${why} (it is refused for a while; repeats are logged as charger_flood)` });
+      },
     });
   }
 
@@ -280,7 +287,8 @@ export class Ocpp16Controller implements DispenserController {
     }
     const prev = rt.connectors.get(p.connectorId)?.status;
     rt.connectors.set(p.connectorId, { status: p.status, errorCode: p.errorCode, ...(p.info !== undefined ? { info: p.info } : {}), at: this.scheduler.now() });
-    if (p.errorCode !== "NoError" && p.status !== "Faulted") this.log.warn("charger_warning", { chargePointId: id, connectorId: p.connectorId, status: p.status, errorCode: p.errorCode, info: p.info });
+    const warn = p.errorCode !== "NoError" && p.status !== "Faulted" ? this.logThrottle.admit(`${id}\u0000charger_warning`) : undefined;
+    if (warn) this.log.warn("charger_warning", { chargePointId: id, connectorId: p.connectorId, status: p.status, errorCode: p.errorCode, info: p.info, ...warn });
     if (p.connectorId === 0) {
       // The charger as a whole: a fault there is a fault of every connector.
       if (p.status === "Faulted" && prev !== "Faulted") for (const b of this.bindingsOf(id)) this.connectorFault(b, p, prev);

@@ -24,6 +24,7 @@ import { priceOf } from "../../base/money.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { AuthorizeCommand, PointId, SaleRecord } from "../../contracts/dispenser.ts";
 import type { ChargePointStatus, IdTagInfo, MeterValuesReq, StartTransactionReq, StopTransactionReq } from "./messages.ts";
+import { LogThrottle } from "./log-throttle.ts";
 import { applySample, sampleOutcome, settleAtStop } from "./metering.ts";
 import { energyRegister, endReasonOf, idTagFor, inTransaction } from "./readings.ts";
 import type { Sale, SaleBook } from "./sales.ts";
@@ -42,12 +43,14 @@ export class Sessions {
   private readonly evidence: SessionEvidence;
   private readonly plausible: SessionPlausibility;
   private readonly ending: SessionEnding;
+  private readonly logThrottle: LogThrottle;
 
   constructor(
     private readonly host: SessionHost,
     private readonly book: SaleBook,
   ) {
     this.timers = new SessionTimers(host.scheduler);
+    this.logThrottle = new LogThrottle(host.scheduler);
     this.evidence = new SessionEvidence(host);
     this.plausible = new SessionPlausibility(host);
     this.ending = new SessionEnding(host, book, this.timers, this.evidence, this.plausible);
@@ -163,7 +166,8 @@ export class Sessions {
       // Not a session the agent started (a card, a reused tag, another connector): the charger
       // must stop it. It still needs a transaction id of its own.
       const transactionId = await this.book.allocateTransactionId();
-      this.host.log.warn("start_refused", { chargePointId, connectorId: req.connectorId, idTag: req.idTag, transactionId, known: s !== undefined });
+      const logged = this.logThrottle.admit(`${chargePointId}\u0000start_refused`); // a charger looping on refused starts: 10 lines a minute
+      if (logged) this.host.log.warn("start_refused", { chargePointId, connectorId: req.connectorId, idTag: req.idTag, transactionId, known: s !== undefined, ...logged });
       // Refused is not stopped: a charger with StopTransactionOnInvalidId=false keeps charging
       // (free energy, a blocked connector) — told to stop once the refusal has gone out.
       this.ending.stopStray(chargePointId, transactionId);
