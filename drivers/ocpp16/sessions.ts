@@ -26,7 +26,7 @@ import type { AuthorizeCommand, PointId, SaleRecord } from "../../contracts/disp
 import type { ChargePointStatus, IdTagInfo, MeterValuesReq, StartTransactionReq, StopTransactionReq } from "./messages.ts";
 import { LogThrottle } from "./log-throttle.ts";
 import { applySample, sampleOutcome, settleAtStop } from "./metering.ts";
-import { energyRegister, endReasonOf, idTagFor, inTransaction } from "./readings.ts";
+import { describeSampledValues, energyRegister, endReasonOf, idTagFor, inTransaction } from "./readings.ts";
 import type { Sale, SaleBook } from "./sales.ts";
 import { SessionEnding } from "./session-ending.ts";
 import { SessionEvidence } from "./session-evidence.ts";
@@ -44,6 +44,9 @@ export class Sessions {
   private readonly plausible: SessionPlausibility;
   private readonly ending: SessionEnding;
   private readonly logThrottle: LogThrottle;
+  /** Open sessions that sent a usable register, and those alarmed for sending none (watchRegister). */
+  private readonly registerSeen = new Set<string>();
+  private readonly registerAlarmed = new Set<string>();
 
   constructor(
     private readonly host: SessionHost,
@@ -205,6 +208,7 @@ export class Sessions {
       return {};
     }
     const reading = energyRegister(req.meterValue);
+    if (s?.state === "delivering") this.watchRegister(chargePointId, s, req, reading !== undefined);
     if (!s || s.state !== "delivering" || !reading || s.meterStartWh === undefined) return {};
     // A session that reports is alive: not "ended without a StopTransaction" (unless its
     // connector has said the transaction is over).
@@ -351,6 +355,31 @@ export class Sessions {
   close(): void {
     this.timers.close();
     this.ending.close();
+  }
+
+  /**
+   * A delivering session's MeterValues without a usable register (only an Inlet register, phase
+   * values, other measurands, signed data) give no progress: no limit stop, and the flow's stall
+   * rule ends the session. Said once per session, with what the charger sends instead, unless a
+   * usable register came first (a clock-aligned message of other measurands is not a problem).
+   */
+  private watchRegister(chargePointId: string, s: Sale, req: MeterValuesReq, usable: boolean): void {
+    if (usable) {
+      this.registerSeen.add(s.transactionId);
+      return;
+    }
+    if (this.registerSeen.has(s.transactionId) || this.registerAlarmed.has(s.transactionId)) return;
+    const open = new Set(this.book.open().map((o) => o.transactionId));
+    for (const set of [this.registerSeen, this.registerAlarmed]) for (const id of set) if (!open.has(id)) set.delete(id);
+    this.registerAlarmed.add(s.transactionId);
+    const sends = describeSampledValues(req.meterValue);
+    this.host.log.warn("meter_values_no_register", { chargePointId, point: s.point, flow: s.transactionId, sends });
+    this.host.emit({
+      type: "fault",
+      point: null,
+      code: "OCPP_NO_REGISTER",
+      message: `charger ${chargePointId} connector ${s.connectorId} (point ${s.point}) is charging but its MeterValues carry no usable energy register (Energy.Active.Import.Register at Outlet, no phase, Raw, Wh/kWh); it sends: ${sends.join("; ") || "no sampled values"} — no progress, no limit stop; the flow's stall rule will stop it`,
+    });
   }
 
   private openOnConnector(chargePointId: string, connectorId: number): Sale | undefined {
