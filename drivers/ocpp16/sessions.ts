@@ -24,6 +24,7 @@ import { priceOf } from "../../base/money.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { AuthorizeCommand, PointId, SaleRecord } from "../../contracts/dispenser.ts";
 import type { ChargePointStatus, IdTagInfo, MeterValuesReq, StartTransactionReq, StopTransactionReq } from "./messages.ts";
+import { onBackgroundFailure } from "./background.ts";
 import { LogThrottle } from "./log-throttle.ts";
 import { applySample, sampleOutcome, settleAtStop } from "./metering.ts";
 import { describeSampledValues, energyRegister, endReasonOf, idTagFor, inTransaction } from "./readings.ts";
@@ -242,7 +243,7 @@ export class Sessions {
     const marginWh = Math.max(ratedWh, this.evidence.lastStepWh.get(s.transactionId) ?? 0);
     if (!now.stop && priceOf(milli + marginWh, s.unitPriceMinor) >= s.limitMinor) {
       this.host.log.info("limit_reached", { point: s.point, flow: s.transactionId, milli, amountMinor, limitMinor: s.limitMinor, marginWh });
-      void this.ending.requestStop(s.transactionId, "limit");
+      void this.ending.requestStop(s.transactionId, "limit").catch(onBackgroundFailure(this.host, "limit stop", s.transactionId));
     }
     return {};
   }
@@ -297,13 +298,13 @@ export class Sessions {
     const s = this.book.openOn(binding.point);
     if (!s) return;
     if (status === "Faulted") {
-      void this.ending.requestStop(s.transactionId, "fault");
+      void this.ending.requestStop(s.transactionId, "fault").catch(onBackgroundFailure(this.host, "fault stop", s.transactionId));
       return;
     }
     if (s.state === "authorized" && (status === "Available" || status === "Unavailable") && prev !== status) {
       // Unplugged (or taken out of service) with no StartTransaction seen: nothing was delivered —
       // unless one is still queued in the charger (cancelUnstarted waits for that).
-      void this.ending.cancelUnstarted(s.transactionId, () => ({ reason: status === "Available" ? "nozzle-down" : "fault", endedBy: "canceled" }));
+      void this.ending.cancelUnstarted(s.transactionId, () => ({ reason: status === "Available" ? "nozzle-down" : "fault", endedBy: "canceled" })).catch(onBackgroundFailure(this.host, "cancel", s.transactionId));
       return;
     }
     if (s.state !== "delivering") return;
@@ -320,7 +321,7 @@ export class Sessions {
       const status = this.host.connectorStatus(chargePointId, s.connectorId);
       if (s.state === "authorized") {
         if (s.stop || status === "Available" || status === "Unavailable" || status === "Faulted") {
-          if (!inTransaction(status)) void this.ending.cancelUnstarted(s.transactionId, (cur) => ({ reason: cur.stop ? endReasonOf(undefined, cur.stop.cause) : "nozzle-down", endedBy: "canceled" }));
+          if (!inTransaction(status)) void this.ending.cancelUnstarted(s.transactionId, (cur) => ({ reason: cur.stop ? endReasonOf(undefined, cur.stop.cause) : "nozzle-down", endedBy: "canceled" })).catch(onBackgroundFailure(this.host, "cancel after reconnect", s.transactionId));
         } else if (status === "Preparing") {
           // The RemoteStart may have been lost with the connection: the charger refuses a duplicate.
           link.call("RemoteStartTransaction", { connectorId: s.connectorId, idTag: s.idTag }).catch((err: unknown) => this.host.log.debug("remote_start_resend_failed", { err }));
