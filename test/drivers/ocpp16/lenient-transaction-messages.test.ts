@@ -3,6 +3,8 @@
 // and reported once per charger with an alarm — while what the agent does settle from (meterStop,
 // transactionId, timestamp) is still refused when malformed, and every other message stays strict.
 import { describe, expect, it } from "vitest";
+import { createLogger } from "../../../agent/log.ts";
+import { configureCharger } from "../../../drivers/ocpp16/charger-setup.ts";
 import { sanitizeTransactionMessage } from "../../../drivers/ocpp16/validation.ts";
 import { authorizeCmd, isCall, isFault, isProgress, openRig, synced, testConfig, waitUntil } from "./helpers.ts";
 import { handCharger } from "./review12/hand.ts";
@@ -77,4 +79,23 @@ it("a StopTransaction answers Accepted only for the session's own idTag", async 
   expect(await cp.call("StopTransaction", { ...stop, idTag: rs[3].idTag })).toEqual({ idTagInfo: { status: "Accepted" } });
   expect(await cp.call("StopTransaction", { ...stop, idTag: rs[3].idTag.toLowerCase() })).toEqual({ idTagInfo: { status: "Accepted" } });
   cp.close();
+});
+
+// Review 12f #6, its second half: the keys that let a charger start without the agent are set to
+// false at every connection; NotSupported (no such feature) is quiet, Rejected is an alarm.
+it("the charger's own authorization (cache, offline) is turned off at connection", async () => {
+  const rig = await openRig();
+  const cp = await rig.chargePoint();
+  await synced(rig);
+  await waitUntil(() => cp.configuration.get("AllowOfflineTxForUnknownId") === "false" && cp.configuration.get("LocalAuthorizeOffline") === "false" && cp.configuration.get("AuthorizationCacheEnabled") === "false", 5_000, "offline authorization off");
+  expect(rig.events.events.filter(isFault)).toEqual([]);
+});
+
+it("a Rejected offline-authorization key is OCPP_CONFIG_REFUSED naming it; NotSupported is not", async () => {
+  const events: unknown[] = [];
+  const answers: Record<string, string> = { LocalAuthorizeOffline: "Rejected", AuthorizationCacheEnabled: "NotSupported" };
+  const link = { call: async (_action: string, req: { key: string }) => ({ status: answers[req.key] ?? "Accepted" }) };
+  const rt = { config: { id: "CP-9", connectors: [] } };
+  await configureCharger(rt as never, link as never, false, { config: testConfig() as never, log: createLogger("test"), emit: (e) => void events.push(e) });
+  expect(events).toEqual([{ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: expect.stringMatching(/CP-9 answered Rejected to ChangeConfiguration LocalAuthorizeOffline=false/) }]);
 });
