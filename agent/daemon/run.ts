@@ -17,6 +17,7 @@ import { isRestoreInProgress } from "../backup/restore-swap.ts";
 import { CustomerGenerator } from "./customer-generator.ts";
 import { startHealthMonitor, watchdogIntervalMs, type HealthMonitor } from "./health.ts";
 import { serveMetrics, type MetricsServer } from "./metrics.ts";
+import { installFailStop } from "./fail-stop.ts";
 import { createNotifier, type Notifier } from "./notify.ts";
 import { startSocketServers, type SocketServers } from "./sockets/server.ts";
 import { statusLine } from "./status-line.ts";
@@ -79,6 +80,7 @@ class StartSignals {
 
 export async function runDaemon(opts: RunOptions): Promise<number> {
   const env = opts.env ?? process.env;
+  installFailStop(log); // an unhandled rejection: logged, then exit 70 and recovery (fail-stop.ts)
   const startSignals = new StartSignals();
   // Everything opened so far, closed in reverse if the start fails: a failed start leaves no
   // socket listening and no handle keeping the process alive.

@@ -17,6 +17,7 @@ import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
 import { CLOSE, ChargerLink } from "./charger-link.ts";
+import { CallPacer } from "./call-pacer.ts";
 import { FloodBucket } from "./flood-bucket.ts";
 import type { ChargerConfig, Ocpp16Config } from "./config.ts";
 import { OCPP16 } from "./messages.ts";
@@ -40,6 +41,8 @@ export interface CentralSystemOptions {
   onConnect(link: ChargerLink): void;
   /** That connection is gone (not called for a connection a newer one replaced before it opened). */
   onDisconnect(link: ChargerLink, code: number): void;
+  /** A charger's connection was closed for flooding (first: the first of a series). */
+  onFlood?(chargePointId: string, why: string, first: boolean): void;
 }
 
 /** Wrong passwords in a row from one source before it is throttled; the first lock, and the longest. */
@@ -58,6 +61,8 @@ export class CentralSystem {
   private readonly links = new Map<string, ChargerLink>();
   /** Each configured charger id's flood limit, across its connections. */
   private readonly floodBuckets = new Map<string, FloodBucket>();
+  /** Each configured charger id's work limit (call-pacer.ts), across its connections. */
+  private readonly pacers = new Map<string, CallPacer>();
   /** Failed Basic-auth attempts by charger id + source address. */
   private readonly authFailures = new Map<string, { count: number; lockedUntil: number }>();
   private http: Server | undefined;
@@ -172,7 +177,9 @@ export class CentralSystem {
     const id = peer.identity;
     const { config, scheduler, logger } = this.options;
     const limits = { maxCallsPerSecond: config.maxCallsPerSecond, maxQueuedCalls: config.maxQueuedCalls, callTimeoutMs: config.callTimeoutS * 1000 };
-    const link = new ChargerLink(id, peer, limits, scheduler, logger, this.floodBucket(id));
+    let pacer = this.pacers.get(id);
+    if (!pacer) this.pacers.set(id, (pacer = new CallPacer(config.maxCallsPerSecond, scheduler, config.maxBusyS * 1000)));
+    const link = new ChargerLink(id, peer, limits, scheduler, logger, this.floodBucket(id), pacer, (why, first) => this.options.onFlood?.(id, why, first));
     const previous = this.links.get(id);
     this.links.set(id, link);
     if (previous) {

@@ -9,10 +9,16 @@
 // each answer, e.g. draining its offline queue, runs at the agent's own pace and cannot flood),
 // for a bad frame and for a response nobody asked for — also for calls ocpp-rpc answers itself
 // before any handler runs (an unknown action: NotImplemented; a schema-invalid payload: a
-// CALLERROR). Outgoing calls are typed (messages.ts) and reject with AgentError codes.
+// CALLERROR). Every call a handler runs for also costs a token of the charger's work bucket
+// (call-pacer.ts, kept across reconnects): past maxCallsPerSecond its handling waits, so even a
+// charger that waits for each answer cannot make the agent write, log or call back faster; one
+// that keeps the bucket empty for maxBusyS is closed as a flood. Every flood close is
+// reported (onFlood: the driver raises OCPP_FLOOD). Outgoing calls are typed (messages.ts) and
+// reject with AgentError codes.
 import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
+import { CallPacer } from "./call-pacer.ts";
 import { FloodBucket } from "./flood-bucket.ts";
 import type { OutgoingCalls } from "./messages.ts";
 import { NOREPLY, type RpcHandshake, type RpcPeer } from "./rpc.ts";
@@ -41,6 +47,10 @@ export class ChargerLink {
   private answeredThisTurn = false;
   private closing = false;
   private closed: Promise<void> = Promise.resolve();
+  /** A call's handling waiting for its work token: released (not run) when the link closes. */
+  private pacing: { cancel: () => void; resolve: (go: boolean) => void } | undefined;
+  /** Calls slowed down since the last log line about it (logged once per series, then per 100). */
+  private pacedCalls = 0;
 
   constructor(
     readonly chargePointId: string,
@@ -49,6 +59,9 @@ export class ChargerLink {
     private readonly scheduler: Scheduler,
     private readonly log: Logger,
     private readonly bucket: FloodBucket = new FloodBucket(limits.maxCallsPerSecond, scheduler),
+    private readonly pacer: CallPacer = new CallPacer(limits.maxCallsPerSecond, scheduler),
+    /** A flood close (why; first: the first of a series, not forgiven since). */
+    private readonly onFlood: (why: string, first: boolean) => void = () => undefined,
   ) {
     // ocpp-rpc emits "call" for a well-formed CALL (ours: outbound), "response" for a
     // CALLRESULT/CALLERROR (ours, or one nobody asked for), "callResult" when a handler's result
@@ -121,6 +134,10 @@ export class ChargerLink {
   async close(code: number, reason: string): Promise<void> {
     if (this.closing) return this.closed;
     this.closing = true;
+    const waiting = this.pacing;
+    this.pacing = undefined;
+    waiting?.cancel();
+    waiting?.resolve(false);
     this.closed = new Promise<void>((resolve) => {
       const cancel = this.scheduler.setTimer(CLOSE_HANDSHAKE_MS, () => {
         this.log.info("charger_close_forced", { chargePointId: this.chargePointId, afterMs: CLOSE_HANDSHAKE_MS });
@@ -143,12 +160,34 @@ export class ChargerLink {
       return Promise.resolve(NOREPLY);
     }
     this.queued++;
-    const result = this.queue.then(run);
+    const result = this.queue.then(() => this.paced(action)).then((go) => (go ? run() : NOREPLY));
     this.queue = result.then(
       () => undefined,
       () => undefined,
     );
     return result.finally(() => this.queued--);
+  }
+
+  /** Waits for the call's work token (call-pacer.ts); false: not to be run (the link closed, or closed now as a flood). */
+  private paced(action: string): Promise<boolean> | boolean {
+    if (this.closing) return false;
+    const waitMs = this.pacer.reserve();
+    if (waitMs === 0) {
+      this.pacedCalls = 0;
+      return true;
+    }
+    if (this.pacer.flooding()) {
+      this.floodClose(action, `kept the agent busy above ${this.limits.maxCallsPerSecond} calls per second for more than ${this.pacer.maxBusyMs / 1000} s`);
+      return false;
+    }
+    if (this.pacedCalls++ % 100 === 0) this.log.warn("charger_paced", { chargePointId: this.chargePointId, action, waitMs, slowed: this.pacedCalls, busyForMs: this.pacer.saturatedForMs(), note: `above ${this.limits.maxCallsPerSecond} calls per second: answers slowed down (logged once per 100)` });
+    return new Promise<boolean>((resolve) => {
+      const cancel = this.scheduler.setTimer(waitMs, () => {
+        this.pacing = undefined;
+        resolve(!this.closing);
+      });
+      this.pacing = { cancel, resolve };
+    });
   }
 
   /** A frame a compliant charger never sends (see the header): a token of its id's bucket; none left closes the link (1008). */
@@ -158,8 +197,9 @@ export class ChargerLink {
   }
 
   private floodClose(action: string, why: string): void {
-    this.bucket.flooded();
+    const first = this.bucket.flooded();
     this.log.warn("charger_flood", { chargePointId: this.chargePointId, action, why, queued: this.queued, lockedForMs: this.bucket.lockedForMs() });
+    this.onFlood(why, first);
     void this.close(CLOSE.flood, why);
   }
 }

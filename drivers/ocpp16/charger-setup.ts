@@ -7,7 +7,7 @@ import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import type { ChargerLink } from "./charger-link.ts";
 import type { ChargerRuntime } from "./charger-state.ts";
 import type { Ocpp16Config } from "./config.ts";
-import { ENERGY_REGISTER, METER_KEYS } from "./messages.ts";
+import { ENERGY_REGISTER, METER_KEYS, OFFLINE_AUTH_KEYS } from "./messages.ts";
 
 export interface ChargerSetupDeps {
   readonly config: Ocpp16Config;
@@ -36,6 +36,13 @@ export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, as
       if (consequence !== undefined) {
         deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=${value}: ${consequence}` });
       }
+    }
+    // No start the agent did not sell: a charger's own authorization of a card (review 12f #6).
+    for (const key of OFFLINE_AUTH_KEYS) {
+      const { status } = await link.call("ChangeConfiguration", { key, value: "false" });
+      if (status === "Accepted" || status === "NotSupported") continue; // NotSupported: the charger has no such feature
+      deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value: "false", status });
+      deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=false: it may let a card charge without the agent (from its cache or while offline)` });
     }
     if (!askStatus) return;
     for (const k of rt.config.connectors) {

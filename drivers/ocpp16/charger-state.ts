@@ -30,6 +30,8 @@ export interface ChargerRuntime {
   lastSeen?: number;
   /** A status of a connector not in the config was logged (once per charger: the rest are answered, not kept). */
   unknownConnectorLogged?: boolean;
+  /** The schema violations of this charger already logged (validation.ts: accepted, the bad part dropped), and whether they were alarmed. */
+  readonly schemaProblems: Set<string>;
 }
 
 /** One charger as a technician sees it. */

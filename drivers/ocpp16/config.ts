@@ -115,8 +115,10 @@ export const Ocpp16ConfigSchema = z
     callTimeoutS: seconds.default(30),
     /** Largest WebSocket frame accepted; a bigger one closes that charger's connection (1009). */
     maxFrameBytes: z.number().int().min(1024).default(65_536),
-    /** A charger may send this many calls per second on average (burst: 4×); more closes its connection. */
+    /** A charger may make the agent handle this many calls per second on average (burst: 4×): more are answered more slowly (pipelined ones, junk frames: its connection closes). */
     maxCallsPerSecond: z.number().positive().default(20),
+    /** A charger kept above maxCallsPerSecond this long (even waiting for each answer) is disconnected as a flood (OCPP_FLOOD). */
+    maxBusyS: seconds.default(60),
     /** Calls from one charger waiting to be processed; more closes its connection. */
     maxQueuedCalls: z.number().int().positive().default(20),
     /** Finished sessions kept for saleRecord answers (the oldest are forgotten first). */

@@ -28,7 +28,9 @@ import { type ChargerSetupDeps, configureCharger } from "./charger-setup.ts";
 import { cablePlugged, pointStateOf } from "./readings.ts";
 import { SaleBook } from "./sales.ts";
 import { Sessions, type PointBinding, type SessionHost } from "./sessions.ts";
+import { LogThrottle } from "./log-throttle.ts";
 import { NOREPLY } from "./rpc.ts";
+import { sanitizeTransactionMessage } from "./validation.ts";
 
 export type { ChargerSnapshot } from "./charger-state.ts";
 
@@ -53,6 +55,8 @@ export class Ocpp16Controller implements DispenserController {
   private readonly book: SaleBook;
   private readonly sessions: Sessions;
   private readonly central: CentralSystem;
+  /** Bounds the per-call warnings a charger can cause (log-throttle.ts). */
+  private readonly logThrottle: LogThrottle;
   private listeningPort: number | undefined;
   private closed = false;
 
@@ -63,9 +67,10 @@ export class Ocpp16Controller implements DispenserController {
   ) {
     this.log = deps.logger;
     this.scheduler = deps.scheduler;
+    this.logThrottle = new LogThrottle(deps.scheduler);
     const grades = new Map(config.grades.map((g) => [g.id, { ...g, unit: "kWh" as const }]));
     for (const c of config.chargers) {
-      this.runtimes.set(c.id, { config: c, connectors: new Map(), reported: new Set(), synced: false });
+      this.runtimes.set(c.id, { config: c, connectors: new Map(), reported: new Set(), synced: false, schemaProblems: new Set() });
       for (const k of c.connectors) {
         const grade = grades.get(k.gradeId ?? config.grades[0]!.id)!;
         this.bindings.set(k.point, { point: k.point, chargePointId: c.id, connectorId: k.connectorId, grade, maxPowerW: k.maxPowerW ?? c.maxPowerW });
@@ -81,6 +86,9 @@ export class Ocpp16Controller implements DispenserController {
       logger: this.log,
       onConnect: (link) => this.onConnect(link),
       onDisconnect: (link, code) => this.onDisconnect(link, code),
+      onFlood: (id, why, first) => {
+        if (first) this.emit({ type: "fault", point: null, code: "OCPP_FLOOD", message: `charger ${id} was disconnected for flooding: ${why} (it is refused for a while; repeats are logged as charger_flood)` });
+      },
     });
   }
 
@@ -206,8 +214,8 @@ export class Ocpp16Controller implements DispenserController {
     on("StatusNotification", (p) => this.onStatusNotification(rt, p as StatusNotificationReq));
     on("Authorize", (p) => ({ idTagInfo: this.sessions.onAuthorize(id, (p as { idTag: string }).idTag) }));
     on("StartTransaction", (p) => this.sessions.onStartTransaction(id, p as never));
-    on("MeterValues", (p) => this.sessions.onMeterValues(id, p as never));
-    on("StopTransaction", (p) => this.sessions.onStopTransaction(id, p as never));
+    on("MeterValues", (p) => this.sessions.onMeterValues(id, this.sanitized(rt, "MeterValues", p) as never));
+    on("StopTransaction", (p) => this.sessions.onStopTransaction(id, this.sanitized(rt, "StopTransaction", p) as never));
     on("DataTransfer", () => ({ status: "UnknownVendorId" }));
     on("DiagnosticsStatusNotification", () => ({}));
     on("FirmwareStatusNotification", () => ({}));
@@ -250,6 +258,24 @@ export class Ocpp16Controller implements DispenserController {
     return { status: "Accepted", currentTime: this.isoNow(), interval: this.config.heartbeatIntervalS };
   }
 
+  /**
+   * A transaction message with the parts that break the schema dropped (validation.ts): it is
+   * answered, never refused for a part the agent does not settle from. Each kind of violation is
+   * logged once per charger, and the first raises an alarm: the charger's firmware needs fixing.
+   */
+  private sanitized(rt: ChargerRuntime, action: "MeterValues" | "StopTransaction", params: unknown): unknown {
+    const { params: clean, problems } = sanitizeTransactionMessage(action, params);
+    for (const problem of problems) {
+      const kind = problem.replace(/\/\d+\//g, "/*/").replace(/\/\d+ /g, "/* ");
+      if (rt.schemaProblems.has(kind) || rt.schemaProblems.size >= 32) continue;
+      const first = rt.schemaProblems.size === 0;
+      rt.schemaProblems.add(kind);
+      this.log.warn("ocpp_schema_violation_accepted", { chargePointId: rt.config.id, action, problem: kind, note: "answered, the invalid part ignored (logged once per charger and kind)" });
+      if (first) this.emit({ type: "fault", point: null, code: "OCPP_SCHEMA_VIOLATION", message: `charger ${rt.config.id} sends ${action} against the OCPP 1.6 schema: ${kind}; accepted without that part — its firmware should be fixed` });
+    }
+    return clean;
+  }
+
   private onStatusNotification(rt: ChargerRuntime, p: StatusNotificationReq): Record<string, never> {
     const id = rt.config.id;
     if (p.connectorId !== 0 && !rt.config.connectors.some((k) => k.connectorId === p.connectorId)) {
@@ -260,7 +286,8 @@ export class Ocpp16Controller implements DispenserController {
     }
     const prev = rt.connectors.get(p.connectorId)?.status;
     rt.connectors.set(p.connectorId, { status: p.status, errorCode: p.errorCode, ...(p.info !== undefined ? { info: p.info } : {}), at: this.scheduler.now() });
-    if (p.errorCode !== "NoError" && p.status !== "Faulted") this.log.warn("charger_warning", { chargePointId: id, connectorId: p.connectorId, status: p.status, errorCode: p.errorCode, info: p.info });
+    const warn = p.errorCode !== "NoError" && p.status !== "Faulted" ? this.logThrottle.admit(`${id}\u0000charger_warning`) : undefined;
+    if (warn) this.log.warn("charger_warning", { chargePointId: id, connectorId: p.connectorId, status: p.status, errorCode: p.errorCode, info: p.info, ...warn });
     if (p.connectorId === 0) {
       // The charger as a whole: a fault there is a fault of every connector.
       if (p.status === "Faulted" && prev !== "Faulted") for (const b of this.bindingsOf(id)) this.connectorFault(b, p, prev);

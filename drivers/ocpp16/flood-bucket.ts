@@ -39,13 +39,14 @@ export class FloodBucket {
     return true;
   }
 
-  /** The link was closed for a flood: lock the id out for a while. */
-  flooded(): void {
+  /** The link was closed for a flood: lock the id out for a while. True: the first of a series (not forgiven since). */
+  flooded(): boolean {
     const now = this.scheduler.now();
     if (now - this.lastFloodAt > FORGIVE_MS + LOCK_MAX_MS) this.floods = 0;
     this.floods++;
     this.lastFloodAt = now;
     this.lockedUntil = now + Math.min(LOCK_MAX_MS, LOCK_FIRST_MS * 2 ** (this.floods - 1));
+    return this.floods === 1;
   }
 
   /** How long connections of this id are still refused (ms; 0: not locked). */

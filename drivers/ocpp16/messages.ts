@@ -114,4 +114,12 @@ export const METER_KEYS = {
   stopOnInvalidId: "StopTransactionOnInvalidId",
 } as const;
 
+/**
+ * Keys that let a charger start a transaction without the agent (its Authorization Cache, local
+ * authorization while offline, unknown ids while offline): all set to false — the agent never
+ * wants a start it did not sell. Optional in OCPP 1.6: NotSupported means the charger lacks that
+ * feature (nothing to turn off); Rejected is an alarm (charger-setup.ts).
+ */
+export const OFFLINE_AUTH_KEYS = ["AuthorizationCacheEnabled", "LocalAuthorizeOffline", "AllowOfflineTxForUnknownId"] as const;
+
 export const ENERGY_REGISTER = "Energy.Active.Import.Register";

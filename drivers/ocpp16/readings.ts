@@ -39,6 +39,22 @@ export function energyRegister(values: readonly MeterValue[]): RegisterReading |
   return best;
 }
 
+/**
+ * What a meter value carries instead of a usable register, for the alarm that says so: each
+ * distinct kind of sampled value once, e.g. ["Energy.Active.Import.Register at Inlet (Wh)",
+ * "Power.Active.Import (W)"]; at most 8.
+ */
+export function describeSampledValues(values: readonly MeterValue[]): string[] {
+  const kinds = new Set<string>();
+  for (const mv of values) {
+    for (const sv of mv.sampledValue) {
+      const where = [sv.phase !== undefined ? `phase ${sv.phase}` : "", sv.location !== undefined && sv.location !== "Outlet" ? `at ${sv.location}` : "", (sv.format ?? "Raw") !== "Raw" ? sv.format! : ""].filter(Boolean).join(", ");
+      kinds.add(`${sv.measurand ?? ENERGY_REGISTER}${where ? ` ${where}` : ""}${sv.unit !== undefined ? ` (${sv.unit})` : ""}`);
+    }
+  }
+  return [...kinds].slice(0, 8);
+}
+
 /** "12.3456" kWh → 12346 Wh, exactly (no binary floating point on the digits that matter). */
 function kwhToWh(text: string): number {
   const [whole = "0", frac = ""] = text.trim().split(".");

@@ -14,6 +14,7 @@ import type { SessionEvidence } from "./session-evidence.ts";
 import type { SessionHost } from "./session-host.ts";
 import { implausibleNote, settleableOf, type SessionPlausibility } from "./session-plausibility.ts";
 import type { SessionTimers } from "./session-timers.ts";
+import { onBackgroundFailure } from "./background.ts";
 
 /** Largest energy (Wh) whose price, rounded half up, stays within the limit. */
 function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
@@ -169,7 +170,7 @@ export class SessionEnding {
           message: `charger ${s.chargePointId} kept transaction ${s.ocppTransactionId} running ${Math.round(this.host.stopTimeoutMs / 1000)} s after RemoteStopTransaction (${grewAfterStop ? "its register grew between two readings the agent asked for after the stop" : "it reported Charging after answering the stop"}): settled as an overrun`,
         },
       },
-    );
+    ).catch(onBackgroundFailure(this.host, "overrun settlement", transactionId));
   }
 
   /**
@@ -192,7 +193,7 @@ export class SessionEnding {
         code: "OCPP_STOP_UNCONFIRMED",
         message: `charger ${s.chargePointId} did not end transaction ${s.ocppTransactionId} (no StopTransaction, ${how}, no conclusive sign of charging after RemoteStopTransaction) by the last moment that still settles before the reservation lapses: settled the progress seen, ${milli} Wh${p.capped ? ` (capped from ${settleableOf(s).milli} Wh at the connector's rated power)` : ""}${milli < p.milli ? " (capped at the reservation)" : ""}${implausibleNote(s)}; check the charger`,
       },
-    });
+    }).catch(onBackgroundFailure(this.host, "unconfirmed-stop settlement", transactionId));
   }
 
   /**
@@ -223,13 +224,13 @@ export class SessionEnding {
           code: "OCPP_STOP_MISSING",
           message: `charger ${s.chargePointId} ended transaction ${s.ocppTransactionId} without a StopTransaction: settled what was metered (${p.milli} Wh${p.capped ? `, capped from ${settleableOf(s).milli} Wh at the connector's rated power` : ""}${implausibleNote(s)})`,
         },
-      });
+      }).catch(onBackgroundFailure(this.host, "missing-stop settlement", transactionId));
     });
   }
 
   armSessionTimer(s: Sale): void {
     const due = s.authorizedAt + this.host.maxSessionMs - this.host.scheduler.now();
-    this.timers.set(s.transactionId, "session", Math.max(0, due), () => void this.requestStop(s.transactionId, "session-time"));
+    this.timers.set(s.transactionId, "session", Math.max(0, due), () => void this.requestStop(s.transactionId, "session-time").catch(onBackgroundFailure(this.host, "session-time stop", s.transactionId)));
   }
 
   /**

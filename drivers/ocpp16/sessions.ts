@@ -24,8 +24,10 @@ import { priceOf } from "../../base/money.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { AuthorizeCommand, PointId, SaleRecord } from "../../contracts/dispenser.ts";
 import type { ChargePointStatus, IdTagInfo, MeterValuesReq, StartTransactionReq, StopTransactionReq } from "./messages.ts";
+import { onBackgroundFailure } from "./background.ts";
+import { LogThrottle } from "./log-throttle.ts";
 import { applySample, sampleOutcome, settleAtStop } from "./metering.ts";
-import { energyRegister, endReasonOf, idTagFor, inTransaction } from "./readings.ts";
+import { describeSampledValues, energyRegister, endReasonOf, idTagFor, inTransaction } from "./readings.ts";
 import type { Sale, SaleBook } from "./sales.ts";
 import { SessionEnding } from "./session-ending.ts";
 import { SessionEvidence } from "./session-evidence.ts";
@@ -42,12 +44,17 @@ export class Sessions {
   private readonly evidence: SessionEvidence;
   private readonly plausible: SessionPlausibility;
   private readonly ending: SessionEnding;
+  private readonly logThrottle: LogThrottle;
+  /** Open sessions that sent a usable register, and those alarmed for sending none (watchRegister). */
+  private readonly registerSeen = new Set<string>();
+  private readonly registerAlarmed = new Set<string>();
 
   constructor(
     private readonly host: SessionHost,
     private readonly book: SaleBook,
   ) {
     this.timers = new SessionTimers(host.scheduler);
+    this.logThrottle = new LogThrottle(host.scheduler);
     this.evidence = new SessionEvidence(host);
     this.plausible = new SessionPlausibility(host);
     this.ending = new SessionEnding(host, book, this.timers, this.evidence, this.plausible);
@@ -163,7 +170,8 @@ export class Sessions {
       // Not a session the agent started (a card, a reused tag, another connector): the charger
       // must stop it. It still needs a transaction id of its own.
       const transactionId = await this.book.allocateTransactionId();
-      this.host.log.warn("start_refused", { chargePointId, connectorId: req.connectorId, idTag: req.idTag, transactionId, known: s !== undefined });
+      const logged = this.logThrottle.admit(`${chargePointId}\u0000start_refused`); // a charger looping on refused starts: 10 lines a minute
+      if (logged) this.host.log.warn("start_refused", { chargePointId, connectorId: req.connectorId, idTag: req.idTag, transactionId, known: s !== undefined, ...logged });
       // Refused is not stopped: a charger with StopTransactionOnInvalidId=false keeps charging
       // (free energy, a blocked connector) — told to stop once the refusal has gone out.
       this.ending.stopStray(chargePointId, transactionId);
@@ -201,6 +209,7 @@ export class Sessions {
       return {};
     }
     const reading = energyRegister(req.meterValue);
+    if (s?.state === "delivering") this.watchRegister(chargePointId, s, req, reading !== undefined);
     if (!s || s.state !== "delivering" || !reading || s.meterStartWh === undefined) return {};
     // A session that reports is alive: not "ended without a StopTransaction" — and if its
     // connector has said the transaction is over, the charger is still delivering its queue of
@@ -236,14 +245,19 @@ export class Sessions {
     const marginWh = Math.max(ratedWh, this.evidence.lastStepWh.get(s.transactionId) ?? 0);
     if (!now.stop && priceOf(milli + marginWh, s.unitPriceMinor) >= s.limitMinor) {
       this.host.log.info("limit_reached", { point: s.point, flow: s.transactionId, milli, amountMinor, limitMinor: s.limitMinor, marginWh });
-      void this.ending.requestStop(s.transactionId, "limit");
+      void this.ending.requestStop(s.transactionId, "limit").catch(onBackgroundFailure(this.host, "limit stop", s.transactionId));
     }
     return {};
   }
 
   async onStopTransaction(chargePointId: string, req: StopTransactionReq): Promise<{ idTagInfo?: IdTagInfo }> {
-    const answer = req.idTag !== undefined ? { idTagInfo: { status: "Accepted" as const } } : {};
     const s = this.book.byOcppTransaction(chargePointId, req.transactionId);
+    // The idTag's status as the agent decided it (a charger's Authorization Cache keeps it, §3.5.1):
+    // Accepted only for the tag of this very session of ours — never for a card the agent refused
+    // at StartTransaction, which would then start from the cache (LocalPreAuthorize) or free
+    // while offline (LocalAuthorizeOffline).
+    const ours = s !== undefined && req.idTag !== undefined && this.book.byIdTag(chargePointId, req.idTag)?.transactionId === s.transactionId;
+    const answer = req.idTag !== undefined ? { idTagInfo: { status: ours ? ("Accepted" as const) : ("Invalid" as const) } } : {};
     if (!s) {
       this.host.log.info("stop_of_unknown_transaction", { chargePointId, transactionId: req.transactionId, meterStop: req.meterStop });
       return answer;
@@ -286,13 +300,13 @@ export class Sessions {
     const s = this.book.openOn(binding.point);
     if (!s) return;
     if (status === "Faulted") {
-      void this.ending.requestStop(s.transactionId, "fault");
+      void this.ending.requestStop(s.transactionId, "fault").catch(onBackgroundFailure(this.host, "fault stop", s.transactionId));
       return;
     }
     if (s.state === "authorized" && (status === "Available" || status === "Unavailable") && prev !== status) {
       // Unplugged (or taken out of service) with no StartTransaction seen: nothing was delivered —
       // unless one is still queued in the charger (cancelUnstarted waits for that).
-      void this.ending.cancelUnstarted(s.transactionId, () => ({ reason: status === "Available" ? "nozzle-down" : "fault", endedBy: "canceled" }));
+      void this.ending.cancelUnstarted(s.transactionId, () => ({ reason: status === "Available" ? "nozzle-down" : "fault", endedBy: "canceled" })).catch(onBackgroundFailure(this.host, "cancel", s.transactionId));
       return;
     }
     if (s.state !== "delivering") return;
@@ -309,7 +323,7 @@ export class Sessions {
       const status = this.host.connectorStatus(chargePointId, s.connectorId);
       if (s.state === "authorized") {
         if (s.stop || status === "Available" || status === "Unavailable" || status === "Faulted") {
-          if (!inTransaction(status)) void this.ending.cancelUnstarted(s.transactionId, (cur) => ({ reason: cur.stop ? endReasonOf(undefined, cur.stop.cause) : "nozzle-down", endedBy: "canceled" }));
+          if (!inTransaction(status)) void this.ending.cancelUnstarted(s.transactionId, (cur) => ({ reason: cur.stop ? endReasonOf(undefined, cur.stop.cause) : "nozzle-down", endedBy: "canceled" })).catch(onBackgroundFailure(this.host, "cancel after reconnect", s.transactionId));
         } else if (status === "Preparing") {
           // The RemoteStart may have been lost with the connection: the charger refuses a duplicate.
           link.call("RemoteStartTransaction", { connectorId: s.connectorId, idTag: s.idTag }).catch((err: unknown) => this.host.log.debug("remote_start_resend_failed", { err }));
@@ -344,6 +358,31 @@ export class Sessions {
   close(): void {
     this.timers.close();
     this.ending.close();
+  }
+
+  /**
+   * A delivering session's MeterValues without a usable register (only an Inlet register, phase
+   * values, other measurands, signed data) give no progress: no limit stop, and the flow's stall
+   * rule ends the session. Said once per session, with what the charger sends instead, unless a
+   * usable register came first (a clock-aligned message of other measurands is not a problem).
+   */
+  private watchRegister(chargePointId: string, s: Sale, req: MeterValuesReq, usable: boolean): void {
+    if (usable) {
+      this.registerSeen.add(s.transactionId);
+      return;
+    }
+    if (this.registerSeen.has(s.transactionId) || this.registerAlarmed.has(s.transactionId)) return;
+    const open = new Set(this.book.open().map((o) => o.transactionId));
+    for (const set of [this.registerSeen, this.registerAlarmed]) for (const id of set) if (!open.has(id)) set.delete(id);
+    this.registerAlarmed.add(s.transactionId);
+    const sends = describeSampledValues(req.meterValue);
+    this.host.log.warn("meter_values_no_register", { chargePointId, point: s.point, flow: s.transactionId, sends });
+    this.host.emit({
+      type: "fault",
+      point: null,
+      code: "OCPP_NO_REGISTER",
+      message: `charger ${chargePointId} connector ${s.connectorId} (point ${s.point}) is charging but its MeterValues carry no usable energy register (Energy.Active.Import.Register at Outlet, no phase, Raw, Wh/kWh); it sends: ${sends.join("; ") || "no sampled values"} — no progress, no limit stop; the flow's stall rule will stop it`,
+    });
   }
 
   private openOnConnector(chargePointId: string, connectorId: number): Sale | undefined {

@@ -1,19 +1,27 @@
 // The strict-mode validator of the agent's central system: the official OCPP 1.6 JSON schemas
-// (as shipped with ocpp-rpc), with ONE deliberate deviation. For the transaction messages a
-// charger keeps queued until answered — StartTransaction, StopTransaction, MeterValues — extra
-// properties the schemas forbid (additionalProperties: false: vendor fields, a newer firmware's
-// additions) are accepted and logged, because a CALLERROR makes a charger drop the message
-// after a few tries, and with it the meterStop or the start it carries: the customer's energy
-// would be settled from samples or not at all. Every field the schema does define is still
-// validated strictly (types, required, enums, lengths), and every other message is validated
-// exactly as the schema says.
+// (as shipped with ocpp-rpc), with deliberate deviations for the transaction messages a charger
+// keeps queued until answered — StartTransaction, StopTransaction, MeterValues. A CALLERROR makes
+// a charger drop such a message after a few tries (OCPP 1.6 §3.7.1: TransactionMessageAttempts),
+// and with it the meterStop or the start it carries: the customer's energy would be settled from
+// samples or not at all. So, for those three:
+// - extra properties the schemas forbid (additionalProperties: false: vendor fields, a newer
+//   firmware's additions) are accepted and logged;
+// - StopTransaction is validated strictly only in what the agent settles from — transactionId,
+//   meterStop, timestamp. Its idTag, reason and transactionData (the agent reads no sample of it)
+//   are accepted whatever they hold; one that breaks the schema is then dropped by
+//   `sanitizeTransactionMessage` before the driver sees the message (an invalid reason reads as
+//   absent, an invalid idTag as no idTag) and reported as the charger's schema violation;
+// - MeterValues is validated strictly down to each meter value's timestamp and sampledValue
+//   array; a sampled value that breaks the schema is dropped (a JSON number as `value` — OpenEVSE
+//   — is read as its decimal text first), and the rest of the message is used.
+// Every other message is validated exactly as the schema says.
 import { createRequire } from "node:module";
 import ocppRpc from "ocpp-rpc";
 
 /** The messages whose extra properties are accepted (and logged), never answered with a CALLERROR. */
 export const LENIENT_ACTIONS = ["StartTransaction", "StopTransaction", "MeterValues"] as const;
 
-type Schema = { $id?: string; additionalProperties?: unknown; [k: string]: unknown };
+type Schema = { $id?: string; additionalProperties?: unknown; properties?: Record<string, Schema>; items?: Schema; [k: string]: unknown };
 
 /** A copy of a schema with every additionalProperties: false lifted (the defined properties unchanged). */
 function lenient(node: unknown): unknown {
@@ -29,6 +37,24 @@ function lenient(node: unknown): unknown {
 
 const official = createRequire(import.meta.url)("ocpp-rpc/lib/schemas/ocpp1_6.json") as Schema[];
 const lenientIds = new Set(LENIENT_ACTIONS.map((a) => `urn:${a}.req`));
+const schemaOf = (id: string): Schema => lenient(official.find((s) => s.$id === id)!) as Schema;
+
+/** StopTransaction fields the agent does not settle from: any value passes the gate (sanitized after). */
+const STOP_UNUSED = ["idTag", "reason", "transactionData"] as const;
+
+/** The schema at the gate (what a CALLERROR is sent for) of each lenient message. */
+function gateSchema(s: Schema): Schema {
+  const l = lenient(s) as Schema;
+  if (s.$id === "urn:StopTransaction.req") {
+    return { ...l, properties: { ...l.properties, ...Object.fromEntries(STOP_UNUSED.map((k) => [k, {}])) } };
+  }
+  if (s.$id === "urn:MeterValues.req") {
+    const mv = l.properties!.meterValue!;
+    const item = mv.items!;
+    return { ...l, properties: { ...l.properties, meterValue: { ...mv, items: { ...item, properties: { ...item.properties, sampledValue: { type: "array", items: {} } } } } } };
+  }
+  return l;
+}
 
 interface Validator {
   readonly subprotocol: string;
@@ -39,10 +65,31 @@ const lib = ocppRpc as unknown as { createValidator(subprotocol: string, schemas
 /** The ocpp1.6 validator the central system runs in strict mode. */
 export const ocpp16Validator: Validator = lib.createValidator(
   "ocpp1.6",
-  official.map((s) => (s.$id && lenientIds.has(s.$id) ? (lenient(s) as Schema) : s)),
+  official.map((s) => (s.$id && lenientIds.has(s.$id) ? gateSchema(s) : s)),
 );
 
 const strict: Validator = lib.createValidator("ocpp1.6", official);
+
+const SAMPLED_VALUE_ID = "urn:glase:SampledValue";
+const STOP_ID = "urn:glase:StopTransaction";
+/** The official schemas (extra properties allowed) of what the gate lets through unchecked. */
+const after: Validator = lib.createValidator("ocpp1.6", [
+  { ...schemaOf("urn:StopTransaction.req"), $id: STOP_ID },
+  { ...schemaOf("urn:MeterValues.req").properties!.meterValue!.items!.properties!.sampledValue!.items!, $id: SAMPLED_VALUE_ID, $schema: "http://json-schema.org/draft-07/schema" },
+]);
+
+type AjvError = { keyword: string; instancePath: string; message?: string; params?: { additionalProperty?: string } };
+const errorsOf = (err: unknown): AjvError[] => (err as { details?: { errors?: AjvError[] } }).details?.errors ?? [];
+
+/** The first schema error of a value ("" path = the value itself), or undefined if valid. */
+function firstError(v: Validator, id: string, value: unknown): AjvError | undefined {
+  try {
+    v.validate(id, value);
+    return undefined;
+  } catch (err) {
+    return errorsOf(err)[0] ?? { keyword: "?", instancePath: "", message: (err as Error).message };
+  }
+}
 
 /**
  * The properties of a lenient message the official schema does not define (for the log), e.g.
@@ -54,7 +101,57 @@ export function extraProperties(action: string, params: unknown): string[] {
     strict.validate(`urn:${action}.req`, params);
     return [];
   } catch (err) {
-    const errors = ((err as { details?: { errors?: Array<{ keyword: string; instancePath: string; params: { additionalProperty?: string } }> } }).details?.errors ?? []);
-    return errors.filter((e) => e.keyword === "additionalProperties").map((e) => `${e.instancePath}/${e.params.additionalProperty ?? "?"}`);
+    return errorsOf(err)
+      .filter((e) => e.keyword === "additionalProperties")
+      .map((e) => `${e.instancePath}/${e.params?.additionalProperty ?? "?"}`);
   }
+}
+
+/** What a charger sent against the schema that the agent accepted and dropped: "<field path> <problem>". */
+export type SchemaProblem = string;
+
+/**
+ * A StopTransaction or MeterValues that passed the gate, with every part that breaks the official
+ * schema dropped (see the header); `problems` names each (empty: the message was valid).
+ */
+export function sanitizeTransactionMessage<T>(action: string, params: T): { readonly params: T; readonly problems: readonly SchemaProblem[] } {
+  if (action === "StopTransaction") return sanitizeStop(params as Record<string, unknown>) as { params: T; problems: SchemaProblem[] };
+  if (action === "MeterValues") return sanitizeMeterValues(params as Record<string, unknown>) as { params: T; problems: SchemaProblem[] };
+  return { params, problems: [] };
+}
+
+function sanitizeStop(params: Record<string, unknown>): { params: Record<string, unknown>; problems: SchemaProblem[] } {
+  const problems: SchemaProblem[] = [];
+  let cur = params;
+  // One error at a time (ajv stops at the first): each drops one unused top-level field.
+  for (let i = 0; i <= STOP_UNUSED.length; i++) {
+    const e = firstError(after, STOP_ID, cur);
+    if (!e) break;
+    const field = e.instancePath.split("/")[1] as (typeof STOP_UNUSED)[number] | undefined;
+    if (!field || !(STOP_UNUSED as readonly string[]).includes(field)) break; // the gate checked the rest
+    problems.push(`StopTransaction${e.instancePath} ${e.message ?? e.keyword} (ignored)`);
+    const { [field]: _dropped, ...rest } = cur;
+    cur = rest;
+  }
+  return { params: cur, problems };
+}
+
+function sanitizeMeterValues(params: Record<string, unknown>): { params: Record<string, unknown>; problems: SchemaProblem[] } {
+  const problems: SchemaProblem[] = [];
+  const meterValue = (params.meterValue as Array<Record<string, unknown>>).map((mv, i) => ({
+    ...mv,
+    sampledValue: (mv.sampledValue as unknown[]).flatMap((sv, j) => {
+      const path = `MeterValues/meterValue/${i}/sampledValue/${j}`;
+      let v = sv;
+      if (typeof v === "object" && v !== null && typeof (v as { value?: unknown }).value === "number" && Number.isFinite((v as { value: number }).value)) {
+        problems.push(`${path}/value is a JSON number, not a string (read as its decimal text)`);
+        v = { ...(v as object), value: String((v as { value: number }).value) };
+      }
+      const e = firstError(after, SAMPLED_VALUE_ID, v);
+      if (!e) return [v];
+      problems.push(`${path}${e.instancePath} ${e.message ?? e.keyword} (sampled value ignored)`);
+      return [];
+    }),
+  }));
+  return { params: { ...params, meterValue }, problems };
 }

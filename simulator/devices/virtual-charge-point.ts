@@ -29,6 +29,9 @@ export class VirtualChargePoint {
     ["ConnectionTimeOut", "60"],
     ["AuthorizeRemoteTxRequests", "false"],
     ["StopTransactionOnInvalidId", "false"],
+    ["AuthorizationCacheEnabled", "true"],
+    ["LocalAuthorizeOffline", "true"],
+    ["AllowOfflineTxForUnknownId", "false"],
   ]);
   /** Ignore RemoteStopTransaction (answer Accepted and keep charging). */
   ignoreRemoteStop = false;

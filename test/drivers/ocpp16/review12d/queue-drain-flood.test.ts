@@ -12,7 +12,9 @@ import { authorizeCmd, openRig, testConfig } from "../helpers.ts";
 import { bootAndPlugIn, handCharger } from "../review12/hand.ts";
 
 it("a charger draining 200 queued MeterValues one answered call at a time is not cut off as a flood", async () => {
-  const rig = await openRig(testConfig({ chargerSecondMs: 1000 }));
+  // The drain is paced at maxCallsPerSecond since review 12f #5 (call-pacer.ts: 200 calls at 20/s
+  // is 6 s); at 50/s its burst covers them, keeping this test within the default tier's budget.
+  const rig = await openRig(testConfig({ chargerSecondMs: 1000, maxCallsPerSecond: 50 }));
   const cp = await handCharger(`${rig.driver.url}/CP-1`, { trigger: false });
   await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
