@@ -33,6 +33,7 @@ import { JournalCompaction } from "./engine/compaction.ts";
 import { EffectExecutor, type PerformedEffect } from "./engine/effect-executor.ts";
 import { FlowRegistry, RECENT_FLOWS } from "./engine/flow-registry.ts";
 import { OrphanSales } from "./engine/orphan-sales.ts";
+import { SendWatches } from "./engine/send-watches.ts";
 import { StationPoints } from "./engine/point-admission.ts";
 import { ClockWatch } from "./flows/clock-watch.ts";
 import { routeDispenserEvent } from "./flows/dispenser-link.ts";
@@ -65,6 +66,7 @@ class Engine implements PaymentEngine, RunnerHost {
   private readonly receiptDesk: ReceiptDesk;
   private readonly periods: TerminalPeriods;
   private readonly orphans: OrphanSales;
+  private readonly watches: SendWatches;
   /** Only with a wall clock to compare (the daemon's): tests drive a fake clock. */
   private readonly clockWatch?: ClockWatch;
   private closed = false;
@@ -90,6 +92,7 @@ class Engine implements PaymentEngine, RunnerHost {
       finishedFlow: (flowId) => this.flows.finishedFlow(flowId),
       alarm: (a) => this.alarms.raise(a),
     });
+    this.watches = new SendWatches({ flows: this.flows, journal: opts.journal, logger: opts.logger, ctx: () => this.ctx(), launch: (s, e) => this.launch(s, e), alarm: (a) => this.alarms.raise(a) });
     this.compaction = new JournalCompaction(opts.journal, opts.scheduler, opts.settings.retentionMs, opts.logger);
     this.executor = new EffectExecutor({
       glase: opts.glase,
@@ -125,6 +128,9 @@ class Engine implements PaymentEngine, RunnerHost {
     // A stop journaled before the restart reaches the flow that was running on the point (the flow
     // state may predate it): it must not authorize or release on a point out of service.
     for (const p of this.points.all()) if (p.stopped && p.active) await p.active.feed({ type: "technician", action: "stop" });
+    // Lost sends of flows that ended before the restart are watched on (agent/engine/send-watches.ts).
+    this.watches.refresh();
+    await this.watches.recoverHandOvers(this.scheduler.now());
     // After a restart `ctl flows --all` still shows what finished before it (a refund confirmed
     // before a power cut), so a technician checks it before asking for another one.
     this.flows.restoreRecent(await recentFinishedFlows(this.journal, RECENT_FLOWS, this.logger));
@@ -180,6 +186,7 @@ class Engine implements PaymentEngine, RunnerHost {
   private attach(runner: FlowRunner): void {
     this.flows.add(runner);
     this.points.occupy(runner);
+    this.watches.started(runner.state);
   }
 
   /** Journals a new flow's first state before any of its effects runs; a failed write starts nothing. */
@@ -370,6 +377,7 @@ class Engine implements PaymentEngine, RunnerHost {
     const s = runner.state;
     this.points.holdIfOffline(s);
     this.periods.ended(s);
+    this.watches.ended(s);
     this.logger.info("flow_finished", { flowId: s.flowId, kind: s.kind, outcome: s.outcome });
     this.flows.answer(s);
   }

@@ -44,7 +44,7 @@ export function watching(s: S, ctx: FlowContext): boolean {
  * unanswered) may land later — then the usual two-timeout wait holds (pos-steps.ts cancel).
  */
 export function landed(s: S): Partial<S> {
-  return s.lateSeen ? {} : { sendUnanswered: false, lateSeen: true };
+  return s.lateSeen ? {} : { sendUnanswered: false, lateSeen: true, lostSendAt: undefined };
 }
 
 /** The poll timer effect of the PAID step: go on reading while a late invoice may open. */

@@ -110,6 +110,12 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   readonly readRefusedAlarmed?: boolean;
   /** A sendInvoice of this flow had no definite answer: Glase may still process it at any time (§4.1). */
   readonly sendLost?: boolean;
+  /**
+   * When the last sendInvoice whose answer never came was sent, until an invoice of it was seen (open
+   * on the terminal, or superseding the reservation): a flow that ends with it set hands it to its
+   * terminal's lost-send watch (agent/core/send-watch.ts) — it may still land at any time.
+   */
+  readonly lostSendAt?: number;
   /** The reservation read while the pump runs, still out (preliminary-watch.ts); volatile. */
   readonly watchRef?: string;
   /** When the reservation was last read RESERVED (or the watch last started): how long the pump has run on it unconfirmed. */

@@ -124,7 +124,8 @@ export function checkSale(s: S): Step<S> {
  * was metered (finish).
  */
 export function closeLate(s: S, ctx: FlowContext, delivered?: Delivered): Step<S> {
-  const base: S = { ...s, ...(delivered ? { delivered } : {}), reservationLost: true, cancelWanted: "reservation-lost", attempts: 0, watchRef: undefined };
+  // (The late invoice landed — it is what superseded the reservation: nothing of it is left to land.)
+  const base: S = { ...s, ...(delivered ? { delivered } : {}), reservationLost: true, cancelWanted: "reservation-lost", attempts: 0, watchRef: undefined, lostSendAt: undefined };
   const step = readCurrentInvoice(base, ctx, { phase: "resolving-send" } as Partial<S>);
   return withEffects(step, cancelTimer("nozzle"), cancelTimer("stall"), cancelTimer("lapse"), cancelTimer("watch"), cancelTimer("customer"));
 }
