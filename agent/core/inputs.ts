@@ -61,7 +61,7 @@ export type FlowInput =
    * To a terminal's lost-send watch (send-watch.ts): whether a flow holds the terminal now, and a
    * lost send of a flow that just ended there, handed over.
    */
-  | { readonly type: "terminal"; readonly busy: boolean; readonly lostSend?: LostSend }
+  | { readonly type: "terminal"; readonly busy: boolean; readonly lostSends?: readonly LostSend[] }
   /** Journaled as the input of a flow's first transition. */
   | { readonly type: "start" }
   /** The process restarted; the flow's last effects have unknown outcomes. */

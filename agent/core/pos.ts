@@ -18,6 +18,7 @@ import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./i
 import { money } from "../../base/money.ts";
 import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost-send.ts";
 import { confirmPaid, confirmRead, onConfirmRead } from "./pos-confirm.ts";
+import { lostOne } from "./send-watch.ts";
 import { cancel, finish, nextPoll, poll, pollOnRefused, send } from "./pos-steps.ts";
 
 export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "confirming" | "releasing" | "printing" | "finished";
@@ -54,11 +55,12 @@ export interface PosState extends FlowBase {
   /** The last sendInvoice has had no definite answer: it may still open an invoice (pos-late-send.ts). */
   readonly sendUnanswered?: boolean;
   /**
-   * When the last sendInvoice whose answer never came was sent, until an invoice of it was seen on
-   * the terminal: a flow that ends with it set hands it to its terminal's lost-send watch
-   * (agent/core/send-watch.ts) — unlike sendUnanswered, a later answered send does not clear it.
+   * When each sendInvoice whose answer never came was sent, oldest first; an invoice of one seen on
+   * the terminal takes the oldest off. A flow that ends with any hands them to its terminal's
+   * lost-send watch (agent/core/send-watch.ts) — unlike sendUnanswered, a later answered send
+   * does not clear them.
    */
-  readonly lostSendAt?: number;
+  readonly lostSends?: readonly number[];
   /** The flow's own outcome once its payment is settled: it only watches for late invoices of its own now. */
   readonly collected?: string;
   /** A late invoice of the flow's was read open while the product went out: closed once it is out. */
@@ -143,7 +145,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   switch (s.phase) {
     case "sending-invoice": {
       // An answer that does not say whether it was processed leaves an invoice that may still open.
-      const sent: S = { ...done, sendUnanswered: isAmbiguous(o), ...(isAmbiguous(o) ? { lostSendAt: s.sentAt } : {}) };
+      const sent: S = { ...done, sendUnanswered: isAmbiguous(o), ...(isAmbiguous(o) ? { lostSends: lostOne(s.lostSends, s.sentAt, ctx) } : {}) };
       if (o.kind === "ok" && o.invoiceReference) {
         // (Superseding one whose reference was unknown to cancel it: the first poll answer cancels this one.)
         const open: S = { ...sent, sendUnanswered: false, invoiceRef: o.invoiceReference, refUnknown: false, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };

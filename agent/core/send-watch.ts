@@ -23,8 +23,8 @@
 //   its send with an alarm naming what is still unknown (lost-send-unresolved).
 import { money } from "../../base/money.ts";
 import type { Invoice } from "../../contracts/glase/types.ts";
-import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
-import { type FlowBase, type Step, callGlase, isOpenStatus, isoLocal, pendingOutcome, readDelay, same } from "./flow.ts";
+import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, clientRef, glase, timer } from "./effects.ts";
+import { type FlowBase, type Step, callGlase, isOpenStatus, isoLocal, pendingOutcome, same } from "./flow.ts";
 import { type FlowInput, type GlaseOutcome, isAmbiguous } from "./inputs.ts";
 
 /** How long a lost send is watched for when the settings do not say (15 min). */
@@ -49,6 +49,16 @@ export interface LostSend {
   readonly collected?: string;
 }
 
+/** A flow's record of its lost sends (their send times, oldest first): one more. */
+export function lostOne(list: readonly number[] | undefined, sentAt: number | undefined, ctx: FlowContext): number[] {
+  return [...(list ?? []), sentAt ?? ctx.now];
+}
+
+/** An invoice of one of them was seen: the oldest is off the record (each lands at most once). */
+export function landedOne(list: readonly number[] | undefined): readonly number[] | undefined {
+  return list && list.length > 1 ? list.slice(1) : undefined;
+}
+
 export type SendWatchPhase = "watching" | "superseding" | "canceling" | "finished";
 
 export interface SendWatchState extends FlowBase {
@@ -63,8 +73,17 @@ export interface SendWatchState extends FlowBase {
   readonly origins: readonly string[];
   /** A flow holds the terminal: its open invoice is its own (the engine says, input `terminal`). */
   readonly busy: boolean;
+  /** The current-invoice read still out (volatile: the runner does not journal it). */
+  readonly watchRef?: string;
   /** The superseding invoice being cancelled. */
   readonly supersedeRef?: string;
+  /** When the last superseding send went out, and its amount (it may land late itself). */
+  readonly supersededAt?: number;
+  readonly supersedeMinor?: number;
+  /** When the last superseding invoice was cancelled: an open read sent before it may be that one. */
+  readonly closedAt?: number;
+  /** A refused superseding send is tried again no earlier than this (reads go on meanwhile). */
+  readonly nextSupersedeAt?: number;
   readonly supersedes: number;
   readonly cancels: number;
   readonly cancelAlarmed?: boolean;
@@ -77,14 +96,14 @@ export interface SendWatchStart {
   readonly terminalId: string;
   readonly currency: string;
   readonly stationName: string;
-  readonly lost: LostSend;
+  readonly lost: readonly LostSend[];
   readonly busy: boolean;
 }
 
 type S = SendWatchState;
 
 export function startSendWatch(p: SendWatchStart, ctx: FlowContext): Step<S> {
-  const s: S = { kind: "send-watch", phase: "watching", calls: 0, attempts: 0, flowId: p.flowId, terminalId: p.terminalId, currency: p.currency, stationName: p.stationName, lost: [p.lost], origins: [p.lost.origin], busy: p.busy, supersedes: 0, cancels: 0, paidSeen: [] };
+  const s: S = { kind: "send-watch", phase: "watching", calls: 0, attempts: 0, flowId: p.flowId, terminalId: p.terminalId, currency: p.currency, stationName: p.stationName, lost: [...p.lost].sort((a, b) => a.sentAt - b.sentAt), origins: [...new Set(p.lost.map((l) => l.origin))], busy: p.busy, supersedes: 0, cancels: 0, paidSeen: [] };
   return read(s, ctx);
 }
 
@@ -96,10 +115,16 @@ function amount(minor: number): string {
   return (minor / 100).toFixed(2);
 }
 
-/** A read of the terminal's current invoice (no reference, §9 A12). */
+/**
+ * A read of the terminal's current invoice (no reference, §9 A12), at the poll cadence whatever
+ * else the watch does: a late invoice paid while a superseding send is out must still be read
+ * within 20 s. One read out at a time (watchRef, volatile); the status timeout answers a hung one.
+ */
 function read(s: S, ctx: FlowContext): Step<S> {
-  const step = callGlase(s, { op: "getPaymentStatus", version: 0 }, { phase: "watching", lastReadAt: ctx.now } as Partial<S>);
-  return { state: step.state, effects: [...step.effects, timer("poll", ctx.settings.pollIntervalMs)] };
+  const poll = timer("poll", ctx.settings.pollIntervalMs);
+  if (s.watchRef !== undefined) return { state: s, effects: [poll] };
+  const ref = clientRef(s.flowId, s.calls + 1);
+  return { state: { ...s, calls: s.calls + 1, watchRef: ref, lastReadAt: ctx.now }, effects: [glase(ref, { op: "getPaymentStatus", version: 0 }), poll] };
 }
 
 /** Lost sends past the watch's horizon are given up, each with an alarm naming it. */
@@ -114,11 +139,13 @@ function expire(s: S, ctx: FlowContext): { state: S; effects: Effect[] } {
   return { state: { ...s, lost: s.lost.filter((l) => !gone.includes(l)) }, effects };
 }
 
-/** Back to reading at the cadence — or the end, once nothing may land any more. */
-function next(s: S, ctx: FlowContext, ...effects: Effect[]): Step<S> {
-  const e = expire({ ...s, phase: "watching", pending: undefined }, ctx);
-  if (e.state.lost.length === 0) return { state: { ...e.state, phase: "finished", outcome: "resolved" }, effects: [cancelTimer("poll"), cancelTimer("retry"), ...effects, ...e.effects] };
-  return { state: e.state, effects: [timer("poll", readDelay(e.state, ctx)), ...effects, ...e.effects] };
+/** The watch ends once nothing may land any more and nothing of its own is out; else it goes on. */
+function settleOrGo(s: S, ctx: FlowContext, ...effects: Effect[]): Step<S> {
+  const e = expire(s, ctx);
+  if (e.state.lost.length === 0 && e.state.phase === "watching" && e.state.pending === undefined) {
+    return { state: { ...e.state, phase: "finished", outcome: "resolved", watchRef: undefined }, effects: [cancelTimer("poll"), cancelTimer("retry"), ...effects, ...e.effects] };
+  }
+  return { state: e.state, effects: [...effects, ...e.effects] };
 }
 
 /** A late payment of a lost send's flow: read (it stands), told once with the refund command. */
@@ -132,17 +159,21 @@ function paidLate(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, l: LostSend): 
 }
 
 function onRead(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
-  if (o.kind !== "ok") return next(s, ctx);
+  if (o.kind !== "ok") return settleOrGo(s, ctx);
   if (o.status === "PAID" && o.ersReference) {
+    if (s.paidSeen.includes(o.ersReference)) return settleOrGo(s, ctx);
     const l = s.lost.find((x) => x.origin === o.clientInvoiceId && x.collected !== o.ersReference);
-    if (!l) return next(s, ctx); // the origin's own payment, or another flow's: not ours to handle
+    if (!l) return settleOrGo(s, ctx); // the origin's own payment, or another flow's: not ours to handle
     const t = paidLate(s, o, l);
-    return next(t.state, ctx, ...t.effects);
+    return settleOrGo(t.state, ctx, ...t.effects);
   }
-  if (!isOpenStatus(o.status) || s.busy) return next(s, ctx);
-  // Open, and no flow holds the terminal: a late invoice of ours. With one lost send, it is that one.
-  const landed: S = s.lost.length === 1 ? { ...s, lost: [] } : s;
-  return supersede({ ...landed, pending: undefined }, ctx, Math.max(...s.lost.map((l) => l.amountMinor)));
+  // (A read sent before our last superseding invoice was cancelled may still show that one open.)
+  const fresh = (s.lastReadAt ?? 0) >= (s.closedAt ?? -1);
+  const idle = !s.busy && fresh && s.phase === "watching" && s.pending === undefined && ctx.now >= (s.nextSupersedeAt ?? 0);
+  if (!isOpenStatus(o.status) || !idle || s.lost.length === 0) return settleOrGo(s, ctx);
+  // Open, and no flow holds the terminal: a late invoice of ours — one of the lost sends landed (each
+  // lands at most once; which one is not told, so the oldest is taken off).
+  return supersede({ ...s, lost: s.lost.slice(1) }, ctx, Math.max(1, ...s.lost.map((l) => l.amountMinor)));
 }
 
 /** An invoice of the watch's own, in reservation mode, supersedes the open one (§6.4); it is cancelled next. */
@@ -159,48 +190,45 @@ function supersede(s: S, ctx: FlowContext, amountMinor: number): Step<S> {
     cashierId: "late-invoice-watch",
     commitReservationTimeout: SUPERSEDER_RESERVATION_S,
   };
-  const step = callGlase(s, { op: "sendInvoice", invoice }, { phase: "superseding", supersedes: s.supersedes + 1, lastReadAt: ctx.now } as Partial<S>);
-  return { state: step.state, effects: [...step.effects, cancelTimer("poll")] };
+  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "superseding", supersedes: s.supersedes + 1, supersededAt: ctx.now, supersedeMinor: amountMinor } as Partial<S>);
 }
 
 function onSupersede(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   if (o.kind === "ok" && o.invoiceReference) return cancel({ ...s, supersedeRef: o.invoiceReference, cancels: 0 }, ctx);
+  const watching: S = { ...s, phase: "watching" };
   if (isAmbiguous(o)) {
     // Our own superseding send may land later: watched like any lost send.
-    const mine: LostSend = { origin: s.flowId, kind: "watch", point: s.lost[0]?.point ?? 0, amountMinor: 0, sentAt: s.lastReadAt ?? ctx.now };
-    return next({ ...s, lost: [...s.lost, mine] }, ctx);
+    const mine: LostSend = { origin: s.flowId, kind: "watch", point: s.lost[0]?.point ?? 0, amountMinor: s.supersedeMinor ?? 1, sentAt: s.supersededAt ?? ctx.now };
+    return settleOrGo({ ...watching, lost: [...s.lost, mine].sort((a, b) => a.sentAt - b.sentAt), origins: s.origins.includes(s.flowId) ? s.origins : [...s.origins, s.flowId] }, ctx);
   }
-  // Refused: the late invoice is still open — the next read supersedes it again, spaced.
-  return { state: { ...s, phase: "watching", pending: undefined }, effects: [timer("poll", backoffMs(s.supersedes, ctx))] };
+  // Refused: the late invoice is still open — superseded again after a backoff (reads go on).
+  return settleOrGo({ ...watching, nextSupersedeAt: ctx.now + backoffMs(s.supersedes, ctx) }, ctx);
 }
 
 function cancel(s: S, ctx: FlowContext): Step<S> {
-  const step = callGlase(s, { op: "cancelInvoice", invoiceReference: s.supersedeRef! }, { phase: "canceling", cancels: s.cancels + 1 } as Partial<S>);
   void ctx;
-  return step;
+  return callGlase(s, { op: "cancelInvoice", invoiceReference: s.supersedeRef! }, { phase: "canceling", cancels: s.cancels + 1 } as Partial<S>);
 }
 
 function onCancel(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   // Closed (or unknown: nothing to close). 50 cannot happen to a reservation invoice; read on if it does.
-  if (o.kind === "ok" || (o.kind === "result" && (o.code === 95 || o.code === 54 || o.code === 50 || o.code === 55))) return next({ ...s, supersedeRef: undefined }, ctx);
+  if (o.kind === "ok" || (o.kind === "result" && (o.code === 95 || o.code === 54 || o.code === 50 || o.code === 55))) return settleOrGo({ ...s, phase: "watching", supersedeRef: undefined, closedAt: ctx.now }, ctx);
   // 51/48 (a customer confirming it right now), temporary, lost: cancel again (95 if it was applied).
-  const again: S = { ...s, pending: undefined };
   const effects: Effect[] = [timer("retry", backoffMs(s.cancels, ctx))];
   if (s.cancels >= CANCEL_ALARM_AFTER && !s.cancelAlarmed) {
     effects.push({ type: "alarm", code: "cancel-unconfirmed", message: `terminal ${s.terminalId}: the invoice ${s.supersedeRef} superseding a late invoice did not cancel after ${s.cancels} tries; trying on (it lapses by itself in ${SUPERSEDER_RESERVATION_S} s)` });
-    return { state: { ...again, cancelAlarmed: true }, effects };
+    return { state: { ...s, cancelAlarmed: true }, effects };
   }
-  return { state: again, effects };
+  return { state: s, effects };
 }
 
 function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   switch (s.phase) {
-    case "watching":
-      return onRead({ ...s, pending: undefined }, o, ctx);
     case "superseding":
       return onSupersede({ ...s, pending: undefined }, o, ctx);
     case "canceling":
       return onCancel({ ...s, pending: undefined }, o, ctx);
+    case "watching":
     case "finished":
       return same(s);
     default:
@@ -208,46 +236,51 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   }
 }
 
-/** Another lost send on the same terminal joins the watch (one watch per terminal: no two supersede each other). */
-function join(s: S, l: LostSend | undefined): S {
-  if (!l || s.origins.includes(l.origin)) return s;
-  return { ...s, lost: [...s.lost, l], origins: [...s.origins, l.origin] };
+/** Lost sends of another flow on the same terminal join the watch (one watch per terminal: no two supersede each other). */
+function join(s: S, more: readonly LostSend[] | undefined): S {
+  const fresh = (more ?? []).filter((l) => !s.origins.includes(l.origin));
+  if (fresh.length === 0) return s;
+  return { ...s, lost: [...s.lost, ...fresh].sort((a, b) => a.sentAt - b.sentAt), origins: [...new Set([...s.origins, ...fresh.map((l) => l.origin)])] };
 }
 
 export function transitionSendWatch(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
   if (s.phase === "finished") return same(s);
   switch (input.type) {
     case "glase": {
+      if (input.op === "getPaymentStatus" && input.ref === s.watchRef) return onRead({ ...s, watchRef: undefined }, input.outcome, ctx);
       const o = pendingOutcome(s, input);
       return o === undefined ? same(s) : onGlase(s, o, ctx);
     }
     case "timer":
       if (input.name === "retry" && s.phase === "canceling" && s.pending === undefined) return cancel(s, ctx);
-      if (input.name === "poll" && s.phase === "watching" && s.pending === undefined) {
-        const e = expire(s, ctx);
-        if (e.state.lost.length === 0) return next(e.state, ctx, ...e.effects);
-        const r = read(e.state, ctx);
-        return { state: r.state, effects: [...r.effects, ...e.effects] };
+      if (input.name === "poll") {
+        const go = settleOrGo(s, ctx);
+        if (go.state.phase === "finished") return go;
+        const r = read(go.state, ctx);
+        return { state: r.state, effects: [...r.effects, ...go.effects] };
       }
       return same(s);
-    case "terminal": {
-      const joined = { ...join(s, input.lostSend), busy: input.busy };
-      return same(joined);
-    }
-    case "recover":
+    case "terminal":
+      return same({ ...join(s, input.lostSends), busy: input.busy });
+    case "recover": {
+      const fresh: S = { ...s, pending: undefined, watchRef: undefined };
       switch (s.phase) {
         case "watching":
-          return read({ ...s, pending: undefined }, ctx);
+          return read(fresh, ctx);
         case "superseding": {
           // The superseding send's outcome is unknown: it may land — watched like any lost send.
-          const mine: LostSend = { origin: s.flowId, kind: "watch", point: s.lost[0]?.point ?? 0, amountMinor: 0, sentAt: ctx.now };
-          return read({ ...s, pending: undefined, lost: [...s.lost, mine] }, ctx);
+          const mine: LostSend = { origin: s.flowId, kind: "watch", point: s.lost[0]?.point ?? 0, amountMinor: s.supersedeMinor ?? 1, sentAt: s.supersededAt ?? ctx.now };
+          return read({ ...fresh, phase: "watching", lost: [...s.lost, mine].sort((a, b) => a.sentAt - b.sentAt) }, ctx);
         }
-        case "canceling":
-          return cancel({ ...s, pending: undefined }, ctx);
+        case "canceling": {
+          const c = cancel(fresh, ctx);
+          const r = read(c.state, ctx);
+          return { state: r.state, effects: [...c.effects, ...r.effects] };
+        }
         default:
           return assertNever(s.phase, "send-watch phase");
       }
+    }
     case "technician":
     case "start":
     case "authorized":

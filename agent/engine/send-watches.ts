@@ -4,7 +4,7 @@
 // supersede each other's invoices) — and every watch is told whether a flow holds its terminal
 // (then an open invoice there is that flow's own, not a late one to close).
 //
-// The lost send is journaled with the flow's finished state (lostSendAt), before the watch starts:
+// The lost send is journaled with the flow's finished state (lostSends), before the watch starts:
 // a restart between the two finds it in the journal and starts the watch then (recoverHandOvers).
 import type { FlowContext } from "../core/effects.ts";
 import type { Effect } from "../core/effects.ts";
@@ -62,13 +62,13 @@ export class SendWatches {
   ended(s: FlowState): void {
     const t = terminalOf(s);
     if (t === undefined) return;
-    const lost = flowKind(s).lostSendOf?.(s);
+    const lost = flowKind(s).lostSendsOf?.(s) ?? [];
     const watch = this.watchOf(t);
     if (watch) {
-      void watch.feed({ type: "terminal", busy: this.busy(t), ...(lost ? { lostSend: lost } : {}) });
+      void watch.feed({ type: "terminal", busy: this.busy(t), ...(lost.length > 0 ? { lostSends: lost } : {}) });
       return;
     }
-    if (lost) this.launch(s, t, lost);
+    if (lost.length > 0) this.launch(s, t, lost);
   }
 
   /** After recovery: every watch is told whether its terminal is held now. */
@@ -84,9 +84,9 @@ export class SendWatches {
       for (const w of await this.host.journal.flows({ kind: "send-watch", limit: RECOVERY_WINDOW })) for (const o of (w.state as SendWatchState).origins ?? []) watched.add(o);
       for (const r of await this.host.journal.flows({ kinds: ["pos", "preliminary"], finished: true, limit: RECOVERY_WINDOW })) {
         const s = r.state as FlowState;
-        const lost = flowKind(s).lostSendOf?.(s);
-        if (!lost || watched.has(lost.origin) || now >= lost.sentAt + horizon) continue;
-        watched.add(lost.origin);
+        const lost = flowKind(s).lostSendsOf?.(s) ?? [];
+        if (lost.length === 0 || watched.has(s.flowId) || lost.every((l) => now >= l.sentAt + horizon)) continue;
+        watched.add(s.flowId);
         this.ended(s);
       }
     } catch (err) {
@@ -94,13 +94,13 @@ export class SendWatches {
     }
   }
 
-  private launch(s: FlowState, terminalId: string, lost: LostSend): void {
+  private launch(s: FlowState, terminalId: string, lost: readonly LostSend[]): void {
     const currency = "currency" in s ? s.currency : "";
     const stationName = "stationName" in s ? s.stationName : "";
-    const step = sendWatchFlow.start({ flowId: `W${lost.origin}`, terminalId, currency, stationName, lost, busy: this.busy(terminalId) }, this.host.ctx());
+    const step = sendWatchFlow.start({ flowId: `W${s.flowId}`, terminalId, currency, stationName, lost, busy: this.busy(terminalId) }, this.host.ctx());
     this.host.launch(step.state, step.effects).catch((err: unknown) => {
       this.host.logger.error("send_watch_start_failed", { flowId: step.state.flowId, err });
-      this.host.alarm({ code: "lost-send-unwatched", message: `terminal ${terminalId} (point ${lost.point}): the sendInvoice of flow ${lost.origin} was never answered and its watch could not start; an invoice of it may open on the terminal unwatched` });
+      this.host.alarm({ code: "lost-send-unwatched", message: `terminal ${terminalId} (point ${lost[0]!.point}): ${lost.length} sendInvoice(s) of flow ${s.flowId} never answered and its watch could not start; an invoice of it may open on the terminal unwatched` });
     });
   }
 }

@@ -63,10 +63,10 @@ export interface FlowKindDescriptor<S extends FlowState, Start = unknown, Result
   /** How it uses its terminal's period while unfinished (none: undefined). */
   periodUse?(s: S): PeriodUse | undefined;
   /**
-   * A sendInvoice of a finished flow that was never answered and never seen land: it may still
-   * open an invoice on the terminal — the engine hands it to the terminal's lost-send watch.
+   * The sendInvoices of a finished flow that were never answered and never seen land: they may
+   * still open invoices on the terminal — the engine hands them to the terminal's lost-send watch.
    */
-  lostSendOf?(s: S): LostSend | undefined;
+  lostSendsOf?(s: S): readonly LostSend[];
   /** A period it leaves held when it ends (a lost mark that may still be processed): the terminal. */
   periodHeldAfter?(s: S): string | undefined;
 }
