@@ -40,7 +40,7 @@ export class Invariants {
         // A flow that re-sent its invoice (lost answer) and left the first one to be paid is its own case.
         const inv = w.model.invoices.get(n.invoice)!;
         const resent = inv.clientInvoiceId !== undefined && w.model.invoicesOf(inv.clientInvoiceId).length > 1;
-        if (resent && this.paidUnderSupersede(inv)) return;
+        if (resent && (this.paidUnderSupersede(inv) || this.hiddenByLateLanding(inv))) return;
         return w.violate(resent ? "paid-orphan-not-read" : inv.paidBy === "commit" ? "commit-paid-not-read" : "paid-not-read-20s", `${n.invoice} (${inv.clientInvoiceId}) was PAID and not polled within 20 s: reversed`);
       }
       case "lapsed": {
@@ -72,13 +72,32 @@ export class Invariants {
    * sent the new invoice the moment that read answered (it showed the old one still open).
    */
   private paidUnderSupersede(inv: ModelInvoice): boolean {
-    const log = this.w.wire.log.filter((e) => e.ref !== undefined && flowOfRef(e.ref) === inv.clientInvoiceId);
+    // (By terminal: the supersede may be the flow's own or its terminal's lost-send watch's, agent/core/send-watch.ts.)
+    const log = this.w.wire.log.filter((e) => e.ref !== undefined && e.terminal === inv.terminalId);
     const next = log.find((e) => e.op === "sendInvoice" && e.arrivedAt !== undefined && e.arrivedAt >= inv.paidAt! && e.sentAt > inv.sentAt);
     if (!next) return false;
     const read = log.filter((e) => e.op === "getPaymentStatus" && e.sentAt < next.sentAt && e.arrivedAt !== undefined).at(-1);
     if (!read || read.args.ref !== undefined || read.arrivedAt! > inv.paidAt!) return false;
     const roundTrip = 2 * (read.arrivedAt! - read.sentAt);
     return next.sentAt <= read.sentAt + roundTrip + 1;
+  }
+
+  /**
+   * A late invoice (its sendInvoice never answered: the agent never had its reference) paid, and
+   * before the next read at the contract's once-a-second cadence another request already in flight
+   * before the payment (a late send, §4.1) opened a newer invoice on the terminal: the paid one is
+   * no longer the terminal's current invoice, and without its reference nothing can read it (§9
+   * A12). Not a defect of the agent; the watch reads at the contract's rate.
+   */
+  private hiddenByLateLanding(inv: ModelInvoice): boolean {
+    const w = this.w;
+    const log = w.wire.log.filter((e) => e.op === "sendInvoice" && e.terminal === inv.terminalId);
+    const own = log.find((e) => e.arrivedAt === inv.sentAt);
+    if (!own || (own.fault !== "hangLong" && own.fault !== "hang" && own.fault !== "lostAnswer")) return false;
+    const newer = [...w.model.invoices.values()].filter((j) => j.terminalId === inv.terminalId && j.sentAt > inv.paidAt!).sort((a, b) => a.sentAt - b.sentAt)[0];
+    if (!newer || newer.sentAt - inv.paidAt! > w.settings.pollIntervalMs + 100) return false;
+    const by = log.find((e) => e.arrivedAt === newer.sentAt);
+    return by !== undefined && by.sentAt < inv.paidAt!;
   }
 
   /** Deadline-driven parks must come near the TRUE deadline (a wall-clock step must not move it). */
