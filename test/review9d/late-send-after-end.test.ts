@@ -44,11 +44,21 @@ it("(H-POS) a kiosk sendInvoice applied 4 s late (T = 600 ms), after the flow wa
   const flowId = await station!.engine.startPosPayment(9, 990);
   await until("paid", () => flows().find((x) => x.flowId === flowId && x.finished), 10000);
   expect(flows().find((x) => x.flowId === flowId)!.outcome).toBe("paid");
+  // h9h: the next customer pays the late invoice the moment it opens. (The review's 100 ms races the
+  // watch's supersede — read open, then a new invoice (§6.4): a payment between the two leaves the
+  // paid one no longer the terminal's current invoice, unreadable without its reference. Inherent;
+  // the open case is test/review9d/late-send-watch.test.ts.)
+  sim!.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 0 });
   await until("late invoice", () => invoicesOf(2).length >= 2, 8000);
   await new Promise((r) => setTimeout(r, 1500)); // the late invoice is open, then paid by the auto-customer; a reader at the poll cadence has read it by now
   sim!.sim.advanceClock(25);
   // lead5 3f86079: [[PAID,false],[CANCELED,true]] — the second payment was taken, nobody read it, Glase reversed it unseen.
   expect(invoicesOf(2).map((i) => [i.status, i.reversed])).not.toContainEqual(["CANCELED", true]);
+  // h9h: read, and told with the exact refund line (nothing was released for it).
+  const late = invoicesOf(2).find((i) => i.status === "PAID" && i.ersReference !== flows().find((x) => x.flowId === flowId)!.ersReference)!;
+  expect(late).toBeDefined();
+  const alarm = station!.engine.snapshot().alarms.find((a) => a.code === "paid-unclaimed");
+  expect(alarm?.message).toContain(`ctl refund ${late.ersReference} 9.90`);
 }, 25000);
 
 it("(H-pre) a preliminary sendInvoice applied 4 s late, after the flow was paid and ended: the late invoice is left open and a customer's reservation on it is held, unwatched", async () => {
