@@ -58,6 +58,11 @@ export class Invariants {
         if (!victim || victim.finished) return;
         // A request of a flow that is already over, processed late, is the hostile network's doing.
         const stale = n.by !== undefined && w.flows.get(n.by)?.finished === true;
+        // A sendInvoice processed later than two call timeouts after it was sent (hangLong; §4.1 sets
+        // no bound) — the agent had taken it as lost, as §6.15 prescribes — is the network's doing
+        // too; what the agent owes is the terminal's lost-send watch, judged by the money rules.
+        const landing = w.wire.log.find((e) => e.op === "sendInvoice" && e.arrivedAt === n.at && e.fault === "hangLong");
+        if (landing && n.at - landing.sentAt > 2 * w.settings.glaseCallTimeoutMs) return;
         w.violate(stale ? "superseded-by-stale-request" : "superseded-other-flow", `${n.by}'s sendInvoice superseded ${n.invoice} (${n.was}) of live flow ${n.victim}`);
         return;
       }
@@ -224,7 +229,9 @@ export class Invariants {
         w.violateOnce(`lapsed:${inv.ref}`, "reservation-lapsed-silently", `${inv.ref} of ${inv.clientInvoiceId} lapsed while RESERVED, no alarm`);
       }
       const f = inv.clientInvoiceId ? w.flows.get(inv.clientInvoiceId) : undefined;
-      if (f?.kind === "pos" && inv.status === "PAID" && !w.releases.some((r) => r.flowId === f.flowId) && !w.alarmedFlow(f.flowId)) {
+      // (A late invoice paid after its flow ended is the terminal's lost-send watch's to tell: paid-unclaimed with its refund line.)
+      const toldLate = inv.ersReference !== undefined && w.alarms.some((a) => a.alarm.code === "paid-unclaimed" && a.alarm.message.includes(`ctl refund ${inv.ersReference} `));
+      if (f?.kind === "pos" && inv.status === "PAID" && !w.releases.some((r) => r.flowId === f.flowId) && !w.alarmedFlow(f.flowId) && !toldLate) {
         w.violateOnce(`unreleased:${f.flowId}`, "paid-not-released", `${f.flowId} PAID ${inv.paidMinor} but nothing was released, no alarm`);
       }
     }
