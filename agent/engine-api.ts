@@ -77,7 +77,7 @@ export interface PointSnapshot {
   readonly alarms: readonly AlarmInfo[];
 }
 
-export type FlowKind = "preliminary" | "pos" | "refund" | "reconciliation";
+export type FlowKind = "preliminary" | "pos" | "refund" | "reconciliation" | "send-watch";
 
 export interface FlowSummary {
   readonly flowId: string;

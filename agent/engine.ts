@@ -34,6 +34,7 @@ import { securingAtStopMessage, waitForDrain } from "./engine/drain.ts";
 import { EffectExecutor, type PerformedEffect } from "./engine/effect-executor.ts";
 import { FlowRegistry, RECENT_FLOWS } from "./engine/flow-registry.ts";
 import { OrphanSales } from "./engine/orphan-sales.ts";
+import { SendWatches } from "./engine/send-watches.ts";
 import { StationPoints } from "./engine/point-admission.ts";
 import { ClockWatch } from "./flows/clock-watch.ts";
 import { routeDispenserEvent } from "./flows/dispenser-link.ts";
@@ -66,6 +67,7 @@ class Engine implements PaymentEngine, RunnerHost {
   private readonly receiptDesk: ReceiptDesk;
   private readonly periods: TerminalPeriods;
   private readonly orphans: OrphanSales;
+  private readonly watches: SendWatches;
   /** Only with a wall clock to compare (the daemon's): tests drive a fake clock. */
   private readonly clockWatch?: ClockWatch;
   private closed = false;
@@ -84,13 +86,8 @@ class Engine implements PaymentEngine, RunnerHost {
     this.alarms = new EngineAlarms(now, opts.logger, (point, alarm) => this.points.noteAlarm(point, alarm), (alarm) => this.events$.next({ type: "alarm", alarm }));
     this.receiptDesk = new ReceiptDesk(opts.journal, opts.printer, opts.logger, now, (receipt) => this.events$.next({ type: "receipt", receipt }));
     this.periods = new TerminalPeriods(opts.journal, now, opts.settings.glaseCallTimeoutMs);
-    this.orphans = new OrphanSales({
-      dispenser: opts.dispenser,
-      now,
-      logger: opts.logger,
-      finishedFlow: (flowId) => this.flows.finishedFlow(flowId),
-      alarm: (a) => this.alarms.raise(a),
-    });
+    this.orphans = new OrphanSales({ dispenser: opts.dispenser, now, logger: opts.logger, finishedFlow: (flowId) => this.flows.finishedFlow(flowId), alarm: (a) => this.alarms.raise(a) });
+    this.watches = new SendWatches({ flows: this.flows, journal: opts.journal, logger: opts.logger, ctx: () => this.ctx(), launch: (s, e) => this.launch(s, e), alarm: (a) => this.alarms.raise(a) });
     this.compaction = new JournalCompaction(opts.journal, opts.scheduler, opts.settings.retentionMs, opts.logger);
     this.executor = new EffectExecutor({
       glase: opts.glase,
@@ -126,6 +123,8 @@ class Engine implements PaymentEngine, RunnerHost {
     // A stop journaled before the restart reaches the flow that was running on the point (the flow
     // state may predate it): it must not authorize or release on a point out of service.
     for (const p of this.points.all()) if (p.stopped && p.active) await p.active.feed({ type: "technician", action: "stop" });
+    this.watches.refresh(); // lost sends of flows that ended before the restart are watched on
+    await this.watches.recoverHandOvers(this.scheduler.now());
     // After a restart `ctl flows --all` still shows what finished before it (a refund confirmed
     // before a power cut), so a technician checks it before asking for another one.
     this.flows.restoreRecent(await recentFinishedFlows(this.journal, RECENT_FLOWS, this.logger));
@@ -181,6 +180,7 @@ class Engine implements PaymentEngine, RunnerHost {
   private attach(runner: FlowRunner): void {
     this.flows.add(runner);
     this.points.occupy(runner);
+    this.watches.started(runner.state);
   }
 
   /** Journals a new flow's first state before any of its effects runs; a failed write starts nothing. */
@@ -374,6 +374,7 @@ class Engine implements PaymentEngine, RunnerHost {
     const s = runner.state;
     this.points.holdIfOffline(s);
     this.periods.ended(s);
+    this.watches.ended(s);
     this.logger.info("flow_finished", { flowId: s.flowId, kind: s.kind, outcome: s.outcome });
     this.flows.answer(s);
   }

@@ -300,6 +300,11 @@ export const ConfigSchema = z
         /** POS payments: poll window and extra windows before cancelling (contract: 30 s windows). */
         posWindowS: z.number().positive().default(30),
         posExtraWindows: z.number().int().min(0).default(1),
+        /**
+         * A sendInvoice never answered may still be processed by Glase (no bound, contract §4.1): its
+         * terminal's current invoice is watched this long after it was sent (agent/core/send-watch.ts).
+         */
+        lostSendWatchS: z.number().positive().default(900),
         /** Kiosks, vending: a release result must come this long after PAID, else an alarm (never an automatic refund). */
         kioskReleaseTimeoutS: z.number().positive().default(120),
         /** Capped exponential backoff with jitter for temporary failures. */

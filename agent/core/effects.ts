@@ -85,6 +85,11 @@ export interface FlowSettings {
   readonly reportMaxRetries: number;
   /** Also send submitPaymentReceipt after PAID. */
   readonly submitReceipts: boolean;
+  /**
+   * How long a sendInvoice that was never answered is still looked for on its terminal after its
+   * flow ended (agent/core/send-watch.ts); default 15 min.
+   */
+  readonly lostSendWatchMs?: number;
 }
 
 /** What every transition gets besides state and input: time, settings and a random draw for jitter. */

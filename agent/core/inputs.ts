@@ -2,6 +2,7 @@
 // recovery after a restart, and technician commands. All plain JSON so the journal can keep them.
 import type { DeliveryEndReason } from "../../contracts/dispenser.ts";
 import type { GlaseOp, TimerName } from "./effects.ts";
+import type { LostSend } from "./send-watch.ts";
 
 /** What a Glase call answered, in the terms the machines decide on (contract §6.15). */
 export type GlaseOutcome =
@@ -56,6 +57,11 @@ export type FlowInput =
   /** The dispenser link went down or came back: a flow waiting on the board asks again at once. */
   | { readonly type: "link"; readonly up: boolean }
   | { readonly type: "timer"; readonly name: TimerName }
+  /**
+   * To a terminal's lost-send watch (send-watch.ts): whether a flow holds the terminal now, and a
+   * lost send of a flow that just ended there, handed over.
+   */
+  | { readonly type: "terminal"; readonly busy: boolean; readonly lostSends?: readonly LostSend[] }
   /** Journaled as the input of a flow's first transition. */
   | { readonly type: "start" }
   /** The process restarted; the flow's last effects have unknown outcomes. */

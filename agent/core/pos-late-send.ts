@@ -23,6 +23,7 @@ import { type Step, isOpenStatus, readDelay, same, sendSettled } from "./flow.ts
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { statusRead } from "./pos-reads.ts";
+import { landedOne } from "./send-watch.ts";
 
 type S = PosState;
 type Ok = Extract<GlaseOutcome, { kind: "ok" }>;
@@ -44,7 +45,7 @@ export function watching(s: S, ctx: FlowContext): boolean {
  * unanswered) may land later — then the usual two-timeout wait holds (pos-steps.ts cancel).
  */
 export function landed(s: S): Partial<S> {
-  return s.lateSeen ? {} : { sendUnanswered: false, lateSeen: true };
+  return s.lateSeen ? {} : { sendUnanswered: false, lateSeen: true, lostSends: landedOne(s.lostSends) };
 }
 
 /** The poll timer effect of the PAID step: go on reading while a late invoice may open. */

@@ -16,6 +16,7 @@ import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { confirmPaid } from "./pos-confirm.ts";
 import { landed } from "./pos-late-send.ts";
+import { landedOne } from "./send-watch.ts";
 import { finish, nextPoll, pollOnRefused, send } from "./pos-steps.ts";
 
 type S = PosState;
@@ -38,7 +39,8 @@ function adoptCurrent(s: S, ctx: FlowContext): Step<S> {
   const windowDeadline = Math.max(ctx.now, (s.sentAt ?? ctx.now) + ctx.settings.posWindowMs);
   // Once the flow's own payment is collected, the first open one is its lost send, landed (pos-late-send.ts).
   const late = s.collected !== undefined ? landed(s) : {};
-  const state: S = { ...s, ...late, phase: "polling", refUnknown: true, invoiceRef: undefined, windows: Math.max(1, s.windows), windowDeadline, attempts: 0, pending: undefined };
+  // (It is the lost send, landed: nothing of it is left to land.)
+  const state: S = { ...s, ...late, lostSends: landedOne(s.lostSends), phase: "polling", refUnknown: true, invoiceRef: undefined, windows: Math.max(1, s.windows), windowDeadline, attempts: 0, pending: undefined };
   // (No customer is waiting for it: superseded at once, pos-late-send.ts.)
   if (s.collected !== undefined) return nextPoll(state, ctx);
   // (A late invoice opened after the flow's own payment is closed at once: nothing to show — pos-late-send.ts.)
@@ -48,7 +50,7 @@ function adoptCurrent(s: S, ctx: FlowContext): Step<S> {
 
 /** A read of the terminal's current invoice in resolving-send. */
 export function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
-  if (o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) return confirmPaid(s, o, ctx);
+  if (o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) return confirmPaid({ ...s, ...(o.ersReference !== s.ersReference ? { lostSends: landedOne(s.lostSends) } : {}) }, o, ctx);
   if (!(o.kind === "ok" || (o.kind === "result" && o.code === 54))) {
     const attempts = s.attempts + 1;
     if (attempts < UNRESOLVED_ALARM_READS) return readAgain({ ...s, attempts }, ctx);

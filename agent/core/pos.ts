@@ -18,6 +18,7 @@ import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./i
 import { money } from "../../base/money.ts";
 import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost-send.ts";
 import { confirmPaid, confirmRead, onConfirmRead } from "./pos-confirm.ts";
+import { lostOne } from "./send-watch.ts";
 import { cancel, finish, nextPoll, poll, pollOnRefused, send } from "./pos-steps.ts";
 
 export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "confirming" | "releasing" | "printing" | "finished";
@@ -53,6 +54,13 @@ export interface PosState extends FlowBase {
   readonly refUnknown?: boolean;
   /** The last sendInvoice has had no definite answer: it may still open an invoice (pos-late-send.ts). */
   readonly sendUnanswered?: boolean;
+  /**
+   * When each sendInvoice whose answer never came was sent, oldest first; an invoice of one seen on
+   * the terminal takes the oldest off. A flow that ends with any hands them to its terminal's
+   * lost-send watch (agent/core/send-watch.ts) — unlike sendUnanswered, a later answered send
+   * does not clear them.
+   */
+  readonly lostSends?: readonly number[];
   /** The flow's own outcome once its payment is settled: it only watches for late invoices of its own now. */
   readonly collected?: string;
   /** A late invoice of the flow's was read open while the product went out: closed once it is out. */
@@ -137,7 +145,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   switch (s.phase) {
     case "sending-invoice": {
       // An answer that does not say whether it was processed leaves an invoice that may still open.
-      const sent: S = { ...done, sendUnanswered: isAmbiguous(o) };
+      const sent: S = { ...done, sendUnanswered: isAmbiguous(o), ...(isAmbiguous(o) ? { lostSends: lostOne(s.lostSends, s.sentAt, ctx) } : {}) };
       if (o.kind === "ok" && o.invoiceReference) {
         // (Superseding one whose reference was unknown to cancel it: the first poll answer cancels this one.)
         const open: S = { ...sent, sendUnanswered: false, invoiceRef: o.invoiceReference, refUnknown: false, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
@@ -247,6 +255,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
     case "end":
     case "fault":
     case "link":
+    case "terminal":
       return same(s);
     default:
       return assertNever(input, "input");

@@ -2,6 +2,7 @@
 // answer here): the sendInvoice and its lost-answer resolution, the reservation poll, the cancel,
 // the updateInvoice and the commit. The commit's status reads are preliminary-commit.ts, the
 // closing reads preliminary-cancel.ts.
+import { landedOne, lostOne } from "./send-watch.ts";
 import { type Effect, type FlowContext, assertNever, timer } from "./effects.ts";
 import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, readCurrentInvoice, readDelay, same, sendSettled, withEffects } from "./flow.ts";
 import { type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
@@ -23,7 +24,7 @@ export function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       }
       // The invoice may exist: read the terminal's current one, then supersede it (§6.4). It may
       // also be processed at any later time (§4.1): sendLost keeps the flow looking for it.
-      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, sendLost: true }, ctx, { phase: "resolving-send" } as Partial<S>);
+      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, sendLost: true, lostSends: lostOne(s.lostSends, s.sentAt, ctx) }, ctx, { phase: "resolving-send" } as Partial<S>);
       // Meant to supersede an open invoice of ours (a lost answer's): that one is still open — read
       // it again and supersede it later, never walk away from it.
       if (s.supersedes) return retryLater({ ...done, phase: "resolving-send" }, ctx);
@@ -118,7 +119,8 @@ function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   }
   // Supersedes the open invoice, if any (§6.4); past the limit it goes on (the open one must be
   // closed, and only a new invoice can close it: its reference is unknown), and a technician is told.
-  const step = send({ ...s, attempts: 0, supersedes: open }, ctx);
+  // (Open: the lost send landed — this one supersedes it; nothing of it is left to land.)
+  const step = send({ ...s, attempts: 0, supersedes: open, ...(open ? { lostSends: landedOne(s.lostSends) } : {}) }, ctx);
   if (s.sends < MAX_INVOICE_SENDS || s.sendAlarmed) return step;
   return withEffects({ state: { ...step.state, sendAlarmed: true }, effects: step.effects }, { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); superseding the open invoice again` });
 }

@@ -48,6 +48,8 @@ export function onGuardedInput(s: S, input: FlowInput, ctx: FlowContext): Step<S
   switch (input.type) {
     case "timer":
       return input.name === "secure" ? restop(s, (s.secureAttempts ?? 0) + 1, ctx) : undefined;
+    case "terminal":
+      return undefined;
     case "link":
       // The board is reachable again: stop now, not after a backoff grown while it was down.
       return input.up ? restop(s, 0, ctx) : same(s);

@@ -118,6 +118,12 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   readonly readRefusedAlarmed?: boolean;
   /** A sendInvoice of this flow had no definite answer: Glase may still process it at any time (§4.1). */
   readonly sendLost?: boolean;
+  /**
+   * When each sendInvoice whose answer never came was sent, oldest first; an invoice of one seen
+   * (open on the terminal, or superseding the reservation) takes the oldest off. A flow that ends
+   * with any hands them to its terminal's lost-send watch (agent/core/send-watch.ts).
+   */
+  readonly lostSends?: readonly number[];
   /** The reservation read while the pump runs, still out (preliminary-watch.ts); volatile. */
   readonly watchRef?: string;
   /** When the reservation was last read RESERVED (or the watch last started): how long the pump has run on it unconfirmed. */

@@ -1,6 +1,7 @@
 // The steps of a preliminary payment (agent/core/preliminary.ts): each builds the next state and
 // the effects that go with it (a Glase call, a dispenser command, timers, display, alarms). Which
 // step follows which input is decided in preliminary.ts.
+import { landedOne } from "./send-watch.ts";
 import type { Invoice } from "../../contracts/glase/types.ts";
 import { type Effect, type FlowContext, backoffMs, cancelTimer, timer } from "./effects.ts";
 import { type Step, callGlase, display, isoLocal, readCurrentInvoice, withEffects, withReceiptSubmission } from "./flow.ts";
@@ -124,7 +125,8 @@ export function checkSale(s: S): Step<S> {
  * was metered (finish).
  */
 export function closeLate(s: S, ctx: FlowContext, delivered?: Delivered): Step<S> {
-  const base: S = { ...s, ...(delivered ? { delivered } : {}), reservationLost: true, cancelWanted: "reservation-lost", attempts: 0, watchRef: undefined };
+  // (The late invoice landed — it is what superseded the reservation: nothing of it is left to land.)
+  const base: S = { ...s, ...(delivered ? { delivered } : {}), reservationLost: true, cancelWanted: "reservation-lost", attempts: 0, watchRef: undefined, lostSends: landedOne(s.lostSends) };
   const step = readCurrentInvoice(base, ctx, { phase: "resolving-send" } as Partial<S>);
   return withEffects(step, cancelTimer("nozzle"), cancelTimer("stall"), cancelTimer("lapse"), cancelTimer("watch"), cancelTimer("customer"));
 }

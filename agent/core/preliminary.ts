@@ -250,6 +250,8 @@ function onInput(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
       return s.phase === "printing" ? finish(s, "paid") : same(s);
     case "released":
       return same(s);
+    case "terminal":
+      return same(s);
     case "link":
       return input.up ? onLinkBack(s, ctx) : same(s);
     case "timer":

@@ -210,6 +210,7 @@ export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContex
     case "printed":
     case "released":
     case "link":
+    case "terminal":
       return same(s);
     default:
       return assertNever(input, "input");

@@ -324,6 +324,7 @@ export function transitionRefund(s: S, input: FlowInput, ctx: FlowContext): Step
     case "printed":
     case "released":
     case "link":
+    case "terminal":
       return same(s);
     default:
       return assertNever(input, "input");

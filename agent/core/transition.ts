@@ -9,8 +9,9 @@ import { type PosState, transitionPos } from "./pos.ts";
 import { type PreliminaryState, transitionPreliminary } from "./preliminary.ts";
 import { type ReconciliationState, transitionReconciliation } from "./reconciliation.ts";
 import { type RefundState, transitionRefund } from "./refund.ts";
+import { type SendWatchState, transitionSendWatch } from "./send-watch.ts";
 
-export type FlowState = PreliminaryState | PosState | RefundState | ReconciliationState;
+export type FlowState = PreliminaryState | PosState | RefundState | ReconciliationState | SendWatchState;
 
 /** The state of one flow kind. */
 export type StateOf<K extends FlowState["kind"]> = Extract<FlowState, { kind: K }>;
@@ -23,6 +24,7 @@ const MACHINES: { readonly [K in FlowState["kind"]]: Machine<StateOf<K>> } = {
   pos: transitionPos,
   refund: transitionRefund,
   reconciliation: transitionReconciliation,
+  "send-watch": transitionSendWatch,
 };
 
 /**

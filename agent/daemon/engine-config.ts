@@ -20,6 +20,7 @@ export function engineSettings(config: AgentConfig): EngineSettings {
     deliveryStallMs: f.deliveryStallS * 1000,
     posWindowMs: f.posWindowS * 1000,
     posExtraWindows: f.posExtraWindows,
+    lostSendWatchMs: f.lostSendWatchS * 1000,
     glaseCallTimeoutMs: config.glase.timeouts.requestMs,
     retryBaseMs: f.retryBaseMs,
     retryMaxMs: f.retryMaxMs,

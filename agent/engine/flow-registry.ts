@@ -60,10 +60,11 @@ export class FlowRegistry {
 
   /**
    * True while a running flow is not parked (drain waits for these). A preliminary flow "securing"
-   * its pump has settled its money: it only waits for the board, so a drain does not wait for it.
+   * its pump has settled its money: it only waits for the board, so a drain does not wait for it;
+   * nor for a terminal's lost-send watch (it reads for minutes; a restart resumes it).
    */
   anyActive(): boolean {
-    for (const r of this.runners.values()) if (r.state.phase !== "parked" && r.state.phase !== "securing") return true;
+    for (const r of this.runners.values()) if (r.state.phase !== "parked" && r.state.phase !== "securing" && r.state.kind !== "send-watch") return true;
     return false;
   }
 

@@ -8,18 +8,20 @@ import { transitionPos } from "../../agent/core/pos.ts";
 import { transitionPreliminary } from "../../agent/core/preliminary.ts";
 import { transitionReconciliation } from "../../agent/core/reconciliation.ts";
 import { transitionRefund } from "../../agent/core/refund.ts";
+import { transitionSendWatch } from "../../agent/core/send-watch.ts";
 import { FLOW_KINDS, PAYMENT_FLOW_KINDS, isPaymentFlowKind } from "../../agent/flows/kinds/registry.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 describe("flow-kind descriptors", () => {
   it("one descriptor per kind, named by its kind, running core's machine", () => {
-    expect([...PAYMENT_FLOW_KINDS].sort()).toEqual(["pos", "preliminary", "reconciliation", "refund"]);
+    expect([...PAYMENT_FLOW_KINDS].sort()).toEqual(["pos", "preliminary", "reconciliation", "refund", "send-watch"]);
     for (const [kind, d] of Object.entries(FLOW_KINDS)) expect(d.kind).toBe(kind);
     expect(FLOW_KINDS.preliminary.machine).toBe(transitionPreliminary);
     expect(FLOW_KINDS.pos.machine).toBe(transitionPos);
     expect(FLOW_KINDS.refund.machine).toBe(transitionRefund);
     expect(FLOW_KINDS.reconciliation.machine).toBe(transitionReconciliation);
+    expect(FLOW_KINDS["send-watch"].machine).toBe(transitionSendWatch);
     expect(isPaymentFlowKind("kiosk-sale")).toBe(false);
     expect(isPaymentFlowKind("toString")).toBe(false);
   });

@@ -77,12 +77,12 @@ export class GlaseWire {
 
   private take(terminal: string, op: string, args: Readonly<Record<string, unknown>>): WireFault | undefined {
     // read33/read54 only ever hit status reads (a definite refusal elsewhere is a different story).
-    // hangLong (processed three call timeouts late — the contract sets no bound, §4.1) hits refunds,
-    // commits and preliminary sendInvoices (review 2 A/B: the preliminary flow reads on / watches its
-    // reservation). A POS sendInvoice is left out here: its late-send watch is branch h9m's.
-    const preliminarySend = op === "sendInvoice" && String((args.invoice as Invoice | undefined)?.paymentMode ?? "").startsWith("RESERVATION_");
+    // hangLong (processed late — the contract sets no bound, §4.1) hits refunds, commits and every
+    // sendInvoice (review 2 A/B, review 3 H: a send may land after its flow ended; the terminal's
+    // lost-send watch, agent/core/send-watch.ts, looks for it).
+    void args;
     const applies = (f: WireFault) =>
-      f === "read33" || f === "read54" ? op === "getPaymentStatus" : f === "hangLong" ? op === "refundPayment" || op === "commitReservation" || preliminarySend : true;
+      f === "read33" || f === "read54" ? op === "getPaymentStatus" : f === "hangLong" ? op === "refundPayment" || op === "commitReservation" || op === "sendInvoice" : true;
     const i = this.rules.findIndex((r) => r.count > 0 && applies(r.fault) && (r.terminal === undefined || r.terminal === terminal) && (r.op === undefined || r.op === op));
     if (i < 0) return undefined;
     const r = this.rules[i]!;
@@ -115,7 +115,10 @@ export class GlaseWire {
         this.clock.schedule(1, () => answer(() => reject(new TransportError(op, "refused", false, "connection refused"))), "wire");
         return;
       }
-      const arriveIn = fault === "hang" ? timeoutMs + 5_000 : fault === "hangLong" ? 3 * timeoutMs : lat;
+      // A sendInvoice hangLong lands anywhere from three call timeouts to ~2 min late (after its flow
+      // ended, under the next customer's flow, …): spread by the request's place in the log (deterministic per seed).
+      const late = op === "sendInvoice" ? ((this.log.length * 7919) % 120) * 1000 : 0;
+      const arriveIn = fault === "hang" ? timeoutMs + 5_000 : fault === "hangLong" ? 3 * timeoutMs + late : lat;
       this.clock.schedule(arriveIn, () => {
         if (!gen.alive && gen.dropInFlight) return;
         entry.arrivedAt = this.clock.mono;

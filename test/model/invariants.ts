@@ -40,7 +40,7 @@ export class Invariants {
         // A flow that re-sent its invoice (lost answer) and left the first one to be paid is its own case.
         const inv = w.model.invoices.get(n.invoice)!;
         const resent = inv.clientInvoiceId !== undefined && w.model.invoicesOf(inv.clientInvoiceId).length > 1;
-        if (resent && this.paidUnderSupersede(inv)) return;
+        if (resent && (this.paidUnderSupersede(inv) || this.hiddenByLateLanding(inv))) return;
         return w.violate(resent ? "paid-orphan-not-read" : inv.paidBy === "commit" ? "commit-paid-not-read" : "paid-not-read-20s", `${n.invoice} (${inv.clientInvoiceId}) was PAID and not polled within 20 s: reversed`);
       }
       case "lapsed": {
@@ -58,6 +58,11 @@ export class Invariants {
         if (!victim || victim.finished) return;
         // A request of a flow that is already over, processed late, is the hostile network's doing.
         const stale = n.by !== undefined && w.flows.get(n.by)?.finished === true;
+        // A sendInvoice processed later than two call timeouts after it was sent (hangLong; §4.1 sets
+        // no bound) — the agent had taken it as lost, as §6.15 prescribes — is the network's doing
+        // too; what the agent owes is the terminal's lost-send watch, judged by the money rules.
+        const landing = w.wire.log.find((e) => e.op === "sendInvoice" && e.arrivedAt === n.at && e.fault === "hangLong");
+        if (landing && n.at - landing.sentAt > 2 * w.settings.glaseCallTimeoutMs) return;
         w.violate(stale ? "superseded-by-stale-request" : "superseded-other-flow", `${n.by}'s sendInvoice superseded ${n.invoice} (${n.was}) of live flow ${n.victim}`);
         return;
       }
@@ -72,13 +77,32 @@ export class Invariants {
    * sent the new invoice the moment that read answered (it showed the old one still open).
    */
   private paidUnderSupersede(inv: ModelInvoice): boolean {
-    const log = this.w.wire.log.filter((e) => e.ref !== undefined && flowOfRef(e.ref) === inv.clientInvoiceId);
+    // (By terminal: the supersede may be the flow's own or its terminal's lost-send watch's, agent/core/send-watch.ts.)
+    const log = this.w.wire.log.filter((e) => e.ref !== undefined && e.terminal === inv.terminalId);
     const next = log.find((e) => e.op === "sendInvoice" && e.arrivedAt !== undefined && e.arrivedAt >= inv.paidAt! && e.sentAt > inv.sentAt);
     if (!next) return false;
     const read = log.filter((e) => e.op === "getPaymentStatus" && e.sentAt < next.sentAt && e.arrivedAt !== undefined).at(-1);
     if (!read || read.args.ref !== undefined || read.arrivedAt! > inv.paidAt!) return false;
     const roundTrip = 2 * (read.arrivedAt! - read.sentAt);
     return next.sentAt <= read.sentAt + roundTrip + 1;
+  }
+
+  /**
+   * A late invoice (its sendInvoice never answered: the agent never had its reference) paid, and
+   * before the next read at the contract's once-a-second cadence another request already in flight
+   * before the payment (a late send, §4.1) opened a newer invoice on the terminal: the paid one is
+   * no longer the terminal's current invoice, and without its reference nothing can read it (§9
+   * A12). Not a defect of the agent; the watch reads at the contract's rate.
+   */
+  private hiddenByLateLanding(inv: ModelInvoice): boolean {
+    const w = this.w;
+    const log = w.wire.log.filter((e) => e.op === "sendInvoice" && e.terminal === inv.terminalId);
+    const own = log.find((e) => e.arrivedAt === inv.sentAt);
+    if (!own || (own.fault !== "hangLong" && own.fault !== "hang" && own.fault !== "lostAnswer")) return false;
+    const newer = [...w.model.invoices.values()].filter((j) => j.terminalId === inv.terminalId && j.sentAt > inv.paidAt!).sort((a, b) => a.sentAt - b.sentAt)[0];
+    if (!newer || newer.sentAt - inv.paidAt! > w.settings.pollIntervalMs + 100) return false;
+    const by = log.find((e) => e.arrivedAt === newer.sentAt);
+    return by !== undefined && by.sentAt < inv.paidAt!;
   }
 
   /** Deadline-driven parks must come near the TRUE deadline (a wall-clock step must not move it). */
@@ -205,7 +229,9 @@ export class Invariants {
         w.violateOnce(`lapsed:${inv.ref}`, "reservation-lapsed-silently", `${inv.ref} of ${inv.clientInvoiceId} lapsed while RESERVED, no alarm`);
       }
       const f = inv.clientInvoiceId ? w.flows.get(inv.clientInvoiceId) : undefined;
-      if (f?.kind === "pos" && inv.status === "PAID" && !w.releases.some((r) => r.flowId === f.flowId) && !w.alarmedFlow(f.flowId)) {
+      // (A late invoice paid after its flow ended is the terminal's lost-send watch's to tell: paid-unclaimed with its refund line.)
+      const toldLate = inv.ersReference !== undefined && w.alarms.some((a) => a.alarm.code === "paid-unclaimed" && a.alarm.message.includes(`ctl refund ${inv.ersReference} `));
+      if (f?.kind === "pos" && inv.status === "PAID" && !w.releases.some((r) => r.flowId === f.flowId) && !w.alarmedFlow(f.flowId) && !toldLate) {
         w.violateOnce(`unreleased:${f.flowId}`, "paid-not-released", `${f.flowId} PAID ${inv.paidMinor} but nothing was released, no alarm`);
       }
     }

@@ -210,7 +210,13 @@ export function judgeSales(w: World, alarmsNow: readonly AlarmInfo[], flowsNow: 
     const paid = invs.filter((i) => i.status === "PAID");
     const refunds = w.model.refunds.filter((r) => r.clientInvoiceId === `R-${id}`);
     const result = s.release?.result;
-    if (paid.length > 1) w.violateOnce(`sale-paid-twice:${id}`, "sale-paid-twice", `${id}: ${paid.length} PAID invoices`);
+    // A late invoice of the sale (a sendInvoice processed after its flow gave up or was paid, §4.1)
+    // that a customer paid: nothing was released for it. The agent must have read it (no reversal)
+    // and told a technician with the exact refund line (paid-twice / paid-unclaimed, agent/core/send-watch.ts):
+    // that PAID is the technician's to refund, not the sale's settlement.
+    const toldLate = (ers: string | undefined) => ers !== undefined && w.alarms.some((a) => (a.alarm.code === "paid-unclaimed" || a.alarm.code === "paid-twice") && a.alarm.message.includes(`ctl refund ${ers} `));
+    const untold = paid.filter((i) => !toldLate(i.ersReference));
+    if (paid.length > 1 && untold.length > 1) w.violateOnce(`sale-paid-twice:${id}`, "sale-paid-twice", `${id}: ${paid.length} PAID invoices`);
     if (refunds.length > 1) w.violateOnce(`sale-refunds:${id}`, "sale-refunded-twice", `${id}: ${refunds.length} refunds applied at Glase`);
     if (refunds.length > 0) {
       if (result?.outcome !== "failed") w.violateOnce(`sale-refund-why:${id}`, "sale-refunded-not-failed", `${id} refunded ${refunds[0]!.amountMinor} with release result ${result?.outcome ?? "none"}`);
@@ -225,7 +231,7 @@ export function judgeSales(w: World, alarmsNow: readonly AlarmInfo[], flowsNow: 
     if (s.state === "refunded" && refunds.length !== 1 && !technicianSaidRefunded) w.violateOnce(`sale-refunded-none:${id}`, "sale-refunded-without-refund", `${id} shows refunded, Glase applied ${refunds.length} refunds`);
     if (s.state === "delivered" && refunds.length > 0) w.violateOnce(`sale-delivered-refunded:${id}`, "sale-delivered-refunded", `${id} delivered but refunded`);
     const parkedOnTerminal = flowsNow.some((f) => f.parked && f.point === KIOSK_POINT);
-    if (paid.length === 1 && paid[0]!.cause !== "reversed" && ["starting", "waiting", "cancelled", "paid", ...(parkedOnTerminal ? [] : ["refunding"])].includes(s.state)) {
+    if (paid.length === 1 && untold.length === 1 && paid[0]!.cause !== "reversed" && ["starting", "waiting", "cancelled", "paid", ...(parkedOnTerminal ? [] : ["refunding"])].includes(s.state)) {
       w.violateOnce(`sale-paid-open:${id}`, "paid-sale-not-settled", `${id} PAID ${paid[0]!.paidMinor} but the sale rests ${s.state}${s.cancelReason ? ` (${s.cancelReason})` : ""}`);
     }
     if (paid.length === 0 && (s.state === "delivered" || s.state === "refunded" || s.release)) w.violateOnce(`sale-unpaid:${id}`, "sale-settled-unpaid", `${id} is ${s.state} without a PAID invoice`);

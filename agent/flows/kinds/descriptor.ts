@@ -8,6 +8,7 @@
 import type { FlowContext } from "../../core/effects.ts";
 import type { Step } from "../../core/flow.ts";
 import type { FlowInput } from "../../core/inputs.ts";
+import type { LostSend } from "../../core/send-watch.ts";
 import type { FlowState, Machine } from "../../core/transition.ts";
 import type { PointDisplayState } from "../../engine-api.ts";
 import type { ResellerCredentials, TerminalCredentials } from "../../../contracts/glase/types.ts";
@@ -61,6 +62,11 @@ export interface FlowKindDescriptor<S extends FlowState, Start = unknown, Result
   resultOf?(flowId: string, s: S): Result;
   /** How it uses its terminal's period while unfinished (none: undefined). */
   periodUse?(s: S): PeriodUse | undefined;
+  /**
+   * The sendInvoices of a finished flow that were never answered and never seen land: they may
+   * still open invoices on the terminal — the engine hands them to the terminal's lost-send watch.
+   */
+  lostSendsOf?(s: S): readonly LostSend[];
   /** A period it leaves held when it ends (a lost mark that may still be processed): the terminal. */
   periodHeldAfter?(s: S): string | undefined;
 }

@@ -19,6 +19,7 @@ export const posFlow: FlowKindDescriptor<PosState, PosStart> = {
   amountOf: (s) => s.amountMinor,
   ersReferenceOf: (s) => s.ersReference,
   pointView: (s) => ({ state: PAID_PHASES.has(s.phase) ? "paid" : "waiting-customer", amountMinor: s.amountMinor }),
+  lostSendsOf: (s) => (s.lostSends ?? []).map((sentAt) => ({ origin: s.flowId, kind: "pos", point: s.point, amountMinor: s.amountMinor, sentAt, ...(s.ersReference !== undefined ? { collected: s.ersReference } : {}) })),
 };
 
 export function posStartFor(config: PointConfig, flowId: string, amountMinor: number, rows?: readonly InvoiceRow[]): PosStart {

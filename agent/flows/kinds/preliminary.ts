@@ -27,6 +27,7 @@ export const preliminaryFlow: FlowKindDescriptor<PreliminaryState, PreliminarySt
     ...optional("amountMinor", s.delivered?.amountMinor ?? s.progress?.amountMinor),
     ...optional("milli", s.delivered?.milli ?? s.progress?.milli),
   }),
+  lostSendsOf: (s) => (s.lostSends ?? []).map((sentAt) => ({ origin: s.flowId, kind: "preliminary", point: s.point, amountMinor: s.reserveMinor, sentAt, ...(s.ersReference !== undefined ? { collected: s.ersReference } : {}) })),
 };
 
 /** A customer call on a fuel/EV point: reserve the preset (capped by the point's maximum) or the maximum. */

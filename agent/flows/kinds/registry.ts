@@ -7,12 +7,14 @@ import { posFlow } from "./pos.ts";
 import { preliminaryFlow } from "./preliminary.ts";
 import { reconciliationFlow } from "./reconciliation.ts";
 import { refundFlow } from "./refund.ts";
+import { sendWatchFlow } from "./send-watch.ts";
 
 export const FLOW_KINDS = {
   preliminary: preliminaryFlow,
   pos: posFlow,
   refund: refundFlow,
   reconciliation: reconciliationFlow,
+  "send-watch": sendWatchFlow,
 } as const satisfies { readonly [K in FlowState["kind"]]: FlowKindDescriptor<StateOf<K>, never, unknown> };
 
 /** The journal kinds of payment flows; other rows (kiosk sales, the admin audit trail) are not flows to run or list. */

@@ -1,0 +1,300 @@
+// The lost-send watch of a terminal (issue 9, review 3 H). A sendInvoice whose answer never came
+// may be processed by Glase at ANY later time (§4.1: clientRequestTimeout 0, no server-side
+// bound), long after the flow that sent it has ended. Landing on an idle cash-register terminal it
+// is the terminal's current invoice: the next customer who scans the sticker pays it (POS: a PAID
+// nobody reads is reversed 20 s later, the product never released) or reserves it (preliminary: the
+// money held until the lapse, no pump authorized). So the flow hands the hazard to the terminal:
+// its finished state carries the lost send (`lostSendAt`, journaled with the finish), and the
+// engine runs this watch for it (agent/engine/send-watches.ts). Its reference came back with the
+// lost answer, so it can be found only as the terminal's current invoice (getPaymentStatus
+// without a reference, §9 A12). The watch:
+// - reads the current invoice at the poll cadence (a PAID must be read within 20 s, §6.3);
+// - a PAID of the lost send's flow (its clientInvoiceId, another ersReference than the flow's own
+//   payment) is read — so it stands, never reversed unseen — and told to a technician once with
+//   the exact command (alarm paid-unclaimed, `ctl refund ERS AMOUNT`): nothing was released for it,
+//   and a refund is never sent on a guess (the refund flow's pre-mark and check rules apply there);
+// - an open current invoice while no flow holds the terminal is a late invoice of ours (every flow
+//   closes its invoice before it ends): it is superseded (§6.4) by an invoice of the watch's own,
+//   in reservation mode — a customer confirming it only reserves, never pays — which is cancelled
+//   by its reference at once. While a flow runs on the terminal, its open invoice is its own: the
+//   watch only reads (a late invoice landing under it cancels the flow's invoice; once the flow has
+//   ended, the watch finds the late one open and closes it);
+// - ends when every lost send it holds was seen (paid or landed), or after lostSendWatchMs from
+//   its send with an alarm naming what is still unknown (lost-send-unresolved).
+import { money } from "../../base/money.ts";
+import type { Invoice } from "../../contracts/glase/types.ts";
+import { type Effect, type FlowContext, assertNever, backoffMs, cancelTimer, clientRef, glase, timer } from "./effects.ts";
+import { type FlowBase, type Step, callGlase, isOpenStatus, isoLocal, pendingOutcome, same } from "./flow.ts";
+import { type FlowInput, type GlaseOutcome, isAmbiguous } from "./inputs.ts";
+
+/** How long a lost send is watched for when the settings do not say (15 min). */
+export const DEFAULT_LOST_SEND_WATCH_MS = 15 * 60_000;
+
+/** Cancels of the superseding invoice after which a technician is told (they go on). */
+const CANCEL_ALARM_AFTER = 10;
+
+/** commitReservationTimeout of the superseding invoice: a reservation on it lapses soon even if no cancel lands. */
+const SUPERSEDER_RESERVATION_S = 120;
+
+/** One sendInvoice whose answer never came, handed over by the flow that sent it. */
+export interface LostSend {
+  /** The flow that sent it: its clientInvoiceId. */
+  readonly origin: string;
+  readonly kind: "pos" | "preliminary" | "watch";
+  readonly point: number;
+  readonly amountMinor: number;
+  /** When it was sent (absolute ms). */
+  readonly sentAt: number;
+  /** The origin's own payment: a PAID read of it is not the late invoice. */
+  readonly collected?: string;
+}
+
+/** A flow's record of its lost sends (their send times, oldest first): one more. */
+export function lostOne(list: readonly number[] | undefined, sentAt: number | undefined, ctx: FlowContext): number[] {
+  return [...(list ?? []), sentAt ?? ctx.now];
+}
+
+/** An invoice of one of them was seen: the oldest is off the record (each lands at most once). */
+export function landedOne(list: readonly number[] | undefined): readonly number[] | undefined {
+  return list && list.length > 1 ? list.slice(1) : undefined;
+}
+
+export type SendWatchPhase = "watching" | "superseding" | "canceling" | "finished";
+
+export interface SendWatchState extends FlowBase {
+  readonly kind: "send-watch";
+  readonly phase: SendWatchPhase;
+  readonly terminalId: string;
+  readonly currency: string;
+  readonly stationName: string;
+  /** Lost sends that may still land. */
+  readonly lost: readonly LostSend[];
+  /** Every origin handed to this watch (recovery does not hand one twice). */
+  readonly origins: readonly string[];
+  /** A flow holds the terminal: its open invoice is its own (the engine says, input `terminal`). */
+  readonly busy: boolean;
+  /** The current-invoice read still out (volatile: the runner does not journal it). */
+  readonly watchRef?: string;
+  /** The superseding invoice being cancelled. */
+  readonly supersedeRef?: string;
+  /** When the last superseding send went out, and its amount (it may land late itself). */
+  readonly supersededAt?: number;
+  readonly supersedeMinor?: number;
+  /** When the last superseding invoice was cancelled: an open read sent before it may be that one. */
+  readonly closedAt?: number;
+  /** A refused superseding send is tried again no earlier than this (reads go on meanwhile). */
+  readonly nextSupersedeAt?: number;
+  readonly supersedes: number;
+  readonly cancels: number;
+  readonly cancelAlarmed?: boolean;
+  /** ersReferences of late payments already told to a technician (each once). */
+  readonly paidSeen: readonly string[];
+}
+
+export interface SendWatchStart {
+  readonly flowId: string;
+  readonly terminalId: string;
+  readonly currency: string;
+  readonly stationName: string;
+  readonly lost: readonly LostSend[];
+  readonly busy: boolean;
+}
+
+type S = SendWatchState;
+
+export function startSendWatch(p: SendWatchStart, ctx: FlowContext): Step<S> {
+  const s: S = { kind: "send-watch", phase: "watching", calls: 0, attempts: 0, flowId: p.flowId, terminalId: p.terminalId, currency: p.currency, stationName: p.stationName, lost: [...p.lost].sort((a, b) => a.sentAt - b.sentAt), origins: [...new Set(p.lost.map((l) => l.origin))], busy: p.busy, supersedes: 0, cancels: 0, paidSeen: [] };
+  return read(s, ctx);
+}
+
+function horizon(ctx: FlowContext): number {
+  return ctx.settings.lostSendWatchMs ?? DEFAULT_LOST_SEND_WATCH_MS;
+}
+
+function amount(minor: number): string {
+  return (minor / 100).toFixed(2);
+}
+
+/**
+ * A read of the terminal's current invoice (no reference, §9 A12), at the poll cadence whatever
+ * else the watch does: a late invoice paid while a superseding send is out must still be read
+ * within 20 s. One read out at a time (watchRef, volatile); the status timeout answers a hung one.
+ */
+function read(s: S, ctx: FlowContext): Step<S> {
+  const poll = timer("poll", ctx.settings.pollIntervalMs);
+  if (s.watchRef !== undefined) return { state: s, effects: [poll] };
+  const ref = clientRef(s.flowId, s.calls + 1);
+  return { state: { ...s, calls: s.calls + 1, watchRef: ref, lastReadAt: ctx.now }, effects: [glase(ref, { op: "getPaymentStatus", version: 0 }), poll] };
+}
+
+/** Lost sends past the watch's horizon are given up, each with an alarm naming it. */
+function expire(s: S, ctx: FlowContext): { state: S; effects: Effect[] } {
+  const gone = s.lost.filter((l) => ctx.now >= l.sentAt + horizon(ctx));
+  if (gone.length === 0) return { state: s, effects: [] };
+  const effects: Effect[] = gone.map((l) => ({
+    type: "alarm",
+    code: "lost-send-unresolved",
+    message: `terminal ${s.terminalId} (point ${l.point}): the sendInvoice of flow ${l.origin} (${amount(l.amountMinor)} ${s.currency}, sent ${new Date(l.sentAt).toISOString()}) was never answered and not seen on the terminal in ${Math.round(horizon(ctx) / 60_000)} min; no longer watched — if Glase shows an invoice with clientInvoiceId ${l.origin} paid, nothing was released for it: ctl refund ERSREFERENCE ${amount(l.amountMinor)}`,
+  }));
+  return { state: { ...s, lost: s.lost.filter((l) => !gone.includes(l)) }, effects };
+}
+
+/** The watch ends once nothing may land any more and nothing of its own is out; else it goes on. */
+function settleOrGo(s: S, ctx: FlowContext, ...effects: Effect[]): Step<S> {
+  const e = expire(s, ctx);
+  if (e.state.lost.length === 0 && e.state.phase === "watching" && e.state.pending === undefined) {
+    return { state: { ...e.state, phase: "finished", outcome: "resolved", watchRef: undefined }, effects: [cancelTimer("poll"), cancelTimer("retry"), ...effects, ...e.effects] };
+  }
+  return { state: e.state, effects: [...effects, ...e.effects] };
+}
+
+/** A late payment of a lost send's flow: read (it stands), told once with the refund command. */
+function paidLate(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, l: LostSend): { state: S; effects: Effect[] } {
+  const ers = o.ersReference!;
+  const rest = s.lost.filter((x) => x !== l);
+  if (s.paidSeen.includes(ers)) return { state: { ...s, lost: rest }, effects: [] };
+  const paid = amount(o.paidMinor ?? l.amountMinor);
+  const message = `terminal ${s.terminalId} (point ${l.point}): a late invoice of flow ${l.origin} (${o.invoiceReference ?? "reference unknown"}, its sendInvoice of ${new Date(l.sentAt).toISOString()} was never answered) was paid after that flow ended (${ers}, ${paid} ${s.currency}); nothing was released for it — refund it: ctl refund ${ers} ${paid}`;
+  return { state: { ...s, lost: rest, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
+}
+
+function onRead(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  if (o.kind !== "ok") return settleOrGo(s, ctx);
+  if (o.status === "PAID" && o.ersReference) {
+    if (s.paidSeen.includes(o.ersReference)) return settleOrGo(s, ctx);
+    const l = s.lost.find((x) => x.origin === o.clientInvoiceId && x.collected !== o.ersReference);
+    if (!l) return settleOrGo(s, ctx); // the origin's own payment, or another flow's: not ours to handle
+    const t = paidLate(s, o, l);
+    return settleOrGo(t.state, ctx, ...t.effects);
+  }
+  // (A read sent before our last superseding invoice was cancelled may still show that one open.)
+  const fresh = (s.lastReadAt ?? 0) >= (s.closedAt ?? -1);
+  const idle = !s.busy && fresh && s.phase === "watching" && s.pending === undefined && ctx.now >= (s.nextSupersedeAt ?? 0);
+  if (!isOpenStatus(o.status) || !idle || s.lost.length === 0) return settleOrGo(s, ctx);
+  // Open, and no flow holds the terminal: a late invoice of ours — one of the lost sends landed (each
+  // lands at most once; which one is not told, so the oldest is taken off).
+  return supersede({ ...s, lost: s.lost.slice(1) }, ctx, Math.max(1, ...s.lost.map((l) => l.amountMinor)));
+}
+
+/** An invoice of the watch's own, in reservation mode, supersedes the open one (§6.4); it is cancelled next. */
+function supersede(s: S, ctx: FlowContext, amountMinor: number): Step<S> {
+  const total = money(s.currency, amountMinor);
+  const invoice: Invoice = {
+    paymentMode: "RESERVATION_REQUIRED_PRELIMINARY_AMOUNT",
+    acknowledgmentMode: "NO_ACKNOWLEDGMENT",
+    issueDate: isoLocal(ctx.now),
+    title: s.stationName,
+    clientInvoiceId: s.flowId,
+    invoiceRows: [{ itemDescription: "Cancelled - do not pay", itemQuantity: "1", itemTotalAmount: total }],
+    totalAmount: total,
+    cashierId: "late-invoice-watch",
+    commitReservationTimeout: SUPERSEDER_RESERVATION_S,
+  };
+  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "superseding", supersedes: s.supersedes + 1, supersededAt: ctx.now, supersedeMinor: amountMinor } as Partial<S>);
+}
+
+function onSupersede(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  if (o.kind === "ok" && o.invoiceReference) return cancel({ ...s, supersedeRef: o.invoiceReference, cancels: 0 }, ctx);
+  const watching: S = { ...s, phase: "watching" };
+  if (isAmbiguous(o)) {
+    // Our own superseding send may land later: watched like any lost send.
+    const mine: LostSend = { origin: s.flowId, kind: "watch", point: s.lost[0]?.point ?? 0, amountMinor: s.supersedeMinor ?? 1, sentAt: s.supersededAt ?? ctx.now };
+    return settleOrGo({ ...watching, lost: [...s.lost, mine].sort((a, b) => a.sentAt - b.sentAt), origins: s.origins.includes(s.flowId) ? s.origins : [...s.origins, s.flowId] }, ctx);
+  }
+  // Refused: the late invoice is still open — superseded again after a backoff (reads go on).
+  return settleOrGo({ ...watching, nextSupersedeAt: ctx.now + backoffMs(s.supersedes, ctx) }, ctx);
+}
+
+function cancel(s: S, ctx: FlowContext): Step<S> {
+  void ctx;
+  return callGlase(s, { op: "cancelInvoice", invoiceReference: s.supersedeRef! }, { phase: "canceling", cancels: s.cancels + 1 } as Partial<S>);
+}
+
+function onCancel(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  // Closed (or unknown: nothing to close). 50 cannot happen to a reservation invoice; read on if it does.
+  if (o.kind === "ok" || (o.kind === "result" && (o.code === 95 || o.code === 54 || o.code === 50 || o.code === 55))) return settleOrGo({ ...s, phase: "watching", supersedeRef: undefined, closedAt: ctx.now }, ctx);
+  // 51/48 (a customer confirming it right now), temporary, lost: cancel again (95 if it was applied).
+  const effects: Effect[] = [timer("retry", backoffMs(s.cancels, ctx))];
+  if (s.cancels >= CANCEL_ALARM_AFTER && !s.cancelAlarmed) {
+    effects.push({ type: "alarm", code: "cancel-unconfirmed", message: `terminal ${s.terminalId}: the invoice ${s.supersedeRef} superseding a late invoice did not cancel after ${s.cancels} tries; trying on (it lapses by itself in ${SUPERSEDER_RESERVATION_S} s)` });
+    return { state: { ...s, cancelAlarmed: true }, effects };
+  }
+  return { state: s, effects };
+}
+
+function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  switch (s.phase) {
+    case "superseding":
+      return onSupersede({ ...s, pending: undefined }, o, ctx);
+    case "canceling":
+      return onCancel({ ...s, pending: undefined }, o, ctx);
+    case "watching":
+    case "finished":
+      return same(s);
+    default:
+      return assertNever(s.phase, "send-watch phase");
+  }
+}
+
+/** Lost sends of another flow on the same terminal join the watch (one watch per terminal: no two supersede each other). */
+function join(s: S, more: readonly LostSend[] | undefined): S {
+  const fresh = (more ?? []).filter((l) => !s.origins.includes(l.origin));
+  if (fresh.length === 0) return s;
+  return { ...s, lost: [...s.lost, ...fresh].sort((a, b) => a.sentAt - b.sentAt), origins: [...new Set([...s.origins, ...fresh.map((l) => l.origin)])] };
+}
+
+export function transitionSendWatch(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
+  if (s.phase === "finished") return same(s);
+  switch (input.type) {
+    case "glase": {
+      if (input.op === "getPaymentStatus" && input.ref === s.watchRef) return onRead({ ...s, watchRef: undefined }, input.outcome, ctx);
+      const o = pendingOutcome(s, input);
+      return o === undefined ? same(s) : onGlase(s, o, ctx);
+    }
+    case "timer":
+      if (input.name === "retry" && s.phase === "canceling" && s.pending === undefined) return cancel(s, ctx);
+      if (input.name === "poll") {
+        const go = settleOrGo(s, ctx);
+        if (go.state.phase === "finished") return go;
+        const r = read(go.state, ctx);
+        return { state: r.state, effects: [...r.effects, ...go.effects] };
+      }
+      return same(s);
+    case "terminal":
+      return same({ ...join(s, input.lostSends), busy: input.busy });
+    case "recover": {
+      const fresh: S = { ...s, pending: undefined, watchRef: undefined };
+      switch (s.phase) {
+        case "watching":
+          return read(fresh, ctx);
+        case "superseding": {
+          // The superseding send's outcome is unknown: it may land — watched like any lost send.
+          const mine: LostSend = { origin: s.flowId, kind: "watch", point: s.lost[0]?.point ?? 0, amountMinor: s.supersedeMinor ?? 1, sentAt: s.supersededAt ?? ctx.now };
+          return read({ ...fresh, phase: "watching", lost: [...s.lost, mine].sort((a, b) => a.sentAt - b.sentAt) }, ctx);
+        }
+        case "canceling": {
+          const c = cancel(fresh, ctx);
+          const r = read(c.state, ctx);
+          return { state: r.state, effects: [...c.effects, ...r.effects] };
+        }
+        default:
+          return assertNever(s.phase, "send-watch phase");
+      }
+    }
+    case "technician":
+    case "start":
+    case "authorized":
+    case "stopped":
+    case "sale":
+    case "nozzle":
+    case "progress":
+    case "end":
+    case "fault":
+    case "printed":
+    case "released":
+    case "link":
+      return same(s);
+    default:
+      return assertNever(input, "input");
+  }
+}

@@ -1,0 +1,106 @@
+// The terminals' lost-send watches (agent/core/send-watch.ts), on the engine's side: a flow that
+// ends while a sendInvoice of its was never answered nor seen land hands it to its terminal's
+// watch — a new one, or the one already running there (one per terminal, so no two watches
+// supersede each other's invoices) — and every watch is told whether a flow holds its terminal
+// (then an open invoice there is that flow's own, not a late one to close).
+//
+// The lost send is journaled with the flow's finished state (lostSends), before the watch starts:
+// a restart between the two finds it in the journal and starts the watch then (recoverHandOvers).
+import type { FlowContext } from "../core/effects.ts";
+import type { Effect } from "../core/effects.ts";
+import { DEFAULT_LOST_SEND_WATCH_MS, type LostSend, type SendWatchState } from "../core/send-watch.ts";
+import type { FlowState } from "../core/transition.ts";
+import type { Journal } from "../journal/types.ts";
+import type { Logger } from "../../base/log.ts";
+import { flowKind } from "../flows/kinds/registry.ts";
+import { sendWatchFlow } from "../flows/kinds/send-watch.ts";
+import type { FlowRunner } from "../flows/runner.ts";
+import type { FlowRegistry } from "./flow-registry.ts";
+
+/** Finished flows looked at after a restart for a lost send whose watch never started. */
+const RECOVERY_WINDOW = 200;
+
+export interface SendWatchHost {
+  readonly flows: FlowRegistry;
+  readonly journal: Journal;
+  readonly logger: Logger;
+  ctx(): FlowContext;
+  launch(state: FlowState, effects: readonly Effect[]): Promise<FlowRunner>;
+  alarm(a: { readonly code: string; readonly message: string }): void;
+}
+
+function terminalOf(s: FlowState): string | undefined {
+  return "terminalId" in s ? s.terminalId : undefined;
+}
+
+export class SendWatches {
+  constructor(private readonly host: SendWatchHost) {}
+
+  /** The running watch of a terminal. */
+  private watchOf(terminalId: string): FlowRunner | undefined {
+    for (const r of this.host.flows.running()) if (r.state.kind === "send-watch" && r.state.terminalId === terminalId && r.state.phase !== "finished") return r;
+    return undefined;
+  }
+
+  /** Whether a flow that holds its point runs on the terminal (its open invoice is its own). */
+  private busy(terminalId: string): boolean {
+    for (const r of this.host.flows.running()) {
+      const s = r.state;
+      if (s.phase !== "finished" && flowKind(s).holdsPoint && terminalOf(s) === terminalId) return true;
+    }
+    return false;
+  }
+
+  /** A flow began on a terminal (started or recovered): its watch knows the terminal is held. */
+  started(s: FlowState): void {
+    const t = terminalOf(s);
+    if (t === undefined || !flowKind(s).holdsPoint) return;
+    void this.watchOf(t)?.feed({ type: "terminal", busy: true });
+  }
+
+  /** A flow finished (already out of the running set): its lost send, if any, goes to its terminal's watch. */
+  ended(s: FlowState): void {
+    const t = terminalOf(s);
+    if (t === undefined) return;
+    const lost = flowKind(s).lostSendsOf?.(s) ?? [];
+    const watch = this.watchOf(t);
+    if (watch) {
+      void watch.feed({ type: "terminal", busy: this.busy(t), ...(lost.length > 0 ? { lostSends: lost } : {}) });
+      return;
+    }
+    if (lost.length > 0) this.launch(s, t, lost);
+  }
+
+  /** After recovery: every watch is told whether its terminal is held now. */
+  refresh(): void {
+    for (const r of [...this.host.flows.running()]) if (r.state.kind === "send-watch") void r.feed({ type: "terminal", busy: this.busy(r.state.terminalId) });
+  }
+
+  /** A restart between a flow's finish and its watch's start: the journal still says what to watch. */
+  async recoverHandOvers(now: number): Promise<void> {
+    const horizon = this.host.ctx().settings.lostSendWatchMs ?? DEFAULT_LOST_SEND_WATCH_MS;
+    try {
+      const watched = new Set<string>();
+      for (const w of await this.host.journal.flows({ kind: "send-watch", limit: RECOVERY_WINDOW })) for (const o of (w.state as SendWatchState).origins ?? []) watched.add(o);
+      for (const r of await this.host.journal.flows({ kinds: ["pos", "preliminary"], finished: true, limit: RECOVERY_WINDOW })) {
+        const s = r.state as FlowState;
+        const lost = flowKind(s).lostSendsOf?.(s) ?? [];
+        if (lost.length === 0 || watched.has(s.flowId) || lost.every((l) => now >= l.sentAt + horizon)) continue;
+        watched.add(s.flowId);
+        this.ended(s);
+      }
+    } catch (err) {
+      this.host.logger.warn("send_watch_recovery_failed", { err });
+    }
+  }
+
+  private launch(s: FlowState, terminalId: string, lost: readonly LostSend[]): void {
+    const currency = "currency" in s ? s.currency : "";
+    const stationName = "stationName" in s ? s.stationName : "";
+    const step = sendWatchFlow.start({ flowId: `W${s.flowId}`, terminalId, currency, stationName, lost, busy: this.busy(terminalId) }, this.host.ctx());
+    this.host.launch(step.state, step.effects).catch((err: unknown) => {
+      this.host.logger.error("send_watch_start_failed", { flowId: step.state.flowId, err });
+      this.host.alarm({ code: "lost-send-unwatched", message: `terminal ${terminalId} (point ${lost[0]!.point}): ${lost.length} sendInvoice(s) of flow ${s.flowId} never answered and its watch could not start; an invoice of it may open on the terminal unwatched` });
+    });
+  }
+}
