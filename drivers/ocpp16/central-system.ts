@@ -171,7 +171,7 @@ export class CentralSystem {
   private adopt(peer: RpcPeer & { readonly handshake: RpcHandshake }): void {
     const id = peer.identity;
     const { config, scheduler, logger } = this.options;
-    const limits = { maxCallsPerSecond: config.maxCallsPerSecond, maxQueuedCalls: config.maxQueuedCalls, callTimeoutMs: config.callTimeoutS * 1000 };
+    const limits = { maxCallsPerSecond: config.maxCallsPerSecond, maxQueuedCalls: config.maxQueuedCalls, callTimeoutMs: config.callTimeoutS * 1000, optionalCallTimeoutMs: config.triggerTimeoutS * 1000 };
     const link = new ChargerLink(id, peer, limits, scheduler, logger, this.floodBucket(id));
     const previous = this.links.get(id);
     this.links.set(id, link);

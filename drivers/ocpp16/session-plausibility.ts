@@ -42,7 +42,7 @@ export class SessionPlausibility {
   }
 
   /** The connector's rated power on the agent's clock (a sped-up virtual charger delivers its rating in shorter seconds). */
-  private realPowerW(s: Sale): number {
+  realPowerW(s: Sale): number {
     return (this.host.binding(s.point)?.maxPowerW ?? DEFAULT_MAX_POWER_W) * this.host.powerScale;
   }
 
