@@ -176,7 +176,7 @@ export class CentralSystem {
   private adopt(peer: RpcPeer & { readonly handshake: RpcHandshake }): void {
     const id = peer.identity;
     const { config, scheduler, logger } = this.options;
-    const limits = { maxCallsPerSecond: config.maxCallsPerSecond, maxQueuedCalls: config.maxQueuedCalls, callTimeoutMs: config.callTimeoutS * 1000 };
+    const limits = { maxCallsPerSecond: config.maxCallsPerSecond, maxQueuedCalls: config.maxQueuedCalls, callTimeoutMs: config.callTimeoutS * 1000, optionalCallTimeoutMs: config.triggerTimeoutS * 1000 };
     let pacer = this.pacers.get(id);
     if (!pacer) this.pacers.set(id, (pacer = new CallPacer(config.maxCallsPerSecond, scheduler, config.maxBusyS * 1000)));
     const link = new ChargerLink(id, peer, limits, scheduler, logger, this.floodBucket(id), pacer, (why, first) => this.options.onFlood?.(id, why, first));

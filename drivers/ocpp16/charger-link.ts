@@ -27,7 +27,12 @@ export interface LinkLimits {
   readonly maxCallsPerSecond: number;
   readonly maxQueuedCalls: number;
   readonly callTimeoutMs: number;
+  /** Timeout of an optional call (a TriggerMessage): one the charger never answers holds nothing long. */
+  readonly optionalCallTimeoutMs?: number;
 }
+
+/** The agent's calls that go before any optional one (ocpp-rpc sends one call at a time per charger). */
+const URGENT: ReadonlySet<string> = new Set(["RemoteStopTransaction"]);
 
 export type InboundHandler = (params: unknown) => Promise<unknown> | unknown;
 
@@ -51,6 +56,12 @@ export class ChargerLink {
   private pacing: { cancel: () => void; resolve: (go: boolean) => void } | undefined;
   /** Calls slowed down since the last log line about it (logged once per series, then per 100). */
   private pacedCalls = 0;
+  /** The agent's calls handed to ocpp-rpc and not settled; urgent ones among them. */
+  private outstanding = 0;
+  private urgent = 0;
+  /** Optional calls waiting for an idle link, and the one in flight (aborted when an urgent call comes). */
+  private readonly optionalWaiting: { go: (a: AbortController) => void; skip: (e: AgentError) => void }[] = [];
+  private optionalInFlight: AbortController | undefined;
 
   constructor(
     readonly chargePointId: string,
@@ -108,21 +119,67 @@ export class ChargerLink {
     this.peer.handle(action, ({ params }) => this.admit(action, () => handler(params)));
   }
 
-  async call<A extends keyof OutgoingCalls>(action: A, req: OutgoingCalls[A]["req"]): Promise<OutgoingCalls[A]["conf"]> {
+  /**
+   * One of the agent's calls. `optional` (a TriggerMessage for evidence or progress): it goes out
+   * only when no other call of the agent's is outstanding — ocpp-rpc sends one call at a time
+   * (OCPP-J), so an optional call the charger never answers would hold a later RemoteStop for its
+   * whole timeout — with a short timeout of its own; an urgent call (RemoteStopTransaction)
+   * aborts the one in flight and skips those waiting (DEVICE_REJECTED, nothing sent).
+   */
+  async call<A extends keyof OutgoingCalls>(action: A, req: OutgoingCalls[A]["req"], opts: { optional?: boolean } = {}): Promise<OutgoingCalls[A]["conf"]> {
     if (!this.open) throw new AgentError("DEVICE_DISCONNECTED", `charger ${this.chargePointId} is not connected`, { chargePointId: this.chargePointId, action });
+    const optional = opts.optional === true;
+    const urgent = URGENT.has(action);
+    let abort: AbortController | undefined;
+    if (optional) {
+      abort = await this.idleForOptional(action);
+      if (abort.signal.aborted || this.urgent > 0) {
+        if (this.optionalInFlight === abort) this.optionalInFlight = undefined;
+        this.nextOptional();
+        throw this.skipped(action);
+      }
+    } else if (urgent) {
+      this.urgent++;
+      for (const w of this.optionalWaiting.splice(0)) w.skip(this.skipped(action));
+      this.optionalInFlight?.abort();
+    }
+    const timeoutMs = optional ? Math.min(this.limits.optionalCallTimeoutMs ?? this.limits.callTimeoutMs, this.limits.callTimeoutMs) : this.limits.callTimeoutMs;
+    this.outstanding++;
     try {
-      return (await this.peer.call(action, req, { callTimeoutMs: this.limits.callTimeoutMs })) as OutgoingCalls[A]["conf"];
+      return (await this.peer.call(action, req, { callTimeoutMs: timeoutMs, ...(abort ? { signal: abort.signal } : {}) })) as OutgoingCalls[A]["conf"];
     } catch (err) {
       const name = (err as { name?: string }).name;
       const rpcCode = (err as { rpcErrorCode?: string }).rpcErrorCode;
       if (name === "TimeoutError") {
-        throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId} did not answer ${action} within ${this.limits.callTimeoutMs} ms`, { chargePointId: this.chargePointId, action });
+        throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId} did not answer ${action} within ${timeoutMs} ms`, { chargePointId: this.chargePointId, action });
       }
+      if (abort?.signal.aborted) throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId}: ${action} abandoned for a stop (not answered yet)`, { chargePointId: this.chargePointId, action });
       if (rpcCode !== undefined) {
         throw new AgentError("DEVICE_PROTOCOL", `charger ${this.chargePointId} answered ${action} with ${rpcCode}`, { chargePointId: this.chargePointId, action, rpcErrorCode: rpcCode }, { cause: err });
       }
       throw new AgentError("DEVICE_DISCONNECTED", `charger ${this.chargePointId}: ${action} not answered (connection lost)`, { chargePointId: this.chargePointId, action }, { cause: err });
+    } finally {
+      this.outstanding--;
+      if (urgent) this.urgent--;
+      if (abort && this.optionalInFlight === abort) this.optionalInFlight = undefined;
+      this.nextOptional();
     }
+  }
+
+  /** The link's optional slot, claimed now or when the link is idle; rejects (nothing sent) while a stop is queued or in flight. */
+  private idleForOptional(action: string): Promise<AbortController> {
+    if (this.urgent > 0) return Promise.reject(this.skipped(action));
+    if (this.outstanding === 0 && !this.optionalInFlight && this.optionalWaiting.length === 0) return Promise.resolve((this.optionalInFlight = new AbortController()));
+    return new Promise((resolve, reject) => this.optionalWaiting.push({ go: resolve, skip: reject }));
+  }
+
+  private nextOptional(): void {
+    if (this.outstanding > 0 || this.optionalInFlight || this.urgent > 0) return;
+    this.optionalWaiting.shift()?.go((this.optionalInFlight = new AbortController()));
+  }
+
+  private skipped(action: string): AgentError {
+    return new AgentError("DEVICE_REJECTED", `charger ${this.chargePointId}: ${action} not sent (a stop goes first)`, { chargePointId: this.chargePointId, action });
   }
 
   /**

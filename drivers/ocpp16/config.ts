@@ -113,6 +113,8 @@ export const Ocpp16ConfigSchema = z
     lateStopWaitS: seconds.default(60),
     /** Timeout of the agent's own calls to a charger. */
     callTimeoutS: seconds.default(30),
+    /** Timeout of the agent's optional TriggerMessage(MeterValues) (at most callTimeoutS): one never answered holds the link no longer. */
+    triggerTimeoutS: seconds.default(5),
     /** Largest WebSocket frame accepted; a bigger one closes that charger's connection (1009). */
     maxFrameBytes: z.number().int().min(1024).default(65_536),
     /** A charger may make the agent handle this many calls per second on average (burst: 4×): more are answered more slowly (pipelined ones, junk frames: its connection closes). */

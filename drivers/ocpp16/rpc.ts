@@ -29,7 +29,7 @@ export interface RpcPeer {
   readonly protocol: string | undefined;
   readonly handshake: { readonly remoteAddress?: string };
   handle(action: string, handler: (call: RpcCall) => unknown): void;
-  call(action: string, params: unknown, options?: { callTimeoutMs?: number }): Promise<unknown>;
+  call(action: string, params: unknown, options?: { callTimeoutMs?: number; signal?: AbortSignal }): Promise<unknown>;
   sendRaw(message: string | Buffer): void;
   close(options?: { code?: number; reason?: string; force?: boolean; awaitPending?: boolean }): Promise<unknown>;
   on(event: string, listener: (...args: never[]) => void): unknown;

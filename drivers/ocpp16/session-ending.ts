@@ -16,6 +16,12 @@ import { implausibleNote, settleableOf, type SessionPlausibility } from "./sessi
 import type { SessionTimers } from "./session-timers.ts";
 import { onBackgroundFailure } from "./background.ts";
 
+/** What a failed TriggerMessage means for its reply: none comes (refused, not sent), or one may still come (timed out, abandoned, link lost). */
+export function triggerFailure(err: unknown): "refused" | "unknown" {
+  const code = err instanceof AgentError ? err.code : undefined;
+  return code === "DEVICE_REJECTED" || code === "DEVICE_PROTOCOL" ? "refused" : "unknown";
+}
+
 /** Largest energy (Wh) whose price, rounded half up, stays within the limit. */
 function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
   return Math.floor((limitMinor * 1000 + 499) / unitPriceMinor);
@@ -77,8 +83,10 @@ export class SessionEnding {
     link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).then(
       (conf) => {
         answered();
+        // A Rejected stop is not a stop the charger had: no stop check (its triggers would only
+        // stand in front of the stop sent again).
         if (conf.status !== "Accepted") this.host.log.warn("remote_stop_rejected", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId });
-        this.askRegisterAfterStop(transactionId);
+        else this.askRegisterAfterStop(transactionId);
       },
       (err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }),
     );
@@ -101,13 +109,14 @@ export class SessionEnding {
       const link = s ? this.host.link(s.chargePointId) : undefined;
       if (!s || s.state !== "delivering" || !link || !this.evidence.stopAnswered(transactionId)) return;
       if (left > 1) this.timers.set(transactionId, "check", step, () => ask(left - 1));
-      const answered = this.evidence.triggerSent(transactionId);
-      link.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: s.connectorId }).then(
+      const answered = this.evidence.triggerSent(transactionId, { afterStop: true });
+      // Optional (charger-link.ts): never in front of a stop, with a short timeout of its own.
+      link.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: s.connectorId }, { optional: true }).then(
         (conf) => {
-          answered(conf.status === "Accepted");
+          answered(conf.status === "Accepted" ? "accepted" : "refused");
           if (conf.status !== "Accepted") this.host.log.warn("stop_check_trigger_refused", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, status: conf.status, note: "no register evidence of charging after the stop" });
         },
-        (err: unknown) => (answered(false), this.host.log.debug("trigger_failed", { err })),
+        (err: unknown) => (answered(triggerFailure(err)), this.host.log.debug("trigger_failed", { err })),
       );
     };
     this.timers.set(transactionId, "check", step, () => ask(2));
@@ -150,7 +159,7 @@ export class SessionEnding {
     const stoppedSaysCharger = reportedAfterStop && !inTransaction(status);
     // Charging (energy flowing; not Suspended*) reported after the charger answered the stop.
     const chargingAfterStop = status === "Charging" && statusAt >= Math.max(since, stop?.confAt ?? since);
-    const grewAfterStop = this.evidence.chargedAfterStop(transactionId);
+    const grewAfterStop = this.evidence.chargedAfterStop(transactionId, this.plausible.realPowerW(s));
     if (stoppedSaysCharger || (!chargingAfterStop && !grewAfterStop)) {
       const pastDeadline = this.host.scheduler.now() >= this.settleBy(s);
       this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown", reportedAfterStop, pastDeadline });
@@ -163,7 +172,9 @@ export class SessionEnding {
     this.host.log.error("remote_stop_ignored", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli, evidence: grewAfterStop ? "register grew after the stop" : "Charging reported after the stop" });
     void this.finish(
       transactionId,
-      (cur) => ({ milli: Math.max(cur.milli, limitMilli), amountMinor: Math.max(cur.amountMinor, cur.limitMinor), reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "overrun" }),
+      // The energy the reservation buys, never a raw figure above it (one bad reading can be
+      // ×1000): the invoice and the receipt carry what is settled.
+      (cur) => ({ milli: limitMilli, amountMinor: cur.limitMinor, reason: endReasonOf(undefined, cur.stop?.cause), endedBy: "overrun" }),
       {
         alarm: {
           code: "OCPP_STOP_IGNORED",

@@ -29,9 +29,11 @@ interface StopWindow {
 
 interface Trigger {
   /** Sent after the charger answered the stop: its reply was read after the stop. */
-  readonly afterStop: boolean;
+  afterStop: boolean;
   /** The charger accepted it: a reply will come. */
   accepted: boolean;
+  /** When it went out (agent clock): its reply was read no earlier. */
+  readonly sentAt: number;
 }
 
 export class SessionEvidence {
@@ -40,8 +42,8 @@ export class SessionEvidence {
   private readonly stops = new Map<string, StopWindow>();
   /** Each session's MeterValues triggers not answered yet, oldest first. */
   private readonly triggers = new Map<string, Trigger[]>();
-  /** The session's progress at each reply to a trigger sent after the stop's answer, in arrival order. */
-  private readonly triggered = new Map<string, number[]>();
+  /** The session's plausible progress at each reply to a trigger sent after the stop's answer, and when it arrived (agent clock), in arrival order. */
+  private readonly triggered = new Map<string, { milli: number; sentAt: number; at: number }[]>();
 
   constructor(private readonly host: Pick<SessionHost, "scheduler">) {}
 
@@ -54,8 +56,13 @@ export class SessionEvidence {
     const now = this.host.scheduler.now();
     const cur = this.stops.get(transactionId);
     if (!cur || cur.sentAt < connectedSince) {
+      // A new window: readings kept, and triggers sent, before it are not of it (an older
+      // trigger's reply must never become the reference of this window's growth). Those triggers
+      // stay queued, demoted: their replies may still come on this connection, and must be taken
+      // for them, not for this window's triggers (which would make a pre-stop reading evidence).
       this.stops.set(transactionId, { sentAt: now });
       this.triggered.delete(transactionId);
+      for (const t of this.triggers.get(transactionId) ?? []) t.afterStop = false;
     }
     return () => {
       const w = this.stops.get(transactionId);
@@ -75,19 +82,24 @@ export class SessionEvidence {
   }
 
   /**
-   * A TriggerMessage(MeterValues) for the session's connector goes out now. Returns the function
-   * that records its answer: not Accepted, no reply comes (and none is waited for).
+   * A TriggerMessage(MeterValues) for the session's connector goes out now; `afterStop`: one of the
+   * stop check's (its reply is evidence if the current window's stop was answered) — a reconnect's
+   * trigger never is. Returns the function that records its answer: "refused" (not Accepted, or
+   * not sent), no reply comes; "unknown" (timed out, abandoned for a stop), a reply may still come,
+   * so it stays in the queue — taking a late reply for a LATER trigger could make a pre-stop
+   * reading the reference of "growth after the stop"; taking a reply for an earlier one only loses
+   * evidence.
    */
-  triggerSent(transactionId: string): (accepted: boolean) => void {
-    const t: Trigger = { afterStop: this.stopAnswered(transactionId), accepted: false };
+  triggerSent(transactionId: string, kind: { afterStop: boolean }): (answer: "accepted" | "refused" | "unknown") => void {
+    const t: Trigger = { afterStop: kind.afterStop && this.stopAnswered(transactionId), accepted: false, sentAt: this.host.scheduler.now() };
     let queue = this.triggers.get(transactionId);
     if (!queue) this.triggers.set(transactionId, (queue = []));
     queue.push(t);
-    return (accepted) => {
+    return (answer) => {
       const q = this.triggers.get(transactionId);
       if (!q || !q.includes(t)) return;
-      if (accepted) t.accepted = true;
-      else q.splice(q.indexOf(t), 1);
+      if (answer === "accepted") t.accepted = true;
+      else if (answer === "refused") q.splice(q.indexOf(t), 1);
     };
   }
 
@@ -97,7 +109,8 @@ export class SessionEvidence {
   }
 
   /**
-   * A MeterValues sample arrived now and left the session's progress at `milli`. `triggered`: its
+   * A MeterValues sample arrived now and left the session's PLAUSIBLE progress (metering.ts: a bit
+   * flip or a kWh/Wh slip is no step of it) at `milli`. `triggered`: its
    * context is "Trigger". The reply to the oldest trigger still waiting; kept as evidence if that
    * trigger went out after the charger had answered the stop. Anything else is progress only.
    */
@@ -108,14 +121,24 @@ export class SessionEvidence {
     if (!t?.afterStop) return;
     let kept = this.triggered.get(transactionId);
     if (!kept) this.triggered.set(transactionId, (kept = []));
-    kept.push(milli);
+    kept.push({ milli, sentAt: t.sentAt, at: this.host.scheduler.now() });
     if (kept.length > TRIGGERED_KEPT) kept.splice(1, 1); // the earliest stays: the reference of any growth
   }
 
-  /** The register grew between two replies to triggers sent after the charger answered the stop. */
-  chargedAfterStop(transactionId: string): boolean {
+  /**
+   * The register grew between two replies to triggers sent after the charger answered the stop —
+   * by no more than the connector's rated power (`maxPowerW`, agent clock; twice it, and a few Wh
+   * of rounding, as metering.ts allows a step) could deliver in the time the two readings were
+   * taken within (from the first trigger's sending to the last reply's arrival): more is a
+   * reading the charger got wrong (a kWh/Wh slip, a bit flip), not evidence.
+   */
+  chargedAfterStop(transactionId: string, maxPowerW: number): boolean {
     const kept = this.triggered.get(transactionId) ?? [];
-    return kept.length >= 2 && kept.at(-1)! > kept[0]!;
+    if (kept.length < 2) return false;
+    const first = kept[0]!;
+    const last = kept.at(-1)!;
+    const growth = last.milli - first.milli;
+    return growth > 0 && growth <= Math.ceil((maxPowerW * 2 * Math.max(0, last.at - first.sentAt)) / 3_600_000) + 10;
   }
 
   /** The session has ended: nothing of it is needed any more. */

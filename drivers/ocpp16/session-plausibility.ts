@@ -21,9 +21,10 @@ export class SessionPlausibility {
   /**
    * The session's plausible track after a reading: the reading applied with each step bounded by
    * the rated power on the agent's clock (metering.ts). A step above it is ignored there (logged,
-   * and named in the alarm of a settlement of progress): it can never be settled from progress. Live progress, the limit
-   * stop and the overrun evidence use the readings as received (a charger may deliver more than
-   * its configured rating; stopping early is the safe mistake).
+   * and named in the alarm of a settlement of progress): it can never be settled from progress —
+   * nor be evidence of an overrun (session-evidence.ts). Live progress and the limit stop use the
+   * readings as received (a charger may deliver more than its configured rating; stopping early
+   * is the safe mistake).
    */
   plausibleTrack(s: Sale, meterStartWh: number, wh: number, at: number): PlausibleTrack | undefined {
     // No track yet (the first reading, or a session journaled before there was one): it starts as the raw track.
@@ -42,7 +43,7 @@ export class SessionPlausibility {
   }
 
   /** The connector's rated power on the agent's clock (a sped-up virtual charger delivers its rating in shorter seconds). */
-  private realPowerW(s: Sale): number {
+  realPowerW(s: Sale): number {
     return (this.host.binding(s.point)?.maxPowerW ?? DEFAULT_MAX_POWER_W) * this.host.powerScale;
   }
 

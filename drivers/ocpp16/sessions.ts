@@ -29,7 +29,7 @@ import { LogThrottle } from "./log-throttle.ts";
 import { applySample, sampleOutcome, settleAtStop } from "./metering.ts";
 import { describeSampledValues, energyRegister, endReasonOf, idTagFor, inTransaction } from "./readings.ts";
 import type { Sale, SaleBook } from "./sales.ts";
-import { SessionEnding } from "./session-ending.ts";
+import { SessionEnding, triggerFailure } from "./session-ending.ts";
 import { SessionEvidence } from "./session-evidence.ts";
 import type { PointBinding, SessionHost } from "./session-host.ts";
 import { SessionPlausibility, settleableOf } from "./session-plausibility.ts";
@@ -228,8 +228,8 @@ export class Sessions {
     const grew = (outcome.kind === "grew" || outcome.kind === "glitch") && outcome.milli > s.milli;
     const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
-    // The readings as received (a charger may deliver more than its configured rating): see session-plausibility.ts.
-    this.evidence.observeSample(s.transactionId, milli, req.meterValue.some((v) => v.sampledValue.some((x) => x.context === "Trigger")));
+    // The plausible track (a kWh/Wh slip is no growth), checked again against the rated power between the replies.
+    this.evidence.observeSample(s.transactionId, plausible?.milli ?? s.plausible?.milli ?? milli, req.meterValue.some((v) => v.sampledValue.some((x) => x.context === "Trigger")));
     if ((outcome.kind !== "same" && outcome.kind !== "stale") || plausible !== s.plausible) await this.book.put({ ...applySample(s, outcome), milli, amountMinor, ...(plausible ? { plausible } : {}) });
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};
@@ -330,12 +330,15 @@ export class Sessions {
         }
         continue;
       }
-      const answered = this.evidence.triggerSent(s.transactionId); // its reply is not one the stop's evidence may use
-      link.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: s.connectorId }).then(
-        (conf) => answered(conf.status === "Accepted"),
-        (err: unknown) => (answered(false), this.host.log.debug("trigger_failed", { err })),
-      );
+      // The stop first (it opens this connection's stop window); then a fresh reading, which is
+      // progress only — never evidence of charging after the stop — and which the link does not
+      // send while the stop is on its way (charger-link.ts: optional calls).
       if (s.stop) this.ending.sendStop(s.transactionId);
+      const answered = this.evidence.triggerSent(s.transactionId, { afterStop: false });
+      link.call("TriggerMessage", { requestedMessage: "MeterValues", connectorId: s.connectorId }, { optional: true }).then(
+        (conf) => answered(conf.status === "Accepted" ? "accepted" : "refused"),
+        (err: unknown) => (answered(triggerFailure(err)), this.host.log.debug("trigger_failed", { err })),
+      );
       // Only a status reported on this connection that says the transaction is over: an unknown
       // one (a charger without TriggerMessage, after an agent restart) is not "ended".
       if (this.ending.endedStatus(s)) this.ending.armMissingTimer(s.transactionId);

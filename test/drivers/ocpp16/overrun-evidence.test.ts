@@ -30,6 +30,9 @@ const link = fc.record({
   spacingMs: fc.integer({ min: 10, max: 5_000 }),
 });
 
+/** The connector's rating: the register below grows 100 Wh/s (360 kW). */
+const RATED_W = 360_000;
+
 /** Runs one session's messages in arrival order; returns whether evidence was found. */
 function run(l: Link, keepsCharging: boolean): boolean {
   let now = 0;
@@ -42,7 +45,7 @@ function run(l: Link, keepsCharging: boolean): boolean {
   // A trigger sent on reconnect, before the stop: its reply (read then, or later) must not count.
   if (l.earlyTriggerReplyMs !== undefined) {
     const sentAt = S - 10;
-    events.push({ at: sentAt, run: () => evidence.triggerSent("tx")(true) });
+    events.push({ at: sentAt, run: () => evidence.triggerSent("tx", { afterStop: false })("accepted") });
     events.push({ at: sentAt + l.earlyTriggerReplyMs, run: () => evidence.observeSample("tx", register(sentAt + l.downMs), true) });
   }
   let answered: (() => void) | undefined;
@@ -58,18 +61,18 @@ function run(l: Link, keepsCharging: boolean): boolean {
     const readAt = sentAt + l.downMs;
     const replyAt = Math.max(readAt + l.upMs, lastReplyAt + 1, l.earlyTriggerReplyMs !== undefined ? S - 10 + l.earlyTriggerReplyMs + 1 : 0);
     lastReplyAt = replyAt;
-    let done: ((a: boolean) => void) | undefined;
-    events.push({ at: sentAt, run: () => (done = evidence.triggerSent("tx")) });
+    let done: ((a: "accepted" | "refused" | "unknown") => void) | undefined;
+    events.push({ at: sentAt, run: () => (done = evidence.triggerSent("tx", { afterStop: true })) });
     // Its answer comes before the reply it announces — and never before the trigger went out
     // (on a zero-delay link both are at the same instant; the sort is stable: sent, answered, reply).
-    events.push({ at: Math.max(sentAt, readAt + l.upMs - 0.5), run: () => done!(true) });
+    events.push({ at: Math.max(sentAt, readAt + l.upMs - 0.5), run: () => done!("accepted") });
     events.push({ at: replyAt, run: () => evidence.observeSample("tx", register(readAt), true) });
   }
   for (const e of events.sort((a, b) => a.at - b.at)) {
     now = e.at;
     e.run();
   }
-  return evidence.chargedAfterStop("tx");
+  return evidence.chargedAfterStop("tx", RATED_W);
 }
 
 /** Runs: 500 by default; RUNS=100000 for a campaign. The zero-delay link always runs (it once broke the harness). */
@@ -90,7 +93,7 @@ it("queued and unsolicited samples are progress only: a queue drained after the 
   now = 10;
   answered();
   for (let k = 0; k < 30; k++) ((now = 20 + k * 150), evidence.observeSample("tx", 100 + k * 10, false));
-  expect(evidence.chargedAfterStop("tx")).toBe(false);
+  expect(evidence.chargedAfterStop("tx", RATED_W)).toBe(false);
 });
 
 it("a charger that refuses TriggerMessage gives no evidence: the refused triggers wait for no reply", () => {
@@ -99,8 +102,8 @@ it("a charger that refuses TriggerMessage gives no evidence: the refused trigger
   const answered = evidence.stopSent("tx", 0);
   now = 10;
   answered();
-  evidence.triggerSent("tx")(false);
-  evidence.triggerSent("tx")(false);
+  evidence.triggerSent("tx", { afterStop: true })("refused");
+  evidence.triggerSent("tx", { afterStop: true })("refused");
   for (let k = 0; k < 4; k++) ((now = 20 + k * 150), evidence.observeSample("tx", 100 + k * 10, true)); // "Trigger" context, unasked
-  expect(evidence.chargedAfterStop("tx")).toBe(false);
+  expect(evidence.chargedAfterStop("tx", RATED_W)).toBe(false);
 });

@@ -7,7 +7,8 @@ import { priceOf } from "../../../agent/core/money.ts";
 import { authorizeCmd, isEnd, isFault, isProgress, openRig, pluggedAndAuthorized, synced, testConfig, waitUntil } from "./helpers.ts";
 
 it("a charger that ignores RemoteStop at the limit is settled as an overrun (the reserved amount) with an alarm; its late stop ends nothing", async () => {
-  const rig = await openRig();
+  // Rated as it delivers: the overrun evidence is the plausible track (a step above the rated power is a bad reading, not charging on).
+  const rig = await openRig(testConfig({ chargers: [{ id: "CP-1", maxPowerW: 360_000, connectors: [{ connectorId: 1, point: 1 }] }] }));
   const cp = await rig.chargePoint({ powerW: 360_000 });
   cp.ignoreRemoteStop = true;
   await pluggedAndAuthorized(rig, cp, authorizeCmd({ limitMinor: 300 }));
