@@ -103,7 +103,7 @@ export class SessionEnding {
     // accepted stop (IEC 61851 gives seconds) is not charging on. Defaults: at 15 s and 30 s of 60.
     // Session timers ("check", one at a time, the second armed by the first): the session's end
     // and the driver's close cancel them — bare timers held a stopped daemon's exit up to 30 s.
-    const step = Math.min(15_000, this.host.stopTimeoutMs / 4);
+    const step = this.rampDownMs();
     const ask = (left: number): void => {
       const s = this.book.get(transactionId);
       const link = s ? this.host.link(s.chargePointId) : undefined;
@@ -120,6 +120,11 @@ export class SessionEnding {
       );
     };
     this.timers.set(transactionId, "check", step, () => ask(2));
+  }
+
+  /** After an accepted stop, how long a charger may still show charging (IEC 61851 gives seconds). */
+  private rampDownMs(): number {
+    return Math.min(15_000, this.host.stopTimeoutMs / 4);
   }
 
   /**
@@ -157,8 +162,10 @@ export class SessionEnding {
     const statusAt = this.host.statusAt(s.chargePointId, s.connectorId) ?? -Infinity;
     const reportedAfterStop = status !== undefined && statusAt >= since;
     const stoppedSaysCharger = reportedAfterStop && !inTransaction(status);
-    // Charging (energy flowing; not Suspended*) reported after the charger answered the stop.
-    const chargingAfterStop = status === "Charging" && statusAt >= Math.max(since, stop?.confAt ?? since);
+    // Charging (energy flowing; not Suspended*) reported after the charger answered the stop — and
+    // after the ramp-down allowance the register checks get too: a car and charger ramping down, or
+    // the answer to a status trigger asked for before the stop, still say Charging for a moment.
+    const chargingAfterStop = status === "Charging" && statusAt >= Math.max(since, (stop?.confAt ?? since) + this.rampDownMs());
     const grewAfterStop = this.evidence.chargedAfterStop(transactionId, this.plausible.realPowerW(s));
     if (stoppedSaysCharger || (!chargingAfterStop && !grewAfterStop)) {
       const pastDeadline = this.host.scheduler.now() >= this.settleBy(s);
