@@ -12,6 +12,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
@@ -103,7 +104,18 @@ export class CentralSystem {
       res.end("OCPP 1.6J central system: connect with a WebSocket (subprotocol ocpp1.6) to " + listen.path + "/<chargePointId>\n");
     };
     const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: tls.minVersion }, notWebSocket) : createHttpServer(notWebSocket);
-    server.on("upgrade", this.rpc.handleUpgrade);
+    // ocpp-rpc's handler is async and decodes the path before its own try: a bad %-escape
+    // (/ocpp/%E0) rejected unhandled — one request without credentials stopped the daemon (review
+    // 12g #1). Refused here with a 400 first; any other failure of it ends that socket, never us.
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const refuse = (why: string, err?: unknown) => {
+        this.options.logger.warn("ocpp_upgrade_refused", { from: req.socket.remoteAddress, why, ...(err !== undefined ? { err } : {}) });
+        if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        socket.destroy();
+      };
+      if (!decodablePath(req.url)) return refuse("request path is not a valid URL path");
+      Promise.resolve(this.rpc.handleUpgrade(req, socket, head)).catch((err: unknown) => refuse("upgrade failed", err));
+    });
     server.on("clientError", (_err, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {
       server.once("error", (err) => reject(new AgentError("DEVICE_DISCONNECTED", `OCPP listener ${listen.host}:${listen.port}: ${err.message}`, { host: listen.host, port: listen.port }, { cause: err })));
@@ -221,4 +233,14 @@ function samePassword(given: Buffer, expected: Buffer): boolean {
   const a = createHash("sha256").update(given).digest();
   const b = createHash("sha256").update(expected).digest();
   return timingSafeEqual(a, b);
+}
+
+/** The upgrade's path, decoded as ocpp-rpc will decode it (each segment), without throwing. */
+function decodablePath(url: string | undefined): boolean {
+  try {
+    for (const part of new URL(`http://localhost${url ?? "/"}`).pathname.split("/")) decodeURIComponent(part);
+    return true;
+  } catch {
+    return false;
+  }
 }

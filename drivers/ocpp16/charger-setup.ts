@@ -37,19 +37,28 @@ export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, as
         deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=${value}: ${consequence}` });
       }
     }
-    // No start the agent did not sell: a charger's own authorization of a card (review 12f #6).
-    for (const key of OFFLINE_AUTH_KEYS) {
-      const { status } = await link.call("ChangeConfiguration", { key, value: "false" });
-      if (status === "Accepted" || status === "NotSupported") continue; // NotSupported: the charger has no such feature
-      deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value: "false", status });
-      deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=false: it may let a card charge without the agent (from its cache or while offline)` });
-    }
-    if (!askStatus) return;
-    for (const k of rt.config.connectors) {
-      const { status } = await link.call("TriggerMessage", { requestedMessage: "StatusNotification", connectorId: k.connectorId });
-      if (status !== "Accepted") deps.log.warn("charger_trigger_refused", { chargePointId: rt.config.id, connectorId: k.connectorId, status });
+    if (askStatus) {
+      for (const k of rt.config.connectors) {
+        const { status } = await link.call("TriggerMessage", { requestedMessage: "StatusNotification", connectorId: k.connectorId });
+        if (status !== "Accepted") deps.log.warn("charger_trigger_refused", { chargePointId: rt.config.id, connectorId: k.connectorId, status });
+      }
     }
   } catch (err) {
     deps.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, err });
+  }
+  // No start the agent did not sell: a charger's own authorization of a card (review 12f #6). Best
+  // effort, after what the sessions need and each key on its own: optional calls (charger-link.ts:
+  // never in front of a stop, a short timeout), and a CALLERROR or silence on one of them neither
+  // skips the connectors' status nor holds a RemoteStart/RemoteStop (review 12g #2). The real
+  // protection is the Invalid the agent answers to any tag not its own.
+  for (const key of OFFLINE_AUTH_KEYS) {
+    try {
+      const { status } = await link.call("ChangeConfiguration", { key, value: "false" }, { optional: true });
+      if (status === "Accepted" || status === "NotSupported") continue; // NotSupported: the charger has no such feature
+      deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value: "false", status });
+      deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=false: it may let a card charge without the agent (from its cache or while offline)` });
+    } catch (err) {
+      deps.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, key, err });
+    }
   }
 }

@@ -43,7 +43,7 @@ export interface RpcClient extends RpcPeer {
 
 export interface RpcServer {
   auth(cb: (accept: (session?: Record<string, unknown>, protocol?: string) => void, reject: (code: number, message: string) => void, handshake: RpcHandshake) => void): void;
-  readonly handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  readonly handleUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void | Promise<void>;
   on(event: "client", listener: (client: RpcPeer & { readonly handshake: RpcHandshake }) => void): unknown;
   on(event: "upgradeAborted", listener: (e: { error: unknown; identity: string }) => void): unknown;
   on(event: "error", listener: (e: unknown) => void): unknown;
