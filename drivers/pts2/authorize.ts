@@ -165,7 +165,7 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       throw new AgentError("DEVICE_TIMEOUT", `PumpAuthorize of transaction ${record.transaction} on pump ${record.pump} unresolved after ${sends} sends`, { pump: record.pump, transaction: record.transaction });
     }
     sends++;
-    let foreignConfirmed: TxRecord | undefined;
+    let parkedConfirmed: TxRecord | undefined;
     try {
       const { data } = await deps.exchange.request("PumpAuthorize", {
         Pump: record.pump,
@@ -200,10 +200,10 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       // Confirmed to our FIRST request of this number: authorized in one write, its UserId check
       // pending in the same write — a kill before the check leaves it pending, never lost (R4-1).
       record = await deps.book.update(record.flowId, () => ({ phase: "authorized", confirmed: true, userCheckPending: true }));
-      await checkConfirmedUser(record, deps);
+      await checkConfirmedUser(record, deps, true);
       const checked = deps.book.byFlow(record.flowId) ?? record;
-      if (!checked.foreign) return checked;
-      foreignConfirmed = checked; // thrown below, outside this catch
+      if (checked.phase !== "authorizing") return checked;
+      parkedConfirmed = checked; // parked (user-check.ts, R8-1): thrown below, outside this catch
     } catch (err) {
       if (isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_ALREADY_EXIST) || isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
         // Our own earlier attempt, or a number / pump someone else took since the probe: the read-back decides.
@@ -234,11 +234,11 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       deps.logger.warn("pts_authorize_unanswered", { pump: record.pump, transaction: record.transaction, err });
       mayHaveLanded = true;
     }
-    if (foreignConfirmed !== undefined) {
-      // The confirmation was the POS's authorization under our number (user-check.ts): the pump is
-      // taken, so no other number is tried; the flow gives its reservation back.
-      const f = foreignConfirmed;
-      throw new AgentError("DEVICE_REJECTED", `pump ${f.pump} transaction ${f.transaction}: the confirmed authorization is another controller user's`, { pump: f.pump, transaction: f.transaction, code: "PTS_FOREIGN_TRANSACTION" });
+    if (parkedConfirmed !== undefined) {
+      // The confirmation read back under another UserId (user-check.ts): ours after a re-creation
+      // of the controller's users, or the POS's that took the number — parked for a technician;
+      // the flow keeps the reservation (review 8, R8-1).
+      throw await ownershipUnknown(parkedConfirmed, parkedConfirmed.sentAs?.why ?? "the confirmed authorization reads back under another controller user", deps);
     }
   }
 }

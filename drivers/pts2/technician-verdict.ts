@@ -11,7 +11,9 @@
 // PTS_OWNERSHIP_UNKNOWN alarm was raised) takes one, and not while the driver is resolving its
 // PumpAuthorize (review 5, R5-2: a claim on a record merely waiting for a busy read-back was
 // accepted, and then charged the POS's sale that took the number). One the controller confirmed to
-// us is ours already, one closed is closed. A claim never beats a provable UserId contradiction
+// us is ours already — unless its UserId contradicted ours, then it was parked like the others
+// (user-check.ts, review 8 R8-1) and its `sentAs` marked in doubt, so a claim decides it — one
+// closed is closed. A claim never beats a provable UserId contradiction
 // (ownership.ts).
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";

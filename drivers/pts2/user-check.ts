@@ -11,6 +11,7 @@ import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import type { TransactionInfo } from "./decode-config.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
+import { ownershipUnknown } from "./authorize.ts";
 import { provableContradiction, readTransaction } from "./ownership.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
@@ -28,32 +29,52 @@ export interface UserCheckDeps {
 /**
  * The UserId of a confirmed authorization, as read back (`info`): corroborates or contradicts the
  * agent's id; alarms PTS_USER_MISMATCH once when it is news. Clears the record's pending check.
+ * `atAnswer`: called right after the controller confirmed our first send (authorize.ts), before
+ * the flow was told anything; otherwise (a pending check retried, a sale read) the record may be
+ * filling and reported to the flow already.
  */
-export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | undefined, deps: UserCheckDeps): Promise<void> {
+export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | undefined, deps: UserCheckDeps, atAnswer = false): Promise<boolean> {
   // A confirmation is not proof by itself: a controller may confirm a same-number PumpAuthorize as
   // "the same request again" whoever sent the first one (the twin's default; review 5, R5-4), so
-  // the attendant's POS taking the number our probe had just found free (its automatic numbering
-  // picks LastTransaction + 1, as we do) gets OUR first send confirmed. When the UserId provably
-  // contradicts the trusted id the record was sent as, it is the POS's sale: refused and foreign in
-  // our book — never settled, stopped or closed by us, and no lesson about our own id.
+  // the attendant's POS taking the number our probe had just found free may get OUR first send
+  // confirmed. But a UserId contradicting the trusted id is just as well OUR sale after the
+  // controller's users were re-created (our login now another UserId): review 8 (R8-1) found the
+  // rule "contradiction → the POS's, refused" cancelled our customer's reservation and left the
+  // authorization live — free fuel, and no PTS_USER_MISMATCH ever. A contradiction decides
+  // nothing: at the answer the sale is parked (PTS_OWNERSHIP_UNKNOWN, the reservation kept) for
+  // `ctl resolve FLOW claim|disown`; later (R8-1b: the fill may be running, reported as ours) the
+  // record is never flipped — it stays ours. Either way PTS_USER_MISMATCH names both ids.
   const contra = info === undefined ? undefined : provableContradiction(r, info, deps.ownUser);
   if (contra !== undefined) {
     const now = deps.now();
-    const next = await deps.book.update(r.flowId, (c) => (c.phase === "authorized" && c.ended === undefined ? { phase: "refused", foreign: true, closedAt: now, userCheckPending: false } : { userCheckPending: false }));
-    if (!next.foreign) return;
-    deps.logger.warn("pts_confirmed_foreign", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: contra });
-    deps.fault({
-      type: "fault",
-      point: r.point,
-      code: "PTS_FOREIGN_TRANSACTION",
-      transactionId: r.flowId,
-      message: `pump ${r.pump} transaction ${r.transaction} was confirmed to our PumpAuthorize, but it is not our authorization (${contra}: another system took the number); not charged, not touched`,
+    let parked = false;
+    const next = await deps.book.update(r.flowId, (c) => {
+      if (!(atAnswer && c.phase === "authorized" && c.ended === undefined && c.closedAt === undefined)) return { userCheckPending: false };
+      parked = true;
+      // The evidence it was sent with is in doubt now: a technician's claim is not overruled by the
+      // same contradiction (ownership.ts), and the read-back keeps it "unknown" until decided.
+      const sentAs = { ...(c.sentAs ?? { trusted: false }), trusted: false, gap: "doubt" as const, why: contra };
+      return { phase: "authorizing", userCheckPending: false, sentAs };
     });
-    return;
+    if (parked || r.userCheckPending) {
+      deps.logger.warn("pts_confirmed_user_contradicts", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: contra, parked });
+      deps.fault({
+        type: "fault",
+        point: r.point,
+        code: "PTS_USER_MISMATCH",
+        transactionId: r.flowId,
+        message: `the controller confirmed our PumpAuthorize of pump ${r.pump} transaction ${r.transaction}, but it reads back ${contra} (the controller's users re-created, or another system took the number); ${parked ? "the sale is parked (PTS_OWNERSHIP_UNKNOWN), not charged and not cancelled" : "the running sale is kept as ours"} — check the agent's user Id on the controller's users page, set controllerUserId to it, then systemctl restart glase-agent`,
+      });
+    }
+    if (parked) {
+      await ownershipUnknown(next, contra, deps);
+      return true;
+    }
+    return false;
   }
   const news = await deps.ownUser.confirmed(info?.userId);
   if (r.userCheckPending) await deps.book.update(r.flowId, () => ({ userCheckPending: false }));
-  if (!news) return;
+  if (!news) return false;
   deps.logger.warn("pts_user_mismatch", { pump: r.pump, transaction: r.transaction, ...news });
   deps.fault({
     type: "fault",
@@ -62,13 +83,14 @@ export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | und
     transactionId: r.flowId,
     message: `the controller confirmed our authorization of pump ${r.pump} transaction ${r.transaction} as controller user ${news.confirmed}, but controllerUserId is ${news.configured}; until fixed (set controllerUserId, then systemctl restart glase-agent), an authorization whose answer is lost is parked, not decided`,
   });
+  return false;
 }
 
 /** Reads a confirmed authorization back for its UserId; a failed read leaves the check pending (true = done). */
-export async function checkConfirmedUser(r: TxRecord, deps: UserCheckDeps): Promise<boolean> {
+export async function checkConfirmedUser(r: TxRecord, deps: UserCheckDeps, atAnswer = false): Promise<boolean> {
   try {
     const info = await readTransaction(r, deps.exchange, deps.units);
-    await noteConfirmedUser(r, info, deps);
+    await noteConfirmedUser(r, info, deps, atAnswer);
     return true;
   } catch (err) {
     deps.logger.warn("pts_user_id_unchecked", { pump: r.pump, transaction: r.transaction, err, next: "retried before the next authorization and at the sale's next read" });

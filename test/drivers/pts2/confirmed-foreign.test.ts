@@ -3,9 +3,11 @@
 // the first one — the assumption review 5's R5-4 fix made for resends) confirms our send when the
 // attendant's POS authorized that very number between our probe and our send: its automatic
 // numbering picks LastTransaction + 1, as the driver does. With the agent's id corroborated, the
-// UserId read back (the POS's) provably contradicts it: the sale is the POS's — refused and foreign,
-// never charged to our customer, never stopped. Found while adding the strict twin profile
+// UserId read back (the POS's) contradicts it. Found while adding the strict twin profile
 // (strict-twin.test.ts); failed on 5f17a87 (our flow reported the POS's 3 L as delivering).
+// Review 8 (R8-1): the same contradiction is OUR sale when the controller's users were re-created,
+// so it decides nothing by itself — the sale is parked (PTS_OWNERSHIP_UNKNOWN, PTS_USER_MISMATCH):
+// never charged to our customer without a technician's decision, never stopped; `disown` ends it.
 import { expect, it } from "vitest";
 import type { DispenserEvent } from "../../../contracts/dispenser.ts";
 import type { TxRecord } from "../../../drivers/pts2/transactions.ts";
@@ -16,7 +18,7 @@ const sale = (id: string) => ({ point: 1, limitMinor: 50000, currency: "SEK", tr
 const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: { context?: { code?: string }; code?: string }) => e.context?.code ?? e.code ?? "error");
 const faults = (events: DispenserEvent[]) => events.flatMap((e) => (e.type === "fault" ? [e.code] : []));
 
-it("the POS's authorization under our just-probed number, confirmed to our first send (default twin): PTS_FOREIGN_TRANSACTION, not charged, not stopped, no user mismatch", async () => {
+it("the POS's authorization under our just-probed number, confirmed to our first send (default twin): parked for a technician (PTS_OWNERSHIP_UNKNOWN + PTS_USER_MISMATCH), not charged, not stopped; disowned, nothing charged", async () => {
   const twin = await startTwin({ userId: 1 });
   const { driver, events, store } = await openDriver(twin, { controllerUserId: 1 });
   cleanup(() => driver.close(), () => twin.close());
@@ -52,11 +54,14 @@ it("the POS's authorization under our just-probed number, confirmed to our first
   twin.deliver(1, 3_000); // the POS's customer fills
   expect({
     auth,
-    record: await driver.saleRecord("OURS"),
+    record: await outcome(driver.saleRecord("OURS")),
     book: ((await store.get("tx/OURS")) as TxRecord).phase,
     faults: faults(events.events),
-  }).toEqual({ auth: "PTS_FOREIGN_TRANSACTION", record: undefined, book: "refused", faults: ["PTS_FOREIGN_TRANSACTION"] });
-  await driver.stop(1);
+  }).toEqual({ auth: "PTS_OWNERSHIP_UNKNOWN", record: "PTS_OWNERSHIP_UNKNOWN", book: "authorizing", faults: ["PTS_USER_MISMATCH", "PTS_OWNERSHIP_UNKNOWN"] });
+  await driver.stop(1); // the flow gives the parked sale up: the stop gate withholds it (filling)
+  // The technician checks the transaction on the controller: the POS's (`ctl resolve OURS disown`).
+  await driver.resolveSale("OURS", "not-ours");
+  expect({ record: await driver.saleRecord("OURS"), book: ((await store.get("tx/OURS")) as TxRecord).phase }).toEqual({ record: undefined, book: "refused" });
   await driver.settled("OURS");
   expect(received(twin, "PumpStop")).toEqual([]);
   expect(twin.pumps.pumps.get(1)!.current).toMatchObject({ userId: 2, state: "Filling", milli: 3_000 });
