@@ -73,6 +73,13 @@ export interface SendWatchState extends FlowBase {
   readonly origins: readonly string[];
   /** A flow holds the terminal: its open invoice is its own (the engine says, input `terminal`). */
   readonly busy: boolean;
+  /**
+   * When the terminal last became idle (a flow holding it ended; journaled): an open read SENT
+   * before it may show that flow's own invoice, answered late (review 4 M) — no landing.
+   */
+  readonly idleSince?: number;
+  /** The read still out was sent before the terminal's last busy/idle change (same-ms order; volatile). */
+  readonly watchStale?: boolean;
   /** The current-invoice read still out (volatile: the runner does not journal it). */
   readonly watchRef?: string;
   /** The superseding invoice being cancelled. */
@@ -124,7 +131,7 @@ function read(s: S, ctx: FlowContext): Step<S> {
   const poll = timer("poll", ctx.settings.pollIntervalMs);
   if (s.watchRef !== undefined) return { state: s, effects: [poll] };
   const ref = clientRef(s.flowId, s.calls + 1);
-  return { state: { ...s, calls: s.calls + 1, watchRef: ref, lastReadAt: ctx.now }, effects: [glase(ref, { op: "getPaymentStatus", version: 0 }), poll] };
+  return { state: { ...s, calls: s.calls + 1, watchRef: ref, watchStale: undefined, lastReadAt: ctx.now }, effects: [glase(ref, { op: "getPaymentStatus", version: 0 }), poll] };
 }
 
 /** Lost sends past the watch's horizon are given up, each with an alarm naming it. */
@@ -158,7 +165,7 @@ function paidLate(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, l: LostSend): 
   return { state: { ...s, lost: rest, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
 }
 
-function onRead(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+function onRead(s: S, o: GlaseOutcome, ctx: FlowContext, stale: boolean): Step<S> {
   if (o.kind !== "ok") return settleOrGo(s, ctx);
   if (o.status === "PAID" && o.ersReference) {
     if (s.paidSeen.includes(o.ersReference)) return settleOrGo(s, ctx);
@@ -167,8 +174,12 @@ function onRead(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     const t = paidLate(s, o, l);
     return settleOrGo(t.state, ctx, ...t.effects);
   }
-  // (A read sent before our last superseding invoice was cancelled may still show that one open.)
-  const fresh = (s.lastReadAt ?? 0) >= (s.closedAt ?? -1);
+  // A read sent before our last superseding invoice was cancelled may still show that one open; a
+  // read sent before the terminal last became idle may show the ended flow's own invoice (an open
+  // status carries no identity, §3.5; answers of parallel calls come in any order). Only a read
+  // SENT after both can tell a late invoice of ours.
+  const sentAt = s.lastReadAt ?? 0;
+  const fresh = !stale && sentAt >= (s.closedAt ?? -1) && sentAt >= (s.idleSince ?? -1);
   const idle = !s.busy && fresh && s.phase === "watching" && s.pending === undefined && ctx.now >= (s.nextSupersedeAt ?? 0);
   if (!isOpenStatus(o.status) || !idle || s.lost.length === 0) return settleOrGo(s, ctx);
   // Open, and no flow holds the terminal: a late invoice of ours — one of the lost sends landed (each
@@ -247,7 +258,7 @@ export function transitionSendWatch(s: S, input: FlowInput, ctx: FlowContext): S
   if (s.phase === "finished") return same(s);
   switch (input.type) {
     case "glase": {
-      if (input.op === "getPaymentStatus" && input.ref === s.watchRef) return onRead({ ...s, watchRef: undefined }, input.outcome, ctx);
+      if (input.op === "getPaymentStatus" && input.ref === s.watchRef) return onRead({ ...s, watchRef: undefined, watchStale: undefined }, input.outcome, ctx, s.watchStale === true);
       const o = pendingOutcome(s, input);
       return o === undefined ? same(s) : onGlase(s, o, ctx);
     }
@@ -260,10 +271,16 @@ export function transitionSendWatch(s: S, input: FlowInput, ctx: FlowContext): S
         return { state: r.state, effects: [...r.effects, ...go.effects] };
       }
       return same(s);
-    case "terminal":
-      return same({ ...join(s, input.lostSends), busy: input.busy });
+    case "terminal": {
+      // Became idle: the time is journaled (reads sent before it prove nothing); the read still out
+      // went before this change, whatever the clock says (two events in one ms).
+      const changed = input.busy !== s.busy;
+      const idle = changed && !input.busy ? { idleSince: ctx.now } : {};
+      const stale = changed && s.watchRef !== undefined ? { watchStale: true } : {};
+      return same({ ...join(s, input.lostSends), busy: input.busy, ...idle, ...stale });
+    }
     case "recover": {
-      const fresh: S = { ...s, pending: undefined, watchRef: undefined };
+      const fresh: S = { ...s, pending: undefined, watchRef: undefined, watchStale: undefined };
       switch (s.phase) {
         case "watching":
           return read(fresh, ctx);
