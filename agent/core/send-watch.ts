@@ -36,6 +36,9 @@ const CANCEL_ALARM_AFTER = 10;
 /** commitReservationTimeout of the superseding invoice: a reservation on it lapses soon even if no cancel lands. */
 const SUPERSEDER_RESERVATION_S = 120;
 
+/** Own payments of ended flows a watch remembers (the terminal's current invoice is one of the last). */
+const CLAIMED_KEPT = 20;
+
 /** One sendInvoice whose answer never came, handed over by the flow that sent it. */
 export interface LostSend {
   /** The flow that sent it: its clientInvoiceId. */
@@ -96,6 +99,8 @@ export interface SendWatchState extends FlowBase {
   readonly cancelAlarmed?: boolean;
   /** ersReferences of late payments already told to a technician (each once). */
   readonly paidSeen: readonly string[];
+  /** Own payments of flows that ended on the terminal while the watch ran (newest last, bounded). */
+  readonly claimed?: readonly string[];
 }
 
 export interface SendWatchStart {
@@ -165,11 +170,38 @@ function paidLate(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, l: LostSend): 
   return { state: { ...s, lost: rest, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
 }
 
+/** The read just answered was sent after the last superseder's cancel and after the terminal last became idle. */
+function readFresh(s: S, stale: boolean): boolean {
+  const sentAt = s.lastReadAt ?? 0;
+  return !stale && sentAt >= (s.closedAt ?? -1) && sentAt >= (s.idleSince ?? -1);
+}
+
+/**
+ * A PAID without receipt.clientInvoiceId (0..1, §4.7) on the idle terminal while a lost send is
+ * out, whose ersReference is no ended flow's own payment: very likely a lost send's late invoice —
+ * this read stopped its reversal (§6.3) and nothing was released. Told once with its ersReference,
+ * the origin unconfirmed (a refund is never sent on a guess). The lost send stays watched.
+ */
+function paidUnconfirmed(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>): { state: S; effects: Effect[] } {
+  const ers = o.ersReference!;
+  // (A payment smaller than every lost send's amount is not one of theirs: a late invoice asks its sale's amount.)
+  const small = o.paidMinor !== undefined && s.lost.every((l) => o.paidMinor! < l.amountMinor);
+  if (s.lost.length === 0 || small || s.lost.some((l) => l.collected === ers) || (s.claimed ?? []).includes(ers)) return { state: s, effects: [] };
+  const paid = o.paidMinor !== undefined ? amount(o.paidMinor) : "AMOUNT";
+  const origins = [...new Set(s.lost.map((l) => l.origin))].join(", ");
+  const message = `terminal ${s.terminalId} (point ${s.lost[0]!.point}): the terminal's current invoice (${o.invoiceReference ?? "reference unknown"}) was paid (${ers}, ${paid} ${s.currency}) while a sendInvoice of flow ${origins} was never answered; its receipt names no clientInvoiceId, so its origin is unconfirmed — no sale claims it and nothing was released for it; check it in Glase, then refund it: ctl refund ${ers} ${paid}`;
+  return { state: { ...s, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
+}
+
 function onRead(s: S, o: GlaseOutcome, ctx: FlowContext, stale: boolean): Step<S> {
   if (o.kind !== "ok") return settleOrGo(s, ctx);
   if (o.status === "PAID" && o.ersReference) {
     if (s.paidSeen.includes(o.ersReference)) return settleOrGo(s, ctx);
     const l = s.lost.find((x) => x.origin === o.clientInvoiceId && x.collected !== o.ersReference);
+    if (!l && o.clientInvoiceId === undefined && readFresh(s, stale) && !s.busy) {
+      const u = paidUnconfirmed(s, o);
+      return settleOrGo(u.state, ctx, ...u.effects);
+    }
     if (!l) return settleOrGo(s, ctx); // the origin's own payment, or another flow's: not ours to handle
     const t = paidLate(s, o, l);
     return settleOrGo(t.state, ctx, ...t.effects);
@@ -178,9 +210,7 @@ function onRead(s: S, o: GlaseOutcome, ctx: FlowContext, stale: boolean): Step<S
   // read sent before the terminal last became idle may show the ended flow's own invoice (an open
   // status carries no identity, §3.5; answers of parallel calls come in any order). Only a read
   // SENT after both can tell a late invoice of ours.
-  const sentAt = s.lastReadAt ?? 0;
-  const fresh = !stale && sentAt >= (s.closedAt ?? -1) && sentAt >= (s.idleSince ?? -1);
-  const idle = !s.busy && fresh && s.phase === "watching" && s.pending === undefined && ctx.now >= (s.nextSupersedeAt ?? 0);
+  const idle = !s.busy && readFresh(s, stale) && s.phase === "watching" && s.pending === undefined && ctx.now >= (s.nextSupersedeAt ?? 0);
   if (!isOpenStatus(o.status) || !idle || s.lost.length === 0) return settleOrGo(s, ctx);
   // Open, and no flow holds the terminal: a late invoice of ours — one of the lost sends landed (each
   // lands at most once; which one is not told, so the oldest is taken off).
@@ -277,7 +307,8 @@ export function transitionSendWatch(s: S, input: FlowInput, ctx: FlowContext): S
       const changed = input.busy !== s.busy;
       const idle = changed && !input.busy ? { idleSince: ctx.now } : {};
       const stale = changed && s.watchRef !== undefined ? { watchStale: true } : {};
-      return same({ ...join(s, input.lostSends), busy: input.busy, ...idle, ...stale });
+      const claimed = input.claimed !== undefined ? { claimed: [...(s.claimed ?? []), input.claimed].slice(-CLAIMED_KEPT) } : {};
+      return same({ ...join(s, input.lostSends), busy: input.busy, ...idle, ...stale, ...claimed });
     }
     case "recover": {
       const fresh: S = { ...s, pending: undefined, watchRef: undefined, watchStale: undefined };
