@@ -55,8 +55,8 @@ it("a stale open read of the next flow's own invoice does not take the lost send
   station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, pointIds: [9], settings: SETTINGS, wrapGlase: wrap });
   await station.engine.start();
 
-  // Sale A: its first sendInvoice is applied 7 s late; A resolves it, re-sends, is paid and ends.
-  sim.sim.injectFault({ operation: "sendInvoice", kind: "latency", latencyMs: 7000, count: 1 });
+  // Sale A: its first sendInvoice is applied 4 s late; A resolves it, re-sends, is paid and ends.
+  sim.sim.injectFault({ operation: "sendInvoice", kind: "latency", latencyMs: 4000, count: 1 });
   const a = await station.engine.startPosPayment(9, 990);
   await until("A paid", () => flows().find((x) => x.flowId === a && x.finished), 10000);
   expect(flows().find((x) => x.flowId === a)!.outcome).toBe("paid");
@@ -73,7 +73,7 @@ it("a stale open read of the next flow's own invoice does not take the lost send
   await until("B ended", () => flows().find((x) => x.flowId === b && x.finished), 5000);
   held!.release();
 
-  // A's lost send lands at ~7 s on the idle till. The watch must still be looking for it and close it.
+  // A's lost send lands at ~4 s on the idle till. The watch must still be looking for it and close it.
   const late = await until("A's late invoice", () => invoicesOf(2).filter((i) => i.invoice.clientInvoiceId === a).length >= 2 && invoicesOf(2).at(-1), 9000);
   expect(late.invoice.clientInvoiceId).toBe(a);
   // On this code: the watch already ended "resolved" on B's stale ISSUED; the late invoice stays open
