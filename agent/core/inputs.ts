@@ -59,9 +59,10 @@ export type FlowInput =
   | { readonly type: "timer"; readonly name: TimerName }
   /**
    * To a terminal's lost-send watch (send-watch.ts): whether a flow holds the terminal now, and a
-   * lost send of a flow that just ended there, handed over.
+   * lost send of a flow that just ended there, handed over, and that flow's own payment (its
+   * ersReference: a PAID of it read later is not a late invoice).
    */
-  | { readonly type: "terminal"; readonly busy: boolean; readonly lostSends?: readonly LostSend[] }
+  | { readonly type: "terminal"; readonly busy: boolean; readonly lostSends?: readonly LostSend[]; readonly claimed?: string }
   /** Journaled as the input of a flow's first transition. */
   | { readonly type: "start" }
   /** The process restarted; the flow's last effects have unknown outcomes. */

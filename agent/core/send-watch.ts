@@ -36,6 +36,9 @@ const CANCEL_ALARM_AFTER = 10;
 /** commitReservationTimeout of the superseding invoice: a reservation on it lapses soon even if no cancel lands. */
 const SUPERSEDER_RESERVATION_S = 120;
 
+/** Own payments of ended flows a watch remembers (the terminal's current invoice is one of the last). */
+const CLAIMED_KEPT = 20;
+
 /** One sendInvoice whose answer never came, handed over by the flow that sent it. */
 export interface LostSend {
   /** The flow that sent it: its clientInvoiceId. */
@@ -73,6 +76,13 @@ export interface SendWatchState extends FlowBase {
   readonly origins: readonly string[];
   /** A flow holds the terminal: its open invoice is its own (the engine says, input `terminal`). */
   readonly busy: boolean;
+  /**
+   * When the terminal last became idle (a flow holding it ended; journaled): an open read SENT
+   * before it may show that flow's own invoice, answered late (review 4 M) — no landing.
+   */
+  readonly idleSince?: number;
+  /** The read still out was sent before the terminal's last busy/idle change (same-ms order; volatile). */
+  readonly watchStale?: boolean;
   /** The current-invoice read still out (volatile: the runner does not journal it). */
   readonly watchRef?: string;
   /** The superseding invoice being cancelled. */
@@ -89,6 +99,8 @@ export interface SendWatchState extends FlowBase {
   readonly cancelAlarmed?: boolean;
   /** ersReferences of late payments already told to a technician (each once). */
   readonly paidSeen: readonly string[];
+  /** Own payments of flows that ended on the terminal while the watch ran (newest last, bounded). */
+  readonly claimed?: readonly string[];
 }
 
 export interface SendWatchStart {
@@ -124,7 +136,7 @@ function read(s: S, ctx: FlowContext): Step<S> {
   const poll = timer("poll", ctx.settings.pollIntervalMs);
   if (s.watchRef !== undefined) return { state: s, effects: [poll] };
   const ref = clientRef(s.flowId, s.calls + 1);
-  return { state: { ...s, calls: s.calls + 1, watchRef: ref, lastReadAt: ctx.now }, effects: [glase(ref, { op: "getPaymentStatus", version: 0 }), poll] };
+  return { state: { ...s, calls: s.calls + 1, watchRef: ref, watchStale: undefined, lastReadAt: ctx.now }, effects: [glase(ref, { op: "getPaymentStatus", version: 0 }), poll] };
 }
 
 /** Lost sends past the watch's horizon are given up, each with an alarm naming it. */
@@ -158,18 +170,47 @@ function paidLate(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, l: LostSend): 
   return { state: { ...s, lost: rest, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
 }
 
-function onRead(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+/** The read just answered was sent after the last superseder's cancel and after the terminal last became idle. */
+function readFresh(s: S, stale: boolean): boolean {
+  const sentAt = s.lastReadAt ?? 0;
+  return !stale && sentAt >= (s.closedAt ?? -1) && sentAt >= (s.idleSince ?? -1);
+}
+
+/**
+ * A PAID without receipt.clientInvoiceId (0..1, §4.7) on the idle terminal while a lost send is
+ * out, whose ersReference is no ended flow's own payment: very likely a lost send's late invoice —
+ * this read stopped its reversal (§6.3) and nothing was released. Told once with its ersReference,
+ * the origin unconfirmed (a refund is never sent on a guess). The lost send stays watched.
+ */
+function paidUnconfirmed(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>): { state: S; effects: Effect[] } {
+  const ers = o.ersReference!;
+  // (A payment smaller than every lost send's amount is not one of theirs: a late invoice asks its sale's amount.)
+  const small = o.paidMinor !== undefined && s.lost.every((l) => o.paidMinor! < l.amountMinor);
+  if (s.lost.length === 0 || small || s.lost.some((l) => l.collected === ers) || (s.claimed ?? []).includes(ers)) return { state: s, effects: [] };
+  const paid = o.paidMinor !== undefined ? amount(o.paidMinor) : "AMOUNT";
+  const origins = [...new Set(s.lost.map((l) => l.origin))].join(", ");
+  const message = `terminal ${s.terminalId} (point ${s.lost[0]!.point}): the terminal's current invoice (${o.invoiceReference ?? "reference unknown"}) was paid (${ers}, ${paid} ${s.currency}) while a sendInvoice of flow ${origins} was never answered; its receipt names no clientInvoiceId, so its origin is unconfirmed — no sale claims it and nothing was released for it; check it in Glase, then refund it: ctl refund ${ers} ${paid}`;
+  return { state: { ...s, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
+}
+
+function onRead(s: S, o: GlaseOutcome, ctx: FlowContext, stale: boolean): Step<S> {
   if (o.kind !== "ok") return settleOrGo(s, ctx);
   if (o.status === "PAID" && o.ersReference) {
     if (s.paidSeen.includes(o.ersReference)) return settleOrGo(s, ctx);
     const l = s.lost.find((x) => x.origin === o.clientInvoiceId && x.collected !== o.ersReference);
+    if (!l && o.clientInvoiceId === undefined && readFresh(s, stale) && !s.busy) {
+      const u = paidUnconfirmed(s, o);
+      return settleOrGo(u.state, ctx, ...u.effects);
+    }
     if (!l) return settleOrGo(s, ctx); // the origin's own payment, or another flow's: not ours to handle
     const t = paidLate(s, o, l);
     return settleOrGo(t.state, ctx, ...t.effects);
   }
-  // (A read sent before our last superseding invoice was cancelled may still show that one open.)
-  const fresh = (s.lastReadAt ?? 0) >= (s.closedAt ?? -1);
-  const idle = !s.busy && fresh && s.phase === "watching" && s.pending === undefined && ctx.now >= (s.nextSupersedeAt ?? 0);
+  // A read sent before our last superseding invoice was cancelled may still show that one open; a
+  // read sent before the terminal last became idle may show the ended flow's own invoice (an open
+  // status carries no identity, §3.5; answers of parallel calls come in any order). Only a read
+  // SENT after both can tell a late invoice of ours.
+  const idle = !s.busy && readFresh(s, stale) && s.phase === "watching" && s.pending === undefined && ctx.now >= (s.nextSupersedeAt ?? 0);
   if (!isOpenStatus(o.status) || !idle || s.lost.length === 0) return settleOrGo(s, ctx);
   // Open, and no flow holds the terminal: a late invoice of ours — one of the lost sends landed (each
   // lands at most once; which one is not told, so the oldest is taken off).
@@ -247,7 +288,7 @@ export function transitionSendWatch(s: S, input: FlowInput, ctx: FlowContext): S
   if (s.phase === "finished") return same(s);
   switch (input.type) {
     case "glase": {
-      if (input.op === "getPaymentStatus" && input.ref === s.watchRef) return onRead({ ...s, watchRef: undefined }, input.outcome, ctx);
+      if (input.op === "getPaymentStatus" && input.ref === s.watchRef) return onRead({ ...s, watchRef: undefined, watchStale: undefined }, input.outcome, ctx, s.watchStale === true);
       const o = pendingOutcome(s, input);
       return o === undefined ? same(s) : onGlase(s, o, ctx);
     }
@@ -260,10 +301,17 @@ export function transitionSendWatch(s: S, input: FlowInput, ctx: FlowContext): S
         return { state: r.state, effects: [...r.effects, ...go.effects] };
       }
       return same(s);
-    case "terminal":
-      return same({ ...join(s, input.lostSends), busy: input.busy });
+    case "terminal": {
+      // Became idle: the time is journaled (reads sent before it prove nothing); the read still out
+      // went before this change, whatever the clock says (two events in one ms).
+      const changed = input.busy !== s.busy;
+      const idle = changed && !input.busy ? { idleSince: ctx.now } : {};
+      const stale = changed && s.watchRef !== undefined ? { watchStale: true } : {};
+      const claimed = input.claimed !== undefined ? { claimed: [...(s.claimed ?? []), input.claimed].slice(-CLAIMED_KEPT) } : {};
+      return same({ ...join(s, input.lostSends), busy: input.busy, ...idle, ...stale, ...claimed });
+    }
     case "recover": {
-      const fresh: S = { ...s, pending: undefined, watchRef: undefined };
+      const fresh: S = { ...s, pending: undefined, watchRef: undefined, watchStale: undefined };
       switch (s.phase) {
         case "watching":
           return read(fresh, ctx);

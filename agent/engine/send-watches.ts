@@ -65,7 +65,8 @@ export class SendWatches {
     const lost = flowKind(s).lostSendsOf?.(s) ?? [];
     const watch = this.watchOf(t);
     if (watch) {
-      void watch.feed({ type: "terminal", busy: this.busy(t), ...(lost.length > 0 ? { lostSends: lost } : {}) });
+      const claimed = "ersReference" in s && typeof s.ersReference === "string" ? { claimed: s.ersReference } : {};
+      void watch.feed({ type: "terminal", busy: this.busy(t), ...(lost.length > 0 ? { lostSends: lost } : {}), ...claimed });
       return;
     }
     if (lost.length > 0) this.launch(s, t, lost);
