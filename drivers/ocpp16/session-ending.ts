@@ -165,7 +165,9 @@ export class SessionEnding {
     // Charging (energy flowing; not Suspended*) reported after the charger answered the stop — and
     // after the ramp-down allowance the register checks get too: a car and charger ramping down, or
     // the answer to a status trigger asked for before the stop, still say Charging for a moment.
-    const chargingAfterStop = status === "Charging" && statusAt >= Math.max(since, (stop?.confAt ?? since) + this.rampDownMs());
+    // Only once the charger answered the stop: one still queued behind other calls (ocpp-rpc sends
+    // one at a time) is no stop the charger had (review 12h).
+    const chargingAfterStop = status === "Charging" && stop?.confAt !== undefined && statusAt >= Math.max(since, stop.confAt + this.rampDownMs());
     const grewAfterStop = this.evidence.chargedAfterStop(transactionId, this.plausible.realPowerW(s));
     if (stoppedSaysCharger || (!chargingAfterStop && !grewAfterStop)) {
       const pastDeadline = this.host.scheduler.now() >= this.settleBy(s);
