@@ -155,6 +155,7 @@ describe("payment engine, in process", () => {
     // (A sendInvoice whose answer was not journaled yet is superseded first: every invoice cancelled.)
     expect(invoicesOf(TERMINALS[0]!.terminalId).every((i) => i.status === "CANCELED")).toBe(true);
     expect(pumps.commands.filter((c) => c.type === "authorize")).toHaveLength(0);
+    await until("point 1 shown stopped", () => pointState(1) === "stopped" || undefined).catch(() => undefined);
     expect(pointState(1)).toBe("stopped");
   });
 
