@@ -88,7 +88,12 @@ describe("engine-backed kiosk host", () => {
     await expect(rig.host.requestSale(req({ idempotencyKey: "app:order-1", amountMinor: 4600 }))).rejects.toSatisfy(
       (e) => isAgentError(e, "CONFLICT") && (e.context as { conflict: string }).conflict === "idempotency-mismatch",
     );
-    expect(rig.sim.sim.dump().invoices.filter((i) => i.invoice.clientInvoiceId === a.saleId)).toHaveLength(1);
+    // The sale's invoice may still be on its way after the restart (its send re-run by recovery):
+    // wait for it, then there must be exactly one.
+    const invoicesOfA = () => rig!.sim.sim.dump().invoices.filter((i) => i.invoice.clientInvoiceId === a.saleId);
+    await rig.waitSale(a.saleId, (x) => x.state === "waiting", "its invoice sent", 10_000).catch(() => undefined);
+    for (let i = 0; i < 200 && invoicesOfA().length === 0; i++) await new Promise((res) => setTimeout(res, 25));
+    expect(invoicesOfA()).toHaveLength(1);
   });
 
   it("a restart while paid keeps the release request: the result reported after it releases once, receipt once", async () => {
