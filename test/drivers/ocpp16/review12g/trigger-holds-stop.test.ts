@@ -9,7 +9,7 @@
 // Expected: the RemoteStop is not queued behind a non-essential call (under a second here).
 import { expect, it } from "vitest";
 import { authorizeCmd, isCall, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
-import { handCharger } from "./hand-silent.ts";
+import { handCharger } from "../review12f/hand-silent.ts";
 
 it("a reconnected charger that never answers TriggerMessage(MeterValues) gets the limit stop at once", async () => {
   const rig = await openRig(testConfig({ callTimeoutS: 3, chargerSecondMs: 1000 }));

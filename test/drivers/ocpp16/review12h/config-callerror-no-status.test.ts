@@ -11,7 +11,7 @@
 // Expected: the status of every mapped connector is asked for whatever an optional key's answer was.
 import { expect, it } from "vitest";
 import { isCall, openRig, testConfig } from "../helpers.ts";
-import { handCharger } from "./hand-silent.ts";
+import { handCharger } from "../review12f/hand-silent.ts";
 
 async function reconnectWithCablePlugged(answer: "callerror" | "notsupported") {
   const rig = await openRig(testConfig());
