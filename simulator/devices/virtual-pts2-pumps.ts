@@ -112,6 +112,12 @@ export class VirtualPumps {
    * again" whoever sends it, and another user's authorization is refused as 39/41/42.
    */
   strictAuthorize = false;
+  /**
+   * Firmware that ignores PumpAuthorize.Transaction and numbers authorizations from its own counter,
+   * shared by its pumps (the vendor SDK treats the field as optional): the next number it gives;
+   * undefined = the requested number is honoured (VirtualPts2Options.renumberFrom).
+   */
+  renumberFrom: number | undefined;
 
   constructor(grades: readonly VirtualGrade[], pumps: readonly VirtualPumpConfig[], private readonly now: () => number, priceDigits = 2) {
     this.priceDigits = priceDigits;
@@ -142,7 +148,7 @@ export class VirtualPumps {
     if (d.Price !== undefined && (typeof d.Price !== "number" || !(d.Price > 0))) return fail(VERR.NO_PRICE);
     const nozzle = d.Nozzle === undefined ? 0 : d.Nozzle;
     if (typeof nozzle !== "number" || !Number.isInteger(nozzle) || nozzle < 0 || nozzle > p.nozzles.length) return fail(VERR.NOZZLE_OUT_OF_RANGE);
-    const tx = d.Transaction === undefined ? undefined : d.Transaction;
+    const tx = d.Transaction === undefined || this.renumberFrom !== undefined ? undefined : d.Transaction;
     if (tx !== undefined && (typeof tx !== "number" || !Number.isInteger(tx) || tx < 1 || tx > 65535)) return fail(VERR.TX_OUT_OF_RANGE);
     const priceMinor = d.Price === undefined ? undefined : Math.round((d.Price as number) * 10 ** this.priceDigits);
     const cur = p.current;
@@ -161,7 +167,7 @@ export class VirtualPumps {
     if (cur?.state === "EndOfTransaction") return fail(VERR.BUSY_OTHER_REQUEST);
     if (cur) return fail(VERR.DUPLICATED_AUTHORIZATION);
     if (p.offline) return fail(VERR.BUSY_OTHER_REQUEST);
-    const number = tx ?? this.nextNumber(p);
+    const number = tx ?? (this.renumberFrom !== undefined ? this.ownNumber(p) : this.nextNumber(p));
     const gradeOfNozzle = nozzle > 0 ? p.nozzles[nozzle - 1]! : 0;
     const t: VirtualTx = {
       pump: p.id,
@@ -332,6 +338,14 @@ export class VirtualPumps {
     let n = p.nextTransaction;
     while (this.records.has(`${p.id}:${n}`)) n = (n % 65535) + 1;
     p.nextTransaction = (n % 65535) + 1;
+    return n;
+  }
+
+  /** The renumbering firmware's counter: shared by the pumps, skipping numbers the pump holds. */
+  private ownNumber(p: VirtualPump): number {
+    let n = this.renumberFrom!;
+    while (this.records.has(`${p.id}:${n}`)) n = (n % 65535) + 1;
+    this.renumberFrom = (n % 65535) + 1;
     return n;
   }
 

@@ -34,6 +34,8 @@ export interface VirtualPts2Options extends FlowOptions {
   readonly forgetOnPowerCut?: boolean;
   /** The stricter PumpAuthorize of some firmwares (see VirtualPumps.strictAuthorize; default false). */
   readonly strictAuthorize?: boolean;
+  /** Firmware that ignores PumpAuthorize.Transaction and numbers from its own counter, starting here (see VirtualPumps.renumberFrom). */
+  readonly renumberFrom?: number;
   /** Keep connections open between requests (the vendor's SDK closes them; default false). */
   readonly keepAlive?: boolean;
   /** Upload of status to a remote server (the controller's "remote server" settings). */
@@ -98,6 +100,7 @@ export class VirtualPts2 {
     this.pumps = new VirtualPumps(grades, configs, () => this.scheduler.now(), options.priceDigits ?? 2);
     this.pumps.forgetOnPowerCut = options.forgetOnPowerCut === true;
     this.pumps.strictAuthorize = options.strictAuthorize === true;
+    this.pumps.renumberFrom = options.renumberFrom;
     this.flow = new VirtualFlow(this.pumps, this.scheduler, options);
     if (options.upload) this.pumps.onChange(() => this.scheduleUpload());
   }
