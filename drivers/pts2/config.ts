@@ -82,7 +82,8 @@ export const pts2ConfigSchema = z
     /**
      * When the controller was fixed to honour the transaction number the agent asks for in
      * PumpAuthorize (ISO date-time, e.g. "2026-12-02T09:30:00Z"): clears a PTS_NUMBERS_NOT_HONOURED
-     * raised before it (numbering.ts). One raised later stays.
+     * raised before it (numbering.ts). One raised later stays; a time in the future of the agent's
+     * clock is ignored as if unset (review 8, R8-3).
      */
     numbersHonouredSince: z.string().datetime({ offset: true }).optional(),
     /** How long open waits for the first answer before returning anyway. */

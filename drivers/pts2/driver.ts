@@ -85,7 +85,7 @@ export class Pts2Controller implements DispenserController {
     this.scheduler = deps.scheduler;
     this.book = new TransactionBook(deps.store, () => this.scheduler.now());
     this.ownUser = new OwnUser(deps.store, config.controllerUserId, this.log, config.auth.scheme === "none" ? undefined : config.auth.user);
-    this.numbering = new ControllerNumbering(deps.store, config.numbersHonouredSince, this.log);
+    this.numbering = new ControllerNumbering(deps.store, config.numbersHonouredSince, this.log, () => this.scheduler.now());
     this.sold = new Set(config.grades.map((g) => g.ptsFuelGradeId));
     this.units = { moneyDigits: config.moneyDigits, priceDigits: config.priceDigits };
     this.catalog = new GradeCatalog(config.grades);

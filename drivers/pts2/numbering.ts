@@ -16,7 +16,10 @@
 //   pump (driver.ts), whatever its number.
 // The confirmed sale that revealed it goes on under the number the controller confirmed (its answer
 // arrived: it is ours). The flag clears only when the technician says the controller is fixed:
-// `numbersHonouredSince` in the PTS-2 configuration, later than the flag (then a restart).
+// `numbersHonouredSince` in the PTS-2 configuration, later than the flag (then a restart) — and
+// not later than the agent's clock (review 8, R8-3): a time in the future (a typo in the year, the
+// agent's clock stepped back, a corrupt store) proves no fix and is ignored as if unset, with a
+// warning; trusted, it would clear every flag raised before it, at every restart.
 import type { Logger } from "../../base/log.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 
@@ -36,11 +39,16 @@ export class ControllerNumbering {
     private readonly store: DriverStore,
     private readonly honouredSince: string | undefined,
     private readonly log: Logger,
+    private readonly now: () => number,
   ) {}
 
   async load(): Promise<void> {
     const stored = (await this.store.get(KEY)) as NotHonoured | undefined;
-    const fixedAt = this.honouredSince === undefined ? undefined : Date.parse(this.honouredSince);
+    let fixedAt = this.honouredSince === undefined ? undefined : Date.parse(this.honouredSince);
+    if (fixedAt !== undefined && !(fixedAt <= this.now())) {
+      this.log.warn("pts_numbers_honoured_since_ignored", { numbersHonouredSince: this.honouredSince, now: new Date(this.now()).toISOString(), why: "in the future of the agent's clock (or unreadable): proves no fix" });
+      fixedAt = undefined;
+    }
     if (stored !== undefined && fixedAt !== undefined && fixedAt > stored.at) {
       this.log.warn("pts_numbers_honoured_again", { flagged: stored, numbersHonouredSince: this.honouredSince });
       await this.store.delete(KEY);

@@ -6,7 +6,7 @@ import { MemoryDriverStore } from "../../../../drivers/driver-store.ts";
 import { INITIAL_VIEW, type TrackerContext, observePump } from "../../../../drivers/pts2/pump-tracker.ts";
 import type { TxRecord } from "../../../../drivers/pts2/transactions.ts";
 import type { VirtualPts2 } from "../../../../simulator/devices/virtual-pts2.ts";
-import { closeAfterEach, openDriver, received, startTwin } from "../helpers.ts";
+import { closeAfterEach, openDriver, received, startTwin, waitUntil } from "../helpers.ts";
 
 const cleanup = closeAfterEach();
 type Fault = Extract<DispenserEvent, { type: "fault" }>;
@@ -83,8 +83,11 @@ describe("R7-6: a controller that does not honour our transaction numbers", () =
     await restarted.driver.close();
     expect(received(twin, "PumpAuthorize").length).toBe(sends); // nothing more was sent
 
-    // The technician fixed the controller after the alarm and says so in the configuration.
-    const fixed = await openDriver(twin, { numbersHonouredSince: new Date(Date.now() + 1000).toISOString() }, store);
+    // The technician fixed the controller after the alarm and says so in the configuration (a time
+    // after the alarm, not in the future: review 8 R8-3 ignores that).
+    const flagAt = ((await store.get("meta/numbersNotHonoured")) as { at: number }).at;
+    await waitUntil(() => Date.now() > flagAt); // the fix's time strictly after the flag's millisecond
+    const fixed = await openDriver(twin, { numbersHonouredSince: new Date().toISOString() }, store);
     cleanup(() => fixed.driver.close());
     await twin.pumps.closeTransaction({ Pump: 1, Transaction: 44 });
     await fixed.driver.pollOnce();
