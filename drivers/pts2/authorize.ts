@@ -16,6 +16,7 @@ import { decimalOfMinor, intOf } from "./decimal.ts";
 import { PTS_ERROR, isPtsPacketError, isPtsTransportError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
+import { liveElsewhere } from "./live-elsewhere.ts";
 import { type ControllerNumbering, notHonouredMessage } from "./numbering.ts";
 import { ownershipOf, probe, readTransaction } from "./ownership.ts";
 import { checkConfirmedUser, checkPendingUsers } from "./user-check.ts";
@@ -162,6 +163,8 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       record = await deps.book.update(record.flowId, () => ({ probedAt: deps.now(), sentAs, ...(p.controllerTime !== undefined ? { controllerTimeAtProbe: p.controllerTime } : {}) }));
     }
     if (sends >= MAX_SENDS) {
+      const adopted = await elsewhere(record, deps); // every answer lost: is it live under another number? (R8-2)
+      if (adopted) return adopted;
       throw new AgentError("DEVICE_TIMEOUT", `PumpAuthorize of transaction ${record.transaction} on pump ${record.pump} unresolved after ${sends} sends`, { pump: record.pump, transaction: record.transaction });
     }
     sends++;
@@ -212,6 +215,10 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
           if (back === "there") return finish(deps, record, "authorized");
         }
         if (isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
+          // The pump holds an authorization: after a lost answer maybe ours, under the number a
+          // renumbering controller gave it (review 8, R8-2) — never refused while it may be.
+          const adopted = mayHaveLanded ? await elsewhere(record, deps) : undefined;
+          if (adopted) return adopted;
           await finish(deps, record, "refused");
           throw err;
         }
@@ -219,6 +226,13 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         continue;
       }
       if (isPtsPacketError(err)) {
+        // Refused busy (filling, another request) after a lost answer: the pump may be busy with OUR
+        // earlier send under the controller's number (R8-2). Not on 40 "busy by other user": the
+        // controller says the holder is not our login.
+        if (mayHaveLanded && !isPtsPacketError(err, PTS_ERROR.PUMP_BUSY_OTHER_USER)) {
+          const adopted = await elsewhere(record, deps);
+          if (adopted) return adopted;
+        }
         await finish(deps, record, "refused");
         throw err;
       }
@@ -241,6 +255,19 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       throw await ownershipUnknown(parkedConfirmed, parkedConfirmed.sentAs?.why ?? "the confirmed authorization reads back under another controller user", deps);
     }
   }
+}
+
+/**
+ * Before an authorization whose answer was lost is refused or given up: is it live on the pump under
+ * another number (live-elsewhere.ts, review 8 R8-2)? Adopted → the record; unprovable → parked
+ * (throws PTS_OWNERSHIP_UNKNOWN); nothing of ours there → undefined. A pump that cannot be read
+ * throws too: the record stays unresolved, never refused.
+ */
+async function elsewhere(record: TxRecord, deps: AuthorizeDeps): Promise<TxRecord | undefined> {
+  const live = await liveElsewhere(record, deps);
+  if (live.verdict === "none") return undefined;
+  if (live.verdict === "adopted") return live.record;
+  throw await ownershipUnknown(live.record, live.why ?? "the live authorization cannot be proven ours", deps);
 }
 
 /** A number found taken under our own UserId that our book never held: another system uses our user (review 3, R3-5). */

@@ -15,7 +15,8 @@
 // - a stop of a record not proven someone else's revokes whatever authorization waits on an idle
 //   pump (driver.ts), whatever its number.
 // The confirmed sale that revealed it goes on under the number the controller confirmed (its answer
-// arrived: it is ours). The flag clears only when the technician says the controller is fixed:
+// arrived: it is ours). When that first answer is lost, the authorization found live on the pump
+// under the controller's number and proven ours flags it the same way (live-elsewhere.ts, R8-2). The flag clears only when the technician says the controller is fixed:
 // `numbersHonouredSince` in the PTS-2 configuration, later than the flag (then a restart) — and
 // not later than the agent's clock (review 8, R8-3): a time in the future (a typo in the year, the
 // agent's clock stepped back, a corrupt store) proves no fix and is ignored as if unset, with a

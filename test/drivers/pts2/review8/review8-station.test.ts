@@ -100,3 +100,26 @@ it("R8-1 (station): a paying customer's own authorization, read back as user 3 a
   expect({ delivered, payments: dump.payments.length, invoices: dump.invoices.map((i) => i.status) }).toMatchObject({ delivered: 20_000, payments: 1 });
   expect(dump.invoices.map((i) => i.status)).not.toContain("CANCELED");
 }, 30_000);
+
+it("R8-2 (station): on a controller that numbers authorizations itself, the answer to the first PumpAuthorize is lost while the customer holds the nozzle — the live authorization (41) is adopted as ours: the 10 L are charged and the transaction closed, not left live and unpaid", async () => {
+  const store = new MemoryDriverStore();
+  await store.put("meta/userId", 1);
+  await store.put("meta/userVerified", { userId: 1, login: "agent" });
+  twin.pumps.renumberFrom = 41;
+  twin.inject({ type: "drop-answer", packetType: "PumpAuthorize" });
+  const a = await openAgent(store);
+  twin.liftNozzle(1, 1);
+  await until("a flow", () => a.station.engine.snapshot().flows.length > 0);
+  const flowId = a.station.engine.snapshot().flows[0]!.flowId;
+  await until("the customer filling", () => pumpTx().current?.state === "Filling" || undefined, 8_000);
+  expect(pumpTx().current).toMatchObject({ transaction: 41, userId: 1 });
+  await until("the sale adopted", () => (store.get(`tx/${flowId}`) as Promise<{ phase?: string; transaction?: number } | undefined>).then((r) => (r?.phase === "authorized" && r.transaction === 41) || undefined), 8_000);
+  expect(twin.deliver(1, 10_000)).toBe(10_000);
+  twin.hangUp(1);
+  await until("the flow finished", () => finished(a, flowId) || undefined, 8_000);
+  const inv = sim.sim.dump().invoices;
+  expect(inv.map((i) => ({ status: i.status, paidMinor: i.paidMinor }))).toEqual([{ status: "PAID", paidMinor: 18_990 }]);
+  await until("the transaction closed", () => pumpTx().current === undefined || undefined, 8_000);
+  expect(received(twin, "PumpCloseTransaction")).toContainEqual({ Pump: 1, Transaction: 41 });
+  expect(a.station.engine.snapshot().alarms.map((x) => x.code)).toContain("device-fault-PTS_NUMBERS_NOT_HONOURED");
+}, 30_000);
