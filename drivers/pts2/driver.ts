@@ -264,6 +264,7 @@ export class Pts2Controller implements DispenserController {
       now: () => this.scheduler.now(),
       ownUser: this.ownUser,
       logger: this.log,
+      numbering: this.numbering,
       fault: (e) => this.raiseOnce(e),
       pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,

@@ -15,6 +15,8 @@ import type { PumpObservation } from "./decode-status.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
 import type { Logger } from "../../base/log.ts";
+import { liveElsewhere } from "./live-elsewhere.ts";
+import type { ControllerNumbering } from "./numbering.ts";
 import { ownershipOf, readTransaction } from "./ownership.ts";
 import { endedFigures } from "./sale-figures.ts";
 import { noteConfirmedUser } from "./user-check.ts";
@@ -28,6 +30,8 @@ export interface SaleRecordDeps {
   readonly now: () => number;
   readonly ownUser: OwnUser;
   readonly logger: Logger;
+  /** Flagged when an unresolved record's authorization is found live under the controller's own number (R8-2). */
+  readonly numbering?: ControllerNumbering;
   /** Raises an alarm (a fault event). */
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
   pumpOffline(pump: number): boolean;
@@ -59,6 +63,13 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   const info = await readTransaction(r, deps.exchange, deps.units);
   // Decided on the record as it is now (another read may have resolved it meanwhile), atomically.
   const resolve = (phase: "authorized" | "void") => deps.book.update(flowId, (c) => (c.phase === "authorizing" ? { phase } : {}));
+  if (info === undefined && r.phase === "authorizing") {
+    // Not under our number — but before giving it up: live on the pump under the controller's own
+    // number (a renumbering controller, the answer lost, the agent killed meanwhile: review 8 R8-2)?
+    const live = await liveElsewhere(r, deps);
+    if (live.verdict === "parked") throw await ownershipUnknown(live.record, live.why ?? "the live authorization cannot be proven ours", deps);
+    if (live.verdict === "adopted") return saleRecordOf(flowId, deps); // read again under the adopted number
+  }
   if (info === undefined) {
     // An unanswered PumpAuthorize that never arrived: "void", and stopped should it ever show up.
     r = await resolve("void");

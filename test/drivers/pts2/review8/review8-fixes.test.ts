@@ -7,8 +7,10 @@
 // unprovable → parked under 41 and, waiting for a nozzle, revoked; someone else's → not touched.
 import { describe, expect, it } from "vitest";
 import type { DispenserEvent } from "../../../../contracts/dispenser.ts";
-import { POS_USER_ID } from "../../../../simulator/devices/virtual-pts2-pumps.ts";
-import { closeAfterEach, openDriver, received, startTwin, waitUntil } from "../helpers.ts";
+import { MemoryDriverStore } from "../../../../drivers/driver-store.ts";
+import type { TxRecord } from "../../../../drivers/pts2/transactions.ts";
+import { POS_USER_ID, stamp } from "../../../../simulator/devices/virtual-pts2-pumps.ts";
+import { asAgent, closeAfterEach, openDriver, received, startTwin, waitUntil } from "../helpers.ts";
 
 const cleanup = closeAfterEach();
 type Fault = Extract<DispenserEvent, { type: "fault" }>;
@@ -99,5 +101,21 @@ describe("R8-2: the answer to the first renumbered PumpAuthorize is lost", () =>
     expect(posDone).toBe(true);
     expect(pump().current).toMatchObject({ userId: POS_USER_ID, state: "WaitingNozzleUpForAuthorization" });
     expect(received(twin, "PumpStop").length).toBe(0);
+  });
+
+  it("an agent killed mid-authorize: after the restart the poll's read-back finds the record's number absent — the authorization live under the controller's number is adopted, not voided and left live", async () => {
+    const twin = await startTwin({ userId: 1, renumberFrom: 41 });
+    const store = new MemoryDriverStore();
+    // What the killed agent left: its record, probed and sent as its trusted user 1; the request landed as 41.
+    const at = Date.now();
+    await store.put("tx/KILLED", { flowId: "KILLED", point: 1, pump: 1, transaction: 1, nozzle: 1, gradeId: "95", ptsFuelGradeId: 1, priceMinor: 1899, priceDigits: 2, limitMinor: 50000, phase: "authorizing", at, probedAt: at, controllerTimeAtProbe: stamp(twin.scheduler.now()), sentAs: { userId: 1, trusted: true } } satisfies TxRecord);
+    asAgent(twin, () => twin.pumps.authorize({ Pump: 1, Nozzle: 1, Type: "Amount", Dose: 500, Price: 18.99, AutoCloseTransaction: false, Transaction: 1 }));
+    const { driver, events } = await openDriver(twin, {}, store);
+    cleanup(() => driver.close(), () => twin.close());
+    const rec = async () => (await store.get("tx/KILLED")) as TxRecord;
+    await waitUntil(async () => (await rec()).phase !== "authorizing");
+    expect(await rec()).toMatchObject({ phase: "authorized", transaction: 41 });
+    expect(events.events.filter(isFault).map((e) => e.code)).toContain("PTS_NUMBERS_NOT_HONOURED");
+    expect(await driver.saleRecord("KILLED")).toMatchObject({ state: "authorized" });
   });
 });
