@@ -52,3 +52,16 @@ export function isJsonContentType(header: string | undefined): boolean {
   if (header === undefined) return false;
   return header.split(";")[0]!.trim().toLowerCase() === "application/json";
 }
+
+/**
+ * The path of a request's target, or undefined when it cannot be parsed (`new URL` throws on
+ * targets such as `http://[/`): a handler that calls this answers 400 instead of throwing — in a
+ * synchronous request handler a throw is an uncaught exception that ends the process.
+ */
+export function requestPathname(req: IncomingMessage): string | undefined {
+  try {
+    return new URL(req.url ?? "/", "http://x").pathname;
+  } catch {
+    return undefined;
+  }
+}

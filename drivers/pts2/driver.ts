@@ -22,6 +22,7 @@ import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEv
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
 import { OwnUser } from "./own-user.ts";
+import { PollLoop } from "./poll-loop.ts";
 import { ControllerNumbering, notHonouredMessage } from "./numbering.ts";
 import { technicianVerdict } from "./technician-verdict.ts";
 import { provenOurs, stoppable } from "./stop-gate.ts";
@@ -70,9 +71,7 @@ export class Pts2Controller implements DispenserController {
   private readonly sold: ReadonlySet<number>;
   private readonly authorizing = new Set<string>();
   private readonly linkWaiters = new Set<() => void>();
-  private cancelPoll: (() => void) | undefined;
-  private polling = false;
-  private pollAgain = false;
+  private readonly loop: PollLoop;
   private closed = false;
   private counters = { polls: 0, badStatuses: 0 };
 
@@ -97,6 +96,7 @@ export class Pts2Controller implements DispenserController {
     const parts = { config, exchange: this.exchange, book: this.book, catalog: this.catalog, units: this.units, ownUser: this.ownUser, log: this.log, scheduler: this.scheduler, emit: (e: DispenserEvent) => this.emit(e) };
     this.grades = new CatalogSync({ ...parts, sold: this.sold, raiseOnce: (e) => this.raiseOnce(e) });
     this.followUps = new TxFollowUps({ ...parts, authorizing: this.authorizing, pollSoon: () => this.pollSoon(), saleRecord: (flowId) => this.saleRecord(flowId) });
+    this.loop = new PollLoop(this.scheduler, config.pollIntervalMs, () => this.pollOnce(), (err) => this.log.debug("pts_poll_failed", { err }));
   }
 
   /** Loads the transaction records and starts polling. */
@@ -106,7 +106,7 @@ export class Pts2Controller implements DispenserController {
     await this.numbering.load();
     const flagged = this.numbering.notHonoured();
     if (flagged) this.log.warn("pts_numbers_not_honoured", { ...flagged, next: "no authorization until numbersHonouredSince is set" });
-    this.schedulePoll(0);
+    this.loop.start();
     this.grades.schedulePriceCheck();
   }
 
@@ -122,11 +122,14 @@ export class Pts2Controller implements DispenserController {
     });
   }
 
-  /** The controller pushed a status upload: poll now instead of at the next interval. */
+  /** Poll now instead of at the next interval (or right after the poll under way). */
   pollSoon(): void {
-    if (this.closed) return;
-    if (this.polling) this.pollAgain = true;
-    else this.schedulePoll(0);
+    this.loop.soon();
+  }
+
+  /** The controller pushed a status upload: poll sooner, within poll-loop.ts's limit. */
+  uploadArrived(): void {
+    this.loop.upload();
   }
 
   stats(): Pts2Stats {
@@ -297,7 +300,7 @@ export class Pts2Controller implements DispenserController {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.cancelPoll?.();
+    this.loop.close();
     this.grades.close();
     this.exchange.close();
     this.listeners.clear();
@@ -305,46 +308,29 @@ export class Pts2Controller implements DispenserController {
 
   // ---- polling ---------------------------------------------------------------------------------
 
-  private schedulePoll(delayMs: number): void {
-    if (this.closed) return;
-    this.cancelPoll?.();
-    this.cancelPoll = this.scheduler.setTimer(delayMs, () => {
-      this.cancelPoll = undefined;
-      void this.pollOnce()
-        .catch((err: unknown) => this.log.debug("pts_poll_failed", { err }))
-        .finally(() => this.schedulePoll(this.pollAgain ? 0 : this.config.pollIntervalMs));
-    });
-  }
-
   /** One PumpGetStatus of every pump; the answers go through the tracker. */
   async pollOnce(): Promise<void> {
-    this.polling = true;
-    this.pollAgain = false;
     this.counters.polls++;
-    try {
-      // Without the nozzle assignment a lift has no grade: (re)read it before the statuses.
-      if (!this.catalog.isLoaded) await this.grades.refreshCatalog().catch((err: unknown) => this.log.debug("pts_grades_unreadable", { err }));
-      const pumps = this.config.points.map((p) => p.pump);
-      const results = await this.exchange.requestAll(pumps.map((pump) => ({ type: "PumpGetStatus", data: { Pump: pump } })));
-      for (const [i, r] of results.entries()) {
-        if (this.closed) return;
-        if (!r.ok) continue; // a transport failure already flipped the link; a refused packet is logged below
-        let obs: PumpObservation;
-        try {
-          obs = decodePumpStatus(r.type, r.data, this.units);
-          if (obs.pump !== pumps[i]) throw new AgentError("DEVICE_PROTOCOL", `status of pump ${obs.pump} answered for pump ${pumps[i]}`);
-        } catch (err) {
-          this.counters.badStatuses++;
-          this.log.warn("pts_bad_status", { pump: pumps[i], err });
-          continue;
-        }
-        await this.observe(obs);
+    // Without the nozzle assignment a lift has no grade: (re)read it before the statuses.
+    if (!this.catalog.isLoaded) await this.grades.refreshCatalog().catch((err: unknown) => this.log.debug("pts_grades_unreadable", { err }));
+    const pumps = this.config.points.map((p) => p.pump);
+    const results = await this.exchange.requestAll(pumps.map((pump) => ({ type: "PumpGetStatus", data: { Pump: pump } })));
+    for (const [i, r] of results.entries()) {
+      if (this.closed) return;
+      if (!r.ok) continue; // a transport failure already flipped the link; a refused packet is logged below
+      let obs: PumpObservation;
+      try {
+        obs = decodePumpStatus(r.type, r.data, this.units);
+        if (obs.pump !== pumps[i]) throw new AgentError("DEVICE_PROTOCOL", `status of pump ${obs.pump} answered for pump ${pumps[i]}`);
+      } catch (err) {
+        this.counters.badStatuses++;
+        this.log.warn("pts_bad_status", { pump: pumps[i], err });
+        continue;
       }
-      const failed = results.find((r) => !r.ok);
-      if (failed && !failed.ok) throw failed.error;
-    } finally {
-      this.polling = false;
+      await this.observe(obs);
     }
+    const failed = results.find((r) => !r.ok);
+    if (failed && !failed.ok) throw failed.error;
   }
 
   private async observe(obs: PumpObservation): Promise<void> {

@@ -69,7 +69,7 @@ export async function openPts2Controller(input: Pts2ConfigInput | Pts2Config, de
       ...(u.auth ? { auth: { user: u.auth.user, password: await secretOf("upload.auth", u.auth, deps) } } : {}),
       maxBodyBytes: u.maxBodyBytes,
       logger: log,
-      onUpload: () => driver.pollSoon(),
+      onUpload: () => driver.uploadArrived(),
     });
   }
   const close = driver.close.bind(driver);

@@ -7,7 +7,7 @@
 // types are answered JSONPTS_ERROR_NOT_FOUND: point only status and transactions at the agent.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
-import { readLimitedBody } from "../../base/io/http-body.ts";
+import { readLimitedBody, requestPathname } from "../../base/io/http-body.ts";
 import type { Logger } from "../../base/log.ts";
 
 export interface UploadReceiverOptions {
@@ -44,7 +44,11 @@ const errorAnswer = (code: number, message: string) => ({ Protocol: "jsonPTS", P
 
 export function startUploadReceiver(opts: UploadReceiverOptions): Promise<UploadReceiver> {
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? "/", "http://x").pathname;
+    // An unparsable request target (`POST http://[/ HTTP/1.1`) makes new URL throw, here in the
+    // server's synchronous request handler: before this check that was an uncaught exception
+    // that ended the whole agent, credentials or not (review 14 R9-5).
+    const path = requestPathname(req);
+    if (path === undefined) return send(res, 400, errorAnswer(2, "INVALID_JSON_REQUEST"));
     if (req.method !== "POST" || path !== opts.path) return send(res, 404, errorAnswer(1, "JSONPTS_ERROR_NOT_FOUND"));
     if (opts.auth) {
       const given = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1];

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
-import { readLimitedBody } from "../../base/io/http-body.ts";
+import { readLimitedBody, requestPathname } from "../../base/io/http-body.ts";
 import type { Scheduler } from "../../base/clock.ts";
 import { SimClock } from "../clock.ts";
 import { type AutoCustomer, type FlowOptions, VirtualFlow } from "./virtual-pts2-flow.ts";
@@ -188,7 +188,7 @@ export class VirtualPts2 {
     const body = await readBody(req);
     if (!this.powered) return void req.socket.destroy();
     const reply = (status: number, text: string) => send(res, status, text, this.options.keepAlive === true);
-    if (req.method !== "POST" || new URL(req.url ?? "/", "http://x").pathname !== "/jsonPTS") return reply(404, "");
+    if (req.method !== "POST" || requestPathname(req) !== "/jsonPTS") return reply(404, "");
     const user = this.authenticate(req, res, reply);
     if (user === undefined) return;
     this.counters.requests++;
