@@ -100,6 +100,7 @@ class Engine implements PaymentEngine, RunnerHost {
       logger: opts.logger,
       callTimeoutMs: opts.settings.glaseCallTimeoutMs,
       statusTimeoutMs: opts.settings.statusCallTimeoutMs ?? Math.min(opts.settings.glaseCallTimeoutMs, 3000),
+      terminalHeld: (terminalId) => this.watches.held(terminalId),
     });
     if (opts.wallClock) this.clockWatch = new ClockWatch(opts.scheduler, opts.wallClock, (a) => this.alarms.raiseAlarm(undefined, a.code, a.message));
   }
@@ -192,6 +193,7 @@ class Engine implements PaymentEngine, RunnerHost {
     } catch (err) {
       this.flows.remove(runner);
       this.points.release(runner);
+      this.watches.ended(state); // its terminal's watch was told it is held
       throw err;
     }
     return runner;

@@ -33,8 +33,13 @@ export type TimerName =
   | "watch"; // preliminary: read the reservation while the pump runs (preliminary-watch.ts)
 
 export type Effect =
-  /** ref = the clientReference journaled with the intent and sent on the wire. */
-  | { readonly type: "glase"; readonly ref: string; readonly call: GlaseCall }
+  /**
+   * ref = the clientReference journaled with the intent and sent on the wire. yieldsToHolder: sent
+   * only if no flow holds the call's terminal when it goes out, else not at all (answered by a
+   * `withheld` input) — a lost-send watch's superseding sendInvoice, which would supersede (§6.4)
+   * the invoice of a customer who just started there; and a held terminal's sends wait for it.
+   */
+  | { readonly type: "glase"; readonly ref: string; readonly call: GlaseCall; readonly yieldsToHolder?: true }
   | {
       readonly type: "authorize";
       readonly point: number;

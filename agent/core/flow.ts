@@ -28,10 +28,10 @@ export interface Step<S> {
 }
 
 /** Makes the next Glase call: numbers its clientReference and remembers it as pending. */
-export function callGlase<S extends FlowBase>(s: S, call: GlaseCall, patch: Partial<S> = {}): Step<S> {
+export function callGlase<S extends FlowBase>(s: S, call: GlaseCall, patch: Partial<S> = {}, yieldsToHolder = false): Step<S> {
   const ref = clientRef(s.flowId, s.calls + 1);
   const state = { ...s, ...patch, calls: s.calls + 1, pending: { op: call.op, ref } };
-  return { state, effects: [glase(ref, call)] };
+  return { state, effects: [{ type: "glase", ref, call, ...(yieldsToHolder ? { yieldsToHolder: true as const } : {}) }] };
 }
 
 /** A Glase call whose answer nobody waits for (submitPaymentReceipt): numbered, never pending. */

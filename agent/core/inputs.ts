@@ -63,6 +63,8 @@ export type FlowInput =
    * ersReference: a PAID of it read later is not a late invoice).
    */
   | { readonly type: "terminal"; readonly busy: boolean; readonly lostSends?: readonly LostSend[]; readonly claimed?: string }
+  /** A yieldsToHolder Glase call (effects.ts) was not made: a flow held its terminal when it was to go out. */
+  | { readonly type: "withheld"; readonly ref: string }
   /** Journaled as the input of a flow's first transition. */
   | { readonly type: "start" }
   /** The process restarted; the flow's last effects have unknown outcomes. */

@@ -256,6 +256,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
     case "fault":
     case "link":
     case "terminal":
+    case "withheld":
       return same(s);
     default:
       return assertNever(input, "input");

@@ -251,6 +251,7 @@ function onInput(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
     case "released":
       return same(s);
     case "terminal":
+    case "withheld":
       return same(s);
     case "link":
       return input.up ? onLinkBack(s, ctx) : same(s);

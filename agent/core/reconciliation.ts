@@ -211,6 +211,7 @@ export function transitionReconciliation(s: S, input: FlowInput, ctx: FlowContex
     case "released":
     case "link":
     case "terminal":
+    case "withheld":
       return same(s);
     default:
       return assertNever(input, "input");

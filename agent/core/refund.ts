@@ -325,6 +325,7 @@ export function transitionRefund(s: S, input: FlowInput, ctx: FlowContext): Step
     case "released":
     case "link":
     case "terminal":
+    case "withheld":
       return same(s);
     default:
       return assertNever(input, "input");

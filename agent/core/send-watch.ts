@@ -18,7 +18,10 @@
 //   in reservation mode — a customer confirming it only reserves, never pays — which is cancelled
 //   by its reference at once. While a flow runs on the terminal, its open invoice is its own: the
 //   watch only reads (a late invoice landing under it cancels the flow's invoice; once the flow has
-//   ended, the watch finds the late one open and closes it);
+//   ended, the watch finds the late one open and closes it). The superseding send yields to a flow
+//   (review 4 N): it goes out only if no flow holds the terminal at that moment — else it is
+//   withheld, not made — and a flow's sends on the terminal wait for its answer (the engine's
+//   terminal-sends.ts), so it never supersedes a customer's invoice sent while it was out;
 // - ends when every lost send it holds was seen (paid or landed), or after lostSendWatchMs from
 //   its send with an alarm naming what is still unknown (lost-send-unresolved).
 import { money } from "../../base/money.ts";
@@ -85,6 +88,8 @@ export interface SendWatchState extends FlowBase {
   readonly watchStale?: boolean;
   /** The current-invoice read still out (volatile: the runner does not journal it). */
   readonly watchRef?: string;
+  /** The lost send taken as landed by the open read being superseded: back on the watch if that send is refused or withheld. */
+  readonly landing?: LostSend;
   /** The superseding invoice being cancelled. */
   readonly supersedeRef?: string;
   /** When the last superseding send went out, and its amount (it may land late itself). */
@@ -214,7 +219,7 @@ function onRead(s: S, o: GlaseOutcome, ctx: FlowContext, stale: boolean): Step<S
   if (!isOpenStatus(o.status) || !idle || s.lost.length === 0) return settleOrGo(s, ctx);
   // Open, and no flow holds the terminal: a late invoice of ours — one of the lost sends landed (each
   // lands at most once; which one is not told, so the oldest is taken off).
-  return supersede({ ...s, lost: s.lost.slice(1) }, ctx, Math.max(1, ...s.lost.map((l) => l.amountMinor)));
+  return supersede({ ...s, lost: s.lost.slice(1), landing: s.lost[0] }, ctx, Math.max(1, ...s.lost.map((l) => l.amountMinor)));
 }
 
 /** An invoice of the watch's own, in reservation mode, supersedes the open one (§6.4); it is cancelled next. */
@@ -231,19 +236,36 @@ function supersede(s: S, ctx: FlowContext, amountMinor: number): Step<S> {
     cashierId: "late-invoice-watch",
     commitReservationTimeout: SUPERSEDER_RESERVATION_S,
   };
-  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "superseding", supersedes: s.supersedes + 1, supersededAt: ctx.now, supersedeMinor: amountMinor } as Partial<S>);
+  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "superseding", supersedes: s.supersedes + 1, supersededAt: ctx.now, supersedeMinor: amountMinor } as Partial<S>, true);
+}
+
+/** The lost send the superseded read was taken for, back on the watch: the late invoice may still be open. */
+function unland(s: S): S {
+  if (s.landing === undefined) return s;
+  return { ...s, lost: [...s.lost, s.landing].sort((a, b) => a.sentAt - b.sentAt), landing: undefined };
+}
+
+/**
+ * The superseding send was not made: a flow held the terminal when it was to go out. The open
+ * invoice may be that flow's own by now; the late one, if still open, is superseded by the flow's
+ * send or found again once the terminal is idle — so the lost send is watched on.
+ */
+function onWithheld(s: S, ref: string, ctx: FlowContext): Step<S> {
+  if (s.phase !== "superseding" || s.pending?.ref !== ref) return same(s);
+  return settleOrGo(unland({ ...s, phase: "watching", pending: undefined }), ctx);
 }
 
 function onSupersede(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
-  if (o.kind === "ok" && o.invoiceReference) return cancel({ ...s, supersedeRef: o.invoiceReference, cancels: 0 }, ctx);
-  const watching: S = { ...s, phase: "watching" };
+  if (o.kind === "ok" && o.invoiceReference) return cancel({ ...s, supersedeRef: o.invoiceReference, cancels: 0, landing: undefined }, ctx);
+  const watching: S = { ...s, phase: "watching", landing: undefined };
   if (isAmbiguous(o)) {
     // Our own superseding send may land later: watched like any lost send.
     const mine: LostSend = { origin: s.flowId, kind: "watch", point: s.lost[0]?.point ?? 0, amountMinor: s.supersedeMinor ?? 1, sentAt: s.supersededAt ?? ctx.now };
     return settleOrGo({ ...watching, lost: [...s.lost, mine].sort((a, b) => a.sentAt - b.sentAt), origins: s.origins.includes(s.flowId) ? s.origins : [...s.origins, s.flowId] }, ctx);
   }
-  // Refused: the late invoice is still open — superseded again after a backoff (reads go on).
-  return settleOrGo({ ...watching, nextSupersedeAt: ctx.now + backoffMs(s.supersedes, ctx) }, ctx);
+  // Refused: the late invoice is still open — superseded again after a backoff (reads go on); its
+  // lost send stays watched (else the watch of its last one would end with it open).
+  return settleOrGo({ ...unland({ ...s, phase: "watching" }), nextSupersedeAt: ctx.now + backoffMs(s.supersedes, ctx) }, ctx);
 }
 
 function cancel(s: S, ctx: FlowContext): Step<S> {
@@ -310,6 +332,8 @@ export function transitionSendWatch(s: S, input: FlowInput, ctx: FlowContext): S
       const claimed = input.claimed !== undefined ? { claimed: [...(s.claimed ?? []), input.claimed].slice(-CLAIMED_KEPT) } : {};
       return same({ ...join(s, input.lostSends), busy: input.busy, ...idle, ...stale, ...claimed });
     }
+    case "withheld":
+      return onWithheld(s, input.ref, ctx);
     case "recover": {
       const fresh: S = { ...s, pending: undefined, watchRef: undefined, watchStale: undefined };
       switch (s.phase) {
@@ -318,7 +342,7 @@ export function transitionSendWatch(s: S, input: FlowInput, ctx: FlowContext): S
         case "superseding": {
           // The superseding send's outcome is unknown: it may land — watched like any lost send.
           const mine: LostSend = { origin: s.flowId, kind: "watch", point: s.lost[0]?.point ?? 0, amountMinor: s.supersedeMinor ?? 1, sentAt: s.supersededAt ?? ctx.now };
-          return read({ ...fresh, phase: "watching", lost: [...s.lost, mine].sort((a, b) => a.sentAt - b.sentAt) }, ctx);
+          return read({ ...fresh, phase: "watching", landing: undefined, lost: [...s.lost, mine].sort((a, b) => a.sentAt - b.sentAt) }, ctx);
         }
         case "canceling": {
           const c = cancel(fresh, ctx);

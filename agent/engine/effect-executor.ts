@@ -17,6 +17,7 @@ import type { ReceiptDesk } from "../flows/receipt-desk.ts";
 import type { FlowRunner } from "../flows/runner.ts";
 import type { EngineAlarms } from "./alarm-log.ts";
 import type { StationPoints } from "./point-admission.ts";
+import { TerminalSends } from "./terminal-sends.ts";
 
 export type PerformedEffect = Exclude<Effect, { type: "startTimer" | "cancelTimer" }>;
 
@@ -32,18 +33,34 @@ export interface EffectExecutorDeps {
   readonly callTimeoutMs: number;
   /** getPaymentStatus is polled every second: its timeout is shorter than other calls'. */
   readonly statusTimeoutMs: number;
+  /** Whether a flow that holds its point runs on the terminal (a yielding send is then withheld). */
+  readonly terminalHeld: (terminalId: string) => boolean;
 }
 
 export class EffectExecutor {
-  constructor(private readonly d: EffectExecutorDeps) {}
+  private readonly sends: TerminalSends;
+
+  constructor(private readonly d: EffectExecutorDeps) {
+    this.sends = new TerminalSends(d.terminalHeld);
+  }
 
   async perform(runner: FlowRunner, effect: PerformedEffect): Promise<FlowInput | undefined> {
     switch (effect.type) {
       case "glase": {
-        const outcome = await executeGlaseCall(this.d.glase, flowKind(runner.state).glaseTarget(runner.state, this.d.credentials), effect.call, {
-          clientReference: effect.ref,
-          timeoutMs: effect.call.op === "getPaymentStatus" ? this.d.statusTimeoutMs : this.d.callTimeoutMs,
-        });
+        const target = flowKind(runner.state).glaseTarget(runner.state, this.d.credentials);
+        const call = () =>
+          executeGlaseCall(this.d.glase, target, effect.call, {
+            clientReference: effect.ref,
+            timeoutMs: effect.call.op === "getPaymentStatus" ? this.d.statusTimeoutMs : this.d.callTimeoutMs,
+          });
+        // One terminal's sends never overlap a yielding one (terminal-sends.ts); checked as the call goes out.
+        const terminalId = target.terminal?.terminalId;
+        let outcome;
+        if (effect.yieldsToHolder && terminalId !== undefined) {
+          const made = this.sends.yielding(terminalId, call);
+          if (made === undefined) return { type: "withheld", ref: effect.ref };
+          outcome = await made;
+        } else outcome = await (effect.call.op === "sendInvoice" ? this.sends.after(terminalId, call) : call());
         return { type: "glase", op: effect.call.op, ref: effect.ref, outcome };
       }
       case "authorize":

@@ -42,8 +42,11 @@ export class SendWatches {
     return undefined;
   }
 
-  /** Whether a flow that holds its point runs on the terminal (its open invoice is its own). */
-  private busy(terminalId: string): boolean {
+  /**
+   * Whether a flow that holds its point runs on the terminal (its open invoice is its own). True
+   * from the flow's attach — before any of its effects runs — to its finish.
+   */
+  held(terminalId: string): boolean {
     for (const r of this.host.flows.running()) {
       const s = r.state;
       if (s.phase !== "finished" && flowKind(s).holdsPoint && terminalOf(s) === terminalId) return true;
@@ -66,7 +69,7 @@ export class SendWatches {
     const watch = this.watchOf(t);
     if (watch) {
       const claimed = "ersReference" in s && typeof s.ersReference === "string" ? { claimed: s.ersReference } : {};
-      void watch.feed({ type: "terminal", busy: this.busy(t), ...(lost.length > 0 ? { lostSends: lost } : {}), ...claimed });
+      void watch.feed({ type: "terminal", busy: this.held(t), ...(lost.length > 0 ? { lostSends: lost } : {}), ...claimed });
       return;
     }
     if (lost.length > 0) this.launch(s, t, lost);
@@ -74,7 +77,7 @@ export class SendWatches {
 
   /** After recovery: every watch is told whether its terminal is held now. */
   refresh(): void {
-    for (const r of [...this.host.flows.running()]) if (r.state.kind === "send-watch") void r.feed({ type: "terminal", busy: this.busy(r.state.terminalId) });
+    for (const r of [...this.host.flows.running()]) if (r.state.kind === "send-watch") void r.feed({ type: "terminal", busy: this.held(r.state.terminalId) });
   }
 
   /** A restart between a flow's finish and its watch's start: the journal still says what to watch. */
@@ -98,7 +101,7 @@ export class SendWatches {
   private launch(s: FlowState, terminalId: string, lost: readonly LostSend[]): void {
     const currency = "currency" in s ? s.currency : "";
     const stationName = "stationName" in s ? s.stationName : "";
-    const step = sendWatchFlow.start({ flowId: `W${s.flowId}`, terminalId, currency, stationName, lost, busy: this.busy(terminalId) }, this.host.ctx());
+    const step = sendWatchFlow.start({ flowId: `W${s.flowId}`, terminalId, currency, stationName, lost, busy: this.held(terminalId) }, this.host.ctx());
     this.host.launch(step.state, step.effects).catch((err: unknown) => {
       this.host.logger.error("send_watch_start_failed", { flowId: step.state.flowId, err });
       this.host.alarm({ code: "lost-send-unwatched", message: `terminal ${terminalId} (point ${lost[0]!.point}): ${lost.length} sendInvoice(s) of flow ${s.flowId} never answered and its watch could not start; an invoice of it may open on the terminal unwatched` });

@@ -81,6 +81,34 @@ describe("lost-send watch", () => {
     expect(d.state.phase).toBe("watching");
   });
 
+  it("its superseding send yields to a flow holding the terminal (review 4 N): marked so, and when withheld the lost send is watched on", () => {
+    const d = start();
+    read(d, OK({ status: "ISSUED", version: 1 }));
+    const send = d.effects.find((e) => e.type === "glase" && e.call.op === "sendInvoice");
+    expect(send).toMatchObject({ yieldsToHolder: true });
+    d.feed({ type: "terminal", busy: true });
+    d.feed({ type: "withheld", ref: d.state.pending!.ref });
+    expect(d.state.phase).toBe("watching");
+    expect(d.state.pending).toBeUndefined();
+    expect(d.state.lost.map((l) => l.origin)).toEqual(["K9-a"]); // not taken as closed: the late one may be paid before the flow's send supersedes it
+    // A withheld input for another call changes nothing.
+    d.feed({ type: "withheld", ref: "WK9-a-999" });
+    expect(d.state.phase).toBe("watching");
+    // Idle again, the late invoice still open: superseded now.
+    d.feed({ type: "terminal", busy: false });
+    d.runTimers(d.now + SETTINGS.pollIntervalMs);
+    read(d, OK({ status: "ISSUED", version: 1 }));
+    expect(d.call().op).toBe("sendInvoice");
+  });
+
+  it("a refused superseding send leaves its lost send watched: the watch of the last one does not end with the late invoice open", () => {
+    const d = start();
+    read(d, OK({ status: "ISSUED", version: 1 }));
+    d.answer(CODE(49));
+    expect(d.state.phase).toBe("watching");
+    expect(d.state.lost.map((l) => l.origin)).toEqual(["K9-a"]);
+  });
+
   it("ends after lostSendWatchMs with an alarm naming the flow, amount and send time", () => {
     const d = start();
     const horizon = 60_000;
