@@ -21,28 +21,16 @@
 //   gives the sale up, pump-tracker.ts parkedEnd). A fill already running is never stopped on
 //   such evidence (review 5, R5-1: it may be the POS's customer).
 // The dose is not compared: real firmwares do not report it in these answers (docs/pts2.md).
-import type { Logger } from "../../base/log.ts";
-import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import { decodePumpStatus } from "./decode-status.ts";
 import type { TransactionInfo } from "./decode-config.ts";
 import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
-import type { PacketExchange } from "./exchange.ts";
-import type { OwnUser } from "./own-user.ts";
-import { type ControllerNumbering, notHonouredMessage } from "./numbering.ts";
+import type { AuthorizeDeps } from "./authorize.ts";
+import { notHonouredMessage } from "./numbering.ts";
 import { ownershipOf, parseStamp, readTransaction } from "./ownership.ts";
-import type { TransactionBook, TxRecord } from "./transactions.ts";
-import type { WireUnits } from "./units.ts";
+import type { TxRecord } from "./transactions.ts";
 
-export interface LiveElsewhereDeps {
-  readonly exchange: PacketExchange;
-  readonly book: TransactionBook;
-  readonly now: () => number;
-  readonly logger: Logger;
-  readonly units: WireUnits;
-  readonly ownUser: OwnUser;
-  readonly numbering?: ControllerNumbering;
-  fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
-}
+/** What authorize.ts works with: the same parts (sale-record.ts passes its own of that shape). */
+export type LiveElsewhereDeps = AuthorizeDeps;
 
 /**
  * "none": the pump holds nothing under another number (or our other sale, or someone else's): the
