@@ -6,48 +6,36 @@
 // The watch then cancels its own invoice: the customer is refused for nothing (no money moves).
 // Strict simulator over SOAP loopback, real SQLite journal; the watch's send is held 800 ms by a
 // latency fault (within the 1.5-s call timeout: answered, not lost).
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import type { GlaseApi } from "../../contracts/glase/types.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "../flows/harness/station.ts";
+import { TERMINALS, until } from "../flows/harness/station.ts";
+import { closeStrictStation, openStrictStation, type StrictStation } from "../flows/harness/strict-station.ts";
 
-let dir: string | undefined;
-let sim: RunningGlaseSimulator | undefined;
-let station: Station | undefined;
-
+let s: StrictStation | undefined;
 afterEach(async () => {
-  await station?.close();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  station = sim = dir = undefined;
+  if (s) await closeStrictStation(s);
+  s = undefined;
 });
-const flows = () => station!.engine.snapshot().flows;
-const invoicesOf = (t: number) => sim!.sim.dump().invoices.filter((i) => i.terminalId === TERMINALS[t]!.terminalId);
+const flows = () => s!.station.engine.snapshot().flows;
+const invoicesOf = (t: number) => s!.sim.sim.dump().invoices.filter((i) => i.terminalId === TERMINALS[t]!.terminalId);
 
 async function open(opts: { onWriteBoundary?: (label: string) => void; wrapGlase?: (g: GlaseApi) => GlaseApi } = {}): Promise<void> {
-  dir = mkdtempSync(join(tmpdir(), "rv9d-n-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
-  station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, pointIds: [9], settings: { glaseCallTimeoutMs: 1500 }, ...opts });
-  await station.engine.start();
+  s = await openStrictStation({ dirPrefix: "rv9d-n-", confirmAfterMs: 100, pointIds: [9], settings: { glaseCallTimeoutMs: 1500 }, ...opts });
 }
 
 /** A kiosk sale whose first sendInvoice is applied 4 s late: the sale is paid on its second send and ends; nobody at the till then. */
 async function paidWithLateSend(): Promise<void> {
-  sim!.sim.injectFault({ operation: "sendInvoice", kind: "latency", latencyMs: 4000, count: 1 });
-  const first = await station!.engine.startPosPayment(9, 990);
+  s!.sim.sim.injectFault({ operation: "sendInvoice", kind: "latency", latencyMs: 4000, count: 1 });
+  const first = await s!.station.engine.startPosPayment(9, 990);
   await until("paid", () => flows().find((x) => x.flowId === first && x.finished), 10000);
   expect(flows().find((x) => x.flowId === first)!.outcome).toBe("paid");
-  sim!.sim.setAutoCustomer({ enabled: false });
+  s!.sim.sim.setAutoCustomer({ enabled: false });
 }
 
 /** The customer's invoice is still open (only theirs), they pay it, and the sale is paid. */
 async function customerPays(next: string): Promise<void> {
   expect(invoicesOf(2).filter((i) => i.invoice.clientInvoiceId === next).map((i) => i.status)).toEqual(["ISSUED"]);
-  sim!.sim.customerConfirm({ invoiceReference: invoicesOf(2).find((i) => i.invoice.clientInvoiceId === next)!.invoiceReference });
+  s!.sim.sim.customerConfirm({ invoiceReference: invoicesOf(2).find((i) => i.invoice.clientInvoiceId === next)!.invoiceReference });
   const done = await until("customer's sale ended", () => flows().find((x) => x.flowId === next && x.finished), 10000);
   expect(done.outcome).toBe("paid");
 }
@@ -57,11 +45,11 @@ it("(N) a customer starting on the terminal while the watch's superseding send i
   await open();
   await paidWithLateSend();
   // The next sendInvoice on the terminal is the watch's superseding one: Glase applies it 800 ms late.
-  sim!.sim.injectFault({ operation: "sendInvoice", kind: "latency", latencyMs: 800, count: 1 });
+  s!.sim.sim.injectFault({ operation: "sendInvoice", kind: "latency", latencyMs: 800, count: 1 });
   const watch = await until("watch superseding", () => flows().find((x) => x.kind === "send-watch" && x.state === "superseding"), 8000);
 
   // The next customer starts on the terminal meanwhile.
-  const next = await station!.engine.startPosPayment(9, 500);
+  const next = await s!.station.engine.startPosPayment(9, 500);
   const own = await until("superseder applied", () => invoicesOf(2).find((i) => i.invoice.clientInvoiceId === watch.flowId), 5000);
   expect(own.paymentMode).toBe("RESERVATION_REQUIRED_PRELIMINARY_AMOUNT");
   await until("customer's invoice", () => invoicesOf(2).find((i) => i.invoice.clientInvoiceId === next), 5000);
@@ -97,7 +85,7 @@ it("(N) a customer who takes the terminal while the watch journals its supersedi
     onWriteBoundary: (label) => {
       if (!armed || !label.startsWith("before:W") || !label.endsWith(":superseding")) return;
       armed = false;
-      next = station!.engine.startPosPayment(9, 500);
+      next = s!.station.engine.startPosPayment(9, 500);
     },
   });
   await paidWithLateSend();
@@ -106,7 +94,7 @@ it("(N) a customer who takes the terminal while the watch journals its supersedi
   const id = await next!;
   await until("customer's invoice", () => invoicesOf(2).find((i) => i.invoice.clientInvoiceId === id), 5000);
   const watch = flows().find((x) => x.kind === "send-watch")!;
-  const superseded = async () => (await station!.journal.tail(200)).some((r) => r.flowId === watch.flowId && r.stateName === "superseding");
+  const superseded = async () => (await s!.station.journal.tail(200)).some((r) => r.flowId === watch.flowId && r.stateName === "superseding");
   await until("watch past its superseding step", async () => (await superseded()) && flows().find((x) => x.flowId === watch.flowId)?.state !== "superseding", 5000);
   // 83a6db3: the watch's send went out anyway and, applied after the customer's, cancelled it.
   await customerPays(id);

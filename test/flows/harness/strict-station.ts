@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineSettings } from "../../../agent/engine-api.ts";
+import type { GlaseApi } from "../../../contracts/glase/types.ts";
 import type { DispenserController } from "../../../drivers/dispenser/contract.ts";
 import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator, type StartSimulatorOptions } from "../../../simulator/glase/index.ts";
 import { PROVISION, openStation, type Station } from "./station.ts";
@@ -18,13 +19,15 @@ export interface StrictStation {
 export interface StrictStationOptions {
   /** Prefix of the scratch directory's name (tells a leftover directory's test). */
   readonly dirPrefix: string;
-  readonly dispenser: DispenserController;
+  readonly dispenser?: DispenserController;
   /** The auto-customer confirms every invoice this long after it appears. */
   readonly confirmAfterMs: number;
   /** Simulator settings besides the strict profile (e.g. busyApplied). */
   readonly simSettings?: Omit<NonNullable<StartSimulatorOptions["settings"]>, "profile">;
   readonly pointIds?: readonly number[];
   readonly settings?: Partial<EngineSettings>;
+  readonly onWriteBoundary?: (label: string) => void;
+  readonly wrapGlase?: (glase: GlaseApi) => GlaseApi;
 }
 
 export async function openStrictStation(opts: StrictStationOptions): Promise<StrictStation> {
@@ -34,7 +37,9 @@ export async function openStrictStation(opts: StrictStationOptions): Promise<Str
   const station = await openStation({
     journalPath: join(dir, "journal.db"),
     endpoint: sim.endpoint,
-    dispenser: opts.dispenser,
+    ...(opts.dispenser !== undefined ? { dispenser: opts.dispenser } : {}),
+    ...(opts.onWriteBoundary !== undefined ? { onWriteBoundary: opts.onWriteBoundary } : {}),
+    ...(opts.wrapGlase !== undefined ? { wrapGlase: opts.wrapGlase } : {}),
     ...(opts.pointIds !== undefined ? { pointIds: opts.pointIds } : {}),
     ...(opts.settings !== undefined ? { settings: opts.settings } : {}),
   });
