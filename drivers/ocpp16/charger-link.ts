@@ -21,7 +21,7 @@ import type { Logger } from "../../base/log.ts";
 import { CallPacer } from "./call-pacer.ts";
 import { FloodBucket } from "./flood-bucket.ts";
 import type { OutgoingCalls } from "./messages.ts";
-import { NOREPLY, type RpcHandshake, type RpcPeer } from "./rpc.ts";
+import { isRpcTimeout, NOREPLY, type RpcHandshake, type RpcPeer } from "./rpc.ts";
 
 export interface LinkLimits {
   readonly maxCallsPerSecond: number;
@@ -148,9 +148,8 @@ export class ChargerLink {
     try {
       return (await this.peer.call(action, req, { callTimeoutMs: timeoutMs, ...(abort ? { signal: abort.signal } : {}) })) as OutgoingCalls[A]["conf"];
     } catch (err) {
-      const name = (err as { name?: string }).name;
       const rpcCode = (err as { rpcErrorCode?: string }).rpcErrorCode;
-      if (name === "TimeoutError") {
+      if (isRpcTimeout(err)) {
         throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId} did not answer ${action} within ${timeoutMs} ms`, { chargePointId: this.chargePointId, action });
       }
       if (abort?.signal.aborted) throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId}: ${action} abandoned for a stop (not answered yet)`, { chargePointId: this.chargePointId, action });
