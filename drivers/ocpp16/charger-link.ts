@@ -62,6 +62,8 @@ export class ChargerLink {
   /** Optional calls waiting for an idle link, and the one in flight (aborted when an urgent call comes). */
   private readonly optionalWaiting: { go: (a: AbortController) => void; skip: (e: AgentError) => void }[] = [];
   private optionalInFlight: AbortController | undefined;
+  /** Whoever waits for the stops queued or in flight to be settled (afterStops). */
+  private readonly stopsSettled: Array<() => void> = [];
 
   constructor(
     readonly chargePointId: string,
@@ -152,17 +154,23 @@ export class ChargerLink {
       if (isRpcTimeout(err)) {
         throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId} did not answer ${action} within ${timeoutMs} ms`, { chargePointId: this.chargePointId, action });
       }
-      if (abort?.signal.aborted) throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId}: ${action} abandoned for a stop (not answered yet)`, { chargePointId: this.chargePointId, action });
+      if (abort?.signal.aborted) throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId}: ${action} abandoned for a stop (not answered yet)`, { chargePointId: this.chargePointId, action, forStop: true });
       if (rpcCode !== undefined) {
         throw new AgentError("DEVICE_PROTOCOL", `charger ${this.chargePointId} answered ${action} with ${rpcCode}`, { chargePointId: this.chargePointId, action, rpcErrorCode: rpcCode }, { cause: err });
       }
       throw new AgentError("DEVICE_DISCONNECTED", `charger ${this.chargePointId}: ${action} not answered (connection lost)`, { chargePointId: this.chargePointId, action }, { cause: err });
     } finally {
       this.outstanding--;
-      if (urgent) this.urgent--;
+      if (urgent && --this.urgent === 0) for (const resolve of this.stopsSettled.splice(0)) resolve();
       if (abort && this.optionalInFlight === abort) this.optionalInFlight = undefined;
       this.nextOptional();
     }
+  }
+
+  /** Resolves once no stop is queued or in flight (at once if none): an optional call skipped for one may be tried again then. */
+  afterStops(): Promise<void> {
+    if (this.urgent === 0) return Promise.resolve();
+    return new Promise((resolve) => this.stopsSettled.push(resolve));
   }
 
   /** The link's optional slot, claimed now or when the link is idle; rejects (nothing sent) while a stop is queued or in flight. */
@@ -178,7 +186,7 @@ export class ChargerLink {
   }
 
   private skipped(action: string): AgentError {
-    return new AgentError("DEVICE_REJECTED", `charger ${this.chargePointId}: ${action} not sent (a stop goes first)`, { chargePointId: this.chargePointId, action });
+    return new AgentError("DEVICE_REJECTED", `charger ${this.chargePointId}: ${action} not sent (a stop goes first)`, { chargePointId: this.chargePointId, action, forStop: true });
   }
 
   /**

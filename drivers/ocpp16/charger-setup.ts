@@ -79,14 +79,27 @@ export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, as
   // never in front of a stop, a short timeout), and a CALLERROR or silence on one of them neither
   // skips the connectors' status nor holds a RemoteStart/RemoteStop (review 12g #2). The real
   // protection is the Invalid the agent answers to any tag not its own.
+  // A key skipped (or abandoned) for a stop is sent again once the stops are out of the way
+  // (review 12k #4): a charger reconnecting while a session stops gets the stop re-sent just
+  // when the setup reaches these keys, and would otherwise keep its own offline authorization
+  // for that whole connection. A few tries: a stop re-sent over and over does not hold the setup.
   for (const key of OFFLINE_AUTH_KEYS) {
-    try {
-      const { status } = await link.call("ChangeConfiguration", { key, value: "false" }, { optional: true });
-      if (status === "Accepted" || status === "NotSupported") continue; // NotSupported: the charger has no such feature
-      deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value: "false", status });
-      deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=false: it may let a card charge without the agent (from its cache or while offline)` });
-    } catch (err) {
-      deps.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, key, err });
+    for (let tries = 1; ; tries++) {
+      try {
+        const { status } = await link.call("ChangeConfiguration", { key, value: "false" }, { optional: true });
+        if (status === "Accepted" || status === "NotSupported") break; // NotSupported: the charger has no such feature
+        deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value: "false", status });
+        deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=false: it may let a card charge without the agent (from its cache or while offline)` });
+        break;
+      } catch (err) {
+        const forStop = err instanceof AgentError && err.context.forStop === true;
+        deps.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, key, err, ...(forStop ? { retry: tries < OFFLINE_AUTH_TRIES } : {}) });
+        if (!forStop || tries >= OFFLINE_AUTH_TRIES || !link.open) break;
+        await link.afterStops();
+      }
     }
   }
 }
+
+/** How often an offline-authorization key skipped for a stop is tried on one setup. */
+const OFFLINE_AUTH_TRIES = 5;
