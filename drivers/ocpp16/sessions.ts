@@ -8,7 +8,7 @@
 //   sample could pass the limit → StopTransaction.meterStop: end.
 //   The agent's stops (limit, stop(point), fault, session time) are persisted and re-sent after a
 //   reconnect; a charger certainly still charging stopTimeoutS after a RemoteStop (Charging
-//   reported after it answered the stop, or its register grew between the replies to two
+//   reported after it accepted the stop, or its register grew between the replies to two
 //   TriggerMessage(MeterValues) the agent sent after that answer: session-evidence.ts) is settled as an overrun (the reserved amount,
 //   `fault` OCPP_STOP_IGNORED). Without such evidence the stop is re-sent and the
 //   StopTransaction awaited until the last safe moment (the session cap plus one stopTimeoutS),
