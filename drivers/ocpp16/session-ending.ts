@@ -23,7 +23,7 @@ export function triggerFailure(err: unknown): "refused" | "unknown" {
 }
 
 /** Largest energy (Wh) whose price, rounded half up, stays within the limit. */
-function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
+export function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
   return Math.floor((limitMinor * 1000 + 499) / unitPriceMinor);
 }
 
