@@ -21,7 +21,7 @@ import type { Logger } from "../../base/log.ts";
 import { CallPacer } from "./call-pacer.ts";
 import { FloodBucket } from "./flood-bucket.ts";
 import type { OutgoingCalls } from "./messages.ts";
-import { NOREPLY, type RpcHandshake, type RpcPeer } from "./rpc.ts";
+import { isRpcTimeout, NOREPLY, type RpcHandshake, type RpcPeer } from "./rpc.ts";
 
 export interface LinkLimits {
   readonly maxCallsPerSecond: number;
@@ -62,6 +62,8 @@ export class ChargerLink {
   /** Optional calls waiting for an idle link, and the one in flight (aborted when an urgent call comes). */
   private readonly optionalWaiting: { go: (a: AbortController) => void; skip: (e: AgentError) => void }[] = [];
   private optionalInFlight: AbortController | undefined;
+  /** Whoever waits for the stops queued or in flight to be settled (afterStops). */
+  private readonly stopsSettled: Array<() => void> = [];
 
   constructor(
     readonly chargePointId: string,
@@ -148,22 +150,27 @@ export class ChargerLink {
     try {
       return (await this.peer.call(action, req, { callTimeoutMs: timeoutMs, ...(abort ? { signal: abort.signal } : {}) })) as OutgoingCalls[A]["conf"];
     } catch (err) {
-      const name = (err as { name?: string }).name;
       const rpcCode = (err as { rpcErrorCode?: string }).rpcErrorCode;
-      if (name === "TimeoutError") {
+      if (isRpcTimeout(err)) {
         throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId} did not answer ${action} within ${timeoutMs} ms`, { chargePointId: this.chargePointId, action });
       }
-      if (abort?.signal.aborted) throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId}: ${action} abandoned for a stop (not answered yet)`, { chargePointId: this.chargePointId, action });
+      if (abort?.signal.aborted) throw new AgentError("DEVICE_TIMEOUT", `charger ${this.chargePointId}: ${action} abandoned for a stop (not answered yet)`, { chargePointId: this.chargePointId, action, forStop: true });
       if (rpcCode !== undefined) {
         throw new AgentError("DEVICE_PROTOCOL", `charger ${this.chargePointId} answered ${action} with ${rpcCode}`, { chargePointId: this.chargePointId, action, rpcErrorCode: rpcCode }, { cause: err });
       }
       throw new AgentError("DEVICE_DISCONNECTED", `charger ${this.chargePointId}: ${action} not answered (connection lost)`, { chargePointId: this.chargePointId, action }, { cause: err });
     } finally {
       this.outstanding--;
-      if (urgent) this.urgent--;
+      if (urgent && --this.urgent === 0) for (const resolve of this.stopsSettled.splice(0)) resolve();
       if (abort && this.optionalInFlight === abort) this.optionalInFlight = undefined;
       this.nextOptional();
     }
+  }
+
+  /** Resolves once no stop is queued or in flight (at once if none): an optional call skipped for one may be tried again then. */
+  afterStops(): Promise<void> {
+    if (this.urgent === 0) return Promise.resolve();
+    return new Promise((resolve) => this.stopsSettled.push(resolve));
   }
 
   /** The link's optional slot, claimed now or when the link is idle; rejects (nothing sent) while a stop is queued or in flight. */
@@ -179,7 +186,7 @@ export class ChargerLink {
   }
 
   private skipped(action: string): AgentError {
-    return new AgentError("DEVICE_REJECTED", `charger ${this.chargePointId}: ${action} not sent (a stop goes first)`, { chargePointId: this.chargePointId, action });
+    return new AgentError("DEVICE_REJECTED", `charger ${this.chargePointId}: ${action} not sent (a stop goes first)`, { chargePointId: this.chargePointId, action, forStop: true });
   }
 
   /**

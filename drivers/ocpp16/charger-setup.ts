@@ -2,6 +2,7 @@
 // the sessions rely on, the connection timeout, stop-on-invalid-id — a required key refused is a
 // fault that says what the charger will do wrong — then, on a new connection, every mapped
 // connector's status asked for. Apart from the driver (driver.ts), which decides when.
+import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
 import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import type { ChargerLink } from "./charger-link.ts";
@@ -28,37 +29,77 @@ export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, as
     // end at the charger; the agent also sends RemoteStop, this makes the charger itself stop.
     [METER_KEYS.stopOnInvalidId, "true", "a transaction the agent refuses (Invalid) may keep charging until the agent's RemoteStopTransaction is obeyed"],
   ];
-  try {
-    for (const [key, value, consequence] of settings) {
-      const { status } = await link.call("ChangeConfiguration", { key, value });
-      if (status === "Accepted") continue;
-      deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value, status });
-      if (consequence !== undefined) {
-        deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=${value}: ${consequence}` });
-      }
+  // Each key on its own (review 12 #8): a CALLERROR to one required key is that key refused, and
+  // neither it nor a charger's silence skips the connectors' status below — a cable already in
+  // after an agent restart is only seen through it. After a silence the remaining keys wait for the
+  // next connection: each would hold the link a whole call timeout before the status is asked.
+  let silentOn: string | undefined;
+  const unset: string[] = [];
+  for (const [key, value, consequence] of settings) {
+    if (silentOn !== undefined) {
+      if (consequence !== undefined) unset.push(`${key}=${value}`);
+      continue;
     }
-    if (askStatus) {
-      for (const k of rt.config.connectors) {
+    let answer: string;
+    try {
+      answer = (await link.call("ChangeConfiguration", { key, value })).status;
+    } catch (err) {
+      const code = err instanceof AgentError ? err.code : undefined;
+      deps.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, key, err });
+      if (code === "DEVICE_DISCONNECTED") return; // gone: everything is set again at the next connection
+      if (code === "DEVICE_TIMEOUT") silentOn = key;
+      const what = code === "DEVICE_PROTOCOL" ? `answered a CALLERROR (${String((err as AgentError).context.rpcErrorCode ?? "?")}) to` : "did not answer";
+      if (consequence !== undefined) {
+        deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} ${what} ChangeConfiguration ${key}=${value}: ${consequence}` });
+      }
+      continue;
+    }
+    if (answer === "Accepted") continue;
+    deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value, status: answer });
+    if (consequence !== undefined) {
+      deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${answer} to ChangeConfiguration ${key}=${value}: ${consequence}` });
+    }
+  }
+  if (unset.length > 0) {
+    deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} did not answer ChangeConfiguration ${silentOn}; not set until it reconnects: ${unset.join(", ")}` });
+  }
+  if (askStatus) {
+    for (const k of rt.config.connectors) {
+      try {
         const { status } = await link.call("TriggerMessage", { requestedMessage: "StatusNotification", connectorId: k.connectorId });
         if (status !== "Accepted") deps.log.warn("charger_trigger_refused", { chargePointId: rt.config.id, connectorId: k.connectorId, status });
+      } catch (err) {
+        deps.log.warn("charger_trigger_failed", { chargePointId: rt.config.id, connectorId: k.connectorId, err });
+        if (err instanceof AgentError && err.code === "DEVICE_DISCONNECTED") return;
       }
     }
-  } catch (err) {
-    deps.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, err });
   }
   // No start the agent did not sell: a charger's own authorization of a card (review 12f #6). Best
   // effort, after what the sessions need and each key on its own: optional calls (charger-link.ts:
   // never in front of a stop, a short timeout), and a CALLERROR or silence on one of them neither
   // skips the connectors' status nor holds a RemoteStart/RemoteStop (review 12g #2). The real
   // protection is the Invalid the agent answers to any tag not its own.
+  // A key skipped (or abandoned) for a stop is sent again once the stops are out of the way
+  // (review 12k #4): a charger reconnecting while a session stops gets the stop re-sent just
+  // when the setup reaches these keys, and would otherwise keep its own offline authorization
+  // for that whole connection. A few tries: a stop re-sent over and over does not hold the setup.
   for (const key of OFFLINE_AUTH_KEYS) {
-    try {
-      const { status } = await link.call("ChangeConfiguration", { key, value: "false" }, { optional: true });
-      if (status === "Accepted" || status === "NotSupported") continue; // NotSupported: the charger has no such feature
-      deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value: "false", status });
-      deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=false: it may let a card charge without the agent (from its cache or while offline)` });
-    } catch (err) {
-      deps.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, key, err });
+    for (let tries = 1; ; tries++) {
+      try {
+        const { status } = await link.call("ChangeConfiguration", { key, value: "false" }, { optional: true });
+        if (status === "Accepted" || status === "NotSupported") break; // NotSupported: the charger has no such feature
+        deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value: "false", status });
+        deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=false: it may let a card charge without the agent (from its cache or while offline)` });
+        break;
+      } catch (err) {
+        const forStop = err instanceof AgentError && err.context.forStop === true;
+        deps.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, key, err, ...(forStop ? { retry: tries < OFFLINE_AUTH_TRIES } : {}) });
+        if (!forStop || tries >= OFFLINE_AUTH_TRIES || !link.open) break;
+        await link.afterStops();
+      }
     }
   }
 }
+
+/** How often an offline-authorization key skipped for a stop is tried on one setup. */
+const OFFLINE_AUTH_TRIES = 5;

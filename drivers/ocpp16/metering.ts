@@ -3,14 +3,18 @@
 // StopTransaction.meterStop (the metered end); this file decides what each reading means and what
 // is settled.
 //
-// - The metered end is StopTransaction.meterStop (issue 12). When meterStop ≥ meterStart the
-//   session settles exactly meterStop − meterStart — never more, whatever the samples said:
+// - The metered end is StopTransaction.meterStop (issue 12). When meterStop ≥ meterStart (and
+//   within what the connector could deliver) the session settles exactly meterStop − meterStart —
+//   never more, whatever the samples said:
 //   samples are progress only, and a sample above meterStop (a bit flip, a kWh/Wh mix-up), a
 //   glitch reading (a failed meter read reported as 0) or a register that went backwards never
 //   adds energy. When the samples disagree with meterStop the session still settles
 //   meterStop − meterStart and raises OCPP_METER_DISAGREES naming the figures.
 // - Only when meterStop < meterStart (the register was reset during the session: a charger
-//   reboot, a meter swap), or when no StopTransaction ever came, is the progress seen settled —
+//   reboot, a meter swap), when meterStop − meterStart is more than twice the rated power could
+//   deliver in the session (plus a few Wh: the step rule's bound) AND more than the reservation
+//   buys (a zero-based meterStart with an absolute meterStop, a corrupted one —
+//   OCPP_METER_DISAGREES), or when no StopTransaction ever came, is the progress seen settled —
 //   never above what the connector's rated power could deliver in the session's time
 //   (plausibleWh), and always with an alarm (OCPP_METER_RESET / the caller's).
 // - Progress: energy = carried + (register − base). base starts at meterStart, carried at 0.
@@ -160,6 +164,23 @@ export interface Settlement {
 export interface Plausibility {
   readonly maxPowerW: number;
   readonly elapsedMs: number;
+  /** The energy the session's reservation buys (Wh): a meterStop within it is never "impossible" (settleAtStop). */
+  readonly reservedWh?: number;
+}
+
+/** The most a whole session may meter by the step rule's sanity bound (twice the rated power, a few Wh): a meterStop above it is no end reading. */
+function sanityWh(bound: Plausibility): number {
+  return Math.ceil((bound.maxPowerW * STEP_POWER_FACTOR * Math.max(0, bound.elapsedMs)) / 3_600_000) + STEP_SLACK_WH;
+}
+
+/**
+ * Above this a meterStop − meterStart is no end reading: beyond the sanity bound and beyond what
+ * the reservation buys. Below the reservation a figure above the rated power is settled as is — a
+ * charger faster than its configured maxPowerW is stopped at the reservation by the limit stop,
+ * and the customer pays at most the reservation anyway; above both, only a wrong register is left.
+ */
+function impossibleAboveWh(bound: Plausibility): number {
+  return Math.max(sanityWh(bound), bound.reservedWh ?? 0);
 }
 
 /** What a session settles when it ended without a usable meterStop: its progress, never above the plausible bound. */
@@ -176,6 +197,20 @@ export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bou
   const start = t.meterStartWh;
   const last = lastOf(t);
   const resets = t.meterResets ?? 0;
+  if (meterStop >= start && bound && meterStop - start > impossibleAboveWh(bound)) {
+    // More than the connector could deliver in the whole session, by the step rule's own margin,
+    // and more than the reservation buys (review 12k #3: a zero-based meterStart with an absolute
+    // register in meterStop, a corrupted meterStop): not the charger's end reading but a wrong one,
+    // which would commit the whole reservation — the plausible progress is settled.
+    const p = settleProgress(settleable, bound);
+    return {
+      milli: p.milli,
+      alarm: {
+        code: "OCPP_METER_DISAGREES",
+        message: `${what}: meterStop ${meterStop} − meterStart ${start} = ${meterStop - start} Wh is more than ${STEP_POWER_FACTOR} × ${bound.maxPowerW} W could deliver in the session's ${Math.round(bound.elapsedMs / 1000)} s (at most ${sanityWh(bound)} Wh)${bound.reservedWh !== undefined ? ` and than the reservation buys (${bound.reservedWh} Wh)` : ""}; settled the progress seen, ${p.milli} Wh${p.capped ? ` (capped from ${settleable.milli} Wh at the rated power)` : ""} (the samples reached ${last} Wh)${settleable.implausible ? `, ${settleable.implausible} reading(s) above the rated power ignored` : ""}`,
+      },
+    };
+  }
   if (meterStop >= start) {
     const milli = meterStop - start;
     const above = Math.max(last, start + t.milli) > meterStop;

@@ -77,12 +77,21 @@ interface OcppRpcModule {
   RPCServer: new (options: RpcServerOptions) => RpcServer;
   RPCClient: new (options: RpcClientOptions) => RpcClient;
   NOREPLY: symbol;
+  TimeoutError: new (...args: never[]) => Error;
 }
 
 const lib = ocppRpc as unknown as OcppRpcModule;
 
 /** Return from a handler to send no answer at all (the caller keeps the call queued and re-sends it). */
 export const NOREPLY: symbol = lib.NOREPLY;
+
+/**
+ * Whether `err` is ocpp-rpc's call timeout. Its TimeoutError does not set `name` (it reads "Error"),
+ * so a check on the name took every unanswered call for a lost connection.
+ */
+export function isRpcTimeout(err: unknown): boolean {
+  return err instanceof lib.TimeoutError;
+}
 
 export function createRpcServer(options: RpcServerOptions): RpcServer {
   return new lib.RPCServer(options);

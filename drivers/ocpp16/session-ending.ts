@@ -23,7 +23,7 @@ export function triggerFailure(err: unknown): "refused" | "unknown" {
 }
 
 /** Largest energy (Wh) whose price, rounded half up, stays within the limit. */
-function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
+export function limitMilliFor(limitMinor: number, unitPriceMinor: number): number {
   return Math.floor((limitMinor * 1000 + 499) / unitPriceMinor);
 }
 
@@ -82,14 +82,40 @@ export class SessionEnding {
     const answered = this.evidence.stopSent(transactionId, this.host.connectedSince(s.chargePointId) ?? 0);
     link.call("RemoteStopTransaction", { transactionId: s.ocppTransactionId }).then(
       (conf) => {
-        answered();
-        // A Rejected stop is not a stop the charger had: no stop check (its triggers would only
-        // stand in front of the stop sent again).
-        if (conf.status !== "Accepted") this.host.log.warn("remote_stop_rejected", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId });
-        else this.askRegisterAfterStop(transactionId);
+        if (conf.status === "Accepted") {
+          answered();
+          this.askRegisterAfterStop(transactionId);
+          return;
+        }
+        this.onStopRejected(transactionId);
       },
       (err: unknown) => this.host.log.warn("remote_stop_failed", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, err }),
     );
+  }
+
+  /**
+   * A Rejected stop is no stop the charger had (review 12k #1): it opens no window in which
+   * Charging is evidence and gets no stop check (its triggers would only stand in front of the stop
+   * sent again). A firmware that has not taken the transaction in yet (a stop right after
+   * StartTransaction.conf) rejects it and accepts it a moment later, so it is sent again after the
+   * ramp-down allowance, not a whole stopTimeoutS later — through the stop timeout's own path, which
+   * settles at the last safe moment. Rejected twice is the charger refusing: an alarm, once.
+   */
+  private onStopRejected(transactionId: string): void {
+    const s = this.book.get(transactionId);
+    if (!s || s.state !== "delivering") return;
+    const rejected = this.evidence.stopRejected(transactionId);
+    this.host.log.warn("remote_stop_rejected", { chargePointId: s.chargePointId, transactionId: s.ocppTransactionId, rejected });
+    if (rejected === 2) {
+      this.host.emit({
+        type: "fault",
+        point: s.point,
+        code: "OCPP_STOP_REJECTED",
+        message: `charger ${s.chargePointId} answered Rejected to RemoteStopTransaction for its running transaction ${s.ocppTransactionId} twice (no StopTransaction came): the stop is sent again every ${Math.round(this.rampDownMs() / 1000)} s; a Charging status after a Rejected stop is never taken as an overrun`,
+        transactionId,
+      });
+    }
+    this.timers.set(transactionId, "stop", this.untilSettleBy(s, this.rampDownMs()), () => this.onStopTimeout(transactionId));
   }
 
   /**
@@ -145,7 +171,8 @@ export class SessionEnding {
   /**
    * No StopTransaction a stopTimeoutS after RemoteStop. An overrun only on evidence that the
    * charger certainly still charges AFTER it had the stop: its connector reported Charging on the
-   * current connection after it answered the stop, or its register grew between two replies to
+   * current connection after it ACCEPTED the stop (and, if the status is stamped, not taken before:
+   * charger-state.ts statusTakenBy), or its register grew between two replies to
    * the agent's own TriggerMessage sent after that answer (session-evidence.ts: a lower bound, no
    * clock involved). A sample merely arriving after the stop is no evidence (it may have been
    * taken long before it: in flight, or queued while offline), and a status reported after the stop that is out of a transaction (Finishing, Available) vetoes
@@ -165,9 +192,13 @@ export class SessionEnding {
     // Charging (energy flowing; not Suspended*) reported after the charger answered the stop — and
     // after the ramp-down allowance the register checks get too: a car and charger ramping down, or
     // the answer to a status trigger asked for before the stop, still say Charging for a moment.
-    // Only once the charger answered the stop: one still queued behind other calls (ocpp-rpc sends
-    // one at a time) is no stop the charger had (review 12h).
-    const chargingAfterStop = status === "Charging" && stop?.confAt !== undefined && statusAt >= Math.max(since, stop.confAt + this.rampDownMs());
+    // Only once the charger accepted the stop: one still queued behind other calls (ocpp-rpc sends
+    // one at a time, review 12h) or one it Rejected (review 12k #1) is no stop the charger had.
+    // Judged by when the status can have been TAKEN at the latest (review 12k #2): a Charging a
+    // charger queued while offline and stamped then is delivered after the answer, yet no
+    // evidence; a skewed clock only makes a live status look older (then the register decides).
+    const takenBy = this.host.statusTakenBy(s.chargePointId, s.connectorId) ?? -Infinity;
+    const chargingAfterStop = status === "Charging" && stop?.confAt !== undefined && Math.min(statusAt, takenBy) >= Math.max(since, stop.confAt + this.rampDownMs());
     const grewAfterStop = this.evidence.chargedAfterStop(transactionId, this.plausible.realPowerW(s));
     if (stoppedSaysCharger || (!chargingAfterStop && !grewAfterStop)) {
       const pastDeadline = this.host.scheduler.now() >= this.settleBy(s);

@@ -23,7 +23,7 @@ const TRIGGERED_KEPT = 16;
 interface StopWindow {
   /** When the first RemoteStop of this connection went out (agent clock). */
   readonly sentAt: number;
-  /** When its (or a re-sent one's) answer arrived. */
+  /** When its (or a re-sent one's) Accepted answer arrived: a Rejected one is no stop the charger had. */
   confAt?: number;
 }
 
@@ -40,6 +40,8 @@ export class SessionEvidence {
   /** Energy added by each session's last sample (Wh): what the next one may add again. */
   readonly lastStepWh = new Map<string, number>();
   private readonly stops = new Map<string, StopWindow>();
+  /** How many RemoteStops each session's charger answered Rejected (session-ending.ts: the second is an alarm). */
+  private readonly rejectedStops = new Map<string, number>();
   /** Each session's MeterValues triggers not answered yet, oldest first. */
   private readonly triggers = new Map<string, Trigger[]>();
   /** The session's plausible progress at each reply to a trigger sent after the stop's answer, and when it arrived (agent clock), in arrival order. */
@@ -50,7 +52,7 @@ export class SessionEvidence {
   /**
    * A RemoteStop goes out now. The first on a connection opens the window in which charging is
    * evidence (what was seen on an older connection is forgotten, and so are its triggers: their
-   * replies went with it). Returns the function that records its answer.
+   * replies went with it). Returns the function that records its Accepted answer.
    */
   stopSent(transactionId: string, connectedSince: number): () => void {
     const now = this.host.scheduler.now();
@@ -76,7 +78,14 @@ export class SessionEvidence {
     return this.stops.get(transactionId);
   }
 
-  /** The charger answered a stop in the current window: a trigger sent now is read after the stop. */
+  /** The charger answered a RemoteStop of the session Rejected; returns how many it has rejected so far. */
+  stopRejected(transactionId: string): number {
+    const n = (this.rejectedStops.get(transactionId) ?? 0) + 1;
+    this.rejectedStops.set(transactionId, n);
+    return n;
+  }
+
+  /** The charger accepted a stop in the current window: a trigger sent now is read after the stop. */
   stopAnswered(transactionId: string): boolean {
     return this.stops.get(transactionId)?.confAt !== undefined;
   }
@@ -145,6 +154,7 @@ export class SessionEvidence {
   forget(transactionId: string): void {
     this.lastStepWh.delete(transactionId);
     this.stops.delete(transactionId);
+    this.rejectedStops.delete(transactionId);
     this.triggers.delete(transactionId);
     this.triggered.delete(transactionId);
   }

@@ -39,5 +39,7 @@ export interface SessionHost {
   freshStatus(chargePointId: string, connectorId: number): ChargePointStatus | undefined;
   /** When (agent clock) the connector's current status was reported (undefined: never). */
   statusAt(chargePointId: string, connectorId: number): number | undefined;
+  /** The latest agent time the connector's current status can have been taken at (charger-state.ts; undefined: never reported). */
+  statusTakenBy(chargePointId: string, connectorId: number): number | undefined;
   emit(event: DispenserEvent): void;
 }

@@ -8,7 +8,7 @@
 //   sample could pass the limit → StopTransaction.meterStop: end.
 //   The agent's stops (limit, stop(point), fault, session time) are persisted and re-sent after a
 //   reconnect; a charger certainly still charging stopTimeoutS after a RemoteStop (Charging
-//   reported after it answered the stop, or its register grew between the replies to two
+//   reported after it accepted the stop, or its register grew between the replies to two
 //   TriggerMessage(MeterValues) the agent sent after that answer: session-evidence.ts) is settled as an overrun (the reserved amount,
 //   `fault` OCPP_STOP_IGNORED). Without such evidence the stop is re-sent and the
 //   StopTransaction awaited until the last safe moment (the session cap plus one stopTimeoutS),
@@ -29,7 +29,7 @@ import { LogThrottle } from "./log-throttle.ts";
 import { applySample, sampleOutcome, settleAtStop } from "./metering.ts";
 import { describeSampledValues, energyRegister, endReasonOf, idTagFor, inTransaction } from "./readings.ts";
 import type { Sale, SaleBook } from "./sales.ts";
-import { SessionEnding, triggerFailure } from "./session-ending.ts";
+import { limitMilliFor, SessionEnding, triggerFailure } from "./session-ending.ts";
 import { SessionEvidence } from "./session-evidence.ts";
 import type { PointBinding, SessionHost } from "./session-host.ts";
 import { SessionPlausibility, settleableOf } from "./session-plausibility.ts";
@@ -277,7 +277,8 @@ export class Sessions {
       }
       return answer; // a repeat, or late: answered again, never a second end
     }
-    const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`, this.plausible.plausibility(s), settleableOf(s));
+    const bound = { ...this.plausible.plausibility(s), reservedWh: limitMilliFor(s.limitMinor, s.unitPriceMinor) };
+    const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`, bound, settleableOf(s));
     if (settled.alarm) this.host.log.warn("meter_stop_disputed", { chargePointId, point: s.point, meterStop: req.meterStop, meterStart: s.meterStartWh, metered: s.milli, settled: settled.milli, code: settled.alarm.code });
     await this.ending.finish(
       s.transactionId,

@@ -41,7 +41,7 @@ describe("metering", () => {
     );
   });
 
-  it("any readings: progress never goes back; settled = meterStop − meterStart whenever meterStop ≥ meterStart (an alarm if the samples disagree); else ≤ progress, ≤ forward steps, ≤ power × time, with an alarm", () => {
+  it("any readings: progress never goes back; settled = meterStop − meterStart whenever meterStart ≤ meterStop within 2 × power × time (an alarm if the samples disagree); else ≤ progress, ≤ forward steps, ≤ power × time, with an alarm", () => {
     fc.assert(
       fc.property(wh, fc.array(wh, { maxLength: 30 }), wh, fc.integer({ min: 0, max: 10 * 3_600_000 }), (start, readings, stop, elapsedMs) => {
         for (let i = 1; i <= readings.length; i++) expect(run(start, readings.slice(0, i)).milli).toBeGreaterThanOrEqual(run(start, readings.slice(0, i - 1)).milli);
@@ -49,17 +49,31 @@ describe("metering", () => {
         const bound = { maxPowerW: 22_000, elapsedMs };
         const s = settleAtStop(t, stop, "t", bound);
         expect(s.milli).toBeGreaterThanOrEqual(0);
-        if (stop >= start) {
+        // Above twice the rated power over the session (plus 10 Wh), a meterStop is no end reading (review 12k #3).
+        const possible = stop - start <= Math.ceil((2 * 22_000 * elapsedMs) / 3_600_000) + 10;
+        if (stop >= start && possible) {
           expect(s.milli).toBe(stop - start);
           if (readings.some((r) => r > stop) || (t.meterResets ?? 0) > 0) expect(s.alarm?.code).toBe("OCPP_METER_DISAGREES");
         } else {
           expect(s.milli).toBeLessThanOrEqual(t.milli);
           expect(s.milli).toBeLessThanOrEqual(forwardSteps(start, readings));
           expect(s.milli).toBeLessThanOrEqual(plausibleWh(22_000, elapsedMs));
-          expect(s.alarm?.code).toBe("OCPP_METER_RESET");
+          expect(s.alarm?.code).toBe(stop >= start ? "OCPP_METER_DISAGREES" : "OCPP_METER_RESET");
         }
       }),
     );
+  });
+
+  it("a meterStop above 2 × power × time is settled as is within what the reservation buys, and replaced by the plausible progress above it (review 12k #3)", () => {
+    const t = run(1000, [1005, 1010]);
+    const bound = { maxPowerW: 22_000, elapsedMs: 2_000, reservedWh: 85_961 };
+    // A charger faster than its configured rating: its end reading, within the reservation.
+    expect(settleAtStop(t, 1000 + 5_000, "t", bound)).toEqual({ milli: 5_000 });
+    // A register no connector could reach (a zero-based meterStart, a corrupted meterStop): never the whole reservation.
+    const s = settleAtStop(t, 1000 + 1_000_000, "t", bound);
+    expect(s.milli).toBeLessThanOrEqual(plausibleWh(22_000, 2_000));
+    expect(s.alarm?.code).toBe("OCPP_METER_DISAGREES");
+    expect(s.alarm?.message).toMatch(/meterStop 1001000 − meterStart 1000/);
   });
 
   it("a glitch reading (0 Wh) between normal readings does not add segments: progress goes on from the old one", () => {

@@ -1,4 +1,5 @@
-// Review 12f: review12/hand.ts plus `silent`: calls the charger never answers.
+// Review 12f: review12/hand.ts plus `silent`: calls the charger never answers, and `callError`:
+// calls it answers with a CALLERROR (from the first frame on, before any listener of a test).
 // Review 12: a charger driven by hand over a raw `ws` WebSocket — no OCPP library on this side,
 // so the charger can send exactly what a real (or hostile) one sends. It answers the agent's
 // calls the way a compliant charger does (ChangeConfiguration/TriggerMessage/RemoteStart/
@@ -16,7 +17,7 @@ export interface HandCharger {
   closed: Promise<number>;
 }
 
-export async function handCharger(url: string, opts: { headers?: Record<string, string>; answerRemoteStop?: boolean; trigger?: boolean; meterValues?: () => unknown; silent?: (action: string, params: Record<string, unknown>) => boolean } = {}): Promise<HandCharger> {
+export async function handCharger(url: string, opts: { headers?: Record<string, string>; answerRemoteStop?: boolean; trigger?: boolean; meterValues?: () => unknown; silent?: (action: string, params: Record<string, unknown>) => boolean; callError?: (action: string, params: Record<string, unknown>) => string | undefined } = {}): Promise<HandCharger> {
   const ws = new WebSocket(url, ["ocpp1.6"], opts.headers ? { headers: opts.headers } : {});
   const received: unknown[][] = [];
   const pending = new Map<string, (v: unknown) => void>();
@@ -63,6 +64,8 @@ export async function handCharger(url: string, opts: { headers?: Record<string, 
     const [, id, action, p] = f as [number, string, string, Record<string, unknown>];
     const reply = (payload: unknown) => ws.send(JSON.stringify([3, id, payload]));
     if (opts.silent?.(action, p)) return; // never answered (a firmware that drops what it does not support)
+    const errorCode = opts.callError?.(action, p); // answered with a CALLERROR of this code
+    if (errorCode !== undefined) return void ws.send(JSON.stringify([4, id, errorCode, `${action} refused by hand`, {}]));
     if (action === "TriggerMessage" && opts.trigger === false) reply({ status: "NotImplemented" });
     else if (action === "TriggerMessage") {
       reply({ status: "Accepted" });

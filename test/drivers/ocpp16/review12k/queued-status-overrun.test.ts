@@ -1,0 +1,69 @@
+// Review 12 (9th) #2: a charger that OBEYS the stop settled as an overrun, from a StatusNotification
+// it queued while offline. The overrun evidence "Charging reported after the stop" is the time the
+// status ARRIVED (driver.ts:288 `at: this.scheduler.now()`, session-ending.ts:162,170); the
+// StatusNotification's own `timestamp` ("the time for which the status is reported", OCPP 1.6
+// §6.47) is never read. For MeterValues the code already knows that arrival after the stop proves
+// nothing (session-evidence.ts header, docs/ocpp.md: "queued while offline") — not for statuses.
+// Sequence: a session charges, the charger drops off the network; the customer stops meanwhile
+// (the stop is persisted). The car paused and resumed while the charger was offline
+// (SuspendedEV → Charging, both queued with their timestamps). Back online, the charger drains its
+// FIFO one message per answer at its link's pace (a cellular RTT: a few per second); the first
+// queued status syncs it, the agent re-sends the stop, the charger accepts and stops AT ONCE —
+// its StopTransaction (exact meterStop) and Finishing go to the tail of its queue. The queued,
+// old "Charging" arrives after the stop's answer + ramp-down; the stop timer fires while the
+// tail is still on its way: OCPP_STOP_IGNORED, the whole reservation (300 SEK) for ~100 Wh; the
+// exact meterStop then arrives as OCPP_LATE_STOP. Expected: the metered meterStop − meterStart.
+import { expect, it } from "vitest";
+import { authorizeCmd, isEnd, isFault, openRig, testConfig } from "../helpers.ts";
+import { bootAndPlugIn, handCharger, sample, startTransaction } from "../review12/hand.ts";
+
+it("a queued StatusNotification(Charging) stamped before the stop, delivered after its answer, is no overrun evidence", async () => {
+  const rig = await openRig(testConfig({ stopTimeoutS: 4, syncTimeoutS: 5, lateStopWaitS: 30, chargerSecondMs: 1000 }));
+  const url = `${rig.driver.url}/CP-1`;
+  const cp = await handCharger(url, { trigger: false });
+  await bootAndPlugIn(rig, cp);
+  await rig.driver.authorize(authorizeCmd());
+  const { tx } = await startTransaction(cp);
+  cp.status = "Charging";
+  await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
+  await cp.call("MeterValues", sample(tx, 1010));
+  // Offline; the customer stops meanwhile (persisted, sent when the charger is back).
+  cp.close();
+  await cp.closed;
+  const endP = rig.events.waitFor(isEnd, 30_000);
+  await rig.driver.stop(1).catch(() => undefined);
+  // What the charger queued while offline (charging on: it never had the stop), oldest first.
+  const t0 = Date.now() - 60_000;
+  const at = (i: number) => new Date(t0 + i * 1000).toISOString();
+  const queue: Array<[string, unknown]> = [["StatusNotification", { connectorId: 1, errorCode: "NoError", status: "SuspendedEV", timestamp: at(0) }]];
+  let wh = 1010;
+  for (let i = 1; i <= 40; i++) {
+    if (i === 20) queue.push(["StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging", timestamp: at(i) }]);
+    wh += 2;
+    queue.push(["MeterValues", { connectorId: 1, transactionId: tx, meterValue: [{ timestamp: at(i), sampledValue: [{ value: String(wh), measurand: "Energy.Active.Import.Register", unit: "Wh" }] }] }]);
+  }
+  const cp2 = await handCharger(url, { trigger: false });
+  cp2.status = "Charging";
+  let stoppedAtWh: number | undefined;
+  let stopAnsweredAt = 0;
+  void cp2.waitFor((f) => f[0] === 2 && f[2] === "RemoteStopTransaction", 20_000).then(() => {
+    // It obeys at once: energy stops now; its StopTransaction and Finishing join the queue's tail.
+    stoppedAtWh = wh;
+    stopAnsweredAt = Date.now();
+    cp2.status = "Finishing";
+    queue.push(["StopTransaction", { transactionId: tx, meterStop: wh, timestamp: new Date().toISOString(), reason: "Remote" }]);
+    queue.push(["StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Finishing" }]);
+  });
+  // The FIFO drained one message per answer, at the link's pace (200 ms a round trip).
+  for (let i = 0; i < queue.length; i++) {
+    const [action, params] = queue[i]!;
+    await cp2.call(action, params).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const end = (await endP) as { milli: number; amountMinor: number };
+  const fault = rig.events.events.find((e) => isFault(e) && e.code === "OCPP_STOP_IGNORED");
+  const late = rig.events.events.find((e) => isFault(e) && e.code === "OCPP_LATE_STOP");
+  console.log(`review12k queued-status: stop answered ${stopAnsweredAt ? "yes" : "no"}, charger stopped at ${stoppedAtWh} Wh (metered ${(stoppedAtWh ?? 0) - 1000} Wh); settled ${end.milli} Wh / ${end.amountMinor} öre; ${fault ? "OCPP_STOP_IGNORED" : "no overrun"}${late ? ", OCPP_LATE_STOP" : ""}`);
+  expect({ overrun: fault !== undefined, milli: end.milli }).toEqual({ overrun: false, milli: (stoppedAtWh ?? 0) - 1000 });
+  cp2.close();
+}, 40_000);
