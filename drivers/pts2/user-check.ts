@@ -30,8 +30,9 @@ export interface UserCheckDeps {
  * The UserId of a confirmed authorization, as read back (`info`): corroborates or contradicts the
  * agent's id; alarms PTS_USER_MISMATCH once when it is news. Clears the record's pending check.
  * `atAnswer`: called right after the controller confirmed our first send (authorize.ts), before
- * the flow was told anything; otherwise (a pending check retried, a sale read) the record may be
- * filling and reported to the flow already. Returns true when the record was parked.
+ * the flow was told anything. A check still pending (`userCheckPending`: it never ran, because
+ * the read failed or the agent was killed before it) is judged as at the answer (review 9, R9-3).
+ * Returns true when the record was parked.
  */
 export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | undefined, deps: UserCheckDeps, atAnswer = false): Promise<boolean> {
   // A confirmation is not proof by itself: a controller may confirm a same-number PumpAuthorize as
@@ -41,17 +42,20 @@ export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | und
   // controller's users were re-created (our login now another UserId): review 8 (R8-1) found the
   // rule "contradiction → the POS's, refused" cancelled our customer's reservation and left the
   // authorization live — free fuel, and no PTS_USER_MISMATCH ever. A contradiction decides
-  // nothing: at the answer the sale is parked (PTS_OWNERSHIP_UNKNOWN, the reservation kept) for
-  // `ctl resolve FLOW claim|disown`; later (R8-1b: the fill may be running, reported as ours) the
-  // record is never flipped — it stays ours. Either way PTS_USER_MISMATCH names both ids, and the
-  // id it was sent as is in doubt from now on (own-user.ts, review 9 R9-1): a lost answer is then
-  // parked, never judged "foreign" on it.
+  // nothing: the sale is parked (PTS_OWNERSHIP_UNKNOWN, the reservation kept) for
+  // `ctl resolve FLOW claim|disown` — at the answer, and on a check that never ran until now
+  // (review 9, R9-3: `atAnswer` alone lived in memory, so a kill before the read, or one failed
+  // read, charged the POS's fill to our customer; parked, a claim charges our re-created-users
+  // sale and a disown releases the POS's). Only a re-check of one already checked (a sale read)
+  // leaves the record as it is. Either way PTS_USER_MISMATCH names both ids, and the id it was
+  // sent as is in doubt from now on (own-user.ts, R9-1): a lost answer is then parked, never
+  // judged "foreign" on it.
   const contra = info === undefined ? undefined : contradiction(r, info, deps.ownUser);
   if (contra !== undefined) {
     await deps.ownUser.contradictedBy(contra.sentAs, contra.readBack, r.pump, r.transaction, deps.now());
     let parked = false;
     const next = await deps.book.update(r.flowId, (c) => {
-      if (!(atAnswer && c.phase === "authorized" && c.ended === undefined && c.closedAt === undefined)) return { userCheckPending: false };
+      if (!((atAnswer || c.userCheckPending === true) && c.phase === "authorized" && c.ended === undefined && c.closedAt === undefined)) return { userCheckPending: false };
       parked = true;
       // The evidence it was sent with is in doubt now: a technician's claim is not overruled by the
       // same contradiction (ownership.ts), and the read-back keeps it "unknown" until decided.
@@ -65,7 +69,7 @@ export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | und
         point: r.point,
         code: "PTS_USER_MISMATCH",
         transactionId: r.flowId,
-        message: `the controller confirmed our PumpAuthorize of pump ${r.pump} transaction ${r.transaction}, but it reads back ${contra.why} (the controller's users re-created, or another system took the number); ${parked ? "the sale is parked (PTS_OWNERSHIP_UNKNOWN), not charged and not cancelled" : "the running sale is kept as ours"}; until a confirmed sale carries that id again, an authorization whose answer is lost is parked, not decided — check the agent's user Id on the controller's users page, set controllerUserId to it, then systemctl restart glase-agent`,
+        message: `the controller confirmed our PumpAuthorize of pump ${r.pump} transaction ${r.transaction}, but it reads back ${contra.why} (the controller's users re-created, or another system took the number); ${parked ? "the sale is parked (PTS_OWNERSHIP_UNKNOWN), not charged and not cancelled" : "the sale, already ended or closed, is left as it is"}; until a confirmed sale carries that id again, an authorization whose answer is lost is parked, not decided — check the agent's user Id on the controller's users page, set controllerUserId to it, then systemctl restart glase-agent`,
       });
     }
     if (parked) {
