@@ -12,6 +12,7 @@ import type { TransactionInfo } from "./decode-config.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
 import { ownershipUnknown } from "./authorize.ts";
+import { type ControllerNumbering, notHonouredMessage } from "./numbering.ts";
 import { evidenceFor, readTransaction } from "./ownership.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
@@ -23,6 +24,8 @@ export interface UserCheckDeps {
   readonly units: WireUnits;
   readonly ownUser: OwnUser;
   readonly now: () => number;
+  /** Flagged when a just-confirmed number reads back "not found" (R9-2); absent on the sale-read path. */
+  readonly numbering?: ControllerNumbering;
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
 }
 
@@ -78,6 +81,14 @@ export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | und
     }
     return false;
   }
+  if (info === undefined && atAnswer) {
+    // Confirmed a moment ago, and the controller does not know the number (review 9, R9-2): it
+    // authorized us under a number of its own and did not say which (no Transaction in the
+    // confirmation). One lost answer would leave an authorization live under a number no record
+    // holds: flagged like a renumbered confirmation (numbering.ts). This sale goes on (its answer
+    // arrived: ours); its sale read finds the number unknown and parks it (PTS_TRANSACTION_LOST).
+    await notHonoured(r, deps);
+  }
   const news = await deps.ownUser.confirmed(info?.userId, r.probedAt);
   if (r.userCheckPending) await deps.book.update(r.flowId, () => ({ userCheckPending: false }));
   if (!news) return false;
@@ -124,5 +135,12 @@ export async function checkPendingUsers(deps: UserCheckDeps): Promise<void> {
   for (const r of deps.book.all()) {
     if (!r.userCheckPending) continue;
     await checkConfirmedUser(r, deps);
+  }
+}
+
+async function notHonoured(r: TxRecord, deps: UserCheckDeps): Promise<void> {
+  deps.logger.warn("pts_confirmed_transaction_unknown", { flowId: r.flowId, pump: r.pump, asked: r.transaction, next: "the controller numbers on its own: no more authorizations" });
+  if (deps.numbering && (await deps.numbering.renumbered(r.pump, r.transaction, undefined, deps.now()))) {
+    deps.fault({ type: "fault", point: r.point, code: "PTS_NUMBERS_NOT_HONOURED", transactionId: r.flowId, message: notHonouredMessage(deps.numbering.notHonoured()!) });
   }
 }
