@@ -106,7 +106,15 @@ const finish = (deps: AuthorizeDeps, r: TxRecord, phase: "authorized" | "refused
 
 export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeDeps): Promise<TxRecord> {
   const existing = deps.book.byFlow(plan.flowId);
-  if (existing?.phase === "authorized") return existing;
+  if (existing?.phase === "authorized") {
+    // Asked again (a restart): a confirmation whose UserId check never ran (killed before it, or the
+    // read failed) is checked first, as at the answer (review 9, R9-3) — parked on a contradiction.
+    if (existing.userCheckPending !== true) return existing;
+    await checkConfirmedUser(existing, deps);
+    const checked = deps.book.byFlow(plan.flowId) ?? existing;
+    if (checked.phase === "authorized") return checked;
+    throw await ownershipUnknown(checked, checked.sentAs?.why ?? "the confirmed authorization reads back under another controller user", deps);
+  }
   // A user check that could not run earlier (review 4, R4-1): before this authorization's evidence is journaled.
   await checkPendingUsers(deps);
   let record: TxRecord;

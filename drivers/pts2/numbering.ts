@@ -29,7 +29,8 @@ const KEY = "meta/numbersNotHonoured";
 export interface NotHonoured {
   readonly pump: number;
   readonly asked: number;
-  readonly got: number;
+  /** The number it confirmed instead; absent when it confirmed without one and then did not know ours (review 9, R9-2). */
+  readonly got?: number;
   readonly at: number;
 }
 
@@ -63,15 +64,24 @@ export class ControllerNumbering {
     return this.flag;
   }
 
-  /** A confirmation named another number than asked: flags the controller (durable when this resolves). True the first time. */
-  async renumbered(pump: number, asked: number, got: number, at: number): Promise<boolean> {
+  /**
+   * A confirmation named another number than asked — or named none, and the controller then did not
+   * know ours (`got` undefined: the user check's read one round trip later, user-check.ts; review 9,
+   * R9-2): flags the controller (durable when this resolves). True the first time.
+   */
+  async renumbered(pump: number, asked: number, got: number | undefined, at: number): Promise<boolean> {
     if (this.flag !== undefined) return false;
-    this.flag = { pump, asked, got, at };
+    this.flag = { pump, asked, ...(got !== undefined ? { got } : {}), at };
     await this.store.put(KEY, this.flag);
     return true;
   }
 }
 
+/** What the controller did with our number, for messages. */
+export function renumberedAs(f: NotHonoured): string {
+  return f.got !== undefined ? `as transaction ${f.got}` : "without a number, then did not know that number";
+}
+
 export function notHonouredMessage(f: NotHonoured): string {
-  return `pump ${f.pump}: the controller confirmed our PumpAuthorize of transaction ${f.asked} as transaction ${f.got} — it assigns its own transaction numbers, so an authorization whose answer is lost could stay live under a number the agent cannot know (the next driver would fuel unpaid); the agent authorizes no more sales on this controller: update its firmware to one that honours PumpAuthorize.Transaction (and make sure nothing renumbers the agent's requests), then set numbersHonouredSince in its PTS-2 configuration to the time of the fix and systemctl restart glase-agent`;
+  return `pump ${f.pump}: the controller confirmed our PumpAuthorize of transaction ${f.asked} ${renumberedAs(f)} — it assigns its own transaction numbers, so an authorization whose answer is lost could stay live under a number the agent cannot know (the next driver would fuel unpaid); the agent authorizes no more sales on this controller: update its firmware to one that honours PumpAuthorize.Transaction (and make sure nothing renumbers the agent's requests), then set numbersHonouredSince in its PTS-2 configuration to the time of the fix and systemctl restart glase-agent`;
 }

@@ -15,8 +15,17 @@
 //   PTS_USER_SHARED, and until the technician gives the agent a user of its own (a new
 //   `controllerUserId`) no read-back is decided on UserId ("unknown": parked) — never "ours" (that
 //   would charge our customer the attendant's cash sale). Station-wide: a POS user is not per pump.
-// Both states are kept in the store (`meta/userMismatch`, `meta/userShared`) across restarts and
-// belong to the id they were seen with: a changed id drops them.
+// - R9-1: a confirmed authorization sent under the corroborated id that reads back ANOTHER UserId
+//   (user-check.ts: our login after the controller's users were re-created, or the POS that took
+//   the number) puts that id in doubt too (`meta/userContradicted`): review 9 found the sale parked
+//   and PTS_USER_MISMATCH raised, but the next lost answer still judged "foreign" on the same id —
+//   refused, its authorization left live (free fuel). Until a confirmed authorization carries that
+//   id again, no read-back is decided on it ("unknown": parked). The contradicting id is NOT
+//   learned from it (it may be the POS's user).
+// Mismatch and sharing are kept in the store (`meta/userMismatch`, `meta/userShared`) across
+// restarts and belong to the id they were seen with: a changed id drops them. A contradiction
+// (`meta/userContradicted`) names the id it contradicted and stays until that id is confirmed
+// again: records sent under it before it was seen are judged by it after a restart too.
 //
 // And a configured id is only a claim until the controller corroborated it (review 4, R4-1): until
 // the last authorization the controller CONFIRMED to the agent's login carried that UserId
@@ -33,6 +42,7 @@ const KEY = "meta/userId";
 const MISMATCH_KEY = "meta/userMismatch";
 const SHARED_KEY = "meta/userShared";
 const VERIFIED_KEY = "meta/userVerified";
+const CONTRADICTED_KEY = "meta/userContradicted";
 
 /**
  * What the driver knew of its own controller user when it sent an authorization, journaled in the
@@ -75,6 +85,15 @@ interface Shared {
   readonly pump: number;
   readonly transaction: number;
 }
+/** A confirmed authorization sent as `userId` (trusted) read back as `readBack` (review 9, R9-1). */
+interface Contradicted {
+  readonly userId: number;
+  readonly readBack: number;
+  readonly pump: number;
+  readonly transaction: number;
+  /** When it was seen (agent clock): only an authorization sent after it may clear it. */
+  readonly at: number;
+}
 
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
 
@@ -83,6 +102,7 @@ export class OwnUser implements OwnUserView {
   private mismatch: Mismatch | undefined;
   private shared: Shared | undefined;
   private verified: Verified | undefined;
+  private contradiction: Contradicted | undefined;
 
   constructor(
     private readonly store: DriverStore,
@@ -101,6 +121,8 @@ export class OwnUser implements OwnUserView {
     const s = (await this.store.get(SHARED_KEY)) as Partial<Shared> | undefined;
     if (s && isInt(s.userId) && isInt(s.pump) && isInt(s.transaction) && s.userId === this.id()) this.shared = { userId: s.userId, pump: s.pump, transaction: s.transaction };
     else if (s !== undefined) await this.store.delete(SHARED_KEY);
+    const c = (await this.store.get(CONTRADICTED_KEY)) as Partial<Contradicted> | undefined;
+    if (c && isInt(c.userId) && isInt(c.readBack) && isInt(c.pump) && isInt(c.transaction) && typeof c.at === "number") this.contradiction = { userId: c.userId, readBack: c.readBack, pump: c.pump, transaction: c.transaction, at: c.at };
     const w = (await this.store.get(VERIFIED_KEY)) as Partial<Verified> | undefined;
     if (w && isInt(w.userId) && (w.login === undefined || typeof w.login === "string")) this.verified = { userId: w.userId, ...(w.login !== undefined ? { login: w.login } : {}) };
     // A store of an older driver: its learned id came from a confirmed authorization (corroborated).
@@ -114,7 +136,13 @@ export class OwnUser implements OwnUserView {
   distrust(): string | undefined {
     if (this.mismatch) return `the controller confirmed our own authorizations as user ${this.mismatch.confirmed}, but controllerUserId is ${this.mismatch.configured} (PTS_USER_MISMATCH)`;
     if (this.shared) return `another system authorizes as the agent's controller user ${this.shared.userId} (pump ${this.shared.pump} transaction ${this.shared.transaction}, PTS_USER_SHARED)`;
+    if (this.contradiction?.userId === this.id()) return this.contradicted();
     return undefined;
+  }
+
+  private contradicted(): string {
+    const c = this.contradiction!;
+    return `the controller confirmed our authorization of pump ${c.pump} transaction ${c.transaction}, sent as controller user ${c.userId}, as user ${c.readBack} (PTS_USER_MISMATCH)`;
   }
 
   /** Has the controller corroborated the current id (the last confirmed authorization of this login carried it)? */
@@ -145,16 +173,41 @@ export class OwnUser implements OwnUserView {
   doubtAbout(userId: number): string | undefined {
     if (this.mismatch?.configured === userId) return this.distrust();
     if (this.shared?.userId === userId) return `another system authorizes as controller user ${userId} (pump ${this.shared.pump} transaction ${this.shared.transaction}, PTS_USER_SHARED)`;
+    if (this.contradiction?.userId === userId) return this.contradicted();
     return undefined;
+  }
+
+  /** Has a confirmed authorization contradicted `userId` (R9-1), not cleared since? */
+  isContradicted(userId: number): boolean {
+    return this.contradiction?.userId === userId;
+  }
+
+  /**
+   * A confirmed authorization sent as `sentAs` (then trusted) reads back `readBack` (user-check.ts,
+   * review 9 R9-1): `sentAs` is in doubt, durably, until a confirmed authorization carries it again.
+   * Nothing is learned or corroborated from it: `readBack` may be the POS's user (R5-4).
+   */
+  async contradictedBy(sentAs: number, readBack: number, pump: number, transaction: number, at: number): Promise<void> {
+    if (this.contradiction?.userId === sentAs && this.contradiction.readBack === readBack) return;
+    this.contradiction = { userId: sentAs, readBack, pump, transaction, at };
+    await this.store.put(CONTRADICTED_KEY, this.contradiction);
+    this.logger.warn("pts_user_id_contradicted", { ...this.contradiction, next: "lost answers are parked, never judged on this id, until a confirmed authorization carries it again" });
   }
 
   /**
    * The UserId of an authorization the controller confirmed to the agent's own request. Learns the
    * id when none is known; returns the mismatch when it contradicts the configured id and that is
-   * news (the caller alarms once).
+   * news (the caller alarms once). `sentAt`: when that authorization was sent (its probe).
    */
-  async confirmed(userId: number | undefined): Promise<Mismatch | undefined> {
+  async confirmed(userId: number | undefined, sentAt?: number): Promise<Mismatch | undefined> {
     if (userId === undefined) return undefined;
+    if (this.contradiction?.userId === userId && sentAt !== undefined && sentAt > this.contradiction.at) {
+      // The contradicted id confirmed again by an authorization sent after the contradiction (R9-1):
+      // that was the POS's sale, not our login (a check of an older sale, pending, proves nothing).
+      this.logger.info("pts_user_contradiction_cleared", { userId, was: this.contradiction });
+      this.contradiction = undefined;
+      await this.store.delete(CONTRADICTED_KEY);
+    }
     // What the controller says our login is: the corroboration (a technician who then sets
     // controllerUserId to it, after PTS_USER_MISMATCH, needs no further sale to be trusted).
     await this.verify(userId);

@@ -162,6 +162,9 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     // no stop (review 5, R5-1; stop-gate.ts).
     if (r.phase === "authorizing") actions.push({ type: "read", record: r });
     if (!provenOurs(r)) return { view: next, events, actions };
+    // Confirmed, but its UserId check never ran (a failed read, a kill before it): the read runs the
+    // check first — a contradiction parks it (review 9, R9-3) — before fuel is reported as the flow's.
+    if (r.userCheckPending === true) return { view: next, events, actions: [...actions, { type: "read", record: r }] };
     // Judged once fuel runs: the first status of a fill may not carry its price and grade yet.
     const why = obs.milli > 0 ? mismatchOf(r, obs) : undefined;
     if (why !== undefined && view.mismatchRaised !== r.transaction) {
@@ -200,8 +203,9 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     }
     // Parked for a technician (PTS_OWNERSHIP_UNKNOWN, not claimed): the read-back cannot decide it.
     if (r.phase === "authorizing" && r.ownershipUnknownAt !== undefined && r.claimedAt === undefined) return parkedEnd(next, obs, r, ctx, events, actions);
-    // Never confirmed: only the read-back (ownership.ts) may turn it into our sale.
-    if (r.phase === "authorizing") return { view: next, events, actions: [...actions, { type: "read", record: r }] };
+    // Never confirmed: only the read-back (ownership.ts) may turn it into our sale. Confirmed with its
+    // UserId check pending: the read runs the check before the end is the flow's (R9-3).
+    if (r.phase === "authorizing" || r.userCheckPending === true) return { view: next, events, actions: [...actions, { type: "read", record: r }] };
     // The driver tells the flows (once, whoever notices the end first: this poll or a read-back).
     actions.push({ type: "ended", record: r, figures: endedFigures(r, obs, ctx.now, ctx.units ?? CENTS) });
     next = { ...next, reported: undefined };

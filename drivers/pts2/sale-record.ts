@@ -99,7 +99,12 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   }
   // A confirmed authorization is compared with the agent's id on every read (review 4, R4-1): a
   // check that could not run at the answer runs here; one that ran is run again (cheap, no packet).
-  if (r.phase === "authorized" && r.confirmed === true) await noteConfirmedUser(r, info, deps).catch((err: unknown) => deps.logger.warn("pts_user_check_failed", { flowId, err }));
+  // A contradiction found by a check that never ran parks it (review 9, R9-3): not settled.
+  if (r.phase === "authorized" && r.confirmed === true) {
+    const parked = await noteConfirmedUser(r, info, deps).catch((err: unknown) => (deps.logger.warn("pts_user_check_failed", { flowId, err }), false));
+    const now = deps.book.byFlow(flowId);
+    if (parked && now !== undefined) throw await ownershipUnknown(now, now.sentAs?.why ?? "the confirmed authorization reads back under another controller user", deps);
+  }
   r = await resolve("authorized");
   if (r.phase === "void" || r.phase === "refused") return undefined; // the tracker stops it
   if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade, deps.units);

@@ -12,7 +12,8 @@ import type { TransactionInfo } from "./decode-config.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
 import { ownershipUnknown } from "./authorize.ts";
-import { provableContradiction, readTransaction } from "./ownership.ts";
+import { type ControllerNumbering, notHonouredMessage } from "./numbering.ts";
+import { evidenceFor, readTransaction } from "./ownership.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
 
@@ -23,6 +24,8 @@ export interface UserCheckDeps {
   readonly units: WireUnits;
   readonly ownUser: OwnUser;
   readonly now: () => number;
+  /** Flagged when a just-confirmed number reads back "not found" (R9-2); absent on the sale-read path. */
+  readonly numbering?: ControllerNumbering;
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
 }
 
@@ -30,8 +33,9 @@ export interface UserCheckDeps {
  * The UserId of a confirmed authorization, as read back (`info`): corroborates or contradicts the
  * agent's id; alarms PTS_USER_MISMATCH once when it is news. Clears the record's pending check.
  * `atAnswer`: called right after the controller confirmed our first send (authorize.ts), before
- * the flow was told anything; otherwise (a pending check retried, a sale read) the record may be
- * filling and reported to the flow already.
+ * the flow was told anything. A check still pending (`userCheckPending`: it never ran, because
+ * the read failed or the agent was killed before it) is judged as at the answer (review 9, R9-3).
+ * Returns true when the record was parked.
  */
 export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | undefined, deps: UserCheckDeps, atAnswer = false): Promise<boolean> {
   // A confirmation is not proof by itself: a controller may confirm a same-number PumpAuthorize as
@@ -41,38 +45,51 @@ export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | und
   // controller's users were re-created (our login now another UserId): review 8 (R8-1) found the
   // rule "contradiction → the POS's, refused" cancelled our customer's reservation and left the
   // authorization live — free fuel, and no PTS_USER_MISMATCH ever. A contradiction decides
-  // nothing: at the answer the sale is parked (PTS_OWNERSHIP_UNKNOWN, the reservation kept) for
-  // `ctl resolve FLOW claim|disown`; later (R8-1b: the fill may be running, reported as ours) the
-  // record is never flipped — it stays ours. Either way PTS_USER_MISMATCH names both ids.
-  const contra = info === undefined ? undefined : provableContradiction(r, info, deps.ownUser);
+  // nothing: the sale is parked (PTS_OWNERSHIP_UNKNOWN, the reservation kept) for
+  // `ctl resolve FLOW claim|disown` — at the answer, and on a check that never ran until now
+  // (review 9, R9-3: `atAnswer` alone lived in memory, so a kill before the read, or one failed
+  // read, charged the POS's fill to our customer; parked, a claim charges our re-created-users
+  // sale and a disown releases the POS's). Only a re-check of one already checked (a sale read)
+  // leaves the record as it is. Either way PTS_USER_MISMATCH names both ids, and the id it was
+  // sent as is in doubt from now on (own-user.ts, R9-1): a lost answer is then parked, never
+  // judged "foreign" on it.
+  const contra = info === undefined ? undefined : contradiction(r, info, deps.ownUser);
   if (contra !== undefined) {
-    const now = deps.now();
+    await deps.ownUser.contradictedBy(contra.sentAs, contra.readBack, r.pump, r.transaction, deps.now());
     let parked = false;
     const next = await deps.book.update(r.flowId, (c) => {
-      if (!(atAnswer && c.phase === "authorized" && c.ended === undefined && c.closedAt === undefined)) return { userCheckPending: false };
+      if (!((atAnswer || c.userCheckPending === true) && c.phase === "authorized" && c.ended === undefined && c.closedAt === undefined)) return { userCheckPending: false };
       parked = true;
       // The evidence it was sent with is in doubt now: a technician's claim is not overruled by the
       // same contradiction (ownership.ts), and the read-back keeps it "unknown" until decided.
-      const sentAs = { ...(c.sentAs ?? { trusted: false }), trusted: false, gap: "doubt" as const, why: contra };
+      const sentAs = { ...(c.sentAs ?? { trusted: false }), trusted: false, gap: "doubt" as const, why: contra.why };
       return { phase: "authorizing", userCheckPending: false, sentAs };
     });
     if (parked || r.userCheckPending) {
-      deps.logger.warn("pts_confirmed_user_contradicts", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: contra, parked });
+      deps.logger.warn("pts_confirmed_user_contradicts", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: contra.why, parked });
       deps.fault({
         type: "fault",
         point: r.point,
         code: "PTS_USER_MISMATCH",
         transactionId: r.flowId,
-        message: `the controller confirmed our PumpAuthorize of pump ${r.pump} transaction ${r.transaction}, but it reads back ${contra} (the controller's users re-created, or another system took the number); ${parked ? "the sale is parked (PTS_OWNERSHIP_UNKNOWN), not charged and not cancelled" : "the running sale is kept as ours"} — check the agent's user Id on the controller's users page, set controllerUserId to it, then systemctl restart glase-agent`,
+        message: `the controller confirmed our PumpAuthorize of pump ${r.pump} transaction ${r.transaction}, but it reads back ${contra.why} (the controller's users re-created, or another system took the number); ${parked ? "the sale is parked (PTS_OWNERSHIP_UNKNOWN), not charged and not cancelled" : "the sale, already ended or closed, is left as it is"}; until a confirmed sale carries that id again, an authorization whose answer is lost is parked, not decided — check the agent's user Id on the controller's users page, set controllerUserId to it, then systemctl restart glase-agent`,
       });
     }
     if (parked) {
-      await ownershipUnknown(next, contra, deps);
+      await ownershipUnknown(next, contra.why, deps);
       return true;
     }
     return false;
   }
-  const news = await deps.ownUser.confirmed(info?.userId);
+  if (info === undefined && atAnswer) {
+    // Confirmed a moment ago, and the controller does not know the number (review 9, R9-2): it
+    // authorized us under a number of its own and did not say which (no Transaction in the
+    // confirmation). One lost answer would leave an authorization live under a number no record
+    // holds: flagged like a renumbered confirmation (numbering.ts). This sale goes on (its answer
+    // arrived: ours); its sale read finds the number unknown and parks it (PTS_TRANSACTION_LOST).
+    await notHonoured(r, deps);
+  }
+  const news = await deps.ownUser.confirmed(info?.userId, r.probedAt);
   if (r.userCheckPending) await deps.book.update(r.flowId, () => ({ userCheckPending: false }));
   if (!news) return false;
   deps.logger.warn("pts_user_mismatch", { pump: r.pump, transaction: r.transaction, ...news });
@@ -84,6 +101,21 @@ export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | und
     message: `the controller confirmed our authorization of pump ${r.pump} transaction ${r.transaction} as controller user ${news.confirmed}, but controllerUserId is ${news.configured}; until fixed (set controllerUserId, then systemctl restart glase-agent), an authorization whose answer is lost is parked, not decided`,
   });
   return false;
+}
+
+/**
+ * The UserId read back is not the id the record was sent as, and that id was trusted when it was
+ * sent — or is the one a contradiction has put in doubt since (own-user.ts, R9-1). Unlike
+ * ownership.ts's provableContradiction, a doubt raised after the record was sent does not excuse
+ * it: that doubt may be this very contradiction, seen first on another sale, and each sale under
+ * it is parked the same (review 8, R8-1c) — the contradicting id is never learned from them.
+ */
+function contradiction(r: TxRecord, info: TransactionInfo, user: OwnUser): { readonly sentAs: number; readonly readBack: number; readonly why: string } | undefined {
+  if (info.userId === undefined) return undefined;
+  const sent = evidenceFor(r, user);
+  if (sent.userId === undefined || info.userId === sent.userId) return undefined;
+  if (!sent.trusted && !user.isContradicted(sent.userId)) return undefined;
+  return { sentAs: sent.userId, readBack: info.userId, why: `authorized by controller user ${info.userId}, the agent sent it as user ${sent.userId}` };
 }
 
 /** Reads a confirmed authorization back for its UserId; a failed read leaves the check pending (true = done). */
@@ -103,5 +135,12 @@ export async function checkPendingUsers(deps: UserCheckDeps): Promise<void> {
   for (const r of deps.book.all()) {
     if (!r.userCheckPending) continue;
     await checkConfirmedUser(r, deps);
+  }
+}
+
+async function notHonoured(r: TxRecord, deps: UserCheckDeps): Promise<void> {
+  deps.logger.warn("pts_confirmed_transaction_unknown", { flowId: r.flowId, pump: r.pump, asked: r.transaction, next: "the controller numbers on its own: no more authorizations" });
+  if (deps.numbering && (await deps.numbering.renumbered(r.pump, r.transaction, undefined, deps.now()))) {
+    deps.fault({ type: "fault", point: r.point, code: "PTS_NUMBERS_NOT_HONOURED", transactionId: r.flowId, message: notHonouredMessage(deps.numbering.notHonoured()!) });
   }
 }

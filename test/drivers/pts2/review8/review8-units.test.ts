@@ -41,7 +41,11 @@ it("R8-1: our own confirmed PumpAuthorize, read back under a changed controller 
   expect({ unpaidMilli, stops: received(twin, "PumpStop").length }).toEqual({ unpaidMilli: 0, stops: 0 });
 });
 
-it("R8-1b: the same contradiction found LATE (the UserId read failed once, check pending) never flips our running, reported fill to refused: charged in full, PTS_USER_MISMATCH raised", async () => {
+// Adapted by review 9 (R9-3): the driver cannot tell this sequence from the POS's sale under our
+// just-probed number with the same failed read (or a kill before it) — "kept as ours" charged our
+// customer the POS's fill there. A check that never ran now parks as at the answer, so the fill is
+// not reported as ours before the check, and the technician's claim charges it in full.
+it("R8-1b: the same contradiction found LATE (the UserId read failed once, check pending) never flips our running fill to refused: parked (PTS_OWNERSHIP_UNKNOWN + PTS_USER_MISMATCH), and the claim charges it in full", async () => {
   const twin = await startTwin({ userId: 1 });
   const { driver, events } = await openDriver(twin);
   cleanup(() => driver.close(), () => twin.close());
@@ -65,12 +69,18 @@ it("R8-1b: the same contradiction found LATE (the UserId read failed once, check
   };
   const auth = await outcome(driver.authorize(sale("OURS")));
   twin.deliver(1, 5_000);
-  await events.waitFor((e) => e.type === "progress" && e.transactionId === "OURS" && e.milli === 5_000);
+  await events.waitFor((e) => e.type === "fault" && e.code === "PTS_OWNERSHIP_UNKNOWN" && e.transactionId === "OURS");
   twin.deliver(1, 5_000);
   twin.hangUp(1);
   await waitUntil(() => twin.pumps.pumps.get(1)!.current?.state === "EndOfTransaction");
+  const parked = await outcome(driver.saleRecord("OURS"));
+  // The technician checks the sale on the controller: ours (`ctl resolve OURS claim`).
+  await driver.resolveSale("OURS", "ours");
   const record = await driver.saleRecord("OURS").catch(() => undefined);
-  expect({ auth, charged: record?.milli, faults: faults(events.events) }).toMatchObject({ auth: "ok", charged: 10_000, faults: expect.arrayContaining(["PTS_USER_MISMATCH"]) });
+  expect({ auth, parked, charged: record?.milli, faults: faults(events.events) }).toMatchObject({ auth: "ok", parked: "PTS_OWNERSHIP_UNKNOWN", charged: 10_000, faults: expect.arrayContaining(["PTS_USER_MISMATCH", "PTS_OWNERSHIP_UNKNOWN"]) });
+  expect(faults(events.events)).not.toContain("PTS_FOREIGN_TRANSACTION");
+  expect(events.events.filter((e) => e.type === "progress" && e.transactionId === "OURS" && e.milli > 0)).toEqual([]);
+  expect(received(twin, "PumpStop").length).toBe(0);
 });
 
 it("R8-1c: every later sale under the changed id is parked too (never refused as foreign and left live), with PTS_USER_MISMATCH", async () => {
