@@ -15,34 +15,57 @@
 // - provably someone else's (another user, trusted evidence) → not ours: the refusal stands, the
 //   pump is not touched (the attendant's customer);
 // - nothing proves it either way (UserId not reported or not trusted, a contradicting nozzle,
-//   price or start) → parked under that number (PTS_OWNERSHIP_UNKNOWN, the reservation kept, a
-//   technician claims or disowns) and, while it only waits for a nozzle, revoked at once
-//   (PumpStop: nothing is filling, so nobody's fuel is cut; its 0-ml end is closed once the flow
-//   gives the sale up, pump-tracker.ts parkedEnd). A fill already running is never stopped on
-//   such evidence (review 5, R5-1: it may be the POS's customer).
+//   price or start) → on a controller flagged as renumbering, or when the live sale names the very
+//   user id we sent as (only its corroboration is missing: a fresh install), parked under that number
+//   (PTS_OWNERSHIP_UNKNOWN, the reservation kept, a technician claims or disowns) and, while the
+//   controller's transaction read says it still waits for a nozzle, revoked at once (PumpStop:
+//   nothing is filling, so nobody's fuel is cut; its 0-ml end is closed once the flow gives the sale
+//   up, pump-tracker.ts parkedEnd). A fill already running is never stopped on such evidence
+//   (review 5, R5-1: it may be the POS's customer) — judged on the transaction read, the newer of
+//   the two reads (review 10, R10-2a: a status read "idle" goes stale while the transaction is read).
+//   Otherwise — a controller that has shown no renumbering, the live sale under another user, no
+//   UserId, our id in doubt — it is most likely the POS's prepay: refused as before, the pump not
+//   touched (R10-2b: revoking it, and parking the flow on the POS's number, cost every honouring
+//   station to cover a firmware only suspected).
+// Never for a record a technician claimed or that is parked (R10-5): their verdict is about the
+// record's OWN number, never about whatever the pump holds next (after a controller reboot, the
+// POS's sale); and the live sale is judged fresh, with only the evidence the record was sent with.
+// A pump that cannot be read — offline, an answer that is no pump status, or one naming another
+// pump — throws (R10-1): the record stays unresolved, never refused or voided.
 // The dose is not compared: real firmwares do not report it in these answers (docs/pts2.md).
-import { decodePumpStatus } from "./decode-status.ts";
+import { AgentError } from "../../base/errors.ts";
+import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
 import type { TransactionInfo } from "./decode-config.ts";
 import { PTS_ERROR, isPtsPacketError } from "./errors.ts";
 import type { AuthorizeDeps } from "./authorize.ts";
 import { notHonouredMessage } from "./numbering.ts";
-import { ownershipOf, parseStamp, readTransaction } from "./ownership.ts";
+import { evidenceFor, ownershipOf, parseStamp, readTransaction } from "./ownership.ts";
 import type { TxRecord } from "./transactions.ts";
 
 /** What authorize.ts works with: the same parts (sale-record.ts passes its own of that shape). */
 export type LiveElsewhereDeps = AuthorizeDeps;
 
+/** The controller's transaction states of an authorization nobody has started filling under. */
+const WAITING: ReadonlySet<TransactionInfo["state"]> = new Set(["WaitingNozzleUpForAuthorization", "Authorized"]);
+
 /**
- * "none": the pump holds nothing under another number (or our other sale, or someone else's): the
- * caller refuses / gives up as before. "adopted": the record now holds the live number, authorized.
- * "parked": the record holds the live number, unresolved — the caller throws ownershipUnknown.
+ * "none": the pump holds nothing under another number (or our other sale, or someone else's, or a
+ * sale nothing ties to us on a controller not known to renumber): the caller refuses / gives up as
+ * before. "adopted": the record now holds the live number, authorized. "parked": the record holds
+ * the live number, unresolved — the caller throws ownershipUnknown.
  * Throws when the pump cannot be read: the record must then stay unresolved, never refused.
  */
 export async function liveElsewhere(r: TxRecord, deps: LiveElsewhereDeps): Promise<{ readonly verdict: "none" } | { readonly verdict: "adopted" | "parked"; readonly record: TxRecord; readonly why?: string }> {
+  if (r.claimedAt !== undefined || r.ownershipUnknownAt !== undefined) {
+    // A technician's claim, or the park awaiting one, is about the record's own number (R10-5).
+    deps.logger.info("pts_live_elsewhere_skipped", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: r.claimedAt !== undefined ? "claimed by a technician for its own number" : "parked for a technician's decision on its own number" });
+    return { verdict: "none" };
+  }
   const status = await deps.exchange.request("PumpGetStatus", { Pump: r.pump });
   const obs = decodePumpStatus(status.type, status.data, deps.units);
-  const live = obs.kind === "idle" || obs.kind === "filling" || obs.kind === "end" ? obs.transaction : undefined;
-  if (obs.pump !== r.pump || live === undefined || live === r.transaction) return { verdict: "none" };
+  if (obs.pump !== r.pump || (obs.kind !== "idle" && obs.kind !== "filling" && obs.kind !== "end")) throw unreadable(r, status.type, obs);
+  const live = obs.transaction;
+  if (live === undefined || live === r.transaction) return { verdict: "none" };
   if (deps.book.openOn(r.pump).some((o) => o.flowId !== r.flowId && o.transaction === live)) return { verdict: "none" }; // our other sale
   let info: TransactionInfo | undefined;
   try {
@@ -50,7 +73,7 @@ export async function liveElsewhere(r: TxRecord, deps: LiveElsewhereDeps): Promi
   } catch (err) {
     if (!isPtsPacketError(err, PTS_ERROR.PUMP_TRANSACTION_NOT_FOUND)) throw err;
   }
-  const candidate: TxRecord = { ...r, transaction: live };
+  const candidate = judgedFresh(r, live);
   const own = info === undefined ? { ours: "unknown" as const, why: `the pump shows transaction ${live}, which the controller does not report` } : ownershipOf(candidate, info, deps.ownUser);
   if (own.ours === false) {
     deps.logger.info("pts_pump_held_by_other", { flowId: r.flowId, pump: r.pump, asked: r.transaction, live, why: own.why });
@@ -59,18 +82,26 @@ export async function liveElsewhere(r: TxRecord, deps: LiveElsewhereDeps): Promi
   const against = own.ours === true && info !== undefined ? contradiction(r, info) : own.ours === true ? undefined : own.why;
   const asked = r.transaction;
   if (against === undefined) {
-    const record = await deps.book.update(r.flowId, () => ({ transaction: live, phase: "authorized" }));
-    deps.logger.warn("pts_live_authorization_adopted", { flowId: r.flowId, pump: r.pump, asked, live, userId: info?.userId });
+    // Flagged before the record moves: a kill in between leaves it flagged and the record still
+    // authorizing (adopted again at the next read), never adopted on an unflagged controller.
     if (deps.numbering && (await deps.numbering.renumbered(r.pump, asked, live, deps.now()))) {
       deps.fault({ type: "fault", point: r.point, code: "PTS_NUMBERS_NOT_HONOURED", transactionId: r.flowId, message: notHonouredMessage(deps.numbering.notHonoured()!) });
     }
+    const record = await deps.book.update(r.flowId, () => ({ transaction: live, phase: "authorized" }));
+    deps.logger.warn("pts_live_authorization_adopted", { flowId: r.flowId, pump: r.pump, asked, live, userId: info?.userId });
     return { verdict: "adopted", record };
   }
+  const ground = parkGround(candidate, info, deps);
+  if (ground === undefined) {
+    deps.logger.info("pts_live_authorization_left", { flowId: r.flowId, pump: r.pump, asked, live, why: against, next: "refused as before, the pump not touched: nothing ties it to us and this controller has shown no renumbering" });
+    return { verdict: "none" };
+  }
   // Unprovable: the record holds the number (so the pump's sale under it is nobody's to settle until
-  // a technician decides), and a waiting authorization is withdrawn before anybody fills.
-  const waiting = obs.kind === "idle";
+  // a technician decides), and an authorization the controller still reports waiting is withdrawn
+  // before anybody fills — on the transaction read, which is newer than the status read (R10-2a).
+  const waiting = obs.kind === "idle" && (info === undefined || WAITING.has(info.state));
   let record = await deps.book.update(r.flowId, () => ({ transaction: live }));
-  deps.logger.warn("pts_live_authorization_unproven", { flowId: r.flowId, pump: r.pump, asked, live, why: against, revoke: waiting });
+  deps.logger.warn("pts_live_authorization_unproven", { flowId: r.flowId, pump: r.pump, asked, live, why: against, ground, revoke: waiting, state: info?.state });
   if (waiting) {
     record = await deps.book.update(r.flowId, (c) => ({ stopRequestedAt: c.stopRequestedAt ?? deps.now() }));
     try {
@@ -80,6 +111,42 @@ export async function liveElsewhere(r: TxRecord, deps: LiveElsewhereDeps): Promi
     }
   }
   return { verdict: "parked", record, why: `asked as transaction ${asked}, the pump holds transaction ${live}: ${against}` };
+}
+
+/**
+ * The live sale as it would be the record's, with only the evidence the record was SENT with
+ * (sentAs, the probe's clock): none of what the record earned for its own number — a claim, a park,
+ * a live verdict — goes with it (R10-5).
+ */
+function judgedFresh(r: TxRecord, live: number): TxRecord {
+  const { claimedAt: _claimed, ownershipUnknownAt: _parked, liveVerdict: _verdict, confirmed: _confirmed, userCheckPending: _pending, ...sent } = r;
+  return { ...sent, transaction: live };
+}
+
+/**
+ * Why an unprovable live sale may be parked on and revoked (undefined: it may not, R10-2b): the
+ * controller has been flagged as renumbering (so our lost authorization is likely under its number),
+ * or the controller says it was authorized by the very user id we sent as, an id only not yet
+ * corroborated (a fresh install) and in no doubt.
+ */
+function parkGround(candidate: TxRecord, info: TransactionInfo | undefined, deps: LiveElsewhereDeps): string | undefined {
+  if (deps.numbering?.notHonoured() !== undefined) return "the controller is flagged as assigning its own numbers";
+  if (info?.userId === undefined) return undefined;
+  const sent = evidenceFor(candidate, deps.ownUser);
+  if (sent.userId !== info.userId || sent.gap === "doubt" || deps.ownUser.doubtAbout(info.userId) !== undefined) return undefined;
+  return `authorized by controller user ${info.userId}, the id the agent sent as (not yet corroborated)`;
+}
+
+/** The status answer is no readable status of this pump: nothing can be said of what it holds (R10-1). */
+function unreadable(r: TxRecord, type: string, obs: PumpObservation): AgentError {
+  const what = obs.pump !== r.pump ? `an answer about pump ${obs.pump}` : obs.kind === "offline" ? "the pump offline" : `a ${type}`;
+  return new AgentError(obs.kind === "offline" && obs.pump === r.pump ? "DEVICE_DISCONNECTED" : "DEVICE_PROTOCOL", `pump ${r.pump}: PumpGetStatus gave ${what}; whether transaction ${r.transaction} is live under another number cannot be seen`, {
+    flowId: r.flowId,
+    pump: r.pump,
+    transaction: r.transaction,
+    answered: type,
+    answeredPump: obs.pump,
+  });
 }
 
 /** Beyond the UserId: what must not contradict an adoption (each only when the controller reports it). */

@@ -20,7 +20,9 @@
 // `numbersHonouredSince` in the PTS-2 configuration, later than the flag (then a restart) — and
 // not later than the agent's clock (review 8, R8-3): a time in the future (a typo in the year, the
 // agent's clock stepped back, a corrupt store) proves no fix and is ignored as if unset, with a
-// warning; trusted, it would clear every flag raised before it, at every restart.
+// warning; trusted, it would clear every flag raised before it, at every restart. A flag itself
+// stamped in the future of the agent's clock (the clock stepped back since) is cleared by any fix
+// time not in the future (review 10, R10-3: no time was both after it and not in the future).
 import type { Logger } from "../../base/log.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 
@@ -51,7 +53,12 @@ export class ControllerNumbering {
       this.log.warn("pts_numbers_honoured_since_ignored", { numbersHonouredSince: this.honouredSince, now: new Date(this.now()).toISOString(), why: "in the future of the agent's clock (or unreadable): proves no fix" });
       fixedAt = undefined;
     }
-    if (stored !== undefined && fixedAt !== undefined && fixedAt > stored.at) {
+    // A flag stamped ahead of the agent's clock (the clock ran fast then and was stepped back since:
+    // NTP after boot) has no "after it and not in the future": any fix time the clock has reached
+    // clears it, with a warning (review 10, R10-3), or the controller would stay refused for good.
+    const flagAhead = stored !== undefined && stored.at > this.now();
+    if (stored !== undefined && fixedAt !== undefined && (fixedAt > stored.at || flagAhead)) {
+      if (flagAhead) this.log.warn("pts_numbers_flag_in_future", { flagged: stored, flaggedAt: new Date(stored.at).toISOString(), now: new Date(this.now()).toISOString(), numbersHonouredSince: this.honouredSince, why: "the flag was stamped ahead of the agent's clock: a fix time not in the future clears it" });
       this.log.warn("pts_numbers_honoured_again", { flagged: stored, numbersHonouredSince: this.honouredSince });
       await this.store.delete(KEY);
       return;

@@ -1,19 +1,23 @@
 // When the driver polls the controller: every pollIntervalMs, sooner when the driver asks (after
 // an authorization, a follow-up), and sooner on an upload from the controller — but an upload
-// never brings a poll closer than UPLOAD_POLL_GAP_MS to the one before (review 14 R9-4): uploads
-// need no credentials where `upload.auth` is unset, so whoever reaches the port could otherwise
-// make the driver poll the controller, whose web server also serves the POS, as fast as it answers.
+// never starts a poll sooner than UPLOAD_POLL_GAP_MS after the one before ENDED (review 14 R9-4,
+// R10-4): uploads need no credentials where `upload.auth` is unset, so whoever reaches the port
+// could otherwise make the driver poll the controller, whose web server also serves the POS, as
+// fast as it answers — spaced from the start, a poll slower than the gap was followed at once.
 import type { Scheduler } from "../../base/clock.ts";
 
-/** The closest an upload may bring a poll to the one before (at most 5 upload-driven polls a second). */
+/** The least idle time an upload leaves the controller between the end of one poll and the next. */
 export const UPLOAD_POLL_GAP_MS = 200;
 
 export class PollLoop {
   private cancel: (() => void) | undefined;
+  /** When the pending timer fires (Infinity: none pending). */
+  private dueAt = Infinity;
   private running = false;
-  /** The delay of the poll asked for while one ran (undefined: none asked). */
-  private again: (() => number) | undefined;
-  private lastStartedAt = -Infinity;
+  /** Asked for while a poll ran: decided when it ends (an upload's gap counts from that end). */
+  private askedSoon = false;
+  private askedUpload = false;
+  private lastEndedAt = -Infinity;
   private closed = false;
 
   constructor(
@@ -29,12 +33,12 @@ export class PollLoop {
 
   /** Poll now (or right after the poll under way). */
   soon(): void {
-    this.ask(() => 0);
+    this.ask("soon");
   }
 
-  /** An upload arrived: poll sooner, at most once per UPLOAD_POLL_GAP_MS. */
+  /** An upload arrived: poll sooner, but not within UPLOAD_POLL_GAP_MS of the last poll's end. */
   upload(): void {
-    this.ask(() => Math.max(0, this.lastStartedAt + Math.min(UPLOAD_POLL_GAP_MS, this.intervalMs) - this.scheduler.now()));
+    this.ask("upload");
   }
 
   close(): void {
@@ -42,28 +46,38 @@ export class PollLoop {
     this.cancel?.();
   }
 
-  private ask(delay: () => number): void {
+  private delayOf(kind: "soon" | "upload"): number {
+    return kind === "soon" ? 0 : Math.max(0, this.lastEndedAt + Math.min(UPLOAD_POLL_GAP_MS, this.intervalMs) - this.scheduler.now());
+  }
+
+  private ask(kind: "soon" | "upload"): void {
     if (this.closed) return;
     if (this.running) {
-      if (this.again === undefined || delay() < this.again()) this.again = delay;
-    } else this.schedule(delay());
+      if (kind === "soon") this.askedSoon = true;
+      else this.askedUpload = true;
+      return;
+    }
+    // Only ever brought forward: a later ask never pushes back a poll already due sooner.
+    const delay = this.delayOf(kind);
+    if (this.scheduler.now() + delay < this.dueAt) this.schedule(delay);
   }
 
   private schedule(delayMs: number): void {
     if (this.closed) return;
     this.cancel?.();
+    this.dueAt = this.scheduler.now() + delayMs;
     this.cancel = this.scheduler.setTimer(delayMs, () => {
       this.cancel = undefined;
+      this.dueAt = Infinity;
       this.running = true;
-      this.again = undefined;
-      this.lastStartedAt = this.scheduler.now();
       void this.poll()
         .catch(this.onError)
         .finally(() => {
           this.running = false;
-          const again = this.again;
-          this.again = undefined;
-          this.schedule(again ? again() : this.intervalMs);
+          this.lastEndedAt = this.scheduler.now();
+          const delay = this.askedSoon ? 0 : this.askedUpload ? this.delayOf("upload") : this.intervalMs;
+          this.askedSoon = this.askedUpload = false;
+          this.schedule(delay);
         });
     });
   }
