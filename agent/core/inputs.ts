@@ -60,9 +60,10 @@ export type FlowInput =
   /**
    * To a terminal's lost-send watch (send-watch.ts): whether a flow holds the terminal now, and a
    * lost send of a flow that just ended there, handed over, and that flow's own payment (its
-   * ersReference: a PAID of it read later is not a late invoice).
+   * ersReference: a PAID of it read later is not a late invoice) — or, after a restart, the own
+   * payments of the terminal's recent sales, read from the journal (a list: the watch knows them now).
    */
-  | { readonly type: "terminal"; readonly busy: boolean; readonly lostSends?: readonly LostSend[]; readonly claimed?: string }
+  | { readonly type: "terminal"; readonly busy: boolean; readonly lostSends?: readonly LostSend[]; readonly claimed?: string | readonly string[] }
   /** A yieldsToHolder Glase call (effects.ts) was not made: a flow held its terminal when it was to go out. */
   | { readonly type: "withheld"; readonly ref: string }
   /** Journaled as the input of a flow's first transition. */

@@ -16,7 +16,7 @@ import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { confirmPaid } from "./pos-confirm.ts";
 import { landed } from "./pos-late-send.ts";
-import { landedOne } from "./send-watch.ts";
+import { landedOne, unanswered } from "./send-watch.ts";
 import { finish, nextPoll, pollOnRefused, send } from "./pos-steps.ts";
 
 type S = PosState;
@@ -61,7 +61,7 @@ export function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<
   if (!sendSettled(s.sentAt, ctx)) return readAgain({ ...s, attempts: 0 }, ctx);
   if (s.cancelWanted !== undefined) return finish(s, "canceled", display(s, "Payment cancelled"));
   if (s.sends >= MAX_INVOICE_SENDS) {
-    return finish(s, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); nothing is open on the terminal` });
+    return finish(s, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); nothing is open on the terminal now${unanswered(s.lostSends)}` });
   }
   return send({ ...s, attempts: 0 }, ctx);
 }

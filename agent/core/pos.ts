@@ -264,7 +264,10 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
 }
 
 function recover(s: S, ctx: FlowContext): Step<S> {
-  const fresh: S = { ...s, pending: undefined, reads: undefined, attempts: 0 };
+  // A sendInvoice cut off by the restart may have been processed (and may still be, at any time):
+  // a lost send — if the flow ends before seeing it, the terminal's lost-send watch takes it over.
+  const lost = s.phase === "sending-invoice" ? { lostSends: lostOne(s.lostSends, s.sentAt, ctx) } : {};
+  const fresh: S = { ...s, pending: undefined, reads: undefined, attempts: 0, ...lost };
   switch (s.phase) {
     case "sending-invoice":
     case "resolving-send":

@@ -2,7 +2,7 @@
 // answer here): the sendInvoice and its lost-answer resolution, the reservation poll, the cancel,
 // the updateInvoice and the commit. The commit's status reads are preliminary-commit.ts, the
 // closing reads preliminary-cancel.ts.
-import { landedOne, lostOne } from "./send-watch.ts";
+import { landedOne, lostOne, unanswered } from "./send-watch.ts";
 import { type Effect, type FlowContext, assertNever, timer } from "./effects.ts";
 import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, readCurrentInvoice, readDelay, same, sendSettled, withEffects } from "./flow.ts";
 import { type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
@@ -115,7 +115,7 @@ function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   const open = o.kind === "ok" && isOpenStatus(o.status);
   if (!open && s.cancelWanted !== undefined) return finish(s, "canceled", display(s, "Cancelled - no charge"));
   if (!open && s.sends >= MAX_INVOICE_SENDS) {
-    return finish(s, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); nothing is open on the terminal` }, display(s, "Payment unavailable"));
+    return finish(s, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); nothing is open on the terminal now${unanswered(s.lostSends)}` }, display(s, "Payment unavailable"));
   }
   // Supersedes the open invoice, if any (§6.4); past the limit it goes on (the open one must be
   // closed, and only a new invoice can close it: its reference is unknown), and a technician is told.

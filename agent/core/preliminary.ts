@@ -32,6 +32,7 @@ import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } 
 import { onGlase } from "./preliminary-glase.ts";
 import { DELIVERY_PHASES, foldEnd, guardPump, onGuardedInput } from "./preliminary-pump.ts";
 import { isWatchAnswer, onWatchAnswer, onWatchTimer, watching } from "./preliminary-watch.ts";
+import { lostOne } from "./send-watch.ts";
 import {
   cancel,
   checkSale,
@@ -72,7 +73,9 @@ function recover(s: S, ctx: FlowContext): Step<S> {
   const pumpOpen = s.pumpOpen ?? (s.delivered === undefined && (DELIVERY_PHASES.includes(s.phase) || (s.phase === "parked" && s.parkedFrom !== undefined && DELIVERY_PHASES.includes(s.parkedFrom))));
   // A sendInvoice cut off by the restart may have been processed (and may still be, at any time).
   const sendLost = s.sendLost === true || s.phase === "sending-invoice";
-  const step = resume({ ...s, pending: undefined, watchRef: undefined, attempts: 0, secureArmed: false, pumpOpen, sendLost }, s.phase, ctx);
+  // (So it is a lost send: if the flow ends before seeing it, the terminal's lost-send watch takes it over.)
+  const lost = s.phase === "sending-invoice" ? { lostSends: lostOne(s.lostSends, s.sentAt, ctx) } : {};
+  const step = resume({ ...s, pending: undefined, watchRef: undefined, attempts: 0, secureArmed: false, pumpOpen, sendLost, ...lost }, s.phase, ctx);
   // The pump may still run on the reservation: watch it again (preliminary-watch.ts).
   return PUMP_PHASES.includes(s.phase) && !s.reservationLost ? watching(step, ctx) : step;
 }

@@ -22,7 +22,8 @@
 //   (review 4 N): it goes out only if no flow holds the terminal at that moment — else it is
 //   withheld, not made — and a flow's sends on the terminal wait for its answer (the engine's
 //   terminal-sends.ts), so it never supersedes a customer's invoice sent while it was out;
-// - ends when every lost send it holds was seen (paid or landed), or after lostSendWatchMs from
+// - ends when every lost send it holds was seen paid, or landed and superseded (its superseding send
+//   answered with a reference: refused or unanswered, the late invoice may still be open), or after lostSendWatchMs from
 //   its send with an alarm naming what is still unknown (lost-send-unresolved).
 import { money } from "../../base/money.ts";
 import type { Invoice } from "../../contracts/glase/types.ts";
@@ -60,6 +61,12 @@ export function lostOne(list: readonly number[] | undefined, sentAt: number | un
   return [...(list ?? []), sentAt ?? ctx.now];
 }
 
+/** The send-unresolved alarm's tail: sends never answered may still land (the terminal's lost-send watch reads them). */
+export function unanswered(list: readonly number[] | undefined): string {
+  const n = list?.length ?? 0;
+  return n === 0 ? "" : `, but ${n} of them never answered may still land later: the terminal's lost-send watch reads it and tells any payment of it`;
+}
+
 /** An invoice of one of them was seen: the oldest is off the record (each lands at most once). */
 export function landedOne(list: readonly number[] | undefined): readonly number[] | undefined {
   return list && list.length > 1 ? list.slice(1) : undefined;
@@ -88,8 +95,6 @@ export interface SendWatchState extends FlowBase {
   readonly watchStale?: boolean;
   /** The current-invoice read still out (volatile: the runner does not journal it). */
   readonly watchRef?: string;
-  /** The lost send taken as landed by the open read being superseded: back on the watch if that send is refused or withheld. */
-  readonly landing?: LostSend;
   /** The superseding invoice being cancelled. */
   readonly supersedeRef?: string;
   /** When the last superseding send went out, and its amount (it may land late itself). */
@@ -104,8 +109,27 @@ export interface SendWatchState extends FlowBase {
   readonly cancelAlarmed?: boolean;
   /** ersReferences of late payments already told to a technician (each once). */
   readonly paidSeen: readonly string[];
-  /** Own payments of flows that ended on the terminal while the watch ran (newest last, bounded). */
+  /** Own payments of flows that ended on the terminal: before the watch began (the engine reads them from the journal) and while it ran (newest last, bounded). */
   readonly claimed?: readonly string[];
+  /** The terminal's sales before the watch began were not known (journal unread): a PAID without clientInvoiceId may be a released one — told without a refund command. */
+  readonly claimsUnknown?: boolean;
+  /**
+   * The lost send whose late invoice the superseding send out closes (review 5 #1): it stays in
+   * `lost` until that send is answered ok with a reference — refused, lost or answered without one,
+   * the late invoice may still be open and payable.
+   */
+  readonly landing?: LostSend;
+  /** Lost sends taken off the record (superseded, paid, past the horizon): a later PAID of their origin is still a late one (model violation 2026-12-02). */
+  readonly past?: readonly LostSend[];
+  /** PAIDs without clientInvoiceId read while a flow held the terminal: decided once it is idle, against that flow's own payment (review 5 #3). */
+  readonly suspects?: readonly Suspect[];
+}
+
+/** A PAID without receipt.clientInvoiceId that may be a late invoice of a lost send. */
+export interface Suspect {
+  readonly ers: string;
+  readonly paidMinor?: number;
+  readonly invoiceReference?: string;
 }
 
 export interface SendWatchStart {
@@ -115,12 +139,14 @@ export interface SendWatchStart {
   readonly stationName: string;
   readonly lost: readonly LostSend[];
   readonly busy: boolean;
+  /** Own payments (ersReferences) of the terminal's recent sales, from the journal (oldest first); absent: not known. */
+  readonly claimed?: readonly string[];
 }
 
 type S = SendWatchState;
 
 export function startSendWatch(p: SendWatchStart, ctx: FlowContext): Step<S> {
-  const s: S = { kind: "send-watch", phase: "watching", calls: 0, attempts: 0, flowId: p.flowId, terminalId: p.terminalId, currency: p.currency, stationName: p.stationName, lost: [...p.lost].sort((a, b) => a.sentAt - b.sentAt), origins: [...new Set(p.lost.map((l) => l.origin))], busy: p.busy, supersedes: 0, cancels: 0, paidSeen: [] };
+  const s: S = { kind: "send-watch", phase: "watching", calls: 0, attempts: 0, flowId: p.flowId, terminalId: p.terminalId, currency: p.currency, stationName: p.stationName, lost: [...p.lost].sort((a, b) => a.sentAt - b.sentAt), origins: [...new Set(p.lost.map((l) => l.origin))], busy: p.busy, supersedes: 0, cancels: 0, paidSeen: [], ...(p.claimed !== undefined ? { claimed: p.claimed.slice(-CLAIMED_KEPT) } : { claimsUnknown: true }) };
   return read(s, ctx);
 }
 
@@ -153,13 +179,13 @@ function expire(s: S, ctx: FlowContext): { state: S; effects: Effect[] } {
     code: "lost-send-unresolved",
     message: `terminal ${s.terminalId} (point ${l.point}): the sendInvoice of flow ${l.origin} (${amount(l.amountMinor)} ${s.currency}, sent ${new Date(l.sentAt).toISOString()}) was never answered and not seen on the terminal in ${Math.round(horizon(ctx) / 60_000)} min; no longer watched — if Glase shows an invoice with clientInvoiceId ${l.origin} paid, nothing was released for it: ctl refund ERSREFERENCE ${amount(l.amountMinor)}`,
   }));
-  return { state: { ...s, lost: s.lost.filter((l) => !gone.includes(l)) }, effects };
+  return { state: { ...s, lost: s.lost.filter((l) => !gone.includes(l)), past: [...(s.past ?? []), ...gone] }, effects };
 }
 
-/** The watch ends once nothing may land any more and nothing of its own is out; else it goes on. */
+/** The watch ends once nothing may land any more, nothing of its own is out and no PAID read is undecided; else it goes on. */
 function settleOrGo(s: S, ctx: FlowContext, ...effects: Effect[]): Step<S> {
   const e = expire(s, ctx);
-  if (e.state.lost.length === 0 && e.state.phase === "watching" && e.state.pending === undefined) {
+  if (e.state.lost.length === 0 && e.state.phase === "watching" && e.state.pending === undefined && e.state.suspects === undefined) {
     return { state: { ...e.state, phase: "finished", outcome: "resolved", watchRef: undefined }, effects: [cancelTimer("poll"), cancelTimer("retry"), ...effects, ...e.effects] };
   }
   return { state: e.state, effects: [...effects, ...e.effects] };
@@ -168,11 +194,13 @@ function settleOrGo(s: S, ctx: FlowContext, ...effects: Effect[]): Step<S> {
 /** A late payment of a lost send's flow: read (it stands), told once with the refund command. */
 function paidLate(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, l: LostSend): { state: S; effects: Effect[] } {
   const ers = o.ersReference!;
+  const off = s.lost.includes(l);
   const rest = s.lost.filter((x) => x !== l);
-  if (s.paidSeen.includes(ers)) return { state: { ...s, lost: rest }, effects: [] };
+  const past = off ? [...(s.past ?? []), l] : s.past;
+  if (s.paidSeen.includes(ers)) return { state: { ...s, lost: rest, past }, effects: [] };
   const paid = amount(o.paidMinor ?? l.amountMinor);
   const message = `terminal ${s.terminalId} (point ${l.point}): a late invoice of flow ${l.origin} (${o.invoiceReference ?? "reference unknown"}, its sendInvoice of ${new Date(l.sentAt).toISOString()} was never answered) was paid after that flow ended (${ers}, ${paid} ${s.currency}); nothing was released for it — refund it: ctl refund ${ers} ${paid}`;
-  return { state: { ...s, lost: rest, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
+  return { state: { ...s, lost: rest, past, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
 }
 
 /** The read just answered was sent after the last superseder's cancel and after the terminal last became idle. */
@@ -181,35 +209,63 @@ function readFresh(s: S, stale: boolean): boolean {
   return !stale && sentAt >= (s.closedAt ?? -1) && sentAt >= (s.idleSince ?? -1);
 }
 
+/** Every lost send the watch was handed: still on the record or already taken off. */
+function known(s: S): readonly LostSend[] {
+  return [...s.lost, ...(s.past ?? [])];
+}
+
 /**
  * A PAID without receipt.clientInvoiceId (0..1, §4.7) on the idle terminal while a lost send is
- * out, whose ersReference is no ended flow's own payment: very likely a lost send's late invoice —
- * this read stopped its reversal (§6.3) and nothing was released. Told once with its ersReference,
- * the origin unconfirmed (a refund is never sent on a guess). The lost send stays watched.
+ * watched, whose ersReference is no flow's own payment on the terminal (those that ended before the
+ * watch began, from the journal, and since): very likely a lost send's late invoice — the read
+ * stopped its reversal (§6.3) and nothing was released. Told once with its ersReference, the origin
+ * unconfirmed (a refund is never sent on a guess); if the terminal's earlier sales are not known,
+ * it may be a released sale: told without the refund command. The lost send stays watched.
  */
-function paidUnconfirmed(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>): { state: S; effects: Effect[] } {
-  const ers = o.ersReference!;
+function paidUnconfirmed(s: S, p: Suspect): { state: S; effects: Effect[] } {
+  const all = known(s);
   // (A payment smaller than every lost send's amount is not one of theirs: a late invoice asks its sale's amount.)
-  const small = o.paidMinor !== undefined && s.lost.every((l) => o.paidMinor! < l.amountMinor);
-  if (s.lost.length === 0 || small || s.lost.some((l) => l.collected === ers) || (s.claimed ?? []).includes(ers)) return { state: s, effects: [] };
-  const paid = o.paidMinor !== undefined ? amount(o.paidMinor) : "AMOUNT";
-  const origins = [...new Set(s.lost.map((l) => l.origin))].join(", ");
-  const message = `terminal ${s.terminalId} (point ${s.lost[0]!.point}): the terminal's current invoice (${o.invoiceReference ?? "reference unknown"}) was paid (${ers}, ${paid} ${s.currency}) while a sendInvoice of flow ${origins} was never answered; its receipt names no clientInvoiceId, so its origin is unconfirmed — no sale claims it and nothing was released for it; check it in Glase, then refund it: ctl refund ${ers} ${paid}`;
-  return { state: { ...s, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
+  const small = p.paidMinor !== undefined && all.every((l) => p.paidMinor! < l.amountMinor);
+  if (all.length === 0 || small || s.paidSeen.includes(p.ers) || all.some((l) => l.collected === p.ers) || (s.claimed ?? []).includes(p.ers)) return { state: s, effects: [] };
+  const paid = p.paidMinor !== undefined ? amount(p.paidMinor) : "AMOUNT";
+  const origins = [...new Set(all.map((l) => l.origin))].join(", ");
+  const head = `terminal ${s.terminalId} (point ${all[0]!.point}): the terminal's current invoice (${p.invoiceReference ?? "reference unknown"}) was paid (${p.ers}, ${paid} ${s.currency}) while a sendInvoice of flow ${origins} was never answered; its receipt names no clientInvoiceId, so its origin is unconfirmed`;
+  const message = s.claimsUnknown
+    ? `${head}, and the terminal's sales before this watch began are not known to it — it may be a released sale: look ${p.ers} up (ctl flows --all, the journal's receipts) and in Glase; refund it only if no sale released it`
+    : `${head} — no sale of this terminal in the journal claims it, so nothing was released for it; check it in Glase, then refund it: ctl refund ${p.ers} ${paid}`;
+  return { state: { ...s, paidSeen: [...s.paidSeen, p.ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
+}
+
+/** The terminal is idle: each PAID without clientInvoiceId read while it was held is decided now (the flows that held it have told their own payments). */
+function decideSuspects(s: S): { state: S; effects: Effect[] } {
+  let state: S = { ...s, suspects: undefined };
+  const effects: Effect[] = [];
+  for (const p of s.suspects ?? []) {
+    const u = paidUnconfirmed(state, p);
+    state = u.state;
+    effects.push(...u.effects);
+  }
+  return { state, effects };
 }
 
 function onRead(s: S, o: GlaseOutcome, ctx: FlowContext, stale: boolean): Step<S> {
   if (o.kind !== "ok") return settleOrGo(s, ctx);
   if (o.status === "PAID" && o.ersReference) {
-    if (s.paidSeen.includes(o.ersReference)) return settleOrGo(s, ctx);
-    const l = s.lost.find((x) => x.origin === o.clientInvoiceId && x.collected !== o.ersReference);
-    if (!l && o.clientInvoiceId === undefined && readFresh(s, stale) && !s.busy) {
-      const u = paidUnconfirmed(s, o);
-      return settleOrGo(u.state, ctx, ...u.effects);
+    const ers = o.ersReference;
+    if (s.paidSeen.includes(ers) || (s.claimed ?? []).includes(ers)) return settleOrGo(s, ctx);
+    // Of any origin the watch was handed (its lost send still on the record or not), other than
+    // the origin's own payment: a late invoice of it, paid — told whether the terminal is held or not.
+    const l = o.clientInvoiceId === undefined ? undefined : known(s).find((x) => x.origin === o.clientInvoiceId && x.collected !== ers);
+    if (l) {
+      const t = paidLate(s, o, l);
+      return settleOrGo(t.state, ctx, ...t.effects);
     }
-    if (!l) return settleOrGo(s, ctx); // the origin's own payment, or another flow's: not ours to handle
-    const t = paidLate(s, o, l);
-    return settleOrGo(t.state, ctx, ...t.effects);
+    if (o.clientInvoiceId !== undefined) return settleOrGo(s, ctx); // another flow's: not ours to handle
+    const p: Suspect = { ers, ...(o.paidMinor !== undefined ? { paidMinor: o.paidMinor } : {}), ...(o.invoiceReference !== undefined ? { invoiceReference: o.invoiceReference } : {}) };
+    // A flow holds the terminal: this may be its own payment — decided when it has ended (its claim comes with the idle).
+    if (s.busy) return settleOrGo((s.suspects ?? []).some((x) => x.ers === ers) ? s : { ...s, suspects: [...(s.suspects ?? []), p] }, ctx);
+    const u = paidUnconfirmed(s, p);
+    return settleOrGo(u.state, ctx, ...u.effects);
   }
   // A read sent before our last superseding invoice was cancelled may still show that one open; a
   // read sent before the terminal last became idle may show the ended flow's own invoice (an open
@@ -218,8 +274,9 @@ function onRead(s: S, o: GlaseOutcome, ctx: FlowContext, stale: boolean): Step<S
   const idle = !s.busy && readFresh(s, stale) && s.phase === "watching" && s.pending === undefined && ctx.now >= (s.nextSupersedeAt ?? 0);
   if (!isOpenStatus(o.status) || !idle || s.lost.length === 0) return settleOrGo(s, ctx);
   // Open, and no flow holds the terminal: a late invoice of ours — one of the lost sends landed (each
-  // lands at most once; which one is not told, so the oldest is taken off).
-  return supersede({ ...s, lost: s.lost.slice(1), landing: s.lost[0] }, ctx, Math.max(1, ...s.lost.map((l) => l.amountMinor)));
+  // lands at most once; which one is not told, so the oldest is taken). It stays on the record until
+  // the superseding send is answered with a reference (review 5 #1).
+  return supersede({ ...s, landing: s.lost[0] }, ctx, Math.max(1, ...s.lost.map((l) => l.amountMinor)));
 }
 
 /** An invoice of the watch's own, in reservation mode, supersedes the open one (§6.4); it is cancelled next. */
@@ -240,11 +297,6 @@ function supersede(s: S, ctx: FlowContext, amountMinor: number): Step<S> {
 }
 
 /** The lost send the superseded read was taken for, back on the watch: the late invoice may still be open. */
-function unland(s: S): S {
-  if (s.landing === undefined) return s;
-  return { ...s, lost: [...s.lost, s.landing].sort((a, b) => a.sentAt - b.sentAt), landing: undefined };
-}
-
 /**
  * The superseding send was not made: a flow held the terminal when it was to go out. The open
  * invoice may be that flow's own by now; the late one, if still open, is superseded by the flow's
@@ -252,20 +304,35 @@ function unland(s: S): S {
  */
 function onWithheld(s: S, ref: string, ctx: FlowContext): Step<S> {
   if (s.phase !== "superseding" || s.pending?.ref !== ref) return same(s);
-  return settleOrGo(unland({ ...s, phase: "watching", pending: undefined }), ctx);
+  // (The landed lost send never left the record: review 5 #1.)
+  return settleOrGo({ ...s, phase: "watching", pending: undefined, landing: undefined }, ctx);
 }
 
 function onSupersede(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
-  if (o.kind === "ok" && o.invoiceReference) return cancel({ ...s, supersedeRef: o.invoiceReference, cancels: 0, landing: undefined }, ctx);
-  const watching: S = { ...s, phase: "watching", landing: undefined };
-  if (isAmbiguous(o)) {
-    // Our own superseding send may land later: watched like any lost send.
+  if (o.kind === "ok" && o.invoiceReference) {
+    // Superseded (§6.4): the landed invoice is closed — its lost send is off the record (a PAID of it is still told, `past`).
+    const l = s.landing;
+    const off = l === undefined ? [] : s.lost.filter((x) => sameSend(x, l)).slice(0, 1);
+    const lost = s.lost.filter((x) => !off.includes(x));
+    return cancel({ ...s, lost, past: [...(s.past ?? []), ...off], landing: undefined, supersedeRef: o.invoiceReference, cancels: 0 }, ctx);
+  }
+  // Every other answer: the landed invoice may still be open and payable — its lost send stays on
+  // the record and reads go on (a PAID of it is read within 20 s); it is superseded again, no
+  // sooner than a backoff after this one (review 5 #1).
+  const watching: S = { ...s, phase: "watching", landing: undefined, nextSupersedeAt: ctx.now + Math.max(ctx.settings.pollIntervalMs, backoffMs(s.supersedes, ctx)) };
+  if (isAmbiguous(o) || o.kind === "ok") {
+    // Our own superseding send may land later (lost answer), or it did and its reference is unknown
+    // (ok without one): watched like any lost send — seen open, it is superseded in turn.
     const mine: LostSend = { origin: s.flowId, kind: "watch", point: s.lost[0]?.point ?? 0, amountMinor: s.supersedeMinor ?? 1, sentAt: s.supersededAt ?? ctx.now };
     return settleOrGo({ ...watching, lost: [...s.lost, mine].sort((a, b) => a.sentAt - b.sentAt), origins: s.origins.includes(s.flowId) ? s.origins : [...s.origins, s.flowId] }, ctx);
   }
-  // Refused: the late invoice is still open — superseded again after a backoff (reads go on); its
-  // lost send stays watched (else the watch of its last one would end with it open).
-  return settleOrGo({ ...unland({ ...s, phase: "watching" }), nextSupersedeAt: ctx.now + backoffMs(s.supersedes, ctx) }, ctx);
+  // Refused (definite, not processed; or never reached Glase): the late invoice is still open.
+  return settleOrGo(watching, ctx);
+}
+
+/** The same lost send (records are rebuilt from the journal after a restart: not the same object). */
+function sameSend(a: LostSend, b: LostSend): boolean {
+  return a.origin === b.origin && a.kind === b.kind && a.sentAt === b.sentAt;
 }
 
 function cancel(s: S, ctx: FlowContext): Step<S> {
@@ -329,13 +396,19 @@ export function transitionSendWatch(s: S, input: FlowInput, ctx: FlowContext): S
       const changed = input.busy !== s.busy;
       const idle = changed && !input.busy ? { idleSince: ctx.now } : {};
       const stale = changed && s.watchRef !== undefined ? { watchStale: true } : {};
-      const claimed = input.claimed !== undefined ? { claimed: [...(s.claimed ?? []), input.claimed].slice(-CLAIMED_KEPT) } : {};
-      return same({ ...join(s, input.lostSends), busy: input.busy, ...idle, ...stale, ...claimed });
+      const more = input.claimed === undefined ? [] : typeof input.claimed === "string" ? [input.claimed] : input.claimed;
+      const claimed = more.length > 0 ? { claimed: [...new Set([...(s.claimed ?? []), ...more])].slice(-CLAIMED_KEPT) } : {};
+      // (A list is the terminal's recent sales from the journal: the watch knows them now.)
+      const loaded = Array.isArray(input.claimed) ? { claimsUnknown: undefined } : {};
+      const next: S = { ...join(s, input.lostSends), busy: input.busy, ...idle, ...stale, ...claimed, ...loaded };
+      // Idle: the flows that held the terminal have ended and told their own payments.
+      return input.busy || next.suspects === undefined ? same(next) : decideSuspects(next);
     }
     case "withheld":
       return onWithheld(s, input.ref, ctx);
     case "recover": {
-      const fresh: S = { ...s, pending: undefined, watchRef: undefined, watchStale: undefined };
+      // (A superseding send out at the restart: its landed lost send is still on the record.)
+      const fresh: S = { ...s, pending: undefined, watchRef: undefined, watchStale: undefined, landing: undefined };
       switch (s.phase) {
         case "watching":
           return read(fresh, ctx);

@@ -6,6 +6,11 @@
 //
 // The lost send is journaled with the flow's finished state (lostSends), before the watch starts:
 // a restart between the two finds it in the journal and starts the watch then (recoverHandOvers).
+//
+// A watch also knows the own payments (ersReferences) of the terminal's recent sales — those that
+// ended before it began too, read from the journal at start (review 5 #2): the terminal's current
+// invoice is often the last released sale, and a PAID of it without receipt.clientInvoiceId must
+// not be alarmed as an unclaimed payment to refund.
 import type { FlowContext } from "../core/effects.ts";
 import type { Effect } from "../core/effects.ts";
 import { DEFAULT_LOST_SEND_WATCH_MS, type LostSend, type SendWatchState } from "../core/send-watch.ts";
@@ -17,8 +22,11 @@ import { sendWatchFlow } from "../flows/kinds/send-watch.ts";
 import type { FlowRunner } from "../flows/runner.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
 
-/** Finished flows looked at after a restart for a lost send whose watch never started. */
+/** Finished flows looked at after a restart for a lost send whose watch never started, and for the terminals' recent sales. */
 const RECOVERY_WINDOW = 200;
+
+/** Own payments of recent sales kept per terminal (the current invoice is one of the last). */
+const CLAIMS_KEPT = 20;
 
 export interface SendWatchHost {
   readonly flows: FlowRegistry;
@@ -33,8 +41,23 @@ function terminalOf(s: FlowState): string | undefined {
   return "terminalId" in s ? s.terminalId : undefined;
 }
 
+/** A flow's own payment on its terminal (a sale paid, or the sale a refund is of). */
+function claimOf(s: FlowState): string | undefined {
+  return "ersReference" in s && typeof s.ersReference === "string" ? s.ersReference : undefined;
+}
+
 export class SendWatches {
+  /** Own payments of the flows that ended on each terminal, oldest first (bounded). */
+  private readonly claims = new Map<string, string[]>();
+  /** The journal's recent sales were read (at start): until then a new watch does not know them. */
+  private claimsLoaded = false;
+
   constructor(private readonly host: SendWatchHost) {}
+
+  private remember(terminalId: string, ers: readonly string[]): void {
+    const kept = this.claims.get(terminalId) ?? [];
+    this.claims.set(terminalId, [...new Set([...kept.filter((x) => !ers.includes(x)), ...ers])].slice(-CLAIMS_KEPT));
+  }
 
   /** The running watch of a terminal. */
   private watchOf(terminalId: string): FlowRunner | undefined {
@@ -66,9 +89,11 @@ export class SendWatches {
     const t = terminalOf(s);
     if (t === undefined) return;
     const lost = flowKind(s).lostSendsOf?.(s) ?? [];
+    const ers = claimOf(s);
+    if (ers !== undefined) this.remember(t, [ers]);
     const watch = this.watchOf(t);
     if (watch) {
-      const claimed = "ersReference" in s && typeof s.ersReference === "string" ? { claimed: s.ersReference } : {};
+      const claimed = ers !== undefined ? { claimed: ers } : {};
       void watch.feed({ type: "terminal", busy: this.held(t), ...(lost.length > 0 ? { lostSends: lost } : {}), ...claimed });
       return;
     }
@@ -86,7 +111,23 @@ export class SendWatches {
     try {
       const watched = new Set<string>();
       for (const w of await this.host.journal.flows({ kind: "send-watch", limit: RECOVERY_WINDOW })) for (const o of (w.state as SendWatchState).origins ?? []) watched.add(o);
-      for (const r of await this.host.journal.flows({ kinds: ["pos", "preliminary"], finished: true, limit: RECOVERY_WINDOW })) {
+      const finished = await this.host.journal.flows({ kinds: ["pos", "preliminary"], finished: true, limit: RECOVERY_WINDOW });
+      // The terminals' recent sales first (newest first in the journal; remembered oldest first), so
+      // every watch — running, recovered, or started below or later — knows them.
+      const seen = new Map<string, string[]>();
+      for (const r of [...finished].reverse()) {
+        const s = r.state as FlowState;
+        const t = terminalOf(s);
+        const ers = claimOf(s);
+        if (t !== undefined && ers !== undefined) seen.set(t, [...(seen.get(t) ?? []), ers]);
+      }
+      for (const [t, ers] of seen) this.remember(t, [...ers, ...(this.claims.get(t) ?? [])]);
+      this.claimsLoaded = true;
+      for (const r of [...this.host.flows.running()]) {
+        const known = r.state.kind === "send-watch" ? this.claims.get(r.state.terminalId) : undefined;
+        if (r.state.kind === "send-watch" && known !== undefined) void r.feed({ type: "terminal", busy: this.held(r.state.terminalId), claimed: known });
+      }
+      for (const r of finished) {
         const s = r.state as FlowState;
         const lost = flowKind(s).lostSendsOf?.(s) ?? [];
         if (lost.length === 0 || watched.has(s.flowId) || lost.every((l) => now >= l.sentAt + horizon)) continue;
@@ -101,7 +142,8 @@ export class SendWatches {
   private launch(s: FlowState, terminalId: string, lost: readonly LostSend[]): void {
     const currency = "currency" in s ? s.currency : "";
     const stationName = "stationName" in s ? s.stationName : "";
-    const step = sendWatchFlow.start({ flowId: `W${s.flowId}`, terminalId, currency, stationName, lost, busy: this.held(terminalId) }, this.host.ctx());
+    const claimed = this.claimsLoaded ? { claimed: this.claims.get(terminalId) ?? [] } : {};
+    const step = sendWatchFlow.start({ flowId: `W${s.flowId}`, terminalId, currency, stationName, lost, busy: this.held(terminalId), ...claimed }, this.host.ctx());
     this.host.launch(step.state, step.effects).catch((err: unknown) => {
       this.host.logger.error("send_watch_start_failed", { flowId: step.state.flowId, err });
       this.host.alarm({ code: "lost-send-unwatched", message: `terminal ${terminalId} (point ${lost[0]!.point}): ${lost.length} sendInvoice(s) of flow ${s.flowId} never answered and its watch could not start; an invoice of it may open on the terminal unwatched` });

@@ -77,7 +77,8 @@ describe("lost-send watch", () => {
     read(d, PAID_LATE);
     expect(alarms(d, "paid-unclaimed")).toHaveLength(1);
     d.answer(LOST);
-    expect(d.state.lost.map((l) => l.origin)).toEqual(["WK9-a"]);
+    // The landed one may still be open (the superseder unanswered): still watched, beside our own send.
+    expect(d.state.lost.map((l) => l.origin)).toEqual(["WK9-a", "K9-a"]);
     expect(d.state.phase).toBe("watching");
   });
 
@@ -127,7 +128,55 @@ describe("lost-send watch", () => {
     read(d, OK({ status: "ISSUED", version: 1 }));
     d.feed({ type: "recover" });
     expect(d.state.phase).toBe("watching");
-    expect(d.state.lost.map((l) => l.kind)).toEqual(["watch"]);
+    expect(d.state.lost.map((l) => l.kind)).toEqual(["pos", "watch"]); // the landed one too: its superseder's outcome is unknown
     expect(d.state.watchRef).toBeDefined();
+  });
+
+  it("a refused superseding send keeps the landed lost send and supersedes again no sooner than a poll interval later; answered with a reference, it is off", () => {
+    const d = start();
+    read(d, OK({ status: "ISSUED", version: 1 }));
+    d.answer(CODE(33));
+    expect(d.state.lost.map((l) => l.origin)).toEqual(["K9-a"]);
+    expect(d.state.phase).toBe("watching");
+    expect(d.state.nextSupersedeAt).toBeGreaterThanOrEqual(d.now + SETTINGS.pollIntervalMs);
+    d.runTimers(d.now + SETTINGS.pollIntervalMs, () => d.state.watchRef !== undefined && d.now >= (d.state.nextSupersedeAt ?? 0));
+    read(d, OK({ status: "ISSUED", version: 1 }));
+    expect(d.call().op).toBe("sendInvoice");
+    d.answer(OK({ invoiceReference: "INV3" }));
+    expect(d.state.lost).toEqual([]);
+    expect(d.call()).toEqual({ op: "cancelInvoice", invoiceReference: "INV3" });
+  });
+
+  it("a late PAID of an origin whose landed invoice was already superseded is still told (the ms race)", () => {
+    const d = start();
+    read(d, OK({ status: "ISSUED", version: 1 }));
+    d.answer(OK({ invoiceReference: "INV3" }));
+    read(d, PAID_LATE); // paid between our read and our superseder: it stands, read
+    expect(alarms(d, "paid-unclaimed").map((a) => a.message)).toEqual([expect.stringContaining("ctl refund E-LATE 9.90")]);
+  });
+
+  it("a PAID without clientInvoiceId: with the terminal's sales known (journal), an unclaimed one gets the refund line and a known one no alarm; unknown, no refund line", () => {
+    const known = Driver.of(startSendWatch({ flowId: "WK9-a", terminalId: "T9", currency: "SEK", stationName: "Kiosk", lost: [LOST_SEND], busy: false, claimed: ["E-B"] }, { now: 0, settings: SETTINGS, random: 0.5 })) as Driver<SendWatchState>;
+    read(known, OK({ status: "PAID", ersReference: "E-B", paidMinor: 990 }));
+    expect(alarms(known, "paid-unclaimed")).toEqual([]);
+    known.runTimers(known.now + SETTINGS.pollIntervalMs);
+    read(known, OK({ status: "PAID", ersReference: "E-X", paidMinor: 990 }));
+    expect(alarms(known, "paid-unclaimed").map((a) => a.message)).toEqual([expect.stringContaining("ctl refund E-X 9.90")]);
+    const unknown = start();
+    read(unknown, OK({ status: "PAID", ersReference: "E-X", paidMinor: 990 }));
+    expect(alarms(unknown, "paid-unclaimed").map((a) => a.message)).toEqual([expect.not.stringContaining("ctl refund")]);
+    // The journal's recent sales fed after a restart: known from then on.
+    unknown.feed({ type: "terminal", busy: false, claimed: ["E-B"] });
+    unknown.runTimers(unknown.now + SETTINGS.pollIntervalMs);
+    read(unknown, OK({ status: "PAID", ersReference: "E-Y", paidMinor: 990 }));
+    expect(alarms(unknown, "paid-unclaimed").at(-1)!.message).toContain("ctl refund E-Y 9.90");
+  });
+
+  it("a PAID without clientInvoiceId read while a flow holds the terminal is no alarm if that flow ends claiming it", () => {
+    const d = start([LOST_SEND], true);
+    read(d, OK({ status: "PAID", ersReference: "E-C", paidMinor: 990 }));
+    d.feed({ type: "terminal", busy: false, claimed: "E-C" });
+    expect(d.log.map((l) => l.effect).filter((e) => e.type === "alarm")).toEqual([]);
+    expect(d.state.suspects).toBeUndefined();
   });
 });

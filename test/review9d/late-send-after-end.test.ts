@@ -50,7 +50,9 @@ it("(H-POS) a kiosk sendInvoice applied 4 s late (T = 600 ms), after the flow wa
   // the open case is test/review9d/late-send-watch.test.ts.)
   sim!.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 0 });
   await until("late invoice", () => invoicesOf(2).length >= 2, 8000);
-  await new Promise((r) => setTimeout(r, 1500)); // the late invoice is open, then paid by the auto-customer; a reader at the poll cadence has read it by now
+  // The late invoice is open, then paid by the auto-customer: wait until the watch has read the PAID
+  // (it alarms it), then let Glase's 20-s reversal run — a PAID nobody read would be reversed.
+  await until("late PAID read", () => station!.engine.snapshot().alarms.find((a) => a.code === "paid-unclaimed"), 8000);
   sim!.sim.advanceClock(25);
   // lead5 3f86079: [[PAID,false],[CANCELED,true]] — the second payment was taken, nobody read it, Glase reversed it unseen.
   expect(invoicesOf(2).map((i) => [i.status, i.reversed])).not.toContainEqual(["CANCELED", true]);
