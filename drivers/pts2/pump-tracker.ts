@@ -164,17 +164,21 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     if (!provenOurs(r)) return { view: next, events, actions };
     // Confirmed, but its UserId check never ran (a failed read, a kill before it): the read runs the
     // check first — a contradiction parks it (review 9, R9-3) — before fuel is reported as the flow's.
-    if (r.userCheckPending === true) return { view: next, events, actions: [...actions, { type: "read", record: r }] };
-    // Judged once fuel runs: the first status of a fill may not carry its price and grade yet.
-    const why = obs.milli > 0 ? mismatchOf(r, obs) : undefined;
-    if (why !== undefined && view.mismatchRaised !== r.transaction) {
-      events.push({ type: "fault", point, code: "PTS_SALE_MISMATCH", transactionId: r.flowId, message: `pump ${obs.pump} transaction ${r.transaction} is filling with ${why}` });
-      next = { ...next, mismatchRaised: r.transaction };
-    }
-    const rep = view.reported;
-    if (rep?.transaction !== obs.transaction || rep.milli !== obs.milli || rep.amountMinor !== obs.amountMinor) {
-      events.push({ type: "progress", point, transactionId: r.flowId, milli: obs.milli, amountMinor: obs.amountMinor });
-      next = { ...next, reported: { transaction: obs.transaction, milli: obs.milli, amountMinor: obs.amountMinor } };
+    // Only the report waits: a stop the flow asked for is followed up and escalated all the same
+    // (review 11, R11-2: the early return here skipped PumpEmergencyStop while the read kept failing).
+    if (r.userCheckPending === true) actions.push({ type: "read", record: r });
+    else {
+      // Judged once fuel runs: the first status of a fill may not carry its price and grade yet.
+      const why = obs.milli > 0 ? mismatchOf(r, obs) : undefined;
+      if (why !== undefined && view.mismatchRaised !== r.transaction) {
+        events.push({ type: "fault", point, code: "PTS_SALE_MISMATCH", transactionId: r.flowId, message: `pump ${obs.pump} transaction ${r.transaction} is filling with ${why}` });
+        next = { ...next, mismatchRaised: r.transaction };
+      }
+      const rep = view.reported;
+      if (rep?.transaction !== obs.transaction || rep.milli !== obs.milli || rep.amountMinor !== obs.amountMinor) {
+        events.push({ type: "progress", point, transactionId: r.flowId, milli: obs.milli, amountMinor: obs.amountMinor });
+        next = { ...next, reported: { transaction: obs.transaction, milli: obs.milli, amountMinor: obs.amountMinor } };
+      }
     }
     if (r.stopRequestedAt !== undefined) {
       const confirmed = ctx.stopConfirmedAt(r.transaction);
