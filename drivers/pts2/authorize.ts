@@ -17,7 +17,7 @@ import { PTS_ERROR, isPtsPacketError, isPtsTransportError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
 import { liveElsewhere } from "./live-elsewhere.ts";
-import { type ControllerNumbering, notHonouredMessage } from "./numbering.ts";
+import { type ControllerNumbering, notHonouredMessage, notHonouredRefusal } from "./numbering.ts";
 import { ownershipOf, probe, readTransaction } from "./ownership.ts";
 import { checkConfirmedUser, checkPendingUsers } from "./user-check.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
@@ -117,6 +117,10 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
   }
   // A user check that could not run earlier (review 4, R4-1): before this authorization's evidence is journaled.
   await checkPendingUsers(deps);
+  // That check may have just flagged the controller (a pending check's "not found", review 11 R11-1):
+  // refused as driver.ts refuses on a flagged controller, before anything of this sale is written or sent.
+  const flagged = deps.numbering?.notHonoured();
+  if (flagged !== undefined) throw notHonouredRefusal(flagged, plan.pump, plan.point);
   let record: TxRecord;
   let mayHaveLanded: boolean;
   if (existing?.phase === "authorizing" && existing.pump === plan.pump) {

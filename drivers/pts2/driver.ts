@@ -23,7 +23,7 @@ import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
 import { OwnUser } from "./own-user.ts";
 import { PollLoop } from "./poll-loop.ts";
-import { ControllerNumbering, notHonouredMessage, renumberedAs } from "./numbering.ts";
+import { ControllerNumbering, notHonouredMessage, notHonouredRefusal } from "./numbering.ts";
 import { technicianVerdict } from "./technician-verdict.ts";
 import { provenOurs, stoppable } from "./stop-gate.ts";
 import type { Pts2Config } from "./config.ts";
@@ -166,7 +166,7 @@ export class Pts2Controller implements DispenserController {
     const renumbered = this.numbering.notHonoured();
     if (renumbered) {
       this.raiseOnce({ type: "fault", point: cmd.point, code: "PTS_NUMBERS_NOT_HONOURED", message: notHonouredMessage(renumbered) });
-      throw new AgentError("DEVICE_REJECTED", `pump ${pump}: the controller does not honour the agent's transaction numbers (it confirmed ${renumbered.asked} ${renumberedAs(renumbered)} on pump ${renumbered.pump}); no authorization until fixed`, { point: cmd.point, pump, code: "PTS_NUMBERS_NOT_HONOURED" });
+      throw notHonouredRefusal(renumbered, pump, cmd.point);
     }
     if (!this.catalog.isLoaded) await this.grades.refreshCatalog();
     const obs = this.lastObs.get(pump);

@@ -100,7 +100,8 @@ export async function liveElsewhere(r: TxRecord, deps: LiveElsewhereDeps): Promi
   // a technician decides), and an authorization the controller still reports waiting is withdrawn
   // before anybody fills — on the transaction read, which is newer than the status read (R10-2a).
   const waiting = obs.kind === "idle" && (info === undefined || WAITING.has(info.state));
-  let record = await deps.book.update(r.flowId, () => ({ transaction: live }));
+  // Parked as authorize.ts parks (`authorizing`, for `ctl resolve`), a confirmed record too (R11-3).
+  let record = await deps.book.update(r.flowId, () => ({ transaction: live, phase: "authorizing" }));
   deps.logger.warn("pts_live_authorization_unproven", { flowId: r.flowId, pump: r.pump, asked, live, why: against, ground, revoke: waiting, state: info?.state });
   if (waiting) {
     record = await deps.book.update(r.flowId, (c) => ({ stopRequestedAt: c.stopRequestedAt ?? deps.now() }));

@@ -23,6 +23,7 @@
 // warning; trusted, it would clear every flag raised before it, at every restart. A flag itself
 // stamped in the future of the agent's clock (the clock stepped back since) is cleared by any fix
 // time not in the future (review 10, R10-3: no time was both after it and not in the future).
+import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 
@@ -91,4 +92,9 @@ export function renumberedAs(f: NotHonoured): string {
 
 export function notHonouredMessage(f: NotHonoured): string {
   return `pump ${f.pump}: the controller confirmed our PumpAuthorize of transaction ${f.asked} ${renumberedAs(f)} — it assigns its own transaction numbers, so an authorization whose answer is lost could stay live under a number the agent cannot know (the next driver would fuel unpaid); the agent authorizes no more sales on this controller: update its firmware to one that honours PumpAuthorize.Transaction (and make sure nothing renumbers the agent's requests), then set numbersHonouredSince in its PTS-2 configuration to the time of the fix and systemctl restart glase-agent`;
+}
+
+/** The refusal of a new authorization on a flagged controller (driver.ts; authorize.ts once a pending check flagged it). */
+export function notHonouredRefusal(f: NotHonoured, pump: number, point: number): AgentError {
+  return new AgentError("DEVICE_REJECTED", `pump ${pump}: the controller does not honour the agent's transaction numbers (it confirmed ${f.asked} ${renumberedAs(f)} on pump ${f.pump}); no authorization until fixed`, { point, pump, code: "PTS_NUMBERS_NOT_HONOURED" });
 }

@@ -63,9 +63,18 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   const info = await readTransaction(r, deps.exchange, deps.units);
   // Decided on the record as it is now (another read may have resolved it meanwhile), atomically.
   const resolve = (phase: "authorized" | "void") => deps.book.update(flowId, (c) => (c.phase === "authorizing" ? { phase } : {}));
-  if (info === undefined && r.phase === "authorizing") {
-    // Not under our number — but before giving it up: live on the pump under the controller's own
-    // number (a renumbering controller, the answer lost, the agent killed meanwhile: review 8 R8-2)?
+  if (info === undefined && r.phase === "authorized" && r.userCheckPending === true) {
+    // A confirmation whose user check never ran, now "not found": the check's own evidence (R9-2),
+    // judged as at the answer — the controller is flagged (review 11, R11-1), the sale goes on.
+    await noteConfirmedUser(r, undefined, deps);
+    r = deps.book.byFlow(flowId) ?? r;
+  }
+  // Not under our number — but before giving it up: live on the pump under the controller's own
+  // number? An answer lost, the agent killed meanwhile (review 8 R8-2); or confirmed without a
+  // number on a controller flagged since (R9-2), the sale going on under its number (review 11,
+  // R11-3: read only under ours, it was PTS_TRANSACTION_LOST, its fuel charged to nobody, and the
+  // pump stood at an end no record held).
+  if (info === undefined && (r.phase === "authorizing" || (r.phase === "authorized" && deps.numbering?.notHonoured() !== undefined))) {
     const live = await liveElsewhere(r, deps);
     if (live.verdict === "parked") throw await ownershipUnknown(live.record, live.why ?? "the live authorization cannot be proven ours", deps);
     if (live.verdict === "adopted") return saleRecordOf(flowId, deps); // read again under the adopted number

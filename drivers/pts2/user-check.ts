@@ -24,7 +24,7 @@ export interface UserCheckDeps {
   readonly units: WireUnits;
   readonly ownUser: OwnUser;
   readonly now: () => number;
-  /** Flagged when a just-confirmed number reads back "not found" (R9-2); absent on the sale-read path. */
+  /** Flagged when a just-confirmed number (or one whose check is pending) reads back "not found" (R9-2, R11-1). */
   readonly numbering?: ControllerNumbering;
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
 }
@@ -81,12 +81,15 @@ export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | und
     }
     return false;
   }
-  if (info === undefined && atAnswer) {
+  if (info === undefined && (atAnswer || neverRan(r.flowId, deps))) {
     // Confirmed a moment ago, and the controller does not know the number (review 9, R9-2): it
     // authorized us under a number of its own and did not say which (no Transaction in the
     // confirmation). One lost answer would leave an authorization live under a number no record
     // holds: flagged like a renumbered confirmation (numbering.ts). This sale goes on (its answer
-    // arrived: ours); its sale read finds the number unknown and parks it (PTS_TRANSACTION_LOST).
+    // arrived: ours); its sale read looks for it on the pump under the controller's number
+    // (sale-record.ts, live-elsewhere.ts). A check still pending is the same evidence one round
+    // trip later (review 11, R11-1: it flagged nothing, cleared the mark, and the next lost answer
+    // on another pump left an authorization live and unpaid).
     await notHonoured(r, deps);
   }
   const news = await deps.ownUser.confirmed(info?.userId, r.probedAt);
@@ -116,6 +119,16 @@ function contradiction(r: TxRecord, info: TransactionInfo, user: OwnUser): { rea
   if (sent.userId === undefined || info.userId === sent.userId) return undefined;
   if (!sent.trusted && !user.isContradicted(sent.userId)) return undefined;
   return { sentAs: sent.userId, readBack: info.userId, why: `authorized by controller user ${info.userId}, the agent sent it as user ${sent.userId}` };
+}
+
+/**
+ * The record's check never ran (`userCheckPending`), on a sale still open under our number: its
+ * "not found" then means what it means at the answer. A re-check of one already checked, or of a
+ * sale that ended or was closed, proves nothing about numbering (a reboot may have lost it).
+ */
+function neverRan(flowId: string, deps: UserCheckDeps): boolean {
+  const c = deps.book.byFlow(flowId);
+  return c !== undefined && c.userCheckPending === true && c.phase === "authorized" && c.ended === undefined && c.closedAt === undefined;
 }
 
 /** Reads a confirmed authorization back for its UserId; a failed read leaves the check pending (true = done). */
