@@ -124,8 +124,8 @@ class Engine implements PaymentEngine, RunnerHost {
     // A stop journaled before the restart reaches the flow that was running on the point (the flow
     // state may predate it): it must not authorize or release on a point out of service.
     for (const p of this.points.all()) if (p.stopped && p.active) await p.active.feed({ type: "technician", action: "stop" });
+    await this.watches.recoverHandOvers(this.scheduler.now()); // sales first: a PAID read while a flow held the till is judged on them (rv 6 #2)
     this.watches.refresh(); // lost sends of flows that ended before the restart are watched on
-    await this.watches.recoverHandOvers(this.scheduler.now());
     // After a restart `ctl flows --all` still shows what finished before it (a refund confirmed
     // before a power cut), so a technician checks it before asking for another one.
     this.flows.restoreRecent(await recentFinishedFlows(this.journal, RECENT_FLOWS, this.logger));

@@ -50,11 +50,22 @@ export class SendWatches {
   /** Own payments of the flows that ended on each terminal, oldest first (bounded). */
   private readonly claims = new Map<string, string[]>();
   /** The journal's recent sales were read (at start): until then a new watch does not know them. */
-  private claimsLoaded = false;
+  /**
+   * Terminals whose recent sales are known (review 6 #1): the journal's window of finished sales is
+   * station-wide, so a quiet terminal whose last sale is older than it is NOT known — its watch tells
+   * a PAID without clientInvoiceId without a refund command. "all": the window held every sale.
+   * Undefined until the journal was read.
+   */
+  private known: Set<string> | "all" | undefined;
 
   constructor(private readonly host: SendWatchHost) {}
 
+  private knows(terminalId: string): boolean {
+    return this.known === "all" || (this.known !== undefined && this.known.has(terminalId));
+  }
+
   private remember(terminalId: string, ers: readonly string[]): void {
+    if (this.known instanceof Set) this.known.add(terminalId); // a sale ended here since: its payment is the current one
     const kept = this.claims.get(terminalId) ?? [];
     this.claims.set(terminalId, [...new Set([...kept.filter((x) => !ers.includes(x)), ...ers])].slice(-CLAIMS_KEPT));
   }
@@ -122,10 +133,11 @@ export class SendWatches {
         if (t !== undefined && ers !== undefined) seen.set(t, [...(seen.get(t) ?? []), ers]);
       }
       for (const [t, ers] of seen) this.remember(t, [...ers, ...(this.claims.get(t) ?? [])]);
-      this.claimsLoaded = true;
+      const known = finished.length < RECOVERY_WINDOW ? "all" : new Set(seen.keys());
+      if (known !== "all") for (const t of this.claims.keys()) known.add(t); // sales ended in this run, live
+      this.known = known;
       for (const r of [...this.host.flows.running()]) {
-        const known = r.state.kind === "send-watch" ? this.claims.get(r.state.terminalId) : undefined;
-        if (r.state.kind === "send-watch" && known !== undefined) void r.feed({ type: "terminal", busy: this.held(r.state.terminalId), claimed: known });
+        if (r.state.kind === "send-watch" && this.knows(r.state.terminalId)) void r.feed({ type: "terminal", busy: this.held(r.state.terminalId), claimed: this.claims.get(r.state.terminalId) ?? [] });
       }
       for (const r of finished) {
         const s = r.state as FlowState;
@@ -142,7 +154,7 @@ export class SendWatches {
   private launch(s: FlowState, terminalId: string, lost: readonly LostSend[]): void {
     const currency = "currency" in s ? s.currency : "";
     const stationName = "stationName" in s ? s.stationName : "";
-    const claimed = this.claimsLoaded ? { claimed: this.claims.get(terminalId) ?? [] } : {};
+    const claimed = this.knows(terminalId) ? { claimed: this.claims.get(terminalId) ?? [] } : {};
     const step = sendWatchFlow.start({ flowId: `W${s.flowId}`, terminalId, currency, stationName, lost, busy: this.held(terminalId), ...claimed }, this.host.ctx());
     this.host.launch(step.state, step.effects).catch((err: unknown) => {
       this.host.logger.error("send_watch_start_failed", { flowId: step.state.flowId, err });
