@@ -53,19 +53,21 @@ export class SendWatches {
   /**
    * Terminals whose recent sales are known (review 6 #1): the journal's window of finished sales is
    * station-wide, so a quiet terminal whose last sale is older than it is NOT known — its watch tells
-   * a PAID without clientInvoiceId without a refund command. "all": the window held every sale.
+   * a PAID without clientInvoiceId without a refund command.
    * Undefined until the journal was read.
    */
-  private known: Set<string> | "all" | undefined;
+  private known: Set<string> | undefined;
+  /** Terminals where a sale ended in this run before the journal was read. */
+  private readonly saleEnded = new Set<string>();
 
   constructor(private readonly host: SendWatchHost) {}
 
   private knows(terminalId: string): boolean {
-    return this.known === "all" || (this.known !== undefined && this.known.has(terminalId));
+    return this.known?.has(terminalId) === true;
   }
 
-  private remember(terminalId: string, ers: readonly string[]): void {
-    if (this.known instanceof Set) this.known.add(terminalId); // a sale ended here since: its payment is the current one
+  private remember(terminalId: string, ers: readonly string[], sale = false): void {
+    if (sale) (this.known ?? this.saleEnded).add(terminalId); // a sale ended here since: its payment is the current one
     const kept = this.claims.get(terminalId) ?? [];
     this.claims.set(terminalId, [...new Set([...kept.filter((x) => !ers.includes(x)), ...ers])].slice(-CLAIMS_KEPT));
   }
@@ -101,7 +103,9 @@ export class SendWatches {
     if (t === undefined) return;
     const lost = flowKind(s).lostSendsOf?.(s) ?? [];
     const ers = claimOf(s);
-    if (ers !== undefined) this.remember(t, [ers]);
+    // Only a sale (a kind that sends invoices on the terminal) makes its payment the terminal's
+    // current invoice: a refund names a sale's payment but sends none (final review FINAL-1).
+    if (ers !== undefined) this.remember(t, [ers], flowKind(s).lostSendsOf !== undefined);
     const watch = this.watchOf(t);
     if (watch) {
       const claimed = ers !== undefined ? { claimed: ers } : {};
@@ -133,8 +137,9 @@ export class SendWatches {
         if (t !== undefined && ers !== undefined) seen.set(t, [...(seen.get(t) ?? []), ers]);
       }
       for (const [t, ers] of seen) this.remember(t, [...ers, ...(this.claims.get(t) ?? [])]);
-      const known = finished.length < RECOVERY_WINDOW ? "all" : new Set(seen.keys());
-      if (known !== "all") for (const t of this.claims.keys()) known.add(t); // sales ended in this run, live
+      // Only terminals whose sales the window held: a short window is no proof of "every sale" —
+      // compaction deletes old ones (final review FINAL-2). Plus those with a sale ended in this run.
+      const known = new Set([...seen.keys(), ...this.saleEnded]);
       this.known = known;
       for (const r of [...this.host.flows.running()]) {
         if (r.state.kind === "send-watch" && this.knows(r.state.terminalId)) void r.feed({ type: "terminal", busy: this.held(r.state.terminalId), claimed: this.claims.get(r.state.terminalId) ?? [] });

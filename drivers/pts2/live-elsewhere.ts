@@ -55,7 +55,13 @@ const WAITING: ReadonlySet<TransactionInfo["state"]> = new Set(["WaitingNozzleUp
  * the live number, unresolved — the caller throws ownershipUnknown.
  * Throws when the pump cannot be read: the record must then stay unresolved, never refused.
  */
-export async function liveElsewhere(r: TxRecord, deps: LiveElsewhereDeps): Promise<{ readonly verdict: "none" } | { readonly verdict: "adopted" | "parked"; readonly record: TxRecord; readonly why?: string }> {
+/**
+ * `adoptOnly` (a record the controller CONFIRMED, now not found under its number): the live sale is
+ * taken only when provably ours — never parked on, never revoked. After a controller power cut the
+ * pump's next sale is as likely the attendant's prepay as ours (final review FINAL-4): parking on it
+ * revoked the POS's customer; unprovable, the record stays lost (PTS_TRANSACTION_LOST) as before.
+ */
+export async function liveElsewhere(r: TxRecord, deps: LiveElsewhereDeps, opts: { readonly adoptOnly?: boolean } = {}): Promise<{ readonly verdict: "none" } | { readonly verdict: "adopted" | "parked"; readonly record: TxRecord; readonly why?: string }> {
   if (r.claimedAt !== undefined || r.ownershipUnknownAt !== undefined) {
     // A technician's claim, or the park awaiting one, is about the record's own number (R10-5).
     deps.logger.info("pts_live_elsewhere_skipped", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: r.claimedAt !== undefined ? "claimed by a technician for its own number" : "parked for a technician's decision on its own number" });
@@ -91,7 +97,7 @@ export async function liveElsewhere(r: TxRecord, deps: LiveElsewhereDeps): Promi
     deps.logger.warn("pts_live_authorization_adopted", { flowId: r.flowId, pump: r.pump, asked, live, userId: info?.userId });
     return { verdict: "adopted", record };
   }
-  const ground = parkGround(candidate, info, deps);
+  const ground = opts.adoptOnly === true ? undefined : parkGround(candidate, info, deps);
   if (ground === undefined) {
     deps.logger.info("pts_live_authorization_left", { flowId: r.flowId, pump: r.pump, asked, live, why: against, next: "refused as before, the pump not touched: nothing ties it to us and this controller has shown no renumbering" });
     return { verdict: "none" };

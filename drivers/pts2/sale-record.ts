@@ -75,7 +75,7 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   // R11-3: read only under ours, it was PTS_TRANSACTION_LOST, its fuel charged to nobody, and the
   // pump stood at an end no record held).
   if (info === undefined && (r.phase === "authorizing" || (r.phase === "authorized" && deps.numbering?.notHonoured() !== undefined))) {
-    const live = await liveElsewhere(r, deps);
+    const live = await liveElsewhere(r, deps, { adoptOnly: r.phase === "authorized" });
     if (live.verdict === "parked") throw await ownershipUnknown(live.record, live.why ?? "the live authorization cannot be proven ours", deps);
     if (live.verdict === "adopted") return saleRecordOf(flowId, deps); // read again under the adopted number
   }
