@@ -14,9 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import type { EngineSettings } from "../../agent/engine-api.ts";
-import type { GlaseApi } from "../../contracts/glase/types.ts";
 import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
 import { PROVISION, openStation, until, type Station } from "../flows/harness/station.ts";
+import { noClientInvoiceId } from "../flows/harness/no-client-invoice-id.ts";
 
 let dir: string | undefined;
 let sim: RunningGlaseSimulator | undefined;
@@ -29,18 +29,6 @@ afterEach(async () => {
   station = sim = dir = undefined;
 });
 const flows = () => station!.engine.snapshot().flows;
-
-function noClientInvoiceId(g: GlaseApi): GlaseApi {
-  return new Proxy(g, {
-    get(target, prop, recv) {
-      if (prop !== "getPaymentStatus") return Reflect.get(target, prop, recv);
-      return async (...args: Parameters<GlaseApi["getPaymentStatus"]>) => {
-        const res = await target.getPaymentStatus(...args);
-        return res.receipt ? { ...res, receipt: { ...res.receipt, clientInvoiceId: undefined } } : res;
-      };
-    },
-  });
-}
 
 
 // FINAL-2 (HIGH): send-watches.ts:136 — `finished.length < RECOVERY_WINDOW ? "all"` takes "the
