@@ -71,11 +71,11 @@ export interface ScratchStation extends StrictStation {
   flows(): readonly FlowSummary[];
   /** The simulator's invoices on TERMINALS[t]. */
   invoicesOf(t: number): SimDump["invoices"];
-  /**
-   * Closes the station (the simulator and the journal file stay) and opens a new one with the same
-   * options on the same journal, its engine started: an orderly restart of the agent. `station`
-   * is the new one from then on.
-   */
+  /** Closes the station — the agent is down; the simulator and the journal file stay. */
+  stop(): Promise<void>;
+  /** Opens a new station with the same options on the same journal, its engine started; `station` is it from then on. */
+  start(): Promise<Station>;
+  /** stop() then start(): an orderly restart of the agent. */
   restart(): Promise<Station>;
 }
 
@@ -104,7 +104,17 @@ export function strictStationsPerTest(): (opts: StrictStationOptions) => Promise
     open.push(o);
     const journalPath = join(first.dir, "journal.db");
     const running = (): Station => {
-      if (!o.current) throw new Error("the scratch station is not running (its restart failed)");
+      if (!o.current) throw new Error("the scratch station is not running (stopped, or its start failed)");
+      return o.current;
+    };
+    const stop = async (): Promise<void> => {
+      const old = o.current;
+      o.current = undefined; // closed once, even if the next start fails
+      await old?.close();
+    };
+    const start = async (): Promise<Station> => {
+      if (o.current) throw new Error("the scratch station is already running");
+      o.current = await startStation(opts, journalPath, first.sim);
       return o.current;
     };
     return {
@@ -116,12 +126,11 @@ export function strictStationsPerTest(): (opts: StrictStationOptions) => Promise
       },
       flows: () => running().engine.snapshot().flows,
       invoicesOf: (t) => first.sim.sim.dump().invoices.filter((i) => i.terminalId === TERMINALS[t]!.terminalId),
-      async restart() {
-        const old = o.current;
-        o.current = undefined; // closed once, even if the new one fails to open
-        await old?.close();
-        o.current = await startStation(opts, journalPath, first.sim);
-        return o.current;
+      stop,
+      start,
+      restart: async () => {
+        await stop();
+        return start();
       },
     };
   };
