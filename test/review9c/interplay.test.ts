@@ -1,14 +1,11 @@
 // Review 3 of issue 9: the review-2 fixes together (pump guard C + late commit A + restart in the
 // new `securing` phase). These are "what holds" probes: they PASS on lead5 3f86079.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { PointId } from "../../contracts/dispenser.ts";
 import type { EngineSettings } from "../../agent/engine-api.ts";
 import { InMemoryDispenser } from "../../drivers/dispenser/in-memory.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "../flows/harness/station.ts";
+import { until } from "../flows/harness/station.ts";
+import { strictStationsPerTest, type ScratchStation } from "../flows/harness/strict-station.ts";
 
 class DeafStops extends InMemoryDispenser {
   deaf = false;
@@ -17,31 +14,17 @@ class DeafStops extends InMemoryDispenser {
     return super.stop(point);
   }
 }
-let dir: string | undefined;
-let sim: RunningGlaseSimulator | undefined;
-let station: Station | undefined;
+const openStation = strictStationsPerTest();
+let s: ScratchStation;
 let pumps: DeafStops;
 let SETTINGS: Partial<EngineSettings> = { commitReservationTimeoutS: 4, commitSafetyMarginS: 1, deliveryStallMs: 400, glaseCallTimeoutMs: 600 };
-async function reopen(): Promise<void> {
-  station = await openStation({ journalPath: join(dir!, "journal.db"), endpoint: sim!.endpoint, dispenser: pumps, pointIds: [1], settings: SETTINGS });
-  await station.engine.start();
-}
 async function open(): Promise<void> {
-  dir = mkdtempSync(join(tmpdir(), "rv9c-i-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
   pumps = new DeafStops({ points: 2 });
-  await reopen();
+  s = await openStation({ dirPrefix: "rv9c-i-", confirmAfterMs: 100, dispenser: pumps, pointIds: [1], settings: SETTINGS });
 }
-afterEach(async () => {
-  await station?.close();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  station = sim = dir = undefined;
-});
-const flows = () => station!.engine.snapshot().flows;
-const alarms = (code: string) => station!.engine.snapshot().alarms.filter((a) => a.code === code);
-const invoices = () => sim!.sim.dump().invoices.filter((i) => i.terminalId === TERMINALS[0]!.terminalId);
+const flows = () => s.flows();
+const alarms = (code: string) => s.station.engine.snapshot().alarms.filter((a) => a.code === code);
+const invoices = () => s.invoicesOf(0);
 
 async function deliveringDeaf(): Promise<string> {
   pumps.customerCall(1);
@@ -56,10 +39,10 @@ async function deliveringDeaf(): Promise<string> {
 it("pump never obeys + the running-figure commit applied late (answer lost, > 2T) past the deadline: PAID read, never reversed; the guard stops the pump once it obeys", async () => {
   SETTINGS = { commitReservationTimeoutS: 6, commitSafetyMarginS: 2, deliveryStallMs: 400, glaseCallTimeoutMs: 600 };
   await open();
-  sim!.sim.injectFault({ operation: "commitReservation", kind: "latency", latencyMs: 1400, count: 1 });
+  s.sim.sim.injectFault({ operation: "commitReservation", kind: "latency", latencyMs: 1400, count: 1 });
   const flowId = await deliveringDeaf();
   await until("securing", () => flows().find((x) => x.flowId === flowId && x.state === "securing"), 15000);
-  sim!.sim.advanceClock(25);
+  s.sim.sim.advanceClock(25);
   expect(invoices().map((i) => [i.status, i.reversed])).toEqual([["PAID", false]]);
   pumps.deliver(1, 500);
   pumps.deaf = false;
@@ -73,11 +56,10 @@ it("restart while securing (daemon down, the customer fuels on): the restarted f
   await open();
   const flowId = await deliveringDeaf();
   await until("securing", () => flows().find((x) => x.flowId === flowId && x.state === "securing"), 15000);
-  await station!.close();
-  station = undefined;
+  await s.stop();
   pumps.deliver(1, 700); // while the agent is down
   pumps.deaf = false;
-  await reopen();
+  await s.start();
   await until("finished", () => flows().find((x) => x.flowId === flowId && x.finished), 10000);
   expect(pumps.deliver(1, 20000)).toBe(0);
   await until("alarm", () => alarms("delivered-unpaid").length > 0, 5000);

@@ -6,28 +6,14 @@
 // SOAP loopback, strict profile. The only non-wire part: the watch's read (getPaymentStatus without a
 // reference) is processed by the simulator at once and its ANSWER is held until the next customer's
 // flow has ended — ordinary jitter between two requests on different sockets.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, expect, it } from "vitest";
-import type { EngineSettings } from "../../agent/engine-api.ts";
+import { expect, it } from "vitest";
 import type { GlaseApi } from "../../contracts/glase/types.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "../flows/harness/station.ts";
+import { paidWithLateSend } from "../flows/harness/lost-send-scenes.ts";
+import { until } from "../flows/harness/station.ts";
+import { OPEN_INVOICE_STATUSES as OPEN, strictStationsPerTest } from "../flows/harness/strict-station.ts";
 
-let dir: string | undefined;
-let sim: RunningGlaseSimulator | undefined;
-let station: Station | undefined;
-const SETTINGS: Partial<EngineSettings> = { glaseCallTimeoutMs: 300, statusCallTimeoutMs: 3000 };
-afterEach(async () => {
-  await station?.close();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  station = sim = dir = undefined;
-});
-const flows = () => station!.engine.snapshot().flows;
-const invoicesOf = (t: number) => sim!.sim.dump().invoices.filter((i) => i.terminalId === TERMINALS[t]!.terminalId);
-const OPEN = ["ISSUED", "PENDING_ISSUER_ACKNOWLEDGE", "RESERVED"];
+const openStation = strictStationsPerTest();
+const SETTINGS = { glaseCallTimeoutMs: 300, statusCallTimeoutMs: 3000 };
 
 // Hold the answer of the next watch read (processed by Glase first).
 let arm = false;
@@ -49,19 +35,13 @@ function wrap(g: GlaseApi): GlaseApi {
 }
 
 it("a stale open read of the next flow's own invoice does not take the lost send off the watch", async () => {
-  dir = mkdtempSync(join(tmpdir(), "rv9-4m-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
-  station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, pointIds: [9], settings: SETTINGS, wrapGlase: wrap });
-  await station.engine.start();
+  const s = await openStation({ dirPrefix: "rv9-4m-", confirmAfterMs: 100, pointIds: [9], settings: SETTINGS, wrapGlase: wrap });
+  const { flows, invoicesOf, station } = s; // no restart here: `station` stays the one
 
   // Sale A: its first sendInvoice is applied 4 s late; A resolves it, re-sends, is paid and ends.
-  sim.sim.injectFault({ operation: "sendInvoice", kind: "latency", latencyMs: 4000, count: 1 });
-  const a = await station.engine.startPosPayment(9, 990);
-  await until("A paid", () => flows().find((x) => x.flowId === a && x.finished), 10000);
-  expect(flows().find((x) => x.flowId === a)!.outcome).toBe("paid");
+  const a = await paidWithLateSend(s, 4000);
   await until("watch", () => flows().find((x) => x.kind === "send-watch" && !x.finished), 3000);
-  sim.sim.setAutoCustomer({ enabled: false });
+  s.sim.sim.setAutoCustomer({ enabled: false });
 
   // Sale B on the same till: its invoice is open; a watch read of it is processed, its answer held.
   const b = await station.engine.startPosPayment(9, 500);

@@ -7,40 +7,20 @@
 // next customer who scans the sticker pays it, nobody reads it, it is reversed 20 s later and nothing
 // is released (the review 3 H hazard the watch exists for).
 // SOAP loopback, strict profile, no proxy: the superseding send gets a definite 33 from the simulator.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, expect, it } from "vitest";
-import type { EngineSettings } from "../../agent/engine-api.ts";
-import { parseProvisioning, startGlaseSimulator, type RunningGlaseSimulator } from "../../simulator/glase/index.ts";
-import { PROVISION, TERMINALS, openStation, until, type Station } from "../flows/harness/station.ts";
+import { expect, it } from "vitest";
+import { paidWithLateSend } from "../flows/harness/lost-send-scenes.ts";
+import { until } from "../flows/harness/station.ts";
+import { OPEN_INVOICE_STATUSES as OPEN, strictStationsPerTest } from "../flows/harness/strict-station.ts";
 
-let dir: string | undefined;
-let sim: RunningGlaseSimulator | undefined;
-let station: Station | undefined;
-const SETTINGS: Partial<EngineSettings> = { glaseCallTimeoutMs: 300, statusCallTimeoutMs: 3000 };
-afterEach(async () => {
-  await station?.close();
-  await sim?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  station = sim = dir = undefined;
-});
-const flows = () => station!.engine.snapshot().flows;
-const invoicesOf = (t: number) => sim!.sim.dump().invoices.filter((i) => i.terminalId === TERMINALS[t]!.terminalId);
-const OPEN = ["ISSUED", "PENDING_ISSUER_ACKNOWLEDGE", "RESERVED"];
+const openStation = strictStationsPerTest();
+const SETTINGS = { glaseCallTimeoutMs: 300, statusCallTimeoutMs: 3000 };
 
 it("a refused superseding send does not end the watch while the late invoice is still open", async () => {
-  dir = mkdtempSync(join(tmpdir(), "rv9-5-1-"));
-  sim = await startGlaseSimulator({ port: 0, provision: parseProvisioning(PROVISION), settings: { profile: "strict" } });
-  sim.sim.setAutoCustomer({ enabled: true, confirmAfterMs: 100 });
-  station = await openStation({ journalPath: join(dir, "journal.db"), endpoint: sim.endpoint, pointIds: [9], settings: SETTINGS });
-  await station.engine.start();
+  const s = await openStation({ dirPrefix: "rv9-5-1-", confirmAfterMs: 100, pointIds: [9], settings: SETTINGS });
+  const { flows, invoicesOf, sim } = s;
 
   // Sale A: its first sendInvoice is applied 3 s late; A resolves it, re-sends, is paid and ends.
-  sim.sim.injectFault({ operation: "sendInvoice", kind: "latency", latencyMs: 3000, count: 1 });
-  const a = await station.engine.startPosPayment(9, 990);
-  await until("A paid", () => flows().find((x) => x.flowId === a && x.finished), 10000);
-  expect(flows().find((x) => x.flowId === a)!.outcome).toBe("paid");
+  const a = await paidWithLateSend(s, 3000);
   await until("watch", () => flows().find((x) => x.kind === "send-watch" && !x.finished), 3000);
   sim.sim.setAutoCustomer({ enabled: false });
 

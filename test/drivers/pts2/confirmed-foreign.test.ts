@@ -9,14 +9,10 @@
 // so it decides nothing by itself — the sale is parked (PTS_OWNERSHIP_UNKNOWN, PTS_USER_MISMATCH):
 // never charged to our customer without a technician's decision, never stopped; `disown` ends it.
 import { expect, it } from "vitest";
-import type { DispenserEvent } from "../../../contracts/dispenser.ts";
 import type { TxRecord } from "../../../drivers/pts2/transactions.ts";
-import { closeAfterEach, openDriver, received, startTwin, waitUntil } from "./helpers.ts";
+import { closeAfterEach, faults, openDriver, outcome, posTakesProbedNumber, received, sale, startTwin, waitUntil } from "./helpers.ts";
 
 const cleanup = closeAfterEach();
-const sale = (id: string) => ({ point: 1, limitMinor: 50000, currency: "SEK", transactionId: id, gradeId: "95" });
-const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: { context?: { code?: string }; code?: string }) => e.context?.code ?? e.code ?? "error");
-const faults = (events: DispenserEvent[]) => events.flatMap((e) => (e.type === "fault" ? [e.code] : []));
 
 it("the POS's authorization under our just-probed number, confirmed to our first send (default twin): parked for a technician (PTS_OWNERSHIP_UNKNOWN + PTS_USER_MISMATCH), not charged, not stopped; disowned, nothing charged", async () => {
   const twin = await startTwin({ userId: 1 });
@@ -36,21 +32,9 @@ it("the POS's authorization under our just-probed number, confirmed to our first
   twin.liftNozzle(1, 1);
   await events.waitFor(() => events.count((e) => e.type === "call") === 2);
   // Our probe finds the next number free; the POS authorizes it (no number: the controller's next) before our send.
-  const real = twin.pumps.transactionInfo.bind(twin.pumps);
-  let taken = false;
-  twin.pumps.transactionInfo = (d) => {
-    const answer = real(d);
-    if (!taken && !answer.ok && d.Transaction === twin.pumps.pumps.get(1)!.nextTransaction) {
-      taken = true;
-      const mine = twin.pumps.requestUser;
-      twin.pumps.requestUser = 2;
-      twin.pumps.authorize({ Pump: 1, Nozzle: 1, Type: "Volume", Dose: 30, Price: 18.99 });
-      twin.pumps.requestUser = mine;
-    }
-    return answer;
-  };
+  const undoPos = posTakesProbedNumber(twin);
   const auth = await outcome(driver.authorize(sale("OURS")));
-  twin.pumps.transactionInfo = real;
+  undoPos();
   twin.deliver(1, 3_000); // the POS's customer fills
   expect({
     auth,

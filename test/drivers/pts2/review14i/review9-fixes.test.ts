@@ -2,21 +2,11 @@
 // station that LEARNED its id (no controllerUserId) the contradicting id is not learned from the
 // sales that follow. Real driver over loopback HTTP to the virtual PTS-2, one store across restarts.
 import { expect, it } from "vitest";
-import type { DispenserEvent } from "../../../../contracts/dispenser.ts";
 import { MemoryDriverStore } from "../../../../contracts/driver-store.ts";
 import type { TxRecord } from "../../../../drivers/pts2/transactions.ts";
-import type { VirtualPts2, VirtualPts2Options } from "../../../../simulator/devices/virtual-pts2.ts";
-import { closeAfterEach, openDriver, startTwin, waitUntil } from "../helpers.ts";
+import { agentLoginIsNowUser, closeAfterEach, faults, openDriver, outcome, posTakesProbedNumber, restartDriver, sale, startTwin, waitUntil } from "../helpers.ts";
 
 const cleanup = closeAfterEach();
-const sale = (id: string, point = 1) => ({ point, limitMinor: 50000, currency: "SEK", transactionId: id, gradeId: "95" });
-const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: { context?: { code?: string }; code?: string }) => e.context?.code ?? e.code ?? "error");
-const faults = (events: DispenserEvent[]) => events.flatMap((e) => (e.type === "fault" ? [e.code] : []));
-
-function agentLoginIsNowUser(twin: VirtualPts2, userId: number): void {
-  const t = twin as unknown as { options: VirtualPts2Options };
-  t.options = { ...t.options, userId };
-}
 
 it("R9-1 across a restart: the contradicted id stays in doubt, so the restarted agent parks a lost answer instead of declaring it foreign", async () => {
   const twin = await startTwin({ userId: 1 });
@@ -26,9 +16,8 @@ it("R9-1 across a restart: the contradicted id stays in doubt, so the restarted 
   twin.liftNozzle(2, 1);
   await first.events.waitFor((e) => e.type === "call" && e.point === 2);
   expect(await outcome(first.driver.authorize(sale("S1", 2)))).toBe("PTS_OWNERSHIP_UNKNOWN");
-  await first.driver.close();
 
-  const again = await openDriver(twin, {}, first.store);
+  const again = await restartDriver(twin, first);
   cleanup(() => again.driver.close());
   twin.liftNozzle(1, 1);
   await again.events.waitFor((e) => e.type === "call" && e.point === 1);
@@ -76,21 +65,9 @@ it("R9-1, the doubt clears: after the POS's sale under our just-probed number (p
   twin.liftNozzle(1, 1);
   await events.waitFor((e) => e.type === "call" && e.point === 1);
   // The POS (user 2) takes the number our probe found free, before our send (confirmed-foreign.test.ts).
-  const real = twin.pumps.transactionInfo.bind(twin.pumps);
-  let taken = false;
-  twin.pumps.transactionInfo = (d) => {
-    const answer = real(d);
-    if (!taken && !answer.ok && d.Transaction === twin.pumps.pumps.get(1)!.nextTransaction) {
-      taken = true;
-      const mine = twin.pumps.requestUser;
-      twin.pumps.requestUser = 2;
-      twin.pumps.authorize({ Pump: 1, Nozzle: 1, Type: "Volume", Dose: 30, Price: 18.99 });
-      twin.pumps.requestUser = mine;
-    }
-    return answer;
-  };
+  const undoPos = posTakesProbedNumber(twin);
   expect(await outcome(driver.authorize(sale("POS", 1)))).toBe("PTS_OWNERSHIP_UNKNOWN");
-  twin.pumps.transactionInfo = real;
+  undoPos();
   // S2 on pump 2: sent while in doubt, confirmed, read back as user 1 — the doubt ends.
   twin.liftNozzle(2, 1);
   await events.waitFor((e) => e.type === "call" && e.point === 2);

@@ -3,21 +3,10 @@
 // Run: mkdir -p test/drivers/pts2/review14i && cp review9-units.test.ts test/drivers/pts2/review14i/ &&
 //      npx vitest run test/drivers/pts2/review14i/review9-units.test.ts
 import { expect, it } from "vitest";
-import type { DispenserEvent } from "../../../../contracts/dispenser.ts";
 import type { TxRecord } from "../../../../drivers/pts2/transactions.ts";
-import type { VirtualPts2, VirtualPts2Options } from "../../../../simulator/devices/virtual-pts2.ts";
-import { closeAfterEach, openDriver, received, startTwin, waitUntil } from "../helpers.ts";
+import { agentLoginIsNowUser, closeAfterEach, faults, openDriver, outcome, posTakesProbedNumber, received, renumberingSilently, restartDriver, sale, startTwin, waitUntil } from "../helpers.ts";
 
 const cleanup = closeAfterEach();
-const sale = (id: string, point = 1) => ({ point, limitMinor: 50000, currency: "SEK", transactionId: id, gradeId: "95" });
-const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: { context?: { code?: string }; code?: string }) => e.context?.code ?? e.code ?? "error");
-const faults = (events: DispenserEvent[]) => events.flatMap((e) => (e.type === "fault" ? [e.code] : []));
-
-/** The controller's users table re-created: the agent's login now authorizes as another UserId. */
-function agentLoginIsNowUser(twin: VirtualPts2, userId: number): void {
-  const t = twin as unknown as { options: VirtualPts2Options };
-  t.options = { ...t.options, userId };
-}
 
 it("R9-1: once a confirmed authorization has contradicted our id (PTS_USER_MISMATCH raised, sale parked), a LOST PumpAuthorize answer under the same contradiction is not declared foreign and left live: our customer's fuel is charged or parked, never free", async () => {
   const twin = await startTwin({ userId: 1 });
@@ -49,23 +38,11 @@ it("R9-1: once a confirmed authorization has contradicted our id (PTS_USER_MISMA
   expect(received(twin, "PumpAuthorize").length).toBeGreaterThan(0);
 });
 
-/** A firmware that numbers authorizations from its own counter and, like the SDK's optional field, does not echo Transaction in PumpAuthorizeConfirmation. */
-function renumberingSilently(twin: VirtualPts2): void {
-  const real = twin.pumps.authorize.bind(twin.pumps);
-  twin.pumps.authorize = (d) => {
-    const p = twin.pumps.pumps.get(d.Pump as number)!;
-    p.nextTransaction = Math.max(p.nextTransaction, 40) + 4;
-    const { Transaction: _ignored, ...rest } = d;
-    const o = real(rest);
-    return o.ok ? { ok: true, data: { Pump: o.data.Pump } } : o;
-  };
-}
-
 it("R9-2: a confirmed PumpAuthorize whose own number reads back 'not found' right after (the user check's read) proves the controller renumbers — the driver must not go on authorizing; a later lost answer leaves fuel unpaid", async () => {
   const twin = await startTwin({ userId: 1 });
   const { driver, events } = await openDriver(twin);
   cleanup(() => driver.close(), () => twin.close());
-  renumberingSilently(twin);
+  renumberingSilently(twin); // numbers from its own counter and, like the SDK's optional field, does not echo Transaction
 
   // Sale 1 on pump 1: confirmed (no Transaction in the answer); the user check reads OUR number back: not found.
   twin.liftNozzle(1, 1);
@@ -94,19 +71,7 @@ it("R9-3: agent SIGKILLed between the confirmation's journal write (authorized +
   twin.liftNozzle(1, 1);
   await first.events.waitFor((e) => e.type === "call");
   // Our probe finds the next number free; the POS authorizes it before our send (as confirmed-foreign.test.ts).
-  const real = twin.pumps.transactionInfo.bind(twin.pumps);
-  let taken = false;
-  twin.pumps.transactionInfo = (d) => {
-    const answer = real(d);
-    if (!taken && !answer.ok && d.Transaction === twin.pumps.pumps.get(1)!.nextTransaction) {
-      taken = true;
-      const mine = twin.pumps.requestUser;
-      twin.pumps.requestUser = 2;
-      twin.pumps.authorize({ Pump: 1, Nozzle: 1, Type: "Volume", Dose: 30, Price: 18.99 });
-      twin.pumps.requestUser = mine;
-    }
-    return answer;
-  };
+  const undoPos = posTakesProbedNumber(twin);
   // Our PumpAuthorize is confirmed (the same number again) and journaled; the agent dies before the
   // UserId read: modelled by that read never being answered and this driver never used again.
   const authorize = twin.pumps.authorize.bind(twin.pumps);
@@ -116,12 +81,11 @@ it("R9-3: agent SIGKILLed between the confirmation's journal write (authorized +
     return o;
   };
   await outcome(first.driver.authorize(sale("OURS"))); // nobody hears this answer: the agent is dead
-  twin.pumps.transactionInfo = real;
+  undoPos();
   twin.pumps.authorize = authorize;
   expect((await first.store.get("tx/OURS")) as TxRecord).toMatchObject({ phase: "authorized", confirmed: true, userCheckPending: true });
-  await first.driver.close();
   // The restarted agent (same store). The POS's customer fills 3 L under the number.
-  const again = await openDriver(twin, {}, first.store);
+  const again = await restartDriver(twin, first);
   cleanup(() => again.driver.close(), () => twin.close());
   twin.deliver(1, 3_000);
   const record = await again.driver.saleRecord("OURS").then((r) => r?.milli ?? "none", (e: { context?: { code?: string } }) => e.context?.code ?? "error");

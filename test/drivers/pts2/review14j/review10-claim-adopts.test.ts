@@ -9,10 +9,9 @@ import { expect, it } from "vitest";
 import type { DispenserEvent } from "../../../../contracts/dispenser.ts";
 import type { TxRecord } from "../../../../drivers/pts2/transactions.ts";
 import { POS_USER_ID } from "../../../../simulator/devices/virtual-pts2-pumps.ts";
-import { closeAfterEach, openDriver, startTwin, waitUntil } from "../helpers.ts";
+import { closeAfterEach, openDriver, sale, startTwin, waitUntil } from "../helpers.ts";
 
 const cleanup = closeAfterEach();
-const sale = (id: string) => ({ point: 1, limitMinor: 50000, currency: "SEK", transactionId: id, gradeId: "95" });
 
 it("fresh install, answer lost → parked; the technician claims it; the controller reboots and forgets; the POS authorizes the pump (its number 7): the claim does not pass to 7 — voided as on main, nothing charged, the controller not flagged", async () => {
   const twin = await startTwin({ userId: 1, forgetOnPowerCut: true });

@@ -5,11 +5,9 @@ import { createLogger } from "../../../../agent/log.ts";
 import { MemoryDriverStore } from "../../../../drivers/driver-store.ts";
 import { ControllerNumbering } from "../../../../drivers/pts2/numbering.ts";
 import type { TxRecord } from "../../../../drivers/pts2/transactions.ts";
-import { closeAfterEach, openDriver, received, startTwin } from "../helpers.ts";
+import { closeAfterEach, outcome as codeOf, openDriver, received, sale, startTwin } from "../helpers.ts";
 
 const cleanup = closeAfterEach();
-const sale = (id: string) => ({ point: 1, limitMinor: 50000, currency: "SEK", transactionId: id, gradeId: "95" });
-const codeOf = (p: Promise<unknown>) => p.then(() => "ok", (e: { context?: { code?: string }; code?: string }) => e.context?.code ?? e.code ?? "error");
 
 describe("R10-2a: the revoke of an unprovable live authorization follows the transaction read, the newer of the two", () => {
   it("fresh install, our renumbered authorization (41, our configured user) lost; the customer lifts while the agent reads 41: parked, no PumpStop — the fill runs on", async () => {

@@ -7,11 +7,25 @@ import { MemoryDriverStore } from "../../../../drivers/driver-store.ts";
 import { ControllerNumbering } from "../../../../drivers/pts2/numbering.ts";
 import type { TxRecord } from "../../../../drivers/pts2/transactions.ts";
 import { POS_USER_ID, stamp } from "../../../../simulator/devices/virtual-pts2-pumps.ts";
-import { asAgent, closeAfterEach, openDriver, received, startTwin } from "../helpers.ts";
+import type { VirtualPts2 } from "../../../../simulator/devices/virtual-pts2.ts";
+import { asAgent, closeAfterEach, openDriver, received, sale, startTwin } from "../helpers.ts";
 
 const cleanup = closeAfterEach();
-const sale = (id: string) => ({ point: 1, limitMinor: 50000, currency: "SEK", transactionId: id, gradeId: "95" });
 const settle = (p: Promise<unknown>) => p.then(() => "ok", () => "error");
+
+/** The first PumpAuthorize lands and the controller loses pump 1's line right after (RS-485 glitch, dispenser power dip). */
+function offlineAfterFirstAuthorize(twin: VirtualPts2): void {
+  const realAuthorize = twin.pumps.authorize.bind(twin.pumps);
+  let first = true;
+  twin.pumps.authorize = (d) => {
+    const out = realAuthorize(d);
+    if (first) {
+      first = false;
+      twin.setOffline(1, true);
+    }
+    return out;
+  };
+}
 
 describe("R10-1: a pump the controller reports offline at the live-elsewhere read leaves the record unresolved — never refused or voided while our renumbered authorization may be live", () => {
   it("authorize: the first renumbered answer lost, the pump drops offline before the resend — the record stays authorizing (not refused, not closed) while 41 waits", async () => {
@@ -22,16 +36,7 @@ describe("R10-1: a pump the controller reports offline at the live-elsewhere rea
     const pump = () => twin.pumps.pumps.get(1)!;
     // Our PumpAuthorize lands (as 41: the firmware renumbers), its answer is lost, and the
     // controller loses the pump's line right after (RS-485 glitch, dispenser power dip).
-    const realAuthorize = twin.pumps.authorize.bind(twin.pumps);
-    let first = true;
-    twin.pumps.authorize = (d) => {
-      const out = realAuthorize(d);
-      if (first) {
-        first = false;
-        twin.setOffline(1, true);
-      }
-      return out;
-    };
+    offlineAfterFirstAuthorize(twin);
     twin.inject({ type: "drop-answer", packetType: "PumpAuthorize" });
     await settle(driver.authorize(sale("OFF")));
     expect(pump().current).toMatchObject({ transaction: 41, userId: 1, state: "WaitingNozzleUpForAuthorization" });
@@ -45,16 +50,7 @@ describe("R10-1: a pump the controller reports offline at the live-elsewhere rea
     const { driver, store, events } = await openDriver(twin);
     cleanup(() => driver.close(), () => twin.close());
     await driver.pollOnce();
-    const realAuthorize = twin.pumps.authorize.bind(twin.pumps);
-    let first = true;
-    twin.pumps.authorize = (d) => {
-      const out = realAuthorize(d);
-      if (first) {
-        first = false;
-        twin.setOffline(1, true);
-      }
-      return out;
-    };
+    offlineAfterFirstAuthorize(twin);
     twin.inject({ type: "drop-answer", packetType: "PumpAuthorize" });
     await settle(driver.authorize(sale("OFF2")));
     twin.setOffline(1, false);

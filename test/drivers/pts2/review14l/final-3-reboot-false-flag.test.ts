@@ -7,14 +7,10 @@
 // live-elsewhere (sale-record.ts:77), judging whatever the pump holds next as S1's.
 // Real driver over loopback HTTP to the virtual PTS-2.
 import { expect, it } from "vitest";
-import type { DispenserEvent } from "../../../../contracts/dispenser.ts";
 import type { TxRecord } from "../../../../drivers/pts2/transactions.ts";
-import { closeAfterEach, openDriver, startTwin } from "../helpers.ts";
+import { closeAfterEach, faults, openDriver, outcome, sale, startTwin } from "../helpers.ts";
 
 const cleanup = closeAfterEach();
-const sale = (id: string, point = 1) => ({ point, limitMinor: 50000, currency: "SEK", transactionId: id, gradeId: "95" });
-const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: { context?: { code?: string }; code?: string }) => e.context?.code ?? e.code ?? "error");
-const faults = (events: DispenserEvent[]) => events.flatMap((e) => (e.type === "fault" ? [e.code] : []));
 
 it.skip("(open, final review FINAL-3 MEDIUM) a controller that honours our numbers but lost its records in a power cut is not flagged as renumbering by a pending user check", async () => {
   const twin = await startTwin({ userId: 1, forgetOnPowerCut: true }); // honours PumpAuthorize.Transaction

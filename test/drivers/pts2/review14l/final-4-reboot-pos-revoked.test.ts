@@ -6,35 +6,24 @@
 // on the POS's number and revokes the POS's prepay (PumpStop) — live-elsewhere.ts's own header says it
 // must never judge "whatever the pump holds next (after a controller reboot, the POS's sale)".
 import { expect, it } from "vitest";
-import type { DispenserEvent } from "../../../../contracts/dispenser.ts";
 import type { TxRecord } from "../../../../drivers/pts2/transactions.ts";
-import { closeAfterEach, openDriver, received, startTwin } from "../helpers.ts";
+import { busyReadsAfterAuthorize, closeAfterEach, faults, openDriver, outcome, received, sale, startTwin } from "../helpers.ts";
 
 const cleanup = closeAfterEach();
-const sale = (id: string, point = 1) => ({ point, limitMinor: 50000, currency: "SEK", transactionId: id, gradeId: "95" });
-const outcome = (p: Promise<unknown>) => p.then(() => "ok", (e: { context?: { code?: string }; code?: string }) => e.context?.code ?? e.code ?? "error");
-const faults = (events: DispenserEvent[]) => events.flatMap((e) => (e.type === "fault" ? [e.code] : []));
 
 it("after a power cut lost our sale, the POS's prepay on that pump is not revoked nor taken as our sale", async () => {
   const twin = await startTwin({ userId: 1, forgetOnPowerCut: true });
   const { driver, events, store } = await openDriver(twin, { controllerUserId: undefined }); // fresh install
   cleanup(() => driver.close(), () => twin.close());
-  const realInfo = twin.pumps.transactionInfo.bind(twin.pumps);
-  let busy = false;
-  twin.pumps.transactionInfo = (d) => (busy && d.Pump === 1 ? { ok: false, code: 41 } : realInfo(d)) as ReturnType<typeof realInfo>;
-  const realAuth = twin.pumps.authorize.bind(twin.pumps);
-  twin.pumps.authorize = (d) => {
-    const o = realAuth(d);
-    if (o.ok && d.Pump === 1 && twin.pumps.requestUser === 1) busy = true;
-    return o;
-  };
+  // After our authorization of pump 1 is confirmed, its transaction reads are answered "busy" (41): S1's user check stays pending.
+  const busy = busyReadsAfterAuthorize(twin, (d) => d.Pump === 1 && twin.pumps.requestUser === 1);
   twin.liftNozzle(1, 1);
   await events.waitFor((e) => e.type === "call" && e.point === 1);
   expect(await outcome(driver.authorize(sale("S1", 1)))).toBe("ok");
   expect(((await store.get("tx/S1")) as TxRecord).userCheckPending).toBe(true);
   await twin.powerCut();
   await twin.powerOn();
-  busy = false;
+  busy.on = false;
   twin.liftNozzle(2, 1);
   await events.waitFor((e) => e.type === "call" && e.point === 2);
   await outcome(driver.authorize(sale("S2", 2))); // runs S1's pending check (FINAL-3 flags here)
