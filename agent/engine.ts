@@ -100,7 +100,7 @@ class Engine implements PaymentEngine, RunnerHost {
       logger: opts.logger,
       callTimeoutMs: opts.settings.glaseCallTimeoutMs,
       statusTimeoutMs: opts.settings.statusCallTimeoutMs ?? Math.min(opts.settings.glaseCallTimeoutMs, 3000),
-      terminalHeld: (terminalId) => this.watches.held(terminalId),
+      terminalHeld: (terminalId) => this.watches.held(terminalId), now,
     });
     if (opts.wallClock) this.clockWatch = new ClockWatch(opts.scheduler, opts.wallClock, (a) => this.alarms.raiseAlarm(undefined, a.code, a.message));
   }

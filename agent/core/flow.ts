@@ -66,8 +66,30 @@ export function readDelay(s: FlowBase, ctx: FlowContext): number {
 /** sendInvoices a flow makes to resolve lost answers before a technician is told (they go on, spaced). */
 export const MAX_INVOICE_SENDS = 3;
 
+/** A flow's last sendInvoice: when it was decided and, if it waited first, when it went out. */
+export interface SentInvoice {
+  readonly sentAt?: number;
+  readonly sendOutAt?: number;
+}
+
 /**
- * Whether a sendInvoice decided at `sentAt` is past two call timeouts, by when any answer to it
+ * When the flow's last sendInvoice went out: its decision (sentAt), or later when it waited behind
+ * the terminal's lost-send watch's send (agent/engine/terminal-sends.ts; review 6 #3 of issue 9).
+ * Whatever counts from the END of the send — by when its answer came, "settled", "surely lapsed",
+ * a lost send's watch — counts from here. A deadline that must not be later than Glase's creation
+ * of the invoice (the reservation's lapse, preliminary-steps.ts deadlines) counts from sentAt.
+ */
+export function sentOut(s: SentInvoice): number | undefined {
+  return s.sentAt === undefined ? s.sendOutAt : Math.max(s.sentAt, s.sendOutAt ?? s.sentAt);
+}
+
+/** The state with the sendInvoice answer's `outAt` (when the send waited before going out), if any. */
+export function withSendOut<S extends SentInvoice>(s: S, input: FlowInput): S {
+  return input.type === "glase" && input.op === "sendInvoice" && input.outAt !== undefined ? { ...s, sendOutAt: input.outAt } : s;
+}
+
+/**
+ * Whether a sendInvoice that went out at `sentAt` (sentOut) is past two call timeouts, by when any answer to it
  * would have arrived. Before that a fresh sendInvoice is surely unsafe — the late one would
  * supersede it under a customer who already confirmed it. After it, a late one is unlikely but not
  * excluded (§4.1: clientRequestTimeout 0, no server-side bound): the preliminary flow watches its

@@ -36,7 +36,14 @@ export interface SaleInfo {
 }
 
 export type FlowInput =
-  | { readonly type: "glase"; readonly op: GlaseOp; readonly ref: string; readonly outcome: GlaseOutcome }
+  | {
+      readonly type: "glase";
+      readonly op: GlaseOp;
+      readonly ref: string;
+      readonly outcome: GlaseOutcome;
+      /** A sendInvoice that waited behind the terminal's yielding send (agent/engine/terminal-sends.ts): when it went out (absolute ms). */
+      readonly outAt?: number;
+    }
   | { readonly type: "authorized"; readonly ok: boolean }
   | { readonly type: "stopped"; readonly ok: boolean }
   /** Answer to a saleRecord query; failed = the controller could not be asked. */

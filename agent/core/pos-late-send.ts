@@ -19,7 +19,7 @@
 // - ends with its own outcome (paid, paid-not-released, not-delivered) once nothing of its own can
 //   still open. Every finish of a collected flow keeps that outcome and shows the customer nothing.
 import { type Effect, type FlowContext, cancelTimer, timer } from "./effects.ts";
-import { type Step, isOpenStatus, readDelay, same, sendSettled } from "./flow.ts";
+import { type Step, isOpenStatus, readDelay, same, sendSettled, sentOut } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { statusRead } from "./pos-reads.ts";
@@ -30,7 +30,7 @@ type Ok = Extract<GlaseOutcome, { kind: "ok" }>;
 
 /** A sendInvoice of the flow's whose answer never came may still open an invoice. */
 export function mayLand(s: S, ctx: FlowContext): boolean {
-  return s.sendUnanswered === true && !sendSettled(s.sentAt, ctx);
+  return s.sendUnanswered === true && !sendSettled(sentOut(s), ctx);
 }
 
 /** After the payment (releasing, printing): whether the terminal's current invoice is still watched. */

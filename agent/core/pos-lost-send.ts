@@ -11,7 +11,7 @@
 // - Nothing open ⇒ once the lost request can no longer be processed (two call timeouts: a late one
 //   would supersede a fresh invoice under the customer) a fresh sendInvoice goes out.
 import { type Effect, type FlowContext, backoffMs, timer } from "./effects.ts";
-import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, readDelay, sendSettled, withEffects } from "./flow.ts";
+import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, readDelay, sendSettled, withEffects, sentOut } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { confirmPaid } from "./pos-confirm.ts";
@@ -36,7 +36,7 @@ function readAgain(s: S, ctx: FlowContext, ...effects: Effect[]): Step<S> {
 
 /** The open current invoice is the flow's own: poll it (windows counted from its send). */
 function adoptCurrent(s: S, ctx: FlowContext): Step<S> {
-  const windowDeadline = Math.max(ctx.now, (s.sentAt ?? ctx.now) + ctx.settings.posWindowMs);
+  const windowDeadline = Math.max(ctx.now, (sentOut(s) ?? ctx.now) + ctx.settings.posWindowMs);
   // Once the flow's own payment is collected, the first open one is its lost send, landed (pos-late-send.ts).
   const late = s.collected !== undefined ? landed(s) : {};
   // (It is the lost send, landed: nothing of it is left to land.)
@@ -58,7 +58,7 @@ export function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<
     return readAgain(t.state, ctx, ...t.effects);
   }
   if (o.kind === "ok" && isOpenStatus(o.status)) return adoptCurrent({ ...s, version: o.version ?? s.version }, ctx);
-  if (!sendSettled(s.sentAt, ctx)) return readAgain({ ...s, attempts: 0 }, ctx);
+  if (!sendSettled(sentOut(s), ctx)) return readAgain({ ...s, attempts: 0 }, ctx);
   if (s.cancelWanted !== undefined) return finish(s, "canceled", display(s, "Payment cancelled"));
   if (s.sends >= MAX_INVOICE_SENDS) {
     return finish(s, "failed", { type: "alarm", code: "send-unresolved", message: `point ${s.point}: sendInvoice kept failing (${s.sends} sends); nothing is open on the terminal now${unanswered(s.lostSends)}` });
@@ -78,7 +78,7 @@ export function onCurrentStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S
     }
     if (isOpenStatus(o.status)) return nextPoll(next, ctx);
     // Closed: ours (cancelled by the customer, declined) — unless the lost request is still to come.
-    return sendSettled(s.sentAt, ctx) ? finish(next, "canceled", display(s, "Payment cancelled")) : readAgain(next, ctx);
+    return sendSettled(sentOut(s), ctx) ? finish(next, "canceled", display(s, "Payment cancelled")) : readAgain(next, ctx);
   }
   if (o.kind === "result" && o.code === 54) return readAgain(s, ctx);
   if (o.kind === "result" && isCredentialsCode(o.code)) return pollOnRefused(s, o.code, ctx);

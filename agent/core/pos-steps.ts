@@ -4,7 +4,7 @@ import { vatBreakdownOf } from "./receipt-vat.ts";
 import type { ReceiptContent } from "../../contracts/printer.ts";
 import type { Invoice } from "../../contracts/glase/types.ts";
 import { type Effect, type FlowContext, cancelTimer, timer } from "./effects.ts";
-import { type Step, callGlase, display, isoLocal, readDelay, sendSettled, withEffects, withReceiptSubmission } from "./flow.ts";
+import { type Step, callGlase, display, isoLocal, readDelay, sendSettled, withEffects, withReceiptSubmission, sentOut } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import { money } from "../../base/money.ts";
 import type { PosState } from "./pos.ts";
@@ -24,7 +24,7 @@ export function send(s: S, ctx: FlowContext): Step<S> {
     totalAmount: money(s.currency, s.amountMinor),
     cashierId: `point-${s.point}`,
   };
-  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1, sentAt: ctx.now, sendUnanswered: true } as Partial<S>);
+  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1, sentAt: ctx.now, sendOutAt: undefined, sendUnanswered: true } as Partial<S>);
 }
 
 export function poll(s: S, ctx: FlowContext): Step<S> {
@@ -41,10 +41,10 @@ export function cancel(s: S, ctx: FlowContext): Step<S> {
   if (s.invoiceRef === undefined) {
     // Not while a lost sendInvoice of ours may still be processed: it would open another invoice
     // after this one is closed and the flow has ended. Poll on until then.
-    const settles = (s.sentAt ?? 0) + 2 * ctx.settings.glaseCallTimeoutMs;
+    const settles = (sentOut(s) ?? 0) + 2 * ctx.settings.glaseCallTimeoutMs;
     // (After the flow's own payment, a late invoice seen open IS that lost send, landed: pos-late-send.ts.)
     const landed = s.collected !== undefined && s.sendUnanswered === false;
-    if (!landed && !sendSettled(s.sentAt, ctx)) return { state: { ...s, phase: "polling", pending: undefined, nextCancelAt: settles }, effects: [timer("poll", readDelay(s, ctx))] };
+    if (!landed && !sendSettled(sentOut(s), ctx)) return { state: { ...s, phase: "polling", pending: undefined, nextCancelAt: settles }, effects: [timer("poll", readDelay(s, ctx))] };
     return send({ ...s, nextCancelAt: undefined }, ctx);
   }
   return callGlase(s, { op: "cancelInvoice", invoiceReference: s.invoiceRef }, { phase: "canceling", cancelAttempts: s.cancelAttempts + 1 } as Partial<S>);

@@ -11,7 +11,7 @@
 import type { InvoiceRow } from "../../contracts/glase/types.ts";
 import type { ReceiptContent } from "../../contracts/printer.ts";
 import { type Effect, type FlowContext, assertNever, backoffMs, timer } from "./effects.ts";
-import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, readDelay, same, withEffects } from "./flow.ts";
+import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, readDelay, same, withEffects, sentOut, withSendOut } from "./flow.ts";
 import { overlapRead, readAnswer, statusRead } from "./pos-reads.ts";
 import { onWatchAnswer, settle, watchRead, watching } from "./pos-late-send.ts";
 import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
@@ -37,6 +37,8 @@ export interface PosState extends FlowBase {
   readonly sends: number;
   /** When the last sendInvoice was decided (absolute ms). */
   readonly sentAt?: number;
+  /** When it went out, if it waited first (flow.ts sentOut): its margins count from then. */
+  readonly sendOutAt?: number;
   /** Told a technician that the invoice could not be resolved (once). */
   readonly sendAlarmed?: boolean;
   readonly windows: number;
@@ -145,7 +147,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   switch (s.phase) {
     case "sending-invoice": {
       // An answer that does not say whether it was processed leaves an invoice that may still open.
-      const sent: S = { ...done, sendUnanswered: isAmbiguous(o), ...(isAmbiguous(o) ? { lostSends: lostOne(s.lostSends, s.sentAt, ctx) } : {}) };
+      const sent: S = { ...done, sendUnanswered: isAmbiguous(o), ...(isAmbiguous(o) ? { lostSends: lostOne(s.lostSends, sentOut(s), ctx) } : {}) };
       if (o.kind === "ok" && o.invoiceReference) {
         // (Superseding one whose reference was unknown to cancel it: the first poll answer cancels this one.)
         const open: S = { ...sent, sendUnanswered: false, invoiceRef: o.invoiceReference, refUnknown: false, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
@@ -214,7 +216,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
       if (read?.kind === "step") return read.step;
       const at = read?.kind === "answer" ? read.state : s;
       const o = pendingOutcome(at, input);
-      return o === undefined ? same(s) : onGlase(at, o, ctx);
+      return o === undefined ? same(s) : onGlase(withSendOut(at, input), o, ctx);
     }
     case "released":
       if (s.phase !== "releasing") return same(s);
@@ -266,7 +268,7 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
 function recover(s: S, ctx: FlowContext): Step<S> {
   // A sendInvoice cut off by the restart may have been processed (and may still be, at any time):
   // a lost send — if the flow ends before seeing it, the terminal's lost-send watch takes it over.
-  const lost = s.phase === "sending-invoice" ? { lostSends: lostOne(s.lostSends, s.sentAt, ctx) } : {};
+  const lost = s.phase === "sending-invoice" ? { lostSends: lostOne(s.lostSends, sentOut(s), ctx) } : {};
   const fresh: S = { ...s, pending: undefined, reads: undefined, attempts: 0, ...lost };
   switch (s.phase) {
     case "sending-invoice":

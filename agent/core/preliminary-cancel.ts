@@ -3,7 +3,7 @@
 // mark-settled of a parked flow reads the invoice first and cancels it while it is still open (a
 // reservation left open holds the customer's money until it lapses).
 import type { FlowContext } from "./effects.ts";
-import { type Step, isOpenStatus, withEffects } from "./flow.ts";
+import { type Step, isOpenStatus, withEffects, sentOut } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PreliminaryState } from "./preliminary-state.ts";
 import { cancel, describe, finish, retryLater } from "./preliminary-steps.ts";
@@ -32,7 +32,7 @@ const CANCEL_ALARM_AFTER = 10;
  * reservation has surely lapsed there is nothing left to cancel.
  */
 export function cancelLater(s: S, code: number, ctx: FlowContext): Step<S> {
-  const lapse = (s.sentAt ?? ctx.now) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
+  const lapse = (sentOut(s) ?? ctx.now) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
   if (ctx.now >= lapse) {
     return finish(s, "canceled", { type: "alarm", code: "cancel-unconfirmed", message: `invoice ${s.invoiceRef}: cancel answered ${code} until its reservation lapsed` });
   }

@@ -6,7 +6,7 @@
 // paid (it has surely lapsed, plus a reversal window). A RESERVED read right after an ambiguous
 // commit proves nothing until any answer to it would have arrived.
 import { type FlowContext, backoffMs, timer } from "./effects.ts";
-import { type Step, isCredentialsCode, readDelay, withEffects } from "./flow.ts";
+import { type Step, isCredentialsCode, readDelay, withEffects, sentOut } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PreliminaryState } from "./preliminary-state.ts";
 import { closeLate, commit, describe, paid, park, pastDeadline } from "./preliminary-steps.ts";
@@ -39,7 +39,7 @@ function readAgain(s: S, ctx: FlowContext): Step<S> {
  */
 function mayBePaid(s: S, ctx: FlowContext): boolean {
   if (!s.commitAccepted && !s.commitUnknown) return false;
-  const lapsed = (s.sentAt ?? 0) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
+  const lapsed = (sentOut(s) ?? 0) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
   return ctx.now < lapsed + REVERSAL_WINDOW_MS;
 }
 

@@ -4,7 +4,7 @@
 // closing reads preliminary-cancel.ts.
 import { landedOne, lostOne, unanswered } from "./send-watch.ts";
 import { type Effect, type FlowContext, assertNever, timer } from "./effects.ts";
-import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, readCurrentInvoice, readDelay, same, sendSettled, withEffects } from "./flow.ts";
+import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, readCurrentInvoice, readDelay, same, sendSettled, withEffects, sentOut } from "./flow.ts";
 import { type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
 import type { PreliminaryState } from "./preliminary-state.ts";
 import { cancelLater, onClosingRead } from "./preliminary-cancel.ts";
@@ -24,7 +24,7 @@ export function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       }
       // The invoice may exist: read the terminal's current one, then supersede it (§6.4). It may
       // also be processed at any later time (§4.1): sendLost keeps the flow looking for it.
-      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, sendLost: true, lostSends: lostOne(s.lostSends, s.sentAt, ctx) }, ctx, { phase: "resolving-send" } as Partial<S>);
+      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, sendLost: true, lostSends: lostOne(s.lostSends, sentOut(s), ctx) }, ctx, { phase: "resolving-send" } as Partial<S>);
       // Meant to supersede an open invoice of ours (a lost answer's): that one is still open — read
       // it again and supersede it later, never walk away from it.
       if (s.supersedes) return retryLater({ ...done, phase: "resolving-send" }, ctx);
@@ -105,13 +105,13 @@ function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
     // Nothing tells what the terminal holds; an invoice of ours may hold the customer's reservation.
     // Read on until any such invoice has lapsed by itself (its lapse counts from when it was created,
     // at the latest two call timeouts after we sent it).
-    const lapse = (s.sentAt ?? ctx.now) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
+    const lapse = (sentOut(s) ?? ctx.now) + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
     if (ctx.now < lapse) return retryLater(s, ctx);
     const message = `point ${s.point}: sendInvoice outcome unknown and its current invoice unreadable until any reservation on it lapsed`;
     return finish(s, "offline", { type: "alarm", code: "send-unresolved", message }, display(s, "Glase unavailable - pay inside"));
   }
   // The lost sendInvoice may still be processed: a fresh one now could be superseded by it.
-  if (!sendSettled(s.sentAt, ctx)) return { state: { ...s, attempts: 0 }, effects: [timer("retry", readDelay(s, ctx))] };
+  if (!sendSettled(sentOut(s), ctx)) return { state: { ...s, attempts: 0 }, effects: [timer("retry", readDelay(s, ctx))] };
   const open = o.kind === "ok" && isOpenStatus(o.status);
   if (!open && s.cancelWanted !== undefined) return finish(s, "canceled", display(s, "Cancelled - no charge"));
   if (!open && s.sends >= MAX_INVOICE_SENDS) {

@@ -65,6 +65,12 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
    * reservation cannot start counting earlier, so deadlines counted from here are conservative.
    */
   readonly sentAt?: number;
+  /**
+   * When it went out, if it waited first (flow.ts sentOut): "settled" and "surely lapsed" count
+   * from then. The stop and commit deadlines never do: they count from sentAt, before which Glase
+   * cannot have created the invoice, however long the send waited.
+   */
+  readonly sendOutAt?: number;
   /** issueDate and commitReservationTimeout as sent: updateInvoice repeats them (§3.6). */
   readonly issueDate?: string;
   readonly reservationTimeoutS?: number;

@@ -15,7 +15,7 @@ type S = PreliminaryState;
 export function send(s: S, ctx: FlowContext): Step<S> {
   const issueDate = isoLocal(ctx.now);
   const reservationTimeoutS = ctx.settings.commitReservationTimeoutS;
-  const sent: S = { ...s, sentAt: ctx.now, issueDate, reservationTimeoutS };
+  const sent: S = { ...s, sentAt: ctx.now, sendOutAt: undefined, issueDate, reservationTimeoutS };
   return callGlase(sent, { op: "sendInvoice", invoice: invoiceOf(sent, s.reserveMinor) }, { phase: "sending-invoice", sends: s.sends + 1 } as Partial<S>);
 }
 
@@ -77,7 +77,8 @@ export function cancel(s: S, reason: string): Step<S> {
 
 /**
  * The reservation lapses `commitReservationTimeout` after Glase created the invoice, which cannot be
- * before we decided to send it: counting from `sentAt` is conservative. The delivery stops one safety
+ * before we decided to send it: counting from `sentAt` is conservative — never from `sendOutAt` (a send
+ * that waited before going out, flow.ts sentOut), which only the "settled"/"surely lapsed" margins use. The delivery stops one safety
  * margin before the commit deadline, which is itself one margin before the lapse.
  */
 export function deadlines(s: S, ctx: FlowContext): { readonly stopAt: number; readonly commitDeadline: number } {

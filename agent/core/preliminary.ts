@@ -26,7 +26,7 @@
 // state preliminary-state.ts, the steps preliminary-steps.ts, the invoice rows and receipt
 // preliminary-documents.ts.
 import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
-import { type Step, display, pendingOutcome, readCurrentInvoice, same, withEffects } from "./flow.ts";
+import { type Step, display, pendingOutcome, readCurrentInvoice, same, withEffects, sentOut, withSendOut } from "./flow.ts";
 import type { FlowInput, SaleInfo } from "./inputs.ts";
 import type { Delivered, PreliminaryPhase, PreliminaryStart, PreliminaryState } from "./preliminary-state.ts";
 import { onGlase } from "./preliminary-glase.ts";
@@ -74,7 +74,7 @@ function recover(s: S, ctx: FlowContext): Step<S> {
   // A sendInvoice cut off by the restart may have been processed (and may still be, at any time).
   const sendLost = s.sendLost === true || s.phase === "sending-invoice";
   // (So it is a lost send: if the flow ends before seeing it, the terminal's lost-send watch takes it over.)
-  const lost = s.phase === "sending-invoice" ? { lostSends: lostOne(s.lostSends, s.sentAt, ctx) } : {};
+  const lost = s.phase === "sending-invoice" ? { lostSends: lostOne(s.lostSends, sentOut(s), ctx) } : {};
   const step = resume({ ...s, pending: undefined, watchRef: undefined, attempts: 0, secureArmed: false, pumpOpen, sendLost, ...lost }, s.phase, ctx);
   // The pump may still run on the reservation: watch it again (preliminary-watch.ts).
   return PUMP_PHASES.includes(s.phase) && !s.reservationLost ? watching(step, ctx) : step;
@@ -219,7 +219,7 @@ function onInput(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
     case "glase": {
       if (isWatchAnswer(s, input.ref, input.op)) return onWatchAnswer(s, input.outcome, ctx);
       const o = pendingOutcome(s, input);
-      return o === undefined ? same(s) : onGlase(s, o, ctx);
+      return o === undefined ? same(s) : onGlase(withSendOut(s, input), o, ctx);
     }
     case "authorized":
       if (s.phase !== "authorizing") return same(s);

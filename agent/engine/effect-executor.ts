@@ -35,6 +35,8 @@ export interface EffectExecutorDeps {
   readonly statusTimeoutMs: number;
   /** Whether a flow that holds its point runs on the terminal (a yielding send is then withheld). */
   readonly terminalHeld: (terminalId: string) => boolean;
+  /** The engine's clock: when a waiting sendInvoice went out. */
+  readonly now: () => number;
 }
 
 export class EffectExecutor {
@@ -60,7 +62,15 @@ export class EffectExecutor {
           const made = this.sends.yielding(terminalId, call);
           if (made === undefined) return { type: "withheld", ref: effect.ref };
           outcome = await made;
-        } else outcome = await (effect.call.op === "sendInvoice" ? this.sends.after(terminalId, call) : call());
+        } else if (effect.call.op === "sendInvoice") {
+          let outAt: number | undefined;
+          outcome = await this.sends.after(terminalId, (waited) => {
+            if (waited) outAt = this.d.now();
+            return call();
+          });
+          // (It waited behind a yielding send: the flow counts its answer and re-send margins from now.)
+          if (outAt !== undefined) return { type: "glase", op: effect.call.op, ref: effect.ref, outcome, outAt };
+        } else outcome = await call();
         return { type: "glase", op: effect.call.op, ref: effect.ref, outcome };
       }
       case "authorize":

@@ -22,7 +22,7 @@ import { sendWatchFlow } from "../flows/kinds/send-watch.ts";
 import type { FlowRunner } from "../flows/runner.ts";
 import type { FlowRegistry } from "./flow-registry.ts";
 
-/** Finished flows looked at after a restart for a lost send whose watch never started, and for the terminals' recent sales. */
+/** Finished sales read after a restart for the terminals' recent sales (claims; a terminal outside them is not "known"). */
 const RECOVERY_WINDOW = 200;
 
 /** Own payments of recent sales kept per terminal (the current invoice is one of the last). */
@@ -124,8 +124,16 @@ export class SendWatches {
   async recoverHandOvers(now: number): Promise<void> {
     const horizon = this.host.ctx().settings.lostSendWatchMs ?? DEFAULT_LOST_SEND_WATCH_MS;
     try {
+      // The hand-overs are read by time, not by count (review 6 #4): a lost send is watched for the
+      // horizon after it was sent, and its flow finished (and any watch of it started) after that,
+      // so every flow that can still hand one over was last updated within the horizon — all of
+      // them, however busy the station was (a count of 200 dropped the older ones silently). The
+      // cost is bounded by the sales of one horizon (15 min).
+      const since = now - horizon;
       const watched = new Set<string>();
-      for (const w of await this.host.journal.flows({ kind: "send-watch", limit: RECOVERY_WINDOW })) for (const o of (w.state as SendWatchState).origins ?? []) watched.add(o);
+      for (const w of await this.host.journal.flows({ kind: "send-watch", updatedSince: since })) for (const o of (w.state as SendWatchState).origins ?? []) watched.add(o);
+      for (const r of this.host.flows.running()) if (r.state.kind === "send-watch") for (const o of r.state.origins ?? []) watched.add(o);
+      const handOvers = await this.host.journal.flows({ kinds: ["pos", "preliminary"], finished: true, updatedSince: since });
       const finished = await this.host.journal.flows({ kinds: ["pos", "preliminary"], finished: true, limit: RECOVERY_WINDOW });
       // The terminals' recent sales first (newest first in the journal; remembered oldest first), so
       // every watch — running, recovered, or started below or later — knows them.
@@ -144,7 +152,7 @@ export class SendWatches {
       for (const r of [...this.host.flows.running()]) {
         if (r.state.kind === "send-watch" && this.knows(r.state.terminalId)) void r.feed({ type: "terminal", busy: this.held(r.state.terminalId), claimed: this.claims.get(r.state.terminalId) ?? [] });
       }
-      for (const r of finished) {
+      for (const r of handOvers) {
         const s = r.state as FlowState;
         const lost = flowKind(s).lostSendsOf?.(s) ?? [];
         if (lost.length === 0 || watched.has(s.flowId) || lost.every((l) => now >= l.sentAt + horizon)) continue;

@@ -36,14 +36,20 @@ export class TerminalSends {
     return p;
   }
 
-  /** A sendInvoice of a flow on the terminal: after the yielding call still out there is answered. */
-  async after<T>(terminalId: string | undefined, call: () => Promise<T>): Promise<T> {
+  /**
+   * A sendInvoice of a flow on the terminal: after the yielding call still out there is answered.
+   * `call` is told whether it waited: the flow's margins then count from when it went out, not from
+   * when it was decided (review 6 #3: a wait of up to one call timeout ate the re-send margin).
+   */
+  async after<T>(terminalId: string | undefined, call: (waited: boolean) => Promise<T>): Promise<T> {
+    let waited = false;
     for (let seen: Promise<unknown> | undefined; terminalId !== undefined; ) {
       const o = this.out.get(terminalId);
       if (o === undefined || o === seen) break;
       seen = o;
+      waited = true;
       await o;
     }
-    return call();
+    return call(waited);
   }
 }

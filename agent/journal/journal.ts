@@ -190,7 +190,7 @@ class SqliteJournal implements Journal {
     return rows[0] ? toFlow(rows[0]) : undefined;
   }
 
-  async flows(opts: { readonly limit?: number; readonly kind?: string; readonly kinds?: readonly string[]; readonly finished?: boolean } = {}): Promise<readonly FlowRecord[]> {
+  async flows(opts: { readonly limit?: number; readonly kind?: string; readonly kinds?: readonly string[]; readonly finished?: boolean; readonly updatedSince?: number } = {}): Promise<readonly FlowRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     const kinds = opts.kind !== undefined ? [opts.kind] : opts.kinds;
@@ -202,8 +202,13 @@ class SqliteJournal implements Journal {
       where.push("finished = ?");
       params.push(opts.finished ? 1 : 0);
     }
+    if (opts.updatedSince !== undefined) {
+      where.push("updated_at >= ?");
+      params.push(opts.updatedSince);
+    }
     const sql = `SELECT * FROM flows ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY updated_at DESC LIMIT ?`;
-    return (await all(this.db, sql, [...params, opts.limit ?? 100])).map(toFlow);
+    // (LIMIT -1: none — a time-bounded read returns every flow of its window.)
+    return (await all(this.db, sql, [...params, opts.limit ?? (opts.updatedSince !== undefined ? -1 : 100)])).map(toFlow);
   }
 
   async tail(n: number, opts: { readonly sinceAt?: number; readonly beforeSeq?: number } = {}): Promise<readonly StepRecord[]> {

@@ -71,8 +71,12 @@ export interface Journal {
   appendMany(records: readonly TransitionRecord[]): Promise<void>;
   unfinishedFlows(): Promise<readonly FlowRecord[]>;
   flow(flowId: string): Promise<FlowRecord | undefined>;
-  /** Newest first; `kind`/`kinds` and `finished` narrow them (the journal holds admin audit rows too). */
-  flows(opts?: { readonly limit?: number; readonly kind?: string; readonly kinds?: readonly string[]; readonly finished?: boolean }): Promise<readonly FlowRecord[]>;
+  /**
+   * Newest first; `kind`/`kinds` and `finished` narrow them (the journal holds admin audit rows too).
+   * `updatedSince` keeps only flows whose last step is at or after it, and then there is no default
+   * limit: the time bounds the count (100 otherwise).
+   */
+  flows(opts?: { readonly limit?: number; readonly kind?: string; readonly kinds?: readonly string[]; readonly finished?: boolean; readonly updatedSince?: number }): Promise<readonly FlowRecord[]>;
   /** The last `n` steps (oldest first); `since`/`beforeSeq` narrow them (technician paging). */
   tail(n: number, opts?: { readonly sinceAt?: number; readonly beforeSeq?: number }): Promise<readonly StepRecord[]>;
   saveReceipt(receipt: ReceiptRecord): Promise<void>;

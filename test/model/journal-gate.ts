@@ -66,7 +66,7 @@ export class GatedJournal implements Journal {
   flow(flowId: string): Promise<FlowRecord | undefined> {
     return this.gate(this.inner.flow(flowId));
   }
-  flows(opts?: { readonly limit?: number }): Promise<readonly FlowRecord[]> {
+  flows(opts?: Parameters<Journal["flows"]>[0]): Promise<readonly FlowRecord[]> {
     return this.gate(this.inner.flows(opts));
   }
   tail(n: number): Promise<readonly StepRecord[]> {

@@ -11,6 +11,7 @@ import { createLogger } from "../../../agent/log.ts";
 import type { DispenserController } from "../../../drivers/dispenser/contract.ts";
 import { DEFAULT_GRADES } from "../../../drivers/dispenser/in-memory.ts";
 import { systemScheduler } from "../../../drivers/dispenser/line-driver.ts";
+import type { Scheduler } from "../../../base/clock.ts";
 import type { ReceiptPrinter } from "../../../drivers/printer/contract.ts";
 
 /** Short timeouts so a test run takes seconds; relations between them as in production. */
@@ -76,6 +77,8 @@ export async function openStation(opts: {
   readonly wrapGlase?: (glase: GlaseApi) => GlaseApi;
   /** Kiosk product release (the crash child counts every call). */
   readonly release?: (point: number, amountMinor: number, flowId: string) => Promise<void>;
+  /** The engine's clock (default: the host's); a manual SimClock lets a test drive time itself. */
+  readonly scheduler?: Scheduler;
 }): Promise<Station> {
   const journal = await openJournal({ path: opts.journalPath, ...(opts.onWriteBoundary ? { onWriteBoundary: opts.onWriteBoundary } : {}) });
   const glase = new GlaseClient({ endpoint: opts.endpoint, clientId: "glase-agent-test", timeoutMs: 2000 });
@@ -89,7 +92,7 @@ export async function openStation(opts: {
     reseller: RESELLER,
     ...(opts.release ? { release: opts.release } : {}),
     settings: { ...FAST_SETTINGS, ...opts.settings },
-    scheduler: systemScheduler,
+    scheduler: opts.scheduler ?? systemScheduler,
     logger: createLogger("test.engine"),
   });
   return {
