@@ -38,7 +38,7 @@ it("R11-4 (R10-3 kept): the flag ahead of the clock is re-stamped to now, durabl
   expect({ flag: fixed.notHonoured(), stored: await store.get(KEY) }).toEqual({ flag: undefined, stored: undefined });
 });
 
-it("R11-5: fresh install whose controllerUserId (uncorroborated) is the POS's id — our PumpAuthorize is lost before the controller runs it, the attendant's POS prepays the pump meanwhile; on a controller that never renumbered, the POS's prepay is left alone (not parked on, not revoked)", async () => {
+it("R11-5: fresh install whose controllerUserId (uncorroborated) is the POS's id — our PumpAuthorize is lost before the controller runs it, the attendant's POS prepays the pump meanwhile; on a controller that never renumbered, the POS's prepay is not revoked (our flow is parked for a technician, not decided on that id)", async () => {
   const twin = await startTwin({ userId: 1 }); // the agent's login is user 1; the POS is user 2
   const { driver, store } = await openDriver(twin, { controllerUserId: 2 }); // typo, not yet corroborated
   cleanup(() => driver.close(), () => twin.close());
