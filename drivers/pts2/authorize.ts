@@ -45,6 +45,8 @@ export interface AuthorizeDeps {
   readonly ownUser: OwnUser;
   /** Whether the controller honours our numbers (numbering.ts); absent in unit tests of older shape. */
   readonly numbering?: ControllerNumbering;
+  /** Whether the controller could not be reached at all at or after `at` (a reboot may hide in that gap; user-check.ts). */
+  readonly unreachableSince?: (at: number) => boolean;
   /** Raises an alarm (a fault event). */
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
 }
@@ -214,7 +216,10 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       }
       // Confirmed to our FIRST request of this number: authorized in one write, its UserId check
       // pending in the same write — a kill before the check leaves it pending, never lost (R4-1).
-      record = await deps.book.update(record.flowId, () => ({ phase: "authorized", confirmed: true, userCheckPending: true }));
+      // Whether it named the number is journaled with it: a later "not found" of a named number is a
+      // lost record (a reboot), not renumbering (final review FINAL-3, user-check.ts).
+      const named = data.Transaction !== undefined;
+      record = await deps.book.update(record.flowId, () => ({ phase: "authorized", confirmed: true, userCheckPending: true, ...(named ? { confirmedNumber: true } : {}) }));
       await checkConfirmedUser(record, deps, true);
       const checked = deps.book.byFlow(record.flowId) ?? record;
       if (checked.phase !== "authorizing") return checked;

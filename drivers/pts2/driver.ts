@@ -73,6 +73,8 @@ export class Pts2Controller implements DispenserController {
   private readonly linkWaiters = new Set<() => void>();
   private readonly loop: PollLoop;
   private closed = false;
+  /** The last time a request could not reach the controller at all (in this process). */
+  private unreachableAt = -Infinity;
   private counters = { polls: 0, badStatuses: 0 };
 
   constructor(
@@ -92,7 +94,16 @@ export class Pts2Controller implements DispenserController {
       this.pumpOfPoint.set(point, pump);
       this.pointOfPump.set(pump, point);
     }
-    this.exchange = new PacketExchange(poster, { maxPacketsPerRequest: config.maxPacketsPerRequest, logger: this.log, onLink: (up, err) => this.onLink(up, err) });
+    this.exchange = new PacketExchange(poster, {
+      maxPacketsPerRequest: config.maxPacketsPerRequest,
+      logger: this.log,
+      onLink: (up, err) => this.onLink(up, err),
+      // Not reached at all (refused, unreachable, no connection in time; not a refused login): the
+      // controller may have been rebooting — a gap a lost record fits in (user-check.ts, FINAL-3).
+      onFailure: (err) => {
+        if (!err.indefinite && err.kind !== "auth") this.unreachableAt = this.scheduler.now();
+      },
+    });
     const parts = { config, exchange: this.exchange, book: this.book, catalog: this.catalog, units: this.units, ownUser: this.ownUser, log: this.log, scheduler: this.scheduler, emit: (e: DispenserEvent) => this.emit(e) };
     this.grades = new CatalogSync({ ...parts, sold: this.sold, raiseOnce: (e) => this.raiseOnce(e) });
     this.followUps = new TxFollowUps({ ...parts, authorizing: this.authorizing, pollSoon: () => this.pollSoon(), saleRecord: (flowId) => this.saleRecord(flowId) });
@@ -198,7 +209,7 @@ export class Pts2Controller implements DispenserController {
           limitMinor: cmd.limitMinor,
           ...(obs?.kind === "idle" && obs.lastTransaction !== undefined ? { lastTransaction: obs.lastTransaction } : {}),
         },
-        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, units: this.units, ownUser: this.ownUser, numbering: this.numbering, fault: (e) => this.emit(e) },
+        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, units: this.units, ownUser: this.ownUser, numbering: this.numbering, unreachableSince: (at) => this.unreachableAt >= at, fault: (e) => this.emit(e) },
       );
     } finally {
       this.authorizing.delete(cmd.transactionId);
@@ -268,6 +279,7 @@ export class Pts2Controller implements DispenserController {
       ownUser: this.ownUser,
       logger: this.log,
       numbering: this.numbering,
+      unreachableSince: (at) => this.unreachableAt >= at,
       fault: (e) => this.raiseOnce(e),
       pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,

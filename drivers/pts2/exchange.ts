@@ -51,6 +51,8 @@ export class PacketExchange {
       readonly logger: Logger;
       /** Called when a request succeeds after failures (true) or fails after successes (false). */
       readonly onLink: (up: boolean, error?: AgentError) => void;
+      /** Called with every request's transport failure (the link may already be down). */
+      readonly onFailure?: (error: PtsTransportError) => void;
     },
   ) {}
 
@@ -137,6 +139,7 @@ export class PacketExchange {
       this.counters.failedRequests++;
       const error = isPtsTransportError(err) ? err : new PtsTransportError("reset", true, `request failed: ${(err as Error).message}`, {}, { cause: err });
       this.setLink(false, error);
+      this.opts.onFailure?.(error);
       for (const e of batch) e.settle({ ok: false, error });
       return;
     }

@@ -17,7 +17,9 @@
 // - nothing proves it either way (UserId not reported or not trusted, a contradicting nozzle,
 //   price or start) → on a controller flagged as renumbering, or when the live sale names the very
 //   user id we sent as (only its corroboration is missing: a fresh install), parked under that number
-//   (PTS_OWNERSHIP_UNKNOWN, the reservation kept, a technician claims or disowns) and, while the
+//   (PTS_OWNERSHIP_UNKNOWN, the reservation kept, a technician claims or disowns) and — only on the
+//   flagged controller (review 11, R11-5: the "id we sent as" may be a controllerUserId typo equal
+//   to the POS's id) — while the
 //   controller's transaction read says it still waits for a nozzle, revoked at once (PumpStop:
 //   nothing is filling, so nobody's fuel is cut; its 0-ml end is closed once the flow gives the sale
 //   up, pump-tracker.ts parkedEnd). A fill already running is never stopped on such evidence
@@ -105,7 +107,11 @@ export async function liveElsewhere(r: TxRecord, deps: LiveElsewhereDeps, opts: 
   // Unprovable: the record holds the number (so the pump's sale under it is nobody's to settle until
   // a technician decides), and an authorization the controller still reports waiting is withdrawn
   // before anybody fills — on the transaction read, which is newer than the status read (R10-2a).
-  const waiting = obs.kind === "idle" && (info === undefined || WAITING.has(info.state));
+  // Revoked only on a controller flagged as renumbering (review 11, R11-5): "the id we sent as,
+  // not yet corroborated" also fits a controllerUserId typo equal to the POS's id, and revoking then
+  // cut the attendant's prepaid customer on a controller that never renumbered. Parked, a fill under
+  // it is held for the technician's claim (the reservation kept), never free.
+  const waiting = obs.kind === "idle" && (info === undefined || WAITING.has(info.state)) && deps.numbering?.notHonoured() !== undefined;
   // Parked as authorize.ts parks (`authorizing`, for `ctl resolve`), a confirmed record too (R11-3).
   let record = await deps.book.update(r.flowId, () => ({ transaction: live, phase: "authorizing" }));
   deps.logger.warn("pts_live_authorization_unproven", { flowId: r.flowId, pump: r.pump, asked, live, why: against, ground, revoke: waiting, state: info?.state });
@@ -131,7 +137,8 @@ function judgedFresh(r: TxRecord, live: number): TxRecord {
 }
 
 /**
- * Why an unprovable live sale may be parked on and revoked (undefined: it may not, R10-2b): the
+ * Why an unprovable live sale may be parked on (undefined: it may not, R10-2b; revoked only on the
+ * flagged controller, R11-5): the
  * controller has been flagged as renumbering (so our lost authorization is likely under its number),
  * or the controller says it was authorized by the very user id we sent as, an id only not yet
  * corroborated (a fresh install) and in no doubt.

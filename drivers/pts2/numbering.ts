@@ -21,8 +21,10 @@
 // not later than the agent's clock (review 8, R8-3): a time in the future (a typo in the year, the
 // agent's clock stepped back, a corrupt store) proves no fix and is ignored as if unset, with a
 // warning; trusted, it would clear every flag raised before it, at every restart. A flag itself
-// stamped in the future of the agent's clock (the clock stepped back since) is cleared by any fix
-// time not in the future (review 10, R10-3: no time was both after it and not in the future).
+// stamped in the future of the agent's clock (the clock stepped back since) is re-stamped to the
+// agent's now at start-up, durably; a fix time after that clears it at a later restart (review 10
+// R10-3: no time was both after it and not in the future; review 11 R11-4: clearing it with any
+// past fix time let a stale numbersHonouredSince from an earlier fix erase a new flag).
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
@@ -55,16 +57,24 @@ export class ControllerNumbering {
       fixedAt = undefined;
     }
     // A flag stamped ahead of the agent's clock (the clock ran fast then and was stepped back since:
-    // NTP after boot) has no "after it and not in the future": any fix time the clock has reached
-    // clears it, with a warning (review 10, R10-3), or the controller would stay refused for good.
-    const flagAhead = stored !== undefined && stored.at > this.now();
-    if (stored !== undefined && fixedAt !== undefined && (fixedAt > stored.at || flagAhead)) {
-      if (flagAhead) this.log.warn("pts_numbers_flag_in_future", { flagged: stored, flaggedAt: new Date(stored.at).toISOString(), now: new Date(this.now()).toISOString(), numbersHonouredSince: this.honouredSince, why: "the flag was stamped ahead of the agent's clock: a fix time not in the future clears it" });
-      this.log.warn("pts_numbers_honoured_again", { flagged: stored, numbersHonouredSince: this.honouredSince });
+    // NTP after boot) has no "after it and not in the future". Review 10 (R10-3) let any fix time
+    // the clock had reached clear it — but numbersHonouredSince stays in the config after a fix, so
+    // review 11 (R11-4) found a months-old fix time erasing a NEW flag at the next restart, nobody
+    // having said anything about it. Now such a flag is re-stamped to now, durably, and only a fix
+    // time after that clears it (set it, then restart: the time is then both after and not ahead).
+    let flag = stored;
+    if (flag !== undefined && flag.at > this.now()) {
+      const at = this.now();
+      this.log.warn("pts_numbers_flag_in_future", { flagged: flag, flaggedAt: new Date(flag.at).toISOString(), now: new Date(at).toISOString(), numbersHonouredSince: this.honouredSince, why: "the flag was stamped ahead of the agent's clock: re-stamped to now; a numbersHonouredSince after now clears it" });
+      flag = { ...flag, at };
+      await this.store.put(KEY, flag);
+    }
+    if (flag !== undefined && fixedAt !== undefined && fixedAt > flag.at) {
+      this.log.warn("pts_numbers_honoured_again", { flagged: flag, numbersHonouredSince: this.honouredSince });
       await this.store.delete(KEY);
       return;
     }
-    this.flag = stored;
+    this.flag = flag;
   }
 
   /** The renumbered confirmation that flagged the controller, while it stands. */

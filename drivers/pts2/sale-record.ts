@@ -32,6 +32,8 @@ export interface SaleRecordDeps {
   readonly logger: Logger;
   /** Flagged when an unresolved record's authorization is found live under the controller's own number (R8-2). */
   readonly numbering?: ControllerNumbering;
+  /** Whether the controller could not be reached at all at or after `at` (user-check.ts, FINAL-3). */
+  readonly unreachableSince?: (at: number) => boolean;
   /** Raises an alarm (a fault event). */
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
   pumpOffline(pump: number): boolean;

@@ -79,6 +79,12 @@ export interface TxRecord {
   readonly disownedAt?: number;
   /** The controller answered our PumpAuthorize (not decided by a read-back): its UserId is evidence of the agent's own id. */
   readonly confirmed?: boolean;
+  /**
+   * The confirmation named the number (PumpAuthorizeConfirmation.Transaction; the vendor SDK requires
+   * it): the controller said which number it used, so a later "not found" of it is a record the
+   * controller lost (a reboot), never evidence that it renumbers (final review FINAL-3, user-check.ts).
+   */
+  readonly confirmedNumber?: boolean;
   /** The controller confirmed this authorization, but its UserId was not read yet (own-user.ts check kept pending, review 4 R4-1). */
   readonly userCheckPending?: boolean;
   /**

@@ -26,6 +26,8 @@ export interface UserCheckDeps {
   readonly now: () => number;
   /** Flagged when a just-confirmed number (or one whose check is pending) reads back "not found" (R9-2, R11-1). */
   readonly numbering?: ControllerNumbering;
+  /** Whether the controller could not be reached at all at or after `at` (driver.ts: a refused or unreachable connection). */
+  readonly unreachableSince?: (at: number) => boolean;
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
 }
 
@@ -81,7 +83,13 @@ export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | und
     }
     return false;
   }
-  if (info === undefined && (atAnswer || neverRan(r.flowId, deps))) {
+  const gap = info === undefined && (atAnswer || neverRan(r.flowId, deps)) ? lostNotRenumbered(r, deps) : undefined;
+  if (gap !== undefined) {
+    // Not found, but nothing says the controller renumbered (final review FINAL-3): a controller
+    // that lost its records in a power cut answers the same for a number it honoured, and flagging
+    // it refused every pump of the station. The sale read raises PTS_TRANSACTION_LOST for it.
+    deps.logger.warn("pts_confirmed_transaction_forgotten", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why: gap, next: "not taken as renumbering; the sale's read decides (PTS_TRANSACTION_LOST)" });
+  } else if (info === undefined && (atAnswer || neverRan(r.flowId, deps))) {
     // Confirmed a moment ago, and the controller does not know the number (review 9, R9-2): it
     // authorized us under a number of its own and did not say which (no Transaction in the
     // confirmation). One lost answer would leave an authorization live under a number no record
@@ -129,6 +137,24 @@ function contradiction(r: TxRecord, info: TransactionInfo, user: OwnUser): { rea
 function neverRan(flowId: string, deps: UserCheckDeps): boolean {
   const c = deps.book.byFlow(flowId);
   return c !== undefined && c.userCheckPending === true && c.phase === "authorized" && c.ended === undefined && c.closedAt === undefined;
+}
+
+/**
+ * Why a confirmed number now "not found" proves nothing about numbering, or undefined when it is
+ * R9-2's evidence. Final review FINAL-3: a controller that lost its records in a power cut answers
+ * "not found" for a number it honoured. So it is no evidence when the confirmation named the number
+ * (`confirmedNumber`: the controller said which it used — the vendor SDK requires the field), nor
+ * when the controller could not be reached at all since the number was checked (a refused or
+ * unreachable connection: a reboot fits in that gap). A cut answer is no such gap (the controller
+ * was there to run the request; R11-1's lost read must still flag). After an agent restart the gap
+ * cannot be seen: a confirmation without a number then flags as before (safe: it refuses, never charges).
+ */
+function lostNotRenumbered(r: TxRecord, deps: UserCheckDeps): string | undefined {
+  const c = deps.book.byFlow(r.flowId) ?? r;
+  if (c.confirmedNumber === true) return `the controller confirmed transaction ${c.transaction} by number: it lost the record (a reboot), it did not renumber`;
+  const since = c.probedAt ?? c.at;
+  if (deps.unreachableSince?.(since) === true) return "the controller could not be reached since this sale was sent, so a reboot may have lost its records";
+  return undefined;
 }
 
 /** Reads a confirmed authorization back for its UserId; a failed read leaves the check pending (true = done). */

@@ -104,6 +104,13 @@ export class VirtualPumps {
   /** A power cut also wipes the transaction records (a controller without their non-volatile memory). */
   forgetOnPowerCut = false;
   /**
+   * With `forgetOnPowerCut`: the pumps' counters restart at 1 too (the numbers of the lost records
+   * are handed out again). Default false: the counters keep counting — a real PTS-2 keeps its sales
+   * database (and so its numbering) across power cuts (docs/pts2.md, "Transaction numbers after a
+   * power cut").
+   */
+  numberFromOneAfterPowerCut = false;
+  /**
    * The stricter reading of PumpAuthorize (VirtualPts2Options.strictAuthorize): a pump held by
    * another controller user refuses with 40 "Pump is busy by other user" (the vendor SDK's
    * JSONPTS_ERROR_PUMP_BUSY_OTHER_USER), whatever the number — even our number taken by the POS —
@@ -262,7 +269,8 @@ export class VirtualPumps {
 
   /**
    * Power cut: a running fill ends where it is; an authorization not started is dropped. With
-   * `forgetOnPowerCut` the controller comes back knowing no transaction at all (and numbering anew).
+   * `forgetOnPowerCut` the controller comes back knowing no transaction at all — numbering on from
+   * where it was, or from 1 with `numberFromOneAfterPowerCut`.
    */
   powerCut(): void {
     if (this.forgetOnPowerCut) {
@@ -270,7 +278,7 @@ export class VirtualPumps {
       for (const p of this.pumps.values()) {
         p.current = undefined;
         p.last = undefined;
-        p.nextTransaction = 1;
+        if (this.numberFromOneAfterPowerCut) p.nextTransaction = 1;
       }
       return;
     }

@@ -32,6 +32,8 @@ export interface VirtualPts2Options extends FlowOptions {
   readonly priceDigits?: number;
   /** A power cut wipes the transaction records (see VirtualPumps.forgetOnPowerCut). */
   readonly forgetOnPowerCut?: boolean;
+  /** With forgetOnPowerCut, the counters restart at 1 too (default: they keep counting, as a real controller's; see VirtualPumps.numberFromOneAfterPowerCut). */
+  readonly numberFromOneAfterPowerCut?: boolean;
   /** The stricter PumpAuthorize of some firmwares (see VirtualPumps.strictAuthorize; default false). */
   readonly strictAuthorize?: boolean;
   /** Firmware that ignores PumpAuthorize.Transaction and numbers from its own counter, starting here (see VirtualPumps.renumberFrom). */
@@ -99,6 +101,7 @@ export class VirtualPts2 {
     const configs = typeof pumps === "number" ? Array.from({ length: pumps }, (_, i) => ({ pump: i + 1, nozzles: grades.map((g) => g.id) })) : pumps;
     this.pumps = new VirtualPumps(grades, configs, () => this.scheduler.now(), options.priceDigits ?? 2);
     this.pumps.forgetOnPowerCut = options.forgetOnPowerCut === true;
+    this.pumps.numberFromOneAfterPowerCut = options.numberFromOneAfterPowerCut === true;
     this.pumps.strictAuthorize = options.strictAuthorize === true;
     this.pumps.renumberFrom = options.renumberFrom;
     this.flow = new VirtualFlow(this.pumps, this.scheduler, options);

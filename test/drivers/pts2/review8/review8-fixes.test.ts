@@ -67,19 +67,20 @@ describe("R8-2: the answer to the first renumbered PumpAuthorize is lost", () =>
     expect(pump().current?.state).not.toBe("WaitingNozzleUpForAuthorization");
   });
 
-  it("our user not yet corroborated (fresh install): nothing proves it ours — parked under the controller's number (PTS_OWNERSHIP_UNKNOWN) and revoked at once: the next driver gets no fuel; the 0-ml end is closed once given up", async () => {
-    const { twin, driver, events, pump } = await renumberingStation({ controllerUserId: 1 });
+  it("our user not yet corroborated (fresh install): nothing proves it ours — parked under the controller's number (PTS_OWNERSHIP_UNKNOWN), not revoked on that evidence (review 11, R11-5: the same evidence is the POS's prepay under a controllerUserId typo); the fill under it waits for the technician's claim, charged then", async () => {
+    const { twin, driver, events } = await renumberingStation({ controllerUserId: 1 });
     twin.inject({ type: "drop-answer", packetType: "PumpAuthorize" });
     expect(await codeOf(driver.authorize(sale("UNPROVEN")))).toBe("PTS_OWNERSHIP_UNKNOWN");
-    expect(received(twin, "PumpStop").length).toBe(1);
+    expect(received(twin, "PumpStop").length).toBe(0);
     const parked = events.events.filter(isFault).find((e) => e.code === "PTS_OWNERSHIP_UNKNOWN");
     expect(parked?.message).toMatch(/transaction 41/);
-    twin.liftNozzle(1, 1); // the next driver
-    expect(twin.deliver(1, 20_000)).toBe(0);
+    twin.liftNozzle(1, 1); // our customer (the authorization was ours after all)
+    expect(twin.deliver(1, 20_000)).toBe(20_000);
     twin.hangUp(1);
-    await driver.settled("UNPROVEN"); // the flow gave it up (cancelled)
-    await waitUntil(() => pump().current === undefined);
-    expect(received(twin, "PumpCloseTransaction")).toContainEqual({ Pump: 1, Transaction: 41 });
+    await waitUntil(() => twin.pumps.records.get("1:41")?.state === "EndOfTransaction");
+    expect(received(twin, "PumpStop").length).toBe(0);
+    await driver.resolveSale("UNPROVEN", "ours"); // checked on the controller: ours
+    expect(await driver.saleRecord("UNPROVEN")).toMatchObject({ state: "finished", milli: 20_000 });
   });
 
   it("the pump holds the attendant's authorization (POS, another user): not ours — refused as before, not stopped, not adopted", async () => {
