@@ -51,16 +51,25 @@ describe("R10-1: a status that is no readable status of the pump leaves the reco
 });
 
 describe("R10-3: a flag stamped ahead of the agent's clock", () => {
-  it("is cleared by a fix time the clock has reached, not by one in its future; a flag in the past still needs a fix time after it", async () => {
+  // R11-4 replaced the first rule (any fix time the clock had reached cleared a flag stamped in
+  // its future, so a stale numbersHonouredSince from an earlier fix erased a new flag): load()
+  // re-stamps a future flag to now, durably, and only a fix time after that clears it.
+  it("is re-stamped to now at load and then cleared by a fix time after that; a flag in the past still needs a fix time after it", async () => {
     const now = Date.parse("2026-12-02T03:00:00Z");
-    const cleared = async (flagAt: number, honouredSince: string) => {
-      const store = new MemoryDriverStore();
-      await store.put("meta/numbersNotHonoured", { pump: 1, asked: 1, got: 41, at: flagAt });
-      const n = new ControllerNumbering(store, honouredSince, createLogger("test.pts2"), () => now);
+    const open = async (store: MemoryDriverStore, honouredSince: string, at: number) => {
+      const n = new ControllerNumbering(store, honouredSince, createLogger("test.pts2"), () => at);
       await n.load();
       return n.notHonoured() === undefined && (await store.get("meta/numbersNotHonoured")) === undefined;
     };
-    const ahead = now + 3600_000;
-    expect(await Promise.all([cleared(ahead, "2026-12-02T02:59:00Z"), cleared(ahead, "2026-12-02T05:00:00Z"), cleared(now - 60_000, "2026-12-02T02:58:00Z"), cleared(now - 60_000, "2026-12-02T03:00:00Z")])).toEqual([true, false, false, true]);
+    const flagged = async (flagAt: number) => {
+      const store = new MemoryDriverStore();
+      await store.put("meta/numbersNotHonoured", { pump: 1, asked: 1, got: 41, at: flagAt });
+      return store;
+    };
+    const ahead = await flagged(now + 3600_000);
+    expect(await open(ahead, "2026-12-02T02:59:00Z", now)).toBe(false); // a fix time before the re-stamp
+    expect(((await ahead.get("meta/numbersNotHonoured")) as { at: number }).at).toBe(now);
+    expect(await open(ahead, "2026-12-02T03:05:00Z", now + 600_000)).toBe(true); // the technician's fix, next restart
+    expect(await Promise.all([open(await flagged(now - 60_000), "2026-12-02T02:58:00Z", now), open(await flagged(now - 60_000), "2026-12-02T03:00:00Z", now)])).toEqual([false, true]);
   });
 });

@@ -131,17 +131,17 @@ describe("R10-2b: on a controller that HONOURS our numbers (never flagged), an u
 });
 
 describe("R10-3 (R8-3): a PTS_NUMBERS_NOT_HONOURED flag stamped ahead of the agent's clock (the clock stepped back after it) can be cleared", () => {
-  it("some numbersHonouredSince the technician can set (not in the future) clears it", async () => {
+  it("a numbersHonouredSince the technician sets after the restart that re-stamped it (R11-4) clears it at the next", async () => {
     const now = Date.parse("2026-12-02T03:00:00Z");
-    const results: unknown[] = [];
-    for (const honouredSince of ["2026-12-02T03:00:00Z", "2026-12-02T05:00:00Z", "2026-12-02T02:59:00Z"]) {
-      const store = new MemoryDriverStore();
-      // Flagged while the agent's clock ran 1 h fast; NTP has since stepped it back.
-      await store.put("meta/numbersNotHonoured", { pump: 1, asked: 1, got: 41, at: now + 3600_000 });
-      const n = new ControllerNumbering(store, honouredSince, createLogger("test.pts2"), () => now);
+    const store = new MemoryDriverStore();
+    // Flagged while the agent's clock ran 1 h fast; NTP has since stepped it back.
+    await store.put("meta/numbersNotHonoured", { pump: 1, asked: 1, got: 41, at: now + 3600_000 });
+    const load = async (honouredSince: string, at: number) => {
+      const n = new ControllerNumbering(store, honouredSince, createLogger("test.pts2"), () => at);
       await n.load();
-      results.push(n.notHonoured());
-    }
-    expect(results).toContain(undefined); // some numbersHonouredSince the technician can set clears it
+      return n.notHonoured();
+    };
+    expect(await load("2026-04-01T00:00:00Z", now)).toBeDefined(); // a stale fix time clears nothing
+    expect(await load("2026-12-02T03:10:00Z", now + 1200_000)).toBeUndefined(); // set by the technician, then restarted
   });
 });

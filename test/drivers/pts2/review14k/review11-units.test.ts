@@ -76,7 +76,7 @@ it("R11-3: the sale that revealed R9-2 (confirmed without a number, our number t
   expect({ record, delivered }).toEqual({ record: 20_000, delivered: 20_000 });
 });
 
-it.skip("R11-4 (LOW, not addressed): a PTS_NUMBERS_NOT_HONOURED flag stamped ahead of the agent's clock is cleared at the next restart by a numbersHonouredSince left in the config from an EARLIER fix (months before the flag): no technician said anything about this flag", async () => {
+it("R11-4 (LOW, fixed): a PTS_NUMBERS_NOT_HONOURED flag stamped ahead of the agent's clock is cleared at the next restart by a numbersHonouredSince left in the config from an EARLIER fix (months before the flag): no technician said anything about this flag", async () => {
   const now = Date.parse("2026-12-02T03:00:00Z");
   const store = new MemoryDriverStore();
   // Raised an hour 'ahead' (the clock ran fast after boot, NTP stepped it back since); the config still
@@ -87,7 +87,7 @@ it.skip("R11-4 (LOW, not addressed): a PTS_NUMBERS_NOT_HONOURED flag stamped ahe
   expect({ flagged: n.notHonoured() !== undefined, stored: (await store.get("meta/numbersNotHonoured")) !== undefined }).toEqual({ flagged: true, stored: true });
 });
 
-it.skip("R11-5 (LOW, not addressed): fresh install whose controllerUserId (uncorroborated) is the POS's id — a typo R3-4 exists for: our PumpAuthorize is lost before the controller runs it, the attendant's POS prepays the pump meanwhile; on a controller that never renumbered, live-elsewhere parks our flow on the POS's number and revokes the POS's prepay (PumpStop)", async () => {
+it("R11-5 (LOW, fixed): fresh install whose controllerUserId (uncorroborated) is the POS's id — a typo R3-4 exists for: our PumpAuthorize is lost before the controller runs it, the attendant's POS prepays the pump meanwhile; on a controller that never renumbered, live-elsewhere parks our flow on the POS's number and revokes the POS's prepay (PumpStop)", async () => {
   const twin = await startTwin({ userId: 1 }); // the agent's login is user 1; the POS is user 2
   const { driver, events } = await openDriver(twin, { controllerUserId: 2 }); // typo, not yet corroborated
   cleanup(() => driver.close(), () => twin.close());
