@@ -126,8 +126,8 @@ class Engine implements PaymentEngine, RunnerHost {
     for (const p of this.points.all()) if (p.stopped && p.active) await p.active.feed({ type: "technician", action: "stop" });
     await this.watches.recoverHandOvers(this.scheduler.now()); // sales first: a PAID read while a flow held the till is judged on them (rv 6 #2)
     this.watches.refresh(); // lost sends of flows that ended before the restart are watched on
-    // After a restart `ctl flows --all` still shows what finished before it (a refund confirmed
-    // before a power cut), so a technician checks it before asking for another one.
+    await this.alarms.restore(this.journal); // money alarms not yet acknowledged (a finished flow's too: review 7 #1)
+    // After a restart `ctl flows --all` shows what finished before it (a confirmed refund): checked before another.
     this.flows.restoreRecent(await recentFinishedFlows(this.journal, RECENT_FLOWS, this.logger));
     if (this.opts.dispenser) this.unsubscribe = this.opts.dispenser.onEvent((e) => this.onDispenserEvent(e));
     this.clockWatch?.start((await this.journal.tail(1))[0]?.at);

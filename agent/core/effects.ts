@@ -54,7 +54,13 @@ export type Effect =
   | { readonly type: "print"; readonly receipt: ReceiptContent }
   | { readonly type: "startTimer"; readonly name: TimerName; readonly delayMs: number }
   | { readonly type: "cancelTimer"; readonly name: TimerName }
-  | { readonly type: "alarm"; readonly code: string; readonly message: string }
+  | {
+      readonly type: "alarm";
+      readonly code: string;
+      readonly message: string;
+      /** A payment the alarm says nothing was released for (review 7 #3): the refund desk accepts `ctl refund` of it as told. */
+      readonly refundable?: { readonly ersReference: string; readonly amountMinor: number; readonly currency: string; readonly point: number };
+    }
   /** Kiosk: the payment is read, hand out the product/service. */
   | { readonly type: "release"; readonly point: number; readonly amountMinor: number };
 

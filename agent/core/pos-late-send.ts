@@ -65,7 +65,8 @@ function paidTwice(s: S, o: Ok): { state: S; effects: Effect[] } {
   if (ers === s.ersReference || (s.paidAgain ?? []).includes(ers)) return { state: s, effects: [] };
   const amount = ((o.paidMinor ?? s.amountMinor) / 100).toFixed(2);
   const message = `point ${s.point}: a late invoice of this sale (${o.invoiceReference ?? "reference unknown"}) was paid too (${ers}, ${amount} ${s.currency}) after ${s.ersReference} was collected; nothing released for it — refund it: ctl refund ${ers} ${amount}`;
-  return { state: { ...s, paidAgain: [...(s.paidAgain ?? []), ers] }, effects: [{ type: "alarm", code: "paid-twice", message }] };
+  const refundable = { ersReference: ers, amountMinor: o.paidMinor ?? s.amountMinor, currency: s.currency, point: s.point };
+  return { state: { ...s, paidAgain: [...(s.paidAgain ?? []), ers] }, effects: [{ type: "alarm", code: "paid-twice", message, refundable }] };
 }
 
 /** A read of the current invoice while releasing/printing. */

@@ -6,6 +6,7 @@ import type { FlowContext } from "./effects.ts";
 import { type Step, isOpenStatus, withEffects, sentOut } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PreliminaryState } from "./preliminary-state.ts";
+import { receiptOf } from "./preliminary-documents.ts";
 import { cancel, describe, finish, retryLater } from "./preliminary-steps.ts";
 
 type S = PreliminaryState;
@@ -15,12 +16,25 @@ const CLOSING_READS = 5;
 
 /** The status read after a technician's mark-settled: open ⇒ cancel (the technician settled it otherwise). */
 export function onClosingRead(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  if (o.kind === "ok" && o.status === "PAID" && o.ersReference) return paidAtClose(s, o, ctx);
   if (o.kind === "ok") return isOpenStatus(o.status) ? cancel(s, "settled-manually") : finish(s, "settled-manually");
   if (o.kind === "result" || s.attempts + 1 >= CLOSING_READS) {
     const message = `point ${s.point}: flow ${s.flowId} marked settled, but invoice ${s.invoiceRef} could not be read (getPaymentStatus ${describe(o)}); a reservation on it may hold the customer's money until it lapses`;
     return finish(s, "settled-manually", { type: "alarm", code: "reservation-may-be-open", message });
   }
   return retryLater(s, ctx);
+}
+
+/**
+ * The closing read shows the invoice PAID with its ersReference (the park's PAID came without one,
+ * issue 9 #8): the finished flow keeps the payment, so the terminal's lost-send watches know it as
+ * this sale's (never "nothing was released for it", review 7 #4), and its receipt is written — the
+ * sale is in the journal's receipts and the bookkeeping export like any paid one.
+ */
+function paidAtClose(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext): Step<S> {
+  const settled: S = { ...s, commitMinor: o.paidMinor ?? s.commitMinor, ersReference: o.ersReference };
+  const receipt = receiptOf(settled, o.ersReference!, o.paymentDate ?? new Date(ctx.now).toISOString());
+  return finish({ ...settled, paymentDate: receipt.timestamp, receipt }, "settled-manually", { type: "print", receipt });
 }
 
 /** Cancels answered 51/48 this many times ⇒ a technician is told (the cancels go on, spaced). */

@@ -12,7 +12,9 @@
 // - a PAID of the lost send's flow (its clientInvoiceId, another ersReference than the flow's own
 //   payment) is read — so it stands, never reversed unseen — and told to a technician once with
 //   the exact command (alarm paid-unclaimed, `ctl refund ERS AMOUNT`): nothing was released for it,
-//   and a refund is never sent on a guess (the refund flow's pre-mark and check rules apply there);
+//   and a refund is never sent on a guess (the refund flow's pre-mark and check rules apply there).
+//   The alarm is kept in the journal with the payment until acknowledged (review 7 #1), and the
+//   refund desk takes that command as printed though the payment has no receipt (#3);
 // - an open current invoice while no flow holds the terminal is a late invoice of ours (every flow
 //   closes its invoice before it ends): it is superseded (§6.4) by an invoice of the watch's own,
 //   in reservation mode — a customer confirming it only reserves, never pays — which is cancelled
@@ -81,7 +83,7 @@ function expire(s: S, ctx: FlowContext): { state: S; effects: Effect[] } {
   const effects: Effect[] = gone.map((l) => ({
     type: "alarm",
     code: "lost-send-unresolved",
-    message: `terminal ${s.terminalId} (point ${l.point}): the sendInvoice of flow ${l.origin} (${amount(l.amountMinor)} ${s.currency}, sent ${new Date(l.sentAt).toISOString()}) was never answered and not seen on the terminal in ${Math.round(horizon(ctx) / 60_000)} min; no longer watched — if Glase shows an invoice with clientInvoiceId ${l.origin} paid, nothing was released for it: ctl refund ERSREFERENCE ${amount(l.amountMinor)}`,
+    message: `terminal ${s.terminalId} (point ${l.point}): the sendInvoice of flow ${l.origin} (${amount(l.amountMinor)} ${s.currency}, sent ${new Date(l.sentAt).toISOString()}) was never answered and not seen on the terminal in ${Math.round(horizon(ctx) / 60_000)} min; no longer watched — if Glase shows an invoice with clientInvoiceId ${l.origin} paid, nothing was released for it: ctl refund ERSREFERENCE ${amount(l.amountMinor)} --force --point ${l.point}`,
   }));
   return { state: { ...s, lost: s.lost.filter((l) => !gone.includes(l)), past: [...(s.past ?? []), ...gone] }, effects };
 }
@@ -102,9 +104,12 @@ function paidLate(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, l: LostSend): 
   const rest = s.lost.filter((x) => x !== l);
   const past = off ? [...(s.past ?? []), l] : s.past;
   if (s.paidSeen.includes(ers)) return { state: { ...s, lost: rest, past }, effects: [] };
-  const paid = amount(o.paidMinor ?? l.amountMinor);
+  const paidMinor = o.paidMinor ?? l.amountMinor;
+  const paid = amount(paidMinor);
   const message = `terminal ${s.terminalId} (point ${l.point}): a late invoice of flow ${l.origin} (${o.invoiceReference ?? "reference unknown"}, its sendInvoice of ${new Date(l.sentAt).toISOString()} was never answered) was paid after that flow ended (${ers}, ${paid} ${s.currency}); nothing was released for it — refund it: ctl refund ${ers} ${paid}`;
-  return { state: { ...s, lost: rest, past, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
+  // Its clientInvoiceId names the lost send: certain — the refund desk takes this payment as told (it has no receipt).
+  const refundable = { ersReference: ers, amountMinor: paidMinor, currency: s.currency, point: l.point };
+  return { state: { ...s, lost: rest, past, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message, refundable }] };
 }
 
 /** The read just answered was sent after the last superseder's cancel and after the terminal last became idle. */
@@ -136,7 +141,7 @@ function paidUnconfirmed(s: S, p: Suspect): { state: S; effects: Effect[] } {
   const head = `terminal ${s.terminalId} (point ${all[0]!.point}): the terminal's current invoice (${p.invoiceReference ?? "reference unknown"}) was paid (${p.ers}, ${paid} ${s.currency}) while a sendInvoice of flow ${origins} was never answered; its receipt names no clientInvoiceId, so its origin is unconfirmed`;
   const message = s.claimsUnknown
     ? `${head}, and the terminal's sales before this watch began are not known to it — it may be a released sale: look ${p.ers} up (ctl flows --all, the journal's receipts) and in Glase; refund it only if no sale released it`
-    : `${head} — no sale of this terminal in the journal claims it, so nothing was released for it; check it in Glase, then refund it: ctl refund ${p.ers} ${paid}`;
+    : `${head} — no sale of this terminal in the journal claims it, so nothing was released for it; check it in Glase, then refund it: ctl refund ${p.ers} ${paid} --force --point ${all[0]!.point}`;
   return { state: { ...s, paidSeen: [...s.paidSeen, p.ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
 }
 

@@ -37,6 +37,11 @@ export class RefundGuard {
 
   constructor(private readonly journal: Journal) {}
 
+  /** A payment a kept alarm told as paid with nothing released for it (agent/flows/kept-alarms.ts). */
+  unclaimedPayment(ersReference: string): Promise<{ amountMinor: number; currency: string; point: number } | undefined> {
+    return this.journal.unclaimedPayment(ersReference);
+  }
+
   /**
    * Runs `start` when `amountMinor` fits in what is left of a payment of `paidMinor`; refuses
    * with CONFLICT (naming both amounts) before anything is sent otherwise.

@@ -48,10 +48,15 @@ export async function checkedRefund(d: RefundDesk, req: RefundRequest): Promise<
   return d.guard.refund({ ersReference, amountMinor: req.amountMinor, paidMinor: payment.amountMinor, currency: payment.currency }, start);
 }
 
-/** The payment a refund refunds: its receipt in the journal, else the Invoice Service payment. */
+/**
+ * The payment a refund refunds: its receipt in the journal, else the Invoice Service payment, else
+ * a payment an alarm told as paid with nothing released for it (a late invoice of a lost send:
+ * no receipt, review 7 #3) — the alarm's `ctl refund ERS AMOUNT` works as printed.
+ */
 async function paymentOf(d: RefundDesk, ersReference: string): Promise<{ amountMinor: number; currency: string; point?: number } | undefined> {
   const receipt = await d.engine().receiptOf(ersReference);
   if (receipt) return { amountMinor: receipt.content.amountMinor, currency: receipt.content.currency, point: receipt.content.point };
   const invoice = await d.issuer?.paymentByErsReference(ersReference);
-  return invoice ? { amountMinor: invoice.amountMinor, currency: invoice.currency } : undefined;
+  if (invoice) return { amountMinor: invoice.amountMinor, currency: invoice.currency };
+  return d.guard.unclaimedPayment(ersReference);
 }

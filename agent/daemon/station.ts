@@ -16,6 +16,7 @@ import type { StationParts, StationPhase } from "./station-parts.ts";
 import { StationTerminals } from "./station-terminals.ts";
 import { invoiceListing } from "../invoice-service/listing.ts";
 import { RefundGuard } from "./refund-guard.ts";
+import { KEPT_ALARM_CODES } from "../flows/kept-alarms.ts";
 import { type RefundRequest, checkedRefund } from "./refund-request.ts";
 import { ScanWaiters } from "./scan-waiters.ts";
 import { StationAlarms } from "./station-alarms.ts";
@@ -179,7 +180,10 @@ export class Station implements StationControl {
 
   /** `ctl ack ID`: an event alarm clears; a condition's alarm is marked seen until its cause is gone. */
   async ackAlarm(id: string, by?: AdminActor): Promise<BookAlarm> {
-    return this.alarmBook.ack(id, by ? describeActor(by) : undefined);
+    const seen = this.alarmBook.ack(id, by ? describeActor(by) : undefined);
+    // A money alarm the journal keeps (agent/flows/kept-alarms.ts) is no longer raised at start.
+    if (seen.origin === "engine" && seen.flowId !== undefined && KEPT_ALARM_CODES.has(seen.code)) await this.parts.engineBase.journal.ackAlarms(seen.flowId, seen.code, Date.now());
+    return seen;
   }
 
   /** Stops the engine gracefully: no new customers, running flows get `timeoutMs` to settle. */

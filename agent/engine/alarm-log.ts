@@ -2,7 +2,10 @@
 // reports (a fault), and the station's own (the clock watch, the kiosk host). Kept in memory (the
 // daemon's alarm book, agent/alarms/book.ts, keeps their life cycle); each goes on the event stream
 // and into its point's last alarms. A device repeating the same fault every poll is one alarm.
+// Alarms that tell a technician to move money are also kept in the journal until acknowledged
+// (agent/flows/kept-alarms.ts): `restore` raises them again at start (review 7 #1).
 import type { Logger } from "../../base/log.ts";
+import type { Journal } from "../journal/types.ts";
 import type { FlowState } from "../core/transition.ts";
 import type { AlarmInfo } from "../engine-api.ts";
 
@@ -40,6 +43,11 @@ export class EngineAlarms {
     if (point !== undefined) this.onPoint(point, alarm);
     this.logger.warn("alarm", { code, flowId: a.flowId, point, message });
     this.announce(alarm);
+  }
+
+  /** At start: the kept alarms no technician has acknowledged yet are raised again (a finished flow's too). */
+  async restore(journal: Journal): Promise<void> {
+    for (const a of await journal.openAlarms()) this.raise({ ...(a.point !== undefined ? { point: a.point } : {}), flowId: a.flowId, code: a.code, message: a.message });
   }
 
   list(): AlarmInfo[] {

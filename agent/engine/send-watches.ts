@@ -41,7 +41,7 @@ function terminalOf(s: FlowState): string | undefined {
   return "terminalId" in s ? s.terminalId : undefined;
 }
 
-/** A flow's own payment on its terminal (a sale paid, or the sale a refund is of). */
+/** A flow's own payment on its terminal (a sale paid; for a refund, the sale it is of — not a claim). */
 function claimOf(s: FlowState): string | undefined {
   return "ersReference" in s && typeof s.ersReference === "string" ? s.ersReference : undefined;
 }
@@ -66,8 +66,8 @@ export class SendWatches {
     return this.known?.has(terminalId) === true;
   }
 
-  private remember(terminalId: string, ers: readonly string[], sale = false): void {
-    if (sale) (this.known ?? this.saleEnded).add(terminalId); // a sale ended here since: its payment is the current one
+  private remember(terminalId: string, ers: readonly string[], ended = false): void {
+    if (ended) (this.known ?? this.saleEnded).add(terminalId); // a sale ended here since: its payment is the current one
     const kept = this.claims.get(terminalId) ?? [];
     this.claims.set(terminalId, [...new Set([...kept.filter((x) => !ers.includes(x)), ...ers])].slice(-CLAIMS_KEPT));
   }
@@ -102,10 +102,11 @@ export class SendWatches {
     const t = terminalOf(s);
     if (t === undefined) return;
     const lost = flowKind(s).lostSendsOf?.(s) ?? [];
-    const ers = claimOf(s);
-    // Only a sale (a kind that sends invoices on the terminal) makes its payment the terminal's
-    // current invoice: a refund names a sale's payment but sends none (final review FINAL-1).
-    if (ers !== undefined) this.remember(t, [ers], flowKind(s).lostSendsOf !== undefined);
+    // Only a sale (a kind that sends invoices on the terminal) claims a payment as released and makes
+    // it the terminal's current invoice: a refund names a sale's payment but sends none (final review
+    // FINAL-1), and its reference must not take a sale's place in the bounded claims (review 7 #2).
+    const ers = flowKind(s).lostSendsOf !== undefined ? claimOf(s) : undefined;
+    if (ers !== undefined) this.remember(t, [ers], true);
     const watch = this.watchOf(t);
     if (watch) {
       const claimed = ers !== undefined ? { claimed: ers } : {};

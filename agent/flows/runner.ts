@@ -10,6 +10,7 @@ import type { Scheduler } from "../../base/clock.ts";
 import type { Journal, TransitionRecord } from "../journal/types.ts";
 import type { Logger } from "../../base/log.ts";
 import { flowKind } from "./kinds/registry.ts";
+import { keptAlarmsOf } from "./kept-alarms.ts";
 
 /** What the runner needs from its host (the engine) to perform effects. */
 export interface RunnerHost {
@@ -61,6 +62,7 @@ function sameField(a: unknown, b: unknown): boolean {
 }
 
 export function recordOf(state: FlowState, input: FlowInput, effects: readonly Effect[], at: number): TransitionRecord {
+  const alarms = keptAlarmsOf(state, effects, at);
   return {
     flowId: state.flowId,
     kind: state.kind,
@@ -72,6 +74,7 @@ export function recordOf(state: FlowState, input: FlowInput, effects: readonly E
     finished: state.phase === "finished",
     parked: state.phase === "parked",
     effects: effects.filter((e) => e.type !== "startTimer" && e.type !== "cancelTimer"),
+    ...(alarms.length > 0 ? { alarms } : {}),
   };
 }
 

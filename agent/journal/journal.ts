@@ -16,7 +16,8 @@
 import { countedRefundMinor } from "./refund-totals.ts";
 import type sqlite3 from "sqlite3";
 import { AgentError } from "../../base/errors.ts";
-import type { FlowRecord, Journal, ReceiptPage, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
+import type { FlowRecord, Journal, KeptAlarm, ReceiptPage, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
+import { ackKeptAlarms, compactKeptAlarms, insertKeptAlarms, openKeptAlarms, unclaimedPayment } from "./kept-alarms.ts";
 import { MIGRATIONS } from "./schema.ts";
 import { openDurableDatabase } from "./durable-sqlite.ts";
 
@@ -156,6 +157,8 @@ class SqliteJournal implements Journal {
     const label = `${r.flowId}:${r.stateName}`;
     this.boundary?.(`before:${label}`);
     const params = stepParams(r);
+    // A step raising an alarm to keep (rare): the step and its alarms in one transaction.
+    if (r.alarms?.length) return this.appendKeeping(r, params, label);
     return this.gate.shared(
       () =>
         new Promise<number>((resolve, reject) => {
@@ -169,6 +172,19 @@ class SqliteJournal implements Journal {
     );
   }
 
+  private async appendKeeping(r: TransitionRecord, params: unknown[], label: string): Promise<number> {
+    let seq = 0;
+    await this.transaction(async () => {
+      seq = await new Promise<number>((resolve, reject) => this.insertStep.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err) reject(fail("append", err));
+        else resolve(this.lastID);
+      }));
+      await insertKeptAlarms((sql, p) => run(this.db, sql, p), r.alarms!);
+    });
+    this.boundary?.(`after:${label}`);
+    return seq;
+  }
+
   async appendMany(records: readonly TransitionRecord[]): Promise<void> {
     if (records.length === 0) return;
     const label = `batch:${records.length}`;
@@ -176,6 +192,7 @@ class SqliteJournal implements Journal {
     await this.transaction(async () => {
       for (const r of records) {
         await new Promise<void>((resolve, reject) => this.insertStep.run(stepParams(r), (err: Error | null) => (err ? reject(fail("append", err)) : resolve())));
+        if (r.alarms?.length) await insertKeptAlarms((sql, p) => run(this.db, sql, p), r.alarms);
       }
     });
     this.boundary?.(`after:${label}`);
@@ -261,6 +278,11 @@ class SqliteJournal implements Journal {
     return [...byFlow, ...byErs.filter((r) => r.flow_id !== key)].map(receiptRecord);
   }
 
+  // Kept alarms (kept-alarms.ts).
+  openAlarms = (): Promise<readonly KeptAlarm[]> => openKeptAlarms((sql, p) => all(this.db, sql, p));
+  ackAlarms = (flowId: string, code: string, at: number): Promise<void> => this.gate.shared(() => ackKeptAlarms((sql, p) => run(this.db, sql, p), flowId, code, at));
+  unclaimedPayment = (ers: string): Promise<KeptAlarm["refundable"] | undefined> => unclaimedPayment((sql, p) => all(this.db, sql, p), ers);
+
   async stoppedPoints(): Promise<readonly number[]> {
     return (await all(this.db, "SELECT point FROM point_stops ORDER BY point")).map((r) => Number(r.point));
   }
@@ -281,6 +303,7 @@ class SqliteJournal implements Journal {
     // B-tree (steps) and the primary key (receipts) in small transactions of their own.
     const expired = "SELECT flow_id FROM flows WHERE finished = 1 AND updated_at < ?";
     const folded = await this.foldExpiredRefunds(before);
+    await this.gate.shared(() => compactKeptAlarms((sql, p) => run(this.db, sql, p), before));
     const flows = (await all(this.db, expired, [before])).map((r) => String(r.flow_id));
     if (flows.length === 0) return folded;
     const seqs = (await all(this.db, `SELECT seq FROM steps WHERE flow_id IN (${expired})`, [before])).map((r) => Number(r.seq));

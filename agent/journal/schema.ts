@@ -60,4 +60,22 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE receipts ADD COLUMN paid_at INTEGER;
   `,
+  // Alarms that tell a technician to move money (a customer's payment to give back), written in the
+  // transaction of the step that raised them and raised again at every start until acknowledged
+  // (kept-alarms.ts, review 7 #1): a finished flow's alarm is not lost at a restart.
+  `
+  CREATE TABLE kept_alarms (
+    id INTEGER PRIMARY KEY,
+    flow_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    point INTEGER,
+    message TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    refundable TEXT,
+    ers_reference TEXT,
+    acked_at INTEGER
+  );
+  CREATE INDEX kept_alarms_open ON kept_alarms(acked_at);
+  CREATE INDEX kept_alarms_by_ers_reference ON kept_alarms(ers_reference);
+  `,
 ];

@@ -18,6 +18,19 @@ export interface TransitionRecord {
   readonly parked: boolean;
   /** Intents of the effects about to run (JSON-serialisable, each with its clientReference if any). */
   readonly effects: readonly unknown[];
+  /** Alarms that tell a technician to move money: kept with this step until acknowledged (kept-alarms.ts). */
+  readonly alarms?: readonly KeptAlarm[];
+}
+
+/** An alarm kept in the journal until a technician acknowledges it (re-raised at every start). */
+export interface KeptAlarm {
+  readonly flowId: string;
+  readonly code: string;
+  readonly message: string;
+  readonly point?: number;
+  readonly at: number;
+  /** The payment it says nothing was released for (the refund desk accepts a refund of it). */
+  readonly refundable?: { readonly ersReference: string; readonly amountMinor: number; readonly currency: string; readonly point: number };
 }
 
 export interface FlowRecord {
@@ -84,6 +97,12 @@ export interface Journal {
   receipts(page?: ReceiptPage): Promise<readonly ReceiptRecord[]>;
   /** The receipts whose flow id or ersReference is `key` (both indexed), oldest first. */
   receiptsMatching(key: string): Promise<readonly ReceiptRecord[]>;
+  /** Kept alarms not yet acknowledged, oldest first. */
+  openAlarms(): Promise<readonly KeptAlarm[]>;
+  /** A technician acknowledged the alarms `code` of `flowId`: no longer raised at start. */
+  ackAlarms(flowId: string, code: string, at: number): Promise<void>;
+  /** A payment a kept alarm said nothing was released for (newest), acknowledged or not. */
+  unclaimedPayment(ersReference: string): Promise<KeptAlarm["refundable"] | undefined>;
   /** Points stopped by a technician (stop-point), until resumed. */
   stoppedPoints(): Promise<readonly number[]>;
   /** Durable when it resolves: a stopped point stays out of service across restarts. */

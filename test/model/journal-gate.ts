@@ -3,7 +3,7 @@
 // which flow hears first never depends on thread timing and a run replays exactly. The world
 // counts operations still inside SQLite to know when the process is idle (settle), and a killed
 // generation never hears back (its writes that reached SQLite stay written: the crash came after).
-import type { FlowRecord, Journal, ReceiptRecord, StepRecord, TransitionRecord } from "../../agent/journal/types.ts";
+import type { FlowRecord, Journal, KeptAlarm, ReceiptRecord, StepRecord, TransitionRecord } from "../../agent/journal/types.ts";
 import type { Generation } from "./glase-wire.ts";
 
 export interface IoTracker {
@@ -89,6 +89,16 @@ export class GatedJournal implements Journal {
   }
   stoppedPoints(): Promise<readonly number[]> {
     return this.gate(this.inner.stoppedPoints());
+  }
+  openAlarms(): Promise<readonly KeptAlarm[]> {
+    return this.gate(this.inner.openAlarms());
+  }
+  ackAlarms(flowId: string, code: string, at: number): Promise<void> {
+    this.writes++;
+    return this.gate(this.inner.ackAlarms(flowId, code, at));
+  }
+  unclaimedPayment(ers: string): Promise<KeptAlarm["refundable"] | undefined> {
+    return this.gate(this.inner.unclaimedPayment(ers));
   }
   setPointStopped(point: number, stopped: boolean, at: number): Promise<void> {
     this.writes++;
