@@ -229,7 +229,7 @@ export class Sessions {
     const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
     // The plausible track (a kWh/Wh slip is no growth), checked again against the rated power between the replies.
-    this.evidence.observeSample(s.transactionId, plausible?.milli ?? s.plausible?.milli ?? milli, req.meterValue.some((v) => v.sampledValue.some((x) => x.context === "Trigger")));
+    this.evidence.observeSample(s.transactionId, plausible?.milli ?? s.plausible?.milli ?? milli, req.meterValue.some((v) => v.sampledValue.some((x) => x.context === "Trigger")), reading.at);
     if ((outcome.kind !== "same" && outcome.kind !== "stale") || plausible !== s.plausible) await this.book.put({ ...applySample(s, outcome), milli, amountMinor, ...(plausible ? { plausible } : {}) });
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};
