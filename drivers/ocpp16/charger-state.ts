@@ -15,8 +15,6 @@ export interface ConnectorState {
   readonly info?: string;
   /** When it arrived (agent clock). */
   readonly at: number;
-  /** Its own timestamp (the charger's clock, ms), if it carried a readable one. */
-  readonly stampedAt?: number;
 }
 
 export interface ChargerRuntime {
@@ -35,35 +33,31 @@ export interface ChargerRuntime {
   unknownConnectorLogged?: boolean;
   /** The schema violations of this charger already logged (validation.ts: accepted, the bad part dropped), and whether they were alarmed. */
   readonly schemaProblems: Set<string>;
-  /** The least (arrival − own timestamp) over the charger's stamped messages (ms): observeChargerClock. */
-  leastDelayMs?: number;
+  /** The least (arrival − own timestamp) over the charger's stamped MeterValues (ms): observeMeterClock. */
+  leastMeterDelayMs?: number;
 }
 
 /**
- * A message of the charger's stamped `stampedAt` (its clock) arrived at `arrivedAt` (the agent's).
- * Whatever the charger's clock offset, every message arrives after it is taken, so arrival −
- * stamp ≥ −offset for each: the least of them bounds the offset, and a message stamped s was
- * taken at the latest at s + that least (agent clock). A message stamped ahead (a firmware module
- * in local time marked Z, a clock stepped back) lowers it: every status then looks older than it
- * is — never a queued one newer. Kept for the runtime's life (in memory): a charger whose
- * every message the agent has seen was queued gives no bound beyond arrival.
+ * A MeterValues of the charger's stamped `stampedAt` (its meter's clock) arrived at `arrivedAt`
+ * (the agent's). Whatever that clock's offset, every sample arrives after it is taken, so
+ * arrival − stamp ≥ −offset for each: the least of them bounds the offset, and a sample stamped s
+ * was taken at the latest at s + that least (agent clock; session-evidence.ts). Only the
+ * MeterValues' own stamps (review 12l #4): a firmware whose status module stamps another clock
+ * (local time marked Z) must not move the meter's bound. A sample stamped ahead of the others
+ * lowers it: every sample then looks older than it is — never a queued one newer (no evidence:
+ * the stop is sent again, and the progress settled at the last safe moment). Kept for the
+ * runtime's life (in memory).
  */
-export function observeChargerClock(rt: ChargerRuntime, stampedAt: number, arrivedAt: number): void {
+export function observeMeterClock(rt: ChargerRuntime, stampedAt: number, arrivedAt: number): void {
   if (!Number.isFinite(stampedAt)) return;
-  rt.leastDelayMs = Math.min(rt.leastDelayMs ?? Infinity, arrivedAt - stampedAt);
+  rt.leastMeterDelayMs = Math.min(rt.leastMeterDelayMs ?? Infinity, arrivedAt - stampedAt);
 }
 
-/** The charger's own timestamps in a message it sent (StatusNotification, Start/StopTransaction, MeterValues), ms; unreadable ones left out. */
-export function stampsOf(params: unknown): number[] {
-  const p = params as { timestamp?: unknown; meterValue?: unknown } | null;
-  if (typeof p !== "object" || p === null) return [];
-  const raw = [p.timestamp, ...(Array.isArray(p.meterValue) ? p.meterValue.map((v) => (v as { timestamp?: unknown } | null)?.timestamp) : [])];
-  return raw.filter((t): t is string => typeof t === "string").map((t) => Date.parse(t)).filter((t) => Number.isFinite(t));
-}
-
-/** The latest agent time a connector state can have been taken at: its arrival, or earlier by its own stamp. */
-function takenBy(rt: ChargerRuntime, st: ConnectorState): number {
-  return st.stampedAt !== undefined && rt.leastDelayMs !== undefined ? Math.min(st.at, st.stampedAt + rt.leastDelayMs) : st.at;
+/** The meter's own timestamps in a MeterValues the charger sent, ms; unreadable ones left out. */
+export function meterStampsOf(params: unknown): number[] {
+  const p = params as { meterValue?: unknown } | null;
+  if (typeof p !== "object" || p === null || !Array.isArray(p.meterValue)) return [];
+  return p.meterValue.map((v) => (v as { timestamp?: unknown } | null)?.timestamp).filter((t): t is string => typeof t === "string").map((t) => Date.parse(t)).filter((t) => Number.isFinite(t));
 }
 
 /** One charger as a technician sees it. */
@@ -97,7 +91,7 @@ export function snapshotOf(rt: ChargerRuntime): ChargerSnapshot {
 }
 
 /** What the sessions ask of the chargers (SessionHost): the open link, whether what it says can be believed, its connectors' states. */
-export function chargerQueries(runtimes: ReadonlyMap<string, ChargerRuntime>): Pick<SessionHost, "link" | "known" | "connectedSince" | "connectorStatus" | "freshStatus" | "statusAt" | "statusTakenBy"> {
+export function chargerQueries(runtimes: ReadonlyMap<string, ChargerRuntime>): Pick<SessionHost, "link" | "known" | "connectedSince" | "connectorStatus" | "freshStatus" | "statusAt" | "meterClockBound"> {
   return {
     link: (id) => {
       const l = runtimes.get(id)?.link;
@@ -118,10 +112,6 @@ export function chargerQueries(runtimes: ReadonlyMap<string, ChargerRuntime>): P
       return rt?.link?.open === true && st !== undefined && rt.connectedAt !== undefined && st.at >= rt.connectedAt ? st.status : undefined;
     },
     statusAt: (id, connectorId) => runtimes.get(id)?.connectors.get(connectorId)?.at,
-    statusTakenBy: (id, connectorId) => {
-      const rt = runtimes.get(id);
-      const st = rt?.connectors.get(connectorId);
-      return rt && st ? takenBy(rt, st) : undefined;
-    },
+    meterClockBound: (id) => runtimes.get(id)?.leastMeterDelayMs,
   };
 }

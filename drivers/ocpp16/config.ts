@@ -96,7 +96,7 @@ export const Ocpp16ConfigSchema = z
      * the rated powers (maxPowerW) are in the chargers' time, so what they bound on the agent's
      * real clock (a reading's step, a settlement without meterStop) is scaled by 1000 / this.
      */
-    chargerSecondMs: z.number().int().positive().default(1000),
+    chargerSecondMs: z.number().positive().default(1000),
     /**
      * ConnectionTimeOut set on every charger: how long it waits, cable in, for the session to start.
      * It must outlast the customer's confirmation (flows.reservationWaitS; a station raises it to

@@ -23,7 +23,7 @@ import { CentralSystem, type TlsMaterial } from "./central-system.ts";
 import type { ChargerLink, InboundHandler } from "./charger-link.ts";
 import type { Ocpp16Config } from "./config.ts";
 import { OCPP16, type BootNotificationReq, type ChargePointStatus, type StatusNotificationReq } from "./messages.ts";
-import { type ChargerRuntime, type ChargerSnapshot, chargerQueries, observeChargerClock, snapshotOf, stampsOf } from "./charger-state.ts";
+import { type ChargerRuntime, type ChargerSnapshot, chargerQueries, meterStampsOf, observeMeterClock, snapshotOf } from "./charger-state.ts";
 import { type ChargerSetupDeps, configureCharger } from "./charger-setup.ts";
 import { cablePlugged, pointStateOf } from "./readings.ts";
 import { SaleBook } from "./sales.ts";
@@ -201,8 +201,8 @@ export class Ocpp16Controller implements DispenserController {
     const on = (action: string, handler: InboundHandler) =>
       link.handle(action, async (params) => {
         rt.lastSeen = this.scheduler.now();
-        // Every stamp bounds the charger's clock offset: when a stamped status was taken (charger-state.ts).
-        for (const at of stampsOf(params)) observeChargerClock(rt, at, rt.lastSeen);
+        // Every sample's stamp bounds the meter clock's offset: when a sample was taken at the latest (charger-state.ts).
+        if (action === "MeterValues") for (const at of meterStampsOf(params)) observeMeterClock(rt, at, rt.lastSeen);
         try {
           return await handler(params);
         } catch (err) {
@@ -287,8 +287,7 @@ export class Ocpp16Controller implements DispenserController {
       return {};
     }
     const prev = rt.connectors.get(p.connectorId)?.status;
-    const stampedAt = p.timestamp !== undefined ? Date.parse(p.timestamp) : NaN;
-    rt.connectors.set(p.connectorId, { status: p.status, errorCode: p.errorCode, ...(p.info !== undefined ? { info: p.info } : {}), at: this.scheduler.now(), ...(Number.isFinite(stampedAt) ? { stampedAt } : {}) });
+    rt.connectors.set(p.connectorId, { status: p.status, errorCode: p.errorCode, ...(p.info !== undefined ? { info: p.info } : {}), at: this.scheduler.now() });
     const warn = p.errorCode !== "NoError" && p.status !== "Faulted" ? this.logThrottle.admit(`${id}\u0000charger_warning`) : undefined;
     if (warn) this.log.warn("charger_warning", { chargePointId: id, connectorId: p.connectorId, status: p.status, errorCode: p.errorCode, info: p.info, ...warn });
     if (p.connectorId === 0) {

@@ -12,9 +12,9 @@
 //   meterStop − meterStart and raises OCPP_METER_DISAGREES naming the figures.
 // - Only when meterStop < meterStart (the register was reset during the session: a charger
 //   reboot, a meter swap), when meterStop − meterStart is more than twice the rated power could
-//   deliver in the session (plus a few Wh: the step rule's bound) AND more than the reservation
-//   buys (a zero-based meterStart with an absolute meterStop, a corrupted one —
-//   OCPP_METER_DISAGREES), or when no StopTransaction ever came, is the progress seen settled —
+//   deliver in the session (plus a few Wh: the step rule's bound) — a zero-based meterStart with
+//   an absolute meterStop, a corrupted one, below the reservation as above it:
+//   OCPP_METER_DISAGREES —, or when no StopTransaction ever came, is the progress seen settled —
 //   never above what the connector's rated power could deliver in the session's time
 //   (plausibleWh), and always with an alarm (OCPP_METER_RESET / the caller's).
 // - Progress: energy = carried + (register − base). base starts at meterStart, carried at 0.
@@ -164,23 +164,49 @@ export interface Settlement {
 export interface Plausibility {
   readonly maxPowerW: number;
   readonly elapsedMs: number;
-  /** The energy the session's reservation buys (Wh): a meterStop within it is never "impossible" (settleAtStop). */
-  readonly reservedWh?: number;
+  /**
+   * The session's time that bounds a meterStop (ms; default elapsedMs): the charger's own span
+   * from StartTransaction to StopTransaction, never above elapsedMs (stopElapsedMs) — and why.
+   */
+  readonly stopElapsedMs?: number;
+  readonly stopBasis?: string;
 }
 
-/** The most a whole session may meter by the step rule's sanity bound (twice the rated power, a few Wh): a meterStop above it is no end reading. */
-function sanityWh(bound: Plausibility): number {
-  return Math.ceil((bound.maxPowerW * STEP_POWER_FACTOR * Math.max(0, bound.elapsedMs)) / 3_600_000) + STEP_SLACK_WH;
+/** The most a span of `elapsedMs` may meter by the step rule's sanity bound (twice the rated power, a few Wh). */
+function sanityWh(maxPowerW: number, elapsedMs: number): number {
+  return Math.ceil((maxPowerW * STEP_POWER_FACTOR * Math.max(0, elapsedMs)) / 3_600_000) + STEP_SLACK_WH;
+}
+
+/** How coarse a charger's timestamps may be (ms): OCPP dateTimes are often whole seconds. */
+const STAMP_RESOLUTION_MS = 1000;
+
+/**
+ * The session's time a meterStop is bounded by (review 12l #2): the charger's own span from its
+ * StartTransaction's timestamp to its StopTransaction's (one clock minus itself: its offset
+ * cancels), plus one stamp's resolution, never above the agent's time from the authorization to
+ * the stop's arrival (`agentElapsedMs`). So a StopTransaction queued offline and delivered late
+ * gains nothing by its lateness: the same message settles the same whenever it comes. A stamp
+ * unreadable, or a stop stamped before its start (a clock stepped back), gives the agent's time
+ * — the charger's clock tells nothing then — and says so (`odd`).
+ */
+export function stopElapsedMs(agentElapsedMs: number, startStampAt: number | undefined, stopStampAt: number): { ms: number; basis: string; odd?: string } {
+  const agent = Math.max(0, agentElapsedMs);
+  const known = startStampAt !== undefined && Number.isFinite(startStampAt) && Number.isFinite(stopStampAt);
+  const odd = !known ? "the charger's StartTransaction and StopTransaction timestamps are not both readable" : stopStampAt < startStampAt ? `the stop is stamped ${Math.round((startStampAt - stopStampAt) / 1000)} s before the start` : undefined;
+  if (odd) return { ms: agent, basis: `the session's ${Math.round(agent / 1000)} s on the agent's clock (${odd})`, odd };
+  const charger = stopStampAt - startStampAt! + STAMP_RESOLUTION_MS;
+  const ms = Math.min(agent, charger);
+  return { ms, basis: ms < agent ? `the charger's ${Math.round(charger / 1000)} s from its StartTransaction to its StopTransaction timestamp` : `the session's ${Math.round(agent / 1000)} s on the agent's clock` };
 }
 
 /**
- * Above this a meterStop − meterStart is no end reading: beyond the sanity bound and beyond what
- * the reservation buys. Below the reservation a figure above the rated power is settled as is — a
- * charger faster than its configured maxPowerW is stopped at the reservation by the limit stop,
- * and the customer pays at most the reservation anyway; above both, only a wrong register is left.
+ * Above this a meterStop − meterStart is no end reading (review 12l #1): more than the connector
+ * could deliver in the session by the step rule's own margin — below the reservation as above it:
+ * there the customer would pay for energy nothing metered. A charger truly faster than twice its
+ * configured maxPowerW is a configuration error, and the alarm is how the operator hears of it.
  */
 function impossibleAboveWh(bound: Plausibility): number {
-  return Math.max(sanityWh(bound), bound.reservedWh ?? 0);
+  return sanityWh(bound.maxPowerW, bound.stopElapsedMs ?? bound.elapsedMs);
 }
 
 /** What a session settles when it ended without a usable meterStop: its progress, never above the plausible bound. */
@@ -198,16 +224,16 @@ export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bou
   const last = lastOf(t);
   const resets = t.meterResets ?? 0;
   if (meterStop >= start && bound && meterStop - start > impossibleAboveWh(bound)) {
-    // More than the connector could deliver in the whole session, by the step rule's own margin,
-    // and more than the reservation buys (review 12k #3: a zero-based meterStart with an absolute
-    // register in meterStop, a corrupted meterStop): not the charger's end reading but a wrong one,
-    // which would commit the whole reservation — the plausible progress is settled.
+    // More than the connector could deliver in the whole session, by the step rule's own margin
+    // (review 12k #3, 12l #1: a zero-based meterStart with an absolute register in meterStop, a
+    // corrupted meterStop): not the charger's end reading but a wrong one — the plausible progress
+    // is settled.
     const p = settleProgress(settleable, bound);
     return {
       milli: p.milli,
       alarm: {
         code: "OCPP_METER_DISAGREES",
-        message: `${what}: meterStop ${meterStop} − meterStart ${start} = ${meterStop - start} Wh is more than ${STEP_POWER_FACTOR} × ${bound.maxPowerW} W could deliver in the session's ${Math.round(bound.elapsedMs / 1000)} s (at most ${sanityWh(bound)} Wh)${bound.reservedWh !== undefined ? ` and than the reservation buys (${bound.reservedWh} Wh)` : ""}; settled the progress seen, ${p.milli} Wh${p.capped ? ` (capped from ${settleable.milli} Wh at the rated power)` : ""} (the samples reached ${last} Wh)${settleable.implausible ? `, ${settleable.implausible} reading(s) above the rated power ignored` : ""}`,
+        message: `${what}: meterStop ${meterStop} − meterStart ${start} = ${meterStop - start} Wh is more than ${STEP_POWER_FACTOR} × ${bound.maxPowerW} W could deliver in ${bound.stopBasis ?? `the session's ${Math.round(bound.elapsedMs / 1000)} s`} (at most ${impossibleAboveWh(bound)} Wh); settled the progress seen, ${p.milli} Wh${p.capped ? ` (capped from ${settleable.milli} Wh at the rated power)` : ""} (the samples reached ${last} Wh)${settleable.implausible ? `, ${settleable.implausible} reading(s) above the rated power ignored` : ""}`,
       },
     };
   }

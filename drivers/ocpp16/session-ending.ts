@@ -170,12 +170,13 @@ export class SessionEnding {
 
   /**
    * No StopTransaction a stopTimeoutS after RemoteStop. An overrun only on evidence that the
-   * charger certainly still charges AFTER it had the stop: its connector reported Charging on the
-   * current connection after it ACCEPTED the stop (and, if the status is stamped, not taken before:
-   * charger-state.ts statusTakenBy), or its register grew between two replies to
-   * the agent's own TriggerMessage sent after that answer (session-evidence.ts: a lower bound, no
-   * clock involved). A sample merely arriving after the stop is no evidence (it may have been
-   * taken long before it: in flight, or queued while offline), and a status reported after the stop that is out of a transaction (Finishing, Available) vetoes
+   * charger's REGISTER grew after it ACCEPTED the stop (session-evidence.ts): between two replies to
+   * the agent's own TriggerMessage sent after that answer (no clock involved), or between two
+   * samples its meter stamped after the answer and the ramp-down (by the meter clock's bound). A
+   * status alone is never evidence (review 12l #3: a Charging queued offline, unstamped, arrives
+   * after the answer of a charger that obeyed), nor is a sample merely arriving after the stop
+   * (in flight, or queued while offline). A status reported after the stop that is out of a
+   * transaction (Finishing, Available) vetoes
    * the overrun: that is the "StopTransaction missing" path (metered amount). Nothing conclusive:
    * the stop is sent again and the StopTransaction (meterStop − meterStart, exact) awaited — until
    * the last safe moment, when the plausible progress is settled (settleUnconfirmed).
@@ -189,18 +190,13 @@ export class SessionEnding {
     const statusAt = this.host.statusAt(s.chargePointId, s.connectorId) ?? -Infinity;
     const reportedAfterStop = status !== undefined && statusAt >= since;
     const stoppedSaysCharger = reportedAfterStop && !inTransaction(status);
-    // Charging (energy flowing; not Suspended*) reported after the charger answered the stop — and
-    // after the ramp-down allowance the register checks get too: a car and charger ramping down, or
-    // the answer to a status trigger asked for before the stop, still say Charging for a moment.
-    // Only once the charger accepted the stop: one still queued behind other calls (ocpp-rpc sends
-    // one at a time, review 12h) or one it Rejected (review 12k #1) is no stop the charger had.
-    // Judged by when the status can have been TAKEN at the latest (review 12k #2): a Charging a
-    // charger queued while offline and stamped then is delivered after the answer, yet no
-    // evidence; a skewed clock only makes a live status look older (then the register decides).
-    const takenBy = this.host.statusTakenBy(s.chargePointId, s.connectorId) ?? -Infinity;
-    const chargingAfterStop = status === "Charging" && stop?.confAt !== undefined && Math.min(statusAt, takenBy) >= Math.max(since, stop.confAt + this.rampDownMs());
-    const grewAfterStop = this.evidence.chargedAfterStop(transactionId, this.plausible.realPowerW(s));
-    if (stoppedSaysCharger || (!chargingAfterStop && !grewAfterStop)) {
+    // Register growth after the charger accepted the stop — and after the ramp-down allowance (a
+    // car and charger ramping down still draw for a moment). Only once the charger accepted the
+    // stop: one still queued behind other calls (ocpp-rpc sends one at a time, review 12h) or one it
+    // Rejected (review 12k #1) is no stop the charger had.
+    const after = stop?.confAt !== undefined ? Math.max(since, stop.confAt + this.rampDownMs()) : Infinity;
+    const grewAfterStop = this.evidence.chargedAfterStop(transactionId, this.plausible.realPowerW(s), after, this.host.meterClockBound(s.chargePointId));
+    if (stoppedSaysCharger || !grewAfterStop) {
       const pastDeadline = this.host.scheduler.now() >= this.settleBy(s);
       this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown", reportedAfterStop, pastDeadline });
       if (pastDeadline) this.settleUnconfirmed(transactionId, status, reportedAfterStop);
@@ -209,7 +205,7 @@ export class SessionEnding {
       return;
     }
     const limitMilli = limitMilliFor(s.limitMinor, s.unitPriceMinor);
-    this.host.log.error("remote_stop_ignored", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli, evidence: grewAfterStop ? "register grew after the stop" : "Charging reported after the stop" });
+    this.host.log.error("remote_stop_ignored", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, metered: s.milli, evidence: grewAfterStop === "trigger" ? "register grew between replies to triggers after the stop" : "register grew in samples stamped after the stop" });
     void this.finish(
       transactionId,
       // The energy the reservation buys, never a raw figure above it (one bad reading can be
@@ -218,7 +214,7 @@ export class SessionEnding {
       {
         alarm: {
           code: "OCPP_STOP_IGNORED",
-          message: `charger ${s.chargePointId} kept transaction ${s.ocppTransactionId} running ${Math.round(this.host.stopTimeoutMs / 1000)} s after RemoteStopTransaction (${grewAfterStop ? "its register grew between two readings the agent asked for after the stop" : "it reported Charging after answering the stop"}): settled as an overrun`,
+          message: `charger ${s.chargePointId} kept transaction ${s.ocppTransactionId} running ${Math.round(this.host.stopTimeoutMs / 1000)} s after RemoteStopTransaction (${grewAfterStop === "trigger" ? "its register grew between two readings the agent asked for after the stop" : "its register grew between two samples its meter stamped after it answered the stop"}): settled as an overrun`,
         },
       },
     ).catch(onBackgroundFailure(this.host, "overrun settlement", transactionId));

@@ -2,9 +2,8 @@
 // starts again from the next messages): the evidence an overrun verdict rests on, and the size of
 // the last meter step (the margin of the limit stop).
 //
-// An overrun charges the whole reservation, so its evidence must be a LOWER bound: energy that
-// certainly flowed after the charger had the stop — something the agent itself caused after the
-// stop, never the charger's own timestamps. A charger back from an outage drains its transaction
+// An overrun charges the whole reservation, so its evidence must be register growth after the
+// charger had the stop — never a status alone (review 12l #3). A charger back from an outage drains its transaction
 // queue after the stop (every sample arrives after it, each taken long before), and a charger
 // without a running clock stamps every sample alike: no stamp says when a sample was read.
 // So, after the RemoteStop's answer, the agent asks for the register (TriggerMessage
@@ -13,12 +12,23 @@
 // energy that flowed after it, with no clock involved. Replies are matched to triggers in the
 // order the triggers were sent (one connection is one ordered stream; an earlier trigger's late
 // reply is taken for that earlier trigger, never for a later one). Every other sample —
-// periodic, queued, unsolicited — is progress only. A charger that refuses TriggerMessage
-// (optional in 1.6) gives no register evidence: the last safe moment settles its progress.
+// periodic, queued, unsolicited — is progress only, unless its OWN stamp puts it after the
+// stop: a sample stamped s was taken at the latest at s + the least (arrival − stamp) of the
+// charger's samples (charger-state.ts: an upper bound on when it was taken, whatever the meter
+// clock's offset), so a queued sample, stamped when it was read, is never after the stop; growth
+// between two samples that arrived after the answer and whose bound lies past the ramp-down is
+// energy after the stop as far as the charger's own meter clock tells (review 12l #3/#4: a
+// charger without TriggerMessage that accepts the stop and charges on). An unstamped sample, or
+// a meter clock stamped ahead of itself, only loses evidence. A status alone is never evidence
+// (review 12l #3: an unstamped Charging queued offline arrives after the answer). A charger that
+// gives no register evidence is sent the stop again until the last safe moment, which settles
+// its progress.
 import type { SessionHost } from "./session-host.ts";
 
 /** Readings of triggers sent after the stop kept per session (the evidence needs two). */
 const TRIGGERED_KEPT = 16;
+/** Unsolicited samples arrived after the stop's answer kept per session (the latest). */
+const SAMPLES_KEPT = 32;
 
 interface StopWindow {
   /** When the first RemoteStop of this connection went out (agent clock). */
@@ -46,6 +56,8 @@ export class SessionEvidence {
   private readonly triggers = new Map<string, Trigger[]>();
   /** The session's plausible progress at each reply to a trigger sent after the stop's answer, and when it arrived (agent clock), in arrival order. */
   private readonly triggered = new Map<string, { milli: number; sentAt: number; at: number }[]>();
+  /** The session's plausible progress at each stamped sample (not a trigger's reply) arrived after the stop's answer: its meter stamp (ms) and arrival (agent clock). */
+  private readonly sampled = new Map<string, { milli: number; stampedAt: number; at: number }[]>();
 
   constructor(private readonly host: Pick<SessionHost, "scheduler">) {}
 
@@ -64,6 +76,7 @@ export class SessionEvidence {
       // for them, not for this window's triggers (which would make a pre-stop reading evidence).
       this.stops.set(transactionId, { sentAt: now });
       this.triggered.delete(transactionId);
+      this.sampled.delete(transactionId);
       for (const t of this.triggers.get(transactionId) ?? []) t.afterStop = false;
     }
     return () => {
@@ -121,10 +134,18 @@ export class SessionEvidence {
    * A MeterValues sample arrived now and left the session's PLAUSIBLE progress (metering.ts: a bit
    * flip or a kWh/Wh slip is no step of it) at `milli`. `triggered`: its
    * context is "Trigger". The reply to the oldest trigger still waiting; kept as evidence if that
-   * trigger went out after the charger had answered the stop. Anything else is progress only.
+   * trigger went out after the charger had answered the stop. Any other sample arrived after the
+   * answer is kept with its meter stamp (`stampedAt`, ms; NaN none): chargedAfterStop judges it.
    */
-  observeSample(transactionId: string, milli: number, triggered: boolean): void {
-    if (!triggered) return;
+  observeSample(transactionId: string, milli: number, triggered: boolean, stampedAt = NaN): void {
+    if (!triggered) {
+      if (!this.stopAnswered(transactionId) || !Number.isFinite(stampedAt)) return;
+      let kept = this.sampled.get(transactionId);
+      if (!kept) this.sampled.set(transactionId, (kept = []));
+      kept.push({ milli, stampedAt, at: this.host.scheduler.now() });
+      if (kept.length > SAMPLES_KEPT) kept.shift();
+      return;
+    }
     const queue = this.triggers.get(transactionId);
     const t = queue?.shift();
     if (!t?.afterStop) return;
@@ -135,19 +156,25 @@ export class SessionEvidence {
   }
 
   /**
-   * The register grew between two replies to triggers sent after the charger answered the stop —
-   * by no more than the connector's rated power (`maxPowerW`, agent clock; twice it, and a few Wh
-   * of rounding, as metering.ts allows a step) could deliver in the time the two readings were
-   * taken within (from the first trigger's sending to the last reply's arrival): more is a
-   * reading the charger got wrong (a kWh/Wh slip, a bit flip), not evidence.
+   * How the register grew after the charger answered the stop, if it did (undefined: no evidence).
+   * "trigger": between two replies to triggers sent after the answer. "stamped": between two
+   * unsolicited samples taken, by their own stamps, no earlier than `after` (agent clock; the
+   * answer plus the ramp-down) — `meterClockBoundMs`: the charger's least (arrival − stamp),
+   * undefined: no bound (no evidence). Either by no more than the connector's rated power
+   * (`maxPowerW`, agent clock; twice it, and a few Wh of rounding, as metering.ts allows a step)
+   * could deliver in the time the readings were taken within: more is a reading the charger got
+   * wrong (a kWh/Wh slip, a bit flip), not evidence.
    */
-  chargedAfterStop(transactionId: string, maxPowerW: number): boolean {
+  chargedAfterStop(transactionId: string, maxPowerW: number, after: number, meterClockBoundMs: number | undefined): "trigger" | "stamped" | undefined {
+    const within = (growth: number, fromMs: number, toMs: number) => growth > 0 && growth <= Math.ceil((maxPowerW * 2 * Math.max(0, toMs - fromMs)) / 3_600_000) + 10;
     const kept = this.triggered.get(transactionId) ?? [];
-    if (kept.length < 2) return false;
-    const first = kept[0]!;
-    const last = kept.at(-1)!;
-    const growth = last.milli - first.milli;
-    return growth > 0 && growth <= Math.ceil((maxPowerW * 2 * Math.max(0, last.at - first.sentAt)) / 3_600_000) + 10;
+    if (kept.length >= 2 && within(kept.at(-1)!.milli - kept[0]!.milli, kept[0]!.sentAt, kept.at(-1)!.at)) return "trigger";
+    const confAt = this.stops.get(transactionId)?.confAt;
+    if (meterClockBoundMs === undefined || confAt === undefined) return undefined;
+    // Judged now, with the bound as it is now: a queue drained since lowers it for every sample.
+    const taken = (this.sampled.get(transactionId) ?? []).filter((k) => Math.min(k.at, k.stampedAt + meterClockBoundMs) >= after);
+    if (taken.length >= 2 && within(taken.at(-1)!.milli - taken[0]!.milli, confAt, taken.at(-1)!.at)) return "stamped";
+    return undefined;
   }
 
   /** The session has ended: nothing of it is needed any more. */
@@ -157,5 +184,6 @@ export class SessionEvidence {
     this.rejectedStops.delete(transactionId);
     this.triggers.delete(transactionId);
     this.triggered.delete(transactionId);
+    this.sampled.delete(transactionId);
   }
 }

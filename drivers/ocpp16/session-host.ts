@@ -39,7 +39,7 @@ export interface SessionHost {
   freshStatus(chargePointId: string, connectorId: number): ChargePointStatus | undefined;
   /** When (agent clock) the connector's current status was reported (undefined: never). */
   statusAt(chargePointId: string, connectorId: number): number | undefined;
-  /** The latest agent time the connector's current status can have been taken at (charger-state.ts; undefined: never reported). */
-  statusTakenBy(chargePointId: string, connectorId: number): number | undefined;
+  /** The least (arrival − stamp) over the charger's stamped MeterValues (ms; charger-state.ts): a sample stamped s was taken by s + this (undefined: none seen). */
+  meterClockBound(chargePointId: string): number | undefined;
   emit(event: DispenserEvent): void;
 }

@@ -2,7 +2,7 @@
 // by the connector's rated power on the agent's clock (metering.ts holds the rule) — the only
 // progress a session may be settled with when there is no usable meterStop.
 import { priceOf } from "../../base/money.ts";
-import { applySample, DEFAULT_MAX_POWER_W, sampleOutcome, settleProgress, type Plausibility } from "./metering.ts";
+import { applySample, DEFAULT_MAX_POWER_W, sampleOutcome, settleProgress, stopElapsedMs, type Plausibility } from "./metering.ts";
 import type { PlausibleTrack, Sale } from "./sales.ts";
 import type { SessionHost } from "./session-host.ts";
 
@@ -55,6 +55,19 @@ export class SessionPlausibility {
    */
   plausibility(s: Sale): Plausibility {
     return { maxPowerW: this.realPowerW(s), elapsedMs: this.host.scheduler.now() - s.authorizedAt };
+  }
+
+  /**
+   * What bounds a StopTransaction's meterStop (review 12l #2): the session's plausibility, with the
+   * time a meterStop is judged by taken from the charger's own StartTransaction and StopTransaction
+   * timestamps (`stopStampAt`), never from when the agent processed the stop — which a queued
+   * StopTransaction would stretch by the charger's whole time offline. `odd`: the stamps could not
+   * be used (the agent's time was taken).
+   */
+  stopPlausibility(s: Sale, stopStampAt: number): Plausibility & { odd?: string } {
+    const p = this.plausibility(s);
+    const t = stopElapsedMs(p.elapsedMs, s.meterStartAt, stopStampAt);
+    return { ...p, stopElapsedMs: t.ms, stopBasis: t.basis, ...(t.odd ? { odd: t.odd } : {}) };
   }
 
   progressSettlement(s: Sale): { milli: number; amountMinor: number } {

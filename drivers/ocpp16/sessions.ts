@@ -29,7 +29,7 @@ import { LogThrottle } from "./log-throttle.ts";
 import { applySample, sampleOutcome, settleAtStop } from "./metering.ts";
 import { describeSampledValues, energyRegister, endReasonOf, idTagFor, inTransaction } from "./readings.ts";
 import type { Sale, SaleBook } from "./sales.ts";
-import { limitMilliFor, SessionEnding, triggerFailure } from "./session-ending.ts";
+import { SessionEnding, triggerFailure } from "./session-ending.ts";
 import { SessionEvidence } from "./session-evidence.ts";
 import type { PointBinding, SessionHost } from "./session-host.ts";
 import { SessionPlausibility, settleableOf } from "./session-plausibility.ts";
@@ -229,7 +229,7 @@ export class Sessions {
     const milli = grew ? outcome.milli : s.milli;
     const amountMinor = priceOf(milli, s.unitPriceMinor);
     // The plausible track (a kWh/Wh slip is no growth), checked again against the rated power between the replies.
-    this.evidence.observeSample(s.transactionId, plausible?.milli ?? s.plausible?.milli ?? milli, req.meterValue.some((v) => v.sampledValue.some((x) => x.context === "Trigger")));
+    this.evidence.observeSample(s.transactionId, plausible?.milli ?? s.plausible?.milli ?? milli, req.meterValue.some((v) => v.sampledValue.some((x) => x.context === "Trigger")), reading.at);
     if ((outcome.kind !== "same" && outcome.kind !== "stale") || plausible !== s.plausible) await this.book.put({ ...applySample(s, outcome), milli, amountMinor, ...(plausible ? { plausible } : {}) });
     const now = this.book.get(s.transactionId);
     if (now?.state !== "delivering") return {};
@@ -277,7 +277,8 @@ export class Sessions {
       }
       return answer; // a repeat, or late: answered again, never a second end
     }
-    const bound = { ...this.plausible.plausibility(s), reservedWh: limitMilliFor(s.limitMinor, s.unitPriceMinor) };
+    const bound = this.plausible.stopPlausibility(s, Date.parse(req.timestamp));
+    if (bound.odd) this.host.log.warn("stop_timestamp_unusable", { chargePointId, point: s.point, transactionId: req.transactionId, timestamp: req.timestamp, why: bound.odd });
     const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`, bound, settleableOf(s));
     if (settled.alarm) this.host.log.warn("meter_stop_disputed", { chargePointId, point: s.point, meterStop: req.meterStop, meterStart: s.meterStartWh, metered: s.milli, settled: settled.milli, code: settled.alarm.code });
     await this.ending.finish(

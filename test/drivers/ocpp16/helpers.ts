@@ -95,3 +95,15 @@ export async function pluggedAndAuthorized(rig: Rig, cp: VirtualChargePoint, cmd
   await rig.events.waitFor(isCall, 5_000, "call");
   await rig.driver.authorize(cmd);
 }
+
+/**
+ * The declared time of a scripted charger (the review12* hand chargers): it delivers its scripted
+ * energy — up to a few kWh — within tens of milliseconds of the agent's time, which no real
+ * connector can, and the meterStop bound (metering.ts) rightly calls that impossible. So such a rig
+ * declares what it models: a 350 kW DC connector whose second is 0.1 ms of the agent's time (700
+ * Wh in 2 ms, as scripted; its meter timestamps are the real clock, as the agent's: the bound is
+ * on that).
+ */
+export function scriptedTime(config: Ocpp16ConfigInput = testConfig()): Ocpp16ConfigInput {
+  return { ...config, chargerSecondMs: 0.1, chargers: config.chargers.map((c) => ({ maxPowerW: 350_000, ...c })) };
+}

@@ -5,7 +5,7 @@
 // register's observed forward steps nor the connector's power × the session's time.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { applySample, plausibleWh, sampleOutcome, settleAtStop, type MeterTrack } from "../../../drivers/ocpp16/metering.ts";
+import { applySample, plausibleWh, sampleOutcome, settleAtStop, stopElapsedMs, type MeterTrack } from "../../../drivers/ocpp16/metering.ts";
 
 /** Readings in time order (timestamps 1, 2, 3…) unless `times` says otherwise. */
 function run(meterStart: number, readings: number[], times: number[] = readings.map((_, i) => i + 1)): MeterTrack {
@@ -64,16 +64,31 @@ describe("metering", () => {
     );
   });
 
-  it("a meterStop above 2 × power × time is settled as is within what the reservation buys, and replaced by the plausible progress above it (review 12k #3)", () => {
+  it("a meterStop above 2 × power × time is replaced by the plausible progress, below the reservation as above it (review 12k #3, 12l #1)", () => {
     const t = run(1000, [1005, 1010]);
-    const bound = { maxPowerW: 22_000, elapsedMs: 2_000, reservedWh: 85_961 };
-    // A charger faster than its configured rating: its end reading, within the reservation.
-    expect(settleAtStop(t, 1000 + 5_000, "t", bound)).toEqual({ milli: 5_000 });
-    // A register no connector could reach (a zero-based meterStart, a corrupted meterStop): never the whole reservation.
-    const s = settleAtStop(t, 1000 + 1_000_000, "t", bound);
-    expect(s.milli).toBeLessThanOrEqual(plausibleWh(22_000, 2_000));
-    expect(s.alarm?.code).toBe("OCPP_METER_DISAGREES");
-    expect(s.alarm?.message).toMatch(/meterStop 1001000 − meterStart 1000/);
+    const bound = { maxPowerW: 22_000, elapsedMs: 2_000 };
+    // Within the bound: the charger's end reading, as is.
+    expect(settleAtStop(t, 1000 + 30, "t", bound)).toEqual({ milli: 30 });
+    // A charger "faster" than twice its rating, well below any reservation: no end reading either.
+    for (const wh of [5_000, 1_000_000]) {
+      const s = settleAtStop(t, 1000 + wh, "t", bound);
+      expect(s.milli).toBeLessThanOrEqual(plausibleWh(22_000, 2_000));
+      expect(s.alarm?.code).toBe("OCPP_METER_DISAGREES");
+      expect(s.alarm?.message).toMatch(new RegExp(`meterStop ${1000 + wh} − meterStart 1000`));
+    }
+  });
+
+  it("a meterStop is judged over the charger's own start-to-stop span, never above the agent's time: lateness adds nothing (review 12l #2)", () => {
+    // 2 s of charger time (+ 1 s of stamp resolution), however long the agent waited for the stop.
+    expect(stopElapsedMs(3_600_000, 1_000_000, 1_002_000)).toMatchObject({ ms: 3_000 });
+    // Never above the agent's time from the authorization (a stop stamped absurdly late).
+    expect(stopElapsedMs(2_000, 1_000_000, 1_000_000 + 3_600_000)).toMatchObject({ ms: 2_000 });
+    // Stamped before the start / unreadable: the agent's time, and said so.
+    expect(stopElapsedMs(5_000, 1_000_000, 990_000)).toMatchObject({ ms: 5_000, odd: expect.stringMatching(/before the start/) });
+    expect(stopElapsedMs(5_000, undefined, 990_000)).toMatchObject({ ms: 5_000, odd: expect.any(String) });
+    const t = run(1000, [1005, 1010]);
+    const late = { maxPowerW: 22_000, elapsedMs: 3_600_000, stopElapsedMs: 3_000 };
+    expect(settleAtStop(t, 1000 + 350, "t", late).alarm?.code).toBe("OCPP_METER_DISAGREES");
   });
 
   it("a glitch reading (0 Wh) between normal readings does not add segments: progress goes on from the old one", () => {

@@ -72,7 +72,8 @@ function run(l: Link, keepsCharging: boolean): boolean {
     now = e.at;
     e.run();
   }
-  return evidence.chargedAfterStop("tx", RATED_W);
+  // Trigger replies only (no meter clock bound: unsolicited samples give none here).
+  return evidence.chargedAfterStop("tx", RATED_W, Infinity, undefined) !== undefined;
 }
 
 /** Runs: 500 by default; RUNS=100000 for a campaign. The zero-delay link always runs (it once broke the harness). */
@@ -92,8 +93,29 @@ it("queued and unsolicited samples are progress only: a queue drained after the 
   const answered = evidence.stopSent("tx", 0);
   now = 10;
   answered();
+  // Unstamped: no evidence whatever the bound.
   for (let k = 0; k < 30; k++) ((now = 20 + k * 150), evidence.observeSample("tx", 100 + k * 10, false));
-  expect(evidence.chargedAfterStop("tx", RATED_W)).toBe(false);
+  expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, 0)).toBeUndefined();
+  // Stamped when they were read, before the stop (a minute ago), drained after it: the meter clock's bound (≈ 0 from live samples) puts them before.
+  for (let k = 0; k < 30; k++) ((now = 5_000 + k * 150), evidence.observeSample("tx", 400 + k * 10, false, -60_000 + k * 1000));
+  expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, 5)).toBeUndefined();
+});
+
+it("samples the meter stamped after the stop's answer and the ramp-down, growing within the rated power, are evidence (review 12l #4: whatever the meter clock's offset)", () => {
+  for (const offsetMs of [0, 3_600_000, -3_600_000]) {
+    let now = 0;
+    const evidence = new SessionEvidence({ scheduler: { now: () => now, setTimer: () => () => undefined } });
+    const answered = evidence.stopSent("tx", 0);
+    now = 10;
+    answered();
+    // Live: stamped on the meter's clock (offset), arriving 3 ms later; the bound is the least arrival − stamp.
+    for (let k = 0; k < 4; k++) ((now = 20 + k * 1000), evidence.observeSample("tx", 100 + k * 6, false, now - 3 + offsetMs));
+    expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, 3 - offsetMs)).toBe("stamped");
+    // Growth above twice the rated power is a bad reading, not evidence.
+    now += 1000;
+    evidence.observeSample("tx", 100_000, false, now - 3 + offsetMs);
+    expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, 3 - offsetMs)).toBeUndefined();
+  }
 });
 
 it("a charger that refuses TriggerMessage gives no evidence: the refused triggers wait for no reply", () => {
@@ -105,5 +127,5 @@ it("a charger that refuses TriggerMessage gives no evidence: the refused trigger
   evidence.triggerSent("tx", { afterStop: true })("refused");
   evidence.triggerSent("tx", { afterStop: true })("refused");
   for (let k = 0; k < 4; k++) ((now = 20 + k * 150), evidence.observeSample("tx", 100 + k * 10, true)); // "Trigger" context, unasked
-  expect(evidence.chargedAfterStop("tx", RATED_W)).toBe(false);
+  expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, 0)).toBeUndefined();
 });

@@ -4,7 +4,7 @@
 // and each way a session ends — unplug, the limit, stop(point), the charger's stop button.
 import { expect, it } from "vitest";
 import { priceOf } from "../../../agent/core/money.ts";
-import { AC22, authorizeCmd, isCall, isEnd, isProgress, openRig, pluggedAndAuthorized, synced, waitUntil } from "./helpers.ts";
+import { AC22, authorizeCmd, isCall, isEnd, isProgress, openRig, pluggedAndAuthorized, synced, testConfig, waitUntil } from "./helpers.ts";
 
 it("boots, gets its meter sampling set, and its connector becomes a point", async () => {
   const rig = await openRig();
@@ -47,9 +47,11 @@ it("plug-in calls, authorize starts with the flow's idTag, meter values are the 
 });
 
 it("stops the charger before the next sample could pass the limit", async () => {
-  const rig = await openRig();
-  // 360 kW (far above the configured 22 kW), one sample per charger second: 100 Wh a sample, the
-  // margin follows what the samples add. 5.00 SEK buys 1432 Wh.
+  // 360 kW (far above the configured 200 kW's margin of 56 Wh a sample interval), one sample per
+  // charger second: 100 Wh a sample, the margin follows what the samples add. 5.00 SEK buys 1432 Wh.
+  // The rating stays within half the real power: a charger more than twice as fast as its rating
+  // (this test had 22 kW) cannot have metered its meterStop (review 12l #1: settled as progress).
+  const rig = await openRig(testConfig({ chargers: [{ id: "CP-1", maxPowerW: 200_000, connectors: [{ connectorId: 1, point: 1 }] }] }));
   const cp = await rig.chargePoint({ powerW: 360_000 });
   const requests: string[] = [];
   cp.onEvent((e) => e.type === "request" && requests.push(e.action));

@@ -76,7 +76,7 @@ async function runScenario(steps: Array<{ step: Step; gap: number }>, delays: nu
     connectorStatus: (_id, k) => (k === 1 ? status : undefined),
     freshStatus: (_id, k) => (k === 1 ? status : undefined),
     statusAt: () => undefined,
-    statusTakenBy: () => undefined,
+    meterClockBound: () => undefined,
     emit: (e) => void events.push(e),
   };
   const book = new SaleBook(store, 100);

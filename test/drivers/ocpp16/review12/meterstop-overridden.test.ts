@@ -6,11 +6,12 @@
 // skip sampled values whose location is not Outlet, and MeterValues whose connectorId is not the
 // session's.
 import { expect, it } from "vitest";
-import { authorizeCmd, isEnd, isFault, openRig } from "../helpers.ts";
+import { authorizeCmd, isEnd, isFault, openRig, scriptedTime, testConfig } from "../helpers.ts";
 import { bootAndPlugIn, handCharger, sample } from "./hand.ts";
 
-async function startedSession() {
-  const rig = await openRig();
+// A scripted charger (scriptedTime) unless the test is about the connector's rating (the default config's).
+async function startedSession(config = scriptedTime()) {
+  const rig = await openRig(config);
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
   await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
@@ -56,7 +57,7 @@ it("a meterStop below the last sample is still the metered end (meterStop − me
 });
 
 it("a meterStop below meterStart (register reset): the progress seen, never above the connector's power × the session's time, OCPP_METER_RESET", async () => {
-  const { rig, cp, tx } = await startedSession();
+  const { rig, cp, tx } = await startedSession(testConfig());
   const startedAt = Date.now();
   await cp.call("MeterValues", sample(tx, 1500));
   await cp.call("MeterValues", sample(tx, 2500)); // 1500 Wh in well under a second: impossible at 22 kW

@@ -8,11 +8,11 @@
 // Expected: a disconnect cancels the session's stop timer (onSynced re-sends the stop and re-arms
 // it), and an overrun needs the connector still in a transaction.
 import { expect, it } from "vitest";
-import { authorizeCmd, isEnd, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
+import { authorizeCmd, isEnd, openRig, synced, testConfig, waitUntil, scriptedTime } from "../helpers.ts";
 import { bootAndPlugIn, handCharger, sample, startTransaction } from "./hand.ts";
 
 it("a stopped charger that reconnects just before stopTimeoutS is settled with its meterStop, not as an overrun", async () => {
-  const rig = await openRig(testConfig({ stopTimeoutS: 2, syncTimeoutS: 3 }));
+  const rig = await openRig(scriptedTime(testConfig({ stopTimeoutS: 2, syncTimeoutS: 3 })));
   const url = `${rig.driver.url}/CP-1`;
   const cp = await handCharger(url);
   await bootAndPlugIn(rig, cp);

@@ -5,11 +5,11 @@
 // Expected: a `fault` event (alarm) naming the session when the register goes backwards, and a
 // documented rule for what is settled (e.g. the pre-reset part plus the post-reset part).
 import { expect, it } from "vitest";
-import { authorizeCmd, isEnd, isFault, openRig } from "../helpers.ts";
+import { authorizeCmd, isEnd, isFault, openRig, scriptedTime } from "../helpers.ts";
 import { bootAndPlugIn, handCharger, sample, startTransaction } from "./hand.ts";
 
 it("a register that goes back to 0 mid-session raises an alarm instead of giving the rest away", async () => {
-  const rig = await openRig();
+  const rig = await openRig(scriptedTime());
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
   await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
@@ -41,7 +41,7 @@ it("a register that goes back to 0 mid-session raises an alarm instead of giving
 });
 
 it("a lower reading that is OLDER than the last one (a queue flushed late) is not a reset: meterStop settles", async () => {
-  const rig = await openRig();
+  const rig = await openRig(scriptedTime());
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
   await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());

@@ -10,11 +10,11 @@
 // (or a StatusNotification Charging) cancel the missing timer; settle only on a status that
 // says the transaction is over.
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, isEnd, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
+import { authorizeCmd, isCall, isEnd, openRig, synced, testConfig, waitUntil, scriptedTime } from "../helpers.ts";
 import { handCharger, sample, startTransaction } from "./hand.ts";
 
 it("a live session on a charger without TriggerMessage survives an agent restart until its StopTransaction", async () => {
-  let rig = await openRig(testConfig({ syncTimeoutS: 1, lateStopWaitS: 1.5 }));
+  let rig = await openRig(scriptedTime(testConfig({ syncTimeoutS: 1, lateStopWaitS: 1.5 })));
   const url = `${rig.driver.url}/CP-1`;
   const cp = await handCharger(url, { trigger: false });
   await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });

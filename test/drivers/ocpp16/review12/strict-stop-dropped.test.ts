@@ -8,11 +8,11 @@
 // meterStart, connectorId, idTag) are valid is processed and answered — the violation logged —
 // or left unanswered (NOREPLY, stays queued); never a CALLERROR that loses the meter reading.
 import { expect, it } from "vitest";
-import { authorizeCmd, isEnd, openRig } from "../helpers.ts";
+import { authorizeCmd, isEnd, openRig, scriptedTime } from "../helpers.ts";
 import { bootAndPlugIn, handCharger, startTransaction } from "./hand.ts";
 
 async function session() {
-  const rig = await openRig();
+  const rig = await openRig(scriptedTime());
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
   await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());

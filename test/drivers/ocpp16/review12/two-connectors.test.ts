@@ -2,13 +2,13 @@
 // at once, MeterValues without transactionId (allowed) attributed by connector, a stop of one
 // leaves the other running, each settles its own meterStop.
 import { expect, it } from "vitest";
-import { authorizeCmd, endOn, isCall, openRig, synced, testConfig } from "../helpers.ts";
+import { authorizeCmd, endOn, isCall, openRig, synced, testConfig, scriptedTime } from "../helpers.ts";
 import { handCharger } from "./hand.ts";
 
 const mv = (connectorId: number, wh: number) => ({ connectorId, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: String(wh) }] }] });
 
 it("two connectors of one charger are two independent sessions", async () => {
-  const rig = await openRig(testConfig({ chargers: [{ id: "CP-1", connectors: [{ connectorId: 1, point: 1 }, { connectorId: 2, point: 2 }] }] }));
+  const rig = await openRig(scriptedTime(testConfig({ chargers: [{ id: "CP-1", connectors: [{ connectorId: 1, point: 1 }, { connectorId: 2, point: 2 }] }] })));
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
   await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
   await synced(rig);

@@ -2,7 +2,7 @@
 // Pure tests on drivers/ocpp16/metering.ts (the rule itself) + one end-to-end over a real WebSocket.
 import { expect, it } from "vitest";
 import { sampleOutcome, settleAtStop, type MeterTrack } from "../../../../drivers/ocpp16/metering.ts";
-import { authorizeCmd, isEnd, openRig } from "../helpers.ts";
+import { authorizeCmd, isEnd, openRig, scriptedTime } from "../helpers.ts";
 import { bootAndPlugIn, handCharger, startTransaction } from "../review12/hand.ts";
 
 /** Feeds readings through the rule the way sessions.ts does; returns the track. */
@@ -45,7 +45,7 @@ it("#2 one bogus high sample followed by the true meterStop: the bogus sample is
 });
 
 it("#2 end to end: a bogus 9000 Wh Outlet sample makes the customer pay 8 kWh for 1 kWh", async () => {
-  const rig = await openRig();
+  const rig = await openRig(scriptedTime());
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
   await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());

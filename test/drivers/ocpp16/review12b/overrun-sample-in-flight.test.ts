@@ -4,11 +4,11 @@
 // slow with its StopTransaction (> stopTimeoutS: some firmwares wait for the cable unlock or the
 // backend's ack of a preceding message) is settled as an OVERRUN: the whole reservation.
 import { expect, it } from "vitest";
-import { authorizeCmd, isEnd, openRig, testConfig, waitUntil } from "../helpers.ts";
+import { authorizeCmd, isEnd, openRig, testConfig, waitUntil, scriptedTime } from "../helpers.ts";
 import { bootAndPlugIn, handCharger, startTransaction } from "../review12/hand.ts";
 
 it("a sample in flight at the RemoteStop + Finishing + a slow StopTransaction is not an overrun", async () => {
-  const rig = await openRig(testConfig({ stopTimeoutS: 1.5 }));
+  const rig = await openRig(scriptedTime(testConfig({ stopTimeoutS: 1.5 })));
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
   await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());

@@ -6,12 +6,12 @@
 // Fixed: a meter timestamp is corrected by the session's clock offset estimate (least arrival −
 // timestamp over its StartTransaction and samples) before it is compared with the agent's stop.
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, isEnd, isFault, openRig, synced, testConfig, waitUntil } from "../helpers.ts";
+import { authorizeCmd, isCall, isEnd, isFault, openRig, synced, testConfig, waitUntil, scriptedTime } from "../helpers.ts";
 import { handCharger } from "../review12/hand.ts";
 
 for (const skewMs of [0, 60_000]) {
   it(`a sample in flight at the RemoteStop from a charger whose clock is ${skewMs / 1000} s ahead is not an overrun`, async () => {
-    const rig = await openRig(testConfig({ stopTimeoutS: 1.5 }));
+    const rig = await openRig(scriptedTime(testConfig({ stopTimeoutS: 1.5 })));
     const cp = await handCharger(`${rig.driver.url}/CP-1`, { trigger: false }); // TriggerMessage NotImplemented (optional in 1.6)
     const cpNow = () => Date.now() + skewMs; // the charger's own clock
     await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
@@ -43,7 +43,7 @@ for (const skewMs of [0, 60_000]) {
 // keeps metering, no status after the stop) was never an overrun — its samples all looked older
 // than the stop, so the agent re-sent the stop forever while the car charged on.
 it("a charger whose clock is 60 s behind and keeps charging after the RemoteStop is an overrun", async () => {
-  const rig = await openRig(testConfig({ stopTimeoutS: 1.5 }));
+  const rig = await openRig(scriptedTime(testConfig({ stopTimeoutS: 1.5 })));
   // The agent asks for the register after the stop (TriggerMessage); the replies are the evidence.
   let wh = 1500;
   let tx = 0;

@@ -9,12 +9,12 @@
 // settled as an OVERRUN — the whole reservation (300.00) for meterStop − meterStart = 600 Wh.
 // Control: latency 0 passes (it is review12c's skew-0 case). FAILS on lead5 for 1.3 s (the sample must arrive before the 1.5 s stop timeout, as in 12c).
 import { expect, it } from "vitest";
-import { authorizeCmd, isEnd, openRig, testConfig, waitUntil } from "../helpers.ts";
+import { authorizeCmd, isEnd, openRig, testConfig, waitUntil, scriptedTime } from "../helpers.ts";
 import { bootAndPlugIn, handCharger, startTransaction } from "../review12/hand.ts";
 
 for (const latencyMs of [0, 1_300]) {
   it(`a sample stamped before the RemoteStop on a link with ${latencyMs} ms stamp-to-arrival delay is not an overrun`, async () => {
-    const rig = await openRig(testConfig({ stopTimeoutS: 1.5 }));
+    const rig = await openRig(scriptedTime(testConfig({ stopTimeoutS: 1.5 })));
     const cp = await handCharger(`${rig.driver.url}/CP-1`, { trigger: false });
     const stamp = () => new Date(Date.now() - latencyMs).toISOString(); // everything it sends left its meter latencyMs ago
     await bootAndPlugIn(rig, cp);

@@ -10,7 +10,7 @@
 // transactionData, yet it loses the exact settlement for it.
 // Control: the same StopTransaction without transactionData settles meterStop − meterStart.
 import { expect, it } from "vitest";
-import { authorizeCmd, isCall, isEnd, openRig, synced, testConfig } from "../helpers.ts";
+import { authorizeCmd, isCall, isEnd, openRig, synced, testConfig, scriptedTime } from "../helpers.ts";
 import { handCharger } from "../review12/hand.ts";
 
 const variants: Array<[string, ((ts: string) => unknown) | undefined]> = [
@@ -23,7 +23,7 @@ const variants: Array<[string, ((ts: string) => unknown) | undefined]> = [
 
 for (const [what, data] of variants) {
   it(`a StopTransaction with ${what} is answered and settles meterStop − meterStart`, async () => {
-    const rig = await openRig(testConfig({ stopTimeoutS: 1.5, lateStopWaitS: 1, chargerSecondMs: 1000 }));
+    const rig = await openRig(scriptedTime(testConfig({ stopTimeoutS: 1.5, lateStopWaitS: 1 })));
     const cp = await handCharger(`${rig.driver.url}/CP-1`, { trigger: false });
     await cp.call("BootNotification", { chargePointVendor: "Hand", chargePointModel: "Script" });
     await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Available" });

@@ -23,7 +23,9 @@ it("a queued StatusNotification(Charging) stamped before the stop, delivered aft
   const cp = await handCharger(url, { trigger: false });
   await bootAndPlugIn(rig, cp);
   await rig.driver.authorize(authorizeCmd());
-  const { tx } = await startTransaction(cp);
+  // Started two minutes (charger clock) before its backlog below, stamped a minute ago: its meterStop
+  // (90 Wh) must be within what the connector delivers from start to stop (review 12l #1/#2).
+  const { tx } = await startTransaction(cp, () => Date.now() - 120_000);
   cp.status = "Charging";
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
   await cp.call("MeterValues", sample(tx, 1010));
