@@ -22,7 +22,7 @@ import { CallPacer } from "./call-pacer.ts";
 import { FloodBucket } from "./flood-bucket.ts";
 import type { ChargerConfig, Ocpp16Config } from "./config.ts";
 import { OCPP16 } from "./messages.ts";
-import { createRpcServer, type RpcHandshake, type RpcPeer, type RpcServer } from "./rpc.ts";
+import { createRpcServer, FRAME_TOO_LARGE, oversizedMessageBytes, type RpcHandshake, type RpcPeer, type RpcServer } from "./rpc.ts";
 import { extraProperties, LENIENT_ACTIONS, ocpp16Validator } from "./validation.ts";
 
 export interface TlsMaterial {
@@ -44,6 +44,8 @@ export interface CentralSystemOptions {
   onDisconnect(link: ChargerLink, code: number): void;
   /** A charger's connection was closed for flooding (first: the first of a series). */
   onFlood?(chargePointId: string, why: string, first: boolean): void;
+  /** A charger's connection was closed (1009) for a message above maxFrameBytes: its size if known; the closes in a row. */
+  onFrameTooLarge?(chargePointId: string, bytes: number | undefined, closes: number): void;
 }
 
 /** Wrong passwords in a row from one source before it is throttled; the first lock, and the longest. */
@@ -64,6 +66,8 @@ export class CentralSystem {
   private readonly floodBuckets = new Map<string, FloodBucket>();
   /** Each configured charger id's work limit (call-pacer.ts), across its connections. */
   private readonly pacers = new Map<string, CallPacer>();
+  /** Connections closed for a frame above maxFrameBytes in a row, by configured charger id. */
+  private readonly tooLargeCloses = new Map<string, number>();
   /** Failed Basic-auth attempts by charger id + source address. */
   private readonly authFailures = new Map<string, { count: number; lockedUntil: number }>();
   private http: Server | undefined;
@@ -218,9 +222,21 @@ export class CentralSystem {
     peer.on("badMessage", ((e: { error: Error }) => {
       if (shouldLog(++bad)) logger.warn("ocpp_bad_frame", { chargePointId: id, problem: e.error.message.slice(0, 200), count: bad });
     }) as never);
+    // A frame above maxFrameBytes: ws closes the connection (1009) before anything reads it, and
+    // the charger sends the same message again at every reconnect (review 12m #1). Told, with the
+    // size, so the operator learns which limit to raise.
+    let tooLarge: { bytes: number | undefined } | undefined;
+    peer.on("socketError", ((err: { code?: unknown }) => {
+      if (err.code === FRAME_TOO_LARGE) tooLarge = { bytes: oversizedMessageBytes(peer) };
+    }) as never);
     peer.once("close", ((e: { code: number; reason: string }) => {
       if (this.links.get(id) === link) this.links.delete(id);
       logger.info("charger_disconnected", { chargePointId: id, code: e.code, reason: e.reason });
+      // A series lasts until a connection of that charger ends for another reason.
+      const closes = tooLarge ? (this.tooLargeCloses.get(id) ?? 0) + 1 : 0;
+      if (closes > 0) this.tooLargeCloses.set(id, closes);
+      else this.tooLargeCloses.delete(id);
+      if (tooLarge) this.options.onFrameTooLarge?.(id, tooLarge.bytes, closes);
       this.options.onDisconnect(link, e.code);
     }) as never);
     logger.info("charger_connected", { chargePointId: id, from: peer.handshake.remoteAddress });

@@ -8,7 +8,7 @@ import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import type { ChargerLink } from "./charger-link.ts";
 import type { ChargerRuntime } from "./charger-state.ts";
 import type { Ocpp16Config } from "./config.ts";
-import { ENERGY_REGISTER, METER_KEYS, OFFLINE_AUTH_KEYS } from "./messages.ts";
+import { ENERGY_REGISTER, METER_KEYS, OFFLINE_AUTH_KEYS, STOP_TXN_DATA_KEYS } from "./messages.ts";
 
 export interface ChargerSetupDeps {
   readonly config: Ocpp16Config;
@@ -75,31 +75,51 @@ export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, as
     }
   }
   // No start the agent did not sell: a charger's own authorization of a card (review 12f #6). Best
-  // effort, after what the sessions need and each key on its own: optional calls (charger-link.ts:
-  // never in front of a stop, a short timeout), and a CALLERROR or silence on one of them neither
-  // skips the connectors' status nor holds a RemoteStart/RemoteStop (review 12g #2). The real
-  // protection is the Invalid the agent answers to any tag not its own.
-  // A key skipped (or abandoned) for a stop is sent again once the stops are out of the way
-  // (review 12k #4): a charger reconnecting while a session stops gets the stop re-sent just
-  // when the setup reaches these keys, and would otherwise keep its own offline authorization
-  // for that whole connection. A few tries: a stop re-sent over and over does not hold the setup.
+  // effort, after what the sessions need and each key on its own: optional calls (setOptional),
+  // and a CALLERROR or silence on one of them neither skips the connectors' status nor holds a
+  // RemoteStart/RemoteStop (review 12g #2). The real protection is the Invalid the agent answers
+  // to any tag not its own.
   for (const key of OFFLINE_AUTH_KEYS) {
-    for (let tries = 1; ; tries++) {
-      try {
-        const { status } = await link.call("ChangeConfiguration", { key, value: "false" }, { optional: true });
-        if (status === "Accepted" || status === "NotSupported") break; // NotSupported: the charger has no such feature
-        deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value: "false", status });
-        deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=false: it may let a card charge without the agent (from its cache or while offline)` });
-        break;
-      } catch (err) {
-        const forStop = err instanceof AgentError && err.context.forStop === true;
-        deps.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, key, err, ...(forStop ? { retry: tries < OFFLINE_AUTH_TRIES } : {}) });
-        if (!forStop || tries >= OFFLINE_AUTH_TRIES || !link.open) break;
-        await link.afterStops();
-      }
+    const status = await setOptional(rt, link, key, "false", deps);
+    if (!link.open) return; // gone: everything is set again at the next connection
+    if (status === undefined || status === "Accepted" || status === "NotSupported") continue; // NotSupported: the charger has no such feature
+    deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value: "false", status });
+    deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=false: it may let a card charge without the agent (from its cache or while offline)` });
+  }
+  // No meter values copied into the StopTransaction (review 12m #1): the agent reads none of
+  // them, and a long session's worth could outgrow maxFrameBytes — a close at every reconnect,
+  // the meterStop never delivered. Empty, else the register only (a charger may want a
+  // measurand); a refusal of both is logged, no alarm: the frame limit is sized for it, and a
+  // frame above it is an alarm of its own (OCPP_FRAME_TOO_LARGE).
+  for (const key of STOP_TXN_DATA_KEYS) {
+    for (const value of ["", ENERGY_REGISTER]) {
+      const status = await setOptional(rt, link, key, value, deps);
+      if (!link.open) return;
+      if (status === undefined || status === "Accepted" || status === "RebootRequired" || status === "NotSupported") break;
+      deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value, status, note: "optional: the StopTransaction may carry the charger's own transactionData" });
     }
   }
 }
 
-/** How often an offline-authorization key skipped for a stop is tried on one setup. */
-const OFFLINE_AUTH_TRIES = 5;
+/**
+ * One optional key (charger-link.ts: never in front of a stop, a short timeout): its answer, or
+ * undefined when it got none (logged). A key skipped for a stop is sent again once the stops
+ * are out of the way (review 12k #4): a charger reconnecting while a session stops gets the stop
+ * re-sent just when the setup reaches these keys, and would otherwise keep its own setting for
+ * that whole connection. A few tries: a stop re-sent over and over does not hold the setup.
+ */
+async function setOptional(rt: ChargerRuntime, link: ChargerLink, key: string, value: string, deps: ChargerSetupDeps): Promise<string | undefined> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return (await link.call("ChangeConfiguration", { key, value }, { optional: true })).status;
+    } catch (err) {
+      const forStop = err instanceof AgentError && err.context.forStop === true;
+      deps.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, key, value, err, ...(forStop ? { retry: tries < OPTIONAL_TRIES } : {}) });
+      if (!forStop || tries >= OPTIONAL_TRIES || !link.open) return undefined;
+      await link.afterStops();
+    }
+  }
+}
+
+/** How often an optional key skipped for a stop is tried on one setup. */
+const OPTIONAL_TRIES = 5;

@@ -89,6 +89,7 @@ export class Ocpp16Controller implements DispenserController {
       onFlood: (id, why, first) => {
         if (first) this.emit({ type: "fault", point: null, code: "OCPP_FLOOD", message: `charger ${id} was disconnected for flooding: ${why} (it is refused for a while; repeats are logged as charger_flood)` });
       },
+      onFrameTooLarge: (id, bytes, closes) => this.frameTooLarge(id, bytes, closes),
     });
   }
 
@@ -223,6 +224,14 @@ export class Ocpp16Controller implements DispenserController {
     on("FirmwareStatusNotification", () => ({}));
     rt.cancelSync = this.scheduler.setTimer(this.config.syncTimeoutS * 1000, () => this.markSynced(rt, link, "timeout"));
     void configureCharger(rt, link, true, this.setupDeps());
+  }
+
+  /** Closed (1009) for a message above maxFrameBytes, `closes` times in a row: it comes again at every reconnect. */
+  private frameTooLarge(id: string, bytes: number | undefined, closes: number): void {
+    const limit = this.config.maxFrameBytes;
+    const admitted = this.logThrottle.admit(`${id}\u0000frame_too_large`);
+    if (admitted) this.log.error("charger_frame_too_large", { chargePointId: id, bytes, maxFrameBytes: limit, closes, note: "closed (1009) unread, sent again at every reconnect: raise maxFrameBytes", ...admitted });
+    if (closes === 1) this.emit({ type: "fault", point: null, code: "OCPP_FRAME_TOO_LARGE", message: `charger ${id} sent ${bytes !== undefined ? `a message of ${bytes} bytes` : "a message"} above maxFrameBytes (${limit}): its connection was closed (1009) before the message was read; a charger sends it again at every reconnect (most likely a StopTransaction with its transactionData), and its transaction messages queued behind it stay stuck until maxFrameBytes is raised above ${bytes ?? "that size"} (repeats are logged as charger_frame_too_large)` });
   }
 
   private onDisconnect(link: ChargerLink, code: number): void {
