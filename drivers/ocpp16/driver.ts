@@ -30,6 +30,7 @@ import { SaleBook } from "./sales.ts";
 import { Sessions, type PointBinding, type SessionHost } from "./sessions.ts";
 import { LogThrottle } from "./log-throttle.ts";
 import { NOREPLY } from "./rpc.ts";
+import { canonicalTimes } from "./timestamps.ts";
 import { sanitizeTransactionMessage } from "./validation.ts";
 
 export type { ChargerSnapshot } from "./charger-state.ts";
@@ -200,7 +201,8 @@ export class Ocpp16Controller implements DispenserController {
     rt.reported.clear();
     const id = rt.config.id;
     const on = (action: string, handler: InboundHandler) =>
-      link.handle(action, async (params) => {
+      link.handle(action, async (raw) => {
+        const params = canonicalTimes(raw); // every timestamp as Date.parse reads it exactly (timestamps.ts)
         rt.lastSeen = this.scheduler.now();
         // Every stamp bounds the charger's clock offset: when a stamped status was taken (charger-state.ts).
         for (const at of stampsOf(params)) observeChargerClock(rt, at, rt.lastSeen);
