@@ -1,4 +1,4 @@
-// What the agent sets on a charger when it connects (and again after it booted): the meter values
+// What the agent sets on a charger when it connects (and again after it booted, ChargerSetups): the meter values
 // the sessions rely on, the connection timeout, stop-on-invalid-id — a required key refused is a
 // fault that says what the charger will do wrong — then, on a new connection, every mapped
 // connector's status asked for. Apart from the driver (driver.ts), which decides when.
@@ -16,8 +16,48 @@ export interface ChargerSetupDeps {
   emit(e: DispenserEvent): void;
 }
 
-/** Sets what the agent needs on the charger; on a new connection also asks for every connector's status. */
-export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, askStatus: boolean, deps: ChargerSetupDeps): Promise<void> {
+/**
+ * The setup of one connection, run once for a BootNotification that comes while it runs (most
+ * chargers boot at every connect: the setup ran twice, review 12m) — unless a required key was
+ * not accepted then (a charger may refuse settings before its boot is answered): then it runs
+ * again after. A boot on a connection whose setup is over runs it again (its settings may be lost).
+ */
+export class ChargerSetups {
+  private readonly running = new WeakMap<ChargerLink, { booted: boolean }>();
+
+  constructor(private readonly deps: () => ChargerSetupDeps) {}
+
+  /** A new connection: the settings, then every connector's status. */
+  connected(rt: ChargerRuntime, link: ChargerLink): void {
+    this.run(rt, link, true);
+  }
+
+  /** The charger booted (after its BootNotification is answered). */
+  booted(rt: ChargerRuntime, link: ChargerLink): void {
+    const current = this.running.get(link);
+    if (current) current.booted = true;
+    else this.run(rt, link, false);
+  }
+
+  private run(rt: ChargerRuntime, link: ChargerLink, askStatus: boolean): void {
+    const state = { booted: false };
+    this.running.set(link, state);
+    const deps = this.deps();
+    void configureCharger(rt, link, askStatus, deps)
+      .catch((err: unknown) => (deps.log.error("charger_setup_failed", { chargePointId: rt.config.id, err }), false))
+      .then((allSet) => {
+        this.running.delete(link);
+        if (state.booted && !allSet && link.open) this.run(rt, link, false);
+      });
+  }
+}
+
+/**
+ * Sets what the agent needs on the charger; on a new connection also asks for every connector's
+ * status. True: every required key was accepted.
+ */
+export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, askStatus: boolean, deps: ChargerSetupDeps): Promise<boolean> {
+  let allSet = true;
   // A required key refused is an alarm that says what the charger will do wrong without it.
   const noProgress = "its sessions report no progress and stop on the stall rule";
   const settings: Array<[string, string, string | undefined]> = [
@@ -46,8 +86,9 @@ export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, as
     } catch (err) {
       const code = err instanceof AgentError ? err.code : undefined;
       deps.log.warn("charger_configuration_failed", { chargePointId: rt.config.id, key, err });
-      if (code === "DEVICE_DISCONNECTED") return; // gone: everything is set again at the next connection
+      if (code === "DEVICE_DISCONNECTED") return false; // gone: everything is set again at the next connection
       if (code === "DEVICE_TIMEOUT") silentOn = key;
+      if (consequence !== undefined) allSet = false;
       const what = code === "DEVICE_PROTOCOL" ? `answered a CALLERROR (${String((err as AgentError).context.rpcErrorCode ?? "?")}) to` : "did not answer";
       if (consequence !== undefined) {
         deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} ${what} ChangeConfiguration ${key}=${value}: ${consequence}` });
@@ -55,12 +96,14 @@ export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, as
       continue;
     }
     if (answer === "Accepted") continue;
+    if (consequence !== undefined) allSet = false;
     deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value, status: answer });
     if (consequence !== undefined) {
       deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${answer} to ChangeConfiguration ${key}=${value}: ${consequence}` });
     }
   }
   if (unset.length > 0) {
+    allSet = false;
     deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} did not answer ChangeConfiguration ${silentOn}; not set until it reconnects: ${unset.join(", ")}` });
   }
   if (askStatus) {
@@ -70,7 +113,7 @@ export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, as
         if (status !== "Accepted") deps.log.warn("charger_trigger_refused", { chargePointId: rt.config.id, connectorId: k.connectorId, status });
       } catch (err) {
         deps.log.warn("charger_trigger_failed", { chargePointId: rt.config.id, connectorId: k.connectorId, err });
-        if (err instanceof AgentError && err.code === "DEVICE_DISCONNECTED") return;
+        if (err instanceof AgentError && err.code === "DEVICE_DISCONNECTED") return allSet;
       }
     }
   }
@@ -81,7 +124,7 @@ export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, as
   // to any tag not its own.
   for (const key of OFFLINE_AUTH_KEYS) {
     const status = await setOptional(rt, link, key, "false", deps);
-    if (!link.open) return; // gone: everything is set again at the next connection
+    if (!link.open) return allSet; // gone: everything is set again at the next connection
     if (status === undefined || status === "Accepted" || status === "NotSupported") continue; // NotSupported: the charger has no such feature
     deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value: "false", status });
     deps.emit({ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: `charger ${rt.config.id} answered ${status} to ChangeConfiguration ${key}=false: it may let a card charge without the agent (from its cache or while offline)` });
@@ -94,11 +137,12 @@ export async function configureCharger(rt: ChargerRuntime, link: ChargerLink, as
   for (const key of STOP_TXN_DATA_KEYS) {
     for (const value of ["", ENERGY_REGISTER]) {
       const status = await setOptional(rt, link, key, value, deps);
-      if (!link.open) return;
+      if (!link.open) return allSet;
       if (status === undefined || status === "Accepted" || status === "RebootRequired" || status === "NotSupported") break;
       deps.log.warn("charger_configuration_refused", { chargePointId: rt.config.id, key, value, status, note: "optional: the StopTransaction may carry the charger's own transactionData" });
     }
   }
+  return allSet;
 }
 
 /**

@@ -24,7 +24,7 @@ import type { ChargerLink, InboundHandler } from "./charger-link.ts";
 import type { Ocpp16Config } from "./config.ts";
 import { OCPP16, type BootNotificationReq, type ChargePointStatus, type StatusNotificationReq } from "./messages.ts";
 import { type ChargerRuntime, type ChargerSnapshot, chargerQueries, observeChargerClock, snapshotOf, stampsOf } from "./charger-state.ts";
-import { type ChargerSetupDeps, configureCharger } from "./charger-setup.ts";
+import { ChargerSetups } from "./charger-setup.ts";
 import { cablePlugged, pointStateOf } from "./readings.ts";
 import { SaleBook } from "./sales.ts";
 import { Sessions, type PointBinding, type SessionHost } from "./sessions.ts";
@@ -56,6 +56,8 @@ export class Ocpp16Controller implements DispenserController {
   private readonly book: SaleBook;
   private readonly sessions: Sessions;
   private readonly central: CentralSystem;
+  /** What the agent sets on each connection (charger-setup.ts). */
+  private readonly setups = new ChargerSetups(() => ({ config: this.config, log: this.log, emit: (e) => this.emit(e) }));
   /** Bounds the per-call warnings a charger can cause (log-throttle.ts). */
   private readonly logThrottle: LogThrottle;
   private listeningPort: number | undefined;
@@ -225,7 +227,7 @@ export class Ocpp16Controller implements DispenserController {
     on("DiagnosticsStatusNotification", () => ({}));
     on("FirmwareStatusNotification", () => ({}));
     rt.cancelSync = this.scheduler.setTimer(this.config.syncTimeoutS * 1000, () => this.markSynced(rt, link, "timeout"));
-    void configureCharger(rt, link, true, this.setupDeps());
+    this.setups.connected(rt, link);
   }
 
   /** Closed (1009) for a message above maxFrameBytes, `closes` times in a row: it comes again at every reconnect. */
@@ -247,10 +249,6 @@ export class Ocpp16Controller implements DispenserController {
     this.sessions.onDisconnected(rt.config.id);
   }
 
-  private setupDeps(): ChargerSetupDeps {
-    return { config: this.config, log: this.log, emit: (e) => this.emit(e) };
-  }
-
   private markSynced(rt: ChargerRuntime, link: ChargerLink, why: "reported" | "timeout"): void {
     if (rt.link !== link || rt.synced) return;
     rt.synced = true;
@@ -267,7 +265,7 @@ export class Ocpp16Controller implements DispenserController {
     this.log.info("charger_booted", { chargePointId: rt.config.id, vendor: p.chargePointVendor, model: p.chargePointModel, firmware: p.firmwareVersion });
     const link = rt.link;
     // A charger that booted may have lost its settings: set them again once it has its answer.
-    if (link) this.scheduler.setTimer(0, () => void configureCharger(rt, link, false, this.setupDeps()));
+    if (link) this.scheduler.setTimer(0, () => this.setups.booted(rt, link));
     return { status: "Accepted", currentTime: this.isoNow(), interval: this.config.heartbeatIntervalS };
   }
 

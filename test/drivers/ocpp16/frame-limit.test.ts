@@ -117,3 +117,16 @@ it("big frames cost the work tokens of their size: a charger sending 1 MB messag
   expect(cp.ws.readyState).toBe(1);
   cp.close();
 }, 30_000);
+
+// Review 12m, observations: a charger that sends BootNotification at every connect got the whole
+// setup twice per connection. Once now, when every required key is accepted.
+it("a BootNotification at connect does not run the setup a second time", async () => {
+  const rig = await openRig(testConfig({ chargerSecondMs: 1000 }));
+  const cp = await handCharger(`${rig.driver.url}/CP-1`);
+  await bootAndPlugIn(rig, cp);
+  await cp.waitFor((f) => f[0] === 2 && f[2] === "ChangeConfiguration" && (f[3] as { key: string }).key === "AllowOfflineTxForUnknownId");
+  await cp.call("Heartbeat", {});
+  const keys = cp.received.filter((f) => f[0] === 2 && f[2] === "ChangeConfiguration").map((f) => (f[3] as { key: string }).key);
+  expect(keys.filter((k) => k === "MeterValuesSampledData")).toHaveLength(1);
+  cp.close();
+}, 20_000);
