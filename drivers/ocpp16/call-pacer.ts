@@ -6,7 +6,12 @@
 // by that rate, whatever the link's speed. Nothing is lost by waiting. A charger that keeps the
 // bucket empty for longer than maxBusyS (default 60 s) is flooding (a real offline queue at 20/s
 // drains over a thousand messages in that time): the link closes it (charger-link.ts), with an alarm.
+// A frame costs a token per FRAME_TOKEN_BYTES begun (charger-link.ts charges the extra): the
+// bytes a charger makes the agent parse stay bounded by the same rate when frames are big.
 import type { Scheduler } from "../../base/clock.ts";
+
+/** The bytes of a frame one token pays for (the frame limit before it was raised to 1 MiB). */
+export const FRAME_TOKEN_BYTES = 65_536;
 
 export class CallPacer {
   private tokens: number;
@@ -30,16 +35,24 @@ export class CallPacer {
 
   /** Reserves a token for the next call: how long its handling must wait for it (ms; 0: now). */
   reserve(): number {
-    const now = this.scheduler.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.perSecond);
-    this.refilledAt = now;
-    this.tokens -= 1;
+    this.charge(1);
     if (this.tokens >= 0) {
       this.saturatedSince = undefined;
       return 0;
     }
-    this.saturatedSince ??= now;
+    this.saturatedSince ??= this.refilledAt;
     return Math.ceil((-this.tokens / this.perSecond) * 1000);
+  }
+
+  /**
+   * Takes `n` tokens now, with no wait of its own: a big frame's extra cost (charger-link.ts), a
+   * debt the next call's reserve() waits for.
+   */
+  charge(n: number): void {
+    const now = this.scheduler.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.perSecond);
+    this.refilledAt = now;
+    this.tokens -= n;
   }
 
   /** The bucket has been kept empty for longer than maxBusyMs. */

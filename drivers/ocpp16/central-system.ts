@@ -1,14 +1,15 @@
 // The agent's OCPP 1.6J endpoint: an HTTP (or, for security profile 2, HTTPS) server whose
 // WebSocket upgrades at <path>/<chargePointId> become ocpp-rpc connections in strict mode (the
-// official schemas; transaction messages may carry extra properties, validation.ts). Only
-// configured charge point ids get in (404 otherwise), only with the `ocpp1.6` subprotocol (400),
-// and with the charger's Basic-auth password where its profile asks for one (401). Guessing is
-// throttled per charger id and source address: after AUTH_FREE_FAILURES wrong passwords in a row
-// that source is refused (429, the password not even checked) for a time that doubles with every
-// further failure, up to a minute; the real charger, from its own address, still gets in. The
-// flood limit is kept per charger id across its connections (flood-bucket.ts): after a flood close
-// that id is refused (429) for a while. A charger that connects again (authenticated as its profile asks) replaces its previous connection. Frames above maxFrameBytes close the
-// connection (1009, by ws); ten malformed frames in a row close it (1002, by ocpp-rpc).
+// official schemas; transaction messages may carry extra properties, validation.ts). Refusals, in
+// order: another path (404), no `ocpp1.6` subprotocol (400), then who it is — an unknown charge
+// point id and a missing or wrong Basic-auth password (where the charger's profile asks for one)
+// are the same 401, counted per source address (upgrade-throttle.ts: after a few, that source is
+// refused, the same 401, for a doubling time; the real chargers still get in), so ids can be
+// neither told apart nor guessed quickly (review 12m #2). The flood limit is kept per charger id
+// across its connections (flood-bucket.ts): after a flood close that id is refused (429) for a
+// while. A charger that connects again (authenticated as its profile asks) replaces its previous
+// connection. Frames above maxFrameBytes close the connection (1009, by ws; reported:
+// OCPP_FRAME_TOO_LARGE); ten malformed frames in a row close it (1002, by ocpp-rpc).
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -22,7 +23,8 @@ import { CallPacer } from "./call-pacer.ts";
 import { FloodBucket } from "./flood-bucket.ts";
 import type { ChargerConfig, Ocpp16Config } from "./config.ts";
 import { OCPP16 } from "./messages.ts";
-import { createRpcServer, type RpcHandshake, type RpcPeer, type RpcServer } from "./rpc.ts";
+import { createRpcServer, FRAME_TOO_LARGE, oversizedMessageBytes, type RpcHandshake, type RpcPeer, type RpcServer } from "./rpc.ts";
+import { UpgradeThrottle } from "./upgrade-throttle.ts";
 import { extraProperties, LENIENT_ACTIONS, ocpp16Validator } from "./validation.ts";
 
 export interface TlsMaterial {
@@ -44,12 +46,12 @@ export interface CentralSystemOptions {
   onDisconnect(link: ChargerLink, code: number): void;
   /** A charger's connection was closed for flooding (first: the first of a series). */
   onFlood?(chargePointId: string, why: string, first: boolean): void;
+  /** A charger's connection was closed (1009) for a message above maxFrameBytes: its size if known; the closes in a row. */
+  onFrameTooLarge?(chargePointId: string, bytes: number | undefined, closes: number): void;
 }
 
-/** Wrong passwords in a row from one source before it is throttled; the first lock, and the longest. */
-const AUTH_FREE_FAILURES = 5;
-const AUTH_LOCK_MS = 1000;
-const AUTH_LOCK_MAX_MS = 60_000;
+/** What every refused credential is told (HTTP 401), whatever the reason in the log. */
+const UNAUTHORIZED = "wrong or missing Basic auth password";
 
 /** Log the first few problems of a connection, then one in a hundred. */
 function shouldLog(count: number): boolean {
@@ -64,14 +66,17 @@ export class CentralSystem {
   private readonly floodBuckets = new Map<string, FloodBucket>();
   /** Each configured charger id's work limit (call-pacer.ts), across its connections. */
   private readonly pacers = new Map<string, CallPacer>();
-  /** Failed Basic-auth attempts by charger id + source address. */
-  private readonly authFailures = new Map<string, { count: number; lockedUntil: number }>();
+  /** Connections closed for a frame above maxFrameBytes in a row, by configured charger id. */
+  private readonly tooLargeCloses = new Map<string, number>();
+  /** Failed upgrades (unknown ids, wrong passwords) by source address and by charger id + address. */
+  private readonly throttle: UpgradeThrottle;
   private http: Server | undefined;
   private closed = false;
 
   constructor(private readonly options: CentralSystemOptions) {
     const { config } = options;
     for (const c of config.chargers) this.chargers.set(c.id, c);
+    this.throttle = new UpgradeThrottle(options.scheduler, options.logger);
     this.rpc = createRpcServer({
       protocols: [OCPP16],
       strictMode: true,
@@ -84,8 +89,8 @@ export class CentralSystem {
     this.rpc.auth((accept, reject, handshake) => {
       const refusal = this.refusal(handshake);
       if (refusal) {
-        options.logger.warn("charger_refused", { chargePointId: handshake.identity.slice(0, 64), from: handshake.remoteAddress, status: refusal.status, why: refusal.why });
-        reject(refusal.status, refusal.why);
+        if (!refusal.quiet) options.logger.warn("charger_refused", { chargePointId: handshake.identity.slice(0, 64), from: handshake.remoteAddress, status: refusal.status, why: refusal.why });
+        reject(refusal.status, refusal.answer);
         return;
       }
       accept({}, OCPP16);
@@ -150,31 +155,37 @@ export class CentralSystem {
     }
   }
 
-  private refusal(h: RpcHandshake): { status: number; why: string } | undefined {
-    if (this.closed) return { status: 503, why: "shutting down" };
-    if (h.endpoint !== this.options.config.listen.path) return { status: 404, why: `no OCPP endpoint at ${h.endpoint}` };
+  /**
+   * Why an upgrade is refused (for the log), its HTTP status and what the client is told; quiet:
+   * not logged (a locked source's attempts, counted in the throttle's next line instead). Every
+   * 401 reads the same: an unknown id, a wrong password and a locked source are not told apart.
+   */
+  private refusal(h: RpcHandshake): { status: number; why: string; answer: string; quiet?: true } | undefined {
+    const plain = (status: number, why: string) => ({ status, why, answer: why });
+    const unauthorized = (why: string, quiet?: true) => ({ status: 401, why, answer: UNAUTHORIZED, ...(quiet ? { quiet } : {}) });
+    if (this.closed) return plain(503, "shutting down");
+    if (h.endpoint !== this.options.config.listen.path) return plain(404, `no OCPP endpoint at ${h.endpoint}`);
+    if (!h.protocols.has(OCPP16)) return plain(400, "subprotocol ocpp1.6 required");
+    const from = h.remoteAddress ?? "?";
     const charger = this.chargers.get(h.identity);
-    if (!charger) return { status: 404, why: "unknown charge point id" };
-    if (!h.protocols.has(OCPP16)) return { status: 400, why: "subprotocol ocpp1.6 required" };
-    const lockedMs = this.floodBucket(charger.id).lockedForMs();
-    if (lockedMs > 0) return { status: 429, why: `closed for flooding: retry in ${Math.ceil(lockedMs / 1000)} s` };
+    const lockedMs = this.throttle.lockedForMs(charger?.id, from);
+    if (lockedMs > 0) return unauthorized(`too many unknown ids or wrong passwords from ${from}: refused unchecked for ${Math.ceil(lockedMs / 1000)} s`, true);
+    if (!charger) {
+      this.throttle.failed(undefined, from);
+      return unauthorized("unknown charge point id");
+    }
     if (charger.securityProfile >= 1) {
-      const key = `${charger.id}\u0000${h.remoteAddress ?? "?"}`;
-      const now = this.options.scheduler.now();
-      const failed = this.authFailures.get(key);
-      if (failed && now < failed.lockedUntil) return { status: 429, why: `too many wrong passwords from ${h.remoteAddress ?? "this source"}: retry in ${Math.ceil((failed.lockedUntil - now) / 1000)} s` };
       const expected = this.options.passwords.get(charger.id);
       if (!expected || !h.password || !samePassword(h.password, expected)) {
-        const count = (failed?.count ?? 0) + 1;
-        const lockMs = count >= AUTH_FREE_FAILURES ? Math.min(AUTH_LOCK_MAX_MS, AUTH_LOCK_MS * 2 ** (count - AUTH_FREE_FAILURES)) : 0;
-        if (this.authFailures.size > 10_000) this.authFailures.clear(); // a bound on memory, not a reset an attacker gains much from
-        this.authFailures.set(key, { count, lockedUntil: now + lockMs });
-        if (count === AUTH_FREE_FAILURES) this.options.logger.error("charger_auth_throttled", { chargePointId: charger.id, from: h.remoteAddress, failures: count, note: "someone may be guessing this charger's password" });
-        return { status: 401, why: "wrong or missing Basic auth password" };
+        this.throttle.failed(charger.id, from);
+        return unauthorized("wrong or missing password");
       }
-      this.authFailures.delete(key);
     }
-    if (charger.securityProfile === 2 && !(h.request.socket as TLSSocket).encrypted) return { status: 403, why: "security profile 2 requires TLS" };
+    // After the password: a stranger does not learn that a protected id was closed for flooding.
+    const floodMs = this.floodBucket(charger.id).lockedForMs();
+    if (floodMs > 0) return plain(429, `closed for flooding: retry in ${Math.ceil(floodMs / 1000)} s`);
+    if (charger.securityProfile === 2 && !(h.request.socket as TLSSocket).encrypted) return plain(403, "security profile 2 requires TLS");
+    this.throttle.succeeded(charger.id, from);
     return undefined;
   }
 
@@ -218,9 +229,21 @@ export class CentralSystem {
     peer.on("badMessage", ((e: { error: Error }) => {
       if (shouldLog(++bad)) logger.warn("ocpp_bad_frame", { chargePointId: id, problem: e.error.message.slice(0, 200), count: bad });
     }) as never);
+    // A frame above maxFrameBytes: ws closes the connection (1009) before anything reads it, and
+    // the charger sends the same message again at every reconnect (review 12m #1). Told, with the
+    // size, so the operator learns which limit to raise.
+    let tooLarge: { bytes: number | undefined } | undefined;
+    peer.on("socketError", ((err: { code?: unknown }) => {
+      if (err.code === FRAME_TOO_LARGE) tooLarge = { bytes: oversizedMessageBytes(peer) };
+    }) as never);
     peer.once("close", ((e: { code: number; reason: string }) => {
       if (this.links.get(id) === link) this.links.delete(id);
       logger.info("charger_disconnected", { chargePointId: id, code: e.code, reason: e.reason });
+      // A series lasts until a connection of that charger ends for another reason.
+      const closes = tooLarge ? (this.tooLargeCloses.get(id) ?? 0) + 1 : 0;
+      if (closes > 0) this.tooLargeCloses.set(id, closes);
+      else this.tooLargeCloses.delete(id);
+      if (tooLarge) this.options.onFrameTooLarge?.(id, tooLarge.bytes, closes);
       this.options.onDisconnect(link, e.code);
     }) as never);
     logger.info("charger_connected", { chargePointId: id, from: peer.handshake.remoteAddress });

@@ -18,7 +18,7 @@
 import type { Scheduler } from "../../base/clock.ts";
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
-import { CallPacer } from "./call-pacer.ts";
+import { CallPacer, FRAME_TOKEN_BYTES } from "./call-pacer.ts";
 import { FloodBucket } from "./flood-bucket.ts";
 import type { OutgoingCalls } from "./messages.ts";
 import { isRpcTimeout, NOREPLY, type RpcHandshake, type RpcPeer } from "./rpc.ts";
@@ -106,6 +106,13 @@ export class ChargerLink {
       } else if (!this.ours.delete(id)) this.countCall("(unsolicited response)");
     }) as never);
     peer.on("badMessage", (() => this.countCall("(bad frame)")) as never);
+    // A big frame costs the work tokens of its size (call-pacer.ts), paid before it is handled:
+    // with frames up to maxFrameBytes (a StopTransaction's transactionData, review 12m #1), what
+    // a charger can make the agent parse per second stays maxCallsPerSecond × FRAME_TOKEN_BYTES.
+    peer.on("message", ((e: { message: string | Buffer; outbound: boolean }) => {
+      const extra = e.outbound ? 0 : Math.ceil(e.message.length / FRAME_TOKEN_BYTES) - 1;
+      if (extra > 0) this.pacer.charge(extra);
+    }) as never);
   }
 
   get open(): boolean {

@@ -5,6 +5,9 @@
 // allowed, for tests and simulations), money in integer minor units, energy in integer Wh.
 import { z } from "zod";
 
+/** The default maxFrameBytes (see there): 1 MiB. */
+export const MAX_FRAME_BYTES_DEFAULT = 1_048_576;
+
 const nonEmpty = z.string().min(1, "must not be empty");
 const seconds = z.number().positive();
 
@@ -115,8 +118,17 @@ export const Ocpp16ConfigSchema = z
     callTimeoutS: seconds.default(30),
     /** Timeout of the agent's optional TriggerMessage(MeterValues) (at most callTimeoutS): one never answered holds the link no longer. */
     triggerTimeoutS: seconds.default(5),
-    /** Largest WebSocket frame accepted; a bigger one closes that charger's connection (1009). */
-    maxFrameBytes: z.number().int().min(1024).default(65_536),
+    /**
+     * Largest WebSocket frame accepted; a bigger one closes that charger's connection (1009) and
+     * raises OCPP_FRAME_TOO_LARGE. A charger re-sends a closed-on message at every reconnect, so
+     * this must hold the biggest legitimate one: a StopTransaction with its transactionData, one
+     * entry per MeterValueSampleInterval when the charger's StopTxnSampledData is not empty (the
+     * agent asks for it empty, charger-setup.ts; not every charger obeys). 1 MiB holds 330 entries
+     * (3 300 s, the longest session a 3 600 s reservation leaves, at 10 s) of 3 KiB each — over
+     * twice a real 10-measurand entry (MicroOcpp #193: 1.2 KB). Floods stay bounded by the rate
+     * limits below (a frame costs a token like any other).
+     */
+    maxFrameBytes: z.number().int().min(1024).default(MAX_FRAME_BYTES_DEFAULT),
     /** A charger may make the agent handle this many calls per second on average (burst: 4×): more are answered more slowly (pipelined ones, junk frames: its connection closes). */
     maxCallsPerSecond: z.number().positive().default(20),
     /** A charger kept above maxCallsPerSecond this long (even waiting for each answer) is disconnected as a flood (OCPP_FLOOD). */

@@ -24,12 +24,13 @@ import type { ChargerLink, InboundHandler } from "./charger-link.ts";
 import type { Ocpp16Config } from "./config.ts";
 import { OCPP16, type BootNotificationReq, type ChargePointStatus, type StatusNotificationReq } from "./messages.ts";
 import { type ChargerRuntime, type ChargerSnapshot, chargerQueries, meterStampsOf, observeMeterClock, snapshotOf } from "./charger-state.ts";
-import { type ChargerSetupDeps, configureCharger } from "./charger-setup.ts";
+import { ChargerSetups } from "./charger-setup.ts";
 import { cablePlugged, pointStateOf } from "./readings.ts";
 import { SaleBook } from "./sales.ts";
 import { Sessions, type PointBinding, type SessionHost } from "./sessions.ts";
 import { LogThrottle } from "./log-throttle.ts";
 import { NOREPLY } from "./rpc.ts";
+import { canonicalTimes } from "./timestamps.ts";
 import { sanitizeTransactionMessage } from "./validation.ts";
 
 export type { ChargerSnapshot } from "./charger-state.ts";
@@ -55,6 +56,8 @@ export class Ocpp16Controller implements DispenserController {
   private readonly book: SaleBook;
   private readonly sessions: Sessions;
   private readonly central: CentralSystem;
+  /** What the agent sets on each connection (charger-setup.ts). */
+  private readonly setups = new ChargerSetups(() => ({ config: this.config, log: this.log, emit: (e) => this.emit(e) }));
   /** Bounds the per-call warnings a charger can cause (log-throttle.ts). */
   private readonly logThrottle: LogThrottle;
   private listeningPort: number | undefined;
@@ -89,6 +92,7 @@ export class Ocpp16Controller implements DispenserController {
       onFlood: (id, why, first) => {
         if (first) this.emit({ type: "fault", point: null, code: "OCPP_FLOOD", message: `charger ${id} was disconnected for flooding: ${why} (it is refused for a while; repeats are logged as charger_flood)` });
       },
+      onFrameTooLarge: (id, bytes, closes) => this.frameTooLarge(id, bytes, closes),
     });
   }
 
@@ -199,7 +203,8 @@ export class Ocpp16Controller implements DispenserController {
     rt.reported.clear();
     const id = rt.config.id;
     const on = (action: string, handler: InboundHandler) =>
-      link.handle(action, async (params) => {
+      link.handle(action, async (raw) => {
+        const params = canonicalTimes(raw); // every timestamp as Date.parse reads it exactly (timestamps.ts)
         rt.lastSeen = this.scheduler.now();
         // Every sample's stamp bounds the meter clock's offset: when a sample was taken at the latest (charger-state.ts).
         if (action === "MeterValues") for (const at of meterStampsOf(params)) observeMeterClock(rt, at, rt.lastSeen);
@@ -222,7 +227,15 @@ export class Ocpp16Controller implements DispenserController {
     on("DiagnosticsStatusNotification", () => ({}));
     on("FirmwareStatusNotification", () => ({}));
     rt.cancelSync = this.scheduler.setTimer(this.config.syncTimeoutS * 1000, () => this.markSynced(rt, link, "timeout"));
-    void configureCharger(rt, link, true, this.setupDeps());
+    this.setups.connected(rt, link);
+  }
+
+  /** Closed (1009) for a message above maxFrameBytes, `closes` times in a row: it comes again at every reconnect. */
+  private frameTooLarge(id: string, bytes: number | undefined, closes: number): void {
+    const limit = this.config.maxFrameBytes;
+    const admitted = this.logThrottle.admit(`${id}\u0000frame_too_large`);
+    if (admitted) this.log.error("charger_frame_too_large", { chargePointId: id, bytes, maxFrameBytes: limit, closes, note: "closed (1009) unread, sent again at every reconnect: raise maxFrameBytes", ...admitted });
+    if (closes === 1) this.emit({ type: "fault", point: null, code: "OCPP_FRAME_TOO_LARGE", message: `charger ${id} sent ${bytes !== undefined ? `a message of ${bytes} bytes` : "a message"} above maxFrameBytes (${limit}): its connection was closed (1009) before the message was read; a charger sends it again at every reconnect (most likely a StopTransaction with its transactionData), and its transaction messages queued behind it stay stuck until maxFrameBytes is raised above ${bytes ?? "that size"} (repeats are logged as charger_frame_too_large)` });
   }
 
   private onDisconnect(link: ChargerLink, code: number): void {
@@ -234,10 +247,6 @@ export class Ocpp16Controller implements DispenserController {
     rt.cancelSync = undefined;
     this.log.info("charger_offline", { chargePointId: rt.config.id, code });
     this.sessions.onDisconnected(rt.config.id);
-  }
-
-  private setupDeps(): ChargerSetupDeps {
-    return { config: this.config, log: this.log, emit: (e) => this.emit(e) };
   }
 
   private markSynced(rt: ChargerRuntime, link: ChargerLink, why: "reported" | "timeout"): void {
@@ -256,7 +265,7 @@ export class Ocpp16Controller implements DispenserController {
     this.log.info("charger_booted", { chargePointId: rt.config.id, vendor: p.chargePointVendor, model: p.chargePointModel, firmware: p.firmwareVersion });
     const link = rt.link;
     // A charger that booted may have lost its settings: set them again once it has its answer.
-    if (link) this.scheduler.setTimer(0, () => void configureCharger(rt, link, false, this.setupDeps()));
+    if (link) this.scheduler.setTimer(0, () => this.setups.booted(rt, link));
     return { status: "Accepted", currentTime: this.isoNow(), interval: this.config.heartbeatIntervalS };
   }
 

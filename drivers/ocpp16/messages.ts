@@ -122,4 +122,13 @@ export const METER_KEYS = {
  */
 export const OFFLINE_AUTH_KEYS = ["AuthorizationCacheEnabled", "LocalAuthorizeOffline", "AllowOfflineTxForUnknownId"] as const;
 
+/**
+ * Keys that make a charger copy meter values into its StopTransaction (transactionData): every
+ * MeterValueSampleInterval of the session (sampled) or every ClockAlignedDataInterval (aligned).
+ * The agent reads none of it, and a long session's worth can outgrow maxFrameBytes (a close at
+ * every reconnect, the meterStop never delivered): asked empty, else the register only. Optional:
+ * a charger that refuses both keeps its own (the frame limit is sized for it; config.ts).
+ */
+export const STOP_TXN_DATA_KEYS = ["StopTxnSampledData", "StopTxnAlignedData"] as const;
+
 export const ENERGY_REGISTER = "Energy.Active.Import.Register";

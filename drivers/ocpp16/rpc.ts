@@ -101,3 +101,18 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
   return new lib.RPCClient(options);
 }
 
+
+/** ws's error code for a frame (or message) above maxPayload: the connection closes with 1009. */
+export const FRAME_TOO_LARGE = "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
+
+/**
+ * The size in bytes of the message a peer was just closed for (after its `socketError` with
+ * FRAME_TOO_LARGE), as the frame header declared it — undefined if unknown. ws gives no figure
+ * with the error, so this reads its receiver's running total, still set when the error is
+ * emitted (ws 8: Receiver#_totalPayloadLength; the frames of a fragmented message so far). Only
+ * for the alarm's text: a later ws that moves it makes the alarm say "above the limit" instead.
+ */
+export function oversizedMessageBytes(peer: RpcPeer): number | undefined {
+  const total = (peer as { _ws?: { _receiver?: { _totalPayloadLength?: unknown } } })._ws?._receiver?._totalPayloadLength;
+  return typeof total === "number" && Number.isFinite(total) && total > 0 ? total : undefined;
+}

@@ -14,9 +14,12 @@
 // - MeterValues is validated strictly down to each meter value's timestamp and sampledValue
 //   array; a sampled value that breaks the schema is dropped (a JSON number as `value` — OpenEVSE
 //   — is read as its decimal text first), and the rest of the message is used.
-// Every other message is validated exactly as the schema says.
+// Every other message is validated exactly as the schema says — with one format of the agent's
+// own: a date-time is valid when the agent reads it as an instant (timestamps.ts).
 import { createRequire } from "node:module";
 import ocppRpc from "ocpp-rpc";
+import { AgentError } from "../../base/errors.ts";
+import { readableTime } from "./timestamps.ts";
 
 /** The messages whose extra properties are accepted (and logged), never answered with a CALLERROR. */
 export const LENIENT_ACTIONS = ["StartTransaction", "StopTransaction", "MeterValues"] as const;
@@ -62,18 +65,28 @@ interface Validator {
 }
 const lib = ocppRpc as unknown as { createValidator(subprotocol: string, schemas: unknown[]): Validator };
 
-/** The ocpp1.6 validator the central system runs in strict mode. */
-export const ocpp16Validator: Validator = lib.createValidator(
-  "ocpp1.6",
-  official.map((s) => (s.$id && lenientIds.has(s.$id) ? gateSchema(s) : s)),
-);
+/**
+ * ocpp-rpc's validator with the agent's date-time format (timestamps.ts): every timestamp the
+ * validator lets through is one the agent reads; the rest get the schema's CALLERROR. Set on its
+ * ajv before any schema is compiled (ajv compiles at first use).
+ */
+function createValidator(schemas: unknown[]): Validator {
+  const v = lib.createValidator("ocpp1.6", schemas);
+  const ajv = (v as { _ajv?: { addFormat(name: string, format: { type: "string"; validate: (s: string) => boolean }): unknown } })._ajv;
+  if (typeof ajv?.addFormat !== "function") throw new AgentError("INTERNAL", "ocpp-rpc's validator no longer exposes its ajv: the date-time format cannot be set (drivers/ocpp16/validation.ts)");
+  ajv.addFormat("date-time", { type: "string", validate: readableTime });
+  return v;
+}
 
-const strict: Validator = lib.createValidator("ocpp1.6", official);
+/** The ocpp1.6 validator the central system runs in strict mode. */
+export const ocpp16Validator: Validator = createValidator(official.map((s) => (s.$id && lenientIds.has(s.$id) ? gateSchema(s) : s)));
+
+const strict: Validator = createValidator(official);
 
 const SAMPLED_VALUE_ID = "urn:glase:SampledValue";
 const STOP_ID = "urn:glase:StopTransaction";
 /** The official schemas (extra properties allowed) of what the gate lets through unchecked. */
-const after: Validator = lib.createValidator("ocpp1.6", [
+const after: Validator = createValidator([
   { ...schemaOf("urn:StopTransaction.req"), $id: STOP_ID },
   { ...schemaOf("urn:MeterValues.req").properties!.meterValue!.items!.properties!.sampledValue!.items!, $id: SAMPLED_VALUE_ID, $schema: "http://json-schema.org/draft-07/schema" },
 ]);

@@ -4,7 +4,7 @@
 // reconnect) and the other chargers are not affected.
 import { expect, it } from "vitest";
 import type { VirtualChargePoint } from "../../../simulator/devices/virtual-charge-point.ts";
-import { authorizeCmd, endOn, isEnd, isProgress, openRig, synced, testConfig, waitUntil, type Rig } from "./helpers.ts";
+import { authorizeCmd, endOn, isEnd, isFault, isProgress, openRig, synced, testConfig, waitUntil, type Rig } from "./helpers.ts";
 
 function twoChargers() {
   return testConfig({
@@ -82,8 +82,12 @@ it("an oversized frame closes that charger's connection (1009); its queued messa
   await session(rig, cp1, 1, "P1-a");
   await session(rig, cp2, 2, "P2-a");
   const meterStart = cp2.transaction(1)!.meterStart;
-  cp2.sendRaw(JSON.stringify([2, "huge", "DataTransfer", { vendorId: "x", data: "x".repeat(10_000) }]));
+  const huge = JSON.stringify([2, "huge", "DataTransfer", { vendorId: "x", data: "x".repeat(10_000) }]);
+  cp2.sendRaw(huge);
   await waitUntil(() => codes.includes(1009), 5_000, "closed with 1009");
+  // An alarm that says which charger, how big, which limit and the key to raise (review 12m #1c).
+  const alarm = await rig.events.waitFor((e) => isFault(e) && e.code === "OCPP_FRAME_TOO_LARGE", 5_000, "OCPP_FRAME_TOO_LARGE");
+  expect(isFault(alarm) && alarm.message).toMatch(new RegExp(`^charger CP-2 sent a message of ${Buffer.byteLength(huge)} bytes above maxFrameBytes \\(4096\\)`));
   cp2.unplug(1); // its StopTransaction may have to wait for the reconnect
   const end2 = await rig.events.waitFor(endOn(2), 10_000, "CP-2 end");
   expect(end2.milli).toBe(cp2.registerWh(1) - meterStart);
@@ -92,6 +96,7 @@ it("an oversized frame closes that charger's connection (1009); its queued messa
   cp1.unplug(1);
   await rig.events.waitFor(endOn(1));
   expect(rig.events.count(isEnd)).toBe(2);
+  expect(rig.events.count((e) => isFault(e) && e.code === "OCPP_FRAME_TOO_LARGE"), "one alarm for the series").toBe(1);
 });
 
 it("a charger flooding calls is disconnected (1008); nothing it queued is lost; the other charger's session goes on", async () => {

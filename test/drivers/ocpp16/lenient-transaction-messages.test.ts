@@ -94,7 +94,7 @@ it("the charger's own authorization (cache, offline) is turned off at connection
 it("a Rejected offline-authorization key is OCPP_CONFIG_REFUSED naming it; NotSupported is not", async () => {
   const events: unknown[] = [];
   const answers: Record<string, string> = { LocalAuthorizeOffline: "Rejected", AuthorizationCacheEnabled: "NotSupported" };
-  const link = { call: async (_action: string, req: { key: string }) => ({ status: answers[req.key] ?? "Accepted" }) };
+  const link = { open: true, call: async (_action: string, req: { key: string }) => ({ status: answers[req.key] ?? "Accepted" }) };
   const rt = { config: { id: "CP-9", connectors: [] } };
   await configureCharger(rt as never, link as never, false, { config: testConfig() as never, log: createLogger("test"), emit: (e) => void events.push(e) });
   expect(events).toEqual([{ type: "fault", point: null, code: "OCPP_CONFIG_REFUSED", message: expect.stringMatching(/CP-9 answered Rejected to ChangeConfiguration LocalAuthorizeOffline=false/) }]);

@@ -39,7 +39,7 @@ it("refuses unknown charge point ids, other paths and clients without ocpp1.6; t
   const rig = await openRig();
   const cp = await rig.chargePoint();
   await synced(rig);
-  expect(await tryConnect(rig.driver.url, "CP-9")).toBe(404);
+  expect(await tryConnect(rig.driver.url, "CP-9"), "an unknown id reads like a wrong password (review 12m #2)").toBe(401);
   expect(await tryConnect(rig.driver.url.replace("/ocpp", "/other"), "CP-1")).toBe(404);
   expect(await tryConnect(rig.driver.url, "CP-1", { protocols: ["ocpp2.0.1"] })).toBe(400);
   expect(cp.connected).toBe(true);
