@@ -17,7 +17,7 @@ import { PTS_ERROR, isPtsPacketError, isPtsTransportError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
 import { liveElsewhere } from "./live-elsewhere.ts";
-import { type ControllerNumbering, notHonouredMessage, notHonouredRefusal } from "./numbering.ts";
+import { type ControllerNumbering, type NotHonoured, notHonouredMessage, notHonouredRefusal } from "./numbering.ts";
 import { ownershipOf, probe, readTransaction } from "./ownership.ts";
 import { checkConfirmedUser, checkPendingUsers } from "./user-check.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
@@ -220,21 +220,21 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       // lost record (a reboot), not renumbering (final review FINAL-3, user-check.ts).
       const named = data.Transaction !== undefined;
       record = await deps.book.update(record.flowId, () => ({ phase: "authorized", confirmed: true, userCheckPending: true, ...(named ? { confirmedNumber: true } : {}) }));
+      const flaggedBefore = deps.numbering?.notHonoured();
       await checkConfirmedUser(record, deps, true);
+      await markUnknownAtAnswer(record, flaggedBefore, deps);
       const checked = deps.book.byFlow(record.flowId) ?? record;
       if (checked.phase !== "authorizing") return checked;
       parkedConfirmed = checked; // parked (user-check.ts, R8-1): thrown below, outside this catch
     } catch (err) {
       if (isPtsPacketError(err, PTS_ERROR.TRANSACTION_NUMBER_ALREADY_EXIST) || isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
         // Our own earlier attempt, or a number / pump someone else took since the probe: the read-back decides.
-        if (mayHaveLanded) {
-          const back = await readBack(record, deps);
-          if (back === "there") return finish(deps, record, "authorized");
-        }
+        const back = mayHaveLanded ? await readBack(record, deps) : undefined;
+        if (back === "there") return finish(deps, record, "authorized");
         if (isPtsPacketError(err, PTS_ERROR.DUPLICATED_AUTHORIZATION_REQUEST)) {
           // The pump holds an authorization: after a lost answer maybe ours, under the number a
           // renumbering controller gave it (review 8, R8-2) — never refused while it may be.
-          const adopted = mayHaveLanded ? await elsewhere(record, deps) : undefined;
+          const adopted = mayHaveLanded ? await elsewhere(record, deps, back !== "foreign") : undefined;
           if (adopted) return adopted;
           await finish(deps, record, "refused");
           throw err;
@@ -280,11 +280,43 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
  * (throws PTS_OWNERSHIP_UNKNOWN); nothing of ours there → undefined. A pump that cannot be read
  * throws too: the record stays unresolved, never refused.
  */
-async function elsewhere(record: TxRecord, deps: AuthorizeDeps): Promise<TxRecord | undefined> {
+async function elsewhere(record: TxRecord, deps: AuthorizeDeps, ownAgain = true): Promise<TxRecord | undefined> {
   const live = await liveElsewhere(record, deps);
-  if (live.verdict === "none") return undefined;
   if (live.verdict === "adopted") return live.record;
-  throw await ownershipUnknown(live.record, live.why ?? "the live authorization cannot be proven ours", deps);
+  if (live.verdict === "parked") throw await ownershipUnknown(live.record, live.why ?? "the live authorization cannot be proven ours", deps);
+  // (`ownAgain` false: our number was just read back as someone else's — alarmed once, not re-read.)
+  return ownAgain ? landedLate(record, deps) : undefined;
+}
+
+/**
+ * Nothing of ours under another number — but under OUR number? Review 12 (R12-3): the first send,
+ * slow on the wire, reached the controller after the read-back had said "not found"; the resend was
+ * refused busy (42: our customer already filling under our number), the pump's status showed our own
+ * number live, and the record was refused and closed — 20 L drawn under our number, charged to nobody,
+ * never stopped. Read back once more, after the pump's status was read: a late landing is there now
+ * and decided as any read-back (ours → authorized, settled at the controller's figures; someone
+ * else's → refused; unprovable → parked).
+ */
+async function landedLate(record: TxRecord, deps: AuthorizeDeps): Promise<TxRecord | undefined> {
+  const back = await readBack(record, deps);
+  if (back !== "there") return undefined;
+  deps.logger.warn("pts_authorize_landed_late", { flowId: record.flowId, pump: record.pump, transaction: record.transaction, next: "authorized: the sale is settled at the controller's figures" });
+  return finish(deps, record, "authorized");
+}
+
+/**
+ * The check right at the answer found the number the controller had just confirmed unknown, and
+ * flagged the controller with it (user-check.ts, review 9 R9-2): this sale runs under a number of
+ * the controller's own that it never named. Marked on the record (review 12, R12-1): its sale read
+ * may then park on the pump's live sale and its stop may revoke the authorization waiting there
+ * (sale-record.ts, driver.ts), which a confirmed record the controller merely forgot (a power cut,
+ * FINAL-4; a check that ran only later, FINAL-3) may not. A kill before this write leaves it unmarked:
+ * treated as forgotten, the safe side for the attendant's sales.
+ */
+async function markUnknownAtAnswer(r: TxRecord, flaggedBefore: NotHonoured | undefined, deps: AuthorizeDeps): Promise<void> {
+  const flag = deps.numbering?.notHonoured();
+  if (flaggedBefore !== undefined || flag === undefined || flag.got !== undefined || flag.pump !== r.pump || flag.asked !== r.transaction) return;
+  await deps.book.update(r.flowId, (c) => (c.phase === "authorized" && c.transaction === r.transaction ? { unknownAtAnswer: true } : {}));
 }
 
 /** A number found taken under our own UserId that our book never held: another system uses our user (review 3, R3-5). */

@@ -3,6 +3,8 @@
 //                               pending request (an authorization waiting for the nozzle carries
 //                               its Transaction); Last* describe the previous sale
 //   PumpFillingStatus           delivering: Nozzle, FuelGradeId, Volume, Price, Amount, Transaction
+//                               (FuelGradeId, like FuelGradeName and DateTimeStart, is optional in the
+//                               vendor's SDK and absent on older firmwares: read as 0, "not reported")
 //   PumpEndOfTransactionStatus  delivery over, transaction not closed yet: the final figures
 //   PumpOfflineStatus           the controller has lost the pump
 //   PumpTotals / PumpPrices / PumpTag / PumpDisplayData  answers to other requests we never send;
@@ -40,7 +42,10 @@ export function figuresOf(data: Readonly<Record<string, unknown>>, what: string,
   return {
     transaction: intOf(data.Transaction, `${what}.Transaction`),
     nozzle: intOf(data.Nozzle, `${what}.Nozzle`),
-    fuelGradeId: intOf(data.FuelGradeId, `${what}.FuelGradeId`),
+    // Optional (review 12): required, every fill status of an older firmware was unreadable — no
+    // progress, no end by poll. 0 is the figures' "not reported": the nozzle and the price still
+    // decide a mismatch (sale-figures.ts), and the sale keeps its authorized grade.
+    fuelGradeId: optionalIntOf(data.FuelGradeId, `${what}.FuelGradeId`) ?? 0,
     milli: milliOf(data.Volume, `${what}.Volume`),
     amountMinor: minorOf(data.Amount, `${what}.Amount`, units.moneyDigits),
     priceMinor: minorOf(data.Price, `${what}.Price`, units.priceDigits),

@@ -259,10 +259,14 @@ export class Pts2Controller implements DispenserController {
   /**
    * On a controller that numbers authorizations itself (review 7, R7-6) the number on an idle pump
    * proves nothing: a waiting authorization under "another" number may be ours. Idle means nothing
-   * fills, so the stop only revokes it.
+   * fills, so the stop only revokes it — but only for a record whose authorization may be the one
+   * waiting under a number it does not hold: one never answered (`authorizing`), or one confirmed
+   * under a number the controller did not know right at the answer (R9-2, `unknownAtAnswer`). A
+   * confirmed record holds the controller's own number: what waits under another is not its
+   * authorization — after a power cut lost it, the attendant POS's prepay (review 12, R12-2; FINAL-4).
    */
   private revokeAnyWaiting(r: TxRecord, obs: PumpObservation | undefined): boolean {
-    return obs?.kind === "idle" && this.numbering.notHonoured() !== undefined && (r.phase === "authorized" || r.phase === "authorizing");
+    return obs?.kind === "idle" && this.numbering.notHonoured() !== undefined && (r.phase === "authorizing" || (r.phase === "authorized" && r.unknownAtAnswer === true));
   }
 
   async display(point: PointId, text: string): Promise<void> {

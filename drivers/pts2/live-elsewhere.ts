@@ -101,7 +101,7 @@ export async function liveElsewhere(r: TxRecord, deps: LiveElsewhereDeps, opts: 
   }
   const ground = opts.adoptOnly === true ? undefined : parkGround(candidate, info, deps);
   if (ground === undefined) {
-    deps.logger.info("pts_live_authorization_left", { flowId: r.flowId, pump: r.pump, asked, live, why: against, next: "refused as before, the pump not touched: nothing ties it to us and this controller has shown no renumbering" });
+    deps.logger.info("pts_live_authorization_left", { flowId: r.flowId, pump: r.pump, asked, live, why: against, next: leftNext(opts.adoptOnly === true) });
     return { verdict: "none" };
   }
   // Unprovable: the record holds the number (so the pump's sale under it is nobody's to settle until
@@ -149,6 +149,13 @@ function parkGround(candidate: TxRecord, info: TransactionInfo | undefined, deps
   const sent = evidenceFor(candidate, deps.ownUser);
   if (sent.userId !== info.userId || sent.gap === "doubt" || deps.ownUser.doubtAbout(info.userId) !== undefined) return undefined;
   return `authorized by controller user ${info.userId}, the id the agent sent as (not yet corroborated)`;
+}
+
+/** What becomes of the record when the live sale is left alone (review 12: the log said "no renumbering" on a flagged controller). */
+function leftNext(adoptOnly: boolean): string {
+  return adoptOnly
+    ? "not taken, the pump not touched: a confirmed sale the controller no longer knows (a power cut may have lost it) only adopts a sale proven ours — PTS_TRANSACTION_LOST"
+    : "refused as before, the pump not touched: nothing ties it to us and this controller has shown no renumbering";
 }
 
 /** The status answer is no readable status of this pump: nothing can be said of what it holds (R10-1). */

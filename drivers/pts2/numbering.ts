@@ -12,8 +12,8 @@
 // raises PTS_NUMBERS_NOT_HONOURED once, and from then on:
 // - the driver refuses every new authorization on that controller (DEVICE_REJECTED,
 //   PTS_NUMBERS_NOT_HONOURED) — there is no safe way to resolve a lost answer without the number;
-// - a stop of a record not proven someone else's revokes whatever authorization waits on an idle
-//   pump (driver.ts), whatever its number.
+// - a stop of a record never answered, or confirmed under a number unknown at the answer, revokes
+//   whatever authorization waits on an idle pump (driver.ts), whatever its number.
 // The confirmed sale that revealed it goes on under the number the controller confirmed (its answer
 // arrived: it is ours). When that first answer is lost, the authorization found live on the pump
 // under the controller's number and proven ours flags it the same way (live-elsewhere.ts, R8-2). The flag clears only when the technician says the controller is fixed:

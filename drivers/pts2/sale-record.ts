@@ -77,7 +77,10 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   // R11-3: read only under ours, it was PTS_TRANSACTION_LOST, its fuel charged to nobody, and the
   // pump stood at an end no record held).
   if (info === undefined && (r.phase === "authorizing" || (r.phase === "authorized" && deps.numbering?.notHonoured() !== undefined))) {
-    const live = await liveElsewhere(r, deps, { adoptOnly: r.phase === "authorized" });
+    // A confirmed record only adopts a sale proven ours (FINAL-4: after a power cut the pump's next
+    // sale may be the POS's) — unless the controller did not know its number right at the answer
+    // (R9-2): then the live sale is most likely ours, and is parked on for a claim (review 12, R12-1).
+    const live = await liveElsewhere(r, deps, { adoptOnly: r.phase === "authorized" && r.unknownAtAnswer !== true });
     if (live.verdict === "parked") throw await ownershipUnknown(live.record, live.why ?? "the live authorization cannot be proven ours", deps);
     if (live.verdict === "adopted") return saleRecordOf(flowId, deps); // read again under the adopted number
   }
