@@ -23,6 +23,10 @@ export function ocppControllers(pointIds: readonly number[], port: number) {
       chargers: pointIds.map((p) => ({ id: chargerId(p), connectors: [{ connectorId: 1, point: p }] })),
       // 10 charger seconds = 0.5 s real: a progress report every half second per session.
       meterSampleIntervalS: 10,
+      // The fleet's charger second lasts 50 ms (startChargers): the agent must know it, or the
+      // energy of a session is more than any 22 kW connector could meter in the real time it
+      // took, and the meterStop plausibility bound (review 10) rightly refuses it.
+      chargerSecondMs: 50,
     },
   ];
 }
