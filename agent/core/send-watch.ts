@@ -108,7 +108,7 @@ function paidLate(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, l: LostSend): 
   const paid = amount(paidMinor);
   const message = `terminal ${s.terminalId} (point ${l.point}): a late invoice of flow ${l.origin} (${o.invoiceReference ?? "reference unknown"}, its sendInvoice of ${new Date(l.sentAt).toISOString()} was never answered) was paid after that flow ended (${ers}, ${paid} ${s.currency}); nothing was released for it — refund it: ctl refund ${ers} ${paid}`;
   // Its clientInvoiceId names the lost send: certain — the refund desk takes this payment as told (it has no receipt).
-  const refundable = { ersReference: ers, amountMinor: paidMinor, currency: s.currency, point: l.point };
+  const refundable = { ersReference: ers, amountMinor: paidMinor, currency: s.currency, point: l.point, origin: l.origin };
   return { state: { ...s, lost: rest, past, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message, refundable }] };
 }
 

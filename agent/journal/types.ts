@@ -30,7 +30,7 @@ export interface KeptAlarm {
   readonly point?: number;
   readonly at: number;
   /** The payment it says nothing was released for (the refund desk accepts a refund of it). */
-  readonly refundable?: { readonly ersReference: string; readonly amountMinor: number; readonly currency: string; readonly point: number };
+  readonly refundable?: { readonly ersReference: string; readonly amountMinor: number; readonly currency: string; readonly point: number; readonly origin?: string };
 }
 
 export interface FlowRecord {
