@@ -9,11 +9,15 @@
 // - an alarm of a parked flow clears when the flow is resolved (no longer parked, or finished);
 // - anything else is an event a technician must see: `ack` clears it. Acknowledging one of the
 //   others only marks it seen (it stays open until its cause is gone).
+// A money alarm the journal keeps (agent/flows/kept-alarms.ts) is different (review 8 #2, #4, #5):
+// each one it keeps is its own entry (one flow may tell several payments: each has its own ack),
+// it clears by an ack only (never by its flow being resolved), and a full book never evicts it.
 // Every change is told to the listeners (the watch stream, the alerting hook): raised (first time
 // or again after it cleared), repeated, acknowledged, cleared.
 import type { AlarmInfo } from "../engine-api.ts";
 import { AgentError } from "../../base/errors.ts";
 import { alarmAction } from "./catalogue.ts";
+import { KEPT_ALARM_CODES } from "../flows/kept-alarms.ts";
 
 export type AlarmOrigin = "engine" | "station" | "invoice-service";
 
@@ -47,7 +51,18 @@ export interface RaiseAlarm {
 }
 
 const MAX_OPEN = 500;
-const keyOf = (a: { origin: AlarmOrigin; code: string; point?: number; flowId?: string }) => `${a.origin}|${a.code}|${a.point ?? ""}|${a.flowId ?? ""}`;
+
+/** A money alarm the journal keeps until acknowledged (only the engine's: its flows raise them). */
+export function isKeptAlarm(a: { readonly origin: AlarmOrigin; readonly code: string }): boolean {
+  return a.origin === "engine" && KEPT_ALARM_CODES.has(a.code);
+}
+
+/**
+ * One entry per condition: origin, code, point, flow — and, for a kept money alarm, its text: the
+ * journal keeps one row per told payment (its text names it), and each needs its own ack.
+ */
+const keyOf = (a: { origin: AlarmOrigin; code: string; point?: number; flowId?: string; message?: string }) =>
+  `${a.origin}|${a.code}|${a.point ?? ""}|${a.flowId ?? ""}${isKeptAlarm(a) ? `|${a.message ?? ""}` : ""}`;
 
 export class AlarmBook {
   private readonly open = new Map<string, BookAlarm>();
@@ -71,7 +86,7 @@ export class AlarmBook {
     const at = r.at ?? this.now();
     const key = keyOf(r);
     const known = this.open.get(key);
-    const clears = r.origin === "station" || (r.flowId !== undefined && this.parkedFlows.has(r.flowId)) ? "condition" : "ack";
+    const clears = !isKeptAlarm(r) && (r.origin === "station" || (r.flowId !== undefined && this.parkedFlows.has(r.flowId))) ? "condition" : "ack";
     if (known) {
       const again: BookAlarm = { ...known, message: r.message, at, lastAt: at, count: known.count + 1, clears: known.clears === "condition" ? "condition" : clears };
       this.open.set(key, again);
@@ -94,8 +109,9 @@ export class AlarmBook {
     };
     this.open.set(key, alarm);
     if (this.open.size > MAX_OPEN) {
-      const oldest = this.open.keys().next().value!;
-      this.clearKey(oldest, at);
+      // The oldest entry goes, never a kept money alarm (the journal bounds those: one per told payment, until acked).
+      const oldest = [...this.open].find(([, a]) => !isKeptAlarm(a));
+      if (oldest) this.clearKey(oldest[0], at);
     }
     this.tell("raised", alarm, at);
     return alarm;
@@ -156,7 +172,7 @@ export class AlarmBook {
     if (parked && !finished) {
       if (this.parkedFlows.has(flowId)) return;
       this.parkedFlows.add(flowId);
-      for (const [key, a] of this.open) if (a.flowId === flowId && a.origin === "engine") this.open.set(key, { ...a, clears: "condition" });
+      for (const [key, a] of this.open) if (a.flowId === flowId && a.origin === "engine" && !isKeptAlarm(a)) this.open.set(key, { ...a, clears: "condition" });
       return;
     }
     if (!this.parkedFlows.delete(flowId)) return;

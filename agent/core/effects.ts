@@ -59,7 +59,7 @@ export type Effect =
       readonly code: string;
       readonly message: string;
       /** A payment the alarm says nothing was released for (review 7 #3): the refund desk accepts `ctl refund` of it as told. */
-      readonly refundable?: { readonly ersReference: string; readonly amountMinor: number; readonly currency: string; readonly point: number };
+      readonly refundable?: { readonly ersReference: string; readonly amountMinor: number; readonly currency: string; readonly point: number; readonly origin?: string };
     }
   /** Kiosk: the payment is read, hand out the product/service. */
   | { readonly type: "release"; readonly point: number; readonly amountMinor: number };

@@ -70,7 +70,7 @@ export type FlowInput =
    * ersReference: a PAID of it read later is not a late invoice) — or, after a restart, the own
    * payments of the terminal's recent sales, read from the journal (a list: the watch knows them now).
    */
-  | { readonly type: "terminal"; readonly busy: boolean; readonly lostSends?: readonly LostSend[]; readonly claimed?: string | readonly string[] }
+  | { readonly type: "terminal"; readonly busy: boolean; readonly lostSends?: readonly LostSend[]; readonly claimed?: string | readonly string[]; readonly unproven?: readonly string[] }
   /** A yieldsToHolder Glase call (effects.ts) was not made: a flow held its terminal when it was to go out. */
   | { readonly type: "withheld"; readonly ref: string }
   /** Journaled as the input of a flow's first transition. */

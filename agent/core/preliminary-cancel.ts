@@ -7,7 +7,7 @@ import { type Step, isOpenStatus, withEffects, sentOut } from "./flow.ts";
 import type { GlaseOutcome } from "./inputs.ts";
 import type { PreliminaryState } from "./preliminary-state.ts";
 import { receiptOf } from "./preliminary-documents.ts";
-import { cancel, describe, finish, retryLater } from "./preliminary-steps.ts";
+import { amountMismatch, cancel, describe, finish, retryLater } from "./preliminary-steps.ts";
 
 type S = PreliminaryState;
 
@@ -34,7 +34,8 @@ export function onClosingRead(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> 
 function paidAtClose(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowContext): Step<S> {
   const settled: S = { ...s, commitMinor: o.paidMinor ?? s.commitMinor, ersReference: o.ersReference };
   const receipt = receiptOf(settled, o.ersReference!, o.paymentDate ?? new Date(ctx.now).toISOString());
-  return finish({ ...settled, paymentDate: receipt.timestamp, receipt }, "settled-manually", { type: "print", receipt });
+  // (Glase's figure other than the committed one is told, as on the commit path: review 8 #3.)
+  return finish({ ...settled, paymentDate: receipt.timestamp, receipt }, "settled-manually", { type: "print", receipt }, ...amountMismatch(s, o));
 }
 
 /** Cancels answered 51/48 this many times ⇒ a technician is told (the cancels go on, spaced). */

@@ -181,14 +181,14 @@ export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowCo
   const receipt = receiptOf(settled, o.ersReference!, o.paymentDate ?? new Date(ctx.now).toISOString());
   const state: S = { ...settled, phase: "printing", ersReference: o.ersReference, paymentDate: receipt.timestamp, receipt, pending: undefined };
   const effects: Effect[] = [cancelTimer("retry"), cancelTimer("poll"), display(s, "Paid - thank you"), { type: "print", receipt }];
-  if (o.paidMinor !== undefined && o.paidMinor !== s.commitMinor) {
-    effects.push({
-      type: "alarm",
-      code: "paid-amount-mismatch",
-      message: `point ${s.point}: invoice ${s.invoiceRef} is PAID ${o.paidMinor} but ${s.commitMinor} was committed`,
-    });
-  }
+  effects.push(...amountMismatch(s, o));
   return withReceiptSubmission(state, effects, o.ersReference!, receipt, ctx);
+}
+
+/** A PAID of another figure than committed (issue 9 §12): the receipt shows what Glase took; a technician is told (a kept money alarm). */
+export function amountMismatch(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>): Effect[] {
+  if (o.paidMinor === undefined || o.paidMinor === s.commitMinor) return [];
+  return [{ type: "alarm", code: "paid-amount-mismatch", message: `point ${s.point}: invoice ${s.invoiceRef} is PAID ${o.paidMinor} but ${s.commitMinor} was committed` }];
 }
 
 export function describe(o: GlaseOutcome): string {

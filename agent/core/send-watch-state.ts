@@ -14,6 +14,13 @@ export interface LostSend {
   readonly sentAt: number;
   /** The origin's own payment: a PAID read of it is not the late invoice. */
   readonly collected?: string;
+  /**
+   * The origin may hold a payment of its own whose ersReference it never learnt (review 8 #1): it
+   * finished settled-manually without one, or its commit went out. Its lost send shares its
+   * clientInvoiceId, so a PAID of that id may be the origin's own (delivered) sale — never told as
+   * "nothing was released", never `refundable`.
+   */
+  readonly ownUnknown?: true;
 }
 
 /** A flow's record of its lost sends (their send times, oldest first): one more. */
@@ -73,6 +80,8 @@ export interface SendWatchState extends FlowBase {
   readonly claimed?: readonly string[];
   /** The terminal's sales before the watch began were not known (journal unread): a PAID without clientInvoiceId may be a released one — told without a refund command. */
   readonly claimsUnknown?: boolean;
+  /** Sales of the terminal that ended without knowing their own payment (review 8 #1): a PAID nobody claims may be one of theirs — told without a refund command. */
+  readonly unproven?: readonly string[];
   /**
    * The lost send whose late invoice the superseding send out closes (review 5 #1): it stays in
    * `lost` until that send is answered ok with a reference — refused, lost or answered without one,
@@ -101,5 +110,7 @@ export interface SendWatchStart {
   readonly busy: boolean;
   /** Own payments (ersReferences) of the terminal's recent sales, from the journal (oldest first); absent: not known. */
   readonly claimed?: readonly string[];
+  /** Recent sales of the terminal that ended without knowing their own payment (flow ids). */
+  readonly unproven?: readonly string[];
 }
 

@@ -52,7 +52,7 @@ import type { LostSend, SendWatchStart, SendWatchState, Suspect } from "./send-w
 type S = SendWatchState;
 
 export function startSendWatch(p: SendWatchStart, ctx: FlowContext): Step<S> {
-  const s: S = { kind: "send-watch", phase: "watching", calls: 0, attempts: 0, flowId: p.flowId, terminalId: p.terminalId, currency: p.currency, stationName: p.stationName, lost: [...p.lost].sort((a, b) => a.sentAt - b.sentAt), origins: [...new Set(p.lost.map((l) => l.origin))], busy: p.busy, supersedes: 0, cancels: 0, paidSeen: [], ...(p.claimed !== undefined ? { claimed: p.claimed.slice(-CLAIMED_KEPT) } : { claimsUnknown: true }) };
+  const s: S = { kind: "send-watch", phase: "watching", calls: 0, attempts: 0, flowId: p.flowId, terminalId: p.terminalId, currency: p.currency, stationName: p.stationName, lost: [...p.lost].sort((a, b) => a.sentAt - b.sentAt), origins: [...new Set(p.lost.map((l) => l.origin))], busy: p.busy, supersedes: 0, cancels: 0, paidSeen: [], ...(p.claimed !== undefined ? { claimed: p.claimed.slice(-CLAIMED_KEPT) } : { claimsUnknown: true }), ...(p.unproven?.length ? { unproven: p.unproven.slice(-CLAIMED_KEPT) } : {}) };
   return read(s, ctx);
 }
 
@@ -108,8 +108,24 @@ function paidLate(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, l: LostSend): 
   const paid = amount(paidMinor);
   const message = `terminal ${s.terminalId} (point ${l.point}): a late invoice of flow ${l.origin} (${o.invoiceReference ?? "reference unknown"}, its sendInvoice of ${new Date(l.sentAt).toISOString()} was never answered) was paid after that flow ended (${ers}, ${paid} ${s.currency}); nothing was released for it — refund it: ctl refund ${ers} ${paid}`;
   // Its clientInvoiceId names the lost send: certain — the refund desk takes this payment as told (it has no receipt).
-  const refundable = { ersReference: ers, amountMinor: paidMinor, currency: s.currency, point: l.point };
+  const refundable = { ersReference: ers, amountMinor: paidMinor, currency: s.currency, point: l.point, origin: l.origin };
   return { state: { ...s, lost: rest, past, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message, refundable }] };
+}
+
+/**
+ * A PAID of a lost send's origin that may hold a payment of its own it never learnt (review 8 #1:
+ * finished settled-manually without its ersReference, or its commit went out): the late invoice
+ * and the sale share the clientInvoiceId, so this may be the delivered sale's own payment. Told
+ * once, without `refundable` and without a refund command to type as printed: the technician
+ * checks in Glase whether the sale has another payment. The lost send stays watched (if this is
+ * the sale's own, the late invoice may still land).
+ */
+function paidMaybeOwn(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, l: LostSend): { state: S; effects: Effect[] } {
+  const ers = o.ersReference!;
+  if (s.paidSeen.includes(ers)) return { state: s, effects: [] };
+  const paid = amount(o.paidMinor ?? l.amountMinor);
+  const message = `terminal ${s.terminalId} (point ${l.point}): an invoice of flow ${l.origin} (${o.invoiceReference ?? "reference unknown"}) was read paid after that flow ended (${ers}, ${paid} ${s.currency}); that sale ended without knowing its own payment, so this may be it (the fuel was released) or a late invoice of its sendInvoice of ${new Date(l.sentAt).toISOString()} (never answered) — check flow ${l.origin}'s payments in Glase; refund ${ers} only if the sale has another payment: ctl refund ${ers} ${paid} --force --point ${l.point}`;
+  return { state: { ...s, paidSeen: [...s.paidSeen, ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
 }
 
 /** The read just answered was sent after the last superseder's cancel and after the terminal last became idle. */
@@ -139,7 +155,10 @@ function paidUnconfirmed(s: S, p: Suspect): { state: S; effects: Effect[] } {
   const paid = p.paidMinor !== undefined ? amount(p.paidMinor) : "AMOUNT";
   const origins = [...new Set(all.map((l) => l.origin))].join(", ");
   const head = `terminal ${s.terminalId} (point ${all[0]!.point}): the terminal's current invoice (${p.invoiceReference ?? "reference unknown"}) was paid (${p.ers}, ${paid} ${s.currency}) while a sendInvoice of flow ${origins} was never answered; its receipt names no clientInvoiceId, so its origin is unconfirmed`;
-  const message = s.claimsUnknown
+  const unproven = [...new Set([...all.filter((l) => l.ownUnknown).map((l) => l.origin), ...(s.unproven ?? [])])];
+  const message = unproven.length > 0
+    ? `${head}, and sale(s) ${unproven.join(", ")} of this terminal ended without knowing their own payment — it may be one of theirs (released): look ${p.ers} up in Glase; refund it only if no sale released it`
+    : s.claimsUnknown
     ? `${head}, and the terminal's sales before this watch began are not known to it — it may be a released sale: look ${p.ers} up (ctl flows --all, the journal's receipts) and in Glase; refund it only if no sale released it`
     : `${head} — no sale of this terminal in the journal claims it, so nothing was released for it; check it in Glase, then refund it: ctl refund ${p.ers} ${paid} --force --point ${all[0]!.point}`;
   return { state: { ...s, paidSeen: [...s.paidSeen, p.ers] }, effects: [{ type: "alarm", code: "paid-unclaimed", message }] };
@@ -165,6 +184,10 @@ function onRead(s: S, o: GlaseOutcome, ctx: FlowContext, stale: boolean): Step<S
     // Of any origin the watch was handed (its lost send still on the record or not), other than
     // the origin's own payment: a late invoice of it, paid — told whether the terminal is held or not.
     const l = o.clientInvoiceId === undefined ? undefined : known(s).find((x) => x.origin === o.clientInvoiceId && x.collected !== ers);
+    if (l?.ownUnknown) {
+      const t = paidMaybeOwn(s, o, l);
+      return settleOrGo(t.state, ctx, ...t.effects);
+    }
     if (l) {
       const t = paidLate(s, o, l);
       return settleOrGo(t.state, ctx, ...t.effects);
@@ -309,7 +332,8 @@ export function transitionSendWatch(s: S, input: FlowInput, ctx: FlowContext): S
       const claimed = more.length > 0 ? { claimed: [...new Set([...(s.claimed ?? []), ...more])].slice(-CLAIMED_KEPT) } : {};
       // (A list is the terminal's recent sales from the journal: the watch knows them now.)
       const loaded = Array.isArray(input.claimed) ? { claimsUnknown: undefined } : {};
-      const next: S = { ...join(s, input.lostSends), busy: input.busy, ...idle, ...stale, ...claimed, ...loaded };
+      const unproven = input.unproven?.length ? { unproven: [...new Set([...(s.unproven ?? []), ...input.unproven])].slice(-CLAIMED_KEPT) } : {};
+      const next: S = { ...join(s, input.lostSends), busy: input.busy, ...idle, ...stale, ...claimed, ...loaded, ...unproven };
       // Idle: the flows that held the terminal have ended and told their own payments.
       return input.busy || next.suspects === undefined ? same(next) : decideSuspects(next);
     }

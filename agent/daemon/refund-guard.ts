@@ -7,6 +7,8 @@ import { formatMinor } from "../../base/money.ts";
 import { AgentError } from "../../base/errors.ts";
 import { countedRefundMinor } from "../journal/refund-totals.ts";
 import type { Journal } from "../journal/types.ts";
+import type { FlowState } from "../core/transition.ts";
+import { flowKind } from "../flows/kinds/registry.ts";
 
 /**
  * Minor units refunded (or possibly refunded) of a payment: its refund flows in the journal that
@@ -37,9 +39,17 @@ export class RefundGuard {
 
   constructor(private readonly journal: Journal) {}
 
-  /** A payment a kept alarm told as paid with nothing released for it (agent/flows/kept-alarms.ts). */
-  unclaimedPayment(ersReference: string): Promise<{ amountMinor: number; currency: string; point: number } | undefined> {
-    return this.journal.unclaimedPayment(ersReference);
+  /**
+   * A payment a kept alarm told as paid with nothing released for it (agent/flows/kept-alarms.ts) —
+   * unless the sale it names as its origin is in the journal and may hold a payment it never learnt
+   * the ersReference of (review 8 #1): then this may be that sale's own, and the desk asks for --force.
+   */
+  async unclaimedPayment(ersReference: string): Promise<{ amountMinor: number; currency: string; point: number } | undefined> {
+    const p = await this.journal.unclaimedPayment(ersReference);
+    if (p?.origin === undefined) return p;
+    const origin = await this.journal.flow(p.origin);
+    const s = origin?.state as FlowState | undefined;
+    return s !== undefined && flowKind(s).ownPaymentUnknown?.(s as never) === true ? undefined : p;
   }
 
   /**

@@ -182,7 +182,7 @@ export class Station implements StationControl {
   async ackAlarm(id: string, by?: AdminActor): Promise<BookAlarm> {
     const seen = this.alarmBook.ack(id, by ? describeActor(by) : undefined);
     // A money alarm the journal keeps (agent/flows/kept-alarms.ts) is no longer raised at start.
-    if (seen.origin === "engine" && seen.flowId !== undefined && KEPT_ALARM_CODES.has(seen.code)) await this.parts.engineBase.journal.ackAlarms(seen.flowId, seen.code, Date.now());
+    if (seen.origin === "engine" && seen.flowId !== undefined && KEPT_ALARM_CODES.has(seen.code)) await this.parts.engineBase.journal.ackAlarms(seen.flowId, seen.code, seen.message, Date.now());
     return seen;
   }
 

@@ -46,9 +46,16 @@ function claimOf(s: FlowState): string | undefined {
   return "ersReference" in s && typeof s.ersReference === "string" ? s.ersReference : undefined;
 }
 
+/** A finished sale that may hold a payment it never learnt the ersReference of (review 8 #1). */
+function unprovenOf(s: FlowState): boolean {
+  return flowKind(s).ownPaymentUnknown?.(s as never) === true;
+}
+
 export class SendWatches {
   /** Own payments of the flows that ended on each terminal, oldest first (bounded). */
   private readonly claims = new Map<string, string[]>();
+  /** Sales that ended on each terminal without knowing their own payment (flow ids, bounded): claims without an ersReference. */
+  private readonly unproven = new Map<string, string[]>();
   /** The journal's recent sales were read (at start): until then a new watch does not know them. */
   /**
    * Terminals whose recent sales are known (review 6 #1): the journal's window of finished sales is
@@ -70,6 +77,16 @@ export class SendWatches {
     if (ended) (this.known ?? this.saleEnded).add(terminalId); // a sale ended here since: its payment is the current one
     const kept = this.claims.get(terminalId) ?? [];
     this.claims.set(terminalId, [...new Set([...kept.filter((x) => !ers.includes(x)), ...ers])].slice(-CLAIMS_KEPT));
+  }
+
+  private unprovenSale(terminalId: string, flowIds: readonly string[]): void {
+    if (flowIds.length === 0) return;
+    this.unproven.set(terminalId, [...new Set([...(this.unproven.get(terminalId) ?? []), ...flowIds])].slice(-CLAIMS_KEPT));
+  }
+
+  private unprovenOn(terminalId: string): { unproven?: readonly string[] } {
+    const u = this.unproven.get(terminalId);
+    return u && u.length > 0 ? { unproven: u } : {};
   }
 
   /** The running watch of a terminal. */
@@ -107,10 +124,11 @@ export class SendWatches {
     // FINAL-1), and its reference must not take a sale's place in the bounded claims (review 7 #2).
     const ers = flowKind(s).lostSendsOf !== undefined ? claimOf(s) : undefined;
     if (ers !== undefined) this.remember(t, [ers], true);
+    if (ers === undefined && unprovenOf(s)) this.unprovenSale(t, [s.flowId]);
     const watch = this.watchOf(t);
     if (watch) {
       const claimed = ers !== undefined ? { claimed: ers } : {};
-      void watch.feed({ type: "terminal", busy: this.held(t), ...(lost.length > 0 ? { lostSends: lost } : {}), ...claimed });
+      void watch.feed({ type: "terminal", busy: this.held(t), ...(lost.length > 0 ? { lostSends: lost } : {}), ...claimed, ...this.unprovenOn(t) });
       return;
     }
     if (lost.length > 0) this.launch(s, t, lost);
@@ -144,6 +162,7 @@ export class SendWatches {
         const t = terminalOf(s);
         const ers = claimOf(s);
         if (t !== undefined && ers !== undefined) seen.set(t, [...(seen.get(t) ?? []), ers]);
+        if (t !== undefined && ers === undefined && unprovenOf(s)) this.unprovenSale(t, [s.flowId]);
       }
       for (const [t, ers] of seen) this.remember(t, [...ers, ...(this.claims.get(t) ?? [])]);
       // Only terminals whose sales the window held: a short window is no proof of "every sale" —
@@ -151,7 +170,7 @@ export class SendWatches {
       const known = new Set([...seen.keys(), ...this.saleEnded]);
       this.known = known;
       for (const r of [...this.host.flows.running()]) {
-        if (r.state.kind === "send-watch" && this.knows(r.state.terminalId)) void r.feed({ type: "terminal", busy: this.held(r.state.terminalId), claimed: this.claims.get(r.state.terminalId) ?? [] });
+        if (r.state.kind === "send-watch" && this.knows(r.state.terminalId)) void r.feed({ type: "terminal", busy: this.held(r.state.terminalId), claimed: this.claims.get(r.state.terminalId) ?? [], ...this.unprovenOn(r.state.terminalId) });
       }
       for (const r of handOvers) {
         const s = r.state as FlowState;
@@ -169,7 +188,7 @@ export class SendWatches {
     const currency = "currency" in s ? s.currency : "";
     const stationName = "stationName" in s ? s.stationName : "";
     const claimed = this.knows(terminalId) ? { claimed: this.claims.get(terminalId) ?? [] } : {};
-    const step = sendWatchFlow.start({ flowId: `W${s.flowId}`, terminalId, currency, stationName, lost, busy: this.held(terminalId), ...claimed }, this.host.ctx());
+    const step = sendWatchFlow.start({ flowId: `W${s.flowId}`, terminalId, currency, stationName, lost, busy: this.held(terminalId), ...claimed, ...this.unprovenOn(terminalId) }, this.host.ctx());
     this.host.launch(step.state, step.effects).catch((err: unknown) => {
       this.host.logger.error("send_watch_start_failed", { flowId: step.state.flowId, err });
       this.host.alarm({ code: "lost-send-unwatched", message: `terminal ${terminalId} (point ${lost[0]!.point}): ${lost.length} sendInvoice(s) of flow ${s.flowId} never answered and its watch could not start; an invoice of it may open on the terminal unwatched` });

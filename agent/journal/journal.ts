@@ -280,7 +280,7 @@ class SqliteJournal implements Journal {
 
   // Kept alarms (kept-alarms.ts).
   openAlarms = (): Promise<readonly KeptAlarm[]> => openKeptAlarms((sql, p) => all(this.db, sql, p));
-  ackAlarms = (flowId: string, code: string, at: number): Promise<void> => this.gate.shared(() => ackKeptAlarms((sql, p) => run(this.db, sql, p), flowId, code, at));
+  ackAlarms = (flowId: string, code: string, message: string, at: number): Promise<void> => this.gate.shared(() => ackKeptAlarms((sql, p) => run(this.db, sql, p), flowId, code, message, at));
   unclaimedPayment = (ers: string): Promise<KeptAlarm["refundable"] | undefined> => unclaimedPayment((sql, p) => all(this.db, sql, p), ers);
 
   async stoppedPoints(): Promise<readonly number[]> {

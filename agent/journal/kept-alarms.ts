@@ -38,8 +38,12 @@ export async function openKeptAlarms(all: All): Promise<readonly KeptAlarm[]> {
   return (await all("SELECT * FROM kept_alarms WHERE acked_at IS NULL ORDER BY id", [])).map(keptAlarm);
 }
 
-export function ackKeptAlarms(run: Run, flowId: string, code: string, at: number): Promise<void> {
-  return run("UPDATE kept_alarms SET acked_at = ? WHERE flow_id = ? AND code = ? AND acked_at IS NULL", [at, flowId, code]);
+/**
+ * `ctl ack` of one kept alarm: its rows only — of its flow and code, with its text (a flow may
+ * tell several payments, one row each: acking one must not ack the others, review 8 #2).
+ */
+export function ackKeptAlarms(run: Run, flowId: string, code: string, message: string, at: number): Promise<void> {
+  return run("UPDATE kept_alarms SET acked_at = ? WHERE flow_id = ? AND code = ? AND message = ? AND acked_at IS NULL", [at, flowId, code, message]);
 }
 
 export async function unclaimedPayment(all: All, ersReference: string): Promise<KeptAlarm["refundable"] | undefined> {

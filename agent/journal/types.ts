@@ -30,7 +30,7 @@ export interface KeptAlarm {
   readonly point?: number;
   readonly at: number;
   /** The payment it says nothing was released for (the refund desk accepts a refund of it). */
-  readonly refundable?: { readonly ersReference: string; readonly amountMinor: number; readonly currency: string; readonly point: number };
+  readonly refundable?: { readonly ersReference: string; readonly amountMinor: number; readonly currency: string; readonly point: number; readonly origin?: string };
 }
 
 export interface FlowRecord {
@@ -99,8 +99,8 @@ export interface Journal {
   receiptsMatching(key: string): Promise<readonly ReceiptRecord[]>;
   /** Kept alarms not yet acknowledged, oldest first. */
   openAlarms(): Promise<readonly KeptAlarm[]>;
-  /** A technician acknowledged the alarms `code` of `flowId`: no longer raised at start. */
-  ackAlarms(flowId: string, code: string, at: number): Promise<void>;
+  /** A technician acknowledged the alarm `code` of `flowId` with this text (its rows only): no longer raised at start. */
+  ackAlarms(flowId: string, code: string, message: string, at: number): Promise<void>;
   /** A payment a kept alarm said nothing was released for (newest), acknowledged or not. */
   unclaimedPayment(ersReference: string): Promise<KeptAlarm["refundable"] | undefined>;
   /** Points stopped by a technician (stop-point), until resumed. */

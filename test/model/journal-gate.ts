@@ -93,9 +93,9 @@ export class GatedJournal implements Journal {
   openAlarms(): Promise<readonly KeptAlarm[]> {
     return this.gate(this.inner.openAlarms());
   }
-  ackAlarms(flowId: string, code: string, at: number): Promise<void> {
+  ackAlarms(flowId: string, code: string, message: string, at: number): Promise<void> {
     this.writes++;
-    return this.gate(this.inner.ackAlarms(flowId, code, at));
+    return this.gate(this.inner.ackAlarms(flowId, code, message, at));
   }
   unclaimedPayment(ers: string): Promise<KeptAlarm["refundable"] | undefined> {
     return this.gate(this.inner.unclaimedPayment(ers));

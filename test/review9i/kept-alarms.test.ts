@@ -45,7 +45,7 @@ it("a money alarm of a finished flow is raised again at each start until acknowl
   expect(await told()).toEqual(["paid-twice"]);
   await station!.close();
   expect(await told()).toEqual(["paid-twice"]); // a second restart: still there
-  await station!.journal.ackAlarms("K9-a", "paid-twice", 5000);
+  await station!.journal.ackAlarms("K9-a", "paid-twice", paidTwice.message, 5000);
   await station!.close();
   expect(await told()).toEqual([]);
 }, 30000);

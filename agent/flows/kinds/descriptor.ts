@@ -67,6 +67,12 @@ export interface FlowKindDescriptor<S extends FlowState, Start = unknown, Result
    * still open invoices on the terminal — the engine hands them to the terminal's lost-send watch.
    */
   lostSendsOf?(s: S): readonly LostSend[];
+  /**
+   * A finished sale that may hold a payment of its own without knowing its ersReference (review 8
+   * #1: settled-manually without it): a claim on the terminal's PAIDs nobody else claims — the
+   * terminal's watch never calls one "nothing was released" while such a sale is on it.
+   */
+  ownPaymentUnknown?(s: S): boolean;
   /** A period it leaves held when it ends (a lost mark that may still be processed): the terminal. */
   periodHeldAfter?(s: S): string | undefined;
 }

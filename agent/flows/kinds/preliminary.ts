@@ -27,8 +27,20 @@ export const preliminaryFlow: FlowKindDescriptor<PreliminaryState, PreliminarySt
     ...optional("amountMinor", s.delivered?.amountMinor ?? s.progress?.amountMinor),
     ...optional("milli", s.delivered?.milli ?? s.progress?.milli),
   }),
-  lostSendsOf: (s) => (s.lostSends ?? []).map((sentAt) => ({ origin: s.flowId, kind: "preliminary", point: s.point, amountMinor: s.reserveMinor, sentAt, ...(s.ersReference !== undefined ? { collected: s.ersReference } : {}) })),
+  lostSendsOf: (s) => (s.lostSends ?? []).map((sentAt) => ({ origin: s.flowId, kind: "preliminary", point: s.point, amountMinor: s.reserveMinor, sentAt, ...ownPayment(s) })),
+  ownPaymentUnknown: (s) => ownPayment(s).ownUnknown === true,
 };
+
+/**
+ * What the watch knows of the sale's own payment: its ersReference, or — none known, but the fuel
+ * was delivered, the commit went out or a technician settled it (review 8 #1) — that a PAID of its
+ * clientInvoiceId may be its own.
+ */
+function ownPayment(s: PreliminaryState): { collected?: string; ownUnknown?: true } {
+  if (s.ersReference !== undefined) return { collected: s.ersReference };
+  const mayBePaid = s.outcome === "settled-manually" || s.commitSentAt !== undefined || (s.delivered?.amountMinor ?? 0) > 0;
+  return mayBePaid ? { ownUnknown: true } : {};
+}
 
 /** A customer call on a fuel/EV point: reserve the preset (capped by the point's maximum) or the maximum. */
 export function preliminaryStartFor(config: PointConfig, flowId: string, gradeId: string | undefined, presetMinor: number | undefined): PreliminaryStart {
