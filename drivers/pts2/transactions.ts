@@ -88,8 +88,9 @@ export interface TxRecord {
   /** The controller confirmed this authorization, but its UserId was not read yet (own-user.ts check kept pending, review 4 R4-1). */
   readonly userCheckPending?: boolean;
   /**
-   * Confirmed, and the check right at the answer found the number unknown (review 9 R9-2): the sale
-   * runs under a number of the controller's own it never named (authorize.ts markUnknownAtAnswer,
+   * Confirmed, and its user check (at the answer, or pending since: review 13 R13-1) found the number
+   * unknown with no gap a reboot fits in (review 9 R9-2): the sale
+   * runs under a number of the controller's own it never named (user-check.ts noteConfirmedUser,
    * review 12 R12-1). Unlike a confirmed sale the controller forgot later (a power cut, FINAL-4), its
    * sale read may park on the pump's live sale, and its stop may revoke what waits on the idle pump.
    */
