@@ -96,6 +96,20 @@ export interface TxRecord {
    */
   readonly unknownAtAnswer?: boolean;
   /**
+   * The UserId its user check read back (the check at the answer, or the pending one): the record's
+   * own owner. A transaction under its number read later under another UserId is not this record any
+   * more (a power cut lost it, and the POS took the number; review 13 R13-3, still-ours.ts).
+   */
+  readonly readBackUserId?: number;
+  /** Last read that proved the record still ours after the controller could not be reached (still-ours.ts). */
+  readonly provenAt?: number;
+  /**
+   * The controller holds another sale under its number, or one not provably ours after a gap a
+   * reboot fits in (review 13 R13-3): PTS_TRANSACTION_LOST once, closed in our book in the same
+   * write — never settled, never stopped; the flow's reads stay an error (it parks for a person).
+   */
+  readonly lostAt?: number;
+  /**
    * A void/refused number seen live on the pump, read back (ownership.ts): "ours" = our late
    * authorization (stopped, closed, PTS_UNOWNED_DELIVERY); else someone else's or unprovable —
    * never stopped or closed by us, the record closed in our book.

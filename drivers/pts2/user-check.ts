@@ -55,6 +55,10 @@ export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | und
   // leaves the record as it is. Either way PTS_USER_MISMATCH names both ids, and the id it was
   // sent as is in doubt from now on (own-user.ts, R9-1): a lost answer is then parked, never
   // judged "foreign" on it.
+  // The UserId the check read back is the record's own (review 13, R13-3: a later read under another
+  // UserId is another sale under our number — still-ours.ts). Kept from the first check that ran.
+  const readBack = info?.userId;
+  if (readBack !== undefined) await deps.book.update(r.flowId, (c) => (c.readBackUserId === undefined && (atAnswer || c.userCheckPending === true) ? { readBackUserId: readBack } : {}));
   const contra = info === undefined ? undefined : contradiction(r, info, deps.ownUser);
   if (contra !== undefined) {
     await deps.ownUser.contradictedBy(contra.sentAs, contra.readBack, r.pump, r.transaction, deps.now());
