@@ -69,3 +69,26 @@ it("guard: a power cut that keeps the records (a real PTS-2) — our own sale, r
   expect(end).toMatchObject({ milli: 5_000, amountMinor: 9495 });
   expect(faults(events.events).filter((c) => c === "PTS_TRANSACTION_LOST")).toEqual([]);
 });
+
+it("R13-3 via the stop: after a power cut, our flow gives S1 up while the POS's prepay waits under S1's lost number — the stop reads first, S1 is lost once, the POS's prepay is not revoked", async () => {
+  const twin = await startTwin({ userId: 1, forgetOnPowerCut: true });
+  const { driver, events, store } = await openDriver(twin, { pollIntervalMs: 60_000 });
+  cleanup(() => driver.close(), () => twin.close());
+  await driver.pollOnce();
+  expect(await outcome(driver.authorize(sale("S1")))).toBe("ok");
+  const s1 = (await store.get("tx/S1")) as TxRecord;
+  await twin.powerCut();
+  await driver.pollOnce().catch(() => undefined); // the controller is not reached: a gap a reboot fits in
+  await twin.powerOn();
+  const pos = twin.pumps.authorize({ Pump: 1, Nozzle: 1, Type: "Amount", Dose: 200, Price: 18.99, Transaction: s1.transaction });
+  expect(pos.ok && pos.data.Transaction).toBe(s1.transaction);
+  await driver.pollOnce(); // idle, the POS's prepay waiting under S1's number
+  await driver.settled("S1");
+  const measured = {
+    stops: received(twin, "PumpStop").length,
+    posWaiting: twin.pumps.pumps.get(1)!.current?.state,
+    lost: faults(events.events).filter((c) => c === "PTS_TRANSACTION_LOST").length,
+    read: await outcome(driver.saleRecord("S1")),
+  };
+  expect(measured).toEqual({ stops: 0, posWaiting: "WaitingNozzleUpForAuthorization", lost: 1, read: "DEVICE_PROTOCOL" });
+});
