@@ -33,7 +33,7 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
     action: "collect from the customer if still there, else record a drive-off for that pump and transaction; then `ctl ack ID`",
   },
   PTS_TRANSACTION_LOST: {
-    meaning: "the controller no longer knows a transaction it confirmed (a reboot that lost or renumbered its records): the sale cannot be read; the flow parks at its commit deadline",
+    meaning: "the controller no longer knows a transaction it confirmed (a reboot that lost or renumbered its records), or its number now holds a sale that is not provably ours (another UserId — after a reboot the attendant's POS took the number — or, after the controller was unreachable, none to compare): the sale cannot be read, the other sale is neither charged to the flow nor touched; the flow parks at its commit deadline",
     action: "once the controller has finished its restart, `ctl resolve FLOW retry` reads the sale again and settles it at the controller's figures if the controller knows it again; if it never does, read the sale off the pump's display/totals, collect it by hand, then `ctl resolve FLOW mark-settled` (releases the reservation; docs/technician.md); check the controller's memory/firmware; then `ctl ack ID`",
   },
   PTS_OWNERSHIP_UNKNOWN: {

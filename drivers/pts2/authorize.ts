@@ -17,7 +17,7 @@ import { PTS_ERROR, isPtsPacketError, isPtsTransportError } from "./errors.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
 import { liveElsewhere } from "./live-elsewhere.ts";
-import { type ControllerNumbering, type NotHonoured, notHonouredMessage, notHonouredRefusal } from "./numbering.ts";
+import { type ControllerNumbering, notHonouredMessage, notHonouredRefusal } from "./numbering.ts";
 import { ownershipOf, probe, readTransaction } from "./ownership.ts";
 import { checkConfirmedUser, checkPendingUsers } from "./user-check.ts";
 import type { TransactionBook, TxRecord } from "./transactions.ts";
@@ -220,9 +220,8 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
       // lost record (a reboot), not renumbering (final review FINAL-3, user-check.ts).
       const named = data.Transaction !== undefined;
       record = await deps.book.update(record.flowId, () => ({ phase: "authorized", confirmed: true, userCheckPending: true, ...(named ? { confirmedNumber: true } : {}) }));
-      const flaggedBefore = deps.numbering?.notHonoured();
+      // (A number unknown right at the answer marks the record `unknownAtAnswer`: user-check.ts.)
       await checkConfirmedUser(record, deps, true);
-      await markUnknownAtAnswer(record, flaggedBefore, deps);
       const checked = deps.book.byFlow(record.flowId) ?? record;
       if (checked.phase !== "authorizing") return checked;
       parkedConfirmed = checked; // parked (user-check.ts, R8-1): thrown below, outside this catch
@@ -302,21 +301,6 @@ async function landedLate(record: TxRecord, deps: AuthorizeDeps): Promise<TxReco
   if (back !== "there") return undefined;
   deps.logger.warn("pts_authorize_landed_late", { flowId: record.flowId, pump: record.pump, transaction: record.transaction, next: "authorized: the sale is settled at the controller's figures" });
   return finish(deps, record, "authorized");
-}
-
-/**
- * The check right at the answer found the number the controller had just confirmed unknown, and
- * flagged the controller with it (user-check.ts, review 9 R9-2): this sale runs under a number of
- * the controller's own that it never named. Marked on the record (review 12, R12-1): its sale read
- * may then park on the pump's live sale and its stop may revoke the authorization waiting there
- * (sale-record.ts, driver.ts), which a confirmed record the controller merely forgot (a power cut,
- * FINAL-4; a check that ran only later, FINAL-3) may not. A kill before this write leaves it unmarked:
- * treated as forgotten, the safe side for the attendant's sales.
- */
-async function markUnknownAtAnswer(r: TxRecord, flaggedBefore: NotHonoured | undefined, deps: AuthorizeDeps): Promise<void> {
-  const flag = deps.numbering?.notHonoured();
-  if (flaggedBefore !== undefined || flag === undefined || flag.got !== undefined || flag.pump !== r.pump || flag.asked !== r.transaction) return;
-  await deps.book.update(r.flowId, (c) => (c.phase === "authorized" && c.transaction === r.transaction ? { unknownAtAnswer: true } : {}));
 }
 
 /** A number found taken under our own UserId that our book never held: another system uses our user (review 3, R3-5). */

@@ -35,6 +35,7 @@ import { CatalogSync } from "./catalog-sync.ts";
 import { TxFollowUps } from "./tx-follow-ups.ts";
 import { INITIAL_VIEW, type PumpView, observePump } from "./pump-tracker.ts";
 import { pointStatusOf, saleRecordOf } from "./sale-record.ts";
+import { unprovenAfterGap } from "./still-ours.ts";
 import { type TxRecord, TransactionBook } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
 
@@ -234,6 +235,9 @@ export class Pts2Controller implements DispenserController {
       if (obs === before) obs = undefined;
       open = this.openToStop(pump);
     }
+    // After a gap a reboot fits in, what waits under a record's number may be the POS's prepay (R13-3): read first.
+    for (const r of open) if (unprovenAfterGap(r, this.unreachableAt)) await this.saleRecord(r.flowId).catch(() => undefined);
+    open = this.openToStop(pump);
     const live = open.filter((r) => stoppable(r, obs) || this.revokeAnyWaiting(r, obs));
     // The flow gave these sales up, stopped or not: a parked one's 0-ml end may then be closed (R7-1).
     for (const r of open) if (!live.includes(r) && r.stopWantedAt === undefined) await this.book.update(r.flowId, (c) => (c.stopWantedAt === undefined ? { stopWantedAt: this.scheduler.now() } : {}));
@@ -363,6 +367,7 @@ export class Pts2Controller implements DispenserController {
       stopTimeoutMs: this.config.stopTimeoutMs,
       closeUnsettledAfterMs: this.config.closeUnsettledAfterMs,
       units: this.units,
+      unproven: (r) => unprovenAfterGap(r, this.unreachableAt),
     });
     this.views.set(pump, step.view);
     for (const e of step.events) this.emit(e);

@@ -73,6 +73,12 @@ export interface TrackerContext {
   readonly closeUnsettledAfterMs: number;
   /** Money and price digits (default two each). */
   readonly units?: WireUnits;
+  /**
+   * The controller could not be reached since this authorized record was last proven ours (a reboot
+   * fits in that gap, and may have lost it: review 13 R13-3, still-ours.ts). The pump's status carries
+   * no UserId, so its sale under the number is read first, never reported or stopped on the number alone.
+   */
+  unproven?(r: TxRecord): boolean;
 }
 
 export interface TrackerStep {
@@ -124,6 +130,7 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
           if (r.liveVerdict === "ours") actions.push({ type: "stop", record: r, emergency: false, why: `authorization ${r.transaction} we resolved as absent is live` });
           else actions.push({ type: "verify", record: r });
         }
+        else if (r.stopRequestedAt !== undefined && ctx.unproven?.(r) === true) actions.push({ type: "read", record: r }); // the POS's prepay after a reboot? (R13-3)
         else if (r.stopRequestedAt !== undefined && stoppable(r, obs) && stopDue(ctx, r)) actions.push({ type: "stop", record: r, emergency: false, why: "stop not yet effective" });
         continue;
       }
@@ -166,7 +173,8 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     // check first — a contradiction parks it (review 9, R9-3) — before fuel is reported as the flow's.
     // Only the report waits: a stop the flow asked for is followed up and escalated all the same
     // (review 11, R11-2: the early return here skipped PumpEmergencyStop while the read kept failing).
-    if (r.userCheckPending === true) actions.push({ type: "read", record: r });
+    // After a gap a reboot fits in, the number alone is not our sale (review 13, R13-3): read first.
+    if (r.userCheckPending === true || ctx.unproven?.(r) === true) actions.push({ type: "read", record: r });
     else {
       // Judged once fuel runs: the first status of a fill may not carry its price and grade yet.
       const why = obs.milli > 0 ? mismatchOf(r, obs) : undefined;
@@ -209,7 +217,8 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     if (r.phase === "authorizing" && r.ownershipUnknownAt !== undefined && r.claimedAt === undefined) return parkedEnd(next, obs, r, ctx, events, actions);
     // Never confirmed: only the read-back (ownership.ts) may turn it into our sale. Confirmed with its
     // UserId check pending: the read runs the check before the end is the flow's (R9-3).
-    if (r.phase === "authorizing" || r.userCheckPending === true) return { view: next, events, actions: [...actions, { type: "read", record: r }] };
+    // After a gap a reboot fits in, the read proves it still ours first (review 13, R13-3).
+    if (r.phase === "authorizing" || r.userCheckPending === true || ctx.unproven?.(r) === true) return { view: next, events, actions: [...actions, { type: "read", record: r }] };
     // The driver tells the flows (once, whoever notices the end first: this poll or a read-back).
     actions.push({ type: "ended", record: r, figures: endedFigures(r, obs, ctx.now, ctx.units ?? CENTS) });
     next = { ...next, reported: undefined };

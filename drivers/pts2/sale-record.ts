@@ -19,6 +19,7 @@ import { liveElsewhere } from "./live-elsewhere.ts";
 import type { ControllerNumbering } from "./numbering.ts";
 import { ownershipOf, readTransaction } from "./ownership.ts";
 import { endedFigures } from "./sale-figures.ts";
+import { lostError, loseRecord, provenSince, stillOurs } from "./still-ours.ts";
 import { noteConfirmedUser } from "./user-check.ts";
 import type { EndedFigures, TransactionBook, TxRecord } from "./transactions.ts";
 import { type WireUnits, priceAsMinor } from "./units.ts";
@@ -61,6 +62,7 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   let r = deps.book.byFlow(flowId);
   if (!r || r.phase === "refused" || r.phase === "void") return undefined;
   if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade, deps.units);
+  if (r.lostAt !== undefined) throw lostError(r); // another sale holds its number (still-ours.ts): alarmed once
 
   const info = await readTransaction(r, deps.exchange, deps.units);
   // Decided on the record as it is now (another read may have resolved it meanwhile), atomically.
@@ -114,6 +116,15 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   // A confirmed authorization is compared with the agent's id on every read (review 4, R4-1): a
   // check that could not run at the answer runs here; one that ran is run again (cheap, no packet).
   // A contradiction found by a check that never ran parks it (review 9, R9-3): not settled.
+  // Checked before, and read again: still the record's own sale? (Review 13, R13-3: after a power cut
+  // the POS's prepay under our lost number was settled as ours.) Judged before the re-check, whose
+  // contradiction would otherwise put the agent's id in doubt over the POS's UserId.
+  if (r.phase === "authorized" && r.userCheckPending !== true) {
+    const gap = deps.unreachableSince?.(provenSince(r)) === true;
+    const still = stillOurs(r, info, deps.ownUser, gap);
+    if (still.verdict !== "ours") throw await loseRecord(r, still.why, deps);
+    if (gap) r = await deps.book.update(flowId, () => ({ provenAt: deps.now() }));
+  }
   if (r.phase === "authorized" && r.confirmed === true) {
     const parked = await noteConfirmedUser(r, info, deps).catch((err: unknown) => (deps.logger.warn("pts_user_check_failed", { flowId, err }), false));
     const now = deps.book.byFlow(flowId);

@@ -88,12 +88,27 @@ export interface TxRecord {
   /** The controller confirmed this authorization, but its UserId was not read yet (own-user.ts check kept pending, review 4 R4-1). */
   readonly userCheckPending?: boolean;
   /**
-   * Confirmed, and the check right at the answer found the number unknown (review 9 R9-2): the sale
-   * runs under a number of the controller's own it never named (authorize.ts markUnknownAtAnswer,
+   * Confirmed, and its user check (at the answer, or pending since: review 13 R13-1) found the number
+   * unknown with no gap a reboot fits in (review 9 R9-2): the sale
+   * runs under a number of the controller's own it never named (user-check.ts noteConfirmedUser,
    * review 12 R12-1). Unlike a confirmed sale the controller forgot later (a power cut, FINAL-4), its
    * sale read may park on the pump's live sale, and its stop may revoke what waits on the idle pump.
    */
   readonly unknownAtAnswer?: boolean;
+  /**
+   * The UserId its user check read back (the check at the answer, or the pending one): the record's
+   * own owner. A transaction under its number read later under another UserId is not this record any
+   * more (a power cut lost it, and the POS took the number; review 13 R13-3, still-ours.ts).
+   */
+  readonly readBackUserId?: number;
+  /** Last read that proved the record still ours after the controller could not be reached (still-ours.ts). */
+  readonly provenAt?: number;
+  /**
+   * The controller holds another sale under its number, or one not provably ours after a gap a
+   * reboot fits in (review 13 R13-3): PTS_TRANSACTION_LOST once, closed in our book in the same
+   * write — never settled, never stopped; the flow's reads stay an error (it parks for a person).
+   */
+  readonly lostAt?: number;
   /**
    * A void/refused number seen live on the pump, read back (ownership.ts): "ours" = our late
    * authorization (stopped, closed, PTS_UNOWNED_DELIVERY); else someone else's or unprovable —

@@ -55,6 +55,10 @@ export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | und
   // leaves the record as it is. Either way PTS_USER_MISMATCH names both ids, and the id it was
   // sent as is in doubt from now on (own-user.ts, R9-1): a lost answer is then parked, never
   // judged "foreign" on it.
+  // The UserId the check read back is the record's own (review 13, R13-3: a later read under another
+  // UserId is another sale under our number — still-ours.ts). Kept from the first check that ran.
+  const readBack = info?.userId;
+  if (readBack !== undefined) await deps.book.update(r.flowId, (c) => (c.readBackUserId === undefined && (atAnswer || c.userCheckPending === true) ? { readBackUserId: readBack } : {}));
   const contra = info === undefined ? undefined : contradiction(r, info, deps.ownUser);
   if (contra !== undefined) {
     await deps.ownUser.contradictedBy(contra.sentAs, contra.readBack, r.pump, r.transaction, deps.now());
@@ -98,6 +102,11 @@ export async function noteConfirmedUser(r: TxRecord, info: TransactionInfo | und
     // (sale-record.ts, live-elsewhere.ts). A check still pending is the same evidence one round
     // trip later (review 11, R11-1: it flagged nothing, cleared the mark, and the next lost answer
     // on another pump left an authorization live and unpaid).
+    // The record is marked by its own evidence, in the write that clears its check (review 13,
+    // R13-1/R13-2): whether or not this check raised the controller's flag (a pending check, or a
+    // second sale confirmed at once while the flag names the first) — its sale read may then park
+    // on the pump's live sale and its stop revoke what waits there (sale-record.ts, driver.ts).
+    await deps.book.update(r.flowId, (c) => (c.phase === "authorized" && c.transaction === r.transaction && c.ended === undefined ? { unknownAtAnswer: true, userCheckPending: false } : {}));
     await notHonoured(r, deps);
   }
   const news = await deps.ownUser.confirmed(info?.userId, r.probedAt);
