@@ -76,6 +76,23 @@ function read(s: S, ctx: FlowContext): Step<S> {
   return { state: { ...s, calls: s.calls + 1, watchRef: ref, watchStale: undefined, lastReadAt: ctx.now }, effects: [glase(ref, { op: "getPaymentStatus", version: 0 }), poll] };
 }
 
+/**
+ * What an expired lost send leaves the technician to check in Glase. Every send of a sale carries
+ * the sale's flow id as clientInvoiceId, so the sale's own paid re-send is "an invoice with that
+ * clientInvoiceId paid" too (review 9 #1): only a payment other than the sale's own was released
+ * for nothing, and a sale that may hold a payment it never learnt is checked, never told to refund.
+ */
+function whatToCheck(l: LostSend): string {
+  const refund = `ctl refund ERSREFERENCE ${amount(l.amountMinor)} --force --point ${l.point}`;
+  if (l.collected !== undefined) {
+    return `flow ${l.origin} was paid by ${l.collected} and released for it; only a second paid invoice with clientInvoiceId ${l.origin}, other than ${l.collected}, got nothing for its money: ${refund}`;
+  }
+  if (l.ownUnknown) {
+    return `flow ${l.origin} ended without learning its own payment, so an invoice with clientInvoiceId ${l.origin} paid may be that delivered sale's own payment: check the sale in Glase and refund only a second payment of it (${refund})`;
+  }
+  return `if Glase shows an invoice with clientInvoiceId ${l.origin} paid, nothing was released for it: ${refund}`;
+}
+
 /** Lost sends past the watch's horizon are given up, each with an alarm naming it. */
 function expire(s: S, ctx: FlowContext): { state: S; effects: Effect[] } {
   const gone = s.lost.filter((l) => ctx.now >= l.sentAt + horizon(ctx));
@@ -83,7 +100,7 @@ function expire(s: S, ctx: FlowContext): { state: S; effects: Effect[] } {
   const effects: Effect[] = gone.map((l) => ({
     type: "alarm",
     code: "lost-send-unresolved",
-    message: `terminal ${s.terminalId} (point ${l.point}): the sendInvoice of flow ${l.origin} (${amount(l.amountMinor)} ${s.currency}, sent ${new Date(l.sentAt).toISOString()}) was never answered and not seen on the terminal in ${Math.round(horizon(ctx) / 60_000)} min; no longer watched — if Glase shows an invoice with clientInvoiceId ${l.origin} paid, nothing was released for it: ctl refund ERSREFERENCE ${amount(l.amountMinor)} --force --point ${l.point}`,
+    message: `terminal ${s.terminalId} (point ${l.point}): the sendInvoice of flow ${l.origin} (${amount(l.amountMinor)} ${s.currency}, sent ${new Date(l.sentAt).toISOString()}) was never answered and not seen on the terminal in ${Math.round(horizon(ctx) / 60_000)} min; no longer watched — ${whatToCheck(l)}`,
   }));
   return { state: { ...s, lost: s.lost.filter((l) => !gone.includes(l)), past: [...(s.past ?? []), ...gone] }, effects };
 }
