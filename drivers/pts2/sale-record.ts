@@ -122,7 +122,12 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   if (r.phase === "authorized" && r.userCheckPending !== true) {
     const gap = deps.unreachableSince?.(provenSince(r)) === true;
     const still = stillOurs(r, info, deps.ownUser, gap);
-    if (still.verdict !== "ours") throw await loseRecord(r, still.why, deps);
+    if (still.verdict === "replaced") throw await loseRecord(r, still.why, deps);
+    // Nothing to compare (firmware without UserId, a claimed sale): no evidence against it, so it
+    // stays ours as before review 13 — losing it would leave our customer's own fill unpaid after a
+    // mere refused connection (review 14, R14-1/R14-2); the POS reusing the number stays a residual
+    // of such firmware only (docs/pts2.md).
+    if (still.verdict === "unproven") deps.logger.warn("pts_transaction_unprovable_after_gap", { flowId, pump: r.pump, transaction: r.transaction, why: still.why, next: "taken as ours: nothing contradicts it" });
     if (gap) r = await deps.book.update(flowId, () => ({ provenAt: deps.now() }));
   }
   if (r.phase === "authorized" && r.confirmed === true) {

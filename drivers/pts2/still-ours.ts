@@ -9,8 +9,10 @@
 // - after the controller could not be reached (a reboot fits in the gap: driver.ts unreachableAt),
 //   the sale must be proven ours again — its UserId equal to that read-back, or (a record checked
 //   before the read-back was kept) to the trusted, undoubted id it was sent as. Without a UserId to
-//   compare it is not provable ("unproven").
-// Either way the record is lost for the flow: PTS_TRANSACTION_LOST once, closed in our book in the
+//   compare it is not provable ("unproven"), and nothing contradicts it either: the sale read keeps
+//   it as ours with a warning (review 14, R14-1/R14-2: on firmware without UserId, one refused
+//   connection mid-fill must not leave our customer's own fill unpaid).
+// A "replaced" record is lost for the flow: PTS_TRANSACTION_LOST once, closed in our book in the
 // same write (the pump's sale under that number is not ours to report, settle or stop), and every
 // read of it stays an error — the flow parks for a person, who reads the pump and settles by hand.
 import { AgentError } from "../../base/errors.ts";
