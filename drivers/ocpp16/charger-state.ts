@@ -35,6 +35,14 @@ export interface ChargerRuntime {
   readonly schemaProblems: Set<string>;
   /** The least (arrival − own timestamp) over the charger's stamped MeterValues (ms): observeMeterClock. */
   leastMeterDelayMs?: number;
+  /** Since when (agent clock) this runtime has had that bound: loaded from the store at start, else its first MeterValues. */
+  meterBoundSince?: number;
+}
+
+/** The meter clock's bound as the sessions use it: the least (arrival − stamp), and since when (agent clock) it is known. */
+export interface MeterClockBound {
+  readonly leastMs: number;
+  readonly since: number;
 }
 
 /**
@@ -45,12 +53,18 @@ export interface ChargerRuntime {
  * MeterValues' own stamps (review 12l #4): a firmware whose status module stamps another clock
  * (local time marked Z) must not move the meter's bound. A sample stamped ahead of the others
  * lowers it: every sample then looks older than it is — never a queued one newer (no evidence:
- * the stop is sent again, and the progress settled at the last safe moment). Kept for the
- * runtime's life (in memory).
+ * the stop is sent again, and the progress settled at the last safe moment). Returns whether it
+ * lowered the bound: the driver then persists it (review 12n #1) — a restarted agent whose first
+ * MeterValues are the charger's queue drained would otherwise take that queue's wait for the link
+ * delay, and every queued sample would look taken after a stop sent meanwhile.
  */
-export function observeMeterClock(rt: ChargerRuntime, stampedAt: number, arrivedAt: number): void {
-  if (!Number.isFinite(stampedAt)) return;
-  rt.leastMeterDelayMs = Math.min(rt.leastMeterDelayMs ?? Infinity, arrivedAt - stampedAt);
+export function observeMeterClock(rt: ChargerRuntime, stampedAt: number, arrivedAt: number): boolean {
+  if (!Number.isFinite(stampedAt)) return false;
+  rt.meterBoundSince ??= arrivedAt;
+  const least = arrivedAt - stampedAt;
+  if (rt.leastMeterDelayMs !== undefined && rt.leastMeterDelayMs <= least) return false;
+  rt.leastMeterDelayMs = least;
+  return true;
 }
 
 /** The meter's own timestamps in a MeterValues the charger sent, ms; unreadable ones left out. */
@@ -112,6 +126,9 @@ export function chargerQueries(runtimes: ReadonlyMap<string, ChargerRuntime>): P
       return rt?.link?.open === true && st !== undefined && rt.connectedAt !== undefined && st.at >= rt.connectedAt ? st.status : undefined;
     },
     statusAt: (id, connectorId) => runtimes.get(id)?.connectors.get(connectorId)?.at,
-    meterClockBound: (id) => runtimes.get(id)?.leastMeterDelayMs,
+    meterClockBound: (id) => {
+      const rt = runtimes.get(id);
+      return rt?.leastMeterDelayMs !== undefined && rt.meterBoundSince !== undefined ? { leastMs: rt.leastMeterDelayMs, since: rt.meterBoundSince } : undefined;
+    },
   };
 }

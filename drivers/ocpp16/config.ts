@@ -32,7 +32,13 @@ const ConnectorSchema = z.strictObject({
   point: z.number().int().positive(),
   /** Grade (tariff) sold on this connector; default: the first grade. */
   gradeId: nonEmpty.optional(),
-  /** Highest power this connector delivers (W): sizes the stop margin for one sampling interval. */
+  /**
+   * Highest power this connector delivers (W, its rating): sizes the stop margin for one sampling
+   * interval AND bounds what a session may bill (metering.ts: a meterStop above twice it in the
+   * session's time is no end reading). Unset (here and on the charger): 22 kW for the margin, but
+   * only a 1 MW physical ceiling for the bills, with OCPP_RATING_UNSET once per charger when a
+   * session exceeds twice 22 kW — set it.
+   */
   maxPowerW: z.number().int().positive().optional(),
 });
 
@@ -47,8 +53,8 @@ const ChargerSchema = z
     securityProfile: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(0),
     /** File (mode 0600) holding the charger's Basic-auth password (its AuthorizationKey). */
     passwordFile: nonEmpty.optional(),
-    /** Default for the connectors' maxPowerW. */
-    maxPowerW: z.number().int().positive().default(22_000),
+    /** Default for the connectors' maxPowerW (see there; unset: no rating is known). */
+    maxPowerW: z.number().int().positive().optional(),
     connectors: z.array(ConnectorSchema).min(1, "at least one connector"),
   })
   .superRefine((c, ctx) => {

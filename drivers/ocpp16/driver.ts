@@ -29,6 +29,8 @@ import { cablePlugged, pointStateOf } from "./readings.ts";
 import { SaleBook } from "./sales.ts";
 import { Sessions, type PointBinding, type SessionHost } from "./sessions.ts";
 import { LogThrottle } from "./log-throttle.ts";
+import { ASSUMED_POWER_W } from "./metering.ts";
+import { MeterClockStore } from "./meter-clock-store.ts";
 import { NOREPLY } from "./rpc.ts";
 import { canonicalTimes } from "./timestamps.ts";
 import { sanitizeTransactionMessage } from "./validation.ts";
@@ -54,6 +56,7 @@ export class Ocpp16Controller implements DispenserController {
   private readonly runtimes = new Map<string, ChargerRuntime>();
   private readonly bindings = new Map<PointId, PointBinding>();
   private readonly book: SaleBook;
+  private readonly meterClocks: MeterClockStore;
   private readonly sessions: Sessions;
   private readonly central: CentralSystem;
   /** What the agent sets on each connection (charger-setup.ts). */
@@ -76,10 +79,12 @@ export class Ocpp16Controller implements DispenserController {
       this.runtimes.set(c.id, { config: c, connectors: new Map(), reported: new Set(), synced: false, schemaProblems: new Set() });
       for (const k of c.connectors) {
         const grade = grades.get(k.gradeId ?? config.grades[0]!.id)!;
-        this.bindings.set(k.point, { point: k.point, chargePointId: c.id, connectorId: k.connectorId, grade, maxPowerW: k.maxPowerW ?? c.maxPowerW });
+        const rated = k.maxPowerW ?? c.maxPowerW;
+        this.bindings.set(k.point, { point: k.point, chargePointId: c.id, connectorId: k.connectorId, grade, maxPowerW: rated ?? ASSUMED_POWER_W, ...(rated !== undefined ? { ratedPowerW: rated } : {}) });
       }
     }
     this.book = new SaleBook(deps.store, config.saleRecordCapacity);
+    this.meterClocks = new MeterClockStore(deps.store, deps.logger);
     this.sessions = new Sessions(this.sessionHost(), this.book);
     this.central = new CentralSystem({
       config,
@@ -99,6 +104,7 @@ export class Ocpp16Controller implements DispenserController {
   /** Loads the sale book (before any charger is served), then listens. */
   async start(): Promise<void> {
     await this.book.load(this.scheduler.now());
+    await this.meterClocks.load(this.runtimes, this.scheduler.now());
     this.sessions.resume();
     this.listeningPort = await this.central.listen();
     this.emit({ type: "link", up: true });
@@ -184,6 +190,7 @@ export class Ocpp16Controller implements DispenserController {
     for (const rt of this.runtimes.values()) rt.cancelSync?.();
     this.sessions.close();
     await this.central.close();
+    await this.meterClocks.flushed();
     this.emit({ type: "link", up: false });
     this.listeners.clear();
   }
@@ -207,7 +214,8 @@ export class Ocpp16Controller implements DispenserController {
         const params = canonicalTimes(raw); // every timestamp as Date.parse reads it exactly (timestamps.ts)
         rt.lastSeen = this.scheduler.now();
         // Every sample's stamp bounds the meter clock's offset: when a sample was taken at the latest (charger-state.ts).
-        if (action === "MeterValues") for (const at of meterStampsOf(params)) observeMeterClock(rt, at, rt.lastSeen);
+        // A lower bound is durable before the sample is handled (meter-clock-store.ts).
+        if (action === "MeterValues" && meterStampsOf(params).filter((at) => observeMeterClock(rt, at, rt.lastSeen!)).length > 0) await this.meterClocks.save(rt);
         try {
           return await handler(params);
         } catch (err) {

@@ -147,8 +147,15 @@ export function applySample<T extends object>(t: T, o: SampleOutcome): T {
   return { ...t, ...fields };
 }
 
-/** Default rated power (W) when a connector's is not configured: a high-power DC charger. */
-export const DEFAULT_MAX_POWER_W = 350_000;
+/**
+ * What bounds the bills of a connector whose rating (maxPowerW) is not configured (review 12n #2):
+ * a physical ceiling (megawatt charging), never a guess — a 22 kW guess would bill every DC
+ * session 0 Wh. The stop margin assumes ASSUMED_POWER_W; a session above twice that is settled as
+ * metered and the operator is told to set maxPowerW (OCPP_RATING_UNSET, sessions.ts).
+ */
+export const UNRATED_CEILING_W = 1_000_000;
+/** The power a connector without a configured rating is assumed to have (W): its stop margin, and the overrun evidence's growth bound. */
+export const ASSUMED_POWER_W = 22_000;
 
 /** The most energy (Wh) `maxPowerW` can deliver in `elapsedMs` (rounded down). */
 export function plausibleWh(maxPowerW: number, elapsedMs: number): number {
@@ -157,12 +164,17 @@ export function plausibleWh(maxPowerW: number, elapsedMs: number): number {
 
 export interface Settlement {
   readonly milli: number;
+  /** The connector's rating is not configured and meterStop − meterStart was above twice the assumed one (settled as metered): the bound it passed. */
+  readonly aboveAssumed?: { readonly assumedW: number; readonly assumedWh: number };
   readonly alarm?: { readonly code: "OCPP_METER_RESET" | "OCPP_METER_DISAGREES"; readonly message: string };
 }
 
 /** The session's time and rated power: what bounds a settlement of progress alone. */
 export interface Plausibility {
+  /** The rated power (W, agent clock): the configured rating, or UNRATED_CEILING_W when none is. */
   readonly maxPowerW: number;
+  /** No rating configured: the power assumed for it (W, agent clock), which a meterStop above is settled but reported. */
+  readonly assumedPowerW?: number;
   readonly elapsedMs: number;
   /**
    * The session's time that bounds a meterStop (ms; default elapsedMs): the charger's own span
@@ -170,6 +182,12 @@ export interface Plausibility {
    */
   readonly stopElapsedMs?: number;
   readonly stopBasis?: string;
+  /**
+   * A meterStop − meterStart up to this is never "impossible" (review 12n #3): the plausible
+   * progress already seen of a session that crossed an agent restart (its agent time is on another
+   * clock anchor; each step of that progress passed the rated power's bound when it arrived).
+   */
+  readonly floorWh?: number;
 }
 
 /** The most a span of `elapsedMs` may meter by the step rule's sanity bound (twice the rated power, a few Wh). */
@@ -188,13 +206,22 @@ const STAMP_RESOLUTION_MS = 1000;
  * gains nothing by its lateness: the same message settles the same whenever it comes. A stamp
  * unreadable, or a stop stamped before its start (a clock stepped back), gives the agent's time
  * — the charger's clock tells nothing then — and says so (`odd`).
+ * `untrustedAgentCapMs` (review 12n #3): the session was authorized by an earlier process, whose
+ * clock anchor this one does not share (base/clock.ts re-anchors at each start: a wall clock
+ * corrected backwards meanwhile shortens the agent's time, to 0) — then an agent time shorter
+ * than the charger's span is no bound: the charger's span is taken, never above this cap
+ * (maxSessionS + stopTimeoutS: no session runs longer).
  */
-export function stopElapsedMs(agentElapsedMs: number, startStampAt: number | undefined, stopStampAt: number): { ms: number; basis: string; odd?: string } {
+export function stopElapsedMs(agentElapsedMs: number, startStampAt: number | undefined, stopStampAt: number, untrustedAgentCapMs?: number): { ms: number; basis: string; odd?: string } {
   const agent = Math.max(0, agentElapsedMs);
   const known = startStampAt !== undefined && Number.isFinite(startStampAt) && Number.isFinite(stopStampAt);
   const odd = !known ? "the charger's StartTransaction and StopTransaction timestamps are not both readable" : stopStampAt < startStampAt ? `the stop is stamped ${Math.round((startStampAt - stopStampAt) / 1000)} s before the start` : undefined;
   if (odd) return { ms: agent, basis: `the session's ${Math.round(agent / 1000)} s on the agent's clock (${odd})`, odd };
   const charger = stopStampAt - startStampAt! + STAMP_RESOLUTION_MS;
+  if (untrustedAgentCapMs !== undefined && charger > agent) {
+    const ms = Math.min(charger, Math.max(agent, untrustedAgentCapMs));
+    return { ms, basis: `the charger's ${Math.round(ms / 1000)} s from its StartTransaction to its StopTransaction timestamp (the agent restarted during the session: its own ${Math.round(agent / 1000)} s is on another clock anchor)` };
+  }
   const ms = Math.min(agent, charger);
   return { ms, basis: ms < agent ? `the charger's ${Math.round(charger / 1000)} s from its StartTransaction to its StopTransaction timestamp` : `the session's ${Math.round(agent / 1000)} s on the agent's clock` };
 }
@@ -206,7 +233,7 @@ export function stopElapsedMs(agentElapsedMs: number, startStampAt: number | und
  * configured maxPowerW is a configuration error, and the alarm is how the operator hears of it.
  */
 function impossibleAboveWh(bound: Plausibility): number {
-  return sanityWh(bound.maxPowerW, bound.stopElapsedMs ?? bound.elapsedMs);
+  return Math.max(sanityWh(bound.maxPowerW, bound.stopElapsedMs ?? bound.elapsedMs), bound.floorWh ?? 0);
 }
 
 /** What a session settles when it ended without a usable meterStop: its progress, never above the plausible bound. */
@@ -239,14 +266,17 @@ export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bou
   }
   if (meterStop >= start) {
     const milli = meterStop - start;
+    const assumedWh = bound?.assumedPowerW !== undefined ? sanityWh(bound.assumedPowerW, bound.stopElapsedMs ?? bound.elapsedMs) : Infinity;
+    const aboveAssumed = milli > assumedWh ? { aboveAssumed: { assumedW: bound!.assumedPowerW!, assumedWh } } : {};
     const above = Math.max(last, start + t.milli) > meterStop;
-    if (resets === 0 && !above) return { milli };
+    if (resets === 0 && !above) return { milli, ...aboveAssumed };
     const why = [
       ...(above ? [`a sample reached ${Math.max(last, start + t.milli)} Wh (progress ${t.milli} Wh), above meterStop`] : []),
       ...(resets ? [`the register went backwards ${resets}× (progress ${t.milli} Wh)`] : []),
     ].join("; ");
     return {
       milli,
+      ...aboveAssumed,
       alarm: {
         code: "OCPP_METER_DISAGREES",
         message: `${what}: the samples disagree with meterStop (${why}); settled meterStop ${meterStop} − meterStart ${start} = ${milli} Wh, the charger's own end reading`,

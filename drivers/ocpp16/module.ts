@@ -26,9 +26,11 @@ export type Ocpp16ControllerConfig = Ocpp16Config & {
   readonly id: string;
   readonly driver: "ocpp16";
   readonly virtual?: z.output<typeof VirtualSchema>;
+  /** The chargers are an external simulated fleet (a bench's virtual charge points): chargerSecondMs may differ from 1000. */
+  readonly simulatedChargers?: boolean;
 };
 
-const EntrySchema = z.looseObject({ id: z.string().min(1, "must not be empty"), driver: z.literal("ocpp16"), virtual: VirtualSchema.optional() });
+const EntrySchema = z.looseObject({ id: z.string().min(1, "must not be empty"), driver: z.literal("ocpp16"), virtual: VirtualSchema.optional(), simulatedChargers: z.boolean().optional() });
 
 /** One entry: the shell's keys (id, driver, virtual) checked here, the rest by the driver's schema. */
 export const ocpp16EntrySchema = z.unknown().transform((input, ctx): Ocpp16ControllerConfig => {
@@ -37,13 +39,25 @@ export const ocpp16EntrySchema = z.unknown().transform((input, ctx): Ocpp16Contr
     for (const i of base.error.issues) ctx.issues.push({ code: "custom", message: i.message, path: i.path as PropertyKey[], input });
     return z.NEVER;
   }
-  const { id, driver, virtual, ...rest } = base.data;
+  const { id, driver, virtual, simulatedChargers, ...rest } = base.data;
   const r = Ocpp16ConfigSchema.safeParse(rest);
   if (!r.success) {
     for (const i of r.error.issues) ctx.issues.push({ code: "custom", message: i.message, path: i.path as PropertyKey[], input });
     return z.NEVER;
   }
-  return { ...r.data, id, driver, ...(virtual ? { virtual } : {}) };
+  // A real charger's second lasts 1000 ms (review 12n #4): any other figure scales every rated-power
+  // bound on bills (a meterStop's plausibility, a step, a settlement of progress, the overrun
+  // evidence) by 1000 / it — 0.1 voids them all, silently. Only a simulation may set it.
+  if (r.data.chargerSecondMs !== 1000 && !virtual && simulatedChargers !== true) {
+    ctx.issues.push({
+      code: "custom",
+      path: ["chargerSecondMs"],
+      message: `real chargers' seconds last 1000 ms; ${r.data.chargerSecondMs} would scale every rated-power bound on the bills by ${1000 / r.data.chargerSecondMs} (remove it; only a simulated station sets it: virtual:, or simulatedChargers: true for an external virtual fleet)`,
+      input,
+    });
+    return z.NEVER;
+  }
+  return { ...r.data, id, driver, ...(virtual ? { virtual } : {}), ...(simulatedChargers !== undefined ? { simulatedChargers } : {}) };
 });
 
 function pointsOf(c: Ocpp16Config): number[] {
@@ -63,7 +77,8 @@ async function open(c: Ocpp16ControllerConfig, ctx: DriverContext): Promise<Open
   const limit = sessionLimitS(c, ctx.station);
   const maxSessionS = Math.min(c.maxSessionS, limit);
   if (maxSessionS < c.maxSessionS) ctx.logger.info("ocpp_session_capped", { maxSessionS, configured: c.maxSessionS, reason: "settles before the Glase reservation lapses" });
-  const { id: _id, driver: _driver, virtual: _virtual, ...cfg } = c;
+  const { id: _id, driver: _driver, virtual: _virtual, simulatedChargers: _simulated, ...cfg } = c;
+  if (c.chargerSecondMs !== 1000) ctx.logger.warn("ocpp_charger_second_simulated", { controller: c.id, chargerSecondMs: c.chargerSecondMs, reason: c.virtual ? "virtual station" : "simulatedChargers" });
   const connectionTimeOutS = Math.max(c.connectionTimeOutS, Math.ceil(ctx.station.flows.reservationWaitS) + 60);
   const driver = await openOcpp16Controller({ ...cfg, maxSessionS, connectionTimeOutS }, { logger: ctx.logger, scheduler: ctx.scheduler, store: ctx.store });
   return {

@@ -195,7 +195,7 @@ export class SessionEnding {
     // stop: one still queued behind other calls (ocpp-rpc sends one at a time, review 12h) or one it
     // Rejected (review 12k #1) is no stop the charger had.
     const after = stop?.confAt !== undefined ? Math.max(since, stop.confAt + this.rampDownMs()) : Infinity;
-    const grewAfterStop = this.evidence.chargedAfterStop(transactionId, this.plausible.realPowerW(s), after, this.host.meterClockBound(s.chargePointId));
+    const grewAfterStop = this.evidence.chargedAfterStop(transactionId, this.plausible.evidencePowerW(s), after, this.host.meterClockBound(s.chargePointId));
     if (stoppedSaysCharger || !grewAfterStop) {
       const pastDeadline = this.host.scheduler.now() >= this.settleBy(s);
       this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown", reportedAfterStop, pastDeadline });

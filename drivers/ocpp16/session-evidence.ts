@@ -23,6 +23,7 @@
 // (review 12l #3: an unstamped Charging queued offline arrives after the answer). A charger that
 // gives no register evidence is sent the stop again until the last safe moment, which settles
 // its progress.
+import type { MeterClockBound } from "./charger-state.ts";
 import type { SessionHost } from "./session-host.ts";
 
 /** Readings of triggers sent after the stop kept per session (the evidence needs two). */
@@ -159,20 +160,22 @@ export class SessionEvidence {
    * How the register grew after the charger answered the stop, if it did (undefined: no evidence).
    * "trigger": between two replies to triggers sent after the answer. "stamped": between two
    * unsolicited samples taken, by their own stamps, no earlier than `after` (agent clock; the
-   * answer plus the ramp-down) — `meterClockBoundMs`: the charger's least (arrival − stamp),
-   * undefined: no bound (no evidence). Either by no more than the connector's rated power
+   * answer plus the ramp-down) — `meterClock`: the charger's least (arrival − stamp), undefined:
+   * no bound (no evidence). A bound this runtime got only after the stop was sent is no evidence
+   * either (review 12n #1): it may be a drained queue's wait, not the link's delay. Either by no more than the connector's rated power
    * (`maxPowerW`, agent clock; twice it, and a few Wh of rounding, as metering.ts allows a step)
    * could deliver in the time the readings were taken within: more is a reading the charger got
    * wrong (a kWh/Wh slip, a bit flip), not evidence.
    */
-  chargedAfterStop(transactionId: string, maxPowerW: number, after: number, meterClockBoundMs: number | undefined): "trigger" | "stamped" | undefined {
+  chargedAfterStop(transactionId: string, maxPowerW: number, after: number, meterClock: MeterClockBound | undefined): "trigger" | "stamped" | undefined {
     const within = (growth: number, fromMs: number, toMs: number) => growth > 0 && growth <= Math.ceil((maxPowerW * 2 * Math.max(0, toMs - fromMs)) / 3_600_000) + 10;
     const kept = this.triggered.get(transactionId) ?? [];
     if (kept.length >= 2 && within(kept.at(-1)!.milli - kept[0]!.milli, kept[0]!.sentAt, kept.at(-1)!.at)) return "trigger";
-    const confAt = this.stops.get(transactionId)?.confAt;
-    if (meterClockBoundMs === undefined || confAt === undefined) return undefined;
+    const stop = this.stops.get(transactionId);
+    const confAt = stop?.confAt;
+    if (meterClock === undefined || confAt === undefined || meterClock.since >= stop!.sentAt) return undefined;
     // Judged now, with the bound as it is now: a queue drained since lowers it for every sample.
-    const taken = (this.sampled.get(transactionId) ?? []).filter((k) => Math.min(k.at, k.stampedAt + meterClockBoundMs) >= after);
+    const taken = (this.sampled.get(transactionId) ?? []).filter((k) => Math.min(k.at, k.stampedAt + meterClock.leastMs) >= after);
     if (taken.length >= 2 && within(taken.at(-1)!.milli - taken[0]!.milli, confAt, taken.at(-1)!.at)) return "stamped";
     return undefined;
   }

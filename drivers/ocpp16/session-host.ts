@@ -4,6 +4,7 @@
 import type { Scheduler } from "../../base/clock.ts";
 import type { Logger } from "../../base/log.ts";
 import type { DispenserEvent, Grade, PointId } from "../../contracts/dispenser.ts";
+import type { MeterClockBound } from "./charger-state.ts";
 import type { ChargerLink } from "./charger-link.ts";
 import type { ChargePointStatus } from "./messages.ts";
 
@@ -13,7 +14,10 @@ export interface PointBinding {
   readonly chargePointId: string;
   readonly connectorId: number;
   readonly grade: Grade;
+  /** The power the stop margin is sized by (W): the configured rating, else the assumed one (ASSUMED_POWER_W). */
   readonly maxPowerW: number;
+  /** The configured rating (W; undefined: none configured — bills are bounded only by the physical ceiling). */
+  readonly ratedPowerW?: number;
 }
 
 /** What the sessions need from the rest of the driver. */
@@ -39,7 +43,7 @@ export interface SessionHost {
   freshStatus(chargePointId: string, connectorId: number): ChargePointStatus | undefined;
   /** When (agent clock) the connector's current status was reported (undefined: never). */
   statusAt(chargePointId: string, connectorId: number): number | undefined;
-  /** The least (arrival − stamp) over the charger's stamped MeterValues (ms; charger-state.ts): a sample stamped s was taken by s + this (undefined: none seen). */
-  meterClockBound(chargePointId: string): number | undefined;
+  /** The least (arrival − stamp) over the charger's stamped MeterValues (ms; charger-state.ts): a sample stamped s was taken by s + leastMs; `since`: when this runtime got it (undefined: none seen). */
+  meterClockBound(chargePointId: string): MeterClockBound | undefined;
   emit(event: DispenserEvent): void;
 }

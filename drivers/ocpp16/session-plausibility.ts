@@ -2,7 +2,7 @@
 // by the connector's rated power on the agent's clock (metering.ts holds the rule) — the only
 // progress a session may be settled with when there is no usable meterStop.
 import { priceOf } from "../../base/money.ts";
-import { applySample, DEFAULT_MAX_POWER_W, sampleOutcome, settleProgress, stopElapsedMs, type Plausibility } from "./metering.ts";
+import { applySample, ASSUMED_POWER_W, sampleOutcome, UNRATED_CEILING_W, settleProgress, stopElapsedMs, type Plausibility, type Settlement } from "./metering.ts";
 import type { PlausibleTrack, Sale } from "./sales.ts";
 import type { SessionHost } from "./session-host.ts";
 
@@ -16,7 +16,51 @@ const rawTrackOf = (s: Sale, meterStartWh: number): PlausibleTrack => {
 export const implausibleNote = (s: Sale): string => (s.plausible?.implausible ? `; ${s.plausible.implausible} reading(s) above the rated power ignored` : "");
 
 export class SessionPlausibility {
+  /** Chargers told their connectors' rating is unset (OCPP_RATING_UNSET: once per charger and process). */
+  private readonly unratedAlarmed = new Set<string>();
+
+  /** Sessions authorized by an earlier process (taken up from the store at start). */
+  private readonly fromEarlierProcess = new Set<string>();
+
   constructor(private readonly host: SessionHost) {}
+
+  /** A session taken up from the store at start: authorized by an earlier process. */
+  resumed(s: Sale): void {
+    this.fromEarlierProcess.add(s.transactionId);
+  }
+
+  /**
+   * Whether the session crossed an agent restart (review 12n #3): its authorization was journaled
+   * by an earlier process, whose clock anchor this one may not share (base/clock.ts) — a wall clock
+   * corrected backwards meanwhile shortens the agent's time of the session, to 0 (or below).
+   */
+  private crossedRestart(s: Sale): boolean {
+    return this.fromEarlierProcess.has(s.transactionId);
+  }
+
+  /** The longest a session runs on the agent's clock: what bounds the charger's span when the agent's time is on another anchor. */
+  private get longestSessionMs(): number {
+    return this.host.maxSessionMs + this.host.stopTimeoutMs;
+  }
+
+  /**
+   * A meterStop settled as metered although above twice the ASSUMED rating of a connector with
+   * none configured (review 12n #2): the bill is right as far as the agent can tell, but the stop
+   * margin (sized by the assumed 22 kW) is too small for this charger, and a wrong meterStop up
+   * to the physical ceiling would be billed too — the operator is told, once per charger.
+   */
+  reportUnrated(s: Sale, settled: Settlement, stopElapsedMs: number): void {
+    if (!settled.aboveAssumed || this.unratedAlarmed.has(s.chargePointId)) return;
+    this.unratedAlarmed.add(s.chargePointId);
+    const { assumedW, assumedWh } = settled.aboveAssumed;
+    this.host.log.warn("connector_rating_unset", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, settled: settled.milli, assumedWh });
+    this.host.emit({
+      type: "fault",
+      point: null,
+      code: "OCPP_RATING_UNSET",
+      message: `charger ${s.chargePointId} connector ${s.connectorId} (point ${s.point}) has no maxPowerW configured: transaction ${s.ocppTransactionId} metered ${settled.milli} Wh in ${Math.round(stopElapsedMs / 1000)} s, more than 2 × the assumed ${Math.round(assumedW / this.host.powerScale)} W allows (${assumedWh} Wh); settled as metered — set the charger's maxPowerW to its real rating (it sizes the stop margin and bounds the bills)`,
+    });
+  }
 
   /**
    * The session's plausible track after a reading: the reading applied with each step bounded by
@@ -42,9 +86,27 @@ export class SessionPlausibility {
     return { ...cur, implausible: count };
   }
 
-  /** The connector's rated power on the agent's clock (a sped-up virtual charger delivers its rating in shorter seconds). */
+  /**
+   * The connector's rated power on the agent's clock (a sped-up virtual charger delivers its rating
+   * in shorter seconds): what bounds bills. No rating configured: the physical ceiling
+   * (UNRATED_CEILING_W), never the assumed 22 kW (review 12n #2: every DC session billed 0 Wh).
+   */
   realPowerW(s: Sale): number {
-    return (this.host.binding(s.point)?.maxPowerW ?? DEFAULT_MAX_POWER_W) * this.host.powerScale;
+    return (this.host.binding(s.point)?.ratedPowerW ?? UNRATED_CEILING_W) * this.host.powerScale;
+  }
+
+  /**
+   * The power that bounds the register growth which counts as evidence of an overrun (agent
+   * clock): the configured rating, else the ASSUMED one — a stricter bound, so a doubtful reading
+   * of an unrated charger is no evidence (the progress is settled instead, never the reservation).
+   */
+  evidencePowerW(s: Sale): number {
+    return (this.host.binding(s.point)?.ratedPowerW ?? this.host.binding(s.point)?.maxPowerW ?? ASSUMED_POWER_W) * this.host.powerScale;
+  }
+
+  /** No rating configured: the assumed power on the agent's clock (else undefined). */
+  private assumedPowerW(s: Sale): number | undefined {
+    return this.host.binding(s.point)?.ratedPowerW === undefined ? ASSUMED_POWER_W * this.host.powerScale : undefined;
   }
 
   /**
@@ -54,7 +116,19 @@ export class SessionPlausibility {
    * (queued) milliseconds before its StopTransaction, which would cap hours of charging at 0 Wh.
    */
   plausibility(s: Sale): Plausibility {
-    return { maxPowerW: this.realPowerW(s), elapsedMs: this.host.scheduler.now() - s.authorizedAt };
+    const assumed = this.assumedPowerW(s);
+    return { maxPowerW: this.realPowerW(s), elapsedMs: this.elapsedMs(s), ...(assumed !== undefined ? { assumedPowerW: assumed } : {}) };
+  }
+
+  /**
+   * The session's time on the agent's clock, from the authorization. Across a restart (another
+   * clock anchor, review 12n #3) never shorter than the charger's own span of the samples seen
+   * (its StartTransaction's stamp to its latest sample's), bounded by the longest session.
+   */
+  private elapsedMs(s: Sale): number {
+    const agent = this.host.scheduler.now() - s.authorizedAt;
+    if (!this.crossedRestart(s) || s.meterStartAt === undefined || s.meterLastAt === undefined || !Number.isFinite(s.meterStartAt) || !Number.isFinite(s.meterLastAt)) return agent;
+    return Math.max(agent, Math.min(s.meterLastAt - s.meterStartAt, this.longestSessionMs));
   }
 
   /**
@@ -66,8 +140,9 @@ export class SessionPlausibility {
    */
   stopPlausibility(s: Sale, stopStampAt: number): Plausibility & { odd?: string } {
     const p = this.plausibility(s);
-    const t = stopElapsedMs(p.elapsedMs, s.meterStartAt, stopStampAt);
-    return { ...p, stopElapsedMs: t.ms, stopBasis: t.basis, ...(t.odd ? { odd: t.odd } : {}) };
+    const crossed = this.crossedRestart(s);
+    const t = stopElapsedMs(p.elapsedMs, s.meterStartAt, stopStampAt, crossed ? this.longestSessionMs : undefined);
+    return { ...p, stopElapsedMs: t.ms, stopBasis: t.basis, ...(crossed ? { floorWh: settleableOf(s).milli } : {}), ...(t.odd ? { odd: t.odd } : {}) };
   }
 
   progressSettlement(s: Sale): { milli: number; amountMinor: number } {

@@ -29,7 +29,7 @@ it("a failed durable write of the limit stop is an OCPP_DRIVER_FAILED alarm, not
   const rs = (await cp.waitFor((f) => f[2] === "RemoteStartTransaction")) as [number, string, string, { idTag: string }];
   const { transactionId: tx } = (await cp.call("StartTransaction", { connectorId: 1, idTag: rs[3].idTag, meterStart: 0, timestamp: new Date().toISOString() })) as { transactionId: number };
   await cp.call("StatusNotification", { connectorId: 1, errorCode: "NoError", status: "Charging" });
-  store.okPuts = 1; // the sample is written; the stop it asks for is not
+  store.okPuts = 2; // the meter clock's bound (meter-clock-store.ts) and the sample are written; the stop it asks for is not
   expect(await cp.call("MeterValues", { connectorId: 1, transactionId: tx, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [{ value: "2500", unit: "Wh" }] }] })).toEqual({});
   await waitUntil(() => rig.events.events.some((e) => isFault(e) && e.code === "OCPP_DRIVER_FAILED"), 5_000, "OCPP_DRIVER_FAILED");
   expect(rig.events.events.some((e) => isProgress(e) && e.milli === 2500)).toBe(true);

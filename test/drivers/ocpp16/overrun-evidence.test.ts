@@ -79,6 +79,9 @@ function run(l: Link, keepsCharging: boolean): boolean {
 /** Runs: 500 by default; RUNS=100000 for a campaign. The zero-delay link always runs (it once broke the harness). */
 const params = { numRuns: Number(process.env.RUNS ?? 500), examples: [[{ downMs: 0, upMs: 0, queued: 0, paceMs: 0, earlyTriggerReplyMs: undefined, spacingMs: 10 }]] as [Link][] };
 
+/** A meter clock bound this runtime had before the stop was sent (at 0): from live samples. */
+const live = (leastMs: number) => ({ leastMs, since: -1 });
+
 it("a charger that stopped at the RemoteStop never looks like an overrun, whatever its link, queue and early trigger replies", () => {
   fc.assert(fc.property(link, (l) => !run(l, false)), params);
 });
@@ -95,10 +98,10 @@ it("queued and unsolicited samples are progress only: a queue drained after the 
   answered();
   // Unstamped: no evidence whatever the bound.
   for (let k = 0; k < 30; k++) ((now = 20 + k * 150), evidence.observeSample("tx", 100 + k * 10, false));
-  expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, 0)).toBeUndefined();
+  expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, live(0))).toBeUndefined();
   // Stamped when they were read, before the stop (a minute ago), drained after it: the meter clock's bound (≈ 0 from live samples) puts them before.
   for (let k = 0; k < 30; k++) ((now = 5_000 + k * 150), evidence.observeSample("tx", 400 + k * 10, false, -60_000 + k * 1000));
-  expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, 5)).toBeUndefined();
+  expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, live(5))).toBeUndefined();
 });
 
 it("samples the meter stamped after the stop's answer and the ramp-down, growing within the rated power, are evidence (review 12l #4: whatever the meter clock's offset)", () => {
@@ -110,11 +113,13 @@ it("samples the meter stamped after the stop's answer and the ramp-down, growing
     answered();
     // Live: stamped on the meter's clock (offset), arriving 3 ms later; the bound is the least arrival − stamp.
     for (let k = 0; k < 4; k++) ((now = 20 + k * 1000), evidence.observeSample("tx", 100 + k * 6, false, now - 3 + offsetMs));
-    expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, 3 - offsetMs)).toBe("stamped");
+    expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, live(3 - offsetMs))).toBe("stamped");
+    // The same bound, learnt only after the stop was sent (a restarted agent, a queue drained): no evidence (review 12n #1).
+    expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, { leastMs: 3 - offsetMs, since: 0 })).toBeUndefined();
     // Growth above twice the rated power is a bad reading, not evidence.
     now += 1000;
     evidence.observeSample("tx", 100_000, false, now - 3 + offsetMs);
-    expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, 3 - offsetMs)).toBeUndefined();
+    expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, live(3 - offsetMs))).toBeUndefined();
   }
 });
 
@@ -127,5 +132,5 @@ it("a charger that refuses TriggerMessage gives no evidence: the refused trigger
   evidence.triggerSent("tx", { afterStop: true })("refused");
   evidence.triggerSent("tx", { afterStop: true })("refused");
   for (let k = 0; k < 4; k++) ((now = 20 + k * 150), evidence.observeSample("tx", 100 + k * 10, true)); // "Trigger" context, unasked
-  expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, 0)).toBeUndefined();
+  expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, live(0))).toBeUndefined();
 });

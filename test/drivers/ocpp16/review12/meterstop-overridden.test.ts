@@ -57,7 +57,8 @@ it("a meterStop below the last sample is still the metered end (meterStop − me
 });
 
 it("a meterStop below meterStart (register reset): the progress seen, never above the connector's power × the session's time, OCPP_METER_RESET", async () => {
-  const { rig, cp, tx } = await startedSession(testConfig());
+  // A 22 kW connector, declared: an unset rating bounds bills only at the 1 MW ceiling (review 12n #2).
+  const { rig, cp, tx } = await startedSession(testConfig({ chargers: [{ id: "CP-1", maxPowerW: 22_000, connectors: [{ connectorId: 1, point: 1 }] }] }));
   const startedAt = Date.now();
   await cp.call("MeterValues", sample(tx, 1500));
   await cp.call("MeterValues", sample(tx, 2500)); // 1500 Wh in well under a second: impossible at 22 kW

@@ -20,7 +20,8 @@ import { bootAndPlugIn, handCharger, sample, startTransaction } from "../review1
 const OFFLINE_MS = Number(process.env.REVIEW12L_OFFLINE_MS ?? 30_000); // 0: the control
 
 it("a meterStop no connector could reach is caught also when its StopTransaction comes late", async () => {
-  const rig = await openRig(testConfig({ chargerSecondMs: 1000, lateStopWaitS: 60 }));
+  // A 22 kW connector, declared: an unset rating bounds bills only at the 1 MW ceiling (review 12n #2).
+  const rig = await openRig(testConfig({ chargerSecondMs: 1000, lateStopWaitS: 60 , chargers: [{ id: "CP-1", maxPowerW: 22_000, connectors: [{ connectorId: 1, point: 1 }] }] }));
   const url = `${rig.driver.url}/CP-1`;
   const cp = await handCharger(url);
   await bootAndPlugIn(rig, cp);

@@ -17,7 +17,8 @@ import { authorizeCmd, isEnd, isFault, openRig, testConfig } from "../helpers.ts
 import { bootAndPlugIn, handCharger, sample, startTransaction } from "../review12/hand.ts";
 
 it("a meterStop no connector could reach, below the reservation, is neither settled as is nor silent", async () => {
-  const rig = await openRig(testConfig({ chargerSecondMs: 1000 }));
+  // A 22 kW connector, declared: an unset rating bounds bills only at the 1 MW ceiling (review 12n #2).
+  const rig = await openRig(testConfig({ chargerSecondMs: 1000 , chargers: [{ id: "CP-1", maxPowerW: 22_000, connectors: [{ connectorId: 1, point: 1 }] }] }));
   const cp = await handCharger(`${rig.driver.url}/CP-1`);
   await bootAndPlugIn(rig, cp);
   const authorizedAt = Date.now();
