@@ -122,11 +122,13 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   if (r.phase === "authorized" && r.userCheckPending !== true) {
     const gap = deps.unreachableSince?.(provenSince(r)) === true;
     const still = stillOurs(r, info, deps.ownUser, gap);
-    if (still.verdict === "replaced") throw await loseRecord(r, still.why, deps);
-    // Nothing to compare (firmware without UserId, a claimed sale): no evidence against it, so it
-    // stays ours as before review 13 — losing it would leave our customer's own fill unpaid after a
-    // mere refused connection (review 14, R14-1/R14-2); the POS reusing the number stays a residual
-    // of such firmware only (docs/pts2.md).
+    // Another UserId, or a UserId with nothing of ours to compare it with (a claimed sale never read
+    // since its claim, an id in doubt): not provably ours, lost (final review 2 #1: a claimed sale's
+    // number reused by the POS after a power cut was charged to our customer).
+    if (still.verdict === "replaced" || (still.verdict === "unproven" && info.userId !== undefined)) throw await loseRecord(r, still.why, deps);
+    // No UserId at all (firmware without it): no evidence against it, so it stays ours as before
+    // review 13 — losing it would leave our customer's own fill unpaid after a mere refused
+    // connection (review 14, R14-1); the POS reusing the number stays a residual of such firmware.
     if (still.verdict === "unproven") deps.logger.warn("pts_transaction_unprovable_after_gap", { flowId, pump: r.pump, transaction: r.transaction, why: still.why, next: "taken as ours: nothing contradicts it" });
     if (gap) r = await deps.book.update(flowId, () => ({ provenAt: deps.now() }));
   }
@@ -137,6 +139,12 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   }
   r = await resolve("authorized");
   if (r.phase === "void" || r.phase === "refused") return undefined; // the tracker stops it
+  // A claimed sale read with no gap since it was probed is the technician's sale: its UserId is
+  // what it is proven by from now on (review 14, R14-2: a claimed sale was lost after any refused
+  // connection, having nothing to compare).
+  if (r.phase === "authorized" && r.claimedAt !== undefined && r.readBackUserId === undefined && info.userId !== undefined && deps.unreachableSince?.(provenSince(r)) !== true) {
+    r = await deps.book.update(flowId, () => ({ readBackUserId: info.userId }));
+  }
   if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade, deps.units);
   const base = { transactionId: r.flowId, point: r.point, limitMinor: r.limitMinor };
 
