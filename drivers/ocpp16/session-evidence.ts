@@ -47,6 +47,17 @@ interface Trigger {
   readonly sentAt: number;
 }
 
+/**
+ * Whether the charger's own stamps can prove growth after the stop: off. Issue 12 review 13 #1/#2:
+ * the bound that tells a live sample from a drained queue's (the least arrival − stamp) is learnt
+ * from the very messages it judges — after an upgrade, a first connection, a failed store write or
+ * a clock step it comes from the queue itself, and a charger that obeyed the stop paid the whole
+ * reservation. A false overrun is the worst outcome, so only the agent's own triggers after the
+ * answer prove growth; without them the progress seen is settled (OCPP_STOP_UNCONFIRMED). Kept as a
+ * switch, with its tests, for a bound that can be proven live.
+ */
+export const STAMPED_EVIDENCE: boolean = false;
+
 export class SessionEvidence {
   /** Energy added by each session's last sample (Wh): what the next one may add again. */
   readonly lastStepWh = new Map<string, number>();
@@ -171,6 +182,7 @@ export class SessionEvidence {
     const within = (growth: number, fromMs: number, toMs: number) => growth > 0 && growth <= Math.ceil((maxPowerW * 2 * Math.max(0, toMs - fromMs)) / 3_600_000) + 10;
     const kept = this.triggered.get(transactionId) ?? [];
     if (kept.length >= 2 && within(kept.at(-1)!.milli - kept[0]!.milli, kept[0]!.sentAt, kept.at(-1)!.at)) return "trigger";
+    if (!STAMPED_EVIDENCE) return undefined;
     const stop = this.stops.get(transactionId);
     const confAt = stop?.confAt;
     if (meterClock === undefined || confAt === undefined || meterClock.since >= stop!.sentAt) return undefined;

@@ -7,7 +7,7 @@
 // one that keeps charging gives it once two triggers sent after the answer are answered.
 import fc from "fast-check";
 import { expect, it } from "vitest";
-import { SessionEvidence } from "../../../drivers/ocpp16/session-evidence.ts";
+import { SessionEvidence, STAMPED_EVIDENCE } from "../../../drivers/ocpp16/session-evidence.ts";
 
 interface Link {
   readonly downMs: number;
@@ -104,7 +104,8 @@ it("queued and unsolicited samples are progress only: a queue drained after the 
   expect(evidence.chargedAfterStop("tx", RATED_W, 1_010, live(5))).toBeUndefined();
 });
 
-it("samples the meter stamped after the stop's answer and the ramp-down, growing within the rated power, are evidence (review 12l #4: whatever the meter clock's offset)", () => {
+// Stamped samples are no overrun evidence while STAMPED_EVIDENCE is off (issue 12 review 13 #1/#2: false overruns); this test is the capability for when a bound can be proven live.
+it.skipIf(!STAMPED_EVIDENCE)("samples the meter stamped after the stop's answer and the ramp-down, growing within the rated power, are evidence (review 12l #4: whatever the meter clock's offset)", () => {
   for (const offsetMs of [0, 3_600_000, -3_600_000]) {
     let now = 0;
     const evidence = new SessionEvidence({ scheduler: { now: () => now, setTimer: () => () => undefined } });

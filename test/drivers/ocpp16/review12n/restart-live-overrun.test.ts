@@ -4,8 +4,10 @@
 import { expect, it } from "vitest";
 import { authorizeCmd, isEnd, isFault, openRig, testConfig } from "../helpers.ts";
 import { bootAndPlugIn, handCharger, sample, startTransaction } from "../review12/hand.ts";
+import { STAMPED_EVIDENCE } from "../../../../drivers/ocpp16/session-evidence.ts";
 
-it("after an agent restart, a charger that accepts the stop and charges on, stamping live, is still an overrun", async () => {
+// Stamped samples are no overrun evidence while STAMPED_EVIDENCE is off (issue 12 review 13 #1/#2: false overruns); this test is the capability for when a bound can be proven live.
+it.skipIf(!STAMPED_EVIDENCE)("after an agent restart, a charger that accepts the stop and charges on, stamping live, is still an overrun", async () => {
   let rig = await openRig(testConfig({ stopTimeoutS: 4, syncTimeoutS: 5, lateStopWaitS: 30, chargerSecondMs: 1000 }));
   const url = `${rig.driver.url}/CP-1`;
   const cp = await handCharger(url, { trigger: false });
