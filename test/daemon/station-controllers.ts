@@ -92,6 +92,7 @@ export async function openForecourt(): Promise<Forecourt> {
                 chargers: [{ id: "CP-1", connectors: [{ connectorId: 1, point: CHARGER_POINT }] }],
                 meterSampleIntervalS: 1,
                 chargerSecondMs: 50, // its virtual charge point runs secondMs 50
+                simulatedChargers: true, // an external virtual fleet: the config check refuses a scaled second on real chargers
                 syncTimeoutS: 2,
                 lateStopWaitS: 5,
               },
