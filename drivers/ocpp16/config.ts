@@ -36,8 +36,8 @@ const ConnectorSchema = z.strictObject({
    * Highest power this connector delivers (W, its rating): sizes the stop margin for one sampling
    * interval AND bounds what a session may bill (metering.ts: a meterStop above twice it in the
    * session's time is no end reading). Unset (here and on the charger): 22 kW for the margin, but
-   * only a 1 MW physical ceiling for the bills, with OCPP_RATING_UNSET once per charger when a
-   * session exceeds twice 22 kW — set it.
+   * only a 1 MW physical ceiling for the bills, with an OCPP_RATING_UNSET alarm for each session
+   * that exceeds twice 22 kW (a bill the agent cannot check) — set it.
    */
   maxPowerW: z.number().int().positive().optional(),
 });

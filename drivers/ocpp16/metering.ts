@@ -166,7 +166,7 @@ export interface Settlement {
   readonly milli: number;
   /** The connector's rating is not configured and meterStop − meterStart was above twice the assumed one (settled as metered): the bound it passed. */
   readonly aboveAssumed?: { readonly assumedW: number; readonly assumedWh: number };
-  readonly alarm?: { readonly code: "OCPP_METER_RESET" | "OCPP_METER_DISAGREES"; readonly message: string };
+  readonly alarm?: { readonly code: "OCPP_METER_RESET" | "OCPP_METER_DISAGREES" | "OCPP_RATING_UNSET"; readonly message: string };
 }
 
 /** The session's time and rated power: what bounds a settlement of progress alone. */
@@ -268,8 +268,22 @@ export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bou
     const milli = meterStop - start;
     const assumedWh = bound?.assumedPowerW !== undefined ? sanityWh(bound.assumedPowerW, bound.stopElapsedMs ?? bound.elapsedMs) : Infinity;
     const aboveAssumed = milli > assumedWh ? { aboveAssumed: { assumedW: bound!.assumedPowerW!, assumedWh } } : {};
+    // Above twice the assumed rating of an unrated connector (review 13 #3): the agent cannot tell
+    // a fast charger from a wrong meterStop (up to the 1 MW ceiling, so up to the reservation), so
+    // the bill stands as metered but EVERY such session is told, naming it, for a refund if wrong.
+    const unrated = milli > assumedWh ? `meterStop ${meterStop} − meterStart ${start} = ${milli} Wh is more than ${STEP_POWER_FACTOR} × the assumed ${ASSUMED_POWER_W} W could deliver in ${bound!.stopBasis ?? `the session's ${Math.round(bound!.elapsedMs / 1000)} s`} (${assumedWh} Wh), and the connector has no maxPowerW configured` : undefined;
     const above = Math.max(last, start + t.milli) > meterStop;
-    if (resets === 0 && !above) return { milli, ...aboveAssumed };
+    if (resets === 0 && !above) {
+      if (!unrated) return { milli };
+      return {
+        milli,
+        ...aboveAssumed,
+        alarm: {
+          code: "OCPP_RATING_UNSET",
+          message: `${what}: ${unrated}; settled as metered (the agent cannot tell a charger faster than 22 kW from a wrong meterStop) — compare with the charger's own transaction record and refund what it did not deliver (\`ctl refund\`); set the connector's maxPowerW to its real rating`,
+        },
+      };
+    }
     const why = [
       ...(above ? [`a sample reached ${Math.max(last, start + t.milli)} Wh (progress ${t.milli} Wh), above meterStop`] : []),
       ...(resets ? [`the register went backwards ${resets}× (progress ${t.milli} Wh)`] : []),
@@ -279,7 +293,7 @@ export function settleAtStop(t: MeterTrack, meterStop: number, what: string, bou
       ...aboveAssumed,
       alarm: {
         code: "OCPP_METER_DISAGREES",
-        message: `${what}: the samples disagree with meterStop (${why}); settled meterStop ${meterStop} − meterStart ${start} = ${milli} Wh, the charger's own end reading`,
+        message: `${what}: the samples disagree with meterStop (${why}); settled meterStop ${meterStop} − meterStart ${start} = ${milli} Wh, the charger's own end reading${unrated ? `; also ${unrated}` : ""}`,
       },
     };
   }

@@ -79,6 +79,8 @@ async function open(c: Ocpp16ControllerConfig, ctx: DriverContext): Promise<Open
   if (maxSessionS < c.maxSessionS) ctx.logger.info("ocpp_session_capped", { maxSessionS, configured: c.maxSessionS, reason: "settles before the Glase reservation lapses" });
   const { id: _id, driver: _driver, virtual: _virtual, simulatedChargers: _simulated, ...cfg } = c;
   if (c.chargerSecondMs !== 1000) ctx.logger.warn("ocpp_charger_second_simulated", { controller: c.id, chargerSecondMs: c.chargerSecondMs, reason: c.virtual ? "virtual station" : "simulatedChargers" });
+  // A connector with no rating bills any meterStop up to a 1 MW ceiling (each doubtful one alarmed): say so at start.
+  for (const ch of c.chargers) for (const k of ch.connectors) if ((k.maxPowerW ?? ch.maxPowerW) === undefined && !c.virtual) ctx.logger.warn("ocpp_connector_unrated", { controller: c.id, chargePointId: ch.id, connectorId: k.connectorId, point: k.point, why: "no maxPowerW: a 22 kW stop margin, bills bounded only by a 1 MW ceiling; set the connector's rating" });
   const connectionTimeOutS = Math.max(c.connectionTimeOutS, Math.ceil(ctx.station.flows.reservationWaitS) + 60);
   const driver = await openOcpp16Controller({ ...cfg, maxSessionS, connectionTimeOutS }, { logger: ctx.logger, scheduler: ctx.scheduler, store: ctx.store });
   return {

@@ -2,7 +2,7 @@
 // by the connector's rated power on the agent's clock (metering.ts holds the rule) — the only
 // progress a session may be settled with when there is no usable meterStop.
 import { priceOf } from "../../base/money.ts";
-import { applySample, ASSUMED_POWER_W, sampleOutcome, UNRATED_CEILING_W, settleProgress, stopElapsedMs, type Plausibility, type Settlement } from "./metering.ts";
+import { applySample, ASSUMED_POWER_W, sampleOutcome, UNRATED_CEILING_W, settleProgress, stopElapsedMs, type Plausibility } from "./metering.ts";
 import type { PlausibleTrack, Sale } from "./sales.ts";
 import type { SessionHost } from "./session-host.ts";
 
@@ -16,9 +16,6 @@ const rawTrackOf = (s: Sale, meterStartWh: number): PlausibleTrack => {
 export const implausibleNote = (s: Sale): string => (s.plausible?.implausible ? `; ${s.plausible.implausible} reading(s) above the rated power ignored` : "");
 
 export class SessionPlausibility {
-  /** Chargers told their connectors' rating is unset (OCPP_RATING_UNSET: once per charger and process). */
-  private readonly unratedAlarmed = new Set<string>();
-
   /** Sessions authorized by an earlier process (taken up from the store at start). */
   private readonly fromEarlierProcess = new Set<string>();
 
@@ -41,25 +38,6 @@ export class SessionPlausibility {
   /** The longest a session runs on the agent's clock: what bounds the charger's span when the agent's time is on another anchor. */
   private get longestSessionMs(): number {
     return this.host.maxSessionMs + this.host.stopTimeoutMs;
-  }
-
-  /**
-   * A meterStop settled as metered although above twice the ASSUMED rating of a connector with
-   * none configured (review 12n #2): the bill is right as far as the agent can tell, but the stop
-   * margin (sized by the assumed 22 kW) is too small for this charger, and a wrong meterStop up
-   * to the physical ceiling would be billed too — the operator is told, once per charger.
-   */
-  reportUnrated(s: Sale, settled: Settlement, stopElapsedMs: number): void {
-    if (!settled.aboveAssumed || this.unratedAlarmed.has(s.chargePointId)) return;
-    this.unratedAlarmed.add(s.chargePointId);
-    const { assumedW, assumedWh } = settled.aboveAssumed;
-    this.host.log.warn("connector_rating_unset", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, settled: settled.milli, assumedWh });
-    this.host.emit({
-      type: "fault",
-      point: null,
-      code: "OCPP_RATING_UNSET",
-      message: `charger ${s.chargePointId} connector ${s.connectorId} (point ${s.point}) has no maxPowerW configured: transaction ${s.ocppTransactionId} metered ${settled.milli} Wh in ${Math.round(stopElapsedMs / 1000)} s, more than 2 × the assumed ${Math.round(assumedW / this.host.powerScale)} W allows (${assumedWh} Wh); settled as metered — set the charger's maxPowerW to its real rating (it sizes the stop margin and bounds the bills)`,
-    });
   }
 
   /**

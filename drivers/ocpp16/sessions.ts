@@ -283,7 +283,6 @@ export class Sessions {
     const bound = this.plausible.stopPlausibility(s, Date.parse(req.timestamp));
     if (bound.odd) this.host.log.warn("stop_timestamp_unusable", { chargePointId, point: s.point, transactionId: req.transactionId, timestamp: req.timestamp, why: bound.odd });
     const settled = settleAtStop({ ...s, meterStartWh: s.meterStartWh ?? req.meterStop }, req.meterStop, `charger ${chargePointId} transaction ${req.transactionId}`, bound, settleableOf(s));
-    this.plausible.reportUnrated(s, settled, bound.stopElapsedMs ?? bound.elapsedMs);
     if (settled.alarm) this.host.log.warn("meter_stop_disputed", { chargePointId, point: s.point, meterStop: req.meterStop, meterStart: s.meterStartWh, metered: s.milli, settled: settled.milli, code: settled.alarm.code });
     await this.ending.finish(
       s.transactionId,
