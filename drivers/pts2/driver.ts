@@ -21,6 +21,7 @@ import { notifyListeners } from "../../base/listeners.ts";
 import type { AuthorizeCommand, ControllerInfo, DispenserController, DispenserEvent, Grade, PointId, PointStatus, SaleRecord, SaleVerdict, Unsubscribe } from "../../contracts/dispenser.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import { authorizeTransaction } from "./authorize.ts";
+import { planAuthorization } from "./authorize-plan.ts";
 import { OwnUser } from "./own-user.ts";
 import { PollLoop } from "./poll-loop.ts";
 import { ControllerNumbering, notHonouredMessage, notHonouredRefusal } from "./numbering.ts";
@@ -35,6 +36,7 @@ import { CatalogSync } from "./catalog-sync.ts";
 import { TxFollowUps } from "./tx-follow-ups.ts";
 import { INITIAL_VIEW, type PumpView, observePump } from "./pump-tracker.ts";
 import { pointStatusOf, saleRecordOf } from "./sale-record.ts";
+import { ReachGap } from "./reach-gap.ts";
 import { unprovenAfterGap } from "./still-ours.ts";
 import { type TxRecord, TransactionBook } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
@@ -74,8 +76,8 @@ export class Pts2Controller implements DispenserController {
   private readonly linkWaiters = new Set<() => void>();
   private readonly loop: PollLoop;
   private closed = false;
-  /** The last time a request could not reach the controller at all (in this process). */
-  private unreachableAt = -Infinity;
+  /** The last time a request could not reach the controller at all (kept across restarts, R14-3). */
+  private readonly gap: ReachGap;
   private counters = { polls: 0, badStatuses: 0 };
 
   constructor(
@@ -88,6 +90,7 @@ export class Pts2Controller implements DispenserController {
     this.book = new TransactionBook(deps.store, () => this.scheduler.now());
     this.ownUser = new OwnUser(deps.store, config.controllerUserId, this.log, config.auth.scheme === "none" ? undefined : config.auth.user);
     this.numbering = new ControllerNumbering(deps.store, config.numbersHonouredSince, this.log, () => this.scheduler.now());
+    this.gap = new ReachGap(deps.store, this.log, () => this.scheduler.now());
     this.sold = new Set(config.grades.map((g) => g.ptsFuelGradeId));
     this.units = { moneyDigits: config.moneyDigits, priceDigits: config.priceDigits };
     this.catalog = new GradeCatalog(config.grades);
@@ -102,7 +105,7 @@ export class Pts2Controller implements DispenserController {
       // Not reached at all (refused, unreachable, no connection in time; not a refused login): the
       // controller may have been rebooting — a gap a lost record fits in (user-check.ts, FINAL-3).
       onFailure: (err) => {
-        if (!err.indefinite && err.kind !== "auth") this.unreachableAt = this.scheduler.now();
+        if (!err.indefinite && err.kind !== "auth") this.gap.unreachable();
       },
     });
     const parts = { config, exchange: this.exchange, book: this.book, catalog: this.catalog, units: this.units, ownUser: this.ownUser, log: this.log, scheduler: this.scheduler, emit: (e: DispenserEvent) => this.emit(e) };
@@ -116,6 +119,7 @@ export class Pts2Controller implements DispenserController {
     await this.book.load(this.config.retentionMs, this.units);
     await this.ownUser.load();
     await this.numbering.load();
+    await this.gap.load();
     const flagged = this.numbering.notHonoured();
     if (flagged) this.log.warn("pts_numbers_not_honoured", { ...flagged, next: "no authorization until numbersHonouredSince is set" });
     this.loop.start();
@@ -182,20 +186,7 @@ export class Pts2Controller implements DispenserController {
     }
     if (!this.catalog.isLoaded) await this.grades.refreshCatalog();
     const obs = this.lastObs.get(pump);
-    if (obs?.kind === "offline") throw new AgentError("DEVICE_REJECTED", `pump ${pump} is offline`, { point: cmd.point, pump, code: "PTS_PUMP_OFFLINE" });
-    // The lifted nozzle wins (the customer holds it); else the nozzle of the requested grade; else the only nozzle.
-    const lifted = obs?.kind === "idle" && obs.nozzleUp > 0 ? obs.nozzleUp : undefined;
-    const nozzles = this.catalog.nozzlesOf(pump);
-    const nozzle = lifted ?? (cmd.gradeId !== undefined ? this.catalog.nozzleFor(pump, cmd.gradeId) : undefined) ?? (nozzles.length === 1 ? nozzles[0] : undefined);
-    const gradeId = nozzle === undefined ? undefined : this.catalog.gradeOfNozzle(pump, nozzle);
-    const grade = gradeId === undefined ? undefined : this.catalog.configured(gradeId);
-    if (nozzle === undefined || grade === undefined) {
-      throw new AgentError("DEVICE_REJECTED", `pump ${pump}: no nozzle lifted and no configured grade to authorize`, { point: cmd.point, pump, nozzle, gradeId: cmd.gradeId, code: "PTS_NO_GRADE" });
-    }
-    const mismatch = this.catalog.mismatchOf(grade.id);
-    if (mismatch && this.config.priceMismatch === "refuse") {
-      throw new AgentError("DEVICE_REJECTED", `grade ${grade.id}: controller price ${mismatch.controllerMinor ?? "(none)"} differs from the configured ${mismatch.configuredMinor}`, { point: cmd.point, code: "PTS_PRICE_MISMATCH", ...mismatch });
-    }
+    const { nozzle, grade } = planAuthorization(this.catalog, this.config, pump, cmd, obs);
     this.authorizing.add(cmd.transactionId);
     try {
       await authorizeTransaction(
@@ -210,7 +201,7 @@ export class Pts2Controller implements DispenserController {
           limitMinor: cmd.limitMinor,
           ...(obs?.kind === "idle" && obs.lastTransaction !== undefined ? { lastTransaction: obs.lastTransaction } : {}),
         },
-        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, units: this.units, ownUser: this.ownUser, numbering: this.numbering, unreachableSince: (at) => this.unreachableAt >= at, fault: (e) => this.emit(e) },
+        { exchange: this.exchange, book: this.book, now: () => this.scheduler.now(), logger: this.log, units: this.units, ownUser: this.ownUser, numbering: this.numbering, unreachableSince: this.gap.since, fault: (e) => this.emit(e) },
       );
     } finally {
       this.authorizing.delete(cmd.transactionId);
@@ -236,7 +227,7 @@ export class Pts2Controller implements DispenserController {
       open = this.openToStop(pump);
     }
     // After a gap a reboot fits in, what waits under a record's number may be the POS's prepay (R13-3): read first.
-    for (const r of open) if (unprovenAfterGap(r, this.unreachableAt)) await this.saleRecord(r.flowId).catch(() => undefined);
+    for (const r of open) if (unprovenAfterGap(r, this.gap.unreachableAt)) await this.saleRecord(r.flowId).catch(() => undefined);
     open = this.openToStop(pump);
     const live = open.filter((r) => stoppable(r, obs) || this.revokeAnyWaiting(r, obs));
     // The flow gave these sales up, stopped or not: a parked one's 0-ml end may then be closed (R7-1).
@@ -287,7 +278,7 @@ export class Pts2Controller implements DispenserController {
       ownUser: this.ownUser,
       logger: this.log,
       numbering: this.numbering,
-      unreachableSince: (at) => this.unreachableAt >= at,
+      unreachableSince: this.gap.since,
       fault: (e) => this.raiseOnce(e),
       pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,
@@ -324,6 +315,7 @@ export class Pts2Controller implements DispenserController {
     this.grades.close();
     this.exchange.close();
     this.listeners.clear();
+    await this.gap.durable();
   }
 
   // ---- polling ---------------------------------------------------------------------------------
@@ -367,7 +359,7 @@ export class Pts2Controller implements DispenserController {
       stopTimeoutMs: this.config.stopTimeoutMs,
       closeUnsettledAfterMs: this.config.closeUnsettledAfterMs,
       units: this.units,
-      unproven: (r) => unprovenAfterGap(r, this.unreachableAt),
+      unproven: (r) => unprovenAfterGap(r, this.gap.unreachableAt),
     });
     this.views.set(pump, step.view);
     for (const e of step.events) this.emit(e);
@@ -378,6 +370,7 @@ export class Pts2Controller implements DispenserController {
 
   private onLink(up: boolean, err?: AgentError): void {
     if (up) {
+      this.gap.reached();
       this.log.info("pts_link_up", {});
       for (const w of [...this.linkWaiters]) w();
       void this.grades.refreshCatalog().catch((e: unknown) => this.log.warn("pts_grades_unreadable", { err: e }));

@@ -1,0 +1,82 @@
+// The last time the controller could not be reached at all (a refused or unreachable connection,
+// not a lost answer): a reboot fits in such a gap, so an open sale proven before it is read again
+// before its end is trusted (still-ours.ts, user-check.ts). Review 14 R14-3: held in memory only,
+// the gap was forgotten by an agent restarted after seeing it and before its next read, and the
+// POS's fill under the lost number was reported as our sale's end. So it is kept in the driver
+// store (`meta/unreachableAt`).
+//
+// Writes: the first failure after the controller was reached is written at once (a sale can only
+// be proven at a reached controller, so that is the time that matters to every sale proven before
+// it); later failures of the same outage at most every REWRITE_MS (they matter only to a sale
+// proven in between, which needs a reached controller — and that starts a new outage). One write
+// at a time; the in-memory value is always the newest and is what decisions use, so a failed or
+// unfinished write only costs a restarted agent what it would not have known before this file.
+import type { Logger } from "../../base/log.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
+
+const KEY = "meta/unreachableAt";
+const REWRITE_MS = 30_000;
+
+export class ReachGap {
+  private at = -Infinity;
+  private written = -Infinity;
+  /** The controller answered since the value written (the next failure starts a new outage). */
+  private reachedSinceWrite = false;
+  private writing: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: DriverStore,
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  async load(): Promise<void> {
+    const v = await this.store.get(KEY);
+    if (typeof v === "number" && Number.isFinite(v)) this.at = this.written = Math.max(this.at, v);
+    else if (v !== undefined) this.logger.warn("pts_gap_record_unreadable", { key: KEY, value: v, next: "taken as no gap seen" });
+  }
+
+  /** The last time the controller could not be reached (-Infinity: never, as far as this store knows). */
+  get unreachableAt(): number {
+    return this.at;
+  }
+
+  /** Whether the controller could not be reached at or after `since`. */
+  readonly since = (since: number): boolean => this.at >= since;
+
+  /** The controller answered a request. */
+  reached(): void {
+    this.reachedSinceWrite = true;
+  }
+
+  /** A request could not reach the controller at all. */
+  unreachable(): void {
+    this.at = Math.max(this.at, this.now());
+    if (this.reachedSinceWrite || this.at - this.written >= REWRITE_MS || this.written === -Infinity) this.flush();
+  }
+
+  /** Resolves once the newest value seen so far is written (or its write failed, logged). */
+  async durable(): Promise<void> {
+    while (this.writing) await this.writing;
+    if (this.written < this.at) {
+      this.flush();
+      while (this.writing) await this.writing;
+    }
+  }
+
+  private flush(): void {
+    if (this.writing) return; // the write in flight is followed by another when it ends (below)
+    const value = this.at;
+    this.reachedSinceWrite = false;
+    this.writing = this.store.put(KEY, value).then(
+      () => {
+        this.written = Math.max(this.written, value);
+      },
+      (err: unknown) => this.logger.warn("pts_gap_record_failed", { err, unreachableAt: value, next: "kept in memory; written again at the next failure" }),
+    ).finally(() => {
+      this.writing = undefined;
+      // A newer failure of a new outage came while this was written: write it too.
+      if (this.at > this.written && this.reachedSinceWrite) this.flush();
+    });
+  }
+}
