@@ -1,0 +1,54 @@
+// Review 14q #3: R14-2 is fixed only when the refused connection comes AFTER the claim's first read.
+// 699fe50 pins a claimed sale's UserId "at its first read without a gap" — but the gap is counted
+// from the record's probe (sale-record.ts:145, `unreachableSince(provenSince(r))`, provenSince =
+// provenAt ?? probedAt ?? at), not from the claim. A sale is parked PTS_OWNERSHIP_UNKNOWN exactly
+// when the link misbehaved (a lost answer); one refused connection in the minutes between that park
+// and the technician's claim (the same flaky link) means: no pin at the claim's read, and the next
+// read (sale-record.ts:122-128, still-ours.ts:56-59: claimed → the sent id is not used) finds a
+// UserId "with nothing of ours to compare" → PTS_TRANSACTION_LOST, record closed: the technician's
+// claim overruled, our customer's fill unpayable (parks again for a person). Since a9cb4a8 the gap
+// is persisted, so not even a restart clears it.
+// Real driver over loopback HTTP to the virtual PTS-2.
+import { expect, it } from "vitest";
+import type { TxRecord } from "../../../../drivers/pts2/transactions.ts";
+import { closeAfterEach, faults, openDriver, outcome, sale, startTwin, waitUntil } from "../helpers.ts";
+import { refuseOneConnection } from "../review14p/r14-blip-helpers.ts";
+
+const cleanup = closeAfterEach();
+
+for (const blip of [false, true]) {
+  it(`q3 ${blip ? "one refused connection between the park and the claim" : "control, no blip"}: the claimed sale is charged at the controller's figures`, async () => {
+    const twin = await startTwin({ userId: 1 });
+    const { driver, events, store } = await openDriver(twin, { controllerUserId: 1 }); // a fresh install: id not yet corroborated
+    cleanup(() => driver.close(), () => twin.close());
+    twin.liftNozzle(1, 1);
+    await events.waitFor((e) => e.type === "call" && e.point === 1);
+    twin.inject({ type: "drop-answer", packetType: "PumpAuthorize" });
+    expect(await outcome(driver.authorize(sale("S1")))).toBe("PTS_OWNERSHIP_UNKNOWN");
+    twin.deliver(1, 4_000); // the customer fills while the sale is parked
+    const refused = blip ? await refuseOneConnection(twin, () => driver.pollOnce()) : "none"; // the flaky link, before the technician acts
+    await driver.pollOnce();
+    await driver.resolveSale("S1", "ours"); // the technician: the agent's user, our customer
+    const first = await driver.saleRecord("S1").then((r) => `${r?.state} ${r?.milli}`, (e: { code?: string }) => e.code ?? "error");
+    twin.deliver(1, 4_000);
+    await driver.pollOnce();
+    twin.hangUp(1);
+    const s1 = (await store.get("tx/S1")) as TxRecord;
+    await waitUntil(() => twin.pumps.records.get(`1:${s1.transaction}`)?.state === "EndOfTransaction");
+    await driver.pollOnce();
+    await driver.pollOnce();
+    const read = await driver.saleRecord("S1").then((r) => `${r?.state} ${r?.milli} ml ${r?.amountMinor}`, (e: { code?: string }) => e.code ?? "error");
+    const after = (await store.get("tx/S1")) as TxRecord;
+    const measured = {
+      refused,
+      first,
+      read,
+      readBackUserId: after.readBackUserId,
+      s1Ends: events.events.filter((e) => e.type === "end" && e.transactionId === "S1").map((e) => (e.type === "end" ? `${e.milli} ml ${e.amountMinor}` : "")),
+      lostAt: after.lostAt !== undefined,
+      faults: faults(events.events),
+    };
+    console.log(`q3 measured (blip ${blip})`, JSON.stringify(measured));
+    expect({ read: measured.read, s1Ends: measured.s1Ends, lostAt: measured.lostAt, lost: measured.faults.filter((c) => c === "PTS_TRANSACTION_LOST") }).toEqual({ read: "finished 8000 ml 15192", s1Ends: ["8000 ml 15192"], lostAt: false, lost: [] });
+  });
+}
