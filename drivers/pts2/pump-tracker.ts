@@ -217,8 +217,11 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     if (r.phase === "authorizing" && r.ownershipUnknownAt !== undefined && r.claimedAt === undefined) return parkedEnd(next, obs, r, ctx, events, actions);
     // Never confirmed: only the read-back (ownership.ts) may turn it into our sale. Confirmed with its
     // UserId check pending: the read runs the check before the end is the flow's (R9-3).
-    // After a gap a reboot fits in, the read proves it still ours first (review 13, R13-3).
-    if (r.phase === "authorizing" || r.userCheckPending === true || ctx.unproven?.(r) === true) return { view: next, events, actions: [...actions, { type: "read", record: r }] };
+    // After a gap a reboot fits in, the read proves it still ours first (review 13, R13-3). And a
+    // sale whose UserId was read back is read before its end is ours, gap seen or not (review 14
+    // Q5/Q4: a reboot inside one lost answer, or with the agent's own box, is no gap the agent sees,
+    // and the POS's fill under our lost number was billed to our customer): one packet a sale.
+    if (r.phase === "authorizing" || r.userCheckPending === true || r.readBackUserId !== undefined || ctx.unproven?.(r) === true) return { view: next, events, actions: [...actions, { type: "read", record: r }] };
     // The driver tells the flows (once, whoever notices the end first: this poll or a read-back).
     actions.push({ type: "ended", record: r, figures: endedFigures(r, obs, ctx.now, ctx.units ?? CENTS) });
     next = { ...next, reported: undefined };

@@ -19,9 +19,10 @@ const REWRITE_MS = 30_000;
 
 export class ReachGap {
   private at = -Infinity;
+  /** The newest value the store holds (a failed write does not advance it: the next failure writes again). */
   private written = -Infinity;
-  /** The controller answered since the value written (the next failure starts a new outage). */
-  private reachedSinceWrite = false;
+  /** When the controller last answered after a failure (link up): a sale may be proven after it. */
+  private reachedAt = -Infinity;
   private writing: Promise<void> | undefined;
 
   constructor(
@@ -44,15 +45,15 @@ export class ReachGap {
   /** Whether the controller could not be reached at or after `since`. */
   readonly since = (since: number): boolean => this.at >= since;
 
-  /** The controller answered a request. */
+  /** The controller answered again after a failure. */
   reached(): void {
-    this.reachedSinceWrite = true;
+    this.reachedAt = Math.max(this.reachedAt, this.now());
   }
 
   /** A request could not reach the controller at all. */
   unreachable(): void {
     this.at = Math.max(this.at, this.now());
-    if (this.reachedSinceWrite || this.at - this.written >= REWRITE_MS || this.written === -Infinity) this.flush();
+    if (this.needsWrite() || this.at - this.written >= REWRITE_MS) this.flush();
   }
 
   /** Resolves once the newest value seen so far is written (or its write failed, logged). */
@@ -64,19 +65,30 @@ export class ReachGap {
     }
   }
 
+  /**
+   * A failure after the last reach that the store does not hold yet: a sale proven since that
+   * reach is proven before this failure only (review 14 Q1: a flag cleared when a later write
+   * started credited a reach to an older failure, and the next outage went unwritten).
+   */
+  private needsWrite(): boolean {
+    return this.at > this.written && this.reachedAt >= this.written;
+  }
+
   private flush(): void {
     if (this.writing) return; // the write in flight is followed by another when it ends (below)
     const value = this.at;
-    this.reachedSinceWrite = false;
-    this.writing = this.store.put(KEY, value).then(
-      () => {
-        this.written = Math.max(this.written, value);
-      },
-      (err: unknown) => this.logger.warn("pts_gap_record_failed", { err, unreachableAt: value, next: "kept in memory; written again at the next failure" }),
-    ).finally(() => {
-      this.writing = undefined;
-      // A newer failure of a new outage came while this was written: write it too.
-      if (this.at > this.written && this.reachedSinceWrite) this.flush();
-    });
+    this.writing = this.store
+      .put(KEY, value)
+      .then(
+        () => {
+          this.written = Math.max(this.written, value);
+        },
+        (err: unknown) => this.logger.warn("pts_gap_record_failed", { err, unreachableAt: value, next: "kept in memory; written again at the next failure" }),
+      )
+      .finally(() => {
+        this.writing = undefined;
+        // A failure of a new outage came while this was written, or this write failed: write the newest.
+        if (this.needsWrite()) this.flush();
+      });
   }
 }

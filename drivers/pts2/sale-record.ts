@@ -90,13 +90,12 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     // An unanswered PumpAuthorize that never arrived: "void", and stopped should it ever show up.
     r = await resolve("void");
     if (r.phase === "void" || r.phase === "refused") return undefined;
-    deps.fault({
-      type: "fault",
-      point: r.point,
-      code: "PTS_TRANSACTION_LOST",
-      transactionId: r.flowId,
-      message: `the controller no longer knows pump ${r.pump} transaction ${r.transaction}, which it confirmed (a reboot that lost or renumbered its records?); the sale cannot be read`,
-    });
+    const message = `the controller no longer knows pump ${r.pump} transaction ${r.transaction}, which it confirmed (a reboot that lost or renumbered its records?); the sale cannot be read`;
+    // Lost for good, closed in our book in the same write as the alarm (review 14 Q6): the number is
+    // never this sale's again — the POS's next sale under it was billed to our customer. Not when the
+    // controller did not know the number right at its answer (R9-2): the sale may still show up.
+    if (r.unknownAtAnswer !== true) throw await loseRecord(r, "the controller no longer knows the transaction", deps, message);
+    deps.fault({ type: "fault", point: r.point, code: "PTS_TRANSACTION_LOST", transactionId: r.flowId, message });
     throw new AgentError("DEVICE_PROTOCOL", `controller has no transaction ${r.transaction} on pump ${r.pump} although it confirmed it`, { flowId, pump: r.pump, transaction: r.transaction });
   }
   if (r.phase === "authorizing") {

@@ -33,7 +33,7 @@ export interface StillOursDeps {
 }
 
 /** Since when the record has to be proven again if the controller was unreachable after it. */
-export const provenSince = (r: TxRecord): number => r.provenAt ?? r.probedAt ?? r.at;
+export const provenSince = (r: TxRecord): number => Math.max(r.provenAt ?? r.probedAt ?? r.at, r.claimedAt ?? -Infinity);
 
 /** An authorized, open record the controller could not be reached since it was last proven ours (driver.ts, pump-tracker.ts). */
 export const unprovenAfterGap = (r: TxRecord, unreachableAt: number): boolean => r.phase === "authorized" && r.ended === undefined && r.closedAt === undefined && unreachableAt >= provenSince(r);
@@ -58,7 +58,7 @@ export function lostError(r: TxRecord): AgentError {
 }
 
 /** Closes the record as lost (once: the alarm with the write that closes it) and returns the error to throw. */
-export async function loseRecord(r: TxRecord, why: string, deps: StillOursDeps): Promise<AgentError> {
+export async function loseRecord(r: TxRecord, why: string, deps: StillOursDeps, message?: string): Promise<AgentError> {
   const now = deps.now();
   let first = false;
   const rec = await deps.book.update(r.flowId, (c) => (c.lostAt === undefined && c.closedAt === undefined && c.ended === undefined ? ((first = true), { lostAt: now, closedAt: now }) : {}));
@@ -69,7 +69,9 @@ export async function loseRecord(r: TxRecord, why: string, deps: StillOursDeps):
       point: r.point,
       code: "PTS_TRANSACTION_LOST",
       transactionId: r.flowId,
-      message: `pump ${r.pump} transaction ${r.transaction}, which the controller confirmed to us, now holds a sale that is not provably ours (${why}; a reboot that lost its records, and another system took the number?); that sale is not charged to this flow and not touched — read our customer's sale off the pump and settle it by hand`,
+      message:
+        message ??
+        `pump ${r.pump} transaction ${r.transaction}, which the controller confirmed to us, now holds a sale that is not provably ours (${why}; a reboot that lost its records, and another system took the number?); that sale is not charged to this flow and not touched — read our customer's sale off the pump and settle it by hand`,
     });
   }
   return lostError(rec);

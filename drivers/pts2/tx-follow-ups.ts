@@ -99,7 +99,8 @@ export class TxFollowUps extends Pts2Part {
   /** Records the end figures (from a read-back) and tells the flows, once. */
   async noteEnded(r: TxRecord, figures: NonNullable<TxRecord["ended"]>): Promise<TxRecord> {
     let first = false;
-    const rec = await this.book.update(r.flowId, (current) => (current.ended ? {} : ((first = true), { ended: figures })));
+    // Never for a record lost or closed meanwhile (review 14 Q7: a poll's end computed before a concurrent read lost it).
+    const rec = await this.book.update(r.flowId, (current) => (current.ended || current.lostAt !== undefined || current.closedAt !== undefined ? {} : ((first = true), { ended: figures })));
     if (first) {
       this.emit(endEvent(rec.point, rec, rec.ended!, { gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id, units: this.units }));
       // After the end: the flow settles what sale-figures.ts allows; the alarm tells a person.

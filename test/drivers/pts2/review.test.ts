@@ -163,8 +163,10 @@ it("finding 7: a controller reboot that forgets its transactions raises PTS_TRAN
   expect(events.events.filter(faultOf("PTS_TRANSACTION_LOST"))).toMatchObject([{ transactionId: "LOST", point: 1 }]);
   // A technician resolves the parked flow (settled): the lost record no longer holds the pump —
   // the next lift is a customer's call again. Renumbered from 1: the next number is probed and used.
+  const downs = events.events.filter((e) => e.type === "nozzle" && !e.up).length;
   twin.hangUp(1);
-  await driver.settled("LOST");
+  await driver.settled("LOST"); // (the lost record is closed already: nothing to revoke, no poll of its own)
+  await waitUntil(() => events.events.filter((e) => e.type === "nozzle" && !e.up).length > downs, 10_000, "the hang-up seen by a poll");
   const calls = events.events.filter((e) => e.type === "call").length;
   twin.liftNozzle(1, 1);
   await waitUntil(() => events.events.filter((e) => e.type === "call").length > calls, 10_000, "a call after the lost record was settled");
