@@ -149,11 +149,23 @@ function sanitizeStop(params: Record<string, unknown>): { params: Record<string,
   return { params: cur, problems };
 }
 
+/**
+ * How many invalid sampled values one MeterValues may cost before the rest of it is dropped
+ * unread (review 13b R13b-3): each one is an ajv error thrown and caught, and a 1 MiB frame of
+ * 25 000 of them held the one event loop ~0.6 s — every other charger, the Glase polls and the
+ * flows' timers waited behind it. A charger that sends that many broken values sends no usable
+ * progress in that message; its meterStop still settles the session.
+ */
+export const MAX_INVALID_SAMPLED_VALUES = 20;
+
 function sanitizeMeterValues(params: Record<string, unknown>): { params: Record<string, unknown>; problems: SchemaProblem[] } {
   const problems: SchemaProblem[] = [];
+  let invalid = 0;
+  let dropped = 0;
   const meterValue = (params.meterValue as Array<Record<string, unknown>>).map((mv, i) => ({
     ...mv,
     sampledValue: (mv.sampledValue as unknown[]).flatMap((sv, j) => {
+      if (invalid >= MAX_INVALID_SAMPLED_VALUES) return (dropped++, []);
       const path = `MeterValues/meterValue/${i}/sampledValue/${j}`;
       let v = sv;
       if (typeof v === "object" && v !== null && typeof (v as { value?: unknown }).value === "number" && Number.isFinite((v as { value: number }).value)) {
@@ -163,8 +175,10 @@ function sanitizeMeterValues(params: Record<string, unknown>): { params: Record<
       const e = firstError(after, SAMPLED_VALUE_ID, v);
       if (!e) return [v];
       problems.push(`${path}${e.instancePath} ${e.message ?? e.keyword} (sampled value ignored)`);
+      invalid++;
       return [];
     }),
   }));
+  if (dropped > 0) problems.push(`MeterValues: ${dropped} more sampled value(s) dropped unread after ${MAX_INVALID_SAMPLED_VALUES} invalid ones`);
   return { params: { ...params, meterValue }, problems };
 }
