@@ -25,6 +25,7 @@ import type { ChargerConfig, Ocpp16Config } from "./config.ts";
 import { OCPP16 } from "./messages.ts";
 import { createRpcServer, FRAME_TOO_LARGE, oversizedMessageBytes, type RpcHandshake, type RpcPeer, type RpcServer } from "./rpc.ts";
 import { UpgradeThrottle } from "./upgrade-throttle.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
 import { extraProperties, LENIENT_ACTIONS, ocpp16Validator } from "./validation.ts";
 
 export interface TlsMaterial {
@@ -40,6 +41,8 @@ export interface CentralSystemOptions {
   readonly tls?: TlsMaterial;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
+  /** Where the chargers' known source addresses are kept across restarts (upgrade-throttle.ts). */
+  readonly store?: DriverStore;
   /** A charger connected (its handlers are registered here, before its first frame is read). */
   onConnect(link: ChargerLink): void;
   /** That connection is gone (not called for a connection a newer one replaced before it opened). */
@@ -76,7 +79,7 @@ export class CentralSystem {
   constructor(private readonly options: CentralSystemOptions) {
     const { config } = options;
     for (const c of config.chargers) this.chargers.set(c.id, c);
-    this.throttle = new UpgradeThrottle(options.scheduler, options.logger);
+    this.throttle = new UpgradeThrottle(options.scheduler, options.logger, options.store);
     this.rpc = createRpcServer({
       protocols: [OCPP16],
       strictMode: true,
@@ -101,6 +104,7 @@ export class CentralSystem {
 
   /** Starts listening; resolves with the bound port. */
   async listen(): Promise<number> {
+    await this.throttle.load();
     const { listen } = this.options.config;
     const tls = this.options.tls;
     const notWebSocket = (_req: IncomingMessage, res: ServerResponse) => {

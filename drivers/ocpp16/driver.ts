@@ -92,6 +92,7 @@ export class Ocpp16Controller implements DispenserController {
       ...(secrets.tls ? { tls: secrets.tls } : {}),
       scheduler: this.scheduler,
       logger: this.log,
+      store: deps.store,
       onConnect: (link) => this.onConnect(link),
       onDisconnect: (link, code) => this.onDisconnect(link, code),
       onFlood: (id, why, first) => {

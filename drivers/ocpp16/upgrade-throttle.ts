@@ -9,8 +9,17 @@
 // so a charger from its own address is not held by a guesser's. Password guesses at one id are
 // also counted per id and address, and that lock holds even an id that connected from there
 // before: no unlimited guessing at a charger from its own address.
+// The pairs that connected are kept in the driver store (`meta/knownSources`, review 13b R13b-5):
+// forgotten at a restart, the real chargers' reconnects behind a shared address (a 4G router, a
+// VPN concentrator, a container's bridge gateway) were held by a neighbour's lock — 401 while their
+// queued StopTransactions waited.
 import type { Scheduler } from "../../base/clock.ts";
 import type { Logger } from "../../base/log.ts";
+import type { DriverStore } from "../../contracts/driver-store.ts";
+
+const KNOWN_KEY = "meta/knownSources";
+/** Addresses kept per charger id (the newest): a charger on DHCP moves, its old addresses age out. */
+const KNOWN_PER_CHARGER = 8;
 
 /** Failures in a row from one source before it is locked out; the first lock, and the longest. */
 const FREE_FAILURES = 5;
@@ -37,7 +46,19 @@ export class UpgradeThrottle {
   constructor(
     private readonly scheduler: Pick<Scheduler, "now">,
     private readonly log: Logger,
+    private readonly store?: DriverStore,
   ) {}
+
+  /** The pairs that connected before this process (before the first upgrade is judged). */
+  async load(): Promise<void> {
+    const v = await this.store?.get(KNOWN_KEY);
+    if (v === undefined) return;
+    if (!Array.isArray(v) || !v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string")) {
+      this.log.warn("ocpp_known_sources_unreadable", { key: KNOWN_KEY, next: "starts empty: chargers behind a locked shared address are held until they connect once" });
+      return;
+    }
+    for (const [id, from] of v as Array<[string, string]>) this.known.add(pairKey(id, from));
+  }
 
   /**
    * How long an upgrade from `from` for `chargerId` (a configured id, or undefined) is still
@@ -69,8 +90,23 @@ export class UpgradeThrottle {
   succeeded(chargerId: string, from: string): void {
     const key = pairKey(chargerId, from);
     this.byChargerSource.delete(key);
+    if (this.known.has(key)) return;
     if (this.known.size >= MAX_ENTRIES) this.known.clear();
     this.known.add(key);
+    this.persist(chargerId);
+  }
+
+  /** Writes the known pairs, the newest KNOWN_PER_CHARGER addresses of each id (not money: a failure is logged). */
+  private persist(newest: string): void {
+    if (!this.store) return;
+    const pairs = [...this.known].map((k) => k.split("\u0000") as [string, string]);
+    const kept: Array<[string, string]> = [];
+    for (const id of new Set(pairs.map(([i]) => i))) {
+      const mine = pairs.filter(([i]) => i === id);
+      kept.push(...mine.slice(-KNOWN_PER_CHARGER));
+      if (id === newest) for (const [i, from] of mine.slice(0, -KNOWN_PER_CHARGER)) this.known.delete(pairKey(i, from));
+    }
+    this.store.put(KNOWN_KEY, kept).catch((err: unknown) => this.log.warn("ocpp_known_sources_write_failed", { err }));
   }
 
   private count(map: Map<string, Failures>, key: string): Failures {
