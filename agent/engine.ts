@@ -83,7 +83,7 @@ class Engine implements PaymentEngine, RunnerHost {
     const now = () => this.scheduler.now();
     this.points = new StationPoints(opts.points, now, opts.settings.retryMaxMs, opts.dispenser, (point) => this.events$.next({ type: "point", point }));
     this.flows = new FlowRegistry(now, () => this.random());
-    this.alarms = new EngineAlarms(now, opts.logger, (point, alarm) => this.points.noteAlarm(point, alarm), (alarm) => this.events$.next({ type: "alarm", alarm }));
+    this.alarms = new EngineAlarms(now, opts.logger, (point, alarm) => this.points.noteAlarm(point, alarm), (alarm) => this.events$.next({ type: "alarm", alarm }), opts.journal);
     this.receiptDesk = new ReceiptDesk(opts.journal, opts.printer, opts.logger, now, (receipt) => this.events$.next({ type: "receipt", receipt }));
     this.periods = new TerminalPeriods(opts.journal, now, opts.settings.glaseCallTimeoutMs);
     this.orphans = new OrphanSales({ dispenser: opts.dispenser, now, logger: opts.logger, finishedFlow: (flowId) => this.flows.finishedFlow(flowId), alarm: (a) => this.alarms.raise(a) });
@@ -391,7 +391,7 @@ class Engine implements PaymentEngine, RunnerHost {
       activeOn: (point) => this.points.get(point)?.active,
       running: () => this.flows.running(),
       orphanSale: (e) => this.orphans.report(e),
-      deviceAlarm: (a) => this.alarms.raise(a),
+      deviceAlarm: (a) => void this.alarms.raiseDevice(a),
       logger: this.logger,
     });
   }

@@ -8,6 +8,7 @@ import type { Logger } from "../../base/log.ts";
 import type { Journal } from "../journal/types.ts";
 import type { FlowState } from "../core/transition.ts";
 import type { AlarmInfo } from "../engine-api.ts";
+import { raiseDeviceAlarm } from "../flows/device-money-alarms.ts";
 
 /** The last alarms kept (ctl alarms shows them; the book keeps the rest). */
 const KEPT = 500;
@@ -26,7 +27,16 @@ export class EngineAlarms {
     /** Tells the point the alarm names (its snapshot shows its last alarms). */
     private readonly onPoint: (point: number, alarm: AlarmInfo) => void,
     private readonly announce: (alarm: AlarmInfo) => void,
+    /** Where a device's money alarms are kept (device-money-alarms.ts); none: memory only. */
+    private readonly journal?: Journal,
   ) {}
+
+  /** A device's alarm (a fault): one that moves money for a flow is kept in the journal too. */
+  /** Resolves once a kept one is written (or its write failed, logged): the caller need not wait. */
+  async raiseDevice(a: RaisedAlarm): Promise<void> {
+    if (!this.journal) return this.raise(a);
+    await raiseDeviceAlarm(a, { journal: this.journal, raise: (x) => this.raise(x), logger: this.logger, now: this.now });
+  }
 
   /** A flow's alarm, or the station's own (no flow: the clock watch). */
   raiseAlarm(s: FlowState | undefined, code: string, message: string): void {

@@ -8,6 +8,7 @@
 import type { Effect } from "../core/effects.ts";
 import type { FlowState } from "../core/transition.ts";
 import type { KeptAlarm } from "../journal/types.ts";
+import { DEVICE_MONEY_ALARM_CODES } from "./device-money-alarms.ts";
 
 /** Money alarms: a payment nothing was released for, or a figure that differs from what was paid. */
 export const KEPT_ALARM_CODES: ReadonlySet<string> = new Set([
@@ -20,6 +21,8 @@ export const KEPT_ALARM_CODES: ReadonlySet<string> = new Set([
   "release-failed",
   "delivered-unpaid",
   "delivery-unfinished",
+  // A device's money alarms for a flow (device-money-alarms.ts): journaled on their own, kept alike.
+  ...DEVICE_MONEY_ALARM_CODES,
 ]);
 
 /** The alarms of a step the journal keeps (none for almost every step). */

@@ -280,6 +280,13 @@ class SqliteJournal implements Journal {
 
   // Kept alarms (kept-alarms.ts).
   openAlarms = (): Promise<readonly KeptAlarm[]> => openKeptAlarms((sql, p) => all(this.db, sql, p));
+  keepAlarms = async (alarms: readonly KeptAlarm[]): Promise<void> => {
+    if (alarms.length === 0) return;
+    const label = `alarms:${alarms[0]!.flowId}`;
+    this.boundary?.(`before:${label}`);
+    await this.gate.shared(() => insertKeptAlarms((sql, p) => run(this.db, sql, p), alarms));
+    this.boundary?.(`after:${label}`);
+  };
   ackAlarms = (flowId: string, code: string, message: string, at: number): Promise<void> => this.gate.shared(() => ackKeptAlarms((sql, p) => run(this.db, sql, p), flowId, code, message, at));
   unclaimedPayment = (ers: string): Promise<KeptAlarm["refundable"] | undefined> => unclaimedPayment((sql, p) => all(this.db, sql, p), ers);
 

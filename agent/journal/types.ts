@@ -99,6 +99,8 @@ export interface Journal {
   receiptsMatching(key: string): Promise<readonly ReceiptRecord[]>;
   /** Kept alarms not yet acknowledged, oldest first. */
   openAlarms(): Promise<readonly KeptAlarm[]>;
+  /** Money alarms a device reported for a flow (outside its steps): kept like a step's (durable when it resolves). */
+  keepAlarms(alarms: readonly KeptAlarm[]): Promise<void>;
   /** A technician acknowledged the alarm `code` of `flowId` with this text (its rows only): no longer raised at start. */
   ackAlarms(flowId: string, code: string, message: string, at: number): Promise<void>;
   /** A payment a kept alarm said nothing was released for (newest), acknowledged or not. */

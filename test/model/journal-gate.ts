@@ -93,6 +93,10 @@ export class GatedJournal implements Journal {
   openAlarms(): Promise<readonly KeptAlarm[]> {
     return this.gate(this.inner.openAlarms());
   }
+  keepAlarms(alarms: readonly KeptAlarm[]): Promise<void> {
+    this.writes++;
+    return this.gate(this.inner.keepAlarms(alarms));
+  }
   ackAlarms(flowId: string, code: string, message: string, at: number): Promise<void> {
     this.writes++;
     return this.gate(this.inner.ackAlarms(flowId, code, message, at));
