@@ -62,6 +62,9 @@ async function readBack(r: TxRecord, deps: AuthorizeDeps): Promise<"there" | "ab
   const own = ownershipOf(r, info, deps.ownUser);
   if (own.ours === true) {
     if (own.anomaly) deps.logger.warn("pts_ownership_anomaly", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, anomaly: own.anomaly });
+    // The UserId that proved it ours is what proves it from now on (review 14 final 2, R1: an adopted
+    // sale had none, so its end was taken unread — the POS's fill under our number after a reboot).
+    if (info.userId !== undefined) await deps.book.update(r.flowId, (c) => (c.readBackUserId === undefined ? { readBackUserId: info.userId } : {}));
     return "there";
   }
   if (own.ours === "unknown") throw await ownershipUnknown(r, own.why, deps);

@@ -21,8 +21,16 @@ export class ReachGap {
   private at = -Infinity;
   /** The newest value the store holds (a failed write does not advance it: the next failure writes again). */
   private written = -Infinity;
-  /** When the controller last answered after a failure (link up): a sale may be proven after it. */
-  private reachedAt = -Infinity;
+  /**
+   * Times the controller answered again after a failure (a start counts as one: this process's
+   * proofs begin there, R5); with each failure, how many had come before it. A failure with more
+   * reaches before it than the written one may come after a sale's proof: it is written at once.
+   * Counted, not timed (review 14 Q1: a flag cleared when a later write started credited a reach to
+   * an older failure; a time can tie with the failure in the same millisecond).
+   */
+  private reaches = 1;
+  private atReaches = 0;
+  private writtenReaches = 0;
   private writing: Promise<void> | undefined;
 
   constructor(
@@ -47,12 +55,13 @@ export class ReachGap {
 
   /** The controller answered again after a failure. */
   reached(): void {
-    this.reachedAt = Math.max(this.reachedAt, this.now());
+    this.reaches++;
   }
 
   /** A request could not reach the controller at all. */
   unreachable(): void {
     this.at = Math.max(this.at, this.now());
+    this.atReaches = this.reaches;
     if (this.needsWrite() || this.at - this.written >= REWRITE_MS) this.flush();
   }
 
@@ -65,30 +74,35 @@ export class ReachGap {
     }
   }
 
-  /**
-   * A failure after the last reach that the store does not hold yet: a sale proven since that
-   * reach is proven before this failure only (review 14 Q1: a flag cleared when a later write
-   * started credited a reach to an older failure, and the next outage went unwritten).
-   */
+  /** A failure the store does not hold, after a reach the written one came before. */
   private needsWrite(): boolean {
-    return this.at > this.written && this.reachedAt >= this.written;
+    return this.at > this.written && this.atReaches > this.writtenReaches;
   }
 
   private flush(): void {
     if (this.writing) return; // the write in flight is followed by another when it ends (below)
     const value = this.at;
+    const reaches = this.atReaches;
+    let failed = false;
     this.writing = this.store
       .put(KEY, value)
       .then(
         () => {
-          this.written = Math.max(this.written, value);
+          if (value > this.written) {
+            this.written = value;
+            this.writtenReaches = reaches;
+          }
         },
-        (err: unknown) => this.logger.warn("pts_gap_record_failed", { err, unreachableAt: value, next: "kept in memory; written again at the next failure" }),
+        (err: unknown) => {
+          failed = true;
+          this.logger.warn("pts_gap_record_failed", { err, unreachableAt: value, next: "kept in memory; written again at the next failure" });
+        },
       )
       .finally(() => {
         this.writing = undefined;
-        // A failure of a new outage came while this was written, or this write failed: write the newest.
-        if (this.needsWrite()) this.flush();
+        // A failure of a new outage came while this was written: write the newest (a failed write
+        // waits for the next failure, never a loop against a failing store).
+        if (!failed && this.needsWrite()) this.flush();
       });
   }
 }

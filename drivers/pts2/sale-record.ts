@@ -86,6 +86,12 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     if (live.verdict === "parked") throw await ownershipUnknown(live.record, live.why ?? "the live authorization cannot be proven ours", deps);
     if (live.verdict === "adopted") return saleRecordOf(flowId, deps); // read again under the adopted number
   }
+  if (info === undefined && r.phase === "authorizing" && (r.ownershipUnknownAt !== undefined || r.claimedAt !== undefined)) {
+    // Parked or claimed: the read-back SAW a sale under the number (unprovable) — "not found" now is
+    // a loss, never an authorization that did not arrive (review 14 final 2, R3: resolved "void",
+    // the flow cancelled our customer's 4 L as nothing delivered). Lost, for a person to settle.
+    throw await loseRecord(r, "the controller no longer knows the sale it showed under this number", deps, `the controller no longer knows pump ${r.pump} transaction ${r.transaction}, the sale it showed under our number (parked${r.claimedAt !== undefined ? ", claimed by a technician" : ""}; a reboot that lost its records?); the sale cannot be read — read it off the pump and settle it by hand`);
+  }
   if (info === undefined) {
     // An unanswered PumpAuthorize that never arrived: "void", and stopped should it ever show up.
     r = await resolve("void");
@@ -101,6 +107,7 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   if (r.phase === "authorizing") {
     const own = ownershipOf(r, info, deps.ownUser);
     if (own.ours === true && own.anomaly) deps.logger.warn("pts_ownership_anomaly", { flowId, pump: r.pump, transaction: r.transaction, anomaly: own.anomaly });
+    if (own.ours === true && r.claimedAt === undefined && info.userId !== undefined && r.readBackUserId === undefined) r = await deps.book.update(flowId, (c) => (c.readBackUserId === undefined ? { readBackUserId: info.userId } : {})); // R1 (authorize.ts readBack)
     if (own.ours === "unknown") throw await ownershipUnknown(r, own.why, deps);
     if (own.ours === false) {
       // Someone else's transaction under our number: our authorization is not there. Not settled,

@@ -33,7 +33,11 @@ export interface StillOursDeps {
 }
 
 /** Since when the record has to be proven again if the controller was unreachable after it. */
-export const provenSince = (r: TxRecord): number => Math.max(r.provenAt ?? r.probedAt ?? r.at, r.claimedAt ?? -Infinity);
+// Not counted from a technician's claim (review 14 final 2, R2): a reboot the agent saw between the
+// park and the claim may have given the number to the POS, and the claim's read would pin the POS's
+// UserId as ours. So a gap before the claim still makes the claimed sale unprovable (Q3: it is lost
+// for the flow and a person settles it — the safe side of the two).
+export const provenSince = (r: TxRecord): number => r.provenAt ?? r.probedAt ?? r.at;
 
 /** An authorized, open record the controller could not be reached since it was last proven ours (driver.ts, pump-tracker.ts). */
 export const unprovenAfterGap = (r: TxRecord, unreachableAt: number): boolean => r.phase === "authorized" && r.ended === undefined && r.closedAt === undefined && unreachableAt >= provenSince(r);
