@@ -11,7 +11,8 @@
 //   others only marks it seen (it stays open until its cause is gone).
 // A money alarm the journal keeps (agent/flows/kept-alarms.ts) is different (review 8 #2, #4, #5):
 // each one it keeps is its own entry (one flow may tell several payments: each has its own ack),
-// it clears by an ack only (never by its flow being resolved), and a full book never evicts it.
+// it clears by an ack only (never by its flow being resolved), and a full book never evicts it nor
+// counts it against its bound (MAX_OPEN bounds the others).
 // Every change is told to the listeners (the watch stream, the alerting hook): raised (first time
 // or again after it cleared), repeated, acknowledged, cleared.
 import type { AlarmInfo } from "../engine-api.ts";
@@ -108,13 +109,24 @@ export class AlarmBook {
       clears,
     };
     this.open.set(key, alarm);
-    if (this.open.size > MAX_OPEN) {
-      // The oldest entry goes, never a kept money alarm (the journal bounds those: one per told payment, until acked).
-      const oldest = [...this.open].find(([, a]) => !isKeptAlarm(a));
-      if (oldest) this.clearKey(oldest[0], at);
-    }
+    // Told before any eviction: a listener never sees an entry cleared before it was raised.
     this.tell("raised", alarm, at);
+    this.evict(key, at);
     return alarm;
+  }
+
+  /**
+   * The bound counts only the entries that may be evicted (review 9 final #1): kept money alarms are
+   * bounded by the journal (one per told payment, until acked), so however many are open they never
+   * take the others' room. Over it, the oldest event alarm goes (it is in the log), else the oldest
+   * condition — never a kept one, never the entry just raised.
+   */
+  private evict(raised: string, at: number): void {
+    if (this.open.size <= MAX_OPEN) return;
+    const evictable = [...this.open].filter(([key, a]) => key !== raised && !isKeptAlarm(a));
+    if (evictable.length < MAX_OPEN) return;
+    const oldest = evictable.find(([, a]) => a.clears === "ack") ?? evictable[0];
+    if (oldest) this.clearKey(oldest[0], at);
   }
 
   /** `ctl ack ID`: an event alarm clears; a condition alarm is marked seen and stays open. */
