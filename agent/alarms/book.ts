@@ -167,16 +167,22 @@ export class AlarmBook {
     }
   }
 
-  /** A technician settled what a flow's (or kiosk sale's) alarms were about: they clear. */
-  clearFlow(flowId: string): void {
+  /**
+   * A technician settled what a flow's (or kiosk sale's) alarms were about: they clear — but a kept
+   * money alarm stays until its own ack (review 9 final #2: a kiosk sale's paid-twice tells a second
+   * payment the decision did not settle, and its journal rows stay unacked). `own`: codes the caller
+   * raised itself outside the journal (the kiosk host's attention alarms), which clear even if their
+   * code is a kept one.
+   */
+  clearFlow(flowId: string, own: ReadonlySet<string> = new Set()): void {
     const at = this.now();
-    for (const [key, a] of [...this.open]) if (a.flowId === flowId && a.origin === "engine") this.clearKey(key, at);
+    for (const [key, a] of [...this.open]) if (a.flowId === flowId && a.origin === "engine" && (!isKeptAlarm(a) || own.has(a.code))) this.clearKey(key, at);
   }
 
-  /** Every open alarm of this origin and code clears (its cause is gone, e.g. the Invoice Service's port won back). */
+  /** Every open alarm of this origin and code clears (its cause is gone, e.g. the Invoice Service's port won back); never a kept one. */
   clearCode(origin: AlarmOrigin, code: string): void {
     const at = this.now();
-    for (const [key, a] of [...this.open]) if (a.origin === origin && a.code === code) this.clearKey(key, at);
+    for (const [key, a] of [...this.open]) if (a.origin === origin && a.code === code && !isKeptAlarm(a)) this.clearKey(key, at);
   }
 
   /** A flow changed: parked ones hold their alarms open; resolved ones clear them. */

@@ -1,6 +1,7 @@
-// The book's bound with kept money alarms open (review 9 final #1): kept alarms never count
+// The book's bound with kept money alarms open (review 9 final #1, #2): kept alarms never count
 // against MAX_OPEN nor are evicted; an alarm is never evicted by its own raise, and listeners hear
-// "raised" before any "cleared"; over the bound an event alarm goes before a parked flow's.
+// "raised" before any "cleared"; over the bound an event alarm goes before a parked flow's. A
+// flow's resolution (clearFlow, ctl kiosk-resolve) and clearCode leave kept alarms for their ack.
 import { expect, it } from "vitest";
 import { AlarmBook } from "../../agent/alarms/book.ts";
 
@@ -30,4 +31,18 @@ it("over the bound an event alarm is evicted before an older parked flow's alarm
   expect(ids).toContain(parked.id);
   expect(book.list().some((a) => a.flowId === "F0")).toBe(false);
   expect(book.list()).toHaveLength(500);
+});
+
+it("clearFlow keeps a kept money alarm (its ack clears it) and clears the caller's own codes", () => {
+  const book = new AlarmBook(() => 1000);
+  const twice = book.raise({ origin: "engine", code: "paid-twice", point: 4, flowId: "K1", message: "refund it: ctl refund E2 3.50" });
+  book.raise({ origin: "engine", code: "release-unknown", point: 4, flowId: "K1", message: "kiosk sale K1: the controller cannot tell" });
+  book.raise({ origin: "engine", code: "release-result-missing", point: 4, flowId: "K1", message: "kiosk sale K1: no result" });
+  book.clearFlow("K1", new Set(["release-result-missing", "release-unknown"]));
+  expect(book.list().map((a) => a.code)).toEqual(["paid-twice"]);
+  book.clearFlow("K1");
+  book.clearCode("engine", "paid-twice");
+  expect(book.list().map((a) => a.id)).toEqual([twice.id]);
+  book.ack(twice.id);
+  expect(book.list()).toEqual([]);
 });
