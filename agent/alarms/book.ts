@@ -11,7 +11,8 @@
 //   others only marks it seen (it stays open until its cause is gone).
 // A money alarm the journal keeps (agent/flows/kept-alarms.ts) is different (review 8 #2, #4, #5):
 // each one it keeps is its own entry (one flow may tell several payments: each has its own ack),
-// it clears by an ack only (never by its flow being resolved), and a full book never evicts it.
+// it clears by an ack only (never by its flow being resolved), and a full book never evicts it nor
+// counts it against its bound (MAX_OPEN bounds the others).
 // Every change is told to the listeners (the watch stream, the alerting hook): raised (first time
 // or again after it cleared), repeated, acknowledged, cleared.
 import type { AlarmInfo } from "../engine-api.ts";
@@ -108,13 +109,24 @@ export class AlarmBook {
       clears,
     };
     this.open.set(key, alarm);
-    if (this.open.size > MAX_OPEN) {
-      // The oldest entry goes, never a kept money alarm (the journal bounds those: one per told payment, until acked).
-      const oldest = [...this.open].find(([, a]) => !isKeptAlarm(a));
-      if (oldest) this.clearKey(oldest[0], at);
-    }
+    // Told before any eviction: a listener never sees an entry cleared before it was raised.
     this.tell("raised", alarm, at);
+    this.evict(key, at);
     return alarm;
+  }
+
+  /**
+   * The bound counts only the entries that may be evicted (review 9 final #1): kept money alarms are
+   * bounded by the journal (one per told payment, until acked), so however many are open they never
+   * take the others' room. Over it, the oldest event alarm goes (it is in the log), else the oldest
+   * condition — never a kept one, never the entry just raised.
+   */
+  private evict(raised: string, at: number): void {
+    if (this.open.size <= MAX_OPEN) return;
+    const evictable = [...this.open].filter(([key, a]) => key !== raised && !isKeptAlarm(a));
+    if (evictable.length < MAX_OPEN) return;
+    const oldest = evictable.find(([, a]) => a.clears === "ack") ?? evictable[0];
+    if (oldest) this.clearKey(oldest[0], at);
   }
 
   /** `ctl ack ID`: an event alarm clears; a condition alarm is marked seen and stays open. */
@@ -155,16 +167,22 @@ export class AlarmBook {
     }
   }
 
-  /** A technician settled what a flow's (or kiosk sale's) alarms were about: they clear. */
-  clearFlow(flowId: string): void {
+  /**
+   * A technician settled what a flow's (or kiosk sale's) alarms were about: they clear — but a kept
+   * money alarm stays until its own ack (review 9 final #2: a kiosk sale's paid-twice tells a second
+   * payment the decision did not settle, and its journal rows stay unacked). `own`: codes the caller
+   * raised itself outside the journal (the kiosk host's attention alarms), which clear even if their
+   * code is a kept one.
+   */
+  clearFlow(flowId: string, own: ReadonlySet<string> = new Set()): void {
     const at = this.now();
-    for (const [key, a] of [...this.open]) if (a.flowId === flowId && a.origin === "engine") this.clearKey(key, at);
+    for (const [key, a] of [...this.open]) if (a.flowId === flowId && a.origin === "engine" && (!isKeptAlarm(a) || own.has(a.code))) this.clearKey(key, at);
   }
 
-  /** Every open alarm of this origin and code clears (its cause is gone, e.g. the Invoice Service's port won back). */
+  /** Every open alarm of this origin and code clears (its cause is gone, e.g. the Invoice Service's port won back); never a kept one. */
   clearCode(origin: AlarmOrigin, code: string): void {
     const at = this.now();
-    for (const [key, a] of [...this.open]) if (a.origin === origin && a.code === code) this.clearKey(key, at);
+    for (const [key, a] of [...this.open]) if (a.origin === origin && a.code === code && !isKeptAlarm(a)) this.clearKey(key, at);
   }
 
   /** A flow changed: parked ones hold their alarms open; resolved ones clear them. */

@@ -188,7 +188,9 @@ export function paid(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>, ctx: FlowCo
 /** A PAID of another figure than committed (issue 9 §12): the receipt shows what Glase took; a technician is told (a kept money alarm). */
 export function amountMismatch(s: S, o: Extract<GlaseOutcome, { kind: "ok" }>): Effect[] {
   if (o.paidMinor === undefined || o.paidMinor === s.commitMinor) return [];
-  return [{ type: "alarm", code: "paid-amount-mismatch", message: `point ${s.point}: invoice ${s.invoiceRef} is PAID ${o.paidMinor} but ${s.commitMinor} was committed` }];
+  // A never-committed flow's closing read (marked settled after paid-while-canceling) has no figure of ours.
+  const ours = s.commitMinor === undefined ? "nothing was committed" : `${s.commitMinor} was committed`;
+  return [{ type: "alarm", code: "paid-amount-mismatch", message: `point ${s.point}: invoice ${s.invoiceRef} is PAID ${o.paidMinor} but ${ours}` }];
 }
 
 export function describe(o: GlaseOutcome): string {

@@ -21,6 +21,7 @@ import { type RefundRequest, checkedRefund } from "./refund-request.ts";
 import { ScanWaiters } from "./scan-waiters.ts";
 import { StationAlarms } from "./station-alarms.ts";
 import type { KioskSale } from "../../contracts/kiosk.ts";
+import { DECIDED_ALARM_CODES } from "../kiosk/sale-alarms.ts";
 import { AlarmBook, type BookAlarm } from "../alarms/book.ts";
 import { appendAdminAction, describeActor, flowsPage, journalPage, receiptPage } from "./station-history.ts";
 import { outOfServiceOf } from "./point-service.ts";
@@ -350,12 +351,12 @@ export class Station implements StationControl {
     return keptPeriodReports(this.parts.engineBase.journal, this.parts.config.station.currency, q);
   }
 
-  /** `ctl kiosk-resolve`: a technician's decision on a kiosk sale in attention; its alarms clear. */
+  /** `ctl kiosk-resolve`: a technician's decision on a kiosk sale in attention; its alarms clear (not a kept money alarm: its own ack). */
   async kioskResolve(req: { readonly saleId: string } & KioskDecision, by?: AdminActor): Promise<KioskSale> {
     const host = this.parts.kiosk;
     if (!host) throw new AgentError("NOT_FOUND", "this station has no kiosk points", { saleId: req.saleId });
     const sale = await host.resolveSale(req.saleId, { outcome: req.outcome, ...(req.deliveredMinor !== undefined ? { deliveredMinor: req.deliveredMinor } : {}) }, by ? describeActor(by) : "technician");
-    this.alarmBook.clearFlow(req.saleId);
+    this.alarmBook.clearFlow(req.saleId, DECIDED_ALARM_CODES);
     return sale;
   }
 

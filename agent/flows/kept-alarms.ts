@@ -19,6 +19,10 @@ export const KEPT_ALARM_CODES: ReadonlySet<string> = new Set([
   "paid-while-stopped",
   "paid-amount-mismatch",
   "release-failed",
+  // A restart during a POS point's own release (a relay: car wash, vending): the flow finishes
+  // "paid" although the product may not have gone out (review 9 final #3). A kiosk sale's host
+  // raises it too, outside the journal: its decision (ctl kiosk-resolve) clears that one.
+  "release-unknown",
   "delivered-unpaid",
   "delivery-unfinished",
   // A device's money alarms for a flow (device-money-alarms.ts): journaled on their own, kept alike.

@@ -10,6 +10,14 @@ export interface SaleAlarm {
   readonly flowId: string;
 }
 
+/**
+ * The alarms a technician's decision (`ctl kiosk-resolve`) settles: the sale's own attention
+ * alarms, raised by the host and not kept by the journal — they clear with the decision, even
+ * release-unknown, whose code is a kept one for a POS flow's own release (agent/flows/kept-alarms.ts;
+ * a kiosk sale's POS flow releases through the host, so it never raises that one itself).
+ */
+export const DECIDED_ALARM_CODES: ReadonlySet<string> = new Set(["release-result-missing", "release-unknown"]);
+
 export function releaseMissingAlarm(s: KioskSale, timeoutMs: number): SaleAlarm {
   const secs = Math.round(timeoutMs / 1000);
   return {
