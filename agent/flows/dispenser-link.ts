@@ -86,9 +86,13 @@ export function routeDispenserEvent(e: DispenserEvent, routes: DispenserEventRou
     case "fault": {
       const r = e.transactionId !== undefined ? routes.byTransaction(e.transactionId) : e.point !== null ? routes.activeOn(e.point) : undefined;
       const point = e.point ?? pointOf(r);
+      // A fault naming a transaction names its flow (the driver's transactionId IS the flow id), also
+      // when the flow has finished: a charger's late StopTransaction is told after the settlement, and
+      // its money alarm is kept by that flow (review 9 final 2: it had no flow, and a restart lost it).
+      const flowId = r?.flowId ?? e.transactionId;
       routes.deviceAlarm({
         ...(point !== undefined ? { point } : {}),
-        ...(r ? { flowId: r.flowId } : {}),
+        ...(flowId !== undefined ? { flowId } : {}),
         code: `device-fault-${e.code}`,
         message: `${e.controller ? `controller ${e.controller}: ` : ""}${e.message}`,
       });

@@ -95,7 +95,10 @@ export async function liveElsewhere(r: TxRecord, deps: LiveElsewhereDeps, opts: 
     if (deps.numbering && (await deps.numbering.renumbered(r.pump, asked, live, deps.now()))) {
       deps.fault({ type: "fault", point: r.point, code: "PTS_NUMBERS_NOT_HONOURED", transactionId: r.flowId, message: notHonouredMessage(deps.numbering.notHonoured()!) });
     }
-    const record = await deps.book.update(r.flowId, () => ({ transaction: live, phase: "authorized" }));
+    // The UserId that proved it ours proves it from now on (review 14 final 3, S1: an adopted sale had
+    // none, so its end was taken unread after a reboot the agent did not see).
+    const userId = own.ours === true && r.claimedAt === undefined ? info?.userId : undefined;
+    const record = await deps.book.update(r.flowId, (c) => ({ transaction: live, phase: "authorized", ...(userId !== undefined && c.readBackUserId === undefined ? { readBackUserId: userId } : {}) }));
     deps.logger.warn("pts_live_authorization_adopted", { flowId: r.flowId, pump: r.pump, asked, live, userId: info?.userId });
     return { verdict: "adopted", record };
   }

@@ -100,9 +100,9 @@ export class ReachGap {
       )
       .finally(() => {
         this.writing = undefined;
-        // A failure of a new outage came while this was written: write the newest (a failed write
-        // waits for the next failure, never a loop against a failing store).
-        if (!failed && this.needsWrite()) this.flush();
+        // A failure of a new outage came while this was written (or failed: review 14 final 3 S3):
+        // write the newest — a failed write alone waits for the next failure, never a loop.
+        if (this.needsWrite() && (!failed || this.atReaches > reaches)) this.flush();
       });
   }
 }

@@ -108,6 +108,12 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     const own = ownershipOf(r, info, deps.ownUser);
     if (own.ours === true && own.anomaly) deps.logger.warn("pts_ownership_anomaly", { flowId, pump: r.pump, transaction: r.transaction, anomaly: own.anomaly });
     if (own.ours === true && r.claimedAt === undefined && info.userId !== undefined && r.readBackUserId === undefined) r = await deps.book.update(flowId, (c) => (c.readBackUserId === undefined ? { readBackUserId: info.userId } : {})); // R1 (authorize.ts readBack)
+    // A claimed sale read for the first time after a gap the agent saw (review 14 final 3, S4): the
+    // claim is no proof against a reboot before it (the POS may hold the number now, its sale even
+    // ended): a UserId with nothing to compare is not provably ours — lost, as on the authorized path.
+    if (own.ours === true && r.claimedAt !== undefined && r.readBackUserId === undefined && info.userId !== undefined && deps.unreachableSince?.(provenSince(r)) === true) {
+      throw await loseRecord(r, `authorized by controller user ${info.userId}, read first after the controller could not be reached, with no id of ours to compare it with`, deps);
+    }
     if (own.ours === "unknown") throw await ownershipUnknown(r, own.why, deps);
     if (own.ours === false) {
       // Someone else's transaction under our number: our authorization is not there. Not settled,
