@@ -42,9 +42,11 @@ export class SessionEnding {
   async requestStop(transactionId: string, cause: StopCause): Promise<void> {
     const s = this.book.get(transactionId);
     if (!s || s.state === "finished") return;
+    // A failed write is taken back (sales.ts): the next sample or timer asks for the stop again.
     if (!s.stop) await this.book.put({ ...s, stop: { cause, at: this.host.scheduler.now() } });
+    else await this.book.settled(); // another step's stop may still be on its way to the store: act on it once durable
     const cur = this.book.get(transactionId);
-    if (!cur || cur.state === "finished") return;
+    if (!cur || cur.state === "finished" || !cur.stop) return;
     if (cur.state === "authorized") {
       await this.cancelUnstarted(transactionId, () => ({ reason: endReasonOf(undefined, cause), endedBy: "canceled" }));
       return;
@@ -290,10 +292,12 @@ export class SessionEnding {
     build: (s: Sale) => { reason: DeliveryEndReason; endedBy: EndedBy } & Partial<Sale>,
     opts: { silent?: boolean; alarm?: { code: string; message: string } } = {},
   ): Promise<boolean> {
-    const cur = this.book.get(transactionId);
+    let cur = this.book.get(transactionId);
+    // Ended already — or an end still on its way to the store, which may fail and be taken back (sales.ts): then this one ends it.
+    if (cur?.state === "finished") (await this.book.settled(), (cur = this.book.get(transactionId)));
     if (!cur || cur.state === "finished") return false;
     const done: Sale = { ...cur, ...build(cur), state: "finished", endedAt: this.host.scheduler.now() };
-    const write = this.book.put(done); // in memory at once: a concurrent finish sees it ended
+    const write = this.book.put(done); // in memory at once: a concurrent finish sees it ended (and waits for its write)
     this.timers.clearAll(transactionId);
     this.evidence.forget(transactionId);
     await write;
