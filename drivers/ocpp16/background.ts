@@ -1,9 +1,9 @@
 // The failure of a step the driver runs on its own — from a timer, or after a call's answer went
 // out (a stop, a settlement, a cancel: each a durable write first) — has nobody awaiting it.
 // Unhandled, its rejection would end the daemon (Node 20); instead it is logged and raised as
-// OCPP_DRIVER_FAILED naming the step and the session. The step's in-memory state may already be
-// ahead of the store (SaleBook.put indexes before it writes): the session is taken up again from
-// the store after a restart, which is what the alarm asks for once the store is fixed.
+// OCPP_DRIVER_FAILED naming the step and the session. A failed write is taken back out of memory
+// (SaleBook.put), so the step is asked for again by whatever asked first (the next sample for the
+// limit stop, the charger's re-sent call, a timer) — and a restart takes the session up again from the store.
 import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import type { Logger } from "../../base/log.ts";
 

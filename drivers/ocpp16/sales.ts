@@ -2,7 +2,9 @@
 // transactionId), written to the DriverStore BEFORE the driver answers the charger or reports an
 // end, so a restarted agent knows every transaction id it handed out, what was metered and which
 // sessions already ended. Writes go out in call order through one queue (a later state never
-// lands before an earlier one); reads are from memory, loaded once at start.
+// lands before an earlier one); reads are from memory, loaded once at start. A change whose write
+// fails is taken back out of memory (review 13b #1): memory never keeps a state nothing durable
+// records, so a retried call is never answered as a repeat of a change that was lost.
 import type { DeliveryEndReason, PointId } from "../../contracts/dispenser.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 import type { StopCause } from "./readings.ts";
@@ -80,6 +82,8 @@ export class SaleBook {
   private readonly sales = new Map<string, Sale>();
   private readonly byOcpp = new Map<number, string>();
   private readonly byTag = new Map<string, string>();
+  /** Each session's last state known durable (loaded or written): what a failed write falls back to. */
+  private readonly durable = new Map<string, Sale>();
   private nextId = 0;
   private writes: Promise<void> = Promise.resolve();
 
@@ -91,7 +95,7 @@ export class SaleBook {
   /** Reads every stored session and the transaction-id counter (once, before serving chargers). */
   async load(now: number): Promise<void> {
     for (const { value } of await this.store.list(SALE_PREFIX)) {
-      if (isSale(value)) this.index(value);
+      if (isSale(value)) (this.index(value), this.durable.set(value.transactionId, value));
     }
     const stored = await this.store.get(COUNTER_KEY);
     const seeded = Math.floor((now - EPOCH_2020) / 1000);
@@ -113,6 +117,14 @@ export class SaleBook {
     return sale?.chargePointId === chargePointId ? sale : undefined;
   }
 
+  /** The transaction id this very start (a copy of it) was given, once what memory says is durable (a write on its way may fail and be taken back). */
+  async startGiven(chargePointId: string, start: { readonly idTag: string; readonly connectorId: number; readonly meterStart: number }): Promise<number | undefined> {
+    const given = (s = this.byIdTag(chargePointId, start.idTag)) => (s?.connectorId === start.connectorId && s.meterStartWh === start.meterStart ? s.ocppTransactionId : undefined);
+    if (given() === undefined) return undefined;
+    await this.settled();
+    return given();
+  }
+
   /** The session of a point that has not ended. */
   openOn(point: PointId): Sale | undefined {
     for (const s of this.sales.values()) if (s.point === point && s.state !== "finished") return s;
@@ -123,14 +135,36 @@ export class SaleBook {
     return [...this.sales.values()].filter((s) => s.state !== "finished");
   }
 
-  /** Records a session's new state in memory now; resolves once it is durable. */
+  /**
+   * Records a session's new state in memory now (a concurrent step sees it); resolves once it is
+   * durable. If the write fails, the change is taken back out of memory — unless a later change
+   * of the same session is already there (its own write carries this one whole and decides) — so
+   * the session is again what the store says, and the failed step is done again by whoever retries
+   * it (the charger re-sends its unanswered call; the next sample asks for the limit stop again).
+   */
   put(sale: Sale): Promise<void> {
     this.index(sale);
     const evicted = this.evict();
     return this.enqueue(async () => {
-      await this.store.put(SALE_PREFIX + sale.transactionId, sale);
+      try {
+        await this.store.put(SALE_PREFIX + sale.transactionId, sale);
+      } catch (err) {
+        this.rollback(sale);
+        throw err;
+      }
+      if (this.sales.has(sale.transactionId)) this.durable.set(sale.transactionId, sale); // not if evicted meanwhile
       for (const key of evicted) await this.store.delete(SALE_PREFIX + key);
     });
+  }
+
+  /**
+   * Resolves once every write queued so far has landed or failed (and a failed one was taken back):
+   * what memory then says of a session is durable. Answering a repeat from memory waits for this
+   * first — a copy of a call that arrives while its first write is still on its way must not be
+   * acknowledged by a change that may yet fail.
+   */
+  settled(): Promise<void> {
+    return this.writes;
   }
 
   /** A fresh OCPP transaction id, durable before it is returned (never handed out twice). */
@@ -147,11 +181,25 @@ export class SaleBook {
     if (sale.ocppTransactionId !== undefined) this.byOcpp.set(sale.ocppTransactionId, sale.transactionId);
   }
 
+  private rollback(failed: Sale): void {
+    const key = failed.transactionId;
+    if (this.sales.get(key) !== failed) return;
+    const prev = this.durable.get(key);
+    if (failed.ocppTransactionId !== undefined && prev?.ocppTransactionId !== failed.ocppTransactionId && this.byOcpp.get(failed.ocppTransactionId) === key) this.byOcpp.delete(failed.ocppTransactionId);
+    if (prev) {
+      this.index(prev);
+      return;
+    }
+    this.sales.delete(key);
+    if (this.byTag.get(tagKey(failed.chargePointId, failed.idTag)) === key) this.byTag.delete(tagKey(failed.chargePointId, failed.idTag));
+  }
+
   private evict(): string[] {
     const finished = [...this.sales.values()].filter((s) => s.state === "finished");
     const evicted: string[] = [];
     for (const s of finished.slice(0, Math.max(0, finished.length - this.capacity))) {
       this.sales.delete(s.transactionId);
+      this.durable.delete(s.transactionId);
       if (this.byTag.get(tagKey(s.chargePointId, s.idTag)) === s.transactionId) this.byTag.delete(tagKey(s.chargePointId, s.idTag));
       if (s.ocppTransactionId !== undefined && this.byOcpp.get(s.ocppTransactionId) === s.transactionId) this.byOcpp.delete(s.ocppTransactionId);
       evicted.push(s.transactionId);

@@ -42,9 +42,11 @@ export class SessionEnding {
   async requestStop(transactionId: string, cause: StopCause): Promise<void> {
     const s = this.book.get(transactionId);
     if (!s || s.state === "finished") return;
+    // A failed write is taken back (sales.ts): the next sample or timer asks for the stop again.
     if (!s.stop) await this.book.put({ ...s, stop: { cause, at: this.host.scheduler.now() } });
+    else await this.book.settled(); // another step's stop may still be on its way to the store: act on it once durable
     const cur = this.book.get(transactionId);
-    if (!cur || cur.state === "finished") return;
+    if (!cur || cur.state === "finished" || !cur.stop) return;
     if (cur.state === "authorized") {
       await this.cancelUnstarted(transactionId, () => ({ reason: endReasonOf(undefined, cause), endedBy: "canceled" }));
       return;
@@ -119,14 +121,15 @@ export class SessionEnding {
   }
 
   /**
-   * The charger has answered the stop: the agent asks for its register twice (TriggerMessage
-   * MeterValues), after a ramp-down allowance and spaced, both within the stop's timeout — growth
-   * between the two replies is the evidence of charging on (session-evidence.ts). A charger
-   * that refuses TriggerMessage gives none.
+   * The charger has answered the stop: the agent asks for its register three times (TriggerMessage
+   * MeterValues), after a ramp-down allowance and spaced, all within the stop's timeout — growth
+   * in two steps of the replies is the evidence of charging on (session-evidence.ts: one step may
+   * be a cached register catching up with energy from before the stop). A charger that refuses
+   * TriggerMessage gives none.
    */
   private askRegisterAfterStop(transactionId: string): void {
     // A quarter of the stop's timeout, at most 15 s: a car and charger ramping down after an
-    // accepted stop (IEC 61851 gives seconds) is not charging on. Defaults: at 15 s and 30 s of 60.
+    // accepted stop (IEC 61851 gives seconds) is not charging on. Defaults: at 15 s, 30 s and 45 s of 60.
     // Session timers ("check", one at a time, the second armed by the first): the session's end
     // and the driver's close cancel them — bare timers held a stopped daemon's exit up to 30 s.
     const step = this.rampDownMs();
@@ -145,7 +148,7 @@ export class SessionEnding {
         (err: unknown) => (answered(triggerFailure(err)), this.host.log.debug("trigger_failed", { err })),
       );
     };
-    this.timers.set(transactionId, "check", step, () => ask(2));
+    this.timers.set(transactionId, "check", step, () => ask(3));
   }
 
   /** After an accepted stop, how long a charger may still show charging (IEC 61851 gives seconds). */
@@ -175,9 +178,9 @@ export class SessionEnding {
    * samples its meter stamped after the answer and the ramp-down (by the meter clock's bound). A
    * status alone is never evidence (review 12l #3: a Charging queued offline, unstamped, arrives
    * after the answer of a charger that obeyed), nor is a sample merely arriving after the stop
-   * (in flight, or queued while offline). A status reported after the stop that is out of a
-   * transaction (Finishing, Available) vetoes
-   * the overrun: that is the "StopTransaction missing" path (metered amount). Nothing conclusive:
+   * (in flight, or queued while offline). A status reported after the stop other than Charging
+   * vetoes the overrun: out of a transaction (Finishing, Available) that is the "StopTransaction
+   * missing" path (metered amount); suspended, the stop is re-sent. Nothing conclusive:
    * the stop is sent again and the StopTransaction (meterStop − meterStart, exact) awaited — until
    * the last safe moment, when the plausible progress is settled (settleUnconfirmed).
    */
@@ -189,14 +192,17 @@ export class SessionEnding {
     const since = Math.max(stop?.sentAt ?? 0, this.host.connectedSince(s.chargePointId) ?? 0);
     const statusAt = this.host.statusAt(s.chargePointId, s.connectorId) ?? -Infinity;
     const reportedAfterStop = status !== undefined && statusAt >= since;
-    const stoppedSaysCharger = reportedAfterStop && !inTransaction(status);
+    // Not Charging after the stop: out of a transaction (Finishing, Available), or suspended
+    // (SuspendedEVSE: the EVSE offers no energy; SuspendedEV: the car draws none) — a charger that
+    // obeyed by suspending (review 13b #6): never an overrun.
+    const notChargingSaysCharger = reportedAfterStop && status !== "Charging";
     // Register growth after the charger accepted the stop — and after the ramp-down allowance (a
     // car and charger ramping down still draw for a moment). Only once the charger accepted the
     // stop: one still queued behind other calls (ocpp-rpc sends one at a time, review 12h) or one it
     // Rejected (review 12k #1) is no stop the charger had.
     const after = stop?.confAt !== undefined ? Math.max(since, stop.confAt + this.rampDownMs()) : Infinity;
     const grewAfterStop = this.evidence.chargedAfterStop(transactionId, this.plausible.evidencePowerW(s), after, this.host.meterClockBound(s.chargePointId));
-    if (stoppedSaysCharger || !grewAfterStop) {
+    if (notChargingSaysCharger || !grewAfterStop) {
       const pastDeadline = this.host.scheduler.now() >= this.settleBy(s);
       this.host.log.warn("remote_stop_unconfirmed", { chargePointId: s.chargePointId, point: s.point, transactionId: s.ocppTransactionId, status: status ?? "unknown", reportedAfterStop, pastDeadline });
       if (pastDeadline) this.settleUnconfirmed(transactionId, status, reportedAfterStop);
@@ -290,10 +296,12 @@ export class SessionEnding {
     build: (s: Sale) => { reason: DeliveryEndReason; endedBy: EndedBy } & Partial<Sale>,
     opts: { silent?: boolean; alarm?: { code: string; message: string } } = {},
   ): Promise<boolean> {
-    const cur = this.book.get(transactionId);
+    let cur = this.book.get(transactionId);
+    // Ended already — or an end still on its way to the store, which may fail and be taken back (sales.ts): then this one ends it.
+    if (cur?.state === "finished") (await this.book.settled(), (cur = this.book.get(transactionId)));
     if (!cur || cur.state === "finished") return false;
     const done: Sale = { ...cur, ...build(cur), state: "finished", endedAt: this.host.scheduler.now() };
-    const write = this.book.put(done); // in memory at once: a concurrent finish sees it ended
+    const write = this.book.put(done); // in memory at once: a concurrent finish sees it ended (and waits for its write)
     this.timers.clearAll(transactionId);
     this.evidence.forget(transactionId);
     await write;

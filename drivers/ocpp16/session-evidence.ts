@@ -7,9 +7,14 @@
 // queue after the stop (every sample arrives after it, each taken long before), and a charger
 // without a running clock stamps every sample alike: no stamp says when a sample was read.
 // So, after the RemoteStop's answer, the agent asks for the register (TriggerMessage
-// MeterValues, twice, spaced: session-ending.ts). A reply (context "Trigger") to a trigger sent
-// after the answer was read after the charger had the stop; growth between two such replies is
-// energy that flowed after it, with no clock involved. Replies are matched to triggers in the
+// MeterValues, three times, spaced: session-ending.ts). A reply (context "Trigger") to a trigger
+// sent after the answer was asked for after the charger had the stop — but a charger that reads its
+// meter on its own cycle (a Modbus poll, a register refreshed at the sampling interval) answers
+// with the last value it read, so one step between two replies may be the catch-up with energy
+// delivered BEFORE the stop (review 13b #6). Evidence is growth in two steps of the replies
+// (r1 < r2 < r3, in order): r2 > r1 means the charger read its meter again after it answered r1's
+// trigger (after the stop), so r3 − r2 is energy that flowed between two reads both after the stop,
+// with no clock involved. Replies are matched to triggers in the
 // order the triggers were sent (one connection is one ordered stream; an earlier trigger's late
 // reply is taken for that earlier trigger, never for a later one). Every other sample —
 // periodic, queued, unsolicited — is progress only, unless its OWN stamp puts it after the
@@ -26,7 +31,7 @@
 import type { MeterClockBound } from "./charger-state.ts";
 import type { SessionHost } from "./session-host.ts";
 
-/** Readings of triggers sent after the stop kept per session (the evidence needs two). */
+/** Readings of triggers sent after the stop kept per session (the evidence needs three). */
 const TRIGGERED_KEPT = 16;
 /** Unsolicited samples arrived after the stop's answer kept per session (the latest). */
 const SAMPLES_KEPT = 32;
@@ -169,7 +174,8 @@ export class SessionEvidence {
 
   /**
    * How the register grew after the charger answered the stop, if it did (undefined: no evidence).
-   * "trigger": between two replies to triggers sent after the answer. "stamped": between two
+   * "trigger": in two steps of the replies to triggers sent after the answer (a reply strictly
+   * between the first and the last: one step alone may be a cached register catching up). "stamped": between two
    * unsolicited samples taken, by their own stamps, no earlier than `after` (agent clock; the
    * answer plus the ramp-down) — `meterClock`: the charger's least (arrival − stamp), undefined:
    * no bound (no evidence). A bound this runtime got only after the stop was sent is no evidence
@@ -181,7 +187,10 @@ export class SessionEvidence {
   chargedAfterStop(transactionId: string, maxPowerW: number, after: number, meterClock: MeterClockBound | undefined): "trigger" | "stamped" | undefined {
     const within = (growth: number, fromMs: number, toMs: number) => growth > 0 && growth <= Math.ceil((maxPowerW * 2 * Math.max(0, toMs - fromMs)) / 3_600_000) + 10;
     const kept = this.triggered.get(transactionId) ?? [];
-    if (kept.length >= 2 && within(kept.at(-1)!.milli - kept[0]!.milli, kept[0]!.sentAt, kept.at(-1)!.at)) return "trigger";
+    const first = kept[0];
+    const last = kept.at(-1);
+    const twoSteps = first !== undefined && last !== undefined && kept.some((k) => k.milli > first.milli && k.milli < last.milli);
+    if (twoSteps && within(last.milli - first.milli, first.sentAt, last.at)) return "trigger";
     if (!STAMPED_EVIDENCE) return undefined;
     const stop = this.stops.get(transactionId);
     const confAt = stop?.confAt;

@@ -7,11 +7,9 @@
 //   (a repeat gets the same one) → MeterValues: progress, and RemoteStopTransaction when the next
 //   sample could pass the limit → StopTransaction.meterStop: end.
 //   The agent's stops (limit, stop(point), fault, session time) are persisted and re-sent after a
-//   reconnect; a charger certainly still charging stopTimeoutS after a RemoteStop (Charging
-//   reported after it accepted the stop, or its register grew between the replies to two
-//   TriggerMessage(MeterValues) the agent sent after that answer: session-evidence.ts) is settled as an overrun (the reserved amount,
-//   `fault` OCPP_STOP_IGNORED). Without such evidence the stop is re-sent and the
-//   StopTransaction awaited until the last safe moment (the session cap plus one stopTimeoutS),
+//   reconnect; a charger shown to charge on stopTimeoutS after a RemoteStop (session-evidence.ts)
+//   is settled as an overrun (the reserved amount, `fault` OCPP_STOP_IGNORED). Without such evidence
+//   the stop is re-sent and the StopTransaction awaited until the last safe moment (the session cap plus one stopTimeoutS),
 //   then the plausible progress is settled (`fault` OCPP_STOP_UNCONFIRMED). A charger that ended
 //   a session while the agent was away and never sends its StopTransaction is settled with what
 //   was metered (`fault` OCPP_STOP_MISSING).
@@ -165,10 +163,9 @@ export class Sessions {
   }
 
   async onStartTransaction(chargePointId: string, req: StartTransactionReq): Promise<{ transactionId: number; idTagInfo: IdTagInfo }> {
+    const given = await this.book.startGiven(chargePointId, req);
+    if (given !== undefined) return { transactionId: given, idTagInfo: { status: "Accepted" } }; // a repeat: same answer
     const s = this.book.byIdTag(chargePointId, req.idTag);
-    if (s?.ocppTransactionId !== undefined && s.connectorId === req.connectorId && s.meterStartWh === req.meterStart) {
-      return { transactionId: s.ocppTransactionId, idTagInfo: { status: "Accepted" } }; // a repeat: same answer
-    }
     if (!s || s.state !== "authorized" || s.connectorId !== req.connectorId) {
       // Not a session the agent started (a card, a reused tag, another connector): the charger
       // must stop it. It still needs a transaction id of its own.
@@ -181,13 +178,14 @@ export class Sessions {
       return { transactionId, idTagInfo: { status: "Invalid" } };
     }
     const transactionId = await this.book.allocateTransactionId();
-    // The sale may have changed during that durable write (a cancel, a stop, another start): act
-    // on what it is now, never write back the copy read before the await.
-    const cur = this.book.get(s.transactionId);
+    // The sale may have changed during that durable write (a cancel, a stop, another start): act on what it is now.
+    let cur = this.book.get(s.transactionId);
+    if (cur && cur.state !== "finished" && cur.ocppTransactionId !== undefined) {
+      const won = await this.book.startGiven(chargePointId, req);
+      if (won !== undefined) return { transactionId: won, idTagInfo: { status: "Accepted" } }; // another copy of this start won
+      cur = this.book.get(s.transactionId); // or its write failed and was taken back: this copy may start it
+    }
     if (!cur || cur.state !== "authorized" || cur.ocppTransactionId !== undefined) {
-      if (cur?.ocppTransactionId !== undefined && cur.state !== "finished" && cur.connectorId === req.connectorId && cur.meterStartWh === req.meterStart) {
-        return { transactionId: cur.ocppTransactionId, idTagInfo: { status: "Accepted" } }; // another copy of this start won
-      }
       // Ended meanwhile (its 0 Wh end is reported, the invoice cancelled): this charger must not
       // charge. Refused, and in case it charges anyway (StopTransactionOnInvalidId false), stopped.
       this.host.log.warn("start_after_end_refused", { chargePointId, connectorId: req.connectorId, flow: s.transactionId, transactionId, state: cur?.state });
@@ -254,7 +252,9 @@ export class Sessions {
   }
 
   async onStopTransaction(chargePointId: string, req: StopTransactionReq): Promise<{ idTagInfo?: IdTagInfo }> {
-    const s = this.book.byOcppTransaction(chargePointId, req.transactionId);
+    let s = this.book.byOcppTransaction(chargePointId, req.transactionId);
+    // A repeat only once the end it repeats is durable (one on its way may fail and be taken back).
+    if (s?.state === "finished") (await this.book.settled(), (s = this.book.byOcppTransaction(chargePointId, req.transactionId)));
     // The idTag's status as the agent decided it (a charger's Authorization Cache keeps it, §3.5.1):
     // Accepted only for the tag of this very session of ours — never for a card the agent refused
     // at StartTransaction, which would then start from the cache (LocalPreAuthorize) or free

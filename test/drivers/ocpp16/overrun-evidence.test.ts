@@ -3,8 +3,10 @@
 // sent after the charger answered the RemoteStop; every other sample (periodic, queued while
 // offline, stamped by any clock, frozen or not) is progress only. Sound: a charger that stops
 // metering when it has the stop never gives evidence, however its queue is drained, whatever its
-// samples' stamps, and even if the reply to a trigger sent before the stop comes late. Complete:
-// one that keeps charging gives it once two triggers sent after the answer are answered.
+// samples' stamps, even if the reply to a trigger sent before the stop comes late, and even if it
+// answers a trigger with the register it last read on its own cycle (review 13b #6: one catch-up
+// step is no proof). Complete: one that keeps charging, and reads its meter when asked, gives it
+// once three triggers sent after the answer are answered (growth in two steps).
 import fc from "fast-check";
 import { expect, it } from "vitest";
 import { SessionEvidence, STAMPED_EVIDENCE } from "../../../drivers/ocpp16/session-evidence.ts";
@@ -33,8 +35,8 @@ const link = fc.record({
 /** The connector's rating: the register below grows 100 Wh/s (360 kW). */
 const RATED_W = 360_000;
 
-/** Runs one session's messages in arrival order; returns whether evidence was found. */
-function run(l: Link, keepsCharging: boolean): boolean {
+/** Runs one session's messages in arrival order; returns whether evidence was found. `cacheMs`: the charger answers a trigger with the register it read last on its own cycle of that period (0: read when asked). */
+function run(l: Link, keepsCharging: boolean, cacheMs = 0): boolean {
   let now = 0;
   const evidence = new SessionEvidence({ scheduler: { now: () => now, setTimer: () => () => undefined } });
   const S = 1_000_000; // the stop goes out (agent clock)
@@ -54,9 +56,10 @@ function run(l: Link, keepsCharging: boolean): boolean {
   events.push({ at: confAt, run: () => answered!() });
   // The queue: samples read before the stop, delivered after its answer at the charger's pace.
   for (let k = 0; k < l.queued; k++) events.push({ at: confAt + 1 + k * l.paceMs, run: () => evidence.observeSample("tx", register(S - 50_000 + k * 1_000), false) });
-  // The agent's two triggers after the answer; each read when the charger has it, answered in order.
+  // The agent's three triggers after the answer; each read when the charger has it (or last read on its cycle), answered in order.
+  const cached = (t: number) => (cacheMs > 0 ? Math.floor(t / cacheMs) * cacheMs : t);
   let lastReplyAt = confAt;
-  for (const k of [1, 2]) {
+  for (const k of [1, 2, 3]) {
     const sentAt = confAt + k * l.spacingMs;
     const readAt = sentAt + l.downMs;
     const replyAt = Math.max(readAt + l.upMs, lastReplyAt + 1, l.earlyTriggerReplyMs !== undefined ? S - 10 + l.earlyTriggerReplyMs + 1 : 0);
@@ -66,7 +69,7 @@ function run(l: Link, keepsCharging: boolean): boolean {
     // Its answer comes before the reply it announces — and never before the trigger went out
     // (on a zero-delay link both are at the same instant; the sort is stable: sent, answered, reply).
     events.push({ at: Math.max(sentAt, readAt + l.upMs - 0.5), run: () => done!("accepted") });
-    events.push({ at: replyAt, run: () => evidence.observeSample("tx", register(readAt), true) });
+    events.push({ at: replyAt, run: () => evidence.observeSample("tx", register(cached(readAt)), true) });
   }
   for (const e of events.sort((a, b) => a.at - b.at)) {
     now = e.at;
@@ -86,7 +89,13 @@ it("a charger that stopped at the RemoteStop never looks like an overrun, whatev
   fc.assert(fc.property(link, (l) => !run(l, false)), params);
 });
 
-it("a charger that charges on after the RemoteStop shows it in the replies to the two triggers sent after the answer", () => {
+// Review 13b #6: a charger whose meter is read on its own cycle (10 ms – 30 s) answers the first
+// trigger after the stop with a pre-stop value and a later one with the catch-up: never an overrun.
+it("a charger that stopped at the RemoteStop and answers triggers with a cached register never looks like an overrun", () => {
+  fc.assert(fc.property(link, fc.integer({ min: 10, max: 30_000 }), (l, cacheMs) => !run(l, false, cacheMs)), { numRuns: params.numRuns, examples: params.examples.map(([l]) => [l, 10_000] as [Link, number]) });
+});
+
+it("a charger that charges on after the RemoteStop shows it in the replies to the three triggers sent after the answer", () => {
   fc.assert(fc.property(link, (l) => run(l, true)), params);
 });
 
