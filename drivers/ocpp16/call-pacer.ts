@@ -55,6 +55,16 @@ export class CallPacer {
     this.tokens -= n;
   }
 
+  /**
+   * More than a burst in debt (review 13b R13b-2): only frames no handler waits for run up a debt
+   * (a handled call waits for it, charger-link.ts paced()) — an unknown action or a schema-invalid
+   * call, answered by the library itself, back to back: a flood of parsing, however slowly sent.
+   */
+  overdrawn(): boolean {
+    this.charge(0);
+    return this.tokens < -this.burst;
+  }
+
   /** The bucket has been kept empty for longer than maxBusyMs. */
   flooding(): boolean {
     return this.saturatedForMs() > this.maxBusyMs;

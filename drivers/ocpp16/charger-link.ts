@@ -109,9 +109,14 @@ export class ChargerLink {
     // A big frame costs the work tokens of its size (call-pacer.ts), paid before it is handled:
     // with frames up to maxFrameBytes (a StopTransaction's transactionData, review 12m #1), what
     // a charger can make the agent parse per second stays maxCallsPerSecond × FRAME_TOKEN_BYTES.
+    // Charged by bytes (a 3-byte UTF-8 character is parsed as three); frames no handler waits for
+    // that run the debt past a burst close the link as a flood (R13b-2).
     peer.on("message", ((e: { message: string | Buffer; outbound: boolean }) => {
-      const extra = e.outbound ? 0 : Math.ceil(e.message.length / FRAME_TOKEN_BYTES) - 1;
-      if (extra > 0) this.pacer.charge(extra);
+      const bytes = typeof e.message === "string" ? Buffer.byteLength(e.message) : e.message.length;
+      const extra = e.outbound ? 0 : Math.ceil(bytes / FRAME_TOKEN_BYTES) - 1;
+      if (extra <= 0) return;
+      this.pacer.charge(extra);
+      if (this.pacer.overdrawn()) this.floodClose("(big frames)", `made the agent parse more than ${this.limits.maxCallsPerSecond} × ${FRAME_TOKEN_BYTES / 1024} KiB per second of frames it answered without handling them`);
     }) as never);
   }
 
