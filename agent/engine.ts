@@ -391,8 +391,7 @@ class Engine implements PaymentEngine, RunnerHost {
       activeOn: (point) => this.points.get(point)?.active,
       running: () => this.flows.running(),
       orphanSale: (e) => this.orphans.report(e),
-      deviceAlarm: (a) => void this.alarms.raiseDevice(a),
-      logger: this.logger,
-    });
+      finishedFlow: (id) => this.flows.finishedFlow(id) !== undefined, // (a finished flow's late device alarm is still its own)
+      deviceAlarm: (a) => void this.alarms.raiseDevice(a), logger: this.logger });
   }
 }

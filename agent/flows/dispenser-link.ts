@@ -46,6 +46,8 @@ export interface DispenserEventRoutes {
   orphanSale(e: Extract<DispenserEvent, { type: "progress" | "end" }>): void;
   /** The flow currently serving a point. */
   activeOn(point: number): FlowRunner | undefined;
+  /** Whether `flowId` is a flow of this journal that has finished (the recent ones the engine keeps). */
+  finishedFlow?(flowId: string): boolean;
   /** Every running flow (a link change concerns those on the controller's points). */
   running(): Iterable<FlowRunner>;
   /**
@@ -89,7 +91,9 @@ export function routeDispenserEvent(e: DispenserEvent, routes: DispenserEventRou
       // A fault naming a transaction names its flow (the driver's transactionId IS the flow id), also
       // when the flow has finished: a charger's late StopTransaction is told after the settlement, and
       // its money alarm is kept by that flow (review 9 final 2: it had no flow, and a restart lost it).
-      const flowId = r?.flowId ?? e.transactionId;
+      // Only a flow the engine knows (review 9 final 3: a board's FAULT with a made-up txid wrote
+      // kept money alarms for flows that never existed, raised at every start).
+      const flowId = r?.flowId ?? (e.transactionId !== undefined && routes.finishedFlow?.(e.transactionId) === true ? e.transactionId : undefined);
       routes.deviceAlarm({
         ...(point !== undefined ? { point } : {}),
         ...(flowId !== undefined ? { flowId } : {}),
