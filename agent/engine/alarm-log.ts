@@ -19,6 +19,8 @@ export type RaisedAlarm = { readonly point?: number; readonly flowId?: string; r
 
 export class EngineAlarms {
   private readonly kept: AlarmInfo[] = [];
+  /** Device money alarms kept per flow by this process (device-money-alarms.ts bounds them). */
+  private readonly keptPerFlow = new Map<string, number>();
   private seq = 0;
 
   constructor(
@@ -35,7 +37,7 @@ export class EngineAlarms {
   /** Resolves once a kept one is written (or its write failed, logged): the caller need not wait. */
   async raiseDevice(a: RaisedAlarm): Promise<void> {
     if (!this.journal) return this.raise(a);
-    await raiseDeviceAlarm(a, { journal: this.journal, raise: (x) => this.raise(x), logger: this.logger, now: this.now });
+    await raiseDeviceAlarm(a, { journal: this.journal, raise: (x) => this.raise(x), logger: this.logger, now: this.now, keptPerFlow: this.keptPerFlow });
   }
 
   /** A flow's alarm, or the station's own (no flow: the clock watch). */

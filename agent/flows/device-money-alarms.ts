@@ -16,12 +16,12 @@ export const DEVICE_MONEY_ALARM_CODES: ReadonlySet<string> = new Set(
 
 /** Kept device alarms per flow in one process: a repeating or hostile device cannot grow the journal without bound. */
 const MAX_KEPT_PER_FLOW = 8;
-const keptPerFlow = new Map<string, number>();
 
 /** Raises a device's alarm; one that moves money for a flow is also kept in the journal. */
-export async function raiseDeviceAlarm(a: RaisedAlarm, deps: { readonly journal: Journal; readonly raise: (a: RaisedAlarm) => void; readonly logger: Logger; readonly now: () => number }): Promise<void> {
+export async function raiseDeviceAlarm(a: RaisedAlarm, deps: { readonly journal: Journal; readonly raise: (a: RaisedAlarm) => void; readonly logger: Logger; readonly now: () => number; readonly keptPerFlow: Map<string, number> }): Promise<void> {
   deps.raise(a);
   if (a.flowId === undefined || !DEVICE_MONEY_ALARM_CODES.has(a.code)) return;
+  const { keptPerFlow } = deps;
   const n = keptPerFlow.get(a.flowId) ?? 0;
   if (n >= MAX_KEPT_PER_FLOW) return void deps.logger.warn("device_alarm_not_kept", { flowId: a.flowId, code: a.code, why: `more than ${MAX_KEPT_PER_FLOW} device money alarms for one flow (a repeating device?)`, next: "shown now, not kept" });
   if (keptPerFlow.size >= 10_000) keptPerFlow.clear();

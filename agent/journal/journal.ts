@@ -18,6 +18,7 @@ import type sqlite3 from "sqlite3";
 import { AgentError } from "../../base/errors.ts";
 import type { FlowRecord, Journal, KeptAlarm, ReceiptPage, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
 import { ackKeptAlarms, compactKeptAlarms, insertKeptAlarms, openKeptAlarms, unclaimedPayment } from "./kept-alarms.ts";
+import { WriteGate } from "./write-gate.ts";
 import { MIGRATIONS } from "./schema.ts";
 import { openDurableDatabase } from "./durable-sqlite.ts";
 
@@ -43,58 +44,6 @@ function all(db: sqlite3.Database, sql: string, params: unknown[] = []): Promise
 
 function exec(db: sqlite3.Database, sql: string): Promise<void> {
   return new Promise((resolve, reject) => db.exec(sql, (err) => (err ? reject(fail("exec", err)) : resolve())));
-}
-
-/**
- * Shared/exclusive gate over the writer connection, first come first served: `shared` runs
- * single-statement (autocommit) writes side by side; `exclusive` runs a whole explicit transaction
- * with nothing else on the connection. A shared write arriving while an exclusive one waits queues
- * behind it (appends cannot starve compaction) and an exclusive one queued after waiting shared
- * writes lets them go first (compaction batches cannot starve the appends). With nothing exclusive
- * around — the normal case — a shared write starts at once.
- */
-class WriteGate {
-  private shareds = 0;
-  private exclusiveRunning = false;
-  private readonly queue: Array<{ readonly exclusive: boolean; readonly grant: () => void }> = [];
-
-  async shared<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.exclusiveRunning || this.queue.length > 0) await new Promise<void>((grant) => this.queue.push({ exclusive: false, grant }));
-    else this.shareds++;
-    try {
-      return await fn();
-    } finally {
-      this.shareds--;
-      this.pump();
-    }
-  }
-
-  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.exclusiveRunning || this.shareds > 0 || this.queue.length > 0) await new Promise<void>((grant) => this.queue.push({ exclusive: true, grant }));
-    else this.exclusiveRunning = true;
-    try {
-      return await fn();
-    } finally {
-      this.exclusiveRunning = false;
-      this.pump();
-    }
-  }
-
-  private pump(): void {
-    while (this.queue.length > 0 && !this.exclusiveRunning) {
-      const next = this.queue[0]!;
-      if (next.exclusive) {
-        if (this.shareds > 0) return;
-        this.queue.shift();
-        this.exclusiveRunning = true;
-        next.grant();
-        return;
-      }
-      this.queue.shift();
-      this.shareds++;
-      next.grant();
-    }
-  }
 }
 
 /** Rows deleted per compaction transaction: short enough that an append waits only milliseconds behind one. */
