@@ -60,7 +60,7 @@ export function watchRead(s: S, ctx: FlowContext): Step<S> {
 }
 
 /** A second payment of this flow's (a late invoice paid): alarm once per payment, nothing released. */
-function paidTwice(s: S, o: Ok): { state: S; effects: Effect[] } {
+export function paidTwice(s: S, o: Ok): { state: S; effects: Effect[] } {
   const ers = o.ersReference!;
   if (ers === s.ersReference || (s.paidAgain ?? []).includes(ers)) return { state: s, effects: [] };
   const amount = ((o.paidMinor ?? s.amountMinor) / 100).toFixed(2);

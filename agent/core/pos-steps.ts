@@ -10,6 +10,7 @@ import { money } from "../../base/money.ts";
 import type { PosState } from "./pos.ts";
 import { statusRead } from "./pos-reads.ts";
 import { pollAfterPaid } from "./pos-late-send.ts";
+import { pollWhileSending } from "./pos-send-reads.ts";
 
 type S = PosState;
 
@@ -24,7 +25,9 @@ export function send(s: S, ctx: FlowContext): Step<S> {
     totalAmount: money(s.currency, s.amountMinor),
     cashierId: `point-${s.point}`,
   };
-  return callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1, sentAt: ctx.now, sendOutAt: undefined, sendUnanswered: true } as Partial<S>);
+  const step = callGlase(s, { op: "sendInvoice", invoice }, { phase: "sending-invoice", sends: s.sends + 1, sentAt: ctx.now, sendOutAt: undefined, sendUnanswered: true } as Partial<S>);
+  // A lost send of the flow's may land while this one is out: the current invoice is read meanwhile.
+  return withEffects(step, ...pollWhileSending(step.state, ctx));
 }
 
 export function poll(s: S, ctx: FlowContext): Step<S> {

@@ -20,6 +20,7 @@ import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost
 import { confirmPaid, confirmRead, onConfirmRead } from "./pos-confirm.ts";
 import { lostOne } from "./send-watch.ts";
 import { cancel, finish, nextPoll, poll, pollOnRefused, send } from "./pos-steps.ts";
+import { isSendRead, onSendRead, readWhileSending } from "./pos-send-reads.ts";
 
 export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "confirming" | "releasing" | "printing" | "finished";
 
@@ -74,6 +75,8 @@ export interface PosState extends FlowBase {
   readonly lateSeen?: boolean;
   /** ersReferences of late invoices read PAID after the flow's own payment (each told to a technician once). */
   readonly paidAgain?: readonly string[];
+  /** Reads of the current invoice made while a re-send is out, oldest first; volatile (pos-send-reads.ts). */
+  readonly sendReads?: readonly string[];
   /** Status reads out at once, oldest first (the newest is `pending`); volatile (pos-reads.ts). */
   readonly reads?: readonly string[];
   /** The first PAID read, waiting for its confirming read (pos-confirm.ts). */
@@ -188,6 +191,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   if (name === "poll" || name === "retry") {
+    if (s.phase === "sending-invoice") return readWhileSending(s, ctx);
     if (s.pending !== undefined) return overlapRead(s, ctx);
     if (s.phase === "releasing" || s.phase === "printing") return watchRead(s, ctx);
     if (s.phase === "polling") return poll(s, ctx);
@@ -211,6 +215,8 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
   if (s.phase === "finished") return same(s);
   switch (input.type) {
     case "glase": {
+      // A read made while a re-send was out answers in whatever phase the flow is now (pos-send-reads.ts).
+      if (isSendRead(s, input)) return onSendRead(s, input.ref, input.outcome, ctx);
       // Status reads may overlap and answer out of order (pos-reads.ts): they are taken by send order.
       const read = readAnswer(s, input, ctx);
       if (read?.kind === "step") return read.step;
@@ -269,7 +275,7 @@ function recover(s: S, ctx: FlowContext): Step<S> {
   // A sendInvoice cut off by the restart may have been processed (and may still be, at any time):
   // a lost send — if the flow ends before seeing it, the terminal's lost-send watch takes it over.
   const lost = s.phase === "sending-invoice" ? { lostSends: lostOne(s.lostSends, sentOut(s), ctx) } : {};
-  const fresh: S = { ...s, pending: undefined, reads: undefined, attempts: 0, ...lost };
+  const fresh: S = { ...s, pending: undefined, reads: undefined, sendReads: undefined, attempts: 0, ...lost };
   switch (s.phase) {
     case "sending-invoice":
     case "resolving-send":

@@ -1,0 +1,88 @@
+// Reads of the terminal's current invoice while a kiosk flow's re-send is out (issue 9, found by
+// the model campaign: `paid-orphan-not-read`). A sendInvoice of the flow's whose answer never came
+// may still land at any time (§4.1 sets no bound) and be paid. Its reference came back with the lost
+// answer, so it is readable only while it is the terminal's current invoice (§9 A12) — and any newer
+// invoice of ours landing there (another late send, or the re-send itself) hides it for good: a PAID
+// nobody read is reversed 20 s later. The re-send waits up to a call timeout (10 s) for its answer;
+// with no reads in that wait, a payment of the lost invoice there was read by no one. So while a
+// re-send is out and a lost send of the flow's may land:
+// - the flow reads the terminal's current invoice at the poll cadence (at most MAX_READS_IN_FLIGHT
+//   out at once), beside the send it waits for — these reads are never the flow's pending call;
+// - an answer showing a payment of the flow's (its clientInvoiceId) that it does not know yet is the
+//   flow's payment, whenever it comes back: before the re-send is answered, the re-send becomes one
+//   more lost send (pos-late-send.ts watches it to its end) and the payment is confirmed and
+//   released as any other; after it, the invoice the flow then polls is open under a paid sale and
+//   is closed once the product is out (lateOpen); once a payment is in hand, it is a second one
+//   (paid-twice: nothing released, a technician refunds it);
+// - every other answer is left to the send's own answer and the reads that follow it.
+import { type FlowContext, clientRef, glase, timer } from "./effects.ts";
+import { type Step, readDelay, same, sentOut } from "./flow.ts";
+import type { FlowInput, GlaseOutcome } from "./inputs.ts";
+import type { PosState } from "./pos.ts";
+import { confirmPaid } from "./pos-confirm.ts";
+import { paidTwice } from "./pos-late-send.ts";
+import { MAX_READS_IN_FLIGHT } from "./pos-reads.ts";
+import { landedOne, lostOne } from "./send-watch-state.ts";
+
+type S = PosState;
+type Ok = Extract<GlaseOutcome, { kind: "ok" }>;
+
+/** Whether the flow's sendInvoice is out while a lost send of its own may still land. */
+function readsWanted(s: S): boolean {
+  return s.phase === "sending-invoice" && s.pending?.op === "sendInvoice" && (s.lostSends?.length ?? 0) > 0;
+}
+
+/** The poll timer to arm with a sendInvoice (none for a first send: nothing of the flow's can land). */
+export function pollWhileSending(s: S, ctx: FlowContext): Step<S>["effects"] {
+  return readsWanted(s) ? [timer("poll", readDelay(s, ctx))] : [];
+}
+
+/** The poll timer while sending: one more read of the current invoice, at the poll cadence. */
+export function readWhileSending(s: S, ctx: FlowContext): Step<S> {
+  if (!readsWanted(s)) return same(s);
+  const wait = readDelay(s, ctx);
+  const out = s.sendReads ?? [];
+  if (wait > 0 || out.length >= MAX_READS_IN_FLIGHT) return { state: s, effects: [timer("poll", wait > 0 ? wait : ctx.settings.pollIntervalMs)] };
+  const ref = clientRef(s.flowId, s.calls + 1);
+  const state: S = { ...s, calls: s.calls + 1, lastReadAt: ctx.now, sendReads: [...out, ref] };
+  return { state, effects: [glase(ref, { op: "getPaymentStatus", version: 0 }), timer("poll", ctx.settings.pollIntervalMs)] };
+}
+
+/** Whether a glase input answers one of those reads. */
+export function isSendRead(s: S, input: FlowInput): input is Extract<FlowInput, { type: "glase" }> {
+  return input.type === "glase" && input.op === "getPaymentStatus" && (s.sendReads ?? []).includes(input.ref);
+}
+
+function known(s: S, ers: string): boolean {
+  return ers === s.ersReference || ers === s.paidSeen?.ersReference || (s.paidAgain ?? []).includes(ers);
+}
+
+/** The answer of a read made while sending (in whatever phase the flow is now). */
+export function onSendRead(s: S, ref: string, o: GlaseOutcome, ctx: FlowContext): Step<S> {
+  const rest = (s.sendReads ?? []).filter((r) => r !== ref);
+  const next: S = { ...s, sendReads: rest.length > 0 ? rest : undefined };
+  if (!(o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) || known(s, o.ersReference)) return same(next);
+  const adopt: S = { ...next, pending: undefined, reads: undefined, invoiceRef: undefined, refUnknown: false, lostSends: landedOne(next.lostSends) };
+  if (next.collected === undefined) {
+    switch (next.phase) {
+      case "sending-invoice":
+        // The re-send is still out: a lost send now, watched to its end once the product is out.
+        return confirmPaid({ ...adopt, sendUnanswered: true, lostSends: lostOne(adopt.lostSends, sentOut(next), ctx) }, o, ctx);
+      case "polling":
+      case "canceling":
+        // The invoice polled now opened after the payment (the re-send, or a late one): closed once the product is out.
+        return confirmPaid({ ...adopt, lateOpen: true, lateSeen: true }, o, ctx);
+      case "resolving-send":
+        return confirmPaid(adopt, o, ctx);
+      default:
+        break;
+    }
+  }
+  return secondPayment(next, o);
+}
+
+/** A payment of the flow's while another is in hand (confirming it, or collected): told, nothing released. */
+function secondPayment(s: S, o: Ok): Step<S> {
+  const t = paidTwice({ ...s, ersReference: s.ersReference ?? s.paidSeen?.ersReference }, o);
+  return { state: { ...t.state, ersReference: s.ersReference }, effects: t.effects };
+}
