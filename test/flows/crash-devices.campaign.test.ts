@@ -153,13 +153,13 @@ async function everyBoundary(make: () => Promise<Device>, name: string): Promise
 describe("crash at every write boundary of an OCPP session and a PTS-2 fill", () => {
   it("OCPP: one settlement of the energy the charger metered, whatever the kill", async () => {
     expect(await everyBoundary(charger, "ocpp")).toEqual([]);
-  }, 900_000);
+  }, 1_800_000);
 
   it("PTS-2: one settlement of the controller's own transaction figures, whatever the kill", async () => {
     expect(await everyBoundary(pump, "pts")).toEqual([]);
-  }, 900_000);
+  }, 1_800_000);
 
   it("PTS-2, lost PumpAuthorize answer + a number another system used: the customer's own sale, never the other, whatever the kill", async () => {
     expect(await everyBoundary(pumpWithCollision, "pts-collision")).toEqual([]);
-  }, 900_000);
+  }, 1_800_000);
 });
