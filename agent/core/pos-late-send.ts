@@ -92,13 +92,16 @@ export function onWatchAnswer(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> 
 export function settle(s: S, outcome: string, ctx: FlowContext, finish: (s: S, outcome: string, ...effects: Effect[]) => Step<S>, ...effects: Effect[]): Step<S> {
   if (!watching(s, ctx)) return finish(s, outcome, ...effects);
   const base: S = { ...s, collected: outcome, cancelWanted: s.cancelWanted ?? "collected", attempts: 0 };
-  // Open late invoice: polled as the terminal's current one; the cancel (a superseding invoice) follows.
-  const state: S = s.lateOpen
-    ? { ...base, phase: "polling", refUnknown: true, invoiceRef: undefined }
-    : { ...base, phase: "resolving-send", refUnknown: false };
+  // Open late invoice: polled as the terminal's current one; the cancel (a superseding invoice)
+  // follows — or polled and cancelled by its reference when the flow has it (lateRef).
+  const state: S = s.lateRef !== undefined
+    ? { ...base, phase: "polling", refUnknown: false, invoiceRef: s.lateRef, lateRef: undefined, version: 0 }
+    : s.lateOpen
+      ? { ...base, phase: "polling", refUnknown: true, invoiceRef: undefined }
+      : { ...base, phase: "resolving-send", refUnknown: false };
   // A watch read still out is answered in the new phase (the same read of the current invoice).
-  if (s.pending !== undefined) return { state, effects };
-  const read = statusRead(state, ctx, undefined, 0, { phase: state.phase });
+  if (s.pending !== undefined && s.lateRef === undefined) return { state, effects };
+  const read = statusRead({ ...state, pending: undefined, reads: undefined }, ctx, s.lateRef !== undefined ? s.lateRef : undefined, 0, { phase: state.phase });
   return { state: read.state, effects: [...read.effects, ...effects] };
 }
 

@@ -40,7 +40,7 @@ function adoptCurrent(s: S, ctx: FlowContext): Step<S> {
   // Once the flow's own payment is collected, the first open one is its lost send, landed (pos-late-send.ts).
   const late = s.collected !== undefined ? landed(s) : {};
   // (It is the lost send, landed: nothing of it is left to land.)
-  const state: S = { ...s, ...late, lostSends: landedOne(s.lostSends), phase: "polling", refUnknown: true, invoiceRef: undefined, windows: Math.max(1, s.windows), windowDeadline, attempts: 0, pending: undefined };
+  const state: S = { ...s, ...late, lostSends: landedOne(s.lostSends), adoptedUnseen: true, phase: "polling", refUnknown: true, invoiceRef: undefined, windows: Math.max(1, s.windows), windowDeadline, attempts: 0, pending: undefined };
   // (No customer is waiting for it: superseded at once, pos-late-send.ts.)
   if (s.collected !== undefined) return nextPoll(state, ctx);
   // (A late invoice opened after the flow's own payment is closed at once: nothing to show — pos-late-send.ts.)

@@ -45,7 +45,8 @@ export function statusRead(s: S, ctx: FlowContext, invoiceReference: string | un
 export function overlapRead(s: S, ctx: FlowContext): Step<S> {
   const out = inFlight(s);
   if (out.length === 0 || !READING.has(s.phase)) return same(s);
-  if (out.length >= MAX_READS_IN_FLIGHT) return same(s); // the next answer (or timeout) re-arms the poll
+  // (Reads made while a re-send was out count too: pos-send-reads.ts.)
+  if (out.length + (s.sendReads?.length ?? 0) >= MAX_READS_IN_FLIGHT) return same(s); // the next answer (or timeout) re-arms the poll
   if (readDelay(s, ctx) > 0) return { state: s, effects: [timer("poll", readDelay(s, ctx))] };
   // The same read again: the current invoice while resolving a lost send, else the flow's invoice.
   return s.phase === "resolving-send" ? statusRead(s, ctx, undefined, 0) : statusRead(s, ctx, s.invoiceRef, s.version);

@@ -12,7 +12,7 @@
 //   flow's payment, whenever it comes back: before the re-send is answered, the re-send becomes one
 //   more lost send (pos-late-send.ts watches it to its end) and the payment is confirmed and
 //   released as any other; after it, the invoice the flow then polls is open under a paid sale and
-//   is closed once the product is out (lateOpen); once a payment is in hand, it is a second one
+//   is closed once the product is out (lateOpen; by its reference if known, lateRef); once a payment is in hand, it is a second one
 //   (paid-twice: nothing released, a technician refunds it);
 // - every other answer is left to the send's own answer and the reads that follow it.
 import { type FlowContext, clientRef, glase, timer } from "./effects.ts";
@@ -27,9 +27,14 @@ import { landedOne, lostOne } from "./send-watch-state.ts";
 type S = PosState;
 type Ok = Extract<GlaseOutcome, { kind: "ok" }>;
 
-/** Whether the flow's sendInvoice is out while a lost send of its own may still land. */
+/**
+ * Whether the flow's sendInvoice is out while an invoice of its own may be paid unseen: a lost send
+ * may land, an adopted invoice of unknown reference is being superseded (a payment of it just
+ * before the new one lands is hidden by it), or the send closes a late invoice after the payment.
+ */
 function readsWanted(s: S): boolean {
-  return s.phase === "sending-invoice" && s.pending?.op === "sendInvoice" && (s.lostSends?.length ?? 0) > 0;
+  if (s.phase !== "sending-invoice" || s.pending?.op !== "sendInvoice") return false;
+  return (s.lostSends?.length ?? 0) > 0 || s.refUnknown === true || s.collected !== undefined;
 }
 
 /** The poll timer to arm with a sendInvoice (none for a first send: nothing of the flow's can land). */
@@ -62,7 +67,11 @@ export function onSendRead(s: S, ref: string, o: GlaseOutcome, ctx: FlowContext)
   const rest = (s.sendReads ?? []).filter((r) => r !== ref);
   const next: S = { ...s, sendReads: rest.length > 0 ? rest : undefined };
   if (!(o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) || known(s, o.ersReference)) return same(next);
-  const adopt: S = { ...next, pending: undefined, reads: undefined, invoiceRef: undefined, refUnknown: false, lostSends: landedOne(next.lostSends) };
+  // A lost send landed — unless the flow adopted an open invoice of unknown reference before: this
+  // PAID may be that one, already taken off the record (an open read tells no reference). Kept
+  // then: a lost send too many is watched for nothing, one too few is never watched.
+  const counted = next.adoptedUnseen ? next.lostSends : landedOne(next.lostSends);
+  const adopt: S = { ...next, pending: undefined, reads: undefined, invoiceRef: undefined, refUnknown: false, lostSends: counted };
   if (next.collected === undefined) {
     switch (next.phase) {
       case "sending-invoice":
@@ -70,8 +79,9 @@ export function onSendRead(s: S, ref: string, o: GlaseOutcome, ctx: FlowContext)
         return confirmPaid({ ...adopt, sendUnanswered: true, lostSends: lostOne(adopt.lostSends, sentOut(next), ctx) }, o, ctx);
       case "polling":
       case "canceling":
-        // The invoice polled now opened after the payment (the re-send, or a late one): closed once the product is out.
-        return confirmPaid({ ...adopt, lateOpen: true, lateSeen: true }, o, ctx);
+        // The invoice polled now may have opened after the payment (the re-send, or a late one):
+        // closed once the product is out — by its reference when the flow has it (pos-late-send.ts).
+        return confirmPaid({ ...adopt, lateOpen: true, lateSeen: true, ...(next.invoiceRef !== undefined && next.invoiceRef !== o.invoiceReference ? { lateRef: next.invoiceRef } : {}) }, o, ctx);
       case "resolving-send":
         return confirmPaid(adopt, o, ctx);
       default:

@@ -75,6 +75,10 @@ export interface PosState extends FlowBase {
   readonly lateSeen?: boolean;
   /** ersReferences of late invoices read PAID after the flow's own payment (each told to a technician once). */
   readonly paidAgain?: readonly string[];
+  /** An open current invoice of unknown reference was adopted as a lost send, landed: a PAID read later may be that one (pos-send-reads.ts). */
+  readonly adoptedUnseen?: boolean;
+  /** An invoice of the flow's, reference known, left open under a payment found by a read made while sending: cancelled by it once the product is out. */
+  readonly lateRef?: string;
   /** Reads of the current invoice made while a re-send is out, oldest first; volatile (pos-send-reads.ts). */
   readonly sendReads?: readonly string[];
   /** Status reads out at once, oldest first (the newest is `pending`); volatile (pos-reads.ts). */
@@ -161,6 +165,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       // The invoice may exist: read the terminal's current one (pos-lost-send.ts).
       if (isAmbiguous(o)) return statusRead({ ...sent, refUnknown: false }, ctx, undefined, 0, { phase: "resolving-send" });
       if (s.refUnknown) return onSupersedeFailed(sent, o, ctx);
+      // (Reads of the current invoice still out, a lost send may be paid: resolved first, pos-send-reads.ts.)
+      if (isTemporary(o) && s.sendReads?.length) return statusRead({ ...sent, refUnknown: false }, ctx, undefined, 0, { phase: "resolving-send" });
       if (isTemporary(o)) return finish(sent, "offline", display(s, "Glase unavailable"));
       return finish(sent, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
     }

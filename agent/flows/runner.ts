@@ -29,7 +29,7 @@ export interface RunnerHost {
 // Fields that change on every poll or progress tick but that recovery never needs (it re-reads
 // Glase and the dispenser): a transition that only touches these, with read-only effects, is not
 // written, so polling once per second per terminal does not cost an fsync per second.
-const VOLATILE = new Set(["pending", "reads", "watchRef", "watchStale", "calls", "version", "attempts", "progress", "lastReadAt"]);
+const VOLATILE = new Set(["pending", "reads", "sendReads", "watchRef", "watchStale", "calls", "version", "attempts", "progress", "lastReadAt"]);
 
 /**
  * Whether two states' durable parts are the same: what `JSON.stringify` with the VOLATILE keys

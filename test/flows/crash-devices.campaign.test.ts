@@ -63,7 +63,10 @@ async function charger(): Promise<Device> {
   }, 20);
   return {
     env: { DEVICE: "ocpp", OCPP_PORT: String(port) },
-    begin: () => void cp.connect().then(() => cp.plug(1)),
+    // A kill at an early boundary can cut the first connect's upgrade (socket hang up): the charger
+    // reconnects by itself and reports the plug then — never an unhandled rejection, never a run
+    // where the customer silently never plugged in.
+    begin: () => void cp.connect().catch(() => undefined).then(() => cp.plug(1)),
     metered: () => (start !== undefined && stop !== undefined ? priceOf(stop - start, CHILD_AC.unitPriceMinor) : 0),
     async close() {
       clearInterval(watch);
