@@ -15,7 +15,7 @@
 //   is closed once the product is out (lateOpen; by its reference if known, lateRef); once a payment is in hand, it is a second one
 //   (paid-twice: nothing released, a technician refunds it);
 // - every other answer is left to the send's own answer and the reads that follow it.
-import { type FlowContext, clientRef, glase, timer } from "./effects.ts";
+import { type FlowContext, assertNever, cancelTimer, clientRef, glase, timer } from "./effects.ts";
 import { type Step, readDelay, same, sentOut } from "./flow.ts";
 import type { FlowInput, GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
@@ -62,33 +62,55 @@ function known(s: S, ers: string): boolean {
   return ers === s.ersReference || ers === s.paidSeen?.ersReference || (s.paidAgain ?? []).includes(ers);
 }
 
+/**
+ * What a PAID read of the flow's (an ersReference it did not know) says of its lost sends. The
+ * invoice it polls by reference (or will cancel by it, lateRef) was answered, not lost: nothing
+ * landed. Else a lost send landed — unless the flow adopted an open invoice of unknown reference
+ * (an open read tells none) and has not seen it paid yet: this is taken to be that one, already
+ * taken off the record at adoption. Should it be another, the adopted one's own payment later counts
+ * as the landing: never one too few (a lost send never watched), at most one too many for a while.
+ */
+export function paidLanding(s: S, o: Ok): Partial<S> {
+  if (o.invoiceReference !== undefined && (o.invoiceReference === s.invoiceRef || o.invoiceReference === s.lateRef)) return {};
+  if (s.adoptedUnseen) return { adoptedUnseen: false };
+  return { lostSends: landedOne(s.lostSends) };
+}
+
 /** The answer of a read made while sending (in whatever phase the flow is now). */
 export function onSendRead(s: S, ref: string, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   const rest = (s.sendReads ?? []).filter((r) => r !== ref);
   const next: S = { ...s, sendReads: rest.length > 0 ? rest : undefined };
-  if (!(o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) || known(s, o.ersReference)) return same(next);
-  // A lost send landed — unless the flow adopted an open invoice of unknown reference before: this
-  // PAID may be that one, already taken off the record (an open read tells no reference). Kept
-  // then: a lost send too many is watched for nothing, one too few is never watched.
-  const counted = next.adoptedUnseen ? next.lostSends : landedOne(next.lostSends);
-  const adopt: S = { ...next, pending: undefined, reads: undefined, invoiceRef: undefined, refUnknown: false, lostSends: counted };
-  if (next.collected === undefined) {
-    switch (next.phase) {
-      case "sending-invoice":
-        // The re-send is still out: a lost send now, watched to its end once the product is out.
-        return confirmPaid({ ...adopt, sendUnanswered: true, lostSends: lostOne(adopt.lostSends, sentOut(next), ctx) }, o, ctx);
-      case "polling":
-      case "canceling":
-        // The invoice polled now may have opened after the payment (the re-send, or a late one):
-        // closed once the product is out — by its reference when the flow has it (pos-late-send.ts).
-        return confirmPaid({ ...adopt, lateOpen: true, lateSeen: true, ...(next.invoiceRef !== undefined && next.invoiceRef !== o.invoiceReference ? { lateRef: next.invoiceRef } : {}) }, o, ctx);
-      case "resolving-send":
-        return confirmPaid(adopt, o, ctx);
-      default:
-        break;
-    }
+  if (!(o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) || known(s, o.ersReference)) return next.phase === "draining" && next.sendReads === undefined ? drained(next) : same(next);
+  if (next.collected !== undefined || next.phase === "confirming" || next.phase === "releasing" || next.phase === "printing") {
+    const t = secondPayment(next, o);
+    return t.state.phase === "draining" && t.state.sendReads === undefined ? { state: drained(t.state).state, effects: [...t.effects, ...drained(t.state).effects] } : t;
   }
-  return secondPayment(next, o);
+  // The flow's own invoice (polled or being cancelled by its reference) paid: its payment, as the poll would have shown.
+  if (o.invoiceReference !== undefined && o.invoiceReference === next.invoiceRef) return confirmPaid({ ...next, pending: undefined, reads: undefined }, o, ctx);
+  const adopt: S = { ...next, ...paidLanding(next, o), pending: undefined, reads: undefined, invoiceRef: undefined, refUnknown: false, drainOutcome: undefined };
+  switch (next.phase) {
+    case "sending-invoice":
+      // The send is still out: a lost send now, watched to its end once the product is out.
+      return confirmPaid({ ...adopt, sendUnanswered: true, lostSends: lostOne(adopt.lostSends, sentOut(next), ctx) }, o, ctx);
+    case "polling":
+    case "canceling":
+      // The invoice polled now may have opened after the payment (the re-send, or a late one):
+      // closed once the product is out — by its reference when the flow has it (pos-late-send.ts).
+      return confirmPaid({ ...adopt, lateOpen: true, lateSeen: true, ...(next.invoiceRef !== undefined ? { lateRef: next.invoiceRef } : {}) }, o, ctx);
+    case "resolving-send":
+    case "draining":
+      // Ended (its invoices closed) or resolving a lost send: the payment is the flow's, served as any.
+      return confirmPaid(adopt, o, ctx);
+    case "finished":
+      return same(next);
+    default:
+      return assertNever(next.phase as never, "pos phase (read while sending)");
+  }
+}
+
+/** A flow that ended while reads were out: ended now, with the outcome it was ending with. */
+export function drained(s: S): Step<S> {
+  return { state: { ...s, phase: "finished", outcome: s.drainOutcome ?? s.outcome ?? "canceled", sendReads: undefined, drainOutcome: undefined, pending: undefined }, effects: [cancelTimer("poll")] };
 }
 
 /** A payment of the flow's while another is in hand (confirming it, or collected): told, nothing released. */

@@ -58,8 +58,17 @@ export function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
   // (pos-late-send.ts); its customer has been served and is shown nothing more.
   const own = s.collected ?? outcome;
   const shown = s.collected === undefined ? effects : effects.filter((e) => e.type !== "display");
-  return { state: { ...s, phase: "finished", outcome: own, pending: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...shown] };
+  // Reads of the current invoice made while a send was out are still out: an answer of one may be
+  // the only sight of a payment (pos-send-reads.ts). The flow ends once they are in — each is
+  // answered or timed out within the status timeout; a call timeout is the bound regardless.
+  if (s.sendReads?.length) {
+    return { state: { ...s, phase: "draining", drainOutcome: own, pending: undefined, reads: undefined }, effects: [cancelTimer("customer"), timer("poll", DRAIN_BOUND_MS), ...shown] };
+  }
+  return { state: { ...s, phase: "finished", outcome: own, pending: undefined, sendReads: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...shown] };
 }
+
+/** Longest a finished flow waits for its reads made while sending (pos-send-reads.ts). */
+const DRAIN_BOUND_MS = 10_000;
 
 /** Cancel attempts after which a technician is told the invoice will not cancel (polling goes on). */
 const CANCEL_ALARM_AFTER = 10;

@@ -20,9 +20,9 @@ import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost
 import { confirmPaid, confirmRead, onConfirmRead } from "./pos-confirm.ts";
 import { lostOne } from "./send-watch.ts";
 import { cancel, finish, nextPoll, poll, pollOnRefused, send } from "./pos-steps.ts";
-import { isSendRead, onSendRead, readWhileSending } from "./pos-send-reads.ts";
+import { drained, isSendRead, onSendRead, readWhileSending } from "./pos-send-reads.ts";
 
-export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "confirming" | "releasing" | "printing" | "finished";
+export type PosPhase = "sending-invoice" | "resolving-send" | "polling" | "canceling" | "confirming" | "releasing" | "printing" | "draining" | "finished";
 
 export interface PosState extends FlowBase {
   readonly kind: "pos";
@@ -79,6 +79,8 @@ export interface PosState extends FlowBase {
   readonly adoptedUnseen?: boolean;
   /** An invoice of the flow's, reference known, left open under a payment found by a read made while sending: cancelled by it once the product is out. */
   readonly lateRef?: string;
+  /** The outcome of a flow that ended while reads made during a send were out (phase draining, pos-send-reads.ts). */
+  readonly drainOutcome?: string;
   /** Reads of the current invoice made while a re-send is out, oldest first; volatile (pos-send-reads.ts). */
   readonly sendReads?: readonly string[];
   /** Status reads out at once, oldest first (the newest is `pending`); volatile (pos-reads.ts). */
@@ -165,8 +167,6 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       // The invoice may exist: read the terminal's current one (pos-lost-send.ts).
       if (isAmbiguous(o)) return statusRead({ ...sent, refUnknown: false }, ctx, undefined, 0, { phase: "resolving-send" });
       if (s.refUnknown) return onSupersedeFailed(sent, o, ctx);
-      // (Reads of the current invoice still out, a lost send may be paid: resolved first, pos-send-reads.ts.)
-      if (isTemporary(o) && s.sendReads?.length) return statusRead({ ...sent, refUnknown: false }, ctx, undefined, 0, { phase: "resolving-send" });
       if (isTemporary(o)) return finish(sent, "offline", display(s, "Glase unavailable"));
       return finish(sent, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });
     }
@@ -184,6 +184,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       return { state: { ...done, phase: "polling", nextCancelAt: ctx.now + backoffMs(s.cancelAttempts, ctx) }, effects: [timer("poll", readDelay(s, ctx))] };
     case "confirming":
       return onConfirmRead(done, o, ctx);
+    case "draining":
+      return same(s);
     case "releasing":
     case "printing":
       // A read of the terminal's current invoice while a late invoice of ours may open (pos-late-send.ts).
@@ -198,6 +200,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
 function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   if (name === "poll" || name === "retry") {
     if (s.phase === "sending-invoice") return readWhileSending(s, ctx);
+    if (s.phase === "draining") return drained(s);
     if (s.pending !== undefined) return overlapRead(s, ctx);
     if (s.phase === "releasing" || s.phase === "printing") return watchRead(s, ctx);
     if (s.phase === "polling") return poll(s, ctx);
@@ -301,6 +304,9 @@ function recover(s: S, ctx: FlowContext): Step<S> {
       };
     case "printing":
       return { state: fresh, effects: [{ type: "print", receipt: s.receipt! }, ...watchAgain(fresh, ctx)] };
+    case "draining":
+      // Its reads died with the process: the flow ends as it was ending.
+      return drained(fresh);
     case "finished":
       return same(s);
     default:
