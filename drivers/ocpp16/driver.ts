@@ -83,7 +83,11 @@ export class Ocpp16Controller implements DispenserController {
         this.bindings.set(k.point, { point: k.point, chargePointId: c.id, connectorId: k.connectorId, grade, maxPowerW: rated ?? ASSUMED_POWER_W, ...(rated !== undefined ? { ratedPowerW: rated } : {}) });
       }
     }
-    this.book = new SaleBook(deps.store, config.saleRecordCapacity);
+    this.book = new SaleBook(deps.store, config.saleRecordCapacity, (flow, err) => {
+      // Nothing was lost (the session's next write carried the change), but the store is failing writes: the technician must know before one is not carried.
+      this.log.error("ocpp_sale_write_carried", { flow, err });
+      this.emit({ type: "fault", point: null, code: "OCPP_DRIVER_FAILED", message: `OCPP driver: a write of session ${flow} failed (${(err instanceof Error ? err.message : String(err)).slice(0, 200)}); the session's next write carried it, nothing was lost — but the driver store (journal disk) is failing writes: check it` });
+    });
     this.meterClocks = new MeterClockStore(deps.store, deps.logger);
     this.sessions = new Sessions(this.sessionHost(), this.book);
     this.central = new CentralSystem({
