@@ -132,9 +132,9 @@ export class Sessions {
     await ended;
   }
 
-  /** What is known of a flow's session; rejects while it cannot be known (charger away, stop under way). */
-  saleRecord(transactionId: string): SaleRecord | undefined {
-    const s = this.book.get(transactionId);
+  /** What the store holds of a flow's session — never a change still on its way, which may fail and be undone (review 13c C3); rejects while it cannot be known (charger away, stop under way). */
+  async saleRecord(transactionId: string): Promise<SaleRecord | undefined> {
+    const s = await this.book.durableOf(transactionId);
     if (!s) return undefined;
     if (s.state !== "finished") {
       if (!this.host.known(s.chargePointId)) {
