@@ -67,6 +67,13 @@ export type DispenserEvent =
       readonly code: string;
       readonly message: string;
       readonly transactionId?: string;
+      /**
+       * Set by a driver whose own durable record holds the session of `transactionId` — one the
+       * engine authorized — so the fault is that flow's even once the engine no longer lists the
+       * flow among its recent finished ones (review 13c C2: a late stop after 200 other flows was
+       * never kept). Never taken from what a device sends (a line board's FAULT cannot set it).
+       */
+      readonly flowSession?: true;
       /** The controller that reported it (set by the station's point router). */
       readonly controller?: string;
     }

@@ -319,7 +319,7 @@ export class SessionEnding {
     this.host.log.info("session_ended", { point: done.point, flow: transactionId, transactionId: done.ocppTransactionId, milli: done.milli, amountMinor: done.amountMinor, reason: done.reason, endedBy: done.endedBy });
     if (!opts.silent) {
       this.host.emit({ type: "end", point: done.point, transactionId, gradeId: done.gradeId, milli: done.milli, amountMinor: done.amountMinor, unitPriceMinor: done.unitPriceMinor, reason: done.reason! });
-      if (opts.alarm) this.host.emit({ type: "fault", point: done.point, ...opts.alarm, transactionId });
+      if (opts.alarm) this.host.emit({ type: "fault", point: done.point, ...opts.alarm, transactionId, flowSession: true }); // the flow's durable end just written
     }
     const waiters = this.finishWaiters.get(transactionId);
     this.finishWaiters.delete(transactionId);

@@ -275,7 +275,7 @@ export class Sessions {
           point: s.point,
           code: "OCPP_LATE_STOP",
           message: `charger ${chargePointId} reported the end of transaction ${req.transactionId} late: metered ${Math.max(0, registerMilli)} Wh, settled ${s.milli} Wh (${s.amountMinor})`,
-          transactionId: s.transactionId,
+          transactionId: s.transactionId, flowSession: true, // the durable session record just written names the flow
         });
       }
       return answer; // a repeat, or late: answered again, never a second end
