@@ -138,6 +138,12 @@ export interface DispenserController {
    */
   settled?(transactionId: string): Promise<void>;
   /**
+   * Optional: raise again (as `fault` events) the flows' money alarms the driver's durable record
+   * holds — the engine calls it once it listens, at every start, and keeps each once (review 13c
+   * C2: a crash between a driver's durable settlement and the engine's write of its alarm lost it).
+   */
+  replayAlarms?(): void;
+  /**
    * Optional: a technician's decision on a sale the driver could not prove ours or someone else's
    * (PTS-2 PTS_OWNERSHIP_UNKNOWN), after checking it on the controller: "ours" — the next sale
    * record reads it at the controller's own figures; "not-ours" — nothing to charge, the pump not

@@ -69,6 +69,8 @@ export interface Sale {
   readonly reason?: DeliveryEndReason;
   readonly endedBy?: EndedBy;
   readonly endedAt?: number;
+  /** The money alarms raised for the flow (an end's, a late stop's): raised again at every start, kept once by the engine (review 13c C2). */
+  readonly alarms?: readonly { readonly code: string; readonly message: string }[];
   /** A StopTransaction that arrived after the agent had already ended the session (audit only). */
   readonly lateMeterStopWh?: number;
 }
@@ -127,6 +129,11 @@ export class SaleBook {
     if (given() === undefined) return undefined;
     await this.settled();
     return given();
+  }
+
+  /** The money alarms of finished sessions as the store holds them (review 13c C2: raised again at every start). */
+  heldAlarms(): Array<{ readonly sale: Sale; readonly code: string; readonly message: string }> {
+    return [...this.durable.values()].filter((s) => s.state === "finished").flatMap((sale) => (sale.alarms ?? []).map((a) => ({ sale, ...a })));
   }
 
   /** The session of a point that has not ended. */
