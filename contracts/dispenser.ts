@@ -67,6 +67,13 @@ export type DispenserEvent =
       readonly code: string;
       readonly message: string;
       readonly transactionId?: string;
+      /**
+       * Set by a driver whose own durable record holds the session of `transactionId` — one the
+       * engine authorized — so the fault is that flow's even once the engine no longer lists the
+       * flow among its recent finished ones (review 13c C2: a late stop after 200 other flows was
+       * never kept). Never taken from what a device sends (a line board's FAULT cannot set it).
+       */
+      readonly flowSession?: true;
       /** The controller that reported it (set by the station's point router). */
       readonly controller?: string;
     }
@@ -130,6 +137,12 @@ export interface DispenserController {
    * shell calls it once the flow is finished; idempotent; a failure is the driver's to retry.
    */
   settled?(transactionId: string): Promise<void>;
+  /**
+   * Optional: raise again (as `fault` events) the flows' money alarms the driver's durable record
+   * holds — the engine calls it once it listens, at every start, and keeps each once (review 13c
+   * C2: a crash between a driver's durable settlement and the engine's write of its alarm lost it).
+   */
+  replayAlarms?(): void;
   /**
    * Optional: a technician's decision on a sale the driver could not prove ours or someone else's
    * (PTS-2 PTS_OWNERSHIP_UNKNOWN), after checking it on the controller: "ours" — the next sale

@@ -19,8 +19,12 @@ const MAX_KEPT_PER_FLOW = 8;
 
 /** Raises a device's alarm; one that moves money for a flow is also kept in the journal. */
 export async function raiseDeviceAlarm(a: RaisedAlarm, deps: { readonly journal: Journal; readonly raise: (a: RaisedAlarm) => void; readonly logger: Logger; readonly now: () => number; readonly keptPerFlow: Map<string, number> }): Promise<void> {
+  if (a.flowId === undefined || !DEVICE_MONEY_ALARM_CODES.has(a.code)) return deps.raise(a);
+  // A driver raises a flow's money alarm again at every start (review 13c C2: a crash between its
+  // durable settlement and this write lost it): kept once — shown by the journal's restore while
+  // open — and one a technician acknowledged is not brought back.
+  if (await deps.journal.keptAlarmSeen(a.flowId, a.code, a.message).catch(() => false)) return;
   deps.raise(a);
-  if (a.flowId === undefined || !DEVICE_MONEY_ALARM_CODES.has(a.code)) return;
   const { keptPerFlow } = deps;
   const n = keptPerFlow.get(a.flowId) ?? 0;
   if (n >= MAX_KEPT_PER_FLOW) return void deps.logger.warn("device_alarm_not_kept", { flowId: a.flowId, code: a.code, why: `more than ${MAX_KEPT_PER_FLOW} device money alarms for one flow (a repeating device?)`, next: "shown now, not kept" });

@@ -92,8 +92,10 @@ export function routeDispenserEvent(e: DispenserEvent, routes: DispenserEventRou
       // when the flow has finished: a charger's late StopTransaction is told after the settlement, and
       // its money alarm is kept by that flow (review 9 final 2: it had no flow, and a restart lost it).
       // Only a flow the engine knows (review 9 final 3: a board's FAULT with a made-up txid wrote
-      // kept money alarms for flows that never existed, raised at every start).
-      const flowId = r?.flowId ?? (e.transactionId !== undefined && routes.finishedFlow?.(e.transactionId) === true ? e.transactionId : undefined);
+      // kept money alarms for flows that never existed, raised at every start) — or one the driver's
+      // own durable book holds (review 13c C2: the engine lists only its last 200 finished flows).
+      const known = e.transactionId !== undefined && (routes.finishedFlow?.(e.transactionId) === true || e.flowSession === true);
+      const flowId = r?.flowId ?? (known ? e.transactionId : undefined);
       routes.deviceAlarm({
         ...(point !== undefined ? { point } : {}),
         ...(flowId !== undefined ? { flowId } : {}),

@@ -17,7 +17,7 @@ import { countedRefundMinor } from "./refund-totals.ts";
 import type sqlite3 from "sqlite3";
 import { AgentError } from "../../base/errors.ts";
 import type { FlowRecord, Journal, KeptAlarm, ReceiptPage, ReceiptRecord, StepRecord, TransitionRecord, WriteBoundaryHook } from "./types.ts";
-import { ackKeptAlarms, compactKeptAlarms, insertKeptAlarms, openKeptAlarms, unclaimedPayment } from "./kept-alarms.ts";
+import { ackKeptAlarms, compactKeptAlarms, insertKeptAlarms, keptAlarmSeen, openKeptAlarms, unclaimedPayment } from "./kept-alarms.ts";
 import { WriteGate } from "./write-gate.ts";
 import { MIGRATIONS } from "./schema.ts";
 import { openDurableDatabase } from "./durable-sqlite.ts";
@@ -236,6 +236,7 @@ class SqliteJournal implements Journal {
     await this.gate.shared(() => insertKeptAlarms((sql, p) => run(this.db, sql, p), alarms));
     this.boundary?.(`after:${label}`);
   };
+  keptAlarmSeen = (flowId: string, code: string, message: string): Promise<boolean> => keptAlarmSeen((sql, p) => all(this.db, sql, p), flowId, code, message);
   ackAlarms = (flowId: string, code: string, message: string, at: number): Promise<void> => this.gate.shared(() => ackKeptAlarms((sql, p) => run(this.db, sql, p), flowId, code, message, at));
   unclaimedPayment = (ers: string): Promise<KeptAlarm["refundable"] | undefined> => unclaimedPayment((sql, p) => all(this.db, sql, p), ers);
 

@@ -9,6 +9,10 @@ import type { KeptAlarm } from "./types.ts";
 type Run = (sql: string, params: unknown[]) => Promise<void>;
 type All = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
 
+export async function keptAlarmSeen(all: All, flowId: string, code: string, message: string): Promise<boolean> {
+  return (await all("SELECT 1 FROM kept_alarms WHERE flow_id = ? AND code = ? AND message = ? LIMIT 1", [flowId, code, message])).length > 0;
+}
+
 export async function insertKeptAlarms(run: Run, alarms: readonly KeptAlarm[]): Promise<void> {
   for (const a of alarms) {
     await run("INSERT INTO kept_alarms(flow_id, code, point, message, at, refundable, ers_reference) VALUES (?, ?, ?, ?, ?, ?, ?)", [

@@ -101,6 +101,8 @@ export interface Journal {
   openAlarms(): Promise<readonly KeptAlarm[]>;
   /** Money alarms a device reported for a flow (outside its steps): kept like a step's (durable when it resolves). */
   keepAlarms(alarms: readonly KeptAlarm[]): Promise<void>;
+  /** Whether this alarm of `flowId` (same code and text) was ever kept, acknowledged or not: a device raising it again is not kept twice. */
+  keptAlarmSeen(flowId: string, code: string, message: string): Promise<boolean>;
   /** A technician acknowledged the alarm `code` of `flowId` with this text (its rows only): no longer raised at start. */
   ackAlarms(flowId: string, code: string, message: string, at: number): Promise<void>;
   /** A payment a kept alarm said nothing was released for (newest), acknowledged or not. */

@@ -116,6 +116,10 @@ export class PointRouter implements DispenserController {
     await Promise.all(targets.map((c) => c.dispenser.settled?.(transactionId)));
   }
 
+  replayAlarms(): void {
+    for (const c of this.controllers) c.dispenser.replayAlarms?.();
+  }
+
   /** To the controller that knows the transaction: the first that does not answer NOT_FOUND. */
   async resolveSale(transactionId: string, verdict: SaleVerdict): Promise<void> {
     const known = this.byTransaction.get(transactionId);

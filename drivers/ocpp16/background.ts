@@ -7,6 +7,15 @@
 import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import type { Logger } from "../../base/log.ts";
 
+/** A sale write that failed and the session's next write carried (sales.ts): nothing lost, but the store is failing writes — the technician must know before one is not carried. */
+export function onCarriedFailure(host: { readonly log: Logger; emit(e: DispenserEvent): void }): (flow: string, err: unknown) => void {
+  return (flow, err) => {
+    host.log.error("ocpp_sale_write_carried", { flow, err });
+    const why = err instanceof Error ? err.message : String(err);
+    host.emit({ type: "fault", point: null, code: "OCPP_DRIVER_FAILED", message: `OCPP driver: a write of session ${flow} failed (${why.slice(0, 200)}); the session's next write carried it, nothing was lost — but the driver store (journal disk) is failing writes: check it` });
+  };
+}
+
 export function onBackgroundFailure(host: { readonly log: Logger; emit(e: DispenserEvent): void }, step: string, transactionId: string): (err: unknown) => void {
   return (err) => {
     host.log.error("ocpp_background_failed", { step, flow: transactionId, err });

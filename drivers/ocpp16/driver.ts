@@ -27,6 +27,7 @@ import { type ChargerRuntime, type ChargerSnapshot, chargerQueries, meterStampsO
 import { ChargerSetups } from "./charger-setup.ts";
 import { cablePlugged, pointStateOf } from "./readings.ts";
 import { SaleBook } from "./sales.ts";
+import { onCarriedFailure } from "./background.ts";
 import { Sessions, type PointBinding, type SessionHost } from "./sessions.ts";
 import { LogThrottle } from "./log-throttle.ts";
 import { ASSUMED_POWER_W } from "./metering.ts";
@@ -83,7 +84,7 @@ export class Ocpp16Controller implements DispenserController {
         this.bindings.set(k.point, { point: k.point, chargePointId: c.id, connectorId: k.connectorId, grade, maxPowerW: rated ?? ASSUMED_POWER_W, ...(rated !== undefined ? { ratedPowerW: rated } : {}) });
       }
     }
-    this.book = new SaleBook(deps.store, config.saleRecordCapacity);
+    this.book = new SaleBook(deps.store, config.saleRecordCapacity, onCarriedFailure({ log: this.log, emit: (e) => this.emit(e) }));
     this.meterClocks = new MeterClockStore(deps.store, deps.logger);
     this.sessions = new Sessions(this.sessionHost(), this.book);
     this.central = new CentralSystem({
@@ -131,9 +132,12 @@ export class Ocpp16Controller implements DispenserController {
 
   onEvent(listener: (event: DispenserEvent) => void): Unsubscribe {
     this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** The flows' money alarms the sale book holds, raised again once the engine listens (review 13c C2). */
+  replayAlarms(): void {
+    for (const { sale, code, message } of this.book.heldAlarms()) this.emit({ type: "fault", point: sale.point, code, message, transactionId: sale.transactionId, flowSession: true });
   }
 
   async hello(): Promise<ControllerInfo> {
@@ -312,7 +316,7 @@ export class Ocpp16Controller implements DispenserController {
       // The charger as a whole: a fault there is a fault of every connector.
       if (p.status === "Faulted" && prev !== "Faulted") for (const b of this.bindingsOf(id)) this.connectorFault(b, p, prev);
     } else {
-      const b = this.bindingOn(id, p.connectorId);
+      const b = this.bindingsOf(id).find((k) => k.connectorId === p.connectorId);
       if (!b) this.log.debug("unmapped_connector", { chargePointId: id, connectorId: p.connectorId, status: p.status });
       else this.connectorChanged(b, prev, p);
     }
@@ -377,10 +381,6 @@ export class Ocpp16Controller implements DispenserController {
 
   private bindingsOf(chargePointId: string): PointBinding[] {
     return [...this.bindings.values()].filter((b) => b.chargePointId === chargePointId);
-  }
-
-  private bindingOn(chargePointId: string, connectorId: number): PointBinding | undefined {
-    return this.bindingsOf(chargePointId).find((b) => b.connectorId === connectorId);
   }
 
   private isoNow(): string {

@@ -69,6 +69,8 @@ export interface Sale {
   readonly reason?: DeliveryEndReason;
   readonly endedBy?: EndedBy;
   readonly endedAt?: number;
+  /** The money alarms raised for the flow (an end's, a late stop's): raised again at every start, kept once by the engine (review 13c C2). */
+  readonly alarms?: readonly { readonly code: string; readonly message: string }[];
   /** A StopTransaction that arrived after the agent had already ended the session (audit only). */
   readonly lateMeterStopWh?: number;
 }
@@ -84,12 +86,16 @@ export class SaleBook {
   private readonly byTag = new Map<string, string>();
   /** Each session's last state known durable (loaded or written): what a failed write falls back to. */
   private readonly durable = new Map<string, Sale>();
+  /** Each session's last change not yet durable: its outcome (its own write, or a later one carrying it). */
+  private readonly pending = new Map<string, Promise<void>>();
   private nextId = 0;
   private writes: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: DriverStore,
     private readonly capacity: number,
+    /** A write of the session failed and a later write made it good (nothing lost; the store is failing). */
+    private readonly carried?: (transactionId: string, err: unknown) => void,
   ) {}
 
   /** Reads every stored session and the transaction-id counter (once, before serving chargers). */
@@ -125,6 +131,11 @@ export class SaleBook {
     return given();
   }
 
+  /** The money alarms of finished sessions as the store holds them (review 13c C2: raised again at every start). */
+  heldAlarms(): Array<{ readonly sale: Sale; readonly code: string; readonly message: string }> {
+    return [...this.durable.values()].filter((s) => s.state === "finished").flatMap((sale) => (sale.alarms ?? []).map((a) => ({ sale, ...a })));
+  }
+
   /** The session of a point that has not ended. */
   openOn(point: PointId): Sale | undefined {
     for (const s of this.sales.values()) if (s.point === point && s.state !== "finished") return s;
@@ -136,25 +147,48 @@ export class SaleBook {
   }
 
   /**
-   * Records a session's new state in memory now (a concurrent step sees it); resolves once it is
-   * durable. If the write fails, the change is taken back out of memory — unless a later change
-   * of the same session is already there (its own write carries this one whole and decides) — so
-   * the session is again what the store says, and the failed step is done again by whoever retries
-   * it (the charger re-sends its unanswered call; the next sample asks for the limit stop again).
+   * Records a session's new state in memory now (a concurrent step sees it); resolves once that
+   * state is durable — by its own write, or by a later change of the same session queued before
+   * its write failed, which was built on it and so carries it whole (review 13c C1: the limit stop
+   * carried by the next sample's write was durable while its caller, told it failed, never sent
+   * it). Rejects only when the change is not durable: then, if no later change carries it, it is
+   * taken back out of memory, so the session is again what the store says and the failed step is
+   * done again by whoever retries it (the charger re-sends its unanswered call; the next sample
+   * asks for the limit stop again). A failure a later write made good is still reported
+   * (`carried`): the store is failing writes.
    */
   put(sale: Sale): Promise<void> {
     this.index(sale);
     const evicted = this.evict();
-    return this.enqueue(async () => {
+    const key = sale.transactionId;
+    let later: Promise<void> | undefined;
+    const own = this.enqueue(async () => {
       try {
-        await this.store.put(SALE_PREFIX + sale.transactionId, sale);
+        await this.store.put(SALE_PREFIX + key, sale);
       } catch (err) {
-        this.rollback(sale);
+        later = this.pending.get(key);
+        if (later === outcome) later = undefined;
+        if (!later) this.rollback(sale);
         throw err;
       }
-      if (this.sales.has(sale.transactionId)) this.durable.set(sale.transactionId, sale); // not if evicted meanwhile
-      for (const key of evicted) await this.store.delete(SALE_PREFIX + key);
+      if (this.sales.has(key)) this.durable.set(key, sale); // not if evicted meanwhile
+      for (const k of evicted) await this.store.delete(SALE_PREFIX + k);
     });
+    const outcome: Promise<void> = own.catch(async (err: unknown) => {
+      if (!later) throw err;
+      await later.catch(() => Promise.reject(err));
+      this.carried?.(key, err);
+    });
+    this.pending.set(key, outcome);
+    const forget = () => void (this.pending.get(key) === outcome && this.pending.delete(key));
+    outcome.then(forget, forget);
+    return outcome;
+  }
+
+  /** The session as the store has it, once the writes of it queued so far have landed or failed (review 13c C3: never a state still on its way). */
+  async durableOf(transactionId: string): Promise<Sale | undefined> {
+    for (let p = this.pending.get(transactionId); p; p = this.pending.get(transactionId)) await p.catch(() => undefined);
+    return this.durable.get(transactionId);
   }
 
   /**

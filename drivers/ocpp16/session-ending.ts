@@ -44,7 +44,13 @@ export class SessionEnding {
     if (!s || s.state === "finished") return;
     // A failed write is taken back (sales.ts): the next sample or timer asks for the stop again.
     if (!s.stop) await this.book.put({ ...s, stop: { cause, at: this.host.scheduler.now() } });
-    else await this.book.settled(); // another step's stop may still be on its way to the store: act on it once durable
+    else if (!(await this.book.durableOf(transactionId))?.stop) {
+      // Another step's stop, on its way to the store, failed and was taken back: this stop is
+      // written itself (review 13c C1: an explicit stop during a fault stop's failing write was
+      // dropped, and its caller waited for an end nobody had asked the charger for).
+      const again = this.book.get(transactionId);
+      if (again && again.state !== "finished" && !again.stop) await this.book.put({ ...again, stop: { cause, at: this.host.scheduler.now() } });
+    }
     const cur = this.book.get(transactionId);
     if (!cur || cur.state === "finished" || !cur.stop) return;
     if (cur.state === "authorized") {
@@ -300,20 +306,40 @@ export class SessionEnding {
     // Ended already — or an end still on its way to the store, which may fail and be taken back (sales.ts): then this one ends it.
     if (cur?.state === "finished") (await this.book.settled(), (cur = this.book.get(transactionId)));
     if (!cur || cur.state === "finished") return false;
-    const done: Sale = { ...cur, ...build(cur), state: "finished", endedAt: this.host.scheduler.now() };
+    // The end's alarm is written with it: raised again at every start (replayAlarms), so a crash before the engine kept it loses nothing (review 13c C2).
+    const alarms = opts.alarm && !opts.silent ? { alarms: [...(cur.alarms ?? []), opts.alarm] } : {};
+    const done: Sale = { ...cur, ...build(cur), ...alarms, state: "finished", endedAt: this.host.scheduler.now() };
     const write = this.book.put(done); // in memory at once: a concurrent finish sees it ended (and waits for its write)
-    this.timers.clearAll(transactionId);
+    const restore = this.timers.suspend(transactionId);
+    try {
+      await write;
+    } catch (err) {
+      this.retryAfterFailedEnd(transactionId, restore);
+      throw err;
+    }
     this.evidence.forget(transactionId);
-    await write;
     this.host.log.info("session_ended", { point: done.point, flow: transactionId, transactionId: done.ocppTransactionId, milli: done.milli, amountMinor: done.amountMinor, reason: done.reason, endedBy: done.endedBy });
     if (!opts.silent) {
       this.host.emit({ type: "end", point: done.point, transactionId, gradeId: done.gradeId, milli: done.milli, amountMinor: done.amountMinor, unitPriceMinor: done.unitPriceMinor, reason: done.reason! });
-      if (opts.alarm) this.host.emit({ type: "fault", point: done.point, ...opts.alarm, transactionId });
+      if (opts.alarm) this.host.emit({ type: "fault", point: done.point, ...opts.alarm, transactionId, flowSession: true }); // the flow's durable end just written
     }
     const waiters = this.finishWaiters.get(transactionId);
     this.finishWaiters.delete(transactionId);
     for (const w of waiters ?? []) w.resolve();
     return true;
+  }
+
+  /**
+   * The end's write failed and was taken back: the session is open again, and the timers it had
+   * run again (review 13c C1) — with the step that asked for this end (a stop's timeout, a
+   * StopTransaction that may be missing) set again if it was the one that fired.
+   */
+  private retryAfterFailedEnd(transactionId: string, restore: () => void): void {
+    restore();
+    const s = this.book.get(transactionId);
+    if (!s || s.state !== "delivering") return;
+    if (s.stop && !this.timers.has(transactionId, "stop")) this.timers.set(transactionId, "stop", this.untilSettleBy(s, this.rampDownMs()), () => this.onStopTimeout(transactionId));
+    if (this.endedStatus(s) && !this.timers.has(transactionId, "missing")) this.armMissingTimer(transactionId);
   }
 
   waitFinished(transactionId: string): Promise<void> {

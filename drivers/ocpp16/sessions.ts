@@ -132,9 +132,9 @@ export class Sessions {
     await ended;
   }
 
-  /** What is known of a flow's session; rejects while it cannot be known (charger away, stop under way). */
-  saleRecord(transactionId: string): SaleRecord | undefined {
-    const s = this.book.get(transactionId);
+  /** What the store holds of a flow's session — never a change still on its way, which may fail and be undone (review 13c C3); rejects while it cannot be known (charger away, stop under way). */
+  async saleRecord(transactionId: string): Promise<SaleRecord | undefined> {
+    const s = await this.book.durableOf(transactionId);
     if (!s) return undefined;
     if (s.state !== "finished") {
       if (!this.host.known(s.chargePointId)) {
@@ -269,14 +269,10 @@ export class Sessions {
     if (s.state === "finished") {
       if (s.endedBy !== "charger" && s.lateMeterStopWh === undefined) {
         // The agent settled this session without the charger's word; now the word came.
-        await this.book.put({ ...s, lateMeterStopWh: req.meterStop });
-        this.host.emit({
-          type: "fault",
-          point: s.point,
-          code: "OCPP_LATE_STOP",
-          message: `charger ${chargePointId} reported the end of transaction ${req.transactionId} late: metered ${Math.max(0, registerMilli)} Wh, settled ${s.milli} Wh (${s.amountMinor})`,
-          transactionId: s.transactionId,
-        });
+        const late = { code: "OCPP_LATE_STOP", message: `charger ${chargePointId} reported the end of transaction ${req.transactionId} late: metered ${Math.max(0, registerMilli)} Wh, settled ${s.milli} Wh (${s.amountMinor})` };
+        // The alarm is kept with the sale: raised again at every start, so a crash before the engine kept it loses nothing (review 13c C2).
+        await this.book.put({ ...s, lateMeterStopWh: req.meterStop, alarms: [...(s.alarms ?? []), late] });
+        this.host.emit({ type: "fault", point: s.point, ...late, transactionId: s.transactionId, flowSession: true }); // the durable record just written names the flow
       }
       return answer; // a repeat, or late: answered again, never a second end
     }

@@ -18,7 +18,7 @@ import type { Logger } from "../../base/log.ts";
 import type { DriverStore } from "../../contracts/driver-store.ts";
 
 const KNOWN_KEY = "meta/knownSources";
-/** Addresses kept per charger id (the newest): a charger on DHCP moves, its old addresses age out. */
+/** Addresses kept per charger id (the last used): a charger on DHCP moves, its old addresses age out. */
 const KNOWN_PER_CHARGER = 8;
 
 /** Failures in a row from one source before it is locked out; the first lock, and the longest. */
@@ -90,13 +90,16 @@ export class UpgradeThrottle {
   succeeded(chargerId: string, from: string): void {
     const key = pairKey(chargerId, from);
     this.byChargerSource.delete(key);
-    if (this.known.has(key)) return;
-    if (this.known.size >= MAX_ENTRIES) this.known.clear();
+    // Insertion order is last use (review 13c C5: kept in first-connection order, the address in
+    // use was trimmed by the next new one): a known pair moves to the end, written when it moved.
+    const mine = [...this.known].filter((k) => k.startsWith(pairKey(chargerId, "")));
+    if (mine.at(-1) === key) return;
+    if (!this.known.delete(key) && this.known.size >= MAX_ENTRIES) this.known.clear();
     this.known.add(key);
     this.persist(chargerId);
   }
 
-  /** Writes the known pairs, the newest KNOWN_PER_CHARGER addresses of each id (not money: a failure is logged). */
+  /** Writes the known pairs, the KNOWN_PER_CHARGER addresses of each id used last (not money: a failure is logged). */
   private persist(newest: string): void {
     if (!this.store) return;
     const pairs = [...this.known].map((k) => k.split("\u0000") as [string, string]);

@@ -154,18 +154,28 @@ function sanitizeStop(params: Record<string, unknown>): { params: Record<string,
  * unread (review 13b R13b-3): each one is an ajv error thrown and caught, and a 1 MiB frame of
  * 25 000 of them held the one event loop ~0.6 s — every other charger, the Glase polls and the
  * flows' timers waited behind it. A charger that sends that many broken values sends no usable
- * progress in that message; its meterStop still settles the session.
+ * progress in that message; its meterStop still settles the session. The bound is counted apart
+ * for the energy register (measurand Energy.Active.Import.Register, or none: the default) and for
+ * every other value (review 13c C4: a firmware sending a broken Temperature in every item of a
+ * batched MeterValues lost the registers of item 21 on — the newest, the only ones money needs).
  */
 export const MAX_INVALID_SAMPLED_VALUES = 20;
 
+const REGISTER = "Energy.Active.Import.Register";
+const isRegister = (sv: unknown): boolean => {
+  const m = typeof sv === "object" && sv !== null ? (sv as { measurand?: unknown }).measurand : undefined;
+  return m === undefined || m === REGISTER;
+};
+
 function sanitizeMeterValues(params: Record<string, unknown>): { params: Record<string, unknown>; problems: SchemaProblem[] } {
   const problems: SchemaProblem[] = [];
-  let invalid = 0;
+  const invalid = { register: 0, other: 0 };
   let dropped = 0;
   const meterValue = (params.meterValue as Array<Record<string, unknown>>).map((mv, i) => ({
     ...mv,
     sampledValue: (mv.sampledValue as unknown[]).flatMap((sv, j) => {
-      if (invalid >= MAX_INVALID_SAMPLED_VALUES) return (dropped++, []);
+      const kind = isRegister(sv) ? "register" : "other";
+      if (invalid[kind] >= MAX_INVALID_SAMPLED_VALUES) return (dropped++, []);
       const path = `MeterValues/meterValue/${i}/sampledValue/${j}`;
       let v = sv;
       if (typeof v === "object" && v !== null && typeof (v as { value?: unknown }).value === "number" && Number.isFinite((v as { value: number }).value)) {
@@ -175,10 +185,10 @@ function sanitizeMeterValues(params: Record<string, unknown>): { params: Record<
       const e = firstError(after, SAMPLED_VALUE_ID, v);
       if (!e) return [v];
       problems.push(`${path}${e.instancePath} ${e.message ?? e.keyword} (sampled value ignored)`);
-      invalid++;
+      invalid[kind]++;
       return [];
     }),
   }));
-  if (dropped > 0) problems.push(`MeterValues: ${dropped} more sampled value(s) dropped unread after ${MAX_INVALID_SAMPLED_VALUES} invalid ones`);
+  if (dropped > 0) problems.push(`MeterValues: ${dropped} more sampled value(s) dropped unread after ${MAX_INVALID_SAMPLED_VALUES} invalid ones of their kind (energy register, or other)`);
   return { params: { ...params, meterValue }, problems };
 }

@@ -97,6 +97,9 @@ export class GatedJournal implements Journal {
     this.writes++;
     return this.gate(this.inner.keepAlarms(alarms));
   }
+  keptAlarmSeen(flowId: string, code: string, message: string): Promise<boolean> {
+    return this.gate(this.inner.keptAlarmSeen(flowId, code, message));
+  }
   ackAlarms(flowId: string, code: string, message: string, at: number): Promise<void> {
     this.writes++;
     return this.gate(this.inner.ackAlarms(flowId, code, message, at));

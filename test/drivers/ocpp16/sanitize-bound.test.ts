@@ -13,7 +13,7 @@ it("a MeterValues of 25 000 invalid sampled values costs at most the bound's val
   const params = { connectorId: 1, transactionId: 7, meterValue: [{ timestamp: new Date().toISOString(), sampledValue: [register, ...bad] }] };
   const { params: out, problems } = sanitizeTransactionMessage("MeterValues", params);
   expect(problems.filter((p) => p.endsWith("(sampled value ignored)"))).toHaveLength(MAX_INVALID_SAMPLED_VALUES);
-  expect(problems.at(-1)).toBe(`MeterValues: ${25_000 - MAX_INVALID_SAMPLED_VALUES} more sampled value(s) dropped unread after ${MAX_INVALID_SAMPLED_VALUES} invalid ones`);
+  expect(problems.at(-1)).toBe(`MeterValues: ${25_000 - MAX_INVALID_SAMPLED_VALUES} more sampled value(s) dropped unread after ${MAX_INVALID_SAMPLED_VALUES} invalid ones of their kind (energy register, or other)`);
   expect(out.meterValue[0]!.sampledValue).toEqual([register]);
 });
 
