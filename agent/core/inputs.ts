@@ -77,7 +77,9 @@ export type FlowInput =
   | { readonly type: "start" }
   /** The process restarted; the flow's last effects have unknown outcomes. */
   | { readonly type: "recover" }
-  | { readonly type: "technician"; readonly action: "stop" | "mark-settled" | "retry" | "cancel" };
+  | { readonly type: "technician"; readonly action: "stop" | "mark-settled" | "retry" | "cancel" }
+  /** A parked fuel/charging sale charged at the amount a technician read off the pump (preliminary-charge.ts). */
+  | { readonly type: "technician"; readonly action: "charge"; readonly amountMinor: number };
 
 /**
  * An answer that does not tell whether the request was processed: a lost answer, 90 SYSTEM_ERROR

@@ -25,6 +25,7 @@
 // This file decides which step follows which input; the Glase answers are preliminary-glase.ts, the
 // state preliminary-state.ts, the steps preliminary-steps.ts, the invoice rows and receipt
 // preliminary-documents.ts.
+import { chargeByTechnician, chargeRefusal } from "./preliminary-charge.ts";
 import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
 import { type Step, display, pendingOutcome, readCurrentInvoice, same, withEffects, sentOut, withSendOut } from "./flow.ts";
 import type { FlowInput, SaleInfo } from "./inputs.ts";
@@ -263,6 +264,8 @@ function onInput(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
     case "recover":
       return recover(s, ctx);
     case "technician":
+      // (The engine refuses a charge chargeRefusal names a reason for; one replayed from the journal is judged again.)
+      if (input.action === "charge") return chargeRefusal(s, input.amountMinor) === undefined ? chargeByTechnician(s, input.amountMinor, ctx) : same(s);
       return onTechnician(s, input.action, ctx);
     default:
       return assertNever(input, "input");
