@@ -9,12 +9,17 @@
 // retries. Accepted only where no figure of the flow's own exists yet (nothing metered, nothing
 // committed, the reservation still the flow's), and never above the reservation.
 import { formatMinor } from "../../base/money.ts";
-import { type FlowContext } from "./effects.ts";
-import { type Step } from "./flow.ts";
+import { type FlowContext, cancelTimer } from "./effects.ts";
+import { type Step, withEffects } from "./flow.ts";
 import { gradeOf } from "./preliminary-documents.ts";
 import { DELIVERY_PHASES } from "./preliminary-pump.ts";
 import type { Delivered, PreliminaryState as S } from "./preliminary-state.ts";
 import { settle } from "./preliminary-steps.ts";
+
+/** An amount a technician can charge at all, whatever the flow (the engine answers INPUT_INVALID otherwise). */
+export function validChargeAmount(amountMinor: number): boolean {
+  return Number.isSafeInteger(amountMinor) && amountMinor > 0;
+}
 
 /** Why the flow cannot be charged `amountMinor` by a technician; undefined = it can. */
 export function chargeRefusal(s: { readonly kind: string; readonly phase: string }, amountMinor: number): string | undefined {
@@ -25,14 +30,16 @@ export function chargeRefusal(s: { readonly kind: string; readonly phase: string
   if (p.delivered !== undefined || p.commitMinor !== undefined || p.commitSentAt !== undefined) return "its sale figures are known already: use retry";
   if (p.reservationLost) return "its reservation was cancelled under the pump: there is nothing to charge it from";
   if (p.invoiceRef === undefined) return "it has no reservation";
-  if (!Number.isSafeInteger(amountMinor) || amountMinor <= 0) return `the amount must be a positive number of minor units, got ${amountMinor}`;
+  if (!validChargeAmount(amountMinor)) return `the amount must be a positive number of minor units, got ${amountMinor}`;
   if (amountMinor > p.reserveMinor) return `${formatMinor(amountMinor)} ${p.currency} is above its reservation of ${formatMinor(p.reserveMinor)} ${p.currency}: charge at most the reservation and collect the rest another way`;
   if (gradeFor(p) === undefined) return `its grade is unknown (point ${p.point} sells ${p.grades.map((g) => g.id).join(", ")}), so the volume on the receipt cannot be worked out`;
   return undefined;
 }
 
+/** The grade the sale was of, with a price the volume can be worked out from. */
 function gradeFor(s: S) {
-  return gradeOf(s, s.gradeId) ?? (s.grades.length === 1 ? s.grades[0] : undefined);
+  const grade = gradeOf(s, s.gradeId) ?? (s.grades.length === 1 ? s.grades[0] : undefined);
+  return grade !== undefined && Number.isSafeInteger(grade.unitPriceMinor) && grade.unitPriceMinor > 0 ? grade : undefined;
 }
 
 /** Settles the parked flow at the technician's amount (chargeRefusal said yes). */
@@ -43,6 +50,19 @@ export function chargeByTechnician(s: S, amountMinor: number, ctx: FlowContext):
   const delivered: Delivered = { gradeId: grade.id, milli, amountMinor, unitPriceMinor: grade.unitPriceMinor };
   // A fresh window for the settlement's retries, as `retry` gives (the reads say if the reservation lapsed).
   const window = ctx.now + ctx.settings.retryMaxMs * 4;
-  const resumed: S = { ...s, parkedReason: undefined, parkedMessage: undefined, parkedFrom: undefined, attempts: 0, pumpOpen: false, chargedByTechnician: true, commitDeadline: Math.max(s.commitDeadline ?? window, window) };
-  return settle(resumed, delivered, ctx);
+  // The technician read the sale's final figure off the pump: it ended there, as an END says — the
+  // point is no longer guarded (pumpOpen, preliminary-pump.ts), its stop timer goes with it.
+  const resumed: S = {
+    ...s,
+    parkedReason: undefined,
+    parkedMessage: undefined,
+    parkedFrom: undefined,
+    attempts: 0,
+    pumpOpen: false,
+    secureArmed: false,
+    secureAttempts: undefined,
+    chargedByTechnician: true,
+    commitDeadline: Math.max(s.commitDeadline ?? window, window),
+  };
+  return withEffects(settle(resumed, delivered, ctx), cancelTimer("secure"));
 }
