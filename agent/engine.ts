@@ -281,7 +281,7 @@ class Engine implements PaymentEngine, RunnerHost {
   }
 
   resolveParked(flowId: string, action: ParkedAction, amountMinor?: number): Promise<void> {
-    return resolveParked({ flows: this.flows, ...(this.opts.dispenser ? { dispenser: this.opts.dispenser } : {}) }, flowId, action, amountMinor);
+    return resolveParked({ flows: this.flows, ctx: () => this.ctx(), ...(this.opts.dispenser ? { dispenser: this.opts.dispenser } : {}) }, flowId, action, amountMinor);
   }
 
   /** The engine API's alarm(): one no flow raised (the kiosk host: a release result that never came). */

@@ -10,7 +10,7 @@
 // committed, the reservation still the flow's), and never above the reservation.
 import { formatMinor } from "../../base/money.ts";
 import { type FlowContext, cancelTimer } from "./effects.ts";
-import { type Step, withEffects } from "./flow.ts";
+import { type Step, sentOut, withEffects } from "./flow.ts";
 import { gradeOf } from "./preliminary-documents.ts";
 import { DELIVERY_PHASES } from "./preliminary-pump.ts";
 import type { Delivered, PreliminaryState as S } from "./preliminary-state.ts";
@@ -21,8 +21,13 @@ export function validChargeAmount(amountMinor: number): boolean {
   return Number.isSafeInteger(amountMinor) && amountMinor > 0;
 }
 
-/** Why the flow cannot be charged `amountMinor` by a technician; undefined = it can. */
-export function chargeRefusal(s: { readonly kind: string; readonly phase: string }, amountMinor: number): string | undefined {
+/**
+ * Why the flow cannot be charged `amountMinor` by a technician; undefined = it can. With `ctx`, a
+ * reservation that has surely lapsed is refused too: the flow parks at the commit deadline, one
+ * safety margin before the lapse, and a charge after it would be answered as taken and then park
+ * again (reservation-lapsed) with nothing committed.
+ */
+export function chargeRefusal(s: { readonly kind: string; readonly phase: string }, amountMinor: number, ctx?: Pick<FlowContext, "now" | "settings">): string | undefined {
   if (s.kind !== "preliminary") return `it is a ${s.kind} flow: only a parked fuel or charging sale is charged this way`;
   const p = s as S;
   if (p.phase !== "parked") return `it is not parked (${p.phase})`;
@@ -32,8 +37,17 @@ export function chargeRefusal(s: { readonly kind: string; readonly phase: string
   if (p.invoiceRef === undefined) return "it has no reservation";
   if (!validChargeAmount(amountMinor)) return `the amount must be a positive number of minor units, got ${amountMinor}`;
   if (amountMinor > p.reserveMinor) return `${formatMinor(amountMinor)} ${p.currency} is above its reservation of ${formatMinor(p.reserveMinor)} ${p.currency}: charge at most the reservation and collect the rest another way`;
+  const lapsed = ctx === undefined ? undefined : surelyLapsedAt(p, ctx);
+  if (lapsed !== undefined && ctx!.now >= lapsed) return `its reservation lapsed (by ${new Date(lapsed).toISOString()}): nothing can be committed on it any more — collect the amount another way, then mark-settled`;
   if (gradeFor(p) === undefined) return `its grade is unknown (point ${p.point} sells ${p.grades.map((g) => g.id).join(", ")}), so the volume on the receipt cannot be worked out`;
   return undefined;
+}
+
+/** When the reservation has lapsed whenever Glase created the invoice (at most two call timeouts after it went out). */
+function surelyLapsedAt(s: S, ctx: Pick<FlowContext, "now" | "settings">): number | undefined {
+  const out = sentOut(s);
+  if (out === undefined) return undefined;
+  return out + (s.reservationTimeoutS ?? ctx.settings.commitReservationTimeoutS) * 1000 + 2 * ctx.settings.glaseCallTimeoutMs;
 }
 
 /** The grade the sale was of, with a price the volume can be worked out from. */

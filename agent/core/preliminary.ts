@@ -265,7 +265,7 @@ function onInput(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
       return recover(s, ctx);
     case "technician":
       // (The engine refuses a charge chargeRefusal names a reason for; one replayed from the journal is judged again.)
-      if (input.action === "charge") return chargeRefusal(s, input.amountMinor) === undefined ? chargeByTechnician(s, input.amountMinor, ctx) : same(s);
+      if (input.action === "charge") return chargeRefusal(s, input.amountMinor, ctx) === undefined ? chargeByTechnician(s, input.amountMinor, ctx) : same(s);
       return onTechnician(s, input.action, ctx);
     default:
       return assertNever(input, "input");

@@ -3,6 +3,7 @@
 // with the reason rather than silently ignored by the machine. What each action does is the flow's.
 import { AgentError } from "../../base/errors.ts";
 import type { DispenserController } from "../../contracts/dispenser.ts";
+import type { FlowContext } from "../core/effects.ts";
 import { validChargeAmount } from "../core/preliminary-charge.ts";
 import type { ParkedAction } from "../engine-api.ts";
 import { flowKind } from "../flows/kinds/registry.ts";
@@ -10,6 +11,8 @@ import type { FlowRegistry } from "./flow-registry.ts";
 
 export interface ParkedResolution {
   readonly flows: FlowRegistry;
+  /** The flows' context now (the charge's refusal reads the clock: a lapsed reservation). */
+  readonly ctx: () => FlowContext;
   readonly dispenser?: DispenserController;
 }
 
@@ -46,7 +49,7 @@ async function charge(host: ParkedResolution, flowId: string, amountMinor: numbe
   }
   const r = host.flows.get(flowId)!;
   const kind = flowKind(r.state);
-  const why = kind.chargeRefusal ? kind.chargeRefusal(r.state, amountMinor) : `a ${r.state.kind} flow is not charged this way`;
+  const why = kind.chargeRefusal ? kind.chargeRefusal(r.state, amountMinor, host.ctx()) : `a ${r.state.kind} flow is not charged this way`;
   if (why !== undefined) throw new AgentError("CONFLICT", `flow ${flowId} cannot be charged: ${why}`, { flowId, reason: why });
   await r.feed({ type: "technician", action: "charge", amountMinor });
   if (kind.chargedByTechnician?.(r.state) !== true) throw new AgentError("CONFLICT", `flow ${flowId} changed before the charge arrived (now ${r.state.phase}): nothing charged`, { flowId, phase: r.state.phase });

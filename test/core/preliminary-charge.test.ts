@@ -10,7 +10,7 @@ import { startPos } from "../../agent/core/pos.ts";
 import { chargeRefusal } from "../../agent/core/preliminary-charge.ts";
 import { startPreliminary, type PreliminaryState } from "../../agent/core/preliminary.ts";
 import { startRefund } from "../../agent/core/refund.ts";
-import { DOWN, Driver, OK, ctxAt } from "./helpers.ts";
+import { DOWN, Driver, OK, SETTINGS, ctxAt } from "./helpers.ts";
 
 const GRADES = [{ id: "95", name: "Blyfri 95", unit: "L" as const, unitPriceMinor: 1899, vatRatePercent: 25 }];
 const START = { flowId: "f1", point: 1, terminalId: "T1", currency: "SEK", stationName: "Station", unit: "L" as const, grades: GRADES, gradeId: "95", reserveMinor: 50000 };
@@ -144,6 +144,14 @@ describe("a charge is refused where the flow has figures of its own or nothing t
     }
     expect(d.state).toMatchObject({ phase: "parked", parkedFrom: "checking-sale", reservationLost: true });
     expect(chargeRefusal(d.state, 1234)).toBeDefined();
+    unchanged(d, charge(1234));
+  });
+
+  it("a reservation that has surely lapsed (the flow parked a safety margin before it)", () => {
+    const d = parkedUnreadable();
+    expect(chargeRefusal(d.state, 1234, ctxAt(d.now))).toBeUndefined();
+    d.advance(SETTINGS.commitSafetyMarginS * 1000 + 2 * SETTINGS.glaseCallTimeoutMs);
+    expect(chargeRefusal(d.state, 1234, ctxAt(d.now))).toBeDefined();
     unchanged(d, charge(1234));
   });
 
