@@ -18,9 +18,9 @@ import { closeStrictStation, openStrictStation } from "../flows/harness/strict-s
 import { TestStation } from "./test-station.ts";
 
 const exec = promisify(execFile);
-// The flow parks at the commit deadline, a margin (5 s) before the reservation lapses: the charge
-// must land within that margin, a CLI start included.
-const SETTINGS = { commitReservationTimeoutS: 12, commitSafetyMarginS: 5, deliveryStallMs: 400 };
+// The flow parks at the commit deadline, a margin (8 s) before the reservation lapses: the charge
+// must land within that margin, a CLI start (seconds on a loaded machine) included.
+const SETTINGS = { commitReservationTimeoutS: 20, commitSafetyMarginS: 8, deliveryStallMs: 400 };
 
 let dir: string, sim: RunningGlaseSimulator, station: Station, servers: SocketServers, admin: ControlClient;
 let pumps: InMemoryDispenser;
@@ -69,7 +69,7 @@ async function parkedUnreadable(): Promise<string> {
   pumps.liftNozzle(1, "95");
   pumps.deliver(1, 500);
   pumps.setLink(false);
-  await until("parked", () => flows().find((f) => f.flowId === flow.flowId && f.parked), 15_000);
+  await until("parked", () => flows().find((f) => f.flowId === flow.flowId && f.parked), 25_000);
   expect(invoices().map((i) => i.status)).toEqual(["RESERVED"]);
   return flow.flowId;
 }
@@ -97,7 +97,7 @@ it("a parked sale charged through ctl ends PAID at the amount; bad amounts are r
   expect((await station.engine.journalTail(200)).some((e) => e.flowId === flowId && e.input === "technician charge 1234")).toBe(true);
   // Charged once: a second charge is refused (its figures are known now).
   expect(await codeOf(admin.request("resolve", { flowId, action: "charge", amountMinor: 1234 }))).toBe("NOT_FOUND");
-}, 60_000);
+}, 90_000);
 
 it("ctl resolve FLOW charge without an amount, or with 0, is a usage error: nothing is sent", async () => {
   const flowId = await parkedUnreadable();
@@ -106,5 +106,6 @@ it("ctl resolve FLOW charge without an amount, or with 0, is a usage error: noth
     expect(r.code, args.join(" ")).toBe(2);
   }
   expect(flows().find((f) => f.flowId === flowId)?.parked).toBe(true);
-  expect(invoices().map((i) => i.status)).toEqual(["RESERVED"]);
-}, 60_000);
+  // Nothing was updated or committed (the reservation itself may lapse meanwhile: three CLI starts).
+  expect(invoices().map((i) => [i.totalMinor, i.paidMinor])).toEqual([[50000, undefined]]);
+}, 90_000);
