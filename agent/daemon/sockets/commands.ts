@@ -216,7 +216,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "resolve",
     role: "admin",
     summary:
-      "resolve a parked flow: mark-settled | retry | cancel; a fuel sale of unknown owner (PTS_OWNERSHIP_UNKNOWN): claim (ours: charged at the controller's figures) | disown (not ours: nothing charged); a fuel sale whose figures cannot be read (controller lost it, unreachable): charge amountMinor (read off the pump, at most the reservation)",
+      "resolve a parked flow: mark-settled | retry | cancel; a fuel sale of unknown owner (PTS_OWNERSHIP_UNKNOWN): claim (ours: charged at the controller's figures) | disown (not ours: nothing charged); a fuel sale whose figures cannot be read (controller lost it, unreachable): charge amountMinor (what the pump shows)",
     args: z
       .strictObject({ flowId: z.string().min(1), action: z.enum(["mark-settled", "retry", "cancel", "claim", "disown", "charge"]), amountMinor: z.number().int().positive().optional() })
       // Said here, before the engine: the amount belongs to a charge and to nothing else.
