@@ -46,8 +46,11 @@ export type FlowInput =
     }
   | { readonly type: "authorized"; readonly ok: boolean }
   | { readonly type: "stopped"; readonly ok: boolean }
-  /** Answer to a saleRecord query; failed = the controller could not be asked. */
-  | { readonly type: "sale"; readonly record: SaleInfo | null; readonly failed?: boolean }
+  /**
+   * Answer to a saleRecord query; failed = the controller could not be asked; lost = it never can
+   * be again (the controller no longer holds the sale: contracts/dispenser.ts SALE_LOST).
+   */
+  | { readonly type: "sale"; readonly record: SaleInfo | null; readonly failed?: boolean; readonly lost?: boolean }
   | { readonly type: "nozzle"; readonly up: boolean }
   | { readonly type: "progress"; readonly milli: number; readonly amountMinor: number }
   | {

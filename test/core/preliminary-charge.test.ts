@@ -178,3 +178,19 @@ describe("a charge is refused where the flow has figures of its own or nothing t
     expect(d.state).toMatchObject({ phase: "finished", outcome: "paid", commitMinor: 1234 });
   });
 });
+
+describe("a sale the controller lost parks at once: the technician has the reservation's time to charge it", () => {
+  it("a sale read rejected as lost (SALE_LOST) parks on the first answer, long before the commit deadline, and the charge then settles", () => {
+    const d = delivering();
+    d.fire("stall");
+    d.feed({ type: "stopped", ok: false });
+    d.runTimers(d.now + 600_000, () => d.has("saleRecord"));
+    const at = d.now;
+    d.feed({ type: "sale", record: null, failed: true, lost: true });
+    expect(d.state).toMatchObject({ phase: "parked", parkedReason: "dispenser-unreachable", parkedFrom: "checking-sale" });
+    expect(d.now).toBe(at);
+    expect(d.state.commitDeadline! - d.now).toBeGreaterThan(60_000);
+    d.feed(charge(1234));
+    expect(d.call()).toMatchObject({ op: "updateInvoice" });
+  });
+});
