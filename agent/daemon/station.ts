@@ -360,8 +360,8 @@ export class Station implements StationControl {
     return sale;
   }
 
-  resolveParked(flowId: string, action: ParkedAction): Promise<void> {
-    return this.engine.resolveParked(flowId, action);
+  resolveParked(flowId: string, action: ParkedAction, amountMinor?: number): Promise<void> {
+    return this.engine.resolveParked(flowId, action, amountMinor);
   }
 
   async injectScan(text: string): Promise<void> {

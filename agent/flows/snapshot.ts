@@ -84,7 +84,8 @@ function describeInput(input: unknown): string {
     case "timer":
       return `timer ${i.name}`;
     case "technician":
-      return `technician ${i.action}`;
+      // A charge's amount is the technician's figure: the journal keeps it with the action.
+      return i.action === "charge" ? `technician charge ${i.amountMinor}` : `technician ${i.action}`;
     case undefined:
       return "?";
     default:

@@ -27,7 +27,7 @@ export async function technicianVerdict(book: TransactionBook, flowId: string, v
   if (verdict === "not-ours" && r.disownedAt !== undefined) return;
   // Lost (the controller no longer knows it, or another sale took its number): nothing a claim could
   // charge — refused, never accepted and then charged nothing (review 14 final 3, S2).
-  if (r.lostAt !== undefined) throw new AgentError("CONFLICT", `flow ${flowId}: pump ${r.pump} transaction ${r.transaction} is lost on the controller (PTS_TRANSACTION_LOST): the agent cannot read it; read the sale off the pump and settle it by hand (ctl resolve ${flowId} mark-settled / cancel)`, { flowId, phase: r.phase });
+  if (r.lostAt !== undefined) throw new AgentError("CONFLICT", `flow ${flowId}: pump ${r.pump} transaction ${r.transaction} is lost on the controller (PTS_TRANSACTION_LOST): the agent cannot read it; read the sale off the pump and charge it (ctl resolve ${flowId} charge AMOUNT, at most the reservation), or settle it by hand (mark-settled / cancel)`, { flowId, phase: r.phase });
   if (r.phase !== "authorizing") {
     throw new AgentError("CONFLICT", `flow ${flowId}: pump ${r.pump} transaction ${r.transaction} is ${r.phase}${r.closedAt !== undefined ? " and closed" : ""}, not waiting for an ownership decision`, { flowId, phase: r.phase });
   }
