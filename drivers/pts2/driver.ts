@@ -283,6 +283,7 @@ export class Pts2Controller implements DispenserController {
       pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,
       resendStop: (r) => (stoppable(r, this.lastObs.get(r.pump)) ? this.followUps.sendStop(r.pump, false, [r]).catch(() => undefined) : Promise.resolve()),
+      pollEnd: (pump, t) => ((o) => (o?.kind === "end" && o.transaction === t ? o : undefined))(this.lastObs.get(pump)),
       ended: (r, figures) => this.followUps.noteEnded(r, figures),
     });
   }

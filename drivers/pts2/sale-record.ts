@@ -11,7 +11,7 @@
 import { AgentError } from "../../base/errors.ts";
 import type { DispenserEvent, PointStatus, SaleRecord } from "../../contracts/dispenser.ts";
 import { foreignFault, ownershipUnknown } from "./authorize.ts";
-import type { PumpObservation } from "./decode-status.ts";
+import type { Figures, PumpObservation } from "./decode-status.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
 import type { Logger } from "../../base/log.ts";
@@ -40,6 +40,8 @@ export interface SaleRecordDeps {
   pumpOffline(pump: number): boolean;
   gradeOfFuelGrade(ptsFuelGradeId: number): string | undefined;
   resendStop(r: TxRecord): Promise<void>;
+  /** The figures the last poll saw at this transaction's end, if the pump stands at it (review 14t, T2). */
+  pollEnd?(pump: number, transaction: number): Pick<Figures, "milli" | "amountMinor"> | undefined;
   /** Writes the end figures (once) and tells the flows. */
   ended(r: TxRecord, figures: EndedFigures): Promise<TxRecord>;
 }
@@ -186,6 +188,15 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
       };
     case "EndOfTransaction":
     case "Finished": {
+      // The read is the end since Q5 — but a read below what the poll's own end status showed for the
+      // same number is no settlement: either answer may be wrong, and the lower one bills fuel to
+      // nobody (review 14t, T2). Alarmed, an error the flow asks again; a person reads the pump.
+      const seen = deps.pollEnd?.(r.pump, r.transaction);
+      if (seen !== undefined && (info.milli < seen.milli || info.amountMinor < seen.amountMinor)) {
+        const message = `pump ${r.pump} transaction ${r.transaction}: the transaction read says ${info.milli} ml / ${info.amountMinor}, the pump's end status ${seen.milli} ml / ${seen.amountMinor}; not settled on the lower figures — read the pump`;
+        deps.fault({ type: "fault", point: r.point, code: "PTS_SALE_MISMATCH", transactionId: r.flowId, message });
+        throw new AgentError("DEVICE_PROTOCOL", message, { flowId, pump: r.pump, transaction: r.transaction, read: { milli: info.milli, amountMinor: info.amountMinor }, status: seen });
+      }
       const figures = endedFigures(
         r,
         {
