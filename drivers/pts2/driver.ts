@@ -26,7 +26,8 @@ import { OwnUser } from "./own-user.ts";
 import { PollLoop } from "./poll-loop.ts";
 import { ControllerNumbering, notHonouredMessage, notHonouredRefusal } from "./numbering.ts";
 import { technicianVerdict } from "./technician-verdict.ts";
-import { provenOurs, stoppable } from "./stop-gate.ts";
+import { stoppable } from "./stop-gate.ts";
+import { stopPump } from "./stop-point.ts";
 import type { Pts2Config } from "./config.ts";
 import { decodeFirmware } from "./decode-config.ts";
 import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
@@ -211,57 +212,20 @@ export class Pts2Controller implements DispenserController {
 
   async stop(point: PointId): Promise<void> {
     const pump = this.pumpOf(point);
-    // Only a sale of ours the pump is on (stop-gate.ts, review 5 R5-1): a parked sale of unknown
-    // owner, or the POS's sale filling after ours, is never stopped — resolved without a packet.
-    let open = this.openToStop(pump);
-    if (open.length === 0) return;
-    // Judged on the pump's status NOW (review 7, R7-3): a record not proven ours may be stopped only
-    // while the pump is idle, and the last poll may be one interval old — the POS's customer may have
-    // lifted since. A status that cannot be read fresh is not known (the gate's safe default).
-    let obs = this.lastObs.get(pump);
-    if (open.some((r) => !provenOurs(r))) {
-      const before = obs;
-      await this.pollOnce().catch(() => undefined);
-      obs = this.lastObs.get(pump);
-      if (obs === before) obs = undefined;
-      open = this.openToStop(pump);
-    }
-    // After a gap a reboot fits in, what waits under a record's number may be the POS's prepay (R13-3): read first.
-    for (const r of open) if (unprovenAfterGap(r, this.gap.unreachableAt)) await this.saleRecord(r.flowId).catch(() => undefined);
-    open = this.openToStop(pump);
-    const live = open.filter((r) => stoppable(r, obs) || this.revokeAnyWaiting(r, obs));
-    // The flow gave these sales up, stopped or not: a parked one's 0-ml end may then be closed (R7-1).
-    for (const r of open) if (!live.includes(r) && r.stopWantedAt === undefined) await this.book.update(r.flowId, (c) => (c.stopWantedAt === undefined ? { stopWantedAt: this.scheduler.now() } : {}));
-    if (live.length < open.length) this.log.warn("pts_stop_withheld", { pump, withheld: open.filter((r) => !live.includes(r)).map((r) => ({ flowId: r.flowId, transaction: r.transaction, phase: r.phase, parked: r.ownershipUnknownAt !== undefined })), status: obs?.kind });
-    if (live.length === 0) return;
-    for (const r of live) await this.book.update(r.flowId, (c) => ({ stopRequestedAt: c.stopRequestedAt ?? this.scheduler.now() }));
-    await this.followUps.sendStop(pump, false, live);
-    // Give the valve a moment: the flow reads the sale record next, which is final only once ended
-    // (a pump still filling past stopTimeoutMs is emergency-stopped by the poll).
-    const deadline = this.scheduler.now() + Math.min(this.config.stopTimeoutMs / 2, 2000);
-    while (live.length > 0 && !this.closed && this.scheduler.now() < deadline) {
-      const stillRunning = live.some((r) => this.book.byFlow(r.flowId)?.ended === undefined);
-      if (!stillRunning) break;
-      await new Promise<void>((r) => this.scheduler.setTimer(Math.min(100, this.config.pollIntervalMs), r));
-      await this.pollOnce().catch(() => undefined);
-    }
-  }
-
-  private openToStop(pump: number): TxRecord[] {
-    return this.book.openOn(pump).filter((r) => (r.phase === "authorized" || r.phase === "authorizing") && r.ended === undefined);
-  }
-
-  /**
-   * On a controller that numbers authorizations itself (review 7, R7-6) the number on an idle pump
-   * proves nothing: a waiting authorization under "another" number may be ours. Idle means nothing
-   * fills, so the stop only revokes it — but only for a record whose authorization may be the one
-   * waiting under a number it does not hold: one never answered (`authorizing`), or one confirmed
-   * under a number the controller did not know right at the answer (R9-2, `unknownAtAnswer`). A
-   * confirmed record holds the controller's own number: what waits under another is not its
-   * authorization — after a power cut lost it, the attendant POS's prepay (review 12, R12-2; FINAL-4).
-   */
-  private revokeAnyWaiting(r: TxRecord, obs: PumpObservation | undefined): boolean {
-    return obs?.kind === "idle" && this.numbering.notHonoured() !== undefined && (r.phase === "authorizing" || (r.phase === "authorized" && r.unknownAtAnswer === true));
+    await stopPump(pump, {
+      book: this.book,
+      scheduler: this.scheduler,
+      log: this.log,
+      numbering: this.numbering,
+      followUps: this.followUps,
+      stopTimeoutMs: this.config.stopTimeoutMs,
+      pollIntervalMs: this.config.pollIntervalMs,
+      lastObs: (p) => this.lastObs.get(p),
+      pollOnce: () => this.pollOnce(),
+      unreachableAt: () => this.gap.unreachableAt,
+      saleRecord: (flowId) => this.saleRecord(flowId),
+      closed: () => this.closed,
+    });
   }
 
   async display(point: PointId, text: string): Promise<void> {
@@ -296,7 +260,14 @@ export class Pts2Controller implements DispenserController {
   /** The flow finished with this transaction (paid, cancelled): close it on the controller. Idempotent. */
   async settled(transactionId: string): Promise<void> {
     const r = this.book.byFlow(transactionId);
-    if (!r || r.closedAt !== undefined) return;
+    if (!r) return;
+    // Lost on a "not found", our authorization may still run on the pump: the technician's cancel
+    // revokes or stops it while the pump shows its number (review 14t, T4); nothing to close.
+    if (r.lostNotFound === true && r.ended === undefined) {
+      if (r.settled !== true) await this.book.update(r.flowId, () => ({ settled: true }));
+      return this.stop(r.point).catch((err: unknown) => this.log.warn("pts_revoke_failed", { flowId: r.flowId, err }));
+    }
+    if (r.closedAt !== undefined) return;
     if (r.phase === "refused" || r.phase === "void") {
       await this.book.update(r.flowId, () => ({ settled: true, closedAt: this.scheduler.now() }));
       return;

@@ -92,7 +92,7 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     // Parked or claimed: the read-back SAW a sale under the number (unprovable) — "not found" now is
     // a loss, never an authorization that did not arrive (review 14 final 2, R3: resolved "void",
     // the flow cancelled our customer's 4 L as nothing delivered). Lost, for a person to settle.
-    throw await loseRecord(r, "the controller no longer knows the sale it showed under this number", deps, `the controller no longer knows pump ${r.pump} transaction ${r.transaction}, the sale it showed under our number (parked${r.claimedAt !== undefined ? ", claimed by a technician" : ""}; a reboot that lost its records?); the sale cannot be read — read it off the pump and settle it by hand`);
+    throw await loseRecord(r, "the controller no longer knows the sale it showed under this number", deps, `the controller no longer knows pump ${r.pump} transaction ${r.transaction}, the sale it showed under our number (parked${r.claimedAt !== undefined ? ", claimed by a technician" : ""}; a reboot that lost its records?); the sale cannot be read — read it off the pump and settle it by hand`, true);
   }
   if (info === undefined) {
     // An unanswered PumpAuthorize that never arrived: "void", and stopped should it ever show up.
@@ -102,7 +102,7 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     // Lost for good, closed in our book in the same write as the alarm (review 14 Q6): the number is
     // never this sale's again — the POS's next sale under it was billed to our customer. Not when the
     // controller did not know the number right at its answer (R9-2): the sale may still show up.
-    if (r.unknownAtAnswer !== true) throw await loseRecord(r, "the controller no longer knows the transaction", deps, message);
+    if (r.unknownAtAnswer !== true) throw await loseRecord(r, "the controller no longer knows the transaction", deps, message, true);
     deps.fault({ type: "fault", point: r.point, code: "PTS_TRANSACTION_LOST", transactionId: r.flowId, message });
     throw new AgentError("DEVICE_PROTOCOL", `controller has no transaction ${r.transaction} on pump ${r.pump} although it confirmed it`, { flowId, pump: r.pump, transaction: r.transaction });
   }

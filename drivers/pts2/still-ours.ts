@@ -62,12 +62,14 @@ export function lostError(r: TxRecord): AgentError {
 }
 
 /** Closes the record as lost (once: the alarm with the write that closes it) and returns the error to throw. */
-export async function loseRecord(r: TxRecord, why: string, deps: StillOursDeps, message?: string): Promise<AgentError> {
+// `notFound`: the controller answered "not found", no other sale holds the number — closed all the
+// same (Q6: the number is never this sale's again), but still stoppable while the pump shows it (T4).
+export async function loseRecord(r: TxRecord, why: string, deps: StillOursDeps, message?: string, notFound = false): Promise<AgentError> {
   const now = deps.now();
   let first = false;
-  const rec = await deps.book.update(r.flowId, (c) => (c.lostAt === undefined && c.closedAt === undefined && c.ended === undefined ? ((first = true), { lostAt: now, closedAt: now }) : {}));
+  const rec = await deps.book.update(r.flowId, (c) => (c.lostAt === undefined && c.closedAt === undefined && c.ended === undefined ? ((first = true), { lostAt: now, closedAt: now, ...(notFound ? { lostNotFound: true } : {}) }) : {}));
   if (first) {
-    deps.logger.warn("pts_transaction_replaced", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why, next: "PTS_TRANSACTION_LOST: not settled, not stopped; a person settles the sale" });
+    deps.logger.warn("pts_transaction_replaced", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why, next: `PTS_TRANSACTION_LOST: not settled, ${notFound ? "stopped only while the pump shows its number" : "not stopped"}; a person settles the sale` });
     deps.fault({
       type: "fault",
       point: r.point,

@@ -110,6 +110,12 @@ export interface TxRecord {
    */
   readonly lostAt?: number;
   /**
+   * Lost on a "not found" (the controller no longer knows the number), not on another sale under
+   * it: our authorization may still be live on the pump, so the record stays stoppable while the
+   * pump shows its number (stop-gate.ts lostButLive; review 14t, T4).
+   */
+  readonly lostNotFound?: boolean;
+  /**
    * A void/refused number seen live on the pump, read back (ownership.ts): "ours" = our late
    * authorization (stopped, closed, PTS_UNOWNED_DELIVERY); else someone else's or unprovable —
    * never stopped or closed by us, the record closed in our book.
