@@ -38,7 +38,7 @@ import { TxFollowUps } from "./tx-follow-ups.ts";
 import { INITIAL_VIEW, type PumpView, observePump } from "./pump-tracker.ts";
 import { pointStatusOf, saleRecordOf } from "./sale-record.ts";
 import { ReachGap } from "./reach-gap.ts";
-import { unprovenAfterGap } from "./still-ours.ts";
+import { unconfirmedSince, unprovenAfterGap } from "./still-ours.ts";
 import { type TxRecord, TransactionBook } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
 
@@ -79,6 +79,12 @@ export class Pts2Controller implements DispenserController {
   private closed = false;
   /** The last time a request could not reach the controller at all (kept across restarts, R14-3). */
   private readonly gap: ReachGap;
+  /**
+   * The last request that failed in any way (indefinite ones too: a reset mid-request, a booting
+   * controller's 5xx) or the agent's start — a reboot may hide behind each, with no gap recorded
+   * (review 14t, T3). Memory only: a restart is itself such a moment.
+   */
+  private doubtAt = -Infinity;
   private counters = { polls: 0, badStatuses: 0 };
 
   constructor(
@@ -106,6 +112,7 @@ export class Pts2Controller implements DispenserController {
       // Not reached at all (refused, unreachable, no connection in time; not a refused login): the
       // controller may have been rebooting — a gap a lost record fits in (user-check.ts, FINAL-3).
       onFailure: (err) => {
+        if (err.kind !== "auth") this.doubtAt = this.scheduler.now();
         if (!err.indefinite && err.kind !== "auth") this.gap.unreachable();
       },
     });
@@ -121,6 +128,7 @@ export class Pts2Controller implements DispenserController {
     await this.ownUser.load();
     await this.numbering.load();
     await this.gap.load();
+    this.doubtAt = this.scheduler.now();
     const flagged = this.numbering.notHonoured();
     if (flagged) this.log.warn("pts_numbers_not_honoured", { ...flagged, next: "no authorization until numbersHonouredSince is set" });
     this.loop.start();
@@ -223,6 +231,7 @@ export class Pts2Controller implements DispenserController {
       lastObs: (p) => this.lastObs.get(p),
       pollOnce: () => this.pollOnce(),
       unreachableAt: () => this.gap.unreachableAt,
+      unconfirmed: (r) => unconfirmedSince(r, this.doubtAt),
       saleRecord: (flowId) => this.saleRecord(flowId),
       closed: () => this.closed,
     });
@@ -243,6 +252,7 @@ export class Pts2Controller implements DispenserController {
       logger: this.log,
       numbering: this.numbering,
       unreachableSince: this.gap.since,
+      doubtSince: (at) => this.doubtAt > at,
       fault: (e) => this.raiseOnce(e),
       pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,
@@ -332,6 +342,7 @@ export class Pts2Controller implements DispenserController {
       closeUnsettledAfterMs: this.config.closeUnsettledAfterMs,
       units: this.units,
       unproven: (r) => unprovenAfterGap(r, this.gap.unreachableAt),
+      unconfirmed: (r) => unconfirmedSince(r, this.doubtAt),
     });
     this.views.set(pump, step.view);
     for (const e of step.events) this.emit(e);

@@ -35,6 +35,8 @@ export interface SaleRecordDeps {
   readonly numbering?: ControllerNumbering;
   /** Whether the controller could not be reached at all at or after `at` (user-check.ts, FINAL-3). */
   readonly unreachableSince?: (at: number) => boolean;
+  /** Whether a request failed (maybe meeting a reboot) after `at` (still-ours.ts unconfirmedSince, T3). */
+  readonly doubtSince?: (at: number) => boolean;
   /** Raises an alarm (a fault event). */
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
   pumpOffline(pump: number): boolean;
@@ -66,6 +68,9 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade, deps.units);
   if (r.lostAt !== undefined) throw lostError(r); // another sale holds its number (still-ours.ts): alarmed once
 
+  // The proof's time is when the read was asked, not after the awaits (review 14t, L1): a failure
+  // landing between the answer and the write must count as after it, never be forgiven.
+  const askedAt = deps.now();
   const info = await readTransaction(r, deps.exchange, deps.units);
   // Decided on the record as it is now (another read may have resolved it meanwhile), atomically.
   const resolve = (phase: "authorized" | "void") => deps.book.update(flowId, (c) => (c.phase === "authorizing" ? { phase } : {}));
@@ -144,7 +149,12 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     // review 13 — losing it would leave our customer's own fill unpaid after a mere refused
     // connection (review 14, R14-1); the POS reusing the number stays a residual of such firmware.
     if (still.verdict === "unproven") deps.logger.warn("pts_transaction_unprovable_after_gap", { flowId, pump: r.pump, transaction: r.transaction, why: still.why, next: "taken as ours: nothing contradicts it" });
-    if (gap) r = await deps.book.update(flowId, () => ({ provenAt: deps.now() }));
+    if (gap) r = await deps.book.update(flowId, () => ({ provenAt: askedAt }));
+    // Its own UserId read again after a request that may have met a reboot: its fill is its progress
+    // and its stop ours to send again (review 14t, T3; pump-tracker.ts, stop-point.ts).
+    if (info.userId !== undefined && info.userId === r.readBackUserId && deps.doubtSince?.(r.userConfirmedAt ?? r.at) === true) {
+      r = await deps.book.update(flowId, (c) => ({ userConfirmedAt: Math.max(c.userConfirmedAt ?? -Infinity, askedAt) }));
+    }
   }
   if (r.phase === "authorized" && r.confirmed === true) {
     const parked = await noteConfirmedUser(r, info, deps).catch((err: unknown) => (deps.logger.warn("pts_user_check_failed", { flowId, err }), false));

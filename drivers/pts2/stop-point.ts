@@ -24,6 +24,8 @@ export interface StopPointDeps {
   lastObs(pump: number): PumpObservation | undefined;
   pollOnce(): Promise<void>;
   unreachableAt(): number;
+  /** Its read-back UserId not confirmed since a request that may have met a reboot (T3). */
+  unconfirmed(r: TxRecord): boolean;
   saleRecord(flowId: string): Promise<unknown>;
   closed(): boolean;
 }
@@ -62,9 +64,15 @@ export async function stopPump(pump: number, deps: StopPointDeps): Promise<void>
     open = openToStop(book, pump);
   }
   // After a gap a reboot fits in, what waits under a record's number may be the POS's prepay (R13-3): read first.
-  for (const r of open) if (unprovenAfterGap(r, deps.unreachableAt())) await deps.saleRecord(r.flowId).catch(() => undefined);
+  // After a request that may have met a reboot (no gap recorded), a sale with a read-back UserId is
+  // read too (review 14t, T3: our PumpStop cut the POS's customer filling under our lost number).
+  for (const r of open) if (unprovenAfterGap(r, deps.unreachableAt()) || deps.unconfirmed(r)) await deps.saleRecord(r.flowId).catch(() => undefined);
   open = openToStop(book, pump);
-  const live = open.filter((r) => stoppable(r, obs) || revokeAnyWaiting(r, obs, deps.numbering));
+  // Still not confirmed (the read failed): no PumpStop while anything may be filling — it may be the
+  // POS's customer; our own fill is bounded by the dose PumpAuthorize set to the reserved limit
+  // (docs/pts2.md, "Hidden reboots"). Idle, the stop only revokes a waiting authorization.
+  const doubted = (r: TxRecord) => deps.unconfirmed(r) && obs?.kind !== "idle";
+  const live = open.filter((r) => (stoppable(r, obs) && !doubted(r)) || revokeAnyWaiting(r, obs, deps.numbering));
   // The flow gave these sales up, stopped or not: a parked one's 0-ml end may then be closed (R7-1).
   for (const r of open) if (!live.includes(r) && r.stopWantedAt === undefined) await book.update(r.flowId, (c) => (c.stopWantedAt === undefined ? { stopWantedAt: deps.scheduler.now() } : {}));
   if (live.length < open.length) deps.log.warn("pts_stop_withheld", { pump, withheld: open.filter((r) => !live.includes(r)).map((r) => ({ flowId: r.flowId, transaction: r.transaction, phase: r.phase, parked: r.ownershipUnknownAt !== undefined })), status: obs?.kind });
