@@ -112,7 +112,7 @@ export interface TxRecord {
   /**
    * The controller holds another sale under its number, or one not provably ours after a gap a
    * reboot fits in (review 13 R13-3): PTS_TRANSACTION_LOST once, closed in our book in the same
-   * write — never settled, never stopped; the flow's reads stay an error (it parks for a person).
+   * write — never settled, never stopped (but see `lostNotFound`); the flow's reads stay an error (it parks for a person).
    */
   readonly lostAt?: number;
   /**
