@@ -21,7 +21,7 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
     action: "check the pump's valve and the controller's pump protocol settings before selling on it again; then `ctl ack ID`",
   },
   PTS_SALE_MISMATCH: {
-    meaning: "a sale ran (or ended) at another price, grade or nozzle than authorized; the flow stopped the pump and charged the lower of the controller's amount and the volume at the authorized price (the message has both)",
+    meaning: "a sale ran (or ended) at another price, grade or nozzle than authorized; the flow stopped the pump and charged the lower of the controller's amount and the volume at the authorized price (the message has both) — or the transaction read at a sale's end shows less than the pump's own end status under the same number: then nothing is settled, the flow's reads stay an error until a person decides (review 14t, T2)",
     action: "compare with the pump's display and the controller's transaction; collect or refund any difference (`ctl refund`); fix the controller's price/nozzle configuration; then `ctl ack ID`",
   },
   PTS_FOREIGN_TRANSACTION: {
@@ -33,7 +33,7 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
     action: "collect from the customer if still there, else record a drive-off for that pump and transaction; then `ctl ack ID`",
   },
   PTS_TRANSACTION_LOST: {
-    meaning: "the controller no longer knows a transaction it confirmed (a reboot that lost or renumbered its records), or its number now holds a sale that is not provably ours (another UserId — after a reboot the attendant's POS took the number — or, after the controller was unreachable, none to compare): the sale cannot be read, the other sale is neither charged to the flow nor touched; the flow parks at its commit deadline",
+    meaning: "the controller no longer knows a transaction it confirmed (a reboot that lost or renumbered its records), or its number now holds a sale that is not provably ours (another UserId — after a reboot the attendant's POS took the number — or, after the controller was unreachable, none to compare): the sale cannot be read, the other sale is neither charged to the flow nor touched; the flow parks at its commit deadline. Lost on a plain \"not found\" (no other sale named), the flow's stop and a technician's cancel still stop the pump while it shows the lost number (review 14t, T4)",
     action: "once the controller has finished its restart, `ctl resolve FLOW retry` reads the sale again and settles it at the controller's figures if the controller knows it again; if it never does, read the sale off the pump's display/totals, collect it by hand, then `ctl resolve FLOW mark-settled` (releases the reservation; docs/technician.md); check the controller's memory/firmware; then `ctl ack ID`",
   },
   PTS_OWNERSHIP_UNKNOWN: {
