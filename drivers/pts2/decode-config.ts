@@ -88,10 +88,19 @@ const STATES: Readonly<Record<string, PtsTransactionState>> = {
   "Not found": "NotFound",
 };
 
+/** States whose figures are the sale's: never defaulted. */
+const RAN: ReadonlySet<PtsTransactionState> = new Set(["Filling", "EndOfTransaction", "Finished"]);
+
 export function decodeTransactionInformation(data: Readonly<Record<string, unknown>>, units: WireUnits = CENTS): TransactionInfo {
   const state = typeof data.State === "string" ? STATES[data.State] : undefined;
   if (state === undefined) throw new AgentError("DEVICE_PROTOCOL", `PumpTransactionInformation.State ${JSON.stringify(data.State)} is not a transaction state`, { state: data.State });
   const has = (k: string) => data[k] !== undefined && data[k] !== null;
+  // A sale that has run (filling, ended) without its Volume or Amount is not a readable answer: read
+  // as 0 it was billed 0 ml and its invoice cancelled as nothing delivered (review 14t, T2). An error
+  // the caller asks again — the 0 tolerance is only for a sale that has not started.
+  if (RAN.has(state)) {
+    for (const k of ["Volume", "Amount"]) if (!has(k)) throw new AgentError("DEVICE_PROTOCOL", `PumpTransactionInformation in state ${state} has no ${k}`, { state, field: k, pump: data.Pump, transaction: data.Transaction });
+  }
   return {
     pump: intOf(data.Pump, "PumpTransactionInformation.Pump"),
     transaction: intOf(data.Transaction, "PumpTransactionInformation.Transaction"),

@@ -26,7 +26,8 @@ import { OwnUser } from "./own-user.ts";
 import { PollLoop } from "./poll-loop.ts";
 import { ControllerNumbering, notHonouredMessage, notHonouredRefusal } from "./numbering.ts";
 import { technicianVerdict } from "./technician-verdict.ts";
-import { provenOurs, stoppable } from "./stop-gate.ts";
+import { stoppable } from "./stop-gate.ts";
+import { stopPump } from "./stop-point.ts";
 import type { Pts2Config } from "./config.ts";
 import { decodeFirmware } from "./decode-config.ts";
 import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
@@ -37,7 +38,7 @@ import { TxFollowUps } from "./tx-follow-ups.ts";
 import { INITIAL_VIEW, type PumpView, observePump } from "./pump-tracker.ts";
 import { pointStatusOf, saleRecordOf } from "./sale-record.ts";
 import { ReachGap } from "./reach-gap.ts";
-import { unprovenAfterGap } from "./still-ours.ts";
+import { unconfirmedSince, unprovenAfterGap } from "./still-ours.ts";
 import { type TxRecord, TransactionBook } from "./transactions.ts";
 import type { WireUnits } from "./units.ts";
 
@@ -78,6 +79,12 @@ export class Pts2Controller implements DispenserController {
   private closed = false;
   /** The last time a request could not reach the controller at all (kept across restarts, R14-3). */
   private readonly gap: ReachGap;
+  /**
+   * The last request that failed in any way (indefinite ones too: a reset mid-request, a booting
+   * controller's 5xx) or the agent's start — a reboot may hide behind each, with no gap recorded
+   * (review 14t, T3). Memory only: a restart is itself such a moment.
+   */
+  private doubtAt = -Infinity;
   private counters = { polls: 0, badStatuses: 0 };
 
   constructor(
@@ -105,6 +112,7 @@ export class Pts2Controller implements DispenserController {
       // Not reached at all (refused, unreachable, no connection in time; not a refused login): the
       // controller may have been rebooting — a gap a lost record fits in (user-check.ts, FINAL-3).
       onFailure: (err) => {
+        if (err.kind !== "auth") this.doubtAt = this.scheduler.now();
         if (!err.indefinite && err.kind !== "auth") this.gap.unreachable();
       },
     });
@@ -120,6 +128,7 @@ export class Pts2Controller implements DispenserController {
     await this.ownUser.load();
     await this.numbering.load();
     await this.gap.load();
+    this.doubtAt = this.scheduler.now();
     const flagged = this.numbering.notHonoured();
     if (flagged) this.log.warn("pts_numbers_not_honoured", { ...flagged, next: "no authorization until numbersHonouredSince is set" });
     this.loop.start();
@@ -211,57 +220,21 @@ export class Pts2Controller implements DispenserController {
 
   async stop(point: PointId): Promise<void> {
     const pump = this.pumpOf(point);
-    // Only a sale of ours the pump is on (stop-gate.ts, review 5 R5-1): a parked sale of unknown
-    // owner, or the POS's sale filling after ours, is never stopped — resolved without a packet.
-    let open = this.openToStop(pump);
-    if (open.length === 0) return;
-    // Judged on the pump's status NOW (review 7, R7-3): a record not proven ours may be stopped only
-    // while the pump is idle, and the last poll may be one interval old — the POS's customer may have
-    // lifted since. A status that cannot be read fresh is not known (the gate's safe default).
-    let obs = this.lastObs.get(pump);
-    if (open.some((r) => !provenOurs(r))) {
-      const before = obs;
-      await this.pollOnce().catch(() => undefined);
-      obs = this.lastObs.get(pump);
-      if (obs === before) obs = undefined;
-      open = this.openToStop(pump);
-    }
-    // After a gap a reboot fits in, what waits under a record's number may be the POS's prepay (R13-3): read first.
-    for (const r of open) if (unprovenAfterGap(r, this.gap.unreachableAt)) await this.saleRecord(r.flowId).catch(() => undefined);
-    open = this.openToStop(pump);
-    const live = open.filter((r) => stoppable(r, obs) || this.revokeAnyWaiting(r, obs));
-    // The flow gave these sales up, stopped or not: a parked one's 0-ml end may then be closed (R7-1).
-    for (const r of open) if (!live.includes(r) && r.stopWantedAt === undefined) await this.book.update(r.flowId, (c) => (c.stopWantedAt === undefined ? { stopWantedAt: this.scheduler.now() } : {}));
-    if (live.length < open.length) this.log.warn("pts_stop_withheld", { pump, withheld: open.filter((r) => !live.includes(r)).map((r) => ({ flowId: r.flowId, transaction: r.transaction, phase: r.phase, parked: r.ownershipUnknownAt !== undefined })), status: obs?.kind });
-    if (live.length === 0) return;
-    for (const r of live) await this.book.update(r.flowId, (c) => ({ stopRequestedAt: c.stopRequestedAt ?? this.scheduler.now() }));
-    await this.followUps.sendStop(pump, false, live);
-    // Give the valve a moment: the flow reads the sale record next, which is final only once ended
-    // (a pump still filling past stopTimeoutMs is emergency-stopped by the poll).
-    const deadline = this.scheduler.now() + Math.min(this.config.stopTimeoutMs / 2, 2000);
-    while (live.length > 0 && !this.closed && this.scheduler.now() < deadline) {
-      const stillRunning = live.some((r) => this.book.byFlow(r.flowId)?.ended === undefined);
-      if (!stillRunning) break;
-      await new Promise<void>((r) => this.scheduler.setTimer(Math.min(100, this.config.pollIntervalMs), r));
-      await this.pollOnce().catch(() => undefined);
-    }
-  }
-
-  private openToStop(pump: number): TxRecord[] {
-    return this.book.openOn(pump).filter((r) => (r.phase === "authorized" || r.phase === "authorizing") && r.ended === undefined);
-  }
-
-  /**
-   * On a controller that numbers authorizations itself (review 7, R7-6) the number on an idle pump
-   * proves nothing: a waiting authorization under "another" number may be ours. Idle means nothing
-   * fills, so the stop only revokes it — but only for a record whose authorization may be the one
-   * waiting under a number it does not hold: one never answered (`authorizing`), or one confirmed
-   * under a number the controller did not know right at the answer (R9-2, `unknownAtAnswer`). A
-   * confirmed record holds the controller's own number: what waits under another is not its
-   * authorization — after a power cut lost it, the attendant POS's prepay (review 12, R12-2; FINAL-4).
-   */
-  private revokeAnyWaiting(r: TxRecord, obs: PumpObservation | undefined): boolean {
-    return obs?.kind === "idle" && this.numbering.notHonoured() !== undefined && (r.phase === "authorizing" || (r.phase === "authorized" && r.unknownAtAnswer === true));
+    await stopPump(pump, {
+      book: this.book,
+      scheduler: this.scheduler,
+      log: this.log,
+      numbering: this.numbering,
+      followUps: this.followUps,
+      stopTimeoutMs: this.config.stopTimeoutMs,
+      pollIntervalMs: this.config.pollIntervalMs,
+      lastObs: (p) => this.lastObs.get(p),
+      pollOnce: () => this.pollOnce(),
+      unreachableAt: () => this.gap.unreachableAt,
+      unconfirmed: (r) => unconfirmedSince(r, this.doubtAt),
+      saleRecord: (flowId) => this.saleRecord(flowId),
+      closed: () => this.closed,
+    });
   }
 
   async display(point: PointId, text: string): Promise<void> {
@@ -279,10 +252,12 @@ export class Pts2Controller implements DispenserController {
       logger: this.log,
       numbering: this.numbering,
       unreachableSince: this.gap.since,
+      doubtSince: (at) => this.doubtAt > at,
       fault: (e) => this.raiseOnce(e),
       pumpOffline: (pump) => this.lastObs.get(pump)?.kind === "offline",
       gradeOfFuelGrade: (id) => this.catalog.ofFuelGrade(id)?.id,
       resendStop: (r) => (stoppable(r, this.lastObs.get(r.pump)) ? this.followUps.sendStop(r.pump, false, [r]).catch(() => undefined) : Promise.resolve()),
+      pollEnd: (pump, t) => ((o) => (o?.kind === "end" && o.transaction === t ? o : undefined))(this.lastObs.get(pump)),
       ended: (r, figures) => this.followUps.noteEnded(r, figures),
     });
   }
@@ -295,7 +270,14 @@ export class Pts2Controller implements DispenserController {
   /** The flow finished with this transaction (paid, cancelled): close it on the controller. Idempotent. */
   async settled(transactionId: string): Promise<void> {
     const r = this.book.byFlow(transactionId);
-    if (!r || r.closedAt !== undefined) return;
+    if (!r) return;
+    // Lost on a "not found", our authorization may still run on the pump: the technician's cancel
+    // revokes or stops it while the pump shows its number (review 14t, T4); nothing to close.
+    if (r.lostNotFound === true && r.ended === undefined) {
+      if (r.settled !== true) await this.book.update(r.flowId, () => ({ settled: true }));
+      return this.stop(r.point).catch((err: unknown) => this.log.warn("pts_revoke_failed", { flowId: r.flowId, err }));
+    }
+    if (r.closedAt !== undefined) return;
     if (r.phase === "refused" || r.phase === "void") {
       await this.book.update(r.flowId, () => ({ settled: true, closedAt: this.scheduler.now() }));
       return;
@@ -360,6 +342,7 @@ export class Pts2Controller implements DispenserController {
       closeUnsettledAfterMs: this.config.closeUnsettledAfterMs,
       units: this.units,
       unproven: (r) => unprovenAfterGap(r, this.gap.unreachableAt),
+      unconfirmed: (r) => unconfirmedSince(r, this.doubtAt),
     });
     this.views.set(pump, step.view);
     for (const e of step.events) this.emit(e);

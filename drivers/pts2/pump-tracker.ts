@@ -79,6 +79,8 @@ export interface TrackerContext {
    * no UserId, so its sale under the number is read first, never reported or stopped on the number alone.
    */
   unproven?(r: TxRecord): boolean;
+  /** Its read-back UserId not confirmed since a request that may have met a reboot (still-ours.ts unconfirmedSince, T3). */
+  unconfirmed?(r: TxRecord): boolean;
 }
 
 export interface TrackerStep {
@@ -174,7 +176,11 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     // Only the report waits: a stop the flow asked for is followed up and escalated all the same
     // (review 11, R11-2: the early return here skipped PumpEmergencyStop while the read kept failing).
     // After a gap a reboot fits in, the number alone is not our sale (review 13, R13-3): read first.
-    if (r.userCheckPending === true || ctx.unproven?.(r) === true) actions.push({ type: "read", record: r });
+    // And a sale whose UserId was read back is read again after any request that may have met a
+    // reboot (review 14t, T3: a reset mid-poll records no gap, and the POS's fill under our lost number
+    // was our progress): one read confirms it; until then neither progress nor a re-stop (below).
+    const doubted = r.userCheckPending !== true && ctx.unconfirmed?.(r) === true;
+    if (r.userCheckPending === true || ctx.unproven?.(r) === true || doubted) actions.push({ type: "read", record: r });
     else {
       // Judged once fuel runs: the first status of a fill may not carry its price and grade yet.
       const why = obs.milli > 0 ? mismatchOf(r, obs) : undefined;
@@ -188,7 +194,7 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
         next = { ...next, reported: { transaction: obs.transaction, milli: obs.milli, amountMinor: obs.amountMinor } };
       }
     }
-    if (r.stopRequestedAt !== undefined) {
+    if (r.stopRequestedAt !== undefined && !doubted) {
       const confirmed = ctx.stopConfirmedAt(r.transaction);
       if (confirmed !== undefined && ctx.now - confirmed >= ctx.stopTimeoutMs && view.emergencyStopped !== r.transaction) {
         actions.push({ type: "stop", record: r, emergency: true, why: `still filling ${ctx.now - confirmed} ms after PumpStop` });

@@ -11,7 +11,7 @@
 import { AgentError } from "../../base/errors.ts";
 import type { DispenserEvent, PointStatus, SaleRecord } from "../../contracts/dispenser.ts";
 import { foreignFault, ownershipUnknown } from "./authorize.ts";
-import type { PumpObservation } from "./decode-status.ts";
+import type { Figures, PumpObservation } from "./decode-status.ts";
 import type { PacketExchange } from "./exchange.ts";
 import type { OwnUser } from "./own-user.ts";
 import type { Logger } from "../../base/log.ts";
@@ -35,11 +35,15 @@ export interface SaleRecordDeps {
   readonly numbering?: ControllerNumbering;
   /** Whether the controller could not be reached at all at or after `at` (user-check.ts, FINAL-3). */
   readonly unreachableSince?: (at: number) => boolean;
+  /** Whether a request failed (maybe meeting a reboot) after `at` (still-ours.ts unconfirmedSince, T3). */
+  readonly doubtSince?: (at: number) => boolean;
   /** Raises an alarm (a fault event). */
   fault(e: Extract<DispenserEvent, { type: "fault" }>): void;
   pumpOffline(pump: number): boolean;
   gradeOfFuelGrade(ptsFuelGradeId: number): string | undefined;
   resendStop(r: TxRecord): Promise<void>;
+  /** The figures the last poll saw at this transaction's end, if the pump stands at it (review 14t, T2). */
+  pollEnd?(pump: number, transaction: number): Pick<Figures, "milli" | "amountMinor"> | undefined;
   /** Writes the end figures (once) and tells the flows. */
   ended(r: TxRecord, figures: EndedFigures): Promise<TxRecord>;
 }
@@ -64,6 +68,9 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   if (r.ended) return finished(r, r.ended, deps.gradeOfFuelGrade, deps.units);
   if (r.lostAt !== undefined) throw lostError(r); // another sale holds its number (still-ours.ts): alarmed once
 
+  // The proof's time is when the read was asked, not after the awaits (review 14t, L1): a failure
+  // landing between the answer and the write must count as after it, never be forgiven.
+  const askedAt = deps.now();
   const info = await readTransaction(r, deps.exchange, deps.units);
   // Decided on the record as it is now (another read may have resolved it meanwhile), atomically.
   const resolve = (phase: "authorized" | "void") => deps.book.update(flowId, (c) => (c.phase === "authorizing" ? { phase } : {}));
@@ -90,7 +97,7 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     // Parked or claimed: the read-back SAW a sale under the number (unprovable) — "not found" now is
     // a loss, never an authorization that did not arrive (review 14 final 2, R3: resolved "void",
     // the flow cancelled our customer's 4 L as nothing delivered). Lost, for a person to settle.
-    throw await loseRecord(r, "the controller no longer knows the sale it showed under this number", deps, `the controller no longer knows pump ${r.pump} transaction ${r.transaction}, the sale it showed under our number (parked${r.claimedAt !== undefined ? ", claimed by a technician" : ""}; a reboot that lost its records?); the sale cannot be read — read it off the pump and settle it by hand`);
+    throw await loseRecord(r, "the controller no longer knows the sale it showed under this number", deps, `the controller no longer knows pump ${r.pump} transaction ${r.transaction}, the sale it showed under our number (parked${r.claimedAt !== undefined ? ", claimed by a technician" : ""}; a reboot that lost its records?); the sale cannot be read — read it off the pump and settle it by hand`, true);
   }
   if (info === undefined) {
     // An unanswered PumpAuthorize that never arrived: "void", and stopped should it ever show up.
@@ -100,7 +107,7 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     // Lost for good, closed in our book in the same write as the alarm (review 14 Q6): the number is
     // never this sale's again — the POS's next sale under it was billed to our customer. Not when the
     // controller did not know the number right at its answer (R9-2): the sale may still show up.
-    if (r.unknownAtAnswer !== true) throw await loseRecord(r, "the controller no longer knows the transaction", deps, message);
+    if (r.unknownAtAnswer !== true) throw await loseRecord(r, "the controller no longer knows the transaction", deps, message, true);
     deps.fault({ type: "fault", point: r.point, code: "PTS_TRANSACTION_LOST", transactionId: r.flowId, message });
     throw new AgentError("DEVICE_PROTOCOL", `controller has no transaction ${r.transaction} on pump ${r.pump} although it confirmed it`, { flowId, pump: r.pump, transaction: r.transaction });
   }
@@ -142,7 +149,12 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
     // review 13 — losing it would leave our customer's own fill unpaid after a mere refused
     // connection (review 14, R14-1); the POS reusing the number stays a residual of such firmware.
     if (still.verdict === "unproven") deps.logger.warn("pts_transaction_unprovable_after_gap", { flowId, pump: r.pump, transaction: r.transaction, why: still.why, next: "taken as ours: nothing contradicts it" });
-    if (gap) r = await deps.book.update(flowId, () => ({ provenAt: deps.now() }));
+    if (gap) r = await deps.book.update(flowId, () => ({ provenAt: askedAt }));
+    // Its own UserId read again after a request that may have met a reboot: its fill is its progress
+    // and its stop ours to send again (review 14t, T3; pump-tracker.ts, stop-point.ts).
+    if (info.userId !== undefined && info.userId === r.readBackUserId && deps.doubtSince?.(r.userConfirmedAt ?? r.at) === true) {
+      r = await deps.book.update(flowId, (c) => ({ userConfirmedAt: Math.max(c.userConfirmedAt ?? -Infinity, askedAt) }));
+    }
   }
   if (r.phase === "authorized" && r.confirmed === true) {
     const parked = await noteConfirmedUser(r, info, deps).catch((err: unknown) => (deps.logger.warn("pts_user_check_failed", { flowId, err }), false));
@@ -186,6 +198,15 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
       };
     case "EndOfTransaction":
     case "Finished": {
+      // The read is the end since Q5 — but a read below what the poll's own end status showed for the
+      // same number is no settlement: either answer may be wrong, and the lower one bills fuel to
+      // nobody (review 14t, T2). Alarmed, an error the flow asks again; a person reads the pump.
+      const seen = deps.pollEnd?.(r.pump, r.transaction);
+      if (seen !== undefined && (info.milli < seen.milli || info.amountMinor < seen.amountMinor)) {
+        const message = `pump ${r.pump} transaction ${r.transaction}: the transaction read says ${info.milli} ml / ${info.amountMinor}, the pump's end status ${seen.milli} ml / ${seen.amountMinor}; not settled on the lower figures — read the pump`;
+        deps.fault({ type: "fault", point: r.point, code: "PTS_SALE_MISMATCH", transactionId: r.flowId, message });
+        throw new AgentError("DEVICE_PROTOCOL", message, { flowId, pump: r.pump, transaction: r.transaction, read: { milli: info.milli, amountMinor: info.amountMinor }, status: seen });
+      }
       const figures = endedFigures(
         r,
         {

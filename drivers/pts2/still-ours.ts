@@ -42,6 +42,15 @@ export const provenSince = (r: TxRecord): number => r.provenAt ?? r.probedAt ?? 
 /** An authorized, open record the controller could not be reached since it was last proven ours (driver.ts, pump-tracker.ts). */
 export const unprovenAfterGap = (r: TxRecord, unreachableAt: number): boolean => r.phase === "authorized" && r.ended === undefined && r.closedAt === undefined && unreachableAt >= provenSince(r);
 
+/**
+ * A record with a read-back UserId not confirmed by a read since the last request that may have met a
+ * reboot (`doubtAt`: any failed request, indefinite ones too, and the agent's start): a reboot hidden
+ * in one lost answer records no gap, and the POS's fill under the lost number was reported as our
+ * progress and stopped by our flow (review 14t, T3). One read (throttled) confirms it or loses it.
+ */
+export const unconfirmedSince = (r: TxRecord, doubtAt: number): boolean =>
+  r.phase === "authorized" && r.readBackUserId !== undefined && r.ended === undefined && r.closedAt === undefined && doubtAt > (r.userConfirmedAt ?? r.at);
+
 /** "ours", or why not: "replaced" (another UserId than its own) / "unproven" (after a gap, nothing to compare). */
 export function stillOurs(r: TxRecord, info: TransactionInfo, user: OwnUser, gap: boolean): { readonly verdict: "ours" } | { readonly verdict: "replaced" | "unproven"; readonly why: string } {
   if (info.userId !== undefined && r.readBackUserId !== undefined) {
@@ -62,12 +71,14 @@ export function lostError(r: TxRecord): AgentError {
 }
 
 /** Closes the record as lost (once: the alarm with the write that closes it) and returns the error to throw. */
-export async function loseRecord(r: TxRecord, why: string, deps: StillOursDeps, message?: string): Promise<AgentError> {
+// `notFound`: the controller answered "not found", no other sale holds the number — closed all the
+// same (Q6: the number is never this sale's again), but still stoppable while the pump shows it (T4).
+export async function loseRecord(r: TxRecord, why: string, deps: StillOursDeps, message?: string, notFound = false): Promise<AgentError> {
   const now = deps.now();
   let first = false;
-  const rec = await deps.book.update(r.flowId, (c) => (c.lostAt === undefined && c.closedAt === undefined && c.ended === undefined ? ((first = true), { lostAt: now, closedAt: now }) : {}));
+  const rec = await deps.book.update(r.flowId, (c) => (c.lostAt === undefined && c.closedAt === undefined && c.ended === undefined ? ((first = true), { lostAt: now, closedAt: now, ...(notFound ? { lostNotFound: true } : {}) }) : {}));
   if (first) {
-    deps.logger.warn("pts_transaction_replaced", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why, next: "PTS_TRANSACTION_LOST: not settled, not stopped; a person settles the sale" });
+    deps.logger.warn("pts_transaction_replaced", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, why, next: `PTS_TRANSACTION_LOST: not settled, ${notFound ? "stopped only while the pump shows its number" : "not stopped"}; a person settles the sale` });
     deps.fault({
       type: "fault",
       point: r.point,

@@ -26,6 +26,19 @@ export function provenOurs(r: TxRecord): boolean {
   return r.phase === "authorized" || r.liveVerdict === "ours";
 }
 
+/**
+ * A record lost on a "not found" (review 14t, T4): closed in our book, never settled — but nothing
+ * says another sale holds its number, so while the fresh status shows the pump on that number our
+ * authorization may be what runs: a confirmed one is stopped filling or waiting; one never proven
+ * ours (parked, claimed) only revoked while it waits (nothing filling is cut). Without a status, or
+ * on another number, it is not stopped: the number is no longer known to be ours.
+ */
+export function lostButLive(r: TxRecord, obs: PumpObservation | undefined): boolean {
+  if (r.lostAt === undefined || r.lostNotFound !== true || r.ended !== undefined || obs === undefined || obs.kind === "offline" || obs.kind === "other") return false;
+  if (obs.transaction !== r.transaction) return false;
+  return obs.kind === "idle" || r.phase === "authorized";
+}
+
 export function stoppable(r: TxRecord, obs: PumpObservation | undefined): boolean {
   if (obs !== undefined && (obs.kind === "filling" || obs.kind === "end")) return obs.transaction === r.transaction && provenOurs(r);
   if (obs?.kind === "idle" && obs.transaction !== undefined && obs.transaction !== r.transaction) return false; // another authorization waits on the pump

@@ -18,16 +18,17 @@
 import { AgentError } from "../../base/errors.ts";
 import type { Logger } from "../../base/log.ts";
 import type { SaleVerdict } from "../../contracts/dispenser.ts";
-import type { TransactionBook } from "./transactions.ts";
+import type { TransactionBook, TxRecord } from "./transactions.ts";
 
 export async function technicianVerdict(book: TransactionBook, flowId: string, verdict: SaleVerdict, now: number, logger: Logger, authorizing: ReadonlySet<string> = new Set()): Promise<void> {
   const r = book.byFlow(flowId);
   if (!r) throw new AgentError("NOT_FOUND", `no PTS-2 transaction of flow ${flowId}`, { flowId });
+  // Lost (the controller no longer knows it, or another sale took its number): nothing a claim could
+  // charge — refused, never accepted and then charged nothing (review 14 final 3, S2). Judged before
+  // the idempotent answers: a sale claimed and THEN lost (S4) is not "ours already" (review 14t, T1).
+  if (r.lostAt !== undefined) throw lostConflict(r);
   if (verdict === "ours" && (r.claimedAt !== undefined || (r.phase === "authorized" && r.closedAt === undefined))) return; // ours already: idempotent
   if (verdict === "not-ours" && r.disownedAt !== undefined) return;
-  // Lost (the controller no longer knows it, or another sale took its number): nothing a claim could
-  // charge — refused, never accepted and then charged nothing (review 14 final 3, S2).
-  if (r.lostAt !== undefined) throw new AgentError("CONFLICT", `flow ${flowId}: pump ${r.pump} transaction ${r.transaction} is lost on the controller (PTS_TRANSACTION_LOST): the agent cannot read it; read the sale off the pump and charge it (ctl resolve ${flowId} charge AMOUNT, at most the reservation), or settle it by hand (mark-settled / cancel)`, { flowId, phase: r.phase });
   if (r.phase !== "authorizing") {
     throw new AgentError("CONFLICT", `flow ${flowId}: pump ${r.pump} transaction ${r.transaction} is ${r.phase}${r.closedAt !== undefined ? " and closed" : ""}, not waiting for an ownership decision`, { flowId, phase: r.phase });
   }
@@ -39,11 +40,20 @@ export async function technicianVerdict(book: TransactionBook, flowId: string, v
   }
   const at = now;
   let changed = false;
+  let lost = false;
   const next = await book.update(flowId, (c) => {
+    // A loss written on the record's update chain between the checks above and this write (a read
+    // losing it right now) wins: a claim is never recorded on a lost sale (review 14t, T1).
+    if (c.lostAt !== undefined) return (lost = true), {};
     if (c.phase !== "authorizing" || c.ownershipUnknownAt === undefined) return {};
     changed = true;
     return verdict === "ours" ? { claimedAt: at } : { phase: "refused", foreign: true, disownedAt: at, closedAt: at };
   });
+  if (lost) throw lostConflict(next);
   if (!changed) throw new AgentError("CONFLICT", `flow ${flowId}: pump ${next.pump} transaction ${next.transaction} moved on (${next.phase}) before the decision was recorded`, { flowId, phase: next.phase });
   logger.warn("pts_technician_verdict", { flowId, pump: next.pump, transaction: next.transaction, verdict, phase: next.phase });
+}
+
+function lostConflict(r: TxRecord): AgentError {
+  return new AgentError("CONFLICT", `flow ${r.flowId}: pump ${r.pump} transaction ${r.transaction} is lost on the controller (PTS_TRANSACTION_LOST): the agent cannot read it; read the sale off the pump and charge it (ctl resolve ${r.flowId} charge AMOUNT, at most the reservation), or settle it by hand (mark-settled / cancel)`, { flowId: r.flowId, phase: r.phase, lost: true });
 }

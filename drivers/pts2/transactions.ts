@@ -104,11 +104,23 @@ export interface TxRecord {
   /** Last read that proved the record still ours after the controller could not be reached (still-ours.ts). */
   readonly provenAt?: number;
   /**
+   * Last read whose UserId equalled `readBackUserId` after a request that may have reached a rebooting
+   * controller (an indefinite failure, the agent's own restart: no gap recorded). Until then the fill
+   * under its number is neither reported as its progress nor stopped (review 14t, T3; still-ours.ts).
+   */
+  readonly userConfirmedAt?: number;
+  /**
    * The controller holds another sale under its number, or one not provably ours after a gap a
    * reboot fits in (review 13 R13-3): PTS_TRANSACTION_LOST once, closed in our book in the same
-   * write — never settled, never stopped; the flow's reads stay an error (it parks for a person).
+   * write — never settled, never stopped (but see `lostNotFound`); the flow's reads stay an error (it parks for a person).
    */
   readonly lostAt?: number;
+  /**
+   * Lost on a "not found" (the controller no longer knows the number), not on another sale under
+   * it: our authorization may still be live on the pump, so the record stays stoppable while the
+   * pump shows its number (stop-gate.ts lostButLive; review 14t, T4).
+   */
+  readonly lostNotFound?: boolean;
   /**
    * A void/refused number seen live on the pump, read back (ownership.ts): "ours" = our late
    * authorization (stopped, closed, PTS_UNOWNED_DELIVERY); else someone else's or unprovable —
