@@ -16,7 +16,7 @@
 //   (paid-twice: nothing released, a technician refunds it);
 // - every other answer is left to the send's own answer and the reads that follow it.
 import { type FlowContext, assertNever, cancelTimer, clientRef, glase, timer } from "./effects.ts";
-import { type Step, readDelay, same, sentOut } from "./flow.ts";
+import { type Step, display, readDelay, same, sentOut } from "./flow.ts";
 import type { FlowInput, GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { confirmPaid } from "./pos-confirm.ts";
@@ -81,13 +81,14 @@ export function onSendRead(s: S, ref: string, o: GlaseOutcome, ctx: FlowContext)
   const rest = (s.sendReads ?? []).filter((r) => r !== ref);
   const next: S = { ...s, sendReads: rest.length > 0 ? rest : undefined };
   if (!(o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) || known(s, o.ersReference)) return next.phase === "draining" && next.sendReads === undefined ? drained(next) : same(next);
-  if (next.collected !== undefined || next.phase === "confirming" || next.phase === "releasing" || next.phase === "printing") {
+  // (A payment in hand — collected, or released and ending — makes this one a second: review 9-q Q1.)
+  if (next.collected !== undefined || next.ersReference !== undefined || next.phase === "confirming" || next.phase === "releasing" || next.phase === "printing") {
     const t = secondPayment(next, o);
     return t.state.phase === "draining" && t.state.sendReads === undefined ? { state: drained(t.state).state, effects: [...t.effects, ...drained(t.state).effects] } : t;
   }
   // The flow's own invoice (polled or being cancelled by its reference) paid: its payment, as the poll would have shown.
   if (o.invoiceReference !== undefined && o.invoiceReference === next.invoiceRef) return confirmPaid({ ...next, pending: undefined, reads: undefined }, o, ctx);
-  const adopt: S = { ...next, ...paidLanding(next, o), pending: undefined, reads: undefined, invoiceRef: undefined, refUnknown: false, drainOutcome: undefined };
+  const adopt: S = { ...next, ...paidLanding(next, o), pending: undefined, reads: undefined, invoiceRef: undefined, refUnknown: false, drainOutcome: undefined, drainDisplay: undefined };
   switch (next.phase) {
     case "sending-invoice":
       // The send is still out: a lost send now, watched to its end once the product is out.
@@ -110,7 +111,8 @@ export function onSendRead(s: S, ref: string, o: GlaseOutcome, ctx: FlowContext)
 
 /** A flow that ended while reads were out: ended now, with the outcome it was ending with. */
 export function drained(s: S): Step<S> {
-  return { state: { ...s, phase: "finished", outcome: s.drainOutcome ?? s.outcome ?? "canceled", sendReads: undefined, drainOutcome: undefined, pending: undefined }, effects: [cancelTimer("poll")] };
+  const shown = s.drainDisplay !== undefined ? [display(s, s.drainDisplay)] : [];
+  return { state: { ...s, phase: "finished", outcome: s.drainOutcome ?? s.outcome ?? "canceled", sendReads: undefined, drainOutcome: undefined, drainDisplay: undefined, pending: undefined }, effects: [cancelTimer("poll"), ...shown] };
 }
 
 /** A payment of the flow's while another is in hand (confirming it, or collected): told, nothing released. */

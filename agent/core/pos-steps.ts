@@ -61,8 +61,10 @@ export function finish(s: S, outcome: string, ...effects: Effect[]): Step<S> {
   // Reads of the current invoice made while a send was out are still out: an answer of one may be
   // the only sight of a payment (pos-send-reads.ts). The flow ends once they are in — each is
   // answered or timed out within the status timeout; a call timeout is the bound regardless.
+  // What the customer is shown waits too: a read may still find the payment (review 9-q Q3).
   if (s.sendReads?.length) {
-    return { state: { ...s, phase: "draining", drainOutcome: own, pending: undefined, reads: undefined }, effects: [cancelTimer("customer"), timer("poll", DRAIN_BOUND_MS), ...shown] };
+    const text = shown.find((e): e is Extract<Effect, { type: "display" }> => e.type === "display")?.text;
+    return { state: { ...s, phase: "draining", drainOutcome: own, ...(text !== undefined ? { drainDisplay: text } : {}), pending: undefined, reads: undefined }, effects: [cancelTimer("customer"), timer("poll", DRAIN_BOUND_MS), ...shown.filter((e) => e.type !== "display")] };
   }
   return { state: { ...s, phase: "finished", outcome: own, pending: undefined, sendReads: undefined }, effects: [cancelTimer("poll"), cancelTimer("customer"), ...shown] };
 }

@@ -81,6 +81,8 @@ export interface PosState extends FlowBase {
   readonly lateRef?: string;
   /** The outcome of a flow that ended while reads made during a send were out (phase draining, pos-send-reads.ts). */
   readonly drainOutcome?: string;
+  /** What the customer is shown once the drain ends (nothing if a payment turned up). */
+  readonly drainDisplay?: string;
   /** Reads of the current invoice made while a re-send is out, oldest first; volatile (pos-send-reads.ts). */
   readonly sendReads?: readonly string[];
   /** Status reads out at once, oldest first (the newest is `pending`); volatile (pos-reads.ts). */
@@ -255,6 +257,8 @@ export function transitionPos(s: S, input: FlowInput, ctx: FlowContext): Step<S>
         // (the kiosk's customer gave up): one that was paid anyway is released as any payment —
         // never kept without the product (the kiosk host would otherwise see it as cancelled).
         const stop = input.action === "stop" ? { technicianStop: true } : {};
+        // Ending (reads still out): a payment a read still finds is read, never released after a stop (review 9-q Q2).
+        if (s.phase === "draining") return same({ ...s, ...stop });
         // Before the invoice is known, the cancel follows once it is (a lost one is superseded first).
         if (s.phase === "sending-invoice" || s.phase === "resolving-send") return same({ ...s, cancelWanted: "technician", ...stop });
         if (s.phase === "confirming") return same({ ...s, ...stop }); // paid: a stop reads it, never releases
