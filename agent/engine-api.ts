@@ -144,11 +144,8 @@ export type EngineEvent =
  * not prove ours or someone else's (PTS-2 PTS_OWNERSHIP_UNKNOWN) — claim: ours, charged at the
  * controller's own figures; disown: not ours, nothing charged. Both are recorded in the driver,
  * then the flow reads the sale again (as `retry`).
- * charge: a fuel/charging sale parked because its own figures could not be read (the controller
- * forgot it, or stayed unreachable) is charged at the amount a technician read off the pump (with
- * `amountMinor`, at most the reservation).
  */
-export type ParkedAction = "mark-settled" | "retry" | "cancel" | "claim" | "disown" | "charge";
+export type ParkedAction = "mark-settled" | "retry" | "cancel" | "claim" | "disown";
 
 export interface ReconciliationResult {
   readonly flowId: string;
@@ -239,8 +236,7 @@ export interface PaymentEngine {
   reprint(flowIdOrErsReference: string): Promise<void>;
   /** Puts a point stopped by stopPoint back into service. */
   resumePoint(point: PointId): Promise<void>;
-  /** `amountMinor`: the charge's amount (only with action "charge"; INPUT_INVALID otherwise). */
-  resolveParked(flowId: string, action: ParkedAction, amountMinor?: number): Promise<void>;
+  resolveParked(flowId: string, action: ParkedAction): Promise<void>;
   receipts(): Promise<readonly StoredReceipt[]>;
   /** The receipt of a payment by its ersReference (an indexed lookup, not a scan). */
   receiptOf(ersReference: string): Promise<StoredReceipt | undefined>;

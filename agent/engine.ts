@@ -34,7 +34,6 @@ import { securingAtStopMessage, waitForDrain } from "./engine/drain.ts";
 import { EffectExecutor, type PerformedEffect } from "./engine/effect-executor.ts";
 import { FlowRegistry, RECENT_FLOWS } from "./engine/flow-registry.ts";
 import { OrphanSales } from "./engine/orphan-sales.ts";
-import { resolveParked } from "./engine/resolve-parked.ts";
 import { SendWatches } from "./engine/send-watches.ts";
 import { StationPoints } from "./engine/point-admission.ts";
 import { ClockWatch } from "./flows/clock-watch.ts";
@@ -281,8 +280,23 @@ class Engine implements PaymentEngine, RunnerHost {
     return this.points.resume(point, this.journal);
   }
 
-  resolveParked(flowId: string, action: ParkedAction, amountMinor?: number): Promise<void> {
-    return resolveParked({ flows: this.flows, ctx: () => this.ctx(), ...(this.opts.dispenser ? { dispenser: this.opts.dispenser } : {}) }, flowId, action, amountMinor);
+  async resolveParked(flowId: string, action: ParkedAction): Promise<void> {
+    const r = this.flows.get(flowId);
+    if (!r) throw new AgentError("NOT_FOUND", `no running flow ${flowId}`, { flowId });
+    if (action === "claim" || action === "disown") {
+      // The driver records the decision (durably); a parked flow then reads the sale again, one
+      // still retrying its read picks the decision up at its next read.
+      const d = this.opts.dispenser;
+      if (!d?.resolveSale) throw new AgentError("NOT_FOUND", "no controller of this station takes a sale ownership decision (claim/disown are for PTS_OWNERSHIP_UNKNOWN)", { flowId });
+      await d.resolveSale(flowId, action === "claim" ? "ours" : "not-ours");
+      if (r.state.phase === "parked") await r.feed({ type: "technician", action: "retry" });
+      return;
+    }
+    // A flow securing its pump (money settled, the board not reachable) ends on a technician's
+    // mark-settled: they checked at the pump that it is off.
+    const securing = r.state.phase === "securing" && action === "mark-settled";
+    if (r.state.phase !== "parked" && !securing) throw new AgentError("CONFLICT", `flow ${flowId} is not parked (${r.state.phase})`, { flowId });
+    await r.feed({ type: "technician", action });
   }
 
   /** The engine API's alarm(): one no flow raised (the kiosk host: a release result that never came). */

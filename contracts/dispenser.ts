@@ -128,11 +128,7 @@ export interface DispenserController {
   authorize(cmd: AuthorizeCommand): Promise<void>;
   stop(point: PointId): Promise<void>;
   display(point: PointId, text: string): Promise<void>;
-  /**
-   * undefined when the controller has no record of that transaction id. Rejects when it cannot be
-   * read now; an AgentError whose context has SALE_LOST true says it never can be again (the
-   * controller lost the sale): the flow parks for a technician at once instead of retrying.
-   */
+  /** undefined when the controller has no record of that transaction id. */
   saleRecord(transactionId: string): Promise<SaleRecord | undefined>;
   /**
    * Optional: the flow of this transaction id is over — its money settled (paid or cancelled) and
@@ -156,12 +152,4 @@ export interface DispenserController {
    */
   resolveSale?(transactionId: string, verdict: SaleVerdict): Promise<void>;
   close(): Promise<void>;
-}
-
-/** Context key of a saleRecord rejection that no later read can change (DispenserController.saleRecord). */
-export const SALE_LOST = "saleLost";
-
-/** Whether a saleRecord rejection says the sale can never be read again. */
-export function saleLost(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as { context?: Record<string, unknown> }).context?.[SALE_LOST] === true;
 }

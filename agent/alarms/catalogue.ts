@@ -10,7 +10,7 @@ export interface AlarmEntry {
   readonly action: string;
 }
 
-const PARKED = "look the payment up in the Glase report (ctl close-period, or Glase's portal), then `glase-agent ctl resolve FLOW retry|mark-settled|cancel` — a fuel sale whose figures cannot be read: `charge AMOUNT` (docs/technician.md, Parked flows)";
+const PARKED = "look the payment up in the Glase report (ctl close-period, or Glase's portal), then `glase-agent ctl resolve FLOW retry|mark-settled|cancel` (docs/technician.md, Parked flows)";
 const STATION_RELOAD = "then `systemctl reload glase-agent`";
 
 export const ALARM_CATALOGUE: Readonly<Record<string, AlarmEntry>> = {
@@ -36,7 +36,7 @@ export const ALARM_CATALOGUE: Readonly<Record<string, AlarmEntry>> = {
   "reservation-unconfirmed": { meaning: "a flow whose sendInvoice answer was lost (so a late invoice may cancel its reservation at any time) could not read its reservation for two watch intervals while the pump ran (status reads failing or timing out): the pump was stopped and what was metered is being settled", action: "check Glase reachability (`glase-agent doctor`); if the settlement then parks, follow its alarm; `ctl ack ID`" },
   "paid-while-canceling": { meaning: "Glase reports PAID for an invoice the flow was cancelling", action: PARKED },
   "paid-without-reservation": { meaning: "Glase reports PAID before any delivery (a reservation was expected)", action: PARKED },
-  "dispenser-unreachable": { meaning: "the controller's sale record was not available before the commit deadline", action: "check the controller's cable and power, then `glase-agent ctl resolve FLOW retry`; if the sale cannot be read any more, read it off the pump: `glase-agent ctl resolve FLOW charge AMOUNT` (at most the reservation, before it lapses; docs/technician.md, Parked flows)" },
+  "dispenser-unreachable": { meaning: "the controller's sale record was not available before the commit deadline", action: `check the controller's cable and power, then ${PARKED}` },
   "refund-unknown": { meaning: "a refund's answer was lost and the terminal's report could not tell whether it happened", action: "look for it in the terminal's details report (ctl close-period --scope terminal --point N), then `ctl resolve FLOW mark-settled` (it is there) or `cancel` (it is not)" },
   "journal-failed": { meaning: "the journal could not record a flow's next step; that flow stopped", action: "check disk space and storage (docs/install.md), then `systemctl restart glase-agent`; the flow recovers from its last journaled step" },
   parked: { meaning: "a flow is parked for a technician (recovered after a restart)", action: PARKED },

@@ -46,11 +46,8 @@ export type FlowInput =
     }
   | { readonly type: "authorized"; readonly ok: boolean }
   | { readonly type: "stopped"; readonly ok: boolean }
-  /**
-   * Answer to a saleRecord query; failed = the controller could not be asked; lost = it never can
-   * be again (the controller no longer holds the sale: contracts/dispenser.ts SALE_LOST).
-   */
-  | { readonly type: "sale"; readonly record: SaleInfo | null; readonly failed?: boolean; readonly lost?: boolean }
+  /** Answer to a saleRecord query; failed = the controller could not be asked. */
+  | { readonly type: "sale"; readonly record: SaleInfo | null; readonly failed?: boolean }
   | { readonly type: "nozzle"; readonly up: boolean }
   | { readonly type: "progress"; readonly milli: number; readonly amountMinor: number }
   | {
@@ -80,9 +77,7 @@ export type FlowInput =
   | { readonly type: "start" }
   /** The process restarted; the flow's last effects have unknown outcomes. */
   | { readonly type: "recover" }
-  | { readonly type: "technician"; readonly action: "stop" | "mark-settled" | "retry" | "cancel" }
-  /** A parked fuel/charging sale charged at the amount a technician read off the pump (preliminary-charge.ts). */
-  | { readonly type: "technician"; readonly action: "charge"; readonly amountMinor: number };
+  | { readonly type: "technician"; readonly action: "stop" | "mark-settled" | "retry" | "cancel" };
 
 /**
  * An answer that does not tell whether the request was processed: a lost answer, 90 SYSTEM_ERROR

@@ -142,8 +142,6 @@ export interface PreliminaryState extends FlowBase, PreliminaryStart {
   readonly reservationLost?: boolean;
   /** The phase a parked flow was in: `retry` resumes it. */
   readonly parkedFrom?: PreliminaryPhase;
-  /** Settled at the amount a technician read off the pump (`ctl resolve FLOW charge`, preliminary-charge.ts). */
-  readonly chargedByTechnician?: boolean;
   readonly ersReference?: string;
   readonly paymentDate?: string;
   readonly receipt?: ReceiptContent;

@@ -25,7 +25,6 @@
 // This file decides which step follows which input; the Glase answers are preliminary-glase.ts, the
 // state preliminary-state.ts, the steps preliminary-steps.ts, the invoice rows and receipt
 // preliminary-documents.ts.
-import { chargeByTechnician, chargeRefusal } from "./preliminary-charge.ts";
 import { type FlowContext, assertNever, backoffMs, cancelTimer, timer } from "./effects.ts";
 import { type Step, display, pendingOutcome, readCurrentInvoice, same, withEffects, sentOut, withSendOut } from "./flow.ts";
 import type { FlowInput, SaleInfo } from "./inputs.ts";
@@ -162,11 +161,8 @@ function onTimer(s: S, name: string, ctx: FlowContext): Step<S> {
   }
 }
 
-function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext, lost = false): Step<S> {
+function onSale(s: S, record: SaleInfo | null, failed: boolean, ctx: FlowContext): Step<S> {
   if (s.phase !== "checking-sale") return same(s);
-  // The controller no longer holds the sale: no read will ever give its figures. Parked at once, so
-  // the technician has the reservation's time left to charge what the pump shows (preliminary-charge.ts).
-  if (failed && lost) return park(s, "dispenser-unreachable", `point ${s.point}: the controller no longer holds sale ${s.flowId} (its figures cannot be read): read them off the pump and \`ctl resolve ${s.flowId} charge AMOUNT\` before the reservation lapses`);
   if (failed) {
     if (pastDeadline(s, ctx)) return park(s, "dispenser-unreachable", `point ${s.point}: sale record unavailable before the commit deadline`);
     return { state: { ...s, attempts: s.attempts + 1 }, effects: [timer("retry", backoffMs(s.attempts + 1, ctx))] };
@@ -232,7 +228,7 @@ function onInput(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
     case "stopped":
       return s.phase === "stopping" ? checkSale(s) : same(s);
     case "sale":
-      return onSale(s, input.record, input.failed === true, ctx, input.lost === true);
+      return onSale(s, input.record, input.failed === true, ctx);
     case "start":
     case "nozzle":
       return same(s);
@@ -267,8 +263,6 @@ function onInput(s: S, input: FlowInput, ctx: FlowContext): Step<S> {
     case "recover":
       return recover(s, ctx);
     case "technician":
-      // (The engine refuses a charge chargeRefusal names a reason for; one replayed from the journal is judged again.)
-      if (input.action === "charge") return chargeRefusal(s, input.amountMinor, ctx) === undefined ? chargeByTechnician(s, input.amountMinor, ctx) : same(s);
       return onTechnician(s, input.action, ctx);
     default:
       return assertNever(input, "input");

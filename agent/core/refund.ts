@@ -312,7 +312,7 @@ export function transitionRefund(s: S, input: FlowInput, ctx: FlowContext): Step
     case "recover":
       return recover(s, ctx);
     case "technician":
-      return input.action === "charge" ? same(s) : onTechnician(s, input.action, ctx);
+      return onTechnician(s, input.action, ctx);
     case "start":
     case "authorized":
     case "stopped":

@@ -360,8 +360,8 @@ export class Station implements StationControl {
     return sale;
   }
 
-  resolveParked(flowId: string, action: ParkedAction, amountMinor?: number): Promise<void> {
-    return this.engine.resolveParked(flowId, action, amountMinor);
+  resolveParked(flowId: string, action: ParkedAction): Promise<void> {
+    return this.engine.resolveParked(flowId, action);
   }
 
   async injectScan(text: string): Promise<void> {

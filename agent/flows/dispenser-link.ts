@@ -2,7 +2,7 @@
 // read the sale record) and come back as the input each flow expects; dispenser events come in and
 // are routed to the flow they belong to. A failing dispenser is an answer ("ok: false", "failed"),
 // never a throw: the flow decides what a refused authorization or an unreadable record means.
-import { type DispenserController, type DispenserEvent, saleLost } from "../../contracts/dispenser.ts";
+import type { DispenserController, DispenserEvent } from "../../contracts/dispenser.ts";
 import type { Effect } from "../core/effects.ts";
 import type { FlowInput } from "../core/inputs.ts";
 import type { Logger } from "../../base/log.ts";
@@ -28,7 +28,7 @@ export async function performDispenserEffect(d: DispenserController | undefined,
       if (!d) return { type: "sale", record: null, failed: true };
       return d.saleRecord(effect.transactionId).then(
         (r) => ({ type: "sale", record: r ? { state: r.state, milli: r.milli, amountMinor: r.amountMinor, ...(r.gradeId ? { gradeId: r.gradeId } : {}), ...(r.unitPriceMinor !== undefined ? { unitPriceMinor: r.unitPriceMinor } : {}), ...(r.reason ? { reason: r.reason } : {}) } : null }),
-        (err: unknown) => (logger.warn("sale_record_failed", { flowId, err }), { type: "sale", record: null, failed: true, ...(saleLost(err) ? { lost: true } : {}) }),
+        (err: unknown) => (logger.warn("sale_record_failed", { flowId, err }), { type: "sale", record: null, failed: true }),
       );
   }
 }

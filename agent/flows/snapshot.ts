@@ -84,8 +84,7 @@ function describeInput(input: unknown): string {
     case "timer":
       return `timer ${i.name}`;
     case "technician":
-      // A charge's amount is the technician's figure: the journal keeps it with the action.
-      return i.action === "charge" ? `technician charge ${i.amountMinor}` : `technician ${i.action}`;
+      return `technician ${i.action}`;
     case undefined:
       return "?";
     default:

@@ -16,7 +16,7 @@
 // same write (the pump's sale under that number is not ours to report, settle or stop), and every
 // read of it stays an error — the flow parks for a person, who reads the pump and settles by hand.
 import { AgentError } from "../../base/errors.ts";
-import { type DispenserEvent, SALE_LOST } from "../../contracts/dispenser.ts";
+import type { DispenserEvent } from "../../contracts/dispenser.ts";
 import type { TransactionInfo } from "./decode-config.ts";
 import type { OwnUser } from "./own-user.ts";
 import { evidenceFor } from "./ownership.ts";
@@ -67,7 +67,7 @@ export function stillOurs(r: TxRecord, info: TransactionInfo, user: OwnUser, gap
 
 /** The error every read of a lost record answers (the flow asks again, and parks at its deadline). */
 export function lostError(r: TxRecord): AgentError {
-  return new AgentError("DEVICE_PROTOCOL", `pump ${r.pump} transaction ${r.transaction} is no longer our sale on the controller (lost in a reboot); the sale cannot be read`, { flowId: r.flowId, pump: r.pump, transaction: r.transaction, [SALE_LOST]: true });
+  return new AgentError("DEVICE_PROTOCOL", `pump ${r.pump} transaction ${r.transaction} is no longer our sale on the controller (lost in a reboot); the sale cannot be read`, { flowId: r.flowId, pump: r.pump, transaction: r.transaction });
 }
 
 /** Closes the record as lost (once: the alarm with the write that closes it) and returns the error to throw. */

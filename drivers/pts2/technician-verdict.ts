@@ -55,5 +55,5 @@ export async function technicianVerdict(book: TransactionBook, flowId: string, v
 }
 
 function lostConflict(r: TxRecord): AgentError {
-  return new AgentError("CONFLICT", `flow ${r.flowId}: pump ${r.pump} transaction ${r.transaction} is lost on the controller (PTS_TRANSACTION_LOST): the agent cannot read it; read the sale off the pump and charge it (ctl resolve ${r.flowId} charge AMOUNT, at most the reservation), or settle it by hand (mark-settled / cancel)`, { flowId: r.flowId, phase: r.phase, lost: true });
+  return new AgentError("CONFLICT", `flow ${r.flowId}: pump ${r.pump} transaction ${r.transaction} is lost on the controller (PTS_TRANSACTION_LOST): the agent cannot read it; read the sale off the pump and settle it by hand (ctl resolve ${r.flowId} mark-settled / cancel)`, { flowId: r.flowId, phase: r.phase, lost: true });
 }

@@ -54,11 +54,9 @@ describe("ctl ↔ socket commands", () => {
       }
       // --point is only for a terminal's close (a shop close with --point is a usage error).
       if (sub.name === "close-period") Object.assign(values, { scope: "terminal", "report-id": "Reconciliation/STD_RECON_006.xml" });
-      // resolve's AMOUNT goes with its action charge only.
-      const choice = (f: { key: string; choices?: readonly string[] }) => (sub.name === "resolve" && f.key === "action" ? "charge" : f.choices![0]!);
       const positionals = sub.positionalKeys.map((k) => {
         const f = fields.find((x) => x.key === k)!;
-        return k === "amountMinor" ? "12.50" : k === "glaseId" ? "1234567890" : f.choices ? choice(f) : "x";
+        return k === "amountMinor" ? "12.50" : k === "glaseId" ? "1234567890" : f.choices ? f.choices[0]! : "x";
       });
       const { cmd, args } = sub.request(values, positionals);
       expect(cmd).toBe(spec.name);
@@ -72,7 +70,7 @@ describe("ctl ↔ socket commands", () => {
     expect(synopsis("refund")).toBe("refund ERSREFERENCE AMOUNT [--point N] [--force]");
     expect(synopsis("flows")).toBe("flows [--all] [-n N] [--since T] [--cursor FLOW]");
     expect(synopsis("assign-id")).toBe("assign-id --point N GLASE_ID");
-    expect(synopsis("resolve")).toBe("resolve FLOW_ID mark-settled|retry|cancel|claim|disown|charge [AMOUNT]");
+    expect(synopsis("resolve")).toBe("resolve FLOW_ID mark-settled|retry|cancel|claim|disown");
     expect(synopsis("issue-invoice")).toBe("issue-invoice AMOUNT DESCRIPTION REFERENCE [--reusable]");
     expect(synopsis("close-period")).toBe("close-period [--scope shop|terminal] [--point N] [--report-id ID] [--print] [--csv]");
   });
@@ -108,38 +106,5 @@ describe("ctl kiosk-resolve", () => {
     expect(COMMANDS.find((c) => c.name === "kiosk-resolve")!.args.safeParse(sent.args).success).toBe(true);
     expect(sub.request({}, ["K9-abc", "delivered"]).args).toEqual({ saleId: "K9-abc", outcome: "delivered" });
     expect(COMMANDS.find((c) => c.name === "kiosk-resolve")!.args.safeParse({ saleId: "K9-abc", outcome: "maybe" }).success).toBe(false);
-  });
-});
-
-describe("ctl resolve (an optional trailing positional)", () => {
-  const sub = SUBS.find((s) => s.name === "resolve")!;
-  const schema = COMMANDS.find((c) => c.name === "resolve")!.args;
-
-  it("charge sends the amount typed in currency units; the other actions are sent without one", () => {
-    expect(sub.requiredPositionals).toBe(2);
-    expect(sub.positionals).toBe(3);
-    const charged = sub.request({}, ["F1", "charge", "12.34"]);
-    expect(charged).toEqual({ cmd: "resolve", args: { flowId: "F1", action: "charge", amountMinor: 1234 } });
-    expect(schema.safeParse(charged.args).success).toBe(true);
-    const retry = sub.request({}, ["F1", "retry"]);
-    expect(retry).toEqual({ cmd: "resolve", args: { flowId: "F1", action: "retry" } });
-    expect(schema.safeParse(retry.args).success).toBe(true);
-  });
-
-  it("a charge without an amount, an amount with another action, and 0 are usage errors; the socket refuses them too", () => {
-    for (const given of [["F1", "charge"], ["F1", "cancel", "12.34"], ["F1", "charge", "0"], ["F1", "charge", "-5"]]) {
-      expect(() => sub.request({}, given), given.join(" ")).toThrow(expect.objectContaining({ code: "INPUT_INVALID" }));
-    }
-    for (const args of [{ flowId: "F1", action: "charge" }, { flowId: "F1", action: "cancel", amountMinor: 1234 }, { flowId: "F1", action: "charge", amountMinor: 0 }, { flowId: "F1", action: "charge", amountMinor: 12.5 }]) {
-      const parsed = schema.safeParse(args);
-      expect(parsed.success, JSON.stringify(args)).toBe(false);
-      expect(parsed.error!.issues.map((i) => i.path.join("."))).toEqual(["amountMinor"]);
-    }
-  });
-
-  it("an optional positional before a required one is refused when the table is built", () => {
-    const refund = COMMANDS.find((c) => c.name === "refund")!;
-    expect(() => ctlSub(refund, { positionals: ["point", "ersReference"] })).toThrow();
-    expect(ctlSub(refund, { positionals: ["ersReference", "amountMinor", "point"] }).synopsis).toBe("refund ERS_REFERENCE AMOUNT_MINOR [N] [--force]");
   });
 });

@@ -123,10 +123,10 @@ export class TestStation implements StationControl {
     const last = reports[reports.length - 1]!;
     return { flowId: "f-rep", transactionPeriodId: "P1", reportId: last.reportId, report: last.report, reports, scope: req.scope, reportIds, currency: "SEK", summary: summarizePeriod(req.scope, reports, "P1") };
   }
-  async resolveParked(flowId: string, action: ParkedAction, amountMinor?: number) {
+  async resolveParked(flowId: string, action: ParkedAction) {
     const f = this.flowList.find((x) => x.flowId === flowId);
     if (!f?.parked) throw new AgentError("NOT_FOUND", `no parked flow ${flowId}`);
-    this.calls.push({ cmd: "resolve", args: { flowId, action, ...(amountMinor !== undefined ? { amountMinor } : {}) } });
+    this.calls.push({ cmd: "resolve", args: { flowId, action } });
   }
   private scanWaiters: Array<(text: string) => void> = [];
   async injectScan(text: string) {

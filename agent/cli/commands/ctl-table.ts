@@ -21,10 +21,7 @@ export interface ArgField {
 }
 
 export interface CtlOverride {
-  /**
-   * Spec keys given as positional arguments, in order (the rest are options). Optional arguments
-   * may only come last (`resolve FLOW charge AMOUNT`, AMOUNT for a charge only): they may be left off.
-   */
+  /** Spec keys given as positional arguments, in order (the rest are options). */
   readonly positionals?: readonly string[];
   /** Option names that differ from the key's kebab case (e.g. flowId → "flow" for --flow). */
   readonly optionNames?: Readonly<Record<string, string>>;
@@ -54,8 +51,6 @@ export interface CtlSub {
   readonly summary: string;
   readonly options: OptionSpec;
   readonly positionals: number;
-  /** How many of them must be given (the rest are optional trailing ones). */
-  readonly requiredPositionals: number;
   /** The spec keys the positionals fill, in order. */
   readonly positionalKeys: readonly string[];
   request(values: Values, positionals: readonly string[]): { cmd: string; args: Record<string, unknown> };
@@ -118,10 +113,6 @@ export function ctlSub(spec: CommandSpec, o: CtlOverride = {}): CtlSub {
   const fields = argFields(spec).filter((f) => !o.hide?.includes(f.key));
   const positional = o.positionals ?? [];
   for (const p of positional) if (!fields.some((f) => f.key === p)) throw new Error(`ctl ${spec.name}: positional ${p} is not an argument of the socket command`);
-  // Positionals fill in order: an optional one before a required one could never be left off.
-  const optionalAt = positional.map((p) => fields.find((f) => f.key === p)!.optional);
-  const required = optionalAt.indexOf(true) === -1 ? positional.length : optionalAt.indexOf(true);
-  if (optionalAt.slice(required).includes(false)) throw new Error(`ctl ${spec.name}: positional ${positional[optionalAt.lastIndexOf(false)]} is required but follows an optional one`);
   const optionFields = fields.filter((f) => !positional.includes(f.key));
   const optionName = (f: ArgField) => o.optionNames?.[f.key] ?? kebab(f.key);
   const options: OptionSpec = {};
@@ -136,7 +127,7 @@ export function ctlSub(spec: CommandSpec, o: CtlOverride = {}): CtlSub {
   };
   const synopsis =
     o.synopsis ??
-    [spec.name, ...optionFields.filter((f) => !f.optional).map(optionText), ...positional.map((p, i) => (i < required ? placeholder(fields.find((f) => f.key === p)!) : `[${placeholder(fields.find((f) => f.key === p)!)}]`)), ...optionFields.filter((f) => f.optional).map(optionText), ...Object.entries(o.flags ?? {}).map(([k, v]) => v.synopsis ?? `[--${k}]`)].join(" ");
+    [spec.name, ...optionFields.filter((f) => !f.optional).map(optionText), ...positional.map((p) => placeholder(fields.find((f) => f.key === p)!)), ...optionFields.filter((f) => f.optional).map(optionText), ...Object.entries(o.flags ?? {}).map(([k, v]) => v.synopsis ?? `[--${k}]`)].join(" ");
 
   const convert = (f: ArgField, raw: string, label: string): unknown => {
     const custom = o.parse?.[f.key];
@@ -151,13 +142,11 @@ export function ctlSub(spec: CommandSpec, o: CtlOverride = {}): CtlSub {
     summary: o.note ? `${spec.summary}; ${o.note}` : spec.summary,
     options,
     positionals: positional.length,
-    requiredPositionals: required,
     positionalKeys: positional,
     request(values, given) {
       const args: Record<string, unknown> = {};
       positional.forEach((key, i) => {
         const f = fields.find((x) => x.key === key)!;
-        if (given[i] === undefined && i >= required) return;
         args[key] = convert(f, given[i]!, placeholder(f));
       });
       for (const f of optionFields) {

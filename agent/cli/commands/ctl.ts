@@ -113,17 +113,7 @@ const OVERRIDES: Readonly<Record<string, CtlOverride>> = {
     names: { id: "ALARM_ID" },
     render: (a: { id: string; code: string; clears?: string }) => `alarm ${a.id} (${a.code}) acknowledged${a.clears === "condition" ? "; it stays open until its cause is fixed" : "; cleared"}`,
   },
-  resolve: {
-    positionals: ["flowId", "action", "amountMinor"],
-    names: { flowId: "FLOW_ID", amountMinor: "AMOUNT" },
-    parse: { amountMinor: positiveAmountArg },
-    note: "charge AMOUNT in currency units, e.g. 12.50 (at most the reservation)",
-    // A usage error (exit 2) before anything is sent: the amount belongs to a charge only.
-    check: (args) => {
-      if (args.action === "charge" && args.amountMinor === undefined) throw new AgentError("INPUT_INVALID", "AMOUNT: required with charge (the amount read off the pump, e.g. 12.50)");
-      if (args.action !== "charge" && args.amountMinor !== undefined) throw new AgentError("INPUT_INVALID", `AMOUNT: only with charge, not ${String(args.action)}`);
-    },
-  },
+  resolve: { positionals: ["flowId", "action"], names: { flowId: "FLOW_ID" } },
   "kiosk-resolve": {
     positionals: ["saleId", "outcome"],
     names: { saleId: "SALE_ID" },
@@ -284,9 +274,8 @@ export const ctlCommand: Command = {
       process.stdout.write(subUsage(sub) + "\n");
       return 0;
     }
-    if (positionals.length < sub.requiredPositionals || positionals.length > sub.positionals) {
-      const count = sub.requiredPositionals === sub.positionals ? `${sub.positionals}` : `${sub.requiredPositionals} to ${sub.positionals}`;
-      throw new AgentError("INPUT_INVALID", `ctl ${sub.name}: expected ${count} argument(s): ${sub.synopsis}`);
+    if (positionals.length !== sub.positionals) {
+      throw new AgentError("INPUT_INVALID", `ctl ${sub.name}: expected ${sub.positionals} argument(s): ${sub.synopsis}`);
     }
     const { cmd, args } = sub.request(values as Values, positionals);
     const where = chooseSocketDir(values["socket-dir"] as string | undefined);

@@ -215,14 +215,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   command({
     name: "resolve",
     role: "admin",
-    summary:
-      "resolve a parked flow: mark-settled | retry | cancel; a fuel sale of unknown owner (PTS_OWNERSHIP_UNKNOWN): claim (ours: charged at the controller's figures) | disown (not ours: nothing charged); a fuel sale whose figures cannot be read (controller lost it, unreachable): charge amountMinor (what the pump shows)",
-    args: z
-      .strictObject({ flowId: z.string().min(1), action: z.enum(["mark-settled", "retry", "cancel", "claim", "disown", "charge"]), amountMinor: z.number().int().positive().optional() })
-      // Said here, before the engine: the amount belongs to a charge and to nothing else.
-      .refine((a) => a.action !== "charge" || a.amountMinor !== undefined, { message: "amountMinor: required with action charge (the amount read off the pump, in minor units)", path: ["amountMinor"] })
-      .refine((a) => a.action === "charge" || a.amountMinor === undefined, { message: "amountMinor: only with action charge", path: ["amountMinor"] }),
-    run: (c, a) => c.resolveParked(a.flowId, a.action, a.amountMinor).then(() => ({ flowId: a.flowId, action: a.action, ...(a.amountMinor !== undefined ? { amountMinor: a.amountMinor } : {}) })),
+    summary: "resolve a parked flow: mark-settled | retry | cancel; a fuel sale of unknown owner (PTS_OWNERSHIP_UNKNOWN): claim (ours: charged at the controller's figures) | disown (not ours: nothing charged)",
+    args: z.strictObject({ flowId: z.string().min(1), action: z.enum(["mark-settled", "retry", "cancel", "claim", "disown"]) }),
+    run: (c, a) => c.resolveParked(a.flowId, a.action).then(() => ({ flowId: a.flowId, action: a.action })),
   }),
   command({
     name: "kiosk-resolve",

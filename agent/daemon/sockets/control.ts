@@ -168,8 +168,7 @@ export interface StationControl {
   closePeriod(req: PeriodCloseRequest): Promise<PeriodCloseResult>;
   /** Period closes kept in the journal, newest first (or the one of `flowId`). */
   periodReports?(q: { readonly n: number; readonly flowId?: string }): Promise<readonly KeptPeriodReport[]>;
-  /** `amountMinor`: with action "charge" only (the amount read off the pump). */
-  resolveParked(flowId: string, action: ParkedAction, amountMinor?: number): Promise<void>;
+  resolveParked(flowId: string, action: ParkedAction): Promise<void>;
   /** `ctl kiosk-resolve` (kiosk points): settles a sale in attention — receipt, or the one refund of what was not delivered. */
   kioskResolve?(req: { readonly saleId: string } & KioskDecision, by?: AdminActor): Promise<unknown>;
   /** Virtual scanner only: feeds text as if scanned; rejects with CONFLICT on real scanners. */

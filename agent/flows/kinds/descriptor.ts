@@ -73,13 +73,6 @@ export interface FlowKindDescriptor<S extends FlowState, Start = unknown, Result
    * terminal's watch never calls one "nothing was released" while such a sale is on it.
    */
   ownPaymentUnknown?(s: S): boolean;
-  /**
-   * Why a technician's charge at an amount read off the pump (`ctl resolve FLOW charge AMOUNT`) is
-   * refused now; undefined: it is taken. A kind without it takes none.
-   */
-  chargeRefusal?(s: S, amountMinor: number, ctx: FlowContext): string | undefined;
-  /** Whether such a charge was applied (the machine judges it again when the input arrives). */
-  chargedByTechnician?(s: S): boolean;
   /** A period it leaves held when it ends (a lost mark that may still be processed): the terminal. */
   periodHeldAfter?(s: S): string | undefined;
 }

@@ -1,7 +1,6 @@
 // The preliminary flow (pumps, chargers): reserve → authorize the dispenser with that limit →
 // meter → update + commit the metered amount. Started by a customer call on a fuel or EV point;
 // holds its point until it ends; its calls use the point's terminal.
-import { chargeRefusal } from "../../core/preliminary-charge.ts";
 import { type PreliminaryStart, type PreliminaryState, startPreliminary, transitionPreliminary } from "../../core/preliminary.ts";
 import type { PointConfig, PointDisplayState } from "../../engine-api.ts";
 import type { FlowKindDescriptor } from "./descriptor.ts";
@@ -28,8 +27,6 @@ export const preliminaryFlow: FlowKindDescriptor<PreliminaryState, PreliminarySt
     ...optional("amountMinor", s.delivered?.amountMinor ?? s.progress?.amountMinor),
     ...optional("milli", s.delivered?.milli ?? s.progress?.milli),
   }),
-  chargeRefusal,
-  chargedByTechnician: (s) => s.chargedByTechnician === true,
   lostSendsOf: (s) => (s.lostSends ?? []).map((sentAt) => ({ origin: s.flowId, kind: "preliminary", point: s.point, amountMinor: s.reserveMinor, sentAt, ...ownPayment(s) })),
   ownPaymentUnknown: (s) => ownPayment(s).ownUnknown === true,
 };
