@@ -31,6 +31,7 @@ import { stopPump } from "./stop-point.ts";
 import type { Pts2Config } from "./config.ts";
 import { decodeFirmware } from "./decode-config.ts";
 import { type PumpObservation, decodePumpStatus } from "./decode-status.ts";
+import { readTransaction } from "./ownership.ts";
 import { type ExchangeStats, type PacketPoster, PacketExchange } from "./exchange.ts";
 import { GradeCatalog } from "./grades.ts";
 import { CatalogSync } from "./catalog-sync.ts";
@@ -233,6 +234,7 @@ export class Pts2Controller implements DispenserController {
       unreachableAt: () => this.gap.unreachableAt,
       unconfirmed: (r) => unconfirmedSince(r, this.doubtAt),
       saleRecord: (flowId) => this.saleRecord(flowId),
+      readTransaction: (r) => readTransaction(r, this.exchange, this.units),
       closed: () => this.closed,
     });
   }

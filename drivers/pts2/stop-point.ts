@@ -6,6 +6,7 @@
 // on to the full dose charged to nobody).
 import type { Logger } from "../../base/log.ts";
 import type { Scheduler } from "../../base/clock.ts";
+import type { TransactionInfo } from "./decode-config.ts";
 import type { PumpObservation } from "./decode-status.ts";
 import type { ControllerNumbering } from "./numbering.ts";
 import { lostButLive, provenOurs, stoppable } from "./stop-gate.ts";
@@ -27,6 +28,8 @@ export interface StopPointDeps {
   /** Its read-back UserId not confirmed since a request that may have met a reboot (T3). */
   unconfirmed(r: TxRecord): boolean;
   saleRecord(flowId: string): Promise<unknown>;
+  /** PumpGetTransactionInformation of a record's number (ownership.ts readTransaction). */
+  readTransaction(r: TxRecord): Promise<TransactionInfo | undefined>;
   closed(): boolean;
 }
 
@@ -68,15 +71,24 @@ export async function stopPump(pump: number, deps: StopPointDeps): Promise<void>
   // read too (review 14t, T3: our PumpStop cut the POS's customer filling under our lost number).
   for (const r of open) if (unprovenAfterGap(r, deps.unreachableAt()) || deps.unconfirmed(r)) await deps.saleRecord(r.flowId).catch(() => undefined);
   open = openToStop(book, pump);
-  // Still not confirmed (the read failed): no PumpStop while anything may be filling — it may be the
-  // POS's customer; our own fill is bounded by the dose PumpAuthorize set to the reserved limit
-  // (docs/pts2.md, "Hidden reboots"). Idle, the stop only revokes a waiting authorization.
-  const doubted = (r: TxRecord) => deps.unconfirmed(r) && obs?.kind !== "idle";
-  const live = open.filter((r) => (stoppable(r, obs) && !doubted(r)) || revokeAnyWaiting(r, obs, deps.numbering));
+  // A read that proved the number another sale's lost the record (not stopped, above). One that could
+  // not be done leaves our own sale stopped: withheld, it ran past the lapse and nothing could be
+  // committed for it (review 14u U3) — a hidden reboot AND a failing read AND the POS on our number
+  // is the residual (docs/pts2.md, "Hidden reboots").
+  const live = open.filter((r) => stoppable(r, obs) || revokeAnyWaiting(r, obs, deps.numbering));
   // The flow gave these sales up, stopped or not: a parked one's 0-ml end may then be closed (R7-1).
   for (const r of open) if (!live.includes(r) && r.stopWantedAt === undefined) await book.update(r.flowId, (c) => (c.stopWantedAt === undefined ? { stopWantedAt: deps.scheduler.now() } : {}));
   if (live.length < open.length) deps.log.warn("pts_stop_withheld", { pump, withheld: open.filter((r) => !live.includes(r)).map((r) => ({ flowId: r.flowId, transaction: r.transaction, phase: r.phase, parked: r.ownershipUnknownAt !== undefined })), status: obs?.kind });
-  const lostLive = lostOn(book, pump).filter((r) => lostButLive(r, obs));
+  // A lost sale's number may be the POS's now (a reboot that lost the records, then the numbers come
+  // round again): stopped only if the controller still does not know the number, or knows it under
+  // the UserId our sale was read back with — another UserId is the POS's customer (review 14u U5).
+  const lostLive: TxRecord[] = [];
+  for (const r of lostOn(book, pump).filter((x) => lostButLive(x, obs))) {
+    const info = await deps.readTransaction(r).catch(() => "unread" as const);
+    const other = info !== undefined && info !== "unread" && info.userId !== undefined && info.userId !== r.readBackUserId;
+    if (other) deps.log.warn("pts_stop_lost_sale_withheld", { pump, flowId: r.flowId, transaction: r.transaction, userId: info.userId, ours: r.readBackUserId });
+    else lostLive.push(r);
+  }
   if (lostLive.length > 0) deps.log.warn("pts_stop_lost_sale", { pump, records: lostLive.map((r) => ({ flowId: r.flowId, transaction: r.transaction })), status: obs?.kind });
   if (live.length === 0 && lostLive.length === 0) return;
   for (const r of [...live, ...lostLive]) await book.update(r.flowId, (c) => ({ stopRequestedAt: c.stopRequestedAt ?? deps.scheduler.now() }));
