@@ -130,7 +130,7 @@ class Engine implements PaymentEngine, RunnerHost {
     // After a restart `ctl flows --all` shows what finished before it (a confirmed refund): checked before another.
     this.flows.restoreRecent(await recentFinishedFlows(this.journal, RECENT_FLOWS, this.logger));
     if (this.opts.dispenser) this.unsubscribe = this.opts.dispenser.onEvent((e) => this.onDispenserEvent(e));
-    this.opts.dispenser?.replayAlarms?.(); // now listening: the money alarms a driver holds durably, kept once (review 13c C2)
+    this.opts.dispenser?.replayAlarms?.(this.scheduler.now() - this.opts.settings.retentionMs); // now listening: the money alarms a driver holds durably, kept once (review 13c C2)
     this.clockWatch?.start((await this.journal.tail(1))[0]?.at);
     this.points.accepting = true;
     this.compaction.start();

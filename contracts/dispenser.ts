@@ -141,8 +141,10 @@ export interface DispenserController {
    * Optional: raise again (as `fault` events) the flows' money alarms the driver's durable record
    * holds — the engine calls it once it listens, at every start, and keeps each once (review 13c
    * C2: a crash between a driver's durable settlement and the engine's write of its alarm lost it).
+   * Only alarms raised at or after `since` (the journal's retention: an older acknowledged one may be
+   * compacted away there, and would come back as new — review 13d D1).
    */
-  replayAlarms?(): void;
+  replayAlarms?(since?: number): void;
   /**
    * Optional: a technician's decision on a sale the driver could not prove ours or someone else's
    * (PTS-2 PTS_OWNERSHIP_UNKNOWN), after checking it on the controller: "ours" — the next sale

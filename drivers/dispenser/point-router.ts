@@ -116,8 +116,8 @@ export class PointRouter implements DispenserController {
     await Promise.all(targets.map((c) => c.dispenser.settled?.(transactionId)));
   }
 
-  replayAlarms(): void {
-    for (const c of this.controllers) c.dispenser.replayAlarms?.();
+  replayAlarms(since?: number): void {
+    for (const c of this.controllers) c.dispenser.replayAlarms?.(since);
   }
 
   /** To the controller that knows the transaction: the first that does not answer NOT_FOUND. */

@@ -136,8 +136,8 @@ export class Ocpp16Controller implements DispenserController {
   }
 
   /** The flows' money alarms the sale book holds, raised again once the engine listens (review 13c C2). */
-  replayAlarms(): void {
-    for (const { sale, code, message } of this.book.heldAlarms()) this.emit({ type: "fault", point: sale.point, code, message, transactionId: sale.transactionId, flowSession: true });
+  replayAlarms(since?: number): void {
+    for (const { sale, code, message } of this.book.heldAlarms(since)) this.emit({ type: "fault", point: sale.point, code, message, transactionId: sale.transactionId, flowSession: true });
   }
 
   async hello(): Promise<ControllerInfo> {

@@ -70,7 +70,7 @@ export interface Sale {
   readonly endedBy?: EndedBy;
   readonly endedAt?: number;
   /** The money alarms raised for the flow (an end's, a late stop's): raised again at every start, kept once by the engine (review 13c C2). */
-  readonly alarms?: readonly { readonly code: string; readonly message: string }[];
+  readonly alarms?: readonly { readonly code: string; readonly message: string; readonly at?: number }[];
   /** A StopTransaction that arrived after the agent had already ended the session (audit only). */
   readonly lateMeterStopWh?: number;
 }
@@ -132,8 +132,9 @@ export class SaleBook {
   }
 
   /** The money alarms of finished sessions as the store holds them (review 13c C2: raised again at every start). */
-  heldAlarms(): Array<{ readonly sale: Sale; readonly code: string; readonly message: string }> {
-    return [...this.durable.values()].filter((s) => s.state === "finished").flatMap((sale) => (sale.alarms ?? []).map((a) => ({ sale, ...a })));
+  heldAlarms(since = 0): Array<{ readonly sale: Sale; readonly code: string; readonly message: string }> {
+    // (Raised before `since`: the journal may have compacted its acknowledged row — replayed, it would come back: review 13d D1.)
+    return [...this.durable.values()].filter((s) => s.state === "finished").flatMap((sale) => (sale.alarms ?? []).filter((a) => (a.at ?? sale.endedAt ?? 0) >= since).map((a) => ({ sale, code: a.code, message: a.message })));
   }
 
   /** The session of a point that has not ended. */

@@ -307,7 +307,7 @@ export class SessionEnding {
     if (cur?.state === "finished") (await this.book.settled(), (cur = this.book.get(transactionId)));
     if (!cur || cur.state === "finished") return false;
     // The end's alarm is written with it: raised again at every start (replayAlarms), so a crash before the engine kept it loses nothing (review 13c C2).
-    const alarms = opts.alarm && !opts.silent ? { alarms: [...(cur.alarms ?? []), opts.alarm] } : {};
+    const alarms = opts.alarm && !opts.silent ? { alarms: [...(cur.alarms ?? []), { ...opts.alarm, at: this.host.scheduler.now() }] } : {};
     const done: Sale = { ...cur, ...build(cur), ...alarms, state: "finished", endedAt: this.host.scheduler.now() };
     const write = this.book.put(done); // in memory at once: a concurrent finish sees it ended (and waits for its write)
     const restore = this.timers.suspend(transactionId);

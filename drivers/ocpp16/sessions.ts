@@ -271,7 +271,7 @@ export class Sessions {
         // The agent settled this session without the charger's word; now the word came.
         const late = { code: "OCPP_LATE_STOP", message: `charger ${chargePointId} reported the end of transaction ${req.transactionId} late: metered ${Math.max(0, registerMilli)} Wh, settled ${s.milli} Wh (${s.amountMinor})` };
         // The alarm is kept with the sale: raised again at every start, so a crash before the engine kept it loses nothing (review 13c C2).
-        await this.book.put({ ...s, lateMeterStopWh: req.meterStop, alarms: [...(s.alarms ?? []), late] });
+        await this.book.put({ ...s, lateMeterStopWh: req.meterStop, alarms: [...(s.alarms ?? []), { ...late, at: this.host.scheduler.now() }] });
         this.host.emit({ type: "fault", point: s.point, ...late, transactionId: s.transactionId, flowSession: true }); // the durable record just written names the flow
       }
       return answer; // a repeat, or late: answered again, never a second end

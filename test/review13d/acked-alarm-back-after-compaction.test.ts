@@ -50,7 +50,8 @@ function engineOn(driver: DispenserController, j: Journal, told: AlarmInfo[], no
     }),
   );
   const drain = async () => void (await Promise.all(writes.splice(0)));
-  return { drain, replay: async () => (driver.replayAlarms?.(), await drain()) };
+  // As engine.start does: alarms raised within the retention (older acknowledged rows may be compacted).
+  return { drain, replay: async () => (driver.replayAlarms?.(now() - 90 * DAY), await drain()) };
 }
 
 const DAY = 86_400_000;
@@ -58,7 +59,7 @@ const DAY = 86_400_000;
 it("an acknowledged charger money alarm is not kept again once compaction removed its acknowledged row", async () => {
   dir = mkdtempSync(join(tmpdir(), "r13d-d1-"));
   journal = await openJournal({ path: join(dir, "journal.db") });
-  let clock = 1_000;
+  let clock = Date.now(); // the engine's clock is the driver's (one scheduler in the daemon)
   const told: AlarmInfo[] = [];
   const { rig, cp } = await charging(new GatedStore());
   const live = engineOn(rig.driver, journal, told, () => clock);
@@ -68,8 +69,8 @@ it("an acknowledged charger money alarm is not kept again once compaction remove
   await live.drain();
   const open = await journal.openAlarms();
   expect(open.map((a) => a.code)).toEqual(["device-fault-OCPP_STOP_MISSING"]);
-  await journal.ackAlarms(open[0]!.flowId, open[0]!.code, open[0]!.message, 2_000); // ctl ack: the technician dealt with it
-  clock = 2_000 + 91 * DAY;
+  await journal.ackAlarms(open[0]!.flowId, open[0]!.code, open[0]!.message, clock); // ctl ack: the technician dealt with it
+  clock += 91 * DAY;
   await journal.compact(clock - 90 * DAY); // retentionDays 90: the engine's periodic compaction
   cp.close();
   const rig2 = await rig.restart(); // any later restart (update, power cut); the sale is still in the driver's book
