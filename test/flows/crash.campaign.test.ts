@@ -99,8 +99,12 @@ async function lane(point: number, journal: string, random: () => number, budget
     budget.kills++;
     if (budget.kills % 50 === 0) process.stdout.write(`crash campaign: ${budget.kills} kills so far\n`);
   }
-  // Last run without a kill: everything still open must finish on its own.
-  const final = new ChildAgent(rig, journal, { points: [point], script });
+  // Last run without a kill: everything still open must finish on its own. A lost-send watch (a kill
+  // in a sendInvoice's window) whose send was superseded by its own flow's re-send never sees it, and
+  // runs to its horizon (15 min by default) before it ends with lost-send-unresolved: the final run
+  // gives a minute, so that such a watch ends inside the 120 s below (on 622ce26 too, the campaign
+  // timed out waiting for one).
+  const final = new ChildAgent(rig, journal, { points: [point], script, settings: { lostSendWatchMs: 60_000 } });
   try {
     await final.line(/^READY$/);
     const open = flowIds(final);
