@@ -85,7 +85,9 @@ export async function stopPump(pump: number, deps: StopPointDeps): Promise<void>
   const lostLive: TxRecord[] = [];
   for (const r of lostOn(book, pump).filter((x) => lostButLive(x, obs))) {
     const info = await deps.readTransaction(r).catch(() => "unread" as const);
-    const other = info !== undefined && info !== "unread" && info.userId !== undefined && info.userId !== r.readBackUserId;
+    // (Ours: the UserId it was read back with, or the trusted id it was sent as — review final F2.)
+    const ours = (id: number) => id === r.readBackUserId || (r.sentAs?.trusted === true && id === r.sentAs.userId);
+    const other = info !== undefined && info !== "unread" && info.userId !== undefined && !ours(info.userId);
     if (other) deps.log.warn("pts_stop_lost_sale_withheld", { pump, flowId: r.flowId, transaction: r.transaction, userId: info.userId, ours: r.readBackUserId });
     else lostLive.push(r);
   }
