@@ -101,7 +101,7 @@ export function settle(s: S, outcome: string, ctx: FlowContext, finish: (s: S, o
       : { ...base, phase: "resolving-send", refUnknown: false };
   // A watch read still out is answered in the new phase (the same read of the current invoice).
   if (s.pending !== undefined && s.lateRef === undefined) return { state, effects };
-  const read = statusRead({ ...state, pending: undefined, reads: undefined }, ctx, s.lateRef !== undefined ? s.lateRef : undefined, 0, { phase: state.phase });
+  const read = statusRead({ ...state, pending: undefined, reads: undefined }, ctx, s.lateRef, 0, { phase: state.phase });
   return { state: read.state, effects: [...read.effects, ...effects] };
 }
 

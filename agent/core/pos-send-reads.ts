@@ -12,8 +12,8 @@
 //   flow's payment, whenever it comes back: before the re-send is answered, the re-send becomes one
 //   more lost send (pos-late-send.ts watches it to its end) and the payment is confirmed and
 //   released as any other; after it, the invoice the flow then polls is open under a paid sale and
-//   is closed once the product is out (lateOpen; by its reference if known, lateRef); once a payment is in hand, it is a second one
-//   (paid-twice: nothing released, a technician refunds it);
+//   is closed once the product is out (lateOpen; by its reference if known, lateRef); once a
+//   payment is in hand, it is a second one (paid-twice: nothing released, a technician refunds it);
 // - every other answer is left to the send's own answer and the reads that follow it.
 import { type FlowContext, assertNever, cancelTimer, clientRef, glase, timer } from "./effects.ts";
 import { type Step, display, readDelay, same, sentOut } from "./flow.ts";
@@ -80,12 +80,9 @@ export function paidLanding(s: S, o: Ok): Partial<S> {
 export function onSendRead(s: S, ref: string, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   const rest = (s.sendReads ?? []).filter((r) => r !== ref);
   const next: S = { ...s, sendReads: rest.length > 0 ? rest : undefined };
-  if (!(o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) || known(s, o.ersReference)) return next.phase === "draining" && next.sendReads === undefined ? drained(next) : same(next);
+  if (!(o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) || known(s, o.ersReference)) return endIfDrained(same(next));
   // (A payment in hand — collected, or released and ending — makes this one a second: review 9-q Q1.)
-  if (next.collected !== undefined || next.ersReference !== undefined || next.phase === "confirming" || next.phase === "releasing" || next.phase === "printing") {
-    const t = secondPayment(next, o);
-    return t.state.phase === "draining" && t.state.sendReads === undefined ? { state: drained(t.state).state, effects: [...t.effects, ...drained(t.state).effects] } : t;
-  }
+  if (next.collected !== undefined || next.ersReference !== undefined || next.phase === "confirming" || next.phase === "releasing" || next.phase === "printing") return endIfDrained(secondPayment(next, o));
   // The flow's own invoice (polled or being cancelled by its reference) paid: its payment, as the poll would have shown.
   if (o.invoiceReference !== undefined && o.invoiceReference === next.invoiceRef) return confirmPaid({ ...next, pending: undefined, reads: undefined }, o, ctx);
   const adopt: S = { ...next, ...paidLanding(next, o), pending: undefined, reads: undefined, invoiceRef: undefined, refUnknown: false, drainOutcome: undefined, drainDisplay: undefined };
@@ -107,6 +104,13 @@ export function onSendRead(s: S, ref: string, o: GlaseOutcome, ctx: FlowContext)
     default:
       return assertNever(next.phase as never, "pos phase (read while sending)");
   }
+}
+
+/** A draining flow whose last read is in: it ends now (with the step's effects). */
+function endIfDrained(step: Step<S>): Step<S> {
+  if (step.state.phase !== "draining" || step.state.sendReads !== undefined) return step;
+  const end = drained(step.state);
+  return { state: end.state, effects: [...step.effects, ...end.effects] };
 }
 
 /** A flow that ended while reads were out: ended now, with the outcome it was ending with. */

@@ -6,29 +6,9 @@
 // customer paid the lost invoice in it, a second late send hid it, and Glase reversed it 20 s later.
 // So while a re-send is out, the flow goes on reading the terminal's current invoice at the poll cadence.
 import { describe, expect, it } from "vitest";
-import type { Effect } from "../../agent/core/effects.ts";
+import { PAID_INV1 as PAID_LOST, POS, currentReads, resending } from "./pos-send-scenes.ts";
 import { startPos, type PosState } from "../../agent/core/pos.ts";
-import { CODE, Driver, LOST, OK, SETTINGS } from "./helpers.ts";
-
-const POS = { flowId: "k1", point: 9, terminalId: "T9", currency: "SEK", stationName: "K", amountMinor: 2500 };
-const PAID_LOST = OK({ status: "PAID", version: 3, ersReference: "E1", clientInvoiceId: "k1", invoiceReference: "INV1" });
-
-type Read = Extract<Effect, { type: "glase" }>;
-const currentReads = (d: Driver<PosState>, from: number): Read[] =>
-  d.log.slice(from).map((x) => x.effect).filter((e): e is Read => e.type === "glase" && e.call.op === "getPaymentStatus" && e.call.invoiceReference === undefined);
-
-/** sendInvoice #1 lost; nothing open on the terminal until it is settled; the re-send #2 goes out. */
-function resending(): Driver<PosState> {
-  const d = Driver.of(startPos(POS, { now: 0, settings: SETTINGS, random: 0.5 })) as Driver<PosState>;
-  d.advance(SETTINGS.glaseCallTimeoutMs).answer(LOST);
-  for (let i = 0; i < 200 && d.state.pending?.op !== "sendInvoice"; i++) {
-    if (d.state.pending) d.answer(CODE(54));
-    else d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
-  }
-  expect(d.state.pending?.op).toBe("sendInvoice");
-  expect(d.state.lostSends).toHaveLength(1);
-  return d;
-}
+import { CODE, Driver, OK, SETTINGS } from "./helpers.ts";
 
 describe("POS: the terminal's current invoice is read while a re-send is out (model: paid-orphan-not-read)", () => {
   it("reads at the poll cadence for the whole wait of the re-send", () => {

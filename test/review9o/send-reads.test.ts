@@ -1,39 +1,8 @@
 // Review 9-o of 1307be2 (pos-send-reads.ts): reads of the terminal's current invoice while a kiosk
 // flow's sendInvoice is out. Each test fails on 1307be2.
 import { describe, expect, it } from "vitest";
-import type { Effect } from "../../agent/core/effects.ts";
-import { startPos, type PosState } from "../../agent/core/pos.ts";
-import { CODE, DOWN, Driver, LOST, OK, SETTINGS } from "../core/helpers.ts";
-
-const POS = { flowId: "k1", point: 9, terminalId: "T9", currency: "SEK", stationName: "K", amountMinor: 2500 };
-const OPEN = OK({ status: "ISSUED", version: 1, clientInvoiceId: "k1", invoiceReference: "INV1" });
-const PAID_INV1 = OK({ status: "PAID", version: 3, ersReference: "E1", clientInvoiceId: "k1", invoiceReference: "INV1" });
-
-type Read = Extract<Effect, { type: "glase" }>;
-const currentReads = (d: Driver<PosState>, from: number): Read[] =>
-  d.log.slice(from).map((x) => x.effect).filter((e): e is Read => e.type === "glase" && e.call.op === "getPaymentStatus" && e.call.invoiceReference === undefined);
-
-function start(): Driver<PosState> {
-  return Driver.of(startPos(POS, { now: 0, settings: SETTINGS, random: 0.5 })) as Driver<PosState>;
-}
-
-/** Drives the flow (answering every read with `read`) until its pending call is a sendInvoice. */
-function untilSend(d: Driver<PosState>, read: Parameters<Driver<PosState>["answer"]>[0]): void {
-  for (let i = 0; i < 500 && d.state.pending?.op !== "sendInvoice"; i++) {
-    if (d.state.pending) d.answer(read);
-    else d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
-  }
-  expect(d.state.pending?.op).toBe("sendInvoice");
-}
-
-/** sendInvoice #1 lost; nothing open on the terminal until it is settled; the re-send #2 goes out. */
-function resending(): Driver<PosState> {
-  const d = start();
-  d.advance(SETTINGS.glaseCallTimeoutMs).answer(LOST);
-  untilSend(d, CODE(54));
-  expect(d.state.lostSends).toHaveLength(1);
-  return d;
-}
+import { OPEN, PAID_INV1, currentReads, start, untilSend, resending } from "../core/pos-send-scenes.ts";
+import { DOWN, LOST, OK, SETTINGS } from "../core/helpers.ts";
 
 describe("review 9-o: reads while a re-send is out (1307be2)", () => {
   it("#1 a PAID of the invoice the flow already adopted, read during its superseding send, takes a second lost send off the record", () => {

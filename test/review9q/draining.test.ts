@@ -2,45 +2,10 @@
 import { describe, expect, it } from "vitest";
 import type { Effect } from "../../agent/core/effects.ts";
 import { startPos, type PosState } from "../../agent/core/pos.ts";
+import { POS, OPEN, PAID_INV1, start, untilSend, resending, sendRead } from "../core/pos-send-scenes.ts";
 import { CODE, Driver, LOST, OK, SETTINGS } from "../core/helpers.ts";
 
-const POS = { flowId: "k1", point: 9, terminalId: "T9", currency: "SEK", stationName: "K", amountMinor: 2500 };
-const OPEN = OK({ status: "ISSUED", version: 1, clientInvoiceId: "k1", invoiceReference: "INV1" });
-const PAID_INV1 = OK({ status: "PAID", version: 3, ersReference: "E1", clientInvoiceId: "k1", invoiceReference: "INV1" });
 const PAID_INV2 = OK({ status: "PAID", version: 3, ersReference: "E2", clientInvoiceId: "k1", invoiceReference: "INV2" });
-
-type Read = Extract<Effect, { type: "glase" }>;
-const currentReads = (d: Driver<PosState>, from: number): Read[] =>
-  d.log.slice(from).map((x) => x.effect).filter((e): e is Read => e.type === "glase" && e.call.op === "getPaymentStatus" && e.call.invoiceReference === undefined);
-
-function start(): Driver<PosState> {
-  return Driver.of(startPos(POS, { now: 0, settings: SETTINGS, random: 0.5 })) as Driver<PosState>;
-}
-
-function untilSend(d: Driver<PosState>, read: Parameters<Driver<PosState>["answer"]>[0]): void {
-  for (let i = 0; i < 500 && d.state.pending?.op !== "sendInvoice"; i++) {
-    if (d.state.pending) d.answer(read);
-    else d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
-  }
-  expect(d.state.pending?.op).toBe("sendInvoice");
-}
-
-/** First send lost; the current-invoice reads answer 54 until the re-send #2 goes out (lostSends [t1]). */
-function resending(): Driver<PosState> {
-  const d = start();
-  d.advance(SETTINGS.glaseCallTimeoutMs).answer(LOST);
-  untilSend(d, CODE(54));
-  expect(d.state.lostSends).toHaveLength(1);
-  return d;
-}
-
-function sendRead(d: Driver<PosState>): Read {
-  const from = d.log.length;
-  d.runTimers(d.now + 3 * SETTINGS.pollIntervalMs, () => currentReads(d, from).length > 0);
-  const r = currentReads(d, from)[0];
-  expect(r).toBeDefined();
-  return r!;
-}
 
 const count = (d: Driver<PosState>, from: number, type: Effect["type"]): number => d.since(from, type).length;
 
