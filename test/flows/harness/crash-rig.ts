@@ -170,6 +170,23 @@ export function lostSendFlow(label: string | undefined): string | undefined {
   return (/^after:([^:]+):sending-invoice$/.exec(label ?? "") ?? /^before:([^:]+):(?:awaiting-reservation|polling)$/.exec(label ?? ""))?.[1];
 }
 
+/**
+ * The flows whose sendInvoice was out when `child` died: each one's last journal boundary of its
+ * own is in the lost-send window. The boundary the child died at may be another flow's — a lost-send
+ * watch's write, or the other lane's flow — while this one's answer was on its way (the campaign
+ * counted only the dying boundary's own flow, and flagged those supersedes as anomalies).
+ */
+export function lostSendFlows(child: ChildAgent): string[] {
+  const last = new Map<string, string>();
+  for (const l of child.lines) {
+    if (!l.startsWith("BOUNDARY ")) continue;
+    const label = l.split(" ")[2] ?? "";
+    const id = /^(?:before|after):([^:]+):/.exec(label)?.[1];
+    if (id !== undefined && id !== "batch" && id !== "receipt") last.set(id, label);
+  }
+  return [...last].filter(([, label]) => lostSendFlow(label) !== undefined).map(([id]) => id);
+}
+
 /** Waits until every given flow finished (or parked) in this child. */
 export async function settled(child: ChildAgent, ids: readonly string[], timeoutMs = 60_000): Promise<Map<string, string>> {
   const result = new Map<string, string>();
