@@ -56,7 +56,8 @@ export type TrackerAction =
   /** A parked sale the flow gave up stands at a 0-ml end of its number: confirm, record the end, close it. */
   | { readonly type: "empty-end"; readonly record: TxRecord }
   | { readonly type: "closed"; readonly record: TxRecord }
-  | { readonly type: "stop"; readonly record: TxRecord; readonly emergency: boolean; readonly why: string };
+  /** recheck: sent only if the record is still open and not lost when its turn comes (a read before it may have lost it). */
+  | { readonly type: "stop"; readonly record: TxRecord; readonly emergency: boolean; readonly why: string; readonly recheck?: true };
 
 export interface TrackerContext {
   readonly point: number;
@@ -194,13 +195,18 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
         next = { ...next, reported: { transaction: obs.transaction, milli: obs.milli, amountMinor: obs.amountMinor } };
       }
     }
-    if (r.stopRequestedAt !== undefined && !doubted) {
+    // A doubted sale the flow already stopped is followed up too: its stop went out although the
+    // confirming read failed (review 14u U3, stop-point.ts), and a valve that ignores it must meet
+    // PumpEmergencyStop, or it fills on past the lapse (review 14v V2). Such a stop is sent only if
+    // the read queued just before it (this step's "read") has not lost the record meanwhile.
+    if (r.stopRequestedAt !== undefined) {
+      const recheck = doubted ? { recheck: true as const } : {};
       const confirmed = ctx.stopConfirmedAt(r.transaction);
       if (confirmed !== undefined && ctx.now - confirmed >= ctx.stopTimeoutMs && view.emergencyStopped !== r.transaction) {
-        actions.push({ type: "stop", record: r, emergency: true, why: `still filling ${ctx.now - confirmed} ms after PumpStop` });
+        actions.push({ type: "stop", record: r, emergency: true, why: `still filling ${ctx.now - confirmed} ms after PumpStop`, ...recheck });
         events.push({ type: "fault", point, code: "PTS_STOP_IGNORED", message: `pump ${obs.pump} kept filling after PumpStop; emergency stop sent`, transactionId: r.flowId });
         next = { ...next, emergencyStopped: r.transaction };
-      } else if (stopDue(ctx, r)) actions.push({ type: "stop", record: r, emergency: false, why: "stop not yet effective" });
+      } else if (stopDue(ctx, r)) actions.push({ type: "stop", record: r, emergency: false, why: "stop not yet effective", ...recheck });
     }
     return { view: next, events, actions };
   }

@@ -42,9 +42,12 @@ export class TxFollowUps extends Pts2Part {
       case "closed":
         await this.book.update(r.flowId, () => ({ closedAt: this.scheduler.now() }));
         return;
-      case "stop":
+      case "stop": {
+        const now = a.recheck ? this.book.byFlow(r.flowId) : undefined;
+        if (a.recheck && (now === undefined || now.lostAt !== undefined || now.closedAt !== undefined || now.ended !== undefined)) return;
         this.log.warn("pts_stopping", { pump: r.pump, transaction: r.transaction, emergency: a.emergency, why: a.why });
         return this.sendStop(r.pump, a.emergency, [r]);
+      }
       case "verify":
         return this.verifyLive(r);
       case "empty-end":
