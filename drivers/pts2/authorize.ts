@@ -197,6 +197,10 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
         AutoCloseTransaction: false,
       });
       const confirmed = data.Transaction === undefined ? record.transaction : intOf(data.Transaction, "PumpAuthorizeConfirmation.Transaction");
+      // A number outside the controller's 1..65535 is no renumbering: taken as one, no status would
+      // ever match our fill and every read would ask for it (review 14v V5). The answer is unusable:
+      // the read-back under our own number decides (the "no usable answer" path below).
+      if (confirmed < 1 || confirmed > 65535) throw new AgentError("DEVICE_PROTOCOL", `PumpAuthorizeConfirmation.Transaction ${confirmed} is outside 1..65535`, { pump: record.pump, transaction: record.transaction });
       if (confirmed !== record.transaction) {
         // The controller does not honour our numbers (review 7, R7-6; numbering.ts): this sale goes
         // on under the number it confirmed, and the controller authorizes nothing more for us.
