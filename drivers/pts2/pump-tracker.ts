@@ -191,7 +191,9 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
       }
       const rep = view.reported;
       if (rep?.transaction !== obs.transaction || rep.milli !== obs.milli || rep.amountMinor !== obs.amountMinor) {
-        events.push({ type: "progress", point, transactionId: r.flowId, milli: obs.milli, amountMinor: obs.amountMinor });
+        // At the end's rule (sale-figures.ts): the flow keeps progress as what it may settle (V4).
+        const amountMinor = endedFigures(r, obs, ctx.now, ctx.units ?? CENTS).amountMinor;
+        events.push({ type: "progress", point, transactionId: r.flowId, milli: obs.milli, amountMinor });
         next = { ...next, reported: { transaction: obs.transaction, milli: obs.milli, amountMinor: obs.amountMinor } };
       }
     }

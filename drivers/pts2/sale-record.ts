@@ -188,14 +188,20 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
       if (deps.pumpOffline(r.pump)) {
         throw new AgentError("DEVICE_DISCONNECTED", `pump ${r.pump} is offline mid-fill: its figures are not final`, { flowId });
       }
-      return {
-        ...base,
-        state: "delivering",
-        gradeId: (info.fuelGradeId !== undefined ? deps.gradeOfFuelGrade(info.fuelGradeId) : undefined) ?? r.gradeId,
-        milli: info.milli,
-        amountMinor: info.amountMinor,
-        unitPriceMinor: priceAsMinor(info.priceMinor ?? r.priceMinor, deps.units),
-      };
+      {
+        // The running figure is settled as it is when the commit deadline catches the fill: the end's
+        // rule applies to it too — a pump at another price than authorized is never charged above
+        // the volume at our price (review 14v V4; sale-figures.ts).
+        const running = endedFigures(r, { transaction: r.transaction, nozzle: info.nozzle ?? r.nozzle, fuelGradeId: info.fuelGradeId ?? r.ptsFuelGradeId, milli: info.milli, amountMinor: info.amountMinor, priceMinor: info.priceMinor ?? r.priceMinor }, deps.now(), deps.units);
+        return {
+          ...base,
+          state: "delivering",
+          gradeId: (info.fuelGradeId !== undefined ? deps.gradeOfFuelGrade(info.fuelGradeId) : undefined) ?? r.gradeId,
+          milli: info.milli,
+          amountMinor: running.amountMinor,
+          unitPriceMinor: priceAsMinor(running.priceMinor, deps.units),
+        };
+      }
     case "EndOfTransaction":
     case "Finished": {
       // The read is the end since Q5 — but a read below what the poll's own end status showed for the
