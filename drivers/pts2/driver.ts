@@ -119,7 +119,7 @@ export class Pts2Controller implements DispenserController {
     });
     const parts = { config, exchange: this.exchange, book: this.book, catalog: this.catalog, units: this.units, ownUser: this.ownUser, log: this.log, scheduler: this.scheduler, emit: (e: DispenserEvent) => this.emit(e) };
     this.grades = new CatalogSync({ ...parts, sold: this.sold, raiseOnce: (e) => this.raiseOnce(e) });
-    this.followUps = new TxFollowUps({ ...parts, authorizing: this.authorizing, pollSoon: () => this.pollSoon(), saleRecord: (flowId) => this.saleRecord(flowId) });
+    this.followUps = new TxFollowUps({ ...parts, authorizing: this.authorizing, pollSoon: () => this.pollSoon(), saleRecord: (flowId) => this.saleRecord(flowId), endDoubted: (r) => r.readBackUserId !== undefined && r.ended !== undefined && (this.doubtAt > r.ended.at || this.gap.unreachableAt >= r.ended.at) });
     this.loop = new PollLoop(this.scheduler, config.pollIntervalMs, () => this.pollOnce(), (err) => this.log.debug("pts_poll_failed", { err }));
   }
 

@@ -129,6 +129,9 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     }
     for (const r of ctx.records) {
       if (r === waiting) {
+        // Its end is recorded: an authorization waiting under the number is someone else's (the POS
+        // after a reboot that lost the records), never stopped as ours (review 14v V3).
+        if (r.ended !== undefined) continue;
         if (r.phase === "void" || r.phase === "refused") {
           if (r.liveVerdict === "ours") actions.push({ type: "stop", record: r, emergency: false, why: `authorization ${r.transaction} we resolved as absent is live` });
           else actions.push({ type: "verify", record: r });
@@ -155,7 +158,9 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
   if (view.nozzleUp !== obs.nozzle) nozzleTo(obs.nozzle);
 
   if (obs.kind === "filling") {
-    if (r === undefined) return { view: next, events, actions }; // someone else's sale
+    // Someone else's sale — also under the number of a sale of ours whose end is recorded: after a
+    // reboot that lost the records the POS fills under it; neither its progress nor its stop (V3).
+    if (r === undefined || r.ended !== undefined) return { view: next, events, actions };
     if (!ours(r)) {
       // The number alone proves nothing (the attendant's POS numbers like us): stopped only once
       // the controller says we authorized it (review 2, N2).

@@ -19,12 +19,14 @@ export class TxFollowUps extends Pts2Part {
   private readonly authorizing: ReadonlySet<string>;
   private readonly pollSoon: () => void;
   private readonly saleRecord: (flowId: string) => Promise<SaleRecord | undefined>;
+  private readonly endDoubted: (r: TxRecord) => boolean;
   /** When a stop went out for each `pump:transaction` (the tracker's overrun clock). */
   readonly stopConfirmed = new Map<string, number>();
   private readonly readBackAt = new Map<string, number>();
 
-  constructor(d: Pts2Parts & { readonly authorizing: ReadonlySet<string>; readonly pollSoon: () => void; readonly saleRecord: (flowId: string) => Promise<SaleRecord | undefined> }) {
+  constructor(d: Pts2Parts & { readonly authorizing: ReadonlySet<string>; readonly pollSoon: () => void; readonly saleRecord: (flowId: string) => Promise<SaleRecord | undefined>; readonly endDoubted: (r: TxRecord) => boolean }) {
     super(d);
+    this.endDoubted = d.endDoubted;
     this.ownUser = d.ownUser;
     this.authorizing = d.authorizing;
     this.pollSoon = d.pollSoon;
@@ -113,6 +115,15 @@ export class TxFollowUps extends Pts2Part {
   }
 
   async close1(r: TxRecord): Promise<void> {
+    // A reboot may have come since our end was recorded (a failed request, a gap, the agent's own
+    // start): the end now standing under the number may be the POS's unpaid one (review 14v V1).
+    // Read it first; closed only at end of transaction under our UserId, else forgotten unclosed.
+    if (r.ended !== undefined && this.endDoubted(r) && !(await this.stillOurEnd(r))) {
+      await this.book.update(r.flowId, () => ({ closedAt: this.scheduler.now() }));
+      this.readBackAt.delete(r.flowId);
+      this.stopConfirmed.delete(`${r.pump}:${r.transaction}`);
+      return;
+    }
     try {
       await this.exchange.request("PumpCloseTransaction", { Pump: r.pump, Transaction: r.transaction });
     } catch (err) {
@@ -131,5 +142,14 @@ export class TxFollowUps extends Pts2Part {
       if (!isPtsPacketError(err, PTS_ERROR.PUMP_NOT_IN_FILLING_PROCESS)) throw err;
     }
     for (const r of records) if (!this.stopConfirmed.has(`${pump}:${r.transaction}`) || emergency) this.stopConfirmed.set(`${pump}:${r.transaction}`, this.scheduler.now());
+  }
+
+  /** Whether the end under r's number still reads as ours (its UserId), after a doubt (close1). Throws when it cannot be read. */
+  private async stillOurEnd(r: TxRecord): Promise<boolean> {
+    const info = await readTransaction(r, this.exchange, this.units);
+    const ours = (id: number) => id === r.readBackUserId || (r.sentAs?.trusted === true && id === r.sentAs.userId);
+    const verdict = info !== undefined && info.state === "EndOfTransaction" && (info.userId === undefined || ours(info.userId));
+    if (!verdict) this.log.warn("pts_close_withheld", { flowId: r.flowId, pump: r.pump, transaction: r.transaction, state: info?.state ?? "NotFound", userId: info?.userId, ours: r.readBackUserId, next: "forgotten unclosed: not our end any more" });
+    return verdict;
   }
 }
