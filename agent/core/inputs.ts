@@ -88,6 +88,19 @@ export function isAmbiguous(outcome: GlaseOutcome): boolean {
   return (outcome.kind === "transport" && outcome.indefinite) || (outcome.kind === "result" && (outcome.code === 90 || outcome.code === 93 || outcome.code === 94));
 }
 
+/**
+ * sendInvoice's own refusals (§3.4 lists 0, 11, 20, 21, 29, 33, 37, 49, 64, 90, 91, 93, 94; 90/93/94
+ * are ambiguous above). Any other code is not one the contract gives sendInvoice, so nothing says the
+ * invoice was not created (issue 9 #6: only a "not processed" proves nothing happened) — e.g. 1
+ * PENDING_APPROVAL, "request accepted, awaiting approval" (review 9r R2).
+ */
+const SEND_REFUSALS: ReadonlySet<number> = new Set([11, 20, 21, 29, 33, 37, 49, 64, 91]);
+
+/** Whether a sendInvoice answer leaves an invoice that may exist (read the terminal's current one, watch it). */
+export function sendMayHaveOpened(outcome: GlaseOutcome): boolean {
+  return isAmbiguous(outcome) || (outcome.kind === "result" && !SEND_REFUSALS.has(outcome.code));
+}
+
 /** Temporary failures worth retrying: 90/93/94 and transport errors that never reached the server. */
 export function isTemporary(outcome: GlaseOutcome): boolean {
   return (

@@ -14,7 +14,7 @@ import { type Effect, type FlowContext, assertNever, backoffMs, timer } from "./
 import { type FlowBase, type Step, display, isCredentialsCode, pendingOutcome, readDelay, same, withEffects, sentOut, withSendOut } from "./flow.ts";
 import { overlapRead, readAnswer, statusRead } from "./pos-reads.ts";
 import { onWatchAnswer, settle, watchRead, watching } from "./pos-late-send.ts";
-import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
+import { type FlowInput, type GlaseOutcome, isAmbiguous, isTemporary, sendMayHaveOpened } from "./inputs.ts";
 import { money } from "../../base/money.ts";
 import { onCurrentInvoice, onCurrentStatus, onSupersedeFailed } from "./pos-lost-send.ts";
 import { confirmPaid, confirmRead, onConfirmRead } from "./pos-confirm.ts";
@@ -158,7 +158,8 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   switch (s.phase) {
     case "sending-invoice": {
       // An answer that does not say whether it was processed leaves an invoice that may still open.
-      const sent: S = { ...done, sendUnanswered: isAmbiguous(o), ...(isAmbiguous(o) ? { lostSends: lostOne(s.lostSends, sentOut(s), ctx) } : {}) };
+      const unknown = sendMayHaveOpened(o);
+      const sent: S = { ...done, sendUnanswered: unknown, ...(unknown ? { lostSends: lostOne(s.lostSends, sentOut(s), ctx) } : {}) };
       if (o.kind === "ok" && o.invoiceReference) {
         // (Superseding one whose reference was unknown to cancel it: the first poll answer cancels this one.)
         const open: S = { ...sent, sendUnanswered: false, invoiceRef: o.invoiceReference, refUnknown: false, windows: 1, windowDeadline: ctx.now + ctx.settings.posWindowMs };
@@ -167,7 +168,7 @@ function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
         return withEffects(poll(open, ctx), timer("customer", ctx.settings.posWindowMs), ...(s.cancelWanted === undefined ? [display(s, "Scan the Glase code to pay")] : []));
       }
       // The invoice may exist: read the terminal's current one (pos-lost-send.ts).
-      if (isAmbiguous(o)) return statusRead({ ...sent, refUnknown: false }, ctx, undefined, 0, { phase: "resolving-send" });
+      if (unknown) return statusRead({ ...sent, refUnknown: false }, ctx, undefined, 0, { phase: "resolving-send" });
       if (s.refUnknown) return onSupersedeFailed(sent, o, ctx);
       if (isTemporary(o)) return finish(sent, "offline", display(s, "Glase unavailable"));
       return finish(sent, "failed", { type: "alarm", code: "glase-sendInvoice", message: `point ${s.point}: sendInvoice answered ${o.kind === "result" ? o.code : "?"}` });

@@ -5,7 +5,7 @@
 import { landedOne, lostOne, unanswered } from "./send-watch.ts";
 import { type Effect, type FlowContext, assertNever, timer } from "./effects.ts";
 import { MAX_INVOICE_SENDS, type Step, display, isCredentialsCode, isOpenStatus, readCurrentInvoice, readDelay, same, sendSettled, withEffects, sentOut } from "./flow.ts";
-import { type GlaseOutcome, isAmbiguous, isTemporary } from "./inputs.ts";
+import { type GlaseOutcome, isAmbiguous, isTemporary, sendMayHaveOpened } from "./inputs.ts";
 import type { PreliminaryState } from "./preliminary-state.ts";
 import { cancelLater, onClosingRead } from "./preliminary-cancel.ts";
 import { commitMayHaveHappened, confirmWindowMs, onCommitCheck } from "./preliminary-commit.ts";
@@ -24,7 +24,7 @@ export function onGlase(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
       }
       // The invoice may exist: read the terminal's current one, then supersede it (§6.4). It may
       // also be processed at any later time (§4.1): sendLost keeps the flow looking for it.
-      if (isAmbiguous(o)) return readCurrentInvoice({ ...done, sendLost: true, lostSends: lostOne(s.lostSends, sentOut(s), ctx) }, ctx, { phase: "resolving-send" } as Partial<S>);
+      if (sendMayHaveOpened(o)) return readCurrentInvoice({ ...done, sendLost: true, lostSends: lostOne(s.lostSends, sentOut(s), ctx) }, ctx, { phase: "resolving-send" } as Partial<S>);
       // Meant to supersede an open invoice of ours (a lost answer's): that one is still open — read
       // it again and supersede it later, never walk away from it.
       if (s.supersedes) return retryLater({ ...done, phase: "resolving-send" }, ctx);
