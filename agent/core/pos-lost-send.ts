@@ -16,7 +16,7 @@ import type { GlaseOutcome } from "./inputs.ts";
 import type { PosState } from "./pos.ts";
 import { confirmPaid } from "./pos-confirm.ts";
 import { landed } from "./pos-late-send.ts";
-import { paidLanding } from "./pos-send-reads.ts";
+import { ownPaid, paidLanding } from "./pos-send-reads.ts";
 import { landedOne, unanswered } from "./send-watch.ts";
 import { finish, nextPoll, pollOnRefused, send } from "./pos-steps.ts";
 
@@ -52,7 +52,7 @@ function adoptCurrent(s: S, ctx: FlowContext): Step<S> {
 /** A read of the terminal's current invoice in resolving-send. */
 export function onCurrentInvoice(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   // (A new payment is a lost send landed, counted once: pos-send-reads.ts paidLanding.)
-  if (o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) return confirmPaid({ ...s, ...(o.ersReference !== s.ersReference ? paidLanding(s, o) : {}) }, o, ctx);
+  if (o.kind === "ok" && ownPaid(s, o)) return confirmPaid({ ...s, ...(o.ersReference !== s.ersReference ? paidLanding(s, o) : {}) }, o, ctx);
   if (!(o.kind === "ok" || (o.kind === "result" && o.code === 54))) {
     const attempts = s.attempts + 1;
     if (attempts < UNRESOLVED_ALARM_READS) return readAgain({ ...s, attempts }, ctx);
@@ -74,7 +74,9 @@ export function onCurrentStatus(s: S, o: GlaseOutcome, ctx: FlowContext): Step<S
     const next: S = { ...s, version: o.version ?? s.version };
     if (o.status === "PAID" && o.ersReference) {
       // (The adopted invoice, paid: its landing was counted when it was adopted.)
-      if (o.clientInvoiceId === s.flowId) return confirmPaid({ ...next, refUnknown: false, adoptedUnseen: false }, o, ctx);
+      // (Without a clientInvoiceId, §4.7 0..1: the current invoice was open at the last read, on a
+      // terminal this flow holds — only its customer can have paid it since; review 9r R1b.)
+      if (o.clientInvoiceId === s.flowId || o.clientInvoiceId === undefined) return confirmPaid({ ...next, refUnknown: false, adoptedUnseen: false }, o, ctx);
       // Another flow's invoice was the current one (it was left open): read now, not ours to release.
       const alarm: Effect = { type: "alarm", code: "paid-not-ours", message: `point ${s.point}: the terminal's current invoice was paid (${o.ersReference}) but is not this flow's` };
       return readAgain(next, ctx, alarm);

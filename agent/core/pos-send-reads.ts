@@ -76,11 +76,26 @@ export function paidLanding(s: S, o: Ok): Partial<S> {
   return { lostSends: landedOne(s.lostSends) };
 }
 
+/**
+ * A PAID of the terminal's current invoice that is the flow's: its clientInvoiceId says so — or,
+ * the receipt without one (§4.7: 0..1; review 9r R1), it was paid after a lost send of the flow's
+ * left: the previous sale's PAID, still the current invoice, was paid before this flow began. A
+ * paymentDate without its zone offset proves nothing.
+ */
+export function ownPaid(s: S, o: GlaseOutcome): boolean {
+  if (!(o.kind === "ok" && o.status === "PAID" && o.ersReference)) return false;
+  if (o.clientInvoiceId !== undefined) return o.clientInvoiceId === s.flowId;
+  const zoned = o.paymentDate !== undefined && /(Z|[+-]\d\d:\d\d)$/.test(o.paymentDate);
+  const paidAt = zoned ? Date.parse(o.paymentDate!) : NaN;
+  const lost = s.lostSends ?? [];
+  return lost.length > 0 && Number.isFinite(paidAt) && paidAt >= Math.min(...lost);
+}
+
 /** The answer of a read made while sending (in whatever phase the flow is now). */
 export function onSendRead(s: S, ref: string, o: GlaseOutcome, ctx: FlowContext): Step<S> {
   const rest = (s.sendReads ?? []).filter((r) => r !== ref);
   const next: S = { ...s, sendReads: rest.length > 0 ? rest : undefined };
-  if (!(o.kind === "ok" && o.status === "PAID" && o.clientInvoiceId === s.flowId && o.ersReference) || known(s, o.ersReference)) return endIfDrained(same(next));
+  if (o.kind !== "ok" || !ownPaid(s, o) || known(s, o.ersReference!)) return endIfDrained(same(next));
   // (A payment in hand — collected, or released and ending — makes this one a second: review 9-q Q1.)
   if (next.collected !== undefined || next.ersReference !== undefined || next.phase === "confirming" || next.phase === "releasing" || next.phase === "printing") return endIfDrained(secondPayment(next, o));
   // The flow's own invoice (polled or being cancelled by its reference) paid: its payment, as the poll would have shown.
