@@ -84,7 +84,7 @@ export class Ocpp16Controller implements DispenserController {
         this.bindings.set(k.point, { point: k.point, chargePointId: c.id, connectorId: k.connectorId, grade, maxPowerW: rated ?? ASSUMED_POWER_W, ...(rated !== undefined ? { ratedPowerW: rated } : {}) });
       }
     }
-    this.book = new SaleBook(deps.store, config.saleRecordCapacity, onCarriedFailure({ log: this.log, emit: (e) => this.emit(e) }));
+    this.book = new SaleBook(deps.store, config.saleRecordCapacity, onCarriedFailure({ log: this.log, emit: (e) => this.emit(e) }), (transactionId, err) => this.log.warn("ocpp_evict_failed", { transactionId, err }));
     this.meterClocks = new MeterClockStore(deps.store, deps.logger);
     this.sessions = new Sessions(this.sessionHost(), this.book);
     this.central = new CentralSystem({
