@@ -56,6 +56,16 @@ export class CallPacer {
   }
 
   /**
+   * One frame's size cost, at most a burst: a single frame within maxFrameBytes — a handled call
+   * such as a long session's StopTransaction — never overdraws the bucket by itself (review 13e
+   * E3: it was closed as a flood at every reconnect and its meterStop never settled); frames back
+   * to back that no handler waits for still do.
+   */
+  chargeFrame(n: number): void {
+    this.charge(Math.min(n, this.burst));
+  }
+
+  /**
    * More than a burst in debt (review 13b R13b-2): only frames no handler waits for run up a debt
    * (a handled call waits for it, charger-link.ts paced()) — an unknown action or a schema-invalid
    * call, answered by the library itself, back to back: a flood of parsing, however slowly sent.

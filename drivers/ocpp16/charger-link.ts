@@ -115,7 +115,7 @@ export class ChargerLink {
       const bytes = typeof e.message === "string" ? Buffer.byteLength(e.message) : e.message.length;
       const extra = e.outbound ? 0 : Math.ceil(bytes / FRAME_TOKEN_BYTES) - 1;
       if (extra <= 0) return;
-      this.pacer.charge(extra);
+      this.pacer.chargeFrame(extra);
       if (this.pacer.overdrawn()) this.floodClose("(big frames)", `made the agent parse more than ${this.limits.maxCallsPerSecond} × ${FRAME_TOKEN_BYTES / 1024} KiB per second of frames it answered without handling them`);
     }) as never);
   }
