@@ -5,7 +5,7 @@
 // charged silently. The rule: charge the smaller of the controller's Amount and the volume at the
 // authorized price (units.ts, half up), so the customer never pays more than either the pump shows
 // or the agent's price allows — unless the pump's own figures are not self-consistent (Price or
-// Amount 0 with volume > 0, Amount ≠ Price × Volume): then volume × authorized price; keep what the controller said in `mismatch`; raise
+// Amount 0 with volume > 0, an Amount with no volume (review 14v W1), Amount ≠ Price × Volume): then volume × authorized price; keep what the controller said in `mismatch`; raise
 // PTS_SALE_MISMATCH (the driver does, once, with the end). The operator then checks the pump.
 import type { DeliveryEndReason, DispenserEvent } from "../../contracts/dispenser.ts";
 import type { Figures } from "./decode-status.ts";
@@ -31,7 +31,7 @@ export function mismatchOf(r: TxRecord, f: Pick<Figures, "nozzle" | "fuelGradeId
 
 /** Whether the pump's own figures agree: Amount = Price × Volume (±1 minor unit of its rounding). */
 function selfConsistent(f: Figures, units: WireUnits): boolean {
-  return f.milli === 0 || (f.amountMinor > 0 && f.priceMinor > 0 && Math.abs(amountAt(f.milli, f.priceMinor, units) - f.amountMinor) <= 1);
+  return (f.milli === 0 && f.amountMinor === 0) || (f.milli > 0 && f.amountMinor > 0 && f.priceMinor > 0 && Math.abs(amountAt(f.milli, f.priceMinor, units) - f.amountMinor) <= 1);
 }
 
 export function endedFigures(r: TxRecord, f: Figures, now: number, units: WireUnits): EndedFigures {
