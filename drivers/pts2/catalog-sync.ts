@@ -38,10 +38,10 @@ export class CatalogSync extends Pts2Part {
     try {
       decoded = { grades: decodeFuelGrades(grades.data, this.units, this.sold), nozzles: decodePumpNozzles(nozzles.data) };
     } catch (err) {
-      // Nothing can be sold without the catalogue: a person must know, not just a log line.
-      for (const { point } of this.config.points) {
-        this.raiseOnce({ type: "fault", point, code: "PTS_GRADES_UNREADABLE", message: `the controller's fuel grade / nozzle configuration cannot be read: ${err instanceof Error ? err.message : String(err)}; no sale on this pump until it can` });
-      }
+      // Nothing can be sold without the catalogue: a person must know, not just a log line. A
+      // controller-wide alarm (no point): told to a flow on a pump, it stopped a running fill for a
+      // price re-read that failed once (review 14v W2), and raised once it named only the first pump.
+      this.raiseOnce({ type: "fault", point: null, code: "PTS_GRADES_UNREADABLE", message: `the controller's fuel grade / nozzle configuration cannot be read: ${err instanceof Error ? err.message : String(err)}; sales go on with the configuration last read (none before the first read: no sale until it can)` });
       throw err;
     }
     const { mismatches, changed } = this.catalog.update(decoded.grades, decoded.nozzles);
