@@ -66,8 +66,7 @@ export class Sessions {
     }
   }
 
-  // ---- the payment flow's commands ---------------------------------------------------------------
-
+  /** The payment flow's commands: authorize, stop, sale record. */
   async authorize(cmd: AuthorizeCommand): Promise<void> {
     const b = this.host.binding(cmd.point);
     if (!b) throw refuse("NOPOINT", `no charge point is mapped to point ${cmd.point}`, { point: cmd.point });
@@ -110,6 +109,13 @@ export class Sessions {
     await this.book.put(sale);
     this.ending.armSessionTimer(sale);
     const conf = await link.call("RemoteStartTransaction", { connectorId: b.connectorId, idTag: sale.idTag });
+    // Started before it answered (StartTransaction accepted), then rejected: the session stands,
+    // metered, stopped and settled like any — never ended at 0 Wh unstopped (review 13e E1).
+    const current = this.book.get(sale.transactionId);
+    if (conf.status !== "Accepted" && current !== undefined && (current.state !== "authorized" || current.ocppTransactionId !== undefined)) {
+      this.host.log.warn("ocpp_remote_start_rejected_after_start", { chargePointId: b.chargePointId, connectorId: b.connectorId, transactionId: sale.transactionId, state: current.state });
+      return;
+    }
     if (conf.status !== "Accepted") {
       await this.ending.finish(sale.transactionId, () => ({ reason: "stopped", endedBy: "canceled" }), { silent: true });
       throw refuse("CHARGER_REFUSED", `charger ${b.chargePointId} refused RemoteStartTransaction on connector ${b.connectorId}`, { point: cmd.point });
