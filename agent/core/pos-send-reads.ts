@@ -59,7 +59,7 @@ export function isSendRead(s: S, input: FlowInput): input is Extract<FlowInput, 
 }
 
 function known(s: S, ers: string): boolean {
-  return ers === s.ersReference || ers === s.paidSeen?.ersReference || (s.paidAgain ?? []).includes(ers);
+  return ers === s.ersReference || ers === s.paidSeen?.ersReference || ers === s.paidCandidate?.ersReference || (s.paidAgain ?? []).includes(ers);
 }
 
 /**
@@ -97,7 +97,10 @@ export function onSendRead(s: S, ref: string, o: GlaseOutcome, ctx: FlowContext)
   const next: S = { ...s, sendReads: rest.length > 0 ? rest : undefined };
   if (o.kind !== "ok" || !ownPaid(s, o) || known(s, o.ersReference!)) return endIfDrained(same(next));
   // (A payment in hand — collected, or released and ending — makes this one a second: review 9-q Q1.)
-  if (next.collected !== undefined || next.ersReference !== undefined || next.phase === "confirming" || next.phase === "releasing" || next.phase === "printing") return endIfDrained(secondPayment(next, o));
+  if (next.collected !== undefined || next.ersReference !== undefined || next.phase === "releasing" || next.phase === "printing") return endIfDrained(secondPayment(next, o));
+  // Confirming another: this one is the sale's if that one is reversed, a second one if it is not (review 9r R3).
+  if (next.phase === "confirming" && next.paidCandidate === undefined) return same({ ...next, paidCandidate: o });
+  if (next.phase === "confirming") return secondPayment(next, o);
   // The flow's own invoice (polled or being cancelled by its reference) paid: its payment, as the poll would have shown.
   if (o.invoiceReference !== undefined && o.invoiceReference === next.invoiceRef) return confirmPaid({ ...next, pending: undefined, reads: undefined }, o, ctx);
   const adopt: S = { ...next, ...paidLanding(next, o), pending: undefined, reads: undefined, invoiceRef: undefined, refUnknown: false, drainOutcome: undefined, drainDisplay: undefined };
@@ -134,8 +137,8 @@ export function drained(s: S): Step<S> {
   return { state: { ...s, phase: "finished", outcome: s.drainOutcome ?? s.outcome ?? "canceled", sendReads: undefined, drainOutcome: undefined, drainDisplay: undefined, pending: undefined }, effects: [cancelTimer("poll"), ...shown] };
 }
 
-/** A payment of the flow's while another is in hand (confirming it, or collected): told, nothing released. */
-function secondPayment(s: S, o: Ok): Step<S> {
+/** A payment of the flow's while another is in hand (confirmed, or collected): told, nothing released. */
+export function secondPayment(s: S, o: Ok): Step<S> {
   const t = paidTwice({ ...s, ersReference: s.ersReference ?? s.paidSeen?.ersReference }, o);
   return { state: { ...t.state, ersReference: s.ersReference }, effects: t.effects };
 }
