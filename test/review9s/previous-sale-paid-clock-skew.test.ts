@@ -48,3 +48,19 @@ it("S2 control: the same with both clocks agreeing (paymentDate 5 s before the s
   }
   expect(d.since(from, "release")).toHaveLength(0);
 });
+
+it("S2b (mirror): the agent's clock 30 s ahead of Glase's — this sale's own PAID (no clientInvoiceId) is dropped again, as before 6cbd23b", () => {
+  const T0 = 1_800_000_000_000;
+  const d = Driver.of(startPos(POS, ctxAt(T0))) as Driver<PosState>;
+  d.now = T0;
+  const from = d.log.length;
+  // The lost send did open INV1; the customer paid it 10 s after the send — Glase's clock says 20 s BEFORE it.
+  const own = OK({ status: "PAID", version: 3, ersReference: "E1", invoiceReference: "INV1", paidMinor: 2500, paymentDate: new Date(T0 + 10_000 - 30_000).toISOString() });
+  d.advance(SETTINGS.glaseCallTimeoutMs).answer(LOST);
+  for (let i = 0; i < 50 && d.state.pending?.op !== "sendInvoice" && d.since(from, "release").length === 0; i++) {
+    if (d.state.pending?.op === "getPaymentStatus") d.answer(own);
+    else d.runTimers(d.now + 60_000, () => d.state.pending !== undefined);
+  }
+  const toldE1 = d.since(from, "alarm").some((x) => x.effect.type === "alarm" && x.effect.message.includes("E1"));
+  expect(d.since(from, "release").length > 0 || toldE1).toBe(true);
+});
