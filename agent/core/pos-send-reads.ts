@@ -59,7 +59,7 @@ export function isSendRead(s: S, input: FlowInput): input is Extract<FlowInput, 
 }
 
 function known(s: S, ers: string): boolean {
-  return ers === s.ersReference || ers === s.paidSeen?.ersReference || ers === s.paidCandidate?.ersReference || (s.paidAgain ?? []).includes(ers);
+  return ers === s.ersReference || ers === s.paidSeen?.ersReference || (s.paidCandidates ?? []).some((c) => c.ersReference === ers) || (s.paidAgain ?? []).includes(ers);
 }
 
 /**
@@ -99,8 +99,7 @@ export function onSendRead(s: S, ref: string, o: GlaseOutcome, ctx: FlowContext)
   // (A payment in hand — collected, or released and ending — makes this one a second: review 9-q Q1.)
   if (next.collected !== undefined || next.ersReference !== undefined || next.phase === "releasing" || next.phase === "printing") return endIfDrained(secondPayment(next, o));
   // Confirming another: this one is the sale's if that one is reversed, a second one if it is not (review 9r R3).
-  if (next.phase === "confirming" && next.paidCandidate === undefined) return same({ ...next, paidCandidate: o });
-  if (next.phase === "confirming") return secondPayment(next, o);
+  if (next.phase === "confirming") return same({ ...next, paidCandidates: [...(next.paidCandidates ?? []), o] });
   // The flow's own invoice (polled or being cancelled by its reference) paid: its payment, as the poll would have shown.
   if (o.invoiceReference !== undefined && o.invoiceReference === next.invoiceRef) return confirmPaid({ ...next, pending: undefined, reads: undefined }, o, ctx);
   const adopt: S = { ...next, ...paidLanding(next, o), pending: undefined, reads: undefined, invoiceRef: undefined, refUnknown: false, drainOutcome: undefined, drainDisplay: undefined };

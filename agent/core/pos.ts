@@ -90,10 +90,11 @@ export interface PosState extends FlowBase {
   /** The first PAID read, waiting for its confirming read (pos-confirm.ts). */
   readonly paidSeen?: Extract<GlaseOutcome, { kind: "ok" }>;
   /**
-   * Another PAID of the flow's read while paidSeen is being confirmed (a lost send's, landed): the
-   * sale's payment if paidSeen is reversed, else a second one to refund (pos-confirm.ts).
+   * Other PAIDs of the flow's read while paidSeen is being confirmed (lost sends', landed), oldest
+   * first: the next is the sale's payment if paidSeen is reversed; once one is released on, the
+   * rest are second payments (pos-confirm.ts).
    */
-  readonly paidCandidate?: Extract<GlaseOutcome, { kind: "ok" }>;
+  readonly paidCandidates?: readonly Extract<GlaseOutcome, { kind: "ok" }>[];
   readonly ersReference?: string;
   /**
    * When the agent journaled the PAID (absolute ms): the sale's time for the bookkeeping export,

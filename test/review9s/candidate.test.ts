@@ -28,7 +28,7 @@ describe("review 9-s: the candidate payment (d4669f9)", () => {
     d.answer(PAID_E2);
     expect(d.state.phase).toBe("confirming");
     d.feed({ type: "glase", op: "getPaymentStatus", ref: read.ref, outcome: PAID_INV1 });
-    expect(d.state.paidCandidate?.ersReference).toBe("E1");
+    expect(d.state.paidCandidates?.[0]?.ersReference).toBe("E1");
     // Every confirming read of INV2 is lost.
     for (let i = 0; i < 20 && d.state.phase === "confirming"; i++) {
       d.runTimers(d.now + 5000, () => d.state.pending !== undefined);
