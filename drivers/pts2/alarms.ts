@@ -29,7 +29,7 @@ export const PTS_FAULTS: Readonly<Record<string, PtsFaultEntry>> = {
     action: "check the controller's transaction list for that pump; if our customer fuelled anyway, look the flow up (`ctl flows --all`) and collect by hand; avoid other systems numbering on the agent's pumps; then `ctl ack ID`",
   },
   PTS_UNOWNED_DELIVERY: {
-    meaning: "fuel ran under an authorization the agent had given up (void); it was stopped and closed, charged to nobody (the figures are in the message)",
+    meaning: "fuel ran under an authorization the agent had given up (void, or refused after a lost answer: its PumpAuthorize landed late, maybe after the customer's flow was cancelled); it was stopped and closed, charged to nobody (the figures are in the message)",
     action: "collect from the customer if still there, else record a drive-off for that pump and transaction; then `ctl ack ID`",
   },
   PTS_TRANSACTION_LOST: {

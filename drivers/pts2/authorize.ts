@@ -106,8 +106,15 @@ export function foreignFault(r: TxRecord, why: string): Extract<DispenserEvent, 
   };
 }
 
-const finish = (deps: AuthorizeDeps, r: TxRecord, phase: "authorized" | "refused") =>
-  deps.book.update(r.flowId, () => (phase === "refused" ? { phase, closedAt: deps.now() } : { phase }));
+/**
+ * `watch`: refused after a lost answer, an earlier send of this number may still land (slow on the
+ * wire, as R12-3) after the last read-back: the record stays open, so the tracker verifies, stops
+ * and alarms a late fill under it, and closes it after closeUnsettledAfterMs (pump-tracker.ts).
+ * Closed at once, that fill ran free under our user (review 14v W4). Otherwise nothing of ours can
+ * be in flight under the number: closed in the same write.
+ */
+const finish = (deps: AuthorizeDeps, r: TxRecord, phase: "authorized" | "refused", watch = false) =>
+  deps.book.update(r.flowId, () => (phase === "refused" && !watch ? { phase, closedAt: deps.now() } : { phase }));
 
 export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeDeps): Promise<TxRecord> {
   const existing = deps.book.byFlow(plan.flowId);
@@ -242,7 +249,7 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
           // renumbering controller gave it (review 8, R8-2) — never refused while it may be.
           const adopted = mayHaveLanded ? await elsewhere(record, deps, back !== "foreign") : undefined;
           if (adopted) return adopted;
-          await finish(deps, record, "refused");
+          await finish(deps, record, "refused", mayHaveLanded);
           throw err;
         }
         await nextNumber("refused as existing");
@@ -256,7 +263,7 @@ export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeD
           const adopted = await elsewhere(record, deps);
           if (adopted) return adopted;
         }
-        await finish(deps, record, "refused");
+        await finish(deps, record, "refused", mayHaveLanded);
         throw err;
       }
       if (isPtsTransportError(err) && !err.indefinite) {

@@ -281,7 +281,10 @@ export class Pts2Controller implements DispenserController {
     }
     if (r.closedAt !== undefined) return;
     if (r.phase === "refused" || r.phase === "void") {
-      await this.book.update(r.flowId, () => ({ settled: true, closedAt: this.scheduler.now() }));
+      // Still open, a given-up number is watched (pump-tracker.ts): its PumpAuthorize may land late,
+      // and only the watch stops and alarms such a fill — closed here, it ran free under our user
+      // (review 14v W3). The tracker closes it after closeUnsettledAfterMs.
+      if (r.settled !== true) await this.book.update(r.flowId, () => ({ settled: true }));
       return;
     }
     const rec = await this.book.update(r.flowId, () => ({ settled: true }));

@@ -13,8 +13,10 @@
 // - a transaction we asked to stop but that still fills is stopped again, and after stopTimeoutMs
 //   emergency-stopped; an authorization whose outcome we resolved as "not there" that shows up
 //   anyway is first read back (a "verify" follow-up: the attendant's sale may carry the same
-//   number); only when the controller says the agent's user authorized it is it stopped, and fuel it delivered raises PTS_UNOWNED_DELIVERY (nobody is charged for it:
-//   the operator must know);
+//   number); only when the controller says the agent's user authorized it is it stopped (and
+//   emergency-stopped after stopTimeoutMs, as our own), and fuel it delivered raises
+//   PTS_UNOWNED_DELIVERY (nobody is charged for it: the operator must know). Such a record, settled
+//   by its flow or not, is watched for closeUnsettledAfterMs before it is closed (review 14v W3/W4);
 // - an authorization whose answer we never got (`authorizing`) that shows up filling or ended is
 //   read back first: only a transaction that matches what we asked is ours (ownership.ts);
 // - a sale running at another price, grade or nozzle than authorized raises PTS_SALE_MISMATCH
@@ -165,7 +167,14 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
       // The number alone proves nothing (the attendant's POS numbers like us): stopped only once
       // the controller says we authorized it (review 2, N2).
       if (r.liveVerdict !== "ours") return { view: next, events, actions: [...actions, { type: "verify", record: r }] };
-      actions.push({ type: "stop", record: r, emergency: false, why: `transaction ${r.transaction} is ${r.phase} but filling` });
+      // A valve that ignores PumpStop meets PumpEmergencyStop, as a sale of ours does (below): a
+      // late-landing authorization would otherwise fill to its dose, charged to nobody (review 14v W3/W4).
+      const emergency = emergencyDue(next, ctx, r, obs.pump);
+      if (emergency) {
+        actions.push(emergency.action);
+        events.push(emergency.event);
+        next = emergency.view;
+      } else actions.push({ type: "stop", record: r, emergency: false, why: `transaction ${r.transaction} is ${r.phase} but filling` });
       if (view.unownedRaised !== r.transaction) {
         events.push(unownedFault(point, obs.pump, r, obs));
         next = { ...next, unownedRaised: r.transaction };
@@ -208,11 +217,11 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
     // the read queued just before it (this step's "read") has not lost the record meanwhile.
     if (r.stopRequestedAt !== undefined) {
       const recheck = doubted ? { recheck: true as const } : {};
-      const confirmed = ctx.stopConfirmedAt(r.transaction);
-      if (confirmed !== undefined && ctx.now - confirmed >= ctx.stopTimeoutMs && view.emergencyStopped !== r.transaction) {
-        actions.push({ type: "stop", record: r, emergency: true, why: `still filling ${ctx.now - confirmed} ms after PumpStop`, ...recheck });
-        events.push({ type: "fault", point, code: "PTS_STOP_IGNORED", message: `pump ${obs.pump} kept filling after PumpStop; emergency stop sent`, transactionId: r.flowId });
-        next = { ...next, emergencyStopped: r.transaction };
+      const emergency = emergencyDue(next, ctx, r, obs.pump);
+      if (emergency) {
+        actions.push({ ...emergency.action, ...recheck });
+        events.push(emergency.event);
+        next = emergency.view;
       } else if (stopDue(ctx, r)) actions.push({ type: "stop", record: r, emergency: false, why: "stop not yet effective", ...recheck });
     }
     return { view: next, events, actions };
@@ -275,6 +284,17 @@ function stuckPast(view: PumpView, obs: Extract<PumpObservation, { kind: "end" }
     next = { ...next, strayEnd: { ...stray, raised: true } };
   }
   return { view: next, events, actions };
+}
+
+/** PumpEmergencyStop (once per transaction, PTS_STOP_IGNORED) when a PumpStop of r went unheeded for stopTimeoutMs. */
+function emergencyDue(view: PumpView, ctx: TrackerContext, r: TxRecord, pump: number): { action: TrackerAction; event: DispenserEvent; view: PumpView } | undefined {
+  const confirmed = ctx.stopConfirmedAt(r.transaction);
+  if (confirmed === undefined || ctx.now - confirmed < ctx.stopTimeoutMs || view.emergencyStopped === r.transaction) return undefined;
+  return {
+    action: { type: "stop", record: r, emergency: true, why: `still filling ${ctx.now - confirmed} ms after PumpStop` },
+    event: { type: "fault", point: ctx.point, code: "PTS_STOP_IGNORED", message: `pump ${pump} kept filling after PumpStop; emergency stop sent`, transactionId: r.flowId },
+    view: { ...view, emergencyStopped: r.transaction },
+  };
 }
 
 function stopDue(ctx: TrackerContext, r: TxRecord): boolean {

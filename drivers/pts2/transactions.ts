@@ -14,8 +14,12 @@ import type { UserEvidence } from "./own-user.ts";
  * authorizing — written before PumpAuthorize; outcome unknown until answered or read back
  * authorized  — the controller holds the authorization (confirmed or read back)
  * refused     — the controller refused it, or it provably never arrived, or (with `foreign`) what
- *               the controller holds under the number is someone else's sale (ownership.ts)
+ *               the controller holds under the number is someone else's sale (ownership.ts);
+ *               refused after a lost answer, it is watched as a void one (authorize.ts finish)
  * void        — unknown outcome resolved as "not there"; if it ever shows up it is stopped
+ * A void or watched refused record stays open — also once its flow has settled it — until the
+ * tracker closes it: closeUnsettledAfterMs after `at` on an idle pump, or once a late landing under
+ * its number is decided (pump-tracker.ts, verify-given-up.ts; review 14v W3/W4).
  */
 export type TxPhase = "authorizing" | "authorized" | "refused" | "void";
 
