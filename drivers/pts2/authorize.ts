@@ -114,7 +114,7 @@ export function foreignFault(r: TxRecord, why: string): Extract<DispenserEvent, 
  * be in flight under the number: closed in the same write.
  */
 const finish = (deps: AuthorizeDeps, r: TxRecord, phase: "authorized" | "refused", watch = false) =>
-  deps.book.update(r.flowId, () => (phase === "refused" && !watch ? { phase, closedAt: deps.now() } : { phase }));
+  deps.book.update(r.flowId, () => (phase === "refused" && !watch ? { phase, closedAt: deps.now() } : phase === "refused" ? { phase, givenUpAt: deps.now() } : { phase }));
 
 export async function authorizeTransaction(plan: AuthorizePlan, deps: AuthorizeDeps): Promise<TxRecord> {
   const existing = deps.book.byFlow(plan.flowId);

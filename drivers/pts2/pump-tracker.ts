@@ -149,7 +149,7 @@ export function observePump(view: PumpView, obs: PumpObservation, ctx: TrackerCo
       else if (ours(r) && r.ended === undefined) actions.push({ type: "read", record: r });
       else if (r.ended !== undefined) actions.push({ type: "closed", record: r });
       // A resolved-absent authorization is watched for a while in case it shows up after all.
-      else if (ctx.now - r.at >= ctx.closeUnsettledAfterMs) actions.push({ type: "closed", record: r });
+      else if (ctx.now - Math.max(r.at, r.givenUpAt ?? r.at) >= ctx.closeUnsettledAfterMs) actions.push({ type: "closed", record: r });
     }
     return { view: next, events, actions };
   }

@@ -73,7 +73,7 @@ export async function saleRecordOf(flowId: string, deps: SaleRecordDeps): Promis
   const askedAt = deps.now();
   const info = await readTransaction(r, deps.exchange, deps.units);
   // Decided on the record as it is now (another read may have resolved it meanwhile), atomically.
-  const resolve = (phase: "authorized" | "void") => deps.book.update(flowId, (c) => (c.phase === "authorizing" ? { phase } : {}));
+  const resolve = (phase: "authorized" | "void") => deps.book.update(flowId, (c) => (c.phase === "authorizing" ? { phase, ...(phase === "void" ? { givenUpAt: deps.now() } : {}) } : {}));
   if (info === undefined && r.phase === "authorized" && r.userCheckPending === true) {
     // A confirmation whose user check never ran, now "not found": the check's own evidence (R9-2),
     // judged as at the answer — the controller is flagged (review 11, R11-1), the sale goes on.

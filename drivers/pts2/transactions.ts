@@ -18,7 +18,7 @@ import type { UserEvidence } from "./own-user.ts";
  *               refused after a lost answer, it is watched as a void one (authorize.ts finish)
  * void        — unknown outcome resolved as "not there"; if it ever shows up it is stopped
  * A void or watched refused record stays open — also once its flow has settled it — until the
- * tracker closes it: closeUnsettledAfterMs after `at` on an idle pump, or once a late landing under
+ * tracker closes it: closeUnsettledAfterMs after it was given up (`givenUpAt`, else `at`) on an idle pump, or once a late landing under
  * its number is decided (pump-tracker.ts, verify-given-up.ts; review 14v W3/W4).
  */
 export type TxPhase = "authorizing" | "authorized" | "refused" | "void";
@@ -65,6 +65,13 @@ export interface TxRecord {
   readonly limitMinor: number;
   readonly phase: TxPhase;
   readonly at: number;
+  /**
+   * When the record was given up (resolved void, or refused and watched): the watch for a late
+   * landing runs closeUnsettledAfterMs from here — resolving can take longer than the window itself
+   * (a flapping link, a restart), and a late landing follows the last send, not the record's birth
+   * (review 14w X2). Absent in records of older drivers: `at`.
+   */
+  readonly givenUpAt?: number;
   /** When the controller said it did not know the number, checked before the first send (ownership.ts). */
   readonly probedAt?: number;
   /** The controller's clock at that check, if it answered GetDateTime. */
